@@ -1,0 +1,24 @@
+//===- photon-opt.cpp - The photon optimizer driver -----------------------===//
+//
+// mlir-opt with the photon dialect, photon's passes and pipelines, and the
+// upstream dialects and passes its lowering uses.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/PhotonOps.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::photon::PhotonDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "Photon optimizer driver\n", registry));
+}
