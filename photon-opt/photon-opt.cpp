@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/PhotonOps.h"
+#include "lowering/Passes.h"
+#include "passes/Passes.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -14,6 +16,9 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::photon::registerPhotonPasses();
+  mlir::photon::registerPhotonLoweringPasses();
+  mlir::photon::registerPhotonPipelines();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::photon::PhotonDialect>();

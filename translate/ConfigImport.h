@@ -6,8 +6,8 @@
 // programs. Errors are diagnostics located at the offending JSON field.
 //
 //===----------------------------------------------------------------------===//
-#ifndef PHOTON_IMPORT_CONFIGIMPORT_H
-#define PHOTON_IMPORT_CONFIGIMPORT_H
+#ifndef PHOTON_TRANSLATE_CONFIGIMPORT_H
+#define PHOTON_TRANSLATE_CONFIGIMPORT_H
 
 #include "model/ModelConfig.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -31,6 +31,9 @@ OwningOpRef<ModuleOp> buildModelModule(const ::photon::ModelConfig &config,
 /// Registers the `--import-config` translation (config.json -> photon IR).
 void registerConfigImportTranslation();
 
+/// Registers `--export-manifest` (planned photon IR -> runtime manifest JSON).
+void registerManifestExportTranslation();
+
 } // namespace mlir::photon
 
-#endif // PHOTON_IMPORT_CONFIGIMPORT_H
+#endif // PHOTON_TRANSLATE_CONFIGIMPORT_H

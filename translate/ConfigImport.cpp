@@ -1,6 +1,6 @@
 //===- ConfigImport.cpp - config.json to photon IR ------------------------===//
 
-#include "import/ConfigImport.h"
+#include "translate/ConfigImport.h"
 #include "dialect/PhotonOps.h"
 
 #include "mlir/IR/Builders.h"

@@ -1,0 +1,24 @@
+//===- Passes.h - Conversions out of the photon dialect ---------*- C++ -*-===//
+#ifndef PHOTON_LOWERING_PASSES_H
+#define PHOTON_LOWERING_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::photon {
+#define GEN_PASS_DECL
+#include "lowering/Passes.h.inc"
+#define GEN_PASS_REGISTRATION
+#include "lowering/Passes.h.inc"
+
+/// Registers the named pipelines (photon-to-llvm, ...).
+void registerPhotonPipelines();
+} // namespace mlir::photon
+
+#endif // PHOTON_LOWERING_PASSES_H

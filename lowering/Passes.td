@@ -1,0 +1,31 @@
+//===- Passes.td - Conversions out of the photon dialect -------------------===//
+#ifndef PHOTON_LOWERING_PASSES_TD
+#define PHOTON_LOWERING_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Lower a planned photon.model to kernel entry points";
+  let description = [{
+    Replaces the (memory-planned) `photon.model` by the functions the runtime
+    calls: one per building block of the model, specialised to its widths and
+    to the weight offsets of the plan. Parallel work is `scf.parallel`, so the
+    same functions lower to host loops (photon-to-llvm) or GPU kernels.
+
+    Entry points (all `llvm.emit_c_interface`; buffers are flat 1-D memrefs,
+    `W` is the weight arena; see runtime/KernelABI.h):
+      photon_embed_{enc,dec,tok}(W, ids, n, out)
+      photon_chunk_<l>(W, in, n, out, scratch)          linear chunkers only
+      photon_stack_<name>(W, x, rows, pos, seq, k, v, capacity, scratch)
+      photon_converter_<l>(W, x, n, out)
+      photon_lm_head(W, x, n, logits)
+      photon_argmax(logits, n, ids)
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
+#endif // PHOTON_LOWERING_PASSES_TD

@@ -1,0 +1,478 @@
+//===- PhotonToKernels.cpp - photon.model to kernel entry points ----------===//
+//
+// Each building block of the model becomes a function over flat 1-D buffers,
+// specialised to the model's widths and to the planned weight offsets. Work
+// over rows and output features is `scf.parallel`; reductions are `scf.for`.
+// The runtime (runtime/KernelABI.h) calls these functions to run prefill,
+// HierGen and RecGen; the same IR is lowered for the host or for the GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/PhotonOps.h"
+#include "lowering/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::photon {
+#define GEN_PASS_DEF_PHOTONLOWERTOKERNELS
+#include "lowering/Passes.h.inc"
+
+namespace {
+
+using ::photon::ModelConfig;
+using Builder = ImplicitLocOpBuilder;
+
+//===----------------------------------------------------------------------===//
+// Loop and arithmetic helpers
+//===----------------------------------------------------------------------===//
+
+Value cIdx(Builder &b, int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+Value cF32(Builder &b, double v) {
+  return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
+}
+Value cF64(Builder &b, double v) {
+  return arith::ConstantOp::create(b, b.getF64FloatAttr(v));
+}
+Value addI(Builder &b, Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+Value mulI(Builder &b, Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+Value addI(Builder &b, Value x, int64_t y) { return addI(b, x, cIdx(b, y)); }
+Value mulI(Builder &b, Value x, int64_t y) { return mulI(b, x, cIdx(b, y)); }
+Value addF(Builder &b, Value x, Value y) { return arith::AddFOp::create(b, x, y); }
+Value subF(Builder &b, Value x, Value y) { return arith::SubFOp::create(b, x, y); }
+Value mulF(Builder &b, Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+Value divF(Builder &b, Value x, Value y) { return arith::DivFOp::create(b, x, y); }
+
+/// Loads an i32 element and returns it as an index.
+Value loadIndex(Builder &b, Value mem, Value i) {
+  Value v = memref::LoadOp::create(b, mem, ValueRange{i});
+  return arith::IndexCastOp::create(b, b.getIndexType(), v);
+}
+
+using BodyFn = function_ref<void(Builder &, ValueRange)>;
+
+void parallel(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+  SmallVector<Value> lbs(ubs.size(), cIdx(b, 0)), steps(ubs.size(), cIdx(b, 1));
+  scf::ParallelOp::create(b, lbs, ubs, steps,
+                          [&](OpBuilder &ob, Location loc, ValueRange ivs) {
+                            Builder nb(loc, ob);
+                            body(nb, ivs);
+                          });
+}
+
+void forLoop(Builder &b, Value lb, Value ub,
+             function_ref<void(Builder &, Value)> body) {
+  scf::ForOp::create(b, lb, ub, cIdx(b, 1), ValueRange{},
+                     [&](OpBuilder &ob, Location loc, Value iv, ValueRange) {
+                       Builder nb(loc, ob);
+                       body(nb, iv);
+                       scf::YieldOp::create(nb);
+                     });
+}
+
+/// A sequential reduction: acc = body(iv, acc) for iv in [lb, ub).
+Value reduce(Builder &b, Value lb, Value ub, Value init,
+             function_ref<Value(Builder &, Value, Value)> body) {
+  auto loop = scf::ForOp::create(
+      b, lb, ub, cIdx(b, 1), ValueRange{init},
+      [&](OpBuilder &ob, Location loc, Value iv, ValueRange args) {
+        Builder nb(loc, ob);
+        scf::YieldOp::create(nb, ValueRange{body(nb, iv, args[0])});
+      });
+  return loop.getResult(0);
+}
+
+/// A region of a flat f32 buffer: element i is mem[base + i].
+struct Buf {
+  Value mem, base;
+  Value load(Builder &b, Value i) const {
+    return memref::LoadOp::create(b, mem, ValueRange{addI(b, base, i)});
+  }
+  void store(Builder &b, Value v, Value i) const {
+    memref::StoreOp::create(b, v, mem, ValueRange{addI(b, base, i)});
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The kernels of one model
+//===----------------------------------------------------------------------===//
+
+class KernelEmitter {
+public:
+  KernelEmitter(ModuleOp module, const ModelConfig &c,
+                const llvm::StringMap<int64_t> &offsets, Type weightElt,
+                Location loc)
+      : module(module), c(c), offsets(offsets), weightElt(weightElt),
+        loc(loc), ctx(module.getContext()) {}
+
+  void emitAll() {
+    if (c.kind == ::photon::ModelKind::Vanilla) {
+      emitEmbed("tok", "model.embed_tokens.weight", c.dModel);
+      emitStack("model", c.layers);
+    } else {
+      emitEmbed("enc", "enc_embed.weight", c.dEmbed);
+      emitEmbed("dec", "dec_embed.weight", c.dModel);
+      for (int64_t l = 1; l <= c.numLevels(); ++l) {
+        std::string s = std::to_string(l);
+        if (c.chunkerIsLinear(l))
+          emitLinearChunker(l);
+        emitStack("encoder." + s, c.encoderLayers[l - 1]);
+        emitStack("decoder." + s, c.decoderLayers[l - 1]);
+        emitConverter(l);
+      }
+    }
+    emitLMHead();
+    emitArgmax();
+  }
+
+private:
+  MemRefType f32Buf() { return MemRefType::get({ShapedType::kDynamic}, Float32Type::get(ctx)); }
+  MemRefType i32Buf() { return MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 32)); }
+  MemRefType weightBuf() { return MemRefType::get({ShapedType::kDynamic}, weightElt); }
+
+  /// Creates `func.func @name(args)` with the C interface and returns a
+  /// builder positioned in its body.
+  func::FuncOp makeFunc(StringRef name, ArrayRef<Type> args) {
+    OpBuilder ob(ctx);
+    ob.setInsertionPointToEnd(module.getBody());
+    auto fn = func::FuncOp::create(ob, loc, name,
+                                   FunctionType::get(ctx, args, {}));
+    fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+    Block *entry = fn.addEntryBlock();
+    OpBuilder eb(ctx);
+    eb.setInsertionPointToEnd(entry);
+    func::ReturnOp::create(eb, loc);
+    return fn;
+  }
+  Builder bodyBuilder(func::FuncOp fn) {
+    Builder b(loc, ctx);
+    b.setInsertionPoint(fn.getBody().front().getTerminator());
+    return b;
+  }
+
+  int64_t offset(const std::string &name) const { return offsets.lookup(name); }
+
+  /// W[offset(name) + i] as f32.
+  Value loadWeight(Builder &b, int64_t base, Value i) {
+    Value v = memref::LoadOp::create(b, weights, ValueRange{addI(b, i, base)});
+    if (!weightElt.isF32())
+      v = arith::ExtFOp::create(b, b.getF32Type(), v);
+    return v;
+  }
+
+  /// out[i, j] (+)= sum_k W[j, k] · in[i, k] (+ bias[j]) for i < rows, j < M.
+  void matmulNT(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                const std::string &weight, const std::string &bias = "",
+                bool accumulate = false) {
+    int64_t w = offset(weight);
+    std::optional<int64_t> bOff;
+    if (!bias.empty())
+      bOff = offset(bias);
+    parallel(b, {rows, cIdx(b, M)}, [&](Builder &b, ValueRange iv) {
+      Value rowIn = mulI(b, iv[0], K), rowW = mulI(b, iv[1], K);
+      Value acc = reduce(b, cIdx(b, 0), cIdx(b, K), cF32(b, 0),
+                         [&](Builder &b, Value k, Value acc) {
+                           Value x = in.load(b, addI(b, rowIn, k));
+                           Value wv = loadWeight(b, w, addI(b, rowW, k));
+                           return addF(b, acc, mulF(b, x, wv));
+                         });
+      if (bOff)
+        acc = addF(b, acc, loadWeight(b, *bOff, iv[1]));
+      Value o = addI(b, mulI(b, iv[0], M), iv[1]);
+      if (accumulate)
+        acc = addF(b, acc, out.load(b, o));
+      out.store(b, acc, o);
+    });
+  }
+
+  /// out[i, :] = in[i, :] / sqrt(mean(in[i, :]²) + eps) · w (in may be out).
+  void rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
+               const std::string &weight) {
+    int64_t w = offset(weight);
+    parallel(b, {rows}, [&](Builder &b, ValueRange iv) {
+      Value row = mulI(b, iv[0], width);
+      Value ss = reduce(b, cIdx(b, 0), cIdx(b, width), cF32(b, 0),
+                        [&](Builder &b, Value k, Value acc) {
+                          Value x = in.load(b, addI(b, row, k));
+                          return addF(b, acc, mulF(b, x, x));
+                        });
+      Value mean = divF(b, ss, cF32(b, double(width)));
+      Value inv = math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps)));
+      forLoop(b, cIdx(b, 0), cIdx(b, width), [&](Builder &b, Value k) {
+        Value idx = addI(b, row, k);
+        Value y = mulF(b, mulF(b, in.load(b, idx), inv), loadWeight(b, w, k));
+        out.store(b, y, idx);
+      });
+    });
+  }
+
+  /// Rotate-half RoPE in place on `heads` heads per row at positions pos[i];
+  /// the angle is computed in f64 so long contexts keep their precision.
+  void rope(Builder &b, Buf buf, Value rows, int64_t heads, Value pos) {
+    int64_t hd = c.headDim(), half = hd / 2;
+    parallel(b, {rows, cIdx(b, heads * half)}, [&](Builder &b, ValueRange iv) {
+      Value h = arith::DivUIOp::create(b, iv[1], cIdx(b, half));
+      Value j = arith::RemUIOp::create(b, iv[1], cIdx(b, half));
+      Value p = memref::LoadOp::create(b, pos, ValueRange{iv[0]});
+      Value pf = arith::SIToFPOp::create(b, b.getF64Type(), p);
+      Value jf = arith::UIToFPOp::create(
+          b, b.getF64Type(), arith::IndexCastUIOp::create(b, b.getI64Type(), j));
+      Value expo = arith::MulFOp::create(b, jf, cF64(b, -2.0 / double(hd)));
+      Value freq = math::PowFOp::create(b, cF64(b, c.ropeTheta), expo);
+      Value ang = arith::MulFOp::create(b, pf, freq);
+      Value cs = arith::TruncFOp::create(b, b.getF32Type(), math::CosOp::create(b, ang));
+      Value sn = arith::TruncFOp::create(b, b.getF32Type(), math::SinOp::create(b, ang));
+      Value i1 = addI(b, addI(b, mulI(b, iv[0], heads * hd), mulI(b, h, hd)), j);
+      Value i2 = addI(b, i1, half);
+      Value x1 = buf.load(b, i1), x2 = buf.load(b, i2);
+      buf.store(b, subF(b, mulF(b, x1, cs), mulF(b, x2, sn)), i1);
+      buf.store(b, addF(b, mulF(b, x2, cs), mulF(b, x1, sn)), i2);
+    });
+  }
+
+  /// Element index of (sequence s, layer, position t, feature 0) in a cache
+  /// laid out [seq][layer][capacity][n_kv_heads · head_dim].
+  Value cacheIndex(Builder &b, Value s, int64_t layers, int64_t layer,
+                   Value capacity, Value t) {
+    int64_t kv = c.nKvHeads * c.headDim();
+    Value sl = addI(b, mulI(b, s, layers), layer);
+    return mulI(b, addI(b, mulI(b, sl, capacity), t), kv);
+  }
+
+  void emitEmbed(StringRef tag, const std::string &table, int64_t width) {
+    auto fn = makeFunc(("photon_embed_" + tag).str(),
+                       {weightBuf(), i32Buf(), b_index(), f32Buf()});
+    Builder b = bodyBuilder(fn);
+    weights = fn.getArgument(0);
+    Value ids = fn.getArgument(1), n = fn.getArgument(2);
+    Buf out{fn.getArgument(3), cIdx(b, 0)};
+    int64_t w = offset(table);
+    parallel(b, {n, cIdx(b, width)}, [&](Builder &b, ValueRange iv) {
+      Value tok = loadIndex(b, ids, iv[0]);
+      Value v = loadWeight(b, w, addI(b, mulI(b, tok, width), iv[1]));
+      out.store(b, v, addI(b, mulI(b, iv[0], width), iv[1]));
+    });
+  }
+
+  Type b_index() { return IndexType::get(ctx); }
+
+  void emitLinearChunker(int64_t l) {
+    std::string s = std::to_string(l);
+    auto fn = makeFunc("photon_chunk_" + s, {weightBuf(), f32Buf(), b_index(),
+                                             f32Buf(), f32Buf()});
+    Builder b = bodyBuilder(fn);
+    weights = fn.getArgument(0);
+    Value n = fn.getArgument(2);
+    int64_t width = c.chunkSizes[l - 1] * c.chunkerInputWidth(l);
+    Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
+    Buf normed{fn.getArgument(4), cIdx(b, 0)};
+    rmsNorm(b, in, normed, n, width, "chunker." + s + ".norm.weight");
+    matmulNT(b, normed, out, n, c.dModel, width, "chunker." + s + ".proj.weight",
+             "chunker." + s + ".proj.bias");
+  }
+
+  void emitConverter(int64_t l) {
+    std::string s = std::to_string(l);
+    auto fn = makeFunc("photon_converter_" + s,
+                       {weightBuf(), f32Buf(), b_index(), f32Buf()});
+    Builder b = bodyBuilder(fn);
+    weights = fn.getArgument(0);
+    Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
+    matmulNT(b, in, out, fn.getArgument(2), c.prefixLengths[l - 1] * c.dModel,
+             c.dModel, "converter." + s + ".weight", "converter." + s + ".bias");
+  }
+
+  void emitLMHead() {
+    auto fn = makeFunc("photon_lm_head",
+                       {weightBuf(), f32Buf(), b_index(), f32Buf()});
+    Builder b = bodyBuilder(fn);
+    weights = fn.getArgument(0);
+    Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
+    std::string table = c.tieWordEmbeddings ? "model.embed_tokens.weight"
+                                            : "lm_head.weight";
+    matmulNT(b, in, out, fn.getArgument(2), c.vocabSize, c.dModel, table);
+  }
+
+  /// ids[i] = argmax_j logits[i, j], ties to the lowest j.
+  void emitArgmax() {
+    auto fn = makeFunc("photon_argmax", {f32Buf(), b_index(), i32Buf()});
+    Builder b = bodyBuilder(fn);
+    Buf logits{fn.getArgument(0), cIdx(b, 0)};
+    Value ids = fn.getArgument(2);
+    int64_t V = c.vocabSize;
+    parallel(b, {fn.getArgument(1)}, [&](Builder &b, ValueRange iv) {
+      Value row = mulI(b, iv[0], V);
+      auto loop = scf::ForOp::create(
+          b, cIdx(b, 1), cIdx(b, V), cIdx(b, 1),
+          ValueRange{logits.load(b, row), cIdx(b, 0)},
+          [&](OpBuilder &ob, Location loc, Value j, ValueRange acc) {
+            Builder b(loc, ob);
+            Value v = logits.load(b, addI(b, row, j));
+            Value better =
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, v, acc[0]);
+            Value best = arith::SelectOp::create(b, better, v, acc[0]);
+            Value idx = arith::SelectOp::create(b, better, j, acc[1]);
+            scf::YieldOp::create(b, ValueRange{best, idx});
+          });
+      Value id = arith::IndexCastOp::create(b, b.getI32Type(), loop.getResult(1));
+      memref::StoreOp::create(b, id, ids, ValueRange{iv[0]});
+    });
+  }
+
+  /// A causal stack over rows (sequence seq[i], position pos[i]). Each layer
+  /// first writes every row's K/V into the cache, then every row attends to
+  /// cache positions 0..pos[i] of its sequence, so one call can hold several
+  /// positions and several sequences.
+  void emitStack(const std::string &name, int64_t layers) {
+    std::string fnName = "photon_stack_" + name;
+    std::replace(fnName.begin(), fnName.end(), '.', '_');
+    auto fn = makeFunc(fnName, {weightBuf(), f32Buf(), b_index(), i32Buf(),
+                                i32Buf(), f32Buf(), f32Buf(), b_index(),
+                                f32Buf()});
+    Builder b = bodyBuilder(fn);
+    weights = fn.getArgument(0);
+    Value x = fn.getArgument(1), rows = fn.getArgument(2);
+    Value pos = fn.getArgument(3), seq = fn.getArgument(4);
+    Value kc = fn.getArgument(5), vc = fn.getArgument(6);
+    Value capacity = fn.getArgument(7), scratch = fn.getArgument(8);
+
+    const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads;
+    const int64_t hd = c.headDim(), KV = KVH * hd, F = c.ffnDim;
+    // Scratch, per row: h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F]
+    // (runtime/KernelABI.h: stackScratchPerRow).
+    Value zero = cIdx(b, 0);
+    auto region = [&](int64_t rowsBefore) {
+      return Buf{scratch, mulI(b, rows, rowsBefore)};
+    };
+    Buf X{x, zero}, Hb = region(0), Q = region(D), K = region(2 * D),
+        Vb = region(2 * D + KV), A = region(2 * D + 2 * KV),
+        G = region(3 * D + 2 * KV), U = region(3 * D + 2 * KV + F);
+    Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
+
+    for (int64_t layer = 0; layer < layers; ++layer) {
+      std::string p = name + ".layers." + std::to_string(layer) + ".";
+      // Attention.
+      rmsNorm(b, X, Hb, rows, D, p + "input_layernorm.weight");
+      matmulNT(b, Hb, Q, rows, D, D, p + "self_attn.q_proj.weight");
+      matmulNT(b, Hb, K, rows, KV, D, p + "self_attn.k_proj.weight");
+      matmulNT(b, Hb, Vb, rows, KV, D, p + "self_attn.v_proj.weight");
+      rope(b, Q, rows, H, pos);
+      rope(b, K, rows, KVH, pos);
+      parallel(b, {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
+        Value s = loadIndex(b, seq, iv[0]), t = loadIndex(b, pos, iv[0]);
+        Value dst = addI(b, cacheIndex(b, s, layers, layer, capacity, t), iv[1]);
+        Value src = addI(b, mulI(b, iv[0], KV), iv[1]);
+        memref::StoreOp::create(b, K.load(b, src), kc, ValueRange{dst});
+        memref::StoreOp::create(b, Vb.load(b, src), vc, ValueRange{dst});
+      });
+      parallel(b, {rows, cIdx(b, H)}, [&](Builder &b, ValueRange iv) {
+        Value s = loadIndex(b, seq, iv[0]), t = loadIndex(b, pos, iv[0]);
+        Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
+        Value qBase = addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd));
+        Value end = addI(b, t, 1);
+        auto kvBase = [&](Builder &b, Value u) {
+          return addI(b, cacheIndex(b, s, layers, layer, capacity, u),
+                      mulI(b, g, hd));
+        };
+        auto score = [&](Builder &b, Value u) {
+          Value kb = kvBase(b, u);
+          Value dot = reduce(b, cIdx(b, 0), cIdx(b, hd), cF32(b, 0),
+                             [&](Builder &b, Value d, Value acc) {
+                               Value kv = memref::LoadOp::create(
+                                   b, kc, ValueRange{addI(b, kb, d)});
+                               return addF(b, acc,
+                                           mulF(b, Q.load(b, addI(b, qBase, d)), kv));
+                             });
+          return mulF(b, dot, scale);
+        };
+        Value m = reduce(b, cIdx(b, 0), end,
+                         cF32(b, -std::numeric_limits<float>::infinity()),
+                         [&](Builder &b, Value u, Value acc) {
+                           return arith::MaximumFOp::create(b, acc, score(b, u));
+                         });
+        Value den = reduce(b, cIdx(b, 0), end, cF32(b, 0),
+                           [&](Builder &b, Value u, Value acc) {
+                             return addF(b, acc, math::ExpOp::create(
+                                                     b, subF(b, score(b, u), m)));
+                           });
+        forLoop(b, cIdx(b, 0), cIdx(b, hd), [&](Builder &b, Value d) {
+          A.store(b, cF32(b, 0), addI(b, qBase, d));
+        });
+        forLoop(b, cIdx(b, 0), end, [&](Builder &b, Value u) {
+          Value w = divF(b, math::ExpOp::create(b, subF(b, score(b, u), m)), den);
+          Value vb = kvBase(b, u);
+          forLoop(b, cIdx(b, 0), cIdx(b, hd), [&](Builder &b, Value d) {
+            Value o = addI(b, qBase, d);
+            Value vv = memref::LoadOp::create(b, vc, ValueRange{addI(b, vb, d)});
+            A.store(b, addF(b, A.load(b, o), mulF(b, w, vv)), o);
+          });
+        });
+      });
+      matmulNT(b, A, X, rows, D, D, p + "self_attn.o_proj.weight", "",
+               /*accumulate=*/true);
+      // SwiGLU MLP.
+      rmsNorm(b, X, Hb, rows, D, p + "post_attention_layernorm.weight");
+      matmulNT(b, Hb, G, rows, F, D, p + "mlp.gate_proj.weight");
+      matmulNT(b, Hb, U, rows, F, D, p + "mlp.up_proj.weight");
+      parallel(b, {rows, cIdx(b, F)}, [&](Builder &b, ValueRange iv) {
+        Value i = addI(b, mulI(b, iv[0], F), iv[1]);
+        Value g = G.load(b, i);
+        Value sig = divF(b, cF32(b, 1.0),
+                         addF(b, cF32(b, 1.0),
+                              math::ExpOp::create(b, arith::NegFOp::create(b, g))));
+        G.store(b, mulF(b, mulF(b, g, sig), U.load(b, i)), i);
+      });
+      matmulNT(b, G, X, rows, D, F, p + "mlp.down_proj.weight", "",
+               /*accumulate=*/true);
+    }
+    rmsNorm(b, X, X, rows, D, name + ".norm.weight");
+  }
+
+  ModuleOp module;
+  const ModelConfig &c;
+  const llvm::StringMap<int64_t> &offsets;
+  Type weightElt;
+  Location loc;
+  MLIRContext *ctx;
+  Value weights; // the arena argument of the function being emitted
+};
+
+struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto models = llvm::to_vector(module.getOps<ModelOp>());
+    if (models.size() != 1) {
+      module.emitError("photon-lower-to-kernels expects exactly one "
+                       "photon.model, found ")
+          << models.size();
+      return signalPassFailure();
+    }
+    ModelOp model = models.front();
+    llvm::StringMap<int64_t> offsets;
+    Type weightElt;
+    for (ParamOp p : model.getBody().front().getOps<ParamOp>()) {
+      auto off = p->getAttrOfType<IntegerAttr>("photon.offset");
+      if (!off) {
+        p.emitOpError("has no 'photon.offset': run -photon-plan-memory first");
+        return signalPassFailure();
+      }
+      offsets[p.getSymName()] = off.getInt();
+      weightElt = p.getTensorType().getElementType();
+    }
+    if (offsets.empty()) {
+      model.emitOpError("has no planned weights: run -photon-plan-memory first");
+      return signalPassFailure();
+    }
+    KernelEmitter(module, model.getModelConfig(), offsets, weightElt,
+                  model.getLoc())
+        .emitAll();
+    // The manifest (photon-translate --export-manifest) was written from the
+    // planned model; the kernels are all that remains.
+    module->setAttr("photon.model", model.getSymNameAttr());
+    model.erase();
+  }
+};
+
+} // namespace
+} // namespace mlir::photon

@@ -1,0 +1,15 @@
+//===- Passes.h - photon -> photon transformations --------------*- C++ -*-===//
+#ifndef PHOTON_PASSES_PASSES_H
+#define PHOTON_PASSES_PASSES_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::photon {
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+} // namespace mlir::photon
+
+#endif // PHOTON_PASSES_PASSES_H

@@ -1,0 +1,123 @@
+//===- ManifestExport.cpp - planned photon.model to the artifact manifest -===//
+//
+// The manifest tells the MLIR-free runtime everything it needs besides the
+// compiled kernels: the configuration, the weight arena (name, shape, offset
+// of every tensor, element type), the memory plan and the kernel symbols.
+// The kernel ABI itself is fixed by runtime/KernelABI.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "translate/ConfigImport.h"
+#include "dialect/PhotonOps.h"
+
+#include "mlir/Tools/mlir-translate/Translation.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/JSON.h"
+
+using namespace mlir;
+using namespace mlir::photon;
+
+static llvm::cl::opt<std::string> manifestTarget(
+    "manifest-target", llvm::cl::desc("Target recorded in the manifest (cpu, cuda)"),
+    llvm::cl::init("cpu"));
+static llvm::cl::opt<std::string> manifestLibrary(
+    "manifest-library",
+    llvm::cl::desc("Kernel library file recorded in the manifest"),
+    llvm::cl::init("kernels.so"));
+
+static llvm::json::Array toJson(ArrayRef<int64_t> values) {
+  llvm::json::Array a;
+  for (int64_t v : values)
+    a.push_back(v);
+  return a;
+}
+
+static llvm::json::Object configToJson(const ::photon::ModelConfig &c) {
+  llvm::json::Object o{
+      {"model_type", ::photon::toString(c.kind)},
+      {"vocab_size", c.vocabSize},
+      {"d_model", c.dModel},
+      {"n_heads", c.nHeads},
+      {"n_kv_heads", c.nKvHeads},
+      {"ffn_dim", c.ffnDim},
+      {"rope_theta", c.ropeTheta},
+      {"rms_norm_eps", c.rmsNormEps},
+  };
+  if (c.kind == ::photon::ModelKind::Vanilla) {
+    o["layers"] = c.layers;
+    o["tie_word_embeddings"] = c.tieWordEmbeddings;
+  } else {
+    o["d_embed"] = c.dEmbed;
+    o["chunk_sizes"] = toJson(c.chunkSizes);
+    o["prefix_lengths"] = toJson(c.prefixLengths);
+    o["encoder_layers"] = toJson(c.encoderLayers);
+    o["decoder_layers"] = toJson(c.decoderLayers);
+    o["level1_chunker"] = ::photon::toString(c.level1Chunker);
+  }
+  return o;
+}
+
+static std::string typeName(Type t) {
+  if (t.isF32()) return "f32";
+  if (t.isBF16()) return "bf16";
+  return "f16";
+}
+
+static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
+  auto module = dyn_cast<ModuleOp>(op);
+  auto models = module ? llvm::to_vector(module.getOps<ModelOp>())
+                       : SmallVector<ModelOp>();
+  if (models.size() != 1)
+    return op->emitError("--export-manifest expects a module with exactly one "
+                         "photon.model");
+  ModelOp model = models.front();
+  auto plan = model->getAttrOfType<DictionaryAttr>("photon.memory_plan");
+  if (!plan)
+    return model.emitError("has no memory plan: run -photon-plan-memory first");
+
+  ::photon::ModelConfig c = model.getModelConfig();
+  llvm::json::Array tensors;
+  std::string dtype;
+  for (ParamOp p : model.getBody().front().getOps<ParamOp>()) {
+    auto offset = p->getAttrOfType<IntegerAttr>("photon.offset");
+    if (!offset)
+      return p.emitOpError("has no planned offset");
+    dtype = typeName(p.getTensorType().getElementType());
+    tensors.push_back(llvm::json::Object{
+        {"name", p.getSymName()},
+        {"shape", toJson(p.getTensorType().getShape())},
+        {"offset", offset.getInt()}});
+  }
+  llvm::json::Object memory;
+  for (NamedAttribute a : plan) {
+    if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
+      memory[a.getName().str()] = i.getInt();
+    else if (auto f = dyn_cast<FloatAttr>(a.getValue()))
+      memory[a.getName().str()] = f.getValueAsDouble();
+    else if (auto arr = dyn_cast<DenseI64ArrayAttr>(a.getValue()))
+      memory[a.getName().str()] = toJson(arr.asArrayRef());
+  }
+  llvm::json::Object manifest{
+      {"format", "photon-artifact"},
+      {"version", 1},
+      {"model", model.getSymName()},
+      {"target", manifestTarget.getValue()},
+      {"library", manifestLibrary.getValue()},
+      {"config", configToJson(c)},
+      {"weights",
+       llvm::json::Object{{"dtype", dtype},
+                          {"elements", memory["weight_elements"]},
+                          {"tensors", std::move(tensors)}}},
+      {"memory_plan", std::move(memory)},
+  };
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
+  return success();
+}
+
+void mlir::photon::registerManifestExportTranslation() {
+  TranslateFromMLIRRegistration reg(
+      "export-manifest",
+      "Write the runtime manifest (JSON) of a memory-planned photon.model",
+      exportManifest,
+      [](DialectRegistry &registry) { registry.insert<PhotonDialect>(); });
+}
