@@ -241,7 +241,9 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
   const uint64_t dataStart = 8 + headerLen;
   const uint64_t dataSize = fileSize - dataStart;
 
-  for (const auto &[name, entry] : header->asObject()) {
+  for (const auto &member : header->asObject()) {
+    const std::string &name = member.first;
+    const JsonValue &entry = member.second;
     if (name == "__metadata__") {
       if (!entry.isObject())
         return fail("__metadata__ must be an object of strings");
@@ -300,8 +302,10 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
 
   // The tensors must tile [0, dataSize) exactly.
   auto &ts = file.tensors_;
-  std::stable_sort(ts.begin(), ts.end(), [](const TensorInfo &a, const TensorInfo &b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  std::sort(ts.begin(), ts.end(), [](const TensorInfo &a, const TensorInfo &b) {
+    if (a.begin != b.begin)
+      return a.begin < b.begin;
+    return a.end != b.end ? a.end < b.end : a.name < b.name; // names are unique
   });
   uint64_t cursor = 0;
   const TensorInfo *prev = nullptr;

@@ -1,0 +1,147 @@
+//===- CudaDriver.h - The CUDA driver API through dlopen -------*- C++ -*-===//
+//
+// photon-run must start (and fail cleanly) on machines without CUDA, and build
+// where cuda.h is absent, so the driver API is reached only through
+// dlopen("libcuda.so.1") (then "libcuda.so") and dlsym. The few types and
+// constants needed are declared here in namespace photon::rt, which keeps them
+// from clashing with cuda.h should a file include both.
+//
+// Numeric values below are from /usr/local/cuda/include/cuda.h (CUDA 13.0,
+// CUDA_VERSION 13000); they are part of the stable driver ABI.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PHOTON_RUNTIME_CUDADRIVER_H
+#define PHOTON_RUNTIME_CUDADRIVER_H
+
+#include "runtime/Status.h"
+
+#include <cstddef>
+#include <string>
+
+namespace photon::rt {
+
+// Types (cuda.h: CUresult and the enums are int-sized enums; CUdevice is int;
+// CUdeviceptr is unsigned long long on 64-bit hosts; handles are pointers to
+// opaque structs).
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUdevice_attribute = int;
+using CUjit_option = int;
+struct CUctx_st;
+struct CUmod_st;
+struct CUfunc_st;
+struct CUstream_st;
+struct CUevent_st;
+using CUcontext = CUctx_st *;
+using CUmodule = CUmod_st *;
+using CUfunction = CUfunc_st *;
+using CUstream = CUstream_st *;
+using CUevent = CUevent_st *;
+
+// CUresult values (enum cudaError_enum).
+constexpr CUresult CUDA_SUCCESS = 0;
+constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
+constexpr CUresult CUDA_ERROR_STUB_LIBRARY = 34;
+constexpr CUresult CUDA_ERROR_NO_DEVICE = 100;
+
+// JIT options (enum CUjit_option_enum).
+constexpr CUjit_option CU_JIT_INFO_LOG_BUFFER = 3;
+constexpr CUjit_option CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4;
+constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER = 5;
+constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+constexpr CUjit_option CU_JIT_LOG_VERBOSE = 12;
+
+// Device attributes (enum CUdevice_attribute_enum).
+constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 1;
+constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_WARP_SIZE = 10;
+constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
+
+// Stream and event flags.
+constexpr unsigned CU_STREAM_DEFAULT = 0x0;
+constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
+constexpr unsigned CU_EVENT_DEFAULT = 0x0;
+constexpr unsigned CU_EVENT_DISABLE_TIMING = 0x2;
+
+// X(name, parameter list): every entry point the runtime uses. `name` is the
+// exported symbol (the _v2 suffixes are the ones cuda.h's macros select).
+#define PHOTON_CUDA_DRIVER_FUNCTIONS(X)                                        \
+  X(cuInit, (unsigned int flags))                                              \
+  X(cuDeviceGet, (CUdevice * device, int ordinal))                             \
+  X(cuDeviceGetCount, (int *count))                                            \
+  X(cuDeviceGetName, (char *name, int len, CUdevice dev))                      \
+  X(cuDeviceTotalMem_v2, (size_t * bytes, CUdevice dev))                       \
+  X(cuDeviceGetAttribute, (int *pi, CUdevice_attribute attrib, CUdevice dev))  \
+  X(cuDevicePrimaryCtxRetain, (CUcontext * pctx, CUdevice dev))                \
+  X(cuDevicePrimaryCtxRelease, (CUdevice dev))                                 \
+  X(cuCtxSetCurrent, (CUcontext ctx))                                          \
+  X(cuCtxSynchronize, ())                                                      \
+  X(cuModuleLoadDataEx, (CUmodule * module, const void *image,                 \
+                         unsigned int numOptions, CUjit_option *options,       \
+                         void **optionValues))                                 \
+  X(cuModuleUnload, (CUmodule hmod))                                           \
+  X(cuModuleGetFunction, (CUfunction * hfunc, CUmodule hmod, const char *name)) \
+  X(cuLaunchKernel, (CUfunction f, unsigned int gridDimX,                      \
+                     unsigned int gridDimY, unsigned int gridDimZ,             \
+                     unsigned int blockDimX, unsigned int blockDimY,           \
+                     unsigned int blockDimZ, unsigned int sharedMemBytes,      \
+                     CUstream hStream, void **kernelParams, void **extra))     \
+  X(cuMemAlloc_v2, (CUdeviceptr * dptr, size_t bytesize))                      \
+  X(cuMemFree_v2, (CUdeviceptr dptr))                                          \
+  X(cuMemcpyHtoD_v2, (CUdeviceptr dst, const void *src, size_t bytes))         \
+  X(cuMemcpyDtoH_v2, (void *dst, CUdeviceptr src, size_t bytes))               \
+  X(cuMemcpyHtoDAsync_v2,                                                      \
+    (CUdeviceptr dst, const void *src, size_t bytes, CUstream hStream))        \
+  X(cuMemcpyDtoHAsync_v2,                                                      \
+    (void *dst, CUdeviceptr src, size_t bytes, CUstream hStream))              \
+  X(cuMemsetD8_v2, (CUdeviceptr dst, unsigned char uc, size_t n))              \
+  X(cuStreamCreate, (CUstream * phStream, unsigned int flags))                 \
+  X(cuStreamDestroy_v2, (CUstream hStream))                                    \
+  X(cuStreamSynchronize, (CUstream hStream))                                   \
+  X(cuEventCreate, (CUevent * phEvent, unsigned int flags))                    \
+  X(cuEventRecord, (CUevent hEvent, CUstream hStream))                         \
+  X(cuEventSynchronize, (CUevent hEvent))                                      \
+  X(cuEventElapsedTime, (float *ms, CUevent hStart, CUevent hEnd))             \
+  X(cuEventDestroy_v2, (CUevent hEvent))                                       \
+  X(cuMemGetInfo_v2, (size_t * free, size_t * total))                          \
+  X(cuGetErrorName, (CUresult error, const char **pStr))                       \
+  X(cuGetErrorString, (CUresult error, const char **pStr))
+
+/// A table of driver entry points: drv->cuMemAlloc_v2(&ptr, bytes).
+struct CudaDriver {
+#define PHOTON_CUDA_DECLARE(name, params) CUresult(*name) params = nullptr;
+  PHOTON_CUDA_DRIVER_FUNCTIONS(PHOTON_CUDA_DECLARE)
+#undef PHOTON_CUDA_DECLARE
+
+  /// The process-wide driver, loaded and initialized (cuInit, at least one
+  /// device) on the first call; later calls return the same pointer or the
+  /// same error. Thread-safe.
+  static Expected<const CudaDriver *> get();
+
+  /// Loads the library at `library` (a name for the dynamic loader or a path)
+  /// and resolves every entry point, without cuInit. The library is never
+  /// unloaded. get() uses this for "libcuda.so.1", then "libcuda.so".
+  static Expected<CudaDriver> load(const char *library);
+
+  /// Loads `library` like load(), then calls cuInit(0) and checks that there
+  /// is at least one device. get() is this, cached, for the default names.
+  static Expected<CudaDriver> loadAndInit(const char *library);
+
+  /// Success for CUDA_SUCCESS, else an error
+  /// "<what>: CUDA_ERROR_OUT_OF_MEMORY: out of memory". Works with entries
+  /// missing or failing (then the name is "CUDA error <n>").
+  Status check(CUresult result, const char *what) const;
+
+  /// cuModuleLoadDataEx on a PTX (NUL-terminated text) or cubin image in the
+  /// current context. On failure the error includes the JIT's error log. When
+  /// `infoLog` is non-null the JIT runs verbose and its info log lands there.
+  Expected<CUmodule> loadModule(const std::string &image,
+                                std::string *infoLog = nullptr) const;
+};
+
+} // namespace photon::rt
+
+#endif // PHOTON_RUNTIME_CUDADRIVER_H
