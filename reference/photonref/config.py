@@ -95,7 +95,7 @@ def _from_hf(d):
                      ("num_hidden_layers", "layers"), ("num_attention_heads", "n_heads"),
                      ("num_key_value_heads", "n_kv_heads"), ("vocab_size", "vocab_size"),
                      ("rms_norm_eps", "rms_norm_eps"), ("rope_theta", "rope_theta")):
-        if hf in d:
+        if d.get(hf) is not None:
             out[ours] = d[hf]
     out.setdefault("rms_norm_eps", 1e-6)          # HF LlamaConfig default
     if "head_dim" in d and isinstance(out.get("d_model"), int) and isinstance(out.get("n_heads"), int) \

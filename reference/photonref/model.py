@@ -198,6 +198,8 @@ class Model:
         g > floor(prompt_len / B) is Enc_L(Chunk_L(X̂^{L-1} of meta-context g)). Recomputed from scratch."""
         self._require_recgen()
         tokens = check_tokens(tokens, self.cfg.vocab_size)
+        if isinstance(prompt_len, bool) or not isinstance(prompt_len, int) or prompt_len < 1:
+            raise PhotonError(f"prompt_len: must be an integer >= 1, got {prompt_len!r}")
         L, CL = self.cfg.L, self.cs[-1]
         gp = min(prompt_len, len(tokens)) // self.cfg.B
         a, top = self._encode_full(tokens[:gp * self.cfg.B])
@@ -233,6 +235,18 @@ class Model:
             items[l - 1] = np.concatenate([self._rollout_cached(l, c, self.cs[l - 1]) for c in conds])
             conds = [carries[l - 1]] + list(items[l - 1][:-1])
         return items, conds, {l: items[l][-1] for l in range(1, L)}
+
+    def _carries_local(self):
+        """True if the last X̂^l item (l < L) of a meta-context depends on no carry of the previous one:
+        follow the item index j down the chain, j -> ceil(j / C_{l+1}) - 1, and require j >= 1 below L."""
+        L, cs = self.cfg.L, self.cs
+        for m in range(1, L):
+            j = math.prod(cs[m:])                        # items of X̂^m per meta-context; the last one
+            for l in range(m, L - 1):
+                j = -(-j // cs[l]) - 1                   # index of the X̂^{l+1} item that conditions it
+                if j < 1:
+                    return False
+        return True
 
     def _encode_step(self, tokens, caches):
         """Encode whole meta-contexts bottom-up, advancing every encoder cache; returns new X^L items."""
@@ -276,10 +290,10 @@ class Model:
         caches = [None] + [self.enc[l].new_cache() for l in range(1, L + 1)]
         top = self._encode_step(prompt[:gp * B], caches)
         # Decoder carries for meta-context gp+1: last X̂^l of meta-context gp (start latents when gp = 0).
-        # With every C_l >= 2 (l >= 2) they depend only on X^L_{gp-1}, so one meta-context suffices (spec §4);
-        # a chunk size of 1 makes them depend on earlier carries, so then the whole latent chain is replayed.
+        # Normally they depend only on X^L_{gp-1}, so decoding meta-context gp alone suffices (spec §4); with
+        # a chunk size of 1 (e.g. [2, 2, 1]) they can read carries of gp-1, so then the chain is replayed.
         carries = {l: self.start[l] for l in range(1, L)}
-        first = 1 if any(c == 1 for c in self.cs[1:]) else gp
+        first = gp if self._carries_local() else 1
         for g in range(max(first, 1), gp + 1):
             carries = self._decode_latents(top[g - 2] if g >= 2 else self.start[L], carries)[2]
         if mode == "recgen":

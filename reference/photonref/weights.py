@@ -61,6 +61,8 @@ def init_weights(cfg, seed=0, dtype="f32"):
 
     Each tensor draws from its own Generator seeded with (seed, crc32(name)), so a tensor's values do not
     depend on which other tensors exist."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise PhotonError(f"seed: must be an integer >= 0, got {seed!r}")
     out = {}
     for name, shape in expected_shapes(cfg).items():
         rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
