@@ -237,7 +237,7 @@ FailureOr<ModelConfig> mlir::photon::parseModelConfig(StringRef buffer,
   if (!json) {
     // ParseError prints "[line:col, byte=N]: message".
     std::string msg = llvm::toString(json.takeError());
-    unsigned line = 1, col = 1;
+    unsigned line = 1, col = 1; // ParseError columns can be 0 at EOF
     StringRef text = msg;
     if (text.consume_front("[")) {
       StringRef pos = text.take_until([](char ch) { return ch == ','; });
@@ -246,6 +246,7 @@ FailureOr<ModelConfig> mlir::photon::parseModelConfig(StringRef buffer,
       c.getAsInteger(10, col);
       text = text.split("]: ").second;
     }
+    col = std::max(col, 1u);
     emitError(FileLineColLoc::get(ctx, filename, line, col))
         << "invalid JSON: " << text;
     return failure();

@@ -1,0 +1,44 @@
+# -*- Python -*-
+# lit configuration of Photon's FileCheck, reference and end-to-end tests.
+import os
+import shutil
+import subprocess
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Photon"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.photon_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+llvm_config.use_default_substitutions()
+llvm_config.with_system_environment(["HOME", "CUDA_HOME", "CUDA_ROOT", "CUDA_PATH"])
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tool_dirs = [config.photon_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(
+    ["photon-opt", "photon-translate", "photon-run", "photon-compile"], tool_dirs)
+
+config.substitutions.append(("%examples", os.path.join(config.photon_src_root, "examples")))
+config.substitutions.append(("%reference", os.path.join(config.photon_src_root, "reference")))
+config.substitutions.append(("%photon_bin", config.photon_tools_dir))
+
+
+def python_with_numpy():
+    """The reference needs NumPy: Debian's python3-numpy (scripts/setup.sh)."""
+    for py in ["/usr/bin/python3", shutil.which("python3")]:
+        if py and subprocess.call([py, "-c", "import numpy"],
+                                  stderr=subprocess.DEVNULL) == 0:
+            return py
+    return None
+
+
+numpy_python = python_with_numpy()
+if numpy_python:
+    config.available_features.add("numpy")
+    config.substitutions.append(("%numpy", numpy_python))
+if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")

@@ -1,0 +1,148 @@
+//===- ModelConfigTest.cpp - configuration validation and weight lists ----===//
+
+#include "model/ModelConfig.h"
+
+#include <gtest/gtest.h>
+
+using namespace photon;
+
+namespace {
+
+ModelConfig photon600M() {
+  ModelConfig c;
+  c.kind = ModelKind::Photon;
+  c.vocabSize = 32000;
+  c.dModel = 1664;
+  c.dEmbed = 416;
+  c.chunkSizes = {4, 4};
+  c.prefixLengths = {2, 2};
+  c.encoderLayers = {4, 4};
+  c.decoderLayers = {4, 4};
+  c.nHeads = 32;
+  c.nKvHeads = 32;
+  c.ffnDim = 4096;
+  return c;
+}
+
+int64_t parameterCount(const ModelConfig &c) {
+  int64_t n = 0;
+  for (const TensorSpec &t : c.weights())
+    n += t.numElements();
+  return n;
+}
+
+/// The fields the errors of `c` name, in order.
+std::vector<std::string> errorFields(const ModelConfig &c) {
+  std::vector<std::string> fields;
+  for (const ConfigError &e : c.validate())
+    fields.push_back(e.field);
+  return fields;
+}
+
+// The paper's parameter totals (Tables 10-12) pin down the weight list. The
+// paper does not count the spec's learned start latents (one D-vector per
+// level), so the totals here are the paper's plus L·D.
+TEST(ModelConfig, Photon600MParameterCountMatchesPaper) {
+  EXPECT_TRUE(photon600M().validate().empty());
+  EXPECT_EQ(parameterCount(photon600M()), 646399104 + 2 * 1664);
+}
+
+TEST(ModelConfig, Block600MParameterCountMatchesPaper) {
+  ModelConfig c = photon600M();
+  c.kind = ModelKind::Block;
+  c.chunkSizes = {4};
+  c.prefixLengths = {2};
+  c.encoderLayers = {8};
+  c.decoderLayers = {8};
+  EXPECT_TRUE(c.validate().empty());
+  EXPECT_EQ(parameterCount(c), 629770752 + 1664);
+}
+
+TEST(ModelConfig, Vanilla600MParameterCountMatchesPaper) {
+  ModelConfig c = photon600M();
+  c.kind = ModelKind::Vanilla;
+  c.dEmbed = 0;
+  c.chunkSizes = c.prefixLengths = c.encoderLayers = c.decoderLayers = {};
+  c.layers = 16;
+  EXPECT_TRUE(c.validate().empty());
+  EXPECT_EQ(parameterCount(c), 610915968);
+  c.tieWordEmbeddings = true;
+  EXPECT_EQ(parameterCount(c), 610915968 - 32000 * 1664);
+}
+
+TEST(ModelConfig, DerivedQuantities) {
+  ModelConfig c = photon600M();
+  EXPECT_EQ(c.numLevels(), 2);
+  EXPECT_EQ(c.headDim(), 52);
+  EXPECT_EQ(c.span(0), 1);
+  EXPECT_EQ(c.span(1), 4);
+  EXPECT_EQ(c.metaContext(), 16);
+  EXPECT_FALSE(c.chunkerIsLinear(1));
+  EXPECT_TRUE(c.chunkerIsLinear(2));
+  EXPECT_EQ(c.chunkerInputWidth(1), 416);
+  EXPECT_EQ(c.chunkerInputWidth(2), 1664);
+}
+
+TEST(ModelConfig, ErrorsNameTheField) {
+  ModelConfig c = photon600M();
+  c.nHeads = 33;
+  c.nKvHeads = 1;
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"n_heads"});
+
+  c = photon600M();
+  c.nHeads = 64; // head_dim 26 is even; now make it odd:
+  c.dModel = 1664 - 64 * 26 + 64 * 25;
+  c.dEmbed = c.dModel / 4;
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"n_heads"});
+
+  c = photon600M();
+  c.nKvHeads = 5;
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"n_kv_heads"});
+
+  c = photon600M();
+  c.dEmbed = 400;
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"level1_chunker"});
+  c.level1Chunker = ChunkerKind::Linear; // a linear chunker takes any D0
+  EXPECT_TRUE(c.validate().empty());
+
+  c = photon600M();
+  c.prefixLengths = {2};
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"prefix_lengths"});
+
+  c = photon600M();
+  c.kind = ModelKind::Block;
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"model_type"});
+
+  c = photon600M();
+  c.rmsNormEps = 0;
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"rms_norm_eps"});
+
+  c = photon600M();
+  c.chunkSizes = {4, 0};
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"chunk_sizes"});
+
+  c = photon600M();
+  c.vocabSize = -1;
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"vocab_size"});
+}
+
+TEST(ModelConfig, WeightNamesFollowTheSpec) {
+  ModelConfig c = photon600M();
+  std::vector<TensorSpec> w = c.weights();
+  auto find = [&](const std::string &name) -> const TensorSpec * {
+    for (const TensorSpec &t : w)
+      if (t.name == name)
+        return &t;
+    return nullptr;
+  };
+  ASSERT_NE(find("encoder.2.layers.3.mlp.down_proj.weight"), nullptr);
+  EXPECT_EQ(find("encoder.2.layers.3.mlp.down_proj.weight")->shape,
+            (std::vector<int64_t>{1664, 4096}));
+  EXPECT_EQ(find("converter.1.weight")->shape, (std::vector<int64_t>{3328, 1664}));
+  EXPECT_EQ(find("chunker.2.norm.weight")->shape, (std::vector<int64_t>{6656}));
+  EXPECT_EQ(find("chunker.1.proj.weight"), nullptr); // concat has no weights
+  EXPECT_EQ(find("encoder.3.norm.weight"), nullptr);
+  EXPECT_NE(find("start_latent.2"), nullptr);
+}
+
+} // namespace
