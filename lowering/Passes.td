@@ -21,7 +21,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
       photon_lm_head(W, x, n, logits)
       photon_argmax(logits, n, ids)
   }];
+  let options = [
+    Option<"target", "target", "std::string", "\"cpu\"",
+           "Where the kernels run: cpu (scf.parallel loops) or gpu (gpu.launch)">,
+  ];
   let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect"

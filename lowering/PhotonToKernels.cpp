@@ -11,6 +11,7 @@
 #include "dialect/PhotonOps.h"
 #include "lowering/Passes.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/StringMap.h"
@@ -52,13 +53,50 @@ Value loadIndex(Builder &b, Value mem, Value i) {
 
 using BodyFn = function_ref<void(Builder &, ValueRange)>;
 
-void parallel(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+/// Host target: `scf.parallel` over the iteration space.
+void parallelLoops(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
   SmallVector<Value> lbs(ubs.size(), cIdx(b, 0)), steps(ubs.size(), cIdx(b, 1));
   scf::ParallelOp::create(b, lbs, ubs, steps,
                           [&](OpBuilder &ob, Location loc, ValueRange ivs) {
                             Builder nb(loc, ob);
                             body(nb, ivs);
                           });
+}
+
+/// GPU target: one `gpu.launch` with one thread per point of the flattened
+/// iteration space (blocks of `kThreadsPerBlock`), each thread recovering its
+/// indices. The launch is outlined into a kernel by gpu-kernel-outlining.
+constexpr int64_t kThreadsPerBlock = 256;
+void parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+  Value total = ubs.front();
+  for (Value ub : ubs.drop_front())
+    total = mulI(b, total, ub);
+  Value one = cIdx(b, 1), threads = cIdx(b, kThreadsPerBlock);
+  // An empty space still launches one (idle) block: a zero grid is an error.
+  Value blocks = arith::MaxUIOp::create(
+      b, arith::CeilDivUIOp::create(b, total, threads), one);
+  auto launch = gpu::LaunchOp::create(b, blocks, one, one, threads, one, one);
+  Builder lb(b.getLoc(), b.getContext());
+  lb.setInsertionPointToStart(&launch.getBody().front());
+  Value g = addI(lb, mulI(lb, launch.getBlockIds().x, threads),
+                 launch.getThreadIds().x);
+  Value inRange =
+      arith::CmpIOp::create(lb, arith::CmpIPredicate::ult, g, total);
+  auto guard = scf::IfOp::create(lb, inRange, /*withElseRegion=*/false);
+  gpu::TerminatorOp::create(lb);
+  Builder ib(b.getLoc(), b.getContext());
+  ib.setInsertionPointToStart(&guard.getThenRegion().front());
+  SmallVector<Value> ivs(ubs.size());
+  Value rest = g;
+  for (int64_t d = int64_t(ubs.size()) - 1; d >= 0; --d) {
+    if (d == 0) {
+      ivs[d] = rest;
+      break;
+    }
+    ivs[d] = arith::RemUIOp::create(ib, rest, ubs[d]);
+    rest = arith::DivUIOp::create(ib, rest, ubs[d]);
+  }
+  body(ib, ivs);
 }
 
 void forLoop(Builder &b, Value lb, Value ub,
@@ -102,9 +140,9 @@ class KernelEmitter {
 public:
   KernelEmitter(ModuleOp module, const ModelConfig &c,
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
-                Location loc)
+                bool gpu, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
-        loc(loc), ctx(module.getContext()) {}
+        gpu(gpu), loc(loc), ctx(module.getContext()) {}
 
   void emitAll() {
     if (c.kind == ::photon::ModelKind::Vanilla) {
@@ -152,6 +190,14 @@ private:
   }
 
   int64_t offset(const std::string &name) const { return offsets.lookup(name); }
+
+  /// Data-parallel work over [0, ubs): host loops or one GPU kernel.
+  void parallel(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+    if (gpu)
+      parallelLaunch(b, ubs, body);
+    else
+      parallelLoops(b, ubs, body);
+  }
 
   /// W[offset(name) + i] as f32.
   Value loadWeight(Builder &b, int64_t base, Value i) {
@@ -433,12 +479,15 @@ private:
   const ModelConfig &c;
   const llvm::StringMap<int64_t> &offsets;
   Type weightElt;
+  bool gpu;
   Location loc;
   MLIRContext *ctx;
   Value weights; // the arena argument of the function being emitted
 };
 
 struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto models = llvm::to_vector(module.getOps<ModelOp>());
@@ -464,8 +513,14 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
       model.emitOpError("has no planned weights: run -photon-plan-memory first");
       return signalPassFailure();
     }
+    if (target != "cpu" && target != "gpu") {
+      module.emitError("photon-lower-to-kernels: target must be 'cpu' or "
+                       "'gpu', got '")
+          << target << "'";
+      return signalPassFailure();
+    }
     KernelEmitter(module, model.getModelConfig(), offsets, weightElt,
-                  model.getLoc())
+                  target == "gpu", model.getLoc())
         .emitAll();
     // The manifest (photon-translate --export-manifest) was written from the
     // planned model; the kernels are all that remains.

@@ -4,12 +4,34 @@
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+
+namespace {
+struct NVVMPipelineOptions : PassPipelineOptions<NVVMPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture (sm_90a, sm_80, ...)"),
+                           llvm::cl::init("sm_90a")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX ISA features; +ptx80 is the oldest that knows sm_90a"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("fatbin (SASS + PTX; needs ptxas and fatbinary), bin "
+                     "(SASS; needs ptxas) or isa (PTX, JIT-compiled by the "
+                     "driver; needs no CUDA toolkit)"),
+      llvm::cl::init("fatbin")};
+  Option<int> optLevel{*this, "opt-level",
+                       llvm::cl::desc("NVVM optimization level"),
+                       llvm::cl::init(3)};
+};
+} // namespace
 
 void mlir::photon::registerPhotonPipelines() {
   PassPipelineRegistration<>(
@@ -30,5 +52,23 @@ void mlir::photon::registerPhotonPipelines() {
         pm.addPass(createConvertFuncToLLVMPass());
         pm.addPass(createConvertControlFlowToLLVMPass());
         pm.addPass(createReconcileUnrealizedCastsPass());
+      });
+
+  PassPipelineRegistration<NVVMPipelineOptions>(
+      "photon-to-nvvm",
+      "Lower a photon model to GPU kernels (NVVM -> PTX/cubin) and host code "
+      "that launches them through the mgpu* runtime ABI",
+      [](OpPassManager &pm, const NVVMPipelineOptions &options) {
+        pm.addPass(createPhotonPlanMemory());
+        pm.addPass(createPhotonLowerToKernels(
+            PhotonLowerToKernelsOptions{/*target=*/"gpu"}));
+        pm.addPass(createCanonicalizerPass());
+        pm.addPass(createCSEPass());
+        gpu::GPUToNVVMPipelineOptions nvvm;
+        nvvm.cubinChip = options.chip;
+        nvvm.cubinFeatures = options.features;
+        nvvm.cubinFormat = options.format;
+        nvvm.optLevel = options.optLevel;
+        gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
       });
 }

@@ -40,5 +40,10 @@ numpy_python = python_with_numpy()
 if numpy_python:
     config.available_features.add("numpy")
     config.substitutions.append(("%numpy", numpy_python))
-if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
+# gpu-module-to-binary finds libdevice (and ptxas) through CUDA_HOME; without
+# it, __nv_* math functions would silently stay unresolved.
+cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+if os.path.exists(os.path.join(cuda_home, "bin", "ptxas")):
+    config.environment["CUDA_HOME"] = cuda_home
+    llvm_config.with_environment("PATH", os.path.join(cuda_home, "bin"), append_path=True)
     config.available_features.add("ptxas")

@@ -1,0 +1,43 @@
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels | FileCheck %s --check-prefix=CPU
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu | FileCheck %s --check-prefix=GPU
+// RUN: not photon-opt %s -photon-lower-to-kernels 2>&1 | FileCheck %s --check-prefix=UNPLANNED
+// RUN: not photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+
+// A vanilla model with tied embeddings becomes its entry points: the model op
+// is gone, weights are read at planned constant offsets of one arena.
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 8, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6, tie_word_embeddings = true>} {
+}
+
+// CPU: module attributes {photon.model = "vanilla"}
+// CPU-NOT: photon.model @
+// CPU-LABEL: func.func @photon_embed_tok(
+// CPU-SAME: %[[W:.*]]: memref<?xf32>, %[[IDS:.*]]: memref<?xi32>, %[[N:.*]]: index, %[[OUT:.*]]: memref<?xf32>) attributes {llvm.emit_c_interface}
+// CPU: scf.parallel (%[[I:.*]], %[[J:.*]]) = (%{{.*}}, %{{.*}}) to (%[[N]], %{{.*}})
+// CPU: memref.load %[[IDS]][%[[I]]] : memref<?xi32>
+// CPU: memref.store %{{.*}}, %[[OUT]]
+
+// The stack: RMSNorm, Q/K/V, RoPE (angle in f64), K/V into the cache, causal
+// attention over 0..pos, O projection, SwiGLU MLP, final norm.
+// CPU-LABEL: func.func @photon_stack_model(
+// CPU-SAME: {{.*}}: index, {{.*}}: memref<?xi32>, {{.*}}: memref<?xi32>, {{.*}}: memref<?xf32>, {{.*}}: memref<?xf32>, {{.*}}: index, {{.*}}: memref<?xf32>) attributes {llvm.emit_c_interface}
+// CPU: math.rsqrt
+// CPU: math.powf %{{.*}}, %{{.*}} : f64
+// CPU: math.cos %{{.*}} : f64
+// CPU: arith.maximumf
+// CPU: math.exp
+// CPU-LABEL: func.func @photon_lm_head(
+// CPU-LABEL: func.func @photon_argmax(
+// CPU: arith.cmpf ogt
+// CPU: arith.index_cast %{{.*}} : index to i32
+
+// GPU-LABEL: func.func @photon_embed_tok(
+// GPU: %[[C256:.*]] = arith.constant 256 : index
+// GPU: %[[BLOCKS:.*]] = arith.maxui
+// GPU: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[BLOCKS]], %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C256]],
+// GPU: arith.cmpi ult
+// GPU: scf.if
+// GPU: gpu.terminator
+// GPU-NOT: scf.parallel
+
+// UNPLANNED: error: 'photon.model' op has no planned weights: run -photon-plan-memory first
+// TARGET: error: photon-lower-to-kernels: target must be 'cpu' or 'gpu', got 'tpu'

@@ -1,0 +1,261 @@
+#!/usr/bin/env -S /usr/bin/python3
+"""End-to-end agreement: photon-compile + photon-run against the NumPy reference (spec §6).
+
+For every tiny model (examples/tiny-*.json) this compiles the model, makes reference weights
+(seed 1), and for each generation mode (hiergen; recgen for L >= 2), batch size (1 and 3) and
+prompt length (1, B-1, B, B+1, 3B+2) runs photon-run with --prompt-ids --output json
+--dump-logits, then checks against the reference's incremental generation in float64:
+  * greedy tokens identical,
+  * max|Δlogit| / max|ref logit| < 1e-4 at every generated position.
+It also checks that HF LLaMA names load (tiny-llama-hf, with and without a stored
+rotary_emb.inv_freq, and with tied embeddings), a chunk-size-1 model whose decoder carries need
+the full latent replay, and that bad input gives exit code 1 and one "photon-run: error:" line.
+
+  /usr/bin/python3 test/E2E/agreement.py [--bin build/bin] [--work DIR] [-v]
+
+Prints one line per case and finally `N passed, N failed`; exits 1 on any failure.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "reference"))
+import photonref as pr  # noqa: E402
+
+TOL = 1e-4
+MODELS = ["tiny-vanilla", "tiny-llama-hf", "tiny-block", "tiny-photon-l2", "tiny-photon-l3"]
+
+
+class Harness:
+    def __init__(self, bindir, work, verbose):
+        self.bin, self.work, self.verbose = bindir, work, verbose
+        self.passed = self.failed = 0
+
+    def report(self, ok, name, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
+
+    def run(self, args, check=True):
+        p = subprocess.run(args, capture_output=True, text=True)
+        if self.verbose:
+            print("  $ " + " ".join(args), file=sys.stderr)
+        if check and p.returncode != 0:
+            raise RuntimeError(f"{os.path.basename(args[0])} exited {p.returncode}: {p.stderr.strip()}")
+        return p
+
+    def compile(self, cfg_path, name):
+        out = os.path.join(self.work, name)
+        self.run([os.path.join(self.bin, "photon-compile"), cfg_path, "-o", out, "-q"])
+        return out
+
+    def photon_run(self, artifact, weights, prompts, n_new, mode, batch=None):
+        """Runs photon-run; returns (tokens per sequence, logits [batch, n_new, V])."""
+        npy = os.path.join(self.work, "logits.npy")
+        args = [os.path.join(self.bin, "photon-run"), artifact, "--weights", weights,
+                "--max-new-tokens", str(n_new), "--mode", mode, "--output", "json",
+                "--dump-logits", npy, "-q"]
+        for p in prompts:
+            args += ["--prompt-ids", ",".join(map(str, p))]
+        if batch is not None:
+            args += ["--batch", str(batch)]
+        p = self.run(args)
+        out = json.loads(p.stdout)
+        return out["tokens"], np.load(npy)
+
+
+def measure(a, b):
+    """Spec §6 per position: max|a-b| / max|b| over the vocabulary; the worst position's value."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        return float("inf")
+    if a.size == 0:
+        return 0.0
+    num = np.abs(a - b).max(axis=-1)
+    den = np.abs(b).max(axis=-1)
+    return float(np.max(np.where(num == 0, 0.0, num / np.maximum(den, 1e-300))))
+
+
+def check_agreement(h, model_name, cfg, artifact, weights_path, weights, prompts_by_len, n_new, worst):
+    """All modes x batch sizes for one compiled model."""
+    L = cfg.L
+    modes = ["hiergen"] + (["recgen"] if L >= 2 else [])
+    ref_model = pr.Model(cfg, weights, "f64")
+    lengths = sorted(prompts_by_len)
+    for mode in modes:
+        ref = {P: ref_model.generate_one(prompts_by_len[P], n_new, mode) for P in lengths}
+
+        def compare(tag, P, toks, logits):
+            rt, rl = ref[P]
+            err = measure(logits, rl)
+            same = list(toks) == list(rt)
+            worst[0] = max(worst[0], err)
+            ok = same and err < TOL
+            detail = f"err {err:.2e}" + ("" if same else f", tokens differ: got {list(toks)[:12]}.. ref {list(rt)[:12]}..")
+            h.report(ok, f"{model_name} {mode} {tag} P={P}", detail)
+
+        # Batch 1: one call per prompt length.
+        for P in lengths:
+            try:
+                toks, logits = h.photon_run(artifact, weights_path, [prompts_by_len[P]], n_new, mode)
+                compare("batch=1", P, toks[0], logits[0])
+            except Exception as e:  # noqa: BLE001
+                h.report(False, f"{model_name} {mode} batch=1 P={P}", str(e))
+        # Batch 3: three different prompt lengths per call (every length at least once).
+        groups = [lengths[i:i + 3] for i in range(0, len(lengths), 3)]
+        for grp in groups:
+            grp = (grp + lengths)[:3]
+            try:
+                toks, logits = h.photon_run(artifact, weights_path, [prompts_by_len[P] for P in grp], n_new, mode)
+                for i, P in enumerate(grp):
+                    compare(f"batch=3[{i}]", P, toks[i], logits[i])
+            except Exception as e:  # noqa: BLE001
+                h.report(False, f"{model_name} {mode} batch=3 {grp}", str(e))
+        # --batch 3: three copies of one prompt decoded together.
+        P = lengths[-1]
+        try:
+            toks, logits = h.photon_run(artifact, weights_path, [prompts_by_len[P]], n_new, mode, batch=3)
+            for i in range(3):
+                compare(f"--batch=3[{i}]", P, toks[i], logits[i])
+        except Exception as e:  # noqa: BLE001
+            h.report(False, f"{model_name} {mode} --batch=3 P={P}", str(e))
+
+
+def model_case(h, cfg_path, name, worst, rng, save=None):
+    cfg = pr.load_config(cfg_path)
+    B = 1 if cfg.vanilla else cfg.B
+    n_new = max(2 * B + 3, 8)
+    try:
+        artifact = h.compile(cfg_path, name)
+    except Exception as e:  # noqa: BLE001
+        h.report(False, f"{name} compile", str(e))
+        return None
+    weights = pr.init_weights(cfg, seed=1)
+    wpath = os.path.join(h.work, name + ".safetensors")
+    (save or (lambda p, w: pr.save_safetensors(p, w, "f32")))(wpath, weights)
+    lengths = sorted({P for P in (1, B - 1, B, B + 1, 3 * B + 2) if P >= 1})
+    prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in lengths}
+    check_agreement(h, name, cfg, artifact, wpath, weights, prompts, n_new, worst)
+    return artifact, wpath
+
+
+def bad_input_cases(h, arts):
+    run = os.path.join(h.bin, "photon-run")
+    l2, l2w = arts["tiny-photon-l2"]
+    block, blockw = arts["tiny-block"]
+
+    def expect_error(name, args, needle=None):
+        p = h.run([run] + args, check=False)
+        lines = [ln for ln in p.stderr.splitlines() if ln.startswith("photon-run: error:")]
+        ok = p.returncode == 1 and len(lines) == 1 and "Traceback" not in p.stderr
+        if ok and needle and needle.lower() not in p.stderr.lower():
+            ok = False
+        h.report(ok, f"bad input: {name}", (lines[0] if lines else f"exit {p.returncode}: {p.stderr.strip()[:200]}"))
+
+    expect_error("missing weights file", [l2, "--weights", os.path.join(h.work, "nope.safetensors"), "--prompt-ids", "1,2"], "nope.safetensors")
+    expect_error("weights of another model", [l2, "--weights", blockw, "--prompt-ids", "1,2"], "do not match")
+    expect_error("empty --prompt-ids", [l2, "--weights", l2w, "--prompt-ids", ""], "empty")
+    expect_error("empty --prompt", [l2, "--weights", l2w, "--prompt", ""], "empty")
+    expect_error("out-of-range id", [l2, "--weights", l2w, "--prompt-ids", "1,256"], "256")
+    expect_error("negative id", [l2, "--weights", l2w, "--prompt-ids", "-1"], "-1")
+    expect_error("non-numeric id", [l2, "--weights", l2w, "--prompt-ids", "1,x"], "'x'")
+    expect_error("recgen on block", [block, "--weights", blockw, "--prompt-ids", "1", "--mode", "recgen"], "recgen")
+    expect_error("missing artifact", [os.path.join(h.work, "no-such-artifact"), "--weights", l2w, "--prompt-ids", "1"], "no-such-artifact")
+    expect_error("unknown flag", [l2, "--weights", l2w, "--prompt-ids", "1", "--frobnicate"], "frobnicate")
+    expect_error("bad --max-new-tokens", [l2, "--weights", l2w, "--prompt-ids", "1", "--max-new-tokens", "ten"], "max-new-tokens")
+    expect_error("bad --top-p", [l2, "--weights", l2w, "--prompt-ids", "1", "--top-p", "1.5"], "top-p")
+    expect_error("--device cuda", [l2, "--weights", l2w, "--prompt-ids", "1", "--device", "cuda"], "cuda")
+    expect_error("no weights", [l2, "--prompt-ids", "1"], "weights")
+    trunc = os.path.join(h.work, "truncated.safetensors")
+    with open(l2w, "rb") as f:
+        data = f.read()
+    with open(trunc, "wb") as f:
+        f.write(data[: len(data) // 2])
+    expect_error("truncated weights file", [l2, "--weights", trunc, "--prompt-ids", "1"], "truncated.safetensors")
+    bad = os.path.join(h.work, "bad-manifest")
+    shutil.copytree(l2, bad)
+    with open(os.path.join(bad, "model.json")) as f:
+        m = json.load(f)
+    m["version"] = 99
+    with open(os.path.join(bad, "model.json"), "w") as f:
+        json.dump(m, f)
+    expect_error("manifest version", [bad, "--weights", l2w, "--prompt-ids", "1"], "version")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.environ.get("PHOTON_BIN", os.path.join(ROOT, "build", "bin")),
+                    help="directory with photon-compile and photon-run (default: build/bin or $PHOTON_BIN)")
+    ap.add_argument("--work", help="scratch directory (default: a temporary one, removed at the end)")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    for tool in ("photon-compile", "photon-run"):
+        if not os.access(os.path.join(args.bin, tool), os.X_OK):
+            print(f"agreement.py: error: {tool} not found in {args.bin} (use --bin)", file=sys.stderr)
+            return 2
+    work = args.work or tempfile.mkdtemp(prefix="photon-e2e-")
+    os.makedirs(work, exist_ok=True)
+    h = Harness(os.path.abspath(args.bin), work, args.verbose)
+    t0 = time.time()
+    worst = [0.0]
+    rng = np.random.default_rng(1234)
+    arts = {}
+    try:
+        for name in MODELS:
+            r = model_case(h, os.path.join(ROOT, "examples", name + ".json"), name, worst, rng)
+            if r:
+                arts[name] = r
+
+        # HF LLaMA checkpoints: a stored rotary_emb.inv_freq is ignored; tied embeddings load
+        # without (or with) lm_head.weight.
+        def save_with_inv_freq(path, w):
+            w = dict(w)
+            cfg = pr.load_config(os.path.join(ROOT, "examples", "tiny-llama-hf.json"))
+            hd = cfg.head_dim
+            for i in range(cfg.layers):
+                w[f"model.layers.{i}.self_attn.rotary_emb.inv_freq"] = (
+                    1.0 / cfg.rope_theta ** (np.arange(0, hd, 2) / hd)).astype(np.float32)
+            pr.save_safetensors(path, w, "f32")
+        model_case(h, os.path.join(ROOT, "examples", "tiny-llama-hf.json"), "tiny-llama-hf-inv-freq", worst, rng,
+                   save=save_with_inv_freq)
+        with open(os.path.join(ROOT, "examples", "tiny-llama-hf.json")) as f:
+            tied = json.load(f)
+        tied["tie_word_embeddings"] = True
+        tied_path = os.path.join(work, "tiny-llama-hf-tied.json")
+        with open(tied_path, "w") as f:
+            json.dump(tied, f)
+        model_case(h, tied_path, "tiny-llama-hf-tied", worst, rng)
+        # Chunk size 1 at the top: the prefill carries need the whole latent chain (reference
+        # README, `_carries_local`).
+        with open(os.path.join(ROOT, "examples", "tiny-photon-l3.json")) as f:
+            c1 = json.load(f)
+        c1["chunk_sizes"] = [2, 2, 1]
+        c1_path = os.path.join(work, "tiny-photon-221.json")
+        with open(c1_path, "w") as f:
+            json.dump(c1, f)
+        model_case(h, c1_path, "tiny-photon-221", worst, rng)
+
+        if "tiny-photon-l2" in arts and "tiny-block" in arts:
+            bad_input_cases(h, arts)
+        else:
+            h.report(False, "bad input checks", "the artifacts they need failed to build")
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"worst logit error {worst[0]:.2e} (bound {TOL:g}); {time.time() - t0:.1f} s")
+    print(f"{h.passed} passed, {h.failed} failed")
+    return 1 if h.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
