@@ -25,6 +25,8 @@ llvm_config.add_tool_substitutions(
 config.substitutions.append(("%examples", os.path.join(config.photon_src_root, "examples")))
 config.substitutions.append(("%reference", os.path.join(config.photon_src_root, "reference")))
 config.substitutions.append(("%photon_bin", config.photon_tools_dir))
+config.substitutions.append(("%photon_obj", config.photon_obj_root))
+config.substitutions.append(("%photon_src", config.photon_src_root))
 
 
 def python_with_numpy():

@@ -1,0 +1,251 @@
+//===- CudaBackend.cpp - Device memory and the mgpu* ABI on libcuda -------===//
+
+#include "runtime/CudaBackend.h"
+#include "runtime/CudaDriver.h"
+
+#include <cstdio>
+#include <mutex>
+
+namespace photon::rt {
+namespace {
+
+/// Process-wide CUDA state: the generated code calls mgpu* with no handle.
+struct CudaState {
+  const CudaDriver *drv = nullptr;
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  CUstream stream = nullptr;
+  Status initStatus;
+  Status launchError; // sticky until takeCudaLaunchError()
+  std::mutex mutex;
+};
+
+CudaState &state() {
+  static CudaState s;
+  return s;
+}
+
+Status initialise() {
+  static std::once_flag once;
+  CudaState &s = state();
+  std::call_once(once, [&] {
+    Expected<const CudaDriver *> drv = CudaDriver::get();
+    if (!drv) {
+      s.initStatus = drv.takeStatus();
+      return;
+    }
+    s.drv = *drv;
+    Status st = s.drv->check(s.drv->cuDeviceGet(&s.device, 0), "cuDeviceGet(0)");
+    if (st.ok())
+      st = s.drv->check(s.drv->cuDevicePrimaryCtxRetain(&s.context, s.device),
+                        "cuDevicePrimaryCtxRetain");
+    if (st.ok())
+      st = s.drv->check(s.drv->cuCtxSetCurrent(s.context), "cuCtxSetCurrent");
+    if (st.ok())
+      st = s.drv->check(s.drv->cuStreamCreate(&s.stream, CU_STREAM_NON_BLOCKING),
+                        "cuStreamCreate");
+    s.initStatus = st;
+  });
+  return s.initStatus;
+}
+
+void recordLaunchError(Status status) {
+  CudaState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.launchError.ok())
+    s.launchError = std::move(status);
+}
+
+CUdeviceptr dptr(const void *p) { return reinterpret_cast<CUdeviceptr>(p); }
+
+class CudaBackend final : public Backend {
+public:
+  const char *name() const override { return "cuda"; }
+
+  Expected<void *> allocate(size_t bytes) override {
+    const CudaDriver &d = *state().drv;
+    CUdeviceptr p = 0;
+    CUresult r = d.cuMemAlloc_v2(&p, bytes == 0 ? 1 : bytes);
+    if (r != CUDA_SUCCESS) {
+      size_t freeBytes = 0, total = 0;
+      d.cuMemGetInfo_v2(&freeBytes, &total);
+      char what[160];
+      std::snprintf(what, sizeof(what),
+                    "cuMemAlloc(%zu bytes; %.2f of %.2f GiB free)", bytes,
+                    freeBytes / double(1ull << 30), total / double(1ull << 30));
+      return d.check(r, what);
+    }
+    noteAllocated(bytes);
+    return reinterpret_cast<void *>(p);
+  }
+
+  void release(void *ptr, size_t bytes) override {
+    if (ptr)
+      state().drv->cuMemFree_v2(dptr(ptr));
+    noteReleased(bytes);
+  }
+
+  Status copyToDevice(void *dst, const void *src, size_t bytes) override {
+    const CudaDriver &d = *state().drv;
+    // The host buffer may die right after: finish before returning.
+    PHOTON_RETURN_IF_ERROR(d.check(
+        d.cuMemcpyHtoDAsync_v2(dptr(dst), src, bytes, state().stream),
+        "cuMemcpyHtoD"));
+    return synchronize();
+  }
+
+  Status copyToHost(void *dst, const void *src, size_t bytes) override {
+    const CudaDriver &d = *state().drv;
+    PHOTON_RETURN_IF_ERROR(d.check(
+        d.cuMemcpyDtoHAsync_v2(dst, dptr(src), bytes, state().stream),
+        "cuMemcpyDtoH"));
+    return synchronize();
+  }
+
+  Status copyOnDevice(void *dst, const void *src, size_t bytes) override {
+    const CudaDriver &d = *state().drv;
+    return d.check(
+        d.cuMemcpyDtoDAsync_v2(dptr(dst), dptr(src), bytes, state().stream),
+        "cuMemcpyDtoD");
+  }
+
+  Status copy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
+                size_t widthBytes, size_t rows) override {
+    if (rows == 0 || widthBytes == 0)
+      return Status();
+    CUDA_MEMCPY2D c{};
+    c.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+    c.srcDevice = dptr(src);
+    c.srcPitch = srcPitch;
+    c.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+    c.dstDevice = dptr(dst);
+    c.dstPitch = dstPitch;
+    c.WidthInBytes = widthBytes;
+    c.Height = rows;
+    const CudaDriver &d = *state().drv;
+    return d.check(d.cuMemcpy2DAsync_v2(&c, state().stream), "cuMemcpy2D");
+  }
+
+  Status fill(void *dst, uint8_t value, size_t bytes) override {
+    const CudaDriver &d = *state().drv;
+    return d.check(d.cuMemsetD8Async(dptr(dst), value, bytes, state().stream),
+                   "cuMemsetD8");
+  }
+
+  Status synchronize() override {
+    const CudaDriver &d = *state().drv;
+    PHOTON_RETURN_IF_ERROR(
+        d.check(d.cuStreamSynchronize(state().stream), "cuStreamSynchronize"));
+    return takeCudaLaunchError();
+  }
+};
+
+} // namespace
+
+Expected<std::unique_ptr<Backend>> createCudaBackend() {
+  PHOTON_RETURN_IF_ERROR(initialise());
+  return std::unique_ptr<Backend>(new CudaBackend());
+}
+
+Expected<std::string> cudaDeviceDescription() {
+  PHOTON_RETURN_IF_ERROR(initialise());
+  const CudaState &s = state();
+  char name[256] = {0};
+  int major = 0, minor = 0, sms = 0;
+  size_t total = 0;
+  s.drv->cuDeviceGetName(name, sizeof(name) - 1, s.device);
+  s.drv->cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, s.device);
+  s.drv->cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, s.device);
+  s.drv->cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, s.device);
+  s.drv->cuDeviceTotalMem_v2(&total, s.device);
+  char buf[400];
+  std::snprintf(buf, sizeof(buf), "%s (sm_%d%d, %d SMs, %.1f GiB)", name, major,
+                minor, sms, total / double(1ull << 30));
+  return std::string(buf);
+}
+
+Status takeCudaLaunchError() {
+  CudaState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return std::exchange(s.launchError, Status());
+}
+
+} // namespace photon::rt
+
+//===----------------------------------------------------------------------===//
+// The mgpu* ABI (declarations emitted by MLIR 22.1.8; test/Target/nvptx.mlir
+// pins them). Errors cannot be returned to the generated code: the first is
+// kept and reported by the backend's next synchronize().
+//===----------------------------------------------------------------------===//
+
+using namespace photon::rt;
+
+#define PHOTON_MGPU extern "C" __attribute__((visibility("default")))
+
+static void *loadModule(const void *image, size_t size, const char *what) {
+  if (Status st = initialise(); !st.ok()) {
+    recordLaunchError(st.withContext(what));
+    return nullptr;
+  }
+  std::string bytes(static_cast<const char *>(image), size);
+  Expected<CUmodule> module = state().drv->loadModule(bytes);
+  if (!module) {
+    recordLaunchError(module.status().withContext(what));
+    return nullptr;
+  }
+  return *module;
+}
+
+PHOTON_MGPU void *mgpuModuleLoad(void *data, int64_t size) {
+  return loadModule(data, size_t(size), "loading a kernel image");
+}
+
+PHOTON_MGPU void *mgpuModuleLoadJIT(void *ptx, int /*optLevel*/) {
+  // PTX is NUL-terminated text; the driver JIT-compiles it for this GPU.
+  const char *text = static_cast<const char *>(ptx);
+  return loadModule(text, std::char_traits<char>::length(text) + 1,
+                    "JIT-compiling PTX");
+}
+
+PHOTON_MGPU void mgpuModuleUnload(void *module) {
+  // Runs from global destructors, possibly after the driver shut down
+  // (CUDA_ERROR_DEINITIALIZED): nothing to report then.
+  if (module && state().drv)
+    state().drv->cuModuleUnload(static_cast<CUmodule>(module));
+}
+
+PHOTON_MGPU void *mgpuModuleGetFunction(void *module, const char *name) {
+  if (!module)
+    return nullptr;
+  CUfunction fn = nullptr;
+  const CudaDriver &d = *state().drv;
+  Status st = d.check(d.cuModuleGetFunction(&fn, static_cast<CUmodule>(module), name),
+                      "cuModuleGetFunction");
+  if (!st.ok())
+    recordLaunchError(st.withContext(name));
+  return fn;
+}
+
+PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                                  intptr_t gridZ, intptr_t blockX,
+                                  intptr_t blockY, intptr_t blockZ,
+                                  int32_t smem, void *stream, void **params,
+                                  void **extra, size_t /*paramsCount*/) {
+  if (!function)
+    return; // its module failed to load: already recorded
+  const CudaDriver &d = *state().drv;
+  Status st = d.check(
+      d.cuLaunchKernel(static_cast<CUfunction>(function), unsigned(gridX),
+                       unsigned(gridY), unsigned(gridZ), unsigned(blockX),
+                       unsigned(blockY), unsigned(blockZ), unsigned(smem),
+                       static_cast<CUstream>(stream), params, extra),
+      "cuLaunchKernel");
+  if (!st.ok())
+    recordLaunchError(st);
+}
+
+// One in-order stream serves every launch, so per-launch streams and
+// synchronisation (what the generated code asks for) are not needed.
+PHOTON_MGPU void *mgpuStreamCreate() { return state().stream; }
+PHOTON_MGPU void mgpuStreamSynchronize(void *) {}
+PHOTON_MGPU void mgpuStreamDestroy(void *) {}
