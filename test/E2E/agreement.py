@@ -54,9 +54,10 @@ class Harness:
             raise RuntimeError(f"{os.path.basename(args[0])} exited {p.returncode}: {p.stderr.strip()}")
         return p
 
-    def compile(self, cfg_path, name):
+    def compile(self, cfg_path, name, weight_type="f32"):
         out = os.path.join(self.work, name)
-        self.run([os.path.join(self.bin, "photon-compile"), cfg_path, "-o", out, "-q"])
+        self.run([os.path.join(self.bin, "photon-compile"), cfg_path, "-o", out, "-q",
+                  f"--weight-type={weight_type}"])
         return out
 
     def photon_run(self, artifact, weights, prompts, n_new, mode, batch=None):
@@ -131,19 +132,22 @@ def check_agreement(h, model_name, cfg, artifact, weights_path, weights, prompts
             h.report(False, f"{model_name} {mode} --batch=3 P={P}", str(e))
 
 
-def model_case(h, cfg_path, name, worst, rng, save=None):
+def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weight_type="f32"):
+    """weight_type: the artifact's weight arena type; the reference weights are drawn exact in
+    that type (bf16 / f16 values), so the f32-computing kernels see exactly the reference's
+    weights and the f32 bound applies."""
     cfg = pr.load_config(cfg_path)
     B = 1 if cfg.vanilla else cfg.B
     n_new = max(2 * B + 3, 8)
     try:
-        artifact = h.compile(cfg_path, name)
+        artifact = h.compile(cfg_path, name, weight_type)
     except Exception as e:  # noqa: BLE001
         h.report(False, f"{name} compile", str(e))
         return None
-    weights = pr.init_weights(cfg, seed=1)
+    weights = pr.init_weights(cfg, seed=1, dtype=weight_type)
     wpath = os.path.join(h.work, name + ".safetensors")
-    (save or (lambda p, w: pr.save_safetensors(p, w, "f32")))(wpath, weights)
-    lengths = sorted({P for P in (1, B - 1, B, B + 1, 3 * B + 2) if P >= 1})
+    (save or (lambda p, w: pr.save_safetensors(p, w, weight_type)))(wpath, weights)
+    lengths = sorted({P for P in (1, B - 1, B, B + 1, 3 * B + 2, *(k * B for k in extra_lengths)) if P >= 1})
     prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in lengths}
     check_agreement(h, name, cfg, artifact, wpath, weights, prompts, n_new, worst)
     return artifact, wpath
@@ -190,6 +194,11 @@ def bad_input_cases(h, arts):
     with open(os.path.join(bad, "model.json"), "w") as f:
         json.dump(m, f)
     expect_error("manifest version", [bad, "--weights", l2w, "--prompt-ids", "1"], "version")
+    mixed = os.path.join(h.work, "mixed-artifact")  # the l2 manifest with the block's kernels
+    shutil.copytree(l2, mixed)
+    shutil.copy(os.path.join(block, "kernels.so"), os.path.join(mixed, "kernels.so"))
+    expect_error("kernels of another model", [mixed, "--weights", l2w, "--prompt-ids", "1"],
+                 "_mlir_ciface_photon_stack_encoder_2")
 
 
 def main():
@@ -236,14 +245,21 @@ def main():
             json.dump(tied, f)
         model_case(h, tied_path, "tiny-llama-hf-tied", worst, rng)
         # Chunk size 1 at the top: the prefill carries need the whole latent chain (reference
-        # README, `_carries_local`).
+        # README, `_carries_local`); it shows with a prompt of >= 2 whole meta-contexts whose
+        # first generated token opens a token chunk (P = 2B, 3B).
         with open(os.path.join(ROOT, "examples", "tiny-photon-l3.json")) as f:
             c1 = json.load(f)
         c1["chunk_sizes"] = [2, 2, 1]
         c1_path = os.path.join(work, "tiny-photon-221.json")
         with open(c1_path, "w") as f:
             json.dump(c1, f)
-        model_case(h, c1_path, "tiny-photon-221", worst, rng)
+        model_case(h, c1_path, "tiny-photon-221", worst, rng, extra_lengths=(2, 3))
+
+        # A bf16 weight arena (bf16 file; kernels widen to f32) and an f16 one.
+        model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"), "tiny-photon-l2-bf16", worst,
+                   rng, weight_type="bf16")
+        model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"), "tiny-vanilla-f16", worst,
+                   rng, weight_type="f16")
 
         if "tiny-photon-l2" in arts and "tiny-block" in arts:
             bad_input_cases(h, arts)

@@ -1,0 +1,129 @@
+//===- Backend.h - Where the executor's buffers live -----------*- C++ -*-===//
+//
+// The executor (runtime/Executor.h) keeps every activation, cache and the
+// weight arena in "device" memory and touches it only through this interface
+// and through the compiled kernels (runtime/KernelABI.h). The CPU backend uses
+// host memory; a CUDA backend implements the same calls with the driver API
+// (cuMemAlloc, cuMemcpy*, cuMemsetD8), and its kernels.so takes device
+// pointers, so the executor runs unchanged.
+//
+// Device pointers are opaque `void *` values: the executor only offsets them
+// by byte counts (devOffset) and passes them to kernels and to these calls.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PHOTON_RUNTIME_BACKEND_H
+#define PHOTON_RUNTIME_BACKEND_H
+
+#include "runtime/Status.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace photon::rt {
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+
+  /// "cpu", "cuda".
+  virtual const char *name() const = 0;
+
+  /// `bytes` of device memory (uninitialised); bytes == 0 gives a valid,
+  /// non-null pointer.
+  virtual Expected<void *> allocate(size_t bytes) = 0;
+  virtual void release(void *ptr, size_t bytes) = 0;
+
+  virtual Status copyToDevice(void *dst, const void *hostSrc, size_t bytes) = 0;
+  virtual Status copyToHost(void *hostDst, const void *src, size_t bytes) = 0;
+  virtual Status copyOnDevice(void *dst, const void *src, size_t bytes) = 0;
+  /// `rows` rows of `widthBytes` each, device to device: row r goes from
+  /// src + r·srcPitch to dst + r·dstPitch (cuMemcpy2D on CUDA).
+  virtual Status copy2D(void *dst, size_t dstPitch, const void *src,
+                        size_t srcPitch, size_t widthBytes, size_t rows) = 0;
+  virtual Status fill(void *dst, uint8_t value, size_t bytes) = 0;
+  /// Waits for every queued kernel and copy (timings call it).
+  virtual Status synchronize() = 0;
+
+  /// Bytes currently allocated through this backend, and the peak.
+  size_t bytesInUse() const { return inUse_; }
+  size_t peakBytes() const { return peak_; }
+
+protected:
+  void noteAllocated(size_t bytes) {
+    inUse_ += bytes;
+    if (inUse_ > peak_)
+      peak_ = inUse_;
+  }
+  void noteReleased(size_t bytes) { inUse_ -= bytes <= inUse_ ? bytes : inUse_; }
+
+private:
+  size_t inUse_ = 0, peak_ = 0;
+};
+
+/// Byte offset of a device pointer.
+inline void *devOffset(void *p, size_t bytes) {
+  return static_cast<void *>(static_cast<char *>(p) + bytes);
+}
+inline const void *devOffset(const void *p, size_t bytes) {
+  return static_cast<const void *>(static_cast<const char *>(p) + bytes);
+}
+
+/// Host memory; kernels are called directly on it.
+std::unique_ptr<Backend> createCpuBackend();
+
+/// The backend called `name` ("cpu"; "cuda" is not built yet), or an error.
+Expected<std::unique_ptr<Backend>> createBackend(const std::string &name);
+
+/// A device allocation that frees itself.
+class DeviceBuffer {
+public:
+  DeviceBuffer() = default;
+  static Expected<DeviceBuffer> create(Backend &backend, size_t bytes) {
+    Expected<void *> p = backend.allocate(bytes);
+    if (!p)
+      return p.takeStatus();
+    DeviceBuffer b;
+    b.backend_ = &backend;
+    b.ptr_ = *p;
+    b.bytes_ = bytes;
+    return b;
+  }
+  DeviceBuffer(DeviceBuffer &&o) noexcept { *this = std::move(o); }
+  DeviceBuffer &operator=(DeviceBuffer &&o) noexcept {
+    if (this != &o) {
+      reset();
+      backend_ = std::exchange(o.backend_, nullptr);
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      bytes_ = std::exchange(o.bytes_, 0);
+    }
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+  ~DeviceBuffer() { reset(); }
+
+  void reset() {
+    if (backend_ && ptr_)
+      backend_->release(ptr_, bytes_);
+    backend_ = nullptr;
+    ptr_ = nullptr;
+    bytes_ = 0;
+  }
+
+  void *get() const { return ptr_; }
+  size_t bytes() const { return bytes_; }
+  /// The device address `bytes` past the start.
+  void *at(size_t bytes) const { return devOffset(ptr_, bytes); }
+
+private:
+  Backend *backend_ = nullptr;
+  void *ptr_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+} // namespace photon::rt
+
+#endif // PHOTON_RUNTIME_BACKEND_H

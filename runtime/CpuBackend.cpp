@@ -1,0 +1,81 @@
+//===- CpuBackend.cpp - The host-memory backend ---------------------------===//
+
+#include "runtime/Backend.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace photon::rt {
+
+namespace {
+
+class CpuBackend final : public Backend {
+public:
+  const char *name() const override { return "cpu"; }
+
+  Expected<void *> allocate(size_t bytes) override {
+    // 64-byte alignment (cache lines, vector loads); aligned_alloc needs a
+    // size that is a multiple of the alignment.
+    size_t rounded = (bytes + 63) / 64 * 64;
+    if (rounded == 0)
+      rounded = 64;
+    void *p = std::aligned_alloc(64, rounded);
+    if (!p)
+      return Status::error("out of host memory allocating " +
+                           std::to_string(bytes) + " bytes");
+    noteAllocated(bytes);
+    return p;
+  }
+
+  void release(void *ptr, size_t bytes) override {
+    std::free(ptr);
+    noteReleased(bytes);
+  }
+
+  Status copyToDevice(void *dst, const void *src, size_t bytes) override {
+    if (bytes)
+      std::memcpy(dst, src, bytes);
+    return Status::success();
+  }
+  Status copyToHost(void *dst, const void *src, size_t bytes) override {
+    if (bytes)
+      std::memcpy(dst, src, bytes);
+    return Status::success();
+  }
+  Status copyOnDevice(void *dst, const void *src, size_t bytes) override {
+    if (bytes)
+      std::memmove(dst, src, bytes);
+    return Status::success();
+  }
+  Status copy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
+                size_t widthBytes, size_t rows) override {
+    auto *d = static_cast<char *>(dst);
+    auto *s = static_cast<const char *>(src);
+    for (size_t r = 0; r < rows; ++r)
+      std::memmove(d + r * dstPitch, s + r * srcPitch, widthBytes);
+    return Status::success();
+  }
+  Status fill(void *dst, uint8_t value, size_t bytes) override {
+    if (bytes)
+      std::memset(dst, value, bytes);
+    return Status::success();
+  }
+  Status synchronize() override { return Status::success(); }
+};
+
+} // namespace
+
+std::unique_ptr<Backend> createCpuBackend() { return std::make_unique<CpuBackend>(); }
+
+Expected<std::unique_ptr<Backend>> createBackend(const std::string &name) {
+  if (name == "cpu")
+    return createCpuBackend();
+  if (name == "cuda")
+    return Status::error("--device cuda: photon-run was not built with the CUDA "
+                         "backend yet (only --device cpu is available)");
+  return Status::error("--device: unknown device '" + name +
+                       "' (expected cpu or cuda)");
+}
+
+} // namespace photon::rt

@@ -1,0 +1,469 @@
+//===- ArtifactTest.cpp - Tests of manifests, weight arenas, backends -----===//
+//
+// Everything here works without the compiler: manifests are written by the
+// test (the same layout photon-compile's --export-manifest writes), weights
+// with writeSafetensors. Kernel libraries are covered end to end by
+// test/E2E/agreement.py.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TestUtil.h"
+
+#include "runtime/Artifact.h"
+#include "runtime/Backend.h"
+#include "runtime/Json.h"
+#include "runtime/SyntheticWeights.h"
+#include "runtime/Weights.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+
+using namespace photon;
+using namespace photon::rt;
+using photon::rt::test::TempDir;
+using photon::rt::test::writeFile;
+
+namespace {
+
+ModelConfig tinyVanilla(bool tie = false) {
+  ModelConfig c;
+  c.kind = ModelKind::Vanilla;
+  c.vocabSize = 16;
+  c.dModel = 8;
+  c.layers = 1;
+  c.nHeads = 2;
+  c.nKvHeads = 1;
+  c.ffnDim = 12;
+  c.tieWordEmbeddings = tie;
+  return c;
+}
+
+ModelConfig tinyBlock() {
+  ModelConfig c;
+  c.kind = ModelKind::Block;
+  c.vocabSize = 16;
+  c.dModel = 8;
+  c.dEmbed = 4;
+  c.chunkSizes = {2};
+  c.prefixLengths = {1};
+  c.encoderLayers = {1};
+  c.decoderLayers = {1};
+  c.nHeads = 2;
+  c.nKvHeads = 2;
+  c.ffnDim = 12;
+  return c;
+}
+
+void writeConfig(JsonWriter &w, const ModelConfig &c) {
+  w.beginObject();
+  w.field("model_type", toString(c.kind)).field("vocab_size", c.vocabSize);
+  w.field("d_model", c.dModel).field("n_heads", c.nHeads).field("n_kv_heads", c.nKvHeads);
+  w.field("ffn_dim", c.ffnDim).field("rope_theta", c.ropeTheta).field("rms_norm_eps", c.rmsNormEps);
+  auto list = [&](const char *k, const std::vector<int64_t> &v) {
+    w.key(k).beginArray();
+    for (int64_t x : v)
+      w.value(x);
+    w.endArray();
+  };
+  if (c.kind == ModelKind::Vanilla) {
+    w.field("layers", c.layers).field("tie_word_embeddings", c.tieWordEmbeddings);
+  } else {
+    w.field("d_embed", c.dEmbed);
+    list("chunk_sizes", c.chunkSizes);
+    list("prefix_lengths", c.prefixLengths);
+    list("encoder_layers", c.encoderLayers);
+    list("decoder_layers", c.decoderLayers);
+    w.field("level1_chunker", toString(c.level1Chunker));
+  }
+  w.endObject();
+}
+
+/// A manifest like photon-compile's: tensors packed in config order with a
+/// gap of `gap` elements between them. `edit` may change the parsed tree's
+/// text pieces through the hooks below.
+struct ManifestSpec {
+  ModelConfig config = tinyVanilla();
+  std::string format = "photon-artifact";
+  int64_t version = 1;
+  std::string dtype = "f32";
+  int64_t gap = 3;
+  std::function<void(std::vector<ArtifactTensor> &)> editTensors;
+  int64_t extraElements = 0;
+};
+
+std::string manifestText(const ManifestSpec &s) {
+  std::vector<ArtifactTensor> tensors;
+  int64_t off = 0;
+  for (const photon::TensorSpec &t : s.config.weights()) {
+    tensors.push_back({t.name, t.shape, off});
+    off += t.numElements() + s.gap;
+  }
+  if (s.editTensors)
+    s.editTensors(tensors);
+  JsonWriter w(2);
+  w.beginObject();
+  w.field("format", s.format).field("version", s.version).field("model", "tiny");
+  w.field("target", "cpu").field("library", "kernels.so");
+  w.key("config");
+  writeConfig(w, s.config);
+  w.key("weights").beginObject();
+  w.field("dtype", s.dtype).field("elements", off + s.extraElements);
+  w.key("tensors").beginArray();
+  for (const ArtifactTensor &t : tensors) {
+    w.beginObject().field("name", t.name).key("shape").beginArray();
+    for (int64_t d : t.shape)
+      w.value(d);
+    w.endArray().field("offset", t.offset).endObject();
+  }
+  w.endArray().endObject();
+  w.key("memory_plan").beginObject().field("weight_elements", off).endObject();
+  w.endObject();
+  return w.str();
+}
+
+Expected<Manifest> parse(const ManifestSpec &s) { return parseManifest(manifestText(s), "m.json"); }
+
+::testing::AssertionResult failsWith(const Status &st, const std::string &needle) {
+  if (st.ok())
+    return ::testing::AssertionFailure() << "succeeded; expected an error containing '" << needle << "'";
+  if (st.message().find(needle) == std::string::npos)
+    return ::testing::AssertionFailure() << "error '" << st.message() << "' lacks '" << needle << "'";
+  return ::testing::AssertionSuccess();
+}
+template <class T>
+::testing::AssertionResult failsWith(const Expected<T> &e, const std::string &needle) {
+  if (e.ok())
+    return ::testing::AssertionFailure() << "succeeded; expected an error containing '" << needle << "'";
+  return failsWith(e.status(), needle);
+}
+
+//===----------------------------------------------------------------------===//
+// Manifest
+//===----------------------------------------------------------------------===//
+
+TEST(Manifest, ParsesAValidManifest) {
+  ManifestSpec s;
+  s.config = tinyBlock();
+  Expected<Manifest> m = parse(s);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->config.kind, ModelKind::Block);
+  EXPECT_EQ(m->config.chunkSizes, std::vector<int64_t>{2});
+  EXPECT_EQ(m->config.dEmbed, 4);
+  EXPECT_EQ(m->dtype, DType::F32);
+  EXPECT_EQ(m->target, "cpu");
+  EXPECT_EQ(m->library, "kernels.so");
+  EXPECT_EQ(m->tensors.size(), s.config.weights().size());
+  const ArtifactTensor *t = m->find("dec_embed.weight");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->shape, (std::vector<int64_t>{16, 8}));
+  EXPECT_EQ(m->arenaBytes(), size_t(m->elements) * 4);
+}
+
+TEST(Manifest, ParsesDtypes) {
+  ManifestSpec s;
+  s.dtype = "bf16";
+  Expected<Manifest> m = parse(s);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->dtype, DType::BF16);
+  EXPECT_EQ(m->arenaBytes(), size_t(m->elements) * 2);
+  s.dtype = "f16";
+  ASSERT_TRUE(parse(s).ok());
+  s.dtype = "f64";
+  EXPECT_TRUE(failsWith(parse(s), "weights.dtype: unsupported dtype 'f64'"));
+}
+
+TEST(Manifest, MissingDirectoryAndFile) {
+  TempDir dir;
+  EXPECT_TRUE(failsWith(loadManifest(dir.file("nope")), "no such artifact directory"));
+  EXPECT_TRUE(failsWith(loadManifest(dir.path()), "model.json"));
+  writeFile(dir.file("plain"), "x");
+  EXPECT_TRUE(failsWith(loadManifest(dir.file("plain")), "not a directory"));
+}
+
+TEST(Manifest, BadJson) {
+  Expected<Manifest> m = parseManifest("{\"format\": \"photon-artifact\",", "dir/model.json");
+  EXPECT_TRUE(failsWith(m, "dir/model.json"));
+  EXPECT_TRUE(failsWith(m, "JSON error"));
+  EXPECT_TRUE(failsWith(parseManifest("[1, 2]", "m.json"), "must be a JSON object"));
+}
+
+TEST(Manifest, WrongFormatOrVersion) {
+  ManifestSpec s;
+  s.format = "something-else";
+  EXPECT_TRUE(failsWith(parse(s), "not a Photon artifact manifest"));
+  EXPECT_TRUE(failsWith(parseManifest("{\"version\": 1}", "m.json"), "no \"format\""));
+  s = ManifestSpec();
+  s.version = 2;
+  EXPECT_TRUE(failsWith(parse(s), "version 2 is not supported"));
+}
+
+TEST(Manifest, ConfigErrorsNameTheField) {
+  ManifestSpec s;
+  s.config.dModel = 9; // not divisible by n_heads = 2
+  EXPECT_TRUE(failsWith(parse(s), "config.n_heads"));
+  s = ManifestSpec();
+  s.config = tinyBlock();
+  s.config.dEmbed = 3; // concat needs C1 * d_embed = d_model
+  EXPECT_TRUE(failsWith(parse(s), "config.level1_chunker"));
+
+  // Missing and mistyped fields.
+  std::string text = manifestText(ManifestSpec());
+  std::string noVocab = text;
+  size_t at = noVocab.find("\"vocab_size\"");
+  ASSERT_NE(at, std::string::npos);
+  noVocab.replace(at, std::strlen("\"vocab_size\""), "\"vocab_sizes\"");
+  EXPECT_TRUE(failsWith(parseManifest(noVocab, "m.json"), "config.vocab_size: is missing"));
+  std::string typed = text;
+  at = typed.find("\"d_model\": 8");
+  ASSERT_NE(at, std::string::npos);
+  typed.replace(at, std::strlen("\"d_model\": 8"), "\"d_model\": \"8\"");
+  EXPECT_TRUE(failsWith(parseManifest(typed, "m.json"), "config.d_model: must be an integer"));
+  std::string kind = text;
+  at = kind.find("\"vanilla\"");
+  kind.replace(at, std::strlen("\"vanilla\""), "\"gpt\"");
+  EXPECT_TRUE(failsWith(parseManifest(kind, "m.json"), "config.model_type: unknown model type 'gpt'"));
+}
+
+TEST(Manifest, TensorListMustMatchTheConfig) {
+  ManifestSpec s;
+  s.editTensors = [](std::vector<ArtifactTensor> &t) { t.pop_back(); };
+  EXPECT_TRUE(failsWith(parse(s), "tensor 'lm_head.weight' is missing"));
+  s.editTensors = [](std::vector<ArtifactTensor> &t) { t[0].shape = {16, 9}; };
+  EXPECT_TRUE(failsWith(parse(s), "'model.embed_tokens.weight' has shape [16, 9]"));
+  s.editTensors = [](std::vector<ArtifactTensor> &t) {
+    t.push_back({"extra.weight", {2}, 0});
+  };
+  EXPECT_TRUE(failsWith(parse(s), "'extra.weight' is not a weight of this config"));
+  s.editTensors = [](std::vector<ArtifactTensor> &t) { t.push_back(t[0]); };
+  EXPECT_TRUE(failsWith(parse(s), "listed twice"));
+  s.editTensors = [](std::vector<ArtifactTensor> &t) { t.back().offset += 1000; };
+  EXPECT_TRUE(failsWith(parse(s), "'lm_head.weight'): offset"));
+  s.editTensors = [](std::vector<ArtifactTensor> &t) { t[1].shape = {0, 8}; };
+  EXPECT_TRUE(failsWith(parse(s), "non-positive dimension"));
+}
+
+TEST(Manifest, LibraryMustBeInsideTheArtifact) {
+  std::string text = manifestText(ManifestSpec());
+  size_t at = text.find("\"kernels.so\"");
+  text.replace(at, std::strlen("\"kernels.so\""), "\"/tmp/evil.so\"");
+  EXPECT_TRUE(failsWith(parseManifest(text, "m.json"), "manifest.library"));
+}
+
+TEST(Manifest, RequiredKernels) {
+  std::vector<std::string> v = requiredKernels(tinyVanilla());
+  EXPECT_EQ(v, (std::vector<std::string>{"embed_tok", "stack_model", "lm_head", "argmax"}));
+  ModelConfig c = tinyBlock();
+  c.chunkSizes = {2, 2};
+  c.prefixLengths = {1, 1};
+  c.encoderLayers = {1, 1};
+  c.decoderLayers = {1, 1};
+  c.kind = ModelKind::Photon;
+  v = requiredKernels(c);
+  auto has = [&](const std::string &k) { return std::count(v.begin(), v.end(), k) == 1; };
+  EXPECT_TRUE(has("embed_enc") && has("embed_dec") && has("chunk_2") && has("stack_encoder.2") &&
+              has("stack_decoder.1") && has("converter_2"));
+  EXPECT_FALSE(has("chunk_1")); // concat
+  c.level1Chunker = ChunkerKind::Linear;
+  v = requiredKernels(c);
+  EXPECT_TRUE(has("chunk_1"));
+  EXPECT_EQ(kernelSymbol("stack_encoder.1"), "_mlir_ciface_photon_stack_encoder_1");
+}
+
+TEST(Artifact, MissingOrBrokenKernelLibrary) {
+  TempDir dir;
+  writeFile(dir.file("model.json"), manifestText(ManifestSpec()));
+  Expected<Artifact> a = Artifact::load(dir.path());
+  EXPECT_TRUE(failsWith(a, "kernels.so: kernel library not found"));
+  writeFile(dir.file("kernels.so"), "not an ELF file");
+  a = Artifact::load(dir.path());
+  EXPECT_TRUE(failsWith(a, "cannot load the kernel library"));
+}
+
+//===----------------------------------------------------------------------===//
+// Weight arena
+//===----------------------------------------------------------------------===//
+
+/// Values for tensor `name`: i + 1000 * (its index) so every element is
+/// distinct and exact in bf16 for small indices.
+std::vector<float> valuesFor(size_t index, int64_t n) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    v[size_t(i)] = float(index) * 0.5f + float(i % 64) * 0.25f;
+  return v;
+}
+
+struct WeightFile {
+  std::vector<std::vector<float>> data;
+  std::vector<TensorToWrite> tensors;
+};
+
+/// The tensors of `m` (optionally edited), stored as `dtype`.
+WeightFile weightsFor(const Manifest &m, DType dtype) {
+  WeightFile f;
+  f.data.reserve(m.tensors.size() + 4);
+  for (size_t i = 0; i < m.tensors.size(); ++i) {
+    f.data.push_back(valuesFor(i, m.tensors[i].numel()));
+    f.tensors.push_back({m.tensors[i].name, m.tensors[i].shape, f.data.back().data(), dtype});
+  }
+  return f;
+}
+
+TEST(Weights, BuildsTheArenaAtTheManifestOffsets) {
+  Expected<Manifest> m = parse(ManifestSpec());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  TempDir dir;
+  for (DType fileType : {DType::F32, DType::BF16, DType::F16}) {
+    WeightFile f = weightsFor(*m, fileType);
+    std::string path = dir.file("w.safetensors");
+    ASSERT_TRUE(writeSafetensors(path, f.tensors).ok());
+    for (const char *arenaType : {"f32", "bf16", "f16"}) {
+      ManifestSpec s;
+      s.dtype = arenaType;
+      Expected<Manifest> ma = parse(s);
+      ASSERT_TRUE(ma.ok());
+      Expected<WeightArena> arena = loadWeights(*ma, path);
+      ASSERT_TRUE(arena.ok()) << arena.status().message();
+      EXPECT_EQ(arena->dtype(), ma->dtype);
+      EXPECT_EQ(arena->bytes(), ma->arenaBytes());
+      for (size_t i = 0; i < ma->tensors.size(); ++i) {
+        const ArtifactTensor &t = ma->tensors[i];
+        std::vector<float> got(size_t(t.numel()));
+        arena->load(t.offset, got.data(), t.numel());
+        ASSERT_EQ(got, f.data[i]) << t.name << " (file " << dtypeName(fileType) << ", arena "
+                                  << arenaType << ")";
+      }
+      // The gaps between tensors stay zero.
+      std::vector<float> gap(3);
+      arena->load(ma->tensors[0].numel(), gap.data(), 3);
+      EXPECT_EQ(gap, std::vector<float>(3, 0.f));
+    }
+  }
+}
+
+TEST(Weights, RoundsToTheArenaDtype) {
+  ManifestSpec s;
+  s.dtype = "bf16";
+  Expected<Manifest> m = parse(s);
+  ASSERT_TRUE(m.ok());
+  WeightFile f = weightsFor(*m, DType::F32);
+  f.data[0][0] = 1.00390625f; // 1 + 2^-8: halfway between two bf16 values, rounds to even
+  TempDir dir;
+  ASSERT_TRUE(writeSafetensors(dir.file("w.safetensors"), f.tensors).ok());
+  Expected<WeightArena> arena = loadWeights(*m, dir.file("w.safetensors"));
+  ASSERT_TRUE(arena.ok()) << arena.status().message();
+  float v;
+  arena->load(m->tensors[0].offset, &v, 1);
+  EXPECT_EQ(v, 1.0f);
+}
+
+TEST(Weights, ReportsMissingExtraAndMisShapedTensors) {
+  Expected<Manifest> m = parse(ManifestSpec());
+  ASSERT_TRUE(m.ok());
+  TempDir dir;
+  std::string path = dir.file("w.safetensors");
+  WeightFile f = weightsFor(*m, DType::F32);
+  f.tensors.erase(f.tensors.begin() + 1); // missing
+  std::vector<float> extra(4, 1.f), wrong(16 * 7, 1.f);
+  f.tensors.push_back({"surprise.weight", {4}, extra.data(), DType::F32});
+  for (TensorToWrite &t : f.tensors)
+    if (t.name == "lm_head.weight") {
+      t.shape = {16, 7};
+      t.data = wrong.data();
+    }
+  ASSERT_TRUE(writeSafetensors(path, f.tensors).ok());
+  Expected<WeightArena> arena = loadWeights(*m, path);
+  ASSERT_FALSE(arena.ok());
+  const std::string &msg = arena.status().message();
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("missing tensor '" + m->tensors[1].name + "'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("unexpected tensor 'surprise.weight'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'lm_head.weight': expected shape [16, 8], got [16, 7]"), std::string::npos)
+      << msg;
+
+  EXPECT_TRUE(failsWith(loadWeights(*m, dir.file("absent.safetensors")), "absent.safetensors"));
+  writeFile(dir.file("garbage.safetensors"), "12345");
+  EXPECT_TRUE(failsWith(loadWeights(*m, dir.file("garbage.safetensors")), "garbage.safetensors"));
+}
+
+TEST(Weights, IgnoresRotaryBuffersAndTiedLmHead) {
+  ManifestSpec s;
+  s.config = tinyVanilla(/*tie=*/true);
+  Expected<Manifest> m = parse(s);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->find("lm_head.weight"), nullptr);
+  WeightFile f = weightsFor(*m, DType::F32);
+  std::vector<float> invFreq(2, 0.5f), head(16 * 8, 2.f);
+  f.tensors.push_back({"model.layers.0.self_attn.rotary_emb.inv_freq", {2}, invFreq.data()});
+  f.tensors.push_back({"lm_head.weight", {16, 8}, head.data()});
+  TempDir dir;
+  ASSERT_TRUE(writeSafetensors(dir.file("w.safetensors"), f.tensors).ok());
+  Expected<WeightArena> arena = loadWeights(*m, dir.file("w.safetensors"));
+  EXPECT_TRUE(arena.ok()) << arena.status().message();
+
+  // Untied: lm_head.weight is a real tensor and must be present.
+  Expected<Manifest> untied = parse(ManifestSpec());
+  ASSERT_TRUE(untied.ok());
+  f = weightsFor(*untied, DType::F32);
+  f.tensors.pop_back();
+  ASSERT_TRUE(writeSafetensors(dir.file("w2.safetensors"), f.tensors).ok());
+  EXPECT_TRUE(failsWith(loadWeights(*untied, dir.file("w2.safetensors")),
+                        "missing tensor 'lm_head.weight'"));
+}
+
+TEST(Weights, SyntheticArenaIsSeededAndPlacedAtOffsets) {
+  ManifestSpec s;
+  s.config = tinyBlock();
+  Expected<Manifest> m = parse(s);
+  ASSERT_TRUE(m.ok());
+  WeightArena a = syntheticArena(*m, 7), b = syntheticArena(*m, 7), c = syntheticArena(*m, 8);
+  ASSERT_EQ(a.bytes(), m->arenaBytes());
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.bytes()), 0);
+  EXPECT_NE(std::memcmp(a.data(), c.data(), a.bytes()), 0);
+  const ArtifactTensor *t = m->find("start_latent.1");
+  ASSERT_NE(t, nullptr);
+  std::vector<float> got(size_t(t->numel()));
+  a.load(t->offset, got.data(), t->numel());
+  EXPECT_EQ(got, syntheticTensor(rt::TensorSpec{t->name, t->shape}, 7));
+}
+
+//===----------------------------------------------------------------------===//
+// CPU backend
+//===----------------------------------------------------------------------===//
+
+TEST(Backend, CpuCopiesAndAccounting) {
+  std::unique_ptr<Backend> be = createCpuBackend();
+  EXPECT_STREQ(be->name(), "cpu");
+  {
+    Expected<DeviceBuffer> a = DeviceBuffer::create(*be, 64 * 4);
+    Expected<DeviceBuffer> b = DeviceBuffer::create(*be, 64 * 4);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(be->bytesInUse(), 128u * 4);
+    std::vector<float> host(64);
+    for (int i = 0; i < 64; ++i)
+      host[size_t(i)] = float(i);
+    ASSERT_TRUE(be->copyToDevice(a->get(), host.data(), 64 * 4).ok());
+    ASSERT_TRUE(be->fill(b->get(), 0, 64 * 4).ok());
+    // Rows 1, 3, 5 (4 floats each, pitch 8 floats) -> rows 0, 1, 2 of b (pitch 4).
+    ASSERT_TRUE(be->copy2D(b->get(), 16, a->at(4 * 4), 32, 16, 3).ok());
+    std::vector<float> out(64);
+    ASSERT_TRUE(be->copyToHost(out.data(), b->get(), 64 * 4).ok());
+    EXPECT_EQ(out[0], 4.f);
+    EXPECT_EQ(out[4], 12.f);
+    EXPECT_EQ(out[8], 20.f);
+    EXPECT_EQ(out[11], 23.f);
+    EXPECT_EQ(out[12], 0.f);
+    ASSERT_TRUE(be->copyOnDevice(b->get(), a->get(), 8).ok());
+    ASSERT_TRUE(be->copyToHost(out.data(), b->get(), 8).ok());
+    EXPECT_EQ(out[1], 1.f);
+  }
+  EXPECT_EQ(be->bytesInUse(), 0u);
+  EXPECT_EQ(be->peakBytes(), 128u * 4);
+  EXPECT_TRUE(failsWith(createBackend("cuda"), "not built with the CUDA backend"));
+  EXPECT_TRUE(failsWith(createBackend("tpu"), "unknown device 'tpu'"));
+}
+
+} // namespace
