@@ -68,7 +68,8 @@ GENERATION:
   --top-k=<k>                  keep the k most likely tokens (0 = off)
   --top-p=<p>                  nucleus sampling (1 = off)
   --seed=<n>                   sampling seed (default 0; sequence i uses seed + i)
-  --device=<cpu|cuda>          where to run (default cpu)
+  --device=<auto|cpu|cuda>     where to run (default auto: cuda when the artifact
+                               has CUDA kernels and a GPU is present, else cpu)
 
 OUTPUT:
   --output=<text|json>         text (streamed, default) or JSON
@@ -97,7 +98,7 @@ struct Options {
   SamplingParams sampling;
   std::string output = "text";
   std::optional<std::string> dumpLogits;
-  std::string device = "cpu";
+  std::string device = "auto";
   bool quiet = false;
 };
 
@@ -261,8 +262,8 @@ Options parseArgs(int argc, char **argv) {
         die("--dump-logits: empty path");
       o.dumpLogits = v;
     } else if (name == "device") {
-      if (v != "cpu" && v != "cuda")
-        die("--device: expected cpu or cuda, got '" + v + "'");
+      if (v != "auto" && v != "cpu" && v != "cuda")
+        die("--device: expected auto, cpu or cuda, got '" + v + "'");
       o.device = v;
     }
   }
@@ -332,18 +333,31 @@ int run(int argc, char **argv) {
   Options o = parseArgs(argc, argv);
   auto tStart = std::chrono::steady_clock::now();
 
+  // The backend comes first: a CUDA kernel library loads its modules into
+  // the backend's context as soon as it is opened.
+  if (o.device == "auto") {
+    Expected<Manifest> manifest = loadManifest(o.artifact);
+    if (!manifest)
+      die(manifest.status().message());
+    o.device = "cpu";
+    if (manifest->kernelLibraries.count("cuda")) {
+      if (createBackend("cuda"))
+        o.device = "cuda";
+      else if (!o.quiet)
+        std::fprintf(stderr, "%s: no usable GPU; running on the CPU\n", kProg);
+    }
+  }
   Expected<std::unique_ptr<Backend>> backend = createBackend(o.device);
   if (!backend)
     die(backend.status().message());
 
-  Expected<Artifact> artifact = Artifact::load(o.artifact);
+  Expected<Artifact> artifact = Artifact::load(o.artifact, o.device);
   if (!artifact)
     die(artifact.status().message());
+  if (Status st = (*backend)->synchronize(); !st.ok()) // kernel modules loaded?
+    die(st.message());
   const Manifest &m = artifact->manifest();
   const ModelConfig &cfg = artifact->config();
-  if (m.target != o.device)
-    die(m.path + ": the artifact was compiled for target '" + m.target +
-        "', but --device is '" + o.device + "'");
 
   // Prompts.
   std::vector<std::vector<int32_t>> prompts;

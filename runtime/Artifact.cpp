@@ -248,13 +248,20 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
                          " is not supported (this photon-run reads version " +
                          std::to_string(kArtifactVersion) + "); recompile the model");
   m.model = r.string("model", false, "model");
-  m.target = r.string("target", true);
-  m.library = r.string("library", true);
   if (!r.ok())
     return r.status();
-  if (m.library.empty() || m.library.find('/') != std::string::npos)
-    return Status::error(path + ": manifest.library: must be a file name inside the "
-                                "artifact directory, got '" + m.library + "'");
+  const JsonValue *kernels = root.find("kernels");
+  if (!kernels || !kernels->isObject() || kernels->asObject().empty())
+    return Status::error(path + ": manifest.kernels: must map targets to kernel libraries");
+  for (const auto &[target, file] : kernels->asObject()) {
+    if (target != "cpu" && target != "cuda")
+      return Status::error(path + ": manifest.kernels: unknown target '" + target + "'");
+    if (!file.isString() || file.asString().empty() ||
+        file.asString().find('/') != std::string::npos)
+      return Status::error(path + ": manifest.kernels." + target +
+                           ": must be a file name inside the artifact directory");
+    m.kernelLibraries[target] = file.asString();
+  }
 
   const JsonValue *config = root.find("config");
   if (!config)
@@ -405,14 +412,23 @@ Artifact::~Artifact() {
     ::dlclose(handle_);
 }
 
-Expected<Artifact> Artifact::load(const std::string &dir) {
+Expected<Artifact> Artifact::load(const std::string &dir, const std::string &target) {
   Expected<Manifest> m = loadManifest(dir);
   if (!m)
     return m.takeStatus();
   Artifact a;
   a.manifest_ = std::move(*m);
   const ModelConfig &c = a.manifest_.config;
-  a.libraryPath_ = dir + "/" + a.manifest_.library;
+  auto lib = a.manifest_.kernelLibraries.find(target);
+  if (lib == a.manifest_.kernelLibraries.end()) {
+    std::string have;
+    for (const auto &kv : a.manifest_.kernelLibraries)
+      have += (have.empty() ? "" : ", ") + kv.first;
+    return Status::error(a.manifest_.path + ": the artifact has no kernels for '" + target +
+                         "' (it has: " + have + "); recompile with photon-compile --target=" +
+                         target);
+  }
+  a.libraryPath_ = dir + "/" + lib->second;
   struct stat st;
   if (::stat(a.libraryPath_.c_str(), &st) != 0)
     return Status::error(a.libraryPath_ + ": kernel library not found (" +

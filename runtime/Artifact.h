@@ -23,6 +23,7 @@
 #include "runtime/Status.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +31,7 @@
 namespace photon::rt {
 
 constexpr const char *kArtifactFormat = "photon-artifact";
-constexpr int64_t kArtifactVersion = 1;
+constexpr int64_t kArtifactVersion = 2;
 
 /// One tensor of the weight arena.
 struct ArtifactTensor {
@@ -44,8 +45,8 @@ struct Manifest {
   std::string path;    // of model.json (for messages)
   std::string dir;     // the artifact directory ("" when parsed from text)
   std::string model;   // the model's symbol name
-  std::string target;  // "cpu" or "cuda"
-  std::string library; // kernel library, relative to dir
+  /// Kernel library per target ("cpu", "cuda"), file names inside dir.
+  std::map<std::string, std::string> kernelLibraries;
   ModelConfig config;
   DType dtype = DType::F32;
   int64_t elements = 0; // arena length in elements
@@ -89,8 +90,9 @@ std::vector<std::string> requiredKernels(const ModelConfig &config);
 /// library when destroyed.
 class Artifact {
 public:
-  /// Loads `dir` (see the file comment).
-  static Expected<Artifact> load(const std::string &dir);
+  /// Loads `dir` (see the file comment) with the kernels of `target`.
+  static Expected<Artifact> load(const std::string &dir,
+                                 const std::string &target = "cpu");
 
   Artifact(Artifact &&other) noexcept;
   Artifact &operator=(Artifact &&other) noexcept;

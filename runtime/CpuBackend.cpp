@@ -1,6 +1,7 @@
 //===- CpuBackend.cpp - The host-memory backend ---------------------------===//
 
 #include "runtime/Backend.h"
+#include "runtime/CudaBackend.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -72,8 +73,7 @@ Expected<std::unique_ptr<Backend>> createBackend(const std::string &name) {
   if (name == "cpu")
     return createCpuBackend();
   if (name == "cuda")
-    return Status::error("--device cuda: photon-run was not built with the CUDA "
-                         "backend yet (only --device cpu is available)");
+    return createCudaBackend();
   return Status::error("--device: unknown device '" + name +
                        "' (expected cpu or cuda)");
 }

@@ -2,7 +2,8 @@
 //
 // The manifest tells the MLIR-free runtime everything it needs besides the
 // compiled kernels: the configuration, the weight arena (name, shape, offset
-// of every tensor, element type), the memory plan and the kernel symbols.
+// of every tensor, element type), the memory plan and the kernel library of
+// each target.
 // The kernel ABI itself is fixed by runtime/KernelABI.h.
 //
 //===----------------------------------------------------------------------===//
@@ -17,13 +18,11 @@
 using namespace mlir;
 using namespace mlir::photon;
 
-static llvm::cl::opt<std::string> manifestTarget(
-    "manifest-target", llvm::cl::desc("Target recorded in the manifest (cpu, cuda)"),
-    llvm::cl::init("cpu"));
-static llvm::cl::opt<std::string> manifestLibrary(
-    "manifest-library",
-    llvm::cl::desc("Kernel library file recorded in the manifest"),
-    llvm::cl::init("kernels.so"));
+static llvm::cl::list<std::string> manifestTargets(
+    "manifest-targets",
+    llvm::cl::desc("Targets the artifact has kernels for (cpu, cuda); the "
+                   "kernel library of target T is kernels-T.so"),
+    llvm::cl::CommaSeparated);
 
 static llvm::json::Array toJson(ArrayRef<int64_t> values) {
   llvm::json::Array a;
@@ -97,12 +96,19 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
     else if (auto arr = dyn_cast<DenseI64ArrayAttr>(a.getValue()))
       memory[a.getName().str()] = toJson(arr.asArrayRef());
   }
+  llvm::json::Object kernels;
+  if (manifestTargets.empty())
+    kernels["cpu"] = "kernels-cpu.so";
+  for (const std::string &t : manifestTargets) {
+    if (t != "cpu" && t != "cuda")
+      return op->emitError("--manifest-targets: unknown target '") << t << "'";
+    kernels[t] = "kernels-" + t + ".so";
+  }
   llvm::json::Object manifest{
       {"format", "photon-artifact"},
-      {"version", 1},
+      {"version", 2},
       {"model", model.getSymName()},
-      {"target", manifestTarget.getValue()},
-      {"library", manifestLibrary.getValue()},
+      {"kernels", std::move(kernels)},
       {"config", configToJson(c)},
       {"weights",
        llvm::json::Object{{"dtype", dtype},

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Photon benchmark: prefill and decode throughput, memory per sequence, and
+the HBM roofline of each decode step, for compiled models on one GPU (or the
+CPU). Runs photon-run (no MLIR needed) on artifacts built by photon-compile.
+
+  bench/bench.py --bin build/bin --artifacts .device/artifacts --device cuda \
+      --models vanilla-600m block-600m photon-600m --out bench/results.json
+
+Each artifact directory is <artifacts>/<model>; weights are photon-run's seeded
+synthetic ones in the artifact's dtype. Regimes (the paper's):
+  prefill-heavy  2048-token prompt, 128 generated
+  decode-heavy    128-token prompt, 2048 generated
+The roofline time of a decode step is the bytes a step must read at least
+(every weight the step's stacks touch, amortised over the tokens it produces,
+plus the KV entries it attends to) divided by the GPU's HBM bandwidth.
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+REGIMES = {"prefill-heavy": (2048, 128), "decode-heavy": (128, 2048)}
+
+# Peak HBM bandwidth by device name (bytes/s).
+HBM_BANDWIDTH = [("H200", 4.8e12), ("H100 PCIe", 2.0e12), ("H100", 3.35e12),
+                 ("A100", 2.0e12)]
+
+
+def gpu_name():
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30)
+        return out.stdout.strip().splitlines()[0]
+    except Exception:
+        return "unknown"
+
+
+def bandwidth(name):
+    for key, bw in HBM_BANDWIDTH:
+        if key in name:
+            return bw
+    return None
+
+
+def stack_bytes(cfg, layers, elt):
+    d, f = cfg["d_model"], cfg["ffn_dim"]
+    kv = cfg["n_kv_heads"] * d // cfg["n_heads"]
+    return layers * (2 * d * d + 2 * kv * d + 3 * d * f + 2 * d) * elt + d * elt
+
+
+def step_bytes(cfg, mode, context, batch, elt):
+    """Least bytes one decode step (one new token for each of `batch`
+    sequences at `context` tokens) reads: weights once per step, scaled by how
+    often their stack runs per token; KV entries per sequence."""
+    d, v = cfg["d_model"], cfg["vocab_size"]
+    kv_item_layer = 2 * cfg["n_kv_heads"] * (d // cfg["n_heads"]) * elt
+    if cfg["model_type"] == "vanilla":
+        w = stack_bytes(cfg, cfg["layers"], elt) + v * d * elt
+        return w + batch * cfg["layers"] * context * kv_item_layer
+    cs, rs = cfg["chunk_sizes"], cfg["prefix_lengths"]
+    enc, dec = cfg["encoder_layers"], cfg["decoder_layers"]
+    L = len(cs)
+    span = [1]
+    for c in cs:
+        span.append(span[-1] * c)
+    w = v * d * elt  # LM head, every token
+    kv = 0.0
+    for l in range(1, L + 1):
+        per_token = 1.0 / span[l - 1]          # decoder l runs per level-(l-1) item
+        w += per_token * stack_bytes(cfg, dec[l - 1], elt)
+        w += (1.0 / span[l]) * rs[l - 1] * d * d * elt  # converter per level-l item
+        if mode == "hiergen" or l == L:
+            w += (1.0 / span[l]) * stack_bytes(cfg, enc[l - 1], elt)
+            kv += (1.0 / span[l]) * enc[l - 1] * (context / span[l]) * kv_item_layer
+            if l >= 2 or cfg.get("level1_chunker") == "linear":
+                w += (1.0 / span[l]) * cs[l - 1] * d * d * elt
+    return w + batch * kv
+
+
+def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout):
+    rng = random.Random(prompt_len)
+    prompt = ",".join(str(rng.randrange(1, 256)) for _ in range(prompt_len))
+    cmd = [os.path.join(bin_dir, "photon-run"), artifact, "--device", device,
+           "--synthetic-weights", "1", "--prompt-ids", prompt, "--batch", str(batch),
+           "--max-new-tokens", str(new_tokens), "--mode", mode, "--output", "json", "-q"]
+    t0 = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        return {"error": (p.stderr.strip().splitlines() or ["?"])[-1],
+                "wall_s": time.time() - t0}
+    return json.loads(p.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", required=True, help="directory with photon-run")
+    ap.add_argument("--artifacts", required=True, help="directory of compiled models")
+    ap.add_argument("--models", nargs="+", default=["vanilla-600m", "block-600m", "photon-600m"])
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--regimes", nargs="+", default=list(REGIMES))
+    ap.add_argument("--batches", default="1,max",
+                    help="comma-separated batch sizes; 'max' = largest that fits")
+    ap.add_argument("--max-batch-limit", type=int, default=256)
+    ap.add_argument("--timeout", type=int, default=300, help="seconds per run")
+    ap.add_argument("--out", default="bench/results.json")
+    args = ap.parse_args()
+
+    name = gpu_name() if args.device == "cuda" else "cpu"
+    bw = bandwidth(name) if args.device == "cuda" else None
+    rows = []
+    for model in args.models:
+        art = os.path.join(args.artifacts, model)
+        manifest = json.load(open(os.path.join(art, "model.json")))
+        cfg = manifest["config"]
+        elt = {"f32": 4, "bf16": 2, "f16": 2}[manifest["weights"]["dtype"]]
+        modes = ["hiergen"] + (["recgen"] if len(cfg.get("chunk_sizes", [])) >= 2 else [])
+        for regime in args.regimes:
+            prompt_len, new_tokens = REGIMES[regime]
+            for mode in modes:
+                batches = []
+                for b in args.batches.split(","):
+                    batches.append(b)
+                for b in batches:
+                    if b == "max":
+                        # Largest power of two that runs (memory-bound search).
+                        best, res, trial = None, None, 2
+                        while trial <= args.max_batch_limit:
+                            r = run(args.bin, art, args.device, prompt_len, new_tokens,
+                                    trial, mode, args.timeout)
+                            if "error" in r:
+                                break
+                            best, res = trial, r
+                            trial *= 2
+                        if best is None:
+                            continue
+                        batch = best
+                    else:
+                        batch = int(b)
+                        res = run(args.bin, art, args.device, prompt_len, new_tokens,
+                                  batch, mode, args.timeout)
+                    row = {"model": model, "mode": mode, "regime": regime, "batch": batch,
+                           "prompt": prompt_len, "generated": new_tokens, "device": name}
+                    if "error" in res:
+                        row["error"] = res["error"]
+                    else:
+                        t, m = res["timings"], res["memory"]
+                        step_s = t["decode_s"] / max(new_tokens, 1)
+                        context = prompt_len + new_tokens / 2
+                        rb = step_bytes(cfg, mode, context, batch, elt)
+                        row.update({
+                            "prefill_tokens_per_s": t["prefill_tokens_per_s"],
+                            "decode_tokens_per_s": t["decode_tokens_per_s"],
+                            "decode_step_ms": step_s * 1e3,
+                            "roofline_step_bytes": rb,
+                            "roofline_step_ms": rb / bw * 1e3 if bw else None,
+                            "kv_bytes_per_sequence": m["kv_bytes_per_sequence"],
+                            "state_bytes_per_sequence": m["state_bytes_per_sequence"],
+                            "peak_bytes": m["peak_bytes"],
+                        })
+                    rows.append(row)
+                    print_row(row, header=len(rows) == 1)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    json.dump({"device": name, "hbm_bytes_per_s": bw, "date": time.strftime("%Y-%m-%d"),
+               "results": rows}, open(args.out, "w"), indent=1)
+    print(f"wrote {args.out}")
+
+
+def print_row(r, header=False):
+    if header:
+        print(f"{'model':<13} {'mode':<8} {'regime':<14} {'batch':>5} {'prefill tok/s':>13} "
+              f"{'decode tok/s':>12} {'ms/step':>9} {'roofline ms':>11} {'KV+state/seq':>13} "
+              f"{'peak GiB':>8}")
+    if "error" in r:
+        print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {r['batch']:>5}  error: {r['error']}")
+        return
+    roof = f"{r['roofline_step_ms']:.3f}" if r["roofline_step_ms"] is not None else "-"
+    per_seq = (r["kv_bytes_per_sequence"] + r["state_bytes_per_sequence"]) / 2**20
+    print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {r['batch']:>5} "
+          f"{r['prefill_tokens_per_s']:>13.1f} {r['decode_tokens_per_s']:>12.1f} "
+          f"{r['decode_step_ms']:>9.3f} {roof:>11} {per_seq:>10.2f} MiB {r['peak_bytes']/2**30:>8.2f}",
+          flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
