@@ -38,6 +38,18 @@ def gpu_name():
         return "unknown"
 
 
+def device_memory(device):
+    """Bytes of GPU memory (the host's for cpu runs: generous, capped by --max-batch-limit)."""
+    if device == "cuda":
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True, timeout=30)
+            return float(out.stdout.strip().splitlines()[0]) * 2**20
+        except Exception:
+            pass
+    return 16 * 2**30
+
+
 def bandwidth(name):
     for key, bw in HBM_BANDWIDTH:
         if key in name:
@@ -105,6 +117,8 @@ def main():
                     help="comma-separated batch sizes; 'max' = largest that fits")
     ap.add_argument("--max-batch-limit", type=int, default=256)
     ap.add_argument("--timeout", type=int, default=300, help="seconds per run")
+    ap.add_argument("--scale", type=int, default=1,
+                    help="divide the regimes' token counts by this (smoke tests)")
     ap.add_argument("--out", default="bench/results.json")
     args = ap.parse_args()
 
@@ -118,25 +132,34 @@ def main():
         elt = {"f32": 4, "bf16": 2, "f16": 2}[manifest["weights"]["dtype"]]
         modes = ["hiergen"] + (["recgen"] if len(cfg.get("chunk_sizes", [])) >= 2 else [])
         for regime in args.regimes:
-            prompt_len, new_tokens = REGIMES[regime]
+            prompt_len, new_tokens = (n // args.scale for n in REGIMES[regime])
             for mode in modes:
                 batches = []
                 for b in args.batches.split(","):
                     batches.append(b)
                 for b in batches:
                     if b == "max":
-                        # Largest power of two that runs (memory-bound search).
-                        best, res, trial = None, None, 2
-                        while trial <= args.max_batch_limit:
-                            r = run(args.bin, art, args.device, prompt_len, new_tokens,
-                                    trial, mode, args.timeout)
-                            if "error" in r:
-                                break
-                            best, res = trial, r
-                            trial *= 2
-                        if best is None:
+                        # The largest batch that fits: estimated from the batch-1
+                        # run's memory, then halved until a run succeeds.
+                        one = run(args.bin, art, args.device, prompt_len, new_tokens, 1,
+                                  mode, args.timeout)
+                        if "error" in one:
                             continue
-                        batch = best
+                        mem = one["memory"]
+                        per_seq = max(mem["peak_bytes"] - mem["weight_bytes"], 1)
+                        budget = 0.85 * device_memory(args.device) - mem["weight_bytes"]
+                        batch = 1
+                        while batch * 2 * per_seq <= budget and batch * 2 <= args.max_batch_limit:
+                            batch *= 2
+                        res = {"error": "no batch > 1 fits"}
+                        while batch > 1:
+                            res = run(args.bin, art, args.device, prompt_len, new_tokens, batch,
+                                      mode, args.timeout)
+                            if "error" not in res:
+                                break
+                            batch //= 2
+                        if batch <= 1:
+                            continue
                     else:
                         batch = int(b)
                         res = run(args.bin, art, args.device, prompt_len, new_tokens,

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# GPU correctness checks and benchmarks, in one device call.
+#
+#   scripts/gpu-check.sh prepare    # here, with MLIR: compiles every artifact into .device/
+#   scripts/gpu-check.sh bench      # on the GPU machine: the benchmark alone
+#   scripts/gpu-check.sh run        # on the GPU machine (driver, cmake, a C++ compiler,
+#                                   # python3 with numpy; no MLIR): builds the runtime-only
+#                                   # photon-run, runs the agreement checks against the NumPy
+#                                   # reference, compute-sanitizer memcheck and the benchmark.
+# With the device tool:  run(command="scripts/gpu-check.sh run", carry=[".device"])
+# Results go to $OUT (or .device/results): gpu.txt, agreement.txt, memcheck.txt, bench.txt,
+# bench.json.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dev="$root/.device"
+phase="${1:-}"
+bench_models=(vanilla-600m block-600m photon-600m)
+
+prepare() {
+  local bin="$root/build/bin"
+  [ -x "$bin/photon-compile" ] || "$root/scripts/build.sh"
+  rm -rf "$dev"; mkdir -p "$dev/bench"
+  echo "gpu-check: compiling the tiny models for cuda (f32, bf16, f16 arenas)"
+  /usr/bin/python3 "$root/test/E2E/agreement.py" --compile-only --device cuda \
+    --work "$dev/e2e" --bin "$bin"
+  for m in "${bench_models[@]}"; do
+    echo "gpu-check: compiling $m (bf16 weights) for cuda"
+    "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/bench/$m" --target=cuda \
+      --weight-type=bf16 -q
+    rm -f "$dev/bench/$m/model.mlir"
+  done
+  du -sh "$dev"
+}
+
+build_runtime() {
+  echo "gpu-check: building the runtime-only photon-run"
+  cmake -G Ninja -S "$root" -B /tmp/photon-rt -DPHOTON_RUNTIME_ONLY=ON \
+    -DCMAKE_BUILD_TYPE=Release > /tmp/photon-rt.log 2>&1 \
+    || cmake -S "$root" -B /tmp/photon-rt -DPHOTON_RUNTIME_ONLY=ON \
+         -DCMAKE_BUILD_TYPE=Release >> /tmp/photon-rt.log 2>&1
+  cmake --build /tmp/photon-rt --target photon-run -j 16 >> /tmp/photon-rt.log 2>&1 \
+    || { tail -30 /tmp/photon-rt.log; exit 1; }
+}
+
+run() {
+  local out="${OUT:-$dev/results}"; mkdir -p "$out"
+  local bin="/tmp/photon-rt/bin"
+  { date -u; nvidia-smi; } > "$out/gpu.txt" 2>&1 || true
+  head -12 "$out/gpu.txt"
+  build_runtime
+
+  echo "gpu-check: agreement with the NumPy reference (spec §6)"
+  python3 "$root/test/E2E/agreement.py" --precompiled --device cuda --work "$dev/e2e" \
+    --bin "$bin" > "$out/agreement.txt" 2>&1 || true
+  grep -E "FAIL|worst|passed" "$out/agreement.txt" | tail -8
+
+  echo "gpu-check: compute-sanitizer memcheck"
+  local sanitizer
+  sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
+  if [ -x "$sanitizer" ]; then
+    "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+      "$bin/photon-run" "$dev/e2e/tiny-photon-l2" --device cuda --synthetic-weights 1 \
+      --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 \
+      --mode recgen --batch 2 > "$out/memcheck.txt" 2>&1; echo "exit $?" >> "$out/memcheck.txt"
+  else
+    echo "compute-sanitizer not found" > "$out/memcheck.txt"
+  fi
+  tail -4 "$out/memcheck.txt"
+  bench
+}
+
+bench() {
+  local out="${OUT:-$dev/results}"; mkdir -p "$out"
+  local bin="/tmp/photon-rt/bin"
+  [ -x "$bin/photon-run" ] || build_runtime
+  echo "gpu-check: benchmark"
+  python3 "$root/bench/bench.py" --bin "$bin" --artifacts "$dev/bench" --device cuda \
+    --models "${bench_models[@]}" ${BENCH_ARGS:-} --out "$out/bench.json" 2>&1 | tee "$out/bench.txt"
+}
+
+case "$phase" in
+  prepare) prepare ;;
+  run) run ;;
+  bench) bench ;;
+  *) echo "usage: $0 prepare|run|bench   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
+esac
