@@ -99,7 +99,10 @@ def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout)
            "--synthetic-weights", "1", "--prompt-ids", prompt, "--batch", str(batch),
            "--max-new-tokens", str(new_tokens), "--mode", mode, "--output", "json", "-q"]
     t0 = time.time()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s", "wall_s": time.time() - t0}
     if p.returncode != 0:
         return {"error": (p.stderr.strip().splitlines() or ["?"])[-1],
                 "wall_s": time.time() - t0}
@@ -115,7 +118,10 @@ def main():
     ap.add_argument("--regimes", nargs="+", default=list(REGIMES))
     ap.add_argument("--batches", default="1,max",
                     help="comma-separated batch sizes; 'max' = largest that fits")
-    ap.add_argument("--max-batch-limit", type=int, default=256)
+    ap.add_argument("--max-batch-limit", type=int, default=64,
+                    help="cap of the largest-batch search (bounds the run time)")
+    ap.add_argument("--budget-s", type=float, default=1e9,
+                    help="start no new configuration after this many seconds")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per run")
     ap.add_argument("--scale", type=int, default=1,
                     help="divide the regimes' token counts by this (smoke tests)")
@@ -125,6 +131,7 @@ def main():
     name = gpu_name() if args.device == "cuda" else "cpu"
     bw = bandwidth(name) if args.device == "cuda" else None
     rows = []
+    t_start = time.time()
     for model in args.models:
         art = os.path.join(args.artifacts, model)
         manifest = json.load(open(os.path.join(art, "model.json")))
@@ -134,36 +141,30 @@ def main():
         for regime in args.regimes:
             prompt_len, new_tokens = (n // args.scale for n in REGIMES[regime])
             for mode in modes:
-                batches = []
-                for b in args.batches.split(","):
-                    batches.append(b)
-                for b in batches:
-                    if b == "max":
-                        # The largest batch that fits: estimated from the batch-1
-                        # run's memory, then halved until a run succeeds.
-                        one = run(args.bin, art, args.device, prompt_len, new_tokens, 1,
+                if time.time() - t_start > args.budget_s:
+                    rows.append({"model": model, "mode": mode, "regime": regime,
+                                 "batch": None, "error": "skipped: --budget-s reached"})
+                    print_row(rows[-1], header=len(rows) == 1)
+                    continue
+                # Batch 1, then the largest batch that fits: estimated from the
+                # batch-1 run's memory, halved until a run succeeds.
+                one = run(args.bin, art, args.device, prompt_len, new_tokens, 1, mode, args.timeout)
+                results = [(1, one)]
+                if "max" in args.batches.split(",") and "error" not in one:
+                    mem = one["memory"]
+                    per_seq = max(mem["peak_bytes"] - mem["weight_bytes"], 1)
+                    budget = 0.85 * device_memory(args.device) - mem["weight_bytes"]
+                    batch = 1
+                    while batch * 2 * per_seq <= budget and batch * 2 <= args.max_batch_limit:
+                        batch *= 2
+                    while batch > 1:
+                        res = run(args.bin, art, args.device, prompt_len, new_tokens, batch,
                                   mode, args.timeout)
-                        if "error" in one:
-                            continue
-                        mem = one["memory"]
-                        per_seq = max(mem["peak_bytes"] - mem["weight_bytes"], 1)
-                        budget = 0.85 * device_memory(args.device) - mem["weight_bytes"]
-                        batch = 1
-                        while batch * 2 * per_seq <= budget and batch * 2 <= args.max_batch_limit:
-                            batch *= 2
-                        res = {"error": "no batch > 1 fits"}
-                        while batch > 1:
-                            res = run(args.bin, art, args.device, prompt_len, new_tokens, batch,
-                                      mode, args.timeout)
-                            if "error" not in res:
-                                break
-                            batch //= 2
-                        if batch <= 1:
-                            continue
-                    else:
-                        batch = int(b)
-                        res = run(args.bin, art, args.device, prompt_len, new_tokens,
-                                  batch, mode, args.timeout)
+                        if "error" not in res:
+                            results.append((batch, res))
+                            break
+                        batch //= 2
+                for batch, res in results:
                     row = {"model": model, "mode": mode, "regime": regime, "batch": batch,
                            "prompt": prompt_len, "generated": new_tokens, "device": name}
                     if "error" in res:
@@ -197,7 +198,7 @@ def print_row(r, header=False):
               f"{'decode tok/s':>12} {'ms/step':>9} {'roofline ms':>11} {'KV+state/seq':>13} "
               f"{'peak GiB':>8}")
     if "error" in r:
-        print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {r['batch']:>5}  error: {r['error']}")
+        print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {str(r['batch']):>5}  error: {r['error']}")
         return
     roof = f"{r['roofline_step_ms']:.3f}" if r["roofline_step_ms"] is not None else "-"
     per_seq = (r["kv_bytes_per_sequence"] + r["state_bytes_per_sequence"]) / 2**20

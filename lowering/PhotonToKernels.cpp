@@ -67,6 +67,7 @@ void parallelLoops(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
 /// iteration space (blocks of `kThreadsPerBlock`), each thread recovering its
 /// indices. The launch is outlined into a kernel by gpu-kernel-outlining.
 constexpr int64_t kThreadsPerBlock = 256;
+constexpr int64_t kWarpSize = 32;
 void parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
   Value total = ubs.front();
   for (Value ub : ubs.drop_front())
@@ -97,16 +98,6 @@ void parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
     rest = arith::DivUIOp::create(ib, rest, ubs[d]);
   }
   body(ib, ivs);
-}
-
-void forLoop(Builder &b, Value lb, Value ub,
-             function_ref<void(Builder &, Value)> body) {
-  scf::ForOp::create(b, lb, ub, cIdx(b, 1), ValueRange{},
-                     [&](OpBuilder &ob, Location loc, Value iv, ValueRange) {
-                       Builder nb(loc, ob);
-                       body(nb, iv);
-                       scf::YieldOp::create(nb);
-                     });
 }
 
 /// A sequential reduction: acc = body(iv, acc) for iv in [lb, ub).
@@ -199,6 +190,63 @@ private:
       parallelLoops(b, ubs, body);
   }
 
+  /// Lanes that share one reduction: a warp on the GPU, one "lane" on the
+  /// host. A body strides its reduction by `laneCount()` from `lane` and
+  /// combines the partial results with laneSum/laneMax.
+  int64_t laneCount() const { return gpu ? kWarpSize : 1; }
+
+  using LaneBodyFn = function_ref<void(Builder &, ValueRange, Value)>;
+  void parallelLanes(Builder &b, ArrayRef<Value> ubs, LaneBodyFn body) {
+    if (!gpu) {
+      parallelLoops(b, ubs, [&](Builder &b, ValueRange iv) { body(b, iv, cIdx(b, 0)); });
+      return;
+    }
+    // One warp per point: the lane is the fastest index, so the lanes of a
+    // warp read consecutive elements (coalesced).
+    SmallVector<Value> withLanes(ubs.begin(), ubs.end());
+    withLanes.push_back(cIdx(b, kWarpSize));
+    parallelLaunch(b, withLanes, [&](Builder &b, ValueRange iv) {
+      body(b, iv.drop_back(), iv.back());
+    });
+  }
+
+  /// Combines a value across the lanes of a warp (xor butterfly: every lane
+  /// gets the result). The identity on the host.
+  Value laneReduce(Builder &b, Value v, function_ref<Value(Builder &, Value, Value)> combine) {
+    if (!gpu)
+      return v;
+    for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+      auto shuffled = gpu::ShuffleOp::create(b, v, offset, kWarpSize, gpu::ShuffleMode::XOR);
+      v = combine(b, v, shuffled.getShuffleResult());
+    }
+    return v;
+  }
+  Value laneSum(Builder &b, Value v) { return laneReduce(b, v, addF); }
+  Value laneMax(Builder &b, Value v) {
+    return laneReduce(b, v, [](Builder &b, Value x, Value y) -> Value {
+      return arith::MaximumFOp::create(b, x, y);
+    });
+  }
+  /// Runs `then` on lane 0 only (folds away on the host, where lane is 0).
+  void onLaneZero(Builder &b, Value lane, function_ref<void(Builder &)> then) {
+    Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0));
+    auto ifOp = scf::IfOp::create(b, first, /*withElseRegion=*/false);
+    Builder tb(b.getLoc(), b.getContext());
+    tb.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    then(tb);
+  }
+  /// A strided reduction over [lane, ub) step laneCount().
+  Value laneLoop(Builder &b, Value lane, Value ub, Value init,
+                 function_ref<Value(Builder &, Value, Value)> body) {
+    auto loop = scf::ForOp::create(
+        b, lane, ub, cIdx(b, laneCount()), ValueRange{init},
+        [&](OpBuilder &ob, Location loc, Value iv, ValueRange args) {
+          Builder nb(loc, ob);
+          scf::YieldOp::create(nb, ValueRange{body(nb, iv, args[0])});
+        });
+    return loop.getResult(0);
+  }
+
   /// W[offset(name) + i] as f32.
   Value loadWeight(Builder &b, int64_t base, Value i) {
     Value v = memref::LoadOp::create(b, weights, ValueRange{addI(b, i, base)});
@@ -208,6 +256,8 @@ private:
   }
 
   /// out[i, j] (+)= sum_k W[j, k] · in[i, k] (+ bias[j]) for i < rows, j < M.
+  /// On the GPU one warp computes one output, its lanes reading consecutive
+  /// weights of row j.
   void matmulNT(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
                 const std::string &weight, const std::string &bias = "",
                 bool accumulate = false) {
@@ -215,20 +265,24 @@ private:
     std::optional<int64_t> bOff;
     if (!bias.empty())
       bOff = offset(bias);
-    parallel(b, {rows, cIdx(b, M)}, [&](Builder &b, ValueRange iv) {
+    parallelLanes(b, {rows, cIdx(b, M)}, [&](Builder &b, ValueRange iv, Value lane) {
       Value rowIn = mulI(b, iv[0], K), rowW = mulI(b, iv[1], K);
-      Value acc = reduce(b, cIdx(b, 0), cIdx(b, K), cF32(b, 0),
-                         [&](Builder &b, Value k, Value acc) {
-                           Value x = in.load(b, addI(b, rowIn, k));
-                           Value wv = loadWeight(b, w, addI(b, rowW, k));
-                           return addF(b, acc, mulF(b, x, wv));
-                         });
-      if (bOff)
-        acc = addF(b, acc, loadWeight(b, *bOff, iv[1]));
-      Value o = addI(b, mulI(b, iv[0], M), iv[1]);
-      if (accumulate)
-        acc = addF(b, acc, out.load(b, o));
-      out.store(b, acc, o);
+      Value acc = laneLoop(b, lane, cIdx(b, K), cF32(b, 0),
+                           [&](Builder &b, Value k, Value acc) {
+                             Value x = in.load(b, addI(b, rowIn, k));
+                             Value wv = loadWeight(b, w, addI(b, rowW, k));
+                             return addF(b, acc, mulF(b, x, wv));
+                           });
+      acc = laneSum(b, acc);
+      onLaneZero(b, lane, [&](Builder &b) {
+        Value r = acc;
+        if (bOff)
+          r = addF(b, r, loadWeight(b, *bOff, iv[1]));
+        Value o = addI(b, mulI(b, iv[0], M), iv[1]);
+        if (accumulate)
+          r = addF(b, r, out.load(b, o));
+        out.store(b, r, o);
+      });
     });
   }
 
@@ -236,20 +290,25 @@ private:
   void rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
                const std::string &weight) {
     int64_t w = offset(weight);
-    parallel(b, {rows}, [&](Builder &b, ValueRange iv) {
+    parallelLanes(b, {rows}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], width);
-      Value ss = reduce(b, cIdx(b, 0), cIdx(b, width), cF32(b, 0),
-                        [&](Builder &b, Value k, Value acc) {
-                          Value x = in.load(b, addI(b, row, k));
-                          return addF(b, acc, mulF(b, x, x));
-                        });
+      Value ss = laneLoop(b, lane, cIdx(b, width), cF32(b, 0),
+                          [&](Builder &b, Value k, Value acc) {
+                            Value x = in.load(b, addI(b, row, k));
+                            return addF(b, acc, mulF(b, x, x));
+                          });
+      ss = laneSum(b, ss);
       Value mean = divF(b, ss, cF32(b, double(width)));
       Value inv = math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps)));
-      forLoop(b, cIdx(b, 0), cIdx(b, width), [&](Builder &b, Value k) {
-        Value idx = addI(b, row, k);
-        Value y = mulF(b, mulF(b, in.load(b, idx), inv), loadWeight(b, w, k));
-        out.store(b, y, idx);
-      });
+      scf::ForOp::create(b, lane, cIdx(b, width), cIdx(b, laneCount()), ValueRange{},
+                         [&](OpBuilder &ob, Location loc, Value k, ValueRange) {
+                           Builder b(loc, ob);
+                           Value idx = addI(b, row, k);
+                           Value y = mulF(b, mulF(b, in.load(b, idx), inv),
+                                          loadWeight(b, w, k));
+                           out.store(b, y, idx);
+                           scf::YieldOp::create(b);
+                         });
     });
   }
 
@@ -347,22 +406,42 @@ private:
     Buf logits{fn.getArgument(0), cIdx(b, 0)};
     Value ids = fn.getArgument(2);
     int64_t V = c.vocabSize;
-    parallel(b, {fn.getArgument(1)}, [&](Builder &b, ValueRange iv) {
+    // (v, j) beats (bestV, bestJ) when larger, or equal with a lower index.
+    auto better = [](Builder &b, Value v, Value j, Value bestV, Value bestJ) -> Value {
+      Value gt = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, v, bestV);
+      Value eq = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, v, bestV);
+      Value lower = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, bestJ);
+      return arith::OrIOp::create(b, gt, arith::AndIOp::create(b, eq, lower));
+    };
+    parallelLanes(b, {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
       auto loop = scf::ForOp::create(
-          b, cIdx(b, 1), cIdx(b, V), cIdx(b, 1),
-          ValueRange{logits.load(b, row), cIdx(b, 0)},
+          b, lane, cIdx(b, V), cIdx(b, laneCount()),
+          ValueRange{cF32(b, -std::numeric_limits<float>::infinity()),
+                     arith::IndexCastOp::create(b, b.getI32Type(), cIdx(b, V))},
           [&](OpBuilder &ob, Location loc, Value j, ValueRange acc) {
             Builder b(loc, ob);
             Value v = logits.load(b, addI(b, row, j));
-            Value better =
-                arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, v, acc[0]);
-            Value best = arith::SelectOp::create(b, better, v, acc[0]);
-            Value idx = arith::SelectOp::create(b, better, j, acc[1]);
-            scf::YieldOp::create(b, ValueRange{best, idx});
+            Value j32 = arith::IndexCastOp::create(b, b.getI32Type(), j);
+            Value take = better(b, v, j32, acc[0], acc[1]);
+            scf::YieldOp::create(b, ValueRange{arith::SelectOp::create(b, take, v, acc[0]),
+                                               arith::SelectOp::create(b, take, j32, acc[1])});
           });
-      Value id = arith::IndexCastOp::create(b, b.getI32Type(), loop.getResult(1));
-      memref::StoreOp::create(b, id, ids, ValueRange{iv[0]});
+      Value bestV = loop.getResult(0), bestJ = loop.getResult(1);
+      if (gpu) {
+        for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+          Value v = gpu::ShuffleOp::create(b, bestV, offset, kWarpSize, gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+          Value j = gpu::ShuffleOp::create(b, bestJ, offset, kWarpSize, gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+          Value take = better(b, v, j, bestV, bestJ);
+          bestV = arith::SelectOp::create(b, take, v, bestV);
+          bestJ = arith::SelectOp::create(b, take, j, bestJ);
+        }
+      }
+      onLaneZero(b, lane, [&](Builder &b) {
+        memref::StoreOp::create(b, bestJ, ids, ValueRange{iv[0]});
+      });
     });
   }
 
@@ -386,7 +465,8 @@ private:
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads;
     const int64_t hd = c.headDim(), KV = KVH * hd, F = c.ffnDim;
     // Scratch, per row: h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F]
-    // (runtime/KernelABI.h: stackScratchPerRow).
+    // scores[H][capacity] stats[H][2] (runtime/KernelABI.h: stackScratchPerRow).
+    const int64_t fixed = 3 * D + 2 * KV + 2 * F;
     Value zero = cIdx(b, 0);
     auto region = [&](int64_t rowsBefore) {
       return Buf{scratch, mulI(b, rows, rowsBefore)};
@@ -394,7 +474,10 @@ private:
     Buf X{x, zero}, Hb = region(0), Q = region(D), K = region(2 * D),
         Vb = region(2 * D + KV), A = region(2 * D + 2 * KV),
         G = region(3 * D + 2 * KV), U = region(3 * D + 2 * KV + F);
+    Buf S{scratch, mulI(b, rows, fixed)};
+    Buf St{scratch, addI(b, S.base, mulI(b, mulI(b, rows, H), capacity))};
     Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
+    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
 
     for (int64_t layer = 0; layer < layers; ++layer) {
       std::string p = name + ".layers." + std::to_string(layer) + ".";
@@ -412,48 +495,61 @@ private:
         memref::StoreOp::create(b, K.load(b, src), kc, ValueRange{dst});
         memref::StoreOp::create(b, Vb.load(b, src), vc, ValueRange{dst});
       });
-      parallel(b, {rows, cIdx(b, H)}, [&](Builder &b, ValueRange iv) {
-        Value s = loadIndex(b, seq, iv[0]), t = loadIndex(b, pos, iv[0]);
-        Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
-        Value qBase = addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd));
-        Value end = addI(b, t, 1);
-        auto kvBase = [&](Builder &b, Value u) {
-          return addI(b, cacheIndex(b, s, layers, layer, capacity, u),
-                      mulI(b, g, hd));
-        };
-        auto score = [&](Builder &b, Value u) {
-          Value kb = kvBase(b, u);
-          Value dot = reduce(b, cIdx(b, 0), cIdx(b, hd), cF32(b, 0),
-                             [&](Builder &b, Value d, Value acc) {
-                               Value kv = memref::LoadOp::create(
-                                   b, kc, ValueRange{addI(b, kb, d)});
-                               return addF(b, acc,
-                                           mulF(b, Q.load(b, addI(b, qBase, d)), kv));
-                             });
-          return mulF(b, dot, scale);
-        };
-        Value m = reduce(b, cIdx(b, 0), end,
-                         cF32(b, -std::numeric_limits<float>::infinity()),
-                         [&](Builder &b, Value u, Value acc) {
-                           return arith::MaximumFOp::create(b, acc, score(b, u));
-                         });
-        Value den = reduce(b, cIdx(b, 0), end, cF32(b, 0),
-                           [&](Builder &b, Value u, Value acc) {
-                             return addF(b, acc, math::ExpOp::create(
-                                                     b, subF(b, score(b, u), m)));
+      // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
+      // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
+      auto scoreIndex = [&](Builder &b, Value i, Value h, Value u) {
+        return addI(b, mulI(b, addI(b, mulI(b, i, H), h), capacity), u);
+      };
+      parallel(b, {rows, cIdx(b, H), capacity}, [&](Builder &b, ValueRange iv) {
+        Value t = loadIndex(b, pos, iv[0]);
+        Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule, iv[2], t);
+        auto ifOp = scf::IfOp::create(b, causal, /*withElseRegion=*/false);
+        Builder tb(b.getLoc(), b.getContext());
+        tb.setInsertionPointToStart(&ifOp.getThenRegion().front());
+        Value s = loadIndex(tb, seq, iv[0]);
+        Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
+        Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
+        Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
+                           mulI(tb, g, hd));
+        Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
+                           [&](Builder &b, Value d, Value acc) {
+                             Value kv = memref::LoadOp::create(b, kc, ValueRange{addI(b, kBase, d)});
+                             return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
                            });
-        forLoop(b, cIdx(b, 0), cIdx(b, hd), [&](Builder &b, Value d) {
-          A.store(b, cF32(b, 0), addI(b, qBase, d));
+        S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
+      });
+      // Softmax statistics per (row, head): the max and 1 / sum of exp.
+      parallelLanes(b, {rows, cIdx(b, H)}, [&](Builder &b, ValueRange iv, Value lane) {
+        Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+        Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+        Value m = laneMax(b, laneLoop(b, lane, end, negInf, [&](Builder &b, Value u, Value acc) {
+          return arith::MaximumFOp::create(b, acc, S.load(b, addI(b, base, u)));
+        }));
+        Value den = laneSum(b, laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+          return addF(b, acc, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)));
+        }));
+        onLaneZero(b, lane, [&](Builder &b) {
+          Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
+          St.store(b, m, at);
+          St.store(b, divF(b, cF32(b, 1.0), den), addI(b, at, 1));
         });
-        forLoop(b, cIdx(b, 0), end, [&](Builder &b, Value u) {
-          Value w = divF(b, math::ExpOp::create(b, subF(b, score(b, u), m)), den);
-          Value vb = kvBase(b, u);
-          forLoop(b, cIdx(b, 0), cIdx(b, hd), [&](Builder &b, Value d) {
-            Value o = addI(b, qBase, d);
-            Value vv = memref::LoadOp::create(b, vc, ValueRange{addI(b, vb, d)});
-            A.store(b, addF(b, A.load(b, o), mulF(b, w, vv)), o);
-          });
+      });
+      // Output feature d of head h: sum_u softmax(u) · V[u, d].
+      parallel(b, {rows, cIdx(b, H), cIdx(b, hd)}, [&](Builder &b, ValueRange iv) {
+        Value s = loadIndex(b, seq, iv[0]);
+        Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+        Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
+        Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
+        Value m = St.load(b, at), inv = St.load(b, addI(b, at, 1));
+        Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+        Value acc = reduce(b, cIdx(b, 0), end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+          Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
+          Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
+                                    mulI(b, g, hd)), iv[2]);
+          Value vv = memref::LoadOp::create(b, vc, ValueRange{vIdx});
+          return addF(b, acc, mulF(b, w, vv));
         });
+        A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
       });
       matmulNT(b, A, X, rows, D, D, p + "self_attn.o_proj.weight", "",
                /*accumulate=*/true);

@@ -140,7 +140,7 @@ struct Generator::Impl {
 
   Status runStack(StackFn fn, void *x, int64_t rows, const int32_t *pos,
                   const int32_t *seq, KvCache &cache) {
-    const int64_t perRow = stackScratchPerRow(c);
+    const int64_t perRow = stackScratchPerRow(c, cache.capacity);
     for (int64_t r0 = 0; r0 < rows; r0 += kMaxStackRows) {
       int64_t n = std::min(kMaxStackRows, rows - r0);
       for (int64_t i = r0; i < r0 + n; ++i)

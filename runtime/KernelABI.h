@@ -62,11 +62,12 @@ inline std::string kernelSymbol(std::string name) {
   return "_mlir_ciface_photon_" + name;
 }
 
-/// f32 scratch elements one row of a stack call needs:
-/// h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F].
-inline int64_t stackScratchPerRow(const ModelConfig &c) {
+/// f32 scratch elements one row of a stack call needs with a cache of
+/// `capacity` positions: h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F]
+/// scores[H][capacity] softmax-stats[H][2].
+inline int64_t stackScratchPerRow(const ModelConfig &c, int64_t capacity) {
   int64_t kv = c.nKvHeads * c.headDim();
-  return 3 * c.dModel + 2 * kv + 2 * c.ffnDim;
+  return 3 * c.dModel + 2 * kv + 2 * c.ffnDim + c.nHeads * (capacity + 2);
 }
 
 /// f32 elements of one K (or V) cache: [slots][layers][capacity][KV].

@@ -1,5 +1,5 @@
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels | FileCheck %s --check-prefix=CPU
-// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu | FileCheck %s --check-prefix=GPU
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s --check-prefix=GPU
 // RUN: not photon-opt %s -photon-lower-to-kernels 2>&1 | FileCheck %s --check-prefix=UNPLANNED
 // RUN: not photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
 
@@ -28,7 +28,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CPU-LABEL: func.func @photon_lm_head(
 // CPU-LABEL: func.func @photon_argmax(
 // CPU: arith.cmpf ogt
-// CPU: arith.index_cast %{{.*}} : index to i32
+// CPU: arith.cmpf oeq
+// CPU: arith.cmpi slt
+// CPU: memref.store %{{.*}}, %{{.*}} : memref<?xi32>
 
 // GPU-LABEL: func.func @photon_embed_tok(
 // GPU: %[[C256:.*]] = arith.constant 256 : index
@@ -38,6 +40,18 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // GPU: scf.if
 // GPU: gpu.terminator
 // GPU-NOT: scf.parallel
+
+// Reductions give one warp to each output: lanes stride the reduction and
+// combine with an xor butterfly, lane 0 stores.
+// GPU-LABEL: func.func @photon_stack_model(
+// GPU: gpu.launch
+// GPU: %[[LANE:.*]] = arith.remui %{{.*}}, %c32
+// GPU: scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32
+// GPU: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : f32
+// GPU: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// GPU: arith.cmpi eq, %[[LANE]], %c0
+// GPU-LABEL: func.func @photon_argmax(
+// GPU-COUNT-10: gpu.shuffle  xor
 
 // UNPLANNED: error: 'photon.model' op has no planned weights: run -photon-plan-memory first
 // TARGET: error: photon-lower-to-kernels: target must be 'cpu' or 'gpu', got 'tpu'
