@@ -354,14 +354,21 @@ LogicalResult PrefillOp::verify() {
                     topStreamType(getContext(), *c));
 }
 
-LogicalResult HierGenStepOp::inferReturnTypes(
-    MLIRContext *ctx, std::optional<Location>, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferred) {
+/// A generation step returns its tokens, then its state (top stream, caches)
+/// with unchanged types.
+static LogicalResult inferStepResults(MLIRContext *ctx, ValueRange operands,
+                                      SmallVectorImpl<Type> &inferred) {
   inferred.push_back(TokensType::get(ctx));
   for (Value v : operands)
     inferred.push_back(v.getType());
   return success();
+}
+
+LogicalResult HierGenStepOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location>, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferred) {
+  return inferStepResults(ctx, operands, inferred);
 }
 
 LogicalResult HierGenStepOp::verify() {
@@ -376,10 +383,7 @@ LogicalResult RecGenStepOp::inferReturnTypes(
     MLIRContext *ctx, std::optional<Location>, ValueRange operands,
     DictionaryAttr, OpaqueProperties, RegionRange,
     SmallVectorImpl<Type> &inferred) {
-  inferred.push_back(TokensType::get(ctx));
-  for (Value v : operands)
-    inferred.push_back(v.getType());
-  return success();
+  return inferStepResults(ctx, operands, inferred);
 }
 
 LogicalResult RecGenStepOp::verify() {

@@ -33,16 +33,22 @@ struct NVVMPipelineOptions : PassPipelineOptions<NVVMPipelineOptions> {
 };
 } // namespace
 
+/// Plan memory and emit the kernels of `target`, cleaned up.
+static void addKernelPasses(OpPassManager &pm, const std::string &target) {
+  pm.addPass(photon::createPhotonPlanMemory());
+  pm.addPass(photon::createPhotonLowerToKernels(
+      photon::PhotonLowerToKernelsOptions{target}));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void mlir::photon::registerPhotonPipelines() {
   PassPipelineRegistration<>(
       "photon-to-llvm",
       "Lower a photon model to LLVM IR for the host CPU: plan memory, emit "
       "kernels, lower loops, memrefs, math and functions to the LLVM dialect",
       [](OpPassManager &pm) {
-        pm.addPass(createPhotonPlanMemory());
-        pm.addPass(createPhotonLowerToKernels());
-        pm.addPass(createCanonicalizerPass());
-        pm.addPass(createCSEPass());
+        addKernelPasses(pm, "cpu");
         pm.addPass(createSCFToControlFlowPass());
         pm.addPass(createConvertMathToLLVMPass());
         pm.addPass(memref::createExpandStridedMetadataPass());
@@ -59,11 +65,7 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to GPU kernels (NVVM -> PTX/cubin) and host code "
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
-        pm.addPass(createPhotonPlanMemory());
-        pm.addPass(createPhotonLowerToKernels(
-            PhotonLowerToKernelsOptions{/*target=*/"gpu"}));
-        pm.addPass(createCanonicalizerPass());
-        pm.addPass(createCSEPass());
+        addKernelPasses(pm, "gpu");
         gpu::GPUToNVVMPipelineOptions nvvm;
         nvvm.cubinChip = options.chip;
         nvvm.cubinFeatures = options.features;
