@@ -3,7 +3,7 @@
 //   photon-run <artifact-dir> --weights w.safetensors --prompt "Hello"
 //              --max-new-tokens 64 [--mode hiergen|recgen] [--output json]
 //
-// Loads an artifact written by photon-compile (model.json + kernels.so),
+// Loads an artifact written by photon-compile (model.json + kernels-<target>.so),
 // builds the weight arena, and generates (runtime/Executor.h). Text output
 // streams the generated text; JSON output prints the token ids and timings.
 // Every bad input is one "photon-run: error: ..." message and exit code 1.
@@ -49,7 +49,7 @@ void usage(FILE *out) {
   std::fprintf(out, R"(USAGE: photon-run <artifact-dir> [options]
 
 Runs a model compiled by photon-compile (the directory holding model.json and
-kernels.so): prefill, then generation.
+kernels-<target>.so): prefill, then generation.
 
 WEIGHTS (one is required):
   --weights=<path>             safetensors file (f32, bf16 or f16; converted to

@@ -6,7 +6,7 @@
 //                "weights": {"dtype", "elements", "tensors": [{name, shape,
 //                offset}]} (offset = element offset in the one weight arena),
 //                "memory_plan"}
-//   kernels.so   the kernels of runtime/KernelABI.h for that model
+//   kernels-<target>.so   the kernels of runtime/KernelABI.h for that model (cpu, cuda)
 //
 // loadManifest parses and checks the manifest (every error names the file
 // and the field); Artifact::load also dlopens the kernel library and resolves

@@ -4,7 +4,7 @@
 // weight arena in "device" memory and touches it only through this interface
 // and through the compiled kernels (runtime/KernelABI.h). The CPU backend uses
 // host memory; a CUDA backend implements the same calls with the driver API
-// (cuMemAlloc, cuMemcpy*, cuMemsetD8), and its kernels.so takes device
+// (cuMemAlloc, cuMemcpy*, cuMemsetD8), and its kernels-cuda.so takes device
 // pointers, so the executor runs unchanged.
 //
 // Device pointers are opaque `void *` values: the executor only offsets them
