@@ -1,8 +1,9 @@
 //===- Artifact.h - A compiled model on disk -------------------*- C++ -*-===//
 //
 // photon-compile writes an artifact directory:
-//   model.json   the manifest: {"format": "photon-artifact", "version": 1,
-//                "model", "target", "library", "config" (spec §1 field names),
+//   model.json   the manifest: {"format": "photon-artifact", "version": 2,
+//                "model", "kernels": {target: library file}, "config" (spec §1
+//                field names),
 //                "weights": {"dtype", "elements", "tensors": [{name, shape,
 //                offset}]} (offset = element offset in the one weight arena),
 //                "memory_plan"}
