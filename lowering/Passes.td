@@ -13,7 +13,9 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     same functions lower to host loops (photon-to-llvm) or GPU kernels.
 
     Entry points (all `llvm.emit_c_interface`; buffers are flat 1-D memrefs,
-    `W` is the weight arena; see runtime/KernelABI.h):
+    `W` is the weight arena; activations — x, caches, embeddings, latents —
+    have the plan's activation type, f32 or bf16; logits and scratch are f32;
+    see runtime/KernelABI.h):
       photon_embed_{enc,dec,tok}(W, ids, n, out)
       photon_chunk_<l>(W, in, n, out, scratch)          linear chunkers only
       photon_stack_<name>(W, x, rows, pos, seq, k, v, capacity, scratch)

@@ -112,13 +112,20 @@ Value reduce(Builder &b, Value lb, Value ub, Value init,
   return loop.getResult(0);
 }
 
-/// A region of a flat f32 buffer: element i is mem[base + i].
+/// A region of a flat buffer: element i is mem[base + i]. Values are f32 in
+/// the kernels; a bf16 buffer is widened on load and rounded on store.
 struct Buf {
   Value mem, base;
+  Type elementType() const {
+    return cast<MemRefType>(mem.getType()).getElementType();
+  }
   Value load(Builder &b, Value i) const {
-    return memref::LoadOp::create(b, mem, ValueRange{addI(b, base, i)});
+    Value v = memref::LoadOp::create(b, mem, ValueRange{addI(b, base, i)});
+    return elementType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
   }
   void store(Builder &b, Value v, Value i) const {
+    if (!elementType().isF32())
+      v = arith::TruncFOp::create(b, elementType(), v);
     memref::StoreOp::create(b, v, mem, ValueRange{addI(b, base, i)});
   }
 };
@@ -131,9 +138,9 @@ class KernelEmitter {
 public:
   KernelEmitter(ModuleOp module, const ModelConfig &c,
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
-                bool gpu, Location loc)
+                Type actElt, bool gpu, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
-        gpu(gpu), loc(loc), ctx(module.getContext()) {}
+        actElt(actElt), gpu(gpu), loc(loc), ctx(module.getContext()) {}
 
   void emitAll() {
     if (c.kind == ::photon::ModelKind::Vanilla) {
@@ -159,6 +166,7 @@ private:
   MemRefType f32Buf() { return MemRefType::get({ShapedType::kDynamic}, Float32Type::get(ctx)); }
   MemRefType i32Buf() { return MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 32)); }
   MemRefType weightBuf() { return MemRefType::get({ShapedType::kDynamic}, weightElt); }
+  MemRefType actBuf() { return MemRefType::get({ShapedType::kDynamic}, actElt); }
 
   /// Creates `func.func @name(args)` with the C interface and returns a
   /// builder positioned in its body.
@@ -347,7 +355,7 @@ private:
 
   void emitEmbed(StringRef tag, const std::string &table, int64_t width) {
     auto fn = makeFunc(("photon_embed_" + tag).str(),
-                       {weightBuf(), i32Buf(), b_index(), f32Buf()});
+                       {weightBuf(), i32Buf(), b_index(), actBuf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
     Value ids = fn.getArgument(1), n = fn.getArgument(2);
@@ -364,8 +372,8 @@ private:
 
   void emitLinearChunker(int64_t l) {
     std::string s = std::to_string(l);
-    auto fn = makeFunc("photon_chunk_" + s, {weightBuf(), f32Buf(), b_index(),
-                                             f32Buf(), f32Buf()});
+    auto fn = makeFunc("photon_chunk_" + s, {weightBuf(), actBuf(), b_index(),
+                                             actBuf(), f32Buf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
     Value n = fn.getArgument(2);
@@ -380,7 +388,7 @@ private:
   void emitConverter(int64_t l) {
     std::string s = std::to_string(l);
     auto fn = makeFunc("photon_converter_" + s,
-                       {weightBuf(), f32Buf(), b_index(), f32Buf()});
+                       {weightBuf(), actBuf(), b_index(), actBuf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
     Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
@@ -390,7 +398,7 @@ private:
 
   void emitLMHead() {
     auto fn = makeFunc("photon_lm_head",
-                       {weightBuf(), f32Buf(), b_index(), f32Buf()});
+                       {weightBuf(), actBuf(), b_index(), f32Buf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
     Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
@@ -452,8 +460,8 @@ private:
   void emitStack(const std::string &name, int64_t layers) {
     std::string fnName = "photon_stack_" + name;
     std::replace(fnName.begin(), fnName.end(), '.', '_');
-    auto fn = makeFunc(fnName, {weightBuf(), f32Buf(), b_index(), i32Buf(),
-                                i32Buf(), f32Buf(), f32Buf(), b_index(),
+    auto fn = makeFunc(fnName, {weightBuf(), actBuf(), b_index(), i32Buf(),
+                                i32Buf(), actBuf(), actBuf(), b_index(),
                                 f32Buf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
@@ -471,6 +479,7 @@ private:
     auto region = [&](int64_t rowsBefore) {
       return Buf{scratch, mulI(b, rows, rowsBefore)};
     };
+    Buf kCache{kc, zero}, vCache{vc, zero};
     Buf X{x, zero}, Hb = region(0), Q = region(D), K = region(2 * D),
         Vb = region(2 * D + KV), A = region(2 * D + 2 * KV),
         G = region(3 * D + 2 * KV), U = region(3 * D + 2 * KV + F);
@@ -492,8 +501,8 @@ private:
         Value s = loadIndex(b, seq, iv[0]), t = loadIndex(b, pos, iv[0]);
         Value dst = addI(b, cacheIndex(b, s, layers, layer, capacity, t), iv[1]);
         Value src = addI(b, mulI(b, iv[0], KV), iv[1]);
-        memref::StoreOp::create(b, K.load(b, src), kc, ValueRange{dst});
-        memref::StoreOp::create(b, Vb.load(b, src), vc, ValueRange{dst});
+        kCache.store(b, K.load(b, src), dst);
+        vCache.store(b, Vb.load(b, src), dst);
       });
       // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
       // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
@@ -513,7 +522,7 @@ private:
                            mulI(tb, g, hd));
         Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
                            [&](Builder &b, Value d, Value acc) {
-                             Value kv = memref::LoadOp::create(b, kc, ValueRange{addI(b, kBase, d)});
+                             Value kv = kCache.load(b, addI(b, kBase, d));
                              return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
                            });
         S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
@@ -546,7 +555,7 @@ private:
           Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
           Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
                                     mulI(b, g, hd)), iv[2]);
-          Value vv = memref::LoadOp::create(b, vc, ValueRange{vIdx});
+          Value vv = vCache.load(b, vIdx);
           return addF(b, acc, mulF(b, w, vv));
         });
         A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
@@ -575,6 +584,7 @@ private:
   const ModelConfig &c;
   const llvm::StringMap<int64_t> &offsets;
   Type weightElt;
+  Type actElt; // activations kept between kernels: x, caches, latents
   bool gpu;
   Location loc;
   MLIRContext *ctx;
@@ -615,7 +625,11 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
           << target << "'";
       return signalPassFailure();
     }
-    KernelEmitter(module, model.getModelConfig(), offsets, weightElt,
+    Type actElt = Float32Type::get(&getContext());
+    if (auto plan = model->getAttrOfType<DictionaryAttr>("photon.memory_plan"))
+      if (auto act = plan.getAs<StringAttr>("activation_type"); act && act == "bf16")
+        actElt = BFloat16Type::get(&getContext());
+    KernelEmitter(module, model.getModelConfig(), offsets, weightElt, actElt,
                   target == "gpu", model.getLoc())
         .emitAll();
     // The manifest (photon-translate --export-manifest) was written from the

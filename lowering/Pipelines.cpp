@@ -4,6 +4,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
@@ -13,7 +14,18 @@
 using namespace mlir;
 
 namespace {
+struct HostPipelineOptions : PassPipelineOptions<HostPipelineOptions> {
+  Option<std::string> activationType{
+      *this, "activation-type",
+      llvm::cl::desc("Activations between kernels: f32 or bf16"),
+      llvm::cl::init("f32")};
+};
+
 struct NVVMPipelineOptions : PassPipelineOptions<NVVMPipelineOptions> {
+  Option<std::string> activationType{
+      *this, "activation-type",
+      llvm::cl::desc("Activations between kernels: f32 or bf16"),
+      llvm::cl::init("f32")};
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("GPU architecture (sm_90a, sm_80, ...)"),
                            llvm::cl::init("sm_90a")};
@@ -34,8 +46,11 @@ struct NVVMPipelineOptions : PassPipelineOptions<NVVMPipelineOptions> {
 } // namespace
 
 /// Plan memory and emit the kernels of `target`, cleaned up.
-static void addKernelPasses(OpPassManager &pm, const std::string &target) {
-  pm.addPass(photon::createPhotonPlanMemory());
+static void addKernelPasses(OpPassManager &pm, const std::string &target,
+                            const std::string &activationType) {
+  photon::PhotonPlanMemoryOptions plan;
+  plan.activationType = activationType;
+  pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createPhotonLowerToKernels(
       photon::PhotonLowerToKernelsOptions{target}));
   pm.addPass(createCanonicalizerPass());
@@ -43,12 +58,17 @@ static void addKernelPasses(OpPassManager &pm, const std::string &target) {
 }
 
 void mlir::photon::registerPhotonPipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<HostPipelineOptions>(
       "photon-to-llvm",
       "Lower a photon model to LLVM IR for the host CPU: plan memory, emit "
       "kernels, lower loops, memrefs, math and functions to the LLVM dialect",
-      [](OpPassManager &pm) {
-        addKernelPasses(pm, "cpu");
+      [](OpPassManager &pm, const HostPipelineOptions &options) {
+        addKernelPasses(pm, "cpu", options.activationType);
+        // bf16 <-> f32 conversions as integer code: the host has no bf16
+        // instructions and the kernel library links no compiler runtime.
+        arith::ArithExpandOpsPassOptions expand;
+        expand.includeBf16 = true;
+        pm.addPass(arith::createArithExpandOpsPass(expand));
         pm.addPass(createSCFToControlFlowPass());
         pm.addPass(createConvertMathToLLVMPass());
         pm.addPass(memref::createExpandStridedMetadataPass());
@@ -65,7 +85,7 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to GPU kernels (NVVM -> PTX/cubin) and host code "
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
-        addKernelPasses(pm, "gpu");
+        addKernelPasses(pm, "gpu", options.activationType);
         gpu::GPUToNVVMPipelineOptions nvvm;
         nvvm.cubinChip = options.chip;
         nvvm.cubinFeatures = options.features;

@@ -27,6 +27,10 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
   LogicalResult plan(ModelOp model) {
     if (alignment <= 0)
       return model.emitError("photon-plan-memory: alignment must be positive");
+    if (activationType != "f32" && activationType != "bf16")
+      return model.emitError("photon-plan-memory: activation-type must be f32 "
+                             "or bf16, got '")
+             << activationType << "'";
     ::photon::ModelConfig c = model.getModelConfig();
     OpBuilder b(model.getContext());
     Block &body = model.getBody().front();
@@ -58,9 +62,10 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
       offset += w.numElements();
     }
 
-    // KV bytes per item of each encoder level, at the weights' element size.
+    // KV caches and latents hold activations.
     int64_t eltBytes = elementType.getIntOrFloatBitWidth() / 8;
-    int64_t kvPerItem = 2 * c.nKvHeads * c.headDim() * eltBytes;
+    int64_t actBytes = activationType == "bf16" ? 2 : 4;
+    int64_t kvPerItem = 2 * c.nKvHeads * c.headDim() * actBytes;
     SmallVector<int64_t> levelKvPerToken; // bytes of context kept per token
     double hierPerToken = 0;
     if (c.numLevels() == 0) {
@@ -75,11 +80,12 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
     double recPerToken =
         c.numLevels() >= 2 ? double(levelKvPerToken.back()) / c.metaContext()
                            : hierPerToken;
-    int64_t coarseStateBytes = c.dModel * eltBytes;
+    int64_t coarseStateBytes = c.dModel * actBytes;
 
     SmallVector<NamedAttribute> plan = {
         b.getNamedAttr("weight_elements", b.getI64IntegerAttr(offset)),
         b.getNamedAttr("weight_bytes", b.getI64IntegerAttr(offset * eltBytes)),
+        b.getNamedAttr("activation_type", b.getStringAttr(activationType)),
         b.getNamedAttr("kv_bytes_per_item", b.getDenseI64ArrayAttr(levelKvPerToken)),
         b.getNamedAttr("kv_bytes_per_token_hiergen", b.getF64FloatAttr(hierPerToken)),
         b.getNamedAttr("kv_bytes_per_token_recgen", b.getF64FloatAttr(recPerToken)),

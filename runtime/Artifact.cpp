@@ -292,6 +292,16 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
                          "' (expected f32, bf16 or f16)");
   if (m.elements < 0)
     return Status::error(path + ": weights.elements: must be >= 0");
+  // Activations between kernels (x, KV caches, latents): f32 unless the plan
+  // says bf16.
+  if (const JsonValue *plan = root.find("memory_plan"); plan && plan->isObject()) {
+    if (const JsonValue *act = plan->find("activation_type")) {
+      if (act->isString() && act->asString() == "bf16")
+        m.activationType = DType::BF16;
+      else if (!act->isString() || act->asString() != "f32")
+        return Status::error(path + ": memory_plan.activation_type: expected f32 or bf16");
+    }
+  }
   const JsonValue *tensors = weights->find("tensors");
   if (!tensors || !tensors->isArray())
     return Status::error(path + ": weights.tensors: must be a list");

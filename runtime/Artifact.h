@@ -49,7 +49,8 @@ struct Manifest {
   /// Kernel library per target ("cpu", "cuda"), file names inside dir.
   std::map<std::string, std::string> kernelLibraries;
   ModelConfig config;
-  DType dtype = DType::F32;
+  DType dtype = DType::F32;          // of the weight arena
+  DType activationType = DType::F32; // of x, KV caches and latents
   int64_t elements = 0; // arena length in elements
   std::vector<ArtifactTensor> tensors;
 

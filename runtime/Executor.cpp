@@ -71,8 +71,9 @@ struct Generator::Impl {
   Backend &be;
   DeviceBuffer weights;
   int64_t elements = 0;
-  DeviceBuffer startLatents; // f32 [L+1][D]; row l = start_latent.l
+  DeviceBuffer startLatents; // activations [L+1][D]; row l = start_latent.l
   int64_t D = 0, V = 0, L = 0, B = 0;
+  size_t act = 4; // bytes of an activation element (f32 or bf16)
 
   // Growing staging buffers.
   DeviceBuffer posDev, seqDev, idsDev, scratch, chunkScratch;
@@ -80,6 +81,7 @@ struct Generator::Impl {
   Impl(const Artifact &a, Backend &b)
       : art(a), c(a.config()), k(a.kernels()), be(b) {
     D = c.dModel;
+    act = dtypeSize(a.manifest().activationType);
     V = c.vocabSize;
     L = c.numLevels();
     B = c.metaContext();
@@ -107,10 +109,10 @@ struct Generator::Impl {
     cache.layers = layers;
     cache.capacity = std::max<int64_t>(capacity, 1);
     cache.elements = cacheElements(c, layers, cache.capacity, cache.slots);
-    Expected<DeviceBuffer> kb = alloc(size_t(cache.elements) * F4);
+    Expected<DeviceBuffer> kb = alloc(size_t(cache.elements) * act);
     if (!kb)
       return kb.takeStatus();
-    Expected<DeviceBuffer> vb = alloc(size_t(cache.elements) * F4);
+    Expected<DeviceBuffer> vb = alloc(size_t(cache.elements) * act);
     if (!vb)
       return vb.takeStatus();
     cache.k = std::move(*kb);
@@ -125,17 +127,17 @@ struct Generator::Impl {
 
   MemRef1D W() { return memref(weights.get(), elements); }
 
-  void *row(const DeviceBuffer &buf, int64_t r) const { return buf.at(size_t(r * D) * F4); }
-  void *row(void *p, int64_t r) const { return devOffset(p, size_t(r * D) * F4); }
+  void *row(const DeviceBuffer &buf, int64_t r) const { return buf.at(size_t(r * D) * act); }
+  void *row(void *p, int64_t r) const { return devOffset(p, size_t(r * D) * act); }
 
-  Status copyRow(void *dst, const void *src) { return be.copyOnDevice(dst, src, size_t(D) * F4); }
+  Status copyRow(void *dst, const void *src) { return be.copyOnDevice(dst, src, size_t(D) * act); }
   /// `n` rows of D floats from src (rows srcStride floats apart) to dst
   /// (dstStride floats apart).
   Status copyRows(void *dst, int64_t dstStride, const void *src, int64_t srcStride, int64_t n) {
     if (n <= 0)
       return Status::success();
-    return be.copy2D(dst, size_t(dstStride) * F4, src, size_t(srcStride) * F4,
-                     size_t(D) * F4, size_t(n));
+    return be.copy2D(dst, size_t(dstStride) * act, src, size_t(srcStride) * act,
+                     size_t(D) * act, size_t(n));
   }
 
   Status runStack(StackFn fn, void *x, int64_t rows, const int32_t *pos,
@@ -426,8 +428,8 @@ Status Run::runVanilla() {
   KvCache cache;
   PHOTON_RETURN_IF_ERROR(g.allocCache(cache, N, c.layers, cap));
   result.memory.kvBytesPerSequence = cache.bytes() / size_t(N);
-  PHOTON_RETURN_IF_ERROR(g.ensure(encA, size_t(total * D) * F4));
-  PHOTON_RETURN_IF_ERROR(g.ensure(hBuf, size_t(N * D) * F4));
+  PHOTON_RETURN_IF_ERROR(g.ensure(encA, size_t(total * D) * g.act));
+  PHOTON_RETURN_IF_ERROR(g.ensure(hBuf, size_t(N * D) * g.act));
   PHOTON_RETURN_IF_ERROR(g.ensure(logitsBuf, size_t(N * V) * F4));
   result.memory.stateBytesPerSequence = 0;
 
@@ -502,7 +504,7 @@ Status Run::encodeTokens(const std::vector<std::array<int64_t, 3>> &spans, bool 
   if (T == 0)
     return Status::success();
   const int64_t C1 = c.chunkSizes[0];
-  size_t bytes = size_t(std::max(T * c.dEmbed, (T / C1) * D)) * F4;
+  size_t bytes = size_t(std::max(T * c.dEmbed, (T / C1) * D)) * g.act;
   PHOTON_RETURN_IF_ERROR(g.ensure(encA, bytes));
   PHOTON_RETURN_IF_ERROR(g.ensure(encB, bytes));
   PHOTON_RETURN_IF_ERROR(g.embed(g.k.embedEnc, ids, encA.get(), c.dEmbed));
@@ -711,12 +713,12 @@ Status Run::recgenStep(const std::vector<std::pair<int64_t, int64_t>> &advance) 
   if (m == 0)
     return Status::success();
   const int64_t CL = c.chunkSizes[size_t(L - 1)];
-  PHOTON_RETURN_IF_ERROR(g.ensure(encA, size_t(m * CL * D) * F4));
-  PHOTON_RETURN_IF_ERROR(g.ensure(encB, size_t(m * D) * F4));
+  PHOTON_RETURN_IF_ERROR(g.ensure(encA, size_t(m * CL * D) * g.act));
+  PHOTON_RETURN_IF_ERROR(g.ensure(encB, size_t(m * D) * g.act));
   for (int64_t r = 0; r < m; ++r)
     PHOTON_RETURN_IF_ERROR(g.be.copyOnDevice(g.row(encA, r * CL),
                                              g.row(items[size_t(L - 1)], advance[size_t(r)].first * CL),
-                                             size_t(CL * D) * F4));
+                                             size_t(CL * D) * g.act));
   PHOTON_RETURN_IF_ERROR(g.chunk(L, encA.get(), m, encB.get()));
   std::vector<int32_t> pos(static_cast<size_t>(m)), sq(static_cast<size_t>(m));
   for (int64_t r = 0; r < m; ++r) {
@@ -763,32 +765,32 @@ Status Run::runHierarchical() {
                                         c.decoderLayers[size_t(l - 1)],
                                         c.prefixLengths[size_t(l - 1)] +
                                             c.chunkSizes[size_t(l - 1)] - 1));
-  Expected<DeviceBuffer> tb = g.alloc(size_t(N * topCap * D) * F4);
+  Expected<DeviceBuffer> tb = g.alloc(size_t(N * topCap * D) * g.act);
   if (!tb)
     return tb.takeStatus();
   promptTop = std::move(*tb);
-  Expected<DeviceBuffer> tl = g.alloc(size_t(N * D) * F4);
+  Expected<DeviceBuffer> tl = g.alloc(size_t(N * D) * g.act);
   if (!tl)
     return tl.takeStatus();
   topLast = std::move(*tl);
-  Expected<DeviceBuffer> cb = g.alloc(size_t(std::max<int64_t>(L - 1, 1) * N * D) * F4);
+  Expected<DeviceBuffer> cb = g.alloc(size_t(std::max<int64_t>(L - 1, 1) * N * D) * g.act);
   if (!cb)
     return cb.takeStatus();
   carries = std::move(*cb);
   result.memory.stateBytesPerSequence = (topLast.bytes() + carries.bytes()) / size_t(N);
   items.resize(size_t(L));
   for (int64_t l = 1; l < L; ++l)
-    PHOTON_RETURN_IF_ERROR(g.ensure(items[size_t(l)], size_t(N * perLevel(l) * D) * F4));
+    PHOTON_RETURN_IF_ERROR(g.ensure(items[size_t(l)], size_t(N * perLevel(l) * D) * g.act));
   const int64_t maxInst = N * perLevel(1); // level 1 has the most chunk instances
   int64_t maxPre = 0;
   for (int64_t l = 1; l <= L; ++l)
     maxPre = std::max(maxPre, N * perLevel(l) * c.prefixLengths[size_t(l - 1)]);
-  PHOTON_RETURN_IF_ERROR(g.ensure(condBuf, size_t(maxInst * D) * F4));
-  PHOTON_RETURN_IF_ERROR(g.ensure(preBuf, size_t(maxPre * D) * F4));
-  PHOTON_RETURN_IF_ERROR(g.ensure(stepBuf, size_t(maxInst * D) * F4));
-  PHOTON_RETURN_IF_ERROR(g.ensure(tokConds, size_t(maxInst * D) * F4));
-  PHOTON_RETURN_IF_ERROR(g.ensure(hBuf, size_t(maxInst * D) * F4));
-  PHOTON_RETURN_IF_ERROR(g.ensure(lgIn, size_t(maxInst * D) * F4));
+  PHOTON_RETURN_IF_ERROR(g.ensure(condBuf, size_t(maxInst * D) * g.act));
+  PHOTON_RETURN_IF_ERROR(g.ensure(preBuf, size_t(maxPre * D) * g.act));
+  PHOTON_RETURN_IF_ERROR(g.ensure(stepBuf, size_t(maxInst * D) * g.act));
+  PHOTON_RETURN_IF_ERROR(g.ensure(tokConds, size_t(maxInst * D) * g.act));
+  PHOTON_RETURN_IF_ERROR(g.ensure(hBuf, size_t(maxInst * D) * g.act));
+  PHOTON_RETURN_IF_ERROR(g.ensure(lgIn, size_t(maxInst * D) * g.act));
   PHOTON_RETURN_IF_ERROR(g.ensure(logitsBuf, size_t(maxInst * V) * F4));
 
   // ---- Prefill: encoder caches over the complete prompt meta-contexts.
@@ -907,12 +909,20 @@ Generator::create(const Artifact &artifact, Backend &backend, const WeightArena 
       return Status::error("internal error: no start_latent." + std::to_string(l));
     weights.load(t->offset, start.data() + l * D, D);
   }
-  Expected<DeviceBuffer> sb = DeviceBuffer::create(backend, start.size() * F4);
+  // Start latents are activations: stored in the activation type.
+  std::vector<uint16_t> startBF16;
+  const void *startData = start.data();
+  if (artifact.manifest().activationType == DType::BF16) {
+    for (float f : start)
+      startBF16.push_back(f32ToBF16(f));
+    startData = startBF16.data();
+  }
+  Expected<DeviceBuffer> sb = DeviceBuffer::create(backend, start.size() * impl->act);
   if (!sb)
     return sb.takeStatus();
   impl->startLatents = std::move(*sb);
   PHOTON_RETURN_IF_ERROR(
-      backend.copyToDevice(impl->startLatents.get(), start.data(), start.size() * F4));
+      backend.copyToDevice(impl->startLatents.get(), startData, start.size() * impl->act));
   return std::unique_ptr<Generator>(new Generator(std::move(impl)));
 }
 

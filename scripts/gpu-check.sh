@@ -8,6 +8,7 @@
 #                                   # photon-run, runs the agreement checks against the NumPy
 #                                   # reference, compute-sanitizer memcheck and the benchmark.
 # With the device tool:  run(command="scripts/gpu-check.sh run", carry=[".device"])
+# BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type.
 # Results go to $OUT (or .device/results): gpu.txt, agreement.txt, memcheck.txt, bench.txt,
 # bench.json.
 set -euo pipefail
@@ -23,10 +24,11 @@ prepare() {
   echo "gpu-check: compiling the tiny models for cuda (f32, bf16, f16 arenas)"
   /usr/bin/python3 "$root/test/E2E/agreement.py" --compile-only --device cuda \
     --work "$dev/e2e" --bin "$bin"
+  local act="${BENCH_ACTIVATIONS:-bf16}"
   for m in "${bench_models[@]}"; do
-    echo "gpu-check: compiling $m (bf16 weights) for cuda"
+    echo "gpu-check: compiling $m (bf16 weights, $act activations) for cuda"
     "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/bench/$m" --target=cuda \
-      --weight-type=bf16 -q
+      --weight-type=bf16 --activation-type="$act" -q
     rm -f "$dev/bench/$m/model.mlir"
   done
   du -sh "$dev"

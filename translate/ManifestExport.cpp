@@ -95,6 +95,8 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
       memory[a.getName().str()] = f.getValueAsDouble();
     else if (auto arr = dyn_cast<DenseI64ArrayAttr>(a.getValue()))
       memory[a.getName().str()] = toJson(arr.asArrayRef());
+    else if (auto str = dyn_cast<StringAttr>(a.getValue()))
+      memory[a.getName().str()] = str.str();
   }
   llvm::json::Object kernels;
   if (manifestTargets.empty())
