@@ -162,6 +162,19 @@ public:
     emitArgmax();
   }
 
+  /// `i64 photon_fingerprint()`: the plan's fingerprint, which the runtime
+  /// compares with the manifest's.
+  void emitFingerprint(int64_t fingerprint) {
+    OpBuilder ob(ctx);
+    ob.setInsertionPointToEnd(module.getBody());
+    auto fn = func::FuncOp::create(ob, loc, "photon_fingerprint",
+                                   FunctionType::get(ctx, {}, {ob.getI64Type()}));
+    Block *entry = fn.addEntryBlock();
+    ob.setInsertionPointToEnd(entry);
+    Value v = arith::ConstantOp::create(ob, loc, ob.getI64IntegerAttr(fingerprint));
+    func::ReturnOp::create(ob, loc, v);
+  }
+
 private:
   MemRefType f32Buf() { return MemRefType::get({ShapedType::kDynamic}, Float32Type::get(ctx)); }
   MemRefType i32Buf() { return MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 32)); }
@@ -188,7 +201,19 @@ private:
     return b;
   }
 
-  int64_t offset(const std::string &name) const { return offsets.lookup(name); }
+  int64_t offset(const std::string &name) {
+    auto it = offsets.find(name);
+    if (it != offsets.end())
+      return it->second;
+    module.emitError("photon-lower-to-kernels: no planned weight '") << name << "'";
+    failed = true;
+    return 0;
+  }
+
+public:
+  bool failed = false;
+
+private:
 
   /// Data-parallel work over [0, ubs): host loops or one GPU kernel.
   void parallel(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
@@ -425,8 +450,10 @@ private:
       Value row = mulI(b, iv[0], V);
       auto loop = scf::ForOp::create(
           b, lane, cIdx(b, V), cIdx(b, laneCount()),
+          // Index 0 until something beats -inf, so a row of NaNs still
+          // yields a valid token id.
           ValueRange{cF32(b, -std::numeric_limits<float>::infinity()),
-                     arith::IndexCastOp::create(b, b.getI32Type(), cIdx(b, V))},
+                     arith::ConstantOp::create(b, b.getI32IntegerAttr(0))},
           [&](OpBuilder &ob, Location loc, Value j, ValueRange acc) {
             Builder b(loc, ob);
             Value v = logits.load(b, addI(b, row, j));
@@ -581,7 +608,7 @@ private:
   }
 
   ModuleOp module;
-  const ModelConfig &c;
+  const ModelConfig c;
   const llvm::StringMap<int64_t> &offsets;
   Type weightElt;
   Type actElt; // activations kept between kernels: x, caches, latents
@@ -625,13 +652,21 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
           << target << "'";
       return signalPassFailure();
     }
+    auto plan = model->getAttrOfType<DictionaryAttr>("photon.memory_plan");
+    auto fingerprint = plan ? plan.getAs<IntegerAttr>("fingerprint") : IntegerAttr();
+    if (!fingerprint) {
+      model.emitOpError("has no memory plan: run -photon-plan-memory first");
+      return signalPassFailure();
+    }
     Type actElt = Float32Type::get(&getContext());
-    if (auto plan = model->getAttrOfType<DictionaryAttr>("photon.memory_plan"))
-      if (auto act = plan.getAs<StringAttr>("activation_type"); act && act == "bf16")
-        actElt = BFloat16Type::get(&getContext());
-    KernelEmitter(module, model.getModelConfig(), offsets, weightElt, actElt,
-                  target == "gpu", model.getLoc())
-        .emitAll();
+    if (auto act = plan.getAs<StringAttr>("activation_type"); act && act == "bf16")
+      actElt = BFloat16Type::get(&getContext());
+    KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt, actElt,
+                          target == "gpu", model.getLoc());
+    emitter.emitAll();
+    emitter.emitFingerprint(fingerprint.getInt());
+    if (emitter.failed)
+      return signalPassFailure();
     // The manifest (photon-translate --export-manifest) was written from the
     // planned model; the kernels are all that remains.
     module->setAttr("photon.model", model.getSymNameAttr());

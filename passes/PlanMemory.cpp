@@ -49,7 +49,12 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
             b, model.getLoc(), b.getStringAttr(w.name),
             TypeAttr::get(RankedTensorType::get(w.shape, elementType)));
 
-    // One arena, one element type: the kernels index it with constants.
+    // One arena, one element type: the kernels index it with constants. The
+    // fingerprint (FNV-1a over config, types and placement) lets the runtime
+    // check that a kernel library and a manifest come from the same plan.
+    std::string identity;
+    llvm::raw_string_ostream id(identity);
+    id << model.getConfig() << ';' << elementType << ';' << activationType;
     int64_t offset = 0;
     for (const ::photon::TensorSpec &w : c.weights()) {
       ParamOp p = params[w.name];
@@ -59,8 +64,13 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
                << p.getTensorType().getElementType() << " and " << elementType;
       offset = llvm::alignTo(offset, alignment);
       p->setAttr("photon.offset", b.getI64IntegerAttr(offset));
+      id << ';' << w.name << '@' << offset;
       offset += w.numElements();
     }
+    uint64_t fingerprint = 0xcbf29ce484222325ull;
+    for (char ch : identity)
+      fingerprint = (fingerprint ^ uint8_t(ch)) * 0x100000001b3ull;
+    fingerprint &= (1ull << 53) - 1; // exact in every JSON reader
 
     // KV caches and latents hold activations.
     int64_t eltBytes = elementType.getIntOrFloatBitWidth() / 8;
@@ -86,6 +96,7 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
         b.getNamedAttr("weight_elements", b.getI64IntegerAttr(offset)),
         b.getNamedAttr("weight_bytes", b.getI64IntegerAttr(offset * eltBytes)),
         b.getNamedAttr("activation_type", b.getStringAttr(activationType)),
+        b.getNamedAttr("fingerprint", b.getI64IntegerAttr(int64_t(fingerprint))),
         b.getNamedAttr("kv_bytes_per_item", b.getDenseI64ArrayAttr(levelKvPerToken)),
         b.getNamedAttr("kv_bytes_per_token_hiergen", b.getF64FloatAttr(hierPerToken)),
         b.getNamedAttr("kv_bytes_per_token_recgen", b.getF64FloatAttr(recPerToken)),

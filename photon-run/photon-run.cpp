@@ -170,7 +170,6 @@ std::vector<int32_t> parseIds(const std::string &v) {
 
 Options parseArgs(int argc, char **argv) {
   Options o;
-  bool sawTemperature = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help" || arg == "-help") {
@@ -244,7 +243,6 @@ Options parseArgs(int argc, char **argv) {
       o.sampling.temperature = parseDouble(flag, v);
       if (o.sampling.temperature < 0)
         die("--temperature: must be >= 0 (0 = greedy), got " + v);
-      sawTemperature = true;
     } else if (name == "top-k") {
       o.sampling.top_k = int(parseInt(flag, v, 0, INT32_MAX));
     } else if (name == "top-p") {
@@ -267,7 +265,6 @@ Options parseArgs(int argc, char **argv) {
       o.device = v;
     }
   }
-  (void)sawTemperature;
   if (o.artifact.empty())
     die("no artifact directory given (usage: photon-run <artifact-dir> [options]; see --help)");
   if (o.weights && o.syntheticSeed)

@@ -294,7 +294,14 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
     return Status::error(path + ": weights.elements: must be >= 0");
   // Activations between kernels (x, KV caches, latents): f32 unless the plan
   // says bf16.
-  if (const JsonValue *plan = root.find("memory_plan"); plan && plan->isObject()) {
+  const JsonValue *plan = root.find("memory_plan");
+  if (!plan || !plan->isObject())
+    return Status::error(path + ": manifest.memory_plan: is missing");
+  const JsonValue *fp = plan->find("fingerprint");
+  if (!fp || !fp->isInt())
+    return Status::error(path + ": memory_plan.fingerprint: is missing or not an integer");
+  m.fingerprint = fp->asInt();
+  {
     if (const JsonValue *act = plan->find("activation_type")) {
       if (act->isString() && act->asString() == "bf16")
         m.activationType = DType::BF16;
@@ -487,6 +494,17 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
   }
   k.lmHead = reinterpret_cast<LMHeadFn>(resolve("lm_head"));
   k.argmax = reinterpret_cast<ArgmaxFn>(resolve("argmax"));
+  // The library's weight offsets and widths are compiled in: it must come
+  // from the same plan as the manifest.
+  using FingerprintFn = int64_t (*)();
+  auto fingerprint = reinterpret_cast<FingerprintFn>(::dlsym(a.handle_, "photon_fingerprint"));
+  if (!fingerprint)
+    missing.push_back("photon_fingerprint");
+  else if (fingerprint() != a.manifest_.fingerprint)
+    return Status::error(a.libraryPath_ + ": compiled for another model or plan than " +
+                         a.manifest_.path + " (fingerprint " + std::to_string(fingerprint()) +
+                         " vs " + std::to_string(a.manifest_.fingerprint) +
+                         "); recompile the artifact with photon-compile");
   if (!missing.empty()) {
     std::string list;
     for (size_t i = 0; i < missing.size(); ++i)

@@ -1,12 +1,12 @@
 //===- Artifact.h - A compiled model on disk -------------------*- C++ -*-===//
 //
 // photon-compile writes an artifact directory:
-//   model.json   the manifest: {"format": "photon-artifact", "version": 2,
+//   model.json   the manifest: {"format": "photon-artifact", "version": 3,
 //                "model", "kernels": {target: library file}, "config" (spec §1
 //                field names),
 //                "weights": {"dtype", "elements", "tensors": [{name, shape,
 //                offset}]} (offset = element offset in the one weight arena),
-//                "memory_plan"}
+//                "memory_plan": {activation_type, fingerprint, byte counts}}
 //   kernels-<target>.so   the kernels of runtime/KernelABI.h for that model (cpu, cuda)
 //
 // loadManifest parses and checks the manifest (every error names the file
@@ -32,7 +32,7 @@
 namespace photon::rt {
 
 constexpr const char *kArtifactFormat = "photon-artifact";
-constexpr int64_t kArtifactVersion = 2;
+constexpr int64_t kArtifactVersion = 3;
 
 /// One tensor of the weight arena.
 struct ArtifactTensor {
@@ -51,6 +51,7 @@ struct Manifest {
   ModelConfig config;
   DType dtype = DType::F32;          // of the weight arena
   DType activationType = DType::F32; // of x, KV caches and latents
+  int64_t fingerprint = 0;           // of the plan; the kernel library has it too
   int64_t elements = 0; // arena length in elements
   std::vector<ArtifactTensor> tensors;
 

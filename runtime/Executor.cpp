@@ -94,6 +94,8 @@ struct Generator::Impl {
   Status ensure(DeviceBuffer &buf, size_t bytes) {
     if (buf.get() && buf.bytes() >= bytes)
       return Status::success();
+    if (buf.get()) // queued kernels may still use it
+      PHOTON_RETURN_IF_ERROR(be.synchronize());
     buf.reset();
     Expected<DeviceBuffer> nb = DeviceBuffer::create(be, bytes);
     if (!nb)

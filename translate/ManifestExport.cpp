@@ -108,7 +108,7 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
   }
   llvm::json::Object manifest{
       {"format", "photon-artifact"},
-      {"version", 2},
+      {"version", 3},
       {"model", model.getSymName()},
       {"kernels", std::move(kernels)},
       {"config", configToJson(c)},

@@ -31,6 +31,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CPU: arith.cmpf oeq
 // CPU: arith.cmpi slt
 // CPU: memref.store %{{.*}}, %{{.*}} : memref<?xi32>
+// The plan's fingerprint, which the runtime checks against the manifest's.
+// CPU-LABEL: func.func @photon_fingerprint() -> i64
+// CPU: %[[FP:.*]] = arith.constant {{[0-9]+}} : i64
+// CPU: return %[[FP]] : i64
 
 // GPU-LABEL: func.func @photon_embed_tok(
 // GPU: %[[C256:.*]] = arith.constant 256 : index

@@ -5,14 +5,14 @@
 
 // Declared bf16 weights keep their type; bf16 activations halve the caches:
 // 2 (K, V) x 2 layers x 32 (2 KV heads x 16) x 2 bytes = 256 per item.
-// BF16: activation_type = "bf16", coarse_state_bytes = 128 : i64, kv_bytes_per_item = array<i64: 256, 256>, kv_bytes_per_token_hiergen = 8.000000e+01 : f64, kv_bytes_per_token_recgen = 1.600000e+01 : f64
+// BF16: activation_type = "bf16", coarse_state_bytes = 128 : i64, fingerprint = {{[0-9]+}} : i64, kv_bytes_per_item = array<i64: 256, 256>, kv_bytes_per_token_hiergen = 8.000000e+01 : f64, kv_bytes_per_token_recgen = 1.600000e+01 : f64
 // BADTYPE: error: photon-plan-memory: activation-type must be f32 or bf16, got 'f8' 
 // BF16: photon.param @enc_embed.weight : tensor<256x16xbf16> {photon.offset = 0 : i64}
 
 // Implicit weights are declared (f32) and placed in one arena, each aligned
 // to 64 elements, in spec order; the plan records KV and coarse-state bytes.
 // CHECK-LABEL: photon.model @vanilla
-// CHECK-SAME: photon.memory_plan = {activation_type = "f32", coarse_state_bytes = 32 : i64, kv_bytes_per_item = array<i64: 32>, kv_bytes_per_token_hiergen = 3.200000e+01 : f64, kv_bytes_per_token_recgen = 3.200000e+01 : f64, weight_bytes = 3616 : i64, weight_elements = 904 : i64}
+// CHECK-SAME: photon.memory_plan = {activation_type = "f32", coarse_state_bytes = 32 : i64, fingerprint = {{[0-9]+}} : i64, kv_bytes_per_item = array<i64: 32>, kv_bytes_per_token_hiergen = 3.200000e+01 : f64, kv_bytes_per_token_recgen = 3.200000e+01 : f64, weight_bytes = 3616 : i64, weight_elements = 904 : i64}
 // CHECK: photon.param @model.embed_tokens.weight : tensor<16x8xf32> {photon.offset = 0 : i64}
 // CHECK: photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xf32> {photon.offset = 128 : i64}
 // CHECK: photon.param @model.layers.0.self_attn.k_proj.weight : tensor<4x8xf32> {photon.offset = 192 : i64}
