@@ -2,6 +2,8 @@
 
 #include "model/ModelConfig.h"
 
+#include <cstdint>
+
 namespace photon {
 
 const char *toString(ModelKind kind) {
@@ -55,10 +57,17 @@ std::vector<ConfigError> ModelConfig::validate() const {
   auto err = [&](const std::string &field, const std::string &msg) {
     errs.push_back({field, msg});
   };
-  auto positive = [&](const char *field, int64_t v) {
-    if (v <= 0) err(field, "must be positive, got " + std::to_string(v));
+  // Sizes are bounded so that every product the compiler and the runtime
+  // form (weights, caches, token ids in i32) fits its integer type.
+  constexpr int64_t kMaxSize = int64_t(1) << 24;
+  auto positive = [&](const char *field, int64_t v, int64_t max = kMaxSize) {
+    if (v <= 0)
+      err(field, "must be positive, got " + std::to_string(v));
+    else if (v > max)
+      err(field, "is too large: " + std::to_string(v) + " (at most " +
+                     std::to_string(max) + ")");
   };
-  positive("vocab_size", vocabSize);
+  positive("vocab_size", vocabSize, INT32_MAX);
   positive("d_model", dModel);
   positive("n_heads", nHeads);
   positive("n_kv_heads", nKvHeads);
@@ -113,8 +122,9 @@ std::vector<ConfigError> ModelConfig::validate() const {
       return;
     }
     for (size_t i = 0; i < list.size(); ++i)
-      if (list[i] <= 0)
-        err(field, "entry " + std::to_string(i) + " must be positive, got " +
+      if (list[i] <= 0 || list[i] > kMaxSize)
+        err(field, "entry " + std::to_string(i) + " must be in [1, " +
+                       std::to_string(kMaxSize) + "], got " +
                        std::to_string(list[i]));
   };
   checkList("chunk_sizes", chunkSizes);

@@ -13,6 +13,7 @@
 #include "runtime/Artifact.h"
 #include "runtime/Backend.h"
 #include "runtime/Executor.h"
+#include "runtime/CudaBackend.h"
 #include "runtime/Json.h"
 #include "runtime/Npy.h"
 #include "runtime/Tokenizer.h"
@@ -498,9 +499,13 @@ int run(int argc, char **argv) {
     std::string kind = toString(cfg.kind);
     if (cfg.numLevels() > 0)
       kind += ", L=" + std::to_string(cfg.numLevels()) + ", B=" + std::to_string(cfg.metaContext());
-    std::fprintf(stderr, "%s: %s (%s), %s weights, %s, %s, batch %zu\n", kProg, m.model.c_str(),
-                 kind.c_str(), dtypeName(m.dtype), o.device.c_str(), o.mode.c_str(),
-                 prompts.size());
+    std::string device = o.device;
+    if (o.device == "cuda")
+      if (Expected<std::string> gpu = cudaDeviceDescription())
+        device += ": " + *gpu;
+    std::fprintf(stderr, "%s: %s (%s), %s weights, %s activations, %s, %s, batch %zu\n", kProg,
+                 m.model.c_str(), kind.c_str(), dtypeName(m.dtype),
+                 dtypeName(m.activationType), device.c_str(), o.mode.c_str(), prompts.size());
     std::fprintf(stderr, "%s: prefill %lld tokens in %.3f s (%.1f tokens/s)\n", kProg,
                  (long long)r.promptTokens, r.prefillSeconds,
                  rate(double(r.promptTokens), r.prefillSeconds));

@@ -74,7 +74,7 @@ inline const void *devOffset(const void *p, size_t bytes) {
 /// Host memory; kernels are called directly on it.
 std::unique_ptr<Backend> createCpuBackend();
 
-/// The backend called `name` ("cpu"; "cuda" is not built yet), or an error.
+/// The backend called `name` ("cpu" or "cuda"), or an error (no GPU, ...).
 Expected<std::unique_ptr<Backend>> createBackend(const std::string &name);
 
 /// A device allocation that frees itself.

@@ -5,8 +5,12 @@
 // contract. Every function has MLIR's C interface (`_mlir_ciface_<name>`):
 // buffers are flat 1-D memrefs passed as pointers to descriptors, counts are
 // int64. `W` is the weight arena, laid out by photon-plan-memory (offsets in
-// the manifest). On the CPU target the functions compute on host memory; on
-// the CUDA target the same functions launch GPU kernels on device memory.
+// the manifest). Activations (x, caches, embeddings, converter outputs) have
+// the plan's activation type (f32 or bf16); logits and scratch are f32. On
+// the CPU target the functions compute on host memory; on the CUDA target the
+// same functions launch GPU kernels on device memory. `i64
+// photon_fingerprint()` returns the plan's fingerprint (checked against the
+// manifest's).
 //
 //   photon_embed_{enc,dec,tok}(W, ids:i32[n], n, out:[n, width])
 //   photon_chunk_<l>(W, in:[n, C·Din], n, out:[n, D], scratch:[n, C·Din])
@@ -62,15 +66,16 @@ inline std::string kernelSymbol(std::string name) {
   return "_mlir_ciface_photon_" + name;
 }
 
-/// f32 scratch elements one row of a stack call needs with a cache of
-/// `capacity` positions: h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F]
-/// scores[H][capacity] softmax-stats[H][2].
+/// f32 scratch elements per row of a stack call with a cache of `capacity`
+/// positions. The scratch is laid out region by region, each region holding
+/// every row: h[rows][D] q[rows][D] k[rows][KV] v[rows][KV] attn[rows][D]
+/// gate[rows][F] up[rows][F] scores[rows][H][capacity] stats[rows][H][2].
 inline int64_t stackScratchPerRow(const ModelConfig &c, int64_t capacity) {
   int64_t kv = c.nKvHeads * c.headDim();
   return 3 * c.dModel + 2 * kv + 2 * c.ffnDim + c.nHeads * (capacity + 2);
 }
 
-/// f32 elements of one K (or V) cache: [slots][layers][capacity][KV].
+/// Elements of one K (or V) cache: [slots][layers][capacity][KV].
 inline int64_t cacheElements(const ModelConfig &c, int64_t layers,
                              int64_t capacity, int64_t slots) {
   return slots * layers * capacity * c.nKvHeads * c.headDim();

@@ -44,7 +44,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
 // -----
 
 // Sizes must be positive.
-// expected-error @+1 {{invalid config: 'chunk_sizes' entry 0 must be positive, got -4}}
+// expected-error @+1 {{invalid config: 'chunk_sizes' entry 0 must be in [1, 16777216], got -4}}
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [-4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {}
 
 // -----

@@ -124,6 +124,14 @@ TEST(ModelConfig, ErrorsNameTheField) {
   c = photon600M();
   c.vocabSize = -1;
   EXPECT_EQ(errorFields(c), std::vector<std::string>{"vocab_size"});
+
+  // Sizes whose products would overflow are rejected, not wrapped.
+  c = photon600M();
+  c.ffnDim = int64_t(1) << 62;
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"ffn_dim"});
+  c = photon600M();
+  c.vocabSize = (int64_t(1) << 31) + 5;
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"vocab_size"});
 }
 
 TEST(ModelConfig, WeightNamesFollowTheSpec) {
