@@ -570,22 +570,25 @@ private:
           St.store(b, divF(b, cF32(b, 1.0), den), addI(b, at, 1));
         });
       });
-      // Output feature d of head h: sum_u softmax(u) · V[u, d].
-      parallel(b, {rows, cIdx(b, H), cIdx(b, hd)}, [&](Builder &b, ValueRange iv) {
+      // Output feature d of head h: sum_u softmax(u) · V[u, d], the lanes
+      // of a warp splitting the positions.
+      parallelLanes(b, {rows, cIdx(b, H), cIdx(b, hd)}, [&](Builder &b, ValueRange iv, Value lane) {
         Value s = loadIndex(b, seq, iv[0]);
         Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
         Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
         Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
         Value m = St.load(b, at), inv = St.load(b, addI(b, at, 1));
         Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
-        Value acc = reduce(b, cIdx(b, 0), end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+        Value acc = laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
           Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
           Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
                                     mulI(b, g, hd)), iv[2]);
-          Value vv = vCache.load(b, vIdx);
-          return addF(b, acc, mulF(b, w, vv));
+          return addF(b, acc, mulF(b, w, vCache.load(b, vIdx)));
         });
-        A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
+        acc = laneSum(b, acc);
+        onLaneZero(b, lane, [&](Builder &b) {
+          A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
+        });
       });
       matmulNT(b, A, X, rows, D, D, p + "self_attn.o_proj.weight", "",
                /*accumulate=*/true);
