@@ -6,6 +6,10 @@
 
 namespace photon {
 
+// Sizes are bounded so that every product the compiler and the runtime form
+// (weights, caches, token ids in i32) fits its integer type.
+static constexpr int64_t kMaxSize = int64_t(1) << 24;
+
 const char *toString(ModelKind kind) {
   switch (kind) {
   case ModelKind::Vanilla: return "vanilla";
@@ -57,9 +61,6 @@ std::vector<ConfigError> ModelConfig::validate() const {
   auto err = [&](const std::string &field, const std::string &msg) {
     errs.push_back({field, msg});
   };
-  // Sizes are bounded so that every product the compiler and the runtime
-  // form (weights, caches, token ids in i32) fits its integer type.
-  constexpr int64_t kMaxSize = int64_t(1) << 24;
   auto positive = [&](const char *field, int64_t v, int64_t max = kMaxSize) {
     if (v <= 0)
       err(field, "must be positive, got " + std::to_string(v));
