@@ -462,14 +462,20 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
                          (err ? err : "unknown dlopen error"));
   }
 
+  // Resolve every kernel the config needs (one list: requiredKernels), then
+  // hand them out by name.
   std::vector<std::string> missing;
-  auto resolve = [&](const std::string &name) -> void * {
+  std::map<std::string, void *> symbols;
+  for (const std::string &name : requiredKernels(c)) {
     std::string sym = kernelSymbol(name);
-    ::dlerror();
-    void *p = ::dlsym(a.handle_, sym.c_str());
-    if (!p)
+    if (void *p = ::dlsym(a.handle_, sym.c_str()))
+      symbols[name] = p;
+    else
       missing.push_back(sym);
-    return p;
+  }
+  auto get = [&](const std::string &name) -> void * {
+    auto it = symbols.find(name);
+    return it == symbols.end() ? nullptr : it->second;
   };
   Kernels &k = a.kernels_;
   size_t L = size_t(c.numLevels());
@@ -477,23 +483,19 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
   k.encoder.assign(L + 1, nullptr);
   k.decoder.assign(L + 1, nullptr);
   k.converter.assign(L + 1, nullptr);
-  if (c.kind == ModelKind::Vanilla) {
-    k.embedTok = reinterpret_cast<EmbedFn>(resolve("embed_tok"));
-    k.model = reinterpret_cast<StackFn>(resolve("stack_model"));
-  } else {
-    k.embedEnc = reinterpret_cast<EmbedFn>(resolve("embed_enc"));
-    k.embedDec = reinterpret_cast<EmbedFn>(resolve("embed_dec"));
-    for (size_t l = 1; l <= L; ++l) {
-      std::string s = std::to_string(l);
-      if (c.chunkerIsLinear(int64_t(l)))
-        k.chunk[l] = reinterpret_cast<ChunkFn>(resolve("chunk_" + s));
-      k.encoder[l] = reinterpret_cast<StackFn>(resolve("stack_encoder." + s));
-      k.decoder[l] = reinterpret_cast<StackFn>(resolve("stack_decoder." + s));
-      k.converter[l] = reinterpret_cast<ConverterFn>(resolve("converter_" + s));
-    }
+  k.embedTok = reinterpret_cast<EmbedFn>(get("embed_tok"));
+  k.model = reinterpret_cast<StackFn>(get("stack_model"));
+  k.embedEnc = reinterpret_cast<EmbedFn>(get("embed_enc"));
+  k.embedDec = reinterpret_cast<EmbedFn>(get("embed_dec"));
+  for (size_t l = 1; l <= L; ++l) {
+    std::string s = std::to_string(l);
+    k.chunk[l] = reinterpret_cast<ChunkFn>(get("chunk_" + s));
+    k.encoder[l] = reinterpret_cast<StackFn>(get("stack_encoder." + s));
+    k.decoder[l] = reinterpret_cast<StackFn>(get("stack_decoder." + s));
+    k.converter[l] = reinterpret_cast<ConverterFn>(get("converter_" + s));
   }
-  k.lmHead = reinterpret_cast<LMHeadFn>(resolve("lm_head"));
-  k.argmax = reinterpret_cast<ArgmaxFn>(resolve("argmax"));
+  k.lmHead = reinterpret_cast<LMHeadFn>(get("lm_head"));
+  k.argmax = reinterpret_cast<ArgmaxFn>(get("argmax"));
   // The library's weight offsets and widths are compiled in: it must come
   // from the same plan as the manifest.
   using FingerprintFn = int64_t (*)();
