@@ -54,6 +54,19 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // GPU: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : f32
 // GPU: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
 // GPU: arith.cmpi eq, %[[LANE]], %c0
+// The LM head: 16 outputs per row, 32 lanes per output. The thread count is a
+// multiple of 32 and the lane is the fastest index, so every warp is whole
+// inside the bounds check and its lanes read consecutive weights.
+// GPU-LABEL: func.func @photon_lm_head(
+// GPU: %[[OUTS:.*]] = arith.muli %{{.*}}, %c16 : index
+// GPU: %[[THREADS:.*]] = arith.muli %[[OUTS]], %c32 : index
+// GPU: gpu.launch
+// GPU: %[[G:.*]] = arith.addi
+// GPU: arith.cmpi ult, %[[G]], %[[THREADS]] : index
+// GPU: %[[L:.*]] = arith.remui %[[G]], %c32 : index
+// GPU: %[[W:.*]] = arith.divui %[[G]], %c32 : index
+// GPU: arith.remui %[[W]], %c16 : index
+// GPU: scf.for %{{.*}} = %[[L]] to %c8 step %c32
 // GPU-LABEL: func.func @photon_argmax(
 // GPU-COUNT-10: gpu.shuffle  xor
 
