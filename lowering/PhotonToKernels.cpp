@@ -160,6 +160,7 @@ public:
     }
     emitLMHead();
     emitArgmax();
+    emitSample();
   }
 
   /// `i64 photon_fingerprint()`: the plan's fingerprint, which the runtime
@@ -255,6 +256,16 @@ private:
     return v;
   }
   Value laneSum(Builder &b, Value v) { return laneReduce(b, v, addF); }
+  Value laneMin(Builder &b, Value v) {
+    return laneReduce(b, v, [](Builder &b, Value x, Value y) -> Value {
+      return arith::MinimumFOp::create(b, x, y);
+    });
+  }
+  Value laneMaxI(Builder &b, Value v) {
+    return laneReduce(b, v, [](Builder &b, Value x, Value y) -> Value {
+      return arith::MaxSIOp::create(b, x, y);
+    });
+  }
   Value laneMax(Builder &b, Value v) {
     return laneReduce(b, v, [](Builder &b, Value x, Value y) -> Value {
       return arith::MaximumFOp::create(b, x, y);
@@ -478,6 +489,146 @@ private:
         memref::StoreOp::create(b, bestJ, ids, ValueRange{iv[0]});
       });
     });
+  }
+
+  /// ids[i] sampled from softmax(logits[i] / temperature) restricted to the
+  /// top_k largest logits (0: all) and then to the smallest top set holding
+  /// top_p of that mass (1: all), by inverse CDF in index order at
+  /// uniforms[i] in [0, 1). Thresholds are found by bisection over logit
+  /// values, so no sort is needed; on the GPU a warp takes a row, each lane a
+  /// contiguous block of the vocabulary.
+  void emitSample() {
+    Type f32 = Float32Type::get(ctx), i32 = IntegerType::get(ctx, 32);
+    auto fn = makeFunc("photon_sample", {f32Buf(), b_index(), f32Buf(), f32,
+                                         b_index(), f32, i32Buf()});
+    Builder b = bodyBuilder(fn);
+    Buf logits{fn.getArgument(0), cIdx(b, 0)}, uniforms{fn.getArgument(2), cIdx(b, 0)};
+    Value temperature = fn.getArgument(3), topK = fn.getArgument(4);
+    Value topP = fn.getArgument(5), ids = fn.getArgument(6);
+    const int64_t V = c.vocabSize, block = (V + laneCount() - 1) / laneCount();
+    constexpr int kBisections = 40;
+    parallelLanes(b, {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
+      Value row = mulI(b, iv[0], V);
+      Value lo = mulI(b, lane, block);
+      Value hi = arith::MinUIOp::create(b, addI(b, lo, block), cIdx(b, V));
+      auto logit = [&](Builder &b, Value i) { return logits.load(b, addI(b, row, i)); };
+      auto overBlock = [&](Builder &b, Value init,
+                           function_ref<Value(Builder &, Value, Value)> body) {
+        return scf::ForOp::create(b, lo, hi, cIdx(b, 1), ValueRange{init},
+                                  [&](OpBuilder &ob, Location loc, Value i, ValueRange acc) {
+                                    Builder nb(loc, ob);
+                                    scf::YieldOp::create(nb, ValueRange{body(nb, i, acc[0])});
+                                  })
+            .getResult(0);
+      };
+      auto atLeast = [](Builder &b, Value x, Value y) -> Value {
+        return arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, x, y);
+      };
+      Value mx = laneMax(b, overBlock(b, cF32(b, -std::numeric_limits<float>::infinity()),
+                                      [&](Builder &b, Value i, Value acc) -> Value {
+                                        return arith::MaximumFOp::create(b, acc, logit(b, i));
+                                      }));
+      Value mn = laneMin(b, overBlock(b, cF32(b, std::numeric_limits<float>::infinity()),
+                                      [&](Builder &b, Value i, Value acc) -> Value {
+                                        return arith::MinimumFOp::create(b, acc, logit(b, i));
+                                      }));
+      // Unnormalised probability of token i if its logit is at least tau.
+      auto weight = [&](Builder &b, Value i, Value tau) -> Value {
+        Value l = logit(b, i);
+        Value w = math::ExpOp::create(b, divF(b, subF(b, l, mx), temperature));
+        return arith::SelectOp::create(b, atLeast(b, l, tau), w, cF32(b, 0));
+      };
+      auto countFrom = [&](Builder &b, Value tau) {
+        return laneSum(b, overBlock(b, cF32(b, 0), [&](Builder &b, Value i, Value acc) -> Value {
+          return addF(b, acc, arith::SelectOp::create(b, atLeast(b, logit(b, i), tau),
+                                                      cF32(b, 1), cF32(b, 0)));
+        }));
+      };
+      auto massFrom = [&](Builder &b, Value tau) {
+        return laneSum(b, overBlock(b, cF32(b, 0), [&](Builder &b, Value i, Value acc) -> Value {
+          return addF(b, acc, weight(b, i, tau));
+        }));
+      };
+      // The largest tau in [from, to] with keep(tau), given keep(from).
+      auto bisect = [&](Builder &b, Value from, Value to,
+                        function_ref<Value(Builder &, Value)> keep) {
+        auto loop = scf::ForOp::create(
+            b, cIdx(b, 0), cIdx(b, kBisections), cIdx(b, 1), ValueRange{from, to},
+            [&](OpBuilder &ob, Location loc, Value, ValueRange lh) {
+              Builder b(loc, ob);
+              Value mid = mulF(b, addF(b, lh[0], lh[1]), cF32(b, 0.5));
+              Value ok = keep(b, mid);
+              scf::YieldOp::create(b, ValueRange{arith::SelectOp::create(b, ok, mid, lh[0]),
+                                                 arith::SelectOp::create(b, ok, lh[1], mid)});
+            });
+        return loop.getResult(0);
+      };
+      Value kF = arith::UIToFPOp::create(
+          b, f32, arith::IndexCastUIOp::create(b, b.getI64Type(), topK));
+      Value useK = arith::AndIOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, topK, cIdx(b, 0)),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, topK, cIdx(b, V)));
+      Value tauK = arith::SelectOp::create(
+          b, useK, bisect(b, mn, mx, [&](Builder &b, Value t) { return atLeast(b, countFrom(b, t), kF); }),
+          mn);
+      Value massK = massFrom(b, tauK);
+      Value useP = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, topP, cF32(b, 1));
+      Value need = mulF(b, topP, massK);
+      Value tau = arith::SelectOp::create(
+          b, useP, bisect(b, tauK, mx, [&](Builder &b, Value t) { return atLeast(b, massFrom(b, t), need); }),
+          tauK);
+      // Inverse CDF in index order: the lane whose share of the mass holds
+      // the target finds the token in its block.
+      Value share = overBlock(b, cF32(b, 0), [&](Builder &b, Value i, Value acc) -> Value {
+        return addF(b, acc, weight(b, i, tau));
+      });
+      Value total = laneSum(b, share);
+      Value before = cF32(b, 0); // mass of the lanes below this one
+      if (gpu) {
+        Value inclusive = share;
+        for (int32_t offset = 1; offset < kWarpSize; offset *= 2) {
+          Value up = gpu::ShuffleOp::create(b, inclusive, offset, kWarpSize, gpu::ShuffleMode::UP)
+                         .getShuffleResult();
+          Value from = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, lane, cIdx(b, offset));
+          inclusive = arith::SelectOp::create(b, from, addF(b, inclusive, up), inclusive);
+        }
+        before = subF(b, inclusive, share);
+      }
+      Value target = subF(b, mulF(b, uniforms.load(b, iv[0]), total), before);
+      Value mine = arith::AndIOp::create(
+          b, arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, target, cF32(b, 0)),
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, target, share));
+      Value none = arith::ConstantOp::create(b, b.getI32IntegerAttr(-1));
+      auto scan = scf::ForOp::create(
+          b, lo, hi, cIdx(b, 1), ValueRange{cF32(b, 0), none, none},
+          [&](OpBuilder &ob, Location loc, Value i, ValueRange st) {
+            Builder b(loc, ob);
+            Value w = weight(b, i, tau);
+            Value acc = addF(b, st[0], w);
+            Value i32v = arith::IndexCastOp::create(b, i32, i);
+            Value eligible = atLeast(b, logit(b, i), tau);
+            Value first = arith::AndIOp::create(
+                b, arith::AndIOp::create(b, mine, eligible),
+                arith::AndIOp::create(
+                    b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, st[1], none),
+                    arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, acc, target)));
+            scf::YieldOp::create(b, ValueRange{acc, arith::SelectOp::create(b, first, i32v, st[1]),
+                                               arith::SelectOp::create(b, eligible, i32v, st[2])});
+          });
+      // Rounding can leave the target past every share: take the last
+      // eligible token then.
+      Value found = laneMaxI(b, scan.getResult(1));
+      Value last = laneMaxI(b, scan.getResult(2));
+      Value id = arith::SelectOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, found, cIdx32(b, 0)), found, last);
+      onLaneZero(b, lane, [&](Builder &b) {
+        memref::StoreOp::create(b, id, ids, ValueRange{iv[0]});
+      });
+    });
+  }
+
+  static Value cIdx32(Builder &b, int32_t v) {
+    return arith::ConstantOp::create(b, b.getI32IntegerAttr(v));
   }
 
   /// A causal stack over rows (sequence seq[i], position pos[i]). Each layer

@@ -407,6 +407,7 @@ std::vector<std::string> requiredKernels(const ModelConfig &c) {
   }
   names.push_back("lm_head");
   names.push_back("argmax");
+  names.push_back("sample");
   return names;
 }
 
@@ -496,6 +497,7 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
   }
   k.lmHead = reinterpret_cast<LMHeadFn>(get("lm_head"));
   k.argmax = reinterpret_cast<ArgmaxFn>(get("argmax"));
+  k.sample = reinterpret_cast<SampleFn>(get("sample"));
   // The library's weight offsets and widths are compiled in: it must come
   // from the same plan as the manifest.
   using FingerprintFn = int64_t (*)();

@@ -83,6 +83,7 @@ struct Kernels {
   std::vector<ConverterFn> converter;
   LMHeadFn lmHead = nullptr;
   ArgmaxFn argmax = nullptr;
+  SampleFn sample = nullptr;
 };
 
 /// The kernel names (KernelABI.h spelling, e.g. "stack_encoder.1") a model of

@@ -76,7 +76,7 @@ struct Generator::Impl {
   size_t act = 4; // bytes of an activation element (f32 or bf16)
 
   // Growing staging buffers.
-  DeviceBuffer posDev, seqDev, idsDev, scratch, chunkScratch;
+  DeviceBuffer posDev, seqDev, idsDev, uniformsDev, scratch, chunkScratch;
 
   Impl(const Artifact &a, Backend &b)
       : art(a), c(a.config()), k(a.kernels()), be(b) {
@@ -202,6 +202,19 @@ struct Generator::Impl {
     PHOTON_RETURN_IF_ERROR(ensure(idsDev, size_t(std::max<int64_t>(n, 1)) * 4));
     MemRef1D lm = memref(logits, n * V), im = memref(idsDev.get(), n);
     k.argmax(&lm, n, &im);
+    ids.resize(size_t(n));
+    return be.copyToHost(ids.data(), idsDev.get(), size_t(n) * 4);
+  }
+
+  /// Sampled ids of `n` logit rows, one uniform draw each (photon_sample).
+  Status sample(void *logits, int64_t n, const std::vector<float> &uniforms,
+                const SamplingParams &p, std::vector<int32_t> &ids) {
+    PHOTON_RETURN_IF_ERROR(ensure(idsDev, size_t(std::max<int64_t>(n, 1)) * 4));
+    PHOTON_RETURN_IF_ERROR(ensure(uniformsDev, size_t(std::max<int64_t>(n, 1)) * 4));
+    PHOTON_RETURN_IF_ERROR(be.copyToDevice(uniformsDev.get(), uniforms.data(), size_t(n) * 4));
+    MemRef1D lm = memref(logits, n * V), um = memref(uniformsDev.get(), n),
+             im = memref(idsDev.get(), n);
+    k.sample(&lm, n, &um, float(p.temperature), int64_t(p.top_k), float(p.top_p), &im);
     ids.resize(size_t(n));
     return be.copyToHost(ids.data(), idsDev.get(), size_t(n) * 4);
   }
@@ -346,10 +359,17 @@ Status Run::chooseTokens(int64_t m, const std::vector<int64_t> &rowSeq,
                          const std::vector<int64_t> &rowPos) {
   if (m == 0)
     return Status::success();
-  bool greedy = opt.sampling.greedy();
-  if (greedy)
+  // Tokens are chosen on the device (argmax or photon_sample); sequence s
+  // draws its uniforms from its own seeded stream.
+  if (opt.sampling.greedy()) {
     PHOTON_RETURN_IF_ERROR(g.argmax(logitsBuf.get(), m, chosen));
-  if (!greedy || opt.collectLogits) {
+  } else {
+    std::vector<float> uniforms(static_cast<size_t>(m));
+    for (int64_t i = 0; i < m; ++i)
+      uniforms[size_t(i)] = samplers[size_t(rowSeq[size_t(i)])].nextUniform();
+    PHOTON_RETURN_IF_ERROR(g.sample(logitsBuf.get(), m, uniforms, opt.sampling, chosen));
+  }
+  if (opt.collectLogits) {
     hostLogits.resize(size_t(m * V));
     PHOTON_RETURN_IF_ERROR(g.be.copyToHost(hostLogits.data(), logitsBuf.get(),
                                            size_t(m * V) * F4));
@@ -359,8 +379,6 @@ Status Run::chooseTokens(int64_t m, const std::vector<int64_t> &rowSeq,
     Seq &q = seqs[size_t(rowSeq[size_t(i)])];
     int64_t pos = rowPos[size_t(i)];
     const float *lg = hostLogits.empty() ? nullptr : hostLogits.data() + i * V;
-    if (!greedy)
-      chosen[size_t(i)] = samplers[size_t(rowSeq[size_t(i)])].sample(lg, int(V));
     q.toks[size_t(pos)] = chosen[size_t(i)];
     q.known[size_t(pos)] = 1;
     if (opt.collectLogits)

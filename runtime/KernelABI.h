@@ -23,6 +23,9 @@
 //   photon_converter_<l>(W, x:[n, D], n, out:[n, R_l·D])
 //   photon_lm_head(W, x:[n, D], n, logits:[n, V])
 //   photon_argmax(logits:[n, V], n, ids:i32[n])   ties to the lowest id
+//   photon_sample(logits:[n, V], n, uniforms:[n], temperature, top_k, top_p,
+//                 ids:i32[n])   softmax(l / T) over the top-k, then top-p set,
+//                               inverse CDF in index order at uniforms[i]
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHOTON_RUNTIME_KERNELABI_H
@@ -59,6 +62,9 @@ using ConverterFn = void (*)(MemRef1D *w, MemRef1D *x, int64_t n,
                              MemRef1D *out);
 using LMHeadFn = ConverterFn;
 using ArgmaxFn = void (*)(MemRef1D *logits, int64_t n, MemRef1D *ids);
+using SampleFn = void (*)(MemRef1D *logits, int64_t n, MemRef1D *uniforms,
+                          float temperature, int64_t topK, float topP,
+                          MemRef1D *ids);
 
 /// The C symbol of kernel `name` ("stack_encoder.1" -> "_mlir_ciface_photon_stack_encoder_1").
 inline std::string kernelSymbol(std::string name) {

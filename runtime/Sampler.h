@@ -44,6 +44,9 @@ public:
   static int argmax(const float *logits, int vocab);
 
   const SamplingParams &params() const { return params_; }
+  /// The next uniform draw in [0, 1) of this sampler's seeded stream (the
+  /// compiled sampling kernel consumes one per token).
+  float nextUniform() { return float(rng_.nextDouble()); }
 
 private:
   explicit Sampler(const SamplingParams &params) : params_(params), rng_(params.seed) {}

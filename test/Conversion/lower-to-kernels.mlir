@@ -31,6 +31,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CPU: arith.cmpf oeq
 // CPU: arith.cmpi slt
 // CPU: memref.store %{{.*}}, %{{.*}} : memref<?xi32>
+// Sampling: bisection for the top-k and top-p thresholds, then inverse CDF.
+// CPU-LABEL: func.func @photon_sample(
+// CPU-SAME: {{.*}}: memref<?xf32>, {{.*}}: index, {{.*}}: memref<?xf32>, {{.*}}: f32, {{.*}}: index, {{.*}}: f32, {{.*}}: memref<?xi32>)
+// CPU: %[[N:.*]] = arith.constant 40 : index
+// CPU: scf.for %{{.*}} = %{{.*}} to %[[N]] step %{{.*}} iter_args
+// CPU: arith.cmpf oge
 // The plan's fingerprint, which the runtime checks against the manifest's.
 // CPU-LABEL: func.func @photon_fingerprint() -> i64
 // CPU: %[[FP:.*]] = arith.constant {{[0-9]+}} : i64

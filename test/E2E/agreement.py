@@ -191,6 +191,46 @@ def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weigh
     return artifact, wpath
 
 
+def sampling_cases(h, arts):
+    """The compiled sampling kernel: top-k=1 and a tiny top-p equal greedy; a seed reproduces;
+    every sampled token lies in its top-k / top-p set (checked on the dumped logits)."""
+    art, w = arts["tiny-photon-l2"]
+    run = os.path.join(h.bin, "photon-run")
+    npy = os.path.join(h.work, "sampled-logits.npy")
+
+    def tokens(*extra, dump=False):
+        args = [run, art, "--weights", w, "--prompt-ids", "1,2,3,4,5", "--prompt-ids", "9,8,7",
+                "--max-new-tokens", "40", "--output", "json", "-q", "--device", h.device, *extra]
+        if dump:
+            args += ["--dump-logits", npy]
+        return json.loads(h.run(args).stdout)["tokens"]
+
+    greedy = tokens()
+    h.report(tokens("--temperature", "1", "--top-k", "1") == greedy, "sampling: top-k 1 is greedy")
+    h.report(tokens("--temperature", "1", "--top-p", "1e-6") == greedy, "sampling: tiny top-p is greedy")
+    a = tokens("--temperature", "0.9", "--seed", "7")
+    h.report(a == tokens("--temperature", "0.9", "--seed", "7") and
+             a != tokens("--temperature", "0.9", "--seed", "8"), "sampling: seeds reproduce and differ")
+    for name, extra, members in (
+            ("top-k 5", ["--top-k", "5"], lambda l: set(np.argsort(-l)[:5])),
+            ("top-p 0.6", ["--top-p", "0.6"], lambda l: nucleus(l, 0.6))):
+        toks = tokens("--temperature", "1", "--seed", "3", *extra, dump=True)
+        logits = np.load(npy)
+        bad = [(s, n) for s, seq in enumerate(toks) for n, t in enumerate(seq)
+               if t not in members(logits[s, n].astype(np.float64))]
+        h.report(not bad and toks != greedy, f"sampling: {name} tokens stay in the set",
+                 f"outside at {bad[:3]}" if bad else "")
+
+
+def nucleus(logits, p):
+    """The smallest set of largest logits whose softmax mass is at least p."""
+    order = np.argsort(-logits)
+    prob = np.exp(logits[order] - logits.max())
+    prob /= prob.sum()
+    keep = int(np.searchsorted(np.cumsum(prob), p * (1 - 1e-6))) + 1
+    return set(order[:keep])
+
+
 def bad_input_cases(h, arts):
     run = os.path.join(h.bin, "photon-run")
     l2, l2w = arts["tiny-photon-l2"]
@@ -323,6 +363,8 @@ def main():
             pass  # photon-run's input checks do not depend on the device (CPU run covers them)
         elif "tiny-photon-l2" in arts and "tiny-block" in arts:
             bad_input_cases(h, arts)
+        if h.mode != "compile-only" and "tiny-photon-l2" in arts:
+            sampling_cases(h, arts)
         else:
             h.report(False, "bad input checks", "the artifacts they need failed to build")
     finally:

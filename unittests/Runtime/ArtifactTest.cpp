@@ -255,7 +255,7 @@ TEST(Manifest, LibraryMustBeInsideTheArtifact) {
 
 TEST(Manifest, RequiredKernels) {
   std::vector<std::string> v = requiredKernels(tinyVanilla());
-  EXPECT_EQ(v, (std::vector<std::string>{"embed_tok", "stack_model", "lm_head", "argmax"}));
+  EXPECT_EQ(v, (std::vector<std::string>{"embed_tok", "stack_model", "lm_head", "argmax", "sample"}));
   ModelConfig c = tinyBlock();
   c.chunkSizes = {2, 2};
   c.prefixLengths = {1, 1};
