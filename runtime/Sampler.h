@@ -1,12 +1,11 @@
-//===- Sampler.h - Choosing the next token from logits ---------*- C++ -*-===//
+//===- Sampler.h - Sampling parameters and their random stream -*- C++ -*-===//
 //
 // temperature == 0 is greedy: argmax, ties to the lowest id (the spec's rule,
-// so greedy output is reproducible across backends). Otherwise, in order:
-// divide the logits by the temperature, keep the top_k largest (0 = all),
-// keep the smallest prefix (by decreasing probability, ties by lower id) whose
-// probability reaches top_p (1 = all; always at least one token), then draw
-// from the renormalized distribution with a seeded, portable RNG. NaN logits
-// count as -inf.
+// so greedy output is reproducible across backends), run by the compiled
+// `photon_argmax`. Otherwise the compiled `photon_sample` divides the logits
+// by the temperature, keeps the top_k largest (0 = all), then the smallest
+// top set whose probability reaches top_p (1 = all; at least one token), and
+// draws by inverse CDF at a uniform from this seeded, portable stream.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHOTON_RUNTIME_SAMPLER_H
@@ -16,7 +15,6 @@
 #include "runtime/Status.h"
 
 #include <cstdint>
-#include <vector>
 
 namespace photon::rt {
 
@@ -31,30 +29,23 @@ struct SamplingParams {
   bool greedy() const { return temperature == 0; }
 };
 
+/// The sampling parameters of a sequence and its seeded stream of uniform
+/// draws: the compiled `photon_sample` kernel (runtime/KernelABI.h) consumes
+/// one draw per sampled token.
 class Sampler {
 public:
   /// Validates `params` first.
   static Expected<Sampler> create(const SamplingParams &params);
 
-  /// The chosen token id in [0, vocab); -1 when vocab <= 0.
-  int sample(const float *logits, int vocab);
-
-  /// Argmax with ties to the lowest id (NaN never wins unless all are NaN,
-  /// then 0); -1 when vocab <= 0.
-  static int argmax(const float *logits, int vocab);
-
   const SamplingParams &params() const { return params_; }
-  /// The next uniform draw in [0, 1) of this sampler's seeded stream (the
-  /// compiled sampling kernel consumes one per token).
-  float nextUniform() { return float(rng_.nextDouble()); }
+  /// The next uniform draw in [0, 1).
+  float nextUniform();
 
 private:
   explicit Sampler(const SamplingParams &params) : params_(params), rng_(params.seed) {}
 
   SamplingParams params_;
   Rng rng_;
-  std::vector<int> ids_;         // scratch: candidate ids
-  std::vector<double> weights_;  // scratch: their unnormalized probabilities
 };
 
 } // namespace photon::rt
