@@ -22,6 +22,8 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
       photon_converter_<l>(W, x, n, out)
       photon_lm_head(W, x, n, logits)
       photon_argmax(logits, n, ids)
+      photon_sample(logits, n, uniforms, temperature, top_k, top_p, ids)
+      photon_fingerprint() -> i64                       the plan's fingerprint
   }];
   let options = [
     Option<"target", "target", "std::string", "\"cpu\"",
