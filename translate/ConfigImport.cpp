@@ -28,10 +28,15 @@ public:
                const llvm::json::Object &object)
       : buffer(buffer), filename(filename), ctx(ctx), object(object) {}
 
-  /// The location of `"field":` in the source (the file start if absent).
+  /// The location of the key `"field":` in the source (the file start if
+  /// absent); a string value with the same text is not a key.
   Location locOf(StringRef field) const {
-    size_t pos = buffer.find(("\"" + field + "\"").str());
-    return locAt(pos == StringRef::npos ? 0 : pos);
+    std::string quoted = ("\"" + field + "\"").str();
+    for (size_t pos = buffer.find(quoted); pos != StringRef::npos;
+         pos = buffer.find(quoted, pos + 1))
+      if (buffer.drop_front(pos + quoted.size()).ltrim().starts_with(":"))
+        return locAt(pos);
+    return locAt(0);
   }
 
   Location locAt(size_t offset) const {
