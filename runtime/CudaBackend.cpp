@@ -4,6 +4,7 @@
 #include "runtime/CudaDriver.h"
 
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 
 namespace photon::rt {
@@ -85,9 +86,29 @@ public:
     noteReleased(bytes);
   }
 
+  ~CudaBackend() override {
+    if (staging_)
+      state().drv->cuMemFreeHost(staging_);
+  }
+
   Status copyToDevice(void *dst, const void *src, size_t bytes) override {
     const CudaDriver &d = *state().drv;
-    // The host buffer may die right after: finish before returning.
+    // Small uploads (positions, slots, ids) go through a pinned staging ring
+    // without waiting, so the host keeps queueing launches; the ring is
+    // reused only after a synchronize, since the stream is in order.
+    if (bytes <= kStagingBytes) {
+      if (!staging_)
+        PHOTON_RETURN_IF_ERROR(d.check(d.cuMemAllocHost_v2(&staging_, kStagingBytes),
+                                       "cuMemAllocHost"));
+      if (stagingUsed_ + bytes > kStagingBytes)
+        PHOTON_RETURN_IF_ERROR(synchronize());
+      char *slot = static_cast<char *>(staging_) + stagingUsed_;
+      std::memcpy(slot, src, bytes);
+      stagingUsed_ += (bytes + 255) & ~size_t(255);
+      return d.check(d.cuMemcpyHtoDAsync_v2(dptr(dst), slot, bytes, state().stream),
+                     "cuMemcpyHtoD");
+    }
+    // The caller's (pageable) buffer may die right after: finish first.
     PHOTON_RETURN_IF_ERROR(d.check(
         d.cuMemcpyHtoDAsync_v2(dptr(dst), src, bytes, state().stream),
         "cuMemcpyHtoD"));
@@ -136,8 +157,14 @@ public:
     const CudaDriver &d = *state().drv;
     PHOTON_RETURN_IF_ERROR(
         d.check(d.cuStreamSynchronize(state().stream), "cuStreamSynchronize"));
+    stagingUsed_ = 0; // every staged upload has completed
     return takeCudaLaunchError();
   }
+
+private:
+  static constexpr size_t kStagingBytes = size_t(4) << 20;
+  void *staging_ = nullptr;
+  size_t stagingUsed_ = 0;
 };
 
 } // namespace

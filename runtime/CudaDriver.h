@@ -110,6 +110,8 @@ constexpr unsigned CU_EVENT_DISABLE_TIMING = 0x2;
                      CUstream hStream, void **kernelParams, void **extra))     \
   X(cuMemAlloc_v2, (CUdeviceptr * dptr, size_t bytesize))                      \
   X(cuMemFree_v2, (CUdeviceptr dptr))                                          \
+  X(cuMemAllocHost_v2, (void **pp, size_t bytesize))                           \
+  X(cuMemFreeHost, (void *p))                                                  \
   X(cuMemcpyHtoD_v2, (CUdeviceptr dst, const void *src, size_t bytes))         \
   X(cuMemcpyDtoH_v2, (void *dst, CUdeviceptr src, size_t bytes))               \
   X(cuMemcpyHtoDAsync_v2,                                                      \
