@@ -42,6 +42,9 @@ numpy_python = python_with_numpy()
 if numpy_python:
     config.available_features.add("numpy")
     config.substitutions.append(("%numpy", numpy_python))
+if shutil.which("g++") and shutil.which("cmake") and shutil.which("ninja"):
+    config.available_features.add("gxx")
+
 # gpu-module-to-binary finds libdevice (and ptxas) through CUDA_HOME; without
 # it, __nv_* math functions would silently stay unresolved.
 cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
