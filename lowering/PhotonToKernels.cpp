@@ -142,6 +142,9 @@ public:
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
         actElt(actElt), gpu(gpu), loc(loc), ctx(module.getContext()) {}
 
+  /// Set when the model asks for a weight the plan does not have.
+  bool failed = false;
+
   void emitAll() {
     if (c.kind == ::photon::ModelKind::Vanilla) {
       emitEmbed("tok", "model.embed_tokens.weight", c.dModel);
@@ -180,6 +183,7 @@ private:
   MemRefType f32Buf() { return MemRefType::get({ShapedType::kDynamic}, Float32Type::get(ctx)); }
   MemRefType i32Buf() { return MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 32)); }
   MemRefType weightBuf() { return MemRefType::get({ShapedType::kDynamic}, weightElt); }
+  Type indexType() { return IndexType::get(ctx); }
   MemRefType actBuf() { return MemRefType::get({ShapedType::kDynamic}, actElt); }
 
   /// Creates `func.func @name(args)` with the C interface and returns a
@@ -211,10 +215,6 @@ private:
     return 0;
   }
 
-public:
-  bool failed = false;
-
-private:
 
   /// Data-parallel work over [0, ubs): host loops or one GPU kernel.
   void parallel(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
@@ -391,7 +391,7 @@ private:
 
   void emitEmbed(StringRef tag, const std::string &table, int64_t width) {
     auto fn = makeFunc(("photon_embed_" + tag).str(),
-                       {weightBuf(), i32Buf(), b_index(), actBuf()});
+                       {weightBuf(), i32Buf(), indexType(), actBuf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
     Value ids = fn.getArgument(1), n = fn.getArgument(2);
@@ -404,11 +404,9 @@ private:
     });
   }
 
-  Type b_index() { return IndexType::get(ctx); }
-
   void emitLinearChunker(int64_t l) {
     std::string s = std::to_string(l);
-    auto fn = makeFunc("photon_chunk_" + s, {weightBuf(), actBuf(), b_index(),
+    auto fn = makeFunc("photon_chunk_" + s, {weightBuf(), actBuf(), indexType(),
                                              actBuf(), f32Buf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
@@ -424,7 +422,7 @@ private:
   void emitConverter(int64_t l) {
     std::string s = std::to_string(l);
     auto fn = makeFunc("photon_converter_" + s,
-                       {weightBuf(), actBuf(), b_index(), actBuf()});
+                       {weightBuf(), actBuf(), indexType(), actBuf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
     Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
@@ -434,7 +432,7 @@ private:
 
   void emitLMHead() {
     auto fn = makeFunc("photon_lm_head",
-                       {weightBuf(), actBuf(), b_index(), f32Buf()});
+                       {weightBuf(), actBuf(), indexType(), f32Buf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
     Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
@@ -445,7 +443,7 @@ private:
 
   /// ids[i] = argmax_j logits[i, j], ties to the lowest j.
   void emitArgmax() {
-    auto fn = makeFunc("photon_argmax", {f32Buf(), b_index(), i32Buf()});
+    auto fn = makeFunc("photon_argmax", {f32Buf(), indexType(), i32Buf()});
     Builder b = bodyBuilder(fn);
     Buf logits{fn.getArgument(0), cIdx(b, 0)};
     Value ids = fn.getArgument(2);
@@ -499,8 +497,8 @@ private:
   /// contiguous block of the vocabulary.
   void emitSample() {
     Type f32 = Float32Type::get(ctx), i32 = IntegerType::get(ctx, 32);
-    auto fn = makeFunc("photon_sample", {f32Buf(), b_index(), f32Buf(), f32,
-                                         b_index(), f32, i32Buf()});
+    auto fn = makeFunc("photon_sample", {f32Buf(), indexType(), f32Buf(), f32,
+                                         indexType(), f32, i32Buf()});
     Builder b = bodyBuilder(fn);
     Buf logits{fn.getArgument(0), cIdx(b, 0)}, uniforms{fn.getArgument(2), cIdx(b, 0)};
     Value temperature = fn.getArgument(3), topK = fn.getArgument(4);
@@ -620,15 +618,11 @@ private:
       Value found = laneMaxI(b, scan.getResult(1));
       Value last = laneMaxI(b, scan.getResult(2));
       Value id = arith::SelectOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, found, cIdx32(b, 0)), found, last);
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, found, none), found, last);
       onLaneZero(b, lane, [&](Builder &b) {
         memref::StoreOp::create(b, id, ids, ValueRange{iv[0]});
       });
     });
-  }
-
-  static Value cIdx32(Builder &b, int32_t v) {
-    return arith::ConstantOp::create(b, b.getI32IntegerAttr(v));
   }
 
   /// A causal stack over rows (sequence seq[i], position pos[i]). Each layer
@@ -638,8 +632,8 @@ private:
   void emitStack(const std::string &name, int64_t layers) {
     std::string fnName = "photon_stack_" + name;
     std::replace(fnName.begin(), fnName.end(), '.', '_');
-    auto fn = makeFunc(fnName, {weightBuf(), actBuf(), b_index(), i32Buf(),
-                                i32Buf(), actBuf(), actBuf(), b_index(),
+    auto fn = makeFunc(fnName, {weightBuf(), actBuf(), indexType(), i32Buf(),
+                                i32Buf(), actBuf(), actBuf(), indexType(),
                                 f32Buf()});
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
