@@ -11,6 +11,9 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     calls: one per building block of the model, specialised to its widths and
     to the weight offsets of the plan. Parallel work is `scf.parallel`, so the
     same functions lower to host loops (photon-to-llvm) or GPU kernels.
+    On the GPU, projections with bf16 weights and activations over enough
+    rows (prefill, batched decode) become tiled tensor-core GEMMs; the rest
+    use one warp per output (GEMV).
 
     Entry points (all `llvm.emit_c_interface`; buffers are flat 1-D memrefs,
     `W` is the weight arena; activations — x, caches, embeddings, latents —
@@ -28,12 +31,18 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
   let options = [
     Option<"target", "target", "std::string", "\"cpu\"",
            "Where the kernels run: cpu (scf.parallel loops) or gpu (gpu.launch)">,
+    Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
+           "GPU, bf16 weights and activations: projections over at least this "
+           "many rows run on tensor cores (nvgpu cp.async and ldmatrix, "
+           "nvvm.mma.sync); 0 never">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect"
+    "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

@@ -44,6 +44,11 @@ Value addF(Builder &b, Value x, Value y) { return arith::AddFOp::create(b, x, y)
 Value subF(Builder &b, Value x, Value y) { return arith::SubFOp::create(b, x, y); }
 Value mulF(Builder &b, Value x, Value y) { return arith::MulFOp::create(b, x, y); }
 Value divF(Builder &b, Value x, Value y) { return arith::DivFOp::create(b, x, y); }
+Value divU(Builder &b, Value x, int64_t y) { return arith::DivUIOp::create(b, x, cIdx(b, y)); }
+Value remU(Builder &b, Value x, int64_t y) { return arith::RemUIOp::create(b, x, cIdx(b, y)); }
+Value ult(Builder &b, Value x, Value y) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
+}
 
 /// Loads an i32 element and returns it as an index.
 Value loadIndex(Builder &b, Value mem, Value i) {
@@ -138,9 +143,10 @@ class KernelEmitter {
 public:
   KernelEmitter(ModuleOp module, const ModelConfig &c,
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
-                Type actElt, bool gpu, Location loc)
+                Type actElt, bool gpu, int64_t tensorCoreMinRows, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
-        actElt(actElt), gpu(gpu), loc(loc), ctx(module.getContext()) {}
+        actElt(actElt), gpu(gpu), tensorCoreMinRows(tensorCoreMinRows),
+        loc(loc), ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
   bool failed = false;
@@ -300,8 +306,9 @@ private:
   }
 
   /// out[i, j] (+)= sum_k W[j, k] · in[i, k] (+ bias[j]) for i < rows, j < M.
-  /// On the GPU one warp computes one output, its lanes reading consecutive
-  /// weights of row j.
+  /// With bf16 weights and activations on the GPU, `rows` of at least
+  /// tensorCoreMinRows go to tensor cores (matmulTensorCore); other calls
+  /// are a GEMV-style kernel (matmulLanes).
   void matmulNT(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
                 const std::string &weight, const std::string &bias = "",
                 bool accumulate = false) {
@@ -309,6 +316,48 @@ private:
     std::optional<int64_t> bOff;
     if (!bias.empty())
       bOff = offset(bias);
+    // cp.async moves 16 bytes (8 bf16) at a time: rows of W and of a bf16
+    // `in` must start on 16-byte boundaries.
+    bool tensorCores = gpu && tensorCoreMinRows > 0 && weightElt.isBF16() &&
+                       actElt.isBF16() && K % 8 == 0 && w % 8 == 0;
+    if (!tensorCores)
+      return matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate);
+    Value use = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, tensorCoreMinRows)),
+        aligned16(b, weights, cIdx(b, w)));
+    if (in.elementType().isBF16())
+      use = arith::AndIOp::create(b, use, aligned16(b, in.mem, in.base));
+    auto ifOp = scf::IfOp::create(b, use, /*withElseRegion=*/true);
+    Builder tb(b.getLoc(), ctx), eb(b.getLoc(), ctx);
+    tb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    eb.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+    matmulTensorCore(tb, in, out, rows, M, K, w, bOff, accumulate);
+    matmulLanes(eb, in, out, rows, M, K, w, bOff, accumulate);
+  }
+
+  /// Whether &mem[base] (a 16-bit element) is 16-byte aligned, on the host.
+  Value aligned16(Builder &b, Value mem, Value base) {
+    auto meta = memref::ExtractStridedMetadataOp::create(b, mem);
+    Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, mem);
+    Value at = addI(b, ptr, mulI(b, addI(b, meta.getOffset(), base), 2));
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, remU(b, at, 16), cIdx(b, 0));
+  }
+
+  /// Stores out[row, col] = acc (+ bias[col]) (+ out[row, col]).
+  void storeOutput(Builder &b, Buf out, int64_t M, Value row, Value col, Value acc,
+                   std::optional<int64_t> bOff, bool accumulate) {
+    if (bOff)
+      acc = addF(b, acc, loadWeight(b, *bOff, col));
+    Value o = addI(b, mulI(b, row, M), col);
+    if (accumulate)
+      acc = addF(b, acc, out.load(b, o));
+    out.store(b, acc, o);
+  }
+
+  /// matmulNT with one warp per output, its lanes reading consecutive
+  /// weights of row j (one "lane" on the host).
+  void matmulLanes(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                   int64_t w, std::optional<int64_t> bOff, bool accumulate) {
     parallelLanes(b, {rows, cIdx(b, M)}, [&](Builder &b, ValueRange iv, Value lane) {
       Value rowIn = mulI(b, iv[0], K), rowW = mulI(b, iv[1], K);
       Value acc = laneLoop(b, lane, cIdx(b, K), cF32(b, 0),
@@ -319,15 +368,160 @@ private:
                            });
       acc = laneSum(b, acc);
       onLaneZero(b, lane, [&](Builder &b) {
-        Value r = acc;
-        if (bOff)
-          r = addF(b, r, loadWeight(b, *bOff, iv[1]));
-        Value o = addI(b, mulI(b, iv[0], M), iv[1]);
-        if (accumulate)
-          r = addF(b, r, out.load(b, o));
-        out.store(b, r, o);
+        storeOutput(b, out, M, iv[0], iv[1], acc, bOff, accumulate);
       });
     });
+  }
+
+  /// matmulNT on tensor cores, bf16 operands and f32 accumulation. A block
+  /// of four warps computes a 64x64 tile of `out`, each warp a 32x32 quarter
+  /// as 2x4 mma.sync m16n8k16. K advances 32 at a time through two
+  /// shared-memory stages: cp.async (nvgpu.device_async_copy) fills one
+  /// stage while the warps read the other with ldmatrix (nvgpu.ldmatrix).
+  /// Rows past `rows`, outputs past M and columns past K are zero-filled.
+  /// An f32 `in` (the stack's scratch) is rounded to bf16 on its way to
+  /// shared memory, with plain loads and stores.
+  /// nvvm.mma.sync, not nvgpu.mma.sync: the latter does not take bf16.
+  void matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, int64_t M,
+                        int64_t K, int64_t w, std::optional<int64_t> bOff,
+                        bool accumulate) {
+    constexpr int64_t kTile = 64, kStep = 32, kWarps = 4;
+    constexpr int64_t kChunks = kTile * kStep / 8; // 16-byte copies per stage
+    // A row of a stage is padded from 64 to 80 bytes, so the eight rows one
+    // ldmatrix reads fall in different banks.
+    auto stageType = MemRefType::get(
+        {2, kTile, kStep + 8}, b.getBF16Type(), MemRefLayoutAttrInterface{},
+        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    Value one = cIdx(b, 1);
+    Value gridY = arith::MaxUIOp::create(
+        b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
+    auto launch = gpu::LaunchOp::create(
+        b, cIdx(b, llvm::divideCeil(M, kTile)), gridY, one, cIdx(b, kWarps * kWarpSize),
+        one, one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{}, TypeRange{stageType, stageType});
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    Value sA = launch.getWorkgroupAttributions()[0];
+    Value sW = launch.getWorkgroupAttributions()[1];
+    Value tid = launch.getThreadIds().x;
+    Value m0 = mulI(kb, launch.getBlockIds().y, kTile);
+    Value n0 = mulI(kb, launch.getBlockIds().x, kTile);
+    Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
+    Value wm = mulI(kb, divU(kb, warp, 2), 32), wn = mulI(kb, remU(kb, warp, 2), 32);
+    Value zero = cIdx(kb, 0), mLimit = cIdx(kb, M);
+    Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+
+    // Issues the copies of columns [k0, k0 + kStep) into `stage`, as one group.
+    auto loadStage = [&](Builder &b, Value stage, Value k0) {
+      SmallVector<Value> tokens;
+      for (int64_t part = 0; part < kChunks / (kWarps * kWarpSize); ++part) {
+        Value chunk = addI(b, tid, part * kWarps * kWarpSize);
+        Value r = divU(b, chunk, kStep / 8), kc = mulI(b, remU(b, chunk, kStep / 8), 8);
+        Value k = addI(b, k0, kc);
+        Value left = arith::MaxSIOp::create(
+            b, arith::MinSIOp::create(b, arith::SubIOp::create(b, cIdx(b, K), k), cIdx(b, 8)),
+            zero);
+        if (!in.elementType().isBF16()) {
+          Value g = addI(b, m0, r);
+          for (int64_t e = 0; e < 8; ++e) {
+            Value ke = addI(b, k, e);
+            Value inside = arith::AndIOp::create(b, ult(b, g, rows), ult(b, ke, cIdx(b, K)));
+            Value at = arith::SelectOp::create(b, inside, addI(b, mulI(b, g, K), ke), zero);
+            Value v = arith::SelectOp::create(b, inside, in.load(b, at), cF32(b, 0));
+            memref::StoreOp::create(b, arith::TruncFOp::create(b, b.getBF16Type(), v), sA,
+                                    ValueRange{stage, r, addI(b, kc, e)});
+          }
+        }
+        auto copy = [&](Value dst, Value src, Value base, Value first, Value limit) {
+          Value g = addI(b, first, r);
+          Value n = arith::SelectOp::create(b, ult(b, g, limit), left, zero);
+          // A zero-length copy still names an address: keep it in bounds.
+          Value at = arith::SelectOp::create(
+              b, ult(b, zero, n), addI(b, base, addI(b, mulI(b, g, K), k)), base);
+          tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+              b, tokenType, dst, ValueRange{stage, r, kc}, src, ValueRange{at},
+              b.getIndexAttr(8), n, b.getUnitAttr()));
+        };
+        if (in.elementType().isBF16())
+          copy(sA, in.mem, in.base, m0, rows);
+        copy(sW, weights, cIdx(b, w), n0, mLimit);
+      }
+      return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
+    };
+
+    // Fragments: lane l of an x4 ldmatrix names row l % 8 of 8x8 matrix l / 8.
+    Type i32 = b.getI32Type(), f32 = b.getF32Type();
+    auto fragments = [&](Builder &b, Value stage, Value mem, Value row, Value col) {
+      auto vecType = VectorType::get({4, 2}, b.getBF16Type());
+      Value m = nvgpu::LdMatrixOp::create(b, vecType, mem, ValueRange{stage, row, col},
+                                          /*transpose=*/false, /*numTiles=*/4);
+      SmallVector<Value, 4> regs;
+      for (int64_t i = 0; i < 4; ++i)
+        regs.push_back(LLVM::BitcastOp::create(b, i32, vector::ExtractOp::create(b, m, i)));
+      return regs;
+    };
+    auto accType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+
+    loadStage(kb, zero, zero);
+    SmallVector<Value> init(2 * 4 * 4, cF32(kb, 0));
+    int64_t steps = llvm::divideCeil(K, kStep);
+    auto loop = scf::ForOp::create(
+        kb, zero, cIdx(kb, steps), one, init,
+        [&](OpBuilder &ob, Location loc, Value kt, ValueRange acc) {
+          Builder b(loc, ob);
+          // Prefetch the next step (all zero-length past K), then wait for
+          // all but that group.
+          Value next = addI(b, kt, 1);
+          Value group = loadStage(b, remU(b, next, 2), mulI(b, next, kStep));
+          nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(1));
+          gpu::BarrierOp::create(b);
+          Value stage = remU(b, kt, 2);
+          SmallVector<Value> sums(acc.begin(), acc.end());
+          for (int64_t ks = 0; ks < kStep; ks += 16) {
+            // A: matrices (rows 0-7, 8-15) x (k 0-7, 8-15), lanes 16+ on k 8-15.
+            Value aRow = addI(b, wm, remU(b, lane, 16));
+            Value aCol = addI(b, mulI(b, divU(b, lane, 16), 8), ks);
+            // W: matrices (k 0-7, 8-15) of n-tile 0 then of n-tile 1.
+            Value wRow = addI(b, addI(b, wn, remU(b, lane, 8)), mulI(b, divU(b, lane, 16), 8));
+            Value wCol = addI(b, mulI(b, remU(b, divU(b, lane, 8), 2), 8), ks);
+            SmallVector<Value, 4> a[2], wt[2];
+            for (int64_t mi = 0; mi < 2; ++mi)
+              a[mi] = fragments(b, stage, sA, addI(b, aRow, mi * 16), aCol);
+            for (int64_t np = 0; np < 2; ++np)
+              wt[np] = fragments(b, stage, sW, addI(b, wRow, np * 16), wCol);
+            for (int64_t mi = 0; mi < 2; ++mi)
+              for (int64_t ni = 0; ni < 4; ++ni) {
+                Value *c = &sums[(mi * 4 + ni) * 4];
+                ValueRange bRegs = ArrayRef<Value>(wt[ni / 2]).slice((ni % 2) * 2, 2);
+                Value d = NVVM::MmaOp::create(
+                    b, accType, a[mi], bRegs, ValueRange{c[0], c[1], c[2], c[3]},
+                    {16, 8, 16}, std::nullopt, std::nullopt,
+                    std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+                    std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
+                for (int64_t v = 0; v < 4; ++v)
+                  c[v] = LLVM::ExtractValueOp::create(b, d, v);
+              }
+          }
+          // The next iteration's prefetch overwrites this stage.
+          gpu::BarrierOp::create(b);
+          scf::YieldOp::create(b, sums);
+        });
+    // Accumulator v of an m16n8 tile: row lane/4 (+8 for v >= 2), column
+    // 2 (lane % 4) + v % 2.
+    for (int64_t mi = 0; mi < 2; ++mi)
+      for (int64_t ni = 0; ni < 4; ++ni)
+        for (int64_t v = 0; v < 4; ++v) {
+          Value row = addI(kb, addI(kb, m0, wm), addI(kb, divU(kb, lane, 4), mi * 16 + (v / 2) * 8));
+          Value col = addI(kb, addI(kb, n0, wn),
+                           addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
+          Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
+          auto guard = scf::IfOp::create(kb, inside, /*withElseRegion=*/false);
+          Builder gb(kb.getLoc(), ctx);
+          gb.setInsertionPointToStart(&guard.getThenRegion().front());
+          storeOutput(gb, out, M, row, col, loop.getResult((mi * 4 + ni) * 4 + v), bOff,
+                      accumulate);
+        }
+    gpu::TerminatorOp::create(kb);
   }
 
   /// out[i, :] = in[i, :] / sqrt(mean(in[i, :]²) + eps) · w (in may be out).
@@ -761,6 +955,7 @@ private:
   Type weightElt;
   Type actElt; // activations kept between kernels: x, caches, latents
   bool gpu;
+  int64_t tensorCoreMinRows; // 0: never
   Location loc;
   MLIRContext *ctx;
   Value weights; // the arena argument of the function being emitted
@@ -794,6 +989,12 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
       model.emitOpError("has no planned weights: run -photon-plan-memory first");
       return signalPassFailure();
     }
+    if (tensorCoreMinRows < 0) {
+      module.emitError("photon-lower-to-kernels: tensor-core-min-rows must "
+                       "not be negative, got ")
+          << static_cast<int64_t>(tensorCoreMinRows);
+      return signalPassFailure();
+    }
     if (target != "cpu" && target != "gpu") {
       module.emitError("photon-lower-to-kernels: target must be 'cpu' or "
                        "'gpu', got '")
@@ -810,7 +1011,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     if (auto act = plan.getAs<StringAttr>("activation_type"); act && act == "bf16")
       actElt = BFloat16Type::get(&getContext());
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt, actElt,
-                          target == "gpu", model.getLoc());
+                          target == "gpu", tensorCoreMinRows, model.getLoc());
     emitter.emitAll();
     emitter.emitFingerprint(fingerprint.getInt());
     if (emitter.failed)

@@ -39,6 +39,11 @@ struct NVVMPipelineOptions : PassPipelineOptions<NVVMPipelineOptions> {
                      "(SASS; needs ptxas) or isa (PTX, JIT-compiled by the "
                      "driver; needs no CUDA toolkit)"),
       llvm::cl::init("fatbin")};
+  Option<int64_t> tensorCoreMinRows{
+      *this, "tensor-core-min-rows",
+      llvm::cl::desc("bf16 projections over at least this many rows run on "
+                     "tensor cores; 0 never"),
+      llvm::cl::init(16)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
@@ -47,12 +52,13 @@ struct NVVMPipelineOptions : PassPipelineOptions<NVVMPipelineOptions> {
 
 /// Plan memory and emit the kernels of `target`, cleaned up.
 static void addKernelPasses(OpPassManager &pm, const std::string &target,
-                            const std::string &activationType) {
+                            const std::string &activationType,
+                            int64_t tensorCoreMinRows = 0) {
   photon::PhotonPlanMemoryOptions plan;
   plan.activationType = activationType;
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createPhotonLowerToKernels(
-      photon::PhotonLowerToKernelsOptions{target}));
+      photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -85,7 +91,8 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to GPU kernels (NVVM -> PTX/cubin) and host code "
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
-        addKernelPasses(pm, "gpu", options.activationType);
+        addKernelPasses(pm, "gpu", options.activationType,
+                        options.tensorCoreMinRows);
         gpu::GPUToNVVMPipelineOptions nvvm;
         nvvm.cubinChip = options.chip;
         nvvm.cubinFeatures = options.features;

@@ -60,14 +60,19 @@ run() {
   local sanitizer
   sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
   if [ -x "$sanitizer" ]; then
-    "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
-      "$bin/photon-run" "$dev/e2e/tiny-photon-l2" --device cuda --synthetic-weights 1 \
-      --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 \
-      --mode recgen --batch 2 > "$out/memcheck.txt" 2>&1; echo "exit $?" >> "$out/memcheck.txt"
+    # f32, and bf16 with every projection on tensor cores (cp.async, ldmatrix).
+    : > "$out/memcheck.txt"
+    for art in tiny-photon-l2 tiny-photon-l2-bf16-act-tc1; do
+      echo "== $art" >> "$out/memcheck.txt"
+      "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+        "$bin/photon-run" "$dev/e2e/$art" --device cuda --synthetic-weights 1 \
+        --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 \
+        --mode recgen --batch 2 >> "$out/memcheck.txt" 2>&1; echo "exit $?" >> "$out/memcheck.txt"
+    done
   else
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
   fi
-  tail -4 "$out/memcheck.txt"
+  grep -E "^==|ERROR SUMMARY|LEAK SUMMARY|^exit" "$out/memcheck.txt"
   bench
 }
 

@@ -59,12 +59,12 @@ class Harness:
             raise RuntimeError(f"{os.path.basename(args[0])} exited {p.returncode}: {p.stderr.strip()}")
         return p
 
-    def compile(self, cfg_path, name, weight_type="f32", activation_type="f32"):
+    def compile(self, cfg_path, name, weight_type="f32", activation_type="f32", extra=()):
         out = os.path.join(self.work, name)
         if self.mode != "precompiled":
             self.run([os.path.join(self.bin, "photon-compile"), cfg_path, "-o", out, "-q",
                       f"--weight-type={weight_type}", f"--activation-type={activation_type}",
-                      f"--target={self.device}"])
+                      f"--target={self.device}", *extra])
         return out
 
     def photon_run(self, artifact, weights, prompts, n_new, mode, batch=None):
@@ -167,7 +167,7 @@ def check_agreement(h, model_name, cfg, artifact, weights_path, weights, prompts
 
 
 def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weight_type="f32",
-               activation_type="f32"):
+               activation_type="f32", compile_args=()):
     """weight_type: the artifact's weight arena type; the reference weights are drawn exact in
     that type (bf16 / f16 values), so the f32-computing kernels see exactly the reference's
     weights and the f32 bound applies."""
@@ -175,7 +175,7 @@ def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weigh
     B = 1 if cfg.vanilla else cfg.B
     n_new = max(2 * B + 3, 8)
     try:
-        artifact = h.compile(cfg_path, name, weight_type, activation_type)
+        artifact = h.compile(cfg_path, name, weight_type, activation_type, compile_args)
     except Exception as e:  # noqa: BLE001
         h.report(False, f"{name} compile", str(e))
         return None
@@ -353,9 +353,15 @@ def main():
                    rng, weight_type="f16")
         # bf16 weights and activations (f32 accumulation) against the reference on the same
         # bf16 weights, under spec §6's bf16 rules.
+        # On the GPU their projections over >= 16 rows run on tensor cores; the "-tc1"
+        # variants send every projection there (tails of 1..63 rows and outputs).
         for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
             model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
                        weight_type="bf16", activation_type="bf16")
+            if h.device == "cuda":
+                model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act-tc1", worst,
+                           rng, weight_type="bf16", activation_type="bf16",
+                           compile_args=("--tensor-core-min-rows=1",))
 
         if h.mode == "compile-only":
             print(f"compiled the artifacts into {work}")
