@@ -39,7 +39,7 @@ def gpu_name():
 
 
 def device_memory(device):
-    """Bytes of GPU memory (the host's for cpu runs: generous, capped by --max-batch-limit)."""
+    """Bytes of GPU memory (16 GiB assumed for cpu runs; cap them with --max-batch-limit)."""
     if device == "cuda":
         try:
             out = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
@@ -109,6 +109,32 @@ def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout)
     return json.loads(p.stdout)
 
 
+def largest_batch(args, art, prompt_len, new_tokens, mode, one):
+    """The largest batch whose run fits in GPU memory: the batch-1 run's peak
+    is fixed memory (weights, scratch) plus one sequence's KV cache and coarse
+    state; the estimate fills 92% of the device with sequences and backs off
+    by 15% while a run fails (out of memory). Returns [(batch, result)]."""
+    mem = one["memory"]
+    per_seq = max(mem["kv_bytes_per_sequence"] + mem["state_bytes_per_sequence"], 1)
+    fixed = mem["peak_bytes"] - per_seq
+    batch = estimate = int((0.92 * device_memory(args.device) - fixed) / (1.05 * per_seq))
+    if args.max_batch_limit:
+        batch = min(batch, args.max_batch_limit)
+    tried = []
+    while batch > 1 and len(tried) < 4:
+        res = run(args.bin, art, args.device, prompt_len, new_tokens, batch, mode, args.timeout)
+        if "error" not in res:
+            res["tried"], res["estimate"] = tried, estimate
+            return [(batch, res)]
+        print(f"  batch {batch}: {res['error']}", flush=True)
+        tried.append({"batch": batch, "error": res["error"]})
+        if "timed out" in res["error"]:
+            break
+        batch = int(batch * 0.85)
+    return [(batch, {"error": "no batch > 1 ran: " + "; ".join(
+        f"{t['batch']}: {t['error']}" for t in tried)})] if tried else []
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", required=True, help="directory with photon-run")
@@ -118,8 +144,8 @@ def main():
     ap.add_argument("--regimes", nargs="+", default=list(REGIMES))
     ap.add_argument("--batches", default="1,max",
                     help="comma-separated batch sizes; 'max' = largest that fits")
-    ap.add_argument("--max-batch-limit", type=int, default=64,
-                    help="cap of the largest-batch search (bounds the run time)")
+    ap.add_argument("--max-batch-limit", type=int, default=0,
+                    help="cap of the largest batch (0: none; bounds the run time)")
     ap.add_argument("--budget-s", type=float, default=1e9,
                     help="start no new configuration after this many seconds")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per run")
@@ -146,24 +172,11 @@ def main():
                                  "batch": None, "error": "skipped: --budget-s reached"})
                     print_row(rows[-1], header=len(rows) == 1)
                     continue
-                # Batch 1, then the largest batch that fits: estimated from the
-                # batch-1 run's memory, halved until a run succeeds.
+                # Batch 1, then the largest batch that fits (below).
                 one = run(args.bin, art, args.device, prompt_len, new_tokens, 1, mode, args.timeout)
                 results = [(1, one)]
                 if "max" in args.batches.split(",") and "error" not in one:
-                    mem = one["memory"]
-                    per_seq = max(mem["peak_bytes"] - mem["weight_bytes"], 1)
-                    budget = 0.85 * device_memory(args.device) - mem["weight_bytes"]
-                    batch = 1
-                    while batch * 2 * per_seq <= budget and batch * 2 <= args.max_batch_limit:
-                        batch *= 2
-                    while batch > 1:
-                        res = run(args.bin, art, args.device, prompt_len, new_tokens, batch,
-                                  mode, args.timeout)
-                        if "error" not in res:
-                            results.append((batch, res))
-                            break
-                        batch //= 2
+                    results += largest_batch(args, art, prompt_len, new_tokens, mode, one)
                 for batch, res in results:
                     row = {"model": model, "mode": mode, "regime": regime, "batch": batch,
                            "prompt": prompt_len, "generated": new_tokens, "device": name}
@@ -184,6 +197,9 @@ def main():
                             "state_bytes_per_sequence": m["state_bytes_per_sequence"],
                             "peak_bytes": m["peak_bytes"],
                         })
+                        if "estimate" in res:
+                            row["fit_estimate"] = res["estimate"]
+                            row["larger_batches_failed"] = res["tried"]
                     rows.append(row)
                     print_row(row, header=len(rows) == 1)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -1,12 +1,13 @@
 // With bf16 weights and activations, GPU projections over enough rows run on
 // tensor cores: cp.async into two shared-memory stages, ldmatrix fragments,
 // mma.sync m16n8k16 with f32 accumulators. Fewer rows, a misaligned buffer,
-// f32 activations or tensor-core-min-rows=0 keep the warp-per-output kernel.
+// f32 activations, the CPU or tensor-core-min-rows=0 keep the warp-per-output
+// kernel.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu | FileCheck %s --check-prefix=F32
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0' | FileCheck %s --check-prefix=F32
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0' | FileCheck %s --check-prefix=OFF
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu | FileCheck %s --check-prefix=F32
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu | FileCheck %s --check-prefix=OFF
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
   photon.param @model.embed_tokens.weight : tensor<16x16xbf16>
@@ -23,15 +24,25 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
   photon.param @lm_head.weight : tensor<16x16xbf16>
 }
 
-// In the stack the projections read the f32 scratch: rows are rounded to bf16
-// on their way to shared memory, and only the weights use cp.async.
+// In the stack the projections read the f32 scratch: each value is split into
+// bf16 hi and lo parts on its way to shared memory (a third stage buffer), and
+// only the weights use cp.async; both parts meet the same weight fragment.
 // CHECK-LABEL: func.func @photon_stack_model(
 // CHECK-SAME: %[[SW2:[^:]*]]: memref<?xbf16>
 // CHECK: scf.if
-// CHECK: gpu.launch
-// CHECK: arith.truncf %{{.*}} : f32 to bf16
-// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<2x64x40xbf16, #gpu.address_space<workgroup>>
+// CHECK: gpu.launch {{.*}} workgroup(%[[HI:[^ ]*]] : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %{{[^ ]*}} : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %[[LO:[^ ]*]] : memref<2x64x40xbf16, #gpu.address_space<workgroup>>) {
+// CHECK: %[[V:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK: %[[H:.*]] = arith.truncf %[[V]] : f32 to bf16
+// CHECK: %[[HF:.*]] = arith.extf %[[H]] : bf16 to f32
+// CHECK: %[[R:.*]] = arith.subf %[[V]], %[[HF]] : f32
+// CHECK: %[[L:.*]] = arith.truncf %[[R]] : f32 to bf16
+// CHECK: memref.store %[[H]], %[[HI]]
+// CHECK: memref.store %[[L]], %[[LO]]
 // CHECK: nvgpu.device_async_copy %[[SW2]]
+// CHECK: %[[AHI:.*]] = nvgpu.ldmatrix %[[HI]]
+// CHECK: %[[ALO:.*]] = nvgpu.ldmatrix %[[LO]]
+// CHECK: %[[D:.*]] = nvvm.mma.sync
+// CHECK: llvm.extractvalue %[[D]][0]
 // CHECK: nvvm.mma.sync
 
 
@@ -43,7 +54,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: memref.extract_aligned_pointer_as_index %[[W]]
 // CHECK: memref.extract_aligned_pointer_as_index %[[X]]
 // CHECK: scf.if
-// CHECK: gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c128{{.*}}) workgroup(%[[SX:.*]] : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %[[SW:.*]] : memref<2x64x40xbf16, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c128{{.*}}) workgroup(%[[SX:[^ ]*]] : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %[[SW:[^ ]*]] : memref<2x64x40xbf16, #gpu.address_space<workgroup>>) {
 // CHECK: nvgpu.device_async_copy %[[X]][%{{.*}}], %[[SX]][%{{.*}}, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_copy %[[W]][%{{.*}}], %[[SW]][%{{.*}}, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_create_group
@@ -63,7 +74,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.launch
 // CHECK: gpu.shuffle xor
 
-// F32-NOT: nvgpu.
-// F32-NOT: nvvm.mma.sync
+// OFF-NOT: nvgpu.
+// OFF-NOT: nvvm.mma.sync
 
 // NEGATIVE: tensor-core-min-rows must not be negative, got -1

@@ -353,8 +353,8 @@ def main():
                    rng, weight_type="f16")
         # bf16 weights and activations (f32 accumulation) against the reference on the same
         # bf16 weights, under spec §6's bf16 rules.
-        # On the GPU their projections over >= 16 rows run on tensor cores; the "-tc1"
-        # variants send every projection there (tails of 1..63 rows and outputs).
+        # On the GPU projections over >= 16 rows run on tensor cores; the "-tc1" variants
+        # send every projection there (tails of 1..63 rows and outputs).
         for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
             model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
                        weight_type="bf16", activation_type="bf16")
