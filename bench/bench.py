@@ -109,29 +109,36 @@ def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout)
     return json.loads(p.stdout)
 
 
-def largest_batch(args, art, prompt_len, new_tokens, mode, one):
-    """The largest batch whose run fits in GPU memory: the batch-1 run's peak
-    is fixed memory (weights, scratch) plus one sequence's KV cache and coarse
-    state; the estimate fills 92% of the device with sequences and backs off
-    by 15% while a run fails (out of memory). Returns [(batch, result)]."""
-    mem = one["memory"]
-    per_seq = max(mem["kv_bytes_per_sequence"] + mem["state_bytes_per_sequence"], 1)
-    fixed = mem["peak_bytes"] - per_seq
-    batch = estimate = int((0.92 * device_memory(args.device) - fixed) / (1.05 * per_seq))
-    if args.max_batch_limit:
-        batch = min(batch, args.max_batch_limit)
+def largest_batch(args, art, prompt_len, new_tokens, mode):
+    """The largest batch whose run fits in GPU memory. Peak memory is linear
+    in the batch once prefill fills its row chunks: two probe runs (batch 8
+    and 16, the regime's lengths) give bytes per sequence and fixed bytes,
+    and the estimate fills 95% of the device; a run that fails (out of
+    memory) backs off by 5%. --max-batch-limit caps the measured batch (run
+    time), not the estimate. Returns [(batch, result)]."""
+    probes = {}
+    for b in (8, 16):
+        res = run(args.bin, art, args.device, prompt_len, new_tokens, b, mode, args.timeout)
+        if "error" in res:
+            return [(b, res)]
+        probes[b] = res["memory"]["peak_bytes"]
+    per_seq = max((probes[16] - probes[8]) / 8, 1)
+    fixed = probes[8] - 8 * per_seq
+    estimate = int((0.95 * device_memory(args.device) - fixed) / per_seq)
+    batch = min(estimate, args.max_batch_limit) if args.max_batch_limit else estimate
     tried = []
-    while batch > 1 and len(tried) < 4:
+    while batch > 16 and len(tried) < 3:
         res = run(args.bin, art, args.device, prompt_len, new_tokens, batch, mode, args.timeout)
         if "error" not in res:
-            res["tried"], res["estimate"] = tried, estimate
+            res["fit"] = {"estimate": estimate, "bytes_per_sequence": per_seq,
+                          "fixed_bytes": fixed, "failed": tried}
             return [(batch, res)]
         print(f"  batch {batch}: {res['error']}", flush=True)
         tried.append({"batch": batch, "error": res["error"]})
         if "timed out" in res["error"]:
             break
-        batch = int(batch * 0.85)
-    return [(batch, {"error": "no batch > 1 ran: " + "; ".join(
+        batch = int(batch * 0.95)
+    return [(batch, {"error": "no batch ran: " + "; ".join(
         f"{t['batch']}: {t['error']}" for t in tried)})] if tried else []
 
 
@@ -145,7 +152,8 @@ def main():
     ap.add_argument("--batches", default="1,max",
                     help="comma-separated batch sizes; 'max' = largest that fits")
     ap.add_argument("--max-batch-limit", type=int, default=0,
-                    help="cap of the largest batch (0: none; bounds the run time)")
+                    help="cap of the measured largest batch (0: none; bounds the run time); "
+                         "the table still shows the batch that fits")
     ap.add_argument("--budget-s", type=float, default=1e9,
                     help="start no new configuration after this many seconds")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per run")
@@ -176,7 +184,7 @@ def main():
                 one = run(args.bin, art, args.device, prompt_len, new_tokens, 1, mode, args.timeout)
                 results = [(1, one)]
                 if "max" in args.batches.split(",") and "error" not in one:
-                    results += largest_batch(args, art, prompt_len, new_tokens, mode, one)
+                    results += largest_batch(args, art, prompt_len, new_tokens, mode)
                 for batch, res in results:
                     row = {"model": model, "mode": mode, "regime": regime, "batch": batch,
                            "prompt": prompt_len, "generated": new_tokens, "device": name}
@@ -197,9 +205,8 @@ def main():
                             "state_bytes_per_sequence": m["state_bytes_per_sequence"],
                             "peak_bytes": m["peak_bytes"],
                         })
-                        if "estimate" in res:
-                            row["fit_estimate"] = res["estimate"]
-                            row["larger_batches_failed"] = res["tried"]
+                        if "fit" in res:
+                            row["fit"] = res["fit"]
                     rows.append(row)
                     print_row(row, header=len(rows) == 1)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -210,18 +217,21 @@ def main():
 
 def print_row(r, header=False):
     if header:
-        print(f"{'model':<13} {'mode':<8} {'regime':<14} {'batch':>5} {'prefill tok/s':>13} "
+        print(f"{'model':<13} {'mode':<8} {'regime':<14} {'batch':>5} {'fits':>6} {'prefill tok/s':>13} "
               f"{'decode tok/s':>12} {'ms/step':>9} {'roofline ms':>11} {'KV+state/seq':>13} "
-              f"{'peak GiB':>8}")
+              f"{'all/seq':>9} {'peak GiB':>8}")
     if "error" in r:
         print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {str(r['batch']):>5}  error: {r['error']}")
         return
     roof = f"{r['roofline_step_ms']:.3f}" if r["roofline_step_ms"] is not None else "-"
     per_seq = (r["kv_bytes_per_sequence"] + r["state_bytes_per_sequence"]) / 2**20
-    print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {r['batch']:>5} "
+    fit = r.get("fit")
+    fits = str(fit["estimate"]) if fit else "-"
+    all_seq = f"{fit['bytes_per_sequence'] / 2**20:.2f}" if fit else "-"
+    print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {r['batch']:>5} {fits:>6} "
           f"{r['prefill_tokens_per_s']:>13.1f} {r['decode_tokens_per_s']:>12.1f} "
-          f"{r['decode_step_ms']:>9.3f} {roof:>11} {per_seq:>10.2f} MiB {r['peak_bytes']/2**30:>8.2f}",
-          flush=True)
+          f"{r['decode_step_ms']:>9.3f} {roof:>11} {per_seq:>10.2f} MiB {all_seq:>5} MiB "
+          f"{r['peak_bytes']/2**30:>8.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -383,7 +383,8 @@ private:
   /// Rows past `rows`, outputs past M and columns past K are zero-filled.
   /// An f32 `in` (the stack's scratch) is split on its way to shared memory
   /// into bf16 hi + lo parts, each multiplied by W: the product keeps ~16
-  /// bits of the activation, not bf16's 8, at twice the MMAs.
+  /// bits of the activation, not bf16's 8 (closer to the CPU kernels' f32
+  /// products), at twice the MMAs.
   /// nvvm.mma.sync, not nvgpu.mma.sync: the latter does not take bf16.
   void matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, int64_t M,
                         int64_t K, int64_t w, std::optional<int64_t> bOff,
