@@ -9,6 +9,9 @@
 #                                   # reference, compute-sanitizer memcheck and the benchmark.
 # With the device tool:  run(command="scripts/gpu-check.sh run", carry=[".device"])
 # BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type.
+# BENCH_ARGS passes options to bench/bench.py. At the largest batch that fits one
+# configuration can run for minutes: split the benchmark over device calls
+# (--models, --regimes) and cap long ones with --max-batch-limit (docs/perf.md).
 # Results go to $OUT (or .device/results): gpu.txt, agreement.txt, memcheck.txt, bench.txt,
 # bench.json.
 set -euo pipefail
