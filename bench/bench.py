@@ -118,17 +118,18 @@ def largest_batch(args, art, prompt_len, new_tokens, mode):
     time), not the estimate. Returns [(batch, result)]."""
     probes = {}
     for b in (8, 16):
-        res = run(args.bin, art, args.device, prompt_len, new_tokens, b, mode, args.timeout)
-        if "error" in res:
-            return [(b, res)]
-        probes[b] = res["memory"]["peak_bytes"]
-    per_seq = max((probes[16] - probes[8]) / 8, 1)
-    fixed = probes[8] - 8 * per_seq
+        probes[b] = run(args.bin, art, args.device, prompt_len, new_tokens, b, mode, args.timeout)
+        if "error" in probes[b]:
+            return [(b, probes[b])]
+    peak = {b: r["memory"]["peak_bytes"] for b, r in probes.items()}
+    per_seq = max((peak[16] - peak[8]) / 8, 1)
+    fixed = peak[8] - 8 * per_seq
     estimate = int((0.95 * device_memory(args.device) - fixed) / per_seq)
     batch = min(estimate, args.max_batch_limit) if args.max_batch_limit else estimate
     tried = []
-    while batch > 16 and len(tried) < 3:
-        res = run(args.bin, art, args.device, prompt_len, new_tokens, batch, mode, args.timeout)
+    while batch > 1 and len(tried) < 3:
+        res = probes.get(batch) or run(args.bin, art, args.device, prompt_len, new_tokens, batch,
+                                       mode, args.timeout)
         if "error" not in res:
             res["fit"] = {"estimate": estimate, "bytes_per_sequence": per_seq,
                           "fixed_bytes": fixed, "failed": tried}

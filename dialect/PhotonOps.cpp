@@ -219,11 +219,6 @@ LogicalResult EmbedOp::verify() {
                     streamType(getContext(), *c, 0, width));
 }
 
-bool ChunkOp::isLinear() {
-  FailureOr<ModelConfig> c = getEnclosingModelConfig(*this);
-  return succeeded(c) && c->chunkerIsLinear(getLevel());
-}
-
 LogicalResult ChunkOp::verify() {
   FailureOr<ModelConfig> c = getEnclosingModelConfig(*this);
   if (failed(c) || failed(checkLevel(*this, *c, getLevel())))
@@ -245,10 +240,6 @@ LogicalResult EncoderOp::inferReturnTypes(
   for (Value v : operands)
     inferred.push_back(v.getType());
   return success();
-}
-
-std::string EncoderOp::getStackName() {
-  return getLevel() == 0 ? "model" : "encoder." + std::to_string(getLevel());
 }
 
 LogicalResult EncoderOp::verify() {
@@ -309,12 +300,6 @@ LogicalResult LocalDecoderOp::verify() {
     return failure();
   return expectType(*this, "result", getType(),
                     streamType(getContext(), *c, l - 1, c->dModel));
-}
-
-std::string LMHeadOp::getWeightName() {
-  FailureOr<ModelConfig> c = getEnclosingModelConfig(*this);
-  return succeeded(c) && c->tieWordEmbeddings ? "model.embed_tokens.weight"
-                                              : "lm_head.weight";
 }
 
 LogicalResult LMHeadOp::verify() {

@@ -121,10 +121,6 @@ def Photon_ChunkOp : Photon_LevelOp<"chunk"> {
   let results = (outs Photon_StreamType:$result);
   let assemblyFormat =
       "$input `level` $level attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
-  let extraClassDeclaration = [{
-    /// Whether this chunker has a norm and projection (not plain concat).
-    bool isLinear();
-  }];
 }
 
 def Photon_EncoderOp : Photon_LevelOp<"encoder",
@@ -143,10 +139,6 @@ def Photon_EncoderOp : Photon_LevelOp<"encoder",
   let assemblyFormat = [{
     $input `level` $level (`cache` `(` $cache^ `:` qualified(type($cache)) `)`)? attr-dict
     `:` qualified(type($input))
-  }];
-  let extraClassDeclaration = [{
-    /// The weight-name prefix of this stack.
-    std::string getStackName();
   }];
 }
 
@@ -197,10 +189,6 @@ def Photon_LMHeadOp : Photon_LevelOp<"lm_head"> {
   let arguments = (ins Photon_StreamType:$input);
   let results = (outs Photon_LogitsType:$result);
   let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` qualified(type($result))";
-  let extraClassDeclaration = [{
-    /// `lm_head.weight`, or the embedding table when they are tied.
-    std::string getWeightName();
-  }];
 }
 
 def Photon_SampleOp : Photon_Op<"sample"> {

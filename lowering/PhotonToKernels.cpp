@@ -56,6 +56,14 @@ Value loadIndex(Builder &b, Value mem, Value i) {
   return arith::IndexCastOp::create(b, b.getIndexType(), v);
 }
 
+/// Runs `then` in an `scf.if cond` without an else branch.
+void ifThen(Builder &b, Value cond, function_ref<void(Builder &)> then) {
+  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+  Builder tb(b.getLoc(), b.getContext());
+  tb.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  then(tb);
+}
+
 using BodyFn = function_ref<void(Builder &, ValueRange)>;
 
 /// Host target: `scf.parallel` over the iteration space.
@@ -86,30 +94,27 @@ void parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
   lb.setInsertionPointToStart(&launch.getBody().front());
   Value g = addI(lb, mulI(lb, launch.getBlockIds().x, threads),
                  launch.getThreadIds().x);
-  Value inRange =
-      arith::CmpIOp::create(lb, arith::CmpIPredicate::ult, g, total);
-  auto guard = scf::IfOp::create(lb, inRange, /*withElseRegion=*/false);
-  gpu::TerminatorOp::create(lb);
-  Builder ib(b.getLoc(), b.getContext());
-  ib.setInsertionPointToStart(&guard.getThenRegion().front());
-  SmallVector<Value> ivs(ubs.size());
-  Value rest = g;
-  for (int64_t d = int64_t(ubs.size()) - 1; d >= 0; --d) {
-    if (d == 0) {
-      ivs[d] = rest;
-      break;
+  ifThen(lb, ult(lb, g, total), [&](Builder &ib) {
+    SmallVector<Value> ivs(ubs.size());
+    Value rest = g;
+    for (int64_t d = int64_t(ubs.size()) - 1; d >= 0; --d) {
+      if (d == 0) {
+        ivs[d] = rest;
+        break;
+      }
+      ivs[d] = arith::RemUIOp::create(ib, rest, ubs[d]);
+      rest = arith::DivUIOp::create(ib, rest, ubs[d]);
     }
-    ivs[d] = arith::RemUIOp::create(ib, rest, ubs[d]);
-    rest = arith::DivUIOp::create(ib, rest, ubs[d]);
-  }
-  body(ib, ivs);
+    body(ib, ivs);
+  });
+  gpu::TerminatorOp::create(lb);
 }
 
-/// A sequential reduction: acc = body(iv, acc) for iv in [lb, ub).
+/// A sequential reduction: acc = body(iv, acc) for iv in [lb, ub) by `step`.
 Value reduce(Builder &b, Value lb, Value ub, Value init,
-             function_ref<Value(Builder &, Value, Value)> body) {
+             function_ref<Value(Builder &, Value, Value)> body, int64_t step = 1) {
   auto loop = scf::ForOp::create(
-      b, lb, ub, cIdx(b, 1), ValueRange{init},
+      b, lb, ub, cIdx(b, step), ValueRange{init},
       [&](OpBuilder &ob, Location loc, Value iv, ValueRange args) {
         Builder nb(loc, ob);
         scf::YieldOp::create(nb, ValueRange{body(nb, iv, args[0])});
@@ -279,22 +284,12 @@ private:
   }
   /// Runs `then` on lane 0 only (folds away on the host, where lane is 0).
   void onLaneZero(Builder &b, Value lane, function_ref<void(Builder &)> then) {
-    Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0));
-    auto ifOp = scf::IfOp::create(b, first, /*withElseRegion=*/false);
-    Builder tb(b.getLoc(), b.getContext());
-    tb.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    then(tb);
+    ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)), then);
   }
   /// A strided reduction over [lane, ub) step laneCount().
   Value laneLoop(Builder &b, Value lane, Value ub, Value init,
                  function_ref<Value(Builder &, Value, Value)> body) {
-    auto loop = scf::ForOp::create(
-        b, lane, ub, cIdx(b, laneCount()), ValueRange{init},
-        [&](OpBuilder &ob, Location loc, Value iv, ValueRange args) {
-          Builder nb(loc, ob);
-          scf::YieldOp::create(nb, ValueRange{body(nb, iv, args[0])});
-        });
-    return loop.getResult(0);
+    return reduce(b, lane, ub, init, body, laneCount());
   }
 
   /// W[offset(name) + i] as f32.
@@ -534,11 +529,10 @@ private:
           Value col = addI(kb, addI(kb, n0, wn),
                            addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
           Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
-          auto guard = scf::IfOp::create(kb, inside, /*withElseRegion=*/false);
-          Builder gb(kb.getLoc(), ctx);
-          gb.setInsertionPointToStart(&guard.getThenRegion().front());
-          storeOutput(gb, out, M, row, col, loop.getResult((mi * 4 + ni) * 4 + v), bOff,
-                      accumulate);
+          ifThen(kb, inside, [&](Builder &gb) {
+            storeOutput(gb, out, M, row, col, loop.getResult((mi * 4 + ni) * 4 + v), bOff,
+                        accumulate);
+          });
         }
     gpu::TerminatorOp::create(kb);
   }
@@ -725,12 +719,7 @@ private:
       auto logit = [&](Builder &b, Value i) { return logits.load(b, addI(b, row, i)); };
       auto overBlock = [&](Builder &b, Value init,
                            function_ref<Value(Builder &, Value, Value)> body) {
-        return scf::ForOp::create(b, lo, hi, cIdx(b, 1), ValueRange{init},
-                                  [&](OpBuilder &ob, Location loc, Value i, ValueRange acc) {
-                                    Builder nb(loc, ob);
-                                    scf::YieldOp::create(nb, ValueRange{body(nb, i, acc[0])});
-                                  })
-            .getResult(0);
+        return reduce(b, lo, hi, init, body);
       };
       auto atLeast = [](Builder &b, Value x, Value y) -> Value {
         return arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, x, y);
@@ -897,20 +886,19 @@ private:
       parallel(b, {rows, cIdx(b, H), capacity}, [&](Builder &b, ValueRange iv) {
         Value t = loadIndex(b, pos, iv[0]);
         Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule, iv[2], t);
-        auto ifOp = scf::IfOp::create(b, causal, /*withElseRegion=*/false);
-        Builder tb(b.getLoc(), b.getContext());
-        tb.setInsertionPointToStart(&ifOp.getThenRegion().front());
-        Value s = loadIndex(tb, seq, iv[0]);
-        Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
-        Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
-        Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
-                           mulI(tb, g, hd));
-        Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
-                           [&](Builder &b, Value d, Value acc) {
-                             Value kv = kCache.load(b, addI(b, kBase, d));
-                             return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
-                           });
-        S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
+        ifThen(b, causal, [&](Builder &tb) {
+          Value s = loadIndex(tb, seq, iv[0]);
+          Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
+          Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
+          Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
+                             mulI(tb, g, hd));
+          Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
+                             [&](Builder &b, Value d, Value acc) {
+                               Value kv = kCache.load(b, addI(b, kBase, d));
+                               return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
+                             });
+          S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
+        });
       });
       // Softmax statistics per (row, head): the max and 1 / sum of exp.
       parallelLanes(b, {rows, cIdx(b, H)}, [&](Builder &b, ValueRange iv, Value lane) {

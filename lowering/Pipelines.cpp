@@ -14,18 +14,18 @@
 using namespace mlir;
 
 namespace {
-struct HostPipelineOptions : PassPipelineOptions<HostPipelineOptions> {
-  Option<std::string> activationType{
+/// The options both pipelines share.
+template <typename Derived>
+struct KernelPipelineOptions : PassPipelineOptions<Derived> {
+  detail::PassOptions::Option<std::string> activationType{
       *this, "activation-type",
       llvm::cl::desc("Activations between kernels: f32 or bf16"),
       llvm::cl::init("f32")};
 };
 
-struct NVVMPipelineOptions : PassPipelineOptions<NVVMPipelineOptions> {
-  Option<std::string> activationType{
-      *this, "activation-type",
-      llvm::cl::desc("Activations between kernels: f32 or bf16"),
-      llvm::cl::init("f32")};
+struct HostPipelineOptions : KernelPipelineOptions<HostPipelineOptions> {};
+
+struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("GPU architecture (sm_90a, sm_80, ...)"),
                            llvm::cl::init("sm_90a")};
@@ -43,7 +43,7 @@ struct NVVMPipelineOptions : PassPipelineOptions<NVVMPipelineOptions> {
       *this, "tensor-core-min-rows",
       llvm::cl::desc("bf16 projections over at least this many rows run on "
                      "tensor cores; 0 never"),
-      llvm::cl::init(16)};
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreMinRows)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};

@@ -36,12 +36,17 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
     Block &body = model.getBody().front();
 
     // Declare the weights the model leaves implicit (f32), in spec order.
+    // The element type is the first declared weight's (f32 if none): a
+    // mismatch is then reported against the declaration order.
     llvm::StringMap<ParamOp> params;
-    for (ParamOp p : body.getOps<ParamOp>())
+    Type elementType;
+    for (ParamOp p : body.getOps<ParamOp>()) {
       params[p.getSymName()] = p;
-    Type elementType = b.getF32Type();
-    if (!params.empty())
-      elementType = params.begin()->second.getTensorType().getElementType();
+      if (!elementType)
+        elementType = p.getTensorType().getElementType();
+    }
+    if (!elementType)
+      elementType = b.getF32Type();
     b.setInsertionPointToStart(&body);
     for (const ::photon::TensorSpec &w : c.weights())
       if (!params.count(w.name))

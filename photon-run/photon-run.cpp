@@ -237,7 +237,7 @@ Options parseArgs(int argc, char **argv) {
     } else if (name == "max-new-tokens") {
       o.maxNew = parseInt(flag, v, 0, 1 << 24);
     } else if (name == "mode") {
-      if (v != "hiergen" && v != "recgen")
+      if (!parseGenMode(v))
         die("--mode: expected hiergen or recgen, got '" + v + "'");
       o.mode = v;
     } else if (name == "temperature") {
@@ -423,7 +423,7 @@ int run(int argc, char **argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - tLoad).count();
 
   GenerationOptions opt;
-  opt.mode = o.mode == "recgen" ? GenMode::RecGen : GenMode::HierGen;
+  opt.mode = *parseGenMode(o.mode);
   opt.maxNewTokens = o.maxNew;
   opt.sampling = o.sampling;
   opt.collectLogits = o.dumpLogits.has_value();

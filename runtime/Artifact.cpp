@@ -40,64 +40,43 @@ public:
     return v;
   }
 
-  int64_t integer(const char *key, bool required, int64_t dflt = 0) {
+  /// The member `key` when it is of the kind `is` tests; null (reporting a
+  /// wrong kind, or a missing required member) otherwise.
+  const JsonValue *typed(const char *key, bool required, bool (JsonValue::*is)() const,
+                         const char *what) {
     const JsonValue *v = get(key, required);
-    if (!v)
-      return dflt;
-    if (!v->isInt()) {
-      fail(key, std::string("must be an integer, got ") +
-                    JsonValue::kindName(v->kind()));
-      return dflt;
+    if (v && !(v->*is)()) {
+      fail(key, std::string("must be ") + what + ", got " + JsonValue::kindName(v->kind()));
+      return nullptr;
     }
-    return v->asInt();
+    return v;
+  }
+
+  int64_t integer(const char *key, bool required, int64_t dflt = 0) {
+    const JsonValue *v = typed(key, required, &JsonValue::isInt, "an integer");
+    return v ? v->asInt() : dflt;
   }
 
   double number(const char *key, bool required, double dflt) {
-    const JsonValue *v = get(key, required);
-    if (!v)
-      return dflt;
-    if (!v->isNumber()) {
-      fail(key, std::string("must be a number, got ") +
-                    JsonValue::kindName(v->kind()));
-      return dflt;
-    }
-    return v->asDouble();
+    const JsonValue *v = typed(key, required, &JsonValue::isNumber, "a number");
+    return v ? v->asDouble() : dflt;
   }
 
   bool boolean(const char *key, bool dflt) {
-    const JsonValue *v = get(key, false);
-    if (!v)
-      return dflt;
-    if (!v->isBool()) {
-      fail(key, std::string("must be true or false, got ") +
-                    JsonValue::kindName(v->kind()));
-      return dflt;
-    }
-    return v->asBool();
+    const JsonValue *v = typed(key, false, &JsonValue::isBool, "true or false");
+    return v ? v->asBool() : dflt;
   }
 
   std::string string(const char *key, bool required, std::string dflt = "") {
-    const JsonValue *v = get(key, required);
-    if (!v)
-      return dflt;
-    if (!v->isString()) {
-      fail(key, std::string("must be a string, got ") +
-                    JsonValue::kindName(v->kind()));
-      return dflt;
-    }
-    return v->asString();
+    const JsonValue *v = typed(key, required, &JsonValue::isString, "a string");
+    return v ? v->asString() : dflt;
   }
 
   std::vector<int64_t> intList(const char *key, bool required) {
     std::vector<int64_t> out;
-    const JsonValue *v = get(key, required);
+    const JsonValue *v = typed(key, required, &JsonValue::isArray, "a list of integers");
     if (!v)
       return out;
-    if (!v->isArray()) {
-      fail(key, std::string("must be a list of integers, got ") +
-                    JsonValue::kindName(v->kind()));
-      return out;
-    }
     for (const JsonValue &e : v->asArray()) {
       if (!e.isInt()) {
         fail(key, "must be a list of integers");

@@ -32,12 +32,10 @@ struct CUctx_st;
 struct CUmod_st;
 struct CUfunc_st;
 struct CUstream_st;
-struct CUevent_st;
 using CUcontext = CUctx_st *;
 using CUmodule = CUmod_st *;
 using CUfunction = CUfunc_st *;
 using CUstream = CUstream_st *;
-using CUevent = CUevent_st *;
 
 // CUresult values (enum cudaError_enum).
 constexpr CUresult CUDA_SUCCESS = 0;
@@ -79,11 +77,8 @@ struct CUDA_MEMCPY2D {
   size_t WidthInBytes, Height;
 };
 
-// Stream and event flags.
-constexpr unsigned CU_STREAM_DEFAULT = 0x0;
+// Stream flags.
 constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
-constexpr unsigned CU_EVENT_DEFAULT = 0x0;
-constexpr unsigned CU_EVENT_DISABLE_TIMING = 0x2;
 
 // X(name, parameter list): every entry point the runtime uses. `name` is the
 // exported symbol (the _v2 suffixes are the ones cuda.h's macros select).
@@ -95,9 +90,7 @@ constexpr unsigned CU_EVENT_DISABLE_TIMING = 0x2;
   X(cuDeviceTotalMem_v2, (size_t * bytes, CUdevice dev))                       \
   X(cuDeviceGetAttribute, (int *pi, CUdevice_attribute attrib, CUdevice dev))  \
   X(cuDevicePrimaryCtxRetain, (CUcontext * pctx, CUdevice dev))                \
-  X(cuDevicePrimaryCtxRelease, (CUdevice dev))                                 \
   X(cuCtxSetCurrent, (CUcontext ctx))                                          \
-  X(cuCtxSynchronize, ())                                                      \
   X(cuModuleLoadDataEx, (CUmodule * module, const void *image,                 \
                          unsigned int numOptions, CUjit_option *options,       \
                          void **optionValues))                                 \
@@ -112,26 +105,17 @@ constexpr unsigned CU_EVENT_DISABLE_TIMING = 0x2;
   X(cuMemFree_v2, (CUdeviceptr dptr))                                          \
   X(cuMemAllocHost_v2, (void **pp, size_t bytesize))                           \
   X(cuMemFreeHost, (void *p))                                                  \
-  X(cuMemcpyHtoD_v2, (CUdeviceptr dst, const void *src, size_t bytes))         \
-  X(cuMemcpyDtoH_v2, (void *dst, CUdeviceptr src, size_t bytes))               \
   X(cuMemcpyHtoDAsync_v2,                                                      \
     (CUdeviceptr dst, const void *src, size_t bytes, CUstream hStream))        \
   X(cuMemcpyDtoHAsync_v2,                                                      \
     (void *dst, CUdeviceptr src, size_t bytes, CUstream hStream))              \
-  X(cuMemsetD8_v2, (CUdeviceptr dst, unsigned char uc, size_t n))              \
   X(cuMemsetD8Async, (CUdeviceptr dst, unsigned char uc, size_t n,             \
                       CUstream stream))                                        \
   X(cuMemcpyDtoDAsync_v2, (CUdeviceptr dst, CUdeviceptr src, size_t bytes,      \
                            CUstream stream))                                   \
   X(cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *copy, CUstream stream))          \
   X(cuStreamCreate, (CUstream * phStream, unsigned int flags))                 \
-  X(cuStreamDestroy_v2, (CUstream hStream))                                    \
   X(cuStreamSynchronize, (CUstream hStream))                                   \
-  X(cuEventCreate, (CUevent * phEvent, unsigned int flags))                    \
-  X(cuEventRecord, (CUevent hEvent, CUstream hStream))                         \
-  X(cuEventSynchronize, (CUevent hEvent))                                      \
-  X(cuEventElapsedTime, (float *ms, CUevent hStart, CUevent hEnd))             \
-  X(cuEventDestroy_v2, (CUevent hEvent))                                       \
   X(cuMemGetInfo_v2, (size_t * free, size_t * total))                          \
   X(cuGetErrorName, (CUresult error, const char **pStr))                       \
   X(cuGetErrorString, (CUresult error, const char **pStr))

@@ -55,7 +55,7 @@ double secondsSince(Clock::time_point t0) {
 
 struct KvCache {
   DeviceBuffer k, v;
-  int64_t slots = 0, layers = 0, capacity = 0;
+  int64_t slots = 0, capacity = 0;
   int64_t elements = 0;
   size_t bytes() const { return k.bytes() + v.bytes(); }
 };
@@ -97,6 +97,11 @@ struct Generator::Impl {
     if (buf.get()) // queued kernels may still use it
       PHOTON_RETURN_IF_ERROR(be.synchronize());
     buf.reset();
+    return alloc(buf, bytes);
+  }
+
+  /// Replaces `buf` by a new buffer of `bytes`.
+  Status alloc(DeviceBuffer &buf, size_t bytes) {
     Expected<DeviceBuffer> nb = DeviceBuffer::create(be, bytes);
     if (!nb)
       return nb.takeStatus();
@@ -104,22 +109,12 @@ struct Generator::Impl {
     return Status::success();
   }
 
-  Expected<DeviceBuffer> alloc(size_t bytes) { return DeviceBuffer::create(be, bytes); }
-
   Status allocCache(KvCache &cache, int64_t slots, int64_t layers, int64_t capacity) {
     cache.slots = std::max<int64_t>(slots, 1);
-    cache.layers = layers;
     cache.capacity = std::max<int64_t>(capacity, 1);
     cache.elements = cacheElements(c, layers, cache.capacity, cache.slots);
-    Expected<DeviceBuffer> kb = alloc(size_t(cache.elements) * act);
-    if (!kb)
-      return kb.takeStatus();
-    Expected<DeviceBuffer> vb = alloc(size_t(cache.elements) * act);
-    if (!vb)
-      return vb.takeStatus();
-    cache.k = std::move(*kb);
-    cache.v = std::move(*vb);
-    return Status::success();
+    PHOTON_RETURN_IF_ERROR(alloc(cache.k, size_t(cache.elements) * act));
+    return alloc(cache.v, size_t(cache.elements) * act);
   }
 
   Status uploadI32(DeviceBuffer &buf, const int32_t *data, int64_t n) {
@@ -785,18 +780,9 @@ Status Run::runHierarchical() {
                                         c.decoderLayers[size_t(l - 1)],
                                         c.prefixLengths[size_t(l - 1)] +
                                             c.chunkSizes[size_t(l - 1)] - 1));
-  Expected<DeviceBuffer> tb = g.alloc(size_t(N * topCap * D) * g.act);
-  if (!tb)
-    return tb.takeStatus();
-  promptTop = std::move(*tb);
-  Expected<DeviceBuffer> tl = g.alloc(size_t(N * D) * g.act);
-  if (!tl)
-    return tl.takeStatus();
-  topLast = std::move(*tl);
-  Expected<DeviceBuffer> cb = g.alloc(size_t(std::max<int64_t>(L - 1, 1) * N * D) * g.act);
-  if (!cb)
-    return cb.takeStatus();
-  carries = std::move(*cb);
+  PHOTON_RETURN_IF_ERROR(g.alloc(promptTop, size_t(N * topCap * D) * g.act));
+  PHOTON_RETURN_IF_ERROR(g.alloc(topLast, size_t(N * D) * g.act));
+  PHOTON_RETURN_IF_ERROR(g.alloc(carries, size_t(std::max<int64_t>(L - 1, 1) * N * D) * g.act));
   result.memory.stateBytesPerSequence = (topLast.bytes() + carries.bytes()) / size_t(N);
   items.resize(size_t(L));
   for (int64_t l = 1; l < L; ++l)
@@ -914,10 +900,7 @@ Generator::create(const Artifact &artifact, Backend &backend, const WeightArena 
   if (weights.dtype() != m.dtype || weights.elements() != m.elements)
     return Status::error("internal error: the weight arena does not match the manifest");
   auto impl = std::make_unique<Impl>(artifact, backend);
-  Expected<DeviceBuffer> w = DeviceBuffer::create(backend, weights.bytes());
-  if (!w)
-    return w.takeStatus();
-  impl->weights = std::move(*w);
+  PHOTON_RETURN_IF_ERROR(impl->alloc(impl->weights, weights.bytes()));
   impl->elements = weights.elements();
   PHOTON_RETURN_IF_ERROR(backend.copyToDevice(impl->weights.get(), weights.data(), weights.bytes()));
   const ModelConfig &c = artifact.config();
@@ -937,10 +920,7 @@ Generator::create(const Artifact &artifact, Backend &backend, const WeightArena 
       startBF16.push_back(f32ToBF16(f));
     startData = startBF16.data();
   }
-  Expected<DeviceBuffer> sb = DeviceBuffer::create(backend, start.size() * impl->act);
-  if (!sb)
-    return sb.takeStatus();
-  impl->startLatents = std::move(*sb);
+  PHOTON_RETURN_IF_ERROR(impl->alloc(impl->startLatents, start.size() * impl->act));
   PHOTON_RETURN_IF_ERROR(
       backend.copyToDevice(impl->startLatents.get(), startData, start.size() * impl->act));
   return std::unique_ptr<Generator>(new Generator(std::move(impl)));
