@@ -80,4 +80,104 @@ def Photon_ConfigAttr : Photon_Attr<"Config", "config"> {
   }];
 }
 
+
+//===----------------------------------------------------------------------===//
+// Memory plan (photon-plan-memory)
+//===----------------------------------------------------------------------===//
+
+def Photon_MemoryPlanAttr : Photon_Attr<"MemoryPlan", "memory_plan"> {
+  let summary = "the weight arena and the element types of a planned model";
+  let description = [{
+    Written by `photon-plan-memory` on a `photon.model`. Every weight lives in
+    one arena of `weight_elements` elements of the weights' element type (each
+    `photon.param` records its offset); activations kept between kernels (the
+    residual stream, KV caches, latents) have `activation_type`. The
+    fingerprint (FNV-1a over config, types and placement) ties a kernel
+    library to its manifest. `kv_bytes_per_item` (by level, bottom first; one
+    entry for vanilla) and `coarse_state_bytes` are the analytic quantities of
+    spec §4 that reports compare the programs' state plans with.
+
+    ```mlir
+    #photon.memory_plan<activation_type = bf16, weight_elements = 1024,
+      weight_bytes = 2048, fingerprint = 42, kv_bytes_per_item = [256, 256],
+      coarse_state_bytes = 128>
+    ```
+  }];
+  let parameters = (ins
+    "::mlir::Type":$activation_type,
+    "int64_t":$weight_elements,
+    "int64_t":$weight_bytes,
+    "int64_t":$fingerprint,
+    Photon_IntListParam<"KV-cache bytes per item, by level">:$kv_bytes_per_item,
+    "int64_t":$coarse_state_bytes
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def Photon_StateRegionAttr : Photon_Attr<"StateRegion", "region"> {
+  let summary = "one region of a generation program's state arena";
+  let description = [{
+    A named buffer of the state arena that a compiled program's prefill and
+    step share (model/StatePlan.h). Its size in bytes is
+    `fixed + n*per_seq + steps*(fixed_per_step + n*per_step)`, with `n` the
+    batch (or `min(batch, tile)` for a region that serves one tile of
+    sequences at a time) and `steps` the decode steps the caches hold.
+
+    ```mlir
+    #photon.region<name = "enc.2.k", per_step = 26624>
+    ```
+  }];
+  let parameters = (ins
+    StringRefParameter<"region name">:$name,
+    DefaultValuedParameter<"int64_t", "0">:$tile,
+    DefaultValuedParameter<"int64_t", "0">:$fixed,
+    DefaultValuedParameter<"int64_t", "0">:$per_seq,
+    DefaultValuedParameter<"int64_t", "0">:$fixed_per_step,
+    DefaultValuedParameter<"int64_t", "0">:$per_step
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    ::photon::StateRegion getStateRegion() const;
+  }];
+}
+
+// A bracketed list of regions in their short form, `[<name = "a">, ...]`.
+def Photon_RegionListParam
+    : ArrayRefParameter<"::mlir::photon::StateRegionAttr", "regions"> {
+  let parser = "::mlir::photon::parseRegionList($_parser)";
+  let printer = "::mlir::photon::printRegionList($_printer, $_self)";
+}
+
+def Photon_StatePlanAttr : Photon_Attr<"StatePlan", "state_plan"> {
+  let summary = "the state arena of one compiled generation program";
+  let description = [{
+    Written by `photon-plan-memory` on every `photon.program`: the regions of
+    the state arena its lowered `prefill` and `step` use, in layout order,
+    with the schedule constants they were sized for: tokens per step (a
+    meta-context; 1 for vanilla), the sequences one prefill call takes, the
+    sequences one decode tile holds, and the rows of one stack call. The
+    analytic bytes per sequence of spec §4 (KV of the caches the program
+    keeps, plus its coarse state) are `analytic_per_seq +
+    ceil(tokens/tokens_per_step) * analytic_per_step`.
+  }];
+  let parameters = (ins
+    "int64_t":$tokens_per_step,
+    "int64_t":$prefill_tile,
+    "int64_t":$decode_tile,
+    "int64_t":$max_rows,
+    "int64_t":$analytic_per_seq,
+    "int64_t":$analytic_per_step,
+    Photon_RegionListParam:$regions
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The region called `name`, or null.
+    StateRegionAttr lookup(::llvm::StringRef name) const;
+    std::vector<::photon::StateRegion> getStateRegions() const;
+  }];
+}
+
 #endif // PHOTON_ATTRS_TD

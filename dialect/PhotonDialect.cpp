@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -96,6 +97,28 @@ FailureOr<llvm::APFloat> mlir::photon::parseF64(AsmParser &parser) {
 
 void mlir::photon::printF64(AsmPrinter &printer, const llvm::APFloat &value) {
   printer.printFloat(value);
+}
+
+FailureOr<SmallVector<StateRegionAttr>>
+mlir::photon::parseRegionList(AsmParser &parser) {
+  SmallVector<StateRegionAttr> regions;
+  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+        StateRegionAttr r;
+        if (parser.parseCustomAttributeWithFallback(r))
+          return failure();
+        regions.push_back(r);
+        return success();
+      }))
+    return failure();
+  return regions;
+}
+
+void mlir::photon::printRegionList(AsmPrinter &printer,
+                                   ArrayRef<StateRegionAttr> regions) {
+  printer << '[';
+  llvm::interleaveComma(regions, printer,
+                        [&](StateRegionAttr r) { printer.printStrippedAttrOrType(r); });
+  printer << ']';
 }
 
 //===----------------------------------------------------------------------===//
@@ -214,4 +237,73 @@ LogicalResult KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "kv_cache layers, kv_heads and head_dim must be "
                           "positive";
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Memory and state plans
+//===----------------------------------------------------------------------===//
+
+LogicalResult MemoryPlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                     Type activationType, int64_t weightElements,
+                                     int64_t weightBytes, int64_t /*fingerprint*/,
+                                     ArrayRef<int64_t> kvBytesPerItem,
+                                     int64_t coarseStateBytes) {
+  if (!activationType.isF32() && !activationType.isBF16())
+    return emitError() << "activation_type must be f32 or bf16, got " << activationType;
+  if (weightElements < 0 || weightBytes < weightElements)
+    return emitError() << "weight_bytes (" << weightBytes
+                       << ") must be at least weight_elements (" << weightElements
+                       << ") and neither negative";
+  if (kvBytesPerItem.empty() || llvm::any_of(kvBytesPerItem, [](int64_t b) { return b <= 0; }))
+    return emitError() << "kv_bytes_per_item needs a positive entry per level";
+  if (coarseStateBytes <= 0)
+    return emitError() << "coarse_state_bytes must be positive";
+  return success();
+}
+
+LogicalResult StateRegionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                      StringRef name, int64_t tile, int64_t fixed,
+                                      int64_t perSeq, int64_t fixedPerStep,
+                                      int64_t perStep) {
+  if (name.empty())
+    return emitError() << "a state region needs a name";
+  if (tile < 0 || fixed < 0 || perSeq < 0 || fixedPerStep < 0 || perStep < 0)
+    return emitError() << "state region '" << name << "': sizes and tile must not be negative";
+  return success();
+}
+
+::photon::StateRegion StateRegionAttr::getStateRegion() const {
+  return {getName().str(), getTile(), getFixed(), getPerSeq(), getFixedPerStep(),
+          getPerStep()};
+}
+
+LogicalResult StatePlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                    int64_t tokensPerStep, int64_t prefillTile,
+                                    int64_t decodeTile, int64_t maxRows,
+                                    int64_t analyticPerSeq, int64_t analyticPerStep,
+                                    ArrayRef<StateRegionAttr> regions) {
+  if (tokensPerStep <= 0 || prefillTile <= 0 || decodeTile <= 0 || maxRows <= 0)
+    return emitError() << "tokens_per_step, prefill_tile, decode_tile and "
+                          "max_rows must be positive";
+  if (analyticPerSeq < 0 || analyticPerStep < 0)
+    return emitError() << "analytic bytes must not be negative";
+  llvm::StringSet<> names;
+  for (StateRegionAttr r : regions)
+    if (!names.insert(r.getName()).second)
+      return emitError() << "state region '" << r.getName() << "' appears twice";
+  return success();
+}
+
+StateRegionAttr StatePlanAttr::lookup(StringRef name) const {
+  for (StateRegionAttr r : getRegions())
+    if (r.getName() == name)
+      return r;
+  return {};
+}
+
+std::vector<::photon::StateRegion> StatePlanAttr::getStateRegions() const {
+  std::vector<::photon::StateRegion> out;
+  for (StateRegionAttr r : getRegions())
+    out.push_back(r.getStateRegion());
+  return out;
 }

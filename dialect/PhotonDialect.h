@@ -7,6 +7,7 @@
 #define PHOTON_DIALECT_PHOTONDIALECT_H
 
 #include "model/ModelConfig.h"
+#include "model/StatePlan.h"
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -26,6 +27,11 @@ void printF64(AsmPrinter &printer, const llvm::APFloat &value);
 
 #define GET_ATTRDEF_CLASSES
 #include "dialect/PhotonAttrs.h.inc"
+
+namespace mlir::photon {
+FailureOr<SmallVector<StateRegionAttr>> parseRegionList(AsmParser &parser);
+void printRegionList(AsmPrinter &printer, ArrayRef<StateRegionAttr> regions);
+} // namespace mlir::photon
 #define GET_TYPEDEF_CLASSES
 #include "dialect/PhotonTypes.h.inc"
 

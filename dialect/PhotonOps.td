@@ -20,11 +20,14 @@ def Photon_ModelOp : Photon_Op<"model", [IsolatedFromAbove, SymbolTable, Symbol,
   let description = [{
     Holds the configuration (`config`), the weight parameters, the
     teacher-forced forward graph and the generation programs of one model.
+    `photon-plan-memory` adds `memory_plan` (the weight arena and element
+    types).
     The configuration implies the full list of weights (spec §5); `photon.param`
     ops declare their element types, and the verifier checks each one's name
     and shape against that list.
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name, Photon_ConfigAttr:$config);
+  let arguments = (ins SymbolNameAttr:$sym_name, Photon_ConfigAttr:$config,
+                       OptionalAttr<Photon_MemoryPlanAttr>:$memory_plan);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
@@ -73,12 +76,26 @@ def Photon_ProgramOp : Photon_Op<"program", [Symbol, HasParent<"ModelOp">,
     body allocates the encoder KV caches, runs `photon.prefill`, and a
     `photon.decode_loop` whose step is `photon.hiergen_step` (mode `hiergen`)
     or `photon.recgen_step` (mode `recgen`, which needs L >= 2).
+
+    `photon-plan-memory` attaches the `state_plan` of the program: the state
+    arena its compiled prefill and step share. `photon-lower-programs` turns
+    the program into those two host entry points.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
-                       Photon_GenerationModeAttr:$mode);
+                       Photon_GenerationModeAttr:$mode,
+                       OptionalAttr<Photon_StatePlanAttr>:$state_plan);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name `mode` $mode attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The host entry points the program lowers to (photon-lower-programs).
+    std::string getPrefillSymbol() { return "photon_prefill_" + getSymName().str(); }
+    std::string getStepSymbol() { return "photon_step_" + getSymName().str(); }
+    /// The C symbol of an entry point (`llvm.emit_c_interface`).
+    static std::string cInterfaceName(::llvm::StringRef symbol) {
+      return "_mlir_ciface_" + symbol.str();
+    }
+  }];
 }
 
 def Photon_YieldOp : Photon_Op<"yield", [Pure, Terminator,

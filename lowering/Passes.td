@@ -5,28 +5,32 @@
 include "mlir/Pass/PassBase.td"
 
 def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
-  let summary = "Lower a planned photon.model to kernel entry points";
+  let summary = "Emit the kernels of a planned photon.model";
   let description = [{
-    Replaces the (memory-planned) `photon.model` by the functions the runtime
-    calls: one per building block of the model, specialised to its widths and
-    to the weight offsets of the plan. Parallel work is `scf.parallel`, so the
-    same functions lower to host loops (photon-to-llvm) or GPU kernels.
-    On the GPU, projections with bf16 weights and activations over enough
-    rows (prefill, batched decode) become tiled tensor-core GEMMs; the rest
-    use one warp per output (GEMV).
+    Adds, next to the (memory-planned) `photon.model`, one private function
+    per building block of the model, specialised to its widths and to the
+    weight offsets of the plan; `photon-lower-programs` then calls them from
+    the programs' entry points. Parallel work is `scf.parallel`, so the same
+    functions lower to host loops (photon-to-llvm) or GPU kernels. On the
+    GPU, projections with bf16 weights and activations over enough rows
+    (prefill, batched decode) become tiled tensor-core GEMMs; the rest use
+    one warp per output (GEMV).
 
-    Entry points (all `llvm.emit_c_interface`; buffers are flat 1-D memrefs,
-    `W` is the weight arena; activations — x, caches, embeddings, latents —
-    have the plan's activation type, f32 or bf16; logits and scratch are f32;
-    see runtime/KernelABI.h):
+    Kernels (buffers are flat 1-D memrefs, `W` is the weight arena;
+    activations — x, caches, embeddings, latents — have the plan's
+    activation type, f32 or bf16; logits and scratch are f32):
       photon_embed_{enc,dec,tok}(W, ids, n, out)
       photon_chunk_<l>(W, in, n, out, scratch)          linear chunkers only
       photon_stack_<name>(W, x, rows, pos, seq, k, v, capacity, scratch)
+          x is updated in place (layers, then the final norm). Row i is the
+          item at position pos[i] of cache slot seq[i]; it attends to
+          positions 0..pos[i] of that slot, its own K/V written there first.
+          Caches are [slot][layer][capacity][kv_heads*head_dim].
       photon_converter_<l>(W, x, n, out)
       photon_lm_head(W, x, n, logits)
-      photon_argmax(logits, n, ids)
+      photon_argmax(logits, n, ids)                     ties to the lowest id
       photon_sample(logits, n, uniforms, temperature, top_k, top_p, ids)
-      photon_fingerprint() -> i64                       the plan's fingerprint
+    and the public `photon_fingerprint() -> i64`, the plan's fingerprint.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"cpu\"",
@@ -43,6 +47,39 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect",
     "::mlir::NVVM::NVVMDialect", "::mlir::nvgpu::NVGPUDialect",
     "::mlir::vector::VectorDialect"
+  ];
+}
+
+def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
+  let summary = "Lower every photon.program to host prefill and step entry points";
+  let description = [{
+    Runs after `photon-lower-to-kernels`. Each `photon.program` of the model
+    (spec §4: prefill, then HierGen or RecGen steps) becomes two host
+    functions made of calls to the model's kernels on views of the program's
+    state arena (its `#photon.state_plan`), with the loops over levels, chunk
+    sizes and prefix lengths unrolled:
+
+      photon_prefill_<program>(W, S, batch, max_tokens, first, count,
+                               prompt_len, prompt)
+      photon_step_<program>(W, S, batch, max_tokens, uniforms, out, logits,
+                            temperature, top_k, top_p)
+
+    A step decodes one meta-context of every sequence (vanilla: one token);
+    what it does follows the program's decode step op (`photon.hiergen_step`
+    re-encodes the tokens, `photon.recgen_step` advances Enc_L on the
+    decoder's own latents). Everything a step reads between calls lives in
+    the arena, so a step is the same launches every time for a batch.
+    Finally the model is erased: the module holds kernels and entry points.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"cpu\"",
+           "Where the small data-movement kernels run: cpu (scf.parallel) or "
+           "gpu (gpu.launch); must match photon-lower-to-kernels">,
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
   ];
 }
 

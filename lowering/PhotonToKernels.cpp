@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/PhotonOps.h"
+#include "lowering/KernelBuilder.h"
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -23,122 +24,6 @@ namespace mlir::photon {
 namespace {
 
 using ::photon::ModelConfig;
-using Builder = ImplicitLocOpBuilder;
-
-//===----------------------------------------------------------------------===//
-// Loop and arithmetic helpers
-//===----------------------------------------------------------------------===//
-
-Value cIdx(Builder &b, int64_t v) { return arith::ConstantIndexOp::create(b, v); }
-Value cF32(Builder &b, double v) {
-  return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
-}
-Value cF64(Builder &b, double v) {
-  return arith::ConstantOp::create(b, b.getF64FloatAttr(v));
-}
-Value addI(Builder &b, Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-Value mulI(Builder &b, Value x, Value y) { return arith::MulIOp::create(b, x, y); }
-Value addI(Builder &b, Value x, int64_t y) { return addI(b, x, cIdx(b, y)); }
-Value mulI(Builder &b, Value x, int64_t y) { return mulI(b, x, cIdx(b, y)); }
-Value addF(Builder &b, Value x, Value y) { return arith::AddFOp::create(b, x, y); }
-Value subF(Builder &b, Value x, Value y) { return arith::SubFOp::create(b, x, y); }
-Value mulF(Builder &b, Value x, Value y) { return arith::MulFOp::create(b, x, y); }
-Value divF(Builder &b, Value x, Value y) { return arith::DivFOp::create(b, x, y); }
-Value divU(Builder &b, Value x, int64_t y) { return arith::DivUIOp::create(b, x, cIdx(b, y)); }
-Value remU(Builder &b, Value x, int64_t y) { return arith::RemUIOp::create(b, x, cIdx(b, y)); }
-Value ult(Builder &b, Value x, Value y) {
-  return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
-}
-
-/// Loads an i32 element and returns it as an index.
-Value loadIndex(Builder &b, Value mem, Value i) {
-  Value v = memref::LoadOp::create(b, mem, ValueRange{i});
-  return arith::IndexCastOp::create(b, b.getIndexType(), v);
-}
-
-/// Runs `then` in an `scf.if cond` without an else branch.
-void ifThen(Builder &b, Value cond, function_ref<void(Builder &)> then) {
-  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
-  Builder tb(b.getLoc(), b.getContext());
-  tb.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  then(tb);
-}
-
-using BodyFn = function_ref<void(Builder &, ValueRange)>;
-
-/// Host target: `scf.parallel` over the iteration space.
-void parallelLoops(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
-  SmallVector<Value> lbs(ubs.size(), cIdx(b, 0)), steps(ubs.size(), cIdx(b, 1));
-  scf::ParallelOp::create(b, lbs, ubs, steps,
-                          [&](OpBuilder &ob, Location loc, ValueRange ivs) {
-                            Builder nb(loc, ob);
-                            body(nb, ivs);
-                          });
-}
-
-/// GPU target: one `gpu.launch` with one thread per point of the flattened
-/// iteration space (blocks of `kThreadsPerBlock`), each thread recovering its
-/// indices. The launch is outlined into a kernel by gpu-kernel-outlining.
-constexpr int64_t kThreadsPerBlock = 256;
-constexpr int64_t kWarpSize = 32;
-void parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
-  Value total = ubs.front();
-  for (Value ub : ubs.drop_front())
-    total = mulI(b, total, ub);
-  Value one = cIdx(b, 1), threads = cIdx(b, kThreadsPerBlock);
-  // An empty space still launches one (idle) block: a zero grid is an error.
-  Value blocks = arith::MaxUIOp::create(
-      b, arith::CeilDivUIOp::create(b, total, threads), one);
-  auto launch = gpu::LaunchOp::create(b, blocks, one, one, threads, one, one);
-  Builder lb(b.getLoc(), b.getContext());
-  lb.setInsertionPointToStart(&launch.getBody().front());
-  Value g = addI(lb, mulI(lb, launch.getBlockIds().x, threads),
-                 launch.getThreadIds().x);
-  ifThen(lb, ult(lb, g, total), [&](Builder &ib) {
-    SmallVector<Value> ivs(ubs.size());
-    Value rest = g;
-    for (int64_t d = int64_t(ubs.size()) - 1; d >= 0; --d) {
-      if (d == 0) {
-        ivs[d] = rest;
-        break;
-      }
-      ivs[d] = arith::RemUIOp::create(ib, rest, ubs[d]);
-      rest = arith::DivUIOp::create(ib, rest, ubs[d]);
-    }
-    body(ib, ivs);
-  });
-  gpu::TerminatorOp::create(lb);
-}
-
-/// A sequential reduction: acc = body(iv, acc) for iv in [lb, ub) by `step`.
-Value reduce(Builder &b, Value lb, Value ub, Value init,
-             function_ref<Value(Builder &, Value, Value)> body, int64_t step = 1) {
-  auto loop = scf::ForOp::create(
-      b, lb, ub, cIdx(b, step), ValueRange{init},
-      [&](OpBuilder &ob, Location loc, Value iv, ValueRange args) {
-        Builder nb(loc, ob);
-        scf::YieldOp::create(nb, ValueRange{body(nb, iv, args[0])});
-      });
-  return loop.getResult(0);
-}
-
-/// A region of a flat buffer: element i is mem[base + i]. Values are f32 in
-/// the kernels; a bf16 buffer is widened on load and rounded on store.
-struct Buf {
-  Value mem, base;
-  Type elementType() const {
-    return cast<MemRefType>(mem.getType()).getElementType();
-  }
-  Value load(Builder &b, Value i) const {
-    Value v = memref::LoadOp::create(b, mem, ValueRange{addI(b, base, i)});
-    return elementType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
-  }
-  void store(Builder &b, Value v, Value i) const {
-    if (!elementType().isF32())
-      v = arith::TruncFOp::create(b, elementType(), v);
-    memref::StoreOp::create(b, v, mem, ValueRange{addI(b, base, i)});
-  }
-};
 
 //===----------------------------------------------------------------------===//
 // The kernels of one model
@@ -197,14 +82,15 @@ private:
   Type indexType() { return IndexType::get(ctx); }
   MemRefType actBuf() { return MemRefType::get({ShapedType::kDynamic}, actElt); }
 
-  /// Creates `func.func @name(args)` with the C interface and returns a
-  /// builder positioned in its body.
+  /// Creates a private `func.func @name(args)` (only the lowered programs
+  /// call kernels) and returns it, its body holding just the return.
   func::FuncOp makeFunc(StringRef name, ArrayRef<Type> args) {
     OpBuilder ob(ctx);
     ob.setInsertionPointToEnd(module.getBody());
     auto fn = func::FuncOp::create(ob, loc, name,
                                    FunctionType::get(ctx, args, {}));
-    fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+    fn.setPrivate();
+    fn->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
     Block *entry = fn.addEntryBlock();
     OpBuilder eb(ctx);
     eb.setInsertionPointToEnd(entry);
@@ -1008,25 +894,18 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
           << target << "'";
       return signalPassFailure();
     }
-    auto plan = model->getAttrOfType<DictionaryAttr>("photon.memory_plan");
-    auto fingerprint = plan ? plan.getAs<IntegerAttr>("fingerprint") : IntegerAttr();
-    if (!fingerprint) {
+    std::optional<MemoryPlanAttr> plan = model.getMemoryPlan();
+    if (!plan) {
       model.emitOpError("has no memory plan: run -photon-plan-memory first");
       return signalPassFailure();
     }
-    Type actElt = Float32Type::get(&getContext());
-    if (auto act = plan.getAs<StringAttr>("activation_type"); act && act == "bf16")
-      actElt = BFloat16Type::get(&getContext());
-    KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt, actElt,
-                          target == "gpu", tensorCoreMinRows, model.getLoc());
+    KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
+                          plan->getActivationType(), target == "gpu",
+                          tensorCoreMinRows, model.getLoc());
     emitter.emitAll();
-    emitter.emitFingerprint(fingerprint.getInt());
+    emitter.emitFingerprint(plan->getFingerprint());
     if (emitter.failed)
       return signalPassFailure();
-    // The manifest (photon-translate --export-manifest) was written from the
-    // planned model; the kernels are all that remains.
-    module->setAttr("photon.model", model.getSymNameAttr());
-    model.erase();
   }
 };
 

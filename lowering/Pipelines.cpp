@@ -59,6 +59,7 @@ static void addKernelPasses(OpPassManager &pm, const std::string &target,
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createPhotonLowerToKernels(
       photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows}));
+  pm.addPass(photon::createPhotonLowerPrograms(photon::PhotonLowerProgramsOptions{target}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

@@ -2,6 +2,7 @@
 
 #include "dialect/PhotonOps.h"
 #include "passes/Passes.h"
+#include "passes/StatePlanning.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
@@ -80,49 +81,67 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
     // KV caches and latents hold activations.
     int64_t eltBytes = elementType.getIntOrFloatBitWidth() / 8;
     int64_t actBytes = activationType == "bf16" ? 2 : 4;
+    Type actType = activationType == "bf16" ? Type(b.getBF16Type()) : b.getF32Type();
     int64_t kvPerItem = 2 * c.nKvHeads * c.headDim() * actBytes;
-    SmallVector<int64_t> levelKvPerToken; // bytes of context kept per token
-    double hierPerToken = 0;
-    if (c.numLevels() == 0) {
-      levelKvPerToken.push_back(c.layers * kvPerItem);
-      hierPerToken = levelKvPerToken.back();
-    }
-    for (int64_t l = 1; l <= c.numLevels(); ++l) {
-      int64_t perItem = c.encoderLayers[l - 1] * kvPerItem;
-      levelKvPerToken.push_back(perItem);
-      hierPerToken += double(perItem) / c.span(l);
-    }
-    double recPerToken =
-        c.numLevels() >= 2 ? double(levelKvPerToken.back()) / c.metaContext()
-                           : hierPerToken;
-    int64_t coarseStateBytes = c.dModel * actBytes;
+    SmallVector<int64_t> kvBytesPerItem; // by level; vanilla: its one stack
+    if (c.numLevels() == 0)
+      kvBytesPerItem.push_back(c.layers * kvPerItem);
+    for (int64_t l = 1; l <= c.numLevels(); ++l)
+      kvBytesPerItem.push_back(c.encoderLayers[l - 1] * kvPerItem);
+    model.setMemoryPlanAttr(MemoryPlanAttr::get(
+        b.getContext(), actType, offset, offset * eltBytes, int64_t(fingerprint),
+        kvBytesPerItem, c.dModel * actBytes));
 
-    SmallVector<NamedAttribute> plan = {
-        b.getNamedAttr("weight_elements", b.getI64IntegerAttr(offset)),
-        b.getNamedAttr("weight_bytes", b.getI64IntegerAttr(offset * eltBytes)),
-        b.getNamedAttr("activation_type", b.getStringAttr(activationType)),
-        b.getNamedAttr("fingerprint", b.getI64IntegerAttr(int64_t(fingerprint))),
-        b.getNamedAttr("kv_bytes_per_item", b.getDenseI64ArrayAttr(levelKvPerToken)),
-        b.getNamedAttr("kv_bytes_per_token_hiergen", b.getF64FloatAttr(hierPerToken)),
-        b.getNamedAttr("kv_bytes_per_token_recgen", b.getF64FloatAttr(recPerToken)),
-        b.getNamedAttr("coarse_state_bytes", b.getI64IntegerAttr(coarseStateBytes)),
-    };
-    model->setAttr("photon.memory_plan", b.getDictionaryAttr(plan));
+    if (prefillTile <= 0 || decodeTile < prefillTile || maxRows <= 0)
+      return model.emitError("photon-plan-memory: need 0 < prefill-tile <= "
+                             "decode-tile and max-rows > 0");
+    StateSchedule schedule{prefillTile, decodeTile, maxRows};
+    for (ProgramOp program : body.getOps<ProgramOp>())
+      program.setStatePlanAttr(
+          planProgramState(b.getContext(), c, program.getMode(), actBytes, schedule));
 
-    if (report) {
-      llvm::errs() << "memory plan of @" << model.getSymName() << ":\n"
-                   << "  weights: " << offset << " elements, "
-                   << offset * eltBytes << " bytes\n";
-      for (auto [i, bytes] : llvm::enumerate(levelKvPerToken))
-        llvm::errs() << "  level " << (c.numLevels() == 0 ? 0 : i + 1)
-                     << " KV cache: " << bytes << " bytes per item\n";
-      llvm::errs() << "  KV bytes per context token: hiergen "
-                   << llvm::format("%.1f", hierPerToken) << ", recgen "
-                   << llvm::format("%.1f", recPerToken) << "\n"
-                   << "  coarse state: " << coarseStateBytes
-                   << " bytes per top item\n";
-    }
+    if (report)
+      printReport(model, offset * eltBytes);
     return success();
+  }
+
+  /// The weight arena, then per program its regions and the bytes per
+  /// sequence at `report-tokens` next to spec §4's analytic bytes.
+  void printReport(ModelOp model, int64_t weightBytes) {
+    llvm::raw_ostream &os = llvm::errs();
+    MemoryPlanAttr plan = *model.getMemoryPlan();
+    os << "memory plan of @" << model.getSymName() << ":\n"
+       << "  weights: " << plan.getWeightElements() << " elements, " << weightBytes
+       << " bytes\n";
+    for (auto [i, bytes] : llvm::enumerate(plan.getKvBytesPerItem()))
+      os << "  level " << (model.getModelConfig().numLevels() == 0 ? 0 : i + 1)
+         << " KV cache: " << bytes << " bytes per item\n";
+    os << "  coarse state: " << plan.getCoarseStateBytes() << " bytes per top item\n";
+    for (ProgramOp program : model.getBody().front().getOps<ProgramOp>()) {
+      StatePlanAttr state = *program.getStatePlan();
+      int64_t tps = state.getTokensPerStep();
+      int64_t steps = ::photon::planSteps(reportTokens, tps);
+      os << "  program @" << program.getSymName() << " (" << tps
+         << " tokens per step): state regions, bytes\n"
+         << llvm::format("    %-16s %6s %12s %12s %14s %12s\n", "region", "tile",
+                         "fixed", "per seq", "fixed/step", "per seq/step");
+      int64_t perSeq = 0;
+      for (StateRegionAttr r : state.getRegions()) {
+        os << llvm::format("    %-16s %6lld %12lld %12lld %14lld %12lld\n",
+                           r.getName().str().c_str(), (long long)r.getTile(),
+                           (long long)r.getFixed(), (long long)r.getPerSeq(),
+                           (long long)r.getFixedPerStep(), (long long)r.getPerStep());
+        if (r.getTile() == 0)
+          perSeq += r.getPerSeq() + steps * r.getPerStep();
+      }
+      int64_t analytic = state.getAnalyticPerSeq() +
+                         (reportTokens + tps - 1) / tps * state.getAnalyticPerStep();
+      os << "    per sequence at " << reportTokens << " tokens: " << perSeq
+         << " bytes allocated, " << analytic << " analytic (KV of the kept caches + "
+         << "coarse state), ratio "
+         << llvm::format("%.3f", analytic ? double(perSeq) / double(analytic) : 0.0)
+         << "\n";
+    }
   }
 };
 } // namespace

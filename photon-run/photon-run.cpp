@@ -71,6 +71,8 @@ GENERATION:
   --seed=<n>                   sampling seed (default 0; sequence i uses seed + i)
   --device=<auto|cpu|cuda>     where to run (default auto: cuda when the artifact
                                has CUDA kernels and a GPU is present, else cpu)
+  --no-graphs                  on the GPU, launch every step's kernels instead
+                               of replaying the step as a captured CUDA graph
 
 OUTPUT:
   --output=<text|json>         text (streamed, default) or JSON
@@ -101,6 +103,7 @@ struct Options {
   std::optional<std::string> dumpLogits;
   std::string device = "auto";
   bool quiet = false;
+  bool noGraphs = false;
 };
 
 int64_t parseInt(const std::string &flag, const std::string &v, int64_t lo, int64_t hi) {
@@ -185,6 +188,10 @@ Options parseArgs(int argc, char **argv) {
       o.quiet = true;
       continue;
     }
+    if (arg == "--no-graphs" || arg == "-no-graphs") {
+      o.noGraphs = true;
+      continue;
+    }
     if (arg == "--" ) {
       for (++i; i < argc; ++i) {
         if (!o.artifact.empty())
@@ -237,7 +244,7 @@ Options parseArgs(int argc, char **argv) {
     } else if (name == "max-new-tokens") {
       o.maxNew = parseInt(flag, v, 0, 1 << 24);
     } else if (name == "mode") {
-      if (!parseGenMode(v))
+      if (v != "hiergen" && v != "recgen")
         die("--mode: expected hiergen or recgen, got '" + v + "'");
       o.mode = v;
     } else if (name == "temperature") {
@@ -370,7 +377,7 @@ int run(int argc, char **argv) {
   if (Status st = (*backend)->synchronize(); !st.ok()) // kernel modules loaded?
     die(st.message());
   const Manifest &m = artifact->manifest();
-  const ModelConfig &cfg = artifact->config();
+  const int64_t vocab = m.vocabSize;
 
   // Prompts.
   std::vector<std::vector<int32_t>> prompts;
@@ -382,18 +389,17 @@ int run(int argc, char **argv) {
       die(std::string(p.isText ? "--prompt" : "--prompt-ids") + which +
           ": the prompt is empty (need at least one token)");
     for (size_t j = 0; j < ids.size(); ++j)
-      if (ids[j] < 0 || ids[j] >= cfg.vocabSize)
+      if (ids[j] < 0 || ids[j] >= vocab)
         die(std::string(p.isText ? "--prompt" : "--prompt-ids") + which + ": token " +
             std::to_string(j) + " = " + std::to_string(ids[j]) +
-            " is outside the model's vocabulary [0, " + std::to_string(cfg.vocabSize) + ")");
+            " is outside the model's vocabulary [0, " + std::to_string(vocab) + ")");
     prompts.push_back(std::move(ids));
   }
   if (prompts.size() == 1 && o.batch)
     prompts.assign(size_t(*o.batch), prompts[0]);
-  if (o.mode == "recgen" && cfg.numLevels() < 2)
-    die(std::string("--mode recgen needs a photon model with >= 2 levels; this ") +
-        toString(cfg.kind) + " model has " + std::to_string(cfg.numLevels()) +
-        " (use --mode hiergen)");
+  Expected<Program> program = artifact->program(o.mode);
+  if (!program)
+    die("--mode " + o.mode + ": " + program.status().message());
   if (Status s = o.sampling.validate(); !s.ok())
     die(s.message());
 
@@ -423,7 +429,8 @@ int run(int argc, char **argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - tLoad).count();
 
   GenerationOptions opt;
-  opt.mode = *parseGenMode(o.mode);
+  opt.mode = o.mode;
+  opt.useGraphs = !o.noGraphs;
   opt.maxNewTokens = o.maxNew;
   opt.sampling = o.sampling;
   opt.collectLogits = o.dumpLogits.has_value();
@@ -447,11 +454,11 @@ int run(int argc, char **argv) {
 
   if (o.dumpLogits) {
     std::vector<float> all;
-    all.reserve(prompts.size() * size_t(o.maxNew * cfg.vocabSize));
+    all.reserve(prompts.size() * size_t(o.maxNew * vocab));
     for (const auto &l : r.logits)
       all.insert(all.end(), l.begin(), l.end());
     Status s = writeNpy(*o.dumpLogits, all.data(),
-                        {int64_t(prompts.size()), o.maxNew, cfg.vocabSize});
+                        {int64_t(prompts.size()), o.maxNew, vocab});
     if (!s.ok())
       die(s.message());
   }
@@ -496,13 +503,17 @@ int run(int argc, char **argv) {
         .field("decode_s", r.decodeSeconds)
         .field("total_s", total)
         .field("prefill_tokens_per_s", rate(double(r.promptTokens), r.prefillSeconds))
-        .field("decode_tokens_per_s", rate(double(r.generatedTokens), r.decodeSeconds));
+        .field("decode_tokens_per_s", rate(double(r.generatedTokens), r.decodeSeconds))
+        .field("steps", r.steps)
+        .field("launches_per_step", r.launchesPerStep)
+        .field("host_s_per_step", r.hostSecondsPerStep)
+        .field("graphs", r.graphs);
     w.endObject();
     w.key("memory").beginObject();
     w.field("weight_bytes", uint64_t(r.memory.weightBytes))
-        .field("kv_bytes_per_sequence", uint64_t(r.memory.kvBytesPerSequence))
-        .field("state_bytes_per_sequence", uint64_t(r.memory.stateBytesPerSequence))
-        .field("working_bytes", uint64_t(r.memory.workingBytes))
+        .field("state_bytes", uint64_t(r.memory.stateBytes))
+        .field("bytes_per_sequence", uint64_t(r.memory.bytesPerSequence))
+        .field("analytic_bytes_per_sequence", uint64_t(r.memory.analyticBytesPerSequence))
         .field("peak_bytes", uint64_t(r.memory.peakBytes));
     w.endObject();
     w.endObject();
@@ -511,9 +522,7 @@ int run(int argc, char **argv) {
   }
 
   if (!o.quiet) {
-    std::string kind = toString(cfg.kind);
-    if (cfg.numLevels() > 0)
-      kind += ", L=" + std::to_string(cfg.numLevels()) + ", B=" + std::to_string(cfg.metaContext());
+    std::string kind = std::to_string(program->info->tokensPerStep) + " tokens per step";
     std::string device = o.device;
     if (o.device == "cuda")
       if (Expected<std::string> gpu = cudaDeviceDescription())
@@ -527,15 +536,20 @@ int run(int argc, char **argv) {
     std::fprintf(stderr, "%s: decode  %lld tokens in %.3f s (%.1f tokens/s)\n", kProg,
                  (long long)r.generatedTokens, r.decodeSeconds,
                  rate(double(r.generatedTokens), r.decodeSeconds));
+    if (r.steps > 0)
+      std::fprintf(stderr, "%s: steps   %lld, %lld launches each, %.1f us host time each%s\n",
+                   kProg, (long long)r.steps, (long long)r.launchesPerStep,
+                   r.hostSecondsPerStep * 1e6, r.graphs ? " (CUDA graph)" : "");
     std::fprintf(stderr, "%s: total   %.3f s (weights loaded in %.3f s)\n", kProg, total,
                  loadSeconds);
+    double analytic = double(r.memory.analyticBytesPerSequence);
     std::fprintf(stderr,
-                 "%s: memory  weights %s; per sequence %s KV + %s coarse state; "
-                 "working %s; peak %s\n",
+                 "%s: memory  weights %s; state %s, of it per sequence %s (analytic KV + "
+                 "coarse state %s, x%.2f); peak %s\n",
                  kProg, human(double(r.memory.weightBytes)).c_str(),
-                 human(double(r.memory.kvBytesPerSequence)).c_str(),
-                 human(double(r.memory.stateBytesPerSequence)).c_str(),
-                 human(double(r.memory.workingBytes)).c_str(),
+                 human(double(r.memory.stateBytes)).c_str(),
+                 human(double(r.memory.bytesPerSequence)).c_str(), human(analytic).c_str(),
+                 analytic > 0 ? double(r.memory.bytesPerSequence) / analytic : 0.0,
                  human(double(r.memory.peakBytes)).c_str());
   }
   return 0;

@@ -17,10 +17,6 @@
 
 namespace photon::rt {
 
-//===----------------------------------------------------------------------===//
-// Configuration
-//===----------------------------------------------------------------------===//
-
 namespace {
 
 /// Typed access to the members of one JSON object; the first problem is kept.
@@ -130,59 +126,6 @@ std::string lower(std::string s) {
 
 } // namespace
 
-Expected<ModelConfig> parseModelConfig(const JsonValue &config,
-                                       const std::string &where) {
-  if (!config.isObject())
-    return Status::error(where + ": must be an object, got " +
-                         JsonValue::kindName(config.kind()));
-  FieldReader r(config, where);
-  ModelConfig c;
-  std::string type = r.string("model_type", true);
-  if (!r.ok())
-    return r.status();
-  std::optional<ModelKind> kind = parseModelKind(type);
-  if (!kind)
-    return Status::error(where + ".model_type: unknown model type '" + type +
-                         "' (expected vanilla, block or photon)");
-  c.kind = *kind;
-  c.vocabSize = r.integer("vocab_size", true);
-  c.dModel = r.integer("d_model", true);
-  c.nHeads = r.integer("n_heads", true);
-  c.nKvHeads = r.integer("n_kv_heads", false, c.nHeads);
-  c.ffnDim = r.integer("ffn_dim", true);
-  c.ropeTheta = r.number("rope_theta", false, 10000.0);
-  c.rmsNormEps = r.number("rms_norm_eps", false, 1e-5);
-  if (c.kind == ModelKind::Vanilla) {
-    c.layers = r.integer("layers", true);
-    c.tieWordEmbeddings = r.boolean("tie_word_embeddings", false);
-  } else {
-    c.dEmbed = r.integer("d_embed", true);
-    c.chunkSizes = r.intList("chunk_sizes", true);
-    c.prefixLengths = r.intList("prefix_lengths", true);
-    c.encoderLayers = r.intList("encoder_layers", true);
-    c.decoderLayers = r.intList("decoder_layers", true);
-    std::string chunker = r.string("level1_chunker", false, "concat");
-    if (r.ok()) {
-      std::optional<ChunkerKind> ck = parseChunkerKind(chunker);
-      if (!ck)
-        r.fail("level1_chunker", "unknown chunker '" + chunker +
-                                     "' (expected concat or linear)");
-      else
-        c.level1Chunker = *ck;
-    }
-  }
-  if (!r.ok())
-    return r.status();
-  std::vector<ConfigError> errs = c.validate();
-  if (!errs.empty()) {
-    std::string msg;
-    for (size_t i = 0; i < errs.size(); ++i)
-      msg += (i ? "; " : "") + where + "." + errs[i].field + ": " + errs[i].message;
-    return Status::error(msg);
-  }
-  return c;
-}
-
 //===----------------------------------------------------------------------===//
 // Manifest
 //===----------------------------------------------------------------------===//
@@ -194,12 +137,75 @@ const ArtifactTensor *Manifest::find(std::string_view name) const {
   return nullptr;
 }
 
+const ProgramInfo *Manifest::program(std::string_view mode) const {
+  for (const ProgramInfo &p : programs)
+    if (p.mode == mode)
+      return &p;
+  return nullptr;
+}
+
+std::string Manifest::modes() const {
+  std::string out;
+  for (const ProgramInfo &p : programs)
+    out += (out.empty() ? "" : ", ") + p.mode;
+  return out.empty() ? "none" : out;
+}
+
 std::vector<TensorSpec> Manifest::tensorSpecs() const {
   std::vector<TensorSpec> specs;
   specs.reserve(tensors.size());
   for (const ArtifactTensor &t : tensors)
     specs.push_back({t.name, t.shape});
   return specs;
+}
+
+/// One entry of manifest.programs: entry points and state plan.
+static Expected<ProgramInfo> parseProgram(const JsonValue &p, const std::string &where) {
+  FieldReader r(p, where);
+  ProgramInfo info;
+  info.name = r.string("name", true);
+  info.mode = r.string("mode", true);
+  info.prefillSymbol = r.string("prefill", true);
+  info.stepSymbol = r.string("step", true);
+  info.tokensPerStep = r.integer("tokens_per_step", true);
+  info.prefillTile = r.integer("prefill_tile", true);
+  info.analyticPerSeq = r.integer("analytic_per_seq", false);
+  info.analyticPerStep = r.integer("analytic_per_step", false);
+  if (!r.ok())
+    return r.status();
+  if (info.mode != "hiergen" && info.mode != "recgen")
+    return Status::error(where + ".mode: expected hiergen or recgen, got '" + info.mode + "'");
+  if (info.tokensPerStep <= 0 || info.tokensPerStep > (int64_t(1) << 20))
+    return Status::error(where + ".tokens_per_step: must be in [1, 2^20]");
+  if (info.prefillTile <= 0)
+    return Status::error(where + ".prefill_tile: must be positive");
+  const JsonValue *regions = p.find("regions");
+  if (!regions || !regions->isArray())
+    return Status::error(where + ".regions: must be a list");
+  std::set<std::string> names;
+  size_t index = 0;
+  for (const JsonValue &e : regions->asArray()) {
+    std::string at = where + ".regions[" + std::to_string(index++) + "]";
+    if (!e.isObject())
+      return Status::error(at + ": must be an object");
+    FieldReader rr(e, at);
+    StateRegion region;
+    region.name = rr.string("name", true);
+    region.tile = rr.integer("tile", false);
+    region.fixed = rr.integer("fixed", false);
+    region.perSeq = rr.integer("per_seq", false);
+    region.fixedPerStep = rr.integer("fixed_per_step", false);
+    region.perStep = rr.integer("per_step", false);
+    if (!rr.ok())
+      return rr.status();
+    if (region.tile < 0 || region.fixed < 0 || region.perSeq < 0 || region.fixedPerStep < 0 ||
+        region.perStep < 0)
+      return Status::error(at + " ('" + region.name + "'): sizes must not be negative");
+    if (!names.insert(region.name).second)
+      return Status::error(at + ": region '" + region.name + "' is listed twice");
+    info.regions.push_back(std::move(region));
+  }
+  return info;
 }
 
 Expected<Manifest> parseManifest(std::string_view text, const std::string &path) {
@@ -242,13 +248,18 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
     m.kernelLibraries[target] = file.asString();
   }
 
-  const JsonValue *config = root.find("config");
-  if (!config)
-    return Status::error(path + ": manifest.config: is missing");
-  Expected<ModelConfig> cfg = parseModelConfig(*config, "config");
-  if (!cfg)
-    return cfg.status().withContext(path);
-  m.config = *cfg;
+  m.vocabSize = r.integer("vocab_size", true);
+  m.fingerprint = r.integer("fingerprint", true);
+  std::string act = r.string("activation_type", true);
+  if (!r.ok())
+    return r.status();
+  if (m.vocabSize <= 0)
+    return Status::error(path + ": manifest.vocab_size: must be positive");
+  if (act == "bf16")
+    m.activationType = DType::BF16;
+  else if (act != "f32")
+    return Status::error(path + ": manifest.activation_type: expected f32 or bf16, got '" +
+                         act + "'");
 
   const JsonValue *weights = root.find("weights");
   if (!weights)
@@ -271,23 +282,6 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
                          "' (expected f32, bf16 or f16)");
   if (m.elements < 0)
     return Status::error(path + ": weights.elements: must be >= 0");
-  // Activations between kernels (x, KV caches, latents): f32 unless the plan
-  // says bf16.
-  const JsonValue *plan = root.find("memory_plan");
-  if (!plan || !plan->isObject())
-    return Status::error(path + ": manifest.memory_plan: is missing");
-  const JsonValue *fp = plan->find("fingerprint");
-  if (!fp || !fp->isInt())
-    return Status::error(path + ": memory_plan.fingerprint: is missing or not an integer");
-  m.fingerprint = fp->asInt();
-  {
-    if (const JsonValue *act = plan->find("activation_type")) {
-      if (act->isString() && act->asString() == "bf16")
-        m.activationType = DType::BF16;
-      else if (!act->isString() || act->asString() != "f32")
-        return Status::error(path + ": memory_plan.activation_type: expected f32 or bf16");
-    }
-  }
   const JsonValue *tensors = weights->find("tensors");
   if (!tensors || !tensors->isArray())
     return Status::error(path + ": weights.tensors: must be a list");
@@ -319,28 +313,30 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
     m.tensors.push_back(std::move(at));
   }
 
-  // The tensor list must be exactly the configuration's (spec §5).
-  std::vector<std::string> problems;
-  std::set<std::string> expected;
-  for (const photon::TensorSpec &spec : m.config.weights()) {
-    expected.insert(spec.name);
-    const ArtifactTensor *t = m.find(spec.name);
-    if (!t)
-      problems.push_back("tensor '" + spec.name + "' is missing");
-    else if (t->shape != spec.shape)
-      problems.push_back("tensor '" + spec.name + "' has shape " + formatShape(t->shape) +
-                         ", the config needs " + formatShape(spec.shape));
+  if (const JsonValue *ignored = weights->find("ignored")) {
+    if (!ignored->isArray())
+      return Status::error(path + ": weights.ignored: must be a list of names");
+    for (const JsonValue &n : ignored->asArray()) {
+      if (!n.isString())
+        return Status::error(path + ": weights.ignored: must be a list of names");
+      m.ignoredTensors.push_back(n.asString());
+    }
   }
-  for (const ArtifactTensor &t : m.tensors)
-    if (!expected.count(t.name))
-      problems.push_back("tensor '" + t.name + "' is not a weight of this config");
-  if (!problems.empty()) {
-    std::string msg = path + ": weights.tensors do not match the config:";
-    for (size_t i = 0; i < problems.size() && i < 10; ++i)
-      msg += "\n  " + problems[i];
-    if (problems.size() > 10)
-      msg += "\n  ... and " + std::to_string(problems.size() - 10) + " more";
-    return Status::error(msg);
+
+  const JsonValue *programs = root.find("programs");
+  if (!programs || !programs->isArray() || programs->asArray().empty())
+    return Status::error(path + ": manifest.programs: must be a non-empty list");
+  index = 0;
+  for (const JsonValue &p : programs->asArray()) {
+    std::string where = path + ": programs[" + std::to_string(index++) + "]";
+    if (!p.isObject())
+      return Status::error(where + ": must be an object");
+    Expected<ProgramInfo> info = parseProgram(p, where);
+    if (!info)
+      return info.takeStatus();
+    if (m.program(info->mode))
+      return Status::error(where + ": a second '" + info->mode + "' program");
+    m.programs.push_back(std::move(*info));
   }
   return m;
 }
@@ -366,29 +362,8 @@ Expected<Manifest> loadManifest(const std::string &dir) {
 }
 
 //===----------------------------------------------------------------------===//
-// Kernels
+// Artifact
 //===----------------------------------------------------------------------===//
-
-std::vector<std::string> requiredKernels(const ModelConfig &c) {
-  std::vector<std::string> names;
-  if (c.kind == ModelKind::Vanilla) {
-    names = {"embed_tok", "stack_model"};
-  } else {
-    names = {"embed_enc", "embed_dec"};
-    for (int64_t l = 1; l <= c.numLevels(); ++l) {
-      std::string s = std::to_string(l);
-      if (c.chunkerIsLinear(l))
-        names.push_back("chunk_" + s);
-      names.push_back("stack_encoder." + s);
-      names.push_back("stack_decoder." + s);
-      names.push_back("converter_" + s);
-    }
-  }
-  names.push_back("lm_head");
-  names.push_back("argmax");
-  names.push_back("sample");
-  return names;
-}
 
 Artifact::Artifact(Artifact &&o) noexcept { *this = std::move(o); }
 
@@ -397,7 +372,7 @@ Artifact &Artifact::operator=(Artifact &&o) noexcept {
     if (handle_)
       ::dlclose(handle_);
     manifest_ = std::move(o.manifest_);
-    kernels_ = std::move(o.kernels_);
+    programs_ = std::move(o.programs_);
     libraryPath_ = std::move(o.libraryPath_);
     handle_ = std::exchange(o.handle_, nullptr);
   }
@@ -415,7 +390,6 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
     return m.takeStatus();
   Artifact a;
   a.manifest_ = std::move(*m);
-  const ModelConfig &c = a.manifest_.config;
   auto lib = a.manifest_.kernelLibraries.find(target);
   if (lib == a.manifest_.kernelLibraries.end()) {
     std::string have;
@@ -442,41 +416,17 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
                          (err ? err : "unknown dlopen error"));
   }
 
-  // Resolve every kernel the config needs (one list: requiredKernels), then
-  // hand them out by name.
+  // Resolve every program's entry points (the manifest names them).
   std::vector<std::string> missing;
-  std::map<std::string, void *> symbols;
-  for (const std::string &name : requiredKernels(c)) {
-    std::string sym = kernelSymbol(name);
-    if (void *p = ::dlsym(a.handle_, sym.c_str()))
-      symbols[name] = p;
-    else
+  auto resolve = [&](const std::string &sym) -> void * {
+    void *p = ::dlsym(a.handle_, sym.c_str());
+    if (!p)
       missing.push_back(sym);
-  }
-  auto get = [&](const std::string &name) -> void * {
-    auto it = symbols.find(name);
-    return it == symbols.end() ? nullptr : it->second;
+    return p;
   };
-  Kernels &k = a.kernels_;
-  size_t L = size_t(c.numLevels());
-  k.chunk.assign(L + 1, nullptr);
-  k.encoder.assign(L + 1, nullptr);
-  k.decoder.assign(L + 1, nullptr);
-  k.converter.assign(L + 1, nullptr);
-  k.embedTok = reinterpret_cast<EmbedFn>(get("embed_tok"));
-  k.model = reinterpret_cast<StackFn>(get("stack_model"));
-  k.embedEnc = reinterpret_cast<EmbedFn>(get("embed_enc"));
-  k.embedDec = reinterpret_cast<EmbedFn>(get("embed_dec"));
-  for (size_t l = 1; l <= L; ++l) {
-    std::string s = std::to_string(l);
-    k.chunk[l] = reinterpret_cast<ChunkFn>(get("chunk_" + s));
-    k.encoder[l] = reinterpret_cast<StackFn>(get("stack_encoder." + s));
-    k.decoder[l] = reinterpret_cast<StackFn>(get("stack_decoder." + s));
-    k.converter[l] = reinterpret_cast<ConverterFn>(get("converter_" + s));
-  }
-  k.lmHead = reinterpret_cast<LMHeadFn>(get("lm_head"));
-  k.argmax = reinterpret_cast<ArgmaxFn>(get("argmax"));
-  k.sample = reinterpret_cast<SampleFn>(get("sample"));
+  for (const ProgramInfo &info : a.manifest_.programs)
+    a.programs_.push_back({&info, reinterpret_cast<PrefillFn>(resolve(info.prefillSymbol)),
+                           reinterpret_cast<StepFn>(resolve(info.stepSymbol))});
   // The library's weight offsets and widths are compiled in: it must come
   // from the same plan as the manifest.
   using FingerprintFn = int64_t (*)();
@@ -497,6 +447,16 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
                          " — was it compiled for this model?");
   }
   return a;
+}
+
+Expected<Program> Artifact::program(std::string_view mode) const {
+  for (const Program &p : programs_)
+    if (p.info->mode == mode)
+      return p;
+  return Status::error("this " + manifest_.model + " artifact has no '" + std::string(mode) +
+                       "' program (it has: " + manifest_.modes() + ")" +
+                       (mode == "recgen" ? "; recgen needs a photon model with >= 2 levels"
+                                         : ""));
 }
 
 } // namespace photon::rt

@@ -1,25 +1,31 @@
 //===- Artifact.h - A compiled model on disk -------------------*- C++ -*-===//
 //
 // photon-compile writes an artifact directory:
-//   model.json   the manifest: {"format": "photon-artifact", "version": 3,
-//                "model", "kernels": {target: library file}, "config" (spec §1
-//                field names),
+//   model.json   the manifest (translate/ManifestExport.cpp writes it):
+//                {"format": "photon-artifact", "version": 4, "model",
+//                "kernels": {target: library file}, "vocab_size",
+//                "activation_type", "fingerprint",
 //                "weights": {"dtype", "elements", "tensors": [{name, shape,
-//                offset}]} (offset = element offset in the one weight arena),
-//                "memory_plan": {activation_type, fingerprint, byte counts}}
-//   kernels-<target>.so   the kernels of runtime/KernelABI.h for that model (cpu, cuda)
+//                offset}], "ignored": [names a checkpoint may carry]},
+//                "programs": [{name, mode, prefill, step (C symbols),
+//                tokens_per_step, prefill_tile, analytic_per_seq,
+//                analytic_per_step, regions: [{name, tile, fixed, per_seq,
+//                fixed_per_step, per_step}]}],
+//                "config" (for people; the runtime does not read it)}
+//   kernels-<target>.so   the programs' entry points (runtime/ProgramABI.h)
+//                for that model (cpu, cuda)
 //
 // loadManifest parses and checks the manifest (every error names the file
 // and the field); Artifact::load also dlopens the kernel library and resolves
-// every kernel the configuration needs.
+// every program's entry points.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHOTON_RUNTIME_ARTIFACT_H
 #define PHOTON_RUNTIME_ARTIFACT_H
 
-#include "model/ModelConfig.h"
+#include "model/StatePlan.h"
 #include "runtime/Json.h"
-#include "runtime/KernelABI.h"
+#include "runtime/ProgramABI.h"
 #include "runtime/Safetensors.h"
 #include "runtime/Status.h"
 
@@ -32,7 +38,7 @@
 namespace photon::rt {
 
 constexpr const char *kArtifactFormat = "photon-artifact";
-constexpr int64_t kArtifactVersion = 3;
+constexpr int64_t kArtifactVersion = 4;
 
 /// One tensor of the weight arena.
 struct ArtifactTensor {
@@ -42,53 +48,57 @@ struct ArtifactTensor {
   int64_t numel() const { return numElements(shape); }
 };
 
+/// A compiled generation program: its entry points and its state plan.
+struct ProgramInfo {
+  std::string name;
+  std::string mode; // "hiergen" or "recgen"
+  std::string prefillSymbol, stepSymbol;
+  int64_t tokensPerStep = 1; // a meta-context; 1 for vanilla
+  int64_t prefillTile = 1;   // most sequences one prefill call takes
+  /// Spec §4's bytes per sequence (KV of the kept caches + coarse state)
+  /// for t tokens: analyticPerSeq + ceil(t / tokensPerStep) · analyticPerStep.
+  int64_t analyticPerSeq = 0, analyticPerStep = 0;
+  std::vector<StateRegion> regions;
+};
+
 struct Manifest {
   std::string path;    // of model.json (for messages)
   std::string dir;     // the artifact directory ("" when parsed from text)
   std::string model;   // the model's symbol name
   /// Kernel library per target ("cpu", "cuda"), file names inside dir.
   std::map<std::string, std::string> kernelLibraries;
-  ModelConfig config;
+  int64_t vocabSize = 0;
   DType dtype = DType::F32;          // of the weight arena
   DType activationType = DType::F32; // of x, KV caches and latents
   int64_t fingerprint = 0;           // of the plan; the kernel library has it too
   int64_t elements = 0; // arena length in elements
   std::vector<ArtifactTensor> tensors;
+  /// Tensors a checkpoint may hold that the model does not read.
+  std::vector<std::string> ignoredTensors;
+  std::vector<ProgramInfo> programs;
 
   const ArtifactTensor *find(std::string_view name) const;
+  /// The program of `mode` ("hiergen", "recgen"), or null.
+  const ProgramInfo *program(std::string_view mode) const;
+  /// The modes of the programs, comma-separated (for messages).
+  std::string modes() const;
   /// The tensor list as safetensors expectations (name + shape).
   std::vector<TensorSpec> tensorSpecs() const;
   /// Bytes of the weight arena.
   size_t arenaBytes() const { return size_t(elements) * dtypeSize(dtype); }
 };
 
-/// Parses a model configuration written with the spec's field names (the
-/// manifest's "config"), then validates it. Errors read "<where>.<field>: ...".
-Expected<ModelConfig> parseModelConfig(const JsonValue &config,
-                                       const std::string &where);
-
 /// Parses manifest text; `path` only labels errors.
 Expected<Manifest> parseManifest(std::string_view text, const std::string &path);
 /// Reads `<dir>/model.json`.
 Expected<Manifest> loadManifest(const std::string &dir);
 
-/// The kernels of one model; entries a model does not have are null
-/// (chunk[l] for concat chunkers, encoder/decoder for vanilla, ...).
-/// Vectors are indexed by level (entry 0 unused).
-struct Kernels {
-  EmbedFn embedEnc = nullptr, embedDec = nullptr, embedTok = nullptr;
-  std::vector<ChunkFn> chunk;
-  std::vector<StackFn> encoder, decoder;
-  StackFn model = nullptr; // vanilla
-  std::vector<ConverterFn> converter;
-  LMHeadFn lmHead = nullptr;
-  ArgmaxFn argmax = nullptr;
-  SampleFn sample = nullptr;
+/// A program's entry points in a loaded kernel library.
+struct Program {
+  const ProgramInfo *info = nullptr;
+  PrefillFn prefill = nullptr;
+  StepFn step = nullptr;
 };
-
-/// The kernel names (KernelABI.h spelling, e.g. "stack_encoder.1") a model of
-/// this configuration needs.
-std::vector<std::string> requiredKernels(const ModelConfig &config);
 
 /// An artifact with its kernel library loaded. Move-only; unloads the
 /// library when destroyed.
@@ -105,14 +115,14 @@ public:
   ~Artifact();
 
   const Manifest &manifest() const { return manifest_; }
-  const ModelConfig &config() const { return manifest_.config; }
-  const Kernels &kernels() const { return kernels_; }
+  /// The program of `mode`, or an error naming the modes there are.
+  Expected<Program> program(std::string_view mode) const;
   const std::string &libraryPath() const { return libraryPath_; }
 
 private:
   Artifact() = default;
   Manifest manifest_;
-  Kernels kernels_;
+  std::vector<Program> programs_; // parallel to manifest_.programs
   std::string libraryPath_;
   void *handle_ = nullptr;
 };

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -46,6 +47,20 @@ public:
   virtual Status fill(void *dst, uint8_t value, size_t bytes) = 0;
   /// Waits for every queued kernel and copy (timings call it).
   virtual Status synchronize() = 0;
+
+  /// Graphs: the device work that `work` queues, recorded once and replayed
+  /// with one launch (CUDA graphs). Backends without them say so.
+  virtual bool supportsGraphs() const { return false; }
+  virtual Expected<void *> captureGraph(const std::function<void()> &work) {
+    return Status::error(std::string("the ") + name() + " backend has no graphs");
+  }
+  virtual Status launchGraph(void *graph) {
+    return Status::error(std::string("the ") + name() + " backend has no graphs");
+  }
+  virtual void destroyGraph(void *graph) {}
+
+  /// Kernel launches issued so far (0 where the backend does not launch).
+  virtual uint64_t launchCount() const { return 0; }
 
   /// Bytes currently allocated through this backend, and the peak.
   size_t bytesInUse() const { return inUse_; }

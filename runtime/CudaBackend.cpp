@@ -18,6 +18,7 @@ struct CudaState {
   CUstream stream = nullptr;
   Status initStatus;
   Status launchError; // sticky until takeCudaLaunchError()
+  uint64_t launches = 0;
   std::mutex mutex;
 };
 
@@ -161,6 +162,42 @@ public:
     return takeCudaLaunchError();
   }
 
+  bool supportsGraphs() const override { return true; }
+  uint64_t launchCount() const override { return state().launches; }
+
+  Expected<void *> captureGraph(const std::function<void()> &work) override {
+    const CudaDriver &d = *state().drv;
+    CUstream stream = state().stream;
+    PHOTON_RETURN_IF_ERROR(d.check(
+        d.cuStreamBeginCapture_v2(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+        "cuStreamBeginCapture"));
+    work();
+    CUgraph graph = nullptr;
+    Status st = d.check(d.cuStreamEndCapture(stream, &graph), "cuStreamEndCapture");
+    // A launch that failed while recording invalidates the graph.
+    if (st.ok())
+      st = takeCudaLaunchError();
+    CUgraphExec exec = nullptr;
+    if (st.ok())
+      st = d.check(d.cuGraphInstantiateWithFlags(&exec, graph, 0), "cuGraphInstantiate");
+    if (graph)
+      d.cuGraphDestroy(graph);
+    if (!st.ok())
+      return st.withContext("capturing a CUDA graph");
+    return static_cast<void *>(exec);
+  }
+
+  Status launchGraph(void *graph) override {
+    const CudaDriver &d = *state().drv;
+    return d.check(d.cuGraphLaunch(static_cast<CUgraphExec>(graph), state().stream),
+                   "cuGraphLaunch");
+  }
+
+  void destroyGraph(void *graph) override {
+    if (graph)
+      state().drv->cuGraphExecDestroy(static_cast<CUgraphExec>(graph));
+  }
+
 private:
   static constexpr size_t kStagingBytes = size_t(4) << 20;
   void *staging_ = nullptr;
@@ -260,6 +297,7 @@ PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY
                                   void **extra, size_t /*paramsCount*/) {
   if (!function)
     return; // its module failed to load: already recorded
+  ++state().launches;
   const CudaDriver &d = *state().drv;
   Status st = d.check(
       d.cuLaunchKernel(static_cast<CUfunction>(function), unsigned(gridX),

@@ -36,6 +36,13 @@ using CUcontext = CUctx_st *;
 using CUmodule = CUmod_st *;
 using CUfunction = CUfunc_st *;
 using CUstream = CUstream_st *;
+struct CUgraph_st;
+struct CUgraphExec_st;
+using CUgraph = CUgraph_st *;
+using CUgraphExec = CUgraphExec_st *;
+// Stream capture modes (enum CUstreamCaptureMode_enum).
+using CUstreamCaptureMode = int;
+constexpr CUstreamCaptureMode CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
 // CUresult values (enum cudaError_enum).
 constexpr CUresult CUDA_SUCCESS = 0;
@@ -116,6 +123,13 @@ constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
   X(cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *copy, CUstream stream))          \
   X(cuStreamCreate, (CUstream * phStream, unsigned int flags))                 \
   X(cuStreamSynchronize, (CUstream hStream))                                   \
+  X(cuStreamBeginCapture_v2, (CUstream hStream, CUstreamCaptureMode mode))     \
+  X(cuStreamEndCapture, (CUstream hStream, CUgraph * phGraph))                 \
+  X(cuGraphInstantiateWithFlags, (CUgraphExec * phGraphExec, CUgraph hGraph,   \
+                                  unsigned long long flags))                   \
+  X(cuGraphLaunch, (CUgraphExec hGraphExec, CUstream hStream))                 \
+  X(cuGraphExecDestroy, (CUgraphExec hGraphExec))                              \
+  X(cuGraphDestroy, (CUgraph hGraph))                                          \
   X(cuMemGetInfo_v2, (size_t * free, size_t * total))                          \
   X(cuGetErrorName, (CUresult error, const char **pStr))                       \
   X(cuGetErrorString, (CUresult error, const char **pStr))

@@ -1,16 +1,12 @@
-//===- Executor.h - Prefill and generation over compiled kernels -*- C++ -*-===//
+//===- Executor.h - Generation over a compiled program ---------*- C++ -*-===//
 //
-// Generator runs spec §4 on an artifact's kernels: prefill (encoder caches
-// over the prompt's complete meta-contexts and the decoder carries), then one
-// meta-context at a time top-down (Dec_L..Dec_2 latent rollouts, then the
-// meta-context's token chunks through Dec_1 and the LM head, prompt tokens
-// forced), then HierGen (encode the finished meta-context's tokens) or
-// RecGen (step Enc_L on Chunk_L of the decoder's own level-(L-1) items).
-// Vanilla models decode one token per step with a global KV cache.
-//
-// The sequences of a batch run together: every kernel call holds the rows of
-// all sequences (and of all independent chunks of a meta-context). All
-// buffers live on the Backend; kernels are called through KernelABI.h.
+// Generator runs a compiled generation program (runtime/ProgramABI.h): it
+// allocates the state arena the program's plan asks for, calls the compiled
+// prefill for groups of prompts and the compiled step until every sequence
+// has its tokens, draws the sampling uniforms, and streams the tokens each
+// step returns. It knows nothing of the model beyond the manifest's numbers:
+// no levels, chunk sizes, layers or cache arithmetic (the compiler owns those).
+// On the GPU the step is captured once as a CUDA graph and replayed.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHOTON_RUNTIME_EXECUTOR_H
@@ -30,29 +26,29 @@
 
 namespace photon::rt {
 
-enum class GenMode { HierGen, RecGen };
-/// "hiergen" / "recgen".
-Expected<GenMode> parseGenMode(const std::string &s);
-
 struct GenerationOptions {
-  GenMode mode = GenMode::HierGen;
+  /// The program to run: "hiergen" or "recgen".
+  std::string mode = "hiergen";
   int64_t maxNewTokens = 32;
-  /// Greedy (temperature 0) uses the compiled argmax kernel. Sequence s of a
-  /// batch draws from its own stream seeded with sampling.seed + s.
+  /// Greedy (temperature 0) uses the compiled argmax. Sequence s of a batch
+  /// draws from its own stream seeded with sampling.seed + s.
   SamplingParams sampling;
   /// Keep the logits of every generated position (those its token was
   /// chosen from): GenerationResult::logits.
   bool collectLogits = false;
+  /// Replay the step as a captured graph where the backend has them.
+  bool useGraphs = true;
 };
 
 struct MemoryStats {
   size_t weightBytes = 0;
-  /// Per sequence: encoder KV caches (vanilla: the global KV cache) and the
-  /// coarse state (top-level latents, carries).
-  size_t kvBytesPerSequence = 0;
-  size_t stateBytesPerSequence = 0;
-  /// Decoder caches, activations and scratch shared by the batch.
-  size_t workingBytes = 0;
+  /// The program's state arena for this batch and length.
+  size_t stateBytes = 0;
+  /// Of the arena, the regions kept per sequence (caches, coarse state,
+  /// token history), per sequence; and spec §4's analytic bytes for the same
+  /// tokens (KV of the kept caches + coarse state).
+  size_t bytesPerSequence = 0;
+  size_t analyticBytesPerSequence = 0;
   /// Peak bytes allocated through the backend.
   size_t peakBytes = 0;
 };
@@ -64,6 +60,12 @@ struct GenerationResult {
   std::vector<std::vector<float>> logits;
   int64_t promptTokens = 0, generatedTokens = 0;
   double prefillSeconds = 0, decodeSeconds = 0;
+  int64_t steps = 0;
+  /// Kernel launches one step makes (0 where the backend does not count),
+  /// host seconds per step spent issuing it, and whether it was a graph.
+  int64_t launchesPerStep = 0;
+  double hostSecondsPerStep = 0;
+  bool graphs = false;
   MemoryStats memory;
 };
 
@@ -84,13 +86,13 @@ public:
                                       const GenerationOptions &options,
                                       const TokenCallback &onToken = {});
 
-  ~Generator();
-
-  struct Impl;
-
 private:
-  explicit Generator(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  Generator(const Artifact &artifact, Backend &backend, DeviceBuffer weights)
+      : artifact_(artifact), backend_(backend), weights_(std::move(weights)) {}
+
+  const Artifact &artifact_;
+  Backend &backend_;
+  DeviceBuffer weights_;
 };
 
 } // namespace photon::rt

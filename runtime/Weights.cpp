@@ -46,8 +46,7 @@ void WeightArena::load(int64_t offset, float *values, int64_t n) const {
 
 std::vector<std::string> ignoredWeightNames(const Manifest &manifest) {
   std::vector<std::string> ignore = defaultIgnoredTensors();
-  if (manifest.config.kind == ModelKind::Vanilla && manifest.config.tieWordEmbeddings)
-    ignore.push_back("lm_head.weight");
+  ignore.insert(ignore.end(), manifest.ignoredTensors.begin(), manifest.ignoredTensors.end());
   return ignore;
 }
 

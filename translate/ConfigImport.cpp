@@ -368,8 +368,8 @@ struct ModelBuilder {
 
   void buildProgram(GenerationMode mode) {
     auto program = ProgramOp::create(
-        b, loc, std::string("generate_") + stringifyGenerationMode(mode).str(),
-        mode);
+        b, loc, StringRef("generate_" + stringifyGenerationMode(mode).str()),
+        mode, StatePlanAttr());
     Block *body = new Block();
     program.getBody().push_back(body);
     Value prompt = body->addArgument(TokensType::get(ctx), loc);
@@ -424,7 +424,8 @@ mlir::photon::buildModelModule(const ModelConfig &config, StringRef name,
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   OpBuilder b(ctx);
   b.setInsertionPointToEnd(module->getBody());
-  auto model = ModelOp::create(b, loc, name, ConfigAttr::get(ctx, config));
+  auto model = ModelOp::create(b, loc, name, ConfigAttr::get(ctx, config),
+                               MemoryPlanAttr());
   model.getBody().push_back(new Block());
   b.setInsertionPointToStart(&model.getBody().front());
 

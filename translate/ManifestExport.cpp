@@ -1,10 +1,12 @@
 //===- ManifestExport.cpp - planned photon.model to the artifact manifest -===//
 //
 // The manifest tells the MLIR-free runtime everything it needs besides the
-// compiled kernels: the configuration, the weight arena (name, shape, offset
-// of every tensor, element type), the memory plan and the kernel library of
-// each target.
-// The kernel ABI itself is fixed by runtime/KernelABI.h.
+// compiled code: the weight arena (name, shape, offset of every tensor,
+// element type), the activation type and fingerprint, and for every
+// generation program its entry points and the regions of its state arena
+// (the state plan), plus the kernel library of each target. The
+// configuration is included for people and tools; the runtime does not read
+// it. The entry points' signatures are runtime/ProgramABI.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -62,6 +64,28 @@ static std::string typeName(Type t) {
   return "f16";
 }
 
+static llvm::json::Object statePlanToJson(ProgramOp program) {
+  StatePlanAttr plan = *program.getStatePlan();
+  llvm::json::Array regions;
+  for (StateRegionAttr r : plan.getRegions())
+    regions.push_back(llvm::json::Object{{"name", r.getName()},
+                                         {"tile", r.getTile()},
+                                         {"fixed", r.getFixed()},
+                                         {"per_seq", r.getPerSeq()},
+                                         {"fixed_per_step", r.getFixedPerStep()},
+                                         {"per_step", r.getPerStep()}});
+  return llvm::json::Object{
+      {"name", program.getSymName()},
+      {"mode", stringifyGenerationMode(program.getMode())},
+      {"prefill", ProgramOp::cInterfaceName(program.getPrefillSymbol())},
+      {"step", ProgramOp::cInterfaceName(program.getStepSymbol())},
+      {"tokens_per_step", plan.getTokensPerStep()},
+      {"prefill_tile", plan.getPrefillTile()},
+      {"analytic_per_seq", plan.getAnalyticPerSeq()},
+      {"analytic_per_step", plan.getAnalyticPerStep()},
+      {"regions", std::move(regions)}};
+}
+
 static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
   auto module = dyn_cast<ModuleOp>(op);
   auto models = module ? llvm::to_vector(module.getOps<ModelOp>())
@@ -70,7 +94,7 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
     return op->emitError("--export-manifest expects a module with exactly one "
                          "photon.model");
   ModelOp model = models.front();
-  auto plan = model->getAttrOfType<DictionaryAttr>("photon.memory_plan");
+  std::optional<MemoryPlanAttr> plan = model.getMemoryPlan();
   if (!plan)
     return model.emitError("has no memory plan: run -photon-plan-memory first");
 
@@ -87,17 +111,16 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
         {"shape", toJson(p.getTensorType().getShape())},
         {"offset", offset.getInt()}});
   }
-  llvm::json::Object memory;
-  for (NamedAttribute a : plan) {
-    if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
-      memory[a.getName().str()] = i.getInt();
-    else if (auto f = dyn_cast<FloatAttr>(a.getValue()))
-      memory[a.getName().str()] = f.getValueAsDouble();
-    else if (auto arr = dyn_cast<DenseI64ArrayAttr>(a.getValue()))
-      memory[a.getName().str()] = toJson(arr.asArrayRef());
-    else if (auto str = dyn_cast<StringAttr>(a.getValue()))
-      memory[a.getName().str()] = str.str();
+  llvm::json::Array programs;
+  for (ProgramOp program : model.getBody().front().getOps<ProgramOp>()) {
+    if (!program.getStatePlan())
+      return program.emitOpError("has no state plan: run -photon-plan-memory first");
+    programs.push_back(statePlanToJson(program));
   }
+  // A checkpoint of a tied model may still carry the head it shares.
+  llvm::json::Array ignored;
+  if (c.kind == ::photon::ModelKind::Vanilla && c.tieWordEmbeddings)
+    ignored.push_back("lm_head.weight");
   llvm::json::Object kernels;
   if (manifestTargets.empty())
     kernels["cpu"] = "kernels-cpu.so";
@@ -108,15 +131,19 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
   }
   llvm::json::Object manifest{
       {"format", "photon-artifact"},
-      {"version", 3},
+      {"version", 4},
       {"model", model.getSymName()},
       {"kernels", std::move(kernels)},
       {"config", configToJson(c)},
+      {"vocab_size", c.vocabSize},
+      {"activation_type", typeName(plan->getActivationType())},
+      {"fingerprint", plan->getFingerprint()},
       {"weights",
        llvm::json::Object{{"dtype", dtype},
-                          {"elements", memory["weight_elements"]},
-                          {"tensors", std::move(tensors)}}},
-      {"memory_plan", std::move(memory)},
+                          {"elements", plan->getWeightElements()},
+                          {"tensors", std::move(tensors)},
+                          {"ignored", std::move(ignored)}}},
+      {"programs", std::move(programs)},
   };
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
   return success();

@@ -27,7 +27,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // In the stack the projections read the f32 scratch: each value is split into
 // bf16 hi and lo parts on its way to shared memory (a third stage buffer), and
 // only the weights use cp.async; both parts meet the same weight fragment.
-// CHECK-LABEL: func.func @photon_stack_model(
+// CHECK-LABEL: func.func private @photon_stack_model(
 // CHECK-SAME: %[[SW2:[^:]*]]: memref<?xbf16>
 // CHECK: scf.if
 // CHECK: gpu.launch {{.*}} workgroup(%[[HI:[^ ]*]] : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %{{[^ ]*}} : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %[[LO:[^ ]*]] : memref<2x64x40xbf16, #gpu.address_space<workgroup>>) {
@@ -48,7 +48,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // The LM head reads bf16 activations: both operands go through cp.async, and
 // the host checks their alignment before it picks the tensor-core kernel.
-// CHECK-LABEL: func.func @photon_lm_head(
+// CHECK-LABEL: func.func private @photon_lm_head(
 // CHECK-SAME: %[[W:.*]]: memref<?xbf16>, %[[X:.*]]: memref<?xbf16>, %[[N:.*]]: index, %[[LOGITS:.*]]: memref<?xf32>)
 // CHECK: %[[ENOUGH:.*]] = arith.cmpi uge, %[[N]], %c16
 // CHECK: memref.extract_aligned_pointer_as_index %[[W]]

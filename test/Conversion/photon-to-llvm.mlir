@@ -1,18 +1,31 @@
 // RUN: photon-opt %s -photon-to-llvm | FileCheck %s --implicit-check-not=scf. --implicit-check-not=memref. --implicit-check-not="photon.model @"
 // RUN: photon-opt %s -photon-to-llvm | photon-translate --mlir-to-llvmir | FileCheck %s --check-prefix=LLVMIR
 
-// The host pipeline leaves only the LLVM dialect: C-interface wrappers for
-// every entry point, no loops, memrefs or photon ops.
+// The host pipeline leaves only the LLVM dialect, no loops, memrefs or photon
+// ops: the kernels as private functions, and C-interface wrappers for the
+// program's entry points and the fingerprint only.
+!kv1 = !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>
+!s1 = !photon.stream<level = 1, width = 8, span = 4>
 photon.model @block attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5, level1_chunker = linear>} {
+  photon.program @generate mode hiergen {
+  ^bb0(%prompt: !photon.tokens):
+    %kv = photon.kv_alloc : !kv1
+    %top, %kv1 = photon.prefill %prompt caches(%kv) : (!photon.tokens, !kv1) -> (!s1, !kv1)
+    %out = photon.decode_loop(%t = %top, %c = %kv1) : !s1, !kv1 {
+      %tok, %t2, %c2 = photon.hiergen_step %t caches(%c) : !s1, !kv1
+      photon.yield %tok, %t2, %c2 : !photon.tokens, !s1, !kv1
+    }
+    photon.yield %out : !photon.tokens
+  }
 }
 
-// CHECK-DAG: llvm.func @_mlir_ciface_photon_embed_enc(
-// CHECK-DAG: llvm.func @_mlir_ciface_photon_embed_dec(
-// CHECK-DAG: llvm.func @_mlir_ciface_photon_chunk_1(
-// CHECK-DAG: llvm.func @_mlir_ciface_photon_stack_encoder_1(
-// CHECK-DAG: llvm.func @_mlir_ciface_photon_stack_decoder_1(
-// CHECK-DAG: llvm.func @_mlir_ciface_photon_converter_1(
-// CHECK-DAG: llvm.func @_mlir_ciface_photon_lm_head(
-// CHECK-DAG: llvm.func @_mlir_ciface_photon_argmax(
+// CHECK-DAG: llvm.func @_mlir_ciface_photon_prefill_generate(
+// CHECK-DAG: llvm.func @_mlir_ciface_photon_step_generate(
+// CHECK-DAG: llvm.func @photon_fingerprint() -> i64
+// CHECK-DAG: llvm.func internal @photon_chunk_1(
+// CHECK-DAG: llvm.func internal @photon_stack_encoder_1(
+// CHECK-NOT: llvm.func @_mlir_ciface_photon_stack
 
-// LLVMIR: define void @_mlir_ciface_photon_stack_encoder_1(ptr %0, ptr %1, i64 %2, ptr %3, ptr %4, ptr %5, ptr %6, i64 %7, ptr %8)
+// LLVMIR-DAG: define void @_mlir_ciface_photon_prefill_generate(ptr %0, ptr %1, i64 %2, i64 %3, i64 %4, i64 %5, i64 %6, ptr %7)
+// LLVMIR-DAG: define void @_mlir_ciface_photon_step_generate(ptr %0, ptr %1, i64 %2, i64 %3, ptr %4, ptr %5, ptr %6, float %7, i64 %8, float %9)
+// LLVMIR-DAG: define internal void @photon_stack_encoder_1(

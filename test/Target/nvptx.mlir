@@ -5,12 +5,30 @@
 // RUN: photon-opt %s '-photon-to-nvvm=format=isa chip=sm_80' | FileCheck %s --check-prefix=SM80
 // RUN: photon-opt %s '-photon-to-nvvm=format=isa' | photon-translate --mlir-to-llvmir | FileCheck %s --check-prefix=ABI
 
+!kv1 = !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>
+!kv2 = !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+!s2 = !photon.stream<level = 2, width = 8, span = 4>
 photon.model @photon_l2 attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @generate_recgen mode recgen {
+  ^bb0(%prompt: !photon.tokens):
+    %c1 = photon.kv_alloc : !kv1
+    %c2 = photon.kv_alloc : !kv2
+    %top, %caches:2 = photon.prefill %prompt caches(%c1, %c2) : (!photon.tokens, !kv1, !kv2) -> (!s2, !kv1, !kv2)
+    %out = photon.decode_loop(%t = %top, %c = %caches#1) : !s2, !kv2 {
+      %tok, %t2, %cn = photon.recgen_step %t cache(%c) : !s2, !kv2
+      photon.yield %tok, %t2, %cn : !photon.tokens, !s2, !kv2
+    }
+    photon.yield %out : !photon.tokens
+  }
 }
 
-// One binary per kernel, next to the host code that launches it.
+// One binary per kernel, next to the host code that launches it: the
+// program's entry points, the kernels' host stubs and the data-movement
+// kernels of the program (outlined from the entry points).
 // PTX-NOT: gpu.launch {
-// PTX-DAG: llvm.func @_mlir_ciface_photon_stack_decoder_2(
+// PTX-DAG: llvm.func @_mlir_ciface_photon_step_generate_recgen(
+// PTX-DAG: llvm.func internal @photon_stack_decoder_2(
+// PTX-DAG: gpu.binary @photon_step_generate_recgen_kernel
 // PTX-DAG: gpu.binary @photon_embed_enc_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}assembly = "
 // PTX-DAG: gpu.binary @photon_argmax_kernel {{.*}}.version 8.0\0A.target sm_90a{{.*}}.entry photon_argmax_kernel(
 // PTX-DAG: gpu.binary @photon_stack_encoder_1_kernel

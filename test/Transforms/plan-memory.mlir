@@ -5,14 +5,20 @@
 
 // Declared bf16 weights keep their type; bf16 activations halve the caches:
 // 2 (K, V) x 2 layers x 32 (2 KV heads x 16) x 2 bytes = 256 per item.
-// BF16: activation_type = "bf16", coarse_state_bytes = 128 : i64, fingerprint = {{[0-9]+}} : i64, kv_bytes_per_item = array<i64: 256, 256>, kv_bytes_per_token_hiergen = 8.000000e+01 : f64, kv_bytes_per_token_recgen = 1.600000e+01 : f64
-// BADTYPE: error: photon-plan-memory: activation-type must be f32 or bf16, got 'f8' 
+// BF16: memory_plan = #photon.memory_plan<activation_type = bf16, weight_elements = {{[0-9]+}}, weight_bytes = {{[0-9]+}}, fingerprint = {{[0-9]+}}, kv_bytes_per_item = [256, 256], coarse_state_bytes = 128>
 // BF16: photon.param @enc_embed.weight : tensor<256x16xbf16> {photon.offset = 0 : i64}
+// Each program gets its state plan. HierGen keeps both encoder caches: per
+// meta-context of 16 tokens, 4 level-1 items x 2 layers x 32 x 2 bytes = 512
+// bytes of K (and of V) at level 1 and 128 at level 2.
+// BF16: photon.program @generate_hiergen mode hiergen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, prefill_tile = 16, decode_tile = 256, max_rows = 1024, analytic_per_seq = 256, analytic_per_step = 1280, regions = [<name = "positions", per_seq = 8>, <name = "tokens", per_step = 64>, <name = "top", per_seq = 128>, <name = "carries", per_seq = 128>, <name = "enc.1.k", per_step = 512>, <name = "enc.1.v", per_step = 512>, <name = "enc.2.k", per_step = 128>, <name = "enc.2.v", per_step = 128>,
+// RecGen keeps only Enc_2 after prefill: Enc_1 is a prefill tile.
+// BF16: photon.program @generate_recgen mode recgen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, {{.*}}, analytic_per_seq = 256, analytic_per_step = 256, regions = [{{.*}}<name = "enc.1.k", tile = 16, per_step = 512>, {{.*}}<name = "enc.2.k", per_step = 128>
+// BADTYPE: error: photon-plan-memory: activation-type must be f32 or bf16, got 'f8' 
 
 // Implicit weights are declared (f32) and placed in one arena, each aligned
 // to 64 elements, in spec order; the plan records KV and coarse-state bytes.
 // CHECK-LABEL: photon.model @vanilla
-// CHECK-SAME: photon.memory_plan = {activation_type = "f32", coarse_state_bytes = 32 : i64, fingerprint = {{[0-9]+}} : i64, kv_bytes_per_item = array<i64: 32>, kv_bytes_per_token_hiergen = 3.200000e+01 : f64, kv_bytes_per_token_recgen = 3.200000e+01 : f64, weight_bytes = 3616 : i64, weight_elements = 904 : i64}
+// CHECK-SAME: memory_plan = #photon.memory_plan<activation_type = f32, weight_elements = 904, weight_bytes = 3616, fingerprint = {{[0-9]+}}, kv_bytes_per_item = [32], coarse_state_bytes = 32>
 // CHECK: photon.param @model.embed_tokens.weight : tensor<16x8xf32> {photon.offset = 0 : i64}
 // CHECK: photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xf32> {photon.offset = 128 : i64}
 // CHECK: photon.param @model.layers.0.self_attn.k_proj.weight : tensor<4x8xf32> {photon.offset = 192 : i64}
@@ -27,15 +33,33 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // -----
 
-// HierGen keeps every level's cache: per token of context it holds the
-// level-l bytes per item over the item's span, 32/2 + 32/4. RecGen keeps only
-// the top level's: 32/4.
 // CHECK-LABEL: photon.model @photon_l2
-// CHECK-SAME: kv_bytes_per_item = array<i64: 32, 32>
-// CHECK-SAME: kv_bytes_per_token_hiergen = 2.400000e+01 : f64
-// CHECK-SAME: kv_bytes_per_token_recgen = 8.000000e+00 : f64
+// CHECK-SAME: kv_bytes_per_item = [32, 32]
 // CHECK: photon.param @enc_embed.weight : tensor<16x4xf32> {photon.offset = 0 : i64}
+// The report lists every region of a program's state and compares the bytes
+// kept per sequence with spec §4's analytic bytes (KV + coarse state).
 // REPORT: memory plan of @photon_l2:
-// REPORT: KV bytes per context token: hiergen 24.0, recgen 8.0
+// REPORT: level 2 KV cache: 32 bytes per item
+// REPORT: program @generate_recgen (4 tokens per step): state regions, bytes
+// REPORT-NEXT: region tile fixed per seq fixed/step per seq/step
+// REPORT-NEXT: positions 0 0 8 0 0
+// REPORT-NEXT: tokens 0 0 0 0 16
+// REPORT: enc.1.k 16 0 0 0 32
+// REPORT: enc.2.k 0 0 0 0 16
+// REPORT: per sequence at 2176 tokens: {{[0-9]+}} bytes allocated, 17472 analytic (KV of the kept caches + coarse state), ratio {{1\.[0-9]+}}
+!kv1 = !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>
+!kv2 = !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+!s2 = !photon.stream<level = 2, width = 8, span = 4>
 photon.model @photon_l2 attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @generate_recgen mode recgen {
+  ^bb0(%prompt: !photon.tokens):
+    %c1 = photon.kv_alloc : !kv1
+    %c2 = photon.kv_alloc : !kv2
+    %top, %caches:2 = photon.prefill %prompt caches(%c1, %c2) : (!photon.tokens, !kv1, !kv2) -> (!s2, !kv1, !kv2)
+    %out = photon.decode_loop(%t = %top, %c = %caches#1) : !s2, !kv2 {
+      %tok, %t2, %cn = photon.recgen_step %t cache(%c) : !s2, !kv2
+      photon.yield %tok, %t2, %cn : !photon.tokens, !s2, !kv2
+    }
+    photon.yield %out : !photon.tokens
+  }
 }

@@ -9,6 +9,7 @@
 
 #include "TestUtil.h"
 
+#include "model/ModelConfig.h"
 #include "runtime/Artifact.h"
 #include "runtime/Backend.h"
 #include "runtime/Json.h"
@@ -58,33 +59,10 @@ ModelConfig tinyBlock() {
   return c;
 }
 
-void writeConfig(JsonWriter &w, const ModelConfig &c) {
-  w.beginObject();
-  w.field("model_type", toString(c.kind)).field("vocab_size", c.vocabSize);
-  w.field("d_model", c.dModel).field("n_heads", c.nHeads).field("n_kv_heads", c.nKvHeads);
-  w.field("ffn_dim", c.ffnDim).field("rope_theta", c.ropeTheta).field("rms_norm_eps", c.rmsNormEps);
-  auto list = [&](const char *k, const std::vector<int64_t> &v) {
-    w.key(k).beginArray();
-    for (int64_t x : v)
-      w.value(x);
-    w.endArray();
-  };
-  if (c.kind == ModelKind::Vanilla) {
-    w.field("layers", c.layers).field("tie_word_embeddings", c.tieWordEmbeddings);
-  } else {
-    w.field("d_embed", c.dEmbed);
-    list("chunk_sizes", c.chunkSizes);
-    list("prefix_lengths", c.prefixLengths);
-    list("encoder_layers", c.encoderLayers);
-    list("decoder_layers", c.decoderLayers);
-    w.field("level1_chunker", toString(c.level1Chunker));
-  }
-  w.endObject();
-}
-
 /// A manifest like photon-compile's: tensors packed in config order with a
-/// gap of `gap` elements between them. `edit` may change the parsed tree's
-/// text pieces through the hooks below.
+/// gap of `gap` elements between them, and one program with a small state
+/// plan. `editTensors` changes the tensor list; `programs` replaces the
+/// programs' JSON.
 struct ManifestSpec {
   ModelConfig config = tinyVanilla();
   std::string format = "photon-artifact";
@@ -93,6 +71,14 @@ struct ManifestSpec {
   int64_t gap = 3;
   std::function<void(std::vector<ArtifactTensor> &)> editTensors;
   int64_t extraElements = 0;
+  std::string programs = R"([{"name": "generate_hiergen", "mode": "hiergen",
+      "prefill": "_mlir_ciface_photon_prefill_generate_hiergen",
+      "step": "_mlir_ciface_photon_step_generate_hiergen", "tokens_per_step": 4,
+      "prefill_tile": 16, "analytic_per_seq": 32, "analytic_per_step": 64,
+      "regions": [{"name": "top", "per_seq": 32},
+                  {"name": "enc.1.k", "per_step": 64},
+                  {"name": "logits", "tile": 8, "per_seq": 64},
+                  {"name": "scratch", "fixed": 100, "fixed_per_step": 10}]}])";
 };
 
 std::string manifestText(const ManifestSpec &s) {
@@ -108,8 +94,8 @@ std::string manifestText(const ManifestSpec &s) {
   w.beginObject();
   w.field("format", s.format).field("version", s.version).field("model", "tiny");
   w.key("kernels").beginObject().field("cpu", "kernels.so").endObject();
-  w.key("config");
-  writeConfig(w, s.config);
+  w.field("vocab_size", s.config.vocabSize).field("activation_type", "f32");
+  w.field("fingerprint", 42);
   w.key("weights").beginObject();
   w.field("dtype", s.dtype).field("elements", off + s.extraElements);
   w.key("tensors").beginArray();
@@ -119,10 +105,16 @@ std::string manifestText(const ManifestSpec &s) {
       w.value(d);
     w.endArray().field("offset", t.offset).endObject();
   }
-  w.endArray().endObject();
-  w.key("memory_plan").beginObject().field("weight_elements", off).field("fingerprint", 42).endObject();
+  w.endArray();
+  w.key("ignored").beginArray();
+  if (s.config.tieWordEmbeddings)
+    w.value("lm_head.weight");
+  w.endArray();
   w.endObject();
-  return w.str();
+  w.endObject();
+  std::string text = w.str();
+  text.insert(text.rfind('}'), ",\n  \"programs\": " + s.programs + "\n");
+  return text;
 }
 
 Expected<Manifest> parse(const ManifestSpec &s) { return parseManifest(manifestText(s), "m.json"); }
@@ -150,16 +142,29 @@ TEST(Manifest, ParsesAValidManifest) {
   s.config = tinyBlock();
   Expected<Manifest> m = parse(s);
   ASSERT_TRUE(m.ok()) << m.status().message();
-  EXPECT_EQ(m->config.kind, ModelKind::Block);
-  EXPECT_EQ(m->config.chunkSizes, std::vector<int64_t>{2});
-  EXPECT_EQ(m->config.dEmbed, 4);
+  EXPECT_EQ(m->vocabSize, 16);
+  EXPECT_EQ(m->fingerprint, 42);
   EXPECT_EQ(m->dtype, DType::F32);
+  EXPECT_EQ(m->activationType, DType::F32);
   EXPECT_EQ(m->kernelLibraries, (std::map<std::string, std::string>{{"cpu", "kernels.so"}}));
   EXPECT_EQ(m->tensors.size(), s.config.weights().size());
+  EXPECT_TRUE(m->ignoredTensors.empty());
   const ArtifactTensor *t = m->find("dec_embed.weight");
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->shape, (std::vector<int64_t>{16, 8}));
   EXPECT_EQ(m->arenaBytes(), size_t(m->elements) * 4);
+
+  const ProgramInfo *p = m->program("hiergen");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(m->program("recgen"), nullptr);
+  EXPECT_EQ(m->modes(), "hiergen");
+  EXPECT_EQ(p->stepSymbol, "_mlir_ciface_photon_step_generate_hiergen");
+  EXPECT_EQ(p->tokensPerStep, 4);
+  EXPECT_EQ(p->analyticPerStep, 64);
+  ASSERT_EQ(p->regions.size(), 4u);
+  EXPECT_EQ(p->regions[2].name, "logits");
+  EXPECT_EQ(p->regions[2].tile, 8);
+  EXPECT_EQ(p->regions[3].fixedPerStep, 10);
 }
 
 TEST(Manifest, ParsesDtypes) {
@@ -201,43 +206,45 @@ TEST(Manifest, WrongFormatOrVersion) {
                                       " is not supported"));
 }
 
-TEST(Manifest, ConfigErrorsNameTheField) {
-  ManifestSpec s;
-  s.config.dModel = 9; // not divisible by n_heads = 2
-  EXPECT_TRUE(failsWith(parse(s), "config.n_heads"));
-  s = ManifestSpec();
-  s.config = tinyBlock();
-  s.config.dEmbed = 3; // concat needs C1 * d_embed = d_model
-  EXPECT_TRUE(failsWith(parse(s), "config.level1_chunker"));
-
-  // Missing and mistyped fields.
-  std::string text = manifestText(ManifestSpec());
-  std::string noVocab = text;
-  size_t at = noVocab.find("\"vocab_size\"");
-  ASSERT_NE(at, std::string::npos);
-  noVocab.replace(at, std::strlen("\"vocab_size\""), "\"vocab_sizes\"");
-  EXPECT_TRUE(failsWith(parseManifest(noVocab, "m.json"), "config.vocab_size: is missing"));
-  std::string typed = text;
-  at = typed.find("\"d_model\": 8");
-  ASSERT_NE(at, std::string::npos);
-  typed.replace(at, std::strlen("\"d_model\": 8"), "\"d_model\": \"8\"");
-  EXPECT_TRUE(failsWith(parseManifest(typed, "m.json"), "config.d_model: must be an integer"));
-  std::string kind = text;
-  at = kind.find("\"vanilla\"");
-  kind.replace(at, std::strlen("\"vanilla\""), "\"gpt\"");
-  EXPECT_TRUE(failsWith(parseManifest(kind, "m.json"), "config.model_type: unknown model type 'gpt'"));
+/// `text` with the first `from` replaced by `to`.
+std::string edited(std::string text, const std::string &from, const std::string &to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos)
+    text.replace(at, from.size(), to);
+  return text;
 }
 
-TEST(Manifest, TensorListMustMatchTheConfig) {
-  ManifestSpec s;
-  s.editTensors = [](std::vector<ArtifactTensor> &t) { t.pop_back(); };
-  EXPECT_TRUE(failsWith(parse(s), "tensor 'lm_head.weight' is missing"));
-  s.editTensors = [](std::vector<ArtifactTensor> &t) { t[0].shape = {16, 9}; };
-  EXPECT_TRUE(failsWith(parse(s), "'model.embed_tokens.weight' has shape [16, 9]"));
-  s.editTensors = [](std::vector<ArtifactTensor> &t) {
-    t.push_back({"extra.weight", {2}, 0});
+TEST(Manifest, FieldErrorsNameTheField) {
+  std::string text = manifestText(ManifestSpec());
+  auto fails = [&](const std::string &from, const std::string &to, const std::string &needle) {
+    return failsWith(parseManifest(edited(text, from, to), "m.json"), needle);
   };
-  EXPECT_TRUE(failsWith(parse(s), "'extra.weight' is not a weight of this config"));
+  EXPECT_TRUE(fails("\"vocab_size\"", "\"vocab\"", "manifest.vocab_size: is missing"));
+  EXPECT_TRUE(fails("\"fingerprint\": 42", "\"fingerprint\": \"42\"",
+                    "manifest.fingerprint: must be an integer"));
+  EXPECT_TRUE(fails("\"activation_type\": \"f32\"", "\"activation_type\": \"f8\"",
+                    "manifest.activation_type: expected f32 or bf16, got 'f8'"));
+  EXPECT_TRUE(fails("\"mode\": \"hiergen\"", "\"mode\": \"fast\"",
+                    "programs[0].mode: expected hiergen or recgen, got 'fast'"));
+  EXPECT_TRUE(fails("\"tokens_per_step\": 4", "\"tokens_per_step\": 0",
+                    "programs[0].tokens_per_step: must be in [1, 2^20]"));
+  EXPECT_TRUE(fails("\"per_step\": 64}", "\"per_step\": -64}",
+                    "programs[0].regions[1] ('enc.1.k'): sizes must not be negative"));
+  EXPECT_TRUE(fails("\"name\": \"logits\"", "\"name\": \"top\"",
+                    "region 'top' is listed twice"));
+  EXPECT_TRUE(fails("\"step\": ", "\"steps\": ", "programs[0].step: is missing"));
+  ManifestSpec none;
+  none.programs = "[]";
+  EXPECT_TRUE(failsWith(parse(none), "manifest.programs: must be a non-empty list"));
+  ManifestSpec twice;
+  twice.programs = "[" + ManifestSpec().programs.substr(1, ManifestSpec().programs.size() - 2) +
+                   ", " + ManifestSpec().programs.substr(1);
+  EXPECT_TRUE(failsWith(parse(twice), "programs[1]: a second 'hiergen' program"));
+}
+
+TEST(Manifest, TensorListIsChecked) {
+  ManifestSpec s;
   s.editTensors = [](std::vector<ArtifactTensor> &t) { t.push_back(t[0]); };
   EXPECT_TRUE(failsWith(parse(s), "listed twice"));
   s.editTensors = [](std::vector<ArtifactTensor> &t) { t.back().offset += 1000; };
@@ -251,26 +258,6 @@ TEST(Manifest, LibraryMustBeInsideTheArtifact) {
   size_t at = text.find("\"kernels.so\"");
   text.replace(at, std::strlen("\"kernels.so\""), "\"/tmp/evil.so\"");
   EXPECT_TRUE(failsWith(parseManifest(text, "m.json"), "manifest.kernels.cpu"));
-}
-
-TEST(Manifest, RequiredKernels) {
-  std::vector<std::string> v = requiredKernels(tinyVanilla());
-  EXPECT_EQ(v, (std::vector<std::string>{"embed_tok", "stack_model", "lm_head", "argmax", "sample"}));
-  ModelConfig c = tinyBlock();
-  c.chunkSizes = {2, 2};
-  c.prefixLengths = {1, 1};
-  c.encoderLayers = {1, 1};
-  c.decoderLayers = {1, 1};
-  c.kind = ModelKind::Photon;
-  v = requiredKernels(c);
-  auto has = [&](const std::string &k) { return std::count(v.begin(), v.end(), k) == 1; };
-  EXPECT_TRUE(has("embed_enc") && has("embed_dec") && has("chunk_2") && has("stack_encoder.2") &&
-              has("stack_decoder.1") && has("converter_2"));
-  EXPECT_FALSE(has("chunk_1")); // concat
-  c.level1Chunker = ChunkerKind::Linear;
-  v = requiredKernels(c);
-  EXPECT_TRUE(has("chunk_1"));
-  EXPECT_EQ(kernelSymbol("stack_encoder.1"), "_mlir_ciface_photon_stack_encoder_1");
 }
 
 TEST(Artifact, MissingOrBrokenKernelLibrary) {

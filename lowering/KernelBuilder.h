@@ -1,0 +1,138 @@
+//===- KernelBuilder.h - IR-building helpers of the lowerings --*- C++ -*-===//
+//
+// Small builders shared by the kernel emitter (PhotonToKernels.cpp) and the
+// program lowering (ProgramToHost.cpp): index/float arithmetic, loops, and the
+// one primitive for data-parallel work, which is `scf.parallel` on the host and
+// a `gpu.launch` with a thread per point on the GPU.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PHOTON_LOWERING_KERNELBUILDER_H
+#define PHOTON_LOWERING_KERNELBUILDER_H
+
+#include "lowering/Passes.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::photon {
+
+using Builder = ImplicitLocOpBuilder;
+
+//===----------------------------------------------------------------------===//
+// Loop and arithmetic helpers
+//===----------------------------------------------------------------------===//
+
+inline Value cIdx(Builder &b, int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+inline Value cF32(Builder &b, double v) {
+  return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
+}
+inline Value cF64(Builder &b, double v) {
+  return arith::ConstantOp::create(b, b.getF64FloatAttr(v));
+}
+inline Value addI(Builder &b, Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+inline Value mulI(Builder &b, Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+inline Value addI(Builder &b, Value x, int64_t y) { return addI(b, x, cIdx(b, y)); }
+inline Value mulI(Builder &b, Value x, int64_t y) { return mulI(b, x, cIdx(b, y)); }
+inline Value addF(Builder &b, Value x, Value y) { return arith::AddFOp::create(b, x, y); }
+inline Value subF(Builder &b, Value x, Value y) { return arith::SubFOp::create(b, x, y); }
+inline Value mulF(Builder &b, Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+inline Value divF(Builder &b, Value x, Value y) { return arith::DivFOp::create(b, x, y); }
+inline Value divU(Builder &b, Value x, int64_t y) { return arith::DivUIOp::create(b, x, cIdx(b, y)); }
+inline Value remU(Builder &b, Value x, int64_t y) { return arith::RemUIOp::create(b, x, cIdx(b, y)); }
+inline Value ult(Builder &b, Value x, Value y) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
+}
+
+/// Loads an i32 element and returns it as an index.
+inline Value loadIndex(Builder &b, Value mem, Value i) {
+  Value v = memref::LoadOp::create(b, mem, ValueRange{i});
+  return arith::IndexCastOp::create(b, b.getIndexType(), v);
+}
+
+/// Runs `then` in an `scf.if cond` without an else branch.
+inline void ifThen(Builder &b, Value cond, function_ref<void(Builder &)> then) {
+  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+  Builder tb(b.getLoc(), b.getContext());
+  tb.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  then(tb);
+}
+
+using BodyFn = function_ref<void(Builder &, ValueRange)>;
+
+/// Host target: `scf.parallel` over the iteration space.
+inline void parallelLoops(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+  SmallVector<Value> lbs(ubs.size(), cIdx(b, 0)), steps(ubs.size(), cIdx(b, 1));
+  scf::ParallelOp::create(b, lbs, ubs, steps,
+                          [&](OpBuilder &ob, Location loc, ValueRange ivs) {
+                            Builder nb(loc, ob);
+                            body(nb, ivs);
+                          });
+}
+
+/// GPU target: one `gpu.launch` with one thread per point of the flattened
+/// iteration space (blocks of `kThreadsPerBlock`), each thread recovering its
+/// indices. The launch is outlined into a kernel by gpu-kernel-outlining.
+inline constexpr int64_t kThreadsPerBlock = 256;
+inline constexpr int64_t kWarpSize = 32;
+inline void parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+  Value total = ubs.front();
+  for (Value ub : ubs.drop_front())
+    total = mulI(b, total, ub);
+  Value one = cIdx(b, 1), threads = cIdx(b, kThreadsPerBlock);
+  // An empty space still launches one (idle) block: a zero grid is an error.
+  Value blocks = arith::MaxUIOp::create(
+      b, arith::CeilDivUIOp::create(b, total, threads), one);
+  auto launch = gpu::LaunchOp::create(b, blocks, one, one, threads, one, one);
+  Builder lb(b.getLoc(), b.getContext());
+  lb.setInsertionPointToStart(&launch.getBody().front());
+  Value g = addI(lb, mulI(lb, launch.getBlockIds().x, threads),
+                 launch.getThreadIds().x);
+  ifThen(lb, ult(lb, g, total), [&](Builder &ib) {
+    SmallVector<Value> ivs(ubs.size());
+    Value rest = g;
+    for (int64_t d = int64_t(ubs.size()) - 1; d >= 0; --d) {
+      if (d == 0) {
+        ivs[d] = rest;
+        break;
+      }
+      ivs[d] = arith::RemUIOp::create(ib, rest, ubs[d]);
+      rest = arith::DivUIOp::create(ib, rest, ubs[d]);
+    }
+    body(ib, ivs);
+  });
+  gpu::TerminatorOp::create(lb);
+}
+
+/// A sequential reduction: acc = body(iv, acc) for iv in [lb, ub) by `step`.
+inline Value reduce(Builder &b, Value lb, Value ub, Value init,
+             function_ref<Value(Builder &, Value, Value)> body, int64_t step = 1) {
+  auto loop = scf::ForOp::create(
+      b, lb, ub, cIdx(b, step), ValueRange{init},
+      [&](OpBuilder &ob, Location loc, Value iv, ValueRange args) {
+        Builder nb(loc, ob);
+        scf::YieldOp::create(nb, ValueRange{body(nb, iv, args[0])});
+      });
+  return loop.getResult(0);
+}
+
+/// A region of a flat buffer: element i is mem[base + i]. Values are f32 in
+/// the kernels; a bf16 buffer is widened on load and rounded on store.
+struct Buf {
+  Value mem, base;
+  Type elementType() const {
+    return cast<MemRefType>(mem.getType()).getElementType();
+  }
+  Value load(Builder &b, Value i) const {
+    Value v = memref::LoadOp::create(b, mem, ValueRange{addI(b, base, i)});
+    return elementType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
+  }
+  void store(Builder &b, Value v, Value i) const {
+    if (!elementType().isF32())
+      v = arith::TruncFOp::create(b, elementType(), v);
+    memref::StoreOp::create(b, v, mem, ValueRange{addI(b, base, i)});
+  }
+};
+
+
+} // namespace mlir::photon
+
+#endif // PHOTON_LOWERING_KERNELBUILDER_H

@@ -1,0 +1,693 @@
+//===- ProgramToHost.cpp - photon.program to prefill and step entry points ===//
+//
+// Each generation program of spec §4 becomes two host functions that the
+// runtime calls without knowing anything about the model:
+//
+//   photon_prefill_<program>(W, S, batch, max_tokens, first, count,
+//                            prompt_len, prompt)
+//       encodes `count` prompts of `prompt_len` tokens (prompt: i32
+//       [count][prompt_len]) into sequences first..first+count-1 of the state
+//       arena S and prepares their first decode step.
+//   photon_step_<program>(W, S, batch, max_tokens, uniforms, out, logits,
+//                         temperature, top_k, top_p)
+//       decodes one meta-context (vanilla: one token) of every sequence.
+//       uniforms: f32 [batch][tokens_per_step], one draw per window token;
+//       out: i32 [batch][1 + tokens_per_step], the window's first position
+//       and its tokens (forced prompt tokens included); logits: f32
+//       [batch][tokens_per_step][V] when non-empty (--dump-logits).
+//
+// W is the weight arena, S the state arena of the program's state plan
+// (model/StatePlan.h: regions laid out from the batch and the decode steps
+// max_tokens needs). Everything a step reads — positions, prompt lengths,
+// tokens, uniforms — is in device memory, so one step is a fixed sequence of
+// kernel launches for a given batch (the runtime captures it as a CUDA
+// graph). Levels, chunk sizes and prefix lengths are unrolled here; batches,
+// prompt lengths and the number of complete prompt meta-contexts are loop
+// bounds computed on the host.
+//
+// The functions are made of calls to the kernels of photon-lower-to-kernels
+// (stacks, embeddings, chunkers, converters, LM head, token choice) on
+// `memref.view`s of the arena, and of small data-movement kernels emitted
+// here (row copies, stack row indices, token commits).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/PhotonOps.h"
+#include "lowering/KernelBuilder.h"
+#include "lowering/Passes.h"
+
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::photon {
+#define GEN_PASS_DEF_PHOTONLOWERPROGRAMS
+#include "lowering/Passes.h.inc"
+
+namespace {
+
+using ::photon::ModelConfig;
+
+/// Rows of one stack call: row r belongs to cache slot `slot0 + r / perSlot`
+/// at position `p0 + r % perSlot`, plus, with a cursor, the slot's cursor
+/// divided by `cursorDiv` (the items of that level already encoded).
+struct StackRows {
+  Value perSlot;
+  Value slot0;
+  int64_t p0;
+  Value cursorSeq0; // null: no cursor term; else the sequence of item 0
+  int64_t cursorDiv;
+};
+/// Positions p0 + r % perSlot: prefix and rollout calls, and prefill.
+StackRows fixedRows(Value perSlot, Value slot0, int64_t p0 = 0) {
+  return {perSlot, slot0, p0, Value(), 1};
+}
+/// Positions after the items already encoded: cursor / span of the level.
+StackRows cursorRows(Value perSlot, Value seq0, int64_t span) {
+  return {perSlot, seq0, 0, seq0, span};
+}
+
+/// Kernels by building block (photon-lower-to-kernels' names).
+std::string stackFn(StringRef stack) {
+  std::string s = ("photon_stack_" + stack).str();
+  std::replace(s.begin(), s.end(), '.', '_');
+  return s;
+}
+
+class ProgramEmitter {
+public:
+  ProgramEmitter(ModuleOp module, ModelOp model, ProgramOp program, Type weightElt,
+                 bool gpu)
+      : module(module), program(program), c(model.getModelConfig()),
+        plan(*program.getStatePlan()), weightElt(weightElt),
+        actElt(model.getMemoryPlan()->getActivationType()), gpu(gpu),
+        ctx(module.getContext()), loc(program.getLoc()) {
+    D = c.dModel;
+    V = c.vocabSize;
+    L = c.numLevels();
+    B = c.metaContext();
+    actBytes = actElt.isBF16() ? 2 : 4;
+    maxRows = plan.getMaxRows();
+  }
+
+  void setWeightOffsets(const llvm::StringMap<int64_t> *offsets) { weightOffsets = offsets; }
+
+  LogicalResult emit() {
+    // The step op says how the top level advances (spec §4).
+    program.walk([&](Operation *op) {
+      if (isa<RecGenStepOp>(op))
+        recgen = true;
+      if (isa<HierGenStepOp>(op))
+        hiergen = true;
+    });
+    if (recgen == hiergen)
+      return program.emitOpError("photon-lower-programs: expects exactly one kind of "
+                                 "decode step (hiergen_step or recgen_step)");
+    emitPrefill();
+    emitStep();
+    return failure(failed);
+  }
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Types, functions, the arena
+  //===--------------------------------------------------------------------===//
+
+  MemRefType buf(Type elt) { return MemRefType::get({ShapedType::kDynamic}, elt); }
+  Type f32() { return Float32Type::get(ctx); }
+  Type i32() { return IntegerType::get(ctx, 32); }
+  Type idx() { return IndexType::get(ctx); }
+
+  func::FuncOp makeEntry(StringRef name, ArrayRef<Type> args) {
+    OpBuilder ob(ctx);
+    ob.setInsertionPointToEnd(module.getBody());
+    auto fn = func::FuncOp::create(ob, loc, name, FunctionType::get(ctx, args, {}));
+    fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+    Block *entry = fn.addEntryBlock();
+    OpBuilder eb(ctx);
+    eb.setInsertionPointToEnd(entry);
+    func::ReturnOp::create(eb, loc);
+    return fn;
+  }
+
+  /// Offsets and sizes of the state regions for this call's batch and steps.
+  void layoutRegions(Builder &b) {
+    Value at = cIdx(b, 0);
+    for (StateRegionAttr r : plan.getRegions()) {
+      Value n = r.getTile() ? Value(arith::MinUIOp::create(b, batch, cIdx(b, r.getTile())))
+                            : batch;
+      Value perStep = addI(b, mulI(b, n, r.getPerStep()), cIdx(b, r.getFixedPerStep()));
+      Value size = addI(b, addI(b, cIdx(b, r.getFixed()), mulI(b, n, r.getPerSeq())),
+                        mulI(b, steps, perStep));
+      at = mulI(b, arith::CeilDivUIOp::create(b, at, cIdx(b, ::photon::kRegionAlignment)),
+                ::photon::kRegionAlignment);
+      regionAt[r.getName()] = at;
+      at = addI(b, at, size);
+    }
+  }
+
+  /// A typed view of region `name`, starting `first` elements in.
+  Value view(Builder &b, StringRef name, Type elt, Value first, Value count) {
+    auto it = regionAt.find(name);
+    if (it == regionAt.end()) {
+      program.emitOpError("photon-lower-programs: the state plan has no region '")
+          << name << "'";
+      failed = true;
+      return memref::ViewOp::create(b, buf(elt), S, cIdx(b, 0), ValueRange{cIdx(b, 0)});
+    }
+    int64_t bytes = elt.getIntOrFloatBitWidth() / 8;
+    return memref::ViewOp::create(b, buf(elt), S, addI(b, it->second, mulI(b, first, bytes)),
+                                  ValueRange{count});
+  }
+  Value view(Builder &b, StringRef name, Type elt) {
+    return view(b, name, elt, cIdx(b, 0), cIdx(b, 0));
+  }
+  /// Rows of D activations of a region, from row `row`.
+  Value actRows(Builder &b, StringRef name, Value row, Value rows, int64_t width = 0) {
+    int64_t w = width ? width : D;
+    return view(b, name, actElt, mulI(b, row, w), mulI(b, rows, w));
+  }
+
+  int64_t weightOffset(const std::string &name) {
+    auto it = weightOffsets->find(name);
+    if (it != weightOffsets->end())
+      return it->second;
+    program.emitOpError("photon-lower-programs: no planned weight '") << name << "'";
+    failed = true;
+    return 0;
+  }
+
+  void call(Builder &b, StringRef fn, ValueRange args) {
+    func::CallOp::create(b, SymbolRefAttr::get(ctx, fn), TypeRange{}, args);
+  }
+
+  void parallel(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+    if (gpu)
+      parallelLaunch(b, ubs, body);
+    else
+      parallelLoops(b, ubs, body);
+  }
+
+  void forRange(Builder &b, Value lb, Value ub, Value step,
+                function_ref<void(Builder &, Value)> body) {
+    scf::ForOp::create(b, lb, ub, step, ValueRange{},
+                       [&](OpBuilder &ob, Location l, Value iv, ValueRange) {
+                         Builder nb(l, ob);
+                         body(nb, iv);
+                         scf::YieldOp::create(nb);
+                       });
+  }
+
+  Value loadI(Builder &b, Value mem, Value i) { return loadIndex(b, mem, i); }
+  void storeI(Builder &b, Value v, Value mem, Value i) {
+    Value x = arith::IndexCastOp::create(b, i32(), v);
+    memref::StoreOp::create(b, x, mem, ValueRange{i});
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Data-movement kernels
+  //===--------------------------------------------------------------------===//
+
+  /// dst[i·dstStride + k] = src[i·srcStride + k] for i < n, k < width
+  /// (element types may differ: values pass through f32).
+  void copyRows(Builder &b, Buf dst, int64_t dstStride, Buf src, int64_t srcStride,
+                int64_t width, Value n) {
+    parallel(b, {n, cIdx(b, width)}, [&](Builder &b, ValueRange iv) {
+      dst.store(b, src.load(b, addI(b, mulI(b, iv[0], srcStride), iv[1])),
+                addI(b, mulI(b, iv[0], dstStride), iv[1]));
+    });
+  }
+  Buf rowsOf(Builder &b, StringRef region, Type elt = {}) {
+    return Buf{view(b, region, elt ? elt : actElt), cIdx(b, 0)};
+  }
+  Buf at(Buf x, Builder &b, Value elements) { return Buf{x.mem, addI(b, x.base, elements)}; }
+  Buf startLatent(Builder &b, int64_t l) {
+    return Buf{W, cIdx(b, weightOffset("start_latent." + std::to_string(l)))};
+  }
+
+  /// Writes positions and slots of rows r0..r0+n of a stack call into the
+  /// `rows` region; positions are clamped into the cache.
+  void stackRowIndices(Builder &b, Value r0, Value n, const StackRows &s, Value capacity) {
+    Value rows = view(b, "rows", i32()), positions = view(b, "positions", i32());
+    parallel(b, {n}, [&](Builder &b, ValueRange iv) {
+      Value r = addI(b, r0, iv[0]);
+      Value item = arith::DivUIOp::create(b, r, s.perSlot);
+      Value pos = addI(b, arith::RemUIOp::create(b, r, s.perSlot), cIdx(b, s.p0));
+      if (s.cursorSeq0) {
+        Value cursor = loadI(b, positions, mulI(b, addI(b, s.cursorSeq0, item), 2));
+        pos = addI(b, pos, divU(b, cursor, s.cursorDiv));
+      }
+      pos = arith::MinUIOp::create(b, pos, addI(b, capacity, cIdx(b, -1)));
+      storeI(b, pos, rows, iv[0]);
+      storeI(b, addI(b, s.slot0, item), rows, addI(b, iv[0], cIdx(b, maxRows)));
+    });
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Kernel calls
+  //===--------------------------------------------------------------------===//
+
+  /// Runs stack `name` over `rows` rows of D activations starting at row
+  /// `first` of `region`, max_rows at a time, with KV cache `cache`.
+  void stack(Builder &b, StringRef name, StringRef region, Value first, Value rows,
+             const StackRows &s, StringRef cache, Value capacity) {
+    Value step = cIdx(b, maxRows);
+    forRange(b, cIdx(b, 0), rows, step, [&](Builder &b, Value r0) {
+      Value n = arith::MinUIOp::create(b, step, arith::SubIOp::create(b, rows, r0));
+      stackRowIndices(b, r0, n, s, capacity);
+      Value rowsBuf = view(b, "rows", i32(), cIdx(b, 0), n);
+      Value slots = view(b, "rows", i32(), cIdx(b, maxRows), n);
+      call(b, stackFn(name),
+           {W, actRows(b, region, addI(b, first, r0), n), n, rowsBuf, slots,
+            view(b, (cache + ".k").str(), actElt), view(b, (cache + ".v").str(), actElt),
+            capacity, view(b, "stack_scratch", f32())});
+    });
+  }
+
+  /// Chunk_l of `rows` items (C_l·Din activations each) of `in` into D-wide
+  /// rows of `out`, max_rows at a time (the chunker's scratch is the stack's).
+  void chunk(Builder &b, int64_t l, StringRef in, Value inRow0, StringRef out,
+             Value outRow0, Value rows) {
+    int64_t width = c.chunkSizes[l - 1] * c.chunkerInputWidth(l);
+    Value step = cIdx(b, maxRows);
+    forRange(b, cIdx(b, 0), rows, step, [&](Builder &b, Value r0) {
+      Value n = arith::MinUIOp::create(b, step, arith::SubIOp::create(b, rows, r0));
+      call(b, "photon_chunk_" + std::to_string(l),
+           {W, actRows(b, in, addI(b, inRow0, r0), n, width), n,
+            actRows(b, out, addI(b, outRow0, r0), n), view(b, "stack_scratch", f32())});
+    });
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Decoding (spec §4), one tile of sequences t0..t0+n-1
+  //===--------------------------------------------------------------------===//
+
+  int64_t per(int64_t l) const { return B / c.span(l); }
+  Value capacity(Builder &b, int64_t l) { return mulI(b, steps, L == 0 ? 1 : per(l)); }
+  Value rowCap(Builder &b) { return mulI(b, steps, B); }
+
+  /// Dec_l rollouts of m chunk instances conditioned on rows cond0.. of
+  /// `cond`: rows i·C..i·C+C-1 of `out` are the C items of instance i.
+  void rollout(Builder &b, int64_t l, StringRef cond, Value cond0, Value m, StringRef out) {
+    const int64_t R = c.prefixLengths[l - 1], C = c.chunkSizes[l - 1];
+    std::string dec = "decoder." + std::to_string(l), cache = "dec." + std::to_string(l);
+    Value cap = cIdx(b, R + C - 1), zero = cIdx(b, 0);
+    call(b, "photon_converter_" + std::to_string(l),
+         {W, actRows(b, cond, cond0, m), m, actRows(b, "prefix", zero, mulI(b, m, R))});
+    stack(b, dec, "prefix", zero, mulI(b, m, R), fixedRows(cIdx(b, R), zero), cache, cap);
+    Buf o = rowsOf(b, out), pre = rowsOf(b, "prefix"), st = rowsOf(b, "step");
+    copyRows(b, o, C * D, at(pre, b, cIdx(b, (R - 1) * D)), R * D, D, m);
+    for (int64_t j = 1; j < C; ++j) {
+      copyRows(b, st, D, at(o, b, cIdx(b, (j - 1) * D)), C * D, D, m);
+      stack(b, dec, "step", zero, m, fixedRows(cIdx(b, 1), zero, R + j - 1), cache, cap);
+      copyRows(b, at(o, b, cIdx(b, j * D)), C * D, st, D, D, m);
+    }
+  }
+
+  /// Conditioning latents of the level-(l-1) chunks of a meta-context:
+  /// [carry_l, X̂^l items 1..per(l)-1] per sequence, into `dst`.
+  void gatherConds(Builder &b, int64_t l, Value t0, Value n, StringRef dst) {
+    int64_t p = per(l);
+    Buf d = rowsOf(b, dst), items = rowsOf(b, "items." + std::to_string(l));
+    Buf carry = at(rowsOf(b, "carries"), b, mulI(b, addI(b, mulI(b, t0, L - 1), l - 1), D));
+    copyRows(b, d, p * D, carry, (L - 1) * D, D, n);
+    if (p > 1)
+      copyRows(b, at(d, b, cIdx(b, D)), p * D, items, p * D, (p - 1) * D, n);
+  }
+
+  /// Dec_L..Dec_2 over one meta-context of sequences t0..t0+n-1, conditioned
+  /// on rows cond0.. of `cond` (X^L of the previous meta-context, or s^L):
+  /// leaves items.<l>, the token chunks' conditions in tok_cond, and
+  /// advances the carries.
+  void decodeLatents(Builder &b, Value t0, Value n, StringRef cond, Value cond0) {
+    rollout(b, L, cond, cond0, n, "items." + std::to_string(L - 1));
+    for (int64_t l = L - 1; l >= 2; --l) {
+      gatherConds(b, l, t0, n, "cond");
+      rollout(b, l, "cond", cIdx(b, 0), mulI(b, n, per(l)), "items." + std::to_string(l - 1));
+    }
+    gatherConds(b, 1, t0, n, "tok_cond");
+    Buf carries = rowsOf(b, "carries");
+    for (int64_t l = 1; l < L; ++l) {
+      int64_t p = per(l);
+      copyRows(b, at(carries, b, mulI(b, addI(b, mulI(b, t0, L - 1), l - 1), D)), (L - 1) * D,
+               at(rowsOf(b, "items." + std::to_string(l)), b, cIdx(b, (p - 1) * D)), p * D, D,
+               n);
+    }
+  }
+
+  /// Token j of every token chunk of the tile is final: the prompt's where
+  /// the position is inside the prompt, else the chosen id. Records it in
+  /// `tokens` and `out` and leaves it in `ids` (the next Dec_1 input).
+  void commitTokens(Builder &b, Value t0, Value nI, int64_t j) {
+    const int64_t C1 = L == 0 ? 1 : c.chunkSizes[0], per1 = L == 0 ? 1 : per(1);
+    Value positions = view(b, "positions", i32()), tokens = view(b, "tokens", i32());
+    Value ids = view(b, "ids", i32()), cap = rowCap(b);
+    parallel(b, {nI}, [&](Builder &b, ValueRange iv) {
+      Value i = iv[0];
+      Value s = addI(b, t0, divU(b, i, per1)), ci = remU(b, i, per1);
+      Value cursor = loadI(b, positions, mulI(b, s, 2));
+      Value promptLen = loadI(b, positions, addI(b, mulI(b, s, 2), 1));
+      Value p = addI(b, addI(b, cursor, mulI(b, ci, C1)), j);
+      Value inside = ult(b, p, cap);
+      Value at = addI(b, mulI(b, s, cap), arith::SelectOp::create(b, inside, p, cIdx(b, 0)));
+      Value forced = ult(b, p, promptLen);
+      Value prompt = memref::LoadOp::create(b, tokens, ValueRange{at});
+      Value chosen = memref::LoadOp::create(b, ids, ValueRange{i});
+      Value tok = arith::SelectOp::create(b, forced, prompt, chosen);
+      ifThen(b, arith::AndIOp::create(b, inside, arith::XOrIOp::create(
+                                                     b, forced, arith::ConstantOp::create(
+                                                                    b, b.getBoolAttr(true)))),
+             [&](Builder &b) { memref::StoreOp::create(b, tok, tokens, ValueRange{at}); });
+      memref::StoreOp::create(b, tok, ids, ValueRange{i});
+      Value row = mulI(b, s, B + 1);
+      memref::StoreOp::create(b, tok, out, ValueRange{addI(b, addI(b, row, 1 + j), mulI(b, ci, C1))});
+      if (j == 0)
+        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ci, cIdx(b, 0)),
+               [&](Builder &b) { storeI(b, cursor, out, row); });
+    });
+  }
+
+  /// The LM head over `nI` rows of `hidden` from row hidden0, then token j of each row's
+  /// chunk: argmax, or a draw at the row's uniform.
+  void chooseTokens(Builder &b, StringRef hidden, Value hidden0, Value t0, Value nI,
+                    int64_t j) {
+    const int64_t C1 = L == 0 ? 1 : c.chunkSizes[0];
+    Value zero = cIdx(b, 0);
+    Value logitsBuf = view(b, "logits", f32(), zero, mulI(b, nI, V));
+    call(b, "photon_lm_head", {W, actRows(b, hidden, hidden0, nI), nI, logitsBuf});
+    Value collect = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt,
+                                          memref::DimOp::create(b, dump, 0), zero);
+    ifThen(b, collect, [&](Builder &b) {
+      copyRows(b, Buf{dump, mulI(b, addI(b, mulI(b, t0, B), j), V)}, C1 * V,
+               Buf{logitsBuf, cIdx(b, 0)}, V, V, nI);
+    });
+    Value idsBuf = view(b, "ids", i32(), zero, nI);
+    Value greedy = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, temperature, cF32(b, 0));
+    auto ifOp = scf::IfOp::create(b, greedy, /*withElseRegion=*/true);
+    Builder tb(loc, ctx), eb(loc, ctx);
+    tb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    eb.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+    call(tb, "photon_argmax", {logitsBuf, nI, idsBuf});
+    Value draws = view(eb, "uniforms", f32(), cIdx(eb, 0), nI);
+    copyRows(eb, Buf{draws, cIdx(eb, 0)}, 1, Buf{uniforms, addI(eb, mulI(eb, t0, B), j)}, C1, 1,
+             nI);
+    call(eb, "photon_sample", {logitsBuf, nI, draws, temperature, topK, topP, idsBuf});
+    commitTokens(b, t0, nI, j);
+  }
+
+  /// The token chunks of one meta-context of the tile, in lockstep through
+  /// Dec_1, conditioned on rows cond0.. of `cond`.
+  void tokenPhase(Builder &b, Value t0, Value n, StringRef cond, Value cond0) {
+    const int64_t C1 = c.chunkSizes[0], R1 = c.prefixLengths[0];
+    Value nI = mulI(b, n, per(1)), zero = cIdx(b, 0), cap = cIdx(b, R1 + C1 - 1);
+    call(b, "photon_converter_1",
+         {W, actRows(b, cond, cond0, nI), nI, actRows(b, "prefix", zero, mulI(b, nI, R1))});
+    stack(b, "decoder.1", "prefix", zero, mulI(b, nI, R1), fixedRows(cIdx(b, R1), zero), "dec.1", cap);
+    copyRows(b, rowsOf(b, "hidden"), D, at(rowsOf(b, "prefix"), b, cIdx(b, (R1 - 1) * D)), R1 * D,
+             D, nI);
+    for (int64_t j = 0; j < C1; ++j) {
+      chooseTokens(b, "hidden", zero, t0, nI, j);
+      if (j + 1 == C1)
+        break;
+      call(b, "photon_embed_dec",
+           {W, view(b, "ids", i32(), zero, nI), nI, actRows(b, "hidden", zero, nI)});
+      stack(b, "decoder.1", "hidden", zero, nI, fixedRows(cIdx(b, 1), zero, R1 + j), "dec.1", cap);
+    }
+  }
+
+  /// Encodes `rows0` level-0 items (token embeddings, width D0) of `cur`,
+  /// `perSlot0` per sequence, bottom-up through Enc_1..Enc_L. Returns the
+  /// region holding X^L (one row per meta-context).
+  std::string encodeLevels(Builder &b, std::string cur, std::string other, Value rows0,
+                           Value perSlot0, function_ref<StackRows(Builder &, int64_t, Value)> rowsAt,
+                           function_ref<std::string(int64_t)> cacheOf) {
+    Value rows = rows0, perSlot = perSlot0, zero = cIdx(b, 0);
+    for (int64_t l = 1; l <= L; ++l) {
+      int64_t C = c.chunkSizes[l - 1];
+      rows = divU(b, rows, C);
+      perSlot = divU(b, perSlot, C);
+      if (c.chunkerIsLinear(l)) {
+        chunk(b, l, cur, zero, other, zero, rows);
+        std::swap(cur, other);
+      } // concat: C1 consecutive D0-wide embeddings are one D-wide row
+      stack(b, "encoder." + std::to_string(l), cur, zero, rows, rowsAt(b, l, perSlot),
+            cacheOf(l), capacity(b, l));
+    }
+    return cur;
+  }
+
+  void advanceCursor(Builder &b, Value t0, Value n) {
+    Value positions = view(b, "positions", i32());
+    parallel(b, {n}, [&](Builder &b, ValueRange iv) {
+      Value i = mulI(b, addI(b, t0, iv[0]), 2);
+      storeI(b, addI(b, loadI(b, positions, i), B), positions, i);
+    });
+  }
+
+  //===--------------------------------------------------------------------===//
+  // The entry points
+  //===--------------------------------------------------------------------===//
+
+  /// Binds the arguments every entry point shares and lays out the arena.
+  Builder enter(func::FuncOp fn) {
+    Builder b(loc, ctx);
+    b.setInsertionPoint(fn.getBody().front().getTerminator());
+    W = fn.getArgument(0);
+    S = fn.getArgument(1);
+    batch = fn.getArgument(2);
+    Value maxTokens = fn.getArgument(3);
+    steps = addI(b, arith::CeilDivUIOp::create(b, maxTokens, cIdx(b, B)), 1);
+    regionAt.clear();
+    layoutRegions(b);
+    return b;
+  }
+
+  void emitPrefill() {
+    auto fn = makeEntry(program.getPrefillSymbol(),
+                        {buf(weightElt), buf(IntegerType::get(ctx, 8)), idx(), idx(), idx(),
+                         idx(), idx(), buf(i32())});
+    Builder b = enter(fn);
+    Value first = fn.getArgument(4), count = fn.getArgument(5), P = fn.getArgument(6);
+    Value prompt = fn.getArgument(7), zero = cIdx(b, 0);
+    Value gp = divU(b, P, B); // complete prompt meta-contexts
+
+    // Token history, cursor (first position of the next window), prompt length.
+    Value positions = view(b, "positions", i32()), tokens = view(b, "tokens", i32());
+    Value cap = rowCap(b);
+    parallel(b, {count, P}, [&](Builder &b, ValueRange iv) {
+      Value s = addI(b, first, iv[0]);
+      Value t = memref::LoadOp::create(b, prompt, ValueRange{addI(b, mulI(b, iv[0], P), iv[1])});
+      memref::StoreOp::create(b, t, tokens, ValueRange{addI(b, mulI(b, s, cap), iv[1])});
+      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, iv[1], cIdx(b, 0)),
+             [&](Builder &b) {
+               storeI(b, L == 0 ? P : mulI(b, gp, B), positions, mulI(b, s, 2));
+               storeI(b, P, positions, addI(b, mulI(b, s, 2), 1));
+             });
+    });
+
+    if (L == 0) { // the whole prompt through the global stack
+      Value rows = mulI(b, count, P);
+      call(b, "photon_embed_tok", {W, prompt, rows, actRows(b, "prefill.x0", zero, rows)});
+      stack(b, "model", "prefill.x0", zero, rows, fixedRows(P, first), "kv", capacity(b, 0));
+      // The hidden state of the last prompt token predicts the next one.
+      copyRowsStrided(b, at(rowsOf(b, "top"), b, mulI(b, first, D)), D,
+                      at(rowsOf(b, "prefill.x0"), b, mulI(b, addI(b, P, -1), D)), P, count);
+      return;
+    }
+
+    // Before any complete meta-context: start latents.
+    Buf top = rowsOf(b, "top");
+    copyRows(b, at(top, b, mulI(b, first, D)), D, startLatent(b, L), 0, D, count);
+    for (int64_t l = 1; l < L; ++l)
+      copyRows(b, at(rowsOf(b, "carries"), b, mulI(b, addI(b, mulI(b, first, L - 1), l - 1), D)),
+               (L - 1) * D, startLatent(b, l), 0, D, count);
+
+    Value any = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, gp, zero);
+    ifThen(b, any, [&](Builder &b) {
+      // Encoder caches over the complete meta-contexts, all levels at once.
+      Value len = mulI(b, gp, B), rows = mulI(b, count, len);
+      Value ids = view(b, "prefill.ids", i32());
+      parallel(b, {count, len}, [&](Builder &b, ValueRange iv) {
+        Value t = memref::LoadOp::create(b, prompt, ValueRange{addI(b, mulI(b, iv[0], P), iv[1])});
+        memref::StoreOp::create(b, t, ids, ValueRange{addI(b, mulI(b, iv[0], len), iv[1])});
+      });
+      call(b, "photon_embed_enc", {W, view(b, "prefill.ids", i32(), zero, rows), rows,
+                                   actRows(b, "prefill.x0", zero, rows, c.dEmbed)});
+      // A RecGen program keeps only Enc_L: the lower caches hold this call's
+      // sequences at slots 0..count-1.
+      std::string xL = encodeLevels(
+          b, "prefill.x0", "prefill.x1", rows, len,
+          [&](Builder &b, int64_t l, Value perSlot) {
+            return fixedRows(perSlot, (recgen && l < L) ? cIdx(b, 0) : first);
+          },
+          [&](int64_t l) { return "enc." + std::to_string(l); });
+      // X^L_1..X^L_gp of sequence first+i are rows i·gp.. of xL.
+      Buf x = rowsOf(b, xL);
+      copyRowsStrided(b, at(top, b, mulI(b, first, D)), D,
+                      at(x, b, mulI(b, addI(b, gp, -1), D)), gp, count);
+      if (L < 2)
+        return;
+      // The carries of meta-context gp+1: Dec_L..Dec_2 over meta-context gp
+      // (conditioned on X^L_{gp-1}, or s^L); with a chunk size of 1 they read
+      // the carries of gp-1, and then the whole chain is replayed.
+      Value mc0 = carriesLocal() ? gp : cIdx(b, 1);
+      forRange(b, mc0, addI(b, gp, 1), cIdx(b, 1), [&](Builder &b, Value mc) {
+        Buf cond = rowsOf(b, "hidden");
+        Value fromTop = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, mc, cIdx(b, 2));
+        auto ifOp = scf::IfOp::create(b, fromTop, /*withElseRegion=*/true);
+        Builder tb(loc, ctx), eb(loc, ctx);
+        tb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        eb.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+        copyRowsStrided(tb, cond, D, at(x, tb, mulI(tb, addI(tb, mc, -2), D)), gp, count);
+        copyRows(eb, cond, D, startLatent(eb, L), 0, D, count);
+        decodeLatents(b, first, count, "hidden", cIdx(b, 0));
+      });
+    });
+  }
+
+  /// dst[i] = src[i·stride] for rows of D, with a run-time row stride.
+  void copyRowsStrided(Builder &b, Buf dst, int64_t dstStride, Buf src, Value srcStrideRows,
+                       Value n) {
+    parallel(b, {n, cIdx(b, D)}, [&](Builder &b, ValueRange iv) {
+      Value from = addI(b, mulI(b, mulI(b, iv[0], srcStrideRows), D), iv[1]);
+      dst.store(b, src.load(b, from), addI(b, mulI(b, iv[0], dstStride), iv[1]));
+    });
+  }
+
+  void emitStep() {
+    auto fn = makeEntry(program.getStepSymbol(),
+                        {buf(weightElt), buf(IntegerType::get(ctx, 8)), idx(), idx(),
+                         buf(f32()), buf(i32()), buf(f32()), f32(), idx(), f32()});
+    Builder b = enter(fn);
+    uniforms = fn.getArgument(4);
+    out = fn.getArgument(5);
+    dump = fn.getArgument(6);
+    temperature = fn.getArgument(7);
+    topK = fn.getArgument(8);
+    topP = fn.getArgument(9);
+    Value tile = cIdx(b, plan.getDecodeTile()), zero = cIdx(b, 0);
+    forRange(b, zero, batch, tile, [&](Builder &b, Value t0) {
+      Value n = arith::MinUIOp::create(b, tile, arith::SubIOp::create(b, batch, t0));
+      if (L == 0) {
+        // One token: logits from the last hidden state, then that token
+        // through the global stack at the cursor's position.
+        chooseTokens(b, "top", t0, t0, n, 0);
+        call(b, "photon_embed_tok",
+             {W, view(b, "ids", i32(), zero, n), n, actRows(b, "top", t0, n)});
+        stack(b, "model", "top", t0, n, cursorRows(cIdx(b, 1), t0, 1), "kv", capacity(b, 0));
+        advanceCursor(b, t0, n);
+        return;
+      }
+      if (L >= 2) {
+        decodeLatents(b, t0, n, "top", t0);
+        tokenPhase(b, t0, n, "tok_cond", zero);
+      } else {
+        tokenPhase(b, t0, n, "top", t0);
+      }
+      if (recgen) { // X^L_g = Enc_L-step(Chunk_L(X̂^{L-1} items of g))
+        chunk(b, L, "items." + std::to_string(L - 1), zero, "top", t0, n);
+        stack(b, "encoder." + std::to_string(L), "top", t0, n, cursorRows(cIdx(b, 1), t0, B),
+              "enc." + std::to_string(L), capacity(b, L));
+      } else { // HierGen: encode the meta-context's tokens
+        Value ids = view(b, "ids", i32()), tokens = view(b, "tokens", i32());
+        Value positions = view(b, "positions", i32()), cap = rowCap(b);
+        parallel(b, {n, cIdx(b, B)}, [&](Builder &b, ValueRange iv) {
+          Value s = addI(b, t0, iv[0]);
+          Value from = addI(b, addI(b, mulI(b, s, cap), loadI(b, positions, mulI(b, s, 2))), iv[1]);
+          Value t = memref::LoadOp::create(b, tokens, ValueRange{from});
+          memref::StoreOp::create(b, t, ids, ValueRange{addI(b, mulI(b, iv[0], B), iv[1])});
+        });
+        Value rows = mulI(b, n, B);
+        call(b, "photon_embed_enc", {W, view(b, "ids", i32(), zero, rows), rows,
+                                     actRows(b, "encode.x0", zero, rows, c.dEmbed)});
+        std::string xL = encodeLevels(
+            b, "encode.x0", "encode.x1", rows, cIdx(b, B),
+            [&](Builder &b, int64_t l, Value perSlot) {
+              return cursorRows(perSlot, t0, c.span(l));
+            },
+            [&](int64_t l) { return "enc." + std::to_string(l); });
+        copyRows(b, at(rowsOf(b, "top"), b, mulI(b, t0, D)), D, rowsOf(b, xL), D, D, n);
+      }
+      advanceCursor(b, t0, n);
+    });
+  }
+
+  /// spec/reference `_carries_local`: the last X̂^l item (l < L) of a
+  /// meta-context depends on no carry of the previous meta-context.
+  bool carriesLocal() const {
+    for (int64_t m = 1; m < L; ++m) {
+      int64_t j = 1;
+      for (int64_t i = m; i < L; ++i)
+        j *= c.chunkSizes[i];
+      for (int64_t l = m; l < L - 1; ++l) {
+        j = (j + c.chunkSizes[l] - 1) / c.chunkSizes[l] - 1;
+        if (j < 1)
+          return false;
+      }
+    }
+    return true;
+  }
+
+  ModuleOp module;
+  ProgramOp program;
+  const ModelConfig c;
+  StatePlanAttr plan;
+  Type weightElt, actElt;
+  bool gpu;
+  MLIRContext *ctx;
+  Location loc;
+  const llvm::StringMap<int64_t> *weightOffsets = nullptr;
+  int64_t D = 0, V = 0, L = 0, B = 0, actBytes = 4, maxRows = 0;
+  bool recgen = false, hiergen = false, failed = false;
+
+  // The entry point being emitted.
+  Value W, S, batch, steps;
+  Value uniforms, out, dump, temperature, topK, topP;
+  llvm::StringMap<Value> regionAt;
+};
+
+struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto models = llvm::to_vector(module.getOps<ModelOp>());
+    if (models.size() != 1) {
+      module.emitError("photon-lower-programs expects exactly one photon.model, found ")
+          << models.size();
+      return signalPassFailure();
+    }
+    if (target != "cpu" && target != "gpu") {
+      module.emitError("photon-lower-programs: target must be 'cpu' or 'gpu', got '")
+          << target << "'";
+      return signalPassFailure();
+    }
+    ModelOp model = models.front();
+    if (!model.getMemoryPlan()) {
+      model.emitOpError("has no memory plan: run -photon-plan-memory first");
+      return signalPassFailure();
+    }
+    llvm::StringMap<int64_t> offsets;
+    Type weightElt;
+    for (ParamOp p : model.getBody().front().getOps<ParamOp>()) {
+      if (auto off = p->getAttrOfType<IntegerAttr>("photon.offset"))
+        offsets[p.getSymName()] = off.getInt();
+      weightElt = p.getTensorType().getElementType();
+    }
+    for (ProgramOp program : model.getBody().front().getOps<ProgramOp>()) {
+      if (!program.getStatePlan()) {
+        program.emitOpError("has no state plan: run -photon-plan-memory first");
+        return signalPassFailure();
+      }
+      ProgramEmitter emitter(module, model, program, weightElt, target == "gpu");
+      emitter.setWeightOffsets(&offsets);
+      if (failed(emitter.emit()))
+        return signalPassFailure();
+    }
+    // The manifest (photon-translate --export-manifest) was written from the
+    // planned model; the kernels and the programs' entry points remain.
+    module->setAttr("photon.model", model.getSymNameAttr());
+    model.erase();
+  }
+};
+
+} // namespace
+} // namespace mlir::photon

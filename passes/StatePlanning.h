@@ -1,0 +1,51 @@
+//===- StatePlanning.h - The state arena of a generation program -*- C++ -*-===//
+//
+// What a compiled program keeps between and inside its prefill and step calls,
+// as the regions of one arena (model/StatePlan.h). photon-plan-memory writes
+// the plan; photon-lower-programs lays its buffers out from it, by region name:
+//
+//   positions         i32 [batch][2]: (cursor, prompt length); the cursor is
+//                     the first token position of the next step's window
+//   tokens            i32 [batch][steps·B]: prompt and generated tokens
+//   top               act [batch][D]: X^L of the newest encoded meta-context,
+//                     or s^L (vanilla: the last hidden state)
+//   carries           act [batch][L-1][D]: the last X̂^l of the previous
+//                     meta-context (l < L)
+//   enc.<l>.{k,v}     encoder KV caches [slots][layers][steps·B/span(l)][KV]
+//                     (vanilla: kv.{k,v} [batch][layers][steps][KV]); the
+//                     levels a RecGen program does not keep are prefill tiles
+//   prefill.*         one prefill call: ids, embeddings / items (ping-pong)
+//   dec.<l>.{k,v}, items.<l>, cond, tok_cond, prefix, step, hidden, logits,
+//   ids, uniforms, encode.*
+//                     one decode tile: the local decoders' caches and rows
+//   rows              i32 [2][max_rows]: positions and cache slots of a stack call
+//   stack_scratch     f32: the scratch of one stack call (stackScratchPerRow)
+//
+//===----------------------------------------------------------------------===//
+#ifndef PHOTON_PASSES_STATEPLANNING_H
+#define PHOTON_PASSES_STATEPLANNING_H
+
+#include "dialect/PhotonOps.h"
+
+namespace mlir::photon {
+
+/// f32 scratch elements per row of a stack call with a cache of `capacity`
+/// positions. Regions, each holding every row: h[D] q[D] k[KV] v[KV] attn[D]
+/// gate[F] up[F] scores[H][capacity] stats[H][2].
+int64_t stackScratchPerRow(const ::photon::ModelConfig &c, int64_t capacity);
+
+/// How a program's work is split, and so how large its tiles are.
+struct StateSchedule {
+  int64_t prefillTile = 16;  // sequences per prefill call
+  int64_t decodeTile = 256;  // sequences decoded together inside a step
+  int64_t maxRows = 1024;    // rows per stack call
+};
+
+/// The state plan of a program of `mode` for a model of config `c`.
+StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
+                               GenerationMode mode, int64_t activationBytes,
+                               const StateSchedule &schedule);
+
+} // namespace mlir::photon
+
+#endif // PHOTON_PASSES_STATEPLANNING_H
