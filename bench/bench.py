@@ -24,8 +24,10 @@ import time
 
 REGIMES = {"prefill-heavy": (2048, 128), "decode-heavy": (128, 2048)}
 
-# Peak HBM bandwidth by device name (bytes/s).
-HBM_BANDWIDTH = [("H200", 4.8e12), ("H100 PCIe", 2.0e12), ("H100", 3.35e12),
+# HBM bandwidth by device name (bytes/s): the H200's is the device-to-device copy rate
+# measured on this workplace's H200s (4.3 TB/s, read + written; the datasheet says 4.8);
+# the others are datasheet peaks.
+HBM_BANDWIDTH = [("H200", 4.3e12), ("H100 PCIe", 2.0e12), ("H100", 3.35e12),
                  ("A100", 2.0e12)]
 
 
@@ -92,12 +94,14 @@ def step_bytes(cfg, mode, context, batch, elt):
     return w + batch * kv
 
 
-def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout):
+def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout, graphs=True):
     rng = random.Random(prompt_len)
     prompt = ",".join(str(rng.randrange(1, 256)) for _ in range(prompt_len))
     cmd = [os.path.join(bin_dir, "photon-run"), artifact, "--device", device,
            "--synthetic-weights", "1", "--prompt-ids", prompt, "--batch", str(batch),
            "--max-new-tokens", str(new_tokens), "--mode", mode, "--output", "json", "-q"]
+    if not graphs:
+        cmd.append("--no-graphs")
     t0 = time.time()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -152,6 +156,11 @@ def main():
     ap.add_argument("--regimes", nargs="+", default=list(REGIMES))
     ap.add_argument("--batches", default="1,max",
                     help="comma-separated batch sizes; 'max' = largest that fits")
+    ap.add_argument("--modes", nargs="+", default=["hiergen", "recgen"],
+                    help="generation programs to run (recgen only where the model has it)")
+    ap.add_argument("--compare-graphs", action="store_true",
+                    help="also run batch 1 with --no-graphs (launches and host time per step "
+                         "with and without CUDA graphs)")
     ap.add_argument("--max-batch-limit", type=int, default=0,
                     help="cap of the measured largest batch (0: none; bounds the run time); "
                          "the table still shows the batch that fits")
@@ -172,7 +181,8 @@ def main():
         manifest = json.load(open(os.path.join(art, "model.json")))
         cfg = manifest["config"]
         elt = {"f32": 4, "bf16": 2, "f16": 2}[manifest["weights"]["dtype"]]
-        modes = ["hiergen"] + (["recgen"] if len(cfg.get("chunk_sizes", [])) >= 2 else [])
+        have = {p["mode"] for p in manifest["programs"]}
+        modes = [m for m in args.modes if m in have]
         for regime in args.regimes:
             prompt_len, new_tokens = (n // args.scale for n in REGIMES[regime])
             for mode in modes:
@@ -181,14 +191,24 @@ def main():
                                  "batch": None, "error": "skipped: --budget-s reached"})
                     print_row(rows[-1], header=len(rows) == 1)
                     continue
-                # Batch 1, then the largest batch that fits (below).
-                one = run(args.bin, art, args.device, prompt_len, new_tokens, 1, mode, args.timeout)
-                results = [(1, one)]
-                if "max" in args.batches.split(",") and "error" not in one:
-                    results += largest_batch(args, art, prompt_len, new_tokens, mode)
+                # The listed batches; 'max' is the largest batch that fits.
+                results = []
+                for b in args.batches.split(","):
+                    if b == "max":
+                        if results and "error" not in results[0][1]:
+                            results += largest_batch(args, art, prompt_len, new_tokens, mode)
+                        continue
+                    results.append((int(b), run(args.bin, art, args.device, prompt_len,
+                                                new_tokens, int(b), mode, args.timeout)))
+                    if int(b) == 1 and args.compare_graphs:
+                        res = run(args.bin, art, args.device, prompt_len, new_tokens, 1, mode,
+                                  args.timeout, graphs=False)
+                        res["no_graphs"] = True
+                        results.append((1, res))
                 for batch, res in results:
                     row = {"model": model, "mode": mode, "regime": regime, "batch": batch,
-                           "prompt": prompt_len, "generated": new_tokens, "device": name}
+                           "prompt": prompt_len, "generated": new_tokens, "device": name,
+                           "graphs": not res.get("no_graphs", False)}
                     if "error" in res:
                         row["error"] = res["error"]
                     else:
@@ -202,8 +222,12 @@ def main():
                             "decode_step_ms": step_s * 1e3,
                             "roofline_step_bytes": rb,
                             "roofline_step_ms": rb / bw * 1e3 if bw else None,
-                            "kv_bytes_per_sequence": m["kv_bytes_per_sequence"],
-                            "state_bytes_per_sequence": m["state_bytes_per_sequence"],
+                            "launches_per_step": t["launches_per_step"],
+                            "host_us_per_step": t["host_s_per_step"] * 1e6,
+                            "graphs": t["graphs"],
+                            "bytes_per_sequence": m["bytes_per_sequence"],
+                            "analytic_bytes_per_sequence": m["analytic_bytes_per_sequence"],
+                            "state_bytes": m["state_bytes"],
                             "peak_bytes": m["peak_bytes"],
                         })
                         if "fit" in res:
@@ -218,21 +242,23 @@ def main():
 
 def print_row(r, header=False):
     if header:
-        print(f"{'model':<13} {'mode':<8} {'regime':<14} {'batch':>5} {'fits':>6} {'prefill tok/s':>13} "
-              f"{'decode tok/s':>12} {'ms/step':>9} {'roofline ms':>11} {'KV+state/seq':>13} "
-              f"{'all/seq':>9} {'peak GiB':>8}")
+        print(f"{'model':<13} {'mode':<8} {'regime':<14} {'batch':>5} {'graph':>5} {'fits':>6} "
+              f"{'prefill tok/s':>13} {'decode tok/s':>12} {'ms/tok':>8} {'roofline':>8} "
+              f"{'launch/step':>11} {'host us/step':>12} {'plan/seq':>10} {'analytic':>10} "
+              f"{'peak GiB':>8}")
     if "error" in r:
         print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {str(r['batch']):>5}  error: {r['error']}")
         return
     roof = f"{r['roofline_step_ms']:.3f}" if r["roofline_step_ms"] is not None else "-"
-    per_seq = (r["kv_bytes_per_sequence"] + r["state_bytes_per_sequence"]) / 2**20
     fit = r.get("fit")
     fits = str(fit["estimate"]) if fit else "-"
-    all_seq = f"{fit['bytes_per_sequence'] / 2**20:.2f}" if fit else "-"
-    print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {r['batch']:>5} {fits:>6} "
+    print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {r['batch']:>5} "
+          f"{'yes' if r['graphs'] else 'no':>5} {fits:>6} "
           f"{r['prefill_tokens_per_s']:>13.1f} {r['decode_tokens_per_s']:>12.1f} "
-          f"{r['decode_step_ms']:>9.3f} {roof:>11} {per_seq:>10.2f} MiB {all_seq:>5} MiB "
-          f"{r['peak_bytes']/2**30:>8.2f}", flush=True)
+          f"{r['decode_step_ms']:>8.3f} {roof:>8} {r['launches_per_step']:>11} "
+          f"{r['host_us_per_step']:>12.1f} {r['bytes_per_sequence']/2**20:>6.2f} MiB "
+          f"{r['analytic_bytes_per_sequence']/2**20:>6.2f} MiB {r['peak_bytes']/2**30:>8.2f}",
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -140,6 +140,7 @@ private:
       at = mulI(b, arith::CeilDivUIOp::create(b, at, cIdx(b, ::photon::kRegionAlignment)),
                 ::photon::kRegionAlignment);
       regionAt[r.getName()] = at;
+      regionBytes[r.getName()] = size;
       at = addI(b, at, size);
     }
   }
@@ -157,8 +158,11 @@ private:
     return memref::ViewOp::create(b, buf(elt), S, addI(b, it->second, mulI(b, first, bytes)),
                                   ValueRange{count});
   }
+  /// The whole region `name` as elements of `elt`.
   Value view(Builder &b, StringRef name, Type elt) {
-    return view(b, name, elt, cIdx(b, 0), cIdx(b, 0));
+    auto it = regionBytes.find(name);
+    Value bytes = it == regionBytes.end() ? cIdx(b, 0) : it->second;
+    return view(b, name, elt, cIdx(b, 0), divU(b, bytes, elt.getIntOrFloatBitWidth() / 8));
   }
   /// Rows of D activations of a region, from row `row`.
   Value actRows(Builder &b, StringRef name, Value row, Value rows, int64_t width = 0) {
@@ -456,6 +460,7 @@ private:
     Value maxTokens = fn.getArgument(3);
     steps = addI(b, arith::CeilDivUIOp::create(b, maxTokens, cIdx(b, B)), 1);
     regionAt.clear();
+    regionBytes.clear();
     layoutRegions(b);
     return b;
   }
@@ -641,7 +646,7 @@ private:
   // The entry point being emitted.
   Value W, S, batch, steps;
   Value uniforms, out, dump, temperature, topK, topP;
-  llvm::StringMap<Value> regionAt;
+  llvm::StringMap<Value> regionAt, regionBytes;
 };
 
 struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {

@@ -9,7 +9,10 @@
 #                                   # reference, compute-sanitizer memcheck and the benchmark.
 # With the device tool:  run(command="scripts/gpu-check.sh run", carry=[".device"])
 # BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type.
-# BENCH_ARGS passes options to bench/bench.py. At the largest batch that fits one
+# BENCH_MODELS (prepare, bench) lists the benchmarked models (default vanilla-600m
+# photon-600m); BENCH_ARGS passes options to bench/bench.py; PEER_ARGS, when set, runs
+# the PyTorch peer (../shared/peer, copied into .device/peer by prepare) after the
+# benchmark with those options. At the largest batch that fits one
 # configuration can run for minutes: split the benchmark over device calls
 # (--models, --regimes) and cap long ones with --max-batch-limit (docs/perf.md).
 # Results go to $OUT (or .device/results): gpu.txt, agreement.txt, memcheck.txt, bench.txt,
@@ -18,7 +21,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dev="$root/.device"
 phase="${1:-}"
-bench_models=(vanilla-600m block-600m photon-600m)
+bench_models=(${BENCH_MODELS:-vanilla-600m photon-600m})
 
 prepare() {
   local bin="$root/build/bin"
@@ -34,6 +37,10 @@ prepare() {
       --weight-type=bf16 --activation-type="$act" -q
     rm -f "$dev/bench/$m/model.mlir"
   done
+  # The PyTorch peer (never committed): it runs in the same call as the benchmark.
+  if [ -f "$root/../shared/peer/photon_torch.py" ]; then
+    mkdir -p "$dev/peer" && cp "$root/../shared/peer/photon_torch.py" "$dev/peer/"
+  fi
   du -sh "$dev"
 }
 
@@ -65,12 +72,16 @@ run() {
   if [ -x "$sanitizer" ]; then
     # f32, and bf16 with every projection on tensor cores (cp.async, ldmatrix).
     : > "$out/memcheck.txt"
+    # With and without the step's CUDA graph.
     for art in tiny-photon-l2 tiny-photon-l2-bf16-act-tc1; do
-      echo "== $art" >> "$out/memcheck.txt"
-      "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
-        "$bin/photon-run" "$dev/e2e/$art" --device cuda --synthetic-weights 1 \
-        --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 \
-        --mode recgen --batch 2 >> "$out/memcheck.txt" 2>&1; echo "exit $?" >> "$out/memcheck.txt"
+      for graphs in "" --no-graphs; do
+        echo "== $art $graphs" >> "$out/memcheck.txt"
+        "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+          "$bin/photon-run" "$dev/e2e/$art" --device cuda --synthetic-weights 1 \
+          --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 \
+          --mode recgen --batch 2 $graphs >> "$out/memcheck.txt" 2>&1
+        echo "exit $?" >> "$out/memcheck.txt"
+      done
     done
   else
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
@@ -86,6 +97,11 @@ bench() {
   echo "gpu-check: benchmark"
   python3 "$root/bench/bench.py" --bin "$bin" --artifacts "$dev/bench" --device cuda \
     --models "${bench_models[@]}" ${BENCH_ARGS:-} --out "$out/bench.json" 2>&1 | tee "$out/bench.txt"
+  if [ -n "${PEER_ARGS:-}" ] && [ -f "$dev/peer/photon_torch.py" ]; then
+    echo "gpu-check: the PyTorch peer"
+    python3 "$dev/peer/photon_torch.py" bench $PEER_ARGS --out "$out/peer.json" 2>&1 \
+      | tee "$out/peer.txt" | tail -25
+  fi
 }
 
 case "$phase" in

@@ -1,0 +1,145 @@
+// RUN: photon-opt %s -split-input-file -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=L3
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -photon-lower-to-kernels=target=gpu -photon-lower-programs=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=GPU
+// RUN: not photon-opt %s -split-input-file -photon-lower-programs 2>&1 | FileCheck %s --check-prefix=UNPLANNED
+// RUN: not photon-opt %s -split-input-file -photon-plan-memory -photon-lower-to-kernels '-photon-lower-programs=target=tpu' 2>&1 | FileCheck %s --check-prefix=TARGET
+
+// What a program says decides what its step runs. The same PHOTON L=2 model
+// (C = [2, 2], R = [1, 2]) three times: with a HierGen program, with a RecGen
+// program, and with none.
+
+// A HierGen step re-encodes the meta-context's tokens through every level.
+// CHECK-LABEL: func.func @photon_prefill_gen(
+// CHECK-SAME: %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xi8>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xi32>) attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func.func @photon_step_gen(
+// CHECK-SAME: %[[W:.*]]: memref<?xf32>, %[[S:.*]]: memref<?xi8>, %[[BATCH:.*]]: index, %{{.*}}: index, %{{.*}}: memref<?xf32>, %[[OUT:.*]]: memref<?xi32>, %{{.*}}: memref<?xf32>, %{{.*}}: f32, %{{.*}}: index, %{{.*}}: f32) attributes {llvm.emit_c_interface}
+// CHECK: scf.for %{{.*}} = %c0 to %[[BATCH]] step %c256
+// CHECK: func.call @photon_converter_2(%[[W]],
+// CHECK-COUNT-2: func.call @photon_stack_decoder_2(%[[W]],
+// CHECK: func.call @photon_converter_1(%[[W]],
+// CHECK-COUNT-2: func.call @photon_stack_decoder_1(%[[W]],
+// CHECK: func.call @photon_embed_enc(%[[W]],
+// CHECK: func.call @photon_stack_encoder_1(%[[W]],
+// CHECK: func.call @photon_chunk_2(%[[W]],
+// CHECK: func.call @photon_stack_encoder_2(%[[W]],
+// CHECK: return
+!kv1 = !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>
+!kv2 = !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+!s2 = !photon.stream<level = 2, width = 8, span = 4>
+photon.model @hier attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @gen mode hiergen {
+  ^bb0(%prompt: !photon.tokens):
+    %c1 = photon.kv_alloc : !kv1
+    %c2 = photon.kv_alloc : !kv2
+    %top, %caches:2 = photon.prefill %prompt caches(%c1, %c2) : (!photon.tokens, !kv1, !kv2) -> (!s2, !kv1, !kv2)
+    %out = photon.decode_loop(%t = %top, %a = %caches#0, %b = %caches#1) : !s2, !kv1, !kv2 {
+      %tok, %t2, %cn:2 = photon.hiergen_step %t caches(%a, %b) : !s2, !kv1, !kv2
+      photon.yield %tok, %t2, %cn#0, %cn#1 : !photon.tokens, !s2, !kv1, !kv2
+    }
+    photon.yield %out : !photon.tokens
+  }
+}
+
+// -----
+
+// A RecGen step advances Enc_2 on the decoder's own level-1 items: no token
+// embedding, no Enc_1.
+// CHECK-LABEL: func.func @photon_step_gen(
+// CHECK: func.call @photon_converter_2(
+// CHECK: func.call @photon_converter_1(
+// CHECK-NOT: func.call @photon_embed_enc
+// CHECK-NOT: func.call @photon_stack_encoder_1
+// CHECK: func.call @photon_chunk_2(
+// CHECK: func.call @photon_stack_encoder_2(
+// CHECK: return
+!kv1 = !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>
+!kv2 = !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+!s2 = !photon.stream<level = 2, width = 8, span = 4>
+photon.model @rec attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @gen mode recgen {
+  ^bb0(%prompt: !photon.tokens):
+    %c1 = photon.kv_alloc : !kv1
+    %c2 = photon.kv_alloc : !kv2
+    %top, %caches:2 = photon.prefill %prompt caches(%c1, %c2) : (!photon.tokens, !kv1, !kv2) -> (!s2, !kv1, !kv2)
+    %out = photon.decode_loop(%t = %top, %c = %caches#1) : !s2, !kv2 {
+      %tok, %t2, %cn = photon.recgen_step %t cache(%c) : !s2, !kv2
+      photon.yield %tok, %t2, %cn : !photon.tokens, !s2, !kv2
+    }
+    photon.yield %out : !photon.tokens
+  }
+}
+
+// -----
+
+// Without a program there is nothing to run: kernels and the fingerprint only.
+// CHECK-LABEL: module attributes {photon.model = "none"}
+// CHECK-NOT: func.func @photon_prefill
+// CHECK-NOT: func.func @photon_step
+// CHECK: func.func @photon_fingerprint()
+// CHECK-NOT: func.func @photon_prefill
+// CHECK-NOT: func.func @photon_step
+photon.model @none attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+}
+
+// UNPLANNED: error: 'photon.model' op has no memory plan: run -photon-plan-memory first
+// TARGET: error: photon-lower-programs: target must be 'cpu' or 'gpu', got 'tpu'
+
+// tiny-photon-l2 (C = [4, 4], R = [2, 2]), RecGen. Prefill: the prompt's
+// tokens into the history, start latents, then (with complete meta-contexts)
+// the encoders bottom-up and the carries from Dec_2 over the last one.
+// L2-LABEL: func.func @photon_prefill_generate_recgen(
+// L2: scf.parallel
+// L2: scf.if
+// L2: func.call @photon_embed_enc(
+// L2: func.call @photon_stack_encoder_1(
+// L2: func.call @photon_chunk_2(
+// L2: func.call @photon_stack_encoder_2(
+// L2: func.call @photon_converter_2(
+// L2: return
+// The step: Dec_2 rolls out 4 level-1 items (a prefix call, then 3 single
+// rows), the 4 token chunks run through Dec_1 in lockstep (prefix, then 3
+// token rows), each of the 4 token positions through the LM head and argmax or
+// a draw, then the RecGen advance.
+// L2-LABEL: func.func @photon_step_generate_recgen(
+// L2: func.call @photon_converter_2(
+// L2-COUNT-4: func.call @photon_stack_decoder_2(
+// L2-NOT: func.call @photon_stack_decoder_2(
+// L2: func.call @photon_converter_1(
+// L2: func.call @photon_stack_decoder_1(
+// L2: func.call @photon_lm_head(
+// L2: func.call @photon_argmax(
+// L2: func.call @photon_sample(
+// L2: func.call @photon_embed_dec(
+// L2: func.call @photon_stack_decoder_1(
+// L2-COUNT-3: func.call @photon_lm_head(
+// L2-NOT: func.call @photon_lm_head(
+// L2: func.call @photon_chunk_2(
+// L2: func.call @photon_stack_encoder_2(
+// L2: return
+
+// tiny-photon-l3 (C = [2, 2, 2], R = [2, 1, 2], linear level-1 chunker):
+// Dec_3 then Dec_2 rollouts (2 items each), then 4 token chunks of 2 tokens.
+// L3-LABEL: func.func @photon_step_generate_hiergen(
+// L3: func.call @photon_converter_3(
+// L3-COUNT-2: func.call @photon_stack_decoder_3(
+// L3: func.call @photon_converter_2(
+// L3-COUNT-2: func.call @photon_stack_decoder_2(
+// L3: func.call @photon_converter_1(
+// L3-COUNT-2: func.call @photon_lm_head(
+// L3: func.call @photon_embed_enc(
+// L3: func.call @photon_chunk_1(
+// L3: func.call @photon_stack_encoder_1(
+// L3: func.call @photon_chunk_2(
+// L3: func.call @photon_stack_encoder_2(
+// L3: func.call @photon_chunk_3(
+// L3: func.call @photon_stack_encoder_3(
+// L3: return
+
+// On the GPU the program's own data movement (row copies, stack rows, token
+// commits) is gpu.launch in the entry points, next to the kernel calls.
+// GPU-LABEL: func.func @photon_step_generate_recgen(
+// GPU: gpu.launch
+// GPU: func.call @photon_stack_decoder_2(
+// GPU-NOT: scf.parallel
+// GPU: return
