@@ -118,11 +118,13 @@ class Photon_LevelOp<string mnemonic, list<Trait> traits = []>
 def Photon_EmbedOp : Photon_LevelOp<"embed"> {
   let summary = "token embedding lookup";
   let description = [{
-    Looks up each token in the embedding table `table`: `enc_embed.weight`
-    (the encoder's D0-wide embedding), `dec_embed.weight` (the token decoder's
-    D-wide embedding) or, for vanilla, `model.embed_tokens.weight`.
+    Looks up each token in the embedding table `table`, a reference to the
+    model's `photon.param` of that name: `@enc_embed.weight` (the encoder's
+    D0-wide embedding), `@dec_embed.weight` (the token decoder's D-wide
+    embedding) or, for vanilla, `@model.embed_tokens.weight`. (Parameters a
+    model leaves implicit are declared by photon-plan-memory.)
   }];
-  let arguments = (ins Photon_TokensType:$tokens, StrAttr:$table);
+  let arguments = (ins Photon_TokensType:$tokens, FlatSymbolRefAttr:$table);
   let results = (outs Photon_StreamType:$result);
   let assemblyFormat = "$tokens `table` $table attr-dict `:` qualified(type($result))";
 }

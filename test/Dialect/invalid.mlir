@@ -104,7 +104,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
     // expected-error @+1 {{'photon.embed' op 'model.embed_tokens.weight' is not an embedding table of a block model}}
-    %x0 = photon.embed %t table "model.embed_tokens.weight" : !photon.stream<level = 0, width = 8, span = 1>
+    %x0 = photon.embed %t table @model.embed_tokens.weight : !photon.stream<level = 0, width = 8, span = 1>
     %l0 = "test.source"() : () -> !photon.logits<vocab = 16>
     photon.yield %l0 : !photon.logits<vocab = 16>
   }
@@ -117,7 +117,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
     // expected-error @+1 {{'photon.embed' op expects result of type '!photon.stream<level = 0, width = 2, span = 1>' (from the model config), got '!photon.stream<level = 0, width = 8, span = 1>'}}
-    %x0 = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 8, span = 1>
+    %x0 = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 8, span = 1>
     %l0 = "test.source"() : () -> !photon.logits<vocab = 16>
     photon.yield %l0 : !photon.logits<vocab = 16>
   }
@@ -129,7 +129,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
-    %x0 = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 2, span = 1>
+    %x0 = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 2, span = 1>
     // expected-error @+1 {{'photon.chunk' op level 2 does not exist: the block model has 1 level(s) (config field 'chunk_sizes')}}
     %a = photon.chunk %x0 level 2 : !photon.stream<level = 0, width = 2, span = 1> -> !photon.stream<level = 1, width = 8, span = 4>
     %l0 = "test.source"() : () -> !photon.logits<vocab = 16>
@@ -143,7 +143,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
-    %x0 = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 2, span = 1>
+    %x0 = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 2, span = 1>
     // expected-error @+1 {{'photon.chunk' op expects result of type '!photon.stream<level = 1, width = 8, span = 4>' (from the model config), got '!photon.stream<level = 1, width = 8, span = 2>'}}
     %a = photon.chunk %x0 level 1 : !photon.stream<level = 0, width = 2, span = 1> -> !photon.stream<level = 1, width = 8, span = 2>
     %l0 = "test.source"() : () -> !photon.logits<vocab = 16>
@@ -157,7 +157,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
-    %x0 = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 2, span = 1>
+    %x0 = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 2, span = 1>
     %a = photon.chunk %x0 level 1 : !photon.stream<level = 0, width = 2, span = 1> -> !photon.stream<level = 1, width = 8, span = 4>
     %kv = "test.source"() : () -> !photon.kv_cache<level = 1, layers = 2, kv_heads = 1, head_dim = 4>
     // expected-error @+1 {{'photon.encoder' op expects cache of type '!photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>' (from the model config), got '!photon.kv_cache<level = 1, layers = 2, kv_heads = 1, head_dim = 4>'}}
@@ -173,7 +173,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
-    %x0 = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 2, span = 1>
+    %x0 = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 2, span = 1>
     %a = photon.chunk %x0 level 1 : !photon.stream<level = 0, width = 2, span = 1> -> !photon.stream<level = 1, width = 8, span = 4>
     // expected-error @+1 {{'photon.converter' op expects result of type '!photon.prefix<level = 1, count = 1, width = 8>' (from the model config), got '!photon.prefix<level = 1, count = 2, width = 8>'}}
     %u = photon.converter %a level 1 : !photon.stream<level = 1, width = 8, span = 4> -> !photon.prefix<level = 1, count = 2, width = 8>
@@ -188,7 +188,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
-    %x0 = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 2, span = 1>
+    %x0 = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 2, span = 1>
     %a = photon.chunk %x0 level 1 : !photon.stream<level = 0, width = 2, span = 1> -> !photon.stream<level = 1, width = 8, span = 4>
     %u = photon.converter %a level 1 : !photon.stream<level = 1, width = 8, span = 4> -> !photon.prefix<level = 1, count = 1, width = 8>
     // expected-error @+1 {{'photon.local_decoder' op at level 1 needs 'inputs'}}
@@ -204,7 +204,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
 photon.model @m attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
-    %x2 = photon.embed %t table "dec_embed.weight" : !photon.stream<level = 0, width = 8, span = 1>
+    %x2 = photon.embed %t table @dec_embed.weight : !photon.stream<level = 0, width = 8, span = 1>
     %s = "test.source"() : () -> !photon.stream<level = 2, width = 8, span = 4>
     %u = photon.converter %s level 2 : !photon.stream<level = 2, width = 8, span = 4> -> !photon.prefix<level = 2, count = 2, width = 8>
     // expected-error @+1 {{'photon.local_decoder' op at level 2 takes no 'inputs'}}
@@ -220,12 +220,12 @@ photon.model @m attributes {config = #photon.config<model_type = photon, vocab_s
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
-    %x0 = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 2, span = 1>
+    %x0 = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 2, span = 1>
     %a = photon.chunk %x0 level 1 : !photon.stream<level = 0, width = 2, span = 1> -> !photon.stream<level = 1, width = 8, span = 4>
     %x1 = photon.encoder %a level 1 : !photon.stream<level = 1, width = 8, span = 4>
     %s = photon.shift %x1 level 1 : !photon.stream<level = 1, width = 8, span = 4>
     %u = photon.converter %s level 1 : !photon.stream<level = 1, width = 8, span = 4> -> !photon.prefix<level = 1, count = 1, width = 8>
-    %e = photon.embed %t table "dec_embed.weight" : !photon.stream<level = 0, width = 8, span = 1>
+    %e = photon.embed %t table @dec_embed.weight : !photon.stream<level = 0, width = 8, span = 1>
     %y = photon.local_decoder %u inputs(%e : !photon.stream<level = 0, width = 8, span = 1>) level 1 : !photon.prefix<level = 1, count = 1, width = 8> -> !photon.stream<level = 0, width = 8, span = 1>
     // expected-error @+1 {{'photon.lm_head' op expects result of type '!photon.logits<vocab = 16>' (from the model config), got '!photon.logits<vocab = 32>'}}
     %l = photon.lm_head %y : !photon.stream<level = 0, width = 8, span = 1> -> !photon.logits<vocab = 32>
@@ -253,12 +253,12 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
   // expected-error @+1 {{'photon.graph' op must yield exactly one !photon.logits value}}
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
-    %x0 = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 2, span = 1>
+    %x0 = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 2, span = 1>
     %a = photon.chunk %x0 level 1 : !photon.stream<level = 0, width = 2, span = 1> -> !photon.stream<level = 1, width = 8, span = 4>
     %x1 = photon.encoder %a level 1 : !photon.stream<level = 1, width = 8, span = 4>
     %s = photon.shift %x1 level 1 : !photon.stream<level = 1, width = 8, span = 4>
     %u = photon.converter %s level 1 : !photon.stream<level = 1, width = 8, span = 4> -> !photon.prefix<level = 1, count = 1, width = 8>
-    %e = photon.embed %t table "dec_embed.weight" : !photon.stream<level = 0, width = 8, span = 1>
+    %e = photon.embed %t table @dec_embed.weight : !photon.stream<level = 0, width = 8, span = 1>
     %y = photon.local_decoder %u inputs(%e : !photon.stream<level = 0, width = 8, span = 1>) level 1 : !photon.prefix<level = 1, count = 1, width = 8> -> !photon.stream<level = 0, width = 8, span = 1>
     photon.yield %y : !photon.stream<level = 0, width = 8, span = 1>
   }
@@ -269,7 +269,7 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
 // Graph ops live in a model.
 func.func @f(%t: !photon.tokens) {
   // expected-error @+1 {{'photon.embed' op must be nested in a 'photon.model'}}
-  %x = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 2, span = 1>
+  %x = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 2, span = 1>
   return
 }
 

@@ -14,8 +14,8 @@ photon.model @photon_l2 attributes {config = #photon.config<model_type = photon,
   photon.graph @forward {
   // CHECK: ^bb0(%[[T:.*]]: !photon.tokens):
   ^bb0(%t: !photon.tokens):
-    // CHECK: %[[X0:.*]] = photon.embed %[[T]] table "enc_embed.weight" : !stream0_4
-    %x0 = photon.embed %t table "enc_embed.weight" : !photon.stream<level = 0, width = 4, span = 1>
+    // CHECK: %[[X0:.*]] = photon.embed %[[T]] table @enc_embed.weight : !stream0_4
+    %x0 = photon.embed %t table @enc_embed.weight : !photon.stream<level = 0, width = 4, span = 1>
     // CHECK: %[[A1:.*]] = photon.chunk %[[X0]] level 1 : !stream0_4 -> !stream1_8
     %a1 = photon.chunk %x0 level 1 : !photon.stream<level = 0, width = 4, span = 1> -> !photon.stream<level = 1, width = 8, span = 2>
     // CHECK: %[[X1:.*]] = photon.encoder %[[A1]] level 1 : !stream1_8
@@ -30,8 +30,8 @@ photon.model @photon_l2 attributes {config = #photon.config<model_type = photon,
     %xh1 = photon.local_decoder %u2 level 2 : !photon.prefix<level = 2, count = 2, width = 8> -> !photon.stream<level = 1, width = 8, span = 2>
     %s1 = photon.shift %xh1 level 1 : !photon.stream<level = 1, width = 8, span = 2>
     %u1 = photon.converter %s1 level 1 : !photon.stream<level = 1, width = 8, span = 2> -> !photon.prefix<level = 1, count = 1, width = 8>
-    // CHECK: %[[E:.*]] = photon.embed %[[T]] table "dec_embed.weight" : !stream0_8
-    %e = photon.embed %t table "dec_embed.weight" : !photon.stream<level = 0, width = 8, span = 1>
+    // CHECK: %[[E:.*]] = photon.embed %[[T]] table @dec_embed.weight : !stream0_8
+    %e = photon.embed %t table @dec_embed.weight : !photon.stream<level = 0, width = 8, span = 1>
     // CHECK: %[[XH0:.*]] = photon.local_decoder %{{.*}} inputs(%[[E]] : !stream0_8) level 1
     %xh0 = photon.local_decoder %u1 inputs(%e : !photon.stream<level = 0, width = 8, span = 1>) level 1 : !photon.prefix<level = 1, count = 1, width = 8> -> !photon.stream<level = 0, width = 8, span = 1>
     // CHECK: %[[L:.*]] = photon.lm_head %[[XH0]] : !stream0_8 -> !photon.logits<vocab = 16>
@@ -93,7 +93,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
   photon.param @"model.norm.weight" : tensor<8xbf16>
   photon.graph @forward {
   ^bb0(%t: !photon.tokens):
-    %x = photon.embed %t table "model.embed_tokens.weight" : !photon.stream<level = 0, width = 8, span = 1>
+    %x = photon.embed %t table @model.embed_tokens.weight : !photon.stream<level = 0, width = 8, span = 1>
     %kv = photon.kv_alloc : !photon.kv_cache<level = 0, layers = 1, kv_heads = 1, head_dim = 4>
     // CHECK: %{{.*}}, %{{.*}} = photon.encoder %{{.*}} level 0 cache(%{{.*}} : !kv0) : !stream0_8
     %h, %kv2 = photon.encoder %x level 0 cache(%kv : !photon.kv_cache<level = 0, layers = 1, kv_heads = 1, head_dim = 4>) : !photon.stream<level = 0, width = 8, span = 1>
