@@ -3,8 +3,8 @@
 // Each building block of the model becomes a function over flat 1-D buffers,
 // specialised to the model's widths and to the planned weight offsets. Work
 // over rows and output features is `scf.parallel`; reductions are `scf.for`.
-// The runtime (runtime/KernelABI.h) calls these functions to run prefill,
-// HierGen and RecGen; the same IR is lowered for the host or for the GPU.
+// The programs' entry points (ProgramToHost.cpp) call these functions to run
+// prefill, HierGen and RecGen; the same IR is lowered for the host or the GPU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -733,7 +733,7 @@ private:
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads;
     const int64_t hd = c.headDim(), KV = KVH * hd, F = c.ffnDim;
     // Scratch, per row: h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F]
-    // scores[H][capacity] stats[H][2] (runtime/KernelABI.h: stackScratchPerRow).
+    // scores[H][capacity] stats[H][2] (passes/StatePlanning.h: stackScratchPerRow).
     const int64_t fixed = 3 * D + 2 * KV + 2 * F;
     Value zero = cIdx(b, 0);
     auto region = [&](int64_t rowsBefore) {

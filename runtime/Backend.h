@@ -1,11 +1,12 @@
 //===- Backend.h - Where the executor's buffers live -----------*- C++ -*-===//
 //
-// The executor (runtime/Executor.h) keeps every activation, cache and the
-// weight arena in "device" memory and touches it only through this interface
-// and through the compiled kernels (runtime/KernelABI.h). The CPU backend uses
-// host memory; a CUDA backend implements the same calls with the driver API
-// (cuMemAlloc, cuMemcpy*, cuMemsetD8), and its kernels-cuda.so takes device
-// pointers, so the executor runs unchanged.
+// The executor (runtime/Executor.h) keeps the weight arena, the program's
+// state arena and the step's inputs and outputs in "device" memory and touches
+// them only through this interface and through the compiled entry points
+// (runtime/ProgramABI.h). The CPU backend uses host memory; the CUDA backend
+// implements the same calls with the driver API (cuMemAlloc, cuMemcpy*,
+// graphs), and its kernels-cuda.so takes device pointers, so the executor runs
+// unchanged.
 //
 // Device pointers are opaque `void *` values: the executor only offsets them
 // by byte counts (devOffset) and passes them to kernels and to these calls.
@@ -39,12 +40,6 @@ public:
 
   virtual Status copyToDevice(void *dst, const void *hostSrc, size_t bytes) = 0;
   virtual Status copyToHost(void *hostDst, const void *src, size_t bytes) = 0;
-  virtual Status copyOnDevice(void *dst, const void *src, size_t bytes) = 0;
-  /// `rows` rows of `widthBytes` each, device to device: row r goes from
-  /// src + r·srcPitch to dst + r·dstPitch (cuMemcpy2D on CUDA).
-  virtual Status copy2D(void *dst, size_t dstPitch, const void *src,
-                        size_t srcPitch, size_t widthBytes, size_t rows) = 0;
-  virtual Status fill(void *dst, uint8_t value, size_t bytes) = 0;
   /// Waits for every queued kernel and copy (timings call it).
   virtual Status synchronize() = 0;
 

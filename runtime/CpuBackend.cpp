@@ -44,24 +44,6 @@ public:
       std::memcpy(dst, src, bytes);
     return Status::success();
   }
-  Status copyOnDevice(void *dst, const void *src, size_t bytes) override {
-    if (bytes)
-      std::memmove(dst, src, bytes);
-    return Status::success();
-  }
-  Status copy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
-                size_t widthBytes, size_t rows) override {
-    auto *d = static_cast<char *>(dst);
-    auto *s = static_cast<const char *>(src);
-    for (size_t r = 0; r < rows; ++r)
-      std::memmove(d + r * dstPitch, s + r * srcPitch, widthBytes);
-    return Status::success();
-  }
-  Status fill(void *dst, uint8_t value, size_t bytes) override {
-    if (bytes)
-      std::memset(dst, value, bytes);
-    return Status::success();
-  }
   Status synchronize() override { return Status::success(); }
 };
 

@@ -124,36 +124,6 @@ public:
     return synchronize();
   }
 
-  Status copyOnDevice(void *dst, const void *src, size_t bytes) override {
-    const CudaDriver &d = *state().drv;
-    return d.check(
-        d.cuMemcpyDtoDAsync_v2(dptr(dst), dptr(src), bytes, state().stream),
-        "cuMemcpyDtoD");
-  }
-
-  Status copy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
-                size_t widthBytes, size_t rows) override {
-    if (rows == 0 || widthBytes == 0)
-      return Status();
-    CUDA_MEMCPY2D c{};
-    c.srcMemoryType = CU_MEMORYTYPE_DEVICE;
-    c.srcDevice = dptr(src);
-    c.srcPitch = srcPitch;
-    c.dstMemoryType = CU_MEMORYTYPE_DEVICE;
-    c.dstDevice = dptr(dst);
-    c.dstPitch = dstPitch;
-    c.WidthInBytes = widthBytes;
-    c.Height = rows;
-    const CudaDriver &d = *state().drv;
-    return d.check(d.cuMemcpy2DAsync_v2(&c, state().stream), "cuMemcpy2D");
-  }
-
-  Status fill(void *dst, uint8_t value, size_t bytes) override {
-    const CudaDriver &d = *state().drv;
-    return d.check(d.cuMemsetD8Async(dptr(dst), value, bytes, state().stream),
-                   "cuMemsetD8");
-  }
-
   Status synchronize() override {
     const CudaDriver &d = *state().drv;
     PHOTON_RETURN_IF_ERROR(

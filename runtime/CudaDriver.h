@@ -65,25 +65,6 @@ constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
 
-// 2-D copies (struct CUDA_MEMCPY2D_st, CUmemorytype).
-using CUmemorytype = int;
-constexpr CUmemorytype CU_MEMORYTYPE_DEVICE = 0x02;
-struct CUDA_MEMCPY2D {
-  size_t srcXInBytes, srcY;
-  CUmemorytype srcMemoryType;
-  const void *srcHost;
-  CUdeviceptr srcDevice;
-  void *srcArray;
-  size_t srcPitch;
-  size_t dstXInBytes, dstY;
-  CUmemorytype dstMemoryType;
-  void *dstHost;
-  CUdeviceptr dstDevice;
-  void *dstArray;
-  size_t dstPitch;
-  size_t WidthInBytes, Height;
-};
-
 // Stream flags.
 constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
 
@@ -116,11 +97,6 @@ constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
     (CUdeviceptr dst, const void *src, size_t bytes, CUstream hStream))        \
   X(cuMemcpyDtoHAsync_v2,                                                      \
     (void *dst, CUdeviceptr src, size_t bytes, CUstream hStream))              \
-  X(cuMemsetD8Async, (CUdeviceptr dst, unsigned char uc, size_t n,             \
-                      CUstream stream))                                        \
-  X(cuMemcpyDtoDAsync_v2, (CUdeviceptr dst, CUdeviceptr src, size_t bytes,      \
-                           CUstream stream))                                   \
-  X(cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *copy, CUstream stream))          \
   X(cuStreamCreate, (CUstream * phStream, unsigned int flags))                 \
   X(cuStreamSynchronize, (CUstream hStream))                                   \
   X(cuStreamBeginCapture_v2, (CUstream hStream, CUstreamCaptureMode mode))     \

@@ -30,7 +30,7 @@ struct SamplingParams {
 };
 
 /// The sampling parameters of a sequence and its seeded stream of uniform
-/// draws: the compiled `photon_sample` kernel (runtime/KernelABI.h) consumes
+/// draws: the compiled `photon_sample` kernel (lowering/PhotonToKernels.cpp) consumes
 /// one draw per sampled token.
 class Sampler {
 public:
