@@ -30,7 +30,6 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
       photon_lm_head(W, x, n, logits)
       photon_argmax(logits, n, ids)                     ties to the lowest id
       photon_sample(logits, n, uniforms, temperature, top_k, top_p, ids)
-    and the public `photon_fingerprint() -> i64`, the plan's fingerprint.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"cpu\"",
@@ -69,7 +68,11 @@ def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
     re-encodes the tokens, `photon.recgen_step` advances Enc_L on the
     decoder's own latents). Everything a step reads between calls lives in
     the arena, so a step is the same launches every time for a batch.
-    Finally the model is erased: the module holds kernels and entry points.
+    It also adds `photon_description() -> !llvm.ptr`, the JSON description
+    of what the library is compiled for (the manifest's vocabulary, types,
+    arena size, fingerprint and programs; passes/ArtifactDescription.h), which
+    the runtime checks an artifact's manifest against. Finally the model is
+    erased: the module holds kernels and entry points.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"cpu\"",
@@ -79,7 +82,7 @@ def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect"
   ];
 }
 

@@ -62,19 +62,6 @@ public:
     emitSample();
   }
 
-  /// `i64 photon_fingerprint()`: the plan's fingerprint, which the runtime
-  /// compares with the manifest's.
-  void emitFingerprint(int64_t fingerprint) {
-    OpBuilder ob(ctx);
-    ob.setInsertionPointToEnd(module.getBody());
-    auto fn = func::FuncOp::create(ob, loc, "photon_fingerprint",
-                                   FunctionType::get(ctx, {}, {ob.getI64Type()}));
-    Block *entry = fn.addEntryBlock();
-    ob.setInsertionPointToEnd(entry);
-    Value v = arith::ConstantOp::create(ob, loc, ob.getI64IntegerAttr(fingerprint));
-    func::ReturnOp::create(ob, loc, v);
-  }
-
 private:
   MemRefType f32Buf() { return MemRefType::get({ShapedType::kDynamic}, Float32Type::get(ctx)); }
   MemRefType i32Buf() { return MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 32)); }
@@ -903,7 +890,6 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
                           plan->getActivationType(), target == "gpu",
                           tensorCoreMinRows, model.getLoc());
     emitter.emitAll();
-    emitter.emitFingerprint(plan->getFingerprint());
     if (emitter.failed)
       return signalPassFailure();
   }

@@ -35,8 +35,10 @@
 #include "dialect/PhotonOps.h"
 #include "lowering/KernelBuilder.h"
 #include "lowering/Passes.h"
+#include "passes/ArtifactDescription.h"
 
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::photon {
 #define GEN_PASS_DEF_PHOTONLOWERPROGRAMS
@@ -649,6 +651,25 @@ private:
   llvm::StringMap<Value> regionAt, regionBytes;
 };
 
+/// `const char *photon_description()`: the artifact description
+/// (passes/ArtifactDescription.h) as a NUL-terminated JSON string.
+void emitDescription(ModuleOp module, const std::string &text) {
+  MLIRContext *ctx = module.getContext();
+  Location loc = module.getLoc();
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  std::string data = text + '\0';
+  auto type = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), data.size());
+  LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true, LLVM::Linkage::Internal,
+                         "photon_description_text", b.getStringAttr(data));
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto fn = func::FuncOp::create(b, loc, "photon_description",
+                                 FunctionType::get(ctx, {}, {ptr}));
+  b.setInsertionPointToEnd(fn.addEntryBlock());
+  Value at = LLVM::AddressOfOp::create(b, loc, ptr, "photon_description_text");
+  func::ReturnOp::create(b, loc, at);
+}
+
 struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {
   using Base::Base;
 
@@ -687,8 +708,13 @@ struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {
       if (failed(emitter.emit()))
         return signalPassFailure();
     }
-    // The manifest (photon-translate --export-manifest) was written from the
-    // planned model; the kernels and the programs' entry points remain.
+    // What the library is compiled for, which the runtime checks the
+    // manifest (written from the same planned model) against.
+    FailureOr<llvm::json::Object> description = describeCompiledModel(model);
+    if (failed(description))
+      return signalPassFailure();
+    emitDescription(module, llvm::formatv("{0}", llvm::json::Value(std::move(*description))));
+    // The kernels and the programs' entry points remain.
     module->setAttr("photon.model", model.getSymNameAttr());
     model.erase();
   }

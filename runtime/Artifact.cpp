@@ -416,6 +416,15 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
                          (err ? err : "unknown dlopen error"));
   }
 
+  // Offsets, widths, types and the state layout are compiled in: the
+  // manifest must say exactly what the library was compiled for.
+  using DescriptionFn = const char *(*)();
+  auto describe = reinterpret_cast<DescriptionFn>(::dlsym(a.handle_, "photon_description"));
+  if (!describe)
+    return Status::error(a.libraryPath_ + ": missing symbol photon_description — not a "
+                                          "Photon kernel library, or built by an older photon-compile");
+  PHOTON_RETURN_IF_ERROR(checkLibraryDescription(a.manifest_, describe(), a.libraryPath_));
+
   // Resolve every program's entry points (the manifest names them).
   std::vector<std::string> missing;
   auto resolve = [&](const std::string &sym) -> void * {
@@ -427,17 +436,6 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
   for (const ProgramInfo &info : a.manifest_.programs)
     a.programs_.push_back({&info, reinterpret_cast<PrefillFn>(resolve(info.prefillSymbol)),
                            reinterpret_cast<StepFn>(resolve(info.stepSymbol))});
-  // The library's weight offsets and widths are compiled in: it must come
-  // from the same plan as the manifest.
-  using FingerprintFn = int64_t (*)();
-  auto fingerprint = reinterpret_cast<FingerprintFn>(::dlsym(a.handle_, "photon_fingerprint"));
-  if (!fingerprint)
-    missing.push_back("photon_fingerprint");
-  else if (fingerprint() != a.manifest_.fingerprint)
-    return Status::error(a.libraryPath_ + ": compiled for another model or plan than " +
-                         a.manifest_.path + " (fingerprint " + std::to_string(fingerprint()) +
-                         " vs " + std::to_string(a.manifest_.fingerprint) +
-                         "); recompile the artifact with photon-compile");
   if (!missing.empty()) {
     std::string list;
     for (size_t i = 0; i < missing.size(); ++i)
@@ -447,6 +445,80 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
                          " — was it compiled for this model?");
   }
   return a;
+}
+
+Status checkLibraryDescription(const Manifest &m, std::string_view description,
+                               const std::string &library) {
+  auto mismatch = [&](const std::string &field, const std::string &compiled,
+                      const std::string &manifest) {
+    return Status::error(library + ": compiled for " + field + " = " + compiled + ", but " +
+                         m.path + " says " + manifest +
+                         "; the manifest was edited or belongs to another build (recompile "
+                         "the artifact with photon-compile)");
+  };
+  Expected<JsonValue> parsed = parseJson(description);
+  if (!parsed || !parsed->isObject())
+    return Status::error(library + ": its photon_description() is not a JSON object");
+  const JsonValue &d = *parsed;
+  FieldReader r(d, library + ": description");
+  int64_t vocab = r.integer("vocab_size", true), fingerprint = r.integer("fingerprint", true);
+  std::string act = r.string("activation_type", true);
+  const JsonValue *w = r.typed("weights", true, &JsonValue::isObject, "an object");
+  if (!r.ok())
+    return r.status();
+  FieldReader wr(*w, library + ": description.weights");
+  std::string dtype = wr.string("dtype", true);
+  int64_t elements = wr.integer("elements", true);
+  if (!wr.ok())
+    return wr.status();
+  if (vocab != m.vocabSize)
+    return mismatch("vocab_size", std::to_string(vocab), std::to_string(m.vocabSize));
+  if (act != lower(dtypeName(m.activationType)))
+    return mismatch("activation_type", act, lower(dtypeName(m.activationType)));
+  if (dtype != lower(dtypeName(m.dtype)))
+    return mismatch("weights.dtype", dtype, lower(dtypeName(m.dtype)));
+  if (elements != m.elements)
+    return mismatch("weights.elements", std::to_string(elements), std::to_string(m.elements));
+  if (fingerprint != m.fingerprint)
+    return mismatch("fingerprint", std::to_string(fingerprint), std::to_string(m.fingerprint));
+  const JsonValue *programs = d.find("programs");
+  if (!programs || !programs->isArray())
+    return Status::error(library + ": description.programs: must be a list");
+  if (programs->asArray().size() != m.programs.size())
+    return mismatch("programs", std::to_string(programs->asArray().size()) + " programs",
+                    std::to_string(m.programs.size()));
+  for (size_t i = 0; i < m.programs.size(); ++i) {
+    std::string where = "programs[" + std::to_string(i) + "]";
+    Expected<ProgramInfo> lib = parseProgram(programs->asArray()[i], library + ": " + where);
+    if (!lib)
+      return lib.takeStatus();
+    const ProgramInfo &man = m.programs[i];
+    auto text = [](const ProgramInfo &p) {
+      std::string t = p.name + " (" + p.mode + ", " + p.prefillSymbol + ", " + p.stepSymbol +
+                      ", " + std::to_string(p.tokensPerStep) + " tokens per step, prefill tile " +
+                      std::to_string(p.prefillTile) + ", analytic " +
+                      std::to_string(p.analyticPerSeq) + " + " +
+                      std::to_string(p.analyticPerStep) + ")";
+      return t;
+    };
+    if (text(*lib) != text(man))
+      return mismatch(where, text(*lib), text(man));
+    if (lib->regions.size() != man.regions.size())
+      return mismatch(where + ".regions", std::to_string(lib->regions.size()) + " regions",
+                      std::to_string(man.regions.size()));
+    for (size_t k = 0; k < man.regions.size(); ++k) {
+      auto region = [](const StateRegion &x) {
+        return x.name + " {tile " + std::to_string(x.tile) + ", fixed " +
+               std::to_string(x.fixed) + ", per_seq " + std::to_string(x.perSeq) +
+               ", fixed_per_step " + std::to_string(x.fixedPerStep) + ", per_step " +
+               std::to_string(x.perStep) + "}";
+      };
+      if (region(lib->regions[k]) != region(man.regions[k]))
+        return mismatch(where + ".regions[" + std::to_string(k) + "]", region(lib->regions[k]),
+                        region(man.regions[k]));
+    }
+  }
+  return Status::success();
 }
 
 Expected<Program> Artifact::program(std::string_view mode) const {

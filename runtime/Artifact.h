@@ -16,8 +16,9 @@
 //                for that model (cpu, cuda)
 //
 // loadManifest parses and checks the manifest (every error names the file
-// and the field); Artifact::load also dlopens the kernel library and resolves
-// every program's entry points.
+// and the field); Artifact::load also dlopens the kernel library, checks the
+// manifest against the library's own description of what it was compiled
+// for, and resolves every program's entry points.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHOTON_RUNTIME_ARTIFACT_H
@@ -92,6 +93,13 @@ struct Manifest {
 Expected<Manifest> parseManifest(std::string_view text, const std::string &path);
 /// Reads `<dir>/model.json`.
 Expected<Manifest> loadManifest(const std::string &dir);
+
+/// Checks `m` field by field against `description`, the JSON a kernel library
+/// returns from photon_description() (what it was compiled for: vocabulary,
+/// types, arena size, fingerprint, programs and their state regions). Both
+/// come from the same compiler description (passes/ArtifactDescription.h).
+Status checkLibraryDescription(const Manifest &m, std::string_view description,
+                               const std::string &library);
 
 /// A program's entry points in a loaded kernel library.
 struct Program {

@@ -12,6 +12,7 @@
 
 #include "translate/ConfigImport.h"
 #include "dialect/PhotonOps.h"
+#include "passes/ArtifactDescription.h"
 
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/Support/CommandLine.h"
@@ -58,34 +59,6 @@ static llvm::json::Object configToJson(const ::photon::ModelConfig &c) {
   return o;
 }
 
-static std::string typeName(Type t) {
-  if (t.isF32()) return "f32";
-  if (t.isBF16()) return "bf16";
-  return "f16";
-}
-
-static llvm::json::Object statePlanToJson(ProgramOp program) {
-  StatePlanAttr plan = *program.getStatePlan();
-  llvm::json::Array regions;
-  for (StateRegionAttr r : plan.getRegions())
-    regions.push_back(llvm::json::Object{{"name", r.getName()},
-                                         {"tile", r.getTile()},
-                                         {"fixed", r.getFixed()},
-                                         {"per_seq", r.getPerSeq()},
-                                         {"fixed_per_step", r.getFixedPerStep()},
-                                         {"per_step", r.getPerStep()}});
-  return llvm::json::Object{
-      {"name", program.getSymName()},
-      {"mode", stringifyGenerationMode(program.getMode())},
-      {"prefill", ProgramOp::cInterfaceName(program.getPrefillSymbol())},
-      {"step", ProgramOp::cInterfaceName(program.getStepSymbol())},
-      {"tokens_per_step", plan.getTokensPerStep()},
-      {"prefill_tile", plan.getPrefillTile()},
-      {"analytic_per_seq", plan.getAnalyticPerSeq()},
-      {"analytic_per_step", plan.getAnalyticPerStep()},
-      {"regions", std::move(regions)}};
-}
-
 static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
   auto module = dyn_cast<ModuleOp>(op);
   auto models = module ? llvm::to_vector(module.getOps<ModelOp>())
@@ -94,28 +67,21 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
     return op->emitError("--export-manifest expects a module with exactly one "
                          "photon.model");
   ModelOp model = models.front();
-  std::optional<MemoryPlanAttr> plan = model.getMemoryPlan();
-  if (!plan)
-    return model.emitError("has no memory plan: run -photon-plan-memory first");
-
+  // What the compiled code was built for (the library embeds the same
+  // description), then the tensors and the rest.
+  FailureOr<llvm::json::Object> manifest = describeCompiledModel(model);
+  if (failed(manifest))
+    return failure();
   ::photon::ModelConfig c = model.getModelConfig();
   llvm::json::Array tensors;
-  std::string dtype;
   for (ParamOp p : model.getBody().front().getOps<ParamOp>()) {
     auto offset = p->getAttrOfType<IntegerAttr>("photon.offset");
     if (!offset)
       return p.emitOpError("has no planned offset");
-    dtype = typeName(p.getTensorType().getElementType());
     tensors.push_back(llvm::json::Object{
         {"name", p.getSymName()},
         {"shape", toJson(p.getTensorType().getShape())},
         {"offset", offset.getInt()}});
-  }
-  llvm::json::Array programs;
-  for (ProgramOp program : model.getBody().front().getOps<ProgramOp>()) {
-    if (!program.getStatePlan())
-      return program.emitOpError("has no state plan: run -photon-plan-memory first");
-    programs.push_back(statePlanToJson(program));
   }
   // A checkpoint of a tied model may still carry the head it shares.
   llvm::json::Array ignored;
@@ -129,23 +95,15 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
       return op->emitError("--manifest-targets: unknown target '") << t << "'";
     kernels[t] = "kernels-" + t + ".so";
   }
-  llvm::json::Object manifest{
-      {"format", "photon-artifact"},
-      {"version", 4},
-      {"model", model.getSymName()},
-      {"kernels", std::move(kernels)},
-      {"config", configToJson(c)},
-      {"vocab_size", c.vocabSize},
-      {"activation_type", typeName(plan->getActivationType())},
-      {"fingerprint", plan->getFingerprint()},
-      {"weights",
-       llvm::json::Object{{"dtype", dtype},
-                          {"elements", plan->getWeightElements()},
-                          {"tensors", std::move(tensors)},
-                          {"ignored", std::move(ignored)}}},
-      {"programs", std::move(programs)},
-  };
-  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
+  llvm::json::Object *weights = manifest->getObject("weights");
+  (*weights)["tensors"] = std::move(tensors);
+  (*weights)["ignored"] = std::move(ignored);
+  (*manifest)["format"] = "photon-artifact";
+  (*manifest)["version"] = 4;
+  (*manifest)["model"] = model.getSymName();
+  (*manifest)["kernels"] = std::move(kernels);
+  (*manifest)["config"] = configToJson(c);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(*manifest))) << "\n";
   return success();
 }
 

@@ -72,11 +72,12 @@ photon.model @rec attributes {config = #photon.config<model_type = photon, vocab
 
 // -----
 
-// Without a program there is nothing to run: kernels and the fingerprint only.
+// Without a program there is nothing to run: kernels and the
+// description of what the library is compiled for.
 // CHECK-LABEL: module attributes {photon.model = "none"}
 // CHECK-NOT: func.func @photon_prefill
 // CHECK-NOT: func.func @photon_step
-// CHECK: func.func @photon_fingerprint()
+// CHECK: func.func @photon_description() -> !llvm.ptr
 // CHECK-NOT: func.func @photon_prefill
 // CHECK-NOT: func.func @photon_step
 photon.model @none attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {

@@ -37,10 +37,6 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CPU: %[[N:.*]] = arith.constant 40 : index
 // CPU: scf.for %{{.*}} = %{{.*}} to %[[N]] step %{{.*}} iter_args
 // CPU: arith.cmpf oge
-// The plan's fingerprint, which the runtime checks against the manifest's.
-// CPU-LABEL: func.func @photon_fingerprint() -> i64
-// CPU: %[[FP:.*]] = arith.constant {{[0-9]+}} : i64
-// CPU: return %[[FP]] : i64
 
 // GPU-LABEL: func.func private @photon_embed_tok(
 // GPU: %[[C256:.*]] = arith.constant 256 : index

@@ -3,7 +3,8 @@
 
 // The host pipeline leaves only the LLVM dialect, no loops, memrefs or photon
 // ops: the kernels as private functions, and C-interface wrappers for the
-// program's entry points and the fingerprint only.
+// program's entry points, and the description of what the library is
+// compiled for.
 !kv1 = !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>
 !s1 = !photon.stream<level = 1, width = 8, span = 4>
 photon.model @block attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5, level1_chunker = linear>} {
@@ -21,7 +22,8 @@ photon.model @block attributes {config = #photon.config<model_type = block, voca
 
 // CHECK-DAG: llvm.func @_mlir_ciface_photon_prefill_generate(
 // CHECK-DAG: llvm.func @_mlir_ciface_photon_step_generate(
-// CHECK-DAG: llvm.func @photon_fingerprint() -> i64
+// CHECK-DAG: llvm.mlir.global internal constant @photon_description_text("{\22activation_type\22:\22f32\22,\22fingerprint\22:{{[0-9]+}},\22programs\22:[{\22analytic_per_seq\22:32,
+// CHECK-DAG: llvm.func @photon_description() -> !llvm.ptr
 // CHECK-DAG: llvm.func internal @photon_chunk_1(
 // CHECK-DAG: llvm.func internal @photon_stack_encoder_1(
 // CHECK-NOT: llvm.func @_mlir_ciface_photon_stack

@@ -264,20 +264,36 @@ def bad_input_cases(h, arts):
     with open(trunc, "wb") as f:
         f.write(data[: len(data) // 2])
     expect_error("truncated weights file", [l2, "--weights", trunc, "--prompt-ids", "1"], "truncated.safetensors")
-    bad = os.path.join(h.work, "bad-manifest")
-    shutil.copytree(l2, bad)
-    with open(os.path.join(bad, "model.json")) as f:
-        m = json.load(f)
-    m["version"] = 99
-    with open(os.path.join(bad, "model.json"), "w") as f:
-        json.dump(m, f)
+    def edited_manifest(name, edit):
+        """A copy of the l2 artifact whose model.json `edit` changed."""
+        d = os.path.join(h.work, name)
+        shutil.copytree(l2, d)
+        with open(os.path.join(d, "model.json")) as f:
+            m = json.load(f)
+        edit(m)
+        with open(os.path.join(d, "model.json"), "w") as f:
+            json.dump(m, f)
+        return d
+
+    bad = edited_manifest("bad-manifest", lambda m: m.update(version=99))
     expect_error("manifest version", [bad, "--weights", l2w, "--prompt-ids", "1"], "version")
+    # The library says what it was compiled for; an edited manifest is refused.
+    act = edited_manifest("edited-activation", lambda m: m.update(activation_type="bf16"))
+    expect_error("edited activation_type", [act, "--weights", l2w, "--prompt-ids", "1"],
+                 "compiled for activation_type = f32")
+    tps = edited_manifest("edited-tokens-per-step",
+                          lambda m: m["programs"][0].update(tokens_per_step=4))
+    expect_error("edited tokens_per_step", [tps, "--weights", l2w, "--prompt-ids", "1"],
+                 "compiled for programs[0]")
+    region = edited_manifest("edited-region",
+                             lambda m: m["programs"][1]["regions"][4].update(per_step=1))
+    expect_error("edited state region", [region, "--weights", l2w, "--prompt-ids", "1"],
+                 "compiled for programs[1].regions[4]")
     mixed = os.path.join(h.work, "mixed-artifact")  # the l2 manifest with the block's kernels
     shutil.copytree(l2, mixed)
     shutil.copy(os.path.join(block, "kernels-cpu.so"), os.path.join(mixed, "kernels-cpu.so"))
     expect_error("kernels of another model", [mixed, "--weights", l2w, "--prompt-ids", "1"],
-                 "compiled for another model or plan")
-
+                 "compiled for")
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
