@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -101,11 +102,24 @@ std::string formatShape(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 
-int64_t numElements(const std::vector<int64_t> &shape) {
+std::optional<int64_t> checkedNumElements(const std::vector<int64_t> &shape) {
   int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+  bool empty = false;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return std::nullopt;
+    // A zero dimension makes the tensor empty, but the other dimensions must
+    // still multiply without overflow: no real shape comes near 2^63.
+    if (d == 0)
+      empty = true;
+    else if (__builtin_mul_overflow(n, d, &n))
+      return std::nullopt;
+  }
+  return empty ? 0 : n;
+}
+
+int64_t numElements(const std::vector<int64_t> &shape) {
+  return checkedNumElements(shape).value_or(std::numeric_limits<int64_t>::max());
 }
 
 const std::vector<std::string> &defaultIgnoredTensors() {
@@ -277,17 +291,20 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
     t.begin = offsets[0];
     t.end = offsets[1];
 
-    // Byte size with overflow checks (a hostile shape must not wrap around).
-    bool empty = std::count(shape.begin(), shape.end(), uint64_t(0)) > 0;
-    uint64_t need = empty ? 0 : dtypeSize(t.dtype);
-    bool overflow = false;
-    for (uint64_t d : shape) {
-      if (!empty && need > std::numeric_limits<uint64_t>::max() / d)
-        overflow = true;
-      else
-        need *= d;
-      t.shape.push_back(static_cast<int64_t>(d));
-    }
+    // Element count and byte size with overflow checks: a hostile shape must
+    // not wrap around to a match (nor overflow numel() later).
+    for (uint64_t d : shape)
+      t.shape.push_back(static_cast<int64_t>(d)); // readUIntArray: d <= INT64_MAX
+    std::optional<int64_t> elements = checkedNumElements(t.shape);
+    bool empty = std::count(t.shape.begin(), t.shape.end(), int64_t(0)) > 0;
+    if (!elements && empty)
+      return tfail("shape " + formatShape(t.shape) +
+                   ": the product of its nonzero dimensions overflows 64 bits");
+    // Past 2^63 elements (of at least 2 bytes) the byte size overflows too.
+    uint64_t need = 0;
+    bool overflow = !elements ||
+                    __builtin_mul_overflow(static_cast<uint64_t>(*elements),
+                                           static_cast<uint64_t>(dtypeSize(t.dtype)), &need);
     if (overflow || need != t.end - t.begin)
       return tfail("data_offsets " + range(t.begin, t.end) + " hold " +
                    std::to_string(t.end - t.begin) + " bytes but " + dtypeName(t.dtype) +
@@ -442,15 +459,23 @@ Status writeSafetensors(const std::string &path, const std::vector<TensorToWrite
       if (d < 0)
         return fail("cannot write tensor '" + t.name + "': negative dimension in shape " +
                     formatShape(t.shape));
-    uint64_t bytes = static_cast<uint64_t>(numElements(t.shape)) * dtypeSize(t.dtype);
+    std::optional<int64_t> elements = checkedNumElements(t.shape);
+    uint64_t bytes = 0, end = 0;
+    if (!elements || __builtin_mul_overflow(static_cast<uint64_t>(*elements),
+                                            static_cast<uint64_t>(dtypeSize(t.dtype)), &bytes))
+      return fail("cannot write tensor '" + t.name + "': shape " + formatShape(t.shape) +
+                  " is too large (its byte size overflows 64 bits)");
+    if (__builtin_add_overflow(offset, bytes, &end))
+      return fail("cannot write tensor '" + t.name +
+                  "': the data section would pass 2^64 bytes");
     if (bytes && !t.data)
       return fail("cannot write tensor '" + t.name + "': no data");
     w.key(t.name).beginObject().field("dtype", dtypeName(t.dtype)).key("shape").beginArray();
     for (int64_t d : t.shape)
       w.value(d);
-    w.endArray().key("data_offsets").beginArray().value(offset).value(offset + bytes);
+    w.endArray().key("data_offsets").beginArray().value(offset).value(end);
     w.endArray().endObject();
-    offset += bytes;
+    offset = end;
   }
   w.endObject();
   std::string header = w.str();

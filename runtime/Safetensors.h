@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -49,7 +50,12 @@ struct TensorSpec {
 
 /// "[2, 3]".
 std::string formatShape(const std::vector<int64_t> &shape);
-/// Number of elements of a shape (1 for a scalar []).
+/// Number of elements of a shape (1 for a scalar []), or nullopt when a
+/// dimension is negative or the product of the nonzero dimensions overflows
+/// int64 (checked even when another dimension is 0).
+std::optional<int64_t> checkedNumElements(const std::vector<int64_t> &shape);
+/// checkedNumElements for shapes known to be valid (an open file's tensors);
+/// saturates at INT64_MAX rather than wrapping.
 int64_t numElements(const std::vector<int64_t> &shape);
 
 /// One tensor of an open file.

@@ -285,6 +285,48 @@ TEST_F(SafetensorsTest, RejectsSizeMismatch) {
                               "")),
             path + ": tensor 'a': data_offsets [0, 0) hold 0 bytes but F32 "
                    "[4294967296, 4294967296, 16] needs more than 2^64");
+  EXPECT_EQ(openError(stBytes(R"({"a":{"dtype":"BF16","shape":[4294967296,4294967296],)"
+                              R"("data_offsets":[0,0]}})",
+                              "")),
+            path + ": tensor 'a': data_offsets [0, 0) hold 0 bytes but BF16 "
+                   "[4294967296, 4294967296] needs more than 2^64");
+  // Elements fit in int64 but bytes do not (2^62 F32 elements).
+  EXPECT_EQ(openError(stBytes(R"({"a":{"dtype":"F32","shape":[4611686018427387904],)"
+                              R"("data_offsets":[0,0]}})",
+                              "")),
+            path + ": tensor 'a': data_offsets [0, 0) hold 0 bytes but F32 "
+                   "[4611686018427387904] needs more than 2^64");
+}
+
+// An empty tensor whose other dimensions overflow: numel() used to multiply
+// them in int64 (signed overflow, UBSan) before reaching the 0.
+TEST_F(SafetensorsTest, RejectsOverflowingEmptyShape) {
+  EXPECT_EQ(openError(stBytes(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,0],)"
+                              R"("data_offsets":[0,0]}})",
+                              "")),
+            path + ": tensor 'a': shape [4294967296, 4294967296, 0]: the product of its "
+                   "nonzero dimensions overflows 64 bits");
+  // A large but representable empty shape is fine.
+  writeFile(path, stBytes(R"({"e":{"dtype":"F32","shape":[4294967296,0,2147483647],)"
+                          R"("data_offsets":[0,0]}})",
+                          ""));
+  Expected<SafetensorsFile> f = SafetensorsFile::open(path);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->find("e")->numel(), 0);
+}
+
+TEST(NumElements, IsOverflowChecked) {
+  EXPECT_EQ(checkedNumElements({}), std::optional<int64_t>(1));
+  EXPECT_EQ(checkedNumElements({2, 3}), std::optional<int64_t>(6));
+  EXPECT_EQ(checkedNumElements({3037000499, 3037000499}),
+            std::optional<int64_t>(int64_t(3037000499) * 3037000499));
+  EXPECT_EQ(checkedNumElements({3037000500, 3037000500}), std::nullopt);
+  EXPECT_EQ(checkedNumElements({int64_t(1) << 32, int64_t(1) << 32}), std::nullopt);
+  EXPECT_EQ(checkedNumElements({int64_t(1) << 32, int64_t(1) << 32, 0}), std::nullopt);
+  EXPECT_EQ(checkedNumElements({5, 0}), std::optional<int64_t>(0));
+  EXPECT_EQ(checkedNumElements({2, -1}), std::nullopt);
+  EXPECT_EQ(numElements({int64_t(1) << 32, int64_t(1) << 32}),
+            std::numeric_limits<int64_t>::max());
 }
 
 TEST_F(SafetensorsTest, RejectsHolesOverlapsAndTrailingBytes) {
@@ -371,6 +413,17 @@ TEST_F(SafetensorsTest, WriterErrors) {
             path + ": cannot write tensor 'a': duplicate or reserved name");
   EXPECT_EQ(writeSafetensors(path, {{"a", {-1}, &x}}).message(),
             path + ": cannot write tensor 'a': negative dimension in shape [-1]");
+  // Sizes that overflow must be refused, not wrapped into a small tensor.
+  EXPECT_EQ(writeSafetensors(path, {{"big", {int64_t(1) << 32, int64_t(1) << 32}, &x}}).message(),
+            path + ": cannot write tensor 'big': shape [4294967296, 4294967296] is too large "
+                   "(its byte size overflows 64 bits)");
+  EXPECT_EQ(writeSafetensors(path, {{"big", {int64_t(1) << 62}, &x}}).message(),
+            path + ": cannot write tensor 'big': shape [4611686018427387904] is too large "
+                   "(its byte size overflows 64 bits)");
+  EXPECT_EQ(writeSafetensors(path, {{"a", {int64_t(1) << 61}, &x, DType::F32},
+                                    {"b", {int64_t(1) << 61}, &x, DType::F32}})
+                .message(),
+            path + ": cannot write tensor 'b': the data section would pass 2^64 bytes");
   std::string bad = dir.file("no/such/dir/w.safetensors");
   EXPECT_EQ(writeSafetensors(bad, {{"a", {1}, &x}}).message(),
             bad + ": cannot create: No such file or directory");
