@@ -34,6 +34,9 @@ struct ConfigError {
 struct TensorSpec {
   std::string name;
   std::vector<int64_t> shape;
+  /// nullopt when a dimension is negative or the product overflows int64.
+  std::optional<int64_t> checkedNumElements() const;
+  /// For validated configs; saturates at INT64_MAX rather than wrapping.
   int64_t numElements() const;
 };
 
@@ -66,7 +69,9 @@ struct ModelConfig {
   int64_t chunkerInputWidth(int64_t level) const;
   bool chunkerIsLinear(int64_t level) const;
 
-  /// Every inconsistency, each naming its field; empty when valid.
+  /// Every inconsistency, each naming its field; empty when valid. Counts
+  /// (levels, layers) and sizes are bounded before the weight list is built,
+  /// and every product is overflow-checked.
   std::vector<ConfigError> validate() const;
 
   /// The weight tensors of spec §5, in a stable order.

@@ -134,6 +134,99 @@ TEST(ModelConfig, ErrorsNameTheField) {
   EXPECT_EQ(errorFields(c), std::vector<std::string>{"vocab_size"});
 }
 
+/// The messages of `c`'s errors.
+std::vector<std::string> errorMessages(const ModelConfig &c) {
+  std::vector<std::string> msgs;
+  for (const ConfigError &e : c.validate())
+    msgs.push_back(e.field + ": " + e.message);
+  return msgs;
+}
+
+// Chunk sizes that are each in range but whose product (the span of a level,
+// the meta-context B) overflows int64 used to wrap into a small span.
+TEST(ModelConfig, RejectsMetaContextOverflow) {
+  ModelConfig c = photon600M();
+  c.level1Chunker = ChunkerKind::Linear;
+  c.chunkSizes = {65536, 65536, 65536, 65536}; // 2^64
+  c.prefixLengths = c.encoderLayers = c.decoderLayers = {1, 1, 1, 1};
+  EXPECT_EQ(errorMessages(c),
+            std::vector<std::string>{"chunk_sizes: the meta-context C_1 * ... * C_L must be "
+                                     "at most 16777216 tokens"});
+  EXPECT_EQ(c.span(4), INT64_MAX); // saturates, never wraps
+  c.chunkSizes = {8192, 4096, 1, 1}; // 2^25: no overflow, still too long
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"chunk_sizes"});
+  c.chunkSizes = {4096, 4096, 1, 1}; // 2^24 is the limit
+  EXPECT_TRUE(c.validate().empty());
+  EXPECT_EQ(c.metaContext(), 16777216);
+}
+
+// Counts that size the weight list are bounded before the list is built:
+// encoder_layers [16777216, 2] used to pass and build a 5 GB list.
+TEST(ModelConfig, BoundsLayerAndLevelCounts) {
+  ModelConfig c = photon600M();
+  c.encoderLayers = {16777216, 2};
+  EXPECT_EQ(errorMessages(c),
+            std::vector<std::string>{"encoder_layers: entry 0 must be in [1, 4096], got 16777216"});
+  c.encoderLayers = {4, 4};
+  c.decoderLayers = {4, 4097};
+  EXPECT_EQ(errorFields(c), std::vector<std::string>{"decoder_layers"});
+  c.encoderLayers = {2048, 2048};
+  c.decoderLayers = {1, 1};
+  EXPECT_EQ(errorMessages(c),
+            std::vector<std::string>{"encoder_layers: the stacks have 4098 layers in all "
+                                     "(encoder_layers + decoder_layers); at most 4096 are "
+                                     "supported"});
+  c.encoderLayers = {2047, 2047};
+  EXPECT_TRUE(c.validate().empty());
+
+  c = photon600M();
+  c.level1Chunker = ChunkerKind::Linear;
+  c.chunkSizes = std::vector<int64_t>(17, 1);
+  c.prefixLengths = c.encoderLayers = c.decoderLayers = std::vector<int64_t>(17, 1);
+  EXPECT_EQ(errorMessages(c),
+            std::vector<std::string>{"chunk_sizes: has 17 entries (levels); at most 16 are "
+                                     "supported"});
+
+  ModelConfig v;
+  v.kind = ModelKind::Vanilla;
+  v.vocabSize = 256;
+  v.dModel = 64;
+  v.nHeads = v.nKvHeads = 4;
+  v.ffnDim = 128;
+  v.layers = 16777216;
+  EXPECT_EQ(errorMessages(v),
+            std::vector<std::string>{"layers: is too large: 16777216 (at most 4096)"});
+  v.layers = 4096;
+  EXPECT_TRUE(v.validate().empty());
+}
+
+// Fields each in range whose product overflows: one tensor (the converter,
+// R·D x D) or the sum over all tensors. The error names the field.
+TEST(ModelConfig, RejectsWeightSizeOverflow) {
+  ModelConfig c = photon600M();
+  c.dModel = int64_t(1) << 24;
+  c.dEmbed = c.dModel / 4;
+  c.nHeads = c.nKvHeads = 4096;
+  c.encoderLayers = c.decoderLayers = {1, 1};
+  EXPECT_TRUE(c.validate().empty());
+  c.prefixLengths = {int64_t(1) << 24, 2}; // converter.1.weight: 2^48 x 2^24
+  EXPECT_EQ(errorMessages(c),
+            std::vector<std::string>{
+                "prefix_lengths: makes the weights too large: at 'converter.1.weight' "
+                "[281474976710656 x 16777216] they pass 2305843009213693951 elements"});
+
+  ModelConfig v; // 4096 layers of 4·2^48 + 3·2^24·2^14 elements: past 2^61
+  v.kind = ModelKind::Vanilla;
+  v.vocabSize = 256;
+  v.dModel = int64_t(1) << 24;
+  v.nHeads = v.nKvHeads = 4096;
+  v.ffnDim = 16384;
+  v.layers = 4096;
+  EXPECT_EQ(errorFields(v), std::vector<std::string>{"layers"});
+  v.layers = 1024;
+  EXPECT_TRUE(v.validate().empty());
+}
+
 TEST(ModelConfig, WeightNamesFollowTheSpec) {
   ModelConfig c = photon600M();
   std::vector<TensorSpec> w = c.weights();
