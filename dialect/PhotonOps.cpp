@@ -11,6 +11,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace mlir::photon;
@@ -92,38 +93,44 @@ LogicalResult ModelOp::verifyRegions() {
   auto params = getBody().front().getOps<ParamOp>();
   if (params.empty())
     return success();
-  llvm::StringMap<bool> declared;
-  for (ParamOp p : params)
-    declared[p.getSymName()] = true;
-  for (const auto &w : getModelConfig().weights())
-    if (!declared.count(w.name))
+  // Names and shapes are checked here, against one weight list, rather than
+  // in ParamOp::verify, which would rebuild the list for every parameter
+  // (quadratic in the layer count).
+  std::vector<::photon::TensorSpec> weights = getModelConfig().weights();
+  llvm::StringMap<const ::photon::TensorSpec *> expected;
+  for (const auto &w : weights)
+    expected[w.name] = &w;
+  llvm::StringSet<> declared;
+  for (ParamOp p : params) {
+    auto it = expected.find(p.getSymName());
+    if (it == expected.end())
+      return p.emitOpError() << "'" << p.getSymName()
+                             << "' is not a weight of this model (spec §5 names)";
+    const ::photon::TensorSpec &w = *it->second;
+    if (ArrayRef<int64_t>(w.shape) != p.getTensorType().getShape()) {
+      auto diag = p.emitOpError() << "weight '" << w.name << "' has shape [";
+      llvm::interleaveComma(p.getTensorType().getShape(), diag);
+      diag << "] but the config implies [";
+      llvm::interleaveComma(w.shape, diag);
+      return diag << "]";
+    }
+    declared.insert(w.name);
+  }
+  for (const auto &w : weights)
+    if (!declared.contains(w.name))
       return emitOpError() << "declares weights but not '" << w.name
                            << "', which the config requires";
   return success();
 }
 
 LogicalResult ParamOp::verify() {
+  // The name and shape depend on the whole model: ModelOp::verifyRegions.
   Type elt = getTensorType().getElementType();
   if (!elt.isF32() && !elt.isBF16() && !elt.isF16())
     return emitOpError() << "weight '" << getSymName()
                          << "' must have f32, bf16 or f16 elements, got "
                          << elt;
-  FailureOr<ModelConfig> c = getEnclosingModelConfig(*this);
-  if (failed(c))
-    return failure();
-  for (const auto &w : c->weights()) {
-    if (w.name != getSymName())
-      continue;
-    if (ArrayRef<int64_t>(w.shape) == getTensorType().getShape())
-      return success();
-    auto diag = emitOpError() << "weight '" << w.name << "' has shape [";
-    llvm::interleaveComma(getTensorType().getShape(), diag);
-    diag << "] but the config implies [";
-    llvm::interleaveComma(w.shape, diag);
-    return diag << "]";
-  }
-  return emitOpError() << "'" << getSymName()
-                       << "' is not a weight of this model (spec §5 names)";
+  return success();
 }
 
 static LogicalResult verifyEntryBlock(Operation *op, Region &body,
