@@ -521,13 +521,16 @@ private:
     matmulNT(b, in, out, fn.getArgument(2), c.vocabSize, c.dModel, table);
   }
 
-  /// ids[i] = argmax_j logits[i, j], ties to the lowest j.
+  /// ids[i] = argmax_j logits[i, j], ties to the lowest j. A NaN logit counts
+  /// as -inf (a bad weight or an overflow must not yield an invalid id), so
+  /// a row with nothing above -inf yields id 0 (docs/design.md).
   void emitArgmax() {
     auto fn = makeFunc("photon_argmax", {f32Buf(), indexType(), i32Buf()});
     Builder b = bodyBuilder(fn);
     Buf logits{fn.getArgument(0), cIdx(b, 0)};
     Value ids = fn.getArgument(2);
     int64_t V = c.vocabSize;
+    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
     // (v, j) beats (bestV, bestJ) when larger, or equal with a lower index.
     auto better = [](Builder &b, Value v, Value j, Value bestV, Value bestJ) -> Value {
       Value gt = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, v, bestV);
@@ -539,13 +542,13 @@ private:
       Value row = mulI(b, iv[0], V);
       auto loop = scf::ForOp::create(
           b, lane, cIdx(b, V), cIdx(b, laneCount()),
-          // Index 0 until something beats -inf, so a row of NaNs still
-          // yields a valid token id.
-          ValueRange{cF32(b, -std::numeric_limits<float>::infinity()),
-                     arith::ConstantOp::create(b, b.getI32IntegerAttr(0))},
+          // Index 0 until something beats -inf.
+          ValueRange{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))},
           [&](OpBuilder &ob, Location loc, Value j, ValueRange acc) {
             Builder b(loc, ob);
             Value v = logits.load(b, addI(b, row, j));
+            Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
+            v = arith::SelectOp::create(b, nan, negInf, v);
             Value j32 = arith::IndexCastOp::create(b, b.getI32Type(), j);
             Value take = better(b, v, j32, acc[0], acc[1]);
             scf::YieldOp::create(b, ValueRange{arith::SelectOp::create(b, take, v, acc[0]),
@@ -574,7 +577,9 @@ private:
   /// top_p of that mass (1: all), by inverse CDF in index order at
   /// uniforms[i] in [0, 1). Thresholds are found by bisection over logit
   /// values, so no sort is needed; on the GPU a warp takes a row, each lane a
-  /// contiguous block of the vocabulary.
+  /// contiguous block of the vocabulary. As in emitArgmax a NaN logit counts
+  /// as -inf: it and -inf tokens are never drawn, and a row with nothing
+  /// above -inf yields id 0, argmax's rule (docs/design.md).
   void emitSample() {
     Type f32 = Float32Type::get(ctx), i32 = IntegerType::get(ctx, 32);
     auto fn = makeFunc("photon_sample", {f32Buf(), indexType(), f32Buf(), f32,
@@ -585,11 +590,18 @@ private:
     Value topP = fn.getArgument(5), ids = fn.getArgument(6);
     const int64_t V = c.vocabSize, block = (V + laneCount() - 1) / laneCount();
     constexpr int kBisections = 40;
+    const float inf = std::numeric_limits<float>::infinity();
     parallelLanes(b, {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
       Value lo = mulI(b, lane, block);
       Value hi = arith::MinUIOp::create(b, addI(b, lo, block), cIdx(b, V));
-      auto logit = [&](Builder &b, Value i) { return logits.load(b, addI(b, row, i)); };
+      // NaN would poison the max, the masses and every comparison (the draw
+      // used to find no token and return -1).
+      auto logit = [&](Builder &b, Value i) -> Value {
+        Value l = logits.load(b, addI(b, row, i));
+        Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, l, l);
+        return arith::SelectOp::create(b, nan, cF32(b, -inf), l);
+      };
       auto overBlock = [&](Builder &b, Value init,
                            function_ref<Value(Builder &, Value, Value)> body) {
         return reduce(b, lo, hi, init, body);
@@ -597,13 +609,20 @@ private:
       auto atLeast = [](Builder &b, Value x, Value y) -> Value {
         return arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, x, y);
       };
-      Value mx = laneMax(b, overBlock(b, cF32(b, -std::numeric_limits<float>::infinity()),
+      Value mx = laneMax(b, overBlock(b, cF32(b, -inf),
                                       [&](Builder &b, Value i, Value acc) -> Value {
                                         return arith::MaximumFOp::create(b, acc, logit(b, i));
                                       }));
-      Value mn = laneMin(b, overBlock(b, cF32(b, std::numeric_limits<float>::infinity()),
+      // The smallest logit above -inf: bisection from -inf would never move
+      // (its midpoints are -inf), and -inf tokens must stay ineligible.
+      Value mn = laneMin(b, overBlock(b, cF32(b, inf),
                                       [&](Builder &b, Value i, Value acc) -> Value {
-                                        return arith::MinimumFOp::create(b, acc, logit(b, i));
+                                        Value l = logit(b, i);
+                                        Value above = arith::CmpFOp::create(
+                                            b, arith::CmpFPredicate::OGT, l, cF32(b, -inf));
+                                        return arith::MinimumFOp::create(
+                                            b, acc, arith::SelectOp::create(b, above, l,
+                                                                            cF32(b, inf)));
                                       }));
       // Unnormalised probability of token i if its logit is at least tau.
       auto weight = [&](Builder &b, Value i, Value tau) -> Value {
@@ -694,6 +713,10 @@ private:
       Value last = laneMaxI(b, scan.getResult(2));
       Value id = arith::SelectOp::create(
           b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, found, none), found, last);
+      // Nothing above -inf (all NaN/-inf): no token is eligible; id 0.
+      Value aboveNegInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, mx, cF32(b, -inf));
+      id = arith::SelectOp::create(b, aboveNegInf, id,
+                                   arith::ConstantOp::create(b, b.getI32IntegerAttr(0)));
       onLaneZero(b, lane, [&](Builder &b) {
         memref::StoreOp::create(b, id, ids, ValueRange{iv[0]});
       });

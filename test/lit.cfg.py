@@ -42,6 +42,13 @@ numpy_python = python_with_numpy()
 if numpy_python:
     config.available_features.add("numpy")
     config.substitutions.append(("%numpy", numpy_python))
+# Execution tests of host kernels: mlir-runner with the C runner utils
+# (printI64), both from the MLIR packages of scripts/setup.sh.
+c_runner_utils = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib",
+                              "libmlir_c_runner_utils.so")
+if shutil.which("mlir-runner", path=config.llvm_tools_dir) and os.path.exists(c_runner_utils):
+    config.available_features.add("mlir-runner")
+    config.substitutions.append(("%mlir_c_runner_utils", c_runner_utils))
 if shutil.which("g++") and shutil.which("cmake") and shutil.which("ninja"):
     config.available_features.add("gxx")
 

@@ -9,7 +9,8 @@ prompt length (1, B-1, B, B+1, 3B+2) runs photon-run with --prompt-ids --output 
   * max|Δlogit| / max|ref logit| < 1e-4 at every generated position.
 It also checks that HF LLaMA names load (tiny-llama-hf, with and without a stored
 rotary_emb.inv_freq, and with tied embeddings), a chunk-size-1 model whose decoder carries need
-the full latent replay, and that bad input gives exit code 1 and one "photon-run: error:" line.
+the full latent replay, that NaN logits never yield an invalid token id, and that bad input gives
+exit code 1 and one "photon-run: error:" line.
 
   /usr/bin/python3 test/E2E/agreement.py [--bin build/bin] [--work DIR] [-v]
 
@@ -222,6 +223,51 @@ def sampling_cases(h, arts):
                  f"outside at {bad[:3]}" if bad else "")
 
 
+def nan_cases(h, arts):
+    """NaN logits (docs/design.md): a NaN counts as -inf in the compiled argmax and sampler, so
+    no token id is -1 or out of range. One NaN row of lm_head.weight makes that token's logit
+    NaN at every position: it is never chosen. An all-NaN lm_head.weight makes every logit NaN:
+    greedy and sampled tokens are all 0."""
+    art, w = arts["tiny-photon-l2"]
+    run = os.path.join(h.bin, "photon-run")
+    npy = os.path.join(h.work, "nan-logits.npy")
+    weights = pr.load_safetensors(w)[0]
+    V = weights["lm_head.weight"].shape[0]
+    bad_id = 7
+
+    def tokens(path, *extra):
+        args = [run, art, "--weights", path, "--prompt-ids", "1,2,3,4,5", "--prompt-ids", "9,8,7",
+                "--max-new-tokens", "20", "--output", "json", "-q", "--device", h.device,
+                "--dump-logits", npy, *extra]
+        p = h.run(args, check=False)
+        if p.returncode != 0:
+            return None, p.stderr.strip()[:200]
+        return json.loads(p.stdout)["tokens"], ""
+
+    for name, rows in (("one NaN token", [bad_id]), ("all NaN", list(range(V)))):
+        nan_w = dict(weights)
+        head = np.array(weights["lm_head.weight"], dtype=np.float32)
+        head[rows] = np.nan
+        nan_w["lm_head.weight"] = head
+        path = os.path.join(h.work, f"nan-{len(rows)}.safetensors")
+        pr.save_safetensors(path, nan_w, "f32")
+        for how, extra in (("greedy", []), ("sampled", ["--temperature", "1", "--seed", "3"]),
+                           ("top-k 5", ["--temperature", "1", "--seed", "3", "--top-k", "5"]),
+                           ("top-p 0.9", ["--temperature", "1", "--seed", "3", "--top-p", "0.9"])):
+            toks, err = tokens(path, *extra)
+            if toks is None:
+                h.report(False, f"NaN logits: {name}, {how}", err)
+                continue
+            flat = [t for seq in toks for t in seq]
+            exercised = bool(np.isnan(np.load(npy)[..., rows]).all())
+            if len(rows) == V:
+                ok, want = all(t == 0 for t in flat), "all 0"
+            else:
+                ok, want = all(0 <= t < V and t != bad_id for t in flat), f"in [0, {V}), never {bad_id}"
+            h.report(ok and exercised, f"NaN logits: {name}, {how} tokens {want}",
+                     "" if exercised else "the dumped logits are not NaN there")
+
+
 def nucleus(logits, p):
     """The smallest set of largest logits whose softmax mass is at least p."""
     order = np.argsort(-logits)
@@ -385,6 +431,7 @@ def main():
             h.report(False, "bad input and sampling checks", "the artifacts they need failed to build")
         else:
             sampling_cases(h, arts)
+            nan_cases(h, arts)
             if h.device == "cpu":  # photon-run's input checks do not depend on the device
                 bad_input_cases(h, arts)
     finally:
