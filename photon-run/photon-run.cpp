@@ -7,18 +7,23 @@
 // builds the weight arena, and generates (runtime/Executor.h). Text output
 // streams the generated text; JSON output prints the token ids and timings.
 // Every bad input is one "photon-run: error: ..." message and exit code 1.
+// Options are parsed by CLI11 (header-only, Debian's libcli11-dev).
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
 #include "runtime/Backend.h"
-#include "runtime/Executor.h"
 #include "runtime/CudaBackend.h"
+#include "runtime/Executor.h"
+#include "runtime/FileType.h"
 #include "runtime/Json.h"
 #include "runtime/Npy.h"
 #include "runtime/Tokenizer.h"
 #include "runtime/Weights.h"
 
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -32,6 +37,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 using namespace photon;
 using namespace photon::rt;
 
@@ -40,50 +47,18 @@ namespace {
 constexpr const char *kProg = "photon-run";
 constexpr const char *kVersion = "0.1.0";
 
-[[noreturn]] void die(const std::string &msg) {
+/// A fatal error: main prints it as "photon-run: error: ..." and exits 1.
+/// Thrown rather than exiting on the spot, so that destructors run (a
+/// pending --dump-logits file is removed).
+struct Fatal {
+  std::string message;
+};
+
+[[noreturn]] void die(const std::string &msg) { throw Fatal{msg}; }
+
+void reportError(const std::string &msg) {
   std::fflush(stdout);
   std::fprintf(stderr, "%s: error: %s\n", kProg, msg.c_str());
-  std::exit(1);
-}
-
-void usage(FILE *out) {
-  std::fprintf(out, R"(USAGE: photon-run <artifact-dir> [options]
-
-Runs a model compiled by photon-compile (the directory holding model.json and
-kernels-<target>.so): prefill, then generation.
-
-WEIGHTS (one is required):
-  --weights=<path>             safetensors file (f32, bf16 or f16; converted to
-                               the artifact's weight type)
-  --synthetic-weights=<seed>   seeded random weights (for tests and benchmarks)
-
-PROMPT (at least one):
-  --prompt=<text>              text, byte-level tokens (repeatable: a batch)
-  --prompt-ids=<i,j,...>       token ids (repeatable: a batch)
-  --batch=<n>                  decode n copies of the one prompt together
-
-GENERATION:
-  --max-new-tokens=<n>         tokens to generate per sequence (default 32)
-  --mode=<hiergen|recgen>      hiergen (exact, default) or recgen (photon, L >= 2)
-  --temperature=<t>            0 = greedy (default)
-  --top-k=<k>                  keep the k most likely tokens (0 = off)
-  --top-p=<p>                  nucleus sampling (1 = off)
-  --seed=<n>                   sampling seed (default 0; sequence i uses seed + i)
-  --device=<auto|cpu|cuda>     where to run (default auto: cuda when the artifact
-                               has CUDA kernels and a GPU is present, else cpu)
-  --no-graphs                  on the GPU, launch every step's kernels instead
-                               of replaying the step as a captured CUDA graph
-
-OUTPUT:
-  --output=<text|json>         text (streamed, default) or JSON
-  --dump-logits=<path>         write the logits of every generated position
-                               (.npy float32 [batch, new tokens, vocab])
-  -q, --quiet                  no summary on stderr
-  -h, --help                   this help
-  --version                    print the version
-
-Options take their value as --opt=value or --opt value; -opt works too.
-)");
 }
 
 struct Options {
@@ -135,9 +110,12 @@ double parseDouble(const std::string &flag, const std::string &v) {
   if (v.empty() || std::isspace(static_cast<unsigned char>(v[0])))
     die(flag + ": expected a number, got '" + v + "'");
   char *end = nullptr;
-  errno = 0;
   double x = std::strtod(v.c_str(), &end);
-  if (*end != '\0' || errno == ERANGE || !std::isfinite(x))
+  if (*end != '\0' || end == v.c_str())
+    die(flag + ": expected a number, got '" + v + "'");
+  // strtod sets ERANGE on underflow too (1e-320 is a finite subnormal, 1e-400
+  // rounds to 0): only an overflow to +-inf, or inf/nan, is not finite.
+  if (!std::isfinite(x))
     die(flag + ": expected a finite number, got '" + v + "'");
   return x;
 }
@@ -172,107 +150,182 @@ std::vector<int32_t> parseIds(const std::string &v) {
   return ids;
 }
 
-Options parseArgs(int argc, char **argv) {
-  Options o;
+// The long names. LLVM style: --name=value or --name value, and -name too.
+const char *const kValued[] = {"weights",     "synthetic-weights", "prompt", "prompt-ids",
+                               "batch",       "max-new-tokens",    "mode",   "temperature",
+                               "top-k",       "top-p",             "seed",   "output",
+                               "dump-logits", "device"};
+const char *const kFlags[] = {"quiet", "no-graphs", "help", "version"};
+
+/// argv in the form CLI11 reads as LLVM tools do: -name[=value] becomes
+/// --name[=value] for the long names (CLI11 reads "-name" as the short flags
+/// -n -a -m -e), and --name=value of an option becomes "--name" "value"
+/// (CLI11 would read an empty inline value as none and take the next
+/// argument). Nothing after "--" changes.
+std::vector<std::string> llvmStyleArgs(int argc, char **argv) {
+  auto isIn = [](const auto &names, const std::string &name) {
+    return std::find(std::begin(names), std::end(names), name) != std::end(names);
+  };
+  std::vector<std::string> args;
+  bool options = true;
   for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help" || arg == "-help") {
-      usage(stdout);
-      std::exit(0);
-    }
-    if (arg == "--version" || arg == "-version") {
-      std::printf("%s (Photon) %s\n", kProg, kVersion);
-      std::exit(0);
-    }
-    if (arg == "-q" || arg == "--quiet" || arg == "-quiet") {
-      o.quiet = true;
-      continue;
-    }
-    if (arg == "--no-graphs" || arg == "-no-graphs") {
-      o.noGraphs = true;
-      continue;
-    }
-    if (arg == "--" ) {
-      for (++i; i < argc; ++i) {
-        if (!o.artifact.empty())
-          die("more than one artifact directory: '" + o.artifact + "' and '" + argv[i] + "'");
-        o.artifact = argv[i];
+    std::string a = argv[i];
+    if (a == "--")
+      options = false;
+    if (options && a.size() > 1 && a[0] == '-') {
+      size_t dashes = a[1] == '-' ? 2 : 1, eq = a.find('=');
+      std::string name = a.substr(dashes, eq == std::string::npos ? eq : eq - dashes);
+      if (isIn(kValued, name) && eq != std::string::npos) {
+        args.push_back("--" + name);
+        args.push_back(a.substr(eq + 1));
+        continue;
       }
-      break;
+      if (dashes == 1 && name.size() > 1 && (isIn(kValued, name) || isIn(kFlags, name)))
+        a = "-" + a;
     }
-    if (arg.size() < 2 || arg[0] != '-') {
-      if (!o.artifact.empty())
-        die("more than one artifact directory: '" + o.artifact + "' and '" + arg + "'");
-      o.artifact = arg;
-      continue;
-    }
-    // --name=value, --name value, -name=value, -name value.
-    std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
-    std::optional<std::string> value;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    static const char *kValued[] = {
-        "weights", "synthetic-weights", "prompt", "prompt-ids", "batch",
-        "max-new-tokens", "mode", "temperature", "top-k", "top-p", "seed",
-        "output", "dump-logits", "device"};
-    bool known = false;
-    for (const char *k : kValued)
-      known |= name == k;
-    if (!known)
-      die("unknown option '" + arg + "' (see --help)");
-    if (!value) {
-      if (i + 1 >= argc)
-        die("--" + name + ": missing value");
-      value = argv[++i];
-    }
-    const std::string flag = "--" + name;
-    const std::string &v = *value;
-    if (name == "weights") {
-      if (v.empty())
-        die("--weights: empty path");
-      o.weights = v;
-    } else if (name == "synthetic-weights") {
-      o.syntheticSeed = parseU64(flag, v);
-    } else if (name == "prompt") {
-      o.prompts.push_back({true, v});
-    } else if (name == "prompt-ids") {
-      o.prompts.push_back({false, v});
-    } else if (name == "batch") {
-      o.batch = parseInt(flag, v, 1, 1 << 20);
-    } else if (name == "max-new-tokens") {
-      o.maxNew = parseInt(flag, v, 0, 1 << 24);
-    } else if (name == "mode") {
-      if (v != "hiergen" && v != "recgen")
-        die("--mode: expected hiergen or recgen, got '" + v + "'");
-      o.mode = v;
-    } else if (name == "temperature") {
-      o.sampling.temperature = parseDouble(flag, v);
-      if (o.sampling.temperature < 0)
-        die("--temperature: must be >= 0 (0 = greedy), got " + v);
-    } else if (name == "top-k") {
-      o.sampling.top_k = int(parseInt(flag, v, 0, INT32_MAX));
-    } else if (name == "top-p") {
-      o.sampling.top_p = parseDouble(flag, v);
-      if (!(o.sampling.top_p > 0 && o.sampling.top_p <= 1))
-        die("--top-p: must be in (0, 1], got " + v);
-    } else if (name == "seed") {
-      o.sampling.seed = parseU64(flag, v);
-    } else if (name == "output") {
-      if (v != "text" && v != "json")
-        die("--output: expected text or json, got '" + v + "'");
-      o.output = v;
-    } else if (name == "dump-logits") {
-      if (v.empty())
-        die("--dump-logits: empty path");
-      o.dumpLogits = v;
-    } else if (name == "device") {
-      if (v != "auto" && v != "cpu" && v != "cuda")
-        die("--device: expected auto, cpu or cuda, got '" + v + "'");
-      o.device = v;
-    }
+    args.push_back(a);
   }
+  std::reverse(args.begin(), args.end()); // CLI11 takes the vector back to front
+  return args;
+}
+
+Options parseArgs(int argc, char **argv) {
+  CLI::App app("Runs a model compiled by photon-compile (the directory holding model.json\n"
+               "and kernels-<target>.so): prefill, then generation.",
+               kProg);
+  app.set_version_flag("--version", std::string(kProg) + " (Photon) " + kVersion);
+  app.footer("Options take their value as --opt=value or --opt value; -opt works too.");
+  app.get_formatter()->column_width(34);
+  // Unknown options are reported below, in photon-run's words.
+  app.allow_extras();
+
+  // Values are read as text and converted below, so that every error names
+  // its flag in one style. A repeated option keeps its last value (as the
+  // hand-written parser did); --prompt and --prompt-ids accumulate.
+  std::vector<std::string> positional, prompts, promptIds;
+  std::string weights, synthetic, batch, maxNew, mode, temperature, topK, topP, seed, output,
+      dumpLogits, device;
+  app.add_option("artifact-dir", positional,
+                 "the compiled model (model.json, kernels-<target>.so)")
+      ->type_name("<dir>");
+  const char *kWeights = "WEIGHTS (one is required)", *kPrompt = "PROMPT (at least one)",
+             *kGen = "GENERATION", *kOut = "OUTPUT";
+  auto opt = [&](const char *name, std::string &into, const char *type, const char *group,
+                 const char *help) {
+    return app.add_option(name, into, help)
+        ->type_name(type)
+        ->group(group)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  };
+  auto list = [&](const char *name, std::vector<std::string> &into, const char *type,
+                  const char *help) {
+    return app.add_option(name, into, help)
+        ->type_name(type)
+        ->group(kPrompt)
+        ->allow_extra_args(false); // one value per occurrence
+  };
+  opt("--weights", weights, "<path>", kWeights,
+      "safetensors file (f32, bf16 or f16; converted to the artifact's weight type)");
+  opt("--synthetic-weights", synthetic, "<seed>", kWeights,
+      "seeded random weights (for tests and benchmarks)");
+  CLI::Option *textOpt =
+      list("--prompt", prompts, "<text>", "text, byte-level tokens (repeatable: a batch)");
+  CLI::Option *idsOpt =
+      list("--prompt-ids", promptIds, "<i,j,...>", "token ids (repeatable: a batch)");
+  opt("--batch", batch, "<n>", kPrompt, "decode n copies of the one prompt together");
+  opt("--max-new-tokens", maxNew, "<n>", kGen, "tokens to generate per sequence (default 32)");
+  opt("--mode", mode, "<hiergen|recgen>", kGen,
+      "hiergen (exact, default) or recgen (photon, L >= 2)");
+  opt("--temperature", temperature, "<t>", kGen,
+      "0 = greedy (default); so is a t that rounds to 0 in f32 (< 7e-46)");
+  opt("--top-k", topK, "<k>", kGen, "keep the k most likely tokens (0 = off)");
+  opt("--top-p", topP, "<p>", kGen, "nucleus sampling (1 = off)");
+  opt("--seed", seed, "<n>", kGen, "sampling seed (default 0; sequence i uses seed + i)");
+  opt("--device", device, "<auto|cpu|cuda>", kGen,
+      "where to run (default auto: cuda when the artifact has CUDA kernels and a GPU "
+      "is present, else cpu)");
+  opt("--output", output, "<text|json>", kOut, "text (streamed, default) or JSON");
+  opt("--dump-logits", dumpLogits, "<path>", kOut,
+      "write the logits of every generated position (.npy float32 [batch, new tokens, "
+      "vocab]); the file is replaced only when the run succeeds");
+  Options o;
+  app.add_flag("--no-graphs", o.noGraphs,
+               "on the GPU, launch every step's kernels instead of replaying the step as "
+               "a captured CUDA graph")
+      ->group(kGen);
+  app.add_flag("-q,--quiet", o.quiet, "no summary on stderr")->group(kOut);
+
+  try {
+    app.parse(llvmStyleArgs(argc, argv));
+  } catch (const CLI::Success &e) { // --help, --version
+    std::exit(app.exit(e));
+  } catch (const CLI::ParseError &e) {
+    die(e.what());
+  }
+  for (const std::string &extra : app.remaining())
+    if (extra.size() > 1 && extra[0] == '-' && extra != "--") // "--" ends the options
+      die("unknown option '" + extra + "' (see --help)");
+  if (positional.size() > 1)
+    die("more than one artifact directory: '" + positional[0] + "' and '" + positional[1] +
+        "'");
+  if (!positional.empty())
+    o.artifact = positional[0];
+
+  auto given = [&](const char *name) { return app.count(name) > 0; };
+  if (given("--weights")) {
+    if (weights.empty())
+      die("--weights: empty path");
+    o.weights = weights;
+  }
+  if (given("--synthetic-weights"))
+    o.syntheticSeed = parseU64("--synthetic-weights", synthetic);
+  // --prompt and --prompt-ids interleave in the order given: the batch order.
+  size_t nText = 0, nIds = 0;
+  for (const CLI::Option *p : app.parse_order()) {
+    if (p == textOpt)
+      o.prompts.push_back({true, prompts.at(nText++)});
+    else if (p == idsOpt)
+      o.prompts.push_back({false, promptIds.at(nIds++)});
+  }
+  if (given("--batch"))
+    o.batch = parseInt("--batch", batch, 1, 1 << 20);
+  if (given("--max-new-tokens"))
+    o.maxNew = parseInt("--max-new-tokens", maxNew, 0, 1 << 24);
+  if (given("--mode")) {
+    if (mode != "hiergen" && mode != "recgen")
+      die("--mode: expected hiergen or recgen, got '" + mode + "'");
+    o.mode = mode;
+  }
+  if (given("--temperature")) {
+    o.sampling.temperature = parseDouble("--temperature", temperature);
+    if (o.sampling.temperature < 0)
+      die("--temperature: must be >= 0 (0 = greedy), got " + temperature);
+  }
+  if (given("--top-k"))
+    o.sampling.top_k = int(parseInt("--top-k", topK, 0, INT32_MAX));
+  if (given("--top-p")) {
+    o.sampling.top_p = parseDouble("--top-p", topP);
+    if (!(o.sampling.top_p > 0 && o.sampling.top_p <= 1))
+      die("--top-p: must be in (0, 1], got " + topP);
+  }
+  if (given("--seed"))
+    o.sampling.seed = parseU64("--seed", seed);
+  if (given("--output")) {
+    if (output != "text" && output != "json")
+      die("--output: expected text or json, got '" + output + "'");
+    o.output = output;
+  }
+  if (given("--dump-logits")) {
+    if (dumpLogits.empty())
+      die("--dump-logits: empty path");
+    o.dumpLogits = dumpLogits;
+  }
+  if (given("--device")) {
+    if (device != "auto" && device != "cpu" && device != "cuda")
+      die("--device: expected auto, cpu or cuda, got '" + device + "'");
+    o.device = device;
+  }
+
   if (o.artifact.empty())
     die("no artifact directory given (usage: photon-run <artifact-dir> [options]; see --help)");
   if (o.weights && o.syntheticSeed)
@@ -286,6 +339,17 @@ Options parseArgs(int argc, char **argv) {
         std::to_string(o.prompts.size()) + " prompts given (with several prompts, "
         "the batch is one sequence per prompt)");
   return o;
+}
+
+/// Refuses a --weights path that is not a regular file before anything
+/// opens it: opening a FIFO would wait for a writer forever.
+void checkWeightsFile(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    die(path + ": cannot open: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    die("--weights: " + path + " is " + std::string(fileTypeName(st.st_mode)) +
+        ", not a regular file (give a .safetensors file)");
 }
 
 std::string human(double bytes) {
@@ -352,6 +416,8 @@ double rate(double n, double s) { return s > 0 ? n / s : 0; }
 int run(int argc, char **argv) {
   Options o = parseArgs(argc, argv);
   auto tStart = std::chrono::steady_clock::now();
+  if (o.weights)
+    checkWeightsFile(*o.weights);
 
   // The backend comes first: a CUDA kernel library loads its modules into
   // the backend's context as soon as it is opened.
@@ -403,12 +469,15 @@ int run(int argc, char **argv) {
   if (Status s = o.sampling.validate(); !s.ok())
     die(s.message());
 
-  // Fail before generating if the logits cannot be written.
+  // Fail before generating if the logits cannot be written. The file is
+  // written next to the path and replaces it only at the end of a successful
+  // run (an unwinding die() removes it).
+  std::optional<PendingNpyFile> logitsFile;
   if (o.dumpLogits) {
-    FILE *f = std::fopen(o.dumpLogits->c_str(), "wb");
+    Expected<PendingNpyFile> f = PendingNpyFile::create(*o.dumpLogits);
     if (!f)
-      die(*o.dumpLogits + ": cannot create: " + std::strerror(errno));
-    std::fclose(f);
+      die(f.status().message());
+    logitsFile = std::move(*f);
   }
 
   // Weights.
@@ -452,13 +521,12 @@ int run(int argc, char **argv) {
     die(res.status().message());
   const GenerationResult &r = *res;
 
-  if (o.dumpLogits) {
-    std::vector<float> all;
-    all.reserve(prompts.size() * size_t(o.maxNew * vocab));
+  if (logitsFile) {
+    // Straight from the per-sequence buffers: no second copy of the logits.
+    std::vector<FloatSpan> parts;
     for (const auto &l : r.logits)
-      all.insert(all.end(), l.begin(), l.end());
-    Status s = writeNpy(*o.dumpLogits, all.data(),
-                        {int64_t(prompts.size()), o.maxNew, vocab});
+      parts.push_back({l.data(), l.size()});
+    Status s = logitsFile->commit({int64_t(prompts.size()), o.maxNew, vocab}, parts);
     if (!s.ok())
       die(s.message());
   }
@@ -556,14 +624,17 @@ int run(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  // The runtime reports errors as values; this only turns an allocation
-  // failure of host-side bookkeeping (e.g. --dump-logits of a huge run) into
-  // an error message instead of an abort.
+  // The runtime reports errors as values; bad_alloc only comes from host-side
+  // bookkeeping (e.g. --dump-logits of a huge run).
   try {
     return run(argc, argv);
+  } catch (const Fatal &f) {
+    reportError(f.message);
   } catch (const std::bad_alloc &) {
-    die("out of host memory (try fewer --max-new-tokens, a smaller --batch, or no --dump-logits)");
+    reportError("out of host memory (try fewer --max-new-tokens, a smaller --batch, or no "
+                "--dump-logits)");
   } catch (const std::exception &e) {
-    die(std::string("unexpected failure: ") + e.what());
+    reportError(std::string("unexpected failure: ") + e.what());
   }
+  return 1;
 }

@@ -3,8 +3,12 @@
 #include "runtime/Npy.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace photon::rt {
 
@@ -33,24 +37,119 @@ Status writeNpy(const std::string &path, const float *data,
   for (int64_t d : shape) {
     if (d < 0)
       return Status::error(path + ": cannot write .npy with a negative dimension");
-    n *= static_cast<size_t>(d);
+    if (__builtin_mul_overflow(n, static_cast<size_t>(d), &n))
+      return Status::error(path + ": cannot write .npy: its element count overflows");
   }
+  Expected<PendingNpyFile> f = PendingNpyFile::create(path);
+  if (!f)
+    return f.takeStatus();
+  return f->commit(shape, {{data, n}});
+}
+
+Expected<PendingNpyFile> PendingNpyFile::create(const std::string &path) {
+  PendingNpyFile f;
+  f.path_ = f.target_ = path;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      // A device or FIFO (/dev/null, /dev/stdout) is written in place:
+      // renaming a file over it would replace the node itself.
+      f.file_ = std::fopen(path.c_str(), "wb");
+      if (!f.file_)
+        return Status::error(path + ": cannot create: " + std::strerror(errno));
+      return f;
+    }
+    // Through a symlink, replace the file it points to, not the link.
+    if (char *real = ::realpath(path.c_str(), nullptr)) {
+      f.target_ = real;
+      std::free(real);
+    }
+  }
+  f.temp_ = f.target_ + ".tmp-XXXXXX";
+  int fd = ::mkstemp(f.temp_.data());
+  if (fd < 0) {
+    f.temp_.clear();
+    return Status::error(path + ": cannot create: " + std::strerror(errno));
+  }
+  // mkstemp makes the file 0600; give it the mode a plain create would.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
+  f.file_ = ::fdopen(fd, "wb");
+  if (!f.file_) {
+    int e = errno;
+    ::close(fd);
+    return Status::error(path + ": cannot create: " + std::strerror(e));
+  }
+  return f;
+}
+
+PendingNpyFile::PendingNpyFile(PendingNpyFile &&o) noexcept { *this = std::move(o); }
+
+PendingNpyFile &PendingNpyFile::operator=(PendingNpyFile &&o) noexcept {
+  if (this != &o) {
+    discard();
+    path_ = std::move(o.path_);
+    target_ = std::move(o.target_);
+    temp_ = std::move(o.temp_);
+    file_ = o.file_;
+    o.file_ = nullptr;
+    o.temp_.clear();
+  }
+  return *this;
+}
+
+PendingNpyFile::~PendingNpyFile() { discard(); }
+
+void PendingNpyFile::discard() {
+  if (file_)
+    std::fclose(file_);
+  file_ = nullptr;
+  if (!temp_.empty())
+    ::unlink(temp_.c_str());
+  temp_.clear();
+}
+
+Status PendingNpyFile::commit(const std::vector<int64_t> &shape,
+                              const std::vector<FloatSpan> &parts) {
+  auto fail = [&](const std::string &msg) {
+    discard();
+    return Status::error(path_ + ": " + msg);
+  };
+  if (!file_)
+    return fail("internal error: the .npy file was already written or discarded");
+  size_t n = 1, given = 0;
+  for (int64_t d : shape)
+    if (d < 0 || __builtin_mul_overflow(n, static_cast<size_t>(d), &n))
+      return fail("cannot write .npy: bad shape");
+  for (const FloatSpan &p : parts)
+    if (__builtin_add_overflow(given, p.size, &given))
+      return fail("cannot write .npy: too much data");
+  if (given != n)
+    return fail("internal error: " + std::to_string(given) + " floats for a shape of " +
+                std::to_string(n));
   std::string header = npyHeader(shape);
   if (header.size() - 10 > 0xFFFF)
-    return Status::error(path + ": shape too long for a .npy v1.0 header");
-  FILE *f = std::fopen(path.c_str(), "wb");
-  if (!f)
-    return Status::error(path + ": cannot create: " + std::strerror(errno));
-  bool ok = std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  if (ok && n)
-    ok = std::fwrite(data, sizeof(float), n, f) == n;
+    return fail("shape too long for a .npy v1.0 header");
+  bool ok = std::fwrite(header.data(), 1, header.size(), file_) == header.size();
+  for (const FloatSpan &p : parts)
+    if (ok && p.size)
+      ok = std::fwrite(p.data, sizeof(float), p.size, file_) == p.size;
+  ok = ok && std::fflush(file_) == 0;
+  if (ok && !temp_.empty()) // on disk before the rename makes it visible
+    ok = ::fsync(::fileno(file_)) == 0;
   int savedErrno = errno;
-  if (std::fclose(f) != 0 && ok) {
+  int closed = std::fclose(file_);
+  file_ = nullptr;
+  if (closed != 0 && ok) {
     ok = false;
     savedErrno = errno;
   }
   if (!ok)
-    return Status::error(path + ": write failed: " + std::strerror(savedErrno));
+    return fail(std::string("write failed: ") + std::strerror(savedErrno));
+  if (!temp_.empty() && std::rename(temp_.c_str(), target_.c_str()) != 0)
+    return fail(std::string("cannot replace it: ") + std::strerror(errno));
+  temp_.clear();
   return Status::success();
 }
 

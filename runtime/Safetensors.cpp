@@ -1,6 +1,7 @@
 //===- Safetensors.cpp - Reading and writing .safetensors files -----------===//
 
 #include "runtime/Safetensors.h"
+#include "runtime/FileType.h"
 #include "runtime/Json.h"
 
 #include <algorithm>
@@ -211,13 +212,21 @@ static bool readUIntArray(const JsonValue *v, std::vector<uint64_t> &out) {
 Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
   auto fail = [&](const std::string &msg) { return Status::error(path + ": " + msg); };
 
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever;
+  // fstat then refuses it. It changes nothing for a regular file.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return fail(std::string("cannot open: ") + std::strerror(errno));
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
     ::close(fd);
-    return fail("not a regular file");
+    return fail(std::string("cannot stat: ") + std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail(std::string("not a regular file (it is ") + fileTypeName(st.st_mode) +
+                "); weights must be a safetensors file");
   }
   uint64_t fileSize = static_cast<uint64_t>(st.st_size);
   if (fileSize < 8) {

@@ -1,6 +1,6 @@
 //===- Sampler.h - Sampling parameters and their random stream -*- C++ -*-===//
 //
-// temperature == 0 is greedy: argmax, ties to the lowest id (the spec's rule,
+// temperature == 0 (in f32) is greedy: argmax, ties to the lowest id (the spec's rule,
 // so greedy output is reproducible across backends), run by the compiled
 // `photon_argmax`. Otherwise the compiled `photon_sample` divides the logits
 // by the temperature, keeps the top_k largest (0 = all), then the smallest
@@ -26,7 +26,10 @@ struct SamplingParams {
 
   /// temperature finite and >= 0, top_p in (0, 1], top_k >= 0.
   Status validate() const;
-  bool greedy() const { return temperature == 0; }
+  /// Also for a temperature that rounds to 0 in the f32 the sampling kernel
+  /// takes (below ~7e-46, e.g. 1e-320): dividing by it would give NaN, and
+  /// its limit is the argmax anyway.
+  bool greedy() const { return float(temperature) == 0; }
 };
 
 /// The sampling parameters of a sequence and its seeded stream of uniform

@@ -52,8 +52,8 @@ class Harness:
             self.failed += 1
         print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
 
-    def run(self, args, check=True):
-        p = subprocess.run(args, capture_output=True, text=True)
+    def run(self, args, check=True, timeout=None):
+        p = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
         if self.verbose:
             print("  $ " + " ".join(args), file=sys.stderr)
         if check and p.returncode != 0:
@@ -208,6 +208,8 @@ def sampling_cases(h, arts):
 
     greedy = tokens()
     h.report(tokens("--temperature", "1", "--top-k", "1") == greedy, "sampling: top-k 1 is greedy")
+    # A subnormal temperature is finite; in the kernel's f32 it is 0, i.e. greedy.
+    h.report(tokens("--temperature", "1e-320") == greedy, "sampling: --temperature 1e-320 is greedy")
     h.report(tokens("--temperature", "1", "--top-p", "1e-6") == greedy, "sampling: tiny top-p is greedy")
     a = tokens("--temperature", "0.9", "--seed", "7")
     h.report(a == tokens("--temperature", "0.9", "--seed", "7") and
@@ -221,6 +223,13 @@ def sampling_cases(h, arts):
                if t not in members(logits[s, n].astype(np.float64))]
         h.report(not bad and toks != greedy, f"sampling: {name} tokens stay in the set",
                  f"outside at {bad[:3]}" if bad else "")
+    left = [f for f in os.listdir(h.work) if f.startswith("sampled-logits.npy.")]
+    h.report(not left, "--dump-logits leaves no temporary file", ", ".join(left))
+    # LLVM-style spellings: --opt=value, --opt value, -opt value, -opt=value.
+    spelled = [run, art, "-weights", w, "--prompt-ids=1,2,3,4,5", "-prompt-ids=9,8,7",
+               "-max-new-tokens", "40", "--output=json", "-quiet", "-device=" + h.device]
+    h.report(json.loads(h.run(spelled).stdout)["tokens"] == greedy,
+             "options: -opt, -opt=value and --opt=value spellings")
 
 
 def nan_cases(h, arts):
@@ -283,7 +292,12 @@ def bad_input_cases(h, arts):
     block, blockw = arts["tiny-block"]
 
     def expect_error(name, args, needle=None):
-        p = h.run([run] + args, check=False)
+        try:
+            p = h.run([run] + args, check=False, timeout=60)
+        except subprocess.TimeoutExpired:
+            h.report(False, f"bad input: {name}", "photon-run did not finish in 60 s")
+            return
+
         lines = [ln for ln in p.stderr.splitlines() if ln.startswith("photon-run: error:")]
         ok = p.returncode == 1 and len(lines) == 1 and "Traceback" not in p.stderr
         if ok and needle and needle.lower() not in p.stderr.lower():
@@ -340,6 +354,29 @@ def bad_input_cases(h, arts):
     shutil.copy(os.path.join(block, "kernels-cpu.so"), os.path.join(mixed, "kernels-cpu.so"))
     expect_error("kernels of another model", [mixed, "--weights", l2w, "--prompt-ids", "1"],
                  "compiled for")
+    # A FIFO used to block the weights' open() forever.
+    fifo = os.path.join(h.work, "weights.fifo")
+    os.mkfifo(fifo)
+    expect_error("--weights on a FIFO", [l2, "--weights", fifo, "--prompt-ids", "1"], "FIFO")
+    expect_error("--weights on a directory", [l2, "--weights", h.work, "--prompt-ids", "1"],
+                 "directory")
+    expect_error("--weights= (empty)", [l2, "--weights=", "--prompt-ids", "1"], "empty path")
+    expect_error("--temperature overflow", [l2, "--weights", l2w, "--prompt-ids", "1",
+                                            "--temperature", "1e999"], "finite")
+    # A failed run must not truncate an existing --dump-logits file.
+    dump_dir = os.path.join(h.work, "dump")
+    os.makedirs(dump_dir)
+    old = os.path.join(dump_dir, "logits.npy")
+    with open(old, "w") as f:
+        f.write("previous")
+    expect_error("--dump-logits with bad weights", [l2, "--weights", blockw, "--prompt-ids", "1",
+                                                    "--dump-logits", old], "do not match")
+    with open(old) as f:
+        kept = f.read()
+    h.report(kept == "previous" and os.listdir(dump_dir) == ["logits.npy"],
+             "bad input: a failed run keeps the old --dump-logits file",
+             f"now {kept[:20]!r}, files {os.listdir(dump_dir)}")
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

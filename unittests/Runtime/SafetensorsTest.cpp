@@ -9,6 +9,9 @@
 #include <cstring>
 #include <limits>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace photon::rt;
 using photon::rt::test::readFile;
 using photon::rt::test::TempDir;
@@ -237,6 +240,26 @@ TEST_F(SafetensorsTest, RejectsTruncatedFiles) {
             path + ": tensor 'a': data_offsets [0, 8) end past the data section (4 bytes)");
   EXPECT_EQ(SafetensorsFile::open(dir.file("missing")).status().message(),
             dir.file("missing") + ": cannot open: No such file or directory");
+}
+
+// A FIFO used to block open() until some writer appeared (forever). The
+// check runs in a child process with an alarm, so a regression fails the test
+// instead of hanging it.
+TEST_F(SafetensorsTest, RejectsFifosAndDirectoriesWithoutBlocking) {
+  std::string fifo = dir.file("w.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EXIT(
+      {
+        ::alarm(10);
+        Expected<SafetensorsFile> f = SafetensorsFile::open(fifo);
+        std::fprintf(stderr, "%s\n", f.status().message().c_str());
+        std::exit(f.ok() ? 1 : 0);
+      },
+      ::testing::ExitedWithCode(0),
+      "w.fifo: not a regular file \\(it is a FIFO\\); weights must be a safetensors file");
+  EXPECT_EQ(SafetensorsFile::open(dir.path()).status().message(),
+            dir.path() + ": not a regular file (it is a directory); weights must be a "
+                         "safetensors file");
 }
 
 TEST_F(SafetensorsTest, RejectsBadHeaders) {

@@ -48,6 +48,13 @@ TEST(Sampler, ValidatesParameters) {
   p.temperature = std::numeric_limits<double>::quiet_NaN();
   EXPECT_EQ(p.validate().message(), "temperature must be a finite number >= 0 (got nan; 0 "
                                     "means greedy)");
+  // Subnormal temperatures are finite; one that rounds to 0 in the kernel's
+  // f32 is greedy (dividing by 0 would give NaN weights).
+  p.temperature = 1e-320;
+  EXPECT_TRUE(p.validate().ok());
+  EXPECT_TRUE(p.greedy());
+  p.temperature = 1e-40; // an f32 subnormal: still sampled
+  EXPECT_FALSE(p.greedy());
   p.temperature = 0.7;
   p.top_k = -3;
   EXPECT_EQ(p.validate().message(), "top_k must be >= 0 (got -3; 0 means off)");

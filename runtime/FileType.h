@@ -1,0 +1,22 @@
+//===- FileType.h - Naming the type of a non-regular file ------*- C++ -*-===//
+#ifndef PHOTON_RUNTIME_FILETYPE_H
+#define PHOTON_RUNTIME_FILETYPE_H
+
+#include <sys/stat.h>
+
+namespace photon::rt {
+
+/// "a directory", "a FIFO", ... for messages that refuse a non-regular file.
+inline const char *fileTypeName(mode_t mode) {
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+} // namespace photon::rt
+
+#endif // PHOTON_RUNTIME_FILETYPE_H
