@@ -1,6 +1,7 @@
 //===- Artifact.cpp - Loading a compiled model ----------------------------===//
 
 #include "runtime/Artifact.h"
+#include "runtime/LibraryCheck.h"
 
 #include <dlfcn.h>
 #include <sys/stat.h>
@@ -404,6 +405,8 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
   if (::stat(a.libraryPath_.c_str(), &st) != 0)
     return Status::error(a.libraryPath_ + ": kernel library not found (" +
                          std::strerror(errno) + ")");
+  // A truncated library would raise SIGBUS inside dlopen: check it first.
+  PHOTON_RETURN_IF_ERROR(checkSharedLibraryFile(a.libraryPath_));
   // A relative path without '/' would make dlopen search the library path.
   std::string openPath = a.libraryPath_;
   if (openPath.find('/') == std::string::npos)

@@ -349,6 +349,12 @@ def bad_input_cases(h, arts):
                              lambda m: m["programs"][1]["regions"][4].update(per_step=1))
     expect_error("edited state region", [region, "--weights", l2w, "--prompt-ids", "1"],
                  "compiled for programs[1].regions[4]")
+    cut = os.path.join(h.work, "truncated-library")  # an interrupted copy of the library
+    shutil.copytree(l2, cut)
+    lib = os.path.join(cut, "kernels-cpu.so")
+    os.truncate(lib, os.path.getsize(lib) // 2)
+    expect_error("truncated kernel library", [cut, "--weights", l2w, "--prompt-ids", "1"],
+                 "kernels-cpu.so")
     mixed = os.path.join(h.work, "mixed-artifact")  # the l2 manifest with the block's kernels
     shutil.copytree(l2, mixed)
     shutil.copy(os.path.join(block, "kernels-cpu.so"), os.path.join(mixed, "kernels-cpu.so"))

@@ -267,9 +267,10 @@ TEST(Artifact, MissingOrBrokenKernelLibrary) {
   EXPECT_TRUE(failsWith(a, "kernels.so: kernel library not found"));
   EXPECT_TRUE(failsWith(Artifact::load(dir.path(), "cuda"),
                         "the artifact has no kernels for 'cuda' (it has: cpu)"));
+  // Checked before dlopen (a truncated library would raise SIGBUS inside it).
   writeFile(dir.file("kernels.so"), "not an ELF file");
   a = Artifact::load(dir.path());
-  EXPECT_TRUE(failsWith(a, "cannot load the kernel library"));
+  EXPECT_TRUE(failsWith(a, "kernels.so: not an ELF file"));
 }
 
 //===----------------------------------------------------------------------===//
