@@ -38,7 +38,6 @@
 #include "passes/ArtifactDescription.h"
 
 #include "llvm/ADT/StringMap.h"
-#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::photon {
 #define GEN_PASS_DEF_PHOTONLOWERPROGRAMS
@@ -710,10 +709,10 @@ struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {
     }
     // What the library is compiled for, which the runtime checks the
     // manifest (written from the same planned model) against.
-    FailureOr<llvm::json::Object> description = describeCompiledModel(model);
+    FailureOr<nlohmann::ordered_json> description = describeCompiledModel(model);
     if (failed(description))
       return signalPassFailure();
-    emitDescription(module, llvm::formatv("{0}", llvm::json::Value(std::move(*description))));
+    emitDescription(module, description->dump());
     // The kernels and the programs' entry points remain.
     module->setAttr("photon.model", model.getSymNameAttr());
     model.erase();

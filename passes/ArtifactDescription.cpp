@@ -4,6 +4,8 @@
 
 namespace mlir::photon {
 
+namespace field = ::photon::field;
+
 std::string elementTypeName(Type type) {
   if (type.isF32())
     return "f32";
@@ -12,28 +14,7 @@ std::string elementTypeName(Type type) {
   return "f16";
 }
 
-static llvm::json::Object describeProgram(ProgramOp program, StatePlanAttr plan) {
-  llvm::json::Array regions;
-  for (StateRegionAttr r : plan.getRegions())
-    regions.push_back(llvm::json::Object{{"name", r.getName()},
-                                         {"tile", r.getTile()},
-                                         {"fixed", r.getFixed()},
-                                         {"per_seq", r.getPerSeq()},
-                                         {"fixed_per_step", r.getFixedPerStep()},
-                                         {"per_step", r.getPerStep()}});
-  return llvm::json::Object{
-      {"name", program.getSymName()},
-      {"mode", stringifyGenerationMode(program.getMode())},
-      {"prefill", ProgramOp::cInterfaceName(program.getPrefillSymbol())},
-      {"step", ProgramOp::cInterfaceName(program.getStepSymbol())},
-      {"tokens_per_step", plan.getTokensPerStep()},
-      {"prefill_tile", plan.getPrefillTile()},
-      {"analytic_per_seq", plan.getAnalyticPerSeq()},
-      {"analytic_per_step", plan.getAnalyticPerStep()},
-      {"regions", std::move(regions)}};
-}
-
-FailureOr<llvm::json::Object> describeCompiledModel(ModelOp model) {
+FailureOr<nlohmann::ordered_json> describeCompiledModel(ModelOp model) {
   std::optional<MemoryPlanAttr> plan = model.getMemoryPlan();
   if (!plan)
     return model.emitOpError("has no memory plan: run -photon-plan-memory first");
@@ -42,20 +23,31 @@ FailureOr<llvm::json::Object> describeCompiledModel(ModelOp model) {
     weightType = p.getTensorType().getElementType();
   if (!weightType)
     return model.emitOpError("has no planned weights: run -photon-plan-memory first");
-  llvm::json::Array programs;
+  nlohmann::ordered_json programs = nlohmann::ordered_json::array();
   for (ProgramOp program : model.getBody().front().getOps<ProgramOp>()) {
     std::optional<StatePlanAttr> state = program.getStatePlan();
     if (!state)
       return program.emitOpError("has no state plan: run -photon-plan-memory first");
-    programs.push_back(describeProgram(program, *state));
+    ::photon::ProgramInfo info;
+    info.name = program.getSymName().str();
+    info.mode = stringifyGenerationMode(program.getMode()).str();
+    info.prefillSymbol = ProgramOp::cInterfaceName(program.getPrefillSymbol());
+    info.stepSymbol = ProgramOp::cInterfaceName(program.getStepSymbol());
+    info.tokensPerStep = state->getTokensPerStep();
+    info.prefillTile = state->getPrefillTile();
+    info.analyticPerSeq = state->getAnalyticPerSeq();
+    info.analyticPerStep = state->getAnalyticPerStep();
+    info.regions = state->getStateRegions();
+    programs.push_back(::photon::toJson(info));
   }
-  return llvm::json::Object{
-      {"vocab_size", model.getModelConfig().vocabSize},
-      {"activation_type", elementTypeName(plan->getActivationType())},
-      {"fingerprint", plan->getFingerprint()},
-      {"weights", llvm::json::Object{{"dtype", elementTypeName(weightType)},
-                                     {"elements", plan->getWeightElements()}}},
-      {"programs", std::move(programs)}};
+  return nlohmann::ordered_json{
+      {field::kVocabSize, model.getModelConfig().vocabSize},
+      {field::kActivationType, elementTypeName(plan->getActivationType())},
+      {field::kFingerprint, plan->getFingerprint()},
+      {field::kWeights,
+       {{field::kDtype, elementTypeName(weightType)},
+        {field::kElements, plan->getWeightElements()}}},
+      {field::kPrograms, programs}};
 }
 
 } // namespace mlir::photon

@@ -1,20 +1,19 @@
 //===- ArtifactDescription.h - What a compiled model was built for -*- C++ -*-===//
 //
-// The part of an artifact's manifest that the compiled code depends on: the
-// vocabulary, the activation type, the weight arena's element type and size,
-// the plan's fingerprint, and every program's entry points and state plan.
-// photon-translate --export-manifest writes it into model.json, and
-// photon-lower-programs embeds the same JSON in the kernel library
-// (`photon_description()`), so the runtime can check an (untrusted) manifest
-// against what the library was really compiled for, field by field.
+// The part of an artifact's manifest that the compiled code depends on
+// (model/ArtifactSchema.h): the vocabulary, the activation type, the weight
+// arena's element type and size, the plan's fingerprint, and every program's
+// entry points and state plan. photon-translate --export-manifest writes it
+// into model.json, and photon-lower-programs embeds the same JSON in the
+// kernel library (`photon_description()`), so the runtime can check an
+// (untrusted) manifest against what the library was really compiled for.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHOTON_PASSES_ARTIFACTDESCRIPTION_H
 #define PHOTON_PASSES_ARTIFACTDESCRIPTION_H
 
 #include "dialect/PhotonOps.h"
-
-#include "llvm/Support/JSON.h"
+#include "model/ArtifactSchema.h"
 
 namespace mlir::photon {
 
@@ -23,7 +22,7 @@ std::string elementTypeName(Type type);
 
 /// The description of a planned model (photon-plan-memory has run); fails
 /// with a diagnostic when a plan is missing.
-FailureOr<llvm::json::Object> describeCompiledModel(ModelOp model);
+FailureOr<nlohmann::ordered_json> describeCompiledModel(ModelOp model);
 
 } // namespace mlir::photon
 

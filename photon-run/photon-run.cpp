@@ -545,47 +545,36 @@ int run(int argc, char **argv) {
     }
     std::fflush(stdout);
   } else {
-    JsonWriter w(0);
-    w.beginObject();
-    w.key("tokens").beginArray();
-    for (const auto &t : r.tokens) {
-      w.beginArray();
-      for (int32_t id : t)
-        w.value(id);
-      w.endArray();
-    }
-    w.endArray();
-    w.key("prompt_tokens").beginArray();
+    Json out;
+    out["tokens"] = r.tokens;
+    Json &lengths = out["prompt_tokens"] = Json::array();
     for (const auto &p : prompts)
-      w.value(int64_t(p.size()));
-    w.endArray();
-    w.key("text").beginArray();
+      lengths.push_back(p.size());
+    Json &texts = out["text"] = Json::array();
     for (const auto &t : r.tokens)
-      w.value(validUtf8(ByteTokenizer::decode(t)));
-    w.endArray();
-    w.field("model", m.model).field("mode", o.mode).field("device", o.device);
-    w.field("batch", int64_t(prompts.size())).field("max_new_tokens", o.maxNew);
-    w.key("timings").beginObject();
-    w.field("load_s", loadSeconds)
-        .field("prefill_s", r.prefillSeconds)
-        .field("decode_s", r.decodeSeconds)
-        .field("total_s", total)
-        .field("prefill_tokens_per_s", rate(double(r.promptTokens), r.prefillSeconds))
-        .field("decode_tokens_per_s", rate(double(r.generatedTokens), r.decodeSeconds))
-        .field("steps", r.steps)
-        .field("launches_per_step", r.launchesPerStep)
-        .field("host_s_per_step", r.hostSecondsPerStep)
-        .field("graphs", r.graphs);
-    w.endObject();
-    w.key("memory").beginObject();
-    w.field("weight_bytes", uint64_t(r.memory.weightBytes))
-        .field("state_bytes", uint64_t(r.memory.stateBytes))
-        .field("bytes_per_sequence", uint64_t(r.memory.bytesPerSequence))
-        .field("analytic_bytes_per_sequence", uint64_t(r.memory.analyticBytesPerSequence))
-        .field("peak_bytes", uint64_t(r.memory.peakBytes));
-    w.endObject();
-    w.endObject();
-    std::printf("%s\n", w.str().c_str());
+      texts.push_back(validUtf8(ByteTokenizer::decode(t)));
+    out["model"] = m.model;
+    out["mode"] = o.mode;
+    out["device"] = o.device;
+    out["batch"] = prompts.size();
+    out["max_new_tokens"] = o.maxNew;
+    out["timings"] = {
+        {"load_s", loadSeconds},
+        {"prefill_s", r.prefillSeconds},
+        {"decode_s", r.decodeSeconds},
+        {"total_s", total},
+        {"prefill_tokens_per_s", rate(double(r.promptTokens), r.prefillSeconds)},
+        {"decode_tokens_per_s", rate(double(r.generatedTokens), r.decodeSeconds)},
+        {"steps", r.steps},
+        {"launches_per_step", r.launchesPerStep},
+        {"host_s_per_step", r.hostSecondsPerStep},
+        {"graphs", r.graphs}};
+    out["memory"] = {{"weight_bytes", r.memory.weightBytes},
+                     {"state_bytes", r.memory.stateBytes},
+                     {"bytes_per_sequence", r.memory.bytesPerSequence},
+                     {"analytic_bytes_per_sequence", r.memory.analyticBytesPerSequence},
+                     {"peak_bytes", r.memory.peakBytes}};
+    std::printf("%s\n", out.dump().c_str());
     std::fflush(stdout);
   }
 

@@ -20,18 +20,29 @@ namespace photon::rt {
 
 namespace {
 
+/// The member `key` of `obj` (an object), or null.
+const Json *member(const Json &obj, const char *key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+bool isNumber(const Json &v) { return v.is_number(); }
+bool isBool(const Json &v) { return v.is_boolean(); }
+bool isString(const Json &v) { return v.is_string(); }
+bool isArray(const Json &v) { return v.is_array(); }
+bool isObject(const Json &v) { return v.is_object(); }
+
 /// Typed access to the members of one JSON object; the first problem is kept.
 class FieldReader {
 public:
-  FieldReader(const JsonValue &obj, std::string where)
+  FieldReader(const Json &obj, std::string where)
       : obj_(obj), where_(std::move(where)) {}
 
   Status status() const { return status_; }
   bool ok() const { return status_.ok(); }
   const std::string &where() const { return where_; }
 
-  const JsonValue *get(const char *key, bool required) {
-    const JsonValue *v = obj_.find(key);
+  const Json *get(const char *key, bool required) {
+    const Json *v = member(obj_, key);
     if (!v && required)
       fail(key, "is missing");
     return v;
@@ -39,47 +50,47 @@ public:
 
   /// The member `key` when it is of the kind `is` tests; null (reporting a
   /// wrong kind, or a missing required member) otherwise.
-  const JsonValue *typed(const char *key, bool required, bool (JsonValue::*is)() const,
-                         const char *what) {
-    const JsonValue *v = get(key, required);
-    if (v && !(v->*is)()) {
-      fail(key, std::string("must be ") + what + ", got " + JsonValue::kindName(v->kind()));
+  const Json *typed(const char *key, bool required, bool (*is)(const Json &),
+                    const char *what) {
+    const Json *v = get(key, required);
+    if (v && !is(*v)) {
+      fail(key, std::string("must be ") + what + ", got " + jsonKindName(*v));
       return nullptr;
     }
     return v;
   }
 
   int64_t integer(const char *key, bool required, int64_t dflt = 0) {
-    const JsonValue *v = typed(key, required, &JsonValue::isInt, "an integer");
-    return v ? v->asInt() : dflt;
+    const Json *v = typed(key, required, isJsonInt, "an integer");
+    return v ? v->get<int64_t>() : dflt;
   }
 
   double number(const char *key, bool required, double dflt) {
-    const JsonValue *v = typed(key, required, &JsonValue::isNumber, "a number");
-    return v ? v->asDouble() : dflt;
+    const Json *v = typed(key, required, isNumber, "a number");
+    return v ? v->get<double>() : dflt;
   }
 
   bool boolean(const char *key, bool dflt) {
-    const JsonValue *v = typed(key, false, &JsonValue::isBool, "true or false");
-    return v ? v->asBool() : dflt;
+    const Json *v = typed(key, false, isBool, "true or false");
+    return v ? v->get<bool>() : dflt;
   }
 
   std::string string(const char *key, bool required, std::string dflt = "") {
-    const JsonValue *v = typed(key, required, &JsonValue::isString, "a string");
-    return v ? v->asString() : dflt;
+    const Json *v = typed(key, required, isString, "a string");
+    return v ? v->get<std::string>() : dflt;
   }
 
   std::vector<int64_t> intList(const char *key, bool required) {
     std::vector<int64_t> out;
-    const JsonValue *v = typed(key, required, &JsonValue::isArray, "a list of integers");
+    const Json *v = typed(key, required, isArray, "a list of integers");
     if (!v)
       return out;
-    for (const JsonValue &e : v->asArray()) {
-      if (!e.isInt()) {
+    for (const Json &e : *v) {
+      if (!isJsonInt(e)) {
         fail(key, "must be a list of integers");
         return {};
       }
-      out.push_back(e.asInt());
+      out.push_back(e.get<int64_t>());
     }
     return out;
   }
@@ -90,7 +101,7 @@ public:
   }
 
 private:
-  const JsonValue &obj_;
+  const Json &obj_;
   std::string where_;
   Status status_;
 };
@@ -161,17 +172,17 @@ std::vector<TensorSpec> Manifest::tensorSpecs() const {
 }
 
 /// One entry of manifest.programs: entry points and state plan.
-static Expected<ProgramInfo> parseProgram(const JsonValue &p, const std::string &where) {
+static Expected<ProgramInfo> parseProgram(const Json &p, const std::string &where) {
   FieldReader r(p, where);
   ProgramInfo info;
-  info.name = r.string("name", true);
-  info.mode = r.string("mode", true);
-  info.prefillSymbol = r.string("prefill", true);
-  info.stepSymbol = r.string("step", true);
-  info.tokensPerStep = r.integer("tokens_per_step", true);
-  info.prefillTile = r.integer("prefill_tile", true);
-  info.analyticPerSeq = r.integer("analytic_per_seq", false);
-  info.analyticPerStep = r.integer("analytic_per_step", false);
+  info.name = r.string(field::kName, true);
+  info.mode = r.string(field::kMode, true);
+  info.prefillSymbol = r.string(field::kPrefill, true);
+  info.stepSymbol = r.string(field::kStep, true);
+  info.tokensPerStep = r.integer(field::kTokensPerStep, true);
+  info.prefillTile = r.integer(field::kPrefillTile, true);
+  info.analyticPerSeq = r.integer(field::kAnalyticPerSeq, false);
+  info.analyticPerStep = r.integer(field::kAnalyticPerStep, false);
   if (!r.ok())
     return r.status();
   if (info.mode != "hiergen" && info.mode != "recgen")
@@ -180,23 +191,23 @@ static Expected<ProgramInfo> parseProgram(const JsonValue &p, const std::string 
     return Status::error(where + ".tokens_per_step: must be in [1, 2^20]");
   if (info.prefillTile <= 0)
     return Status::error(where + ".prefill_tile: must be positive");
-  const JsonValue *regions = p.find("regions");
-  if (!regions || !regions->isArray())
+  const Json *regions = member(p, field::kRegions);
+  if (!regions || !regions->is_array())
     return Status::error(where + ".regions: must be a list");
   std::set<std::string> names;
   size_t index = 0;
-  for (const JsonValue &e : regions->asArray()) {
+  for (const Json &e : *regions) {
     std::string at = where + ".regions[" + std::to_string(index++) + "]";
-    if (!e.isObject())
+    if (!e.is_object())
       return Status::error(at + ": must be an object");
     FieldReader rr(e, at);
     StateRegion region;
-    region.name = rr.string("name", true);
-    region.tile = rr.integer("tile", false);
-    region.fixed = rr.integer("fixed", false);
-    region.perSeq = rr.integer("per_seq", false);
-    region.fixedPerStep = rr.integer("fixed_per_step", false);
-    region.perStep = rr.integer("per_step", false);
+    region.name = rr.string(field::kName, true);
+    region.tile = rr.integer(field::kTile, false);
+    region.fixed = rr.integer(field::kFixed, false);
+    region.perSeq = rr.integer(field::kPerSeq, false);
+    region.fixedPerStep = rr.integer(field::kFixedPerStep, false);
+    region.perStep = rr.integer(field::kPerStep, false);
     if (!rr.ok())
       return rr.status();
     if (region.tile < 0 || region.fixed < 0 || region.perSeq < 0 || region.fixedPerStep < 0 ||
@@ -210,13 +221,13 @@ static Expected<ProgramInfo> parseProgram(const JsonValue &p, const std::string 
 }
 
 Expected<Manifest> parseManifest(std::string_view text, const std::string &path) {
-  Expected<JsonValue> parsed = parseJson(text);
+  Expected<Json> parsed = parseJson(text);
   if (!parsed)
     return parsed.status().withContext(path);
-  const JsonValue &root = *parsed;
-  if (!root.isObject())
+  const Json &root = *parsed;
+  if (!root.is_object())
     return Status::error(path + ": the manifest must be a JSON object, got " +
-                         JsonValue::kindName(root.kind()));
+                         jsonKindName(root));
   Manifest m;
   m.path = path;
   FieldReader r(root, path + ": manifest");
@@ -236,17 +247,17 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
   m.model = r.string("model", false, "model");
   if (!r.ok())
     return r.status();
-  const JsonValue *kernels = root.find("kernels");
-  if (!kernels || !kernels->isObject() || kernels->asObject().empty())
+  const Json *kernels = member(root, "kernels");
+  if (!kernels || !kernels->is_object() || kernels->empty())
     return Status::error(path + ": manifest.kernels: must map targets to kernel libraries");
-  for (const auto &[target, file] : kernels->asObject()) {
+  for (const auto &[target, file] : kernels->items()) {
     if (target != "cpu" && target != "cuda")
       return Status::error(path + ": manifest.kernels: unknown target '" + target + "'");
-    if (!file.isString() || file.asString().empty() ||
-        file.asString().find('/') != std::string::npos)
+    if (!file.is_string() || file.get<std::string>().empty() ||
+        file.get<std::string>().find('/') != std::string::npos)
       return Status::error(path + ": manifest.kernels." + target +
                            ": must be a file name inside the artifact directory");
-    m.kernelLibraries[target] = file.asString();
+    m.kernelLibraries[target] = file.get<std::string>();
   }
 
   m.vocabSize = r.integer("vocab_size", true);
@@ -262,10 +273,10 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
     return Status::error(path + ": manifest.activation_type: expected f32 or bf16, got '" +
                          act + "'");
 
-  const JsonValue *weights = root.find("weights");
+  const Json *weights = member(root, "weights");
   if (!weights)
     return Status::error(path + ": manifest.weights: is missing");
-  if (!weights->isObject())
+  if (!weights->is_object())
     return Status::error(path + ": manifest.weights: must be an object");
   FieldReader w(*weights, path + ": weights");
   std::string dtype = lower(w.string("dtype", true));
@@ -283,14 +294,14 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
                          "' (expected f32, bf16 or f16)");
   if (m.elements < 0)
     return Status::error(path + ": weights.elements: must be >= 0");
-  const JsonValue *tensors = weights->find("tensors");
-  if (!tensors || !tensors->isArray())
+  const Json *tensors = member(*weights, "tensors");
+  if (!tensors || !tensors->is_array())
     return Status::error(path + ": weights.tensors: must be a list");
   std::set<std::string> seen;
   size_t index = 0;
-  for (const JsonValue &t : tensors->asArray()) {
+  for (const Json &t : *tensors) {
     std::string where = path + ": weights.tensors[" + std::to_string(index++) + "]";
-    if (!t.isObject())
+    if (!t.is_object())
       return Status::error(where + ": must be an object");
     FieldReader tr(t, where);
     ArtifactTensor at;
@@ -314,23 +325,23 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
     m.tensors.push_back(std::move(at));
   }
 
-  if (const JsonValue *ignored = weights->find("ignored")) {
-    if (!ignored->isArray())
+  if (const Json *ignored = member(*weights, "ignored")) {
+    if (!ignored->is_array())
       return Status::error(path + ": weights.ignored: must be a list of names");
-    for (const JsonValue &n : ignored->asArray()) {
-      if (!n.isString())
+    for (const Json &n : *ignored) {
+      if (!n.is_string())
         return Status::error(path + ": weights.ignored: must be a list of names");
-      m.ignoredTensors.push_back(n.asString());
+      m.ignoredTensors.push_back(n.get<std::string>());
     }
   }
 
-  const JsonValue *programs = root.find("programs");
-  if (!programs || !programs->isArray() || programs->asArray().empty())
+  const Json *programs = member(root, "programs");
+  if (!programs || !programs->is_array() || programs->empty())
     return Status::error(path + ": manifest.programs: must be a non-empty list");
   index = 0;
-  for (const JsonValue &p : programs->asArray()) {
+  for (const Json &p : *programs) {
     std::string where = path + ": programs[" + std::to_string(index++) + "]";
-    if (!p.isObject())
+    if (!p.is_object())
       return Status::error(where + ": must be an object");
     Expected<ProgramInfo> info = parseProgram(p, where);
     if (!info)
@@ -459,14 +470,14 @@ Status checkLibraryDescription(const Manifest &m, std::string_view description,
                          "; the manifest was edited or belongs to another build (recompile "
                          "the artifact with photon-compile)");
   };
-  Expected<JsonValue> parsed = parseJson(description);
-  if (!parsed || !parsed->isObject())
+  Expected<Json> parsed = parseJson(description);
+  if (!parsed || !parsed->is_object())
     return Status::error(library + ": its photon_description() is not a JSON object");
-  const JsonValue &d = *parsed;
+  const Json &d = *parsed;
   FieldReader r(d, library + ": description");
   int64_t vocab = r.integer("vocab_size", true), fingerprint = r.integer("fingerprint", true);
   std::string act = r.string("activation_type", true);
-  const JsonValue *w = r.typed("weights", true, &JsonValue::isObject, "an object");
+  const Json *w = r.typed("weights", true, isObject, "an object");
   if (!r.ok())
     return r.status();
   FieldReader wr(*w, library + ": description.weights");
@@ -484,42 +495,31 @@ Status checkLibraryDescription(const Manifest &m, std::string_view description,
     return mismatch("weights.elements", std::to_string(elements), std::to_string(m.elements));
   if (fingerprint != m.fingerprint)
     return mismatch("fingerprint", std::to_string(fingerprint), std::to_string(m.fingerprint));
-  const JsonValue *programs = d.find("programs");
-  if (!programs || !programs->isArray())
+  const Json *programs = member(d, "programs");
+  if (!programs || !programs->is_array())
     return Status::error(library + ": description.programs: must be a list");
-  if (programs->asArray().size() != m.programs.size())
-    return mismatch("programs", std::to_string(programs->asArray().size()) + " programs",
+  if (programs->size() != m.programs.size())
+    return mismatch("programs", std::to_string(programs->size()) + " programs",
                     std::to_string(m.programs.size()));
   for (size_t i = 0; i < m.programs.size(); ++i) {
     std::string where = "programs[" + std::to_string(i) + "]";
-    Expected<ProgramInfo> lib = parseProgram(programs->asArray()[i], library + ": " + where);
+    Expected<ProgramInfo> lib = parseProgram((*programs)[i], library + ": " + where);
     if (!lib)
       return lib.takeStatus();
     const ProgramInfo &man = m.programs[i];
-    auto text = [](const ProgramInfo &p) {
-      std::string t = p.name + " (" + p.mode + ", " + p.prefillSymbol + ", " + p.stepSymbol +
-                      ", " + std::to_string(p.tokensPerStep) + " tokens per step, prefill tile " +
-                      std::to_string(p.prefillTile) + ", analytic " +
-                      std::to_string(p.analyticPerSeq) + " + " +
-                      std::to_string(p.analyticPerStep) + ")";
-      return t;
-    };
-    if (text(*lib) != text(man))
-      return mismatch(where, text(*lib), text(man));
-    if (lib->regions.size() != man.regions.size())
-      return mismatch(where + ".regions", std::to_string(lib->regions.size()) + " regions",
-                      std::to_string(man.regions.size()));
-    for (size_t k = 0; k < man.regions.size(); ++k) {
-      auto region = [](const StateRegion &x) {
-        return x.name + " {tile " + std::to_string(x.tile) + ", fixed " +
-               std::to_string(x.fixed) + ", per_seq " + std::to_string(x.perSeq) +
-               ", fixed_per_step " + std::to_string(x.fixedPerStep) + ", per_step " +
-               std::to_string(x.perStep) + "}";
-      };
-      if (region(lib->regions[k]) != region(man.regions[k]))
-        return mismatch(where + ".regions[" + std::to_string(k) + "]", region(lib->regions[k]),
-                        region(man.regions[k]));
-    }
+    if (*lib == man)
+      continue;
+    for (size_t k = 0; k < lib->regions.size() && k < man.regions.size(); ++k)
+      if (!(lib->regions[k] == man.regions[k]))
+        return mismatch(where + ".regions[" + std::to_string(k) + "]",
+                        toJson(lib->regions[k]).dump(), toJson(man.regions[k]).dump());
+    ProgramInfo a = *lib, b = man;
+    a.regions.clear();
+    b.regions.clear();
+    return mismatch(where, toJson(a).dump() + " with " + std::to_string(lib->regions.size()) +
+                               " regions",
+                    toJson(b).dump() + " with " + std::to_string(man.regions.size()) +
+                        " regions");
   }
   return Status::success();
 }

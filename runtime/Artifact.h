@@ -24,7 +24,7 @@
 #ifndef PHOTON_RUNTIME_ARTIFACT_H
 #define PHOTON_RUNTIME_ARTIFACT_H
 
-#include "model/StatePlan.h"
+#include "model/ArtifactSchema.h"
 #include "runtime/Json.h"
 #include "runtime/ProgramABI.h"
 #include "runtime/Safetensors.h"
@@ -38,28 +38,12 @@
 
 namespace photon::rt {
 
-constexpr const char *kArtifactFormat = "photon-artifact";
-constexpr int64_t kArtifactVersion = 4;
-
 /// One tensor of the weight arena.
 struct ArtifactTensor {
   std::string name;
   std::vector<int64_t> shape;
   int64_t offset = 0; // in elements of the arena dtype
   int64_t numel() const { return numElements(shape); }
-};
-
-/// A compiled generation program: its entry points and its state plan.
-struct ProgramInfo {
-  std::string name;
-  std::string mode; // "hiergen" or "recgen"
-  std::string prefillSymbol, stepSymbol;
-  int64_t tokensPerStep = 1; // a meta-context; 1 for vanilla
-  int64_t prefillTile = 1;   // most sequences one prefill call takes
-  /// Spec §4's bytes per sequence (KV of the kept caches + coarse state)
-  /// for t tokens: analyticPerSeq + ceil(t / tokensPerStep) · analyticPerStep.
-  int64_t analyticPerSeq = 0, analyticPerStep = 0;
-  std::vector<StateRegion> regions;
 };
 
 struct Manifest {

@@ -198,13 +198,14 @@ static bool parseDType(const std::string &s, DType &out) {
 }
 
 // A JSON array of non-negative integers.
-static bool readUIntArray(const JsonValue *v, std::vector<uint64_t> &out) {
-  if (!v || !v->isArray())
+static bool readUIntArray(const Json &entry, const char *key, std::vector<uint64_t> &out) {
+  auto v = entry.find(key);
+  if (v == entry.end() || !v->is_array())
     return false;
-  for (const JsonValue &e : v->asArray()) {
-    if (!e.isInt() || e.asInt() < 0)
+  for (const Json &e : *v) {
+    if (!isJsonInt(e) || e.get<int64_t>() < 0)
       return false;
-    out.push_back(static_cast<uint64_t>(e.asInt()));
+    out.push_back(e.get<uint64_t>());
   }
   return true;
 }
@@ -254,47 +255,47 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
                 std::to_string(fileSize) + " bytes): truncated or not a safetensors file");
 
   std::string_view headerText(reinterpret_cast<const char *>(bytes + 8), headerLen);
-  Expected<JsonValue> header = parseJson(headerText, /*baseOffset=*/8);
+  Expected<Json> header = parseJson(headerText, /*baseOffset=*/8);
   if (!header)
     return fail("bad header: " + header.status().message());
-  if (!header->isObject())
-    return fail("bad header: it is " + std::string(JsonValue::kindName(header->kind())) +
+  if (!header->is_object())
+    return fail("bad header: it is " + std::string(jsonKindName(*header)) +
                 ", expected a JSON object");
 
   const uint64_t dataStart = 8 + headerLen;
   const uint64_t dataSize = fileSize - dataStart;
 
-  for (const auto &member : header->asObject()) {
-    const std::string &name = member.first;
-    const JsonValue &entry = member.second;
+  for (const auto &member : header->items()) {
+    const std::string &name = member.key();
+    const Json &entry = member.value();
     if (name == "__metadata__") {
-      if (!entry.isObject())
+      if (!entry.is_object())
         return fail("__metadata__ must be an object of strings");
-      for (const auto &[k, v] : entry.asObject()) {
-        if (!v.isString())
-          return fail("__metadata__ value for '" + k + "' is " +
-                      JsonValue::kindName(v.kind()) + ", expected a string");
-        file.metadata_[k] = v.asString();
+      for (const auto &[k, v] : entry.items()) {
+        if (!v.is_string())
+          return fail("__metadata__ value for '" + k + "' is " + jsonKindName(v) +
+                      ", expected a string");
+        file.metadata_[k] = v.get<std::string>();
       }
       continue;
     }
     auto tfail = [&](const std::string &msg) { return fail("tensor '" + name + "': " + msg); };
-    if (!entry.isObject())
-      return tfail("header entry is " + std::string(JsonValue::kindName(entry.kind())) +
+    if (!entry.is_object())
+      return tfail("header entry is " + std::string(jsonKindName(entry)) +
                    ", expected an object");
-    const JsonValue *dtypeV = entry.find("dtype");
-    if (!dtypeV || !dtypeV->isString())
+    auto dtypeV = entry.find("dtype");
+    if (dtypeV == entry.end() || !dtypeV->is_string())
       return tfail("missing or non-string 'dtype'");
     TensorInfo t;
     t.name = name;
-    if (!parseDType(dtypeV->asString(), t.dtype))
-      return tfail("unsupported dtype '" + dtypeV->asString() +
+    if (!parseDType(dtypeV->get<std::string>(), t.dtype))
+      return tfail("unsupported dtype '" + dtypeV->get<std::string>() +
                    "' (supported: F32, BF16, F16)");
 
     std::vector<uint64_t> shape, offsets;
-    if (!readUIntArray(entry.find("shape"), shape))
+    if (!readUIntArray(entry, "shape", shape))
       return tfail("'shape' must be an array of non-negative integers");
-    if (!readUIntArray(entry.find("data_offsets"), offsets) || offsets.size() != 2 ||
+    if (!readUIntArray(entry, "data_offsets", offsets) || offsets.size() != 2 ||
         offsets[0] > offsets[1])
       return tfail("'data_offsets' must be [begin, end] with 0 <= begin <= end");
     t.begin = offsets[0];
@@ -451,13 +452,11 @@ Status writeSafetensors(const std::string &path, const std::vector<TensorToWrite
                         const std::map<std::string, std::string> &metadata) {
   auto fail = [&](const std::string &msg) { return Status::error(path + ": " + msg); };
 
-  JsonWriter w;
-  w.beginObject();
+  Json header = Json::object();
   if (!metadata.empty()) {
-    w.key("__metadata__").beginObject();
+    Json &meta = header["__metadata__"] = Json::object();
     for (const auto &[k, v] : metadata)
-      w.field(k, v);
-    w.endObject();
+      meta[k] = v;
   }
   std::unordered_map<std::string, bool> seen;
   uint64_t offset = 0;
@@ -479,16 +478,13 @@ Status writeSafetensors(const std::string &path, const std::vector<TensorToWrite
                   "': the data section would pass 2^64 bytes");
     if (bytes && !t.data)
       return fail("cannot write tensor '" + t.name + "': no data");
-    w.key(t.name).beginObject().field("dtype", dtypeName(t.dtype)).key("shape").beginArray();
-    for (int64_t d : t.shape)
-      w.value(d);
-    w.endArray().key("data_offsets").beginArray().value(offset).value(end);
-    w.endArray().endObject();
+    header[t.name] = {{"dtype", dtypeName(t.dtype)},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, end}}};
     offset = end;
   }
-  w.endObject();
-  std::string header = w.str();
-  header.append((8 - header.size() % 8) % 8, ' ');
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
 
   FILE *f = std::fopen(path.c_str(), "wb");
   if (!f)
@@ -496,9 +492,9 @@ Status writeSafetensors(const std::string &path, const std::vector<TensorToWrite
   bool ok = true;
   uint8_t len[8];
   for (int i = 0; i < 8; ++i)
-    len[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
+    len[i] = static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
   ok = ok && std::fwrite(len, 1, 8, f) == 8;
-  ok = ok && std::fwrite(header.data(), 1, header.size(), f) == header.size();
+  ok = ok && std::fwrite(text.data(), 1, text.size(), f) == text.size();
   std::vector<uint16_t> half;
   for (const TensorToWrite &t : tensors) {
     size_t n = static_cast<size_t>(numElements(t.shape));

@@ -4,7 +4,8 @@
 #   scripts/gpu-check.sh prepare    # here, with MLIR: compiles every artifact into .device/
 #   scripts/gpu-check.sh bench      # on the GPU machine: the benchmark alone
 #   scripts/gpu-check.sh run        # on the GPU machine (driver, cmake, a C++ compiler,
-#                                   # python3 with numpy; no MLIR; CLI11 comes in .device/): builds the runtime-only
+#                                   # python3 with numpy; no MLIR; the header-only libraries
+#                                   # come in .device/include): builds the runtime-only
 #                                   # photon-run, runs the agreement checks against the NumPy
 #                                   # reference, compute-sanitizer memcheck and the benchmark.
 # With the device tool:  run(command="scripts/gpu-check.sh run", carry=[".device"])
@@ -27,8 +28,8 @@ prepare() {
   local bin="$root/build/bin"
   [ -x "$bin/photon-compile" ] || "$root/scripts/build.sh"
   rm -rf "$dev"; mkdir -p "$dev/bench"
-  # photon-run's option parser, CLI11, is header-only: the GPU machine gets the headers.
-  mkdir -p "$dev/cli11" && cp -r /usr/include/CLI "$dev/cli11/"
+  # The runtime's header-only libraries (nlohmann-json, CLI11): the GPU machine gets a copy.
+  mkdir -p "$dev/include" && cp -r /usr/include/nlohmann /usr/include/CLI "$dev/include/"
   echo "gpu-check: compiling the tiny models for cuda (f32, bf16, f16 arenas)"
   /usr/bin/python3 "$root/test/E2E/agreement.py" --compile-only --device cuda \
     --work "$dev/e2e" --bin "$bin"
@@ -48,11 +49,10 @@ prepare() {
 
 build_runtime() {
   echo "gpu-check: building the runtime-only photon-run"
-  local cli11=()
-  [ -f "$dev/cli11/CLI/CLI.hpp" ] && cli11=(-DPHOTON_CLI11_INCLUDE_DIR="$dev/cli11")
-  cmake -G Ninja -S "$root" -B /tmp/photon-rt -DPHOTON_RUNTIME_ONLY=ON "${cli11[@]}" \
+  local headers=(-DPHOTON_HEADER_LIBS_DIR="$dev/include")
+  cmake -G Ninja -S "$root" -B /tmp/photon-rt -DPHOTON_RUNTIME_ONLY=ON "${headers[@]}" \
     -DCMAKE_BUILD_TYPE=Release > /tmp/photon-rt.log 2>&1 \
-    || cmake -S "$root" -B /tmp/photon-rt -DPHOTON_RUNTIME_ONLY=ON "${cli11[@]}" \
+    || cmake -S "$root" -B /tmp/photon-rt -DPHOTON_RUNTIME_ONLY=ON "${headers[@]}" \
          -DCMAKE_BUILD_TYPE=Release >> /tmp/photon-rt.log 2>&1
   cmake --build /tmp/photon-rt --target photon-run -j 16 >> /tmp/photon-rt.log 2>&1 \
     || { tail -30 /tmp/photon-rt.log; exit 1; }

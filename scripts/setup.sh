@@ -8,6 +8,7 @@ packages=(
   clang-22 lld-22                                          # compiler + fast linker
   cmake ninja-build                                        # build
   libgtest-dev                                             # GoogleTest (runtime and analysis unit tests)
+  nlohmann-json3-dev                                       # JSON in the runtime (header-only)
   libcli11-dev                                             # CLI11, photon-run's option parser (header-only)
   python3-numpy                                            # independent NumPy reference (reference/)
   zlib1g-dev libzstd-dev libedit-dev libcurl4-openssl-dev libxml2-dev  # libLLVM's cmake config requires them

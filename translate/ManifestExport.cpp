@@ -16,7 +16,6 @@
 
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/JSON.h"
 
 using namespace mlir;
 using namespace mlir::photon;
@@ -27,15 +26,12 @@ static llvm::cl::list<std::string> manifestTargets(
                    "kernel library of target T is kernels-T.so"),
     llvm::cl::CommaSeparated);
 
-static llvm::json::Array toJson(ArrayRef<int64_t> values) {
-  llvm::json::Array a;
-  for (int64_t v : values)
-    a.push_back(v);
-  return a;
-}
+using Json = nlohmann::ordered_json;
+namespace field = ::photon::field;
 
-static llvm::json::Object configToJson(const ::photon::ModelConfig &c) {
-  llvm::json::Object o{
+/// The configuration, for people and tools (the runtime does not read it).
+static Json configToJson(const ::photon::ModelConfig &c) {
+  Json o = {
       {"model_type", ::photon::toString(c.kind)},
       {"vocab_size", c.vocabSize},
       {"d_model", c.dModel},
@@ -50,10 +46,10 @@ static llvm::json::Object configToJson(const ::photon::ModelConfig &c) {
     o["tie_word_embeddings"] = c.tieWordEmbeddings;
   } else {
     o["d_embed"] = c.dEmbed;
-    o["chunk_sizes"] = toJson(c.chunkSizes);
-    o["prefix_lengths"] = toJson(c.prefixLengths);
-    o["encoder_layers"] = toJson(c.encoderLayers);
-    o["decoder_layers"] = toJson(c.decoderLayers);
+    o["chunk_sizes"] = c.chunkSizes;
+    o["prefix_lengths"] = c.prefixLengths;
+    o["encoder_layers"] = c.encoderLayers;
+    o["decoder_layers"] = c.decoderLayers;
     o["level1_chunker"] = ::photon::toString(c.level1Chunker);
   }
   return o;
@@ -69,25 +65,24 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
   ModelOp model = models.front();
   // What the compiled code was built for (the library embeds the same
   // description), then the tensors and the rest.
-  FailureOr<llvm::json::Object> manifest = describeCompiledModel(model);
-  if (failed(manifest))
+  FailureOr<Json> described = describeCompiledModel(model);
+  if (failed(described))
     return failure();
   ::photon::ModelConfig c = model.getModelConfig();
-  llvm::json::Array tensors;
+  Json tensors = Json::array();
   for (ParamOp p : model.getBody().front().getOps<ParamOp>()) {
     auto offset = p->getAttrOfType<IntegerAttr>("photon.offset");
     if (!offset)
       return p.emitOpError("has no planned offset");
-    tensors.push_back(llvm::json::Object{
-        {"name", p.getSymName()},
-        {"shape", toJson(p.getTensorType().getShape())},
-        {"offset", offset.getInt()}});
+    tensors.push_back({{field::kName, p.getSymName().str()},
+                       {field::kShape, p.getTensorType().getShape().vec()},
+                       {field::kOffset, offset.getInt()}});
   }
   // A checkpoint of a tied model may still carry the head it shares.
-  llvm::json::Array ignored;
+  Json ignored = Json::array();
   if (c.kind == ::photon::ModelKind::Vanilla && c.tieWordEmbeddings)
     ignored.push_back("lm_head.weight");
-  llvm::json::Object kernels;
+  Json kernels = Json::object();
   if (manifestTargets.empty())
     kernels["cpu"] = "kernels-cpu.so";
   for (const std::string &t : manifestTargets) {
@@ -95,15 +90,15 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
       return op->emitError("--manifest-targets: unknown target '") << t << "'";
     kernels[t] = "kernels-" + t + ".so";
   }
-  llvm::json::Object *weights = manifest->getObject("weights");
-  (*weights)["tensors"] = std::move(tensors);
-  (*weights)["ignored"] = std::move(ignored);
-  (*manifest)["format"] = "photon-artifact";
-  (*manifest)["version"] = 4;
-  (*manifest)["model"] = model.getSymName();
-  (*manifest)["kernels"] = std::move(kernels);
-  (*manifest)["config"] = configToJson(c);
-  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(*manifest))) << "\n";
+  Json manifest = {{field::kFormat, ::photon::kArtifactFormat},
+                   {field::kVersion, ::photon::kArtifactVersion},
+                   {field::kModel, model.getSymName().str()},
+                   {field::kKernels, kernels}};
+  manifest.update(*described);
+  manifest[field::kWeights][field::kTensors] = tensors;
+  manifest[field::kWeights][field::kIgnored] = ignored;
+  manifest[field::kConfig] = configToJson(c);
+  os << manifest.dump(2) << "\n";
   return success();
 }
 

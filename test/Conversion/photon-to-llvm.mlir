@@ -22,7 +22,7 @@ photon.model @block attributes {config = #photon.config<model_type = block, voca
 
 // CHECK-DAG: llvm.func @_mlir_ciface_photon_prefill_generate(
 // CHECK-DAG: llvm.func @_mlir_ciface_photon_step_generate(
-// CHECK-DAG: llvm.mlir.global internal constant @photon_description_text("{\22activation_type\22:\22f32\22,\22fingerprint\22:{{[0-9]+}},\22programs\22:[{\22analytic_per_seq\22:32,
+// CHECK-DAG: llvm.mlir.global internal constant @photon_description_text("{\22vocab_size\22:16,\22activation_type\22:\22f32\22,\22fingerprint\22:{{[0-9]+}},\22weights\22:{\22dtype\22:\22f32\22,\22elements\22:2368},\22programs\22:[{\22name\22:\22generate\22,\22mode\22:\22hiergen\22,
 // CHECK-DAG: llvm.func @photon_description() -> !llvm.ptr
 // CHECK-DAG: llvm.func internal @photon_chunk_1(
 // CHECK-DAG: llvm.func internal @photon_stack_encoder_1(

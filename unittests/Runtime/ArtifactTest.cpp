@@ -90,29 +90,26 @@ std::string manifestText(const ManifestSpec &s) {
   }
   if (s.editTensors)
     s.editTensors(tensors);
-  JsonWriter w(2);
-  w.beginObject();
-  w.field("format", s.format).field("version", s.version).field("model", "tiny");
-  w.key("kernels").beginObject().field("cpu", "kernels.so").endObject();
-  w.field("vocab_size", s.config.vocabSize).field("activation_type", "f32");
-  w.field("fingerprint", 42);
-  w.key("weights").beginObject();
-  w.field("dtype", s.dtype).field("elements", off + s.extraElements);
-  w.key("tensors").beginArray();
-  for (const ArtifactTensor &t : tensors) {
-    w.beginObject().field("name", t.name).key("shape").beginArray();
-    for (int64_t d : t.shape)
-      w.value(d);
-    w.endArray().field("offset", t.offset).endObject();
-  }
-  w.endArray();
-  w.key("ignored").beginArray();
+  Json m;
+  m["format"] = s.format;
+  m["version"] = s.version;
+  m["model"] = "tiny";
+  m["kernels"] = {{"cpu", "kernels.so"}};
+  m["vocab_size"] = s.config.vocabSize;
+  m["activation_type"] = "f32";
+  m["fingerprint"] = 42;
+  Json list = Json::array();
+  for (const ArtifactTensor &t : tensors)
+    list.push_back({{"name", t.name}, {"shape", t.shape}, {"offset", t.offset}});
+  Json ignored = Json::array();
   if (s.config.tieWordEmbeddings)
-    w.value("lm_head.weight");
-  w.endArray();
-  w.endObject();
-  w.endObject();
-  std::string text = w.str();
+    ignored.push_back("lm_head.weight");
+  m["weights"] = {{"dtype", s.dtype},
+                  {"elements", off + s.extraElements},
+                  {"tensors", list},
+                  {"ignored", ignored}};
+  // The programs go in as written, so tests can edit their text.
+  std::string text = m.dump(2);
   text.insert(text.rfind('}'), ",\n  \"programs\": " + s.programs + "\n");
   return text;
 }
