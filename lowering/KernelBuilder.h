@@ -17,6 +17,13 @@ namespace mlir::photon {
 
 using Builder = ImplicitLocOpBuilder;
 
+/// The kernel function of stack `stack` ("encoder.1" -> photon_stack_encoder_1).
+inline std::string stackKernelName(StringRef stack) {
+  std::string s = ("photon_stack_" + stack).str();
+  std::replace(s.begin(), s.end(), '.', '_');
+  return s;
+}
+
 //===----------------------------------------------------------------------===//
 // Loop and arithmetic helpers
 //===----------------------------------------------------------------------===//

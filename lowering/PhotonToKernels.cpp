@@ -728,9 +728,7 @@ private:
   /// cache positions 0..pos[i] of its sequence, so one call can hold several
   /// positions and several sequences.
   void emitStack(const std::string &name, int64_t layers) {
-    std::string fnName = "photon_stack_" + name;
-    std::replace(fnName.begin(), fnName.end(), '.', '_');
-    auto fn = makeFunc(fnName, {weightBuf(), actBuf(), indexType(), i32Buf(),
+    auto fn = makeFunc(stackKernelName(name), {weightBuf(), actBuf(), indexType(), i32Buf(),
                                 i32Buf(), actBuf(), actBuf(), indexType(),
                                 f32Buf()});
     Builder b = bodyBuilder(fn);

@@ -66,30 +66,21 @@ StackRows cursorRows(Value perSlot, Value seq0, int64_t span) {
   return {perSlot, seq0, 0, seq0, span};
 }
 
-/// Kernels by building block (photon-lower-to-kernels' names).
-std::string stackFn(StringRef stack) {
-  std::string s = ("photon_stack_" + stack).str();
-  std::replace(s.begin(), s.end(), '.', '_');
-  return s;
-}
-
 class ProgramEmitter {
 public:
   ProgramEmitter(ModuleOp module, ModelOp model, ProgramOp program, Type weightElt,
-                 bool gpu)
+                 const llvm::StringMap<int64_t> &weightOffsets, bool gpu)
       : module(module), program(program), c(model.getModelConfig()),
         plan(*program.getStatePlan()), weightElt(weightElt),
-        actElt(model.getMemoryPlan()->getActivationType()), gpu(gpu),
+        actElt(model.getMemoryPlan()->getActivationType()), weightOffsets(weightOffsets),
+        gpu(gpu),
         ctx(module.getContext()), loc(program.getLoc()) {
     D = c.dModel;
     V = c.vocabSize;
     L = c.numLevels();
     B = c.metaContext();
-    actBytes = actElt.isBF16() ? 2 : 4;
     maxRows = plan.getMaxRows();
   }
-
-  void setWeightOffsets(const llvm::StringMap<int64_t> *offsets) { weightOffsets = offsets; }
 
   LogicalResult emit() {
     // The step op says how the top level advances (spec §4).
@@ -172,8 +163,8 @@ private:
   }
 
   int64_t weightOffset(const std::string &name) {
-    auto it = weightOffsets->find(name);
-    if (it != weightOffsets->end())
+    auto it = weightOffsets.find(name);
+    if (it != weightOffsets.end())
       return it->second;
     program.emitOpError("photon-lower-programs: no planned weight '") << name << "'";
     failed = true;
@@ -201,7 +192,6 @@ private:
                        });
   }
 
-  Value loadI(Builder &b, Value mem, Value i) { return loadIndex(b, mem, i); }
   void storeI(Builder &b, Value v, Value mem, Value i) {
     Value x = arith::IndexCastOp::create(b, i32(), v);
     memref::StoreOp::create(b, x, mem, ValueRange{i});
@@ -220,9 +210,8 @@ private:
                 addI(b, mulI(b, iv[0], dstStride), iv[1]));
     });
   }
-  Buf rowsOf(Builder &b, StringRef region, Type elt = {}) {
-    return Buf{view(b, region, elt ? elt : actElt), cIdx(b, 0)};
-  }
+  /// Region `region` as activations, from its start.
+  Buf rowsOf(Builder &b, StringRef region) { return Buf{view(b, region, actElt), cIdx(b, 0)}; }
   Buf at(Buf x, Builder &b, Value elements) { return Buf{x.mem, addI(b, x.base, elements)}; }
   Buf startLatent(Builder &b, int64_t l) {
     return Buf{W, cIdx(b, weightOffset("start_latent." + std::to_string(l)))};
@@ -237,7 +226,7 @@ private:
       Value item = arith::DivUIOp::create(b, r, s.perSlot);
       Value pos = addI(b, arith::RemUIOp::create(b, r, s.perSlot), cIdx(b, s.p0));
       if (s.cursorSeq0) {
-        Value cursor = loadI(b, positions, mulI(b, addI(b, s.cursorSeq0, item), 2));
+        Value cursor = loadIndex(b, positions, mulI(b, addI(b, s.cursorSeq0, item), 2));
         pos = addI(b, pos, divU(b, cursor, s.cursorDiv));
       }
       pos = arith::MinUIOp::create(b, pos, addI(b, capacity, cIdx(b, -1)));
@@ -260,7 +249,7 @@ private:
       stackRowIndices(b, r0, n, s, capacity);
       Value rowsBuf = view(b, "rows", i32(), cIdx(b, 0), n);
       Value slots = view(b, "rows", i32(), cIdx(b, maxRows), n);
-      call(b, stackFn(name),
+      call(b, stackKernelName(name),
            {W, actRows(b, region, addI(b, first, r0), n), n, rowsBuf, slots,
             view(b, (cache + ".k").str(), actElt), view(b, (cache + ".v").str(), actElt),
             capacity, view(b, "stack_scratch", f32())});
@@ -348,8 +337,8 @@ private:
     parallel(b, {nI}, [&](Builder &b, ValueRange iv) {
       Value i = iv[0];
       Value s = addI(b, t0, divU(b, i, per1)), ci = remU(b, i, per1);
-      Value cursor = loadI(b, positions, mulI(b, s, 2));
-      Value promptLen = loadI(b, positions, addI(b, mulI(b, s, 2), 1));
+      Value cursor = loadIndex(b, positions, mulI(b, s, 2));
+      Value promptLen = loadIndex(b, positions, addI(b, mulI(b, s, 2), 1));
       Value p = addI(b, addI(b, cursor, mulI(b, ci, C1)), j);
       Value inside = ult(b, p, cap);
       Value at = addI(b, mulI(b, s, cap), arith::SelectOp::create(b, inside, p, cIdx(b, 0)));
@@ -443,7 +432,7 @@ private:
     Value positions = view(b, "positions", i32());
     parallel(b, {n}, [&](Builder &b, ValueRange iv) {
       Value i = mulI(b, addI(b, t0, iv[0]), 2);
-      storeI(b, addI(b, loadI(b, positions, i), B), positions, i);
+      storeI(b, addI(b, loadIndex(b, positions, i), B), positions, i);
     });
   }
 
@@ -597,7 +586,7 @@ private:
         Value positions = view(b, "positions", i32()), cap = rowCap(b);
         parallel(b, {n, cIdx(b, B)}, [&](Builder &b, ValueRange iv) {
           Value s = addI(b, t0, iv[0]);
-          Value from = addI(b, addI(b, mulI(b, s, cap), loadI(b, positions, mulI(b, s, 2))), iv[1]);
+          Value from = addI(b, addI(b, mulI(b, s, cap), loadIndex(b, positions, mulI(b, s, 2))), iv[1]);
           Value t = memref::LoadOp::create(b, tokens, ValueRange{from});
           memref::StoreOp::create(b, t, ids, ValueRange{addI(b, mulI(b, iv[0], B), iv[1])});
         });
@@ -637,11 +626,11 @@ private:
   const ModelConfig c;
   StatePlanAttr plan;
   Type weightElt, actElt;
+  const llvm::StringMap<int64_t> &weightOffsets;
   bool gpu;
   MLIRContext *ctx;
   Location loc;
-  const llvm::StringMap<int64_t> *weightOffsets = nullptr;
-  int64_t D = 0, V = 0, L = 0, B = 0, actBytes = 4, maxRows = 0;
+  int64_t D = 0, V = 0, L = 0, B = 0, maxRows = 0;
   bool recgen = false, hiergen = false, failed = false;
 
   // The entry point being emitted.
@@ -702,8 +691,7 @@ struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {
         program.emitOpError("has no state plan: run -photon-plan-memory first");
         return signalPassFailure();
       }
-      ProgramEmitter emitter(module, model, program, weightElt, target == "gpu");
-      emitter.setWeightOffsets(&offsets);
+      ProgramEmitter emitter(module, model, program, weightElt, offsets, target == "gpu");
       if (failed(emitter.emit()))
         return signalPassFailure();
     }
