@@ -3,6 +3,8 @@
 #
 #   scripts/gpu-check.sh prepare    # here, with MLIR: compiles every artifact into .device/
 #   scripts/gpu-check.sh bench      # on the GPU machine: the benchmark alone
+#   scripts/gpu-check.sh sanitize   # on the GPU machine: racecheck and initcheck
+#   scripts/gpu-check.sh soak       # on the GPU machine: 32768 tokens, 10000 sequences
 #   scripts/gpu-check.sh run        # on the GPU machine (driver, cmake, a C++ compiler,
 #                                   # python3 with numpy; no MLIR; the header-only libraries
 #                                   # come in .device/include): builds the runtime-only
@@ -108,9 +110,86 @@ bench() {
   fi
 }
 
+# compute-sanitizer racecheck and initcheck on the tiny models: f32, and bf16
+# with every projection on tensor cores (the kernels that share memory); the
+# step runs as its CUDA graph (memcheck, in `run`, covers both ways).
+sanitize() {
+  local out="${OUT:-$dev/results}"; mkdir -p "$out"
+  local bin="/tmp/photon-rt/bin" sanitizer
+  [ -x "$bin/photon-run" ] || build_runtime
+  sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
+  : > "$out/sanitize.txt"
+  for tool in racecheck initcheck; do
+    for art in tiny-photon-l2 tiny-photon-l2-bf16-act-tc1; do
+      echo "== $tool $art" >> "$out/sanitize.txt"
+      "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
+        --device cuda --synthetic-weights 1 --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
+        --max-new-tokens 20 --mode recgen --batch 2 -q >> "$out/sanitize.txt" 2>&1
+      echo "exit $?" >> "$out/sanitize.txt"
+    done
+  done
+  grep -E "^==|ERROR SUMMARY|RACECHECK SUMMARY|^exit" "$out/sanitize.txt"
+}
+
+# Long and wide runs: device memory must stay flat after warm-up (sampled by
+# nvidia-smi while the run goes on) and greedy output must equal a shorter
+# run's on their common prefix. SOAK_ART (default photon-600m) runs 32768
+# tokens at batch 1; the f32 tiny PHOTON model runs 10000 sequences at once.
+soak() {
+  local out="${OUT:-$dev/results}"; mkdir -p "$out"
+  local bin="/tmp/photon-rt/bin"
+  [ -x "$bin/photon-run" ] || build_runtime
+  local prompt=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20
+  run_sampled() {  # run_sampled <name> <photon-run args...>: JSON to $out/<name>.json
+    local name="$1"; shift
+    "$bin/photon-run" "$@" --device cuda --synthetic-weights 1 --prompt-ids "$prompt" \
+      --mode recgen --output json -q > "$out/$name.json" &
+    local pid=$!
+    : > "$out/$name.mem"
+    while kill -0 $pid 2>/dev/null; do
+      nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits >> "$out/$name.mem"
+      sleep 1
+    done
+    wait $pid
+  }
+  local art="$dev/bench/${SOAK_ART:-photon-600m}" tiny="$dev/e2e/tiny-photon-l2"
+  run_sampled long "$art" --max-new-tokens 32768
+  run_sampled short "$art" --max-new-tokens 2048
+  run_sampled wide "$tiny" --max-new-tokens 64 --batch 10000
+  run_sampled narrow "$tiny" --max-new-tokens 64
+  python3 - "$out" <<'PY' | tee "$out/soak.txt"
+import json, sys
+out = sys.argv[1]
+def load(n):
+    return json.load(open(f"{out}/{n}.json"))
+def mem(n):
+    # Warm-up ends when the process first reaches its largest footprint
+    # (weights uploaded, state allocated); from then on it must not move.
+    v = [int(x) for x in open(f"{out}/{n}.mem").read().split()]
+    after = v[v.index(max(v)):]
+    return (f"device memory {max(v)} MiB, {'flat' if min(after) == max(after) else 'NOT flat'} "
+            f"over the {len(after)} samples (1 s apart) after warm-up")
+long, short = load("long"), load("short")
+n = len(short["tokens"][0])
+same = long["tokens"][0][:n] == short["tokens"][0]
+print(f"32768 tokens at batch 1: {long['timings']['decode_tokens_per_s']:.0f} tok/s, "
+      f"peak {long['memory']['peak_bytes'] / 2**30:.2f} GiB; {mem('long')}; "
+      f"first {n} tokens {'identical to' if same else 'DIFFER from'} a {n}-token run")
+wide, narrow = load("wide"), load("narrow")
+ref = narrow["tokens"][0]
+bad = sum(1 for t in wide["tokens"] if t != ref)
+print(f"10000 sequences at once: {wide['timings']['decode_tokens_per_s']:.0f} tok/s, "
+      f"peak {wide['memory']['peak_bytes'] / 2**30:.2f} GiB; {mem('wide')}; "
+      f"{len(wide['tokens']) - bad} of {len(wide['tokens'])} sequences identical to batch 1")
+sys.exit(0 if same and bad == 0 else 1)
+PY
+}
+
 case "$phase" in
   prepare) prepare ;;
   run) run ;;
   bench) bench ;;
-  *) echo "usage: $0 prepare|run|bench   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
+  sanitize) sanitize ;;
+  soak) soak ;;
+  *) echo "usage: $0 prepare|run|bench|sanitize|soak   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
 esac
