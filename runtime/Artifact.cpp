@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -292,8 +293,12 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
   else
     return Status::error(path + ": weights.dtype: unsupported dtype '" + dtype +
                          "' (expected f32, bf16 or f16)");
-  if (m.elements < 0)
-    return Status::error(path + ": weights.elements: must be >= 0");
+  // The arena is allocated from this number: bound it before any size
+  // arithmetic (2^48 elements is far past any model this runtime serves).
+  constexpr int64_t kMaxArenaElements = int64_t(1) << 48;
+  if (m.elements < 0 || m.elements > kMaxArenaElements)
+    return Status::error(path + ": weights.elements: " + std::to_string(m.elements) +
+                         " is outside [0, 2^48]");
   const Json *tensors = member(*weights, "tensors");
   if (!tensors || !tensors->is_array())
     return Status::error(path + ": weights.tensors: must be a list");
@@ -324,6 +329,19 @@ Expected<Manifest> parseManifest(std::string_view text, const std::string &path)
       return Status::error(where + ": tensor '" + at.name + "' is listed twice");
     m.tensors.push_back(std::move(at));
   }
+  // Tensors must not share arena elements: loading one would overwrite another.
+  std::vector<const ArtifactTensor *> byOffset;
+  for (const ArtifactTensor &t : m.tensors)
+    byOffset.push_back(&t);
+  std::sort(byOffset.begin(), byOffset.end(),
+            [](const ArtifactTensor *a, const ArtifactTensor *b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < byOffset.size(); ++i)
+    if (byOffset[i - 1]->offset + byOffset[i - 1]->numel() > byOffset[i]->offset)
+      return Status::error(path + ": weights.tensors: '" + byOffset[i - 1]->name + "' (offset " +
+                           std::to_string(byOffset[i - 1]->offset) + ", " +
+                           std::to_string(byOffset[i - 1]->numel()) + " elements) overlaps '" +
+                           byOffset[i]->name + "' (offset " +
+                           std::to_string(byOffset[i]->offset) + ")");
 
   if (const Json *ignored = member(*weights, "ignored")) {
     if (!ignored->is_array())

@@ -248,6 +248,14 @@ TEST(Manifest, TensorListIsChecked) {
   EXPECT_TRUE(failsWith(parse(s), "'lm_head.weight'): offset"));
   s.editTensors = [](std::vector<ArtifactTensor> &t) { t[1].shape = {0, 8}; };
   EXPECT_TRUE(failsWith(parse(s), "non-positive dimension"));
+  // Overlapping tensors (the second starts inside the first).
+  s.editTensors = [](std::vector<ArtifactTensor> &t) { t[1].offset = t[0].offset + 1; };
+  EXPECT_TRUE(failsWith(parse(s), "overlaps"));
+  // An arena size whose byte count would wrap (2^62 + 1000 elements).
+  s = ManifestSpec();
+  s.extraElements = (int64_t(1) << 62) + 1000;
+  EXPECT_TRUE(failsWith(parse(s), "weights.elements: "));
+  EXPECT_TRUE(failsWith(parse(s), "is outside [0, 2^48]"));
 }
 
 TEST(Manifest, LibraryMustBeInsideTheArtifact) {
