@@ -164,10 +164,11 @@ const char *const kLlamaMapped[] = {
     "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
     "num_attention_heads", "num_key_value_heads", "rms_norm_eps",
     "rope_theta", "tie_word_embeddings", "hidden_act", "rope_scaling",
-    "attention_bias", "mlp_bias", "head_dim", "model_type", "architectures"};
+    "rope_parameters", "attention_bias", "mlp_bias", "head_dim", "model_type",
+    "architectures"};
 const char *const kLlamaIgnored[] = {
     "bos_token_id", "eos_token_id", "pad_token_id", "initializer_range",
-    "max_position_embeddings", "torch_dtype", "transformers_version",
+    "max_position_embeddings", "torch_dtype", "dtype", "transformers_version",
     "use_cache", "pretraining_tp", "attention_dropout", "_name_or_path"};
 
 void readPhotonConfig(ConfigReader &r, ModelConfig &c) {
@@ -222,9 +223,38 @@ void readLlamaConfig(ConfigReader &r, ModelConfig &c) {
   std::string act = r.getString("hidden_act", StringRef("silu"));
   if (act != "silu")
     r.error("hidden_act") << "only 'silu' is supported, got '" << act << "'";
+  // RoPE: transformers 4.x writes rope_theta (+ rope_scaling), 5.x
+  // rope_parameters {rope_type, rope_theta, ...}. Only the default
+  // (unscaled) rotation is implemented; scaled types are refused by name.
+  auto ropeType = [](const llvm::json::Object &o) -> std::string {
+    for (const char *key : {"rope_type", "type"})
+      if (std::optional<StringRef> t = o.getString(key))
+        return t->str();
+    return "default";
+  };
   if (const llvm::json::Value *v = r.object.get("rope_scaling");
-      v && v->kind() != llvm::json::Value::Null)
-    r.error("rope_scaling") << "RoPE scaling is not supported yet";
+      v && v->kind() != llvm::json::Value::Null) {
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o || ropeType(*o) != "default")
+      r.error("rope_scaling") << "RoPE scaling is not supported yet (rope type '"
+                              << (o ? ropeType(*o) : std::string("?"))
+                              << "'; only the default rotation is)";
+  }
+  if (const llvm::json::Value *v = r.object.get("rope_parameters")) {
+    const llvm::json::Object *o = v->getAsObject();
+    if (!o) {
+      r.error("rope_parameters") << "must be an object";
+    } else if (std::string type = ropeType(*o); type != "default") {
+      r.error("rope_parameters") << "rope_type '" << type
+                                 << "' is not supported yet (only 'default')";
+    } else if (std::optional<double> theta = o->getNumber("rope_theta")) {
+      if (r.has("rope_theta") && *theta != c.ropeTheta)
+        r.error("rope_parameters") << "rope_theta " << *theta
+                                   << " disagrees with the top-level rope_theta "
+                                   << c.ropeTheta;
+      c.ropeTheta = *theta;
+    }
+  }
   for (const char *f : {"attention_bias", "mlp_bias"})
     if (r.getBool(f, false))
       r.error(f) << "biases are not supported (LLaMA has none)";
