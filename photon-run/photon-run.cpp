@@ -225,7 +225,8 @@ Options parseArgs(int argc, char **argv) {
         ->allow_extra_args(false); // one value per occurrence
   };
   opt("--weights", weights, "<path>", kWeights,
-      "safetensors file (f32, bf16 or f16; converted to the artifact's weight type)");
+      "safetensors file, or a checkpoint directory (model.safetensors or sharded with "
+      "model.safetensors.index.json); f32, bf16 or f16, converted to the artifact's type");
   opt("--synthetic-weights", synthetic, "<seed>", kWeights,
       "seeded random weights (for tests and benchmarks)");
   CLI::Option *textOpt =
@@ -341,15 +342,16 @@ Options parseArgs(int argc, char **argv) {
   return o;
 }
 
-/// Refuses a --weights path that is not a regular file before anything
-/// opens it: opening a FIFO would wait for a writer forever.
+/// Refuses a --weights path that is neither a regular file nor a directory
+/// (a checkpoint as save_pretrained writes it) before anything opens it:
+/// opening a FIFO would wait for a writer forever.
 void checkWeightsFile(const std::string &path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     die(path + ": cannot open: " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode))
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
     die("--weights: " + path + " is " + std::string(fileTypeName(st.st_mode)) +
-        ", not a regular file (give a .safetensors file)");
+        ", not a regular file (give a .safetensors file or a checkpoint directory)");
 }
 
 std::string human(double bytes) {

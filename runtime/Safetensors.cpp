@@ -399,12 +399,25 @@ void SafetensorsFile::toBF16(const TensorInfo &t, uint16_t *dst) {
 
 Status SafetensorsFile::validateAgainst(const std::vector<TensorSpec> &expected,
                                         const std::vector<std::string> &ignore) const {
+  std::vector<const TensorInfo *> all;
+  for (const TensorInfo &t : tensors_)
+    all.push_back(&t);
+  return validateTensorSet(path_, all, expected, ignore);
+}
+
+Status validateTensorSet(const std::string &label, const std::vector<const TensorInfo *> &tensors,
+                         const std::vector<TensorSpec> &expected,
+                         const std::vector<std::string> &ignore) {
+  std::unordered_map<std::string_view, const TensorInfo *> byName;
+  for (const TensorInfo *t : tensors)
+    byName.emplace(t->name, t);
   std::vector<std::string> missing, extra, mismatched;
   std::unordered_map<std::string, bool> expectedNames;
   for (const TensorSpec &spec : expected) {
     if (!expectedNames.emplace(spec.name, true).second)
       continue; // listed twice: check once
-    const TensorInfo *t = find(spec.name);
+    auto it = byName.find(spec.name);
+    const TensorInfo *t = it == byName.end() ? nullptr : it->second;
     if (!t)
       missing.push_back("missing tensor '" + spec.name + "' (expected shape " +
                         formatShape(spec.shape) + ")");
@@ -412,15 +425,15 @@ Status SafetensorsFile::validateAgainst(const std::vector<TensorSpec> &expected,
       mismatched.push_back("tensor '" + spec.name + "': expected shape " +
                            formatShape(spec.shape) + ", got " + formatShape(t->shape));
   }
-  for (const TensorInfo &t : tensors_) {
-    if (expectedNames.count(t.name))
+  for (const TensorInfo *t : tensors) {
+    if (expectedNames.count(t->name))
       continue;
     bool ignored = std::any_of(ignore.begin(), ignore.end(), [&](const std::string &p) {
-      return globMatch(p, t.name);
+      return globMatch(p, t->name);
     });
     if (!ignored)
-      extra.push_back("unexpected tensor '" + t.name + "' (shape " + formatShape(t.shape) +
-                      ", " + dtypeName(t.dtype) + ")");
+      extra.push_back("unexpected tensor '" + t->name + "' (shape " + formatShape(t->shape) +
+                      ", " + dtypeName(t->dtype) + ")");
   }
   size_t problems = missing.size() + extra.size() + mismatched.size();
   if (problems == 0)
@@ -429,7 +442,7 @@ Status SafetensorsFile::validateAgainst(const std::vector<TensorSpec> &expected,
   // Every problem is listed, up to kMaxPerKind per kind so that loading the
   // wrong model entirely still gives a readable message.
   constexpr size_t kMaxPerKind = 20;
-  std::string msg = path_ + ": the weights do not match the model (" +
+  std::string msg = label + ": the weights do not match the model (" +
                     std::to_string(problems) + (problems == 1 ? " problem)" : " problems)") +
                     ":";
   auto list = [&](const std::vector<std::string> &lines, const char *what) {

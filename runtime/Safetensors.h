@@ -122,6 +122,12 @@ private:
   std::map<std::string, std::string> metadata_;
 };
 
+/// validateAgainst over tensors of several files (a sharded checkpoint);
+/// `label` names them in the message.
+Status validateTensorSet(const std::string &label, const std::vector<const TensorInfo *> &tensors,
+                         const std::vector<TensorSpec> &expected,
+                         const std::vector<std::string> &ignore = defaultIgnoredTensors());
+
 /// A tensor to write: f32 values stored as `dtype` (rounded to nearest even
 /// for BF16/F16). `data` holds numElements(shape) floats.
 struct TensorToWrite {

@@ -1,9 +1,17 @@
 //===- Weights.cpp - The weight arena of an artifact ----------------------===//
 
 #include "runtime/Weights.h"
+#include "runtime/Json.h"
 #include "runtime/SyntheticWeights.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
 
 namespace photon::rt {
 
@@ -50,18 +58,123 @@ std::vector<std::string> ignoredWeightNames(const Manifest &manifest) {
   return ignore;
 }
 
+namespace {
+
+bool isDirectory(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+bool exists(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+std::string directoryOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+/// The shards an index (model.safetensors.index.json) names, and the shard
+/// of every tensor it lists.
+struct ShardIndex {
+  std::vector<std::string> files;               // paths, in first-use order
+  std::map<std::string, std::string> shardOf;  // tensor -> file path
+};
+
+Expected<ShardIndex> readShardIndex(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Status::error(path + ": cannot open: " + std::strerror(errno));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Expected<Json> json = parseJson(text);
+  if (!json)
+    return json.status().withContext(path);
+  auto map = json->find("weight_map");
+  if (!json->is_object() || map == json->end() || !map->is_object())
+    return Status::error(path + ": weight_map: must be an object of tensor -> shard file");
+  ShardIndex index;
+  std::string dir = directoryOf(path);
+  for (const auto &[tensor, file] : map->items()) {
+    if (!file.is_string() || file.get<std::string>().empty() ||
+        file.get<std::string>().find('/') != std::string::npos)
+      return Status::error(path + ": weight_map." + tensor +
+                           ": must be a file name next to the index");
+    std::string shard = dir + "/" + file.get<std::string>();
+    if (std::find(index.files.begin(), index.files.end(), shard) == index.files.end())
+      index.files.push_back(shard);
+    index.shardOf[tensor] = shard;
+  }
+  return index;
+}
+
+} // namespace
+
 Expected<WeightArena> loadWeights(const Manifest &manifest, const std::string &path) {
-  Expected<SafetensorsFile> file = SafetensorsFile::open(path);
-  if (!file)
-    return file.takeStatus();
+  // A file, a directory as save_pretrained writes it, or a shard index.
+  std::string single = path, indexPath;
+  if (isDirectory(path)) {
+    single = path + "/model.safetensors";
+    indexPath = path + "/model.safetensors.index.json";
+    if (exists(single))
+      indexPath.clear();
+    else if (!exists(indexPath))
+      return Status::error(path + ": a directory without model.safetensors or "
+                                  "model.safetensors.index.json (HF's layouts)");
+  } else if (path.size() > 11 && path.compare(path.size() - 11, 11, ".index.json") == 0) {
+    indexPath = path;
+  }
+  std::vector<SafetensorsFile> files;
+  std::string label = indexPath.empty() ? single : indexPath;
+  std::vector<const TensorInfo *> tensors;
+  std::map<std::string, const TensorInfo *> byName;
+  auto open = [&](const std::string &file) -> Status {
+    Expected<SafetensorsFile> f = SafetensorsFile::open(file);
+    if (!f)
+      return f.takeStatus();
+    files.push_back(std::move(*f));
+    return Status::success();
+  };
+  if (indexPath.empty()) {
+    PHOTON_RETURN_IF_ERROR(open(single));
+  } else {
+    Expected<ShardIndex> index = readShardIndex(indexPath);
+    if (!index)
+      return index.takeStatus();
+    files.reserve(index->files.size());
+    for (const std::string &shard : index->files)
+      PHOTON_RETURN_IF_ERROR(open(shard));
+    // Every tensor in exactly one shard, the one the index names.
+    for (const SafetensorsFile &f : files)
+      for (const TensorInfo &t : f) {
+        auto listed = index->shardOf.find(t.name);
+        if (listed == index->shardOf.end())
+          return Status::error(f.path() + ": tensor '" + t.name + "' is not in " + indexPath);
+        if (listed->second != f.path())
+          return Status::error(indexPath + ": tensor '" + t.name + "' is listed in " +
+                               listed->second + " but stored in " + f.path());
+      }
+    for (const auto &[tensor, shard] : index->shardOf) {
+      bool found = false;
+      for (const SafetensorsFile &f : files)
+        found = found || (f.path() == shard && f.find(tensor));
+      if (!found)
+        return Status::error(indexPath + ": tensor '" + tensor + "' is listed in " + shard +
+                             " but that file does not hold it");
+    }
+  }
+  for (const SafetensorsFile &f : files)
+    for (const TensorInfo &t : f) {
+      tensors.push_back(&t);
+      byName.emplace(t.name, &t);
+    }
   PHOTON_RETURN_IF_ERROR(
-      file->validateAgainst(manifest.tensorSpecs(), ignoredWeightNames(manifest)));
+      validateTensorSet(label, tensors, manifest.tensorSpecs(), ignoredWeightNames(manifest)));
   WeightArena arena(manifest.dtype, manifest.elements);
   std::vector<float> f32;
   for (const ArtifactTensor &t : manifest.tensors) {
-    const TensorInfo *info = file->find(t.name);
-    if (!info) // validateAgainst guarantees it; keep the invariant explicit
-      return Status::error(path + ": missing tensor '" + t.name + "'");
+    auto it = byName.find(t.name);
+    if (it == byName.end()) // validateTensorSet guarantees it; keep the invariant explicit
+      return Status::error(label + ": missing tensor '" + t.name + "'");
+    const TensorInfo *info = it->second;
     uint8_t *dst = arena.data() + size_t(t.offset) * dtypeSize(arena.dtype());
     if (info->dtype == arena.dtype()) {
       std::memcpy(dst, info->data, info->nbytes());

@@ -48,8 +48,11 @@ private:
 /// buffers, and `lm_head.weight` when the model ties it to the embedding.
 std::vector<std::string> ignoredWeightNames(const Manifest &manifest);
 
-/// Builds the arena from a safetensors file. The file must hold exactly the
-/// manifest's tensors with the manifest's shapes (ignoring ignoredWeightNames);
+/// Builds the arena from safetensors weights: a file, a directory as HF's
+/// save_pretrained writes it (model.safetensors, or shards listed by
+/// model.safetensors.index.json), or such an index file. Together the files
+/// must hold exactly the manifest's tensors with the manifest's shapes
+/// (ignoring ignoredWeightNames), each once and in the shard the index names;
 /// otherwise one error lists every missing, unexpected or mis-shaped tensor.
 Expected<WeightArena> loadWeights(const Manifest &manifest, const std::string &path);
 

@@ -192,6 +192,41 @@ def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weigh
     return artifact, wpath
 
 
+def hf_directory_case(h, worst, rng):
+    """A checkpoint directory as transformers 5.x save_pretrained writes it: config.json with
+    `dtype` and `rope_parameters`, the weights in two shards listed by
+    model.safetensors.index.json. photon-compile takes the directory, photon-run --weights too."""
+    name = "tiny-llama-hf-dir"
+    d = os.path.join(h.work, name + "-checkpoint")
+    base = os.path.join(ROOT, "examples", "tiny-llama-hf.json")
+    with open(base) as f:
+        config = json.load(f)
+    theta = config.pop("rope_theta", 10000.0)
+    config.update(dtype="float32", transformers_version="5.17.0",
+                  rope_parameters={"rope_type": "default", "rope_theta": theta})
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(config, f)
+    try:
+        artifact = h.compile(d, name)
+    except Exception as e:  # noqa: BLE001
+        h.report(False, f"{name} compile", str(e))
+        return
+    if h.mode == "compile-only":
+        return
+    cfg = pr.load_config(base)
+    weights = pr.init_weights(cfg, seed=1, dtype="f32")
+    names = sorted(weights)
+    shards = {f"model-0000{i + 1}-of-00002.safetensors": names[i::2] for i in range(2)}
+    for file, part in shards.items():
+        pr.save_safetensors(os.path.join(d, file), {n: weights[n] for n in part}, "f32")
+    with open(os.path.join(d, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {}, "weight_map": {n: file for file, part in shards.items()
+                                                 for n in part}}, f)
+    prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in (1, 5)}
+    check_agreement(h, name, cfg, artifact, d, weights, prompts, 8, worst)
+
+
 def sampling_cases(h, arts):
     """The compiled sampling kernel: top-k=1 and a tiny top-p equal greedy; a seed reproduces;
     every sampled token lies in its top-k / top-p set (checked on the dumped logits)."""
@@ -440,6 +475,7 @@ def main():
         with open(tied_path, "w") as f:
             json.dump(tied, f)
         model_case(h, tied_path, "tiny-llama-hf-tied", worst, rng)
+        hf_directory_case(h, worst, rng)
         # Chunk size 1 at the top: the prefill carries need the whole latent chain (reference
         # README, `_carries_local`); it shows with a prompt of >= 2 whole meta-contexts whose
         # first generated token opens a token chunk (P = 2B, 3B).

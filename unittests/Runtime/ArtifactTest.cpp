@@ -339,6 +339,70 @@ TEST(Weights, BuildsTheArenaAtTheManifestOffsets) {
   }
 }
 
+/// HF's sharded layout, built by the test: the tensors split over two
+/// shards, model.safetensors.index.json naming each one's shard.
+void writeShards(const std::string &dir, const WeightFile &f,
+                 const std::map<std::string, std::string> &indexOverride = {}) {
+  std::vector<TensorToWrite> a(f.tensors.begin(), f.tensors.begin() + f.tensors.size() / 2);
+  std::vector<TensorToWrite> b(f.tensors.begin() + f.tensors.size() / 2, f.tensors.end());
+  ASSERT_TRUE(writeSafetensors(dir + "/model-00001-of-00002.safetensors", a).ok());
+  ASSERT_TRUE(writeSafetensors(dir + "/model-00002-of-00002.safetensors", b).ok());
+  Json map = Json::object();
+  for (const TensorToWrite &t : a)
+    map[t.name] = "model-00001-of-00002.safetensors";
+  for (const TensorToWrite &t : b)
+    map[t.name] = "model-00002-of-00002.safetensors";
+  for (const auto &[name, file] : indexOverride)
+    map[name] = file;
+  Json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", map}};
+  writeFile(dir + "/model.safetensors.index.json", index.dump(2));
+}
+
+TEST(Weights, ShardedCheckpointsAndDirectories) {
+  Expected<Manifest> m = parse(ManifestSpec());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  WeightFile f = weightsFor(*m, DType::BF16);
+  auto expectTensors = [&](const Expected<WeightArena> &arena) {
+    ASSERT_TRUE(arena.ok()) << arena.status().message();
+    for (size_t i = 0; i < m->tensors.size(); ++i) {
+      std::vector<float> got(size_t(m->tensors[i].numel()));
+      arena->load(m->tensors[i].offset, got.data(), m->tensors[i].numel());
+      EXPECT_EQ(got, f.data[i]) << m->tensors[i].name;
+    }
+  };
+  TempDir sharded;
+  writeShards(sharded.path(), f);
+  expectTensors(loadWeights(*m, sharded.path()));                          // the directory
+  expectTensors(loadWeights(*m, sharded.file("model.safetensors.index.json"))); // the index
+  TempDir single;
+  ASSERT_TRUE(writeSafetensors(single.file("model.safetensors"), f.tensors).ok());
+  expectTensors(loadWeights(*m, single.path()));
+
+  TempDir empty;
+  EXPECT_TRUE(failsWith(loadWeights(*m, empty.path()),
+                        "a directory without model.safetensors or model.safetensors.index.json"));
+  // The index names the wrong shard for a tensor.
+  TempDir wrong;
+  writeShards(wrong.path(), f, {{f.tensors[0].name, "model-00002-of-00002.safetensors"}});
+  EXPECT_TRUE(failsWith(loadWeights(*m, wrong.path()),
+                        "tensor '" + f.tensors[0].name + "' is listed in"));
+  // A shard the index names is missing.
+  TempDir gone;
+  writeShards(gone.path(), f);
+  std::filesystem::remove(gone.file("model-00002-of-00002.safetensors"));
+  EXPECT_TRUE(failsWith(loadWeights(*m, gone.path()), "model-00002-of-00002.safetensors"));
+  // A shard name may not leave the directory.
+  TempDir escape;
+  writeShards(escape.path(), f, {{f.tensors[0].name, "../model.safetensors"}});
+  EXPECT_TRUE(failsWith(loadWeights(*m, escape.path()), "must be a file name next to the index"));
+  // Missing tensors are reported against the index, all together.
+  TempDir partial;
+  WeightFile half = f;
+  half.tensors.resize(half.tensors.size() / 2);
+  writeShards(partial.path(), half);
+  EXPECT_TRUE(failsWith(loadWeights(*m, partial.path()), "the weights do not match the model"));
+}
+
 TEST(Weights, RoundsToTheArenaDtype) {
   ManifestSpec s;
   s.dtype = "bf16";
