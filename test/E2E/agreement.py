@@ -323,6 +323,28 @@ def bad_input_cases(h, arts):
     expect_error("bad --top-p", [l2, "--weights", l2w, "--prompt-ids", "1", "--top-p", "1.5"], "top-p")
     expect_error("--device cuda without CUDA kernels", [l2, "--weights", l2w, "--prompt-ids", "1", "--device", "cuda"], "cuda")
     expect_error("no weights", [l2, "--prompt-ids", "1"], "weights")
+    expect_error("--weights and --synthetic-weights", [l2, "--weights", l2w, "--synthetic-weights", "1",
+                                                   "--prompt-ids", "1"], "exclusive")
+    expect_error("no prompt", [l2, "--weights", l2w], "no prompt")
+    expect_error("no artifact directory", ["--weights", l2w, "--prompt-ids", "1"], "no artifact")
+    expect_error("two artifact directories", [l2, block, "--weights", l2w, "--prompt-ids", "1"],
+                 "more than one")
+    expect_error("bad --mode", [l2, "--weights", l2w, "--prompt-ids", "1", "--mode", "beam"], "--mode")
+    expect_error("bad --batch", [l2, "--weights", l2w, "--prompt-ids", "1", "--batch", "0"], "--batch")
+    expect_error("negative --temperature", [l2, "--weights", l2w, "--prompt-ids", "1",
+                                            "--temperature", "-1"], "--temperature")
+    expect_error("negative --top-k", [l2, "--weights", l2w, "--prompt-ids", "1", "--top-k", "-1"],
+                 "--top-k")
+    expect_error("bad --output", [l2, "--weights", l2w, "--prompt-ids", "1", "--output", "xml"],
+                 "--output")
+    expect_error("bad --device", [l2, "--weights", l2w, "--prompt-ids", "1", "--device", "tpu"],
+                 "--device")
+    # A header whose shape overflows 64 bits must not wrap around to a match.
+    huge = os.path.join(h.work, "shape-overflow.safetensors")
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2**32, 2**32, 0], "data_offsets": [0, 0]}})
+    with open(huge, "wb") as f:
+        f.write(len(header).to_bytes(8, "little") + header.encode())
+    expect_error("weights shape overflow", [l2, "--weights", huge, "--prompt-ids", "1"], "overflows")
     trunc = os.path.join(h.work, "truncated.safetensors")
     with open(l2w, "rb") as f:
         data = f.read()
@@ -354,6 +376,19 @@ def bad_input_cases(h, arts):
                              lambda m: m["programs"][1]["regions"][4].update(per_step=1))
     expect_error("edited state region", [region, "--weights", l2w, "--prompt-ids", "1"],
                  "compiled for programs[1].regions[4]")
+    fp = edited_manifest("edited-fingerprint", lambda m: m.update(fingerprint=m["fingerprint"] ^ 1))
+    expect_error("edited fingerprint", [fp, "--weights", l2w, "--prompt-ids", "1"],
+                 "compiled for fingerprint")
+    garbage = os.path.join(h.work, "garbage-manifest")
+    shutil.copytree(l2, garbage)
+    with open(os.path.join(garbage, "model.json"), "w") as f:
+        f.write('{"format": "photon-artifact", "version": ')
+    expect_error("manifest not JSON", [garbage, "--weights", l2w, "--prompt-ids", "1"], "model.json")
+    nolib = os.path.join(h.work, "no-library")
+    shutil.copytree(l2, nolib)
+    os.remove(os.path.join(nolib, "kernels-cpu.so"))
+    expect_error("missing kernel library", [nolib, "--weights", l2w, "--prompt-ids", "1"],
+                 "kernels-cpu.so")
     cut = os.path.join(h.work, "truncated-library")  # an interrupted copy of the library
     shutil.copytree(l2, cut)
     lib = os.path.join(cut, "kernels-cpu.so")
