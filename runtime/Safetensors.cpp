@@ -150,6 +150,11 @@ bool globMatch(std::string_view pattern, std::string_view name) {
   return p == pattern.size();
 }
 
+static std::string tooShort(uint64_t size) {
+  return "file is " + std::to_string(size) +
+         " bytes, too short for the 8-byte header length (truncated?)";
+}
+
 static std::string range(uint64_t b, uint64_t e) {
   return "[" + std::to_string(b) + ", " + std::to_string(e) + ")";
 }
@@ -230,10 +235,9 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
                 "); weights must be a safetensors file");
   }
   uint64_t fileSize = static_cast<uint64_t>(st.st_size);
-  if (fileSize < 8) {
+  if (fileSize < 8) { // mmap refuses an empty file; say why instead
     ::close(fd);
-    return fail("file is " + std::to_string(fileSize) +
-                " bytes, too short for the 8-byte header length (truncated?)");
+    return fail(tooShort(fileSize));
   }
   void *map = ::mmap(nullptr, fileSize, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd); // the mapping stays valid
@@ -244,7 +248,23 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
   file.path_ = path;
   file.map_ = map;
   file.mapSize_ = fileSize;
-  const uint8_t *bytes = static_cast<const uint8_t *>(map);
+  PHOTON_RETURN_IF_ERROR(file.parse(static_cast<const uint8_t *>(map), fileSize));
+  return file;
+}
+
+Expected<SafetensorsFile> SafetensorsFile::fromMemory(const uint8_t *bytes, size_t size,
+                                                      const std::string &label) {
+  SafetensorsFile file;
+  file.path_ = label;
+  PHOTON_RETURN_IF_ERROR(file.parse(bytes, size));
+  return file;
+}
+
+Status SafetensorsFile::parse(const uint8_t *bytes, uint64_t fileSize) {
+  auto fail = [&](const std::string &msg) { return Status::error(path_ + ": " + msg); };
+  if (fileSize < 8)
+    return fail(tooShort(fileSize));
+  SafetensorsFile &file = *this;
 
   uint64_t headerLen = 0;
   for (int i = 7; i >= 0; --i)
@@ -354,11 +374,13 @@ Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
 
   for (size_t i = 0; i < ts.size(); ++i)
     file.index_.emplace(ts[i].name, i);
-  return file;
+  return Status::success();
 }
 
 void SafetensorsFile::toF32(const TensorInfo &t, float *dst) {
   size_t n = static_cast<size_t>(t.numel());
+  if (n == 0) // dst may be null then (an empty vector), and memcpy(null, _, 0) is UB
+    return;
   switch (t.dtype) {
   case DType::F32:
     std::memcpy(dst, t.data, n * 4);
@@ -376,6 +398,8 @@ void SafetensorsFile::toF32(const TensorInfo &t, float *dst) {
 
 void SafetensorsFile::toBF16(const TensorInfo &t, uint16_t *dst) {
   size_t n = static_cast<size_t>(t.numel());
+  if (n == 0) // dst may be null then (an empty vector), and memcpy(null, _, 0) is UB
+    return;
   switch (t.dtype) {
   case DType::BF16:
     std::memcpy(dst, t.data, n * 2);

@@ -81,6 +81,11 @@ class SafetensorsFile {
 public:
   /// Maps and validates `path` (see the file comment).
   static Expected<SafetensorsFile> open(const std::string &path);
+  /// Validates `size` bytes in memory as open() does a file; the tensors
+  /// point into `bytes`, which must outlive the result. `label` stands for
+  /// the path in errors. (Tests and fuzzing: no temporary file.)
+  static Expected<SafetensorsFile> fromMemory(const uint8_t *bytes, size_t size,
+                                              const std::string &label);
 
   SafetensorsFile(SafetensorsFile &&other) noexcept;
   SafetensorsFile &operator=(SafetensorsFile &&other) noexcept;
@@ -113,6 +118,8 @@ public:
 private:
   SafetensorsFile() = default;
   void release();
+  /// The checks of open() on `size` bytes; fills tensors_, index_, metadata_.
+  Status parse(const uint8_t *bytes, uint64_t size);
 
   std::string path_;
   void *map_ = nullptr;

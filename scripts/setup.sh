@@ -10,6 +10,7 @@ packages=(
   libgtest-dev                                             # GoogleTest (runtime and analysis unit tests)
   nlohmann-json3-dev                                       # JSON in the runtime (header-only)
   libcli11-dev                                             # CLI11, photon-run's option parser (header-only)
+  libclang-rt-22-dev                                       # ASan, UBSan and libFuzzer (scripts/sanitize.sh, fuzz.sh)
   python3-numpy                                            # independent NumPy reference (reference/)
   zlib1g-dev libzstd-dev libedit-dev libcurl4-openssl-dev libxml2-dev  # libLLVM's cmake config requires them
 )

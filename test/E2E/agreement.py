@@ -14,6 +14,10 @@ exit code 1 and one "photon-run: error:" line.
 
   /usr/bin/python3 test/E2E/agreement.py [--bin build/bin] [--work DIR] [-v]
 
+A sanitizer build of photon-run (scripts/test.sh) takes photon-run from another directory and
+runs a subset: the models the sampling, NaN and bad-input cases need, plus bf16 activations:
+  agreement.py --bin build/bin --run-bin build-san/bin --quick
+
 On a GPU machine without MLIR, compile first where the compiler is, then run there:
   agreement.py --compile-only --device cuda --work .device/e2e     # here: artifacts only
   agreement.py --precompiled --device cuda --work .device/e2e --bin .device/bin   # there
@@ -40,8 +44,9 @@ MODELS = ["tiny-vanilla", "tiny-llama-hf", "tiny-block", "tiny-photon-l2", "tiny
 
 
 class Harness:
-    def __init__(self, bindir, work, verbose, device="cpu", mode="full"):
+    def __init__(self, bindir, work, verbose, device="cpu", mode="full", run_bin=None):
         self.bin, self.work, self.verbose = bindir, work, verbose
+        self.photon_run_path = os.path.join(run_bin or bindir, "photon-run")
         self.device, self.mode = device, mode  # mode: full, compile-only, precompiled
         self.passed = self.failed = 0
 
@@ -71,7 +76,7 @@ class Harness:
     def photon_run(self, artifact, weights, prompts, n_new, mode, batch=None):
         """Runs photon-run; returns (tokens per sequence, logits [batch, n_new, V])."""
         npy = os.path.join(self.work, "logits.npy")
-        args = [os.path.join(self.bin, "photon-run"), artifact, "--weights", weights,
+        args = [self.photon_run_path, artifact, "--weights", weights,
                 "--max-new-tokens", str(n_new), "--mode", mode, "--output", "json",
                 "--dump-logits", npy, "-q", "--device", self.device]
         for p in prompts:
@@ -231,7 +236,7 @@ def sampling_cases(h, arts):
     """The compiled sampling kernel: top-k=1 and a tiny top-p equal greedy; a seed reproduces;
     every sampled token lies in its top-k / top-p set (checked on the dumped logits)."""
     art, w = arts["tiny-photon-l2"]
-    run = os.path.join(h.bin, "photon-run")
+    run = h.photon_run_path
     npy = os.path.join(h.work, "sampled-logits.npy")
 
     def tokens(*extra, dump=False):
@@ -273,7 +278,7 @@ def nan_cases(h, arts):
     NaN at every position: it is never chosen. An all-NaN lm_head.weight makes every logit NaN:
     greedy and sampled tokens are all 0."""
     art, w = arts["tiny-photon-l2"]
-    run = os.path.join(h.bin, "photon-run")
+    run = h.photon_run_path
     npy = os.path.join(h.work, "nan-logits.npy")
     weights = pr.load_safetensors(w)[0]
     V = weights["lm_head.weight"].shape[0]
@@ -322,7 +327,7 @@ def nucleus(logits, p):
 
 
 def bad_input_cases(h, arts):
-    run = os.path.join(h.bin, "photon-run")
+    run = h.photon_run_path
     l2, l2w = arts["tiny-photon-l2"]
     block, blockw = arts["tiny-block"]
 
@@ -353,6 +358,28 @@ def bad_input_cases(h, arts):
     expect_error("bad --top-p", [l2, "--weights", l2w, "--prompt-ids", "1", "--top-p", "1.5"], "top-p")
     expect_error("--device cuda without CUDA kernels", [l2, "--weights", l2w, "--prompt-ids", "1", "--device", "cuda"], "cuda")
     expect_error("no weights", [l2, "--prompt-ids", "1"], "weights")
+    expect_error("--weights and --synthetic-weights", [l2, "--weights", l2w, "--synthetic-weights", "1",
+                                                   "--prompt-ids", "1"], "exclusive")
+    expect_error("no prompt", [l2, "--weights", l2w], "no prompt")
+    expect_error("no artifact directory", ["--weights", l2w, "--prompt-ids", "1"], "no artifact")
+    expect_error("two artifact directories", [l2, block, "--weights", l2w, "--prompt-ids", "1"],
+                 "more than one")
+    expect_error("bad --mode", [l2, "--weights", l2w, "--prompt-ids", "1", "--mode", "beam"], "--mode")
+    expect_error("bad --batch", [l2, "--weights", l2w, "--prompt-ids", "1", "--batch", "0"], "--batch")
+    expect_error("negative --temperature", [l2, "--weights", l2w, "--prompt-ids", "1",
+                                            "--temperature", "-1"], "--temperature")
+    expect_error("negative --top-k", [l2, "--weights", l2w, "--prompt-ids", "1", "--top-k", "-1"],
+                 "--top-k")
+    expect_error("bad --output", [l2, "--weights", l2w, "--prompt-ids", "1", "--output", "xml"],
+                 "--output")
+    expect_error("bad --device", [l2, "--weights", l2w, "--prompt-ids", "1", "--device", "tpu"],
+                 "--device")
+    # A header whose shape overflows 64 bits must not wrap around to a match.
+    huge = os.path.join(h.work, "shape-overflow.safetensors")
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2**32, 2**32, 0], "data_offsets": [0, 0]}})
+    with open(huge, "wb") as f:
+        f.write(len(header).to_bytes(8, "little") + header.encode())
+    expect_error("weights shape overflow", [l2, "--weights", huge, "--prompt-ids", "1"], "overflows")
     trunc = os.path.join(h.work, "truncated.safetensors")
     with open(l2w, "rb") as f:
         data = f.read()
@@ -384,6 +411,19 @@ def bad_input_cases(h, arts):
                              lambda m: m["programs"][1]["regions"][4].update(per_step=1))
     expect_error("edited state region", [region, "--weights", l2w, "--prompt-ids", "1"],
                  "compiled for programs[1].regions[4]")
+    fp = edited_manifest("edited-fingerprint", lambda m: m.update(fingerprint=m["fingerprint"] ^ 1))
+    expect_error("edited fingerprint", [fp, "--weights", l2w, "--prompt-ids", "1"],
+                 "compiled for fingerprint")
+    garbage = os.path.join(h.work, "garbage-manifest")
+    shutil.copytree(l2, garbage)
+    with open(os.path.join(garbage, "model.json"), "w") as f:
+        f.write('{"format": "photon-artifact", "version": ')
+    expect_error("manifest not JSON", [garbage, "--weights", l2w, "--prompt-ids", "1"], "model.json")
+    nolib = os.path.join(h.work, "no-library")
+    shutil.copytree(l2, nolib)
+    os.remove(os.path.join(nolib, "kernels-cpu.so"))
+    expect_error("missing kernel library", [nolib, "--weights", l2w, "--prompt-ids", "1"],
+                 "kernels-cpu.so")
     cut = os.path.join(h.work, "truncated-library")  # an interrupted copy of the library
     shutil.copytree(l2, cut)
     lib = os.path.join(cut, "kernels-cpu.so")
@@ -423,6 +463,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=os.environ.get("PHOTON_BIN", os.path.join(ROOT, "build", "bin")),
                     help="directory with photon-compile and photon-run (default: build/bin or $PHOTON_BIN)")
+    ap.add_argument("--run-bin", help="directory with photon-run, when it is not --bin's (a sanitizer build)")
+    ap.add_argument("--quick", action="store_true",
+                    help="only tiny-block, tiny-photon-l2 (f32 and bf16 activations) and the "
+                         "sampling, NaN and bad-input cases")
     ap.add_argument("--work", help="scratch directory (default: a temporary one, removed at the end)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                     help="where photon-run runs (artifacts are compiled for it)")
@@ -439,70 +483,78 @@ def main():
     tools = ("photon-compile",) if args.compile_only else \
         ("photon-run",) if args.precompiled else ("photon-compile", "photon-run")
     for tool in tools:
-        if not os.access(os.path.join(args.bin, tool), os.X_OK):
-            print(f"agreement.py: error: {tool} not found in {args.bin} (use --bin)", file=sys.stderr)
+        where = args.run_bin if tool == "photon-run" and args.run_bin else args.bin
+        if not os.access(os.path.join(where, tool), os.X_OK):
+            print(f"agreement.py: error: {tool} not found in {where} (use --bin or --run-bin)",
+                  file=sys.stderr)
             return 2
     work = args.work or tempfile.mkdtemp(prefix="photon-e2e-")
     os.makedirs(work, exist_ok=True)
     mode = "compile-only" if args.compile_only else "precompiled" if args.precompiled else "full"
-    h = Harness(os.path.abspath(args.bin), work, args.verbose, args.device, mode)
+    h = Harness(os.path.abspath(args.bin), work, args.verbose, args.device, mode,
+                os.path.abspath(args.run_bin) if args.run_bin else None)
     t0 = time.time()
     worst = [0.0]
     rng = np.random.default_rng(1234)
     arts = {}
     try:
-        for name in MODELS:
+        for name in (["tiny-block", "tiny-photon-l2"] if args.quick else MODELS):
             r = model_case(h, os.path.join(ROOT, "examples", name + ".json"), name, worst, rng)
             if r:
                 arts[name] = r
 
-        # HF LLaMA checkpoints: a stored rotary_emb.inv_freq is ignored; tied embeddings load
-        # without (or with) lm_head.weight.
-        def save_with_inv_freq(path, w):
-            w = dict(w)
-            cfg = pr.load_config(os.path.join(ROOT, "examples", "tiny-llama-hf.json"))
-            hd = cfg.head_dim
-            for i in range(cfg.layers):
-                w[f"model.layers.{i}.self_attn.rotary_emb.inv_freq"] = (
-                    1.0 / cfg.rope_theta ** (np.arange(0, hd, 2) / hd)).astype(np.float32)
-            pr.save_safetensors(path, w, "f32")
-        model_case(h, os.path.join(ROOT, "examples", "tiny-llama-hf.json"), "tiny-llama-hf-inv-freq", worst, rng,
-                   save=save_with_inv_freq)
-        with open(os.path.join(ROOT, "examples", "tiny-llama-hf.json")) as f:
-            tied = json.load(f)
-        tied["tie_word_embeddings"] = True
-        tied_path = os.path.join(work, "tiny-llama-hf-tied.json")
-        with open(tied_path, "w") as f:
-            json.dump(tied, f)
-        model_case(h, tied_path, "tiny-llama-hf-tied", worst, rng)
-        hf_directory_case(h, worst, rng)
-        # Chunk size 1 at the top: the prefill carries need the whole latent chain (reference
-        # README, `_carries_local`); it shows with a prompt of >= 2 whole meta-contexts whose
-        # first generated token opens a token chunk (P = 2B, 3B).
-        with open(os.path.join(ROOT, "examples", "tiny-photon-l3.json")) as f:
-            c1 = json.load(f)
-        c1["chunk_sizes"] = [2, 2, 1]
-        c1_path = os.path.join(work, "tiny-photon-221.json")
-        with open(c1_path, "w") as f:
-            json.dump(c1, f)
-        model_case(h, c1_path, "tiny-photon-221", worst, rng, extra_lengths=(2, 3))
+        if args.quick:
+            model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+                       "tiny-photon-l2-bf16-act", worst, rng, weight_type="bf16",
+                       activation_type="bf16")
+        else:
+            # HF LLaMA checkpoints: a stored rotary_emb.inv_freq is ignored; tied embeddings load
+            # without (or with) lm_head.weight.
+            def save_with_inv_freq(path, w):
+                w = dict(w)
+                cfg = pr.load_config(os.path.join(ROOT, "examples", "tiny-llama-hf.json"))
+                hd = cfg.head_dim
+                for i in range(cfg.layers):
+                    w[f"model.layers.{i}.self_attn.rotary_emb.inv_freq"] = (
+                        1.0 / cfg.rope_theta ** (np.arange(0, hd, 2) / hd)).astype(np.float32)
+                pr.save_safetensors(path, w, "f32")
+            model_case(h, os.path.join(ROOT, "examples", "tiny-llama-hf.json"), "tiny-llama-hf-inv-freq", worst, rng,
+                       save=save_with_inv_freq)
+            with open(os.path.join(ROOT, "examples", "tiny-llama-hf.json")) as f:
+                tied = json.load(f)
+            tied["tie_word_embeddings"] = True
+            tied_path = os.path.join(work, "tiny-llama-hf-tied.json")
+            with open(tied_path, "w") as f:
+                json.dump(tied, f)
+            model_case(h, tied_path, "tiny-llama-hf-tied", worst, rng)
+            hf_directory_case(h, worst, rng)
+            # Chunk size 1 at the top: the prefill carries need the whole latent chain (reference
+            # README, `_carries_local`); it shows with a prompt of >= 2 whole meta-contexts whose
+            # first generated token opens a token chunk (P = 2B, 3B).
+            with open(os.path.join(ROOT, "examples", "tiny-photon-l3.json")) as f:
+                c1 = json.load(f)
+            c1["chunk_sizes"] = [2, 2, 1]
+            c1_path = os.path.join(work, "tiny-photon-221.json")
+            with open(c1_path, "w") as f:
+                json.dump(c1, f)
+            model_case(h, c1_path, "tiny-photon-221", worst, rng, extra_lengths=(2, 3))
 
-        # A bf16 weight arena (bf16 file; kernels widen to f32) and an f16 one.
-        model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"), "tiny-photon-l2-bf16", worst,
-                   rng, weight_type="bf16")
-        model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"), "tiny-vanilla-f16", worst,
-                   rng, weight_type="f16")
-        # bf16 weights and activations (f32 accumulation) against the reference on the same
-        # bf16 weights, under spec §6's bf16 rules.
-        # On the GPU projections over >= 16 rows run on tensor cores; the "-tc1" variants
-        # send every projection there (tails of 1..63 rows and outputs).
-        for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
-            model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
-                       weight_type="bf16", activation_type="bf16")
-            if h.device == "cuda":
-                model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act-tc1", worst,
-                           rng, weight_type="bf16", activation_type="bf16",
-                           compile_args=("--tensor-core-min-rows=1",))
+            # A bf16 weight arena (bf16 file; kernels widen to f32) and an f16 one.
+            model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"), "tiny-photon-l2-bf16", worst,
+                       rng, weight_type="bf16")
+            model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"), "tiny-vanilla-f16", worst,
+                       rng, weight_type="f16")
+            # bf16 weights and activations (f32 accumulation) against the reference on the same
+            # bf16 weights, under spec §6's bf16 rules.
+            # On the GPU projections over >= 16 rows run on tensor cores; the "-tc1" variants
+            # send every projection there (tails of 1..63 rows and outputs).
+            for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
+                model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
+                           weight_type="bf16", activation_type="bf16")
+                if h.device == "cuda":
+                    model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act-tc1", worst,
+                               rng, weight_type="bf16", activation_type="bf16",
+                               compile_args=("--tensor-core-min-rows=1",))
 
         if h.mode == "compile-only":
             print(f"compiled the artifacts into {work}")

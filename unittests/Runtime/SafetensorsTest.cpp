@@ -188,6 +188,23 @@ TEST(F16, ConvertsKnownValues) {
   }
 }
 
+// Found by fuzz/SafetensorsFuzzer.cpp: converting an empty tensor into an
+// empty vector's data() (null) was memcpy(null, _, 0), undefined behaviour
+// that UBSan (scripts/sanitize.sh) aborts on.
+TEST_F(SafetensorsTest, ConvertsEmptyTensorsIntoNull) {
+  for (const char *dtype : {"F32", "BF16", "F16"}) {
+    writeFile(path, stBytes(std::string(R"({"e":{"dtype":")") + dtype +
+                                R"(","shape":[4611686018427787904,0],"data_offsets":[0,0]}})",
+                            ""));
+    Expected<SafetensorsFile> f = SafetensorsFile::open(path);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    const TensorInfo &t = *f->find("e");
+    EXPECT_EQ(t.numel(), 0);
+    SafetensorsFile::toF32(t, nullptr);
+    SafetensorsFile::toBF16(t, nullptr);
+  }
+}
+
 TEST_F(SafetensorsTest, DecodesF16Tensors) {
   std::vector<uint16_t> bits = {0x3C00, 0xC000, 0x0001, 0x03FF, 0x7BFF, 0x7C00, 0x8000, 0x7E00};
   writeFile(path, stBytes(R"({"h":{"dtype":"F16","shape":[8],"data_offsets":[0,16]}})",
@@ -240,6 +257,21 @@ TEST_F(SafetensorsTest, RejectsTruncatedFiles) {
             path + ": tensor 'a': data_offsets [0, 8) end past the data section (4 bytes)");
   EXPECT_EQ(SafetensorsFile::open(dir.file("missing")).status().message(),
             dir.file("missing") + ": cannot open: No such file or directory");
+}
+
+// fromMemory (the fuzz target's entry point) runs open()'s checks on a buffer.
+TEST(SafetensorsMemory, ChecksLikeOpen) {
+  std::string bytes = stBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                              std::string(8, '\0'));
+  auto data = reinterpret_cast<const uint8_t *>(bytes.data());
+  Expected<SafetensorsFile> f = SafetensorsFile::fromMemory(data, bytes.size(), "mem");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  ASSERT_NE(f->find("a"), nullptr);
+  EXPECT_EQ(f->find("a")->data, data + bytes.size() - 8);
+  EXPECT_EQ(SafetensorsFile::fromMemory(data, 5, "mem").status().message(),
+            "mem: file is 5 bytes, too short for the 8-byte header length (truncated?)");
+  EXPECT_EQ(SafetensorsFile::fromMemory(data, bytes.size() - 4, "mem").status().message(),
+            "mem: tensor 'a': data_offsets [0, 8) end past the data section (4 bytes)");
 }
 
 // A FIFO used to block open() until some writer appeared (forever). The
