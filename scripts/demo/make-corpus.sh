@@ -36,14 +36,14 @@ if (( ${#pods[@]} < 100 )); then
   exit 1
 fi
 
-# Render every pod once (pod2text: fixed width, so the output does not depend on the terminal;
+# Render every pod once (pod2text: UTF-8 output whatever the pod's =encoding, fixed width, so the output does not depend on the terminal;
 # POD syntax complaints go to stderr and do not stop the conversion). Empty renders are dropped.
 mkdir -p "$work/txt"
-docs=()
+docs=() names=()
 for i in "${!pods[@]}"; do
   f="$work/txt/$(printf '%04d' "$i").txt"
-  pod2text -w 76 "$work/x/${pods[$i]}" > "$f" 2>/dev/null || true
-  if grep -q '[^[:space:]]' "$f"; then docs+=("$f"); fi
+  pod2text --utf8 -w 76 "$work/x/${pods[$i]}" > "$f" 2>/dev/null || true
+  if grep -q '[^[:space:]]' "$f"; then docs+=("$f"); names+=("$(basename "${pods[$i]}" .pod)"); fi
 done
 
 # Split by document: every k-th document (index % k == k/2) is held out, with k the largest of
@@ -60,13 +60,16 @@ done
 mkdir -p "$out"
 : > "$out/train.txt"
 : > "$out/heldout.txt"
-n_train=0 n_held=0
+n_train=0 n_held=0 held_names=""
 for i in "${!docs[@]}"; do
-  if (( i % k == k / 2 )); then dest="$out/heldout.txt"; n_held=$((n_held + 1))
+  if (( i % k == k / 2 )); then dest="$out/heldout.txt"; n_held=$((n_held + 1)); held_names+=" ${names[$i]}"
   else dest="$out/train.txt"; n_train=$((n_train + 1)); fi
   { cat "${docs[$i]}"; printf '%s\n' "$DOC_SEP"; } >> "$dest"
 done
-echo "make-corpus: held out every ${k}th document"
+echo "make-corpus: held out every ${k}th document:$held_names"
+for f in "$out/train.txt" "$out/heldout.txt"; do
+  iconv -f UTF-8 -t UTF-8 "$f" > /dev/null || { echo "make-corpus: $f is not valid UTF-8" >&2; exit 1; }
+done
 echo "make-corpus: ${#pods[@]} pod files -> $n_train train docs, $n_held held-out docs"
 ls -l "$out/train.txt" "$out/heldout.txt"
 wc -c "$out/train.txt" "$out/heldout.txt"

@@ -86,7 +86,7 @@ def train_llama2(docs):
     merges = [(a, b) for a, b in merges if a in vocab and b in vocab and a + b in vocab]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True, fuse_unk=True))
     tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
-    tok.pre_tokenizer = None
+    # no pre-tokenizer (a new Tokenizer has none): the whole normalized text is one BPE word, as in LLaMA-2
     tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
                                      decoders.Strip(" ", 1, 0)])
     tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in ("<unk>", "<s>", "</s>")])
