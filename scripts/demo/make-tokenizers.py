@@ -105,6 +105,10 @@ def train_llama3(docs):
     trainer = trainers.BpeTrainer(vocab_size=3000, min_frequency=2, special_tokens=[],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(docs, trainer=trainer)
+    j = json.loads(tok.to_str())
+    if not j["model"].get("ignore_merges"):           # training must not drop the model option
+        j["model"]["ignore_merges"] = True
+        tok = Tokenizer.from_str(json.dumps(j))
     tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in LLAMA3_SPECIAL])
     tok.add_tokens([AddedToken(LLAMA3_ADDED, special=False, normalized=False)])
     bos = tok.token_to_id("<|begin_of_text|>")
