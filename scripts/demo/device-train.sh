@@ -27,6 +27,8 @@ python3 -c 'import torch, tokenizers, safetensors, matplotlib, numpy; print("tor
 step "tokenizers"
 python3 scripts/demo/make-tokenizers.py --corpus data/corpus --out "$stage/bundle"
 
+tar -C "$stage/bundle" -cf "$OUT/demo-bundle.tar" .   # the tokenizers come back even if training fails
+
 step "smoke: reference check + tiny training"
 python3 scripts/demo/train.py --smoke --tokenizer "$stage/bundle/demo-tokenizer.json" --corpus data/corpus \
   --out "$stage/smoke"

@@ -193,7 +193,13 @@ def main():
     for name, fn, fname in (("demo", train_demo, "demo-tokenizer.json"), ("llama2", train_llama2, "llama2-style.json"),
                             ("llama3", train_llama3, "llama3-style.json")):
         t1 = time.time()
-        tok = fn(train_docs)
+        try:
+            tok = fn(train_docs)
+        except Exception as e:  # the test-only styles must not cost the demo model its run
+            if name == "demo":
+                raise
+            print(f"make-tokenizers: {name}: FAILED: {type(e).__name__}: {e}", flush=True)
+            continue
         path = os.path.join(args.out, fname)
         tok.save(path)
         toks[name] = Tokenizer.from_file(path)       # encode with what was saved, exactly as a reader sees it
