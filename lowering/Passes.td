@@ -59,7 +59,7 @@ def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
     sizes and prefix lengths unrolled:
 
       photon_prefill_<program>(W, S, batch, max_tokens, first, count,
-                               prompt_len, prompt)
+                               prompt_len, encode_len, prompt)
       photon_step_<program>(W, S, batch, max_tokens, uniforms, out, logits,
                             temperature, top_k, top_p)
 

@@ -11,7 +11,7 @@
 
 // A HierGen step re-encodes the meta-context's tokens through every level.
 // CHECK-LABEL: func.func @photon_prefill_gen(
-// CHECK-SAME: %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xi8>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xi32>) attributes {llvm.emit_c_interface}
+// CHECK-SAME: %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xi8>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xi32>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @photon_step_gen(
 // CHECK-SAME: %[[W:.*]]: memref<?xf32>, %[[S:.*]]: memref<?xi8>, %[[BATCH:.*]]: index, %{{.*}}: index, %{{.*}}: memref<?xf32>, %[[OUT:.*]]: memref<?xi32>, %{{.*}}: memref<?xf32>, %{{.*}}: f32, %{{.*}}: index, %{{.*}}: f32) attributes {llvm.emit_c_interface}
 // CHECK: scf.for %{{.*}} = %c0 to %[[BATCH]] step %c256
