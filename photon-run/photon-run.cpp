@@ -579,27 +579,37 @@ public:
   void update(const std::string &text) {
     if (!enabled_)
       return;
+    pending_ = text;
     auto now = Clock::now();
     if (shown_ && now - last_ < std::chrono::milliseconds(terminal_ ? 200 : 1000))
       return;
     last_ = now;
     shown_ = true;
-    if (terminal_)
-      std::fprintf(stderr, "\r\033[K%s: %s", kProg, text.c_str());
-    else
-      std::fprintf(stderr, "%s: %s\n", kProg, text.c_str());
-    std::fflush(stderr);
+    show();
   }
-  /// Erases the line, so that what comes next starts clean.
+  /// A terminal's line is erased, so that what comes next starts clean;
+  /// elsewhere the last state is written if it was not.
   void done() {
     if (enabled_ && terminal_ && shown_)
       std::fprintf(stderr, "\r\033[K");
+    else if (enabled_ && !terminal_ && !pending_.empty())
+      show();
     shown_ = false;
   }
 
 private:
+  void show() {
+    if (terminal_)
+      std::fprintf(stderr, "\r\033[K%s: %s", kProg, pending_.c_str());
+    else
+      std::fprintf(stderr, "%s: %s\n", kProg, pending_.c_str());
+    std::fflush(stderr);
+    pending_.clear();
+  }
+
   bool enabled_, terminal_;
   bool shown_ = false;
+  std::string pending_; // the latest state, until it is written
   Clock::time_point last_;
 };
 
@@ -650,6 +660,9 @@ void loadModel(const Options &o, LoadedModel &lm) {
     die("--mode " + o.mode + ": " + program.status().message());
   if (Status s = o.sampling.validate(); !s.ok())
     die(s.message());
+  if (o.eosId && *o.eosId >= lm.manifest().vocabSize)
+    die("--eos-id: " + std::to_string(*o.eosId) + " is outside the model's vocabulary [0, " +
+        std::to_string(lm.manifest().vocabSize) + ")");
 }
 
 void loadWeightsInto(const Options &o, ProgressLine &progress, LoadedModel &lm) {
