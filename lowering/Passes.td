@@ -59,17 +59,20 @@ def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
     sizes and prefix lengths unrolled:
 
       photon_prefill_<program>(W, S, batch, max_tokens, first, count,
-                               prompt_len, prompt)
+                               prompt_len, encode_len, prompt)
       photon_step_<program>(W, S, batch, max_tokens, uniforms, out, logits,
                             temperature, top_k, top_p)
 
+    Prefill encodes the first `encode_len` of its `prompt_len` known tokens
+    (generation: all of them); the steps force every known token after
+    those, so their logits are teacher-forced (photon-run --score).
     A step decodes one meta-context of every sequence (vanilla: one token);
     what it does follows the program's decode step op (`photon.hiergen_step`
     re-encodes the tokens, `photon.recgen_step` advances Enc_L on the
     decoder's own latents). Everything a step reads between calls lives in
     the arena, so a step is the same launches every time for a batch.
     It also adds `photon_description() -> !llvm.ptr`, the JSON description
-    of what the library is compiled for (the manifest's vocabulary, types,
+    of what the library is compiled for (the manifest's version, vocabulary, types,
     arena size, fingerprint and programs; passes/ArtifactDescription.h), which
     the runtime checks an artifact's manifest against. Finally the model is
     erased: the module holds kernels and entry points.

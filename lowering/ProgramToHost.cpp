@@ -4,10 +4,13 @@
 // runtime calls without knowing anything about the model:
 //
 //   photon_prefill_<program>(W, S, batch, max_tokens, first, count,
-//                            prompt_len, prompt)
-//       encodes `count` prompts of `prompt_len` tokens (prompt: i32
+//                            prompt_len, encode_len, prompt)
+//       takes `count` prompts of `prompt_len` known tokens (prompt: i32
 //       [count][prompt_len]) into sequences first..first+count-1 of the state
-//       arena S and prepares their first decode step.
+//       arena S, encodes their first `encode_len` tokens (generation: all of
+//       them; scoring: the context) and prepares their first decode step.
+//       The step forces every known token past the encoded ones, so their
+//       logits are those a teacher-forced forward would give.
 //   photon_step_<program>(W, S, batch, max_tokens, uniforms, out, logits,
 //                         temperature, top_k, top_p)
 //       decodes one meta-context (vanilla: one token) of every sequence.
@@ -458,13 +461,14 @@ private:
   void emitPrefill() {
     auto fn = makeEntry(program.getPrefillSymbol(),
                         {buf(weightElt), buf(IntegerType::get(ctx, 8)), idx(), idx(), idx(),
-                         idx(), idx(), buf(i32())});
+                         idx(), idx(), idx(), buf(i32())});
     Builder b = enter(fn);
     Value first = fn.getArgument(4), count = fn.getArgument(5), P = fn.getArgument(6);
-    Value prompt = fn.getArgument(7), zero = cIdx(b, 0);
-    Value gp = divU(b, P, B); // complete prompt meta-contexts
+    Value E = fn.getArgument(7), prompt = fn.getArgument(8), zero = cIdx(b, 0);
+    Value gp = divU(b, E, B); // complete meta-contexts among the encoded tokens
 
-    // Token history, cursor (first position of the next window), prompt length.
+    // Token history, cursor (first position of the next window), and the
+    // known length: the step forces every token before it.
     Value positions = view(b, "positions", i32()), tokens = view(b, "tokens", i32());
     Value cap = rowCap(b);
     parallel(b, {count, P}, [&](Builder &b, ValueRange iv) {
@@ -473,18 +477,29 @@ private:
       memref::StoreOp::create(b, t, tokens, ValueRange{addI(b, mulI(b, s, cap), iv[1])});
       ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, iv[1], cIdx(b, 0)),
              [&](Builder &b) {
-               storeI(b, L == 0 ? P : mulI(b, gp, B), positions, mulI(b, s, 2));
+               storeI(b, L == 0 ? E : mulI(b, gp, B), positions, mulI(b, s, 2));
                storeI(b, P, positions, addI(b, mulI(b, s, 2), 1));
              });
     });
 
-    if (L == 0) { // the whole prompt through the global stack
-      Value rows = mulI(b, count, P);
-      call(b, "photon_embed_tok", {W, prompt, rows, actRows(b, "prefill.x0", zero, rows)});
-      stack(b, "model", "prefill.x0", zero, rows, fixedRows(P, first), "kv", capacity(b, 0));
-      // The hidden state of the last prompt token predicts the next one.
+    if (L == 0) { // the encoded tokens through the global stack
+      Value rows = mulI(b, count, E);
+      Value x0 = actRows(b, "prefill.x0", zero, rows);
+      auto whole = scf::IfOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, E, P), /*withElseRegion=*/true);
+      Builder tb(loc, ctx), eb(loc, ctx);
+      tb.setInsertionPoint(whole.thenBlock()->getTerminator());
+      eb.setInsertionPoint(whole.elseBlock()->getTerminator());
+      call(tb, "photon_embed_tok", {W, prompt, rows, x0});
+      // Fewer than the known tokens: each sequence's first E, from its history.
+      forRange(eb, zero, count, cIdx(eb, 1), [&](Builder &b, Value i) {
+        call(b, "photon_embed_tok", {W, view(b, "tokens", i32(), mulI(b, addI(b, first, i), cap), E),
+                                     E, actRows(b, "prefill.x0", mulI(b, i, E), E)});
+      });
+      stack(b, "model", "prefill.x0", zero, rows, fixedRows(E, first), "kv", capacity(b, 0));
+      // The hidden state of the last encoded token predicts the next one.
       copyRowsStrided(b, at(rowsOf(b, "top"), b, mulI(b, first, D)), D,
-                      at(rowsOf(b, "prefill.x0"), b, mulI(b, addI(b, P, -1), D)), P, count);
+                      at(rowsOf(b, "prefill.x0"), b, mulI(b, addI(b, E, -1), D)), E, count);
       return;
     }
 

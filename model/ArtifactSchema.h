@@ -21,9 +21,10 @@
 namespace photon {
 
 constexpr const char *kArtifactFormat = "photon-artifact";
-constexpr int64_t kArtifactVersion = 4;
+/// 5: prefill takes encode_len (teacher-forced scoring).
+constexpr int64_t kArtifactVersion = 5;
 
-/// The manifest's fields. The compiled-for part (kVocabSize ..
+/// The manifest's fields. The compiled-for part (kVersion, kVocabSize ..
 /// kPrograms) is also the kernel library's description.
 namespace field {
 constexpr const char *kFormat = "format", *kVersion = "version", *kModel = "model",

@@ -40,7 +40,10 @@ FailureOr<nlohmann::ordered_json> describeCompiledModel(ModelOp model) {
     info.regions = state->getStateRegions();
     programs.push_back(::photon::toJson(info));
   }
+  // The version names the entry points' ABI (runtime/ProgramABI.h): a
+  // library of another version cannot be called with this runtime's ABI.
   return nlohmann::ordered_json{
+      {field::kVersion, ::photon::kArtifactVersion},
       {field::kVocabSize, model.getModelConfig().vocabSize},
       {field::kActivationType, elementTypeName(plan->getActivationType())},
       {field::kFingerprint, plan->getFingerprint()},

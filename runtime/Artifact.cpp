@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -493,6 +494,10 @@ Status checkLibraryDescription(const Manifest &m, std::string_view description,
     return Status::error(library + ": its photon_description() is not a JSON object");
   const Json &d = *parsed;
   FieldReader r(d, library + ": description");
+  // A library without a version predates the encode_len argument of prefill.
+  std::optional<int64_t> version;
+  if (member(d, "version"))
+    version = r.integer("version", true);
   int64_t vocab = r.integer("vocab_size", true), fingerprint = r.integer("fingerprint", true);
   std::string act = r.string("activation_type", true);
   const Json *w = r.typed("weights", true, isObject, "an object");
@@ -503,6 +508,11 @@ Status checkLibraryDescription(const Manifest &m, std::string_view description,
   int64_t elements = wr.integer("elements", true);
   if (!wr.ok())
     return wr.status();
+  if (version != kArtifactVersion)
+    return Status::error(library + ": compiled by a photon-compile of artifact version " +
+                         (version ? std::to_string(*version) : std::string("4 or older")) +
+                         "; this photon-run calls version " + std::to_string(kArtifactVersion) +
+                         " entry points (recompile the artifact with photon-compile)");
   if (vocab != m.vocabSize)
     return mismatch("vocab_size", std::to_string(vocab), std::to_string(m.vocabSize));
   if (act != lower(dtypeName(m.activationType)))

@@ -2,7 +2,7 @@
 //
 // photon-compile writes an artifact directory:
 //   model.json   the manifest (translate/ManifestExport.cpp writes it):
-//                {"format": "photon-artifact", "version": 4, "model",
+//                {"format": "photon-artifact", "version": 5, "model",
 //                "kernels": {target: library file}, "vocab_size",
 //                "activation_type", "fingerprint",
 //                "weights": {"dtype", "elements", "tensors": [{name, shape,

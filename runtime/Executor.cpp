@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 namespace photon::rt {
@@ -40,6 +41,9 @@ Status checkInputs(const std::vector<std::vector<int32_t>> &prompts,
                              std::to_string(V) + ")");
     }
   }
+  if (opt.stopToken && (*opt.stopToken < 0 || *opt.stopToken >= V))
+    return Status::error("the stop token " + std::to_string(*opt.stopToken) +
+                         " is outside the vocabulary [0, " + std::to_string(V) + ")");
   if (opt.maxNewTokens < 0)
     return Status::error("max new tokens must be >= 0, got " + std::to_string(opt.maxNewTokens));
   for (const auto &p : prompts)
@@ -65,9 +69,75 @@ Generator::create(const Artifact &artifact, Backend &backend, const WeightArena 
 Expected<GenerationResult>
 Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
                     const GenerationOptions &opt, const TokenCallback &onToken) {
+  PHOTON_RETURN_IF_ERROR(checkInputs(prompts, opt, artifact_.manifest().vocabSize));
+  std::vector<int64_t> encodeLengths;
+  for (const auto &p : prompts)
+    encodeLengths.push_back(int64_t(p.size()));
+  const size_t V = size_t(artifact_.manifest().vocabSize);
+  std::vector<std::vector<float>> logits(opt.collectLogits ? prompts.size() : 0);
+  Expected<GenerationResult> result =
+      decode(prompts, encodeLengths, opt,
+             [&](size_t seq, int64_t index, int32_t token, const float *row) {
+               if (row)
+                 logits[seq].insert(logits[seq].end(), row, row + V);
+               if (onToken)
+                 onToken(seq, index, token);
+             });
+  if (result)
+    result->logits = std::move(logits);
+  return result;
+}
+
+Expected<ScoreResult> Generator::score(const std::vector<std::vector<int32_t>> &windows,
+                                       int64_t context, const GenerationOptions &options,
+                                       const ScoreProgress &progress) {
+  GenerationOptions opt;
+  opt.mode = options.mode;
+  opt.useGraphs = options.useGraphs;
+  opt.maxNewTokens = 0; // every scored token is known: forced, never chosen
+  opt.collectLogits = true;
+  PHOTON_RETURN_IF_ERROR(checkInputs(windows, opt, artifact_.manifest().vocabSize));
+  ScoreResult result;
+  for (size_t i = 0; i < windows.size(); ++i) {
+    int64_t n = int64_t(windows[i].size());
+    if (context < 1 || context >= n)
+      return Status::error("window " + std::to_string(i) + " has " + std::to_string(n) +
+                           " tokens: need a context of 1 to " + std::to_string(n - 1) +
+                           " tokens, got " + std::to_string(context));
+    result.contextTokens += context;
+    result.scoredTokens += n - context;
+  }
+  const int64_t V = artifact_.manifest().vocabSize;
+  result.logProbs.resize(windows.size());
+  int64_t done = 0;
+  Expected<GenerationResult> r = decode(
+      windows, std::vector<int64_t>(windows.size(), context), opt,
+      [&](size_t seq, int64_t, int32_t token, const float *row) {
+        // log softmax(row)[token], in double.
+        double top = row[0];
+        for (int64_t v = 1; v < V; ++v)
+          top = std::max(top, double(row[v]));
+        double sum = 0;
+        for (int64_t v = 0; v < V; ++v)
+          sum += std::exp(double(row[v]) - top);
+        result.logProbs[seq].push_back(double(row[token]) - top - std::log(sum));
+        if (progress)
+          progress(++done, result.scoredTokens);
+      });
+  if (!r)
+    return r.takeStatus();
+  result.prefillSeconds = r->prefillSeconds;
+  result.decodeSeconds = r->decodeSeconds;
+  result.steps = r->steps;
+  return result;
+}
+
+Expected<GenerationResult>
+Generator::decode(const std::vector<std::vector<int32_t>> &prompts,
+                  const std::vector<int64_t> &encodeLengths, const GenerationOptions &opt,
+                  const RowCallback &onRow) {
   const Manifest &m = artifact_.manifest();
   const int64_t V = m.vocabSize;
-  PHOTON_RETURN_IF_ERROR(checkInputs(prompts, opt, V));
   Expected<Program> program = artifact_.program(opt.mode);
   if (!program)
     return program.takeStatus();
@@ -107,13 +177,15 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
   MemRef1D uniM = memref(uniforms->get(), N * tps);
   MemRef1D logM = memref(logits->get(), int64_t(logitsBytes / 4));
 
-  // Prefill: runs of consecutive prompts of one length, prefill_tile at most.
+  // Prefill: runs of consecutive prompts of one length (and encoded
+  // length), prefill_tile at most.
   auto t0 = Clock::now();
+  auto lengthOf = [&](int64_t s) { return int64_t(prompts[size_t(s)].size()); };
   for (int64_t first = 0; first < N;) {
-    const int64_t P = int64_t(prompts[size_t(first)].size());
+    const int64_t P = lengthOf(first), E = encodeLengths[size_t(first)];
     int64_t count = 1;
-    while (first + count < N && count < info.prefillTile &&
-           int64_t(prompts[size_t(first + count)].size()) == P)
+    while (first + count < N && count < info.prefillTile && lengthOf(first + count) == P &&
+           encodeLengths[size_t(first + count)] == E)
       ++count;
     std::vector<int32_t> ids;
     for (int64_t s = first; s < first + count; ++s)
@@ -123,18 +195,23 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
       return prompt.takeStatus();
     PHOTON_RETURN_IF_ERROR(backend_.copyToDevice(prompt->get(), ids.data(), ids.size() * 4));
     MemRef1D pm = memref(prompt->get(), int64_t(ids.size()));
-    program->prefill(&W, &S, N, maxTokens, first, count, P, &pm);
+    program->prefill(&W, &S, N, maxTokens, first, count, P, E, &pm);
     PHOTON_RETURN_IF_ERROR(backend_.synchronize()); // before the prompt is freed
-    result.promptTokens += count * P;
+    result.promptTokens += count * E;
     first += count;
   }
   result.prefillSeconds = secondsSince(t0);
 
   // Decode: one window of tokens_per_step positions per sequence and step;
-  // each sequence's generated positions stream out in order.
+  // each sequence's positions past its encoded tokens stream out in order:
+  // its other known tokens (forced), then up to maxNewTokens chosen ones.
   result.tokens.resize(size_t(N));
-  if (opt.collectLogits)
-    result.logits.resize(size_t(N));
+  result.stopped.assign(size_t(N), false);
+  std::vector<int64_t> limit(static_cast<size_t>(N));
+  int64_t remaining = 0;
+  for (int64_t s = 0; s < N; ++s)
+    remaining += limit[size_t(s)] =
+        lengthOf(s) - encodeLengths[size_t(s)] + opt.maxNewTokens;
   std::vector<Sampler> samplers;
   for (int64_t s = 0; s < N; ++s) {
     SamplingParams sp = opt.sampling;
@@ -154,7 +231,6 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
   void *graph = nullptr;
   std::vector<int32_t> window(size_t(N) * outRow);
   std::vector<float> draws(size_t(N * tps)), hostLogits;
-  int64_t remaining = N * opt.maxNewTokens;
   double hostSeconds = 0;
   auto t1 = Clock::now();
   Status status;
@@ -201,13 +277,13 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
     }
     ++result.steps;
     for (int64_t s = 0; s < N && status.ok(); ++s) {
-      const int64_t P = int64_t(prompts[size_t(s)].size());
+      const int64_t P = lengthOf(s), E = encodeLengths[size_t(s)];
       const int32_t *row = window.data() + size_t(s) * outRow;
       std::vector<int32_t> &toks = result.tokens[size_t(s)];
-      for (int64_t i = 0; i < tps; ++i) {
-        int64_t pos = int64_t(row[0]) + i, index = pos - P;
-        if (index != int64_t(toks.size()) || index >= opt.maxNewTokens)
-          continue; // inside the prompt, already streamed, or past the end
+      for (int64_t i = 0; i < tps && !result.stopped[size_t(s)]; ++i) {
+        int64_t pos = int64_t(row[0]) + i, index = pos - E;
+        if (index != int64_t(toks.size()) || index >= limit[size_t(s)])
+          continue; // encoded, already streamed, or past the end
         int32_t tok = row[1 + i];
         if (tok < 0 || tok >= V) {
           status = Status::error("the model chose token " + std::to_string(tok) +
@@ -217,12 +293,16 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
         }
         toks.push_back(tok);
         --remaining;
-        if (opt.collectLogits) {
-          const float *lg = hostLogits.data() + size_t(s * tps + i) * size_t(V);
-          result.logits[size_t(s)].insert(result.logits[size_t(s)].end(), lg, lg + V);
+        const float *lg =
+            opt.collectLogits ? hostLogits.data() + size_t(s * tps + i) * size_t(V) : nullptr;
+        if (onRow)
+          onRow(size_t(s), index, tok, lg);
+        // A stopped sequence still runs in the (captured) step with the
+        // others; its later positions are just never read.
+        if (opt.stopToken && pos >= P && tok == *opt.stopToken) {
+          result.stopped[size_t(s)] = true;
+          remaining -= limit[size_t(s)] - int64_t(toks.size());
         }
-        if (onToken)
-          onToken(size_t(s), index, tok);
       }
     }
   }
@@ -231,7 +311,9 @@ Generator::generate(const std::vector<std::vector<int32_t>> &prompts,
   PHOTON_RETURN_IF_ERROR(status);
   PHOTON_RETURN_IF_ERROR(backend_.synchronize());
   result.decodeSeconds = secondsSince(t1);
-  result.generatedTokens = N * opt.maxNewTokens;
+  for (int64_t s = 0; s < N; ++s) // the chosen tokens, not the forced ones
+    result.generatedTokens +=
+        int64_t(result.tokens[size_t(s)].size()) - (lengthOf(s) - encodeLengths[size_t(s)]);
   result.graphs = graphs && result.steps > 0;
   result.hostSecondsPerStep = result.steps ? hostSeconds / double(result.steps) : 0;
   result.memory.peakBytes = backend_.peakBytes();

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct GenerationOptions {
   bool collectLogits = false;
   /// Replay the step as a captured graph where the backend has them.
   bool useGraphs = true;
+  /// End of sequence: a sequence that generates this id stops there (the id
+  /// is its last token); the others go on. The batch ends when every
+  /// sequence has stopped or has maxNewTokens tokens. None: never stop early.
+  std::optional<int32_t> stopToken;
 };
 
 struct MemoryStats {
@@ -54,9 +59,12 @@ struct MemoryStats {
 };
 
 struct GenerationResult {
-  /// Generated ids per sequence (the prompt not included).
+  /// Generated ids per sequence (the prompt not included); shorter than
+  /// maxNewTokens where the sequence stopped at the stop token.
   std::vector<std::vector<int32_t>> tokens;
-  /// Per sequence, [n_new, V] row-major (empty unless collectLogits).
+  /// Per sequence, whether it ended on the stop token.
+  std::vector<bool> stopped;
+  /// Per sequence, [tokens generated, V] row-major (empty unless collectLogits).
   std::vector<std::vector<float>> logits;
   int64_t promptTokens = 0, generatedTokens = 0;
   double prefillSeconds = 0, decodeSeconds = 0;
@@ -73,6 +81,19 @@ struct GenerationResult {
 /// (sequence index, index among its generated tokens, id).
 using TokenCallback = std::function<void(size_t seq, int64_t index, int32_t token)>;
 
+/// Teacher-forced scoring of token windows (photon-run --score).
+struct ScoreResult {
+  /// Per window, the natural-log probability of each scored token (those
+  /// after the context) under the logits that predict it.
+  std::vector<std::vector<double>> logProbs;
+  int64_t contextTokens = 0, scoredTokens = 0;
+  double prefillSeconds = 0, decodeSeconds = 0;
+  int64_t steps = 0;
+};
+
+/// Called as scoring advances: (tokens scored so far, tokens to score).
+using ScoreProgress = std::function<void(int64_t done, int64_t total)>;
+
 class Generator {
 public:
   /// Uploads the weights to the backend. `artifact` and `backend` must
@@ -86,7 +107,29 @@ public:
                                       const GenerationOptions &options,
                                       const TokenCallback &onToken = {});
 
+  /// Scores every window: its first `context` tokens are encoded as a
+  /// prompt (1 <= context < window length), and each later token is forced,
+  /// never sampled; its log-probability comes from the logits that predict
+  /// it (spec §3), i.e. a teacher-forced forward for HierGen, and spec §4
+  /// RecGen over the context's complete meta-contexts for RecGen.
+  /// `options.mode` and `options.useGraphs` apply; the rest is ignored.
+  Expected<ScoreResult> score(const std::vector<std::vector<int32_t>> &windows, int64_t context,
+                              const GenerationOptions &options,
+                              const ScoreProgress &progress = {});
+
 private:
+  /// A known token emitted by the step, with the logits that predict it
+  /// (null unless logits are collected): (sequence, index past the encoded
+  /// tokens, id, logits).
+  using RowCallback =
+      std::function<void(size_t seq, int64_t index, int32_t token, const float *logits)>;
+  /// Generation and scoring: sequence s's first encodeLengths[s] tokens are
+  /// prefilled; every later position, its remaining known (forced) tokens
+  /// and then maxNewTokens chosen ones, goes through `onRow` in order.
+  Expected<GenerationResult> decode(const std::vector<std::vector<int32_t>> &known,
+                                    const std::vector<int64_t> &encodeLengths,
+                                    const GenerationOptions &options, const RowCallback &onRow);
+
   Generator(const Artifact &artifact, Backend &backend, DeviceBuffer weights)
       : artifact_(artifact), backend_(backend), weights_(std::move(weights)) {}
 

@@ -7,16 +7,20 @@
 // memory; on the CUDA target they launch GPU kernels on device memory, on the
 // backend's one stream, and return without waiting.
 //
-//   prefill(W, S, batch, max_tokens, first, count, prompt_len, prompt)
-//       encodes `count` prompts of `prompt_len` tokens each (prompt: i32
-//       [count][prompt_len]) into sequences first..first+count-1.
+//   prefill(W, S, batch, max_tokens, first, count, prompt_len, encode_len,
+//           prompt)
+//       takes `count` prompts of `prompt_len` known tokens each (prompt: i32
+//       [count][prompt_len]) into sequences first..first+count-1 and encodes
+//       their first encode_len tokens (1 <= encode_len <= prompt_len).
+//       Generation encodes the whole prompt; teacher-forced scoring encodes
+//       the context, and the steps then force the remaining known tokens.
 //   step(W, S, batch, max_tokens, uniforms, out, logits, temperature, top_k,
 //        top_p)
 //       decodes the next window of tokens_per_step positions of every
 //       sequence. uniforms: f32 [batch][tokens_per_step], one draw per window
 //       position (ignored when temperature is 0: greedy); out: i32
 //       [batch][1 + tokens_per_step] = the window's first position, then its
-//       tokens (positions inside the prompt hold the prompt's); logits: f32
+//       tokens (positions inside the prompt hold the prompt's: forced); logits: f32
 //       [batch][tokens_per_step][vocab] of the window, or an empty buffer.
 //
 // W is the weight arena; S is the state arena of the program's state plan
@@ -46,7 +50,7 @@ inline MemRef1D memref(void *data, int64_t elements) {
 
 using PrefillFn = void (*)(MemRef1D *weights, MemRef1D *state, int64_t batch,
                            int64_t maxTokens, int64_t first, int64_t count,
-                           int64_t promptLength, MemRef1D *prompt);
+                           int64_t promptLength, int64_t encodeLength, MemRef1D *prompt);
 using StepFn = void (*)(MemRef1D *weights, MemRef1D *state, int64_t batch,
                         int64_t maxTokens, MemRef1D *uniforms, MemRef1D *out,
                         MemRef1D *logits, float temperature, int64_t topK,

@@ -10,8 +10,10 @@
 #ifndef PHOTON_RUNTIME_RANDOM_H
 #define PHOTON_RUNTIME_RANDOM_H
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 #include <string_view>
 
 namespace photon::rt {
@@ -45,15 +47,13 @@ public:
   /// xoshiro256** (Blackman & Vigna).
   uint64_t nextU64() {
     uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
+    advance(s_);
     return result;
   }
+
+  /// The state after `draws` more calls of nextU64, in O(log draws) (no
+  /// spare normal is kept): lets threads fill parts of one stream.
+  void discard(uint64_t draws);
 
   /// Uniform in [0, 1) with 53 random bits.
   double nextDouble() { return static_cast<double>(nextU64() >> 11) * 0x1.0p-53; }
@@ -76,10 +76,56 @@ public:
 
 private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  /// One state transition; linear over GF(2).
+  static void advance(uint64_t s[4]) {
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+  }
   uint64_t s_[4];
   double spare_ = 0;
   bool hasSpare_ = false;
 };
+
+/// The transition is a linear map on the 256 state bits; a map is stored as
+/// the images of the 256 unit vectors. discard applies the maps of 2^i
+/// steps for the bits of `draws`.
+inline void Rng::discard(uint64_t draws) {
+  using State = std::array<uint64_t, 4>;
+  using Map = std::array<State, 256>;
+  auto apply = [](const Map &m, const State &v) {
+    State out{};
+    for (int j = 0; j < 256; ++j)
+      if ((v[size_t(j / 64)] >> (j % 64)) & 1)
+        for (size_t w = 0; w < 4; ++w)
+          out[w] ^= m[size_t(j)][w];
+    return out;
+  };
+  static const std::vector<Map> powers = [&] { // steps 2^0 .. 2^63
+    std::vector<Map> p(64);
+    for (int j = 0; j < 256; ++j) {
+      State e{};
+      e[size_t(j / 64)] = uint64_t(1) << (j % 64);
+      advance(e.data());
+      p[0][size_t(j)] = e;
+    }
+    for (size_t i = 1; i < 64; ++i)
+      for (size_t j = 0; j < 256; ++j)
+        p[i][j] = apply(p[i - 1], p[i - 1][j]);
+    return p;
+  }();
+  State v = {s_[0], s_[1], s_[2], s_[3]};
+  for (size_t i = 0; i < 64; ++i)
+    if ((draws >> i) & 1)
+      v = apply(powers[i], v);
+  for (size_t w = 0; w < 4; ++w)
+    s_[w] = v[w];
+  hasSpare_ = false;
+}
 
 } // namespace photon::rt
 

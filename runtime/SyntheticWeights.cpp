@@ -3,6 +3,7 @@
 #include "runtime/SyntheticWeights.h"
 #include "runtime/Random.h"
 
+#include <cassert>
 #include <cmath>
 #include <string_view>
 
@@ -37,14 +38,21 @@ SyntheticScale syntheticScale(const TensorSpec &spec) {
   return {0, shape.empty() ? 1.0 : invSqrt(shape.back())};
 }
 
-std::vector<float> syntheticTensor(const TensorSpec &spec, uint64_t seed) {
+void syntheticFill(const TensorSpec &spec, uint64_t seed, int64_t begin, int64_t end,
+                   float *out) {
+  assert(begin % 2 == 0 && "a part starts at a Box-Muller pair");
   uint64_t mix = seed ^ fnv1a64(spec.name);
   Rng rng(splitmix64(mix));
+  rng.discard(uint64_t(begin)); // one draw per element, in pairs
   SyntheticScale scale = syntheticScale(spec);
+  for (int64_t i = begin; i < end; ++i)
+    *out++ = static_cast<float>(scale.mean + scale.std * rng.nextNormal());
+}
+
+std::vector<float> syntheticTensor(const TensorSpec &spec, uint64_t seed) {
   int64_t n = numElements(spec.shape);
   std::vector<float> out(static_cast<size_t>(n > 0 ? n : 0));
-  for (float &v : out)
-    v = static_cast<float>(scale.mean + scale.std * rng.nextNormal());
+  syntheticFill(spec, seed, 0, int64_t(out.size()), out.data());
   return out;
 }
 

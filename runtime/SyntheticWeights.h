@@ -49,6 +49,13 @@ SyntheticScale syntheticScale(const TensorSpec &spec);
 /// The values of one tensor.
 std::vector<float> syntheticTensor(const TensorSpec &spec, uint64_t seed);
 
+/// Values [begin, end) of the tensor, the same as those elements of
+/// syntheticTensor, into out[0 .. end-begin). `begin` must be even (normals
+/// come in Box-Muller pairs, two draws per pair): the stream jumps ahead to
+/// it, so that threads fill one tensor's parts independently.
+void syntheticFill(const TensorSpec &spec, uint64_t seed, int64_t begin, int64_t end,
+                   float *out);
+
 /// Every tensor of `specs`, in order.
 std::vector<SyntheticTensor> syntheticWeights(const std::vector<TensorSpec> &specs,
                                               uint64_t seed);

@@ -7,11 +7,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <thread>
 
 namespace photon::rt {
 
@@ -108,7 +110,8 @@ Expected<ShardIndex> readShardIndex(const std::string &path) {
 
 } // namespace
 
-Expected<WeightArena> loadWeights(const Manifest &manifest, const std::string &path) {
+Expected<WeightArena> loadWeights(const Manifest &manifest, const std::string &path,
+                                  const LoadProgress &progress) {
   // A file, a directory as save_pretrained writes it, or a shard index.
   std::string single = path, indexPath;
   if (isDirectory(path)) {
@@ -187,16 +190,48 @@ Expected<WeightArena> loadWeights(const Manifest &manifest, const std::string &p
       SafetensorsFile::toF32(*info, f32.data());
       arena.store(t.offset, f32.data(), t.numel());
     }
+    if (progress)
+      progress(size_t(t.offset + t.numel()) * dtypeSize(arena.dtype()), arena.bytes());
   }
   return arena;
 }
 
-WeightArena syntheticArena(const Manifest &manifest, uint64_t seed) {
+WeightArena syntheticArena(const Manifest &manifest, uint64_t seed,
+                           const LoadProgress &progress) {
   WeightArena arena(manifest.dtype, manifest.elements);
-  for (const ArtifactTensor &t : manifest.tensors) {
-    std::vector<float> values = syntheticTensor(TensorSpec{t.name, t.shape}, seed);
-    arena.store(t.offset, values.data(), t.numel());
-  }
+  // Parts of up to 1M values (a Box-Muller pair never splits), filled on
+  // every core: the values are those of syntheticTensor, whatever the order.
+  constexpr int64_t kPart = int64_t(1) << 20;
+  struct Part {
+    const ArtifactTensor *tensor;
+    int64_t begin, end;
+  };
+  std::vector<Part> parts;
+  for (const ArtifactTensor &t : manifest.tensors)
+    for (int64_t b = 0; b < t.numel(); b += kPart)
+      parts.push_back({&t, b, std::min(t.numel(), b + kPart)});
+  const size_t eltBytes = dtypeSize(arena.dtype());
+  std::atomic<size_t> next{0}, done{0};
+  auto work = [&](bool reports) {
+    std::vector<float> values;
+    for (size_t i; (i = next.fetch_add(1)) < parts.size();) {
+      const Part &p = parts[i];
+      values.resize(size_t(p.end - p.begin));
+      syntheticFill(TensorSpec{p.tensor->name, p.tensor->shape}, seed, p.begin, p.end,
+                    values.data());
+      arena.store(p.tensor->offset + p.begin, values.data(), p.end - p.begin);
+      size_t bytes = done.fetch_add(values.size() * eltBytes) + values.size() * eltBytes;
+      if (reports && progress)
+        progress(bytes, arena.bytes());
+    }
+  };
+  size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 64);
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < std::min(threads, parts.size()); ++t)
+    pool.emplace_back(work, false);
+  work(true); // this thread reports progress
+  for (std::thread &t : pool)
+    t.join();
   return arena;
 }
 

@@ -16,6 +16,7 @@
 #include "runtime/Status.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,10 +55,16 @@ std::vector<std::string> ignoredWeightNames(const Manifest &manifest);
 /// must hold exactly the manifest's tensors with the manifest's shapes
 /// (ignoring ignoredWeightNames), each once and in the shard the index names;
 /// otherwise one error lists every missing, unexpected or mis-shaped tensor.
-Expected<WeightArena> loadWeights(const Manifest &manifest, const std::string &path);
+/// Called while an arena fills: (bytes done, bytes in all).
+using LoadProgress = std::function<void(size_t done, size_t total)>;
 
-/// The arena of seeded synthetic weights (runtime/SyntheticWeights.h).
-WeightArena syntheticArena(const Manifest &manifest, uint64_t seed);
+Expected<WeightArena> loadWeights(const Manifest &manifest, const std::string &path,
+                                  const LoadProgress &progress = {});
+
+/// The arena of seeded synthetic weights (runtime/SyntheticWeights.h),
+/// filled on all cores.
+WeightArena syntheticArena(const Manifest &manifest, uint64_t seed,
+                           const LoadProgress &progress = {});
 
 } // namespace photon::rt
 

@@ -1,6 +1,7 @@
 // RUN: photon-opt %s -split-input-file -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=L2
 // RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=L3
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=VAN
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -photon-lower-to-kernels=target=gpu -photon-lower-programs=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=GPU
 // RUN: not photon-opt %s -split-input-file -photon-lower-programs 2>&1 | FileCheck %s --check-prefix=UNPLANNED
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory -photon-lower-to-kernels '-photon-lower-programs=target=tpu' 2>&1 | FileCheck %s --check-prefix=TARGET
@@ -11,7 +12,7 @@
 
 // A HierGen step re-encodes the meta-context's tokens through every level.
 // CHECK-LABEL: func.func @photon_prefill_gen(
-// CHECK-SAME: %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xi8>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xi32>) attributes {llvm.emit_c_interface}
+// CHECK-SAME: %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xi8>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xi32>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @photon_step_gen(
 // CHECK-SAME: %[[W:.*]]: memref<?xf32>, %[[S:.*]]: memref<?xi8>, %[[BATCH:.*]]: index, %{{.*}}: index, %{{.*}}: memref<?xf32>, %[[OUT:.*]]: memref<?xi32>, %{{.*}}: memref<?xf32>, %{{.*}}: f32, %{{.*}}: index, %{{.*}}: f32) attributes {llvm.emit_c_interface}
 // CHECK: scf.for %{{.*}} = %c0 to %[[BATCH]] step %c256
@@ -89,8 +90,14 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // tiny-photon-l2 (C = [4, 4], R = [2, 2]), RecGen. Prefill: the prompt's
 // tokens into the history, start latents, then (with complete meta-contexts)
 // the encoders bottom-up and the carries from Dec_2 over the last one.
+// The prompt (%arg6 known tokens, all kept in the history, whose cursor
+// and known length the first parallel loop stores) and encode_len (%arg7:
+// the complete meta-contexts of B = 16 encoded tokens are encoded; the step
+// forces the known tokens after them).
 // L2-LABEL: func.func @photon_prefill_generate_recgen(
-// L2: scf.parallel
+// L2-SAME: %arg6: index, %arg7: index, %arg8: memref<?xi32>)
+// L2: %[[GP:.*]] = arith.divui %arg7, %c16 : index
+// L2: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%arg5, %arg6)
 // L2: scf.if
 // L2: func.call @photon_embed_enc(
 // L2: func.call @photon_stack_encoder_1(
@@ -118,6 +125,20 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // L2: func.call @photon_chunk_2(
 // L2: func.call @photon_stack_encoder_2(
 // L2: return
+
+// Vanilla prefill runs the encoded tokens through the stack: the whole
+// prompt in one embedding when encode_len (%arg7) equals prompt_len (%arg6),
+// else (scoring) each sequence's first encode_len tokens from its history.
+// VAN-LABEL: func.func @photon_prefill_generate_hiergen(
+// VAN-SAME: %arg6: index, %arg7: index, %arg8: memref<?xi32>)
+// VAN: %[[WHOLE:.*]] = arith.cmpi eq, %arg7, %arg6 : index
+// VAN-NEXT: scf.if %[[WHOLE]] {
+// VAN-NEXT: func.call @photon_embed_tok(%arg0, %arg8,
+// VAN-NEXT: } else {
+// VAN-NEXT: scf.for %{{.*}} = %c0 to %arg5 step %c1 {
+// VAN: func.call @photon_embed_tok(%arg0, %{{.*}}, %arg7,
+// VAN: func.call @photon_stack_model(
+// VAN-LABEL: func.func @photon_step_generate_hiergen(
 
 // tiny-photon-l3 (C = [2, 2, 2], R = [2, 1, 2], linear level-1 chunker):
 // Dec_3 then Dec_2 rollouts (2 items each), then 4 token chunks of 2 tokens.

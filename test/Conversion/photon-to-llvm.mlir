@@ -22,12 +22,12 @@ photon.model @block attributes {config = #photon.config<model_type = block, voca
 
 // CHECK-DAG: llvm.func @_mlir_ciface_photon_prefill_generate(
 // CHECK-DAG: llvm.func @_mlir_ciface_photon_step_generate(
-// CHECK-DAG: llvm.mlir.global internal constant @photon_description_text("{\22vocab_size\22:16,\22activation_type\22:\22f32\22,\22fingerprint\22:{{[0-9]+}},\22weights\22:{\22dtype\22:\22f32\22,\22elements\22:2368},\22programs\22:[{\22name\22:\22generate\22,\22mode\22:\22hiergen\22,
+// CHECK-DAG: llvm.mlir.global internal constant @photon_description_text("{\22version\22:5,\22vocab_size\22:16,\22activation_type\22:\22f32\22,\22fingerprint\22:{{[0-9]+}},\22weights\22:{\22dtype\22:\22f32\22,\22elements\22:2368},\22programs\22:[{\22name\22:\22generate\22,\22mode\22:\22hiergen\22,
 // CHECK-DAG: llvm.func @photon_description() -> !llvm.ptr
 // CHECK-DAG: llvm.func internal @photon_chunk_1(
 // CHECK-DAG: llvm.func internal @photon_stack_encoder_1(
 // CHECK-NOT: llvm.func @_mlir_ciface_photon_stack
 
-// LLVMIR-DAG: define void @_mlir_ciface_photon_prefill_generate(ptr %0, ptr %1, i64 %2, i64 %3, i64 %4, i64 %5, i64 %6, ptr %7)
+// LLVMIR-DAG: define void @_mlir_ciface_photon_prefill_generate(ptr %0, ptr %1, i64 %2, i64 %3, i64 %4, i64 %5, i64 %6, i64 %7, ptr %8)
 // LLVMIR-DAG: define void @_mlir_ciface_photon_step_generate(ptr %0, ptr %1, i64 %2, i64 %3, ptr %4, ptr %5, ptr %6, float %7, i64 %8, float %9)
 // LLVMIR-DAG: define internal void @photon_stack_encoder_1(

@@ -57,8 +57,8 @@ class Harness:
             self.failed += 1
         print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
 
-    def run(self, args, check=True, timeout=None):
-        p = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    def run(self, args, check=True, timeout=None, stdin=None):
+        p = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=timeout)
         if self.verbose:
             print("  $ " + " ".join(args), file=sys.stderr)
         if check and p.returncode != 0:

@@ -265,6 +265,26 @@ TEST(Manifest, LibraryMustBeInsideTheArtifact) {
   EXPECT_TRUE(failsWith(parseManifest(text, "m.json"), "manifest.kernels.cpu"));
 }
 
+TEST(Artifact, LibraryDescriptionCarriesTheEntryPointVersion) {
+  // A manifest is also a valid description of its own library (the
+  // compiled-for fields are the same); a library of another version, or of
+  // one from before the description had a version, cannot be called.
+  ManifestSpec s;
+  std::string text = manifestText(s);
+  Expected<Manifest> m = parseManifest(text, "m.json");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_TRUE(checkLibraryDescription(*m, text, "lib.so").ok());
+  std::string current = "\"version\": " + std::to_string(kArtifactVersion);
+  size_t at = text.find(current);
+  ASSERT_NE(at, std::string::npos);
+  std::string older = text, unversioned = text;
+  older.replace(at, current.size(), "\"version\": " + std::to_string(kArtifactVersion - 1));
+  EXPECT_TRUE(failsWith(checkLibraryDescription(*m, older, "lib.so"),
+                        "artifact version " + std::to_string(kArtifactVersion - 1)));
+  unversioned.replace(at, current.size() + 1, ""); // and its comma
+  EXPECT_TRUE(failsWith(checkLibraryDescription(*m, unversioned, "lib.so"), "4 or older"));
+}
+
 TEST(Artifact, MissingOrBrokenKernelLibrary) {
   TempDir dir;
   writeFile(dir.file("model.json"), manifestText(ManifestSpec()));

@@ -2,11 +2,13 @@
 
 #include "runtime/Random.h"
 #include "runtime/SyntheticWeights.h"
+#include "runtime/Weights.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 using namespace photon::rt;
 
@@ -43,6 +45,29 @@ TEST(Random, SplitmixAndXoshiroKnownValues) {
     ASSERT_GE(d, 0.0);
     ASSERT_LT(d, 1.0);
   }
+}
+
+TEST(Random, DiscardEqualsDrawing) {
+  for (uint64_t k : {0ull, 1ull, 2ull, 3ull, 63ull, 64ull, 65ull, 1000ull, 4097ull}) {
+    Rng drawn(11), jumped(11);
+    for (uint64_t i = 0; i < k; ++i)
+      drawn.nextU64();
+    jumped.discard(k);
+    for (int i = 0; i < 4; ++i)
+      ASSERT_EQ(drawn.nextU64(), jumped.nextU64()) << "after " << k << " draws";
+  }
+  // Jumps compose: (2^40 + 12345) + 777 draws in two jumps or one.
+  Rng twice(5), once(5);
+  twice.discard((1ull << 40) + 12345);
+  twice.discard(777);
+  once.discard((1ull << 40) + 12345 + 777);
+  EXPECT_EQ(twice.nextU64(), once.nextU64());
+  // A pending Box-Muller spare is dropped: the next normal starts a pair.
+  Rng a(3), b(3);
+  a.nextNormal();
+  a.discard(0);
+  b.discard(2);
+  EXPECT_EQ(a.nextNormal(), b.nextNormal());
 }
 
 TEST(Random, NormalHasUnitMoments) {
@@ -100,6 +125,42 @@ TEST(SyntheticWeights, TensorsAreIndependentOfTheirNeighbours) {
   // Two tensors of the same shape but different names differ.
   EXPECT_FALSE(sameBytes(syntheticTensor({"x.weight", {4, 4}}, 9),
                          syntheticTensor({"y.weight", {4, 4}}, 9)));
+}
+
+TEST(SyntheticWeights, PartsEqualTheWholeTensor) {
+  TensorSpec spec{"lm_head.weight", {300, 70}};
+  std::vector<float> whole = syntheticTensor(spec, 4), parts(whole.size());
+  const int64_t cuts[] = {0, 1000, 5002, 5004, 21000};
+  for (size_t i = 0; i + 1 < std::size(cuts); ++i)
+    syntheticFill(spec, 4, cuts[i], cuts[i + 1], parts.data() + cuts[i]);
+  EXPECT_TRUE(sameBytes(whole, parts));
+}
+
+TEST(SyntheticWeights, ArenaFilledInPartsOnAllCores) {
+  // A tensor of 2.5 parts of 2^20 values, and small ones around it: the
+  // arena holds exactly syntheticTensor's values, in f32 and in bf16.
+  Manifest m;
+  m.tensors = {{"a.bias", {3}, 0}, {"big.weight", {2500, 1049}, 4}, {"c.weight", {5, 7}, 2622504}};
+  m.elements = 2622504 + 35;
+  for (DType dtype : {DType::F32, DType::BF16}) {
+    m.dtype = dtype;
+    size_t calls = 0, last = 0;
+    WeightArena arena = syntheticArena(m, 6, [&](size_t done, size_t total) {
+      ++calls;
+      EXPECT_EQ(total, size_t(m.elements) * dtypeSize(dtype));
+      EXPECT_LE(done, total);
+      last = std::max(last, done);
+    });
+    EXPECT_GT(calls, 0u);
+    for (const ArtifactTensor &t : m.tensors) {
+      std::vector<float> want = syntheticTensor({t.name, t.shape}, 6), got(want.size());
+      arena.load(t.offset, got.data(), t.numel());
+      if (dtype == DType::BF16)
+        for (float &v : want)
+          v = bf16ToF32(f32ToBF16(v));
+      EXPECT_TRUE(sameBytes(want, got)) << t.name << " " << dtypeName(dtype);
+    }
+  }
 }
 
 TEST(SyntheticWeights, ScalesFollowTheNames) {
