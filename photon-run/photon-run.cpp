@@ -64,6 +64,7 @@ void reportError(const std::string &msg) {
 struct Options {
   std::string artifact;
   std::optional<std::string> weights;
+  std::optional<std::string> tokenizer; // tokenizer.json (else found next to the weights)
   std::optional<uint64_t> syntheticSeed;
   struct Prompt {
     bool isText;
@@ -154,7 +155,7 @@ std::vector<int32_t> parseIds(const std::string &v) {
 const char *const kValued[] = {"weights",     "synthetic-weights", "prompt", "prompt-ids",
                                "batch",       "max-new-tokens",    "mode",   "temperature",
                                "top-k",       "top-p",             "seed",   "output",
-                               "dump-logits", "device"};
+                               "dump-logits", "device",            "tokenizer"};
 const char *const kFlags[] = {"quiet", "no-graphs", "help", "version"};
 
 /// argv in the form CLI11 reads as LLVM tools do: -name[=value] becomes
@@ -203,6 +204,7 @@ Options parseArgs(int argc, char **argv) {
   // its flag in one style. A repeated option keeps its last value (as the
   // hand-written parser did); --prompt and --prompt-ids accumulate.
   std::vector<std::string> positional, prompts, promptIds;
+  std::string tokenizer;
   std::string weights, synthetic, batch, maxNew, mode, temperature, topK, topP, seed, output,
       dumpLogits, device;
   app.add_option("artifact-dir", positional,
@@ -230,9 +232,11 @@ Options parseArgs(int argc, char **argv) {
   opt("--synthetic-weights", synthetic, "<seed>", kWeights,
       "seeded random weights (for tests and benchmarks)");
   CLI::Option *textOpt =
-      list("--prompt", prompts, "<text>", "text, byte-level tokens (repeatable: a batch)");
+      list("--prompt", prompts, "<text>", "text, encoded by the tokenizer (repeatable: a batch)");
   CLI::Option *idsOpt =
       list("--prompt-ids", promptIds, "<i,j,...>", "token ids (repeatable: a batch)");
+  opt("--tokenizer", tokenizer, "<tokenizer.json>", kPrompt,
+      "HF tokenizer (default: tokenizer.json next to --weights, else bytes as ids 0..255)");
   opt("--batch", batch, "<n>", kPrompt, "decode n copies of the one prompt together");
   opt("--max-new-tokens", maxNew, "<n>", kGen, "tokens to generate per sequence (default 32)");
   opt("--mode", mode, "<hiergen|recgen>", kGen,
@@ -277,6 +281,11 @@ Options parseArgs(int argc, char **argv) {
     if (weights.empty())
       die("--weights: empty path");
     o.weights = weights;
+  }
+  if (given("--tokenizer")) {
+    if (tokenizer.empty())
+      die("--tokenizer: empty path");
+    o.tokenizer = tokenizer;
   }
   if (given("--synthetic-weights"))
     o.syntheticSeed = parseU64("--synthetic-weights", synthetic);
@@ -447,12 +456,28 @@ int run(int argc, char **argv) {
   const Manifest &m = artifact->manifest();
   const int64_t vocab = m.vocabSize;
 
-  // Prompts.
+  // The tokenizer: --tokenizer, else tokenizer.json next to the weights, else bytes.
+  std::string tokenizerSource;
+  Expected<std::unique_ptr<Tokenizer>> tokenizerOr =
+      selectTokenizer(o.tokenizer, o.weights, &tokenizerSource);
+  if (!tokenizerOr)
+    die((o.tokenizer ? "--tokenizer: " : "") + tokenizerOr.status().message());
+  const Tokenizer &tokenizer = **tokenizerOr;
+
+  // Prompts. Text gets the tokenizer's post-processor tokens (a BOS).
   std::vector<std::vector<int32_t>> prompts;
   for (size_t i = 0; i < o.prompts.size(); ++i) {
     const auto &p = o.prompts[i];
-    std::vector<int32_t> ids = p.isText ? ByteTokenizer::encode(p.value) : parseIds(p.value);
     std::string which = o.prompts.size() > 1 ? " " + std::to_string(i) : "";
+    std::vector<int32_t> ids;
+    if (p.isText) {
+      Expected<std::vector<int32_t>> enc = tokenizer.encode(p.value, /*addSpecialTokens=*/true);
+      if (!enc)
+        die("--prompt" + which + ": " + enc.status().message());
+      ids = std::move(*enc);
+    } else {
+      ids = parseIds(p.value);
+    }
     if (ids.empty())
       die(std::string(p.isText ? "--prompt" : "--prompt-ids") + which +
           ": the prompt is empty (need at least one token)");
@@ -460,7 +485,8 @@ int run(int argc, char **argv) {
       if (ids[j] < 0 || ids[j] >= vocab)
         die(std::string(p.isText ? "--prompt" : "--prompt-ids") + which + ": token " +
             std::to_string(j) + " = " + std::to_string(ids[j]) +
-            " is outside the model's vocabulary [0, " + std::to_string(vocab) + ")");
+            " is outside the model's vocabulary [0, " + std::to_string(vocab) + ")" +
+            (p.isText ? " (tokenizer: " + tokenizer.description() + ")" : ""));
     prompts.push_back(std::move(ids));
   }
   if (prompts.size() == 1 && o.batch)
@@ -508,11 +534,11 @@ int run(int argc, char **argv) {
 
   const bool text = o.output == "text";
   const bool stream = text && prompts.size() == 1;
-  StreamingDecoder decoder;
+  std::unique_ptr<TokenTextStream> decoder = tokenizer.streamDecoder();
   TokenCallback onToken;
   if (stream)
     onToken = [&](size_t, int64_t, int32_t id) {
-      std::string piece = terminalSafe(decoder.push(id));
+      std::string piece = terminalSafe(decoder->push(id));
       if (!piece.empty()) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
@@ -537,13 +563,13 @@ int run(int argc, char **argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - tStart).count();
   if (text) {
     if (stream) {
-      std::string rest = terminalSafe(decoder.flush());
+      std::string rest = terminalSafe(decoder->flush());
       std::fwrite(rest.data(), 1, rest.size(), stdout);
       std::fputc('\n', stdout);
     } else {
       for (size_t s = 0; s < r.tokens.size(); ++s)
         std::printf("--- sequence %zu ---\n%s\n", s,
-                    terminalSafe(ByteTokenizer::decode(r.tokens[s])).c_str());
+                    terminalSafe(tokenizer.decode(r.tokens[s])).c_str());
     }
     std::fflush(stdout);
   } else {
@@ -554,7 +580,8 @@ int run(int argc, char **argv) {
       lengths.push_back(p.size());
     Json &texts = out["text"] = Json::array();
     for (const auto &t : r.tokens)
-      texts.push_back(validUtf8(ByteTokenizer::decode(t)));
+      texts.push_back(validUtf8(tokenizer.decode(t)));
+    out["tokenizer"] = tokenizerSource.empty() ? "bytes" : tokenizerSource;
     out["model"] = m.model;
     out["mode"] = o.mode;
     out["device"] = o.device;
@@ -589,6 +616,7 @@ int run(int argc, char **argv) {
     std::fprintf(stderr, "%s: %s (%s), %s weights, %s activations, %s, %s, batch %zu\n", kProg,
                  m.model.c_str(), kind.c_str(), dtypeName(m.dtype),
                  dtypeName(m.activationType), device.c_str(), o.mode.c_str(), prompts.size());
+    std::fprintf(stderr, "%s: tokenizer %s\n", kProg, tokenizer.description().c_str());
     std::fprintf(stderr, "%s: prefill %lld tokens in %.3f s (%.1f tokens/s)\n", kProg,
                  (long long)r.promptTokens, r.prefillSeconds,
                  rate(double(r.promptTokens), r.prefillSeconds));
