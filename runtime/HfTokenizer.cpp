@@ -1072,7 +1072,7 @@ public:
       kind += ", byte-level";
     if (model.byteFallback)
       kind += ", byte fallback";
-    return "tokenizer.json (" + kind + ", " + std::to_string(vocabSize_) + " ids) from " + origin;
+    return "HF " + kind + ", " + std::to_string(vocabSize_) + " ids, from " + origin;
   }
 
   int64_t vocabSize() const override { return vocabSize_; }

@@ -102,7 +102,7 @@ private:
 /// ByteTokenizer behind the Tokenizer interface (no BOS, no EOS).
 class DefaultByteTokenizer final : public Tokenizer {
 public:
-  std::string description() const override { return "byte-level (256 ids)"; }
+  std::string description() const override { return "bytes as ids 0..255"; }
   Expected<std::vector<int32_t>> encode(std::string_view text, bool) const override {
     return ByteTokenizer::encode(text);
   }
