@@ -1195,9 +1195,11 @@ public:
 /// Decodes a window of recent ids and emits what grew, as tokenizers'
 /// DecodeStream does: text that ends in U+FFFD (an incomplete character, or
 /// an incomplete run of byte-fallback tokens) is held back until it
-/// completes. The window restarts after each emission, so a token costs
-/// O(window), and decoders that treat the first token specially (Metaspace)
-/// see the same first token in both decodes.
+/// completes, for at most kMaxHeldTokens tokens (a character is at most four
+/// byte tokens; beyond that the bytes are invalid and go out as U+FFFD). The
+/// window restarts after each emission, so a token costs O(window), and
+/// decoders that treat the first token specially (Metaspace) see the same
+/// first token in both decodes.
 class HfTextStream final : public TokenTextStream {
 public:
   explicit HfTextStream(const HfTokenizer &t) : tok_(t) {}
@@ -1214,6 +1216,7 @@ public:
   }
 
 private:
+  static constexpr size_t kMaxHeldTokens = 8;
   const HfTokenizer &tok_;
   std::vector<int32_t> ids_;
   size_t prefix_ = 0, read_ = 0;
@@ -1222,7 +1225,8 @@ private:
     std::string before =
         tok_.decode(std::vector<int32_t>(ids_.begin() + prefix_, ids_.begin() + read_));
     std::string now = tok_.decode(std::vector<int32_t>(ids_.begin() + prefix_, ids_.end()));
-    bool incomplete = now.size() >= 3 && now.compare(now.size() - 3, 3, "\xEF\xBF\xBD") == 0;
+    bool incomplete = now.size() >= 3 && now.compare(now.size() - 3, 3, "\xEF\xBF\xBD") == 0 &&
+                      ids_.size() - read_ <= kMaxHeldTokens;
     if (now.size() <= before.size() || (incomplete && !final) ||
         now.compare(0, before.size(), before) != 0)
       return final && now.size() > before.size() ? now.substr(before.size()) : "";
@@ -1296,9 +1300,15 @@ Expected<std::unique_ptr<Tokenizer>> parseRoot(const Json &root, const std::stri
   };
   if (!root.contains("model"))
     return Status::error("model: missing");
-  for (const char *k : {"truncation", "padding"})
-    if (!field(k).is_null())
-      return Status::error(std::string(k) + ": not supported (must be null)");
+  // Padding to the longest of a batch changes nothing for one sequence;
+  // truncation and fixed-length padding would change the ids.
+  if (!field("truncation").is_null())
+    return Status::error("truncation: not supported (must be null)");
+  if (const Json &pad = field("padding"); !pad.is_null()) {
+    auto strategy = pad.is_object() ? pad.find("strategy") : pad.end();
+    if (strategy == pad.end() || *strategy != "BatchLongest")
+      return Status::error("padding: only null or the BatchLongest strategy is supported");
+  }
   PHOTON_RETURN_IF_ERROR(parseModel(field("model"), "model", t->model));
   PHOTON_RETURN_IF_ERROR(parseNormalizer(field("normalizer"), "normalizer", t->normalizer));
   PHOTON_RETURN_IF_ERROR(

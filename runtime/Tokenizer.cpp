@@ -82,11 +82,15 @@ bool isRegularFile(const std::string &path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool isDirectoryPath(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /// The directory that holds the weights: the path itself for a checkpoint
 /// directory, else the directory of the file.
 std::string weightsDirectory(const std::string &weights) {
-  struct stat st;
-  if (::stat(weights.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+  if (isDirectoryPath(weights))
     return weights;
   size_t slash = weights.find_last_of('/');
   if (slash == std::string::npos)
@@ -129,8 +133,11 @@ Expected<std::unique_ptr<Tokenizer>> selectTokenizer(const std::optional<std::st
                                                      std::string *source) {
   std::string dir = weightsPath ? weightsDirectory(*weightsPath) : "";
   std::string path;
-  if (explicitPath)
+  if (explicitPath) {
     path = *explicitPath;
+    if (isDirectoryPath(path))
+      path += "/tokenizer.json"; // a checkpoint directory
+  }
   else if (!dir.empty() && isRegularFile(dir + "/tokenizer.json"))
     path = dir + "/tokenizer.json";
   if (source)

@@ -115,7 +115,8 @@ public:
   int64_t vocabSize() const override { return ByteTokenizer::kNumByteTokens; }
 };
 
-/// photon-run's tokenizer: the tokenizer.json at `explicitPath` if given;
+/// photon-run's tokenizer: the tokenizer.json at `explicitPath` if given
+/// (a directory means the tokenizer.json in it);
 /// else a tokenizer.json next to the weights (in the directory of a weights
 /// file, or in a checkpoint directory); else the byte tokenizer. When
 /// `weightsPath` has a generation_config.json or config.json beside it, its

@@ -12,6 +12,8 @@
 #include "runtime/TokenizerRegex.h"
 #include "runtime/Unicode.h"
 
+#include "TestUtil.h"
+
 #include <gtest/gtest.h>
 
 using namespace photon::rt;
@@ -336,6 +338,67 @@ TEST(Unicode, CategoriesAndNfc) {
   EXPECT_EQ(unicode::nfc(U"a\u0301\u0323"), U"\u1ea1\u0301"); // reordered, then composed
   EXPECT_EQ(unicode::nfc(U"\u2126"), U"\u03a9"); // a singleton decomposition
   EXPECT_EQ(unicode::utf8Lossy("a\xE2\x82" "b\xFF"), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+}
+
+//===----------------------------------------------------------------------===//
+// photon-run's choice of tokenizer
+//===----------------------------------------------------------------------===//
+
+TEST(SelectTokenizer, FindsTokenizerAndEosNextToTheWeights) {
+  test::TempDir dir;
+  std::string weights = dir.file("model.safetensors"); // need not exist to be looked beside
+  std::string source = "?";
+  Expected<std::unique_ptr<Tokenizer>> t = selectTokenizer(std::nullopt, weights, &source);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(source, "");
+  EXPECT_EQ((*t)->vocabSize(), 256); // the byte tokenizer
+  EXPECT_EQ((*t)->encode("h\xC3\xA9", true).value(), (Ids{104, 195, 169}));
+
+  test::writeFile(dir.file("tokenizer.json"), byteFallbackFixture().dump());
+  t = selectTokenizer(std::nullopt, weights, &source);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(source, dir.file("tokenizer.json"));
+  EXPECT_EQ((*t)->vocabSize(), 265);
+  EXPECT_EQ((*t)->eosIds(), (Ids{2})); // the tokenizer's "</s>"
+
+  // config.json's eos_token_id wins over the convention, generation_config.json
+  // over config.json; a checkpoint directory works like a file in it.
+  test::writeFile(dir.file("config.json"), R"({"eos_token_id": 1})");
+  t = selectTokenizer(std::nullopt, dir.path(), &source);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ((*t)->eosIds(), (Ids{1}));
+  test::writeFile(dir.file("generation_config.json"), R"({"eos_token_id": [2, 0]})");
+  t = selectTokenizer(std::nullopt, weights, &source);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ((*t)->eosIds(), (Ids{2, 0}));
+  EXPECT_EQ((*t)->eosId(), std::optional<int32_t>(2));
+
+  test::writeFile(dir.file("generation_config.json"), R"({"eos_token_id": "x"})");
+  t = selectTokenizer(std::nullopt, weights, &source);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("generation_config.json: eos_token_id: expected"),
+            std::string::npos);
+
+  // --tokenizer: a file or a directory holding tokenizer.json.
+  t = selectTokenizer(dir.path(), std::nullopt, &source);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(source, dir.file("tokenizer.json"));
+  t = selectTokenizer(dir.file("missing.json"), std::nullopt, &source);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("cannot open tokenizer"), std::string::npos);
+}
+
+TEST(HfTokenizer, StreamingGivesUpOnInvalidBytes) {
+  auto t = load(byteLevelFixture());
+  ASSERT_TRUE(t);
+  // A run of lone lead bytes never completes: it is not held back forever.
+  Ids ids(20, 17);
+  std::string streamed;
+  std::unique_ptr<TokenTextStream> s = t->streamDecoder();
+  for (int32_t id : ids)
+    streamed += s->push(id);
+  EXPECT_FALSE(streamed.empty());
+  EXPECT_EQ(streamed + s->flush(), t->decode(ids));
 }
 
 //===----------------------------------------------------------------------===//
