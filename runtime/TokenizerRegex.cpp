@@ -4,6 +4,7 @@
 
 #include "runtime/Unicode.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace photon::rt {
@@ -101,6 +102,11 @@ constexpr size_t kUnbounded = std::numeric_limits<size_t>::max();
 /// How often a repeat of a multi-character item may recurse; beyond it the
 /// repeat stops early (no real pre-tokenizer pattern comes near it).
 constexpr size_t kMaxGroupRepeats = 1000;
+/// The matcher's step budget per character of text: real pre-tokenizer
+/// patterns take a few dozen steps per character; a pattern that backtracks
+/// catastrophically stops matching when the budget is spent (the rest of the
+/// text is then left unmatched) instead of running for ever.
+constexpr size_t kStepsPerCharacter = 4096;
 /// How deeply groups may nest in a pattern.
 constexpr int kMaxNesting = 64;
 
@@ -490,9 +496,15 @@ template <class F> Cont makeCont(const F &f) {
 
 class Matcher {
 public:
-  explicit Matcher(const std::u32string &t) : t_(t) {}
+  Matcher(const std::u32string &t, size_t budget) : t_(t), budget_(budget) {}
+
+  /// Whether the step budget ran out (every match attempt then fails).
+  bool exhausted() const { return budget_ == 0; }
 
   bool match(const Node &n, size_t pos, Cont k) const {
+    if (budget_ == 0)
+      return false;
+    --budget_;
     switch (n.kind) {
     case Node::Class:
       return pos < t_.size() && n.test(t_[pos]) && k(pos + 1);
@@ -539,6 +551,7 @@ public:
 
 private:
   const std::u32string &t_;
+  mutable size_t budget_;
 
   bool matchSeq(const Node &n, size_t i, size_t pos, Cont k) const {
     if (i == n.children.size())
@@ -554,6 +567,7 @@ private:
       size_t run = 0;
       while (run < n.max && pos + run < t_.size() && body.test(t_[pos + run]))
         ++run;
+      budget_ -= std::min(budget_, run); // the scan is work too
       if (run < n.min)
         return false;
       switch (n.mode) {
@@ -621,9 +635,9 @@ Expected<TokenizerRegex> TokenizerRegex::compile(std::string_view pattern) {
 std::vector<std::pair<size_t, size_t>>
 TokenizerRegex::findAll(const std::u32string &text) const {
   std::vector<std::pair<size_t, size_t>> out;
-  Matcher m(text);
+  Matcher m(text, kStepsPerCharacter * (text.size() + 1));
   size_t pos = 0;
-  while (pos <= text.size()) {
+  while (pos <= text.size() && !m.exhausted()) {
     size_t start = pos, end = 0;
     bool found = false;
     for (; start <= text.size(); ++start)

@@ -17,7 +17,9 @@
 // Anything else (backreferences, lookbehind, named groups, class
 // intersections, ...) is refused at compile time with the offset. A repeat of
 // a single-character item (\p{L}+, \s*) runs iteratively, so long words and
-// whitespace runs cost linear time and no stack. (?i) folds ASCII letters
+// whitespace runs cost linear time and no stack. A step budget (4096 steps
+// per character of text) stops a catastrophically backtracking pattern; the
+// text after that point is left unmatched. (?i) folds ASCII letters
 // plus U+017F (long s) and U+212A (Kelvin sign), which is what the
 // case-insensitive contraction groups of real pre-tokenizers need.
 //

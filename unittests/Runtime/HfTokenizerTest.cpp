@@ -320,6 +320,8 @@ TEST(TokenizerRegex, Syntax) {
   EXPECT_EQ(pieces("a{2,3}?b|c++|[^a-c]", "aaabcccd"), (Strings{"aaab", "ccc", "d"}));
   EXPECT_EQ(pieces("(?:ab)+(?=c)", "ababcab"), (Strings{"abab"}));
   EXPECT_EQ(pieces(R"(\x41\u00e9[\d])", "A\xC3\xA9" "7"), (Strings{"A\xC3\xA9" "7"}));
+  // Catastrophic backtracking (2^40 paths) stops at the step budget.
+  EXPECT_EQ(pieces("(?:a|a)*b", std::string(40, 'a')), Strings{});
   for (const char *bad : {"(?<=a)b", "a\\1", "[a", "(a", "a)", "*a", "\\p{Greek}", "[[a]]"}) {
     Expected<TokenizerRegex> re = TokenizerRegex::compile(bad);
     EXPECT_FALSE(re.ok()) << bad;
