@@ -27,6 +27,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <sys/stat.h>
+
 namespace photon::rt {
 
 namespace {
@@ -1370,6 +1372,9 @@ Expected<std::unique_ptr<Tokenizer>> parseHfTokenizer(std::string_view json,
 }
 
 Expected<std::unique_ptr<Tokenizer>> loadHfTokenizer(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return Status::error("tokenizer " + path + " is not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return Status::error("cannot open tokenizer " + path);
