@@ -45,9 +45,12 @@ bool isSpace(char32_t c) {
 bool isWordChar(char32_t c) {
   if (c < 0x80)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  if (c == 0x200C || c == 0x200D) // Join_Control
+    return true;
   Category cat = category(c);
   char m = majorClass(cat);
-  return m == 'L' || m == 'M' || m == 'N' || cat == Category::Pc;
+  return m == 'L' || m == 'M' || cat == Category::Nd || cat == Category::Nl ||
+         cat == Category::Pc;
 }
 
 //===----------------------------------------------------------------------===//

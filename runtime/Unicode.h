@@ -31,7 +31,9 @@ inline bool isNumber(char32_t c) { return majorClass(category(c)) == 'N'; }
 /// Oniguruma's \s: U+0009..U+000D, U+0085 and the Z categories (the same set
 /// as the White_Space property).
 bool isSpace(char32_t c);
-/// Letters, marks, numbers and connector punctuation (regex \w).
+/// Regex \w: letters, marks, decimal and letter numbers, connector
+/// punctuation, and the join controls (as Rust's regex crate, which
+/// tokenizers uses for single_word added tokens).
 bool isWordChar(char32_t c);
 
 /// NFC (canonical decomposition, canonical ordering, canonical composition).
