@@ -88,6 +88,7 @@ struct Options {
   /// --score <file> or --score-ids: the text to score, and its windows.
   std::optional<Prompt> score;
   int64_t scoreContext = 128, scoreLength = 128;
+  std::optional<int64_t> scoreStride; // default: scoreLength
   std::string output = "text";
   std::optional<std::string> dumpLogits;
   std::string device = "auto";
@@ -170,8 +171,8 @@ const char *const kValued[] = {
     "weights",     "synthetic-weights", "prompt",    "prompt-ids",    "prompt-file",
     "batch",       "max-new-tokens",    "mode",      "temperature",   "top-k",
     "top-p",       "seed",              "eos-id",    "score",         "score-ids",
-    "score-context", "score-length",    "output",    "dump-logits",   "device",
-    "tokenizer"};
+    "score-context", "score-length",    "score-stride", "output",     "dump-logits",
+    "device",        "tokenizer"};
 const char *const kFlags[] = {"quiet",    "no-graphs",  "help",    "version",
                               "interactive", "ignore-eos", "progress"};
 
@@ -222,7 +223,7 @@ Options parseArgs(int argc, char **argv) {
   // hand-written parser did); --prompt and --prompt-ids accumulate.
   std::vector<std::string> positional, prompts, promptIds, promptFiles;
   std::string weights, synthetic, batch, maxNew, mode, temperature, topK, topP, seed, eosId,
-      score, scoreIds, scoreContext, scoreLength, output, dumpLogits, device, tokenizer;
+      score, scoreIds, scoreContext, scoreLength, scoreStride, output, dumpLogits, device, tokenizer;
   app.add_option("artifact-dir", positional,
                  "the compiled model (model.json, kernels-<target>.so)")
       ->type_name("<dir>");
@@ -288,6 +289,9 @@ Options parseArgs(int argc, char **argv) {
       "n tokens are context only)");
   opt("--score-length", scoreLength, "<n>", kScore,
       "tokens scored per window (default 128); windows slide by this much");
+  opt("--score-stride", scoreStride, "<n>", kScore,
+      "start a window every n tokens instead (default: --score-length); n = context + "
+      "length scores disjoint windows, as a training script's held-out windows");
   opt("--output", output, "<text|json>", kOut, "text (streamed, default) or JSON");
   opt("--dump-logits", dumpLogits, "<path>", kOut,
       "write the logits of every generated position (.npy float32 [batch, new tokens, "
@@ -380,9 +384,12 @@ Options parseArgs(int argc, char **argv) {
     o.scoreContext = parseInt("--score-context", scoreContext, 1, 1 << 24);
   if (given("--score-length"))
     o.scoreLength = parseInt("--score-length", scoreLength, 1, 1 << 24);
-  if (!o.score && (given("--score-context") || given("--score-length")))
-    die(std::string(given("--score-context") ? "--score-context" : "--score-length") +
-        " needs --score <file> or --score-ids");
+  if (given("--score-stride"))
+    o.scoreStride = parseInt("--score-stride", scoreStride, 1, 1 << 24);
+  if (!o.score)
+    for (const char *flag : {"--score-context", "--score-length", "--score-stride"})
+      if (given(flag))
+        die(std::string(flag) + " needs --score <file> or --score-ids");
   if (given("--output")) {
     if (output != "text" && output != "json")
       die("--output: expected text or json, got '" + output + "'");
@@ -964,9 +971,10 @@ int runInteractive(const Options &o, LoadedModel &lm, const TextCodec &codec,
   return 0;
 }
 
-/// --score: windows of context + scored tokens slide over the text by the
-/// scored length; each scored token's log-probability comes from the
-/// teacher-forced logits that predict it.
+/// --score: windows of context + scored tokens slide over the text by
+/// --score-stride (default: the scored length, so every token after the
+/// first context is scored once); each scored token's log-probability comes
+/// from the teacher-forced logits that predict it.
 int runScore(const Options &o, LoadedModel &lm, const TextCodec &codec, ProgressLine &progress,
              Clock::time_point tStart) {
   const char *flag = o.score->kind == Options::Prompt::File ? "--score" : "--score-ids";
@@ -977,14 +985,20 @@ int runScore(const Options &o, LoadedModel &lm, const TextCodec &codec, Progress
     die(std::string(flag) + ": " + std::to_string(n) + " tokens leave none to score after " +
         "a context of " + std::to_string(C) + " (give a longer text or a smaller " +
         "--score-context)");
+  // Window k starts at k * stride: its first C tokens are context, the next
+  // (up to) S are scored.
+  const int64_t stride = o.scoreStride.value_or(S);
   std::vector<std::vector<int32_t>> windows;
-  for (int64_t start = 0; start + C < n; start += S)
-    windows.emplace_back(ids.begin() + start, ids.begin() + std::min(n, start + C + S));
+  int64_t total = 0;
+  for (int64_t start = 0; start + C < n; start += stride) {
+    int64_t end = std::min(n, start + C + S);
+    windows.emplace_back(ids.begin() + start, ids.begin() + end);
+    total += end - start - C;
+  }
   loadWeightsInto(o, progress, lm);
 
   GenerationOptions opt = generationOptions(o, codec);
   const size_t perCall = size_t(o.batch.value_or(16));
-  const int64_t total = n - C;
   int64_t before = 0;
   double logProb = 0, prefill = 0, decode = 0;
   auto t0 = Clock::now();
@@ -1016,6 +1030,7 @@ int runScore(const Options &o, LoadedModel &lm, const TextCodec &codec, Progress
     out["scored_tokens"] = total;
     out["context"] = C;
     out["score_length"] = S;
+    out["score_stride"] = stride;
     out["windows"] = windows.size();
     out["mean_nll"] = meanNll;
     out["perplexity"] = ppl;
