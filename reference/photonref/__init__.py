@@ -1,6 +1,7 @@
 """Independent NumPy reference for the Photon model family (vanilla / block / photon), spec: shared/spec/model.md."""
 from .config import Config, PhotonError, config_from_dict, load_config
-from .model import (Model, Stack, check_tokens, forward_logits, generate, greedy, recgen_forward_logits)
+from .model import (Model, Stack, check_tokens, forward_logits, generate, greedy, recgen_forward_logits,
+                    scored_nll)
 from .safetensors import (bf16_bits_to_f32, f32_to_bf16_bits, load_safetensors, parse_safetensors,
                           round_to_dtype, save_safetensors)
 from .weights import LM_HEAD_GAIN, check_weights, expected_shapes, init_weights

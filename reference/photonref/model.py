@@ -338,6 +338,25 @@ def recgen_forward_logits(cfg, weights, tokens, prompt_len, dtype="f64"):
     return Model(cfg, weights, dtype).recgen_forward(tokens, prompt_len)
 
 
+def scored_nll(cfg, weights, tokens, context, mode="hiergen", dtype="f64"):
+    """Held-out loss of one window (photon-run --score, scripts/demo/train.py): (summed negative
+    log-likelihood in nats of tokens[context:], their count), from teacher-forced logits with a float64
+    log-softmax. HierGen: forward(); RecGen: recgen_forward(tokens, context), i.e. the meta-contexts
+    after the context's come from the decoder chain. Hierarchical models: logits row i predicts token
+    i; vanilla (HF): row i - 1 does."""
+    tokens = [int(t) for t in tokens]
+    if not 1 <= context < len(tokens):
+        raise PhotonError(f"scored_nll: context {context} must be in [1, {len(tokens)})")
+    model = Model(cfg, weights, dtype)
+    logits = model.recgen_forward(tokens, context) if mode == "recgen" else model.forward(tokens)
+    lg = np.asarray(logits, np.float64)
+    top = lg.max(-1, keepdims=True)
+    logp = lg - top - np.log(np.exp(lg - top).sum(-1, keepdims=True))
+    shift = 1 if cfg.vanilla else 0
+    rows = np.arange(context, len(tokens))
+    return float(-logp[rows - shift, np.asarray(tokens)[rows]].sum()), len(rows)
+
+
 def generate(cfg, weights, prompts, max_new_tokens, mode="hiergen", dtype="f64", sampler=greedy):
     """Batch generation, each sequence independently. Returns (tokens per sequence, logits per sequence)."""
     if not isinstance(prompts, (list, tuple)) or not prompts:

@@ -7,7 +7,9 @@ prompt length (1, B-1, B, B+1, 3B+2) runs photon-run with --prompt-ids --output 
 --dump-logits, then checks against the reference's incremental generation in float64:
   * greedy tokens identical,
   * max|Δlogit| / max|ref logit| < 1e-4 at every generated position.
-It also checks that HF LLaMA names load (tiny-llama-hf, with and without a stored
+The shipped demo models (models/demo/: trained bf16 weights, a held-out prompt, HierGen and RecGen,
+its tokenizer.json, --score of held-out windows) are checked the same way. It also checks that HF
+LLaMA names load (tiny-llama-hf, with and without a stored
 rotary_emb.inv_freq, and with tied embeddings), a chunk-size-1 model whose decoder carries need
 the full latent replay, that NaN logits never yield an invalid token id, and that bad input gives
 exit code 1 and one "photon-run: error:" line.
@@ -72,6 +74,14 @@ class Harness:
                       f"--weight-type={weight_type}", f"--activation-type={activation_type}",
                       f"--target={self.device}", *extra])
         return out
+
+    def try_compile(self, cfg_path, name, *args):
+        """compile(), or None after reporting the failure as the case `name compile`."""
+        try:
+            return self.compile(cfg_path, name, *args)
+        except Exception as e:  # noqa: BLE001
+            self.report(False, f"{name} compile", str(e))
+            return None
 
     def photon_run(self, artifact, weights, prompts, n_new, mode, batch=None):
         """Runs photon-run; returns (tokens per sequence, logits [batch, n_new, V])."""
@@ -180,12 +190,8 @@ def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weigh
     cfg = pr.load_config(cfg_path)
     B = 1 if cfg.vanilla else cfg.B
     n_new = max(2 * B + 3, 8)
-    try:
-        artifact = h.compile(cfg_path, name, weight_type, activation_type, compile_args)
-    except Exception as e:  # noqa: BLE001
-        h.report(False, f"{name} compile", str(e))
-        return None
-    if h.mode == "compile-only":
+    artifact = h.try_compile(cfg_path, name, weight_type, activation_type, compile_args)
+    if artifact is None or h.mode == "compile-only":
         return None
     weights = pr.init_weights(cfg, seed=1, dtype=weight_type)
     wpath = os.path.join(h.work, name + ".safetensors")
@@ -212,12 +218,8 @@ def hf_directory_case(h, worst, rng):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(config, f)
-    try:
-        artifact = h.compile(d, name)
-    except Exception as e:  # noqa: BLE001
-        h.report(False, f"{name} compile", str(e))
-        return
-    if h.mode == "compile-only":
+    artifact = h.try_compile(d, name)
+    if artifact is None or h.mode == "compile-only":
         return
     cfg = pr.load_config(base)
     weights = pr.init_weights(cfg, seed=1, dtype="f32")
@@ -230,6 +232,58 @@ def hf_directory_case(h, worst, rng):
                                                  for n in part}}, f)
     prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in (1, 5)}
     check_agreement(h, name, cfg, artifact, d, weights, prompts, 8, worst)
+
+
+DEMO = os.path.join(ROOT, "models", "demo")
+# The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
+# service or arbitrary code execution attacks. There are no known exploits\n    in the wild. The problem"
+DEMO_PROMPT = [295, 297, 273, 777, 306, 266, 1872, 2978, 382, 3847, 3035, 535, 2915, 1102, 417, 83,
+               14, 1205, 397, 617, 2031, 2165, 79, 1026, 266, 292, 272, 284, 751, 14, 393, 1808]
+DEMO_PROMPT_TEXT = (" to denial of\n    service or arbitrary code execution attacks. There are no known "
+                    "exploits\n    in the wild. The problem")
+
+
+def shipped_model_cases(h, worst):
+    """The trained demo models of models/demo/ (bf16 safetensors, compiled with an f32 weight arena:
+    the kernels see the reference's bf16-exact weights, so the f32 bound applies): PHOTON HierGen and
+    RecGen, Block and vanilla on a held-out prompt (lengths 17 and 32), greedy; the text of the prompt
+    through tokenizer.json found next to the weights gives the same tokens; and photon-run --score of
+    held-out windows (train.py's: 128 context + 128 scored tokens, --score-stride 256) equals the
+    reference's loss."""
+    for model in ("photon", "block", "vanilla"):
+        name = f"demo-{model}"
+        cfg_path = os.path.join(DEMO, name + ".json")
+        wpath = os.path.join(DEMO, name + ".safetensors")
+        artifact = h.try_compile(cfg_path, name)
+        if artifact is None or h.mode == "compile-only":
+            continue
+        cfg = pr.load_config(cfg_path)
+        weights = pr.load_safetensors(wpath)[0]
+        check_agreement(h, name, cfg, artifact, wpath, weights, {17: DEMO_PROMPT[:17], 32: DEMO_PROMPT},
+                        24, worst)
+        if model != "photon":
+            continue
+        base = [h.photon_run_path, artifact, "--weights", wpath, "--max-new-tokens", "24", "--output",
+                "json", "-q", "--device", h.device]
+        by_ids = json.loads(h.run(base + ["--prompt-ids", ",".join(map(str, DEMO_PROMPT))]).stdout)
+        by_text = json.loads(h.run(base + ["--prompt", DEMO_PROMPT_TEXT]).stdout)
+        h.report(by_text["tokens"] == by_ids["tokens"] and by_text["prompt_tokens"] == [len(DEMO_PROMPT)]
+                 and by_text["tokenizer"].endswith("tokenizer.json"),
+                 f"{name}: text prompt through the tokenizer.json next to the weights",
+                 f"{by_text['prompt_tokens']} prompt tokens, tokenizer {by_text['tokenizer']}")
+        windows = np.load(os.path.join(DEMO, "heldout-windows.npy"))
+        for mode, picked in (("hiergen", windows[1:3]), ("recgen", windows[1:2])):
+            ref = [pr.scored_nll(cfg, weights, w, 128, mode) for w in picked]
+            ref_nll = sum(r[0] for r in ref) / sum(r[1] for r in ref)
+            out = json.loads(h.run(
+                [h.photon_run_path, artifact, "--weights", wpath, "--mode", mode, "--device", h.device,
+                 "--score-ids", ",".join(map(str, picked.reshape(-1).tolist())), "--score-context", "128",
+                 "--score-length", "128", "--score-stride", "256", "--output", "json", "-q"]).stdout)
+            err = abs(out["mean_nll"] - ref_nll) / abs(ref_nll)
+            h.report(err < TOL and out["windows"] == len(picked) and out["scored_tokens"] == 128 * len(picked),
+                     f"{name} {mode} --score of {len(picked)} held-out windows",
+                     f"mean NLL {out['mean_nll']:.6f} vs reference {ref_nll:.6f} (rel {err:.1e}), "
+                     f"{out['windows']} windows, {out['scored_tokens']} tokens")
 
 
 def sampling_cases(h, arts):
@@ -467,6 +521,7 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="only tiny-block, tiny-photon-l2 (f32 and bf16 activations) and the "
                          "sampling, NaN and bad-input cases")
+    ap.add_argument("--demo-only", action="store_true", help="only the shipped demo models (models/demo/)")
     ap.add_argument("--work", help="scratch directory (default: a temporary one, removed at the end)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                     help="where photon-run runs (artifacts are compiled for it)")
@@ -498,6 +553,11 @@ def main():
     rng = np.random.default_rng(1234)
     arts = {}
     try:
+        if args.demo_only:
+            shipped_model_cases(h, worst)
+            print(f"worst logit error {worst[0]:.2e} (bound {TOL:g}); {time.time() - t0:.1f} s")
+            print(f"{h.passed} passed, {h.failed} failed")
+            return 1 if h.failed else 0
         for name in (["tiny-block", "tiny-photon-l2"] if args.quick else MODELS):
             r = model_case(h, os.path.join(ROOT, "examples", name + ".json"), name, worst, rng)
             if r:
@@ -555,6 +615,9 @@ def main():
                     model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act-tc1", worst,
                                rng, weight_type="bf16", activation_type="bf16",
                                compile_args=("--tensor-core-min-rows=1",))
+
+        if not args.quick:
+            shipped_model_cases(h, worst)
 
         if h.mode == "compile-only":
             print(f"compiled the artifacts into {work}")
