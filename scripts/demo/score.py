@@ -67,7 +67,8 @@ def main():
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--every", type=int, default=16, help="score every K-th window (1: all)")
     ap.add_argument("--reference", type=int, default=3, help="reference windows per setting (0: none)")
-    ap.add_argument("--torch-results", help="train.py's results.json, for its column")
+    ap.add_argument("--torch-results", default=os.path.join(DEMO, "train-results.json"),
+                    help="train.py's results.json, for its column (default: the shipped one)")
     ap.add_argument("--json", help="write the numbers here")
     a = ap.parse_args()
 
