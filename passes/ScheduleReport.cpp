@@ -51,7 +51,8 @@ struct Target {
 struct Cost {
   int64_t calls = 0, rows = 0, launches = 0;
   double weightBytes = 0, kvRead = 0, kvWrite = 0, otherBytes = 0, flops = 0;
-  double globalKvRead = 0; // of kvRead: encoder caches (vanilla: its stack)
+  double globalKvRead = 0; // of kvRead: the caches that grow with the context
+                           // (encoders; vanilla: its stack)
   double seconds = 0;      // sum over calls of max(bytes/bw, flops/rate)
 
   double bytes() const { return weightBytes + kvRead + kvWrite + otherBytes; }
@@ -765,13 +766,13 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
                                "state)\n",
                                (long long)T, (long long)state.allocated,
                                (long long)state.analytic);
-            os << llvm::format("      KV read per generated token: %.0f bytes (encoder "
+            os << llvm::format("      KV read per generated token: %.0f bytes (global "
                                "caches %.0f, local decoder caches %.0f)\n",
                                kvPerToken, globalPerToken, kvPerToken - globalPerToken);
             if (c.numLevels() > 0)
               os << llvm::format("      vs vanilla of %lld layers (same width, %lld KV "
                                  "bytes per item and layer): %.0f bytes; vanilla / this "
-                                 "%.1fx (encoder caches only %.1fx; paper's asymptote "
+                                 "%.1fx (global caches only %.1fx; paper's asymptote "
                                  "%.1fx)\n",
                                  (long long)vanillaLayers, (long long)kvItem,
                                  vanillaPerToken, vanillaPerToken / kvPerToken,
@@ -793,7 +794,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
                {"state_bytes_per_sequence",
                 {{"allocated", state.allocated}, {"analytic", state.analytic}}},
                {"kv_read_per_token", kvPerToken},
-               {"encoder_kv_read_per_token", globalPerToken},
+               {"global_kv_read_per_token", globalPerToken},
                {"vanilla_kv_read_per_token", vanillaPerToken},
                {"mismatches", nlohmann::ordered_json(step.mismatches)}});
         }
