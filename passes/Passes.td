@@ -79,8 +79,9 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     ListOption<"contexts", "context", "int64_t",
                "Tokens already in the caches when the step runs (a list "
                "reports each; default 2048)">,
-    Option<"promptTokens", "prompt", "int64_t", "2048",
-           "Prompt tokens of the reported prefill">,
+    ListOption<"prompts", "prompt", "int64_t",
+               "Prompt tokens of the reported prefill (a list reports each; "
+               "default 2048)">,
     Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
            "As for photon-lower-to-kernels: the lowering whose launches are counted">,
     Option<"jsonPath", "json", "std::string", "\"\"",

@@ -562,8 +562,11 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     ModuleOp module = getOperation();
     if (bandwidthGBs <= 0 || matrixTflops <= 0 || launchUs < 0)
       return fail(module, "bandwidth and tflops must be positive and launch-us non-negative");
-    if (promptTokens < 1)
-      return fail(module, "prompt must be at least 1 token");
+    if (prompts.empty())
+      prompts.push_back(2048);
+    for (int64_t p : prompts)
+      if (p < 1)
+        return fail(module, "every prompt must be at least 1 token, got " + std::to_string(p));
     if (batches.empty())
       batches.push_back(1);
     if (contexts.empty())
@@ -703,35 +706,37 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
       nlohmann::ordered_json steps = nlohmann::ordered_json::array();
       nlohmann::ordered_json prefills = nlohmann::ordered_json::array();
       for (int64_t batch : batches) {
-        // Prefill: ceil(batch / prefill_tile) calls of up to prefill_tile prompts.
-        CallModel pre(c, plan, recgen, w, act, target);
-        llvm::StringMap<Cost> preCounted;
-        for (int64_t first = 0; first < batch; first += plan.getPrefillTile()) {
-          int64_t count = std::min(plan.getPrefillTile(), batch - first);
-          pre.prefill(count, promptTokens);
-          LaunchCounter counter(*lowered);
-          // (W, S, batch, max_tokens, first, count, prompt_len, prompt)
-          if (failed(counter.count(program.getPrefillSymbol(),
-                                   {{2, batch}, {3, promptTokens + tps}, {4, first},
-                                    {5, count}, {6, promptTokens}},
-                                   {}, {}, preCounted)))
-            return failure();
+        for (int64_t P : prompts) {
+          // Prefill: ceil(batch / prefill_tile) calls of up to prefill_tile prompts.
+          CallModel pre(c, plan, recgen, w, act, target);
+          llvm::StringMap<Cost> preCounted;
+          for (int64_t first = 0; first < batch; first += plan.getPrefillTile()) {
+            int64_t count = std::min(plan.getPrefillTile(), batch - first);
+            pre.prefill(count, P);
+            LaunchCounter counter(*lowered);
+            // (W, S, batch, max_tokens, first, count, prompt_len, prompt)
+            if (failed(counter.count(program.getPrefillSymbol(),
+                                     {{2, batch}, {3, P + tps}, {4, first},
+                                      {5, count}, {6, P}},
+                                     {}, {}, preCounted)))
+              return failure();
+          }
+          Prediction prefill = predict(pre, preCounted);
+          double prefillTokPerS = double(batch * P) / prefill.seconds;
+          if (print)
+            printEntry(os, "prefill of " + std::to_string(P) + " tokens, batch " +
+                               std::to_string(batch),
+                       prefill, mb);
+          if (print)
+            os << llvm::format("      predicted: %.3f ms, %.0f prompt tok/s\n",
+                               prefill.seconds * 1e3, prefillTokPerS);
+          prefills.push_back({{"batch", batch},
+                              {"prompt", P},
+                              {"predicted_s", prefill.seconds},
+                              {"predicted_tokens_per_s", prefillTokPerS},
+                              {"totals", costJson(prefill.total)},
+                              {"mismatches", nlohmann::ordered_json(prefill.mismatches)}});
         }
-        Prediction prefill = predict(pre, preCounted);
-        double prefillTokPerS = double(batch * promptTokens) / prefill.seconds;
-        if (print)
-          printEntry(os, "prefill of " + std::to_string(promptTokens) + " tokens, batch " +
-                             std::to_string(batch),
-                     prefill, mb);
-        if (print)
-          os << llvm::format("      predicted: %.3f ms, %.0f prompt tok/s\n",
-                             prefill.seconds * 1e3, prefillTokPerS);
-        prefills.push_back({{"batch", batch},
-                            {"prompt", int64_t(promptTokens)},
-                            {"predicted_s", prefill.seconds},
-                            {"predicted_tokens_per_s", prefillTokPerS},
-                            {"totals", costJson(prefill.total)},
-                            {"mismatches", nlohmann::ordered_json(prefill.mismatches)}});
 
         for (int64_t context : contexts) {
           // The window of a step starts at a meta-context boundary.
