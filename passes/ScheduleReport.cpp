@@ -579,8 +579,13 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
         return fail(module, "every context must be non-negative, got " + std::to_string(t));
     target = {bandwidthGBs * 1e9, matrixTflops * 1e12, launchUs * 1e-6};
 
+    // photon-lower-programs erases the model: the report needs it (and
+    // lowers its own copy to count launches).
+    if (module.getOps<ModelOp>().empty())
+      return fail(module, "no photon.model: run it on a planned model, before "
+                          "photon-lower-programs");
     nlohmann::ordered_json models = nlohmann::ordered_json::array();
-    for (ModelOp model : module.getOps<ModelOp>()) {
+    for (ModelOp model : llvm::to_vector(module.getOps<ModelOp>())) {
       FailureOr<nlohmann::ordered_json> j = report(model);
       if (failed(j))
         return signalPassFailure();
@@ -702,7 +707,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
       if (print)
         os << "  program @" << program.getSymName() << " ("
            << stringifyGenerationMode(program.getMode()) << ", " << tps
-           << " tokens per sequence per step)\n";
+           << (tps == 1 ? " token" : " tokens") << " per sequence per step)\n";
       nlohmann::ordered_json steps = nlohmann::ordered_json::array();
       nlohmann::ordered_json prefills = nlohmann::ordered_json::array();
       for (int64_t batch : batches) {

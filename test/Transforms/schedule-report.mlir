@@ -15,6 +15,9 @@
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=batch=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBATCH
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=json=%t.missing/dir/x.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADJSON
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | not photon-opt -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOPLAN
+// RUN: not photon-opt %t.vanilla.mlir -photon-lower-to-kernels -photon-lower-programs -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOWERED
+// The IR is left as it was (the lowered copy is gone).
+// RUN: photon-opt %t.vanilla.mlir -photon-schedule-report=print=0 | FileCheck %s --check-prefix=UNCHANGED
 
 // Tiny vanilla (V 256, D 64, 2 layers, 4 heads, 2 KV heads of 16, F 128; f32),
 // one step at 8 tokens of context, batch 1. A layer has 2·64² (q, o) +
@@ -106,3 +109,8 @@
 // BADBATCH: error: photon-schedule-report: every batch must be at least 1, got 0
 // BADJSON: error: photon-schedule-report: cannot write '{{.*}}x.json'
 // NOPLAN: error: 'photon.model' op has no memory plan: run -photon-plan-memory first
+// LOWERED: error: photon-schedule-report: no photon.model: run it on a planned model, before photon-lower-programs
+// UNCHANGED: module {
+// UNCHANGED-NEXT: photon.model @tiny_vanilla
+// UNCHANGED-NOT: func.func
+// UNCHANGED-NOT: module
