@@ -562,19 +562,20 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     ModuleOp module = getOperation();
     if (bandwidthGBs <= 0 || matrixTflops <= 0 || launchUs < 0)
       return fail(module, "bandwidth and tflops must be positive and launch-us non-negative");
-    if (prompts.empty())
-      prompts.push_back(2048);
-    for (int64_t p : prompts)
+    // The lists, with their defaults (the options themselves stay as given).
+    auto orDefault = [](const ListOption<int64_t> &list, int64_t value) {
+      return list.empty() ? SmallVector<int64_t>{value} : llvm::to_vector(list);
+    };
+    promptList = orDefault(prompts, 2048);
+    batchList = orDefault(batches, 1);
+    contextList = orDefault(contexts, 2048);
+    for (int64_t p : promptList)
       if (p < 1)
         return fail(module, "every prompt must be at least 1 token, got " + std::to_string(p));
-    if (batches.empty())
-      batches.push_back(1);
-    if (contexts.empty())
-      contexts.push_back(2048);
-    for (int64_t b : batches)
+    for (int64_t b : batchList)
       if (b < 1)
         return fail(module, "every batch must be at least 1, got " + std::to_string(b));
-    for (int64_t t : contexts)
+    for (int64_t t : contextList)
       if (t < 0)
         return fail(module, "every context must be non-negative, got " + std::to_string(t));
     target = {bandwidthGBs * 1e9, matrixTflops * 1e12, launchUs * 1e-6};
@@ -710,8 +711,8 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
            << (tps == 1 ? " token" : " tokens") << " per sequence per step)\n";
       nlohmann::ordered_json steps = nlohmann::ordered_json::array();
       nlohmann::ordered_json prefills = nlohmann::ordered_json::array();
-      for (int64_t batch : batches) {
-        for (int64_t P : prompts) {
+      for (int64_t batch : batchList) {
+        for (int64_t P : promptList) {
           // Prefill: ceil(batch / prefill_tile) calls of up to prefill_tile prompts.
           CallModel pre(c, plan, recgen, w, act, target);
           llvm::StringMap<Cost> preCounted;
@@ -743,7 +744,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
                               {"mismatches", nlohmann::ordered_json(prefill.mismatches)}});
         }
 
-        for (int64_t context : contexts) {
+        for (int64_t context : contextList) {
           // The window of a step starts at a meta-context boundary.
           int64_t T = context / tps * tps;
           CallModel stepModel(c, plan, recgen, w, act, target);
@@ -856,6 +857,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
   }
 
   Target target{};
+  SmallVector<int64_t> batchList, contextList, promptList;
 };
 
 } // namespace

@@ -13,6 +13,8 @@
 // RUN: photon-translate --import-config %examples/vanilla-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 | photon-opt '-photon-schedule-report=context=2048 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VANILLA600
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=bandwidth=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBW
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=batch=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBATCH
+// RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=prompt=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADPROMPT
+// RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=launch-us=-1 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBW
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=json=%t.missing/dir/x.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADJSON
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | not photon-opt -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOPLAN
 // RUN: not photon-opt %t.vanilla.mlir -photon-lower-to-kernels -photon-lower-programs -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOWERED
@@ -107,6 +109,7 @@
 
 // BADBW: error: photon-schedule-report: bandwidth and tflops must be positive and launch-us non-negative
 // BADBATCH: error: photon-schedule-report: every batch must be at least 1, got 0
+// BADPROMPT: error: photon-schedule-report: every prompt must be at least 1 token, got 0
 // BADJSON: error: photon-schedule-report: cannot write '{{.*}}x.json'
 // NOPLAN: error: 'photon.model' op has no memory plan: run -photon-plan-memory first
 // LOWERED: error: photon-schedule-report: no photon.model: run it on a planned model, before photon-lower-programs
