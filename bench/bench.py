@@ -13,6 +13,12 @@ synthetic ones in the artifact's dtype. Regimes (the paper's):
 The roofline time of a decode step is the bytes a step must read at least
 (every weight the step's stacks touch, amortised over the tokens it produces,
 plus the KV entries it attends to) divided by the GPU's HBM bandwidth.
+
+Where an artifact has a schedule.json (photon-compile --schedule-report,
+written at compile time: this machine needs no MLIR), each row also shows the
+predicted decode tok/s of photon-schedule-report for the same batch, at the
+compiled context nearest the run's mean context (prompt + generated / 2),
+and measured / predicted (docs/scheduling.md).
 """
 import argparse
 import json
@@ -92,6 +98,39 @@ def step_bytes(cfg, mode, context, batch, elt):
             if l >= 2 or cfg.get("level1_chunker") == "linear":
                 w += (1.0 / span[l]) * cs[l - 1] * d * d * elt
     return w + batch * kv
+
+
+def load_schedule(art):
+    """The compile-time predictions of an artifact (its first model), or None."""
+    path = os.path.join(art, "schedule.json")
+    if not os.path.exists(path):
+        return None
+    models = json.load(open(path)).get("models") or []
+    return models[0] if models else None
+
+
+def predicted(schedule, mode, batch, prompt_len, new_tokens):
+    """photon-schedule-report's decode step for `batch` at the compiled context
+    nearest prompt_len + new_tokens / 2, and its prefill of `batch` prompts of
+    prompt_len tokens; None where the schedule has neither."""
+    if not schedule:
+        return None
+    prog = next((p for p in schedule["programs"] if p["mode"] == mode), None)
+    if prog is None:
+        return None
+    out = {}
+    steps = [s for s in prog["steps"] if s["batch"] == batch]
+    if steps:
+        context = prompt_len + new_tokens / 2
+        s = min(steps, key=lambda s: abs(s["context"] - context))
+        out.update({"context": s["context"],
+                    "decode_tokens_per_s": s["predicted_tokens_per_s"],
+                    "decode_step_ms": s["predicted_s"] * 1e3 / prog["tokens_per_step"],
+                    "launches_per_step": s["totals"]["launches"]})
+    pre = [p for p in prog["prefill"] if p["batch"] == batch and p["prompt"] == prompt_len]
+    if pre:
+        out["prefill_tokens_per_s"] = pre[0]["predicted_tokens_per_s"]
+    return out or None
 
 
 def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout, graphs=True):
@@ -181,6 +220,7 @@ def main():
         manifest = json.load(open(os.path.join(art, "model.json")))
         cfg = manifest["config"]
         elt = {"f32": 4, "bf16": 2, "f16": 2}[manifest["weights"]["dtype"]]
+        schedule = load_schedule(art)
         have = {p["mode"] for p in manifest["programs"]}
         modes = [m for m in args.modes if m in have]
         for regime in args.regimes:
@@ -232,6 +272,9 @@ def main():
                         })
                         if "fit" in res:
                             row["fit"] = res["fit"]
+                        pred = predicted(schedule, mode, batch, prompt_len, new_tokens)
+                        if pred:
+                            row["predicted"] = pred
                     rows.append(row)
                     print_row(row, header=len(rows) == 1)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -245,20 +288,27 @@ def print_row(r, header=False):
         print(f"{'model':<13} {'mode':<8} {'regime':<14} {'batch':>5} {'graph':>5} {'fits':>6} "
               f"{'prefill tok/s':>13} {'decode tok/s':>12} {'ms/tok':>8} {'roofline':>8} "
               f"{'launch/step':>11} {'host us/step':>12} {'plan/seq':>10} {'analytic':>10} "
-              f"{'peak GiB':>8}")
+              f"{'peak GiB':>8} {'pred tok/s':>10} {'meas/pred':>9} {'pred launch':>11}")
     if "error" in r:
         print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {str(r['batch']):>5}  error: {r['error']}")
         return
     roof = f"{r['roofline_step_ms']:.3f}" if r["roofline_step_ms"] is not None else "-"
     fit = r.get("fit")
     fits = str(fit["estimate"]) if fit else "-"
+    pred = r.get("predicted") or {}
+    if "decode_tokens_per_s" in pred:
+        pred_cols = (f"{pred['decode_tokens_per_s']:>10.1f} "
+                     f"{r['decode_tokens_per_s'] / pred['decode_tokens_per_s']:>9.3f} "
+                     f"{pred['launches_per_step']:>11}")
+    else:
+        pred_cols = f"{'-':>10} {'-':>9} {'-':>11}"
     print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {r['batch']:>5} "
           f"{'yes' if r['graphs'] else 'no':>5} {fits:>6} "
           f"{r['prefill_tokens_per_s']:>13.1f} {r['decode_tokens_per_s']:>12.1f} "
           f"{r['decode_step_ms']:>8.3f} {roof:>8} {r['launches_per_step']:>11} "
           f"{r['host_us_per_step']:>12.1f} {r['bytes_per_sequence']/2**20:>6.2f} MiB "
-          f"{r['analytic_bytes_per_sequence']/2**20:>6.2f} MiB {r['peak_bytes']/2**30:>8.2f}",
-          flush=True)
+          f"{r['analytic_bytes_per_sequence']/2**20:>6.2f} MiB {r['peak_bytes']/2**30:>8.2f} "
+          f"{pred_cols}", flush=True)
 
 
 if __name__ == "__main__":

@@ -538,7 +538,7 @@ private:
       // The carries of meta-context gp+1: Dec_L..Dec_2 over meta-context gp
       // (conditioned on X^L_{gp-1}, or s^L); with a chunk size of 1 they read
       // the carries of gp-1, and then the whole chain is replayed.
-      Value mc0 = carriesLocal() ? gp : cIdx(b, 1);
+      Value mc0 = c.decoderCarriesAreLocal() ? gp : cIdx(b, 1);
       forRange(b, mc0, addI(b, gp, 1), cIdx(b, 1), [&](Builder &b, Value mc) {
         Buf cond = rowsOf(b, "hidden");
         Value fromTop = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, mc, cIdx(b, 2));
@@ -618,22 +618,6 @@ private:
       }
       advanceCursor(b, t0, n);
     });
-  }
-
-  /// spec/reference `_carries_local`: the last X̂^l item (l < L) of a
-  /// meta-context depends on no carry of the previous meta-context.
-  bool carriesLocal() const {
-    for (int64_t m = 1; m < L; ++m) {
-      int64_t j = 1;
-      for (int64_t i = m; i < L; ++i)
-        j *= c.chunkSizes[i];
-      for (int64_t l = m; l < L - 1; ++l) {
-        j = (j + c.chunkSizes[l] - 1) / c.chunkSizes[l] - 1;
-        if (j < 1)
-          return false;
-      }
-    }
-    return true;
   }
 
   ModuleOp module;

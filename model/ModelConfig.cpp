@@ -96,6 +96,21 @@ bool ModelConfig::chunkerIsLinear(int64_t level) const {
   return level >= 2 || level1Chunker == ChunkerKind::Linear;
 }
 
+bool ModelConfig::decoderCarriesAreLocal() const {
+  const int64_t L = numLevels();
+  for (int64_t m = 1; m < L; ++m) {
+    int64_t j = 1;
+    for (int64_t i = m; i < L; ++i)
+      j *= chunkSizes[i];
+    for (int64_t l = m; l < L - 1; ++l) {
+      j = (j + chunkSizes[l] - 1) / chunkSizes[l] - 1;
+      if (j < 1)
+        return false;
+    }
+  }
+  return true;
+}
+
 /// validate()'s last step, on an otherwise valid config: every weight's
 /// element count and their sum fit. The counts are bounded by then, so the
 /// list is short; single tensors (converter: R·D x D) and the total can still

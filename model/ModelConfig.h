@@ -68,6 +68,11 @@ struct ModelConfig {
   /// Input width of the level-l chunker items (D0 for level 1, else D).
   int64_t chunkerInputWidth(int64_t level) const;
   bool chunkerIsLinear(int64_t level) const;
+  /// Whether the last X̂^l item (l < L) of a meta-context depends on no
+  /// carry of the previous meta-context (spec §4; the reference's
+  /// `_carries_local`). When not (a chunk size of 1 somewhere), prefill
+  /// replays Dec_L..Dec_2 over every prompt meta-context.
+  bool decoderCarriesAreLocal() const;
 
   /// Every inconsistency, each naming its field; empty when valid. Counts
   /// (levels, layers) and sizes are bounded before the weight list is built,

@@ -40,4 +40,63 @@ def PhotonPlanMemory : Pass<"photon-plan-memory", "::mlir::ModuleOp"> {
   ];
 }
 
+def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
+  let summary = "Predict the memory traffic, flops, launches and time of each "
+                "program's prefill and decode step";
+  let description = [{
+    An analysis of a memory-planned model (run photon-plan-memory first); the
+    IR is left unchanged. For every `photon.program` it models the kernel
+    calls of the compiled prefill and step as photon-lower-programs
+    schedules them (decode tiles, max-rows chunks of stack calls, Dec_l
+    rollouts, the token chunks of a meta-context in lockstep, HierGen's
+    re-encoding or RecGen's Enc_L step) and gives each call its bytes
+    (weights read, KV entries read and written, other activations, an
+    estimate) and flops. A call takes max(bytes / bandwidth, flops / rate);
+    the step adds launches x the launch overhead. The launches are counted
+    in the lowered program itself: the pass lowers a copy of the model for
+    the GPU (photon-lower-to-kernels, photon-lower-programs) and walks
+    `photon_step_<program>` and `photon_prefill_<program>` with the batch
+    known, through loops, tiles and kernel calls.
+
+    It also prints the KV and coarse-state bytes per sequence (the state
+    plan) and the KV bytes read per generated token against a vanilla model
+    of the same layer count and width, with the paper's asymptotic ratio.
+    The report goes to stderr; `json=<path>` also writes it as JSON (what
+    photon-compile --schedule-report stores next to an artifact, for
+    bench/bench.py). docs/scheduling.md explains the formulas.
+  }];
+  let options = [
+    Option<"bandwidthGBs", "bandwidth", "double", "4300.0",
+           "Memory bandwidth of the target, GB/s (default: the H200's measured "
+           "copy bandwidth, docs/perf.md)">,
+    Option<"matrixTflops", "tflops", "double", "790.0",
+           "Matrix rate of the target, TFLOP/s (default: the H200's dense "
+           "bf16 tensor-core rate)">,
+    Option<"launchUs", "launch-us", "double", "2.5",
+           "Cost of one kernel launch inside a CUDA graph, microseconds">,
+    ListOption<"batches", "batch", "int64_t",
+               "Sequences decoded together (a list reports each; default 1)">,
+    ListOption<"contexts", "context", "int64_t",
+               "Tokens already in the caches when the step runs (a list "
+               "reports each; default 2048)">,
+    ListOption<"prompts", "prompt", "int64_t",
+               "Prompt tokens of the reported prefill (a list reports each; "
+               "default 2048)">,
+    Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
+           "As for photon-lower-to-kernels: the lowering whose launches are counted">,
+    Option<"jsonPath", "json", "std::string", "\"\"",
+           "Also write the report as JSON to this file">,
+    Option<"print", "print", "bool", "true",
+           "Print the report to stderr">,
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // PHOTON_PASSES_TD

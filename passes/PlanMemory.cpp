@@ -120,22 +120,17 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
     for (ProgramOp program : model.getBody().front().getOps<ProgramOp>()) {
       StatePlanAttr state = *program.getStatePlan();
       int64_t tps = state.getTokensPerStep();
-      int64_t steps = ::photon::planSteps(reportTokens, tps);
       os << "  program @" << program.getSymName() << " (" << tps
          << " tokens per step): state regions, bytes\n"
          << llvm::format("    %-16s %6s %12s %12s %14s %12s\n", "region", "tile",
                          "fixed", "per seq", "fixed/step", "per seq/step");
-      int64_t perSeq = 0;
-      for (StateRegionAttr r : state.getRegions()) {
+      for (StateRegionAttr r : state.getRegions())
         os << llvm::format("    %-16s %6lld %12lld %12lld %14lld %12lld\n",
                            r.getName().str().c_str(), (long long)r.getTile(),
                            (long long)r.getFixed(), (long long)r.getPerSeq(),
                            (long long)r.getFixedPerStep(), (long long)r.getPerStep());
-        if (r.getTile() == 0)
-          perSeq += r.getPerSeq() + steps * r.getPerStep();
-      }
-      int64_t analytic = state.getAnalyticPerSeq() +
-                         (reportTokens + tps - 1) / tps * state.getAnalyticPerStep();
+      PerSequenceBytes bytes = perSequenceBytes(state, reportTokens);
+      int64_t perSeq = bytes.allocated, analytic = bytes.analytic;
       os << "    per sequence at " << reportTokens << " tokens: " << perSeq
          << " bytes allocated, " << analytic << " analytic (KV of the kept caches + "
          << "coarse state), ratio "

@@ -2,6 +2,8 @@
 
 #include "passes/StatePlanning.h"
 
+#include "model/StatePlan.h"
+
 #include <algorithm>
 
 namespace mlir::photon {
@@ -119,6 +121,18 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
 
   return StatePlanAttr::get(ctx, B, s.prefillTile, s.decodeTile, s.maxRows,
                             analyticPerSeq, analyticPerStep, r.regions);
+}
+
+PerSequenceBytes perSequenceBytes(StatePlanAttr plan, int64_t tokens) {
+  int64_t tps = plan.getTokensPerStep();
+  int64_t steps = ::photon::planSteps(tokens, tps);
+  PerSequenceBytes bytes;
+  for (StateRegionAttr r : plan.getRegions())
+    if (r.getTile() == 0)
+      bytes.allocated += r.getPerSeq() + steps * r.getPerStep();
+  bytes.analytic =
+      plan.getAnalyticPerSeq() + (tokens + tps - 1) / tps * plan.getAnalyticPerStep();
+  return bytes;
 }
 
 } // namespace mlir::photon

@@ -46,6 +46,15 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
                                GenerationMode mode, int64_t activationBytes,
                                const StateSchedule &schedule);
 
+/// The bytes a program keeps per sequence once `tokens` tokens (prompt +
+/// generated) are in its caches: what its plan allocates (regions of the
+/// whole batch; tiles excluded) and spec §4's analytic bytes (KV of the
+/// kept caches + coarse state).
+struct PerSequenceBytes {
+  int64_t allocated = 0, analytic = 0;
+};
+PerSequenceBytes perSequenceBytes(StatePlanAttr plan, int64_t tokens);
+
 } // namespace mlir::photon
 
 #endif // PHOTON_PASSES_STATEPLANNING_H

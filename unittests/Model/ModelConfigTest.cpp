@@ -81,6 +81,14 @@ TEST(ModelConfig, DerivedQuantities) {
   EXPECT_TRUE(c.chunkerIsLinear(2));
   EXPECT_EQ(c.chunkerInputWidth(1), 416);
   EXPECT_EQ(c.chunkerInputWidth(2), 1664);
+  EXPECT_TRUE(c.decoderCarriesAreLocal());
+  // A chunk size of 1 above level 1 chains the carries across meta-contexts
+  // (spec §4): prefill replays Dec_L..Dec_2 over every prompt meta-context.
+  c.chunkSizes = {2, 2, 1};
+  c.prefixLengths = c.encoderLayers = c.decoderLayers = {1, 1, 1};
+  EXPECT_FALSE(c.decoderCarriesAreLocal());
+  c.chunkSizes = {4, 4, 4};
+  EXPECT_TRUE(c.decoderCarriesAreLocal());
 }
 
 TEST(ModelConfig, ErrorsNameTheField) {

@@ -1,0 +1,119 @@
+// photon-schedule-report: the numbers of one tiny model by hand, the launches
+// counted in the lowered code, the paper's KV ratios, and bad options.
+//
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory > %t.vanilla.mlir
+// RUN: photon-opt %t.vanilla.mlir '-photon-schedule-report=context=8 prompt=4 json=%t.vanilla.json' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VTEXT
+// RUN: FileCheck %s --check-prefix=VJSON < %t.vanilla.json
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory > %t.l2.mlir
+// RUN: photon-opt %t.l2.mlir '-photon-schedule-report=context=32 prompt=16 print=0 json=%t.l2.json' -o /dev/null 2>&1 | FileCheck %s --check-prefix=QUIET --allow-empty
+// RUN: FileCheck %s --check-prefix=L2JSON < %t.l2.json
+// RUN: photon-translate --import-config %examples/photon-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 > %t.600m.mlir
+// RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1,1024 context=2048,1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=RATIO
+// RUN: photon-translate --import-config %examples/block-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 | photon-opt '-photon-schedule-report=context=1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
+// RUN: photon-translate --import-config %examples/vanilla-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 | photon-opt '-photon-schedule-report=context=2048 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VANILLA600
+// RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=bandwidth=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBW
+// RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=batch=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBATCH
+// RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=prompt=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADPROMPT
+// RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=launch-us=-1 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBW
+// RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=json=%t.missing/dir/x.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADJSON
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | not photon-opt -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOPLAN
+// RUN: not photon-opt %t.vanilla.mlir -photon-lower-to-kernels -photon-lower-programs -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOWERED
+// The IR is left as it was (the lowered copy is gone).
+// RUN: photon-opt %t.vanilla.mlir -photon-schedule-report=print=0 | FileCheck %s --check-prefix=UNCHANGED
+
+// Tiny vanilla (V 256, D 64, 2 layers, 4 heads, 2 KV heads of 16, F 128; f32),
+// one step at 8 tokens of context, batch 1. A layer has 2·64² (q, o) +
+// 2·32·64 (k, v) + 3·64·128 (MLP) + 2·64 (norms) = 36992 weights; the stack
+// reads (2·36992 + 64)·4 = 296192 bytes, the LM head 256·64·4 = 65536, the
+// embedding one row of 256: 361984. The new token attends to 9 positions:
+// 2 layers · 9 · 256 (K and V of 32 f32) = 4608 KV bytes read, 2 · 256 = 512
+// written. Flops: LM head 2·16384 = 32768; stack 2 layers · (2·36864 matmul
+// + 9 positions · 4·4 heads·16) = 152064; 184832 in all. A stack call is 16
+// launches per layer + the final norm = 33; with the LM head, argmax,
+// embedding and 3 data-movement launches, 39.
+// VTEXT: schedule report of @tiny_vanilla: 4300 GB/s, 790 TFLOP/s, 2.50 us per launch; weights f32, activations f32
+// VTEXT: step at context 8, batch 1:
+// VTEXT: photon_stack_model 1 1 33
+// VTEXT: (data movement) 0 0 3
+// VTEXT: total 4 4 39
+// VTEXT: predicted: 0.0976 ms per step (calls 0.0001 ms + 39 launches x 2.50 us), 10247.1 tok/s
+// VTEXT: KV read per generated token: 4608 bytes (global caches 4608, local decoder caches 0)
+// VTEXT-NOT: warning
+// VJSON: "steps": [
+// VJSON: "context": 8,
+// VJSON: "totals": {
+// VJSON-NEXT: "calls": 4,
+// VJSON-NEXT: "rows": 4,
+// VJSON-NEXT: "launches": 39,
+// VJSON-NEXT: "weight_bytes": 361984.0,
+// VJSON-NEXT: "kv_read_bytes": 4608.0,
+// VJSON-NEXT: "kv_write_bytes": 512.0,
+// VJSON-NEXT: "other_bytes": 12136.0,
+// VJSON-NEXT: "flops": 184832.0,
+// VJSON: "mismatches": []
+
+// Tiny PHOTON L=2 (C = [4, 4], R = [2, 2], 2 layers everywhere), RecGen at 32
+// tokens of context: Enc_2 advances one item at position 32/16 = 2, which
+// attends to 3 items: 2 layers · 3 · 256 = 1536 bytes. Dec_1 runs its 4 token
+// chunks in lockstep: a prefix call of 4·2 rows (positions 0, 1: 3 items per
+// chunk) and 3 rollout calls of 4 rows (positions 2, 3, 4): 4·(3 + 3 + 4 + 5)
+// = 60 items, 2 layers · 60 · 256 = 30720 bytes.
+// QUIET-NOT: schedule report
+// L2JSON: "name": "generate_recgen"
+// L2JSON: "steps": [
+// L2JSON: "photon_stack_decoder_1": {
+// L2JSON-NEXT: "calls": 4,
+// L2JSON-NEXT: "rows": 20,
+// L2JSON-NEXT: "launches": 132,
+// L2JSON-NEXT: "weight_bytes": 1184768.0,
+// L2JSON-NEXT: "kv_read_bytes": 30720.0,
+// L2JSON: "photon_stack_encoder_2": {
+// L2JSON-NEXT: "calls": 1,
+// L2JSON-NEXT: "rows": 1,
+// L2JSON-NEXT: "launches": 33,
+// L2JSON-NEXT: "weight_bytes": 296192.0,
+// L2JSON-NEXT: "kv_read_bytes": 1536.0,
+// L2JSON: "mismatches": []
+
+// PHOTON-600M, bf16: KV bytes read per generated token against a vanilla
+// model of the same 16 layers and width (218,210,304 bytes at 2048 tokens:
+// 16 · 2049 · 6656). The paper's asymptotes are 16 / (4/4² + 4/16²) = 60.2x
+// (HierGen) and 16 · 16² / 4 = 1024x (RecGen); local decoder caches keep
+// RecGen below them at 2048 tokens. The launches are those the H200 runtime
+// counted per step (docs/perf.md): 694 and 3040 (HierGen), 625 and 2764
+// (RecGen) at batch 1 and 1024.
+// RATIO: program @generate_hiergen (hiergen, 16 tokens per sequence per step)
+// RATIO: step at context 2048, batch 1:
+// RATIO: 694 launches
+// RATIO: vanilla of 16 layers (same width, 6656 KV bytes per item and layer): 218210304 bytes; vanilla / this 58.0x (global caches only 60.0x; paper's asymptote 60.2x)
+// RATIO: step at context 1048576, batch 1:
+// RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
+// RATIO: step at context 2048, batch 1024:
+// RATIO: 3040 launches
+// RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
+// RATIO: step at context 2048, batch 1:
+// RATIO: 625 launches
+// RATIO: vanilla / this 642.8x (global caches only 1016.6x; paper's asymptote 1024.0x)
+// RATIO: step at context 1048576, batch 1:
+// RATIO: vanilla / this 1022.8x (global caches only 1024.0x; paper's asymptote 1024.0x)
+// RATIO: step at context 2048, batch 1024:
+// RATIO: 2764 launches
+// RATIO-NOT: warning
+
+// Block (8 + 8 layers, C1 = 4): 16 / (8/4²) = 32x.
+// BLOCK: vanilla / this 32.0x (global caches only 32.0x; paper's asymptote 32.0x)
+
+// VANILLA600: step at context 2048, batch 1:
+// VANILLA600: 263 launches
+// VANILLA600: KV read per generated token: 218210304 bytes
+
+// BADBW: error: photon-schedule-report: bandwidth and tflops must be positive and launch-us non-negative
+// BADBATCH: error: photon-schedule-report: every batch must be at least 1, got 0
+// BADPROMPT: error: photon-schedule-report: every prompt must be at least 1 token, got 0
+// BADJSON: error: photon-schedule-report: cannot write '{{.*}}x.json'
+// NOPLAN: error: 'photon.model' op has no memory plan: run -photon-plan-memory first
+// LOWERED: error: photon-schedule-report: no photon.model: run it on a planned model, before photon-lower-programs
+// UNCHANGED: module {
+// UNCHANGED-NEXT: photon.model @tiny_vanilla
+// UNCHANGED-NOT: func.func
+// UNCHANGED-NOT: module
