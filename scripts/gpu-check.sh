@@ -5,6 +5,8 @@
 #   scripts/gpu-check.sh bench      # on the GPU machine: the benchmark alone
 #   scripts/gpu-check.sh sanitize   # on the GPU machine: racecheck and initcheck
 #   scripts/gpu-check.sh soak       # on the GPU machine: 32768 tokens, 10000 sequences
+#   scripts/gpu-check.sh demo       # on the GPU machine: the shipped demo models' held-out
+#                                   # loss on every window (scripts/demo/score.py) and a sample
 #   scripts/gpu-check.sh run        # on the GPU machine (driver, cmake, a C++ compiler,
 #                                   # python3 with numpy; no MLIR; the header-only libraries
 #                                   # come in .device/include): builds the runtime-only
@@ -39,6 +41,11 @@ prepare() {
   echo "gpu-check: compiling the tiny models for cuda (f32, bf16, f16 arenas)"
   /usr/bin/python3 "$root/test/E2E/agreement.py" --compile-only --device cuda \
     --work "$dev/e2e" --bin "$bin"
+  echo "gpu-check: compiling the demo models (models/demo/) for cuda"
+  for m in photon block vanilla; do
+    "$bin/photon-compile" "$root/models/demo/demo-$m.json" -o "$dev/demo/$m-cuda" --target=cuda -q
+    rm -f "$dev/demo/$m-cuda/model.mlir"
+  done
   local act="${BENCH_ACTIVATIONS:-bf16}"
   for m in "${bench_models[@]}"; do
     echo "gpu-check: compiling $m (bf16 weights, $act activations) for cuda"
@@ -127,6 +134,23 @@ bench() {
   fi
 }
 
+# The demo models on the GPU: held-out loss of all 957 windows by photon-run
+# --score (docs/demo-model.md's table), and scripts/run.sh's sample.
+demo() {
+  local out="${OUT:-$dev/results}"; mkdir -p "$out"
+  local bin="/tmp/photon-rt/bin"
+  [ -x "$bin/photon-run" ] || build_runtime
+  python3 "$root/scripts/demo/score.py" --every 1 --device cuda --batch 64 --work "$dev/demo" \
+    --bin "$bin" --json "$out/demo-score.json" 2>&1 | tee "$out/demo-score.txt"
+  for m in photon block vanilla; do
+    echo "== demo-$m" >> "$out/demo-sample.txt"
+    "$bin/photon-run" "$dev/demo/$m-cuda" --device cuda --weights "$root/models/demo/demo-$m.safetensors" \
+      --temperature 0.7 --top-k 40 --max-new-tokens 128 --prompt "The perl interpreter" \
+      >> "$out/demo-sample.txt" 2>&1
+  done
+  cat "$out/demo-sample.txt"
+}
+
 # compute-sanitizer racecheck and initcheck on the tiny models: f32, and bf16
 # with every projection on tensor cores (the kernels that share memory); the
 # step runs as its CUDA graph (memcheck, in `run`, covers both ways).
@@ -209,5 +233,6 @@ case "$phase" in
   bench) bench ;;
   sanitize) sanitize ;;
   soak) soak ;;
-  *) echo "usage: $0 prepare|run|bench|sanitize|soak   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
+  demo) demo ;;
+  *) echo "usage: $0 prepare|run|bench|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
 esac

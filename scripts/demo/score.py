@@ -12,6 +12,9 @@ meta-contexts are encoded, every later one comes from the decoder chain, = refer
 
   scripts/demo/score.py [--every 16] [--device cpu] [--reference 3] [--json out.json]
 
+The artifacts are compiled into --work (<model>-<device>) unless they are there already
+(scripts/gpu-check.sh prepare compiles them for the GPU machine, which has no compiler).
+
 --every K scores windows 0, K, 2K, ... (K = 1: all 957; on a 2-core CPU vanilla runs at ~40 scored
 tokens/s, so the default is a 60-window subset; on a GPU use --every 1). --reference N also runs the
 reference (float64) on the subset's first N windows and photon-run on exactly those, per setting.
@@ -40,7 +43,7 @@ SETTINGS = [("PHOTON HierGen", "photon", "hiergen", "hiergen"),
 IDS_PER_CALL = 64 * 256  # well under the 128 KiB limit of one argument
 
 
-def photon_run_score(bindir, artifact, weights, windows, mode, device):
+def photon_run_score(bindir, artifact, weights, windows, mode, device, batch):
     """(total NLL, scored tokens) of `windows` [n, T] by photon-run --score-ids, in calls of
     IDS_PER_CALL ids."""
     total, count = 0.0, 0
@@ -51,7 +54,7 @@ def photon_run_score(bindir, artifact, weights, windows, mode, device):
             [os.path.join(bindir, "photon-run"), artifact, "--weights", weights, "--mode", mode,
              "--device", device, "--score-ids", ids, "--score-context", str(CONTEXT),
              "--score-length", str(windows.shape[1] - CONTEXT), "--score-stride", str(windows.shape[1]),
-             "--batch", "16", "--output", "json", "-q"],
+             "--batch", str(batch), "--output", "json", "-q"],
             capture_output=True, text=True, check=True).stdout
         r = json.loads(out)
         total += r["total_nll"]
@@ -65,6 +68,7 @@ def main():
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "artifacts", "demo-score"),
                     help="where the artifacts are compiled")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--batch", type=int, default=16, help="windows per photon-run call's batch")
     ap.add_argument("--every", type=int, default=16, help="score every K-th window (1: all)")
     ap.add_argument("--reference", type=int, default=3, help="reference windows per setting (0: none)")
     ap.add_argument("--torch-results", default=os.path.join(DEMO, "train-results.json"),
@@ -88,7 +92,7 @@ def main():
             subprocess.run([os.path.join(a.bin, "photon-compile"), cfg_path, "-o", artifact, "-q",
                             f"--target={a.device}"], check=True)
         t0 = time.time()
-        nll, n = photon_run_score(a.bin, artifact, wpath, subset, mode, a.device)
+        nll, n = photon_run_score(a.bin, artifact, wpath, subset, mode, a.device, a.batch)
         row = {"setting": label, "windows": len(subset), "scored_tokens": n, "photon_run": nll / n,
                "photon_run_seconds": round(time.time() - t0, 1), "torch_all_windows": torch_loss.get(key)}
         if a.reference:
@@ -97,7 +101,7 @@ def main():
             few = subset[:a.reference]
             ref = [pr.scored_nll(cfg, weights, w, CONTEXT, mode) for w in few]
             ref_mean = sum(r[0] for r in ref) / sum(r[1] for r in ref)
-            mine, m = photon_run_score(a.bin, artifact, wpath, few, mode, a.device)
+            mine, m = photon_run_score(a.bin, artifact, wpath, few, mode, a.device, a.batch)
             row.update(reference_windows=len(few), reference=ref_mean, photon_run_same_windows=mine / m,
                        rel_diff=abs(mine / m - ref_mean) / abs(ref_mean))
         rows.append(row)
