@@ -720,10 +720,11 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
             int64_t count = std::min(plan.getPrefillTile(), batch - first);
             pre.prefill(count, P);
             LaunchCounter counter(*lowered);
-            // (W, S, batch, max_tokens, first, count, prompt_len, prompt)
+            // (W, S, batch, max_tokens, first, count, prompt_len, encode_len,
+            // prompt): generation encodes the whole prompt.
             if (failed(counter.count(program.getPrefillSymbol(),
                                      {{2, batch}, {3, P + tps}, {4, first},
-                                      {5, count}, {6, P}},
+                                      {5, count}, {6, P}, {7, P}},
                                      {}, {}, preCounted)))
               return failure();
           }
