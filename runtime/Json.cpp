@@ -2,7 +2,7 @@
 
 #include "runtime/Json.h"
 
-#include <set>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -17,7 +17,7 @@ struct Rejected {
 
 template <class J> Expected<J> parseAs(std::string_view text, size_t baseOffset) {
   // The keys seen so far in every open object, innermost last.
-  std::vector<std::set<std::string>> keys;
+  std::vector<std::unordered_set<std::string>> keys;
   auto check = [&](int depth, typename J::parse_event_t event, J &parsed) {
     switch (event) {
     case J::parse_event_t::object_start:
