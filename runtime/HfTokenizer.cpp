@@ -46,12 +46,12 @@ std::string join(const std::string &path, const std::string &key) {
 std::string indexPath(const std::string &path, size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
-Status typeError(const std::string &path, const char *expected, const Json &got) {
+Status typeError(const std::string &path, const char *expected, const UnorderedJson &got) {
   return Status::error(path + ": expected " + expected + ", got " + jsonKindName(got));
 }
 
 /// obj[key] as a string; a missing key is an error when `required`.
-Status getString(const Json &obj, const char *key, const std::string &path, std::string &out,
+Status getString(const UnorderedJson &obj, const char *key, const std::string &path, std::string &out,
                  bool required = true) {
   auto it = obj.find(key);
   if (it == obj.end() || (!required && it->is_null())) {
@@ -66,7 +66,7 @@ Status getString(const Json &obj, const char *key, const std::string &path, std:
 }
 
 /// obj[key] as a bool; missing or null keeps `out`.
-Status getBool(const Json &obj, const char *key, const std::string &path, bool &out) {
+Status getBool(const UnorderedJson &obj, const char *key, const std::string &path, bool &out) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null())
     return Status::success();
@@ -77,7 +77,7 @@ Status getBool(const Json &obj, const char *key, const std::string &path, bool &
 }
 
 /// A JSON integer in [0, 2^31) (a token id or a count).
-Status asId(const Json &v, const std::string &path, int32_t &out) {
+Status asId(const UnorderedJson &v, const std::string &path, int32_t &out) {
   if (!isJsonInt(v))
     return typeError(path, "an integer", v);
   int64_t x = v.get<int64_t>();
@@ -87,7 +87,7 @@ Status asId(const Json &v, const std::string &path, int32_t &out) {
   return Status::success();
 }
 
-Status getId(const Json &obj, const char *key, const std::string &path, int32_t &out,
+Status getId(const UnorderedJson &obj, const char *key, const std::string &path, int32_t &out,
              bool required = true) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) {
@@ -99,7 +99,7 @@ Status getId(const Json &obj, const char *key, const std::string &path, int32_t 
 }
 
 /// A component's "type" (components are objects with a "type" string).
-Status getType(const Json &v, const std::string &path, std::string &type) {
+Status getType(const UnorderedJson &v, const std::string &path, std::string &type) {
   if (!v.is_object())
     return typeError(path, "an object", v);
   return getString(v, "type", path, type);
@@ -114,7 +114,7 @@ Status unsupported(const std::string &path, const char *what, const std::string 
 /// A "Sequence" component: each element of v[key] through `parse`, in order
 /// (a nested Sequence flattens, which changes nothing for any component kind).
 template <class Step, class Parse>
-Status parseSequence(const Json &v, const std::string &path, const char *key,
+Status parseSequence(const UnorderedJson &v, const std::string &path, const char *key,
                      std::vector<Step> &out, Parse parse) {
   std::string p = join(path, key);
   auto it = v.find(key);
@@ -126,7 +126,7 @@ Status parseSequence(const Json &v, const std::string &path, const char *key,
 }
 
 /// One code point from a string field (Metaspace's replacement, Strip's content).
-Status getChar(const Json &obj, const char *key, const std::string &path, char32_t &out) {
+Status getChar(const UnorderedJson &obj, const char *key, const std::string &path, char32_t &out) {
   std::string s;
   PHOTON_RETURN_IF_ERROR(getString(obj, key, path, s));
   std::u32string u;
@@ -175,7 +175,7 @@ struct Pattern {
   }
 };
 
-Status parsePattern(const Json &obj, const std::string &path, Pattern &out) {
+Status parsePattern(const UnorderedJson &obj, const std::string &path, Pattern &out) {
   std::string p = join(path, "pattern");
   auto it = obj.find("pattern");
   if (it == obj.end())
@@ -238,7 +238,7 @@ struct NormalizerStep {
   }
 };
 
-Status parseNormalizer(const Json &v, const std::string &path, std::vector<NormalizerStep> &out) {
+Status parseNormalizer(const UnorderedJson &v, const std::string &path, std::vector<NormalizerStep> &out) {
   if (v.is_null())
     return Status::success();
   std::string type;
@@ -464,7 +464,7 @@ struct PreTokenizerStep {
   }
 };
 
-Status parsePrependScheme(const Json &v, const std::string &path, PrependScheme &out) {
+Status parsePrependScheme(const UnorderedJson &v, const std::string &path, PrependScheme &out) {
   std::string s;
   auto it = v.find("prepend_scheme");
   if (it == v.end() || it->is_null()) {
@@ -486,7 +486,7 @@ Status parsePrependScheme(const Json &v, const std::string &path, PrependScheme 
   return Status::success();
 }
 
-Status parsePreTokenizer(const Json &v, const std::string &path,
+Status parsePreTokenizer(const UnorderedJson &v, const std::string &path,
                          std::vector<PreTokenizerStep> &out) {
   if (v.is_null())
     return Status::success();
@@ -653,7 +653,7 @@ struct DecoderStep {
   }
 };
 
-Status parseDecoder(const Json &v, const std::string &path, std::vector<DecoderStep> &out) {
+Status parseDecoder(const UnorderedJson &v, const std::string &path, std::vector<DecoderStep> &out) {
   if (v.is_null())
     return Status::success();
   std::string type;
@@ -702,7 +702,7 @@ struct PostStep {
 };
 
 /// ["<s>", 1] (RobertaProcessing / BertProcessing's cls and sep).
-Status parseNamedId(const Json &v, const char *key, const std::string &path, int32_t &id) {
+Status parseNamedId(const UnorderedJson &v, const char *key, const std::string &path, int32_t &id) {
   std::string p = join(path, key);
   auto it = v.find(key);
   if (it == v.end())
@@ -712,7 +712,7 @@ Status parseNamedId(const Json &v, const char *key, const std::string &path, int
   return asId((*it)[1], indexPath(p, 1), id);
 }
 
-Status parseTemplate(const Json &v, const std::string &path, PostStep &step) {
+Status parseTemplate(const UnorderedJson &v, const std::string &path, PostStep &step) {
   std::string sp = join(path, "single");
   auto single = v.find("single");
   if (single == v.end() || !single->is_array())
@@ -720,7 +720,7 @@ Status parseTemplate(const Json &v, const std::string &path, PostStep &step) {
   auto specials = v.find("special_tokens");
   bool seenSequence = false;
   for (size_t i = 0; i < single->size(); ++i) {
-    const Json &item = (*single)[i];
+    const UnorderedJson &item = (*single)[i];
     std::string ip = indexPath(sp, i);
     if (!item.is_object() || item.size() != 1)
       return Status::error(ip + ": expected {\"SpecialToken\": ...} or {\"Sequence\": ...}");
@@ -741,7 +741,7 @@ Status parseTemplate(const Json &v, const std::string &path, PostStep &step) {
     std::string stp = join(join(path, "special_tokens"), name);
     if (specials == v.end() || !specials->is_object() || !specials->contains(name))
       return Status::error(stp + ": missing (used by " + ip + ")");
-    const Json &entry = (*specials)[name];
+    const UnorderedJson &entry = (*specials)[name];
     auto ids = entry.is_object() ? entry.find("ids") : entry.end();
     if (!entry.is_object() || ids == entry.end() || !ids->is_array())
       return Status::error(join(stp, "ids") + ": expected an array of ids");
@@ -756,7 +756,7 @@ Status parseTemplate(const Json &v, const std::string &path, PostStep &step) {
   return Status::success();
 }
 
-Status parsePostProcessor(const Json &v, const std::string &path, std::vector<PostStep> &out) {
+Status parsePostProcessor(const UnorderedJson &v, const std::string &path, std::vector<PostStep> &out) {
   if (v.is_null())
     return Status::success();
   std::string type;
@@ -905,26 +905,28 @@ struct BpeModel {
   }
 };
 
-Status parseMergePair(const Json &m, const std::string &path, std::string &a, std::string &b) {
+/// One merge; `path` is called for an error's path only (10^5 merges).
+template <class Path>
+Status parseMergePair(const UnorderedJson &m, Path path, std::string &a, std::string &b) {
   if (m.is_string()) {
-    std::string s = m.get<std::string>();
+    const std::string &s = m.get_ref<const std::string &>();
     size_t sp = s.find(' ');
     if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
-      return Status::error(path + ": expected \"left right\" (two tokens and one space), got '" +
+      return Status::error(path() + ": expected \"left right\" (two tokens and one space), got '" +
                            s + "'");
     a = s.substr(0, sp);
     b = s.substr(sp + 1);
     return Status::success();
   }
   if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-    a = m[0].get<std::string>();
-    b = m[1].get<std::string>();
+    a = m[0].get_ref<const std::string &>();
+    b = m[1].get_ref<const std::string &>();
     return Status::success();
   }
-  return Status::error(path + ": expected \"left right\" or [left, right]");
+  return Status::error(path() + ": expected \"left right\" or [left, right]");
 }
 
-Status parseModel(const Json &v, const std::string &path, BpeModel &model) {
+Status parseModel(const UnorderedJson &v, const std::string &path, BpeModel &model) {
   std::string type = "BPE";
   if (!v.is_object())
     return typeError(path, "an object", v);
@@ -948,10 +950,16 @@ Status parseModel(const Json &v, const std::string &path, BpeModel &model) {
   auto vocab = v.find("vocab");
   if (vocab == v.end() || !vocab->is_object())
     return Status::error(vp + ": expected an object {token: id}");
+  model.vocab.reserve(vocab->size());
+  model.idToToken.reserve(vocab->size());
   for (auto it = vocab->begin(); it != vocab->end(); ++it) {
     int32_t id;
-    PHOTON_RETURN_IF_ERROR(asId(it.value(), join(vp, it.key()), id));
-    model.vocab[it.key()] = id;
+    // The path is built only for an error: vocabularies have 10^5 entries.
+    if (!isJsonInt(it.value()) || it.value().get<int64_t>() < 0 ||
+        it.value().get<int64_t>() > INT32_MAX)
+      return asId(it.value(), join(vp, it.key()), id);
+    id = static_cast<int32_t>(it.value().get<int64_t>());
+    model.vocab.emplace(it.key(), id);
     model.idToToken.emplace(id, it.key());
   }
   std::fill(std::begin(model.byteIds), std::end(model.byteIds), -1);
@@ -976,18 +984,20 @@ Status parseModel(const Json &v, const std::string &path, BpeModel &model) {
   if (merges == v.end() || !merges->is_array())
     return Status::error(mp + ": expected an array");
   int32_t rank = 0;
+  std::string a, b, ab;
+  model.merges.reserve(merges->size());
   for (size_t i = 0; i < merges->size(); ++i) {
-    const Json &m = (*merges)[i];
-    if (m.is_string() && m.get<std::string>().rfind("#version", 0) == 0)
+    const UnorderedJson &m = (*merges)[i];
+    if (m.is_string() && m.get_ref<const std::string &>().rfind("#version", 0) == 0)
       continue; // a merges.txt header kept in the list
-    std::string a, b;
-    std::string ip = indexPath(mp, i);
+    auto ip = [&] { return indexPath(mp, i); };
     PHOTON_RETURN_IF_ERROR(parseMergePair(m, ip, a, b));
-    auto ia = model.vocab.find(a), ib = model.vocab.find(b), iab = model.vocab.find(a + b);
-    for (auto [it, tok] : {std::make_pair(ia, &a), std::make_pair(ib, &b),
-                           std::make_pair(iab, static_cast<std::string *>(nullptr))})
+    ab = a;
+    ab += b;
+    auto ia = model.vocab.find(a), ib = model.vocab.find(b), iab = model.vocab.find(ab);
+    for (auto [it, tok] : {std::make_pair(ia, &a), std::make_pair(ib, &b), std::make_pair(iab, &ab)})
       if (it == model.vocab.end())
-        return Status::error(ip + ": '" + (tok ? *tok : a + b) + "' is not in the vocabulary");
+        return Status::error(ip() + ": '" + *tok + "' is not in the vocabulary");
     model.merges[BpeModel::key(ia->second, ib->second)] = {rank++, iab->second};
   }
   return Status::success();
@@ -1242,14 +1252,14 @@ std::unique_ptr<TokenTextStream> HfTokenizer::streamDecoder() const {
   return std::make_unique<HfTextStream>(*this);
 }
 
-Status parseAddedTokens(const Json &root, HfTokenizer &t) {
+Status parseAddedTokens(const UnorderedJson &root, HfTokenizer &t) {
   auto it = root.find("added_tokens");
   if (it == root.end() || it->is_null())
     return Status::success();
   if (!it->is_array())
     return typeError("added_tokens", "an array", *it);
   for (size_t i = 0; i < it->size(); ++i) {
-    const Json &e = (*it)[i];
+    const UnorderedJson &e = (*it)[i];
     std::string p = indexPath("added_tokens", i);
     if (!e.is_object())
       return typeError(p, "an object", e);
@@ -1290,13 +1300,13 @@ Status parseAddedTokens(const Json &root, HfTokenizer &t) {
   return Status::success();
 }
 
-Expected<std::unique_ptr<Tokenizer>> parseRoot(const Json &root, const std::string &origin) {
+Expected<std::unique_ptr<Tokenizer>> parseRoot(const UnorderedJson &root, const std::string &origin) {
   if (!root.is_object())
     return typeError("the top level", "an object", root);
   auto t = std::make_unique<HfTokenizer>();
   t->origin = origin;
-  auto field = [&](const char *key) -> const Json & {
-    static const Json kNull;
+  auto field = [&](const char *key) -> const UnorderedJson & {
+    static const UnorderedJson kNull;
     auto it = root.find(key);
     return it == root.end() ? kNull : *it;
   };
@@ -1306,7 +1316,7 @@ Expected<std::unique_ptr<Tokenizer>> parseRoot(const Json &root, const std::stri
   // truncation and fixed-length padding would change the ids.
   if (!field("truncation").is_null())
     return Status::error("truncation: not supported (must be null)");
-  if (const Json &pad = field("padding"); !pad.is_null()) {
+  if (const UnorderedJson &pad = field("padding"); !pad.is_null()) {
     auto strategy = pad.is_object() ? pad.find("strategy") : pad.end();
     if (strategy == pad.end() || *strategy != "BatchLongest")
       return Status::error("padding: only null or the BatchLongest strategy is supported");
@@ -1356,7 +1366,7 @@ Expected<std::unique_ptr<Tokenizer>> parseRoot(const Json &root, const std::stri
 
 Expected<std::unique_ptr<Tokenizer>> parseHfTokenizer(std::string_view json,
                                                       const std::string &origin) {
-  Expected<Json> root = parseJson(json);
+  Expected<UnorderedJson> root = parseUnorderedJson(json);
   if (!root)
     return root.status().withContext(origin);
   // The parsers check every type before reading a value; this only guards
