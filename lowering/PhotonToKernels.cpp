@@ -563,10 +563,81 @@ private:
     gpu::TerminatorOp::create(kb);
   }
 
+  /// One block of `threads` threads per row r < rows (GPU only), with one
+  /// workgroup buffer of kWarpSize elements per type of `shared` (see
+  /// blockReduce). `body` gets the row, the thread and the buffers.
+  using RowBlockBodyFn = function_ref<void(Builder &, Value, Value, ValueRange)>;
+  void blockPerRowLaunch(Builder &b, Value rows, int64_t threads, ArrayRef<Type> shared,
+                         RowBlockBodyFn body) {
+    SmallVector<Type> buffers;
+    for (Type t : shared)
+      buffers.push_back(MemRefType::get(
+          {kWarpSize}, t, MemRefLayoutAttrInterface{},
+          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)));
+    Value one = cIdx(b, 1);
+    // An empty batch still launches one (idle) block: a zero grid is an error.
+    auto launch = gpu::LaunchOp::create(
+        b, arith::MaxUIOp::create(b, rows, one), one, one, cIdx(b, threads), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{}, buffers);
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    Value row = launch.getBlockIds().x;
+    // The whole block takes or skips the branch: its barriers stay uniform.
+    ifThen(kb, ult(kb, row, rows), [&](Builder &b) {
+      body(b, row, launch.getThreadIds().x, launch.getWorkgroupAttributions());
+    });
+    gpu::TerminatorOp::create(kb);
+  }
+
+  using CombineFn = function_ref<SmallVector<Value>(Builder &, ValueRange, ValueRange)>;
+  /// laneReduce for tuples of values (e.g. a value and its index).
+  SmallVector<Value> laneCombine(Builder &b, ValueRange values, CombineFn combine) {
+    SmallVector<Value> v(values.begin(), values.end());
+    if (!gpu)
+      return v;
+    for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+      SmallVector<Value> other;
+      for (Value x : v)
+        other.push_back(
+            gpu::ShuffleOp::create(b, x, offset, kWarpSize, gpu::ShuffleMode::XOR).getShuffleResult());
+      v = combine(b, v, other);
+    }
+    return v;
+  }
+
+  /// Combines tuples of values over the `threads` threads of a block: a
+  /// butterfly within each warp, the warps' results through `shared` (one
+  /// kWarpSize buffer per value), then every thread combines those in warp
+  /// order, so every thread returns the same result. `combine` must be
+  /// associative and commutative (for argmax: ties to the lowest index).
+  SmallVector<Value> blockReduce(Builder &b, Value tid, int64_t threads, ValueRange values,
+                                 ValueRange shared, CombineFn combine) {
+    SmallVector<Value> v = laneCombine(b, values, combine);
+    Value warp = divU(b, tid, kWarpSize);
+    onLaneZero(b, remU(b, tid, kWarpSize), [&](Builder &b) {
+      for (auto [x, buf] : llvm::zip(v, shared))
+        memref::StoreOp::create(b, x, buf, ValueRange{warp});
+    });
+    gpu::BarrierOp::create(b);
+    auto fromWarp = [&](int64_t w) {
+      SmallVector<Value> r;
+      for (Value buf : shared)
+        r.push_back(memref::LoadOp::create(b, buf, ValueRange{cIdx(b, w)}));
+      return r;
+    };
+    SmallVector<Value> total = fromWarp(0);
+    for (int64_t w = 1; w < threads / kWarpSize; ++w)
+      total = combine(b, total, fromWarp(w));
+    return total;
+  }
+
   /// out[i, :] = in[i, :] / sqrt(mean(in[i, :]²) + eps) · w (in may be out).
   void rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
                const std::string &weight) {
     int64_t w = offset(weight);
+    if (gpu && blockPerRow)
+      return rmsNormBlock(b, in, out, rows, width, w);
     parallelLanes(b, {rows}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], width);
       Value ss = laneLoop(b, lane, cIdx(b, width), cF32(b, 0),
@@ -586,6 +657,50 @@ private:
                            out.store(b, y, idx);
                            scf::YieldOp::create(b);
                          });
+    });
+  }
+
+  /// rmsNorm on the GPU with a block per row: each thread holds about four
+  /// elements of its row in registers (coalesced: element tid + T·i), the
+  /// sum of squares is a block reduction, and each thread scales and stores
+  /// its own elements (so `in` may be `out`).
+  void rmsNormBlock(Builder &b, Buf in, Buf out, Value rows, int64_t width, int64_t w) {
+    const int64_t threads = std::clamp<int64_t>(
+        llvm::alignTo(llvm::divideCeil(width, 4), kWarpSize), kWarpSize, 1024);
+    const int64_t per = llvm::divideCeil(width, threads);
+    Type f32 = b.getF32Type();
+    blockPerRowLaunch(b, rows, threads, {f32}, [&](Builder &b, Value r, Value tid, ValueRange shared) {
+      Value row = mulI(b, r, width);
+      SmallVector<Value> ks, inside, xs;
+      Value ss = cF32(b, 0);
+      for (int64_t i = 0; i < per; ++i) {
+        Value k = addI(b, tid, i * threads);
+        // Only the last round can pass the row's end.
+        Value ok = (i + 1) * threads > width ? ult(b, k, cIdx(b, width)) : Value();
+        Value at = ok ? arith::SelectOp::create(b, ok, k, cIdx(b, 0)) : k;
+        Value x = in.load(b, addI(b, row, at));
+        if (ok)
+          x = arith::SelectOp::create(b, ok, x, cF32(b, 0));
+        ks.push_back(k);
+        inside.push_back(ok);
+        xs.push_back(x);
+        ss = addF(b, ss, mulF(b, x, x));
+      }
+      Value total = blockReduce(b, tid, threads, ValueRange{ss}, shared,
+                                [](Builder &b, ValueRange x, ValueRange y) {
+                                  return SmallVector<Value>{addF(b, x[0], y[0])};
+                                })[0];
+      Value mean = divF(b, total, cF32(b, double(width)));
+      Value inv = math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps)));
+      for (int64_t i = 0; i < per; ++i) {
+        auto store = [&, i](Builder &b) {
+          out.store(b, mulF(b, mulF(b, xs[i], inv), loadWeight(b, w, ks[i])), addI(b, row, ks[i]));
+        };
+        if (inside[i])
+          ifThen(b, inside[i], store);
+        else
+          store(b);
+      }
     });
   }
 
@@ -691,7 +806,49 @@ private:
       Value lower = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, bestJ);
       return arith::OrIOp::create(b, gt, arith::AndIOp::create(b, eq, lower));
     };
-    parallelLanes(b, {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
+    Value n = fn.getArgument(1);
+    Type i32 = b.getI32Type();
+    auto notNaN = [&](Builder &b, Value v) -> Value {
+      Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
+      return arith::SelectOp::create(b, nan, negInf, v);
+    };
+    auto combine = [&](Builder &b, ValueRange x, ValueRange y) {
+      Value take = better(b, y[0], y[1], x[0], x[1]);
+      return SmallVector<Value>{arith::SelectOp::create(b, take, y[0], x[0]),
+                                arith::SelectOp::create(b, take, y[1], x[1])};
+    };
+    if (gpu && blockPerRow) {
+      // A block of 1024 threads per row: thread t scans t, t + 1024, ...
+      // kArgmaxUnroll loads at a time, then a block reduction.
+      constexpr int64_t kThreads = 1024, kArgmaxUnroll = 4;
+      const int64_t groups = llvm::divideCeil(V, kThreads * kArgmaxUnroll);
+      blockPerRowLaunch(b, n, kThreads, {b.getF32Type(), i32},
+                        [&](Builder &b, Value r, Value tid, ValueRange shared) {
+        Value row = mulI(b, r, V);
+        SmallVector<Value> init{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))};
+        auto loop = scf::ForOp::create(
+            b, cIdx(b, 0), cIdx(b, groups), cIdx(b, 1), init,
+            [&](OpBuilder &ob, Location loc, Value g, ValueRange acc) {
+              Builder b(loc, ob);
+              SmallVector<Value> best(acc.begin(), acc.end()), js, vs;
+              for (int64_t u = 0; u < kArgmaxUnroll; ++u) {
+                Value j = addI(b, tid, mulI(b, addI(b, mulI(b, g, kArgmaxUnroll), u), kThreads));
+                Value ok = ult(b, j, cIdx(b, V));
+                Value v = logits.load(b, addI(b, row, arith::SelectOp::create(b, ok, j, cIdx(b, 0))));
+                vs.push_back(arith::SelectOp::create(b, ok, notNaN(b, v), negInf));
+                js.push_back(arith::IndexCastOp::create(b, i32, j));
+              }
+              for (int64_t u = 0; u < kArgmaxUnroll; ++u)
+                best = combine(b, best, ValueRange{vs[u], js[u]});
+              scf::YieldOp::create(b, best);
+            });
+        SmallVector<Value> best = blockReduce(b, tid, kThreads, loop.getResults(), shared, combine);
+        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
+               [&](Builder &b) { memref::StoreOp::create(b, best[1], ids, ValueRange{r}); });
+      });
+      return;
+    }
+    parallelLanes(b, {n}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
       auto loop = scf::ForOp::create(
           b, lane, cIdx(b, V), cIdx(b, laneCount()),
@@ -699,26 +856,11 @@ private:
           ValueRange{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))},
           [&](OpBuilder &ob, Location loc, Value j, ValueRange acc) {
             Builder b(loc, ob);
-            Value v = logits.load(b, addI(b, row, j));
-            Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
-            v = arith::SelectOp::create(b, nan, negInf, v);
-            Value j32 = arith::IndexCastOp::create(b, b.getI32Type(), j);
-            Value take = better(b, v, j32, acc[0], acc[1]);
-            scf::YieldOp::create(b, ValueRange{arith::SelectOp::create(b, take, v, acc[0]),
-                                               arith::SelectOp::create(b, take, j32, acc[1])});
+            Value v = notNaN(b, logits.load(b, addI(b, row, j)));
+            Value j32 = arith::IndexCastOp::create(b, i32, j);
+            scf::YieldOp::create(b, combine(b, acc, ValueRange{v, j32}));
           });
-      Value bestV = loop.getResult(0), bestJ = loop.getResult(1);
-      if (gpu) {
-        for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
-          Value v = gpu::ShuffleOp::create(b, bestV, offset, kWarpSize, gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
-          Value j = gpu::ShuffleOp::create(b, bestJ, offset, kWarpSize, gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
-          Value take = better(b, v, j, bestV, bestJ);
-          bestV = arith::SelectOp::create(b, take, v, bestV);
-          bestJ = arith::SelectOp::create(b, take, j, bestJ);
-        }
-      }
+      Value bestJ = laneCombine(b, loop.getResults(), combine)[1];
       onLaneZero(b, lane, [&](Builder &b) {
         memref::StoreOp::create(b, bestJ, ids, ValueRange{iv[0]});
       });
