@@ -285,8 +285,8 @@ private:
   /// (vector.load, aligned) and, for every row of `in`, the matching
   /// activations, f32 products summed by fma per row, then across the warp
   /// (shuffles). W is read once whatever the rows; rows past `rows` reread
-  /// the last one and are not stored. The K loop is unrolled kGemvUnroll
-  /// vectors deep so that each lane has several loads in flight; vectors
+  /// the last one and are not stored. The K loop is unrolled (8 / maxRows
+  /// vectors deep) so that each lane has several loads in flight; vectors
   /// past K (the last round) read element 0 and count as zero.
   void matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t maxRows,
                   int64_t M, int64_t K, int64_t w, std::optional<int64_t> bOff,
@@ -294,7 +294,9 @@ private:
     constexpr int64_t kGemvWarps = 4;
     const int64_t vec = gemvVectorLength();
     const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
-    const int64_t unroll = std::min<int64_t>(rounds, maxRows <= 4 ? 4 : 2);
+    // About eight activation vectors in flight per lane (registers), plus
+    // `unroll` weight vectors.
+    const int64_t unroll = std::min<int64_t>(rounds, std::max<int64_t>(1, 8 / maxRows));
     const int64_t groups = llvm::divideCeil(rounds, unroll);
     const bool ragged = groups * unroll * kWarpSize != chunks;
     Type f32 = b.getF32Type();
@@ -343,14 +345,19 @@ private:
               inside.push_back(ok);
               wv.push_back(load(b, weights, addI(b, rowW, chunk.back()), 16, ok));
             }
+            // Every load of the group before the first fma: the NVPTX
+            // backend keeps this order, so the loads overlap.
+            SmallVector<Value> xs;
             for (int64_t u = 0; u < unroll; ++u)
-              for (int64_t r = 0; r < maxRows; ++r) {
-                Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
-                               inside[u]);
+              for (int64_t r = 0; r < maxRows; ++r)
+                xs.push_back(load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
+                                  inside[u]));
+            for (int64_t u = 0; u < unroll; ++u)
+              for (int64_t r = 0; r < maxRows; ++r)
                 for (int64_t e = 0; e < vec; ++e)
                   acc[r] = math::FmaOp::create(b, vector::ExtractOp::create(b, wv[u], e),
-                                               vector::ExtractOp::create(b, x, e), acc[r]);
-              }
+                                               vector::ExtractOp::create(b, xs[u * maxRows + r], e),
+                                               acc[r]);
             scf::YieldOp::create(b, acc);
           });
       for (int64_t r = 0; r < maxRows; ++r) {
