@@ -11,7 +11,9 @@
 #                                   # photon-run, runs the agreement checks against the NumPy
 #                                   # reference, compute-sanitizer memcheck and the benchmark.
 # With the device tool:  run(command="scripts/gpu-check.sh run", carry=[".device"])
-# BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type.
+# BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type;
+# BENCH_COMPILE_ARGS (prepare) adds photon-compile options for the benchmarked models,
+# e.g. "--gemv-max-rows=0 --no-block-per-row" for the kernels before the decode GEMV.
 # BENCH_MODELS (prepare, bench) lists the benchmarked models (default vanilla-600m
 # photon-600m); BENCH_ARGS passes options to bench/bench.py; PEER_ARGS, when set, runs
 # the PyTorch peer (../shared/peer, copied into .device/peer by prepare) after the
@@ -39,7 +41,7 @@ prepare() {
   for m in "${bench_models[@]}"; do
     echo "gpu-check: compiling $m (bf16 weights, $act activations) for cuda"
     "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/bench/$m" --target=cuda \
-      --weight-type=bf16 --activation-type="$act" -q
+      --weight-type=bf16 --activation-type="$act" -q ${BENCH_COMPILE_ARGS:-}
     rm -f "$dev/bench/$m/model.mlir"
   done
   # The PyTorch peer (never committed): it runs in the same call as the benchmark.
