@@ -71,6 +71,7 @@ void reportError(const std::string &msg) {
 struct Options {
   std::string artifact;
   std::optional<std::string> weights;
+  std::optional<std::string> tokenizer; // tokenizer.json (else found next to the weights)
   std::optional<uint64_t> syntheticSeed;
   struct Prompt {
     enum Kind { Text, Ids, File } kind;
@@ -87,6 +88,7 @@ struct Options {
   /// --score <file> or --score-ids: the text to score, and its windows.
   std::optional<Prompt> score;
   int64_t scoreContext = 128, scoreLength = 128;
+  std::optional<int64_t> scoreStride; // default: scoreLength
   std::string output = "text";
   std::optional<std::string> dumpLogits;
   std::string device = "auto";
@@ -169,7 +171,8 @@ const char *const kValued[] = {
     "weights",     "synthetic-weights", "prompt",    "prompt-ids",    "prompt-file",
     "batch",       "max-new-tokens",    "mode",      "temperature",   "top-k",
     "top-p",       "seed",              "eos-id",    "score",         "score-ids",
-    "score-context", "score-length",    "output",    "dump-logits",   "device"};
+    "score-context", "score-length",    "score-stride", "output",     "dump-logits",
+    "device",        "tokenizer"};
 const char *const kFlags[] = {"quiet",    "no-graphs",  "help",    "version",
                               "interactive", "ignore-eos", "progress"};
 
@@ -220,7 +223,7 @@ Options parseArgs(int argc, char **argv) {
   // hand-written parser did); --prompt and --prompt-ids accumulate.
   std::vector<std::string> positional, prompts, promptIds, promptFiles;
   std::string weights, synthetic, batch, maxNew, mode, temperature, topK, topP, seed, eosId,
-      score, scoreIds, scoreContext, scoreLength, output, dumpLogits, device;
+      score, scoreIds, scoreContext, scoreLength, scoreStride, output, dumpLogits, device, tokenizer;
   app.add_option("artifact-dir", positional,
                  "the compiled model (model.json, kernels-<target>.so)")
       ->type_name("<dir>");
@@ -247,11 +250,13 @@ Options parseArgs(int argc, char **argv) {
   opt("--synthetic-weights", synthetic, "<seed>", kWeights,
       "seeded random weights (for tests and benchmarks)");
   CLI::Option *textOpt =
-      list("--prompt", prompts, "<text>", "text, byte-level tokens (repeatable: a batch)");
+      list("--prompt", prompts, "<text>", "text, encoded by the tokenizer (repeatable: a batch)");
   CLI::Option *idsOpt =
       list("--prompt-ids", promptIds, "<i,j,...>", "token ids (repeatable: a batch)");
   CLI::Option *fileOpt = list("--prompt-file", promptFiles, "<path>",
                               "the text of a file, as it is (- = stdin; repeatable: a batch)");
+  opt("--tokenizer", tokenizer, "<tokenizer.json>", kPrompt,
+      "HF tokenizer (default: tokenizer.json next to --weights, else bytes as ids 0..255)");
   Options o;
   app.add_flag("-i,--interactive", o.interactive,
                "read a prompt per line from stdin and stream each answer, until end of "
@@ -284,6 +289,9 @@ Options parseArgs(int argc, char **argv) {
       "n tokens are context only)");
   opt("--score-length", scoreLength, "<n>", kScore,
       "tokens scored per window (default 128); windows slide by this much");
+  opt("--score-stride", scoreStride, "<n>", kScore,
+      "start a window every n tokens instead (default: --score-length); n = context + "
+      "length scores disjoint windows, as a training script's held-out windows");
   opt("--output", output, "<text|json>", kOut, "text (streamed, default) or JSON");
   opt("--dump-logits", dumpLogits, "<path>", kOut,
       "write the logits of every generated position (.npy float32 [batch, new tokens, "
@@ -319,6 +327,11 @@ Options parseArgs(int argc, char **argv) {
     if (weights.empty())
       die("--weights: empty path");
     o.weights = weights;
+  }
+  if (given("--tokenizer")) {
+    if (tokenizer.empty())
+      die("--tokenizer: empty path");
+    o.tokenizer = tokenizer;
   }
   if (given("--synthetic-weights"))
     o.syntheticSeed = parseU64("--synthetic-weights", synthetic);
@@ -371,9 +384,12 @@ Options parseArgs(int argc, char **argv) {
     o.scoreContext = parseInt("--score-context", scoreContext, 1, 1 << 24);
   if (given("--score-length"))
     o.scoreLength = parseInt("--score-length", scoreLength, 1, 1 << 24);
-  if (!o.score && (given("--score-context") || given("--score-length")))
-    die(std::string(given("--score-context") ? "--score-context" : "--score-length") +
-        " needs --score <file> or --score-ids");
+  if (given("--score-stride"))
+    o.scoreStride = parseInt("--score-stride", scoreStride, 1, 1 << 24);
+  if (!o.score)
+    for (const char *flag : {"--score-context", "--score-length", "--score-stride"})
+      if (given(flag))
+        die(std::string(flag) + " needs --score <file> or --score-ids");
   if (given("--output")) {
     if (output != "text" && output != "json")
       die("--output: expected text or json, got '" + output + "'");
@@ -498,16 +514,32 @@ double secondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-/// Text <-> token ids. photon-run's one tokenizer today is the byte-level
-/// one (runtime/Tokenizer.h); every conversion goes through here, so another
-/// tokenizer plugs in at this one place.
+/// Text <-> token ids: every conversion goes through here. The tokenizer is
+/// --tokenizer, else a tokenizer.json next to the weights, else the bytes
+/// (runtime/Tokenizer.h, selectTokenizer).
 struct TextCodec {
-  std::vector<int32_t> encode(std::string_view text) const { return ByteTokenizer::encode(text); }
-  std::string decode(const std::vector<int32_t> &ids) const { return ByteTokenizer::decode(ids); }
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::string source; // the tokenizer.json used; "" for the byte tokenizer
+
+  static TextCodec select(const Options &o) {
+    TextCodec codec;
+    Expected<std::unique_ptr<Tokenizer>> t = selectTokenizer(o.tokenizer, o.weights, &codec.source);
+    if (!t)
+      die((o.tokenizer ? "--tokenizer: " : "") + t.status().message());
+    codec.tokenizer = std::move(*t);
+    return codec;
+  }
+  /// The ids of `text`; a prompt gets the post-processor's tokens (a BOS),
+  /// scored text does not.
+  Expected<std::vector<int32_t>> encode(std::string_view text, bool addSpecialTokens) const {
+    return tokenizer->encode(text, addSpecialTokens);
+  }
+  std::string decode(const std::vector<int32_t> &ids) const { return tokenizer->decode(ids); }
   /// Turns ids into printable text piece by piece.
-  StreamingDecoder streamer() const { return StreamingDecoder(); }
+  std::unique_ptr<TokenTextStream> streamer() const { return tokenizer->streamDecoder(); }
   /// The tokenizer's end-of-sequence id, if it defines one.
-  std::optional<int32_t> eosId() const { return std::nullopt; }
+  std::optional<int32_t> eosId() const { return tokenizer->eosId(); }
+  std::string description() const { return tokenizer->description(); }
 };
 
 /// The whole of a file, or of stdin for "-". `flag` names the option in
@@ -544,19 +576,27 @@ std::string readInputFile(const std::string &flag, const std::string &path) {
 /// A prompt's (or the scored text's) token ids, checked against the
 /// vocabulary. `which` tells several apart in errors.
 std::vector<int32_t> tokenIds(const Options::Prompt &p, const char *flag, const TextCodec &codec,
-                              int64_t vocab, const std::string &which = "") {
+                              int64_t vocab, const std::string &which = "", bool scored = false) {
   std::vector<int32_t> ids;
   std::string what = flag + which;
+  auto encode = [&](std::string_view text) {
+    // A prompt starts as the tokenizer's post-processor says (a BOS); a
+    // scored text is scored as it is.
+    Expected<std::vector<int32_t>> enc = codec.encode(text, /*addSpecialTokens=*/!scored);
+    if (!enc)
+      die(what + ": " + enc.status().message());
+    return std::move(*enc);
+  };
   switch (p.kind) {
   case Options::Prompt::Text:
-    ids = codec.encode(p.value);
+    ids = encode(p.value);
     break;
   case Options::Prompt::Ids:
     ids = parseIds(flag, p.value);
     break;
   case Options::Prompt::File:
-    ids = codec.encode(readInputFile(flag, p.value));
     what += " " + (p.value == "-" ? std::string("(stdin)") : p.value);
+    ids = encode(readInputFile(flag, p.value));
     break;
   }
   if (ids.empty())
@@ -565,7 +605,8 @@ std::vector<int32_t> tokenIds(const Options::Prompt &p, const char *flag, const 
   for (size_t j = 0; j < ids.size(); ++j)
     if (ids[j] < 0 || ids[j] >= vocab)
       die(what + ": token " + std::to_string(j) + " = " + std::to_string(ids[j]) +
-          " is outside the model's vocabulary [0, " + std::to_string(vocab) + ")");
+          " is outside the model's vocabulary [0, " + std::to_string(vocab) + ")" +
+          (p.kind == Options::Prompt::Ids ? "" : " (tokenizer: " + codec.description() + ")"));
   return ids;
 }
 
@@ -710,13 +751,13 @@ Expected<GenerationResult> generateWithProgress(const Options &o, LoadedModel &l
                                                 const std::vector<std::vector<int32_t>> &prompts,
                                                 bool stream, ProgressLine &progress) {
   GenerationOptions opt = generationOptions(o, codec);
-  StreamingDecoder decoder = codec.streamer();
+  std::unique_ptr<TokenTextStream> decoder = codec.streamer();
   const int64_t total = int64_t(prompts.size()) * o.maxNew;
   int64_t done = 0;
   auto t0 = Clock::now();
   TokenCallback onToken = [&](size_t, int64_t, int32_t id) {
     if (stream) {
-      std::string piece = terminalSafe(decoder.push(id));
+      std::string piece = terminalSafe(decoder->push(id));
       if (!piece.empty()) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
@@ -731,7 +772,7 @@ Expected<GenerationResult> generateWithProgress(const Options &o, LoadedModel &l
   Expected<GenerationResult> r = lm.generator->generate(prompts, opt, onToken);
   progress.done();
   if (r && stream) {
-    std::string rest = terminalSafe(decoder.flush());
+    std::string rest = terminalSafe(decoder->flush());
     std::fwrite(rest.data(), 1, rest.size(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
@@ -751,6 +792,7 @@ Json resultJson(const Options &o, const LoadedModel &lm, const TextCodec &codec,
   for (const auto &t : r.tokens)
     texts.push_back(validUtf8(codec.decode(t)));
   out["stopped"] = r.stopped;
+  out["tokenizer"] = codec.source.empty() ? "bytes" : codec.source;
   out["model"] = lm.manifest().model;
   out["mode"] = o.mode;
   out["device"] = lm.device;
@@ -776,7 +818,8 @@ Json resultJson(const Options &o, const LoadedModel &lm, const TextCodec &codec,
 }
 
 /// The first summary line: model, program, types, device, mode.
-void printModelLine(const Options &o, const LoadedModel &lm, size_t batch) {
+void printModelLine(const Options &o, const LoadedModel &lm, const TextCodec &codec,
+                    size_t batch) {
   const Manifest &m = lm.manifest();
   Expected<Program> program = lm.artifact->program(o.mode);
   std::string kind = std::to_string(program->info->tokensPerStep) + " tokens per step";
@@ -787,11 +830,12 @@ void printModelLine(const Options &o, const LoadedModel &lm, size_t batch) {
   std::fprintf(stderr, "%s: %s (%s), %s weights, %s activations, %s, %s, batch %zu\n", kProg,
                m.model.c_str(), kind.c_str(), dtypeName(m.dtype), dtypeName(m.activationType),
                device.c_str(), o.mode.c_str(), batch);
+  std::fprintf(stderr, "%s: tokenizer %s\n", kProg, codec.description().c_str());
 }
 
-void printSummary(const Options &o, const LoadedModel &lm, size_t batch,
+void printSummary(const Options &o, const LoadedModel &lm, const TextCodec &codec, size_t batch,
                   const GenerationResult &r, double total) {
-  printModelLine(o, lm, batch);
+  printModelLine(o, lm, codec, batch);
   std::fprintf(stderr, "%s: prefill %lld tokens in %.3f s (%.1f tokens/s)\n", kProg,
                (long long)r.promptTokens, r.prefillSeconds,
                rate(double(r.promptTokens), r.prefillSeconds));
@@ -879,7 +923,7 @@ int runPrompts(const Options &o, LoadedModel &lm, const TextCodec &codec, Progre
     std::fflush(stdout);
   }
   if (!o.quiet)
-    printSummary(o, lm, prompts.size(), r, total);
+    printSummary(o, lm, codec, prompts.size(), r, total);
   return 0;
 }
 
@@ -889,7 +933,7 @@ int runInteractive(const Options &o, LoadedModel &lm, const TextCodec &codec,
                    ProgressLine &progress) {
   loadWeightsInto(o, progress, lm);
   if (!o.quiet)
-    printModelLine(o, lm, 1);
+    printModelLine(o, lm, codec, 1);
   const bool ask = ::isatty(STDIN_FILENO) && !o.quiet;
   const int64_t vocab = lm.manifest().vocabSize;
   std::string line;
@@ -927,26 +971,34 @@ int runInteractive(const Options &o, LoadedModel &lm, const TextCodec &codec,
   return 0;
 }
 
-/// --score: windows of context + scored tokens slide over the text by the
-/// scored length; each scored token's log-probability comes from the
-/// teacher-forced logits that predict it.
+/// --score: windows of context + scored tokens slide over the text by
+/// --score-stride (default: the scored length, so every token after the
+/// first context is scored once); each scored token's log-probability comes
+/// from the teacher-forced logits that predict it.
 int runScore(const Options &o, LoadedModel &lm, const TextCodec &codec, ProgressLine &progress,
              Clock::time_point tStart) {
   const char *flag = o.score->kind == Options::Prompt::File ? "--score" : "--score-ids";
-  std::vector<int32_t> ids = tokenIds(*o.score, flag, codec, lm.manifest().vocabSize);
+  std::vector<int32_t> ids =
+      tokenIds(*o.score, flag, codec, lm.manifest().vocabSize, "", /*scored=*/true);
   const int64_t n = int64_t(ids.size()), C = o.scoreContext, S = o.scoreLength;
   if (n <= C)
     die(std::string(flag) + ": " + std::to_string(n) + " tokens leave none to score after " +
         "a context of " + std::to_string(C) + " (give a longer text or a smaller " +
         "--score-context)");
+  // Window k starts at k * stride: its first C tokens are context, the next
+  // (up to) S are scored.
+  const int64_t stride = o.scoreStride.value_or(S);
   std::vector<std::vector<int32_t>> windows;
-  for (int64_t start = 0; start + C < n; start += S)
-    windows.emplace_back(ids.begin() + start, ids.begin() + std::min(n, start + C + S));
+  int64_t total = 0;
+  for (int64_t start = 0; start + C < n; start += stride) {
+    int64_t end = std::min(n, start + C + S);
+    windows.emplace_back(ids.begin() + start, ids.begin() + end);
+    total += end - start - C;
+  }
   loadWeightsInto(o, progress, lm);
 
   GenerationOptions opt = generationOptions(o, codec);
   const size_t perCall = size_t(o.batch.value_or(16));
-  const int64_t total = n - C;
   int64_t before = 0;
   double logProb = 0, prefill = 0, decode = 0;
   auto t0 = Clock::now();
@@ -978,6 +1030,7 @@ int runScore(const Options &o, LoadedModel &lm, const TextCodec &codec, Progress
     out["scored_tokens"] = total;
     out["context"] = C;
     out["score_length"] = S;
+    out["score_stride"] = stride;
     out["windows"] = windows.size();
     out["mean_nll"] = meanNll;
     out["perplexity"] = ppl;
@@ -998,7 +1051,7 @@ int runScore(const Options &o, LoadedModel &lm, const TextCodec &codec, Progress
   }
   std::fflush(stdout);
   if (!o.quiet) {
-    printModelLine(o, lm, std::min(perCall, windows.size()));
+    printModelLine(o, lm, codec, std::min(perCall, windows.size()));
     std::fprintf(stderr, "%s: scored %lld tokens in %.3f s (%.1f tokens/s); total %.3f s "
                          "(weights loaded in %.3f s)\n",
                  kProg, (long long)total, prefill + decode,
@@ -1018,7 +1071,7 @@ int run(int argc, char **argv) {
   const bool errTty = ::isatty(STDERR_FILENO);
   const bool streamsToTty = o.output == "text" && ::isatty(STDOUT_FILENO);
   ProgressLine progress(!o.quiet && (o.progress || (errTty && !streamsToTty)), errTty);
-  TextCodec codec;
+  TextCodec codec = TextCodec::select(o);
   LoadedModel lm;
   loadModel(o, lm);
   if (o.score)

@@ -2,7 +2,7 @@
 
 #include "runtime/Json.h"
 
-#include <set>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -14,26 +14,25 @@ namespace {
 struct Rejected {
   std::string message;
 };
-} // namespace
 
-Expected<Json> parseJson(std::string_view text, size_t baseOffset) {
+template <class J> Expected<J> parseAs(std::string_view text, size_t baseOffset) {
   // The keys seen so far in every open object, innermost last.
-  std::vector<std::set<std::string>> keys;
-  auto check = [&](int depth, Json::parse_event_t event, Json &parsed) {
+  std::vector<std::unordered_set<std::string>> keys;
+  auto check = [&](int depth, typename J::parse_event_t event, J &parsed) {
     switch (event) {
-    case Json::parse_event_t::object_start:
-    case Json::parse_event_t::array_start:
+    case J::parse_event_t::object_start:
+    case J::parse_event_t::array_start:
       if (depth >= kMaxJsonDepth)
         throw Rejected{"nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
-      if (event == Json::parse_event_t::object_start)
+      if (event == J::parse_event_t::object_start)
         keys.emplace_back();
       break;
-    case Json::parse_event_t::object_end:
+    case J::parse_event_t::object_end:
       keys.pop_back();
       break;
-    case Json::parse_event_t::key:
-      if (!keys.back().insert(parsed.get<std::string>()).second)
-        throw Rejected{"duplicate object key \"" + parsed.get<std::string>() + "\""};
+    case J::parse_event_t::key:
+      if (!keys.back().insert(parsed.template get<std::string>()).second)
+        throw Rejected{"duplicate object key \"" + parsed.template get<std::string>() + "\""};
       break;
     default:
       break;
@@ -41,8 +40,8 @@ Expected<Json> parseJson(std::string_view text, size_t baseOffset) {
     return true;
   };
   try {
-    return Json::parse(text.begin(), text.end(), check);
-  } catch (const Json::parse_error &e) {
+    return J::parse(text.begin(), text.end(), check);
+  } catch (const typename J::parse_error &e) {
     // e.what() is "[json.exception.parse_error.N] parse error at line L,
     // column C: ..."; keep what follows the tag.
     std::string what = e.what();
@@ -53,12 +52,24 @@ Expected<Json> parseJson(std::string_view text, size_t baseOffset) {
                          what);
   } catch (const Rejected &r) {
     return Status::error("JSON error: " + r.message);
-  } catch (const Json::exception &e) {
+  } catch (const typename J::exception &e) {
     return Status::error(std::string("JSON error: ") + e.what());
   }
 }
 
-const char *jsonKindName(const Json &value) {
+} // namespace
+
+Expected<Json> parseJson(std::string_view text, size_t baseOffset) {
+  return parseAs<Json>(text, baseOffset);
+}
+
+Expected<UnorderedJson> parseUnorderedJson(std::string_view text, size_t baseOffset) {
+  return parseAs<UnorderedJson>(text, baseOffset);
+}
+
+namespace {
+
+template <class J> const char *kindName(const J &value) {
   switch (value.type()) {
   case Json::value_t::null: return "null";
   case Json::value_t::boolean: return "a boolean";
@@ -72,10 +83,17 @@ const char *jsonKindName(const Json &value) {
   }
 }
 
-bool isJsonInt(const Json &value) {
+template <class J> bool isInt(const J &value) {
   return value.is_number_integer() &&
          (!value.is_number_unsigned() ||
-          value.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()));
+          value.template get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()));
 }
+
+} // namespace
+
+const char *jsonKindName(const Json &value) { return kindName(value); }
+const char *jsonKindName(const UnorderedJson &value) { return kindName(value); }
+bool isJsonInt(const Json &value) { return isInt(value); }
+bool isJsonInt(const UnorderedJson &value) { return isInt(value); }
 
 } // namespace photon::rt

@@ -13,7 +13,7 @@ build="${PHOTON_BUILD_DIR:-$root/build}"
 san="${PHOTON_SAN_BUILD_DIR:-$root/build-san}"
 start=$(date +%s)
 "$root/scripts/san-build.sh" photon-run PhotonRuntimeTests \
-  photon-fuzz-safetensors photon-fuzz-manifest photon-fuzz-config
+  photon-fuzz-safetensors photon-fuzz-manifest photon-fuzz-config photon-fuzz-tokenizer
 echo "sanitize: built in $(( $(date +%s) - start )) s"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
