@@ -12,9 +12,11 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     weight offsets of the plan; `photon-lower-programs` then calls them from
     the programs' entry points. Parallel work is `scf.parallel`, so the same
     functions lower to host loops (photon-to-llvm) or GPU kernels. On the
-    GPU, projections with bf16 weights and activations over enough rows
-    (prefill, batched decode) become tiled tensor-core GEMMs; the rest use
-    one warp per output (GEMV).
+    GPU, projections over few rows (decode, `gemv-max-rows`) are GEMVs that
+    read every weight once with vector loads; projections with bf16 weights
+    and activations over enough rows (prefill, batched decode) become tiled
+    tensor-core GEMMs; the rest use one warp per (row, output). RMSNorm and
+    argmax run one block per row (`block-per-row`).
 
     Kernels (buffers are flat 1-D memrefs, `W` is the weight arena;
     activations — x, caches, embeddings, latents — have the plan's
@@ -38,6 +40,14 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "GPU, bf16 weights and activations: projections over at least this "
            "many rows run on tensor cores (nvgpu cp.async and ldmatrix, "
            "nvvm.mma.sync); 0 never">,
+    Option<"gemvMaxRows", "gemv-max-rows", "int64_t", "16",
+           "GPU: projections over 1 to this many rows (decode) read each "
+           "weight row once with 16-byte vector loads, one warp per output "
+           "feature handling every row (batch-1 GEMV near HBM bandwidth); "
+           "0 keeps the warp-per-(row, output) kernel">,
+    Option<"blockPerRow", "block-per-row", "bool", "true",
+           "GPU: RMSNorm and argmax give each row a block of threads "
+           "(shared-memory reductions); false: one warp per row">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",

@@ -17,6 +17,8 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <functional>
+
 namespace mlir::photon {
 #define GEN_PASS_DEF_PHOTONLOWERTOKERNELS
 #include "lowering/Passes.h.inc"
@@ -33,10 +35,12 @@ class KernelEmitter {
 public:
   KernelEmitter(ModuleOp module, const ModelConfig &c,
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
-                Type actElt, bool gpu, int64_t tensorCoreMinRows, Location loc)
+                Type actElt, bool gpu, int64_t tensorCoreMinRows,
+                int64_t gemvMaxRows, bool blockPerRow, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
         actElt(actElt), gpu(gpu), tensorCoreMinRows(tensorCoreMinRows),
-        loc(loc), ctx(module.getContext()) {}
+        gemvMaxRows(gemvMaxRows), blockPerRow(blockPerRow), loc(loc),
+        ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
   bool failed = false;
@@ -174,9 +178,11 @@ private:
   }
 
   /// out[i, j] (+)= sum_k W[j, k] · in[i, k] (+ bias[j]) for i < rows, j < M.
-  /// With bf16 weights and activations on the GPU, `rows` of at least
-  /// tensorCoreMinRows go to tensor cores (matmulTensorCore); other calls
-  /// are a GEMV-style kernel (matmulLanes).
+  /// On the GPU, 1 to gemvMaxRows rows (decode) go to matmulGemv, which
+  /// reads each weight once; with bf16 weights and activations, `rows` of at
+  /// least tensorCoreMinRows go to tensor cores (matmulTensorCore); other
+  /// calls are a warp per (row, output) (matmulLanes). The choice is made on
+  /// the host, where rows and the buffers' alignment are known.
   void matmulNT(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
                 const std::string &weight, const std::string &bias = "",
                 bool accumulate = false) {
@@ -184,6 +190,47 @@ private:
     std::optional<int64_t> bOff;
     if (!bias.empty())
       bOff = offset(bias);
+    // Each lane of the GEMV loads 16 bytes of a weight row at a time: rows of
+    // W must start on 16-byte boundaries (K and the planned offset a
+    // multiple of the vector) and the arena itself is checked on the host.
+    int64_t vec = gemvVectorLength();
+    bool gemv = gpu && gemvMaxRows > 0 && K % vec == 0 && w % vec == 0;
+    if (!gemv)
+      return matmulWide(b, in, out, rows, M, K, w, bOff, accumulate);
+    Value use = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, 1)),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, gemvMaxRows)));
+    use = arith::AndIOp::create(b, use, alignedTo(b, weights, cIdx(b, w), 16));
+    use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
+    ifElse(
+        b, use,
+        [&](Builder &b) {
+          // One kernel per bucket of rows (1, 4, 16, ... up to gemvMaxRows):
+          // a kernel keeps one accumulator per row it may see, so batch 1
+          // does not pay for 16.
+          SmallVector<int64_t> buckets;
+          for (int64_t r = 1; r < gemvMaxRows; r *= 4)
+            buckets.push_back(r);
+          buckets.push_back(gemvMaxRows);
+          std::function<void(Builder &, size_t)> pick = [&](Builder &b, size_t i) {
+            if (i + 1 == buckets.size())
+              return matmulGemv(b, in, out, rows, buckets[i], M, K, w, bOff, accumulate);
+            ifElse(
+                b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, buckets[i])),
+                [&](Builder &b) {
+                  matmulGemv(b, in, out, rows, buckets[i], M, K, w, bOff, accumulate);
+                },
+                [&](Builder &b) { pick(b, i + 1); });
+          };
+          pick(b, 0);
+        },
+        [&](Builder &b) { matmulWide(b, in, out, rows, M, K, w, bOff, accumulate); });
+  }
+
+  /// matmulNT without the GEMV: tensor cores when they apply, else
+  /// matmulLanes.
+  void matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                  int64_t w, std::optional<int64_t> bOff, bool accumulate) {
     // cp.async moves 16 bytes (8 bf16) at a time: rows of W and of a bf16
     // `in` must start on 16-byte boundaries.
     // f32 activations keep f32 products: a hi + lo split of them is good to
@@ -194,23 +241,136 @@ private:
       return matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate);
     Value use = arith::AndIOp::create(
         b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, tensorCoreMinRows)),
-        aligned16(b, weights, cIdx(b, w)));
+        alignedTo(b, weights, cIdx(b, w), 16));
     if (in.elementType().isBF16())
-      use = arith::AndIOp::create(b, use, aligned16(b, in.mem, in.base));
-    auto ifOp = scf::IfOp::create(b, use, /*withElseRegion=*/true);
+      use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, 16));
+    ifElse(
+        b, use,
+        [&](Builder &b) { matmulTensorCore(b, in, out, rows, M, K, w, bOff, accumulate); },
+        [&](Builder &b) { matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate); });
+  }
+
+  /// Runs `then` or `otherwise` in an `scf.if cond`.
+  void ifElse(Builder &b, Value cond, function_ref<void(Builder &)> then,
+              function_ref<void(Builder &)> otherwise) {
+    auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/true);
     Builder tb(b.getLoc(), ctx), eb(b.getLoc(), ctx);
     tb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     eb.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-    matmulTensorCore(tb, in, out, rows, M, K, w, bOff, accumulate);
-    matmulLanes(eb, in, out, rows, M, K, w, bOff, accumulate);
+    then(tb);
+    otherwise(eb);
   }
 
-  /// Whether &mem[base] (a 16-bit element) is 16-byte aligned, on the host.
-  Value aligned16(Builder &b, Value mem, Value base) {
+  static int64_t byteWidth(Type t) { return t.getIntOrFloatBitWidth() / 8; }
+  /// Weights per 16-byte vector load of the GEMV.
+  int64_t gemvVectorLength() const { return 16 / byteWidth(weightElt); }
+  /// The GEMV loads as many activations as weights at a time: the alignment
+  /// (at most 16 bytes) their vector loads assume.
+  int64_t gemvInputAlignment(const Buf &in) const {
+    return std::min<int64_t>(16, gemvVectorLength() * byteWidth(in.elementType()));
+  }
+
+  /// Whether &mem[base] is `bytes`-aligned, on the host.
+  Value alignedTo(Builder &b, Value mem, Value base, int64_t bytes) {
+    int64_t elt = byteWidth(cast<MemRefType>(mem.getType()).getElementType());
     auto meta = memref::ExtractStridedMetadataOp::create(b, mem);
     Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, mem);
-    Value at = addI(b, ptr, mulI(b, addI(b, meta.getOffset(), base), 2));
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, remU(b, at, 16), cIdx(b, 0));
+    Value at = addI(b, ptr, mulI(b, addI(b, meta.getOffset(), base), elt));
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, remU(b, at, bytes), cIdx(b, 0));
+  }
+
+  /// matmulNT for 1 <= rows <= maxRows (rows a runtime value), bound by the
+  /// weight bytes: one warp per output j (kGemvWarps warps a block, a grid
+  /// over M), its lanes reading consecutive 16-byte vectors of W's row j
+  /// (vector.load, aligned) and, for every row of `in`, the matching
+  /// activations, f32 products summed by fma per row, then across the warp
+  /// (shuffles). W is read once whatever the rows; rows past `rows` reread
+  /// the last one and are not stored. The K loop is unrolled (8 / maxRows
+  /// vectors deep) so that each lane has several loads in flight; vectors
+  /// past K (the last round) read element 0 and count as zero.
+  void matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t maxRows,
+                  int64_t M, int64_t K, int64_t w, std::optional<int64_t> bOff,
+                  bool accumulate) {
+    constexpr int64_t kGemvWarps = 4;
+    const int64_t vec = gemvVectorLength();
+    const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
+    // About eight activation vectors in flight per lane (registers), plus
+    // `unroll` weight vectors.
+    const int64_t unroll = std::min<int64_t>(rounds, std::max<int64_t>(1, 8 / maxRows));
+    const int64_t groups = llvm::divideCeil(rounds, unroll);
+    const bool ragged = groups * unroll * kWarpSize != chunks;
+    Type f32 = b.getF32Type();
+    Value one = cIdx(b, 1);
+    auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(M, kGemvWarps)), one, one,
+                                        cIdx(b, kGemvWarps * kWarpSize), one, one);
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    Value tid = launch.getThreadIds().x;
+    Value lane = remU(kb, tid, kWarpSize);
+    Value j = addI(kb, mulI(kb, launch.getBlockIds().x, kGemvWarps), divU(kb, tid, kWarpSize));
+    // A whole warp takes or skips the branch, so its shuffles stay converged.
+    ifThen(kb, ult(kb, j, cIdx(kb, M)), [&](Builder &b) {
+      Value rowW = addI(b, mulI(b, j, K), w);
+      Value last = arith::SubIOp::create(b, rows, one);
+      SmallVector<Value> rowIn;
+      for (int64_t r = 0; r < maxRows; ++r)
+        rowIn.push_back(addI(b, in.base, mulI(b, arith::MinUIOp::create(b, cIdx(b, r), last), K)));
+      auto vecOf = [&](Type t) { return VectorType::get({vec}, t); };
+      // vec elements of `mem` from `at`, as f32, zero where !inside.
+      auto load = [&](Builder &b, Value mem, Value at, int64_t align, Value inside) -> Value {
+        Type elt = cast<MemRefType>(mem.getType()).getElementType();
+        Value v = vector::LoadOp::create(b, vecOf(elt), mem, ValueRange{at},
+                                         /*nontemporal=*/false, llvm::MaybeAlign(align));
+        if (!elt.isF32())
+          v = arith::ExtFOp::create(b, vecOf(f32), v);
+        if (inside)
+          v = arith::SelectOp::create(
+              b, inside, v,
+              arith::ConstantOp::create(b, DenseElementsAttr::get(vecOf(f32), 0.0f)));
+        return v;
+      };
+      SmallVector<Value> init(maxRows, cF32(b, 0));
+      auto loop = scf::ForOp::create(
+          b, cIdx(b, 0), cIdx(b, groups), one, init,
+          [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
+            Builder b(loc, ob);
+            SmallVector<Value> acc(accIn.begin(), accIn.end());
+            SmallVector<Value> chunk, inside, wv;
+            for (int64_t u = 0; u < unroll; ++u) {
+              Value c = addI(b, lane, mulI(b, addI(b, mulI(b, g, unroll), u), kWarpSize));
+              Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
+              if (ok)
+                c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
+              chunk.push_back(mulI(b, c, vec));
+              inside.push_back(ok);
+              wv.push_back(load(b, weights, addI(b, rowW, chunk.back()), 16, ok));
+            }
+            // Every load of the group before the first fma: the NVPTX
+            // backend keeps this order, so the loads overlap.
+            SmallVector<Value> xs;
+            for (int64_t u = 0; u < unroll; ++u)
+              for (int64_t r = 0; r < maxRows; ++r)
+                xs.push_back(load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
+                                  inside[u]));
+            for (int64_t u = 0; u < unroll; ++u)
+              for (int64_t r = 0; r < maxRows; ++r)
+                for (int64_t e = 0; e < vec; ++e)
+                  acc[r] = math::FmaOp::create(b, vector::ExtractOp::create(b, wv[u], e),
+                                               vector::ExtractOp::create(b, xs[u * maxRows + r], e),
+                                               acc[r]);
+            scf::YieldOp::create(b, acc);
+          });
+      for (int64_t r = 0; r < maxRows; ++r) {
+        Value sum = laneSum(b, loop.getResult(r));
+        Value mine = arith::AndIOp::create(
+            b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
+            ult(b, cIdx(b, r), rows));
+        ifThen(b, mine, [&](Builder &b) {
+          storeOutput(b, out, M, cIdx(b, r), j, sum, bOff, accumulate);
+        });
+      }
+    });
+    gpu::TerminatorOp::create(kb);
   }
 
   /// Stores out[row, col] = acc (+ bias[col]) (+ out[row, col]).
@@ -410,10 +570,81 @@ private:
     gpu::TerminatorOp::create(kb);
   }
 
+  /// One block of `threads` threads per row r < rows (GPU only), with one
+  /// workgroup buffer of kWarpSize elements per type of `shared` (see
+  /// blockReduce). `body` gets the row, the thread and the buffers.
+  using RowBlockBodyFn = function_ref<void(Builder &, Value, Value, ValueRange)>;
+  void blockPerRowLaunch(Builder &b, Value rows, int64_t threads, ArrayRef<Type> shared,
+                         RowBlockBodyFn body) {
+    SmallVector<Type> buffers;
+    for (Type t : shared)
+      buffers.push_back(MemRefType::get(
+          {kWarpSize}, t, MemRefLayoutAttrInterface{},
+          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)));
+    Value one = cIdx(b, 1);
+    // An empty batch still launches one (idle) block: a zero grid is an error.
+    auto launch = gpu::LaunchOp::create(
+        b, arith::MaxUIOp::create(b, rows, one), one, one, cIdx(b, threads), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{}, buffers);
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    Value row = launch.getBlockIds().x;
+    // The whole block takes or skips the branch: its barriers stay uniform.
+    ifThen(kb, ult(kb, row, rows), [&](Builder &b) {
+      body(b, row, launch.getThreadIds().x, launch.getWorkgroupAttributions());
+    });
+    gpu::TerminatorOp::create(kb);
+  }
+
+  using CombineFn = function_ref<SmallVector<Value>(Builder &, ValueRange, ValueRange)>;
+  /// laneReduce for tuples of values (e.g. a value and its index).
+  SmallVector<Value> laneCombine(Builder &b, ValueRange values, CombineFn combine) {
+    SmallVector<Value> v(values.begin(), values.end());
+    if (!gpu)
+      return v;
+    for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+      SmallVector<Value> other;
+      for (Value x : v)
+        other.push_back(
+            gpu::ShuffleOp::create(b, x, offset, kWarpSize, gpu::ShuffleMode::XOR).getShuffleResult());
+      v = combine(b, v, other);
+    }
+    return v;
+  }
+
+  /// Combines tuples of values over the `threads` threads of a block: a
+  /// butterfly within each warp, the warps' results through `shared` (one
+  /// kWarpSize buffer per value), then every thread combines those in warp
+  /// order, so every thread returns the same result. `combine` must be
+  /// associative and commutative (for argmax: ties to the lowest index).
+  SmallVector<Value> blockReduce(Builder &b, Value tid, int64_t threads, ValueRange values,
+                                 ValueRange shared, CombineFn combine) {
+    SmallVector<Value> v = laneCombine(b, values, combine);
+    Value warp = divU(b, tid, kWarpSize);
+    onLaneZero(b, remU(b, tid, kWarpSize), [&](Builder &b) {
+      for (auto [x, buf] : llvm::zip(v, shared))
+        memref::StoreOp::create(b, x, buf, ValueRange{warp});
+    });
+    gpu::BarrierOp::create(b);
+    auto fromWarp = [&](int64_t w) {
+      SmallVector<Value> r;
+      for (Value buf : shared)
+        r.push_back(memref::LoadOp::create(b, buf, ValueRange{cIdx(b, w)}));
+      return r;
+    };
+    SmallVector<Value> total = fromWarp(0);
+    for (int64_t w = 1; w < threads / kWarpSize; ++w)
+      total = combine(b, total, fromWarp(w));
+    return total;
+  }
+
   /// out[i, :] = in[i, :] / sqrt(mean(in[i, :]²) + eps) · w (in may be out).
   void rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
                const std::string &weight) {
     int64_t w = offset(weight);
+    if (gpu && blockPerRow)
+      return rmsNormBlock(b, in, out, rows, width, w);
     parallelLanes(b, {rows}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], width);
       Value ss = laneLoop(b, lane, cIdx(b, width), cF32(b, 0),
@@ -433,6 +664,50 @@ private:
                            out.store(b, y, idx);
                            scf::YieldOp::create(b);
                          });
+    });
+  }
+
+  /// rmsNorm on the GPU with a block per row: each thread holds about four
+  /// elements of its row in registers (coalesced: element tid + T·i), the
+  /// sum of squares is a block reduction, and each thread scales and stores
+  /// its own elements (so `in` may be `out`).
+  void rmsNormBlock(Builder &b, Buf in, Buf out, Value rows, int64_t width, int64_t w) {
+    const int64_t threads = std::clamp<int64_t>(
+        llvm::alignTo(llvm::divideCeil(width, 4), kWarpSize), kWarpSize, 1024);
+    const int64_t per = llvm::divideCeil(width, threads);
+    Type f32 = b.getF32Type();
+    blockPerRowLaunch(b, rows, threads, {f32}, [&](Builder &b, Value r, Value tid, ValueRange shared) {
+      Value row = mulI(b, r, width);
+      SmallVector<Value> ks, inside, xs;
+      Value ss = cF32(b, 0);
+      for (int64_t i = 0; i < per; ++i) {
+        Value k = addI(b, tid, i * threads);
+        // Only the last round can pass the row's end.
+        Value ok = (i + 1) * threads > width ? ult(b, k, cIdx(b, width)) : Value();
+        Value at = ok ? arith::SelectOp::create(b, ok, k, cIdx(b, 0)) : k;
+        Value x = in.load(b, addI(b, row, at));
+        if (ok)
+          x = arith::SelectOp::create(b, ok, x, cF32(b, 0));
+        ks.push_back(k);
+        inside.push_back(ok);
+        xs.push_back(x);
+        ss = addF(b, ss, mulF(b, x, x));
+      }
+      Value total = blockReduce(b, tid, threads, ValueRange{ss}, shared,
+                                [](Builder &b, ValueRange x, ValueRange y) {
+                                  return SmallVector<Value>{addF(b, x[0], y[0])};
+                                })[0];
+      Value mean = divF(b, total, cF32(b, double(width)));
+      Value inv = math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps)));
+      for (int64_t i = 0; i < per; ++i) {
+        auto store = [&, i](Builder &b) {
+          out.store(b, mulF(b, mulF(b, xs[i], inv), loadWeight(b, w, ks[i])), addI(b, row, ks[i]));
+        };
+        if (inside[i])
+          ifThen(b, inside[i], store);
+        else
+          store(b);
+      }
     });
   }
 
@@ -538,7 +813,49 @@ private:
       Value lower = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, bestJ);
       return arith::OrIOp::create(b, gt, arith::AndIOp::create(b, eq, lower));
     };
-    parallelLanes(b, {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
+    Value n = fn.getArgument(1);
+    Type i32 = b.getI32Type();
+    auto notNaN = [&](Builder &b, Value v) -> Value {
+      Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
+      return arith::SelectOp::create(b, nan, negInf, v);
+    };
+    auto combine = [&](Builder &b, ValueRange x, ValueRange y) {
+      Value take = better(b, y[0], y[1], x[0], x[1]);
+      return SmallVector<Value>{arith::SelectOp::create(b, take, y[0], x[0]),
+                                arith::SelectOp::create(b, take, y[1], x[1])};
+    };
+    if (gpu && blockPerRow) {
+      // A block of 1024 threads per row: thread t scans t, t + 1024, ...
+      // kArgmaxUnroll loads at a time, then a block reduction.
+      constexpr int64_t kThreads = 1024, kArgmaxUnroll = 4;
+      const int64_t groups = llvm::divideCeil(V, kThreads * kArgmaxUnroll);
+      blockPerRowLaunch(b, n, kThreads, {b.getF32Type(), i32},
+                        [&](Builder &b, Value r, Value tid, ValueRange shared) {
+        Value row = mulI(b, r, V);
+        SmallVector<Value> init{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))};
+        auto loop = scf::ForOp::create(
+            b, cIdx(b, 0), cIdx(b, groups), cIdx(b, 1), init,
+            [&](OpBuilder &ob, Location loc, Value g, ValueRange acc) {
+              Builder b(loc, ob);
+              SmallVector<Value> best(acc.begin(), acc.end()), js, vs;
+              for (int64_t u = 0; u < kArgmaxUnroll; ++u) {
+                Value j = addI(b, tid, mulI(b, addI(b, mulI(b, g, kArgmaxUnroll), u), kThreads));
+                Value ok = ult(b, j, cIdx(b, V));
+                Value v = logits.load(b, addI(b, row, arith::SelectOp::create(b, ok, j, cIdx(b, 0))));
+                vs.push_back(arith::SelectOp::create(b, ok, notNaN(b, v), negInf));
+                js.push_back(arith::IndexCastOp::create(b, i32, j));
+              }
+              for (int64_t u = 0; u < kArgmaxUnroll; ++u)
+                best = combine(b, best, ValueRange{vs[u], js[u]});
+              scf::YieldOp::create(b, best);
+            });
+        SmallVector<Value> best = blockReduce(b, tid, kThreads, loop.getResults(), shared, combine);
+        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
+               [&](Builder &b) { memref::StoreOp::create(b, best[1], ids, ValueRange{r}); });
+      });
+      return;
+    }
+    parallelLanes(b, {n}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
       auto loop = scf::ForOp::create(
           b, lane, cIdx(b, V), cIdx(b, laneCount()),
@@ -546,26 +863,11 @@ private:
           ValueRange{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))},
           [&](OpBuilder &ob, Location loc, Value j, ValueRange acc) {
             Builder b(loc, ob);
-            Value v = logits.load(b, addI(b, row, j));
-            Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
-            v = arith::SelectOp::create(b, nan, negInf, v);
-            Value j32 = arith::IndexCastOp::create(b, b.getI32Type(), j);
-            Value take = better(b, v, j32, acc[0], acc[1]);
-            scf::YieldOp::create(b, ValueRange{arith::SelectOp::create(b, take, v, acc[0]),
-                                               arith::SelectOp::create(b, take, j32, acc[1])});
+            Value v = notNaN(b, logits.load(b, addI(b, row, j)));
+            Value j32 = arith::IndexCastOp::create(b, i32, j);
+            scf::YieldOp::create(b, combine(b, acc, ValueRange{v, j32}));
           });
-      Value bestV = loop.getResult(0), bestJ = loop.getResult(1);
-      if (gpu) {
-        for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
-          Value v = gpu::ShuffleOp::create(b, bestV, offset, kWarpSize, gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
-          Value j = gpu::ShuffleOp::create(b, bestJ, offset, kWarpSize, gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
-          Value take = better(b, v, j, bestV, bestJ);
-          bestV = arith::SelectOp::create(b, take, v, bestV);
-          bestJ = arith::SelectOp::create(b, take, j, bestJ);
-        }
-      }
+      Value bestJ = laneCombine(b, loop.getResults(), combine)[1];
       onLaneZero(b, lane, [&](Builder &b) {
         memref::StoreOp::create(b, bestJ, ids, ValueRange{iv[0]});
       });
@@ -857,6 +1159,8 @@ private:
   Type actElt; // activations kept between kernels: x, caches, latents
   bool gpu;
   int64_t tensorCoreMinRows; // 0: never
+  int64_t gemvMaxRows;       // 0: never
+  bool blockPerRow;          // GPU norms and argmax: a block per row
   Location loc;
   MLIRContext *ctx;
   Value weights; // the arena argument of the function being emitted
@@ -890,6 +1194,12 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
       model.emitOpError("has no planned weights: run -photon-plan-memory first");
       return signalPassFailure();
     }
+    if (gemvMaxRows < 0) {
+      module.emitError("photon-lower-to-kernels: gemv-max-rows must not be "
+                       "negative, got ")
+          << static_cast<int64_t>(gemvMaxRows);
+      return signalPassFailure();
+    }
     if (tensorCoreMinRows < 0) {
       module.emitError("photon-lower-to-kernels: tensor-core-min-rows must "
                        "not be negative, got ")
@@ -909,7 +1219,8 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     }
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
                           plan->getActivationType(), target == "gpu",
-                          tensorCoreMinRows, model.getLoc());
+                          tensorCoreMinRows, gemvMaxRows, blockPerRow,
+                          model.getLoc());
     emitter.emitAll();
     if (emitter.failed)
       return signalPassFailure();

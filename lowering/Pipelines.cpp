@@ -6,6 +6,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -44,6 +45,15 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("bf16 projections over at least this many rows run on "
                      "tensor cores; 0 never"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreMinRows)};
+  Option<int64_t> gemvMaxRows{
+      *this, "gemv-max-rows",
+      llvm::cl::desc("projections over 1 to this many rows read each weight "
+                     "once with vector loads (GEMV); 0 never"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvMaxRows)};
+  Option<bool> blockPerRow{
+      *this, "block-per-row",
+      llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().blockPerRow)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
@@ -53,12 +63,14 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 /// Plan memory and emit the kernels of `target`, cleaned up.
 static void addKernelPasses(OpPassManager &pm, const std::string &target,
                             const std::string &activationType,
-                            int64_t tensorCoreMinRows = 0) {
+                            int64_t tensorCoreMinRows = 0,
+                            int64_t gemvMaxRows = 0, bool blockPerRow = false) {
   photon::PhotonPlanMemoryOptions plan;
   plan.activationType = activationType;
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createPhotonLowerToKernels(
-      photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows}));
+      photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows,
+                                          gemvMaxRows, blockPerRow}));
   pm.addPass(photon::createPhotonLowerPrograms(photon::PhotonLowerProgramsOptions{target}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -93,7 +105,13 @@ void mlir::photon::registerPhotonPipelines() {
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
         addKernelPasses(pm, "gpu", options.activationType,
-                        options.tensorCoreMinRows);
+                        options.tensorCoreMinRows, options.gemvMaxRows,
+                        options.blockPerRow);
+        // Outlining turns every value a launch body uses from outside into a
+        // kernel argument, constants included: without this the kernels
+        // would divide by, loop to and shuffle with runtime parameters
+        // (no unrolling, no constant folding).
+        pm.addPass(createGpuLaunchSinkIndexComputationsPass());
         gpu::GPUToNVVMPipelineOptions nvvm;
         nvvm.cubinChip = options.chip;
         nvvm.cubinFeatures = options.features;

@@ -16,9 +16,12 @@
 # prepare packs .device into .device.txz (xz finds the artifacts' shared PTX: 56 MB -> 2 MB),
 # so the carried files stay far inside the device call's 64 MiB beside the shipped demo weights;
 # every other phase unpacks it when .device is absent.
-# BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type.
+# BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type;
+# BENCH_COMPILE_ARGS (prepare) adds photon-compile options for the benchmarked models,
+# e.g. "--gemv-max-rows=0 --no-block-per-row" for the kernels before the decode GEMV.
 # SCHEDULE_ARGS (prepare) sets the batches, contexts and prompts of each artifact's
-# schedule.json (photon-schedule-report options). BENCH_MODELS (prepare, bench) lists the benchmarked models (default vanilla-600m
+# schedule.json (photon-schedule-report options).
+# BENCH_MODELS (prepare, bench) lists the benchmarked models (default vanilla-600m
 # photon-600m); BENCH_ARGS passes options to bench/bench.py; PEER_ARGS, when set, runs
 # the PyTorch peer (../shared/peer, copied into .device/peer by prepare) after the
 # benchmark with those options. At the largest batch that fits one
@@ -53,7 +56,7 @@ prepare() {
     # machine has no photon-opt; bench.py prints its predictions next to the
     # measurements (batches and the mean contexts and prompts of both regimes).
     "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/bench/$m" --target=cuda \
-      --weight-type=bf16 --activation-type="$act" -q \
+      --weight-type=bf16 --activation-type="$act" -q ${BENCH_COMPILE_ARGS:-} \
       --schedule-report="${SCHEDULE_ARGS:-batch=1,1024 context=1152,2112 prompt=128,2048}"
     rm -f "$dev/bench/$m/model.mlir"
   done

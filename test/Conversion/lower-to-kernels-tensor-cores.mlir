@@ -2,8 +2,9 @@
 // tensor cores: cp.async into two shared-memory stages, ldmatrix fragments,
 // mma.sync m16n8k16 with f32 accumulators. Fewer rows, a misaligned buffer,
 // f32 activations, the CPU or tensor-core-min-rows=0 keep the warp-per-output
-// kernel.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
+// kernel. (gemv-max-rows=0: the GEMV for few rows, tested in
+// lower-to-kernels-gemv.mlir, would come first.)
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0' | FileCheck %s --check-prefix=OFF
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE

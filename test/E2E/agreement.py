@@ -606,15 +606,24 @@ def main():
                        rng, weight_type="f16")
             # bf16 weights and activations (f32 accumulation) against the reference on the same
             # bf16 weights, under spec §6's bf16 rules.
-            # On the GPU projections over >= 16 rows run on tensor cores; the "-tc1" variants
-            # send every projection there (tails of 1..63 rows and outputs).
+            # On the GPU projections over 1..16 rows are GEMVs (vector loads, one warp per
+            # output), over more rows tensor cores; the "-tc1" variants send every projection
+            # to tensor cores (tails of 1..63 rows and outputs), the "-warp" variant keeps the
+            # warp-per-output projections and warp-per-row norms and argmax.
             for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
                 model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
                            weight_type="bf16", activation_type="bf16")
                 if h.device == "cuda":
                     model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act-tc1", worst,
                                rng, weight_type="bf16", activation_type="bf16",
-                               compile_args=("--tensor-core-min-rows=1",))
+                               compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
+            if h.device == "cuda":
+                # (The smallest model: .device must stay under the device call's 64 MiB.)
+                model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"),
+                           "tiny-vanilla-bf16-act-warp", worst, rng, weight_type="bf16",
+                           activation_type="bf16",
+                           compile_args=("--tensor-core-min-rows=0", "--gemv-max-rows=0",
+                                         "--no-block-per-row"))
 
         if not args.quick:
             shipped_model_cases(h, worst)

@@ -1,0 +1,52 @@
+// On the GPU, RMSNorm and argmax give each row a block (block-per-row): the
+// grid is the rows, the threads split the row, and a block reduction
+// combines them (a shuffle butterfly per warp, one value per warp through
+// workgroup memory, a barrier, then every thread folds the warps' values).
+// block-per-row=false and the CPU keep one warp (one loop) per row.
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu block-per-row=false' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=cpu | FileCheck %s --check-prefix=OFF
+
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 5000, d_model = 200, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+}
+
+// RMSNorm over 200 features: 64 threads (about four elements each), the
+// fourth round (elements 192..255) guarded at 200.
+// CHECK-LABEL: func.func private @photon_stack_model(
+// CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index
+// CHECK: %[[GRID:.*]] = arith.maxui %[[ROWS]], %c1
+// CHECK: gpu.launch blocks(%[[ROW:[^,]*]], {{.*}}) in ({{.*}} = %[[GRID]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c64, {{.*}}) workgroup(%[[PARTS:.*]] : memref<32xf32, #gpu.address_space<workgroup>>)
+// CHECK: arith.cmpi ult, %[[ROW]], %[[ROWS]]
+// CHECK: memref.load %[[X]]
+// CHECK: memref.load %[[X]]
+// CHECK: memref.load %[[X]]
+// CHECK: %[[LAST:.*]] = arith.cmpi ult, %{{.*}}, %c200
+// CHECK: memref.load %[[X]]
+// CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK: memref.store %{{.*}}, %[[PARTS]][%{{.*}}] : memref<32xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: %[[P0:.*]] = memref.load %[[PARTS]][%c0]
+// CHECK: %[[P1:.*]] = memref.load %[[PARTS]][%c1]
+// CHECK: arith.addf %[[P0]], %[[P1]]
+// CHECK: math.rsqrt
+// CHECK: scf.if %[[LAST]]
+
+// Argmax over 5000 logits: 1024 threads a row, four loads a round, two
+// rounds; (value, index) pairs meet with ties to the lower index.
+// CHECK-LABEL: func.func private @photon_argmax(
+// CHECK-SAME: %[[L:.*]]: memref<?xf32>, %[[N:.*]]: index, %[[IDS:.*]]: memref<?xi32>)
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c1024, {{.*}}) workgroup(%[[BV:.*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[BI:.*]] : memref<32xi32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args({{.*}}) -> (f32, i32)
+// CHECK-COUNT-4: memref.load %[[L]]
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf oeq
+// CHECK: arith.cmpi slt
+// CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : i32
+// CHECK: memref.store %{{.*}}, %[[BI]]
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[BI]][%c31]
+// CHECK: memref.store %{{.*}}, %[[IDS]]
+
+// OFF-NOT: workgroup(

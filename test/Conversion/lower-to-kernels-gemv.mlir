@@ -1,0 +1,90 @@
+// GPU projections over 1 to gemv-max-rows rows (decode) are GEMVs: one warp
+// per output feature, four warps a block, a grid over the outputs; each lane
+// loads 16 bytes of the weight row at a time (vector.load, 16-byte aligned)
+// and the matching activations of every row, fma into one f32 accumulator
+// per row, a shuffle reduction per row. The host picks a kernel per bucket
+// of rows (1, 4, 16) after checking the buffers' alignment; more rows, a
+// misaligned buffer or gemv-max-rows=0 keep the other kernels.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=4' -cse | FileCheck %s --check-prefix=MAX4
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu | FileCheck %s --check-prefix=OFF
+// RUN: not photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+  photon.param @model.embed_tokens.weight : tensor<40x16xbf16>
+  photon.param @model.layers.0.input_layernorm.weight : tensor<16xbf16>
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<16x16xbf16>
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<8x16xbf16>
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<8x16xbf16>
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<16x16xbf16>
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<16xbf16>
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<32x16xbf16>
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<32x16xbf16>
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<16x32xbf16>
+  photon.param @model.norm.weight : tensor<16xbf16>
+  photon.param @lm_head.weight : tensor<40x16xbf16>
+}
+
+// In the stack the projections read the f32 scratch: eight f32 activations
+// (two 16-byte halves) per eight bf16 weights.
+// CHECK-LABEL: func.func private @photon_stack_model(
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<8xf32>
+
+// The LM head (40 outputs of 16 bf16 weights): 1 to 16 rows and 16-byte
+// aligned weights and activations take the GEMV.
+// CHECK-LABEL: func.func private @photon_lm_head(
+// CHECK-SAME: %[[W:.*]]: memref<?xbf16>, %[[X:.*]]: memref<?xbf16>, %[[N:.*]]: index, %[[LOGITS:.*]]: memref<?xf32>)
+// CHECK: %[[SOME:.*]] = arith.cmpi uge, %[[N]], %c1
+// CHECK: %[[FEW:.*]] = arith.cmpi ule, %[[N]], %c16
+// CHECK: arith.andi %[[SOME]], %[[FEW]]
+// CHECK: memref.extract_aligned_pointer_as_index %[[W]]
+// CHECK: arith.remui %{{.*}}, %c16
+// CHECK: memref.extract_aligned_pointer_as_index %[[X]]
+// CHECK: scf.if
+// Batch 1: one accumulator; ceil(40 / 4) = 10 blocks of 4 warps.
+// CHECK: %[[ONE:.*]] = arith.cmpi ule, %[[N]], %c1
+// CHECK: scf.if %[[ONE]]
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c10, {{.*}}) threads({{.*}}) in ({{.*}} = %c128,
+// CHECK: %[[LANE:.*]] = arith.remui %{{.*}}, %c32
+// CHECK: %[[J:.*]] = arith.addi
+// CHECK: arith.cmpi ult, %[[J]], %c40
+// CHECK: scf.for {{.*}} -> (f32) {
+// Two 8-wide chunks per row of 16: lanes past them read chunk 0, as zeros.
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %{{.*}}, %c2
+// CHECK: %[[C:.*]] = arith.select %[[IN]], %{{.*}}, %c0
+// CHECK: %[[WV:.*]] = vector.load %[[W]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: arith.extf %[[WV]] : vector<8xbf16> to vector<8xf32>
+// CHECK: arith.select %[[IN]], %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK: vector.load %[[X]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK-COUNT-8: math.fma
+// CHECK: scf.yield
+// CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK: arith.cmpi eq, %[[LANE]], %c0
+// CHECK: memref.store %{{.*}}, %[[LOGITS]]
+// Up to 4 rows, then up to 16: one accumulator per row, W read once.
+// CHECK: arith.cmpi ule, %[[N]], %c4
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32) {
+// CHECK-COUNT-4: vector.load %[[X]]
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-COUNT-16: vector.load %[[X]]
+// CHECK-COUNT-16: gpu.shuffle  xor %{{.*}}, %c16_i32
+// Otherwise: the tensor-core or warp-per-output kernels.
+// CHECK: } else {
+// CHECK: arith.cmpi uge, %[[N]], %c16
+// CHECK: nvvm.mma.sync
+
+// MAX4-LABEL: func.func private @photon_lm_head(
+// MAX4: arith.cmpi ule, %{{.*}}, %c4
+// MAX4: arith.cmpi ule, %{{.*}}, %c1
+// MAX4: scf.for {{.*}} -> (f32) {
+// MAX4: scf.for {{.*}} -> (f32, f32, f32, f32) {
+// MAX4-NOT: -> (f32, f32, f32, f32, f32
+// MAX4: } else {
+// MAX4: nvvm.mma.sync
+
+// OFF-NOT: vector.load
+
+// NEGATIVE: gemv-max-rows must not be negative, got -1
