@@ -21,6 +21,7 @@
 # e.g. "--gemv-max-rows=0 --no-block-per-row" for the kernels before the decode GEMV.
 # SCHEDULE_ARGS (prepare) sets the batches, contexts and prompts of each artifact's
 # schedule.json (photon-schedule-report options).
+# SKIP_BENCH=1 (run) stops after the agreement and memcheck.
 # BENCH_MODELS (prepare, bench) lists the benchmarked models (default vanilla-600m
 # photon-600m); BENCH_ARGS passes options to bench/bench.py; PEER_ARGS, when set, runs
 # the PyTorch peer (../shared/peer, copied into .device/peer by prepare) after the
@@ -103,10 +104,11 @@ run() {
   local sanitizer
   sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
   if [ -x "$sanitizer" ]; then
-    # f32, and bf16 with every projection on tensor cores (cp.async, ldmatrix).
+    # f32; bf16 with the decode GEMVs and block-per-row norms/argmax (the
+    # defaults); bf16 with every projection on tensor cores (cp.async, ldmatrix).
     : > "$out/memcheck.txt"
     # With and without the step's CUDA graph.
-    for art in tiny-photon-l2 tiny-photon-l2-bf16-act-tc1; do
+    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1; do
       for graphs in "" --no-graphs; do
         echo "== $art $graphs" >> "$out/memcheck.txt"
         "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
@@ -120,7 +122,7 @@ run() {
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
   fi
   grep -E "^==|ERROR SUMMARY|LEAK SUMMARY|^exit" "$out/memcheck.txt"
-  bench
+  [ "${SKIP_BENCH:-0}" = 1 ] || bench
 }
 
 bench() {
@@ -154,8 +156,9 @@ demo() {
   cat "$out/demo-sample.txt"
 }
 
-# compute-sanitizer racecheck and initcheck on the tiny models: f32, and bf16
-# with every projection on tensor cores (the kernels that share memory); the
+# compute-sanitizer racecheck and initcheck on the tiny models: f32, bf16 with
+# the decode GEMVs and block reductions, and bf16 with every projection on
+# tensor cores (the kernels that share memory); the
 # step runs as its CUDA graph (memcheck, in `run`, covers both ways).
 sanitize() {
   local out="${OUT:-$dev/results}"; mkdir -p "$out"
@@ -164,7 +167,7 @@ sanitize() {
   sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
   : > "$out/sanitize.txt"
   for tool in racecheck initcheck; do
-    for art in tiny-photon-l2 tiny-photon-l2-bf16-act-tc1; do
+    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1; do
       echo "== $tool $art" >> "$out/sanitize.txt"
       "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
         --device cuda --synthetic-weights 1 --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
