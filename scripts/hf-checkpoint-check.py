@@ -52,8 +52,10 @@ def main():
         kw = {"max_shard_size": shard} if shard else {}
         m.save_pretrained(d, safe_serialization=True, **kw)
         files = sorted(os.listdir(d))
-        # The reference: transformers in f32 on the values as stored.
-        ref = m.to(torch.float32)
+        # The reference: transformers itself, loading the directory in f32 (as stored, widened).
+        # Not m.to(float32): .to(bf16) also rounds the rotary inv_freq buffer, which a loaded
+        # model recomputes in f32.
+        ref = LlamaForCausalLM.from_pretrained(d, dtype=torch.float32).eval()
         ids = torch.tensor([PROMPT])
         with torch.no_grad():
             out = ref.generate(ids, max_new_tokens=NEW, do_sample=False, output_logits=True,
