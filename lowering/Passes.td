@@ -51,10 +51,11 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,
     Option<"fuseAttention", "fuse-attention", "bool", "true",
-           "GPU: attention is one kernel per layer, a warp per (row, query "
-           "head) looping over positions 0..pos with an online softmax "
-           "(no scores in memory); false: scores, softmax statistics and "
-           "output as three kernels through the scratch">,
+           "GPU: attention is one kernel per layer, a block per (row, query "
+           "head) whose threads split positions 0..pos, each with an online "
+           "softmax, merged at the end (no scores in memory; head_dim up to "
+           "128); false: scores, softmax statistics and output as three "
+           "kernels through the scratch">,
     Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
            "GPU: RoPE on Q, RoPE on K and the K/V cache write are one kernel "
            "(K rotated on its way into the cache); false: three kernels">,

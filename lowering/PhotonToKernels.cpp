@@ -791,72 +791,135 @@ private:
     });
   }
 
-  /// GPU (fuse-attention): attention of every (row i, query head h) as one
-  /// kernel, a warp per pair. Lane l owns features l, l + 32, ... of the
-  /// head. For each cache position u = 0..pos[i] of slot seq[i] the warp
-  /// sums q·k across its lanes, then updates an online softmax: running max
-  /// m, running sum l = sum exp(score - m), and the output accumulator, both
-  /// rescaled by exp(m_old - m_new) when the max grows. Query head h reads
-  /// KV head h / (H / KVH) (GQA). Out: A[i, h·hd + d] = acc[d] / l.
+  /// Largest head_dim of the fused attention kernel: each thread keeps a
+  /// head_dim-wide accumulator in registers. Larger heads keep the unfused
+  /// kernels.
+  static constexpr int64_t kFusedAttentionMaxHeadDim = 128;
+
+  /// GPU (fuse-attention): attention as one kernel, a block of kAttnWarps
+  /// warps per (row i, query head h) (flash-decoding within a block). Query
+  /// head h reads KV head h / (H / KVH) (GQA). Thread t of the block takes
+  /// cache positions u = t, t + T, ... up to pos[i] of slot seq[i] (T
+  /// threads: the loads of T positions are in flight at once), and keeps an
+  /// online softmax over them: running max m, sum l = sum exp(score - m)
+  /// and the head_dim-wide accumulator acc = sum exp(score - m) · V[u],
+  /// both rescaled by exp(m_old - m_new) when the max grows. The threads'
+  /// states are merged by the same rule: across each warp with shuffles,
+  /// then across the warps through workgroup memory. A state without any
+  /// position (m = -inf) weighs 0. No score leaves the kernel; q is staged
+  /// in workgroup memory (every thread reads all of it).
   void attentionFused(Builder &b, Buf Q, Buf kCache, Buf vCache, Buf A, Value rows,
                       Value pos, Value seq, int64_t layers, int64_t layer, Value capacity) {
+    constexpr int64_t kAttnWarps = 8;
+    const int64_t threads = kAttnWarps * kWarpSize;
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
-    const int64_t perLane = llvm::divideCeil(hd, kWarpSize);
-    Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
-    parallelLanes(b, {rows, cIdx(b, H)}, [&](Builder &b, ValueRange iv, Value lane) {
-      Value i = iv[0], h = iv[1];
+    Type f32 = b.getF32Type();
+    auto shared = [&](int64_t n) {
+      return MemRefType::get({n}, f32, MemRefLayoutAttrInterface{},
+                             gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    };
+    Value one = cIdx(b, 1);
+    Value pairs = mulI(b, rows, H);
+    // An empty batch still launches one (idle) block: a zero grid is an error.
+    auto launch = gpu::LaunchOp::create(
+        b, arith::MaxUIOp::create(b, pairs, one), one, one, cIdx(b, threads), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{},
+        TypeRange{shared(hd), shared(kAttnWarps), shared(kAttnWarps), shared(kAttnWarps * hd)});
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    ValueRange wg = launch.getWorkgroupAttributions();
+    Value qS = wg[0], mS = wg[1], lS = wg[2], accS = wg[3];
+    Value pair = launch.getBlockIds().x, tid = launch.getThreadIds().x;
+    // The whole block takes or skips the branch: its barriers stay uniform.
+    ifThen(kb, ult(kb, pair, pairs), [&](Builder &b) {
+      Value i = divU(b, pair, H), h = remU(b, pair, H);
+      Value warp = divU(b, tid, kWarpSize), lane = remU(b, tid, kWarpSize);
       Value s = loadIndex(b, seq, i);
       Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
       Value kvHead = mulI(b, divU(b, h, H / KVH), hd);
       Value qBase = addI(b, mulI(b, i, D), mulI(b, h, hd));
-      // Lane's features; past hd (the last round only) a lane reads
-      // feature 0 instead and contributes nothing.
-      SmallVector<Value> at, inside, q;
-      for (int64_t r = 0; r < perLane; ++r) {
-        Value d = addI(b, lane, r * kWarpSize);
-        Value ok = (r + 1) * kWarpSize > hd ? ult(b, d, cIdx(b, hd)) : Value();
-        at.push_back(ok ? arith::SelectOp::create(b, ok, d, cIdx(b, 0)).getResult() : d);
-        inside.push_back(ok);
-        q.push_back(Q.load(b, addI(b, qBase, at[r])));
-      }
       Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+      auto forEachFeature = [&](Builder &b, function_ref<void(Builder &, Value)> body) {
+        scf::ForOp::create(b, tid, cIdx(b, hd), cIdx(b, threads), ValueRange{},
+                           [&](OpBuilder &ob, Location loc, Value d, ValueRange) {
+                             Builder fb(loc, ob);
+                             body(fb, d);
+                             scf::YieldOp::create(fb);
+                           });
+      };
+      forEachFeature(b, [&](Builder &b, Value d) {
+        memref::StoreOp::create(b, Q.load(b, addI(b, qBase, d)), qS, ValueRange{d});
+      });
+      gpu::BarrierOp::create(b);
+
+      Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
       SmallVector<Value> init{negInf, cF32(b, 0)};
-      init.append(perLane, cF32(b, 0));
+      init.append(hd, cF32(b, 0));
       auto loop = scf::ForOp::create(
-          b, cIdx(b, 0), end, cIdx(b, 1), init,
+          b, tid, end, cIdx(b, threads), init,
           [&](OpBuilder &ob, Location loc, Value u, ValueRange st) {
             Builder b(loc, ob);
             Value kvBase = addI(b, cacheIndex(b, s, layers, layer, capacity, u), kvHead);
-            Value partial = cF32(b, 0);
-            for (int64_t r = 0; r < perLane; ++r) {
-              Value prod = mulF(b, q[r], kCache.load(b, addI(b, kvBase, at[r])));
-              if (inside[r])
-                prod = arith::SelectOp::create(b, inside[r], prod, cF32(b, 0));
-              partial = addF(b, partial, prod);
+            Value dot = cF32(b, 0);
+            for (int64_t d = 0; d < hd; ++d) {
+              Value q = memref::LoadOp::create(b, qS, ValueRange{cIdx(b, d)});
+              dot = addF(b, dot, mulF(b, q, kCache.load(b, addI(b, kvBase, d))));
             }
-            // Every lane gets the whole dot product (xor butterfly).
-            Value score = mulF(b, laneSum(b, partial), scale);
+            Value score = mulF(b, dot, scale);
             Value m = arith::MaximumFOp::create(b, st[0], score);
-            Value rescale = math::ExpOp::create(b, subF(b, st[0], m)); // 0 at u = 0
+            Value rescale = math::ExpOp::create(b, subF(b, st[0], m)); // 0 at the first u
             Value p = math::ExpOp::create(b, subF(b, score, m));
             SmallVector<Value> next{m, addF(b, mulF(b, st[1], rescale), p)};
-            for (int64_t r = 0; r < perLane; ++r) {
-              Value v = vCache.load(b, addI(b, kvBase, at[r]));
-              next.push_back(addF(b, mulF(b, st[2 + r], rescale), mulF(b, p, v)));
+            for (int64_t d = 0; d < hd; ++d) {
+              Value v = vCache.load(b, addI(b, kvBase, d));
+              next.push_back(addF(b, mulF(b, st[2 + d], rescale), mulF(b, p, v)));
             }
             scf::YieldOp::create(b, next);
           });
-      Value inv = divF(b, cF32(b, 1.0), loop.getResult(1));
-      for (int64_t r = 0; r < perLane; ++r) {
-        auto store = [&, r](Builder &b) {
-          A.store(b, mulF(b, loop.getResult(2 + r), inv), addI(b, qBase, at[r]));
-        };
-        if (inside[r])
-          ifThen(b, inside[r], store);
-        else
-          store(b);
-      }
+      // exp(m - mAll), or 0 for a state without positions (m = -inf).
+      auto weightOf = [&](Builder &b, Value m, Value mAll) -> Value {
+        Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf);
+        return arith::SelectOp::create(b, none, cF32(b, 0),
+                                       math::ExpOp::create(b, subF(b, m, mAll)));
+      };
+      // Merge the warp's lanes; lane 0 publishes the warp's state.
+      Value m = loop.getResult(0);
+      Value mWarp = laneMax(b, m);
+      Value w = weightOf(b, m, mWarp);
+      Value lWarp = laneSum(b, mulF(b, loop.getResult(1), w));
+      SmallVector<Value> accWarp;
+      for (int64_t d = 0; d < hd; ++d)
+        accWarp.push_back(laneSum(b, mulF(b, loop.getResult(2 + d), w)));
+      onLaneZero(b, lane, [&](Builder &b) {
+        memref::StoreOp::create(b, mWarp, mS, ValueRange{warp});
+        memref::StoreOp::create(b, lWarp, lS, ValueRange{warp});
+        Value row = mulI(b, warp, hd);
+        for (int64_t d = 0; d < hd; ++d)
+          memref::StoreOp::create(b, accWarp[d], accS, ValueRange{addI(b, row, d)});
+      });
+      gpu::BarrierOp::create(b);
+      // Merge the warps (warp 0 holds position 0, so mAll is finite); a
+      // thread per output feature.
+      forEachFeature(b, [&](Builder &b, Value d) {
+        SmallVector<Value> ms;
+        Value mAll = negInf;
+        for (int64_t k = 0; k < kAttnWarps; ++k) {
+          ms.push_back(memref::LoadOp::create(b, mS, ValueRange{cIdx(b, k)}));
+          mAll = arith::MaximumFOp::create(b, mAll, ms[k]);
+        }
+        Value num = cF32(b, 0), den = cF32(b, 0);
+        for (int64_t k = 0; k < kAttnWarps; ++k) {
+          Value wk = weightOf(b, ms[k], mAll);
+          Value lk = memref::LoadOp::create(b, lS, ValueRange{cIdx(b, k)});
+          Value ak = memref::LoadOp::create(b, accS, ValueRange{addI(b, d, k * hd)});
+          den = addF(b, den, mulF(b, wk, lk));
+          num = addF(b, num, mulF(b, wk, ak));
+        }
+        A.store(b, divF(b, num, den), addI(b, qBase, d));
+      });
     });
+    gpu::TerminatorOp::create(kb);
   }
 
   /// Element index of (sequence s, layer, position t, feature 0) in a cache
@@ -1202,7 +1265,7 @@ private:
           vCache.store(b, Vb.load(b, src), dst);
         });
       }
-      if (gpu && fuseAttention) {
+      if (gpu && fuseAttention && hd <= kFusedAttentionMaxHeadDim) {
         attentionFused(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
       } else {
         // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query

@@ -56,7 +56,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().blockPerRow)};
   Option<bool> fuseAttention{
       *this, "fuse-attention",
-      llvm::cl::desc("attention as one kernel per layer (online softmax); "
+      llvm::cl::desc("attention as one kernel per layer (online softmax, a block "
+                     "per (row, head)); "
                      "false: scores, softmax, output as three kernels"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseAttention)};
   Option<bool> fuseRopeCache{

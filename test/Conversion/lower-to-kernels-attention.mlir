@@ -1,6 +1,6 @@
-// On the GPU, attention is one kernel per layer (fuse-attention): a warp per
-// (row, query head) loops over cache positions 0..pos[row] with an online
-// softmax, scores never leave registers. RoPE on Q and K and the K/V cache
+// On the GPU, attention is one kernel per layer (fuse-attention): a block per
+// (row, query head) splits cache positions 0..pos[row] over its threads, each
+// with an online softmax; scores never leave registers. RoPE on Q and K and the K/V cache
 // write are one kernel (fuse-rope-cache). Either option off, and the CPU,
 // keep the separate kernels.
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
@@ -8,8 +8,7 @@
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-rope-cache=false' -cse | FileCheck %s --check-prefixes=ROPE-OFF
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=cpu -cse | FileCheck %s --check-prefixes=UNFUSED-ATTN,CPU
 
-// GQA (2 query heads share 1 KV head) and head_dim 52: not a multiple of 32,
-// so a lane owns features lane and lane + 32, the second guarded at 52.
+// GQA (2 query heads share 1 KV head) and head_dim 52 (not a multiple of 32).
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 104, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
 }
 
@@ -34,40 +33,53 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: }
 // CHECK-NEXT: gpu.terminator
 
-// Attention: one warp per (row, head) (rows · 2 · 32 threads); KV head =
-// head / 2; the loop runs to pos[row] + 1 carrying (max, sum, acc0, acc1).
-// CHECK: %[[THREADS:.*]] = arith.muli %{{.*}}, %c32 : index
-// CHECK: gpu.launch
-// CHECK: arith.cmpi ult, %{{.*}}, %[[THREADS]] : index
-// CHECK: %[[LANE:.*]] = arith.remui %{{.*}}, %c32 : index
-// CHECK: %[[HEAD:.*]] = arith.remui %{{.*}}, %c2 : index
-// CHECK: %[[ROW:.*]] = arith.divui %{{.*}}, %c2 : index
+// Attention: a block of 256 threads per (row, head) (rows · 2 blocks), q in
+// workgroup memory; KV head = head / 2; thread t takes positions t, t + 256,
+// ... below pos[row] + 1, carrying (max, sum, 52 accumulators); the states
+// merge across the warp (shuffles), then across the 8 warps (workgroup memory).
+// CHECK: %[[GRID:.*]] = arith.maxui %[[PAIRS:.*]], %c1 : index
+// CHECK: gpu.launch blocks(%[[PAIR:[^,]*]], {{.*}}) in ({{.*}} = %[[GRID]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) workgroup(%[[QS:.*]] : memref<52xf32, #gpu.address_space<workgroup>>, %[[MS:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %[[LS:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %[[ACCS:.*]] : memref<416xf32, #gpu.address_space<workgroup>>)
+// CHECK: arith.cmpi ult, %[[PAIR]], %[[PAIRS]] : index
+// CHECK: %[[ROW:.*]] = arith.divui %[[PAIR]], %c2 : index
+// CHECK: %[[HEAD:.*]] = arith.remui %[[PAIR]], %c2 : index
+// CHECK: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
 // CHECK: memref.load %[[SEQ]][%[[ROW]]]
 // CHECK: %[[P:.*]] = memref.load %[[POS]][%[[ROW]]]
 // CHECK: %[[PI:.*]] = arith.index_cast %[[P]]
 // CHECK: %[[END:.*]] = arith.addi %[[PI]], %c1 : index
 // CHECK: %[[KVH:.*]] = arith.divui %[[HEAD]], %c2 : index
-// CHECK: arith.muli %[[KVH]], %c52 : index
-// CHECK: %[[HI:.*]] = arith.addi %[[LANE]], %c32 : index
-// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[HI]], %c52 : index
-// CHECK: arith.select %[[IN]], %[[HI]], %c0 : index
-// CHECK: %[[ST:.*]]:4 = scf.for %{{.*}} = %c0 to %[[END]] step %c1 iter_args(%[[M:[^ ]*]] = %cst{{.*}}, {{.*}}) -> (f32, f32, f32, f32) {
+// CHECK: %[[KVOFF:.*]] = arith.muli %[[KVH]], %c52 : index
+// CHECK: scf.for %[[D:.*]] = %[[TID]] to %c52 step %c256 {
+// CHECK: memref.store %{{.*}}, %[[QS]][%[[D]]]
+// CHECK: gpu.barrier
+// CHECK: %[[ST:.*]]:54 = scf.for %[[U:.*]] = %[[TID]] to %[[END]] step %c256 iter_args(%[[M:[^ ]*]] = %cst{{.*}}) -> (f32, f32, f32,
+// CHECK: %[[CU:.*]] = arith.addi %{{.*}}, %[[U]] : index
+// CHECK: %[[CROW:.*]] = arith.muli %[[CU]], %c52 : index
+// CHECK: %[[KV0:.*]] = arith.addi %[[CROW]], %[[KVOFF]] : index
+// CHECK: memref.load %[[QS]][%c0]
+// CHECK: arith.addi %[[KV0]], %c0 : index
 // CHECK: memref.load %[[KC]]
-// CHECK: memref.load %[[KC]]
-// CHECK: arith.select %[[IN]]
-// CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : f32
-// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK: memref.load %[[QS]][%c51]
 // CHECK: %[[NEWM:.*]] = arith.maximumf %[[M]], %{{.*}} : f32
 // CHECK: arith.subf %[[M]], %[[NEWM]] : f32
 // CHECK: math.exp
 // CHECK: math.exp
 // CHECK: memref.load %[[VC]]
-// CHECK: memref.load %[[VC]]
 // CHECK: scf.yield %[[NEWM]]
-// CHECK: arith.divf %{{.*}}, %[[ST]]#1 : f32
-// CHECK: memref.store %{{.*}}, %[[S]]
-// CHECK: scf.if %[[IN]] {
-// CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK: arith.maximumf %[[ST]]#0
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK: arith.cmpf oeq, %[[ST]]#0
+// CHECK: %[[Z:.*]] = arith.cmpi eq, %[[LANE]], %c0 : index
+// CHECK: scf.if %[[Z]] {
+// CHECK: memref.store %{{.*}}, %[[MS]]
+// CHECK: memref.store %{{.*}}, %[[LS]]
+// CHECK: memref.store %{{.*}}, %[[ACCS]]
+// CHECK: gpu.barrier
+// CHECK: scf.for %[[D2:.*]] = %[[TID]] to %c52 step %c256 {
+// CHECK: memref.load %[[MS]][%c7]
+// CHECK: memref.load %[[ACCS]]
+// CHECK: %[[OUT:.*]] = arith.divf
+// CHECK: memref.store %[[OUT]], %[[S]]
 // No scores kernel over the capacity follows: the rest of the layer (O
 // projection on) never reads the capacity.
 // CHECK-NOT: %[[CAP]]
