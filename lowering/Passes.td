@@ -16,7 +16,9 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     read every weight once with vector loads; projections with bf16 weights
     and activations over enough rows (prefill, batched decode) become tiled
     tensor-core GEMMs; the rest use one warp per (row, output). RMSNorm and
-    argmax run one block per row (`block-per-row`).
+    argmax run one block per row (`block-per-row`). Attention is one kernel
+    per layer with an online softmax (`fuse-attention`), and RoPE with the
+    K/V cache write another (`fuse-rope-cache`).
 
     Kernels (buffers are flat 1-D memrefs, `W` is the weight arena;
     activations — x, caches, embeddings, latents — have the plan's
@@ -48,6 +50,15 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     Option<"blockPerRow", "block-per-row", "bool", "true",
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,
+    Option<"fuseAttention", "fuse-attention", "bool", "true",
+           "GPU: attention is one kernel per layer, a block per (row, query "
+           "head) whose threads split positions 0..pos, each with an online "
+           "softmax, merged at the end (no scores in memory; head_dim up to "
+           "128); false: scores, softmax statistics and output as three "
+           "kernels through the scratch">,
+    Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
+           "GPU: RoPE on Q, RoPE on K and the K/V cache write are one kernel "
+           "(K rotated on its way into the cache); false: three kernels">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",

@@ -36,10 +36,12 @@ public:
   KernelEmitter(ModuleOp module, const ModelConfig &c,
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
                 Type actElt, bool gpu, int64_t tensorCoreMinRows,
-                int64_t gemvMaxRows, bool blockPerRow, Location loc)
+                int64_t gemvMaxRows, bool blockPerRow, bool fuseAttention,
+                bool fuseRopeCache, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
         actElt(actElt), gpu(gpu), tensorCoreMinRows(tensorCoreMinRows),
-        gemvMaxRows(gemvMaxRows), blockPerRow(blockPerRow), loc(loc),
+        gemvMaxRows(gemvMaxRows), blockPerRow(blockPerRow),
+        fuseAttention(fuseAttention), fuseRopeCache(fuseRopeCache), loc(loc),
         ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
@@ -711,28 +713,213 @@ private:
     });
   }
 
-  /// Rotate-half RoPE in place on `heads` heads per row at positions pos[i];
+  /// cos and sin of RoPE's angle for pair j of a head at position pos[row];
   /// the angle is computed in f64 so long contexts keep their precision.
+  std::pair<Value, Value> ropeCosSin(Builder &b, Value pos, Value row, Value j) {
+    int64_t hd = c.headDim();
+    Value p = memref::LoadOp::create(b, pos, ValueRange{row});
+    Value pf = arith::SIToFPOp::create(b, b.getF64Type(), p);
+    Value jf = arith::UIToFPOp::create(
+        b, b.getF64Type(), arith::IndexCastUIOp::create(b, b.getI64Type(), j));
+    Value expo = arith::MulFOp::create(b, jf, cF64(b, -2.0 / double(hd)));
+    Value freq = math::PowFOp::create(b, cF64(b, c.ropeTheta), expo);
+    Value ang = arith::MulFOp::create(b, pf, freq);
+    Value cs = arith::TruncFOp::create(b, b.getF32Type(), math::CosOp::create(b, ang));
+    Value sn = arith::TruncFOp::create(b, b.getF32Type(), math::SinOp::create(b, ang));
+    return {cs, sn};
+  }
+
+  /// Rotates the pair (src[i1], src[i1 + half]) by (cs, sn) into
+  /// (dst[o1], dst[o1 + half]); src may be dst with i1 == o1.
+  void ropeRotate(Builder &b, Buf src, Value i1, Buf dst, Value o1, Value cs, Value sn) {
+    int64_t half = c.headDim() / 2;
+    Value i2 = addI(b, i1, half);
+    Value x1 = src.load(b, i1), x2 = src.load(b, i2);
+    dst.store(b, subF(b, mulF(b, x1, cs), mulF(b, x2, sn)), o1);
+    dst.store(b, addF(b, mulF(b, x2, cs), mulF(b, x1, sn)), addI(b, o1, half));
+  }
+
+  /// Rotate-half RoPE in place on `heads` heads per row at positions pos[i].
   void rope(Builder &b, Buf buf, Value rows, int64_t heads, Value pos) {
     int64_t hd = c.headDim(), half = hd / 2;
     parallel(b, {rows, cIdx(b, heads * half)}, [&](Builder &b, ValueRange iv) {
       Value h = arith::DivUIOp::create(b, iv[1], cIdx(b, half));
       Value j = arith::RemUIOp::create(b, iv[1], cIdx(b, half));
-      Value p = memref::LoadOp::create(b, pos, ValueRange{iv[0]});
-      Value pf = arith::SIToFPOp::create(b, b.getF64Type(), p);
-      Value jf = arith::UIToFPOp::create(
-          b, b.getF64Type(), arith::IndexCastUIOp::create(b, b.getI64Type(), j));
-      Value expo = arith::MulFOp::create(b, jf, cF64(b, -2.0 / double(hd)));
-      Value freq = math::PowFOp::create(b, cF64(b, c.ropeTheta), expo);
-      Value ang = arith::MulFOp::create(b, pf, freq);
-      Value cs = arith::TruncFOp::create(b, b.getF32Type(), math::CosOp::create(b, ang));
-      Value sn = arith::TruncFOp::create(b, b.getF32Type(), math::SinOp::create(b, ang));
+      auto [cs, sn] = ropeCosSin(b, pos, iv[0], j);
       Value i1 = addI(b, addI(b, mulI(b, iv[0], heads * hd), mulI(b, h, hd)), j);
-      Value i2 = addI(b, i1, half);
-      Value x1 = buf.load(b, i1), x2 = buf.load(b, i2);
-      buf.store(b, subF(b, mulF(b, x1, cs), mulF(b, x2, sn)), i1);
-      buf.store(b, addF(b, mulF(b, x2, cs), mulF(b, x1, sn)), i2);
+      ropeRotate(b, buf, i1, buf, i1, cs, sn);
     });
+  }
+
+  /// GPU (fuse-rope-cache): RoPE on Q in place, RoPE on K written straight
+  /// into the cache, and V copied into the cache, as one kernel. Per row the
+  /// flat index e covers, in order, Q's H·hd/2 rotation pairs, K's
+  /// KVH·hd/2 pairs and V's KVH·hd features (hd is even: ModelConfig).
+  void ropeAndCacheWrite(Builder &b, Buf Q, Buf K, Buf V, Buf kCache, Buf vCache,
+                         Value rows, Value pos, Value seq, int64_t layers, int64_t layer,
+                         Value capacity) {
+    const int64_t H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim(), half = hd / 2;
+    const int64_t qPairs = H * half, kPairs = KVH * half, KV = KVH * hd;
+    parallel(b, {rows, cIdx(b, qPairs + kPairs + KV)}, [&](Builder &b, ValueRange iv) {
+      Value i = iv[0], e = iv[1];
+      auto cacheRow = [&](Builder &b) {
+        Value s = loadIndex(b, seq, i), t = loadIndex(b, pos, i);
+        return cacheIndex(b, s, layers, layer, capacity, t);
+      };
+      auto inRange = [&](Builder &b, int64_t lo, int64_t hi) -> Value {
+        Value ge = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, e, cIdx(b, lo));
+        return arith::AndIOp::create(b, ge, ult(b, e, cIdx(b, hi)));
+      };
+      ifThen(b, ult(b, e, cIdx(b, qPairs)), [&](Builder &b) {
+        Value h = divU(b, e, half), j = remU(b, e, half);
+        auto [cs, sn] = ropeCosSin(b, pos, i, j);
+        Value i1 = addI(b, addI(b, mulI(b, i, H * hd), mulI(b, h, hd)), j);
+        ropeRotate(b, Q, i1, Q, i1, cs, sn);
+      });
+      ifThen(b, inRange(b, qPairs, qPairs + kPairs), [&](Builder &b) {
+        Value f = addI(b, e, -qPairs);
+        Value h = divU(b, f, half), j = remU(b, f, half);
+        auto [cs, sn] = ropeCosSin(b, pos, i, j);
+        Value feature = addI(b, mulI(b, h, hd), j);
+        ropeRotate(b, K, addI(b, mulI(b, i, KV), feature), kCache,
+                   addI(b, cacheRow(b), feature), cs, sn);
+      });
+      ifThen(b, inRange(b, qPairs + kPairs, qPairs + kPairs + KV), [&](Builder &b) {
+        Value f = addI(b, e, -(qPairs + kPairs));
+        vCache.store(b, V.load(b, addI(b, mulI(b, i, KV), f)), addI(b, cacheRow(b), f));
+      });
+    });
+  }
+
+  /// Largest head_dim of the fused attention kernel: each thread keeps a
+  /// head_dim-wide accumulator in registers. Larger heads keep the unfused
+  /// kernels.
+  static constexpr int64_t kFusedAttentionMaxHeadDim = 128;
+
+  /// GPU (fuse-attention): attention as one kernel, a block of kAttnWarps
+  /// warps per (row i, query head h) (flash-decoding within a block). Query
+  /// head h reads KV head h / (H / KVH) (GQA). Thread t of the block takes
+  /// cache positions u = t, t + T, ... up to pos[i] of slot seq[i] (T
+  /// threads: the loads of T positions are in flight at once), and keeps an
+  /// online softmax over them: running max m, sum l = sum exp(score - m)
+  /// and the head_dim-wide accumulator acc = sum exp(score - m) · V[u],
+  /// both rescaled by exp(m_old - m_new) when the max grows. The threads'
+  /// states are merged by the same rule: across each warp with shuffles,
+  /// then across the warps through workgroup memory. A state without any
+  /// position (m = -inf) weighs 0. No score leaves the kernel; q is staged
+  /// in workgroup memory (every thread reads all of it).
+  void attentionFused(Builder &b, Buf Q, Buf kCache, Buf vCache, Buf A, Value rows,
+                      Value pos, Value seq, int64_t layers, int64_t layer, Value capacity) {
+    constexpr int64_t kAttnWarps = 8;
+    const int64_t threads = kAttnWarps * kWarpSize;
+    const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
+    Type f32 = b.getF32Type();
+    auto shared = [&](int64_t n) {
+      return MemRefType::get({n}, f32, MemRefLayoutAttrInterface{},
+                             gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    };
+    Value one = cIdx(b, 1);
+    Value pairs = mulI(b, rows, H);
+    // An empty batch still launches one (idle) block: a zero grid is an error.
+    auto launch = gpu::LaunchOp::create(
+        b, arith::MaxUIOp::create(b, pairs, one), one, one, cIdx(b, threads), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{},
+        TypeRange{shared(hd), shared(kAttnWarps), shared(kAttnWarps), shared(kAttnWarps * hd)});
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    ValueRange wg = launch.getWorkgroupAttributions();
+    Value qS = wg[0], mS = wg[1], lS = wg[2], accS = wg[3];
+    Value pair = launch.getBlockIds().x, tid = launch.getThreadIds().x;
+    // The whole block takes or skips the branch: its barriers stay uniform.
+    ifThen(kb, ult(kb, pair, pairs), [&](Builder &b) {
+      Value i = divU(b, pair, H), h = remU(b, pair, H);
+      Value warp = divU(b, tid, kWarpSize), lane = remU(b, tid, kWarpSize);
+      Value s = loadIndex(b, seq, i);
+      Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
+      Value kvHead = mulI(b, divU(b, h, H / KVH), hd);
+      Value qBase = addI(b, mulI(b, i, D), mulI(b, h, hd));
+      Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+      auto forEachFeature = [&](Builder &b, function_ref<void(Builder &, Value)> body) {
+        scf::ForOp::create(b, tid, cIdx(b, hd), cIdx(b, threads), ValueRange{},
+                           [&](OpBuilder &ob, Location loc, Value d, ValueRange) {
+                             Builder fb(loc, ob);
+                             body(fb, d);
+                             scf::YieldOp::create(fb);
+                           });
+      };
+      forEachFeature(b, [&](Builder &b, Value d) {
+        memref::StoreOp::create(b, Q.load(b, addI(b, qBase, d)), qS, ValueRange{d});
+      });
+      gpu::BarrierOp::create(b);
+
+      Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
+      SmallVector<Value> init{negInf, cF32(b, 0)};
+      init.append(hd, cF32(b, 0));
+      auto loop = scf::ForOp::create(
+          b, tid, end, cIdx(b, threads), init,
+          [&](OpBuilder &ob, Location loc, Value u, ValueRange st) {
+            Builder b(loc, ob);
+            Value kvBase = addI(b, cacheIndex(b, s, layers, layer, capacity, u), kvHead);
+            Value dot = cF32(b, 0);
+            for (int64_t d = 0; d < hd; ++d) {
+              Value q = memref::LoadOp::create(b, qS, ValueRange{cIdx(b, d)});
+              dot = addF(b, dot, mulF(b, q, kCache.load(b, addI(b, kvBase, d))));
+            }
+            Value score = mulF(b, dot, scale);
+            Value m = arith::MaximumFOp::create(b, st[0], score);
+            Value rescale = math::ExpOp::create(b, subF(b, st[0], m)); // 0 at the first u
+            Value p = math::ExpOp::create(b, subF(b, score, m));
+            SmallVector<Value> next{m, addF(b, mulF(b, st[1], rescale), p)};
+            for (int64_t d = 0; d < hd; ++d) {
+              Value v = vCache.load(b, addI(b, kvBase, d));
+              next.push_back(addF(b, mulF(b, st[2 + d], rescale), mulF(b, p, v)));
+            }
+            scf::YieldOp::create(b, next);
+          });
+      // exp(m - mAll), or 0 for a state without positions (m = -inf).
+      auto weightOf = [&](Builder &b, Value m, Value mAll) -> Value {
+        Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf);
+        return arith::SelectOp::create(b, none, cF32(b, 0),
+                                       math::ExpOp::create(b, subF(b, m, mAll)));
+      };
+      // Merge the warp's lanes; lane 0 publishes the warp's state.
+      Value m = loop.getResult(0);
+      Value mWarp = laneMax(b, m);
+      Value w = weightOf(b, m, mWarp);
+      Value lWarp = laneSum(b, mulF(b, loop.getResult(1), w));
+      SmallVector<Value> accWarp;
+      for (int64_t d = 0; d < hd; ++d)
+        accWarp.push_back(laneSum(b, mulF(b, loop.getResult(2 + d), w)));
+      onLaneZero(b, lane, [&](Builder &b) {
+        memref::StoreOp::create(b, mWarp, mS, ValueRange{warp});
+        memref::StoreOp::create(b, lWarp, lS, ValueRange{warp});
+        Value row = mulI(b, warp, hd);
+        for (int64_t d = 0; d < hd; ++d)
+          memref::StoreOp::create(b, accWarp[d], accS, ValueRange{addI(b, row, d)});
+      });
+      gpu::BarrierOp::create(b);
+      // Merge the warps (warp 0 holds position 0, so mAll is finite); a
+      // thread per output feature.
+      forEachFeature(b, [&](Builder &b, Value d) {
+        SmallVector<Value> ms;
+        Value mAll = negInf;
+        for (int64_t k = 0; k < kAttnWarps; ++k) {
+          ms.push_back(memref::LoadOp::create(b, mS, ValueRange{cIdx(b, k)}));
+          mAll = arith::MaximumFOp::create(b, mAll, ms[k]);
+        }
+        Value num = cF32(b, 0), den = cF32(b, 0);
+        for (int64_t k = 0; k < kAttnWarps; ++k) {
+          Value wk = weightOf(b, ms[k], mAll);
+          Value lk = memref::LoadOp::create(b, lS, ValueRange{cIdx(b, k)});
+          Value ak = memref::LoadOp::create(b, accS, ValueRange{addI(b, d, k * hd)});
+          den = addF(b, den, mulF(b, wk, lk));
+          num = addF(b, num, mulF(b, wk, ak));
+        }
+        A.store(b, divF(b, num, den), addI(b, qBase, d));
+      });
+    });
+    gpu::TerminatorOp::create(kb);
   }
 
   /// Element index of (sequence s, layer, position t, feature 0) in a cache
@@ -1065,73 +1252,81 @@ private:
       matmulNT(b, Hb, Q, rows, D, D, p + "self_attn.q_proj.weight");
       matmulNT(b, Hb, K, rows, KV, D, p + "self_attn.k_proj.weight");
       matmulNT(b, Hb, Vb, rows, KV, D, p + "self_attn.v_proj.weight");
-      rope(b, Q, rows, H, pos);
-      rope(b, K, rows, KVH, pos);
-      parallel(b, {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
-        Value s = loadIndex(b, seq, iv[0]), t = loadIndex(b, pos, iv[0]);
-        Value dst = addI(b, cacheIndex(b, s, layers, layer, capacity, t), iv[1]);
-        Value src = addI(b, mulI(b, iv[0], KV), iv[1]);
-        kCache.store(b, K.load(b, src), dst);
-        vCache.store(b, Vb.load(b, src), dst);
-      });
-      // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
-      // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
-      auto scoreIndex = [&](Builder &b, Value i, Value h, Value u) {
-        return addI(b, mulI(b, addI(b, mulI(b, i, H), h), capacity), u);
-      };
-      parallel(b, {rows, cIdx(b, H), capacity}, [&](Builder &b, ValueRange iv) {
-        Value t = loadIndex(b, pos, iv[0]);
-        Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule, iv[2], t);
-        ifThen(b, causal, [&](Builder &tb) {
-          Value s = loadIndex(tb, seq, iv[0]);
-          Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
-          Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
-          Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
-                             mulI(tb, g, hd));
-          Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
-                             [&](Builder &b, Value d, Value acc) {
-                               Value kv = kCache.load(b, addI(b, kBase, d));
-                               return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
-                             });
-          S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
+      if (gpu && fuseRopeCache) {
+        ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer, capacity);
+      } else {
+        rope(b, Q, rows, H, pos);
+        rope(b, K, rows, KVH, pos);
+        parallel(b, {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
+          Value s = loadIndex(b, seq, iv[0]), t = loadIndex(b, pos, iv[0]);
+          Value dst = addI(b, cacheIndex(b, s, layers, layer, capacity, t), iv[1]);
+          Value src = addI(b, mulI(b, iv[0], KV), iv[1]);
+          kCache.store(b, K.load(b, src), dst);
+          vCache.store(b, Vb.load(b, src), dst);
         });
-      });
-      // Softmax statistics per (row, head): the max and 1 / sum of exp.
-      parallelLanes(b, {rows, cIdx(b, H)}, [&](Builder &b, ValueRange iv, Value lane) {
-        Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
-        Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
-        Value m = laneMax(b, laneLoop(b, lane, end, negInf, [&](Builder &b, Value u, Value acc) {
-          return arith::MaximumFOp::create(b, acc, S.load(b, addI(b, base, u)));
-        }));
-        Value den = laneSum(b, laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
-          return addF(b, acc, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)));
-        }));
-        onLaneZero(b, lane, [&](Builder &b) {
+      }
+      if (gpu && fuseAttention && hd <= kFusedAttentionMaxHeadDim) {
+        attentionFused(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
+      } else {
+        // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
+        // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
+        auto scoreIndex = [&](Builder &b, Value i, Value h, Value u) {
+          return addI(b, mulI(b, addI(b, mulI(b, i, H), h), capacity), u);
+        };
+        parallel(b, {rows, cIdx(b, H), capacity}, [&](Builder &b, ValueRange iv) {
+          Value t = loadIndex(b, pos, iv[0]);
+          Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule, iv[2], t);
+          ifThen(b, causal, [&](Builder &tb) {
+            Value s = loadIndex(tb, seq, iv[0]);
+            Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
+            Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
+            Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
+                               mulI(tb, g, hd));
+            Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
+                               [&](Builder &b, Value d, Value acc) {
+                                 Value kv = kCache.load(b, addI(b, kBase, d));
+                                 return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
+                               });
+            S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
+          });
+        });
+        // Softmax statistics per (row, head): the max and 1 / sum of exp.
+        parallelLanes(b, {rows, cIdx(b, H)}, [&](Builder &b, ValueRange iv, Value lane) {
+          Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+          Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+          Value m = laneMax(b, laneLoop(b, lane, end, negInf, [&](Builder &b, Value u, Value acc) {
+            return arith::MaximumFOp::create(b, acc, S.load(b, addI(b, base, u)));
+          }));
+          Value den = laneSum(b, laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+            return addF(b, acc, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)));
+          }));
+          onLaneZero(b, lane, [&](Builder &b) {
+            Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
+            St.store(b, m, at);
+            St.store(b, divF(b, cF32(b, 1.0), den), addI(b, at, 1));
+          });
+        });
+        // Output feature d of head h: sum_u softmax(u) · V[u, d], the lanes
+        // of a warp splitting the positions.
+        parallelLanes(b, {rows, cIdx(b, H), cIdx(b, hd)}, [&](Builder &b, ValueRange iv, Value lane) {
+          Value s = loadIndex(b, seq, iv[0]);
+          Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+          Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
           Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
-          St.store(b, m, at);
-          St.store(b, divF(b, cF32(b, 1.0), den), addI(b, at, 1));
+          Value m = St.load(b, at), inv = St.load(b, addI(b, at, 1));
+          Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+          Value acc = laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+            Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
+            Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
+                                      mulI(b, g, hd)), iv[2]);
+            return addF(b, acc, mulF(b, w, vCache.load(b, vIdx)));
+          });
+          acc = laneSum(b, acc);
+          onLaneZero(b, lane, [&](Builder &b) {
+            A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
+          });
         });
-      });
-      // Output feature d of head h: sum_u softmax(u) · V[u, d], the lanes
-      // of a warp splitting the positions.
-      parallelLanes(b, {rows, cIdx(b, H), cIdx(b, hd)}, [&](Builder &b, ValueRange iv, Value lane) {
-        Value s = loadIndex(b, seq, iv[0]);
-        Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
-        Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
-        Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
-        Value m = St.load(b, at), inv = St.load(b, addI(b, at, 1));
-        Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
-        Value acc = laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
-          Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
-          Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
-                                    mulI(b, g, hd)), iv[2]);
-          return addF(b, acc, mulF(b, w, vCache.load(b, vIdx)));
-        });
-        acc = laneSum(b, acc);
-        onLaneZero(b, lane, [&](Builder &b) {
-          A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
-        });
-      });
+      }
       matmulNT(b, A, X, rows, D, D, p + "self_attn.o_proj.weight", "",
                /*accumulate=*/true);
       // SwiGLU MLP.
@@ -1161,6 +1356,8 @@ private:
   int64_t tensorCoreMinRows; // 0: never
   int64_t gemvMaxRows;       // 0: never
   bool blockPerRow;          // GPU norms and argmax: a block per row
+  bool fuseAttention;        // GPU attention: one online-softmax kernel
+  bool fuseRopeCache;        // GPU RoPE(Q), RoPE(K), cache write: one kernel
   Location loc;
   MLIRContext *ctx;
   Value weights; // the arena argument of the function being emitted
@@ -1220,7 +1417,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
                           plan->getActivationType(), target == "gpu",
                           tensorCoreMinRows, gemvMaxRows, blockPerRow,
-                          model.getLoc());
+                          fuseAttention, fuseRopeCache, model.getLoc());
     emitter.emitAll();
     if (emitter.failed)
       return signalPassFailure();

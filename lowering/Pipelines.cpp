@@ -54,6 +54,16 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().blockPerRow)};
+  Option<bool> fuseAttention{
+      *this, "fuse-attention",
+      llvm::cl::desc("attention as one kernel per layer (online softmax, a block "
+                     "per (row, head)); "
+                     "false: scores, softmax, output as three kernels"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseAttention)};
+  Option<bool> fuseRopeCache{
+      *this, "fuse-rope-cache",
+      llvm::cl::desc("RoPE on Q and K and the K/V cache write as one kernel"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseRopeCache)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
@@ -64,13 +74,15 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 static void addKernelPasses(OpPassManager &pm, const std::string &target,
                             const std::string &activationType,
                             int64_t tensorCoreMinRows = 0,
-                            int64_t gemvMaxRows = 0, bool blockPerRow = false) {
+                            int64_t gemvMaxRows = 0, bool blockPerRow = false,
+                            bool fuseAttention = false, bool fuseRopeCache = false) {
   photon::PhotonPlanMemoryOptions plan;
   plan.activationType = activationType;
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createPhotonLowerToKernels(
       photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows,
-                                          gemvMaxRows, blockPerRow}));
+                                          gemvMaxRows, blockPerRow,
+                                          fuseAttention, fuseRopeCache}));
   pm.addPass(photon::createPhotonLowerPrograms(photon::PhotonLowerProgramsOptions{target}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -106,7 +118,8 @@ void mlir::photon::registerPhotonPipelines() {
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
         addKernelPasses(pm, "gpu", options.activationType,
                         options.tensorCoreMinRows, options.gemvMaxRows,
-                        options.blockPerRow);
+                        options.blockPerRow, options.fuseAttention,
+                        options.fuseRopeCache);
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels
         // would divide by, loop to and shuffle with runtime parameters

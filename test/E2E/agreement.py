@@ -609,7 +609,8 @@ def main():
             # On the GPU projections over 1..16 rows are GEMVs (vector loads, one warp per
             # output), over more rows tensor cores; the "-tc1" variants send every projection
             # to tensor cores (tails of 1..63 rows and outputs), the "-warp" variant keeps the
-            # warp-per-output projections and warp-per-row norms and argmax.
+            # warp-per-output projections, warp-per-row norms and argmax, and the unfused
+            # attention (scores, softmax, output) and RoPE / cache-write kernels.
             for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
                 model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
                            weight_type="bf16", activation_type="bf16")
@@ -623,7 +624,8 @@ def main():
                            "tiny-vanilla-bf16-act-warp", worst, rng, weight_type="bf16",
                            activation_type="bf16",
                            compile_args=("--tensor-core-min-rows=0", "--gemv-max-rows=0",
-                                         "--no-block-per-row"))
+                                         "--no-block-per-row", "--no-fuse-attention",
+                                         "--no-fuse-rope-cache"))
 
         if not args.quick:
             shipped_model_cases(h, worst)
