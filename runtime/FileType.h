@@ -1,10 +1,21 @@
-//===- FileType.h - Naming the type of a non-regular file ------*- C++ -*-===//
+//===- FileType.h - File types: tests and names for messages ---*- C++ -*-===//
 #ifndef PHOTON_RUNTIME_FILETYPE_H
 #define PHOTON_RUNTIME_FILETYPE_H
 
+#include <string>
 #include <sys/stat.h>
 
 namespace photon::rt {
+
+inline bool isRegularFile(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+inline bool isDirectory(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 /// "a directory", "a FIFO", ... for messages that refuse a non-regular file.
 inline const char *fileTypeName(mode_t mode) {

@@ -1,6 +1,7 @@
 //===- Tokenizer.cpp - Tokenizers of photon-run ---------------------------===//
 
 #include "runtime/Tokenizer.h"
+#include "runtime/FileType.h"
 
 #include "runtime/HfTokenizer.h"
 #include "runtime/Json.h"
@@ -77,20 +78,10 @@ std::string StreamingDecoder::flush() {
 
 namespace {
 
-bool isRegularFile(const std::string &path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-bool isDirectoryPath(const std::string &path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /// The directory that holds the weights: the path itself for a checkpoint
 /// directory, else the directory of the file.
 std::string weightsDirectory(const std::string &weights) {
-  if (isDirectoryPath(weights))
+  if (isDirectory(weights))
     return weights;
   size_t slash = weights.find_last_of('/');
   if (slash == std::string::npos)
@@ -135,7 +126,7 @@ Expected<std::unique_ptr<Tokenizer>> selectTokenizer(const std::optional<std::st
   std::string path;
   if (explicitPath) {
     path = *explicitPath;
-    if (isDirectoryPath(path))
+    if (isDirectory(path))
       path += "/tokenizer.json"; // a checkpoint directory
   }
   else if (!dir.empty() && isRegularFile(dir + "/tokenizer.json"))

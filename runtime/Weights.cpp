@@ -1,6 +1,7 @@
 //===- Weights.cpp - The weight arena of an artifact ----------------------===//
 
 #include "runtime/Weights.h"
+#include "runtime/FileType.h"
 #include "runtime/Json.h"
 #include "runtime/SyntheticWeights.h"
 
@@ -62,10 +63,6 @@ std::vector<std::string> ignoredWeightNames(const Manifest &manifest) {
 
 namespace {
 
-bool isDirectory(const std::string &path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 bool exists(const std::string &path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
