@@ -22,6 +22,10 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       *this, "activation-type",
       llvm::cl::desc("Activations between kernels: f32 or bf16"),
       llvm::cl::init("f32")};
+  detail::PassOptions::Option<int64_t> maxRows{
+      *this, "max-rows",
+      llvm::cl::desc("rows of one stack call (photon-plan-memory's max-rows)"),
+      llvm::cl::init(photon::PhotonPlanMemoryOptions().maxRows)};
 };
 
 struct HostPipelineOptions : KernelPipelineOptions<HostPipelineOptions> {};
@@ -72,12 +76,13 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 
 /// Plan memory and emit the kernels of `target`, cleaned up.
 static void addKernelPasses(OpPassManager &pm, const std::string &target,
-                            const std::string &activationType,
+                            const std::string &activationType, int64_t maxRows,
                             int64_t tensorCoreMinRows = 0,
                             int64_t gemvMaxRows = 0, bool blockPerRow = false,
                             bool fuseAttention = false, bool fuseRopeCache = false) {
   photon::PhotonPlanMemoryOptions plan;
   plan.activationType = activationType;
+  plan.maxRows = maxRows;
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createPhotonLowerToKernels(
       photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows,
@@ -94,7 +99,7 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to LLVM IR for the host CPU: plan memory, emit "
       "kernels, lower loops, memrefs, math and functions to the LLVM dialect",
       [](OpPassManager &pm, const HostPipelineOptions &options) {
-        addKernelPasses(pm, "cpu", options.activationType);
+        addKernelPasses(pm, "cpu", options.activationType, options.maxRows);
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -116,7 +121,7 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to GPU kernels (NVVM -> PTX/cubin) and host code "
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
-        addKernelPasses(pm, "gpu", options.activationType,
+        addKernelPasses(pm, "gpu", options.activationType, options.maxRows,
                         options.tensorCoreMinRows, options.gemvMaxRows,
                         options.blockPerRow, options.fuseAttention,
                         options.fuseRopeCache);

@@ -95,6 +95,8 @@ struct Options {
   bool quiet = false;
   bool progress = false; // --progress: also when stderr is not a terminal
   bool noGraphs = false;
+  int64_t profileStep = -1; // --profile-step: -1 none
+  bool profilePrefill = false;
 };
 
 int64_t parseInt(const std::string &flag, const std::string &v, int64_t lo, int64_t hi) {
@@ -223,7 +225,8 @@ Options parseArgs(int argc, char **argv) {
   // hand-written parser did); --prompt and --prompt-ids accumulate.
   std::vector<std::string> positional, prompts, promptIds, promptFiles;
   std::string weights, synthetic, batch, maxNew, mode, temperature, topK, topP, seed, eosId,
-      score, scoreIds, scoreContext, scoreLength, scoreStride, output, dumpLogits, device, tokenizer;
+      score, scoreIds, scoreContext, scoreLength, scoreStride, output, dumpLogits, device, tokenizer,
+      profileStep;
   app.add_option("artifact-dir", positional,
                  "the compiled model (model.json, kernels-<target>.so)")
       ->type_name("<dir>");
@@ -258,10 +261,12 @@ Options parseArgs(int argc, char **argv) {
   opt("--tokenizer", tokenizer, "<tokenizer.json>", kPrompt,
       "HF tokenizer (default: tokenizer.json next to --weights, else bytes as ids 0..255)");
   Options o;
-  app.add_flag("-i,--interactive", o.interactive,
-               "read a prompt per line from stdin and stream each answer, until end of "
-               "input (the model is loaded once)")
-      ->group(kPrompt);
+  auto flag = [&](const char *name, bool &into, const char *group, const char *help) {
+    return app.add_flag(name, into, help)->group(group);
+  };
+  flag("-i,--interactive", o.interactive, kPrompt,
+       "read a prompt per line from stdin and stream each answer, until end of "
+       "input (the model is loaded once)");
   opt("--batch", batch, "<n>", kPrompt,
       "decode n copies of the one prompt together; with --score, windows per call "
       "(default 16)");
@@ -276,7 +281,7 @@ Options parseArgs(int argc, char **argv) {
   opt("--eos-id", eosId, "<id>", kGen,
       "end of sequence: a sequence that generates this id stops after it (default: the "
       "tokenizer's; the byte tokenizer has none)");
-  app.add_flag("--ignore-eos", o.ignoreEos, "never stop before --max-new-tokens")->group(kGen);
+  flag("--ignore-eos", o.ignoreEos, kGen, "never stop before --max-new-tokens");
   opt("--device", device, "<auto|cpu|cuda>", kGen,
       "where to run (default auto: cuda when the artifact has CUDA kernels and a GPU "
       "is present, else cpu)");
@@ -296,15 +301,18 @@ Options parseArgs(int argc, char **argv) {
   opt("--dump-logits", dumpLogits, "<path>", kOut,
       "write the logits of every generated position (.npy float32 [batch, new tokens, "
       "vocab]); the file is replaced only when the run succeeds");
-  app.add_flag("--no-graphs", o.noGraphs,
-               "on the GPU, launch every step's kernels instead of replaying the step as "
-               "a captured CUDA graph")
-      ->group(kGen);
-  app.add_flag("-q,--quiet", o.quiet, "no summary or progress on stderr")->group(kOut);
-  app.add_flag("--progress", o.progress,
-               "progress lines on stderr (weights loaded, tokens done, tokens/s) even when "
-               "stderr is not a terminal")
-      ->group(kOut);
+  flag("--no-graphs", o.noGraphs, kGen,
+       "on the GPU, launch every step's kernels instead of replaying the step as "
+       "a captured CUDA graph");
+  opt("--profile-step", profileStep, "<n>", kGen,
+      "record only decode step n (from 0) in a profiler started with profiling off "
+      "(ncu --profile-from-start off, nsys --capture-range=cudaProfilerApi)");
+  flag("--profile-prefill", o.profilePrefill, kGen,
+       "record only the first prefill call (up to prefill_tile prompts) in such a profiler");
+  flag("-q,--quiet", o.quiet, kOut, "no summary or progress on stderr");
+  flag("--progress", o.progress, kOut,
+       "progress lines on stderr (weights loaded, tokens done, tokens/s) even when "
+       "stderr is not a terminal");
 
   try {
     app.parse(llvmStyleArgs(argc, argv));
@@ -350,6 +358,8 @@ Options parseArgs(int argc, char **argv) {
     o.batch = parseInt("--batch", batch, 1, 1 << 20);
   if (given("--max-new-tokens"))
     o.maxNew = parseInt("--max-new-tokens", maxNew, 0, 1 << 24);
+  if (given("--profile-step"))
+    o.profileStep = parseInt("--profile-step", profileStep, 0, 1 << 24);
   if (given("--mode")) {
     if (mode != "hiergen" && mode != "recgen")
       die("--mode: expected hiergen or recgen, got '" + mode + "'");
@@ -736,6 +746,8 @@ GenerationOptions generationOptions(const Options &o, const TextCodec &codec) {
   GenerationOptions opt;
   opt.mode = o.mode;
   opt.useGraphs = !o.noGraphs;
+  opt.profileStep = o.profileStep;
+  opt.profilePrefill = o.profilePrefill;
   opt.maxNewTokens = o.maxNew;
   opt.sampling = o.sampling;
   opt.collectLogits = o.dumpLogits.has_value();

@@ -54,6 +54,12 @@ public:
   }
   virtual void destroyGraph(void *graph) {}
 
+  /// Opens (`on`) or closes the range that profilers attached with
+  /// "profile from start off" record (cuProfilerStart / cuProfilerStop: ncu
+  /// --profile-from-start off, nsys --capture-range=cudaProfilerApi). A no-op
+  /// where there is no such profiler.
+  virtual Status setProfiling(bool on) { return Status(); }
+
   /// Kernel launches issued so far (0 where the backend does not launch).
   virtual uint64_t launchCount() const { return 0; }
 

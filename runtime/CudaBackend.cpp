@@ -132,6 +132,12 @@ public:
     return takeCudaLaunchError();
   }
 
+  Status setProfiling(bool on) override {
+    const CudaDriver &d = *state().drv;
+    return on ? d.check(d.cuProfilerStart(), "cuProfilerStart")
+              : d.check(d.cuProfilerStop(), "cuProfilerStop");
+  }
+
   bool supportsGraphs() const override { return true; }
   uint64_t launchCount() const override { return state().launches; }
 

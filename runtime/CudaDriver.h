@@ -107,6 +107,8 @@ constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
   X(cuGraphExecDestroy, (CUgraphExec hGraphExec))                              \
   X(cuGraphDestroy, (CUgraph hGraph))                                          \
   X(cuMemGetInfo_v2, (size_t * free, size_t * total))                          \
+  X(cuProfilerStart, ())                                                       \
+  X(cuProfilerStop, ())                                                        \
   X(cuGetErrorName, (CUresult error, const char **pStr))                       \
   X(cuGetErrorString, (CUresult error, const char **pStr))
 

@@ -195,8 +195,13 @@ Generator::decode(const std::vector<std::vector<int32_t>> &prompts,
       return prompt.takeStatus();
     PHOTON_RETURN_IF_ERROR(backend_.copyToDevice(prompt->get(), ids.data(), ids.size() * 4));
     MemRef1D pm = memref(prompt->get(), int64_t(ids.size()));
+    const bool profiled = opt.profilePrefill && first == 0;
+    if (profiled)
+      PHOTON_RETURN_IF_ERROR(backend_.setProfiling(true));
     program->prefill(&W, &S, N, maxTokens, first, count, P, E, &pm);
     PHOTON_RETURN_IF_ERROR(backend_.synchronize()); // before the prompt is freed
+    if (profiled)
+      PHOTON_RETURN_IF_ERROR(backend_.setProfiling(false));
     result.promptTokens += count * E;
     first += count;
   }
@@ -249,6 +254,11 @@ Generator::decode(const std::vector<std::vector<int32_t>> &prompts,
       if (!(status = backend_.copyToDevice(uniforms->get(), draws.data(), draws.size() * 4)).ok())
         break;
     }
+    // The profiled step: the previous step's copy to the host has drained the
+    // stream, and the range closes once this step's kernels have finished.
+    const bool profiled = result.steps == opt.profileStep;
+    if (profiled && !(status = backend_.setProfiling(true)).ok())
+      break;
     auto h0 = Clock::now();
     uint64_t launches0 = backend_.launchCount();
     if (graphs && !graph) {
@@ -267,6 +277,8 @@ Generator::decode(const std::vector<std::vector<int32_t>> &prompts,
       result.launchesPerStep = int64_t(backend_.launchCount() - launches0);
     }
     hostSeconds += secondsSince(h0);
+    if (profiled && status.ok() && (status = backend_.synchronize()).ok())
+      status = backend_.setProfiling(false);
     if (!status.ok() ||
         !(status = backend_.copyToHost(window.data(), out->get(), window.size() * 4)).ok())
       break;

@@ -39,6 +39,12 @@ struct GenerationOptions {
   bool collectLogits = false;
   /// Replay the step as a captured graph where the backend has them.
   bool useGraphs = true;
+  /// The decode step (0-based) whose launches alone a profiler records
+  /// (Backend::setProfiling around it, the device idle before and after), so
+  /// that Nsight Compute sees exactly one step; -1: none.
+  int64_t profileStep = -1;
+  /// Record the first prefill call instead (its prompts: prefill_tile at most).
+  bool profilePrefill = false;
   /// End of sequence: a sequence that generates this id stops there (the id
   /// is its last token); the others go on. The batch ends when every
   /// sequence has stopped or has maxNewTokens tokens. None: never stop early.

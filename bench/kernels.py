@@ -1,0 +1,510 @@
+#!/usr/bin/env python3
+"""Photon kernel benchmark: every kernel of one decode step (or one prefill call)
+of a compiled model under Nsight Compute, grouped by kernel family and shape,
+against the card's measured copy bandwidth and bf16 matrix rate.
+
+  bench/kernels.py --bin /tmp/photon-rt/bin --artifacts .device/kbench --device-rates \\
+      --out bench/results/h200-kernels-<date>.json
+
+Kernels are gpu.launch ops inside the model's building blocks, named by family and
+shape (photon_gemv_r<rows>_<M>x<K>, photon_mma_<M>x<K>, photon_rmsnorm_<width>, ...;
+lowering/PhotonToKernels.cpp). For each configuration (model, mode, batch) this runs
+photon-run with synthetic weights under
+
+  ncu --profile-from-start off --clock-control none --cache-control all
+      --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,...
+      photon-run <artifact> --no-graphs --profile-step 1 ...   (or --profile-prefill)
+
+so ncu records exactly the launches of decode step 1 (photon-run brackets it with
+cuProfilerStart/cuProfilerStop). Caches are flushed before every kernel (the weights
+come from HBM, as in a step that streams every layer) and clocks are not locked.
+Decode steps run `decode_tile` rows per call at most (256 by default), so for a
+vanilla model a batch above it is measured on a prefill call instead: prefill_tile
+prompts of batch / prefill_tile tokens each (compile that artifact with
+--max-rows=4096 so one stack call holds them all); for PHOTON it would repeat the
+decode tile's kernels and is skipped (its level-1 decoder already runs 2048-row
+calls at batch 256).
+
+Columns (docs/perf.md, "Kernel benchmark"): per group of kernels with one name,
+launches, mean rows per launch (modelled from the model's structure, as
+passes/ScheduleReport.cpp schedules the calls), total and mean time, the bytes
+the launches must move (weights once per launch + rows x (K + M) activations),
+the DRAM bytes ncu counted, both as GB/s and % of the measured copy rate, and
+for matrix kernels 2 x rows x M x K / time as TFLOP/s and % of the measured
+bf16 matrix rate. The copy rate is a 1 GiB device-to-device copy (read + written
+bytes / time) and the matrix rate torch.matmul of 8192^3 bf16, both measured in
+the same call (torch), unless given by --copy-gbps / --matmul-tflops.
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.sum",
+           "launch__grid_size", "launch__block_size"]
+
+# Matrix kernels by family, in the order they take a projection's row counts
+# (photon-compile: GEMV for 1..gemv-max-rows rows, warp-per-output matmul
+# between, tensor cores from tensor-core-min-rows on).
+MATRIX_FAMILIES = ["gemv", "matmul", "mma"]
+
+_UNIT_SCALE = {
+    "": 1.0, "ns": 1e-9, "nsecond": 1e-9, "us": 1e-6, "usecond": 1e-6, "ms": 1e-3,
+    "msecond": 1e-3, "s": 1.0, "second": 1.0,
+    "b": 1.0, "byte": 1.0, "kb": 1e3, "kbyte": 1e3, "mb": 1e6, "mbyte": 1e6, "gb": 1e9,
+    "gbyte": 1e9, "tb": 1e12, "tbyte": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
+}
+
+
+def _number(text, unit=""):
+    """ncu's value text ("1,234.5", "n/a") in base units (seconds, bytes), or None."""
+    text = (text or "").strip().replace(",", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    scale = _UNIT_SCALE.get(unit.strip().lower())
+    if scale is None:
+        raise ValueError(f"unknown ncu unit '{unit}'")
+    return value * scale
+
+
+def parse_ncu_csv(text):
+    """Kernels of `ncu --import R --csv --page raw [--print-units base]`: a header row
+    ("ID", ..., "Kernel Name", ..., metric names), optionally a units row, then one
+    row per kernel launch. Also reads `--page details` (one row per metric, with
+    "Metric Name", "Metric Unit", "Metric Value"). Returns [{id, name, seconds,
+    dram_read, dram_write, grid, block}] in launch order; lines before the header
+    (ncu's ==PROF== messages) are skipped."""
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith('"ID"')), None)
+    if start is None:
+        raise ValueError("no ncu CSV header (a line starting with \"ID\") in the output")
+    rows = list(csv.reader(io.StringIO("\n".join(lines[start:]))))
+    header = rows[0]
+    col = {h: i for i, h in enumerate(header)}
+    if "Kernel Name" not in col:
+        raise ValueError("the ncu CSV has no \"Kernel Name\" column")
+    by_id = {}
+
+    def kernel(row):
+        kid = row[col["ID"]]
+        if kid not in by_id:
+            by_id[kid] = {"id": int(kid), "name": row[col["Kernel Name"]]}
+        return by_id[kid]
+
+    def store(k, metric, value):
+        key = {"gpu__time_duration.sum": "seconds", "dram__bytes_read.sum": "dram_read",
+               "dram__bytes_write.sum": "dram_write", "launch__grid_size": "grid",
+               "launch__block_size": "block"}.get(metric)
+        if key and value is not None:
+            k[key] = value
+
+    if "Metric Name" in col:  # --page details: long format
+        for row in rows[1:]:
+            if len(row) < len(header):
+                continue
+            store(kernel(row), row[col["Metric Name"]],
+                  _number(row[col["Metric Value"]], row[col.get("Metric Unit", 0)]
+                          if "Metric Unit" in col else ""))
+    else:  # --page raw: wide format, maybe a units row first
+        data = rows[1:]
+        units = [""] * len(header)
+        if data and data[0] and data[0][col["ID"]] == "":
+            units, data = data[0], data[1:]
+        for row in data:
+            if len(row) < len(header) or not row[col["ID"]].strip():
+                continue
+            k = kernel(row)
+            for metric in METRICS:
+                if metric in col:
+                    store(k, metric, _number(row[col[metric]], units[col[metric]]))
+    kernels = sorted(by_id.values(), key=lambda k: k["id"])
+    for k in kernels:
+        if "seconds" not in k:
+            raise ValueError(f"kernel {k['name']} (ID {k['id']}) has no gpu__time_duration.sum")
+    return kernels
+
+
+_DUP = r"(?:_kernel)?(?:_\d+)?$"  # gpu-kernel-outlining's _kernel, a duplicate's _<n>
+_GEMV = re.compile(r"^photon_gemv_r(\d+)_(\d+)x(\d+)" + _DUP)
+_MATMUL = re.compile(r"^photon_(mma|matmul)_(\d+)x(\d+)" + _DUP)
+_RMSNORM = re.compile(r"^photon_rmsnorm_(\d+)" + _DUP)
+_FAMILY = re.compile(r"^photon_([A-Za-z]\w*?)" + _DUP)
+
+
+def classify(name):
+    """(family, shape, group label) of a kernel name. Matrix kernels have shape (M, K)
+    (M outputs of K inputs: photon_gemv_r<rows>_<M>x<K>, photon_mma_<M>x<K>,
+    photon_matmul_<M>x<K>); photon_rmsnorm_<width> has (width,); other
+    photon_<family> names have (). The label is the name without a duplicate's
+    numeric suffix (or gpu-kernel-outlining's _kernel): duplicates group together.
+    Names not starting with photon_ are family "other", labelled as they are."""
+    base = name.split("(")[0].strip()
+    m = _GEMV.match(base)
+    if m:
+        r, M, K = (int(x) for x in m.groups())
+        return "gemv", (M, K), f"photon_gemv_r{r}_{M}x{K}"
+    m = _MATMUL.match(base)
+    if m:
+        M, K = int(m.group(2)), int(m.group(3))
+        return m.group(1), (M, K), f"photon_{m.group(1)}_{M}x{K}"
+    m = _RMSNORM.match(base)
+    if m:
+        return "rmsnorm", (int(m.group(1)),), f"photon_rmsnorm_{m.group(1)}"
+    m = _FAMILY.match(base)
+    if m:
+        return m.group(1), (), "photon_" + m.group(1)
+    return "other", (), base
+
+
+def gemv_bucket(label):
+    m = re.match(r"^photon_gemv_r(\d+)_", label)
+    return int(m.group(1)) if m else 0
+
+
+# --------------------------------------------------------------------------
+# Rows per projection launch, as the step's calls are scheduled
+# (passes/ScheduleReport.cpp, CallModel).
+# --------------------------------------------------------------------------
+
+def _chunks(rows, size):
+    return [min(size, rows - r0) for r0 in range(0, rows, size)]
+
+
+class RowModel:
+    """The projections one decode step (or one prefill call) launches, as
+    {(M, K): [rows of each launch]}, for a model config (spec §1 fields)."""
+
+    def __init__(self, cfg, decode_tile=256, max_rows=1024):
+        self.c, self.decode_tile, self.max_rows = cfg, decode_tile, max_rows
+        self.D = cfg["d_model"]
+        self.kv = cfg["n_kv_heads"] * (self.D // cfg["n_heads"])
+        self.launches = {}
+
+    def _add(self, shape, rows, times=1):
+        self.launches.setdefault(shape, []).extend([rows] * times)
+
+    def stack(self, layers, rows):
+        D, F, kv = self.D, self.c["ffn_dim"], self.kv
+        for n in _chunks(rows, self.max_rows):
+            for shape, per_layer in (((D, D), 2), ((kv, D), 2), ((F, D), 2), ((D, F), 1)):
+                self._add(shape, n, per_layer * layers)
+
+    def lm_head(self, n):
+        self._add((self.c["vocab_size"], self.D), n)
+
+    def converter(self, l, n):
+        self._add((self.c["prefix_lengths"][l - 1] * self.D, self.D), n)
+
+    def step(self, batch, mode="hiergen"):
+        c = self.c
+        if c["model_type"] == "vanilla" or not c.get("chunk_sizes"):
+            for n in _chunks(batch, self.decode_tile):
+                self.lm_head(n)
+                self.stack(c["layers"], n)
+            return self.launches
+        if mode != "recgen":
+            raise ValueError("rows are modelled for vanilla decode and RecGen only")
+        cs, rs = c["chunk_sizes"], c["prefix_lengths"]
+        L = len(cs)
+        span = [1]
+        for x in cs:
+            span.append(span[-1] * x)
+        B = span[L]
+
+        def per(l):
+            return B // span[l]
+
+        def rollout(l, m):
+            self.converter(l, m)
+            self.stack(c["decoder_layers"][l - 1], m * rs[l - 1])
+            for _ in range(1, cs[l - 1]):
+                self.stack(c["decoder_layers"][l - 1], m)
+
+        for n in _chunks(batch, self.decode_tile):
+            if L >= 2:
+                rollout(L, n)
+                for l in range(L - 1, 1, -1):
+                    rollout(l, n * per(l))
+            nI = n * per(1)
+            self.converter(1, nI)
+            self.stack(c["decoder_layers"][0], nI * rs[0])
+            for j in range(cs[0]):
+                self.lm_head(nI)
+                if j + 1 == cs[0]:
+                    break
+                self.stack(c["decoder_layers"][0], nI)
+            if L >= 2 or c.get("level1_chunker") == "linear":
+                width = self.D if L >= 2 else c["d_embed"]
+                for m in _chunks(n, self.max_rows):
+                    self._add((self.D, cs[L - 1] * width), m)
+            self.stack(c["encoder_layers"][L - 1], n)
+        return self.launches
+
+    def prefill(self, count, prompt):
+        if self.c["model_type"] != "vanilla":
+            raise ValueError("prefill rows are modelled for vanilla models only")
+        self.stack(self.c["layers"], count * prompt)
+        return self.launches
+
+
+# --------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------
+
+def summarize(kernels, launches_by_shape, weight_bytes, act_bytes, copy_bps, matmul_fps):
+    """Groups `kernels` (parse_ncu_csv) by name; matrix groups of one shape take that
+    shape's modelled row counts in the order gemv (smallest), matmul, mma (largest),
+    as many as they have launches. Returns the groups, in first-launch order."""
+    groups = {}
+    for k in kernels:
+        family, shape, label = classify(k["name"])
+        g = groups.setdefault(label, {"kernel": label, "family": family, "shape": list(shape),
+                                      "launches": 0, "seconds": 0.0, "dram_bytes": 0.0,
+                                      "first": k["id"], "grid": k.get("grid"),
+                                      "block": k.get("block")})
+        g["launches"] += 1
+        g["seconds"] += k["seconds"]
+        g["dram_bytes"] += k.get("dram_read", 0.0) + k.get("dram_write", 0.0)
+    # Row counts for matrix kernels, by shape.
+    by_shape = {}
+    for g in groups.values():
+        if g["family"] in MATRIX_FAMILIES:
+            by_shape.setdefault(tuple(g["shape"]), []).append(g)
+    for shape, gs in by_shape.items():
+        rows = sorted(launches_by_shape.get(shape, []))
+        gs.sort(key=lambda g: (MATRIX_FAMILIES.index(g["family"]), gemv_bucket(g["kernel"])))
+        measured = sum(g["launches"] for g in gs)
+        at = 0
+        for g in gs:
+            take = rows[at:at + g["launches"]]
+            at += g["launches"]
+            if len(rows) == measured:
+                g["rows"] = sum(take)
+            else:  # the model and the step disagree: no FLOP/s claimed
+                g["rows"] = None
+                g["note"] = (f"{len(rows)} launches of {shape[0]}x{shape[1]} modelled, "
+                             f"{measured} measured")
+    out = []
+    for g in sorted(groups.values(), key=lambda g: g["first"]):
+        t = g["seconds"]
+        g["mean_us"] = t / g["launches"] * 1e6
+        g["dram_gbps"] = g["dram_bytes"] / t / 1e9 if t else None
+        g["dram_pct_copy"] = 100 * g["dram_bytes"] / t / copy_bps if t and copy_bps else None
+        if g["family"] in MATRIX_FAMILIES and g.get("rows") is not None:
+            M, K = g["shape"]
+            rows = g["rows"]
+            g["mean_rows"] = rows / g["launches"]
+            g["must_move_bytes"] = g["launches"] * M * K * weight_bytes + rows * (K + M) * act_bytes
+            g["must_move_gbps"] = g["must_move_bytes"] / t / 1e9
+            g["must_move_pct_copy"] = (100 * g["must_move_bytes"] / t / copy_bps
+                                       if copy_bps else None)
+            g["flops"] = 2.0 * rows * M * K
+            g["tflops"] = g["flops"] / t / 1e12
+            g["pct_matmul"] = 100 * g["flops"] / t / matmul_fps if matmul_fps else None
+        del g["first"]
+        out.append(g)
+    return out
+
+
+def _fmt(v, spec, width):
+    return f"{'-':>{width}}" if v is None else f"{v:{width}{spec}}"
+
+
+def format_table(title, groups, copy_bps, matmul_fps):
+    lines = [title,
+             f"{'kernel':<34} {'launch':>6} {'rows':>7} {'total us':>9} {'mean us':>8} "
+             f"{'need GB/s':>9} {'%copy':>6} {'DRAM GB/s':>9} {'%copy':>6} "
+             f"{'TFLOP/s':>8} {'%mma':>6}"]
+    for g in groups:
+        lines.append(
+            f"{g['kernel'][:34]:<34} {g['launches']:>6} {_fmt(g.get('mean_rows'), '.0f', 7)} "
+            f"{g['seconds'] * 1e6:>9.1f} {g['mean_us']:>8.2f} "
+            f"{_fmt(g.get('must_move_gbps'), '.0f', 9)} {_fmt(g.get('must_move_pct_copy'), '.1f', 6)} "
+            f"{_fmt(g['dram_gbps'], '.0f', 9)} {_fmt(g['dram_pct_copy'], '.1f', 6)} "
+            f"{_fmt(g.get('tflops'), '.2f', 8)} {_fmt(g.get('pct_matmul'), '.1f', 6)}"
+            + (f"  ({g['note']})" if g.get("note") else ""))
+    total = sum(g["seconds"] for g in groups)
+    lines.append(f"{'all kernels':<34} {sum(g['launches'] for g in groups):>6} {'':>7} "
+                 f"{total * 1e6:>9.1f}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# On the GPU
+# --------------------------------------------------------------------------
+
+def measure_rates():
+    """(copy bytes/s, bf16 matmul FLOP/s) of this GPU, by torch: a 1 GiB device-to-device
+    copy (read + written bytes) and an 8192^3 bf16 matmul, best of 20 after warm-up."""
+    import torch
+    src = torch.empty(2**30, dtype=torch.uint8, device="cuda")
+    dst = torch.empty_like(src)
+
+    def best(fn, n=20):
+        fn()
+        torch.cuda.synchronize()
+        times = []
+        for _ in range(n):
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record()
+            fn()
+            b.record()
+            torch.cuda.synchronize()
+            times.append(a.elapsed_time(b) / 1e3)
+        return min(times)
+
+    copy_bps = 2 * src.numel() / best(lambda: dst.copy_(src))
+    del src, dst
+    n = 8192
+    x = torch.randn(n, n, dtype=torch.bfloat16, device="cuda")
+    y = torch.randn(n, n, dtype=torch.bfloat16, device="cuda")
+    matmul_fps = 2 * n**3 / best(lambda: torch.matmul(x, y))
+    return copy_bps, matmul_fps
+
+
+class SkipRun(Exception):
+    """A configuration that measures nothing new."""
+
+
+def profile(args, art, manifest, batch, mode, workdir):
+    """ncu over one decode step (or the first prefill call, for batch > decode tile)
+    of `batch` sequences; returns (kernels, description of the profiled range)."""
+    prog = next(p for p in manifest["programs"] if p["mode"] == mode)
+    tps = prog["tokens_per_step"]
+    decode_tile = max([r["tile"] for r in prog["regions"]] + [1])
+    prefill = batch > decode_tile
+    if prefill and manifest["config"]["model_type"] != "vanilla":
+        # Every decode tile repeats the first one's launches: a larger batch adds
+        # nothing (the level-1 decoder already runs tile x B/C1 x R1 rows per call).
+        raise SkipRun(f"batch {batch} > the decode tile {decode_tile}: the same kernels "
+                      f"as batch {decode_tile}")
+    cmd = [os.path.join(args.bin, "photon-run"), art, "--device", "cuda",
+           "--synthetic-weights", "1", "--mode", mode, "--no-graphs", "-q", "--output", "json"]
+    if prefill:
+        count = prog["prefill_tile"]
+        prompt = batch // count
+        cmd += ["--batch", str(count), "--max-new-tokens", "1", "--profile-prefill"]
+        what = f"prefill of {count} x {prompt} tokens"
+    else:
+        prompt = args.prompt
+        # Step 1 (the second): the first one after prefill has warmed the JIT'd modules.
+        cmd += ["--batch", str(batch), "--max-new-tokens", str(3 * tps), "--profile-step", "1"]
+        what = f"decode step 1 at {batch} rows, context ~{prompt + tps}"
+    cmd += ["--prompt-ids", ",".join(str(1 + i % 250) for i in range(prompt))]
+    rep = os.path.join(workdir, f"{os.path.basename(art)}-{mode}-{batch}")
+    ncu = [args.ncu, "--profile-from-start", "off", "--metrics", ",".join(METRICS),
+           "--clock-control", "none", "--cache-control", "all", "--export", rep,
+           "--force-overwrite"]
+    t0 = time.time()
+    p = subprocess.run(ncu + cmd, capture_output=True, text=True, timeout=args.timeout)
+    if p.returncode != 0:
+        tail = (p.stderr.strip() or p.stdout.strip()).splitlines()[-3:]
+        raise RuntimeError(f"ncu/photon-run exited {p.returncode}: {' | '.join(tail)}")
+    q = subprocess.run([args.ncu, "--import", rep + ".ncu-rep", "--csv", "--page", "raw",
+                        "--print-units", "base"], capture_output=True, text=True,
+                       timeout=args.timeout)
+    if q.returncode != 0:
+        raise RuntimeError(f"ncu --import exited {q.returncode}: {q.stderr.strip()[-300:]}")
+    if args.keep_csv:
+        with open(os.path.join(args.keep_csv, os.path.basename(rep) + ".csv"), "w") as f:
+            f.write(q.stdout)
+    return parse_ncu_csv(q.stdout), what, prefill, prompt, time.time() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", required=True, help="directory with photon-run")
+    ap.add_argument("--artifacts", required=True, help="directory of compiled models (<dir>/<model>)")
+    ap.add_argument("--models", nargs="+", default=["vanilla-600m", "photon-600m"])
+    ap.add_argument("--batches", default="1,16,256,4096",
+                    help="rows per projection: decode batches; above the decode tile, "
+                         "a prefill call of that many token rows")
+    ap.add_argument("--prompt", type=int, default=64, help="prompt tokens before the decode step")
+    ap.add_argument("--max-rows", type=int, default=1024,
+                    help="the artifacts' photon-compile --max-rows (rows of one stack call)")
+    ap.add_argument("--ncu", default=shutil.which("ncu") or "/usr/local/cuda/bin/ncu")
+    ap.add_argument("--copy-gbps", type=float, help="copy rate instead of measuring it")
+    ap.add_argument("--matmul-tflops", type=float, help="bf16 matrix rate instead of measuring it")
+    ap.add_argument("--timeout", type=int, default=300, help="seconds per profiled run")
+    ap.add_argument("--keep-csv", help="directory for ncu's CSV of every run")
+    ap.add_argument("--out", required=True, help="JSON results; the table goes to <out>.txt too")
+    args = ap.parse_args()
+
+    if args.copy_gbps and args.matmul_tflops:
+        copy_bps, matmul_fps = args.copy_gbps * 1e9, args.matmul_tflops * 1e12
+    else:
+        copy_bps, matmul_fps = measure_rates()
+        copy_bps = args.copy_gbps * 1e9 if args.copy_gbps else copy_bps
+        matmul_fps = args.matmul_tflops * 1e12 if args.matmul_tflops else matmul_fps
+    try:
+        device = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                                capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception:  # noqa: BLE001
+        device = "unknown"
+    head = (f"{device}: copy {copy_bps / 1e9:.0f} GB/s (1 GiB device-to-device, read + written), "
+            f"bf16 matmul {matmul_fps / 1e12:.0f} TFLOP/s (8192^3)")
+    print(head, flush=True)
+    text = [head]
+    if args.keep_csv:
+        os.makedirs(args.keep_csv, exist_ok=True)
+    runs = []
+    workdir = tempfile.mkdtemp(prefix="photon-kbench-")
+    try:
+        for model in args.models:
+            art = os.path.join(args.artifacts, model)
+            manifest = json.load(open(os.path.join(art, "model.json")))
+            cfg = manifest["config"]
+            wb = {"f32": 4, "bf16": 2, "f16": 2}[manifest["weights"]["dtype"]]
+            ab = {"f32": 4, "bf16": 2}[manifest.get("activation_type", "f32")]
+            mode = "recgen" if any(p["mode"] == "recgen" for p in manifest["programs"]) else "hiergen"
+            for batch in (int(b) for b in args.batches.split(",")):
+                run = {"model": model, "mode": mode, "batch": batch}
+                try:
+                    kernels, what, prefill, prompt, wall = profile(args, art, manifest, batch,
+                                                                   mode, workdir)
+                    prog = next(p for p in manifest["programs"] if p["mode"] == mode)
+                    rm = RowModel(cfg, max([r["tile"] for r in prog["regions"]] + [1]),
+                                  args.max_rows)
+                    if prefill:
+                        launches = rm.prefill(prog["prefill_tile"], prompt) \
+                            if cfg["model_type"] == "vanilla" else {}
+                    else:
+                        launches = rm.step(batch, mode)
+                    groups = summarize(kernels, launches, wb, ab, copy_bps, matmul_fps)
+                    run.update({"profiled": what, "wall_s": wall, "groups": groups,
+                                "kernel_seconds": sum(k["seconds"] for k in kernels),
+                                "launches": len(kernels)})
+                    table = format_table(f"\n== {model} {mode}: {what} ({len(kernels)} launches, "
+                                         f"{wall:.0f} s under ncu)", groups, copy_bps, matmul_fps)
+                except SkipRun as e:
+                    run["skipped"] = str(e)
+                    table = f"\n== {model} {mode} batch {batch}: skipped: {e}"
+                except Exception as e:  # noqa: BLE001
+                    run["error"] = str(e)
+                    table = f"\n== {model} {mode} batch {batch}: error: {e}"
+                print(table, flush=True)
+                text.append(table)
+                runs.append(run)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    json.dump({"device": device, "date": time.strftime("%Y-%m-%d"), "copy_bytes_per_s": copy_bps,
+               "matmul_flops_per_s": matmul_fps, "runs": runs}, open(args.out, "w"), indent=1)
+    txt = os.path.splitext(args.out)[0] + ".txt"
+    with open(txt, "w") as f:
+        f.write("\n".join(text) + "\n")
+    print(f"wrote {args.out} and {txt}")
+    return 1 if any("error" in r for r in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Offline tests of bench/kernels.py: the ncu CSV parser, the kernel-name
+classifier, the modelled rows per projection and the table's arithmetic, on a
+saved sample (bench/testdata/; written in the layout of `ncu --import R --csv
+--page raw --print-units base`, one decode step of a one-layer vanilla model).
+No GPU needed: test/Bench/kernels.test runs it under lit."""
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import kernels as kb  # noqa: E402
+
+SAMPLE = os.path.join(HERE, "testdata", "ncu-vanilla-b1-raw.csv")
+VANILLA_1L = {"model_type": "vanilla", "vocab_size": 32000, "d_model": 1664, "layers": 1,
+              "n_heads": 32, "n_kv_heads": 32, "ffn_dim": 4096}
+COPY, MMA = 4.0e12, 800e12
+
+
+def sample():
+    with open(SAMPLE) as f:
+        return f.read()
+
+
+class ParseTest(unittest.TestCase):
+    def test_raw_page_with_units_row(self):
+        ks = kb.parse_ncu_csv(sample())
+        self.assertEqual(len(ks), 16)
+        self.assertEqual([k["id"] for k in ks], list(range(16)))
+        lm = ks[14]
+        self.assertEqual(lm["name"], "photon_gemv_r1_32000x1664")
+        self.assertAlmostEqual(lm["seconds"], 40960e-9)
+        self.assertEqual(lm["dram_read"], 106500000)  # "106,500,000"
+        self.assertEqual(lm["grid"], 132)
+
+    def test_units_scale_values(self):
+        text = ('"ID","Kernel Name","gpu__time_duration.sum","dram__bytes_read.sum"\n'
+                '"","","usecond","Mbyte"\n'
+                '"0","photon_argmax","4.5","1.5"\n')
+        (k,) = kb.parse_ncu_csv(text)
+        self.assertAlmostEqual(k["seconds"], 4.5e-6)
+        self.assertAlmostEqual(k["dram_read"], 1.5e6)
+
+    def test_details_page(self):
+        text = ('"ID","Kernel Name","Section Name","Metric Name","Metric Unit","Metric Value"\n'
+                '"0","photon_attention","Command line profiler metrics","gpu__time_duration.sum","nsecond","5,120"\n'
+                '"0","photon_attention","Command line profiler metrics","dram__bytes_read.sum","byte","430,000"\n'
+                '"1","photon_argmax","Command line profiler metrics","gpu__time_duration.sum","msecond","0.004"\n')
+        ks = kb.parse_ncu_csv(text)
+        self.assertEqual([k["name"] for k in ks], ["photon_attention", "photon_argmax"])
+        self.assertAlmostEqual(ks[0]["seconds"], 5.12e-6)
+        self.assertAlmostEqual(ks[1]["seconds"], 4e-6)
+
+    def test_errors(self):
+        with self.assertRaisesRegex(ValueError, "no ncu CSV header"):
+            kb.parse_ncu_csv("==PROF== No kernels were profiled.\n")
+        with self.assertRaisesRegex(ValueError, "unknown ncu unit"):
+            kb.parse_ncu_csv('"ID","Kernel Name","gpu__time_duration.sum"\n"","","fortnight"\n'
+                             '"0","k","1"\n')
+        with self.assertRaisesRegex(ValueError, "no gpu__time_duration"):
+            kb.parse_ncu_csv('"ID","Kernel Name","dram__bytes_read.sum"\n"0","k","1"\n')
+
+
+class ClassifyTest(unittest.TestCase):
+    def test_names(self):
+        cases = {
+            "photon_gemv_r4_1664x1664": ("gemv", (1664, 1664), "photon_gemv_r4_1664x1664"),
+            "photon_gemv_r1_32000x1664_3": ("gemv", (32000, 1664), "photon_gemv_r1_32000x1664"),
+            "photon_mma_4096x1664": ("mma", (4096, 1664), "photon_mma_4096x1664"),
+            "photon_matmul_1664x4096_1": ("matmul", (1664, 4096), "photon_matmul_1664x4096"),
+            "photon_rmsnorm_1664_2": ("rmsnorm", (1664,), "photon_rmsnorm_1664"),
+            "photon_rope_cache": ("rope_cache", (), "photon_rope_cache"),
+            "photon_lm_head_kernel": ("lm_head", (), "photon_lm_head"),  # outliner's names
+            "photon_attention_12": ("attention", (), "photon_attention"),
+            "ampere_sgemm_128x64": ("other", (), "ampere_sgemm_128x64"),
+        }
+        for name, want in cases.items():
+            self.assertEqual(kb.classify(name), want, name)
+
+
+class RowModelTest(unittest.TestCase):
+    def test_vanilla_decode_tiles(self):
+        launches = kb.RowModel(VANILLA_1L, decode_tile=256).step(300)
+        self.assertEqual(sorted(launches[(1664, 1664)]), [44] * 4 + [256] * 4)
+        self.assertEqual(sorted(launches[(32000, 1664)]), [44, 256])
+        self.assertEqual(launches[(1664, 4096)], [256, 44])
+
+    def test_vanilla_prefill_max_rows(self):
+        launches = kb.RowModel(VANILLA_1L, max_rows=1024).prefill(16, 256)
+        self.assertEqual(launches[(4096, 1664)], [1024] * 8)
+
+    def test_photon_recgen(self):
+        cfg = {"model_type": "photon", "vocab_size": 256, "d_model": 64, "d_embed": 16,
+               "chunk_sizes": [4, 4], "prefix_lengths": [2, 2], "encoder_layers": [2, 2],
+               "decoder_layers": [2, 2], "n_heads": 4, "n_kv_heads": 2, "ffn_dim": 96,
+               "level1_chunker": "concat"}
+        launches = kb.RowModel(cfg).step(3, "recgen")
+        # LM head: 4 tokens per chunk instance, 4 chunk instances per sequence.
+        self.assertEqual(launches[(256, 64)], [12] * 4)
+        # Converters: level 2 over the batch, level 1 over its 4 instances each.
+        self.assertEqual(launches[(128, 64)], [3, 12])
+        # The level-2 chunker (4 latents -> 1) over the batch.
+        self.assertEqual(launches[(64, 256)], [3])
+        # K/V projections (GQA: 32 wide): 2 per layer and stack call.
+        dec2 = [6] + [3] * 3   # prefix rows, then 3 rollout steps
+        dec1 = [24] + [12] * 3
+        enc2 = [3]
+        want = sorted(r for calls in (dec2, dec1, enc2) for r in calls for _ in range(4))
+        self.assertEqual(sorted(launches[(32, 64)]), want)
+
+
+class SummarizeTest(unittest.TestCase):
+    def setUp(self):
+        self.kernels = kb.parse_ncu_csv(sample())
+        self.launches = kb.RowModel(VANILLA_1L).step(1)
+        self.groups = {g["kernel"]: g for g in
+                       kb.summarize(self.kernels, self.launches, 2, 2, COPY, MMA)}
+
+    def test_groups_and_duplicates(self):
+        g = self.groups
+        self.assertEqual(g["photon_gemv_r1_1664x1664"]["launches"], 4)
+        self.assertEqual(g["photon_rmsnorm_1664"]["launches"], 3)
+        self.assertEqual(list(g)[:3], ["photon_embed", "photon_rmsnorm_1664",
+                                       "photon_gemv_r1_1664x1664"])  # first-launch order
+
+    def test_bandwidth_and_flops(self):
+        q = self.groups["photon_gemv_r1_1664x1664"]
+        t = 4 * 3072e-9
+        need = 4 * 1664 * 1664 * 2 + 4 * (1664 + 1664) * 2
+        self.assertAlmostEqual(q["seconds"], t)
+        self.assertEqual(q["must_move_bytes"], need)
+        self.assertAlmostEqual(q["must_move_gbps"], need / t / 1e9)
+        self.assertAlmostEqual(q["must_move_pct_copy"], 100 * need / t / COPY)
+        self.assertAlmostEqual(q["dram_gbps"], 4 * (5540000 + 3328) / t / 1e9)
+        self.assertAlmostEqual(q["tflops"], 2 * 4 * 1664 * 1664 / t / 1e12)
+        self.assertAlmostEqual(q["pct_matmul"], 100 * 2 * 4 * 1664 * 1664 / t / MMA)
+        self.assertEqual(q["mean_rows"], 1)
+        head = self.groups["photon_gemv_r1_32000x1664"]
+        self.assertAlmostEqual(head["must_move_pct_copy"],
+                               100 * (32000 * 1664 * 2 + 33664 * 2) / 40960e-9 / COPY)
+        self.assertNotIn("tflops", self.groups["photon_attention"])
+        self.assertAlmostEqual(self.groups["photon_argmax"]["dram_pct_copy"],
+                               100 * 128004 / 4096e-9 / COPY)
+
+    def test_rows_split_between_families(self):
+        # 2 GEMV launches and 2 tensor-core launches of one shape: the GEMVs take the
+        # smallest modelled rows.
+        ks = [{"id": i, "name": n, "seconds": 1e-5} for i, n in enumerate(
+            ["photon_mma_64x64", "photon_gemv_r8_64x64", "photon_mma_64x64", "photon_gemv_r8_64x64"])]
+        g = {x["kernel"]: x for x in kb.summarize(ks, {(64, 64): [100, 5, 7, 300]}, 2, 2, COPY, MMA)}
+        self.assertEqual(g["photon_gemv_r8_64x64"]["rows"], 12)
+        self.assertEqual(g["photon_mma_64x64"]["rows"], 400)
+
+    def test_model_mismatch_claims_no_flops(self):
+        g = {x["kernel"]: x for x in kb.summarize(self.kernels, {(1664, 1664): [1, 1]}, 2, 2,
+                                                  COPY, MMA)}
+        q = g["photon_gemv_r1_1664x1664"]
+        self.assertIsNone(q["rows"])
+        self.assertNotIn("tflops", q)
+        self.assertIn("2 launches of 1664x1664 modelled, 4 measured", q["note"])
+
+    def test_table(self):
+        text = kb.format_table("== t", list(self.groups.values()), COPY, MMA)
+        lines = text.splitlines()
+        self.assertEqual(len(lines), 2 + len(self.groups) + 1)
+        self.assertTrue(lines[-1].startswith("all kernels"))
+        self.assertIn(f"{sum(k['seconds'] for k in self.kernels) * 1e6:.1f}", lines[-1])
+
+
+if __name__ == "__main__":
+    unittest.main()
