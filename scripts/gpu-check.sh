@@ -5,6 +5,9 @@
 #   scripts/gpu-check.sh bench      # on the GPU machine: the benchmark alone
 #   scripts/gpu-check.sh sanitize   # on the GPU machine: racecheck and initcheck
 #   scripts/gpu-check.sh soak       # on the GPU machine: 32768 tokens, 10000 sequences
+#   scripts/gpu-check.sh kernels    # on the GPU machine: bench/kernels.py, every kernel of
+#                                   # one decode step under Nsight Compute (ncu), by family
+#                                   # and shape, against the measured copy and matrix rates
 #   scripts/gpu-check.sh demo       # on the GPU machine: the shipped demo models' held-out
 #                                   # loss on every window (scripts/demo/score.py) and a sample
 #   scripts/gpu-check.sh run        # on the GPU machine (driver, cmake, a C++ compiler,
@@ -28,13 +31,19 @@
 # benchmark with those options. At the largest batch that fits one
 # configuration can run for minutes: split the benchmark over device calls
 # (--models, --regimes) and cap long ones with --max-batch-limit (docs/perf.md).
+# KBENCH_MODELS (prepare, kernels) lists the kernel benchmark's models (default vanilla-600m
+# photon-600m; bf16 weights and activations, --max-rows=4096 so that vanilla's 4096-row
+# prefill is one stack call), KBENCH_ARGS passes options to bench/kernels.py (e.g.
+# --batches 1,16). SKIP_KBENCH=1 (prepare) leaves them out.
 # Results go to $OUT (or .device/results): gpu.txt, agreement.txt, memcheck.txt, bench.txt,
-# bench.json.
+# bench.json, kernels.txt, kernels.json.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dev="$root/.device"
 phase="${1:-}"
 bench_models=(${BENCH_MODELS:-vanilla-600m photon-600m})
+kbench_models=(${KBENCH_MODELS:-vanilla-600m photon-600m})
+kbench_max_rows=4096
 
 prepare() {
   local bin="$root/build/bin"
@@ -61,6 +70,14 @@ prepare() {
       --schedule-report="${SCHEDULE_ARGS:-batch=1,1024 context=1152,2112 prompt=128,2048}"
     rm -f "$dev/bench/$m/model.mlir"
   done
+  if [ "${SKIP_KBENCH:-0}" != 1 ]; then
+    for m in "${kbench_models[@]}"; do
+      echo "gpu-check: compiling $m for the kernel benchmark (bf16, --max-rows=$kbench_max_rows)"
+      "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/kbench/$m" --target=cuda \
+        --weight-type=bf16 --activation-type=bf16 --max-rows=$kbench_max_rows -q
+      rm -f "$dev/kbench/$m/model.mlir"
+    done
+  fi
   # The PyTorch peer (never committed): it runs in the same call as the benchmark.
   if [ -f "$root/../shared/peer/photon_torch.py" ]; then
     mkdir -p "$dev/peer" && cp "$root/../shared/peer/photon_torch.py" "$dev/peer/"
@@ -137,6 +154,20 @@ bench() {
     python3 "$dev/peer/photon_torch.py" bench $PEER_ARGS --out "$out/peer.json" 2>&1 \
       | tee "$out/peer.txt" | tail -25
   fi
+}
+
+# Every kernel of one decode step of each model at 1, 16 and 256 rows (vanilla: and
+# a 4096-row prefill call) under Nsight Compute: bench/kernels.py, docs/perf.md
+# ("Kernel benchmark"). About 3 minutes on an H200.
+kernels() {
+  local out="${OUT:-$dev/results}"; mkdir -p "$out"
+  local bin="/tmp/photon-rt/bin"
+  [ -x "$bin/photon-run" ] || build_runtime
+  [ -d "$dev/kbench" ] || { echo "gpu-check: no $dev/kbench (prepare without SKIP_KBENCH)" >&2; exit 1; }
+  echo "gpu-check: kernel benchmark (ncu)"
+  python3 "$root/bench/kernels.py" --bin "$bin" --artifacts "$dev/kbench" \
+    --models "${kbench_models[@]}" --max-rows $kbench_max_rows --keep-csv "$out/kernels-csv" \
+    ${KBENCH_ARGS:-} --out "$out/kernels.json"
 }
 
 # The demo models on the GPU: held-out loss of all 957 windows by photon-run
@@ -240,5 +271,6 @@ case "$phase" in
   sanitize) sanitize ;;
   soak) soak ;;
   demo) demo ;;
-  *) echo "usage: $0 prepare|run|bench|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
+  kernels) kernels ;;
+  *) echo "usage: $0 prepare|run|bench|kernels|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
 esac
