@@ -7,6 +7,9 @@ prompt length (1, B-1, B, B+1, 3B+2) runs photon-run with --prompt-ids --output 
 --dump-logits, then checks against the reference's incremental generation in float64:
   * greedy tokens identical,
   * max|Δlogit| / max|ref logit| < 1e-4 at every generated position.
+Kernel edge shapes (test/E2E/Inputs/edge/: widths, FFN and vocabularies off every tile, odd
+head counts, GQA 1/3/4, 17 and on the GPU 65 prompts decoded together, 7-row stack chunks) are
+checked the same way (--edge-only: only those).
 The shipped demo models (models/demo/: trained bf16 weights, a held-out prompt, HierGen and RecGen,
 its tokenizer.json, --score of held-out windows) are checked the same way. It also checks that HF
 LLaMA names load (tiny-llama-hf, with and without a stored
@@ -132,9 +135,10 @@ def bf16_agreement(logits, ref_logits, toks, ref_toks, B):
 
 
 def check_agreement(h, model_name, cfg, artifact, weights_path, weights, prompts_by_len, n_new, worst,
-                    bf16=False):
+                    bf16=False, row_batches=()):
     """All modes x batch sizes for one compiled model; `bf16`: bf16 activations (spec §6
-    bf16 rules instead of the f32 bound)."""
+    bf16 rules instead of the f32 bound); `row_batches`: also decode that many distinct
+    prompts together (rows that are no multiple of a kernel's tile)."""
     L = cfg.L
     modes = ["hiergen"] + (["recgen"] if L >= 2 else [])
     ref_model = pr.Model(cfg, weights, "f64")
@@ -142,17 +146,19 @@ def check_agreement(h, model_name, cfg, artifact, weights_path, weights, prompts
     for mode in modes:
         ref = {P: ref_model.generate_one(prompts_by_len[P], n_new, mode) for P in lengths}
 
-        def compare(tag, P, toks, logits):
-            rt, rl = ref[P]
+        def judge(toks, logits, reference):
+            """(ok, detail) of one sequence against its reference's (tokens, logits)."""
+            rt, rl = reference
             if bf16:
-                ok, detail = bf16_agreement(logits, rl, list(toks), list(rt), 1 if cfg.vanilla else cfg.B)
-                h.report(ok, f"{model_name} {mode} {tag} P={P}", detail)
-                return
+                return bf16_agreement(logits, rl, list(toks), list(rt), 1 if cfg.vanilla else cfg.B)
             err = measure(logits, rl)
             same = list(toks) == list(rt)
             worst[0] = max(worst[0], err)
-            ok = same and err < TOL
             detail = f"err {err:.2e}" + ("" if same else f", tokens differ: got {list(toks)[:12]}.. ref {list(rt)[:12]}..")
+            return same and err < TOL, detail
+
+        def compare(tag, P, toks, logits):
+            ok, detail = judge(toks, logits, ref[P])
             h.report(ok, f"{model_name} {mode} {tag} P={P}", detail)
 
         # Batch 1: one call per prompt length.
@@ -180,10 +186,27 @@ def check_agreement(h, model_name, cfg, artifact, weights_path, weights, prompts
                 compare(f"--batch=3[{i}]", P, toks[i], logits[i])
         except Exception as e:  # noqa: BLE001
             h.report(False, f"{model_name} {mode} --batch=3 P={P}", str(e))
+        # n distinct prompts of every length in turn, decoded together: the rows of each
+        # projection, norm and attention call fill no tile (GEMV up to 16 rows, tensor
+        # cores from 17, 64-row tiles), and every row must match its own reference.
+        for n in row_batches:
+            gen = np.random.default_rng(n)
+            picked = [[int(t) for t in gen.integers(0, cfg.vocab_size, lengths[i % len(lengths)])]
+                      for i in range(n)]
+            name = f"{model_name} {mode} {n} prompts together"
+            try:
+                toks, logits = h.photon_run(artifact, weights_path, picked, n_new, mode)
+                results = [judge(toks[i], logits[i], ref_model.generate_one(p, n_new, mode))
+                           for i, p in enumerate(picked)]
+                bad = [(i, d) for i, (ok, d) in enumerate(results) if not ok]
+                h.report(not bad, name, f"row {bad[0][0]} (P={len(picked[bad[0][0]])}): {bad[0][1]}"
+                         if bad else f"{n} rows, P in {sorted({len(p) for p in picked})}")
+            except Exception as e:  # noqa: BLE001
+                h.report(False, name, str(e))
 
 
 def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weight_type="f32",
-               activation_type="f32", compile_args=()):
+               activation_type="f32", compile_args=(), row_batches=()):
     """weight_type: the artifact's weight arena type; the reference weights are drawn exact in
     that type (bf16 / f16 values), so the f32-computing kernels see exactly the reference's
     weights and the f32 bound applies."""
@@ -199,7 +222,7 @@ def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weigh
     lengths = sorted({P for P in (1, B - 1, B, B + 1, 3 * B + 2, *(k * B for k in extra_lengths)) if P >= 1})
     prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in lengths}
     check_agreement(h, name, cfg, artifact, wpath, weights, prompts, n_new, worst,
-                    bf16=activation_type == "bf16")
+                    bf16=activation_type == "bf16", row_batches=row_batches)
     return artifact, wpath
 
 
@@ -232,6 +255,34 @@ def hf_directory_case(h, worst, rng):
                                                  for n in part}}, f)
     prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in (1, 5)}
     check_agreement(h, name, cfg, artifact, d, weights, prompts, 8, worst)
+
+
+EDGE = os.path.join(ROOT, "test", "E2E", "Inputs", "edge")
+EDGE_MODELS = ["edge-vanilla-mha", "edge-vanilla-gqa3", "edge-block-gqa3", "edge-photon-gqa4"]
+
+
+def edge_shape_cases(h, worst, rng):
+    """Kernel edge shapes (test/E2E/Inputs/edge/, tails of every tile): d_model 70, 88, 90
+    and 132, ffn_dim 45, 77, 101 and 130, vocabularies of 201, 263, 300 and 333 (no
+    multiple of 16 or 64; most not of 8), head_dim 14, 22 and 30, GQA ratios 1, 3 and 4,
+    chunk sizes 3 and 2, a linear level-1 chunker of width 19. Each also decodes distinct
+    prompts together: 17 rows (one past the GEMV's 16) and, on the GPU, 65 (one past a
+    64-row tile). f32 on every device; on the GPU also bf16 activations (GEMVs up to 16
+    rows, tensor cores from 17) and bf16 with every projection on tensor cores (-tc1:
+    tails of 1..63 rows). One more compile splits every stack call into 7-row chunks
+    (--max-rows=7): prefill and decode rows end in partial chunks."""
+    rows = (17, 65) if h.device == "cuda" else (17,)
+    for m in EDGE_MODELS:
+        path = os.path.join(EDGE, m + ".json")
+        model_case(h, path, m, worst, rng, row_batches=rows)
+        if h.device == "cuda":
+            model_case(h, path, m + "-bf16-act", worst, rng, weight_type="bf16",
+                       activation_type="bf16", row_batches=rows)
+            model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
+                       activation_type="bf16", row_batches=rows,
+                       compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
+    model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-rows7", worst,
+               rng, compile_args=("--max-rows=7",), row_batches=(17,))
 
 
 DEMO = os.path.join(ROOT, "models", "demo")
@@ -522,6 +573,8 @@ def main():
                     help="only tiny-block, tiny-photon-l2 (f32 and bf16 activations) and the "
                          "sampling, NaN and bad-input cases")
     ap.add_argument("--demo-only", action="store_true", help="only the shipped demo models (models/demo/)")
+    ap.add_argument("--edge-only", action="store_true",
+                    help="only the kernel edge-shape models (test/E2E/Inputs/edge/)")
     ap.add_argument("--work", help="scratch directory (default: a temporary one, removed at the end)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                     help="where photon-run runs (artifacts are compiled for it)")
@@ -553,8 +606,11 @@ def main():
     rng = np.random.default_rng(1234)
     arts = {}
     try:
-        if args.demo_only:
-            shipped_model_cases(h, worst)
+        if args.demo_only or args.edge_only:
+            if args.demo_only:
+                shipped_model_cases(h, worst)
+            else:
+                edge_shape_cases(h, worst, rng)
             print(f"worst logit error {worst[0]:.2e} (bound {TOL:g}); {time.time() - t0:.1f} s")
             print(f"{h.passed} passed, {h.failed} failed")
             return 1 if h.failed else 0
@@ -628,6 +684,7 @@ def main():
                                          "--no-fuse-rope-cache"))
 
         if not args.quick:
+            edge_shape_cases(h, worst, rng)
             shipped_model_cases(h, worst)
 
         if h.mode == "compile-only":
