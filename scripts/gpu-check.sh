@@ -165,6 +165,8 @@ kernels() {
   [ -x "$bin/photon-run" ] || build_runtime
   [ -d "$dev/kbench" ] || { echo "gpu-check: no $dev/kbench (prepare without SKIP_KBENCH)" >&2; exit 1; }
   echo "gpu-check: kernel benchmark (ncu)"
+  # The artifacts are PTX: keep every JIT-compiled module between the profiled runs.
+  export CUDA_CACHE_MAXSIZE="${CUDA_CACHE_MAXSIZE:-4294967296}"
   python3 "$root/bench/kernels.py" --bin "$bin" --artifacts "$dev/kbench" \
     --models "${kbench_models[@]}" --max-rows $kbench_max_rows --keep-csv "$out/kernels-csv" \
     ${KBENCH_ARGS:-} --out "$out/kernels.json"
