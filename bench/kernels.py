@@ -435,6 +435,8 @@ def main():
     ap.add_argument("--copy-gbps", type=float, help="copy rate instead of measuring it")
     ap.add_argument("--matmul-tflops", type=float, help="bf16 matrix rate instead of measuring it")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per profiled run")
+    ap.add_argument("--budget-s", type=float, default=1e9,
+                    help="start no new profiled run after this many seconds")
     ap.add_argument("--keep-csv", help="directory for ncu's CSV of every run")
     ap.add_argument("--out", required=True, help="JSON results; the table goes to <out>.txt too")
     args = ap.parse_args()
@@ -457,6 +459,7 @@ def main():
     if args.keep_csv:
         os.makedirs(args.keep_csv, exist_ok=True)
     runs = []
+    t_start = time.time()
     workdir = tempfile.mkdtemp(prefix="photon-kbench-")
     try:
         for model in args.models:
@@ -469,6 +472,8 @@ def main():
             for batch in (int(b) for b in args.batches.split(",")):
                 run = {"model": model, "mode": mode, "batch": batch}
                 try:
+                    if time.time() - t_start > args.budget_s:
+                        raise SkipRun("--budget-s reached")
                     kernels, what, prefill, prompt, wall = profile(args, art, manifest, batch,
                                                                    mode, workdir)
                     prog = next(p for p in manifest["programs"] if p["mode"] == mode)
