@@ -8,6 +8,8 @@
 #   scripts/gpu-check.sh kernels    # on the GPU machine: bench/kernels.py, every kernel of
 #                                   # one decode step under Nsight Compute (ncu), by family
 #                                   # and shape, against the measured copy and matrix rates
+#   scripts/gpu-check.sh edge       # on the GPU machine: only the agreement's kernel edge
+#                                   # shapes (test/E2E/Inputs/edge/; `run` checks them too)
 #   scripts/gpu-check.sh demo       # on the GPU machine: the shipped demo models' held-out
 #                                   # loss on every window (scripts/demo/score.py) and a sample
 #   scripts/gpu-check.sh run        # on the GPU machine (driver, cmake, a C++ compiler,
@@ -156,6 +158,17 @@ bench() {
   fi
 }
 
+# The agreement's kernel edge shapes alone (odd widths, GQA 1/3/4, 17 and 65
+# rows; f32, bf16 activations, tensor cores from 1 row).
+edge() {
+  local out="${OUT:-$dev/results}"; mkdir -p "$out"
+  local bin="/tmp/photon-rt/bin"
+  [ -x "$bin/photon-run" ] || build_runtime
+  python3 "$root/test/E2E/agreement.py" --edge-only --precompiled --device cuda --work "$dev/e2e" \
+    --bin "$bin" > "$out/agreement-edge.txt" 2>&1 || true
+  grep -E "FAIL|worst|passed" "$out/agreement-edge.txt" | tail -12
+}
+
 # Every kernel of one decode step of each model at 1, 16 and 256 rows (vanilla: and
 # a 4096-row prefill call) under Nsight Compute: bench/kernels.py, docs/perf.md
 # ("Kernel benchmark"). About 3 minutes on an H200.
@@ -274,5 +287,6 @@ case "$phase" in
   soak) soak ;;
   demo) demo ;;
   kernels) kernels ;;
-  *) echo "usage: $0 prepare|run|bench|kernels|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
+  edge) edge ;;
+  *) echo "usage: $0 prepare|run|bench|kernels|edge|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
 esac
