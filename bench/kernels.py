@@ -376,8 +376,9 @@ class SkipRun(Exception):
 
 
 def profile(args, art, manifest, batch, mode, workdir):
-    """ncu over one decode step (or the first prefill call, for batch > decode tile)
-    of `batch` sequences; returns (kernels, description of the profiled range)."""
+    """ncu over one decode step (or, for a vanilla batch above the decode tile, the
+    first prefill call) of `batch` sequences. Returns (kernels of parse_ncu_csv, what
+    was profiled in words, whether it was the prefill, the prompt length, seconds)."""
     prog = next(p for p in manifest["programs"] if p["mode"] == mode)
     tps = prog["tokens_per_step"]
     decode_tile = max([r["tile"] for r in prog["regions"]] + [1])
