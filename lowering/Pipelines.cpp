@@ -68,27 +68,28 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-rope-cache",
       llvm::cl::desc("RoPE on Q and K and the K/V cache write as one kernel"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseRopeCache)};
+  Option<int64_t> fusedAttentionMaxCapacity{
+      *this, "fused-attention-max-capacity",
+      llvm::cl::desc("fuse-attention: caches of at most this many positions use "
+                     "the fused kernel, longer ones the three kernels"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fusedAttentionMaxCapacity)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
 };
 } // namespace
 
-/// Plan memory and emit the kernels of `target`, cleaned up.
-static void addKernelPasses(OpPassManager &pm, const std::string &target,
-                            const std::string &activationType, int64_t maxRows,
-                            int64_t tensorCoreMinRows = 0,
-                            int64_t gemvMaxRows = 0, bool blockPerRow = false,
-                            bool fuseAttention = false, bool fuseRopeCache = false) {
+/// Plan memory (rows of one stack call: `maxRows`) and emit the kernels
+/// (`kernels.target`), cleaned up.
+static void addKernelPasses(OpPassManager &pm, const photon::PhotonLowerToKernelsOptions &kernels,
+                            const std::string &activationType, int64_t maxRows) {
   photon::PhotonPlanMemoryOptions plan;
   plan.activationType = activationType;
   plan.maxRows = maxRows;
   pm.addPass(photon::createPhotonPlanMemory(plan));
-  pm.addPass(photon::createPhotonLowerToKernels(
-      photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows,
-                                          gemvMaxRows, blockPerRow,
-                                          fuseAttention, fuseRopeCache}));
-  pm.addPass(photon::createPhotonLowerPrograms(photon::PhotonLowerProgramsOptions{target}));
+  pm.addPass(photon::createPhotonLowerToKernels(kernels));
+  pm.addPass(photon::createPhotonLowerPrograms(
+      photon::PhotonLowerProgramsOptions{kernels.target}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -99,7 +100,9 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to LLVM IR for the host CPU: plan memory, emit "
       "kernels, lower loops, memrefs, math and functions to the LLVM dialect",
       [](OpPassManager &pm, const HostPipelineOptions &options) {
-        addKernelPasses(pm, "cpu", options.activationType, options.maxRows);
+        photon::PhotonLowerToKernelsOptions kernels;
+        kernels.target = "cpu";
+        addKernelPasses(pm, kernels, options.activationType, options.maxRows);
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -121,10 +124,15 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to GPU kernels (NVVM -> PTX/cubin) and host code "
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
-        addKernelPasses(pm, "gpu", options.activationType, options.maxRows,
-                        options.tensorCoreMinRows, options.gemvMaxRows,
-                        options.blockPerRow, options.fuseAttention,
-                        options.fuseRopeCache);
+        photon::PhotonLowerToKernelsOptions kernels;
+        kernels.target = "gpu";
+        kernels.tensorCoreMinRows = options.tensorCoreMinRows;
+        kernels.gemvMaxRows = options.gemvMaxRows;
+        kernels.blockPerRow = options.blockPerRow;
+        kernels.fuseAttention = options.fuseAttention;
+        kernels.fuseRopeCache = options.fuseRopeCache;
+        kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
+        addKernelPasses(pm, kernels, options.activationType, options.maxRows);
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels
         // would divide by, loop to and shuffle with runtime parameters
