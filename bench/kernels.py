@@ -136,15 +136,17 @@ def parse_ncu_csv(text):
 _DUP = r"(?:_kernel)?(?:_\d+)?$"  # gpu-kernel-outlining's _kernel, a duplicate's _<n>
 _GEMV = re.compile(r"^photon_gemv_r(\d+)_(\d+)x(\d+)" + _DUP)
 _MATMUL = re.compile(r"^photon_(mma|matmul)_(\d+)x(\d+)" + _DUP)
-_RMSNORM = re.compile(r"^photon_rmsnorm_(\d+)" + _DUP)
-_FAMILY = re.compile(r"^photon_([A-Za-z]\w*?)" + _DUP)
+# Families whose one number is a width (photon_rmsnorm_1664, photon_swiglu_4096); in
+# other names a lone number is a duplicate's suffix.
+_WIDTH = re.compile(r"^photon_(rmsnorm|swiglu)_(\d+)" + _DUP)
+_FAMILY = re.compile(r"^photon_([A-Za-z][A-Za-z_]*?)" + _DUP)
 
 
 def classify(name):
     """(family, shape, group label) of a kernel name. Matrix kernels have shape (M, K)
     (M outputs of K inputs: photon_gemv_r<rows>_<M>x<K>, photon_mma_<M>x<K>,
-    photon_matmul_<M>x<K>); photon_rmsnorm_<width> has (width,); other
-    photon_<family> names have (). The label is the name without a duplicate's
+    photon_matmul_<M>x<K>); photon_rmsnorm_<width> and photon_swiglu_<width> have
+    (width,); other photon_<family> names have (). The label is the name without a duplicate's
     numeric suffix (or gpu-kernel-outlining's _kernel): duplicates group together.
     Names not starting with photon_ are family "other", labelled as they are."""
     base = name.split("(")[0].strip()
@@ -156,9 +158,9 @@ def classify(name):
     if m:
         M, K = int(m.group(2)), int(m.group(3))
         return m.group(1), (M, K), f"photon_{m.group(1)}_{M}x{K}"
-    m = _RMSNORM.match(base)
+    m = _WIDTH.match(base)
     if m:
-        return "rmsnorm", (int(m.group(1)),), f"photon_rmsnorm_{m.group(1)}"
+        return m.group(1), (int(m.group(2)),), f"photon_{m.group(1)}_{m.group(2)}"
     m = _FAMILY.match(base)
     if m:
         return m.group(1), (), "photon_" + m.group(1)

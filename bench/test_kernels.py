@@ -71,6 +71,8 @@ class ClassifyTest(unittest.TestCase):
             "photon_matmul_1664x4096_1": ("matmul", (1664, 4096), "photon_matmul_1664x4096"),
             "photon_rmsnorm_1664_2": ("rmsnorm", (1664,), "photon_rmsnorm_1664"),
             "photon_rope_cache": ("rope_cache", (), "photon_rope_cache"),
+            "photon_swiglu_4096_1": ("swiglu", (4096,), "photon_swiglu_4096"),
+            "photon_copy_rows_strided_2": ("copy_rows_strided", (), "photon_copy_rows_strided"),
             "photon_lm_head_kernel": ("lm_head", (), "photon_lm_head"),  # outliner's names
             "photon_attention_12": ("attention", (), "photon_attention"),
             "ampere_sgemm_128x64": ("other", (), "ampere_sgemm_128x64"),
@@ -121,7 +123,7 @@ class SummarizeTest(unittest.TestCase):
         g = self.groups
         self.assertEqual(g["photon_gemv_r1_1664x1664"]["launches"], 4)
         self.assertEqual(g["photon_rmsnorm_1664"]["launches"], 3)
-        self.assertEqual(list(g)[:3], ["photon_embed", "photon_rmsnorm_1664",
+        self.assertEqual(list(g)[:3], ["photon_embed_tok", "photon_rmsnorm_1664",
                                        "photon_gemv_r1_1664x1664"])  # first-launch order
 
     def test_bandwidth_and_flops(self):
