@@ -27,7 +27,8 @@ calls at batch 256).
 
 Columns (docs/perf.md, "Kernel benchmark"): per group of kernels with one name,
 launches, mean rows per launch (modelled from the model's structure, as
-passes/ScheduleReport.cpp schedules the calls), total and mean time, the bytes
+passes/ScheduleReport.cpp schedules the calls; pass the artifacts' --max-rows,
+--gemv-max-rows and --no-fuse-* options), total and mean time, the bytes
 the launches must move (weights once per launch + rows x (K + M) activations),
 the DRAM bytes ncu counted, both as GB/s and % of the measured copy rate, and
 for matrix kernels 2 x rows x M x K / time as TFLOP/s and % of the measured
@@ -54,6 +55,10 @@ METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.
 # (photon-compile: GEMV for 1..gemv-max-rows rows, warp-per-output matmul
 # between, tensor cores from tensor-core-min-rows on).
 MATRIX_FAMILIES = ["gemv", "matmul", "mma"]
+# Fused GEMVs (decode, up to gemv-max-rows rows): photon_gemv_qkv_r<n>_<D+2KV>x<D> is
+# Q, K and V in one kernel; photon_gemv_gate_up_r<n>_<F>x<D> reads the gate and the up
+# weights (2 x F x D) and writes SwiGLU's F outputs.
+WEIGHT_MATRICES = {"": 1, "qkv": 1, "gate_up": 2}
 
 _UNIT_SCALE = {
     "": 1.0, "ns": 1e-9, "nsecond": 1e-9, "us": 1e-6, "usecond": 1e-6, "ms": 1e-3,
@@ -134,7 +139,7 @@ def parse_ncu_csv(text):
 
 
 _DUP = r"(?:_kernel)?(?:_\d+)?$"  # gpu-kernel-outlining's _kernel, a duplicate's _<n>
-_GEMV = re.compile(r"^photon_gemv_r(\d+)_(\d+)x(\d+)" + _DUP)
+_GEMV = re.compile(r"^photon_gemv_(?:(qkv|gate_up)_)?r(\d+)_(\d+)x(\d+)" + _DUP)
 _MATMUL = re.compile(r"^photon_(mma|matmul)_(\d+)x(\d+)" + _DUP)
 # Families whose one number is a width (photon_rmsnorm_1664, photon_swiglu_4096); in
 # other names a lone number is a duplicate's suffix.
@@ -152,8 +157,10 @@ def classify(name):
     base = name.split("(")[0].strip()
     m = _GEMV.match(base)
     if m:
-        r, M, K = (int(x) for x in m.groups())
-        return "gemv", (M, K), f"photon_gemv_r{r}_{M}x{K}"
+        fused = m.group(1) or ""
+        r, M, K = (int(x) for x in m.groups()[1:])
+        family = "gemv_" + fused if fused else "gemv"
+        return family, (M, K), f"photon_{family}_r{r}_{M}x{K}"
     m = _MATMUL.match(base)
     if m:
         M, K = int(m.group(2)), int(m.group(3))
@@ -167,8 +174,13 @@ def classify(name):
     return "other", (), base
 
 
+def fusion(family):
+    """"qkv", "gate_up" or "" of a matrix family (gemv_qkv, gemv_gate_up; the rest)."""
+    return family[len("gemv_"):] if family.startswith("gemv_") else ""
+
+
 def gemv_bucket(label):
-    m = re.match(r"^photon_gemv_r(\d+)_", label)
+    m = re.match(r"^photon_gemv_(?:[a-z_]+_)?r(\d+)_", label)
     return int(m.group(1)) if m else 0
 
 
@@ -183,22 +195,36 @@ def _chunks(rows, size):
 
 class RowModel:
     """The projections one decode step (or one prefill call) launches, as
-    {(M, K): [rows of each launch]}, for a model config (spec §1 fields)."""
+    {(fusion, M, K): [rows of each launch]} (fusion: "", "qkv" or "gate_up"), for a
+    model config (spec §1 fields) compiled with photon-compile's defaults or the
+    given --max-rows, --gemv-max-rows, --no-fuse-qkv, --no-fuse-gate-up."""
 
-    def __init__(self, cfg, decode_tile=256, max_rows=1024):
+    def __init__(self, cfg, decode_tile=256, max_rows=1024, gemv_max_rows=16,
+                 fuse_qkv=True, fuse_gate_up=True):
         self.c, self.decode_tile, self.max_rows = cfg, decode_tile, max_rows
+        self.gemv_max_rows, self.fuse_qkv, self.fuse_gate_up = gemv_max_rows, fuse_qkv, fuse_gate_up
         self.D = cfg["d_model"]
         self.kv = cfg["n_kv_heads"] * (self.D // cfg["n_heads"])
         self.launches = {}
 
-    def _add(self, shape, rows, times=1):
-        self.launches.setdefault(shape, []).extend([rows] * times)
+    def _add(self, shape, rows, times=1, fused=""):
+        self.launches.setdefault((fused, *shape), []).extend([rows] * times)
 
     def stack(self, layers, rows):
         D, F, kv = self.D, self.c["ffn_dim"], self.kv
         for n in _chunks(rows, self.max_rows):
-            for shape, per_layer in (((D, D), 2), ((kv, D), 2), ((F, D), 2), ((D, F), 1)):
-                self._add(shape, n, per_layer * layers)
+            gemv = 1 <= n <= self.gemv_max_rows  # the fused GEMVs exist on that path only
+            if gemv and self.fuse_qkv:
+                self._add((D + 2 * kv, D), n, layers, "qkv")
+            else:
+                self._add((D, D), n, layers)
+                self._add((kv, D), n, 2 * layers)
+            self._add((D, D), n, layers)  # o
+            if gemv and self.fuse_gate_up:
+                self._add((F, D), n, layers, "gate_up")
+            else:
+                self._add((F, D), n, 2 * layers)
+            self._add((D, F), n, layers)  # down
 
     def lm_head(self, n):
         self._add((self.c["vocab_size"], self.D), n)
@@ -276,14 +302,16 @@ def summarize(kernels, launches_by_shape, weight_bytes, act_bytes, copy_bps, mat
         g["launches"] += 1
         g["seconds"] += k["seconds"]
         g["dram_bytes"] += k.get("dram_read", 0.0) + k.get("dram_write", 0.0)
-    # Row counts for matrix kernels, by shape.
+    # Row counts for matrix kernels, by fusion and shape.
     by_shape = {}
     for g in groups.values():
-        if g["family"] in MATRIX_FAMILIES:
-            by_shape.setdefault(tuple(g["shape"]), []).append(g)
-    for shape, gs in by_shape.items():
-        rows = sorted(launches_by_shape.get(shape, []))
-        gs.sort(key=lambda g: (MATRIX_FAMILIES.index(g["family"]), gemv_bucket(g["kernel"])))
+        if g["family"] in MATRIX_FAMILIES or fusion(g["family"]):
+            by_shape.setdefault((fusion(g["family"]), *g["shape"]), []).append(g)
+    for key, gs in by_shape.items():
+        rows = sorted(launches_by_shape.get(key, []))
+        shape = key[1:]
+        gs.sort(key=lambda g: (MATRIX_FAMILIES.index(g["family"]) if g["family"] in MATRIX_FAMILIES
+                               else 0, gemv_bucket(g["kernel"])))
         measured = sum(g["launches"] for g in gs)
         at = 0
         for g in gs:
@@ -293,23 +321,25 @@ def summarize(kernels, launches_by_shape, weight_bytes, act_bytes, copy_bps, mat
                 g["rows"] = sum(take)
             else:  # the model and the step disagree: no FLOP/s claimed
                 g["rows"] = None
-                g["note"] = (f"{len(rows)} launches of {shape[0]}x{shape[1]} modelled, "
-                             f"{measured} measured")
+                g["note"] = (f"{len(rows)} launches of {(key[0] + ' ') if key[0] else ''}"
+                             f"{shape[0]}x{shape[1]} modelled, {measured} measured")
     out = []
     for g in sorted(groups.values(), key=lambda g: g["first"]):
         t = g["seconds"]
         g["mean_us"] = t / g["launches"] * 1e6
         g["dram_gbps"] = g["dram_bytes"] / t / 1e9 if t else None
         g["dram_pct_copy"] = 100 * g["dram_bytes"] / t / copy_bps if t and copy_bps else None
-        if g["family"] in MATRIX_FAMILIES and g.get("rows") is not None:
+        if g.get("rows") is not None:
             M, K = g["shape"]
             rows = g["rows"]
+            mats = WEIGHT_MATRICES[fusion(g["family"])]
             g["mean_rows"] = rows / g["launches"]
-            g["must_move_bytes"] = g["launches"] * M * K * weight_bytes + rows * (K + M) * act_bytes
+            g["must_move_bytes"] = (g["launches"] * mats * M * K * weight_bytes
+                                    + rows * (K + M) * act_bytes)
             g["must_move_gbps"] = g["must_move_bytes"] / t / 1e9
             g["must_move_pct_copy"] = (100 * g["must_move_bytes"] / t / copy_bps
                                        if copy_bps else None)
-            g["flops"] = 2.0 * rows * M * K
+            g["flops"] = 2.0 * mats * rows * M * K
             g["tflops"] = g["flops"] / t / 1e12
             g["pct_matmul"] = 100 * g["flops"] / t / matmul_fps if matmul_fps else None
         del g["first"]
@@ -434,6 +464,10 @@ def main():
     ap.add_argument("--prompt", type=int, default=64, help="prompt tokens before the decode step")
     ap.add_argument("--max-rows", type=int, default=1024,
                     help="the artifacts' photon-compile --max-rows (rows of one stack call)")
+    ap.add_argument("--gemv-max-rows", type=int, default=16,
+                    help="the artifacts' photon-compile --gemv-max-rows")
+    ap.add_argument("--no-fuse-qkv", action="store_true", help="the artifacts were compiled so")
+    ap.add_argument("--no-fuse-gate-up", action="store_true", help="the artifacts were compiled so")
     ap.add_argument("--ncu", default=shutil.which("ncu") or "/usr/local/cuda/bin/ncu")
     ap.add_argument("--copy-gbps", type=float, help="copy rate instead of measuring it")
     ap.add_argument("--matmul-tflops", type=float, help="bf16 matrix rate instead of measuring it")
@@ -481,7 +515,8 @@ def main():
                                                                    mode, workdir)
                     prog = next(p for p in manifest["programs"] if p["mode"] == mode)
                     rm = RowModel(cfg, max([r["tile"] for r in prog["regions"]] + [1]),
-                                  args.max_rows)
+                                  args.max_rows, args.gemv_max_rows, not args.no_fuse_qkv,
+                                  not args.no_fuse_gate_up)
                     if prefill:
                         launches = rm.prefill(prog["prefill_tile"], prompt) \
                             if cfg["model_type"] == "vanilla" else {}

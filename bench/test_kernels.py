@@ -26,13 +26,13 @@ def sample():
 class ParseTest(unittest.TestCase):
     def test_raw_page_with_units_row(self):
         ks = kb.parse_ncu_csv(sample())
-        self.assertEqual(len(ks), 16)
-        self.assertEqual([k["id"] for k in ks], list(range(16)))
-        lm = ks[14]
+        self.assertEqual(len(ks), 12)
+        self.assertEqual([k["id"] for k in ks], list(range(12)))
+        lm = ks[10]
         self.assertEqual(lm["name"], "photon_gemv_r1_32000x1664")
         self.assertAlmostEqual(lm["seconds"], 40960e-9)
         self.assertEqual(lm["dram_read"], 106500000)  # "106,500,000"
-        self.assertEqual(lm["grid"], 132)
+        self.assertEqual(lm["grid"], 8000)
 
     def test_units_scale_values(self):
         text = ('"ID","Kernel Name","gpu__time_duration.sum","dram__bytes_read.sum"\n'
@@ -67,6 +67,10 @@ class ClassifyTest(unittest.TestCase):
         cases = {
             "photon_gemv_r4_1664x1664": ("gemv", (1664, 1664), "photon_gemv_r4_1664x1664"),
             "photon_gemv_r1_32000x1664_3": ("gemv", (32000, 1664), "photon_gemv_r1_32000x1664"),
+            "photon_gemv_qkv_r16_4992x1664": ("gemv_qkv", (4992, 1664),
+                                              "photon_gemv_qkv_r16_4992x1664"),
+            "photon_gemv_gate_up_r1_4096x1664_0": ("gemv_gate_up", (4096, 1664),
+                                                   "photon_gemv_gate_up_r1_4096x1664"),
             "photon_mma_4096x1664": ("mma", (4096, 1664), "photon_mma_4096x1664"),
             "photon_matmul_1664x4096_1": ("matmul", (1664, 4096), "photon_matmul_1664x4096"),
             "photon_rmsnorm_1664_2": ("rmsnorm", (1664,), "photon_rmsnorm_1664"),
@@ -84,32 +88,47 @@ class ClassifyTest(unittest.TestCase):
 class RowModelTest(unittest.TestCase):
     def test_vanilla_decode_tiles(self):
         launches = kb.RowModel(VANILLA_1L, decode_tile=256).step(300)
-        self.assertEqual(sorted(launches[(1664, 1664)]), [44] * 4 + [256] * 4)
-        self.assertEqual(sorted(launches[(32000, 1664)]), [44, 256])
-        self.assertEqual(launches[(1664, 4096)], [256, 44])
+        self.assertEqual(sorted(launches[("", 1664, 1664)]), [44] * 4 + [256] * 4)
+        self.assertEqual(sorted(launches[("", 32000, 1664)]), [44, 256])
+        self.assertEqual(launches[("", 1664, 4096)], [256, 44])
+        self.assertNotIn(("qkv", 4992, 1664), launches)  # above the GEMV's 16 rows
+
+    def test_vanilla_decode_fused_gemvs(self):
+        launches = kb.RowModel(VANILLA_1L).step(16)
+        self.assertEqual(launches[("qkv", 4992, 1664)], [16])
+        self.assertEqual(launches[("gate_up", 4096, 1664)], [16])
+        self.assertEqual(launches[("", 1664, 1664)], [16])  # o
+        unfused = kb.RowModel(VANILLA_1L, fuse_qkv=False, fuse_gate_up=False).step(16)
+        self.assertEqual(unfused[("", 1664, 1664)], [16] * 4)
+        self.assertEqual(unfused[("", 4096, 1664)], [16] * 2)
+        self.assertNotIn(("qkv", 4992, 1664), unfused)
 
     def test_vanilla_prefill_max_rows(self):
         launches = kb.RowModel(VANILLA_1L, max_rows=1024).prefill(16, 256)
-        self.assertEqual(launches[(4096, 1664)], [1024] * 8)
+        self.assertEqual(launches[("", 4096, 1664)], [1024] * 8)
 
     def test_photon_recgen(self):
         cfg = {"model_type": "photon", "vocab_size": 256, "d_model": 64, "d_embed": 16,
                "chunk_sizes": [4, 4], "prefix_lengths": [2, 2], "encoder_layers": [2, 2],
                "decoder_layers": [2, 2], "n_heads": 4, "n_kv_heads": 2, "ffn_dim": 96,
                "level1_chunker": "concat"}
-        launches = kb.RowModel(cfg).step(3, "recgen")
+        launches = kb.RowModel(cfg, gemv_max_rows=8).step(3, "recgen")
         # LM head: 4 tokens per chunk instance, 4 chunk instances per sequence.
-        self.assertEqual(launches[(256, 64)], [12] * 4)
+        self.assertEqual(launches[("", 256, 64)], [12] * 4)
         # Converters: level 2 over the batch, level 1 over its 4 instances each.
-        self.assertEqual(launches[(128, 64)], [3, 12])
+        self.assertEqual(launches[("", 128, 64)], [3, 12])
         # The level-2 chunker (4 latents -> 1) over the batch.
-        self.assertEqual(launches[(64, 256)], [3])
-        # K/V projections (GQA: 32 wide): 2 per layer and stack call.
+        self.assertEqual(launches[("", 64, 256)], [3])
+        # Stack calls of 2 layers: up to 8 rows Q, K and V are one GEMV (64 + 2 x 32
+        # outputs), above separate K and V projections (GQA: 32 wide).
         dec2 = [6] + [3] * 3   # prefix rows, then 3 rollout steps
         dec1 = [24] + [12] * 3
         enc2 = [3]
-        want = sorted(r for calls in (dec2, dec1, enc2) for r in calls for _ in range(4))
-        self.assertEqual(sorted(launches[(32, 64)]), want)
+        calls = dec2 + dec1 + enc2
+        self.assertEqual(sorted(launches[("qkv", 128, 64)]),
+                         sorted(r for r in calls if r <= 8 for _ in range(2)))
+        self.assertEqual(sorted(launches[("", 32, 64)]),
+                         sorted(r for r in calls if r > 8 for _ in range(4)))
 
 
 class SummarizeTest(unittest.TestCase):
@@ -121,23 +140,33 @@ class SummarizeTest(unittest.TestCase):
 
     def test_groups_and_duplicates(self):
         g = self.groups
-        self.assertEqual(g["photon_gemv_r1_1664x1664"]["launches"], 4)
+        self.assertEqual(g["photon_gemv_r1_1664x1664"]["launches"], 1)
         self.assertEqual(g["photon_rmsnorm_1664"]["launches"], 3)
         self.assertEqual(list(g)[:3], ["photon_embed_tok", "photon_rmsnorm_1664",
-                                       "photon_gemv_r1_1664x1664"])  # first-launch order
+                                       "photon_gemv_qkv_r1_4992x1664"])  # first-launch order
+        # Every matrix kernel of the step matches the modelled launches.
+        self.assertEqual([x["kernel"] for x in g.values() if x.get("note")], [])
+        self.assertEqual(sorted(x["kernel"] for x in g.values() if x.get("rows") is not None),
+                         ["photon_gemv_gate_up_r1_4096x1664", "photon_gemv_qkv_r1_4992x1664",
+                          "photon_gemv_r1_1664x1664", "photon_gemv_r1_1664x4096",
+                          "photon_gemv_r1_32000x1664"])
 
     def test_bandwidth_and_flops(self):
-        q = self.groups["photon_gemv_r1_1664x1664"]
-        t = 4 * 3072e-9
-        need = 4 * 1664 * 1664 * 2 + 4 * (1664 + 1664) * 2
-        self.assertAlmostEqual(q["seconds"], t)
-        self.assertEqual(q["must_move_bytes"], need)
-        self.assertAlmostEqual(q["must_move_gbps"], need / t / 1e9)
-        self.assertAlmostEqual(q["must_move_pct_copy"], 100 * need / t / COPY)
-        self.assertAlmostEqual(q["dram_gbps"], 4 * (5540000 + 3328) / t / 1e9)
-        self.assertAlmostEqual(q["tflops"], 2 * 4 * 1664 * 1664 / t / 1e12)
-        self.assertAlmostEqual(q["pct_matmul"], 100 * 2 * 4 * 1664 * 1664 / t / MMA)
-        self.assertEqual(q["mean_rows"], 1)
+        qkv = self.groups["photon_gemv_qkv_r1_4992x1664"]
+        t = 5120e-9
+        need = 4992 * 1664 * 2 + (1664 + 4992) * 2
+        self.assertAlmostEqual(qkv["seconds"], t)
+        self.assertEqual(qkv["must_move_bytes"], need)
+        self.assertAlmostEqual(qkv["must_move_gbps"], need / t / 1e9)
+        self.assertAlmostEqual(qkv["must_move_pct_copy"], 100 * need / t / COPY)
+        self.assertAlmostEqual(qkv["dram_gbps"], (16620000 + 9984) / t / 1e9)
+        self.assertAlmostEqual(qkv["tflops"], 2 * 4992 * 1664 / t / 1e12)
+        self.assertAlmostEqual(qkv["pct_matmul"], 100 * 2 * 4992 * 1664 / t / MMA)
+        self.assertEqual(qkv["mean_rows"], 1)
+        # gate + up: two F x D weight matrices, F outputs.
+        gu = self.groups["photon_gemv_gate_up_r1_4096x1664"]
+        self.assertEqual(gu["must_move_bytes"], 2 * 4096 * 1664 * 2 + (1664 + 4096) * 2)
+        self.assertAlmostEqual(gu["tflops"], 2 * 2 * 4096 * 1664 / 9216e-9 / 1e12)
         head = self.groups["photon_gemv_r1_32000x1664"]
         self.assertAlmostEqual(head["must_move_pct_copy"],
                                100 * (32000 * 1664 * 2 + 33664 * 2) / 40960e-9 / COPY)
@@ -150,17 +179,18 @@ class SummarizeTest(unittest.TestCase):
         # smallest modelled rows.
         ks = [{"id": i, "name": n, "seconds": 1e-5} for i, n in enumerate(
             ["photon_mma_64x64", "photon_gemv_r8_64x64", "photon_mma_64x64", "photon_gemv_r8_64x64"])]
-        g = {x["kernel"]: x for x in kb.summarize(ks, {(64, 64): [100, 5, 7, 300]}, 2, 2, COPY, MMA)}
+        g = {x["kernel"]: x for x in kb.summarize(ks, {("", 64, 64): [100, 5, 7, 300]}, 2, 2,
+                                                  COPY, MMA)}
         self.assertEqual(g["photon_gemv_r8_64x64"]["rows"], 12)
         self.assertEqual(g["photon_mma_64x64"]["rows"], 400)
 
     def test_model_mismatch_claims_no_flops(self):
-        g = {x["kernel"]: x for x in kb.summarize(self.kernels, {(1664, 1664): [1, 1]}, 2, 2,
-                                                  COPY, MMA)}
-        q = g["photon_gemv_r1_1664x1664"]
+        g = {x["kernel"]: x for x in kb.summarize(self.kernels, {("qkv", 4992, 1664): [1, 1]}, 2,
+                                                  2, COPY, MMA)}
+        q = g["photon_gemv_qkv_r1_4992x1664"]
         self.assertIsNone(q["rows"])
         self.assertNotIn("tflops", q)
-        self.assertIn("2 launches of 1664x1664 modelled, 4 measured", q["note"])
+        self.assertIn("2 launches of qkv 4992x1664 modelled, 1 measured", q["note"])
 
     def test_table(self):
         text = kb.format_table("== t", list(self.groups.values()), COPY, MMA)
