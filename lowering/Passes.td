@@ -15,8 +15,10 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     GPU, projections over few rows (decode, `gemv-max-rows`) are GEMVs that
     read every weight once with vector loads; projections with bf16 weights
     and activations over enough rows (prefill, batched decode) become tiled
-    tensor-core GEMMs; the rest use one warp per (row, output). RMSNorm and
-    argmax run one block per row (`block-per-row`). Attention is one kernel
+    tensor-core GEMMs; the rest use one warp per (row, output). RMSNorm
+    runs one block per row (`block-per-row`); argmax splits each row's
+    vocabulary over blocks and sampling gives each row a block
+    (`parallel-vocab`). Attention is one kernel
     per layer with an online softmax (`fuse-attention`), and RoPE with the
     K/V cache write another (`fuse-rope-cache`).
 
@@ -32,7 +34,10 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
           Caches are [slot][layer][capacity][kv_heads*head_dim].
       photon_converter_<l>(W, x, n, out)
       photon_lm_head(W, x, n, logits)
-      photon_argmax(logits, n, ids)                     ties to the lowest id
+      photon_argmax(logits, n, ids, partial_max, partial_ids)
+          ties to the lowest id; the partials (f32, i32: n x parts, parts
+          from passes/StatePlanning.h: vocabPartition) are the plan's
+          vocab_partials, the GPU's scratch
       photon_sample(logits, n, uniforms, temperature, top_k, top_p, ids)
   }];
   let options = [
@@ -50,6 +55,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     Option<"blockPerRow", "block-per-row", "bool", "true",
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,
+    Option<"parallelVocab", "parallel-vocab", "bool", "true",
+           "GPU: argmax splits each row's vocabulary over up to 32 blocks "
+           "(a (max, index) partial per block in the plan's vocab_partials, "
+           "then a warp per row combines them) and sampling gives each row "
+           "a block of up to 1024 threads; false: argmax as block-per-row "
+           "says, sampling one warp per row">,
     Option<"fuseAttention", "fuse-attention", "bool", "true",
            "GPU: attention is one kernel per layer, a block per (row, query "
            "head) whose threads split positions 0..pos, each with an online "

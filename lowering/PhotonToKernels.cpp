@@ -11,6 +11,8 @@
 #include "dialect/PhotonOps.h"
 #include "lowering/KernelBuilder.h"
 #include "lowering/Passes.h"
+#include "passes/StatePlanning.h"
+#include "passes/StatePlanning.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
@@ -37,11 +39,12 @@ public:
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
                 Type actElt, bool gpu, int64_t tensorCoreMinRows,
                 int64_t gemvMaxRows, bool blockPerRow, bool fuseAttention,
-                bool fuseRopeCache, Location loc)
+                bool fuseRopeCache, bool parallelVocab, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
         actElt(actElt), gpu(gpu), tensorCoreMinRows(tensorCoreMinRows),
         gemvMaxRows(gemvMaxRows), blockPerRow(blockPerRow),
-        fuseAttention(fuseAttention), fuseRopeCache(fuseRopeCache), loc(loc),
+        fuseAttention(fuseAttention), fuseRopeCache(fuseRopeCache),
+        parallelVocab(parallelVocab), loc(loc),
         ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
@@ -578,17 +581,12 @@ private:
   using RowBlockBodyFn = function_ref<void(Builder &, Value, Value, ValueRange)>;
   void blockPerRowLaunch(Builder &b, Value rows, int64_t threads, ArrayRef<Type> shared,
                          RowBlockBodyFn body) {
-    SmallVector<Type> buffers;
-    for (Type t : shared)
-      buffers.push_back(MemRefType::get(
-          {kWarpSize}, t, MemRefLayoutAttrInterface{},
-          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)));
     Value one = cIdx(b, 1);
     // An empty batch still launches one (idle) block: a zero grid is an error.
     auto launch = gpu::LaunchOp::create(
         b, arith::MaxUIOp::create(b, rows, one), one, one, cIdx(b, threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/ValueRange{}, buffers);
+        /*asyncDependencies=*/ValueRange{}, rowReductionBuffers(shared));
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     Value row = launch.getBlockIds().x;
@@ -597,6 +595,16 @@ private:
       body(b, row, launch.getThreadIds().x, launch.getWorkgroupAttributions());
     });
     gpu::TerminatorOp::create(kb);
+  }
+
+  /// Workgroup buffers of kWarpSize elements, one per type (blockReduce).
+  SmallVector<Type> rowReductionBuffers(ArrayRef<Type> types) {
+    SmallVector<Type> buffers;
+    for (Type t : types)
+      buffers.push_back(MemRefType::get(
+          {kWarpSize}, t, MemRefLayoutAttrInterface{},
+          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)));
+    return buffers;
   }
 
   using CombineFn = function_ref<SmallVector<Value>(Builder &, ValueRange, ValueRange)>;
@@ -986,79 +994,146 @@ private:
   /// ids[i] = argmax_j logits[i, j], ties to the lowest j. A NaN logit counts
   /// as -inf (a bad weight or an overflow must not yield an invalid id), so
   /// a row with nothing above -inf yields id 0 (docs/design.md).
+  /// `partialV`/`partialI` (the plan's vocab_partials, n·parts each) hold
+  /// the GPU's per-block partials (parallel-vocab); the host ignores them.
   void emitArgmax() {
-    auto fn = makeFunc("photon_argmax", {f32Buf(), indexType(), i32Buf()});
+    auto fn = makeFunc("photon_argmax",
+                       {f32Buf(), indexType(), i32Buf(), f32Buf(), i32Buf()});
     Builder b = bodyBuilder(fn);
     Buf logits{fn.getArgument(0), cIdx(b, 0)};
-    Value ids = fn.getArgument(2);
+    Value n = fn.getArgument(1), ids = fn.getArgument(2);
+    Value partialV = fn.getArgument(3), partialI = fn.getArgument(4);
     int64_t V = c.vocabSize;
-    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
-    // (v, j) beats (bestV, bestJ) when larger, or equal with a lower index.
-    auto better = [](Builder &b, Value v, Value j, Value bestV, Value bestJ) -> Value {
-      Value gt = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, v, bestV);
-      Value eq = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, v, bestV);
-      Value lower = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, bestJ);
-      return arith::OrIOp::create(b, gt, arith::AndIOp::create(b, eq, lower));
-    };
-    Value n = fn.getArgument(1);
     Type i32 = b.getI32Type();
-    auto notNaN = [&](Builder &b, Value v) -> Value {
-      Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
-      return arith::SelectOp::create(b, nan, negInf, v);
+    auto store = [&](Builder &b, Value id, Value mem, Value at) {
+      memref::StoreOp::create(b, id, mem, ValueRange{at});
     };
-    auto combine = [&](Builder &b, ValueRange x, ValueRange y) {
-      Value take = better(b, y[0], y[1], x[0], x[1]);
-      return SmallVector<Value>{arith::SelectOp::create(b, take, y[0], x[0]),
-                                arith::SelectOp::create(b, take, y[1], x[1])};
-    };
+    if (gpu && parallelVocab) {
+      // Every block of a row takes `width` logits (grid: parts x rows), its
+      // 256 threads four loads a round, then a block reduction; a warp per
+      // row then combines the row's partials. Enough blocks for a batch-1
+      // argmax to spread over the card, no atomics, no zeroed scratch.
+      const VocabPartition vp = vocabPartition(V);
+      const int64_t threads = std::min<int64_t>(256, vp.width);
+      Value one = cIdx(b, 1), parts = cIdx(b, vp.parts);
+      auto launch = gpu::LaunchOp::create(
+          b, parts, arith::MaxUIOp::create(b, n, one), one, cIdx(b, threads), one, one,
+          /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+          /*asyncDependencies=*/ValueRange{}, rowReductionBuffers({b.getF32Type(), i32}));
+      Builder kb(b.getLoc(), ctx);
+      kb.setInsertionPointToStart(&launch.getBody().front());
+      Value part = launch.getBlockIds().x, r = launch.getBlockIds().y;
+      Value tid = launch.getThreadIds().x;
+      // The whole block takes or skips the branch: its barriers stay uniform.
+      ifThen(kb, ult(kb, r, n), [&](Builder &b) {
+        Value first = mulI(b, part, vp.width);
+        Value last = arith::MinUIOp::create(b, addI(b, first, vp.width), cIdx(b, V));
+        SmallVector<Value> best =
+            argmaxScan(b, logits, mulI(b, r, V), first, last, vp.width, tid, threads);
+        best = blockReduce(b, tid, threads, best, launch.getWorkgroupAttributions(),
+                           argmaxCombine);
+        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
+               [&](Builder &b) {
+                 Value at = addI(b, mulI(b, r, vp.parts), part);
+                 store(b, best[0], partialV, at);
+                 store(b, best[1], partialI, at);
+               });
+      });
+      gpu::TerminatorOp::create(kb);
+      parallelLanes(b, {n}, [&](Builder &b, ValueRange iv, Value lane) {
+        Value row = mulI(b, iv[0], vp.parts);
+        auto loop = scf::ForOp::create(
+            b, lane, parts, cIdx(b, laneCount()), argmaxInit(b),
+            [&](OpBuilder &ob, Location loc, Value p, ValueRange acc) {
+              Builder b(loc, ob);
+              Value at = addI(b, row, p);
+              Value v = memref::LoadOp::create(b, partialV, ValueRange{at});
+              Value j = memref::LoadOp::create(b, partialI, ValueRange{at});
+              scf::YieldOp::create(b, argmaxCombine(b, acc, ValueRange{v, j}));
+            });
+        Value bestJ = laneCombine(b, loop.getResults(), argmaxCombine)[1];
+        onLaneZero(b, lane, [&](Builder &b) { store(b, bestJ, ids, iv[0]); });
+      });
+      return;
+    }
     if (gpu && blockPerRow) {
-      // A block of 1024 threads per row: thread t scans t, t + 1024, ...
-      // kArgmaxUnroll loads at a time, then a block reduction.
-      constexpr int64_t kThreads = 1024, kArgmaxUnroll = 4;
-      const int64_t groups = llvm::divideCeil(V, kThreads * kArgmaxUnroll);
+      // A block of 1024 threads per row, then a block reduction.
+      constexpr int64_t kThreads = 1024;
       blockPerRowLaunch(b, n, kThreads, {b.getF32Type(), i32},
                         [&](Builder &b, Value r, Value tid, ValueRange shared) {
-        Value row = mulI(b, r, V);
-        SmallVector<Value> init{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))};
-        auto loop = scf::ForOp::create(
-            b, cIdx(b, 0), cIdx(b, groups), cIdx(b, 1), init,
-            [&](OpBuilder &ob, Location loc, Value g, ValueRange acc) {
-              Builder b(loc, ob);
-              SmallVector<Value> best(acc.begin(), acc.end()), js, vs;
-              for (int64_t u = 0; u < kArgmaxUnroll; ++u) {
-                Value j = addI(b, tid, mulI(b, addI(b, mulI(b, g, kArgmaxUnroll), u), kThreads));
-                Value ok = ult(b, j, cIdx(b, V));
-                Value v = logits.load(b, addI(b, row, arith::SelectOp::create(b, ok, j, cIdx(b, 0))));
-                vs.push_back(arith::SelectOp::create(b, ok, notNaN(b, v), negInf));
-                js.push_back(arith::IndexCastOp::create(b, i32, j));
-              }
-              for (int64_t u = 0; u < kArgmaxUnroll; ++u)
-                best = combine(b, best, ValueRange{vs[u], js[u]});
-              scf::YieldOp::create(b, best);
-            });
-        SmallVector<Value> best = blockReduce(b, tid, kThreads, loop.getResults(), shared, combine);
+        SmallVector<Value> best =
+            argmaxScan(b, logits, mulI(b, r, V), cIdx(b, 0), cIdx(b, V), V, tid, kThreads);
+        best = blockReduce(b, tid, kThreads, best, shared, argmaxCombine);
         ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
-               [&](Builder &b) { memref::StoreOp::create(b, best[1], ids, ValueRange{r}); });
+               [&](Builder &b) { store(b, best[1], ids, r); });
       });
       return;
     }
     parallelLanes(b, {n}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
       auto loop = scf::ForOp::create(
-          b, lane, cIdx(b, V), cIdx(b, laneCount()),
-          // Index 0 until something beats -inf.
-          ValueRange{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))},
+          b, lane, cIdx(b, V), cIdx(b, laneCount()), argmaxInit(b),
           [&](OpBuilder &ob, Location loc, Value j, ValueRange acc) {
             Builder b(loc, ob);
             Value v = notNaN(b, logits.load(b, addI(b, row, j)));
             Value j32 = arith::IndexCastOp::create(b, i32, j);
-            scf::YieldOp::create(b, combine(b, acc, ValueRange{v, j32}));
+            scf::YieldOp::create(b, argmaxCombine(b, acc, ValueRange{v, j32}));
           });
-      Value bestJ = laneCombine(b, loop.getResults(), combine)[1];
-      onLaneZero(b, lane, [&](Builder &b) {
-        memref::StoreOp::create(b, bestJ, ids, ValueRange{iv[0]});
-      });
+      Value bestJ = laneCombine(b, loop.getResults(), argmaxCombine)[1];
+      onLaneZero(b, lane, [&](Builder &b) { store(b, bestJ, ids, iv[0]); });
     });
+  }
+
+  /// A NaN logit as -inf.
+  static Value notNaN(Builder &b, Value v) {
+    Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
+    return arith::SelectOp::create(b, nan, cF32(b, -std::numeric_limits<float>::infinity()), v);
+  }
+  /// Argmax's (value, index) before any logit: -inf at index 0, so a row
+  /// with nothing above -inf yields id 0.
+  static SmallVector<Value> argmaxInit(Builder &b) {
+    return {cF32(b, -std::numeric_limits<float>::infinity()),
+            arith::ConstantOp::create(b, b.getI32IntegerAttr(0))};
+  }
+  /// Combines two (value, index) pairs: the larger value, or on equal values
+  /// the lower index (associative and commutative, so any order of
+  /// combination gives the same pair).
+  static SmallVector<Value> argmaxCombine(Builder &b, ValueRange x, ValueRange y) {
+    Value gt = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, y[0], x[0]);
+    Value eq = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, y[0], x[0]);
+    Value lower = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, y[1], x[1]);
+    Value take = arith::OrIOp::create(b, gt, arith::AndIOp::create(b, eq, lower));
+    return {arith::SelectOp::create(b, take, y[0], x[0]),
+            arith::SelectOp::create(b, take, y[1], x[1])};
+  }
+
+  /// One thread's (max, index) over logits [first, last) of the row at
+  /// `row` (at most `width` of them), threads striding by `threads` from
+  /// `tid` (coalesced), kArgmaxUnroll loads a round in flight.
+  SmallVector<Value> argmaxScan(Builder &b, Buf logits, Value row, Value first, Value last,
+                                int64_t width, Value tid, int64_t threads) {
+    constexpr int64_t kArgmaxUnroll = 4;
+    const int64_t groups = llvm::divideCeil(width, threads * kArgmaxUnroll);
+    Type i32 = b.getI32Type();
+    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+    auto loop = scf::ForOp::create(
+        b, cIdx(b, 0), cIdx(b, groups), cIdx(b, 1), argmaxInit(b),
+        [&](OpBuilder &ob, Location loc, Value g, ValueRange acc) {
+          Builder b(loc, ob);
+          SmallVector<Value> best(acc.begin(), acc.end()), js, vs;
+          for (int64_t u = 0; u < kArgmaxUnroll; ++u) {
+            Value j = addI(b, first,
+                           addI(b, tid, mulI(b, addI(b, mulI(b, g, kArgmaxUnroll), u), threads)));
+            Value ok = ult(b, j, last);
+            Value v = logits.load(b, addI(b, row, arith::SelectOp::create(b, ok, j, first)));
+            vs.push_back(arith::SelectOp::create(b, ok, notNaN(b, v), negInf));
+            js.push_back(arith::IndexCastOp::create(b, i32, j));
+          }
+          for (int64_t u = 0; u < kArgmaxUnroll; ++u)
+            best = argmaxCombine(b, best, ValueRange{vs[u], js[u]});
+          scf::YieldOp::create(b, best);
+        });
+    return loop.getResults();
   }
 
   /// ids[i] sampled from softmax(logits[i] / temperature) restricted to the
@@ -1070,15 +1145,16 @@ private:
   /// as -inf: it and -inf tokens are never drawn, and a row with nothing
   /// above -inf yields id 0, argmax's rule (docs/design.md).
   void emitSample() {
-    Type f32 = Float32Type::get(ctx), i32 = IntegerType::get(ctx, 32);
+    Type f32 = Float32Type::get(ctx);
     auto fn = makeFunc("photon_sample", {f32Buf(), indexType(), f32Buf(), f32,
                                          indexType(), f32, i32Buf()});
     Builder b = bodyBuilder(fn);
     Buf logits{fn.getArgument(0), cIdx(b, 0)}, uniforms{fn.getArgument(2), cIdx(b, 0)};
     Value temperature = fn.getArgument(3), topK = fn.getArgument(4);
     Value topP = fn.getArgument(5), ids = fn.getArgument(6);
+    if (gpu && parallelVocab)
+      return sampleBlock(b, logits, fn.getArgument(1), uniforms, temperature, topK, topP, ids);
     const int64_t V = c.vocabSize, block = (V + laneCount() - 1) / laneCount();
-    constexpr int kBisections = 40;
     const float inf = std::numeric_limits<float>::infinity();
     parallelLanes(b, {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
@@ -1095,9 +1171,6 @@ private:
                            function_ref<Value(Builder &, Value, Value)> body) {
         return reduce(b, lo, hi, init, body);
       };
-      auto atLeast = [](Builder &b, Value x, Value y) -> Value {
-        return arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, x, y);
-      };
       Value mx = laneMax(b, overBlock(b, cF32(b, -inf),
                                       [&](Builder &b, Value i, Value acc) -> Value {
                                         return arith::MaximumFOp::create(b, acc, logit(b, i));
@@ -1113,11 +1186,8 @@ private:
                                             b, acc, arith::SelectOp::create(b, above, l,
                                                                             cF32(b, inf)));
                                       }));
-      // Unnormalised probability of token i if its logit is at least tau.
-      auto weight = [&](Builder &b, Value i, Value tau) -> Value {
-        Value l = logit(b, i);
-        Value w = math::ExpOp::create(b, divF(b, subF(b, l, mx), temperature));
-        return arith::SelectOp::create(b, atLeast(b, l, tau), w, cF32(b, 0));
+      auto weight = [&](Builder &b, Value i, Value tau) {
+        return sampleWeight(b, logit(b, i), mx, temperature, tau);
       };
       auto countFrom = [&](Builder &b, Value tau) {
         return laneSum(b, overBlock(b, cF32(b, 0), [&](Builder &b, Value i, Value acc) -> Value {
@@ -1130,25 +1200,8 @@ private:
           return addF(b, acc, weight(b, i, tau));
         }));
       };
-      // The largest tau in [from, to] with keep(tau), given keep(from).
-      auto bisect = [&](Builder &b, Value from, Value to,
-                        function_ref<Value(Builder &, Value)> keep) {
-        auto loop = scf::ForOp::create(
-            b, cIdx(b, 0), cIdx(b, kBisections), cIdx(b, 1), ValueRange{from, to},
-            [&](OpBuilder &ob, Location loc, Value, ValueRange lh) {
-              Builder b(loc, ob);
-              Value mid = mulF(b, addF(b, lh[0], lh[1]), cF32(b, 0.5));
-              Value ok = keep(b, mid);
-              scf::YieldOp::create(b, ValueRange{arith::SelectOp::create(b, ok, mid, lh[0]),
-                                                 arith::SelectOp::create(b, ok, lh[1], mid)});
-            });
-        return loop.getResult(0);
-      };
-      Value kF = arith::UIToFPOp::create(
-          b, f32, arith::IndexCastUIOp::create(b, b.getI64Type(), topK));
-      Value useK = arith::AndIOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, topK, cIdx(b, 0)),
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, topK, cIdx(b, V)));
+      Value useK, kF;
+      std::tie(useK, kF) = topKRule(b, topK);
       Value tauK = arith::SelectOp::create(
           b, useK, bisect(b, mn, mx, [&](Builder &b, Value t) { return atLeast(b, countFrom(b, t), kF); }),
           mn);
@@ -1165,50 +1218,234 @@ private:
       });
       Value total = laneSum(b, share);
       Value before = cF32(b, 0); // mass of the lanes below this one
-      if (gpu) {
-        Value inclusive = share;
-        for (int32_t offset = 1; offset < kWarpSize; offset *= 2) {
-          Value up = gpu::ShuffleOp::create(b, inclusive, offset, kWarpSize, gpu::ShuffleMode::UP)
-                         .getShuffleResult();
-          Value from = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, lane, cIdx(b, offset));
-          inclusive = arith::SelectOp::create(b, from, addF(b, inclusive, up), inclusive);
-        }
-        before = subF(b, inclusive, share);
-      }
+      if (gpu)
+        before = subF(b, warpInclusiveSum(b, share, lane), share);
       Value target = subF(b, mulF(b, uniforms.load(b, iv[0]), total), before);
-      Value mine = arith::AndIOp::create(
-          b, arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, target, cF32(b, 0)),
-          arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, target, share));
-      Value none = arith::ConstantOp::create(b, b.getI32IntegerAttr(-1));
-      auto scan = scf::ForOp::create(
-          b, lo, hi, cIdx(b, 1), ValueRange{cF32(b, 0), none, none},
-          [&](OpBuilder &ob, Location loc, Value i, ValueRange st) {
-            Builder b(loc, ob);
-            Value w = weight(b, i, tau);
-            Value acc = addF(b, st[0], w);
-            Value i32v = arith::IndexCastOp::create(b, i32, i);
-            Value eligible = atLeast(b, logit(b, i), tau);
-            Value first = arith::AndIOp::create(
-                b, arith::AndIOp::create(b, mine, eligible),
-                arith::AndIOp::create(
-                    b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, st[1], none),
-                    arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, acc, target)));
-            scf::YieldOp::create(b, ValueRange{acc, arith::SelectOp::create(b, first, i32v, st[1]),
-                                               arith::SelectOp::create(b, eligible, i32v, st[2])});
-          });
-      // Rounding can leave the target past every share: take the last
-      // eligible token then.
-      Value found = laneMaxI(b, scan.getResult(1));
-      Value last = laneMaxI(b, scan.getResult(2));
-      Value id = arith::SelectOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, found, none), found, last);
-      // Nothing above -inf (all NaN/-inf): no token is eligible; id 0.
-      Value aboveNegInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, mx, cF32(b, -inf));
-      id = arith::SelectOp::create(b, aboveNegInf, id,
-                                   arith::ConstantOp::create(b, b.getI32IntegerAttr(0)));
+      auto [found, last] = drawInRange(b, lo, hi, share, target, logit, [&](Builder &b, Value l) {
+        return sampleWeight(b, l, mx, temperature, tau);
+      }, tau);
+      Value id = chooseDrawn(b, laneMaxI(b, found), laneMaxI(b, last), mx);
       onLaneZero(b, lane, [&](Builder &b) {
         memref::StoreOp::create(b, id, ids, ValueRange{iv[0]});
       });
+    });
+  }
+
+  /// Bisection steps of photon_sample's top-k and top-p thresholds.
+  static constexpr int kSampleBisections = 40;
+
+  static Value atLeast(Builder &b, Value x, Value y) {
+    return arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, x, y);
+  }
+  /// The unnormalised probability of a token of logit l if l is at least
+  /// tau: exp((l - mx) / temperature), else 0.
+  static Value sampleWeight(Builder &b, Value l, Value mx, Value temperature, Value tau) {
+    Value w = math::ExpOp::create(b, divF(b, subF(b, l, mx), temperature));
+    return arith::SelectOp::create(b, atLeast(b, l, tau), w, cF32(b, 0));
+  }
+  /// The largest tau in [from, to] with keep(tau), given keep(from).
+  static Value bisect(Builder &b, Value from, Value to,
+                      function_ref<Value(Builder &, Value)> keep) {
+    auto loop = scf::ForOp::create(
+        b, cIdx(b, 0), cIdx(b, kSampleBisections), cIdx(b, 1), ValueRange{from, to},
+        [&](OpBuilder &ob, Location loc, Value, ValueRange lh) {
+          Builder b(loc, ob);
+          Value mid = mulF(b, addF(b, lh[0], lh[1]), cF32(b, 0.5));
+          Value ok = keep(b, mid);
+          scf::YieldOp::create(b, ValueRange{arith::SelectOp::create(b, ok, mid, lh[0]),
+                                             arith::SelectOp::create(b, ok, lh[1], mid)});
+        });
+    return loop.getResult(0);
+  }
+  /// Whether top_k restricts the draw (0 < top_k < V), and top_k as f32.
+  std::pair<Value, Value> topKRule(Builder &b, Value topK) {
+    Value kF = arith::UIToFPOp::create(
+        b, b.getF32Type(), arith::IndexCastUIOp::create(b, b.getI64Type(), topK));
+    Value useK = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, topK, cIdx(b, 0)),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, topK, cIdx(b, c.vocabSize)));
+    return {useK, kF};
+  }
+  /// Inclusive prefix sum over the lanes of a warp, in lane order.
+  static Value warpInclusiveSum(Builder &b, Value v, Value lane) {
+    for (int32_t offset = 1; offset < kWarpSize; offset *= 2) {
+      Value up = gpu::ShuffleOp::create(b, v, offset, kWarpSize, gpu::ShuffleMode::UP)
+                     .getShuffleResult();
+      Value from = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, lane, cIdx(b, offset));
+      v = arith::SelectOp::create(b, from, addF(b, v, up), v);
+    }
+    return v;
+  }
+  /// The inverse-CDF walk over tokens [lo, hi) in index order, whose
+  /// weights sum to `share`: when the target mass falls in this range, the
+  /// first eligible token (logit >= tau) whose running mass passes it; and
+  /// the range's last eligible token. -1 where there is none.
+  static std::pair<Value, Value> drawInRange(Builder &b, Value lo, Value hi, Value share,
+                                             Value target,
+                                             function_ref<Value(Builder &, Value)> logitAt,
+                                             function_ref<Value(Builder &, Value)> weightOf,
+                                             Value tau) {
+    Value mine = arith::AndIOp::create(
+        b, arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, target, cF32(b, 0)),
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, target, share));
+    Value none = arith::ConstantOp::create(b, b.getI32IntegerAttr(-1));
+    auto scan = scf::ForOp::create(
+        b, lo, hi, cIdx(b, 1), ValueRange{cF32(b, 0), none, none},
+        [&](OpBuilder &ob, Location loc, Value i, ValueRange st) {
+          Builder b(loc, ob);
+          Value l = logitAt(b, i);
+          Value acc = addF(b, st[0], weightOf(b, l));
+          Value i32v = arith::IndexCastOp::create(b, b.getI32Type(), i);
+          Value eligible = atLeast(b, l, tau);
+          Value first = arith::AndIOp::create(
+              b, arith::AndIOp::create(b, mine, eligible),
+              arith::AndIOp::create(
+                  b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, st[1], none),
+                  arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, acc, target)));
+          scf::YieldOp::create(b, ValueRange{acc, arith::SelectOp::create(b, first, i32v, st[1]),
+                                             arith::SelectOp::create(b, eligible, i32v, st[2])});
+        });
+    return {scan.getResult(1), scan.getResult(2)};
+  }
+  /// The drawn id from the row's (found, last) of drawInRange: rounding can
+  /// leave the target past every share, then the last eligible token; with
+  /// nothing above -inf (mx; all NaN/-inf) no token is eligible: id 0.
+  static Value chooseDrawn(Builder &b, Value found, Value last, Value mx) {
+    Value none = arith::ConstantOp::create(b, b.getI32IntegerAttr(-1));
+    Value id = arith::SelectOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, found, none), found, last);
+    Value aboveNegInf = arith::CmpFOp::create(
+        b, arith::CmpFPredicate::OGT, mx, cF32(b, -std::numeric_limits<float>::infinity()));
+    return arith::SelectOp::create(b, aboveNegInf, id,
+                                   arith::ConstantOp::create(b, b.getI32IntegerAttr(0)));
+  }
+
+  /// emitSample on the GPU with a block of threads per row (parallel-vocab):
+  /// the same thresholds and draw, each pass over the vocabulary spread
+  /// over the block (threads strided, coalesced) and finished by a block
+  /// reduction in a fixed order, so every thread holds the same sums and
+  /// takes the same branches. Top-k counts are exact, so its threshold is
+  /// the warp kernel's; a bisection that is not asked for is skipped. The
+  /// draw walks the vocabulary in index order: thread t owns the t-th
+  /// contiguous slice, and an exclusive scan of the slices' masses tells
+  /// it whether the target falls in its slice.
+  void sampleBlock(Builder &b, Buf logits, Value n, Buf uniforms, Value temperature,
+                   Value topK, Value topP, Value ids) {
+    const int64_t V = c.vocabSize;
+    const int64_t threads = std::clamp<int64_t>(
+        llvm::alignTo(llvm::divideCeil(V, 4), kWarpSize), kWarpSize, 1024);
+    const int64_t perThread = llvm::divideCeil(V, threads), warps = threads / kWarpSize;
+    const float inf = std::numeric_limits<float>::infinity();
+    Type f32 = b.getF32Type(), i32 = b.getI32Type();
+    blockPerRowLaunch(b, n, threads, {f32, i32, i32},
+                      [&](Builder &b, Value r, Value tid, ValueRange shared) {
+      Value row = mulI(b, r, V), vocab = cIdx(b, V);
+      auto logit = [&](Builder &b, Value i) { return notNaN(b, logits.load(b, addI(b, row, i))); };
+      // fold(acc, logit) over this thread's logits tid, tid + threads, ...
+      auto overRow = [&](Builder &b, Value init, function_ref<Value(Builder &, Value, Value)> fold) {
+        return reduce(b, cIdx(b, 0), cIdx(b, perThread), init,
+                      [&](Builder &b, Value k, Value acc) -> Value {
+                        Value i = addI(b, tid, mulI(b, k, threads));
+                        Value ok = ult(b, i, vocab);
+                        Value l = logit(b, arith::SelectOp::create(b, ok, i, cIdx(b, 0)));
+                        return arith::SelectOp::create(b, ok, fold(b, acc, l), acc);
+                      });
+      };
+      // The block's combination of one value per thread; the barrier lets
+      // the next reduction reuse the buffer.
+      auto acrossBlock = [&](Builder &b, Value v, function_ref<Value(Builder &, Value, Value)> op) {
+        Value buf = v.getType().isF32() ? shared[0] : shared[1];
+        Value all = blockReduce(b, tid, threads, ValueRange{v}, ValueRange{buf},
+                                [&](Builder &b, ValueRange x, ValueRange y) {
+                                  return SmallVector<Value>{op(b, x[0], y[0])};
+                                })[0];
+        gpu::BarrierOp::create(b);
+        return all;
+      };
+      auto maxF = [](Builder &b, Value x, Value y) -> Value {
+        return arith::MaximumFOp::create(b, x, y);
+      };
+      auto minF = [](Builder &b, Value x, Value y) -> Value {
+        return arith::MinimumFOp::create(b, x, y);
+      };
+      auto maxI = [](Builder &b, Value x, Value y) -> Value {
+        return arith::MaxSIOp::create(b, x, y);
+      };
+      Value mx = acrossBlock(b, overRow(b, cF32(b, -inf), maxF), maxF);
+      // The smallest logit above -inf (see emitSample).
+      Value mn = acrossBlock(b, overRow(b, cF32(b, inf), [&](Builder &b, Value acc, Value l) -> Value {
+        Value above = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, l, cF32(b, -inf));
+        return minF(b, acc, arith::SelectOp::create(b, above, l, cF32(b, inf)));
+      }), minF);
+      auto weight = [&](Builder &b, Value l, Value tau) {
+        return sampleWeight(b, l, mx, temperature, tau);
+      };
+      auto countFrom = [&](Builder &b, Value tau) {
+        return acrossBlock(b, overRow(b, cF32(b, 0), [&](Builder &b, Value acc, Value l) -> Value {
+          return addF(b, acc, arith::SelectOp::create(b, atLeast(b, l, tau), cF32(b, 1), cF32(b, 0)));
+        }), addF);
+      };
+      auto massFrom = [&](Builder &b, Value tau) {
+        return acrossBlock(b, overRow(b, cF32(b, 0), [&](Builder &b, Value acc, Value l) -> Value {
+          return addF(b, acc, weight(b, l, tau));
+        }), addF);
+      };
+      // `then` when cond (uniform over the block: its barriers stay
+      // uniform), else `otherwise`.
+      auto select = [&](Builder &b, Value cond, function_ref<Value(Builder &)> then, Value otherwise) {
+        auto ifOp = scf::IfOp::create(b, TypeRange{f32}, cond, /*withElseRegion=*/true);
+        Builder tb(b.getLoc(), ctx), eb(b.getLoc(), ctx);
+        tb.setInsertionPointToStart(ifOp.thenBlock());
+        scf::YieldOp::create(tb, then(tb));
+        eb.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(eb, otherwise);
+        return ifOp.getResult(0);
+      };
+      Value useK, kF;
+      std::tie(useK, kF) = topKRule(b, topK);
+      Value tauK = select(b, useK, [&](Builder &b) {
+        return bisect(b, mn, mx, [&](Builder &b, Value t) { return atLeast(b, countFrom(b, t), kF); });
+      }, mn);
+      Value useP = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, topP, cF32(b, 1));
+      Value tau = select(b, useP, [&](Builder &b) {
+        Value need = mulF(b, topP, massFrom(b, tauK));
+        return bisect(b, tauK, mx, [&](Builder &b, Value t) { return atLeast(b, massFrom(b, t), need); });
+      }, tauK);
+
+      // The draw: this thread's slice [lo, hi) and its mass.
+      Value lo = arith::MinUIOp::create(b, mulI(b, tid, perThread), vocab);
+      Value hi = arith::MinUIOp::create(b, addI(b, lo, perThread), vocab);
+      Value share = reduce(b, lo, hi, cF32(b, 0), [&](Builder &b, Value i, Value acc) -> Value {
+        return addF(b, acc, weight(b, logit(b, i), tau));
+      });
+      // Inclusive scan within the warp, then the warps' totals in order.
+      Value lane = remU(b, tid, kWarpSize), warp = divU(b, tid, kWarpSize);
+      Value inclusive = warpInclusiveSum(b, share, lane);
+      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, kWarpSize - 1)),
+             [&](Builder &b) { memref::StoreOp::create(b, inclusive, shared[0], ValueRange{warp}); });
+      gpu::BarrierOp::create(b);
+      Value total = cF32(b, 0), before = subF(b, inclusive, share);
+      Value warpsBefore = cF32(b, 0);
+      for (int64_t w = 0; w < warps; ++w) {
+        Value t = memref::LoadOp::create(b, shared[0], ValueRange{cIdx(b, w)});
+        total = addF(b, total, t);
+        warpsBefore = arith::SelectOp::create(b, ult(b, cIdx(b, w), warp),
+                                              addF(b, warpsBefore, t), warpsBefore);
+      }
+      gpu::BarrierOp::create(b);
+      before = addF(b, warpsBefore, before);
+      Value target = subF(b, mulF(b, uniforms.load(b, r), total), before);
+      auto [found, last] = drawInRange(b, lo, hi, share, target, logit, [&](Builder &b, Value l) {
+        return weight(b, l, tau);
+      }, tau);
+      SmallVector<Value> any = blockReduce(
+          b, tid, threads, ValueRange{found, last}, ValueRange{shared[1], shared[2]},
+          [&](Builder &b, ValueRange x, ValueRange y) {
+            return SmallVector<Value>{maxI(b, x[0], y[0]), maxI(b, x[1], y[1])};
+          });
+      Value id = chooseDrawn(b, any[0], any[1], mx);
+      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
+             [&](Builder &b) { memref::StoreOp::create(b, id, ids, ValueRange{r}); });
     });
   }
 
@@ -1358,6 +1595,7 @@ private:
   bool blockPerRow;          // GPU norms and argmax: a block per row
   bool fuseAttention;        // GPU attention: one online-softmax kernel
   bool fuseRopeCache;        // GPU RoPE(Q), RoPE(K), cache write: one kernel
+  bool parallelVocab;        // GPU argmax over blocks, sampling a block per row
   Location loc;
   MLIRContext *ctx;
   Value weights; // the arena argument of the function being emitted
@@ -1417,7 +1655,8 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
                           plan->getActivationType(), target == "gpu",
                           tensorCoreMinRows, gemvMaxRows, blockPerRow,
-                          fuseAttention, fuseRopeCache, model.getLoc());
+                          fuseAttention, fuseRopeCache, parallelVocab,
+                          model.getLoc());
     emitter.emitAll();
     if (emitter.failed)
       return signalPassFailure();

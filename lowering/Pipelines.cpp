@@ -64,6 +64,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-rope-cache",
       llvm::cl::desc("RoPE on Q and K and the K/V cache write as one kernel"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseRopeCache)};
+  Option<bool> parallelVocab{
+      *this, "parallel-vocab",
+      llvm::cl::desc("argmax over blocks of the vocabulary, sampling a block "
+                     "per row (false: block-per-row argmax, a warp per row)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().parallelVocab)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
@@ -75,14 +80,16 @@ static void addKernelPasses(OpPassManager &pm, const std::string &target,
                             const std::string &activationType,
                             int64_t tensorCoreMinRows = 0,
                             int64_t gemvMaxRows = 0, bool blockPerRow = false,
-                            bool fuseAttention = false, bool fuseRopeCache = false) {
+                            bool fuseAttention = false, bool fuseRopeCache = false,
+                            bool parallelVocab = false) {
   photon::PhotonPlanMemoryOptions plan;
   plan.activationType = activationType;
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createPhotonLowerToKernels(
       photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows,
                                           gemvMaxRows, blockPerRow,
-                                          fuseAttention, fuseRopeCache}));
+                                          fuseAttention, fuseRopeCache,
+                                          parallelVocab}));
   pm.addPass(photon::createPhotonLowerPrograms(photon::PhotonLowerProgramsOptions{target}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -119,7 +126,7 @@ void mlir::photon::registerPhotonPipelines() {
         addKernelPasses(pm, "gpu", options.activationType,
                         options.tensorCoreMinRows, options.gemvMaxRows,
                         options.blockPerRow, options.fuseAttention,
-                        options.fuseRopeCache);
+                        options.fuseRopeCache, options.parallelVocab);
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels
         // would divide by, loop to and shuffle with runtime parameters
