@@ -35,6 +35,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 dev="$root/.device"
 phase="${1:-}"
 bench_models=(${BENCH_MODELS:-vanilla-600m photon-600m})
+# The sanitizers' sampled runs: temperature, top-k and top-p all in play.
+sampled="--temperature 1 --top-k 5 --top-p 0.9 --seed 3"
 
 prepare() {
   local bin="$root/build/bin"
@@ -107,16 +109,28 @@ run() {
     # f32; bf16 with the decode GEMVs and block-per-row norms/argmax (the
     # defaults); bf16 with every projection on tensor cores (cp.async, ldmatrix).
     : > "$out/memcheck.txt"
-    # With and without the step's CUDA graph.
+    # With and without the step's CUDA graph; greedy (argmax) at batch 2,
+    # then sampling (temperature, top-k, top-p) at batch 1 and 2.
     for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1; do
       for graphs in "" --no-graphs; do
-        echo "== $art $graphs" >> "$out/memcheck.txt"
-        "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
-          "$bin/photon-run" "$dev/e2e/$art" --device cuda --synthetic-weights 1 \
-          --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 \
-          --mode recgen --batch 2 $graphs >> "$out/memcheck.txt" 2>&1
-        echo "exit $?" >> "$out/memcheck.txt"
+        for choice in "--batch 2" "--batch 1 $sampled" "--batch 2 $sampled"; do
+          echo "== $art $graphs $choice" >> "$out/memcheck.txt"
+          "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+            "$bin/photon-run" "$dev/e2e/$art" --device cuda --synthetic-weights 1 \
+            --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 \
+            --mode recgen $choice $graphs >> "$out/memcheck.txt" 2>&1
+          echo "exit $?" >> "$out/memcheck.txt"
+        done
       done
+    done
+    # The demo PHOTON model's 4,096-token vocabulary: the argmax over 32
+    # blocks of 128 and sampling with 1,024 threads a row, at batch 1 and 3.
+    for choice in "--batch 1" "--batch 1 $sampled" "--batch 3 $sampled"; do
+      echo "== demo-photon $choice" >> "$out/memcheck.txt"
+      "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+        "$bin/photon-run" "$dev/demo/photon-cuda" --device cuda --synthetic-weights 1 \
+        --prompt-ids 1,2,3,4,5,6,7,8 --max-new-tokens 16 $choice >> "$out/memcheck.txt" 2>&1
+      echo "exit $?" >> "$out/memcheck.txt"
     done
   else
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
@@ -166,13 +180,17 @@ sanitize() {
   [ -x "$bin/photon-run" ] || build_runtime
   sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
   : > "$out/sanitize.txt"
+  # Greedy at batch 1 and 2 (the argmax's per-block partials), sampling at
+  # batch 1 and 2 (a block per row, barriers between its reductions).
   for tool in racecheck initcheck; do
     for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1; do
-      echo "== $tool $art" >> "$out/sanitize.txt"
-      "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
-        --device cuda --synthetic-weights 1 --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
-        --max-new-tokens 20 --mode recgen --batch 2 -q >> "$out/sanitize.txt" 2>&1
-      echo "exit $?" >> "$out/sanitize.txt"
+      for choice in "--batch 1" "--batch 2" "--batch 1 $sampled" "--batch 2 $sampled"; do
+        echo "== $tool $art $choice" >> "$out/sanitize.txt"
+        "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
+          --device cuda --synthetic-weights 1 --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
+          --max-new-tokens 20 --mode recgen $choice -q >> "$out/sanitize.txt" 2>&1
+        echo "exit $?" >> "$out/sanitize.txt"
+      done
     done
   done
   grep -E "^==|ERROR SUMMARY|RACECHECK SUMMARY|^exit" "$out/sanitize.txt"

@@ -293,9 +293,11 @@ def sampling_cases(h, arts):
     run = h.photon_run_path
     npy = os.path.join(h.work, "sampled-logits.npy")
 
-    def tokens(*extra, dump=False):
-        args = [run, art, "--weights", w, "--prompt-ids", "1,2,3,4,5", "--prompt-ids", "9,8,7",
-                "--max-new-tokens", "40", "--output", "json", "-q", "--device", h.device, *extra]
+    def tokens(*extra, dump=False, art=art, w=w, prompts=("1,2,3,4,5", "9,8,7")):
+        args = [run, art, "--weights", w, "--max-new-tokens", "40", "--output", "json", "-q",
+                "--device", h.device, *extra]
+        for p in prompts:
+            args += ["--prompt-ids", p]
         if dump:
             args += ["--dump-logits", npy]
         return json.loads(h.run(args).stdout)["tokens"]
@@ -308,15 +310,28 @@ def sampling_cases(h, arts):
     a = tokens("--temperature", "0.9", "--seed", "7")
     h.report(a == tokens("--temperature", "0.9", "--seed", "7") and
              a != tokens("--temperature", "0.9", "--seed", "8"), "sampling: seeds reproduce and differ")
-    for name, extra, members in (
-            ("top-k 5", ["--top-k", "5"], lambda l: set(np.argsort(-l)[:5])),
-            ("top-p 0.6", ["--top-p", "0.6"], lambda l: nucleus(l, 0.6))):
-        toks = tokens("--temperature", "1", "--seed", "3", *extra, dump=True)
-        logits = np.load(npy)
-        bad = [(s, n) for s, seq in enumerate(toks) for n, t in enumerate(seq)
-               if t not in members(logits[s, n].astype(np.float64))]
-        h.report(not bad and toks != greedy, f"sampling: {name} tokens stay in the set",
-                 f"outside at {bad[:3]}" if bad else "")
+    # Two sequences, then one (batch 1: on the GPU the kernels' grids shrink
+    # to the rows of one sequence; tiny-vanilla chooses one row a step).
+    batch1 = [("", {}), (" (batch 1)", {"prompts": ("1,2,3,4,5",)})]
+    if "tiny-vanilla" in arts:
+        va, vw = arts["tiny-vanilla"]
+        batch1.append((" (tiny-vanilla, batch 1)", {"art": va, "w": vw, "prompts": ("1,2,3,4,5",)}))
+    for where, how in batch1:
+        greedy_here = tokens(**how)
+        for name, extra, members in (
+                ("top-k 5", ["--top-k", "5"], lambda l: set(np.argsort(-l)[:5])),
+                ("top-p 0.6", ["--top-p", "0.6"], lambda l: nucleus(l, 0.6)),
+                ("top-k 20 + top-p 0.8", ["--top-k", "20", "--top-p", "0.8"],
+                 lambda l: set(np.argsort(-l)[:20]) & nucleus(l, 0.8))):
+            toks = tokens("--temperature", "1", "--seed", "3", *extra, dump=True, **how)
+            logits = np.load(npy)
+            bad = [(s, n) for s, seq in enumerate(toks) for n, t in enumerate(seq)
+                   if t not in members(logits[s, n].astype(np.float64))]
+            h.report(not bad and toks != greedy_here, f"sampling: {name} tokens stay in the set{where}",
+                     f"outside at {bad[:3]}" if bad else "")
+        if where:
+            h.report(tokens("--temperature", "1", "--top-k", "1", **how) == greedy_here,
+                     f"sampling: top-k 1 is greedy{where}")
     left = [f for f in os.listdir(h.work) if f.startswith("sampled-logits.npy.")]
     h.report(not left, "--dump-logits leaves no temporary file", ", ".join(left))
     # LLVM-style spellings: --opt=value, --opt value, -opt value, -opt=value.
@@ -609,8 +624,8 @@ def main():
             # On the GPU projections over 1..16 rows are GEMVs (vector loads, one warp per
             # output), over more rows tensor cores; the "-tc1" variants send every projection
             # to tensor cores (tails of 1..63 rows and outputs), the "-warp" variant keeps the
-            # warp-per-output projections, warp-per-row norms and argmax, and the unfused
-            # attention (scores, softmax, output) and RoPE / cache-write kernels.
+            # warp-per-output projections, warp-per-row norms, argmax and sampling, and the
+            # unfused attention (scores, softmax, output) and RoPE / cache-write kernels.
             for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
                 model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
                            weight_type="bf16", activation_type="bf16")
@@ -625,7 +640,7 @@ def main():
                            activation_type="bf16",
                            compile_args=("--tensor-core-min-rows=0", "--gemv-max-rows=0",
                                          "--no-block-per-row", "--no-fuse-attention",
-                                         "--no-fuse-rope-cache"))
+                                         "--no-fuse-rope-cache", "--no-parallel-vocab"))
 
         if not args.quick:
             shipped_model_cases(h, worst)
