@@ -1341,14 +1341,25 @@ private:
                       [&](Builder &b, Value r, Value tid, ValueRange shared) {
       Value row = mulI(b, r, V), vocab = cIdx(b, V);
       auto logit = [&](Builder &b, Value i) { return notNaN(b, logits.load(b, addI(b, row, i))); };
-      // fold(acc, logit) over this thread's logits tid, tid + threads, ...
+      // fold(acc, logit) over this thread's logits tid, tid + threads, ...,
+      // kUnroll loads issued before their folds (several in flight).
+      constexpr int64_t kUnroll = 4;
+      const int64_t unroll = std::min(perThread, kUnroll);
       auto overRow = [&](Builder &b, Value init, function_ref<Value(Builder &, Value, Value)> fold) {
-        return reduce(b, cIdx(b, 0), cIdx(b, perThread), init,
-                      [&](Builder &b, Value k, Value acc) -> Value {
-                        Value i = addI(b, tid, mulI(b, k, threads));
-                        Value ok = ult(b, i, vocab);
-                        Value l = logit(b, arith::SelectOp::create(b, ok, i, cIdx(b, 0)));
-                        return arith::SelectOp::create(b, ok, fold(b, acc, l), acc);
+        return reduce(b, cIdx(b, 0), cIdx(b, llvm::divideCeil(perThread, unroll)), init,
+                      [&](Builder &b, Value g, Value acc) -> Value {
+                        SmallVector<Value, kUnroll> inside, ls;
+                        for (int64_t u = 0; u < unroll; ++u) {
+                          // Rounds past perThread land past V: masked.
+                          Value k = addI(b, mulI(b, g, unroll), u);
+                          Value i = addI(b, tid, mulI(b, k, threads));
+                          inside.push_back(ult(b, i, vocab));
+                          ls.push_back(logit(b, arith::SelectOp::create(b, inside.back(), i,
+                                                                        cIdx(b, 0))));
+                        }
+                        for (int64_t u = 0; u < unroll; ++u)
+                          acc = arith::SelectOp::create(b, inside[u], fold(b, acc, ls[u]), acc);
+                        return acc;
                       });
       };
       // The block's combination of one value per thread; the barrier lets
