@@ -69,28 +69,26 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("argmax over blocks of the vocabulary, sampling a block "
                      "per row (false: block-per-row argmax, a warp per row)"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().parallelVocab)};
+  Option<int64_t> fusedAttentionMaxCapacity{
+      *this, "fused-attention-max-capacity",
+      llvm::cl::desc("fuse-attention: caches of at most this many positions use "
+                     "the fused kernel, longer ones the three kernels"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fusedAttentionMaxCapacity)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
 };
 } // namespace
 
-/// Plan memory and emit the kernels of `target`, cleaned up.
-static void addKernelPasses(OpPassManager &pm, const std::string &target,
-                            const std::string &activationType,
-                            int64_t tensorCoreMinRows = 0,
-                            int64_t gemvMaxRows = 0, bool blockPerRow = false,
-                            bool fuseAttention = false, bool fuseRopeCache = false,
-                            bool parallelVocab = false) {
+/// Plan memory and emit the kernels (`kernels.target`), cleaned up.
+static void addKernelPasses(OpPassManager &pm, const photon::PhotonLowerToKernelsOptions &kernels,
+                            const std::string &activationType) {
   photon::PhotonPlanMemoryOptions plan;
   plan.activationType = activationType;
   pm.addPass(photon::createPhotonPlanMemory(plan));
-  pm.addPass(photon::createPhotonLowerToKernels(
-      photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows,
-                                          gemvMaxRows, blockPerRow,
-                                          fuseAttention, fuseRopeCache,
-                                          parallelVocab}));
-  pm.addPass(photon::createPhotonLowerPrograms(photon::PhotonLowerProgramsOptions{target}));
+  pm.addPass(photon::createPhotonLowerToKernels(kernels));
+  pm.addPass(photon::createPhotonLowerPrograms(
+      photon::PhotonLowerProgramsOptions{kernels.target}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -101,7 +99,9 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to LLVM IR for the host CPU: plan memory, emit "
       "kernels, lower loops, memrefs, math and functions to the LLVM dialect",
       [](OpPassManager &pm, const HostPipelineOptions &options) {
-        addKernelPasses(pm, "cpu", options.activationType);
+        photon::PhotonLowerToKernelsOptions kernels;
+        kernels.target = "cpu";
+        addKernelPasses(pm, kernels, options.activationType);
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -123,10 +123,16 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to GPU kernels (NVVM -> PTX/cubin) and host code "
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
-        addKernelPasses(pm, "gpu", options.activationType,
-                        options.tensorCoreMinRows, options.gemvMaxRows,
-                        options.blockPerRow, options.fuseAttention,
-                        options.fuseRopeCache, options.parallelVocab);
+        photon::PhotonLowerToKernelsOptions kernels;
+        kernels.target = "gpu";
+        kernels.tensorCoreMinRows = options.tensorCoreMinRows;
+        kernels.gemvMaxRows = options.gemvMaxRows;
+        kernels.blockPerRow = options.blockPerRow;
+        kernels.fuseAttention = options.fuseAttention;
+        kernels.fuseRopeCache = options.fuseRopeCache;
+        kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
+        kernels.parallelVocab = options.parallelVocab;
+        addKernelPasses(pm, kernels, options.activationType);
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels
         // would divide by, loop to and shuffle with runtime parameters
