@@ -59,6 +59,19 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
            "GPU: RoPE on Q, RoPE on K and the K/V cache write are one kernel "
            "(K rotated on its way into the cache); false: three kernels">,
+    Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
+           "\"tile128\"",
+           "GPU: the tensor-core GEMM: tile128 (a 128x128 tile per block of "
+           "8 warps, each 64x32, K steps of 32 through 3 cp.async stages in "
+           "XOR-swizzled shared memory, 48 KB) or tile64 (the earlier 64x64 "
+           "tile per block of 4 warps, 2 padded stages)">,
+    Option<"roundMatmulInputs", "round-matmul-inputs", "bool", "false",
+           "bf16 activations: projections round their f32 inputs (the "
+           "stacks' scratch: normed rows, attention output, SwiGLU output) "
+           "to bf16, as a bf16 PyTorch model holds them, on every target "
+           "and kernel; on tensor cores one MMA per product instead of a "
+           "bf16 hi + lo pair. false: f32 inputs keep ~16 bits (hi + lo) on "
+           "tensor cores and full f32 products elsewhere">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",

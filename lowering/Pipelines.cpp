@@ -22,6 +22,11 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       *this, "activation-type",
       llvm::cl::desc("Activations between kernels: f32 or bf16"),
       llvm::cl::init("f32")};
+  detail::PassOptions::Option<bool> roundMatmulInputs{
+      *this, "round-matmul-inputs",
+      llvm::cl::desc("bf16 activations: projections round their f32 inputs "
+                     "to bf16 (one MMA on tensor cores, not a hi + lo pair)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().roundMatmulInputs)};
 };
 
 struct HostPipelineOptions : KernelPipelineOptions<HostPipelineOptions> {};
@@ -45,6 +50,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("bf16 projections over at least this many rows run on "
                      "tensor cores; 0 never"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreMinRows)};
+  Option<std::string> tensorCoreKernel{
+      *this, "tensor-core-kernel",
+      llvm::cl::desc("the tensor-core GEMM: tile128 (128x128 per block of 8 "
+                     "warps, 3 stages) or tile64 (64x64 per 4 warps, 2 stages)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreKernel)};
   Option<int64_t> gemvMaxRows{
       *this, "gemv-max-rows",
       llvm::cl::desc("projections over 1 to this many rows read each weight "
@@ -73,16 +83,20 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 /// Plan memory and emit the kernels of `target`, cleaned up.
 static void addKernelPasses(OpPassManager &pm, const std::string &target,
                             const std::string &activationType,
+                            bool roundMatmulInputs,
                             int64_t tensorCoreMinRows = 0,
                             int64_t gemvMaxRows = 0, bool blockPerRow = false,
-                            bool fuseAttention = false, bool fuseRopeCache = false) {
+                            bool fuseAttention = false, bool fuseRopeCache = false,
+                            const std::string &tensorCoreKernel = "tile128") {
   photon::PhotonPlanMemoryOptions plan;
   plan.activationType = activationType;
   pm.addPass(photon::createPhotonPlanMemory(plan));
-  pm.addPass(photon::createPhotonLowerToKernels(
-      photon::PhotonLowerToKernelsOptions{target, tensorCoreMinRows,
-                                          gemvMaxRows, blockPerRow,
-                                          fuseAttention, fuseRopeCache}));
+  photon::PhotonLowerToKernelsOptions kernels{target, tensorCoreMinRows,
+                                              gemvMaxRows, blockPerRow,
+                                              fuseAttention, fuseRopeCache};
+  kernels.tensorCoreKernel = tensorCoreKernel;
+  kernels.roundMatmulInputs = roundMatmulInputs;
+  pm.addPass(photon::createPhotonLowerToKernels(kernels));
   pm.addPass(photon::createPhotonLowerPrograms(photon::PhotonLowerProgramsOptions{target}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -94,7 +108,7 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to LLVM IR for the host CPU: plan memory, emit "
       "kernels, lower loops, memrefs, math and functions to the LLVM dialect",
       [](OpPassManager &pm, const HostPipelineOptions &options) {
-        addKernelPasses(pm, "cpu", options.activationType);
+        addKernelPasses(pm, "cpu", options.activationType, options.roundMatmulInputs);
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -117,9 +131,10 @@ void mlir::photon::registerPhotonPipelines() {
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
         addKernelPasses(pm, "gpu", options.activationType,
-                        options.tensorCoreMinRows, options.gemvMaxRows,
-                        options.blockPerRow, options.fuseAttention,
-                        options.fuseRopeCache);
+                        options.roundMatmulInputs, options.tensorCoreMinRows,
+                        options.gemvMaxRows, options.blockPerRow,
+                        options.fuseAttention, options.fuseRopeCache,
+                        options.tensorCoreKernel);
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels
         // would divide by, loop to and shuffle with runtime parameters
