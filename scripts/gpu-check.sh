@@ -118,6 +118,16 @@ run() {
         echo "exit $?" >> "$out/memcheck.txt"
       done
     done
+    # The tensor-core GEMMs at tile edges: 299 prompt tokens (3 row tiles of 128, the last
+    # partial), widths of 200, 300 and 328 (partial output tiles, K tails of 8), f32 inputs
+    # split (hi + lo) and rounded.
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-round; do
+      echo "== $art (299-token prompt)" >> "$out/memcheck.txt"
+      "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+        "$bin/photon-run" "$dev/e2e/$art" --device cuda --synthetic-weights 1 \
+        --prompt-ids "$(seq -s, 1 299)" --max-new-tokens 4 --batch 2 >> "$out/memcheck.txt" 2>&1
+      echo "exit $?" >> "$out/memcheck.txt"
+    done
   else
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
   fi
@@ -172,6 +182,14 @@ sanitize() {
       "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
         --device cuda --synthetic-weights 1 --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
         --max-new-tokens 20 --mode recgen --batch 2 -q >> "$out/sanitize.txt" 2>&1
+      echo "exit $?" >> "$out/sanitize.txt"
+    done
+    # The tensor-core GEMMs over 3 row tiles and partial output tiles (see `run`).
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-round; do
+      echo "== $tool $art (299-token prompt)" >> "$out/sanitize.txt"
+      "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
+        --device cuda --synthetic-weights 1 --prompt-ids "$(seq -s, 1 299)" \
+        --max-new-tokens 4 --batch 2 -q >> "$out/sanitize.txt" 2>&1
       echo "exit $?" >> "$out/sanitize.txt"
     done
   done

@@ -621,8 +621,10 @@ def main():
             # round-matmul-inputs: projections round their f32 inputs (normed rows, attention and
             # SwiGLU outputs) to bf16 as a bf16 PyTorch model holds them; on the CPU the same
             # rounding as on tensor cores (one MMA there, not hi + lo), under the same bf16 rules.
-            model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                       "tiny-photon-l2-bf16-act-round", worst, rng, weight_type="bf16",
+            # (tiny-photon-l3: on tiny-photon-l2 the rounding takes RecGen's worst position from
+            # 4.7e-2 to 9.2e-2 on the CPU, too near the bound to test kernels with.)
+            model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
+                       "tiny-photon-l3-bf16-act-round", worst, rng, weight_type="bf16",
                        activation_type="bf16", compile_args=("--round-matmul-inputs",))
             # Tile edges of the tensor-core GEMMs: widths that are no multiple of the 128x128 tile
             # or of its K step of 32 (200, 328 and 300 outputs; K = 200 and 328 leave 8), and
@@ -643,8 +645,8 @@ def main():
                 model_case(h, wide_path, "tiny-vanilla-wide" + suffix, worst, rng, extra_lengths=(150, 300),
                            weight_type="bf16", activation_type="bf16", compile_args=compile_args)
             if h.device == "cuda":
-                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2-bf16-act-tc1-round", worst, rng, weight_type="bf16",
+                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
+                           "tiny-photon-l3-bf16-act-tc1-round", worst, rng, weight_type="bf16",
                            activation_type="bf16",
                            compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0",
                                          "--round-matmul-inputs"))
