@@ -61,10 +61,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "(K rotated on its way into the cache); false: three kernels">,
     Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
            "\"tile128\"",
-           "GPU: the tensor-core GEMM: tile128 (a 128x128 tile per block of "
-           "8 warps, each 64x32, K steps of 32 through 3 cp.async stages in "
-           "XOR-swizzled shared memory, 48 KB) or tile64 (the earlier 64x64 "
-           "tile per block of 4 warps, 2 padded stages)">,
+           "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "
+           "outputs (8 warps) or, for projections of up to 2048 outputs, 64 "
+           "(4 warps); each warp 64x32, K steps of 32 through 3 cp.async "
+           "stages in XOR-swizzled shared memory (48 KB). tile128x128 and "
+           "tile128x64 force one width; tile64: the earlier 64x64 tile per "
+           "block of 4 warps, 2 padded stages">,
     Option<"roundMatmulInputs", "round-matmul-inputs", "bool", "false",
            "bf16 activations: projections round their f32 inputs (the "
            "stacks' scratch: normed rows, attention output, SwiGLU output) "

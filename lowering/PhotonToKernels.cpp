@@ -16,6 +16,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <functional>
 
@@ -49,7 +50,7 @@ public:
 
   /// The tensor-core GEMM (tensor-core-kernel) and whether projections round
   /// f32 inputs to bf16 (round-matmul-inputs); the pass sets them.
-  enum class TensorCoreKernel { Tile128, Tile64 };
+  enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
   TensorCoreKernel tensorCoreKernel = TensorCoreKernel::Tile128;
   bool roundMatmulInputs = false;
 
@@ -473,12 +474,20 @@ private:
                         bool accumulate) {
     if (tensorCoreKernel == TensorCoreKernel::Tile64)
       return matmulTensorCoreTile64(b, in, out, rows, M, K, w, bOff, accumulate);
-    matmulTensorCoreTile128(b, in, out, rows, M, K, w, bOff, accumulate);
+    // 64 outputs a tile for up to 2048 outputs (tile128): at ~1K rows
+    // (batched decode) 128-wide tiles of such a projection would give at most
+    // 8 x 16 blocks, fewer than an H100/H200 has SMs.
+    int64_t tileCols = 128;
+    if (tensorCoreKernel == TensorCoreKernel::Tile128x64 ||
+        (tensorCoreKernel == TensorCoreKernel::Tile128 && M <= 2048))
+      tileCols = 64;
+    matmulTensorCoreTile128(b, in, out, rows, M, K, w, bOff, accumulate, tileCols);
   }
 
   /// The tensor-core GEMM for many rows (prefill, batched decode;
-  /// tensor-core-kernel=tile128). A block of 8 warps computes a 128x128 tile
-  /// of `out` (rows x outputs), each warp a 64x32 part as 4x4 mma.sync
+  /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a
+  /// 128x128 (128x64: tileCols) tile of `out` (rows x outputs), each warp a
+  /// 64x32 part as 4x4 mma.sync
   /// m16n8k16 per 16 of K (6 ldmatrix.x4 feed 16 MMAs). K advances 32 at a
   /// time through 3 shared-memory stages: the copies of the next two steps
   /// (nvgpu.device_async_copy, one commit group per step) are in flight while
@@ -486,7 +495,7 @@ private:
   /// row is 64 bytes whose four 16-byte chunks are XOR-swizzled by
   /// (row / 2) % 4: the 8 rows one ldmatrix reads then fall in 8 different
   /// 16-byte bank groups without padding, so 3 stages x (A + W) x 8 KB fit
-  /// the 48 KB of static shared memory. Blocks run over rows fastest, so
+  /// the 48 KB of static shared memory (128x64 tiles leave W's half unused). Blocks run over rows fastest, so
   /// neighbouring blocks share a tile of W (the LM head's W streams once
   /// while `in` stays in L2). Rows past `rows`, outputs past M and columns
   /// past K (K % 8 == 0: a chunk is all in or all out) are zero-filled.
@@ -497,39 +506,40 @@ private:
   /// buffer, so 2 stages).
   void matmulTensorCoreTile128(Builder &b, Buf in, Buf out, Value rows, int64_t M,
                                int64_t K, int64_t w, std::optional<int64_t> bOff,
-                               bool accumulate) {
-    constexpr int64_t kTile = 128, kStep = 32, kWarps = 8;
-    constexpr int64_t kThreads = kWarps * kWarpSize;
-    constexpr int64_t kWarpRows = 64, kWarpCols = 32; // warps as 2 x 4
+                               bool accumulate, int64_t tileCols) {
+    constexpr int64_t kTile = 128, kStep = 32; // rows of a tile, K per step
+    constexpr int64_t kWarpRows = 64, kWarpCols = 32; // warps as 2 x tileCols / 32
     constexpr int64_t kMmaRows = kWarpRows / 16, kMmaCols = kWarpCols / 8;
     constexpr int64_t kChunksPerRow = kStep / 8; // 16-byte chunks of bf16
-    constexpr int64_t kChunksPerThread = kTile * kChunksPerRow / kThreads;
+    const int64_t warpsAcross = tileCols / kWarpCols;
+    const int64_t threads = (kTile / kWarpRows) * warpsAcross * kWarpSize;
     const bool convert = !in.elementType().isBF16();
     const bool split = convert && !roundsInput(in);
     const int64_t stages = split ? 2 : 3;
     Type bf16 = b.getBF16Type(), f32 = b.getF32Type();
-    auto stageType = MemRefType::get(
-        {stages, kTile, kStep}, bf16, MemRefLayoutAttrInterface{},
+    // One buffer [operand][stage][row][column], operands A, W (, A lo): a
+    // lone shared array starts the block's shared memory, so every 16-byte
+    // chunk is 16-byte aligned (the lowering declares arrays 2-byte aligned).
+    auto tilesType = MemRefType::get(
+        {split ? 3 : 2, stages, kTile, kStep}, bf16, MemRefLayoutAttrInterface{},
         gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-    SmallVector<Type, 3> buffers(split ? 3 : 2, stageType); // A, W (, A lo)
     Value one = cIdx(b, 1);
     Value rowTiles = arith::MaxUIOp::create(
         b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
     auto launch = gpu::LaunchOp::create(
-        b, rowTiles, cIdx(b, llvm::divideCeil(M, kTile)), one, cIdx(b, kThreads), one, one,
+        b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/ValueRange{}, buffers);
+        /*asyncDependencies=*/ValueRange{}, TypeRange{tilesType});
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
-    Value sA = launch.getWorkgroupAttributions()[0];
-    Value sW = launch.getWorkgroupAttributions()[1];
-    Value sALo = split ? Value(launch.getWorkgroupAttributions()[2]) : Value();
+    Value tiles = launch.getWorkgroupAttributions()[0];
+    Value opA = cIdx(kb, 0), opW = cIdx(kb, 1), opALo = cIdx(kb, 2);
     Value tid = launch.getThreadIds().x;
     Value m0 = mulI(kb, launch.getBlockIds().x, kTile);
-    Value n0 = mulI(kb, launch.getBlockIds().y, kTile);
+    Value n0 = mulI(kb, launch.getBlockIds().y, tileCols);
     Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
-    Value wm = mulI(kb, divU(kb, warp, kTile / kWarpCols), kWarpRows);
-    Value wn = mulI(kb, remU(kb, warp, kTile / kWarpCols), kWarpCols);
+    Value wm = mulI(kb, divU(kb, warp, warpsAcross), kWarpRows);
+    Value wn = mulI(kb, remU(kb, warp, warpsAcross), kWarpCols);
     Value zero = cIdx(kb, 0), kLimit = cIdx(kb, K), mLimit = cIdx(kb, M);
     Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
 
@@ -540,17 +550,22 @@ private:
       Value key = remU(b, divU(b, row, 2), 4);
       return mulI(b, arith::XOrIOp::create(b, chunk, key), 8);
     };
-    // The chunks this thread moves of each operand at every step: 4 threads
-    // per row, 16 bytes each (consecutive threads, consecutive bytes).
+    // The chunks this thread moves of an operand tile of `tileRows` rows at
+    // every step: 4 threads per row, 16 bytes each (consecutive threads,
+    // consecutive bytes).
     struct Chunk {
       Value row, kOffset, column;
     };
-    SmallVector<Chunk, kChunksPerThread> mine;
-    for (int64_t part = 0; part < kChunksPerThread; ++part) {
-      Value c = addI(kb, tid, part * kThreads);
-      Value row = divU(kb, c, kChunksPerRow), chunk = remU(kb, c, kChunksPerRow);
-      mine.push_back({row, mulI(kb, chunk, 8), swizzled(kb, row, chunk)});
-    }
+    auto chunksOf = [&](int64_t tileRows) {
+      SmallVector<Chunk, 4> mine;
+      for (int64_t part = 0; part < tileRows * kChunksPerRow / threads; ++part) {
+        Value c = addI(kb, tid, part * threads);
+        Value row = divU(kb, c, kChunksPerRow), chunk = remU(kb, c, kChunksPerRow);
+        mine.push_back({row, mulI(kb, chunk, 8), swizzled(kb, row, chunk)});
+      }
+      return mine;
+    };
+    SmallVector<Chunk, 4> chunksA = chunksOf(kTile), chunksW = chunksOf(tileCols);
     // Element (first + row, k) of a [limit x K] matrix at `base`, and
     // whether it is inside (else `base`, which is).
     auto source = [&](Builder &b, Value base, Value first, Value limit, const Chunk &c,
@@ -566,15 +581,15 @@ private:
     auto issueStep = [&](Builder &b, Value kt) -> std::pair<Value, SmallVector<Value>> {
       Value stage = remU(b, kt, stages), k0 = mulI(b, kt, kStep);
       SmallVector<Value> tokens, loaded;
-      auto copy = [&](Value dst, Value src, Value base, Value first, Value limit, const Chunk &c,
-                      Value k) {
+      auto copy = [&](Value operand, Value src, Value base, Value first, Value limit,
+                      const Chunk &c, Value k) {
         auto [at, inside] = source(b, base, first, limit, c, k);
         Value n = arith::SelectOp::create(b, inside, cIdx(b, 8), zero);
         tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, tokenType, dst, ValueRange{stage, c.row, c.column}, src, ValueRange{at},
+            b, tokenType, tiles, ValueRange{operand, stage, c.row, c.column}, src, ValueRange{at},
             b.getIndexAttr(8), n, b.getUnitAttr()));
       };
-      for (const Chunk &c : mine) {
+      for (const Chunk &c : chunksA) {
         Value k = addI(b, k0, c.kOffset);
         if (convert) {
           auto [at, inside] = source(b, in.base, m0, rows, c, k);
@@ -587,21 +602,23 @@ private:
           loaded.push_back(arith::SelectOp::create(
               b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(f32x(8), 0.0f))));
         } else {
-          copy(sA, in.mem, in.base, m0, rows, c, k);
+          copy(opA, in.mem, in.base, m0, rows, c, k);
         }
-        copy(sW, weights, cIdx(b, w), n0, mLimit, c, k);
       }
+      for (const Chunk &c : chunksW)
+        copy(opW, weights, cIdx(b, w), n0, mLimit, c, addI(b, k0, c.kOffset));
       return {nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult(), loaded};
     };
     // Stores the f32 chunks issueStep loaded for step `kt`, as bf16.
     auto storeStep = [&](Builder &b, Value kt, ArrayRef<Value> loaded) {
       Value stage = remU(b, kt, stages);
-      for (auto [c, v] : llvm::zip(mine, loaded)) {
+      for (auto [c, v] : llvm::zip(chunksA, loaded)) {
         auto [hi, lo] = splitBF16(b, v, split);
-        SmallVector<Value, 3> at{stage, c.row, c.column};
-        vector::StoreOp::create(b, hi, sA, at, /*nontemporal=*/false, llvm::MaybeAlign(16));
+        vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.row, c.column},
+                                /*nontemporal=*/false, llvm::MaybeAlign(16));
         if (split)
-          vector::StoreOp::create(b, lo, sALo, at, /*nontemporal=*/false, llvm::MaybeAlign(16));
+          vector::StoreOp::create(b, lo, tiles, ValueRange{opALo, stage, c.row, c.column},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
       }
     };
 
@@ -639,13 +656,13 @@ private:
             for (int64_t mi = 0; mi < kMmaRows; ++mi) {
               Value row = addI(b, aRow, mi * 16);
               Value col = swizzled(b, row, aChunk);
-              a.push_back(ldmatrixX4(b, sA, {stage, row, col}));
+              a.push_back(ldmatrixX4(b, tiles, {opA, stage, row, col}));
               if (split)
-                aLo.push_back(ldmatrixX4(b, sALo, {stage, row, col}));
+                aLo.push_back(ldmatrixX4(b, tiles, {opALo, stage, row, col}));
             }
             for (int64_t np = 0; np < kMmaCols / 2; ++np) {
               Value row = addI(b, wRow, np * 16);
-              wt.push_back(ldmatrixX4(b, sW, {stage, row, swizzled(b, row, wChunk)}));
+              wt.push_back(ldmatrixX4(b, tiles, {opW, stage, row, swizzled(b, row, wChunk)}));
             }
             for (int64_t mi = 0; mi < kMmaRows; ++mi)
               for (int64_t ni = 0; ni < kMmaCols; ++ni) {
@@ -1673,15 +1690,21 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
                           plan->getActivationType(), target == "gpu",
                           tensorCoreMinRows, gemvMaxRows, blockPerRow,
                           fuseAttention, fuseRopeCache, model.getLoc());
-    if (tensorCoreKernel != "tile128" && tensorCoreKernel != "tile64") {
+    using Kernel = KernelEmitter::TensorCoreKernel;
+    std::optional<Kernel> kernel =
+        llvm::StringSwitch<std::optional<Kernel>>(tensorCoreKernel)
+            .Case("tile128", Kernel::Tile128)
+            .Case("tile128x128", Kernel::Tile128x128)
+            .Case("tile128x64", Kernel::Tile128x64)
+            .Case("tile64", Kernel::Tile64)
+            .Default(std::nullopt);
+    if (!kernel) {
       module.emitError("photon-lower-to-kernels: tensor-core-kernel must be "
-                       "'tile128' or 'tile64', got '")
+                       "tile128, tile128x128, tile128x64 or tile64, got '")
           << tensorCoreKernel << "'";
       return signalPassFailure();
     }
-    emitter.tensorCoreKernel = tensorCoreKernel == "tile64"
-                                   ? KernelEmitter::TensorCoreKernel::Tile64
-                                   : KernelEmitter::TensorCoreKernel::Tile128;
+    emitter.tensorCoreKernel = *kernel;
     emitter.roundMatmulInputs = roundMatmulInputs;
     emitter.emitAll();
     if (emitter.failed)

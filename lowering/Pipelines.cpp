@@ -52,8 +52,9 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreMinRows)};
   Option<std::string> tensorCoreKernel{
       *this, "tensor-core-kernel",
-      llvm::cl::desc("the tensor-core GEMM: tile128 (128x128 per block of 8 "
-                     "warps, 3 stages) or tile64 (64x64 per 4 warps, 2 stages)"),
+      llvm::cl::desc("the tensor-core GEMM: tile128 (128-row tiles, 128 or "
+                     "64 outputs wide by projection), tile128x128, tile128x64 "
+                     "or tile64 (the earlier 64x64 tiles)"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreKernel)};
   Option<int64_t> gemvMaxRows{
       *this, "gemv-max-rows",

@@ -119,9 +119,9 @@ run() {
       done
     done
     # The tensor-core GEMMs at tile edges: 299 prompt tokens (3 row tiles of 128, the last
-    # partial), widths of 200, 300 and 328 (partial output tiles, K tails of 8), f32 inputs
-    # split (hi + lo) and rounded.
-    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-round; do
+    # partial), widths of 200, 300 and 328 (partial output tiles, K tails of 8); 128x64 tiles
+    # with f32 inputs split (hi + lo), 128x128 tiles with f32 inputs rounded.
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
       echo "== $art (299-token prompt)" >> "$out/memcheck.txt"
       "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
         "$bin/photon-run" "$dev/e2e/$art" --device cuda --synthetic-weights 1 \
@@ -185,7 +185,7 @@ sanitize() {
       echo "exit $?" >> "$out/sanitize.txt"
     done
     # The tensor-core GEMMs over 3 row tiles and partial output tiles (see `run`).
-    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-round; do
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
       echo "== $tool $art (299-token prompt)" >> "$out/sanitize.txt"
       "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
         --device cuda --synthetic-weights 1 --prompt-ids "$(seq -s, 1 299)" \

@@ -4,10 +4,13 @@
 // f32 activations, the CPU or tensor-core-min-rows=0 keep the warp-per-output
 // kernel. (gemv-max-rows=0: the GEMV for few rows, tested in
 // lower-to-kernels-gemv.mlir, would come first.) tensor-core-kernel picks the
-// 128x128-tile kernel (default) or the earlier 64x64 one (TILE64);
+// 128-row-tile kernel, 128 (tile128x128) or 64 outputs wide (the default tile128
+// for projections this narrow), or the earlier 64x64 one (TILE64);
 // round-matmul-inputs rounds f32 inputs to bf16 instead of splitting them
 // into hi + lo (ROUND), on the CPU too (ROUNDCPU).
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile128x128' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -cse | FileCheck %s --check-prefix=AUTO
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile128x64' -cse | FileCheck %s --check-prefix=AUTO
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile64' -cse | FileCheck %s --check-prefix=TILE64
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 round-matmul-inputs=1' -cse | FileCheck %s --check-prefixes=ROUND,NOSPLIT
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile64 round-matmul-inputs=1' -cse | FileCheck %s --check-prefix=NOSPLIT
@@ -34,13 +37,14 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // The stack's projections read the f32 scratch: 16-byte vector loads into
-// registers, split into bf16 hi and lo parts (a third buffer, so two stages
+// registers, split into bf16 hi and lo parts (a third operand, so two stages
 // fill the 48 KB) stored to shared memory, weights through cp.async; each
-// weight fragment meets both parts.
+// weight fragment meets both parts. One shared buffer holds
+// [operand: hi, W, lo][stage][128 rows][32 columns].
 // CHECK-LABEL: func.func private @photon_stack_model(
 // CHECK-SAME: %[[SW2:[^:]*]]: memref<?xbf16>
 // CHECK: scf.if
-// CHECK: gpu.launch {{.*}} workgroup(%[[HI:[^ ]*]] : memref<2x128x32xbf16, #gpu.address_space<workgroup>>, %{{[^ ]*}} : memref<2x128x32xbf16, #gpu.address_space<workgroup>>, %[[LO:[^ ]*]] : memref<2x128x32xbf16, #gpu.address_space<workgroup>>) {
+// CHECK: gpu.launch {{.*}} workgroup(%[[T:[^ ]*]] : memref<3x2x128x32xbf16, #gpu.address_space<workgroup>>) {
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // CHECK: %[[V:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
 // CHECK: nvgpu.device_async_copy %[[SW2]]
@@ -49,18 +53,18 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[HF:.*]] = arith.extf %[[H]] : vector<8xbf16> to vector<8xf32>
 // CHECK: %[[R:.*]] = arith.subf %[[V]], %[[HF]] : vector<8xf32>
 // CHECK: %[[L:.*]] = arith.truncf %[[R]] : vector<8xf32> to vector<8xbf16>
-// CHECK: vector.store %[[H]], %[[HI]][{{.*}}] {alignment = 16 : i64}
-// CHECK: vector.store %[[L]], %[[LO]][{{.*}}] {alignment = 16 : i64}
+// CHECK: vector.store %[[H]], %[[T]][%c0, {{.*}}] {alignment = 16 : i64}
+// CHECK: vector.store %[[L]], %[[T]][%c2, {{.*}}] {alignment = 16 : i64}
 // CHECK: scf.for
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK-NEXT: gpu.barrier
-// CHECK: %[[AHI:.*]] = nvgpu.ldmatrix %[[HI]]
-// CHECK: %[[ALO:.*]] = nvgpu.ldmatrix %[[LO]]
+// CHECK: %[[AHI:.*]] = nvgpu.ldmatrix %[[T]][%c0,
+// CHECK: %[[ALO:.*]] = nvgpu.ldmatrix %[[T]][%c2,
 // CHECK: %[[D:.*]] = nvvm.mma.sync
 // CHECK: llvm.extractvalue %[[D]][0]
 // CHECK: nvvm.mma.sync
 // The next step's f32 loads are stored after the MMAs.
-// CHECK: vector.store %{{.*}}, %[[HI]]
+// CHECK: vector.store %{{.*}}, %[[T]][%c0,
 // CHECK: scf.yield
 
 // The LM head reads bf16 activations: both operands go through cp.async, and
@@ -74,15 +78,16 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Row tiles of 128 are the grid's fastest dimension, 128 outputs per tile.
 // CHECK: %[[TILES:.*]] = arith.ceildivui %[[N]], %c128
 // CHECK: %[[GX:.*]] = arith.maxui %[[TILES]], %c1
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c256, {{.*}} = %c1, {{.*}} = %c1) workgroup(%[[SX:[^ ]*]] : memref<3x128x32xbf16, #gpu.address_space<workgroup>>, %[[SW:[^ ]*]] : memref<3x128x32xbf16, #gpu.address_space<workgroup>>) {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c256, {{.*}} = %c1, {{.*}} = %c1) workgroup(%[[T:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
 // Each thread's chunks land XOR-swizzled by (row / 2) % 4.
 // CHECK: %[[PAIR:.*]] = arith.divui %{{.*}}, %c2
 // CHECK-NEXT: %[[KEY:.*]] = arith.remui %[[PAIR]], %c4
 // CHECK: arith.xori %{{.*}}, %[[KEY]]
 // Prologue: steps 0 and 1 in flight, one group each (2 chunks of x and W).
-// CHECK: nvgpu.device_async_copy %[[X]][%{{.*}}], %[[SX]][%{{.*}}, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
-// CHECK: nvgpu.device_async_copy %[[W]][%{{.*}}], %[[SW]][%{{.*}}, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
-// CHECK-COUNT-2: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_copy %[[X]][%{{.*}}], %[[T]][%c0, %{{.*}}, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK: nvgpu.device_async_copy %[[X]]
+// CHECK: nvgpu.device_async_copy %[[W]][%{{.*}}], %[[T]][%c1, %{{.*}}, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK: nvgpu.device_async_copy %[[W]]
 // CHECK-NEXT: nvgpu.device_async_create_group
 // CHECK-COUNT-4: nvgpu.device_async_copy
 // CHECK-NEXT: %[[G1:.*]] = nvgpu.device_async_create_group
@@ -93,11 +98,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-COUNT-4: nvgpu.device_async_copy
 // CHECK-NEXT: %[[NEXT:.*]] = nvgpu.device_async_create_group
 // Per 16 of K: 4 ldmatrix.x4 of x, 2 of W, 16 MMAs; K steps of 32.
-// CHECK-COUNT-4: nvgpu.ldmatrix %[[SX]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<3x128x32xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
-// CHECK-COUNT-2: nvgpu.ldmatrix %[[SW]]
+// CHECK-COUNT-4: nvgpu.ldmatrix %[[T]][%c0, {{.*}}] {numTiles = 4 : i32, transpose = false} : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[T]][%c1,
 // CHECK-COUNT-16: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-// CHECK-COUNT-4: nvgpu.ldmatrix %[[SX]]
-// CHECK-COUNT-2: nvgpu.ldmatrix %[[SW]]
+// CHECK-COUNT-4: nvgpu.ldmatrix %[[T]][%c0,
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[T]][%c1,
 // CHECK-COUNT-16: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK-NOT: gpu.barrier
@@ -109,10 +114,27 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.launch
 // CHECK: gpu.shuffle xor
 
+// 64 outputs a tile: 4 warps (each still 64x32), 4 chunks of x and 2 of W
+// per thread and step, the grid over 16 outputs one tile wide.
+// AUTO-LABEL: func.func private @photon_lm_head(
+// AUTO: %[[TILES:.*]] = arith.ceildivui %{{.*}}, %c128
+// AUTO: %[[GX:.*]] = arith.maxui %[[TILES]], %c1
+// AUTO: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c128, {{.*}} = %c1, {{.*}} = %c1) workgroup(%[[T:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
+// AUTO: scf.for
+// AUTO-NEXT: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// AUTO-NEXT: gpu.barrier
+// AUTO-COUNT-4: nvgpu.device_async_copy %{{.*}}, %[[T]][%c0,
+// AUTO-COUNT-2: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1,
+// AUTO-NEXT: nvgpu.device_async_create_group
+// AUTO-COUNT-4: nvgpu.ldmatrix %[[T]][%c0,
+// AUTO-COUNT-2: nvgpu.ldmatrix %[[T]][%c1,
+// AUTO-COUNT-16: nvvm.mma.sync
+// AUTO: scf.yield
+
 // round-matmul-inputs: the stack's f32 inputs are rounded once, three stages
 // of two buffers, one MMA per fragment pair.
 // ROUND-LABEL: func.func private @photon_stack_model(
-// ROUND: gpu.launch {{.*}} workgroup(%[[A:[^ ]*]] : memref<3x128x32xbf16, #gpu.address_space<workgroup>>, %{{[^ ]*}} : memref<3x128x32xbf16, #gpu.address_space<workgroup>>) {
+// ROUND: gpu.launch {{.*}} workgroup(%[[A:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
 // ROUND: %[[V:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
 // ROUND: %[[H:.*]] = arith.truncf %[[V]] : vector<8xf32> to vector<8xbf16>
 // ROUND-NEXT: vector.store %[[H]], %[[A]]
@@ -126,7 +148,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // ROUND-NEXT: arith.addi
 // NOSPLIT-NOT: arith.subf {{.*}} : vector<8xf32>
 // NOSPLIT-NOT: memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %{{[^ ]*}} : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %{{[^ ]*}} : memref<2x64x40xbf16
-// NOSPLIT-NOT: memref<2x128x32xbf16
+// NOSPLIT-NOT: memref<3x2x128x32xbf16
 
 // On the CPU the warp kernels round the same inputs (bf16 and back).
 // ROUNDCPU-LABEL: func.func private @photon_stack_model(
@@ -138,7 +160,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // OFF-NOT: nvvm.mma.sync
 
 // NEGATIVE: tensor-core-min-rows must not be negative, got -1
-// BADKERNEL: tensor-core-kernel must be 'tile128' or 'tile64', got 'tile256'
+// BADKERNEL: tensor-core-kernel must be tile128, tile128x128, tile128x64 or tile64, got 'tile256'
 
 // The earlier 64x64-tile kernel (tensor-core-kernel=tile64).
 // In the stack the projections read the f32 scratch: each value is split into
