@@ -49,6 +49,16 @@ inline Value ult(Builder &b, Value x, Value y) {
   return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
 }
 
+/// Names the kernel a gpu.launch is outlined into ("photon_rmsnorm_1664"),
+/// so that PTX, profiles and the kernel benchmark say what each kernel is,
+/// and outlines every kernel into one gpu.module: one NVVM/PTX compilation
+/// for the model instead of one per kernel. Outlining numbers repeated names.
+inline void nameKernel(gpu::LaunchOp launch, const Twine &name) {
+  MLIRContext *ctx = launch.getContext();
+  launch.setFunctionAttr(FlatSymbolRefAttr::get(ctx, name.str()));
+  launch.setModuleAttr(FlatSymbolRefAttr::get(ctx, "photon_kernels"));
+}
+
 /// Loads an i32 element and returns it as an index.
 inline Value loadIndex(Builder &b, Value mem, Value i) {
   Value v = memref::LoadOp::create(b, mem, ValueRange{i});
@@ -80,7 +90,7 @@ inline void parallelLoops(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
 /// indices. The launch is outlined into a kernel by gpu-kernel-outlining.
 inline constexpr int64_t kThreadsPerBlock = 256;
 inline constexpr int64_t kWarpSize = 32;
-inline void parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+inline gpu::LaunchOp parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
   Value total = ubs.front();
   for (Value ub : ubs.drop_front())
     total = mulI(b, total, ub);
@@ -107,6 +117,7 @@ inline void parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
     body(ib, ivs);
   });
   gpu::TerminatorOp::create(lb);
+  return launch;
 }
 
 /// A sequential reduction: acc = body(iv, acc) for iv in [lb, ub) by `step`.

@@ -59,6 +59,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
            "GPU: RoPE on Q, RoPE on K and the K/V cache write are one kernel "
            "(K rotated on its way into the cache); false: three kernels">,
+    Option<"fusedAttentionMaxCapacity", "fused-attention-max-capacity", "int64_t",
+           "256",
+           "GPU, fuse-attention: caches of at most this many positions (local "
+           "decoders) use the fused kernel, longer ones (encoders, vanilla) the "
+           "three kernels that spread positions over the card; the capacity is "
+           "checked on the host">,
     Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
            "\"tile128\"",
            "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "

@@ -18,7 +18,10 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSwitch.h"
 
+#include <algorithm>
+#include <array>
 #include <functional>
+#include <map>
 
 namespace mlir::photon {
 #define GEN_PASS_DEF_PHOTONLOWERTOKERNELS
@@ -38,11 +41,12 @@ public:
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
                 Type actElt, bool gpu, int64_t tensorCoreMinRows,
                 int64_t gemvMaxRows, bool blockPerRow, bool fuseAttention,
-                bool fuseRopeCache, Location loc)
+                bool fuseRopeCache, int64_t fusedAttentionMaxCapacity, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
         actElt(actElt), gpu(gpu), tensorCoreMinRows(tensorCoreMinRows),
         gemvMaxRows(gemvMaxRows), blockPerRow(blockPerRow),
-        fuseAttention(fuseAttention), fuseRopeCache(fuseRopeCache), loc(loc),
+        fuseAttention(fuseAttention), fuseRopeCache(fuseRopeCache),
+        fusedAttentionMaxCapacity(fusedAttentionMaxCapacity), loc(loc),
         ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
@@ -112,11 +116,36 @@ private:
     return 0;
   }
 
+  /// Where a kernel finds a weight tensor in the arena: an offset (elements)
+  /// computed on the host, so that one kernel can serve every layer and
+  /// stack of its shape, and the largest power of two known to divide every
+  /// value it takes (what vector loads and cp.async may assume).
+  struct WeightRef {
+    Value at;
+    int64_t align;
+  };
+  static int64_t powerOfTwoDividing(int64_t v) {
+    return v == 0 ? int64_t(1) << 30 : (v & -v);
+  }
+  /// The most alignment (elements) any kernel asks of a weight: 16 bytes
+  /// of vector load or cp.async. Capping what a layout records at it lets
+  /// stacks that differ only in larger alignments share their kernels.
+  static constexpr int64_t kMaxAssumedAlign = 16;
+  /// A weight at its planned (constant) offset.
+  WeightRef weight(Builder &b, const std::string &name) {
+    int64_t off = offset(name);
+    return {cIdx(b, off), powerOfTwoDividing(off)};
+  }
 
-  /// Data-parallel work over [0, ubs): host loops or one GPU kernel.
-  void parallel(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+
+  static std::string shape(int64_t m, int64_t k) {
+    return std::to_string(m) + "x" + std::to_string(k);
+  }
+
+  /// Data-parallel work over [0, ubs): host loops or one GPU kernel `kernel`.
+  void parallel(Builder &b, const Twine &kernel, ArrayRef<Value> ubs, BodyFn body) {
     if (gpu)
-      parallelLaunch(b, ubs, body);
+      nameKernel(parallelLaunch(b, ubs, body), kernel);
     else
       parallelLoops(b, ubs, body);
   }
@@ -127,7 +156,7 @@ private:
   int64_t laneCount() const { return gpu ? kWarpSize : 1; }
 
   using LaneBodyFn = function_ref<void(Builder &, ValueRange, Value)>;
-  void parallelLanes(Builder &b, ArrayRef<Value> ubs, LaneBodyFn body) {
+  void parallelLanes(Builder &b, const Twine &kernel, ArrayRef<Value> ubs, LaneBodyFn body) {
     if (!gpu) {
       parallelLoops(b, ubs, [&](Builder &b, ValueRange iv) { body(b, iv, cIdx(b, 0)); });
       return;
@@ -136,9 +165,10 @@ private:
     // warp read consecutive elements (coalesced).
     SmallVector<Value> withLanes(ubs.begin(), ubs.end());
     withLanes.push_back(cIdx(b, kWarpSize));
-    parallelLaunch(b, withLanes, [&](Builder &b, ValueRange iv) {
-      body(b, iv.drop_back(), iv.back());
-    });
+    nameKernel(parallelLaunch(b, withLanes, [&](Builder &b, ValueRange iv) {
+                 body(b, iv.drop_back(), iv.back());
+               }),
+               kernel);
   }
 
   /// Combines a value across the lanes of a warp (xor butterfly: every lane
@@ -178,8 +208,8 @@ private:
     return reduce(b, lane, ub, init, body, laneCount());
   }
 
-  /// W[offset(name) + i] as f32.
-  Value loadWeight(Builder &b, int64_t base, Value i) {
+  /// W[base + i] as f32.
+  Value loadWeight(Builder &b, Value base, Value i) {
     Value v = memref::LoadOp::create(b, weights, ValueRange{addI(b, i, base)});
     if (!weightElt.isF32())
       v = arith::ExtFOp::create(b, b.getF32Type(), v);
@@ -193,23 +223,20 @@ private:
   /// calls are a warp per (row, output) (matmulLanes). The choice is made on
   /// the host, where rows and the buffers' alignment are known.
   void matmulNT(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
-                const std::string &weight, const std::string &bias = "",
+                WeightRef weight, std::optional<WeightRef> bias = std::nullopt,
                 bool accumulate = false) {
-    int64_t w = offset(weight);
-    std::optional<int64_t> bOff;
-    if (!bias.empty())
-      bOff = offset(bias);
+    Value w = weight.at, bOff = bias ? bias->at : Value();
     // Each lane of the GEMV loads 16 bytes of a weight row at a time: rows of
     // W must start on 16-byte boundaries (K and the planned offset a
     // multiple of the vector) and the arena itself is checked on the host.
     int64_t vec = gemvVectorLength();
-    bool gemv = gpu && gemvMaxRows > 0 && K % vec == 0 && w % vec == 0;
+    bool gemv = gpu && gemvMaxRows > 0 && K % vec == 0 && weight.align % vec == 0;
     if (!gemv)
-      return matmulWide(b, in, out, rows, M, K, w, bOff, accumulate);
+      return matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate);
     Value use = arith::AndIOp::create(
         b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, 1)),
         arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, gemvMaxRows)));
-    use = arith::AndIOp::create(b, use, alignedTo(b, weights, cIdx(b, w), 16));
+    use = arith::AndIOp::create(b, use, alignedTo(b, weights, w, 16));
     use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
     ifElse(
         b, use,
@@ -233,26 +260,26 @@ private:
           };
           pick(b, 0);
         },
-        [&](Builder &b) { matmulWide(b, in, out, rows, M, K, w, bOff, accumulate); });
+        [&](Builder &b) { matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate); });
   }
 
   /// matmulNT without the GEMV: tensor cores when they apply, else
   /// matmulLanes.
   void matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
-                  int64_t w, std::optional<int64_t> bOff, bool accumulate) {
+                  Value w, int64_t wAlign, Value bOff, bool accumulate) {
     // cp.async moves 16 bytes (8 bf16) at a time: rows of W and of a bf16
     // `in` must start on 16-byte boundaries.
     // f32 activations keep f32 products: a hi + lo split of them is good to
     // ~16 bits, which misses the f32 bound of spec §6 (measured 1.3e-4).
     bool tensorCores = gpu && tensorCoreMinRows > 0 && weightElt.isBF16() &&
-                       actElt.isBF16() && K % 8 == 0 && w % 8 == 0;
+                       actElt.isBF16() && K % 8 == 0 && wAlign % 8 == 0;
     if (!tensorCores)
       return matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate);
     Value use = arith::AndIOp::create(
         b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, tensorCoreMinRows)),
-        alignedTo(b, weights, cIdx(b, w), 16));
-    // tile128 loads an f32 `in` as 16-byte vectors too.
-    if (in.elementType().isBF16() || tensorCoreKernel == TensorCoreKernel::Tile128)
+        alignedTo(b, weights, w, 16));
+    // The tile128 kernels load an f32 `in` as 16-byte vectors too.
+    if (in.elementType().isBF16() || tensorCoreKernel != TensorCoreKernel::Tile64)
       use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, 16));
     ifElse(
         b, use,
@@ -299,7 +326,7 @@ private:
   /// vectors deep) so that each lane has several loads in flight; vectors
   /// past K (the last round) read element 0 and count as zero.
   void matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t maxRows,
-                  int64_t M, int64_t K, int64_t w, std::optional<int64_t> bOff,
+                  int64_t M, int64_t K, Value w, Value bOff,
                   bool accumulate) {
     constexpr int64_t kGemvWarps = 4;
     const int64_t vec = gemvVectorLength();
@@ -313,6 +340,7 @@ private:
     Value one = cIdx(b, 1);
     auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(M, kGemvWarps)), one, one,
                                         cIdx(b, kGemvWarps * kWarpSize), one, one);
+    nameKernel(launch, "photon_gemv_r" + Twine(maxRows) + "_" + shape(M, K));
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     Value tid = launch.getThreadIds().x;
@@ -387,9 +415,9 @@ private:
 
   /// Stores out[row, col] = acc (+ bias[col]) (+ out[row, col]).
   void storeOutput(Builder &b, Buf out, int64_t M, Value row, Value col, Value acc,
-                   std::optional<int64_t> bOff, bool accumulate) {
+                   Value bOff, bool accumulate) {
     if (bOff)
-      acc = addF(b, acc, loadWeight(b, *bOff, col));
+      acc = addF(b, acc, loadWeight(b, bOff, col));
     Value o = addI(b, mulI(b, row, M), col);
     if (accumulate)
       acc = addF(b, acc, out.load(b, o));
@@ -399,8 +427,9 @@ private:
   /// matmulNT with one warp per output, its lanes reading consecutive
   /// weights of row j (one "lane" on the host).
   void matmulLanes(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
-                   int64_t w, std::optional<int64_t> bOff, bool accumulate) {
-    parallelLanes(b, {rows, cIdx(b, M)}, [&](Builder &b, ValueRange iv, Value lane) {
+                   Value w, Value bOff, bool accumulate) {
+    parallelLanes(b, "photon_matmul_" + shape(M, K), {rows, cIdx(b, M)},
+                  [&](Builder &b, ValueRange iv, Value lane) {
       Value rowIn = mulI(b, iv[0], K), rowW = mulI(b, iv[1], K);
       Value acc = laneLoop(b, lane, cIdx(b, K), cF32(b, 0),
                            [&](Builder &b, Value k, Value acc) {
@@ -470,8 +499,7 @@ private:
 
   /// matmulNT on tensor cores: bf16 operands, f32 accumulation.
   void matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, int64_t M,
-                        int64_t K, int64_t w, std::optional<int64_t> bOff,
-                        bool accumulate) {
+                        int64_t K, Value w, Value bOff, bool accumulate) {
     if (tensorCoreKernel == TensorCoreKernel::Tile64)
       return matmulTensorCoreTile64(b, in, out, rows, M, K, w, bOff, accumulate);
     // 64 outputs a tile for up to 2048 outputs (tile128): at ~1K rows
@@ -505,8 +533,8 @@ private:
   /// (round-matmul-inputs, one MMA) or as hi + lo parts (two MMAs, a third
   /// buffer, so 2 stages).
   void matmulTensorCoreTile128(Builder &b, Buf in, Buf out, Value rows, int64_t M,
-                               int64_t K, int64_t w, std::optional<int64_t> bOff,
-                               bool accumulate, int64_t tileCols) {
+                               int64_t K, Value w, Value bOff, bool accumulate,
+                               int64_t tileCols) {
     constexpr int64_t kTile = 128, kStep = 32; // rows of a tile, K per step
     constexpr int64_t kWarpRows = 64, kWarpCols = 32; // warps as 2 x tileCols / 32
     constexpr int64_t kMmaRows = kWarpRows / 16, kMmaCols = kWarpCols / 8;
@@ -606,7 +634,7 @@ private:
         }
       }
       for (const Chunk &c : chunksW)
-        copy(opW, weights, cIdx(b, w), n0, mLimit, c, addI(b, k0, c.kOffset));
+        copy(opW, weights, w, n0, mLimit, c, addI(b, k0, c.kOffset));
       return {nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult(), loaded};
     };
     // Stores the f32 chunks issueStep loaded for step `kt`, as bf16.
@@ -708,8 +736,7 @@ private:
   /// bits of the activation, not bf16's 8 (closer to the CPU kernels' f32
   /// products), at twice the MMAs (round-matmul-inputs: rounded, one MMA).
   void matmulTensorCoreTile64(Builder &b, Buf in, Buf out, Value rows, int64_t M,
-                              int64_t K, int64_t w, std::optional<int64_t> bOff,
-                              bool accumulate) {
+                              int64_t K, Value w, Value bOff, bool accumulate) {
     constexpr int64_t kTile = 64, kStep = 32, kWarps = 4;
     constexpr int64_t kChunks = kTile * kStep / 8; // 16-byte copies per stage
     // A row of a stage is padded from 64 to 80 bytes, so the eight rows one
@@ -726,6 +753,7 @@ private:
         b, cIdx(b, llvm::divideCeil(M, kTile)), gridY, one, cIdx(b, kWarps * kWarpSize),
         one, one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, stages);
+    nameKernel(launch, "photon_mma_" + shape(M, K));
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     Value sA = launch.getWorkgroupAttributions()[0];
@@ -775,7 +803,7 @@ private:
         };
         if (!convert)
           copy(sA, in.mem, in.base, m0, rows);
-        copy(sW, weights, cIdx(b, w), n0, mLimit);
+        copy(sW, weights, w, n0, mLimit);
       }
       return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
     };
@@ -848,8 +876,8 @@ private:
   /// workgroup buffer of kWarpSize elements per type of `shared` (see
   /// blockReduce). `body` gets the row, the thread and the buffers.
   using RowBlockBodyFn = function_ref<void(Builder &, Value, Value, ValueRange)>;
-  void blockPerRowLaunch(Builder &b, Value rows, int64_t threads, ArrayRef<Type> shared,
-                         RowBlockBodyFn body) {
+  void blockPerRowLaunch(Builder &b, const Twine &kernel, Value rows, int64_t threads,
+                         ArrayRef<Type> shared, RowBlockBodyFn body) {
     SmallVector<Type> buffers;
     for (Type t : shared)
       buffers.push_back(MemRefType::get(
@@ -861,6 +889,7 @@ private:
         b, arith::MaxUIOp::create(b, rows, one), one, one, cIdx(b, threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, buffers);
+    nameKernel(launch, kernel);
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     Value row = launch.getBlockIds().x;
@@ -915,11 +944,12 @@ private:
 
   /// out[i, :] = in[i, :] / sqrt(mean(in[i, :]²) + eps) · w (in may be out).
   void rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
-               const std::string &weight) {
-    int64_t w = offset(weight);
+               WeightRef weight) {
+    Value w = weight.at;
     if (gpu && blockPerRow)
       return rmsNormBlock(b, in, out, rows, width, w);
-    parallelLanes(b, {rows}, [&](Builder &b, ValueRange iv, Value lane) {
+    parallelLanes(b, "photon_rmsnorm_" + Twine(width), {rows},
+                  [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], width);
       Value ss = laneLoop(b, lane, cIdx(b, width), cF32(b, 0),
                           [&](Builder &b, Value k, Value acc) {
@@ -945,12 +975,13 @@ private:
   /// elements of its row in registers (coalesced: element tid + T·i), the
   /// sum of squares is a block reduction, and each thread scales and stores
   /// its own elements (so `in` may be `out`).
-  void rmsNormBlock(Builder &b, Buf in, Buf out, Value rows, int64_t width, int64_t w) {
+  void rmsNormBlock(Builder &b, Buf in, Buf out, Value rows, int64_t width, Value w) {
     const int64_t threads = std::clamp<int64_t>(
         llvm::alignTo(llvm::divideCeil(width, 4), kWarpSize), kWarpSize, 1024);
     const int64_t per = llvm::divideCeil(width, threads);
     Type f32 = b.getF32Type();
-    blockPerRowLaunch(b, rows, threads, {f32}, [&](Builder &b, Value r, Value tid, ValueRange shared) {
+    blockPerRowLaunch(b, "photon_rmsnorm_" + Twine(width), rows, threads, {f32},
+                      [&](Builder &b, Value r, Value tid, ValueRange shared) {
       Value row = mulI(b, r, width);
       SmallVector<Value> ks, inside, xs;
       Value ss = cF32(b, 0);
@@ -1014,7 +1045,7 @@ private:
   /// Rotate-half RoPE in place on `heads` heads per row at positions pos[i].
   void rope(Builder &b, Buf buf, Value rows, int64_t heads, Value pos) {
     int64_t hd = c.headDim(), half = hd / 2;
-    parallel(b, {rows, cIdx(b, heads * half)}, [&](Builder &b, ValueRange iv) {
+    parallel(b, "photon_rope", {rows, cIdx(b, heads * half)}, [&](Builder &b, ValueRange iv) {
       Value h = arith::DivUIOp::create(b, iv[1], cIdx(b, half));
       Value j = arith::RemUIOp::create(b, iv[1], cIdx(b, half));
       auto [cs, sn] = ropeCosSin(b, pos, iv[0], j);
@@ -1028,11 +1059,12 @@ private:
   /// flat index e covers, in order, Q's H·hd/2 rotation pairs, K's
   /// KVH·hd/2 pairs and V's KVH·hd features (hd is even: ModelConfig).
   void ropeAndCacheWrite(Builder &b, Buf Q, Buf K, Buf V, Buf kCache, Buf vCache,
-                         Value rows, Value pos, Value seq, int64_t layers, int64_t layer,
+                         Value rows, Value pos, Value seq, int64_t layers, Value layer,
                          Value capacity) {
     const int64_t H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim(), half = hd / 2;
     const int64_t qPairs = H * half, kPairs = KVH * half, KV = KVH * hd;
-    parallel(b, {rows, cIdx(b, qPairs + kPairs + KV)}, [&](Builder &b, ValueRange iv) {
+    parallel(b, "photon_rope_cache", {rows, cIdx(b, qPairs + kPairs + KV)},
+             [&](Builder &b, ValueRange iv) {
       Value i = iv[0], e = iv[1];
       auto cacheRow = [&](Builder &b) {
         Value s = loadIndex(b, seq, i), t = loadIndex(b, pos, i);
@@ -1081,7 +1113,7 @@ private:
   /// position (m = -inf) weighs 0. No score leaves the kernel; q is staged
   /// in workgroup memory (every thread reads all of it).
   void attentionFused(Builder &b, Buf Q, Buf kCache, Buf vCache, Buf A, Value rows,
-                      Value pos, Value seq, int64_t layers, int64_t layer, Value capacity) {
+                      Value pos, Value seq, int64_t layers, Value layer, Value capacity) {
     constexpr int64_t kAttnWarps = 8;
     const int64_t threads = kAttnWarps * kWarpSize;
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
@@ -1098,6 +1130,7 @@ private:
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{},
         TypeRange{shared(hd), shared(kAttnWarps), shared(kAttnWarps), shared(kAttnWarps * hd)});
+    nameKernel(launch, "photon_attention");
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     ValueRange wg = launch.getWorkgroupAttributions();
@@ -1196,7 +1229,7 @@ private:
 
   /// Element index of (sequence s, layer, position t, feature 0) in a cache
   /// laid out [seq][layer][capacity][n_kv_heads · head_dim].
-  Value cacheIndex(Builder &b, Value s, int64_t layers, int64_t layer,
+  Value cacheIndex(Builder &b, Value s, int64_t layers, Value layer,
                    Value capacity, Value t) {
     int64_t kv = c.nKvHeads * c.headDim();
     Value sl = addI(b, mulI(b, s, layers), layer);
@@ -1210,8 +1243,8 @@ private:
     weights = fn.getArgument(0);
     Value ids = fn.getArgument(1), n = fn.getArgument(2);
     Buf out{fn.getArgument(3), cIdx(b, 0)};
-    int64_t w = offset(table);
-    parallel(b, {n, cIdx(b, width)}, [&](Builder &b, ValueRange iv) {
+    Value w = weight(b, table).at;
+    parallel(b, "photon_embed_" + tag, {n, cIdx(b, width)}, [&](Builder &b, ValueRange iv) {
       Value tok = loadIndex(b, ids, iv[0]);
       Value v = loadWeight(b, w, addI(b, mulI(b, tok, width), iv[1]));
       out.store(b, v, addI(b, mulI(b, iv[0], width), iv[1]));
@@ -1228,9 +1261,9 @@ private:
     int64_t width = c.chunkSizes[l - 1] * c.chunkerInputWidth(l);
     Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
     Buf normed{fn.getArgument(4), cIdx(b, 0)};
-    rmsNorm(b, in, normed, n, width, "chunker." + s + ".norm.weight");
-    matmulNT(b, normed, out, n, c.dModel, width, "chunker." + s + ".proj.weight",
-             "chunker." + s + ".proj.bias");
+    rmsNorm(b, in, normed, n, width, weight(b, "chunker." + s + ".norm.weight"));
+    matmulNT(b, normed, out, n, c.dModel, width, weight(b, "chunker." + s + ".proj.weight"),
+             weight(b, "chunker." + s + ".proj.bias"));
   }
 
   void emitConverter(int64_t l) {
@@ -1241,7 +1274,8 @@ private:
     weights = fn.getArgument(0);
     Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
     matmulNT(b, in, out, fn.getArgument(2), c.prefixLengths[l - 1] * c.dModel,
-             c.dModel, "converter." + s + ".weight", "converter." + s + ".bias");
+             c.dModel, weight(b, "converter." + s + ".weight"),
+             weight(b, "converter." + s + ".bias"));
   }
 
   void emitLMHead() {
@@ -1252,7 +1286,7 @@ private:
     Buf in{fn.getArgument(1), cIdx(b, 0)}, out{fn.getArgument(3), cIdx(b, 0)};
     std::string table = c.tieWordEmbeddings ? "model.embed_tokens.weight"
                                             : "lm_head.weight";
-    matmulNT(b, in, out, fn.getArgument(2), c.vocabSize, c.dModel, table);
+    matmulNT(b, in, out, fn.getArgument(2), c.vocabSize, c.dModel, weight(b, table));
   }
 
   /// ids[i] = argmax_j logits[i, j], ties to the lowest j. A NaN logit counts
@@ -1288,7 +1322,7 @@ private:
       // kArgmaxUnroll loads at a time, then a block reduction.
       constexpr int64_t kThreads = 1024, kArgmaxUnroll = 4;
       const int64_t groups = llvm::divideCeil(V, kThreads * kArgmaxUnroll);
-      blockPerRowLaunch(b, n, kThreads, {b.getF32Type(), i32},
+      blockPerRowLaunch(b, "photon_argmax", n, kThreads, {b.getF32Type(), i32},
                         [&](Builder &b, Value r, Value tid, ValueRange shared) {
         Value row = mulI(b, r, V);
         SmallVector<Value> init{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))};
@@ -1314,7 +1348,7 @@ private:
       });
       return;
     }
-    parallelLanes(b, {n}, [&](Builder &b, ValueRange iv, Value lane) {
+    parallelLanes(b, "photon_argmax", {n}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
       auto loop = scf::ForOp::create(
           b, lane, cIdx(b, V), cIdx(b, laneCount()),
@@ -1352,7 +1386,7 @@ private:
     const int64_t V = c.vocabSize, block = (V + laneCount() - 1) / laneCount();
     constexpr int kBisections = 40;
     const float inf = std::numeric_limits<float>::infinity();
-    parallelLanes(b, {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
+    parallelLanes(b, "photon_sample", {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
       Value lo = mulI(b, lane, block);
       Value hi = arith::MinUIOp::create(b, addI(b, lo, block), cIdx(b, V));
@@ -1484,21 +1518,132 @@ private:
     });
   }
 
-  /// A causal stack over rows (sequence seq[i], position pos[i]). Each layer
-  /// first writes every row's K/V into the cache, then every row attends to
-  /// cache positions 0..pos[i] of its sequence, so one call can hold several
-  /// positions and several sequences.
+  /// The weights of one layer, by suffix of "<stack>.layers.<l>.".
+  using LayerWeightFn = function_ref<WeightRef(Builder &, StringRef)>;
+  /// Runs a layer body for every layer of a stack, with its index and weights.
+  using LayerLoopFn =
+      function_ref<void(Builder &, function_ref<void(Builder &, Value, LayerWeightFn)>)>;
+
+  /// Per-layer weights of a stack, by suffix of "<stack>.layers.<l>.".
+  static constexpr std::array<const char *, 9> kLayerWeights = {
+      "input_layernorm.weight",        "self_attn.q_proj.weight",
+      "self_attn.k_proj.weight",       "self_attn.v_proj.weight",
+      "self_attn.o_proj.weight",       "post_attention_layernorm.weight",
+      "mlp.gate_proj.weight",          "mlp.up_proj.weight",
+      "mlp.down_proj.weight"};
+  static constexpr const char *kFinalNorm = "norm.weight";
+
+  /// Where a stack's weights sit when every layer has the same layout:
+  /// weight s of layer l at base + l·stride + rel[s], the final norm at
+  /// base + normRel. Stacks with equal layouts (and layer counts) share one
+  /// function, and its layers one set of kernels: the offsets are kernel
+  /// arguments, computed on the host.
+  struct StackLayout {
+    int64_t layers, stride, normRel, baseAlign;
+    std::array<int64_t, kLayerWeights.size()> rel;
+    using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, decltype(rel)>;
+    Key key() const { return {layers, stride, normRel, baseAlign, rel}; }
+  };
+  std::optional<std::pair<StackLayout, int64_t>> stackLayout(const std::string &name,
+                                                              int64_t layers) {
+    auto at = [&](int64_t l, StringRef suffix) {
+      return offset(name + ".layers." + std::to_string(l) + "." + suffix.str());
+    };
+    int64_t base = std::numeric_limits<int64_t>::max();
+    for (const char *suffix : kLayerWeights)
+      base = std::min(base, at(0, suffix));
+    StackLayout layout{layers, layers > 1 ? at(1, kLayerWeights[0]) - at(0, kLayerWeights[0]) : 0,
+                       offset(name + "." + kFinalNorm) - base,
+                       std::min<int64_t>(powerOfTwoDividing(base), kMaxAssumedAlign), {}};
+    for (auto [i, suffix] : llvm::enumerate(kLayerWeights)) {
+      layout.rel[i] = at(0, suffix) - base;
+      for (int64_t l = 1; l < layers; ++l)
+        if (at(l, suffix) != base + l * layout.stride + layout.rel[i])
+          return std::nullopt;
+    }
+    return std::make_pair(layout, base);
+  }
+
+  SmallVector<Type> stackArgTypes() {
+    return {weightBuf(), actBuf(), indexType(), i32Buf(), i32Buf(),
+            actBuf(),    actBuf(), indexType(), f32Buf()};
+  }
+
+  /// A causal stack over rows (sequence seq[i], position pos[i]): the
+  /// function the programs call. With an affine weight layout it calls the
+  /// stack function shared by its layout (one per shape, its layers an
+  /// scf.for); otherwise its layers are unrolled with constant offsets.
   void emitStack(const std::string &name, int64_t layers) {
-    auto fn = makeFunc(stackKernelName(name), {weightBuf(), actBuf(), indexType(), i32Buf(),
-                                i32Buf(), actBuf(), actBuf(), indexType(),
-                                f32Buf()});
+    auto fn = makeFunc(stackKernelName(name), stackArgTypes());
+    Builder b = bodyBuilder(fn);
+    std::optional<std::pair<StackLayout, int64_t>> layout = stackLayout(name, layers);
+    if (failed)
+      return;
+    if (!layout) {
+      weights = fn.getArgument(0);
+      emitStackBody(b, fn.getArguments(), layers,
+                    [&](Builder &b, function_ref<void(Builder &, Value, LayerWeightFn)> layer) {
+                      for (int64_t l = 0; l < layers; ++l) {
+                        std::string p = name + ".layers." + std::to_string(l) + ".";
+                        layer(b, cIdx(b, l), [&](Builder &b, StringRef suffix) {
+                          return weight(b, p + suffix.str());
+                        });
+                      }
+                    },
+                    weight(b, name + "." + kFinalNorm));
+      return;
+    }
+    auto [shape, base] = *layout;
+    func::FuncOp &shared = sharedStacks[shape.key()];
+    if (!shared)
+      shared = emitSharedStack(shape);
+    SmallVector<Value> args(fn.getArguments());
+    args.push_back(cIdx(b, base));
+    func::CallOp::create(b, shared, args);
+  }
+
+  /// The stack function of one layout: the stack's arguments and the
+  /// offset of its first weight.
+  func::FuncOp emitSharedStack(const StackLayout &shape) {
+    SmallVector<Type> types = stackArgTypes();
+    types.push_back(indexType());
+    auto fn = makeFunc("photon_stack_shape" + std::to_string(sharedStacks.size() - 1), types);
     Builder b = bodyBuilder(fn);
     weights = fn.getArgument(0);
-    Value x = fn.getArgument(1), rows = fn.getArgument(2);
-    Value pos = fn.getArgument(3), seq = fn.getArgument(4);
-    Value kc = fn.getArgument(5), vc = fn.getArgument(6);
-    Value capacity = fn.getArgument(7), scratch = fn.getArgument(8);
+    Value base = fn.getArguments().back();
+    auto rel = [&](Builder &b, Value at, int64_t r) -> WeightRef {
+      return {addI(b, at, r), std::min({shape.baseAlign, powerOfTwoDividing(shape.stride),
+                                        powerOfTwoDividing(r)})};
+    };
+    emitStackBody(
+        b, fn.getArguments().drop_back(), shape.layers,
+        [&](Builder &b, function_ref<void(Builder &, Value, LayerWeightFn)> layer) {
+          scf::ForOp::create(b, cIdx(b, 0), cIdx(b, shape.layers), cIdx(b, 1), ValueRange{},
+                             [&](OpBuilder &ob, Location loc, Value l, ValueRange) {
+                               Builder lb(loc, ob);
+                               Value at = addI(lb, base, mulI(lb, l, shape.stride));
+                               layer(lb, l, [&](Builder &b, StringRef suffix) {
+                                 auto i = llvm::find(kLayerWeights, suffix) - kLayerWeights.begin();
+                                 return rel(b, at, shape.rel[i]);
+                               });
+                               scf::YieldOp::create(lb);
+                             });
+        },
+        rel(b, base, shape.normRel));
+    return fn;
+  }
 
+  /// The body of a stack function with arguments `args` (stackArgTypes):
+  /// `forEachLayer` runs the layer body for every layer with its index and
+  /// weights; each layer first writes every row's K/V into the cache, then
+  /// every row attends to cache positions 0..pos[i] of its sequence, so one
+  /// call can hold several positions and several sequences.
+  void emitStackBody(Builder &b, ValueRange args, int64_t layers, LayerLoopFn forEachLayer,
+                     WeightRef finalNorm) {
+    Value x = args[1], rows = args[2];
+    Value pos = args[3], seq = args[4];
+    Value kc = args[5], vc = args[6];
+    Value capacity = args[7], scratch = args[8];
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads;
     const int64_t hd = c.headDim(), KV = KVH * hd, F = c.ffnDim;
     // Scratch, per row: h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F]
@@ -1517,19 +1662,18 @@ private:
     Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
     Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
 
-    for (int64_t layer = 0; layer < layers; ++layer) {
-      std::string p = name + ".layers." + std::to_string(layer) + ".";
+    forEachLayer(b, [&](Builder &b, Value layer, LayerWeightFn w) {
       // Attention.
-      rmsNorm(b, X, Hb, rows, D, p + "input_layernorm.weight");
-      matmulNT(b, Hb, Q, rows, D, D, p + "self_attn.q_proj.weight");
-      matmulNT(b, Hb, K, rows, KV, D, p + "self_attn.k_proj.weight");
-      matmulNT(b, Hb, Vb, rows, KV, D, p + "self_attn.v_proj.weight");
+      rmsNorm(b, X, Hb, rows, D, w(b, "input_layernorm.weight"));
+      matmulNT(b, Hb, Q, rows, D, D, w(b, "self_attn.q_proj.weight"));
+      matmulNT(b, Hb, K, rows, KV, D, w(b, "self_attn.k_proj.weight"));
+      matmulNT(b, Hb, Vb, rows, KV, D, w(b, "self_attn.v_proj.weight"));
       if (gpu && fuseRopeCache) {
         ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer, capacity);
       } else {
         rope(b, Q, rows, H, pos);
         rope(b, K, rows, KVH, pos);
-        parallel(b, {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
+        parallel(b, "photon_cache_write", {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
           Value s = loadIndex(b, seq, iv[0]), t = loadIndex(b, pos, iv[0]);
           Value dst = addI(b, cacheIndex(b, s, layers, layer, capacity, t), iv[1]);
           Value src = addI(b, mulI(b, iv[0], KV), iv[1]);
@@ -1537,75 +1681,90 @@ private:
           vCache.store(b, Vb.load(b, src), dst);
         });
       }
-      if (gpu && fuseAttention && hd <= kFusedAttentionMaxHeadDim) {
-        attentionFused(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
-      } else {
-        // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
-        // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
-        auto scoreIndex = [&](Builder &b, Value i, Value h, Value u) {
-          return addI(b, mulI(b, addI(b, mulI(b, i, H), h), capacity), u);
-        };
-        parallel(b, {rows, cIdx(b, H), capacity}, [&](Builder &b, ValueRange iv) {
-          Value t = loadIndex(b, pos, iv[0]);
-          Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule, iv[2], t);
-          ifThen(b, causal, [&](Builder &tb) {
-            Value s = loadIndex(tb, seq, iv[0]);
-            Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
-            Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
-            Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
-                               mulI(tb, g, hd));
-            Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
-                               [&](Builder &b, Value d, Value acc) {
-                                 Value kv = kCache.load(b, addI(b, kBase, d));
-                                 return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
-                               });
-            S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
+      // The fused kernel walks a row's positions with one block per (row,
+      // head): best for the short caches of local decoders, while long
+      // caches (encoders, vanilla) keep the kernels that spread positions
+      // over the whole card. The capacity decides, on the host.
+      auto unfused = [&](Builder &b) {
+          // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
+          // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
+          auto scoreIndex = [&](Builder &b, Value i, Value h, Value u) {
+            return addI(b, mulI(b, addI(b, mulI(b, i, H), h), capacity), u);
+          };
+          parallel(b, "photon_attention_scores", {rows, cIdx(b, H), capacity},
+                   [&](Builder &b, ValueRange iv) {
+            Value t = loadIndex(b, pos, iv[0]);
+            Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule, iv[2], t);
+            ifThen(b, causal, [&](Builder &tb) {
+              Value s = loadIndex(tb, seq, iv[0]);
+              Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
+              Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
+              Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
+                                 mulI(tb, g, hd));
+              Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
+                                 [&](Builder &b, Value d, Value acc) {
+                                   Value kv = kCache.load(b, addI(b, kBase, d));
+                                   return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
+                                 });
+              S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
+            });
           });
-        });
-        // Softmax statistics per (row, head): the max and 1 / sum of exp.
-        parallelLanes(b, {rows, cIdx(b, H)}, [&](Builder &b, ValueRange iv, Value lane) {
-          Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
-          Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
-          Value m = laneMax(b, laneLoop(b, lane, end, negInf, [&](Builder &b, Value u, Value acc) {
-            return arith::MaximumFOp::create(b, acc, S.load(b, addI(b, base, u)));
-          }));
-          Value den = laneSum(b, laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
-            return addF(b, acc, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)));
-          }));
-          onLaneZero(b, lane, [&](Builder &b) {
+          // Softmax statistics per (row, head): the max and 1 / sum of exp.
+          parallelLanes(b, "photon_attention_softmax", {rows, cIdx(b, H)},
+                        [&](Builder &b, ValueRange iv, Value lane) {
+            Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+            Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+            Value m = laneMax(b, laneLoop(b, lane, end, negInf, [&](Builder &b, Value u, Value acc) {
+              return arith::MaximumFOp::create(b, acc, S.load(b, addI(b, base, u)));
+            }));
+            Value den = laneSum(b, laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+              return addF(b, acc, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)));
+            }));
+            onLaneZero(b, lane, [&](Builder &b) {
+              Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
+              St.store(b, m, at);
+              St.store(b, divF(b, cF32(b, 1.0), den), addI(b, at, 1));
+            });
+          });
+          // Output feature d of head h: sum_u softmax(u) · V[u, d], the lanes
+          // of a warp splitting the positions.
+          parallelLanes(b, "photon_attention_values", {rows, cIdx(b, H), cIdx(b, hd)},
+                        [&](Builder &b, ValueRange iv, Value lane) {
+            Value s = loadIndex(b, seq, iv[0]);
+            Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+            Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
             Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
-            St.store(b, m, at);
-            St.store(b, divF(b, cF32(b, 1.0), den), addI(b, at, 1));
+            Value m = St.load(b, at), inv = St.load(b, addI(b, at, 1));
+            Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+            Value acc = laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+              Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
+              Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
+                                        mulI(b, g, hd)), iv[2]);
+              return addF(b, acc, mulF(b, w, vCache.load(b, vIdx)));
+            });
+            acc = laneSum(b, acc);
+            onLaneZero(b, lane, [&](Builder &b) {
+              A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
+            });
           });
-        });
-        // Output feature d of head h: sum_u softmax(u) · V[u, d], the lanes
-        // of a warp splitting the positions.
-        parallelLanes(b, {rows, cIdx(b, H), cIdx(b, hd)}, [&](Builder &b, ValueRange iv, Value lane) {
-          Value s = loadIndex(b, seq, iv[0]);
-          Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
-          Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
-          Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
-          Value m = St.load(b, at), inv = St.load(b, addI(b, at, 1));
-          Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
-          Value acc = laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
-            Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
-            Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
-                                      mulI(b, g, hd)), iv[2]);
-            return addF(b, acc, mulF(b, w, vCache.load(b, vIdx)));
-          });
-          acc = laneSum(b, acc);
-          onLaneZero(b, lane, [&](Builder &b) {
-            A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
-          });
-        });
-      }
-      matmulNT(b, A, X, rows, D, D, p + "self_attn.o_proj.weight", "",
+};
+      if (gpu && fuseAttention && hd <= kFusedAttentionMaxHeadDim)
+        ifElse(b,
+               arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
+                                     cIdx(b, fusedAttentionMaxCapacity)),
+               [&](Builder &b) {
+                 attentionFused(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
+               },
+               unfused);
+      else
+        unfused(b);
+      matmulNT(b, A, X, rows, D, D, w(b, "self_attn.o_proj.weight"), std::nullopt,
                /*accumulate=*/true);
       // SwiGLU MLP.
-      rmsNorm(b, X, Hb, rows, D, p + "post_attention_layernorm.weight");
-      matmulNT(b, Hb, G, rows, F, D, p + "mlp.gate_proj.weight");
-      matmulNT(b, Hb, U, rows, F, D, p + "mlp.up_proj.weight");
-      parallel(b, {rows, cIdx(b, F)}, [&](Builder &b, ValueRange iv) {
+      rmsNorm(b, X, Hb, rows, D, w(b, "post_attention_layernorm.weight"));
+      matmulNT(b, Hb, G, rows, F, D, w(b, "mlp.gate_proj.weight"));
+      matmulNT(b, Hb, U, rows, F, D, w(b, "mlp.up_proj.weight"));
+      parallel(b, "photon_swiglu_" + Twine(F), {rows, cIdx(b, F)}, [&](Builder &b, ValueRange iv) {
         Value i = addI(b, mulI(b, iv[0], F), iv[1]);
         Value g = G.load(b, i);
         Value sig = divF(b, cF32(b, 1.0),
@@ -1613,10 +1772,10 @@ private:
                               math::ExpOp::create(b, arith::NegFOp::create(b, g))));
         G.store(b, mulF(b, mulF(b, g, sig), U.load(b, i)), i);
       });
-      matmulNT(b, G, X, rows, D, F, p + "mlp.down_proj.weight", "",
+      matmulNT(b, G, X, rows, D, F, w(b, "mlp.down_proj.weight"), std::nullopt,
                /*accumulate=*/true);
-    }
-    rmsNorm(b, X, X, rows, D, name + ".norm.weight");
+    });
+    rmsNorm(b, X, X, rows, D, finalNorm);
   }
 
   ModuleOp module;
@@ -1630,9 +1789,12 @@ private:
   bool blockPerRow;          // GPU norms and argmax: a block per row
   bool fuseAttention;        // GPU attention: one online-softmax kernel
   bool fuseRopeCache;        // GPU RoPE(Q), RoPE(K), cache write: one kernel
+  int64_t fusedAttentionMaxCapacity; // longest cache of the fused attention
   Location loc;
   MLIRContext *ctx;
   Value weights; // the arena argument of the function being emitted
+  /// The shared stack functions, by layout (StackLayout::key).
+  std::map<StackLayout::Key, func::FuncOp> sharedStacks;
 };
 
 struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
@@ -1689,7 +1851,8 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
                           plan->getActivationType(), target == "gpu",
                           tensorCoreMinRows, gemvMaxRows, blockPerRow,
-                          fuseAttention, fuseRopeCache, model.getLoc());
+                          fuseAttention, fuseRopeCache, fusedAttentionMaxCapacity,
+                          model.getLoc());
     using Kernel = KernelEmitter::TensorCoreKernel;
     std::optional<Kernel> kernel =
         llvm::StringSwitch<std::optional<Kernel>>(tensorCoreKernel)

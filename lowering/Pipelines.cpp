@@ -75,30 +75,26 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-rope-cache",
       llvm::cl::desc("RoPE on Q and K and the K/V cache write as one kernel"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseRopeCache)};
+  Option<int64_t> fusedAttentionMaxCapacity{
+      *this, "fused-attention-max-capacity",
+      llvm::cl::desc("fuse-attention: caches of at most this many positions use "
+                     "the fused kernel, longer ones the three kernels"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fusedAttentionMaxCapacity)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
 };
 } // namespace
 
-/// Plan memory and emit the kernels of `target`, cleaned up.
-static void addKernelPasses(OpPassManager &pm, const std::string &target,
-                            const std::string &activationType,
-                            bool roundMatmulInputs,
-                            int64_t tensorCoreMinRows = 0,
-                            int64_t gemvMaxRows = 0, bool blockPerRow = false,
-                            bool fuseAttention = false, bool fuseRopeCache = false,
-                            const std::string &tensorCoreKernel = "tile128") {
+/// Plan memory and emit the kernels (`kernels.target`), cleaned up.
+static void addKernelPasses(OpPassManager &pm, const photon::PhotonLowerToKernelsOptions &kernels,
+                            const std::string &activationType) {
   photon::PhotonPlanMemoryOptions plan;
   plan.activationType = activationType;
   pm.addPass(photon::createPhotonPlanMemory(plan));
-  photon::PhotonLowerToKernelsOptions kernels{target, tensorCoreMinRows,
-                                              gemvMaxRows, blockPerRow,
-                                              fuseAttention, fuseRopeCache};
-  kernels.tensorCoreKernel = tensorCoreKernel;
-  kernels.roundMatmulInputs = roundMatmulInputs;
   pm.addPass(photon::createPhotonLowerToKernels(kernels));
-  pm.addPass(photon::createPhotonLowerPrograms(photon::PhotonLowerProgramsOptions{target}));
+  pm.addPass(photon::createPhotonLowerPrograms(
+      photon::PhotonLowerProgramsOptions{kernels.target}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -109,7 +105,10 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to LLVM IR for the host CPU: plan memory, emit "
       "kernels, lower loops, memrefs, math and functions to the LLVM dialect",
       [](OpPassManager &pm, const HostPipelineOptions &options) {
-        addKernelPasses(pm, "cpu", options.activationType, options.roundMatmulInputs);
+        photon::PhotonLowerToKernelsOptions kernels;
+        kernels.target = "cpu";
+        kernels.roundMatmulInputs = options.roundMatmulInputs;
+        addKernelPasses(pm, kernels, options.activationType);
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -131,11 +130,17 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to GPU kernels (NVVM -> PTX/cubin) and host code "
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
-        addKernelPasses(pm, "gpu", options.activationType,
-                        options.roundMatmulInputs, options.tensorCoreMinRows,
-                        options.gemvMaxRows, options.blockPerRow,
-                        options.fuseAttention, options.fuseRopeCache,
-                        options.tensorCoreKernel);
+        photon::PhotonLowerToKernelsOptions kernels;
+        kernels.target = "gpu";
+        kernels.tensorCoreMinRows = options.tensorCoreMinRows;
+        kernels.gemvMaxRows = options.gemvMaxRows;
+        kernels.blockPerRow = options.blockPerRow;
+        kernels.fuseAttention = options.fuseAttention;
+        kernels.fuseRopeCache = options.fuseRopeCache;
+        kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
+        kernels.tensorCoreKernel = options.tensorCoreKernel;
+        kernels.roundMatmulInputs = options.roundMatmulInputs;
+        addKernelPasses(pm, kernels, options.activationType);
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels
         // would divide by, loop to and shuffle with runtime parameters

@@ -178,9 +178,9 @@ private:
     func::CallOp::create(b, SymbolRefAttr::get(ctx, fn), TypeRange{}, args);
   }
 
-  void parallel(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
+  void parallel(Builder &b, const Twine &kernel, ArrayRef<Value> ubs, BodyFn body) {
     if (gpu)
-      parallelLaunch(b, ubs, body);
+      nameKernel(parallelLaunch(b, ubs, body), kernel);
     else
       parallelLoops(b, ubs, body);
   }
@@ -204,14 +204,51 @@ private:
   // Data-movement kernels
   //===--------------------------------------------------------------------===//
 
+  /// Calls the function `name`(args), emitting it with `body` (over its
+  /// arguments) on first use. The data-movement kernels live in such
+  /// functions, their sizes and strides arguments, so that every call site
+  /// shares one kernel instead of one specialised to its constants.
+  void callShared(Builder &b, const Twine &name, ValueRange args,
+                  function_ref<void(Builder &, ValueRange)> body) {
+    std::string symbol = name.str();
+    auto fn = module.lookupSymbol<func::FuncOp>(symbol);
+    if (!fn) {
+      OpBuilder ob(ctx);
+      ob.setInsertionPointToEnd(module.getBody());
+      fn = func::FuncOp::create(ob, loc, symbol, FunctionType::get(ctx, args.getTypes(), {}));
+      fn.setPrivate();
+      fn->setAttr("photon.data_movement", UnitAttr::get(ctx)); // photon-schedule-report
+      fn->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+      Builder fb(loc, ctx);
+      fb.setInsertionPointToEnd(fn.addEntryBlock());
+      func::ReturnOp::create(fb);
+      fb.setInsertionPoint(fn.getBody().front().getTerminator());
+      body(fb, fn.getArguments());
+    }
+    func::CallOp::create(b, fn, args);
+  }
+  static std::string typeName(Value mem) {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    cast<MemRefType>(mem.getType()).getElementType().print(os);
+    return s;
+  }
+
   /// dst[i·dstStride + k] = src[i·srcStride + k] for i < n, k < width
   /// (element types may differ: values pass through f32).
   void copyRows(Builder &b, Buf dst, int64_t dstStride, Buf src, int64_t srcStride,
                 int64_t width, Value n) {
-    parallel(b, {n, cIdx(b, width)}, [&](Builder &b, ValueRange iv) {
-      dst.store(b, src.load(b, addI(b, mulI(b, iv[0], srcStride), iv[1])),
-                addI(b, mulI(b, iv[0], dstStride), iv[1]));
-    });
+    callShared(b, "photon_copy_rows_" + typeName(dst.mem) + "_" + typeName(src.mem),
+               {dst.mem, dst.base, cIdx(b, dstStride), src.mem, src.base, cIdx(b, srcStride),
+                cIdx(b, width), n},
+               [&](Builder &b, ValueRange a) {
+                 Buf dst{a[0], a[1]}, src{a[3], a[4]};
+                 Value dstStride = a[2], srcStride = a[5], width = a[6], n = a[7];
+                 parallel(b, "photon_copy_rows", {n, width}, [&](Builder &b, ValueRange iv) {
+                   dst.store(b, src.load(b, addI(b, mulI(b, iv[0], srcStride), iv[1])),
+                             addI(b, mulI(b, iv[0], dstStride), iv[1]));
+                 });
+               });
   }
   /// Region `region` as activations, from its start.
   Buf rowsOf(Builder &b, StringRef region) { return Buf{view(b, region, actElt), cIdx(b, 0)}; }
@@ -224,17 +261,26 @@ private:
   /// `rows` region; positions are clamped into the cache.
   void stackRowIndices(Builder &b, Value r0, Value n, const StackRows &s, Value capacity) {
     Value rows = view(b, "rows", i32()), positions = view(b, "positions", i32());
-    parallel(b, {n}, [&](Builder &b, ValueRange iv) {
-      Value r = addI(b, r0, iv[0]);
-      Value item = arith::DivUIOp::create(b, r, s.perSlot);
-      Value pos = addI(b, arith::RemUIOp::create(b, r, s.perSlot), cIdx(b, s.p0));
-      if (s.cursorSeq0) {
-        Value cursor = loadIndex(b, positions, mulI(b, addI(b, s.cursorSeq0, item), 2));
-        pos = addI(b, pos, divU(b, cursor, s.cursorDiv));
-      }
-      pos = arith::MinUIOp::create(b, pos, addI(b, capacity, cIdx(b, -1)));
-      storeI(b, pos, rows, iv[0]);
-      storeI(b, addI(b, s.slot0, item), rows, addI(b, iv[0], cIdx(b, maxRows)));
+    SmallVector<Value> args{rows,    positions,      r0,       n,
+                            s.perSlot, s.slot0, cIdx(b, s.p0), capacity, cIdx(b, maxRows)};
+    if (s.cursorSeq0)
+      args.append({s.cursorSeq0, cIdx(b, s.cursorDiv)});
+    callShared(b, s.cursorSeq0 ? "photon_stack_rows_cursor" : "photon_stack_rows", args,
+               [&](Builder &b, ValueRange a) {
+      Value rows = a[0], positions = a[1], r0 = a[2], n = a[3], perSlot = a[4];
+      Value slot0 = a[5], p0 = a[6], capacity = a[7], slots = a[8];
+      parallel(b, "photon_stack_rows", {n}, [&](Builder &b, ValueRange iv) {
+        Value r = addI(b, r0, iv[0]);
+        Value item = arith::DivUIOp::create(b, r, perSlot);
+        Value pos = addI(b, arith::RemUIOp::create(b, r, perSlot), p0);
+        if (a.size() > 9) { // the cursor term: sequence of item 0, span
+          Value cursor = loadIndex(b, positions, mulI(b, addI(b, a[9], item), 2));
+          pos = addI(b, pos, arith::DivUIOp::create(b, cursor, a[10]));
+        }
+        pos = arith::MinUIOp::create(b, pos, addI(b, capacity, cIdx(b, -1)));
+        storeI(b, pos, rows, iv[0]);
+        storeI(b, addI(b, slot0, item), rows, addI(b, iv[0], slots));
+      });
     });
   }
 
@@ -337,7 +383,7 @@ private:
     const int64_t C1 = L == 0 ? 1 : c.chunkSizes[0], per1 = L == 0 ? 1 : per(1);
     Value positions = view(b, "positions", i32()), tokens = view(b, "tokens", i32());
     Value ids = view(b, "ids", i32()), cap = rowCap(b);
-    parallel(b, {nI}, [&](Builder &b, ValueRange iv) {
+    parallel(b, "photon_commit_tokens", {nI}, [&](Builder &b, ValueRange iv) {
       Value i = iv[0];
       Value s = addI(b, t0, divU(b, i, per1)), ci = remU(b, i, per1);
       Value cursor = loadIndex(b, positions, mulI(b, s, 2));
@@ -433,7 +479,7 @@ private:
 
   void advanceCursor(Builder &b, Value t0, Value n) {
     Value positions = view(b, "positions", i32());
-    parallel(b, {n}, [&](Builder &b, ValueRange iv) {
+    parallel(b, "photon_advance_cursor", {n}, [&](Builder &b, ValueRange iv) {
       Value i = mulI(b, addI(b, t0, iv[0]), 2);
       storeI(b, addI(b, loadIndex(b, positions, i), B), positions, i);
     });
@@ -471,7 +517,7 @@ private:
     // known length: the step forces every token before it.
     Value positions = view(b, "positions", i32()), tokens = view(b, "tokens", i32());
     Value cap = rowCap(b);
-    parallel(b, {count, P}, [&](Builder &b, ValueRange iv) {
+    parallel(b, "photon_load_prompt", {count, P}, [&](Builder &b, ValueRange iv) {
       Value s = addI(b, first, iv[0]);
       Value t = memref::LoadOp::create(b, prompt, ValueRange{addI(b, mulI(b, iv[0], P), iv[1])});
       memref::StoreOp::create(b, t, tokens, ValueRange{addI(b, mulI(b, s, cap), iv[1])});
@@ -515,7 +561,7 @@ private:
       // Encoder caches over the complete meta-contexts, all levels at once.
       Value len = mulI(b, gp, B), rows = mulI(b, count, len);
       Value ids = view(b, "prefill.ids", i32());
-      parallel(b, {count, len}, [&](Builder &b, ValueRange iv) {
+      parallel(b, "photon_prompt_ids", {count, len}, [&](Builder &b, ValueRange iv) {
         Value t = memref::LoadOp::create(b, prompt, ValueRange{addI(b, mulI(b, iv[0], P), iv[1])});
         memref::StoreOp::create(b, t, ids, ValueRange{addI(b, mulI(b, iv[0], len), iv[1])});
       });
@@ -556,7 +602,7 @@ private:
   /// dst[i] = src[i·stride] for rows of D, with a run-time row stride.
   void copyRowsStrided(Builder &b, Buf dst, int64_t dstStride, Buf src, Value srcStrideRows,
                        Value n) {
-    parallel(b, {n, cIdx(b, D)}, [&](Builder &b, ValueRange iv) {
+    parallel(b, "photon_copy_rows_strided", {n, cIdx(b, D)}, [&](Builder &b, ValueRange iv) {
       Value from = addI(b, mulI(b, mulI(b, iv[0], srcStrideRows), D), iv[1]);
       dst.store(b, src.load(b, from), addI(b, mulI(b, iv[0], dstStride), iv[1]));
     });
@@ -599,7 +645,7 @@ private:
       } else { // HierGen: encode the meta-context's tokens
         Value ids = view(b, "ids", i32()), tokens = view(b, "tokens", i32());
         Value positions = view(b, "positions", i32()), cap = rowCap(b);
-        parallel(b, {n, cIdx(b, B)}, [&](Builder &b, ValueRange iv) {
+        parallel(b, "photon_window_ids", {n, cIdx(b, B)}, [&](Builder &b, ValueRange iv) {
           Value s = addI(b, t0, iv[0]);
           Value from = addI(b, addI(b, mulI(b, s, cap), loadIndex(b, positions, mulI(b, s, 2))), iv[1]);
           Value t = memref::LoadOp::create(b, tokens, ValueRange{from});

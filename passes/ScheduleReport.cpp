@@ -90,6 +90,7 @@ struct KernelCosts {
 /// The kernel that moves data between the others (row copies, stack row
 /// indices, token commits): photon-lower-programs' own launches.
 constexpr const char *kDataMovement = "(data movement)";
+constexpr const char *kDataMovementAttr = "photon.data_movement";
 
 //===----------------------------------------------------------------------===//
 // The calls of a program, modelled
@@ -442,8 +443,13 @@ private:
           else
             ints.erase(arg);
         }
-        StringRef attributed = kernel.empty() ? call.getCallee() : kernel;
-        if (kernel.empty())
+        // A data-movement function (lowering/ProgramToHost.cpp) counts as
+        // data movement, a kernel function as itself.
+        bool movement = callee->hasAttr(kDataMovementAttr);
+        StringRef attributed = !kernel.empty() ? kernel
+                               : movement      ? StringRef(kDataMovement)
+                                               : call.getCallee();
+        if (kernel.empty() && !movement)
           (*result)[attributed].calls += 1;
         FailureOr<int64_t> n = walk(body, attributed);
         if (failed(n))

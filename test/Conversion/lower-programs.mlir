@@ -158,10 +158,24 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // L3: func.call @photon_stack_encoder_3(
 // L3: return
 
-// On the GPU the program's own data movement (row copies, stack rows, token
-// commits) is gpu.launch in the entry points, next to the kernel calls.
-// GPU-LABEL: func.func @photon_step_generate_recgen(
+// On the GPU the program's own data movement is named gpu.launch kernels:
+// row copies and stack rows in shared functions (sizes and strides are
+// arguments, so every call site runs one kernel), token commits in the
+// entry point. All kernels are outlined into one gpu.module.
+// GPU-LABEL: func.func private @photon_copy_rows_f32_f32(
+// GPU-SAME: %{{.*}}: memref<?xf32>, %{{.*}}: index, %[[DS:.*]]: index, %{{.*}}: memref<?xf32>, %{{.*}}: index, %[[SS:.*]]: index, %[[WIDTH:.*]]: index, %[[N:.*]]: index)
+// GPU-SAME: attributes {llvm.linkage = #llvm.linkage<internal>, photon.data_movement}
 // GPU: gpu.launch
+// GPU-SAME: module(@photon_kernels) function(@photon_copy_rows)
+// GPU: arith.remui %{{.*}}, %[[WIDTH]] : index
+// GPU-LABEL: func.func private @photon_stack_rows(
+// GPU: gpu.launch
+// GPU-SAME: module(@photon_kernels) function(@photon_stack_rows)
+// GPU-LABEL: func.func @photon_step_generate_recgen(
+// GPU: func.call @photon_stack_rows(
 // GPU: func.call @photon_stack_decoder_2(
+// GPU: func.call @photon_copy_rows_f32_f32(
+// GPU: gpu.launch
+// GPU-SAME: module(@photon_kernels) function(@photon_commit_tokens)
 // GPU-NOT: scf.parallel
 // GPU: return

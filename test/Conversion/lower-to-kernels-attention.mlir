@@ -14,52 +14,61 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // RoPE and the cache write: per row 2·26 Q pairs, then 26 K pairs (rotated
 // into the K cache, arg 5), then 52 V features (copied into the V cache).
+// The stack's function calls the function of its shape with the offset of
+// its first weight (stacks and layers of one shape share their kernels).
 // CHECK-LABEL: func.func private @photon_stack_model(
-// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>)
+// CHECK-NEXT: %[[FIRST:.*]] = arith.constant 1664 : index
+// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %[[FIRST]])
+// CHECK-NEXT: return
+// CHECK-LABEL: func.func private @photon_stack_shape0(
+// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: index)
+// CHECK: scf.for %{{.*}} = %c0 to %c1 step %c1 {
 // CHECK: gpu.launch
-// CHECK: %[[E:.*]] = arith.remui %{{.*}}, %c130 : index
-// CHECK: %[[Q:.*]] = arith.cmpi ult, %[[E]], %c52 : index
+// CHECK: %[[E:.*]] = arith.remui %{{.*}}, %c130{{(_[0-9]+)?}} : index
+// CHECK: %[[Q:.*]] = arith.cmpi ult, %[[E]], %c52{{(_[0-9]+)?}} : index
 // CHECK: scf.if %[[Q]] {
 // CHECK: math.powf %{{.*}}, %{{.*}} : f64
 // CHECK: memref.store %{{.*}}, %[[S]]
 // CHECK: memref.store %{{.*}}, %[[S]]
-// CHECK: arith.cmpi ult, %[[E]], %c78 : index
+// CHECK: arith.cmpi ult, %[[E]], %c78{{(_[0-9]+)?}} : index
 // CHECK: math.powf %{{.*}}, %{{.*}} : f64
 // CHECK: memref.store %{{.*}}, %[[KC]]
 // CHECK: memref.store %{{.*}}, %[[KC]]
-// CHECK: arith.cmpi ult, %[[E]], %c130 : index
+// CHECK: arith.cmpi ult, %[[E]], %c130{{(_[0-9]+)?}} : index
 // CHECK: memref.store %{{.*}}, %[[VC]]
 // CHECK-NEXT: }
 // CHECK-NEXT: }
 // CHECK-NEXT: gpu.terminator
 
+// CHECK: %[[SHORT:.*]] = arith.cmpi ule, %[[CAP]], %c256 : index
+// CHECK-NEXT: scf.if %[[SHORT]] {
 // Attention: a block of 256 threads per (row, head) (rows · 2 blocks), q in
 // workgroup memory; KV head = head / 2; thread t takes positions t, t + 256,
 // ... below pos[row] + 1, carrying (max, sum, 52 accumulators); the states
 // merge across the warp (shuffles), then across the 8 warps (workgroup memory).
-// CHECK: %[[GRID:.*]] = arith.maxui %[[PAIRS:.*]], %c1 : index
-// CHECK: gpu.launch blocks(%[[PAIR:[^,]*]], {{.*}}) in ({{.*}} = %[[GRID]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) workgroup(%[[QS:.*]] : memref<52xf32, #gpu.address_space<workgroup>>, %[[MS:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %[[LS:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %[[ACCS:.*]] : memref<416xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[GRID:.*]] = arith.maxui %[[PAIRS:.*]], %c1{{(_[0-9]+)?}} : index
+// CHECK: gpu.launch blocks(%[[PAIR:[^,]*]], {{.*}}) in ({{.*}} = %[[GRID]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256{{(_[0-9]+)?}}, {{.*}}) workgroup(%[[QS:.*]] : memref<52xf32, #gpu.address_space<workgroup>>, %[[MS:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %[[LS:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %[[ACCS:.*]] : memref<416xf32, #gpu.address_space<workgroup>>)
 // CHECK: arith.cmpi ult, %[[PAIR]], %[[PAIRS]] : index
-// CHECK: %[[ROW:.*]] = arith.divui %[[PAIR]], %c2 : index
-// CHECK: %[[HEAD:.*]] = arith.remui %[[PAIR]], %c2 : index
-// CHECK: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
+// CHECK: %[[ROW:.*]] = arith.divui %[[PAIR]], %c2{{(_[0-9]+)?}} : index
+// CHECK: %[[HEAD:.*]] = arith.remui %[[PAIR]], %c2{{(_[0-9]+)?}} : index
+// CHECK: %[[LANE:.*]] = arith.remui %[[TID]], %c32{{(_[0-9]+)?}} : index
 // CHECK: memref.load %[[SEQ]][%[[ROW]]]
 // CHECK: %[[P:.*]] = memref.load %[[POS]][%[[ROW]]]
 // CHECK: %[[PI:.*]] = arith.index_cast %[[P]]
-// CHECK: %[[END:.*]] = arith.addi %[[PI]], %c1 : index
-// CHECK: %[[KVH:.*]] = arith.divui %[[HEAD]], %c2 : index
-// CHECK: %[[KVOFF:.*]] = arith.muli %[[KVH]], %c52 : index
-// CHECK: scf.for %[[D:.*]] = %[[TID]] to %c52 step %c256 {
+// CHECK: %[[END:.*]] = arith.addi %[[PI]], %c1{{(_[0-9]+)?}} : index
+// CHECK: %[[KVH:.*]] = arith.divui %[[HEAD]], %c2{{(_[0-9]+)?}} : index
+// CHECK: %[[KVOFF:.*]] = arith.muli %[[KVH]], %c52{{(_[0-9]+)?}} : index
+// CHECK: scf.for %[[D:.*]] = %[[TID]] to %c52{{(_[0-9]+)?}} step %c256{{(_[0-9]+)?}} {
 // CHECK: memref.store %{{.*}}, %[[QS]][%[[D]]]
 // CHECK: gpu.barrier
-// CHECK: %[[ST:.*]]:54 = scf.for %[[U:.*]] = %[[TID]] to %[[END]] step %c256 iter_args(%[[M:[^ ]*]] = %cst{{.*}}) -> (f32, f32, f32,
+// CHECK: %[[ST:.*]]:54 = scf.for %[[U:.*]] = %[[TID]] to %[[END]] step %c256{{(_[0-9]+)?}} iter_args(%[[M:[^ ]*]] = %cst{{.*}}) -> (f32, f32, f32,
 // CHECK: %[[CU:.*]] = arith.addi %{{.*}}, %[[U]] : index
-// CHECK: %[[CROW:.*]] = arith.muli %[[CU]], %c52 : index
+// CHECK: %[[CROW:.*]] = arith.muli %[[CU]], %c52{{(_[0-9]+)?}} : index
 // CHECK: %[[KV0:.*]] = arith.addi %[[CROW]], %[[KVOFF]] : index
-// CHECK: memref.load %[[QS]][%c0]
-// CHECK: arith.addi %[[KV0]], %c0 : index
+// CHECK: memref.load %[[QS]][%c0{{(_[0-9]+)?}}]
+// CHECK: arith.addi %[[KV0]], %c0{{(_[0-9]+)?}} : index
 // CHECK: memref.load %[[KC]]
-// CHECK: memref.load %[[QS]][%c51]
+// CHECK: memref.load %[[QS]][%c51{{(_[0-9]+)?}}]
 // CHECK: %[[NEWM:.*]] = arith.maximumf %[[M]], %{{.*}} : f32
 // CHECK: arith.subf %[[M]], %[[NEWM]] : f32
 // CHECK: math.exp
@@ -69,26 +78,35 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: arith.maximumf %[[ST]]#0
 // CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
 // CHECK: arith.cmpf oeq, %[[ST]]#0
-// CHECK: %[[Z:.*]] = arith.cmpi eq, %[[LANE]], %c0 : index
+// CHECK: %[[Z:.*]] = arith.cmpi eq, %[[LANE]], %c0{{(_[0-9]+)?}} : index
 // CHECK: scf.if %[[Z]] {
 // CHECK: memref.store %{{.*}}, %[[MS]]
 // CHECK: memref.store %{{.*}}, %[[LS]]
 // CHECK: memref.store %{{.*}}, %[[ACCS]]
 // CHECK: gpu.barrier
-// CHECK: scf.for %[[D2:.*]] = %[[TID]] to %c52 step %c256 {
-// CHECK: memref.load %[[MS]][%c7]
+// CHECK: scf.for %[[D2:.*]] = %[[TID]] to %c52{{(_[0-9]+)?}} step %c256{{(_[0-9]+)?}} {
+// CHECK: memref.load %[[MS]][%c7{{(_[0-9]+)?}}]
 // CHECK: memref.load %[[ACCS]]
 // CHECK: %[[OUT:.*]] = arith.divf
 // CHECK: memref.store %[[OUT]], %[[S]]
-// No scores kernel over the capacity follows: the rest of the layer (O
+// Caches longer than fused-attention-max-capacity (256) take the three
+// kernels that spread positions over the card; the rest of the layer (O
 // projection on) never reads the capacity.
+// CHECK: } else {
+// CHECK-NEXT: arith.ceildivui
+// CHECK-NEXT: arith.maxui
+// CHECK-NEXT: gpu.launch {{.*}} function(@photon_attention_scores)
+// CHECK: arith.remui %{{.*}}, %[[CAP]] : index
+// CHECK: gpu.launch {{.*}} function(@photon_attention_softmax)
+// CHECK: gpu.launch {{.*}} function(@photon_attention_values)
+// CHECK: function(@photon_gemv_r1_104x104)
 // CHECK-NOT: %[[CAP]]
 // CHECK-LABEL: func.func private @photon_lm_head(
 
 // fuse-attention=false: scores for every (row, head, position < capacity)
 // with the causal test, softmax statistics, output: three kernels.
-// UNFUSED-ATTN-LABEL: func.func private @photon_stack_model(
-// UNFUSED-ATTN-SAME: %[[UCAP:[^:]*]]: index, %{{[^:]*}}: memref<?xf32>)
+// UNFUSED-ATTN-LABEL: func.func private @photon_stack_shape0(
+// UNFUSED-ATTN-SAME: %[[UCAP:[^:]*]]: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index)
 // ATTN-OFF: %c130
 // ATTN-OFF: %[[U:.*]] = arith.remui %{{.*}}, %[[UCAP]] : index
 // ATTN-OFF: arith.cmpi ule, %[[U]]
@@ -102,7 +120,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CPU-NOT: %c130
 
 // fuse-rope-cache=false: RoPE on Q, RoPE on K, then the cache write.
-// ROPE-OFF-LABEL: func.func private @photon_stack_model(
+// ROPE-OFF-LABEL: func.func private @photon_stack_shape0(
 // ROPE-OFF-NOT: %c130
 // ROPE-OFF: math.powf
 // ROPE-OFF: gpu.terminator

@@ -22,16 +22,24 @@ photon.model @photon_l2 attributes {config = #photon.config<model_type = photon,
   }
 }
 
-// One binary per kernel, next to the host code that launches it: the
-// program's entry points, the kernels' host stubs and the data-movement
-// kernels of the program (outlined from the entry points).
+// One binary holding every kernel (one gpu.module, one PTX compilation), next
+// to the host code that launches it: the program's entry points, the stack
+// of each name calling the stack function its shape shares, and the
+// data-movement functions. Kernels are named by what they do (and shape).
 // PTX-NOT: gpu.launch {
 // PTX-DAG: llvm.func @_mlir_ciface_photon_step_generate_recgen(
 // PTX-DAG: llvm.func internal @photon_stack_decoder_2(
-// PTX-DAG: gpu.binary @photon_step_generate_recgen_kernel
-// PTX-DAG: gpu.binary @photon_embed_enc_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}assembly = "
-// PTX-DAG: gpu.binary @photon_argmax_kernel {{.*}}.version 8.0\0A.target sm_90a{{.*}}.entry photon_argmax_kernel(
-// PTX-DAG: gpu.binary @photon_stack_encoder_1_kernel
+// PTX-DAG: llvm.func internal @photon_stack_shape0(
+// PTX-DAG: llvm.func internal @photon_copy_rows_f32_f32(
+// PTX-DAG: gpu.binary @photon_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}assembly = "{{.*}}.version 8.0\0A.target sm_90a
+// PTX-DAG: .entry photon_argmax(
+// PTX-DAG: .entry photon_embed_enc(
+// PTX-DAG: .entry photon_commit_tokens(
+// PTX-DAG: .entry photon_copy_rows(
+// PTX-DAG: .entry photon_rmsnorm_8(
+// PTX-DAG: .entry photon_attention(
+// PTX-DAG: .entry photon_gemv_r1_16x8(
+// PTX-NOT: gpu.binary
 
 // SM80: .target sm_80
 
