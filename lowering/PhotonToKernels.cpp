@@ -513,25 +513,25 @@ private:
   }
 
   /// The tensor-core GEMM for many rows (prefill, batched decode;
-  /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a
-  /// 128x128 (128x64: tileCols) tile of `out` (rows x outputs), each warp a
-  /// 64x32 part as 4x4 mma.sync
-  /// m16n8k16 per 16 of K (6 ldmatrix.x4 feed 16 MMAs). K advances 32 at a
-  /// time through 3 shared-memory stages: the copies of the next two steps
-  /// (nvgpu.device_async_copy, one commit group per step) are in flight while
-  /// the warps multiply the current one, with one barrier per step. A stage
-  /// row is 64 bytes whose four 16-byte chunks are XOR-swizzled by
-  /// (row / 2) % 4: the 8 rows one ldmatrix reads then fall in 8 different
-  /// 16-byte bank groups without padding, so 3 stages x (A + W) x 8 KB fit
-  /// the 48 KB of static shared memory (128x64 tiles leave W's half unused). Blocks run over rows fastest, so
-  /// neighbouring blocks share a tile of W (the LM head's W streams once
-  /// while `in` stays in L2). Rows past `rows`, outputs past M and columns
-  /// past K (K % 8 == 0: a chunk is all in or all out) are zero-filled.
+  /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128
+  /// (128x64: tileCols) tile of `out` (rows x outputs), each warp a 64x32
+  /// part as 4x4 mma.sync m16n8k16 per 16 of K (6 ldmatrix.x4 feed 16 MMAs).
+  /// K advances 32 at a time through 3 shared-memory stages: the copies of
+  /// the next two steps (nvgpu.device_async_copy, one commit group per step)
+  /// are in flight while the warps multiply the current one, with one
+  /// barrier per step. A stage row is 64 bytes whose four 16-byte chunks are
+  /// XOR-swizzled by (row / 2) % 4: the 8 rows one ldmatrix reads then fall
+  /// in 8 different 16-byte bank groups without padding, so 3 stages x
+  /// (A + W) x 8 KB fit the 48 KB of static shared memory (128x64 tiles leave
+  /// half of W's unused). Blocks run over rows fastest, so neighbouring
+  /// blocks share a tile of W (the LM head's W streams about once while `in`
+  /// stays in L2). Rows past `rows`, outputs past M and columns past K
+  /// (K % 8 == 0: a chunk is all in or all out) are zero-filled.
   /// An f32 `in` (the stacks' scratch) is loaded as 16-byte vectors into
   /// registers before a step is multiplied and stored to shared memory as
   /// bf16 after it, so its latency hides behind the MMAs: rounded
   /// (round-matmul-inputs, one MMA) or as hi + lo parts (two MMAs, a third
-  /// buffer, so 2 stages).
+  /// operand, so 2 stages).
   void matmulTensorCoreTile128(Builder &b, Buf in, Buf out, Value rows, int64_t M,
                                int64_t K, Value w, Value bOff, bool accumulate,
                                int64_t tileCols) {
