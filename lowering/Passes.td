@@ -65,6 +65,14 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "decoders) use the fused kernel, longer ones (encoders, vanilla) the "
            "three kernels that spread positions over the card; the capacity is "
            "checked on the host">,
+    Option<"fuseQkv", "fuse-qkv", "bool", "true",
+           "GPU: at decode (GEMV rows), the Q, K and V projections of a layer "
+           "are one kernel whose warps read their own weight matrix; false: "
+           "three kernels">,
+    Option<"fuseGateUp", "fuse-gate-up", "bool", "true",
+           "GPU: at decode (GEMV rows), the gate and up projections and SwiGLU "
+           "are one kernel (each warp reads a row of both and stores "
+           "silu(gate) · up); false: two projections and an elementwise kernel">,
     Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
            "\"tile128\"",
            "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "

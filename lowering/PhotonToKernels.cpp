@@ -39,14 +39,14 @@ class KernelEmitter {
 public:
   KernelEmitter(ModuleOp module, const ModelConfig &c,
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
-                Type actElt, bool gpu, int64_t tensorCoreMinRows,
-                int64_t gemvMaxRows, bool blockPerRow, bool fuseAttention,
-                bool fuseRopeCache, int64_t fusedAttentionMaxCapacity, Location loc)
+                Type actElt, const PhotonLowerToKernelsOptions &options, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
-        actElt(actElt), gpu(gpu), tensorCoreMinRows(tensorCoreMinRows),
-        gemvMaxRows(gemvMaxRows), blockPerRow(blockPerRow),
-        fuseAttention(fuseAttention), fuseRopeCache(fuseRopeCache),
-        fusedAttentionMaxCapacity(fusedAttentionMaxCapacity), loc(loc),
+        actElt(actElt), gpu(options.target == "gpu"),
+        tensorCoreMinRows(options.tensorCoreMinRows), gemvMaxRows(options.gemvMaxRows),
+        blockPerRow(options.blockPerRow), fuseAttention(options.fuseAttention),
+        fuseRopeCache(options.fuseRopeCache),
+        fusedAttentionMaxCapacity(options.fusedAttentionMaxCapacity),
+        fuseQKV(options.fuseQkv), fuseGateUp(options.fuseGateUp), loc(loc),
         ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
@@ -229,38 +229,47 @@ private:
     // Each lane of the GEMV loads 16 bytes of a weight row at a time: rows of
     // W must start on 16-byte boundaries (K and the planned offset a
     // multiple of the vector) and the arena itself is checked on the host.
-    int64_t vec = gemvVectorLength();
-    bool gemv = gpu && gemvMaxRows > 0 && K % vec == 0 && weight.align % vec == 0;
-    if (!gemv)
+    if (!gemvApplies(K, weight.align))
       return matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate);
+    gemvOrWide(
+        b, rows,
+        arith::AndIOp::create(b, alignedTo(b, weights, w, 16),
+                              alignedTo(b, in.mem, in.base, gemvInputAlignment(in))),
+        [&](Builder &b, int64_t maxRows) {
+          matmulGemv(b, in, out, rows, maxRows, M, K, w, bOff, accumulate);
+        },
+        [&](Builder &b) { matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate); });
+  }
+
+  /// Whether a GEMV over K-wide rows may read a weight matrix whose offsets
+  /// are multiples of `align`: whole 16-byte vectors per row.
+  bool gemvApplies(int64_t K, int64_t align) const {
+    int64_t vec = gemvVectorLength();
+    return gpu && gemvMaxRows > 0 && K % vec == 0 && align % vec == 0;
+  }
+
+  /// On the host: `gemv(maxRows)` for 1 <= rows <= gemvMaxRows when
+  /// `aligned` holds, one kernel per bucket of rows (1, 4, 16, ... up to
+  /// gemvMaxRows: a kernel keeps one accumulator per row it may see, so
+  /// batch 1 does not pay for 16); else `wide`.
+  void gemvOrWide(Builder &b, Value rows, Value aligned,
+                  function_ref<void(Builder &, int64_t)> gemv,
+                  function_ref<void(Builder &)> wide) {
     Value use = arith::AndIOp::create(
         b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, 1)),
         arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, gemvMaxRows)));
-    use = arith::AndIOp::create(b, use, alignedTo(b, weights, w, 16));
-    use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
-    ifElse(
-        b, use,
-        [&](Builder &b) {
-          // One kernel per bucket of rows (1, 4, 16, ... up to gemvMaxRows):
-          // a kernel keeps one accumulator per row it may see, so batch 1
-          // does not pay for 16.
-          SmallVector<int64_t> buckets;
-          for (int64_t r = 1; r < gemvMaxRows; r *= 4)
-            buckets.push_back(r);
-          buckets.push_back(gemvMaxRows);
-          std::function<void(Builder &, size_t)> pick = [&](Builder &b, size_t i) {
-            if (i + 1 == buckets.size())
-              return matmulGemv(b, in, out, rows, buckets[i], M, K, w, bOff, accumulate);
-            ifElse(
-                b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, buckets[i])),
-                [&](Builder &b) {
-                  matmulGemv(b, in, out, rows, buckets[i], M, K, w, bOff, accumulate);
-                },
-                [&](Builder &b) { pick(b, i + 1); });
-          };
-          pick(b, 0);
-        },
-        [&](Builder &b) { matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate); });
+    SmallVector<int64_t> buckets;
+    for (int64_t r = 1; r < gemvMaxRows; r *= 4)
+      buckets.push_back(r);
+    buckets.push_back(gemvMaxRows);
+    std::function<void(Builder &, size_t)> pick = [&](Builder &b, size_t i) {
+      if (i + 1 == buckets.size())
+        return gemv(b, buckets[i]);
+      ifElse(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, buckets[i])),
+          [&](Builder &b) { gemv(b, buckets[i]); }, [&](Builder &b) { pick(b, i + 1); });
+    };
+    ifElse(b, arith::AndIOp::create(b, use, aligned), [&](Builder &b) { pick(b, 0); }, wide);
   }
 
   /// matmulNT without the GEMV: tensor cores when they apply, else
@@ -316,101 +325,226 @@ private:
     return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, remU(b, at, bytes), cIdx(b, 0));
   }
 
-  /// matmulNT for 1 <= rows <= maxRows (rows a runtime value), bound by the
-  /// weight bytes: one warp per output j (kGemvWarps warps a block, a grid
-  /// over M), its lanes reading consecutive 16-byte vectors of W's row j
-  /// (vector.load, aligned) and, for every row of `in`, the matching
-  /// activations, f32 products summed by fma per row, then across the warp
-  /// (shuffles). W is read once whatever the rows; rows past `rows` reread
-  /// the last one and are not stored. The K loop is unrolled (8 / maxRows
-  /// vectors deep) so that each lane has several loads in flight; vectors
-  /// past K (the last round) read element 0 and count as zero.
+  /// matmulNT for 1 <= rows <= maxRows (rows a runtime value) as a GEMV.
   void matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t maxRows,
-                  int64_t M, int64_t K, Value w, Value bOff,
-                  bool accumulate) {
+                  int64_t M, int64_t K, Value w, Value bOff, bool accumulate) {
+    gemv(b, "photon_gemv_r" + Twine(maxRows) + "_" + shape(M, K), in, rows, maxRows, K,
+         {GemvRange{M, {w}, [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+                      storeOutput(b, out, M, r, j, sums[0], bOff, accumulate);
+                    }}});
+  }
+
+  /// A range of a GEMV launch's outputs: M outputs, output j reading row j
+  /// of each weight matrix in `weights` (offsets; one, or gate and up), and
+  /// `store` writing output (row r, j) from the dot products, one per
+  /// weight matrix.
+  struct GemvRange {
+    int64_t M;
+    SmallVector<Value, 2> weights;
+    std::function<void(Builder &, Value, Value, ArrayRef<Value>)> store;
+  };
+
+  /// One kernel `name` over 1 <= rows <= maxRows (rows a runtime value) of
+  /// `in`, bound by the weight bytes: one warp per output j of the ranges
+  /// (kGemvWarps warps a block, a grid over all outputs; a range is a
+  /// uniform branch of the warp), its lanes reading consecutive 16-byte
+  /// vectors of the weight rows (vector.load, aligned) and, for every row of
+  /// `in`, the matching activations, f32 products summed by fma per row,
+  /// then across the warp (shuffles). Weights are read once whatever the
+  /// rows; rows past `rows` reread the last one and are not stored. The K
+  /// loop is unrolled (8 / maxRows vectors deep) so that each lane has
+  /// several loads in flight; vectors past K (the last round) read element
+  /// 0 and count as zero.
+  void gemv(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows, int64_t K,
+            ArrayRef<GemvRange> ranges) {
     constexpr int64_t kGemvWarps = 4;
     const int64_t vec = gemvVectorLength();
     const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
     // About eight activation vectors in flight per lane (registers), plus
-    // `unroll` weight vectors.
+    // `unroll` vectors of each weight matrix.
     const int64_t unroll = std::min<int64_t>(rounds, std::max<int64_t>(1, 8 / maxRows));
     const int64_t groups = llvm::divideCeil(rounds, unroll);
     const bool ragged = groups * unroll * kWarpSize != chunks;
+    int64_t total = 0;
+    for (const GemvRange &range : ranges)
+      total += range.M;
     Type f32 = b.getF32Type();
     Value one = cIdx(b, 1);
-    auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(M, kGemvWarps)), one, one,
-                                        cIdx(b, kGemvWarps * kWarpSize), one, one);
-    nameKernel(launch, "photon_gemv_r" + Twine(maxRows) + "_" + shape(M, K));
+    auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(total, kGemvWarps)), one,
+                                        one, cIdx(b, kGemvWarps * kWarpSize), one, one);
+    nameKernel(launch, name);
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     Value tid = launch.getThreadIds().x;
     Value lane = remU(kb, tid, kWarpSize);
-    Value j = addI(kb, mulI(kb, launch.getBlockIds().x, kGemvWarps), divU(kb, tid, kWarpSize));
-    // A whole warp takes or skips the branch, so its shuffles stay converged.
-    ifThen(kb, ult(kb, j, cIdx(kb, M)), [&](Builder &b) {
-      Value rowW = addI(b, mulI(b, j, K), w);
-      Value last = arith::SubIOp::create(b, rows, one);
-      SmallVector<Value> rowIn;
-      for (int64_t r = 0; r < maxRows; ++r)
-        rowIn.push_back(addI(b, in.base, mulI(b, arith::MinUIOp::create(b, cIdx(b, r), last), K)));
-      auto vecOf = [&](Type t) { return VectorType::get({vec}, t); };
-      // vec elements of `mem` from `at`, as f32, zero where !inside.
-      auto load = [&](Builder &b, Value mem, Value at, int64_t align, Value inside) -> Value {
-        Type elt = cast<MemRefType>(mem.getType()).getElementType();
-        Value v = vector::LoadOp::create(b, vecOf(elt), mem, ValueRange{at},
-                                         /*nontemporal=*/false, llvm::MaybeAlign(align));
-        if (!elt.isF32())
-          v = arith::ExtFOp::create(b, vecOf(f32), v);
-        if (inside)
-          v = arith::SelectOp::create(
-              b, inside, v,
-              arith::ConstantOp::create(b, DenseElementsAttr::get(vecOf(f32), 0.0f)));
-        return v;
-      };
-      SmallVector<Value> init(maxRows, cF32(b, 0));
-      auto loop = scf::ForOp::create(
-          b, cIdx(b, 0), cIdx(b, groups), one, init,
-          [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
-            Builder b(loc, ob);
-            SmallVector<Value> acc(accIn.begin(), accIn.end());
-            SmallVector<Value> chunk, inside, wv;
-            for (int64_t u = 0; u < unroll; ++u) {
-              Value c = addI(b, lane, mulI(b, addI(b, mulI(b, g, unroll), u), kWarpSize));
-              Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
-              if (ok)
-                c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
-              chunk.push_back(mulI(b, c, vec));
-              inside.push_back(ok);
-              wv.push_back(load(b, weights, addI(b, rowW, chunk.back()), 16, ok));
-            }
-            // Every load of the group before the first fma: the NVPTX
-            // backend keeps this order, so the loads overlap.
-            SmallVector<Value> xs;
-            for (int64_t u = 0; u < unroll; ++u)
-              for (int64_t r = 0; r < maxRows; ++r) {
-                Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
-                               inside[u]);
-                xs.push_back(roundsInput(in) ? roundedToBF16(b, x) : x);
+    Value warp = addI(kb, mulI(kb, launch.getBlockIds().x, kGemvWarps), divU(kb, tid, kWarpSize));
+    Value last = arith::SubIOp::create(kb, rows, one);
+    SmallVector<Value> rowIn;
+    for (int64_t r = 0; r < maxRows; ++r)
+      rowIn.push_back(addI(kb, in.base, mulI(kb, arith::MinUIOp::create(kb, cIdx(kb, r), last), K)));
+    auto vecOf = [&](Type t) { return VectorType::get({vec}, t); };
+    // vec elements of `mem` from `at`, as f32, zero where !inside.
+    auto load = [&](Builder &b, Value mem, Value at, int64_t align, Value inside) -> Value {
+      Type elt = cast<MemRefType>(mem.getType()).getElementType();
+      Value v = vector::LoadOp::create(b, vecOf(elt), mem, ValueRange{at},
+                                       /*nontemporal=*/false, llvm::MaybeAlign(align));
+      if (!elt.isF32())
+        v = arith::ExtFOp::create(b, vecOf(f32), v);
+      if (inside)
+        v = arith::SelectOp::create(
+            b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(vecOf(f32), 0.0f)));
+      return v;
+    };
+    int64_t first = 0;
+    for (const GemvRange &range : ranges) {
+      const int64_t nw = range.weights.size();
+      Value inRange = ult(kb, warp, cIdx(kb, first + range.M));
+      if (first > 0)
+        inRange = arith::AndIOp::create(
+            kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::uge, warp, cIdx(kb, first)),
+            inRange);
+      // A whole warp takes or skips the branch, so its shuffles stay converged.
+      ifThen(kb, inRange, [&](Builder &b) {
+        Value j = addI(b, warp, -first);
+        SmallVector<Value> rowW;
+        for (Value w : range.weights)
+          rowW.push_back(addI(b, mulI(b, j, K), w));
+        // Accumulator (weight matrix m, row r) at m · maxRows + r.
+        SmallVector<Value> init(nw * maxRows, cF32(b, 0));
+        auto loop = scf::ForOp::create(
+            b, cIdx(b, 0), cIdx(b, groups), one, init,
+            [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
+              Builder b(loc, ob);
+              SmallVector<Value> acc(accIn.begin(), accIn.end());
+              SmallVector<Value> chunk, inside, wv;
+              for (int64_t u = 0; u < unroll; ++u) {
+                Value c = addI(b, lane, mulI(b, addI(b, mulI(b, g, unroll), u), kWarpSize));
+                Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
+                if (ok)
+                  c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
+                chunk.push_back(mulI(b, c, vec));
+                inside.push_back(ok);
+                for (int64_t m = 0; m < nw; ++m)
+                  wv.push_back(load(b, weights, addI(b, rowW[m], chunk.back()), 16, ok));
               }
-            for (int64_t u = 0; u < unroll; ++u)
-              for (int64_t r = 0; r < maxRows; ++r)
-                for (int64_t e = 0; e < vec; ++e)
-                  acc[r] = math::FmaOp::create(b, vector::ExtractOp::create(b, wv[u], e),
-                                               vector::ExtractOp::create(b, xs[u * maxRows + r], e),
-                                               acc[r]);
-            scf::YieldOp::create(b, acc);
-          });
-      for (int64_t r = 0; r < maxRows; ++r) {
-        Value sum = laneSum(b, loop.getResult(r));
-        Value mine = arith::AndIOp::create(
-            b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
-            ult(b, cIdx(b, r), rows));
-        ifThen(b, mine, [&](Builder &b) {
-          storeOutput(b, out, M, cIdx(b, r), j, sum, bOff, accumulate);
-        });
-      }
-    });
+              // Every load of the group before the first fma: the NVPTX
+              // backend keeps this order, so the loads overlap.
+              SmallVector<Value> xs;
+              for (int64_t u = 0; u < unroll; ++u)
+                for (int64_t r = 0; r < maxRows; ++r) {
+                  Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]),
+                                 gemvInputAlignment(in), inside[u]);
+                  xs.push_back(roundsInput(in) ? roundedToBF16(b, x) : x);
+                }
+              for (int64_t u = 0; u < unroll; ++u)
+                for (int64_t m = 0; m < nw; ++m)
+                  for (int64_t r = 0; r < maxRows; ++r)
+                    for (int64_t e = 0; e < vec; ++e)
+                      acc[m * maxRows + r] = math::FmaOp::create(
+                          b, vector::ExtractOp::create(b, wv[u * nw + m], e),
+                          vector::ExtractOp::create(b, xs[u * maxRows + r], e),
+                          acc[m * maxRows + r]);
+              scf::YieldOp::create(b, acc);
+            });
+        for (int64_t r = 0; r < maxRows; ++r) {
+          SmallVector<Value> sums;
+          for (int64_t m = 0; m < nw; ++m)
+            sums.push_back(laneSum(b, loop.getResult(m * maxRows + r)));
+          Value mine = arith::AndIOp::create(
+              b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
+              ult(b, cIdx(b, r), rows));
+          ifThen(b, mine, [&](Builder &b) { range.store(b, cIdx(b, r), j, sums); });
+        }
+      });
+      first += range.M;
+    }
     gpu::TerminatorOp::create(kb);
+  }
+
+  /// A projection of a shared input: out (rows x M) = in · Wᵀ.
+  struct Projection {
+    WeightRef w;
+    Buf out;
+    int64_t M;
+  };
+
+  /// Projections of one input (Q, K and V). fuse-qkv: at decode one GEMV
+  /// launch `name` whose output ranges read their own weight matrices (the
+  /// weights need not be contiguous); otherwise a matmul each.
+  void matmulShared(Builder &b, StringRef name, Buf in, Value rows, int64_t K,
+                    ArrayRef<Projection> ps) {
+    bool fused = fuseQKV && llvm::all_of(ps, [&](const Projection &p) {
+                   return gemvApplies(K, p.w.align);
+                 });
+    if (!fused) {
+      for (const Projection &p : ps)
+        matmulNT(b, in, p.out, rows, p.M, K, p.w);
+      return;
+    }
+    Value aligned = alignedTo(b, in.mem, in.base, gemvInputAlignment(in));
+    int64_t total = 0;
+    for (const Projection &p : ps) {
+      aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, p.w.at, 16));
+      total += p.M;
+    }
+    gemvOrWide(
+        b, rows, aligned,
+        [&](Builder &b, int64_t maxRows) {
+          SmallVector<GemvRange> ranges;
+          for (const Projection &p : ps)
+            ranges.push_back({p.M, {p.w.at}, [p, this](Builder &b, Value r, Value j,
+                                                       ArrayRef<Value> sums) {
+                                storeOutput(b, p.out, p.M, r, j, sums[0], Value(), false);
+                              }});
+          gemv(b, name + "_r" + Twine(maxRows) + "_" + shape(total, K), in, rows, maxRows, K,
+               ranges);
+        },
+        [&](Builder &b) {
+          for (const Projection &p : ps)
+            matmulWide(b, in, p.out, rows, p.M, K, p.w.at, p.w.align, Value(), false);
+        });
+  }
+
+  /// G = silu(in · Wgᵀ) · (in · Wuᵀ), SwiGLU over F features. fuse-gate-up:
+  /// at decode one GEMV whose warps read a row of each matrix and store the
+  /// product; otherwise two matmuls (into G and U) and an elementwise kernel.
+  void gateUpSwiGLU(Builder &b, Buf in, Value rows, int64_t F, int64_t K, WeightRef gate,
+                    WeightRef up, Buf G, Buf U) {
+    auto silu = [](Builder &b, Value g) {
+      return mulF(b, g, divF(b, cF32(b, 1.0),
+                             addF(b, cF32(b, 1.0),
+                                  math::ExpOp::create(b, arith::NegFOp::create(b, g)))));
+    };
+    auto unfused = [&](Builder &b, bool wide) {
+      for (auto [wgt, out] : {std::pair{gate, G}, std::pair{up, U}}) {
+        if (wide)
+          matmulWide(b, in, out, rows, F, K, wgt.at, wgt.align, Value(), false);
+        else
+          matmulNT(b, in, out, rows, F, K, wgt);
+      }
+      parallel(b, "photon_swiglu_" + Twine(F), {rows, cIdx(b, F)}, [&](Builder &b, ValueRange iv) {
+        Value i = addI(b, mulI(b, iv[0], F), iv[1]);
+        G.store(b, mulF(b, silu(b, G.load(b, i)), U.load(b, i)), i);
+      });
+    };
+    if (!fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
+      return unfused(b, /*wide=*/false);
+    Value aligned = arith::AndIOp::create(
+        b, alignedTo(b, in.mem, in.base, gemvInputAlignment(in)),
+        arith::AndIOp::create(b, alignedTo(b, weights, gate.at, 16),
+                              alignedTo(b, weights, up.at, 16)));
+    gemvOrWide(
+        b, rows, aligned,
+        [&](Builder &b, int64_t maxRows) {
+          gemv(b, "photon_gemv_gate_up_r" + Twine(maxRows) + "_" + shape(F, K), in, rows, maxRows,
+               K,
+               {GemvRange{F, {gate.at, up.at},
+                          [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+                            G.store(b, mulF(b, silu(b, sums[0]), sums[1]),
+                                    addI(b, mulI(b, r, F), j));
+                          }}});
+        },
+        [&](Builder &b) { unfused(b, /*wide=*/true); });
   }
 
   /// Stores out[row, col] = acc (+ bias[col]) (+ out[row, col]).
@@ -1665,9 +1799,10 @@ private:
     forEachLayer(b, [&](Builder &b, Value layer, LayerWeightFn w) {
       // Attention.
       rmsNorm(b, X, Hb, rows, D, w(b, "input_layernorm.weight"));
-      matmulNT(b, Hb, Q, rows, D, D, w(b, "self_attn.q_proj.weight"));
-      matmulNT(b, Hb, K, rows, KV, D, w(b, "self_attn.k_proj.weight"));
-      matmulNT(b, Hb, Vb, rows, KV, D, w(b, "self_attn.v_proj.weight"));
+      matmulShared(b, "photon_gemv_qkv", Hb, rows, D,
+                   {Projection{w(b, "self_attn.q_proj.weight"), Q, D},
+                    Projection{w(b, "self_attn.k_proj.weight"), K, KV},
+                    Projection{w(b, "self_attn.v_proj.weight"), Vb, KV}});
       if (gpu && fuseRopeCache) {
         ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer, capacity);
       } else {
@@ -1762,16 +1897,8 @@ private:
                /*accumulate=*/true);
       // SwiGLU MLP.
       rmsNorm(b, X, Hb, rows, D, w(b, "post_attention_layernorm.weight"));
-      matmulNT(b, Hb, G, rows, F, D, w(b, "mlp.gate_proj.weight"));
-      matmulNT(b, Hb, U, rows, F, D, w(b, "mlp.up_proj.weight"));
-      parallel(b, "photon_swiglu_" + Twine(F), {rows, cIdx(b, F)}, [&](Builder &b, ValueRange iv) {
-        Value i = addI(b, mulI(b, iv[0], F), iv[1]);
-        Value g = G.load(b, i);
-        Value sig = divF(b, cF32(b, 1.0),
-                         addF(b, cF32(b, 1.0),
-                              math::ExpOp::create(b, arith::NegFOp::create(b, g))));
-        G.store(b, mulF(b, mulF(b, g, sig), U.load(b, i)), i);
-      });
+      gateUpSwiGLU(b, Hb, rows, F, D, w(b, "mlp.gate_proj.weight"), w(b, "mlp.up_proj.weight"),
+                   G, U);
       matmulNT(b, G, X, rows, D, F, w(b, "mlp.down_proj.weight"), std::nullopt,
                /*accumulate=*/true);
     });
@@ -1790,6 +1917,8 @@ private:
   bool fuseAttention;        // GPU attention: one online-softmax kernel
   bool fuseRopeCache;        // GPU RoPE(Q), RoPE(K), cache write: one kernel
   int64_t fusedAttentionMaxCapacity; // longest cache of the fused attention
+  bool fuseQKV;              // GPU decode: Q, K, V projections as one GEMV
+  bool fuseGateUp;           // GPU decode: gate, up and SwiGLU as one GEMV
   Location loc;
   MLIRContext *ctx;
   Value weights; // the arena argument of the function being emitted
@@ -1848,11 +1977,18 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
       model.emitOpError("has no memory plan: run -photon-plan-memory first");
       return signalPassFailure();
     }
+    PhotonLowerToKernelsOptions options;
+    options.target = target;
+    options.tensorCoreMinRows = tensorCoreMinRows;
+    options.gemvMaxRows = gemvMaxRows;
+    options.blockPerRow = blockPerRow;
+    options.fuseAttention = fuseAttention;
+    options.fuseRopeCache = fuseRopeCache;
+    options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
+    options.fuseQkv = fuseQkv;
+    options.fuseGateUp = fuseGateUp;
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
-                          plan->getActivationType(), target == "gpu",
-                          tensorCoreMinRows, gemvMaxRows, blockPerRow,
-                          fuseAttention, fuseRopeCache, fusedAttentionMaxCapacity,
-                          model.getLoc());
+                          plan->getActivationType(), options, model.getLoc());
     using Kernel = KernelEmitter::TensorCoreKernel;
     std::optional<Kernel> kernel =
         llvm::StringSwitch<std::optional<Kernel>>(tensorCoreKernel)

@@ -80,6 +80,14 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("fuse-attention: caches of at most this many positions use "
                      "the fused kernel, longer ones the three kernels"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fusedAttentionMaxCapacity)};
+  Option<bool> fuseQkv{
+      *this, "fuse-qkv",
+      llvm::cl::desc("decode: Q, K and V projections as one kernel"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseQkv)};
+  Option<bool> fuseGateUp{
+      *this, "fuse-gate-up",
+      llvm::cl::desc("decode: gate and up projections and SwiGLU as one kernel"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseGateUp)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
@@ -138,6 +146,8 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fuseAttention = options.fuseAttention;
         kernels.fuseRopeCache = options.fuseRopeCache;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
+        kernels.fuseQkv = options.fuseQkv;
+        kernels.fuseGateUp = options.fuseGateUp;
         kernels.tensorCoreKernel = options.tensorCoreKernel;
         kernels.roundMatmulInputs = options.roundMatmulInputs;
         addKernelPasses(pm, kernels, options.activationType);

@@ -108,7 +108,7 @@ run() {
     # defaults); bf16 with every projection on tensor cores (cp.async, ldmatrix).
     : > "$out/memcheck.txt"
     # With and without the step's CUDA graph.
-    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1; do
+    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused; do
       for graphs in "" --no-graphs; do
         echo "== $art $graphs" >> "$out/memcheck.txt"
         "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
@@ -177,7 +177,7 @@ sanitize() {
   sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
   : > "$out/sanitize.txt"
   for tool in racecheck initcheck; do
-    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1; do
+    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused; do
       echo "== $tool $art" >> "$out/sanitize.txt"
       "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
         --device cuda --synthetic-weights 1 --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \

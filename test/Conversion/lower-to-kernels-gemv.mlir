@@ -36,13 +36,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // aligned weights and activations take the GEMV.
 // CHECK-LABEL: func.func private @photon_lm_head(
 // CHECK-SAME: %[[W:.*]]: memref<?xbf16>, %[[X:.*]]: memref<?xbf16>, %[[N:.*]]: index, %[[LOGITS:.*]]: memref<?xf32>)
-// CHECK: %[[SOME:.*]] = arith.cmpi uge, %[[N]], %c1
-// CHECK: %[[FEW:.*]] = arith.cmpi ule, %[[N]], %c16
-// CHECK: arith.andi %[[SOME]], %[[FEW]]
 // CHECK: memref.extract_aligned_pointer_as_index %[[W]]
 // CHECK: arith.remui %{{.*}}, %c16
 // CHECK: memref.extract_aligned_pointer_as_index %[[X]]
-// CHECK: scf.if
+// CHECK: %[[ALIGNED:.*]] = arith.andi
+// CHECK: %[[SOME:.*]] = arith.cmpi uge, %[[N]], %c1
+// CHECK: %[[FEW:.*]] = arith.cmpi ule, %[[N]], %c16
+// CHECK: %[[ROWS:.*]] = arith.andi %[[SOME]], %[[FEW]]
+// CHECK: %[[USE:.*]] = arith.andi %[[ROWS]], %[[ALIGNED]]
+// CHECK: scf.if %[[USE]]
 // Batch 1: one accumulator; ceil(40 / 4) = 10 blocks of 4 warps.
 // CHECK: %[[ONE:.*]] = arith.cmpi ule, %[[N]], %c1
 // CHECK: scf.if %[[ONE]]

@@ -610,7 +610,9 @@ def main():
             # output), over more rows tensor cores; the "-tc1" variants send every projection
             # to tensor cores (tails of 1..63 rows and outputs), the "-warp" variant keeps the
             # warp-per-output projections, warp-per-row norms and argmax, and the unfused
-            # attention (scores, softmax, output) and RoPE / cache-write kernels.
+            # attention (scores, softmax, output) and RoPE / cache-write kernels; the
+            # "-unfused" variant keeps the GEMVs with every fusion off (separate Q, K, V
+            # and gate, up, SwiGLU kernels, attention and RoPE / cache write unfused).
             for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
                 model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
                            weight_type="bf16", activation_type="bf16")
@@ -660,6 +662,11 @@ def main():
                            compile_args=("--tensor-core-min-rows=0", "--gemv-max-rows=0",
                                          "--no-block-per-row", "--no-fuse-attention",
                                          "--no-fuse-rope-cache"))
+                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+                           "tiny-photon-l2-bf16-act-unfused", worst, rng, weight_type="bf16",
+                           activation_type="bf16",
+                           compile_args=("--no-fuse-qkv", "--no-fuse-gate-up",
+                                         "--no-fuse-attention", "--no-fuse-rope-cache"))
 
         if not args.quick:
             shipped_model_cases(h, worst)

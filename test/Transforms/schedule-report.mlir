@@ -28,16 +28,17 @@
 // embedding one row of 256: 361984. The new token attends to 9 positions:
 // 2 layers · 9 · 256 (K and V of 32 f32) = 4608 KV bytes read, 2 · 256 = 512
 // written. Flops: LM head 2·16384 = 32768; stack 2 layers · (2·36864 matmul
-// + 9 positions · 4·4 heads·16) = 152064; 184832 in all. A stack call is 12
-// launches per layer (GPU defaults: fused attention and fused RoPE + cache
-// write; 16 without) + the final norm = 25; with the LM head, argmax,
-// embedding and 3 data-movement launches, 31.
+// + 9 positions · 4·4 heads·16) = 152064; 184832 in all. A stack call is 8
+// launches per layer (GPU defaults at decode: norm, fused QKV, fused RoPE +
+// cache write, fused attention, O, norm, fused gate + up + SwiGLU, down; 16
+// with every fusion off) + the final norm = 17; with the LM head, argmax,
+// embedding and 3 data-movement launches, 23.
 // VTEXT: schedule report of @tiny_vanilla: 4300 GB/s, 790 TFLOP/s, 2.50 us per launch; weights f32, activations f32
 // VTEXT: step at context 8, batch 1:
-// VTEXT: photon_stack_model 1 1 25
+// VTEXT: photon_stack_model 1 1 17
 // VTEXT: (data movement) 0 0 3
-// VTEXT: total 4 4 31
-// VTEXT: predicted: 0.0776 ms per step (calls 0.0001 ms + 31 launches x 2.50 us), 12888.6 tok/s
+// VTEXT: total 4 4 23
+// VTEXT: predicted: 0.0576 ms per step (calls 0.0001 ms + 23 launches x 2.50 us), 17364.7 tok/s
 // VTEXT: KV read per generated token: 4608 bytes (global caches 4608, local decoder caches 0)
 // VTEXT-NOT: warning
 // VJSON: "steps": [
@@ -45,7 +46,7 @@
 // VJSON: "totals": {
 // VJSON-NEXT: "calls": 4,
 // VJSON-NEXT: "rows": 4,
-// VJSON-NEXT: "launches": 31,
+// VJSON-NEXT: "launches": 23,
 // VJSON-NEXT: "weight_bytes": 361984.0,
 // VJSON-NEXT: "kv_read_bytes": 4608.0,
 // VJSON-NEXT: "kv_write_bytes": 512.0,
@@ -65,13 +66,13 @@
 // L2JSON: "photon_stack_decoder_1": {
 // L2JSON-NEXT: "calls": 4,
 // L2JSON-NEXT: "rows": 20,
-// L2JSON-NEXT: "launches": 100,
+// L2JSON-NEXT: "launches": 68,
 // L2JSON-NEXT: "weight_bytes": 1184768.0,
 // L2JSON-NEXT: "kv_read_bytes": 30720.0,
 // L2JSON: "photon_stack_encoder_2": {
 // L2JSON-NEXT: "calls": 1,
 // L2JSON-NEXT: "rows": 1,
-// L2JSON-NEXT: "launches": 25,
+// L2JSON-NEXT: "launches": 17,
 // L2JSON-NEXT: "weight_bytes": 296192.0,
 // L2JSON-NEXT: "kv_read_bytes": 1536.0,
 // L2JSON: "mismatches": []
@@ -80,14 +81,15 @@
 // model of the same 16 layers and width (218,210,304 bytes at 2048 tokens:
 // 16 · 2049 · 6656). The paper's asymptotes are 16 / (4/4² + 4/16²) = 60.2x
 // (HierGen) and 16 · 16² / 4 = 1024x (RecGen); local decoder caches keep
-// RecGen below them at 2048 tokens. The launches are those of the fused
-// attention (caches of at most 256 positions; longer ones keep the three
-// unfused kernels) and RoPE + cache-write kernels (12 or 14 per layer); the H200 runtime
-// counted 694 and 3040 (HierGen), 625 and 2764 (RecGen) at batch 1 and 1024
-// with the unfused 16 per layer (docs/perf.md).
+// RecGen below them at 2048 tokens. The launches are those of the default
+// fusions: at decode 8 per layer (10 where a cache is longer than 256
+// positions and attention keeps its three kernels), at 1024 sequences 12 or
+// 14 (the fused projections are GEMVs); the H200 runtime counted 694 and 3040
+// (HierGen), 625 and 2764 (RecGen) at batch 1 and 1024 with the unfused 16
+// per layer (docs/perf.md).
 // RATIO: program @generate_hiergen (hiergen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 542 launches
+// RATIO: 382 launches
 // RATIO: vanilla of 16 layers (same width, 6656 KV bytes per item and layer): 218210304 bytes; vanilla / this 58.0x (global caches only 60.0x; paper's asymptote 60.2x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
@@ -95,7 +97,7 @@
 // RATIO: 2368 launches
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 481 launches
+// RATIO: 337 launches
 // RATIO: vanilla / this 642.8x (global caches only 1016.6x; paper's asymptote 1024.0x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 1022.8x (global caches only 1024.0x; paper's asymptote 1024.0x)
@@ -107,7 +109,7 @@
 // BLOCK: vanilla / this 32.0x (global caches only 32.0x; paper's asymptote 32.0x)
 
 // VANILLA600: step at context 2048, batch 1:
-// VANILLA600: 231 launches
+// VANILLA600: 167 launches
 // VANILLA600: KV read per generated token: 218210304 bytes
 
 // BADBW: error: photon-schedule-report: bandwidth and tflops must be positive and launch-us non-negative

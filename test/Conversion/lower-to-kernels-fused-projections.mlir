@@ -1,0 +1,94 @@
+// At decode (1 to gemv-max-rows rows) on the GPU, the projections of a layer
+// that share an input are one GEMV kernel each: Q, K and V (fuse-qkv), whose
+// warps pick their weight matrix by output range, and gate + up + SwiGLU
+// (fuse-gate-up), whose warps read a row of both and store silu(gate) · up.
+// The wider fallbacks (and the options off) keep one kernel per projection.
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-qkv=false fuse-gate-up=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=NOGEMV
+
+// D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96; f32 weights.
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 64, layers = 1, n_heads = 4, n_kv_heads = 2, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+}
+
+// Q, K, V: 64 + 32 + 32 = 128 outputs, a warp each, 4 warps a block; warps
+// 0-63 read q_proj (row j) into Q, 64-95 k_proj (row j - 64) into K, 96-127
+// v_proj into V. One kernel per bucket of rows (1, 4, 16), and the three
+// matrices' 16-byte alignment is checked on the host.
+// CHECK-LABEL: func.func private @photon_stack_shape0(
+// CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %[[ROWS:[^:]*]]: index, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[BASE:[^:]*]]: index)
+// CHECK: function(@photon_rmsnorm_64)
+// CHECK: %[[KW:.*]] = arith.addi %[[BASE]], %c4096 : index
+// CHECK-NEXT: %[[VW:.*]] = arith.addi %[[BASE]], %c6144 : index
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c32, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_qkv_r1_128x64)
+// CHECK: %[[WARP:.*]] = arith.addi
+// CHECK: %[[ISQ:.*]] = arith.cmpi ult, %[[WARP]], %c64 : index
+// CHECK-NEXT: scf.if %[[ISQ]] {
+// CHECK-NEXT: %[[QROW:.*]] = arith.muli %[[WARP]], %c64 : index
+// CHECK-NEXT: arith.addi %[[QROW]], %[[BASE]] : index
+// CHECK: vector.load %[[W]]
+// CHECK: gpu.shuffle xor
+// CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK: %[[BELOWV:.*]] = arith.cmpi ult, %[[WARP]], %c96 : index
+// CHECK-NEXT: %[[PASTQ:.*]] = arith.cmpi uge, %[[WARP]], %c64 : index
+// CHECK-NEXT: %[[ISK:.*]] = arith.andi %[[PASTQ]], %[[BELOWV]] : i1
+// CHECK-NEXT: scf.if %[[ISK]] {
+// CHECK-NEXT: %[[KJ:.*]] = arith.addi %[[WARP]], %c-64 : index
+// CHECK-NEXT: %[[KROW:.*]] = arith.muli %[[KJ]], %c64 : index
+// CHECK-NEXT: arith.addi %[[KROW]], %[[KW]] : index
+// CHECK: %[[BELOWEND:.*]] = arith.cmpi ult, %[[WARP]], %c128 : index
+// CHECK-NEXT: %[[PASTK:.*]] = arith.cmpi uge, %[[WARP]], %c96 : index
+// CHECK-NEXT: %[[ISV:.*]] = arith.andi %[[PASTK]], %[[BELOWEND]] : i1
+// CHECK-NEXT: scf.if %[[ISV]] {
+// CHECK-NEXT: %[[VJ:.*]] = arith.addi %[[WARP]], %c-96 : index
+// CHECK-NEXT: %[[VROW:.*]] = arith.muli %[[VJ]], %c64 : index
+// CHECK-NEXT: arith.addi %[[VROW]], %[[VW]] : index
+// CHECK: function(@photon_gemv_qkv_r4_128x64)
+// CHECK: function(@photon_gemv_qkv_r16_128x64)
+// More than 16 rows, or misaligned buffers: a kernel per projection.
+// CHECK: function(@photon_matmul_64x64)
+// CHECK: function(@photon_matmul_32x64)
+// CHECK: function(@photon_matmul_32x64)
+// CHECK: function(@photon_rope_cache)
+
+// Gate + up + SwiGLU: 96 outputs (24 blocks); each lane loads a vector of
+// both weight rows per step, and lane 0 stores silu(gate) · up.
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c24, {{.*}}) {{.*}} function(@photon_gemv_gate_up_r1_96x64)
+// CHECK: vector.load %[[W]]
+// CHECK-NEXT: arith.select
+// CHECK-NEXT: arith.addi
+// CHECK-NEXT: vector.load %[[W]]
+// CHECK: gpu.shuffle xor
+// CHECK: scf.if
+// CHECK-NEXT: %[[NEG:.*]] = arith.negf %[[G:.*]] : f32
+// CHECK-NEXT: %[[E:.*]] = math.exp %[[NEG]] : f32
+// CHECK-NEXT: %[[DEN:.*]] = arith.addf %[[E]], %cst{{.*}} : f32
+// CHECK-NEXT: %[[SIG:.*]] = arith.divf %cst{{.*}}, %[[DEN]] : f32
+// CHECK-NEXT: %[[SILU:.*]] = arith.mulf %[[G]], %[[SIG]] : f32
+// CHECK-NEXT: %[[OUT:.*]] = arith.mulf %[[SILU]], %{{.*}} : f32
+// CHECK: memref.store %[[OUT]], %[[S]]
+// CHECK: function(@photon_gemv_gate_up_r4_96x64)
+// CHECK: function(@photon_gemv_gate_up_r16_96x64)
+// CHECK: function(@photon_matmul_96x64)
+// CHECK: function(@photon_matmul_96x64)
+// CHECK: function(@photon_swiglu_96)
+// CHECK: function(@photon_gemv_r1_64x96)
+// CHECK-LABEL: func.func private @photon_lm_head(
+
+// OFF-LABEL: func.func private @photon_stack_shape0(
+// OFF-NOT: photon_gemv_qkv
+// OFF: function(@photon_gemv_r1_64x64)
+// OFF: function(@photon_gemv_r1_32x64)
+// OFF: function(@photon_gemv_r1_32x64)
+// OFF: function(@photon_rope_cache)
+// OFF-NOT: photon_gemv_gate_up
+// OFF: function(@photon_gemv_r1_96x64)
+// OFF: function(@photon_gemv_r1_96x64)
+// OFF: function(@photon_swiglu_96)
+// OFF-LABEL: func.func private @photon_lm_head(
+
+// The fusions are GEMV kernels: without the GEMV, no fused projection.
+// NOGEMV-LABEL: func.func private @photon_stack_shape0(
+// NOGEMV-NOT: photon_gemv
+// NOGEMV: function(@photon_swiglu_96)
+// NOGEMV-LABEL: func.func private @photon_lm_head(
