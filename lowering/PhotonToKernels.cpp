@@ -692,6 +692,7 @@ private:
         b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, TypeRange{tilesType});
+    nameKernel(launch, "photon_mma128x" + Twine(tileCols) + "_" + shape(M, K));
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     Value tiles = launch.getWorkgroupAttributions()[0];

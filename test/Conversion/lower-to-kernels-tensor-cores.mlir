@@ -78,7 +78,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Row tiles of 128 are the grid's fastest dimension, 128 outputs per tile.
 // CHECK: %[[TILES:.*]] = arith.ceildivui %[[N]], %c128
 // CHECK: %[[GX:.*]] = arith.maxui %[[TILES]], %c1
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c256, {{.*}} = %c1, {{.*}} = %c1) workgroup(%[[T:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c256, {{.*}} = %c1, {{.*}} = %c1) module(@photon_kernels) function(@photon_mma128x128_16x16) workgroup(%[[T:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
 // Each thread's chunks land XOR-swizzled by (row / 2) % 4.
 // CHECK: %[[PAIR:.*]] = arith.divui %{{.*}}, %c2
 // CHECK-NEXT: %[[KEY:.*]] = arith.remui %[[PAIR]], %c4
@@ -119,7 +119,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // AUTO-LABEL: func.func private @photon_lm_head(
 // AUTO: %[[TILES:.*]] = arith.ceildivui %{{.*}}, %c128
 // AUTO: %[[GX:.*]] = arith.maxui %[[TILES]], %c1
-// AUTO: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c128, {{.*}} = %c1, {{.*}} = %c1) workgroup(%[[T:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
+// AUTO: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c128, {{.*}} = %c1, {{.*}} = %c1) module(@photon_kernels) function(@photon_mma128x64_16x16) workgroup(%[[T:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
 // AUTO: scf.for
 // AUTO-NEXT: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
 // AUTO-NEXT: gpu.barrier
