@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <algorithm>
 #include <array>
@@ -53,6 +54,12 @@ public:
 
   /// Set when the model asks for a weight the plan does not have.
   bool failed = false;
+
+  /// The tensor-core GEMM (tensor-core-kernel) and whether projections round
+  /// f32 inputs to bf16 (round-matmul-inputs); the pass sets them.
+  enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
+  TensorCoreKernel tensorCoreKernel = TensorCoreKernel::Tile128;
+  bool roundMatmulInputs = false;
 
   void emitAll() {
     if (c.kind == ::photon::ModelKind::Vanilla) {
@@ -283,7 +290,8 @@ private:
     Value use = arith::AndIOp::create(
         b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, tensorCoreMinRows)),
         alignedTo(b, weights, w, 16));
-    if (in.elementType().isBF16())
+    // The tile128 kernels load an f32 `in` as 16-byte vectors too.
+    if (in.elementType().isBF16() || tensorCoreKernel != TensorCoreKernel::Tile64)
       use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, 16));
     ifElse(
         b, use,
@@ -426,9 +434,11 @@ private:
               // backend keeps this order, so the loads overlap.
               SmallVector<Value> xs;
               for (int64_t u = 0; u < unroll; ++u)
-                for (int64_t r = 0; r < maxRows; ++r)
-                  xs.push_back(load(b, in.mem, addI(b, rowIn[r], chunk[u]),
-                                    gemvInputAlignment(in), inside[u]));
+                for (int64_t r = 0; r < maxRows; ++r) {
+                  Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]),
+                                 gemvInputAlignment(in), inside[u]);
+                  xs.push_back(roundsInput(in) ? roundedToBF16(b, x) : x);
+                }
               for (int64_t u = 0; u < unroll; ++u)
                 for (int64_t m = 0; m < nw; ++m)
                   for (int64_t r = 0; r < maxRows; ++r)
@@ -561,6 +571,8 @@ private:
       Value acc = laneLoop(b, lane, cIdx(b, K), cF32(b, 0),
                            [&](Builder &b, Value k, Value acc) {
                              Value x = in.load(b, addI(b, rowIn, k));
+                             if (roundsInput(in))
+                               x = roundedToBF16(b, x);
                              Value wv = loadWeight(b, w, addI(b, rowW, k));
                              return addF(b, acc, mulF(b, x, wv));
                            });
@@ -571,7 +583,287 @@ private:
     });
   }
 
-  /// matmulNT on tensor cores, bf16 operands and f32 accumulation. A block
+  /// Whether f32 inputs of projections are rounded to bf16 before they meet
+  /// the weights (round-matmul-inputs; bf16-activation models only).
+  bool roundsInput(const Buf &in) const {
+    return roundMatmulInputs && actElt.isBF16() && in.elementType().isF32();
+  }
+  /// x (f32 or a vector of f32) rounded to bf16 and widened back.
+  Value roundedToBF16(Builder &b, Value x) {
+    Type bf16 = b.getBF16Type();
+    if (auto vec = dyn_cast<VectorType>(x.getType()))
+      bf16 = VectorType::get(vec.getShape(), bf16);
+    Value rounded = arith::TruncFOp::create(b, bf16, x);
+    return arith::ExtFOp::create(b, x.getType(), rounded);
+  }
+  /// x (f32, or a vector) as bf16 hi = round(x) and, when `withLo`, lo =
+  /// round(x - hi): hi + lo keeps ~16 bits of x.
+  std::pair<Value, Value> splitBF16(Builder &b, Value x, bool withLo) {
+    Type bf16 = b.getBF16Type();
+    if (auto vec = dyn_cast<VectorType>(x.getType()))
+      bf16 = VectorType::get(vec.getShape(), bf16);
+    Value hi = arith::TruncFOp::create(b, bf16, x);
+    if (!withLo)
+      return {hi, Value()};
+    Value rest = subF(b, x, arith::ExtFOp::create(b, x.getType(), hi));
+    return {hi, arith::TruncFOp::create(b, bf16, rest)};
+  }
+
+  /// An x4 ldmatrix from shared memory as the four i32 registers of an
+  /// mma.sync operand: lane l names row l % 8 of 8x8 matrix l / 8.
+  SmallVector<Value, 4> ldmatrixX4(Builder &b, Value mem, ValueRange at) {
+    auto vecType = VectorType::get({4, 2}, b.getBF16Type());
+    Value m = nvgpu::LdMatrixOp::create(b, vecType, mem, at, /*transpose=*/false,
+                                        /*numTiles=*/4);
+    SmallVector<Value, 4> regs;
+    for (int64_t i = 0; i < 4; ++i)
+      regs.push_back(LLVM::BitcastOp::create(b, b.getI32Type(), vector::ExtractOp::create(b, m, i)));
+    return regs;
+  }
+  /// acc[0..3] += A (4 regs, row-major 16x16) x B (2 regs, col-major 16x8),
+  /// mma.sync m16n8k16 with bf16 operands and f32 accumulators.
+  /// nvvm.mma.sync, not nvgpu.mma.sync: the latter does not take bf16.
+  void mmaBF16(Builder &b, ArrayRef<Value> aRegs, ValueRange bRegs, Value *acc) {
+    Type f32 = b.getF32Type();
+    auto accType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+    Value d = NVVM::MmaOp::create(b, accType, aRegs, bRegs, ValueRange{acc[0], acc[1], acc[2], acc[3]},
+                                  {16, 8, 16}, std::nullopt, std::nullopt,
+                                  std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+                                  std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
+    for (int64_t v = 0; v < 4; ++v)
+      acc[v] = LLVM::ExtractValueOp::create(b, d, v);
+  }
+
+  /// matmulNT on tensor cores: bf16 operands, f32 accumulation.
+  void matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, int64_t M,
+                        int64_t K, Value w, Value bOff, bool accumulate) {
+    if (tensorCoreKernel == TensorCoreKernel::Tile64)
+      return matmulTensorCoreTile64(b, in, out, rows, M, K, w, bOff, accumulate);
+    // 64 outputs a tile for up to 2048 outputs (tile128): at ~1K rows
+    // (batched decode) 128-wide tiles of such a projection would give at most
+    // 8 x 16 blocks, fewer than an H100/H200 has SMs.
+    int64_t tileCols = 128;
+    if (tensorCoreKernel == TensorCoreKernel::Tile128x64 ||
+        (tensorCoreKernel == TensorCoreKernel::Tile128 && M <= 2048))
+      tileCols = 64;
+    matmulTensorCoreTile128(b, in, out, rows, M, K, w, bOff, accumulate, tileCols);
+  }
+
+  /// The tensor-core GEMM for many rows (prefill, batched decode;
+  /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128
+  /// (128x64: tileCols) tile of `out` (rows x outputs), each warp a 64x32
+  /// part as 4x4 mma.sync m16n8k16 per 16 of K (6 ldmatrix.x4 feed 16 MMAs).
+  /// K advances 32 at a time through 3 shared-memory stages: the copies of
+  /// the next two steps (nvgpu.device_async_copy, one commit group per step)
+  /// are in flight while the warps multiply the current one, with one
+  /// barrier per step. A stage row is 64 bytes whose four 16-byte chunks are
+  /// XOR-swizzled by (row / 2) % 4: the 8 rows one ldmatrix reads then fall
+  /// in 8 different 16-byte bank groups without padding, so 3 stages x
+  /// (A + W) x 8 KB fit the 48 KB of static shared memory (128x64 tiles leave
+  /// half of W's unused). Blocks run over rows fastest, so neighbouring
+  /// blocks share a tile of W (the LM head's W streams about once while `in`
+  /// stays in L2). Rows past `rows`, outputs past M and columns past K
+  /// (K % 8 == 0: a chunk is all in or all out) are zero-filled.
+  /// An f32 `in` (the stacks' scratch) is loaded as 16-byte vectors into
+  /// registers before a step is multiplied and stored to shared memory as
+  /// bf16 after it, so its latency hides behind the MMAs: rounded
+  /// (round-matmul-inputs, one MMA) or as hi + lo parts (two MMAs, a third
+  /// operand, so 2 stages).
+  void matmulTensorCoreTile128(Builder &b, Buf in, Buf out, Value rows, int64_t M,
+                               int64_t K, Value w, Value bOff, bool accumulate,
+                               int64_t tileCols) {
+    constexpr int64_t kTile = 128, kStep = 32; // rows of a tile, K per step
+    constexpr int64_t kWarpRows = 64, kWarpCols = 32; // warps as 2 x tileCols / 32
+    constexpr int64_t kMmaRows = kWarpRows / 16, kMmaCols = kWarpCols / 8;
+    constexpr int64_t kChunksPerRow = kStep / 8; // 16-byte chunks of bf16
+    const int64_t warpsAcross = tileCols / kWarpCols;
+    const int64_t threads = (kTile / kWarpRows) * warpsAcross * kWarpSize;
+    const bool convert = !in.elementType().isBF16();
+    const bool split = convert && !roundsInput(in);
+    const int64_t stages = split ? 2 : 3;
+    Type bf16 = b.getBF16Type(), f32 = b.getF32Type();
+    // One buffer [operand][stage][row][column], operands A, W (, A lo): a
+    // lone shared array starts the block's shared memory, so every 16-byte
+    // chunk is 16-byte aligned (the lowering declares arrays 2-byte aligned).
+    auto tilesType = MemRefType::get(
+        {split ? 3 : 2, stages, kTile, kStep}, bf16, MemRefLayoutAttrInterface{},
+        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    Value one = cIdx(b, 1);
+    Value rowTiles = arith::MaxUIOp::create(
+        b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
+    auto launch = gpu::LaunchOp::create(
+        b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{}, TypeRange{tilesType});
+    nameKernel(launch, "photon_mma128x" + Twine(tileCols) + "_" + shape(M, K));
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    Value tiles = launch.getWorkgroupAttributions()[0];
+    Value opA = cIdx(kb, 0), opW = cIdx(kb, 1), opALo = cIdx(kb, 2);
+    Value tid = launch.getThreadIds().x;
+    Value m0 = mulI(kb, launch.getBlockIds().x, kTile);
+    Value n0 = mulI(kb, launch.getBlockIds().y, tileCols);
+    Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
+    Value wm = mulI(kb, divU(kb, warp, warpsAcross), kWarpRows);
+    Value wn = mulI(kb, remU(kb, warp, warpsAcross), kWarpCols);
+    Value zero = cIdx(kb, 0), kLimit = cIdx(kb, K), mLimit = cIdx(kb, M);
+    Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+
+    // The column in a stage row of its 16-byte chunk `chunk`: rows 2r and
+    // 2r + 1 share a 128-byte line of banks; XOR with r % 4 spreads 8
+    // consecutive rows over the line's 8 chunks.
+    auto swizzled = [&](Builder &b, Value row, Value chunk) -> Value {
+      Value key = remU(b, divU(b, row, 2), 4);
+      return mulI(b, arith::XOrIOp::create(b, chunk, key), 8);
+    };
+    // The chunks this thread moves of an operand tile of `tileRows` rows at
+    // every step: 4 threads per row, 16 bytes each (consecutive threads,
+    // consecutive bytes).
+    struct Chunk {
+      Value row, kOffset, column;
+    };
+    auto chunksOf = [&](int64_t tileRows) {
+      SmallVector<Chunk, 4> mine;
+      for (int64_t part = 0; part < tileRows * kChunksPerRow / threads; ++part) {
+        Value c = addI(kb, tid, part * threads);
+        Value row = divU(kb, c, kChunksPerRow), chunk = remU(kb, c, kChunksPerRow);
+        mine.push_back({row, mulI(kb, chunk, 8), swizzled(kb, row, chunk)});
+      }
+      return mine;
+    };
+    SmallVector<Chunk, 4> chunksA = chunksOf(kTile), chunksW = chunksOf(tileCols);
+    // Element (first + row, k) of a [limit x K] matrix at `base`, and
+    // whether it is inside (else `base`, which is).
+    auto source = [&](Builder &b, Value base, Value first, Value limit, const Chunk &c,
+                      Value k) -> std::pair<Value, Value> {
+      Value g = addI(b, first, c.row);
+      Value inside = arith::AndIOp::create(b, ult(b, g, limit), ult(b, k, kLimit));
+      Value at = arith::SelectOp::create(b, inside, addI(b, base, addI(b, mulI(b, g, K), k)), base);
+      return {at, inside};
+    };
+    auto f32x = [&](int64_t n) { return VectorType::get({n}, f32); };
+    // Issues the copies of step `kt` into its stage as one commit group; an
+    // f32 `in` is loaded into registers instead (returned, for storeStep).
+    auto issueStep = [&](Builder &b, Value kt) -> std::pair<Value, SmallVector<Value>> {
+      Value stage = remU(b, kt, stages), k0 = mulI(b, kt, kStep);
+      SmallVector<Value> tokens, loaded;
+      auto copy = [&](Value operand, Value src, Value base, Value first, Value limit,
+                      const Chunk &c, Value k) {
+        auto [at, inside] = source(b, base, first, limit, c, k);
+        Value n = arith::SelectOp::create(b, inside, cIdx(b, 8), zero);
+        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+            b, tokenType, tiles, ValueRange{operand, stage, c.row, c.column}, src, ValueRange{at},
+            b.getIndexAttr(8), n, b.getUnitAttr()));
+      };
+      for (const Chunk &c : chunksA) {
+        Value k = addI(b, k0, c.kOffset);
+        if (convert) {
+          auto [at, inside] = source(b, in.base, m0, rows, c, k);
+          SmallVector<Value, 2> halves;
+          for (int64_t h = 0; h < 2; ++h)
+            halves.push_back(vector::LoadOp::create(b, f32x(4), in.mem, ValueRange{addI(b, at, 4 * h)},
+                                                    /*nontemporal=*/false, llvm::MaybeAlign(16)));
+          Value v = vector::ShuffleOp::create(b, halves[0], halves[1],
+                                              ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+          loaded.push_back(arith::SelectOp::create(
+              b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(f32x(8), 0.0f))));
+        } else {
+          copy(opA, in.mem, in.base, m0, rows, c, k);
+        }
+      }
+      for (const Chunk &c : chunksW)
+        copy(opW, weights, w, n0, mLimit, c, addI(b, k0, c.kOffset));
+      return {nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult(), loaded};
+    };
+    // Stores the f32 chunks issueStep loaded for step `kt`, as bf16.
+    auto storeStep = [&](Builder &b, Value kt, ArrayRef<Value> loaded) {
+      Value stage = remU(b, kt, stages);
+      for (auto [c, v] : llvm::zip(chunksA, loaded)) {
+        auto [hi, lo] = splitBF16(b, v, split);
+        vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.row, c.column},
+                                /*nontemporal=*/false, llvm::MaybeAlign(16));
+        if (split)
+          vector::StoreOp::create(b, lo, tiles, ValueRange{opALo, stage, c.row, c.column},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+      }
+    };
+
+    // Prologue: steps 0 .. stages - 2 in flight.
+    Value lastGroup;
+    for (int64_t s = 0; s + 1 < stages; ++s) {
+      auto [group, loaded] = issueStep(kb, cIdx(kb, s));
+      storeStep(kb, cIdx(kb, s), loaded);
+      lastGroup = group;
+    }
+    SmallVector<Value> init{lastGroup};
+    init.append(kMmaRows * kMmaCols * 4, cF32(kb, 0));
+    auto loop = scf::ForOp::create(
+        kb, zero, cIdx(kb, llvm::divideCeil(K, kStep)), one, init,
+        [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
+          Builder b(loc, ob);
+          // Step kt's group is complete when at most the stages - 2 newer
+          // ones (the last carried) are pending; the barrier makes every
+          // thread's copies visible and frees the stage read at kt - 1,
+          // which step kt + stages - 1 now fills (zero-length past K).
+          nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(stages - 2));
+          gpu::BarrierOp::create(b);
+          Value ahead = addI(b, kt, stages - 1);
+          auto [group, loaded] = issueStep(b, ahead);
+          Value stage = remU(b, kt, stages);
+          SmallVector<Value> sums(carried.drop_front());
+          for (int64_t ks = 0; ks < kStep / 16; ++ks) {
+            // A: matrices (rows 0-7, 8-15) x (k 0-7, 8-15), lanes 16+ on k 8-15.
+            Value aRow = addI(b, wm, remU(b, lane, 16));
+            Value aChunk = addI(b, divU(b, lane, 16), 2 * ks);
+            // W: matrices (k 0-7, 8-15) of n-tile 0 then of n-tile 1.
+            Value wRow = addI(b, addI(b, wn, remU(b, lane, 8)), mulI(b, divU(b, lane, 16), 8));
+            Value wChunk = addI(b, remU(b, divU(b, lane, 8), 2), 2 * ks);
+            SmallVector<SmallVector<Value, 4>> a, aLo, wt;
+            for (int64_t mi = 0; mi < kMmaRows; ++mi) {
+              Value row = addI(b, aRow, mi * 16);
+              Value col = swizzled(b, row, aChunk);
+              a.push_back(ldmatrixX4(b, tiles, {opA, stage, row, col}));
+              if (split)
+                aLo.push_back(ldmatrixX4(b, tiles, {opALo, stage, row, col}));
+            }
+            for (int64_t np = 0; np < kMmaCols / 2; ++np) {
+              Value row = addI(b, wRow, np * 16);
+              wt.push_back(ldmatrixX4(b, tiles, {opW, stage, row, swizzled(b, row, wChunk)}));
+            }
+            for (int64_t mi = 0; mi < kMmaRows; ++mi)
+              for (int64_t ni = 0; ni < kMmaCols; ++ni) {
+                Value *c = &sums[(mi * kMmaCols + ni) * 4];
+                ValueRange bRegs = ArrayRef<Value>(wt[ni / 2]).slice((ni % 2) * 2, 2);
+                mmaBF16(b, a[mi], bRegs, c);
+                if (split)
+                  mmaBF16(b, aLo[mi], bRegs, c);
+              }
+          }
+          // Stage `ahead` was free since the barrier; it is read after the
+          // barrier of step `ahead`.
+          storeStep(b, ahead, loaded);
+          SmallVector<Value> next{group};
+          next.append(sums);
+          scf::YieldOp::create(b, next);
+        });
+    // Accumulator v of an m16n8 tile: row lane/4 (+8 for v >= 2), column
+    // 2 (lane % 4) + v % 2.
+    for (int64_t mi = 0; mi < kMmaRows; ++mi)
+      for (int64_t ni = 0; ni < kMmaCols; ++ni)
+        for (int64_t v = 0; v < 4; ++v) {
+          Value row = addI(kb, addI(kb, m0, wm), addI(kb, divU(kb, lane, 4), mi * 16 + (v / 2) * 8));
+          Value col = addI(kb, addI(kb, n0, wn),
+                           addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
+          Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
+          ifThen(kb, inside, [&](Builder &gb) {
+            storeOutput(gb, out, M, row, col, loop.getResult(1 + (mi * kMmaCols + ni) * 4 + v),
+                        bOff, accumulate);
+          });
+        }
+    gpu::TerminatorOp::create(kb);
+  }
+
+  /// The earlier tensor-core GEMM (tensor-core-kernel=tile64). A block
   /// of four warps computes a 64x64 tile of `out`, each warp a 32x32 quarter
   /// as 2x4 mma.sync m16n8k16. K advances 32 at a time through two
   /// shared-memory stages: cp.async (nvgpu.device_async_copy) fills one
@@ -580,11 +872,9 @@ private:
   /// An f32 `in` (the stack's scratch) is split on its way to shared memory
   /// into bf16 hi + lo parts, each multiplied by W: the product keeps ~16
   /// bits of the activation, not bf16's 8 (closer to the CPU kernels' f32
-  /// products), at twice the MMAs.
-  /// nvvm.mma.sync, not nvgpu.mma.sync: the latter does not take bf16.
-  void matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, int64_t M,
-                        int64_t K, Value w, Value bOff,
-                        bool accumulate) {
+  /// products), at twice the MMAs (round-matmul-inputs: rounded, one MMA).
+  void matmulTensorCoreTile64(Builder &b, Buf in, Buf out, Value rows, int64_t M,
+                              int64_t K, Value w, Value bOff, bool accumulate) {
     constexpr int64_t kTile = 64, kStep = 32, kWarps = 4;
     constexpr int64_t kChunks = kTile * kStep / 8; // 16-byte copies per stage
     // A row of a stage is padded from 64 to 80 bytes, so the eight rows one
@@ -592,7 +882,7 @@ private:
     auto stageType = MemRefType::get(
         {2, kTile, kStep + 8}, b.getBF16Type(), MemRefLayoutAttrInterface{},
         gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-    bool split = !in.elementType().isBF16();
+    bool convert = !in.elementType().isBF16(), split = convert && !roundsInput(in);
     SmallVector<Type, 3> stages(split ? 3 : 2, stageType); // A, W (, A lo)
     Value one = cIdx(b, 1);
     Value gridY = arith::MaxUIOp::create(
@@ -625,19 +915,18 @@ private:
         Value left = arith::MaxSIOp::create(
             b, arith::MinSIOp::create(b, arith::SubIOp::create(b, cIdx(b, K), k), cIdx(b, 8)),
             zero);
-        if (split) {
+        if (convert) {
           Value g = addI(b, m0, r);
           for (int64_t e = 0; e < 8; ++e) {
             Value ke = addI(b, k, e);
             Value inside = arith::AndIOp::create(b, ult(b, g, rows), ult(b, ke, cIdx(b, K)));
             Value at = arith::SelectOp::create(b, inside, addI(b, mulI(b, g, K), ke), zero);
             Value v = arith::SelectOp::create(b, inside, in.load(b, at), cF32(b, 0));
-            Value hi = arith::TruncFOp::create(b, b.getBF16Type(), v);
-            Value lo = arith::TruncFOp::create(
-                b, b.getBF16Type(), subF(b, v, arith::ExtFOp::create(b, b.getF32Type(), hi)));
             SmallVector<Value, 3> at3{stage, r, addI(b, kc, e)};
+            auto [hi, lo] = splitBF16(b, v, split);
             memref::StoreOp::create(b, hi, sA, at3);
-            memref::StoreOp::create(b, lo, sALo, at3);
+            if (split)
+              memref::StoreOp::create(b, lo, sALo, at3);
           }
         }
         auto copy = [&](Value dst, Value src, Value base, Value first, Value limit) {
@@ -650,25 +939,16 @@ private:
               b, tokenType, dst, ValueRange{stage, r, kc}, src, ValueRange{at},
               b.getIndexAttr(8), n, b.getUnitAttr()));
         };
-        if (!split)
+        if (!convert)
           copy(sA, in.mem, in.base, m0, rows);
         copy(sW, weights, w, n0, mLimit);
       }
       return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
     };
 
-    // Fragments: lane l of an x4 ldmatrix names row l % 8 of 8x8 matrix l / 8.
-    Type i32 = b.getI32Type(), f32 = b.getF32Type();
     auto fragments = [&](Builder &b, Value stage, Value mem, Value row, Value col) {
-      auto vecType = VectorType::get({4, 2}, b.getBF16Type());
-      Value m = nvgpu::LdMatrixOp::create(b, vecType, mem, ValueRange{stage, row, col},
-                                          /*transpose=*/false, /*numTiles=*/4);
-      SmallVector<Value, 4> regs;
-      for (int64_t i = 0; i < 4; ++i)
-        regs.push_back(LLVM::BitcastOp::create(b, i32, vector::ExtractOp::create(b, m, i)));
-      return regs;
+      return ldmatrixX4(b, mem, {stage, row, col});
     };
-    auto accType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
 
     loadStage(kb, zero, zero);
     SmallVector<Value> init(2 * 4 * 4, cF32(kb, 0));
@@ -704,18 +984,9 @@ private:
               for (int64_t ni = 0; ni < 4; ++ni) {
                 Value *c = &sums[(mi * 4 + ni) * 4];
                 ValueRange bRegs = ArrayRef<Value>(wt[ni / 2]).slice((ni % 2) * 2, 2);
-                auto mma = [&](ArrayRef<Value> aRegs) {
-                  Value d = NVVM::MmaOp::create(
-                      b, accType, aRegs, bRegs, ValueRange{c[0], c[1], c[2], c[3]},
-                      {16, 8, 16}, std::nullopt, std::nullopt,
-                      std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
-                      std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
-                  for (int64_t v = 0; v < 4; ++v)
-                    c[v] = LLVM::ExtractValueOp::create(b, d, v);
-                };
-                mma(a[mi]);
+                mmaBF16(b, a[mi], bRegs, c);
                 if (split)
-                  mma(aLo[mi]);
+                  mmaBF16(b, aLo[mi], bRegs, c);
               }
           }
           // The next iteration's prefetch overwrites this stage.
@@ -1975,6 +2246,22 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.parallelVocab = parallelVocab;
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
                           plan->getActivationType(), options, model.getLoc());
+    using Kernel = KernelEmitter::TensorCoreKernel;
+    std::optional<Kernel> kernel =
+        llvm::StringSwitch<std::optional<Kernel>>(tensorCoreKernel)
+            .Case("tile128", Kernel::Tile128)
+            .Case("tile128x128", Kernel::Tile128x128)
+            .Case("tile128x64", Kernel::Tile128x64)
+            .Case("tile64", Kernel::Tile64)
+            .Default(std::nullopt);
+    if (!kernel) {
+      module.emitError("photon-lower-to-kernels: tensor-core-kernel must be "
+                       "tile128, tile128x128, tile128x64 or tile64, got '")
+          << tensorCoreKernel << "'";
+      return signalPassFailure();
+    }
+    emitter.tensorCoreKernel = *kernel;
+    emitter.roundMatmulInputs = roundMatmulInputs;
     emitter.emitAll();
     if (emitter.failed)
       return signalPassFailure();

@@ -137,6 +137,12 @@ run() {
     for choice in "" "$sampled"; do
       memcheck "$dev/demo/photon-cuda" --prompt-ids 1,2,3,4,5,6,7,8 --max-new-tokens 16 --batch 1 $choice
     done
+    # The tensor-core GEMMs at tile edges: 299 prompt tokens (3 row tiles of 128, the last
+    # partial), widths of 200, 300 and 328 (partial output tiles, K tails of 8); 128x64 tiles
+    # with f32 inputs split (hi + lo), 128x128 tiles with f32 inputs rounded.
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
+      memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 299)" --max-new-tokens 4 --batch 2
+    done
   else
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
   fi
@@ -200,6 +206,15 @@ sanitize() {
           --max-new-tokens 20 --mode recgen $choice -q >> "$out/sanitize.txt" 2>&1 || rc=$?
         echo "exit $rc" >> "$out/sanitize.txt"
       done
+    done
+    # The tensor-core GEMMs over 3 row tiles and partial output tiles (see `run`).
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
+      echo "== $tool $art (299-token prompt)" >> "$out/sanitize.txt"
+      local rc=0
+      "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
+        --device cuda --synthetic-weights 1 --prompt-ids "$(seq -s, 1 299)" \
+        --max-new-tokens 4 --batch 2 -q >> "$out/sanitize.txt" 2>&1 || rc=$?
+      echo "exit $rc" >> "$out/sanitize.txt"
     done
   done
   grep -E "^==|ERROR SUMMARY|RACECHECK SUMMARY|^exit" "$out/sanitize.txt"
