@@ -15,8 +15,10 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     GPU, projections over few rows (decode, `gemv-max-rows`) are GEMVs that
     read every weight once with vector loads; projections with bf16 weights
     and activations over enough rows (prefill, batched decode) become tiled
-    tensor-core GEMMs; the rest use one warp per (row, output). RMSNorm and
-    argmax run one block per row (`block-per-row`). Attention is one kernel
+    tensor-core GEMMs; the rest use one warp per (row, output). RMSNorm
+    runs one block per row (`block-per-row`); argmax splits each row's
+    vocabulary over blocks and sampling gives each row a block
+    (`parallel-vocab`). Attention is one kernel
     per layer with an online softmax (`fuse-attention`), and RoPE with the
     K/V cache write another (`fuse-rope-cache`).
 
@@ -32,7 +34,10 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
           Caches are [slot][layer][capacity][kv_heads*head_dim].
       photon_converter_<l>(W, x, n, out)
       photon_lm_head(W, x, n, logits)
-      photon_argmax(logits, n, ids)                     ties to the lowest id
+      photon_argmax(logits, n, ids, partial_max, partial_ids)
+          ties to the lowest id; the partials (f32, i32: n x parts, parts
+          from passes/StatePlanning.h: vocabPartition) are the plan's
+          vocab_partials, the GPU's scratch
       photon_sample(logits, n, uniforms, temperature, top_k, top_p, ids)
   }];
   let options = [
@@ -50,6 +55,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     Option<"blockPerRow", "block-per-row", "bool", "true",
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,
+    Option<"parallelVocab", "parallel-vocab", "bool", "true",
+           "GPU: argmax splits each row's vocabulary over up to 32 blocks "
+           "(a (max, index) partial per block in the plan's vocab_partials, "
+           "then a warp per row combines them) and sampling gives each row "
+           "a block of up to 1024 threads; false: argmax as block-per-row "
+           "says, sampling one warp per row">,
     Option<"fuseAttention", "fuse-attention", "bool", "true",
            "GPU: attention is one kernel per layer, a block per (row, query "
            "head) whose threads split positions 0..pos, each with an online "
@@ -73,6 +84,23 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "GPU: at decode (GEMV rows), the gate and up projections and SwiGLU "
            "are one kernel (each warp reads a row of both and stores "
            "silu(gate) · up); false: two projections and an elementwise kernel">,
+    Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
+           "\"tile128\"",
+           "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "
+           "outputs (8 warps) or, for projections of up to 2048 outputs, 64 "
+           "(4 warps); each warp 64x32, K steps of 32 through 3 cp.async "
+           "stages in XOR-swizzled shared memory (48 KB). tile128x128 and "
+           "tile128x64 force one width; tile64: the earlier 64x64 tile per "
+           "block of 4 warps, 2 padded stages">,
+    Option<"roundMatmulInputs", "round-matmul-inputs", "bool", "false",
+           "bf16 activations: projections round their f32 inputs (the "
+           "stacks' scratch: normed rows, attention output, SwiGLU output) "
+           "to bf16, as a bf16 PyTorch model holds them, on every target "
+           "and kernel; on tensor cores one MMA per product instead of a "
+           "bf16 hi + lo pair. false: f32 inputs keep ~16 bits (hi + lo) on "
+           "tensor cores and full f32 products elsewhere. Off by default: on "
+           "tiny-photon-l2 (CPU) it takes the worst bf16 logit error of "
+           "spec 6 from 4.7e-2 to 9.2e-2, near the 1e-1 bound">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",

@@ -11,11 +11,14 @@
 #include "dialect/PhotonOps.h"
 #include "lowering/KernelBuilder.h"
 #include "lowering/Passes.h"
+#include "passes/StatePlanning.h"
+#include "passes/StatePlanning.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <algorithm>
 #include <array>
@@ -45,11 +48,18 @@ public:
         blockPerRow(options.blockPerRow), fuseAttention(options.fuseAttention),
         fuseRopeCache(options.fuseRopeCache),
         fusedAttentionMaxCapacity(options.fusedAttentionMaxCapacity),
-        fuseQKV(options.fuseQkv), fuseGateUp(options.fuseGateUp), loc(loc),
+        fuseQKV(options.fuseQkv), fuseGateUp(options.fuseGateUp),
+        parallelVocab(options.parallelVocab), loc(loc),
         ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
   bool failed = false;
+
+  /// The tensor-core GEMM (tensor-core-kernel) and whether projections round
+  /// f32 inputs to bf16 (round-matmul-inputs); the pass sets them.
+  enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
+  TensorCoreKernel tensorCoreKernel = TensorCoreKernel::Tile128;
+  bool roundMatmulInputs = false;
 
   void emitAll() {
     if (c.kind == ::photon::ModelKind::Vanilla) {
@@ -280,7 +290,8 @@ private:
     Value use = arith::AndIOp::create(
         b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, tensorCoreMinRows)),
         alignedTo(b, weights, w, 16));
-    if (in.elementType().isBF16())
+    // The tile128 kernels load an f32 `in` as 16-byte vectors too.
+    if (in.elementType().isBF16() || tensorCoreKernel != TensorCoreKernel::Tile64)
       use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, 16));
     ifElse(
         b, use,
@@ -423,9 +434,11 @@ private:
               // backend keeps this order, so the loads overlap.
               SmallVector<Value> xs;
               for (int64_t u = 0; u < unroll; ++u)
-                for (int64_t r = 0; r < maxRows; ++r)
-                  xs.push_back(load(b, in.mem, addI(b, rowIn[r], chunk[u]),
-                                    gemvInputAlignment(in), inside[u]));
+                for (int64_t r = 0; r < maxRows; ++r) {
+                  Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]),
+                                 gemvInputAlignment(in), inside[u]);
+                  xs.push_back(roundsInput(in) ? roundedToBF16(b, x) : x);
+                }
               for (int64_t u = 0; u < unroll; ++u)
                 for (int64_t m = 0; m < nw; ++m)
                   for (int64_t r = 0; r < maxRows; ++r)
@@ -558,6 +571,8 @@ private:
       Value acc = laneLoop(b, lane, cIdx(b, K), cF32(b, 0),
                            [&](Builder &b, Value k, Value acc) {
                              Value x = in.load(b, addI(b, rowIn, k));
+                             if (roundsInput(in))
+                               x = roundedToBF16(b, x);
                              Value wv = loadWeight(b, w, addI(b, rowW, k));
                              return addF(b, acc, mulF(b, x, wv));
                            });
@@ -568,7 +583,287 @@ private:
     });
   }
 
-  /// matmulNT on tensor cores, bf16 operands and f32 accumulation. A block
+  /// Whether f32 inputs of projections are rounded to bf16 before they meet
+  /// the weights (round-matmul-inputs; bf16-activation models only).
+  bool roundsInput(const Buf &in) const {
+    return roundMatmulInputs && actElt.isBF16() && in.elementType().isF32();
+  }
+  /// x (f32 or a vector of f32) rounded to bf16 and widened back.
+  Value roundedToBF16(Builder &b, Value x) {
+    Type bf16 = b.getBF16Type();
+    if (auto vec = dyn_cast<VectorType>(x.getType()))
+      bf16 = VectorType::get(vec.getShape(), bf16);
+    Value rounded = arith::TruncFOp::create(b, bf16, x);
+    return arith::ExtFOp::create(b, x.getType(), rounded);
+  }
+  /// x (f32, or a vector) as bf16 hi = round(x) and, when `withLo`, lo =
+  /// round(x - hi): hi + lo keeps ~16 bits of x.
+  std::pair<Value, Value> splitBF16(Builder &b, Value x, bool withLo) {
+    Type bf16 = b.getBF16Type();
+    if (auto vec = dyn_cast<VectorType>(x.getType()))
+      bf16 = VectorType::get(vec.getShape(), bf16);
+    Value hi = arith::TruncFOp::create(b, bf16, x);
+    if (!withLo)
+      return {hi, Value()};
+    Value rest = subF(b, x, arith::ExtFOp::create(b, x.getType(), hi));
+    return {hi, arith::TruncFOp::create(b, bf16, rest)};
+  }
+
+  /// An x4 ldmatrix from shared memory as the four i32 registers of an
+  /// mma.sync operand: lane l names row l % 8 of 8x8 matrix l / 8.
+  SmallVector<Value, 4> ldmatrixX4(Builder &b, Value mem, ValueRange at) {
+    auto vecType = VectorType::get({4, 2}, b.getBF16Type());
+    Value m = nvgpu::LdMatrixOp::create(b, vecType, mem, at, /*transpose=*/false,
+                                        /*numTiles=*/4);
+    SmallVector<Value, 4> regs;
+    for (int64_t i = 0; i < 4; ++i)
+      regs.push_back(LLVM::BitcastOp::create(b, b.getI32Type(), vector::ExtractOp::create(b, m, i)));
+    return regs;
+  }
+  /// acc[0..3] += A (4 regs, row-major 16x16) x B (2 regs, col-major 16x8),
+  /// mma.sync m16n8k16 with bf16 operands and f32 accumulators.
+  /// nvvm.mma.sync, not nvgpu.mma.sync: the latter does not take bf16.
+  void mmaBF16(Builder &b, ArrayRef<Value> aRegs, ValueRange bRegs, Value *acc) {
+    Type f32 = b.getF32Type();
+    auto accType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+    Value d = NVVM::MmaOp::create(b, accType, aRegs, bRegs, ValueRange{acc[0], acc[1], acc[2], acc[3]},
+                                  {16, 8, 16}, std::nullopt, std::nullopt,
+                                  std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+                                  std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
+    for (int64_t v = 0; v < 4; ++v)
+      acc[v] = LLVM::ExtractValueOp::create(b, d, v);
+  }
+
+  /// matmulNT on tensor cores: bf16 operands, f32 accumulation.
+  void matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, int64_t M,
+                        int64_t K, Value w, Value bOff, bool accumulate) {
+    if (tensorCoreKernel == TensorCoreKernel::Tile64)
+      return matmulTensorCoreTile64(b, in, out, rows, M, K, w, bOff, accumulate);
+    // 64 outputs a tile for up to 2048 outputs (tile128): at ~1K rows
+    // (batched decode) 128-wide tiles of such a projection would give at most
+    // 8 x 16 blocks, fewer than an H100/H200 has SMs.
+    int64_t tileCols = 128;
+    if (tensorCoreKernel == TensorCoreKernel::Tile128x64 ||
+        (tensorCoreKernel == TensorCoreKernel::Tile128 && M <= 2048))
+      tileCols = 64;
+    matmulTensorCoreTile128(b, in, out, rows, M, K, w, bOff, accumulate, tileCols);
+  }
+
+  /// The tensor-core GEMM for many rows (prefill, batched decode;
+  /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128
+  /// (128x64: tileCols) tile of `out` (rows x outputs), each warp a 64x32
+  /// part as 4x4 mma.sync m16n8k16 per 16 of K (6 ldmatrix.x4 feed 16 MMAs).
+  /// K advances 32 at a time through 3 shared-memory stages: the copies of
+  /// the next two steps (nvgpu.device_async_copy, one commit group per step)
+  /// are in flight while the warps multiply the current one, with one
+  /// barrier per step. A stage row is 64 bytes whose four 16-byte chunks are
+  /// XOR-swizzled by (row / 2) % 4: the 8 rows one ldmatrix reads then fall
+  /// in 8 different 16-byte bank groups without padding, so 3 stages x
+  /// (A + W) x 8 KB fit the 48 KB of static shared memory (128x64 tiles leave
+  /// half of W's unused). Blocks run over rows fastest, so neighbouring
+  /// blocks share a tile of W (the LM head's W streams about once while `in`
+  /// stays in L2). Rows past `rows`, outputs past M and columns past K
+  /// (K % 8 == 0: a chunk is all in or all out) are zero-filled.
+  /// An f32 `in` (the stacks' scratch) is loaded as 16-byte vectors into
+  /// registers before a step is multiplied and stored to shared memory as
+  /// bf16 after it, so its latency hides behind the MMAs: rounded
+  /// (round-matmul-inputs, one MMA) or as hi + lo parts (two MMAs, a third
+  /// operand, so 2 stages).
+  void matmulTensorCoreTile128(Builder &b, Buf in, Buf out, Value rows, int64_t M,
+                               int64_t K, Value w, Value bOff, bool accumulate,
+                               int64_t tileCols) {
+    constexpr int64_t kTile = 128, kStep = 32; // rows of a tile, K per step
+    constexpr int64_t kWarpRows = 64, kWarpCols = 32; // warps as 2 x tileCols / 32
+    constexpr int64_t kMmaRows = kWarpRows / 16, kMmaCols = kWarpCols / 8;
+    constexpr int64_t kChunksPerRow = kStep / 8; // 16-byte chunks of bf16
+    const int64_t warpsAcross = tileCols / kWarpCols;
+    const int64_t threads = (kTile / kWarpRows) * warpsAcross * kWarpSize;
+    const bool convert = !in.elementType().isBF16();
+    const bool split = convert && !roundsInput(in);
+    const int64_t stages = split ? 2 : 3;
+    Type bf16 = b.getBF16Type(), f32 = b.getF32Type();
+    // One buffer [operand][stage][row][column], operands A, W (, A lo): a
+    // lone shared array starts the block's shared memory, so every 16-byte
+    // chunk is 16-byte aligned (the lowering declares arrays 2-byte aligned).
+    auto tilesType = MemRefType::get(
+        {split ? 3 : 2, stages, kTile, kStep}, bf16, MemRefLayoutAttrInterface{},
+        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    Value one = cIdx(b, 1);
+    Value rowTiles = arith::MaxUIOp::create(
+        b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
+    auto launch = gpu::LaunchOp::create(
+        b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{}, TypeRange{tilesType});
+    nameKernel(launch, "photon_mma128x" + Twine(tileCols) + "_" + shape(M, K));
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    Value tiles = launch.getWorkgroupAttributions()[0];
+    Value opA = cIdx(kb, 0), opW = cIdx(kb, 1), opALo = cIdx(kb, 2);
+    Value tid = launch.getThreadIds().x;
+    Value m0 = mulI(kb, launch.getBlockIds().x, kTile);
+    Value n0 = mulI(kb, launch.getBlockIds().y, tileCols);
+    Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
+    Value wm = mulI(kb, divU(kb, warp, warpsAcross), kWarpRows);
+    Value wn = mulI(kb, remU(kb, warp, warpsAcross), kWarpCols);
+    Value zero = cIdx(kb, 0), kLimit = cIdx(kb, K), mLimit = cIdx(kb, M);
+    Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+
+    // The column in a stage row of its 16-byte chunk `chunk`: rows 2r and
+    // 2r + 1 share a 128-byte line of banks; XOR with r % 4 spreads 8
+    // consecutive rows over the line's 8 chunks.
+    auto swizzled = [&](Builder &b, Value row, Value chunk) -> Value {
+      Value key = remU(b, divU(b, row, 2), 4);
+      return mulI(b, arith::XOrIOp::create(b, chunk, key), 8);
+    };
+    // The chunks this thread moves of an operand tile of `tileRows` rows at
+    // every step: 4 threads per row, 16 bytes each (consecutive threads,
+    // consecutive bytes).
+    struct Chunk {
+      Value row, kOffset, column;
+    };
+    auto chunksOf = [&](int64_t tileRows) {
+      SmallVector<Chunk, 4> mine;
+      for (int64_t part = 0; part < tileRows * kChunksPerRow / threads; ++part) {
+        Value c = addI(kb, tid, part * threads);
+        Value row = divU(kb, c, kChunksPerRow), chunk = remU(kb, c, kChunksPerRow);
+        mine.push_back({row, mulI(kb, chunk, 8), swizzled(kb, row, chunk)});
+      }
+      return mine;
+    };
+    SmallVector<Chunk, 4> chunksA = chunksOf(kTile), chunksW = chunksOf(tileCols);
+    // Element (first + row, k) of a [limit x K] matrix at `base`, and
+    // whether it is inside (else `base`, which is).
+    auto source = [&](Builder &b, Value base, Value first, Value limit, const Chunk &c,
+                      Value k) -> std::pair<Value, Value> {
+      Value g = addI(b, first, c.row);
+      Value inside = arith::AndIOp::create(b, ult(b, g, limit), ult(b, k, kLimit));
+      Value at = arith::SelectOp::create(b, inside, addI(b, base, addI(b, mulI(b, g, K), k)), base);
+      return {at, inside};
+    };
+    auto f32x = [&](int64_t n) { return VectorType::get({n}, f32); };
+    // Issues the copies of step `kt` into its stage as one commit group; an
+    // f32 `in` is loaded into registers instead (returned, for storeStep).
+    auto issueStep = [&](Builder &b, Value kt) -> std::pair<Value, SmallVector<Value>> {
+      Value stage = remU(b, kt, stages), k0 = mulI(b, kt, kStep);
+      SmallVector<Value> tokens, loaded;
+      auto copy = [&](Value operand, Value src, Value base, Value first, Value limit,
+                      const Chunk &c, Value k) {
+        auto [at, inside] = source(b, base, first, limit, c, k);
+        Value n = arith::SelectOp::create(b, inside, cIdx(b, 8), zero);
+        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+            b, tokenType, tiles, ValueRange{operand, stage, c.row, c.column}, src, ValueRange{at},
+            b.getIndexAttr(8), n, b.getUnitAttr()));
+      };
+      for (const Chunk &c : chunksA) {
+        Value k = addI(b, k0, c.kOffset);
+        if (convert) {
+          auto [at, inside] = source(b, in.base, m0, rows, c, k);
+          SmallVector<Value, 2> halves;
+          for (int64_t h = 0; h < 2; ++h)
+            halves.push_back(vector::LoadOp::create(b, f32x(4), in.mem, ValueRange{addI(b, at, 4 * h)},
+                                                    /*nontemporal=*/false, llvm::MaybeAlign(16)));
+          Value v = vector::ShuffleOp::create(b, halves[0], halves[1],
+                                              ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+          loaded.push_back(arith::SelectOp::create(
+              b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(f32x(8), 0.0f))));
+        } else {
+          copy(opA, in.mem, in.base, m0, rows, c, k);
+        }
+      }
+      for (const Chunk &c : chunksW)
+        copy(opW, weights, w, n0, mLimit, c, addI(b, k0, c.kOffset));
+      return {nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult(), loaded};
+    };
+    // Stores the f32 chunks issueStep loaded for step `kt`, as bf16.
+    auto storeStep = [&](Builder &b, Value kt, ArrayRef<Value> loaded) {
+      Value stage = remU(b, kt, stages);
+      for (auto [c, v] : llvm::zip(chunksA, loaded)) {
+        auto [hi, lo] = splitBF16(b, v, split);
+        vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.row, c.column},
+                                /*nontemporal=*/false, llvm::MaybeAlign(16));
+        if (split)
+          vector::StoreOp::create(b, lo, tiles, ValueRange{opALo, stage, c.row, c.column},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+      }
+    };
+
+    // Prologue: steps 0 .. stages - 2 in flight.
+    Value lastGroup;
+    for (int64_t s = 0; s + 1 < stages; ++s) {
+      auto [group, loaded] = issueStep(kb, cIdx(kb, s));
+      storeStep(kb, cIdx(kb, s), loaded);
+      lastGroup = group;
+    }
+    SmallVector<Value> init{lastGroup};
+    init.append(kMmaRows * kMmaCols * 4, cF32(kb, 0));
+    auto loop = scf::ForOp::create(
+        kb, zero, cIdx(kb, llvm::divideCeil(K, kStep)), one, init,
+        [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
+          Builder b(loc, ob);
+          // Step kt's group is complete when at most the stages - 2 newer
+          // ones (the last carried) are pending; the barrier makes every
+          // thread's copies visible and frees the stage read at kt - 1,
+          // which step kt + stages - 1 now fills (zero-length past K).
+          nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(stages - 2));
+          gpu::BarrierOp::create(b);
+          Value ahead = addI(b, kt, stages - 1);
+          auto [group, loaded] = issueStep(b, ahead);
+          Value stage = remU(b, kt, stages);
+          SmallVector<Value> sums(carried.drop_front());
+          for (int64_t ks = 0; ks < kStep / 16; ++ks) {
+            // A: matrices (rows 0-7, 8-15) x (k 0-7, 8-15), lanes 16+ on k 8-15.
+            Value aRow = addI(b, wm, remU(b, lane, 16));
+            Value aChunk = addI(b, divU(b, lane, 16), 2 * ks);
+            // W: matrices (k 0-7, 8-15) of n-tile 0 then of n-tile 1.
+            Value wRow = addI(b, addI(b, wn, remU(b, lane, 8)), mulI(b, divU(b, lane, 16), 8));
+            Value wChunk = addI(b, remU(b, divU(b, lane, 8), 2), 2 * ks);
+            SmallVector<SmallVector<Value, 4>> a, aLo, wt;
+            for (int64_t mi = 0; mi < kMmaRows; ++mi) {
+              Value row = addI(b, aRow, mi * 16);
+              Value col = swizzled(b, row, aChunk);
+              a.push_back(ldmatrixX4(b, tiles, {opA, stage, row, col}));
+              if (split)
+                aLo.push_back(ldmatrixX4(b, tiles, {opALo, stage, row, col}));
+            }
+            for (int64_t np = 0; np < kMmaCols / 2; ++np) {
+              Value row = addI(b, wRow, np * 16);
+              wt.push_back(ldmatrixX4(b, tiles, {opW, stage, row, swizzled(b, row, wChunk)}));
+            }
+            for (int64_t mi = 0; mi < kMmaRows; ++mi)
+              for (int64_t ni = 0; ni < kMmaCols; ++ni) {
+                Value *c = &sums[(mi * kMmaCols + ni) * 4];
+                ValueRange bRegs = ArrayRef<Value>(wt[ni / 2]).slice((ni % 2) * 2, 2);
+                mmaBF16(b, a[mi], bRegs, c);
+                if (split)
+                  mmaBF16(b, aLo[mi], bRegs, c);
+              }
+          }
+          // Stage `ahead` was free since the barrier; it is read after the
+          // barrier of step `ahead`.
+          storeStep(b, ahead, loaded);
+          SmallVector<Value> next{group};
+          next.append(sums);
+          scf::YieldOp::create(b, next);
+        });
+    // Accumulator v of an m16n8 tile: row lane/4 (+8 for v >= 2), column
+    // 2 (lane % 4) + v % 2.
+    for (int64_t mi = 0; mi < kMmaRows; ++mi)
+      for (int64_t ni = 0; ni < kMmaCols; ++ni)
+        for (int64_t v = 0; v < 4; ++v) {
+          Value row = addI(kb, addI(kb, m0, wm), addI(kb, divU(kb, lane, 4), mi * 16 + (v / 2) * 8));
+          Value col = addI(kb, addI(kb, n0, wn),
+                           addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
+          Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
+          ifThen(kb, inside, [&](Builder &gb) {
+            storeOutput(gb, out, M, row, col, loop.getResult(1 + (mi * kMmaCols + ni) * 4 + v),
+                        bOff, accumulate);
+          });
+        }
+    gpu::TerminatorOp::create(kb);
+  }
+
+  /// The earlier tensor-core GEMM (tensor-core-kernel=tile64). A block
   /// of four warps computes a 64x64 tile of `out`, each warp a 32x32 quarter
   /// as 2x4 mma.sync m16n8k16. K advances 32 at a time through two
   /// shared-memory stages: cp.async (nvgpu.device_async_copy) fills one
@@ -577,11 +872,9 @@ private:
   /// An f32 `in` (the stack's scratch) is split on its way to shared memory
   /// into bf16 hi + lo parts, each multiplied by W: the product keeps ~16
   /// bits of the activation, not bf16's 8 (closer to the CPU kernels' f32
-  /// products), at twice the MMAs.
-  /// nvvm.mma.sync, not nvgpu.mma.sync: the latter does not take bf16.
-  void matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, int64_t M,
-                        int64_t K, Value w, Value bOff,
-                        bool accumulate) {
+  /// products), at twice the MMAs (round-matmul-inputs: rounded, one MMA).
+  void matmulTensorCoreTile64(Builder &b, Buf in, Buf out, Value rows, int64_t M,
+                              int64_t K, Value w, Value bOff, bool accumulate) {
     constexpr int64_t kTile = 64, kStep = 32, kWarps = 4;
     constexpr int64_t kChunks = kTile * kStep / 8; // 16-byte copies per stage
     // A row of a stage is padded from 64 to 80 bytes, so the eight rows one
@@ -589,7 +882,7 @@ private:
     auto stageType = MemRefType::get(
         {2, kTile, kStep + 8}, b.getBF16Type(), MemRefLayoutAttrInterface{},
         gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-    bool split = !in.elementType().isBF16();
+    bool convert = !in.elementType().isBF16(), split = convert && !roundsInput(in);
     SmallVector<Type, 3> stages(split ? 3 : 2, stageType); // A, W (, A lo)
     Value one = cIdx(b, 1);
     Value gridY = arith::MaxUIOp::create(
@@ -622,19 +915,18 @@ private:
         Value left = arith::MaxSIOp::create(
             b, arith::MinSIOp::create(b, arith::SubIOp::create(b, cIdx(b, K), k), cIdx(b, 8)),
             zero);
-        if (split) {
+        if (convert) {
           Value g = addI(b, m0, r);
           for (int64_t e = 0; e < 8; ++e) {
             Value ke = addI(b, k, e);
             Value inside = arith::AndIOp::create(b, ult(b, g, rows), ult(b, ke, cIdx(b, K)));
             Value at = arith::SelectOp::create(b, inside, addI(b, mulI(b, g, K), ke), zero);
             Value v = arith::SelectOp::create(b, inside, in.load(b, at), cF32(b, 0));
-            Value hi = arith::TruncFOp::create(b, b.getBF16Type(), v);
-            Value lo = arith::TruncFOp::create(
-                b, b.getBF16Type(), subF(b, v, arith::ExtFOp::create(b, b.getF32Type(), hi)));
             SmallVector<Value, 3> at3{stage, r, addI(b, kc, e)};
+            auto [hi, lo] = splitBF16(b, v, split);
             memref::StoreOp::create(b, hi, sA, at3);
-            memref::StoreOp::create(b, lo, sALo, at3);
+            if (split)
+              memref::StoreOp::create(b, lo, sALo, at3);
           }
         }
         auto copy = [&](Value dst, Value src, Value base, Value first, Value limit) {
@@ -647,25 +939,16 @@ private:
               b, tokenType, dst, ValueRange{stage, r, kc}, src, ValueRange{at},
               b.getIndexAttr(8), n, b.getUnitAttr()));
         };
-        if (!split)
+        if (!convert)
           copy(sA, in.mem, in.base, m0, rows);
         copy(sW, weights, w, n0, mLimit);
       }
       return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
     };
 
-    // Fragments: lane l of an x4 ldmatrix names row l % 8 of 8x8 matrix l / 8.
-    Type i32 = b.getI32Type(), f32 = b.getF32Type();
     auto fragments = [&](Builder &b, Value stage, Value mem, Value row, Value col) {
-      auto vecType = VectorType::get({4, 2}, b.getBF16Type());
-      Value m = nvgpu::LdMatrixOp::create(b, vecType, mem, ValueRange{stage, row, col},
-                                          /*transpose=*/false, /*numTiles=*/4);
-      SmallVector<Value, 4> regs;
-      for (int64_t i = 0; i < 4; ++i)
-        regs.push_back(LLVM::BitcastOp::create(b, i32, vector::ExtractOp::create(b, m, i)));
-      return regs;
+      return ldmatrixX4(b, mem, {stage, row, col});
     };
-    auto accType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
 
     loadStage(kb, zero, zero);
     SmallVector<Value> init(2 * 4 * 4, cF32(kb, 0));
@@ -701,18 +984,9 @@ private:
               for (int64_t ni = 0; ni < 4; ++ni) {
                 Value *c = &sums[(mi * 4 + ni) * 4];
                 ValueRange bRegs = ArrayRef<Value>(wt[ni / 2]).slice((ni % 2) * 2, 2);
-                auto mma = [&](ArrayRef<Value> aRegs) {
-                  Value d = NVVM::MmaOp::create(
-                      b, accType, aRegs, bRegs, ValueRange{c[0], c[1], c[2], c[3]},
-                      {16, 8, 16}, std::nullopt, std::nullopt,
-                      std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
-                      std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
-                  for (int64_t v = 0; v < 4; ++v)
-                    c[v] = LLVM::ExtractValueOp::create(b, d, v);
-                };
-                mma(a[mi]);
+                mmaBF16(b, a[mi], bRegs, c);
                 if (split)
-                  mma(aLo[mi]);
+                  mmaBF16(b, aLo[mi], bRegs, c);
               }
           }
           // The next iteration's prefetch overwrites this stage.
@@ -742,17 +1016,12 @@ private:
   using RowBlockBodyFn = function_ref<void(Builder &, Value, Value, ValueRange)>;
   void blockPerRowLaunch(Builder &b, const Twine &kernel, Value rows, int64_t threads,
                          ArrayRef<Type> shared, RowBlockBodyFn body) {
-    SmallVector<Type> buffers;
-    for (Type t : shared)
-      buffers.push_back(MemRefType::get(
-          {kWarpSize}, t, MemRefLayoutAttrInterface{},
-          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)));
     Value one = cIdx(b, 1);
     // An empty batch still launches one (idle) block: a zero grid is an error.
     auto launch = gpu::LaunchOp::create(
         b, arith::MaxUIOp::create(b, rows, one), one, one, cIdx(b, threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/ValueRange{}, buffers);
+        /*asyncDependencies=*/ValueRange{}, rowReductionBuffers(shared));
     nameKernel(launch, kernel);
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
@@ -762,6 +1031,16 @@ private:
       body(b, row, launch.getThreadIds().x, launch.getWorkgroupAttributions());
     });
     gpu::TerminatorOp::create(kb);
+  }
+
+  /// Workgroup buffers of kWarpSize elements, one per type (blockReduce).
+  SmallVector<Type> rowReductionBuffers(ArrayRef<Type> types) {
+    SmallVector<Type> buffers;
+    for (Type t : types)
+      buffers.push_back(MemRefType::get(
+          {kWarpSize}, t, MemRefLayoutAttrInterface{},
+          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)));
+    return buffers;
   }
 
   using CombineFn = function_ref<SmallVector<Value>(Builder &, ValueRange, ValueRange)>;
@@ -1156,79 +1435,147 @@ private:
   /// ids[i] = argmax_j logits[i, j], ties to the lowest j. A NaN logit counts
   /// as -inf (a bad weight or an overflow must not yield an invalid id), so
   /// a row with nothing above -inf yields id 0 (docs/design.md).
+  /// `partialV`/`partialI` (the plan's vocab_partials, n·parts each) hold
+  /// the GPU's per-block partials (parallel-vocab); the host ignores them.
   void emitArgmax() {
-    auto fn = makeFunc("photon_argmax", {f32Buf(), indexType(), i32Buf()});
+    auto fn = makeFunc("photon_argmax",
+                       {f32Buf(), indexType(), i32Buf(), f32Buf(), i32Buf()});
     Builder b = bodyBuilder(fn);
     Buf logits{fn.getArgument(0), cIdx(b, 0)};
-    Value ids = fn.getArgument(2);
+    Value n = fn.getArgument(1), ids = fn.getArgument(2);
+    Value partialV = fn.getArgument(3), partialI = fn.getArgument(4);
     int64_t V = c.vocabSize;
-    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
-    // (v, j) beats (bestV, bestJ) when larger, or equal with a lower index.
-    auto better = [](Builder &b, Value v, Value j, Value bestV, Value bestJ) -> Value {
-      Value gt = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, v, bestV);
-      Value eq = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, v, bestV);
-      Value lower = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, bestJ);
-      return arith::OrIOp::create(b, gt, arith::AndIOp::create(b, eq, lower));
-    };
-    Value n = fn.getArgument(1);
     Type i32 = b.getI32Type();
-    auto notNaN = [&](Builder &b, Value v) -> Value {
-      Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
-      return arith::SelectOp::create(b, nan, negInf, v);
+    auto store = [&](Builder &b, Value id, Value mem, Value at) {
+      memref::StoreOp::create(b, id, mem, ValueRange{at});
     };
-    auto combine = [&](Builder &b, ValueRange x, ValueRange y) {
-      Value take = better(b, y[0], y[1], x[0], x[1]);
-      return SmallVector<Value>{arith::SelectOp::create(b, take, y[0], x[0]),
-                                arith::SelectOp::create(b, take, y[1], x[1])};
-    };
+    if (gpu && parallelVocab) {
+      // Every block of a row takes `width` logits (grid: parts x rows), its
+      // 256 threads four loads a round, then a block reduction; a warp per
+      // row then combines the row's partials. Enough blocks for a batch-1
+      // argmax to spread over the card, no atomics, no zeroed scratch.
+      const VocabPartition vp = vocabPartition(V);
+      const int64_t threads = std::min<int64_t>(256, vp.width);
+      Value one = cIdx(b, 1), parts = cIdx(b, vp.parts);
+      auto launch = gpu::LaunchOp::create(
+          b, parts, arith::MaxUIOp::create(b, n, one), one, cIdx(b, threads), one, one,
+          /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+          /*asyncDependencies=*/ValueRange{}, rowReductionBuffers({b.getF32Type(), i32}));
+      nameKernel(launch, "photon_argmax_partials");
+      Builder kb(b.getLoc(), ctx);
+      kb.setInsertionPointToStart(&launch.getBody().front());
+      Value part = launch.getBlockIds().x, r = launch.getBlockIds().y;
+      Value tid = launch.getThreadIds().x;
+      // The whole block takes or skips the branch: its barriers stay uniform.
+      ifThen(kb, ult(kb, r, n), [&](Builder &b) {
+        Value first = mulI(b, part, vp.width);
+        Value last = arith::MinUIOp::create(b, addI(b, first, vp.width), cIdx(b, V));
+        SmallVector<Value> best =
+            argmaxScan(b, logits, mulI(b, r, V), first, last, vp.width, tid, threads);
+        best = blockReduce(b, tid, threads, best, launch.getWorkgroupAttributions(),
+                           argmaxCombine);
+        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
+               [&](Builder &b) {
+                 Value at = addI(b, mulI(b, r, vp.parts), part);
+                 store(b, best[0], partialV, at);
+                 store(b, best[1], partialI, at);
+               });
+      });
+      gpu::TerminatorOp::create(kb);
+      parallelLanes(b, "photon_argmax_combine", {n}, [&](Builder &b, ValueRange iv, Value lane) {
+        Value row = mulI(b, iv[0], vp.parts);
+        auto loop = scf::ForOp::create(
+            b, lane, parts, cIdx(b, laneCount()), argmaxInit(b),
+            [&](OpBuilder &ob, Location loc, Value p, ValueRange acc) {
+              Builder b(loc, ob);
+              Value at = addI(b, row, p);
+              Value v = memref::LoadOp::create(b, partialV, ValueRange{at});
+              Value j = memref::LoadOp::create(b, partialI, ValueRange{at});
+              scf::YieldOp::create(b, argmaxCombine(b, acc, ValueRange{v, j}));
+            });
+        Value bestJ = laneCombine(b, loop.getResults(), argmaxCombine)[1];
+        onLaneZero(b, lane, [&](Builder &b) { store(b, bestJ, ids, iv[0]); });
+      });
+      return;
+    }
     if (gpu && blockPerRow) {
-      // A block of 1024 threads per row: thread t scans t, t + 1024, ...
-      // kArgmaxUnroll loads at a time, then a block reduction.
-      constexpr int64_t kThreads = 1024, kArgmaxUnroll = 4;
-      const int64_t groups = llvm::divideCeil(V, kThreads * kArgmaxUnroll);
+      // A block of 1024 threads per row, then a block reduction.
+      constexpr int64_t kThreads = 1024;
       blockPerRowLaunch(b, "photon_argmax", n, kThreads, {b.getF32Type(), i32},
                         [&](Builder &b, Value r, Value tid, ValueRange shared) {
-        Value row = mulI(b, r, V);
-        SmallVector<Value> init{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))};
-        auto loop = scf::ForOp::create(
-            b, cIdx(b, 0), cIdx(b, groups), cIdx(b, 1), init,
-            [&](OpBuilder &ob, Location loc, Value g, ValueRange acc) {
-              Builder b(loc, ob);
-              SmallVector<Value> best(acc.begin(), acc.end()), js, vs;
-              for (int64_t u = 0; u < kArgmaxUnroll; ++u) {
-                Value j = addI(b, tid, mulI(b, addI(b, mulI(b, g, kArgmaxUnroll), u), kThreads));
-                Value ok = ult(b, j, cIdx(b, V));
-                Value v = logits.load(b, addI(b, row, arith::SelectOp::create(b, ok, j, cIdx(b, 0))));
-                vs.push_back(arith::SelectOp::create(b, ok, notNaN(b, v), negInf));
-                js.push_back(arith::IndexCastOp::create(b, i32, j));
-              }
-              for (int64_t u = 0; u < kArgmaxUnroll; ++u)
-                best = combine(b, best, ValueRange{vs[u], js[u]});
-              scf::YieldOp::create(b, best);
-            });
-        SmallVector<Value> best = blockReduce(b, tid, kThreads, loop.getResults(), shared, combine);
+        SmallVector<Value> best =
+            argmaxScan(b, logits, mulI(b, r, V), cIdx(b, 0), cIdx(b, V), V, tid, kThreads);
+        best = blockReduce(b, tid, kThreads, best, shared, argmaxCombine);
         ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
-               [&](Builder &b) { memref::StoreOp::create(b, best[1], ids, ValueRange{r}); });
+               [&](Builder &b) { store(b, best[1], ids, r); });
       });
       return;
     }
     parallelLanes(b, "photon_argmax", {n}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
       auto loop = scf::ForOp::create(
-          b, lane, cIdx(b, V), cIdx(b, laneCount()),
-          // Index 0 until something beats -inf.
-          ValueRange{negInf, arith::ConstantOp::create(b, b.getI32IntegerAttr(0))},
+          b, lane, cIdx(b, V), cIdx(b, laneCount()), argmaxInit(b),
           [&](OpBuilder &ob, Location loc, Value j, ValueRange acc) {
             Builder b(loc, ob);
             Value v = notNaN(b, logits.load(b, addI(b, row, j)));
             Value j32 = arith::IndexCastOp::create(b, i32, j);
-            scf::YieldOp::create(b, combine(b, acc, ValueRange{v, j32}));
+            scf::YieldOp::create(b, argmaxCombine(b, acc, ValueRange{v, j32}));
           });
-      Value bestJ = laneCombine(b, loop.getResults(), combine)[1];
-      onLaneZero(b, lane, [&](Builder &b) {
-        memref::StoreOp::create(b, bestJ, ids, ValueRange{iv[0]});
-      });
+      Value bestJ = laneCombine(b, loop.getResults(), argmaxCombine)[1];
+      onLaneZero(b, lane, [&](Builder &b) { store(b, bestJ, ids, iv[0]); });
     });
+  }
+
+  /// A NaN logit as -inf.
+  static Value notNaN(Builder &b, Value v) {
+    Value nan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
+    return arith::SelectOp::create(b, nan, cF32(b, -std::numeric_limits<float>::infinity()), v);
+  }
+  /// Argmax's (value, index) before any logit: -inf at index 0, so a row
+  /// with nothing above -inf yields id 0.
+  static SmallVector<Value> argmaxInit(Builder &b) {
+    return {cF32(b, -std::numeric_limits<float>::infinity()),
+            arith::ConstantOp::create(b, b.getI32IntegerAttr(0))};
+  }
+  /// Combines two (value, index) pairs: the larger value, or on equal values
+  /// the lower index (associative and commutative, so any order of
+  /// combination gives the same pair).
+  static SmallVector<Value> argmaxCombine(Builder &b, ValueRange x, ValueRange y) {
+    Value gt = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, y[0], x[0]);
+    Value eq = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, y[0], x[0]);
+    Value lower = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, y[1], x[1]);
+    Value take = arith::OrIOp::create(b, gt, arith::AndIOp::create(b, eq, lower));
+    return {arith::SelectOp::create(b, take, y[0], x[0]),
+            arith::SelectOp::create(b, take, y[1], x[1])};
+  }
+
+  /// One thread's (max, index) over logits [first, last) of the row at
+  /// `row` (at most `width` of them), threads striding by `threads` from
+  /// `tid` (coalesced), kArgmaxUnroll loads a round in flight.
+  SmallVector<Value> argmaxScan(Builder &b, Buf logits, Value row, Value first, Value last,
+                                int64_t width, Value tid, int64_t threads) {
+    constexpr int64_t kArgmaxUnroll = 4;
+    const int64_t groups = llvm::divideCeil(width, threads * kArgmaxUnroll);
+    Type i32 = b.getI32Type();
+    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+    auto loop = scf::ForOp::create(
+        b, cIdx(b, 0), cIdx(b, groups), cIdx(b, 1), argmaxInit(b),
+        [&](OpBuilder &ob, Location loc, Value g, ValueRange acc) {
+          Builder b(loc, ob);
+          SmallVector<Value> best(acc.begin(), acc.end()), js, vs;
+          for (int64_t u = 0; u < kArgmaxUnroll; ++u) {
+            Value j = addI(b, first,
+                           addI(b, tid, mulI(b, addI(b, mulI(b, g, kArgmaxUnroll), u), threads)));
+            Value ok = ult(b, j, last);
+            Value v = logits.load(b, addI(b, row, arith::SelectOp::create(b, ok, j, first)));
+            vs.push_back(arith::SelectOp::create(b, ok, notNaN(b, v), negInf));
+            js.push_back(arith::IndexCastOp::create(b, i32, j));
+          }
+          for (int64_t u = 0; u < kArgmaxUnroll; ++u)
+            best = argmaxCombine(b, best, ValueRange{vs[u], js[u]});
+          scf::YieldOp::create(b, best);
+        });
+    return loop.getResults();
   }
 
   /// ids[i] sampled from softmax(logits[i] / temperature) restricted to the
@@ -1240,15 +1587,16 @@ private:
   /// as -inf: it and -inf tokens are never drawn, and a row with nothing
   /// above -inf yields id 0, argmax's rule (docs/design.md).
   void emitSample() {
-    Type f32 = Float32Type::get(ctx), i32 = IntegerType::get(ctx, 32);
+    Type f32 = Float32Type::get(ctx);
     auto fn = makeFunc("photon_sample", {f32Buf(), indexType(), f32Buf(), f32,
                                          indexType(), f32, i32Buf()});
     Builder b = bodyBuilder(fn);
     Buf logits{fn.getArgument(0), cIdx(b, 0)}, uniforms{fn.getArgument(2), cIdx(b, 0)};
     Value temperature = fn.getArgument(3), topK = fn.getArgument(4);
     Value topP = fn.getArgument(5), ids = fn.getArgument(6);
+    if (gpu && parallelVocab)
+      return sampleBlock(b, logits, fn.getArgument(1), uniforms, temperature, topK, topP, ids);
     const int64_t V = c.vocabSize, block = (V + laneCount() - 1) / laneCount();
-    constexpr int kBisections = 40;
     const float inf = std::numeric_limits<float>::infinity();
     parallelLanes(b, "photon_sample", {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
       Value row = mulI(b, iv[0], V);
@@ -1265,9 +1613,6 @@ private:
                            function_ref<Value(Builder &, Value, Value)> body) {
         return reduce(b, lo, hi, init, body);
       };
-      auto atLeast = [](Builder &b, Value x, Value y) -> Value {
-        return arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, x, y);
-      };
       Value mx = laneMax(b, overBlock(b, cF32(b, -inf),
                                       [&](Builder &b, Value i, Value acc) -> Value {
                                         return arith::MaximumFOp::create(b, acc, logit(b, i));
@@ -1283,11 +1628,8 @@ private:
                                             b, acc, arith::SelectOp::create(b, above, l,
                                                                             cF32(b, inf)));
                                       }));
-      // Unnormalised probability of token i if its logit is at least tau.
-      auto weight = [&](Builder &b, Value i, Value tau) -> Value {
-        Value l = logit(b, i);
-        Value w = math::ExpOp::create(b, divF(b, subF(b, l, mx), temperature));
-        return arith::SelectOp::create(b, atLeast(b, l, tau), w, cF32(b, 0));
+      auto weight = [&](Builder &b, Value i, Value tau) {
+        return sampleWeight(b, logit(b, i), mx, temperature, tau);
       };
       auto countFrom = [&](Builder &b, Value tau) {
         return laneSum(b, overBlock(b, cF32(b, 0), [&](Builder &b, Value i, Value acc) -> Value {
@@ -1300,25 +1642,8 @@ private:
           return addF(b, acc, weight(b, i, tau));
         }));
       };
-      // The largest tau in [from, to] with keep(tau), given keep(from).
-      auto bisect = [&](Builder &b, Value from, Value to,
-                        function_ref<Value(Builder &, Value)> keep) {
-        auto loop = scf::ForOp::create(
-            b, cIdx(b, 0), cIdx(b, kBisections), cIdx(b, 1), ValueRange{from, to},
-            [&](OpBuilder &ob, Location loc, Value, ValueRange lh) {
-              Builder b(loc, ob);
-              Value mid = mulF(b, addF(b, lh[0], lh[1]), cF32(b, 0.5));
-              Value ok = keep(b, mid);
-              scf::YieldOp::create(b, ValueRange{arith::SelectOp::create(b, ok, mid, lh[0]),
-                                                 arith::SelectOp::create(b, ok, lh[1], mid)});
-            });
-        return loop.getResult(0);
-      };
-      Value kF = arith::UIToFPOp::create(
-          b, f32, arith::IndexCastUIOp::create(b, b.getI64Type(), topK));
-      Value useK = arith::AndIOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, topK, cIdx(b, 0)),
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, topK, cIdx(b, V)));
+      Value useK, kF;
+      std::tie(useK, kF) = topKRule(b, topK);
       Value tauK = arith::SelectOp::create(
           b, useK, bisect(b, mn, mx, [&](Builder &b, Value t) { return atLeast(b, countFrom(b, t), kF); }),
           mn);
@@ -1335,52 +1660,252 @@ private:
       });
       Value total = laneSum(b, share);
       Value before = cF32(b, 0); // mass of the lanes below this one
-      if (gpu) {
-        Value inclusive = share;
-        for (int32_t offset = 1; offset < kWarpSize; offset *= 2) {
-          Value up = gpu::ShuffleOp::create(b, inclusive, offset, kWarpSize, gpu::ShuffleMode::UP)
-                         .getShuffleResult();
-          Value from = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, lane, cIdx(b, offset));
-          inclusive = arith::SelectOp::create(b, from, addF(b, inclusive, up), inclusive);
-        }
-        before = subF(b, inclusive, share);
-      }
+      if (gpu)
+        before = subF(b, warpInclusiveSum(b, share, lane), share);
       Value target = subF(b, mulF(b, uniforms.load(b, iv[0]), total), before);
-      Value mine = arith::AndIOp::create(
-          b, arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, target, cF32(b, 0)),
-          arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, target, share));
-      Value none = arith::ConstantOp::create(b, b.getI32IntegerAttr(-1));
-      auto scan = scf::ForOp::create(
-          b, lo, hi, cIdx(b, 1), ValueRange{cF32(b, 0), none, none},
-          [&](OpBuilder &ob, Location loc, Value i, ValueRange st) {
-            Builder b(loc, ob);
-            Value w = weight(b, i, tau);
-            Value acc = addF(b, st[0], w);
-            Value i32v = arith::IndexCastOp::create(b, i32, i);
-            Value eligible = atLeast(b, logit(b, i), tau);
-            Value first = arith::AndIOp::create(
-                b, arith::AndIOp::create(b, mine, eligible),
-                arith::AndIOp::create(
-                    b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, st[1], none),
-                    arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, acc, target)));
-            scf::YieldOp::create(b, ValueRange{acc, arith::SelectOp::create(b, first, i32v, st[1]),
-                                               arith::SelectOp::create(b, eligible, i32v, st[2])});
-          });
-      // Rounding can leave the target past every share: take the last
-      // eligible token then.
-      Value found = laneMaxI(b, scan.getResult(1));
-      Value last = laneMaxI(b, scan.getResult(2));
-      Value id = arith::SelectOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, found, none), found, last);
-      // Nothing above -inf (all NaN/-inf): no token is eligible; id 0.
-      Value aboveNegInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, mx, cF32(b, -inf));
-      id = arith::SelectOp::create(b, aboveNegInf, id,
-                                   arith::ConstantOp::create(b, b.getI32IntegerAttr(0)));
+      auto [found, last] = drawInRange(b, lo, hi, share, target, logit, [&](Builder &b, Value l) {
+        return sampleWeight(b, l, mx, temperature, tau);
+      }, tau);
+      Value id = chooseDrawn(b, laneMaxI(b, found), laneMaxI(b, last), mx);
       onLaneZero(b, lane, [&](Builder &b) {
         memref::StoreOp::create(b, id, ids, ValueRange{iv[0]});
       });
     });
   }
+
+  /// Bisection steps of photon_sample's top-k and top-p thresholds.
+  static constexpr int kSampleBisections = 40;
+
+  static Value atLeast(Builder &b, Value x, Value y) {
+    return arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, x, y);
+  }
+  /// The unnormalised probability of a token of logit l if l is at least
+  /// tau: exp((l - mx) / temperature), else 0.
+  static Value sampleWeight(Builder &b, Value l, Value mx, Value temperature, Value tau) {
+    Value w = math::ExpOp::create(b, divF(b, subF(b, l, mx), temperature));
+    return arith::SelectOp::create(b, atLeast(b, l, tau), w, cF32(b, 0));
+  }
+  /// The largest tau in [from, to] with keep(tau), given keep(from).
+  static Value bisect(Builder &b, Value from, Value to,
+                      function_ref<Value(Builder &, Value)> keep) {
+    auto loop = scf::ForOp::create(
+        b, cIdx(b, 0), cIdx(b, kSampleBisections), cIdx(b, 1), ValueRange{from, to},
+        [&](OpBuilder &ob, Location loc, Value, ValueRange lh) {
+          Builder b(loc, ob);
+          Value mid = mulF(b, addF(b, lh[0], lh[1]), cF32(b, 0.5));
+          Value ok = keep(b, mid);
+          scf::YieldOp::create(b, ValueRange{arith::SelectOp::create(b, ok, mid, lh[0]),
+                                             arith::SelectOp::create(b, ok, lh[1], mid)});
+        });
+    return loop.getResult(0);
+  }
+  /// Whether top_k restricts the draw (0 < top_k < V), and top_k as f32.
+  std::pair<Value, Value> topKRule(Builder &b, Value topK) {
+    Value kF = arith::UIToFPOp::create(
+        b, b.getF32Type(), arith::IndexCastUIOp::create(b, b.getI64Type(), topK));
+    Value useK = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, topK, cIdx(b, 0)),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, topK, cIdx(b, c.vocabSize)));
+    return {useK, kF};
+  }
+  /// Inclusive prefix sum over the lanes of a warp, in lane order.
+  static Value warpInclusiveSum(Builder &b, Value v, Value lane) {
+    for (int32_t offset = 1; offset < kWarpSize; offset *= 2) {
+      Value up = gpu::ShuffleOp::create(b, v, offset, kWarpSize, gpu::ShuffleMode::UP)
+                     .getShuffleResult();
+      Value from = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, lane, cIdx(b, offset));
+      v = arith::SelectOp::create(b, from, addF(b, v, up), v);
+    }
+    return v;
+  }
+  /// The inverse-CDF walk over tokens [lo, hi) in index order, whose
+  /// weights sum to `share`: when the target mass falls in this range, the
+  /// first eligible token (logit >= tau) whose running mass passes it; and
+  /// the range's last eligible token. -1 where there is none.
+  static std::pair<Value, Value> drawInRange(Builder &b, Value lo, Value hi, Value share,
+                                             Value target,
+                                             function_ref<Value(Builder &, Value)> logitAt,
+                                             function_ref<Value(Builder &, Value)> weightOf,
+                                             Value tau) {
+    Value mine = arith::AndIOp::create(
+        b, arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, target, cF32(b, 0)),
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, target, share));
+    Value none = arith::ConstantOp::create(b, b.getI32IntegerAttr(-1));
+    auto scan = scf::ForOp::create(
+        b, lo, hi, cIdx(b, 1), ValueRange{cF32(b, 0), none, none},
+        [&](OpBuilder &ob, Location loc, Value i, ValueRange st) {
+          Builder b(loc, ob);
+          Value l = logitAt(b, i);
+          Value acc = addF(b, st[0], weightOf(b, l));
+          Value i32v = arith::IndexCastOp::create(b, b.getI32Type(), i);
+          Value eligible = atLeast(b, l, tau);
+          Value first = arith::AndIOp::create(
+              b, arith::AndIOp::create(b, mine, eligible),
+              arith::AndIOp::create(
+                  b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, st[1], none),
+                  arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, acc, target)));
+          scf::YieldOp::create(b, ValueRange{acc, arith::SelectOp::create(b, first, i32v, st[1]),
+                                             arith::SelectOp::create(b, eligible, i32v, st[2])});
+        });
+    return {scan.getResult(1), scan.getResult(2)};
+  }
+  /// The drawn id from the row's (found, last) of drawInRange: rounding can
+  /// leave the target past every share, then the last eligible token; with
+  /// nothing above -inf (mx; all NaN/-inf) no token is eligible: id 0.
+  static Value chooseDrawn(Builder &b, Value found, Value last, Value mx) {
+    Value none = arith::ConstantOp::create(b, b.getI32IntegerAttr(-1));
+    Value id = arith::SelectOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, found, none), found, last);
+    Value aboveNegInf = arith::CmpFOp::create(
+        b, arith::CmpFPredicate::OGT, mx, cF32(b, -std::numeric_limits<float>::infinity()));
+    return arith::SelectOp::create(b, aboveNegInf, id,
+                                   arith::ConstantOp::create(b, b.getI32IntegerAttr(0)));
+  }
+
+  /// emitSample on the GPU with a block of threads per row (parallel-vocab):
+  /// the same thresholds and draw, each pass over the vocabulary spread
+  /// over the block (threads strided, coalesced) and finished by a block
+  /// reduction in a fixed order, so every thread holds the same sums and
+  /// takes the same branches. Top-k counts are exact, so its threshold is
+  /// the warp kernel's; a bisection that is not asked for is skipped. The
+  /// draw walks the vocabulary in index order: thread t owns the t-th
+  /// contiguous slice, and an exclusive scan of the slices' masses tells
+  /// it whether the target falls in its slice.
+  void sampleBlock(Builder &b, Buf logits, Value n, Buf uniforms, Value temperature,
+                   Value topK, Value topP, Value ids) {
+    const int64_t V = c.vocabSize;
+    const int64_t threads = std::clamp<int64_t>(
+        llvm::alignTo(llvm::divideCeil(V, 4), kWarpSize), kWarpSize, 1024);
+    const int64_t perThread = llvm::divideCeil(V, threads), warps = threads / kWarpSize;
+    const float inf = std::numeric_limits<float>::infinity();
+    Type f32 = b.getF32Type(), i32 = b.getI32Type();
+    blockPerRowLaunch(b, "photon_sample", n, threads, {f32, i32, i32},
+                      [&](Builder &b, Value r, Value tid, ValueRange shared) {
+      Value row = mulI(b, r, V), vocab = cIdx(b, V);
+      auto logit = [&](Builder &b, Value i) { return notNaN(b, logits.load(b, addI(b, row, i))); };
+      // fold(acc, logit) over this thread's logits tid, tid + threads, ...,
+      // kUnroll loads issued before their folds (several in flight).
+      constexpr int64_t kUnroll = 4;
+      const int64_t unroll = std::min(perThread, kUnroll);
+      auto overRow = [&](Builder &b, Value init, function_ref<Value(Builder &, Value, Value)> fold) {
+        return reduce(b, cIdx(b, 0), cIdx(b, llvm::divideCeil(perThread, unroll)), init,
+                      [&](Builder &b, Value g, Value acc) -> Value {
+                        SmallVector<Value, kUnroll> inside, ls;
+                        for (int64_t u = 0; u < unroll; ++u) {
+                          // Rounds past perThread land past V: masked.
+                          Value k = addI(b, mulI(b, g, unroll), u);
+                          Value i = addI(b, tid, mulI(b, k, threads));
+                          inside.push_back(ult(b, i, vocab));
+                          ls.push_back(logit(b, arith::SelectOp::create(b, inside.back(), i,
+                                                                        cIdx(b, 0))));
+                        }
+                        for (int64_t u = 0; u < unroll; ++u)
+                          acc = arith::SelectOp::create(b, inside[u], fold(b, acc, ls[u]), acc);
+                        return acc;
+                      });
+      };
+      // The block's combination of one value per thread; the barrier lets
+      // the next reduction reuse the buffer.
+      auto acrossBlock = [&](Builder &b, Value v, function_ref<Value(Builder &, Value, Value)> op) {
+        Value buf = v.getType().isF32() ? shared[0] : shared[1];
+        Value all = blockReduce(b, tid, threads, ValueRange{v}, ValueRange{buf},
+                                [&](Builder &b, ValueRange x, ValueRange y) {
+                                  return SmallVector<Value>{op(b, x[0], y[0])};
+                                })[0];
+        gpu::BarrierOp::create(b);
+        return all;
+      };
+      auto maxF = [](Builder &b, Value x, Value y) -> Value {
+        return arith::MaximumFOp::create(b, x, y);
+      };
+      auto minF = [](Builder &b, Value x, Value y) -> Value {
+        return arith::MinimumFOp::create(b, x, y);
+      };
+      auto maxI = [](Builder &b, Value x, Value y) -> Value {
+        return arith::MaxSIOp::create(b, x, y);
+      };
+      Value mx = acrossBlock(b, overRow(b, cF32(b, -inf), maxF), maxF);
+      // The smallest logit above -inf (see emitSample).
+      Value mn = acrossBlock(b, overRow(b, cF32(b, inf), [&](Builder &b, Value acc, Value l) -> Value {
+        Value above = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, l, cF32(b, -inf));
+        return minF(b, acc, arith::SelectOp::create(b, above, l, cF32(b, inf)));
+      }), minF);
+      auto weight = [&](Builder &b, Value l, Value tau) {
+        return sampleWeight(b, l, mx, temperature, tau);
+      };
+      auto countFrom = [&](Builder &b, Value tau) {
+        return acrossBlock(b, overRow(b, cF32(b, 0), [&](Builder &b, Value acc, Value l) -> Value {
+          return addF(b, acc, arith::SelectOp::create(b, atLeast(b, l, tau), cF32(b, 1), cF32(b, 0)));
+        }), addF);
+      };
+      auto massFrom = [&](Builder &b, Value tau) {
+        return acrossBlock(b, overRow(b, cF32(b, 0), [&](Builder &b, Value acc, Value l) -> Value {
+          return addF(b, acc, weight(b, l, tau));
+        }), addF);
+      };
+      // `then` when cond (uniform over the block: its barriers stay
+      // uniform), else `otherwise`.
+      auto select = [&](Builder &b, Value cond, function_ref<Value(Builder &)> then, Value otherwise) {
+        auto ifOp = scf::IfOp::create(b, TypeRange{f32}, cond, /*withElseRegion=*/true);
+        Builder tb(b.getLoc(), ctx), eb(b.getLoc(), ctx);
+        tb.setInsertionPointToStart(ifOp.thenBlock());
+        scf::YieldOp::create(tb, then(tb));
+        eb.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(eb, otherwise);
+        return ifOp.getResult(0);
+      };
+      Value useK, kF;
+      std::tie(useK, kF) = topKRule(b, topK);
+      Value tauK = select(b, useK, [&](Builder &b) {
+        return bisect(b, mn, mx, [&](Builder &b, Value t) { return atLeast(b, countFrom(b, t), kF); });
+      }, mn);
+      Value useP = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, topP, cF32(b, 1));
+      Value tau = select(b, useP, [&](Builder &b) {
+        Value need = mulF(b, topP, massFrom(b, tauK));
+        return bisect(b, tauK, mx, [&](Builder &b, Value t) { return atLeast(b, massFrom(b, t), need); });
+      }, tauK);
+
+      // The draw: this thread's slice [lo, hi) and its mass.
+      Value lo = arith::MinUIOp::create(b, mulI(b, tid, perThread), vocab);
+      Value hi = arith::MinUIOp::create(b, addI(b, lo, perThread), vocab);
+      Value share = reduce(b, lo, hi, cF32(b, 0), [&](Builder &b, Value i, Value acc) -> Value {
+        return addF(b, acc, weight(b, logit(b, i), tau));
+      });
+      // Inclusive scan within the warp, then the warps' totals in order.
+      Value lane = remU(b, tid, kWarpSize), warp = divU(b, tid, kWarpSize);
+      Value inclusive = warpInclusiveSum(b, share, lane);
+      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, kWarpSize - 1)),
+             [&](Builder &b) { memref::StoreOp::create(b, inclusive, shared[0], ValueRange{warp}); });
+      gpu::BarrierOp::create(b);
+      Value total = cF32(b, 0), before = subF(b, inclusive, share);
+      Value warpsBefore = cF32(b, 0);
+      for (int64_t w = 0; w < warps; ++w) {
+        Value t = memref::LoadOp::create(b, shared[0], ValueRange{cIdx(b, w)});
+        total = addF(b, total, t);
+        warpsBefore = arith::SelectOp::create(b, ult(b, cIdx(b, w), warp),
+                                              addF(b, warpsBefore, t), warpsBefore);
+      }
+      gpu::BarrierOp::create(b);
+      before = addF(b, warpsBefore, before);
+      Value target = subF(b, mulF(b, uniforms.load(b, r), total), before);
+      auto [found, last] = drawInRange(b, lo, hi, share, target, logit, [&](Builder &b, Value l) {
+        return weight(b, l, tau);
+      }, tau);
+      SmallVector<Value> any = blockReduce(
+          b, tid, threads, ValueRange{found, last}, ValueRange{shared[1], shared[2]},
+          [&](Builder &b, ValueRange x, ValueRange y) {
+            return SmallVector<Value>{maxI(b, x[0], y[0]), maxI(b, x[1], y[1])};
+          });
+      Value id = chooseDrawn(b, any[0], any[1], mx);
+      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
+             [&](Builder &b) { memref::StoreOp::create(b, id, ids, ValueRange{r}); });
+    });
+  }
+
+  /// A causal stack over rows (sequence seq[i], position pos[i]). Each layer
+  /// first writes every row's K/V into the cache, then every row attends to
+  /// cache positions 0..pos[i] of its sequence, so one call can hold several
+  /// positions and several sequences.
 
   /// The weights of one layer, by suffix of "<stack>.layers.<l>.".
   using LayerWeightFn = function_ref<WeightRef(Builder &, StringRef)>;
@@ -1649,6 +2174,7 @@ private:
   int64_t fusedAttentionMaxCapacity; // longest cache of the fused attention
   bool fuseQKV;              // GPU decode: Q, K, V projections as one GEMV
   bool fuseGateUp;           // GPU decode: gate, up and SwiGLU as one GEMV
+  bool parallelVocab;        // GPU argmax over blocks, sampling a block per row
   Location loc;
   MLIRContext *ctx;
   Value weights; // the arena argument of the function being emitted
@@ -1717,8 +2243,25 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
     options.fuseQkv = fuseQkv;
     options.fuseGateUp = fuseGateUp;
+    options.parallelVocab = parallelVocab;
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
                           plan->getActivationType(), options, model.getLoc());
+    using Kernel = KernelEmitter::TensorCoreKernel;
+    std::optional<Kernel> kernel =
+        llvm::StringSwitch<std::optional<Kernel>>(tensorCoreKernel)
+            .Case("tile128", Kernel::Tile128)
+            .Case("tile128x128", Kernel::Tile128x128)
+            .Case("tile128x64", Kernel::Tile128x64)
+            .Case("tile64", Kernel::Tile64)
+            .Default(std::nullopt);
+    if (!kernel) {
+      module.emitError("photon-lower-to-kernels: tensor-core-kernel must be "
+                       "tile128, tile128x128, tile128x64 or tile64, got '")
+          << tensorCoreKernel << "'";
+      return signalPassFailure();
+    }
+    emitter.tensorCoreKernel = *kernel;
+    emitter.roundMatmulInputs = roundMatmulInputs;
     emitter.emitAll();
     if (emitter.failed)
       return signalPassFailure();

@@ -26,6 +26,11 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       *this, "max-rows",
       llvm::cl::desc("rows of one stack call (photon-plan-memory's max-rows)"),
       llvm::cl::init(photon::PhotonPlanMemoryOptions().maxRows)};
+  detail::PassOptions::Option<bool> roundMatmulInputs{
+      *this, "round-matmul-inputs",
+      llvm::cl::desc("bf16 activations: projections round their f32 inputs "
+                     "to bf16 (one MMA on tensor cores, not a hi + lo pair)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().roundMatmulInputs)};
 };
 
 struct HostPipelineOptions : KernelPipelineOptions<HostPipelineOptions> {};
@@ -49,6 +54,12 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("bf16 projections over at least this many rows run on "
                      "tensor cores; 0 never"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreMinRows)};
+  Option<std::string> tensorCoreKernel{
+      *this, "tensor-core-kernel",
+      llvm::cl::desc("the tensor-core GEMM: tile128 (128-row tiles, 128 or "
+                     "64 outputs wide by projection), tile128x128, tile128x64 "
+                     "or tile64 (the earlier 64x64 tiles)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreKernel)};
   Option<int64_t> gemvMaxRows{
       *this, "gemv-max-rows",
       llvm::cl::desc("projections over 1 to this many rows read each weight "
@@ -68,6 +79,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-rope-cache",
       llvm::cl::desc("RoPE on Q and K and the K/V cache write as one kernel"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseRopeCache)};
+  Option<bool> parallelVocab{
+      *this, "parallel-vocab",
+      llvm::cl::desc("argmax over blocks of the vocabulary, sampling a block "
+                     "per row (false: block-per-row argmax, a warp per row)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().parallelVocab)};
   Option<int64_t> fusedAttentionMaxCapacity{
       *this, "fused-attention-max-capacity",
       llvm::cl::desc("fuse-attention: caches of at most this many positions use "
@@ -110,6 +126,7 @@ void mlir::photon::registerPhotonPipelines() {
       [](OpPassManager &pm, const HostPipelineOptions &options) {
         photon::PhotonLowerToKernelsOptions kernels;
         kernels.target = "cpu";
+        kernels.roundMatmulInputs = options.roundMatmulInputs;
         addKernelPasses(pm, kernels, options.activationType, options.maxRows);
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
@@ -142,6 +159,9 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
         kernels.fuseQkv = options.fuseQkv;
         kernels.fuseGateUp = options.fuseGateUp;
+        kernels.parallelVocab = options.parallelVocab;
+        kernels.tensorCoreKernel = options.tensorCoreKernel;
+        kernels.roundMatmulInputs = options.roundMatmulInputs;
         addKernelPasses(pm, kernels, options.activationType, options.maxRows);
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels

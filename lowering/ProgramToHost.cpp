@@ -39,6 +39,7 @@
 #include "lowering/KernelBuilder.h"
 #include "lowering/Passes.h"
 #include "passes/ArtifactDescription.h"
+#include "passes/StatePlanning.h"
 
 #include "llvm/ADT/StringMap.h"
 
@@ -428,7 +429,11 @@ private:
     Builder tb(loc, ctx), eb(loc, ctx);
     tb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     eb.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-    call(tb, "photon_argmax", {logitsBuf, nI, idsBuf});
+    // The argmax's per-block partials: nI·parts f32 maxima, then their ids.
+    Value partials = mulI(tb, nI, vocabPartition(V).parts);
+    call(tb, "photon_argmax",
+         {logitsBuf, nI, idsBuf, view(tb, "vocab_partials", f32(), zero, partials),
+          view(tb, "vocab_partials", i32(), partials, partials)});
     Value draws = view(eb, "uniforms", f32(), cIdx(eb, 0), nI);
     copyRows(eb, Buf{draws, cIdx(eb, 0)}, 1, Buf{uniforms, addI(eb, mulI(eb, t0, B), j)}, C1, 1,
              nI);

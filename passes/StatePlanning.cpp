@@ -13,6 +13,15 @@ int64_t stackScratchPerRow(const ::photon::ModelConfig &c, int64_t capacity) {
   return 3 * c.dModel + 2 * kv + 2 * c.ffnDim + c.nHeads * (capacity + 2);
 }
 
+VocabPartition vocabPartition(int64_t vocabSize) {
+  // Widths are whole warps; 32,000 logits become 32 blocks of 1,024 (the
+  // last 256), enough blocks for a batch-1 argmax to be a single wave.
+  int64_t width = std::max<int64_t>(
+      32, (vocabSize + VocabPartition::kMaxParts - 1) / VocabPartition::kMaxParts);
+  width = (width + 31) / 32 * 32;
+  return {width, (vocabSize + width - 1) / width};
+}
+
 namespace {
 /// Collects regions in layout order.
 struct RegionList {
@@ -110,6 +119,8 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
   r.tiled("logits", s.decodeTile, rowsPerSeq * V * 4);
   r.tiled("ids", s.decodeTile, (recgen ? rowsPerSeq : B) * 4);
   r.tiled("uniforms", s.decodeTile, rowsPerSeq * 4);
+  // One (f32 max, i32 index) pair per block of a row (photon_argmax).
+  r.tiled("vocab_partials", s.decodeTile, rowsPerSeq * vocabPartition(V).parts * 8);
   r.add("rows", 0, 2 * s.maxRows * 4, 0, 0, 0);
   // Stack calls and linear chunkers (their normed inputs) share it; scores
   // grow with the largest encoder cache: level 1 (or vanilla's).

@@ -18,6 +18,8 @@
 //   dec.<l>.{k,v}, items.<l>, cond, tok_cond, prefix, step, hidden, logits,
 //   ids, uniforms, encode.*
 //                     one decode tile: the local decoders' caches and rows
+//   vocab_partials    one decode tile: argmax's per-block partial maxima
+//                     (VocabPartition), f32 values then i32 ids
 //   rows              i32 [2][max_rows]: positions and cache slots of a stack call
 //   stack_scratch     f32: the scratch of one stack call (stackScratchPerRow)
 //
@@ -33,6 +35,16 @@ namespace mlir::photon {
 /// positions. Regions, each holding every row: h[D] q[D] k[KV] v[KV] attn[D]
 /// gate[F] up[F] scores[H][capacity] stats[H][2].
 int64_t stackScratchPerRow(const ::photon::ModelConfig &c, int64_t capacity);
+
+/// How the GPU argmax splits a row of the vocabulary over blocks: `parts`
+/// blocks of `width` logits (the last may be shorter), each leaving one
+/// (max, index) partial in the plan's `vocab_partials` region. At most
+/// kMaxParts, so one warp combines a row's partials in a single round.
+struct VocabPartition {
+  static constexpr int64_t kMaxParts = 32;
+  int64_t width, parts;
+};
+VocabPartition vocabPartition(int64_t vocabSize);
 
 /// How a program's work is split, and so how large its tiles are.
 struct StateSchedule {

@@ -46,6 +46,8 @@ phase="${1:-}"
 bench_models=(${BENCH_MODELS:-vanilla-600m photon-600m})
 kbench_models=(${KBENCH_MODELS:-vanilla-600m photon-600m})
 kbench_max_rows=4096
+# The sanitizers' sampled runs: temperature, top-k and top-p all in play.
+sampled="--temperature 1 --top-k 5 --top-p 0.9 --seed 3"
 
 prepare() {
   local bin="$root/build/bin"
@@ -126,16 +128,39 @@ run() {
     # f32; bf16 with the decode GEMVs and block-per-row norms/argmax (the
     # defaults); bf16 with every projection on tensor cores (cp.async, ldmatrix).
     : > "$out/memcheck.txt"
-    # With and without the step's CUDA graph.
+    # Greedy (argmax) at batch 2, with and without the step's CUDA graph;
+    # then sampling (temperature, top-k, top-p) at batch 1 and 2 (f32 and
+    # bf16 activations: the token choice does not depend on tensor cores).
+    memcheck() {  # memcheck <artifact dir> <photon-run args...>
+      local art="$1"; shift
+      echo "== $(basename "$art") $*" >> "$out/memcheck.txt"
+      local rc=0
+      "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+        "$bin/photon-run" "$art" --device cuda --synthetic-weights 1 "$@" >> "$out/memcheck.txt" 2>&1 \
+        || rc=$?
+      echo "exit $rc" >> "$out/memcheck.txt"
+    }
+    local prompt="--prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 --mode recgen"
     for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused; do
       for graphs in "" --no-graphs; do
-        echo "== $art $graphs" >> "$out/memcheck.txt"
-        "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
-          "$bin/photon-run" "$dev/e2e/$art" --device cuda --synthetic-weights 1 \
-          --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 \
-          --mode recgen --batch 2 $graphs >> "$out/memcheck.txt" 2>&1
-        echo "exit $?" >> "$out/memcheck.txt"
+        memcheck "$dev/e2e/$art" $prompt --batch 2 $graphs
       done
+    done
+    for art in tiny-photon-l2 tiny-photon-l2-bf16-act; do
+      for batch in 1 2; do
+        memcheck "$dev/e2e/$art" $prompt --batch $batch $sampled
+      done
+    done
+    # The demo PHOTON model's 4,096-token vocabulary: the argmax over 32
+    # blocks of 128 and sampling with 1,024 threads a row, at batch 1.
+    for choice in "" "$sampled"; do
+      memcheck "$dev/demo/photon-cuda" --prompt-ids 1,2,3,4,5,6,7,8 --max-new-tokens 16 --batch 1 $choice
+    done
+    # The tensor-core GEMMs at tile edges: 299 prompt tokens (3 row tiles of 128, the last
+    # partial), widths of 200, 300 and 328 (partial output tiles, K tails of 8); 128x64 tiles
+    # with f32 inputs split (hi + lo), 128x128 tiles with f32 inputs rounded.
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
+      memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 299)" --max-new-tokens 4 --batch 2
     done
   else
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
@@ -212,13 +237,30 @@ sanitize() {
   [ -x "$bin/photon-run" ] || build_runtime
   sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
   : > "$out/sanitize.txt"
+  # Greedy at batch 2 (and, f32, at batch 1: the argmax's per-block
+  # partials), sampling at batch 1 and 2 (f32: a block per row, barriers
+  # between its reductions).
   for tool in racecheck initcheck; do
     for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused; do
-      echo "== $tool $art" >> "$out/sanitize.txt"
+      local choices=("--batch 2")
+      [ "$art" != tiny-photon-l2 ] || choices+=("--batch 1" "--batch 1 $sampled" "--batch 2 $sampled")
+      for choice in "${choices[@]}"; do
+        echo "== $tool $art $choice" >> "$out/sanitize.txt"
+        local rc=0
+        "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
+          --device cuda --synthetic-weights 1 --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
+          --max-new-tokens 20 --mode recgen $choice -q >> "$out/sanitize.txt" 2>&1 || rc=$?
+        echo "exit $rc" >> "$out/sanitize.txt"
+      done
+    done
+    # The tensor-core GEMMs over 3 row tiles and partial output tiles (see `run`).
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
+      echo "== $tool $art (299-token prompt)" >> "$out/sanitize.txt"
+      local rc=0
       "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
-        --device cuda --synthetic-weights 1 --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
-        --max-new-tokens 20 --mode recgen --batch 2 -q >> "$out/sanitize.txt" 2>&1
-      echo "exit $?" >> "$out/sanitize.txt"
+        --device cuda --synthetic-weights 1 --prompt-ids "$(seq -s, 1 299)" \
+        --max-new-tokens 4 --batch 2 -q >> "$out/sanitize.txt" 2>&1 || rc=$?
+      echo "exit $rc" >> "$out/sanitize.txt"
     done
   done
   grep -E "^==|ERROR SUMMARY|RACECHECK SUMMARY|^exit" "$out/sanitize.txt"

@@ -83,7 +83,12 @@ func.func @main() {
   %k2 = arith.constant 2 : index
 
   // CHECK: {{^}}2, 0, 0, 1, 6{{$}}
-  func.call @photon_argmax(%logits, %rows, %ids) : (memref<?xf32>, index, memref<?xi32>) -> ()
+  // The argmax's per-block partials (V = 8: one block of the vocabulary
+  // per row; scratch the host kernel does not use).
+  %partial_max = memref.alloc(%rows) : memref<?xf32>
+  %partial_ids = memref.alloc(%rows) : memref<?xi32>
+  func.call @photon_argmax(%logits, %rows, %ids, %partial_max, %partial_ids)
+      : (memref<?xf32>, index, memref<?xi32>, memref<?xf32>, memref<?xi32>) -> ()
   func.call @print_ids(%ids) : (memref<?xi32>) -> ()
   // Plain sampling at the uniforms above (the expected ids are the
   // inverse-CDF draws over the finite logits, with margins >= 0.05).
@@ -102,6 +107,8 @@ func.func @main() {
   func.call @photon_sample(%logits, %rows, %uniforms, %t, %k0, %p5, %ids)
       : (memref<?xf32>, index, memref<?xf32>, f32, index, f32, memref<?xi32>) -> ()
   func.call @print_ids(%ids) : (memref<?xi32>) -> ()
+  memref.dealloc %partial_ids : memref<?xi32>
+  memref.dealloc %partial_max : memref<?xf32>
   memref.dealloc %ids : memref<?xi32>
   return
 }

@@ -32,7 +32,9 @@ photon.model @photon_l2 attributes {config = #photon.config<model_type = photon,
 // PTX-DAG: llvm.func internal @photon_stack_shape0(
 // PTX-DAG: llvm.func internal @photon_copy_rows_f32_f32(
 // PTX-DAG: gpu.binary @photon_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, {{.*}}assembly = "{{.*}}.version 8.0\0A.target sm_90a
-// PTX-DAG: .entry photon_argmax(
+// PTX-DAG: .entry photon_argmax_partials(
+// PTX-DAG: .entry photon_argmax_combine(
+// PTX-DAG: .entry photon_sample(
 // PTX-DAG: .entry photon_embed_enc(
 // PTX-DAG: .entry photon_commit_tokens(
 // PTX-DAG: .entry photon_copy_rows(
