@@ -140,7 +140,8 @@ def parse_ncu_csv(text):
 
 _DUP = r"(?:_kernel)?(?:_\d+)?$"  # gpu-kernel-outlining's _kernel, a duplicate's _<n>
 _GEMV = re.compile(r"^photon_gemv_(?:(qkv|gate_up)_)?r(\d+)_(\d+)x(\d+)" + _DUP)
-_MATMUL = re.compile(r"^photon_(mma|matmul)_(\d+)x(\d+)" + _DUP)
+# Tensor-core kernels may carry their tile: photon_mma128x64_<M>x<K>.
+_MATMUL = re.compile(r"^photon_(mma|matmul)(\d+x\d+)?_(\d+)x(\d+)" + _DUP)
 # Families whose one number is a width (photon_rmsnorm_1664, photon_swiglu_4096); in
 # other names a lone number is a duplicate's suffix.
 _WIDTH = re.compile(r"^photon_(rmsnorm|swiglu)_(\d+)" + _DUP)
@@ -149,7 +150,7 @@ _FAMILY = re.compile(r"^photon_([A-Za-z][A-Za-z_]*?)" + _DUP)
 
 def classify(name):
     """(family, shape, group label) of a kernel name. Matrix kernels have shape (M, K)
-    (M outputs of K inputs: photon_gemv_r<rows>_<M>x<K>, photon_mma_<M>x<K>,
+    (M outputs of K inputs: photon_gemv_r<rows>_<M>x<K>, photon_mma[<tile>]_<M>x<K>,
     photon_matmul_<M>x<K>); photon_rmsnorm_<width> and photon_swiglu_<width> have
     (width,); other photon_<family> names have (). The label is the name without a duplicate's
     numeric suffix (or gpu-kernel-outlining's _kernel): duplicates group together.
@@ -163,8 +164,8 @@ def classify(name):
         return family, (M, K), f"photon_{family}_r{r}_{M}x{K}"
     m = _MATMUL.match(base)
     if m:
-        M, K = int(m.group(2)), int(m.group(3))
-        return m.group(1), (M, K), f"photon_{m.group(1)}_{M}x{K}"
+        M, K = int(m.group(3)), int(m.group(4))
+        return m.group(1), (M, K), f"photon_{m.group(1)}{m.group(2) or ''}_{M}x{K}"
     m = _WIDTH.match(base)
     if m:
         return m.group(1), (int(m.group(2)),), f"photon_{m.group(1)}_{m.group(2)}"

@@ -72,6 +72,7 @@ class ClassifyTest(unittest.TestCase):
             "photon_gemv_gate_up_r1_4096x1664_0": ("gemv_gate_up", (4096, 1664),
                                                    "photon_gemv_gate_up_r1_4096x1664"),
             "photon_mma_4096x1664": ("mma", (4096, 1664), "photon_mma_4096x1664"),
+            "photon_mma128x64_1664x1664_2": ("mma", (1664, 1664), "photon_mma128x64_1664x1664"),
             "photon_matmul_1664x4096_1": ("matmul", (1664, 4096), "photon_matmul_1664x4096"),
             "photon_rmsnorm_1664_2": ("rmsnorm", (1664,), "photon_rmsnorm_1664"),
             "photon_rope_cache": ("rope_cache", (), "photon_rope_cache"),
