@@ -1261,8 +1261,13 @@ private:
     const int64_t threads = kAttnWarps * kWarpSize;
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
     Type f32 = b.getF32Type();
+    // Each buffer a whole number of 16 bytes: the NVPTX backend turns runs of
+    // loads into 16-byte vector loads but declares the buffers only 4-byte
+    // aligned, and they are laid out back to back (a 14-wide head misaligned
+    // the buffers after the first: CUDA_ERROR_MISALIGNED_ADDRESS).
     auto shared = [&](int64_t n) {
-      return MemRefType::get({n}, f32, MemRefLayoutAttrInterface{},
+      return MemRefType::get({static_cast<int64_t>(llvm::alignTo(n, 4))}, f32,
+                             MemRefLayoutAttrInterface{},
                              gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
     };
     Value one = cIdx(b, 1);
