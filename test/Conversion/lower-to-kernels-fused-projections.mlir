@@ -13,7 +13,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // Q, K, V: 64 + 32 + 32 = 128 outputs, a warp each, 4 warps a block; warps
 // 0-63 read q_proj (row j) into Q, 64-95 k_proj (row j - 64) into K, 96-127
-// v_proj into V. One kernel per bucket of rows (1, 4, 16), and the three
+// v_proj into V. One kernel per bucket of rows (1, 4, 8, 16), and the three
 // matrices' 16-byte alignment is checked on the host.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
 // CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %[[ROWS:[^:]*]]: index, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[BASE:[^:]*]]: index)
@@ -44,6 +44,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[VROW:.*]] = arith.muli %[[VJ]], %c64 : index
 // CHECK-NEXT: arith.addi %[[VROW]], %[[VW]] : index
 // CHECK: function(@photon_gemv_qkv_r4_128x64)
+// CHECK: function(@photon_gemv_qkv_r8_128x64)
 // CHECK: function(@photon_gemv_qkv_r16_128x64)
 // More than 16 rows, or misaligned buffers: a kernel per projection.
 // CHECK: function(@photon_matmul_64x64)
@@ -68,6 +69,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[OUT:.*]] = arith.mulf %[[SILU]], %{{.*}} : f32
 // CHECK: memref.store %[[OUT]], %[[S]]
 // CHECK: function(@photon_gemv_gate_up_r4_96x64)
+// CHECK: function(@photon_gemv_gate_up_r8_96x64)
 // CHECK: function(@photon_gemv_gate_up_r16_96x64)
 // CHECK: function(@photon_matmul_96x64)
 // CHECK: function(@photon_matmul_96x64)

@@ -3,7 +3,7 @@
 // loads 16 bytes of the weight row at a time (vector.load, 16-byte aligned)
 // and the matching activations of every row, fma into one f32 accumulator
 // per row, a shuffle reduction per row. The host picks a kernel per bucket
-// of rows (1, 4, 16) after checking the buffers' alignment; more rows, a
+// of rows (1, 4, 8, 16) after checking the buffers' alignment; more rows, a
 // misaligned buffer or gemv-max-rows=0 keep the other kernels.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=4' -cse | FileCheck %s --check-prefix=MAX4
@@ -66,10 +66,14 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
 // CHECK: arith.cmpi eq, %[[LANE]], %c0
 // CHECK: memref.store %{{.*}}, %[[LOGITS]]
-// Up to 4 rows, then up to 16: one accumulator per row, W read once.
+// Up to 4 rows, then up to 8, then up to 16: one accumulator per row, W
+// read once.
 // CHECK: arith.cmpi ule, %[[N]], %c4
 // CHECK: scf.for {{.*}} -> (f32, f32, f32, f32) {
 // CHECK-COUNT-4: vector.load %[[X]]
+// CHECK: arith.cmpi ule, %[[N]], %c8
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-COUNT-8: vector.load %[[X]]
 // CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK-COUNT-16: vector.load %[[X]]
 // CHECK-COUNT-16: gpu.shuffle  xor %{{.*}}, %c16_i32
