@@ -39,27 +39,19 @@ using ::photon::ModelConfig;
 
 class KernelEmitter {
 public:
+  /// The tensor-core GEMM (tensor-core-kernel, parsed by the pass).
+  enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
+
   KernelEmitter(ModuleOp module, const ModelConfig &c,
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
-                Type actElt, const PhotonLowerToKernelsOptions &options, Location loc)
+                Type actElt, const PhotonLowerToKernelsOptions &options,
+                TensorCoreKernel tensorCoreKernel, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
-        actElt(actElt), gpu(options.target == "gpu"),
-        tensorCoreMinRows(options.tensorCoreMinRows), gemvMaxRows(options.gemvMaxRows),
-        blockPerRow(options.blockPerRow), fuseAttention(options.fuseAttention),
-        fuseRopeCache(options.fuseRopeCache),
-        fusedAttentionMaxCapacity(options.fusedAttentionMaxCapacity),
-        fuseQKV(options.fuseQkv), fuseGateUp(options.fuseGateUp),
-        parallelVocab(options.parallelVocab), loc(loc),
-        ctx(module.getContext()) {}
+        actElt(actElt), options(options), gpu(options.target == "gpu"),
+        tensorCoreKernel(tensorCoreKernel), loc(loc), ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
   bool failed = false;
-
-  /// The tensor-core GEMM (tensor-core-kernel) and whether projections round
-  /// f32 inputs to bf16 (round-matmul-inputs); the pass sets them.
-  enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
-  TensorCoreKernel tensorCoreKernel = TensorCoreKernel::Tile128;
-  bool roundMatmulInputs = false;
 
   void emitAll() {
     if (c.kind == ::photon::ModelKind::Vanilla) {
@@ -248,7 +240,7 @@ private:
   /// are multiples of `align`: whole 16-byte vectors per row.
   bool gemvApplies(int64_t K, int64_t align) const {
     int64_t vec = gemvVectorLength();
-    return gpu && gemvMaxRows > 0 && K % vec == 0 && align % vec == 0;
+    return gpu && options.gemvMaxRows > 0 && K % vec == 0 && align % vec == 0;
   }
 
   /// On the host: `gemv(maxRows)` for 1 <= rows <= gemvMaxRows when
@@ -260,14 +252,14 @@ private:
                   function_ref<void(Builder &)> wide) {
     Value use = arith::AndIOp::create(
         b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, 1)),
-        arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, gemvMaxRows)));
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, options.gemvMaxRows)));
     // 1, 4, 8, 16: a PHOTON local decoder's prefix call (prefix · chunks, 8
     // rows for PHOTON-600M) must not pay for 16 rows of accumulators and
     // activation reads (measured: the 16-row kernel at 5-10% of the copy rate).
     SmallVector<int64_t> buckets;
-    for (int64_t r = 1; r < gemvMaxRows; r = r == 1 ? 4 : 2 * r)
+    for (int64_t r = 1; r < options.gemvMaxRows; r = r == 1 ? 4 : 2 * r)
       buckets.push_back(r);
-    buckets.push_back(gemvMaxRows);
+    buckets.push_back(options.gemvMaxRows);
     std::function<void(Builder &, size_t)> pick = [&](Builder &b, size_t i) {
       if (i + 1 == buckets.size())
         return gemv(b, buckets[i]);
@@ -286,12 +278,12 @@ private:
     // `in` must start on 16-byte boundaries.
     // f32 activations keep f32 products: a hi + lo split of them is good to
     // ~16 bits, which misses the f32 bound of spec §6 (measured 1.3e-4).
-    bool tensorCores = gpu && tensorCoreMinRows > 0 && weightElt.isBF16() &&
+    bool tensorCores = gpu && options.tensorCoreMinRows > 0 && weightElt.isBF16() &&
                        actElt.isBF16() && K % 8 == 0 && wAlign % 8 == 0;
     if (!tensorCores)
       return matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate);
     Value use = arith::AndIOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, tensorCoreMinRows)),
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, options.tensorCoreMinRows)),
         alignedTo(b, weights, w, 16));
     // The tile128 kernels load an f32 `in` as 16-byte vectors too.
     if (in.elementType().isBF16() || tensorCoreKernel != TensorCoreKernel::Tile64)
@@ -479,7 +471,7 @@ private:
   /// weights need not be contiguous); otherwise a matmul each.
   void matmulShared(Builder &b, StringRef name, Buf in, Value rows, int64_t K,
                     ArrayRef<Projection> ps) {
-    bool fused = fuseQKV && llvm::all_of(ps, [&](const Projection &p) {
+    bool fused = options.fuseQkv && llvm::all_of(ps, [&](const Projection &p) {
                    return gemvApplies(K, p.w.align);
                  });
     if (!fused) {
@@ -533,7 +525,7 @@ private:
         G.store(b, mulF(b, silu(b, G.load(b, i)), U.load(b, i)), i);
       });
     };
-    if (!fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
+    if (!options.fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
       return unfused(b, /*wide=*/false);
     Value aligned = arith::AndIOp::create(
         b, alignedTo(b, in.mem, in.base, gemvInputAlignment(in)),
@@ -551,6 +543,25 @@ private:
                           }}});
         },
         [&](Builder &b) { unfused(b, /*wide=*/true); });
+  }
+
+  /// Stores a warp's mma.sync results: mTiles x nTiles m16n8 tiles from
+  /// (row0, col0), tile (mi, ni) in acc[(mi · nTiles + ni) · 4 ..], within
+  /// rows and mLimit. Accumulator v of a tile: row lane/4 (+8 for v >= 2),
+  /// column 2 (lane % 4) + v % 2.
+  void storeMmaTiles(Builder &kb, Buf out, int64_t M, Value rows, Value mLimit, Value row0,
+                     Value col0, Value lane, int64_t mTiles, int64_t nTiles, ValueRange acc,
+                     Value bOff, bool accumulate) {
+    for (int64_t mi = 0; mi < mTiles; ++mi)
+      for (int64_t ni = 0; ni < nTiles; ++ni)
+        for (int64_t v = 0; v < 4; ++v) {
+          Value row = addI(kb, row0, addI(kb, divU(kb, lane, 4), mi * 16 + (v / 2) * 8));
+          Value col = addI(kb, col0, addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
+          Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
+          ifThen(kb, inside, [&](Builder &gb) {
+            storeOutput(gb, out, M, row, col, acc[(mi * nTiles + ni) * 4 + v], bOff, accumulate);
+          });
+        }
   }
 
   /// Stores out[row, col] = acc (+ bias[col]) (+ out[row, col]).
@@ -589,7 +600,7 @@ private:
   /// Whether f32 inputs of projections are rounded to bf16 before they meet
   /// the weights (round-matmul-inputs; bf16-activation models only).
   bool roundsInput(const Buf &in) const {
-    return roundMatmulInputs && actElt.isBF16() && in.elementType().isF32();
+    return options.roundMatmulInputs && actElt.isBF16() && in.elementType().isF32();
   }
   /// x (f32 or a vector of f32) rounded to bf16 and widened back.
   Value roundedToBF16(Builder &b, Value x) {
@@ -688,9 +699,7 @@ private:
     // One buffer [operand][stage][row][column], operands A, W (, A lo): a
     // lone shared array starts the block's shared memory, so every 16-byte
     // chunk is 16-byte aligned (the lowering declares arrays 2-byte aligned).
-    auto tilesType = MemRefType::get(
-        {split ? 3 : 2, stages, kTile, kStep}, bf16, MemRefLayoutAttrInterface{},
-        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    auto tilesType = workgroupBuffer({split ? 3 : 2, stages, kTile, kStep}, bf16);
     Value one = cIdx(b, 1);
     Value rowTiles = arith::MaxUIOp::create(
         b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
@@ -849,20 +858,8 @@ private:
           next.append(sums);
           scf::YieldOp::create(b, next);
         });
-    // Accumulator v of an m16n8 tile: row lane/4 (+8 for v >= 2), column
-    // 2 (lane % 4) + v % 2.
-    for (int64_t mi = 0; mi < kMmaRows; ++mi)
-      for (int64_t ni = 0; ni < kMmaCols; ++ni)
-        for (int64_t v = 0; v < 4; ++v) {
-          Value row = addI(kb, addI(kb, m0, wm), addI(kb, divU(kb, lane, 4), mi * 16 + (v / 2) * 8));
-          Value col = addI(kb, addI(kb, n0, wn),
-                           addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
-          Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
-          ifThen(kb, inside, [&](Builder &gb) {
-            storeOutput(gb, out, M, row, col, loop.getResult(1 + (mi * kMmaCols + ni) * 4 + v),
-                        bOff, accumulate);
-          });
-        }
+    storeMmaTiles(kb, out, M, rows, mLimit, addI(kb, m0, wm), addI(kb, n0, wn), lane, kMmaRows,
+                  kMmaCols, loop.getResults().drop_front(), bOff, accumulate);
     gpu::TerminatorOp::create(kb);
   }
 
@@ -882,9 +879,7 @@ private:
     constexpr int64_t kChunks = kTile * kStep / 8; // 16-byte copies per stage
     // A row of a stage is padded from 64 to 80 bytes, so the eight rows one
     // ldmatrix reads fall in different banks.
-    auto stageType = MemRefType::get(
-        {2, kTile, kStep + 8}, b.getBF16Type(), MemRefLayoutAttrInterface{},
-        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    auto stageType = workgroupBuffer({2, kTile, kStep + 8}, b.getBF16Type());
     bool convert = !in.elementType().isBF16(), split = convert && !roundsInput(in);
     SmallVector<Type, 3> stages(split ? 3 : 2, stageType); // A, W (, A lo)
     Value one = cIdx(b, 1);
@@ -996,20 +991,8 @@ private:
           gpu::BarrierOp::create(b);
           scf::YieldOp::create(b, sums);
         });
-    // Accumulator v of an m16n8 tile: row lane/4 (+8 for v >= 2), column
-    // 2 (lane % 4) + v % 2.
-    for (int64_t mi = 0; mi < 2; ++mi)
-      for (int64_t ni = 0; ni < 4; ++ni)
-        for (int64_t v = 0; v < 4; ++v) {
-          Value row = addI(kb, addI(kb, m0, wm), addI(kb, divU(kb, lane, 4), mi * 16 + (v / 2) * 8));
-          Value col = addI(kb, addI(kb, n0, wn),
-                           addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
-          Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
-          ifThen(kb, inside, [&](Builder &gb) {
-            storeOutput(gb, out, M, row, col, loop.getResult((mi * 4 + ni) * 4 + v), bOff,
-                        accumulate);
-          });
-        }
+    storeMmaTiles(kb, out, M, rows, mLimit, addI(kb, m0, wm), addI(kb, n0, wn), lane, 2, 4,
+                  loop.getResults(), bOff, accumulate);
     gpu::TerminatorOp::create(kb);
   }
 
@@ -1036,13 +1019,30 @@ private:
     gpu::TerminatorOp::create(kb);
   }
 
+  /// A workgroup (shared) memory buffer, a whole number of 16 bytes (a 1-D
+  /// buffer is padded): the NVPTX backend turns runs of shared loads into
+  /// 16-byte vector loads but declares the buffers only element-aligned and
+  /// lays a kernel's buffers out back to back, so a buffer of another size
+  /// misaligns the ones after it (a 14-wide attention head did:
+  /// CUDA_ERROR_MISALIGNED_ADDRESS).
+  MemRefType workgroupBuffer(SmallVector<int64_t> shape, Type elt) {
+    int64_t bytes = byteWidth(elt);
+    for (int64_t d : shape)
+      bytes *= d;
+    if (shape.size() == 1)
+      shape[0] = llvm::alignTo(shape[0] * byteWidth(elt), 16) / byteWidth(elt);
+    else
+      assert(bytes % 16 == 0 && "multi-dimensional workgroup buffers are whole 16 bytes");
+    (void)bytes;
+    return MemRefType::get(shape, elt, MemRefLayoutAttrInterface{},
+                           gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+  }
+
   /// Workgroup buffers of kWarpSize elements, one per type (blockReduce).
   SmallVector<Type> rowReductionBuffers(ArrayRef<Type> types) {
     SmallVector<Type> buffers;
     for (Type t : types)
-      buffers.push_back(MemRefType::get(
-          {kWarpSize}, t, MemRefLayoutAttrInterface{},
-          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)));
+      buffers.push_back(workgroupBuffer({kWarpSize}, t));
     return buffers;
   }
 
@@ -1092,7 +1092,7 @@ private:
   void rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
                WeightRef weight) {
     Value w = weight.at;
-    if (gpu && blockPerRow)
+    if (gpu && options.blockPerRow)
       return rmsNormBlock(b, in, out, rows, width, w);
     parallelLanes(b, "photon_rmsnorm_" + Twine(width), {rows},
                   [&](Builder &b, ValueRange iv, Value lane) {
@@ -1264,15 +1264,7 @@ private:
     const int64_t threads = kAttnWarps * kWarpSize;
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
     Type f32 = b.getF32Type();
-    // Each buffer a whole number of 16 bytes: the NVPTX backend turns runs of
-    // loads into 16-byte vector loads but declares the buffers only 4-byte
-    // aligned, and they are laid out back to back (a 14-wide head misaligned
-    // the buffers after the first: CUDA_ERROR_MISALIGNED_ADDRESS).
-    auto shared = [&](int64_t n) {
-      return MemRefType::get({static_cast<int64_t>(llvm::alignTo(n, 4))}, f32,
-                             MemRefLayoutAttrInterface{},
-                             gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-    };
+    auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
     Value one = cIdx(b, 1);
     Value pairs = mulI(b, rows, H);
     // An empty batch still launches one (idle) block: a zero grid is an error.
@@ -1457,7 +1449,7 @@ private:
     auto store = [&](Builder &b, Value id, Value mem, Value at) {
       memref::StoreOp::create(b, id, mem, ValueRange{at});
     };
-    if (gpu && parallelVocab) {
+    if (gpu && options.parallelVocab) {
       // Every block of a row takes `width` logits (grid: parts x rows), its
       // 256 threads four loads a round, then a block reduction; a warp per
       // row then combines the row's partials. Enough blocks for a batch-1
@@ -1506,7 +1498,7 @@ private:
       });
       return;
     }
-    if (gpu && blockPerRow) {
+    if (gpu && options.blockPerRow) {
       // A block of 1024 threads per row, then a block reduction.
       constexpr int64_t kThreads = 1024;
       blockPerRowLaunch(b, "photon_argmax", n, kThreads, {b.getF32Type(), i32},
@@ -1602,7 +1594,7 @@ private:
     Buf logits{fn.getArgument(0), cIdx(b, 0)}, uniforms{fn.getArgument(2), cIdx(b, 0)};
     Value temperature = fn.getArgument(3), topK = fn.getArgument(4);
     Value topP = fn.getArgument(5), ids = fn.getArgument(6);
-    if (gpu && parallelVocab)
+    if (gpu && options.parallelVocab)
       return sampleBlock(b, logits, fn.getArgument(1), uniforms, temperature, topK, topP, ids);
     const int64_t V = c.vocabSize, block = (V + laneCount() - 1) / laneCount();
     const float inf = std::numeric_limits<float>::infinity();
@@ -2066,7 +2058,7 @@ private:
                    {Projection{w(b, "self_attn.q_proj.weight"), Q, D},
                     Projection{w(b, "self_attn.k_proj.weight"), K, KV},
                     Projection{w(b, "self_attn.v_proj.weight"), Vb, KV}});
-      if (gpu && fuseRopeCache) {
+      if (gpu && options.fuseRopeCache) {
         ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer, capacity);
       } else {
         rope(b, Q, rows, H, pos);
@@ -2146,10 +2138,10 @@ private:
             });
           });
 };
-      if (gpu && fuseAttention && hd <= kFusedAttentionMaxHeadDim)
+      if (gpu && options.fuseAttention && hd <= kFusedAttentionMaxHeadDim)
         ifElse(b,
                arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
-                                     cIdx(b, fusedAttentionMaxCapacity)),
+                                     cIdx(b, options.fusedAttentionMaxCapacity)),
                [&](Builder &b) {
                  attentionFused(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
                },
@@ -2173,16 +2165,9 @@ private:
   const llvm::StringMap<int64_t> &offsets;
   Type weightElt;
   Type actElt; // activations kept between kernels: x, caches, latents
-  bool gpu;
-  int64_t tensorCoreMinRows; // 0: never
-  int64_t gemvMaxRows;       // 0: never
-  bool blockPerRow;          // GPU norms and argmax: a block per row
-  bool fuseAttention;        // GPU attention: one online-softmax kernel
-  bool fuseRopeCache;        // GPU RoPE(Q), RoPE(K), cache write: one kernel
-  int64_t fusedAttentionMaxCapacity; // longest cache of the fused attention
-  bool fuseQKV;              // GPU decode: Q, K, V projections as one GEMV
-  bool fuseGateUp;           // GPU decode: gate, up and SwiGLU as one GEMV
-  bool parallelVocab;        // GPU argmax over blocks, sampling a block per row
+  const PhotonLowerToKernelsOptions options;
+  const bool gpu; // options.target == "gpu"
+  const TensorCoreKernel tensorCoreKernel;
   Location loc;
   MLIRContext *ctx;
   Value weights; // the arena argument of the function being emitted
@@ -2241,19 +2226,6 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
       model.emitOpError("has no memory plan: run -photon-plan-memory first");
       return signalPassFailure();
     }
-    PhotonLowerToKernelsOptions options;
-    options.target = target;
-    options.tensorCoreMinRows = tensorCoreMinRows;
-    options.gemvMaxRows = gemvMaxRows;
-    options.blockPerRow = blockPerRow;
-    options.fuseAttention = fuseAttention;
-    options.fuseRopeCache = fuseRopeCache;
-    options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
-    options.fuseQkv = fuseQkv;
-    options.fuseGateUp = fuseGateUp;
-    options.parallelVocab = parallelVocab;
-    KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
-                          plan->getActivationType(), options, model.getLoc());
     using Kernel = KernelEmitter::TensorCoreKernel;
     std::optional<Kernel> kernel =
         llvm::StringSwitch<std::optional<Kernel>>(tensorCoreKernel)
@@ -2268,8 +2240,21 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
           << tensorCoreKernel << "'";
       return signalPassFailure();
     }
-    emitter.tensorCoreKernel = *kernel;
-    emitter.roundMatmulInputs = roundMatmulInputs;
+    PhotonLowerToKernelsOptions options;
+    options.target = target;
+    options.tensorCoreMinRows = tensorCoreMinRows;
+    options.tensorCoreKernel = tensorCoreKernel;
+    options.roundMatmulInputs = roundMatmulInputs;
+    options.gemvMaxRows = gemvMaxRows;
+    options.blockPerRow = blockPerRow;
+    options.fuseAttention = fuseAttention;
+    options.fuseRopeCache = fuseRopeCache;
+    options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
+    options.fuseQkv = fuseQkv;
+    options.fuseGateUp = fuseGateUp;
+    options.parallelVocab = parallelVocab;
+    KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
+                          plan->getActivationType(), options, *kernel, model.getLoc());
     emitter.emitAll();
     if (emitter.failed)
       return signalPassFailure();
