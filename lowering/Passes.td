@@ -19,8 +19,9 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     runs one block per row (`block-per-row`); argmax splits each row's
     vocabulary over blocks and sampling gives each row a block
     (`parallel-vocab`). Attention is one kernel
-    per layer with an online softmax (`fuse-attention`), and RoPE with the
-    K/V cache write another (`fuse-rope-cache`).
+    per layer with an online softmax (`fuse-attention`; prefill over long
+    caches: a tiled flash-attention kernel, `tiled-attention`), and RoPE
+    with the K/V cache write another (`fuse-rope-cache`).
 
     Kernels (buffers are flat 1-D memrefs, `W` is the weight arena;
     activations — x, caches, embeddings, latents — have the plan's
@@ -76,6 +77,14 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "decoders) use the fused kernel, longer ones (encoders, vanilla) the "
            "three kernels that spread positions over the card; the capacity is "
            "checked on the host">,
+    Option<"tiledAttention", "tiled-attention", "bool", "true",
+           "GPU: calls of more than 64 rows (prefill) that the fused kernel "
+           "does not take (caches longer than fused-attention-max-capacity, "
+           "or fuse-attention=false) attend in one tiled "
+           "(flash) kernel, a block per (64 rows, query head): tiles of "
+           "consecutive positions of one sequence stream K/V tiles through "
+           "workgroup memory (QK^T and PV on tensor cores for bf16 caches), "
+           "other tiles go row by row; false: the three unfused kernels">,
     Option<"fuseQkv", "fuse-qkv", "bool", "true",
            "GPU: at decode (GEMV rows), the Q, K and V projections of a layer "
            "are one kernel whose warps read their own weight matrix; false: "

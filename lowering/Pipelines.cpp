@@ -89,6 +89,12 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("fuse-attention: caches of at most this many positions use "
                      "the fused kernel, longer ones the three kernels"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fusedAttentionMaxCapacity)};
+  Option<bool> tiledAttention{
+      *this, "tiled-attention",
+      llvm::cl::desc("more than 64 rows on caches past fused-attention-max-"
+                     "capacity (prefill): one tiled flash-attention kernel "
+                     "(false: the three unfused kernels)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().tiledAttention)};
   Option<bool> fuseQkv{
       *this, "fuse-qkv",
       llvm::cl::desc("decode: Q, K and V projections as one kernel"),
@@ -157,6 +163,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fuseAttention = options.fuseAttention;
         kernels.fuseRopeCache = options.fuseRopeCache;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
+        kernels.tiledAttention = options.tiledAttention;
         kernels.fuseQkv = options.fuseQkv;
         kernels.fuseGateUp = options.fuseGateUp;
         kernels.parallelVocab = options.parallelVocab;

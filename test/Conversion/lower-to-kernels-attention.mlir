@@ -4,7 +4,7 @@
 // write are one kernel (fuse-rope-cache). Either option off, and the CPU,
 // keep the separate kernels.
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-attention=false' -cse | FileCheck %s --check-prefixes=ATTN-OFF,UNFUSED-ATTN
+// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-attention=false tiled-attention=false' -cse | FileCheck %s --check-prefixes=ATTN-OFF,UNFUSED-ATTN
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-rope-cache=false' -cse | FileCheck %s --check-prefixes=ROPE-OFF
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=cpu -cse | FileCheck %s --check-prefixes=UNFUSED-ATTN,CPU
 
@@ -89,9 +89,14 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: memref.load %[[ACCS]]
 // CHECK: %[[OUT:.*]] = arith.divf
 // CHECK: memref.store %[[OUT]], %[[S]]
-// Caches longer than fused-attention-max-capacity (256) take the three
-// kernels that spread positions over the card; the rest of the layer (O
-// projection on) never reads the capacity.
+// Caches longer than fused-attention-max-capacity (256): calls of more than
+// 64 rows (prefill) take the tiled kernel (lower-to-kernels-tiled-attention.mlir),
+// the others the three kernels that spread positions over the card; the
+// rest of the layer (O projection on) never reads the capacity.
+// CHECK: } else {
+// CHECK: %[[MANY:.*]] = arith.cmpi ugt, %[[ROWS]], %c64{{(_[0-9]+)?}} : index
+// CHECK-NEXT: scf.if %[[MANY]] {
+// CHECK: gpu.launch {{.*}} function(@photon_attention_tiled)
 // CHECK: } else {
 // CHECK-NEXT: arith.ceildivui
 // CHECK-NEXT: arith.maxui
@@ -103,8 +108,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NOT: %[[CAP]]
 // CHECK-LABEL: func.func private @photon_lm_head(
 
-// fuse-attention=false: scores for every (row, head, position < capacity)
-// with the causal test, softmax statistics, output: three kernels.
+// fuse-attention=false (and tiled-attention=false): scores for every (row,
+// head, position < capacity) with the causal test, softmax statistics,
+// output: three kernels.
 // UNFUSED-ATTN-LABEL: func.func private @photon_stack_shape0(
 // UNFUSED-ATTN-SAME: %[[UCAP:[^:]*]]: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index)
 // ATTN-OFF: %c130

@@ -4,10 +4,11 @@
 // and the matching activations of every row, fma into one f32 accumulator
 // per row, a shuffle reduction per row. The host picks a kernel per bucket
 // of rows (1, 4, 8, 16) after checking the buffers' alignment; more rows, a
-// misaligned buffer or gemv-max-rows=0 keep the other kernels.
+// misaligned buffer or gemv-max-rows=0 keep the other kernels. (OFF also
+// turns off the tiled prefill attention, whose K/V tile loads are vectors.)
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=4' -cse | FileCheck %s --check-prefix=MAX4
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tiled-attention=false' | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu | FileCheck %s --check-prefix=OFF
 // RUN: not photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 

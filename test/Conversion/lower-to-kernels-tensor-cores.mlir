@@ -7,7 +7,8 @@
 // 128-row-tile kernel, 128 (tile128x128) or 64 outputs wide (the default tile128
 // for projections this narrow), or the earlier 64x64 one (TILE64);
 // round-matmul-inputs rounds f32 inputs to bf16 instead of splitting them
-// into hi + lo (ROUND), on the CPU too (ROUNDCPU).
+// into hi + lo (ROUND), on the CPU too (ROUNDCPU). (OFF with bf16 also turns
+// off the tiled prefill attention, which has tensor cores of its own.)
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile128x128' -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -cse | FileCheck %s --check-prefix=AUTO
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile128x64' -cse | FileCheck %s --check-prefix=AUTO
@@ -16,7 +17,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile64 round-matmul-inputs=1' -cse | FileCheck %s --check-prefix=NOSPLIT
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=cpu round-matmul-inputs=1' | FileCheck %s --check-prefix=ROUNDCPU
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0 tiled-attention=false' | FileCheck %s --check-prefix=OFF
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-kernel=tile256' 2>&1 | FileCheck %s --check-prefix=BADKERNEL
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu | FileCheck %s --check-prefix=OFF

@@ -1,0 +1,99 @@
+// On the GPU, calls of more than 64 rows over caches longer than
+// fused-attention-max-capacity (prefill) attend in one tiled kernel
+// (tiled-attention): a block of 4 warps per (64 rows, query head). A tile of
+// consecutive positions of one sequence streams 32-position K/V tiles of the
+// bf16 cache through workgroup memory (16-byte loads) and computes QK^T and
+// P·V with mma.sync (ldmatrix, transposed for V), an online softmax in
+// between; no score goes to memory. Other tiles go row by row. f32 caches
+// take the row-by-row path only; tiled-attention=false keeps the three
+// kernels.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s --check-prefix=F32
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tiled-attention=false' -cse | FileCheck %s --check-prefix=OFF
+
+// head_dim 40 (two and a half MMA steps: padded to 48, rows of 56 in
+// workgroup memory), 2 query heads on 1 KV head.
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 80, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+}
+
+// The host sends more than 64 rows with 16-byte-aligned caches to the tiled
+// kernel: a grid of ceil(rows / 64) x 2 heads, 128 threads.
+// CHECK-LABEL: func.func private @photon_stack_shape0(
+// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xbf16>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xbf16>, %[[VC:[^:]*]]: memref<?xbf16>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: index)
+// CHECK: function(@photon_attention)
+// CHECK: } else {
+// CHECK: %[[MANY:.*]] = arith.cmpi ugt, %[[ROWS]], %c64{{(_[0-9]+)?}} : index
+// CHECK: memref.extract_aligned_pointer_as_index %[[KC]]
+// CHECK: arith.remui %{{.*}}, %c16{{(_[0-9]+)?}} : index
+// CHECK: memref.extract_aligned_pointer_as_index %[[VC]]
+// CHECK: %[[USE:.*]] = arith.andi
+// CHECK-NEXT: scf.if %[[USE]] {
+// CHECK-NEXT: %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c64{{(_[0-9]+)?}} : index
+// CHECK-NEXT: %[[GRID:.*]] = arith.maxui %[[TILES]], %c1{{(_[0-9]+)?}} : index
+// CHECK: gpu.launch blocks(%[[BX:[^,]*]], %[[HEAD:[^,]*]], %{{[^)]*}}) in ({{.*}} = %[[GRID]], {{.*}} = %c2{{(_[0-9]+)?}}, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128{{(_[0-9]+)?}}, {{.*}}) module(@photon_kernels) function(@photon_attention_tiled) workgroup(%[[QS:.*]] : memref<64x56xbf16, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x56xbf16, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x56xbf16, #gpu.address_space<workgroup>>)
+// CHECK: %[[R0:.*]] = arith.muli %[[BX]], %c64{{(_[0-9]+)?}} : index
+// Every warp checks the tile's rows against its first (sequence, position)
+// and combines the lanes' verdicts: a block-uniform branch.
+// CHECK: memref.load %[[SEQ]][%[[R0]]]
+// CHECK: memref.load %[[POS]][%[[R0]]]
+// CHECK: gpu.shuffle  xor %{{.*}} : i32
+// CHECK: %[[UNIFORM:.*]] = arith.cmpi ne, %{{.*}}, %c0_i32 : i32
+// CHECK-NEXT: scf.if %[[UNIFORM]] {
+// The Q tile (64 x 48) as bf16, then the warp's A operands (3 MMA steps).
+// CHECK: scf.for %{{.*}} = %[[TID]] to %c3072 step %c128
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: memref.store %{{.*}}, %[[QS]]
+// CHECK: gpu.barrier
+// CHECK-COUNT-3: nvgpu.ldmatrix %[[QS]]{{.*}}transpose = false
+// K/V tiles: 32 positions x 6 chunks of 8 per tile, zero-filled past the
+// tile's last position and head_dim.
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %{{.*}} step %c1{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32,
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.for %{{.*}} = %[[TID]] to %c192 step %c128
+// CHECK: vector.load %[[KC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: vector.store %{{.*}}, %[[KS]]
+// CHECK: vector.load %[[VC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: vector.store %{{.*}}, %[[VS]]
+// CHECK: gpu.barrier
+// Scores: 3 steps x 2 ldmatrix.x4 of K (4 n-tiles of 8 positions).
+// CHECK-NOT: memref.store
+// CHECK: nvgpu.ldmatrix %[[KS]]{{.*}}transpose = false
+// CHECK: nvvm.mma.sync
+// Causal mask, the row max across the row's 4 lanes, exp.
+// CHECK: arith.cmpi ugt
+// CHECK: arith.select
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
+// CHECK: math.exp
+// P as bf16 pairs, times V through a transposing ldmatrix.
+// CHECK: arith.truncf %{{.*}} : vector<2xf32> to vector<2xbf16>
+// CHECK: nvgpu.ldmatrix %[[VS]]{{.*}}transpose = true
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: memref.store
+// CHECK: scf.yield
+// Output: divided by the row sums, stored within the rows and head_dim.
+// CHECK: arith.divf
+// CHECK: memref.store %{{.*}}, %[[S]]
+// Other tiles: a warp per row, lanes over positions then features.
+// CHECK: } else {
+// CHECK: gpu.shuffle  idx
+// CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK: gpu.terminator
+// Fewer rows or misaligned caches: the three kernels.
+// CHECK: } else {
+// CHECK: function(@photon_attention_scores)
+// CHECK-LABEL: func.func private @photon_lm_head(
+
+// f32 caches: the row-by-row kernel, no workgroup memory, no tensor cores.
+// F32-LABEL: func.func private @photon_stack_shape0(
+// F32: arith.cmpi ugt, %{{.*}}, %c64{{(_[0-9]+)?}} : index
+// F32-NOT: extract_aligned_pointer
+// F32: function(@photon_attention_tiled) {
+// F32-NOT: nvvm.mma.sync
+// F32: gpu.shuffle  idx
+// F32: function(@photon_attention_scores)
+// F32-LABEL: func.func private @photon_lm_head(
+
+// OFF-NOT: photon_attention_tiled
+// OFF: function(@photon_attention_scores)
+// OFF-NOT: photon_attention_tiled
