@@ -1306,7 +1306,11 @@ private:
     nameKernel(launch, "photon_attention_tiled");
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
-    Value r0 = mulI(kb, launch.getBlockIds().x, kRows), h = launch.getBlockIds().y;
+    // The last tiles (the longest causal spans, in prefill) start first, so
+    // that short ones fill the end of the grid.
+    Value tile = arith::SubIOp::create(kb, addI(kb, launch.getGridSizeX(), -1),
+                                       launch.getBlockIds().x);
+    Value r0 = mulI(kb, tile, kRows), h = launch.getBlockIds().y;
     Value tid = launch.getThreadIds().x;
     // The whole block takes or skips the branches: its barriers stay uniform.
     ifThen(kb, ult(kb, r0, rows), [&](Builder &b) {

@@ -31,7 +31,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c64{{(_[0-9]+)?}} : index
 // CHECK-NEXT: %[[GRID:.*]] = arith.maxui %[[TILES]], %c1{{(_[0-9]+)?}} : index
 // CHECK: gpu.launch blocks(%[[BX:[^,]*]], %[[HEAD:[^,]*]], %{{[^)]*}}) in ({{.*}} = %[[GRID]], {{.*}} = %c2{{(_[0-9]+)?}}, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128{{(_[0-9]+)?}}, {{.*}}) module(@photon_kernels) function(@photon_attention_tiled) workgroup(%[[QS:.*]] : memref<64x56xbf16, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x56xbf16, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x56xbf16, #gpu.address_space<workgroup>>)
-// CHECK: %[[R0:.*]] = arith.muli %[[BX]], %c64{{(_[0-9]+)?}} : index
+// Tiles in reverse order: the longest causal spans first.
+// CHECK: %[[LAST:.*]] = arith.addi %[[GRID]], %c-1 : index
+// CHECK-NEXT: %[[TILE:.*]] = arith.subi %[[LAST]], %[[BX]] : index
+// CHECK-NEXT: %[[R0:.*]] = arith.muli %[[TILE]], %c64{{(_[0-9]+)?}} : index
 // Every warp checks the tile's rows against its first (sequence, position)
 // and combines the lanes' verdicts: a block-uniform branch.
 // CHECK: memref.load %[[SEQ]][%[[R0]]]

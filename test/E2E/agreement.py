@@ -281,6 +281,13 @@ def edge_shape_cases(h, worst, rng):
             model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
+    if h.device == "cuda":
+        # The tiled prefill attention (fused capacity 0: every cache) on head_dim 30 (two
+        # MMA steps, padded; 4-byte K/V loads) and 3 query heads per KV head, prompts of
+        # 150 and 300 tokens (tiles of 64 rows with tails).
+        model_case(h, os.path.join(EDGE, "edge-vanilla-gqa3.json"), "edge-vanilla-gqa3-bf16-act-tiled",
+                   worst, rng, weight_type="bf16", activation_type="bf16", extra_lengths=(150, 300),
+                   row_batches=(65,), compile_args=("--fused-attention-max-capacity=0",))
     model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-rows7", worst,
                rng, compile_args=("--max-rows=7",), row_batches=(17,))
 
@@ -732,12 +739,24 @@ def main():
                            activation_type="bf16",
                            compile_args=("--tensor-core-min-rows=0", "--gemv-max-rows=0",
                                          "--no-block-per-row", "--no-fuse-attention",
-                                         "--no-fuse-rope-cache", "--no-parallel-vocab"))
+                                         "--no-fuse-rope-cache", "--no-tiled-attention",
+                                         "--no-parallel-vocab"))
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
                            "tiny-photon-l2-bf16-act-unfused", worst, rng, weight_type="bf16",
                            activation_type="bf16",
                            compile_args=("--no-fuse-qkv", "--no-fuse-gate-up",
-                                         "--no-fuse-attention", "--no-fuse-rope-cache"))
+                                         "--no-fuse-attention", "--no-fuse-rope-cache",
+                                         "--no-tiled-attention"))
+                # The tiled prefill attention (tiled-attention) on every cache (fused capacity
+                # 0): prompts of 150 and 300 tokens are 3 and 5 tiles of 64 rows with a tail
+                # (tensor cores with bf16 caches), three prompts prefilled together leave
+                # tiles of two sequences (row by row), and 65 prompts decoded together are
+                # 65 rows of different sequences (row by row); f32 caches go row by row.
+                for suffix, types in (("-bf16-act-tiled", ("bf16", "bf16")), ("-tiled", ("f32", "f32"))):
+                    model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"),
+                               "tiny-vanilla" + suffix, worst, rng, extra_lengths=(150, 300),
+                               weight_type=types[0], activation_type=types[1], row_batches=(65,),
+                               compile_args=("--fused-attention-max-capacity=0",))
 
         if not args.quick:
             edge_shape_cases(h, worst, rng)
