@@ -757,6 +757,12 @@ def main():
                                "tiny-vanilla" + suffix, worst, rng, extra_lengths=(150, 300),
                                weight_type=types[0], activation_type=types[1], row_batches=(65,),
                                compile_args=("--fused-attention-max-capacity=0",))
+                # PHOTON (B = 16): prompts of 320 and 640 tokens give the level-1 encoder 80 and
+                # 160 rows; the local decoders' rows are many short sequences.
+                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+                           "tiny-photon-l2-bf16-act-tiled", worst, rng, extra_lengths=(20, 40),
+                           weight_type="bf16", activation_type="bf16",
+                           compile_args=("--fused-attention-max-capacity=0",))
 
         if not args.quick:
             edge_shape_cases(h, worst, rng)
