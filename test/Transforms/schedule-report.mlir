@@ -84,8 +84,9 @@
 // (HierGen) and 16 · 16² / 4 = 1024x (RecGen); local decoder caches keep
 // RecGen below them at 2048 tokens. The launches are those of the default
 // fusions: at decode 8 per layer (10 where a cache is longer than 256
-// positions and attention keeps its three kernels), at 1024 sequences 12 or
-// 14 (the fused projections are GEMVs), and the argmax over blocks of the
+// positions and attention keeps its three kernels), at 1024 sequences 12
+// (the fused projections are GEMVs; more than 64 rows over a long cache take
+// the one tiled attention kernel), and the argmax over blocks of the
 // vocabulary is 2 per call; the H200 runtime counted 694 and 3040
 // (HierGen), 625 and 2764 (RecGen) at batch 1 and 1024 with the unfused 16
 // per layer (docs/perf.md).
@@ -96,7 +97,7 @@
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 2384 launches
+// RATIO: 2352 launches
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
 // RATIO: 341 launches
