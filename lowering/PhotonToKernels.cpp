@@ -1244,6 +1244,10 @@ private:
   /// Rows of a tile of the tiled attention kernel (a warp per 16 rows), and
   /// cache positions per K/V tile it streams through workgroup memory.
   static constexpr int64_t kTiledAttentionRows = 64, kTiledAttentionPositions = 32;
+  /// Blocks per tile of attentionTiled: they split a tile's rows when it
+  /// goes row by row (decode batches: 4x the warps), and all but the first
+  /// leave a tensor-core tile at once.
+  static constexpr int64_t kTiledAttentionRowSplit = 4;
 
   /// Whether calls over long caches may take attentionTiled (the head's
   /// accumulators live in registers, as in attentionFused).
@@ -1271,9 +1275,9 @@ private:
   }
 
   /// GPU (tiled-attention): attention of many rows (prefill) as one
-  /// flash-attention kernel, a block of kTiledAttentionRows / 16 warps per
-  /// (tile of kTiledAttentionRows consecutive rows, query head h); h reads
-  /// KV head h / (H / KVH). A tile whose rows are consecutive positions
+  /// flash-attention kernel, kTiledAttentionRowSplit blocks of
+  /// kTiledAttentionRows / 16 warps per (tile of kTiledAttentionRows
+  /// consecutive rows, query head h); h reads KV head h / (H / KVH). A tile whose rows are consecutive positions
   /// p0, p0 + 1, ... of one sequence (checked by every warp alike, so the
   /// branch is block-uniform) and whose cache is bf16 runs on tensor cores
   /// (attentionTiledMma); other tiles (mixed sequences: batched decode) and
@@ -1300,7 +1304,7 @@ private:
     Value tiles = arith::MaxUIOp::create(
         b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kRows)), one);
     auto launch = gpu::LaunchOp::create(
-        b, tiles, cIdx(b, H), one, cIdx(b, threads), one, one,
+        b, tiles, cIdx(b, H), cIdx(b, kTiledAttentionRowSplit), cIdx(b, threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, shared);
     nameKernel(launch, "photon_attention_tiled");
@@ -1322,6 +1326,7 @@ private:
       t.warp = divU(b, tid, kWarpSize);
       t.lane = remU(b, tid, kWarpSize);
       t.tid = tid;
+      t.part = launch.getBlockIds().z;
       if (!tensorCores)
         return attentionTiledRows(b, t);
       // Lane l checks rows l, l + 32, ... of the tile against its first.
@@ -1350,7 +1355,10 @@ private:
           [&](Builder &b) {
             t.s0 = s0;
             t.p0 = p0;
-            attentionTiledMma(b, t, launch.getWorkgroupAttributions(), width);
+            Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t.part, cIdx(b, 0));
+            ifThen(b, first, [&](Builder &b) {
+              attentionTiledMma(b, t, launch.getWorkgroupAttributions(), width);
+            });
           },
           [&](Builder &b) { attentionTiledRows(b, t); });
     });
@@ -1365,6 +1373,7 @@ private:
     int64_t layers;
     Value layer, capacity;
     Value r0, n, rows, h, warp, lane, tid;
+    Value part; // which of the tile's kTiledAttentionRowSplit blocks
     Value s0, p0; // the uniform tile's sequence and first position
   };
 
@@ -1381,8 +1390,8 @@ private:
                        });
   }
 
-  /// attentionTiled for any tile: warp w takes rows w, w + 4, ... of the
-  /// tile, one at a time, over blocks of 32 positions u0 .. u0 + 31 below
+  /// attentionTiled for any tile: warp w of the tile's block k takes rows
+  /// 4k + w, 4k + w + 16, ... of the tile, one at a time, over blocks of 32 positions u0 .. u0 + 31 below
   /// pos[i] + 1: lane l scores position u0 + l (a head_dim-long dot product,
   /// q read as a broadcast), the warp's max updates the online softmax
   /// (running max m, sum l, rescaled by exp(m_old - m_new)), then the lanes
@@ -1404,7 +1413,9 @@ private:
       valid.push_back((j + 1) * kWarpSize <= hd ? cTrue(b) : ult(b, d, cIdx(b, hd)));
       feature.push_back(arith::SelectOp::create(b, valid[j], d, zero));
     }
-    forRange(b, t.warp, t.n, kTiledAttentionRows / 16, [&](Builder &b, Value r) {
+    constexpr int64_t kWarps = kTiledAttentionRows / 16;
+    forRange(b, addI(b, t.warp, mulI(b, t.part, kWarps)), t.n, kWarps * kTiledAttentionRowSplit,
+             [&](Builder &b, Value r) {
       Value i = addI(b, t.r0, r);
       Value s = loadIndex(b, t.seq, i);
       Value end = addI(b, loadIndex(b, t.pos, i), 1); // causal: positions 0..pos[i]

@@ -17,7 +17,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // The host sends more than 64 rows with 16-byte-aligned caches to the tiled
-// kernel: a grid of ceil(rows / 64) x 2 heads, 128 threads.
+// kernel: a grid of ceil(rows / 64) x 2 heads x 4 blocks per tile (they split
+// a tile's rows when it goes row by row), 128 threads.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
 // CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xbf16>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xbf16>, %[[VC:[^:]*]]: memref<?xbf16>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: index)
 // CHECK: function(@photon_attention)
@@ -30,7 +31,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: scf.if %[[USE]] {
 // CHECK-NEXT: %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c64{{(_[0-9]+)?}} : index
 // CHECK-NEXT: %[[GRID:.*]] = arith.maxui %[[TILES]], %c1{{(_[0-9]+)?}} : index
-// CHECK: gpu.launch blocks(%[[BX:[^,]*]], %[[HEAD:[^,]*]], %{{[^)]*}}) in ({{.*}} = %[[GRID]], {{.*}} = %c2{{(_[0-9]+)?}}, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128{{(_[0-9]+)?}}, {{.*}}) module(@photon_kernels) function(@photon_attention_tiled) workgroup(%[[QS:.*]] : memref<64x56xbf16, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x56xbf16, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x56xbf16, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch blocks(%[[BX:[^,]*]], %[[HEAD:[^,]*]], %[[PART:[^)]*]]) in ({{.*}} = %[[GRID]], {{.*}} = %c2{{(_[0-9]+)?}}, {{.*}} = %c4{{(_[0-9]+)?}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128{{(_[0-9]+)?}}, {{.*}}) module(@photon_kernels) function(@photon_attention_tiled) workgroup(%[[QS:.*]] : memref<64x56xbf16, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<32x56xbf16, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x56xbf16, #gpu.address_space<workgroup>>)
 // Tiles in reverse order: the longest causal spans first.
 // CHECK: %[[LAST:.*]] = arith.addi %[[GRID]], %c-1 : index
 // CHECK-NEXT: %[[TILE:.*]] = arith.subi %[[LAST]], %[[BX]] : index
@@ -42,6 +43,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.shuffle  xor %{{.*}} : i32
 // CHECK: %[[UNIFORM:.*]] = arith.cmpi ne, %{{.*}}, %c0_i32 : i32
 // CHECK-NEXT: scf.if %[[UNIFORM]] {
+// CHECK-NEXT: %[[FIRST:.*]] = arith.cmpi eq, %[[PART]], %c0{{(_[0-9]+)?}} : index
+// CHECK-NEXT: scf.if %[[FIRST]] {
 // The Q tile (64 x 48) as bf16, then the warp's A operands (3 MMA steps).
 // CHECK: scf.for %{{.*}} = %[[TID]] to %c3072 step %c128
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
@@ -77,8 +80,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Output: divided by the row sums, stored within the rows and head_dim.
 // CHECK: arith.divf
 // CHECK: memref.store %{{.*}}, %[[S]]
-// Other tiles: a warp per row, lanes over positions then features.
+// Other tiles: a warp per row (warp w of block k: rows 4k + w, + 16, ...),
+// lanes over positions then features.
 // CHECK: } else {
+// CHECK: %[[SKIP:.*]] = arith.muli %[[PART]], %c4{{(_[0-9]+)?}} : index
+// CHECK-NEXT: %[[FROM:.*]] = arith.addi %{{.*}}, %[[SKIP]] : index
+// CHECK-NEXT: scf.for %{{.*}} = %[[FROM]] to %{{.*}} step %c16
 // CHECK: gpu.shuffle  idx
 // CHECK: memref.store %{{.*}}, %[[S]]
 // CHECK: gpu.terminator
