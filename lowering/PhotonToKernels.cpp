@@ -1254,21 +1254,21 @@ private:
   bool tiledAttentionApplies() const {
     return gpu && options.tiledAttention && c.headDim() <= kFusedAttentionMaxHeadDim;
   }
-  /// Cache elements per global load of attentionTiled's K/V tiles (bf16
-  /// caches): the most of 8, 4, 2 (16, 8, 4 bytes) dividing head_dim, so a
-  /// chunk never straddles a head (head_dim is even).
+  /// Cache elements per vector load of attentionTiled (K/V rows): the most
+  /// of 8, 4, 2 dividing head_dim, at most 16 bytes. A chunk never straddles
+  /// a head (head_dim is even), and every chunk of an aligned cache is
+  /// aligned to its size.
   int64_t tiledAttentionChunk() const {
     int64_t hd = c.headDim();
-    return hd % 8 == 0 ? 8 : hd % 4 == 0 ? 4 : 2;
+    int64_t chunk = hd % 8 == 0 ? 8 : hd % 4 == 0 ? 4 : 2;
+    return std::min<int64_t>(chunk, 16 / byteWidth(actElt));
   }
   /// On the host: whether a call takes attentionTiled: more than one tile
-  /// of rows (prefill; fewer rows are decode) and, for the vector loads of
-  /// bf16 caches, caches aligned to a chunk.
+  /// of rows (prefill, large decode batches) and caches aligned to a chunk
+  /// for the vector loads.
   Value tiledAttentionUse(Builder &b, Value rows, Buf kCache, Buf vCache) {
     Value use = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, rows,
                                       cIdx(b, kTiledAttentionRows));
-    if (!kCache.elementType().isBF16())
-      return use;
     int64_t bytes = tiledAttentionChunk() * byteWidth(kCache.elementType());
     use = arith::AndIOp::create(b, use, alignedTo(b, kCache.mem, kCache.base, bytes));
     return arith::AndIOp::create(b, use, alignedTo(b, vCache.mem, vCache.base, bytes));
@@ -1391,16 +1391,19 @@ private:
   }
 
   /// attentionTiled for any tile: warp w of the tile's block k takes rows
-  /// 4k + w, 4k + w + 16, ... of the tile, one at a time, over blocks of 32 positions u0 .. u0 + 31 below
-  /// pos[i] + 1: lane l scores position u0 + l (a head_dim-long dot product,
-  /// q read as a broadcast), the warp's max updates the online softmax
+  /// 4k + w, 4k + w + 16, ... of the tile, one at a time, over blocks of 32
+  /// positions u0 .. u0 + 31 below pos[i] + 1: lane l scores position
+  /// u0 + l (a head_dim-long dot product, its K row read in vector chunks,
+  /// q as broadcasts), the warp's max updates the online softmax
   /// (running max m, sum l, rescaled by exp(m_old - m_new)), then the lanes
   /// switch to features (l, l + 32, ...) and accumulate the block's
   /// positions' V rows, each weight broadcast from its lane by a shuffle
   /// (coalesced V reads). f32 arithmetic, any cache type.
   void attentionTiledRows(Builder &b, const TiledAttentionTile &t) {
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
-    const int64_t perLane = llvm::divideCeil(hd, kWarpSize);
+    const int64_t perLane = llvm::divideCeil(hd, kWarpSize), chunk = tiledAttentionChunk();
+    Type cacheElt = t.kCache.elementType();
+    auto chunkType = VectorType::get({chunk}, cacheElt);
     Value zero = cIdx(b, 0);
     Value kvOff = mulI(b, divU(b, t.h, H / KVH), hd);
     Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
@@ -1433,9 +1436,17 @@ private:
             Value inside = ult(b, u, end);
             Value kBase = kvRow(b, arith::SelectOp::create(b, inside, u, zero));
             Value dot = cF32(b, 0);
-            for (int64_t d = 0; d < hd; ++d)
-              dot = addF(b, dot, mulF(b, t.Q.load(b, addI(b, qBase, cIdx(b, d))),
-                                      t.kCache.load(b, addI(b, kBase, cIdx(b, d)))));
+            for (int64_t d0 = 0; d0 < hd; d0 += chunk) {
+              Value k = vector::LoadOp::create(
+                  b, chunkType, t.kCache.mem, ValueRange{addI(b, t.kCache.base, addI(b, kBase, d0))},
+                  /*nontemporal=*/false, llvm::MaybeAlign(chunk * byteWidth(cacheElt)));
+              for (int64_t e = 0; e < chunk; ++e) {
+                Value x = vector::ExtractOp::create(b, k, e);
+                if (!cacheElt.isF32())
+                  x = arith::ExtFOp::create(b, b.getF32Type(), x);
+                dot = addF(b, dot, mulF(b, t.Q.load(b, addI(b, qBase, cIdx(b, d0 + e))), x));
+              }
+            }
             Value score = arith::SelectOp::create(b, inside, mulF(b, dot, scale), negInf);
             Value m = arith::MaximumFOp::create(b, st[0], laneMax(b, score));
             Value rescale = math::ExpOp::create(b, subF(b, st[0], m)); // 0 at u0 = 0

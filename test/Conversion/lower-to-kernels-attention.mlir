@@ -94,8 +94,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // the others the three kernels that spread positions over the card; the
 // rest of the layer (O projection on) never reads the capacity.
 // CHECK: } else {
-// CHECK: %[[MANY:.*]] = arith.cmpi ugt, %[[ROWS]], %c64{{(_[0-9]+)?}} : index
-// CHECK-NEXT: scf.if %[[MANY]] {
+// CHECK: arith.cmpi ugt, %[[ROWS]], %c64{{(_[0-9]+)?}} : index
+// CHECK: memref.extract_aligned_pointer_as_index %[[VC]]
+// CHECK: %[[TILED:.*]] = arith.andi
+// CHECK-NEXT: scf.if %[[TILED]] {
 // CHECK: gpu.launch {{.*}} function(@photon_attention_tiled)
 // CHECK: } else {
 // CHECK-NEXT: arith.ceildivui

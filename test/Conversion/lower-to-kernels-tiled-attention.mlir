@@ -5,7 +5,8 @@
 // bf16 cache through workgroup memory (16-byte loads) and computes QK^T and
 // P·V with mma.sync (ldmatrix, transposed for V), an online softmax in
 // between; no score goes to memory. Other tiles go row by row. f32 caches
-// take the row-by-row path only; tiled-attention=false keeps the three
+// take the row-by-row path only (16-byte K loads too: the host checks both
+// caches' alignment); tiled-attention=false keeps the three
 // kernels.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s --check-prefix=F32
@@ -81,11 +82,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: arith.divf
 // CHECK: memref.store %{{.*}}, %[[S]]
 // Other tiles: a warp per row (warp w of block k: rows 4k + w, + 16, ...),
-// lanes over positions then features.
+// lanes over positions (K rows as 16-byte vectors) then features.
 // CHECK: } else {
 // CHECK: %[[SKIP:.*]] = arith.muli %[[PART]], %c4{{(_[0-9]+)?}} : index
 // CHECK-NEXT: %[[FROM:.*]] = arith.addi %{{.*}}, %[[SKIP]] : index
 // CHECK-NEXT: scf.for %{{.*}} = %[[FROM]] to %{{.*}} step %c16
+// CHECK: vector.load %[[KC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: gpu.shuffle  idx
 // CHECK: memref.store %{{.*}}, %[[S]]
 // CHECK: gpu.terminator
@@ -96,10 +98,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // f32 caches: the row-by-row kernel, no workgroup memory, no tensor cores.
 // F32-LABEL: func.func private @photon_stack_shape0(
+// F32-SAME: %[[KC:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index)
 // F32: arith.cmpi ugt, %{{.*}}, %c64{{(_[0-9]+)?}} : index
-// F32-NOT: extract_aligned_pointer
+// F32: arith.remui %{{.*}}, %c16{{(_[0-9]+)?}} : index
 // F32: function(@photon_attention_tiled) {
 // F32-NOT: nvvm.mma.sync
+// F32: vector.load %[[KC]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // F32: gpu.shuffle  idx
 // F32: function(@photon_attention_scores)
 // F32-LABEL: func.func private @photon_lm_head(
