@@ -84,6 +84,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "GPU: at decode (GEMV rows), the gate and up projections and SwiGLU "
            "are one kernel (each warp reads a row of both and stores "
            "silu(gate) · up); false: two projections and an elementwise kernel">,
+    Option<"fuseNorm", "fuse-norm", "bool", "true",
+           "GPU: at decode (GEMV rows), a layer's RMSNorms are the prologue "
+           "of the projections that read them (QKV, gate/up): the GEMV scales "
+           "the raw rows by the gain and each product by the row's 1 / rms, "
+           "gathered from the same loads (not with round-matmul-inputs); "
+           "false: a norm kernel writes the normed rows first">,
     Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
            "\"tile128\"",
            "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "

@@ -342,33 +342,58 @@ private:
     std::function<void(Builder &, Value, Value, ArrayRef<Value>)> store;
   };
 
+  /// Outputs per warp of a GEMV over up to maxRows rows with nw weight
+  /// matrices and `total` outputs. Each activation vector a warp loads
+  /// serves all of its outputs: over several rows the activations, not the
+  /// weights, bound the kernel (the 16-row kernel with one output per warp
+  /// read 16x its weight bytes from L1/L2 and reached 5% of the copy rate).
+  /// One row needs no reuse and keeps every warp; otherwise up to 4 / nw
+  /// outputs, as long as the grid keeps about 512 warps (4 per SM).
+  static int64_t gemvOutputsPerWarp(int64_t maxRows, int64_t nw, int64_t total) {
+    if (maxRows == 1)
+      return 1;
+    int64_t f = std::max<int64_t>(1, 4 / nw);
+    while (f > 1 && total / f < 512)
+      f /= 2;
+    return f;
+  }
+
   /// One kernel `name` over 1 <= rows <= maxRows (rows a runtime value) of
-  /// `in`, bound by the weight bytes: one warp per output j of the ranges
-  /// (kGemvWarps warps a block, a grid over all outputs; a range is a
-  /// uniform branch of the warp), its lanes reading consecutive 16-byte
-  /// vectors of the weight rows (vector.load, aligned) and, for every row of
-  /// `in`, the matching activations, f32 products summed by fma per row,
-  /// then across the warp (shuffles). Weights are read once whatever the
-  /// rows; rows past `rows` reread the last one and are not stored. The K
-  /// loop is unrolled (8 / maxRows vectors deep) so that each lane has
-  /// several loads in flight; vectors past K (the last round) read element
-  /// 0 and count as zero.
+  /// `in`, bound by the weight bytes: each warp computes F outputs
+  /// (gemvOutputsPerWarp) of the ranges (kGemvWarps warps a block, a grid
+  /// over all outputs; a range is a uniform branch of the warp), its lanes
+  /// reading consecutive 16-byte vectors of the F weight rows (vector.load,
+  /// aligned) and, for every row of `in`, the matching activations once for
+  /// all F outputs, f32 products summed by fma per (output, row), then
+  /// across the warp (shuffles). Weights are read once whatever the rows;
+  /// rows past `rows` reread the last one and are not stored; outputs past
+  /// a range's end reread its last and are not stored. The K loop is
+  /// unrolled so that each lane has about eight weight vectors in flight;
+  /// vectors past K (the last round) read element 0 and count as zero.
+  /// With `normGain` (fuse-norm) the kernel reads the rows of `in` raw and
+  /// applies RMSNorm on the way: activations times the gain vector at
+  /// `normGain`, and each dot product times the row's 1 / rms, whose sum of
+  /// squares the warp gathers from the same activation loads.
   void gemv(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows, int64_t K,
-            ArrayRef<GemvRange> ranges) {
+            ArrayRef<GemvRange> ranges, Value normGain = Value()) {
     constexpr int64_t kGemvWarps = 4;
     const int64_t vec = gemvVectorLength();
     const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
-    // About eight activation vectors in flight per lane (registers), plus
-    // `unroll` vectors of each weight matrix.
-    const int64_t unroll = std::min<int64_t>(rounds, std::max<int64_t>(1, 8 / maxRows));
+    int64_t total = 0, maxNw = 1;
+    for (const GemvRange &range : ranges) {
+      total += range.M;
+      maxNw = std::max<int64_t>(maxNw, range.weights.size());
+    }
+    const int64_t F = gemvOutputsPerWarp(maxRows, maxNw, total);
+    const int64_t unroll = std::min<int64_t>(rounds, std::max<int64_t>(1, 8 / F));
     const int64_t groups = llvm::divideCeil(rounds, unroll);
     const bool ragged = groups * unroll * kWarpSize != chunks;
-    int64_t total = 0;
+    int64_t warps = 0;
     for (const GemvRange &range : ranges)
-      total += range.M;
+      warps += llvm::divideCeil(range.M, F);
     Type f32 = b.getF32Type();
     Value one = cIdx(b, 1);
-    auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(total, kGemvWarps)), one,
+    auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(warps, kGemvWarps)), one,
                                         one, cIdx(b, kGemvWarps * kWarpSize), one, one);
     nameKernel(launch, name);
     Builder kb(b.getLoc(), ctx);
@@ -393,22 +418,32 @@ private:
             b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(vecOf(f32), 0.0f)));
       return v;
     };
-    int64_t first = 0;
+    auto element = [](Builder &b, Value v, int64_t e) -> Value {
+      return vector::ExtractOp::create(b, v, e);
+    };
+    int64_t firstWarp = 0;
     for (const GemvRange &range : ranges) {
-      const int64_t nw = range.weights.size();
-      Value inRange = ult(kb, warp, cIdx(kb, first + range.M));
-      if (first > 0)
+      const int64_t nw = range.weights.size(), rangeWarps = llvm::divideCeil(range.M, F);
+      const int64_t nAcc = F * nw * maxRows;
+      Value inRange = ult(kb, warp, cIdx(kb, firstWarp + rangeWarps));
+      if (firstWarp > 0)
         inRange = arith::AndIOp::create(
-            kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::uge, warp, cIdx(kb, first)),
+            kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::uge, warp, cIdx(kb, firstWarp)),
             inRange);
       // A whole warp takes or skips the branch, so its shuffles stay converged.
       ifThen(kb, inRange, [&](Builder &b) {
-        Value j = addI(b, warp, -first);
-        SmallVector<Value> rowW;
-        for (Value w : range.weights)
-          rowW.push_back(addI(b, mulI(b, j, K), w));
-        // Accumulator (weight matrix m, row r) at m · maxRows + r.
-        SmallVector<Value> init(nw * maxRows, cF32(b, 0));
+        Value j0 = mulI(b, addI(b, warp, -firstWarp), F);
+        SmallVector<Value> js, rowW; // output f; weight row (f, m) at f · nw + m
+        for (int64_t f = 0; f < F; ++f) {
+          js.push_back(addI(b, j0, f));
+          Value row = F > 1 ? arith::MinUIOp::create(b, js.back(), cIdx(b, range.M - 1))
+                            : js.back();
+          for (Value w : range.weights)
+            rowW.push_back(addI(b, mulI(b, row, K), w));
+        }
+        // Accumulator (output f, weight matrix m, row r) at (f · nw + m) ·
+        // maxRows + r; with normGain, each row's sum of squares after them.
+        SmallVector<Value> init(nAcc + (normGain ? maxRows : 0), cF32(b, 0));
         auto loop = scf::ForOp::create(
             b, cIdx(b, 0), cIdx(b, groups), one, init,
             [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
@@ -422,39 +457,55 @@ private:
                   c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
                 chunk.push_back(mulI(b, c, vec));
                 inside.push_back(ok);
-                for (int64_t m = 0; m < nw; ++m)
-                  wv.push_back(load(b, weights, addI(b, rowW[m], chunk.back()), 16, ok));
+                for (Value at : rowW)
+                  wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
               }
-              // Every load of the group before the first fma: the NVPTX
-              // backend keeps this order, so the loads overlap.
-              SmallVector<Value> xs;
-              for (int64_t u = 0; u < unroll; ++u)
+              // Every weight load of the group before the first fma: the
+              // NVPTX backend keeps this order, so the loads overlap.
+              for (int64_t u = 0; u < unroll; ++u) {
+                Value gain = normGain ? load(b, weights, addI(b, normGain, chunk[u]), 16, Value())
+                                      : Value();
                 for (int64_t r = 0; r < maxRows; ++r) {
-                  Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]),
-                                 gemvInputAlignment(in), inside[u]);
-                  xs.push_back(roundsInput(in) ? roundedToBF16(b, x) : x);
-                }
-              for (int64_t u = 0; u < unroll; ++u)
-                for (int64_t m = 0; m < nw; ++m)
-                  for (int64_t r = 0; r < maxRows; ++r)
+                  Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
+                                 inside[u]);
+                  if (gain) {
                     for (int64_t e = 0; e < vec; ++e)
-                      acc[m * maxRows + r] = math::FmaOp::create(
-                          b, vector::ExtractOp::create(b, wv[u * nw + m], e),
-                          vector::ExtractOp::create(b, xs[u * maxRows + r], e),
-                          acc[m * maxRows + r]);
+                      acc[nAcc + r] = math::FmaOp::create(b, element(b, x, e), element(b, x, e),
+                                                          acc[nAcc + r]);
+                    x = mulF(b, x, gain);
+                  }
+                  if (roundsInput(in))
+                    x = roundedToBF16(b, x);
+                  for (int64_t fm = 0; fm < F * nw; ++fm)
+                    for (int64_t e = 0; e < vec; ++e)
+                      acc[fm * maxRows + r] = math::FmaOp::create(
+                          b, element(b, wv[u * F * nw + fm], e), element(b, x, e),
+                          acc[fm * maxRows + r]);
+                }
+              }
               scf::YieldOp::create(b, acc);
             });
-        for (int64_t r = 0; r < maxRows; ++r) {
-          SmallVector<Value> sums;
-          for (int64_t m = 0; m < nw; ++m)
-            sums.push_back(laneSum(b, loop.getResult(m * maxRows + r)));
-          Value mine = arith::AndIOp::create(
-              b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
-              ult(b, cIdx(b, r), rows));
-          ifThen(b, mine, [&](Builder &b) { range.store(b, cIdx(b, r), j, sums); });
+        SmallVector<Value> invRms;
+        for (int64_t r = 0; normGain && r < maxRows; ++r) {
+          Value mean = divF(b, laneSum(b, loop.getResult(nAcc + r)), cF32(b, double(K)));
+          invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
         }
+        for (int64_t f = 0; f < F; ++f)
+          for (int64_t r = 0; r < maxRows; ++r) {
+            SmallVector<Value> sums;
+            for (int64_t m = 0; m < nw; ++m) {
+              Value s = laneSum(b, loop.getResult((f * nw + m) * maxRows + r));
+              sums.push_back(normGain ? mulF(b, s, invRms[r]) : s);
+            }
+            Value mine = arith::AndIOp::create(
+                b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
+                ult(b, cIdx(b, r), rows));
+            if (F > 1)
+              mine = arith::AndIOp::create(b, mine, ult(b, js[f], cIdx(b, range.M)));
+            ifThen(b, mine, [&](Builder &b) { range.store(b, cIdx(b, r), js[f], sums); });
+          }
       });
-      first += range.M;
+      firstWarp += rangeWarps;
     }
     gpu::TerminatorOp::create(kb);
   }
@@ -466,54 +517,99 @@ private:
     int64_t M;
   };
 
-  /// Projections of one input (Q, K and V). fuse-qkv: at decode one GEMV
-  /// launch `name` whose output ranges read their own weight matrices (the
-  /// weights need not be contiguous); otherwise a matmul each.
+  /// RMSNorm in front of a projection: its input is rmsnorm(rows) · gain,
+  /// written to `out` by a norm kernel unless the GEMV applies it.
+  struct NormFirst {
+    WeightRef gain;
+    Buf out;
+  };
+
+  /// Whether GEMVs over K-wide rows apply `norm` on the way in (fuse-norm):
+  /// whole 16-byte vectors of the gain, and no rounding of the normed rows
+  /// (round-matmul-inputs rounds them before the projection, which needs
+  /// their 1 / rms before the first product).
+  bool gemvFusesNorm(int64_t K, const NormFirst &norm) const {
+    return options.fuseNorm && !options.roundMatmulInputs && gemvApplies(K, norm.gain.align);
+  }
+
+  /// A projection of `in` (normed first with `norm`) that may be a GEMV
+  /// (every weight matrix `aligned`): on the host, `gemv(in, maxRows, gain)`
+  /// for the GEMV's rows (gemvOrWide) — with fuse-norm `in` raw and the gain
+  /// offset, else the normed rows and no gain — otherwise `wide(normed rows)`.
+  void projectRows(Builder &b, Buf in, Value rows, int64_t K, std::optional<NormFirst> norm,
+                   Value aligned, function_ref<void(Builder &, Buf, int64_t, Value)> gemv,
+                   function_ref<void(Builder &, Buf)> wide) {
+    bool fuse = norm && gemvFusesNorm(K, *norm);
+    if (norm && !fuse) {
+      rmsNorm(b, in, norm->out, rows, K, norm->gain);
+      in = norm->out;
+    }
+    aligned = arith::AndIOp::create(b, aligned,
+                                    alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
+    if (fuse)
+      aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, norm->gain.at, 16));
+    gemvOrWide(
+        b, rows, aligned,
+        [&](Builder &b, int64_t maxRows) { gemv(b, in, maxRows, fuse ? norm->gain.at : Value()); },
+        [&](Builder &b) {
+          if (fuse)
+            rmsNorm(b, in, norm->out, rows, K, norm->gain);
+          wide(b, fuse ? norm->out : in);
+        });
+  }
+
+  /// Projections of one input (Q, K and V), normed first with `norm`.
+  /// fuse-qkv: at decode one GEMV launch `name` whose output ranges read
+  /// their own weight matrices (the weights need not be contiguous);
+  /// otherwise a matmul each.
   void matmulShared(Builder &b, StringRef name, Buf in, Value rows, int64_t K,
-                    ArrayRef<Projection> ps) {
+                    ArrayRef<Projection> ps, std::optional<NormFirst> norm) {
     bool fused = options.fuseQkv && llvm::all_of(ps, [&](const Projection &p) {
                    return gemvApplies(K, p.w.align);
                  });
     if (!fused) {
+      if (norm)
+        rmsNorm(b, in, norm->out, rows, K, norm->gain);
       for (const Projection &p : ps)
-        matmulNT(b, in, p.out, rows, p.M, K, p.w);
+        matmulNT(b, norm ? norm->out : in, p.out, rows, p.M, K, p.w);
       return;
     }
-    Value aligned = alignedTo(b, in.mem, in.base, gemvInputAlignment(in));
-    int64_t total = 0;
-    for (const Projection &p : ps) {
+    Value aligned = alignedTo(b, weights, ps[0].w.at, 16);
+    int64_t total = ps[0].M;
+    for (const Projection &p : ps.drop_front()) {
       aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, p.w.at, 16));
       total += p.M;
     }
-    gemvOrWide(
-        b, rows, aligned,
-        [&](Builder &b, int64_t maxRows) {
+    projectRows(
+        b, in, rows, K, norm, aligned,
+        [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
           SmallVector<GemvRange> ranges;
           for (const Projection &p : ps)
             ranges.push_back({p.M, {p.w.at}, [p, this](Builder &b, Value r, Value j,
                                                        ArrayRef<Value> sums) {
                                 storeOutput(b, p.out, p.M, r, j, sums[0], Value(), false);
                               }});
-          gemv(b, name + "_r" + Twine(maxRows) + "_" + shape(total, K), in, rows, maxRows, K,
-               ranges);
+          gemv(b, name + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(total, K),
+               in, rows, maxRows, K, ranges, gain);
         },
-        [&](Builder &b) {
+        [&](Builder &b, Buf in) {
           for (const Projection &p : ps)
             matmulWide(b, in, p.out, rows, p.M, K, p.w.at, p.w.align, Value(), false);
         });
   }
 
-  /// G = silu(in · Wgᵀ) · (in · Wuᵀ), SwiGLU over F features. fuse-gate-up:
-  /// at decode one GEMV whose warps read a row of each matrix and store the
-  /// product; otherwise two matmuls (into G and U) and an elementwise kernel.
+  /// G = silu(x · Wgᵀ) · (x · Wuᵀ), SwiGLU over F features, x the rows of
+  /// `in` normed first with `norm`. fuse-gate-up: at decode one GEMV whose
+  /// warps read a row of each matrix and store the product; otherwise two
+  /// matmuls (into G and U) and an elementwise kernel.
   void gateUpSwiGLU(Builder &b, Buf in, Value rows, int64_t F, int64_t K, WeightRef gate,
-                    WeightRef up, Buf G, Buf U) {
+                    WeightRef up, Buf G, Buf U, std::optional<NormFirst> norm) {
     auto silu = [](Builder &b, Value g) {
       return mulF(b, g, divF(b, cF32(b, 1.0),
                              addF(b, cF32(b, 1.0),
                                   math::ExpOp::create(b, arith::NegFOp::create(b, g)))));
     };
-    auto unfused = [&](Builder &b, bool wide) {
+    auto unfused = [&](Builder &b, Buf in, bool wide) {
       for (auto [wgt, out] : {std::pair{gate, G}, std::pair{up, U}}) {
         if (wide)
           matmulWide(b, in, out, rows, F, K, wgt.at, wgt.align, Value(), false);
@@ -525,24 +621,28 @@ private:
         G.store(b, mulF(b, silu(b, G.load(b, i)), U.load(b, i)), i);
       });
     };
-    if (!options.fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
-      return unfused(b, /*wide=*/false);
-    Value aligned = arith::AndIOp::create(
-        b, alignedTo(b, in.mem, in.base, gemvInputAlignment(in)),
+    if (!options.fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align)) {
+      if (norm)
+        rmsNorm(b, in, norm->out, rows, K, norm->gain);
+      return unfused(b, norm ? norm->out : in, /*wide=*/false);
+    }
+    projectRows(
+        b, in, rows, K, norm,
         arith::AndIOp::create(b, alignedTo(b, weights, gate.at, 16),
-                              alignedTo(b, weights, up.at, 16)));
-    gemvOrWide(
-        b, rows, aligned,
-        [&](Builder &b, int64_t maxRows) {
-          gemv(b, "photon_gemv_gate_up_r" + Twine(maxRows) + "_" + shape(F, K), in, rows, maxRows,
-               K,
+                              alignedTo(b, weights, up.at, 16)),
+        [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
+          gemv(b,
+               "photon_gemv_gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" +
+                   shape(F, K),
+               in, rows, maxRows, K,
                {GemvRange{F, {gate.at, up.at},
                           [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
                             G.store(b, mulF(b, silu(b, sums[0]), sums[1]),
                                     addI(b, mulI(b, r, F), j));
-                          }}});
+                          }}},
+               gain);
         },
-        [&](Builder &b) { unfused(b, /*wide=*/true); });
+        [&](Builder &b, Buf in) { unfused(b, in, /*wide=*/true); });
   }
 
   /// Stores a warp's mma.sync results: mTiles x nTiles m16n8 tiles from
@@ -2053,11 +2153,12 @@ private:
 
     forEachLayer(b, [&](Builder &b, Value layer, LayerWeightFn w) {
       // Attention.
-      rmsNorm(b, X, Hb, rows, D, w(b, "input_layernorm.weight"));
-      matmulShared(b, "photon_gemv_qkv", Hb, rows, D,
+      NormFirst inputNorm{w(b, "input_layernorm.weight"), Hb};
+      matmulShared(b, "photon_gemv_qkv", X, rows, D,
                    {Projection{w(b, "self_attn.q_proj.weight"), Q, D},
                     Projection{w(b, "self_attn.k_proj.weight"), K, KV},
-                    Projection{w(b, "self_attn.v_proj.weight"), Vb, KV}});
+                    Projection{w(b, "self_attn.v_proj.weight"), Vb, KV}},
+                   inputNorm);
       if (gpu && options.fuseRopeCache) {
         ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer, capacity);
       } else {
@@ -2151,9 +2252,9 @@ private:
       matmulNT(b, A, X, rows, D, D, w(b, "self_attn.o_proj.weight"), std::nullopt,
                /*accumulate=*/true);
       // SwiGLU MLP.
-      rmsNorm(b, X, Hb, rows, D, w(b, "post_attention_layernorm.weight"));
-      gateUpSwiGLU(b, Hb, rows, F, D, w(b, "mlp.gate_proj.weight"), w(b, "mlp.up_proj.weight"),
-                   G, U);
+      NormFirst mlpNorm{w(b, "post_attention_layernorm.weight"), Hb};
+      gateUpSwiGLU(b, X, rows, F, D, w(b, "mlp.gate_proj.weight"), w(b, "mlp.up_proj.weight"),
+                   G, U, mlpNorm);
       matmulNT(b, G, X, rows, D, F, w(b, "mlp.down_proj.weight"), std::nullopt,
                /*accumulate=*/true);
     });
@@ -2252,6 +2353,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
     options.fuseQkv = fuseQkv;
     options.fuseGateUp = fuseGateUp;
+    options.fuseNorm = fuseNorm;
     options.parallelVocab = parallelVocab;
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
                           plan->getActivationType(), options, *kernel, model.getLoc());

@@ -97,6 +97,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-gate-up",
       llvm::cl::desc("decode: gate and up projections and SwiGLU as one kernel"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseGateUp)};
+  Option<bool> fuseNorm{
+      *this, "fuse-norm",
+      llvm::cl::desc("decode: RMSNorm as the prologue of the projections that read it"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseNorm)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
@@ -159,6 +163,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
         kernels.fuseQkv = options.fuseQkv;
         kernels.fuseGateUp = options.fuseGateUp;
+        kernels.fuseNorm = options.fuseNorm;
         kernels.parallelVocab = options.parallelVocab;
         kernels.tensorCoreKernel = options.tensorCoreKernel;
         kernels.roundMatmulInputs = options.roundMatmulInputs;

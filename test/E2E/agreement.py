@@ -283,6 +283,15 @@ def edge_shape_cases(h, worst, rng):
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
     model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-rows7", worst,
                rng, compile_args=("--max-rows=7",), row_batches=(17,))
+    if h.device == "cuda":
+        # GEMVs over 2..16 rows give each warp 2 or 4 outputs once a projection has 1024
+        # or more (the LM head's 2051: 4 a warp, the last warp's past 2050 clamped and not
+        # stored; QKV's 1024 and gate/up's 1032: 2), the RMSNorm their prologue: 3, 6 and
+        # 13 prompts decoded together take the 4-, 8- and 16-row kernels.
+        path = os.path.join(EDGE, "edge-vanilla-wide-outputs.json")
+        for act in ("bf16", "f32"):
+            model_case(h, path, "edge-vanilla-wide-outputs-" + act + "-act", worst, rng,
+                       weight_type="bf16", activation_type=act, row_batches=(3, 6, 13))
 
 
 DEMO = os.path.join(ROOT, "models", "demo")
@@ -683,7 +692,8 @@ def main():
             # warp-per-output projections, warp-per-row norms, argmax and sampling, and the unfused
             # attention (scores, softmax, output) and RoPE / cache-write kernels; the
             # "-unfused" variant keeps the GEMVs with every fusion off (separate Q, K, V
-            # and gate, up, SwiGLU kernels, attention and RoPE / cache write unfused).
+            # and gate, up, SwiGLU kernels, norm kernels, attention and RoPE / cache write
+            # unfused).
             for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
                 model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
                            weight_type="bf16", activation_type="bf16")
@@ -736,7 +746,7 @@ def main():
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
                            "tiny-photon-l2-bf16-act-unfused", worst, rng, weight_type="bf16",
                            activation_type="bf16",
-                           compile_args=("--no-fuse-qkv", "--no-fuse-gate-up",
+                           compile_args=("--no-fuse-qkv", "--no-fuse-gate-up", "--no-fuse-norm",
                                          "--no-fuse-attention", "--no-fuse-rope-cache"))
 
         if not args.quick:
