@@ -19,8 +19,9 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     runs one block per row (`block-per-row`); argmax splits each row's
     vocabulary over blocks and sampling gives each row a block
     (`parallel-vocab`). Attention is one kernel
-    per layer with an online softmax (`fuse-attention`), and RoPE with the
-    K/V cache write another (`fuse-rope-cache`).
+    per layer with an online softmax (`fuse-attention`), long caches split
+    over blocks and merged by a second kernel (`split-attention`), and RoPE
+    with the K/V cache write another (`fuse-rope-cache`).
 
     Kernels (buffers are flat 1-D memrefs, `W` is the weight arena;
     activations — x, caches, embeddings, latents — have the plan's
@@ -76,6 +77,15 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "decoders) use the fused kernel, longer ones (encoders, vanilla) the "
            "three kernels that spread positions over the card; the capacity is "
            "checked on the host">,
+    Option<"splitAttention", "split-attention", "bool", "true",
+           "GPU, fuse-attention: caches longer than fused-attention-max-capacity "
+           "use flash-decoding: a block per (row, KV head, split of positions "
+           "0..pos) reads each K/V row once for the KV group's query heads "
+           "(warps over positions, lanes over features with vector loads), "
+           "an online softmax per split, then a kernel merging the splits "
+           "(none with one split); splits chosen on the host to fill the "
+           "card. head_dim up to 32 vectors of 16 bytes or less (bf16 caches: "
+           "256 when a multiple of 8). false: the three unfused kernels">,
     Option<"fuseQkv", "fuse-qkv", "bool", "true",
            "GPU: at decode (GEMV rows), the Q, K and V projections of a layer "
            "are one kernel whose warps read their own weight matrix; false: "

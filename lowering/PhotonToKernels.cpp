@@ -1470,6 +1470,324 @@ private:
     gpu::TerminatorOp::create(kb);
   }
 
+  /// How split attention lays a head over a warp: lanes per cache position
+  /// (`lanesPerPosition`, a power of two), each loading `vec` features of
+  /// the position's K and V rows at once (16 bytes at most; `vec` divides
+  /// head_dim, so every row of the head starts vector-aligned) and the
+  /// first `chunks` of them holding features; query heads of a KV group per
+  /// block; positions per lane group per loop step (`unroll`: that many K
+  /// and V loads in flight per lane).
+  struct SplitAttentionShape {
+    int64_t vec, chunks, lanesPerPosition, headsPerBlock, unroll;
+  };
+  /// Warps per block of split attention.
+  static constexpr int64_t kSplitAttnWarps = 4;
+  /// A split covers at least this many positions: shorter ones would spend
+  /// more on the combine than they save.
+  static constexpr int64_t kSplitAttnMinPositions = 64;
+  /// Blocks to aim for: four per SM of an H200 (132 SMs).
+  static constexpr int64_t kSplitAttnTargetBlocks = 4 * 132;
+  /// Most accumulator floats of one lane (query heads x vec): registers.
+  static constexpr int64_t kSplitAttnMaxLaneAcc = 32;
+
+  /// The shape of split attention for this model, or none where a head is
+  /// wider than a warp's vectors (f32 caches: 128 features when head_dim is
+  /// a multiple of 4, else 64; bf16: 256, 128 or 64 for head_dim a multiple
+  /// of 8, 4 or 2). Those heads keep the unfused kernels.
+  std::optional<SplitAttentionShape> splitAttentionShape() const {
+    const int64_t hd = c.headDim(), group = c.nHeads / c.nKvHeads;
+    int64_t vec = 16 / byteWidth(actElt);
+    while (hd % vec != 0)
+      vec /= 2;
+    const int64_t chunks = hd / vec;
+    if (chunks > kWarpSize)
+      return std::nullopt;
+    int64_t heads = 1;
+    for (int64_t d = 1; d <= group; ++d)
+      if (group % d == 0 && d * vec <= kSplitAttnMaxLaneAcc)
+        heads = d;
+    return SplitAttentionShape{vec, chunks, int64_t(llvm::PowerOf2Ceil(chunks)), heads,
+                               heads * vec <= 16 ? 4 : 2};
+  }
+
+  /// GPU (split-attention): flash-decoding for caches too long for
+  /// attentionFused. A block per (split s, KV head g and a run of its query
+  /// heads, row i): positions 0..pos[i] of slot seq[i] are cut into
+  /// `splits` contiguous ranges of at least kSplitAttnMinPositions (chosen
+  /// on the host from rows, KV heads and capacity so that the grid fills
+  /// the card); the block walks range s, reading each K/V row once for all
+  /// its query heads (GQA). A warp takes kWarpSize / lanesPerPosition
+  /// positions at a time (times `unroll`), the lanes of a position loading
+  /// consecutive vectors of its K and V rows (coalesced), the dot product
+  /// summed over those lanes by shuffles. Each lane group keeps an online
+  /// softmax per query head (max m, sum l of exp(score - m), its features
+  /// of acc = sum exp(score - m) · V); the states merge across the warp
+  /// (shuffles), then across warps (workgroup memory). With one split the
+  /// block writes A; otherwise it leaves (m, l, acc[head_dim]) per (row,
+  /// query head, split) in `partials` (the scores region of the stack
+  /// scratch: splits · (head_dim + 2) <= capacity + 2 floats per (row,
+  /// head)) and photon_attention_combine merges the splits. A split with no
+  /// positions writes nothing and the combine does not read it. Falls back
+  /// to `fallback` where the caches are not aligned to the vectors.
+  void attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,
+                      Buf vCache, Buf A, Buf partials, Value rows, Value pos, Value seq,
+                      int64_t layers, Value layer, Value capacity,
+                      function_ref<void(Builder &)> fallback) {
+    const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
+    const int64_t group = H / KVH, heads = shape.headsPerBlock, runs = group / heads;
+    const int64_t vec = shape.vec, lpp = shape.lanesPerPosition, U = shape.unroll;
+    const int64_t perWarp = kWarpSize / lpp, W = kSplitAttnWarps, threads = W * kWarpSize;
+    const int64_t stride = 2 + vec; // per head of a state: m, l, acc[vec]
+    Type f32 = b.getF32Type();
+    Value one = cIdx(b, 1);
+    Value someRows = arith::MaxUIOp::create(b, rows, one);
+    // Splits: enough blocks for the card, as many as the scratch holds, at
+    // most one per kSplitAttnMinPositions of the capacity, at least one.
+    Value wanted = arith::CeilDivUIOp::create(b, cIdx(b, kSplitAttnTargetBlocks),
+                                              mulI(b, someRows, KVH * runs));
+    Value fit = arith::MinUIOp::create(b, arith::DivUIOp::create(b, addI(b, capacity, 2), cIdx(b, hd + 2)),
+                                       divU(b, capacity, kSplitAttnMinPositions));
+    Value splits = arith::MaxUIOp::create(b, arith::MinUIOp::create(b, wanted, fit), one);
+    // Range of split s of a row with `end` positions; nonempty for s below
+    // ceil(end / chunk).
+    auto chunkOf = [&](Builder &b, Value end, Value splits) -> Value {
+      return arith::MaxUIOp::create(b, arith::CeilDivUIOp::create(b, end, splits),
+                                    cIdx(b, kSplitAttnMinPositions));
+    };
+    auto vecLoad = [&](Builder &b, Buf buf, Value at) -> Value {
+      Type elt = buf.elementType();
+      Value v = vector::LoadOp::create(b, VectorType::get({vec}, elt), buf.mem,
+                                       ValueRange{addI(b, buf.base, at)},
+                                       /*nontemporal=*/false, llvm::MaybeAlign(vec * byteWidth(elt)));
+      return elt.isF32() ? v : arith::ExtFOp::create(b, VectorType::get({vec}, f32), v);
+    };
+    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+    // Merges online-softmax states (m, l, acc...) of one head: weights
+    // exp(m - max), a state without positions (m = -inf) weighing 0.
+    auto merge = [&](Builder &b, ValueRange x, ValueRange y) {
+      Value m = arith::MaximumFOp::create(b, x[0], y[0]);
+      Value ref = arith::SelectOp::create(
+          b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf), cF32(b, 0), m);
+      Value wx = math::ExpOp::create(b, subF(b, x[0], ref));
+      Value wy = math::ExpOp::create(b, subF(b, y[0], ref));
+      SmallVector<Value> out{m};
+      for (size_t k = 1; k < x.size(); ++k)
+        out.push_back(addF(b, mulF(b, wx, x[k]), mulF(b, wy, y[k])));
+      return out;
+    };
+
+    ifElse(
+        b,
+        arith::AndIOp::create(b, alignedTo(b, kCache.mem, kCache.base, vec * byteWidth(actElt)),
+                              alignedTo(b, vCache.mem, vCache.base, vec * byteWidth(actElt))),
+        [&](Builder &b) {
+      auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
+      auto launch = gpu::LaunchOp::create(
+          b, splits, cIdx(b, KVH * runs), someRows, cIdx(b, threads), one, one,
+          /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+          /*asyncDependencies=*/ValueRange{},
+          TypeRange{shared(W * heads), shared(W * heads), shared(W * heads * hd)});
+      nameKernel(launch, "photon_attention_split");
+      Builder kb(b.getLoc(), ctx);
+      kb.setInsertionPointToStart(&launch.getBody().front());
+      ValueRange wg = launch.getWorkgroupAttributions();
+      Value mS = wg[0], lS = wg[1], accS = wg[2];
+      Value s = launch.getBlockIds().x, run = launch.getBlockIds().y, i = launch.getBlockIds().z;
+      Value nSplits = launch.getGridSize().x, tid = launch.getThreadIds().x;
+      // The whole block takes or skips the branches: its barrier stays uniform.
+      ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
+        Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
+        Value chunk = chunkOf(b, end, nSplits);
+        Value lo = mulI(b, s, chunk);
+        Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
+        ifThen(b, ult(b, lo, hi), [&](Builder &b) {
+          Value warp = divU(b, tid, kWarpSize), lane = remU(b, tid, kWarpSize);
+          Value at = remU(b, lane, lpp), inGroup = divU(b, lane, lpp);
+          // Lanes past the head's vectors read vector 0 with q = 0.
+          Value holds = shape.chunks < lpp ? ult(b, at, cIdx(b, shape.chunks)) : Value();
+          Value f = mulI(b, holds ? arith::SelectOp::create(b, holds, at, cIdx(b, 0)) : at, vec);
+          Value kvHead = divU(b, run, runs);
+          Value head0 = addI(b, mulI(b, kvHead, group), mulI(b, remU(b, run, runs), heads));
+          Value kvOff = addI(b, mulI(b, kvHead, hd), f);
+          Value slot = loadIndex(b, seq, i);
+          // q · 1/sqrt(head_dim), this lane's features of each head.
+          Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
+          SmallVector<Value> q;
+          for (int64_t h = 0; h < heads; ++h) {
+            Value qBase = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
+            for (int64_t e = 0; e < vec; ++e) {
+              Value x = mulF(b, Q.load(b, addI(b, qBase, e)), scale);
+              q.push_back(holds ? arith::SelectOp::create(b, holds, x, cF32(b, 0)) : x);
+            }
+          }
+          SmallVector<Value> init;
+          for (int64_t h = 0; h < heads; ++h) {
+            init.append({negInf, cF32(b, 0)});
+            init.append(vec, cF32(b, 0));
+          }
+          // Warp w's steps start at lo + w·perWarp·U; within a step, lane
+          // group j takes positions base + k·perWarp + j (adjacent groups
+          // adjacent positions). Every lane of a warp runs the same steps.
+          auto loop = scf::ForOp::create(
+              b, addI(b, lo, mulI(b, warp, perWarp * U)), hi, cIdx(b, W * perWarp * U), init,
+              [&](OpBuilder &ob, Location loc, Value base, ValueRange st) {
+                Builder b(loc, ob);
+                SmallVector<Value> valid, keys, values;
+                for (int64_t k = 0; k < U; ++k) {
+                  Value u = addI(b, base, addI(b, inGroup, k * perWarp));
+                  valid.push_back(ult(b, u, hi));
+                  Value row = addI(b, cacheIndex(b, slot, layers, layer, capacity,
+                                                 arith::SelectOp::create(b, valid[k], u, base)),
+                                   kvOff);
+                  keys.push_back(vecLoad(b, kCache, row));
+                  values.push_back(row);
+                }
+                for (int64_t k = 0; k < U; ++k)
+                  values[k] = vecLoad(b, vCache, values[k]);
+                SmallVector<Value> next;
+                for (int64_t h = 0; h < heads; ++h) {
+                  ValueRange old = st.slice(h * stride, stride);
+                  SmallVector<Value> scores;
+                  Value m = old[0];
+                  for (int64_t k = 0; k < U; ++k) {
+                    Value dot = cF32(b, 0);
+                    for (int64_t e = 0; e < vec; ++e)
+                      dot = math::FmaOp::create(b, q[h * vec + e],
+                                                vector::ExtractOp::create(b, keys[k], e), dot);
+                    for (int32_t off = lpp / 2; off > 0; off /= 2)
+                      dot = addF(b, dot,
+                                 gpu::ShuffleOp::create(b, dot, off, kWarpSize, gpu::ShuffleMode::XOR)
+                                     .getShuffleResult());
+                    scores.push_back(arith::SelectOp::create(b, valid[k], dot, negInf));
+                    m = arith::MaximumFOp::create(b, m, scores.back());
+                  }
+                  // The U positions at once: one rescale by exp(m_old - m).
+                  Value ref = arith::SelectOp::create(
+                      b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf),
+                      cF32(b, 0), m);
+                  Value rescale = math::ExpOp::create(b, subF(b, old[0], ref));
+                  Value l = mulF(b, old[1], rescale);
+                  SmallVector<Value> acc;
+                  for (int64_t e = 0; e < vec; ++e)
+                    acc.push_back(mulF(b, old[2 + e], rescale));
+                  for (int64_t k = 0; k < U; ++k) {
+                    Value p = math::ExpOp::create(b, subF(b, scores[k], ref));
+                    l = addF(b, l, p);
+                    for (int64_t e = 0; e < vec; ++e)
+                      acc[e] = math::FmaOp::create(b, p, vector::ExtractOp::create(b, values[k], e),
+                                                   acc[e]);
+                  }
+                  next.append({m, l});
+                  next.append(acc);
+                }
+                scf::YieldOp::create(b, next);
+              });
+          // Merge the warp's lane groups (lanes lpp apart hold the same
+          // features of other positions).
+          SmallVector<Value> state(loop.getResults());
+          for (int32_t off = lpp; off < kWarpSize; off *= 2) {
+            SmallVector<Value> merged;
+            for (int64_t h = 0; h < heads; ++h) {
+              ValueRange mine = ArrayRef<Value>(state).slice(h * stride, stride);
+              SmallVector<Value> other;
+              for (Value x : mine)
+                other.push_back(gpu::ShuffleOp::create(b, x, off, kWarpSize, gpu::ShuffleMode::XOR)
+                                    .getShuffleResult());
+              merged.append(merge(b, mine, other));
+            }
+            state = merged;
+          }
+          // Lanes 0..chunks-1 publish the warp's features, lane 0 its m, l.
+          ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
+            for (int64_t h = 0; h < heads; ++h) {
+              Value row = addI(b, mulI(b, addI(b, mulI(b, warp, heads), h), hd), f);
+              for (int64_t e = 0; e < vec; ++e)
+                memref::StoreOp::create(b, state[h * stride + 2 + e], accS,
+                                        ValueRange{addI(b, row, e)});
+            }
+          });
+          onLaneZero(b, lane, [&](Builder &b) {
+            for (int64_t h = 0; h < heads; ++h) {
+              Value at = addI(b, mulI(b, warp, heads), h);
+              memref::StoreOp::create(b, state[h * stride], mS, ValueRange{at});
+              memref::StoreOp::create(b, state[h * stride + 1], lS, ValueRange{at});
+            }
+          });
+          gpu::BarrierOp::create(b);
+          // Merge the warps, a thread per (head, feature). Warp 0 holds
+          // position lo, so the max is finite.
+          scf::ForOp::create(
+              b, tid, cIdx(b, heads * hd), cIdx(b, threads), ValueRange{},
+              [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
+                Builder b(loc, ob);
+                Value h = divU(b, t, hd), d = remU(b, t, hd);
+                SmallVector<Value> ms;
+                Value mAll = negInf;
+                for (int64_t w = 0; w < W; ++w) {
+                  ms.push_back(memref::LoadOp::create(b, mS, ValueRange{addI(b, h, w * heads)}));
+                  mAll = arith::MaximumFOp::create(b, mAll, ms[w]);
+                }
+                Value num = cF32(b, 0), den = cF32(b, 0);
+                for (int64_t w = 0; w < W; ++w) {
+                  Value wk = math::ExpOp::create(b, subF(b, ms[w], mAll)); // 0 for m = -inf
+                  Value at = addI(b, h, w * heads);
+                  den = math::FmaOp::create(b, wk, memref::LoadOp::create(b, lS, ValueRange{at}), den);
+                  num = math::FmaOp::create(
+                      b, wk, memref::LoadOp::create(b, accS, ValueRange{addI(b, mulI(b, at, hd), d)}),
+                      num);
+                }
+                Value head = addI(b, head0, h);
+                ifElse(
+                    b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one),
+                    [&](Builder &b) {
+                      A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
+                    },
+                    [&](Builder &b) {
+                      Value at = mulI(b, addI(b, mulI(b, addI(b, mulI(b, i, H), head), nSplits), s), hd + 2);
+                      partials.store(b, num, addI(b, addI(b, at, 2), d));
+                      onLaneZero(b, d, [&](Builder &b) {
+                        partials.store(b, mAll, at);
+                        partials.store(b, den, addI(b, at, 1));
+                      });
+                    });
+                scf::YieldOp::create(b);
+              });
+        });
+      });
+      gpu::TerminatorOp::create(kb);
+
+      // Output feature d of (row i, head h): the nonempty splits' states
+      // merged, a thread each.
+      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one), [&](Builder &b) {
+        parallel(b, "photon_attention_combine", {rows, cIdx(b, H), cIdx(b, hd)},
+                 [&](Builder &b, ValueRange iv) {
+          Value i = iv[0], h = iv[1], d = iv[2];
+          Value end = addI(b, loadIndex(b, pos, i), 1);
+          Value used = arith::CeilDivUIOp::create(b, end, chunkOf(b, end, splits));
+          Value first = mulI(b, mulI(b, addI(b, mulI(b, i, H), h), splits), hd + 2);
+          auto stateOf = [&](Builder &b, Value s) { return addI(b, first, mulI(b, s, hd + 2)); };
+          Value mAll = reduce(b, cIdx(b, 0), used, negInf, [&](Builder &b, Value s, Value m) {
+            return arith::MaximumFOp::create(b, m, partials.load(b, stateOf(b, s)));
+          });
+          auto sums = scf::ForOp::create(
+              b, cIdx(b, 0), used, one, ValueRange{cF32(b, 0), cF32(b, 0)},
+              [&](OpBuilder &ob, Location loc, Value s, ValueRange acc) {
+                Builder b(loc, ob);
+                Value at = stateOf(b, s);
+                Value w = math::ExpOp::create(b, subF(b, partials.load(b, at), mAll));
+                Value num = math::FmaOp::create(b, w, partials.load(b, addI(b, addI(b, at, 2), d)),
+                                                acc[0]);
+                Value den = math::FmaOp::create(b, w, partials.load(b, addI(b, at, 1)), acc[1]);
+                scf::YieldOp::create(b, ValueRange{num, den});
+              });
+          A.store(b, divF(b, sums.getResult(0), sums.getResult(1)),
+                  addI(b, addI(b, mulI(b, i, D), mulI(b, h, hd)), d));
+        });
+      });
+        },
+        fallback);
+  }
+
   /// Element index of (sequence s, layer, position t, feature 0) in a cache
   /// laid out [seq][layer][capacity][n_kv_heads · head_dim].
   Value cacheIndex(Builder &b, Value s, int64_t layers, Value layer,
@@ -2174,8 +2492,8 @@ private:
       }
       // The fused kernel walks a row's positions with one block per (row,
       // head): best for the short caches of local decoders, while long
-      // caches (encoders, vanilla) keep the kernels that spread positions
-      // over the whole card. The capacity decides, on the host.
+      // caches (encoders, vanilla) take split attention, which spreads
+      // positions over the whole card. The capacity decides, on the host.
       auto unfused = [&](Builder &b) {
           // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
           // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
@@ -2239,6 +2557,16 @@ private:
             });
           });
 };
+      // Long caches: split attention (flash-decoding) where it applies.
+      std::optional<SplitAttentionShape> split;
+      if (gpu && options.fuseAttention && options.splitAttention)
+        split = splitAttentionShape();
+      auto longCache = [&](Builder &b) {
+        if (!split)
+          return unfused(b);
+        attentionSplit(b, *split, Q, kCache, vCache, A, S, rows, pos, seq, layers, layer,
+                       capacity, unfused);
+      };
       if (gpu && options.fuseAttention && hd <= kFusedAttentionMaxHeadDim)
         ifElse(b,
                arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
@@ -2246,9 +2574,9 @@ private:
                [&](Builder &b) {
                  attentionFused(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
                },
-               unfused);
+               longCache);
       else
-        unfused(b);
+        longCache(b);
       matmulNT(b, A, X, rows, D, D, w(b, "self_attn.o_proj.weight"), std::nullopt,
                /*accumulate=*/true);
       // SwiGLU MLP.
@@ -2351,6 +2679,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.fuseAttention = fuseAttention;
     options.fuseRopeCache = fuseRopeCache;
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
+    options.splitAttention = splitAttention;
     options.fuseQkv = fuseQkv;
     options.fuseGateUp = fuseGateUp;
     options.fuseNorm = fuseNorm;

@@ -89,6 +89,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("fuse-attention: caches of at most this many positions use "
                      "the fused kernel, longer ones the three kernels"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fusedAttentionMaxCapacity)};
+  Option<bool> splitAttention{
+      *this, "split-attention",
+      llvm::cl::desc("fuse-attention: caches longer than fused-attention-max-capacity "
+                     "use split (flash-decoding) attention; false: the three kernels"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().splitAttention)};
   Option<bool> fuseQkv{
       *this, "fuse-qkv",
       llvm::cl::desc("decode: Q, K and V projections as one kernel"),
@@ -161,6 +166,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fuseAttention = options.fuseAttention;
         kernels.fuseRopeCache = options.fuseRopeCache;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
+        kernels.splitAttention = options.splitAttention;
         kernels.fuseQkv = options.fuseQkv;
         kernels.fuseGateUp = options.fuseGateUp;
         kernels.fuseNorm = options.fuseNorm;

@@ -89,9 +89,13 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: memref.load %[[ACCS]]
 // CHECK: %[[OUT:.*]] = arith.divf
 // CHECK: memref.store %[[OUT]], %[[S]]
-// Caches longer than fused-attention-max-capacity (256) take the three
+// Caches longer than fused-attention-max-capacity (256) take split attention
+// (lower-to-kernels-split-attention.mlir), misaligned caches the three
 // kernels that spread positions over the card; the rest of the layer (O
 // projection on) never reads the capacity.
+// CHECK: } else {
+// CHECK: gpu.launch {{.*}} function(@photon_attention_split)
+// CHECK: gpu.launch {{.*}} function(@photon_attention_combine)
 // CHECK: } else {
 // CHECK-NEXT: arith.ceildivui
 // CHECK-NEXT: arith.maxui

@@ -7,7 +7,7 @@
 // misaligned buffer or gemv-max-rows=0 keep the other kernels.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse -split-input-file | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=4' -cse -split-input-file | FileCheck %s --check-prefix=MAX4
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 split-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu -split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
@@ -92,7 +92,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // MAX4: nvvm.mma.sync
 
 // No 16-byte weight loads (the tensor-core GEMM's vector loads of an f32
-// input are all it keeps).
+// input are all it keeps; split attention, off here, loads K/V vectors).
 // OFF-NOT: vector.load {{.*}} : memref<?xbf16>
 
 // NEGATIVE: gemv-max-rows must not be negative, got -1

@@ -294,6 +294,36 @@ def edge_shape_cases(h, worst, rng):
                        weight_type="bf16", activation_type=act, row_batches=(3, 6, 13))
 
 
+def split_attention_cases(h, worst, wide_path):
+    """cuda: split attention (flash-decoding: blocks over (split of positions, KV head, row),
+    a second kernel merging the splits) on every stack, --fused-attention-max-capacity=0
+    sending even the short caches there. tiny-photon-l2: encoders and decoders, GQA 2;
+    tiny-vanilla-wide (GQA 5, head_dim 40): prompts of 150 and 300 tokens split over up to 4
+    blocks per (row, KV head), merged by photon_attention_combine; f32 caches put the 5
+    query heads in one block, bf16 a block per query head (16-byte vectors); edge shapes
+    with a tail vector (head_dim 30 and 22, GQA 3 and 4), 17 and 65 prompts decoded together,
+    the 150-token prompts split in two. Prompts from their own generator, so the other
+    cases' prompts do not change."""
+    rng = np.random.default_rng(4321)
+    split = ("--fused-attention-max-capacity=0",)
+    model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+               "tiny-photon-l2-bf16-act-split", worst, rng, weight_type="bf16",
+               activation_type="bf16", compile_args=split)
+    model_case(h, wide_path, "tiny-vanilla-wide-split", worst, rng, extra_lengths=(150, 300),
+               compile_args=split)
+    model_case(h, wide_path, "tiny-vanilla-wide-bf16-act-split", worst, rng,
+               extra_lengths=(150, 300), weight_type="bf16", activation_type="bf16",
+               compile_args=split)
+    gqa3 = os.path.join(EDGE, "edge-vanilla-gqa3.json")
+    model_case(h, gqa3, "edge-vanilla-gqa3-split", worst, rng, extra_lengths=(150,),
+               row_batches=(17, 65), compile_args=split)
+    model_case(h, gqa3, "edge-vanilla-gqa3-bf16-act-split", worst, rng, extra_lengths=(150,),
+               weight_type="bf16", activation_type="bf16", row_batches=(17, 65),
+               compile_args=split)
+    model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-split", worst,
+               rng, row_batches=(17, 65), compile_args=split)
+
+
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
 # service or arbitrary code execution attacks. There are no known exploits\n    in the wild. The problem"
@@ -748,6 +778,7 @@ def main():
                            activation_type="bf16",
                            compile_args=("--no-fuse-qkv", "--no-fuse-gate-up", "--no-fuse-norm",
                                          "--no-fuse-attention", "--no-fuse-rope-cache"))
+                split_attention_cases(h, worst, wide_path)
 
         if not args.quick:
             edge_shape_cases(h, worst, rng)

@@ -83,20 +83,22 @@
 // 16 · 2049 · 6656). The paper's asymptotes are 16 / (4/4² + 4/16²) = 60.2x
 // (HierGen) and 16 · 16² / 4 = 1024x (RecGen); local decoder caches keep
 // RecGen below them at 2048 tokens. The launches are those of the default
-// fusions: at decode 6 per layer (8 where a cache is longer than 256
-// positions and attention keeps its three kernels), at 1024 sequences 12 or
-// 14 (the fused projections and norms are GEMVs), and the argmax over blocks of the
+// fusions: at decode 6 per layer (the norms are the prologue of the QKV and
+// gate/up GEMVs; 7 where a cache is longer than 256 positions and split
+// attention merges its splits with a second kernel), at 1024 sequences 12
+// (the fused projections and norms are GEMVs; one split, so no merge), and
+// the argmax over blocks of the
 // vocabulary is 2 per call; the H200 runtime counted 694 and 3040
 // (HierGen), 625 and 2764 (RecGen) at batch 1 and 1024 with the unfused 16
 // per layer (docs/perf.md).
 // RATIO: program @generate_hiergen (hiergen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 306 launches
+// RATIO: 302 launches
 // RATIO: vanilla of 16 layers (same width, 6656 KV bytes per item and layer): 218210304 bytes; vanilla / this 58.0x (global caches only 60.0x; paper's asymptote 60.2x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 2384 launches
+// RATIO: 2352 launches
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
 // RATIO: 269 launches
@@ -111,7 +113,7 @@
 // BLOCK: vanilla / this 32.0x (global caches only 32.0x; paper's asymptote 32.0x)
 
 // VANILLA600: step at context 2048, batch 1:
-// VANILLA600: 136 launches
+// VANILLA600: 120 launches
 // VANILLA600: KV read per generated token: 218210304 bytes
 
 // BADBW: error: photon-schedule-report: bandwidth and tflops must be positive and launch-us non-negative
