@@ -139,7 +139,8 @@ def parse_ncu_csv(text):
 
 
 _DUP = r"(?:_kernel)?(?:_\d+)?$"  # gpu-kernel-outlining's _kernel, a duplicate's _<n>
-_GEMV = re.compile(r"^photon_gemv_(?:(qkv|gate_up)_)?r(\d+)_(\d+)x(\d+)" + _DUP)
+# A GEMV with the RMSNorm as its prologue (fuse-norm) carries _norm.
+_GEMV = re.compile(r"^photon_gemv_(?:(qkv|gate_up)_)?(norm_)?r(\d+)_(\d+)x(\d+)" + _DUP)
 # Tensor-core kernels may carry their tile: photon_mma128x64_<M>x<K>.
 _MATMUL = re.compile(r"^photon_(mma|matmul)(\d+x\d+)?_(\d+)x(\d+)" + _DUP)
 # Families whose one number is a width (photon_rmsnorm_1664, photon_swiglu_4096); in
@@ -158,10 +159,10 @@ def classify(name):
     base = name.split("(")[0].strip()
     m = _GEMV.match(base)
     if m:
-        fused = m.group(1) or ""
-        r, M, K = (int(x) for x in m.groups()[1:])
+        fused, norm = m.group(1) or "", m.group(2) or ""
+        r, M, K = (int(x) for x in m.groups()[2:])
         family = "gemv_" + fused if fused else "gemv"
-        return family, (M, K), f"photon_{family}_r{r}_{M}x{K}"
+        return family, (M, K), f"photon_{family}_{norm}r{r}_{M}x{K}"
     m = _MATMUL.match(base)
     if m:
         M, K = int(m.group(3)), int(m.group(4))

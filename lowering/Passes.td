@@ -19,8 +19,9 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     runs one block per row (`block-per-row`); argmax splits each row's
     vocabulary over blocks and sampling gives each row a block
     (`parallel-vocab`). Attention is one kernel
-    per layer with an online softmax (`fuse-attention`; prefill over long
-    caches: a tiled flash-attention kernel, `tiled-attention`), and RoPE
+    per layer with an online softmax (`fuse-attention`), long caches split
+    over blocks and merged by a second kernel (`split-attention`; prefill
+    over them: a tiled flash-attention kernel, `tiled-attention`), and RoPE
     with the K/V cache write another (`fuse-rope-cache`).
 
     Kernels (buffers are flat 1-D memrefs, `W` is the weight arena;
@@ -84,7 +85,17 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "(flash) kernel, a block per (64 rows, query head): tiles of "
            "consecutive positions of one sequence stream K/V tiles through "
            "workgroup memory (QK^T and PV on tensor cores for bf16 caches), "
-           "other tiles go row by row; false: the three unfused kernels">,
+           "other tiles go row by row; false: split attention (or the three "
+           "unfused kernels)">,
+    Option<"splitAttention", "split-attention", "bool", "true",
+           "GPU, fuse-attention: caches longer than fused-attention-max-capacity "
+           "use flash-decoding: a block per (row, KV head, split of positions "
+           "0..pos) reads each K/V row once for the KV group's query heads "
+           "(warps over positions, lanes over features with vector loads), "
+           "an online softmax per split, then a kernel merging the splits "
+           "(none with one split); splits chosen on the host to fill the "
+           "card. head_dim up to 32 vectors of 16 bytes or less (bf16 caches: "
+           "256 when a multiple of 8). false: the three unfused kernels">,
     Option<"fuseQkv", "fuse-qkv", "bool", "true",
            "GPU: at decode (GEMV rows), the Q, K and V projections of a layer "
            "are one kernel whose warps read their own weight matrix; false: "
@@ -93,6 +104,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "GPU: at decode (GEMV rows), the gate and up projections and SwiGLU "
            "are one kernel (each warp reads a row of both and stores "
            "silu(gate) · up); false: two projections and an elementwise kernel">,
+    Option<"fuseNorm", "fuse-norm", "bool", "true",
+           "GPU: at decode (GEMV rows), a layer's RMSNorms are the prologue "
+           "of the projections that read them (QKV, gate/up): the GEMV scales "
+           "the raw rows by the gain and each product by the row's 1 / rms, "
+           "gathered from the same loads (not with round-matmul-inputs); "
+           "false: a norm kernel writes the normed rows first">,
     Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
            "\"tile128\"",
            "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "

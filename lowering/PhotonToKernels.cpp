@@ -342,33 +342,58 @@ private:
     std::function<void(Builder &, Value, Value, ArrayRef<Value>)> store;
   };
 
+  /// Outputs per warp of a GEMV over up to maxRows rows with nw weight
+  /// matrices and `total` outputs. Each activation vector a warp loads
+  /// serves all of its outputs: over several rows the activations, not the
+  /// weights, bound the kernel (the 16-row kernel with one output per warp
+  /// read 16x its weight bytes from L1/L2 and reached 5% of the copy rate).
+  /// One row needs no reuse and keeps every warp; otherwise up to 4 / nw
+  /// outputs, as long as the grid keeps about 512 warps (4 per SM).
+  static int64_t gemvOutputsPerWarp(int64_t maxRows, int64_t nw, int64_t total) {
+    if (maxRows == 1)
+      return 1;
+    int64_t f = std::max<int64_t>(1, 4 / nw);
+    while (f > 1 && total / f < 512)
+      f /= 2;
+    return f;
+  }
+
   /// One kernel `name` over 1 <= rows <= maxRows (rows a runtime value) of
-  /// `in`, bound by the weight bytes: one warp per output j of the ranges
-  /// (kGemvWarps warps a block, a grid over all outputs; a range is a
-  /// uniform branch of the warp), its lanes reading consecutive 16-byte
-  /// vectors of the weight rows (vector.load, aligned) and, for every row of
-  /// `in`, the matching activations, f32 products summed by fma per row,
-  /// then across the warp (shuffles). Weights are read once whatever the
-  /// rows; rows past `rows` reread the last one and are not stored. The K
-  /// loop is unrolled (8 / maxRows vectors deep) so that each lane has
-  /// several loads in flight; vectors past K (the last round) read element
-  /// 0 and count as zero.
+  /// `in`, bound by the weight bytes: each warp computes F outputs
+  /// (gemvOutputsPerWarp) of the ranges (kGemvWarps warps a block, a grid
+  /// over all outputs; a range is a uniform branch of the warp), its lanes
+  /// reading consecutive 16-byte vectors of the F weight rows (vector.load,
+  /// aligned) and, for every row of `in`, the matching activations once for
+  /// all F outputs, f32 products summed by fma per (output, row), then
+  /// across the warp (shuffles). Weights are read once whatever the rows;
+  /// rows past `rows` reread the last one and are not stored; outputs past
+  /// a range's end reread its last and are not stored. The K loop is
+  /// unrolled so that each lane has about eight weight vectors in flight;
+  /// vectors past K (the last round) read element 0 and count as zero.
+  /// With `normGain` (fuse-norm) the kernel reads the rows of `in` raw and
+  /// applies RMSNorm on the way: activations times the gain vector at
+  /// `normGain`, and each dot product times the row's 1 / rms, whose sum of
+  /// squares the warp gathers from the same activation loads.
   void gemv(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows, int64_t K,
-            ArrayRef<GemvRange> ranges) {
+            ArrayRef<GemvRange> ranges, Value normGain = Value()) {
     constexpr int64_t kGemvWarps = 4;
     const int64_t vec = gemvVectorLength();
     const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
-    // About eight activation vectors in flight per lane (registers), plus
-    // `unroll` vectors of each weight matrix.
-    const int64_t unroll = std::min<int64_t>(rounds, std::max<int64_t>(1, 8 / maxRows));
+    int64_t total = 0, maxNw = 1;
+    for (const GemvRange &range : ranges) {
+      total += range.M;
+      maxNw = std::max<int64_t>(maxNw, range.weights.size());
+    }
+    const int64_t F = gemvOutputsPerWarp(maxRows, maxNw, total);
+    const int64_t unroll = std::min<int64_t>(rounds, std::max<int64_t>(1, 8 / F));
     const int64_t groups = llvm::divideCeil(rounds, unroll);
     const bool ragged = groups * unroll * kWarpSize != chunks;
-    int64_t total = 0;
+    int64_t warps = 0;
     for (const GemvRange &range : ranges)
-      total += range.M;
+      warps += llvm::divideCeil(range.M, F);
     Type f32 = b.getF32Type();
     Value one = cIdx(b, 1);
-    auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(total, kGemvWarps)), one,
+    auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(warps, kGemvWarps)), one,
                                         one, cIdx(b, kGemvWarps * kWarpSize), one, one);
     nameKernel(launch, name);
     Builder kb(b.getLoc(), ctx);
@@ -393,22 +418,32 @@ private:
             b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(vecOf(f32), 0.0f)));
       return v;
     };
-    int64_t first = 0;
+    auto element = [](Builder &b, Value v, int64_t e) -> Value {
+      return vector::ExtractOp::create(b, v, e);
+    };
+    int64_t firstWarp = 0;
     for (const GemvRange &range : ranges) {
-      const int64_t nw = range.weights.size();
-      Value inRange = ult(kb, warp, cIdx(kb, first + range.M));
-      if (first > 0)
+      const int64_t nw = range.weights.size(), rangeWarps = llvm::divideCeil(range.M, F);
+      const int64_t nAcc = F * nw * maxRows;
+      Value inRange = ult(kb, warp, cIdx(kb, firstWarp + rangeWarps));
+      if (firstWarp > 0)
         inRange = arith::AndIOp::create(
-            kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::uge, warp, cIdx(kb, first)),
+            kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::uge, warp, cIdx(kb, firstWarp)),
             inRange);
       // A whole warp takes or skips the branch, so its shuffles stay converged.
       ifThen(kb, inRange, [&](Builder &b) {
-        Value j = addI(b, warp, -first);
-        SmallVector<Value> rowW;
-        for (Value w : range.weights)
-          rowW.push_back(addI(b, mulI(b, j, K), w));
-        // Accumulator (weight matrix m, row r) at m · maxRows + r.
-        SmallVector<Value> init(nw * maxRows, cF32(b, 0));
+        Value j0 = mulI(b, addI(b, warp, -firstWarp), F);
+        SmallVector<Value> js, rowW; // output f; weight row (f, m) at f · nw + m
+        for (int64_t f = 0; f < F; ++f) {
+          js.push_back(addI(b, j0, f));
+          Value row = F > 1 ? arith::MinUIOp::create(b, js.back(), cIdx(b, range.M - 1))
+                            : js.back();
+          for (Value w : range.weights)
+            rowW.push_back(addI(b, mulI(b, row, K), w));
+        }
+        // Accumulator (output f, weight matrix m, row r) at (f · nw + m) ·
+        // maxRows + r; with normGain, each row's sum of squares after them.
+        SmallVector<Value> init(nAcc + (normGain ? maxRows : 0), cF32(b, 0));
         auto loop = scf::ForOp::create(
             b, cIdx(b, 0), cIdx(b, groups), one, init,
             [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
@@ -422,39 +457,55 @@ private:
                   c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
                 chunk.push_back(mulI(b, c, vec));
                 inside.push_back(ok);
-                for (int64_t m = 0; m < nw; ++m)
-                  wv.push_back(load(b, weights, addI(b, rowW[m], chunk.back()), 16, ok));
+                for (Value at : rowW)
+                  wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
               }
-              // Every load of the group before the first fma: the NVPTX
-              // backend keeps this order, so the loads overlap.
-              SmallVector<Value> xs;
-              for (int64_t u = 0; u < unroll; ++u)
+              // Every weight load of the group before the first fma: the
+              // NVPTX backend keeps this order, so the loads overlap.
+              for (int64_t u = 0; u < unroll; ++u) {
+                Value gain = normGain ? load(b, weights, addI(b, normGain, chunk[u]), 16, Value())
+                                      : Value();
                 for (int64_t r = 0; r < maxRows; ++r) {
-                  Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]),
-                                 gemvInputAlignment(in), inside[u]);
-                  xs.push_back(roundsInput(in) ? roundedToBF16(b, x) : x);
-                }
-              for (int64_t u = 0; u < unroll; ++u)
-                for (int64_t m = 0; m < nw; ++m)
-                  for (int64_t r = 0; r < maxRows; ++r)
+                  Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
+                                 inside[u]);
+                  if (gain) {
                     for (int64_t e = 0; e < vec; ++e)
-                      acc[m * maxRows + r] = math::FmaOp::create(
-                          b, vector::ExtractOp::create(b, wv[u * nw + m], e),
-                          vector::ExtractOp::create(b, xs[u * maxRows + r], e),
-                          acc[m * maxRows + r]);
+                      acc[nAcc + r] = math::FmaOp::create(b, element(b, x, e), element(b, x, e),
+                                                          acc[nAcc + r]);
+                    x = mulF(b, x, gain);
+                  }
+                  if (roundsInput(in))
+                    x = roundedToBF16(b, x);
+                  for (int64_t fm = 0; fm < F * nw; ++fm)
+                    for (int64_t e = 0; e < vec; ++e)
+                      acc[fm * maxRows + r] = math::FmaOp::create(
+                          b, element(b, wv[u * F * nw + fm], e), element(b, x, e),
+                          acc[fm * maxRows + r]);
+                }
+              }
               scf::YieldOp::create(b, acc);
             });
-        for (int64_t r = 0; r < maxRows; ++r) {
-          SmallVector<Value> sums;
-          for (int64_t m = 0; m < nw; ++m)
-            sums.push_back(laneSum(b, loop.getResult(m * maxRows + r)));
-          Value mine = arith::AndIOp::create(
-              b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
-              ult(b, cIdx(b, r), rows));
-          ifThen(b, mine, [&](Builder &b) { range.store(b, cIdx(b, r), j, sums); });
+        SmallVector<Value> invRms;
+        for (int64_t r = 0; normGain && r < maxRows; ++r) {
+          Value mean = divF(b, laneSum(b, loop.getResult(nAcc + r)), cF32(b, double(K)));
+          invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
         }
+        for (int64_t f = 0; f < F; ++f)
+          for (int64_t r = 0; r < maxRows; ++r) {
+            SmallVector<Value> sums;
+            for (int64_t m = 0; m < nw; ++m) {
+              Value s = laneSum(b, loop.getResult((f * nw + m) * maxRows + r));
+              sums.push_back(normGain ? mulF(b, s, invRms[r]) : s);
+            }
+            Value mine = arith::AndIOp::create(
+                b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
+                ult(b, cIdx(b, r), rows));
+            if (F > 1)
+              mine = arith::AndIOp::create(b, mine, ult(b, js[f], cIdx(b, range.M)));
+            ifThen(b, mine, [&](Builder &b) { range.store(b, cIdx(b, r), js[f], sums); });
+          }
       });
-      first += range.M;
+      firstWarp += rangeWarps;
     }
     gpu::TerminatorOp::create(kb);
   }
@@ -466,54 +517,99 @@ private:
     int64_t M;
   };
 
-  /// Projections of one input (Q, K and V). fuse-qkv: at decode one GEMV
-  /// launch `name` whose output ranges read their own weight matrices (the
-  /// weights need not be contiguous); otherwise a matmul each.
+  /// RMSNorm in front of a projection: its input is rmsnorm(rows) · gain,
+  /// written to `out` by a norm kernel unless the GEMV applies it.
+  struct NormFirst {
+    WeightRef gain;
+    Buf out;
+  };
+
+  /// Whether GEMVs over K-wide rows apply `norm` on the way in (fuse-norm):
+  /// whole 16-byte vectors of the gain, and no rounding of the normed rows
+  /// (round-matmul-inputs rounds them before the projection, which needs
+  /// their 1 / rms before the first product).
+  bool gemvFusesNorm(int64_t K, const NormFirst &norm) const {
+    return options.fuseNorm && !options.roundMatmulInputs && gemvApplies(K, norm.gain.align);
+  }
+
+  /// A projection of `in` (normed first with `norm`) that may be a GEMV
+  /// (every weight matrix `aligned`): on the host, `gemv(in, maxRows, gain)`
+  /// for the GEMV's rows (gemvOrWide) — with fuse-norm `in` raw and the gain
+  /// offset, else the normed rows and no gain — otherwise `wide(normed rows)`.
+  void projectRows(Builder &b, Buf in, Value rows, int64_t K, std::optional<NormFirst> norm,
+                   Value aligned, function_ref<void(Builder &, Buf, int64_t, Value)> gemv,
+                   function_ref<void(Builder &, Buf)> wide) {
+    bool fuse = norm && gemvFusesNorm(K, *norm);
+    if (norm && !fuse) {
+      rmsNorm(b, in, norm->out, rows, K, norm->gain);
+      in = norm->out;
+    }
+    aligned = arith::AndIOp::create(b, aligned,
+                                    alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
+    if (fuse)
+      aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, norm->gain.at, 16));
+    gemvOrWide(
+        b, rows, aligned,
+        [&](Builder &b, int64_t maxRows) { gemv(b, in, maxRows, fuse ? norm->gain.at : Value()); },
+        [&](Builder &b) {
+          if (fuse)
+            rmsNorm(b, in, norm->out, rows, K, norm->gain);
+          wide(b, fuse ? norm->out : in);
+        });
+  }
+
+  /// Projections of one input (Q, K and V), normed first with `norm`.
+  /// fuse-qkv: at decode one GEMV launch `name` whose output ranges read
+  /// their own weight matrices (the weights need not be contiguous);
+  /// otherwise a matmul each.
   void matmulShared(Builder &b, StringRef name, Buf in, Value rows, int64_t K,
-                    ArrayRef<Projection> ps) {
+                    ArrayRef<Projection> ps, std::optional<NormFirst> norm) {
     bool fused = options.fuseQkv && llvm::all_of(ps, [&](const Projection &p) {
                    return gemvApplies(K, p.w.align);
                  });
     if (!fused) {
+      if (norm)
+        rmsNorm(b, in, norm->out, rows, K, norm->gain);
       for (const Projection &p : ps)
-        matmulNT(b, in, p.out, rows, p.M, K, p.w);
+        matmulNT(b, norm ? norm->out : in, p.out, rows, p.M, K, p.w);
       return;
     }
-    Value aligned = alignedTo(b, in.mem, in.base, gemvInputAlignment(in));
-    int64_t total = 0;
-    for (const Projection &p : ps) {
+    Value aligned = alignedTo(b, weights, ps[0].w.at, 16);
+    int64_t total = ps[0].M;
+    for (const Projection &p : ps.drop_front()) {
       aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, p.w.at, 16));
       total += p.M;
     }
-    gemvOrWide(
-        b, rows, aligned,
-        [&](Builder &b, int64_t maxRows) {
+    projectRows(
+        b, in, rows, K, norm, aligned,
+        [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
           SmallVector<GemvRange> ranges;
           for (const Projection &p : ps)
             ranges.push_back({p.M, {p.w.at}, [p, this](Builder &b, Value r, Value j,
                                                        ArrayRef<Value> sums) {
                                 storeOutput(b, p.out, p.M, r, j, sums[0], Value(), false);
                               }});
-          gemv(b, name + "_r" + Twine(maxRows) + "_" + shape(total, K), in, rows, maxRows, K,
-               ranges);
+          gemv(b, name + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(total, K),
+               in, rows, maxRows, K, ranges, gain);
         },
-        [&](Builder &b) {
+        [&](Builder &b, Buf in) {
           for (const Projection &p : ps)
             matmulWide(b, in, p.out, rows, p.M, K, p.w.at, p.w.align, Value(), false);
         });
   }
 
-  /// G = silu(in · Wgᵀ) · (in · Wuᵀ), SwiGLU over F features. fuse-gate-up:
-  /// at decode one GEMV whose warps read a row of each matrix and store the
-  /// product; otherwise two matmuls (into G and U) and an elementwise kernel.
+  /// G = silu(x · Wgᵀ) · (x · Wuᵀ), SwiGLU over F features, x the rows of
+  /// `in` normed first with `norm`. fuse-gate-up: at decode one GEMV whose
+  /// warps read a row of each matrix and store the product; otherwise two
+  /// matmuls (into G and U) and an elementwise kernel.
   void gateUpSwiGLU(Builder &b, Buf in, Value rows, int64_t F, int64_t K, WeightRef gate,
-                    WeightRef up, Buf G, Buf U) {
+                    WeightRef up, Buf G, Buf U, std::optional<NormFirst> norm) {
     auto silu = [](Builder &b, Value g) {
       return mulF(b, g, divF(b, cF32(b, 1.0),
                              addF(b, cF32(b, 1.0),
                                   math::ExpOp::create(b, arith::NegFOp::create(b, g)))));
     };
-    auto unfused = [&](Builder &b, bool wide) {
+    auto unfused = [&](Builder &b, Buf in, bool wide) {
       for (auto [wgt, out] : {std::pair{gate, G}, std::pair{up, U}}) {
         if (wide)
           matmulWide(b, in, out, rows, F, K, wgt.at, wgt.align, Value(), false);
@@ -525,24 +621,28 @@ private:
         G.store(b, mulF(b, silu(b, G.load(b, i)), U.load(b, i)), i);
       });
     };
-    if (!options.fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
-      return unfused(b, /*wide=*/false);
-    Value aligned = arith::AndIOp::create(
-        b, alignedTo(b, in.mem, in.base, gemvInputAlignment(in)),
+    if (!options.fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align)) {
+      if (norm)
+        rmsNorm(b, in, norm->out, rows, K, norm->gain);
+      return unfused(b, norm ? norm->out : in, /*wide=*/false);
+    }
+    projectRows(
+        b, in, rows, K, norm,
         arith::AndIOp::create(b, alignedTo(b, weights, gate.at, 16),
-                              alignedTo(b, weights, up.at, 16)));
-    gemvOrWide(
-        b, rows, aligned,
-        [&](Builder &b, int64_t maxRows) {
-          gemv(b, "photon_gemv_gate_up_r" + Twine(maxRows) + "_" + shape(F, K), in, rows, maxRows,
-               K,
+                              alignedTo(b, weights, up.at, 16)),
+        [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
+          gemv(b,
+               "photon_gemv_gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" +
+                   shape(F, K),
+               in, rows, maxRows, K,
                {GemvRange{F, {gate.at, up.at},
                           [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
                             G.store(b, mulF(b, silu(b, sums[0]), sums[1]),
                                     addI(b, mulI(b, r, F), j));
-                          }}});
+                          }}},
+               gain);
         },
-        [&](Builder &b) { unfused(b, /*wide=*/true); });
+        [&](Builder &b, Buf in) { unfused(b, in, /*wide=*/true); });
   }
 
   /// Stores a warp's mma.sync results: mTiles x nTiles m16n8 tiles from
@@ -1797,6 +1897,324 @@ private:
     gpu::TerminatorOp::create(kb);
   }
 
+  /// How split attention lays a head over a warp: lanes per cache position
+  /// (`lanesPerPosition`, a power of two), each loading `vec` features of
+  /// the position's K and V rows at once (16 bytes at most; `vec` divides
+  /// head_dim, so every row of the head starts vector-aligned) and the
+  /// first `chunks` of them holding features; query heads of a KV group per
+  /// block; positions per lane group per loop step (`unroll`: that many K
+  /// and V loads in flight per lane).
+  struct SplitAttentionShape {
+    int64_t vec, chunks, lanesPerPosition, headsPerBlock, unroll;
+  };
+  /// Warps per block of split attention.
+  static constexpr int64_t kSplitAttnWarps = 4;
+  /// A split covers at least this many positions: shorter ones would spend
+  /// more on the combine than they save.
+  static constexpr int64_t kSplitAttnMinPositions = 64;
+  /// Blocks to aim for: four per SM of an H200 (132 SMs).
+  static constexpr int64_t kSplitAttnTargetBlocks = 4 * 132;
+  /// Most accumulator floats of one lane (query heads x vec): registers.
+  static constexpr int64_t kSplitAttnMaxLaneAcc = 32;
+
+  /// The shape of split attention for this model, or none where a head is
+  /// wider than a warp's vectors (f32 caches: 128 features when head_dim is
+  /// a multiple of 4, else 64; bf16: 256, 128 or 64 for head_dim a multiple
+  /// of 8, 4 or 2). Those heads keep the unfused kernels.
+  std::optional<SplitAttentionShape> splitAttentionShape() const {
+    const int64_t hd = c.headDim(), group = c.nHeads / c.nKvHeads;
+    int64_t vec = 16 / byteWidth(actElt);
+    while (hd % vec != 0)
+      vec /= 2;
+    const int64_t chunks = hd / vec;
+    if (chunks > kWarpSize)
+      return std::nullopt;
+    int64_t heads = 1;
+    for (int64_t d = 1; d <= group; ++d)
+      if (group % d == 0 && d * vec <= kSplitAttnMaxLaneAcc)
+        heads = d;
+    return SplitAttentionShape{vec, chunks, int64_t(llvm::PowerOf2Ceil(chunks)), heads,
+                               heads * vec <= 16 ? 4 : 2};
+  }
+
+  /// GPU (split-attention): flash-decoding for caches too long for
+  /// attentionFused. A block per (split s, KV head g and a run of its query
+  /// heads, row i): positions 0..pos[i] of slot seq[i] are cut into
+  /// `splits` contiguous ranges of at least kSplitAttnMinPositions (chosen
+  /// on the host from rows, KV heads and capacity so that the grid fills
+  /// the card); the block walks range s, reading each K/V row once for all
+  /// its query heads (GQA). A warp takes kWarpSize / lanesPerPosition
+  /// positions at a time (times `unroll`), the lanes of a position loading
+  /// consecutive vectors of its K and V rows (coalesced), the dot product
+  /// summed over those lanes by shuffles. Each lane group keeps an online
+  /// softmax per query head (max m, sum l of exp(score - m), its features
+  /// of acc = sum exp(score - m) · V); the states merge across the warp
+  /// (shuffles), then across warps (workgroup memory). With one split the
+  /// block writes A; otherwise it leaves (m, l, acc[head_dim]) per (row,
+  /// query head, split) in `partials` (the scores region of the stack
+  /// scratch: splits · (head_dim + 2) <= capacity + 2 floats per (row,
+  /// head)) and photon_attention_combine merges the splits. A split with no
+  /// positions writes nothing and the combine does not read it. Falls back
+  /// to `fallback` where the caches are not aligned to the vectors.
+  void attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,
+                      Buf vCache, Buf A, Buf partials, Value rows, Value pos, Value seq,
+                      int64_t layers, Value layer, Value capacity,
+                      function_ref<void(Builder &)> fallback) {
+    const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
+    const int64_t group = H / KVH, heads = shape.headsPerBlock, runs = group / heads;
+    const int64_t vec = shape.vec, lpp = shape.lanesPerPosition, U = shape.unroll;
+    const int64_t perWarp = kWarpSize / lpp, W = kSplitAttnWarps, threads = W * kWarpSize;
+    const int64_t stride = 2 + vec; // per head of a state: m, l, acc[vec]
+    Type f32 = b.getF32Type();
+    Value one = cIdx(b, 1);
+    Value someRows = arith::MaxUIOp::create(b, rows, one);
+    // Splits: enough blocks for the card, as many as the scratch holds, at
+    // most one per kSplitAttnMinPositions of the capacity, at least one.
+    Value wanted = arith::CeilDivUIOp::create(b, cIdx(b, kSplitAttnTargetBlocks),
+                                              mulI(b, someRows, KVH * runs));
+    Value fit = arith::MinUIOp::create(b, arith::DivUIOp::create(b, addI(b, capacity, 2), cIdx(b, hd + 2)),
+                                       divU(b, capacity, kSplitAttnMinPositions));
+    Value splits = arith::MaxUIOp::create(b, arith::MinUIOp::create(b, wanted, fit), one);
+    // Range of split s of a row with `end` positions; nonempty for s below
+    // ceil(end / chunk).
+    auto chunkOf = [&](Builder &b, Value end, Value splits) -> Value {
+      return arith::MaxUIOp::create(b, arith::CeilDivUIOp::create(b, end, splits),
+                                    cIdx(b, kSplitAttnMinPositions));
+    };
+    auto vecLoad = [&](Builder &b, Buf buf, Value at) -> Value {
+      Type elt = buf.elementType();
+      Value v = vector::LoadOp::create(b, VectorType::get({vec}, elt), buf.mem,
+                                       ValueRange{addI(b, buf.base, at)},
+                                       /*nontemporal=*/false, llvm::MaybeAlign(vec * byteWidth(elt)));
+      return elt.isF32() ? v : arith::ExtFOp::create(b, VectorType::get({vec}, f32), v);
+    };
+    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+    // Merges online-softmax states (m, l, acc...) of one head: weights
+    // exp(m - max), a state without positions (m = -inf) weighing 0.
+    auto merge = [&](Builder &b, ValueRange x, ValueRange y) {
+      Value m = arith::MaximumFOp::create(b, x[0], y[0]);
+      Value ref = arith::SelectOp::create(
+          b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf), cF32(b, 0), m);
+      Value wx = math::ExpOp::create(b, subF(b, x[0], ref));
+      Value wy = math::ExpOp::create(b, subF(b, y[0], ref));
+      SmallVector<Value> out{m};
+      for (size_t k = 1; k < x.size(); ++k)
+        out.push_back(addF(b, mulF(b, wx, x[k]), mulF(b, wy, y[k])));
+      return out;
+    };
+
+    ifElse(
+        b,
+        arith::AndIOp::create(b, alignedTo(b, kCache.mem, kCache.base, vec * byteWidth(actElt)),
+                              alignedTo(b, vCache.mem, vCache.base, vec * byteWidth(actElt))),
+        [&](Builder &b) {
+      auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
+      auto launch = gpu::LaunchOp::create(
+          b, splits, cIdx(b, KVH * runs), someRows, cIdx(b, threads), one, one,
+          /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+          /*asyncDependencies=*/ValueRange{},
+          TypeRange{shared(W * heads), shared(W * heads), shared(W * heads * hd)});
+      nameKernel(launch, "photon_attention_split");
+      Builder kb(b.getLoc(), ctx);
+      kb.setInsertionPointToStart(&launch.getBody().front());
+      ValueRange wg = launch.getWorkgroupAttributions();
+      Value mS = wg[0], lS = wg[1], accS = wg[2];
+      Value s = launch.getBlockIds().x, run = launch.getBlockIds().y, i = launch.getBlockIds().z;
+      Value nSplits = launch.getGridSize().x, tid = launch.getThreadIds().x;
+      // The whole block takes or skips the branches: its barrier stays uniform.
+      ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
+        Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
+        Value chunk = chunkOf(b, end, nSplits);
+        Value lo = mulI(b, s, chunk);
+        Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
+        ifThen(b, ult(b, lo, hi), [&](Builder &b) {
+          Value warp = divU(b, tid, kWarpSize), lane = remU(b, tid, kWarpSize);
+          Value at = remU(b, lane, lpp), inGroup = divU(b, lane, lpp);
+          // Lanes past the head's vectors read vector 0 with q = 0.
+          Value holds = shape.chunks < lpp ? ult(b, at, cIdx(b, shape.chunks)) : Value();
+          Value f = mulI(b, holds ? arith::SelectOp::create(b, holds, at, cIdx(b, 0)) : at, vec);
+          Value kvHead = divU(b, run, runs);
+          Value head0 = addI(b, mulI(b, kvHead, group), mulI(b, remU(b, run, runs), heads));
+          Value kvOff = addI(b, mulI(b, kvHead, hd), f);
+          Value slot = loadIndex(b, seq, i);
+          // q · 1/sqrt(head_dim), this lane's features of each head.
+          Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
+          SmallVector<Value> q;
+          for (int64_t h = 0; h < heads; ++h) {
+            Value qBase = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
+            for (int64_t e = 0; e < vec; ++e) {
+              Value x = mulF(b, Q.load(b, addI(b, qBase, e)), scale);
+              q.push_back(holds ? arith::SelectOp::create(b, holds, x, cF32(b, 0)) : x);
+            }
+          }
+          SmallVector<Value> init;
+          for (int64_t h = 0; h < heads; ++h) {
+            init.append({negInf, cF32(b, 0)});
+            init.append(vec, cF32(b, 0));
+          }
+          // Warp w's steps start at lo + w·perWarp·U; within a step, lane
+          // group j takes positions base + k·perWarp + j (adjacent groups
+          // adjacent positions). Every lane of a warp runs the same steps.
+          auto loop = scf::ForOp::create(
+              b, addI(b, lo, mulI(b, warp, perWarp * U)), hi, cIdx(b, W * perWarp * U), init,
+              [&](OpBuilder &ob, Location loc, Value base, ValueRange st) {
+                Builder b(loc, ob);
+                SmallVector<Value> valid, keys, values;
+                for (int64_t k = 0; k < U; ++k) {
+                  Value u = addI(b, base, addI(b, inGroup, k * perWarp));
+                  valid.push_back(ult(b, u, hi));
+                  Value row = addI(b, cacheIndex(b, slot, layers, layer, capacity,
+                                                 arith::SelectOp::create(b, valid[k], u, base)),
+                                   kvOff);
+                  keys.push_back(vecLoad(b, kCache, row));
+                  values.push_back(row);
+                }
+                for (int64_t k = 0; k < U; ++k)
+                  values[k] = vecLoad(b, vCache, values[k]);
+                SmallVector<Value> next;
+                for (int64_t h = 0; h < heads; ++h) {
+                  ValueRange old = st.slice(h * stride, stride);
+                  SmallVector<Value> scores;
+                  Value m = old[0];
+                  for (int64_t k = 0; k < U; ++k) {
+                    Value dot = cF32(b, 0);
+                    for (int64_t e = 0; e < vec; ++e)
+                      dot = math::FmaOp::create(b, q[h * vec + e],
+                                                vector::ExtractOp::create(b, keys[k], e), dot);
+                    for (int32_t off = lpp / 2; off > 0; off /= 2)
+                      dot = addF(b, dot,
+                                 gpu::ShuffleOp::create(b, dot, off, kWarpSize, gpu::ShuffleMode::XOR)
+                                     .getShuffleResult());
+                    scores.push_back(arith::SelectOp::create(b, valid[k], dot, negInf));
+                    m = arith::MaximumFOp::create(b, m, scores.back());
+                  }
+                  // The U positions at once: one rescale by exp(m_old - m).
+                  Value ref = arith::SelectOp::create(
+                      b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf),
+                      cF32(b, 0), m);
+                  Value rescale = math::ExpOp::create(b, subF(b, old[0], ref));
+                  Value l = mulF(b, old[1], rescale);
+                  SmallVector<Value> acc;
+                  for (int64_t e = 0; e < vec; ++e)
+                    acc.push_back(mulF(b, old[2 + e], rescale));
+                  for (int64_t k = 0; k < U; ++k) {
+                    Value p = math::ExpOp::create(b, subF(b, scores[k], ref));
+                    l = addF(b, l, p);
+                    for (int64_t e = 0; e < vec; ++e)
+                      acc[e] = math::FmaOp::create(b, p, vector::ExtractOp::create(b, values[k], e),
+                                                   acc[e]);
+                  }
+                  next.append({m, l});
+                  next.append(acc);
+                }
+                scf::YieldOp::create(b, next);
+              });
+          // Merge the warp's lane groups (lanes lpp apart hold the same
+          // features of other positions).
+          SmallVector<Value> state(loop.getResults());
+          for (int32_t off = lpp; off < kWarpSize; off *= 2) {
+            SmallVector<Value> merged;
+            for (int64_t h = 0; h < heads; ++h) {
+              ValueRange mine = ArrayRef<Value>(state).slice(h * stride, stride);
+              SmallVector<Value> other;
+              for (Value x : mine)
+                other.push_back(gpu::ShuffleOp::create(b, x, off, kWarpSize, gpu::ShuffleMode::XOR)
+                                    .getShuffleResult());
+              merged.append(merge(b, mine, other));
+            }
+            state = merged;
+          }
+          // Lanes 0..chunks-1 publish the warp's features, lane 0 its m, l.
+          ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
+            for (int64_t h = 0; h < heads; ++h) {
+              Value row = addI(b, mulI(b, addI(b, mulI(b, warp, heads), h), hd), f);
+              for (int64_t e = 0; e < vec; ++e)
+                memref::StoreOp::create(b, state[h * stride + 2 + e], accS,
+                                        ValueRange{addI(b, row, e)});
+            }
+          });
+          onLaneZero(b, lane, [&](Builder &b) {
+            for (int64_t h = 0; h < heads; ++h) {
+              Value at = addI(b, mulI(b, warp, heads), h);
+              memref::StoreOp::create(b, state[h * stride], mS, ValueRange{at});
+              memref::StoreOp::create(b, state[h * stride + 1], lS, ValueRange{at});
+            }
+          });
+          gpu::BarrierOp::create(b);
+          // Merge the warps, a thread per (head, feature). Warp 0 holds
+          // position lo, so the max is finite.
+          scf::ForOp::create(
+              b, tid, cIdx(b, heads * hd), cIdx(b, threads), ValueRange{},
+              [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
+                Builder b(loc, ob);
+                Value h = divU(b, t, hd), d = remU(b, t, hd);
+                SmallVector<Value> ms;
+                Value mAll = negInf;
+                for (int64_t w = 0; w < W; ++w) {
+                  ms.push_back(memref::LoadOp::create(b, mS, ValueRange{addI(b, h, w * heads)}));
+                  mAll = arith::MaximumFOp::create(b, mAll, ms[w]);
+                }
+                Value num = cF32(b, 0), den = cF32(b, 0);
+                for (int64_t w = 0; w < W; ++w) {
+                  Value wk = math::ExpOp::create(b, subF(b, ms[w], mAll)); // 0 for m = -inf
+                  Value at = addI(b, h, w * heads);
+                  den = math::FmaOp::create(b, wk, memref::LoadOp::create(b, lS, ValueRange{at}), den);
+                  num = math::FmaOp::create(
+                      b, wk, memref::LoadOp::create(b, accS, ValueRange{addI(b, mulI(b, at, hd), d)}),
+                      num);
+                }
+                Value head = addI(b, head0, h);
+                ifElse(
+                    b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one),
+                    [&](Builder &b) {
+                      A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
+                    },
+                    [&](Builder &b) {
+                      Value at = mulI(b, addI(b, mulI(b, addI(b, mulI(b, i, H), head), nSplits), s), hd + 2);
+                      partials.store(b, num, addI(b, addI(b, at, 2), d));
+                      onLaneZero(b, d, [&](Builder &b) {
+                        partials.store(b, mAll, at);
+                        partials.store(b, den, addI(b, at, 1));
+                      });
+                    });
+                scf::YieldOp::create(b);
+              });
+        });
+      });
+      gpu::TerminatorOp::create(kb);
+
+      // Output feature d of (row i, head h): the nonempty splits' states
+      // merged, a thread each.
+      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one), [&](Builder &b) {
+        parallel(b, "photon_attention_combine", {rows, cIdx(b, H), cIdx(b, hd)},
+                 [&](Builder &b, ValueRange iv) {
+          Value i = iv[0], h = iv[1], d = iv[2];
+          Value end = addI(b, loadIndex(b, pos, i), 1);
+          Value used = arith::CeilDivUIOp::create(b, end, chunkOf(b, end, splits));
+          Value first = mulI(b, mulI(b, addI(b, mulI(b, i, H), h), splits), hd + 2);
+          auto stateOf = [&](Builder &b, Value s) { return addI(b, first, mulI(b, s, hd + 2)); };
+          Value mAll = reduce(b, cIdx(b, 0), used, negInf, [&](Builder &b, Value s, Value m) {
+            return arith::MaximumFOp::create(b, m, partials.load(b, stateOf(b, s)));
+          });
+          auto sums = scf::ForOp::create(
+              b, cIdx(b, 0), used, one, ValueRange{cF32(b, 0), cF32(b, 0)},
+              [&](OpBuilder &ob, Location loc, Value s, ValueRange acc) {
+                Builder b(loc, ob);
+                Value at = stateOf(b, s);
+                Value w = math::ExpOp::create(b, subF(b, partials.load(b, at), mAll));
+                Value num = math::FmaOp::create(b, w, partials.load(b, addI(b, addI(b, at, 2), d)),
+                                                acc[0]);
+                Value den = math::FmaOp::create(b, w, partials.load(b, addI(b, at, 1)), acc[1]);
+                scf::YieldOp::create(b, ValueRange{num, den});
+              });
+          A.store(b, divF(b, sums.getResult(0), sums.getResult(1)),
+                  addI(b, addI(b, mulI(b, i, D), mulI(b, h, hd)), d));
+        });
+      });
+        },
+        fallback);
+  }
+
   /// Element index of (sequence s, layer, position t, feature 0) in a cache
   /// laid out [seq][layer][capacity][n_kv_heads · head_dim].
   Value cacheIndex(Builder &b, Value s, int64_t layers, Value layer,
@@ -2480,11 +2898,12 @@ private:
 
     forEachLayer(b, [&](Builder &b, Value layer, LayerWeightFn w) {
       // Attention.
-      rmsNorm(b, X, Hb, rows, D, w(b, "input_layernorm.weight"));
-      matmulShared(b, "photon_gemv_qkv", Hb, rows, D,
+      NormFirst inputNorm{w(b, "input_layernorm.weight"), Hb};
+      matmulShared(b, "photon_gemv_qkv", X, rows, D,
                    {Projection{w(b, "self_attn.q_proj.weight"), Q, D},
                     Projection{w(b, "self_attn.k_proj.weight"), K, KV},
-                    Projection{w(b, "self_attn.v_proj.weight"), Vb, KV}});
+                    Projection{w(b, "self_attn.v_proj.weight"), Vb, KV}},
+                   inputNorm);
       if (gpu && options.fuseRopeCache) {
         ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer, capacity);
       } else {
@@ -2500,8 +2919,8 @@ private:
       }
       // The fused kernel walks a row's positions with one block per (row,
       // head): best for the short caches of local decoders, while long
-      // caches (encoders, vanilla) keep the kernels that spread positions
-      // over the whole card. The capacity decides, on the host.
+      // caches (encoders, vanilla) take split attention, which spreads
+      // positions over the whole card. The capacity decides, on the host.
       auto unfused = [&](Builder &b) {
           // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
           // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
@@ -2565,16 +2984,26 @@ private:
             });
           });
 };
-      // Caches the fused kernel does not take: many rows (prefill) go to
-      // the tiled kernel (the rows are checked on the host).
+      // Long caches: split attention (flash-decoding) where it applies.
+      std::optional<SplitAttentionShape> split;
+      if (gpu && options.fuseAttention && options.splitAttention)
+        split = splitAttentionShape();
+      auto splitOrUnfused = [&](Builder &b) {
+        if (!split)
+          return unfused(b);
+        attentionSplit(b, *split, Q, kCache, vCache, A, S, rows, pos, seq, layers, layer,
+                       capacity, unfused);
+      };
+      // Many rows (prefill) over them take the tiled kernel instead (the rows
+      // are checked on the host).
       auto longCache = [&](Builder &b) {
         if (!tiledAttentionApplies())
-          return unfused(b);
+          return splitOrUnfused(b);
         ifElse(b, tiledAttentionUse(b, rows, kCache, vCache),
                [&](Builder &b) {
                  attentionTiled(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
                },
-               unfused);
+               splitOrUnfused);
       };
       if (gpu && options.fuseAttention && hd <= kFusedAttentionMaxHeadDim)
         ifElse(b,
@@ -2589,9 +3018,9 @@ private:
       matmulNT(b, A, X, rows, D, D, w(b, "self_attn.o_proj.weight"), std::nullopt,
                /*accumulate=*/true);
       // SwiGLU MLP.
-      rmsNorm(b, X, Hb, rows, D, w(b, "post_attention_layernorm.weight"));
-      gateUpSwiGLU(b, Hb, rows, F, D, w(b, "mlp.gate_proj.weight"), w(b, "mlp.up_proj.weight"),
-                   G, U);
+      NormFirst mlpNorm{w(b, "post_attention_layernorm.weight"), Hb};
+      gateUpSwiGLU(b, X, rows, F, D, w(b, "mlp.gate_proj.weight"), w(b, "mlp.up_proj.weight"),
+                   G, U, mlpNorm);
       matmulNT(b, G, X, rows, D, F, w(b, "mlp.down_proj.weight"), std::nullopt,
                /*accumulate=*/true);
     });
@@ -2689,8 +3118,10 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.fuseRopeCache = fuseRopeCache;
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
     options.tiledAttention = tiledAttention;
+    options.splitAttention = splitAttention;
     options.fuseQkv = fuseQkv;
     options.fuseGateUp = fuseGateUp;
+    options.fuseNorm = fuseNorm;
     options.parallelVocab = parallelVocab;
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
                           plan->getActivationType(), options, *kernel, model.getLoc());

@@ -93,8 +93,13 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "tiled-attention",
       llvm::cl::desc("more than 64 rows on caches past fused-attention-max-"
                      "capacity (prefill): one tiled flash-attention kernel "
-                     "(false: the three unfused kernels)"),
+                     "(false: split attention or the three kernels)"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().tiledAttention)};
+  Option<bool> splitAttention{
+      *this, "split-attention",
+      llvm::cl::desc("fuse-attention: caches longer than fused-attention-max-capacity "
+                     "use split (flash-decoding) attention; false: the three kernels"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().splitAttention)};
   Option<bool> fuseQkv{
       *this, "fuse-qkv",
       llvm::cl::desc("decode: Q, K and V projections as one kernel"),
@@ -103,6 +108,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-gate-up",
       llvm::cl::desc("decode: gate and up projections and SwiGLU as one kernel"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseGateUp)};
+  Option<bool> fuseNorm{
+      *this, "fuse-norm",
+      llvm::cl::desc("decode: RMSNorm as the prologue of the projections that read it"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseNorm)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
@@ -164,8 +173,10 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fuseRopeCache = options.fuseRopeCache;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
         kernels.tiledAttention = options.tiledAttention;
+        kernels.splitAttention = options.splitAttention;
         kernels.fuseQkv = options.fuseQkv;
         kernels.fuseGateUp = options.fuseGateUp;
+        kernels.fuseNorm = options.fuseNorm;
         kernels.parallelVocab = options.parallelVocab;
         kernels.tensorCoreKernel = options.tensorCoreKernel;
         kernels.roundMatmulInputs = options.roundMatmulInputs;

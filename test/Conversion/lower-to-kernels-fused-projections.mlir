@@ -2,8 +2,11 @@
 // that share an input are one GEMV kernel each: Q, K and V (fuse-qkv), whose
 // warps pick their weight matrix by output range, and gate + up + SwiGLU
 // (fuse-gate-up), whose warps read a row of both and store silu(gate) · up.
-// The wider fallbacks (and the options off) keep one kernel per projection.
+// Both read the layer's raw rows: the RMSNorm in front of them is the GEMV's
+// prologue (fuse-norm). The wider fallbacks (and the options off) keep a norm
+// kernel and one kernel per projection.
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-norm=false' -canonicalize -cse | FileCheck %s --check-prefix=NONORM
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-qkv=false fuse-gate-up=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=NOGEMV
 
@@ -16,19 +19,33 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // v_proj into V. One kernel per bucket of rows (1, 4, 8, 16), and the three
 // matrices' 16-byte alignment is checked on the host.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %[[ROWS:[^:]*]]: index, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[BASE:[^:]*]]: index)
-// CHECK: function(@photon_rmsnorm_64)
+// CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[BASE:[^:]*]]: index)
+// CHECK-NOT: function(@photon_rmsnorm_64)
 // CHECK: %[[KW:.*]] = arith.addi %[[BASE]], %c4096 : index
 // CHECK-NEXT: %[[VW:.*]] = arith.addi %[[BASE]], %c6144 : index
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c32, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_qkv_r1_128x64)
+// CHECK-NOT: function(@photon_rmsnorm_64)
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c32, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_qkv_norm_r1_128x64)
 // CHECK: %[[WARP:.*]] = arith.addi
 // CHECK: %[[ISQ:.*]] = arith.cmpi ult, %[[WARP]], %c64 : index
 // CHECK-NEXT: scf.if %[[ISQ]] {
 // CHECK-NEXT: %[[QROW:.*]] = arith.muli %[[WARP]], %c64 : index
 // CHECK-NEXT: arith.addi %[[QROW]], %[[BASE]] : index
 // CHECK: vector.load %[[W]]
+// The prologue: the gain's vector and the raw row's; the row's sum of
+// squares, then row · gain meets the weights; the warp's sum of squares gives
+// 1 / rms, which scales the dot product.
+// CHECK: %[[GAIN:.*]] = vector.load %[[W]]
+// CHECK-NEXT: %[[XV:.*]] = vector.load %[[X]]
+// CHECK-NEXT: %[[XZ:.*]] = arith.select %{{.*}}, %[[XV]]
+// CHECK-NEXT: %[[X0:.*]] = vector.extract %[[XZ]][0]
+// CHECK-NEXT: math.fma %[[X0]], %[[X0]]
+// CHECK: arith.mulf %[[XZ]], %[[GAIN]] : vector<4xf32>
+// CHECK: %[[MEAN:.*]] = arith.divf %{{.*}}, %cst{{.*}} : f32
+// CHECK-NEXT: %[[MS:.*]] = arith.addf %[[MEAN]], %cst{{.*}} : f32
+// CHECK-NEXT: %[[INV:.*]] = math.rsqrt %[[MS]] : f32
 // CHECK: gpu.shuffle xor
-// CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK: %[[DOT:.*]] = arith.mulf %{{.*}}, %[[INV]] : f32
+// CHECK: memref.store %[[DOT]], %[[S]]
 // CHECK: %[[BELOWV:.*]] = arith.cmpi ult, %[[WARP]], %c96 : index
 // CHECK-NEXT: %[[PASTQ:.*]] = arith.cmpi uge, %[[WARP]], %c64 : index
 // CHECK-NEXT: %[[ISK:.*]] = arith.andi %[[PASTQ]], %[[BELOWV]] : i1
@@ -43,10 +60,13 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[VJ:.*]] = arith.addi %[[WARP]], %c-96 : index
 // CHECK-NEXT: %[[VROW:.*]] = arith.muli %[[VJ]], %c64 : index
 // CHECK-NEXT: arith.addi %[[VROW]], %[[VW]] : index
-// CHECK: function(@photon_gemv_qkv_r4_128x64)
-// CHECK: function(@photon_gemv_qkv_r8_128x64)
-// CHECK: function(@photon_gemv_qkv_r16_128x64)
-// More than 16 rows, or misaligned buffers: a kernel per projection.
+// CHECK: function(@photon_gemv_qkv_norm_r4_128x64)
+// CHECK: function(@photon_gemv_qkv_norm_r8_128x64)
+// CHECK: function(@photon_gemv_qkv_norm_r16_128x64)
+// More than 16 rows, or misaligned buffers: the norm kernel, then a kernel
+// per projection.
+// CHECK: } else {
+// CHECK: function(@photon_rmsnorm_64)
 // CHECK: function(@photon_matmul_64x64)
 // CHECK: function(@photon_matmul_32x64)
 // CHECK: function(@photon_matmul_32x64)
@@ -54,7 +74,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // Gate + up + SwiGLU: 96 outputs (24 blocks); each lane loads a vector of
 // both weight rows per step, and lane 0 stores silu(gate) · up.
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c24, {{.*}}) {{.*}} function(@photon_gemv_gate_up_r1_96x64)
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c24, {{.*}}) {{.*}} function(@photon_gemv_gate_up_norm_r1_96x64)
 // CHECK: vector.load %[[W]]
 // CHECK-NEXT: arith.select
 // CHECK-NEXT: arith.addi
@@ -68,9 +88,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[SILU:.*]] = arith.mulf %[[G]], %[[SIG]] : f32
 // CHECK-NEXT: %[[OUT:.*]] = arith.mulf %[[SILU]], %{{.*}} : f32
 // CHECK: memref.store %[[OUT]], %[[S]]
-// CHECK: function(@photon_gemv_gate_up_r4_96x64)
-// CHECK: function(@photon_gemv_gate_up_r8_96x64)
-// CHECK: function(@photon_gemv_gate_up_r16_96x64)
+// CHECK: function(@photon_gemv_gate_up_norm_r4_96x64)
+// CHECK: function(@photon_gemv_gate_up_norm_r8_96x64)
+// CHECK: function(@photon_gemv_gate_up_norm_r16_96x64)
+// CHECK: function(@photon_rmsnorm_64)
 // CHECK: function(@photon_matmul_96x64)
 // CHECK: function(@photon_matmul_96x64)
 // CHECK: function(@photon_swiglu_96)
@@ -94,3 +115,17 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // NOGEMV-NOT: photon_gemv
 // NOGEMV: function(@photon_swiglu_96)
 // NOGEMV-LABEL: func.func private @photon_lm_head(
+
+// fuse-norm=false: a norm kernel writes the normed rows, which the QKV and
+// gate/up GEMVs read.
+// NONORM-LABEL: func.func private @photon_stack_shape0(
+// NONORM: function(@photon_rmsnorm_64)
+// NONORM-NOT: photon_gemv_qkv_norm
+// NONORM: function(@photon_gemv_qkv_r1_128x64)
+// NONORM-NOT: math.rsqrt
+// NONORM: function(@photon_rope_cache)
+// NONORM: function(@photon_rmsnorm_64)
+// NONORM: function(@photon_gemv_gate_up_r1_96x64)
+// NONORM-NOT: math.rsqrt
+// NONORM: function(@photon_swiglu_96)
+// NONORM-LABEL: func.func private @photon_lm_head(

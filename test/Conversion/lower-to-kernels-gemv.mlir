@@ -6,11 +6,11 @@
 // of rows (1, 4, 8, 16) after checking the buffers' alignment; more rows, a
 // misaligned buffer or gemv-max-rows=0 keep the other kernels. (OFF also
 // turns off the tiled prefill attention, whose K/V tile loads are vectors.)
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=4' -cse | FileCheck %s --check-prefix=MAX4
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tiled-attention=false' | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu | FileCheck %s --check-prefix=OFF
-// RUN: not photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse -split-input-file | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=4' -cse -split-input-file | FileCheck %s --check-prefix=MAX4
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 split-attention=false tiled-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: not photon-opt %s -split-input-file -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
   photon.param @model.embed_tokens.weight : tensor<40x16xbf16>
@@ -93,7 +93,55 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // MAX4: nvvm.mma.sync
 
 // No 16-byte weight loads (the tensor-core GEMM's vector loads of an f32
-// input are all it keeps).
+// input are all it keeps; split attention, off here, loads K/V vectors).
 // OFF-NOT: vector.load {{.*}} : memref<?xbf16>
 
 // NEGATIVE: gemv-max-rows must not be negative, got -1
+
+// -----
+
+// Over several rows a warp computes several outputs, so that each activation
+// vector it loads serves all of them (multi-row GEMVs were bound by the
+// activation reads): 2048 outputs at 4 rows are 4 per warp (512 warps, 128
+// blocks), whose rows 4w..4w+3 are read together, the last warp's clamped to
+// the matrix (2047) and its stores to j < 2048. Batch 1 keeps a warp per
+// output (512 blocks).
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 2048, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+  photon.param @model.embed_tokens.weight : tensor<2048x16xbf16>
+  photon.param @model.layers.0.input_layernorm.weight : tensor<16xbf16>
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<16x16xbf16>
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<8x16xbf16>
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<8x16xbf16>
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<16x16xbf16>
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<16xbf16>
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<32x16xbf16>
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<32x16xbf16>
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<16x32xbf16>
+  photon.param @model.norm.weight : tensor<16xbf16>
+  photon.param @lm_head.weight : tensor<2048x16xbf16>
+}
+
+// CHECK-LABEL: func.func private @photon_lm_head(
+// CHECK-SAME: %[[W:.*]]: memref<?xbf16>, %[[X:.*]]: memref<?xbf16>, %[[N:.*]]: index, %[[LOGITS:.*]]: memref<?xf32>)
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c512, {{.*}}) {{.*}} function(@photon_gemv_r1_2048x16)
+// CHECK: scf.for {{.*}} -> (f32) {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c128, {{.*}}) {{.*}} function(@photon_gemv_r4_2048x16)
+// CHECK: %[[WARP:.*]] = arith.addi
+// CHECK: arith.cmpi ult, %[[WARP]], %c512
+// CHECK: %[[J0:.*]] = arith.muli %{{.*}}, %c4 : index
+// CHECK: %[[R0:.*]] = arith.minui %{{.*}}, %c2047 : index
+// CHECK: %[[J3:.*]] = arith.addi %[[J0]], %c3 : index
+// CHECK-NEXT: %[[R3:.*]] = arith.minui %[[J3]], %c2047 : index
+// 4 outputs x 4 rows: 16 accumulators; the 4 weight vectors, then each row's
+// activations once for the 4 of them.
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-COUNT-4: vector.load %[[W]]
+// CHECK-NOT: vector.load %[[W]]
+// CHECK: vector.load %[[X]]
+// CHECK-COUNT-32: math.fma
+// CHECK-NOT: math.fma
+// CHECK: vector.load %[[X]]
+// CHECK: scf.yield
+// CHECK: %[[STORE:.*]] = arith.cmpi ult, %[[J3]], %c2048 : index
+// CHECK: memref.store %{{.*}}, %[[LOGITS]]
+

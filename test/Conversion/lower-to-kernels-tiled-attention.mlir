@@ -91,8 +91,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.shuffle  idx
 // CHECK: memref.store %{{.*}}, %[[S]]
 // CHECK: gpu.terminator
-// Fewer rows or misaligned caches: the three kernels.
+// Fewer rows or misaligned caches: split attention (where it applies), else
+// the three kernels.
 // CHECK: } else {
+// CHECK: function(@photon_attention_split)
 // CHECK: function(@photon_attention_scores)
 // CHECK-LABEL: func.func private @photon_lm_head(
 
@@ -105,6 +107,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // F32-NOT: nvvm.mma.sync
 // F32: vector.load %[[KC]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // F32: gpu.shuffle  idx
+// F32: function(@photon_attention_split)
 // F32: function(@photon_attention_scores)
 // F32-LABEL: func.func private @photon_lm_head(
 

@@ -290,6 +290,46 @@ def edge_shape_cases(h, worst, rng):
                    row_batches=(65,), compile_args=("--fused-attention-max-capacity=0",))
     model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-rows7", worst,
                rng, compile_args=("--max-rows=7",), row_batches=(17,))
+    if h.device == "cuda":
+        # GEMVs over 2..16 rows give each warp 2 or 4 outputs once a projection has 1024
+        # or more (the LM head's 2051: 4 a warp, the last warp's past 2050 clamped and not
+        # stored; QKV's 1024 and gate/up's 1032: 2), the RMSNorm their prologue: 3, 6 and
+        # 13 prompts decoded together take the 4-, 8- and 16-row kernels.
+        path = os.path.join(EDGE, "edge-vanilla-wide-outputs.json")
+        for act in ("bf16", "f32"):
+            model_case(h, path, "edge-vanilla-wide-outputs-" + act + "-act", worst, rng,
+                       weight_type="bf16", activation_type=act, row_batches=(3, 6, 13))
+
+
+def split_attention_cases(h, worst, wide_path):
+    """cuda: split attention (flash-decoding: blocks over (split of positions, KV head, row),
+    a second kernel merging the splits) on every stack, --fused-attention-max-capacity=0
+    sending even the short caches there. tiny-photon-l2: encoders and decoders, GQA 2;
+    tiny-vanilla-wide (GQA 5, head_dim 40): prompts of 150 and 300 tokens split over up to 4
+    blocks per (row, KV head), merged by photon_attention_combine; f32 caches put the 5
+    query heads in one block, bf16 a block per query head (16-byte vectors); edge shapes
+    with a tail vector (head_dim 30 and 22, GQA 3 and 4), 17 and 65 prompts decoded together,
+    the 150-token prompts split in two. Prompts from their own generator, so the other
+    cases' prompts do not change."""
+    rng = np.random.default_rng(4321)
+    # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
+    split = ("--fused-attention-max-capacity=0", "--no-tiled-attention")
+    model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+               "tiny-photon-l2-bf16-act-split", worst, rng, weight_type="bf16",
+               activation_type="bf16", compile_args=split)
+    model_case(h, wide_path, "tiny-vanilla-wide-split", worst, rng, extra_lengths=(150, 300),
+               compile_args=split)
+    model_case(h, wide_path, "tiny-vanilla-wide-bf16-act-split", worst, rng,
+               extra_lengths=(150, 300), weight_type="bf16", activation_type="bf16",
+               compile_args=split)
+    gqa3 = os.path.join(EDGE, "edge-vanilla-gqa3.json")
+    model_case(h, gqa3, "edge-vanilla-gqa3-split", worst, rng, extra_lengths=(150,),
+               row_batches=(17, 65), compile_args=split)
+    model_case(h, gqa3, "edge-vanilla-gqa3-bf16-act-split", worst, rng, extra_lengths=(150,),
+               weight_type="bf16", activation_type="bf16", row_batches=(17, 65),
+               compile_args=split)
+    model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-split", worst,
+               rng, row_batches=(17, 65), compile_args=split)
 
 
 DEMO = os.path.join(ROOT, "models", "demo")
@@ -690,7 +730,8 @@ def main():
             # warp-per-output projections, warp-per-row norms, argmax and sampling, and the unfused
             # attention (scores, softmax, output) and RoPE / cache-write kernels; the
             # "-unfused" variant keeps the GEMVs with every fusion off (separate Q, K, V
-            # and gate, up, SwiGLU kernels, attention and RoPE / cache write unfused).
+            # and gate, up, SwiGLU kernels, norm kernels, attention and RoPE / cache write
+            # unfused).
             for m in ("tiny-vanilla", "tiny-photon-l2", "tiny-photon-l3"):
                 model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act", worst, rng,
                            weight_type="bf16", activation_type="bf16")
@@ -744,7 +785,7 @@ def main():
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
                            "tiny-photon-l2-bf16-act-unfused", worst, rng, weight_type="bf16",
                            activation_type="bf16",
-                           compile_args=("--no-fuse-qkv", "--no-fuse-gate-up",
+                           compile_args=("--no-fuse-qkv", "--no-fuse-gate-up", "--no-fuse-norm",
                                          "--no-fuse-attention", "--no-fuse-rope-cache",
                                          "--no-tiled-attention"))
                 # The tiled prefill attention (tiled-attention) on every cache (fused capacity
@@ -763,6 +804,7 @@ def main():
                            "tiny-photon-l2-bf16-act-tiled", worst, rng, extra_lengths=(20, 40),
                            weight_type="bf16", activation_type="bf16",
                            compile_args=("--fused-attention-max-capacity=0",))
+                split_attention_cases(h, worst, wide_path)
 
         if not args.quick:
             edge_shape_cases(h, worst, rng)

@@ -1,0 +1,181 @@
+// On the GPU, caches longer than fused-attention-max-capacity take split
+// attention (split-attention, flash-decoding): a block per (split, KV head
+// with its query heads, row) walks one contiguous range of positions 0..pos,
+// warps over positions and lanes over features with vector loads of the K/V
+// rows, an online softmax per query head; with more than one split a second
+// kernel merges the splits' (max, sum, acc) states. No score goes to memory.
+// split-attention=false keeps the three unfused kernels; heads wider than a
+// warp's vectors keep them too. (tiled-attention=false: calls of more than 64
+// rows would take the tiled kernel first, lower-to-kernels-tiled-attention.mlir.)
+// RUN: split-file %s %t
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu fused-attention-max-capacity=0 tiled-attention=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -photon-lower-to-kernels=target=cpu -canonicalize -cse | FileCheck %s --check-prefix=CPU
+// RUN: photon-opt %t/wide.mlir -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=WIDE-BF16
+// RUN: photon-opt %t/wide.mlir -photon-plan-memory -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+
+//--- gqa3.mlir
+// 3 query heads share 1 KV head; head_dim 30 (f32: 2-float vectors, 15 of
+// them, so a position takes 16 lanes, one of them idle).
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 90, layers = 1, n_heads = 3, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+}
+
+//--- wide.mlir
+// head_dim 136: 17 16-byte vectors of bf16, but 34 of f32 (over a warp).
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 136, layers = 1, n_heads = 1, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+}
+
+// Scratch per row (D 90, KV 30, F 16): A at rows·240, the scores region at
+// rows·362 (3D + 2KV + 2F) holds the splits' states.
+// CHECK-LABEL: func.func private @photon_stack_shape0(
+// CHECK-SAME: %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: index)
+// CHECK-DAG: %[[ABASE:.*]] = arith.muli %[[ROWS]], %c240 : index
+// CHECK-DAG: %[[PBASE:.*]] = arith.muli %[[ROWS]], %c362 : index
+// CHECK-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
+// CHECK: function(@photon_rope_cache)
+// CHECK: function(@photon_attention)
+// Splits, on the host: ceil(528 blocks / (rows · 1 KV head)), at most
+// (capacity + 2) / (head_dim + 2) (the scratch) and capacity / 64, at least 1.
+// CHECK: %[[WANT:.*]] = arith.ceildivui %c528, %[[SOMEROWS]] : index
+// CHECK-NEXT: %[[C2:.*]] = arith.addi %[[CAP]], %c2 : index
+// CHECK-NEXT: %[[FITS:.*]] = arith.divui %[[C2]], %c32 : index
+// CHECK-NEXT: %[[LONG:.*]] = arith.divui %[[CAP]], %c64 : index
+// CHECK-NEXT: %[[FIT:.*]] = arith.minui %[[FITS]], %[[LONG]] : index
+// CHECK-NEXT: %[[FEW:.*]] = arith.minui %[[WANT]], %[[FIT]] : index
+// CHECK-NEXT: %[[SPLITS:.*]] = arith.maxui %[[FEW]], %c1 : index
+// The caches must be aligned to the 8-byte vectors.
+// CHECK: memref.extract_aligned_pointer_as_index %[[KC]]
+// CHECK: arith.remui %{{.*}}, %c8 : index
+// CHECK: memref.extract_aligned_pointer_as_index %[[VC]]
+// CHECK: %[[ALIGNED:.*]] = arith.andi
+// CHECK-NEXT: scf.if %[[ALIGNED]] {
+// Grid (splits, 1 KV head · 1 run of 3 query heads, rows), 4 warps; per warp
+// and query head (4 · 3) a max and a sum, and 30 accumulators.
+// CHECK-NEXT: gpu.launch blocks(%[[SPLIT:[^,]*]], %{{[^,]*}}, %[[ROW:[^)]*]]) in (%[[NS:[^ ]*]] = %[[SPLITS]], %{{[^ ]*}} = %c1, %{{[^ ]*}} = %[[SOMEROWS]]) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_split) workgroup(%[[MS:.*]] : memref<12xf32, #gpu.address_space<workgroup>>, %[[LS:.*]] : memref<12xf32, #gpu.address_space<workgroup>>, %[[ACCS:.*]] : memref<360xf32, #gpu.address_space<workgroup>>)
+// CHECK-NEXT: %[[IN:.*]] = arith.cmpi ult, %[[ROW]], %[[ROWS]] : index
+// CHECK-NEXT: scf.if %[[IN]] {
+// Split s covers [s · chunk, min((s + 1) · chunk, pos + 1)), chunk =
+// max(ceil((pos + 1) / splits), 64); an empty one does nothing.
+// CHECK-NEXT: %[[P:.*]] = memref.load %[[POS]][%[[ROW]]]
+// CHECK-NEXT: %[[PI:.*]] = arith.index_cast %[[P]]
+// CHECK-NEXT: %[[END:.*]] = arith.addi %[[PI]], %c1 : index
+// CHECK-NEXT: %[[CD:.*]] = arith.ceildivui %[[END]], %[[NS]] : index
+// CHECK-NEXT: %[[CHUNK:.*]] = arith.maxui %[[CD]], %c64 : index
+// CHECK-NEXT: %[[LO:.*]] = arith.muli %[[SPLIT]], %[[CHUNK]] : index
+// CHECK-NEXT: %[[LOCHUNK:.*]] = arith.addi %[[LO]], %[[CHUNK]] : index
+// CHECK-NEXT: %[[HI:.*]] = arith.minui %[[LOCHUNK]], %[[END]] : index
+// CHECK-NEXT: %[[ANY:.*]] = arith.cmpi ult, %[[LO]], %[[HI]] : index
+// CHECK-NEXT: scf.if %[[ANY]] {
+// Lane l: vector l % 16 of position group l / 16; vector 15 is past the head.
+// CHECK-NEXT: %[[WARP:.*]] = arith.divui %[[TID]], %c32 : index
+// CHECK-NEXT: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
+// CHECK-NEXT: %[[VEC:.*]] = arith.remui %[[LANE]], %c16 : index
+// CHECK-NEXT: %[[GROUP:.*]] = arith.divui %[[LANE]], %c16 : index
+// CHECK-NEXT: %[[HOLDS:.*]] = arith.cmpi ult, %[[VEC]], %c15 : index
+// Warp w starts at lo + 8w (2 groups x 4 positions), the block steps by 32;
+// (max, sum, 2 accumulators) for each of the 3 heads.
+// CHECK: %[[W8:.*]] = arith.muli %[[WARP]], %c8 : index
+// CHECK-NEXT: %[[START:.*]] = arith.addi %[[LO]], %[[W8]] : index
+// CHECK-NEXT: %[[ST:.*]]:12 = scf.for %[[BASE:.*]] = %[[START]] to %[[HI]] step %c32 iter_args(
+// CHECK-NEXT: %[[U0:.*]] = arith.addi %[[BASE]], %[[GROUP]] : index
+// CHECK-NEXT: %[[OK0:.*]] = arith.cmpi ult, %[[U0]], %[[HI]] : index
+// CHECK-NEXT: arith.select %[[OK0]], %[[U0]], %[[BASE]] : index
+// Four K vectors, then four V vectors, in flight.
+// CHECK: %[[K0:.*]] = vector.load %[[KC]][%[[AT0:.*]]] {alignment = 8 : i64} : memref<?xf32>, vector<2xf32>
+// CHECK: vector.load %[[KC]]
+// CHECK: vector.load %[[KC]]
+// CHECK: vector.load %[[KC]]
+// CHECK-NEXT: vector.load %[[VC]][%[[AT0]]] {alignment = 8 : i64} : memref<?xf32>, vector<2xf32>
+// CHECK-NEXT: vector.load %[[VC]]
+// CHECK-NEXT: vector.load %[[VC]]
+// CHECK-NEXT: vector.load %[[VC]]
+// A position's dot product summed over its 16 lanes.
+// CHECK: gpu.shuffle  xor %{{.*}}, %c8_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c4_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK: arith.select %[[OK0]], %{{.*}}, %cst{{.*}} : f32
+// CHECK: math.exp
+// CHECK-NOT: memref.store
+// CHECK: scf.yield
+// The warp's two position groups merge (lanes 16 apart), each of the 12
+// state values shuffled.
+// CHECK: gpu.shuffle  xor %[[ST]]#0, %c16_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %[[ST]]#11, %c16_i32, %c32_i32 : f32
+// Lanes 0-14 publish the warp's accumulators, lane 0 its maxima and sums.
+// CHECK: %[[PUB:.*]] = arith.cmpi ult, %[[LANE]], %c15 : index
+// CHECK-NEXT: scf.if %[[PUB]] {
+// CHECK-COUNT-6: memref.store %{{.*}}, %[[ACCS]]
+// CHECK: %[[L0:.*]] = arith.cmpi eq, %[[LANE]], %c0 : index
+// CHECK-NEXT: scf.if %[[L0]] {
+// CHECK-COUNT-3: memref.store %{{.*}}, %[[LS]]
+// CHECK: gpu.barrier
+// A thread per (head, feature) merges the 4 warps.
+// CHECK-NEXT: scf.for %[[T:.*]] = %[[TID]] to %c90 step %c128 {
+// CHECK: memref.load %[[MS]]
+// CHECK: memref.load %[[ACCS]]
+// CHECK: math.fma
+// CHECK: %[[ONE:.*]] = arith.cmpi eq, %[[NS]], %c1 : index
+// CHECK-NEXT: scf.if %[[ONE]] {
+// One split: A[row, head, d] = acc / l.
+// CHECK-NEXT: %[[OUT:.*]] = arith.divf %[[NUM:[^,]*]], %{{.*}} : f32
+// CHECK: %[[AAT:.*]] = arith.addi %[[ABASE]], %{{.*}} : index
+// CHECK-NEXT: memref.store %[[OUT]], %[[S]][%[[AAT]]] : memref<?xf32>
+// CHECK-NEXT: } else {
+// Else the state ((row · 3 + head) · splits + s) · 32: m, l, acc[30].
+// CHECK: arith.muli %{{.*}}, %[[NS]] : index
+// CHECK-NEXT: %[[STATE:.*]] = arith.addi %{{.*}}, %[[SPLIT]] : index
+// CHECK-NEXT: arith.muli %[[STATE]], %c32 : index
+// CHECK: %[[ACCAT:.*]] = arith.addi %[[PBASE]], %{{.*}} : index
+// CHECK-NEXT: memref.store %[[NUM]], %[[S]][%[[ACCAT]]] : memref<?xf32>
+// CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK-NOT: memref.store
+// CHECK: gpu.terminator
+// The combine, only with more than one split: a thread per (row, head,
+// feature) over the splits that hold positions (ceil((pos + 1) / chunk)).
+// CHECK: %[[MANY:.*]] = arith.cmpi ugt, %[[SPLITS]], %c1 : index
+// CHECK-NEXT: scf.if %[[MANY]] {
+// CHECK-NEXT: gpu.launch {{.*}} function(@photon_attention_combine)
+// CHECK: %[[CCD:.*]] = arith.ceildivui %{{.*}}, %[[SPLITS]] : index
+// CHECK-NEXT: %[[CCHUNK:.*]] = arith.maxui %[[CCD]], %c64 : index
+// CHECK-NEXT: %[[USED:.*]] = arith.ceildivui %{{.*}}, %[[CCHUNK]] : index
+// CHECK: scf.for %{{.*}} = %c0 to %[[USED]] step %c1 iter_args(
+// CHECK: arith.maximumf
+// CHECK: scf.for %{{.*}} = %c0 to %[[USED]] step %c1 iter_args(
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK: gpu.terminator
+// Misaligned caches: the unfused kernels.
+// CHECK: } else {
+// CHECK: function(@photon_attention_scores)
+// CHECK: function(@photon_attention_softmax)
+// CHECK: function(@photon_attention_values)
+// CHECK-LABEL: func.func private @photon_lm_head(
+
+// OFF-LABEL: func.func private @photon_stack_shape0(
+// OFF-NOT: photon_attention_split
+// OFF-NOT: photon_attention_combine
+// OFF: photon_attention_values
+// OFF-NOT: photon_attention_split
+// OFF-NOT: photon_attention_combine
+// OFF-LABEL: func.func private @photon_lm_head(
+
+// CPU-LABEL: func.func private @photon_stack_shape0(
+// CPU-NOT: gpu.
+// CPU-NOT: vector.load
+// CPU: scf.parallel
+// CPU-LABEL: func.func private @photon_lm_head(
+
+// head_dim 136, bf16 caches: 17 16-byte vectors, a warp per position; no
+// fused kernel (head_dim over 128), so split attention at every capacity.
+// WIDE-BF16-LABEL: func.func private @photon_stack_shape0(
+// WIDE-BF16-NOT: function(@photon_attention)
+// WIDE-BF16: function(@photon_attention_split) workgroup(%{{.*}} : memref<4xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<4xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<544xf32, #gpu.address_space<workgroup>>)
+// WIDE-BF16: arith.cmpi ult, %{{.*}}, %c17 : index
+// WIDE-BF16: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// WIDE-BF16-NOT: gpu.shuffle  xor %{{.*}}, %c32_i32, %c32_i32
+// WIDE-BF16: function(@photon_attention_combine)
