@@ -110,6 +110,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "the raw rows by the gain and each product by the row's 1 / rms, "
            "gathered from the same loads (not with round-matmul-inputs); "
            "false: a norm kernel writes the normed rows first">,
+    Option<"programmaticLaunch", "programmatic-launch", "bool", "false",
+           "GPU, for photon-programmatic-launch (sm_90+): the decode GEMVs "
+           "issue their first weight loads, then wait for the previous kernel "
+           "(griddepcontrol.wait) before they read activations, and let their "
+           "successor be scheduled; their launches are marked "
+           "photon.grid_wait_placed">,
     Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
            "\"tile128\"",
            "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "
@@ -175,6 +181,33 @@ def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
+def PhotonProgrammaticLaunch : Pass<"photon-programmatic-launch", "::mlir::ModuleOp"> {
+  let summary = "Let each GPU kernel start while the one before it finishes (Hopper)";
+  let description = [{
+    Runs after `photon-lower-programs`, on the GPU's `gpu.launch` ops (sm_90
+    and later). With programmatic dependent launch a kernel may be scheduled
+    while the kernel before it in the stream still runs; it must wait
+    (`nvvm.griddepcontrol wait`: the previous grid has completed and its
+    writes are visible) before it touches memory that kernel may read or
+    write. Every kernel therefore starts with the wait, then lets its own
+    successor be scheduled (`nvvm.griddepcontrol launch_dependents`), so the
+    successor's launch overlaps this kernel's work. Kernels marked
+    `photon.grid_wait_placed` (the decode GEMVs with
+    `photon-lower-to-kernels{programmatic-launch}`) already wait after they
+    have issued their first weight loads: weights are never written, so
+    those loads overlap the previous kernel's tail.
+
+    The pass also adds `photon_programmatic_launch() -> i32` (1): the runtime
+    launches a library's kernels with the programmatic-serialization
+    attribute only when it exports this function, so libraries compiled
+    without the waits keep plain stream order.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::func::FuncDialect",
+    "::mlir::arith::ArithDialect", "::mlir::NVVM::NVVMDialect"
   ];
 }
 

@@ -10,8 +10,8 @@
 
 #include "dialect/PhotonOps.h"
 #include "lowering/KernelBuilder.h"
+#include "lowering/ProgrammaticLaunch.h"
 #include "lowering/Passes.h"
-#include "passes/StatePlanning.h"
 #include "passes/StatePlanning.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -396,6 +396,8 @@ private:
     auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(warps, kGemvWarps)), one,
                                         one, cIdx(b, kGemvWarps * kWarpSize), one, one);
     nameKernel(launch, name);
+    if (options.programmaticLaunch)
+      launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     Value tid = launch.getThreadIds().x;
@@ -461,7 +463,11 @@ private:
                   wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
               }
               // Every weight load of the group before the first fma: the
-              // NVPTX backend keeps this order, so the loads overlap.
+              // NVPTX backend keeps this order, so the loads overlap. With
+              // programmatic launch they are also issued before the wait for
+              // the previous kernel (weights are never written).
+              if (options.programmaticLaunch)
+                gridDependencyWait(b, loc);
               for (int64_t u = 0; u < unroll; ++u) {
                 Value gain = normGain ? load(b, weights, addI(b, normGain, chunk[u]), 16, Value())
                                       : Value();
@@ -1472,9 +1478,10 @@ private:
     Value pos, seq;
     int64_t layers;
     Value layer, capacity;
-    Value r0, n, rows, h, warp, lane, tid;
-    Value part; // which of the tile's kTiledAttentionRowSplit blocks
-    Value s0, p0; // the uniform tile's sequence and first position
+    // Set per tile, in the kernel:
+    Value r0 = {}, n = {}, rows = {}, h = {}, warp = {}, lane = {}, tid = {};
+    Value part = {}; // which of the tile's kTiledAttentionRowSplit blocks
+    Value s0 = {}, p0 = {}; // the uniform tile's sequence and first position
   };
 
   static Value cTrue(Builder &b) { return arith::ConstantIntOp::create(b, b.getI1Type(), 1); }
@@ -3122,6 +3129,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.fuseQkv = fuseQkv;
     options.fuseGateUp = fuseGateUp;
     options.fuseNorm = fuseNorm;
+    options.programmaticLaunch = programmaticLaunch;
     options.parallelVocab = parallelVocab;
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
                           plan->getActivationType(), options, *kernel, model.getLoc());

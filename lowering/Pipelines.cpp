@@ -112,11 +112,24 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-norm",
       llvm::cl::desc("decode: RMSNorm as the prologue of the projections that read it"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseNorm)};
+  Option<bool> programmaticLaunch{
+      *this, "programmatic-launch",
+      llvm::cl::desc("sm_90 and later: each kernel may start while the one before it "
+                     "finishes (photon-programmatic-launch); ignored for older chips"),
+      llvm::cl::init(true)};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
 };
 } // namespace
+
+/// 90 for "sm_90a", 80 for "sm_80"; 0 for anything else.
+static int smVersion(llvm::StringRef chip) {
+  int version = 0;
+  if (!chip.consume_front("sm_") || chip.consumeInteger(10, version))
+    return 0;
+  return version;
+}
 
 /// Plan memory (rows of one stack call: `maxRows`) and emit the kernels
 /// (`kernels.target`), cleaned up.
@@ -180,7 +193,10 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.parallelVocab = options.parallelVocab;
         kernels.tensorCoreKernel = options.tensorCoreKernel;
         kernels.roundMatmulInputs = options.roundMatmulInputs;
+        kernels.programmaticLaunch = options.programmaticLaunch && smVersion(options.chip) >= 90;
         addKernelPasses(pm, kernels, options.activationType, options.maxRows);
+        if (kernels.programmaticLaunch)
+          pm.addPass(photon::createPhotonProgrammaticLaunch());
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels
         // would divide by, loop to and shuffle with runtime parameters

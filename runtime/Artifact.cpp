@@ -406,6 +406,7 @@ Artifact &Artifact::operator=(Artifact &&o) noexcept {
     programs_ = std::move(o.programs_);
     libraryPath_ = std::move(o.libraryPath_);
     handle_ = std::exchange(o.handle_, nullptr);
+    programmaticLaunch_ = o.programmaticLaunch_;
   }
   return *this;
 }
@@ -457,6 +458,10 @@ Expected<Artifact> Artifact::load(const std::string &dir, const std::string &tar
     return Status::error(a.libraryPath_ + ": missing symbol photon_description — not a "
                                           "Photon kernel library, or built by an older photon-compile");
   PHOTON_RETURN_IF_ERROR(checkLibraryDescription(a.manifest_, describe(), a.libraryPath_));
+
+  using FlagFn = int32_t (*)();
+  if (auto flag = reinterpret_cast<FlagFn>(::dlsym(a.handle_, "photon_programmatic_launch")))
+    a.programmaticLaunch_ = flag() != 0;
 
   // Resolve every program's entry points (the manifest names them).
   std::vector<std::string> missing;

@@ -110,6 +110,10 @@ public:
   /// The program of `mode`, or an error naming the modes there are.
   Expected<Program> program(std::string_view mode) const;
   const std::string &libraryPath() const { return libraryPath_; }
+  /// Whether the library's kernels wait for the previous grid themselves
+  /// (it exports photon_programmatic_launch(), lowering/ProgrammaticLaunch.h),
+  /// so that they may be launched with programmatic stream serialization.
+  bool programmaticLaunch() const { return programmaticLaunch_; }
 
 private:
   Artifact() = default;
@@ -117,6 +121,7 @@ private:
   std::vector<Program> programs_; // parallel to manifest_.programs
   std::string libraryPath_;
   void *handle_ = nullptr;
+  bool programmaticLaunch_ = false;
 };
 
 } // namespace photon::rt

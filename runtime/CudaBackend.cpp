@@ -19,6 +19,9 @@ struct CudaState {
   Status initStatus;
   Status launchError; // sticky until takeCudaLaunchError()
   uint64_t launches = 0;
+  // Kernels may start while the previous one finishes: the loaded library's
+  // kernels wait for the previous grid themselves (Backend::setProgrammaticLaunch).
+  bool programmaticLaunch = false;
   std::mutex mutex;
 };
 
@@ -139,6 +142,7 @@ public:
   }
 
   bool supportsGraphs() const override { return true; }
+  void setProgrammaticLaunch(bool on) override { state().programmaticLaunch = on; }
   uint64_t launchCount() const override { return state().launches; }
 
   Expected<void *> captureGraph(const std::function<void()> &work) override {
@@ -273,14 +277,19 @@ PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY
                                   void **extra, size_t /*paramsCount*/) {
   if (!function)
     return; // its module failed to load: already recorded
-  ++state().launches;
-  const CudaDriver &d = *state().drv;
+  CudaState &s = state();
+  ++s.launches;
+  const CudaDriver &d = *s.drv;
+  CUlaunchAttribute serialization{};
+  serialization.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  serialization.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig config{unsigned(gridX),  unsigned(gridY),  unsigned(gridZ),
+                        unsigned(blockX), unsigned(blockY), unsigned(blockZ),
+                        unsigned(smem),   static_cast<CUstream>(stream),
+                        &serialization,   s.programmaticLaunch ? 1u : 0u};
   Status st = d.check(
-      d.cuLaunchKernel(static_cast<CUfunction>(function), unsigned(gridX),
-                       unsigned(gridY), unsigned(gridZ), unsigned(blockX),
-                       unsigned(blockY), unsigned(blockZ), unsigned(smem),
-                       static_cast<CUstream>(stream), params, extra),
-      "cuLaunchKernel");
+      d.cuLaunchKernelEx(&config, static_cast<CUfunction>(function), params, extra),
+      "cuLaunchKernelEx");
   if (!st.ok())
     recordLaunchError(st);
 }

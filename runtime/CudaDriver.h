@@ -68,6 +68,28 @@ constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPT
 // Stream flags.
 constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
 
+// cuLaunchKernelEx's configuration (CUlaunchConfig_st, CUlaunchAttribute_st):
+// an attribute is its id, padding to 8 bytes and a 64-byte value union, of
+// which only the int-valued member programmatic serialization uses is named.
+using CUlaunchAttributeID = int;
+constexpr CUlaunchAttributeID CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION = 6;
+struct CUlaunchAttribute {
+  CUlaunchAttributeID id;
+  char pad[8 - sizeof(CUlaunchAttributeID)];
+  union {
+    char bytes[64];
+    int programmaticStreamSerializationAllowed;
+  } value;
+};
+struct CUlaunchConfig {
+  unsigned int gridDimX, gridDimY, gridDimZ;
+  unsigned int blockDimX, blockDimY, blockDimZ;
+  unsigned int sharedMemBytes;
+  CUstream hStream;
+  CUlaunchAttribute *attrs;
+  unsigned int numAttrs;
+};
+
 // X(name, parameter list): every entry point the runtime uses. `name` is the
 // exported symbol (the _v2 suffixes are the ones cuda.h's macros select).
 #define PHOTON_CUDA_DRIVER_FUNCTIONS(X)                                        \
@@ -89,6 +111,8 @@ constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
                      unsigned int blockDimX, unsigned int blockDimY,           \
                      unsigned int blockDimZ, unsigned int sharedMemBytes,      \
                      CUstream hStream, void **kernelParams, void **extra))     \
+  X(cuLaunchKernelEx, (const CUlaunchConfig *config, CUfunction f,            \
+                       void **kernelParams, void **extra))                     \
   X(cuMemAlloc_v2, (CUdeviceptr * dptr, size_t bytesize))                      \
   X(cuMemFree_v2, (CUdeviceptr dptr))                                          \
   X(cuMemAllocHost_v2, (void **pp, size_t bytesize))                           \

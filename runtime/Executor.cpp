@@ -63,6 +63,7 @@ Generator::create(const Artifact &artifact, Backend &backend, const WeightArena 
   if (!w)
     return w.takeStatus();
   PHOTON_RETURN_IF_ERROR(backend.copyToDevice(w->get(), weights.data(), weights.bytes()));
+  backend.setProgrammaticLaunch(artifact.programmaticLaunch());
   return std::unique_ptr<Generator>(new Generator(artifact, backend, std::move(*w)));
 }
 

@@ -10,6 +10,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=4' -cse -split-input-file | FileCheck %s --check-prefix=MAX4
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 split-attention=false tiled-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu programmatic-launch=true' -cse -split-input-file | FileCheck %s --check-prefix=PDL
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -91,6 +92,20 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // MAX4-NOT: -> (f32, f32, f32, f32, f32
 // MAX4: } else {
 // MAX4: nvvm.mma.sync
+
+// programmatic-launch: the GEMV issues its weight loads, then waits for the
+// previous grid before it reads activations; its launch says so.
+// PDL-LABEL: func.func private @photon_lm_head(
+// PDL: gpu.launch
+// PDL: scf.for
+// PDL: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// PDL-NEXT: arith.extf
+// PDL: arith.select
+// PDL-NEXT: nvvm.griddepcontrol wait
+// PDL-NEXT: nvvm.griddepcontrol launch_dependents
+// PDL-NEXT: arith.addi
+// PDL-NEXT: vector.load
+// PDL: } {photon.grid_wait_placed}
 
 // No 16-byte weight loads (the tensor-core GEMM's vector loads of an f32
 // input are all it keeps; split attention, off here, loads K/V vectors).

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -37,6 +38,18 @@ TEST(CudaDriver, GetFailsCleanlyOrFindsADevice) {
   EXPECT_EQ(CudaDriver::get().status().message(), msg);
 }
 
+// cuLaunchKernelEx reads these structs: their layout is cuda.h's (CUDA 13.0,
+// x86-64 and aarch64).
+TEST(CudaDriver, LaunchConfigLayoutIsTheDriverAbi) {
+  EXPECT_EQ(sizeof(CUlaunchAttribute), 72u);
+  EXPECT_EQ(offsetof(CUlaunchAttribute, value), 8u);
+  EXPECT_EQ(sizeof(CUlaunchConfig), 56u);
+  EXPECT_EQ(offsetof(CUlaunchConfig, sharedMemBytes), 24u);
+  EXPECT_EQ(offsetof(CUlaunchConfig, hStream), 32u);
+  EXPECT_EQ(offsetof(CUlaunchConfig, attrs), 40u);
+  EXPECT_EQ(offsetof(CUlaunchConfig, numAttrs), 48u);
+}
+
 TEST(CudaDriver, LoadReportsAMissingLibrary) {
   Expected<CudaDriver> drv = CudaDriver::load("libphoton-no-such-lib.so.7");
   ASSERT_FALSE(drv.ok());
@@ -54,6 +67,7 @@ TEST(CudaDriver, StubLibraryFailsInCuInit) {
   Expected<CudaDriver> drv = CudaDriver::load(stub);
   ASSERT_TRUE(drv.ok()) << drv.status().message(); // every entry point resolves
   EXPECT_NE(drv->cuLaunchKernel, nullptr);
+  EXPECT_NE(drv->cuLaunchKernelEx, nullptr);
   EXPECT_NE(drv->cuMemAlloc_v2, nullptr);
   Expected<CudaDriver> init = CudaDriver::loadAndInit(stub);
   ASSERT_FALSE(init.ok());
