@@ -46,6 +46,9 @@ phase="${1:-}"
 bench_models=(${BENCH_MODELS:-vanilla-600m photon-600m})
 kbench_models=(${KBENCH_MODELS:-vanilla-600m photon-600m})
 kbench_max_rows=4096
+# Artifacts of the agreement whose caches pass 256 positions (split attention at
+# decode; tiled attention for prefills of more than 64 rows), for the sanitizers.
+long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split tiny-vanilla-bf16-act-tiled"
 # The sanitizers' sampled runs: temperature, top-k and top-p all in play.
 sampled="--temperature 1 --top-k 5 --top-p 0.9 --seed 3"
 
@@ -162,6 +165,13 @@ run() {
     for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
       memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 299)" --max-new-tokens 4 --batch 2
     done
+    # Attention over caches past 256 positions: split over blocks and merged
+    # (decode), tiled on tensor cores (a prefill of 3 x 150 rows); GEMVs with
+    # 2 or 4 outputs a warp at 6 rows.
+    for art in $long_cache_artifacts; do
+      memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 150)" --max-new-tokens 8 --batch 3
+    done
+    memcheck "$dev/e2e/edge-vanilla-wide-outputs-bf16-act" --prompt-ids 1,2,3,4,5 --max-new-tokens 8 --batch 6
   else
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
   fi
@@ -260,6 +270,15 @@ sanitize() {
       "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
         --device cuda --synthetic-weights 1 --prompt-ids "$(seq -s, 1 299)" \
         --max-new-tokens 4 --batch 2 -q >> "$out/sanitize.txt" 2>&1 || rc=$?
+      echo "exit $rc" >> "$out/sanitize.txt"
+    done
+    # Split and tiled attention (see `run`).
+    for art in $long_cache_artifacts; do
+      echo "== $tool $art (150-token prompt)" >> "$out/sanitize.txt"
+      local rc=0
+      "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
+        --device cuda --synthetic-weights 1 --prompt-ids "$(seq -s, 1 150)" \
+        --max-new-tokens 8 --batch 3 -q >> "$out/sanitize.txt" 2>&1 || rc=$?
       echo "exit $rc" >> "$out/sanitize.txt"
     done
   done

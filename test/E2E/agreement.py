@@ -727,7 +727,8 @@ def main():
             # On the GPU projections over 1..16 rows are GEMVs (vector loads, one warp per
             # output), over more rows tensor cores; the "-tc1" variants send every projection
             # to tensor cores (tails of 1..63 rows and outputs), the "-warp" variant keeps the
-            # warp-per-output projections, warp-per-row norms, argmax and sampling, and the unfused
+            # warp-per-output projections, warp-per-row norms, argmax and sampling, plain stream
+            # order (no programmatic launch), and the unfused
             # attention (scores, softmax, output) and RoPE / cache-write kernels; the
             # "-unfused" variant keeps the GEMVs with every fusion off (separate Q, K, V
             # and gate, up, SwiGLU kernels, norm kernels, attention and RoPE / cache write
@@ -781,7 +782,7 @@ def main():
                            compile_args=("--tensor-core-min-rows=0", "--gemv-max-rows=0",
                                          "--no-block-per-row", "--no-fuse-attention",
                                          "--no-fuse-rope-cache", "--no-tiled-attention",
-                                         "--no-parallel-vocab"))
+                                         "--no-parallel-vocab", "--no-programmatic-launch"))
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
                            "tiny-photon-l2-bf16-act-unfused", worst, rng, weight_type="bf16",
                            activation_type="bf16",
