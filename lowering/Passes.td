@@ -115,7 +115,8 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "issue their first weight loads, then wait for the previous kernel "
            "(griddepcontrol.wait) before they read activations, and let their "
            "successor be scheduled; their launches are marked "
-           "photon.grid_wait_placed">,
+           "photon.grid_wait_placed. The tensor-core GEMMs and tiled attention "
+           "are marked photon.launch_dependents_at_end">,
     Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
            "\"tile128\"",
            "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "
@@ -194,7 +195,10 @@ def PhotonProgrammaticLaunch : Pass<"photon-programmatic-launch", "::mlir::Modul
     writes are visible) before it touches memory that kernel may read or
     write. Every kernel therefore starts with the wait, then lets its own
     successor be scheduled (`nvvm.griddepcontrol launch_dependents`), so the
-    successor's launch overlaps this kernel's work. Kernels marked
+    successor's launch overlaps this kernel's work; launches marked
+    `photon.launch_dependents_at_end` (tensor-core GEMMs, tiled attention:
+    grids that fill the card) let it be scheduled only at their end. Kernels
+    marked
     `photon.grid_wait_placed` (the decode GEMVs with
     `photon-lower-to-kernels{programmatic-launch}`) already wait after they
     have issued their first weight loads: weights are never written, so

@@ -703,6 +703,13 @@ private:
     });
   }
 
+  /// With programmatic launch, `launch` (a grid that fills the card) lets its
+  /// successor be scheduled only at its end (kLaunchDependentsAtEnd).
+  void lateDependents(gpu::LaunchOp launch) {
+    if (options.programmaticLaunch)
+      launch->setAttr(kLaunchDependentsAtEnd, UnitAttr::get(ctx));
+  }
+
   /// Whether f32 inputs of projections are rounded to bf16 before they meet
   /// the weights (round-matmul-inputs; bf16-activation models only).
   bool roundsInput(const Buf &in) const {
@@ -814,6 +821,7 @@ private:
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, TypeRange{tilesType});
     nameKernel(launch, "photon_mma128x" + Twine(tileCols) + "_" + shape(M, K));
+    lateDependents(launch);
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     Value tiles = launch.getWorkgroupAttributions()[0];
@@ -996,6 +1004,7 @@ private:
         one, one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, stages);
     nameKernel(launch, "photon_mma_" + shape(M, K));
+    lateDependents(launch);
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     Value sA = launch.getWorkgroupAttributions()[0];
@@ -1414,6 +1423,7 @@ private:
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, shared);
     nameKernel(launch, "photon_attention_tiled");
+    lateDependents(launch);
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
     // The last tiles (the longest causal spans, in prefill) start first, so

@@ -20,9 +20,10 @@ namespace mlir::photon {
 #define GEN_PASS_DEF_PHOTONPROGRAMMATICLAUNCH
 #include "lowering/Passes.h.inc"
 
-void gridDependencyWait(OpBuilder &b, Location loc) {
+void gridDependencyWait(OpBuilder &b, Location loc, bool launchDependents) {
   NVVM::GriddepcontrolOp::create(b, loc, NVVM::GridDepActionKind::wait);
-  NVVM::GriddepcontrolOp::create(b, loc, NVVM::GridDepActionKind::launch_dependents);
+  if (launchDependents)
+    NVVM::GriddepcontrolOp::create(b, loc, NVVM::GridDepActionKind::launch_dependents);
 }
 
 namespace {
@@ -32,8 +33,14 @@ struct ProgrammaticLaunch : impl::PhotonProgrammaticLaunchBase<ProgrammaticLaunc
     module.walk([](gpu::LaunchOp launch) {
       if (launch->hasAttr(kGridWaitPlaced))
         return;
+      bool atEnd = launch->hasAttr(kLaunchDependentsAtEnd);
       OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
-      gridDependencyWait(b, launch.getLoc());
+      gridDependencyWait(b, launch.getLoc(), /*launchDependents=*/!atEnd);
+      if (atEnd) {
+        b.setInsertionPoint(launch.getBody().back().getTerminator());
+        NVVM::GriddepcontrolOp::create(b, launch.getLoc(),
+                                       NVVM::GridDepActionKind::launch_dependents);
+      }
     });
     MLIRContext *ctx = module.getContext();
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());

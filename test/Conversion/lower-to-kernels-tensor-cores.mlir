@@ -18,6 +18,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=cpu round-matmul-inputs=1' | FileCheck %s --check-prefix=ROUNDCPU
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0 tiled-attention=false' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 programmatic-launch=true' -photon-programmatic-launch -cse | FileCheck %s --check-prefix=PDL
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-kernel=tile256' 2>&1 | FileCheck %s --check-prefix=BADKERNEL
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu | FileCheck %s --check-prefix=OFF
@@ -213,3 +214,13 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // TILE64: } else {
 // TILE64: gpu.launch
 // TILE64: gpu.shuffle xor
+
+// Programmatic launch: a tensor-core GEMM fills the card, so it waits for the
+// previous grid first and lets the next be scheduled only at its end.
+// PDL-LABEL: func.func private @photon_lm_head(
+// PDL: function(@photon_mma128x
+// PDL-NEXT: nvvm.griddepcontrol wait
+// PDL-NOT: nvvm.griddepcontrol
+// PDL: nvvm.griddepcontrol launch_dependents
+// PDL-NEXT: gpu.terminator
+// PDL-NEXT: } {photon.launch_dependents_at_end}
