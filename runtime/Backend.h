@@ -46,9 +46,11 @@ public:
   /// Graphs: the device work that `work` queues, recorded once and replayed
   /// with one launch (CUDA graphs). Backends without them say so.
   virtual bool supportsGraphs() const { return false; }
-  /// Whether kernels may be scheduled while the previous one still runs
-  /// (programmatic dependent launch): only for libraries whose kernels wait
-  /// for the previous grid themselves (Artifact::programmaticLaunch()).
+  /// Whether the next launches may be scheduled while the previous kernel
+  /// still runs (programmatic dependent launch): only for libraries whose
+  /// kernels wait for the previous grid themselves
+  /// (Artifact::programmaticLaunch()); the Generator turns it on for small
+  /// decode steps only (kProgrammaticLaunchMaxBatch).
   virtual void setProgrammaticLaunch(bool on) {}
   virtual Expected<void *> captureGraph(const std::function<void()> &work) {
     return Status::error(std::string("the ") + name() + " backend has no graphs");

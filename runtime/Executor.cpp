@@ -63,7 +63,6 @@ Generator::create(const Artifact &artifact, Backend &backend, const WeightArena 
   if (!w)
     return w.takeStatus();
   PHOTON_RETURN_IF_ERROR(backend.copyToDevice(w->get(), weights.data(), weights.bytes()));
-  backend.setProgrammaticLaunch(artifact.programmaticLaunch());
   return std::unique_ptr<Generator>(new Generator(artifact, backend, std::move(*w)));
 }
 
@@ -179,7 +178,9 @@ Generator::decode(const std::vector<std::vector<int32_t>> &prompts,
   MemRef1D logM = memref(logits->get(), int64_t(logitsBytes / 4));
 
   // Prefill: runs of consecutive prompts of one length (and encoded
-  // length), prefill_tile at most.
+  // length), prefill_tile at most. Its grids fill the card: in plain stream
+  // order (programmatic launch is for the small decode steps, below).
+  backend_.setProgrammaticLaunch(false);
   auto t0 = Clock::now();
   auto lengthOf = [&](int64_t s) { return int64_t(prompts[size_t(s)].size()); };
   for (int64_t first = 0; first < N;) {
@@ -229,6 +230,8 @@ Generator::decode(const std::vector<std::vector<int32_t>> &prompts,
   }
   const bool greedy = opt.sampling.greedy();
   const bool graphs = opt.useGraphs && backend_.supportsGraphs();
+  backend_.setProgrammaticLaunch(artifact_.programmaticLaunch() &&
+                                 N <= kProgrammaticLaunchMaxBatch);
   auto step = [&] {
     program->step(&W, &S, N, maxTokens, &uniM, &outM, &logM,
                   greedy ? 0.f : float(opt.sampling.temperature), int64_t(opt.sampling.top_k),

@@ -100,6 +100,13 @@ struct ScoreResult {
 /// Called as scoring advances: (tokens scored so far, tokens to score).
 using ScoreProgress = std::function<void(int64_t done, int64_t total)>;
 
+/// The largest batch whose decode steps launch kernels with programmatic
+/// stream serialization (when the artifact allows it). Measured on an H200,
+/// PHOTON-600M decode-heavy: +2% tok/s at batch 1, but -9% (RecGen) and -3%
+/// (HierGen) at batch 1024 and -7% for a 2,048-token vanilla-600M prefill,
+/// whose grids fill the card; 16 is the largest decode GEMV.
+inline constexpr int64_t kProgrammaticLaunchMaxBatch = 16;
+
 class Generator {
 public:
   /// Uploads the weights to the backend. `artifact` and `backend` must
