@@ -106,11 +106,6 @@ struct CUlaunchConfig {
                          void **optionValues))                                 \
   X(cuModuleUnload, (CUmodule hmod))                                           \
   X(cuModuleGetFunction, (CUfunction * hfunc, CUmodule hmod, const char *name)) \
-  X(cuLaunchKernel, (CUfunction f, unsigned int gridDimX,                      \
-                     unsigned int gridDimY, unsigned int gridDimZ,             \
-                     unsigned int blockDimX, unsigned int blockDimY,           \
-                     unsigned int blockDimZ, unsigned int sharedMemBytes,      \
-                     CUstream hStream, void **kernelParams, void **extra))     \
   X(cuLaunchKernelEx, (const CUlaunchConfig *config, CUfunction f,            \
                        void **kernelParams, void **extra))                     \
   X(cuMemAlloc_v2, (CUdeviceptr * dptr, size_t bytesize))                      \
