@@ -247,6 +247,14 @@ sanitize() {
   [ -x "$bin/photon-run" ] || build_runtime
   sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
   : > "$out/sanitize.txt"
+  check() {  # check <tool> <artifact> <label> <photon-run args...>
+    local tool="$1" art="$2" label="$3"; shift 3
+    echo "== $tool $art $label" >> "$out/sanitize.txt"
+    local rc=0
+    "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
+      --device cuda --synthetic-weights 1 -q "$@" >> "$out/sanitize.txt" 2>&1 || rc=$?
+    echo "exit $rc" >> "$out/sanitize.txt"
+  }
   # Greedy at batch 2 (and, f32, at batch 1: the argmax's per-block
   # partials), sampling at batch 1 and 2 (f32: a block per row, barriers
   # between its reductions).
@@ -255,31 +263,19 @@ sanitize() {
       local choices=("--batch 2")
       [ "$art" != tiny-photon-l2 ] || choices+=("--batch 1" "--batch 1 $sampled" "--batch 2 $sampled")
       for choice in "${choices[@]}"; do
-        echo "== $tool $art $choice" >> "$out/sanitize.txt"
-        local rc=0
-        "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
-          --device cuda --synthetic-weights 1 --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
-          --max-new-tokens 20 --mode recgen $choice -q >> "$out/sanitize.txt" 2>&1 || rc=$?
-        echo "exit $rc" >> "$out/sanitize.txt"
+        check "$tool" "$art" "$choice" --prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 \
+          --max-new-tokens 20 --mode recgen $choice
       done
     done
     # The tensor-core GEMMs over 3 row tiles and partial output tiles (see `run`).
     for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
-      echo "== $tool $art (299-token prompt)" >> "$out/sanitize.txt"
-      local rc=0
-      "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
-        --device cuda --synthetic-weights 1 --prompt-ids "$(seq -s, 1 299)" \
-        --max-new-tokens 4 --batch 2 -q >> "$out/sanitize.txt" 2>&1 || rc=$?
-      echo "exit $rc" >> "$out/sanitize.txt"
+      check "$tool" "$art" "(299-token prompt)" --prompt-ids "$(seq -s, 1 299)" \
+        --max-new-tokens 4 --batch 2
     done
     # Split and tiled attention (see `run`).
     for art in $long_cache_artifacts; do
-      echo "== $tool $art (150-token prompt)" >> "$out/sanitize.txt"
-      local rc=0
-      "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
-        --device cuda --synthetic-weights 1 --prompt-ids "$(seq -s, 1 150)" \
-        --max-new-tokens 8 --batch 3 -q >> "$out/sanitize.txt" 2>&1 || rc=$?
-      echo "exit $rc" >> "$out/sanitize.txt"
+      check "$tool" "$art" "(150-token prompt)" --prompt-ids "$(seq -s, 1 150)" \
+        --max-new-tokens 8 --batch 3
     done
   done
   grep -E "^==|ERROR SUMMARY|RACECHECK SUMMARY|^exit" "$out/sanitize.txt"
