@@ -530,6 +530,15 @@ private:
     Buf out;
   };
 
+  /// The rows a projection of `in` reads: `in`, or with `norm` its normed
+  /// rows, written by a norm kernel launched here.
+  Buf normed(Builder &b, Buf in, Value rows, int64_t K, const std::optional<NormFirst> &norm) {
+    if (!norm)
+      return in;
+    rmsNorm(b, in, norm->out, rows, K, norm->gain);
+    return norm->out;
+  }
+
   /// Whether GEMVs over K-wide rows apply `norm` on the way in (fuse-norm):
   /// whole 16-byte vectors of the gain, and no rounding of the normed rows
   /// (round-matmul-inputs rounds them before the projection, which needs
@@ -546,10 +555,8 @@ private:
                    Value aligned, function_ref<void(Builder &, Buf, int64_t, Value)> gemv,
                    function_ref<void(Builder &, Buf)> wide) {
     bool fuse = norm && gemvFusesNorm(K, *norm);
-    if (norm && !fuse) {
-      rmsNorm(b, in, norm->out, rows, K, norm->gain);
-      in = norm->out;
-    }
+    if (!fuse)
+      in = normed(b, in, rows, K, norm);
     aligned = arith::AndIOp::create(b, aligned,
                                     alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
     if (fuse)
@@ -557,11 +564,7 @@ private:
     gemvOrWide(
         b, rows, aligned,
         [&](Builder &b, int64_t maxRows) { gemv(b, in, maxRows, fuse ? norm->gain.at : Value()); },
-        [&](Builder &b) {
-          if (fuse)
-            rmsNorm(b, in, norm->out, rows, K, norm->gain);
-          wide(b, fuse ? norm->out : in);
-        });
+        [&](Builder &b) { wide(b, fuse ? normed(b, in, rows, K, norm) : in); });
   }
 
   /// Projections of one input (Q, K and V), normed first with `norm`.
@@ -574,10 +577,9 @@ private:
                    return gemvApplies(K, p.w.align);
                  });
     if (!fused) {
-      if (norm)
-        rmsNorm(b, in, norm->out, rows, K, norm->gain);
+      Buf x = normed(b, in, rows, K, norm);
       for (const Projection &p : ps)
-        matmulNT(b, norm ? norm->out : in, p.out, rows, p.M, K, p.w);
+        matmulNT(b, x, p.out, rows, p.M, K, p.w);
       return;
     }
     Value aligned = alignedTo(b, weights, ps[0].w.at, 16);
@@ -627,11 +629,8 @@ private:
         G.store(b, mulF(b, silu(b, G.load(b, i)), U.load(b, i)), i);
       });
     };
-    if (!options.fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align)) {
-      if (norm)
-        rmsNorm(b, in, norm->out, rows, K, norm->gain);
-      return unfused(b, norm ? norm->out : in, /*wide=*/false);
-    }
+    if (!options.fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
+      return unfused(b, normed(b, in, rows, K, norm), /*wide=*/false);
     projectRows(
         b, in, rows, K, norm,
         arith::AndIOp::create(b, alignedTo(b, weights, gate.at, 16),
