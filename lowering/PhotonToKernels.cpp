@@ -333,9 +333,9 @@ private:
   }
 
   /// A range of a GEMV launch's outputs: M outputs, output j reading row j
-  /// of each weight matrix in `weights` (offsets; one, or gate and up), and
-  /// `store` writing output (row r, j) from the dot products, one per
-  /// weight matrix.
+  /// of each weight matrix in `weights` (offsets; one, or gate and up; the
+  /// same number for every range of a launch), and `store` writing output
+  /// (row r, j) from the dot products, one per weight matrix.
   struct GemvRange {
     int64_t M;
     SmallVector<Value, 2> weights;
@@ -360,8 +360,8 @@ private:
 
   /// One kernel `name` over 1 <= rows <= maxRows (rows a runtime value) of
   /// `in`, bound by the weight bytes: each warp computes F outputs
-  /// (gemvOutputsPerWarp) of the ranges (kGemvWarps warps a block, a grid
-  /// over all outputs; a range is a uniform branch of the warp), its lanes
+  /// (gemvOutputsPerWarp) of one of the ranges (kGemvWarps warps a block, a
+  /// grid over all outputs; the warp's range picks its weights), its lanes
   /// reading consecutive 16-byte vectors of the F weight rows (vector.load,
   /// aligned) and, for every row of `in`, the matching activations once for
   /// all F outputs, f32 products summed by fma per (output, row), then
@@ -376,16 +376,16 @@ private:
   /// squares the warp gathers from the same activation loads.
   void gemv(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows, int64_t K,
             ArrayRef<GemvRange> ranges, Value normGain = Value()) {
-    constexpr int64_t kGemvWarps = 4;
+    constexpr int64_t kGemvWarps = 4, kGemvMaxOutputRowsPerStep = 64;
     const int64_t vec = gemvVectorLength();
     const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
-    int64_t total = 0, maxNw = 1;
-    for (const GemvRange &range : ranges) {
+    const int64_t nw = ranges.front().weights.size();
+    int64_t total = 0;
+    for (const GemvRange &range : ranges)
       total += range.M;
-      maxNw = std::max<int64_t>(maxNw, range.weights.size());
-    }
-    const int64_t F = gemvOutputsPerWarp(maxRows, maxNw, total);
-    const int64_t unroll = std::min<int64_t>(rounds, std::max<int64_t>(1, 8 / F));
+    const int64_t F = gemvOutputsPerWarp(maxRows, nw, total);
+    const int64_t unroll =
+        std::clamp<int64_t>(std::min(8 / F, kGemvMaxOutputRowsPerStep / (F * maxRows)), 1, rounds);
     const int64_t groups = llvm::divideCeil(rounds, unroll);
     const bool ragged = groups * unroll * kWarpSize != chunks;
     int64_t warps = 0;
@@ -423,96 +423,118 @@ private:
     auto element = [](Builder &b, Value v, int64_t e) -> Value {
       return vector::ExtractOp::create(b, v, e);
     };
-    int64_t firstWarp = 0;
-    for (const GemvRange &range : ranges) {
-      const int64_t nw = range.weights.size(), rangeWarps = llvm::divideCeil(range.M, F);
-      const int64_t nAcc = F * nw * maxRows;
-      Value inRange = ult(kb, warp, cIdx(kb, firstWarp + rangeWarps));
-      if (firstWarp > 0)
-        inRange = arith::AndIOp::create(
-            kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::uge, warp, cIdx(kb, firstWarp)),
-            inRange);
-      // A whole warp takes or skips the branch, so its shuffles stay converged.
-      ifThen(kb, inRange, [&](Builder &b) {
-        Value j0 = mulI(b, addI(b, warp, -firstWarp), F);
-        SmallVector<Value> js, rowW; // output f; weight row (f, m) at f · nw + m
-        for (int64_t f = 0; f < F; ++f) {
-          js.push_back(addI(b, j0, f));
-          Value row = F > 1 ? arith::MinUIOp::create(b, js.back(), cIdx(b, range.M - 1))
-                            : js.back();
-          for (Value w : range.weights)
-            rowW.push_back(addI(b, mulI(b, row, K), w));
-        }
-        // Accumulator (output f, weight matrix m, row r) at (f · nw + m) ·
-        // maxRows + r; with normGain, each row's sum of squares after them.
-        SmallVector<Value> init(nAcc + (normGain ? maxRows : 0), cF32(b, 0));
-        auto loop = scf::ForOp::create(
-            b, cIdx(b, 0), cIdx(b, groups), one, init,
-            [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
-              Builder b(loc, ob);
-              SmallVector<Value> acc(accIn.begin(), accIn.end());
-              SmallVector<Value> chunk, inside, wv;
-              for (int64_t u = 0; u < unroll; ++u) {
-                Value c = addI(b, lane, mulI(b, addI(b, mulI(b, g, unroll), u), kWarpSize));
-                Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
-                if (ok)
-                  c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
-                chunk.push_back(mulI(b, c, vec));
-                inside.push_back(ok);
-                for (Value at : rowW)
-                  wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
-              }
-              // Every weight load of the group before the first fma: the
-              // NVPTX backend keeps this order, so the loads overlap. With
-              // programmatic launch they are also issued before the wait for
-              // the previous kernel (weights are never written).
-              if (options.programmaticLaunch)
-                gridDependencyWait(b, loc);
-              for (int64_t u = 0; u < unroll; ++u) {
-                Value gain = normGain ? load(b, weights, addI(b, normGain, chunk[u]), 16, Value())
-                                      : Value();
-                for (int64_t r = 0; r < maxRows; ++r) {
-                  Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
-                                 inside[u]);
-                  if (gain) {
-                    for (int64_t e = 0; e < vec; ++e)
-                      acc[nAcc + r] = math::FmaOp::create(b, element(b, x, e), element(b, x, e),
-                                                          acc[nAcc + r]);
-                    x = mulF(b, x, gain);
-                  }
-                  if (roundsInput(in))
-                    x = roundedToBF16(b, x);
-                  for (int64_t fm = 0; fm < F * nw; ++fm)
-                    for (int64_t e = 0; e < vec; ++e)
-                      acc[fm * maxRows + r] = math::FmaOp::create(
-                          b, element(b, wv[u * F * nw + fm], e), element(b, x, e),
-                          acc[fm * maxRows + r]);
-                }
-              }
-              scf::YieldOp::create(b, acc);
-            });
-        SmallVector<Value> invRms;
-        for (int64_t r = 0; normGain && r < maxRows; ++r) {
-          Value mean = divF(b, laneSum(b, loop.getResult(nAcc + r)), cF32(b, double(K)));
-          invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
-        }
-        for (int64_t f = 0; f < F; ++f)
-          for (int64_t r = 0; r < maxRows; ++r) {
-            SmallVector<Value> sums;
-            for (int64_t m = 0; m < nw; ++m) {
-              Value s = laneSum(b, loop.getResult((f * nw + m) * maxRows + r));
-              sums.push_back(normGain ? mulF(b, s, invRms[r]) : s);
+    // One loop body for every range: a warp's range (uniform across the warp)
+    // selects its first warp, its outputs and its weight matrices, so that
+    // Q, K and V cost one copy of the unrolled loop, not three.
+    const int64_t nAcc = F * nw * maxRows;
+    SmallVector<int64_t> firstWarps{0};
+    for (const GemvRange &range : ArrayRef(ranges).drop_back())
+      firstWarps.push_back(firstWarps.back() + llvm::divideCeil(range.M, F));
+    SmallVector<Value> inRange; // warp >= first warp of range k, k >= 1
+    for (int64_t first : ArrayRef(firstWarps).drop_front())
+      inRange.push_back(arith::CmpIOp::create(kb, arith::CmpIPredicate::uge, warp, cIdx(kb, first)));
+    auto byRange = [&](function_ref<Value(int64_t)> value) {
+      Value v = value(0);
+      for (auto [k, in] : llvm::enumerate(inRange))
+        v = arith::SelectOp::create(kb, in, value(k + 1), v);
+      return v;
+    };
+    Value rangeIdx = byRange([&](int64_t k) { return cIdx(kb, k); });
+    Value M = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M); });
+    Value lastJ = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M - 1); });
+    Value j0 = mulI(kb, ranges.size() == 1 ? warp
+                                           : arith::SubIOp::create(kb, warp, byRange([&](int64_t k) {
+                                               return cIdx(kb, firstWarps[k]);
+                                             })),
+                    F);
+    assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
+           "ranges read equally many matrices");
+    SmallVector<Value> w;
+    for (int64_t m = 0; m < nw; ++m)
+      w.push_back(byRange([&](int64_t k) { return ranges[k].weights[m]; }));
+    // A whole warp takes or skips the branch, so its shuffles stay converged.
+    ifThen(kb, ult(kb, warp, cIdx(kb, warps)), [&](Builder &b) {
+      SmallVector<Value> js, rowW; // output f; weight row (f, m) at f · nw + m
+      for (int64_t f = 0; f < F; ++f) {
+        js.push_back(addI(b, j0, f));
+        Value row = F > 1 ? arith::MinUIOp::create(b, js.back(), lastJ) : js.back();
+        for (Value wm : w)
+          rowW.push_back(addI(b, mulI(b, row, K), wm));
+      }
+      // Accumulator (output f, weight matrix m, row r) at (f · nw + m) ·
+      // maxRows + r; with normGain, each row's sum of squares after them.
+      SmallVector<Value> init(nAcc + (normGain ? maxRows : 0), cF32(b, 0));
+      auto loop = scf::ForOp::create(
+          b, cIdx(b, 0), cIdx(b, groups), one, init,
+          [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
+            Builder b(loc, ob);
+            SmallVector<Value> acc(accIn.begin(), accIn.end());
+            SmallVector<Value> chunk, inside, wv;
+            for (int64_t u = 0; u < unroll; ++u) {
+              Value c = addI(b, lane, mulI(b, addI(b, mulI(b, g, unroll), u), kWarpSize));
+              Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
+              if (ok)
+                c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
+              chunk.push_back(mulI(b, c, vec));
+              inside.push_back(ok);
+              for (Value at : rowW)
+                wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
             }
-            Value mine = arith::AndIOp::create(
-                b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
-                ult(b, cIdx(b, r), rows));
-            if (F > 1)
-              mine = arith::AndIOp::create(b, mine, ult(b, js[f], cIdx(b, range.M)));
-            ifThen(b, mine, [&](Builder &b) { range.store(b, cIdx(b, r), js[f], sums); });
+            // Every weight load of the group before the first fma: the
+            // NVPTX backend keeps this order, so the loads overlap. With
+            // programmatic launch they are also issued before the wait for
+            // the previous kernel (weights are never written).
+            if (options.programmaticLaunch)
+              gridDependencyWait(b, loc);
+            for (int64_t u = 0; u < unroll; ++u) {
+              Value gain = normGain ? load(b, weights, addI(b, normGain, chunk[u]), 16, Value())
+                                    : Value();
+              for (int64_t r = 0; r < maxRows; ++r) {
+                Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
+                               inside[u]);
+                if (gain) {
+                  for (int64_t e = 0; e < vec; ++e)
+                    acc[nAcc + r] = math::FmaOp::create(b, element(b, x, e), element(b, x, e),
+                                                        acc[nAcc + r]);
+                  x = mulF(b, x, gain);
+                }
+                if (roundsInput(in))
+                  x = roundedToBF16(b, x);
+                for (int64_t fm = 0; fm < F * nw; ++fm)
+                  for (int64_t e = 0; e < vec; ++e)
+                    acc[fm * maxRows + r] = math::FmaOp::create(
+                        b, element(b, wv[u * F * nw + fm], e), element(b, x, e),
+                        acc[fm * maxRows + r]);
+              }
+            }
+            scf::YieldOp::create(b, acc);
+          });
+      SmallVector<Value> invRms;
+      for (int64_t r = 0; normGain && r < maxRows; ++r) {
+        Value mean = divF(b, laneSum(b, loop.getResult(nAcc + r)), cF32(b, double(K)));
+        invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
+      }
+      for (int64_t f = 0; f < F; ++f)
+        for (int64_t r = 0; r < maxRows; ++r) {
+          SmallVector<Value> sums;
+          for (int64_t m = 0; m < nw; ++m) {
+            Value s = laneSum(b, loop.getResult((f * nw + m) * maxRows + r));
+            sums.push_back(normGain ? mulF(b, s, invRms[r]) : s);
           }
-      });
-      firstWarp += rangeWarps;
-    }
+          Value mine = arith::AndIOp::create(
+              b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
+              ult(b, cIdx(b, r), rows));
+          if (F > 1)
+            mine = arith::AndIOp::create(b, mine, ult(b, js[f], M));
+          ifThen(b, mine, [&](Builder &b) {
+            if (ranges.size() == 1)
+              return ranges.front().store(b, cIdx(b, r), js[f], sums);
+            for (int64_t k = 0; k < int64_t(ranges.size()); ++k)
+              ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, rangeIdx, cIdx(b, k)),
+                     [&](Builder &b) { ranges[k].store(b, cIdx(b, r), js[f], sums); });
+          });
+        }
+    });
     gpu::TerminatorOp::create(kb);
   }
 

@@ -117,6 +117,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("sm_90 and later: each kernel may start while the one before it "
                      "finishes (photon-programmatic-launch); ignored for older chips"),
       llvm::cl::init(true)};
+  Option<std::string> ptxasOptions{
+      *this, "ptxas-options",
+      llvm::cl::desc("format=bin/fatbin: extra ptxas options, e.g. "
+                     "--split-compile=0 to compile the kernels on every core"),
+      llvm::cl::init("")};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVVM optimization level"),
                        llvm::cl::init(3)};
@@ -207,6 +212,7 @@ void mlir::photon::registerPhotonPipelines() {
         nvvm.cubinFeatures = options.features;
         nvvm.cubinFormat = options.format;
         nvvm.optLevel = options.optLevel;
+        nvvm.cmdOptions = options.ptxasOptions;
         gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
       });
 }

@@ -16,8 +16,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // Q, K, V: 64 + 32 + 32 = 128 outputs, a warp each, 4 warps a block; warps
 // 0-63 read q_proj (row j) into Q, 64-95 k_proj (row j - 64) into K, 96-127
-// v_proj into V. One kernel per bucket of rows (1, 4, 8, 16), and the three
-// matrices' 16-byte alignment is checked on the host.
+// v_proj into V. The warp's range selects its first warp and weight matrix,
+// so one loop body serves the three; only the store branches by range. One
+// kernel per bucket of rows (1, 4, 8, 16), and the three matrices' 16-byte
+// alignment is checked on the host.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
 // CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[BASE:[^:]*]]: index)
 // CHECK-NOT: function(@photon_rmsnorm_64)
@@ -26,10 +28,19 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NOT: function(@photon_rmsnorm_64)
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c32, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_qkv_norm_r1_128x64)
 // CHECK: %[[WARP:.*]] = arith.addi
-// CHECK: %[[ISQ:.*]] = arith.cmpi ult, %[[WARP]], %c64 : index
-// CHECK-NEXT: scf.if %[[ISQ]] {
-// CHECK-NEXT: %[[QROW:.*]] = arith.muli %[[WARP]], %c64 : index
-// CHECK-NEXT: arith.addi %[[QROW]], %[[BASE]] : index
+// CHECK-NEXT: %[[PASTQ:.*]] = arith.cmpi uge, %[[WARP]], %c64 : index
+// CHECK-NEXT: %[[PASTK:.*]] = arith.cmpi uge, %[[WARP]], %c96 : index
+// CHECK-NEXT: %[[KORQ:.*]] = arith.select %[[PASTQ]], %c1, %c0 : index
+// CHECK-NEXT: %[[RANGE:.*]] = arith.select %[[PASTK]], %c2, %[[KORQ]] : index
+// CHECK-NEXT: %[[FIRSTK:.*]] = arith.select %[[PASTQ]], %c64, %c0 : index
+// CHECK-NEXT: %[[FIRST:.*]] = arith.select %[[PASTK]], %c96, %[[FIRSTK]] : index
+// CHECK-NEXT: %[[J:.*]] = arith.subi %[[WARP]], %[[FIRST]] : index
+// CHECK-NEXT: %[[WK:.*]] = arith.select %[[PASTQ]], %[[KW]], %[[BASE]] : index
+// CHECK-NEXT: %[[WM:.*]] = arith.select %[[PASTK]], %[[VW]], %[[WK]] : index
+// CHECK-NEXT: %[[ALL:.*]] = arith.cmpi ult, %[[WARP]], %c128 : index
+// CHECK-NEXT: scf.if %[[ALL]] {
+// CHECK-NEXT: %[[ROW:.*]] = arith.muli %[[J]], %c64 : index
+// CHECK-NEXT: arith.addi %[[ROW]], %[[WM]] : index
 // CHECK: vector.load %[[W]]
 // The prologue: the gain's vector and the raw row's; the row's sum of
 // squares, then row · gain meets the weights; the warp's sum of squares gives
@@ -45,21 +56,19 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[INV:.*]] = math.rsqrt %[[MS]] : f32
 // CHECK: gpu.shuffle xor
 // CHECK: %[[DOT:.*]] = arith.mulf %{{.*}}, %[[INV]] : f32
-// CHECK: memref.store %[[DOT]], %[[S]]
-// CHECK: %[[BELOWV:.*]] = arith.cmpi ult, %[[WARP]], %c96 : index
-// CHECK-NEXT: %[[PASTQ:.*]] = arith.cmpi uge, %[[WARP]], %c64 : index
-// CHECK-NEXT: %[[ISK:.*]] = arith.andi %[[PASTQ]], %[[BELOWV]] : i1
+// The store: Q, K or V by the warp's range, at output j.
+// CHECK: %[[ISQ:.*]] = arith.cmpi eq, %[[RANGE]], %c0 : index
+// CHECK-NEXT: scf.if %[[ISQ]] {
+// CHECK-NEXT: %[[QAT:.*]] = arith.addi %{{.*}}, %[[J]] : index
+// CHECK-NEXT: memref.store %[[DOT]], %[[S]][%[[QAT]]]
+// CHECK: %[[ISK:.*]] = arith.cmpi eq, %[[RANGE]], %c1 : index
 // CHECK-NEXT: scf.if %[[ISK]] {
-// CHECK-NEXT: %[[KJ:.*]] = arith.addi %[[WARP]], %c-64 : index
-// CHECK-NEXT: %[[KROW:.*]] = arith.muli %[[KJ]], %c64 : index
-// CHECK-NEXT: arith.addi %[[KROW]], %[[KW]] : index
-// CHECK: %[[BELOWEND:.*]] = arith.cmpi ult, %[[WARP]], %c128 : index
-// CHECK-NEXT: %[[PASTK:.*]] = arith.cmpi uge, %[[WARP]], %c96 : index
-// CHECK-NEXT: %[[ISV:.*]] = arith.andi %[[PASTK]], %[[BELOWEND]] : i1
+// CHECK-NEXT: %[[KAT:.*]] = arith.addi %{{.*}}, %[[J]] : index
+// CHECK-NEXT: memref.store %[[DOT]], %[[S]][%[[KAT]]]
+// CHECK: %[[ISV:.*]] = arith.cmpi eq, %[[RANGE]], %c2 : index
 // CHECK-NEXT: scf.if %[[ISV]] {
-// CHECK-NEXT: %[[VJ:.*]] = arith.addi %[[WARP]], %c-96 : index
-// CHECK-NEXT: %[[VROW:.*]] = arith.muli %[[VJ]], %c64 : index
-// CHECK-NEXT: arith.addi %[[VROW]], %[[VW]] : index
+// CHECK-NEXT: %[[VAT:.*]] = arith.addi %{{.*}}, %[[J]] : index
+// CHECK-NEXT: memref.store %[[DOT]], %[[S]][%[[VAT]]]
 // CHECK: function(@photon_gemv_qkv_norm_r4_128x64)
 // CHECK: function(@photon_gemv_qkv_norm_r8_128x64)
 // CHECK: function(@photon_gemv_qkv_norm_r16_128x64)

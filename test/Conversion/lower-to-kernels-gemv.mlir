@@ -142,8 +142,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: scf.for {{.*}} -> (f32) {
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c128, {{.*}}) {{.*}} function(@photon_gemv_r4_2048x16)
 // CHECK: %[[WARP:.*]] = arith.addi
+// CHECK: %[[J0:.*]] = arith.muli %[[WARP]], %c4 : index
 // CHECK: arith.cmpi ult, %[[WARP]], %c512
-// CHECK: %[[J0:.*]] = arith.muli %{{.*}}, %c4 : index
 // CHECK: %[[R0:.*]] = arith.minui %{{.*}}, %c2047 : index
 // CHECK: %[[J3:.*]] = arith.addi %[[J0]], %c3 : index
 // CHECK-NEXT: %[[R3:.*]] = arith.minui %[[J3]], %c2047 : index
