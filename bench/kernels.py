@@ -55,9 +55,10 @@ METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.
 # (photon-compile: GEMV for 1..gemv-max-rows rows, warp-per-output matmul
 # between, tensor cores from tensor-core-min-rows on).
 MATRIX_FAMILIES = ["gemv", "matmul", "mma"]
-# Fused GEMVs (decode, up to gemv-max-rows rows): photon_gemv_qkv_r<n>_<D+2KV>x<D> is
-# Q, K and V in one kernel; photon_gemv_gate_up_r<n>_<F>x<D> reads the gate and the up
-# weights (2 x F x D) and writes SwiGLU's F outputs.
+# Fused projections (GEMVs up to gemv-max-rows rows, tensor cores above):
+# photon_gemv_qkv_r<n>_<D+2KV>x<D> and photon_mma<tile>_qkv_<D+2KV>x<D> are Q, K and V
+# in one kernel; photon_gemv_gate_up_r<n>_<F>x<D> and photon_mma<tile>_gate_up_<F>x<D>
+# read the gate and the up weights (2 x F x D) and write SwiGLU's F outputs.
 WEIGHT_MATRICES = {"": 1, "qkv": 1, "gate_up": 2}
 
 _UNIT_SCALE = {
@@ -141,8 +142,9 @@ def parse_ncu_csv(text):
 _DUP = r"(?:_kernel)?(?:_\d+)?$"  # gpu-kernel-outlining's _kernel, a duplicate's _<n>
 # A GEMV with the RMSNorm as its prologue (fuse-norm) carries _norm.
 _GEMV = re.compile(r"^photon_gemv_(?:(qkv|gate_up)_)?(norm_)?r(\d+)_(\d+)x(\d+)" + _DUP)
-# Tensor-core kernels may carry their tile: photon_mma128x64_<M>x<K>.
-_MATMUL = re.compile(r"^photon_(mma|matmul)(\d+x\d+)?_(\d+)x(\d+)" + _DUP)
+# Tensor-core kernels may carry their tile and a fusion: photon_mma128x64_<M>x<K>,
+# photon_mma128x128_qkv_<M>x<K>.
+_MATMUL = re.compile(r"^photon_(mma|matmul)(\d+x\d+)?_(?:(qkv|gate_up)_)?(\d+)x(\d+)" + _DUP)
 # Families whose one number is a width (photon_rmsnorm_1664, photon_swiglu_4096); in
 # other names a lone number is a duplicate's suffix.
 _WIDTH = re.compile(r"^photon_(rmsnorm|swiglu)_(\d+)" + _DUP)
@@ -165,8 +167,10 @@ def classify(name):
         return family, (M, K), f"photon_{family}_{norm}r{r}_{M}x{K}"
     m = _MATMUL.match(base)
     if m:
-        M, K = int(m.group(3)), int(m.group(4))
-        return m.group(1), (M, K), f"photon_{m.group(1)}{m.group(2) or ''}_{M}x{K}"
+        M, K = int(m.group(4)), int(m.group(5))
+        family = m.group(1) + ("_" + m.group(3) if m.group(3) else "")
+        fused = m.group(3) + "_" if m.group(3) else ""
+        return family, (M, K), f"photon_{m.group(1)}{m.group(2) or ''}_{fused}{M}x{K}"
     m = _WIDTH.match(base)
     if m:
         return m.group(1), (int(m.group(2)),), f"photon_{m.group(1)}_{m.group(2)}"
@@ -176,9 +180,15 @@ def classify(name):
     return "other", (), base
 
 
+def matrix_family(family):
+    """"gemv", "matmul" or "mma" of a matrix family (gemv_qkv, mma_gate_up, ...); else None."""
+    base = family.split("_")[0]
+    return base if base in MATRIX_FAMILIES else None
+
+
 def fusion(family):
-    """"qkv", "gate_up" or "" of a matrix family (gemv_qkv, gemv_gate_up; the rest)."""
-    return family[len("gemv_"):] if family.startswith("gemv_") else ""
+    """"qkv", "gate_up" or "" of a matrix family (gemv_qkv, mma_gate_up; the rest)."""
+    return family.partition("_")[2] if matrix_family(family) else ""
 
 
 def gemv_bucket(label):
@@ -198,13 +208,15 @@ def _chunks(rows, size):
 class RowModel:
     """The projections one decode step (or one prefill call) launches, as
     {(fusion, M, K): [rows of each launch]} (fusion: "", "qkv" or "gate_up"), for a
-    model config (spec §1 fields) compiled with photon-compile's defaults or the
-    given --max-rows, --gemv-max-rows, --no-fuse-qkv, --no-fuse-gate-up."""
+    model config (spec §1 fields) compiled for tensor cores (bf16) with photon-compile's
+    defaults or the given --max-rows, --gemv-max-rows, --tensor-core-min-rows,
+    --no-fuse-qkv, --no-fuse-gate-up."""
 
     def __init__(self, cfg, decode_tile=256, max_rows=1024, gemv_max_rows=16,
-                 fuse_qkv=True, fuse_gate_up=True):
+                 fuse_qkv=True, fuse_gate_up=True, tensor_core_min_rows=16):
         self.c, self.decode_tile, self.max_rows = cfg, decode_tile, max_rows
         self.gemv_max_rows, self.fuse_qkv, self.fuse_gate_up = gemv_max_rows, fuse_qkv, fuse_gate_up
+        self.tensor_core_min_rows = tensor_core_min_rows
         self.D = cfg["d_model"]
         self.kv = cfg["n_kv_heads"] * (self.D // cfg["n_heads"])
         self.launches = {}
@@ -215,14 +227,17 @@ class RowModel:
     def stack(self, layers, rows):
         D, F, kv = self.D, self.c["ffn_dim"], self.kv
         for n in _chunks(rows, self.max_rows):
-            gemv = 1 <= n <= self.gemv_max_rows  # the fused GEMVs exist on that path only
-            if gemv and self.fuse_qkv:
+            # The fused kernels are GEMVs or tensor-core kernels; rows between take
+            # the warp-per-output kernels, one per projection.
+            fusable = (1 <= n <= self.gemv_max_rows
+                       or 0 < self.tensor_core_min_rows <= n)
+            if fusable and self.fuse_qkv:
                 self._add((D + 2 * kv, D), n, layers, "qkv")
             else:
                 self._add((D, D), n, layers)
                 self._add((kv, D), n, 2 * layers)
             self._add((D, D), n, layers)  # o
-            if gemv and self.fuse_gate_up:
+            if fusable and self.fuse_gate_up:
                 self._add((F, D), n, layers, "gate_up")
             else:
                 self._add((F, D), n, 2 * layers)
@@ -307,13 +322,13 @@ def summarize(kernels, launches_by_shape, weight_bytes, act_bytes, copy_bps, mat
     # Row counts for matrix kernels, by fusion and shape.
     by_shape = {}
     for g in groups.values():
-        if g["family"] in MATRIX_FAMILIES or fusion(g["family"]):
+        if matrix_family(g["family"]):
             by_shape.setdefault((fusion(g["family"]), *g["shape"]), []).append(g)
     for key, gs in by_shape.items():
         rows = sorted(launches_by_shape.get(key, []))
         shape = key[1:]
-        gs.sort(key=lambda g: (MATRIX_FAMILIES.index(g["family"]) if g["family"] in MATRIX_FAMILIES
-                               else 0, gemv_bucket(g["kernel"])))
+        gs.sort(key=lambda g: (MATRIX_FAMILIES.index(matrix_family(g["family"])),
+                               gemv_bucket(g["kernel"])))
         measured = sum(g["launches"] for g in gs)
         at = 0
         for g in gs:

@@ -77,6 +77,10 @@ class ClassifyTest(unittest.TestCase):
                                                         "photon_gemv_gate_up_norm_r8_4096x1664"),
             "photon_mma_4096x1664": ("mma", (4096, 1664), "photon_mma_4096x1664"),
             "photon_mma128x64_1664x1664_2": ("mma", (1664, 1664), "photon_mma128x64_1664x1664"),
+            "photon_mma128x128_qkv_4992x1664_1": ("mma_qkv", (4992, 1664),
+                                                  "photon_mma128x128_qkv_4992x1664"),
+            "photon_mma128x128_gate_up_4096x1664": ("mma_gate_up", (4096, 1664),
+                                                    "photon_mma128x128_gate_up_4096x1664"),
             "photon_matmul_1664x4096_1": ("matmul", (1664, 4096), "photon_matmul_1664x4096"),
             "photon_rmsnorm_1664_2": ("rmsnorm", (1664,), "photon_rmsnorm_1664"),
             "photon_rope_cache": ("rope_cache", (), "photon_rope_cache"),
@@ -93,10 +97,16 @@ class ClassifyTest(unittest.TestCase):
 class RowModelTest(unittest.TestCase):
     def test_vanilla_decode_tiles(self):
         launches = kb.RowModel(VANILLA_1L, decode_tile=256).step(300)
-        self.assertEqual(sorted(launches[("", 1664, 1664)]), [44] * 4 + [256] * 4)
+        # Above the GEMV's 16 rows the fused projections are tensor-core kernels.
+        self.assertEqual(sorted(launches[("", 1664, 1664)]), [44, 256])  # o
+        self.assertEqual(sorted(launches[("qkv", 4992, 1664)]), [44, 256])
+        self.assertEqual(sorted(launches[("gate_up", 4096, 1664)]), [44, 256])
         self.assertEqual(sorted(launches[("", 32000, 1664)]), [44, 256])
         self.assertEqual(launches[("", 1664, 4096)], [256, 44])
-        self.assertNotIn(("qkv", 4992, 1664), launches)  # above the GEMV's 16 rows
+        # Without tensor cores rows past the GEMV take a kernel per projection.
+        lanes = kb.RowModel(VANILLA_1L, decode_tile=256, tensor_core_min_rows=0).step(300)
+        self.assertEqual(sorted(lanes[("", 1664, 1664)]), [44] * 4 + [256] * 4)
+        self.assertNotIn(("qkv", 4992, 1664), lanes)
 
     def test_vanilla_decode_fused_gemvs(self):
         launches = kb.RowModel(VANILLA_1L).step(16)
@@ -110,7 +120,7 @@ class RowModelTest(unittest.TestCase):
 
     def test_vanilla_prefill_max_rows(self):
         launches = kb.RowModel(VANILLA_1L, max_rows=1024).prefill(16, 256)
-        self.assertEqual(launches[("", 4096, 1664)], [1024] * 8)
+        self.assertEqual(launches[("gate_up", 4096, 1664)], [1024] * 4)
 
     def test_photon_recgen(self):
         cfg = {"model_type": "photon", "vocab_size": 256, "d_model": 64, "d_embed": 16,
@@ -125,15 +135,16 @@ class RowModelTest(unittest.TestCase):
         # The level-2 chunker (4 latents -> 1) over the batch.
         self.assertEqual(launches[("", 64, 256)], [3])
         # Stack calls of 2 layers: up to 8 rows Q, K and V are one GEMV (64 + 2 x 32
-        # outputs), above separate K and V projections (GQA: 32 wide).
+        # outputs), from 16 one tensor-core kernel, between separate K and V
+        # projections (GQA: 32 wide).
         dec2 = [6] + [3] * 3   # prefix rows, then 3 rollout steps
         dec1 = [24] + [12] * 3
         enc2 = [3]
         calls = dec2 + dec1 + enc2
         self.assertEqual(sorted(launches[("qkv", 128, 64)]),
-                         sorted(r for r in calls if r <= 8 for _ in range(2)))
+                         sorted(r for r in calls if not 8 < r < 16 for _ in range(2)))
         self.assertEqual(sorted(launches[("", 32, 64)]),
-                         sorted(r for r in calls if r > 8 for _ in range(4)))
+                         sorted(r for r in calls if 8 < r < 16 for _ in range(4)))
 
 
 class SummarizeTest(unittest.TestCase):

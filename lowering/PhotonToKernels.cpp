@@ -274,24 +274,33 @@ private:
   /// matmulLanes.
   void matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
                   Value w, int64_t wAlign, Value bOff, bool accumulate) {
-    // cp.async moves 16 bytes (8 bf16) at a time: rows of W and of a bf16
-    // `in` must start on 16-byte boundaries.
-    // f32 activations keep f32 products: a hi + lo split of them is good to
-    // ~16 bits, which misses the f32 bound of spec §6 (measured 1.3e-4).
-    bool tensorCores = gpu && options.tensorCoreMinRows > 0 && weightElt.isBF16() &&
-                       actElt.isBF16() && K % 8 == 0 && wAlign % 8 == 0;
-    if (!tensorCores)
+    if (!tensorCoresApply(K, {wAlign}))
       return matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate);
-    Value use = arith::AndIOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, options.tensorCoreMinRows)),
-        alignedTo(b, weights, w, 16));
-    // The tile128 kernels load an f32 `in` as 16-byte vectors too.
-    if (in.elementType().isBF16() || tensorCoreKernel != TensorCoreKernel::Tile64)
-      use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, 16));
     ifElse(
-        b, use,
+        b, tensorCoresUse(b, in, rows, {w}),
         [&](Builder &b) { matmulTensorCore(b, in, out, rows, M, K, w, bOff, accumulate); },
         [&](Builder &b) { matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate); });
+  }
+  /// Whether projections over K with weights of these alignments (elements)
+  /// may take tensor cores: bf16 weights and activations, on the GPU.
+  /// f32 activations keep f32 products: a hi + lo split of them is good to
+  /// ~16 bits, which misses the f32 bound of spec §6 (measured 1.3e-4).
+  bool tensorCoresApply(int64_t K, ArrayRef<int64_t> wAligns) const {
+    return gpu && options.tensorCoreMinRows > 0 && weightElt.isBF16() && actElt.isBF16() &&
+           K % 8 == 0 && llvm::all_of(wAligns, [](int64_t a) { return a % 8 == 0; });
+  }
+  /// Whether a call takes them (on the host): enough rows, and the weights
+  /// (at `ws`) and `in` on 16-byte boundaries: cp.async moves 16 bytes (8
+  /// bf16) at a time, and the tile128 kernels load an f32 `in` as 16-byte
+  /// vectors too.
+  Value tensorCoresUse(Builder &b, Buf in, Value rows, ArrayRef<Value> ws) {
+    Value use = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
+                                      cIdx(b, options.tensorCoreMinRows));
+    for (Value w : ws)
+      use = arith::AndIOp::create(b, use, alignedTo(b, weights, w, 16));
+    if (in.elementType().isBF16() || tensorCoreKernel != TensorCoreKernel::Tile64)
+      use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, 16));
+    return use;
   }
 
   /// Runs `then` or `otherwise` in an `scf.if cond`.
@@ -590,20 +599,42 @@ private:
   }
 
   /// Projections of one input (Q, K and V), normed first with `norm`.
-  /// fuse-qkv: at decode one GEMV launch `name` whose output ranges read
-  /// their own weight matrices (the weights need not be contiguous);
-  /// otherwise a matmul each.
-  void matmulShared(Builder &b, StringRef name, Buf in, Value rows, int64_t K,
+  /// fuse-qkv: one kernel (photon_gemv_<tag>... at decode, a GEMV whose
+  /// output ranges read their own weight matrices; photon_mma..._<tag>_...
+  /// on tensor cores above); otherwise a matmul each.
+  void matmulShared(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
                     ArrayRef<Projection> ps, std::optional<NormFirst> norm) {
-    bool fused = options.fuseQkv && llvm::all_of(ps, [&](const Projection &p) {
-                   return gemvApplies(K, p.w.align);
-                 });
-    if (!fused) {
+    if (!options.fuseQkv) {
       Buf x = normed(b, in, rows, K, norm);
       for (const Projection &p : ps)
         matmulNT(b, x, p.out, rows, p.M, K, p.w);
       return;
     }
+    // More rows: one tensor-core kernel where the projections may take them
+    // and write one buffer; else a kernel each.
+    auto wide = [&](Builder &b, Buf in) {
+      SmallVector<int64_t> aligns;
+      SmallVector<Value> ws;
+      for (const Projection &p : ps) {
+        aligns.push_back(p.w.align);
+        ws.push_back(p.w.at);
+      }
+      bool oneBuffer = llvm::all_of(ps, [&](const Projection &p) { return p.out.mem == ps[0].out.mem; });
+      if (!oneBuffer || tensorCoreKernel == TensorCoreKernel::Tile64 || !tensorCoresApply(K, aligns)) {
+        for (const Projection &p : ps)
+          matmulWide(b, in, p.out, rows, p.M, K, p.w.at, p.w.align, Value(), false);
+        return;
+      }
+      ifElse(
+          b, tensorCoresUse(b, in, rows, ws),
+          [&](Builder &b) { matmulSharedTensorCore(b, tag, in, rows, K, ps); },
+          [&](Builder &b) {
+            for (const Projection &p : ps)
+              matmulLanes(b, in, p.out, rows, p.M, K, p.w.at, Value(), false);
+          });
+    };
+    if (!llvm::all_of(ps, [&](const Projection &p) { return gemvApplies(K, p.w.align); }))
+      return wide(b, normed(b, in, rows, K, norm));
     Value aligned = alignedTo(b, weights, ps[0].w.at, 16);
     int64_t total = ps[0].M;
     for (const Projection &p : ps.drop_front()) {
@@ -619,40 +650,99 @@ private:
                                                        ArrayRef<Value> sums) {
                                 storeOutput(b, p.out, p.M, r, j, sums[0], Value(), false);
                               }});
-          gemv(b, name + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(total, K),
+          gemv(b, "photon_gemv_" + tag + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(total, K),
                in, rows, maxRows, K, ranges, gain);
         },
-        [&](Builder &b, Buf in) {
-          for (const Projection &p : ps)
-            matmulWide(b, in, p.out, rows, p.M, K, p.w.at, p.w.align, Value(), false);
-        });
+        wide);
+  }
+
+  /// Projections of one input as one tensor-core kernel (tile128): column n
+  /// belongs to the projection whose range holds it (the first ps[0].M
+  /// columns to ps[0], ...), reads that projection's weight row and stores
+  /// to its output (all in one buffer).
+  void matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
+                              ArrayRef<Projection> ps) {
+    SmallVector<int64_t> firsts{0};
+    for (const Projection &p : ps)
+      firsts.push_back(firsts.back() + p.M);
+    const int64_t total = firsts.pop_back_val();
+    // The projection's value for column n: `value(k)` of the last k whose
+    // range starts at or before n.
+    auto byColumn = [&](Builder &b, Value n, function_ref<Value(int64_t)> value) {
+      Value v = value(0);
+      for (int64_t k = 1; k < int64_t(ps.size()); ++k)
+        v = arith::SelectOp::create(
+            b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, n, cIdx(b, firsts[k])),
+            value(k), v);
+      return v;
+    };
+    auto local = [&](Builder &b, Value n) {
+      return arith::SubIOp::create(b, n, byColumn(b, n, [&](int64_t k) { return cIdx(b, firsts[k]); }));
+    };
+    const int64_t tileCols = mmaTileCols(total);
+    MmaColumns columns{
+        total,
+        [&](Builder &b, Value n) {
+          return addI(b, byColumn(b, n, [&](int64_t k) { return ps[k].w.at; }),
+                      mulI(b, local(b, n), K));
+        },
+        [&](Builder &b, Value row0, Value col0, Value lane, int64_t mTiles, int64_t nTiles,
+            ValueRange acc) {
+          forMmaTiles(b, rows, cIdx(b, total), row0, col0, lane, mTiles, nTiles,
+                      [&](Builder &b, Value row, Value col, int64_t i) {
+                        Value base = byColumn(b, col, [&](int64_t k) { return ps[k].out.base; });
+                        Value width = byColumn(b, col, [&](int64_t k) { return cIdx(b, ps[k].M); });
+                        Buf out{ps[0].out.mem, base};
+                        out.store(b, acc[i], addI(b, mulI(b, row, width), local(b, col)));
+                      });
+        }};
+    matmulTensorCoreTile128(b, "photon_mma128x" + Twine(tileCols) + "_" + tag + "_" + shape(total, K),
+                            in, rows, K, columns, tileCols);
+  }
+
+  static Value silu(Builder &b, Value g) {
+    return mulF(b, g, divF(b, cF32(b, 1.0),
+                           addF(b, cF32(b, 1.0), math::ExpOp::create(b, arith::NegFOp::create(b, g)))));
   }
 
   /// G = silu(x · Wgᵀ) · (x · Wuᵀ), SwiGLU over F features, x the rows of
-  /// `in` normed first with `norm`. fuse-gate-up: at decode one GEMV whose
-  /// warps read a row of each matrix and store the product; otherwise two
-  /// matmuls (into G and U) and an elementwise kernel.
+  /// `in` normed first with `norm`. fuse-gate-up: one kernel (at decode a
+  /// GEMV whose warps read a row of each matrix and store the product; on
+  /// tensor cores above, gateUpTensorCore); otherwise two matmuls (into G
+  /// and U) and an elementwise kernel.
   void gateUpSwiGLU(Builder &b, Buf in, Value rows, int64_t F, int64_t K, WeightRef gate,
                     WeightRef up, Buf G, Buf U, std::optional<NormFirst> norm) {
-    auto silu = [](Builder &b, Value g) {
-      return mulF(b, g, divF(b, cF32(b, 1.0),
-                             addF(b, cF32(b, 1.0),
-                                  math::ExpOp::create(b, arith::NegFOp::create(b, g)))));
-    };
-    auto unfused = [&](Builder &b, Buf in, bool wide) {
-      for (auto [wgt, out] : {std::pair{gate, G}, std::pair{up, U}}) {
-        if (wide)
-          matmulWide(b, in, out, rows, F, K, wgt.at, wgt.align, Value(), false);
-        else
-          matmulNT(b, in, out, rows, F, K, wgt);
-      }
+    using Matmul = function_ref<void(Builder &, Buf, Buf, WeightRef)>;
+    auto unfused = [&](Builder &b, Buf in, Matmul matmul) {
+      matmul(b, in, G, gate);
+      matmul(b, in, U, up);
       parallel(b, "photon_swiglu_" + Twine(F), {rows, cIdx(b, F)}, [&](Builder &b, ValueRange iv) {
         Value i = addI(b, mulI(b, iv[0], F), iv[1]);
         G.store(b, mulF(b, silu(b, G.load(b, i)), U.load(b, i)), i);
       });
     };
-    if (!options.fuseGateUp || !gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
-      return unfused(b, normed(b, in, rows, K, norm), /*wide=*/false);
+    auto matmulWideOf = [&](Builder &b, Buf in, Buf out, WeightRef w) {
+      matmulWide(b, in, out, rows, F, K, w.at, w.align, Value(), false);
+    };
+    auto wide = [&](Builder &b, Buf in) {
+      if (tensorCoreKernel == TensorCoreKernel::Tile64 ||
+          !tensorCoresApply(K, {gate.align, up.align}))
+        return unfused(b, in, matmulWideOf);
+      ifElse(
+          b, tensorCoresUse(b, in, rows, {gate.at, up.at}),
+          [&](Builder &b) { gateUpTensorCore(b, in, rows, F, K, gate.at, up.at, G); },
+          [&](Builder &b) {
+            unfused(b, in, [&](Builder &b, Buf in, Buf out, WeightRef w) {
+              matmulLanes(b, in, out, rows, F, K, w.at, Value(), false);
+            });
+          });
+    };
+    if (!options.fuseGateUp)
+      return unfused(b, normed(b, in, rows, K, norm), [&](Builder &b, Buf in, Buf out, WeightRef w) {
+        matmulNT(b, in, out, rows, F, K, w);
+      });
+    if (!gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
+      return wide(b, normed(b, in, rows, K, norm));
     projectRows(
         b, in, rows, K, norm,
         arith::AndIOp::create(b, alignedTo(b, weights, gate.at, 16),
@@ -669,7 +759,51 @@ private:
                           }}},
                gain);
         },
-        [&](Builder &b, Buf in) { unfused(b, in, /*wide=*/true); });
+        wide);
+  }
+
+  /// Gate, up and SwiGLU as one tensor-core kernel (tile128): a tile's
+  /// columns are half gate rows, half up rows of the same features, so that
+  /// every warp's 32 columns are 16 features' gate (n-tiles 0, 1) then their
+  /// up (n-tiles 2, 3), and a thread holds gate and up of the same (row,
+  /// feature) in its accumulators: the epilogue stores silu(gate) · up.
+  void gateUpTensorCore(Builder &b, Buf in, Value rows, int64_t F, int64_t K, Value gate,
+                        Value up, Buf G) {
+    constexpr int64_t kWarpCols = 32, kHalf = kWarpCols / 2;
+    const int64_t tileCols = mmaTileCols(2 * F), tileFeatures = tileCols / 2;
+    const int64_t tiles = llvm::divideCeil(F, tileFeatures);
+    // Column n: feature (n / tileCols) · tileFeatures + warp column group ·
+    // 16 + n % 16; up where n % 32 >= 16.
+    auto feature = [&](Builder &b, Value n) {
+      Value s = remU(b, n, tileCols);
+      return addI(b, addI(b, mulI(b, divU(b, n, tileCols), tileFeatures), mulI(b, divU(b, s, kWarpCols), kHalf)),
+                  remU(b, s, kHalf));
+    };
+    MmaColumns columns{
+        tiles * tileCols,
+        [&](Builder &b, Value n) {
+          Value isUp = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, remU(b, n, kWarpCols),
+                                             cIdx(b, kHalf));
+          // Features past F (the last tile) read the last row; not stored.
+          Value j = arith::MinUIOp::create(b, feature(b, n), cIdx(b, F - 1));
+          return addI(b, arith::SelectOp::create(b, isUp, up, gate), mulI(b, j, K));
+        },
+        [&](Builder &b, Value row0, Value col0, Value lane, int64_t mTiles, int64_t nTiles,
+            ValueRange acc) {
+          assert(nTiles * 8 == kWarpCols && "a warp's columns: 16 gate, then 16 up");
+          // Gate n-tiles 0 and 1; the matching up accumulators are 2 n-tiles on.
+          forMmaTiles(b, rows, cIdx(b, tiles * tileCols), row0, col0, lane, mTiles, nTiles / 2,
+                      [&](Builder &b, Value row, Value col, int64_t i) {
+                        int64_t mi = i / (nTiles / 2 * 4), rest = i % (nTiles / 2 * 4);
+                        int64_t gi = mi * nTiles * 4 + rest, ui = gi + nTiles / 2 * 4;
+                        Value j = feature(b, col);
+                        ifThen(b, ult(b, j, cIdx(b, F)), [&](Builder &b) {
+                          G.store(b, mulF(b, silu(b, acc[gi]), acc[ui]), addI(b, mulI(b, row, F), j));
+                        });
+                      });
+        }};
+    matmulTensorCoreTile128(b, "photon_mma128x" + Twine(tileCols) + "_gate_up_" + shape(F, K), in,
+                            rows, K, columns, tileCols);
   }
 
   /// Stores a warp's mma.sync results: mTiles x nTiles m16n8 tiles from
@@ -679,15 +813,24 @@ private:
   void storeMmaTiles(Builder &kb, Buf out, int64_t M, Value rows, Value mLimit, Value row0,
                      Value col0, Value lane, int64_t mTiles, int64_t nTiles, ValueRange acc,
                      Value bOff, bool accumulate) {
+    forMmaTiles(kb, rows, mLimit, row0, col0, lane, mTiles, nTiles,
+                [&](Builder &b, Value row, Value col, int64_t i) {
+                  storeOutput(b, out, M, row, col, acc[i], bOff, accumulate);
+                });
+  }
+  /// Calls `store` with (row, column, index in the accumulators) for each
+  /// element of the tiles inside rows x mLimit.
+  void forMmaTiles(Builder &kb, Value rows, Value mLimit, Value row0, Value col0, Value lane,
+                   int64_t mTiles, int64_t nTiles,
+                   function_ref<void(Builder &, Value, Value, int64_t)> store) {
     for (int64_t mi = 0; mi < mTiles; ++mi)
       for (int64_t ni = 0; ni < nTiles; ++ni)
         for (int64_t v = 0; v < 4; ++v) {
           Value row = addI(kb, row0, addI(kb, divU(kb, lane, 4), mi * 16 + (v / 2) * 8));
           Value col = addI(kb, col0, addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
           Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
-          ifThen(kb, inside, [&](Builder &gb) {
-            storeOutput(gb, out, M, row, col, acc[(mi * nTiles + ni) * 4 + v], bOff, accumulate);
-          });
+          ifThen(kb, inside,
+                 [&](Builder &gb) { store(gb, row, col, (mi * nTiles + ni) * 4 + v); });
         }
   }
 
@@ -787,15 +930,38 @@ private:
                         int64_t K, Value w, Value bOff, bool accumulate) {
     if (tensorCoreKernel == TensorCoreKernel::Tile64)
       return matmulTensorCoreTile64(b, in, out, rows, M, K, w, bOff, accumulate);
-    // 64 outputs a tile for up to 2048 outputs (tile128): at ~1K rows
-    // (batched decode) 128-wide tiles of such a projection would give at most
-    // 8 x 16 blocks, fewer than an H100/H200 has SMs.
-    int64_t tileCols = 128;
+    const int64_t tileCols = mmaTileCols(M);
+    MmaColumns columns{
+        M, [&](Builder &b, Value n) { return addI(b, w, mulI(b, n, K)); },
+        [&](Builder &b, Value row0, Value col0, Value lane, int64_t mTiles, int64_t nTiles,
+            ValueRange acc) {
+          storeMmaTiles(b, out, M, rows, cIdx(b, M), row0, col0, lane, mTiles, nTiles, acc, bOff,
+                        accumulate);
+        }};
+    matmulTensorCoreTile128(b, "photon_mma128x" + Twine(tileCols) + "_" + shape(M, K), in, rows,
+                            K, columns, tileCols);
+  }
+
+  /// Output columns of a tile128 kernel: 64 a tile for up to 2048 outputs
+  /// (tile128): at ~1K rows (batched decode) 128-wide tiles of such a
+  /// projection would give at most 8 x 16 blocks, fewer than an H100/H200
+  /// has SMs.
+  int64_t mmaTileCols(int64_t M) const {
     if (tensorCoreKernel == TensorCoreKernel::Tile128x64 ||
         (tensorCoreKernel == TensorCoreKernel::Tile128 && M <= 2048))
-      tileCols = 64;
-    matmulTensorCoreTile128(b, in, out, rows, M, K, w, bOff, accumulate, tileCols);
+      return 64;
+    return 128;
   }
+
+  /// The columns of a tile128 tensor-core kernel: M over the tile grid; the
+  /// offset of the weight row column n < M reads; and the epilogue, which
+  /// stores a warp's mTiles x nTiles m16n8 accumulator tiles from (row0,
+  /// col0) (forMmaTiles' layout).
+  struct MmaColumns {
+    int64_t M;
+    std::function<Value(Builder &, Value)> weightRow;
+    std::function<void(Builder &, Value, Value, Value, int64_t, int64_t, ValueRange)> store;
+  };
 
   /// The tensor-core GEMM for many rows (prefill, batched decode;
   /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128
@@ -817,9 +983,9 @@ private:
   /// bf16 after it, so its latency hides behind the MMAs: rounded
   /// (round-matmul-inputs, one MMA) or as hi + lo parts (two MMAs, a third
   /// operand, so 2 stages).
-  void matmulTensorCoreTile128(Builder &b, Buf in, Buf out, Value rows, int64_t M,
-                               int64_t K, Value w, Value bOff, bool accumulate,
-                               int64_t tileCols) {
+  void matmulTensorCoreTile128(Builder &b, const Twine &name, Buf in, Value rows, int64_t K,
+                               const MmaColumns &columns, int64_t tileCols) {
+    const int64_t M = columns.M;
     constexpr int64_t kTile = 128, kStep = 32; // rows of a tile, K per step
     constexpr int64_t kWarpRows = 64, kWarpCols = 32; // warps as 2 x tileCols / 32
     constexpr int64_t kMmaRows = kWarpRows / 16, kMmaCols = kWarpCols / 8;
@@ -841,7 +1007,7 @@ private:
         b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, TypeRange{tilesType});
-    nameKernel(launch, "photon_mma128x" + Twine(tileCols) + "_" + shape(M, K));
+    nameKernel(launch, name);
     lateDependents(launch);
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
@@ -854,6 +1020,8 @@ private:
     Value wm = mulI(kb, divU(kb, warp, warpsAcross), kWarpRows);
     Value wn = mulI(kb, remU(kb, warp, warpsAcross), kWarpCols);
     Value zero = cIdx(kb, 0), kLimit = cIdx(kb, K), mLimit = cIdx(kb, M);
+    // Where copies past the matrices point (they move no bytes).
+    Value wFirst = columns.weightRow(kb, zero);
     Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
 
     // The column in a stage row of its 16-byte chunk `chunk`: rows 2r and
@@ -894,9 +1062,9 @@ private:
     auto issueStep = [&](Builder &b, Value kt) -> std::pair<Value, SmallVector<Value>> {
       Value stage = remU(b, kt, stages), k0 = mulI(b, kt, kStep);
       SmallVector<Value> tokens, loaded;
-      auto copy = [&](Value operand, Value src, Value base, Value first, Value limit,
-                      const Chunk &c, Value k) {
-        auto [at, inside] = source(b, base, first, limit, c, k);
+      // 8 elements of `src` at `at` (none where !inside) into row c.row of
+      // the operand's stage.
+      auto copyChunk = [&](Value operand, Value src, Value at, Value inside, const Chunk &c) {
         Value n = arith::SelectOp::create(b, inside, cIdx(b, 8), zero);
         tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
             b, tokenType, tiles, ValueRange{operand, stage, c.row, c.column}, src, ValueRange{at},
@@ -915,11 +1083,16 @@ private:
           loaded.push_back(arith::SelectOp::create(
               b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(f32x(8), 0.0f))));
         } else {
-          copy(opA, in.mem, in.base, m0, rows, c, k);
+          auto [at, inside] = source(b, in.base, m0, rows, c, k);
+          copyChunk(opA, in.mem, at, inside, c);
         }
       }
-      for (const Chunk &c : chunksW)
-        copy(opW, weights, w, n0, mLimit, c, addI(b, k0, c.kOffset));
+      for (const Chunk &c : chunksW) {
+        Value k = addI(b, k0, c.kOffset), n = addI(b, n0, c.row);
+        Value inside = arith::AndIOp::create(b, ult(b, n, mLimit), ult(b, k, kLimit));
+        Value at = arith::SelectOp::create(b, inside, addI(b, columns.weightRow(b, n), k), wFirst);
+        copyChunk(opW, weights, at, inside, c);
+      }
       return {nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult(), loaded};
     };
     // Stores the f32 chunks issueStep loaded for step `kt`, as bf16.
@@ -993,8 +1166,8 @@ private:
           next.append(sums);
           scf::YieldOp::create(b, next);
         });
-    storeMmaTiles(kb, out, M, rows, mLimit, addI(kb, m0, wm), addI(kb, n0, wn), lane, kMmaRows,
-                  kMmaCols, loop.getResults().drop_front(), bOff, accumulate);
+    columns.store(kb, addI(kb, m0, wm), addI(kb, n0, wn), lane, kMmaRows, kMmaCols,
+                  loop.getResults().drop_front());
     gpu::TerminatorOp::create(kb);
   }
 
@@ -2937,7 +3110,7 @@ private:
     forEachLayer(b, [&](Builder &b, Value layer, LayerWeightFn w) {
       // Attention.
       NormFirst inputNorm{w(b, "input_layernorm.weight"), Hb};
-      matmulShared(b, "photon_gemv_qkv", X, rows, D,
+      matmulShared(b, "qkv", X, rows, D,
                    {Projection{w(b, "self_attn.q_proj.weight"), Q, D},
                     Projection{w(b, "self_attn.k_proj.weight"), K, KV},
                     Projection{w(b, "self_attn.v_proj.weight"), Vb, KV}},

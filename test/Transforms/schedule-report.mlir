@@ -85,9 +85,11 @@
 // RecGen below them at 2048 tokens. The launches are those of the default
 // fusions: at decode 6 per layer (the norms are the prologue of the QKV and
 // gate/up GEMVs; 7 where a cache is longer than 256 positions and split
-// attention merges its splits with a second kernel), at 1024 sequences 12
-// (the fused projections and norms are GEMVs; more than 64 rows over a long
-// cache take the one tiled attention kernel), and the argmax over blocks of
+// attention merges its splits with a second kernel), at 1024 sequences 8
+// (a norm kernel before the QKV and before the gate/up + SwiGLU tensor-core
+// kernels, RoPE + cache write, attention, the output and down projections;
+// more than 64 rows over a long cache take the one tiled attention kernel;
+// 12 before Q, K, V and gate, up, SwiGLU were one kernel each), and the argmax over blocks of
 // the vocabulary is 2 per call; the H200 runtime counted 694 and 3040
 // (HierGen), 625 and 2764 (RecGen) at batch 1 and 1024 with the unfused 16
 // per layer (docs/perf.md).
@@ -98,7 +100,7 @@
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 2352 launches
+// RATIO: 1648 launches
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
 // RATIO: 269 launches
@@ -106,7 +108,7 @@
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 1022.8x (global caches only 1024.0x; paper's asymptote 1024.0x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 2140 launches
+// RATIO: 1500 launches
 // RATIO-NOT: warning
 
 // Block (8 + 8 layers, C1 = 4): 16 / (8/4²) = 32x.
