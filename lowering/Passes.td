@@ -97,13 +97,19 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "card. head_dim up to 32 vectors of 16 bytes or less (bf16 caches: "
            "256 when a multiple of 8). false: the three unfused kernels">,
     Option<"fuseQkv", "fuse-qkv", "bool", "true",
-           "GPU: at decode (GEMV rows), the Q, K and V projections of a layer "
-           "are one kernel whose warps read their own weight matrix; false: "
-           "three kernels">,
+           "GPU: the Q, K and V projections of a layer are one kernel: at "
+           "decode (GEMV rows) one whose warps read their own weight matrix, "
+           "on tensor cores one whose columns do; false: three kernels">,
+    Option<"fuseQkvRope", "fuse-qkv-rope", "bool", "true",
+           "GPU, fuse-qkv and fuse-rope-cache: at decode the QKV GEMV's "
+           "epilogue applies RoPE to Q and K (a warp computes output pairs j, "
+           "j + head_dim / 2) and writes K and V to the cache; false: the "
+           "RoPE / cache-write kernel after it">,
     Option<"fuseGateUp", "fuse-gate-up", "bool", "true",
-           "GPU: at decode (GEMV rows), the gate and up projections and SwiGLU "
-           "are one kernel (each warp reads a row of both and stores "
-           "silu(gate) · up); false: two projections and an elementwise kernel">,
+           "GPU: the gate and up projections and SwiGLU are one kernel (at "
+           "decode each warp reads a row of both, on tensor cores each warp's "
+           "columns pair gate and up rows; both store silu(gate) · up); false: "
+           "two projections and an elementwise kernel">,
     Option<"fuseNorm", "fuse-norm", "bool", "true",
            "GPU: at decode (GEMV rows), a layer's RMSNorms are the prologue "
            "of the projections that read them (QKV, gate/up): the GEMV scales "

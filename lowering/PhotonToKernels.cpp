@@ -344,11 +344,21 @@ private:
   /// A range of a GEMV launch's outputs: M outputs, output j reading row j
   /// of each weight matrix in `weights` (offsets; one, or gate and up; the
   /// same number for every range of a launch), and `store` writing output
-  /// (row r, j) from the dot products, one per weight matrix.
+  /// (row r, j) from the dot products, one per weight matrix. With
+  /// pairHalf > 0 the outputs are pairs (j, j + pairHalf) within blocks of
+  /// 2 · pairHalf (RoPE's halves of a head), a warp computes both of each
+  /// of its pairs, and `store` takes the pair at once: j in the first half,
+  /// the products of j, then of j + pairHalf, then the GemvPairValues of
+  /// (row r, j).
+  /// Values a pair's store needs per (row, j) (RoPE's cos and sin): lane l
+  /// of the warp computes them for row l, so that their code is emitted once
+  /// per pair of the warp, not once per row.
+  using GemvPairValues = std::function<SmallVector<Value>(Builder &, Value, Value)>;
   struct GemvRange {
     int64_t M;
     SmallVector<Value, 2> weights;
     std::function<void(Builder &, Value, Value, ArrayRef<Value>)> store;
+    int64_t pairHalf = 0;
   };
 
   /// Outputs per warp of a GEMV over up to maxRows rows with nw weight
@@ -384,7 +394,8 @@ private:
   /// `normGain`, and each dot product times the row's 1 / rms, whose sum of
   /// squares the warp gathers from the same activation loads.
   void gemv(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows, int64_t K,
-            ArrayRef<GemvRange> ranges, Value normGain = Value()) {
+            ArrayRef<GemvRange> ranges, Value normGain = Value(),
+            const GemvPairValues &pairValues = nullptr) {
     constexpr int64_t kGemvWarps = 4, kGemvMaxOutputRowsPerStep = 64;
     const int64_t vec = gemvVectorLength();
     const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
@@ -392,7 +403,17 @@ private:
     int64_t total = 0;
     for (const GemvRange &range : ranges)
       total += range.M;
-    const int64_t F = gemvOutputsPerWarp(maxRows, nw, total);
+    int64_t F = gemvOutputsPerWarp(maxRows, nw, total);
+    // Ranges of pairs: a warp's F outputs are F / 2 pairs, which must not
+    // straddle a head.
+    const int64_t pairHalf = llvm::max_element(ranges, [](const GemvRange &x, const GemvRange &y) {
+                               return x.pairHalf < y.pairHalf;
+                             })->pairHalf;
+    assert(llvm::all_of(ranges, [&](const GemvRange &r) { return !r.pairHalf || r.pairHalf == pairHalf; }) &&
+           "one pair layout per launch");
+    if (pairHalf && (F < 2 || pairHalf % (F / 2)))
+      F = 2;
+    const int64_t P = F / 2;
     const int64_t unroll =
         std::clamp<int64_t>(std::min(8 / F, kGemvMaxOutputRowsPerStep / (F * maxRows)), 1, rounds);
     const int64_t groups = llvm::divideCeil(rounds, unroll);
@@ -451,11 +472,25 @@ private:
     Value rangeIdx = byRange([&](int64_t k) { return cIdx(kb, k); });
     Value M = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M); });
     Value lastJ = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M - 1); });
-    Value j0 = mulI(kb, ranges.size() == 1 ? warp
-                                           : arith::SubIOp::create(kb, warp, byRange([&](int64_t k) {
-                                               return cIdx(kb, firstWarps[k]);
-                                             })),
-                    F);
+    Value rangeWarp = ranges.size() == 1 ? warp
+                                         : arith::SubIOp::create(kb, warp, byRange([&](int64_t k) {
+                                             return cIdx(kb, firstWarps[k]);
+                                           }));
+    Value j0 = mulI(kb, rangeWarp, F);
+    // Output f of the warp: j0 + f; in a range of pairs, pair f % P of the
+    // warp's P (from pair rangeWarp · P of the range), half f / P.
+    Value isPaired = pairHalf ? byRange([&](int64_t k) -> Value {
+      return arith::ConstantIntOp::create(kb, kb.getI1Type(), ranges[k].pairHalf != 0);
+    }) : Value();
+    auto output = [&](Builder &b, int64_t f) -> Value {
+      Value plain = addI(b, j0, f);
+      if (!pairHalf)
+        return plain;
+      Value pair = mulI(b, rangeWarp, P);
+      Value paired = addI(b, addI(b, mulI(b, divU(b, pair, pairHalf), 2 * pairHalf), remU(b, pair, pairHalf)),
+                          f % P + (f / P) * pairHalf);
+      return arith::SelectOp::create(b, isPaired, paired, plain);
+    };
     assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
            "ranges read equally many matrices");
     SmallVector<Value> w;
@@ -465,7 +500,7 @@ private:
     ifThen(kb, ult(kb, warp, cIdx(kb, warps)), [&](Builder &b) {
       SmallVector<Value> js, rowW; // output f; weight row (f, m) at f · nw + m
       for (int64_t f = 0; f < F; ++f) {
-        js.push_back(addI(b, j0, f));
+        js.push_back(output(b, f));
         Value row = F > 1 ? arith::MinUIOp::create(b, js.back(), lastJ) : js.back();
         for (Value wm : w)
           rowW.push_back(addI(b, mulI(b, row, K), wm));
@@ -523,24 +558,58 @@ private:
         Value mean = divF(b, laneSum(b, loop.getResult(nAcc + r)), cF32(b, double(K)));
         invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
       }
+      // The dot products of output f and row r, one per weight matrix.
+      auto sumsOf = [&](int64_t f, int64_t r) {
+        SmallVector<Value> sums;
+        for (int64_t m = 0; m < nw; ++m) {
+          Value s = laneSum(b, loop.getResult((f * nw + m) * maxRows + r));
+          sums.push_back(normGain ? mulF(b, s, invRms[r]) : s);
+        }
+        return sums;
+      };
+      // With pairs, every output's first: a pair is stored at its first half;
+      // then each pair's values for every row (lane r's, shuffled).
+      SmallVector<SmallVector<Value>> all, pairExtra;
+      for (int64_t f = 0; pairHalf && f < F; ++f)
+        for (int64_t r = 0; r < maxRows; ++r)
+          all.push_back(sumsOf(f, r));
+      for (int64_t f = 0; pairHalf && pairValues && f < P; ++f) {
+        assert(maxRows <= kWarpSize && "a lane per row");
+        Value laneRow = arith::MinUIOp::create(b, lane, arith::SubIOp::create(b, rows, one));
+        SmallVector<Value> mine = pairValues(b, laneRow, js[f]);
+        for (int64_t r = 0; r < maxRows; ++r) {
+          SmallVector<Value> atRow;
+          for (Value v : mine)
+            atRow.push_back(gpu::ShuffleOp::create(b, v, int32_t(r), kWarpSize, gpu::ShuffleMode::IDX)
+                                .getShuffleResult());
+          pairExtra.push_back(atRow);
+        }
+      }
       for (int64_t f = 0; f < F; ++f)
         for (int64_t r = 0; r < maxRows; ++r) {
-          SmallVector<Value> sums;
-          for (int64_t m = 0; m < nw; ++m) {
-            Value s = laneSum(b, loop.getResult((f * nw + m) * maxRows + r));
-            sums.push_back(normGain ? mulF(b, s, invRms[r]) : s);
-          }
+          SmallVector<Value> sums = pairHalf ? all[f * maxRows + r] : sumsOf(f, r);
           Value mine = arith::AndIOp::create(
               b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
               ult(b, cIdx(b, r), rows));
           if (F > 1)
             mine = arith::AndIOp::create(b, mine, ult(b, js[f], M));
+          auto store = [&](Builder &b, const GemvRange &range) {
+            if (!range.pairHalf)
+              return range.store(b, cIdx(b, r), js[f], sums);
+            if (f >= P)
+              return;
+            SmallVector<Value> pair(sums);
+            pair.append(all[(f + P) * maxRows + r]);
+            if (pairValues)
+              pair.append(pairExtra[f * maxRows + r]);
+            range.store(b, cIdx(b, r), js[f], pair);
+          };
           ifThen(b, mine, [&](Builder &b) {
             if (ranges.size() == 1)
-              return ranges.front().store(b, cIdx(b, r), js[f], sums);
+              return store(b, ranges.front());
             for (int64_t k = 0; k < int64_t(ranges.size()); ++k)
               ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, rangeIdx, cIdx(b, k)),
-                     [&](Builder &b) { ranges[k].store(b, cIdx(b, r), js[f], sums); });
+                     [&](Builder &b) { store(b, ranges[k]); });
           });
         }
     });
@@ -552,6 +621,10 @@ private:
     WeightRef w;
     Buf out;
     int64_t M;
+    /// The GEMV's store instead of into `out` (GemvRange::store; with
+    /// pairHalf, of pairs).
+    std::function<void(Builder &, Value, Value, ArrayRef<Value>)> gemvStore = nullptr;
+    int64_t pairHalf = 0;
   };
 
   /// RMSNorm in front of a projection: its input is rmsnorm(rows) · gain,
@@ -603,16 +676,20 @@ private:
   /// output ranges read their own weight matrices; photon_mma..._<tag>_...
   /// on tensor cores above); otherwise a matmul each.
   void matmulShared(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
-                    ArrayRef<Projection> ps, std::optional<NormFirst> norm) {
+                    ArrayRef<Projection> ps, std::optional<NormFirst> norm,
+                    function_ref<void(Builder &)> afterOutputs = nullptr,
+                    const GemvPairValues &pairValues = nullptr) {
     if (!options.fuseQkv) {
       Buf x = normed(b, in, rows, K, norm);
       for (const Projection &p : ps)
         matmulNT(b, x, p.out, rows, p.M, K, p.w);
+      if (afterOutputs)
+        afterOutputs(b);
       return;
     }
     // More rows: one tensor-core kernel where the projections may take them
     // and write one buffer; else a kernel each.
-    auto wide = [&](Builder &b, Buf in) {
+    auto wideOutputs = [&](Builder &b, Buf in) {
       SmallVector<int64_t> aligns;
       SmallVector<Value> ws;
       for (const Projection &p : ps) {
@@ -633,6 +710,11 @@ private:
               matmulLanes(b, in, p.out, rows, p.M, K, p.w.at, Value(), false);
           });
     };
+    auto wide = [&](Builder &b, Buf in) {
+      wideOutputs(b, in);
+      if (afterOutputs)
+        afterOutputs(b);
+    };
     if (!llvm::all_of(ps, [&](const Projection &p) { return gemvApplies(K, p.w.align); }))
       return wide(b, normed(b, in, rows, K, norm));
     Value aligned = alignedTo(b, weights, ps[0].w.at, 16);
@@ -645,13 +727,16 @@ private:
         b, in, rows, K, norm, aligned,
         [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
           SmallVector<GemvRange> ranges;
-          for (const Projection &p : ps)
-            ranges.push_back({p.M, {p.w.at}, [p, this](Builder &b, Value r, Value j,
-                                                       ArrayRef<Value> sums) {
-                                storeOutput(b, p.out, p.M, r, j, sums[0], Value(), false);
-                              }});
+          for (const Projection &p : ps) {
+            GemvRange range{p.M, {p.w.at}, p.gemvStore, p.pairHalf};
+            if (!range.store)
+              range.store = [p, this](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+                storeOutput(b, p.out, p.M, r, j, sums[0], Value(), false);
+              };
+            ranges.push_back(range);
+          }
           gemv(b, "photon_gemv_" + tag + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(total, K),
-               in, rows, maxRows, K, ranges, gain);
+               in, rows, maxRows, K, ranges, gain, pairValues);
         },
         wide);
   }
@@ -3110,14 +3195,13 @@ private:
     forEachLayer(b, [&](Builder &b, Value layer, LayerWeightFn w) {
       // Attention.
       NormFirst inputNorm{w(b, "input_layernorm.weight"), Hb};
-      matmulShared(b, "qkv", X, rows, D,
-                   {Projection{w(b, "self_attn.q_proj.weight"), Q, D},
-                    Projection{w(b, "self_attn.k_proj.weight"), K, KV},
-                    Projection{w(b, "self_attn.v_proj.weight"), Vb, KV}},
-                   inputNorm);
-      if (gpu && options.fuseRopeCache) {
-        ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer, capacity);
-      } else {
+      // RoPE on Q and K and the K/V cache write: the QKV GEMV's epilogue
+      // (fuse-qkv-rope; its warps compute the pairs (j, j + hd / 2) that
+      // rotate together), else a kernel after the projections.
+      auto ropeCache = [&](Builder &b) {
+        if (gpu && options.fuseRopeCache)
+          return ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer,
+                                   capacity);
         rope(b, Q, rows, H, pos);
         rope(b, K, rows, KVH, pos);
         parallel(b, "photon_cache_write", {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
@@ -3127,7 +3211,43 @@ private:
           kCache.store(b, K.load(b, src), dst);
           vCache.store(b, Vb.load(b, src), dst);
         });
+      };
+      Projection q{w(b, "self_attn.q_proj.weight"), Q, D}, k{w(b, "self_attn.k_proj.weight"), K, KV},
+          v{w(b, "self_attn.v_proj.weight"), Vb, KV};
+      const bool ropeInQkv = gpu && options.fuseRopeCache && options.fuseQkvRope;
+      const int64_t half = hd / 2;
+      auto cacheRow = [&](Builder &b, Value r) {
+        return cacheIndex(b, loadIndex(b, seq, r), layers, layer, capacity, loadIndex(b, pos, r));
+      };
+      // Feature j of a head's first half and j + hd / 2, rotated (ropeRotate)
+      // by the cos and sin after them (cosSin).
+      auto cosSin = [&](Builder &b, Value r, Value j) -> SmallVector<Value> {
+        auto [cs, sn] = ropeCosSin(b, pos, r, remU(b, j, hd));
+        return {cs, sn};
+      };
+      auto storeRotated = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums, Buf out,
+                              Value at) {
+        Value cs = sums[2], sn = sums[3];
+        out.store(b, subF(b, mulF(b, sums[0], cs), mulF(b, sums[1], sn)), at);
+        out.store(b, addF(b, mulF(b, sums[1], cs), mulF(b, sums[0], sn)), addI(b, at, half));
+      };
+      if (ropeInQkv) {
+        q.pairHalf = k.pairHalf = half;
+        q.gemvStore = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+          storeRotated(b, r, j, sums, Q, addI(b, mulI(b, r, D), j));
+        };
+        k.gemvStore = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+          storeRotated(b, r, j, sums, kCache, addI(b, cacheRow(b, r), j));
+        };
+        v.gemvStore = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+          vCache.store(b, sums[0], addI(b, cacheRow(b, r), j));
+        };
       }
+      matmulShared(b, "qkv", X, rows, D, {q, k, v}, inputNorm,
+                   ropeInQkv ? function_ref<void(Builder &)>(ropeCache) : nullptr,
+                   ropeInQkv ? GemvPairValues(cosSin) : nullptr);
+      if (!ropeInQkv)
+        ropeCache(b);
       // The fused kernel walks a row's positions with one block per (row,
       // head): best for the short caches of local decoders, while long
       // caches (encoders, vanilla) take split attention, which spreads
@@ -3331,6 +3451,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.tiledAttention = tiledAttention;
     options.splitAttention = splitAttention;
     options.fuseQkv = fuseQkv;
+    options.fuseQkvRope = fuseQkvRope;
     options.fuseGateUp = fuseGateUp;
     options.fuseNorm = fuseNorm;
     options.programmaticLaunch = programmaticLaunch;

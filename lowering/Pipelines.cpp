@@ -104,6 +104,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-qkv",
       llvm::cl::desc("decode: Q, K and V projections as one kernel"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseQkv)};
+  Option<bool> fuseQkvRope{
+      *this, "fuse-qkv-rope",
+      llvm::cl::desc("decode: RoPE and the K/V cache write in the QKV GEMV's epilogue"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseQkvRope)};
   Option<bool> fuseGateUp{
       *this, "fuse-gate-up",
       llvm::cl::desc("decode: gate and up projections and SwiGLU as one kernel"),
@@ -193,6 +197,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.tiledAttention = options.tiledAttention;
         kernels.splitAttention = options.splitAttention;
         kernels.fuseQkv = options.fuseQkv;
+        kernels.fuseQkvRope = options.fuseQkvRope;
         kernels.fuseGateUp = options.fuseGateUp;
         kernels.fuseNorm = options.fuseNorm;
         kernels.parallelVocab = options.parallelVocab;

@@ -9,42 +9,59 @@
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-norm=false' -canonicalize -cse | FileCheck %s --check-prefix=NONORM
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-qkv=false fuse-gate-up=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=NOGEMV
+// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-qkv-rope=false' -canonicalize -cse | FileCheck %s --check-prefix=NOROPE
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96; f32 weights.
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 64, layers = 1, n_heads = 4, n_kv_heads = 2, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
 }
 
-// Q, K, V: 64 + 32 + 32 = 128 outputs, a warp each, 4 warps a block; warps
-// 0-63 read q_proj (row j) into Q, 64-95 k_proj (row j - 64) into K, 96-127
-// v_proj into V. The warp's range selects its first warp and weight matrix,
-// so one loop body serves the three; only the store branches by range. One
-// kernel per bucket of rows (1, 4, 8, 16), and the three matrices' 16-byte
+// Q, K, V: 64 + 32 + 32 = 128 outputs. RoPE and the K/V cache write are the
+// epilogue (fuse-qkv-rope), so a warp computes two outputs: in Q and K a pair
+// (j, j + 8) of a head's halves (head_dim 16), in V two neighbours; 32 + 16 +
+// 16 warps, 4 a block. The warp's range selects its first warp and weight
+// matrix, so one loop body serves the three; only the store branches by range.
+// One kernel per bucket of rows (1, 4, 8, 16), and the three matrices' 16-byte
 // alignment is checked on the host.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[BASE:[^:]*]]: index)
+// CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[BASE:[^:]*]]: index)
 // CHECK-NOT: function(@photon_rmsnorm_64)
 // CHECK: %[[KW:.*]] = arith.addi %[[BASE]], %c4096 : index
 // CHECK-NEXT: %[[VW:.*]] = arith.addi %[[BASE]], %c6144 : index
 // CHECK-NOT: function(@photon_rmsnorm_64)
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c32, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_qkv_norm_r1_128x64)
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c16, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_qkv_norm_r1_128x64)
 // CHECK: %[[WARP:.*]] = arith.addi
-// CHECK-NEXT: %[[PASTQ:.*]] = arith.cmpi uge, %[[WARP]], %c64 : index
-// CHECK-NEXT: %[[PASTK:.*]] = arith.cmpi uge, %[[WARP]], %c96 : index
+// CHECK-NEXT: %[[PASTQ:.*]] = arith.cmpi uge, %[[WARP]], %c32 : index
+// CHECK-NEXT: %[[PASTK:.*]] = arith.cmpi uge, %[[WARP]], %c48 : index
 // CHECK-NEXT: %[[KORQ:.*]] = arith.select %[[PASTQ]], %c1, %c0 : index
 // CHECK-NEXT: %[[RANGE:.*]] = arith.select %[[PASTK]], %c2, %[[KORQ]] : index
-// CHECK-NEXT: %[[FIRSTK:.*]] = arith.select %[[PASTQ]], %c64, %c0 : index
-// CHECK-NEXT: %[[FIRST:.*]] = arith.select %[[PASTK]], %c96, %[[FIRSTK]] : index
-// CHECK-NEXT: %[[J:.*]] = arith.subi %[[WARP]], %[[FIRST]] : index
+// CHECK: %[[FIRSTK:.*]] = arith.select %[[PASTQ]], %c32, %c0 : index
+// CHECK-NEXT: %[[FIRST:.*]] = arith.select %[[PASTK]], %c48, %[[FIRSTK]] : index
+// CHECK-NEXT: %[[RW:.*]] = arith.subi %[[WARP]], %[[FIRST]] : index
+// CHECK-NEXT: %[[J0:.*]] = arith.muli %[[RW]], %c2 : index
+// CHECK-NEXT: %[[PAIRED:.*]] = arith.cmpi ult, %[[WARP]], %c48 : index
 // CHECK-NEXT: %[[WK:.*]] = arith.select %[[PASTQ]], %[[KW]], %[[BASE]] : index
 // CHECK-NEXT: %[[WM:.*]] = arith.select %[[PASTK]], %[[VW]], %[[WK]] : index
-// CHECK-NEXT: %[[ALL:.*]] = arith.cmpi ult, %[[WARP]], %c128 : index
+// CHECK-NEXT: %[[ALL:.*]] = arith.cmpi ult, %[[WARP]], %c64 : index
 // CHECK-NEXT: scf.if %[[ALL]] {
-// CHECK-NEXT: %[[ROW:.*]] = arith.muli %[[J]], %c64 : index
-// CHECK-NEXT: arith.addi %[[ROW]], %[[WM]] : index
+// Output 0: in a pair range feature rw % 8 of head rw / 8, else 2 rw; output
+// 1: 8 features on, else 2 rw + 1.
+// CHECK-NEXT: %[[HEAD:.*]] = arith.divui %[[RW]], %c8 : index
+// CHECK-NEXT: %[[HB:.*]] = arith.muli %[[HEAD]], %c16 : index
+// CHECK-NEXT: %[[I:.*]] = arith.remui %[[RW]], %c8 : index
+// CHECK-NEXT: %[[PJ:.*]] = arith.addi %[[HB]], %[[I]] : index
+// CHECK-NEXT: %[[OUT0:.*]] = arith.select %[[PAIRED]], %[[PJ]], %[[J0]] : index
+// CHECK-NEXT: %[[ROW0:.*]] = arith.minui %[[OUT0]], %{{.*}} : index
+// CHECK-NEXT: %[[WROW0:.*]] = arith.muli %[[ROW0]], %c64 : index
+// CHECK-NEXT: arith.addi %[[WROW0]], %[[WM]] : index
+// CHECK-NEXT: %[[PLAIN1:.*]] = arith.addi %[[J0]], %c1 : index
+// CHECK-NEXT: %[[PJ1:.*]] = arith.addi %[[PJ]], %c8 : index
+// CHECK-NEXT: %[[OUT1:.*]] = arith.select %[[PAIRED]], %[[PJ1]], %[[PLAIN1]] : index
+// The weight vectors of both outputs, then the prologue's.
+// CHECK: vector.load %[[W]]
 // CHECK: vector.load %[[W]]
 // The prologue: the gain's vector and the raw row's; the row's sum of
 // squares, then row · gain meets the weights; the warp's sum of squares gives
-// 1 / rms, which scales the dot product.
+// 1 / rms, which scales the dot products.
 // CHECK: %[[GAIN:.*]] = vector.load %[[W]]
 // CHECK-NEXT: %[[XV:.*]] = vector.load %[[X]]
 // CHECK-NEXT: %[[XZ:.*]] = arith.select %{{.*}}, %[[XV]]
@@ -55,20 +72,55 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[MS:.*]] = arith.addf %[[MEAN]], %cst{{.*}} : f32
 // CHECK-NEXT: %[[INV:.*]] = math.rsqrt %[[MS]] : f32
 // CHECK: gpu.shuffle xor
-// CHECK: %[[DOT:.*]] = arith.mulf %{{.*}}, %[[INV]] : f32
-// The store: Q, K or V by the warp's range, at output j.
+// CHECK: %[[DOT0:.*]] = arith.mulf %{{.*}}, %[[INV]] : f32
+// CHECK: %[[DOT1:.*]] = arith.mulf %{{.*}}, %[[INV]] : f32
+// The rotation of the pair at each row (cos, sin of pos · theta^(-2i/16)):
+// lane l computes row l's (min(l, rows - 1)), lane r's is shuffled to row r.
+// CHECK: %[[LASTROW:.*]] = arith.subi %[[ROWS]], %c1 : index
+// CHECK-NEXT: %[[LANEROW:.*]] = arith.minui %{{.*}}, %[[LASTROW]] : index
+// CHECK-NEXT: %[[I16:.*]] = arith.remui %[[OUT0]], %c16 : index
+// CHECK-NEXT: %[[P:.*]] = memref.load %[[POS]][%[[LANEROW]]] : memref<?xi32>
+// CHECK: %[[FREQ:.*]] = math.powf %{{.*}} : f64
+// CHECK-NEXT: %[[ANG:.*]] = arith.mulf %{{.*}}, %[[FREQ]] : f64
+// CHECK-NEXT: %[[COS:.*]] = math.cos %[[ANG]] : f64
+// CHECK-NEXT: %[[CS:.*]] = arith.truncf %[[COS]] : f64 to f32
+// CHECK-NEXT: %[[SIN:.*]] = math.sin %[[ANG]] : f64
+// CHECK-NEXT: %[[SN:.*]] = arith.truncf %[[SIN]] : f64 to f32
+// CHECK-NEXT: %[[CS0:.*]], %{{.*}} = gpu.shuffle idx %[[CS]], %c0_i32, %c32_i32 : f32
+// CHECK-NEXT: %[[SN0:.*]], %{{.*}} = gpu.shuffle idx %[[SN]], %c0_i32, %c32_i32 : f32
+// Q: the pair rotated, in place at j and j + 8.
 // CHECK: %[[ISQ:.*]] = arith.cmpi eq, %[[RANGE]], %c0 : index
 // CHECK-NEXT: scf.if %[[ISQ]] {
-// CHECK-NEXT: %[[QAT:.*]] = arith.addi %{{.*}}, %[[J]] : index
-// CHECK-NEXT: memref.store %[[DOT]], %[[S]][%[[QAT]]]
+// CHECK-NEXT: %[[A:.*]] = arith.mulf %[[DOT0]], %[[CS0]] : f32
+// CHECK-NEXT: %[[B:.*]] = arith.mulf %[[DOT1]], %[[SN0]] : f32
+// CHECK-NEXT: %[[Q0:.*]] = arith.subf %[[A]], %[[B]] : f32
+// CHECK-NEXT: %[[QAT:.*]] = arith.addi %{{.*}}, %[[OUT0]] : index
+// CHECK-NEXT: memref.store %[[Q0]], %[[S]][%[[QAT]]]
+// CHECK-NEXT: %[[C:.*]] = arith.mulf %[[DOT1]], %[[CS0]] : f32
+// CHECK-NEXT: %[[D:.*]] = arith.mulf %[[DOT0]], %[[SN0]] : f32
+// CHECK-NEXT: %[[Q1:.*]] = arith.addf %[[C]], %[[D]] : f32
+// CHECK-NEXT: %[[J8:.*]] = arith.addi %[[OUT0]], %c8 : index
+// CHECK-NEXT: %[[QAT1:.*]] = arith.addi %{{.*}}, %[[J8]] : index
+// CHECK-NEXT: memref.store %[[Q1]], %[[S]][%[[QAT1]]]
+// K: rotated into the cache at (seq, layer, pos).
 // CHECK: %[[ISK:.*]] = arith.cmpi eq, %[[RANGE]], %c1 : index
 // CHECK-NEXT: scf.if %[[ISK]] {
-// CHECK-NEXT: %[[KAT:.*]] = arith.addi %{{.*}}, %[[J]] : index
-// CHECK-NEXT: memref.store %[[DOT]], %[[S]][%[[KAT]]]
+// CHECK-NEXT: memref.load %[[SEQ]]
+// CHECK: memref.load %[[POS]]
+// CHECK: %[[KAT:.*]] = arith.addi %{{.*}}, %[[OUT0]] : index
+// CHECK: memref.store %{{.*}}, %[[KC]][%[[KAT]]]
+// CHECK: memref.store %{{.*}}, %[[KC]]
+// V: both outputs into the cache as they are.
 // CHECK: %[[ISV:.*]] = arith.cmpi eq, %[[RANGE]], %c2 : index
 // CHECK-NEXT: scf.if %[[ISV]] {
-// CHECK-NEXT: %[[VAT:.*]] = arith.addi %{{.*}}, %[[J]] : index
-// CHECK-NEXT: memref.store %[[DOT]], %[[S]][%[[VAT]]]
+// CHECK: %[[VAT:.*]] = arith.addi %{{.*}}, %[[OUT0]] : index
+// CHECK-NEXT: memref.store %[[DOT0]], %[[VC]][%[[VAT]]]
+// CHECK: arith.cmpi ult, %[[OUT1]], %{{.*}} : index
+// CHECK: %[[ISV1:.*]] = arith.cmpi eq, %[[RANGE]], %c2 : index
+// CHECK-NEXT: scf.if %[[ISV1]] {
+// CHECK: %[[VAT1:.*]] = arith.addi %{{.*}}, %[[OUT1]] : index
+// CHECK-NEXT: memref.store %[[DOT1]], %[[VC]][%[[VAT1]]]
+// CHECK-NOT: function(@photon_rope_cache)
 // CHECK: function(@photon_gemv_qkv_norm_r4_128x64)
 // CHECK: function(@photon_gemv_qkv_norm_r8_128x64)
 // CHECK: function(@photon_gemv_qkv_norm_r16_128x64)
@@ -124,6 +176,21 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // NOGEMV-NOT: photon_gemv
 // NOGEMV: function(@photon_swiglu_96)
 // NOGEMV-LABEL: func.func private @photon_lm_head(
+
+// fuse-qkv-rope=false: a warp per output (32 blocks at one row), no rotation
+// in the epilogue; the RoPE / cache-write kernel after every QKV path.
+// NOROPE-LABEL: func.func private @photon_stack_shape0(
+// NOROPE: gpu.launch blocks({{.*}}) in ({{.*}} = %c32, {{.*}}) {{.*}} function(@photon_gemv_qkv_norm_r1_128x64)
+// NOROPE-NOT: math.cos
+// NOROPE: function(@photon_gemv_qkv_norm_r16_128x64)
+// NOROPE-NOT: math.cos
+// NOROPE: function(@photon_matmul_32x64)
+// NOROPE-NOT: function(@photon_rope_cache)
+// NOROPE: function(@photon_matmul_32x64)
+// NOROPE-NOT: function(@photon_rope_cache)
+// NOROPE: function(@photon_rope_cache)
+// NOROPE-NOT: function(@photon_rope_cache)
+// NOROPE: function(@photon_attention)
 
 // fuse-norm=false: a norm kernel writes the normed rows, which the QKV and
 // gate/up GEMVs read.

@@ -783,6 +783,11 @@ def main():
                                          "--no-block-per-row", "--no-fuse-attention",
                                          "--no-fuse-rope-cache", "--no-tiled-attention",
                                          "--no-parallel-vocab", "--no-programmatic-launch"))
+                # RoPE and the cache write as a kernel after the QKV GEMV (a warp per
+                # output) instead of its epilogue (a warp per pair of outputs).
+                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+                           "tiny-photon-l2-bf16-act-norope", worst, rng, weight_type="bf16",
+                           activation_type="bf16", compile_args=("--no-fuse-qkv-rope",))
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
                            "tiny-photon-l2-bf16-act-unfused", worst, rng, weight_type="bf16",
                            activation_type="bf16",

@@ -28,18 +28,18 @@
 // embedding one row of 256: 361984. The new token attends to 9 positions:
 // 2 layers · 9 · 256 (K and V of 32 f32) = 4608 KV bytes read, 2 · 256 = 512
 // written. Flops: LM head 2·16384 = 32768; stack 2 layers · (2·36864 matmul
-// + 9 positions · 4·4 heads·16) = 152064; 184832 in all. A stack call is 6
+// + 9 positions · 4·4 heads·16) = 152064; 184832 in all. A stack call is 5
 // launches per layer (GPU defaults at decode: QKV with the norm as its
-// prologue, fused RoPE + cache write, fused attention, O, gate + up + SwiGLU
-// with the norm, down; 16 with every fusion off) + the final norm = 13; with
-// the LM head, argmax (2: per-block partials over the vocabulary, then a warp
-// per row), embedding and 3 data-movement launches, 20.
+// prologue and RoPE + the cache write as its epilogue, fused attention, O,
+// gate + up + SwiGLU with the norm, down; 16 with every fusion off) + the
+// final norm = 11; with the LM head, argmax (2: per-block partials over the
+// vocabulary, then a warp per row), embedding and 3 data-movement launches, 18.
 // VTEXT: schedule report of @tiny_vanilla: 4300 GB/s, 790 TFLOP/s, 2.50 us per launch; weights f32, activations f32
 // VTEXT: step at context 8, batch 1:
-// VTEXT: photon_stack_model 1 1 13
+// VTEXT: photon_stack_model 1 1 11
 // VTEXT: (data movement) 0 0 3
-// VTEXT: total 4 4 20
-// VTEXT: predicted: 0.0501 ms per step (calls 0.0001 ms + 20 launches x 2.50 us), 19964.8 tok/s
+// VTEXT: total 4 4 18
+// VTEXT: predicted: 0.0451 ms per step (calls 0.0001 ms + 18 launches x 2.50 us), 22178.8 tok/s
 // VTEXT: KV read per generated token: 4608 bytes (global caches 4608, local decoder caches 0)
 // VTEXT-NOT: warning
 // VJSON: "steps": [
@@ -47,7 +47,7 @@
 // VJSON: "totals": {
 // VJSON-NEXT: "calls": 4,
 // VJSON-NEXT: "rows": 4,
-// VJSON-NEXT: "launches": 20,
+// VJSON-NEXT: "launches": 18,
 // VJSON-NEXT: "weight_bytes": 361984.0,
 // VJSON-NEXT: "kv_read_bytes": 4608.0,
 // VJSON-NEXT: "kv_write_bytes": 512.0,
@@ -67,13 +67,13 @@
 // L2JSON: "photon_stack_decoder_1": {
 // L2JSON-NEXT: "calls": 4,
 // L2JSON-NEXT: "rows": 20,
-// L2JSON-NEXT: "launches": 52,
+// L2JSON-NEXT: "launches": 44,
 // L2JSON-NEXT: "weight_bytes": 1184768.0,
 // L2JSON-NEXT: "kv_read_bytes": 30720.0,
 // L2JSON: "photon_stack_encoder_2": {
 // L2JSON-NEXT: "calls": 1,
 // L2JSON-NEXT: "rows": 1,
-// L2JSON-NEXT: "launches": 13,
+// L2JSON-NEXT: "launches": 11,
 // L2JSON-NEXT: "weight_bytes": 296192.0,
 // L2JSON-NEXT: "kv_read_bytes": 1536.0,
 // L2JSON: "mismatches": []
@@ -83,9 +83,10 @@
 // 16 · 2049 · 6656). The paper's asymptotes are 16 / (4/4² + 4/16²) = 60.2x
 // (HierGen) and 16 · 16² / 4 = 1024x (RecGen); local decoder caches keep
 // RecGen below them at 2048 tokens. The launches are those of the default
-// fusions: at decode 6 per layer (the norms are the prologue of the QKV and
-// gate/up GEMVs; 7 where a cache is longer than 256 positions and split
-// attention merges its splits with a second kernel), at 1024 sequences 8
+// fusions: at decode 5 per layer (the norms are the prologue of the QKV and
+// gate/up GEMVs, RoPE and the cache write the QKV GEMV's epilogue; 6 where a
+// cache is longer than 256 positions and split attention merges its splits
+// with a second kernel), at 1024 sequences 8
 // (a norm kernel before the QKV and before the gate/up + SwiGLU tensor-core
 // kernels, RoPE + cache write, attention, the output and down projections;
 // more than 64 rows over a long cache take the one tiled attention kernel;
@@ -95,7 +96,7 @@
 // per layer (docs/perf.md).
 // RATIO: program @generate_hiergen (hiergen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 302 launches
+// RATIO: 262 launches
 // RATIO: vanilla of 16 layers (same width, 6656 KV bytes per item and layer): 218210304 bytes; vanilla / this 58.0x (global caches only 60.0x; paper's asymptote 60.2x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
@@ -103,7 +104,7 @@
 // RATIO: 1648 launches
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 269 launches
+// RATIO: 233 launches
 // RATIO: vanilla / this 642.8x (global caches only 1016.6x; paper's asymptote 1024.0x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 1022.8x (global caches only 1024.0x; paper's asymptote 1024.0x)
@@ -115,7 +116,7 @@
 // BLOCK: vanilla / this 32.0x (global caches only 32.0x; paper's asymptote 32.0x)
 
 // VANILLA600: step at context 2048, batch 1:
-// VANILLA600: 120 launches
+// VANILLA600: 104 launches
 // VANILLA600: KV read per generated token: 218210304 bytes
 
 // BADBW: error: photon-schedule-report: bandwidth and tflops must be positive and launch-us non-negative
