@@ -350,10 +350,15 @@ private:
   /// of its pairs, and `store` takes the pair at once: j in the first half,
   /// the products of j, then of j + pairHalf, then the GemvPairValues of
   /// (row r, j).
-  /// Values a pair's store needs per (row, j) (RoPE's cos and sin): lane l
-  /// of the warp computes them for row l, so that their code is emitted once
-  /// per pair of the warp, not once per row.
-  using GemvPairValues = std::function<SmallVector<Value>(Builder &, Value, Value)>;
+  /// `count` f32 values a pair's store needs per (row, j) (RoPE's cos and
+  /// sin): lane l of the warp computes them for row l, so that their code is
+  /// emitted once per pair of the warp, not once per row, in the K loop's
+  /// first step while its weight loads are in flight (after the wait for the
+  /// previous kernel, which may write what they read).
+  struct GemvPairValues {
+    int64_t count; // 0: none
+    std::function<SmallVector<Value>(Builder &, Value, Value)> compute;
+  };
   struct GemvRange {
     int64_t M;
     SmallVector<Value, 2> weights;
@@ -395,7 +400,7 @@ private:
   /// squares the warp gathers from the same activation loads.
   void gemv(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows, int64_t K,
             ArrayRef<GemvRange> ranges, Value normGain = Value(),
-            const GemvPairValues &pairValues = nullptr) {
+            const GemvPairValues &pairValues = {}) {
     constexpr int64_t kGemvWarps = 4, kGemvMaxOutputRowsPerStep = 64;
     const int64_t vec = gemvVectorLength();
     const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
@@ -506,8 +511,12 @@ private:
           rowW.push_back(addI(b, mulI(b, row, K), wm));
       }
       // Accumulator (output f, weight matrix m, row r) at (f · nw + m) ·
-      // maxRows + r; with normGain, each row's sum of squares after them.
-      SmallVector<Value> init(nAcc + (normGain ? maxRows : 0), cF32(b, 0));
+      // maxRows + r; with normGain, each row's sum of squares after them;
+      // then the lane's pair values (pair f's at pairAt + f · count).
+      const int64_t pairAt = nAcc + (normGain ? maxRows : 0);
+      const int64_t nPairValues = pairHalf ? P * pairValues.count : 0;
+      Value laneRow = arith::MinUIOp::create(b, lane, arith::SubIOp::create(b, rows, one));
+      SmallVector<Value> init(pairAt + nPairValues, cF32(b, 0));
       auto loop = scf::ForOp::create(
           b, cIdx(b, 0), cIdx(b, groups), one, init,
           [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
@@ -530,6 +539,22 @@ private:
             // the previous kernel (weights are never written).
             if (options.programmaticLaunch)
               gridDependencyWait(b, loc);
+            if (nPairValues) {
+              auto first = scf::IfOp::create(
+                  b, SmallVector<Type>(nPairValues, f32),
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::eq, g, cIdx(b, 0)),
+                  /*withElseRegion=*/true);
+              Builder tb(loc, ctx), eb(loc, ctx);
+              tb.setInsertionPointToStart(&first.getThenRegion().front());
+              SmallVector<Value> values;
+              for (int64_t f = 0; f < P; ++f)
+                llvm::append_range(values, pairValues.compute(tb, laneRow, js[f]));
+              scf::YieldOp::create(tb, values);
+              eb.setInsertionPointToStart(&first.getElseRegion().front());
+              scf::YieldOp::create(eb, ArrayRef(acc).slice(pairAt, nPairValues));
+              for (int64_t i = 0; i < nPairValues; ++i)
+                acc[pairAt + i] = first.getResult(i);
+            }
             for (int64_t u = 0; u < unroll; ++u) {
               Value gain = normGain ? load(b, weights, addI(b, normGain, chunk[u]), 16, Value())
                                     : Value();
@@ -573,14 +598,14 @@ private:
       for (int64_t f = 0; pairHalf && f < F; ++f)
         for (int64_t r = 0; r < maxRows; ++r)
           all.push_back(sumsOf(f, r));
-      for (int64_t f = 0; pairHalf && pairValues && f < P; ++f) {
+      for (int64_t f = 0; nPairValues && f < P; ++f) {
         assert(maxRows <= kWarpSize && "a lane per row");
-        Value laneRow = arith::MinUIOp::create(b, lane, arith::SubIOp::create(b, rows, one));
-        SmallVector<Value> mine = pairValues(b, laneRow, js[f]);
         for (int64_t r = 0; r < maxRows; ++r) {
           SmallVector<Value> atRow;
-          for (Value v : mine)
-            atRow.push_back(gpu::ShuffleOp::create(b, v, int32_t(r), kWarpSize, gpu::ShuffleMode::IDX)
+          for (int64_t i = 0; i < pairValues.count; ++i)
+            atRow.push_back(gpu::ShuffleOp::create(
+                                b, loop.getResult(pairAt + f * pairValues.count + i), int32_t(r),
+                                kWarpSize, gpu::ShuffleMode::IDX)
                                 .getShuffleResult());
           pairExtra.push_back(atRow);
         }
@@ -600,7 +625,7 @@ private:
               return;
             SmallVector<Value> pair(sums);
             pair.append(all[(f + P) * maxRows + r]);
-            if (pairValues)
+            if (nPairValues)
               pair.append(pairExtra[f * maxRows + r]);
             range.store(b, cIdx(b, r), js[f], pair);
           };
@@ -678,7 +703,7 @@ private:
   void matmulShared(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
                     ArrayRef<Projection> ps, std::optional<NormFirst> norm,
                     function_ref<void(Builder &)> afterOutputs = nullptr,
-                    const GemvPairValues &pairValues = nullptr) {
+                    const GemvPairValues &pairValues = {}) {
     if (!options.fuseQkv) {
       Buf x = normed(b, in, rows, K, norm);
       for (const Projection &p : ps)
@@ -3245,7 +3270,7 @@ private:
       }
       matmulShared(b, "qkv", X, rows, D, {q, k, v}, inputNorm,
                    ropeInQkv ? function_ref<void(Builder &)>(ropeCache) : nullptr,
-                   ropeInQkv ? GemvPairValues(cosSin) : nullptr);
+                   ropeInQkv ? GemvPairValues{2, cosSin} : GemvPairValues{});
       if (!ropeInQkv)
         ropeCache(b);
       // The fused kernel walks a row's positions with one block per (row,

@@ -56,9 +56,22 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[PLAIN1:.*]] = arith.addi %[[J0]], %c1 : index
 // CHECK-NEXT: %[[PJ1:.*]] = arith.addi %[[PJ]], %c8 : index
 // CHECK-NEXT: %[[OUT1:.*]] = arith.select %[[PAIRED]], %[[PJ1]], %[[PLAIN1]] : index
-// The weight vectors of both outputs, then the prologue's.
+// The rotation of the pair at each row (cos, sin of pos · theta^(-2i/16)):
+// lane l computes row l's (min(l, rows - 1)) in the K loop's first step, right
+// after the weight vectors of both outputs are loaded (so the f64 math runs
+// while they are in flight); after the loop lane r's is shuffled to row r.
+// CHECK: %[[LASTROW:.*]] = arith.subi %[[ROWS]], %c1 : index
+// CHECK-NEXT: %[[LANEROW:.*]] = arith.minui %{{.*}}, %[[LASTROW]] : index
 // CHECK: vector.load %[[W]]
 // CHECK: vector.load %[[W]]
+// CHECK: %[[I16:.*]] = arith.remui %[[OUT0]], %c16 : index
+// CHECK-NEXT: %[[P:.*]] = memref.load %[[POS]][%[[LANEROW]]] : memref<?xi32>
+// CHECK: %[[FREQ:.*]] = math.powf %{{.*}} : f64
+// CHECK-NEXT: %[[ANG:.*]] = arith.mulf %{{.*}}, %[[FREQ]] : f64
+// CHECK-NEXT: %[[COS:.*]] = math.cos %[[ANG]] : f64
+// CHECK-NEXT: %[[CS:.*]] = arith.truncf %[[COS]] : f64 to f32
+// CHECK-NEXT: %[[SIN:.*]] = math.sin %[[ANG]] : f64
+// CHECK-NEXT: %[[SN:.*]] = arith.truncf %[[SIN]] : f64 to f32
 // The prologue: the gain's vector and the raw row's; the row's sum of
 // squares, then row · gain meets the weights; the warp's sum of squares gives
 // 1 / rms, which scales the dot products.
@@ -74,19 +87,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.shuffle xor
 // CHECK: %[[DOT0:.*]] = arith.mulf %{{.*}}, %[[INV]] : f32
 // CHECK: %[[DOT1:.*]] = arith.mulf %{{.*}}, %[[INV]] : f32
-// The rotation of the pair at each row (cos, sin of pos · theta^(-2i/16)):
-// lane l computes row l's (min(l, rows - 1)), lane r's is shuffled to row r.
-// CHECK: %[[LASTROW:.*]] = arith.subi %[[ROWS]], %c1 : index
-// CHECK-NEXT: %[[LANEROW:.*]] = arith.minui %{{.*}}, %[[LASTROW]] : index
-// CHECK-NEXT: %[[I16:.*]] = arith.remui %[[OUT0]], %c16 : index
-// CHECK-NEXT: %[[P:.*]] = memref.load %[[POS]][%[[LANEROW]]] : memref<?xi32>
-// CHECK: %[[FREQ:.*]] = math.powf %{{.*}} : f64
-// CHECK-NEXT: %[[ANG:.*]] = arith.mulf %{{.*}}, %[[FREQ]] : f64
-// CHECK-NEXT: %[[COS:.*]] = math.cos %[[ANG]] : f64
-// CHECK-NEXT: %[[CS:.*]] = arith.truncf %[[COS]] : f64 to f32
-// CHECK-NEXT: %[[SIN:.*]] = math.sin %[[ANG]] : f64
-// CHECK-NEXT: %[[SN:.*]] = arith.truncf %[[SIN]] : f64 to f32
-// CHECK-NEXT: %[[CS0:.*]], %{{.*}} = gpu.shuffle idx %[[CS]], %c0_i32, %c32_i32 : f32
+// CHECK: %[[CS0:.*]], %{{.*}} = gpu.shuffle idx %[[CS]], %c0_i32, %c32_i32 : f32
 // CHECK-NEXT: %[[SN0:.*]], %{{.*}} = gpu.shuffle idx %[[SN]], %c0_i32, %c32_i32 : f32
 // Q: the pair rotated, in place at j and j + 8.
 // CHECK: %[[ISQ:.*]] = arith.cmpi eq, %[[RANGE]], %c0 : index
