@@ -392,8 +392,10 @@ private:
   /// across the warp (shuffles). Weights are read once whatever the rows;
   /// rows past `rows` reread the last one and are not stored; outputs past
   /// a range's end reread its last and are not stored. The K loop is
-  /// unrolled so that each lane has about eight weight vectors in flight;
-  /// vectors past K (the last round) read element 0 and count as zero.
+  /// unrolled so that each lane has about eight weight vectors in flight,
+  /// but at most kGemvMaxOutputRowsPerStep (output, row) products a step (the
+  /// 16-row kernels' unrolled bodies dominated the compile time); vectors
+  /// past K (the last round) read element 0 and count as zero.
   /// With `normGain` (fuse-norm) the kernel reads the rows of `in` raw and
   /// applies RMSNorm on the way: activations times the gain vector at
   /// `normGain`, and each dot product times the row's 1 / rms, whose sum of
