@@ -1602,11 +1602,15 @@ private:
   /// Rotates the pair (src[i1], src[i1 + half]) by (cs, sn) into
   /// (dst[o1], dst[o1 + half]); src may be dst with i1 == o1.
   void ropeRotate(Builder &b, Buf src, Value i1, Buf dst, Value o1, Value cs, Value sn) {
-    int64_t half = c.headDim() / 2;
-    Value i2 = addI(b, i1, half);
+    Value i2 = addI(b, i1, c.headDim() / 2);
     Value x1 = src.load(b, i1), x2 = src.load(b, i2);
+    storeRotated(b, x1, x2, cs, sn, dst, o1);
+  }
+  /// The pair (x1, x2) of a head's features i and i + head_dim / 2 rotated
+  /// by (cs, sn), stored at o1 and o1 + head_dim / 2 of `dst`.
+  void storeRotated(Builder &b, Value x1, Value x2, Value cs, Value sn, Buf dst, Value o1) {
     dst.store(b, subF(b, mulF(b, x1, cs), mulF(b, x2, sn)), o1);
-    dst.store(b, addF(b, mulF(b, x2, cs), mulF(b, x1, sn)), addI(b, o1, half));
+    dst.store(b, addF(b, mulF(b, x2, cs), mulF(b, x1, sn)), addI(b, o1, c.headDim() / 2));
   }
 
   /// Rotate-half RoPE in place on `heads` heads per row at positions pos[i].
@@ -1634,8 +1638,7 @@ private:
              [&](Builder &b, ValueRange iv) {
       Value i = iv[0], e = iv[1];
       auto cacheRow = [&](Builder &b) {
-        Value s = loadIndex(b, seq, i), t = loadIndex(b, pos, i);
-        return cacheIndex(b, s, layers, layer, capacity, t);
+        return newCacheEntry(b, seq, pos, i, layers, layer, capacity);
       };
       auto inRange = [&](Builder &b, int64_t lo, int64_t hi) -> Value {
         Value ge = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, e, cIdx(b, lo));
@@ -2540,6 +2543,13 @@ private:
 
   /// Element index of (sequence s, layer, position t, feature 0) in a cache
   /// laid out [seq][layer][capacity][n_kv_heads · head_dim].
+  /// The cache entry of row `row`'s new position (slot seq[row], position
+  /// pos[row]), where its K and V go.
+  Value newCacheEntry(Builder &b, Value seq, Value pos, Value row, int64_t layers, Value layer,
+                      Value capacity) {
+    Value s = loadIndex(b, seq, row), t = loadIndex(b, pos, row);
+    return cacheIndex(b, s, layers, layer, capacity, t);
+  }
   Value cacheIndex(Builder &b, Value s, int64_t layers, Value layer,
                    Value capacity, Value t) {
     int64_t kv = c.nKvHeads * c.headDim();
@@ -3232,8 +3242,7 @@ private:
         rope(b, Q, rows, H, pos);
         rope(b, K, rows, KVH, pos);
         parallel(b, "photon_cache_write", {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
-          Value s = loadIndex(b, seq, iv[0]), t = loadIndex(b, pos, iv[0]);
-          Value dst = addI(b, cacheIndex(b, s, layers, layer, capacity, t), iv[1]);
+          Value dst = addI(b, newCacheEntry(b, seq, pos, iv[0], layers, layer, capacity), iv[1]);
           Value src = addI(b, mulI(b, iv[0], KV), iv[1]);
           kCache.store(b, K.load(b, src), dst);
           vCache.store(b, Vb.load(b, src), dst);
@@ -3242,29 +3251,23 @@ private:
       Projection q{w(b, "self_attn.q_proj.weight"), Q, D}, k{w(b, "self_attn.k_proj.weight"), K, KV},
           v{w(b, "self_attn.v_proj.weight"), Vb, KV};
       const bool ropeInQkv = gpu && options.fuseRopeCache && options.fuseQkvRope;
-      const int64_t half = hd / 2;
       auto cacheRow = [&](Builder &b, Value r) {
-        return cacheIndex(b, loadIndex(b, seq, r), layers, layer, capacity, loadIndex(b, pos, r));
+        return newCacheEntry(b, seq, pos, r, layers, layer, capacity);
       };
-      // Feature j of a head's first half and j + hd / 2, rotated (ropeRotate)
-      // by the cos and sin after them (cosSin).
+      // The GEMV's pairs: features j, j + hd / 2 (sums 0, 1), rotated by the
+      // cos and sin of cosSin (sums 2, 3).
       auto cosSin = [&](Builder &b, Value r, Value j) -> SmallVector<Value> {
         auto [cs, sn] = ropeCosSin(b, pos, r, remU(b, j, hd));
         return {cs, sn};
       };
-      auto storeRotated = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums, Buf out,
-                              Value at) {
-        Value cs = sums[2], sn = sums[3];
-        out.store(b, subF(b, mulF(b, sums[0], cs), mulF(b, sums[1], sn)), at);
-        out.store(b, addF(b, mulF(b, sums[1], cs), mulF(b, sums[0], sn)), addI(b, at, half));
-      };
       if (ropeInQkv) {
-        q.pairHalf = k.pairHalf = half;
+        q.pairHalf = k.pairHalf = hd / 2;
         q.gemvStore = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
-          storeRotated(b, r, j, sums, Q, addI(b, mulI(b, r, D), j));
+          storeRotated(b, sums[0], sums[1], sums[2], sums[3], Q, addI(b, mulI(b, r, D), j));
         };
         k.gemvStore = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
-          storeRotated(b, r, j, sums, kCache, addI(b, cacheRow(b, r), j));
+          storeRotated(b, sums[0], sums[1], sums[2], sums[3], kCache,
+                       addI(b, cacheRow(b, r), j));
         };
         v.gemvStore = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
           vCache.store(b, sums[0], addI(b, cacheRow(b, r), j));
