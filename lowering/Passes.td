@@ -22,7 +22,10 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     per layer with an online softmax (`fuse-attention`), long caches split
     over blocks and merged by a second kernel (`split-attention`; prefill
     over them: a tiled flash-attention kernel, `tiled-attention`), and RoPE
-    with the K/V cache write another (`fuse-rope-cache`).
+    with the K/V cache write another (`fuse-rope-cache`), which at decode is
+    the QKV GEMV's epilogue (`fuse-qkv-rope`). Projections of one input are
+    one kernel (GEMV or tensor cores): Q, K, V (`fuse-qkv`) and gate, up,
+    SwiGLU (`fuse-gate-up`).
 
     Kernels (buffers are flat 1-D memrefs, `W` is the weight arena;
     activations — x, caches, embeddings, latents — have the plan's
@@ -51,9 +54,9 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "nvvm.mma.sync); 0 never">,
     Option<"gemvMaxRows", "gemv-max-rows", "int64_t", "16",
            "GPU: projections over 1 to this many rows (decode) read each "
-           "weight row once with 16-byte vector loads, one warp per output "
-           "feature handling every row (batch-1 GEMV near HBM bandwidth); "
-           "0 keeps the warp-per-(row, output) kernel">,
+           "weight row once with 16-byte vector loads, each warp computing "
+           "1 to 4 output features for every row (a GEMV); 0 keeps the "
+           "warp-per-(row, output) kernel">,
     Option<"blockPerRow", "block-per-row", "bool", "true",
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,
