@@ -78,9 +78,9 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     Option<"fusedAttentionMaxCapacity", "fused-attention-max-capacity", "int64_t",
            "256",
            "GPU, fuse-attention: caches of at most this many positions (local "
-           "decoders) use the fused kernel, longer ones (encoders, vanilla) the "
-           "three kernels that spread positions over the card; the capacity is "
-           "checked on the host">,
+           "decoders) use one pass over the cache (split-short-caches), longer "
+           "ones (encoders, vanilla) kernels that spread positions over the "
+           "card; the capacity is checked on the host">,
     Option<"tiledAttention", "tiled-attention", "bool", "true",
            "GPU: calls of more than 64 rows (prefill) that the fused kernel "
            "does not take (caches longer than fused-attention-max-capacity, "
@@ -99,6 +99,13 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "(none with one split); splits chosen on the host to fill the "
            "card. head_dim up to 32 vectors of 16 bytes or less (bf16 caches: "
            "256 when a multiple of 8). false: the three unfused kernels">,
+    Option<"splitShortCaches", "split-short-caches", "bool", "true",
+           "GPU, fuse-attention: caches of at most fused-attention-max-capacity "
+           "positions (local decoders) also take split attention, with one "
+           "split and no combine (photon_attention_short: a block per (KV head "
+           "group, row) reads each K/V row once for the group's query heads, "
+           "warps over positions, lanes over features with vector loads); "
+           "false: the fused kernel, a block per (row, query head)">,
     Option<"fuseQkv", "fuse-qkv", "bool", "true",
            "GPU: the Q, K and V projections of a layer are one kernel: at "
            "decode (GEMV rows) one whose warps read their own weight matrix, "

@@ -2282,9 +2282,13 @@ private:
   /// head)) and photon_attention_combine merges the splits. A split with no
   /// positions writes nothing and the combine does not read it. Falls back
   /// to `fallback` where the caches are not aligned to the vectors.
+  ///
+  /// With `oneSplit` (short caches, split-short-caches) the grid has one
+  /// split, the kernel (photon_attention_short) always writes A and there is
+  /// no combine: a block per (KV head group, row) walks the whole cache.
   void attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,
                       Buf vCache, Buf A, Buf partials, Value rows, Value pos, Value seq,
-                      int64_t layers, Value layer, Value capacity,
+                      int64_t layers, Value layer, Value capacity, bool oneSplit,
                       function_ref<void(Builder &)> fallback) {
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
     const int64_t group = H / KVH, heads = shape.headsPerBlock, runs = group / heads;
@@ -2300,7 +2304,8 @@ private:
                                               mulI(b, someRows, KVH * runs));
     Value fit = arith::MinUIOp::create(b, arith::DivUIOp::create(b, addI(b, capacity, 2), cIdx(b, hd + 2)),
                                        divU(b, capacity, kSplitAttnMinPositions));
-    Value splits = arith::MaxUIOp::create(b, arith::MinUIOp::create(b, wanted, fit), one);
+    Value splits =
+        oneSplit ? one : arith::MaxUIOp::create(b, arith::MinUIOp::create(b, wanted, fit), one);
     // Range of split s of a row with `end` positions; nonempty for s below
     // ceil(end / chunk).
     auto chunkOf = [&](Builder &b, Value end, Value splits) -> Value {
@@ -2340,7 +2345,7 @@ private:
           /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
           /*asyncDependencies=*/ValueRange{},
           TypeRange{shared(W * heads), shared(W * heads), shared(W * heads * hd)});
-      nameKernel(launch, "photon_attention_split");
+      nameKernel(launch, oneSplit ? "photon_attention_short" : "photon_attention_split");
       Builder kb(b.getLoc(), ctx);
       kb.setInsertionPointToStart(&launch.getBody().front());
       ValueRange wg = launch.getWorkgroupAttributions();
@@ -2490,11 +2495,16 @@ private:
                       num);
                 }
                 Value head = addI(b, head0, h);
+                auto storeA = [&](Builder &b) {
+                  A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
+                };
+                if (oneSplit) {
+                  storeA(b);
+                  scf::YieldOp::create(b);
+                  return;
+                }
                 ifElse(
-                    b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one),
-                    [&](Builder &b) {
-                      A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
-                    },
+                    b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one), storeA,
                     [&](Builder &b) {
                       Value at = mulI(b, addI(b, mulI(b, addI(b, mulI(b, i, H), head), nSplits), s), hd + 2);
                       partials.store(b, num, addI(b, addI(b, at, 2), d));
@@ -2509,6 +2519,8 @@ private:
       });
       gpu::TerminatorOp::create(kb);
 
+      if (oneSplit)
+        return;
       // Output feature d of (row i, head h): the nonempty splits' states
       // merged, a thread each.
       ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one), [&](Builder &b) {
@@ -3353,7 +3365,7 @@ private:
         if (!split)
           return unfused(b);
         attentionSplit(b, *split, Q, kCache, vCache, A, S, rows, pos, seq, layers, layer,
-                       capacity, unfused);
+                       capacity, /*oneSplit=*/false, unfused);
       };
       // Many rows (prefill) over them take the tiled kernel instead (the rows
       // are checked on the host).
@@ -3371,7 +3383,16 @@ private:
                arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
                                      cIdx(b, options.fusedAttentionMaxCapacity)),
                [&](Builder &b) {
-                 attentionFused(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
+                 auto fused = [&](Builder &b) {
+                   attentionFused(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
+                 };
+                 std::optional<SplitAttentionShape> shape;
+                 if (options.splitShortCaches)
+                   shape = splitAttentionShape();
+                 if (!shape)
+                   return fused(b);
+                 attentionSplit(b, *shape, Q, kCache, vCache, A, S, rows, pos, seq, layers, layer,
+                                capacity, /*oneSplit=*/true, fused);
                },
                longCache);
       else
@@ -3480,6 +3501,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
     options.tiledAttention = tiledAttention;
     options.splitAttention = splitAttention;
+    options.splitShortCaches = splitShortCaches;
     options.fuseQkv = fuseQkv;
     options.fuseQkvRope = fuseQkvRope;
     options.fuseGateUp = fuseGateUp;

@@ -100,6 +100,12 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("fuse-attention: caches longer than fused-attention-max-capacity "
                      "use split (flash-decoding) attention; false: the three kernels"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().splitAttention)};
+  Option<bool> splitShortCaches{
+      *this, "split-short-caches",
+      llvm::cl::desc("fuse-attention: caches of at most fused-attention-max-capacity "
+                     "positions take split attention with one split (a block per "
+                     "KV head group and row); false: a block per (row, query head)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().splitShortCaches)};
   Option<bool> fuseQkv{
       *this, "fuse-qkv",
       llvm::cl::desc("decode: Q, K and V projections as one kernel"),
@@ -196,6 +202,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
         kernels.tiledAttention = options.tiledAttention;
         kernels.splitAttention = options.splitAttention;
+        kernels.splitShortCaches = options.splitShortCaches;
         kernels.fuseQkv = options.fuseQkv;
         kernels.fuseQkvRope = options.fuseQkvRope;
         kernels.fuseGateUp = options.fuseGateUp;

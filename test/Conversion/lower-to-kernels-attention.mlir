@@ -1,9 +1,11 @@
-// On the GPU, attention is one kernel per layer (fuse-attention): a block per
+// On the GPU, attention is one kernel per layer (fuse-attention). With
+// split-short-caches=false (short caches otherwise take photon_attention_short,
+// lower-to-kernels-split-attention.mlir) a block per
 // (row, query head) splits cache positions 0..pos[row] over its threads, each
 // with an online softmax; scores never leave registers. RoPE on Q and K and the K/V cache
 // write are one kernel (fuse-rope-cache). Either option off, and the CPU,
 // keep the separate kernels.
-// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu split-short-caches=false' -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-attention=false tiled-attention=false' -cse | FileCheck %s --check-prefixes=ATTN-OFF,UNFUSED-ATTN
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-rope-cache=false' -cse | FileCheck %s --check-prefixes=ROPE-OFF
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=cpu -cse | FileCheck %s --check-prefixes=UNFUSED-ATTN,CPU

@@ -8,7 +8,7 @@
 // turns off the tiled prefill attention, whose K/V tile loads are vectors.)
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -cse -split-input-file | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=4' -cse -split-input-file | FileCheck %s --check-prefix=MAX4
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 split-attention=false tiled-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 split-attention=false split-short-caches=false tiled-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu -split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu programmatic-launch=true' -cse -split-input-file | FileCheck %s --check-prefix=PDL
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE

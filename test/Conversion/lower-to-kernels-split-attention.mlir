@@ -4,11 +4,16 @@
 // warps over positions and lanes over features with vector loads of the K/V
 // rows, an online softmax per query head; with more than one split a second
 // kernel merges the splits' (max, sum, acc) states. No score goes to memory.
+// Caches of at most fused-attention-max-capacity positions take the same
+// kernel with one split (split-short-caches): photon_attention_short, no
+// combine; split-short-caches=false gives them the fused block-per-(row,
+// query head) kernel (lower-to-kernels-attention.mlir).
 // split-attention=false keeps the three unfused kernels; heads wider than a
 // warp's vectors keep them too. (tiled-attention=false: calls of more than 64
 // rows would take the tiled kernel first, lower-to-kernels-tiled-attention.mlir.)
 // RUN: split-file %s %t
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=SHORT
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu fused-attention-max-capacity=0 tiled-attention=false' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
@@ -155,6 +160,35 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: function(@photon_attention_softmax)
 // CHECK: function(@photon_attention_values)
 // CHECK-LABEL: func.func private @photon_lm_head(
+
+// Short caches (capacity <= 256): one split, so a block per (KV head group,
+// row) over all positions 0..pos; it writes A itself (no partial states, no
+// combine). Misaligned caches fall back to the fused kernel.
+// SHORT-LABEL: func.func private @photon_stack_shape0(
+// SHORT-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: index)
+// SHORT-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
+// SHORT: %[[SHORTCAP:.*]] = arith.cmpi ule, %[[CAP]], %c256 : index
+// SHORT-NEXT: scf.if %[[SHORTCAP]] {
+// SHORT-NEXT: memref.extract_aligned_pointer_as_index %[[KC]]
+// SHORT: memref.extract_aligned_pointer_as_index %[[VC]]
+// SHORT: %[[ALIGNED:.*]] = arith.andi
+// SHORT-NEXT: scf.if %[[ALIGNED]] {
+// SHORT-NEXT: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %[[SOMEROWS]]) threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_short) workgroup(%{{.*}} : memref<12xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<12xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<360xf32, #gpu.address_space<workgroup>>)
+// SHORT: vector.load %[[KC]]
+// SHORT: vector.load %[[VC]]
+// SHORT: gpu.barrier
+// SHORT: %[[OUT:.*]] = arith.divf
+// SHORT: memref.store %[[OUT]], %[[S]]
+// SHORT-NOT: memref.store
+// SHORT: gpu.terminator
+// SHORT-NOT: photon_attention_combine
+// SHORT: } else {
+// SHORT-NEXT: arith.maxui
+// SHORT-NEXT: gpu.launch {{.*}} function(@photon_attention)
+// SHORT: } else {
+// SHORT: function(@photon_attention_split)
+// SHORT: function(@photon_attention_combine)
+// SHORT-LABEL: func.func private @photon_lm_head(
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: photon_attention_split

@@ -788,6 +788,11 @@ def main():
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
                            "tiny-photon-l2-bf16-act-norope", worst, rng, weight_type="bf16",
                            activation_type="bf16", compile_args=("--no-fuse-qkv-rope",))
+                # The local decoders' short caches through the block-per-(row, query head)
+                # kernel instead of photon_attention_short (split attention, one split).
+                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+                           "tiny-photon-l2-bf16-act-fused-short", worst, rng, weight_type="bf16",
+                           activation_type="bf16", compile_args=("--no-split-short-caches",))
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
                            "tiny-photon-l2-bf16-act-unfused", worst, rng, weight_type="bf16",
                            activation_type="bf16",
