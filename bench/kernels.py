@@ -54,7 +54,7 @@ METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.
 # Matrix kernels by family, in the order they take a projection's row counts
 # (photon-compile: GEMV for 1..gemv-max-rows rows, warp-per-output matmul
 # between, tensor cores from tensor-core-min-rows on).
-MATRIX_FAMILIES = ["gemv", "matmul", "mma"]
+MATRIX_FAMILIES = ["gemv", "matmul", "mma", "wgmma"]
 # Fused projections (GEMVs up to gemv-max-rows rows, tensor cores above):
 # photon_gemv_qkv_r<n>_<D+2KV>x<D> and photon_mma<tile>_qkv_<D+2KV>x<D> are Q, K and V
 # in one kernel; photon_gemv_gate_up_r<n>_<F>x<D> and photon_mma<tile>_gate_up_<F>x<D>
@@ -143,8 +143,8 @@ _DUP = r"(?:_kernel)?(?:_\d+)?$"  # gpu-kernel-outlining's _kernel, a duplicate'
 # A GEMV with the RMSNorm as its prologue (fuse-norm) carries _norm.
 _GEMV = re.compile(r"^photon_gemv_(?:(qkv|gate_up)_)?(norm_)?r(\d+)_(\d+)x(\d+)" + _DUP)
 # Tensor-core kernels may carry their tile and a fusion: photon_mma128x64_<M>x<K>,
-# photon_mma128x128_qkv_<M>x<K>.
-_MATMUL = re.compile(r"^photon_(mma|matmul)(\d+x\d+)?_(?:(qkv|gate_up)_)?(\d+)x(\d+)" + _DUP)
+# photon_mma128x128_qkv_<M>x<K>, photon_wgmma128x128_<M>x<K> (warpgroup MMA, sm_90a).
+_MATMUL = re.compile(r"^photon_(wgmma|mma|matmul)(\d+x\d+)?_(?:(qkv|gate_up)_)?(\d+)x(\d+)" + _DUP)
 # Families whose one number is a width (photon_rmsnorm_1664, photon_swiglu_4096); in
 # other names a lone number is a duplicate's suffix.
 _WIDTH = re.compile(r"^photon_(rmsnorm|swiglu)_(\d+)" + _DUP)
@@ -181,7 +181,8 @@ def classify(name):
 
 
 def matrix_family(family):
-    """"gemv", "matmul" or "mma" of a matrix family (gemv_qkv, mma_gate_up, ...); else None."""
+    """"gemv", "matmul", "mma" or "wgmma" of a matrix family (gemv_qkv, mma_gate_up, ...);
+    else None."""
     base = family.split("_")[0]
     return base if base in MATRIX_FAMILIES else None
 

@@ -90,6 +90,8 @@ inline void parallelLoops(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
 /// indices. The launch is outlined into a kernel by gpu-kernel-outlining.
 inline constexpr int64_t kThreadsPerBlock = 256;
 inline constexpr int64_t kWarpSize = 32;
+/// Threads of a warpgroup (sm_90 wgmma: 4 consecutive warps).
+inline constexpr int64_t kWarpgroupSize = 4 * kWarpSize;
 inline gpu::LaunchOp parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
   Value total = ubs.front();
   for (Value ub : ubs.drop_front())

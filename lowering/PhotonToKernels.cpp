@@ -808,8 +808,7 @@ private:
                         out.store(b, acc[i], addI(b, mulI(b, row, width), local(b, col)));
                       });
         }};
-    matmulTensorCoreTile128(b, "photon_mma128x" + Twine(tileCols) + "_" + tag + "_" + shape(total, K),
-                            in, rows, K, columns, tileCols);
+    matmulTensorCoreTile128(b, Twine(tag) + "_" + shape(total, K), in, rows, K, columns, tileCols);
   }
 
   static Value silu(Builder &b, Value g) {
@@ -914,8 +913,7 @@ private:
                         });
                       });
         }};
-    matmulTensorCoreTile128(b, "photon_mma128x" + Twine(tileCols) + "_gate_up_" + shape(F, K), in,
-                            rows, K, columns, tileCols);
+    matmulTensorCoreTile128(b, "gate_up_" + shape(F, K), in, rows, K, columns, tileCols);
   }
 
   /// Stores a warp's mma.sync results: mTiles x nTiles m16n8 tiles from
@@ -1050,8 +1048,7 @@ private:
           storeMmaTiles(b, out, M, rows, cIdx(b, M), row0, col0, lane, mTiles, nTiles, acc, bOff,
                         accumulate);
         }};
-    matmulTensorCoreTile128(b, "photon_mma128x" + Twine(tileCols) + "_" + shape(M, K), in, rows,
-                            K, columns, tileCols);
+    matmulTensorCoreTile128(b, shape(M, K), in, rows, K, columns, tileCols);
   }
 
   /// Output columns of a tile128 kernel: 64 a tile for up to 2048 outputs
@@ -1095,7 +1092,19 @@ private:
   /// bf16 after it, so its latency hides behind the MMAs: rounded
   /// (round-matmul-inputs, one MMA) or as hi + lo parts (two MMAs, a third
   /// operand, so 2 stages).
-  void matmulTensorCoreTile128(Builder &b, const Twine &name, Buf in, Value rows, int64_t K,
+  ///
+  /// wgmma (sm_90a, bf16 `in`): the block is two warpgroups, each computing
+  /// 64 rows x tileCols with warpgroup MMAs (m64n<tileCols>k16, both operands
+  /// read from shared memory through matrix descriptors, accumulators in
+  /// registers). The stages then hold the operands as the descriptors'
+  /// K-major layout without swizzle: 8-row x 16-byte core matrices of 128
+  /// contiguous bytes, the 4 of a row group's K step side by side (128 bytes
+  /// apart: the leading byte offset), row groups 512 bytes apart (the stride
+  /// byte offset); copies into them are fenced for the async proxy before the
+  /// step's barrier. The epilogue is the same callback: a warp's 16 rows of
+  /// the accumulators are m16n8 tiles in mma.sync's layout, 32 columns a call.
+  /// Kernels are named photon_wgmma128x<tileCols>_..., else photon_mma....
+  void matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows, int64_t K,
                                const MmaColumns &columns, int64_t tileCols) {
     const int64_t M = columns.M;
     constexpr int64_t kTile = 128, kStep = 32; // rows of a tile, K per step
@@ -1103,8 +1112,10 @@ private:
     constexpr int64_t kMmaRows = kWarpRows / 16, kMmaCols = kWarpCols / 8;
     constexpr int64_t kChunksPerRow = kStep / 8; // 16-byte chunks of bf16
     const int64_t warpsAcross = tileCols / kWarpCols;
-    const int64_t threads = (kTile / kWarpRows) * warpsAcross * kWarpSize;
     const bool convert = !in.elementType().isBF16();
+    const bool wgmma = options.wgmma;
+    const int64_t threads =
+        wgmma ? (kTile / 64) * kWarpgroupSize : (kTile / kWarpRows) * warpsAcross * kWarpSize;
     const bool split = convert && !roundsInput(in);
     const int64_t stages = split ? 2 : 3;
     Type bf16 = b.getBF16Type(), f32 = b.getF32Type();
@@ -1119,7 +1130,8 @@ private:
         b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{}, TypeRange{tilesType});
-    nameKernel(launch, name);
+    nameKernel(launch, Twine(wgmma ? "photon_wgmma128x" : "photon_mma128x") + Twine(tileCols) + "_" +
+                           suffix);
     lateDependents(launch);
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
@@ -1146,15 +1158,25 @@ private:
     // The chunks this thread moves of an operand tile of `tileRows` rows at
     // every step: 4 threads per row, 16 bytes each (consecutive threads,
     // consecutive bytes).
+    // Its place in the stage: (row, column) of the stage's [rows][kStep]
+    // array, swizzled for ldmatrix or as wgmma's core matrices (row group
+    // row / 8, chunk `chunk`: element ((row / 8) · 4 + chunk) · 64 +
+    // (row % 8) · 8).
     struct Chunk {
-      Value row, kOffset, column;
+      Value row, kOffset, stageRow, column;
     };
     auto chunksOf = [&](int64_t tileRows) {
       SmallVector<Chunk, 4> mine;
       for (int64_t part = 0; part < tileRows * kChunksPerRow / threads; ++part) {
         Value c = addI(kb, tid, part * threads);
         Value row = divU(kb, c, kChunksPerRow), chunk = remU(kb, c, kChunksPerRow);
-        mine.push_back({row, mulI(kb, chunk, 8), swizzled(kb, row, chunk)});
+        if (wgmma)
+          mine.push_back({row, mulI(kb, chunk, 8),
+                          addI(kb, addI(kb, mulI(kb, divU(kb, row, 8), 8), mulI(kb, chunk, 2)),
+                               divU(kb, remU(kb, row, 8), 4)),
+                          mulI(kb, remU(kb, row, 4), 8)});
+        else
+          mine.push_back({row, mulI(kb, chunk, 8), row, swizzled(kb, row, chunk)});
       }
       return mine;
     };
@@ -1179,7 +1201,7 @@ private:
       auto copyChunk = [&](Value operand, Value src, Value at, Value inside, const Chunk &c) {
         Value n = arith::SelectOp::create(b, inside, cIdx(b, 8), zero);
         tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, tokenType, tiles, ValueRange{operand, stage, c.row, c.column}, src, ValueRange{at},
+            b, tokenType, tiles, ValueRange{operand, stage, c.stageRow, c.column}, src, ValueRange{at},
             b.getIndexAttr(8), n, b.getUnitAttr()));
       };
       for (const Chunk &c : chunksA) {
@@ -1212,10 +1234,10 @@ private:
       Value stage = remU(b, kt, stages);
       for (auto [c, v] : llvm::zip(chunksA, loaded)) {
         auto [hi, lo] = splitBF16(b, v, split);
-        vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.row, c.column},
+        vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.stageRow, c.column},
                                 /*nontemporal=*/false, llvm::MaybeAlign(16));
         if (split)
-          vector::StoreOp::create(b, lo, tiles, ValueRange{opALo, stage, c.row, c.column},
+          vector::StoreOp::create(b, lo, tiles, ValueRange{opALo, stage, c.stageRow, c.column},
                                   /*nontemporal=*/false, llvm::MaybeAlign(16));
       }
     };
@@ -1226,6 +1248,12 @@ private:
       auto [group, loaded] = issueStep(kb, cIdx(kb, s));
       storeStep(kb, cIdx(kb, s), loaded);
       lastGroup = group;
+    }
+    if (wgmma) {
+      matmulWgmmaLoop(kb, tiles, stages, K, kStep, split, lastGroup, tileCols, issueStep, storeStep,
+                      columns, m0, n0, tid);
+      gpu::TerminatorOp::create(kb);
+      return;
     }
     SmallVector<Value> init{lastGroup};
     init.append(kMmaRows * kMmaCols * 4, cF32(kb, 0));
@@ -1281,6 +1309,91 @@ private:
     columns.store(kb, addI(kb, m0, wm), addI(kb, n0, wn), lane, kMmaRows, kMmaCols,
                   loop.getResults().drop_front());
     gpu::TerminatorOp::create(kb);
+  }
+
+  /// The K loop and epilogue of matmulTensorCoreTile128 on wgmma: step kt
+  /// waits for its copies, fences its shared-memory writes (cp.async and
+  /// stores) for the async proxy and passes the barrier (which also frees
+  /// the stage step kt - 1 read, since every warpgroup waited for its MMAs),
+  /// issues step kt + stages - 1, then its warpgroup multiplies the step's
+  /// two k16 slices (with `split`, the hi and the lo part of A each) and
+  /// waits for them; an f32 A is stored for step kt + stages - 1 last.
+  /// Accumulators travel as wgmma's register struct.
+  void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t K, int64_t kStep,
+                       bool split, Value firstGroup, int64_t tileCols,
+                       function_ref<std::pair<Value, SmallVector<Value>>(Builder &, Value)> issueStep,
+                       function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
+                       const MmaColumns &columns, Value m0, Value n0, Value tid) {
+    Type i64 = kb.getI64Type(), f32 = kb.getF32Type();
+    const int64_t accs = tileCols / 2; // m64nNk16: N / 2 floats a thread
+    auto accType = LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(accs, f32));
+    // Byte offsets: a stage of an operand is 128 x kStep bf16; operand A
+    // first, then W, then A's lo part ([operand][stage][128][kStep]).
+    const int64_t stageBytes = 128 * kStep * 2;
+    constexpr int64_t kLeadingBytes = 128, kStrideBytes = 512;
+    auto i64c = [&](Builder &b, int64_t v) { return arith::ConstantIntOp::create(b, i64, v).getResult(); };
+    // Descriptor of the tile at `tiles` + 0: start address / 16 (bits
+    // 0-13), leading and stride byte offsets / 16 (bits 16-29, 32-45), no
+    // swizzle (bits 62-63 zero). Offsets add to the start address field.
+    Value addr = arith::IndexCastUIOp::create(
+        kb, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, tiles));
+    Value desc0 = arith::OrIOp::create(
+        kb, arith::ShRUIOp::create(kb, arith::AndIOp::create(kb, addr, i64c(kb, 0x3ffff)), i64c(kb, 4)),
+        i64c(kb, ((kLeadingBytes >> 4) << 16) | ((kStrideBytes >> 4) << 32)));
+    auto descAt = [&](Builder &b, Value byteOffset) {
+      return addI(b, desc0, arith::ShRUIOp::create(b, byteOffset, i64c(b, 4)));
+    };
+    Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
+    Value warpgroup = divU(kb, tid, kWarpgroupSize);
+    // This warpgroup's 64 rows of A: 8 row groups of 512 bytes.
+    Value aRows = arith::IndexCastUIOp::create(kb, i64, mulI(kb, warpgroup, 8 * kStrideBytes));
+    Value zero = cIdx(kb, 0), one = cIdx(kb, 1);
+    SmallVector<Value> init{firstGroup, LLVM::ZeroOp::create(kb, accType)};
+    auto loop = scf::ForOp::create(
+        kb, zero, cIdx(kb, llvm::divideCeil(K, kStep)), one, init,
+        [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
+          Builder b(loc, ob);
+          nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(stages - 2));
+          NVVM::FenceProxyOp::create(b, NVVM::ProxyKind::async_shared,
+                                     NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+          gpu::BarrierOp::create(b);
+          Value ahead = addI(b, kt, stages - 1);
+          auto [group, loaded] = issueStep(b, ahead);
+          Value stage = arith::IndexCastUIOp::create(b, i64, remU(b, kt, stages));
+          auto operandBase = [&](int64_t operand) -> Value {
+            return arith::MulIOp::create(b, addI(b, stage, i64c(b, operand * stages)),
+                                         i64c(b, stageBytes));
+          };
+          Value wBase = operandBase(1);
+          SmallVector<Value, 2> aBases{addI(b, operandBase(0), aRows)};
+          if (split)
+            aBases.push_back(addI(b, operandBase(2), aRows));
+          NVVM::WgmmaFenceAlignedOp::create(b);
+          Value acc = carried[1];
+          for (int64_t ks = 0; ks < kStep / 16; ++ks) {
+            // A k16 slice is 2 core matrices across: 256 bytes on.
+            Value step = i64c(b, ks * 2 * kLeadingBytes);
+            for (Value aBase : aBases)
+              acc = NVVM::WgmmaMmaAsyncOp::create(
+                  b, accType, acc, descAt(b, addI(b, aBase, step)), descAt(b, addI(b, wBase, step)),
+                  NVVM::MMAShapeAttr::get(ctx, 64, tileCols, 16), NVVM::WGMMATypes::bf16,
+                  NVVM::WGMMATypes::bf16, NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
+                  NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
+                  NVVM::MMALayout::col, /*satfinite=*/nullptr);
+          }
+          NVVM::WgmmaGroupSyncAlignedOp::create(b);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+          storeStep(b, ahead, loaded);
+          scf::YieldOp::create(b, ValueRange{group, acc});
+        });
+    // Warp w holds rows 16w .. 16w + 15 of the tile; accumulator 4j + v is
+    // n8 block j's m16n8 value v.
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < accs; ++i)
+      acc.push_back(LLVM::ExtractValueOp::create(kb, loop.getResult(1), ArrayRef<int64_t>{i}));
+    Value row0 = addI(kb, m0, mulI(kb, warp, 16));
+    for (int64_t g = 0; g < tileCols / 32; ++g)
+      columns.store(kb, row0, addI(kb, n0, g * 32), lane, 1, 4, ArrayRef<Value>(acc).slice(g * 16, 16));
   }
 
   /// The earlier tensor-core GEMM (tensor-core-kernel=tile64). A block
@@ -3502,6 +3615,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.tiledAttention = tiledAttention;
     options.splitAttention = splitAttention;
     options.splitShortCaches = splitShortCaches;
+    options.wgmma = wgmma;
     options.fuseQkv = fuseQkv;
     options.fuseQkvRope = fuseQkvRope;
     options.fuseGateUp = fuseGateUp;

@@ -127,6 +127,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("sm_90 and later: each kernel may start while the one before it "
                      "finishes (photon-programmatic-launch); ignored for older chips"),
       llvm::cl::init(true)};
+  Option<bool> wgmma{
+      *this, "wgmma",
+      llvm::cl::desc("chip=sm_90a: tensor-core GEMMs over bf16 inputs use warpgroup "
+                     "MMA (wgmma); ignored for other chips (mma.sync)"),
+      llvm::cl::init(true)};
   Option<std::string> ptxasOptions{
       *this, "ptxas-options",
       llvm::cl::desc("format=bin/fatbin: extra ptxas options, e.g. "
@@ -211,6 +216,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.tensorCoreKernel = options.tensorCoreKernel;
         kernels.roundMatmulInputs = options.roundMatmulInputs;
         kernels.programmaticLaunch = options.programmaticLaunch && smVersion(options.chip) >= 90;
+        kernels.wgmma = options.wgmma && options.chip == "sm_90a";
         addKernelPasses(pm, kernels, options.activationType, options.maxRows);
         if (kernels.programmaticLaunch)
           pm.addPass(photon::createPhotonProgrammaticLaunch());

@@ -765,7 +765,9 @@ def main():
                 wide_variants = [("-bf16-act-tc1", tc1),
                                  ("-bf16-act-tc1-x128", tc1 + x128),
                                  ("-bf16-act-tc1-x128-round", tc1 + x128 + ("--round-matmul-inputs",)),
-                                 ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",))]
+                                 ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",)),
+                                 # mma.sync instead of sm_90a's warpgroup MMA (wgmma).
+                                 ("-bf16-act-tc1-mma", tc1 + ("--no-wgmma",))]
             for suffix, compile_args in wide_variants:
                 model_case(h, wide_path, "tiny-vanilla-wide" + suffix, worst, rng, extra_lengths=(150, 300),
                            weight_type="bf16", activation_type="bf16", compile_args=compile_args)

@@ -1,0 +1,109 @@
+// wgmma (sm_90a; photon-to-nvvm turns it on for chip=sm_90a): the tile128
+// tensor-core kernels multiply with warpgroup MMA. A block is two
+// warpgroups (256 threads), each 64 rows of the 128-row tile; a K step of 32
+// is two m64nNk16 wgmma.mma_async per warpgroup (four with an f32 input's hi
+// and lo parts), their operands read from shared memory through matrix
+// descriptors. The stages hold the operands as 8-row x 16-byte core
+// matrices (no swizzle): chunk c of row r at stage row (r / 8) * 8 + 2c +
+// (r % 8) / 4, column (r % 4) * 8. Every step waits for its copies, fences
+// them for the async proxy, then passes the barrier; the warpgroup waits
+// for its MMAs before the step ends. Without the option: mma.sync.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true round-matmul-inputs=true' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
+
+// D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128
+// columns, two 64-wide tiles; gate/up 3 tiles of 32 features.
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 64, layers = 1, n_heads = 4, n_kv_heads = 2, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+  photon.param @model.embed_tokens.weight : tensor<16x64xbf16>
+  photon.param @model.layers.0.input_layernorm.weight : tensor<64xbf16>
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<64x64xbf16>
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<32x64xbf16>
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<32x64xbf16>
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<64x64xbf16>
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<64xbf16>
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<96x64xbf16>
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<96x64xbf16>
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<64x96xbf16>
+  photon.param @model.norm.weight : tensor<64xbf16>
+  photon.param @lm_head.weight : tensor<16x64xbf16>
+}
+
+// The o-projection (64 outputs of 64, an f32 input split into hi and lo):
+// 2 stages of A, W and A lo.
+// CHECK-LABEL: func.func private @photon_stack_shape0(
+// CHECK: gpu.launch blocks({{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_wgmma128x64_64x64) workgroup(%[[T:.*]] : memref<3x2x128x32xbf16, #gpu.address_space<workgroup>>)
+// A chunk's place in the stage: thread t, chunk t % 4 of row t / 4.
+// CHECK-NEXT: %[[M0:.*]] = arith.muli %{{.*}}, %c128 : index
+// CHECK-NEXT: %[[ROW:.*]] = arith.divui %[[TID]], %c4 : index
+// CHECK-NEXT: %[[CHUNK:.*]] = arith.remui %[[TID]], %c4 : index
+// CHECK-NEXT: arith.muli %[[CHUNK]], %c8 : index
+// CHECK-NEXT: %[[GROUP:.*]] = arith.divui %[[ROW]], %c8 : index
+// CHECK-NEXT: %[[G8:.*]] = arith.muli %[[GROUP]], %c8 : index
+// CHECK-NEXT: %[[C2:.*]] = arith.muli %[[CHUNK]], %c2 : index
+// CHECK-NEXT: %[[GC:.*]] = arith.addi %[[G8]], %[[C2]] : index
+// CHECK-NEXT: %[[R8:.*]] = arith.remui %[[ROW]], %c8 : index
+// CHECK-NEXT: %[[HALF:.*]] = arith.divui %[[R8]], %c4 : index
+// CHECK-NEXT: %[[SROW:.*]] = arith.addi %[[GC]], %[[HALF]] : index
+// CHECK-NEXT: %[[R4:.*]] = arith.remui %[[ROW]], %c4 : index
+// CHECK-NEXT: %[[SCOL:.*]] = arith.muli %[[R4]], %c8 : index
+// CHECK: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1, %c0, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK: vector.store %{{.*}}, %[[T]][%c0, %c0, %[[SROW]], %[[SCOL]]]
+// CHECK-NEXT: vector.store %{{.*}}, %[[T]][%c2, %c0, %[[SROW]], %[[SCOL]]]
+// The descriptor: shared address / 16, leading byte offset 128 / 16 at bit
+// 16, stride byte offset 512 / 16 at bit 32 (8 << 16 | 32 << 32).
+// CHECK: %[[ADDR:.*]] = memref.extract_aligned_pointer_as_index %[[T]]
+// CHECK-NEXT: %[[A64:.*]] = arith.index_castui %[[ADDR]] : index to i64
+// CHECK-NEXT: %[[A18:.*]] = arith.andi %[[A64]], %c262143_i64 : i64
+// CHECK-NEXT: %[[A16:.*]] = arith.shrui %[[A18]], %c4_i64 : i64
+// CHECK-NEXT: %[[DESC:.*]] = arith.ori %[[A16]], %c137439477760_i64 : i64
+// Warpgroup w's rows start 8 row groups (4096 bytes) on.
+// CHECK: %[[WG:.*]] = arith.divui %[[TID]], %c128 : index
+// CHECK-NEXT: %[[WGROWS:.*]] = arith.muli %[[WG]], %c4096 : index
+// CHECK: scf.for %[[KT:.*]] = %c0 to %c2 step %c1 iter_args(%[[GRP:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (!nvgpu.device.async.token, !llvm.struct<(f32, f32,
+// CHECK-NEXT: nvgpu.device_async_wait %[[GRP]] {numGroups = 0 : i32}
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvgpu.device_async_copy
+// CHECK-NEXT: nvgpu.device_async_create_group
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: %[[D1:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[ACC]], <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: %[[D2:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D1]], <m = 64, n = 64, k = 16>
+// The second k16 slice, 256 bytes on.
+// CHECK: arith.addi %{{.*}}, %c256_i64 : i64
+// CHECK: %[[D3:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D2]], <m = 64, n = 64, k = 16>
+// CHECK: %[[D4:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D3]], <m = 64, n = 64, k = 16>
+// CHECK-NEXT: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// The f32 input of step kt + 1, stored after the MMAs as hi and lo.
+// CHECK: vector.store %{{.*}}, %[[T]][%c0,
+// CHECK: vector.store %{{.*}}, %[[T]][%c2,
+// CHECK: scf.yield %{{.*}}, %[[D4]]
+// Epilogue: warp w's 16 rows (m0 + 16w), 32 values as m16n8 tiles, added
+// to the (bf16) residual.
+// CHECK: %[[V0:.*]] = llvm.extractvalue %{{.*}}[0]
+// CHECK-COUNT-31: llvm.extractvalue
+// CHECK: arith.muli %{{.*}}, %c16 : index
+// CHECK: memref.load
+// CHECK-NEXT: arith.extf
+// CHECK-NEXT: arith.addf %[[V0]], %{{.*}} : f32
+// CHECK: gpu.terminator
+// The LM head reads bf16 rows (cp.async for A too) over 16 outputs.
+// CHECK-LABEL: func.func private @photon_lm_head(
+// CHECK: function(@photon_wgmma128x64_16x64)
+// CHECK: scf.for
+// CHECK-COUNT-2: nvvm.wgmma.mma_async
+// CHECK-NOT: nvvm.wgmma.mma_async
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+
+// OFF-NOT: wgmma
+// OFF: function(@photon_mma128x64_64x64)
+// OFF: nvvm.mma.sync
+// OFF-NOT: wgmma
+
+// round-matmul-inputs: one MMA per k16 slice (3 stages, no lo part).
+// ROUND-LABEL: func.func private @photon_stack_shape0(
+// ROUND: function(@photon_wgmma128x64_64x64) workgroup(%{{.*}} : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>)
+// ROUND: scf.for
+// ROUND-COUNT-2: nvvm.wgmma.mma_async
+// ROUND-NEXT: nvvm.wgmma.commit.group.sync.aligned
