@@ -145,8 +145,7 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "GPU, sm_90a only: tile128 kernels over bf16 inputs multiply with "
            "warpgroup MMA (wgmma.mma_async m64nNk16, operands from shared "
            "memory through matrix descriptors; 2 warpgroups a block, each 64 "
-           "rows of the tile); f32 inputs keep mma.sync. photon-to-nvvm "
-           "turns it on for chip=sm_90a">,
+           "rows of the tile); f32 inputs as hi + lo, two MMAs">,
     Option<"roundMatmulInputs", "round-matmul-inputs", "bool", "false",
            "bf16 activations: projections round their f32 inputs (the "
            "stacks' scratch: normed rows, attention output, SwiGLU output) "

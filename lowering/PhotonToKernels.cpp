@@ -1072,6 +1072,10 @@ private:
     std::function<void(Builder &, Value, Value, Value, int64_t, int64_t, ValueRange)> store;
   };
 
+  /// Shared-memory stages of the wgmma GEMM (64 KB, or 96 KB with an f32
+  /// input's lo part: two blocks an SM).
+  static constexpr int64_t kWgmmaStages = 4;
+
   /// The tensor-core GEMM for many rows (prefill, batched decode;
   /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128
   /// (128x64: tileCols) tile of `out` (rows x outputs), each warp a 64x32
@@ -1117,25 +1121,42 @@ private:
     const int64_t threads =
         wgmma ? (kTile / 64) * kWarpgroupSize : (kTile / kWarpRows) * warpsAcross * kWarpSize;
     const bool split = convert && !roundsInput(in);
-    const int64_t stages = split ? 2 : 3;
+    // Stages of K steps, and how many steps ahead the copies run: wgmma
+    // keeps one step's MMAs in flight past the next barrier, so a stage is
+    // refilled only two steps after it was read.
+    const int64_t stages = wgmma ? kWgmmaStages : split ? 2 : 3;
+    const int64_t ahead = wgmma ? kWgmmaStages - 2 : stages - 1;
     Type bf16 = b.getBF16Type(), f32 = b.getF32Type();
     // One buffer [operand][stage][row][column], operands A, W (, A lo): a
     // lone shared array starts the block's shared memory, so every 16-byte
     // chunk is 16-byte aligned (the lowering declares arrays 2-byte aligned).
+    // wgmma's stages pass the 48 KB of static shared memory: they are the
+    // launch's dynamic shared memory (the runtime raises the kernel's limit).
     auto tilesType = workgroupBuffer({split ? 3 : 2, stages, kTile, kStep}, bf16);
+    const int64_t tilesBytes = tilesType.getNumElements() * 2;
     Value one = cIdx(b, 1);
     Value rowTiles = arith::MaxUIOp::create(
         b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
     auto launch = gpu::LaunchOp::create(
         b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
-        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/ValueRange{}, TypeRange{tilesType});
+        /*dynamicSharedMemorySize=*/
+        wgmma ? arith::ConstantIntOp::create(b, b.getI32Type(), tilesBytes).getResult() : Value(),
+        /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{}, wgmma ? TypeRange{} : TypeRange{tilesType});
     nameKernel(launch, Twine(wgmma ? "photon_wgmma128x" : "photon_mma128x") + Twine(tileCols) + "_" +
                            suffix);
     lateDependents(launch);
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
-    Value tiles = launch.getWorkgroupAttributions()[0];
+    Value tiles;
+    if (wgmma) {
+      auto bytes = MemRefType::get({ShapedType::kDynamic}, kb.getI8Type(), MemRefLayoutAttrInterface{},
+                                   tilesType.getMemorySpace());
+      tiles = memref::ViewOp::create(kb, tilesType, gpu::DynamicSharedMemoryOp::create(kb, bytes),
+                                     cIdx(kb, 0), ValueRange{});
+    } else {
+      tiles = launch.getWorkgroupAttributions()[0];
+    }
     Value opA = cIdx(kb, 0), opW = cIdx(kb, 1), opALo = cIdx(kb, 2);
     Value tid = launch.getThreadIds().x;
     Value m0 = mulI(kb, launch.getBlockIds().x, kTile);
@@ -1242,16 +1263,16 @@ private:
       }
     };
 
-    // Prologue: steps 0 .. stages - 2 in flight.
+    // Prologue: steps 0 .. ahead - 1 in flight.
     Value lastGroup;
-    for (int64_t s = 0; s + 1 < stages; ++s) {
+    for (int64_t s = 0; s < ahead; ++s) {
       auto [group, loaded] = issueStep(kb, cIdx(kb, s));
       storeStep(kb, cIdx(kb, s), loaded);
       lastGroup = group;
     }
     if (wgmma) {
-      matmulWgmmaLoop(kb, tiles, stages, K, kStep, split, lastGroup, tileCols, issueStep, storeStep,
-                      columns, m0, n0, tid);
+      matmulWgmmaLoop(kb, tiles, stages, ahead, K, kStep, split, lastGroup, tileCols, issueStep,
+                      storeStep, columns, m0, n0, tid);
       gpu::TerminatorOp::create(kb);
       return;
     }
@@ -1313,13 +1334,16 @@ private:
 
   /// The K loop and epilogue of matmulTensorCoreTile128 on wgmma: step kt
   /// waits for its copies, fences its shared-memory writes (cp.async and
-  /// stores) for the async proxy and passes the barrier (which also frees
-  /// the stage step kt - 1 read, since every warpgroup waited for its MMAs),
-  /// issues step kt + stages - 1, then its warpgroup multiplies the step's
-  /// two k16 slices (with `split`, the hi and the lo part of A each) and
-  /// waits for them; an f32 A is stored for step kt + stages - 1 last.
+  /// stores) for the async proxy and passes the barrier; its warpgroup
+  /// issues the MMAs of the step's two k16 slices (with `split`, the hi and
+  /// the lo part of A each) and the copies of step kt + ahead, then waits
+  /// until only these MMAs are in flight, and stores an f32 A of step
+  /// kt + ahead. The barrier of step kt + 1 is thus passed once every
+  /// warpgroup finished the MMAs of step kt - 1: with ahead = stages - 2
+  /// the stage step kt + ahead fills was last read at step kt - 2.
   /// Accumulators travel as wgmma's register struct.
-  void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t K, int64_t kStep,
+  void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t ahead, int64_t K,
+                       int64_t kStep,
                        bool split, Value firstGroup, int64_t tileCols,
                        function_ref<std::pair<Value, SmallVector<Value>>(Builder &, Value)> issueStep,
                        function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
@@ -1353,12 +1377,10 @@ private:
         kb, zero, cIdx(kb, llvm::divideCeil(K, kStep)), one, init,
         [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
           Builder b(loc, ob);
-          nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(stages - 2));
+          nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(ahead - 1));
           NVVM::FenceProxyOp::create(b, NVVM::ProxyKind::async_shared,
                                      NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
           gpu::BarrierOp::create(b);
-          Value ahead = addI(b, kt, stages - 1);
-          auto [group, loaded] = issueStep(b, ahead);
           Value stage = arith::IndexCastUIOp::create(b, i64, remU(b, kt, stages));
           auto operandBase = [&](int64_t operand) -> Value {
             return arith::MulIOp::create(b, addI(b, stage, i64c(b, operand * stages)),
@@ -1382,10 +1404,13 @@ private:
                   NVVM::MMALayout::col, /*satfinite=*/nullptr);
           }
           NVVM::WgmmaGroupSyncAlignedOp::create(b);
-          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-          storeStep(b, ahead, loaded);
+          Value later = addI(b, kt, ahead);
+          auto [group, loaded] = issueStep(b, later);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+          storeStep(b, later, loaded);
           scf::YieldOp::create(b, ValueRange{group, acc});
         });
+    NVVM::WgmmaWaitGroupSyncOp::create(kb, 0);
     // Warp w holds rows 16w .. 16w + 15 of the tile; accumulator 4j + v is
     // n8 block j's m16n8 value v.
     SmallVector<Value> acc;

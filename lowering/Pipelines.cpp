@@ -129,8 +129,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(true)};
   Option<bool> wgmma{
       *this, "wgmma",
-      llvm::cl::desc("chip=sm_90a: tensor-core GEMMs over bf16 inputs use warpgroup "
-                     "MMA (wgmma); ignored for other chips (mma.sync)"),
+      llvm::cl::desc("chip=sm_90a: the tensor-core GEMMs use warpgroup MMA (wgmma) "
+                     "instead of mma.sync; ignored for other chips"),
       llvm::cl::init(true)};
   Option<std::string> ptxasOptions{
       *this, "ptxas-options",

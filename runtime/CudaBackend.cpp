@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
 
 namespace photon::rt {
 namespace {
@@ -22,6 +23,8 @@ struct CudaState {
   // Kernels may start while the previous one finishes: the loaded library's
   // kernels wait for the previous grid themselves (Backend::setProgrammaticLaunch).
   bool programmaticLaunch = false;
+  // Kernels whose dynamic shared memory limit was raised past the default 48 KB.
+  std::unordered_map<void *, int32_t> sharedMemoryLimit;
   std::mutex mutex;
 };
 
@@ -280,6 +283,22 @@ PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY
   CudaState &s = state();
   ++s.launches;
   const CudaDriver &d = *s.drv;
+  // More than 48 KB of dynamic shared memory (the sm_90a GEMMs' stages) is
+  // an opt-in per kernel.
+  constexpr int32_t kDefaultDynamicSharedMemory = 48 * 1024;
+  if (smem > kDefaultDynamicSharedMemory) {
+    int32_t &limit = s.sharedMemoryLimit[function];
+    if (limit < smem) {
+      Status st = d.check(d.cuFuncSetAttribute(static_cast<CUfunction>(function),
+                                               CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
+                          "cuFuncSetAttribute(max dynamic shared memory)");
+      if (!st.ok()) {
+        recordLaunchError(st);
+        return;
+      }
+      limit = smem;
+    }
+  }
   CUlaunchAttribute serialization{};
   serialization.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
   serialization.value.programmaticStreamSerializationAllowed = 1;

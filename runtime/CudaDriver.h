@@ -65,6 +65,10 @@ constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
 
+// Function attributes (enum CUfunction_attribute_enum).
+using CUfunction_attribute = int;
+constexpr CUfunction_attribute CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+
 // Stream flags.
 constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
 
@@ -106,6 +110,7 @@ struct CUlaunchConfig {
                          void **optionValues))                                 \
   X(cuModuleUnload, (CUmodule hmod))                                           \
   X(cuModuleGetFunction, (CUfunction * hfunc, CUmodule hmod, const char *name)) \
+  X(cuFuncSetAttribute, (CUfunction hfunc, CUfunction_attribute attrib, int value)) \
   X(cuLaunchKernelEx, (const CUlaunchConfig *config, CUfunction f,            \
                        void **kernelParams, void **extra))                     \
   X(cuMemAlloc_v2, (CUdeviceptr * dptr, size_t bytesize))                      \

@@ -6,8 +6,11 @@
 // descriptors. The stages hold the operands as 8-row x 16-byte core
 // matrices (no swizzle): chunk c of row r at stage row (r / 8) * 8 + 2c +
 // (r % 8) / 4, column (r % 4) * 8. Every step waits for its copies, fences
-// them for the async proxy, then passes the barrier; the warpgroup waits
-// for its MMAs before the step ends. Without the option: mma.sync.
+// them for the async proxy and passes the barrier; the warpgroup issues its
+// MMAs, then the copies of step kt + 2, then waits until only this step's
+// MMAs are in flight, so 4 stages (64 or 96 KB of dynamic shared memory)
+// keep every stage refilled two steps after its last read. Without the
+// option: mma.sync.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true round-matmul-inputs=true' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
@@ -30,9 +33,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // The o-projection (64 outputs of 64, an f32 input split into hi and lo):
-// 2 stages of A, W and A lo.
+// 4 stages of A, W and A lo in 96 KB of dynamic shared memory.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK: gpu.launch blocks({{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_wgmma128x64_64x64) workgroup(%[[T:.*]] : memref<3x2x128x32xbf16, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch blocks({{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c98304_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x64) {
+// CHECK-NEXT: %[[DYN:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK-NEXT: %[[T:.*]] = memref.view %[[DYN]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<3x4x128x32xbf16, #gpu.address_space<workgroup>>
 // A chunk's place in the stage: thread t, chunk t % 4 of row t / 4.
 // CHECK-NEXT: %[[M0:.*]] = arith.muli %{{.*}}, %c128 : index
 // CHECK-NEXT: %[[ROW:.*]] = arith.divui %[[TID]], %c4 : index
@@ -61,11 +66,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[WG:.*]] = arith.divui %[[TID]], %c128 : index
 // CHECK-NEXT: %[[WGROWS:.*]] = arith.muli %[[WG]], %c4096 : index
 // CHECK: scf.for %[[KT:.*]] = %c0 to %c2 step %c1 iter_args(%[[GRP:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (!nvgpu.device.async.token, !llvm.struct<(f32, f32,
-// CHECK-NEXT: nvgpu.device_async_wait %[[GRP]] {numGroups = 0 : i32}
+// CHECK-NEXT: nvgpu.device_async_wait %[[GRP]] {numGroups = 1 : i32}
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
-// CHECK: nvgpu.device_async_copy
-// CHECK-NEXT: nvgpu.device_async_create_group
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: %[[D1:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[ACC]], <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // CHECK: %[[D2:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D1]], <m = 64, n = 64, k = 16>
@@ -74,11 +77,18 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[D3:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D2]], <m = 64, n = 64, k = 16>
 // CHECK: %[[D4:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D3]], <m = 64, n = 64, k = 16>
 // CHECK-NEXT: nvvm.wgmma.commit.group.sync.aligned
+// Step kt + 2: W by cp.async into stage (kt + 2) % 4, the f32 input loaded,
+// then (with this step's MMAs still in flight) stored as hi and lo.
+// CHECK: %[[LATER:.*]] = arith.addi %[[KT]], %c2 : index
+// CHECK-NEXT: %[[LSTAGE:.*]] = arith.remui %[[LATER]], %c4 : index
+// CHECK: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1, %[[LSTAGE]],
+// CHECK-NEXT: %[[NEXT:.*]] = nvgpu.device_async_create_group
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK: vector.store %{{.*}}, %[[T]][%c0, %[[LSTAGE]],
+// CHECK: vector.store %{{.*}}, %[[T]][%c2, %[[LSTAGE]],
+// CHECK: scf.yield %[[NEXT]], %[[D4]]
+// CHECK-NEXT: }
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
-// The f32 input of step kt + 1, stored after the MMAs as hi and lo.
-// CHECK: vector.store %{{.*}}, %[[T]][%c0,
-// CHECK: vector.store %{{.*}}, %[[T]][%c2,
-// CHECK: scf.yield %{{.*}}, %[[D4]]
 // Epilogue: warp w's 16 rows (m0 + 16w), 32 values as m16n8 tiles, added
 // to the (bf16) residual.
 // CHECK: %[[V0:.*]] = llvm.extractvalue %{{.*}}[0]
@@ -103,7 +113,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // round-matmul-inputs: one MMA per k16 slice (3 stages, no lo part).
 // ROUND-LABEL: func.func private @photon_stack_shape0(
-// ROUND: function(@photon_wgmma128x64_64x64) workgroup(%{{.*}} : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>)
+// ROUND: dynamic_shared_memory_size %c65536_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x64) {
+// ROUND: memref.view %{{.*}} to memref<2x4x128x32xbf16, #gpu.address_space<workgroup>>
 // ROUND: scf.for
 // ROUND-COUNT-2: nvvm.wgmma.mma_async
 // ROUND-NEXT: nvvm.wgmma.commit.group.sync.aligned
