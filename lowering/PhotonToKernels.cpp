@@ -1179,25 +1179,15 @@ private:
     // The chunks this thread moves of an operand tile of `tileRows` rows at
     // every step: 4 threads per row, 16 bytes each (consecutive threads,
     // consecutive bytes).
-    // Its place in the stage: (row, column) of the stage's [rows][kStep]
-    // array, swizzled for ldmatrix or as wgmma's core matrices (row group
-    // row / 8, chunk `chunk`: element ((row / 8) · 4 + chunk) · 64 +
-    // (row % 8) · 8).
     struct Chunk {
-      Value row, kOffset, stageRow, column;
+      Value row, kOffset, column;
     };
     auto chunksOf = [&](int64_t tileRows) {
       SmallVector<Chunk, 4> mine;
       for (int64_t part = 0; part < tileRows * kChunksPerRow / threads; ++part) {
         Value c = addI(kb, tid, part * threads);
         Value row = divU(kb, c, kChunksPerRow), chunk = remU(kb, c, kChunksPerRow);
-        if (wgmma)
-          mine.push_back({row, mulI(kb, chunk, 8),
-                          addI(kb, addI(kb, mulI(kb, divU(kb, row, 8), 8), mulI(kb, chunk, 2)),
-                               divU(kb, remU(kb, row, 8), 4)),
-                          mulI(kb, remU(kb, row, 4), 8)});
-        else
-          mine.push_back({row, mulI(kb, chunk, 8), row, swizzled(kb, row, chunk)});
+        mine.push_back({row, mulI(kb, chunk, 8), swizzled(kb, row, chunk)});
       }
       return mine;
     };
@@ -1222,7 +1212,7 @@ private:
       auto copyChunk = [&](Value operand, Value src, Value at, Value inside, const Chunk &c) {
         Value n = arith::SelectOp::create(b, inside, cIdx(b, 8), zero);
         tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, tokenType, tiles, ValueRange{operand, stage, c.stageRow, c.column}, src, ValueRange{at},
+            b, tokenType, tiles, ValueRange{operand, stage, c.row, c.column}, src, ValueRange{at},
             b.getIndexAttr(8), n, b.getUnitAttr()));
       };
       for (const Chunk &c : chunksA) {
@@ -1255,10 +1245,10 @@ private:
       Value stage = remU(b, kt, stages);
       for (auto [c, v] : llvm::zip(chunksA, loaded)) {
         auto [hi, lo] = splitBF16(b, v, split);
-        vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.stageRow, c.column},
+        vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.row, c.column},
                                 /*nontemporal=*/false, llvm::MaybeAlign(16));
         if (split)
-          vector::StoreOp::create(b, lo, tiles, ValueRange{opALo, stage, c.stageRow, c.column},
+          vector::StoreOp::create(b, lo, tiles, ValueRange{opALo, stage, c.row, c.column},
                                   /*nontemporal=*/false, llvm::MaybeAlign(16));
       }
     };
@@ -1353,24 +1343,28 @@ private:
     auto accType = LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(accs, f32));
     // Byte offsets: a stage of an operand is 128 x kStep bf16; operand A
     // first, then W, then A's lo part ([operand][stage][128][kStep]).
-    const int64_t stageBytes = 128 * kStep * 2;
-    constexpr int64_t kLeadingBytes = 128, kStrideBytes = 512;
+    const int64_t stageBytes = 128 * kStep * 2, rowBytes = kStep * 2;
     auto i64c = [&](Builder &b, int64_t v) { return arith::ConstantIntOp::create(b, i64, v).getResult(); };
-    // Descriptor of the tile at `tiles` + 0: start address / 16 (bits
-    // 0-13), leading and stride byte offsets / 16 (bits 16-29, 32-45), no
-    // swizzle (bits 62-63 zero). Offsets add to the start address field.
+    // Descriptor of a K-major operand at `tiles` + 0 in the 64-byte swizzle
+    // mode (bits 62-63 = 2): its 64-byte rows are the stage rows, whose
+    // 16-byte chunks sit XOR-swizzled by (row / 2) % 4 exactly as
+    // matmulTensorCoreTile128's copies place them (the hardware swizzles by
+    // address bits, and every operand tile starts on a multiple of 8 KB from
+    // the start of shared memory); 8-row groups 512 bytes apart (the stride
+    // byte offset, bits 32-45, / 16); the leading byte offset is unused
+    // (1). Start address / 16 in bits 0-13: offsets add to it.
     Value addr = arith::IndexCastUIOp::create(
         kb, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, tiles));
     Value desc0 = arith::OrIOp::create(
         kb, arith::ShRUIOp::create(kb, arith::AndIOp::create(kb, addr, i64c(kb, 0x3ffff)), i64c(kb, 4)),
-        i64c(kb, ((kLeadingBytes >> 4) << 16) | ((kStrideBytes >> 4) << 32)));
+        i64c(kb, int64_t(uint64_t(2) << 62 | uint64_t(8 * rowBytes / 16) << 32 | uint64_t(1) << 16)));
     auto descAt = [&](Builder &b, Value byteOffset) {
       return addI(b, desc0, arith::ShRUIOp::create(b, byteOffset, i64c(b, 4)));
     };
     Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
     Value warpgroup = divU(kb, tid, kWarpgroupSize);
-    // This warpgroup's 64 rows of A: 8 row groups of 512 bytes.
-    Value aRows = arith::IndexCastUIOp::create(kb, i64, mulI(kb, warpgroup, 8 * kStrideBytes));
+    // This warpgroup's 64 rows of A.
+    Value aRows = arith::IndexCastUIOp::create(kb, i64, mulI(kb, warpgroup, 64 * rowBytes));
     Value zero = cIdx(kb, 0), one = cIdx(kb, 1);
     SmallVector<Value> init{firstGroup, LLVM::ZeroOp::create(kb, accType)};
     auto loop = scf::ForOp::create(
@@ -1393,8 +1387,8 @@ private:
           NVVM::WgmmaFenceAlignedOp::create(b);
           Value acc = carried[1];
           for (int64_t ks = 0; ks < kStep / 16; ++ks) {
-            // A k16 slice is 2 core matrices across: 256 bytes on.
-            Value step = i64c(b, ks * 2 * kLeadingBytes);
+            // A k16 slice is 32 bytes of every row on.
+            Value step = i64c(b, ks * 32);
             for (Value aBase : aBases)
               acc = NVVM::WgmmaMmaAsyncOp::create(
                   b, accType, acc, descAt(b, addI(b, aBase, step)), descAt(b, addI(b, wBase, step)),

@@ -3,9 +3,8 @@
 // warpgroups (256 threads), each 64 rows of the 128-row tile; a K step of 32
 // is two m64nNk16 wgmma.mma_async per warpgroup (four with an f32 input's hi
 // and lo parts), their operands read from shared memory through matrix
-// descriptors. The stages hold the operands as 8-row x 16-byte core
-// matrices (no swizzle): chunk c of row r at stage row (r / 8) * 8 + 2c +
-// (r % 8) / 4, column (r % 4) * 8. Every step waits for its copies, fences
+// descriptors in the 64-byte swizzle mode: the stages are mma.sync's (64-byte
+// rows, chunk c of row r at c ^ (r / 2) % 4). Every step waits for its copies, fences
 // them for the async proxy and passes the barrier; the warpgroup issues its
 // MMAs, then the copies of step kt + 2, then waits until only this step's
 // MMAs are in flight, so 4 stages (64 or 96 KB of dynamic shared memory)
@@ -38,31 +37,28 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.launch blocks({{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c98304_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x64) {
 // CHECK-NEXT: %[[DYN:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK-NEXT: %[[T:.*]] = memref.view %[[DYN]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<3x4x128x32xbf16, #gpu.address_space<workgroup>>
-// A chunk's place in the stage: thread t, chunk t % 4 of row t / 4.
+// A chunk's place in the stage: thread t, chunk t % 4 of row t / 4, at
+// column (chunk ^ (row / 2) % 4) * 8.
 // CHECK-NEXT: %[[M0:.*]] = arith.muli %{{.*}}, %c128 : index
-// CHECK-NEXT: %[[ROW:.*]] = arith.divui %[[TID]], %c4 : index
+// CHECK-NEXT: %[[SROW:.*]] = arith.divui %[[TID]], %c4 : index
 // CHECK-NEXT: %[[CHUNK:.*]] = arith.remui %[[TID]], %c4 : index
 // CHECK-NEXT: arith.muli %[[CHUNK]], %c8 : index
-// CHECK-NEXT: %[[GROUP:.*]] = arith.divui %[[ROW]], %c8 : index
-// CHECK-NEXT: %[[G8:.*]] = arith.muli %[[GROUP]], %c8 : index
-// CHECK-NEXT: %[[C2:.*]] = arith.muli %[[CHUNK]], %c2 : index
-// CHECK-NEXT: %[[GC:.*]] = arith.addi %[[G8]], %[[C2]] : index
-// CHECK-NEXT: %[[R8:.*]] = arith.remui %[[ROW]], %c8 : index
-// CHECK-NEXT: %[[HALF:.*]] = arith.divui %[[R8]], %c4 : index
-// CHECK-NEXT: %[[SROW:.*]] = arith.addi %[[GC]], %[[HALF]] : index
-// CHECK-NEXT: %[[R4:.*]] = arith.remui %[[ROW]], %c4 : index
-// CHECK-NEXT: %[[SCOL:.*]] = arith.muli %[[R4]], %c8 : index
+// CHECK-NEXT: %[[PAIR:.*]] = arith.divui %[[SROW]], %c2 : index
+// CHECK-NEXT: %[[KEY:.*]] = arith.remui %[[PAIR]], %c4 : index
+// CHECK-NEXT: %[[SWZ:.*]] = arith.xori %[[CHUNK]], %[[KEY]] : index
+// CHECK-NEXT: %[[SCOL:.*]] = arith.muli %[[SWZ]], %c8 : index
 // CHECK: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1, %c0, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK: vector.store %{{.*}}, %[[T]][%c0, %c0, %[[SROW]], %[[SCOL]]]
 // CHECK-NEXT: vector.store %{{.*}}, %[[T]][%c2, %c0, %[[SROW]], %[[SCOL]]]
-// The descriptor: shared address / 16, leading byte offset 128 / 16 at bit
-// 16, stride byte offset 512 / 16 at bit 32 (8 << 16 | 32 << 32).
+// The descriptor: shared address / 16, leading byte offset 1 (unused) at
+// bit 16, stride byte offset 512 / 16 at bit 32, 64-byte swizzle (2) at bit
+// 62: 2 << 62 | 32 << 32 | 1 << 16 as a signed i64.
 // CHECK: %[[ADDR:.*]] = memref.extract_aligned_pointer_as_index %[[T]]
 // CHECK-NEXT: %[[A64:.*]] = arith.index_castui %[[ADDR]] : index to i64
 // CHECK-NEXT: %[[A18:.*]] = arith.andi %[[A64]], %c262143_i64 : i64
 // CHECK-NEXT: %[[A16:.*]] = arith.shrui %[[A18]], %c4_i64 : i64
-// CHECK-NEXT: %[[DESC:.*]] = arith.ori %[[A16]], %c137439477760_i64 : i64
-// Warpgroup w's rows start 8 row groups (4096 bytes) on.
+// CHECK-NEXT: %[[DESC:.*]] = arith.ori %[[A16]], %c-9223371899415756800_i64 : i64
+// Warpgroup w's rows start 64 rows (4096 bytes) on.
 // CHECK: %[[WG:.*]] = arith.divui %[[TID]], %c128 : index
 // CHECK-NEXT: %[[WGROWS:.*]] = arith.muli %[[WG]], %c4096 : index
 // CHECK: scf.for %[[KT:.*]] = %c0 to %c2 step %c1 iter_args(%[[GRP:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (!nvgpu.device.async.token, !llvm.struct<(f32, f32,
@@ -72,8 +68,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: %[[D1:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[ACC]], <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // CHECK: %[[D2:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D1]], <m = 64, n = 64, k = 16>
-// The second k16 slice, 256 bytes on.
-// CHECK: arith.addi %{{.*}}, %c256_i64 : i64
+// The second k16 slice, 32 bytes on.
+// CHECK: arith.addi %{{.*}}, %c32_i64 : i64
 // CHECK: %[[D3:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D2]], <m = 64, n = 64, k = 16>
 // CHECK: %[[D4:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D3]], <m = 64, n = 64, k = 16>
 // CHECK-NEXT: nvvm.wgmma.commit.group.sync.aligned
