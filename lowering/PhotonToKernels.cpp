@@ -1097,16 +1097,13 @@ private:
   /// (round-matmul-inputs, one MMA) or as hi + lo parts (two MMAs, a third
   /// operand, so 2 stages).
   ///
-  /// wgmma (sm_90a, bf16 `in`): the block is two warpgroups, each computing
-  /// 64 rows x tileCols with warpgroup MMAs (m64n<tileCols>k16, both operands
-  /// read from shared memory through matrix descriptors, accumulators in
-  /// registers). The stages then hold the operands as the descriptors'
-  /// K-major layout without swizzle: 8-row x 16-byte core matrices of 128
-  /// contiguous bytes, the 4 of a row group's K step side by side (128 bytes
-  /// apart: the leading byte offset), row groups 512 bytes apart (the stride
-  /// byte offset); copies into them are fenced for the async proxy before the
-  /// step's barrier. The epilogue is the same callback: a warp's 16 rows of
-  /// the accumulators are m16n8 tiles in mma.sync's layout, 32 columns a call.
+  /// wgmma (sm_90a): the block is two warpgroups, each computing 64 rows x
+  /// tileCols with warpgroup MMAs (m64n<tileCols>k16, both operands read
+  /// from the same swizzled stages through matrix descriptors, accumulators
+  /// in registers), over kWgmmaStages stages in dynamic shared memory
+  /// (matmulWgmmaLoop). The epilogue is the same callback: a warp's 16 rows
+  /// of the accumulators are m16n8 tiles in mma.sync's layout, 32 columns a
+  /// call.
   /// Kernels are named photon_wgmma128x<tileCols>_..., else photon_mma....
   void matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows, int64_t K,
                                const MmaColumns &columns, int64_t tileCols) {
