@@ -142,10 +142,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "tile128x64 force one width; tile64: the earlier 64x64 tile per "
            "block of 4 warps, 2 padded stages">,
     Option<"wgmma", "wgmma", "bool", "false",
-           "GPU, sm_90a only: tile128 kernels over bf16 inputs multiply with "
-           "warpgroup MMA (wgmma.mma_async m64nNk16, operands from shared "
-           "memory through matrix descriptors; 2 warpgroups a block, each 64 "
-           "rows of the tile); f32 inputs as hi + lo, two MMAs">,
+           "GPU, sm_90a only: the tile128 tensor-core kernels multiply with "
+           "warpgroup MMA (wgmma.mma_async m64nNk16 from shared-memory "
+           "descriptors in the 64-byte swizzle mode; 2 warpgroups a block, "
+           "each 64 rows of the tile; 4 stages in dynamic shared memory, one "
+           "step's MMAs in flight past the next barrier); f32 inputs as bf16 "
+           "hi + lo, two MMAs. photon-to-nvvm turns it on for chip=sm_90a">,
     Option<"roundMatmulInputs", "round-matmul-inputs", "bool", "false",
            "bf16 activations: projections round their f32 inputs (the "
            "stacks' scratch: normed rows, attention output, SwiGLU output) "

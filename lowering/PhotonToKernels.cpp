@@ -1330,8 +1330,7 @@ private:
   /// the stage step kt + ahead fills was last read at step kt - 2.
   /// Accumulators travel as wgmma's register struct.
   void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t ahead, int64_t K,
-                       int64_t kStep,
-                       bool split, Value firstGroup, int64_t tileCols,
+                       int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
                        function_ref<std::pair<Value, SmallVector<Value>>(Builder &, Value)> issueStep,
                        function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
                        const MmaColumns &columns, Value m0, Value n0, Value tid) {
