@@ -259,6 +259,8 @@ PHOTON_MGPU void mgpuModuleUnload(void *module) {
   // (CUDA_ERROR_DEINITIALIZED): nothing to report then.
   if (module && state().drv)
     state().drv->cuModuleUnload(static_cast<CUmodule>(module));
+  // A later module's kernels may reuse the unloaded ones' handles.
+  state().sharedMemoryLimit.clear();
 }
 
 PHOTON_MGPU void *mgpuModuleGetFunction(void *module, const char *name) {
