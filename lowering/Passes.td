@@ -141,6 +141,10 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "stages in XOR-swizzled shared memory (48 KB). tile128x128 and "
            "tile128x64 force one width; tile64: the earlier 64x64 tile per "
            "block of 4 warps, 2 padded stages">,
+    Option<"multiprocessors", "multiprocessors", "int64_t", "132",
+           "GPU: multiprocessors the grids should fill (split attention "
+           "aims at 4 blocks each); photon-to-nvvm sets it from the chip "
+           "(lowering/TargetInfo.h: 132 for sm_90, 108 for sm_80)">,
     Option<"wgmma", "wgmma", "bool", "false",
            "GPU, sm_90a only: the tile128 tensor-core kernels multiply with "
            "warpgroup MMA (wgmma.mma_async m64nNk16 from shared-memory "

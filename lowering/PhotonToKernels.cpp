@@ -2366,8 +2366,8 @@ private:
   /// A split covers at least this many positions: shorter ones would spend
   /// more on the combine than they save.
   static constexpr int64_t kSplitAttnMinPositions = 64;
-  /// Blocks to aim for: four per SM of an H200 (132 SMs).
-  static constexpr int64_t kSplitAttnTargetBlocks = 4 * 132;
+  /// Blocks to aim for: four per multiprocessor.
+  int64_t splitAttnTargetBlocks() const { return 4 * options.multiprocessors; }
   /// Most accumulator floats of one lane (query heads x vec): registers.
   static constexpr int64_t kSplitAttnMaxLaneAcc = 32;
 
@@ -2428,7 +2428,7 @@ private:
     Value someRows = arith::MaxUIOp::create(b, rows, one);
     // Splits: enough blocks for the card, as many as the scratch holds, at
     // most one per kSplitAttnMinPositions of the capacity, at least one.
-    Value wanted = arith::CeilDivUIOp::create(b, cIdx(b, kSplitAttnTargetBlocks),
+    Value wanted = arith::CeilDivUIOp::create(b, cIdx(b, splitAttnTargetBlocks()),
                                               mulI(b, someRows, KVH * runs));
     Value fit = arith::MinUIOp::create(b, arith::DivUIOp::create(b, addI(b, capacity, 2), cIdx(b, hd + 2)),
                                        divU(b, capacity, kSplitAttnMinPositions));
@@ -3592,6 +3592,12 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
           << static_cast<int64_t>(tensorCoreMinRows);
       return signalPassFailure();
     }
+    if (multiprocessors < 1) {
+      module.emitError("photon-lower-to-kernels: multiprocessors must be at "
+                       "least 1, got ")
+          << static_cast<int64_t>(multiprocessors);
+      return signalPassFailure();
+    }
     if (target != "cpu" && target != "gpu") {
       module.emitError("photon-lower-to-kernels: target must be 'cpu' or "
                        "'gpu', got '")
@@ -3631,6 +3637,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.splitAttention = splitAttention;
     options.splitShortCaches = splitShortCaches;
     options.wgmma = wgmma;
+    options.multiprocessors = multiprocessors;
     options.fuseQkv = fuseQkv;
     options.fuseQkvRope = fuseQkvRope;
     options.fuseGateUp = fuseGateUp;

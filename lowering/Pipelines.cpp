@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - Named pass pipelines of photon-opt -----------------===//
 
 #include "lowering/Passes.h"
+#include "lowering/TargetInfo.h"
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -143,13 +144,6 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 };
 } // namespace
 
-/// 90 for "sm_90a", 80 for "sm_80"; 0 for anything else.
-static int smVersion(llvm::StringRef chip) {
-  int version = 0;
-  if (!chip.consume_front("sm_") || chip.consumeInteger(10, version))
-    return 0;
-  return version;
-}
 
 /// Plan memory (rows of one stack call: `maxRows`) and emit the kernels
 /// (`kernels.target`), cleaned up.
@@ -215,8 +209,10 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.parallelVocab = options.parallelVocab;
         kernels.tensorCoreKernel = options.tensorCoreKernel;
         kernels.roundMatmulInputs = options.roundMatmulInputs;
-        kernels.programmaticLaunch = options.programmaticLaunch && smVersion(options.chip) >= 90;
-        kernels.wgmma = options.wgmma && options.chip == "sm_90a";
+        photon::TargetInfo target = photon::TargetInfo::forChip(options.chip);
+        kernels.programmaticLaunch = options.programmaticLaunch && target.hasProgrammaticLaunch();
+        kernels.wgmma = options.wgmma && target.hasWgmma();
+        kernels.multiprocessors = target.multiprocessors;
         addKernelPasses(pm, kernels, options.activationType, options.maxRows);
         if (kernels.programmaticLaunch)
           pm.addPass(photon::createPhotonProgrammaticLaunch());

@@ -15,6 +15,8 @@
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=SHORT
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu fused-attention-max-capacity=0 tiled-attention=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false split-short-caches=false multiprocessors=108' -canonicalize -cse | FileCheck %s --check-prefix=SM108
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu multiprocessors=0' 2>&1 | FileCheck %s --check-prefix=NO-SM
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -photon-lower-to-kernels=target=cpu -canonicalize -cse | FileCheck %s --check-prefix=CPU
@@ -189,6 +191,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // SHORT: function(@photon_attention_split)
 // SHORT: function(@photon_attention_combine)
 // SHORT-LABEL: func.func private @photon_lm_head(
+
+// The splits aim at 4 blocks per multiprocessor (multiprocessors=108:
+// an A100, as photon-to-nvvm sets it for chip=sm_80).
+// SM108-LABEL: func.func private @photon_stack_shape0(
+// SM108: arith.ceildivui %c432, %{{.*}} : index
+// NO-SM: multiprocessors must be at least 1, got 0
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: photon_attention_split

@@ -1,0 +1,46 @@
+//===- TargetInfo.h - What the lowering knows of a GPU chip -----*- C++ -*-===//
+//
+// One place for NVIDIA specifics (the pipelines ask it, not the chip name):
+// which instructions a chip has and how many multiprocessors the kernels'
+// grids should fill.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PHOTON_LOWERING_TARGETINFO_H
+#define PHOTON_LOWERING_TARGETINFO_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+
+namespace mlir::photon {
+
+struct TargetInfo {
+  /// 90 for sm_90 / sm_90a, 80 for sm_80; 0 for a chip name that is not
+  /// sm_<number>[a].
+  int smVersion = 0;
+  /// The arch-specific variant (sm_90a): wgmma and setmaxnreg exist only there.
+  bool archSpecific = false;
+  /// Multiprocessors of the chip's flagship part (H100/H200: 132, A100:
+  /// 108): grids are sized to fill them.
+  int64_t multiprocessors = 132;
+
+  static TargetInfo forChip(llvm::StringRef chip) {
+    TargetInfo info;
+    if (!chip.consume_front("sm_") || chip.consumeInteger(10, info.smVersion))
+      return TargetInfo{};
+    info.archSpecific = chip == "a";
+    if (info.smVersion == 80 || info.smVersion == 86 || info.smVersion == 89)
+      info.multiprocessors = 108;
+    return info;
+  }
+
+  /// griddepcontrol (programmatic dependent launch): sm_90 and later.
+  bool hasProgrammaticLaunch() const { return smVersion >= 90; }
+  /// Warpgroup MMA: sm_90a only.
+  bool hasWgmma() const { return smVersion == 90 && archSpecific; }
+};
+
+} // namespace mlir::photon
+
+#endif // PHOTON_LOWERING_TARGETINFO_H
