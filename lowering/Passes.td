@@ -67,11 +67,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "a block of up to 1024 threads; false: argmax as block-per-row "
            "says, sampling one warp per row">,
     Option<"fuseAttention", "fuse-attention", "bool", "true",
-           "GPU: attention is one kernel per layer, a block per (row, query "
-           "head) whose threads split positions 0..pos, each with an online "
-           "softmax, merged at the end (no scores in memory; head_dim up to "
-           "128); false: scores, softmax statistics and output as three "
-           "kernels through the scratch">,
+           "GPU: attention is one online-softmax kernel per layer, no scores "
+           "in memory (short caches: split-short-caches, else a block per "
+           "(row, query head) whose threads split positions 0..pos, head_dim "
+           "up to 128; long caches: split or tiled attention); false: scores, "
+           "softmax statistics and output as three kernels through the "
+           "scratch">,
     Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
            "GPU: RoPE on Q, RoPE on K and the K/V cache write are one kernel "
            "(K rotated on its way into the cache); false: three kernels">,

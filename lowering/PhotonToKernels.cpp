@@ -2428,12 +2428,15 @@ private:
     Value someRows = arith::MaxUIOp::create(b, rows, one);
     // Splits: enough blocks for the card, as many as the scratch holds, at
     // most one per kSplitAttnMinPositions of the capacity, at least one.
-    Value wanted = arith::CeilDivUIOp::create(b, cIdx(b, splitAttnTargetBlocks()),
-                                              mulI(b, someRows, KVH * runs));
-    Value fit = arith::MinUIOp::create(b, arith::DivUIOp::create(b, addI(b, capacity, 2), cIdx(b, hd + 2)),
-                                       divU(b, capacity, kSplitAttnMinPositions));
-    Value splits =
-        oneSplit ? one : arith::MaxUIOp::create(b, arith::MinUIOp::create(b, wanted, fit), one);
+    Value splits = one;
+    if (!oneSplit) {
+      Value wanted = arith::CeilDivUIOp::create(b, cIdx(b, splitAttnTargetBlocks()),
+                                                mulI(b, someRows, KVH * runs));
+      Value fit = arith::MinUIOp::create(
+          b, arith::DivUIOp::create(b, addI(b, capacity, 2), cIdx(b, hd + 2)),
+          divU(b, capacity, kSplitAttnMinPositions));
+      splits = arith::MaxUIOp::create(b, arith::MinUIOp::create(b, wanted, fit), one);
+    }
     // Range of split s of a row with `end` positions; nonempty for s below
     // ceil(end / chunk).
     auto chunkOf = [&](Builder &b, Value end, Value splits) -> Value {

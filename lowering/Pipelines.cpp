@@ -72,8 +72,7 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().blockPerRow)};
   Option<bool> fuseAttention{
       *this, "fuse-attention",
-      llvm::cl::desc("attention as one kernel per layer (online softmax, a block "
-                     "per (row, head)); "
+      llvm::cl::desc("attention as one online-softmax kernel per layer; "
                      "false: scores, softmax, output as three kernels"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseAttention)};
   Option<bool> fuseRopeCache{
@@ -87,8 +86,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().parallelVocab)};
   Option<int64_t> fusedAttentionMaxCapacity{
       *this, "fused-attention-max-capacity",
-      llvm::cl::desc("fuse-attention: caches of at most this many positions use "
-                     "the fused kernel, longer ones the three kernels"),
+      llvm::cl::desc("fuse-attention: caches of at most this many positions attend "
+                     "in one pass (split-short-caches), longer ones split over blocks"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fusedAttentionMaxCapacity)};
   Option<bool> tiledAttention{
       *this, "tiled-attention",
