@@ -256,9 +256,11 @@ private:
     // 1, 4, 8, 16: a PHOTON local decoder's prefix call (prefix · chunks, 8
     // rows for PHOTON-600M) must not pay for 16 rows of accumulators and
     // activation reads (measured: the 16-row kernel at 5-10% of the copy rate).
+    // On tensor cores rows come in n-tiles of 8: no bucket of 4.
     SmallVector<int64_t> buckets;
     for (int64_t r = 1; r < options.gemvMaxRows; r = r == 1 ? 4 : 2 * r)
-      buckets.push_back(r);
+      if (r != 4 || !gemvOnTensorCores(r))
+        buckets.push_back(r);
     buckets.push_back(options.gemvMaxRows);
     std::function<void(Builder &, size_t)> pick = [&](Builder &b, size_t i) {
       if (i + 1 == buckets.size())
@@ -335,7 +337,7 @@ private:
   /// matmulNT for 1 <= rows <= maxRows (rows a runtime value) as a GEMV.
   void matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t maxRows,
                   int64_t M, int64_t K, Value w, Value bOff, bool accumulate) {
-    gemv(b, "photon_gemv_r" + Twine(maxRows) + "_" + shape(M, K), in, rows, maxRows, K,
+    gemv(b, "r" + Twine(maxRows) + "_" + shape(M, K), in, rows, maxRows, K,
          {GemvRange{M, {w}, [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
                       storeOutput(b, out, M, r, j, sums[0], bOff, accumulate);
                     }}});
@@ -382,6 +384,22 @@ private:
     return f;
   }
 
+  /// Per-range values of a GEMV launch by a uniform index (warp or block)
+  /// and the first index of each range (firsts[0] = 0): the selector maps
+  /// value to value(k) of the last range k that starts at or before it.
+  std::function<Value(function_ref<Value(int64_t)>)> rangeSelector(Builder &b, Value index,
+                                                                   ArrayRef<int64_t> firsts) {
+    SmallVector<Value> past; // index >= first of range k, k >= 1
+    for (int64_t first : firsts.drop_front())
+      past.push_back(arith::CmpIOp::create(b, arith::CmpIPredicate::uge, index, cIdx(b, first)));
+    return [&b, past](function_ref<Value(int64_t)> value) {
+      Value v = value(0);
+      for (auto [k, in] : llvm::enumerate(past))
+        v = arith::SelectOp::create(b, in, value(k + 1), v);
+      return v;
+    };
+  }
+
   /// One kernel `name` over 1 <= rows <= maxRows (rows a runtime value) of
   /// `in`, bound by the weight bytes: each warp computes F outputs
   /// (gemvOutputsPerWarp) of one of the ranges (kGemvWarps warps a block, a
@@ -400,9 +418,14 @@ private:
   /// applies RMSNorm on the way: activations times the gain vector at
   /// `normGain`, and each dot product times the row's 1 / rms, whose sum of
   /// squares the warp gathers from the same activation loads.
-  void gemv(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows, int64_t K,
+  /// The kernel is photon_gemv_<tag> (photon_gemv_mma_<tag> on tensor
+  /// cores, gemvOnTensorCores).
+  void gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64_t maxRows, int64_t K,
             ArrayRef<GemvRange> ranges, Value normGain = Value(),
             const GemvPairValues &pairValues = {}) {
+    if (gemvOnTensorCores(maxRows))
+      return gemvTensorCore(b, "photon_gemv_mma_" + tag, in, rows, maxRows, K, ranges, normGain,
+                            pairValues);
     constexpr int64_t kGemvWarps = 4, kGemvMaxOutputRowsPerStep = 64;
     const int64_t vec = gemvVectorLength();
     const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
@@ -432,7 +455,7 @@ private:
     Value one = cIdx(b, 1);
     auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(warps, kGemvWarps)), one,
                                         one, cIdx(b, kGemvWarps * kWarpSize), one, one);
-    nameKernel(launch, name);
+    nameKernel(launch, "photon_gemv_" + tag);
     if (options.programmaticLaunch)
       launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
     Builder kb(b.getLoc(), ctx);
@@ -467,15 +490,7 @@ private:
     SmallVector<int64_t> firstWarps{0};
     for (const GemvRange &range : ArrayRef(ranges).drop_back())
       firstWarps.push_back(firstWarps.back() + llvm::divideCeil(range.M, F));
-    SmallVector<Value> inRange; // warp >= first warp of range k, k >= 1
-    for (int64_t first : ArrayRef(firstWarps).drop_front())
-      inRange.push_back(arith::CmpIOp::create(kb, arith::CmpIPredicate::uge, warp, cIdx(kb, first)));
-    auto byRange = [&](function_ref<Value(int64_t)> value) {
-      Value v = value(0);
-      for (auto [k, in] : llvm::enumerate(inRange))
-        v = arith::SelectOp::create(kb, in, value(k + 1), v);
-      return v;
-    };
+    auto byRange = rangeSelector(kb, warp, firstWarps);
     Value rangeIdx = byRange([&](int64_t k) { return cIdx(kb, k); });
     Value M = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M); });
     Value lastJ = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M - 1); });
@@ -643,6 +658,272 @@ private:
     gpu::TerminatorOp::create(kb);
   }
 
+  /// Whether gemv's kernels over up to maxRows rows multiply on tensor cores
+  /// (gemv-tensor-cores): bf16 weights and activations, 4 or more rows.
+  bool gemvOnTensorCores(int64_t maxRows) const {
+    return options.gemvTensorCores && maxRows >= 4 && options.tensorCoreMinRows > 0 &&
+           weightElt.isBF16() && actElt.isBF16();
+  }
+
+  /// gemv on tensor cores (mma.sync m16n8k16, bf16 operands, f32
+  /// accumulators), for 4 or more rows: there CUDA-core FMAs, rows of them
+  /// per weight, bound the kernel long before the weight bytes do (16 rows:
+  /// 4% of the copy rate). A block of kGemvMmaWarps warps per 16 outputs of
+  /// one range (8 pairs in a range of pairs: A rows g and g + 8 are a pair's
+  /// halves), the warps splitting K into steps of 32 (warp w takes steps w,
+  /// w + kGemvMmaWarps, ...). Weights are the A operand, rows the B operand
+  /// (n-tiles of 8 rows). Lane (g, t) = (lane / 4, lane % 4) loads 16 bytes
+  /// of weight rows g and g + 8 at k = 8t..8t+7 of the step and 16 bytes of
+  /// row g's activations at the same k: a dot product does not care about
+  /// the order of k, so the step's first MMA takes physical k 8t + 0, 1 and
+  /// 8t + 2, 3 as its logical 2t, 2t+1 and 2t+8, 2t+9, the second MMA 8t +
+  /// 4..7, and both operands come straight from 16-byte global loads. Inputs
+  /// that are no bf16 values (f32 scratch, or rows times the norm's gain)
+  /// are split into bf16 hi + lo, two MMAs, as in the tensor-core GEMMs
+  /// (round-matmul-inputs: rounded, one). The warps' partial tiles (and,
+  /// with `normGain`, each row's partial sums of squares) meet in workgroup
+  /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
+  /// 2t and 2t + 1 of each n-tile.
+  static constexpr int64_t kGemvMmaWarps = 8;
+  void gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows,
+                      int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
+                      const GemvPairValues &pairValues) {
+    constexpr int64_t W = kGemvMmaWarps;
+    const int64_t nTiles = llvm::divideCeil(maxRows, 8);
+    const int64_t nw = ranges.front().weights.size();
+    const int64_t chunks = K / 8, steps = llvm::divideCeil(chunks, 4);
+    // About 8 weight vectors in flight per lane.
+    const int64_t unroll = std::clamp<int64_t>(4 / nw, 1, llvm::divideCeil(steps, W));
+    const int64_t iterations = llvm::divideCeil(steps, W * unroll);
+    const bool ragged = iterations * W * unroll * 4 != chunks;
+    const bool bf16In = in.elementType().isBF16() && !normGain;
+    const bool split = !bf16In && !roundsInput(in);
+    const int64_t pairHalf = llvm::max_element(ranges, [](const GemvRange &x, const GemvRange &y) {
+                               return x.pairHalf < y.pairHalf;
+                             })->pairHalf;
+    assert(llvm::all_of(ranges, [&](const GemvRange &r) {
+             return int64_t(r.weights.size()) == nw && (!r.pairHalf || r.pairHalf == pairHalf);
+           }) && "one weight count and pair layout per launch");
+    Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i32 = b.getI32Type();
+    SmallVector<int64_t> firstTiles{0};
+    for (const GemvRange &range : ranges)
+      firstTiles.push_back(firstTiles.back() + llvm::divideCeil(range.M, 16));
+    const int64_t tiles = firstTiles.pop_back_val();
+    // Per (warp, value, lane) in workgroup memory: the accumulators of
+    // (weight matrix m, n-tile n) at (m · nTiles + n) · 4, then a sum of
+    // squares per n-tile.
+    const int64_t nAcc = nw * nTiles * 4, nValues = nAcc + (normGain ? nTiles : 0);
+    Value one = cIdx(b, 1);
+    auto launch = gpu::LaunchOp::create(
+        b, cIdx(b, tiles), one, one, cIdx(b, W * kWarpSize), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{},
+        TypeRange{workgroupBuffer({W * nValues * kWarpSize}, f32)});
+    nameKernel(launch, name);
+    if (options.programmaticLaunch)
+      launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    Value partials = launch.getWorkgroupAttributions()[0];
+    Value tid = launch.getThreadIds().x, block = launch.getBlockIds().x;
+    Value lane = remU(kb, tid, kWarpSize), warp = divU(kb, tid, kWarpSize);
+    Value g = divU(kb, lane, 4), t = remU(kb, lane, 4);
+    // The block's range (uniform): its tile, outputs and weight matrices.
+    auto byRange = rangeSelector(kb, block, firstTiles);
+    Value rangeIdx = byRange([&](int64_t k) { return cIdx(kb, k); });
+    Value tile = arith::SubIOp::create(kb, block, byRange([&](int64_t k) { return cIdx(kb, firstTiles[k]); }));
+    Value lastJ = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M - 1); });
+    // Output of A row g + 8 · half: in a plain range 16 consecutive
+    // outputs, in a range of pairs half `half` of pair 8 · tile + g.
+    auto plainOutput = [&](Builder &b, int64_t half) { return addI(b, addI(b, mulI(b, tile, 16), g), 8 * half); };
+    auto pairedOutput = [&](Builder &b, int64_t half) -> Value {
+      Value pair = addI(b, mulI(b, tile, 8), g);
+      return addI(b, addI(b, mulI(b, divU(b, pair, pairHalf), 2 * pairHalf), remU(b, pair, pairHalf)),
+                  half * pairHalf);
+    };
+    Value isPaired = pairHalf ? byRange([&](int64_t k) -> Value {
+      return arith::ConstantIntOp::create(kb, kb.getI1Type(), ranges[k].pairHalf != 0);
+    }) : Value();
+    // Weight rows (matrix m, half h) at m · 2 + h; outputs past the range's
+    // end reread its last and are not stored.
+    SmallVector<Value> rowW;
+    for (int64_t m = 0; m < nw; ++m) {
+      Value wm = byRange([&](int64_t k) { return ranges[k].weights[m]; });
+      for (int64_t h = 0; h < 2; ++h) {
+        Value j = plainOutput(kb, h);
+        if (pairHalf)
+          j = arith::SelectOp::create(kb, isPaired, pairedOutput(kb, h), j);
+        rowW.push_back(addI(kb, wm, mulI(kb, arith::MinUIOp::create(kb, j, lastJ), K)));
+      }
+    }
+    // Row g of n-tile n; rows past `rows` reread the last and are not stored.
+    Value last = arith::SubIOp::create(kb, rows, one);
+    SmallVector<Value> rowIn;
+    for (int64_t n = 0; n < nTiles; ++n)
+      rowIn.push_back(addI(kb, in.base, mulI(kb, arith::MinUIOp::create(kb, addI(kb, g, 8 * n), last), K)));
+    auto vecOf = [](int64_t n, Type t) { return VectorType::get({n}, t); };
+    // A vector of 8 bf16 as the 4 i32 registers of MMA operands.
+    auto registers = [&](Builder &b, Value v) {
+      Value words = vector::BitCastOp::create(b, vecOf(4, i32), v);
+      SmallVector<Value, 4> regs;
+      for (int64_t i = 0; i < 4; ++i)
+        regs.push_back(vector::ExtractOp::create(b, words, i));
+      return regs;
+    };
+    auto zeros = [&](Builder &b, Type elt) -> Value {
+      return arith::ConstantOp::create(b, DenseElementsAttr::get(vecOf(8, elt), b.getZeroAttr(elt)));
+    };
+    SmallVector<Value> init(nValues, cF32(kb, 0));
+    auto loop = scf::ForOp::create(
+        kb, cIdx(kb, 0), cIdx(kb, iterations), one, init,
+        [&](OpBuilder &ob, Location loc, Value it, ValueRange accIn) {
+          Builder b(loc, ob);
+          SmallVector<Value> acc(accIn.begin(), accIn.end());
+          SmallVector<Value> at, inside;
+          SmallVector<SmallVector<Value, 4>> wRegs; // (step u, matrix m, half h)
+          for (int64_t u = 0; u < unroll; ++u) {
+            Value step = addI(b, mulI(b, addI(b, mulI(b, it, unroll), u), W), warp);
+            Value c = addI(b, mulI(b, step, 4), t);
+            Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
+            if (ok)
+              c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
+            at.push_back(mulI(b, c, 8));
+            inside.push_back(ok);
+            for (Value row : rowW)
+              wRegs.push_back(registers(
+                  b, vector::LoadOp::create(b, vecOf(8, bf16), weights, ValueRange{addI(b, row, at.back())},
+                                            /*nontemporal=*/false, llvm::MaybeAlign(16))));
+          }
+          // Every weight load of the group before the first MMA; with
+          // programmatic launch also before the wait for the previous kernel
+          // (weights are never written).
+          if (options.programmaticLaunch)
+            gridDependencyWait(b, loc);
+          for (int64_t u = 0; u < unroll; ++u) {
+            Value gain;
+            if (normGain) {
+              gain = vector::LoadOp::create(b, vecOf(8, bf16), weights, ValueRange{addI(b, normGain, at[u])},
+                                            /*nontemporal=*/false, llvm::MaybeAlign(16));
+              gain = arith::ExtFOp::create(b, vecOf(8, f32), gain);
+            }
+            for (int64_t n = 0; n < nTiles; ++n) {
+              Value x = vector::LoadOp::create(b, vecOf(8, in.elementType()), in.mem,
+                                               ValueRange{addI(b, rowIn[n], at[u])},
+                                               /*nontemporal=*/false,
+                                               llvm::MaybeAlign(gemvInputAlignment(in)));
+              SmallVector<Value, 4> hi, lo;
+              if (bf16In) {
+                if (inside[u])
+                  x = arith::SelectOp::create(b, inside[u], x, zeros(b, bf16));
+                hi = registers(b, x);
+              } else {
+                if (!in.elementType().isF32())
+                  x = arith::ExtFOp::create(b, vecOf(8, f32), x);
+                if (inside[u])
+                  x = arith::SelectOp::create(b, inside[u], x, zeros(b, f32));
+                if (gain) {
+                  for (int64_t e = 0; e < 8; ++e) {
+                    Value xe = vector::ExtractOp::create(b, x, e);
+                    acc[nAcc + n] = math::FmaOp::create(b, xe, xe, acc[nAcc + n]);
+                  }
+                  x = mulF(b, x, gain);
+                }
+                if (roundsInput(in))
+                  x = roundedToBF16(b, x);
+                auto [xHi, xLo] = splitBF16(b, x, split);
+                hi = registers(b, xHi);
+                if (split)
+                  lo = registers(b, xLo);
+              }
+              for (int64_t m = 0; m < nw; ++m) {
+                ArrayRef<Value> r0 = wRegs[(u * nw + m) * 2], r8 = wRegs[(u * nw + m) * 2 + 1];
+                Value *tileAcc = &acc[(m * nTiles + n) * 4];
+                for (int64_t kk = 0; kk < 2; ++kk) {
+                  SmallVector<Value> a{r0[2 * kk], r8[2 * kk], r0[2 * kk + 1], r8[2 * kk + 1]};
+                  mmaBF16(b, a, ValueRange{hi[2 * kk], hi[2 * kk + 1]}, tileAcc);
+                  if (split)
+                    mmaBF16(b, a, ValueRange{lo[2 * kk], lo[2 * kk + 1]}, tileAcc);
+                }
+              }
+            }
+          }
+          scf::YieldOp::create(b, acc);
+        });
+    auto slot = [&](Builder &b, Value w, int64_t v) {
+      return addI(b, mulI(b, addI(b, mulI(b, w, nValues), v), kWarpSize), lane);
+    };
+    for (int64_t v = 0; v < nValues; ++v)
+      memref::StoreOp::create(kb, loop.getResult(v), partials, ValueRange{slot(kb, warp, v)});
+    gpu::BarrierOp::create(kb);
+    // A whole warp takes the branch, so its shuffles stay converged.
+    ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, warp, cIdx(kb, 0)), [&](Builder &b) {
+      SmallVector<Value> total;
+      for (int64_t v = 0; v < nValues; ++v) {
+        Value sum = memref::LoadOp::create(b, partials, ValueRange{slot(b, cIdx(b, 0), v)});
+        for (int64_t w = 1; w < W; ++w)
+          sum = addF(b, sum, memref::LoadOp::create(b, partials, ValueRange{slot(b, cIdx(b, w), v)}));
+        total.push_back(sum);
+      }
+      // 1 / rms of rows 2t and 2t + 1 of each n-tile: row g's sum of squares
+      // over the lanes of group g, then from lanes 4 · 2t and 4 · (2t + 1).
+      SmallVector<Value> invRms; // (n-tile n, row 2t + e) at 2n + e
+      for (int64_t n = 0; normGain && n < nTiles; ++n) {
+        Value sq = total[nAcc + n];
+        for (int32_t off : {1, 2})
+          sq = addF(b, sq, gpu::ShuffleOp::create(b, sq, off, kWarpSize, gpu::ShuffleMode::XOR)
+                               .getShuffleResult());
+        for (int64_t e = 0; e < 2; ++e) {
+          Value from = arith::IndexCastOp::create(b, i32, mulI(b, addI(b, mulI(b, t, 2), e), 4));
+          Value rowSq = gpu::ShuffleOp::create(b, sq, from, arith::ConstantIntOp::create(b, i32, kWarpSize),
+                                               gpu::ShuffleMode::IDX)
+                            .getShuffleResult();
+          Value mean = divF(b, rowSq, cF32(b, double(K)));
+          invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
+        }
+      }
+      for (int64_t n = 0; n < nTiles; ++n)
+        for (int64_t e = 0; e < 2; ++e) {
+          Value r = addI(b, addI(b, mulI(b, t, 2), e), 8 * n);
+          // The dot products of A row g + 8 · half and row r, one per matrix.
+          auto sumsOf = [&](Builder &b, int64_t half) {
+            SmallVector<Value> sums;
+            for (int64_t m = 0; m < nw; ++m) {
+              Value s = total[(m * nTiles + n) * 4 + half * 2 + e];
+              sums.push_back(normGain ? mulF(b, s, invRms[2 * n + e]) : s);
+            }
+            return sums;
+          };
+          auto store = [&](Builder &b, const GemvRange &range) {
+            Value inRows = ult(b, r, rows), M = cIdx(b, range.M);
+            if (range.pairHalf) {
+              Value j = pairedOutput(b, 0);
+              ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)), [&](Builder &b) {
+                SmallVector<Value> pair = sumsOf(b, 0);
+                pair.append(sumsOf(b, 1));
+                if (pairValues.count)
+                  pair.append(pairValues.compute(b, r, j));
+                range.store(b, r, j, pair);
+              });
+              return;
+            }
+            for (int64_t half = 0; half < 2; ++half) {
+              Value j = plainOutput(b, half);
+              ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)),
+                     [&](Builder &b) { range.store(b, r, j, sumsOf(b, half)); });
+            }
+          };
+          if (ranges.size() == 1) {
+            store(b, ranges.front());
+            continue;
+          }
+          for (int64_t k = 0; k < int64_t(ranges.size()); ++k)
+            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, rangeIdx, cIdx(b, k)),
+                   [&](Builder &b) { store(b, ranges[k]); });
+        }
+    });
+    gpu::TerminatorOp::create(kb);
+  }
+
   /// A projection of a shared input: out (rows x M) = in · Wᵀ.
   struct Projection {
     WeightRef w;
@@ -762,7 +1043,7 @@ private:
               };
             ranges.push_back(range);
           }
-          gemv(b, "photon_gemv_" + tag + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(total, K),
+          gemv(b, tag + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(total, K),
                in, rows, maxRows, K, ranges, gain, pairValues);
         },
         wide);
@@ -860,7 +1141,7 @@ private:
                               alignedTo(b, weights, up.at, 16)),
         [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
           gemv(b,
-               "photon_gemv_gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" +
+               "gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" +
                    shape(F, K),
                in, rows, maxRows, K,
                {GemvRange{F, {gate.at, up.at},
@@ -3632,6 +3913,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.tensorCoreKernel = tensorCoreKernel;
     options.roundMatmulInputs = roundMatmulInputs;
     options.gemvMaxRows = gemvMaxRows;
+    options.gemvTensorCores = gemvTensorCores;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
     options.fuseRopeCache = fuseRopeCache;

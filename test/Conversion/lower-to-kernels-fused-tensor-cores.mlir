@@ -30,7 +30,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-SAME: %[[W:[^:]*]]: memref<?xbf16>, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[QW:[^:]*]]: index)
 // CHECK: %[[KW:.*]] = arith.addi %[[QW]], %c4096 : index
 // CHECK-NEXT: %[[VW:.*]] = arith.addi %[[QW]], %c6144 : index
-// CHECK: function(@photon_gemv_qkv_norm_r16_128x64)
+// CHECK: function(@photon_gemv_mma_qkv_norm_r16_128x64)
 // CHECK: } else {
 // CHECK: function(@photon_rmsnorm_64)
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c2, {{.*}}) {{.*}} function(@photon_mma128x64_qkv_128x64) workgroup(%[[T:[^ ]*]] :
@@ -75,7 +75,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // Gate/up: 3 tiles; W row n is feature (n / 64) · 32 + (n % 64) / 32 · 16 +
 // n % 16 (clamped to 95) of up where n % 32 >= 16, else of gate.
-// CHECK: function(@photon_gemv_gate_up_norm_r16_96x64)
+// CHECK: function(@photon_gemv_mma_gate_up_norm_r16_96x64)
 // CHECK: function(@photon_rmsnorm_64)
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c3, {{.*}}) {{.*}} function(@photon_mma128x64_gate_up_96x64)
 // CHECK: arith.cmpi ult, %[[GN:.*]], %c192 : index
@@ -117,7 +117,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: function(@photon_matmul_96x64)
 // CHECK: function(@photon_matmul_96x64)
 // CHECK: function(@photon_swiglu_96)
-// CHECK: function(@photon_gemv_r16_64x96)
+// CHECK: function(@photon_gemv_mma_r16_64x96)
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: _qkv_

@@ -276,8 +276,9 @@ def edge_shape_cases(h, worst, rng):
         path = os.path.join(EDGE, m + ".json")
         model_case(h, path, m, worst, rng, row_batches=rows)
         if h.device == "cuda":
+            # 11 rows: the tensor-core GEMV's second n-tile of 8 rows, partly filled.
             model_case(h, path, m + "-bf16-act", worst, rng, weight_type="bf16",
-                       activation_type="bf16", row_batches=rows)
+                       activation_type="bf16", row_batches=(11,) + rows)
             model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
@@ -790,6 +791,11 @@ def main():
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
                            "tiny-photon-l2-bf16-act-norope", worst, rng, weight_type="bf16",
                            activation_type="bf16", compile_args=("--no-fuse-qkv-rope",))
+                # GEMVs over 2..16 rows with CUDA-core FMAs instead of mma.sync.
+                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+                           "tiny-photon-l2-bf16-act-gemv-fma", worst, rng, weight_type="bf16",
+                           activation_type="bf16", row_batches=(11,),
+                           compile_args=("--no-gemv-tensor-cores",))
                 # The local decoders' short caches through the block-per-(row, query head)
                 # kernel instead of photon_attention_short (split attention, one split).
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),

@@ -1,0 +1,180 @@
+// With bf16 weights and activations, GEMVs over 4 or more rows (the buckets
+// of up to 8 and 16 rows; no bucket of 4) multiply on tensor cores
+// (gemv-tensor-cores): a block of 8 warps per 16 outputs, the weights as the
+// A operand of mma.sync m16n8k16 straight from 16-byte loads of rows g and
+// g + 8 (g = lane / 4), the rows as the B operand (n-tiles of 8 rows), K
+// split over the warps in steps of 32 (lane t = lane % 4 takes k 8t..8t+7 of
+// its warp's step). The warps' partial tiles meet in workgroup memory; warp 0
+// sums them and stores outputs g and g + 8 of rows 2t and 2t + 1.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-cores=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+
+// D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+  photon.param @model.embed_tokens.weight : tensor<40x64xbf16>
+  photon.param @model.layers.0.input_layernorm.weight : tensor<64xbf16>
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<64x64xbf16>
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<32x64xbf16>
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<32x64xbf16>
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<64x64xbf16>
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<64xbf16>
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<96x64xbf16>
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<96x64xbf16>
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<64x96xbf16>
+  photon.param @model.norm.weight : tensor<64xbf16>
+  photon.param @lm_head.weight : tensor<40x64xbf16>
+}
+
+// The stack: Q and K are ranges of RoPE pairs, so A row g of a tile is the
+// first half of pair 8 · tile + g (feature (p / 16) · 32 + p % 16) and row
+// g + 8 its second half (16 on); V's tiles are 16 consecutive features. The
+// normed rows (raw rows times the gain, 1 / rms applied to the sums) are no
+// bf16 values: hi + lo, two MMAs per half of a step.
+// CHECK-LABEL: func.func private @photon_stack_model(
+// CHECK: function(@photon_gemv_qkv_norm_r1_128x64)
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c8, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r8_128x64) workgroup(%[[QP:.*]] : memref<1280xf32, #gpu.address_space<workgroup>>) {
+// CHECK: %[[PAIRED:.*]] = arith.cmpi ult, %[[BLOCK:.*]], %c6 : index
+// CHECK: %[[PLAIN:.*]] = arith.addi %{{.*}}, %[[G:.*]] : index
+// CHECK: %[[PAIR:.*]] = arith.addi %{{.*}}, %[[G]] : index
+// CHECK-NEXT: %[[HEAD:.*]] = arith.divui %[[PAIR]], %c16 : index
+// CHECK-NEXT: %[[HEAD0:.*]] = arith.muli %[[HEAD]], %c32 : index
+// CHECK-NEXT: %[[IN:.*]] = arith.remui %[[PAIR]], %c16 : index
+// CHECK-NEXT: %[[FIRST:.*]] = arith.addi %[[HEAD0]], %[[IN]] : index
+// CHECK-NEXT: arith.select %[[PAIRED]], %[[FIRST]], %[[PLAIN]] : index
+// CHECK: arith.addi %[[PLAIN]], %c8 : index
+// CHECK-NEXT: arith.addi %[[FIRST]], %c16 : index
+// CHECK: math.fma
+// CHECK-COUNT-7: math.fma
+// CHECK-NEXT: %[[NORMED:.*]] = arith.mulf
+// CHECK-NEXT: %[[HI:.*]] = arith.truncf %[[NORMED]] : vector<8xf32> to vector<8xbf16>
+// CHECK-NEXT: %[[HIF:.*]] = arith.extf %[[HI]]
+// CHECK-NEXT: %[[REST:.*]] = arith.subf %[[NORMED]], %[[HIF]]
+// CHECK-NEXT: %[[LO:.*]] = arith.truncf %[[REST]] : vector<8xf32> to vector<8xbf16>
+// CHECK: nvvm.mma.sync
+// CHECK-COUNT-3: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// The rows' sums of squares: over the 4 lanes of a group, then those of
+// rows 2t and 2t + 1.
+// CHECK: gpu.barrier
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  idx
+// CHECK: math.rsqrt
+// CHECK: gpu.shuffle  idx
+// CHECK: math.rsqrt
+// A pair is stored rotated, from its first half.
+// CHECK: arith.cmpi ult, %[[FIRST]], %c64 : index
+// CHECK: math.cos
+// CHECK: math.sin
+// CHECK: function(@photon_gemv_mma_qkv_norm_r16_128x64) workgroup(%{{.*}} : memref<2560xf32, #gpu.address_space<workgroup>>)
+// Gate and up: two A tiles per step (4 weight loads), 2 x 4 accumulators.
+// CHECK: function(@photon_gemv_mma_gate_up_norm_r8_96x64) workgroup(%{{.*}} : memref<2304xf32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-4: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// CHECK: vector.load
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: gpu.barrier
+// CHECK: arith.negf
+// CHECK: math.exp
+
+// The LM head reads bf16 rows: the B operand is the loaded vector itself.
+// CHECK-LABEL: func.func private @photon_lm_head(
+// CHECK-SAME: %[[W:.*]]: memref<?xbf16>, %[[X:.*]]: memref<?xbf16>, %[[N:.*]]: index, %[[LOGITS:.*]]: memref<?xf32>)
+// CHECK: function(@photon_gemv_r1_40x64)
+// CHECK-NOT: photon_gemv_mma_r4
+// CHECK: arith.cmpi ule, %[[N]], %c8 : index
+// 40 outputs: 3 tiles of 16.
+// CHECK: gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in ({{.*}} = %c3, {{.*}}) threads(%[[TID:.*]], %{{.*}}, %{{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_40x64) workgroup(%[[P:.*]] : memref<1024xf32, #gpu.address_space<workgroup>>) {
+// CHECK-NEXT: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
+// CHECK-NEXT: %[[WARP:.*]] = arith.divui %[[TID]], %c32 : index
+// CHECK-NEXT: %[[G:.*]] = arith.divui %[[LANE]], %c4 : index
+// CHECK-NEXT: %[[T:.*]] = arith.remui %[[LANE]], %c4 : index
+// Weight rows 16 · block + g and + 8, clamped to the last (39).
+// CHECK-NEXT: %[[J00:.*]] = arith.muli %[[B]], %c16 : index
+// CHECK-NEXT: %[[J0:.*]] = arith.addi %[[J00]], %[[G]] : index
+// CHECK-NEXT: %[[R0:.*]] = arith.minui %[[J0]], %c39 : index
+// CHECK-NEXT: %[[O0:.*]] = arith.muli %[[R0]], %c64 : index
+// CHECK-NEXT: %[[ROW0:.*]] = arith.addi %[[O0]], %c{{[0-9]+}} : index
+// CHECK-NEXT: %[[J8:.*]] = arith.addi %[[J0]], %c8 : index
+// CHECK-NEXT: %[[R8:.*]] = arith.minui %[[J8]], %c39 : index
+// CHECK-NEXT: %[[O8:.*]] = arith.muli %[[R8]], %c64 : index
+// CHECK-NEXT: %[[ROW8:.*]] = arith.addi %[[O8]], %c{{[0-9]+}} : index
+// Input row g, clamped to the last row.
+// CHECK-NEXT: %[[LAST:.*]] = arith.subi %[[N]], %c1 : index
+// CHECK-NEXT: %[[XR:.*]] = arith.minui %[[G]], %[[LAST]] : index
+// CHECK-NEXT: %[[XROW:.*]] = arith.muli %[[XR]], %c64 : index
+// K = 64 is 8 chunks of 8, one step of 32 for warps 0 and 1: warp w's chunk
+// 4w + t, chunks past 8 read chunk 0 as zeros (one iteration: no loop left).
+// CHECK-NEXT: %[[W4:.*]] = arith.muli %[[WARP]], %c4 : index
+// CHECK-NEXT: %[[C:.*]] = arith.addi %[[W4]], %[[T]] : index
+// CHECK-NEXT: %[[INSIDE:.*]] = arith.cmpi ult, %[[C]], %c8 : index
+// CHECK-NEXT: %[[CC:.*]] = arith.select %[[INSIDE]], %[[C]], %c0 : index
+// CHECK-NEXT: %[[K:.*]] = arith.muli %[[CC]], %c8 : index
+// CHECK-NEXT: %[[AT0:.*]] = arith.addi %[[ROW0]], %[[K]] : index
+// CHECK-NEXT: %[[V0:.*]] = vector.load %[[W]][%[[AT0]]] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK-NEXT: %[[I0:.*]] = vector.bitcast %[[V0]] : vector<8xbf16> to vector<4xi32>
+// CHECK-NEXT: %[[A00:.*]] = vector.extract %[[I0]][0] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[A01:.*]] = vector.extract %[[I0]][1] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[A02:.*]] = vector.extract %[[I0]][2] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[A03:.*]] = vector.extract %[[I0]][3] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[AT8:.*]] = arith.addi %[[ROW8]], %[[K]] : index
+// CHECK-NEXT: %[[V8:.*]] = vector.load %[[W]][%[[AT8]]] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK-NEXT: %[[I8:.*]] = vector.bitcast %[[V8]] : vector<8xbf16> to vector<4xi32>
+// CHECK-NEXT: %[[A80:.*]] = vector.extract %[[I8]][0] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[A81:.*]] = vector.extract %[[I8]][1] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[A82:.*]] = vector.extract %[[I8]][2] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[A83:.*]] = vector.extract %[[I8]][3] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[XAT:.*]] = arith.addi %[[XROW]], %[[K]] : index
+// CHECK-NEXT: %[[XV:.*]] = vector.load %[[X]][%[[XAT]]] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK-NEXT: %[[XZ:.*]] = arith.select %[[INSIDE]], %[[XV]], %{{.*}} : vector<8xbf16>
+// CHECK-NEXT: %[[XI:.*]] = vector.bitcast %[[XZ]] : vector<8xbf16> to vector<4xi32>
+// CHECK-NEXT: %[[B0:.*]] = vector.extract %[[XI]][0] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[B1:.*]] = vector.extract %[[XI]][1] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[B2:.*]] = vector.extract %[[XI]][2] : i32 from vector<4xi32>
+// CHECK-NEXT: %[[B3:.*]] = vector.extract %[[XI]][3] : i32 from vector<4xi32>
+// Physical k 8t + 0..3 as the first MMA's k 2t, 2t+1, 2t+8, 2t+9; 8t + 4..7
+// the second's.
+// CHECK-NEXT: %[[D0:.*]] = nvvm.mma.sync A[%[[A00]], %[[A80]], %[[A01]], %[[A81]]]  B[%[[B0]], %[[B1]]]  C[%[[Z:.*]], %[[Z]], %[[Z]], %[[Z]]]  {{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// CHECK-NEXT: %[[C0:.*]] = llvm.extractvalue %[[D0]][0]
+// CHECK-NEXT: %[[C1:.*]] = llvm.extractvalue %[[D0]][1]
+// CHECK-NEXT: %[[C2:.*]] = llvm.extractvalue %[[D0]][2]
+// CHECK-NEXT: %[[C3:.*]] = llvm.extractvalue %[[D0]][3]
+// CHECK-NEXT: %[[D1:.*]] = nvvm.mma.sync A[%[[A02]], %[[A82]], %[[A03]], %[[A83]]]  B[%[[B2]], %[[B3]]]  C[%[[C0]], %[[C1]], %[[C2]], %[[C3]]]
+// CHECK-NEXT: %[[S0:.*]] = llvm.extractvalue %[[D1]][0]
+// CHECK-NEXT: %[[S1:.*]] = llvm.extractvalue %[[D1]][1]
+// CHECK-NEXT: %[[S2:.*]] = llvm.extractvalue %[[D1]][2]
+// CHECK-NEXT: %[[S3:.*]] = llvm.extractvalue %[[D1]][3]
+// Value v of warp w at (4w + v) · 32 + lane.
+// CHECK-NEXT: %[[SLOT0:.*]] = arith.muli %[[WARP]], %c128 : index
+// CHECK-NEXT: %[[AT:.*]] = arith.addi %[[SLOT0]], %[[LANE]] : index
+// CHECK-NEXT: memref.store %[[S0]], %[[P]][%[[AT]]]
+// CHECK-COUNT-3: memref.store %{{.*}}, %[[P]]
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: %[[FIRSTWARP:.*]] = arith.cmpi eq, %[[WARP]], %c0 : index
+// CHECK-NEXT: scf.if %[[FIRSTWARP]] {
+// CHECK-COUNT-32: memref.load %[[P]]
+// Output j0 of row 2t, then j0 + 8 of row 2t, then both of row 2t + 1.
+// CHECK: %[[ROW:.*]] = arith.muli %[[T]], %c2 : index
+// CHECK-NEXT: %[[ROWIN:.*]] = arith.cmpi ult, %[[ROW]], %[[N]] : index
+// CHECK-NEXT: %[[JIN:.*]] = arith.cmpi ult, %[[J0]], %c40 : index
+// CHECK-NEXT: %[[STORE:.*]] = arith.andi %[[ROWIN]], %[[JIN]] : i1
+// CHECK-NEXT: scf.if %[[STORE]] {
+// CHECK: memref.store %{{.*}}, %[[LOGITS]]
+// CHECK: arith.cmpi ult, %[[J8]], %c40 : index
+// CHECK: memref.store %{{.*}}, %[[LOGITS]]
+// CHECK: memref.store %{{.*}}, %[[LOGITS]]
+// CHECK: memref.store %{{.*}}, %[[LOGITS]]
+// 16 rows: two n-tiles (rows g and g + 8), 4 MMAs a step.
+// CHECK: function(@photon_gemv_mma_r16_40x64) workgroup(%{{.*}} : memref<2048xf32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-4: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: gpu.barrier
+
+// Off (or f32 activations, or no tensor cores): the CUDA-core GEMVs,
+// buckets 1, 4, 8, 16.
+// OFF-NOT: photon_gemv_mma
+// OFF-LABEL: func.func private @photon_lm_head(
+// OFF: function(@photon_gemv_r4_40x64)
+// OFF-NOT: photon_gemv_mma
