@@ -57,12 +57,13 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "weight row once with 16-byte vector loads, each warp computing "
            "1 to 4 output features for every row (a GEMV); 0 keeps the "
            "warp-per-(row, output) kernel">,
-    Option<"gemvTensorCores", "gemv-tensor-cores", "bool", "true",
-           "GPU, bf16 weights and activations: GEMVs over 4 or more rows "
-           "multiply on tensor cores (mma.sync m16n8k16: 16 outputs a block "
-           "as the A operand straight from 16-byte weight loads, rows as the "
-           "B operand, K split over the block's warps); false: CUDA-core "
-           "FMAs, rows of them per weight">,
+    Option<"gemvTensorCoreMinRows", "gemv-tensor-core-min-rows", "int64_t", "2",
+           "GPU, bf16 weights and activations: the GEMV kernels for up to n "
+           "rows, n at least this (the buckets 8 and 16 by default), multiply "
+           "on tensor cores (mma.sync m16n8k16: 16 outputs a block as the A "
+           "operand straight from 16-byte weight loads, rows as the B "
+           "operand, K split over the block's warps); the others use "
+           "CUDA-core FMAs, rows of them per weight; 0 never">,
     Option<"blockPerRow", "block-per-row", "bool", "true",
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,

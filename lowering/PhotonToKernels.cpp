@@ -659,14 +659,15 @@ private:
   }
 
   /// Whether gemv's kernels over up to maxRows rows multiply on tensor cores
-  /// (gemv-tensor-cores): bf16 weights and activations, 4 or more rows.
+  /// (gemv-tensor-core-min-rows): bf16 weights and activations.
   bool gemvOnTensorCores(int64_t maxRows) const {
-    return options.gemvTensorCores && maxRows >= 4 && options.tensorCoreMinRows > 0 &&
+    return options.gemvTensorCoreMinRows > 0 && maxRows >= options.gemvTensorCoreMinRows &&
+           options.tensorCoreMinRows > 0 &&
            weightElt.isBF16() && actElt.isBF16();
   }
 
   /// gemv on tensor cores (mma.sync m16n8k16, bf16 operands, f32
-  /// accumulators), for 4 or more rows: there CUDA-core FMAs, rows of them
+  /// accumulators), for several rows: there CUDA-core FMAs, rows of them
   /// per weight, bound the kernel long before the weight bytes do (16 rows:
   /// 4% of the copy rate). A block of kGemvMmaWarps warps per 16 outputs of
   /// one range (8 pairs in a range of pairs: A rows g and g + 8 are a pair's
@@ -1480,11 +1481,11 @@ private:
       return {at, inside};
     };
     auto f32x = [&](int64_t n) { return VectorType::get({n}, f32); };
-    // Issues the copies of step `kt` into its stage as one commit group; an
-    // f32 `in` is loaded into registers instead (returned, for storeStep).
-    auto issueStep = [&](Builder &b, Value kt) -> std::pair<Value, SmallVector<Value>> {
+    // Issues the copies of step `kt` into its stage as one commit group (an
+    // f32 `in` is not copied: loadStep).
+    auto copyStep = [&](Builder &b, Value kt) -> Value {
       Value stage = remU(b, kt, stages), k0 = mulI(b, kt, kStep);
-      SmallVector<Value> tokens, loaded;
+      SmallVector<Value> tokens;
       // 8 elements of `src` at `at` (none where !inside) into row c.row of
       // the operand's stage.
       auto copyChunk = [&](Value operand, Value src, Value at, Value inside, const Chunk &c) {
@@ -1494,21 +1495,10 @@ private:
             b.getIndexAttr(8), n, b.getUnitAttr()));
       };
       for (const Chunk &c : chunksA) {
-        Value k = addI(b, k0, c.kOffset);
-        if (convert) {
-          auto [at, inside] = source(b, in.base, m0, rows, c, k);
-          SmallVector<Value, 2> halves;
-          for (int64_t h = 0; h < 2; ++h)
-            halves.push_back(vector::LoadOp::create(b, f32x(4), in.mem, ValueRange{addI(b, at, 4 * h)},
-                                                    /*nontemporal=*/false, llvm::MaybeAlign(16)));
-          Value v = vector::ShuffleOp::create(b, halves[0], halves[1],
-                                              ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
-          loaded.push_back(arith::SelectOp::create(
-              b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(f32x(8), 0.0f))));
-        } else {
-          auto [at, inside] = source(b, in.base, m0, rows, c, k);
-          copyChunk(opA, in.mem, at, inside, c);
-        }
+        if (convert)
+          break;
+        auto [at, inside] = source(b, in.base, m0, rows, c, addI(b, k0, c.kOffset));
+        copyChunk(opA, in.mem, at, inside, c);
       }
       for (const Chunk &c : chunksW) {
         Value k = addI(b, k0, c.kOffset), n = addI(b, n0, c.row);
@@ -1516,9 +1506,28 @@ private:
         Value at = arith::SelectOp::create(b, inside, addI(b, columns.weightRow(b, n), k), wFirst);
         copyChunk(opW, weights, at, inside, c);
       }
-      return {nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult(), loaded};
+      return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
     };
-    // Stores the f32 chunks issueStep loaded for step `kt`, as bf16.
+    // An f32 `in`'s chunks of step `kt`, loaded into registers (for
+    // storeStep); nothing for a bf16 `in`.
+    auto loadStep = [&](Builder &b, Value kt) {
+      SmallVector<Value> loaded;
+      for (const Chunk &c : chunksA) {
+        if (!convert)
+          break;
+        auto [at, inside] = source(b, in.base, m0, rows, c, addI(b, mulI(b, kt, kStep), c.kOffset));
+        SmallVector<Value, 2> halves;
+        for (int64_t h = 0; h < 2; ++h)
+          halves.push_back(vector::LoadOp::create(b, f32x(4), in.mem, ValueRange{addI(b, at, 4 * h)},
+                                                  /*nontemporal=*/false, llvm::MaybeAlign(16)));
+        Value v = vector::ShuffleOp::create(b, halves[0], halves[1],
+                                            ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+        loaded.push_back(arith::SelectOp::create(
+            b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(f32x(8), 0.0f))));
+      }
+      return loaded;
+    };
+    // Stores the f32 chunks loadStep loaded for step `kt`, as bf16.
     auto storeStep = [&](Builder &b, Value kt, ArrayRef<Value> loaded) {
       Value stage = remU(b, kt, stages);
       for (auto [c, v] : llvm::zip(chunksA, loaded)) {
@@ -1534,13 +1543,13 @@ private:
     // Prologue: steps 0 .. ahead - 1 in flight.
     Value lastGroup;
     for (int64_t s = 0; s < ahead; ++s) {
-      auto [group, loaded] = issueStep(kb, cIdx(kb, s));
+      SmallVector<Value> loaded = loadStep(kb, cIdx(kb, s));
+      lastGroup = copyStep(kb, cIdx(kb, s));
       storeStep(kb, cIdx(kb, s), loaded);
-      lastGroup = group;
     }
     if (wgmma) {
-      matmulWgmmaLoop(kb, tiles, stages, ahead, K, kStep, split, lastGroup, tileCols, issueStep,
-                      storeStep, columns, m0, n0, tid);
+      matmulWgmmaLoop(kb, tiles, stages, ahead, K, kStep, split, lastGroup, tileCols, copyStep,
+                      loadStep, storeStep, columns, m0, n0, tid);
       gpu::TerminatorOp::create(kb);
       return;
     }
@@ -1557,7 +1566,8 @@ private:
           nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(stages - 2));
           gpu::BarrierOp::create(b);
           Value ahead = addI(b, kt, stages - 1);
-          auto [group, loaded] = issueStep(b, ahead);
+          SmallVector<Value> loaded = loadStep(b, ahead);
+          Value group = copyStep(b, ahead);
           Value stage = remU(b, kt, stages);
           SmallVector<Value> sums(carried.drop_front());
           for (int64_t ks = 0; ks < kStep / 16; ++ks) {
@@ -1604,15 +1614,20 @@ private:
   /// waits for its copies, fences its shared-memory writes (cp.async and
   /// stores) for the async proxy and passes the barrier; its warpgroup
   /// issues the MMAs of the step's two k16 slices (with `split`, the hi and
-  /// the lo part of A each) and the copies of step kt + ahead, then waits
-  /// until only these MMAs are in flight, and stores an f32 A of step
-  /// kt + ahead. The barrier of step kt + 1 is thus passed once every
-  /// warpgroup finished the MMAs of step kt - 1: with ahead = stages - 2
-  /// the stage step kt + ahead fills was last read at step kt - 2.
-  /// Accumulators travel as wgmma's register struct.
+  /// the lo part of A each), the copies of step kt + ahead and the register
+  /// loads of an f32 A of step kt + ahead + 1, then waits until only these
+  /// MMAs are in flight, and stores the f32 A of step kt + ahead that the
+  /// previous step loaded: the MMAs do not wait for registers (an f32 A
+  /// loaded and stored in the same step bound the kernel by the load's
+  /// latency, 6% of the matrix rate at 740 rows of 1664 x 1664). The
+  /// barrier of step kt + 1 is thus passed once every warpgroup finished
+  /// the MMAs of step kt - 1: with ahead = stages - 2 the stage step
+  /// kt + ahead fills was last read at step kt - 2. Accumulators travel as
+  /// wgmma's register struct.
   void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t ahead, int64_t K,
                        int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
-                       function_ref<std::pair<Value, SmallVector<Value>>(Builder &, Value)> issueStep,
+                       function_ref<Value(Builder &, Value)> copyStep,
+                       function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                        function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
                        const MmaColumns &columns, Value m0, Value n0, Value tid) {
     Type i64 = kb.getI64Type(), f32 = kb.getF32Type();
@@ -1644,6 +1659,9 @@ private:
     Value aRows = arith::IndexCastUIOp::create(kb, i64, mulI(kb, warpgroup, 64 * rowBytes));
     Value zero = cIdx(kb, 0), one = cIdx(kb, 1);
     SmallVector<Value> init{firstGroup, LLVM::ZeroOp::create(kb, accType)};
+    SmallVector<Value> firstLoaded = loadStep(kb, cIdx(kb, ahead));
+    const int64_t nLoaded = firstLoaded.size();
+    init.append(firstLoaded);
     auto loop = scf::ForOp::create(
         kb, zero, cIdx(kb, llvm::divideCeil(K, kStep)), one, init,
         [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
@@ -1676,10 +1694,12 @@ private:
           }
           NVVM::WgmmaGroupSyncAlignedOp::create(b);
           Value later = addI(b, kt, ahead);
-          auto [group, loaded] = issueStep(b, later);
+          Value group = copyStep(b, later);
+          SmallVector<Value> next{group, acc};
+          next.append(loadStep(b, addI(b, later, 1)));
           NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
-          storeStep(b, later, loaded);
-          scf::YieldOp::create(b, ValueRange{group, acc});
+          storeStep(b, later, SmallVector<Value>(carried.take_back(nLoaded)));
+          scf::YieldOp::create(b, next);
         });
     NVVM::WgmmaWaitGroupSyncOp::create(kb, 0);
     // Warp w holds rows 16w .. 16w + 15 of the tile; accumulator 4j + v is
@@ -3864,6 +3884,11 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
       model.emitOpError("has no planned weights: run -photon-plan-memory first");
       return signalPassFailure();
     }
+    if (gemvTensorCoreMinRows < 0) {
+      module.emitError("photon-lower-to-kernels: gemv-tensor-core-min-rows must not be negative, got ")
+          << static_cast<int64_t>(gemvTensorCoreMinRows);
+      return signalPassFailure();
+    }
     if (gemvMaxRows < 0) {
       module.emitError("photon-lower-to-kernels: gemv-max-rows must not be "
                        "negative, got ")
@@ -3913,7 +3938,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.tensorCoreKernel = tensorCoreKernel;
     options.roundMatmulInputs = roundMatmulInputs;
     options.gemvMaxRows = gemvMaxRows;
-    options.gemvTensorCores = gemvTensorCores;
+    options.gemvTensorCoreMinRows = gemvTensorCoreMinRows;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
     options.fuseRopeCache = fuseRopeCache;

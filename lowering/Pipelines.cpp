@@ -66,11 +66,12 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("projections over 1 to this many rows read each weight "
                      "once with vector loads (GEMV); 0 never"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvMaxRows)};
-  Option<bool> gemvTensorCores{
-      *this, "gemv-tensor-cores",
-      llvm::cl::desc("bf16: GEMVs over 4 or more rows multiply on tensor "
-                     "cores (false: CUDA-core FMAs)"),
-      llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvTensorCores)};
+  Option<int64_t> gemvTensorCoreMinRows{
+      *this, "gemv-tensor-core-min-rows",
+      llvm::cl::desc("bf16: GEMV kernels for up to n >= this many rows "
+                     "multiply on tensor cores (default 2: all but batch 1; "
+                     "0 never)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvTensorCoreMinRows)};
   Option<bool> blockPerRow{
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
@@ -199,7 +200,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.target = "gpu";
         kernels.tensorCoreMinRows = options.tensorCoreMinRows;
         kernels.gemvMaxRows = options.gemvMaxRows;
-        kernels.gemvTensorCores = options.gemvTensorCores;
+        kernels.gemvTensorCoreMinRows = options.gemvTensorCoreMinRows;
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
         kernels.fuseRopeCache = options.fuseRopeCache;

@@ -1,15 +1,17 @@
 // With bf16 weights and activations, GEMVs over 4 or more rows (the buckets
 // of up to 8 and 16 rows; no bucket of 4) multiply on tensor cores
-// (gemv-tensor-cores): a block of 8 warps per 16 outputs, the weights as the
+// (gemv-tensor-core-min-rows, default 2): a block of 8 warps per 16 outputs, the weights as the
 // A operand of mma.sync m16n8k16 straight from 16-byte loads of rows g and
 // g + 8 (g = lane / 4), the rows as the B operand (n-tiles of 8 rows), K
 // split over the warps in steps of 32 (lane t = lane % 4 takes k 8t..8t+7 of
 // its warp's step). The warps' partial tiles meet in workgroup memory; warp 0
 // sums them and stores outputs g and g + 8 of rows 2t and 2t + 1.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-cores=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-core-min-rows=1' -canonicalize -cse | FileCheck %s --check-prefix=MIN1
+// RUN: not photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -178,3 +180,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // OFF-LABEL: func.func private @photon_lm_head(
 // OFF: function(@photon_gemv_r4_40x64)
 // OFF-NOT: photon_gemv_mma
+
+// gemv-tensor-core-min-rows=1: batch 1 too.
+// MIN1-LABEL: func.func private @photon_lm_head(
+// MIN1: function(@photon_gemv_mma_r1_40x64) workgroup(%{{.*}} : memref<1024xf32, #gpu.address_space<workgroup>>)
+// MIN1: function(@photon_gemv_mma_r8_40x64)
+// MIN1-NOT: function(@photon_gemv_r
+
+// NEGATIVE: gemv-tensor-core-min-rows must not be negative, got -1

@@ -6,10 +6,11 @@
 // descriptors in the 64-byte swizzle mode: the stages are mma.sync's (64-byte
 // rows, chunk c of row r at c ^ (r / 2) % 4). Every step waits for its copies, fences
 // them for the async proxy and passes the barrier; the warpgroup issues its
-// MMAs, then the copies of step kt + 2, then waits until only this step's
-// MMAs are in flight, so 4 stages (64 or 96 KB of dynamic shared memory)
-// keep every stage refilled two steps after its last read. Without the
-// option: mma.sync.
+// MMAs, then the copies of step kt + 2 and the register loads of an f32
+// input of step kt + 3, then waits until only this step's MMAs are in
+// flight and stores the f32 input of step kt + 2 loaded the step before, so
+// 4 stages (64 or 96 KB of dynamic shared memory) keep every stage refilled
+// two steps after its last read. Without the option: mma.sync.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true round-matmul-inputs=true' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
@@ -61,7 +62,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Warpgroup w's rows start 64 rows (4096 bytes) on.
 // CHECK: %[[WG:.*]] = arith.divui %[[TID]], %c128 : index
 // CHECK-NEXT: %[[WGROWS:.*]] = arith.muli %[[WG]], %c4096 : index
-// CHECK: scf.for %[[KT:.*]] = %c0 to %c2 step %c1 iter_args(%[[GRP:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (!nvgpu.device.async.token, !llvm.struct<(f32, f32,
+// The loop carries the f32 input's two chunks of step kt + 2 (loaded
+// before it for step 2).
+// CHECK: scf.for %[[KT:.*]] = %c0 to %c2 step %c1 iter_args(%[[GRP:[^ ]*]] = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}}, %[[LA:[^ ]*]] = %{{.*}}, %[[LB:[^ ]*]] = %{{.*}}) -> (!nvgpu.device.async.token, !llvm.struct<(f32, {{.*}})>, vector<8xf32>, vector<8xf32>) {
 // CHECK-NEXT: nvgpu.device_async_wait %[[GRP]] {numGroups = 1 : i32}
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
@@ -73,16 +76,29 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[D3:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D2]], <m = 64, n = 64, k = 16>
 // CHECK: %[[D4:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D3]], <m = 64, n = 64, k = 16>
 // CHECK-NEXT: nvvm.wgmma.commit.group.sync.aligned
-// Step kt + 2: W by cp.async into stage (kt + 2) % 4, the f32 input loaded,
-// then (with this step's MMAs still in flight) stored as hi and lo.
+// Step kt + 2: W by cp.async into stage (kt + 2) % 4; the f32 input of step
+// kt + 3 loaded into registers; then (with this step's MMAs still in
+// flight) the carried input of step kt + 2 stored as hi and lo.
 // CHECK: %[[LATER:.*]] = arith.addi %[[KT]], %c2 : index
 // CHECK-NEXT: %[[LSTAGE:.*]] = arith.remui %[[LATER]], %c4 : index
 // CHECK: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1, %[[LSTAGE]],
 // CHECK-NEXT: %[[NEXT:.*]] = nvgpu.device_async_create_group
-// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
-// CHECK: vector.store %{{.*}}, %[[T]][%c0, %[[LSTAGE]],
-// CHECK: vector.store %{{.*}}, %[[T]][%c2, %[[LSTAGE]],
-// CHECK: scf.yield %[[NEXT]], %[[D4]]
+// CHECK: arith.addi %[[KT]], %c3 : index
+// CHECK: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
+// CHECK: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
+// CHECK-NEXT: vector.shuffle
+// CHECK: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
+// CHECK: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
+// CHECK-NEXT: vector.shuffle
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK-NEXT: %[[HI:.*]] = arith.truncf %[[LA]] : vector<8xf32> to vector<8xbf16>
+// CHECK-NEXT: %[[HIF:.*]] = arith.extf %[[HI]]
+// CHECK-NEXT: %[[REST:.*]] = arith.subf %[[LA]], %[[HIF]]
+// CHECK-NEXT: %[[LO:.*]] = arith.truncf %[[REST]]
+// CHECK-NEXT: vector.store %[[HI]], %[[T]][%c0, %[[LSTAGE]],
+// CHECK-NEXT: vector.store %[[LO]], %[[T]][%c2, %[[LSTAGE]],
+// CHECK-NEXT: arith.truncf %[[LB]]
+// CHECK: scf.yield %[[NEXT]], %[[D4]], %{{.*}}, %{{.*}} :
 // CHECK-NEXT: }
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // Epilogue: warp w's 16 rows (m0 + 16w), 32 values as m16n8 tiles, added
