@@ -1508,8 +1508,9 @@ private:
       }
       return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
     };
-    // An f32 `in`'s chunks of step `kt`, loaded into registers (for
-    // storeStep); nothing for a bf16 `in`.
+    // An f32 `in`'s chunks of step `kt`, loaded into registers, each with
+    // whether it is inside (for storeStep, which zeroes the others: a select
+    // here would wait for the load at once); nothing for a bf16 `in`.
     auto loadStep = [&](Builder &b, Value kt) {
       SmallVector<Value> loaded;
       for (const Chunk &c : chunksA) {
@@ -1520,17 +1521,21 @@ private:
         for (int64_t h = 0; h < 2; ++h)
           halves.push_back(vector::LoadOp::create(b, f32x(4), in.mem, ValueRange{addI(b, at, 4 * h)},
                                                   /*nontemporal=*/false, llvm::MaybeAlign(16)));
-        Value v = vector::ShuffleOp::create(b, halves[0], halves[1],
-                                            ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
-        loaded.push_back(arith::SelectOp::create(
-            b, inside, v, arith::ConstantOp::create(b, DenseElementsAttr::get(f32x(8), 0.0f))));
+        loaded.push_back(vector::ShuffleOp::create(b, halves[0], halves[1],
+                                                   ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+        loaded.push_back(inside);
       }
       return loaded;
     };
     // Stores the f32 chunks loadStep loaded for step `kt`, as bf16.
     auto storeStep = [&](Builder &b, Value kt, ArrayRef<Value> loaded) {
       Value stage = remU(b, kt, stages);
-      for (auto [c, v] : llvm::zip(chunksA, loaded)) {
+      for (auto [i, c] : llvm::enumerate(chunksA)) {
+        if (loaded.empty())
+          break;
+        Value v = arith::SelectOp::create(
+            b, loaded[2 * i + 1], loaded[2 * i],
+            arith::ConstantOp::create(b, DenseElementsAttr::get(f32x(8), 0.0f)));
         auto [hi, lo] = splitBF16(b, v, split);
         vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.row, c.column},
                                 /*nontemporal=*/false, llvm::MaybeAlign(16));

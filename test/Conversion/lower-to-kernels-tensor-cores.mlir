@@ -48,10 +48,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: scf.if
 // CHECK: gpu.launch {{.*}} workgroup(%[[T:[^ ]*]] : memref<3x2x128x32xbf16, #gpu.address_space<workgroup>>) {
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
-// CHECK: %[[V:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
 // CHECK: nvgpu.device_async_copy %[[SW2]]
 // CHECK: nvgpu.device_async_create_group
-// CHECK: %[[H:.*]] = arith.truncf %[[V]] : vector<8xf32> to vector<8xbf16>
+// Rows past `rows` and columns past K as zeros, when the chunk is stored.
+// CHECK: %[[V:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK-NEXT: %[[H:.*]] = arith.truncf %[[V]] : vector<8xf32> to vector<8xbf16>
 // CHECK: %[[HF:.*]] = arith.extf %[[H]] : vector<8xbf16> to vector<8xf32>
 // CHECK: %[[R:.*]] = arith.subf %[[V]], %[[HF]] : vector<8xf32>
 // CHECK: %[[L:.*]] = arith.truncf %[[R]] : vector<8xf32> to vector<8xbf16>

@@ -63,8 +63,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[WG:.*]] = arith.divui %[[TID]], %c128 : index
 // CHECK-NEXT: %[[WGROWS:.*]] = arith.muli %[[WG]], %c4096 : index
 // The loop carries the f32 input's two chunks of step kt + 2 (loaded
-// before it for step 2).
-// CHECK: scf.for %[[KT:.*]] = %c0 to %c2 step %c1 iter_args(%[[GRP:[^ ]*]] = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}}, %[[LA:[^ ]*]] = %{{.*}}, %[[LB:[^ ]*]] = %{{.*}}) -> (!nvgpu.device.async.token, !llvm.struct<(f32, {{.*}})>, vector<8xf32>, vector<8xf32>) {
+// before it for step 2), each with whether it lies inside the rows and K.
+// CHECK: scf.for %[[KT:.*]] = %c0 to %c2 step %c1 iter_args(%[[GRP:[^ ]*]] = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}}, %[[LA:[^ ]*]] = %{{.*}}, %[[INA:[^ ]*]] = %{{.*}}, %[[LB:[^ ]*]] = %{{.*}}, %[[INB:[^ ]*]] = %{{.*}}) -> (!nvgpu.device.async.token, !llvm.struct<(f32, {{.*}})>, vector<8xf32>, i1, vector<8xf32>, i1) {
 // CHECK-NEXT: nvgpu.device_async_wait %[[GRP]] {numGroups = 1 : i32}
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
@@ -91,14 +91,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
 // CHECK-NEXT: vector.shuffle
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 1
-// CHECK-NEXT: %[[HI:.*]] = arith.truncf %[[LA]] : vector<8xf32> to vector<8xbf16>
+// CHECK-NEXT: %[[VA:.*]] = arith.select %[[INA]], %[[LA]], %{{.*}} : vector<8xf32>
+// CHECK-NEXT: %[[HI:.*]] = arith.truncf %[[VA]] : vector<8xf32> to vector<8xbf16>
 // CHECK-NEXT: %[[HIF:.*]] = arith.extf %[[HI]]
-// CHECK-NEXT: %[[REST:.*]] = arith.subf %[[LA]], %[[HIF]]
+// CHECK-NEXT: %[[REST:.*]] = arith.subf %[[VA]], %[[HIF]]
 // CHECK-NEXT: %[[LO:.*]] = arith.truncf %[[REST]]
 // CHECK-NEXT: vector.store %[[HI]], %[[T]][%c0, %[[LSTAGE]],
 // CHECK-NEXT: vector.store %[[LO]], %[[T]][%c2, %[[LSTAGE]],
-// CHECK-NEXT: arith.truncf %[[LB]]
-// CHECK: scf.yield %[[NEXT]], %[[D4]], %{{.*}}, %{{.*}} :
+// CHECK-NEXT: arith.select %[[INB]], %[[LB]], %{{.*}} : vector<8xf32>
+// CHECK: scf.yield %[[NEXT]], %[[D4]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
 // CHECK-NEXT: }
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // Epilogue: warp w's 16 rows (m0 + 16w), 32 values as m16n8 tiles, added
