@@ -140,8 +140,9 @@ def parse_ncu_csv(text):
 
 
 _DUP = r"(?:_kernel)?(?:_\d+)?$"  # gpu-kernel-outlining's _kernel, a duplicate's _<n>
-# A GEMV with the RMSNorm as its prologue (fuse-norm) carries _norm.
-_GEMV = re.compile(r"^photon_gemv_(?:(qkv|gate_up)_)?(norm_)?r(\d+)_(\d+)x(\d+)" + _DUP)
+# A GEMV with the RMSNorm as its prologue (fuse-norm) carries _norm; one on tensor
+# cores (gemv-tensor-core-min-rows) mma_.
+_GEMV = re.compile(r"^photon_gemv_(mma_)?(?:(qkv|gate_up)_)?(norm_)?r(\d+)_(\d+)x(\d+)" + _DUP)
 # Tensor-core kernels may carry their tile and a fusion: photon_mma128x64_<M>x<K>,
 # photon_mma128x128_qkv_<M>x<K>, photon_wgmma128x128_<M>x<K> (warpgroup MMA, sm_90a).
 _MATMUL = re.compile(r"^photon_(wgmma|mma|matmul)(\d+x\d+)?_(?:(qkv|gate_up)_)?(\d+)x(\d+)" + _DUP)
@@ -161,10 +162,10 @@ def classify(name):
     base = name.split("(")[0].strip()
     m = _GEMV.match(base)
     if m:
-        fused, norm = m.group(1) or "", m.group(2) or ""
-        r, M, K = (int(x) for x in m.groups()[2:])
+        mma, fused, norm = m.group(1) or "", m.group(2) or "", m.group(3) or ""
+        r, M, K = (int(x) for x in m.groups()[3:])
         family = "gemv_" + fused if fused else "gemv"
-        return family, (M, K), f"photon_{family}_{norm}r{r}_{M}x{K}"
+        return family, (M, K), f"photon_gemv_{mma}{fused + '_' if fused else ''}{norm}r{r}_{M}x{K}"
     m = _MATMUL.match(base)
     if m:
         M, K = int(m.group(4)), int(m.group(5))

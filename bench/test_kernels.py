@@ -75,6 +75,12 @@ class ClassifyTest(unittest.TestCase):
                                                   "photon_gemv_qkv_norm_r4_4992x1664"),
             "photon_gemv_gate_up_norm_r8_4096x1664_1": ("gemv_gate_up", (4096, 1664),
                                                         "photon_gemv_gate_up_norm_r8_4096x1664"),
+            # Tensor-core GEMVs are GEMVs (weights read once), named apart.
+            "photon_gemv_mma_r8_1664x1664_1": ("gemv", (1664, 1664), "photon_gemv_mma_r8_1664x1664"),
+            "photon_gemv_mma_qkv_norm_r16_4992x1664": ("gemv_qkv", (4992, 1664),
+                                                       "photon_gemv_mma_qkv_norm_r16_4992x1664"),
+            "photon_gemv_mma_gate_up_norm_r8_4096x1664": ("gemv_gate_up", (4096, 1664),
+                                                          "photon_gemv_mma_gate_up_norm_r8_4096x1664"),
             "photon_mma_4096x1664": ("mma", (4096, 1664), "photon_mma_4096x1664"),
             "photon_mma128x64_1664x1664_2": ("mma", (1664, 1664), "photon_mma128x64_1664x1664"),
             "photon_wgmma128x128_qkv_4992x1664": ("wgmma_qkv", (4992, 1664),

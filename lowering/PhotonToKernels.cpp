@@ -384,6 +384,23 @@ private:
     return f;
   }
 
+  /// Loop-carried `values` that iteration 0 (of induction variable `iv`)
+  /// computes with `compute` and later iterations pass on: work that
+  /// overlaps the first iteration's loads instead of following the loop.
+  void inFirstIteration(Builder &b, Value iv, MutableArrayRef<Value> values,
+                        function_ref<SmallVector<Value>(Builder &)> compute) {
+    auto first = scf::IfOp::create(b, ValueRange(values).getTypes(),
+                                   arith::CmpIOp::create(b, arith::CmpIPredicate::eq, iv, cIdx(b, 0)),
+                                   /*withElseRegion=*/true);
+    Builder tb(b.getLoc(), ctx), eb(b.getLoc(), ctx);
+    tb.setInsertionPointToStart(&first.getThenRegion().front());
+    scf::YieldOp::create(tb, compute(tb));
+    eb.setInsertionPointToStart(&first.getElseRegion().front());
+    scf::YieldOp::create(eb, ValueRange(values));
+    for (size_t i = 0; i < values.size(); ++i)
+      values[i] = first.getResult(i);
+  }
+
   /// Per-range values of a GEMV launch by a uniform index (warp or block)
   /// and the first index of each range (firsts[0] = 0): the selector maps
   /// value to value(k) of the last range k that starts at or before it.
@@ -556,22 +573,13 @@ private:
             // the previous kernel (weights are never written).
             if (options.programmaticLaunch)
               gridDependencyWait(b, loc);
-            if (nPairValues) {
-              auto first = scf::IfOp::create(
-                  b, SmallVector<Type>(nPairValues, f32),
-                  arith::CmpIOp::create(b, arith::CmpIPredicate::eq, g, cIdx(b, 0)),
-                  /*withElseRegion=*/true);
-              Builder tb(loc, ctx), eb(loc, ctx);
-              tb.setInsertionPointToStart(&first.getThenRegion().front());
-              SmallVector<Value> values;
-              for (int64_t f = 0; f < P; ++f)
-                llvm::append_range(values, pairValues.compute(tb, laneRow, js[f]));
-              scf::YieldOp::create(tb, values);
-              eb.setInsertionPointToStart(&first.getElseRegion().front());
-              scf::YieldOp::create(eb, ArrayRef(acc).slice(pairAt, nPairValues));
-              for (int64_t i = 0; i < nPairValues; ++i)
-                acc[pairAt + i] = first.getResult(i);
-            }
+            if (nPairValues)
+              inFirstIteration(b, g, MutableArrayRef(acc).slice(pairAt, nPairValues), [&](Builder &b) {
+                SmallVector<Value> values;
+                for (int64_t f = 0; f < P; ++f)
+                  llvm::append_range(values, pairValues.compute(b, laneRow, js[f]));
+                return values;
+              });
             for (int64_t u = 0; u < unroll; ++u) {
               Value gain = normGain ? load(b, weights, addI(b, normGain, chunk[u]), 16, Value())
                                     : Value();
@@ -774,7 +782,16 @@ private:
     auto zeros = [&](Builder &b, Type elt) -> Value {
       return arith::ConstantOp::create(b, DenseElementsAttr::get(vecOf(8, elt), b.getZeroAttr(elt)));
     };
-    SmallVector<Value> init(nValues, cF32(kb, 0));
+    // RoPE's cos and sin (the pair values) of the pairs warp 0 stores, for
+    // rows 2t + e of n-tile n at (2n + e) · count after the loop's partial
+    // sums: computed in the first iteration, while its weight loads are in
+    // flight (after the wait for the previous kernel, which may write what
+    // they read), not after the loop.
+    const int64_t nPairValues = pairHalf ? nTiles * 2 * pairValues.count : 0;
+    SmallVector<Value> init(nValues + nPairValues, cF32(kb, 0));
+    auto pairRow = [&](Builder &b, int64_t n, int64_t e) {
+      return addI(b, addI(b, mulI(b, t, 2), e), 8 * n);
+    };
     auto loop = scf::ForOp::create(
         kb, cIdx(kb, 0), cIdx(kb, iterations), one, init,
         [&](OpBuilder &ob, Location loc, Value it, ValueRange accIn) {
@@ -800,6 +817,15 @@ private:
           // (weights are never written).
           if (options.programmaticLaunch)
             gridDependencyWait(b, loc);
+          if (nPairValues)
+            inFirstIteration(b, it, MutableArrayRef(acc).slice(nValues, nPairValues), [&](Builder &b) {
+              SmallVector<Value> values;
+              for (int64_t n = 0; n < nTiles; ++n)
+                for (int64_t e = 0; e < 2; ++e)
+                  llvm::append_range(values, pairValues.compute(b, arith::MinUIOp::create(b, pairRow(b, n, e), last),
+                                                                pairedOutput(b, 0)));
+              return values;
+            });
           for (int64_t u = 0; u < unroll; ++u) {
             Value gain;
             if (normGain) {
@@ -884,7 +910,7 @@ private:
       }
       for (int64_t n = 0; n < nTiles; ++n)
         for (int64_t e = 0; e < 2; ++e) {
-          Value r = addI(b, addI(b, mulI(b, t, 2), e), 8 * n);
+          Value r = pairRow(b, n, e);
           // The dot products of A row g + 8 · half and row r, one per matrix.
           auto sumsOf = [&](Builder &b, int64_t half) {
             SmallVector<Value> sums;
@@ -901,8 +927,8 @@ private:
               ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)), [&](Builder &b) {
                 SmallVector<Value> pair = sumsOf(b, 0);
                 pair.append(sumsOf(b, 1));
-                if (pairValues.count)
-                  pair.append(pairValues.compute(b, r, j));
+                for (int64_t i = 0; i < pairValues.count; ++i)
+                  pair.push_back(loop.getResult(nValues + (2 * n + e) * pairValues.count + i));
                 range.store(b, r, j, pair);
               });
               return;

@@ -47,6 +47,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: arith.select %[[PAIRED]], %[[FIRST]], %[[PLAIN]] : index
 // CHECK: arith.addi %[[PLAIN]], %c8 : index
 // CHECK-NEXT: arith.addi %[[FIRST]], %c16 : index
+// RoPE's cos and sin of the pair at rows 2t and 2t + 1 (the ones warp 0
+// stores), computed while the weight loads are in flight (one iteration:
+// the first-iteration branch folds away).
+// CHECK: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// CHECK: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// CHECK: %[[COS0:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK: %[[SIN0:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK: math.cos
+// CHECK: math.sin
 // CHECK: math.fma
 // CHECK-COUNT-7: math.fma
 // CHECK-NEXT: %[[NORMED:.*]] = arith.mulf
@@ -66,10 +75,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: math.rsqrt
 // CHECK: gpu.shuffle  idx
 // CHECK: math.rsqrt
-// A pair is stored rotated, from its first half.
+// A pair is stored rotated, from its first half, with the cos and sin of
+// its row.
 // CHECK: arith.cmpi ult, %[[FIRST]], %c64 : index
-// CHECK: math.cos
-// CHECK: math.sin
+// CHECK-NOT: math.cos
+// CHECK: arith.mulf %{{.*}}, %[[COS0]] : f32
+// CHECK-NEXT: arith.mulf %{{.*}}, %[[SIN0]] : f32
 // CHECK: function(@photon_gemv_mma_qkv_norm_r16_128x64) workgroup(%{{.*}} : memref<2560xf32, #gpu.address_space<workgroup>>)
 // Gate and up: two A tiles per step (4 weight loads), 2 x 4 accumulators.
 // CHECK: function(@photon_gemv_mma_gate_up_norm_r8_96x64) workgroup(%{{.*}} : memref<2304xf32, #gpu.address_space<workgroup>>)
