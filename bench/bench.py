@@ -74,7 +74,11 @@ def stack_bytes(cfg, layers, elt):
 def step_bytes(cfg, mode, context, batch, elt):
     """Least bytes one decode step (one new token for each of `batch`
     sequences at `context` tokens) reads: weights once per step, scaled by how
-    often their stack runs per token; KV entries per sequence."""
+    often their stack runs per token; KV entries per sequence. A PHOTON
+    meta-context's chunks at each level are decoded together (their latents
+    come first, spec §4), so decoder l and, with decoder 1, the LM head run
+    cs[l-1] times per meta-context of span[L] tokens, not once per level-(l-1)
+    item."""
     d, v = cfg["d_model"], cfg["vocab_size"]
     kv_item_layer = 2 * cfg["n_kv_heads"] * (d // cfg["n_heads"]) * elt
     if cfg["model_type"] == "vanilla":
@@ -86,10 +90,10 @@ def step_bytes(cfg, mode, context, batch, elt):
     span = [1]
     for c in cs:
         span.append(span[-1] * c)
-    w = v * d * elt  # LM head, every token
+    w = (cs[0] / span[L]) * v * d * elt  # LM head, with decoder 1
     kv = 0.0
     for l in range(1, L + 1):
-        per_token = 1.0 / span[l - 1]          # decoder l runs per level-(l-1) item
+        per_token = cs[l - 1] / span[L]  # decoder l's steps per meta-context
         w += per_token * stack_bytes(cfg, dec[l - 1], elt)
         w += (1.0 / span[l]) * rs[l - 1] * d * d * elt  # converter per level-l item
         if mode == "hiergen" or l == L:

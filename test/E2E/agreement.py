@@ -725,8 +725,8 @@ def main():
                        rng, weight_type="f16")
             # bf16 weights and activations (f32 accumulation) against the reference on the same
             # bf16 weights, under spec §6's bf16 rules.
-            # On the GPU projections over 1..16 rows are GEMVs (vector loads, one warp per
-            # output), over more rows tensor cores; the "-tc1" variants send every projection
+            # On the GPU projections over 1..16 rows are GEMVs (vector loads; 2..16 rows on
+            # tensor cores), over more rows tensor-core GEMMs; the "-tc1" variants send every projection
             # to tensor cores (tails of 1..63 rows and outputs), the "-warp" variant keeps the
             # warp-per-output projections, warp-per-row norms, argmax and sampling, plain stream
             # order (no programmatic launch), and the unfused
