@@ -16,6 +16,12 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::photon {
+/// Where photon-lower-to-kernels and photon-lower-programs put their work
+/// (the passes' `target` option).
+enum class KernelTarget { CPU, GPU };
+/// The tensor-core GEMM of photon-lower-to-kernels (tensor-core-kernel).
+enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
+
 #define GEN_PASS_DECL
 #include "lowering/Passes.h.inc"
 #define GEN_PASS_REGISTRATION

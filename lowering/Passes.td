@@ -46,8 +46,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
       photon_sample(logits, n, uniforms, temperature, top_k, top_p, ids)
   }];
   let options = [
-    Option<"target", "target", "std::string", "\"cpu\"",
-           "Where the kernels run: cpu (scf.parallel loops) or gpu (gpu.launch)">,
+    Option<"target", "target", "::mlir::photon::KernelTarget",
+           "::mlir::photon::KernelTarget::CPU",
+           "Where the kernels run: cpu (scf.parallel loops) or gpu (gpu.launch)",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::photon::KernelTarget::CPU, "cpu", "scf.parallel loops"),
+             clEnumValN(::mlir::photon::KernelTarget::GPU, "gpu", "gpu.launch kernels"))}]>,
     Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
            "GPU, bf16 weights and activations: projections over at least this "
            "many rows run on tensor cores (nvgpu cp.async and ldmatrix, "
@@ -141,14 +145,24 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "successor be scheduled; their launches are marked "
            "photon.grid_wait_placed. The tensor-core GEMMs and tiled attention "
            "are marked photon.launch_dependents_at_end">,
-    Option<"tensorCoreKernel", "tensor-core-kernel", "std::string",
-           "\"tile128\"",
+    Option<"tensorCoreKernel", "tensor-core-kernel",
+           "::mlir::photon::TensorCoreKernel",
+           "::mlir::photon::TensorCoreKernel::Tile128",
            "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "
            "outputs (8 warps) or, for projections of up to 2048 outputs, 64 "
            "(4 warps); each warp 64x32, K steps of 32 through 3 cp.async "
            "stages in XOR-swizzled shared memory (48 KB). tile128x128 and "
            "tile128x64 force one width; tile64: the earlier 64x64 tile per "
-           "block of 4 warps, 2 padded stages">,
+           "block of 4 warps, 2 padded stages",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::photon::TensorCoreKernel::Tile128, "tile128",
+                        "128-row tiles, 128 or 64 outputs wide by projection"),
+             clEnumValN(::mlir::photon::TensorCoreKernel::Tile128x128, "tile128x128",
+                        "128 x 128 tiles"),
+             clEnumValN(::mlir::photon::TensorCoreKernel::Tile128x64, "tile128x64",
+                        "128 x 64 tiles"),
+             clEnumValN(::mlir::photon::TensorCoreKernel::Tile64, "tile64",
+                        "the earlier 64 x 64 tiles"))}]>,
     Option<"multiprocessors", "multiprocessors", "int64_t", "132",
            "GPU: multiprocessors the grids should fill (split attention "
            "aims at 4 blocks each); photon-to-nvvm sets it from the chip "
@@ -209,9 +223,13 @@ def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
     erased: the module holds kernels and entry points.
   }];
   let options = [
-    Option<"target", "target", "std::string", "\"cpu\"",
+    Option<"target", "target", "::mlir::photon::KernelTarget",
+           "::mlir::photon::KernelTarget::CPU",
            "Where the small data-movement kernels run: cpu (scf.parallel) or "
-           "gpu (gpu.launch); must match photon-lower-to-kernels">,
+           "gpu (gpu.launch); must match photon-lower-to-kernels",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::photon::KernelTarget::CPU, "cpu", "scf.parallel loops"),
+             clEnumValN(::mlir::photon::KernelTarget::GPU, "gpu", "gpu.launch kernels"))}]>,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",

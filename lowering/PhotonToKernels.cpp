@@ -18,7 +18,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSwitch.h"
 
 #include <algorithm>
 #include <array>
@@ -39,16 +38,12 @@ using ::photon::ModelConfig;
 
 class KernelEmitter {
 public:
-  /// The tensor-core GEMM (tensor-core-kernel, parsed by the pass).
-  enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
-
   KernelEmitter(ModuleOp module, const ModelConfig &c,
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
-                Type actElt, const PhotonLowerToKernelsOptions &options,
-                TensorCoreKernel tensorCoreKernel, Location loc)
+                Type actElt, const PhotonLowerToKernelsOptions &options, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
-        actElt(actElt), options(options), gpu(options.target == "gpu"),
-        tensorCoreKernel(tensorCoreKernel), loc(loc), ctx(module.getContext()) {}
+        actElt(actElt), options(options), gpu(options.target == KernelTarget::GPU),
+        tensorCoreKernel(options.tensorCoreKernel), loc(loc), ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
   bool failed = false;
@@ -3878,7 +3873,7 @@ private:
   Type weightElt;
   Type actElt; // activations kept between kernels: x, caches, latents
   const PhotonLowerToKernelsOptions options;
-  const bool gpu; // options.target == "gpu"
+  const bool gpu; // options.target == KernelTarget::GPU
   const TensorCoreKernel tensorCoreKernel;
   Location loc;
   MLIRContext *ctx;
@@ -3938,29 +3933,9 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
           << static_cast<int64_t>(multiprocessors);
       return signalPassFailure();
     }
-    if (target != "cpu" && target != "gpu") {
-      module.emitError("photon-lower-to-kernels: target must be 'cpu' or "
-                       "'gpu', got '")
-          << target << "'";
-      return signalPassFailure();
-    }
     std::optional<MemoryPlanAttr> plan = model.getMemoryPlan();
     if (!plan) {
       model.emitOpError("has no memory plan: run -photon-plan-memory first");
-      return signalPassFailure();
-    }
-    using Kernel = KernelEmitter::TensorCoreKernel;
-    std::optional<Kernel> kernel =
-        llvm::StringSwitch<std::optional<Kernel>>(tensorCoreKernel)
-            .Case("tile128", Kernel::Tile128)
-            .Case("tile128x128", Kernel::Tile128x128)
-            .Case("tile128x64", Kernel::Tile128x64)
-            .Case("tile64", Kernel::Tile64)
-            .Default(std::nullopt);
-    if (!kernel) {
-      module.emitError("photon-lower-to-kernels: tensor-core-kernel must be "
-                       "tile128, tile128x128, tile128x64 or tile64, got '")
-          << tensorCoreKernel << "'";
       return signalPassFailure();
     }
     PhotonLowerToKernelsOptions options;
@@ -3986,7 +3961,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.programmaticLaunch = programmaticLaunch;
     options.parallelVocab = parallelVocab;
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,
-                          plan->getActivationType(), options, *kernel, model.getLoc());
+                          plan->getActivationType(), options, model.getLoc());
     emitter.emitAll();
     if (emitter.failed)
       return signalPassFailure();

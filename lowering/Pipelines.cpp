@@ -55,12 +55,15 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("bf16 projections over at least this many rows run on "
                      "tensor cores; 0 never"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreMinRows)};
-  Option<std::string> tensorCoreKernel{
-      *this, "tensor-core-kernel",
-      llvm::cl::desc("the tensor-core GEMM: tile128 (128-row tiles, 128 or "
-                     "64 outputs wide by projection), tile128x128, tile128x64 "
-                     "or tile64 (the earlier 64x64 tiles)"),
-      llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreKernel)};
+  Option<photon::TensorCoreKernel> tensorCoreKernel{
+      *this, "tensor-core-kernel", llvm::cl::desc("the tensor-core GEMM"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreKernel),
+      llvm::cl::values(
+          clEnumValN(photon::TensorCoreKernel::Tile128, "tile128",
+                     "128-row tiles, 128 or 64 outputs wide by projection"),
+          clEnumValN(photon::TensorCoreKernel::Tile128x128, "tile128x128", "128 x 128 tiles"),
+          clEnumValN(photon::TensorCoreKernel::Tile128x64, "tile128x64", "128 x 64 tiles"),
+          clEnumValN(photon::TensorCoreKernel::Tile64, "tile64", "the earlier 64 x 64 tiles"))};
   Option<int64_t> gemvMaxRows{
       *this, "gemv-max-rows",
       llvm::cl::desc("projections over 1 to this many rows read each weight "
@@ -172,7 +175,7 @@ void mlir::photon::registerPhotonPipelines() {
       "kernels, lower loops, memrefs, math and functions to the LLVM dialect",
       [](OpPassManager &pm, const HostPipelineOptions &options) {
         photon::PhotonLowerToKernelsOptions kernels;
-        kernels.target = "cpu";
+        kernels.target = photon::KernelTarget::CPU;
         kernels.roundMatmulInputs = options.roundMatmulInputs;
         addKernelPasses(pm, kernels, options.activationType, options.maxRows);
         // bf16 <-> f32 conversions as integer code: the host has no bf16
@@ -197,7 +200,7 @@ void mlir::photon::registerPhotonPipelines() {
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
         photon::PhotonLowerToKernelsOptions kernels;
-        kernels.target = "gpu";
+        kernels.target = photon::KernelTarget::GPU;
         kernels.tensorCoreMinRows = options.tensorCoreMinRows;
         kernels.gemvMaxRows = options.gemvMaxRows;
         kernels.gemvTensorCoreMinRows = options.gemvTensorCoreMinRows;

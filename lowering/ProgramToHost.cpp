@@ -719,11 +719,6 @@ struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {
           << models.size();
       return signalPassFailure();
     }
-    if (target != "cpu" && target != "gpu") {
-      module.emitError("photon-lower-programs: target must be 'cpu' or 'gpu', got '")
-          << target << "'";
-      return signalPassFailure();
-    }
     ModelOp model = models.front();
     if (!model.getMemoryPlan()) {
       model.emitOpError("has no memory plan: run -photon-plan-memory first");
@@ -741,7 +736,7 @@ struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {
         program.emitOpError("has no state plan: run -photon-plan-memory first");
         return signalPassFailure();
       }
-      ProgramEmitter emitter(module, model, program, weightElt, offsets, target == "gpu");
+      ProgramEmitter emitter(module, model, program, weightElt, offsets, target == KernelTarget::GPU);
       if (failed(emitter.emit()))
         return signalPassFailure();
     }

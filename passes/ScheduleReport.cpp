@@ -638,11 +638,11 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     copy.getBody()->push_back(model->clone());
     OpPassManager pm(ModuleOp::getOperationName());
     PhotonLowerToKernelsOptions kernels;
-    kernels.target = "gpu";
+    kernels.target = KernelTarget::GPU;
     kernels.tensorCoreMinRows = tensorCoreMinRows;
     pm.addPass(createPhotonLowerToKernels(kernels));
     PhotonLowerProgramsOptions programs;
-    programs.target = "gpu";
+    programs.target = KernelTarget::GPU;
     pm.addPass(createPhotonLowerPrograms(programs));
     if (failed(runPipeline(pm, copy))) {
       copy.erase();

@@ -85,7 +85,7 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 }
 
 // UNPLANNED: error: 'photon.model' op has no memory plan: run -photon-plan-memory first
-// TARGET: error: photon-lower-programs: target must be 'cpu' or 'gpu', got 'tpu'
+// TARGET: for the --target option: Cannot find option named 'tpu'!
 
 // tiny-photon-l2 (C = [4, 4], R = [2, 2]), RecGen. Prefill: the prompt's
 // tokens into the history, start latents, then (with complete meta-contexts)

@@ -163,7 +163,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // OFF-NOT: nvvm.mma.sync
 
 // NEGATIVE: tensor-core-min-rows must not be negative, got -1
-// BADKERNEL: tensor-core-kernel must be tile128, tile128x128, tile128x64 or tile64, got 'tile256'
+// BADKERNEL: for the --tensor-core-kernel option: Cannot find option named 'tile256'!
 
 // The earlier 64x64-tile kernel (tensor-core-kernel=tile64).
 // In the stack the projections read the f32 scratch: each value is split into

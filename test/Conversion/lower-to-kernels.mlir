@@ -75,4 +75,5 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // GPU-COUNT-10: gpu.shuffle  xor
 
 // UNPLANNED: error: 'photon.model' op has no planned weights: run -photon-plan-memory first
-// TARGET: error: photon-lower-to-kernels: target must be 'cpu' or 'gpu', got 'tpu'
+// The target is an enum option (cpu, gpu).
+// TARGET: for the --target option: Cannot find option named 'tpu'!
