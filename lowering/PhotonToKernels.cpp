@@ -396,6 +396,17 @@ private:
       values[i] = first.getResult(i);
   }
 
+  /// The pair layout of a GEMV launch's ranges: their pairHalf, 0 if none
+  /// has pairs (one layout per launch).
+  static int64_t pairHalfOf(ArrayRef<GemvRange> ranges) {
+    int64_t half = 0;
+    for (const GemvRange &r : ranges) {
+      assert((!half || !r.pairHalf || r.pairHalf == half) && "one pair layout per launch");
+      half = std::max(half, r.pairHalf);
+    }
+    return half;
+  }
+
   /// Per-range values of a GEMV launch by a uniform index (warp or block)
   /// and the first index of each range (firsts[0] = 0): the selector maps
   /// value to value(k) of the last range k that starts at or before it.
@@ -448,11 +459,7 @@ private:
     int64_t F = gemvOutputsPerWarp(maxRows, nw, total);
     // Ranges of pairs: a warp's F outputs are F / 2 pairs, which must not
     // straddle a head.
-    const int64_t pairHalf = llvm::max_element(ranges, [](const GemvRange &x, const GemvRange &y) {
-                               return x.pairHalf < y.pairHalf;
-                             })->pairHalf;
-    assert(llvm::all_of(ranges, [&](const GemvRange &r) { return !r.pairHalf || r.pairHalf == pairHalf; }) &&
-           "one pair layout per launch");
+    const int64_t pairHalf = pairHalfOf(ranges);
     if (pairHalf && (F < 2 || pairHalf % (F / 2)))
       F = 2;
     const int64_t P = F / 2;
@@ -702,12 +709,9 @@ private:
     const bool ragged = iterations * W * unroll * 4 != chunks;
     const bool bf16In = in.elementType().isBF16() && !normGain;
     const bool split = !bf16In && !roundsInput(in);
-    const int64_t pairHalf = llvm::max_element(ranges, [](const GemvRange &x, const GemvRange &y) {
-                               return x.pairHalf < y.pairHalf;
-                             })->pairHalf;
-    assert(llvm::all_of(ranges, [&](const GemvRange &r) {
-             return int64_t(r.weights.size()) == nw && (!r.pairHalf || r.pairHalf == pairHalf);
-           }) && "one weight count and pair layout per launch");
+    const int64_t pairHalf = pairHalfOf(ranges);
+    assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
+           "ranges read equally many matrices");
     Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i32 = b.getI32Type();
     SmallVector<int64_t> firstTiles{0};
     for (const GemvRange &range : ranges)
