@@ -59,6 +59,12 @@ inline void nameKernel(gpu::LaunchOp launch, const Twine &name) {
   launch.setModuleAttr(FlatSymbolRefAttr::get(ctx, "photon_kernels"));
 }
 
+/// `v` where `inside` holds, else zero of its type (a scalar or a vector).
+inline Value orZero(Builder &b, Value inside, Value v) {
+  Value zero = arith::ConstantOp::create(b, cast<TypedAttr>(b.getZeroAttr(v.getType())));
+  return arith::SelectOp::create(b, inside, v, zero);
+}
+
 /// Loads an i32 element and returns it as an index.
 inline Value loadIndex(Builder &b, Value mem, Value i) {
   Value v = memref::LoadOp::create(b, mem, ValueRange{i});
