@@ -18,7 +18,7 @@ photon-run with synthetic weights under
 so ncu records exactly the launches of decode step 1 (photon-run brackets it with
 cuProfilerStart/cuProfilerStop). Caches are flushed before every kernel (the weights
 come from HBM, as in a step that streams every layer) and clocks are not locked.
-Decode steps run `decode_tile` rows per call at most (256 by default), so for a
+Decode steps run `decode_tile` rows per call at most (1024 by default), so for a
 vanilla model a batch above it is measured on a prefill call instead: prefill_tile
 prompts of batch / prefill_tile tokens each (compile that artifact with
 --max-rows=4096 so one stack call holds them all); for PHOTON it would repeat the
@@ -214,7 +214,7 @@ class RowModel:
     defaults or the given --max-rows, --gemv-max-rows, --tensor-core-min-rows,
     --no-fuse-qkv, --no-fuse-gate-up."""
 
-    def __init__(self, cfg, decode_tile=256, max_rows=1024, gemv_max_rows=16,
+    def __init__(self, cfg, decode_tile=1024, max_rows=4096, gemv_max_rows=16,
                  fuse_qkv=True, fuse_gate_up=True, tensor_core_min_rows=16):
         self.c, self.decode_tile, self.max_rows = cfg, decode_tile, max_rows
         self.gemv_max_rows, self.fuse_qkv, self.fuse_gate_up = gemv_max_rows, fuse_qkv, fuse_gate_up
@@ -481,7 +481,7 @@ def main():
                     help="rows per projection: decode batches; above the decode tile, "
                          "a prefill call of that many token rows")
     ap.add_argument("--prompt", type=int, default=64, help="prompt tokens before the decode step")
-    ap.add_argument("--max-rows", type=int, default=1024,
+    ap.add_argument("--max-rows", type=int, default=4096,
                     help="the artifacts' photon-compile --max-rows (rows of one stack call)")
     ap.add_argument("--gemv-max-rows", type=int, default=16,
                     help="the artifacts' photon-compile --gemv-max-rows")

@@ -21,6 +21,8 @@ namespace mlir::photon {
 enum class KernelTarget { CPU, GPU };
 /// The tensor-core GEMM of photon-lower-to-kernels (tensor-core-kernel).
 enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
+/// Which projections round f32 inputs to bf16 (matmul-input-rounding).
+enum class MatmulInputRounding { None, Gemm, All };
 
 #define GEN_PASS_DECL
 #include "lowering/Passes.h.inc"

@@ -433,7 +433,7 @@ private:
   /// across the warp (shuffles). Weights are read once whatever the rows;
   /// rows past `rows` reread the last one and are not stored; outputs past
   /// a range's end reread its last and are not stored. The K loop is
-  /// unrolled so that each lane has about eight weight vectors in flight,
+  /// unrolled so that each lane has gemv-loads-in-flight weight vectors in flight,
   /// but at most kGemvMaxOutputRowsPerStep (output, row) products a step (the
   /// 16-row kernels' unrolled bodies dominated the compile time); vectors
   /// past K (the last round) read element 0 and count as zero.
@@ -463,8 +463,9 @@ private:
     if (pairHalf && (F < 2 || pairHalf % (F / 2)))
       F = 2;
     const int64_t P = F / 2;
-    const int64_t unroll =
-        std::clamp<int64_t>(std::min(8 / F, kGemvMaxOutputRowsPerStep / (F * maxRows)), 1, rounds);
+    const int64_t unroll = std::clamp<int64_t>(
+        std::min(options.gemvLoadsInFlight / F, kGemvMaxOutputRowsPerStep / (F * maxRows)), 1,
+        rounds);
     const int64_t groups = llvm::divideCeil(rounds, unroll);
     const bool ragged = groups * unroll * kWarpSize != chunks;
     int64_t warps = 0;
@@ -688,7 +689,7 @@ private:
   /// 4..7, and both operands come straight from 16-byte global loads. Inputs
   /// that are no bf16 values (f32 scratch, or rows times the norm's gain)
   /// are split into bf16 hi + lo, two MMAs, as in the tensor-core GEMMs
-  /// (round-matmul-inputs: rounded, one). The warps' partial tiles (and,
+  /// (matmul-input-rounding=all: rounded, one). The warps' partial tiles (and,
   /// with `normGain`, each row's partial sums of squares) meet in workgroup
   /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
   /// 2t and 2t + 1 of each n-tile.
@@ -700,8 +701,9 @@ private:
     const int64_t nTiles = llvm::divideCeil(maxRows, 8);
     const int64_t nw = ranges.front().weights.size();
     const int64_t chunks = K / 8, steps = llvm::divideCeil(chunks, 4);
-    // About 8 weight vectors in flight per lane.
-    const int64_t unroll = std::clamp<int64_t>(4 / nw, 1, llvm::divideCeil(steps, W));
+    // gemv-loads-in-flight weight vectors per lane (2 rows per matrix a step).
+    const int64_t unroll =
+        std::clamp<int64_t>(options.gemvLoadsInFlight / (2 * nw), 1, llvm::divideCeil(steps, W));
     const int64_t iterations = llvm::divideCeil(steps, W * unroll);
     const bool ragged = iterations * W * unroll * 4 != chunks;
     const bool bf16In = in.elementType().isBF16() && !normGain;
@@ -973,10 +975,11 @@ private:
 
   /// Whether GEMVs over K-wide rows apply `norm` on the way in (fuse-norm):
   /// whole 16-byte vectors of the gain, and no rounding of the normed rows
-  /// (round-matmul-inputs rounds them before the projection, which needs
+  /// (matmul-input-rounding=all rounds them before the projection, which needs
   /// their 1 / rms before the first product).
   bool gemvFusesNorm(int64_t K, const NormFirst &norm) const {
-    return options.fuseNorm && !options.roundMatmulInputs && gemvApplies(K, norm.gain.align);
+    return options.fuseNorm && options.matmulInputRounding != MatmulInputRounding::All &&
+           gemvApplies(K, norm.gain.align);
   }
 
   /// A projection of `in` (normed first with `norm`) that may be a GEMV
@@ -1285,10 +1288,13 @@ private:
       launch->setAttr(kLaunchDependentsAtEnd, UnitAttr::get(ctx));
   }
 
-  /// Whether f32 inputs of projections are rounded to bf16 before they meet
-  /// the weights (round-matmul-inputs; bf16-activation models only).
-  bool roundsInput(const Buf &in) const {
-    return options.roundMatmulInputs && actElt.isBF16() && in.elementType().isF32();
+  /// Whether f32 inputs of projections (of a tensor-core GEMM: `gemm`) are
+  /// rounded to bf16 before they meet the weights (matmul-input-rounding;
+  /// bf16-activation models only).
+  bool roundsInput(const Buf &in, bool gemm = false) const {
+    const bool rounds = options.matmulInputRounding == MatmulInputRounding::All ||
+                        (gemm && options.matmulInputRounding == MatmulInputRounding::Gemm);
+    return rounds && actElt.isBF16() && in.elementType().isF32();
   }
   /// x (f32 or a vector of f32) rounded to bf16 and widened back.
   Value roundedToBF16(Builder &b, Value x) {
@@ -1395,7 +1401,7 @@ private:
   /// An f32 `in` (the stacks' scratch) is loaded as 16-byte vectors into
   /// registers before a step is multiplied and stored to shared memory as
   /// bf16 after it, so its latency hides behind the MMAs: rounded
-  /// (round-matmul-inputs, one MMA) or as hi + lo parts (two MMAs, a third
+  /// (matmul-input-rounding gemm or all, one MMA) or as hi + lo parts (two MMAs, a third
   /// operand, so 2 stages).
   ///
   /// wgmma (sm_90a): the block is two warpgroups, each computing 64 rows x
@@ -1418,7 +1424,7 @@ private:
     const bool wgmma = options.wgmma;
     const int64_t threads =
         wgmma ? (kTile / 64) * kWarpgroupSize : (kTile / kWarpRows) * warpsAcross * kWarpSize;
-    const bool split = convert && !roundsInput(in);
+    const bool split = convert && !roundsInput(in, /*gemm=*/true);
     // Stages of K steps, and how many steps ahead the copies run: wgmma
     // keeps one step's MMAs in flight past the next barrier, so a stage is
     // refilled only two steps after it was read.
@@ -1736,7 +1742,7 @@ private:
   /// An f32 `in` (the stack's scratch) is split on its way to shared memory
   /// into bf16 hi + lo parts, each multiplied by W: the product keeps ~16
   /// bits of the activation, not bf16's 8 (closer to the CPU kernels' f32
-  /// products), at twice the MMAs (round-matmul-inputs: rounded, one MMA).
+  /// products), at twice the MMAs (matmul-input-rounding gemm or all: rounded, one MMA).
   void matmulTensorCoreTile64(Builder &b, Buf in, Buf out, Value rows, int64_t M,
                               int64_t K, Value w, Value bOff, bool accumulate) {
     constexpr int64_t kTile = 64, kStep = 32, kWarps = 4;
@@ -1744,7 +1750,7 @@ private:
     // A row of a stage is padded from 64 to 80 bytes, so the eight rows one
     // ldmatrix reads fall in different banks.
     auto stageType = workgroupBuffer({2, kTile, kStep + 8}, b.getBF16Type());
-    bool convert = !in.elementType().isBF16(), split = convert && !roundsInput(in);
+    bool convert = !in.elementType().isBF16(), split = convert && !roundsInput(in, /*gemm=*/true);
     SmallVector<Type, 3> stages(split ? 3 : 2, stageType); // A, W (, A lo)
     Value one = cIdx(b, 1);
     Value gridY = arith::MaxUIOp::create(
@@ -3899,6 +3905,11 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
       model.emitOpError("has no planned weights: run -photon-plan-memory first");
       return signalPassFailure();
     }
+    if (gemvLoadsInFlight < 1) {
+      module.emitError("photon-lower-to-kernels: gemv-loads-in-flight must be positive, got ")
+          << static_cast<int64_t>(gemvLoadsInFlight);
+      return signalPassFailure();
+    }
     if (gemvTensorCoreMinRows < 0) {
       module.emitError("photon-lower-to-kernels: gemv-tensor-core-min-rows must not be negative, got ")
           << static_cast<int64_t>(gemvTensorCoreMinRows);
@@ -3931,9 +3942,10 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.target = target;
     options.tensorCoreMinRows = tensorCoreMinRows;
     options.tensorCoreKernel = tensorCoreKernel;
-    options.roundMatmulInputs = roundMatmulInputs;
+    options.matmulInputRounding = matmulInputRounding;
     options.gemvMaxRows = gemvMaxRows;
     options.gemvTensorCoreMinRows = gemvTensorCoreMinRows;
+    options.gemvLoadsInFlight = gemvLoadsInFlight;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
     options.fuseRopeCache = fuseRopeCache;

@@ -27,11 +27,29 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       *this, "max-rows",
       llvm::cl::desc("rows of one stack call (photon-plan-memory's max-rows)"),
       llvm::cl::init(photon::PhotonPlanMemoryOptions().maxRows)};
-  detail::PassOptions::Option<bool> roundMatmulInputs{
-      *this, "round-matmul-inputs",
-      llvm::cl::desc("bf16 activations: projections round their f32 inputs "
-                     "to bf16 (one MMA on tensor cores, not a hi + lo pair)"),
-      llvm::cl::init(photon::PhotonLowerToKernelsOptions().roundMatmulInputs)};
+  detail::PassOptions::Option<int64_t> decodeTile{
+      *this, "decode-tile",
+      llvm::cl::desc("sequences a decode step processes together "
+                     "(photon-plan-memory's decode-tile)"),
+      llvm::cl::init(photon::PhotonPlanMemoryOptions().decodeTile)};
+
+  /// The memory plan the kernels are emitted for.
+  photon::PhotonPlanMemoryOptions plan() const {
+    photon::PhotonPlanMemoryOptions plan;
+    plan.activationType = activationType;
+    plan.maxRows = maxRows;
+    plan.decodeTile = decodeTile;
+    return plan;
+  }
+  detail::PassOptions::Option<photon::MatmulInputRounding> matmulInputRounding{
+      *this, "matmul-input-rounding",
+      llvm::cl::desc("bf16 activations: projections that round their f32 inputs to "
+                     "bf16 (one MMA on tensor cores, not a hi + lo pair)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().matmulInputRounding),
+      llvm::cl::values(
+          clEnumValN(photon::MatmulInputRounding::None, "none", "none"),
+          clEnumValN(photon::MatmulInputRounding::Gemm, "gemm", "the tensor-core GEMMs"),
+          clEnumValN(photon::MatmulInputRounding::All, "all", "all, on every target"))};
 };
 
 struct HostPipelineOptions : KernelPipelineOptions<HostPipelineOptions> {};
@@ -75,6 +93,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
                      "multiply on tensor cores (default 2: all but batch 1; "
                      "0 never)"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvTensorCoreMinRows)};
+  Option<int64_t> gemvLoadsInFlight{
+      *this, "gemv-loads-in-flight",
+      llvm::cl::desc("16-byte weight loads each lane of a GEMV issues before its "
+                     "first product"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvLoadsInFlight)};
   Option<bool> blockPerRow{
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
@@ -153,13 +176,9 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 } // namespace
 
 
-/// Plan memory (rows of one stack call: `maxRows`) and emit the kernels
-/// (`kernels.target`), cleaned up.
+/// Plan memory (`plan`) and emit the kernels (`kernels.target`), cleaned up.
 static void addKernelPasses(OpPassManager &pm, const photon::PhotonLowerToKernelsOptions &kernels,
-                            const std::string &activationType, int64_t maxRows) {
-  photon::PhotonPlanMemoryOptions plan;
-  plan.activationType = activationType;
-  plan.maxRows = maxRows;
+                            const photon::PhotonPlanMemoryOptions &plan) {
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createPhotonLowerToKernels(kernels));
   pm.addPass(photon::createPhotonLowerPrograms(
@@ -176,8 +195,8 @@ void mlir::photon::registerPhotonPipelines() {
       [](OpPassManager &pm, const HostPipelineOptions &options) {
         photon::PhotonLowerToKernelsOptions kernels;
         kernels.target = photon::KernelTarget::CPU;
-        kernels.roundMatmulInputs = options.roundMatmulInputs;
-        addKernelPasses(pm, kernels, options.activationType, options.maxRows);
+        kernels.matmulInputRounding = options.matmulInputRounding;
+        addKernelPasses(pm, kernels, options.plan());
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -204,6 +223,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.tensorCoreMinRows = options.tensorCoreMinRows;
         kernels.gemvMaxRows = options.gemvMaxRows;
         kernels.gemvTensorCoreMinRows = options.gemvTensorCoreMinRows;
+        kernels.gemvLoadsInFlight = options.gemvLoadsInFlight;
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
         kernels.fuseRopeCache = options.fuseRopeCache;
@@ -217,12 +237,12 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fuseNorm = options.fuseNorm;
         kernels.parallelVocab = options.parallelVocab;
         kernels.tensorCoreKernel = options.tensorCoreKernel;
-        kernels.roundMatmulInputs = options.roundMatmulInputs;
+        kernels.matmulInputRounding = options.matmulInputRounding;
         photon::TargetInfo target = photon::TargetInfo::forChip(options.chip);
         kernels.programmaticLaunch = options.programmaticLaunch && target.hasProgrammaticLaunch();
         kernels.wgmma = options.wgmma && target.hasWgmma();
         kernels.multiprocessors = target.multiprocessors;
-        addKernelPasses(pm, kernels, options.activationType, options.maxRows);
+        addKernelPasses(pm, kernels, options.plan());
         if (kernels.programmaticLaunch)
           pm.addPass(photon::createPhotonProgrammaticLaunch());
         // Outlining turns every value a launch body uses from outside into a

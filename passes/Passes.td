@@ -26,10 +26,10 @@ def PhotonPlanMemory : Pass<"photon-plan-memory", "::mlir::ModuleOp"> {
            "Alignment of every weight in the arena, in elements">,
     Option<"prefillTile", "prefill-tile", "int64_t", "16",
            "Sequences one prefill call encodes (sizes the prefill scratch)">,
-    Option<"decodeTile", "decode-tile", "int64_t", "256",
+    Option<"decodeTile", "decode-tile", "int64_t", "1024",
            "Sequences a decode step processes together (sizes the decoder "
            "caches and rows of one tile)">,
-    Option<"maxRows", "max-rows", "int64_t", "1024",
+    Option<"maxRows", "max-rows", "int64_t", "4096",
            "Rows of one stack call (sizes the stack scratch)">,
     Option<"reportTokens", "report-tokens", "int64_t", "2176",
            "With report: the tokens per sequence (prompt + generated) the "

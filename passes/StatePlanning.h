@@ -49,8 +49,8 @@ VocabPartition vocabPartition(int64_t vocabSize);
 /// How a program's work is split, and so how large its tiles are.
 struct StateSchedule {
   int64_t prefillTile = 16;  // sequences per prefill call
-  int64_t decodeTile = 256;  // sequences decoded together inside a step
-  int64_t maxRows = 1024;    // rows per stack call
+  int64_t decodeTile = 1024; // sequences decoded together inside a step
+  int64_t maxRows = 4096;    // rows per stack call
 };
 
 /// The state plan of a program of `mode` for a model of config `c`.

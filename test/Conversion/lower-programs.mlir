@@ -15,7 +15,7 @@
 // CHECK-SAME: %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xi8>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xi32>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @photon_step_gen(
 // CHECK-SAME: %[[W:.*]]: memref<?xf32>, %[[S:.*]]: memref<?xi8>, %[[BATCH:.*]]: index, %{{.*}}: index, %{{.*}}: memref<?xf32>, %[[OUT:.*]]: memref<?xi32>, %{{.*}}: memref<?xf32>, %{{.*}}: f32, %{{.*}}: index, %{{.*}}: f32) attributes {llvm.emit_c_interface}
-// CHECK: scf.for %{{.*}} = %c0 to %[[BATCH]] step %c256
+// CHECK: scf.for %{{.*}} = %c0 to %[[BATCH]] step %c1024
 // CHECK: func.call @photon_converter_2(%[[W]],
 // CHECK-COUNT-2: func.call @photon_stack_decoder_2(%[[W]],
 // CHECK: func.call @photon_converter_1(%[[W]],

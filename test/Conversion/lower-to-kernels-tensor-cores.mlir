@@ -6,21 +6,23 @@
 // lower-to-kernels-gemv.mlir, would come first.) tensor-core-kernel picks the
 // 128-row-tile kernel, 128 (tile128x128) or 64 outputs wide (the default tile128
 // for projections this narrow), or the earlier 64x64 one (TILE64);
-// round-matmul-inputs rounds f32 inputs to bf16 instead of splitting them
-// into hi + lo (ROUND), on the CPU too (ROUNDCPU). (OFF with bf16 also turns
+// matmul-input-rounding: the default (gemm) rounds f32 inputs to bf16 instead
+// of splitting them into hi + lo (ROUND; none splits them), all on the CPU too
+// (ROUNDCPU). (OFF with bf16 also turns
 // off the tiled prefill attention, which has tensor cores of its own.)
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile128x128' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -cse | FileCheck %s --check-prefix=AUTO
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile128x64' -cse | FileCheck %s --check-prefix=AUTO
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile64' -cse | FileCheck %s --check-prefix=TILE64
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 round-matmul-inputs=1' -cse | FileCheck %s --check-prefixes=ROUND,NOSPLIT
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile64 round-matmul-inputs=1' -cse | FileCheck %s --check-prefix=NOSPLIT
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=cpu round-matmul-inputs=1' | FileCheck %s --check-prefix=ROUNDCPU
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile128x128 matmul-input-rounding=none' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 matmul-input-rounding=none' -cse | FileCheck %s --check-prefix=AUTO
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile128x64 matmul-input-rounding=none' -cse | FileCheck %s --check-prefix=AUTO
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile64 matmul-input-rounding=none' -cse | FileCheck %s --check-prefix=TILE64
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0' -cse | FileCheck %s --check-prefixes=ROUND,NOSPLIT
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 tensor-core-kernel=tile64 matmul-input-rounding=all' -cse | FileCheck %s --check-prefix=NOSPLIT
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=cpu matmul-input-rounding=all' | FileCheck %s --check-prefix=ROUNDCPU
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0 tiled-attention=false' | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 programmatic-launch=true' -photon-programmatic-launch -cse | FileCheck %s --check-prefix=PDL
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-kernel=tile256' 2>&1 | FileCheck %s --check-prefix=BADKERNEL
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu matmul-input-rounding=some' 2>&1 | FileCheck %s --check-prefix=BADROUNDING
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=cpu | FileCheck %s --check-prefix=OFF
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -134,7 +136,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // AUTO-COUNT-16: nvvm.mma.sync
 // AUTO: scf.yield
 
-// round-matmul-inputs: the stack's f32 inputs are rounded once, three stages
+// matmul-input-rounding=gemm or all: the stack's f32 inputs are rounded once, three stages
 // of two buffers, one MMA per fragment pair.
 // ROUND-LABEL: func.func private @photon_stack_model(
 // ROUND: gpu.launch {{.*}} workgroup(%[[A:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
@@ -164,6 +166,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // NEGATIVE: tensor-core-min-rows must not be negative, got -1
 // BADKERNEL: for the --tensor-core-kernel option: Cannot find option named 'tile256'!
+// BADROUNDING: for the --matmul-input-rounding option: Cannot find option named 'some'!
 
 // The earlier 64x64-tile kernel (tensor-core-kernel=tile64).
 // In the stack the projections read the f32 scratch: each value is split into

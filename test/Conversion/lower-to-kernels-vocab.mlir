@@ -145,7 +145,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Tiny PHOTON L=2 (V = 256: 8 blocks of 32 logits; 4 token rows a
 // sequence): one (max, index) pair per block and row, 4 · 8 · 8 bytes a
 // sequence, after the uniforms.
-// PLAN: <name = "uniforms", tile = 256, per_seq = 16>, <name = "vocab_partials", tile = 256, per_seq = 256>
+// PLAN: <name = "uniforms", tile = 1024, per_seq = 16>, <name = "vocab_partials", tile = 1024, per_seq = 256>
 // The step views the region as nI · 8 maxima (f32), then as many ids (i32).
 // PROG: %[[GREEDY:.*]] = arith.cmpf oeq, %{{.*}}, %cst : f32
 // PROG-NEXT: scf.if %[[GREEDY]] {

@@ -11,9 +11,9 @@
 // flight and stores the f32 input of step kt + 2 loaded the step before, so
 // 4 stages (64 or 96 KB of dynamic shared memory) keep every stage refilled
 // two steps after its last read. Without the option: mma.sync.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true matmul-input-rounding=none' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true round-matmul-inputs=true' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu\ wgmma=true -canonicalize -cse | FileCheck %s --check-prefix=ROUND
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128
 // columns, two 64-wide tiles; gate/up 3 tiles of 32 features.
@@ -124,7 +124,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // OFF: nvvm.mma.sync
 // OFF-NOT: wgmma
 
-// round-matmul-inputs: one MMA per k16 slice (3 stages, no lo part).
+// matmul-input-rounding=gemm (the default): one MMA per k16 slice (3 stages, no lo part).
 // ROUND-LABEL: func.func private @photon_stack_shape0(
 // ROUND: dynamic_shared_memory_size %c65536_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x64) {
 // ROUND: memref.view %{{.*}} to memref<2x4x128x32xbf16, #gpu.address_space<workgroup>>

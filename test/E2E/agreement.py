@@ -741,34 +741,39 @@ def main():
                     model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act-tc1", worst,
                                rng, weight_type="bf16", activation_type="bf16",
                                compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
-            # round-matmul-inputs: projections round their f32 inputs (normed rows, attention and
-            # SwiGLU outputs) to bf16 as a bf16 PyTorch model holds them; on the CPU the same
-            # rounding as on tensor cores (one MMA there, not hi + lo), under the same bf16 rules.
+            # --matmul-input-rounding=all: every projection rounds its f32 inputs (normed rows,
+            # attention and SwiGLU outputs) to bf16 as a bf16 PyTorch model holds them; on the CPU
+            # the same rounding as on tensor cores (one MMA there, not hi + lo; by default only
+            # the tensor-core GEMMs round), under the same bf16 rules.
             # (tiny-photon-l3: on tiny-photon-l2 the rounding takes RecGen's worst position from
             # 4.7e-2 to 9.2e-2 on the CPU, too near the bound to test kernels with.)
             model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
                        "tiny-photon-l3-bf16-act-round", worst, rng, weight_type="bf16",
-                       activation_type="bf16", compile_args=("--round-matmul-inputs",))
+                       activation_type="bf16", compile_args=("--matmul-input-rounding=all",))
             # Tile edges of the tensor-core GEMMs: widths that are no multiple of the 128x128 or
             # 128x64 tiles or of their K step of 32 (200, 328 and 300 outputs; K = 200 and 328
             # leave 8), and prompts of 150 and 300 tokens, so prefill covers 2-3 row tiles with a
-            # tail; f32 inputs split (hi + lo) or rounded, each tile width, the earlier kernel.
+            # tail; f32 inputs split (hi + lo: --matmul-input-rounding=none) or rounded (the
+            # default), each tile width, the earlier kernel.
             wide = {"model_type": "vanilla", "vocab_size": 300, "d_model": 200, "layers": 2,
                     "n_heads": 5, "n_kv_heads": 1, "ffn_dim": 328, "rope_theta": 10000.0,
                     "rms_norm_eps": 1e-5}
             wide_path = os.path.join(work, "tiny-vanilla-wide.json")
             with open(wide_path, "w") as f:
                 json.dump(wide, f)
-            wide_variants = [("-bf16-act-round", ("--round-matmul-inputs",))]
+            wide_variants = [("-bf16-act-round", ("--matmul-input-rounding=all",))]
             if h.device == "cuda":
                 tc1 = ("--tensor-core-min-rows=1", "--gemv-max-rows=0")
                 x128 = ("--tensor-core-kernel=tile128x128",)
-                wide_variants = [("-bf16-act-tc1", tc1),
-                                 ("-bf16-act-tc1-x128", tc1 + x128),
-                                 ("-bf16-act-tc1-x128-round", tc1 + x128 + ("--round-matmul-inputs",)),
-                                 ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",)),
+                split = ("--matmul-input-rounding=none",)
+                wide_variants = [("-bf16-act-tc1", tc1 + split),
+                                 ("-bf16-act-tc1-x128", tc1 + x128 + split),
+                                 ("-bf16-act-tc1-x128-round", tc1 + x128),
+                                 ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",) + split),
+                                 ("-bf16-act-tc1-tile64-round", tc1 + ("--tensor-core-kernel=tile64",)),
                                  # mma.sync instead of sm_90a's warpgroup MMA (wgmma).
-                                 ("-bf16-act-tc1-mma", tc1 + ("--no-wgmma",))]
+                                 ("-bf16-act-tc1-mma", tc1 + ("--no-wgmma",) + split),
+                                 ("-bf16-act-tc1-mma-round", tc1 + ("--no-wgmma",))]
             for suffix, compile_args in wide_variants:
                 model_case(h, wide_path, "tiny-vanilla-wide" + suffix, worst, rng, extra_lengths=(150, 300),
                            weight_type="bf16", activation_type="bf16", compile_args=compile_args)
@@ -777,7 +782,7 @@ def main():
                            "tiny-photon-l3-bf16-act-tc1-round", worst, rng, weight_type="bf16",
                            activation_type="bf16",
                            compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0",
-                                         "--round-matmul-inputs"))
+                                         "--matmul-input-rounding=all"))
                 # (The smallest model: .device must stay under the device call's 64 MiB.)
                 model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"),
                            "tiny-vanilla-bf16-act-warp", worst, rng, weight_type="bf16",

@@ -10,7 +10,7 @@
 // Each program gets its state plan. HierGen keeps both encoder caches: per
 // meta-context of 16 tokens, 4 level-1 items x 2 layers x 32 x 2 bytes = 512
 // bytes of K (and of V) at level 1 and 128 at level 2.
-// BF16: photon.program @generate_hiergen mode hiergen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, prefill_tile = 16, decode_tile = 256, max_rows = 1024, analytic_per_seq = 256, analytic_per_step = 1280, regions = [<name = "positions", per_seq = 8>, <name = "tokens", per_step = 64>, <name = "top", per_seq = 128>, <name = "carries", per_seq = 128>, <name = "enc.1.k", per_step = 512>, <name = "enc.1.v", per_step = 512>, <name = "enc.2.k", per_step = 128>, <name = "enc.2.v", per_step = 128>,
+// BF16: photon.program @generate_hiergen mode hiergen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, prefill_tile = 16, decode_tile = 1024, max_rows = 4096, analytic_per_seq = 256, analytic_per_step = 1280, regions = [<name = "positions", per_seq = 8>, <name = "tokens", per_step = 64>, <name = "top", per_seq = 128>, <name = "carries", per_seq = 128>, <name = "enc.1.k", per_step = 512>, <name = "enc.1.v", per_step = 512>, <name = "enc.2.k", per_step = 128>, <name = "enc.2.v", per_step = 128>,
 // RecGen keeps only Enc_2 after prefill: Enc_1 is a prefill tile.
 // BF16: photon.program @generate_recgen mode recgen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, {{.*}}, analytic_per_seq = 256, analytic_per_step = 256, regions = [{{.*}}<name = "enc.1.k", tile = 16, per_step = 512>, {{.*}}<name = "enc.2.k", per_step = 128>
 // BADTYPE: error: photon-plan-memory: activation-type must be f32 or bf16, got 'f8' 
