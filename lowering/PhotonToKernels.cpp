@@ -433,7 +433,8 @@ private:
   /// across the warp (shuffles). Weights are read once whatever the rows;
   /// rows past `rows` reread the last one and are not stored; outputs past
   /// a range's end reread its last and are not stored. The K loop is
-  /// unrolled so that each lane has gemv-loads-in-flight weight vectors in flight,
+  /// unrolled so that each lane has gemv-loads-in-flight vectors of each
+  /// weight matrix in flight,
   /// but at most kGemvMaxOutputRowsPerStep (output, row) products a step (the
   /// 16-row kernels' unrolled bodies dominated the compile time); vectors
   /// past K (the last round) read element 0 and count as zero.
@@ -701,9 +702,10 @@ private:
     const int64_t nTiles = llvm::divideCeil(maxRows, 8);
     const int64_t nw = ranges.front().weights.size();
     const int64_t chunks = K / 8, steps = llvm::divideCeil(chunks, 4);
-    // gemv-loads-in-flight weight vectors per lane (2 rows per matrix a step).
+    // gemv-loads-in-flight weight vectors per lane and matrix (rows g and
+    // g + 8 a step).
     const int64_t unroll =
-        std::clamp<int64_t>(options.gemvLoadsInFlight / (2 * nw), 1, llvm::divideCeil(steps, W));
+        std::clamp<int64_t>(options.gemvLoadsInFlight / 2, 1, llvm::divideCeil(steps, W));
     const int64_t iterations = llvm::divideCeil(steps, W * unroll);
     const bool ragged = iterations * W * unroll * 4 != chunks;
     const bool bf16In = in.elementType().isBF16() && !normGain;
