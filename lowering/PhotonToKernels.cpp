@@ -1381,20 +1381,9 @@ private:
     std::function<void(Builder &, Value, Value, Value, int64_t, int64_t, ValueRange)> store;
   };
 
-  /// Shared-memory stages of the wgmma GEMM (4 x 16 KB for 128-wide tiles,
-  /// 4 x 12 KB for 64-wide ones: four blocks an SM; 8 KB more a stage with
-  /// an f32 input's lo part).
+  /// Shared-memory stages of the wgmma GEMM (64 KB, or 96 KB with an f32
+  /// input's lo part: two blocks an SM).
   static constexpr int64_t kWgmmaStages = 4;
-
-  /// The rows of one shared-memory stage of matmulTensorCoreTile128: A's
-  /// `aRows`, then W's `cols`, then (with `split`) A's lo part.
-  struct TileStageLayout {
-    int64_t aRows, cols;
-    bool split;
-    int64_t wRow() const { return aRows; }
-    int64_t aLoRow() const { return aRows + cols; }
-    int64_t rows() const { return aRows + cols + (split ? aRows : 0); }
-  };
 
   /// The tensor-core GEMM for many rows (prefill, batched decode;
   /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128
@@ -1444,16 +1433,12 @@ private:
     const int64_t stages = wgmma ? kWgmmaStages : split ? 2 : 3;
     const int64_t ahead = wgmma ? kWgmmaStages - 2 : stages - 1;
     Type bf16 = b.getBF16Type(), f32 = b.getF32Type();
-    // One buffer [stage][row][column]: a stage holds A's kTile rows, then
-    // W's tileCols (a 64-wide tile needs no more), then A's lo part; every
-    // operand starts on a multiple of 8 rows (512 bytes), where the swizzle
-    // pattern restarts. A lone shared array starts the block's shared
-    // memory, so every 16-byte chunk is 16-byte aligned (the lowering
-    // declares arrays 2-byte aligned). wgmma's stages pass the 48 KB of
-    // static shared memory: they are the launch's dynamic shared memory (the
-    // runtime raises the kernel's limit).
-    const TileStageLayout layout{kTile, tileCols, split};
-    auto tilesType = workgroupBuffer({stages, layout.rows(), kStep}, bf16);
+    // One buffer [operand][stage][row][column], operands A, W (, A lo): a
+    // lone shared array starts the block's shared memory, so every 16-byte
+    // chunk is 16-byte aligned (the lowering declares arrays 2-byte aligned).
+    // wgmma's stages pass the 48 KB of static shared memory: they are the
+    // launch's dynamic shared memory (the runtime raises the kernel's limit).
+    auto tilesType = workgroupBuffer({split ? 3 : 2, stages, kTile, kStep}, bf16);
     const int64_t tilesBytes = tilesType.getNumElements() * 2;
     Value one = cIdx(b, 1);
     Value rowTiles = arith::MaxUIOp::create(
@@ -1478,8 +1463,7 @@ private:
     } else {
       tiles = launch.getWorkgroupAttributions()[0];
     }
-    // The first stage row of each operand.
-    Value opA = cIdx(kb, 0), opW = cIdx(kb, layout.wRow()), opALo = cIdx(kb, layout.aLoRow());
+    Value opA = cIdx(kb, 0), opW = cIdx(kb, 1), opALo = cIdx(kb, 2);
     Value tid = launch.getThreadIds().x;
     Value m0 = mulI(kb, launch.getBlockIds().x, kTile);
     Value n0 = mulI(kb, launch.getBlockIds().y, tileCols);
@@ -1534,7 +1518,7 @@ private:
       auto copyChunk = [&](Value operand, Value src, Value at, Value inside, const Chunk &c) {
         Value n = arith::SelectOp::create(b, inside, cIdx(b, 8), zero);
         tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, tokenType, tiles, ValueRange{stage, addI(b, operand, c.row), c.column}, src, ValueRange{at},
+            b, tokenType, tiles, ValueRange{operand, stage, c.row, c.column}, src, ValueRange{at},
             b.getIndexAttr(8), n, b.getUnitAttr()));
       };
       for (const Chunk &c : convert ? ArrayRef<Chunk>() : ArrayRef<Chunk>(chunksA)) {
@@ -1573,10 +1557,10 @@ private:
         const Chunk &c = chunksA[i];
         Value v = orZero(b, loaded[2 * i + 1], loaded[2 * i]);
         auto [hi, lo] = splitBF16(b, v, split);
-        vector::StoreOp::create(b, hi, tiles, ValueRange{stage, addI(b, opA, c.row), c.column},
+        vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.row, c.column},
                                 /*nontemporal=*/false, llvm::MaybeAlign(16));
         if (split)
-          vector::StoreOp::create(b, lo, tiles, ValueRange{stage, addI(b, opALo, c.row), c.column},
+          vector::StoreOp::create(b, lo, tiles, ValueRange{opALo, stage, c.row, c.column},
                                   /*nontemporal=*/false, llvm::MaybeAlign(16));
       }
     };
@@ -1589,8 +1573,8 @@ private:
       storeStep(kb, cIdx(kb, s), loaded);
     }
     if (wgmma) {
-      matmulWgmmaLoop(kb, tiles, stages, ahead, K, kStep, layout, lastGroup, copyStep, loadStep,
-                      storeStep, columns, m0, n0, tid);
+      matmulWgmmaLoop(kb, tiles, stages, ahead, K, kStep, split, lastGroup, tileCols, copyStep,
+                      loadStep, storeStep, columns, m0, n0, tid);
       gpu::TerminatorOp::create(kb);
       return;
     }
@@ -1622,13 +1606,13 @@ private:
             for (int64_t mi = 0; mi < kMmaRows; ++mi) {
               Value row = addI(b, aRow, mi * 16);
               Value col = swizzled(b, row, aChunk);
-              a.push_back(ldmatrixX4(b, tiles, {stage, addI(b, opA, row), col}));
+              a.push_back(ldmatrixX4(b, tiles, {opA, stage, row, col}));
               if (split)
-                aLo.push_back(ldmatrixX4(b, tiles, {stage, addI(b, opALo, row), col}));
+                aLo.push_back(ldmatrixX4(b, tiles, {opALo, stage, row, col}));
             }
             for (int64_t np = 0; np < kMmaCols / 2; ++np) {
               Value row = addI(b, wRow, np * 16);
-              wt.push_back(ldmatrixX4(b, tiles, {stage, addI(b, opW, row), swizzled(b, row, wChunk)}));
+              wt.push_back(ldmatrixX4(b, tiles, {opW, stage, row, swizzled(b, row, wChunk)}));
             }
             for (int64_t mi = 0; mi < kMmaRows; ++mi)
               for (int64_t ni = 0; ni < kMmaCols; ++ni) {
@@ -1664,24 +1648,24 @@ private:
   /// kt + ahead fills was last read at step kt - 2. Accumulators travel as
   /// wgmma's register struct.
   void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t ahead, int64_t K,
-                       int64_t kStep, const TileStageLayout &layout, Value firstGroup,
+                       int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
                        function_ref<Value(Builder &, Value)> copyStep,
                        function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                        function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
                        const MmaColumns &columns, Value m0, Value n0, Value tid) {
     Type i64 = kb.getI64Type(), f32 = kb.getF32Type();
-    const int64_t tileCols = layout.cols;
     const int64_t accs = tileCols / 2; // m64nNk16: N / 2 floats a thread
     auto accType = LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(accs, f32));
-    // Byte offsets: a stage is layout.rows() rows of kStep bf16.
-    const int64_t rowBytes = kStep * 2, stageBytes = layout.rows() * rowBytes;
+    // Byte offsets: a stage of an operand is 128 x kStep bf16; operand A
+    // first, then W, then A's lo part ([operand][stage][128][kStep]).
+    const int64_t stageBytes = 128 * kStep * 2, rowBytes = kStep * 2;
     auto i64c = [&](Builder &b, int64_t v) { return arith::ConstantIntOp::create(b, i64, v).getResult(); };
     // Descriptor of a K-major operand at `tiles` + 0 in the 64-byte swizzle
     // mode (bits 62-63 = 2): its 64-byte rows are the stage rows, whose
     // 16-byte chunks sit XOR-swizzled by (row / 2) % 4 exactly as
     // matmulTensorCoreTile128's copies place them (the hardware swizzles by
     // address bits, and every operand tile starts on a multiple of 8 KB from
-    // the start of shared memory: TileStageLayout); 8-row groups 512 bytes apart (the stride
+    // the start of shared memory); 8-row groups 512 bytes apart (the stride
     // byte offset, bits 32-45, / 16); the leading byte offset is unused
     // (1). Start address / 16 in bits 0-13: offsets add to it.
     Value addr = arith::IndexCastUIOp::create(
@@ -1710,14 +1694,14 @@ private:
                                      NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
           gpu::BarrierOp::create(b);
           Value stage = arith::IndexCastUIOp::create(b, i64, remU(b, kt, stages));
-          auto operandBase = [&](int64_t firstRow) -> Value {
-            return addI(b, arith::MulIOp::create(b, stage, i64c(b, stageBytes)),
-                        i64c(b, firstRow * rowBytes));
+          auto operandBase = [&](int64_t operand) -> Value {
+            return arith::MulIOp::create(b, addI(b, stage, i64c(b, operand * stages)),
+                                         i64c(b, stageBytes));
           };
-          Value wBase = operandBase(layout.wRow());
+          Value wBase = operandBase(1);
           SmallVector<Value, 2> aBases{addI(b, operandBase(0), aRows)};
-          if (layout.split)
-            aBases.push_back(addI(b, operandBase(layout.aLoRow()), aRows));
+          if (split)
+            aBases.push_back(addI(b, operandBase(2), aRows));
           NVVM::WgmmaFenceAlignedOp::create(b);
           Value acc = carried[1];
           for (int64_t ks = 0; ks < kStep / 16; ++ks) {

@@ -50,9 +50,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[ATK:.*]] = arith.addi %[[AT]], %{{.*}} : index
 // CHECK-NEXT: %[[SRC:.*]] = arith.select %[[IN]], %[[ATK]], %[[QW]] : index
 // CHECK-NEXT: %[[BYTES:.*]] = arith.select %[[IN]], %c8, %c0 : index
-// W's rows of a stage follow x's 128.
-// CHECK-NEXT: %[[WROW:.*]] = arith.addi %{{.*}}, %c128 : index
-// CHECK-NEXT: nvgpu.device_async_copy %[[W]][%[[SRC]]], %[[T]][%c0, %[[WROW]], {{.*}}], 8, %[[BYTES]]
+// CHECK-NEXT: nvgpu.device_async_copy %[[W]][%[[SRC]]], %[[T]][%c1, %c0, {{.*}}], 8, %[[BYTES]]
 // CHECK: nvvm.mma.sync
 // The epilogue: element (row, col) to Q, K or V by col, at row · width + col - first.
 // CHECK: %[[CQ:.*]] = arith.cmpi uge, %[[COL:.*]], %c64 : index

@@ -44,11 +44,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // registers, split into bf16 hi and lo parts (a third operand, so two stages
 // fill the 48 KB) stored to shared memory, weights through cp.async; each
 // weight fragment meets both parts. One shared buffer holds
-// [stage][rows: hi's 128, W's 128, lo's 128][32 columns].
+// [operand: hi, W, lo][stage][128 rows][32 columns].
 // CHECK-LABEL: func.func private @photon_stack_model(
 // CHECK-SAME: %[[SW2:[^:]*]]: memref<?xbf16>
 // CHECK: scf.if
-// CHECK: gpu.launch {{.*}} workgroup(%[[T:[^ ]*]] : memref<2x384x32xbf16, #gpu.address_space<workgroup>>) {
+// CHECK: gpu.launch {{.*}} workgroup(%[[T:[^ ]*]] : memref<3x2x128x32xbf16, #gpu.address_space<workgroup>>) {
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // CHECK: nvgpu.device_async_copy %[[SW2]]
 // CHECK: nvgpu.device_async_create_group
@@ -58,20 +58,18 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[HF:.*]] = arith.extf %[[H]] : vector<8xbf16> to vector<8xf32>
 // CHECK: %[[R:.*]] = arith.subf %[[V]], %[[HF]] : vector<8xf32>
 // CHECK: %[[L:.*]] = arith.truncf %[[R]] : vector<8xf32> to vector<8xbf16>
-// CHECK: vector.store %[[H]], %[[T]][{{.*}}] {alignment = 16 : i64}
-// CHECK-NEXT: %[[LROW:.*]] = arith.addi %c256, %{{.*}} : index
-// CHECK-NEXT: vector.store %[[L]], %[[T]][%{{[^,]*}}, %[[LROW]], {{.*}}] {alignment = 16 : i64}
+// CHECK: vector.store %[[H]], %[[T]][%c0, {{.*}}] {alignment = 16 : i64}
+// CHECK: vector.store %[[L]], %[[T]][%c2, {{.*}}] {alignment = 16 : i64}
 // CHECK: scf.for
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK-NEXT: gpu.barrier
-// CHECK: %[[AHI:.*]] = nvgpu.ldmatrix %[[T]][
-// CHECK: arith.addi %c256, %{{.*}} : index
-// CHECK-NEXT: %[[ALO:.*]] = nvgpu.ldmatrix %[[T]][
+// CHECK: %[[AHI:.*]] = nvgpu.ldmatrix %[[T]][%c0,
+// CHECK: %[[ALO:.*]] = nvgpu.ldmatrix %[[T]][%c2,
 // CHECK: %[[D:.*]] = nvvm.mma.sync
 // CHECK: llvm.extractvalue %[[D]][0]
 // CHECK: nvvm.mma.sync
 // The next step's f32 loads are stored after the MMAs.
-// CHECK: vector.store %{{.*}}, %[[T]][
+// CHECK: vector.store %{{.*}}, %[[T]][%c0,
 // CHECK: scf.yield
 
 // The LM head reads bf16 activations: both operands go through cp.async, and
@@ -85,17 +83,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Row tiles of 128 are the grid's fastest dimension, 128 outputs per tile.
 // CHECK: %[[TILES:.*]] = arith.ceildivui %[[N]], %c128
 // CHECK: %[[GX:.*]] = arith.maxui %[[TILES]], %c1
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c256, {{.*}} = %c1, {{.*}} = %c1) module(@photon_kernels) function(@photon_mma128x128_16x16) workgroup(%[[T:[^ ]*]] : memref<3x256x32xbf16, #gpu.address_space<workgroup>>) {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c256, {{.*}} = %c1, {{.*}} = %c1) module(@photon_kernels) function(@photon_mma128x128_16x16) workgroup(%[[T:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
 // Each thread's chunks land XOR-swizzled by (row / 2) % 4.
 // CHECK: %[[PAIR:.*]] = arith.divui %{{.*}}, %c2
 // CHECK-NEXT: %[[KEY:.*]] = arith.remui %[[PAIR]], %c4
 // CHECK: arith.xori %{{.*}}, %[[KEY]]
 // Prologue: steps 0 and 1 in flight, one group each (2 chunks of x and W).
-// W's rows follow x's 128 in a stage.
-// CHECK: nvgpu.device_async_copy %[[X]][%{{.*}}], %[[T]][%[[S0:[^,]*]], %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK: nvgpu.device_async_copy %[[X]][%{{.*}}], %[[T]][%c0, %{{.*}}, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_copy %[[X]]
-// CHECK: %[[WROW:.*]] = arith.addi %c128, %{{.*}} : index
-// CHECK-NEXT: nvgpu.device_async_copy %[[W]][%{{.*}}], %[[T]][%[[S0]], %[[WROW]], %{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK: nvgpu.device_async_copy %[[W]][%{{.*}}], %[[T]][%c1, %{{.*}}, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_copy %[[W]]
 // CHECK-NEXT: nvgpu.device_async_create_group
 // CHECK-COUNT-4: nvgpu.device_async_copy
@@ -107,13 +103,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-COUNT-4: nvgpu.device_async_copy
 // CHECK-NEXT: %[[NEXT:.*]] = nvgpu.device_async_create_group
 // Per 16 of K: 4 ldmatrix.x4 of x, 2 of W, 16 MMAs; K steps of 32.
-// CHECK-COUNT-4: nvgpu.ldmatrix %[[T]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<3x256x32xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
-// CHECK: arith.addi %c128, %{{.*}} : index
-// CHECK: nvgpu.ldmatrix %[[T]][
-// CHECK: arith.addi %c128, %{{.*}} : index
-// CHECK: nvgpu.ldmatrix %[[T]][
+// CHECK-COUNT-4: nvgpu.ldmatrix %[[T]][%c0, {{.*}}] {numTiles = 4 : i32, transpose = false} : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[T]][%c1,
 // CHECK-COUNT-16: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-// CHECK-COUNT-6: nvgpu.ldmatrix %[[T]][
+// CHECK-COUNT-4: nvgpu.ldmatrix %[[T]][%c0,
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[T]][%c1,
 // CHECK-COUNT-16: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK-NOT: gpu.barrier
@@ -130,23 +124,24 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // AUTO-LABEL: func.func private @photon_lm_head(
 // AUTO: %[[TILES:.*]] = arith.ceildivui %{{.*}}, %c128
 // AUTO: %[[GX:.*]] = arith.maxui %[[TILES]], %c1
-// AUTO: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c128, {{.*}} = %c1, {{.*}} = %c1) module(@photon_kernels) function(@photon_mma128x64_16x16) workgroup(%[[T:[^ ]*]] : memref<3x192x32xbf16, #gpu.address_space<workgroup>>) {
+// AUTO: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}} = %c1, {{.*}} = %c1) threads({{.*}}) in ({{.*}} = %c128, {{.*}} = %c1, {{.*}} = %c1) module(@photon_kernels) function(@photon_mma128x64_16x16) workgroup(%[[T:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
 // AUTO: scf.for
 // AUTO-NEXT: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
 // AUTO-NEXT: gpu.barrier
-// AUTO-COUNT-6: nvgpu.device_async_copy %{{.*}}, %[[T]][
+// AUTO-COUNT-4: nvgpu.device_async_copy %{{.*}}, %[[T]][%c0,
+// AUTO-COUNT-2: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1,
 // AUTO-NEXT: nvgpu.device_async_create_group
-// AUTO-COUNT-6: nvgpu.ldmatrix %[[T]][
+// AUTO-COUNT-4: nvgpu.ldmatrix %[[T]][%c0,
+// AUTO-COUNT-2: nvgpu.ldmatrix %[[T]][%c1,
 // AUTO-COUNT-16: nvvm.mma.sync
 // AUTO: scf.yield
 
 // matmul-input-rounding=gemm or all: the stack's f32 inputs are rounded once, three stages
 // of two buffers, one MMA per fragment pair.
 // ROUND-LABEL: func.func private @photon_stack_model(
-// ROUND: gpu.launch {{.*}} workgroup(%[[A:[^ ]*]] : memref<3x192x32xbf16, #gpu.address_space<workgroup>>) {
+// ROUND: gpu.launch {{.*}} workgroup(%[[A:[^ ]*]] : memref<2x3x128x32xbf16, #gpu.address_space<workgroup>>) {
 // ROUND: %[[V:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
 // ROUND: %[[H:.*]] = arith.truncf %[[V]] : vector<8xf32> to vector<8xbf16>
-// ROUND-NEXT: arith.addi %c0, %{{.*}} : index
 // ROUND-NEXT: vector.store %[[H]], %[[A]]
 // ROUND: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
 // ROUND: nvgpu.ldmatrix %[[A]]
@@ -158,8 +153,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // ROUND-NEXT: arith.addi
 // NOSPLIT-NOT: arith.subf {{.*}} : vector<8xf32>
 // NOSPLIT-NOT: memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %{{[^ ]*}} : memref<2x64x40xbf16, #gpu.address_space<workgroup>>, %{{[^ ]*}} : memref<2x64x40xbf16
-// NOSPLIT-NOT: memref<2x320x32xbf16
-// NOSPLIT-NOT: memref<2x384x32xbf16
+// NOSPLIT-NOT: memref<3x2x128x32xbf16
 
 // On the CPU the warp kernels round the same inputs (bf16 and back).
 // ROUNDCPU-LABEL: func.func private @photon_stack_model(

@@ -33,12 +33,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // The o-projection (64 outputs of 64, an f32 input split into hi and lo):
-// 4 stages of 320 rows, A's 128, W's 64 (as wide as the tile) and A lo's
-// 128, in 80 KB of dynamic shared memory.
+// 4 stages of A, W and A lo in 96 KB of dynamic shared memory.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK: gpu.launch blocks({{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c81920_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x64) {
+// CHECK: gpu.launch blocks({{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c98304_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x64) {
 // CHECK-NEXT: %[[DYN:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
-// CHECK-NEXT: %[[T:.*]] = memref.view %[[DYN]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<4x320x32xbf16, #gpu.address_space<workgroup>>
+// CHECK-NEXT: %[[T:.*]] = memref.view %[[DYN]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<3x4x128x32xbf16, #gpu.address_space<workgroup>>
 // A chunk's place in the stage: thread t, chunk t % 4 of row t / 4, at
 // column (chunk ^ (row / 2) % 4) * 8.
 // CHECK-NEXT: %[[M0:.*]] = arith.muli %{{.*}}, %c128 : index
@@ -49,12 +48,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[KEY:.*]] = arith.remui %[[PAIR]], %c4 : index
 // CHECK-NEXT: %[[SWZ:.*]] = arith.xori %[[CHUNK]], %[[KEY]] : index
 // CHECK-NEXT: %[[SCOL:.*]] = arith.muli %[[SWZ]], %c8 : index
-// W's rows start at stage row 128, A lo's at 192.
-// CHECK: %[[WROW:.*]] = arith.addi %[[SROW]], %c128 : index
-// CHECK-NEXT: nvgpu.device_async_copy %{{.*}}, %[[T]][%c0, %[[WROW]], %[[SCOL]]], 8, %{{.*}} {bypassL1}
-// CHECK: vector.store %{{.*}}, %[[T]][%c0, %[[SROW]], %[[SCOL]]]
-// CHECK-NEXT: %[[LOROW:.*]] = arith.addi %[[SROW]], %c192 : index
-// CHECK-NEXT: vector.store %{{.*}}, %[[T]][%c0, %[[LOROW]], %[[SCOL]]]
+// CHECK: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1, %c0, %{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK: vector.store %{{.*}}, %[[T]][%c0, %c0, %[[SROW]], %[[SCOL]]]
+// CHECK-NEXT: vector.store %{{.*}}, %[[T]][%c2, %c0, %[[SROW]], %[[SCOL]]]
 // The descriptor: shared address / 16, leading byte offset 1 (unused) at
 // bit 16, stride byte offset 512 / 16 at bit 32, 64-byte swizzle (2) at bit
 // 62: 2 << 62 | 32 << 32 | 1 << 16 as a signed i64.
@@ -72,14 +68,6 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: nvgpu.device_async_wait %[[GRP]] {numGroups = 1 : i32}
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
-// The stage's byte offset (320 rows of 64 bytes a stage), W's 128 rows
-// (8192 bytes) and A lo's 192 rows (12288 bytes) on.
-// CHECK-NEXT: %[[STAGE:.*]] = arith.remui %[[KT]], %c4 : index
-// CHECK-NEXT: %[[STAGE64:.*]] = arith.index_castui %[[STAGE]] : index to i64
-// CHECK-NEXT: %[[SBASE:.*]] = arith.muli %[[STAGE64]], %c20480_i64 : i64
-// CHECK-NEXT: arith.addi %[[SBASE]], %c8192_i64 : i64
-// CHECK-NEXT: arith.addi %[[SBASE]], %[[WGROWS64:.*]] : i64
-// CHECK-NEXT: arith.addi %[[SBASE]], %c12288_i64 : i64
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: %[[D1:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[ACC]], <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // CHECK: %[[D2:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D1]], <m = 64, n = 64, k = 16>
@@ -93,7 +81,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // flight) the carried input of step kt + 2 stored as hi and lo.
 // CHECK: %[[LATER:.*]] = arith.addi %[[KT]], %c2 : index
 // CHECK-NEXT: %[[LSTAGE:.*]] = arith.remui %[[LATER]], %c4 : index
-// CHECK: nvgpu.device_async_copy %{{.*}}, %[[T]][%[[LSTAGE]], %[[WROW]], %[[SCOL]]]
+// CHECK: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1, %[[LSTAGE]],
 // CHECK-NEXT: %[[NEXT:.*]] = nvgpu.device_async_create_group
 // CHECK: arith.addi %[[KT]], %c3 : index
 // CHECK: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
@@ -108,8 +96,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[HIF:.*]] = arith.extf %[[HI]]
 // CHECK-NEXT: %[[REST:.*]] = arith.subf %[[VA]], %[[HIF]]
 // CHECK-NEXT: %[[LO:.*]] = arith.truncf %[[REST]]
-// CHECK-NEXT: vector.store %[[HI]], %[[T]][%[[LSTAGE]], %[[SROW]], %[[SCOL]]]
-// CHECK-NEXT: vector.store %[[LO]], %[[T]][%[[LSTAGE]], %[[LOROW]], %[[SCOL]]]
+// CHECK-NEXT: vector.store %[[HI]], %[[T]][%c0, %[[LSTAGE]],
+// CHECK-NEXT: vector.store %[[LO]], %[[T]][%c2, %[[LSTAGE]],
 // CHECK-NEXT: arith.select %[[INB]], %[[LB]], %{{.*}} : vector<8xf32>
 // CHECK: scf.yield %[[NEXT]], %[[D4]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
 // CHECK-NEXT: }
@@ -136,11 +124,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // OFF: nvvm.mma.sync
 // OFF-NOT: wgmma
 
-// matmul-input-rounding=gemm (the default): one MMA per k16 slice, no lo
-// part: 4 stages of 192 rows, 48 KB (4 blocks fit an SM).
+// matmul-input-rounding=gemm (the default): one MMA per k16 slice (3 stages, no lo part).
 // ROUND-LABEL: func.func private @photon_stack_shape0(
-// ROUND: dynamic_shared_memory_size %c49152_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x64) {
-// ROUND: memref.view %{{.*}} to memref<4x192x32xbf16, #gpu.address_space<workgroup>>
+// ROUND: dynamic_shared_memory_size %c65536_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x64) {
+// ROUND: memref.view %{{.*}} to memref<2x4x128x32xbf16, #gpu.address_space<workgroup>>
 // ROUND: scf.for
 // ROUND-COUNT-2: nvvm.wgmma.mma_async
 // ROUND-NEXT: nvvm.wgmma.commit.group.sync.aligned
