@@ -285,10 +285,11 @@ PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY
   CudaState &s = state();
   ++s.launches;
   const CudaDriver &d = *s.drv;
-  // More than 48 KB of dynamic shared memory (the sm_90a GEMMs' stages) is
-  // an opt-in per kernel.
-  constexpr int32_t kDefaultDynamicSharedMemory = 48 * 1024;
-  if (smem > kDefaultDynamicSharedMemory) {
+  // More than 48 KB of shared memory, static and dynamic together, is an
+  // opt-in per kernel: kernels with dynamic shared memory (the sm_90a GEMMs'
+  // stages, 48 KB and more besides the lowering's static byte) opt in to
+  // what they launch with.
+  if (smem > 0) {
     int32_t &limit = s.sharedMemoryLimit[function];
     if (limit < smem) {
       Status st = d.check(d.cuFuncSetAttribute(static_cast<CUfunction>(function),
