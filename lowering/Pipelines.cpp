@@ -19,10 +19,11 @@ namespace {
 /// The options both pipelines share.
 template <typename Derived>
 struct KernelPipelineOptions : PassPipelineOptions<Derived> {
-  detail::PassOptions::Option<std::string> activationType{
-      *this, "activation-type",
-      llvm::cl::desc("Activations between kernels: f32 or bf16"),
-      llvm::cl::init("f32")};
+  detail::PassOptions::Option<photon::ActivationType> activationType{
+      *this, "activation-type", llvm::cl::desc("Activations between kernels"),
+      llvm::cl::init(photon::PhotonPlanMemoryOptions().activationType),
+      llvm::cl::values(clEnumValN(photon::ActivationType::F32, "f32", "f32"),
+                       clEnumValN(photon::ActivationType::BF16, "bf16", "bf16"))};
   detail::PassOptions::Option<int64_t> maxRows{
       *this, "max-rows",
       llvm::cl::desc("rows of one stack call (photon-plan-memory's max-rows)"),

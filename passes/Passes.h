@@ -6,6 +6,10 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::photon {
+/// The element type of activations between kernels (photon-plan-memory's
+/// activation-type).
+enum class ActivationType { F32, BF16 };
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 #define GEN_PASS_REGISTRATION

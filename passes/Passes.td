@@ -34,9 +34,13 @@ def PhotonPlanMemory : Pass<"photon-plan-memory", "::mlir::ModuleOp"> {
     Option<"reportTokens", "report-tokens", "int64_t", "2176",
            "With report: the tokens per sequence (prompt + generated) the "
            "per-sequence bytes are given for">,
-    Option<"activationType", "activation-type", "std::string", "\"f32\"",
+    Option<"activationType", "activation-type", "::mlir::photon::ActivationType",
+           "::mlir::photon::ActivationType::F32",
            "Element type of activations kept between kernels (the residual "
-           "stream, KV caches, latents): f32 or bf16; kernels accumulate in f32">,
+           "stream, KV caches, latents); kernels accumulate in f32",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::photon::ActivationType::F32, "f32", "f32"),
+             clEnumValN(::mlir::photon::ActivationType::BF16, "bf16", "bf16"))}]>,
   ];
 }
 

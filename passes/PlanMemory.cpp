@@ -28,10 +28,6 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
   LogicalResult plan(ModelOp model) {
     if (alignment <= 0)
       return model.emitError("photon-plan-memory: alignment must be positive");
-    if (activationType != "f32" && activationType != "bf16")
-      return model.emitError("photon-plan-memory: activation-type must be f32 "
-                             "or bf16, got '")
-             << activationType << "'";
     ::photon::ModelConfig c = model.getModelConfig();
     OpBuilder b(model.getContext());
     Block &body = model.getBody().front();
@@ -60,7 +56,8 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
     // check that a kernel library and a manifest come from the same plan.
     std::string identity;
     llvm::raw_string_ostream id(identity);
-    id << model.getConfig() << ';' << elementType << ';' << activationType;
+    const bool bf16Activations = activationType == ActivationType::BF16;
+    id << model.getConfig() << ';' << elementType << ';' << (bf16Activations ? "bf16" : "f32");
     int64_t offset = 0;
     for (const ::photon::TensorSpec &w : c.weights()) {
       ParamOp p = params[w.name];
@@ -80,8 +77,8 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
 
     // KV caches and latents hold activations.
     int64_t eltBytes = elementType.getIntOrFloatBitWidth() / 8;
-    int64_t actBytes = activationType == "bf16" ? 2 : 4;
-    Type actType = activationType == "bf16" ? Type(b.getBF16Type()) : b.getF32Type();
+    int64_t actBytes = bf16Activations ? 2 : 4;
+    Type actType = bf16Activations ? Type(b.getBF16Type()) : b.getF32Type();
     int64_t kvPerItem = 2 * c.nKvHeads * c.headDim() * actBytes;
     SmallVector<int64_t> kvBytesPerItem; // by level; vanilla: its one stack
     if (c.numLevels() == 0)

@@ -13,7 +13,7 @@
 // BF16: photon.program @generate_hiergen mode hiergen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, prefill_tile = 16, decode_tile = 1024, max_rows = 4096, analytic_per_seq = 256, analytic_per_step = 1280, regions = [<name = "positions", per_seq = 8>, <name = "tokens", per_step = 64>, <name = "top", per_seq = 128>, <name = "carries", per_seq = 128>, <name = "enc.1.k", per_step = 512>, <name = "enc.1.v", per_step = 512>, <name = "enc.2.k", per_step = 128>, <name = "enc.2.v", per_step = 128>,
 // RecGen keeps only Enc_2 after prefill: Enc_1 is a prefill tile.
 // BF16: photon.program @generate_recgen mode recgen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, {{.*}}, analytic_per_seq = 256, analytic_per_step = 256, regions = [{{.*}}<name = "enc.1.k", tile = 16, per_step = 512>, {{.*}}<name = "enc.2.k", per_step = 128>
-// BADTYPE: error: photon-plan-memory: activation-type must be f32 or bf16, got 'f8' 
+// BADTYPE: for the --activation-type option: Cannot find option named 'f8'!
 
 // Implicit weights are declared (f32) and placed in one arena, each aligned
 // to 64 elements, in spec order; the plan records KV and coarse-state bytes.
