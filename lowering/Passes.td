@@ -69,11 +69,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "operand, K split over the block's warps); the others use "
            "CUDA-core FMAs, rows of them per weight; 0 never">,
     Option<"gemvLoadsInFlight", "gemv-loads-in-flight", "int64_t", "8",
-           "GPU: the 16-byte loads of each weight matrix (gate and up are "
-           "two) each lane of a GEMV issues before its first product: the "
-           "unroll of the K loop (at most all of a lane's K). Each iteration "
-           "waits for its loads, so fewer iterations mean fewer round trips "
-           "to memory, at more registers">,
+           "GPU: the 16-byte weight loads each lane of a GEMV issues before "
+           "its first product, the unroll of the K loop (at most all of a "
+           "lane's K): per weight matrix (gate and up are two) on CUDA cores, "
+           "over all of them on tensor cores, as measured best on an H200. "
+           "Each iteration waits for its loads, so fewer iterations mean "
+           "fewer round trips to memory, at more registers">,
     Option<"blockPerRow", "block-per-row", "bool", "true",
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,

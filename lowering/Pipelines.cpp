@@ -96,8 +96,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvTensorCoreMinRows)};
   Option<int64_t> gemvLoadsInFlight{
       *this, "gemv-loads-in-flight",
-      llvm::cl::desc("16-byte loads of each weight matrix each lane of a GEMV "
-                     "issues before its first product"),
+      llvm::cl::desc("16-byte weight loads each lane of a GEMV issues before its "
+                     "first product (per matrix on CUDA cores)"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvLoadsInFlight)};
   Option<bool> blockPerRow{
       *this, "block-per-row",

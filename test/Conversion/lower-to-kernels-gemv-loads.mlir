@@ -1,5 +1,5 @@
-// gemv-loads-in-flight: the 16-byte loads of each weight matrix each lane of
-// a GEMV issues before its first product, i.e. the unroll of the K loop. The down
+// gemv-loads-in-flight: the 16-byte weight loads each lane of a GEMV issues
+// before its first product, i.e. the unroll of the K loop. The down
 // projection (K = 1024: 4 rounds of 32 lanes x 8 bf16 on CUDA cores, 4 steps
 // of 32 per warp on tensor cores) takes one iteration by default (8 loads: all
 // 4 rounds of the 1-row kernel, 4 steps x rows g and g + 8 of the 8-row one),
