@@ -33,15 +33,6 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       llvm::cl::desc("sequences a decode step processes together "
                      "(photon-plan-memory's decode-tile)"),
       llvm::cl::init(photon::PhotonPlanMemoryOptions().decodeTile)};
-
-  /// The memory plan the kernels are emitted for.
-  photon::PhotonPlanMemoryOptions plan() const {
-    photon::PhotonPlanMemoryOptions plan;
-    plan.activationType = activationType;
-    plan.maxRows = maxRows;
-    plan.decodeTile = decodeTile;
-    return plan;
-  }
   detail::PassOptions::Option<photon::MatmulInputRounding> matmulInputRounding{
       *this, "matmul-input-rounding",
       llvm::cl::desc("bf16 activations: projections that round their f32 inputs to "
@@ -51,6 +42,15 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
           clEnumValN(photon::MatmulInputRounding::None, "none", "none"),
           clEnumValN(photon::MatmulInputRounding::Gemm, "gemm", "the tensor-core GEMMs"),
           clEnumValN(photon::MatmulInputRounding::All, "all", "all, on every target"))};
+
+  /// The memory plan the kernels are emitted for.
+  photon::PhotonPlanMemoryOptions plan() const {
+    photon::PhotonPlanMemoryOptions plan;
+    plan.activationType = activationType;
+    plan.maxRows = maxRows;
+    plan.decodeTile = decodeTile;
+    return plan;
+  }
 };
 
 struct HostPipelineOptions : KernelPipelineOptions<HostPipelineOptions> {};
