@@ -20,10 +20,10 @@ cuProfilerStart/cuProfilerStop). Caches are flushed before every kernel (the wei
 come from HBM, as in a step that streams every layer) and clocks are not locked.
 Decode steps run `decode_tile` rows per call at most (1024 by default), so for a
 vanilla model a batch above it is measured on a prefill call instead: prefill_tile
-prompts of batch / prefill_tile tokens each (compile that artifact with
---max-rows=4096 so one stack call holds them all); for PHOTON it would repeat the
-decode tile's kernels and is skipped (its level-1 decoder already runs 2048-row
-calls at batch 256).
+prompts of batch / prefill_tile tokens each (one stack call holds them all with
+photon-compile's default --max-rows=4096); for PHOTON it would repeat the decode
+tile's kernels and is skipped (its level-1 decoder already runs 4096-row calls at
+batch 1024).
 
 Columns (docs/perf.md, "Kernel benchmark"): per group of kernels with one name,
 launches, mean rows per launch (modelled from the model's structure, as

@@ -285,10 +285,10 @@ PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY
   CudaState &s = state();
   ++s.launches;
   const CudaDriver &d = *s.drv;
-  // More than 48 KB of shared memory, static and dynamic together, is an
-  // opt-in per kernel: kernels with dynamic shared memory (the sm_90a GEMMs'
-  // stages, 48 KB and more besides the lowering's static byte) opt in to
-  // what they launch with.
+  // Static and dynamic shared memory together past 48 KB need an opt-in per
+  // kernel, and a kernel's static part is not known here: every kernel that
+  // launches with dynamic shared memory (the sm_90a GEMMs' stages) opts in to
+  // that much, once.
   if (smem > 0) {
     int32_t &limit = s.sharedMemoryLimit[function];
     if (limit < smem) {
