@@ -188,18 +188,22 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "stacks' scratch: normed rows, attention output, SwiGLU output) to "
            "bf16, as a bf16 PyTorch model holds them. Unrounded f32 inputs "
            "keep ~16 bits on tensor cores (bf16 hi + lo, two MMAs) and full "
-           "f32 products elsewhere. gemm (default): the tensor-core GEMMs "
-           "(many rows: prefill, batched decode) round, one MMA per product "
-           "(measured on an H200: +16% RecGen tok/s at batch 1024, +13% "
-           "prefill); the GEMVs, bound by the weight bytes, and the CPU keep "
-           "f32. all: every projection on every target rounds (on "
+           "f32 products elsewhere. gemm (default): on tensor-core targets "
+           "the wide projections (more rows than a GEMV takes: prefill, "
+           "batched decode) read bf16 inputs, one MMA per product (measured "
+           "on an H200: +16% RecGen tok/s at batch 1024, +13% prefill); their "
+           "producers write them in bf16 over the f32 scratch (the wide "
+           "branch's RMSNorm, the gate/up kernel) or a copy rounds them "
+           "(attention output), so the GEMMs load them with cp.async like "
+           "the weights; the GEMVs, bound by the weight bytes, and the CPU "
+           "keep f32. all: every projection on every target rounds (on "
            "tiny-photon-l2, CPU, the worst bf16 logit error of spec 6 goes "
            "from 4.7e-2 to 9.2e-2, near the 1e-1 bound)",
            [{::llvm::cl::values(
              clEnumValN(::mlir::photon::MatmulInputRounding::None, "none",
                         "no projection rounds (hi + lo on tensor cores)"),
              clEnumValN(::mlir::photon::MatmulInputRounding::Gemm, "gemm",
-                        "the tensor-core GEMMs round"),
+                        "the wide projections on tensor cores read bf16"),
              clEnumValN(::mlir::photon::MatmulInputRounding::All, "all",
                         "every projection rounds, on every target"))}]>,
   ];

@@ -211,16 +211,17 @@ private:
   /// reads each weight once; with bf16 weights and activations, `rows` of at
   /// least tensorCoreMinRows go to tensor cores (matmulTensorCore); other
   /// calls are a warp per (row, output) (matmulLanes). The choice is made on
-  /// the host, where rows and the buffers' alignment are known.
+  /// the host, where rows and the buffers' alignment are known. `roundInto`
+  /// (bf16, free rows x K): see matmulWide.
   void matmulNT(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
                 WeightRef weight, std::optional<WeightRef> bias = std::nullopt,
-                bool accumulate = false) {
+                bool accumulate = false, Buf roundInto = {}) {
     Value w = weight.at, bOff = bias ? bias->at : Value();
     // Each lane of the GEMV loads 16 bytes of a weight row at a time: rows of
     // W must start on 16-byte boundaries (K and the planned offset a
     // multiple of the vector) and the arena itself is checked on the host.
     if (!gemvApplies(K, weight.align))
-      return matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate);
+      return matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate, roundInto);
     gemvOrWide(
         b, rows,
         arith::AndIOp::create(b, alignedTo(b, weights, w, 16),
@@ -228,7 +229,9 @@ private:
         [&](Builder &b, int64_t maxRows) {
           matmulGemv(b, in, out, rows, maxRows, M, K, w, bOff, accumulate);
         },
-        [&](Builder &b) { matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate); });
+        [&](Builder &b) {
+          matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate, roundInto);
+        });
   }
 
   /// Whether a GEMV over K-wide rows may read a weight matrix whose offsets
@@ -268,15 +271,49 @@ private:
   }
 
   /// matmulNT without the GEMV: tensor cores when they apply, else
-  /// matmulLanes.
+  /// matmulLanes. With wideInputsRounded, an f32 `in` and `roundInto` (a
+  /// bf16 buffer of rows x K not otherwise in use), the rows are first
+  /// rounded into `roundInto` (roundRows), so the GEMM loads bf16 A with
+  /// cp.async instead of converting f32 in registers.
   void matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
-                  Value w, int64_t wAlign, Value bOff, bool accumulate) {
+                  Value w, int64_t wAlign, Value bOff, bool accumulate, Buf roundInto = {}) {
     if (!tensorCoresApply(K, {wAlign}))
       return matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate);
+    const bool round = roundInto.mem && wideInputsRounded() && in.elementType().isF32();
+    Value use = tensorCoresUse(b, in, rows, {w});
+    if (round)
+      for (const Buf &buf : {in, roundInto})
+        use = arith::AndIOp::create(b, use, alignedTo(b, buf.mem, buf.base, 16));
     ifElse(
-        b, tensorCoresUse(b, in, rows, {w}),
-        [&](Builder &b) { matmulTensorCore(b, in, out, rows, M, K, w, bOff, accumulate); },
+        b, use,
+        [&](Builder &b) {
+          if (round) {
+            roundRows(b, in, roundInto, rows, K);
+            in = roundInto;
+          }
+          matmulTensorCore(b, in, out, rows, M, K, w, bOff, accumulate);
+        },
         [&](Builder &b) { matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate); });
+  }
+
+  /// to[i] = bf16(from[i]) over rows x K (K % 8 == 0, both 16-byte aligned),
+  /// 8 elements a thread.
+  void roundRows(Builder &b, Buf from, Buf to, Value rows, int64_t K) {
+    Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+    parallel(b, "photon_round_rows_" + Twine(K), {arith::MulIOp::create(b, rows, cIdx(b, K / 8))},
+             [&](Builder &b, ValueRange iv) {
+               Value i = mulI(b, iv[0], 8);
+               SmallVector<Value, 2> halves;
+               for (int64_t h = 0; h < 2; ++h)
+                 halves.push_back(vector::LoadOp::create(
+                     b, VectorType::get({4}, f32), from.mem, ValueRange{addI(b, addI(b, from.base, i), 4 * h)},
+                     /*nontemporal=*/false, llvm::MaybeAlign(16)));
+               Value v = vector::ShuffleOp::create(b, halves[0], halves[1],
+                                                   ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+               vector::StoreOp::create(b, arith::TruncFOp::create(b, VectorType::get({8}, bf16), v),
+                                       to.mem, ValueRange{addI(b, to.base, i)},
+                                       /*nontemporal=*/false, llvm::MaybeAlign(16));
+             });
   }
   /// Whether projections over K with weights of these alignments (elements)
   /// may take tensor cores: bf16 weights and activations, on the GPU.
@@ -961,19 +998,33 @@ private:
   };
 
   /// RMSNorm in front of a projection: its input is rmsnorm(rows) · gain,
-  /// written to `out` by a norm kernel unless the GEMV applies it.
+  /// written to `out` by a norm kernel unless the GEMV applies it; to
+  /// `rounded` (bf16) where only wide projections read it
+  /// (wideInputsRounded).
   struct NormFirst {
     WeightRef gain;
-    Buf out;
+    Buf out, rounded;
   };
 
   /// The rows a projection of `in` reads: `in`, or with `norm` its normed
-  /// rows, written by a norm kernel launched here.
-  Buf normed(Builder &b, Buf in, Value rows, int64_t K, const std::optional<NormFirst> &norm) {
+  /// rows, written by a norm kernel launched here (in bf16 with `wide`, for
+  /// wide projections alone, when their inputs are rounded).
+  Buf normed(Builder &b, Buf in, Value rows, int64_t K, const std::optional<NormFirst> &norm,
+             bool wide = false) {
     if (!norm)
       return in;
-    rmsNorm(b, in, norm->out, rows, K, norm->gain);
-    return norm->out;
+    Buf out = wide && wideInputsRounded() ? norm->rounded : norm->out;
+    rmsNorm(b, in, out, rows, K, norm->gain);
+    return out;
+  }
+
+  /// Whether the wide projections (those no GEMV computes: prefill, batched
+  /// decode) read bf16 inputs (matmul-input-rounding gemm or all, bf16
+  /// activations, on tensor cores): their producers write them in bf16, or
+  /// a copy rounds them, so the GEMMs load both operands with cp.async.
+  bool wideInputsRounded() const {
+    return gpu && actElt.isBF16() && weightElt.isBF16() && options.tensorCoreMinRows > 0 &&
+           options.matmulInputRounding != MatmulInputRounding::None;
   }
 
   /// Whether GEMVs over K-wide rows apply `norm` on the way in (fuse-norm):
@@ -1002,7 +1053,7 @@ private:
     gemvOrWide(
         b, rows, aligned,
         [&](Builder &b, int64_t maxRows) { gemv(b, in, maxRows, fuse ? norm->gain.at : Value()); },
-        [&](Builder &b) { wide(b, fuse ? normed(b, in, rows, K, norm) : in); });
+        [&](Builder &b) { wide(b, fuse ? normed(b, in, rows, K, norm, /*wide=*/true) : in); });
   }
 
   /// Projections of one input (Q, K and V), normed first with `norm`.
@@ -1050,7 +1101,7 @@ private:
         afterOutputs(b);
     };
     if (!llvm::all_of(ps, [&](const Projection &p) { return gemvApplies(K, p.w.align); }))
-      return wide(b, normed(b, in, rows, K, norm));
+      return wide(b, normed(b, in, rows, K, norm, /*wide=*/true));
     Value aligned = alignedTo(b, weights, ps[0].w.at, 16);
     int64_t total = ps[0].M;
     for (const Projection &p : ps.drop_front()) {
@@ -1134,10 +1185,7 @@ private:
     auto unfused = [&](Builder &b, Buf in, Matmul matmul) {
       matmul(b, in, G, gate);
       matmul(b, in, U, up);
-      parallel(b, "photon_swiglu_" + Twine(F), {rows, cIdx(b, F)}, [&](Builder &b, ValueRange iv) {
-        Value i = addI(b, mulI(b, iv[0], F), iv[1]);
-        G.store(b, mulF(b, silu(b, G.load(b, i)), U.load(b, i)), i);
-      });
+      swiGlu(b, G, U, rows, F);
     };
     auto matmulWideOf = [&](Builder &b, Buf in, Buf out, WeightRef w) {
       matmulWide(b, in, out, rows, F, K, w.at, w.align, Value(), false);
@@ -1160,24 +1208,82 @@ private:
         matmulNT(b, in, out, rows, F, K, w);
       });
     if (!gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
-      return wide(b, normed(b, in, rows, K, norm));
+      return wide(b, normed(b, in, rows, K, norm, /*wide=*/true));
     projectRows(
         b, in, rows, K, norm,
         arith::AndIOp::create(b, alignedTo(b, weights, gate.at, 16),
                               alignedTo(b, weights, up.at, 16)),
         [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
-          gemv(b,
-               "gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" +
-                   shape(F, K),
-               in, rows, maxRows, K,
-               {GemvRange{F, {gate.at, up.at},
-                          [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
-                            G.store(b, mulF(b, silu(b, sums[0]), sums[1]),
-                                    addI(b, mulI(b, r, F), j));
-                          }}},
-               gain);
+          gateUpGemv(b, in, rows, maxRows, F, K, gate.at, up.at, G, gain);
         },
         wide);
+  }
+
+  /// G = silu(G) · U over rows x F.
+  void swiGlu(Builder &b, Buf G, Buf U, Value rows, int64_t F) {
+    parallel(b, "photon_swiglu_" + Twine(F), {rows, cIdx(b, F)}, [&](Builder &b, ValueRange iv) {
+      Value i = addI(b, mulI(b, iv[0], F), iv[1]);
+      G.store(b, mulF(b, silu(b, G.load(b, i)), U.load(b, i)), i);
+    });
+  }
+
+  /// Gate, up and SwiGLU as one GEMV over up to maxRows rows of `in` (raw,
+  /// normed with `gain` when given).
+  void gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, int64_t F, int64_t K,
+                  Value gate, Value up, Buf G, Value gain) {
+    gemv(b, "gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(F, K), in,
+         rows, maxRows, K,
+         {GemvRange{F, {gate, up},
+                    [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+                      G.store(b, mulF(b, silu(b, sums[0]), sums[1]), addI(b, mulI(b, r, F), j));
+                    }}},
+         gain);
+  }
+
+  /// The MLP: x += down(SwiGLU(gate/up(rmsnorm(x)))). With wideInputsRounded
+  /// and the default fusions, one choice on the host covers the whole MLP
+  /// (GEMVs, or wide kernels), so the wide gate/up kernel can leave SwiGLU's
+  /// output in bf16 (`Gr`, over G's bytes) for the down GEMM to load with
+  /// cp.async; otherwise gateUpSwiGLU, then matmulNT.
+  void mlp(Builder &b, Buf X, Value rows, int64_t F, int64_t D, WeightRef gate, WeightRef up,
+           WeightRef down, Buf G, Buf U, Buf Gr, const NormFirst &norm) {
+    const bool oneChoice =
+        wideInputsRounded() && options.fuseGateUp && tensorCoreKernel != TensorCoreKernel::Tile64 &&
+        gemvApplies(D, gate.align) && gemvApplies(D, up.align) && gemvApplies(F, down.align) &&
+        gemvFusesNorm(D, norm) && tensorCoresApply(D, {gate.align, up.align}) &&
+        tensorCoresApply(F, {down.align});
+    if (!oneChoice) {
+      gateUpSwiGLU(b, X, rows, F, D, gate, up, G, U, norm);
+      matmulNT(b, G, X, rows, D, F, down, std::nullopt, /*accumulate=*/true);
+      return;
+    }
+    Value aligned = arith::AndIOp::create(b, alignedTo(b, X.mem, X.base, gemvInputAlignment(X)),
+                                          alignedTo(b, G.mem, G.base, gemvInputAlignment(G)));
+    for (Value w : {gate.at, up.at, down.at, norm.gain.at})
+      aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, w, 16));
+    gemvOrWide(
+        b, rows, aligned,
+        [&](Builder &b, int64_t maxRows) {
+          gateUpGemv(b, X, rows, maxRows, F, D, gate.at, up.at, G, norm.gain.at);
+          matmulGemv(b, G, X, rows, maxRows, D, F, down.at, Value(), /*accumulate=*/true);
+        },
+        [&](Builder &b) {
+          Buf h = normed(b, X, rows, D, norm, /*wide=*/true);
+          Value use = arith::AndIOp::create(b, tensorCoresUse(b, h, rows, {gate.at, up.at}),
+                                            tensorCoresUse(b, Gr, rows, {down.at}));
+          ifElse(
+              b, use,
+              [&](Builder &b) {
+                gateUpTensorCore(b, h, rows, F, D, gate.at, up.at, Gr);
+                matmulTensorCore(b, Gr, X, rows, D, F, down.at, Value(), /*accumulate=*/true);
+              },
+              [&](Builder &b) {
+                matmulLanes(b, h, G, rows, F, D, gate.at, Value(), false);
+                matmulLanes(b, h, U, rows, F, D, up.at, Value(), false);
+                swiGlu(b, G, U, rows, F);
+                matmulLanes(b, G, X, rows, D, F, down.at, Value(), /*accumulate=*/true);
+              });
+        });
   }
 
   /// Gate, up and SwiGLU as one tensor-core kernel (tile128): a tile's
@@ -2080,41 +2186,45 @@ private:
 
   /// GPU (fuse-rope-cache): RoPE on Q in place, RoPE on K written straight
   /// into the cache, and V copied into the cache, as one kernel. Per row the
-  /// flat index e covers, in order, Q's H·hd/2 rotation pairs, K's
-  /// KVH·hd/2 pairs and V's KVH·hd features (hd is even: ModelConfig).
+  /// flat index e covers, in order, the hd / 2 rotation pairs j, each
+  /// rotating pair j of every Q and K head (its cos and sin, f64 pow, cos
+  /// and sin, computed once for all H + KVH heads: per head they measured
+  /// 122 us for 4096 rows of vanilla-600M on an H200, 40% of its QKV GEMM),
+  /// and V's KVH·hd features (hd is even: ModelConfig).
   void ropeAndCacheWrite(Builder &b, Buf Q, Buf K, Buf V, Buf kCache, Buf vCache,
                          Value rows, Value pos, Value seq, int64_t layers, Value layer,
                          Value capacity) {
     const int64_t H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim(), half = hd / 2;
-    const int64_t qPairs = H * half, kPairs = KVH * half, KV = KVH * hd;
-    parallel(b, "photon_rope_cache", {rows, cIdx(b, qPairs + kPairs + KV)},
-             [&](Builder &b, ValueRange iv) {
+    const int64_t KV = KVH * hd;
+    parallel(b, "photon_rope_cache", {rows, cIdx(b, half + KV)}, [&](Builder &b, ValueRange iv) {
       Value i = iv[0], e = iv[1];
-      auto cacheRow = [&](Builder &b) {
-        return newCacheEntry(b, seq, pos, i, layers, layer, capacity);
-      };
-      auto inRange = [&](Builder &b, int64_t lo, int64_t hi) -> Value {
-        Value ge = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, e, cIdx(b, lo));
-        return arith::AndIOp::create(b, ge, ult(b, e, cIdx(b, hi)));
-      };
-      ifThen(b, ult(b, e, cIdx(b, qPairs)), [&](Builder &b) {
-        Value h = divU(b, e, half), j = remU(b, e, half);
-        auto [cs, sn] = ropeCosSin(b, pos, i, j);
-        Value i1 = addI(b, addI(b, mulI(b, i, H * hd), mulI(b, h, hd)), j);
-        ropeRotate(b, Q, i1, Q, i1, cs, sn);
-      });
-      ifThen(b, inRange(b, qPairs, qPairs + kPairs), [&](Builder &b) {
-        Value f = addI(b, e, -qPairs);
-        Value h = divU(b, f, half), j = remU(b, f, half);
-        auto [cs, sn] = ropeCosSin(b, pos, i, j);
-        Value feature = addI(b, mulI(b, h, hd), j);
-        ropeRotate(b, K, addI(b, mulI(b, i, KV), feature), kCache,
-                   addI(b, cacheRow(b), feature), cs, sn);
-      });
-      ifThen(b, inRange(b, qPairs + kPairs, qPairs + kPairs + KV), [&](Builder &b) {
-        Value f = addI(b, e, -(qPairs + kPairs));
-        vCache.store(b, V.load(b, addI(b, mulI(b, i, KV), f)), addI(b, cacheRow(b), f));
-      });
+      Value cacheRow = newCacheEntry(b, seq, pos, i, layers, layer, capacity);
+      ifElse(
+          b, ult(b, e, cIdx(b, half)),
+          [&](Builder &b) {
+            Value q = addI(b, mulI(b, i, H * hd), e), k = addI(b, mulI(b, i, KV), e);
+            Value kc = addI(b, cacheRow, e);
+            // Every head's pair is loaded before the angle's math and the
+            // first store, so all the loads are in flight at once.
+            SmallVector<std::pair<Value, Value>> pairs;
+            auto load = [&](Buf src, Value at) {
+              pairs.push_back({src.load(b, at), src.load(b, addI(b, at, half))});
+            };
+            for (int64_t h = 0; h < H; ++h)
+              load(Q, addI(b, q, h * hd));
+            for (int64_t h = 0; h < KVH; ++h)
+              load(K, addI(b, k, h * hd));
+            auto [cs, sn] = ropeCosSin(b, pos, i, e);
+            for (auto [h, pair] : llvm::enumerate(pairs)) {
+              bool isQ = int64_t(h) < H;
+              Value at = isQ ? addI(b, q, h * hd) : addI(b, kc, (h - H) * hd);
+              storeRotated(b, pair.first, pair.second, cs, sn, isQ ? Q : kCache, at);
+            }
+          },
+          [&](Builder &b) {
+            Value f = addI(b, e, -half);
+            vCache.store(b, V.load(b, addI(b, mulI(b, i, KV), f)), addI(b, cacheRow, f));
+          });
     });
   }
 
@@ -3599,9 +3709,12 @@ private:
     return std::make_pair(layout, base);
   }
 
+  /// A stack's arguments: weights, x, rows, pos, seq, K and V caches, cache
+  /// capacity, and its scratch, as f32 and as activations (the same bytes:
+  /// bf16 GEMM inputs are written over the f32 rows they replace).
   SmallVector<Type> stackArgTypes() {
     return {weightBuf(), actBuf(), indexType(), i32Buf(), i32Buf(),
-            actBuf(),    actBuf(), indexType(), f32Buf()};
+            actBuf(),    actBuf(), indexType(), f32Buf(),  actBuf()};
   }
 
   /// A causal stack over rows (sequence seq[i], position pos[i]): the
@@ -3678,7 +3791,7 @@ private:
     Value x = args[1], rows = args[2];
     Value pos = args[3], seq = args[4];
     Value kc = args[5], vc = args[6];
-    Value capacity = args[7], scratch = args[8];
+    Value capacity = args[7], scratch = args[8], scratchAct = args[9];
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads;
     const int64_t hd = c.headDim(), KV = KVH * hd, F = c.ffnDim;
     // Scratch, per row: h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F]
@@ -3692,6 +3805,11 @@ private:
     Buf X{x, zero}, Hb = region(0), Q = region(D), K = region(2 * D),
         Vb = region(2 * D + KV), A = region(2 * D + 2 * KV),
         G = region(3 * D + 2 * KV), U = region(3 * D + 2 * KV + F);
+    // bf16 inputs of the wide projections (wideInputsRounded), over the
+    // bytes of the f32 rows they stand for: the normed rows and o_proj's
+    // input over h's (the normed rows are read by then), SwiGLU's output
+    // over G's.
+    Buf Hr{scratchAct, zero}, Gr{scratchAct, mulI(b, rows, 2 * (3 * D + 2 * KV))};
     Buf S{scratch, mulI(b, rows, fixed)};
     Buf St{scratch, addI(b, S.base, mulI(b, mulI(b, rows, H), capacity))};
     Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
@@ -3699,7 +3817,7 @@ private:
 
     forEachLayer(b, [&](Builder &b, Value layer, LayerWeightFn w) {
       // Attention.
-      NormFirst inputNorm{w(b, "input_layernorm.weight"), Hb};
+      NormFirst inputNorm{w(b, "input_layernorm.weight"), Hb, Hr};
       // RoPE on Q and K and the K/V cache write: the QKV GEMV's epilogue
       // (fuse-qkv-rope; its warps compute the pairs (j, j + hd / 2) that
       // rotate together), else a kernel after the projections.
@@ -3854,13 +3972,11 @@ private:
       else
         longCache(b);
       matmulNT(b, A, X, rows, D, D, w(b, "self_attn.o_proj.weight"), std::nullopt,
-               /*accumulate=*/true);
+               /*accumulate=*/true, /*roundInto=*/Hr);
       // SwiGLU MLP.
-      NormFirst mlpNorm{w(b, "post_attention_layernorm.weight"), Hb};
-      gateUpSwiGLU(b, X, rows, F, D, w(b, "mlp.gate_proj.weight"), w(b, "mlp.up_proj.weight"),
-                   G, U, mlpNorm);
-      matmulNT(b, G, X, rows, D, F, w(b, "mlp.down_proj.weight"), std::nullopt,
-               /*accumulate=*/true);
+      NormFirst mlpNorm{w(b, "post_attention_layernorm.weight"), Hb, Hr};
+      mlp(b, X, rows, F, D, w(b, "mlp.gate_proj.weight"), w(b, "mlp.up_proj.weight"),
+          w(b, "mlp.down_proj.weight"), G, U, Gr, mlpNorm);
     });
     rmsNorm(b, X, X, rows, D, finalNorm);
   }

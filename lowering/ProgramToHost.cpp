@@ -302,7 +302,7 @@ private:
       call(b, stackKernelName(name),
            {W, actRows(b, region, addI(b, first, r0), n), n, rowsBuf, slots,
             view(b, (cache + ".k").str(), actElt), view(b, (cache + ".v").str(), actElt),
-            capacity, view(b, "stack_scratch", f32())});
+            capacity, view(b, "stack_scratch", f32()), view(b, "stack_scratch", actElt)});
     });
   }
 

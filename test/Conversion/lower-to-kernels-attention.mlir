@@ -20,23 +20,22 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // its first weight (stacks and layers of one shape share their kernels).
 // CHECK-LABEL: func.func private @photon_stack_model(
 // CHECK-NEXT: %[[FIRST:.*]] = arith.constant 1664 : index
-// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %[[FIRST]])
+// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %[[FIRST]])
 // CHECK-NEXT: return
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: index)
+// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: index)
 // CHECK: scf.for %{{.*}} = %c0 to %c1 step %c1 {
 // CHECK: gpu.launch
-// CHECK: %[[E:.*]] = arith.remui %{{.*}}, %c130{{(_[0-9]+)?}} : index
-// CHECK: %[[Q:.*]] = arith.cmpi ult, %[[E]], %c52{{(_[0-9]+)?}} : index
-// CHECK: scf.if %[[Q]] {
+// RoPE and the cache write: per row the 26 rotation pairs (head_dim 52),
+// each over both Q heads and the K head with one angle, then V's 52 features.
+// CHECK: %[[E:.*]] = arith.remui %{{.*}}, %c78{{(_[0-9]+)?}} : index
+// CHECK: %[[PAIR:.*]] = arith.cmpi ult, %[[E]], %c26{{(_[0-9]+)?}} : index
+// CHECK-NEXT: scf.if %[[PAIR]] {
 // CHECK: math.powf %{{.*}}, %{{.*}} : f64
-// CHECK: memref.store %{{.*}}, %[[S]]
-// CHECK: memref.store %{{.*}}, %[[S]]
-// CHECK: arith.cmpi ult, %[[E]], %c78{{(_[0-9]+)?}} : index
-// CHECK: math.powf %{{.*}}, %{{.*}} : f64
-// CHECK: memref.store %{{.*}}, %[[KC]]
-// CHECK: memref.store %{{.*}}, %[[KC]]
-// CHECK: arith.cmpi ult, %[[E]], %c130{{(_[0-9]+)?}} : index
+// CHECK-NOT: math.powf
+// CHECK-COUNT-4: memref.store %{{.*}}, %[[S]]
+// CHECK-COUNT-2: memref.store %{{.*}}, %[[KC]]
+// CHECK-NEXT: } else {
 // CHECK: memref.store %{{.*}}, %[[VC]]
 // CHECK-NEXT: }
 // CHECK-NEXT: }
@@ -120,8 +119,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // head, position < capacity) with the causal test, softmax statistics,
 // output: three kernels.
 // UNFUSED-ATTN-LABEL: func.func private @photon_stack_shape0(
-// UNFUSED-ATTN-SAME: %[[UCAP:[^:]*]]: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index)
-// ATTN-OFF: %c130
+// UNFUSED-ATTN-SAME: %[[UCAP:[^:]*]]: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index)
+// ATTN-OFF: %c78
 // ATTN-OFF: %[[U:.*]] = arith.remui %{{.*}}, %[[UCAP]] : index
 // ATTN-OFF: arith.cmpi ule, %[[U]]
 // CPU: scf.parallel (%{{.*}}, %{{.*}}, %[[U:.*]]) = {{.*}} to (%{{.*}}, %c2, %[[UCAP]])

@@ -27,12 +27,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %[[W:[^:]*]]: memref<?xbf16>, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[QW:[^:]*]]: index)
+// CHECK-SAME: %[[W:[^:]*]]: memref<?xbf16>, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[SR:[^:]*]]: memref<?xbf16>, %[[QW:[^:]*]]: index)
 // CHECK: %[[KW:.*]] = arith.addi %[[QW]], %c4096 : index
 // CHECK-NEXT: %[[VW:.*]] = arith.addi %[[QW]], %c6144 : index
 // CHECK: function(@photon_gemv_mma_qkv_norm_r16_128x64)
+// The wide branch's norm writes bf16 rows over the scratch
+// (matmul-input-rounding=gemm), which the QKV kernel loads with cp.async.
 // CHECK: } else {
 // CHECK: function(@photon_rmsnorm_64)
+// CHECK: memref.store %{{.*}}, %[[SR]][%{{.*}}] : memref<?xbf16>
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c2, {{.*}}) {{.*}} function(@photon_mma128x64_qkv_128x64) workgroup(%[[T:[^ ]*]] :
 // Column n of the tile (n0 + row of the W chunk) reads row n - first of the
 // matrix whose range holds it.
@@ -72,11 +75,24 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: function(@photon_matmul_32x64)
 // CHECK: function(@photon_matmul_32x64)
 // CHECK: function(@photon_rope_cache)
+// o_proj's wide input (the attention output, f32) is rounded into the
+// scratch first.
+// CHECK: function(@photon_round_rows_64)
+// CHECK: %[[R:.*]] = arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// CHECK-NEXT: vector.store %[[R]], %[[SR]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: function(@photon_mma128x64_64x64)
+// CHECK-NOT: gpu.terminator
+// CHECK: nvgpu.device_async_copy %[[SR]][%{{.*}}], %{{.*}}[%c0, %c0, {{.*}} : memref<?xbf16> to
 
 // Gate/up: 3 tiles; W row n is feature (n / 64) · 32 + (n % 64) / 32 · 16 +
 // n % 16 (clamped to 95) of up where n % 32 >= 16, else of gate.
+// The MLP is one choice on the host: gate/up and down GEMVs, or the wide
+// kernels, whose norm writes bf16 rows over the scratch.
 // CHECK: function(@photon_gemv_mma_gate_up_norm_r16_96x64)
+// CHECK: function(@photon_gemv_mma_r16_64x96)
+// CHECK: } else {
 // CHECK: function(@photon_rmsnorm_64)
+// CHECK: memref.store %{{.*}}, %[[SR]][%{{.*}}] : memref<?xbf16>
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c3, {{.*}}) {{.*}} function(@photon_mma128x64_gate_up_96x64)
 // CHECK: arith.cmpi ult, %[[GN:.*]], %c192 : index
 // CHECK-NEXT: %[[GIN:.*]] = arith.andi
@@ -98,7 +114,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: nvvm.mma.sync
 // The last store: accumulator 55 (m-tile 3, n-tile 1, element 3: gate; loop
 // result 56 after the copy token) and 63 (n-tile 3: up), to feature j < 96
-// of the row.
+// of the row, in bf16 over the scratch (matmul-input-rounding=gemm), which
+// the down GEMM loads with cp.async.
 // CHECK-NOT: function(@photon_swiglu_96)
 // CHECK: %[[NEG:.*]] = arith.negf %[[LOOP]]#56 : f32
 // CHECK-NEXT: %[[EXP:.*]] = math.exp %[[NEG]] : f32
@@ -108,16 +125,20 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[PROD:.*]] = arith.mulf %[[SILU]], %[[LOOP]]#64 : f32
 // CHECK-NEXT: %[[GR:.*]] = arith.muli %{{.*}}, %c96 : index
 // CHECK-NEXT: %[[GJ:.*]] = arith.addi %[[GR]], %{{.*}} : index
+// CHECK-NEXT: %[[PROD16:.*]] = arith.truncf %[[PROD]] : f32 to bf16
 // CHECK-NEXT: %[[GAT:.*]] = arith.addi %{{.*}}, %[[GJ]] : index
-// CHECK-NEXT: memref.store %[[PROD]], %[[S]][%[[GAT]]] : memref<?xf32>
+// CHECK-NEXT: memref.store %[[PROD16]], %[[SR]][%[[GAT]]] : memref<?xbf16>
 // CHECK-NEXT: }
 // CHECK-NEXT: }
 // CHECK-NEXT: gpu.terminator
+// CHECK: function(@photon_mma128x64_64x96)
+// CHECK-NOT: gpu.terminator
+// CHECK: nvgpu.device_async_copy %[[SR]][%{{.*}}], %{{.*}}[%c0, %c0, {{.*}} : memref<?xbf16> to
 // CHECK: } else {
 // CHECK: function(@photon_matmul_96x64)
 // CHECK: function(@photon_matmul_96x64)
 // CHECK: function(@photon_swiglu_96)
-// CHECK: function(@photon_gemv_mma_r16_64x96)
+// CHECK: function(@photon_matmul_64x96)
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: _qkv_
