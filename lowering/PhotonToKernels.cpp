@@ -2906,26 +2906,43 @@ private:
                               alignedTo(b, vCache.mem, vCache.base, vec * byteWidth(actElt))),
         [&](Builder &b) {
       auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
-      auto launch = gpu::LaunchOp::create(
-          b, splits, cIdx(b, KVH * runs), someRows, cIdx(b, threads), one, one,
-          /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-          /*asyncDependencies=*/ValueRange{},
-          TypeRange{shared(W * heads), shared(W * heads), shared(W * heads * hd)});
+      // Short caches: a warp per (row, run of query heads) walks the whole
+      // cache (one warp-step covers perWarp · U positions), W pairs a block,
+      // no merge across warps. A block per pair left 3 of its 4 warps idle
+      // on the local decoders' few positions.
+      const int64_t pairsPerRow = KVH * runs;
+      auto launch =
+          oneSplit
+              ? gpu::LaunchOp::create(
+                    b, arith::CeilDivUIOp::create(b, mulI(b, someRows, pairsPerRow), cIdx(b, W)),
+                    one, one, cIdx(b, threads), one, one)
+              : gpu::LaunchOp::create(
+                    b, splits, cIdx(b, pairsPerRow), someRows, cIdx(b, threads), one, one,
+                    /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+                    /*asyncDependencies=*/ValueRange{},
+                    TypeRange{shared(W * heads), shared(W * heads), shared(W * heads * hd)});
       nameKernel(launch, oneSplit ? "photon_attention_short" : "photon_attention_split");
       Builder kb(b.getLoc(), ctx);
       kb.setInsertionPointToStart(&launch.getBody().front());
       ValueRange wg = launch.getWorkgroupAttributions();
-      Value mS = wg[0], lS = wg[1], accS = wg[2];
+      Value tid = launch.getThreadIds().x;
+      Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
       Value s = launch.getBlockIds().x, run = launch.getBlockIds().y, i = launch.getBlockIds().z;
-      Value nSplits = launch.getGridSize().x, tid = launch.getThreadIds().x;
-      // The whole block takes or skips the branches: its barrier stays uniform.
+      if (oneSplit) {
+        Value pair = addI(kb, mulI(kb, launch.getBlockIds().x, W), warp);
+        s = cIdx(kb, 0);
+        run = remU(kb, pair, pairsPerRow);
+        i = divU(kb, pair, pairsPerRow);
+      }
+      Value nSplits = launch.getGridSize().x;
+      // The whole block takes or skips the branches: its barrier stays
+      // uniform (a warp per pair has none).
       ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
         Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
-        Value chunk = chunkOf(b, end, nSplits);
+        Value chunk = oneSplit ? end : chunkOf(b, end, nSplits);
         Value lo = mulI(b, s, chunk);
         Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
         ifThen(b, ult(b, lo, hi), [&](Builder &b) {
-          Value warp = divU(b, tid, kWarpSize), lane = remU(b, tid, kWarpSize);
           Value at = remU(b, lane, lpp), inGroup = divU(b, lane, lpp);
           // Lanes past the head's vectors read vector 0 with q = 0.
           Value holds = shape.chunks < lpp ? ult(b, at, cIdx(b, shape.chunks)) : Value();
@@ -2949,11 +2966,14 @@ private:
             init.append({negInf, cF32(b, 0)});
             init.append(vec, cF32(b, 0));
           }
-          // Warp w's steps start at lo + w·perWarp·U; within a step, lane
-          // group j takes positions base + k·perWarp + j (adjacent groups
-          // adjacent positions). Every lane of a warp runs the same steps.
+          // Warp w's steps start at lo + w·perWarp·U (lo with a warp per
+          // pair); within a step, lane group j takes positions base +
+          // k·perWarp + j (adjacent groups adjacent positions). Every lane of
+          // a warp runs the same steps.
+          const int64_t warpsOnRange = oneSplit ? 1 : W;
           auto loop = scf::ForOp::create(
-              b, addI(b, lo, mulI(b, warp, perWarp * U)), hi, cIdx(b, W * perWarp * U), init,
+              b, oneSplit ? lo : addI(b, lo, mulI(b, warp, perWarp * U)), hi,
+              cIdx(b, warpsOnRange * perWarp * U), init,
               [&](OpBuilder &ob, Location loc, Value base, ValueRange st) {
                 Builder b(loc, ob);
                 SmallVector<Value> valid, keys, values;
@@ -3021,6 +3041,20 @@ private:
             }
             state = merged;
           }
+          if (oneSplit) {
+            // Every lane holds the merged state: lanes 0..chunks-1 write
+            // their features of each head.
+            ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
+              for (int64_t h = 0; h < heads; ++h) {
+                Value row = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
+                for (int64_t e = 0; e < vec; ++e)
+                  A.store(b, divF(b, state[h * stride + 2 + e], state[h * stride + 1]),
+                          addI(b, row, e));
+              }
+            });
+            return;
+          }
+          Value mS = wg[0], lS = wg[1], accS = wg[2];
           // Lanes 0..chunks-1 publish the warp's features, lane 0 its m, l.
           ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
             for (int64_t h = 0; h < heads; ++h) {
@@ -3064,11 +3098,6 @@ private:
                 auto storeA = [&](Builder &b) {
                   A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
                 };
-                if (oneSplit) {
-                  storeA(b);
-                  scf::YieldOp::create(b);
-                  return;
-                }
                 ifElse(
                     b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one), storeA,
                     [&](Builder &b) {

@@ -61,6 +61,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Grid (splits, 1 KV head · 1 run of 3 query heads, rows), 4 warps; per warp
 // and query head (4 · 3) a max and a sum, and 30 accumulators.
 // CHECK-NEXT: gpu.launch blocks(%[[SPLIT:[^,]*]], %{{[^,]*}}, %[[ROW:[^)]*]]) in (%[[NS:[^ ]*]] = %[[SPLITS]], %{{[^ ]*}} = %c1, %{{[^ ]*}} = %[[SOMEROWS]]) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_split) workgroup(%[[MS:.*]] : memref<12xf32, #gpu.address_space<workgroup>>, %[[LS:.*]] : memref<12xf32, #gpu.address_space<workgroup>>, %[[ACCS:.*]] : memref<360xf32, #gpu.address_space<workgroup>>)
+// CHECK-NEXT: %[[WARP:.*]] = arith.divui %[[TID]], %c32 : index
+// CHECK-NEXT: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
 // CHECK-NEXT: %[[IN:.*]] = arith.cmpi ult, %[[ROW]], %[[ROWS]] : index
 // CHECK-NEXT: scf.if %[[IN]] {
 // Split s covers [s · chunk, min((s + 1) · chunk, pos + 1)), chunk =
@@ -76,8 +78,6 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[ANY:.*]] = arith.cmpi ult, %[[LO]], %[[HI]] : index
 // CHECK-NEXT: scf.if %[[ANY]] {
 // Lane l: vector l % 16 of position group l / 16; vector 15 is past the head.
-// CHECK-NEXT: %[[WARP:.*]] = arith.divui %[[TID]], %c32 : index
-// CHECK-NEXT: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
 // CHECK-NEXT: %[[VEC:.*]] = arith.remui %[[LANE]], %c16 : index
 // CHECK-NEXT: %[[GROUP:.*]] = arith.divui %[[LANE]], %c16 : index
 // CHECK-NEXT: %[[HOLDS:.*]] = arith.cmpi ult, %[[VEC]], %c15 : index
@@ -163,9 +163,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: function(@photon_attention_values)
 // CHECK-LABEL: func.func private @photon_lm_head(
 
-// Short caches (capacity <= 256): one split, so a block per (KV head group,
-// row) over all positions 0..pos; it writes A itself (no partial states, no
-// combine). Misaligned caches fall back to the fused kernel.
+// Short caches (capacity <= 256): one split, and a warp per (row, run of
+// query heads) over all positions 0..pos, 4 a block (here one run: 3 query
+// heads per KV head); it writes A itself (no workgroup memory, no barrier,
+// no partial states, no combine). Misaligned caches fall back to the fused
+// kernel.
 // SHORT-LABEL: func.func private @photon_stack_shape0(
 // SHORT-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: index)
 // SHORT-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
@@ -175,13 +177,22 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // SHORT: memref.extract_aligned_pointer_as_index %[[VC]]
 // SHORT: %[[ALIGNED:.*]] = arith.andi
 // SHORT-NEXT: scf.if %[[ALIGNED]] {
-// SHORT-NEXT: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %[[SOMEROWS]]) threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_short) workgroup(%{{.*}} : memref<12xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<12xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<360xf32, #gpu.address_space<workgroup>>)
+// SHORT-NEXT: %[[BLOCKS:.*]] = arith.ceildivui %[[SOMEROWS]], %c4 : index
+// SHORT-NEXT: gpu.launch blocks(%[[BLOCK:[^,]*]], {{.*}}) in (%{{[^ ]*}} = %[[BLOCKS]], %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_short) {
+// SHORT-NEXT: %[[WARP:.*]] = arith.divui %[[TID]], %c32 : index
+// SHORT-NEXT: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
+// SHORT-NEXT: %[[FIRST:.*]] = arith.muli %[[BLOCK]], %c4 : index
+// SHORT-NEXT: %[[ROW:.*]] = arith.addi %[[FIRST]], %[[WARP]] : index
+// SHORT-NEXT: arith.cmpi ult, %[[ROW]], %[[ROWS]] : index
 // SHORT: vector.load %[[KC]]
 // SHORT: vector.load %[[VC]]
-// SHORT: gpu.barrier
-// SHORT: %[[OUT:.*]] = arith.divf
-// SHORT: memref.store %[[OUT]], %[[S]]
-// SHORT-NOT: memref.store
+// SHORT-NOT: gpu.barrier
+// SHORT: %[[INSIDE:.*]] = arith.cmpi ult, %[[LANE]], %c15 : index
+// SHORT-NEXT: scf.if %[[INSIDE]] {
+// SHORT-NEXT: %[[OUT:.*]] = arith.divf
+// SHORT-NEXT: arith.addi
+// SHORT-NEXT: memref.store %[[OUT]], %[[S]]
+// SHORT-NOT: gpu.barrier
 // SHORT: gpu.terminator
 // SHORT-NOT: photon_attention_combine
 // SHORT: } else {
