@@ -2846,9 +2846,10 @@ private:
   /// positions writes nothing and the combine does not read it. Falls back
   /// to `fallback` where the caches are not aligned to the vectors.
   ///
-  /// With `oneSplit` (short caches, split-short-caches) the grid has one
-  /// split, the kernel (photon_attention_short) always writes A and there is
-  /// no combine: a block per (KV head group, row) walks the whole cache.
+  /// With `oneSplit` (short caches, split-short-caches) the kernel
+  /// (photon_attention_short) has one split and writes A itself, no
+  /// combine: a warp per (row, KV head group) walks the whole cache, W of
+  /// them a block, with no workgroup memory.
   void attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,
                       Buf vCache, Buf A, Buf partials, Value rows, Value pos, Value seq,
                       int64_t layers, Value layer, Value capacity, bool oneSplit,
