@@ -2186,45 +2186,45 @@ private:
 
   /// GPU (fuse-rope-cache): RoPE on Q in place, RoPE on K written straight
   /// into the cache, and V copied into the cache, as one kernel. Per row the
-  /// flat index e covers, in order, the hd / 2 rotation pairs j, each
-  /// rotating pair j of every Q and K head (its cos and sin, f64 pow, cos
-  /// and sin, computed once for all H + KVH heads: per head they measured
-  /// 122 us for 4096 rows of vanilla-600M on an H200, 40% of its QKV GEMM),
-  /// and V's KVH·hd features (hd is even: ModelConfig).
+  /// flat index e covers, in order, Q's H·hd/2 rotation pairs, K's
+  /// KVH·hd/2 pairs and V's KVH·hd features (hd is even: ModelConfig).
+  /// A thread per pair recomputes the angle (f64 pow, cos, sin) for every
+  /// head; a thread rotating pair j of every head with one angle measured
+  /// 2.2x slower on an H200 (274 against 122 us for 4096 rows of
+  /// vanilla-600M): a 26th of the threads, each with all heads' loads.
   void ropeAndCacheWrite(Builder &b, Buf Q, Buf K, Buf V, Buf kCache, Buf vCache,
                          Value rows, Value pos, Value seq, int64_t layers, Value layer,
                          Value capacity) {
     const int64_t H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim(), half = hd / 2;
-    const int64_t KV = KVH * hd;
-    parallel(b, "photon_rope_cache", {rows, cIdx(b, half + KV)}, [&](Builder &b, ValueRange iv) {
+    const int64_t qPairs = H * half, kPairs = KVH * half, KV = KVH * hd;
+    parallel(b, "photon_rope_cache", {rows, cIdx(b, qPairs + kPairs + KV)},
+             [&](Builder &b, ValueRange iv) {
       Value i = iv[0], e = iv[1];
-      Value cacheRow = newCacheEntry(b, seq, pos, i, layers, layer, capacity);
-      ifElse(
-          b, ult(b, e, cIdx(b, half)),
-          [&](Builder &b) {
-            Value q = addI(b, mulI(b, i, H * hd), e), k = addI(b, mulI(b, i, KV), e);
-            Value kc = addI(b, cacheRow, e);
-            // Every head's pair is loaded before the angle's math and the
-            // first store, so all the loads are in flight at once.
-            SmallVector<std::pair<Value, Value>> pairs;
-            auto load = [&](Buf src, Value at) {
-              pairs.push_back({src.load(b, at), src.load(b, addI(b, at, half))});
-            };
-            for (int64_t h = 0; h < H; ++h)
-              load(Q, addI(b, q, h * hd));
-            for (int64_t h = 0; h < KVH; ++h)
-              load(K, addI(b, k, h * hd));
-            auto [cs, sn] = ropeCosSin(b, pos, i, e);
-            for (auto [h, pair] : llvm::enumerate(pairs)) {
-              bool isQ = int64_t(h) < H;
-              Value at = isQ ? addI(b, q, h * hd) : addI(b, kc, (h - H) * hd);
-              storeRotated(b, pair.first, pair.second, cs, sn, isQ ? Q : kCache, at);
-            }
-          },
-          [&](Builder &b) {
-            Value f = addI(b, e, -half);
-            vCache.store(b, V.load(b, addI(b, mulI(b, i, KV), f)), addI(b, cacheRow, f));
-          });
+      auto cacheRow = [&](Builder &b) {
+        return newCacheEntry(b, seq, pos, i, layers, layer, capacity);
+      };
+      auto inRange = [&](Builder &b, int64_t lo, int64_t hi) -> Value {
+        Value ge = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, e, cIdx(b, lo));
+        return arith::AndIOp::create(b, ge, ult(b, e, cIdx(b, hi)));
+      };
+      ifThen(b, ult(b, e, cIdx(b, qPairs)), [&](Builder &b) {
+        Value h = divU(b, e, half), j = remU(b, e, half);
+        auto [cs, sn] = ropeCosSin(b, pos, i, j);
+        Value i1 = addI(b, addI(b, mulI(b, i, H * hd), mulI(b, h, hd)), j);
+        ropeRotate(b, Q, i1, Q, i1, cs, sn);
+      });
+      ifThen(b, inRange(b, qPairs, qPairs + kPairs), [&](Builder &b) {
+        Value f = addI(b, e, -qPairs);
+        Value h = divU(b, f, half), j = remU(b, f, half);
+        auto [cs, sn] = ropeCosSin(b, pos, i, j);
+        Value feature = addI(b, mulI(b, h, hd), j);
+        ropeRotate(b, K, addI(b, mulI(b, i, KV), feature), kCache,
+                   addI(b, cacheRow(b), feature), cs, sn);
+      });
+      ifThen(b, inRange(b, qPairs + kPairs, qPairs + kPairs + KV), [&](Builder &b) {
+        Value f = addI(b, e, -(qPairs + kPairs));
+        vCache.store(b, V.load(b, addI(b, mulI(b, i, KV), f)), addI(b, cacheRow(b), f));
+      });
     });
   }
 
@@ -2798,6 +2798,9 @@ private:
   };
   /// Warps per block of split attention.
   static constexpr int64_t kSplitAttnWarps = 4;
+  /// Short caches of at most this many positions take a warp per (row, KV
+  /// head group) (attentionSplit's warpPerPair).
+  static constexpr int64_t kShortAttnWarpMaxCapacity = 32;
   /// A split covers at least this many positions: shorter ones would spend
   /// more on the combine than they save.
   static constexpr int64_t kSplitAttnMinPositions = 64;
@@ -2848,8 +2851,9 @@ private:
   ///
   /// With `oneSplit` (short caches, split-short-caches) the kernel
   /// (photon_attention_short) has one split and writes A itself, no
-  /// combine: a warp per (row, KV head group) walks the whole cache, W of
-  /// them a block, with no workgroup memory.
+  /// combine; on caches of at most kShortAttnWarpMaxCapacity positions
+  /// (photon_attention_short_warps) a warp per (row, KV head group) walks
+  /// the whole cache, W of them a block, with no workgroup memory.
   void attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,
                       Buf vCache, Buf A, Buf partials, Value rows, Value pos, Value seq,
                       int64_t layers, Value layer, Value capacity, bool oneSplit,
@@ -2906,217 +2910,233 @@ private:
         arith::AndIOp::create(b, alignedTo(b, kCache.mem, kCache.base, vec * byteWidth(actElt)),
                               alignedTo(b, vCache.mem, vCache.base, vec * byteWidth(actElt))),
         [&](Builder &b) {
-      auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
-      // Short caches: a warp per (row, run of query heads) walks the whole
-      // cache (one warp-step covers perWarp · U positions), W pairs a block,
-      // no merge across warps. A block per pair left 3 of its 4 warps idle
-      // on the local decoders' few positions.
-      const int64_t pairsPerRow = KVH * runs;
-      auto launch =
-          oneSplit
-              ? gpu::LaunchOp::create(
-                    b, arith::CeilDivUIOp::create(b, mulI(b, someRows, pairsPerRow), cIdx(b, W)),
-                    one, one, cIdx(b, threads), one, one)
-              : gpu::LaunchOp::create(
-                    b, splits, cIdx(b, pairsPerRow), someRows, cIdx(b, threads), one, one,
-                    /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-                    /*asyncDependencies=*/ValueRange{},
-                    TypeRange{shared(W * heads), shared(W * heads), shared(W * heads * hd)});
-      nameKernel(launch, oneSplit ? "photon_attention_short" : "photon_attention_split");
-      Builder kb(b.getLoc(), ctx);
-      kb.setInsertionPointToStart(&launch.getBody().front());
-      ValueRange wg = launch.getWorkgroupAttributions();
-      Value tid = launch.getThreadIds().x;
-      Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
-      Value s = launch.getBlockIds().x, run = launch.getBlockIds().y, i = launch.getBlockIds().z;
-      if (oneSplit) {
-        Value pair = addI(kb, mulI(kb, launch.getBlockIds().x, W), warp);
-        s = cIdx(kb, 0);
-        run = remU(kb, pair, pairsPerRow);
-        i = divU(kb, pair, pairsPerRow);
-      }
-      Value nSplits = launch.getGridSize().x;
-      // The whole block takes or skips the branches: its barrier stays
-      // uniform (a warp per pair has none).
-      ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
-        Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
-        Value chunk = oneSplit ? end : chunkOf(b, end, nSplits);
-        Value lo = mulI(b, s, chunk);
-        Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
-        ifThen(b, ult(b, lo, hi), [&](Builder &b) {
-          Value at = remU(b, lane, lpp), inGroup = divU(b, lane, lpp);
-          // Lanes past the head's vectors read vector 0 with q = 0.
-          Value holds = shape.chunks < lpp ? ult(b, at, cIdx(b, shape.chunks)) : Value();
-          Value f = mulI(b, holds ? arith::SelectOp::create(b, holds, at, cIdx(b, 0)) : at, vec);
-          Value kvHead = divU(b, run, runs);
-          Value head0 = addI(b, mulI(b, kvHead, group), mulI(b, remU(b, run, runs), heads));
-          Value kvOff = addI(b, mulI(b, kvHead, hd), f);
-          Value slot = loadIndex(b, seq, i);
-          // q · 1/sqrt(head_dim), this lane's features of each head.
-          Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
-          SmallVector<Value> q;
-          for (int64_t h = 0; h < heads; ++h) {
-            Value qBase = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
-            for (int64_t e = 0; e < vec; ++e) {
-              Value x = mulF(b, Q.load(b, addI(b, qBase, e)), scale);
-              q.push_back(holds ? arith::SelectOp::create(b, holds, x, cF32(b, 0)) : x);
-            }
-          }
-          SmallVector<Value> init;
-          for (int64_t h = 0; h < heads; ++h) {
-            init.append({negInf, cF32(b, 0)});
-            init.append(vec, cF32(b, 0));
-          }
-          // Warp w's steps start at lo + w·perWarp·U (lo with a warp per
-          // pair); within a step, lane group j takes positions base +
-          // k·perWarp + j (adjacent groups adjacent positions). Every lane of
-          // a warp runs the same steps.
-          const int64_t warpsOnRange = oneSplit ? 1 : W;
-          auto loop = scf::ForOp::create(
-              b, oneSplit ? lo : addI(b, lo, mulI(b, warp, perWarp * U)), hi,
-              cIdx(b, warpsOnRange * perWarp * U), init,
-              [&](OpBuilder &ob, Location loc, Value base, ValueRange st) {
-                Builder b(loc, ob);
-                SmallVector<Value> valid, keys, values;
-                for (int64_t k = 0; k < U; ++k) {
-                  Value u = addI(b, base, addI(b, inGroup, k * perWarp));
-                  valid.push_back(ult(b, u, hi));
-                  Value row = addI(b, cacheIndex(b, slot, layers, layer, capacity,
-                                                 arith::SelectOp::create(b, valid[k], u, base)),
-                                   kvOff);
-                  keys.push_back(vecLoad(b, kCache, row));
-                  values.push_back(row);
-                }
-                for (int64_t k = 0; k < U; ++k)
-                  values[k] = vecLoad(b, vCache, values[k]);
-                SmallVector<Value> next;
-                for (int64_t h = 0; h < heads; ++h) {
-                  ValueRange old = st.slice(h * stride, stride);
-                  SmallVector<Value> scores;
-                  Value m = old[0];
-                  for (int64_t k = 0; k < U; ++k) {
-                    Value dot = cF32(b, 0);
-                    for (int64_t e = 0; e < vec; ++e)
-                      dot = math::FmaOp::create(b, q[h * vec + e],
-                                                vector::ExtractOp::create(b, keys[k], e), dot);
-                    for (int32_t off = lpp / 2; off > 0; off /= 2)
-                      dot = addF(b, dot,
-                                 gpu::ShuffleOp::create(b, dot, off, kWarpSize, gpu::ShuffleMode::XOR)
-                                     .getShuffleResult());
-                    scores.push_back(arith::SelectOp::create(b, valid[k], dot, negInf));
-                    m = arith::MaximumFOp::create(b, m, scores.back());
-                  }
-                  // The U positions at once: one rescale by exp(m_old - m).
-                  Value ref = arith::SelectOp::create(
-                      b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf),
-                      cF32(b, 0), m);
-                  Value rescale = math::ExpOp::create(b, subF(b, old[0], ref));
-                  Value l = mulF(b, old[1], rescale);
-                  SmallVector<Value> acc;
-                  for (int64_t e = 0; e < vec; ++e)
-                    acc.push_back(mulF(b, old[2 + e], rescale));
-                  for (int64_t k = 0; k < U; ++k) {
-                    Value p = math::ExpOp::create(b, subF(b, scores[k], ref));
-                    l = addF(b, l, p);
-                    for (int64_t e = 0; e < vec; ++e)
-                      acc[e] = math::FmaOp::create(b, p, vector::ExtractOp::create(b, values[k], e),
-                                                   acc[e]);
-                  }
-                  next.append({m, l});
-                  next.append(acc);
-                }
-                scf::YieldOp::create(b, next);
-              });
-          // Merge the warp's lane groups (lanes lpp apart hold the same
-          // features of other positions).
-          SmallVector<Value> state(loop.getResults());
-          for (int32_t off = lpp; off < kWarpSize; off *= 2) {
-            SmallVector<Value> merged;
+      // The kernel: a block per (split, run of query heads, row), or with
+      // `warpPerPair` (short caches of at most kShortAttnWarpMaxCapacity
+      // positions) a warp per (row, run), W pairs a block, walking the whole
+      // cache with no merge across warps: a block per pair left 3 of its 4
+      // warps idle on the local decoders' few positions (measured 2.8x
+      // faster at 256 PHOTON-600M sequences on an H200), but one warp walking
+      // 65 positions made vanilla's batch-1 attention 1.8x slower.
+      auto emitKernel = [&](Builder &b, bool warpPerPair) {
+        auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
+        const int64_t pairsPerRow = KVH * runs;
+        auto launch =
+            warpPerPair
+                ? gpu::LaunchOp::create(
+                      b, arith::CeilDivUIOp::create(b, mulI(b, someRows, pairsPerRow), cIdx(b, W)),
+                      one, one, cIdx(b, threads), one, one)
+                : gpu::LaunchOp::create(
+                      b, splits, cIdx(b, pairsPerRow), someRows, cIdx(b, threads), one, one,
+                      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+                      /*asyncDependencies=*/ValueRange{},
+                      TypeRange{shared(W * heads), shared(W * heads), shared(W * heads * hd)});
+        nameKernel(launch, warpPerPair ? "photon_attention_short_warps"
+                           : oneSplit  ? "photon_attention_short"
+                                       : "photon_attention_split");
+        Builder kb(b.getLoc(), ctx);
+        kb.setInsertionPointToStart(&launch.getBody().front());
+        ValueRange wg = launch.getWorkgroupAttributions();
+        Value tid = launch.getThreadIds().x;
+        Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
+        Value s = launch.getBlockIds().x, run = launch.getBlockIds().y, i = launch.getBlockIds().z;
+        if (warpPerPair) {
+          Value pair = addI(kb, mulI(kb, launch.getBlockIds().x, W), warp);
+          s = cIdx(kb, 0);
+          run = remU(kb, pair, pairsPerRow);
+          i = divU(kb, pair, pairsPerRow);
+        }
+        Value nSplits = launch.getGridSize().x;
+        // The whole block takes or skips the branches: its barrier stays
+        // uniform (a warp per pair has none).
+        ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
+          Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
+          Value chunk = warpPerPair ? end : chunkOf(b, end, nSplits);
+          Value lo = mulI(b, s, chunk);
+          Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
+          ifThen(b, ult(b, lo, hi), [&](Builder &b) {
+            Value at = remU(b, lane, lpp), inGroup = divU(b, lane, lpp);
+            // Lanes past the head's vectors read vector 0 with q = 0.
+            Value holds = shape.chunks < lpp ? ult(b, at, cIdx(b, shape.chunks)) : Value();
+            Value f = mulI(b, holds ? arith::SelectOp::create(b, holds, at, cIdx(b, 0)) : at, vec);
+            Value kvHead = divU(b, run, runs);
+            Value head0 = addI(b, mulI(b, kvHead, group), mulI(b, remU(b, run, runs), heads));
+            Value kvOff = addI(b, mulI(b, kvHead, hd), f);
+            Value slot = loadIndex(b, seq, i);
+            // q · 1/sqrt(head_dim), this lane's features of each head.
+            Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
+            SmallVector<Value> q;
             for (int64_t h = 0; h < heads; ++h) {
-              ValueRange mine = ArrayRef<Value>(state).slice(h * stride, stride);
-              SmallVector<Value> other;
-              for (Value x : mine)
-                other.push_back(gpu::ShuffleOp::create(b, x, off, kWarpSize, gpu::ShuffleMode::XOR)
-                                    .getShuffleResult());
-              merged.append(merge(b, mine, other));
+              Value qBase = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
+              for (int64_t e = 0; e < vec; ++e) {
+                Value x = mulF(b, Q.load(b, addI(b, qBase, e)), scale);
+                q.push_back(holds ? arith::SelectOp::create(b, holds, x, cF32(b, 0)) : x);
+              }
             }
-            state = merged;
-          }
-          if (oneSplit) {
-            // Every lane holds the merged state: lanes 0..chunks-1 write
-            // their features of each head.
+            SmallVector<Value> init;
+            for (int64_t h = 0; h < heads; ++h) {
+              init.append({negInf, cF32(b, 0)});
+              init.append(vec, cF32(b, 0));
+            }
+            // Warp w's steps start at lo + w·perWarp·U (lo with a warp per
+            // pair); within a step, lane group j takes positions base +
+            // k·perWarp + j (adjacent groups adjacent positions). Every lane of
+            // a warp runs the same steps.
+            const int64_t warpsOnRange = warpPerPair ? 1 : W;
+            auto loop = scf::ForOp::create(
+                b, warpPerPair ? lo : addI(b, lo, mulI(b, warp, perWarp * U)), hi,
+                cIdx(b, warpsOnRange * perWarp * U), init,
+                [&](OpBuilder &ob, Location loc, Value base, ValueRange st) {
+                  Builder b(loc, ob);
+                  SmallVector<Value> valid, keys, values;
+                  for (int64_t k = 0; k < U; ++k) {
+                    Value u = addI(b, base, addI(b, inGroup, k * perWarp));
+                    valid.push_back(ult(b, u, hi));
+                    Value row = addI(b, cacheIndex(b, slot, layers, layer, capacity,
+                                                   arith::SelectOp::create(b, valid[k], u, base)),
+                                     kvOff);
+                    keys.push_back(vecLoad(b, kCache, row));
+                    values.push_back(row);
+                  }
+                  for (int64_t k = 0; k < U; ++k)
+                    values[k] = vecLoad(b, vCache, values[k]);
+                  SmallVector<Value> next;
+                  for (int64_t h = 0; h < heads; ++h) {
+                    ValueRange old = st.slice(h * stride, stride);
+                    SmallVector<Value> scores;
+                    Value m = old[0];
+                    for (int64_t k = 0; k < U; ++k) {
+                      Value dot = cF32(b, 0);
+                      for (int64_t e = 0; e < vec; ++e)
+                        dot = math::FmaOp::create(b, q[h * vec + e],
+                                                  vector::ExtractOp::create(b, keys[k], e), dot);
+                      for (int32_t off = lpp / 2; off > 0; off /= 2)
+                        dot = addF(b, dot,
+                                   gpu::ShuffleOp::create(b, dot, off, kWarpSize, gpu::ShuffleMode::XOR)
+                                       .getShuffleResult());
+                      scores.push_back(arith::SelectOp::create(b, valid[k], dot, negInf));
+                      m = arith::MaximumFOp::create(b, m, scores.back());
+                    }
+                    // The U positions at once: one rescale by exp(m_old - m).
+                    Value ref = arith::SelectOp::create(
+                        b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf),
+                        cF32(b, 0), m);
+                    Value rescale = math::ExpOp::create(b, subF(b, old[0], ref));
+                    Value l = mulF(b, old[1], rescale);
+                    SmallVector<Value> acc;
+                    for (int64_t e = 0; e < vec; ++e)
+                      acc.push_back(mulF(b, old[2 + e], rescale));
+                    for (int64_t k = 0; k < U; ++k) {
+                      Value p = math::ExpOp::create(b, subF(b, scores[k], ref));
+                      l = addF(b, l, p);
+                      for (int64_t e = 0; e < vec; ++e)
+                        acc[e] = math::FmaOp::create(b, p, vector::ExtractOp::create(b, values[k], e),
+                                                     acc[e]);
+                    }
+                    next.append({m, l});
+                    next.append(acc);
+                  }
+                  scf::YieldOp::create(b, next);
+                });
+            // Merge the warp's lane groups (lanes lpp apart hold the same
+            // features of other positions).
+            SmallVector<Value> state(loop.getResults());
+            for (int32_t off = lpp; off < kWarpSize; off *= 2) {
+              SmallVector<Value> merged;
+              for (int64_t h = 0; h < heads; ++h) {
+                ValueRange mine = ArrayRef<Value>(state).slice(h * stride, stride);
+                SmallVector<Value> other;
+                for (Value x : mine)
+                  other.push_back(gpu::ShuffleOp::create(b, x, off, kWarpSize, gpu::ShuffleMode::XOR)
+                                      .getShuffleResult());
+                merged.append(merge(b, mine, other));
+              }
+              state = merged;
+            }
+            if (warpPerPair) {
+              // Every lane holds the merged state: lanes 0..chunks-1 write
+              // their features of each head.
+              ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
+                for (int64_t h = 0; h < heads; ++h) {
+                  Value row = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
+                  for (int64_t e = 0; e < vec; ++e)
+                    A.store(b, divF(b, state[h * stride + 2 + e], state[h * stride + 1]),
+                            addI(b, row, e));
+                }
+              });
+              return;
+            }
+            Value mS = wg[0], lS = wg[1], accS = wg[2];
+            // Lanes 0..chunks-1 publish the warp's features, lane 0 its m, l.
             ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
               for (int64_t h = 0; h < heads; ++h) {
-                Value row = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
+                Value row = addI(b, mulI(b, addI(b, mulI(b, warp, heads), h), hd), f);
                 for (int64_t e = 0; e < vec; ++e)
-                  A.store(b, divF(b, state[h * stride + 2 + e], state[h * stride + 1]),
-                          addI(b, row, e));
+                  memref::StoreOp::create(b, state[h * stride + 2 + e], accS,
+                                          ValueRange{addI(b, row, e)});
               }
             });
-            return;
-          }
-          Value mS = wg[0], lS = wg[1], accS = wg[2];
-          // Lanes 0..chunks-1 publish the warp's features, lane 0 its m, l.
-          ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
-            for (int64_t h = 0; h < heads; ++h) {
-              Value row = addI(b, mulI(b, addI(b, mulI(b, warp, heads), h), hd), f);
-              for (int64_t e = 0; e < vec; ++e)
-                memref::StoreOp::create(b, state[h * stride + 2 + e], accS,
-                                        ValueRange{addI(b, row, e)});
-            }
-          });
-          onLaneZero(b, lane, [&](Builder &b) {
-            for (int64_t h = 0; h < heads; ++h) {
-              Value at = addI(b, mulI(b, warp, heads), h);
-              memref::StoreOp::create(b, state[h * stride], mS, ValueRange{at});
-              memref::StoreOp::create(b, state[h * stride + 1], lS, ValueRange{at});
-            }
-          });
-          gpu::BarrierOp::create(b);
-          // Merge the warps, a thread per (head, feature). Warp 0 holds
-          // position lo, so the max is finite.
-          scf::ForOp::create(
-              b, tid, cIdx(b, heads * hd), cIdx(b, threads), ValueRange{},
-              [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
-                Builder b(loc, ob);
-                Value h = divU(b, t, hd), d = remU(b, t, hd);
-                SmallVector<Value> ms;
-                Value mAll = negInf;
-                for (int64_t w = 0; w < W; ++w) {
-                  ms.push_back(memref::LoadOp::create(b, mS, ValueRange{addI(b, h, w * heads)}));
-                  mAll = arith::MaximumFOp::create(b, mAll, ms[w]);
-                }
-                Value num = cF32(b, 0), den = cF32(b, 0);
-                for (int64_t w = 0; w < W; ++w) {
-                  Value wk = math::ExpOp::create(b, subF(b, ms[w], mAll)); // 0 for m = -inf
-                  Value at = addI(b, h, w * heads);
-                  den = math::FmaOp::create(b, wk, memref::LoadOp::create(b, lS, ValueRange{at}), den);
-                  num = math::FmaOp::create(
-                      b, wk, memref::LoadOp::create(b, accS, ValueRange{addI(b, mulI(b, at, hd), d)}),
-                      num);
-                }
-                Value head = addI(b, head0, h);
-                auto storeA = [&](Builder &b) {
-                  A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
-                };
-                ifElse(
-                    b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one), storeA,
-                    [&](Builder &b) {
-                      Value at = mulI(b, addI(b, mulI(b, addI(b, mulI(b, i, H), head), nSplits), s), hd + 2);
-                      partials.store(b, num, addI(b, addI(b, at, 2), d));
-                      onLaneZero(b, d, [&](Builder &b) {
-                        partials.store(b, mAll, at);
-                        partials.store(b, den, addI(b, at, 1));
+            onLaneZero(b, lane, [&](Builder &b) {
+              for (int64_t h = 0; h < heads; ++h) {
+                Value at = addI(b, mulI(b, warp, heads), h);
+                memref::StoreOp::create(b, state[h * stride], mS, ValueRange{at});
+                memref::StoreOp::create(b, state[h * stride + 1], lS, ValueRange{at});
+              }
+            });
+            gpu::BarrierOp::create(b);
+            // Merge the warps, a thread per (head, feature). Warp 0 holds
+            // position lo, so the max is finite.
+            scf::ForOp::create(
+                b, tid, cIdx(b, heads * hd), cIdx(b, threads), ValueRange{},
+                [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
+                  Builder b(loc, ob);
+                  Value h = divU(b, t, hd), d = remU(b, t, hd);
+                  SmallVector<Value> ms;
+                  Value mAll = negInf;
+                  for (int64_t w = 0; w < W; ++w) {
+                    ms.push_back(memref::LoadOp::create(b, mS, ValueRange{addI(b, h, w * heads)}));
+                    mAll = arith::MaximumFOp::create(b, mAll, ms[w]);
+                  }
+                  Value num = cF32(b, 0), den = cF32(b, 0);
+                  for (int64_t w = 0; w < W; ++w) {
+                    Value wk = math::ExpOp::create(b, subF(b, ms[w], mAll)); // 0 for m = -inf
+                    Value at = addI(b, h, w * heads);
+                    den = math::FmaOp::create(b, wk, memref::LoadOp::create(b, lS, ValueRange{at}), den);
+                    num = math::FmaOp::create(
+                        b, wk, memref::LoadOp::create(b, accS, ValueRange{addI(b, mulI(b, at, hd), d)}),
+                        num);
+                  }
+                  Value head = addI(b, head0, h);
+                  auto storeA = [&](Builder &b) {
+                    A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
+                  };
+                  if (oneSplit) {
+                    storeA(b);
+                    scf::YieldOp::create(b);
+                    return;
+                  }
+                  ifElse(
+                      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one), storeA,
+                      [&](Builder &b) {
+                        Value at = mulI(b, addI(b, mulI(b, addI(b, mulI(b, i, H), head), nSplits), s), hd + 2);
+                        partials.store(b, num, addI(b, addI(b, at, 2), d));
+                        onLaneZero(b, d, [&](Builder &b) {
+                          partials.store(b, mAll, at);
+                          partials.store(b, den, addI(b, at, 1));
+                        });
                       });
-                    });
-                scf::YieldOp::create(b);
-              });
+                  scf::YieldOp::create(b);
+                });
+          });
         });
-      });
-      gpu::TerminatorOp::create(kb);
-
+        gpu::TerminatorOp::create(kb);
+      };
       if (oneSplit)
-        return;
+        return ifElse(
+            b,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
+                                  cIdx(b, kShortAttnWarpMaxCapacity)),
+            [&](Builder &b) { emitKernel(b, true); }, [&](Builder &b) { emitKernel(b, false); });
+      emitKernel(b, false);
       // Output feature d of (row i, head h): the nonempty splits' states
       // merged, a thread each.
       ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one), [&](Builder &b) {

@@ -26,16 +26,17 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: index)
 // CHECK: scf.for %{{.*}} = %c0 to %c1 step %c1 {
 // CHECK: gpu.launch
-// RoPE and the cache write: per row the 26 rotation pairs (head_dim 52),
-// each over both Q heads and the K head with one angle, then V's 52 features.
-// CHECK: %[[E:.*]] = arith.remui %{{.*}}, %c78{{(_[0-9]+)?}} : index
-// CHECK: %[[PAIR:.*]] = arith.cmpi ult, %[[E]], %c26{{(_[0-9]+)?}} : index
-// CHECK-NEXT: scf.if %[[PAIR]] {
+// CHECK: %[[E:.*]] = arith.remui %{{.*}}, %c130{{(_[0-9]+)?}} : index
+// CHECK: %[[Q:.*]] = arith.cmpi ult, %[[E]], %c52{{(_[0-9]+)?}} : index
+// CHECK: scf.if %[[Q]] {
 // CHECK: math.powf %{{.*}}, %{{.*}} : f64
-// CHECK-NOT: math.powf
-// CHECK-COUNT-4: memref.store %{{.*}}, %[[S]]
-// CHECK-COUNT-2: memref.store %{{.*}}, %[[KC]]
-// CHECK-NEXT: } else {
+// CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK: arith.cmpi ult, %[[E]], %c78{{(_[0-9]+)?}} : index
+// CHECK: math.powf %{{.*}}, %{{.*}} : f64
+// CHECK: memref.store %{{.*}}, %[[KC]]
+// CHECK: memref.store %{{.*}}, %[[KC]]
+// CHECK: arith.cmpi ult, %[[E]], %c130{{(_[0-9]+)?}} : index
 // CHECK: memref.store %{{.*}}, %[[VC]]
 // CHECK-NEXT: }
 // CHECK-NEXT: }
@@ -120,7 +121,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // output: three kernels.
 // UNFUSED-ATTN-LABEL: func.func private @photon_stack_shape0(
 // UNFUSED-ATTN-SAME: %[[UCAP:[^:]*]]: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index)
-// ATTN-OFF: %c78
+// ATTN-OFF: %c130
 // ATTN-OFF: %[[U:.*]] = arith.remui %{{.*}}, %[[UCAP]] : index
 // ATTN-OFF: arith.cmpi ule, %[[U]]
 // CPU: scf.parallel (%{{.*}}, %{{.*}}, %[[U:.*]]) = {{.*}} to (%{{.*}}, %c2, %[[UCAP]])

@@ -145,7 +145,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // feature) over the splits that hold positions (ceil((pos + 1) / chunk)).
 // CHECK: %[[MANY:.*]] = arith.cmpi ugt, %[[SPLITS]], %c1 : index
 // CHECK-NEXT: scf.if %[[MANY]] {
-// CHECK: gpu.launch {{.*}} function(@photon_attention_combine)
+// CHECK-NEXT: gpu.launch {{.*}} function(@photon_attention_combine)
 // CHECK: %[[CCD:.*]] = arith.ceildivui %{{.*}}, %[[SPLITS]] : index
 // CHECK-NEXT: %[[CCHUNK:.*]] = arith.maxui %[[CCD]], %c64 : index
 // CHECK-NEXT: %[[USED:.*]] = arith.ceildivui %{{.*}}, %[[CCHUNK]] : index
@@ -163,11 +163,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: function(@photon_attention_values)
 // CHECK-LABEL: func.func private @photon_lm_head(
 
-// Short caches (capacity <= 256): one split, and a warp per (row, run of
-// query heads) over all positions 0..pos, 4 a block (here one run: 3 query
-// heads per KV head); it writes A itself (no workgroup memory, no barrier,
-// no partial states, no combine). Misaligned caches fall back to the fused
-// kernel.
+// Short caches (capacity <= 256): one split, the kernel writes A itself (no
+// partial states, no combine). At most 32 positions: a warp per (row, run
+// of query heads) over all positions 0..pos, 4 a block (here one run: 3
+// query heads per KV head), no workgroup memory and no barrier; longer: a
+// block per (run, row). Misaligned caches fall back to the fused kernel.
 // SHORT-LABEL: func.func private @photon_stack_shape0(
 // SHORT-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: index)
 // SHORT-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
@@ -177,8 +177,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // SHORT: memref.extract_aligned_pointer_as_index %[[VC]]
 // SHORT: %[[ALIGNED:.*]] = arith.andi
 // SHORT-NEXT: scf.if %[[ALIGNED]] {
+// SHORT-NEXT: %[[TINY:.*]] = arith.cmpi ule, %[[CAP]], %c32 : index
+// SHORT-NEXT: scf.if %[[TINY]] {
 // SHORT-NEXT: %[[BLOCKS:.*]] = arith.ceildivui %[[SOMEROWS]], %c4 : index
-// SHORT-NEXT: gpu.launch blocks(%[[BLOCK:[^,]*]], {{.*}}) in (%{{[^ ]*}} = %[[BLOCKS]], %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_short) {
+// SHORT-NEXT: gpu.launch blocks(%[[BLOCK:[^,]*]], {{.*}}) in (%{{[^ ]*}} = %[[BLOCKS]], %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_short_warps) {
 // SHORT-NEXT: %[[WARP:.*]] = arith.divui %[[TID]], %c32 : index
 // SHORT-NEXT: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
 // SHORT-NEXT: %[[FIRST:.*]] = arith.muli %[[BLOCK]], %c4 : index
@@ -193,6 +195,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // SHORT-NEXT: arith.addi
 // SHORT-NEXT: memref.store %[[OUT]], %[[S]]
 // SHORT-NOT: gpu.barrier
+// SHORT: gpu.terminator
+// SHORT: } else {
+// SHORT-NEXT: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %[[SOMEROWS]]) threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_short) workgroup(%{{.*}} : memref<12xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<12xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<360xf32, #gpu.address_space<workgroup>>)
+// SHORT: vector.load %[[KC]]
+// SHORT: vector.load %[[VC]]
+// SHORT: gpu.barrier
+// SHORT: %[[OUT2:.*]] = arith.divf
+// SHORT: memref.store %[[OUT2]], %[[S]]
+// SHORT-NOT: memref.store
 // SHORT: gpu.terminator
 // SHORT-NOT: photon_attention_combine
 // SHORT: } else {
