@@ -39,6 +39,8 @@
 # --batches 1,16). SKIP_KBENCH=1 (prepare) leaves them out.
 # Results go to $OUT (or .device/results): gpu.txt, agreement.txt, memcheck.txt, bench.txt,
 # bench.json, kernels.txt, kernels.json.
+# `run` and `sanitize` end with `summary:` lines (checks clean of run, the agreement's
+# verdict), since the device tool returns only the tail of a call's output.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dev="$root/.device"
@@ -92,6 +94,14 @@ prepare() {
   du -sh "$dev"
   tar -C "$root" -cf - .device | xz -T0 -6 > "$root/.device.txz"
   du -sh "$root/.device.txz"
+}
+
+# One line per check, printed last by each phase: the device tool returns only
+# the tail of a call's output and a few of its files.
+summary() {  # summary <label> <file> <pattern of a clean run> <pattern of a run>
+  local label="$1" file="$2" clean="$3" runs="$4"
+  [ -f "$file" ] || { echo "summary: $label: no $file"; return; }
+  echo "summary: $label: $(grep -cE "$clean" "$file") of $(grep -cE "$runs" "$file") clean"
 }
 
 # On the GPU machine: the carried archive becomes .device.
@@ -177,6 +187,8 @@ run() {
   fi
   grep -E "^==|ERROR SUMMARY|LEAK SUMMARY|^exit" "$out/memcheck.txt"
   [ "${SKIP_BENCH:-0}" = 1 ] || bench
+  summary memcheck "$out/memcheck.txt" "ERROR SUMMARY: 0 errors" "^== "
+  echo "summary: agreement: $(grep -E "worst|passed" "$out/agreement.txt" | tr '\n' ' ')"
 }
 
 bench() {
@@ -279,6 +291,7 @@ sanitize() {
     done
   done
   grep -E "^==|ERROR SUMMARY|RACECHECK SUMMARY|^exit" "$out/sanitize.txt"
+  summary "racecheck and initcheck" "$out/sanitize.txt" "^exit 0$" "^== "
 }
 
 # Long and wide runs: device memory must stay flat after warm-up (sampled by
