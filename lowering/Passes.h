@@ -24,6 +24,29 @@ enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
 /// Which projections round f32 inputs to bf16 (matmul-input-rounding).
 enum class MatmulInputRounding { None, Gemm, All };
 
+/// The values of the enum options, shared by the passes (Passes.td) and the
+/// pipelines that forward them.
+inline ::llvm::cl::ValuesClass kernelTargetValues() {
+  return ::llvm::cl::values(clEnumValN(KernelTarget::CPU, "cpu", "scf.parallel loops"),
+                            clEnumValN(KernelTarget::GPU, "gpu", "gpu.launch kernels"));
+}
+inline ::llvm::cl::ValuesClass tensorCoreKernelValues() {
+  return ::llvm::cl::values(
+      clEnumValN(TensorCoreKernel::Tile128, "tile128",
+                 "128-row tiles, 128 or 64 outputs wide by projection"),
+      clEnumValN(TensorCoreKernel::Tile128x128, "tile128x128", "128 x 128 tiles"),
+      clEnumValN(TensorCoreKernel::Tile128x64, "tile128x64", "128 x 64 tiles"),
+      clEnumValN(TensorCoreKernel::Tile64, "tile64", "the earlier 64 x 64 tiles"));
+}
+inline ::llvm::cl::ValuesClass matmulInputRoundingValues() {
+  return ::llvm::cl::values(
+      clEnumValN(MatmulInputRounding::None, "none",
+                 "no projection rounds (hi + lo on tensor cores)"),
+      clEnumValN(MatmulInputRounding::Gemm, "gemm",
+                 "the wide projections on tensor cores read bf16"),
+      clEnumValN(MatmulInputRounding::All, "all", "every projection rounds, on every target"));
+}
+
 #define GEN_PASS_DECL
 #include "lowering/Passes.h.inc"
 #define GEN_PASS_REGISTRATION

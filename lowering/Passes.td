@@ -49,9 +49,7 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     Option<"target", "target", "::mlir::photon::KernelTarget",
            "::mlir::photon::KernelTarget::CPU",
            "Where the kernels run: cpu (scf.parallel loops) or gpu (gpu.launch)",
-           [{::llvm::cl::values(
-             clEnumValN(::mlir::photon::KernelTarget::CPU, "cpu", "scf.parallel loops"),
-             clEnumValN(::mlir::photon::KernelTarget::GPU, "gpu", "gpu.launch kernels"))}]>,
+           [{::mlir::photon::kernelTargetValues()}]>,
     Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
            "GPU, bf16 weights and activations: projections over at least this "
            "many rows run on tensor cores (nvgpu cp.async and ldmatrix, "
@@ -161,15 +159,7 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "stages in XOR-swizzled shared memory (48 KB). tile128x128 and "
            "tile128x64 force one width; tile64: the earlier 64x64 tile per "
            "block of 4 warps, 2 padded stages",
-           [{::llvm::cl::values(
-             clEnumValN(::mlir::photon::TensorCoreKernel::Tile128, "tile128",
-                        "128-row tiles, 128 or 64 outputs wide by projection"),
-             clEnumValN(::mlir::photon::TensorCoreKernel::Tile128x128, "tile128x128",
-                        "128 x 128 tiles"),
-             clEnumValN(::mlir::photon::TensorCoreKernel::Tile128x64, "tile128x64",
-                        "128 x 64 tiles"),
-             clEnumValN(::mlir::photon::TensorCoreKernel::Tile64, "tile64",
-                        "the earlier 64 x 64 tiles"))}]>,
+           [{::mlir::photon::tensorCoreKernelValues()}]>,
     Option<"multiprocessors", "multiprocessors", "int64_t", "132",
            "GPU: multiprocessors the grids should fill (split attention "
            "aims at 4 blocks each); photon-to-nvvm sets it from the chip "
@@ -199,13 +189,7 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "keep f32. all: every projection on every target rounds (on "
            "tiny-photon-l2, CPU, the worst bf16 logit error of spec 6 goes "
            "from 4.7e-2 to 9.2e-2, near the 1e-1 bound)",
-           [{::llvm::cl::values(
-             clEnumValN(::mlir::photon::MatmulInputRounding::None, "none",
-                        "no projection rounds (hi + lo on tensor cores)"),
-             clEnumValN(::mlir::photon::MatmulInputRounding::Gemm, "gemm",
-                        "the wide projections on tensor cores read bf16"),
-             clEnumValN(::mlir::photon::MatmulInputRounding::All, "all",
-                        "every projection rounds, on every target"))}]>,
+           [{::mlir::photon::matmulInputRoundingValues()}]>,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect",
@@ -250,9 +234,7 @@ def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
            "::mlir::photon::KernelTarget::CPU",
            "Where the small data-movement kernels run: cpu (scf.parallel) or "
            "gpu (gpu.launch); must match photon-lower-to-kernels",
-           [{::llvm::cl::values(
-             clEnumValN(::mlir::photon::KernelTarget::CPU, "cpu", "scf.parallel loops"),
-             clEnumValN(::mlir::photon::KernelTarget::GPU, "gpu", "gpu.launch kernels"))}]>,
+           [{::mlir::photon::kernelTargetValues()}]>,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",

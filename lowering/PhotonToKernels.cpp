@@ -296,20 +296,26 @@ private:
         [&](Builder &b) { matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate); });
   }
 
+  /// mem[at .. at + 8) (f32, 16-byte aligned) as a vector<8xf32>, loaded as
+  /// two 16-byte vectors.
+  Value loadF32x8(Builder &b, Value mem, Value at) {
+    auto f32x4 = VectorType::get({4}, b.getF32Type());
+    SmallVector<Value, 2> halves;
+    for (int64_t h = 0; h < 2; ++h)
+      halves.push_back(vector::LoadOp::create(b, f32x4, mem, ValueRange{addI(b, at, 4 * h)},
+                                              /*nontemporal=*/false, llvm::MaybeAlign(16)));
+    return vector::ShuffleOp::create(b, halves[0], halves[1],
+                                     ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  }
+
   /// to[i] = bf16(from[i]) over rows x K (K % 8 == 0, both 16-byte aligned),
   /// 8 elements a thread.
   void roundRows(Builder &b, Buf from, Buf to, Value rows, int64_t K) {
-    Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+    Type bf16 = b.getBF16Type();
     parallel(b, "photon_round_rows_" + Twine(K), {arith::MulIOp::create(b, rows, cIdx(b, K / 8))},
              [&](Builder &b, ValueRange iv) {
                Value i = mulI(b, iv[0], 8);
-               SmallVector<Value, 2> halves;
-               for (int64_t h = 0; h < 2; ++h)
-                 halves.push_back(vector::LoadOp::create(
-                     b, VectorType::get({4}, f32), from.mem, ValueRange{addI(b, addI(b, from.base, i), 4 * h)},
-                     /*nontemporal=*/false, llvm::MaybeAlign(16)));
-               Value v = vector::ShuffleOp::create(b, halves[0], halves[1],
-                                                   ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+               Value v = loadF32x8(b, from.mem, addI(b, from.base, i));
                vector::StoreOp::create(b, arith::TruncFOp::create(b, VectorType::get({8}, bf16), v),
                                        to.mem, ValueRange{addI(b, to.base, i)},
                                        /*nontemporal=*/false, llvm::MaybeAlign(16));
@@ -1539,7 +1545,7 @@ private:
     // refilled only two steps after it was read.
     const int64_t stages = wgmma ? kWgmmaStages : split ? 2 : 3;
     const int64_t ahead = wgmma ? kWgmmaStages - 2 : stages - 1;
-    Type bf16 = b.getBF16Type(), f32 = b.getF32Type();
+    Type bf16 = b.getBF16Type();
     // One buffer [operand][stage][row][column], operands A, W (, A lo): a
     // lone shared array starts the block's shared memory, so every 16-byte
     // chunk is 16-byte aligned (the lowering declares arrays 2-byte aligned).
@@ -1614,7 +1620,6 @@ private:
       Value at = arith::SelectOp::create(b, inside, addI(b, base, addI(b, mulI(b, g, K), k)), base);
       return {at, inside};
     };
-    auto f32x = [&](int64_t n) { return VectorType::get({n}, f32); };
     // Issues the copies of step `kt` into its stage as one commit group (an
     // f32 `in` is not copied: loadStep).
     auto copyStep = [&](Builder &b, Value kt) -> Value {
@@ -1647,12 +1652,7 @@ private:
       SmallVector<Value> loaded;
       for (const Chunk &c : convert ? ArrayRef<Chunk>(chunksA) : ArrayRef<Chunk>()) {
         auto [at, inside] = source(b, in.base, m0, rows, c, addI(b, mulI(b, kt, kStep), c.kOffset));
-        SmallVector<Value, 2> halves;
-        for (int64_t h = 0; h < 2; ++h)
-          halves.push_back(vector::LoadOp::create(b, f32x(4), in.mem, ValueRange{addI(b, at, 4 * h)},
-                                                  /*nontemporal=*/false, llvm::MaybeAlign(16)));
-        loaded.push_back(vector::ShuffleOp::create(b, halves[0], halves[1],
-                                                   ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+        loaded.push_back(loadF32x8(b, in.mem, at));
         loaded.push_back(inside);
       }
       return loaded;

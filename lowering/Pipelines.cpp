@@ -22,8 +22,7 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
   detail::PassOptions::Option<photon::ActivationType> activationType{
       *this, "activation-type", llvm::cl::desc("Activations between kernels"),
       llvm::cl::init(photon::PhotonPlanMemoryOptions().activationType),
-      llvm::cl::values(clEnumValN(photon::ActivationType::F32, "f32", "f32"),
-                       clEnumValN(photon::ActivationType::BF16, "bf16", "bf16"))};
+      photon::activationTypeValues()};
   detail::PassOptions::Option<int64_t> maxRows{
       *this, "max-rows",
       llvm::cl::desc("rows of one stack call (photon-plan-memory's max-rows)"),
@@ -38,10 +37,7 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       llvm::cl::desc("bf16 activations: projections that round their f32 inputs to "
                      "bf16 (one MMA on tensor cores, not a hi + lo pair)"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().matmulInputRounding),
-      llvm::cl::values(
-          clEnumValN(photon::MatmulInputRounding::None, "none", "none"),
-          clEnumValN(photon::MatmulInputRounding::Gemm, "gemm", "the tensor-core GEMMs"),
-          clEnumValN(photon::MatmulInputRounding::All, "all", "all, on every target"))};
+      photon::matmulInputRoundingValues()};
 
   /// The memory plan the kernels are emitted for.
   photon::PhotonPlanMemoryOptions plan() const {
@@ -77,12 +73,7 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
   Option<photon::TensorCoreKernel> tensorCoreKernel{
       *this, "tensor-core-kernel", llvm::cl::desc("the tensor-core GEMM"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().tensorCoreKernel),
-      llvm::cl::values(
-          clEnumValN(photon::TensorCoreKernel::Tile128, "tile128",
-                     "128-row tiles, 128 or 64 outputs wide by projection"),
-          clEnumValN(photon::TensorCoreKernel::Tile128x128, "tile128x128", "128 x 128 tiles"),
-          clEnumValN(photon::TensorCoreKernel::Tile128x64, "tile128x64", "128 x 64 tiles"),
-          clEnumValN(photon::TensorCoreKernel::Tile64, "tile64", "the earlier 64 x 64 tiles"))};
+      photon::tensorCoreKernelValues()};
   Option<int64_t> gemvMaxRows{
       *this, "gemv-max-rows",
       llvm::cl::desc("projections over 1 to this many rows read each weight "

@@ -38,9 +38,7 @@ def PhotonPlanMemory : Pass<"photon-plan-memory", "::mlir::ModuleOp"> {
            "::mlir::photon::ActivationType::F32",
            "Element type of activations kept between kernels (the residual "
            "stream, KV caches, latents); kernels accumulate in f32",
-           [{::llvm::cl::values(
-             clEnumValN(::mlir::photon::ActivationType::F32, "f32", "f32"),
-             clEnumValN(::mlir::photon::ActivationType::BF16, "bf16", "bf16"))}]>,
+           [{::mlir::photon::activationTypeValues()}]>,
   ];
 }
 
