@@ -141,9 +141,12 @@ inline Value reduce(Builder &b, Value lb, Value ub, Value init,
 }
 
 /// A region of a flat buffer: element i is mem[base + i]. Values are f32 in
-/// the kernels; a bf16 buffer is widened on load and rounded on store.
+/// the kernels; a bf16 buffer is widened on load and rounded on store. With
+/// a `mirror` region, stores also go there (in its element type): a
+/// producer leaves f32 rows for the GEMVs and bf16 rows for the GEMMs.
 struct Buf {
   Value mem, base;
+  Value mirrorMem = {}, mirrorBase = {};
   Type elementType() const {
     return cast<MemRefType>(mem.getType()).getElementType();
   }
@@ -152,8 +155,22 @@ struct Buf {
     return elementType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
   }
   void store(Builder &b, Value v, Value i) const {
-    if (!elementType().isF32())
-      v = arith::TruncFOp::create(b, elementType(), v);
+    storeTo(b, mem, base, v, i);
+    if (mirrorMem)
+      storeTo(b, mirrorMem, mirrorBase, v, i);
+  }
+  /// The mirror as a region of its own.
+  Buf mirror() const { return {mirrorMem, mirrorBase}; }
+  /// The region `n` elements on (its mirror too).
+  Buf shifted(Builder &b, Value n) const {
+    return {mem, addI(b, base, n), mirrorMem, mirrorMem ? addI(b, mirrorBase, n) : Value()};
+  }
+
+private:
+  static void storeTo(Builder &b, Value mem, Value base, Value v, Value i) {
+    Type elt = cast<MemRefType>(mem.getType()).getElementType();
+    if (!elt.isF32())
+      v = arith::TruncFOp::create(b, elt, v);
     memref::StoreOp::create(b, v, mem, ValueRange{addI(b, base, i)});
   }
 };

@@ -183,10 +183,10 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "batched decode) read bf16 inputs, one MMA per product (measured "
            "on an H200: +16% RecGen tok/s at batch 1024, +13% prefill); their "
            "producers write them in bf16 over the f32 scratch (the wide "
-           "branch's RMSNorm, the gate/up kernel) or a copy rounds them "
-           "(attention output), so the GEMMs load them with cp.async like "
-           "the weights; the GEMVs, bound by the weight bytes, and the CPU "
-           "keep f32. all: every projection on every target rounds (on "
+           "branch's RMSNorm, the gate/up kernel; the attention kernels "
+           "write both), so the GEMMs load them with cp.async like the "
+           "weights; the GEMVs, bound by the weight bytes, and the CPU keep "
+           "f32. all: every projection on every target rounds (on "
            "tiny-photon-l2, CPU, the worst bf16 logit error of spec 6 goes "
            "from 4.7e-2 to 9.2e-2, near the 1e-1 bound)",
            [{::mlir::photon::matmulInputRoundingValues()}]>,

@@ -211,17 +211,16 @@ private:
   /// reads each weight once; with bf16 weights and activations, `rows` of at
   /// least tensorCoreMinRows go to tensor cores (matmulTensorCore); other
   /// calls are a warp per (row, output) (matmulLanes). The choice is made on
-  /// the host, where rows and the buffers' alignment are known. `roundInto`
-  /// (bf16, free rows x K): see matmulWide.
+  /// the host, where rows and the buffers' alignment are known.
   void matmulNT(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
                 WeightRef weight, std::optional<WeightRef> bias = std::nullopt,
-                bool accumulate = false, Buf roundInto = {}) {
+                bool accumulate = false) {
     Value w = weight.at, bOff = bias ? bias->at : Value();
     // Each lane of the GEMV loads 16 bytes of a weight row at a time: rows of
     // W must start on 16-byte boundaries (K and the planned offset a
     // multiple of the vector) and the arena itself is checked on the host.
     if (!gemvApplies(K, weight.align))
-      return matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate, roundInto);
+      return matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate);
     gemvOrWide(
         b, rows,
         arith::AndIOp::create(b, alignedTo(b, weights, w, 16),
@@ -229,9 +228,7 @@ private:
         [&](Builder &b, int64_t maxRows) {
           matmulGemv(b, in, out, rows, maxRows, M, K, w, bOff, accumulate);
         },
-        [&](Builder &b) {
-          matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate, roundInto);
-        });
+        [&](Builder &b) { matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate); });
   }
 
   /// Whether a GEMV over K-wide rows may read a weight matrix whose offsets
@@ -271,28 +268,18 @@ private:
   }
 
   /// matmulNT without the GEMV: tensor cores when they apply, else
-  /// matmulLanes. With wideInputsRounded, an f32 `in` and `roundInto` (a
-  /// bf16 buffer of rows x K not otherwise in use), the rows are first
-  /// rounded into `roundInto` (roundRows), so the GEMM loads bf16 A with
-  /// cp.async instead of converting f32 in registers.
+  /// matmulLanes. With wideInputsRounded, an `in` mirrored in bf16 (the
+  /// attention output) is read from its mirror, so the GEMM loads bf16 A
+  /// with cp.async instead of converting f32 in registers.
   void matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
-                  Value w, int64_t wAlign, Value bOff, bool accumulate, Buf roundInto = {}) {
+                  Value w, int64_t wAlign, Value bOff, bool accumulate) {
+    if (in.mirrorMem && wideInputsRounded())
+      in = in.mirror();
     if (!tensorCoresApply(K, {wAlign}))
       return matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate);
-    const bool round = roundInto.mem && wideInputsRounded() && in.elementType().isF32();
-    Value use = tensorCoresUse(b, in, rows, {w});
-    if (round)
-      for (const Buf &buf : {in, roundInto})
-        use = arith::AndIOp::create(b, use, alignedTo(b, buf.mem, buf.base, 16));
     ifElse(
-        b, use,
-        [&](Builder &b) {
-          if (round) {
-            roundRows(b, in, roundInto, rows, K);
-            in = roundInto;
-          }
-          matmulTensorCore(b, in, out, rows, M, K, w, bOff, accumulate);
-        },
+        b, tensorCoresUse(b, in, rows, {w}),
+        [&](Builder &b) { matmulTensorCore(b, in, out, rows, M, K, w, bOff, accumulate); },
         [&](Builder &b) { matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate); });
   }
 
@@ -308,19 +295,6 @@ private:
                                      ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
   }
 
-  /// to[i] = bf16(from[i]) over rows x K (K % 8 == 0, both 16-byte aligned),
-  /// 8 elements a thread.
-  void roundRows(Builder &b, Buf from, Buf to, Value rows, int64_t K) {
-    Type bf16 = b.getBF16Type();
-    parallel(b, "photon_round_rows_" + Twine(K), {arith::MulIOp::create(b, rows, cIdx(b, K / 8))},
-             [&](Builder &b, ValueRange iv) {
-               Value i = mulI(b, iv[0], 8);
-               Value v = loadF32x8(b, from.mem, addI(b, from.base, i));
-               vector::StoreOp::create(b, arith::TruncFOp::create(b, VectorType::get({8}, bf16), v),
-                                       to.mem, ValueRange{addI(b, to.base, i)},
-                                       /*nontemporal=*/false, llvm::MaybeAlign(16));
-             });
-  }
   /// Whether projections over K with weights of these alignments (elements)
   /// may take tensor cores: bf16 weights and activations, on the GPU.
   /// f32 activations keep f32 products: a hi + lo split of them is good to
@@ -2653,7 +2627,7 @@ private:
     SmallVector<Value> out;
     for (int64_t i = 0; i < outTiles * 4; ++i)
       out.push_back(mulF(b, loop.getResult(4 + i), inverse[(i % 4) / 2]));
-    storeMmaTiles(b, Buf{t.A.mem, addI(b, t.A.base, headOff)}, D, t.rows, hdLimit,
+    storeMmaTiles(b, t.A.shifted(b, headOff), D, t.rows, hdLimit,
                   addI(b, t.r0, wm), zero, t.lane, 1, outTiles, out, Value(), /*accumulate=*/false);
   }
 
@@ -3856,10 +3830,14 @@ private:
         Vb = region(2 * D + KV), A = region(2 * D + 2 * KV),
         G = region(3 * D + 2 * KV), U = region(3 * D + 2 * KV + F);
     // bf16 inputs of the wide projections (wideInputsRounded), over the
-    // bytes of the f32 rows they stand for: the normed rows and o_proj's
-    // input over h's (the normed rows are read by then), SwiGLU's output
-    // over G's.
+    // bytes of f32 rows: the normed rows over h's, the attention output's
+    // bf16 mirror over h's too (the normed rows are read by then), SwiGLU's
+    // output over G's.
     Buf Hr{scratchAct, zero}, Gr{scratchAct, mulI(b, rows, 2 * (3 * D + 2 * KV))};
+    if (wideInputsRounded()) {
+      A.mirrorMem = Hr.mem;
+      A.mirrorBase = Hr.base;
+    }
     Buf S{scratch, mulI(b, rows, fixed)};
     Buf St{scratch, addI(b, S.base, mulI(b, mulI(b, rows, H), capacity))};
     Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
@@ -4022,7 +4000,7 @@ private:
       else
         longCache(b);
       matmulNT(b, A, X, rows, D, D, w(b, "self_attn.o_proj.weight"), std::nullopt,
-               /*accumulate=*/true, /*roundInto=*/Hr);
+               /*accumulate=*/true);
       // SwiGLU MLP.
       NormFirst mlpNorm{w(b, "post_attention_layernorm.weight"), Hb, Hr};
       mlp(b, X, rows, F, D, w(b, "mlp.gate_proj.weight"), w(b, "mlp.up_proj.weight"),

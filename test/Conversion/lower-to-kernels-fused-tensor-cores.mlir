@@ -75,11 +75,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: function(@photon_matmul_32x64)
 // CHECK: function(@photon_matmul_32x64)
 // CHECK: function(@photon_rope_cache)
-// o_proj's wide input (the attention output, f32) is rounded into the
-// scratch first.
-// CHECK: function(@photon_round_rows_64)
-// CHECK: %[[R:.*]] = arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
-// CHECK-NEXT: vector.store %[[R]], %[[SR]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// The attention kernels store their output twice: f32 for o_proj's GEMV,
+// bf16 over the scratch for its GEMM (the output's mirror).
+// CHECK: function(@photon_attention_short_warps)
+// CHECK: %[[OUT:.*]] = arith.divf
+// CHECK-NEXT: %[[OAT:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: memref.store %[[OUT]], %[[S]][%[[OAT]]] : memref<?xf32>
+// CHECK-NEXT: %[[OUT16:.*]] = arith.truncf %[[OUT]] : f32 to bf16
+// CHECK-NEXT: memref.store %[[OUT16]], %[[SR]][%{{.*}}] : memref<?xbf16>
+// CHECK-NOT: function(@photon_round_rows
 // CHECK: function(@photon_mma128x64_64x64)
 // CHECK-NOT: gpu.terminator
 // CHECK: nvgpu.device_async_copy %[[SR]][%{{.*}}], %{{.*}}[%c0, %c0, {{.*}} : memref<?xbf16> to

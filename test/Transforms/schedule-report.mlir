@@ -101,7 +101,7 @@
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 456 launches
+// RATIO: 412 launches
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
 // RATIO: 233 launches
@@ -109,7 +109,7 @@
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 1022.8x (global caches only 1024.0x; paper's asymptote 1024.0x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 415 launches
+// RATIO: 375 launches
 // RATIO-NOT: warning
 
 // Block (8 + 8 layers, C1 = 4): 16 / (8/4²) = 32x.
