@@ -15,7 +15,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // RoPE and the cache write: per row 2·26 Q pairs, then 26 K pairs (rotated
-// into the K cache, arg 5), then 52 V features (copied into the V cache).
+// into the K cache, arg 5), then 52 V features (copied into the V cache),
+// 256 of them a block. Blocks that rotate first evaluate the row's 26
+// angles into workgroup memory (a table padded to 28).
 // The stack's function calls the function of its shape with the offset of
 // its first weight (stacks and layers of one shape share their kernels).
 // CHECK-LABEL: func.func private @photon_stack_model(
@@ -25,15 +27,33 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-LABEL: func.func private @photon_stack_shape0(
 // CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: index)
 // CHECK: scf.for %{{.*}} = %c0 to %c1 step %c1 {
-// CHECK: gpu.launch
-// CHECK: %[[E:.*]] = arith.remui %{{.*}}, %c130{{(_[0-9]+)?}} : index
-// CHECK: %[[Q:.*]] = arith.cmpi ult, %[[E]], %c52{{(_[0-9]+)?}} : index
-// CHECK: scf.if %[[Q]] {
+// CHECK: gpu.launch blocks(%[[ROW:[^,]*]], %[[BY:[^,]*]], {{.*}}) in {{.*}} threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %[[THREADS:c256[_0-9]*]], {{.*}}) module(@photon_kernels) function(@photon_rope_cache) workgroup(%[[TABLE:.*]] : memref<2x28xf32, #gpu.address_space<workgroup>>)
+// CHECK-NEXT: %[[E0:.*]] = arith.muli %[[BY]], %[[THREADS]] : index
+// CHECK-NEXT: %[[E:.*]] = arith.addi %[[E0]], %[[TID]] : index
+// CHECK-NEXT: %[[LIVE:.*]] = arith.cmpi ult, %[[ROW]], %[[ROWS]] : index
+// CHECK-NEXT: scf.if %[[LIVE]] {
+// CHECK: %[[ROTATES:.*]] = arith.cmpi ult, %[[E0]], %c78 : index
+// CHECK-NEXT: scf.if %[[ROTATES]] {
+// CHECK: scf.for %[[J:.*]] = %[[TID]] to %c26 step %[[THREADS]] {
 // CHECK: math.powf %{{.*}}, %{{.*}} : f64
+// CHECK: math.cos %{{.*}} : f64
+// CHECK: math.sin %{{.*}} : f64
+// CHECK: memref.store %{{.*}}, %[[TABLE]][%c0, %[[J]]]
+// CHECK-NEXT: memref.store %{{.*}}, %[[TABLE]][%c1, %[[J]]]
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: }
+// CHECK: %[[Q:.*]] = arith.cmpi ult, %[[E]], %c52 : index
+// CHECK-NEXT: scf.if %[[Q]] {
+// CHECK: arith.divui %[[E]], %c26
+// CHECK-NEXT: %[[JQ:.*]] = arith.remui %[[E]], %c26
+// CHECK-NEXT: memref.load %[[TABLE]][%c0, %[[JQ]]]
+// CHECK-NEXT: memref.load %[[TABLE]][%c1, %[[JQ]]]
+// CHECK-NOT: math.cos
 // CHECK: memref.store %{{.*}}, %[[S]]
 // CHECK: memref.store %{{.*}}, %[[S]]
-// CHECK: arith.cmpi ult, %[[E]], %c78{{(_[0-9]+)?}} : index
-// CHECK: math.powf %{{.*}}, %{{.*}} : f64
+// CHECK: arith.cmpi ult, %[[E]], %c78 : index
+// CHECK-NOT: math.cos
 // CHECK: memref.store %{{.*}}, %[[KC]]
 // CHECK: memref.store %{{.*}}, %[[KC]]
 // CHECK: arith.cmpi ult, %[[E]], %c130{{(_[0-9]+)?}} : index

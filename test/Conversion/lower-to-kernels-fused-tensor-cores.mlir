@@ -74,7 +74,18 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: function(@photon_matmul_64x64)
 // CHECK: function(@photon_matmul_32x64)
 // CHECK: function(@photon_matmul_32x64)
-// CHECK: function(@photon_rope_cache)
+// RoPE and the cache write: a block's threads evaluate the row's 8 angles
+// once (f64) into workgroup memory, then rotate from it.
+// CHECK: function(@photon_rope_cache) workgroup(%[[TABLE:.*]] : memref<2x8xf32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c8 step %c256
+// CHECK: math.powf %{{.*}} : f64
+// CHECK: memref.store %{{.*}}, %[[TABLE]][%c0, %[[J]]]
+// CHECK-NEXT: memref.store %{{.*}}, %[[TABLE]][%c1, %[[J]]]
+// CHECK: gpu.barrier
+// CHECK-NOT: math.cos
+// CHECK: memref.load %[[TABLE]][%c0,
+// CHECK-NOT: math.cos
+// CHECK: gpu.terminator
 // The attention kernels store their output twice: f32 for o_proj's GEMV,
 // bf16 over the scratch for its GEMM (the output's mirror).
 // CHECK: function(@photon_attention_short_warps)
