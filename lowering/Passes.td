@@ -171,6 +171,11 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "each 64 rows of the tile; 4 stages in dynamic shared memory, one "
            "step's MMAs in flight past the next barrier). photon-to-nvvm turns "
            "it on for chip=sm_90a">,
+    Option<"wgmmaKStep", "wgmma-k-step", "int64_t", "32",
+           "wgmma: K per pipeline step (and barrier) of the tile128 GEMMs. "
+           "32: 64-byte stage rows in the 64-byte swizzle mode, 4 stages "
+           "(64 KB); 64: 128-byte rows in the 128-byte swizzle mode, 3 "
+           "stages (96 KB), half the barriers">,
     Option<"matmulInputRounding", "matmul-input-rounding",
            "::mlir::photon::MatmulInputRounding",
            "::mlir::photon::MatmulInputRounding::Gemm",

@@ -1468,9 +1468,10 @@ private:
     std::function<void(Builder &, Value, Value, Value, int64_t, int64_t, ValueRange)> store;
   };
 
-  /// Shared-memory stages of the wgmma GEMM (64 KB, or 96 KB with an f32
-  /// input's lo part: two blocks an SM).
-  static constexpr int64_t kWgmmaStages = 4;
+  /// Shared-memory stages of the wgmma GEMM: 4 of K 32 (64 KB, or 96 KB
+  /// with an f32 input's lo part), 3 of K 64 (96 KB, or 144 KB): two blocks
+  /// an SM where the lo part is not loaded.
+  int64_t wgmmaStages() const { return options.wgmmaKStep == 64 ? 3 : 4; }
 
   /// The tensor-core GEMM for many rows (prefill, batched decode;
   /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128
@@ -1496,7 +1497,7 @@ private:
   /// wgmma (sm_90a): the block is two warpgroups, each computing 64 rows x
   /// tileCols with warpgroup MMAs (m64n<tileCols>k16, both operands read
   /// from the same swizzled stages through matrix descriptors, accumulators
-  /// in registers), over kWgmmaStages stages in dynamic shared memory
+  /// in registers), over wgmmaStages() stages in dynamic shared memory
   /// (matmulWgmmaLoop). The epilogue is the same callback: a warp's 16 rows
   /// of the accumulators are m16n8 tiles in mma.sync's layout, 32 columns a
   /// call.
@@ -1504,21 +1505,22 @@ private:
   void matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows, int64_t K,
                                const MmaColumns &columns, int64_t tileCols) {
     const int64_t M = columns.M;
-    constexpr int64_t kTile = 128, kStep = 32; // rows of a tile, K per step
+    const bool wgmma = options.wgmma;
+    constexpr int64_t kTile = 128; // rows of a tile
+    const int64_t kStep = wgmma ? options.wgmmaKStep : 32; // K per step
     constexpr int64_t kWarpRows = 64, kWarpCols = 32; // warps as 2 x tileCols / 32
     constexpr int64_t kMmaRows = kWarpRows / 16, kMmaCols = kWarpCols / 8;
-    constexpr int64_t kChunksPerRow = kStep / 8; // 16-byte chunks of bf16
+    const int64_t kChunksPerRow = kStep / 8; // 16-byte chunks of bf16
     const int64_t warpsAcross = tileCols / kWarpCols;
     const bool convert = !in.elementType().isBF16();
-    const bool wgmma = options.wgmma;
     const int64_t threads =
         wgmma ? (kTile / 64) * kWarpgroupSize : (kTile / kWarpRows) * warpsAcross * kWarpSize;
     const bool split = convert && !roundsInput(in, /*gemm=*/true);
     // Stages of K steps, and how many steps ahead the copies run: wgmma
     // keeps one step's MMAs in flight past the next barrier, so a stage is
     // refilled only two steps after it was read.
-    const int64_t stages = wgmma ? kWgmmaStages : split ? 2 : 3;
-    const int64_t ahead = wgmma ? kWgmmaStages - 2 : stages - 1;
+    const int64_t stages = wgmma ? wgmmaStages() : split ? 2 : 3;
+    const int64_t ahead = wgmma ? stages - 2 : stages - 1;
     Type bf16 = b.getBF16Type();
     // One buffer [operand][stage][row][column], operands A, W (, A lo): a
     // lone shared array starts the block's shared memory, so every 16-byte
@@ -1562,11 +1564,14 @@ private:
     Value wFirst = columns.weightRow(kb, zero);
     Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
 
-    // The column in a stage row of its 16-byte chunk `chunk`: rows 2r and
-    // 2r + 1 share a 128-byte line of banks; XOR with r % 4 spreads 8
-    // consecutive rows over the line's 8 chunks.
+    // The column in a stage row of its 16-byte chunk `chunk`, XOR-swizzled
+    // by the row's 128-byte line of banks modulo the chunks of a row: 64-byte
+    // rows 2r and 2r + 1 share a line, so XOR with r % 4 spreads 8
+    // consecutive rows over the line's 8 chunks; a 128-byte row is a line
+    // (XOR with row % 8).
     auto swizzled = [&](Builder &b, Value row, Value chunk) -> Value {
-      Value key = remU(b, divU(b, row, 2), 4);
+      Value line = kChunksPerRow == 8 ? row : divU(b, row, 8 / kChunksPerRow);
+      Value key = remU(b, line, kChunksPerRow);
       return mulI(b, arith::XOrIOp::create(b, chunk, key), 8);
     };
     // The chunks this thread moves of an operand tile of `tileRows` rows at
@@ -1719,7 +1724,7 @@ private:
   /// The K loop and epilogue of matmulTensorCoreTile128 on wgmma: step kt
   /// waits for its copies, fences its shared-memory writes (cp.async and
   /// stores) for the async proxy and passes the barrier; its warpgroup
-  /// issues the MMAs of the step's two k16 slices (with `split`, the hi and
+  /// issues the MMAs of the step's k16 slices (with `split`, the hi and
   /// the lo part of A each), the copies of step kt + ahead and the register
   /// loads of an f32 A of step kt + ahead + 1, then waits until only these
   /// MMAs are in flight, and stores the f32 A of step kt + ahead that the
@@ -1741,19 +1746,20 @@ private:
     // first, then W, then A's lo part ([operand][stage][128][kStep]).
     const int64_t stageBytes = 128 * kStep * 2, rowBytes = kStep * 2;
     auto i64c = [&](Builder &b, int64_t v) { return arith::ConstantIntOp::create(b, i64, v).getResult(); };
-    // Descriptor of a K-major operand at `tiles` + 0 in the 64-byte swizzle
-    // mode (bits 62-63 = 2): its 64-byte rows are the stage rows, whose
-    // 16-byte chunks sit XOR-swizzled by (row / 2) % 4 exactly as
-    // matmulTensorCoreTile128's copies place them (the hardware swizzles by
-    // address bits, and every operand tile starts on a multiple of 8 KB from
-    // the start of shared memory); 8-row groups 512 bytes apart (the stride
-    // byte offset, bits 32-45, / 16); the leading byte offset is unused
-    // (1). Start address / 16 in bits 0-13: offsets add to it.
+    // Descriptor of a K-major operand at `tiles` + 0 in the 64-byte (bits
+    // 62-63 = 2) or 128-byte (1) swizzle mode, as wide as a stage row: the
+    // 16-byte chunks sit XOR-swizzled exactly as matmulTensorCoreTile128's
+    // copies place them (the hardware swizzles by address bits, and every
+    // operand tile starts on a multiple of 8 KB from the start of shared
+    // memory); 8-row groups 8 rows apart (the stride byte offset, bits
+    // 32-45, / 16); the leading byte offset is unused (1). Start address
+    // / 16 in bits 0-13: offsets add to it.
     Value addr = arith::IndexCastUIOp::create(
         kb, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, tiles));
     Value desc0 = arith::OrIOp::create(
         kb, arith::ShRUIOp::create(kb, arith::AndIOp::create(kb, addr, i64c(kb, 0x3ffff)), i64c(kb, 4)),
-        i64c(kb, int64_t(uint64_t(2) << 62 | uint64_t(8 * rowBytes / 16) << 32 | uint64_t(1) << 16)));
+        i64c(kb, int64_t(uint64_t(rowBytes == 128 ? 1 : 2) << 62 | uint64_t(8 * rowBytes / 16) << 32 |
+                         uint64_t(1) << 16)));
     auto descAt = [&](Builder &b, Value byteOffset) {
       return addI(b, desc0, arith::ShRUIOp::create(b, byteOffset, i64c(b, 4)));
     };
@@ -4121,6 +4127,11 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
           << static_cast<int64_t>(multiprocessors);
       return signalPassFailure();
     }
+    if (wgmmaKStep != 32 && wgmmaKStep != 64) {
+      module.emitError("photon-lower-to-kernels: wgmma-k-step must be 32 or 64, got ")
+          << static_cast<int64_t>(wgmmaKStep);
+      return signalPassFailure();
+    }
     std::optional<MemoryPlanAttr> plan = model.getMemoryPlan();
     if (!plan) {
       model.emitOpError("has no memory plan: run -photon-plan-memory first");
@@ -4142,6 +4153,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.splitAttention = splitAttention;
     options.splitShortCaches = splitShortCaches;
     options.wgmma = wgmma;
+    options.wgmmaKStep = wgmmaKStep;
     options.multiprocessors = multiprocessors;
     options.fuseQkv = fuseQkv;
     options.fuseQkvRope = fuseQkvRope;

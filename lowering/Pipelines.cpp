@@ -156,6 +156,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("chip=sm_90a: the tensor-core GEMMs use warpgroup MMA (wgmma) "
                      "instead of mma.sync; ignored for other chips"),
       llvm::cl::init(true)};
+  Option<int64_t> wgmmaKStep{
+      *this, "wgmma-k-step",
+      llvm::cl::desc("wgmma: K per pipeline step of the tensor-core GEMMs (32 or 64)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().wgmmaKStep)};
   Option<std::string> ptxasOptions{
       *this, "ptxas-options",
       llvm::cl::desc("format=bin/fatbin: extra ptxas options, e.g. "
@@ -233,6 +237,7 @@ void mlir::photon::registerPhotonPipelines() {
         photon::TargetInfo target = photon::TargetInfo::forChip(options.chip);
         kernels.programmaticLaunch = options.programmaticLaunch && target.hasProgrammaticLaunch();
         kernels.wgmma = options.wgmma && target.hasWgmma();
+        kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.multiprocessors = target.multiprocessors;
         addKernelPasses(pm, kernels, options.plan());
         if (kernels.programmaticLaunch)

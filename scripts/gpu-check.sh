@@ -36,7 +36,10 @@
 # KBENCH_MODELS (prepare, kernels) lists the kernel benchmark's models (default vanilla-600m
 # photon-600m; bf16 weights and activations, --max-rows=4096 so that vanilla's 4096-row
 # prefill is one stack call), KBENCH_ARGS passes options to bench/kernels.py (e.g.
-# --batches 1,16). SKIP_KBENCH=1 (prepare) leaves them out.
+# --batches 1,16). SKIP_KBENCH=1 (prepare) leaves them out. KBENCH_VARIANTS (prepare) adds,
+# for each of them, artifacts compiled with other options, "suffix=opt,opt" each
+# (e.g. "k64=--wgmma-k-step=64 wide=--tensor-core-kernel=tile128x128"): <model>-<suffix>;
+# the kernels phase then profiles every artifact prepare compiled.
 # Results go to $OUT (or .device/results): gpu.txt, agreement.txt, memcheck.txt, bench.txt,
 # bench.json, kernels.txt, kernels.json.
 # `run` and `sanitize` end with `summary:` lines (checks clean of run, the agreement's
@@ -85,6 +88,15 @@ prepare() {
       "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/kbench/$m" --target=cuda \
         --weight-type=bf16 --activation-type=bf16 --max-rows=$kbench_max_rows -q
       rm -f "$dev/kbench/$m/model.mlir"
+      echo "$m" >> "$dev/kbench/models.txt"
+      for v in ${KBENCH_VARIANTS:-}; do
+        local variant="$m-${v%%=*}" opts="${v#*=}"
+        echo "gpu-check: compiling $variant for the kernel benchmark (${opts//,/ })"
+        "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/kbench/$variant" --target=cuda \
+          --weight-type=bf16 --activation-type=bf16 --max-rows=$kbench_max_rows -q ${opts//,/ }
+        rm -f "$dev/kbench/$variant/model.mlir"
+        echo "$variant" >> "$dev/kbench/models.txt"
+      done
     done
   fi
   # The PyTorch peer (never committed): it runs in the same call as the benchmark.
@@ -171,8 +183,10 @@ run() {
     done
     # The tensor-core GEMMs at tile edges: 299 prompt tokens (3 row tiles of 128, the last
     # partial), widths of 200, 300 and 328 (partial output tiles, K tails of 8); 128x64 tiles
-    # with f32 inputs split (hi + lo), 128x128 tiles with f32 inputs rounded.
-    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
+    # with f32 inputs split (hi + lo), 128x128 tiles with f32 inputs rounded (K steps of 32
+    # and of 64).
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round \
+        tiny-vanilla-wide-bf16-act-tc1-x128-k64-round; do
       memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 299)" --max-new-tokens 4 --batch 2
     done
     # Attention over caches past 256 positions: split over blocks and merged
@@ -227,6 +241,9 @@ kernels() {
   echo "gpu-check: kernel benchmark (ncu)"
   # The artifacts are PTX: keep every JIT-compiled module between the profiled runs.
   export CUDA_CACHE_MAXSIZE="${CUDA_CACHE_MAXSIZE:-4294967296}"
+  # Every artifact prepare compiled (variants included), unless KBENCH_MODELS names some.
+  [ -n "${KBENCH_MODELS:-}" ] || [ ! -f "$dev/kbench/models.txt" ] \
+    || kbench_models=($(cat "$dev/kbench/models.txt"))
   python3 "$root/bench/kernels.py" --bin "$bin" --artifacts "$dev/kbench" \
     --models "${kbench_models[@]}" --max-rows $kbench_max_rows --keep-csv "$out/kernels-csv" \
     ${KBENCH_ARGS:-} --out "$out/kernels.json"
@@ -280,7 +297,8 @@ sanitize() {
       done
     done
     # The tensor-core GEMMs over 3 row tiles and partial output tiles (see `run`).
-    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round; do
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round \
+        tiny-vanilla-wide-bf16-act-tc1-x128-k64-round; do
       check "$tool" "$art" "(299-token prompt)" --prompt-ids "$(seq -s, 1 299)" \
         --max-new-tokens 4 --batch 2
     done

@@ -14,6 +14,8 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true matmul-input-rounding=none' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu\ wgmma=true -canonicalize -cse | FileCheck %s --check-prefix=ROUND
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true wgmma-k-step=64' -canonicalize -cse | FileCheck %s --check-prefix=K64
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu wgmma=true wgmma-k-step=48' 2>&1 | FileCheck %s --check-prefix=BADK
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128
 // columns, two 64-wide tiles; gate/up 3 tiles of 32 features.
@@ -131,3 +133,46 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // ROUND: scf.for
 // ROUND-COUNT-2: nvvm.wgmma.mma_async
 // ROUND-NEXT: nvvm.wgmma.commit.group.sync.aligned
+
+// wgmma-k-step=64: 128-byte stage rows (chunk c of row r at c ^ r % 8) in
+// the 128-byte swizzle mode, 3 stages (96 KB), the copies one step ahead;
+// a step is four k16 slices. The down projection (K 96) takes two steps.
+// K64-LABEL: func.func private @photon_stack_shape0(
+// K64: threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c98304_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x96) {
+// K64-NEXT: %[[DYN:.*]] = gpu.dynamic_shared_memory
+// K64-NEXT: %[[T:.*]] = memref.view %[[DYN]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<2x3x128x64xbf16, #gpu.address_space<workgroup>>
+// K64-NEXT: arith.muli %{{.*}}, %c128 : index
+// K64-NEXT: %[[SROW:.*]] = arith.divui %[[TID]], %c8 : index
+// K64-NEXT: %[[CHUNK:.*]] = arith.remui %[[TID]], %c8 : index
+// K64-NEXT: arith.muli %[[CHUNK]], %c8 : index
+// K64-NEXT: %[[KEY:.*]] = arith.remui %[[SROW]], %c8 : index
+// K64-NEXT: %[[SWZ:.*]] = arith.xori %[[CHUNK]], %[[KEY]] : index
+// K64-NEXT: %[[SCOL:.*]] = arith.muli %[[SWZ]], %c8 : index
+// K64: nvgpu.device_async_copy %{{.*}}, %[[T]][%c0, %c0, %[[SROW]], %[[SCOL]]], 8, %{{.*}} {bypassL1}
+// The descriptor: 128-byte swizzle (1) at bit 62, stride byte offset
+// 1024 / 16 at bit 32: 1 << 62 | 64 << 32 | 1 << 16.
+// K64: arith.ori %{{.*}}, %c4611686293305360384_i64 : i64
+// Warpgroup w's rows start 64 rows (8192 bytes) on.
+// K64: %[[WG:.*]] = arith.divui %[[TID]], %c128 : index
+// K64-NEXT: arith.muli %[[WG]], %c8192 : index
+// K64: scf.for %[[KT:.*]] = %c0 to %c2 step %c1 iter_args(%[[GRP:[^ ]*]] = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}})
+// K64-NEXT: nvgpu.device_async_wait %[[GRP]] {numGroups = 0 : i32}
+// K64-NEXT: nvvm.fence.proxy
+// K64-NEXT: gpu.barrier
+// K64-NEXT: %[[STAGE:.*]] = arith.remui %[[KT]], %c3 : index
+// K64: %[[D1:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[ACC]], <m = 64, n = 64, k = 16>
+// K64: arith.addi %{{.*}}, %c32_i64 : i64
+// K64: %[[D2:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D1]]
+// K64: arith.addi %{{.*}}, %c64_i64 : i64
+// K64: %[[D3:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D2]]
+// K64: arith.addi %{{.*}}, %c96_i64 : i64
+// K64: %[[D4:.*]] = nvvm.wgmma.mma_async %{{.*}}, %{{.*}}, %[[D3]]
+// K64-NEXT: nvvm.wgmma.commit.group.sync.aligned
+// K64-NEXT: %[[LATER:.*]] = arith.addi %[[KT]], %c1 : index
+// K64-NEXT: %[[LSTAGE:.*]] = arith.remui %[[LATER]], %c3 : index
+// K64-NEXT: %[[K0:.*]] = arith.muli %[[LATER]], %c64 : index
+// K64: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1, %[[LSTAGE]],
+// K64: nvvm.wgmma.wait.group.sync.aligned 1
+// K64-NEXT: scf.yield %{{.*}}, %[[D4]]
+
+// BADK: photon-lower-to-kernels: wgmma-k-step must be 32 or 64, got 48

@@ -269,8 +269,9 @@ def edge_shape_cases(h, worst, rng):
     prompts together: 17 rows (one past the GEMV's 16) and, on the GPU, 65 (one past a
     64-row tile). f32 on every device; on the GPU also bf16 activations (GEMVs up to 16
     rows, tensor cores from 17) and bf16 with every projection on tensor cores (-tc1:
-    tails of 1..63 rows). One more compile splits every stack call into 7-row chunks
-    (--max-rows=7): prefill and decode rows end in partial chunks."""
+    tails of 1..63 rows), and that with --wgmma-k-step=64. One more compile splits every
+    stack call into 7-row chunks (--max-rows=7): prefill and decode rows end in partial
+    chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
     for m in EDGE_MODELS:
         path = os.path.join(EDGE, m + ".json")
@@ -282,6 +283,12 @@ def edge_shape_cases(h, worst, rng):
             model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
+            # The same with the wgmma GEMMs' K steps of 64 (128-byte swizzle; K tails of
+            # 6 to 26 past a step).
+            model_case(h, path, m + "-bf16-act-tc1-k64", worst, rng, weight_type="bf16",
+                       activation_type="bf16", row_batches=rows,
+                       compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0",
+                                     "--wgmma-k-step=64"))
     if h.device == "cuda":
         # The tiled prefill attention (fused capacity 0: every cache) on head_dim 30 (two
         # MMA steps, padded; 4-byte K/V loads) and 3 query heads per KV head, prompts of
@@ -765,10 +772,14 @@ def main():
             if h.device == "cuda":
                 tc1 = ("--tensor-core-min-rows=1", "--gemv-max-rows=0")
                 x128 = ("--tensor-core-kernel=tile128x128",)
+                k64 = ("--wgmma-k-step=64",)
                 split = ("--matmul-input-rounding=none",)
                 wide_variants = [("-bf16-act-tc1", tc1 + split),
                                  ("-bf16-act-tc1-x128", tc1 + x128 + split),
                                  ("-bf16-act-tc1-x128-round", tc1 + x128),
+                                 # K steps of 64 (128-byte swizzle, 3 stages).
+                                 ("-bf16-act-tc1-k64", tc1 + k64 + split),
+                                 ("-bf16-act-tc1-x128-k64-round", tc1 + x128 + k64),
                                  ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",) + split),
                                  ("-bf16-act-tc1-tile64-round", tc1 + ("--tensor-core-kernel=tile64",)),
                                  # mma.sync instead of sm_90a's warpgroup MMA (wgmma).
