@@ -35,9 +35,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[ROTATES:.*]] = arith.cmpi ult, %[[E0]], %c78 : index
 // CHECK-NEXT: scf.if %[[ROTATES]] {
 // CHECK: scf.for %[[J:.*]] = %[[TID]] to %c26 step %[[THREADS]] {
-// CHECK: math.powf %{{.*}}, %{{.*}} : f64
-// CHECK: math.cos %{{.*}} : f64
-// CHECK: math.sin %{{.*}} : f64
+// CHECK: math.exp2 %{{.*}} : f64
+// CHECK: math.roundeven %{{.*}} : f64
+// CHECK: %[[RED:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK-NEXT: math.cos %[[RED]] : f32
+// CHECK-NEXT: math.sin %[[RED]] : f32
 // CHECK: memref.store %{{.*}}, %[[TABLE]][%c0, %[[J]]]
 // CHECK-NEXT: memref.store %{{.*}}, %[[TABLE]][%c1, %[[J]]]
 // CHECK-NEXT: }
@@ -156,10 +158,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // fuse-rope-cache=false: RoPE on Q, RoPE on K, then the cache write.
 // ROPE-OFF-LABEL: func.func private @photon_stack_shape0(
 // ROPE-OFF-NOT: %c130
-// ROPE-OFF: math.powf
+// ROPE-OFF: math.exp2
 // ROPE-OFF: gpu.terminator
-// ROPE-OFF: math.powf
+// ROPE-OFF: math.exp2
 // ROPE-OFF: gpu.terminator
 // ROPE-OFF: gpu.launch
-// ROPE-OFF-NOT: math.powf
+// ROPE-OFF-NOT: math.exp2
 // ROPE-OFF: -> (f32, f32, f32, f32)

@@ -58,7 +58,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[OUT1:.*]] = arith.select %[[PAIRED]], %[[PJ1]], %[[PLAIN1]] : index
 // The rotation of the pair at each row (cos, sin of pos · theta^(-2i/16)):
 // lane l computes row l's (min(l, rows - 1)) in the K loop's first step, right
-// after the weight vectors of both outputs are loaded (so the f64 math runs
+// after the weight vectors of both outputs are loaded (so the math runs
 // while they are in flight); after the loop lane r's is shuffled to row r.
 // CHECK: %[[LASTROW:.*]] = arith.subi %[[ROWS]], %c1 : index
 // CHECK-NEXT: %[[LANEROW:.*]] = arith.minui %{{.*}}, %[[LASTROW]] : index
@@ -66,12 +66,17 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: vector.load %[[W]]
 // CHECK: %[[I16:.*]] = arith.remui %[[OUT0]], %c16 : index
 // CHECK-NEXT: %[[P:.*]] = memref.load %[[POS]][%[[LANEROW]]] : memref<?xi32>
-// CHECK: %[[FREQ:.*]] = math.powf %{{.*}} : f64
+// The angle is reduced to [-pi, pi] in f64 (the nearest whole turns off),
+// its cos and sin taken in f32.
+// CHECK: %[[FREQ:.*]] = math.exp2 %{{.*}} : f64
 // CHECK-NEXT: %[[ANG:.*]] = arith.mulf %{{.*}}, %[[FREQ]] : f64
-// CHECK-NEXT: %[[COS:.*]] = math.cos %[[ANG]] : f64
-// CHECK-NEXT: %[[CS:.*]] = arith.truncf %[[COS]] : f64 to f32
-// CHECK-NEXT: %[[SIN:.*]] = math.sin %[[ANG]] : f64
-// CHECK-NEXT: %[[SN:.*]] = arith.truncf %[[SIN]] : f64 to f32
+// CHECK-NEXT: %[[T:.*]] = arith.mulf %[[ANG]], %{{.*}} : f64
+// CHECK-NEXT: %[[TURNS:.*]] = math.roundeven %[[T]] : f64
+// CHECK-NEXT: %[[WHOLE:.*]] = arith.mulf %[[TURNS]], %{{.*}} : f64
+// CHECK-NEXT: %[[RED:.*]] = arith.subf %[[ANG]], %[[WHOLE]] : f64
+// CHECK-NEXT: %[[RED32:.*]] = arith.truncf %[[RED]] : f64 to f32
+// CHECK-NEXT: %[[CS:.*]] = math.cos %[[RED32]] : f32
+// CHECK-NEXT: %[[SN:.*]] = math.sin %[[RED32]] : f32
 // The prologue: the gain's vector and the raw row's; the row's sum of
 // squares, then row · gain meets the weights; the warp's sum of squares gives
 // 1 / rms, which scales the dot products.

@@ -78,7 +78,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // once (f64) into workgroup memory, then rotate from it.
 // CHECK: function(@photon_rope_cache) workgroup(%[[TABLE:.*]] : memref<2x8xf32, #gpu.address_space<workgroup>>)
 // CHECK: scf.for %[[J:.*]] = %{{.*}} to %c8 step %c256
-// CHECK: math.powf %{{.*}} : f64
+// CHECK: math.exp2 %{{.*}} : f64
 // CHECK: memref.store %{{.*}}, %[[TABLE]][%c0, %[[J]]]
 // CHECK-NEXT: memref.store %{{.*}}, %[[TABLE]][%c1, %[[J]]]
 // CHECK: gpu.barrier

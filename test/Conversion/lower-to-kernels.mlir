@@ -18,13 +18,14 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CPU: memref.load %[[IDS]][%[[I]]] : memref<?xi32>
 // CPU: memref.store %{{.*}}, %[[OUT]]
 
-// The stack: RMSNorm, Q/K/V, RoPE (angle in f64), K/V into the cache, causal
+// The stack: RMSNorm, Q/K/V, RoPE (angle in f64, reduced to [-pi, pi], then cos in f32), K/V into the cache, causal
 // attention over 0..pos, O projection, SwiGLU MLP, final norm.
 // CPU-LABEL: func.func private @photon_stack_model(
 // CPU-SAME: {{.*}}: index, {{.*}}: memref<?xi32>, {{.*}}: memref<?xi32>, {{.*}}: memref<?xf32>, {{.*}}: memref<?xf32>, {{.*}}: index, {{.*}}: memref<?xf32>) attributes {llvm.linkage = #llvm.linkage<internal>}
 // CPU: math.rsqrt
-// CPU: math.powf %{{.*}}, %{{.*}} : f64
-// CPU: math.cos %{{.*}} : f64
+// CPU: math.exp2 %{{.*}} : f64
+// CPU: math.roundeven %{{.*}} : f64
+// CPU: math.cos %{{.*}} : f32
 // CPU: arith.maximumf
 // CPU: math.exp
 // CPU-LABEL: func.func private @photon_lm_head(
