@@ -20,12 +20,19 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index
 // CHECK: %[[GRID:.*]] = arith.maxui %[[ROWS]], %c1
 // CHECK: gpu.launch blocks(%[[ROW:[^,]*]], {{.*}}) in ({{.*}} = %[[GRID]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c64{{(_[0-9]+)?}}, {{.*}}) workgroup(%[[PARTS:.*]] : memref<32xf32, #gpu.address_space<workgroup>>)
+// Each element's gain is loaded with it, before the reduction.
 // CHECK: arith.cmpi ult, %[[ROW]], %[[ROWS]]
 // CHECK: memref.load %[[X]]
+// CHECK-NEXT: arith.addi
+// CHECK-NEXT: %[[G0:.*]] = memref.load %[[W]]
 // CHECK: memref.load %[[X]]
+// CHECK: memref.load %[[W]]
 // CHECK: memref.load %[[X]]
+// CHECK: memref.load %[[W]]
 // CHECK: %[[LAST:.*]] = arith.cmpi ult, %{{.*}}, %c200
 // CHECK: memref.load %[[X]]
+// CHECK: memref.load %[[W]]
+// CHECK-NOT: memref.load %[[W]]
 // CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : f32
 // CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
 // CHECK: memref.store %{{.*}}, %[[PARTS]][%{{.*}}] : memref<32xf32, #gpu.address_space<workgroup>>
@@ -33,7 +40,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[P0:.*]] = memref.load %[[PARTS]][%c0{{(_[0-9]+)?}}]
 // CHECK: %[[P1:.*]] = memref.load %[[PARTS]][%c1{{(_[0-9]+)?}}]
 // CHECK: arith.addf %[[P0]], %[[P1]]
-// CHECK: math.rsqrt
+// CHECK: %[[INV:.*]] = math.rsqrt
+// CHECK-NOT: memref.load %[[W]]
+// CHECK: %[[Y0:.*]] = arith.mulf %{{.*}}, %[[INV]] : f32
+// CHECK-NEXT: arith.mulf %[[Y0]], %[[G0]] : f32
 // CHECK: scf.if %[[LAST]]
 
 // Argmax over 5000 logits: 1024 threads a row, four loads a round, two
