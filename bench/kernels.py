@@ -29,8 +29,9 @@ Columns (docs/perf.md, "Kernel benchmark"): per group of kernels with one name,
 launches, mean rows per launch (modelled from the model's structure, as
 passes/ScheduleReport.cpp schedules the calls; pass the artifacts' --max-rows,
 --gemv-max-rows and --no-fuse-* options), total and mean time, the bytes
-the launches must move (weights once per launch + rows x (K + M) activations),
-the DRAM bytes ncu counted, both as GB/s and % of the measured copy rate, and
+the launches must move (weights once per launch + rows x (K + M) activations;
+for the attention of a vanilla decode step, every row's K and V over its
+context: at 66.7% of the copy rate it takes 1.5x its K/V bytes' time), the DRAM bytes ncu counted, both as GB/s and % of the measured copy rate, and
 for matrix kernels 2 x rows x M x K / time as TFLOP/s and % of the measured
 bf16 matrix rate. The copy rate is a 1 GiB device-to-device copy (read + written
 bytes / time) and the matrix rate torch.matmul of 8192^3 bf16, both measured in
@@ -307,10 +308,28 @@ class RowModel:
 # The table
 # --------------------------------------------------------------------------
 
-def summarize(kernels, launches_by_shape, weight_bytes, act_bytes, copy_bps, matmul_fps):
+def attention_family(family):
+    """Whether a family reads a layer's K/V cache once per launch (the fused, split,
+    short and tiled attention kernels; not the split's combine nor the unfused
+    scores/softmax/output kernels)."""
+    return family.startswith("attention") and family not in (
+        "attention_combine", "attention_scores", "attention_softmax", "attention_output")
+
+
+def kv_bytes_per_layer(cfg, rows, context, cache_bytes):
+    """K and V bytes one decode step's attention must read per layer of a vanilla model:
+    every row's `context` positions of K and V, each KV head once (GQA groups share it)."""
+    kv_width = cfg["n_kv_heads"] * (cfg["d_model"] // cfg["n_heads"])
+    return 2 * rows * context * kv_width * cache_bytes
+
+
+def summarize(kernels, launches_by_shape, weight_bytes, act_bytes, copy_bps, matmul_fps,
+              kv_bytes=None):
     """Groups `kernels` (parse_ncu_csv) by name; matrix groups of one shape take that
     shape's modelled row counts in the order gemv (smallest), matmul, mma (largest),
-    as many as they have launches. Returns the groups, in first-launch order."""
+    as many as they have launches. `kv_bytes` (K/V bytes a layer's attention must read,
+    where every layer's is the same: vanilla decode) gives attention groups their
+    must-move bytes. Returns the groups, in first-launch order."""
     groups = {}
     for k in kernels:
         family, shape, label = classify(k["name"])
@@ -361,6 +380,11 @@ def summarize(kernels, launches_by_shape, weight_bytes, act_bytes, copy_bps, mat
             g["flops"] = 2.0 * mats * rows * M * K
             g["tflops"] = g["flops"] / t / 1e12
             g["pct_matmul"] = 100 * g["flops"] / t / matmul_fps if matmul_fps else None
+        elif kv_bytes and attention_family(g["family"]):
+            g["must_move_bytes"] = g["launches"] * kv_bytes
+            g["must_move_gbps"] = g["must_move_bytes"] / t / 1e9
+            g["must_move_pct_copy"] = (100 * g["must_move_bytes"] / t / copy_bps
+                                       if copy_bps else None)
         del g["first"]
         out.append(g)
     return out
@@ -541,7 +565,10 @@ def main():
                             if cfg["model_type"] == "vanilla" else {}
                     else:
                         launches = rm.step(batch, mode)
-                    groups = summarize(kernels, launches, wb, ab, copy_bps, matmul_fps)
+                    # Vanilla decode: every layer's attention reads the same K/V bytes.
+                    kv = (kv_bytes_per_layer(cfg, batch, prompt + prog["tokens_per_step"], ab)
+                          if cfg["model_type"] == "vanilla" and not prefill else None)
+                    groups = summarize(kernels, launches, wb, ab, copy_bps, matmul_fps, kv)
                     run.update({"profiled": what, "wall_s": wall, "groups": groups,
                                 "kernel_seconds": sum(k["seconds"] for k in kernels),
                                 "launches": len(kernels)})

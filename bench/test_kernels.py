@@ -198,6 +198,23 @@ class SummarizeTest(unittest.TestCase):
         self.assertAlmostEqual(self.groups["photon_argmax"]["dram_pct_copy"],
                                100 * 128004 / 4096e-9 / COPY)
 
+    def test_attention_against_kv_bytes(self):
+        # Vanilla decode: a layer's attention launch must read K and V of every row's
+        # context (here 2 rows of 100 positions, 1664-wide, bf16).
+        kv = kb.kv_bytes_per_layer(VANILLA_1L, 2, 100, 2)
+        self.assertEqual(kv, 2 * 2 * 100 * VANILLA_1L["n_kv_heads"] *
+                         (VANILLA_1L["d_model"] // VANILLA_1L["n_heads"]) * 2)
+        g = {x["kernel"]: x for x in kb.summarize(self.kernels, self.launches, 2, 2, COPY, MMA, kv)}
+        att = g["photon_attention"]
+        self.assertEqual(att["must_move_bytes"], att["launches"] * kv)
+        self.assertAlmostEqual(att["must_move_pct_copy"],
+                               100 * att["launches"] * kv / att["seconds"] / COPY)
+        self.assertNotIn("must_move_bytes", g["photon_rmsnorm_1664"])
+        self.assertTrue(kb.attention_family("attention_split"))
+        self.assertFalse(kb.attention_family("attention_combine"))
+        # Without K/V bytes (PHOTON, prefill) attention claims none.
+        self.assertNotIn("must_move_bytes", self.groups["photon_attention"])
+
     def test_rows_split_between_families(self):
         # 2 GEMV launches and 2 tensor-core launches of one shape: the GEMVs take the
         # smallest modelled rows.
