@@ -2178,7 +2178,7 @@ private:
   /// block of kRopeCacheThreads threads takes consecutive e of one row, a
   /// thread one e. A row's angles depend on the pair j < hd/2 only, so a
   /// block that rotates first puts the cos and sin of its row's hd/2 angles
-  /// (f64 pow, cos, sin) in workgroup memory: 26 evaluations a block for
+  /// (ropeCosSin) in workgroup memory: 26 evaluations a block for
   /// PHOTON-600M instead of one a thread. (A thread per pair rotating every
   /// head with one angle measured 2.2x slower on an H200, 274 against
   /// 122 us for 4096 rows of vanilla-600M: a 26th of the threads, each with
