@@ -17,6 +17,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/STLForwardCompat.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <algorithm>
@@ -2138,7 +2139,7 @@ private:
     Value jf = arith::UIToFPOp::create(b, f64, arith::IndexCastUIOp::create(b, b.getI64Type(), j));
     Value exponent = mulF(b, jf, cF64(b, -2.0 * std::log2(c.ropeTheta) / double(c.headDim())));
     Value angle = mulF(b, pf, math::Exp2Op::create(b, exponent));
-    constexpr double kTwoPi = 6.283185307179586476925286766559;
+    constexpr double kTwoPi = 2 * llvm::numbers::pi;
     Value turns = math::RoundEvenOp::create(b, mulF(b, angle, cF64(b, 1.0 / kTwoPi)));
     Value reduced = arith::TruncFOp::create(
         b, f32, arith::SubFOp::create(b, angle, mulF(b, turns, cF64(b, kTwoPi))));
@@ -2227,26 +2228,23 @@ private:
         Value ge = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, e, cIdx(b, lo));
         return arith::AndIOp::create(b, ge, ult(b, e, cIdx(b, hi)));
       };
-      // Pair f of a run of pairs: head f / half, pair j = f % half, rotated
-      // by the table's angle j.
-      auto rotate = [&](Builder &b, Value f,
-                        function_ref<void(Builder &, Value, Value, Value)> apply) {
+      // Pair f of a run of pairs: its feature in a row (head f / half, pair
+      // j = f % half) and the table's cos and sin of angle j.
+      auto pairAt = [&](Builder &b, Value f) -> std::array<Value, 3> {
         Value h = divU(b, f, half), j = remU(b, f, half);
         Value cs = memref::LoadOp::create(b, table, ValueRange{cosRow, j});
         Value sn = memref::LoadOp::create(b, table, ValueRange{sinRow, j});
-        apply(b, addI(b, mulI(b, h, hd), j), cs, sn);
+        return {addI(b, mulI(b, h, hd), j), cs, sn};
       };
       ifThen(b, ult(b, e, cIdx(b, qPairs)), [&](Builder &b) {
-        rotate(b, e, [&](Builder &b, Value feature, Value cs, Value sn) {
-          Value i1 = addI(b, mulI(b, i, H * hd), feature);
-          ropeRotate(b, Q, i1, Q, i1, cs, sn);
-        });
+        auto [feature, cs, sn] = pairAt(b, e);
+        Value i1 = addI(b, mulI(b, i, H * hd), feature);
+        ropeRotate(b, Q, i1, Q, i1, cs, sn);
       });
       ifThen(b, inRange(b, qPairs, qPairs + kPairs), [&](Builder &b) {
-        rotate(b, addI(b, e, -qPairs), [&](Builder &b, Value feature, Value cs, Value sn) {
-          ropeRotate(b, K, addI(b, mulI(b, i, KV), feature), kCache,
-                     addI(b, cacheRow(b), feature), cs, sn);
-        });
+        auto [feature, cs, sn] = pairAt(b, addI(b, e, -qPairs));
+        ropeRotate(b, K, addI(b, mulI(b, i, KV), feature), kCache,
+                   addI(b, cacheRow(b), feature), cs, sn);
       });
       ifThen(b, inRange(b, qPairs + kPairs, qPairs + kPairs + KV), [&](Builder &b) {
         Value f = addI(b, e, -(qPairs + kPairs));
