@@ -73,6 +73,11 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "over all of them on tensor cores, as measured best on an H200. "
            "Each iteration waits for its loads, so fewer iterations mean "
            "fewer round trips to memory, at more registers">,
+    Option<"gemvTensorCoreWarps", "gemv-tensor-core-warps", "int64_t", "0",
+           "GPU: warps of a tensor-core GEMV block (they split K); 0: 16 "
+           "where the grid has fewer blocks (16 outputs each) than "
+           "multiprocessors, so that each warp's share of K is in flight at "
+           "once (more registers: gate/up spills at 16), else 8">,
     Option<"blockPerRow", "block-per-row", "bool", "true",
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,
@@ -162,7 +167,8 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            [{::mlir::photon::tensorCoreKernelValues()}]>,
     Option<"multiprocessors", "multiprocessors", "int64_t", "132",
            "GPU: multiprocessors the grids should fill (split attention "
-           "aims at 4 blocks each); photon-to-nvvm sets it from the chip "
+           "aims at 8 blocks each, tensor-core GEMVs take 16 warps a block "
+           "below one each); photon-to-nvvm sets it from the chip "
            "(lowering/TargetInfo.h: 132 for sm_90, 108 for sm_80)">,
     Option<"wgmma", "wgmma", "bool", "false",
            "GPU, sm_90a only: the tile128 tensor-core kernels multiply with "

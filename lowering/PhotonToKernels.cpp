@@ -696,10 +696,10 @@ private:
   /// gemv on tensor cores (mma.sync m16n8k16, bf16 operands, f32
   /// accumulators), for several rows: there CUDA-core FMAs, rows of them
   /// per weight, bound the kernel long before the weight bytes do (16 rows:
-  /// 4% of the copy rate). A block of kGemvMmaWarps warps per 16 outputs of
+  /// 4% of the copy rate). A block of W warps (gemvTensorCoreWarps) per 16 outputs of
   /// one range (8 pairs in a range of pairs: A rows g and g + 8 are a pair's
   /// halves), the warps splitting K into steps of 32 (warp w takes steps w,
-  /// w + kGemvMmaWarps, ...). Weights are the A operand, rows the B operand
+  /// w + W, ...). Weights are the A operand, rows the B operand
   /// (n-tiles of 8 rows). Lane (g, t) = (lane / 4, lane % 4) loads 16 bytes
   /// of weight rows g and g + 8 at k = 8t..8t+7 of the step and 16 bytes of
   /// row g's activations at the same k: a dot product does not care about
@@ -712,11 +712,24 @@ private:
   /// with `normGain`, each row's partial sums of squares) meet in workgroup
   /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
   /// 2t and 2t + 1 of each n-tile.
-  static constexpr int64_t kGemvMmaWarps = 8;
+  /// Warps of a tensor-core GEMV block over `tiles` blocks: the option,
+  /// or 16 where the grid has fewer blocks than multiprocessors (the
+  /// 1664-output projections' 104), so that each warp's share of K fits in
+  /// one or two iterations of loads; else 8 (gate/up at 16 warps, 128
+  /// registers a thread, spills).
+  int64_t gemvTensorCoreWarps(int64_t tiles) const {
+    if (options.gemvTensorCoreWarps > 0)
+      return options.gemvTensorCoreWarps;
+    return tiles < options.multiprocessors ? 16 : 8;
+  }
   void gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows,
                       int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
                       const GemvPairValues &pairValues) {
-    constexpr int64_t W = kGemvMmaWarps;
+    SmallVector<int64_t> firstTiles{0};
+    for (const GemvRange &range : ranges)
+      firstTiles.push_back(firstTiles.back() + llvm::divideCeil(range.M, 16));
+    const int64_t tiles = firstTiles.pop_back_val();
+    const int64_t W = gemvTensorCoreWarps(tiles);
     const int64_t nTiles = llvm::divideCeil(maxRows, 8);
     const int64_t nw = ranges.front().weights.size();
     const int64_t chunks = K / 8, steps = llvm::divideCeil(chunks, 4);
@@ -733,10 +746,6 @@ private:
     assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
            "ranges read equally many matrices");
     Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i32 = b.getI32Type();
-    SmallVector<int64_t> firstTiles{0};
-    for (const GemvRange &range : ranges)
-      firstTiles.push_back(firstTiles.back() + llvm::divideCeil(range.M, 16));
-    const int64_t tiles = firstTiles.pop_back_val();
     // Per (warp, value, lane) in workgroup memory: the accumulators of
     // (weight matrix m, n-tile n) at (m · nTiles + n) · 4, then a sum of
     // squares per n-tile.
@@ -2830,8 +2839,10 @@ private:
   /// A split covers at least this many positions: shorter ones would spend
   /// more on the combine than they save.
   static constexpr int64_t kSplitAttnMinPositions = 64;
-  /// Blocks to aim for: four per multiprocessor.
-  int64_t splitAttnTargetBlocks() const { return 4 * options.multiprocessors; }
+  /// Blocks to aim for: eight per multiprocessor, so that a block's warps
+  /// cover their split in about one step of loads (vanilla-600M at one
+  /// row: 33 splits of 64 positions).
+  int64_t splitAttnTargetBlocks() const { return 8 * options.multiprocessors; }
   /// Most accumulator floats of one lane (query heads x vec): registers.
   static constexpr int64_t kSplitAttnMaxLaneAcc = 32;
 
@@ -2851,8 +2862,11 @@ private:
     for (int64_t d = 1; d <= group; ++d)
       if (group % d == 0 && d * vec <= kSplitAttnMaxLaneAcc)
         heads = d;
+    // Positions a lane group loads at once: 8 while a lane's accumulators
+    // (heads x vec) are few, so that more K and V bytes are in flight.
+    const int64_t acc = heads * vec;
     return SplitAttentionShape{vec, chunks, int64_t(llvm::PowerOf2Ceil(chunks)), heads,
-                               heads * vec <= 16 ? 4 : 2};
+                               acc <= 8 ? 8 : acc <= 16 ? 4 : 2};
   }
 
   /// GPU (split-attention): flash-decoding for caches too long for
@@ -2886,7 +2900,7 @@ private:
                       function_ref<void(Builder &)> fallback) {
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
     const int64_t group = H / KVH, heads = shape.headsPerBlock, runs = group / heads;
-    const int64_t vec = shape.vec, lpp = shape.lanesPerPosition, U = shape.unroll;
+    const int64_t vec = shape.vec, lpp = shape.lanesPerPosition;
     const int64_t perWarp = kWarpSize / lpp, W = kSplitAttnWarps, threads = W * kWarpSize;
     const int64_t stride = 2 + vec; // per head of a state: m, l, acc[vec]
     Type f32 = b.getF32Type();
@@ -2944,6 +2958,9 @@ private:
       // faster at 256 PHOTON-600M sequences on an H200), but one warp walking
       // 65 positions made vanilla's batch-1 attention 1.8x slower.
       auto emitKernel = [&](Builder &b, bool warpPerPair) {
+        // A warp walking a short cache already covers 8 of its positions a
+        // step with 4 a lane group.
+        const int64_t U = warpPerPair ? std::min<int64_t>(shape.unroll, 4) : shape.unroll;
         auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
         const int64_t pairsPerRow = KVH * runs;
         auto launch =
@@ -3163,32 +3180,57 @@ private:
                                   cIdx(b, kShortAttnWarpMaxCapacity)),
             [&](Builder &b) { emitKernel(b, true); }, [&](Builder &b) { emitKernel(b, false); });
       emitKernel(b, false);
-      // Output feature d of (row i, head h): the nonempty splits' states
-      // merged, a thread each.
+      // The nonempty splits' states of (row i, head h) merged by a warp:
+      // its lanes take the splits' maxima and sums side by side (shuffle
+      // reductions), then features d = lane, lane + 32, ..., each summing
+      // the splits' accumulators kCombineUnroll at a time, so that their
+      // loads overlap (a thread per feature walking the splits one load
+      // after the other took 9.8 us for 17 splits on an H200).
       ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one), [&](Builder &b) {
-        parallel(b, "photon_attention_combine", {rows, cIdx(b, H), cIdx(b, hd)},
-                 [&](Builder &b, ValueRange iv) {
-          Value i = iv[0], h = iv[1], d = iv[2];
+        constexpr int64_t kCombineUnroll = 4;
+        const int64_t featuresPerLane = llvm::divideCeil(hd, laneCount());
+        parallelLanes(b, "photon_attention_combine", {rows, cIdx(b, H)},
+                      [&](Builder &b, ValueRange iv, Value lane) {
+          Value i = iv[0], h = iv[1];
           Value end = addI(b, loadIndex(b, pos, i), 1);
           Value used = arith::CeilDivUIOp::create(b, end, chunkOf(b, end, splits));
           Value first = mulI(b, mulI(b, addI(b, mulI(b, i, H), h), splits), hd + 2);
           auto stateOf = [&](Builder &b, Value s) { return addI(b, first, mulI(b, s, hd + 2)); };
-          Value mAll = reduce(b, cIdx(b, 0), used, negInf, [&](Builder &b, Value s, Value m) {
+          Value mAll = laneMax(b, laneLoop(b, lane, used, negInf, [&](Builder &b, Value s, Value m) -> Value {
             return arith::MaximumFOp::create(b, m, partials.load(b, stateOf(b, s)));
-          });
+          }));
+          Value den = laneSum(b, laneLoop(b, lane, used, cF32(b, 0), [&](Builder &b, Value s, Value l) {
+            Value at = stateOf(b, s);
+            Value w = math::ExpOp::create(b, subF(b, partials.load(b, at), mAll));
+            return math::FmaOp::create(b, w, partials.load(b, addI(b, at, 1)), l);
+          }));
+          // Feature f of this lane: lane + f · laneCount(), clamped to the
+          // last (read, not stored).
+          SmallVector<Value> d;
+          for (int64_t f = 0; f < featuresPerLane; ++f)
+            d.push_back(arith::MinUIOp::create(b, addI(b, lane, f * laneCount()), cIdx(b, hd - 1)));
           auto sums = scf::ForOp::create(
-              b, cIdx(b, 0), used, one, ValueRange{cF32(b, 0), cF32(b, 0)},
-              [&](OpBuilder &ob, Location loc, Value s, ValueRange acc) {
+              b, cIdx(b, 0), used, cIdx(b, kCombineUnroll),
+              SmallVector<Value>(featuresPerLane, cF32(b, 0)),
+              [&](OpBuilder &ob, Location loc, Value s0, ValueRange acc) {
                 Builder b(loc, ob);
-                Value at = stateOf(b, s);
-                Value w = math::ExpOp::create(b, subF(b, partials.load(b, at), mAll));
-                Value num = math::FmaOp::create(b, w, partials.load(b, addI(b, addI(b, at, 2), d)),
-                                                acc[0]);
-                Value den = math::FmaOp::create(b, w, partials.load(b, addI(b, at, 1)), acc[1]);
-                scf::YieldOp::create(b, ValueRange{num, den});
+                SmallVector<Value> num(acc);
+                for (int64_t k = 0; k < kCombineUnroll; ++k) {
+                  Value s = addI(b, s0, k), inside = ult(b, s, used);
+                  Value at = stateOf(b, arith::SelectOp::create(b, inside, s, s0));
+                  // Splits past `used` weigh 0.
+                  Value m = arith::SelectOp::create(b, inside, partials.load(b, at), negInf);
+                  Value w = math::ExpOp::create(b, subF(b, m, mAll));
+                  for (int64_t f = 0; f < featuresPerLane; ++f)
+                    num[f] = math::FmaOp::create(
+                        b, w, partials.load(b, addI(b, addI(b, at, 2), d[f])), num[f]);
+                }
+                scf::YieldOp::create(b, num);
               });
-          A.store(b, divF(b, sums.getResult(0), sums.getResult(1)),
-                  addI(b, addI(b, mulI(b, i, D), mulI(b, h, hd)), d));
+          for (int64_t f = 0; f < featuresPerLane; ++f)
+            ifThen(b, ult(b, addI(b, lane, f * laneCount()), cIdx(b, hd)), [&](Builder &b) {
+              A.store(b, divF(b, sums.getResult(f), den), addI(b, addI(b, mulI(b, i, D), mulI(b, h, hd)), d[f]));
+            });
         });
       });
         },
@@ -4109,6 +4151,11 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
           << static_cast<int64_t>(gemvLoadsInFlight);
       return signalPassFailure();
     }
+    if (gemvTensorCoreWarps < 0 || gemvTensorCoreWarps > 32) {
+      module.emitError("photon-lower-to-kernels: gemv-tensor-core-warps must be 0 to 32, got ")
+          << static_cast<int64_t>(gemvTensorCoreWarps);
+      return signalPassFailure();
+    }
     if (gemvTensorCoreMinRows < 0) {
       module.emitError("photon-lower-to-kernels: gemv-tensor-core-min-rows must not be negative, got ")
           << static_cast<int64_t>(gemvTensorCoreMinRows);
@@ -4150,6 +4197,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.gemvMaxRows = gemvMaxRows;
     options.gemvTensorCoreMinRows = gemvTensorCoreMinRows;
     options.gemvLoadsInFlight = gemvLoadsInFlight;
+    options.gemvTensorCoreWarps = gemvTensorCoreWarps;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
     options.fuseRopeCache = fuseRopeCache;

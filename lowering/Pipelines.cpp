@@ -90,6 +90,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("16-byte weight loads each lane of a GEMV issues before its "
                      "first product (per matrix on CUDA cores)"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvLoadsInFlight)};
+  Option<int64_t> gemvTensorCoreWarps{
+      *this, "gemv-tensor-core-warps",
+      llvm::cl::desc("warps of a tensor-core GEMV block (0: 16 for grids of "
+                     "fewer blocks than multiprocessors, else 8)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().gemvTensorCoreWarps)};
   Option<bool> blockPerRow{
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
@@ -220,6 +225,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvMaxRows = options.gemvMaxRows;
         kernels.gemvTensorCoreMinRows = options.gemvTensorCoreMinRows;
         kernels.gemvLoadsInFlight = options.gemvLoadsInFlight;
+        kernels.gemvTensorCoreWarps = options.gemvTensorCoreWarps;
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
         kernels.fuseRopeCache = options.fuseRopeCache;

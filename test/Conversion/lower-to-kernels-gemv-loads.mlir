@@ -4,9 +4,10 @@
 // of 32 per warp on tensor cores) takes one iteration by default (8 loads: all
 // 4 rounds of the 1-row kernel, 4 steps x rows g and g + 8 of the 8-row one),
 // so the loop folds away; with 2 the 1-row kernel loops twice over 2 loads and
-// the tensor-core one 4 times over one step (2 loads).
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-loads-in-flight=2' -canonicalize -cse | FileCheck %s --check-prefix=L2
+// the tensor-core one 4 times over one step (2 loads). Tensor-core blocks of
+// 8 warps (gemv-tensor-core-warps=8; 16 would leave each warp 2 steps).
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-loads-in-flight=2 gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=L2
 // RUN: not photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-loads-in-flight=0' 2>&1 | FileCheck %s --check-prefix=ZERO
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 1024, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {

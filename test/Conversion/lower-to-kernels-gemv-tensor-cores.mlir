@@ -1,16 +1,22 @@
 // With bf16 weights and activations, GEMVs over 4 or more rows (the buckets
 // of up to 8 and 16 rows; no bucket of 4) multiply on tensor cores
-// (gemv-tensor-core-min-rows, default 2): a block of 8 warps per 16 outputs, the weights as the
+// (gemv-tensor-core-min-rows, default 2): a block of W warps per 16 outputs
+// (gemv-tensor-core-warps; by default 16 where the grid has fewer blocks
+// than multiprocessors, else 8, as the main run's multiprocessors=1 makes it
+// for every GEMV here), the weights as the
 // A operand of mma.sync m16n8k16 straight from 16-byte loads of rows g and
 // g + 8 (g = lane / 4), the rows as the B operand (n-tiles of 8 rows), K
 // split over the warps in steps of 32 (lane t = lane % 4 takes k 8t..8t+7 of
 // its warp's step). The warps' partial tiles meet in workgroup memory; warp 0
 // sums them and stores outputs g and g + 8 of rows 2t and 2t + 1.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu multiprocessors=1' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=W16
+// RUN: not photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-tensor-core-warps=33' 2>&1 | FileCheck %s --check-prefix=BADW
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-core-min-rows=1' -canonicalize -cse | FileCheck %s --check-prefix=MIN1
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-core-min-rows=1 gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=MIN1
 // RUN: not photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
@@ -200,3 +206,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // MIN1-NOT: function(@photon_gemv_r
 
 // NEGATIVE: gemv-tensor-core-min-rows must not be negative, got -1
+
+// 132 multiprocessors (the default): every grid here has fewer blocks, so
+// blocks of 16 warps, each warp's partial tiles in
+// twice the workgroup memory, and K = 64 (two steps of 32) still taken by
+// warps 0 and 1.
+// W16-LABEL: func.func private @photon_stack_model(
+// W16: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r8_128x64) workgroup(%{{.*}} : memref<2560xf32, #gpu.address_space<workgroup>>) {
+// W16-LABEL: func.func private @photon_lm_head(
+// W16: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_40x64) workgroup(%{{.*}} : memref<2048xf32, #gpu.address_space<workgroup>>) {
+// W16: %[[W:.*]] = arith.divui %{{.*}}, %c32 : index
+// W16: arith.muli %[[W]], %c4 : index
+// BADW: gemv-tensor-core-warps must be 0 to 32, got 33

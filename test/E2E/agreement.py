@@ -269,7 +269,8 @@ def edge_shape_cases(h, worst, rng):
     prompts together: 17 rows (one past the GEMV's 16) and, on the GPU, 65 (one past a
     64-row tile). f32 on every device; on the GPU also bf16 activations (GEMVs up to 16
     rows, tensor cores from 17) and bf16 with every projection on tensor cores (-tc1:
-    tails of 1..63 rows), and that with --wgmma-k-step=64. One more compile splits every
+    tails of 1..63 rows), and that with --wgmma-k-step=64; the tensor-core GEMVs also with
+    8 warps a block (--gemv-tensor-core-warps=8). One more compile splits every
     stack call into 7-row chunks (--max-rows=7): prefill and decode rows end in partial
     chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
@@ -280,6 +281,11 @@ def edge_shape_cases(h, worst, rng):
             # 11 rows: the tensor-core GEMV's second n-tile of 8 rows, partly filled.
             model_case(h, path, m + "-bf16-act", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(11,) + rows)
+            # Tensor-core GEMV blocks of 8 warps: these grids have fewer blocks than
+            # SMs, so the default gives them 16.
+            model_case(h, path, m + "-bf16-act-w8", worst, rng, weight_type="bf16",
+                       activation_type="bf16", row_batches=(11,),
+                       compile_args=("--gemv-tensor-core-warps=8",))
             model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
