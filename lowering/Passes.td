@@ -167,7 +167,7 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            [{::mlir::photon::tensorCoreKernelValues()}]>,
     Option<"multiprocessors", "multiprocessors", "int64_t", "132",
            "GPU: multiprocessors the grids should fill (split attention "
-           "aims at 8 blocks each, tensor-core GEMVs take 16 warps a block "
+           "aims at 4 blocks each, tensor-core GEMVs take 16 warps a block "
            "below one each); photon-to-nvvm sets it from the chip "
            "(lowering/TargetInfo.h: 132 for sm_90, 108 for sm_80)">,
     Option<"wgmma", "wgmma", "bool", "false",

@@ -482,9 +482,14 @@ private:
     if (pairHalf && (F < 2 || pairHalf % (F / 2)))
       F = 2;
     const int64_t P = F / 2;
+    // At one row a warp's F outputs are a RoPE pair (F = 2): each of its
+    // weight rows takes the whole budget, as a single output's does (the
+    // QKV GEMV's 7 rounds in one step measured 9.9 against 11.6 us on an
+    // H200); over several rows the F outputs share it.
     const int64_t unroll = std::clamp<int64_t>(
-        std::min(options.gemvLoadsInFlight / F, kGemvMaxOutputRowsPerStep / (F * maxRows)), 1,
-        rounds);
+        std::min(options.gemvLoadsInFlight / (maxRows == 1 ? 1 : F),
+                 kGemvMaxOutputRowsPerStep / (F * maxRows)),
+        1, rounds);
     const int64_t groups = llvm::divideCeil(rounds, unroll);
     const bool ragged = groups * unroll * kWarpSize != chunks;
     int64_t warps = 0;
@@ -733,14 +738,20 @@ private:
     const int64_t nTiles = llvm::divideCeil(maxRows, 8);
     const int64_t nw = ranges.front().weights.size();
     const int64_t chunks = K / 8, steps = llvm::divideCeil(chunks, 4);
-    // gemv-loads-in-flight weight vectors per lane over all matrices (rows
-    // g and g + 8 of each a step): 4 steps of each of gate and up a K
-    // iteration measured 6% slower than 2 (H200, 4 rows).
-    const int64_t unroll =
-        std::clamp<int64_t>(options.gemvLoadsInFlight / (2 * nw), 1, llvm::divideCeil(steps, W));
+    const bool bf16In = in.elementType().isBF16() && !normGain;
+    // K steps a lane loads at once (2 vectors of each matrix a step: rows g
+    // and g + 8). One matrix takes gemv-loads-in-flight steps, unless it
+    // also holds the hi and lo of 16 rows (the fused norm's inputs);
+    // otherwise gemv-loads-in-flight vectors over all matrices. Measured on
+    // an H200 (PHOTON-600M): 8 steps against 4 took QKV's 4-row GEMV
+    // from 13.4 to 12.3 us and down's from 9.4 to 8.8, but QKV's 16-row one
+    // from 22.1 to 23.6; gate and up at 4 steps each 12.8 against 12.1 at 2.
+    const int64_t budget = nw == 1 && (nTiles == 1 || bf16In)
+                               ? options.gemvLoadsInFlight
+                               : options.gemvLoadsInFlight / (2 * nw);
+    const int64_t unroll = std::clamp<int64_t>(budget, 1, llvm::divideCeil(steps, W));
     const int64_t iterations = llvm::divideCeil(steps, W * unroll);
     const bool ragged = iterations * W * unroll * 4 != chunks;
-    const bool bf16In = in.elementType().isBF16() && !normGain;
     const bool split = !bf16In && !roundsInput(in);
     const int64_t pairHalf = pairHalfOf(ranges);
     assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
@@ -2839,10 +2850,10 @@ private:
   /// A split covers at least this many positions: shorter ones would spend
   /// more on the combine than they save.
   static constexpr int64_t kSplitAttnMinPositions = 64;
-  /// Blocks to aim for: eight per multiprocessor, so that a block's warps
-  /// cover their split in about one step of loads (vanilla-600M at one
-  /// row: 33 splits of 64 positions).
-  int64_t splitAttnTargetBlocks() const { return 8 * options.multiprocessors; }
+  /// Blocks to aim for: four per multiprocessor (eight, with 8 positions a
+  /// lane group at once, measured 11.4 against 9.3 us at vanilla-600M's
+  /// batch 1 on an H200, 70.6 against 63.9 at 16 rows).
+  int64_t splitAttnTargetBlocks() const { return 4 * options.multiprocessors; }
   /// Most accumulator floats of one lane (query heads x vec): registers.
   static constexpr int64_t kSplitAttnMaxLaneAcc = 32;
 
@@ -2862,11 +2873,8 @@ private:
     for (int64_t d = 1; d <= group; ++d)
       if (group % d == 0 && d * vec <= kSplitAttnMaxLaneAcc)
         heads = d;
-    // Positions a lane group loads at once: 8 while a lane's accumulators
-    // (heads x vec) are few, so that more K and V bytes are in flight.
-    const int64_t acc = heads * vec;
     return SplitAttentionShape{vec, chunks, int64_t(llvm::PowerOf2Ceil(chunks)), heads,
-                               acc <= 8 ? 8 : acc <= 16 ? 4 : 2};
+                               heads * vec <= 16 ? 4 : 2};
   }
 
   /// GPU (split-attention): flash-decoding for caches too long for
@@ -2900,7 +2908,7 @@ private:
                       function_ref<void(Builder &)> fallback) {
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
     const int64_t group = H / KVH, heads = shape.headsPerBlock, runs = group / heads;
-    const int64_t vec = shape.vec, lpp = shape.lanesPerPosition;
+    const int64_t vec = shape.vec, lpp = shape.lanesPerPosition, U = shape.unroll;
     const int64_t perWarp = kWarpSize / lpp, W = kSplitAttnWarps, threads = W * kWarpSize;
     const int64_t stride = 2 + vec; // per head of a state: m, l, acc[vec]
     Type f32 = b.getF32Type();
@@ -2958,9 +2966,6 @@ private:
       // faster at 256 PHOTON-600M sequences on an H200), but one warp walking
       // 65 positions made vanilla's batch-1 attention 1.8x slower.
       auto emitKernel = [&](Builder &b, bool warpPerPair) {
-        // A warp walking a short cache already covers 8 of its positions a
-        // step with 4 a lane group.
-        const int64_t U = warpPerPair ? std::min<int64_t>(shape.unroll, 4) : shape.unroll;
         auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
         const int64_t pairsPerRow = KVH * runs;
         auto launch =
@@ -3180,58 +3185,86 @@ private:
                                   cIdx(b, kShortAttnWarpMaxCapacity)),
             [&](Builder &b) { emitKernel(b, true); }, [&](Builder &b) { emitKernel(b, false); });
       emitKernel(b, false);
-      // The nonempty splits' states of (row i, head h) merged by a warp:
-      // its lanes take the splits' maxima and sums side by side (shuffle
-      // reductions), then features d = lane, lane + 32, ..., each summing
-      // the splits' accumulators kCombineUnroll at a time, so that their
-      // loads overlap (a thread per feature walking the splits one load
-      // after the other took 9.8 us for 17 splits on an H200).
+      // The nonempty splits' states of (row i, head h) merged by a block of
+      // kCombineThreads: its threads read the splits' maxima and sums side
+      // by side (block reductions; each split's weight exp(m_s - max) kept
+      // in workgroup memory), then threads (group g, feature d) sum the
+      // accumulators of splits g, g + groups, ..., kCombineUnroll loads at
+      // a time, and the groups' sums meet in workgroup memory. A thread per
+      // feature walking the splits one dependent load after another took
+      // 9.8 us for 17 splits at vanilla-600M's batch 1 on an H200, a warp per
+      // (row, head) 11.1 us for 33: too few threads for the loads' latency.
       ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one), [&](Builder &b) {
-        constexpr int64_t kCombineUnroll = 4;
-        const int64_t featuresPerLane = llvm::divideCeil(hd, laneCount());
-        parallelLanes(b, "photon_attention_combine", {rows, cIdx(b, H)},
-                      [&](Builder &b, ValueRange iv, Value lane) {
-          Value i = iv[0], h = iv[1];
+        constexpr int64_t kCombineThreads = 256, kCombineUnroll = 4;
+        assert(hd <= kCombineThreads && "split attention takes heads of at most 256 features");
+        const int64_t groups = kCombineThreads / hd, maxSplits = splitAttnTargetBlocks();
+        auto launch = gpu::LaunchOp::create(
+            b, cIdx(b, H), someRows, one, cIdx(b, kCombineThreads), one, one,
+            /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+            /*asyncDependencies=*/ValueRange{},
+            TypeRange{workgroupBuffer({kWarpSize}, f32), workgroupBuffer({kWarpSize}, f32),
+                      workgroupBuffer({maxSplits}, f32), workgroupBuffer({groups * hd}, f32)});
+        nameKernel(launch, "photon_attention_combine");
+        Builder kb(b.getLoc(), ctx);
+        kb.setInsertionPointToStart(&launch.getBody().front());
+        ValueRange wg = launch.getWorkgroupAttributions();
+        Value weightS = wg[2], numS = wg[3];
+        Value h = launch.getBlockIds().x, i = launch.getBlockIds().y, tid = launch.getThreadIds().x;
+        // The whole block takes or skips the branch: its barriers stay uniform.
+        ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
           Value end = addI(b, loadIndex(b, pos, i), 1);
           Value used = arith::CeilDivUIOp::create(b, end, chunkOf(b, end, splits));
           Value first = mulI(b, mulI(b, addI(b, mulI(b, i, H), h), splits), hd + 2);
           auto stateOf = [&](Builder &b, Value s) { return addI(b, first, mulI(b, s, hd + 2)); };
-          Value mAll = laneMax(b, laneLoop(b, lane, used, negInf, [&](Builder &b, Value s, Value m) -> Value {
-            return arith::MaximumFOp::create(b, m, partials.load(b, stateOf(b, s)));
-          }));
-          Value den = laneSum(b, laneLoop(b, lane, used, cF32(b, 0), [&](Builder &b, Value s, Value l) {
+          auto overSplits = [&](Builder &b, Value init, function_ref<Value(Builder &, Value, Value)> body) {
+            return reduce(b, tid, used, init, body, kCombineThreads);
+          };
+          Value mAll = blockReduce(b, tid, kCombineThreads,
+                                   overSplits(b, negInf, [&](Builder &b, Value s, Value m) -> Value {
+                                     return arith::MaximumFOp::create(b, m, partials.load(b, stateOf(b, s)));
+                                   }),
+                                   wg[0], [](Builder &b, ValueRange x, ValueRange y) -> SmallVector<Value> {
+                                     return {arith::MaximumFOp::create(b, x[0], y[0])};
+                                   })[0];
+          Value lSum = overSplits(b, cF32(b, 0), [&](Builder &b, Value s, Value l) {
             Value at = stateOf(b, s);
             Value w = math::ExpOp::create(b, subF(b, partials.load(b, at), mAll));
+            memref::StoreOp::create(b, w, weightS, ValueRange{s});
             return math::FmaOp::create(b, w, partials.load(b, addI(b, at, 1)), l);
-          }));
-          // Feature f of this lane: lane + f · laneCount(), clamped to the
-          // last (read, not stored).
-          SmallVector<Value> d;
-          for (int64_t f = 0; f < featuresPerLane; ++f)
-            d.push_back(arith::MinUIOp::create(b, addI(b, lane, f * laneCount()), cIdx(b, hd - 1)));
-          auto sums = scf::ForOp::create(
-              b, cIdx(b, 0), used, cIdx(b, kCombineUnroll),
-              SmallVector<Value>(featuresPerLane, cF32(b, 0)),
-              [&](OpBuilder &ob, Location loc, Value s0, ValueRange acc) {
-                Builder b(loc, ob);
-                SmallVector<Value> num(acc);
-                for (int64_t k = 0; k < kCombineUnroll; ++k) {
-                  Value s = addI(b, s0, k), inside = ult(b, s, used);
-                  Value at = stateOf(b, arith::SelectOp::create(b, inside, s, s0));
-                  // Splits past `used` weigh 0.
-                  Value m = arith::SelectOp::create(b, inside, partials.load(b, at), negInf);
-                  Value w = math::ExpOp::create(b, subF(b, m, mAll));
-                  for (int64_t f = 0; f < featuresPerLane; ++f)
-                    num[f] = math::FmaOp::create(
-                        b, w, partials.load(b, addI(b, addI(b, at, 2), d[f])), num[f]);
-                }
-                scf::YieldOp::create(b, num);
-              });
-          for (int64_t f = 0; f < featuresPerLane; ++f)
-            ifThen(b, ult(b, addI(b, lane, f * laneCount()), cIdx(b, hd)), [&](Builder &b) {
-              A.store(b, divF(b, sums.getResult(f), den), addI(b, addI(b, mulI(b, i, D), mulI(b, h, hd)), d[f]));
-            });
+          });
+          Value den = blockReduce(b, tid, kCombineThreads, lSum, wg[1],
+                                  [](Builder &b, ValueRange x, ValueRange y) -> SmallVector<Value> {
+                                    return {addF(b, x[0], y[0])};
+                                  })[0];
+          // blockReduce's barrier also published the weights.
+          Value g = divU(b, tid, hd), d = remU(b, tid, hd);
+          ifThen(b, ult(b, tid, cIdx(b, groups * hd)), [&](Builder &b) {
+            auto sums = scf::ForOp::create(
+                b, g, used, cIdx(b, groups * kCombineUnroll), ValueRange{cF32(b, 0)},
+                [&](OpBuilder &ob, Location loc, Value s0, ValueRange acc) {
+                  Builder b(loc, ob);
+                  Value num = acc[0];
+                  for (int64_t k = 0; k < kCombineUnroll; ++k) {
+                    // Splits past `used` weigh 0 (they read split s0's state).
+                    Value s = addI(b, s0, k * groups), inside = ult(b, s, used);
+                    Value at = arith::SelectOp::create(b, inside, s, s0);
+                    Value w = orZero(b, inside, memref::LoadOp::create(b, weightS, ValueRange{at}));
+                    num = math::FmaOp::create(
+                        b, w, partials.load(b, addI(b, addI(b, stateOf(b, at), 2), d)), num);
+                  }
+                  scf::YieldOp::create(b, num);
+                });
+            memref::StoreOp::create(b, sums.getResult(0), numS, ValueRange{tid});
+          });
+          gpu::BarrierOp::create(b);
+          ifThen(b, ult(b, tid, cIdx(b, hd)), [&](Builder &b) {
+            Value num = memref::LoadOp::create(b, numS, ValueRange{tid});
+            for (int64_t k = 1; k < groups; ++k)
+              num = addF(b, num, memref::LoadOp::create(b, numS, ValueRange{addI(b, tid, k * hd)}));
+            A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, h, hd)), tid));
+          });
         });
+        gpu::TerminatorOp::create(kb);
       });
         },
         fallback);

@@ -4,7 +4,8 @@
 // of 32 per warp on tensor cores) takes one iteration by default (8 loads: all
 // 4 rounds of the 1-row kernel, 4 steps x rows g and g + 8 of the 8-row one),
 // so the loop folds away; with 2 the 1-row kernel loops twice over 2 loads and
-// the tensor-core one 4 times over one step (2 loads). Tensor-core blocks of
+// the tensor-core one (one matrix: the budget counts steps) twice over 2 steps
+// (4 loads). Tensor-core blocks of
 // 8 warps (gemv-tensor-core-warps=8; 16 would leave each warp 2 steps).
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-photon-lower-to-kernels=target=gpu gemv-loads-in-flight=2 gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=L2
@@ -26,6 +27,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // CHECK: function(@photon_gemv_r1_64x1024)
+// CHECK-NOT: gpu.terminator
 // CHECK-NOT: scf.for
 // CHECK-COUNT-4: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
 // CHECK-NOT: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
@@ -37,13 +39,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.terminator
 
 // L2: function(@photon_gemv_r1_64x1024)
+// L2-NOT: gpu.terminator
 // L2: scf.for %{{.*}} = %c0 to %c2 step %c1
 // L2-COUNT-2: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
 // L2-NOT: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
 // L2: gpu.terminator
 // L2: function(@photon_gemv_mma_r8_64x1024)
-// L2: scf.for %{{.*}} = %c0 to %c4 step %c1
-// L2-COUNT-2: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// L2-NOT: gpu.terminator
+// L2: scf.for %{{.*}} = %c0 to %c2 step %c1
+// L2-COUNT-4: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
 // L2-NOT: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
 // L2: gpu.terminator
 

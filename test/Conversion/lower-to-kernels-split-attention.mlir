@@ -43,9 +43,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
 // CHECK: function(@photon_rope_cache)
 // CHECK: function(@photon_attention)
-// Splits, on the host: ceil(1056 blocks / (rows · 1 KV head)), at most
+// Splits, on the host: ceil(528 blocks / (rows · 1 KV head)), at most
 // (capacity + 2) / (head_dim + 2) (the scratch) and capacity / 64, at least 1.
-// CHECK: %[[WANT:.*]] = arith.ceildivui %c1056, %[[SOMEROWS]] : index
+// CHECK: %[[WANT:.*]] = arith.ceildivui %c528, %[[SOMEROWS]] : index
 // CHECK-NEXT: %[[C2:.*]] = arith.addi %[[CAP]], %c2 : index
 // CHECK-NEXT: %[[FITS:.*]] = arith.divui %[[C2]], %c32 : index
 // CHECK-NEXT: %[[LONG:.*]] = arith.divui %[[CAP]], %c64 : index
@@ -81,20 +81,19 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[VEC:.*]] = arith.remui %[[LANE]], %c16 : index
 // CHECK-NEXT: %[[GROUP:.*]] = arith.divui %[[LANE]], %c16 : index
 // CHECK-NEXT: %[[HOLDS:.*]] = arith.cmpi ult, %[[VEC]], %c15 : index
-// Warp w starts at lo + 16w (2 groups x 8 positions: 3 heads x 2 features
-// are few accumulators a lane), the block steps by 64; (max, sum, 2
-// accumulators) for each of the 3 heads.
-// CHECK: %[[W16:.*]] = arith.muli %[[WARP]], %c16 : index
-// CHECK-NEXT: %[[START:.*]] = arith.addi %[[LO]], %[[W16]] : index
-// CHECK-NEXT: %[[ST:.*]]:12 = scf.for %[[BASE:.*]] = %[[START]] to %[[HI]] step %c64 iter_args(
+// Warp w starts at lo + 8w (2 groups x 4 positions), the block steps by 32;
+// (max, sum, 2 accumulators) for each of the 3 heads.
+// CHECK: %[[W8:.*]] = arith.muli %[[WARP]], %c8 : index
+// CHECK-NEXT: %[[START:.*]] = arith.addi %[[LO]], %[[W8]] : index
+// CHECK-NEXT: %[[ST:.*]]:12 = scf.for %[[BASE:.*]] = %[[START]] to %[[HI]] step %c32 iter_args(
 // CHECK-NEXT: %[[U0:.*]] = arith.addi %[[BASE]], %[[GROUP]] : index
 // CHECK-NEXT: %[[OK0:.*]] = arith.cmpi ult, %[[U0]], %[[HI]] : index
 // CHECK-NEXT: arith.select %[[OK0]], %[[U0]], %[[BASE]] : index
-// Eight K vectors, then eight V vectors, in flight.
+// Four K vectors, then four V vectors, in flight.
 // CHECK: %[[K0:.*]] = vector.load %[[KC]][%[[AT0:.*]]] {alignment = 8 : i64} : memref<?xf32>, vector<2xf32>
-// CHECK-COUNT-7: vector.load %[[KC]]
+// CHECK-COUNT-3: vector.load %[[KC]]
 // CHECK-NEXT: vector.load %[[VC]][%[[AT0]]] {alignment = 8 : i64} : memref<?xf32>, vector<2xf32>
-// CHECK-COUNT-7: vector.load %[[VC]]
+// CHECK-COUNT-3: vector.load %[[VC]]
 // A position's dot product summed over its 16 lanes.
 // CHECK: gpu.shuffle  xor %{{.*}}, %c8_i32, %c32_i32 : f32
 // CHECK: gpu.shuffle  xor %{{.*}}, %c4_i32, %c32_i32 : f32
@@ -138,32 +137,40 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: memref.store %{{.*}}, %[[S]]
 // CHECK-NOT: memref.store
 // CHECK: gpu.terminator
-// The combine, only with more than one split: a warp per (row, head) over
-// the splits that hold positions (ceil((pos + 1) / chunk)): their maxima
-// and sums a lane each (shuffle reductions), then lane l's feature
-// min(l, 29) summed over the splits 4 at a time (a split past them weighs
-// exp(-inf) = 0), stored where l < 30.
+// The combine, only with more than one split: a block of 256 threads per
+// (head, row) over the splits that hold positions (ceil((pos + 1) / chunk)):
+// their maxima, then their weights exp(m - max) (kept in workgroup memory,
+// at most 528 splits) and sums, as block reductions; then 8 groups of 30
+// threads (group g, feature d) sum the accumulators of splits g, g + 8, ...
+// 4 at a time (a split past them weighs 0), and threads d < 30 add the
+// groups' sums.
 // CHECK: %[[MANY:.*]] = arith.cmpi ugt, %[[SPLITS]], %c1 : index
 // CHECK-NEXT: scf.if %[[MANY]] {
-// CHECK: gpu.launch {{.*}} function(@photon_attention_combine)
-// CHECK: %[[CLANE:.*]] = arith.remui %{{.*}}, %c32 : index
+// CHECK-NEXT: gpu.launch blocks(%[[CH:[^,]*]], %[[CROW:[^,]*]], %{{[^)]*}}) in (%{{[^ ]*}} = %c3, %{{[^ ]*}} = %[[SOMEROWS]], %{{[^ ]*}} = %c1) threads(%[[CT:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_attention_combine) workgroup(%[[MB:[^ ]*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[LB:[^ ]*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[WS:[^ ]*]] : memref<528xf32, #gpu.address_space<workgroup>>, %[[NS2:[^ ]*]] : memref<240xf32, #gpu.address_space<workgroup>>)
 // CHECK: %[[CCD:.*]] = arith.ceildivui %{{.*}}, %[[SPLITS]] : index
 // CHECK-NEXT: %[[CCHUNK:.*]] = arith.maxui %[[CCD]], %c64 : index
 // CHECK-NEXT: %[[USED:.*]] = arith.ceildivui %{{.*}}, %[[CCHUNK]] : index
-// CHECK: scf.for %{{.*}} = %[[CLANE]] to %[[USED]] step %c32 iter_args(
+// CHECK: scf.for %{{.*}} = %[[CT]] to %[[USED]] step %c256 iter_args(
 // CHECK: arith.maximumf
-// CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : f32
-// CHECK: scf.for %{{.*}} = %[[CLANE]] to %[[USED]] step %c32 iter_args(
+// CHECK: memref.store %{{.*}}, %[[MB]]
+// CHECK: gpu.barrier
+// CHECK: scf.for %[[SW:.*]] = %[[CT]] to %[[USED]] step %c256 iter_args(
 // CHECK: math.exp
-// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
-// CHECK-NEXT: %[[DEN:.*]] = arith.addf %{{.*}}, %{{.*}} : f32
-// CHECK-NEXT: %[[FEAT:.*]] = arith.minui %[[CLANE]], %c29 : index
-// CHECK-NEXT: %[[NUM:.*]] = scf.for %[[S0:.*]] = %c0 to %[[USED]] step %c4 iter_args(
-// CHECK: arith.addi %{{.*}}, %[[FEAT]] : index
+// CHECK-NEXT: memref.store %{{.*}}, %[[WS]][%[[SW]]]
+// CHECK: memref.store %{{.*}}, %[[LB]]
+// CHECK: gpu.barrier
+// CHECK: %[[G:.*]] = arith.divui %[[CT]], %c30 : index
+// CHECK-NEXT: %[[D:.*]] = arith.remui %[[CT]], %c30 : index
+// CHECK-NEXT: %[[GROUPED:.*]] = arith.cmpi ult, %[[CT]], %c240 : index
+// CHECK-NEXT: scf.if %[[GROUPED]] {
+// CHECK-NEXT: %[[NUM:.*]] = scf.for %{{.*}} = %[[G]] to %[[USED]] step %c32 iter_args(
 // CHECK-COUNT-4: math.fma
-// CHECK: %[[FIN:.*]] = arith.cmpi ult, %[[CLANE]], %c30 : index
-// CHECK-NEXT: scf.if %[[FIN]] {
-// CHECK-NEXT: arith.divf %[[NUM]], %[[DEN]] : f32
+// CHECK: memref.store %[[NUM]], %[[NS2]][%[[CT]]]
+// CHECK: gpu.barrier
+// CHECK-NEXT: %[[FEAT:.*]] = arith.cmpi ult, %[[CT]], %c30 : index
+// CHECK-NEXT: scf.if %[[FEAT]] {
+// CHECK-COUNT-8: memref.load %[[NS2]]
+// CHECK: arith.divf
 // CHECK: memref.store %{{.*}}, %[[S]]
 // CHECK: gpu.terminator
 // Misaligned caches: the unfused kernels.
@@ -224,10 +231,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // SHORT: function(@photon_attention_combine)
 // SHORT-LABEL: func.func private @photon_lm_head(
 
-// The splits aim at 8 blocks per multiprocessor (multiprocessors=108:
+// The splits aim at 4 blocks per multiprocessor (multiprocessors=108:
 // an A100, as photon-to-nvvm sets it for chip=sm_80).
 // SM108-LABEL: func.func private @photon_stack_shape0(
-// SM108: arith.ceildivui %c864, %{{.*}} : index
+// SM108: arith.ceildivui %c432, %{{.*}} : index
 // NO-SM: multiprocessors must be at least 1, got 0
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
