@@ -2931,12 +2931,18 @@ private:
       return arith::MaxUIOp::create(b, arith::CeilDivUIOp::create(b, end, splits),
                                     cIdx(b, kSplitAttnMinPositions));
     };
+    // K and V vectors stay in the caches' type until used (half the
+    // registers of a prefetched step with bf16 caches).
     auto vecLoad = [&](Builder &b, Buf buf, Value at) -> Value {
       Type elt = buf.elementType();
-      Value v = vector::LoadOp::create(b, VectorType::get({vec}, elt), buf.mem,
-                                       ValueRange{addI(b, buf.base, at)},
-                                       /*nontemporal=*/false, llvm::MaybeAlign(vec * byteWidth(elt)));
-      return elt.isF32() ? v : arith::ExtFOp::create(b, VectorType::get({vec}, f32), v);
+      return vector::LoadOp::create(b, VectorType::get({vec}, elt), buf.mem,
+                                    ValueRange{addI(b, buf.base, at)},
+                                    /*nontemporal=*/false, llvm::MaybeAlign(vec * byteWidth(elt)));
+    };
+    auto widen = [&](Builder &b, Value v) -> Value {
+      return cast<VectorType>(v.getType()).getElementType().isF32()
+                 ? v
+                 : arith::ExtFOp::create(b, VectorType::get({vec}, f32), v);
     };
     Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
     // Merges online-softmax states (m, l, acc...) of one head: weights
@@ -3030,23 +3036,53 @@ private:
             // k·perWarp + j (adjacent groups adjacent positions). Every lane of
             // a warp runs the same steps.
             const int64_t warpsOnRange = warpPerPair ? 1 : W;
+            Value start = warpPerPair ? lo : addI(b, lo, mulI(b, warp, perWarp * U));
+            Value stepSize = cIdx(b, warpsOnRange * perWarp * U);
+            auto positionOf = [&](Builder &b, Value base, int64_t k) {
+              return addI(b, base, addI(b, inGroup, k * perWarp));
+            };
+            // The U K vectors, then the U V vectors, of the step at `base`;
+            // positions past hi read position lo (in the cache, not used).
+            auto loadStep = [&](Builder &b, Value base) {
+              SmallVector<Value> rows, kv;
+              for (int64_t k = 0; k < U; ++k) {
+                Value u = positionOf(b, base, k);
+                rows.push_back(addI(b, cacheIndex(b, slot, layers, layer, capacity,
+                                                  arith::SelectOp::create(b, ult(b, u, hi), u, lo)),
+                                    kvOff));
+                kv.push_back(vecLoad(b, kCache, rows.back()));
+              }
+              for (Value row : rows)
+                kv.push_back(vecLoad(b, vCache, row));
+              return kv;
+            };
+            // The block kernels are software-pipelined: each step issues the
+            // next step's loads before it computes with the ones carried in,
+            // so a warp waits for memory once, not once per step. A warp per
+            // pair (the local decoders' few positions: mostly one step) loads
+            // each step's own.
+            const bool pipelined = !warpPerPair;
+            const int64_t nState = init.size();
+            if (pipelined)
+              llvm::append_range(init, loadStep(b, start));
             auto loop = scf::ForOp::create(
-                b, warpPerPair ? lo : addI(b, lo, mulI(b, warp, perWarp * U)), hi,
-                cIdx(b, warpsOnRange * perWarp * U), init,
-                [&](OpBuilder &ob, Location loc, Value base, ValueRange st) {
+                b, start, hi, stepSize, init,
+                [&](OpBuilder &ob, Location loc, Value base, ValueRange carried) {
                   Builder b(loc, ob);
+                  SmallVector<Value> kv, prefetched;
+                  if (pipelined) {
+                    prefetched = loadStep(b, addI(b, base, stepSize));
+                    kv.assign(carried.begin() + nState, carried.end());
+                  } else {
+                    kv = loadStep(b, base);
+                  }
+                  ValueRange st = carried.take_front(nState);
                   SmallVector<Value> valid, keys, values;
                   for (int64_t k = 0; k < U; ++k) {
-                    Value u = addI(b, base, addI(b, inGroup, k * perWarp));
-                    valid.push_back(ult(b, u, hi));
-                    Value row = addI(b, cacheIndex(b, slot, layers, layer, capacity,
-                                                   arith::SelectOp::create(b, valid[k], u, base)),
-                                     kvOff);
-                    keys.push_back(vecLoad(b, kCache, row));
-                    values.push_back(row);
+                    valid.push_back(ult(b, positionOf(b, base, k), hi));
+                    keys.push_back(widen(b, kv[k]));
+                    values.push_back(widen(b, kv[U + k]));
                   }
-                  for (int64_t k = 0; k < U; ++k)
-                    values[k] = vecLoad(b, vCache, values[k]);
                   SmallVector<Value> next;
                   for (int64_t h = 0; h < heads; ++h) {
                     ValueRange old = st.slice(h * stride, stride);
@@ -3083,11 +3119,12 @@ private:
                     next.append({m, l});
                     next.append(acc);
                   }
+                  llvm::append_range(next, prefetched);
                   scf::YieldOp::create(b, next);
                 });
             // Merge the warp's lane groups (lanes lpp apart hold the same
             // features of other positions).
-            SmallVector<Value> state(loop.getResults());
+            SmallVector<Value> state(loop.getResults().take_front(nState));
             for (int32_t off = lpp; off < kWarpSize; off *= 2) {
               SmallVector<Value> merged;
               for (int64_t h = 0; h < heads; ++h) {

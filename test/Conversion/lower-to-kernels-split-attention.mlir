@@ -82,24 +82,33 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[GROUP:.*]] = arith.divui %[[LANE]], %c16 : index
 // CHECK-NEXT: %[[HOLDS:.*]] = arith.cmpi ult, %[[VEC]], %c15 : index
 // Warp w starts at lo + 8w (2 groups x 4 positions), the block steps by 32;
-// (max, sum, 2 accumulators) for each of the 3 heads.
+// (max, sum, 2 accumulators) for each of the 3 heads. The loop is software
+// pipelined: the first step's four K vectors, then four V vectors, load
+// before it (positions past hi read position lo) and ride in as iteration
+// arguments; each step loads the next step's (base + 32) before it
+// computes.
 // CHECK: %[[W8:.*]] = arith.muli %[[WARP]], %c8 : index
 // CHECK-NEXT: %[[START:.*]] = arith.addi %[[LO]], %[[W8]] : index
-// CHECK-NEXT: %[[ST:.*]]:12 = scf.for %[[BASE:.*]] = %[[START]] to %[[HI]] step %c32 iter_args(
-// CHECK-NEXT: %[[U0:.*]] = arith.addi %[[BASE]], %[[GROUP]] : index
+// CHECK-NEXT: %[[U0:.*]] = arith.addi %[[START]], %[[GROUP]] : index
 // CHECK-NEXT: %[[OK0:.*]] = arith.cmpi ult, %[[U0]], %[[HI]] : index
-// CHECK-NEXT: arith.select %[[OK0]], %[[U0]], %[[BASE]] : index
-// Four K vectors, then four V vectors, in flight.
+// CHECK-NEXT: arith.select %[[OK0]], %[[U0]], %[[LO]] : index
 // CHECK: %[[K0:.*]] = vector.load %[[KC]][%[[AT0:.*]]] {alignment = 8 : i64} : memref<?xf32>, vector<2xf32>
 // CHECK-COUNT-3: vector.load %[[KC]]
-// CHECK-NEXT: vector.load %[[VC]][%[[AT0]]] {alignment = 8 : i64} : memref<?xf32>, vector<2xf32>
+// CHECK-NEXT: %[[V0:.*]] = vector.load %[[VC]][%[[AT0]]] {alignment = 8 : i64} : memref<?xf32>, vector<2xf32>
 // CHECK-COUNT-3: vector.load %[[VC]]
+// CHECK-NEXT: %[[ST:.*]]:20 = scf.for %[[BASE:.*]] = %[[START]] to %[[HI]] step %c32 iter_args({{.*}}%{{.*}} = %[[K0]], {{.*}}) -> ({{.*}}vector<2xf32>) {
+// CHECK-NEXT: %[[NEXT:.*]] = arith.addi %[[BASE]], %c32 : index
+// CHECK-COUNT-4: vector.load %[[KC]]
+// CHECK-COUNT-4: vector.load %[[VC]]
+// The carried step's validity: positions below hi.
+// CHECK: %[[U1:.*]] = arith.addi %[[BASE]], %[[GROUP]] : index
+// CHECK-NEXT: %[[OK1:.*]] = arith.cmpi ult, %[[U1]], %[[HI]] : index
 // A position's dot product summed over its 16 lanes.
 // CHECK: gpu.shuffle  xor %{{.*}}, %c8_i32, %c32_i32 : f32
 // CHECK: gpu.shuffle  xor %{{.*}}, %c4_i32, %c32_i32 : f32
 // CHECK: gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
 // CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
-// CHECK: arith.select %[[OK0]], %{{.*}}, %cst{{.*}} : f32
+// CHECK: arith.select %[[OK1]], %{{.*}}, %cst{{.*}} : f32
 // CHECK: math.exp
 // CHECK-NOT: memref.store
 // CHECK: scf.yield
