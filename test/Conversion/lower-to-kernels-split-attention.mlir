@@ -212,6 +212,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // SHORT-NEXT: %[[FIRST:.*]] = arith.muli %[[BLOCK]], %c4 : index
 // SHORT-NEXT: %[[ROW:.*]] = arith.addi %[[FIRST]], %[[WARP]] : index
 // SHORT-NEXT: arith.cmpi ult, %[[ROW]], %[[ROWS]] : index
+// The warp's loop loads each step's own K and V (mostly one step): only the
+// 12 state values ride in it, no prefetched vectors.
+// SHORT: scf.for %{{.*}} iter_args({{[^)]*}}) -> ({{(f32, )+}}f32) {
 // SHORT: vector.load %[[KC]]
 // SHORT: vector.load %[[VC]]
 // SHORT-NOT: gpu.barrier
@@ -224,8 +227,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // SHORT: gpu.terminator
 // SHORT: } else {
 // SHORT-NEXT: gpu.launch blocks({{.*}}) in (%{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1, %{{[^ ]*}} = %[[SOMEROWS]]) threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_short) workgroup(%{{.*}} : memref<12xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<12xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<360xf32, #gpu.address_space<workgroup>>)
+// The block kernel's loop is pipelined: the first step's 4 K and 4 V
+// vectors ride in with the state.
 // SHORT: vector.load %[[KC]]
 // SHORT: vector.load %[[VC]]
+// SHORT: scf.for %{{.*}} -> ({{(f32, )+(vector<2xf32>, )+}}vector<2xf32>) {
 // SHORT: gpu.barrier
 // SHORT: %[[OUT2:.*]] = arith.divf
 // SHORT: memref.store %[[OUT2]], %[[S]]
