@@ -43,6 +43,7 @@ inline Value addF(Builder &b, Value x, Value y) { return arith::AddFOp::create(b
 inline Value subF(Builder &b, Value x, Value y) { return arith::SubFOp::create(b, x, y); }
 inline Value mulF(Builder &b, Value x, Value y) { return arith::MulFOp::create(b, x, y); }
 inline Value divF(Builder &b, Value x, Value y) { return arith::DivFOp::create(b, x, y); }
+inline Value maximumF(Builder &b, Value x, Value y) { return arith::MaximumFOp::create(b, x, y); }
 inline Value divU(Builder &b, Value x, int64_t y) { return arith::DivUIOp::create(b, x, cIdx(b, y)); }
 inline Value remU(Builder &b, Value x, int64_t y) { return arith::RemUIOp::create(b, x, cIdx(b, y)); }
 inline Value ult(Builder &b, Value x, Value y) {

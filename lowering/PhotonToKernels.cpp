@@ -184,11 +184,7 @@ private:
       return arith::MaxSIOp::create(b, x, y);
     });
   }
-  Value laneMax(Builder &b, Value v) {
-    return laneReduce(b, v, [](Builder &b, Value x, Value y) -> Value {
-      return arith::MaximumFOp::create(b, x, y);
-    });
-  }
+  Value laneMax(Builder &b, Value v) { return laneReduce(b, v, maximumF); }
   /// Runs `then` on lane 0 only (folds away on the host, where lane is 0).
   void onLaneZero(Builder &b, Value lane, function_ref<void(Builder &)> then) {
     ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)), then);
@@ -2067,7 +2063,16 @@ private:
     for (int64_t w = 1; w < threads / kWarpSize; ++w)
       total = combine(b, total, fromWarp(w));
     return total;
+  }  /// blockReduce of one value per thread with a binary `op` (addF,
+  /// maximumF, ...), through `buf`.
+  Value blockReduceOne(Builder &b, Value tid, int64_t threads, Value v, Value buf,
+                       function_ref<Value(Builder &, Value, Value)> op) {
+    return blockReduce(b, tid, threads, ValueRange{v}, ValueRange{buf},
+                       [&](Builder &b, ValueRange x, ValueRange y) {
+                         return SmallVector<Value>{op(b, x[0], y[0])};
+                       })[0];
   }
+
 
   /// out[i, :] = in[i, :] / sqrt(mean(in[i, :]²) + eps) · w (in may be out).
   void rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
@@ -2128,10 +2133,7 @@ private:
         xs.push_back(x);
         ss = addF(b, ss, mulF(b, x, x));
       }
-      Value total = blockReduce(b, tid, threads, ValueRange{ss}, shared,
-                                [](Builder &b, ValueRange x, ValueRange y) {
-                                  return SmallVector<Value>{addF(b, x[0], y[0])};
-                                })[0];
+      Value total = blockReduceOne(b, tid, threads, ss, shared[0], addF);
       Value mean = divF(b, total, cF32(b, double(width)));
       Value inv = math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps)));
       for (int64_t i = 0; i < per; ++i) {
@@ -2612,9 +2614,6 @@ private:
       }
       return v;
     };
-    auto maxF = [](Builder &b, Value x, Value y) -> Value {
-      return arith::MaximumFOp::create(b, x, y);
-    };
 
     // Carried: the two rows' max and partial sum, then the output tiles.
     SmallVector<Value> init{negInf, negInf, cF32(b, 0), cF32(b, 0)};
@@ -2648,12 +2647,12 @@ private:
               Value future = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, u, rowPos[v / 2]);
               Value &x = s[ni * 4 + v];
               x = arith::SelectOp::create(b, future, negInf, mulF(b, x, scale));
-              rowMax[v / 2] = maxF(b, rowMax[v / 2], x);
+              rowMax[v / 2] = maximumF(b, rowMax[v / 2], x);
             }
           SmallVector<Value> next;
           Value rescale[2];
           for (int64_t j = 0; j < 2; ++j) {
-            rowMax[j] = quadReduce(b, rowMax[j], maxF);
+            rowMax[j] = quadReduce(b, rowMax[j], maximumF);
             rescale[j] = math::ExpOp::create(b, subF(b, st[j], rowMax[j])); // 0 at kt = 0
             next.push_back(rowMax[j]);
           }
@@ -2854,6 +2853,12 @@ private:
   /// lane group at once, measured 11.4 against 9.3 us at vanilla-600M's
   /// batch 1 on an H200, 70.6 against 63.9 at 16 rows).
   int64_t splitAttnTargetBlocks() const { return 4 * options.multiprocessors; }
+  /// Positions of each of `splits` splits of a row with `end` positions;
+  /// split s is nonempty for s below ceil(end / chunk).
+  static Value splitChunk(Builder &b, Value end, Value splits) {
+    return arith::MaxUIOp::create(b, arith::CeilDivUIOp::create(b, end, splits),
+                                  cIdx(b, kSplitAttnMinPositions));
+  }
   /// Most accumulator floats of one lane (query heads x vec): registers.
   static constexpr int64_t kSplitAttnMaxLaneAcc = 32;
 
@@ -2925,12 +2930,6 @@ private:
           divU(b, capacity, kSplitAttnMinPositions));
       splits = arith::MaxUIOp::create(b, arith::MinUIOp::create(b, wanted, fit), one);
     }
-    // Range of split s of a row with `end` positions; nonempty for s below
-    // ceil(end / chunk).
-    auto chunkOf = [&](Builder &b, Value end, Value splits) -> Value {
-      return arith::MaxUIOp::create(b, arith::CeilDivUIOp::create(b, end, splits),
-                                    cIdx(b, kSplitAttnMinPositions));
-    };
     // K and V vectors stay in the caches' type until used (half the
     // registers of a prefetched step with bf16 caches).
     auto vecLoad = [&](Builder &b, Buf buf, Value at) -> Value {
@@ -3004,7 +3003,7 @@ private:
         // uniform (a warp per pair has none).
         ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
           Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
-          Value chunk = warpPerPair ? end : chunkOf(b, end, nSplits);
+          Value chunk = warpPerPair ? end : splitChunk(b, end, nSplits);
           Value lo = mulI(b, s, chunk);
           Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
           ifThen(b, ult(b, lo, hi), [&](Builder &b) {
@@ -3222,89 +3221,95 @@ private:
                                   cIdx(b, kShortAttnWarpMaxCapacity)),
             [&](Builder &b) { emitKernel(b, true); }, [&](Builder &b) { emitKernel(b, false); });
       emitKernel(b, false);
-      // The nonempty splits' states of (row i, head h) merged by a block of
-      // kCombineThreads: its threads read the splits' maxima and sums side
-      // by side (block reductions; each split's weight exp(m_s - max) kept
-      // in workgroup memory), then threads (group g, feature d) sum the
-      // accumulators of splits g, g + groups, ..., kCombineUnroll loads at
-      // a time, and the groups' sums meet in workgroup memory. A thread per
-      // feature walking the splits one dependent load after another took
-      // 9.8 us for 17 splits at vanilla-600M's batch 1 on an H200, a warp per
-      // (row, head) 11.1 us for 33: too few threads for the loads' latency.
-      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one), [&](Builder &b) {
-        constexpr int64_t kCombineThreads = 256, kCombineUnroll = 4;
-        assert(hd <= kCombineThreads && "split attention takes heads of at most 256 features");
-        const int64_t groups = kCombineThreads / hd, maxSplits = splitAttnTargetBlocks();
-        auto launch = gpu::LaunchOp::create(
-            b, cIdx(b, H), someRows, one, cIdx(b, kCombineThreads), one, one,
-            /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-            /*asyncDependencies=*/ValueRange{},
-            TypeRange{workgroupBuffer({kWarpSize}, f32), workgroupBuffer({kWarpSize}, f32),
-                      workgroupBuffer({maxSplits}, f32), workgroupBuffer({groups * hd}, f32)});
-        nameKernel(launch, "photon_attention_combine");
-        Builder kb(b.getLoc(), ctx);
-        kb.setInsertionPointToStart(&launch.getBody().front());
-        ValueRange wg = launch.getWorkgroupAttributions();
-        Value weightS = wg[2], numS = wg[3];
-        Value h = launch.getBlockIds().x, i = launch.getBlockIds().y, tid = launch.getThreadIds().x;
-        // The whole block takes or skips the branch: its barriers stay uniform.
-        ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
-          Value end = addI(b, loadIndex(b, pos, i), 1);
-          Value used = arith::CeilDivUIOp::create(b, end, chunkOf(b, end, splits));
-          Value first = mulI(b, mulI(b, addI(b, mulI(b, i, H), h), splits), hd + 2);
-          auto stateOf = [&](Builder &b, Value s) { return addI(b, first, mulI(b, s, hd + 2)); };
-          auto overSplits = [&](Builder &b, Value init, function_ref<Value(Builder &, Value, Value)> body) {
-            return reduce(b, tid, used, init, body, kCombineThreads);
-          };
-          Value mAll = blockReduce(b, tid, kCombineThreads,
-                                   overSplits(b, negInf, [&](Builder &b, Value s, Value m) -> Value {
-                                     return arith::MaximumFOp::create(b, m, partials.load(b, stateOf(b, s)));
-                                   }),
-                                   wg[0], [](Builder &b, ValueRange x, ValueRange y) -> SmallVector<Value> {
-                                     return {arith::MaximumFOp::create(b, x[0], y[0])};
-                                   })[0];
-          Value lSum = overSplits(b, cF32(b, 0), [&](Builder &b, Value s, Value l) {
-            Value at = stateOf(b, s);
-            Value w = math::ExpOp::create(b, subF(b, partials.load(b, at), mAll));
-            memref::StoreOp::create(b, w, weightS, ValueRange{s});
-            return math::FmaOp::create(b, w, partials.load(b, addI(b, at, 1)), l);
-          });
-          Value den = blockReduce(b, tid, kCombineThreads, lSum, wg[1],
-                                  [](Builder &b, ValueRange x, ValueRange y) -> SmallVector<Value> {
-                                    return {addF(b, x[0], y[0])};
-                                  })[0];
-          // blockReduce's barrier also published the weights.
-          Value g = divU(b, tid, hd), d = remU(b, tid, hd);
-          ifThen(b, ult(b, tid, cIdx(b, groups * hd)), [&](Builder &b) {
-            auto sums = scf::ForOp::create(
-                b, g, used, cIdx(b, groups * kCombineUnroll), ValueRange{cF32(b, 0)},
-                [&](OpBuilder &ob, Location loc, Value s0, ValueRange acc) {
-                  Builder b(loc, ob);
-                  Value num = acc[0];
-                  for (int64_t k = 0; k < kCombineUnroll; ++k) {
-                    // Splits past `used` weigh 0 (they read split s0's state).
-                    Value s = addI(b, s0, k * groups), inside = ult(b, s, used);
-                    Value at = arith::SelectOp::create(b, inside, s, s0);
-                    Value w = orZero(b, inside, memref::LoadOp::create(b, weightS, ValueRange{at}));
-                    num = math::FmaOp::create(
-                        b, w, partials.load(b, addI(b, addI(b, stateOf(b, at), 2), d)), num);
-                  }
-                  scf::YieldOp::create(b, num);
-                });
-            memref::StoreOp::create(b, sums.getResult(0), numS, ValueRange{tid});
-          });
-          gpu::BarrierOp::create(b);
-          ifThen(b, ult(b, tid, cIdx(b, hd)), [&](Builder &b) {
-            Value num = memref::LoadOp::create(b, numS, ValueRange{tid});
-            for (int64_t k = 1; k < groups; ++k)
-              num = addF(b, num, memref::LoadOp::create(b, numS, ValueRange{addI(b, tid, k * hd)}));
-            A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, h, hd)), tid));
-          });
-        });
-        gpu::TerminatorOp::create(kb);
-      });
+      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one),
+             [&](Builder &b) { attentionCombine(b, A, partials, rows, someRows, pos, splits); });
         },
         fallback);
+  }
+
+  /// photon_attention_combine: merges into A the nonempty splits' states
+  /// that attentionSplit left in `partials` ((m, l, acc[head_dim]) per
+  /// (row, query head, split)). A block of kCombineThreads per (head, row):
+  /// its threads read the splits' maxima and sums side by side (block
+  /// reductions; each split's weight exp(m_s - max) kept in workgroup
+  /// memory), then threads (group g, feature d) sum the accumulators of
+  /// splits g, g + groups, ..., kCombineUnroll loads at a time, and the
+  /// groups' sums meet in workgroup memory. A thread per feature walking
+  /// the splits one dependent load after another took 9.8 us for 17 splits
+  /// at vanilla-600M's batch 1 on an H200, a warp per (row, head) 11.1 us
+  /// for 33: too few threads for the loads' latency. `someRows` is
+  /// max(rows, 1), the grid's rows.
+  void attentionCombine(Builder &b, Buf A, Buf partials, Value rows, Value someRows, Value pos,
+                        Value splits) {
+    const int64_t D = c.dModel, H = c.nHeads, hd = c.headDim();
+    Type f32 = b.getF32Type();
+    Value one = cIdx(b, 1);
+    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+    constexpr int64_t kCombineThreads = 256, kCombineUnroll = 4;
+    assert(hd <= kCombineThreads && "split attention takes heads of at most 256 features");
+    const int64_t groups = kCombineThreads / hd, maxSplits = splitAttnTargetBlocks();
+    auto launch = gpu::LaunchOp::create(
+        b, cIdx(b, H), someRows, one, cIdx(b, kCombineThreads), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{},
+        TypeRange{workgroupBuffer({kWarpSize}, f32), workgroupBuffer({kWarpSize}, f32),
+                  workgroupBuffer({maxSplits}, f32), workgroupBuffer({groups * hd}, f32)});
+    nameKernel(launch, "photon_attention_combine");
+    Builder kb(b.getLoc(), ctx);
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    ValueRange wg = launch.getWorkgroupAttributions();
+    Value weightS = wg[2], numS = wg[3];
+    Value h = launch.getBlockIds().x, i = launch.getBlockIds().y, tid = launch.getThreadIds().x;
+    // The whole block takes or skips the branch: its barriers stay uniform.
+    ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
+      Value end = addI(b, loadIndex(b, pos, i), 1);
+      Value used = arith::CeilDivUIOp::create(b, end, splitChunk(b, end, splits));
+      Value first = mulI(b, mulI(b, addI(b, mulI(b, i, H), h), splits), hd + 2);
+      auto stateOf = [&](Builder &b, Value s) { return addI(b, first, mulI(b, s, hd + 2)); };
+      auto overSplits = [&](Builder &b, Value init, function_ref<Value(Builder &, Value, Value)> body) {
+        return reduce(b, tid, used, init, body, kCombineThreads);
+      };
+      Value mAll = blockReduceOne(b, tid, kCombineThreads,
+                                  overSplits(b, negInf, [&](Builder &b, Value s, Value m) {
+                                    return maximumF(b, m, partials.load(b, stateOf(b, s)));
+                                  }),
+                                  wg[0], maximumF);
+      Value lSum = overSplits(b, cF32(b, 0), [&](Builder &b, Value s, Value l) {
+        Value at = stateOf(b, s);
+        Value w = math::ExpOp::create(b, subF(b, partials.load(b, at), mAll));
+        memref::StoreOp::create(b, w, weightS, ValueRange{s});
+        return math::FmaOp::create(b, w, partials.load(b, addI(b, at, 1)), l);
+      });
+      // The reduction's barrier also publishes the weights.
+      Value den = blockReduceOne(b, tid, kCombineThreads, lSum, wg[1], addF);
+      Value g = divU(b, tid, hd), d = remU(b, tid, hd);
+      ifThen(b, ult(b, tid, cIdx(b, groups * hd)), [&](Builder &b) {
+        auto sums = scf::ForOp::create(
+            b, g, used, cIdx(b, groups * kCombineUnroll), ValueRange{cF32(b, 0)},
+            [&](OpBuilder &ob, Location loc, Value s0, ValueRange acc) {
+              Builder b(loc, ob);
+              Value num = acc[0];
+              for (int64_t k = 0; k < kCombineUnroll; ++k) {
+                // Splits past `used` weigh 0 (they read split s0's state).
+                Value s = addI(b, s0, k * groups), inside = ult(b, s, used);
+                Value at = arith::SelectOp::create(b, inside, s, s0);
+                Value w = orZero(b, inside, memref::LoadOp::create(b, weightS, ValueRange{at}));
+                num = math::FmaOp::create(
+                    b, w, partials.load(b, addI(b, addI(b, stateOf(b, at), 2), d)), num);
+              }
+              scf::YieldOp::create(b, num);
+            });
+        memref::StoreOp::create(b, sums.getResult(0), numS, ValueRange{tid});
+      });
+      gpu::BarrierOp::create(b);
+      ifThen(b, ult(b, tid, cIdx(b, hd)), [&](Builder &b) {
+        Value num = memref::LoadOp::create(b, numS, ValueRange{tid});
+        for (int64_t k = 1; k < groups; ++k)
+          num = addF(b, num, memref::LoadOp::create(b, numS, ValueRange{addI(b, tid, k * hd)}));
+        A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, h, hd)), tid));
+      });
+    });
+    gpu::TerminatorOp::create(kb);
   }
 
   /// Element index of (sequence s, layer, position t, feature 0) in a cache
@@ -3752,15 +3757,9 @@ private:
       // the next reduction reuse the buffer.
       auto acrossBlock = [&](Builder &b, Value v, function_ref<Value(Builder &, Value, Value)> op) {
         Value buf = v.getType().isF32() ? shared[0] : shared[1];
-        Value all = blockReduce(b, tid, threads, ValueRange{v}, ValueRange{buf},
-                                [&](Builder &b, ValueRange x, ValueRange y) {
-                                  return SmallVector<Value>{op(b, x[0], y[0])};
-                                })[0];
+        Value all = blockReduceOne(b, tid, threads, v, buf, op);
         gpu::BarrierOp::create(b);
         return all;
-      };
-      auto maxF = [](Builder &b, Value x, Value y) -> Value {
-        return arith::MaximumFOp::create(b, x, y);
       };
       auto minF = [](Builder &b, Value x, Value y) -> Value {
         return arith::MinimumFOp::create(b, x, y);
@@ -3768,7 +3767,7 @@ private:
       auto maxI = [](Builder &b, Value x, Value y) -> Value {
         return arith::MaxSIOp::create(b, x, y);
       };
-      Value mx = acrossBlock(b, overRow(b, cF32(b, -inf), maxF), maxF);
+      Value mx = acrossBlock(b, overRow(b, cF32(b, -inf), maximumF), maximumF);
       // The smallest logit above -inf (see emitSample).
       Value mn = acrossBlock(b, overRow(b, cF32(b, inf), [&](Builder &b, Value acc, Value l) -> Value {
         Value above = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, l, cF32(b, -inf));
