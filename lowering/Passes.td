@@ -32,17 +32,22 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
     activation type, f32 or bf16; logits and scratch are f32):
       photon_embed_{enc,dec,tok}(W, ids, n, out)
       photon_chunk_<l>(W, in, n, out, scratch)          linear chunkers only
-      photon_stack_<name>(W, x, rows, pos, seq, k, v, capacity, scratch)
+      photon_stack_<name>(W, x, rows, pos, seq, k, v, capacity, scratch,
+                          scratch_act, semaphores)
           x is updated in place (layers, then the final norm). Row i is the
           item at position pos[i] of cache slot seq[i]; it attends to
           positions 0..pos[i] of that slot, its own K/V written there first.
-          Caches are [slot][layer][capacity][kv_heads*head_dim].
+          Caches are [slot][layer][capacity][kv_heads*head_dim]. scratch and
+          scratch_act are the plan's stack_scratch as f32 and activations;
+          semaphores (i32) the plan's semaphores region, zero on entry and
+          on exit: a kernel whose blocks combine their results counts them
+          there and its last block combines.
       photon_converter_<l>(W, x, n, out)
       photon_lm_head(W, x, n, logits)
-      photon_argmax(logits, n, ids, partial_max, partial_ids)
+      photon_argmax(logits, n, ids, partial_max, partial_ids, semaphores)
           ties to the lowest id; the partials (f32, i32: n x parts, parts
           from passes/StatePlanning.h: vocabPartition) are the plan's
-          vocab_partials, the GPU's scratch
+          vocab_partials, the GPU's scratch; semaphores as the stack's
       photon_sample(logits, n, uniforms, temperature, top_k, top_p, ids)
   }];
   let options = [
@@ -117,10 +122,22 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "use flash-decoding: a block per (row, KV head, split of positions "
            "0..pos) reads each K/V row once for the KV group's query heads "
            "(warps over positions, lanes over features with vector loads), "
-           "an online softmax per split, then a kernel merging the splits "
-           "(none with one split); splits chosen on the host to fill the "
+           "an online softmax per split, merged by a second kernel (or the "
+           "splits' last block, fuse-attention-combine); splits chosen on the host to fill the "
            "card. head_dim up to 32 vectors of 16 bytes or less (bf16 caches: "
            "256 when a multiple of 8). false: the three unfused kernels">,
+    Option<"fuseArgmaxCombine", "fuse-argmax-combine", "bool", "false",
+           "GPU, parallel-vocab: the last block of a row's argmax partials "
+           "combines them (counted on the plan's semaphores) instead of "
+           "photon_argmax_combine, a kernel after the partials (one launch "
+           "fewer, but not faster with programmatic launch on an H200)">,
+    Option<"fuseAttentionCombine", "fuse-attention-combine", "bool", "false",
+           "GPU, split-attention: the last block of a (row, KV head group) "
+           "to finish its split merges the splits' states and writes the "
+           "output (the blocks count themselves on the plan's semaphores) "
+           "instead of photon_attention_combine, a kernel after the splits "
+           "(one launch fewer a layer, but not faster with programmatic "
+           "launch on an H200)">,
     Option<"splitShortCaches", "split-short-caches", "bool", "true",
            "GPU, fuse-attention: caches of at most fused-attention-max-capacity "
            "positions (local decoders) also take split attention, with one "

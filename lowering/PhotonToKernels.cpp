@@ -2908,8 +2908,8 @@ private:
   /// (photon_attention_short_warps) a warp per (row, KV head group) walks
   /// the whole cache, W of them a block, with no workgroup memory.
   void attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,
-                      Buf vCache, Buf A, Buf partials, Value rows, Value pos, Value seq,
-                      int64_t layers, Value layer, Value capacity, bool oneSplit,
+                      Buf vCache, Buf A, Buf partials, Value semaphores, Value rows, Value pos,
+                      Value seq, int64_t layers, Value layer, Value capacity, bool oneSplit,
                       function_ref<void(Builder &)> fallback) {
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
     const int64_t group = H / KVH, heads = shape.headsPerBlock, runs = group / heads;
@@ -2973,6 +2973,11 @@ private:
       auto emitKernel = [&](Builder &b, bool warpPerPair) {
         auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
         const int64_t pairsPerRow = KVH * runs;
+        // Per warp and head: m, l, acc; the last-block flag where the
+        // splits' last block combines.
+        SmallVector<Type> wgTypes{shared(W * heads), shared(W * heads), shared(W * heads * hd)};
+        if (semaphores)
+          wgTypes.push_back(workgroupBuffer({1}, b.getI32Type()));
         auto launch =
             warpPerPair
                 ? gpu::LaunchOp::create(
@@ -2982,7 +2987,7 @@ private:
                       b, splits, cIdx(b, pairsPerRow), someRows, cIdx(b, threads), one, one,
                       /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
                       /*asyncDependencies=*/ValueRange{},
-                      TypeRange{shared(W * heads), shared(W * heads), shared(W * heads * hd)});
+                      wgTypes);
         nameKernel(launch, warpPerPair ? "photon_attention_short_warps"
                            : oneSplit  ? "photon_attention_short"
                                        : "photon_attention_split");
@@ -3167,49 +3172,117 @@ private:
               }
             });
             gpu::BarrierOp::create(b);
-            // Merge the warps, a thread per (head, feature). Warp 0 holds
-            // position lo, so the max is finite.
-            scf::ForOp::create(
-                b, tid, cIdx(b, heads * hd), cIdx(b, threads), ValueRange{},
-                [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
-                  Builder b(loc, ob);
-                  Value h = divU(b, t, hd), d = remU(b, t, hd);
-                  SmallVector<Value> ms;
-                  Value mAll = negInf;
-                  for (int64_t w = 0; w < W; ++w) {
-                    ms.push_back(memref::LoadOp::create(b, mS, ValueRange{addI(b, h, w * heads)}));
-                    mAll = arith::MaximumFOp::create(b, mAll, ms[w]);
-                  }
-                  Value num = cF32(b, 0), den = cF32(b, 0);
-                  for (int64_t w = 0; w < W; ++w) {
-                    Value wk = math::ExpOp::create(b, subF(b, ms[w], mAll)); // 0 for m = -inf
-                    Value at = addI(b, h, w * heads);
-                    den = math::FmaOp::create(b, wk, memref::LoadOp::create(b, lS, ValueRange{at}), den);
-                    num = math::FmaOp::create(
-                        b, wk, memref::LoadOp::create(b, accS, ValueRange{addI(b, mulI(b, at, hd), d)}),
-                        num);
-                  }
-                  Value head = addI(b, head0, h);
-                  auto storeA = [&](Builder &b) {
-                    A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
-                  };
-                  if (oneSplit) {
-                    storeA(b);
+            // Merges the W states of each head in workgroup memory (state w of
+            // head h at w · heads + h), a thread per (head, feature): `sink`
+            // gets the head, the feature, the weighted sum of acc, of l and
+            // the max. State 0 holds a position, so the max is finite.
+            auto mergeStates = [&](Builder &b,
+                                   function_ref<void(Builder &, Value, Value, Value, Value, Value)> sink) {
+              scf::ForOp::create(
+                  b, tid, cIdx(b, heads * hd), cIdx(b, threads), ValueRange{},
+                  [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
+                    Builder b(loc, ob);
+                    Value h = divU(b, t, hd), d = remU(b, t, hd);
+                    SmallVector<Value> ms;
+                    Value mAll = negInf;
+                    for (int64_t w = 0; w < W; ++w) {
+                      ms.push_back(memref::LoadOp::create(b, mS, ValueRange{addI(b, h, w * heads)}));
+                      mAll = arith::MaximumFOp::create(b, mAll, ms[w]);
+                    }
+                    Value num = cF32(b, 0), den = cF32(b, 0);
+                    for (int64_t w = 0; w < W; ++w) {
+                      Value wk = math::ExpOp::create(b, subF(b, ms[w], mAll)); // 0 for m = -inf
+                      Value at = addI(b, h, w * heads);
+                      den = math::FmaOp::create(b, wk, memref::LoadOp::create(b, lS, ValueRange{at}), den);
+                      num = math::FmaOp::create(
+                          b, wk,
+                          memref::LoadOp::create(b, accS, ValueRange{addI(b, mulI(b, at, hd), d)}),
+                          num);
+                    }
+                    sink(b, h, d, num, den, mAll);
                     scf::YieldOp::create(b);
-                    return;
-                  }
-                  ifElse(
-                      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one), storeA,
-                      [&](Builder &b) {
-                        Value at = mulI(b, addI(b, mulI(b, addI(b, mulI(b, i, H), head), nSplits), s), hd + 2);
-                        partials.store(b, num, addI(b, addI(b, at, 2), d));
-                        onLaneZero(b, d, [&](Builder &b) {
-                          partials.store(b, mAll, at);
-                          partials.store(b, den, addI(b, at, 1));
-                        });
+                  });
+            };
+            auto storeA = [&](Builder &b, Value h, Value d, Value num, Value den) {
+              Value head = addI(b, head0, h);
+              A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
+            };
+            // Split s of (row i, query head): (m, l, acc[hd]) in `partials`.
+            auto stateOf = [&](Builder &b, Value h, Value split) {
+              Value head = addI(b, head0, h);
+              return mulI(b, addI(b, mulI(b, addI(b, mulI(b, i, H), head), nSplits), split), hd + 2);
+            };
+            Value single = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one);
+            mergeStates(b, [&](Builder &b, Value h, Value d, Value num, Value den, Value mAll) {
+              if (oneSplit)
+                return storeA(b, h, d, num, den);
+              ifElse(
+                  b, single, [&](Builder &b) { storeA(b, h, d, num, den); },
+                  [&](Builder &b) {
+                    Value at = stateOf(b, h, s);
+                    partials.store(b, num, addI(b, addI(b, at, 2), d));
+                    onLaneZero(b, d, [&](Builder &b) {
+                      partials.store(b, mAll, at);
+                      partials.store(b, den, addI(b, at, 1));
+                    });
+                  });
+            });
+            if (oneSplit || !semaphores)
+              return;
+            // The last of the row's nonempty splits merges them
+            // (fuse-attention-combine), counted on the semaphore of (row, run
+            // of query heads).
+            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, nSplits, one),
+                   [&](Builder &b) {
+              Value used = arith::CeilDivUIOp::create(b, end, chunk);
+              Value counter = addI(b, mulI(b, i, pairsPerRow), run);
+              inLastBlock(b, tid, semaphores, counter, used, wg[3], [&](Builder &b) {
+                // Group w of threads (w < W) merges splits w, w + W, ...
+                // (kCombineUnroll loads of each in flight) into state w of
+                // the workgroup buffers; then the W states merge as the
+                // warps' did.
+                constexpr int64_t kCombineUnroll = 4;
+                scf::ForOp::create(
+                    b, tid, cIdx(b, W * heads * hd), cIdx(b, threads), ValueRange{},
+                    [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
+                      Builder b(loc, ob);
+                      Value w = divU(b, t, heads * hd), hdIdx = remU(b, t, heads * hd);
+                      Value h = divU(b, hdIdx, hd), d = remU(b, hdIdx, hd);
+                      SmallVector<Value> init{negInf, cF32(b, 0), cF32(b, 0)};
+                      auto merged = scf::ForOp::create(
+                          b, w, used, cIdx(b, W * kCombineUnroll), init,
+                          [&](OpBuilder &ob, Location loc, Value s0, ValueRange st) {
+                            Builder b(loc, ob);
+                            SmallVector<Value> acc(st.begin(), st.end());
+                            SmallVector<SmallVector<Value>> loaded;
+                            for (int64_t k = 0; k < kCombineUnroll; ++k) {
+                              // Splits past `used` read split s0 and weigh 0.
+                              Value sk = addI(b, s0, k * W), inside = ult(b, sk, used);
+                              Value at = stateOf(b, h, arith::SelectOp::create(b, inside, sk, s0));
+                              Value m = partials.load(b, at);
+                              loaded.push_back({arith::SelectOp::create(b, inside, m, negInf),
+                                                partials.load(b, addI(b, at, 1)),
+                                                partials.load(b, addI(b, addI(b, at, 2), d))});
+                            }
+                            for (const SmallVector<Value> &x : loaded)
+                              acc = merge(b, acc, x);
+                            scf::YieldOp::create(b, acc);
+                          });
+                      Value at = addI(b, mulI(b, w, heads), h);
+                      memref::StoreOp::create(b, merged.getResult(2), accS,
+                                              ValueRange{addI(b, mulI(b, at, hd), d)});
+                      onLaneZero(b, d, [&](Builder &b) {
+                        memref::StoreOp::create(b, merged.getResult(0), mS, ValueRange{at});
+                        memref::StoreOp::create(b, merged.getResult(1), lS, ValueRange{at});
                       });
-                  scf::YieldOp::create(b);
+                      scf::YieldOp::create(b);
+                    });
+                gpu::BarrierOp::create(b);
+                mergeStates(b, [&](Builder &b, Value h, Value d, Value num, Value den, Value) {
+                  storeA(b, h, d, num, den);
                 });
+              });
+            });
           });
         });
         gpu::TerminatorOp::create(kb);
@@ -3221,10 +3294,50 @@ private:
                                   cIdx(b, kShortAttnWarpMaxCapacity)),
             [&](Builder &b) { emitKernel(b, true); }, [&](Builder &b) { emitKernel(b, false); });
       emitKernel(b, false);
+      if (semaphores)
+        return;
       ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one),
              [&](Builder &b) { attentionCombine(b, A, partials, rows, someRows, pos, splits); });
         },
         fallback);
+  }
+
+  /// Runs `body` in the last of `arrivals` blocks to get here (uniformly
+  /// across each block, every thread arriving), as cooperative groups' grid
+  /// barrier counts blocks: after a barrier orders the block's earlier
+  /// global stores before thread 0, thread 0 fences at the GPU scope, counts
+  /// the block on the i32 `semaphores[counter]` and fences again; the block
+  /// that brings the count to `arrivals` then sees every other block's
+  /// stores, runs `body` and sets the counter back to zero (the plan's
+  /// semaphores are zero between kernels). `flag`: an i32 workgroup buffer
+  /// of one element that carries thread 0's verdict to the block.
+  void inLastBlock(Builder &b, Value tid, Value semaphores, Value counter, Value arrivals,
+                   Value flag, function_ref<void(Builder &)> body) {
+    Type i32 = b.getI32Type();
+    Value zero = cIdx(b, 0);
+    gpu::BarrierOp::create(b);
+    onLaneZero(b, tid, [&](Builder &b) {
+      NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+      Value before = memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi,
+                                                 arith::ConstantIntOp::create(b, i32, 1),
+                                                 semaphores, ValueRange{counter});
+      NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+      Value last = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                         arith::IndexCastOp::create(b, b.getIndexType(), before),
+                                         arith::SubIOp::create(b, arrivals, cIdx(b, 1)));
+      memref::StoreOp::create(b, arith::ExtUIOp::create(b, i32, last), flag, ValueRange{zero});
+    });
+    gpu::BarrierOp::create(b);
+    Value isLast = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                         memref::LoadOp::create(b, flag, ValueRange{zero}),
+                                         arith::ConstantIntOp::create(b, i32, 0));
+    ifThen(b, isLast, [&](Builder &b) {
+      body(b);
+      onLaneZero(b, tid, [&](Builder &b) {
+        memref::StoreOp::create(b, arith::ConstantIntOp::create(b, i32, 0), semaphores,
+                                ValueRange{counter});
+      });
+    });
   }
 
   /// photon_attention_combine: merges into A the nonempty splits' states
@@ -3388,11 +3501,12 @@ private:
   /// the GPU's per-block partials (parallel-vocab); the host ignores them.
   void emitArgmax() {
     auto fn = makeFunc("photon_argmax",
-                       {f32Buf(), indexType(), i32Buf(), f32Buf(), i32Buf()});
+                       {f32Buf(), indexType(), i32Buf(), f32Buf(), i32Buf(), i32Buf()});
     Builder b = bodyBuilder(fn);
     Buf logits{fn.getArgument(0), cIdx(b, 0)};
     Value n = fn.getArgument(1), ids = fn.getArgument(2);
     Value partialV = fn.getArgument(3), partialI = fn.getArgument(4);
+    Value semaphores = fn.getArgument(5);
     int64_t V = c.vocabSize;
     Type i32 = b.getI32Type();
     auto store = [&](Builder &b, Value id, Value mem, Value at) {
@@ -3400,37 +3514,58 @@ private:
     };
     if (gpu && options.parallelVocab) {
       // Every block of a row takes `width` logits (grid: parts x rows), its
-      // 256 threads four loads a round, then a block reduction; a warp per
-      // row then combines the row's partials. Enough blocks for a batch-1
-      // argmax to spread over the card, no atomics, no zeroed scratch.
+      // 256 threads four loads a round, then a block reduction; the row's
+      // last block (fuse-argmax-combine, counted on the row's semaphore)
+      // or a warp per row in a second kernel combines the row's partials.
+      // Enough blocks for a batch-1 argmax to spread over the card.
       const VocabPartition vp = vocabPartition(V);
       const int64_t threads = std::min<int64_t>(256, vp.width);
+      const bool combineInBlock = options.fuseArgmaxCombine;
       Value one = cIdx(b, 1), parts = cIdx(b, vp.parts);
+      SmallVector<Type> shared = rowReductionBuffers({b.getF32Type(), i32});
+      if (combineInBlock)
+        shared.push_back(workgroupBuffer({1}, i32));
       auto launch = gpu::LaunchOp::create(
           b, parts, arith::MaxUIOp::create(b, n, one), one, cIdx(b, threads), one, one,
           /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-          /*asyncDependencies=*/ValueRange{}, rowReductionBuffers({b.getF32Type(), i32}));
+          /*asyncDependencies=*/ValueRange{}, shared);
       nameKernel(launch, "photon_argmax_partials");
       Builder kb(b.getLoc(), ctx);
       kb.setInsertionPointToStart(&launch.getBody().front());
       Value part = launch.getBlockIds().x, r = launch.getBlockIds().y;
       Value tid = launch.getThreadIds().x;
+      ValueRange wg = launch.getWorkgroupAttributions();
       // The whole block takes or skips the branch: its barriers stay uniform.
       ifThen(kb, ult(kb, r, n), [&](Builder &b) {
         Value first = mulI(b, part, vp.width);
         Value last = arith::MinUIOp::create(b, addI(b, first, vp.width), cIdx(b, V));
         SmallVector<Value> best =
             argmaxScan(b, logits, mulI(b, r, V), first, last, vp.width, tid, threads);
-        best = blockReduce(b, tid, threads, best, launch.getWorkgroupAttributions(),
-                           argmaxCombine);
-        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
-               [&](Builder &b) {
-                 Value at = addI(b, mulI(b, r, vp.parts), part);
-                 store(b, best[0], partialV, at);
-                 store(b, best[1], partialI, at);
-               });
+        best = blockReduce(b, tid, threads, best, wg.take_front(2), argmaxCombine);
+        Value row = mulI(b, r, vp.parts);
+        onLaneZero(b, tid, [&](Builder &b) {
+          store(b, best[0], partialV, addI(b, row, part));
+          store(b, best[1], partialI, addI(b, row, part));
+        });
+        if (!combineInBlock)
+          return;
+        inLastBlock(b, tid, semaphores, r, parts, wg[2], [&](Builder &b) {
+          // Thread p < parts holds partial p.
+          Value inside = ult(b, tid, parts);
+          Value at = addI(b, row, arith::SelectOp::create(b, inside, tid, cIdx(b, 0)));
+          SmallVector<Value> init = argmaxInit(b);
+          SmallVector<Value> mine{
+              arith::SelectOp::create(b, inside, memref::LoadOp::create(b, partialV, ValueRange{at}),
+                                      init[0]),
+              arith::SelectOp::create(b, inside, memref::LoadOp::create(b, partialI, ValueRange{at}),
+                                      init[1])};
+          Value bestJ = blockReduce(b, tid, threads, mine, wg.take_front(2), argmaxCombine)[1];
+          onLaneZero(b, tid, [&](Builder &b) { store(b, bestJ, ids, r); });
+        });
       });
       gpu::TerminatorOp::create(kb);
+      if (combineInBlock)
+        return;
       parallelLanes(b, "photon_argmax_combine", {n}, [&](Builder &b, ValueRange iv, Value lane) {
         Value row = mulI(b, iv[0], vp.parts);
         auto loop = scf::ForOp::create(
@@ -3901,7 +4036,7 @@ private:
   /// bf16 GEMM inputs are written over the f32 rows they replace).
   SmallVector<Type> stackArgTypes() {
     return {weightBuf(), actBuf(), indexType(), i32Buf(), i32Buf(),
-            actBuf(),    actBuf(), indexType(), f32Buf(),  actBuf()};
+            actBuf(),    actBuf(), indexType(), f32Buf(),  actBuf(), i32Buf()};
   }
 
   /// A causal stack over rows (sequence seq[i], position pos[i]): the
@@ -3979,6 +4114,7 @@ private:
     Value pos = args[3], seq = args[4];
     Value kc = args[5], vc = args[6];
     Value capacity = args[7], scratch = args[8], scratchAct = args[9];
+    Value semaphores = args[10];
     const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads;
     const int64_t hd = c.headDim(), KV = KVH * hd, F = c.ffnDim;
     // Scratch, per row: h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F]
@@ -4129,7 +4265,8 @@ private:
       auto splitOrUnfused = [&](Builder &b) {
         if (!split)
           return unfused(b);
-        attentionSplit(b, *split, Q, kCache, vCache, A, S, rows, pos, seq, layers, layer,
+        attentionSplit(b, *split, Q, kCache, vCache, A, S,
+                       options.fuseAttentionCombine ? semaphores : Value(), rows, pos, seq, layers, layer,
                        capacity, /*oneSplit=*/false, unfused);
       };
       // Many rows (prefill) over them take the tiled kernel instead (the rows
@@ -4156,7 +4293,8 @@ private:
                    shape = splitAttentionShape();
                  if (!shape)
                    return fused(b);
-                 attentionSplit(b, *shape, Q, kCache, vCache, A, S, rows, pos, seq, layers, layer,
+                 attentionSplit(b, *shape, Q, kCache, vCache, A, S, Value(), rows, pos, seq,
+                                layers, layer,
                                 capacity, /*oneSplit=*/true, fused);
                },
                longCache);
@@ -4274,6 +4412,8 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.tiledAttention = tiledAttention;
     options.splitAttention = splitAttention;
     options.splitShortCaches = splitShortCaches;
+    options.fuseAttentionCombine = fuseAttentionCombine;
+    options.fuseArgmaxCombine = fuseArgmaxCombine;
     options.wgmma = wgmma;
     options.wgmmaKStep = wgmmaKStep;
     options.multiprocessors = multiprocessors;

@@ -129,6 +129,16 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("fuse-attention: caches longer than fused-attention-max-capacity "
                      "use split (flash-decoding) attention; false: the three kernels"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().splitAttention)};
+  Option<bool> fuseArgmaxCombine{
+      *this, "fuse-argmax-combine",
+      llvm::cl::desc("parallel-vocab: the last block of a row's argmax partials "
+                     "combines them (default: a combine kernel)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseArgmaxCombine)};
+  Option<bool> fuseAttentionCombine{
+      *this, "fuse-attention-combine",
+      llvm::cl::desc("split-attention: the splits' last block merges them "
+                     "(default: a combine kernel after the splits)"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseAttentionCombine)};
   Option<bool> splitShortCaches{
       *this, "split-short-caches",
       llvm::cl::desc("fuse-attention: caches of at most fused-attention-max-capacity "
@@ -233,6 +243,8 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.tiledAttention = options.tiledAttention;
         kernels.splitAttention = options.splitAttention;
         kernels.splitShortCaches = options.splitShortCaches;
+        kernels.fuseAttentionCombine = options.fuseAttentionCombine;
+        kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
         kernels.fuseQkv = options.fuseQkv;
         kernels.fuseQkvRope = options.fuseQkvRope;
         kernels.fuseGateUp = options.fuseGateUp;

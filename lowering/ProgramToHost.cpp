@@ -302,7 +302,8 @@ private:
       call(b, stackKernelName(name),
            {W, actRows(b, region, addI(b, first, r0), n), n, rowsBuf, slots,
             view(b, (cache + ".k").str(), actElt), view(b, (cache + ".v").str(), actElt),
-            capacity, view(b, "stack_scratch", f32()), view(b, "stack_scratch", actElt)});
+            capacity, view(b, "stack_scratch", f32()), view(b, "stack_scratch", actElt),
+            view(b, "semaphores", i32())});
     });
   }
 
@@ -433,7 +434,7 @@ private:
     Value partials = mulI(tb, nI, vocabPartition(V).parts);
     call(tb, "photon_argmax",
          {logitsBuf, nI, idsBuf, view(tb, "vocab_partials", f32(), zero, partials),
-          view(tb, "vocab_partials", i32(), partials, partials)});
+          view(tb, "vocab_partials", i32(), partials, partials), view(tb, "semaphores", i32())});
     Value draws = view(eb, "uniforms", f32(), cIdx(eb, 0), nI);
     copyRows(eb, Buf{draws, cIdx(eb, 0)}, 1, Buf{uniforms, addI(eb, mulI(eb, t0, B), j)}, C1, 1,
              nI);
@@ -532,6 +533,14 @@ private:
                storeI(b, P, positions, addI(b, mulI(b, s, 2), 1));
              });
     });
+
+    // The semaphores start at zero (kernels that count their blocks there
+    // leave them so).
+    Value semaphores = view(b, "semaphores", i32());
+    parallel(b, "photon_zero_semaphores", {memref::DimOp::create(b, semaphores, 0)},
+             [&](Builder &b, ValueRange iv) {
+               memref::StoreOp::create(b, arith::ConstantIntOp::create(b, i32(), 0), semaphores, iv);
+             });
 
     if (L == 0) { // the encoded tokens through the global stack
       Value rows = mulI(b, count, E);

@@ -122,6 +122,10 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
   // One (f32 max, i32 index) pair per block of a row (photon_argmax).
   r.tiled("vocab_partials", s.decodeTile, rowsPerSeq * vocabPartition(V).parts * 8);
   r.add("rows", 0, 2 * s.maxRows * 4, 0, 0, 0);
+  // i32 counters of a stack call's (row, KV head group) or a decode tile's
+  // rows, zeroed by prefill: blocks of a kernel that combine their results
+  // count themselves there, and the last leaves them zero.
+  r.add("semaphores", 0, std::max(s.maxRows * c.nHeads, s.decodeTile * rowsPerSeq) * 4, 0, 0, 0);
   // Stack calls and linear chunkers (their normed inputs) share it; scores
   // grow with the largest encoder cache: level 1 (or vanilla's).
   int64_t perRow = stackScratchPerRow(c, maxDecoderCapacity);

@@ -21,6 +21,9 @@
 //   vocab_partials    one decode tile: argmax's per-block partial maxima
 //                     (VocabPartition), f32 values then i32 ids
 //   rows              i32 [2][max_rows]: positions and cache slots of a stack call
+//   semaphores        i32, zero between kernels: the arrival counters of
+//                     kernels whose last block combines (a stack call's
+//                     rows x heads, or a decode tile's token rows)
 //   stack_scratch     f32: the scratch of one stack call (stackScratchPerRow)
 //
 //===----------------------------------------------------------------------===//

@@ -3,7 +3,9 @@
 // with its query heads, row) walks one contiguous range of positions 0..pos,
 // warps over positions and lanes over features with vector loads of the K/V
 // rows, an online softmax per query head; with more than one split a second
-// kernel merges the splits' (max, sum, acc) states. No score goes to memory.
+// kernel merges the splits' (max, sum, acc) states, or with
+// fuse-attention-combine the last block of a row's splits, counting the
+// blocks on the row's semaphore. No score goes to memory.
 // Caches of at most fused-attention-max-capacity positions take the same
 // kernel with one split (split-short-caches): photon_attention_short, no
 // combine; split-short-caches=false gives them the fused block-per-(row,
@@ -12,9 +14,10 @@
 // warp's vectors keep them too. (tiled-attention=false: calls of more than 64
 // rows would take the tiled kernel first, lower-to-kernels-tiled-attention.mlir.)
 // RUN: split-file %s %t
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false split-short-caches=false fuse-attention-combine=true' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=SHORT
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu fused-attention-max-capacity=0 tiled-attention=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=COMBINE
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu fused-attention-max-capacity=0 tiled-attention=false fuse-attention-combine=true' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu tiled-attention=false split-short-caches=false multiprocessors=108' -canonicalize -cse | FileCheck %s --check-prefix=SM108
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu multiprocessors=0' 2>&1 | FileCheck %s --check-prefix=NO-SM
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory '-photon-lower-to-kernels=target=gpu split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
@@ -37,7 +40,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Scratch per row (D 90, KV 30, F 16): A at rows·240, the scores region at
 // rows·362 (3D + 2KV + 2F) holds the splits' states.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: index)
+// CHECK-SAME: %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %[[SEM:[^:]*]]: memref<?xi32>, %{{[^:]*}}: index)
 // CHECK-DAG: %[[ABASE:.*]] = arith.muli %[[ROWS]], %c240 : index
 // CHECK-DAG: %[[PBASE:.*]] = arith.muli %[[ROWS]], %c362 : index
 // CHECK-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
@@ -60,7 +63,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: scf.if %[[ALIGNED]] {
 // Grid (splits, 1 KV head · 1 run of 3 query heads, rows), 4 warps; per warp
 // and query head (4 · 3) a max and a sum, and 30 accumulators.
-// CHECK-NEXT: gpu.launch blocks(%[[SPLIT:[^,]*]], %{{[^,]*}}, %[[ROW:[^)]*]]) in (%[[NS:[^ ]*]] = %[[SPLITS]], %{{[^ ]*}} = %c1, %{{[^ ]*}} = %[[SOMEROWS]]) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_split) workgroup(%[[MS:.*]] : memref<12xf32, #gpu.address_space<workgroup>>, %[[LS:.*]] : memref<12xf32, #gpu.address_space<workgroup>>, %[[ACCS:.*]] : memref<360xf32, #gpu.address_space<workgroup>>)
+// CHECK-NEXT: gpu.launch blocks(%[[SPLIT:[^,]*]], %{{[^,]*}}, %[[ROW:[^)]*]]) in (%[[NS:[^ ]*]] = %[[SPLITS]], %{{[^ ]*}} = %c1, %{{[^ ]*}} = %[[SOMEROWS]]) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_attention_split) workgroup(%[[MS:.*]] : memref<12xf32, #gpu.address_space<workgroup>>, %[[LS:.*]] : memref<12xf32, #gpu.address_space<workgroup>>, %[[ACCS:.*]] : memref<360xf32, #gpu.address_space<workgroup>>, %[[FLAG:.*]] : memref<4xi32, #gpu.address_space<workgroup>>)
 // CHECK-NEXT: %[[WARP:.*]] = arith.divui %[[TID]], %c32 : index
 // CHECK-NEXT: %[[LANE:.*]] = arith.remui %[[TID]], %c32 : index
 // CHECK-NEXT: %[[IN:.*]] = arith.cmpi ult, %[[ROW]], %[[ROWS]] : index
@@ -125,12 +128,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-COUNT-3: memref.store %{{.*}}, %[[LS]]
 // CHECK: gpu.barrier
 // A thread per (head, feature) merges the 4 warps.
+// CHECK-NEXT: %[[ONE:.*]] = arith.cmpi eq, %[[NS]], %c1 : index
 // CHECK-NEXT: scf.for %[[T:.*]] = %[[TID]] to %c90 step %c128 {
 // CHECK: memref.load %[[MS]]
 // CHECK: memref.load %[[ACCS]]
 // CHECK: math.fma
-// CHECK: %[[ONE:.*]] = arith.cmpi eq, %[[NS]], %c1 : index
-// CHECK-NEXT: scf.if %[[ONE]] {
+// CHECK: scf.if %[[ONE]] {
 // One split: A[row, head, d] = acc / l.
 // CHECK-NEXT: %[[OUT:.*]] = arith.divf %[[NUM:[^,]*]], %{{.*}} : f32
 // CHECK: %[[AAT:.*]] = arith.addi %[[ABASE]], %{{.*}} : index
@@ -144,44 +147,43 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: memref.store %[[NUM]], %[[S]][%[[ACCAT]]] : memref<?xf32>
 // CHECK: memref.store %{{.*}}, %[[S]]
 // CHECK: memref.store %{{.*}}, %[[S]]
-// CHECK-NOT: memref.store
-// CHECK: gpu.terminator
-// The combine, only with more than one split: a block of 256 threads per
-// (head, row) over the splits that hold positions (ceil((pos + 1) / chunk)):
-// their maxima, then their weights exp(m - max) (kept in workgroup memory,
-// at most 528 splits) and sums, as block reductions; then 8 groups of 30
-// threads (group g, feature d) sum the accumulators of splits g, g + 8, ...
-// 4 at a time (a split past them weighs 0), and threads d < 30 add the
-// groups' sums.
-// CHECK: %[[MANY:.*]] = arith.cmpi ugt, %[[SPLITS]], %c1 : index
+// With more than one split (fuse-attention-combine) the last block of the
+// row's splits merges them, as a grid barrier counts blocks: after a
+// barrier, thread 0 fences at the GPU scope, counts the block on the row's
+// semaphore and fences again; the block that brings the count to the
+// nonempty splits (ceil((pos + 1) / chunk)) merges their states and sets
+// the semaphore back to zero.
+// CHECK: %[[MANY:.*]] = arith.cmpi ne, %[[NS]], %c1 : index
 // CHECK-NEXT: scf.if %[[MANY]] {
-// CHECK-NEXT: gpu.launch blocks(%[[CH:[^,]*]], %[[CROW:[^,]*]], %{{[^)]*}}) in (%{{[^ ]*}} = %c3, %{{[^ ]*}} = %[[SOMEROWS]], %{{[^ ]*}} = %c1) threads(%[[CT:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_attention_combine) workgroup(%[[MB:[^ ]*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[LB:[^ ]*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[WS:[^ ]*]] : memref<528xf32, #gpu.address_space<workgroup>>, %[[NS2:[^ ]*]] : memref<240xf32, #gpu.address_space<workgroup>>)
-// CHECK: %[[CCD:.*]] = arith.ceildivui %{{.*}}, %[[SPLITS]] : index
-// CHECK-NEXT: %[[CCHUNK:.*]] = arith.maxui %[[CCD]], %c64 : index
-// CHECK-NEXT: %[[USED:.*]] = arith.ceildivui %{{.*}}, %[[CCHUNK]] : index
-// CHECK: scf.for %{{.*}} = %[[CT]] to %[[USED]] step %c256 iter_args(
-// CHECK: arith.maximumf
-// CHECK: memref.store %{{.*}}, %[[MB]]
+// CHECK-NEXT: %[[USED:.*]] = arith.ceildivui %[[END]], %[[CHUNK]] : index
 // CHECK: gpu.barrier
-// CHECK: scf.for %[[SW:.*]] = %[[CT]] to %[[USED]] step %c256 iter_args(
-// CHECK: math.exp
-// CHECK-NEXT: memref.store %{{.*}}, %[[WS]][%[[SW]]]
-// CHECK: memref.store %{{.*}}, %[[LB]]
+// CHECK-NEXT: %[[T0:.*]] = arith.cmpi eq, %[[TID]], %c0 : index
+// CHECK-NEXT: scf.if %[[T0]] {
+// CHECK-NEXT: nvvm.memory.barrier <gpu>
+// CHECK-NEXT: %[[ARRIVED:.*]] = memref.atomic_rmw addi %c1_i32, %[[SEM]][%[[ROW]]] : (i32, memref<?xi32>) -> i32
+// CHECK-NEXT: nvvm.memory.barrier <gpu>
+// CHECK: memref.store %{{.*}}, %[[FLAG]][%c0]
 // CHECK: gpu.barrier
-// CHECK: %[[G:.*]] = arith.divui %[[CT]], %c30 : index
-// CHECK-NEXT: %[[D:.*]] = arith.remui %[[CT]], %c30 : index
-// CHECK-NEXT: %[[GROUPED:.*]] = arith.cmpi ult, %[[CT]], %c240 : index
-// CHECK-NEXT: scf.if %[[GROUPED]] {
-// CHECK-NEXT: %[[NUM:.*]] = scf.for %{{.*}} = %[[G]] to %[[USED]] step %c32 iter_args(
-// CHECK-COUNT-4: math.fma
-// CHECK: memref.store %[[NUM]], %[[NS2]][%[[CT]]]
+// CHECK-NEXT: %[[F:.*]] = memref.load %[[FLAG]][%c0]
+// CHECK-NEXT: %[[LAST:.*]] = arith.cmpi ne, %[[F]], %c0_i32 : i32
+// CHECK-NEXT: scf.if %[[LAST]] {
+// Thread group w (of 4) merges splits w, w + 4, ..., 4 of them a step (3
+// loads each: m, l, acc[d]), into state w of the workgroup buffers; then
+// the 4 states merge as the warps' did, into A.
+// CHECK-NEXT: scf.for %{{.*}} = %[[TID]] to %c360 step %c128 {
+// CHECK: scf.for %{{.*}} to %[[USED]] step %c16 iter_args(
+// CHECK-COUNT-12: memref.load %[[S]]
+// CHECK: memref.store %{{.*}}, %[[ACCS]]
+// CHECK: memref.store %{{.*}}, %[[MS]]
+// CHECK: memref.store %{{.*}}, %[[LS]]
 // CHECK: gpu.barrier
-// CHECK-NEXT: %[[FEAT:.*]] = arith.cmpi ult, %[[CT]], %c30 : index
-// CHECK-NEXT: scf.if %[[FEAT]] {
-// CHECK-COUNT-8: memref.load %[[NS2]]
+// CHECK-NEXT: scf.for %{{.*}} = %[[TID]] to %c90 step %c128 {
 // CHECK: arith.divf
 // CHECK: memref.store %{{.*}}, %[[S]]
+// CHECK: memref.store %c0_i32, %[[SEM]][%[[ROW]]] : memref<?xi32>
+// CHECK-NOT: memref.store
 // CHECK: gpu.terminator
+// CHECK-NOT: photon_attention_combine
 // Misaligned caches: the unfused kernels.
 // CHECK: } else {
 // CHECK: function(@photon_attention_scores)
@@ -189,13 +191,61 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: function(@photon_attention_values)
 // CHECK-LABEL: func.func private @photon_lm_head(
 
+// By default the split kernel leaves its partial states (no semaphore); a
+// second kernel, only with more than one split, merges them.
+// COMBINE-LABEL: func.func private @photon_stack_shape0(
+// COMBINE-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
+// COMBINE-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
+// COMBINE: %[[FIT:.*]] = arith.minui %{{.*}}, %{{.*}} : index
+// COMBINE-NEXT: %[[FEW:.*]] = arith.minui %{{.*}}, %[[FIT]] : index
+// COMBINE-NEXT: %[[SPLITS:.*]] = arith.maxui %[[FEW]], %c1 : index
+// COMBINE: function(@photon_attention_split)
+// COMBINE-NOT: memref.atomic_rmw
+// COMBINE: gpu.terminator
+// The combine, only with more than one split: a block of 256 threads per
+// (head, row) over the splits that hold positions (ceil((pos + 1) / chunk)):
+// their maxima, then their weights exp(m - max) (kept in workgroup memory,
+// at most 528 splits) and sums, as block reductions; then 8 groups of 30
+// threads (group g, feature d) sum the accumulators of splits g, g + 8, ...
+// 4 at a time (a split past them weighs 0), and threads d < 30 add the
+// groups' sums.
+// COMBINE: %[[MANY:.*]] = arith.cmpi ugt, %[[SPLITS]], %c1 : index
+// COMBINE-NEXT: scf.if %[[MANY]] {
+// COMBINE-NEXT: gpu.launch blocks(%[[CH:[^,]*]], %[[CROW:[^,]*]], %{{[^)]*}}) in (%{{[^ ]*}} = %c3, %{{[^ ]*}} = %[[SOMEROWS]], %{{[^ ]*}} = %c1) threads(%[[CT:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_attention_combine) workgroup(%[[MB:[^ ]*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[LB:[^ ]*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[WS:[^ ]*]] : memref<528xf32, #gpu.address_space<workgroup>>, %[[NS2:[^ ]*]] : memref<240xf32, #gpu.address_space<workgroup>>)
+// COMBINE: %[[CCD:.*]] = arith.ceildivui %{{.*}}, %[[SPLITS]] : index
+// COMBINE-NEXT: %[[CCHUNK:.*]] = arith.maxui %[[CCD]], %c64 : index
+// COMBINE-NEXT: %[[USED:.*]] = arith.ceildivui %{{.*}}, %[[CCHUNK]] : index
+// COMBINE: scf.for %{{.*}} = %[[CT]] to %[[USED]] step %c256 iter_args(
+// COMBINE: arith.maximumf
+// COMBINE: memref.store %{{.*}}, %[[MB]]
+// COMBINE: gpu.barrier
+// COMBINE: scf.for %[[SW:.*]] = %[[CT]] to %[[USED]] step %c256 iter_args(
+// COMBINE: math.exp
+// COMBINE-NEXT: memref.store %{{.*}}, %[[WS]][%[[SW]]]
+// COMBINE: memref.store %{{.*}}, %[[LB]]
+// COMBINE: gpu.barrier
+// COMBINE: %[[G:.*]] = arith.divui %[[CT]], %c30 : index
+// COMBINE-NEXT: %[[D:.*]] = arith.remui %[[CT]], %c30 : index
+// COMBINE-NEXT: %[[GROUPED:.*]] = arith.cmpi ult, %[[CT]], %c240 : index
+// COMBINE-NEXT: scf.if %[[GROUPED]] {
+// COMBINE-NEXT: %[[NUM:.*]] = scf.for %{{.*}} = %[[G]] to %[[USED]] step %c32 iter_args(
+// COMBINE-COUNT-4: math.fma
+// COMBINE: memref.store %[[NUM]], %[[NS2]][%[[CT]]]
+// COMBINE: gpu.barrier
+// COMBINE-NEXT: %[[FEAT:.*]] = arith.cmpi ult, %[[CT]], %c30 : index
+// COMBINE-NEXT: scf.if %[[FEAT]] {
+// COMBINE-COUNT-8: memref.load %[[NS2]]
+// COMBINE: arith.divf
+// COMBINE: memref.store %{{.*}}, %[[S]]
+// COMBINE: gpu.terminator
+
 // Short caches (capacity <= 256): one split, the kernel writes A itself (no
 // partial states, no combine). At most 32 positions: a warp per (row, run
 // of query heads) over all positions 0..pos, 4 a block (here one run: 3
 // query heads per KV head), no workgroup memory and no barrier; longer: a
 // block per (run, row). Misaligned caches fall back to the fused kernel.
 // SHORT-LABEL: func.func private @photon_stack_shape0(
-// SHORT-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: index)
+// SHORT-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
 // SHORT-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
 // SHORT: %[[SHORTCAP:.*]] = arith.cmpi ule, %[[CAP]], %c256 : index
 // SHORT-NEXT: scf.if %[[SHORTCAP]] {
@@ -243,6 +293,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // SHORT-NEXT: gpu.launch {{.*}} function(@photon_attention)
 // SHORT: } else {
 // SHORT: function(@photon_attention_split)
+// SHORT-NOT: memref.atomic_rmw
 // SHORT: function(@photon_attention_combine)
 // SHORT-LABEL: func.func private @photon_lm_head(
 

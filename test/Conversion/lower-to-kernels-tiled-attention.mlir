@@ -21,7 +21,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // kernel: a grid of ceil(rows / 64) x 2 heads x 4 blocks per tile (they split
 // a tile's rows when it goes row by row), 128 threads.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xbf16>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xbf16>, %[[VC:[^:]*]]: memref<?xbf16>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: index)
+// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xbf16>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xbf16>, %[[VC:[^:]*]]: memref<?xbf16>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
 // CHECK: function(@photon_attention)
 // CHECK: } else {
 // CHECK: %[[MANY:.*]] = arith.cmpi ugt, %[[ROWS]], %c64{{(_[0-9]+)?}} : index
@@ -100,7 +100,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // f32 caches: the row-by-row kernel, no workgroup memory, no tensor cores.
 // F32-LABEL: func.func private @photon_stack_shape0(
-// F32-SAME: %[[KC:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index)
+// F32-SAME: %[[KC:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
 // F32: arith.cmpi ugt, %{{.*}}, %c64{{(_[0-9]+)?}} : index
 // F32: arith.remui %{{.*}}, %c16{{(_[0-9]+)?}} : index
 // F32: function(@photon_attention_tiled) {

@@ -1,12 +1,15 @@
 // On the GPU (parallel-vocab, the default) argmax splits each row of the
 // vocabulary over blocks: a (max, index) partial per block in the plan's
-// vocab_partials region, then a warp per row combines a row's partials; and
+// vocab_partials region, then a warp per row combines a row's partials in a
+// second kernel (fuse-argmax-combine: the row's last block, counted on the
+// row's semaphore); and
 // sampling gives each row a block whose threads share every pass over the
 // vocabulary. parallel-vocab=false keeps block-per-row's argmax
 // (lower-to-kernels-block-rows.mlir) and one warp per row for sampling; the
-// CPU keeps its loops and ignores the partials.
-// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s
+// CPU keeps its loops and ignores the partials and semaphores.
+// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu fuse-argmax-combine=true' -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu parallel-vocab=false' -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s --check-prefix=COMBINE
 // RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=cpu -cse | FileCheck %s --check-prefix=CPU
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory | FileCheck %s --check-prefix=PLAN
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=PROG
@@ -17,10 +20,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // 5000 logits: 32 blocks of 160 (the last one 40), 160 threads each, one
 // round of four loads per thread guarded at the block's end.
 // CHECK-LABEL: func.func private @photon_argmax(
-// CHECK-SAME: %[[L:[^:]*]]: memref<?xf32>, %[[N:[^:]*]]: index, %[[IDS:[^:]*]]: memref<?xi32>, %[[PV:[^:]*]]: memref<?xf32>, %[[PI:[^:]*]]: memref<?xi32>)
+// CHECK-SAME: %[[L:[^:]*]]: memref<?xf32>, %[[N:[^:]*]]: index, %[[IDS:[^:]*]]: memref<?xi32>, %[[PV:[^:]*]]: memref<?xf32>, %[[PI:[^:]*]]: memref<?xi32>, %[[SEM:[^:]*]]: memref<?xi32>)
 // CHECK: %[[GRIDY:.*]] = arith.maxui %[[N]], %c1 : index
 // CHECK-NEXT: %c160 = arith.constant 160 : index
-// CHECK-NEXT: gpu.launch blocks(%[[PART:[^,]*]], %[[ROW:[^,]*]], {{.*}}) in ({{.*}} = %c32, {{.*}} = %[[GRIDY]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c160, {{.*}}) workgroup(%[[BV:.*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[BI:.*]] : memref<32xi32, #gpu.address_space<workgroup>>)
+// CHECK-NEXT: gpu.launch blocks(%[[PART:[^,]*]], %[[ROW:[^,]*]], {{.*}}) in ({{.*}} = %c32, {{.*}} = %[[GRIDY]], {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c160, {{.*}}) workgroup(%[[BV:.*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[BI:.*]] : memref<32xi32, #gpu.address_space<workgroup>>, %[[FLAG:.*]] : memref<4xi32, #gpu.address_space<workgroup>>)
 // CHECK-NEXT: %[[LIVE:.*]] = arith.cmpi ult, %[[ROW]], %[[N]] : index
 // CHECK-NEXT: scf.if %[[LIVE]] {
 // CHECK-NEXT: %[[FIRST:.*]] = arith.muli %[[PART]], %c160 : index
@@ -47,25 +50,57 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Five warps' partials, then thread 0 writes the block's pair.
 // CHECK: memref.load %[[BI]][%c4]
 // CHECK-NOT: memref.load %[[BI]]
+// CHECK: %[[R:.*]] = arith.muli %[[ROW]], %c32 : index
 // CHECK: scf.if
-// CHECK-NEXT: %[[R:.*]] = arith.muli %[[ROW]], %c32 : index
 // CHECK-NEXT: %[[P:.*]] = arith.addi %[[R]], %[[PART]] : index
 // CHECK-NEXT: memref.store %{{.*}}, %[[PV]][%[[P]]] : memref<?xf32>
 // CHECK-NEXT: memref.store %{{.*}}, %[[PI]][%[[P]]] : memref<?xi32>
-// Then a warp per row: each lane one of the row's 32 partials, a butterfly,
-// lane 0 writes the id.
-// CHECK: gpu.launch
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c32 step %c32 iter_args({{.*}}) -> (f32, i32) {
-// CHECK-NEXT: %[[Q:.*]] = arith.addi %{{.*}}, %{{.*}} : index
-// CHECK-NEXT: memref.load %[[PV]][%[[Q]]] : memref<?xf32>
-// CHECK-NEXT: memref.load %[[PI]][%[[Q]]] : memref<?xi32>
-// CHECK-NEXT: arith.cmpf ogt
-// CHECK-NEXT: arith.cmpf oeq
-// CHECK-NEXT: arith.cmpi slt
+// Then, after a barrier, thread 0 fences at the GPU scope, counts the block
+// on the row's semaphore and fences again; the block that counts the 32nd
+// reads the row's partials (thread p < 32 partial p) and reduces them;
+// thread 0 writes the id and sets the semaphore back to zero.
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: scf.if
+// CHECK-NEXT: nvvm.memory.barrier <gpu>
+// CHECK-NEXT: %[[BEFORE:.*]] = memref.atomic_rmw addi %c1_i32, %[[SEM]][%[[ROW]]] : (i32, memref<?xi32>) -> i32
+// CHECK-NEXT: nvvm.memory.barrier <gpu>
+// CHECK: memref.store %{{.*}}, %[[FLAG]][%c0]
+// CHECK: gpu.barrier
+// CHECK-NEXT: %[[F:.*]] = memref.load %[[FLAG]][%c0]
+// CHECK-NEXT: %[[ISLAST:.*]] = arith.cmpi ne, %[[F]], %c0_i32 : i32
+// CHECK-NEXT: scf.if %[[ISLAST]] {
+// CHECK-NEXT: %[[MINE:.*]] = arith.cmpi ult, %[[TID]], %c32 : index
+// CHECK-NEXT: %[[PP:.*]] = arith.select %[[MINE]], %[[TID]], %c0 : index
+// CHECK-NEXT: %[[RP:.*]] = arith.addi %[[R]], %[[PP]] : index
+// CHECK-NEXT: memref.load %[[PV]][%[[RP]]] : memref<?xf32>
+// CHECK: memref.load %[[PI]][%[[RP]]] : memref<?xi32>
 // CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : i32
-// CHECK: memref.store %{{.*}}, %[[IDS]]
+// CHECK: memref.store %{{.*}}, %[[IDS]][%[[ROW]]]
+// CHECK: memref.store %c0_i32, %[[SEM]][%[[ROW]]]
 // CHECK-NOT: gpu.launch
 // CHECK: return
+
+// COMBINE-LABEL: func.func private @photon_argmax(
+// COMBINE-SAME: %[[IDS:[^:]*]]: memref<?xi32>, %[[PV:[^:]*]]: memref<?xf32>, %[[PI:[^:]*]]: memref<?xi32>, %{{[^:]*}}: memref<?xi32>)
+// COMBINE: function(@photon_argmax_partials)
+// COMBINE-NOT: memref.atomic_rmw
+// COMBINE: gpu.terminator
+// Then a warp per row: each lane one of the row's 32 partials, a butterfly,
+// lane 0 writes the id.
+// COMBINE: gpu.launch
+// COMBINE: scf.for %{{.*}} = %{{.*}} to %c32 step %c32 iter_args({{.*}}) -> (f32, i32) {
+// COMBINE-NEXT: %[[Q:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// COMBINE-NEXT: memref.load %[[PV]][%[[Q]]] : memref<?xf32>
+// COMBINE-NEXT: memref.load %[[PI]][%[[Q]]] : memref<?xi32>
+// COMBINE-NEXT: arith.cmpf ogt
+// COMBINE-NEXT: arith.cmpf oeq
+// COMBINE-NEXT: arith.cmpi slt
+// COMBINE: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : i32
+// COMBINE: memref.store %{{.*}}, %[[IDS]]
+// COMBINE-NOT: gpu.launch
+// COMBINE: return
+
 
 // Sampling: a block of 1024 threads per row, five strided rounds a pass
 // (two groups of four loads, the last three masked past V);
@@ -135,9 +170,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // OFF: return
 
 // CPU-LABEL: func.func private @photon_argmax(
-// CPU-SAME: %arg3: memref<?xf32>, %arg4: memref<?xi32>)
+// CPU-SAME: %arg3: memref<?xf32>, %arg4: memref<?xi32>, %arg5: memref<?xi32>)
 // CPU-NOT: %arg3
 // CPU-NOT: %arg4
+// CPU-NOT: %arg5
 // CPU: return
 // CPU-LABEL: func.func private @photon_sample(
 // CPU-NOT: gpu.
@@ -153,4 +189,4 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // PROG-NEXT: %[[PMAX:.*]] = memref.view %arg1[%[[AT:.*]]][%[[NP]]] : memref<?xi8> to memref<?xf32>
 // PROG-NEXT: %[[AT2:.*]] = arith.addi %[[AT]], %{{.*}} : index
 // PROG-NEXT: %[[PIDS:.*]] = memref.view %arg1[%[[AT2]]][%[[NP]]] : memref<?xi8> to memref<?xi32>
-// PROG-NEXT: func.call @photon_argmax(%{{.*}}, %{{.*}}, %{{.*}}, %[[PMAX]], %[[PIDS]]) : (memref<?xf32>, index, memref<?xi32>, memref<?xf32>, memref<?xi32>) -> ()
+// PROG: func.call @photon_argmax(%{{.*}}, %{{.*}}, %{{.*}}, %[[PMAX]], %[[PIDS]], %{{.*}}) : (memref<?xf32>, index, memref<?xi32>, memref<?xf32>, memref<?xi32>, memref<?xi32>) -> ()

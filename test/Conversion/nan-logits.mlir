@@ -83,12 +83,13 @@ func.func @main() {
   %k2 = arith.constant 2 : index
 
   // CHECK: {{^}}2, 0, 0, 1, 6{{$}}
-  // The argmax's per-block partials (V = 8: one block of the vocabulary
-  // per row; scratch the host kernel does not use).
+  // The argmax's per-block partials and semaphores (V = 8: one block of
+  // the vocabulary per row; scratch the host kernel does not use).
   %partial_max = memref.alloc(%rows) : memref<?xf32>
   %partial_ids = memref.alloc(%rows) : memref<?xi32>
-  func.call @photon_argmax(%logits, %rows, %ids, %partial_max, %partial_ids)
-      : (memref<?xf32>, index, memref<?xi32>, memref<?xf32>, memref<?xi32>) -> ()
+  %semaphores = memref.alloc(%rows) : memref<?xi32>
+  func.call @photon_argmax(%logits, %rows, %ids, %partial_max, %partial_ids, %semaphores)
+      : (memref<?xf32>, index, memref<?xi32>, memref<?xf32>, memref<?xi32>, memref<?xi32>) -> ()
   func.call @print_ids(%ids) : (memref<?xi32>) -> ()
   // Plain sampling at the uniforms above (the expected ids are the
   // inverse-CDF draws over the finite logits, with margins >= 0.05).
@@ -107,6 +108,7 @@ func.func @main() {
   func.call @photon_sample(%logits, %rows, %uniforms, %t, %k0, %p5, %ids)
       : (memref<?xf32>, index, memref<?xf32>, f32, index, f32, memref<?xi32>) -> ()
   func.call @print_ids(%ids) : (memref<?xi32>) -> ()
+  memref.dealloc %semaphores : memref<?xi32>
   memref.dealloc %partial_ids : memref<?xi32>
   memref.dealloc %partial_max : memref<?xf32>
   memref.dealloc %ids : memref<?xi32>

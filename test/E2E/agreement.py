@@ -323,8 +323,10 @@ def split_attention_cases(h, worst, wide_path):
     blocks per (row, KV head), merged by photon_attention_combine; f32 caches put the 5
     query heads in one block, bf16 a block per query head (16-byte vectors); edge shapes
     with a tail vector (head_dim 30 and 22, GQA 3 and 4), 17 and 65 prompts decoded together,
-    the 150-token prompts split in two. Prompts from their own generator, so the other
-    cases' prompts do not change."""
+    the 150-token prompts split in two; the wide and GQA 3 models again with the splits
+    and argmax's partials merged by their last block (--fuse-attention-combine,
+    --fuse-argmax-combine: counted on the plan's semaphores). Prompts from their own
+    generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
     split = ("--fused-attention-max-capacity=0", "--no-tiled-attention")
@@ -344,6 +346,12 @@ def split_attention_cases(h, worst, wide_path):
                compile_args=split)
     model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-split", worst,
                rng, row_batches=(17, 65), compile_args=split)
+    combine = split + ("--fuse-attention-combine", "--fuse-argmax-combine")
+    model_case(h, wide_path, "tiny-vanilla-wide-bf16-act-split-lastblock", worst, rng,
+               extra_lengths=(150, 300), weight_type="bf16", activation_type="bf16",
+               compile_args=combine)
+    model_case(h, gqa3, "edge-vanilla-gqa3-split-lastblock", worst, rng, extra_lengths=(150,),
+               row_batches=(17, 65), compile_args=combine)
 
 
 DEMO = os.path.join(ROOT, "models", "demo")
