@@ -58,7 +58,9 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     in the lowered program itself: the pass lowers a copy of the model for
     the GPU (photon-lower-to-kernels, photon-lower-programs) and walks
     `photon_step_<program>` and `photon_prefill_<program>` with the batch
-    known, through loops, tiles and kernel calls.
+    known, through loops, tiles and kernel calls; `kernels={...}` sets that
+    lowering's options (photon-compile passes its own), so two schedules of
+    one model (fusions on and off) can be compared.
 
     It also prints the KV and coarse-state bytes per sequence (the state
     plan) and the KV bytes read per generated token against a vanilla model
@@ -86,6 +88,10 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
                "default 2048)">,
     Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
            "As for photon-lower-to-kernels: the lowering whose launches are counted">,
+    Option<"kernelOptions", "kernels", "std::string", "\"\"",
+           "More options of that lowering (photon-lower-to-kernels, target=gpu), "
+           "so that the launches are those of the compile being studied, e.g. "
+           "kernels={fuse-qkv=false fuse-attention-combine=true}">,
     Option<"jsonPath", "json", "std::string", "\"\"",
            "Also write the report as JSON to this file">,
     Option<"print", "print", "bool", "true",

@@ -640,7 +640,15 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     PhotonLowerToKernelsOptions kernels;
     kernels.target = KernelTarget::GPU;
     kernels.tensorCoreMinRows = tensorCoreMinRows;
-    pm.addPass(createPhotonLowerToKernels(kernels));
+    std::unique_ptr<Pass> lower = createPhotonLowerToKernels(kernels);
+    if (failed(lower->initializeOptions(kernelOptions, [&](const Twine &message) {
+          fail(model, "bad kernels options '" + kernelOptions + "': " + message.str());
+          return failure();
+        }))) {
+      copy.erase();
+      return failure();
+    }
+    pm.addPass(std::move(lower));
     PhotonLowerProgramsOptions programs;
     programs.target = KernelTarget::GPU;
     pm.addPass(createPhotonLowerPrograms(programs));
