@@ -2898,9 +2898,11 @@ private:
   /// block writes A; otherwise it leaves (m, l, acc[head_dim]) per (row,
   /// query head, split) in `partials` (the scores region of the stack
   /// scratch: splits · (head_dim + 2) <= capacity + 2 floats per (row,
-  /// head)) and photon_attention_combine merges the splits. A split with no
-  /// positions writes nothing and the combine does not read it. Falls back
-  /// to `fallback` where the caches are not aligned to the vectors.
+  /// head)) and photon_attention_combine merges the splits, or, given the
+  /// plan's `semaphores` (fuse-attention-combine), the last block of the
+  /// (row, run) to finish does (inLastBlock). A split with no positions
+  /// writes nothing and the combine does not read it. Falls back to
+  /// `fallback` where the caches are not aligned to the vectors.
   ///
   /// With `oneSplit` (short caches, split-short-caches) the kernel
   /// (photon_attention_short) has one split and writes A itself, no
@@ -4266,8 +4268,8 @@ private:
         if (!split)
           return unfused(b);
         attentionSplit(b, *split, Q, kCache, vCache, A, S,
-                       options.fuseAttentionCombine ? semaphores : Value(), rows, pos, seq, layers, layer,
-                       capacity, /*oneSplit=*/false, unfused);
+                       options.fuseAttentionCombine ? semaphores : Value(), rows, pos, seq,
+                       layers, layer, capacity, /*oneSplit=*/false, unfused);
       };
       // Many rows (prefill) over them take the tiled kernel instead (the rows
       // are checked on the host).
@@ -4294,8 +4296,7 @@ private:
                  if (!shape)
                    return fused(b);
                  attentionSplit(b, *shape, Q, kCache, vCache, A, S, Value(), rows, pos, seq,
-                                layers, layer,
-                                capacity, /*oneSplit=*/true, fused);
+                                layers, layer, capacity, /*oneSplit=*/true, fused);
                },
                longCache);
       else

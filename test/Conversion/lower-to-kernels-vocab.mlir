@@ -182,6 +182,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // sequence): one (max, index) pair per block and row, 4 · 8 · 8 bytes a
 // sequence, after the uniforms.
 // PLAN: <name = "uniforms", tile = 1024, per_seq = 16>, <name = "vocab_partials", tile = 1024, per_seq = 256>
+// The semaphores (fuse-argmax-combine, fuse-attention-combine): an i32 per
+// (row, head) of a stack call of max_rows 4096 and 4 heads, which also
+// covers a decode tile's 1024 x 4 token rows: 65536 bytes.
+// PLAN: <name = "rows", fixed = 32768>, <name = "semaphores", fixed = 65536>
 // The step views the region as nI · 8 maxima (f32), then as many ids (i32).
 // PROG: %[[GREEDY:.*]] = arith.cmpf oeq, %{{.*}}, %cst : f32
 // PROG-NEXT: scf.if %[[GREEDY]] {
