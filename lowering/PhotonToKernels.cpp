@@ -2063,7 +2063,8 @@ private:
     for (int64_t w = 1; w < threads / kWarpSize; ++w)
       total = combine(b, total, fromWarp(w));
     return total;
-  }  /// blockReduce of one value per thread with a binary `op` (addF,
+  }
+  /// blockReduce of one value per thread with a binary `op` (addF,
   /// maximumF, ...), through `buf`.
   Value blockReduceOne(Builder &b, Value tid, int64_t threads, Value v, Value buf,
                        function_ref<Value(Builder &, Value, Value)> op) {
@@ -2072,7 +2073,6 @@ private:
                          return SmallVector<Value>{op(b, x[0], y[0])};
                        })[0];
   }
-
 
   /// out[i, :] = in[i, :] / sqrt(mean(in[i, :]²) + eps) · w (in may be out).
   void rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
@@ -2485,7 +2485,7 @@ private:
               }
             }
             Value score = arith::SelectOp::create(b, inside, mulF(b, dot, scale), negInf);
-            Value m = arith::MaximumFOp::create(b, st[0], laneMax(b, score));
+            Value m = maximumF(b, st[0], laneMax(b, score));
             Value rescale = math::ExpOp::create(b, subF(b, st[0], m)); // 0 at u0 = 0
             Value p = math::ExpOp::create(b, subF(b, score, m));       // 0 past end
             SmallVector<Value> next{m, addF(b, mulF(b, st[1], rescale), laneSum(b, p))};
@@ -2776,7 +2776,7 @@ private:
               dot = addF(b, dot, mulF(b, q, kCache.load(b, addI(b, kvBase, d))));
             }
             Value score = mulF(b, dot, scale);
-            Value m = arith::MaximumFOp::create(b, st[0], score);
+            Value m = maximumF(b, st[0], score);
             Value rescale = math::ExpOp::create(b, subF(b, st[0], m)); // 0 at the first u
             Value p = math::ExpOp::create(b, subF(b, score, m));
             SmallVector<Value> next{m, addF(b, mulF(b, st[1], rescale), p)};
@@ -2815,7 +2815,7 @@ private:
         Value mAll = negInf;
         for (int64_t k = 0; k < kAttnWarps; ++k) {
           ms.push_back(memref::LoadOp::create(b, mS, ValueRange{cIdx(b, k)}));
-          mAll = arith::MaximumFOp::create(b, mAll, ms[k]);
+          mAll = maximumF(b, mAll, ms[k]);
         }
         Value num = cF32(b, 0), den = cF32(b, 0);
         for (int64_t k = 0; k < kAttnWarps; ++k) {
@@ -2949,7 +2949,7 @@ private:
     // Merges online-softmax states (m, l, acc...) of one head: weights
     // exp(m - max), a state without positions (m = -inf) weighing 0.
     auto merge = [&](Builder &b, ValueRange x, ValueRange y) {
-      Value m = arith::MaximumFOp::create(b, x[0], y[0]);
+      Value m = maximumF(b, x[0], y[0]);
       Value ref = arith::SelectOp::create(
           b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf), cF32(b, 0), m);
       Value wx = math::ExpOp::create(b, subF(b, x[0], ref));
@@ -3104,7 +3104,7 @@ private:
                                    gpu::ShuffleOp::create(b, dot, off, kWarpSize, gpu::ShuffleMode::XOR)
                                        .getShuffleResult());
                       scores.push_back(arith::SelectOp::create(b, valid[k], dot, negInf));
-                      m = arith::MaximumFOp::create(b, m, scores.back());
+                      m = maximumF(b, m, scores.back());
                     }
                     // The U positions at once: one rescale by exp(m_old - m).
                     Value ref = arith::SelectOp::create(
@@ -3189,7 +3189,7 @@ private:
                     Value mAll = negInf;
                     for (int64_t w = 0; w < W; ++w) {
                       ms.push_back(memref::LoadOp::create(b, mS, ValueRange{addI(b, h, w * heads)}));
-                      mAll = arith::MaximumFOp::create(b, mAll, ms[w]);
+                      mAll = maximumF(b, mAll, ms[w]);
                     }
                     Value num = cF32(b, 0), den = cF32(b, 0);
                     for (int64_t w = 0; w < W; ++w) {
@@ -3552,15 +3552,13 @@ private:
         if (!combineInBlock)
           return;
         inLastBlock(b, tid, semaphores, r, parts, wg[2], [&](Builder &b) {
-          // Thread p < parts holds partial p.
+          // Thread p < parts holds partial p, the others argmax's start.
           Value inside = ult(b, tid, parts);
           Value at = addI(b, row, arith::SelectOp::create(b, inside, tid, cIdx(b, 0)));
-          SmallVector<Value> init = argmaxInit(b);
-          SmallVector<Value> mine{
-              arith::SelectOp::create(b, inside, memref::LoadOp::create(b, partialV, ValueRange{at}),
-                                      init[0]),
-              arith::SelectOp::create(b, inside, memref::LoadOp::create(b, partialI, ValueRange{at}),
-                                      init[1])};
+          SmallVector<Value> mine = argmaxInit(b);
+          for (auto [k, mem] : llvm::enumerate(ValueRange{partialV, partialI}))
+            mine[k] = arith::SelectOp::create(b, inside, memref::LoadOp::create(b, mem, ValueRange{at}),
+                                              mine[k]);
           Value bestJ = blockReduce(b, tid, threads, mine, wg.take_front(2), argmaxCombine)[1];
           onLaneZero(b, tid, [&](Builder &b) { store(b, bestJ, ids, r); });
         });
@@ -3701,7 +3699,7 @@ private:
       };
       Value mx = laneMax(b, overBlock(b, cF32(b, -inf),
                                       [&](Builder &b, Value i, Value acc) -> Value {
-                                        return arith::MaximumFOp::create(b, acc, logit(b, i));
+                                        return maximumF(b, acc, logit(b, i));
                                       }));
       // The smallest logit above -inf: bisection from -inf would never move
       // (its midpoints are -inf), and -inf tokens must stay ineligible.
@@ -4227,7 +4225,7 @@ private:
             Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
             Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
             Value m = laneMax(b, laneLoop(b, lane, end, negInf, [&](Builder &b, Value u, Value acc) {
-              return arith::MaximumFOp::create(b, acc, S.load(b, addI(b, base, u)));
+              return maximumF(b, acc, S.load(b, addI(b, base, u)));
             }));
             Value den = laneSum(b, laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
               return addF(b, acc, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)));
