@@ -32,6 +32,11 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       llvm::cl::desc("sequences a decode step processes together "
                      "(photon-plan-memory's decode-tile)"),
       llvm::cl::init(photon::PhotonPlanMemoryOptions().decodeTile)};
+  detail::PassOptions::Option<bool> latentLookahead{
+      *this, "latent-lookahead",
+      llvm::cl::desc("RecGen: a step decodes the next meta-context's latents while it "
+                     "samples this one's tokens (photon-plan-memory's latent-lookahead)"),
+      llvm::cl::init(photon::PhotonPlanMemoryOptions().latentLookahead)};
   detail::PassOptions::Option<photon::MatmulInputRounding> matmulInputRounding{
       *this, "matmul-input-rounding",
       llvm::cl::desc("bf16 activations: projections that round their f32 inputs to "
@@ -45,6 +50,7 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
     plan.activationType = activationType;
     plan.maxRows = maxRows;
     plan.decodeTile = decodeTile;
+    plan.latentLookahead = latentLookahead;
     return plan;
   }
 };

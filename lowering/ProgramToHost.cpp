@@ -51,6 +51,12 @@ namespace {
 
 using ::photon::ModelConfig;
 
+/// The runtime's stream calls (runtime/CudaBackend.cpp) and the stream of
+/// RecGen's latent chain when it runs ahead.
+constexpr llvm::StringLiteral kUseStreamSymbol = "photon_use_stream";
+constexpr llvm::StringLiteral kJoinStreamsSymbol = "photon_join_streams";
+constexpr int64_t kLatentStream = 1;
+
 /// Rows of one stack call: row r belongs to cache slot `slot0 + r / perSlot`
 /// at position `p0 + r % perSlot`, plus, with a cursor, the slot's cursor
 /// divided by `cursorDiv` (the items of that level already encoded).
@@ -97,6 +103,10 @@ public:
     if (recgen == hiergen)
       return program.emitOpError("photon-lower-programs: expects exactly one kind of "
                                  "decode step (hiergen_step or recgen_step)");
+    // The plan says whether RecGen's latent chain runs a meta-context ahead.
+    lookahead = recgen && llvm::any_of(plan.getRegions(), [](StateRegionAttr r) {
+                  return r.getName() == "tok_cond.next";
+                });
     emitPrefill();
     emitStep();
     return failure(failed);
@@ -261,7 +271,7 @@ private:
   /// Writes positions and slots of rows r0..r0+n of a stack call into the
   /// `rows` region; positions are clamped into the cache.
   void stackRowIndices(Builder &b, Value r0, Value n, const StackRows &s, Value capacity) {
-    Value rows = view(b, "rows", i32()), positions = view(b, "positions", i32());
+    Value rows = view(b, inLane("rows"), i32()), positions = view(b, "positions", i32());
     SmallVector<Value> args{rows,    positions,      r0,       n,
                             s.perSlot, s.slot0, cIdx(b, s.p0), capacity, cIdx(b, maxRows)};
     if (s.cursorSeq0)
@@ -297,13 +307,13 @@ private:
     forRange(b, cIdx(b, 0), rows, step, [&](Builder &b, Value r0) {
       Value n = arith::MinUIOp::create(b, step, arith::SubIOp::create(b, rows, r0));
       stackRowIndices(b, r0, n, s, capacity);
-      Value rowsBuf = view(b, "rows", i32(), cIdx(b, 0), n);
-      Value slots = view(b, "rows", i32(), cIdx(b, maxRows), n);
+      Value rowsBuf = view(b, inLane("rows"), i32(), cIdx(b, 0), n);
+      Value slots = view(b, inLane("rows"), i32(), cIdx(b, maxRows), n);
       call(b, stackKernelName(name),
            {W, actRows(b, region, addI(b, first, r0), n), n, rowsBuf, slots,
             view(b, (cache + ".k").str(), actElt), view(b, (cache + ".v").str(), actElt),
-            capacity, view(b, "stack_scratch", f32()), view(b, "stack_scratch", actElt),
-            view(b, "semaphores", i32())});
+            capacity, view(b, inLane("stack_scratch"), f32()),
+            view(b, inLane("stack_scratch"), actElt), view(b, inLane("semaphores"), i32())});
     });
   }
 
@@ -317,7 +327,7 @@ private:
       Value n = arith::MinUIOp::create(b, step, arith::SubIOp::create(b, rows, r0));
       call(b, "photon_chunk_" + std::to_string(l),
            {W, actRows(b, in, addI(b, inRow0, r0), n, width), n,
-            actRows(b, out, addI(b, outRow0, r0), n), view(b, "stack_scratch", f32())});
+            actRows(b, out, addI(b, outRow0, r0), n), view(b, inLane("stack_scratch"), f32())});
     });
   }
 
@@ -326,7 +336,13 @@ private:
   //===--------------------------------------------------------------------===//
 
   int64_t per(int64_t l) const { return B / c.span(l); }
-  Value capacity(Builder &b, int64_t l) { return mulI(b, steps, L == 0 ? 1 : per(l)); }
+  /// Positions of a level's cache per sequence: running ahead, Enc_L holds
+  /// one meta-context more.
+  Value capacity(Builder &b, int64_t l) {
+    if (L == 0)
+      return steps;
+    return mulI(b, lookahead && l == L ? addI(b, steps, 1) : steps, per(l));
+  }
   Value rowCap(Builder &b) { return mulI(b, steps, B); }
 
   /// Dec_l rollouts of m chunk instances conditioned on rows cond0.. of
@@ -334,11 +350,12 @@ private:
   void rollout(Builder &b, int64_t l, StringRef cond, Value cond0, Value m, StringRef out) {
     const int64_t R = c.prefixLengths[l - 1], C = c.chunkSizes[l - 1];
     std::string dec = "decoder." + std::to_string(l), cache = "dec." + std::to_string(l);
+    std::string prefix = inLane("prefix");
     Value cap = cIdx(b, R + C - 1), zero = cIdx(b, 0);
     call(b, "photon_converter_" + std::to_string(l),
-         {W, actRows(b, cond, cond0, m), m, actRows(b, "prefix", zero, mulI(b, m, R))});
-    stack(b, dec, "prefix", zero, mulI(b, m, R), fixedRows(cIdx(b, R), zero), cache, cap);
-    Buf o = rowsOf(b, out), pre = rowsOf(b, "prefix"), st = rowsOf(b, "step");
+         {W, actRows(b, cond, cond0, m), m, actRows(b, prefix, zero, mulI(b, m, R))});
+    stack(b, dec, prefix, zero, mulI(b, m, R), fixedRows(cIdx(b, R), zero), cache, cap);
+    Buf o = rowsOf(b, out), pre = rowsOf(b, prefix), st = rowsOf(b, "step");
     copyRows(b, o, C * D, at(pre, b, cIdx(b, (R - 1) * D)), R * D, D, m);
     for (int64_t j = 1; j < C; ++j) {
       copyRows(b, st, D, at(o, b, cIdx(b, (j - 1) * D)), C * D, D, m);
@@ -348,10 +365,10 @@ private:
   }
 
   /// Conditioning latents of the level-(l-1) chunks of a meta-context:
-  /// [carry_l, X̂^l items 1..per(l)-1] per sequence, into `dst`.
-  void gatherConds(Builder &b, int64_t l, Value t0, Value n, StringRef dst) {
+  /// [carry_l, X̂^l items 1..per(l)-1] per sequence, into `dst` from row dst0.
+  void gatherConds(Builder &b, int64_t l, Value t0, Value n, StringRef dst, Value dst0) {
     int64_t p = per(l);
-    Buf d = rowsOf(b, dst), items = rowsOf(b, "items." + std::to_string(l));
+    Buf d = at(rowsOf(b, dst), b, mulI(b, dst0, D)), items = rowsOf(b, "items." + std::to_string(l));
     Buf carry = at(rowsOf(b, "carries"), b, mulI(b, addI(b, mulI(b, t0, L - 1), l - 1), D));
     copyRows(b, d, p * D, carry, (L - 1) * D, D, n);
     if (p > 1)
@@ -360,15 +377,16 @@ private:
 
   /// Dec_L..Dec_2 over one meta-context of sequences t0..t0+n-1, conditioned
   /// on rows cond0.. of `cond` (X^L of the previous meta-context, or s^L):
-  /// leaves items.<l>, the token chunks' conditions in tok_cond, and
-  /// advances the carries.
-  void decodeLatents(Builder &b, Value t0, Value n, StringRef cond, Value cond0) {
+  /// leaves items.<l>, the token chunks' conditions in `tokCond` from row
+  /// tokCond0, and advances the carries.
+  void decodeLatents(Builder &b, Value t0, Value n, StringRef cond, Value cond0,
+                     StringRef tokCond, Value tokCond0) {
     rollout(b, L, cond, cond0, n, "items." + std::to_string(L - 1));
     for (int64_t l = L - 1; l >= 2; --l) {
-      gatherConds(b, l, t0, n, "cond");
+      gatherConds(b, l, t0, n, "cond", cIdx(b, 0));
       rollout(b, l, "cond", cIdx(b, 0), mulI(b, n, per(l)), "items." + std::to_string(l - 1));
     }
-    gatherConds(b, 1, t0, n, "tok_cond");
+    gatherConds(b, 1, t0, n, tokCond, tokCond0);
     Buf carries = rowsOf(b, "carries");
     for (int64_t l = 1; l < L; ++l) {
       int64_t p = per(l);
@@ -376,6 +394,62 @@ private:
                at(rowsOf(b, "items." + std::to_string(l)), b, cIdx(b, (p - 1) * D)), p * D, D,
                n);
     }
+  }
+
+  /// RecGen: X^L_g = Enc_L-step(Chunk_L(X̂^{L-1} items of g)) into rows t0..
+  /// of `top`, at the cache position of the cursor's meta-context + ahead.
+  void encodeTop(Builder &b, Value t0, Value n, int64_t ahead) {
+    chunk(b, L, "items." + std::to_string(L - 1), cIdx(b, 0), "top", t0, n);
+    StackRows rows = cursorRows(cIdx(b, 1), t0, B);
+    rows.p0 = ahead;
+    stack(b, "encoder." + std::to_string(L), "top", t0, n, rows, "enc." + std::to_string(L),
+          capacity(b, L));
+  }
+
+  /// RecGen's latent chain over one meta-context (the cursor's + ahead):
+  /// Dec_L..Dec_2 conditioned on X^L in `top` (the meta-context before),
+  /// the token chunks' conditions into `tokCond` (one row per chunk of each
+  /// sequence), then the meta-context's own X^L into `top`.
+  void latentChain(Builder &b, Value t0, Value n, StringRef tokCond, int64_t ahead) {
+    decodeLatents(b, t0, n, "top", t0, tokCond, mulI(b, t0, per(1)));
+    encodeTop(b, t0, n, ahead);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Streams (GPU)
+  //===--------------------------------------------------------------------===//
+
+  /// The launches after it go to the runtime's stream `id`; another stream
+  /// than 0 starts after the work already on stream 0
+  /// (runtime/CudaBackend.cpp). MLIR's gpu.wait async cannot say this: its
+  /// lowering records a stream's event where the token is defined, and a
+  /// token through a loop, a branch or a call is taken for an event.
+  void useStream(Builder &b, int64_t id) {
+    if (gpu)
+      callRuntime(b, kUseStreamSymbol, {arith::ConstantIntOp::create(b, i32(), id)});
+  }
+  /// Stream 0 waits for the work on every other stream and takes the next
+  /// launches.
+  void joinStreams(Builder &b) {
+    if (gpu)
+      callRuntime(b, kJoinStreamsSymbol, {});
+  }
+  void callRuntime(Builder &b, StringRef name, ValueRange args) {
+    if (!module.lookupSymbol<func::FuncOp>(name)) {
+      OpBuilder ob(ctx);
+      ob.setInsertionPointToEnd(module.getBody());
+      func::FuncOp::create(ob, loc, name, FunctionType::get(ctx, args.getTypes(), {}))
+          .setPrivate();
+    }
+    call(b, name, args);
+  }
+
+  /// Region `name` of the lane the stack calls being emitted run in.
+  std::string inLane(StringRef name) const { return (name + lane).str(); }
+  SmallVector<StringRef, 2> lanes() const {
+    if (lookahead)
+      return {"", kLatentLane};
+    return {""};
   }
 
   /// Token j of every token chunk of the tile is final: the prompt's where
@@ -536,11 +610,14 @@ private:
 
     // The semaphores start at zero (kernels that count their blocks there
     // leave them so).
-    Value semaphores = view(b, "semaphores", i32());
-    parallel(b, "photon_zero_semaphores", {memref::DimOp::create(b, semaphores, 0)},
-             [&](Builder &b, ValueRange iv) {
-               memref::StoreOp::create(b, arith::ConstantIntOp::create(b, i32(), 0), semaphores, iv);
-             });
+    for (StringRef lane : lanes()) {
+      Value semaphores = view(b, ("semaphores" + lane).str(), i32());
+      parallel(b, "photon_zero_semaphores", {memref::DimOp::create(b, semaphores, 0)},
+               [&](Builder &b, ValueRange iv) {
+                 memref::StoreOp::create(b, arith::ConstantIntOp::create(b, i32(), 0), semaphores,
+                                         iv);
+               });
+    }
 
     if (L == 0) { // the encoded tokens through the global stack
       Value rows = mulI(b, count, E);
@@ -608,9 +685,13 @@ private:
         eb.setInsertionPoint(ifOp.elseBlock()->getTerminator());
         copyRowsStrided(tb, cond, D, at(x, tb, mulI(tb, addI(tb, mc, -2), D)), gp, count);
         copyRows(eb, cond, D, startLatent(eb, L), 0, D, count);
-        decodeLatents(b, first, count, "hidden", cIdx(b, 0));
+        decodeLatents(b, first, count, "hidden", cIdx(b, 0), "tok_cond",
+                      lookahead ? mulI(b, first, per(1)) : cIdx(b, 0));
       });
     });
+    // Running ahead, the first step finds its meta-context's latents ready.
+    if (lookahead)
+      latentChain(b, first, count, "tok_cond", /*ahead=*/0);
   }
 
   /// dst[i] = src[i·stride] for rows of D, with a run-time row stride.
@@ -634,6 +715,25 @@ private:
     topK = fn.getArgument(8);
     topP = fn.getArgument(9);
     Value tile = cIdx(b, plan.getDecodeTile()), zero = cIdx(b, 0);
+    if (lookahead) {
+      // Tokens of this meta-context from the conditions the previous call
+      // left; meanwhile (on a stream of its own) the next meta-context's
+      // latents. The cursor and conditions advance once both are done.
+      forRange(b, zero, batch, tile, [&](Builder &b, Value t0) {
+        Value n = arith::MinUIOp::create(b, tile, arith::SubIOp::create(b, batch, t0));
+        useStream(b, kLatentStream);
+        lane = kLatentLane;
+        latentChain(b, t0, n, "tok_cond.next", /*ahead=*/1);
+        lane = "";
+        useStream(b, 0);
+        tokenPhase(b, t0, n, "tok_cond", mulI(b, t0, per(1)));
+      });
+      joinStreams(b);
+      copyRows(b, rowsOf(b, "tok_cond"), D, rowsOf(b, "tok_cond.next"), D, D,
+               mulI(b, batch, per(1)));
+      advanceCursor(b, zero, batch);
+      return;
+    }
     forRange(b, zero, batch, tile, [&](Builder &b, Value t0) {
       Value n = arith::MinUIOp::create(b, tile, arith::SubIOp::create(b, batch, t0));
       if (L == 0) {
@@ -647,15 +747,13 @@ private:
         return;
       }
       if (L >= 2) {
-        decodeLatents(b, t0, n, "top", t0);
+        decodeLatents(b, t0, n, "top", t0, "tok_cond", zero);
         tokenPhase(b, t0, n, "tok_cond", zero);
       } else {
         tokenPhase(b, t0, n, "top", t0);
       }
-      if (recgen) { // X^L_g = Enc_L-step(Chunk_L(X̂^{L-1} items of g))
-        chunk(b, L, "items." + std::to_string(L - 1), zero, "top", t0, n);
-        stack(b, "encoder." + std::to_string(L), "top", t0, n, cursorRows(cIdx(b, 1), t0, B),
-              "enc." + std::to_string(L), capacity(b, L));
+      if (recgen) {
+        encodeTop(b, t0, n, /*ahead=*/0);
       } else { // HierGen: encode the meta-context's tokens
         Value ids = view(b, "ids", i32()), tokens = view(b, "tokens", i32());
         Value positions = view(b, "positions", i32()), cap = rowCap(b);
@@ -691,6 +789,10 @@ private:
   Location loc;
   int64_t D = 0, V = 0, L = 0, B = 0, maxRows = 0;
   bool recgen = false, hiergen = false, failed = false;
+  // RecGen's step decodes the next meta-context's latents, on a stream and
+  // with scratch of their own, while it samples this one's tokens.
+  bool lookahead = false;
+  StringRef lane; // suffix of the scratch regions of the stack calls emitted
 
   // The entry point being emitted.
   Value W, S, batch, steps;

@@ -31,6 +31,10 @@ def PhotonPlanMemory : Pass<"photon-plan-memory", "::mlir::ModuleOp"> {
            "caches and rows of one tile)">,
     Option<"maxRows", "max-rows", "int64_t", "4096",
            "Rows of one stack call (sizes the stack scratch)">,
+    Option<"latentLookahead", "latent-lookahead", "bool", "true",
+           "RecGen: each step decodes the next meta-context's latents while "
+           "it samples this one's tokens (on the GPU, on a second stream); "
+           "false: a step decodes its own latents, then its tokens">,
     Option<"reportTokens", "report-tokens", "int64_t", "2176",
            "With report: the tokens per sequence (prompt + generated) the "
            "per-sequence bytes are given for">,

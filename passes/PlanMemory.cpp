@@ -92,7 +92,7 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
     if (prefillTile <= 0 || decodeTile < prefillTile || maxRows <= 0)
       return model.emitError("photon-plan-memory: need 0 < prefill-tile <= "
                              "decode-tile and max-rows > 0");
-    StateSchedule schedule{prefillTile, decodeTile, maxRows};
+    StateSchedule schedule{prefillTile, decodeTile, maxRows, latentLookahead};
     for (ProgramOp program : body.getOps<ProgramOp>())
       program.setStatePlanAttr(
           planProgramState(b.getContext(), c, program.getMode(), actBytes, schedule));
@@ -119,10 +119,10 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
       int64_t tps = state.getTokensPerStep();
       os << "  program @" << program.getSymName() << " (" << tps
          << " tokens per step): state regions, bytes\n"
-         << llvm::format("    %-16s %6s %12s %12s %14s %12s\n", "region", "tile",
+         << llvm::format("    %-20s %6s %12s %12s %14s %12s\n", "region", "tile",
                          "fixed", "per seq", "fixed/step", "per seq/step");
       for (StateRegionAttr r : state.getRegions())
-        os << llvm::format("    %-16s %6lld %12lld %12lld %14lld %12lld\n",
+        os << llvm::format("    %-20s %6lld %12lld %12lld %14lld %12lld\n",
                            r.getName().str().c_str(), (long long)r.getTile(),
                            (long long)r.getFixed(), (long long)r.getPerSeq(),
                            (long long)r.getFixedPerStep(), (long long)r.getPerStep());

@@ -107,6 +107,9 @@ public:
     L = c.numLevels();
     B = c.metaContext();
     kvItem = 2 * c.nKvHeads * c.headDim() * act; // K and V of one item, one layer
+    lookahead = recgen && llvm::any_of(plan.getRegions(), [](StateRegionAttr r) {
+                  return r.getName() == "tok_cond.next";
+                });
   }
 
   /// One step: one meta-context (vanilla: one token) of `batch` sequences
@@ -120,12 +123,16 @@ public:
         stack("model", c.layers, n, /*perSlot=*/1, /*p0=*/context, /*global=*/true);
         continue;
       }
+      if (lookahead) { // the next meta-context's latents, then this one's tokens
+        latentChain(n, context / B + 1);
+        tokenPhase(n);
+        continue;
+      }
       if (L >= 2)
         decodeLatents(n);
       tokenPhase(n);
       if (recgen) {
-        chunk(L, n);
-        stack(encoder(L), c.encoderLayers[L - 1], n, 1, context / B, true);
+        encodeTop(n, context / B);
       } else {
         embed("photon_embed_enc", n * B, c.dEmbed);
         encodeLevels(n * B, B, [&](int64_t l) { return context / c.span(l); });
@@ -141,16 +148,16 @@ public:
       return;
     }
     int64_t gp = P / B; // complete prompt meta-contexts
-    if (gp == 0)
-      return;
-    int64_t len = gp * B;
-    embed("photon_embed_enc", count * len, c.dEmbed);
-    encodeLevels(count * len, len, [](int64_t) { return int64_t(0); });
-    if (L < 2)
-      return;
-    int64_t first = c.decoderCarriesAreLocal() ? gp : 1;
-    for (int64_t mc = first; mc <= gp; ++mc)
-      decodeLatents(count);
+    if (gp > 0) {
+      int64_t len = gp * B;
+      embed("photon_embed_enc", count * len, c.dEmbed);
+      encodeLevels(count * len, len, [](int64_t) { return int64_t(0); });
+      if (L >= 2)
+        for (int64_t mc = c.decoderCarriesAreLocal() ? gp : 1; mc <= gp; ++mc)
+          decodeLatents(count);
+    }
+    if (lookahead) // the first step's latents
+      latentChain(count, gp);
   }
 
   const KernelCosts &byKernel() const { return kernels; }
@@ -253,6 +260,15 @@ private:
     for (int64_t l = L - 1; l >= 2; --l)
       rollout(l, n * per(l));
   }
+  /// RecGen: X^L of a meta-context from its decoded items, Enc_L at `position`.
+  void encodeTop(int64_t n, int64_t position) {
+    chunk(L, n);
+    stack(encoder(L), c.encoderLayers[L - 1], n, 1, position, true);
+  }
+  void latentChain(int64_t n, int64_t position) {
+    decodeLatents(n);
+    encodeTop(n, position);
+  }
   /// The token chunks of a meta-context, in lockstep through Dec_1.
   void tokenPhase(int64_t n) {
     int64_t nI = n * per(1), R = c.prefixLengths[0], C = c.chunkSizes[0];
@@ -280,7 +296,7 @@ private:
 
   const ModelConfig &c;
   StatePlanAttr plan;
-  bool recgen;
+  bool recgen, lookahead;
   int64_t w, act; // bytes per weight, per activation element
   Target target;
   int64_t D = 0, L = 0, B = 0, kvItem = 0;
@@ -297,7 +313,9 @@ private:
 /// condition is only known at run time, e.g. an alignment check, the branch
 /// with more launches), and func.call descends into the callee. Launches
 /// and calls are attributed to the kernel function the entry point calls;
-/// the entry point's own launches to kDataMovement.
+/// the entry point's own launches to kDataMovement. Those made while a
+/// stream other than 0 is in use (photon_use_stream) are counted again in
+/// `side`.
 class LaunchCounter {
 public:
   explicit LaunchCounter(ModuleOp module) : module(module) {}
@@ -307,7 +325,7 @@ public:
   /// bounds it cannot know.
   LogicalResult count(StringRef entry, ArrayRef<std::pair<unsigned, int64_t>> known,
                       ArrayRef<unsigned> zeroDims, ArrayRef<std::pair<unsigned, double>> floats,
-                      llvm::StringMap<Cost> &out) {
+                      llvm::StringMap<Cost> &out, llvm::StringMap<Cost> *sideOut = nullptr) {
     auto fn = module.lookupSymbol<func::FuncOp>(entry);
     if (!fn)
       return module.emitError("photon-schedule-report: the lowered module has no '")
@@ -320,6 +338,7 @@ public:
     for (auto [i, v] : floats)
       reals[body.getArgument(i)] = v;
     result = &out;
+    side = sideOut;
     if (failed(walk(body, "")))
       return failure();
     return success();
@@ -434,16 +453,28 @@ private:
     }
   }
 
+  void add(StringRef kernel, int64_t launches, int64_t calls) {
+    for (llvm::StringMap<Cost> *m : {result, stream && side ? side : nullptr})
+      if (m) {
+        (*m)[kernel].launches += launches;
+        (*m)[kernel].calls += calls;
+      }
+  }
+
   /// Launches of `block` (and what it calls), attributed to `kernel`.
   FailureOr<int64_t> walk(Block &block, StringRef kernel) {
     int64_t launches = 0;
     for (Operation &op : block) {
       if (isa<gpu::LaunchOp>(op)) {
         ++launches;
-        (*result)[kernel.empty() ? kDataMovement : kernel].launches += 1;
+        add(kernel.empty() ? kDataMovement : kernel, 1, 0);
         continue;
       }
       if (auto call = dyn_cast<func::CallOp>(op)) {
+        if (call.getCallee() == "photon_use_stream")
+          stream = get(call.getOperand(0)).value_or(0);
+        if (call.getCallee() == "photon_join_streams")
+          stream = 0;
         auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
         if (!callee || callee.isExternal())
           continue;
@@ -461,7 +492,7 @@ private:
                                : movement      ? StringRef(kDataMovement)
                                                : call.getCallee();
         if (kernel.empty() && !movement)
-          (*result)[attributed].calls += 1;
+          add(attributed, 0, 1);
         FailureOr<int64_t> n = walk(body, attributed);
         if (failed(n))
           return failure();
@@ -499,12 +530,14 @@ private:
           continue;
         }
         // Known only at run time: the branch with more launches.
-        llvm::StringMap<Cost> saved = *result;
+        llvm::StringMap<Cost> emptySide, &sideMap = side ? *side : emptySide;
+        llvm::StringMap<Cost> saved = *result, savedSide = sideMap;
         FailureOr<int64_t> thenN = walk(ifOp.getThenRegion().front(), kernel);
         if (failed(thenN))
           return failure();
-        llvm::StringMap<Cost> afterThen = *result;
+        llvm::StringMap<Cost> afterThen = *result, afterThenSide = sideMap;
         *result = saved;
+        sideMap = savedSide;
         int64_t elseN = 0;
         if (!ifOp.getElseRegion().empty()) {
           FailureOr<int64_t> n = walk(ifOp.getElseRegion().front(), kernel);
@@ -514,6 +547,7 @@ private:
         }
         if (*thenN > elseN) {
           *result = std::move(afterThen);
+          sideMap = std::move(afterThenSide);
           launches += *thenN;
         } else {
           launches += elseN;
@@ -540,7 +574,8 @@ private:
   DenseMap<Value, int64_t> ints;
   DenseMap<Value, double> reals;
   DenseSet<Value> emptyMemrefs;
-  llvm::StringMap<Cost> *result = nullptr;
+  llvm::StringMap<Cost> *result = nullptr, *side = nullptr;
+  int64_t stream = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -568,7 +603,8 @@ double asymptoticKvRatio(const ModelConfig &c, int64_t vanillaLayers, bool recge
 struct Prediction {
   KernelCosts kernels; // modelled, with counted launches
   Cost total;
-  double seconds = 0; // call times + launches x overhead
+  double seconds = 0; // call times + launches x overhead (the longer stream)
+  double sideSeconds = 0; // of that, what runs beside stream 0
   std::vector<std::string> mismatches;
 };
 
@@ -661,7 +697,8 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
 
   /// Joins the modelled calls with the launches (and calls) counted in the
   /// lowered entry point.
-  Prediction predict(const CallModel &model, const llvm::StringMap<Cost> &counted) {
+  Prediction predict(const CallModel &model, const llvm::StringMap<Cost> &counted,
+                     const llvm::StringMap<Cost> &side = {}) {
     Prediction p;
     p.kernels = model.byKernel();
     for (auto &[name, cost] : p.kernels.entries) {
@@ -687,6 +724,15 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     for (auto &[name, cost] : p.kernels.entries)
       p.total.add(cost);
     p.seconds = p.total.seconds + double(p.total.launches) * target.launchS;
+    // Work on another stream overlaps the rest: the step takes the longer.
+    for (const auto &entry : side) {
+      const Cost &all = counted.find(entry.getKey())->second;
+      const Cost *cost = p.kernels.find(entry.getKey());
+      if (cost && all.calls)
+        p.sideSeconds += cost->seconds * double(entry.getValue().calls) / double(all.calls);
+      p.sideSeconds += double(entry.getValue().launches) * target.launchS;
+    }
+    p.seconds = std::max(p.sideSeconds, p.seconds - p.sideSeconds);
     return p;
   }
 
@@ -775,14 +821,14 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
           int64_t T = context / tps * tps;
           CallModel stepModel(c, plan, recgen, w, act, target);
           stepModel.step(batch, T);
-          llvm::StringMap<Cost> counted;
+          llvm::StringMap<Cost> counted, side;
           LaunchCounter counter(*lowered);
           // (W, S, batch, max_tokens, uniforms, out, logits, temperature, top_k, top_p):
           // greedy, no logits dump.
           if (failed(counter.count(program.getStepSymbol(), {{2, batch}, {3, T + 2 * tps}},
-                                   {6}, {{7, 0.0}}, counted)))
+                                   {6}, {{7, 0.0}}, counted, &side)))
             return failure();
-          Prediction step = predict(stepModel, counted);
+          Prediction step = predict(stepModel, counted, side);
           double tokPerS = double(batch * tps) / step.seconds;
           // Per generated token of one sequence (KV reads are per sequence).
           double kvPerToken = step.total.kvRead / double(batch * tps);
@@ -798,6 +844,13 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
                                step.seconds * 1e3, step.total.seconds * 1e3,
                                (long long)step.total.launches, double(launchUs), tokPerS,
                                step.seconds * 1e3 / double(tps));
+            if (step.sideSeconds > 0)
+              os << llvm::format("      streams: %.4f ms of it on a second stream (RecGen's "
+                                 "latent chain) beside %.4f ms; the step takes the longer\n",
+                                 step.sideSeconds * 1e3,
+                                 (step.total.seconds + double(step.total.launches) *
+                                                           target.launchS -
+                                  step.sideSeconds) * 1e3);
             os << llvm::format("      state per sequence at %lld tokens: %lld bytes "
                                "allocated, %lld analytic (KV of the kept caches + coarse "
                                "state)\n",
@@ -825,6 +878,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
                {"predicted_s", step.seconds},
                {"calls_s", step.total.seconds},
                {"launch_s", double(step.total.launches) * target.launchS},
+               {"second_stream_s", step.sideSeconds},
                {"predicted_tokens_per_s", tokPerS},
                {"totals", costJson(step.total)},
                {"kernels", kernels},

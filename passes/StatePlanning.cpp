@@ -48,6 +48,7 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
   const int64_t L = c.numLevels(), D = c.dModel, V = c.vocabSize;
   const int64_t KV = c.nKvHeads * c.headDim(), B = c.metaContext();
   const bool recgen = mode == GenerationMode::recgen;
+  const bool lookahead = recgen && s.latentLookahead;
   auto per = [&](int64_t l) { return B / c.span(l); }; // level-l items per meta-context
   RegionList r{ctx, {}};
 
@@ -72,8 +73,10 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
       std::string name = "enc." + std::to_string(l);
       bool kept = !recgen || l == L;
       int64_t tile = kept ? 0 : s.prefillTile;
-      r.tiled(name + ".k", tile, 0, cache);
-      r.tiled(name + ".v", tile, 0, cache);
+      // Running one meta-context ahead, Enc_L's last step writes one more.
+      int64_t ahead = lookahead && l == L ? cache : 0;
+      r.tiled(name + ".k", tile, ahead, cache);
+      r.tiled(name + ".v", tile, ahead, cache);
       if (kept)
         analyticPerStep += 2 * cache;
     }
@@ -104,9 +107,17 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
       r.tiled("items." + std::to_string(l), s.decodeTile, per(l) * D * act);
     if (maxCond)
       r.tiled("cond", s.decodeTile, maxCond * D * act);
-    if (L >= 2)
+    // Running ahead, a step reads the token conditions the previous one
+    // left and leaves the next ones (of every tile) beside them.
+    if (lookahead) {
+      r.perSequence("tok_cond", per(1) * D * act);
+      r.perSequence("tok_cond.next", per(1) * D * act);
+    } else if (L >= 2) {
       r.tiled("tok_cond", s.decodeTile, per(1) * D * act);
+    }
     r.tiled("prefix", s.decodeTile, maxPrefix * D * act);
+    if (lookahead)
+      r.tiled("prefix" + std::string(kLatentLane), s.decodeTile, maxPrefix * D * act);
     if (maxStep)
       r.tiled("step", s.decodeTile, maxStep * D * act);
     r.tiled("hidden", s.decodeTile, per(1) * D * act);
@@ -121,18 +132,25 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
   r.tiled("uniforms", s.decodeTile, rowsPerSeq * 4);
   // One (f32 max, i32 index) pair per block of a row (photon_argmax).
   r.tiled("vocab_partials", s.decodeTile, rowsPerSeq * vocabPartition(V).parts * 8);
-  r.add("rows", 0, 2 * s.maxRows * 4, 0, 0, 0);
-  // i32 counters of a stack call's (row, KV head group) or a decode tile's
-  // rows, zeroed by prefill: blocks of a kernel that combine their results
-  // count themselves there, and the last leaves them zero.
-  r.add("semaphores", 0, std::max(s.maxRows * c.nHeads, s.decodeTile * rowsPerSeq) * 4, 0, 0, 0);
-  // Stack calls and linear chunkers (their normed inputs) share it; scores
-  // grow with the largest encoder cache: level 1 (or vanilla's).
+  // The scratch of stack calls, once per lane of stack calls that may run
+  // at the same time (running ahead: the latent chain's).
   int64_t perRow = stackScratchPerRow(c, maxDecoderCapacity);
   for (int64_t l = 1; l <= L; ++l)
     perRow = std::max(perRow, c.chunkSizes[l - 1] * c.chunkerInputWidth(l));
-  r.add("stack_scratch", 0, s.maxRows * perRow * 4, 0,
-        s.maxRows * c.nHeads * (L == 0 ? 1 : per(1)) * 4, 0);
+  for (std::string lane : {std::string(), std::string(kLatentLane)}) {
+    if (!lane.empty() && !lookahead)
+      break;
+    r.add("rows" + lane, 0, 2 * s.maxRows * 4, 0, 0, 0);
+    // i32 counters of a stack call's (row, KV head group) or a decode tile's
+    // rows, zeroed by prefill: blocks of a kernel that combine their results
+    // count themselves there, and the last leaves them zero.
+    r.add("semaphores" + lane, 0,
+          std::max(s.maxRows * c.nHeads, s.decodeTile * rowsPerSeq) * 4, 0, 0, 0);
+    // Stack calls and linear chunkers (their normed inputs) share it; scores
+    // grow with the largest encoder cache: level 1 (or vanilla's).
+    r.add("stack_scratch" + lane, 0, s.maxRows * perRow * 4, 0,
+          s.maxRows * c.nHeads * (L == 0 ? 1 : per(1)) * 4, 0);
+  }
 
   return StatePlanAttr::get(ctx, B, s.prefillTile, s.decodeTile, s.maxRows,
                             analyticPerSeq, analyticPerStep, r.regions);

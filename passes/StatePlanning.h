@@ -50,10 +50,19 @@ struct VocabPartition {
 VocabPartition vocabPartition(int64_t vocabSize);
 
 /// How a program's work is split, and so how large its tiles are.
+/// Suffix of the scratch regions of RecGen's latent chain when it runs ahead
+/// of the tokens: "prefix.latent", "rows.latent", ...
+inline constexpr llvm::StringLiteral kLatentLane = ".latent";
+
 struct StateSchedule {
   int64_t prefillTile = 16;  // sequences per prefill call
   int64_t decodeTile = 1024; // sequences decoded together inside a step
   int64_t maxRows = 4096;    // rows per stack call
+  // RecGen: each step decodes the next meta-context's latents while it
+  // samples this one's tokens (spec §4: the latent chain may run ahead), so
+  // the latent chain has scratch of its own, Enc_L one more position and
+  // the token conditions a second buffer.
+  bool latentLookahead = true;
 };
 
 /// The state plan of a program of `mode` for a model of config `c`.

@@ -17,6 +17,14 @@ struct CudaState {
   CUdevice device = 0;
   CUcontext context = nullptr;
   CUstream stream = nullptr;
+  // Streams the generated code may fork from `stream` (photon_use_stream);
+  // [0] is `stream`. `forked`: joined into the capture since the last
+  // photon_join_streams.
+  static constexpr int kStreams = 2;
+  CUstream streams[kStreams] = {};
+  CUevent events[kStreams] = {};
+  bool forked[kStreams] = {};
+  int current = 0; // the stream launches go to
   Status initStatus;
   Status launchError; // sticky until takeCudaLaunchError()
   uint64_t launches = 0;
@@ -49,9 +57,14 @@ Status initialise() {
                         "cuDevicePrimaryCtxRetain");
     if (st.ok())
       st = s.drv->check(s.drv->cuCtxSetCurrent(s.context), "cuCtxSetCurrent");
-    if (st.ok())
-      st = s.drv->check(s.drv->cuStreamCreate(&s.stream, CU_STREAM_NON_BLOCKING),
+    for (int i = 0; i < CudaState::kStreams && st.ok(); ++i) {
+      st = s.drv->check(s.drv->cuStreamCreate(&s.streams[i], CU_STREAM_NON_BLOCKING),
                         "cuStreamCreate");
+      if (st.ok())
+        st = s.drv->check(s.drv->cuEventCreate(&s.events[i], CU_EVENT_DISABLE_TIMING),
+                          "cuEventCreate");
+    }
+    s.stream = s.streams[0];
     s.initStatus = st;
   });
   return s.initStatus;
@@ -316,8 +329,52 @@ PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY
     recordLaunchError(st);
 }
 
-// One in-order stream serves every launch, so per-launch streams and
-// synchronisation (what the generated code asks for) are not needed.
-PHOTON_MGPU void *mgpuStreamCreate() { return state().stream; }
+// Launches go to the stream photon_use_stream chose, in order: per-launch
+// streams and synchronisation (what the generated code asks for) are not
+// needed.
+PHOTON_MGPU void *mgpuStreamCreate() { return state().streams[state().current]; }
 PHOTON_MGPU void mgpuStreamSynchronize(void *) {}
 PHOTON_MGPU void mgpuStreamDestroy(void *) {}
+
+/// `from` records its event; `to` waits for it (both in a graph capture).
+static bool streamWaits(CudaState &s, int to, int from) {
+  const CudaDriver &d = *s.drv;
+  Status st = d.check(d.cuEventRecord(s.events[from], s.streams[from]), "cuEventRecord");
+  if (st.ok())
+    st = d.check(d.cuStreamWaitEvent(s.streams[to], s.events[from], 0), "cuStreamWaitEvent");
+  if (!st.ok())
+    recordLaunchError(st);
+  return st.ok();
+}
+
+// The generated step's concurrency (lowering/ProgramToHost.cpp): launches
+// after photon_use_stream(id) go to stream id; the first use of a stream
+// other than 0 since the last join forks it from stream 0 (it starts after
+// the work already there). photon_join_streams makes stream 0 wait for the
+// others and take the next launches, so a graph capture of stream 0 ends
+// joined.
+PHOTON_MGPU void photon_use_stream(int32_t id) {
+  CudaState &s = state();
+  if (id < 0 || id >= CudaState::kStreams) {
+    recordLaunchError(Status::error("photon_use_stream: no stream " + std::to_string(id) +
+                                    " (the runtime has " +
+                                    std::to_string(CudaState::kStreams) + ")"));
+    return;
+  }
+  if (id != 0 && !s.forked[id]) {
+    if (!streamWaits(s, id, 0))
+      return;
+    s.forked[id] = true;
+  }
+  s.current = id;
+}
+
+PHOTON_MGPU void photon_join_streams() {
+  CudaState &s = state();
+  for (int i = 1; i < CudaState::kStreams; ++i)
+    if (s.forked[i]) {
+      streamWaits(s, 0, i);
+      s.forked[i] = false;
+    }
+  s.current = 0;
+}

@@ -40,6 +40,8 @@ struct CUgraph_st;
 struct CUgraphExec_st;
 using CUgraph = CUgraph_st *;
 using CUgraphExec = CUgraphExec_st *;
+struct CUevent_st;
+using CUevent = CUevent_st *;
 // Stream capture modes (enum CUstreamCaptureMode_enum).
 using CUstreamCaptureMode = int;
 constexpr CUstreamCaptureMode CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
@@ -69,8 +71,9 @@ constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPT
 using CUfunction_attribute = int;
 constexpr CUfunction_attribute CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 
-// Stream flags.
+// Stream and event flags.
 constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
+constexpr unsigned CU_EVENT_DISABLE_TIMING = 0x2;
 
 // cuLaunchKernelEx's configuration (CUlaunchConfig_st, CUlaunchAttribute_st):
 // an attribute is its id, padding to 8 bytes and a 64-byte value union, of
@@ -123,6 +126,9 @@ struct CUlaunchConfig {
     (void *dst, CUdeviceptr src, size_t bytes, CUstream hStream))              \
   X(cuStreamCreate, (CUstream * phStream, unsigned int flags))                 \
   X(cuStreamSynchronize, (CUstream hStream))                                   \
+  X(cuStreamWaitEvent, (CUstream hStream, CUevent hEvent, unsigned int flags)) \
+  X(cuEventCreate, (CUevent * phEvent, unsigned int flags))                    \
+  X(cuEventRecord, (CUevent hEvent, CUstream hStream))                         \
   X(cuStreamBeginCapture_v2, (CUstream hStream, CUstreamCaptureMode mode))     \
   X(cuStreamEndCapture, (CUstream hStream, CUgraph * phGraph))                 \
   X(cuGraphInstantiateWithFlags, (CUgraphExec * phGraphExec, CUgraph hGraph,   \

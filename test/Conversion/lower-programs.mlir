@@ -1,5 +1,6 @@
 // RUN: photon-opt %s -split-input-file -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory=latent-lookahead=0 -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=INORDER
 // RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=L3
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -photon-lower-to-kernels -photon-lower-programs -canonicalize -cse | FileCheck %s --check-prefix=VAN
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -photon-lower-to-kernels=target=gpu -photon-lower-programs=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=GPU
@@ -45,14 +46,15 @@ photon.model @hier attributes {config = #photon.config<model_type = photon, voca
 // -----
 
 // A RecGen step advances Enc_2 on the decoder's own level-1 items: no token
-// embedding, no Enc_1.
+// embedding, no Enc_1 (the latents of the next meta-context first, then this
+// one's tokens).
 // CHECK-LABEL: func.func @photon_step_gen(
 // CHECK: func.call @photon_converter_2(
+// CHECK: func.call @photon_chunk_2(
+// CHECK: func.call @photon_stack_encoder_2(
 // CHECK: func.call @photon_converter_1(
 // CHECK-NOT: func.call @photon_embed_enc
 // CHECK-NOT: func.call @photon_stack_encoder_1
-// CHECK: func.call @photon_chunk_2(
-// CHECK: func.call @photon_stack_encoder_2(
 // CHECK: return
 !kv1 = !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>
 !kv2 = !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
@@ -89,7 +91,9 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 
 // tiny-photon-l2 (C = [4, 4], R = [2, 2]), RecGen. Prefill: the prompt's
 // tokens into the history, start latents, then (with complete meta-contexts)
-// the encoders bottom-up and the carries from Dec_2 over the last one.
+// the encoders bottom-up and the carries from Dec_2 over the last one; then
+// the first step's latents (the step runs its latent chain one meta-context
+// ahead): Dec_2 over it and X^2 = Enc_2(Chunk_2(its items)).
 // The prompt (%arg6 known tokens, all kept in the history, whose cursor
 // and known length the first parallel loop stores) and encode_len (%arg7:
 // the complete meta-contexts of B = 16 encoded tokens are encoded; the step
@@ -104,15 +108,28 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // L2: func.call @photon_chunk_2(
 // L2: func.call @photon_stack_encoder_2(
 // L2: func.call @photon_converter_2(
-// L2: return
-// The step: Dec_2 rolls out 4 level-1 items (a prefix call, then 3 single
-// rows), the 4 token chunks run through Dec_1 in lockstep (prefix, then 3
-// token rows), each of the 4 token positions through the LM head and argmax or
-// a draw, then the RecGen advance.
+// L2-COUNT-4: func.call @photon_stack_decoder_2(
+// L2: call @photon_converter_2(
+// L2-COUNT-4: func.call @photon_stack_decoder_2(
+// L2: func.call @photon_chunk_2(
+// L2: func.call @photon_stack_rows_cursor(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1, %arg4, %c0,
+// L2: func.call @photon_stack_encoder_2(
+// L2-NEXT: }
+// L2-NEXT: return
+// The step: the next meta-context's latents (Dec_2 rolls out 4 level-1 items:
+// a prefix call, then 3 single rows; their chunk through Enc_2, one position
+// past the cursor's meta-context), then this one's tokens from the
+// conditions the last call left: the 4 token chunks run through Dec_1 in
+// lockstep (prefix, then 3 token rows), each of the 4 token positions
+// through the LM head and argmax or a draw. The next conditions replace
+// them, the cursors advance.
 // L2-LABEL: func.func @photon_step_generate_recgen(
 // L2: func.call @photon_converter_2(
 // L2-COUNT-4: func.call @photon_stack_decoder_2(
 // L2-NOT: func.call @photon_stack_decoder_2(
+// L2: func.call @photon_chunk_2(
+// L2: func.call @photon_stack_rows_cursor(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1, %{{.*}}, %c1,
+// L2: func.call @photon_stack_encoder_2(
 // L2: func.call @photon_converter_1(
 // L2: func.call @photon_stack_decoder_1(
 // L2: func.call @photon_lm_head(
@@ -122,9 +139,21 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // L2: func.call @photon_stack_decoder_1(
 // L2-COUNT-3: func.call @photon_lm_head(
 // L2-NOT: func.call @photon_lm_head(
-// L2: func.call @photon_chunk_2(
-// L2: func.call @photon_stack_encoder_2(
+// L2: %[[ROWS:.*]] = arith.muli %arg2, %c4 : index
+// L2-NEXT: call @photon_copy_rows_f32_f32(%{{.*}}, %c0, %c64, %{{.*}}, %c0, %c64, %c64, %[[ROWS]])
+// L2: scf.parallel
 // L2: return
+
+// Without latent-lookahead the step decodes its own latents, its tokens,
+// then X^2 of its meta-context at the cursor's position.
+// INORDER-LABEL: func.func @photon_step_generate_recgen(
+// INORDER: func.call @photon_converter_2(
+// INORDER: func.call @photon_converter_1(
+// INORDER-COUNT-4: func.call @photon_lm_head(
+// INORDER: func.call @photon_chunk_2(
+// INORDER: func.call @photon_stack_rows_cursor(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1, %{{.*}}, %c0,
+// INORDER: func.call @photon_stack_encoder_2(
+// INORDER: return
 
 // Vanilla prefill zeroes the plan's semaphores (an i32 per (row, head) of a
 // stack call: 4096 rows x 4 heads), which the stack then receives, and runs
@@ -177,11 +206,24 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // GPU-LABEL: func.func private @photon_stack_rows(
 // GPU: gpu.launch
 // GPU-SAME: module(@photon_kernels) function(@photon_stack_rows)
+// RecGen's latent chain goes to the runtime's stream 1, the tokens to stream
+// 0, which waits for stream 1 before the conditions and cursors advance.
 // GPU-LABEL: func.func @photon_step_generate_recgen(
+// GPU: func.call @photon_use_stream(%c1_i32) : (i32) -> ()
 // GPU: func.call @photon_stack_rows(
 // GPU: func.call @photon_stack_decoder_2(
 // GPU: func.call @photon_copy_rows_f32_f32(
+// GPU: func.call @photon_stack_encoder_2(
+// GPU: func.call @photon_use_stream(%c0_i32) : (i32) -> ()
+// GPU-NOT: func.call
+// GPU: func.call @photon_converter_1(
 // GPU: gpu.launch
 // GPU-SAME: module(@photon_kernels) function(@photon_commit_tokens)
 // GPU-NOT: scf.parallel
+// GPU: call @photon_join_streams() : () -> ()
+// GPU: call @photon_copy_rows_f32_f32(
+// GPU: gpu.launch
+// GPU-SAME: function(@photon_advance_cursor)
 // GPU: return
+// GPU: func.func private @photon_use_stream(i32)
+// GPU: func.func private @photon_join_streams()

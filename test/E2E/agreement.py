@@ -738,6 +738,17 @@ def main():
             with open(c1_path, "w") as f:
                 json.dump(c1, f)
             model_case(h, c1_path, "tiny-photon-221", worst, rng, extra_lengths=(2, 3))
+            # RecGen's step decodes the next meta-context's latents beside its tokens by
+            # default (on the GPU on a second stream); here it decodes its own first. And
+            # the lookahead over decode tiles of 16 sequences: 17 prompts are two tiles whose
+            # next conditions wait beside each other until the step ends.
+            l3 = os.path.join(ROOT, "examples", "tiny-photon-l3.json")
+            model_case(h, l3, "tiny-photon-l3-no-lookahead", worst, rng,
+                       compile_args=("--no-latent-lookahead",))
+            model_case(h, c1_path, "tiny-photon-221-no-lookahead", worst, rng, extra_lengths=(2, 3),
+                       compile_args=("--no-latent-lookahead",))
+            model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-tile16",
+                       worst, rng, row_batches=(17,), compile_args=("--decode-tile=16",))
 
             # A bf16 weight arena (bf16 file; kernels widen to f32) and an f16 one.
             model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"), "tiny-photon-l2-bf16", worst,

@@ -2,6 +2,7 @@
 // RUN: photon-opt %s -split-input-file -photon-plan-memory=report=1 -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 | FileCheck %s --check-prefix=BF16
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory=activation-type=f8 2>&1 | FileCheck %s --check-prefix=BADTYPE
+// RUN: photon-opt %s -split-input-file -photon-plan-memory="report=1 latent-lookahead=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=INORDER
 
 // Declared bf16 weights keep their type; bf16 activations halve the caches:
 // 2 (K, V) x 2 layers x 32 (2 KV heads x 16) x 2 bytes = 256 per item.
@@ -12,7 +13,7 @@
 // bytes of K (and of V) at level 1 and 128 at level 2.
 // BF16: photon.program @generate_hiergen mode hiergen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, prefill_tile = 16, decode_tile = 1024, max_rows = 4096, analytic_per_seq = 256, analytic_per_step = 1280, regions = [<name = "positions", per_seq = 8>, <name = "tokens", per_step = 64>, <name = "top", per_seq = 128>, <name = "carries", per_seq = 128>, <name = "enc.1.k", per_step = 512>, <name = "enc.1.v", per_step = 512>, <name = "enc.2.k", per_step = 128>, <name = "enc.2.v", per_step = 128>,
 // RecGen keeps only Enc_2 after prefill: Enc_1 is a prefill tile.
-// BF16: photon.program @generate_recgen mode recgen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, {{.*}}, analytic_per_seq = 256, analytic_per_step = 256, regions = [{{.*}}<name = "enc.1.k", tile = 16, per_step = 512>, {{.*}}<name = "enc.2.k", per_step = 128>
+// BF16: photon.program @generate_recgen mode recgen attributes {state_plan = #photon.state_plan<tokens_per_step = 16, {{.*}}, analytic_per_seq = 256, analytic_per_step = 256, regions = [{{.*}}<name = "enc.1.k", tile = 16, per_step = 512>, {{.*}}<name = "enc.2.k", per_seq = 128, per_step = 128>
 // BADTYPE: for the --activation-type option: Cannot find option named 'f8'!
 
 // Implicit weights are declared (f32) and placed in one arena, each aligned
@@ -45,8 +46,28 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // REPORT-NEXT: positions 0 0 8 0 0
 // REPORT-NEXT: tokens 0 0 0 0 16
 // REPORT: enc.1.k 16 0 0 0 32
-// REPORT: enc.2.k 0 0 0 0 16
+// The step decodes the next meta-context's latents beside its tokens
+// (latent-lookahead): Enc_2 holds one meta-context more, the token
+// conditions are kept per sequence twice, the latent chain's stack calls
+// have scratch of their own.
+// REPORT: enc.2.k 0 0 16 0 16
+// REPORT: tok_cond 0 0 64 0 0
+// REPORT-NEXT: tok_cond.next 0 0 64 0 0
+// REPORT-NEXT: prefix 1024
+// REPORT-NEXT: prefix.latent 1024
+// REPORT: rows 0 32768 0 0 0
+// REPORT-NEXT: semaphores 0
+// REPORT-NEXT: stack_scratch 0
+// REPORT-NEXT: rows.latent 0 32768 0 0 0
+// REPORT-NEXT: semaphores.latent 0
+// REPORT-NEXT: stack_scratch.latent 0
 // REPORT: per sequence at 2176 tokens: {{[0-9]+}} bytes allocated, 17472 analytic (KV of the kept caches + coarse state), ratio {{1\.[0-9]+}}
+// Without it, a step decodes its own latents first: none of that.
+// INORDER: program @generate_recgen
+// INORDER: enc.2.k 0 0 0 0 16
+// INORDER: tok_cond 1024 0 64 0 0
+// INORDER-NOT: .latent
+// INORDER: per sequence at 2176 tokens
 !kv1 = !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>
 !kv2 = !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
 !s2 = !photon.stream<level = 2, width = 8, span = 4>

@@ -61,26 +61,29 @@
 // VJSON: "mismatches": []
 
 // Tiny PHOTON L=2 (C = [4, 4], R = [2, 2], 2 layers everywhere), RecGen at 32
-// tokens of context: Enc_2 advances one item at position 32/16 = 2, which
-// attends to 3 items: 2 layers · 3 · 256 = 1536 bytes. Dec_1 runs its 4 token
-// chunks in lockstep: a prefix call of 4·2 rows (positions 0, 1: 3 items per
-// chunk) and 3 rollout calls of 4 rows (positions 2, 3, 4): 4·(3 + 3 + 4 + 5)
-// = 60 items, 2 layers · 60 · 256 = 30720 bytes.
+// tokens of context: the step's latent chain runs one meta-context ahead, so
+// Enc_2 advances one item at position 32/16 + 1 = 3, which attends to 4
+// items: 2 layers · 4 · 256 = 2048 bytes. Dec_1 runs its 4 token chunks in
+// lockstep: a prefix call of 4·2 rows (positions 0, 1: 3 items per chunk)
+// and 3 rollout calls of 4 rows (positions 2, 3, 4): 4·(3 + 3 + 4 + 5) = 60
+// items, 2 layers · 60 · 256 = 30720 bytes. The latent chain (Dec_2, Chunk_2,
+// Enc_2) runs on a second stream beside the tokens.
 // QUIET-NOT: schedule report
 // L2JSON: "name": "generate_recgen"
 // L2JSON: "steps": [
+// L2JSON: "second_stream_s": {{0\.000[1-9][0-9]*}},
+// L2JSON: "photon_stack_encoder_2": {
+// L2JSON-NEXT: "calls": 1,
+// L2JSON-NEXT: "rows": 1,
+// L2JSON-NEXT: "launches": 11,
+// L2JSON-NEXT: "weight_bytes": 296192.0,
+// L2JSON-NEXT: "kv_read_bytes": 2048.0,
 // L2JSON: "photon_stack_decoder_1": {
 // L2JSON-NEXT: "calls": 4,
 // L2JSON-NEXT: "rows": 20,
 // L2JSON-NEXT: "launches": 44,
 // L2JSON-NEXT: "weight_bytes": 1184768.0,
 // L2JSON-NEXT: "kv_read_bytes": 30720.0,
-// L2JSON: "photon_stack_encoder_2": {
-// L2JSON-NEXT: "calls": 1,
-// L2JSON-NEXT: "rows": 1,
-// L2JSON-NEXT: "launches": 11,
-// L2JSON-NEXT: "weight_bytes": 296192.0,
-// L2JSON-NEXT: "kv_read_bytes": 1536.0,
 // L2JSON: "mismatches": []
 
 // PHOTON-600M, bf16: KV bytes read per generated token against a vanilla
@@ -107,14 +110,18 @@
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
 // RATIO: step at context 2048, batch 1024:
 // RATIO: 412 launches
+// RecGen's step advances Enc_L one meta-context ahead (one more item read
+// at each context) and copies the next conditions into place (1 launch),
+// its latent chain on a second stream.
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 233 launches
-// RATIO: vanilla / this 642.8x (global caches only 1016.6x; paper's asymptote 1024.0x)
+// RATIO: 234 launches
+// RATIO: streams: {{[0-9.]+}} ms of it on a second stream (RecGen's latent chain) beside
+// RATIO: vanilla / this 639.7x (global caches only 1008.7x; paper's asymptote 1024.0x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 1022.8x (global caches only 1024.0x; paper's asymptote 1024.0x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 375 launches
+// RATIO: 376 launches
 // RATIO-NOT: warning
 
 // Block (8 + 8 layers, C1 = 4): 16 / (8/4²) = 32x.
