@@ -9,6 +9,9 @@
 //       [count][prompt_len]) into sequences first..first+count-1 of the state
 //       arena S, encodes their first `encode_len` tokens (generation: all of
 //       them; scoring: the context) and prepares their first decode step.
+//       Calls cover the batch in order: the one that ends it (first + count
+//       = batch) may finish preparing the first step for every sequence
+//       (RecGen's latents, when they run a meta-context ahead).
 //       The step forces every known token past the encoded ones, so their
 //       logits are those a teacher-forced forward would give.
 //   photon_step_<program>(W, S, batch, max_tokens, uniforms, out, logits,
@@ -689,9 +692,20 @@ private:
                       lookahead ? mulI(b, first, per(1)) : cIdx(b, 0));
       });
     });
-    // Running ahead, the first step finds its meta-context's latents ready.
-    if (lookahead)
-      latentChain(b, first, count, "tok_cond", /*ahead=*/0);
+    // Running ahead, the first step finds its meta-context's latents ready:
+    // the call that completes the batch (prefill calls cover it in order)
+    // decodes them for every sequence, a decode tile at a time, rather than
+    // each call for its few prompts.
+    if (lookahead) {
+      Value last = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, addI(b, first, count), batch);
+      ifThen(b, last, [&](Builder &b) {
+        Value tile = cIdx(b, plan.getDecodeTile());
+        forRange(b, cIdx(b, 0), batch, tile, [&](Builder &b, Value t0) {
+          Value n = arith::MinUIOp::create(b, tile, arith::SubIOp::create(b, batch, t0));
+          latentChain(b, t0, n, "tok_cond", /*ahead=*/0);
+        });
+      });
+    }
   }
 
   /// dst[i] = src[i·stride] for rows of D, with a run-time row stride.

@@ -148,16 +148,24 @@ public:
       return;
     }
     int64_t gp = P / B; // complete prompt meta-contexts
-    if (gp > 0) {
-      int64_t len = gp * B;
-      embed("photon_embed_enc", count * len, c.dEmbed);
-      encodeLevels(count * len, len, [](int64_t) { return int64_t(0); });
-      if (L >= 2)
-        for (int64_t mc = c.decoderCarriesAreLocal() ? gp : 1; mc <= gp; ++mc)
-          decodeLatents(count);
-    }
-    if (lookahead) // the first step's latents
-      latentChain(count, gp);
+    if (gp == 0)
+      return;
+    int64_t len = gp * B;
+    embed("photon_embed_enc", count * len, c.dEmbed);
+    encodeLevels(count * len, len, [](int64_t) { return int64_t(0); });
+    if (L < 2)
+      return;
+    int64_t first = c.decoderCarriesAreLocal() ? gp : 1;
+    for (int64_t mc = first; mc <= gp; ++mc)
+      decodeLatents(count);
+  }
+  /// The prefill call that completes a batch of prompts of P tokens: running
+  /// ahead, it decodes the first step's latents of every sequence.
+  void lastPrefill(int64_t batch, int64_t P) {
+    if (!lookahead)
+      return;
+    for (int64_t t0 = 0; t0 < batch; t0 += plan.getDecodeTile())
+      latentChain(std::min(plan.getDecodeTile(), batch - t0), P / B);
   }
 
   const KernelCosts &byKernel() const { return kernels; }
@@ -799,6 +807,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
                                      {}, {}, preCounted)))
               return failure();
           }
+          pre.lastPrefill(batch, P);
           Prediction prefill = predict(pre, preCounted);
           double prefillTokPerS = double(batch * P) / prefill.seconds;
           if (print)

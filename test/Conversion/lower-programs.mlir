@@ -91,9 +91,11 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 
 // tiny-photon-l2 (C = [4, 4], R = [2, 2]), RecGen. Prefill: the prompt's
 // tokens into the history, start latents, then (with complete meta-contexts)
-// the encoders bottom-up and the carries from Dec_2 over the last one; then
-// the first step's latents (the step runs its latent chain one meta-context
-// ahead): Dec_2 over it and X^2 = Enc_2(Chunk_2(its items)).
+// the encoders bottom-up and the carries from Dec_2 over the last one. The
+// call that ends the batch (first + count = batch) then decodes the first
+// step's latents of every sequence, a decode tile at a time (the step runs
+// its latent chain one meta-context ahead): Dec_2 over that meta-context
+// and X^2 = Enc_2(Chunk_2(its items)).
 // The prompt (%arg6 known tokens, all kept in the history, whose cursor
 // and known length the first parallel loop stores) and encode_len (%arg7:
 // the complete meta-contexts of B = 16 encoded tokens are encoded; the step
@@ -109,11 +111,17 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // L2: func.call @photon_stack_encoder_2(
 // L2: func.call @photon_converter_2(
 // L2-COUNT-4: func.call @photon_stack_decoder_2(
-// L2: call @photon_converter_2(
+// L2: %[[END:.*]] = arith.addi %arg4, %arg5 : index
+// L2-NEXT: %[[LAST:.*]] = arith.cmpi eq, %[[END]], %arg2 : index
+// L2-NEXT: scf.if %[[LAST]] {
+// L2-NEXT: scf.for %[[T0:.*]] = %c0 to %arg2 step %c1024 {
+// L2: func.call @photon_converter_2(
 // L2-COUNT-4: func.call @photon_stack_decoder_2(
 // L2: func.call @photon_chunk_2(
-// L2: func.call @photon_stack_rows_cursor(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1, %arg4, %c0,
+// L2: func.call @photon_stack_rows_cursor(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1, %[[T0]], %c0,
 // L2: func.call @photon_stack_encoder_2(
+// L2-NEXT: }
+// L2-NEXT: }
 // L2-NEXT: }
 // L2-NEXT: return
 // The step: the next meta-context's latents (Dec_2 rolls out 4 level-1 items:
