@@ -159,6 +159,12 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
            "decode each warp reads a row of both, on tensor cores each warp's "
            "columns pair gate and up rows; both store silu(gate) · up); false: "
            "two projections and an elementwise kernel">,
+    Option<"prefetchNextWeights", "prefetch-next-weights", "bool", "false",
+           "GPU (sm_90+): the decode GEMVs prefetch the next projection's "
+           "weights into L2 (cp.async.bulk.prefetch, a slice per block, "
+           "before they wait for the previous kernel): QKV's the output "
+           "projection's, that one gate and up, gate/up's down. Off: "
+           "measured slower on an H200 (docs/perf.md)">,
     Option<"fuseNorm", "fuse-norm", "bool", "true",
            "GPU: at decode (GEMV rows), a layer's RMSNorms are the prologue "
            "of the projections that read them (QKV, gate/up): the GEMV scales "

@@ -437,6 +437,57 @@ private:
     };
   }
 
+  /// Weights (offset, elements) the decode GEMVs emitted meanwhile prefetch
+  /// into L2 for the projection after them (prefetch-next-weights).
+  struct WeightRange {
+    WeightRef weight;
+    int64_t elements;
+  };
+  SmallVector<WeightRange> nextWeights;
+  /// Runs `emit` with the GEMVs it emits prefetching `ranges`.
+  void withNextWeights(ArrayRef<WeightRange> ranges, function_ref<void()> emit) {
+    if (options.prefetchNextWeights)
+      nextWeights.assign(ranges.begin(), ranges.end());
+    emit();
+    nextWeights.clear();
+  }
+  /// At the start of a GEMV launch, before it waits for the previous
+  /// kernel: thread 0 of each block prefetches its share of nextWeights
+  /// into L2 with one cp.async.bulk.prefetch per range (16-byte aligned
+  /// pieces; a range whose planned offset is not 16-byte aligned is left
+  /// out). A hint: nothing waits for it.
+  void prefetchNextWeights(Builder &b, gpu::LaunchOp launch) {
+    const int64_t elt = byteWidth(weightElt);
+    SmallVector<WeightRange> ranges;
+    for (const WeightRange &r : nextWeights)
+      if (r.weight.align * elt % 16 == 0 && r.elements * elt >= 16)
+        ranges.push_back(r);
+    if (ranges.empty())
+      return;
+    Value block = launch.getBlockIds().x, blocks = launch.getGridSizeX();
+    ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, launch.getThreadIds().x, cIdx(b, 0)),
+           [&](Builder &b) {
+      Type i64 = b.getI64Type();
+      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, weights);
+      auto global = LLVM::LLVMPointerType::get(ctx, 1);
+      for (const WeightRange &r : ranges) {
+        const int64_t bytes = r.elements * elt / 16 * 16;
+        Value piece = mulI(b, arith::CeilDivUIOp::create(
+                                  b, arith::CeilDivUIOp::create(b, cIdx(b, bytes), blocks), cIdx(b, 16)),
+                           16);
+        Value start = mulI(b, block, piece);
+        ifThen(b, ult(b, start, cIdx(b, bytes)), [&](Builder &b) {
+          Value size = arith::MinUIOp::create(b, piece, arith::SubIOp::create(b, cIdx(b, bytes), start));
+          Value addr = addI(b, addI(b, base, mulI(b, r.weight.at, elt)), start);
+          Value addr64 = arith::IndexCastUIOp::create(b, i64, addr);
+          Value ptr = LLVM::IntToPtrOp::create(b, global, addr64);
+          NVVM::CpAsyncBulkPrefetchOp::create(
+              b, ptr, arith::IndexCastUIOp::create(b, b.getI32Type(), size), /*l2CacheHint=*/Value());
+        });
+      }
+    });
+  }
+
   /// One kernel `name` over 1 <= rows <= maxRows (rows a runtime value) of
   /// `in`, bound by the weight bytes: each warp computes F outputs
   /// (gemvOutputsPerWarp) of one of the ranges (kGemvWarps warps a block, a
@@ -500,6 +551,7 @@ private:
       launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
+    prefetchNextWeights(kb, launch);
     Value tid = launch.getThreadIds().x;
     Value lane = remU(kb, tid, kWarpSize);
     Value warp = addI(kb, mulI(kb, launch.getBlockIds().x, kGemvWarps), divU(kb, tid, kWarpSize));
@@ -768,6 +820,7 @@ private:
       launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
     Builder kb(b.getLoc(), ctx);
     kb.setInsertionPointToStart(&launch.getBody().front());
+    prefetchNextWeights(kb, launch);
     Value partials = launch.getWorkgroupAttributions()[0];
     Value tid = launch.getThreadIds().x, block = launch.getBlockIds().x;
     Value lane = remU(kb, tid, kWarpSize), warp = divU(kb, tid, kWarpSize);
@@ -1250,7 +1303,7 @@ private:
         gemvFusesNorm(D, norm) && tensorCoresApply(D, {gate.align, up.align}) &&
         tensorCoresApply(F, {down.align});
     if (!oneChoice) {
-      gateUpSwiGLU(b, X, rows, F, D, gate, up, G, U, norm);
+      withNextWeights({{down, D * F}}, [&] { gateUpSwiGLU(b, X, rows, F, D, gate, up, G, U, norm); });
       matmulNT(b, G, X, rows, D, F, down, std::nullopt, /*accumulate=*/true);
       return;
     }
@@ -1261,7 +1314,9 @@ private:
     gemvOrWide(
         b, rows, aligned,
         [&](Builder &b, int64_t maxRows) {
-          gateUpGemv(b, X, rows, maxRows, F, D, gate.at, up.at, G, norm.gain.at);
+          withNextWeights({{down, D * F}}, [&] {
+            gateUpGemv(b, X, rows, maxRows, F, D, gate.at, up.at, G, norm.gain.at);
+          });
           matmulGemv(b, G, X, rows, maxRows, D, F, down.at, Value(), /*accumulate=*/true);
         },
         [&](Builder &b) {
@@ -4186,9 +4241,13 @@ private:
           vCache.store(b, sums[0], addI(b, cacheRow(b, r), j));
         };
       }
-      matmulShared(b, "qkv", X, rows, D, {q, k, v}, inputNorm,
-                   ropeInQkv ? function_ref<void(Builder &)>(ropeCache) : nullptr,
-                   ropeInQkv ? GemvPairValues{2, cosSin} : GemvPairValues{});
+      WeightRef o = w(b, "self_attn.o_proj.weight");
+      WeightRef gate = w(b, "mlp.gate_proj.weight"), up = w(b, "mlp.up_proj.weight");
+      withNextWeights({{o, D * D}}, [&] {
+        matmulShared(b, "qkv", X, rows, D, {q, k, v}, inputNorm,
+                     ropeInQkv ? function_ref<void(Builder &)>(ropeCache) : nullptr,
+                     ropeInQkv ? GemvPairValues{2, cosSin} : GemvPairValues{});
+      });
       if (!ropeInQkv)
         ropeCache(b);
       // The fused kernel walks a row's positions with one block per (row,
@@ -4299,12 +4358,12 @@ private:
                longCache);
       else
         longCache(b);
-      matmulNT(b, A, X, rows, D, D, w(b, "self_attn.o_proj.weight"), std::nullopt,
-               /*accumulate=*/true);
+      withNextWeights({{gate, F * D}, {up, F * D}}, [&] {
+        matmulNT(b, A, X, rows, D, D, o, std::nullopt, /*accumulate=*/true);
+      });
       // SwiGLU MLP.
       NormFirst mlpNorm{w(b, "post_attention_layernorm.weight"), Hb, Hr};
-      mlp(b, X, rows, F, D, w(b, "mlp.gate_proj.weight"), w(b, "mlp.up_proj.weight"),
-          w(b, "mlp.down_proj.weight"), G, U, Gr, mlpNorm);
+      mlp(b, X, rows, F, D, gate, up, w(b, "mlp.down_proj.weight"), G, U, Gr, mlpNorm);
     });
     rmsNorm(b, X, X, rows, D, finalNorm);
   }
@@ -4420,6 +4479,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
     options.fuseQkvRope = fuseQkvRope;
     options.fuseGateUp = fuseGateUp;
     options.fuseNorm = fuseNorm;
+    options.prefetchNextWeights = prefetchNextWeights;
     options.programmaticLaunch = programmaticLaunch;
     options.parallelVocab = parallelVocab;
     KernelEmitter emitter(module, model.getModelConfig(), offsets, weightElt,

@@ -167,6 +167,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-norm",
       llvm::cl::desc("decode: RMSNorm as the prologue of the projections that read it"),
       llvm::cl::init(photon::PhotonLowerToKernelsOptions().fuseNorm)};
+  Option<bool> prefetchNextWeights{
+      *this, "prefetch-next-weights",
+      llvm::cl::desc("sm_90 and later: decode GEMVs prefetch the next projection's weights into L2"),
+      llvm::cl::init(photon::PhotonLowerToKernelsOptions().prefetchNextWeights)};
   Option<bool> programmaticLaunch{
       *this, "programmatic-launch",
       llvm::cl::desc("sm_90 and later: each kernel may start while the one before it "
@@ -260,6 +264,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.matmulInputRounding = options.matmulInputRounding;
         photon::TargetInfo target = photon::TargetInfo::forChip(options.chip);
         kernels.programmaticLaunch = options.programmaticLaunch && target.hasProgrammaticLaunch();
+        kernels.prefetchNextWeights = options.prefetchNextWeights && target.hasBulkCopy();
         kernels.wgmma = options.wgmma && target.hasWgmma();
         kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.multiprocessors = target.multiprocessors;

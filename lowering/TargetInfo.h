@@ -37,6 +37,8 @@ struct TargetInfo {
 
   /// griddepcontrol (programmatic dependent launch): sm_90 and later.
   bool hasProgrammaticLaunch() const { return smVersion >= 90; }
+  /// Bulk asynchronous copies and prefetches (cp.async.bulk): sm_90 and later.
+  bool hasBulkCopy() const { return smVersion >= 90; }
   /// Warpgroup MMA: sm_90a only.
   bool hasWgmma() const { return smVersion == 90 && archSpecific; }
 };
