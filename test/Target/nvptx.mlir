@@ -1,6 +1,6 @@
 // The GPU pipeline: every kernel of every op lowers to PTX for sm_90a (and
 // sm_80); with ptxas present it assembles, and the host side calls exactly
-// the mgpu* ABI that runtime/CudaBackend.cpp implements.
+// the mgpu* ABI and the stream calls that runtime/CudaBackend.cpp implements.
 // RUN: photon-opt %s '-photon-to-nvvm=format=isa' | FileCheck %s --check-prefix=PTX
 // RUN: photon-opt %s '-photon-to-nvvm=format=isa chip=sm_80' | FileCheck %s --check-prefix=SM80
 // RUN: photon-opt %s '-photon-to-nvvm=format=isa' | photon-translate --mlir-to-llvmir | FileCheck %s --check-prefix=ABI
@@ -52,3 +52,6 @@ photon.model @photon_l2 attributes {config = #photon.config<model_type = photon,
 // ABI-DAG: declare void @mgpuLaunchKernel(ptr, i64, i64, i64, i64, i64, i64, i32, ptr, ptr, ptr, i64)
 // ABI-DAG: declare void @mgpuStreamSynchronize(ptr)
 // ABI-DAG: declare void @mgpuStreamDestroy(ptr)
+// RecGen's step puts its latent chain on a second stream (runtime/CudaBackend.cpp).
+// ABI-DAG: declare void @photon_use_stream(i32)
+// ABI-DAG: declare void @photon_join_streams()
