@@ -41,6 +41,7 @@
 #include "dialect/PhotonOps.h"
 #include "lowering/KernelBuilder.h"
 #include "lowering/Passes.h"
+#include "lowering/Streams.h"
 #include "passes/ArtifactDescription.h"
 #include "passes/StatePlanning.h"
 
@@ -54,10 +55,7 @@ namespace {
 
 using ::photon::ModelConfig;
 
-/// The runtime's stream calls (runtime/CudaBackend.cpp) and the stream of
-/// RecGen's latent chain when it runs ahead.
-constexpr llvm::StringLiteral kUseStreamSymbol = "photon_use_stream";
-constexpr llvm::StringLiteral kJoinStreamsSymbol = "photon_join_streams";
+/// The stream of RecGen's latent chain when it runs ahead.
 constexpr int64_t kLatentStream = 1;
 
 /// Rows of one stack call: row r belongs to cache slot `slot0 + r / perSlot`

@@ -18,6 +18,7 @@
 #include "dialect/PhotonOps.h"
 #include "lowering/KernelBuilder.h"
 #include "lowering/Passes.h"
+#include "lowering/Streams.h"
 #include "passes/Passes.h"
 #include "passes/StatePlanning.h"
 
@@ -479,9 +480,9 @@ private:
         continue;
       }
       if (auto call = dyn_cast<func::CallOp>(op)) {
-        if (call.getCallee() == "photon_use_stream")
+        if (call.getCallee() == kUseStreamSymbol)
           stream = get(call.getOperand(0)).value_or(0);
-        if (call.getCallee() == "photon_join_streams")
+        if (call.getCallee() == kJoinStreamsSymbol)
           stream = 0;
         auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
         if (!callee || callee.isExternal())
