@@ -104,10 +104,7 @@ public:
     if (recgen == hiergen)
       return program.emitOpError("photon-lower-programs: expects exactly one kind of "
                                  "decode step (hiergen_step or recgen_step)");
-    // The plan says whether RecGen's latent chain runs a meta-context ahead.
-    lookahead = recgen && llvm::any_of(plan.getRegions(), [](StateRegionAttr r) {
-                  return r.getName() == "tok_cond.next";
-                });
+    lookahead = recgen && runsLatentsAhead(plan);
     emitPrefill();
     emitStep();
     return failure(failed);
@@ -735,13 +732,13 @@ private:
         Value n = arith::MinUIOp::create(b, tile, arith::SubIOp::create(b, batch, t0));
         useStream(b, kLatentStream);
         lane = kLatentLane;
-        latentChain(b, t0, n, "tok_cond.next", /*ahead=*/1);
+        latentChain(b, t0, n, kNextTokenConditions, /*ahead=*/1);
         lane = "";
         useStream(b, 0);
         tokenPhase(b, t0, n, "tok_cond", mulI(b, t0, per(1)));
       });
       joinStreams(b);
-      copyRows(b, rowsOf(b, "tok_cond"), D, rowsOf(b, "tok_cond.next"), D, D,
+      copyRows(b, rowsOf(b, "tok_cond"), D, rowsOf(b, kNextTokenConditions), D, D,
                mulI(b, batch, per(1)));
       advanceCursor(b, zero, batch);
       return;

@@ -108,9 +108,7 @@ public:
     L = c.numLevels();
     B = c.metaContext();
     kvItem = 2 * c.nKvHeads * c.headDim() * act; // K and V of one item, one layer
-    lookahead = recgen && llvm::any_of(plan.getRegions(), [](StateRegionAttr r) {
-                  return r.getName() == "tok_cond.next";
-                });
+    lookahead = recgen && runsLatentsAhead(plan);
   }
 
   /// One step: one meta-context (vanilla: one token) of `batch` sequences

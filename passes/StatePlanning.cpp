@@ -111,7 +111,7 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
     // left and leaves the next ones (of every tile) beside them.
     if (lookahead) {
       r.perSequence("tok_cond", per(1) * D * act);
-      r.perSequence("tok_cond.next", per(1) * D * act);
+      r.perSequence(kNextTokenConditions, per(1) * D * act);
     } else if (L >= 2) {
       r.tiled("tok_cond", s.decodeTile, per(1) * D * act);
     }
@@ -137,9 +137,10 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
   int64_t perRow = stackScratchPerRow(c, maxDecoderCapacity);
   for (int64_t l = 1; l <= L; ++l)
     perRow = std::max(perRow, c.chunkSizes[l - 1] * c.chunkerInputWidth(l));
-  for (std::string lane : {std::string(), std::string(kLatentLane)}) {
-    if (!lane.empty() && !lookahead)
-      break;
+  SmallVector<std::string, 2> lanes{""};
+  if (lookahead)
+    lanes.push_back(kLatentLane.str());
+  for (const std::string &lane : lanes) {
     r.add("rows" + lane, 0, 2 * s.maxRows * 4, 0, 0, 0);
     // i32 counters of a stack call's (row, KV head group) or a decode tile's
     // rows, zeroed by prefill: blocks of a kernel that combine their results
@@ -154,6 +155,11 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
 
   return StatePlanAttr::get(ctx, B, s.prefillTile, s.decodeTile, s.maxRows,
                             analyticPerSeq, analyticPerStep, r.regions);
+}
+
+bool runsLatentsAhead(StatePlanAttr plan) {
+  return llvm::any_of(plan.getRegions(),
+                      [](StateRegionAttr r) { return r.getName() == kNextTokenConditions; });
 }
 
 PerSequenceBytes perSequenceBytes(StatePlanAttr plan, int64_t tokens) {

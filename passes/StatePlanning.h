@@ -49,11 +49,14 @@ struct VocabPartition {
 };
 VocabPartition vocabPartition(int64_t vocabSize);
 
-/// How a program's work is split, and so how large its tiles are.
 /// Suffix of the scratch regions of RecGen's latent chain when it runs ahead
 /// of the tokens: "prefix.latent", "rows.latent", ...
 inline constexpr llvm::StringLiteral kLatentLane = ".latent";
+/// The region of the next meta-context's token conditions, which a plan has
+/// when its latent chain runs ahead.
+inline constexpr llvm::StringLiteral kNextTokenConditions = "tok_cond.next";
 
+/// How a program's work is split, and so how large its tiles are.
 struct StateSchedule {
   int64_t prefillTile = 16;  // sequences per prefill call
   int64_t decodeTile = 1024; // sequences decoded together inside a step
@@ -64,6 +67,10 @@ struct StateSchedule {
   // the token conditions a second buffer.
   bool latentLookahead = true;
 };
+
+/// Whether a program of this plan decodes the next meta-context's latents
+/// beside this one's tokens (StateSchedule::latentLookahead, RecGen).
+bool runsLatentsAhead(StatePlanAttr plan);
 
 /// The state plan of a program of `mode` for a model of config `c`.
 StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,

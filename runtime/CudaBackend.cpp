@@ -16,15 +16,15 @@ struct CudaState {
   const CudaDriver *drv = nullptr;
   CUdevice device = 0;
   CUcontext context = nullptr;
-  CUstream stream = nullptr;
-  // Streams the generated code may fork from `stream` (photon_use_stream);
-  // [0] is `stream`. `forked`: joined into the capture since the last
-  // photon_join_streams.
+  // [0] serves every launch but those the generated code moves to another
+  // stream it forks from [0] (photon_use_stream). `forked`: joined into the
+  // capture since the last photon_join_streams.
   static constexpr int kStreams = 2;
   CUstream streams[kStreams] = {};
   CUevent events[kStreams] = {};
   bool forked[kStreams] = {};
   int current = 0; // the stream launches go to
+  CUstream stream() const { return streams[0]; }
   Status initStatus;
   Status launchError; // sticky until takeCudaLaunchError()
   uint64_t launches = 0;
@@ -64,7 +64,6 @@ Status initialise() {
         st = s.drv->check(s.drv->cuEventCreate(&s.events[i], CU_EVENT_DISABLE_TIMING),
                           "cuEventCreate");
     }
-    s.stream = s.streams[0];
     s.initStatus = st;
   });
   return s.initStatus;
@@ -125,12 +124,12 @@ public:
       char *slot = static_cast<char *>(staging_) + stagingUsed_;
       std::memcpy(slot, src, bytes);
       stagingUsed_ += (bytes + 255) & ~size_t(255);
-      return d.check(d.cuMemcpyHtoDAsync_v2(dptr(dst), slot, bytes, state().stream),
+      return d.check(d.cuMemcpyHtoDAsync_v2(dptr(dst), slot, bytes, state().stream()),
                      "cuMemcpyHtoD");
     }
     // The caller's (pageable) buffer may die right after: finish first.
     PHOTON_RETURN_IF_ERROR(d.check(
-        d.cuMemcpyHtoDAsync_v2(dptr(dst), src, bytes, state().stream),
+        d.cuMemcpyHtoDAsync_v2(dptr(dst), src, bytes, state().stream()),
         "cuMemcpyHtoD"));
     return synchronize();
   }
@@ -138,7 +137,7 @@ public:
   Status copyToHost(void *dst, const void *src, size_t bytes) override {
     const CudaDriver &d = *state().drv;
     PHOTON_RETURN_IF_ERROR(d.check(
-        d.cuMemcpyDtoHAsync_v2(dst, dptr(src), bytes, state().stream),
+        d.cuMemcpyDtoHAsync_v2(dst, dptr(src), bytes, state().stream()),
         "cuMemcpyDtoH"));
     return synchronize();
   }
@@ -146,7 +145,7 @@ public:
   Status synchronize() override {
     const CudaDriver &d = *state().drv;
     PHOTON_RETURN_IF_ERROR(
-        d.check(d.cuStreamSynchronize(state().stream), "cuStreamSynchronize"));
+        d.check(d.cuStreamSynchronize(state().stream()), "cuStreamSynchronize"));
     stagingUsed_ = 0; // every staged upload has completed
     return takeCudaLaunchError();
   }
@@ -163,7 +162,7 @@ public:
 
   Expected<void *> captureGraph(const std::function<void()> &work) override {
     const CudaDriver &d = *state().drv;
-    CUstream stream = state().stream;
+    CUstream stream = state().stream();
     PHOTON_RETURN_IF_ERROR(d.check(
         d.cuStreamBeginCapture_v2(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
         "cuStreamBeginCapture"));
@@ -185,7 +184,7 @@ public:
 
   Status launchGraph(void *graph) override {
     const CudaDriver &d = *state().drv;
-    return d.check(d.cuGraphLaunch(static_cast<CUgraphExec>(graph), state().stream),
+    return d.check(d.cuGraphLaunch(static_cast<CUgraphExec>(graph), state().stream()),
                    "cuGraphLaunch");
   }
 
