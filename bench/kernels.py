@@ -8,7 +8,7 @@ against the card's measured copy bandwidth and bf16 matrix rate.
 
 Kernels are gpu.launch ops inside the model's building blocks, named by family and
 shape (photon_gemv_r<rows>_<M>x<K>, photon_mma_<M>x<K>, photon_rmsnorm_<width>, ...;
-lowering/PhotonToKernels.cpp). For each configuration (model, mode, batch) this runs
+lowering/kernels/). For each configuration (model, mode, batch) this runs
 photon-run with synthetic weights under
 
   ncu --profile-from-start off --clock-control none --cache-control all

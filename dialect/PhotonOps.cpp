@@ -120,6 +120,37 @@ LogicalResult ModelOp::verifyRegions() {
     if (!declared.contains(w.name))
       return emitOpError() << "declares weights but not '" << w.name
                            << "', which the config requires";
+  return verifyWeightPlacement();
+}
+
+LogicalResult ModelOp::verifyWeightPlacement() {
+  // The kernels index the arena with the planned offsets: a weight outside
+  // it, or two sharing elements, would read another weight's values.
+  std::optional<MemoryPlanAttr> plan = getMemoryPlan();
+  SmallVector<std::pair<int64_t, ParamOp>> placed;
+  for (ParamOp p : getBody().front().getOps<ParamOp>()) {
+    std::optional<int64_t> offset = p.getOffset();
+    if (!plan && offset)
+      return p.emitOpError() << "has an offset but the model has no memory_plan";
+    if (plan && !offset)
+      return p.emitOpError() << "has no offset in the model's memory_plan";
+    if (!plan)
+      continue;
+    int64_t end = *offset + p.getTensorType().getNumElements();
+    if (end > plan->getWeightElements())
+      return p.emitOpError() << "ends at element " << end << ", past the arena's "
+                             << plan->getWeightElements() << " (memory_plan weight_elements)";
+    placed.push_back({*offset, p});
+  }
+  llvm::sort(placed, [](const auto &x, const auto &y) { return x.first < y.first; });
+  for (size_t i = 1; i < placed.size(); ++i) {
+    auto [prevAt, prev] = placed[i - 1];
+    auto [at, p] = placed[i];
+    if (prevAt + prev.getTensorType().getNumElements() > at)
+      return p.emitOpError() << "at offset " << at << " overlaps '" << prev.getSymName()
+                             << "' (offset " << prevAt << ", "
+                             << prev.getTensorType().getNumElements() << " elements)";
+  }
   return success();
 }
 

@@ -21,10 +21,11 @@ def Photon_ModelOp : Photon_Op<"model", [IsolatedFromAbove, SymbolTable, Symbol,
     Holds the configuration (`config`), the weight parameters, the
     teacher-forced forward graph and the generation programs of one model.
     `photon-plan-memory` adds `memory_plan` (the weight arena and element
-    types).
+    types) and places every `photon.param` in the arena (its `offset`).
     The configuration implies the full list of weights (spec §5); `photon.param`
     ops declare their element types, and the verifier checks each one's name
-    and shape against that list.
+    and shape against that list, and with a plan that the weights lie inside
+    the arena without overlapping.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, Photon_ConfigAttr:$config,
                        OptionalAttr<Photon_MemoryPlanAttr>:$memory_plan);
@@ -33,6 +34,9 @@ def Photon_ModelOp : Photon_Op<"model", [IsolatedFromAbove, SymbolTable, Symbol,
   let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
     ::photon::ModelConfig getModelConfig() { return getConfig().getModelConfig(); }
+    /// With a memory plan: every weight placed, inside the arena, no two
+    /// overlapping; without one: no weight placed.
+    ::llvm::LogicalResult verifyWeightPlacement();
   }];
 }
 
@@ -42,10 +46,19 @@ def Photon_ParamOp : Photon_Op<"param", [Symbol, HasParent<"ModelOp">]> {
     A weight of the model, named as in the checkpoint (spec §5), e.g.
     `photon.param @"encoder.1.layers.0.self_attn.q_proj.weight" : tensor<64x64xf32>`.
     The element type (f32, bf16 or f16) is the type the compiled code reads.
+    `photon-plan-memory` places it in the model's weight arena: `offset` is
+    its first element there. A model with a `memory_plan` has an offset on
+    every weight, each inside the arena and none overlapping another; a
+    model without one has none.
+
+    ```mlir
+    photon.param @"model.norm.weight" : tensor<64xbf16> offset 53248
+    ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
-                       TypeAttrOf<AnyRankedTensor>:$type);
-  let assemblyFormat = "$sym_name `:` $type attr-dict";
+                       TypeAttrOf<AnyRankedTensor>:$type,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$offset);
+  let assemblyFormat = "$sym_name `:` $type (`offset` $offset^)? attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     ::mlir::RankedTensorType getTensorType() {

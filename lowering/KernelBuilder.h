@@ -1,6 +1,6 @@
 //===- KernelBuilder.h - IR-building helpers of the lowerings --*- C++ -*-===//
 //
-// Small builders shared by the kernel emitter (PhotonToKernels.cpp) and the
+// Small builders shared by the kernel emitter (lowering/kernels/) and the
 // program lowering (ProgramToHost.cpp): index/float arithmetic, loops, and the
 // one primitive for data-parallel work, which is `scf.parallel` on the host and
 // a `gpu.launch` with a thread per point on the GPU.

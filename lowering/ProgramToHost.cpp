@@ -847,8 +847,8 @@ struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {
     llvm::StringMap<int64_t> offsets;
     Type weightElt;
     for (ParamOp p : model.getBody().front().getOps<ParamOp>()) {
-      if (auto off = p->getAttrOfType<IntegerAttr>("photon.offset"))
-        offsets[p.getSymName()] = off.getInt();
+      if (std::optional<int64_t> off = p.getOffset())
+        offsets[p.getSymName()] = *off;
       weightElt = p.getTensorType().getElementType();
     }
     for (ProgramOp program : model.getBody().front().getOps<ProgramOp>()) {

@@ -8,8 +8,8 @@ def PhotonPlanMemory : Pass<"photon-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Plan weight, KV-cache and coarse-state memory of each model";
   let description = [{
     Places every weight in one arena (declaring the `photon.param`s a model
-    leaves implicit), records each weight's element offset as
-    `photon.offset`, and attaches a typed `#photon.memory_plan` to the model:
+    leaves implicit), records each weight's element offset (the param's
+    `offset`), and attaches a typed `#photon.memory_plan` to the model:
     the arena size, the activation type (`activation-type=bf16` halves the KV
     caches), a fingerprint, and the KV bytes per item of each level.
 

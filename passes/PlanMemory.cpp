@@ -49,7 +49,7 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
       if (!params.count(w.name))
         params[w.name] = ParamOp::create(
             b, model.getLoc(), b.getStringAttr(w.name),
-            TypeAttr::get(RankedTensorType::get(w.shape, elementType)));
+            TypeAttr::get(RankedTensorType::get(w.shape, elementType)), IntegerAttr());
 
     // One arena, one element type: the kernels index it with constants. The
     // fingerprint (FNV-1a over config, types and placement) lets the runtime
@@ -66,7 +66,7 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
                              "type, found ")
                << p.getTensorType().getElementType() << " and " << elementType;
       offset = llvm::alignTo(offset, alignment);
-      p->setAttr("photon.offset", b.getI64IntegerAttr(offset));
+      p.setOffset(offset);
       id << ';' << w.name << '@' << offset;
       offset += w.numElements();
     }

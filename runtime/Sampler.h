@@ -33,7 +33,7 @@ struct SamplingParams {
 };
 
 /// The sampling parameters of a sequence and its seeded stream of uniform
-/// draws: the compiled `photon_sample` kernel (lowering/PhotonToKernels.cpp) consumes
+/// draws: the compiled `photon_sample` kernel (lowering/kernels/Vocab.cpp) consumes
 /// one draw per sampled token.
 class Sampler {
 public:

@@ -461,7 +461,7 @@ mlir::photon::buildModelModule(const ModelConfig &config, StringRef name,
 
   for (const ::photon::TensorSpec &w : config.weights())
     ParamOp::create(b, loc, b.getStringAttr(w.name),
-                    TypeAttr::get(RankedTensorType::get(w.shape, weightType)));
+                    TypeAttr::get(RankedTensorType::get(w.shape, weightType)), IntegerAttr());
   ModelBuilder mb(config, b, loc);
   mb.buildGraph();
   mb.buildProgram(GenerationMode::hiergen);

@@ -71,12 +71,12 @@ static LogicalResult exportManifest(Operation *op, llvm::raw_ostream &os) {
   ::photon::ModelConfig c = model.getModelConfig();
   Json tensors = Json::array();
   for (ParamOp p : model.getBody().front().getOps<ParamOp>()) {
-    auto offset = p->getAttrOfType<IntegerAttr>("photon.offset");
+    std::optional<int64_t> offset = p.getOffset();
     if (!offset)
       return p.emitOpError("has no planned offset");
     tensors.push_back({{field::kName, p.getSymName().str()},
                        {field::kShape, p.getTensorType().getShape().vec()},
-                       {field::kOffset, offset.getInt()}});
+                       {field::kOffset, *offset}});
   }
   // A checkpoint of a tied model may still carry the head it shares.
   Json ignored = Json::array();

@@ -1,11 +1,12 @@
 // One kernel per shape: a stack's weights reach its kernels as offsets
 // computed on the host, so the layers of a stack run one set of kernels (an
 // scf.for over the layers) and stacks of one shape and weight layout share
-// one stack function. A layout that is not the same for every layer (here a
-// hand-moved weight) keeps the stack's layers unrolled at constant offsets.
+// one stack function. A layout that is not the same for every layer (here
+// layer 1's Q and O projections swapped) keeps the stack's layers unrolled at
+// constant offsets.
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -photon-lower-to-kernels=target=cpu -cse | FileCheck %s
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -photon-lower-to-kernels=target=gpu -cse | FileCheck %s --check-prefix=GPU
-// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory | sed 's/model.layers.1.self_attn.q_proj.weight : tensor<64x64xf32> {photon.offset = 53376/model.layers.1.self_attn.q_proj.weight : tensor<64x64xf32> {photon.offset = 90432/; s/lm_head.weight : tensor<256x64xf32> {photon.offset = 90432/lm_head.weight : tensor<256x64xf32> {photon.offset = 53376/' | photon-opt -photon-lower-to-kernels=target=cpu -cse | FileCheck %s --check-prefix=UNROLLED
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory | sed 's/q_proj.weight : tensor<64x64xf32> offset 53376/q_proj.weight : tensor<64x64xf32> offset 61568/; s/o_proj.weight : tensor<64x64xf32> offset 61568/o_proj.weight : tensor<64x64xf32> offset 53376/' | photon-opt -photon-lower-to-kernels=target=cpu -cse | FileCheck %s --check-prefix=UNROLLED
 
 // tiny-photon-l2: four stacks of 2 layers (D 64, 4 heads, 2 KV heads, F 128)
 // whose layers are 36,992 weights apart; each passes the offset of its
@@ -54,5 +55,11 @@
 // UNROLLED-LABEL: func.func private @photon_stack_model(
 // UNROLLED-NOT: call
 // UNROLLED-NOT: scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// UNROLLED: %c90432 = arith.constant 90432 : index
+// Layer 1 reads Q at the moved offset (61568), then K, and O at Q's old place.
+// UNROLLED: %[[Q1:.*]] = arith.constant 61568 : index
+// UNROLLED-NEXT: %[[K1:.*]] = arith.constant 57472 : index
+// UNROLLED: %[[O1:.*]] = arith.constant 53376 : index
+// UNROLLED: arith.addi %{{.*}}, %[[Q1]] : index
+// UNROLLED: arith.addi %{{.*}}, %[[K1]] : index
+// UNROLLED: arith.addi %{{.*}}, %[[O1]] : index
 // UNROLLED-NOT: @photon_stack_shape0

@@ -366,3 +366,93 @@ photon.model @m attributes {config = #photon.config<model_type = block, vocab_si
     photon.yield %out : !photon.tokens
   }
 }
+
+// -----
+
+// With a memory plan, two weights must not share arena elements.
+photon.model @m attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 8, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6, tie_word_embeddings = true>, memory_plan = #photon.memory_plan<activation_type = f32, weight_elements = 904, weight_bytes = 3616, fingerprint = 1, kv_bytes_per_item = [32], coarse_state_bytes = 32>} {
+  photon.param @model.embed_tokens.weight : tensor<16x8xf32> offset 0
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xf32> offset 128
+  // expected-error @+1 {{'photon.param' op at offset 160 overlaps 'model.layers.0.self_attn.q_proj.weight' (offset 128, 64 elements)}}
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<4x8xf32> offset 160
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<4x8xf32> offset 256
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<8x8xf32> offset 320
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<16x8xf32> offset 384
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<16x8xf32> offset 512
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<8x16xf32> offset 640
+  photon.param @model.layers.0.input_layernorm.weight : tensor<8xf32> offset 768
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<8xf32> offset 832
+  photon.param @model.norm.weight : tensor<8xf32> offset 896
+}
+
+// -----
+
+// Every weight lies inside the arena.
+photon.model @m attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 8, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6, tie_word_embeddings = true>, memory_plan = #photon.memory_plan<activation_type = f32, weight_elements = 904, weight_bytes = 3616, fingerprint = 1, kv_bytes_per_item = [32], coarse_state_bytes = 32>} {
+  photon.param @model.embed_tokens.weight : tensor<16x8xf32> offset 0
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xf32> offset 128
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<4x8xf32> offset 192
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<4x8xf32> offset 256
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<8x8xf32> offset 320
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<16x8xf32> offset 384
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<16x8xf32> offset 512
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<8x16xf32> offset 640
+  photon.param @model.layers.0.input_layernorm.weight : tensor<8xf32> offset 768
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<8xf32> offset 832
+  // expected-error @+1 {{'photon.param' op ends at element 908, past the arena's 904 (memory_plan weight_elements)}}
+  photon.param @model.norm.weight : tensor<8xf32> offset 900
+}
+
+// -----
+
+// A planned model places every weight.
+photon.model @m attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 8, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6, tie_word_embeddings = true>, memory_plan = #photon.memory_plan<activation_type = f32, weight_elements = 904, weight_bytes = 3616, fingerprint = 1, kv_bytes_per_item = [32], coarse_state_bytes = 32>} {
+  photon.param @model.embed_tokens.weight : tensor<16x8xf32> offset 0
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xf32> offset 128
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<4x8xf32> offset 192
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<4x8xf32> offset 256
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<8x8xf32> offset 320
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<16x8xf32> offset 384
+  // expected-error @+1 {{'photon.param' op has no offset in the model's memory_plan}}
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<16x8xf32>
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<8x16xf32> offset 640
+  photon.param @model.layers.0.input_layernorm.weight : tensor<8xf32> offset 768
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<8xf32> offset 832
+  photon.param @model.norm.weight : tensor<8xf32> offset 896
+}
+
+// -----
+
+// Without a memory plan no weight is placed.
+photon.model @m attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 8, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6, tie_word_embeddings = true>} {
+  photon.param @model.embed_tokens.weight : tensor<16x8xf32>
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xf32>
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<4x8xf32>
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<4x8xf32>
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<8x8xf32>
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<16x8xf32>
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<16x8xf32>
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<8x16xf32>
+  photon.param @model.layers.0.input_layernorm.weight : tensor<8xf32>
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<8xf32>
+  // expected-error @+1 {{'photon.param' op has an offset but the model has no memory_plan}}
+  photon.param @model.norm.weight : tensor<8xf32> offset 896
+}
+
+// -----
+
+// Offsets are element indices: never negative.
+photon.model @m attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 8, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6, tie_word_embeddings = true>, memory_plan = #photon.memory_plan<activation_type = f32, weight_elements = 904, weight_bytes = 3616, fingerprint = 1, kv_bytes_per_item = [32], coarse_state_bytes = 32>} {
+  photon.param @model.embed_tokens.weight : tensor<16x8xf32> offset 0
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xf32> offset 128
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<4x8xf32> offset 192
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<4x8xf32> offset 256
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<8x8xf32> offset 320
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<16x8xf32> offset 384
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<16x8xf32> offset 512
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<8x16xf32> offset 640
+  photon.param @model.layers.0.input_layernorm.weight : tensor<8xf32> offset 768
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<8xf32> offset 832
+  // expected-error @+1 {{'photon.param' op attribute 'offset' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
+  photon.param @model.norm.weight : tensor<8xf32> offset -64
+}

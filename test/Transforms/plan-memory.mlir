@@ -7,7 +7,7 @@
 // Declared bf16 weights keep their type; bf16 activations halve the caches:
 // 2 (K, V) x 2 layers x 32 (2 KV heads x 16) x 2 bytes = 256 per item.
 // BF16: memory_plan = #photon.memory_plan<activation_type = bf16, weight_elements = {{[0-9]+}}, weight_bytes = {{[0-9]+}}, fingerprint = {{[0-9]+}}, kv_bytes_per_item = [256, 256], coarse_state_bytes = 128>
-// BF16: photon.param @enc_embed.weight : tensor<256x16xbf16> {photon.offset = 0 : i64}
+// BF16: photon.param @enc_embed.weight : tensor<256x16xbf16> offset 0
 // Each program gets its state plan. HierGen keeps both encoder caches: per
 // meta-context of 16 tokens, 4 level-1 items x 2 layers x 32 x 2 bytes = 512
 // bytes of K (and of V) at level 1 and 128 at level 2.
@@ -20,11 +20,11 @@
 // to 64 elements, in spec order; the plan records KV and coarse-state bytes.
 // CHECK-LABEL: photon.model @vanilla
 // CHECK-SAME: memory_plan = #photon.memory_plan<activation_type = f32, weight_elements = 904, weight_bytes = 3616, fingerprint = {{[0-9]+}}, kv_bytes_per_item = [32], coarse_state_bytes = 32>
-// CHECK: photon.param @model.embed_tokens.weight : tensor<16x8xf32> {photon.offset = 0 : i64}
-// CHECK: photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xf32> {photon.offset = 128 : i64}
-// CHECK: photon.param @model.layers.0.self_attn.k_proj.weight : tensor<4x8xf32> {photon.offset = 192 : i64}
-// CHECK: photon.param @model.layers.0.input_layernorm.weight : tensor<8xf32> {photon.offset = 768 : i64}
-// CHECK: photon.param @model.norm.weight : tensor<8xf32> {photon.offset = 896 : i64}
+// CHECK: photon.param @model.embed_tokens.weight : tensor<16x8xf32> offset 0
+// CHECK: photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xf32> offset 128
+// CHECK: photon.param @model.layers.0.self_attn.k_proj.weight : tensor<4x8xf32> offset 192
+// CHECK: photon.param @model.layers.0.input_layernorm.weight : tensor<8xf32> offset 768
+// CHECK: photon.param @model.norm.weight : tensor<8xf32> offset 896
 // CHECK-NOT: lm_head
 // REPORT: memory plan of @vanilla:
 // REPORT-NEXT: weights: 904 elements, 3616 bytes
@@ -36,7 +36,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // CHECK-LABEL: photon.model @photon_l2
 // CHECK-SAME: kv_bytes_per_item = [32, 32]
-// CHECK: photon.param @enc_embed.weight : tensor<16x4xf32> {photon.offset = 0 : i64}
+// CHECK: photon.param @enc_embed.weight : tensor<16x4xf32> offset 0
 // The report lists every region of a program's state and compares the bytes
 // kept per sequence with spec §4's analytic bytes (KV + coarse state).
 // REPORT: memory plan of @photon_l2:

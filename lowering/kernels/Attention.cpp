@@ -1,0 +1,765 @@
+//===- Attention.cpp - RoPE and decode attention --------------------------===//
+//
+// RoPE and the K/V cache write, and attention over the caches at decode:
+// one online-softmax pass for short caches, split (flash-decoding) attention
+// for long ones, and the merge of its splits.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/kernels/KernelEmitter.h"
+
+namespace mlir::photon {
+
+std::pair<Value, Value> KernelEmitter::ropeCosSin(Builder &b, Value pos, Value row, Value j) {
+  Type f64 = b.getF64Type(), f32 = b.getF32Type();
+  Value p = memref::LoadOp::create(b, pos, ValueRange{row});
+  Value pf = arith::SIToFPOp::create(b, f64, p);
+  Value jf = arith::UIToFPOp::create(b, f64, arith::IndexCastUIOp::create(b, b.getI64Type(), j));
+  Value exponent = mulF(b, jf, cF64(b, -2.0 * std::log2(c.ropeTheta) / double(c.headDim())));
+  Value angle = mulF(b, pf, math::Exp2Op::create(b, exponent));
+  constexpr double kTwoPi = 2 * llvm::numbers::pi;
+  Value turns = math::RoundEvenOp::create(b, mulF(b, angle, cF64(b, 1.0 / kTwoPi)));
+  Value reduced = arith::TruncFOp::create(
+      b, f32, arith::SubFOp::create(b, angle, mulF(b, turns, cF64(b, kTwoPi))));
+  return {math::CosOp::create(b, reduced), math::SinOp::create(b, reduced)};
+}
+
+void KernelEmitter::ropeRotate(Builder &b, Buf src, Value i1, Buf dst, Value o1, Value cs,
+                               Value sn) {
+  Value i2 = addI(b, i1, c.headDim() / 2);
+  Value x1 = src.load(b, i1), x2 = src.load(b, i2);
+  storeRotated(b, x1, x2, cs, sn, dst, o1);
+}
+
+void KernelEmitter::storeRotated(Builder &b, Value x1, Value x2, Value cs, Value sn, Buf dst,
+                                 Value o1) {
+  dst.store(b, subF(b, mulF(b, x1, cs), mulF(b, x2, sn)), o1);
+  dst.store(b, addF(b, mulF(b, x2, cs), mulF(b, x1, sn)), addI(b, o1, c.headDim() / 2));
+}
+
+void KernelEmitter::rope(Builder &b, Buf buf, Value rows, int64_t heads, Value pos) {
+  int64_t hd = c.headDim(), half = hd / 2;
+  parallel(b, "photon_rope", {rows, cIdx(b, heads * half)}, [&](Builder &b, ValueRange iv) {
+    Value h = arith::DivUIOp::create(b, iv[1], cIdx(b, half));
+    Value j = arith::RemUIOp::create(b, iv[1], cIdx(b, half));
+    auto [cs, sn] = ropeCosSin(b, pos, iv[0], j);
+    Value i1 = addI(b, addI(b, mulI(b, iv[0], heads * hd), mulI(b, h, hd)), j);
+    ropeRotate(b, buf, i1, buf, i1, cs, sn);
+  });
+}
+
+void KernelEmitter::ropeAndCacheWrite(Builder &b, Buf Q, Buf K, Buf V, Buf kCache, Buf vCache,
+                                      Value rows, Value pos, Value seq, int64_t layers, Value layer,
+                                      Value capacity) {
+  const int64_t H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim(), half = hd / 2;
+  const int64_t qPairs = H * half, kPairs = KVH * half, KV = KVH * hd;
+  const int64_t threads = kRopeCacheThreads;
+  Type f32 = b.getF32Type();
+  // [cos | sin][pair], a row padded to whole 16 bytes.
+  auto tableType = workgroupBuffer({2, int64_t(llvm::alignTo(half, 4))}, f32);
+  Value one = cIdx(b, 1);
+  // An empty batch still launches one (idle) block: a zero grid is an error.
+  auto launch = gpu::LaunchOp::create(
+      b, arith::MaxUIOp::create(b, rows, one),
+      cIdx(b, llvm::divideCeil(qPairs + kPairs + KV, threads)), one, cIdx(b, threads), one,
+      one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{}, TypeRange{tableType});
+  nameKernel(launch, "photon_rope_cache");
+  Builder kb(b.getLoc(), ctx);
+  kb.setInsertionPointToStart(&launch.getBody().front());
+  Value table = launch.getWorkgroupAttributions()[0];
+  Value i = launch.getBlockIds().x, tid = launch.getThreadIds().x;
+  Value e0 = mulI(kb, launch.getBlockIds().y, threads), e = addI(kb, e0, tid);
+  Value cosRow = cIdx(kb, 0), sinRow = cIdx(kb, 1);
+  // Whole blocks take or skip both branches: the barrier stays uniform.
+  ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
+    ifThen(b, ult(b, e0, cIdx(b, qPairs + kPairs)), [&](Builder &b) {
+      scf::ForOp::create(b, tid, cIdx(b, half), cIdx(b, threads), ValueRange{},
+                         [&](OpBuilder &ob, Location loc, Value j, ValueRange) {
+                           Builder b(loc, ob);
+                           auto [cs, sn] = ropeCosSin(b, pos, i, j);
+                           memref::StoreOp::create(b, cs, table, ValueRange{cosRow, j});
+                           memref::StoreOp::create(b, sn, table, ValueRange{sinRow, j});
+                           scf::YieldOp::create(b);
+                         });
+      gpu::BarrierOp::create(b);
+    });
+    auto cacheRow = [&](Builder &b) {
+      return newCacheEntry(b, seq, pos, i, layers, layer, capacity);
+    };
+    auto inRange = [&](Builder &b, int64_t lo, int64_t hi) -> Value {
+      Value ge = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, e, cIdx(b, lo));
+      return arith::AndIOp::create(b, ge, ult(b, e, cIdx(b, hi)));
+    };
+    // Pair f of a run of pairs: its feature in a row (head f / half, pair
+    // j = f % half) and the table's cos and sin of angle j.
+    auto pairAt = [&](Builder &b, Value f) -> std::array<Value, 3> {
+      Value h = divU(b, f, half), j = remU(b, f, half);
+      Value cs = memref::LoadOp::create(b, table, ValueRange{cosRow, j});
+      Value sn = memref::LoadOp::create(b, table, ValueRange{sinRow, j});
+      return {addI(b, mulI(b, h, hd), j), cs, sn};
+    };
+    ifThen(b, ult(b, e, cIdx(b, qPairs)), [&](Builder &b) {
+      auto [feature, cs, sn] = pairAt(b, e);
+      Value i1 = addI(b, mulI(b, i, H * hd), feature);
+      ropeRotate(b, Q, i1, Q, i1, cs, sn);
+    });
+    ifThen(b, inRange(b, qPairs, qPairs + kPairs), [&](Builder &b) {
+      auto [feature, cs, sn] = pairAt(b, addI(b, e, -qPairs));
+      ropeRotate(b, K, addI(b, mulI(b, i, KV), feature), kCache,
+                 addI(b, cacheRow(b), feature), cs, sn);
+    });
+    ifThen(b, inRange(b, qPairs + kPairs, qPairs + kPairs + KV), [&](Builder &b) {
+      Value f = addI(b, e, -(qPairs + kPairs));
+      vCache.store(b, V.load(b, addI(b, mulI(b, i, KV), f)), addI(b, cacheRow(b), f));
+    });
+  });
+  gpu::TerminatorOp::create(kb);
+}
+
+void KernelEmitter::attentionFused(Builder &b, Buf Q, Buf kCache, Buf vCache, Buf A, Value rows,
+                                   Value pos, Value seq, int64_t layers, Value layer,
+                                   Value capacity) {
+  constexpr int64_t kAttnWarps = 8;
+  const int64_t threads = kAttnWarps * kWarpSize;
+  const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
+  Type f32 = b.getF32Type();
+  auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
+  Value one = cIdx(b, 1);
+  Value pairs = mulI(b, rows, H);
+  // An empty batch still launches one (idle) block: a zero grid is an error.
+  auto launch = gpu::LaunchOp::create(
+      b, arith::MaxUIOp::create(b, pairs, one), one, one, cIdx(b, threads), one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{},
+      TypeRange{shared(hd), shared(kAttnWarps), shared(kAttnWarps), shared(kAttnWarps * hd)});
+  nameKernel(launch, "photon_attention");
+  Builder kb(b.getLoc(), ctx);
+  kb.setInsertionPointToStart(&launch.getBody().front());
+  ValueRange wg = launch.getWorkgroupAttributions();
+  Value qS = wg[0], mS = wg[1], lS = wg[2], accS = wg[3];
+  Value pair = launch.getBlockIds().x, tid = launch.getThreadIds().x;
+  // The whole block takes or skips the branch: its barriers stay uniform.
+  ifThen(kb, ult(kb, pair, pairs), [&](Builder &b) {
+    Value i = divU(b, pair, H), h = remU(b, pair, H);
+    Value warp = divU(b, tid, kWarpSize), lane = remU(b, tid, kWarpSize);
+    Value s = loadIndex(b, seq, i);
+    Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
+    Value kvHead = mulI(b, divU(b, h, H / KVH), hd);
+    Value qBase = addI(b, mulI(b, i, D), mulI(b, h, hd));
+    Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+    auto forEachFeature = [&](Builder &b, function_ref<void(Builder &, Value)> body) {
+      scf::ForOp::create(b, tid, cIdx(b, hd), cIdx(b, threads), ValueRange{},
+                         [&](OpBuilder &ob, Location loc, Value d, ValueRange) {
+                           Builder fb(loc, ob);
+                           body(fb, d);
+                           scf::YieldOp::create(fb);
+                         });
+    };
+    forEachFeature(b, [&](Builder &b, Value d) {
+      memref::StoreOp::create(b, Q.load(b, addI(b, qBase, d)), qS, ValueRange{d});
+    });
+    gpu::BarrierOp::create(b);
+
+    Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
+    SmallVector<Value> init{negInf, cF32(b, 0)};
+    init.append(hd, cF32(b, 0));
+    auto loop = scf::ForOp::create(
+        b, tid, end, cIdx(b, threads), init,
+        [&](OpBuilder &ob, Location loc, Value u, ValueRange st) {
+          Builder b(loc, ob);
+          Value kvBase = addI(b, cacheIndex(b, s, layers, layer, capacity, u), kvHead);
+          Value dot = cF32(b, 0);
+          for (int64_t d = 0; d < hd; ++d) {
+            Value q = memref::LoadOp::create(b, qS, ValueRange{cIdx(b, d)});
+            dot = addF(b, dot, mulF(b, q, kCache.load(b, addI(b, kvBase, d))));
+          }
+          Value score = mulF(b, dot, scale);
+          Value m = maximumF(b, st[0], score);
+          Value rescale = math::ExpOp::create(b, subF(b, st[0], m)); // 0 at the first u
+          Value p = math::ExpOp::create(b, subF(b, score, m));
+          SmallVector<Value> next{m, addF(b, mulF(b, st[1], rescale), p)};
+          for (int64_t d = 0; d < hd; ++d) {
+            Value v = vCache.load(b, addI(b, kvBase, d));
+            next.push_back(addF(b, mulF(b, st[2 + d], rescale), mulF(b, p, v)));
+          }
+          scf::YieldOp::create(b, next);
+        });
+    // exp(m - mAll), or 0 for a state without positions (m = -inf).
+    auto weightOf = [&](Builder &b, Value m, Value mAll) -> Value {
+      Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf);
+      return arith::SelectOp::create(b, none, cF32(b, 0),
+                                     math::ExpOp::create(b, subF(b, m, mAll)));
+    };
+    // Merge the warp's lanes; lane 0 publishes the warp's state.
+    Value m = loop.getResult(0);
+    Value mWarp = laneMax(b, m);
+    Value w = weightOf(b, m, mWarp);
+    Value lWarp = laneSum(b, mulF(b, loop.getResult(1), w));
+    SmallVector<Value> accWarp;
+    for (int64_t d = 0; d < hd; ++d)
+      accWarp.push_back(laneSum(b, mulF(b, loop.getResult(2 + d), w)));
+    onLaneZero(b, lane, [&](Builder &b) {
+      memref::StoreOp::create(b, mWarp, mS, ValueRange{warp});
+      memref::StoreOp::create(b, lWarp, lS, ValueRange{warp});
+      Value row = mulI(b, warp, hd);
+      for (int64_t d = 0; d < hd; ++d)
+        memref::StoreOp::create(b, accWarp[d], accS, ValueRange{addI(b, row, d)});
+    });
+    gpu::BarrierOp::create(b);
+    // Merge the warps (warp 0 holds position 0, so mAll is finite); a
+    // thread per output feature.
+    forEachFeature(b, [&](Builder &b, Value d) {
+      SmallVector<Value> ms;
+      Value mAll = negInf;
+      for (int64_t k = 0; k < kAttnWarps; ++k) {
+        ms.push_back(memref::LoadOp::create(b, mS, ValueRange{cIdx(b, k)}));
+        mAll = maximumF(b, mAll, ms[k]);
+      }
+      Value num = cF32(b, 0), den = cF32(b, 0);
+      for (int64_t k = 0; k < kAttnWarps; ++k) {
+        Value wk = weightOf(b, ms[k], mAll);
+        Value lk = memref::LoadOp::create(b, lS, ValueRange{cIdx(b, k)});
+        Value ak = memref::LoadOp::create(b, accS, ValueRange{addI(b, d, k * hd)});
+        den = addF(b, den, mulF(b, wk, lk));
+        num = addF(b, num, mulF(b, wk, ak));
+      }
+      A.store(b, divF(b, num, den), addI(b, qBase, d));
+    });
+  });
+  gpu::TerminatorOp::create(kb);
+}
+
+Value KernelEmitter::splitChunk(Builder &b, Value end, Value splits) {
+  return arith::MaxUIOp::create(b, arith::CeilDivUIOp::create(b, end, splits),
+                                cIdx(b, kSplitAttnMinPositions));
+}
+
+std::optional<KernelEmitter::SplitAttentionShape> KernelEmitter::splitAttentionShape() const {
+  const int64_t hd = c.headDim(), group = c.nHeads / c.nKvHeads;
+  int64_t vec = 16 / byteWidth(actElt);
+  while (hd % vec != 0)
+    vec /= 2;
+  const int64_t chunks = hd / vec;
+  if (chunks > kWarpSize)
+    return std::nullopt;
+  int64_t heads = 1;
+  for (int64_t d = 1; d <= group; ++d)
+    if (group % d == 0 && d * vec <= kSplitAttnMaxLaneAcc)
+      heads = d;
+  return SplitAttentionShape{vec, chunks, int64_t(llvm::PowerOf2Ceil(chunks)), heads,
+                             heads * vec <= 16 ? 4 : 2};
+}
+
+void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,
+                                   Buf vCache, Buf A, Buf partials, Value semaphores, Value rows,
+                                   Value pos, Value seq, int64_t layers, Value layer,
+                                   Value capacity, bool oneSplit,
+                                   function_ref<void(Builder &)> fallback) {
+  const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
+  const int64_t group = H / KVH, heads = shape.headsPerBlock, runs = group / heads;
+  const int64_t vec = shape.vec, lpp = shape.lanesPerPosition, U = shape.unroll;
+  const int64_t perWarp = kWarpSize / lpp, W = kSplitAttnWarps, threads = W * kWarpSize;
+  const int64_t stride = 2 + vec; // per head of a state: m, l, acc[vec]
+  Type f32 = b.getF32Type();
+  Value one = cIdx(b, 1);
+  Value someRows = arith::MaxUIOp::create(b, rows, one);
+  // Splits: enough blocks for the card, as many as the scratch holds, at
+  // most one per kSplitAttnMinPositions of the capacity, at least one.
+  Value splits = one;
+  if (!oneSplit) {
+    Value wanted = arith::CeilDivUIOp::create(b, cIdx(b, splitAttnTargetBlocks()),
+                                              mulI(b, someRows, KVH * runs));
+    Value fit = arith::MinUIOp::create(
+        b, arith::DivUIOp::create(b, addI(b, capacity, 2), cIdx(b, hd + 2)),
+        divU(b, capacity, kSplitAttnMinPositions));
+    splits = arith::MaxUIOp::create(b, arith::MinUIOp::create(b, wanted, fit), one);
+  }
+  // K and V vectors stay in the caches' type until used (half the
+  // registers of a prefetched step with bf16 caches).
+  auto vecLoad = [&](Builder &b, Buf buf, Value at) -> Value {
+    Type elt = buf.elementType();
+    return vector::LoadOp::create(b, VectorType::get({vec}, elt), buf.mem,
+                                  ValueRange{addI(b, buf.base, at)},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(vec * byteWidth(elt)));
+  };
+  auto widen = [&](Builder &b, Value v) -> Value {
+    return cast<VectorType>(v.getType()).getElementType().isF32()
+               ? v
+               : arith::ExtFOp::create(b, VectorType::get({vec}, f32), v);
+  };
+  Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+  // Merges online-softmax states (m, l, acc...) of one head: weights
+  // exp(m - max), a state without positions (m = -inf) weighing 0.
+  auto merge = [&](Builder &b, ValueRange x, ValueRange y) {
+    Value m = maximumF(b, x[0], y[0]);
+    Value ref = arith::SelectOp::create(
+        b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf), cF32(b, 0), m);
+    Value wx = math::ExpOp::create(b, subF(b, x[0], ref));
+    Value wy = math::ExpOp::create(b, subF(b, y[0], ref));
+    SmallVector<Value> out{m};
+    for (size_t k = 1; k < x.size(); ++k)
+      out.push_back(addF(b, mulF(b, wx, x[k]), mulF(b, wy, y[k])));
+    return out;
+  };
+
+  ifElse(
+      b,
+      arith::AndIOp::create(b, alignedTo(b, kCache.mem, kCache.base, vec * byteWidth(actElt)),
+                            alignedTo(b, vCache.mem, vCache.base, vec * byteWidth(actElt))),
+      [&](Builder &b) {
+    // The kernel: a block per (split, run of query heads, row), or with
+    // `warpPerPair` (short caches of at most kShortAttnWarpMaxCapacity
+    // positions) a warp per (row, run), W pairs a block, walking the whole
+    // cache with no merge across warps: a block per pair left 3 of its 4
+    // warps idle on the local decoders' few positions (measured 2.8x
+    // faster at 256 PHOTON-600M sequences on an H200), but one warp walking
+    // 65 positions made vanilla's batch-1 attention 1.8x slower.
+    auto emitKernel = [&](Builder &b, bool warpPerPair) {
+      auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
+      const int64_t pairsPerRow = KVH * runs;
+      // Per warp and head: m, l, acc; the last-block flag where the
+      // splits' last block combines.
+      SmallVector<Type> wgTypes{shared(W * heads), shared(W * heads), shared(W * heads * hd)};
+      if (semaphores)
+        wgTypes.push_back(workgroupBuffer({1}, b.getI32Type()));
+      auto launch =
+          warpPerPair
+              ? gpu::LaunchOp::create(
+                    b, arith::CeilDivUIOp::create(b, mulI(b, someRows, pairsPerRow), cIdx(b, W)),
+                    one, one, cIdx(b, threads), one, one)
+              : gpu::LaunchOp::create(
+                    b, splits, cIdx(b, pairsPerRow), someRows, cIdx(b, threads), one, one,
+                    /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+                    /*asyncDependencies=*/ValueRange{},
+                    wgTypes);
+      nameKernel(launch, warpPerPair ? "photon_attention_short_warps"
+                         : oneSplit  ? "photon_attention_short"
+                                     : "photon_attention_split");
+      Builder kb(b.getLoc(), ctx);
+      kb.setInsertionPointToStart(&launch.getBody().front());
+      ValueRange wg = launch.getWorkgroupAttributions();
+      Value tid = launch.getThreadIds().x;
+      Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
+      Value s = launch.getBlockIds().x, run = launch.getBlockIds().y, i = launch.getBlockIds().z;
+      if (warpPerPair) {
+        Value pair = addI(kb, mulI(kb, launch.getBlockIds().x, W), warp);
+        s = cIdx(kb, 0);
+        run = remU(kb, pair, pairsPerRow);
+        i = divU(kb, pair, pairsPerRow);
+      }
+      Value nSplits = launch.getGridSize().x;
+      // The whole block takes or skips the branches: its barrier stays
+      // uniform (a warp per pair has none).
+      ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
+        Value end = addI(b, loadIndex(b, pos, i), 1); // causal: positions 0..pos[i]
+        Value chunk = warpPerPair ? end : splitChunk(b, end, nSplits);
+        Value lo = mulI(b, s, chunk);
+        Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
+        ifThen(b, ult(b, lo, hi), [&](Builder &b) {
+          Value at = remU(b, lane, lpp), inGroup = divU(b, lane, lpp);
+          // Lanes past the head's vectors read vector 0 with q = 0.
+          Value holds = shape.chunks < lpp ? ult(b, at, cIdx(b, shape.chunks)) : Value();
+          Value f = mulI(b, holds ? arith::SelectOp::create(b, holds, at, cIdx(b, 0)) : at, vec);
+          Value kvHead = divU(b, run, runs);
+          Value head0 = addI(b, mulI(b, kvHead, group), mulI(b, remU(b, run, runs), heads));
+          Value kvOff = addI(b, mulI(b, kvHead, hd), f);
+          Value slot = loadIndex(b, seq, i);
+          // q · 1/sqrt(head_dim), this lane's features of each head.
+          Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
+          SmallVector<Value> q;
+          for (int64_t h = 0; h < heads; ++h) {
+            Value qBase = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
+            for (int64_t e = 0; e < vec; ++e) {
+              Value x = mulF(b, Q.load(b, addI(b, qBase, e)), scale);
+              q.push_back(holds ? arith::SelectOp::create(b, holds, x, cF32(b, 0)) : x);
+            }
+          }
+          SmallVector<Value> init;
+          for (int64_t h = 0; h < heads; ++h) {
+            init.append({negInf, cF32(b, 0)});
+            init.append(vec, cF32(b, 0));
+          }
+          // Warp w's steps start at lo + w·perWarp·U (lo with a warp per
+          // pair); within a step, lane group j takes positions base +
+          // k·perWarp + j (adjacent groups adjacent positions). Every lane of
+          // a warp runs the same steps.
+          const int64_t warpsOnRange = warpPerPair ? 1 : W;
+          Value start = warpPerPair ? lo : addI(b, lo, mulI(b, warp, perWarp * U));
+          Value stepSize = cIdx(b, warpsOnRange * perWarp * U);
+          auto positionOf = [&](Builder &b, Value base, int64_t k) {
+            return addI(b, base, addI(b, inGroup, k * perWarp));
+          };
+          // The U K vectors, then the U V vectors, of the step at `base`;
+          // positions past hi read position lo (in the cache, not used).
+          auto loadStep = [&](Builder &b, Value base) {
+            SmallVector<Value> rows, kv;
+            for (int64_t k = 0; k < U; ++k) {
+              Value u = positionOf(b, base, k);
+              rows.push_back(addI(b, cacheIndex(b, slot, layers, layer, capacity,
+                                                arith::SelectOp::create(b, ult(b, u, hi), u, lo)),
+                                  kvOff));
+              kv.push_back(vecLoad(b, kCache, rows.back()));
+            }
+            for (Value row : rows)
+              kv.push_back(vecLoad(b, vCache, row));
+            return kv;
+          };
+          // The block kernels are software-pipelined: each step issues the
+          // next step's loads before it computes with the ones carried in,
+          // so a warp waits for memory once, not once per step. A warp per
+          // pair (the local decoders' few positions: mostly one step) loads
+          // each step's own.
+          const bool pipelined = !warpPerPair;
+          const int64_t nState = init.size();
+          if (pipelined)
+            llvm::append_range(init, loadStep(b, start));
+          auto loop = scf::ForOp::create(
+              b, start, hi, stepSize, init,
+              [&](OpBuilder &ob, Location loc, Value base, ValueRange carried) {
+                Builder b(loc, ob);
+                SmallVector<Value> kv, prefetched;
+                if (pipelined) {
+                  prefetched = loadStep(b, addI(b, base, stepSize));
+                  kv.assign(carried.begin() + nState, carried.end());
+                } else {
+                  kv = loadStep(b, base);
+                }
+                ValueRange st = carried.take_front(nState);
+                SmallVector<Value> valid, keys, values;
+                for (int64_t k = 0; k < U; ++k) {
+                  valid.push_back(ult(b, positionOf(b, base, k), hi));
+                  keys.push_back(widen(b, kv[k]));
+                  values.push_back(widen(b, kv[U + k]));
+                }
+                SmallVector<Value> next;
+                for (int64_t h = 0; h < heads; ++h) {
+                  ValueRange old = st.slice(h * stride, stride);
+                  SmallVector<Value> scores;
+                  Value m = old[0];
+                  for (int64_t k = 0; k < U; ++k) {
+                    Value dot = cF32(b, 0);
+                    for (int64_t e = 0; e < vec; ++e)
+                      dot = math::FmaOp::create(b, q[h * vec + e],
+                                                vector::ExtractOp::create(b, keys[k], e), dot);
+                    for (int32_t off = lpp / 2; off > 0; off /= 2)
+                      dot = addF(b, dot,
+                                 gpu::ShuffleOp::create(b, dot, off, kWarpSize, gpu::ShuffleMode::XOR)
+                                     .getShuffleResult());
+                    scores.push_back(arith::SelectOp::create(b, valid[k], dot, negInf));
+                    m = maximumF(b, m, scores.back());
+                  }
+                  // The U positions at once: one rescale by exp(m_old - m).
+                  Value ref = arith::SelectOp::create(
+                      b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf),
+                      cF32(b, 0), m);
+                  Value rescale = math::ExpOp::create(b, subF(b, old[0], ref));
+                  Value l = mulF(b, old[1], rescale);
+                  SmallVector<Value> acc;
+                  for (int64_t e = 0; e < vec; ++e)
+                    acc.push_back(mulF(b, old[2 + e], rescale));
+                  for (int64_t k = 0; k < U; ++k) {
+                    Value p = math::ExpOp::create(b, subF(b, scores[k], ref));
+                    l = addF(b, l, p);
+                    for (int64_t e = 0; e < vec; ++e)
+                      acc[e] = math::FmaOp::create(b, p, vector::ExtractOp::create(b, values[k], e),
+                                                   acc[e]);
+                  }
+                  next.append({m, l});
+                  next.append(acc);
+                }
+                llvm::append_range(next, prefetched);
+                scf::YieldOp::create(b, next);
+              });
+          // Merge the warp's lane groups (lanes lpp apart hold the same
+          // features of other positions).
+          SmallVector<Value> state(loop.getResults().take_front(nState));
+          for (int32_t off = lpp; off < kWarpSize; off *= 2) {
+            SmallVector<Value> merged;
+            for (int64_t h = 0; h < heads; ++h) {
+              ValueRange mine = ArrayRef<Value>(state).slice(h * stride, stride);
+              SmallVector<Value> other;
+              for (Value x : mine)
+                other.push_back(gpu::ShuffleOp::create(b, x, off, kWarpSize, gpu::ShuffleMode::XOR)
+                                    .getShuffleResult());
+              merged.append(merge(b, mine, other));
+            }
+            state = merged;
+          }
+          if (warpPerPair) {
+            // Every lane holds the merged state: lanes 0..chunks-1 write
+            // their features of each head.
+            ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
+              for (int64_t h = 0; h < heads; ++h) {
+                Value row = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
+                for (int64_t e = 0; e < vec; ++e)
+                  A.store(b, divF(b, state[h * stride + 2 + e], state[h * stride + 1]),
+                          addI(b, row, e));
+              }
+            });
+            return;
+          }
+          Value mS = wg[0], lS = wg[1], accS = wg[2];
+          // Lanes 0..chunks-1 publish the warp's features, lane 0 its m, l.
+          ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
+            for (int64_t h = 0; h < heads; ++h) {
+              Value row = addI(b, mulI(b, addI(b, mulI(b, warp, heads), h), hd), f);
+              for (int64_t e = 0; e < vec; ++e)
+                memref::StoreOp::create(b, state[h * stride + 2 + e], accS,
+                                        ValueRange{addI(b, row, e)});
+            }
+          });
+          onLaneZero(b, lane, [&](Builder &b) {
+            for (int64_t h = 0; h < heads; ++h) {
+              Value at = addI(b, mulI(b, warp, heads), h);
+              memref::StoreOp::create(b, state[h * stride], mS, ValueRange{at});
+              memref::StoreOp::create(b, state[h * stride + 1], lS, ValueRange{at});
+            }
+          });
+          gpu::BarrierOp::create(b);
+          // Merges the W states of each head in workgroup memory (state w of
+          // head h at w · heads + h), a thread per (head, feature): `sink`
+          // gets the head, the feature, the weighted sum of acc, of l and
+          // the max. State 0 holds a position, so the max is finite.
+          auto mergeStates = [&](Builder &b,
+                                 function_ref<void(Builder &, Value, Value, Value, Value, Value)> sink) {
+            scf::ForOp::create(
+                b, tid, cIdx(b, heads * hd), cIdx(b, threads), ValueRange{},
+                [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
+                  Builder b(loc, ob);
+                  Value h = divU(b, t, hd), d = remU(b, t, hd);
+                  SmallVector<Value> ms;
+                  Value mAll = negInf;
+                  for (int64_t w = 0; w < W; ++w) {
+                    ms.push_back(memref::LoadOp::create(b, mS, ValueRange{addI(b, h, w * heads)}));
+                    mAll = maximumF(b, mAll, ms[w]);
+                  }
+                  Value num = cF32(b, 0), den = cF32(b, 0);
+                  for (int64_t w = 0; w < W; ++w) {
+                    Value wk = math::ExpOp::create(b, subF(b, ms[w], mAll)); // 0 for m = -inf
+                    Value at = addI(b, h, w * heads);
+                    den = math::FmaOp::create(b, wk, memref::LoadOp::create(b, lS, ValueRange{at}), den);
+                    num = math::FmaOp::create(
+                        b, wk,
+                        memref::LoadOp::create(b, accS, ValueRange{addI(b, mulI(b, at, hd), d)}),
+                        num);
+                  }
+                  sink(b, h, d, num, den, mAll);
+                  scf::YieldOp::create(b);
+                });
+          };
+          auto storeA = [&](Builder &b, Value h, Value d, Value num, Value den) {
+            Value head = addI(b, head0, h);
+            A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
+          };
+          // Split s of (row i, query head): (m, l, acc[hd]) in `partials`.
+          auto stateOf = [&](Builder &b, Value h, Value split) {
+            Value head = addI(b, head0, h);
+            return mulI(b, addI(b, mulI(b, addI(b, mulI(b, i, H), head), nSplits), split), hd + 2);
+          };
+          Value single = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, nSplits, one);
+          mergeStates(b, [&](Builder &b, Value h, Value d, Value num, Value den, Value mAll) {
+            if (oneSplit)
+              return storeA(b, h, d, num, den);
+            ifElse(
+                b, single, [&](Builder &b) { storeA(b, h, d, num, den); },
+                [&](Builder &b) {
+                  Value at = stateOf(b, h, s);
+                  partials.store(b, num, addI(b, addI(b, at, 2), d));
+                  onLaneZero(b, d, [&](Builder &b) {
+                    partials.store(b, mAll, at);
+                    partials.store(b, den, addI(b, at, 1));
+                  });
+                });
+          });
+          if (oneSplit || !semaphores)
+            return;
+          // The last of the row's nonempty splits merges them
+          // (fuse-attention-combine), counted on the semaphore of (row, run
+          // of query heads).
+          ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, nSplits, one),
+                 [&](Builder &b) {
+            Value used = arith::CeilDivUIOp::create(b, end, chunk);
+            Value counter = addI(b, mulI(b, i, pairsPerRow), run);
+            inLastBlock(b, tid, semaphores, counter, used, wg[3], [&](Builder &b) {
+              // Group w of threads (w < W) merges splits w, w + W, ...
+              // (kCombineUnroll loads of each in flight) into state w of
+              // the workgroup buffers; then the W states merge as the
+              // warps' did.
+              constexpr int64_t kCombineUnroll = 4;
+              scf::ForOp::create(
+                  b, tid, cIdx(b, W * heads * hd), cIdx(b, threads), ValueRange{},
+                  [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
+                    Builder b(loc, ob);
+                    Value w = divU(b, t, heads * hd), hdIdx = remU(b, t, heads * hd);
+                    Value h = divU(b, hdIdx, hd), d = remU(b, hdIdx, hd);
+                    SmallVector<Value> init{negInf, cF32(b, 0), cF32(b, 0)};
+                    auto merged = scf::ForOp::create(
+                        b, w, used, cIdx(b, W * kCombineUnroll), init,
+                        [&](OpBuilder &ob, Location loc, Value s0, ValueRange st) {
+                          Builder b(loc, ob);
+                          SmallVector<Value> acc(st.begin(), st.end());
+                          SmallVector<SmallVector<Value>> loaded;
+                          for (int64_t k = 0; k < kCombineUnroll; ++k) {
+                            // Splits past `used` read split s0 and weigh 0.
+                            Value sk = addI(b, s0, k * W), inside = ult(b, sk, used);
+                            Value at = stateOf(b, h, arith::SelectOp::create(b, inside, sk, s0));
+                            Value m = partials.load(b, at);
+                            loaded.push_back({arith::SelectOp::create(b, inside, m, negInf),
+                                              partials.load(b, addI(b, at, 1)),
+                                              partials.load(b, addI(b, addI(b, at, 2), d))});
+                          }
+                          for (const SmallVector<Value> &x : loaded)
+                            acc = merge(b, acc, x);
+                          scf::YieldOp::create(b, acc);
+                        });
+                    Value at = addI(b, mulI(b, w, heads), h);
+                    memref::StoreOp::create(b, merged.getResult(2), accS,
+                                            ValueRange{addI(b, mulI(b, at, hd), d)});
+                    onLaneZero(b, d, [&](Builder &b) {
+                      memref::StoreOp::create(b, merged.getResult(0), mS, ValueRange{at});
+                      memref::StoreOp::create(b, merged.getResult(1), lS, ValueRange{at});
+                    });
+                    scf::YieldOp::create(b);
+                  });
+              gpu::BarrierOp::create(b);
+              mergeStates(b, [&](Builder &b, Value h, Value d, Value num, Value den, Value) {
+                storeA(b, h, d, num, den);
+              });
+            });
+          });
+        });
+      });
+      gpu::TerminatorOp::create(kb);
+    };
+    if (oneSplit)
+      return ifElse(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
+                                cIdx(b, kShortAttnWarpMaxCapacity)),
+          [&](Builder &b) { emitKernel(b, true); }, [&](Builder &b) { emitKernel(b, false); });
+    emitKernel(b, false);
+    if (semaphores)
+      return;
+    ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one),
+           [&](Builder &b) { attentionCombine(b, A, partials, rows, someRows, pos, splits); });
+      },
+      fallback);
+}
+
+void KernelEmitter::inLastBlock(Builder &b, Value tid, Value semaphores, Value counter,
+                                Value arrivals, Value flag, function_ref<void(Builder &)> body) {
+  Type i32 = b.getI32Type();
+  Value zero = cIdx(b, 0);
+  gpu::BarrierOp::create(b);
+  onLaneZero(b, tid, [&](Builder &b) {
+    NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+    Value before = memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi,
+                                               arith::ConstantIntOp::create(b, i32, 1),
+                                               semaphores, ValueRange{counter});
+    NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+    Value last = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                       arith::IndexCastOp::create(b, b.getIndexType(), before),
+                                       arith::SubIOp::create(b, arrivals, cIdx(b, 1)));
+    memref::StoreOp::create(b, arith::ExtUIOp::create(b, i32, last), flag, ValueRange{zero});
+  });
+  gpu::BarrierOp::create(b);
+  Value isLast = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                       memref::LoadOp::create(b, flag, ValueRange{zero}),
+                                       arith::ConstantIntOp::create(b, i32, 0));
+  ifThen(b, isLast, [&](Builder &b) {
+    body(b);
+    onLaneZero(b, tid, [&](Builder &b) {
+      memref::StoreOp::create(b, arith::ConstantIntOp::create(b, i32, 0), semaphores,
+                              ValueRange{counter});
+    });
+  });
+}
+
+void KernelEmitter::attentionCombine(Builder &b, Buf A, Buf partials, Value rows, Value someRows,
+                                     Value pos, Value splits) {
+  const int64_t D = c.dModel, H = c.nHeads, hd = c.headDim();
+  Type f32 = b.getF32Type();
+  Value one = cIdx(b, 1);
+  Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+  constexpr int64_t kCombineThreads = 256, kCombineUnroll = 4;
+  assert(hd <= kCombineThreads && "split attention takes heads of at most 256 features");
+  const int64_t groups = kCombineThreads / hd, maxSplits = splitAttnTargetBlocks();
+  auto launch = gpu::LaunchOp::create(
+      b, cIdx(b, H), someRows, one, cIdx(b, kCombineThreads), one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{},
+      TypeRange{workgroupBuffer({kWarpSize}, f32), workgroupBuffer({kWarpSize}, f32),
+                workgroupBuffer({maxSplits}, f32), workgroupBuffer({groups * hd}, f32)});
+  nameKernel(launch, "photon_attention_combine");
+  Builder kb(b.getLoc(), ctx);
+  kb.setInsertionPointToStart(&launch.getBody().front());
+  ValueRange wg = launch.getWorkgroupAttributions();
+  Value weightS = wg[2], numS = wg[3];
+  Value h = launch.getBlockIds().x, i = launch.getBlockIds().y, tid = launch.getThreadIds().x;
+  // The whole block takes or skips the branch: its barriers stay uniform.
+  ifThen(kb, ult(kb, i, rows), [&](Builder &b) {
+    Value end = addI(b, loadIndex(b, pos, i), 1);
+    Value used = arith::CeilDivUIOp::create(b, end, splitChunk(b, end, splits));
+    Value first = mulI(b, mulI(b, addI(b, mulI(b, i, H), h), splits), hd + 2);
+    auto stateOf = [&](Builder &b, Value s) { return addI(b, first, mulI(b, s, hd + 2)); };
+    auto overSplits = [&](Builder &b, Value init, function_ref<Value(Builder &, Value, Value)> body) {
+      return reduce(b, tid, used, init, body, kCombineThreads);
+    };
+    Value mAll = blockReduceOne(b, tid, kCombineThreads,
+                                overSplits(b, negInf, [&](Builder &b, Value s, Value m) {
+                                  return maximumF(b, m, partials.load(b, stateOf(b, s)));
+                                }),
+                                wg[0], maximumF);
+    Value lSum = overSplits(b, cF32(b, 0), [&](Builder &b, Value s, Value l) {
+      Value at = stateOf(b, s);
+      Value w = math::ExpOp::create(b, subF(b, partials.load(b, at), mAll));
+      memref::StoreOp::create(b, w, weightS, ValueRange{s});
+      return math::FmaOp::create(b, w, partials.load(b, addI(b, at, 1)), l);
+    });
+    // The reduction's barrier also publishes the weights.
+    Value den = blockReduceOne(b, tid, kCombineThreads, lSum, wg[1], addF);
+    Value g = divU(b, tid, hd), d = remU(b, tid, hd);
+    ifThen(b, ult(b, tid, cIdx(b, groups * hd)), [&](Builder &b) {
+      auto sums = scf::ForOp::create(
+          b, g, used, cIdx(b, groups * kCombineUnroll), ValueRange{cF32(b, 0)},
+          [&](OpBuilder &ob, Location loc, Value s0, ValueRange acc) {
+            Builder b(loc, ob);
+            Value num = acc[0];
+            for (int64_t k = 0; k < kCombineUnroll; ++k) {
+              // Splits past `used` weigh 0 (they read split s0's state).
+              Value s = addI(b, s0, k * groups), inside = ult(b, s, used);
+              Value at = arith::SelectOp::create(b, inside, s, s0);
+              Value w = orZero(b, inside, memref::LoadOp::create(b, weightS, ValueRange{at}));
+              num = math::FmaOp::create(
+                  b, w, partials.load(b, addI(b, addI(b, stateOf(b, at), 2), d)), num);
+            }
+            scf::YieldOp::create(b, num);
+          });
+      memref::StoreOp::create(b, sums.getResult(0), numS, ValueRange{tid});
+    });
+    gpu::BarrierOp::create(b);
+    ifThen(b, ult(b, tid, cIdx(b, hd)), [&](Builder &b) {
+      Value num = memref::LoadOp::create(b, numS, ValueRange{tid});
+      for (int64_t k = 1; k < groups; ++k)
+        num = addF(b, num, memref::LoadOp::create(b, numS, ValueRange{addI(b, tid, k * hd)}));
+      A.store(b, divF(b, num, den), addI(b, addI(b, mulI(b, i, D), mulI(b, h, hd)), tid));
+    });
+  });
+  gpu::TerminatorOp::create(kb);
+}
+
+Value KernelEmitter::newCacheEntry(Builder &b, Value seq, Value pos, Value row, int64_t layers,
+                                   Value layer, Value capacity) {
+  Value s = loadIndex(b, seq, row), t = loadIndex(b, pos, row);
+  return cacheIndex(b, s, layers, layer, capacity, t);
+}
+
+Value KernelEmitter::cacheIndex(Builder &b, Value s, int64_t layers, Value layer, Value capacity,
+                                Value t) {
+  int64_t kv = c.nKvHeads * c.headDim();
+  Value sl = addI(b, mulI(b, s, layers), layer);
+  return mulI(b, addI(b, mulI(b, sl, capacity), t), kv);
+}
+
+} // namespace mlir::photon

@@ -1,0 +1,164 @@
+//===- Norms.cpp - Row reductions and RMSNorm -----------------------------===//
+//
+// A block per row and its reductions (shared with argmax and sampling), and
+// RMSNorm as a kernel of its own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/kernels/KernelEmitter.h"
+
+namespace mlir::photon {
+
+void KernelEmitter::blockPerRowLaunch(Builder &b, const Twine &kernel, Value rows, int64_t threads,
+                                      ArrayRef<Type> shared, RowBlockBodyFn body) {
+  Value one = cIdx(b, 1);
+  // An empty batch still launches one (idle) block: a zero grid is an error.
+  auto launch = gpu::LaunchOp::create(
+      b, arith::MaxUIOp::create(b, rows, one), one, one, cIdx(b, threads), one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{}, rowReductionBuffers(shared));
+  nameKernel(launch, kernel);
+  Builder kb(b.getLoc(), ctx);
+  kb.setInsertionPointToStart(&launch.getBody().front());
+  Value row = launch.getBlockIds().x;
+  // The whole block takes or skips the branch: its barriers stay uniform.
+  ifThen(kb, ult(kb, row, rows), [&](Builder &b) {
+    body(b, row, launch.getThreadIds().x, launch.getWorkgroupAttributions());
+  });
+  gpu::TerminatorOp::create(kb);
+}
+
+MemRefType KernelEmitter::workgroupBuffer(SmallVector<int64_t> shape, Type elt) {
+  int64_t bytes = byteWidth(elt);
+  for (int64_t d : shape)
+    bytes *= d;
+  if (shape.size() == 1)
+    shape[0] = llvm::alignTo(shape[0] * byteWidth(elt), 16) / byteWidth(elt);
+  else
+    assert(bytes % 16 == 0 && "multi-dimensional workgroup buffers are whole 16 bytes");
+  (void)bytes;
+  return MemRefType::get(shape, elt, MemRefLayoutAttrInterface{},
+                         gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+}
+
+SmallVector<Type> KernelEmitter::rowReductionBuffers(ArrayRef<Type> types) {
+  SmallVector<Type> buffers;
+  for (Type t : types)
+    buffers.push_back(workgroupBuffer({kWarpSize}, t));
+  return buffers;
+}
+
+SmallVector<Value> KernelEmitter::laneCombine(Builder &b, ValueRange values, CombineFn combine) {
+  SmallVector<Value> v(values.begin(), values.end());
+  if (!gpu)
+    return v;
+  for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    SmallVector<Value> other;
+    for (Value x : v)
+      other.push_back(
+          gpu::ShuffleOp::create(b, x, offset, kWarpSize, gpu::ShuffleMode::XOR).getShuffleResult());
+    v = combine(b, v, other);
+  }
+  return v;
+}
+
+SmallVector<Value> KernelEmitter::blockReduce(Builder &b, Value tid, int64_t threads,
+                                              ValueRange values, ValueRange shared,
+                                              CombineFn combine) {
+  SmallVector<Value> v = laneCombine(b, values, combine);
+  Value warp = divU(b, tid, kWarpSize);
+  onLaneZero(b, remU(b, tid, kWarpSize), [&](Builder &b) {
+    for (auto [x, buf] : llvm::zip(v, shared))
+      memref::StoreOp::create(b, x, buf, ValueRange{warp});
+  });
+  gpu::BarrierOp::create(b);
+  auto fromWarp = [&](int64_t w) {
+    SmallVector<Value> r;
+    for (Value buf : shared)
+      r.push_back(memref::LoadOp::create(b, buf, ValueRange{cIdx(b, w)}));
+    return r;
+  };
+  SmallVector<Value> total = fromWarp(0);
+  for (int64_t w = 1; w < threads / kWarpSize; ++w)
+    total = combine(b, total, fromWarp(w));
+  return total;
+}
+
+Value KernelEmitter::blockReduceOne(Builder &b, Value tid, int64_t threads, Value v, Value buf,
+                                    function_ref<Value(Builder &, Value, Value)> op) {
+  return blockReduce(b, tid, threads, ValueRange{v}, ValueRange{buf},
+                     [&](Builder &b, ValueRange x, ValueRange y) {
+                       return SmallVector<Value>{op(b, x[0], y[0])};
+                     })[0];
+}
+
+void KernelEmitter::rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
+                            WeightRef weight) {
+  Value w = weight.at;
+  if (gpu && options.blockPerRow)
+    return rmsNormBlock(b, in, out, rows, width, w);
+  parallelLanes(b, "photon_rmsnorm_" + Twine(width), {rows},
+                [&](Builder &b, ValueRange iv, Value lane) {
+    Value row = mulI(b, iv[0], width);
+    Value ss = laneLoop(b, lane, cIdx(b, width), cF32(b, 0),
+                        [&](Builder &b, Value k, Value acc) {
+                          Value x = in.load(b, addI(b, row, k));
+                          return addF(b, acc, mulF(b, x, x));
+                        });
+    ss = laneSum(b, ss);
+    Value mean = divF(b, ss, cF32(b, double(width)));
+    Value inv = math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps)));
+    scf::ForOp::create(b, lane, cIdx(b, width), cIdx(b, laneCount()), ValueRange{},
+                       [&](OpBuilder &ob, Location loc, Value k, ValueRange) {
+                         Builder b(loc, ob);
+                         Value idx = addI(b, row, k);
+                         Value y = mulF(b, mulF(b, in.load(b, idx), inv),
+                                        loadWeight(b, w, k));
+                         out.store(b, y, idx);
+                         scf::YieldOp::create(b);
+                       });
+  });
+}
+
+void KernelEmitter::rmsNormBlock(Builder &b, Buf in, Buf out, Value rows, int64_t width, Value w) {
+  const int64_t threads = std::clamp<int64_t>(
+      llvm::alignTo(llvm::divideCeil(width, 4), kWarpSize), kWarpSize, 1024);
+  const int64_t per = llvm::divideCeil(width, threads);
+  Type f32 = b.getF32Type();
+  blockPerRowLaunch(b, "photon_rmsnorm_" + Twine(width), rows, threads, {f32},
+                    [&](Builder &b, Value r, Value tid, ValueRange shared) {
+    Value row = mulI(b, r, width);
+    SmallVector<Value> ks, inside, xs, gains;
+    Value ss = cF32(b, 0);
+    for (int64_t i = 0; i < per; ++i) {
+      Value k = addI(b, tid, i * threads);
+      // Only the last round can pass the row's end.
+      Value ok = (i + 1) * threads > width ? ult(b, k, cIdx(b, width)) : Value();
+      Value at = ok ? arith::SelectOp::create(b, ok, k, cIdx(b, 0)) : k;
+      Value x = in.load(b, addI(b, row, at));
+      // The gain is loaded with the row, so its latency hides behind the
+      // reduction.
+      gains.push_back(loadWeight(b, w, at));
+      if (ok)
+        x = arith::SelectOp::create(b, ok, x, cF32(b, 0));
+      ks.push_back(k);
+      inside.push_back(ok);
+      xs.push_back(x);
+      ss = addF(b, ss, mulF(b, x, x));
+    }
+    Value total = blockReduceOne(b, tid, threads, ss, shared[0], addF);
+    Value mean = divF(b, total, cF32(b, double(width)));
+    Value inv = math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps)));
+    for (int64_t i = 0; i < per; ++i) {
+      auto store = [&, i](Builder &b) {
+        out.store(b, mulF(b, mulF(b, xs[i], inv), gains[i]), addI(b, row, ks[i]));
+      };
+      if (inside[i])
+        ifThen(b, inside[i], store);
+      else
+        store(b);
+    }
+  });
+}
+
+} // namespace mlir::photon

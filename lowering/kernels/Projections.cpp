@@ -1,0 +1,1014 @@
+//===- Projections.cpp - GEMVs and matmuls --------------------------------===//
+//
+// Projections of activation rows by weight matrices at every row count: GEMVs
+// that read each weight once with vector loads (CUDA cores or mma.sync), a
+// warp per output where they do not apply, and the dispatch to the tensor-core
+// GEMMs; Q, K, V and gate, up (+ SwiGLU) fused into one kernel each.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/kernels/KernelEmitter.h"
+
+namespace mlir::photon {
+
+Value KernelEmitter::loadWeight(Builder &b, Value base, Value i) {
+  Value v = memref::LoadOp::create(b, weights, ValueRange{addI(b, i, base)});
+  if (!weightElt.isF32())
+    v = arith::ExtFOp::create(b, b.getF32Type(), v);
+  return v;
+}
+
+void KernelEmitter::matmulNT(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                             WeightRef weight, std::optional<WeightRef> bias, bool accumulate) {
+  Value w = weight.at, bOff = bias ? bias->at : Value();
+  // Each lane of the GEMV loads 16 bytes of a weight row at a time: rows of
+  // W must start on 16-byte boundaries (K and the planned offset a
+  // multiple of the vector) and the arena itself is checked on the host.
+  if (!gemvApplies(K, weight.align))
+    return matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate);
+  gemvOrWide(
+      b, rows,
+      arith::AndIOp::create(b, alignedTo(b, weights, w, 16),
+                            alignedTo(b, in.mem, in.base, gemvInputAlignment(in))),
+      [&](Builder &b, int64_t maxRows) {
+        matmulGemv(b, in, out, rows, maxRows, M, K, w, bOff, accumulate);
+      },
+      [&](Builder &b) { matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate); });
+}
+
+bool KernelEmitter::gemvApplies(int64_t K, int64_t align) const {
+  int64_t vec = gemvVectorLength();
+  return gpu && options.gemvMaxRows > 0 && K % vec == 0 && align % vec == 0;
+}
+
+void KernelEmitter::gemvOrWide(Builder &b, Value rows, Value aligned,
+                               function_ref<void(Builder &, int64_t)> gemv,
+                               function_ref<void(Builder &)> wide) {
+  Value use = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, 1)),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, options.gemvMaxRows)));
+  // 1, 4, 8, 16: a PHOTON local decoder's prefix call (prefix · chunks, 8
+  // rows for PHOTON-600M) must not pay for 16 rows of accumulators and
+  // activation reads (measured: the 16-row kernel at 5-10% of the copy rate).
+  // On tensor cores rows come in n-tiles of 8: no bucket of 4.
+  SmallVector<int64_t> buckets;
+  for (int64_t r = 1; r < options.gemvMaxRows; r = r == 1 ? 4 : 2 * r)
+    if (r != 4 || !gemvOnTensorCores(r))
+      buckets.push_back(r);
+  buckets.push_back(options.gemvMaxRows);
+  std::function<void(Builder &, size_t)> pick = [&](Builder &b, size_t i) {
+    if (i + 1 == buckets.size())
+      return gemv(b, buckets[i]);
+    ifElse(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, buckets[i])),
+        [&](Builder &b) { gemv(b, buckets[i]); }, [&](Builder &b) { pick(b, i + 1); });
+  };
+  ifElse(b, arith::AndIOp::create(b, use, aligned), [&](Builder &b) { pick(b, 0); }, wide);
+}
+
+void KernelEmitter::matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                               Value w, int64_t wAlign, Value bOff, bool accumulate) {
+  if (in.mirrorMem && wideInputsRounded())
+    in = in.mirror();
+  if (!tensorCoresApply(K, {wAlign}))
+    return matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate);
+  ifElse(
+      b, tensorCoresUse(b, in, rows, {w}),
+      [&](Builder &b) { matmulTensorCore(b, in, out, rows, M, K, w, bOff, accumulate); },
+      [&](Builder &b) { matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate); });
+}
+
+Value KernelEmitter::loadF32x8(Builder &b, Value mem, Value at) {
+  auto f32x4 = VectorType::get({4}, b.getF32Type());
+  SmallVector<Value, 2> halves;
+  for (int64_t h = 0; h < 2; ++h)
+    halves.push_back(vector::LoadOp::create(b, f32x4, mem, ValueRange{addI(b, at, 4 * h)},
+                                            /*nontemporal=*/false, llvm::MaybeAlign(16)));
+  return vector::ShuffleOp::create(b, halves[0], halves[1],
+                                   ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+}
+
+bool KernelEmitter::tensorCoresApply(int64_t K, ArrayRef<int64_t> wAligns) const {
+  return gpu && options.tensorCoreMinRows > 0 && weightElt.isBF16() && actElt.isBF16() &&
+         K % 8 == 0 && llvm::all_of(wAligns, [](int64_t a) { return a % 8 == 0; });
+}
+
+Value KernelEmitter::tensorCoresUse(Builder &b, Buf in, Value rows, ArrayRef<Value> ws) {
+  Value use = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
+                                    cIdx(b, options.tensorCoreMinRows));
+  for (Value w : ws)
+    use = arith::AndIOp::create(b, use, alignedTo(b, weights, w, 16));
+  if (in.elementType().isBF16() || tensorCoreKernel != TensorCoreKernel::Tile64)
+    use = arith::AndIOp::create(b, use, alignedTo(b, in.mem, in.base, 16));
+  return use;
+}
+
+Value KernelEmitter::alignedTo(Builder &b, Value mem, Value base, int64_t bytes) {
+  int64_t elt = byteWidth(cast<MemRefType>(mem.getType()).getElementType());
+  auto meta = memref::ExtractStridedMetadataOp::create(b, mem);
+  Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, mem);
+  Value at = addI(b, ptr, mulI(b, addI(b, meta.getOffset(), base), elt));
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, remU(b, at, bytes), cIdx(b, 0));
+}
+
+void KernelEmitter::matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t maxRows, int64_t M,
+                               int64_t K, Value w, Value bOff, bool accumulate) {
+  gemv(b, "r" + Twine(maxRows) + "_" + shape(M, K), in, rows, maxRows, K,
+       {GemvRange{M, {w}, [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+                    storeOutput(b, out, M, r, j, sums[0], bOff, accumulate);
+                  }}});
+}
+
+int64_t KernelEmitter::gemvOutputsPerWarp(int64_t maxRows, int64_t nw, int64_t total) {
+  if (maxRows == 1)
+    return 1;
+  int64_t f = std::max<int64_t>(1, 4 / nw);
+  while (f > 1 && total / f < 512)
+    f /= 2;
+  return f;
+}
+
+void KernelEmitter::inFirstIteration(Builder &b, Value iv, MutableArrayRef<Value> values,
+                                     function_ref<SmallVector<Value>(Builder &)> compute) {
+  auto first = scf::IfOp::create(b, ValueRange(values).getTypes(),
+                                 arith::CmpIOp::create(b, arith::CmpIPredicate::eq, iv, cIdx(b, 0)),
+                                 /*withElseRegion=*/true);
+  Builder tb(b.getLoc(), ctx), eb(b.getLoc(), ctx);
+  tb.setInsertionPointToStart(&first.getThenRegion().front());
+  scf::YieldOp::create(tb, compute(tb));
+  eb.setInsertionPointToStart(&first.getElseRegion().front());
+  scf::YieldOp::create(eb, ValueRange(values));
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = first.getResult(i);
+}
+
+int64_t KernelEmitter::pairHalfOf(ArrayRef<GemvRange> ranges) {
+  int64_t half = 0;
+  for (const GemvRange &r : ranges) {
+    assert((!half || !r.pairHalf || r.pairHalf == half) && "one pair layout per launch");
+    half = std::max(half, r.pairHalf);
+  }
+  return half;
+}
+
+std::function<Value(function_ref<Value(int64_t)>)>
+KernelEmitter::rangeSelector(Builder &b, Value index, ArrayRef<int64_t> firsts) {
+  SmallVector<Value> past; // index >= first of range k, k >= 1
+  for (int64_t first : firsts.drop_front())
+    past.push_back(arith::CmpIOp::create(b, arith::CmpIPredicate::uge, index, cIdx(b, first)));
+  return [&b, past](function_ref<Value(int64_t)> value) {
+    Value v = value(0);
+    for (auto [k, in] : llvm::enumerate(past))
+      v = arith::SelectOp::create(b, in, value(k + 1), v);
+    return v;
+  };
+}
+
+void KernelEmitter::withNextWeights(ArrayRef<WeightRange> ranges, function_ref<void()> emit) {
+  if (options.prefetchNextWeights)
+    nextWeights.assign(ranges.begin(), ranges.end());
+  emit();
+  nextWeights.clear();
+}
+
+void KernelEmitter::prefetchNextWeights(Builder &b, gpu::LaunchOp launch) {
+  const int64_t elt = byteWidth(weightElt);
+  SmallVector<WeightRange> ranges;
+  for (const WeightRange &r : nextWeights)
+    if (r.weight.align * elt % 16 == 0 && r.elements * elt >= 16)
+      ranges.push_back(r);
+  if (ranges.empty())
+    return;
+  Value block = launch.getBlockIds().x, blocks = launch.getGridSizeX();
+  ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, launch.getThreadIds().x, cIdx(b, 0)),
+         [&](Builder &b) {
+    Type i64 = b.getI64Type();
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, weights);
+    auto global = LLVM::LLVMPointerType::get(ctx, 1);
+    for (const WeightRange &r : ranges) {
+      const int64_t bytes = r.elements * elt / 16 * 16;
+      Value piece = mulI(b, arith::CeilDivUIOp::create(
+                                b, arith::CeilDivUIOp::create(b, cIdx(b, bytes), blocks), cIdx(b, 16)),
+                         16);
+      Value start = mulI(b, block, piece);
+      ifThen(b, ult(b, start, cIdx(b, bytes)), [&](Builder &b) {
+        Value size = arith::MinUIOp::create(b, piece, arith::SubIOp::create(b, cIdx(b, bytes), start));
+        Value addr = addI(b, addI(b, base, mulI(b, r.weight.at, elt)), start);
+        Value addr64 = arith::IndexCastUIOp::create(b, i64, addr);
+        Value ptr = LLVM::IntToPtrOp::create(b, global, addr64);
+        NVVM::CpAsyncBulkPrefetchOp::create(
+            b, ptr, arith::IndexCastUIOp::create(b, b.getI32Type(), size), /*l2CacheHint=*/Value());
+      });
+    }
+  });
+}
+
+void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64_t maxRows,
+                         int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
+                         const GemvPairValues &pairValues) {
+  if (gemvOnTensorCores(maxRows))
+    return gemvTensorCore(b, "photon_gemv_mma_" + tag, in, rows, maxRows, K, ranges, normGain,
+                          pairValues);
+  constexpr int64_t kGemvWarps = 4, kGemvMaxOutputRowsPerStep = 64;
+  const int64_t vec = gemvVectorLength();
+  const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
+  const int64_t nw = ranges.front().weights.size();
+  int64_t total = 0;
+  for (const GemvRange &range : ranges)
+    total += range.M;
+  int64_t F = gemvOutputsPerWarp(maxRows, nw, total);
+  // Ranges of pairs: a warp's F outputs are F / 2 pairs, which must not
+  // straddle a head.
+  const int64_t pairHalf = pairHalfOf(ranges);
+  if (pairHalf && (F < 2 || pairHalf % (F / 2)))
+    F = 2;
+  const int64_t P = F / 2;
+  // At one row a warp's F outputs are a RoPE pair (F = 2): each of its
+  // weight rows takes the whole budget, as a single output's does (the
+  // QKV GEMV's 7 rounds in one step measured 9.9 against 11.6 us on an
+  // H200); over several rows the F outputs share it.
+  const int64_t unroll = std::clamp<int64_t>(
+      std::min(options.gemvLoadsInFlight / (maxRows == 1 ? 1 : F),
+               kGemvMaxOutputRowsPerStep / (F * maxRows)),
+      1, rounds);
+  const int64_t groups = llvm::divideCeil(rounds, unroll);
+  const bool ragged = groups * unroll * kWarpSize != chunks;
+  int64_t warps = 0;
+  for (const GemvRange &range : ranges)
+    warps += llvm::divideCeil(range.M, F);
+  Type f32 = b.getF32Type();
+  Value one = cIdx(b, 1);
+  auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(warps, kGemvWarps)), one,
+                                      one, cIdx(b, kGemvWarps * kWarpSize), one, one);
+  nameKernel(launch, "photon_gemv_" + tag);
+  if (options.programmaticLaunch)
+    launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
+  Builder kb(b.getLoc(), ctx);
+  kb.setInsertionPointToStart(&launch.getBody().front());
+  prefetchNextWeights(kb, launch);
+  Value tid = launch.getThreadIds().x;
+  Value lane = remU(kb, tid, kWarpSize);
+  Value warp = addI(kb, mulI(kb, launch.getBlockIds().x, kGemvWarps), divU(kb, tid, kWarpSize));
+  Value last = arith::SubIOp::create(kb, rows, one);
+  SmallVector<Value> rowIn;
+  for (int64_t r = 0; r < maxRows; ++r)
+    rowIn.push_back(addI(kb, in.base, mulI(kb, arith::MinUIOp::create(kb, cIdx(kb, r), last), K)));
+  auto vecOf = [&](Type t) { return VectorType::get({vec}, t); };
+  // vec elements of `mem` from `at`, as f32, zero where !inside.
+  auto load = [&](Builder &b, Value mem, Value at, int64_t align, Value inside) -> Value {
+    Type elt = cast<MemRefType>(mem.getType()).getElementType();
+    Value v = vector::LoadOp::create(b, vecOf(elt), mem, ValueRange{at},
+                                     /*nontemporal=*/false, llvm::MaybeAlign(align));
+    if (!elt.isF32())
+      v = arith::ExtFOp::create(b, vecOf(f32), v);
+    return inside ? orZero(b, inside, v) : v;
+  };
+  auto element = [](Builder &b, Value v, int64_t e) -> Value {
+    return vector::ExtractOp::create(b, v, e);
+  };
+  // One loop body for every range: a warp's range (uniform across the warp)
+  // selects its first warp, its outputs and its weight matrices, so that
+  // Q, K and V cost one copy of the unrolled loop, not three.
+  const int64_t nAcc = F * nw * maxRows;
+  SmallVector<int64_t> firstWarps{0};
+  for (const GemvRange &range : ArrayRef(ranges).drop_back())
+    firstWarps.push_back(firstWarps.back() + llvm::divideCeil(range.M, F));
+  auto byRange = rangeSelector(kb, warp, firstWarps);
+  Value rangeIdx = byRange([&](int64_t k) { return cIdx(kb, k); });
+  Value M = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M); });
+  Value lastJ = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M - 1); });
+  Value rangeWarp = ranges.size() == 1 ? warp
+                                       : arith::SubIOp::create(kb, warp, byRange([&](int64_t k) {
+                                           return cIdx(kb, firstWarps[k]);
+                                         }));
+  Value j0 = mulI(kb, rangeWarp, F);
+  // Output f of the warp: j0 + f; in a range of pairs, pair f % P of the
+  // warp's P (from pair rangeWarp · P of the range), half f / P.
+  Value isPaired = pairHalf ? byRange([&](int64_t k) -> Value {
+    return arith::ConstantIntOp::create(kb, kb.getI1Type(), ranges[k].pairHalf != 0);
+  }) : Value();
+  auto output = [&](Builder &b, int64_t f) -> Value {
+    Value plain = addI(b, j0, f);
+    if (!pairHalf)
+      return plain;
+    Value pair = mulI(b, rangeWarp, P);
+    Value paired = addI(b, addI(b, mulI(b, divU(b, pair, pairHalf), 2 * pairHalf), remU(b, pair, pairHalf)),
+                        f % P + (f / P) * pairHalf);
+    return arith::SelectOp::create(b, isPaired, paired, plain);
+  };
+  assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
+         "ranges read equally many matrices");
+  SmallVector<Value> w;
+  for (int64_t m = 0; m < nw; ++m)
+    w.push_back(byRange([&](int64_t k) { return ranges[k].weights[m]; }));
+  // A whole warp takes or skips the branch, so its shuffles stay converged.
+  ifThen(kb, ult(kb, warp, cIdx(kb, warps)), [&](Builder &b) {
+    SmallVector<Value> js, rowW; // output f; weight row (f, m) at f · nw + m
+    for (int64_t f = 0; f < F; ++f) {
+      js.push_back(output(b, f));
+      Value row = F > 1 ? arith::MinUIOp::create(b, js.back(), lastJ) : js.back();
+      for (Value wm : w)
+        rowW.push_back(addI(b, mulI(b, row, K), wm));
+    }
+    // Accumulator (output f, weight matrix m, row r) at (f · nw + m) ·
+    // maxRows + r; with normGain, each row's sum of squares after them;
+    // then the lane's pair values (pair f's at pairAt + f · count).
+    const int64_t pairAt = nAcc + (normGain ? maxRows : 0);
+    const int64_t nPairValues = pairHalf ? P * pairValues.count : 0;
+    Value laneRow = arith::MinUIOp::create(b, lane, arith::SubIOp::create(b, rows, one));
+    SmallVector<Value> init(pairAt + nPairValues, cF32(b, 0));
+    auto loop = scf::ForOp::create(
+        b, cIdx(b, 0), cIdx(b, groups), one, init,
+        [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
+          Builder b(loc, ob);
+          SmallVector<Value> acc(accIn.begin(), accIn.end());
+          SmallVector<Value> chunk, inside, wv;
+          for (int64_t u = 0; u < unroll; ++u) {
+            Value c = addI(b, lane, mulI(b, addI(b, mulI(b, g, unroll), u), kWarpSize));
+            Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
+            if (ok)
+              c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
+            chunk.push_back(mulI(b, c, vec));
+            inside.push_back(ok);
+            for (Value at : rowW)
+              wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
+          }
+          // Every weight load of the group before the first fma: the
+          // NVPTX backend keeps this order, so the loads overlap. With
+          // programmatic launch they are also issued before the wait for
+          // the previous kernel (weights are never written).
+          if (options.programmaticLaunch)
+            gridDependencyWait(b, loc);
+          if (nPairValues)
+            inFirstIteration(b, g, MutableArrayRef(acc).slice(pairAt, nPairValues), [&](Builder &b) {
+              SmallVector<Value> values;
+              for (int64_t f = 0; f < P; ++f)
+                llvm::append_range(values, pairValues.compute(b, laneRow, js[f]));
+              return values;
+            });
+          for (int64_t u = 0; u < unroll; ++u) {
+            Value gain = normGain ? load(b, weights, addI(b, normGain, chunk[u]), 16, Value())
+                                  : Value();
+            for (int64_t r = 0; r < maxRows; ++r) {
+              Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
+                             inside[u]);
+              if (gain) {
+                for (int64_t e = 0; e < vec; ++e)
+                  acc[nAcc + r] = math::FmaOp::create(b, element(b, x, e), element(b, x, e),
+                                                      acc[nAcc + r]);
+                x = mulF(b, x, gain);
+              }
+              if (roundsInput(in))
+                x = roundedToBF16(b, x);
+              for (int64_t fm = 0; fm < F * nw; ++fm)
+                for (int64_t e = 0; e < vec; ++e)
+                  acc[fm * maxRows + r] = math::FmaOp::create(
+                      b, element(b, wv[u * F * nw + fm], e), element(b, x, e),
+                      acc[fm * maxRows + r]);
+            }
+          }
+          scf::YieldOp::create(b, acc);
+        });
+    SmallVector<Value> invRms;
+    for (int64_t r = 0; normGain && r < maxRows; ++r) {
+      Value mean = divF(b, laneSum(b, loop.getResult(nAcc + r)), cF32(b, double(K)));
+      invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
+    }
+    // The dot products of output f and row r, one per weight matrix.
+    auto sumsOf = [&](int64_t f, int64_t r) {
+      SmallVector<Value> sums;
+      for (int64_t m = 0; m < nw; ++m) {
+        Value s = laneSum(b, loop.getResult((f * nw + m) * maxRows + r));
+        sums.push_back(normGain ? mulF(b, s, invRms[r]) : s);
+      }
+      return sums;
+    };
+    // With pairs, every output's first: a pair is stored at its first half;
+    // then each pair's values for every row (lane r's, shuffled).
+    SmallVector<SmallVector<Value>> all, pairExtra;
+    for (int64_t f = 0; pairHalf && f < F; ++f)
+      for (int64_t r = 0; r < maxRows; ++r)
+        all.push_back(sumsOf(f, r));
+    for (int64_t f = 0; nPairValues && f < P; ++f) {
+      assert(maxRows <= kWarpSize && "a lane per row");
+      for (int64_t r = 0; r < maxRows; ++r) {
+        SmallVector<Value> atRow;
+        for (int64_t i = 0; i < pairValues.count; ++i)
+          atRow.push_back(gpu::ShuffleOp::create(
+                              b, loop.getResult(pairAt + f * pairValues.count + i), int32_t(r),
+                              kWarpSize, gpu::ShuffleMode::IDX)
+                              .getShuffleResult());
+        pairExtra.push_back(atRow);
+      }
+    }
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t r = 0; r < maxRows; ++r) {
+        SmallVector<Value> sums = pairHalf ? all[f * maxRows + r] : sumsOf(f, r);
+        Value mine = arith::AndIOp::create(
+            b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, cIdx(b, 0)),
+            ult(b, cIdx(b, r), rows));
+        if (F > 1)
+          mine = arith::AndIOp::create(b, mine, ult(b, js[f], M));
+        auto store = [&](Builder &b, const GemvRange &range) {
+          if (!range.pairHalf)
+            return range.store(b, cIdx(b, r), js[f], sums);
+          if (f >= P)
+            return;
+          SmallVector<Value> pair(sums);
+          pair.append(all[(f + P) * maxRows + r]);
+          if (nPairValues)
+            pair.append(pairExtra[f * maxRows + r]);
+          range.store(b, cIdx(b, r), js[f], pair);
+        };
+        ifThen(b, mine, [&](Builder &b) {
+          if (ranges.size() == 1)
+            return store(b, ranges.front());
+          for (int64_t k = 0; k < int64_t(ranges.size()); ++k)
+            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, rangeIdx, cIdx(b, k)),
+                   [&](Builder &b) { store(b, ranges[k]); });
+        });
+      }
+  });
+  gpu::TerminatorOp::create(kb);
+}
+
+bool KernelEmitter::gemvOnTensorCores(int64_t maxRows) const {
+  return options.gemvTensorCoreMinRows > 0 && maxRows >= options.gemvTensorCoreMinRows &&
+         options.tensorCoreMinRows > 0 &&
+         weightElt.isBF16() && actElt.isBF16();
+}
+
+int64_t KernelEmitter::gemvTensorCoreWarps(int64_t tiles) const {
+  if (options.gemvTensorCoreWarps > 0)
+    return options.gemvTensorCoreWarps;
+  return tiles < options.multiprocessors ? 16 : 8;
+}
+
+void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows,
+                                   int64_t maxRows, int64_t K, ArrayRef<GemvRange> ranges,
+                                   Value normGain, const GemvPairValues &pairValues) {
+  SmallVector<int64_t> firstTiles{0};
+  for (const GemvRange &range : ranges)
+    firstTiles.push_back(firstTiles.back() + llvm::divideCeil(range.M, 16));
+  const int64_t tiles = firstTiles.pop_back_val();
+  const int64_t W = gemvTensorCoreWarps(tiles);
+  const int64_t nTiles = llvm::divideCeil(maxRows, 8);
+  const int64_t nw = ranges.front().weights.size();
+  const int64_t chunks = K / 8, steps = llvm::divideCeil(chunks, 4);
+  const bool bf16In = in.elementType().isBF16() && !normGain;
+  // K steps a lane loads at once (2 vectors of each matrix a step: rows g
+  // and g + 8). One matrix takes gemv-loads-in-flight steps, unless it
+  // also holds the hi and lo of 16 rows (the fused norm's inputs);
+  // otherwise gemv-loads-in-flight vectors over all matrices. Measured on
+  // an H200 (PHOTON-600M): 8 steps against 4 took QKV's 4-row GEMV
+  // from 13.4 to 12.3 us and down's from 9.4 to 8.8, but QKV's 16-row one
+  // from 22.1 to 23.6; gate and up at 4 steps each 12.8 against 12.1 at 2.
+  const int64_t budget = nw == 1 && (nTiles == 1 || bf16In)
+                             ? options.gemvLoadsInFlight
+                             : options.gemvLoadsInFlight / (2 * nw);
+  const int64_t unroll = std::clamp<int64_t>(budget, 1, llvm::divideCeil(steps, W));
+  const int64_t iterations = llvm::divideCeil(steps, W * unroll);
+  const bool ragged = iterations * W * unroll * 4 != chunks;
+  const bool split = !bf16In && !roundsInput(in);
+  const int64_t pairHalf = pairHalfOf(ranges);
+  assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
+         "ranges read equally many matrices");
+  Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i32 = b.getI32Type();
+  // Per (warp, value, lane) in workgroup memory: the accumulators of
+  // (weight matrix m, n-tile n) at (m · nTiles + n) · 4, then a sum of
+  // squares per n-tile.
+  const int64_t nAcc = nw * nTiles * 4, nValues = nAcc + (normGain ? nTiles : 0);
+  Value one = cIdx(b, 1);
+  auto launch = gpu::LaunchOp::create(
+      b, cIdx(b, tiles), one, one, cIdx(b, W * kWarpSize), one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{},
+      TypeRange{workgroupBuffer({W * nValues * kWarpSize}, f32)});
+  nameKernel(launch, name);
+  if (options.programmaticLaunch)
+    launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
+  Builder kb(b.getLoc(), ctx);
+  kb.setInsertionPointToStart(&launch.getBody().front());
+  prefetchNextWeights(kb, launch);
+  Value partials = launch.getWorkgroupAttributions()[0];
+  Value tid = launch.getThreadIds().x, block = launch.getBlockIds().x;
+  Value lane = remU(kb, tid, kWarpSize), warp = divU(kb, tid, kWarpSize);
+  Value g = divU(kb, lane, 4), t = remU(kb, lane, 4);
+  // The block's range (uniform): its tile, outputs and weight matrices.
+  auto byRange = rangeSelector(kb, block, firstTiles);
+  Value rangeIdx = byRange([&](int64_t k) { return cIdx(kb, k); });
+  Value tile = arith::SubIOp::create(kb, block, byRange([&](int64_t k) { return cIdx(kb, firstTiles[k]); }));
+  Value lastJ = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M - 1); });
+  // Output of A row g + 8 · half: in a plain range 16 consecutive
+  // outputs, in a range of pairs half `half` of pair 8 · tile + g.
+  auto plainOutput = [&](Builder &b, int64_t half) { return addI(b, addI(b, mulI(b, tile, 16), g), 8 * half); };
+  auto pairedOutput = [&](Builder &b, int64_t half) -> Value {
+    Value pair = addI(b, mulI(b, tile, 8), g);
+    return addI(b, addI(b, mulI(b, divU(b, pair, pairHalf), 2 * pairHalf), remU(b, pair, pairHalf)),
+                half * pairHalf);
+  };
+  Value isPaired = pairHalf ? byRange([&](int64_t k) -> Value {
+    return arith::ConstantIntOp::create(kb, kb.getI1Type(), ranges[k].pairHalf != 0);
+  }) : Value();
+  // Weight rows (matrix m, half h) at m · 2 + h; outputs past the range's
+  // end reread its last and are not stored.
+  SmallVector<Value> rowW;
+  for (int64_t m = 0; m < nw; ++m) {
+    Value wm = byRange([&](int64_t k) { return ranges[k].weights[m]; });
+    for (int64_t h = 0; h < 2; ++h) {
+      Value j = plainOutput(kb, h);
+      if (pairHalf)
+        j = arith::SelectOp::create(kb, isPaired, pairedOutput(kb, h), j);
+      rowW.push_back(addI(kb, wm, mulI(kb, arith::MinUIOp::create(kb, j, lastJ), K)));
+    }
+  }
+  // Row g of n-tile n; rows past `rows` reread the last and are not stored.
+  Value last = arith::SubIOp::create(kb, rows, one);
+  SmallVector<Value> rowIn;
+  for (int64_t n = 0; n < nTiles; ++n)
+    rowIn.push_back(addI(kb, in.base, mulI(kb, arith::MinUIOp::create(kb, addI(kb, g, 8 * n), last), K)));
+  auto vecOf = [](int64_t n, Type t) { return VectorType::get({n}, t); };
+  // A vector of 8 bf16 as the 4 i32 registers of MMA operands.
+  auto registers = [&](Builder &b, Value v) {
+    Value words = vector::BitCastOp::create(b, vecOf(4, i32), v);
+    SmallVector<Value, 4> regs;
+    for (int64_t i = 0; i < 4; ++i)
+      regs.push_back(vector::ExtractOp::create(b, words, i));
+    return regs;
+  };
+  // RoPE's cos and sin (the pair values) of the pairs warp 0 stores, for
+  // rows 2t + e of n-tile n at (2n + e) · count after the loop's partial
+  // sums: computed in the first iteration, while its weight loads are in
+  // flight (after the wait for the previous kernel, which may write what
+  // they read), not after the loop.
+  const int64_t nPairValues = pairHalf ? nTiles * 2 * pairValues.count : 0;
+  SmallVector<Value> init(nValues + nPairValues, cF32(kb, 0));
+  auto pairRow = [&](Builder &b, int64_t n, int64_t e) {
+    return addI(b, addI(b, mulI(b, t, 2), e), 8 * n);
+  };
+  auto loop = scf::ForOp::create(
+      kb, cIdx(kb, 0), cIdx(kb, iterations), one, init,
+      [&](OpBuilder &ob, Location loc, Value it, ValueRange accIn) {
+        Builder b(loc, ob);
+        SmallVector<Value> acc(accIn.begin(), accIn.end());
+        SmallVector<Value> at, inside;
+        SmallVector<SmallVector<Value, 4>> wRegs; // (step u, matrix m, half h)
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value step = addI(b, mulI(b, addI(b, mulI(b, it, unroll), u), W), warp);
+          Value c = addI(b, mulI(b, step, 4), t);
+          Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
+          if (ok)
+            c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
+          at.push_back(mulI(b, c, 8));
+          inside.push_back(ok);
+          for (Value row : rowW)
+            wRegs.push_back(registers(
+                b, vector::LoadOp::create(b, vecOf(8, bf16), weights, ValueRange{addI(b, row, at.back())},
+                                          /*nontemporal=*/false, llvm::MaybeAlign(16))));
+        }
+        // Every weight load of the group before the first MMA; with
+        // programmatic launch also before the wait for the previous kernel
+        // (weights are never written).
+        if (options.programmaticLaunch)
+          gridDependencyWait(b, loc);
+        if (nPairValues)
+          inFirstIteration(b, it, MutableArrayRef(acc).slice(nValues, nPairValues), [&](Builder &b) {
+            SmallVector<Value> values;
+            for (int64_t n = 0; n < nTiles; ++n)
+              for (int64_t e = 0; e < 2; ++e)
+                llvm::append_range(values, pairValues.compute(b, arith::MinUIOp::create(b, pairRow(b, n, e), last),
+                                                              pairedOutput(b, 0)));
+            return values;
+          });
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value gain;
+          if (normGain) {
+            gain = vector::LoadOp::create(b, vecOf(8, bf16), weights, ValueRange{addI(b, normGain, at[u])},
+                                          /*nontemporal=*/false, llvm::MaybeAlign(16));
+            gain = arith::ExtFOp::create(b, vecOf(8, f32), gain);
+          }
+          for (int64_t n = 0; n < nTiles; ++n) {
+            Value x = vector::LoadOp::create(b, vecOf(8, in.elementType()), in.mem,
+                                             ValueRange{addI(b, rowIn[n], at[u])},
+                                             /*nontemporal=*/false,
+                                             llvm::MaybeAlign(gemvInputAlignment(in)));
+            SmallVector<Value, 4> hi, lo;
+            if (bf16In) {
+              if (inside[u])
+                x = orZero(b, inside[u], x);
+              hi = registers(b, x);
+            } else {
+              if (!in.elementType().isF32())
+                x = arith::ExtFOp::create(b, vecOf(8, f32), x);
+              if (inside[u])
+                x = orZero(b, inside[u], x);
+              if (gain) {
+                for (int64_t e = 0; e < 8; ++e) {
+                  Value xe = vector::ExtractOp::create(b, x, e);
+                  acc[nAcc + n] = math::FmaOp::create(b, xe, xe, acc[nAcc + n]);
+                }
+                x = mulF(b, x, gain);
+              }
+              if (roundsInput(in))
+                x = roundedToBF16(b, x);
+              auto [xHi, xLo] = splitBF16(b, x, split);
+              hi = registers(b, xHi);
+              if (split)
+                lo = registers(b, xLo);
+            }
+            for (int64_t m = 0; m < nw; ++m) {
+              ArrayRef<Value> r0 = wRegs[(u * nw + m) * 2], r8 = wRegs[(u * nw + m) * 2 + 1];
+              Value *tileAcc = &acc[(m * nTiles + n) * 4];
+              for (int64_t kk = 0; kk < 2; ++kk) {
+                SmallVector<Value> a{r0[2 * kk], r8[2 * kk], r0[2 * kk + 1], r8[2 * kk + 1]};
+                mmaBF16(b, a, ValueRange{hi[2 * kk], hi[2 * kk + 1]}, tileAcc);
+                if (split)
+                  mmaBF16(b, a, ValueRange{lo[2 * kk], lo[2 * kk + 1]}, tileAcc);
+              }
+            }
+          }
+        }
+        scf::YieldOp::create(b, acc);
+      });
+  auto slot = [&](Builder &b, Value w, int64_t v) {
+    return addI(b, mulI(b, addI(b, mulI(b, w, nValues), v), kWarpSize), lane);
+  };
+  for (int64_t v = 0; v < nValues; ++v)
+    memref::StoreOp::create(kb, loop.getResult(v), partials, ValueRange{slot(kb, warp, v)});
+  gpu::BarrierOp::create(kb);
+  // A whole warp takes the branch, so its shuffles stay converged.
+  ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, warp, cIdx(kb, 0)), [&](Builder &b) {
+    SmallVector<Value> total;
+    for (int64_t v = 0; v < nValues; ++v) {
+      Value sum = memref::LoadOp::create(b, partials, ValueRange{slot(b, cIdx(b, 0), v)});
+      for (int64_t w = 1; w < W; ++w)
+        sum = addF(b, sum, memref::LoadOp::create(b, partials, ValueRange{slot(b, cIdx(b, w), v)}));
+      total.push_back(sum);
+    }
+    // 1 / rms of rows 2t and 2t + 1 of each n-tile: row g's sum of squares
+    // over the lanes of group g, then from lanes 4 · 2t and 4 · (2t + 1).
+    SmallVector<Value> invRms; // (n-tile n, row 2t + e) at 2n + e
+    for (int64_t n = 0; normGain && n < nTiles; ++n) {
+      Value sq = total[nAcc + n];
+      for (int32_t off : {1, 2})
+        sq = addF(b, sq, gpu::ShuffleOp::create(b, sq, off, kWarpSize, gpu::ShuffleMode::XOR)
+                             .getShuffleResult());
+      for (int64_t e = 0; e < 2; ++e) {
+        Value from = arith::IndexCastOp::create(b, i32, mulI(b, addI(b, mulI(b, t, 2), e), 4));
+        Value rowSq = gpu::ShuffleOp::create(b, sq, from, arith::ConstantIntOp::create(b, i32, kWarpSize),
+                                             gpu::ShuffleMode::IDX)
+                          .getShuffleResult();
+        Value mean = divF(b, rowSq, cF32(b, double(K)));
+        invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
+      }
+    }
+    for (int64_t n = 0; n < nTiles; ++n)
+      for (int64_t e = 0; e < 2; ++e) {
+        Value r = pairRow(b, n, e);
+        // The dot products of A row g + 8 · half and row r, one per matrix.
+        auto sumsOf = [&](Builder &b, int64_t half) {
+          SmallVector<Value> sums;
+          for (int64_t m = 0; m < nw; ++m) {
+            Value s = total[(m * nTiles + n) * 4 + half * 2 + e];
+            sums.push_back(normGain ? mulF(b, s, invRms[2 * n + e]) : s);
+          }
+          return sums;
+        };
+        auto store = [&](Builder &b, const GemvRange &range) {
+          Value inRows = ult(b, r, rows), M = cIdx(b, range.M);
+          if (range.pairHalf) {
+            Value j = pairedOutput(b, 0);
+            ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)), [&](Builder &b) {
+              SmallVector<Value> pair = sumsOf(b, 0);
+              pair.append(sumsOf(b, 1));
+              for (int64_t i = 0; i < pairValues.count; ++i)
+                pair.push_back(loop.getResult(nValues + (2 * n + e) * pairValues.count + i));
+              range.store(b, r, j, pair);
+            });
+            return;
+          }
+          for (int64_t half = 0; half < 2; ++half) {
+            Value j = plainOutput(b, half);
+            ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)),
+                   [&](Builder &b) { range.store(b, r, j, sumsOf(b, half)); });
+          }
+        };
+        if (ranges.size() == 1) {
+          store(b, ranges.front());
+          continue;
+        }
+        for (int64_t k = 0; k < int64_t(ranges.size()); ++k)
+          ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, rangeIdx, cIdx(b, k)),
+                 [&](Builder &b) { store(b, ranges[k]); });
+      }
+  });
+  gpu::TerminatorOp::create(kb);
+}
+
+Buf KernelEmitter::normed(Builder &b, Buf in, Value rows, int64_t K,
+                          const std::optional<NormFirst> &norm, bool wide) {
+  if (!norm)
+    return in;
+  Buf out = wide && wideInputsRounded() ? norm->rounded : norm->out;
+  rmsNorm(b, in, out, rows, K, norm->gain);
+  return out;
+}
+
+bool KernelEmitter::wideInputsRounded() const {
+  return gpu && actElt.isBF16() && weightElt.isBF16() && options.tensorCoreMinRows > 0 &&
+         options.matmulInputRounding != MatmulInputRounding::None;
+}
+
+bool KernelEmitter::gemvFusesNorm(int64_t K, const NormFirst &norm) const {
+  return options.fuseNorm && options.matmulInputRounding != MatmulInputRounding::All &&
+         gemvApplies(K, norm.gain.align);
+}
+
+void KernelEmitter::projectRows(Builder &b, Buf in, Value rows, int64_t K,
+                                std::optional<NormFirst> norm, Value aligned,
+                                function_ref<void(Builder &, Buf, int64_t, Value)> gemv,
+                                function_ref<void(Builder &, Buf)> wide) {
+  bool fuse = norm && gemvFusesNorm(K, *norm);
+  if (!fuse)
+    in = normed(b, in, rows, K, norm);
+  aligned = arith::AndIOp::create(b, aligned,
+                                  alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
+  if (fuse)
+    aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, norm->gain.at, 16));
+  gemvOrWide(
+      b, rows, aligned,
+      [&](Builder &b, int64_t maxRows) { gemv(b, in, maxRows, fuse ? norm->gain.at : Value()); },
+      [&](Builder &b) { wide(b, fuse ? normed(b, in, rows, K, norm, /*wide=*/true) : in); });
+}
+
+void KernelEmitter::matmulShared(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
+                                 ArrayRef<Projection> ps, std::optional<NormFirst> norm,
+                                 function_ref<void(Builder &)> afterOutputs,
+                                 const GemvPairValues &pairValues) {
+  if (!options.fuseQkv) {
+    Buf x = normed(b, in, rows, K, norm);
+    for (const Projection &p : ps)
+      matmulNT(b, x, p.out, rows, p.M, K, p.w);
+    if (afterOutputs)
+      afterOutputs(b);
+    return;
+  }
+  // More rows: one tensor-core kernel where the projections may take them
+  // and write one buffer; else a kernel each.
+  auto wideOutputs = [&](Builder &b, Buf in) {
+    SmallVector<int64_t> aligns;
+    SmallVector<Value> ws;
+    for (const Projection &p : ps) {
+      aligns.push_back(p.w.align);
+      ws.push_back(p.w.at);
+    }
+    bool oneBuffer = llvm::all_of(ps, [&](const Projection &p) { return p.out.mem == ps[0].out.mem; });
+    if (!oneBuffer || tensorCoreKernel == TensorCoreKernel::Tile64 || !tensorCoresApply(K, aligns)) {
+      for (const Projection &p : ps)
+        matmulWide(b, in, p.out, rows, p.M, K, p.w.at, p.w.align, Value(), false);
+      return;
+    }
+    ifElse(
+        b, tensorCoresUse(b, in, rows, ws),
+        [&](Builder &b) { matmulSharedTensorCore(b, tag, in, rows, K, ps); },
+        [&](Builder &b) {
+          for (const Projection &p : ps)
+            matmulLanes(b, in, p.out, rows, p.M, K, p.w.at, Value(), false);
+        });
+  };
+  auto wide = [&](Builder &b, Buf in) {
+    wideOutputs(b, in);
+    if (afterOutputs)
+      afterOutputs(b);
+  };
+  if (!llvm::all_of(ps, [&](const Projection &p) { return gemvApplies(K, p.w.align); }))
+    return wide(b, normed(b, in, rows, K, norm, /*wide=*/true));
+  Value aligned = alignedTo(b, weights, ps[0].w.at, 16);
+  int64_t total = ps[0].M;
+  for (const Projection &p : ps.drop_front()) {
+    aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, p.w.at, 16));
+    total += p.M;
+  }
+  projectRows(
+      b, in, rows, K, norm, aligned,
+      [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
+        SmallVector<GemvRange> ranges;
+        for (const Projection &p : ps) {
+          GemvRange range{p.M, {p.w.at}, p.gemvStore, p.pairHalf};
+          if (!range.store)
+            range.store = [p, this](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+              storeOutput(b, p.out, p.M, r, j, sums[0], Value(), false);
+            };
+          ranges.push_back(range);
+        }
+        gemv(b, tag + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(total, K),
+             in, rows, maxRows, K, ranges, gain, pairValues);
+      },
+      wide);
+}
+
+void KernelEmitter::matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
+                                           ArrayRef<Projection> ps) {
+  SmallVector<int64_t> firsts{0};
+  for (const Projection &p : ps)
+    firsts.push_back(firsts.back() + p.M);
+  const int64_t total = firsts.pop_back_val();
+  // The projection's value for column n: `value(k)` of the last k whose
+  // range starts at or before n.
+  auto byColumn = [&](Builder &b, Value n, function_ref<Value(int64_t)> value) {
+    Value v = value(0);
+    for (int64_t k = 1; k < int64_t(ps.size()); ++k)
+      v = arith::SelectOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, n, cIdx(b, firsts[k])),
+          value(k), v);
+    return v;
+  };
+  auto local = [&](Builder &b, Value n) {
+    return arith::SubIOp::create(b, n, byColumn(b, n, [&](int64_t k) { return cIdx(b, firsts[k]); }));
+  };
+  const int64_t tileCols = mmaTileCols(total);
+  MmaColumns columns{
+      total,
+      [&](Builder &b, Value n) {
+        return addI(b, byColumn(b, n, [&](int64_t k) { return ps[k].w.at; }),
+                    mulI(b, local(b, n), K));
+      },
+      [&](Builder &b, Value row0, Value col0, Value lane, int64_t mTiles, int64_t nTiles,
+          ValueRange acc) {
+        forMmaTiles(b, rows, cIdx(b, total), row0, col0, lane, mTiles, nTiles,
+                    [&](Builder &b, Value row, Value col, int64_t i) {
+                      Value base = byColumn(b, col, [&](int64_t k) { return ps[k].out.base; });
+                      Value width = byColumn(b, col, [&](int64_t k) { return cIdx(b, ps[k].M); });
+                      Buf out{ps[0].out.mem, base};
+                      out.store(b, acc[i], addI(b, mulI(b, row, width), local(b, col)));
+                    });
+      }};
+  matmulTensorCoreTile128(b, Twine(tag) + "_" + shape(total, K), in, rows, K, columns, tileCols);
+}
+
+Value KernelEmitter::silu(Builder &b, Value g) {
+  return mulF(b, g, divF(b, cF32(b, 1.0),
+                         addF(b, cF32(b, 1.0), math::ExpOp::create(b, arith::NegFOp::create(b, g)))));
+}
+
+void KernelEmitter::gateUpSwiGLU(Builder &b, Buf in, Value rows, int64_t F, int64_t K,
+                                 WeightRef gate, WeightRef up, Buf G, Buf U,
+                                 std::optional<NormFirst> norm) {
+  using Matmul = function_ref<void(Builder &, Buf, Buf, WeightRef)>;
+  auto unfused = [&](Builder &b, Buf in, Matmul matmul) {
+    matmul(b, in, G, gate);
+    matmul(b, in, U, up);
+    swiGlu(b, G, U, rows, F);
+  };
+  auto matmulWideOf = [&](Builder &b, Buf in, Buf out, WeightRef w) {
+    matmulWide(b, in, out, rows, F, K, w.at, w.align, Value(), false);
+  };
+  auto wide = [&](Builder &b, Buf in) {
+    if (tensorCoreKernel == TensorCoreKernel::Tile64 ||
+        !tensorCoresApply(K, {gate.align, up.align}))
+      return unfused(b, in, matmulWideOf);
+    ifElse(
+        b, tensorCoresUse(b, in, rows, {gate.at, up.at}),
+        [&](Builder &b) { gateUpTensorCore(b, in, rows, F, K, gate.at, up.at, G); },
+        [&](Builder &b) {
+          unfused(b, in, [&](Builder &b, Buf in, Buf out, WeightRef w) {
+            matmulLanes(b, in, out, rows, F, K, w.at, Value(), false);
+          });
+        });
+  };
+  if (!options.fuseGateUp)
+    return unfused(b, normed(b, in, rows, K, norm), [&](Builder &b, Buf in, Buf out, WeightRef w) {
+      matmulNT(b, in, out, rows, F, K, w);
+    });
+  if (!gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
+    return wide(b, normed(b, in, rows, K, norm, /*wide=*/true));
+  projectRows(
+      b, in, rows, K, norm,
+      arith::AndIOp::create(b, alignedTo(b, weights, gate.at, 16),
+                            alignedTo(b, weights, up.at, 16)),
+      [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
+        gateUpGemv(b, in, rows, maxRows, F, K, gate.at, up.at, G, gain);
+      },
+      wide);
+}
+
+void KernelEmitter::swiGlu(Builder &b, Buf G, Buf U, Value rows, int64_t F) {
+  parallel(b, "photon_swiglu_" + Twine(F), {rows, cIdx(b, F)}, [&](Builder &b, ValueRange iv) {
+    Value i = addI(b, mulI(b, iv[0], F), iv[1]);
+    G.store(b, mulF(b, silu(b, G.load(b, i)), U.load(b, i)), i);
+  });
+}
+
+void KernelEmitter::gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, int64_t F,
+                               int64_t K, Value gate, Value up, Buf G, Value gain) {
+  gemv(b, "gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(F, K), in,
+       rows, maxRows, K,
+       {GemvRange{F, {gate, up},
+                  [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+                    G.store(b, mulF(b, silu(b, sums[0]), sums[1]), addI(b, mulI(b, r, F), j));
+                  }}},
+       gain);
+}
+
+void KernelEmitter::mlp(Builder &b, Buf X, Value rows, int64_t F, int64_t D, WeightRef gate,
+                        WeightRef up, WeightRef down, Buf G, Buf U, Buf Gr, const NormFirst &norm) {
+  const bool oneChoice =
+      wideInputsRounded() && options.fuseGateUp && tensorCoreKernel != TensorCoreKernel::Tile64 &&
+      gemvApplies(D, gate.align) && gemvApplies(D, up.align) && gemvApplies(F, down.align) &&
+      gemvFusesNorm(D, norm) && tensorCoresApply(D, {gate.align, up.align}) &&
+      tensorCoresApply(F, {down.align});
+  if (!oneChoice) {
+    withNextWeights({{down, D * F}}, [&] { gateUpSwiGLU(b, X, rows, F, D, gate, up, G, U, norm); });
+    matmulNT(b, G, X, rows, D, F, down, std::nullopt, /*accumulate=*/true);
+    return;
+  }
+  Value aligned = arith::AndIOp::create(b, alignedTo(b, X.mem, X.base, gemvInputAlignment(X)),
+                                        alignedTo(b, G.mem, G.base, gemvInputAlignment(G)));
+  for (Value w : {gate.at, up.at, down.at, norm.gain.at})
+    aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, w, 16));
+  gemvOrWide(
+      b, rows, aligned,
+      [&](Builder &b, int64_t maxRows) {
+        withNextWeights({{down, D * F}}, [&] {
+          gateUpGemv(b, X, rows, maxRows, F, D, gate.at, up.at, G, norm.gain.at);
+        });
+        matmulGemv(b, G, X, rows, maxRows, D, F, down.at, Value(), /*accumulate=*/true);
+      },
+      [&](Builder &b) {
+        Buf h = normed(b, X, rows, D, norm, /*wide=*/true);
+        Value use = arith::AndIOp::create(b, tensorCoresUse(b, h, rows, {gate.at, up.at}),
+                                          tensorCoresUse(b, Gr, rows, {down.at}));
+        ifElse(
+            b, use,
+            [&](Builder &b) {
+              gateUpTensorCore(b, h, rows, F, D, gate.at, up.at, Gr);
+              matmulTensorCore(b, Gr, X, rows, D, F, down.at, Value(), /*accumulate=*/true);
+            },
+            [&](Builder &b) {
+              matmulLanes(b, h, G, rows, F, D, gate.at, Value(), false);
+              matmulLanes(b, h, U, rows, F, D, up.at, Value(), false);
+              swiGlu(b, G, U, rows, F);
+              matmulLanes(b, G, X, rows, D, F, down.at, Value(), /*accumulate=*/true);
+            });
+      });
+}
+
+void KernelEmitter::gateUpTensorCore(Builder &b, Buf in, Value rows, int64_t F, int64_t K,
+                                     Value gate, Value up, Buf G) {
+  constexpr int64_t kWarpCols = 32, kHalf = kWarpCols / 2;
+  const int64_t tileCols = mmaTileCols(2 * F), tileFeatures = tileCols / 2;
+  const int64_t tiles = llvm::divideCeil(F, tileFeatures);
+  // Column n: feature (n / tileCols) · tileFeatures + warp column group ·
+  // 16 + n % 16; up where n % 32 >= 16.
+  auto feature = [&](Builder &b, Value n) {
+    Value s = remU(b, n, tileCols);
+    return addI(b, addI(b, mulI(b, divU(b, n, tileCols), tileFeatures), mulI(b, divU(b, s, kWarpCols), kHalf)),
+                remU(b, s, kHalf));
+  };
+  MmaColumns columns{
+      tiles * tileCols,
+      [&](Builder &b, Value n) {
+        Value isUp = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, remU(b, n, kWarpCols),
+                                           cIdx(b, kHalf));
+        // Features past F (the last tile) read the last row; not stored.
+        Value j = arith::MinUIOp::create(b, feature(b, n), cIdx(b, F - 1));
+        return addI(b, arith::SelectOp::create(b, isUp, up, gate), mulI(b, j, K));
+      },
+      [&](Builder &b, Value row0, Value col0, Value lane, int64_t mTiles, int64_t nTiles,
+          ValueRange acc) {
+        assert(nTiles * 8 == kWarpCols && "a warp's columns: 16 gate, then 16 up");
+        // Gate n-tiles 0 and 1; the matching up accumulators are 2 n-tiles on.
+        forMmaTiles(b, rows, cIdx(b, tiles * tileCols), row0, col0, lane, mTiles, nTiles / 2,
+                    [&](Builder &b, Value row, Value col, int64_t i) {
+                      int64_t mi = i / (nTiles / 2 * 4), rest = i % (nTiles / 2 * 4);
+                      int64_t gi = mi * nTiles * 4 + rest, ui = gi + nTiles / 2 * 4;
+                      Value j = feature(b, col);
+                      ifThen(b, ult(b, j, cIdx(b, F)), [&](Builder &b) {
+                        G.store(b, mulF(b, silu(b, acc[gi]), acc[ui]), addI(b, mulI(b, row, F), j));
+                      });
+                    });
+      }};
+  matmulTensorCoreTile128(b, "gate_up_" + shape(F, K), in, rows, K, columns, tileCols);
+}
+
+void KernelEmitter::matmulLanes(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                                Value w, Value bOff, bool accumulate) {
+  parallelLanes(b, "photon_matmul_" + shape(M, K), {rows, cIdx(b, M)},
+                [&](Builder &b, ValueRange iv, Value lane) {
+    Value rowIn = mulI(b, iv[0], K), rowW = mulI(b, iv[1], K);
+    Value acc = laneLoop(b, lane, cIdx(b, K), cF32(b, 0),
+                         [&](Builder &b, Value k, Value acc) {
+                           Value x = in.load(b, addI(b, rowIn, k));
+                           if (roundsInput(in))
+                             x = roundedToBF16(b, x);
+                           Value wv = loadWeight(b, w, addI(b, rowW, k));
+                           return addF(b, acc, mulF(b, x, wv));
+                         });
+    acc = laneSum(b, acc);
+    onLaneZero(b, lane, [&](Builder &b) {
+      storeOutput(b, out, M, iv[0], iv[1], acc, bOff, accumulate);
+    });
+  });
+}
+
+} // namespace mlir::photon

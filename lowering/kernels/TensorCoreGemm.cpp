@@ -1,0 +1,553 @@
+//===- TensorCoreGemm.cpp - Tiled tensor-core GEMMs -----------------------===//
+//
+// Projections over many rows (prefill, batched decode): 64x64 mma.sync
+// tiles, 128-row tiles on mma.sync (sm_80) or warpgroup MMA (sm_90a), with
+// cp.async / ldmatrix pipelines.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/kernels/KernelEmitter.h"
+
+namespace mlir::photon {
+
+void KernelEmitter::storeMmaTiles(Builder &kb, Buf out, int64_t M, Value rows, Value mLimit,
+                                  Value row0, Value col0, Value lane, int64_t mTiles,
+                                  int64_t nTiles, ValueRange acc, Value bOff, bool accumulate) {
+  forMmaTiles(kb, rows, mLimit, row0, col0, lane, mTiles, nTiles,
+              [&](Builder &b, Value row, Value col, int64_t i) {
+                storeOutput(b, out, M, row, col, acc[i], bOff, accumulate);
+              });
+}
+
+void KernelEmitter::forMmaTiles(Builder &kb, Value rows, Value mLimit, Value row0, Value col0,
+                                Value lane, int64_t mTiles, int64_t nTiles,
+                                function_ref<void(Builder &, Value, Value, int64_t)> store) {
+  for (int64_t mi = 0; mi < mTiles; ++mi)
+    for (int64_t ni = 0; ni < nTiles; ++ni)
+      for (int64_t v = 0; v < 4; ++v) {
+        Value row = addI(kb, row0, addI(kb, divU(kb, lane, 4), mi * 16 + (v / 2) * 8));
+        Value col = addI(kb, col0, addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
+        Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
+        ifThen(kb, inside,
+               [&](Builder &gb) { store(gb, row, col, (mi * nTiles + ni) * 4 + v); });
+      }
+}
+
+void KernelEmitter::storeOutput(Builder &b, Buf out, int64_t M, Value row, Value col, Value acc,
+                                Value bOff, bool accumulate) {
+  if (bOff)
+    acc = addF(b, acc, loadWeight(b, bOff, col));
+  Value o = addI(b, mulI(b, row, M), col);
+  if (accumulate)
+    acc = addF(b, acc, out.load(b, o));
+  out.store(b, acc, o);
+}
+
+void KernelEmitter::lateDependents(gpu::LaunchOp launch) {
+  if (options.programmaticLaunch)
+    launch->setAttr(kLaunchDependentsAtEnd, UnitAttr::get(ctx));
+}
+
+bool KernelEmitter::roundsInput(const Buf &in, bool gemm) const {
+  const bool rounds = options.matmulInputRounding == MatmulInputRounding::All ||
+                      (gemm && options.matmulInputRounding == MatmulInputRounding::Gemm);
+  return rounds && actElt.isBF16() && in.elementType().isF32();
+}
+
+Value KernelEmitter::roundedToBF16(Builder &b, Value x) {
+  Type bf16 = b.getBF16Type();
+  if (auto vec = dyn_cast<VectorType>(x.getType()))
+    bf16 = VectorType::get(vec.getShape(), bf16);
+  Value rounded = arith::TruncFOp::create(b, bf16, x);
+  return arith::ExtFOp::create(b, x.getType(), rounded);
+}
+
+std::pair<Value, Value> KernelEmitter::splitBF16(Builder &b, Value x, bool withLo) {
+  Type bf16 = b.getBF16Type();
+  if (auto vec = dyn_cast<VectorType>(x.getType()))
+    bf16 = VectorType::get(vec.getShape(), bf16);
+  Value hi = arith::TruncFOp::create(b, bf16, x);
+  if (!withLo)
+    return {hi, Value()};
+  Value rest = subF(b, x, arith::ExtFOp::create(b, x.getType(), hi));
+  return {hi, arith::TruncFOp::create(b, bf16, rest)};
+}
+
+SmallVector<Value, 4> KernelEmitter::ldmatrixX4(Builder &b, Value mem, ValueRange at) {
+  auto vecType = VectorType::get({4, 2}, b.getBF16Type());
+  Value m = nvgpu::LdMatrixOp::create(b, vecType, mem, at, /*transpose=*/false,
+                                      /*numTiles=*/4);
+  SmallVector<Value, 4> regs;
+  for (int64_t i = 0; i < 4; ++i)
+    regs.push_back(LLVM::BitcastOp::create(b, b.getI32Type(), vector::ExtractOp::create(b, m, i)));
+  return regs;
+}
+
+void KernelEmitter::mmaBF16(Builder &b, ArrayRef<Value> aRegs, ValueRange bRegs, Value *acc) {
+  Type f32 = b.getF32Type();
+  auto accType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+  Value d = NVVM::MmaOp::create(b, accType, aRegs, bRegs, ValueRange{acc[0], acc[1], acc[2], acc[3]},
+                                {16, 8, 16}, std::nullopt, std::nullopt,
+                                std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+                                std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
+  for (int64_t v = 0; v < 4; ++v)
+    acc[v] = LLVM::ExtractValueOp::create(b, d, v);
+}
+
+void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                                     Value w, Value bOff, bool accumulate) {
+  if (tensorCoreKernel == TensorCoreKernel::Tile64)
+    return matmulTensorCoreTile64(b, in, out, rows, M, K, w, bOff, accumulate);
+  const int64_t tileCols = mmaTileCols(M);
+  MmaColumns columns{
+      M, [&](Builder &b, Value n) { return addI(b, w, mulI(b, n, K)); },
+      [&](Builder &b, Value row0, Value col0, Value lane, int64_t mTiles, int64_t nTiles,
+          ValueRange acc) {
+        storeMmaTiles(b, out, M, rows, cIdx(b, M), row0, col0, lane, mTiles, nTiles, acc, bOff,
+                      accumulate);
+      }};
+  matmulTensorCoreTile128(b, shape(M, K), in, rows, K, columns, tileCols);
+}
+
+int64_t KernelEmitter::mmaTileCols(int64_t M) const {
+  if (tensorCoreKernel == TensorCoreKernel::Tile128x64 ||
+      (tensorCoreKernel == TensorCoreKernel::Tile128 && M <= 2048))
+    return 64;
+  return 128;
+}
+
+void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows,
+                                            int64_t K, const MmaColumns &columns,
+                                            int64_t tileCols) {
+  const int64_t M = columns.M;
+  const bool wgmma = options.wgmma;
+  constexpr int64_t kTile = 128; // rows of a tile
+  const int64_t kStep = wgmma ? options.wgmmaKStep : 32; // K per step
+  constexpr int64_t kWarpRows = 64, kWarpCols = 32; // warps as 2 x tileCols / 32
+  constexpr int64_t kMmaRows = kWarpRows / 16, kMmaCols = kWarpCols / 8;
+  const int64_t kChunksPerRow = kStep / 8; // 16-byte chunks of bf16
+  const int64_t warpsAcross = tileCols / kWarpCols;
+  const bool convert = !in.elementType().isBF16();
+  const int64_t threads =
+      wgmma ? (kTile / 64) * kWarpgroupSize : (kTile / kWarpRows) * warpsAcross * kWarpSize;
+  const bool split = convert && !roundsInput(in, /*gemm=*/true);
+  // Stages of K steps, and how many steps ahead the copies run: wgmma
+  // keeps one step's MMAs in flight past the next barrier, so a stage is
+  // refilled only two steps after it was read.
+  const int64_t stages = wgmma ? wgmmaStages() : split ? 2 : 3;
+  const int64_t ahead = wgmma ? stages - 2 : stages - 1;
+  Type bf16 = b.getBF16Type();
+  // One buffer [operand][stage][row][column], operands A, W (, A lo): a
+  // lone shared array starts the block's shared memory, so every 16-byte
+  // chunk is 16-byte aligned (the lowering declares arrays 2-byte aligned).
+  // wgmma's stages pass the 48 KB of static shared memory: they are the
+  // launch's dynamic shared memory (the runtime raises the kernel's limit).
+  auto tilesType = workgroupBuffer({split ? 3 : 2, stages, kTile, kStep}, bf16);
+  const int64_t tilesBytes = tilesType.getNumElements() * 2;
+  Value one = cIdx(b, 1);
+  Value rowTiles = arith::MaxUIOp::create(
+      b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
+  auto launch = gpu::LaunchOp::create(
+      b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
+      /*dynamicSharedMemorySize=*/
+      wgmma ? arith::ConstantIntOp::create(b, b.getI32Type(), tilesBytes).getResult() : Value(),
+      /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{}, wgmma ? TypeRange{} : TypeRange{tilesType});
+  nameKernel(launch, Twine(wgmma ? "photon_wgmma128x" : "photon_mma128x") + Twine(tileCols) + "_" +
+                         suffix);
+  lateDependents(launch);
+  Builder kb(b.getLoc(), ctx);
+  kb.setInsertionPointToStart(&launch.getBody().front());
+  Value tiles;
+  if (wgmma) {
+    auto bytes = MemRefType::get({ShapedType::kDynamic}, kb.getI8Type(), MemRefLayoutAttrInterface{},
+                                 tilesType.getMemorySpace());
+    tiles = memref::ViewOp::create(kb, tilesType, gpu::DynamicSharedMemoryOp::create(kb, bytes),
+                                   cIdx(kb, 0), ValueRange{});
+  } else {
+    tiles = launch.getWorkgroupAttributions()[0];
+  }
+  Value opA = cIdx(kb, 0), opW = cIdx(kb, 1), opALo = cIdx(kb, 2);
+  Value tid = launch.getThreadIds().x;
+  Value m0 = mulI(kb, launch.getBlockIds().x, kTile);
+  Value n0 = mulI(kb, launch.getBlockIds().y, tileCols);
+  Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
+  Value wm = mulI(kb, divU(kb, warp, warpsAcross), kWarpRows);
+  Value wn = mulI(kb, remU(kb, warp, warpsAcross), kWarpCols);
+  Value zero = cIdx(kb, 0), kLimit = cIdx(kb, K), mLimit = cIdx(kb, M);
+  // Where copies past the matrices point (they move no bytes).
+  Value wFirst = columns.weightRow(kb, zero);
+  Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+
+  // The column in a stage row of its 16-byte chunk `chunk`, XOR-swizzled
+  // by the row's 128-byte line of banks modulo the chunks of a row: 64-byte
+  // rows 2r and 2r + 1 share a line, so XOR with r % 4 spreads 8
+  // consecutive rows over the line's 8 chunks; a 128-byte row is a line
+  // (XOR with row % 8).
+  auto swizzled = [&](Builder &b, Value row, Value chunk) -> Value {
+    Value line = kChunksPerRow == 8 ? row : divU(b, row, 8 / kChunksPerRow);
+    Value key = remU(b, line, kChunksPerRow);
+    return mulI(b, arith::XOrIOp::create(b, chunk, key), 8);
+  };
+  // The chunks this thread moves of an operand tile of `tileRows` rows at
+  // every step: 4 threads per row, 16 bytes each (consecutive threads,
+  // consecutive bytes).
+  struct Chunk {
+    Value row, kOffset, column;
+  };
+  auto chunksOf = [&](int64_t tileRows) {
+    SmallVector<Chunk, 4> mine;
+    for (int64_t part = 0; part < tileRows * kChunksPerRow / threads; ++part) {
+      Value c = addI(kb, tid, part * threads);
+      Value row = divU(kb, c, kChunksPerRow), chunk = remU(kb, c, kChunksPerRow);
+      mine.push_back({row, mulI(kb, chunk, 8), swizzled(kb, row, chunk)});
+    }
+    return mine;
+  };
+  SmallVector<Chunk, 4> chunksA = chunksOf(kTile), chunksW = chunksOf(tileCols);
+  // Element (first + row, k) of a [limit x K] matrix at `base`, and
+  // whether it is inside (else `base`, which is).
+  auto source = [&](Builder &b, Value base, Value first, Value limit, const Chunk &c,
+                    Value k) -> std::pair<Value, Value> {
+    Value g = addI(b, first, c.row);
+    Value inside = arith::AndIOp::create(b, ult(b, g, limit), ult(b, k, kLimit));
+    Value at = arith::SelectOp::create(b, inside, addI(b, base, addI(b, mulI(b, g, K), k)), base);
+    return {at, inside};
+  };
+  // Issues the copies of step `kt` into its stage as one commit group (an
+  // f32 `in` is not copied: loadStep).
+  auto copyStep = [&](Builder &b, Value kt) -> Value {
+    Value stage = remU(b, kt, stages), k0 = mulI(b, kt, kStep);
+    SmallVector<Value> tokens;
+    // 8 elements of `src` at `at` (none where !inside) into row c.row of
+    // the operand's stage.
+    auto copyChunk = [&](Value operand, Value src, Value at, Value inside, const Chunk &c) {
+      Value n = arith::SelectOp::create(b, inside, cIdx(b, 8), zero);
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, tokenType, tiles, ValueRange{operand, stage, c.row, c.column}, src, ValueRange{at},
+          b.getIndexAttr(8), n, b.getUnitAttr()));
+    };
+    for (const Chunk &c : convert ? ArrayRef<Chunk>() : ArrayRef<Chunk>(chunksA)) {
+      auto [at, inside] = source(b, in.base, m0, rows, c, addI(b, k0, c.kOffset));
+      copyChunk(opA, in.mem, at, inside, c);
+    }
+    for (const Chunk &c : chunksW) {
+      Value k = addI(b, k0, c.kOffset), n = addI(b, n0, c.row);
+      Value inside = arith::AndIOp::create(b, ult(b, n, mLimit), ult(b, k, kLimit));
+      Value at = arith::SelectOp::create(b, inside, addI(b, columns.weightRow(b, n), k), wFirst);
+      copyChunk(opW, weights, at, inside, c);
+    }
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
+  };
+  // An f32 `in`'s chunks of step `kt`, loaded into registers, each with
+  // whether it is inside (for storeStep, which zeroes the others: a select
+  // here would wait for the load at once); nothing for a bf16 `in`.
+  auto loadStep = [&](Builder &b, Value kt) {
+    SmallVector<Value> loaded;
+    for (const Chunk &c : convert ? ArrayRef<Chunk>(chunksA) : ArrayRef<Chunk>()) {
+      auto [at, inside] = source(b, in.base, m0, rows, c, addI(b, mulI(b, kt, kStep), c.kOffset));
+      loaded.push_back(loadF32x8(b, in.mem, at));
+      loaded.push_back(inside);
+    }
+    return loaded;
+  };
+  // Stores the f32 chunks loadStep loaded for step `kt`, as bf16.
+  auto storeStep = [&](Builder &b, Value kt, ArrayRef<Value> loaded) {
+    Value stage = remU(b, kt, stages);
+    for (int64_t i = 0; i < int64_t(loaded.size()) / 2; ++i) {
+      const Chunk &c = chunksA[i];
+      Value v = orZero(b, loaded[2 * i + 1], loaded[2 * i]);
+      auto [hi, lo] = splitBF16(b, v, split);
+      vector::StoreOp::create(b, hi, tiles, ValueRange{opA, stage, c.row, c.column},
+                              /*nontemporal=*/false, llvm::MaybeAlign(16));
+      if (split)
+        vector::StoreOp::create(b, lo, tiles, ValueRange{opALo, stage, c.row, c.column},
+                                /*nontemporal=*/false, llvm::MaybeAlign(16));
+    }
+  };
+
+  // Prologue: steps 0 .. ahead - 1 in flight.
+  Value lastGroup;
+  for (int64_t s = 0; s < ahead; ++s) {
+    SmallVector<Value> loaded = loadStep(kb, cIdx(kb, s));
+    lastGroup = copyStep(kb, cIdx(kb, s));
+    storeStep(kb, cIdx(kb, s), loaded);
+  }
+  if (wgmma) {
+    matmulWgmmaLoop(kb, tiles, stages, ahead, K, kStep, split, lastGroup, tileCols, copyStep,
+                    loadStep, storeStep, columns, m0, n0, tid);
+    gpu::TerminatorOp::create(kb);
+    return;
+  }
+  SmallVector<Value> init{lastGroup};
+  init.append(kMmaRows * kMmaCols * 4, cF32(kb, 0));
+  auto loop = scf::ForOp::create(
+      kb, zero, cIdx(kb, llvm::divideCeil(K, kStep)), one, init,
+      [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
+        Builder b(loc, ob);
+        // Step kt's group is complete when at most the stages - 2 newer
+        // ones (the last carried) are pending; the barrier makes every
+        // thread's copies visible and frees the stage read at kt - 1,
+        // which step kt + stages - 1 now fills (zero-length past K).
+        nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(stages - 2));
+        gpu::BarrierOp::create(b);
+        Value ahead = addI(b, kt, stages - 1);
+        SmallVector<Value> loaded = loadStep(b, ahead);
+        Value group = copyStep(b, ahead);
+        Value stage = remU(b, kt, stages);
+        SmallVector<Value> sums(carried.drop_front());
+        for (int64_t ks = 0; ks < kStep / 16; ++ks) {
+          // A: matrices (rows 0-7, 8-15) x (k 0-7, 8-15), lanes 16+ on k 8-15.
+          Value aRow = addI(b, wm, remU(b, lane, 16));
+          Value aChunk = addI(b, divU(b, lane, 16), 2 * ks);
+          // W: matrices (k 0-7, 8-15) of n-tile 0 then of n-tile 1.
+          Value wRow = addI(b, addI(b, wn, remU(b, lane, 8)), mulI(b, divU(b, lane, 16), 8));
+          Value wChunk = addI(b, remU(b, divU(b, lane, 8), 2), 2 * ks);
+          SmallVector<SmallVector<Value, 4>> a, aLo, wt;
+          for (int64_t mi = 0; mi < kMmaRows; ++mi) {
+            Value row = addI(b, aRow, mi * 16);
+            Value col = swizzled(b, row, aChunk);
+            a.push_back(ldmatrixX4(b, tiles, {opA, stage, row, col}));
+            if (split)
+              aLo.push_back(ldmatrixX4(b, tiles, {opALo, stage, row, col}));
+          }
+          for (int64_t np = 0; np < kMmaCols / 2; ++np) {
+            Value row = addI(b, wRow, np * 16);
+            wt.push_back(ldmatrixX4(b, tiles, {opW, stage, row, swizzled(b, row, wChunk)}));
+          }
+          for (int64_t mi = 0; mi < kMmaRows; ++mi)
+            for (int64_t ni = 0; ni < kMmaCols; ++ni) {
+              Value *c = &sums[(mi * kMmaCols + ni) * 4];
+              ValueRange bRegs = ArrayRef<Value>(wt[ni / 2]).slice((ni % 2) * 2, 2);
+              mmaBF16(b, a[mi], bRegs, c);
+              if (split)
+                mmaBF16(b, aLo[mi], bRegs, c);
+            }
+        }
+        // Stage `ahead` was free since the barrier; it is read after the
+        // barrier of step `ahead`.
+        storeStep(b, ahead, loaded);
+        SmallVector<Value> next{group};
+        next.append(sums);
+        scf::YieldOp::create(b, next);
+      });
+  columns.store(kb, addI(kb, m0, wm), addI(kb, n0, wn), lane, kMmaRows, kMmaCols,
+                loop.getResults().drop_front());
+  gpu::TerminatorOp::create(kb);
+}
+
+void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t ahead,
+                                    int64_t K, int64_t kStep, bool split, Value firstGroup,
+                                    int64_t tileCols,
+                                    function_ref<Value(Builder &, Value)> copyStep,
+                                    function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
+                                    function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
+                                    const MmaColumns &columns, Value m0, Value n0, Value tid) {
+  Type i64 = kb.getI64Type(), f32 = kb.getF32Type();
+  const int64_t accs = tileCols / 2; // m64nNk16: N / 2 floats a thread
+  auto accType = LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(accs, f32));
+  // Byte offsets: a stage of an operand is 128 x kStep bf16; operand A
+  // first, then W, then A's lo part ([operand][stage][128][kStep]).
+  const int64_t stageBytes = 128 * kStep * 2, rowBytes = kStep * 2;
+  auto i64c = [&](Builder &b, int64_t v) { return arith::ConstantIntOp::create(b, i64, v).getResult(); };
+  // Descriptor of a K-major operand at `tiles` + 0 in the 64-byte (bits
+  // 62-63 = 2) or 128-byte (1) swizzle mode, as wide as a stage row: the
+  // 16-byte chunks sit XOR-swizzled exactly as matmulTensorCoreTile128's
+  // copies place them (the hardware swizzles by address bits, and every
+  // operand tile starts on a multiple of 8 KB from the start of shared
+  // memory); 8-row groups 8 rows apart (the stride byte offset, bits
+  // 32-45, / 16); the leading byte offset is unused (1). Start address
+  // / 16 in bits 0-13: offsets add to it.
+  Value addr = arith::IndexCastUIOp::create(
+      kb, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, tiles));
+  Value desc0 = arith::OrIOp::create(
+      kb, arith::ShRUIOp::create(kb, arith::AndIOp::create(kb, addr, i64c(kb, 0x3ffff)), i64c(kb, 4)),
+      i64c(kb, int64_t(uint64_t(rowBytes == 128 ? 1 : 2) << 62 | uint64_t(8 * rowBytes / 16) << 32 |
+                       uint64_t(1) << 16)));
+  auto descAt = [&](Builder &b, Value byteOffset) {
+    return addI(b, desc0, arith::ShRUIOp::create(b, byteOffset, i64c(b, 4)));
+  };
+  Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
+  Value warpgroup = divU(kb, tid, kWarpgroupSize);
+  // This warpgroup's 64 rows of A.
+  Value aRows = arith::IndexCastUIOp::create(kb, i64, mulI(kb, warpgroup, 64 * rowBytes));
+  Value zero = cIdx(kb, 0), one = cIdx(kb, 1);
+  SmallVector<Value> init{firstGroup, LLVM::ZeroOp::create(kb, accType)};
+  SmallVector<Value> firstLoaded = loadStep(kb, cIdx(kb, ahead));
+  const int64_t nLoaded = firstLoaded.size();
+  init.append(firstLoaded);
+  auto loop = scf::ForOp::create(
+      kb, zero, cIdx(kb, llvm::divideCeil(K, kStep)), one, init,
+      [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
+        Builder b(loc, ob);
+        nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(ahead - 1));
+        NVVM::FenceProxyOp::create(b, NVVM::ProxyKind::async_shared,
+                                   NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+        gpu::BarrierOp::create(b);
+        Value stage = arith::IndexCastUIOp::create(b, i64, remU(b, kt, stages));
+        auto operandBase = [&](int64_t operand) -> Value {
+          return arith::MulIOp::create(b, addI(b, stage, i64c(b, operand * stages)),
+                                       i64c(b, stageBytes));
+        };
+        Value wBase = operandBase(1);
+        SmallVector<Value, 2> aBases{addI(b, operandBase(0), aRows)};
+        if (split)
+          aBases.push_back(addI(b, operandBase(2), aRows));
+        NVVM::WgmmaFenceAlignedOp::create(b);
+        Value acc = carried[1];
+        for (int64_t ks = 0; ks < kStep / 16; ++ks) {
+          // A k16 slice is 32 bytes of every row on.
+          Value step = i64c(b, ks * 32);
+          for (Value aBase : aBases)
+            acc = NVVM::WgmmaMmaAsyncOp::create(
+                b, accType, acc, descAt(b, addI(b, aBase, step)), descAt(b, addI(b, wBase, step)),
+                NVVM::MMAShapeAttr::get(ctx, 64, tileCols, 16), NVVM::WGMMATypes::bf16,
+                NVVM::WGMMATypes::bf16, NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
+                NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
+                NVVM::MMALayout::col, /*satfinite=*/nullptr);
+        }
+        NVVM::WgmmaGroupSyncAlignedOp::create(b);
+        Value later = addI(b, kt, ahead);
+        Value group = copyStep(b, later);
+        SmallVector<Value> next{group, acc};
+        next.append(loadStep(b, addI(b, later, 1)));
+        NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+        storeStep(b, later, SmallVector<Value>(carried.take_back(nLoaded)));
+        scf::YieldOp::create(b, next);
+      });
+  NVVM::WgmmaWaitGroupSyncOp::create(kb, 0);
+  // Warp w holds rows 16w .. 16w + 15 of the tile; accumulator 4j + v is
+  // n8 block j's m16n8 value v.
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < accs; ++i)
+    acc.push_back(LLVM::ExtractValueOp::create(kb, loop.getResult(1), ArrayRef<int64_t>{i}));
+  Value row0 = addI(kb, m0, mulI(kb, warp, 16));
+  for (int64_t g = 0; g < tileCols / 32; ++g)
+    columns.store(kb, row0, addI(kb, n0, g * 32), lane, 1, 4, ArrayRef<Value>(acc).slice(g * 16, 16));
+}
+
+void KernelEmitter::matmulTensorCoreTile64(Builder &b, Buf in, Buf out, Value rows, int64_t M,
+                                           int64_t K, Value w, Value bOff, bool accumulate) {
+  constexpr int64_t kTile = 64, kStep = 32, kWarps = 4;
+  constexpr int64_t kChunks = kTile * kStep / 8; // 16-byte copies per stage
+  // A row of a stage is padded from 64 to 80 bytes, so the eight rows one
+  // ldmatrix reads fall in different banks.
+  auto stageType = workgroupBuffer({2, kTile, kStep + 8}, b.getBF16Type());
+  bool convert = !in.elementType().isBF16(), split = convert && !roundsInput(in, /*gemm=*/true);
+  SmallVector<Type, 3> stages(split ? 3 : 2, stageType); // A, W (, A lo)
+  Value one = cIdx(b, 1);
+  Value gridY = arith::MaxUIOp::create(
+      b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
+  auto launch = gpu::LaunchOp::create(
+      b, cIdx(b, llvm::divideCeil(M, kTile)), gridY, one, cIdx(b, kWarps * kWarpSize),
+      one, one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{}, stages);
+  nameKernel(launch, "photon_mma_" + shape(M, K));
+  lateDependents(launch);
+  Builder kb(b.getLoc(), ctx);
+  kb.setInsertionPointToStart(&launch.getBody().front());
+  Value sA = launch.getWorkgroupAttributions()[0];
+  Value sW = launch.getWorkgroupAttributions()[1];
+  Value sALo = split ? Value(launch.getWorkgroupAttributions()[2]) : Value();
+  Value tid = launch.getThreadIds().x;
+  Value m0 = mulI(kb, launch.getBlockIds().y, kTile);
+  Value n0 = mulI(kb, launch.getBlockIds().x, kTile);
+  Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
+  Value wm = mulI(kb, divU(kb, warp, 2), 32), wn = mulI(kb, remU(kb, warp, 2), 32);
+  Value zero = cIdx(kb, 0), mLimit = cIdx(kb, M);
+  Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+
+  // Issues the copies of columns [k0, k0 + kStep) into `stage`, as one group.
+  auto loadStage = [&](Builder &b, Value stage, Value k0) {
+    SmallVector<Value> tokens;
+    for (int64_t part = 0; part < kChunks / (kWarps * kWarpSize); ++part) {
+      Value chunk = addI(b, tid, part * kWarps * kWarpSize);
+      Value r = divU(b, chunk, kStep / 8), kc = mulI(b, remU(b, chunk, kStep / 8), 8);
+      Value k = addI(b, k0, kc);
+      Value left = arith::MaxSIOp::create(
+          b, arith::MinSIOp::create(b, arith::SubIOp::create(b, cIdx(b, K), k), cIdx(b, 8)),
+          zero);
+      if (convert) {
+        Value g = addI(b, m0, r);
+        for (int64_t e = 0; e < 8; ++e) {
+          Value ke = addI(b, k, e);
+          Value inside = arith::AndIOp::create(b, ult(b, g, rows), ult(b, ke, cIdx(b, K)));
+          Value at = arith::SelectOp::create(b, inside, addI(b, mulI(b, g, K), ke), zero);
+          Value v = arith::SelectOp::create(b, inside, in.load(b, at), cF32(b, 0));
+          SmallVector<Value, 3> at3{stage, r, addI(b, kc, e)};
+          auto [hi, lo] = splitBF16(b, v, split);
+          memref::StoreOp::create(b, hi, sA, at3);
+          if (split)
+            memref::StoreOp::create(b, lo, sALo, at3);
+        }
+      }
+      auto copy = [&](Value dst, Value src, Value base, Value first, Value limit) {
+        Value g = addI(b, first, r);
+        Value n = arith::SelectOp::create(b, ult(b, g, limit), left, zero);
+        // A zero-length copy still names an address: keep it in bounds.
+        Value at = arith::SelectOp::create(
+            b, ult(b, zero, n), addI(b, base, addI(b, mulI(b, g, K), k)), base);
+        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+            b, tokenType, dst, ValueRange{stage, r, kc}, src, ValueRange{at},
+            b.getIndexAttr(8), n, b.getUnitAttr()));
+      };
+      if (!convert)
+        copy(sA, in.mem, in.base, m0, rows);
+      copy(sW, weights, w, n0, mLimit);
+    }
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
+  };
+
+  auto fragments = [&](Builder &b, Value stage, Value mem, Value row, Value col) {
+    return ldmatrixX4(b, mem, {stage, row, col});
+  };
+
+  loadStage(kb, zero, zero);
+  SmallVector<Value> init(2 * 4 * 4, cF32(kb, 0));
+  int64_t steps = llvm::divideCeil(K, kStep);
+  auto loop = scf::ForOp::create(
+      kb, zero, cIdx(kb, steps), one, init,
+      [&](OpBuilder &ob, Location loc, Value kt, ValueRange acc) {
+        Builder b(loc, ob);
+        // Prefetch the next step (all zero-length past K), then wait for
+        // all but that group.
+        Value next = addI(b, kt, 1);
+        Value group = loadStage(b, remU(b, next, 2), mulI(b, next, kStep));
+        nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(1));
+        gpu::BarrierOp::create(b);
+        Value stage = remU(b, kt, 2);
+        SmallVector<Value> sums(acc.begin(), acc.end());
+        for (int64_t ks = 0; ks < kStep; ks += 16) {
+          // A: matrices (rows 0-7, 8-15) x (k 0-7, 8-15), lanes 16+ on k 8-15.
+          Value aRow = addI(b, wm, remU(b, lane, 16));
+          Value aCol = addI(b, mulI(b, divU(b, lane, 16), 8), ks);
+          // W: matrices (k 0-7, 8-15) of n-tile 0 then of n-tile 1.
+          Value wRow = addI(b, addI(b, wn, remU(b, lane, 8)), mulI(b, divU(b, lane, 16), 8));
+          Value wCol = addI(b, mulI(b, remU(b, divU(b, lane, 8), 2), 8), ks);
+          SmallVector<Value, 4> a[2], aLo[2], wt[2];
+          for (int64_t mi = 0; mi < 2; ++mi) {
+            a[mi] = fragments(b, stage, sA, addI(b, aRow, mi * 16), aCol);
+            if (split)
+              aLo[mi] = fragments(b, stage, sALo, addI(b, aRow, mi * 16), aCol);
+          }
+          for (int64_t np = 0; np < 2; ++np)
+            wt[np] = fragments(b, stage, sW, addI(b, wRow, np * 16), wCol);
+          for (int64_t mi = 0; mi < 2; ++mi)
+            for (int64_t ni = 0; ni < 4; ++ni) {
+              Value *c = &sums[(mi * 4 + ni) * 4];
+              ValueRange bRegs = ArrayRef<Value>(wt[ni / 2]).slice((ni % 2) * 2, 2);
+              mmaBF16(b, a[mi], bRegs, c);
+              if (split)
+                mmaBF16(b, aLo[mi], bRegs, c);
+            }
+        }
+        // The next iteration's prefetch overwrites this stage.
+        gpu::BarrierOp::create(b);
+        scf::YieldOp::create(b, sums);
+      });
+  storeMmaTiles(kb, out, M, rows, mLimit, addI(kb, m0, wm), addI(kb, n0, wn), lane, 2, 4,
+                loop.getResults(), bOff, accumulate);
+  gpu::TerminatorOp::create(kb);
+}
+
+} // namespace mlir::photon
