@@ -91,7 +91,7 @@ def Photon_ProgramOp : Photon_Op<"program", [Symbol, HasParent<"ModelOp">,
     or `photon.recgen_step` (mode `recgen`, which needs L >= 2).
 
     `photon-plan-memory` attaches the `state_plan` of the program: the state
-    arena its compiled prefill and step share. `photon-lower-programs` turns
+    arena its compiled prefill and step share. `convert-photon-programs-to-host` turns
     the program into those two host entry points.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
@@ -101,7 +101,7 @@ def Photon_ProgramOp : Photon_Op<"program", [Symbol, HasParent<"ModelOp">,
   let assemblyFormat = "$sym_name `mode` $mode attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
-    /// The host entry points the program lowers to (photon-lower-programs).
+    /// The host entry points the program lowers to (convert-photon-programs-to-host).
     std::string getPrefillSymbol() { return "photon_prefill_" + getSymName().str(); }
     std::string getStepSymbol() { return "photon_step_" + getSymName().str(); }
     /// The C symbol of an entry point (`llvm.emit_c_interface`).

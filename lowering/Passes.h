@@ -16,10 +16,10 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::photon {
-/// Where photon-lower-to-kernels and photon-lower-programs put their work
+/// Where convert-photon-to-kernels and convert-photon-programs-to-host put their work
 /// (the passes' `target` option).
 enum class KernelTarget { CPU, GPU };
-/// The tensor-core GEMM of photon-lower-to-kernels (tensor-core-kernel).
+/// The tensor-core GEMM of convert-photon-to-kernels (tensor-core-kernel).
 enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
 /// Which projections round f32 inputs to bf16 (matmul-input-rounding).
 enum class MatmulInputRounding { None, Gemm, All };

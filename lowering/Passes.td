@@ -4,12 +4,12 @@
 
 include "mlir/Pass/PassBase.td"
 
-def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
+def ConvertPhotonToKernels : Pass<"convert-photon-to-kernels", "::mlir::ModuleOp"> {
   let summary = "Emit the kernels of a planned photon.model";
   let description = [{
     Adds, next to the (memory-planned) `photon.model`, one private function
     per building block of the model, specialised to its widths and to the
-    weight offsets of the plan; `photon-lower-programs` then calls them from
+    weight offsets of the plan; `convert-photon-programs-to-host` then calls them from
     the programs' entry points. Parallel work is `scf.parallel`, so the same
     functions lower to host loops (photon-to-llvm) or GPU kernels. On the
     GPU, projections over few rows (decode, `gemv-max-rows`) are GEMVs that
@@ -235,10 +235,10 @@ def PhotonLowerToKernels : Pass<"photon-lower-to-kernels", "::mlir::ModuleOp"> {
   ];
 }
 
-def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
+def ConvertPhotonProgramsToHost : Pass<"convert-photon-programs-to-host", "::mlir::ModuleOp"> {
   let summary = "Lower every photon.program to host prefill and step entry points";
   let description = [{
-    Runs after `photon-lower-to-kernels`. Each `photon.program` of the model
+    Runs after `convert-photon-to-kernels`. Each `photon.program` of the model
     (spec §4: prefill, then HierGen or RecGen steps) becomes two host
     functions made of calls to the model's kernels on views of the program's
     state arena (its `#photon.state_plan`), with the loops over levels, chunk
@@ -267,7 +267,7 @@ def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
     Option<"target", "target", "::mlir::photon::KernelTarget",
            "::mlir::photon::KernelTarget::CPU",
            "Where the small data-movement kernels run: cpu (scf.parallel) or "
-           "gpu (gpu.launch); must match photon-lower-to-kernels",
+           "gpu (gpu.launch); must match convert-photon-to-kernels",
            [{::mlir::photon::kernelTargetValues()}]>,
   ];
   let dependentDialects = [
@@ -280,7 +280,7 @@ def PhotonLowerPrograms : Pass<"photon-lower-programs", "::mlir::ModuleOp"> {
 def PhotonProgrammaticLaunch : Pass<"photon-programmatic-launch", "::mlir::ModuleOp"> {
   let summary = "Let each GPU kernel start while the one before it finishes (Hopper)";
   let description = [{
-    Runs after `photon-lower-programs`, on the GPU's `gpu.launch` ops (sm_90
+    Runs after `convert-photon-programs-to-host`, on the GPU's `gpu.launch` ops (sm_90
     and later). With programmatic dependent launch a kernel may be scheduled
     while the kernel before it in the stream still runs; it must wait
     (`nvvm.griddepcontrol wait`: the previous grid has completed and its
@@ -292,7 +292,7 @@ def PhotonProgrammaticLaunch : Pass<"photon-programmatic-launch", "::mlir::Modul
     grids that fill the card) let it be scheduled only at their end. Kernels
     marked
     `photon.grid_wait_placed` (the decode GEMVs with
-    `photon-lower-to-kernels{programmatic-launch}`) already wait after they
+    `convert-photon-to-kernels{programmatic-launch}`) already wait after they
     have issued their first weight loads: weights are never written, so
     those loads overlap the previous kernel's tail.
 

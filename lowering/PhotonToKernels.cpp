@@ -11,7 +11,7 @@
 #include "lowering/kernels/KernelEmitter.h"
 
 namespace mlir::photon {
-#define GEN_PASS_DEF_PHOTONLOWERTOKERNELS
+#define GEN_PASS_DEF_CONVERTPHOTONTOKERNELS
 #include "lowering/Passes.h.inc"
 
 //===----------------------------------------------------------------------===//
@@ -63,7 +63,7 @@ int64_t KernelEmitter::offset(const std::string &name) {
   auto it = offsets.find(name);
   if (it != offsets.end())
     return it->second;
-  module.emitError("photon-lower-to-kernels: no planned weight '") << name << "'";
+  module.emitError("convert-photon-to-kernels: no planned weight '") << name << "'";
   failed = true;
   return 0;
 }
@@ -188,14 +188,14 @@ void KernelEmitter::emitLMHead() {
 
 namespace {
 
-struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
+struct ConvertPhotonToKernels : impl::ConvertPhotonToKernelsBase<ConvertPhotonToKernels> {
   using Base::Base;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto models = llvm::to_vector(module.getOps<ModelOp>());
     if (models.size() != 1) {
-      module.emitError("photon-lower-to-kernels expects exactly one "
+      module.emitError("convert-photon-to-kernels expects exactly one "
                        "photon.model, found ")
           << models.size();
       return signalPassFailure();
@@ -217,40 +217,41 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
       return signalPassFailure();
     }
     if (gemvLoadsInFlight < 1) {
-      module.emitError("photon-lower-to-kernels: gemv-loads-in-flight must be positive, got ")
+      module.emitError("convert-photon-to-kernels: gemv-loads-in-flight must be positive, got ")
           << static_cast<int64_t>(gemvLoadsInFlight);
       return signalPassFailure();
     }
     if (gemvTensorCoreWarps < 0 || gemvTensorCoreWarps > 32) {
-      module.emitError("photon-lower-to-kernels: gemv-tensor-core-warps must be 0 to 32, got ")
+      module.emitError("convert-photon-to-kernels: gemv-tensor-core-warps must be 0 to 32, got ")
           << static_cast<int64_t>(gemvTensorCoreWarps);
       return signalPassFailure();
     }
     if (gemvTensorCoreMinRows < 0) {
-      module.emitError("photon-lower-to-kernels: gemv-tensor-core-min-rows must not be negative, got ")
+      module.emitError(
+          "convert-photon-to-kernels: gemv-tensor-core-min-rows must not be negative, got ")
           << static_cast<int64_t>(gemvTensorCoreMinRows);
       return signalPassFailure();
     }
     if (gemvMaxRows < 0) {
-      module.emitError("photon-lower-to-kernels: gemv-max-rows must not be "
+      module.emitError("convert-photon-to-kernels: gemv-max-rows must not be "
                        "negative, got ")
           << static_cast<int64_t>(gemvMaxRows);
       return signalPassFailure();
     }
     if (tensorCoreMinRows < 0) {
-      module.emitError("photon-lower-to-kernels: tensor-core-min-rows must "
+      module.emitError("convert-photon-to-kernels: tensor-core-min-rows must "
                        "not be negative, got ")
           << static_cast<int64_t>(tensorCoreMinRows);
       return signalPassFailure();
     }
     if (multiprocessors < 1) {
-      module.emitError("photon-lower-to-kernels: multiprocessors must be at "
+      module.emitError("convert-photon-to-kernels: multiprocessors must be at "
                        "least 1, got ")
           << static_cast<int64_t>(multiprocessors);
       return signalPassFailure();
     }
     if (wgmmaKStep != 32 && wgmmaKStep != 64) {
-      module.emitError("photon-lower-to-kernels: wgmma-k-step must be 32 or 64, got ")
+      module.emitError("convert-photon-to-kernels: wgmma-k-step must be 32 or 64, got ")
           << static_cast<int64_t>(wgmmaKStep);
       return signalPassFailure();
     }
@@ -259,7 +260,7 @@ struct LowerToKernels : impl::PhotonLowerToKernelsBase<LowerToKernels> {
       model.emitOpError("has no memory plan: run -photon-plan-memory first");
       return signalPassFailure();
     }
-    PhotonLowerToKernelsOptions options;
+    ConvertPhotonToKernelsOptions options;
     options.target = target;
     options.tensorCoreMinRows = tensorCoreMinRows;
     options.tensorCoreKernel = tensorCoreKernel;

@@ -31,7 +31,7 @@
 // prompt lengths and the number of complete prompt meta-contexts are loop
 // bounds computed on the host.
 //
-// The functions are made of calls to the kernels of photon-lower-to-kernels
+// The functions are made of calls to the kernels of convert-photon-to-kernels
 // (stacks, embeddings, chunkers, converters, LM head, token choice) on
 // `memref.view`s of the arena, and of small data-movement kernels emitted
 // here (row copies, stack row indices, token commits).
@@ -48,7 +48,7 @@
 #include "llvm/ADT/StringMap.h"
 
 namespace mlir::photon {
-#define GEN_PASS_DEF_PHOTONLOWERPROGRAMS
+#define GEN_PASS_DEF_CONVERTPHOTONPROGRAMSTOHOST
 #include "lowering/Passes.h.inc"
 
 namespace {
@@ -102,7 +102,7 @@ public:
         hiergen = true;
     });
     if (recgen == hiergen)
-      return program.emitOpError("photon-lower-programs: expects exactly one kind of "
+      return program.emitOpError("convert-photon-programs-to-host: expects exactly one kind of "
                                  "decode step (hiergen_step or recgen_step)");
     lookahead = recgen && runsLatentsAhead(plan);
     emitPrefill();
@@ -153,7 +153,7 @@ private:
   Value view(Builder &b, StringRef name, Type elt, Value first, Value count) {
     auto it = regionAt.find(name);
     if (it == regionAt.end()) {
-      program.emitOpError("photon-lower-programs: the state plan has no region '")
+      program.emitOpError("convert-photon-programs-to-host: the state plan has no region '")
           << name << "'";
       failed = true;
       return memref::ViewOp::create(b, buf(elt), S, cIdx(b, 0), ValueRange{cIdx(b, 0)});
@@ -178,7 +178,7 @@ private:
     auto it = weightOffsets.find(name);
     if (it != weightOffsets.end())
       return it->second;
-    program.emitOpError("photon-lower-programs: no planned weight '") << name << "'";
+    program.emitOpError("convert-photon-programs-to-host: no planned weight '") << name << "'";
     failed = true;
     return 0;
   }
@@ -828,14 +828,15 @@ void emitDescription(ModuleOp module, const std::string &text) {
   func::ReturnOp::create(b, loc, at);
 }
 
-struct LowerPrograms : impl::PhotonLowerProgramsBase<LowerPrograms> {
+struct ConvertPhotonProgramsToHost
+    : impl::ConvertPhotonProgramsToHostBase<ConvertPhotonProgramsToHost> {
   using Base::Base;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto models = llvm::to_vector(module.getOps<ModelOp>());
     if (models.size() != 1) {
-      module.emitError("photon-lower-programs expects exactly one photon.model, found ")
+      module.emitError("convert-photon-programs-to-host expects exactly one photon.model, found ")
           << models.size();
       return signalPassFailure();
     }

@@ -2,7 +2,7 @@
 //
 // model.json's field names and its program entries, shared by every side
 // that writes or reads them: photon-translate --export-manifest writes the
-// manifest, photon-lower-programs embeds the compiled-for part of it in the
+// manifest, convert-photon-programs-to-host embeds the compiled-for part of it in the
 // kernel library (photon_description()), and the runtime reads both and
 // checks one against the other. Plain C++ and nlohmann-json (header-only).
 //

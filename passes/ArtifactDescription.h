@@ -4,7 +4,7 @@
 // (model/ArtifactSchema.h): the vocabulary, the activation type, the weight
 // arena's element type and size, the plan's fingerprint, and every program's
 // entry points and state plan. photon-translate --export-manifest writes it
-// into model.json, and photon-lower-programs embeds the same JSON in the
+// into model.json, and convert-photon-programs-to-host embeds the same JSON in the
 // kernel library (`photon_description()`), so the runtime can check an
 // (untrusted) manifest against what the library was really compiled for.
 //

@@ -52,7 +52,7 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
   let description = [{
     An analysis of a memory-planned model (run photon-plan-memory first); the
     IR is left unchanged. For every `photon.program` it models the kernel
-    calls of the compiled prefill and step as photon-lower-programs
+    calls of the compiled prefill and step as convert-photon-programs-to-host
     schedules them (decode tiles, max-rows chunks of stack calls, Dec_l
     rollouts, the token chunks of a meta-context in lockstep, HierGen's
     re-encoding or RecGen's Enc_L step) and gives each call its bytes
@@ -60,7 +60,7 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     estimate) and flops. A call takes max(bytes / bandwidth, flops / rate);
     the step adds launches x the launch overhead. The launches are counted
     in the lowered program itself: the pass lowers a copy of the model for
-    the GPU (photon-lower-to-kernels, photon-lower-programs) and walks
+    the GPU (convert-photon-to-kernels, convert-photon-programs-to-host) and walks
     `photon_step_<program>` and `photon_prefill_<program>` with the batch
     known, through loops, tiles and kernel calls; `kernels={...}` sets that
     lowering's options (photon-compile passes its own), so two schedules of
@@ -91,9 +91,9 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
                "Prompt tokens of the reported prefill (a list reports each; "
                "default 2048)">,
     Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
-           "As for photon-lower-to-kernels: the lowering whose launches are counted">,
+           "As for convert-photon-to-kernels: the lowering whose launches are counted">,
     Option<"kernelOptions", "kernels", "std::string", "\"\"",
-           "More options of that lowering (photon-lower-to-kernels, target=gpu), "
+           "More options of that lowering (convert-photon-to-kernels, target=gpu), "
            "so that the launches are those of the compile being studied, e.g. "
            "kernels={fuse-qkv=false fuse-attention-combine=true}">,
     Option<"jsonPath", "json", "std::string", "\"\"",

@@ -8,7 +8,7 @@
 //   call time  = max(bytes / bandwidth, flops / rate)
 //   step time  = sum of call times + launches x launch overhead
 //
-// The calls are modelled as photon-lower-programs schedules them
+// The calls are modelled as convert-photon-programs-to-host schedules them
 // (ProgramToHost.cpp). The launches are not modelled: they are counted in a
 // copy of the model lowered for the GPU, and the calls counted there check
 // the model (a mismatch is reported). docs/scheduling.md has the formulas.
@@ -89,7 +89,7 @@ struct KernelCosts {
 };
 
 /// The kernel that moves data between the others (row copies, stack row
-/// indices, token commits): photon-lower-programs' own launches.
+/// indices, token commits): convert-photon-programs-to-host' own launches.
 constexpr const char *kDataMovement = "(data movement)";
 constexpr const char *kDataMovementAttr = "photon.data_movement";
 
@@ -98,7 +98,7 @@ constexpr const char *kDataMovementAttr = "photon.data_movement";
 //===----------------------------------------------------------------------===//
 
 /// Walks the kernel calls of a program's prefill or step in the order
-/// photon-lower-programs emits them, accumulating each call's cost by kernel.
+/// convert-photon-programs-to-host emits them, accumulating each call's cost by kernel.
 class CallModel {
 public:
   CallModel(const ModelConfig &c, StatePlanAttr plan, bool recgen, int64_t weightBytes,
@@ -640,11 +640,11 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
         return fail(module, "every context must be non-negative, got " + std::to_string(t));
     target = {bandwidthGBs * 1e9, matrixTflops * 1e12, launchUs * 1e-6};
 
-    // photon-lower-programs erases the model: the report needs it (and
+    // convert-photon-programs-to-host erases the model: the report needs it (and
     // lowers its own copy to count launches).
     if (module.getOps<ModelOp>().empty())
       return fail(module, "no photon.model: run it on a planned model, before "
-                          "photon-lower-programs");
+                          "convert-photon-programs-to-host");
     nlohmann::ordered_json models = nlohmann::ordered_json::array();
     for (ModelOp model : llvm::to_vector(module.getOps<ModelOp>())) {
       FailureOr<nlohmann::ordered_json> j = report(model);
@@ -680,10 +680,10 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     auto copy = ModuleOp::create(b, model.getLoc());
     copy.getBody()->push_back(model->clone());
     OpPassManager pm(ModuleOp::getOperationName());
-    PhotonLowerToKernelsOptions kernels;
+    ConvertPhotonToKernelsOptions kernels;
     kernels.target = KernelTarget::GPU;
     kernels.tensorCoreMinRows = tensorCoreMinRows;
-    std::unique_ptr<Pass> lower = createPhotonLowerToKernels(kernels);
+    std::unique_ptr<Pass> lower = createConvertPhotonToKernels(kernels);
     if (failed(lower->initializeOptions(kernelOptions, [&](const Twine &message) {
           fail(model, "bad kernels options '" + kernelOptions + "': " + message.str());
           return failure();
@@ -692,9 +692,9 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
       return failure();
     }
     pm.addPass(std::move(lower));
-    PhotonLowerProgramsOptions programs;
+    ConvertPhotonProgramsToHostOptions programs;
     programs.target = KernelTarget::GPU;
-    pm.addPass(createPhotonLowerPrograms(programs));
+    pm.addPass(createConvertPhotonProgramsToHost(programs));
     if (failed(runPipeline(pm, copy))) {
       copy.erase();
       return failure();

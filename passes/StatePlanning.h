@@ -2,7 +2,7 @@
 //
 // What a compiled program keeps between and inside its prefill and step calls,
 // as the regions of one arena (model/StatePlan.h). photon-plan-memory writes
-// the plan; photon-lower-programs lays its buffers out from it, by region name:
+// the plan; convert-photon-programs-to-host lays its buffers out from it, by region name:
 //
 //   positions         i32 [batch][2]: (cursor, prompt length); the cursor is
 //                     the first token position of the next step's window

@@ -1,6 +1,6 @@
 //===- ProgramABI.h - The entry points of a compiled program ----*- C++ -*-===//
 //
-// photon-lower-programs (lowering/ProgramToHost.cpp) turns every generation
+// convert-photon-programs-to-host (lowering/ProgramToHost.cpp) turns every generation
 // program of a model into two host functions with MLIR's C interface
 // (buffers are pointers to 1-D memref descriptors, counts are int64); the
 // manifest names their symbols. On the CPU target they compute on host

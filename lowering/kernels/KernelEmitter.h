@@ -1,6 +1,6 @@
 //===- KernelEmitter.h - The kernels of one model ---------------*- C++ -*-===//
 //
-// photon-lower-to-kernels' emitter: each building block of a planned
+// convert-photon-to-kernels' emitter: each building block of a planned
 // photon.model becomes a function over flat 1-D buffers, specialised to the
 // model's widths, whose parallel work is `scf.parallel` on the host or
 // `gpu.launch` kernels on the GPU. One class holds the model, the options and
@@ -46,7 +46,7 @@ class KernelEmitter {
 public:
   KernelEmitter(ModuleOp module, const ModelConfig &c,
                 const llvm::StringMap<int64_t> &offsets, Type weightElt,
-                Type actElt, const PhotonLowerToKernelsOptions &options, Location loc)
+                Type actElt, const ConvertPhotonToKernelsOptions &options, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt),
         actElt(actElt), options(options), gpu(options.target == KernelTarget::GPU),
         tensorCoreKernel(options.tensorCoreKernel), loc(loc), ctx(module.getContext()) {}
@@ -977,7 +977,7 @@ private:
   const llvm::StringMap<int64_t> &offsets;
   Type weightElt;
   Type actElt; // activations kept between kernels: x, caches, latents
-  const PhotonLowerToKernelsOptions options;
+  const ConvertPhotonToKernelsOptions options;
   const bool gpu; // options.target == KernelTarget::GPU
   const TensorCoreKernel tensorCoreKernel;
   Location loc;

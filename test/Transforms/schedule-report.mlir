@@ -22,7 +22,7 @@
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=launch-us=-1 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBW
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=json=%t.missing/dir/x.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADJSON
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | not photon-opt -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOPLAN
-// RUN: not photon-opt %t.vanilla.mlir -photon-lower-to-kernels -photon-lower-programs -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOWERED
+// RUN: not photon-opt %t.vanilla.mlir -convert-photon-to-kernels -convert-photon-programs-to-host -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOWERED
 // The IR is left as it was (the lowered copy is gone).
 // RUN: photon-opt %t.vanilla.mlir -photon-schedule-report=print=0 | FileCheck %s --check-prefix=UNCHANGED
 
@@ -146,7 +146,7 @@
 // BADPROMPT: error: photon-schedule-report: every prompt must be at least 1 token, got 0
 // BADJSON: error: photon-schedule-report: cannot write '{{.*}}x.json'
 // NOPLAN: error: 'photon.model' op has no memory plan: run -photon-plan-memory first
-// LOWERED: error: photon-schedule-report: no photon.model: run it on a planned model, before photon-lower-programs
+// LOWERED: error: photon-schedule-report: no photon.model: run it on a planned model, before convert-photon-programs-to-host
 // UNCHANGED: module {
 // UNCHANGED-NEXT: photon.model @tiny_vanilla
 // UNCHANGED-NOT: func.func

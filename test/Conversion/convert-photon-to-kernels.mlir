@@ -1,9 +1,9 @@
-// RUN: photon-opt %s -photon-plan-memory -photon-lower-to-kernels | FileCheck %s --check-prefix=CPU
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-kernels | FileCheck %s --check-prefix=CPU
 // The GPU lines check the warp-per-output kernels, which GEMV
-// (lower-to-kernels-gemv.mlir) and block-per-row kernels replace by default.
-// RUN: photon-opt %s -photon-plan-memory '-photon-lower-to-kernels=target=gpu gemv-max-rows=0 block-per-row=false' -cse | FileCheck %s --check-prefix=GPU
-// RUN: not photon-opt %s -photon-lower-to-kernels 2>&1 | FileCheck %s --check-prefix=UNPLANNED
-// RUN: not photon-opt %s -photon-plan-memory -photon-lower-to-kernels=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+// (convert-photon-to-kernels-gemv.mlir) and block-per-row kernels replace by default.
+// RUN: photon-opt %s -photon-plan-memory '-convert-photon-to-kernels=target=gpu gemv-max-rows=0 block-per-row=false' -cse | FileCheck %s --check-prefix=GPU
+// RUN: not photon-opt %s -convert-photon-to-kernels 2>&1 | FileCheck %s --check-prefix=UNPLANNED
+// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-kernels=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
 
 // A vanilla model with tied embeddings gets its kernels next to it (private:
 // only the programs' entry points call them); weights are read at planned
