@@ -355,8 +355,11 @@ private:
     stack(b, dec, prefix, zero, mulI(b, m, R), fixedRows(cIdx(b, R), zero), cache, cap);
     Buf o = rowsOf(b, out), pre = rowsOf(b, prefix), st = rowsOf(b, "step");
     copyRows(b, o, C * D, at(pre, b, cIdx(b, (R - 1) * D)), R * D, D, m);
+    // Item j is the input of step j + 1: the stack updates `step` in place,
+    // so after the first step its rows already hold the next input.
     for (int64_t j = 1; j < C; ++j) {
-      copyRows(b, st, D, at(o, b, cIdx(b, (j - 1) * D)), C * D, D, m);
+      if (j == 1)
+        copyRows(b, st, D, at(pre, b, cIdx(b, (R - 1) * D)), R * D, D, m);
       stack(b, dec, "step", zero, m, fixedRows(cIdx(b, 1), zero, R + j - 1), cache, cap);
       copyRows(b, at(o, b, cIdx(b, j * D)), C * D, st, D, D, m);
     }

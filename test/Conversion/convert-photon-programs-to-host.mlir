@@ -131,9 +131,26 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // lockstep (prefix, then 3 token rows), each of the 4 token positions
 // through the LM head and argmax or a draw. The next conditions replace
 // them, the cursors advance.
+// The rollout keeps item j in the step rows (the stack updates them in
+// place) and copies each step's output out to its item (stride 4 · 64):
+// only the first step's input, the prefix call's last row, is copied in.
 // L2-LABEL: func.func @photon_step_generate_recgen(
 // L2: func.call @photon_converter_2(
-// L2-COUNT-4: func.call @photon_stack_decoder_2(
+// L2: func.call @photon_stack_decoder_2(
+// L2: func.call @photon_copy_rows_f32_f32(%[[ITEMS:[^,]*]], %c0, %c256, %[[PREFIX:[^,]*]], %c64, %c128, %c64,
+// L2-NEXT: func.call @photon_copy_rows_f32_f32(%[[STEP:[^,]*]], %c0, %c64, %[[PREFIX]], %c64, %c128, %c64,
+// L2-NOT: func.call @photon_copy_rows
+// L2: func.call @photon_stack_decoder_2(
+// L2-NOT: func.call @photon_copy_rows
+// L2: func.call @photon_copy_rows_f32_f32(%[[ITEMS]], %c64, %c256, %[[STEP]], %c0, %c64, %c64,
+// L2-NOT: func.call @photon_copy_rows
+// L2: func.call @photon_stack_decoder_2(
+// L2-NOT: func.call @photon_copy_rows
+// L2: func.call @photon_copy_rows_f32_f32(%[[ITEMS]], %c128, %c256, %[[STEP]], %c0, %c64, %c64,
+// L2-NOT: func.call @photon_copy_rows
+// L2: func.call @photon_stack_decoder_2(
+// L2-NOT: func.call @photon_copy_rows
+// L2: func.call @photon_copy_rows_f32_f32(%[[ITEMS]], %c192, %c256, %[[STEP]], %c0, %c64, %c64,
 // L2-NOT: func.call @photon_stack_decoder_2(
 // L2: func.call @photon_chunk_2(
 // L2: func.call @photon_stack_rows_cursor(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1, %{{.*}}, %c1,
