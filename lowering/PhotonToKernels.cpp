@@ -5,6 +5,8 @@
 // over rows and output features is `scf.parallel`; reductions are `scf.for`.
 // The programs' entry points (ProgramToHost.cpp) call these functions to run
 // prefill, HierGen and RecGen; the same IR is lowered for the host or the GPU.
+// This file holds the pass, the building blocks and the helpers every kernel
+// family shares; the families are in lowering/kernels/ (KernelEmitter.h).
 //
 //===----------------------------------------------------------------------===//
 

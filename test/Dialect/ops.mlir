@@ -101,3 +101,25 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
     photon.yield %l : !photon.logits<vocab = 16>
   }
 }
+
+// -----
+
+// A planned model: the memory plan and each weight's offset in its arena.
+// CHECK-LABEL: photon.model @planned
+// CHECK-SAME: memory_plan = #photon.memory_plan<activation_type = bf16, weight_elements = 904, weight_bytes = 1808, fingerprint = 7, kv_bytes_per_item = [16], coarse_state_bytes = 16>
+// CHECK-NEXT: photon.param @model.embed_tokens.weight : tensor<16x8xbf16> offset 0
+// CHECK-NEXT: photon.param @model.layers.0.self_attn.q_proj.weight : tensor<8x8xbf16> offset 128
+// CHECK: photon.param @model.norm.weight : tensor<8xbf16> offset 896
+photon.model @planned attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 8, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6, tie_word_embeddings = true>, memory_plan = #photon.memory_plan<activation_type = bf16, weight_elements = 904, weight_bytes = 1808, fingerprint = 7, kv_bytes_per_item = [16], coarse_state_bytes = 16>} {
+  photon.param @"model.embed_tokens.weight" : tensor<16x8xbf16> offset 0
+  photon.param @"model.layers.0.self_attn.q_proj.weight" : tensor<8x8xbf16> offset 128
+  photon.param @"model.layers.0.self_attn.k_proj.weight" : tensor<4x8xbf16> offset 192
+  photon.param @"model.layers.0.self_attn.v_proj.weight" : tensor<4x8xbf16> offset 256
+  photon.param @"model.layers.0.self_attn.o_proj.weight" : tensor<8x8xbf16> offset 320
+  photon.param @"model.layers.0.mlp.gate_proj.weight" : tensor<16x8xbf16> offset 384
+  photon.param @"model.layers.0.mlp.up_proj.weight" : tensor<16x8xbf16> offset 512
+  photon.param @"model.layers.0.mlp.down_proj.weight" : tensor<8x16xbf16> offset 640
+  photon.param @"model.layers.0.input_layernorm.weight" : tensor<8xbf16> offset 768
+  photon.param @"model.layers.0.post_attention_layernorm.weight" : tensor<8xbf16> offset 832
+  photon.param @"model.norm.weight" : tensor<8xbf16> offset 896
+}
