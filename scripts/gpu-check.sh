@@ -41,7 +41,8 @@
 # (e.g. "k64=--wgmma-k-step=64 wide=--tensor-core-kernel=tile128x128"): <model>-<suffix>;
 # the kernels phase then profiles every artifact prepare compiled.
 # Results go to $OUT (or .device/results): gpu.txt, agreement.txt, memcheck.txt, bench.txt,
-# bench.json, kernels.txt, kernels.json.
+# bench.json, kernels.txt, kernels.json, kernels-csv.tar.xz. The device tool brings back
+# only about 8 files of a call: give each phase of one call its own few.
 # `run` and `sanitize` end with `summary:` lines (checks clean of run, the agreement's
 # verdict), since the device tool returns only the tail of a call's output.
 set -euo pipefail
@@ -249,6 +250,11 @@ kernels() {
   python3 "$root/bench/kernels.py" --bin "$bin" --artifacts "$dev/kbench" \
     --models "${kbench_models[@]}" --max-rows $kbench_max_rows --keep-csv "$out/kernels-csv" \
     ${KBENCH_ARGS:-} --out "$out/kernels.json"
+  # One archive instead of a CSV per configuration: the device tool returns
+  # only a few files of a call, which kernels.txt and kernels.json must be.
+  if [ -d "$out/kernels-csv" ]; then
+    tar -C "$out" -cJf "$out/kernels-csv.tar.xz" kernels-csv && rm -rf "$out/kernels-csv"
+  fi
 }
 
 # The demo models on the GPU: held-out loss of all 957 windows by photon-run
