@@ -119,6 +119,9 @@ private:
                  function_ref<Value(Builder &, Value, Value)> body) {
     return reduce(b, lane, ub, init, body, laneCount());
   }
+  /// Runs `then` or `otherwise` in an `scf.if cond`.
+  void ifElse(Builder &b, Value cond, function_ref<void(Builder &)> then,
+              function_ref<void(Builder &)> otherwise);
 
   // Projections: GEMVs, matmuls, fused QKV and gate/up (kernels/Projections.cpp) ------------------
   /// W[base + i] as f32.
@@ -167,10 +170,6 @@ private:
   /// bf16) at a time, and the tile128 kernels load an f32 `in` as 16-byte
   /// vectors too.
   Value tensorCoresUse(Builder &b, Buf in, Value rows, ArrayRef<Value> ws);
-
-  /// Runs `then` or `otherwise` in an `scf.if cond`.
-  void ifElse(Builder &b, Value cond, function_ref<void(Builder &)> then,
-              function_ref<void(Builder &)> otherwise);
 
   static int64_t byteWidth(Type t) { return t.getIntOrFloatBitWidth() / 8; }
   /// Weights per 16-byte vector load of the GEMV.
@@ -408,6 +407,11 @@ private:
   void gateUpTensorCore(Builder &b, Buf in, Value rows, int64_t F, int64_t K, Value gate,
                         Value up, Buf G);
 
+  /// matmulNT with one warp per output, its lanes reading consecutive
+  /// weights of row j (one "lane" on the host).
+  void matmulLanes(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                   Value w, Value bOff, bool accumulate);
+
   // Tensor-core GEMMs (kernels/TensorCoreGemm.cpp): mma.sync and wgmma tiles ----------------------
   /// Stores a warp's mma.sync results: mTiles x nTiles m16n8 tiles from
   /// (row0, col0), tile (mi, ni) in acc[(mi · nTiles + ni) · 4 ..], within
@@ -425,11 +429,6 @@ private:
   /// Stores out[row, col] = acc (+ bias[col]) (+ out[row, col]).
   void storeOutput(Builder &b, Buf out, int64_t M, Value row, Value col, Value acc,
                    Value bOff, bool accumulate);
-
-  /// matmulNT with one warp per output, its lanes reading consecutive
-  /// weights of row j (one "lane" on the host).
-  void matmulLanes(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
-                   Value w, Value bOff, bool accumulate);
 
   /// With programmatic launch, `launch` (a grid that fills the card) lets its
   /// successor be scheduled only at its end (kLaunchDependentsAtEnd).
