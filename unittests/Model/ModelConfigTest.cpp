@@ -1,28 +1,14 @@
 //===- ModelConfigTest.cpp - configuration validation and weight lists ----===//
 
 #include "model/ModelConfig.h"
+#include "unittests/ModelConfigs.h"
 
 #include <gtest/gtest.h>
 
 using namespace photon;
+using photon::testing::photon600M;
 
 namespace {
-
-ModelConfig photon600M() {
-  ModelConfig c;
-  c.kind = ModelKind::Photon;
-  c.vocabSize = 32000;
-  c.dModel = 1664;
-  c.dEmbed = 416;
-  c.chunkSizes = {4, 4};
-  c.prefixLengths = {2, 2};
-  c.encoderLayers = {4, 4};
-  c.decoderLayers = {4, 4};
-  c.nHeads = 32;
-  c.nKvHeads = 32;
-  c.ffnDim = 4096;
-  return c;
-}
 
 int64_t parameterCount(const ModelConfig &c) {
   int64_t n = 0;
