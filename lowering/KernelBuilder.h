@@ -129,6 +129,16 @@ inline gpu::LaunchOp parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body
   return launch;
 }
 
+/// Data-parallel work over [0, ubs): one GPU kernel named `kernel` with a
+/// thread per point (`gpu`), else host loops.
+inline void parallelWork(Builder &b, bool gpu, const Twine &kernel, ArrayRef<Value> ubs,
+                         BodyFn body) {
+  if (gpu)
+    nameKernel(parallelLaunch(b, ubs, body), kernel);
+  else
+    parallelLoops(b, ubs, body);
+}
+
 /// A sequential reduction: acc = body(iv, acc) for iv in [lb, ub) by `step`.
 inline Value reduce(Builder &b, Value lb, Value ub, Value init,
              function_ref<Value(Builder &, Value, Value)> body, int64_t step = 1) {

@@ -75,13 +75,6 @@ KernelEmitter::WeightRef KernelEmitter::weight(Builder &b, const std::string &na
   return {cIdx(b, off), powerOfTwoDividing(off)};
 }
 
-void KernelEmitter::parallel(Builder &b, const Twine &kernel, ArrayRef<Value> ubs, BodyFn body) {
-  if (gpu)
-    nameKernel(parallelLaunch(b, ubs, body), kernel);
-  else
-    parallelLoops(b, ubs, body);
-}
-
 void KernelEmitter::parallelLanes(Builder &b, const Twine &kernel, ArrayRef<Value> ubs,
                                   LaneBodyFn body) {
   if (!gpu) {

@@ -188,10 +188,7 @@ private:
   }
 
   void parallel(Builder &b, const Twine &kernel, ArrayRef<Value> ubs, BodyFn body) {
-    if (gpu)
-      nameKernel(parallelLaunch(b, ubs, body), kernel);
-    else
-      parallelLoops(b, ubs, body);
+    parallelWork(b, gpu, kernel, ubs, body);
   }
 
   void forRange(Builder &b, Value lb, Value ub, Value step,
@@ -354,12 +351,13 @@ private:
          {W, actRows(b, cond, cond0, m), m, actRows(b, prefix, zero, mulI(b, m, R))});
     stack(b, dec, prefix, zero, mulI(b, m, R), fixedRows(cIdx(b, R), zero), cache, cap);
     Buf o = rowsOf(b, out), pre = rowsOf(b, prefix), st = rowsOf(b, "step");
-    copyRows(b, o, C * D, at(pre, b, cIdx(b, (R - 1) * D)), R * D, D, m);
+    Buf last = at(pre, b, cIdx(b, (R - 1) * D));
+    copyRows(b, o, C * D, last, R * D, D, m);
     // Item j is the input of step j + 1: the stack updates `step` in place,
-    // so after the first step its rows already hold the next input.
+    // so only the first step's input is copied in.
+    if (C > 1)
+      copyRows(b, st, D, last, R * D, D, m);
     for (int64_t j = 1; j < C; ++j) {
-      if (j == 1)
-        copyRows(b, st, D, at(pre, b, cIdx(b, (R - 1) * D)), R * D, D, m);
       stack(b, dec, "step", zero, m, fixedRows(cIdx(b, 1), zero, R + j - 1), cache, cap);
       copyRows(b, at(o, b, cIdx(b, j * D)), C * D, st, D, D, m);
     }

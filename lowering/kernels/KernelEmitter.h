@@ -93,7 +93,9 @@ private:
   }
 
   /// Data-parallel work over [0, ubs): host loops or one GPU kernel `kernel`.
-  void parallel(Builder &b, const Twine &kernel, ArrayRef<Value> ubs, BodyFn body);
+  void parallel(Builder &b, const Twine &kernel, ArrayRef<Value> ubs, BodyFn body) {
+    parallelWork(b, gpu, kernel, ubs, body);
+  }
 
   /// Lanes that share one reduction: a warp on the GPU, one "lane" on the
   /// host. A body strides its reduction by `laneCount()` from `lane` and
