@@ -151,6 +151,20 @@ inline Value reduce(Builder &b, Value lb, Value ub, Value init,
   return loop.getResult(0);
 }
 
+/// Where a kernel finds a weight tensor in the arena: an offset (elements)
+/// computed on the host, so that one kernel can serve every layer and stack
+/// of its shape, and the largest power of two known to divide every value it
+/// takes (what vector loads and cp.async may assume).
+struct WeightRef {
+  Value at;
+  int64_t align;
+};
+inline int64_t powerOfTwoDividing(int64_t v) { return v == 0 ? int64_t(1) << 30 : (v & -v); }
+/// The most alignment (elements) any kernel asks of a weight: 16 bytes of
+/// vector load or cp.async. Capping what a layout records at it lets stacks
+/// that differ only in larger alignments share their kernels.
+constexpr int64_t kMaxAssumedAlign = 16;
+
 /// A region of a flat buffer: element i is mem[base + i]. Values are f32 in
 /// the kernels; a bf16 buffer is widened on load and rounded on store. With
 /// a `mirror` region, stores also go there (in its element type): a

@@ -15,11 +15,14 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+namespace mlir::photon::kernel {
+class PhotonKernelDialect;
+} // namespace mlir::photon::kernel
+
 namespace mlir::photon {
-/// Where convert-photon-to-kernels and convert-photon-programs-to-host put their work
-/// (the passes' `target` option).
+/// Where convert-photon-programs-to-host puts its work (its `target` option).
 enum class KernelTarget { CPU, GPU };
-/// The tensor-core GEMM of convert-photon-to-kernels (tensor-core-kernel).
+/// The tensor-core GEMM of convert-photon-kernel-to-gpu (tensor-core-kernel).
 enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
 /// Which projections round f32 inputs to bf16 (matmul-input-rounding).
 enum class MatmulInputRounding { None, Gemm, All };

@@ -4,30 +4,21 @@
 
 include "mlir/Pass/PassBase.td"
 
-def ConvertPhotonToKernels : Pass<"convert-photon-to-kernels", "::mlir::ModuleOp"> {
-  let summary = "Emit the kernels of a planned photon.model";
+def ConvertPhotonToPhotonKernel : Pass<"convert-photon-to-photon-kernel", "::mlir::ModuleOp"> {
+  let summary = "Build the kernel-level functions of a planned photon.model";
   let description = [{
     Adds, next to the (memory-planned) `photon.model`, one private function
     per building block of the model, specialised to its widths and to the
-    weight offsets of the plan; `convert-photon-programs-to-host` then calls them from
-    the programs' entry points. Parallel work is `scf.parallel`, so the same
-    functions lower to host loops (photon-to-llvm) or GPU kernels. On the
-    GPU, projections over few rows (decode, `gemv-max-rows`) are GEMVs that
-    read every weight once with vector loads; projections with bf16 weights
-    and activations over enough rows (prefill, batched decode) become tiled
-    tensor-core GEMMs; the rest use one warp per (row, output). RMSNorm
-    runs one block per row (`block-per-row`); argmax splits each row's
-    vocabulary over blocks and sampling gives each row a block
-    (`parallel-vocab`). Attention is one kernel
-    per layer with an online softmax (`fuse-attention`), long caches split
-    over blocks and merged by a second kernel (`split-attention`; prefill
-    over them: a tiled flash-attention kernel, `tiled-attention`), and RoPE
-    with the K/V cache write another (`fuse-rope-cache`), which at decode is
-    the QKV GEMV's epilogue (`fuse-qkv-rope`). Projections of one input are
-    one kernel (GEMV or tensor cores): Q, K, V (`fuse-qkv`) and gate, up,
-    SwiGLU (`fuse-gate-up`).
+    weight offsets of the plan, whose body is `photon_kernel` ops
+    (`convert-photon-programs-to-host` then calls these functions from the
+    programs' entry points; `convert-photon-kernel-to-gpu` or `-to-scf`
+    lowers the ops). A stack's layer is `photon_kernel.qkv`, `.attention`,
+    `.matmul` (the output projection, accumulating into x) and `.mlp`;
+    stacks whose layers share one weight layout call one
+    `photon_stack_shape<n>` function whose layers are an `scf.for` over
+    offsets computed from the stack's first weight.
 
-    Kernels (buffers are flat 1-D memrefs, `W` is the weight arena;
+    Functions (buffers are flat 1-D memrefs, `W` is the weight arena;
     activations — x, caches, embeddings, latents — have the plan's
     activation type, f32 or bf16; logits and scratch are f32):
       photon_embed_{enc,dec,tok}(W, ids, n, out)
@@ -50,11 +41,35 @@ def ConvertPhotonToKernels : Pass<"convert-photon-to-kernels", "::mlir::ModuleOp
           vocab_partials, the GPU's scratch; semaphores as the stack's
       photon_sample(logits, n, uniforms, temperature, top_k, top_p, ids)
   }];
+  let dependentDialects = [
+    "::mlir::photon::kernel::PhotonKernelDialect",
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
+def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower photon_kernel ops to GPU kernels (gpu, nvgpu, nvvm)";
+  let description = [{
+    One conversion pattern per op, in its kernel family's file
+    (lowering/kernels/), builds the op's kernels in front of it: the choice
+    between them is made on the host, from the rows of the call and the
+    alignment of its buffers. Projections over few rows (decode,
+    `gemv-max-rows`) are GEMVs that read every weight once with vector
+    loads; projections with bf16 weights and activations over enough rows
+    (prefill, batched decode) become tiled tensor-core GEMMs; the rest use
+    one warp per (row, output). RMSNorm runs one block per row
+    (`block-per-row`); argmax splits each row's vocabulary over blocks and
+    sampling gives each row a block (`parallel-vocab`). Attention is one
+    kernel per layer with an online softmax (`fuse-attention`), long caches
+    split over blocks and merged by a second kernel (`split-attention`;
+    prefill over them: a tiled flash-attention kernel, `tiled-attention`),
+    and RoPE with the K/V cache write another (`fuse-rope-cache`), which at
+    decode is the QKV GEMV's epilogue (`fuse-qkv-rope`). Projections of one
+    input are one kernel (GEMV or tensor cores): Q, K, V (`fuse-qkv`) and
+    gate, up, SwiGLU (`fuse-gate-up`).
+  }];
   let options = [
-    Option<"target", "target", "::mlir::photon::KernelTarget",
-           "::mlir::photon::KernelTarget::CPU",
-           "Where the kernels run: cpu (scf.parallel loops) or gpu (gpu.launch)",
-           [{::mlir::photon::kernelTargetValues()}]>,
     Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
            "GPU, bf16 weights and activations: projections over at least this "
            "many rows run on tensor cores (nvgpu cp.async and ldmatrix, "
@@ -235,10 +250,33 @@ def ConvertPhotonToKernels : Pass<"convert-photon-to-kernels", "::mlir::ModuleOp
   ];
 }
 
+def ConvertPhotonKernelToSCF : Pass<"convert-photon-kernel-to-scf", "::mlir::ModuleOp"> {
+  let summary = "Lower photon_kernel ops to host loops (scf.parallel)";
+  let description = [{
+    The same patterns as `convert-photon-kernel-to-gpu`, building host loops:
+    data-parallel work is `scf.parallel` (photon-to-llvm runs it on the
+    CPU's cores), reductions are `scf.for` with f32 products.
+  }];
+  let options = [
+    Option<"matmulInputRounding", "matmul-input-rounding",
+           "::mlir::photon::MatmulInputRounding",
+           "::mlir::photon::MatmulInputRounding::Gemm",
+           "bf16 activations: gemm (default) keeps f32 inputs on the host; all "
+           "rounds every projection's f32 input to bf16 first "
+           "(convert-photon-kernel-to-gpu's option of the same name)",
+           [{::mlir::photon::matmulInputRoundingValues()}]>,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 def ConvertPhotonProgramsToHost : Pass<"convert-photon-programs-to-host", "::mlir::ModuleOp"> {
   let summary = "Lower every photon.program to host prefill and step entry points";
   let description = [{
-    Runs after `convert-photon-to-kernels`. Each `photon.program` of the model
+    Runs after `convert-photon-to-photon-kernel`. Each `photon.program` of the model
     (spec §4: prefill, then HierGen or RecGen steps) becomes two host
     functions made of calls to the model's kernels on views of the program's
     state arena (its `#photon.state_plan`), with the loops over levels, chunk
@@ -267,7 +305,8 @@ def ConvertPhotonProgramsToHost : Pass<"convert-photon-programs-to-host", "::mli
     Option<"target", "target", "::mlir::photon::KernelTarget",
            "::mlir::photon::KernelTarget::CPU",
            "Where the small data-movement kernels run: cpu (scf.parallel) or "
-           "gpu (gpu.launch); must match convert-photon-to-kernels",
+           "gpu (gpu.launch); must match the kernels' conversion "
+           "(convert-photon-kernel-to-scf or -to-gpu)",
            [{::mlir::photon::kernelTargetValues()}]>,
   ];
   let dependentDialects = [
@@ -292,7 +331,7 @@ def PhotonProgrammaticLaunch : Pass<"photon-programmatic-launch", "::mlir::Modul
     grids that fill the card) let it be scheduled only at their end. Kernels
     marked
     `photon.grid_wait_placed` (the decode GEMVs with
-    `convert-photon-to-kernels{programmatic-launch}`) already wait after they
+    `convert-photon-kernel-to-gpu{programmatic-launch}`) already wait after they
     have issued their first weight loads: weights are never written, so
     those loads overlap the previous kernel's tail.
 

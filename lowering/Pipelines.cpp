@@ -41,7 +41,7 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       *this, "matmul-input-rounding",
       llvm::cl::desc("bf16 activations: projections that round their f32 inputs to "
                      "bf16 (one MMA on tensor cores, not a hi + lo pair)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().matmulInputRounding),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().matmulInputRounding),
       photon::matmulInputRoundingValues()};
 
   /// The memory plan the kernels are emitted for.
@@ -75,102 +75,102 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "tensor-core-min-rows",
       llvm::cl::desc("bf16 projections over at least this many rows run on "
                      "tensor cores; 0 never"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().tensorCoreMinRows)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().tensorCoreMinRows)};
   Option<photon::TensorCoreKernel> tensorCoreKernel{
       *this, "tensor-core-kernel", llvm::cl::desc("the tensor-core GEMM"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().tensorCoreKernel),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().tensorCoreKernel),
       photon::tensorCoreKernelValues()};
   Option<int64_t> gemvMaxRows{
       *this, "gemv-max-rows",
       llvm::cl::desc("projections over 1 to this many rows read each weight "
                      "once with vector loads (GEMV); 0 never"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().gemvMaxRows)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvMaxRows)};
   Option<int64_t> gemvTensorCoreMinRows{
       *this, "gemv-tensor-core-min-rows",
       llvm::cl::desc("bf16: GEMV kernels for up to n >= this many rows "
                      "multiply on tensor cores (default 2: all but batch 1; "
                      "0 never)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().gemvTensorCoreMinRows)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreMinRows)};
   Option<int64_t> gemvLoadsInFlight{
       *this, "gemv-loads-in-flight",
       llvm::cl::desc("16-byte weight loads each lane of a GEMV issues before its "
                      "first product (per matrix on CUDA cores)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().gemvLoadsInFlight)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvLoadsInFlight)};
   Option<int64_t> gemvTensorCoreWarps{
       *this, "gemv-tensor-core-warps",
       llvm::cl::desc("warps of a tensor-core GEMV block (0: 16 for grids of "
                      "fewer blocks than multiprocessors, else 8)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().gemvTensorCoreWarps)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreWarps)};
   Option<bool> blockPerRow{
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().blockPerRow)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().blockPerRow)};
   Option<bool> fuseAttention{
       *this, "fuse-attention",
       llvm::cl::desc("attention as one online-softmax kernel per layer; "
                      "false: scores, softmax, output as three kernels"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().fuseAttention)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseAttention)};
   Option<bool> fuseRopeCache{
       *this, "fuse-rope-cache",
       llvm::cl::desc("RoPE on Q and K and the K/V cache write as one kernel"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().fuseRopeCache)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseRopeCache)};
   Option<bool> parallelVocab{
       *this, "parallel-vocab",
       llvm::cl::desc("argmax over blocks of the vocabulary, sampling a block "
                      "per row (false: block-per-row argmax, a warp per row)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().parallelVocab)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().parallelVocab)};
   Option<int64_t> fusedAttentionMaxCapacity{
       *this, "fused-attention-max-capacity",
       llvm::cl::desc("fuse-attention: caches of at most this many positions attend "
                      "in one pass (split-short-caches), longer ones split over blocks"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().fusedAttentionMaxCapacity)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fusedAttentionMaxCapacity)};
   Option<bool> tiledAttention{
       *this, "tiled-attention",
       llvm::cl::desc("more than 64 rows on caches past fused-attention-max-"
                      "capacity (prefill): one tiled flash-attention kernel "
                      "(false: split attention or the three kernels)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().tiledAttention)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().tiledAttention)};
   Option<bool> splitAttention{
       *this, "split-attention",
       llvm::cl::desc("fuse-attention: caches longer than fused-attention-max-capacity "
                      "use split (flash-decoding) attention; false: the three kernels"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().splitAttention)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttention)};
   Option<bool> fuseArgmaxCombine{
       *this, "fuse-argmax-combine",
       llvm::cl::desc("parallel-vocab: the last block of a row's argmax partials "
                      "combines them (default: a combine kernel)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().fuseArgmaxCombine)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseArgmaxCombine)};
   Option<bool> fuseAttentionCombine{
       *this, "fuse-attention-combine",
       llvm::cl::desc("split-attention: the splits' last block merges them "
                      "(default: a combine kernel after the splits)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().fuseAttentionCombine)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseAttentionCombine)};
   Option<bool> splitShortCaches{
       *this, "split-short-caches",
       llvm::cl::desc("fuse-attention: caches of at most fused-attention-max-capacity "
                      "positions take split attention with one split (a block per "
                      "KV head group and row); false: a block per (row, query head)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().splitShortCaches)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitShortCaches)};
   Option<bool> fuseQkv{
       *this, "fuse-qkv",
       llvm::cl::desc("decode: Q, K and V projections as one kernel"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().fuseQkv)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseQkv)};
   Option<bool> fuseQkvRope{
       *this, "fuse-qkv-rope",
       llvm::cl::desc("decode: RoPE and the K/V cache write in the QKV GEMV's epilogue"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().fuseQkvRope)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseQkvRope)};
   Option<bool> fuseGateUp{
       *this, "fuse-gate-up",
       llvm::cl::desc("decode: gate and up projections and SwiGLU as one kernel"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().fuseGateUp)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseGateUp)};
   Option<bool> fuseNorm{
       *this, "fuse-norm",
       llvm::cl::desc("decode: RMSNorm as the prologue of the projections that read it"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().fuseNorm)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseNorm)};
   Option<bool> prefetchNextWeights{
       *this, "prefetch-next-weights",
       llvm::cl::desc("sm_90 and later: decode GEMVs prefetch the next projection's weights into L2"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().prefetchNextWeights)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().prefetchNextWeights)};
   Option<bool> programmaticLaunch{
       *this, "programmatic-launch",
       llvm::cl::desc("sm_90 and later: each kernel may start while the one before it "
@@ -184,7 +184,7 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
   Option<int64_t> wgmmaKStep{
       *this, "wgmma-k-step",
       llvm::cl::desc("wgmma: K per pipeline step of the tensor-core GEMMs (32 or 64)"),
-      llvm::cl::init(photon::ConvertPhotonToKernelsOptions().wgmmaKStep)};
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaKStep)};
   Option<std::string> ptxasOptions{
       *this, "ptxas-options",
       llvm::cl::desc("format=bin/fatbin: extra ptxas options, e.g. "
@@ -197,13 +197,19 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 } // namespace
 
 
-/// Plan memory (`plan`) and emit the kernels (`kernels.target`), cleaned up.
-static void addKernelPasses(OpPassManager &pm, const photon::ConvertPhotonToKernelsOptions &kernels,
+/// Plan memory (`plan`), build the kernel-level functions, lower them for
+/// `target` (the GPU with `kernels`) and the programs around them, cleaned up.
+static void addKernelPasses(OpPassManager &pm, photon::KernelTarget target,
+                            const photon::ConvertPhotonKernelToGPUOptions &kernels,
                             const photon::PhotonPlanMemoryOptions &plan) {
   pm.addPass(photon::createPhotonPlanMemory(plan));
-  pm.addPass(photon::createConvertPhotonToKernels(kernels));
+  pm.addPass(photon::createConvertPhotonToPhotonKernel());
+  if (target == photon::KernelTarget::GPU)
+    pm.addPass(photon::createConvertPhotonKernelToGPU(kernels));
+  else
+    pm.addPass(photon::createConvertPhotonKernelToSCF({kernels.matmulInputRounding}));
   pm.addPass(photon::createConvertPhotonProgramsToHost(
-      photon::ConvertPhotonProgramsToHostOptions{kernels.target}));
+      photon::ConvertPhotonProgramsToHostOptions{target}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -214,10 +220,9 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to LLVM IR for the host CPU: plan memory, emit "
       "kernels, lower loops, memrefs, math and functions to the LLVM dialect",
       [](OpPassManager &pm, const HostPipelineOptions &options) {
-        photon::ConvertPhotonToKernelsOptions kernels;
-        kernels.target = photon::KernelTarget::CPU;
+        photon::ConvertPhotonKernelToGPUOptions kernels;
         kernels.matmulInputRounding = options.matmulInputRounding;
-        addKernelPasses(pm, kernels, options.plan());
+        addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.plan());
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -239,8 +244,7 @@ void mlir::photon::registerPhotonPipelines() {
       "Lower a photon model to GPU kernels (NVVM -> PTX/cubin) and host code "
       "that launches them through the mgpu* runtime ABI",
       [](OpPassManager &pm, const NVVMPipelineOptions &options) {
-        photon::ConvertPhotonToKernelsOptions kernels;
-        kernels.target = photon::KernelTarget::GPU;
+        photon::ConvertPhotonKernelToGPUOptions kernels;
         kernels.tensorCoreMinRows = options.tensorCoreMinRows;
         kernels.gemvMaxRows = options.gemvMaxRows;
         kernels.gemvTensorCoreMinRows = options.gemvTensorCoreMinRows;
@@ -268,7 +272,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmma = options.wgmma && target.hasWgmma();
         kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.multiprocessors = target.multiprocessors;
-        addKernelPasses(pm, kernels, options.plan());
+        addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.plan());
         if (kernels.programmaticLaunch)
           pm.addPass(photon::createPhotonProgrammaticLaunch());
         // Outlining turns every value a launch body uses from outside into a

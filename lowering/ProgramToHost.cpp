@@ -31,7 +31,7 @@
 // prompt lengths and the number of complete prompt meta-contexts are loop
 // bounds computed on the host.
 //
-// The functions are made of calls to the kernels of convert-photon-to-kernels
+// The functions are made of calls to the kernel functions of convert-photon-to-photon-kernel
 // (stacks, embeddings, chunkers, converters, LM head, token choice) on
 // `memref.view`s of the arena, and of small data-movement kernels emitted
 // here (row copies, stack row indices, token commits).

@@ -60,7 +60,8 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     estimate) and flops. A call takes max(bytes / bandwidth, flops / rate);
     the step adds launches x the launch overhead. The launches are counted
     in the lowered program itself: the pass lowers a copy of the model for
-    the GPU (convert-photon-to-kernels, convert-photon-programs-to-host) and walks
+    the GPU (convert-photon-to-photon-kernel, convert-photon-kernel-to-gpu,
+    convert-photon-programs-to-host) and walks
     `photon_step_<program>` and `photon_prefill_<program>` with the batch
     known, through loops, tiles and kernel calls; `kernels={...}` sets that
     lowering's options (photon-compile passes its own), so two schedules of
@@ -91,9 +92,9 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
                "Prompt tokens of the reported prefill (a list reports each; "
                "default 2048)">,
     Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
-           "As for convert-photon-to-kernels: the lowering whose launches are counted">,
+           "As for convert-photon-kernel-to-gpu: the lowering whose launches are counted">,
     Option<"kernelOptions", "kernels", "std::string", "\"\"",
-           "More options of that lowering (convert-photon-to-kernels, target=gpu), "
+           "More options of that lowering (convert-photon-kernel-to-gpu), "
            "so that the launches are those of the compile being studied, e.g. "
            "kernels={fuse-qkv=false fuse-attention-combine=true}">,
     Option<"jsonPath", "json", "std::string", "\"\"",
@@ -102,7 +103,7 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
            "Print the report to stderr">,
   ];
   let dependentDialects = [
-    "::mlir::gpu::GPUDialect",
+    "::mlir::photon::kernel::PhotonKernelDialect", "::mlir::gpu::GPUDialect",
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect",

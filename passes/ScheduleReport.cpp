@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/PhotonOps.h"
+#include "dialect/kernel/KernelOps.h"
 #include "lowering/KernelBuilder.h"
 #include "lowering/Passes.h"
 #include "lowering/Streams.h"
@@ -680,10 +681,9 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     auto copy = ModuleOp::create(b, model.getLoc());
     copy.getBody()->push_back(model->clone());
     OpPassManager pm(ModuleOp::getOperationName());
-    ConvertPhotonToKernelsOptions kernels;
-    kernels.target = KernelTarget::GPU;
+    ConvertPhotonKernelToGPUOptions kernels;
     kernels.tensorCoreMinRows = tensorCoreMinRows;
-    std::unique_ptr<Pass> lower = createConvertPhotonToKernels(kernels);
+    std::unique_ptr<Pass> lower = createConvertPhotonKernelToGPU(kernels);
     if (failed(lower->initializeOptions(kernelOptions, [&](const Twine &message) {
           fail(model, "bad kernels options '" + kernelOptions + "': " + message.str());
           return failure();
@@ -691,6 +691,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
       copy.erase();
       return failure();
     }
+    pm.addPass(createConvertPhotonToPhotonKernel());
     pm.addPass(std::move(lower));
     ConvertPhotonProgramsToHostOptions programs;
     programs.target = KernelTarget::GPU;

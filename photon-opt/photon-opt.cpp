@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/PhotonOps.h"
+#include "dialect/kernel/KernelOps.h"
 #include "lowering/Passes.h"
 #include "passes/Passes.h"
 
@@ -23,7 +24,7 @@ int main(int argc, char **argv) {
   mlir::photon::registerPhotonPipelines();
 
   mlir::DialectRegistry registry;
-  registry.insert<mlir::photon::PhotonDialect>();
+  registry.insert<mlir::photon::PhotonDialect, mlir::photon::kernel::PhotonKernelDialect>();
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   // gpu-module-to-binary serializes through these; without them it fails.

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowering/kernels/KernelEmitter.h"
+#include "lowering/kernels/KernelPatterns.h"
 
 namespace mlir::photon {
 
@@ -760,6 +760,229 @@ Value KernelEmitter::cacheIndex(Builder &b, Value s, int64_t layers, Value layer
   int64_t kv = c.nKvHeads * c.headDim();
   Value sl = addI(b, mulI(b, s, layers), layer);
   return mulI(b, addI(b, mulI(b, sl, capacity), t), kv);
+}
+
+
+//===----------------------------------------------------------------------===//
+// A layer's attention: photon_kernel.qkv and photon_kernel.attention
+//===----------------------------------------------------------------------===//
+
+void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
+  weights = op.getWeights();
+  const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads;
+  const int64_t hd = c.headDim(), KV = KVH * hd;
+  const int64_t layers = op.getLayers();
+  Value rows = op.getRows(), pos = op.getPos(), seq = op.getSeq();
+  Value layer = op.getLayer(), capacity = op.getCapacity(), scratch = op.getScratch();
+  Value zero = cIdx(b, 0);
+  Buf X{op.getX(), op.getXBase()}, Q{scratch, op.getQBase()}, K{scratch, op.getKBase()},
+      Vb{scratch, op.getVBase()}, kCache{op.getKCache(), zero}, vCache{op.getVCache(), zero};
+  ArrayRef<int64_t> aligns = op.getWeightAligns();
+  NormFirst inputNorm{{op.getGain(), aligns[0]},
+                      Buf{scratch, op.getNormedBase()},
+                      Buf{op.getRounded(), op.getRoundedBase()}};
+  // RoPE on Q and K and the K/V cache write: the QKV GEMV's epilogue
+  // (fuse-qkv-rope; its warps compute the pairs (j, j + hd / 2) that
+  // rotate together), else a kernel after the projections.
+  auto ropeCache = [&](Builder &b) {
+    if (gpu && options.fuseRopeCache)
+      return ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer,
+                               capacity);
+    rope(b, Q, rows, H, pos);
+    rope(b, K, rows, KVH, pos);
+    parallel(b, "photon_cache_write", {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
+      Value dst = addI(b, newCacheEntry(b, seq, pos, iv[0], layers, layer, capacity), iv[1]);
+      Value src = addI(b, mulI(b, iv[0], KV), iv[1]);
+      kCache.store(b, K.load(b, src), dst);
+      vCache.store(b, Vb.load(b, src), dst);
+    });
+  };
+  Projection q{{op.getQWeight(), aligns[1]}, Q, D}, k{{op.getKWeight(), aligns[2]}, K, KV},
+      v{{op.getVWeight(), aligns[3]}, Vb, KV};
+  const bool ropeInQkv = gpu && options.fuseRopeCache && options.fuseQkvRope;
+  auto cacheRow = [&](Builder &b, Value r) {
+    return newCacheEntry(b, seq, pos, r, layers, layer, capacity);
+  };
+  // The GEMV's pairs: features j, j + hd / 2 (sums 0, 1), rotated by the
+  // cos and sin of cosSin (sums 2, 3).
+  auto cosSin = [&](Builder &b, Value r, Value j) -> SmallVector<Value> {
+    auto [cs, sn] = ropeCosSin(b, pos, r, remU(b, j, hd));
+    return {cs, sn};
+  };
+  if (ropeInQkv) {
+    q.pairHalf = k.pairHalf = hd / 2;
+    q.gemvStore = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+      storeRotated(b, sums[0], sums[1], sums[2], sums[3], Q, addI(b, mulI(b, r, D), j));
+    };
+    k.gemvStore = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+      storeRotated(b, sums[0], sums[1], sums[2], sums[3], kCache, addI(b, cacheRow(b, r), j));
+    };
+    v.gemvStore = [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+      vCache.store(b, sums[0], addI(b, cacheRow(b, r), j));
+    };
+  }
+  withNextWeights(nextWeightsOf(op.getNext(), op.getNextElements(), op.getNextAligns()), [&] {
+    matmulShared(b, "qkv", X, rows, D, {q, k, v}, inputNorm,
+                 ropeInQkv ? function_ref<void(Builder &)>(ropeCache) : nullptr,
+                 ropeInQkv ? GemvPairValues{2, cosSin} : GemvPairValues{});
+  });
+  if (!ropeInQkv)
+    ropeCache(b);
+}
+
+void KernelEmitter::attention(Builder &b, kernel::AttentionOp op) {
+  const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
+  const int64_t layers = op.getLayers();
+  Value rows = op.getRows(), pos = op.getPos(), seq = op.getSeq();
+  Value layer = op.getLayer(), capacity = op.getCapacity(), scratch = op.getScratch();
+  Value semaphores = op.getSemaphores();
+  Value zero = cIdx(b, 0);
+  Buf Q{scratch, op.getQBase()}, A{scratch, op.getOutBase()}, S{scratch, op.getScoresBase()},
+      St{scratch, op.getStatsBase()}, kCache{op.getKCache(), zero}, vCache{op.getVCache(), zero};
+  // The wide projection after it reads the output's bf16 copy.
+  if (wideInputsRounded()) {
+    A.mirrorMem = op.getRounded();
+    A.mirrorBase = op.getRoundedBase();
+  }
+  Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
+  Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+  // The fused kernel walks a row's positions with one block per (row,
+  // head): best for the short caches of local decoders, while long
+  // caches (encoders, vanilla) take split attention, which spreads
+  // positions over the whole card. The capacity decides, on the host.
+  auto unfused = [&](Builder &b) {
+      // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
+      // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
+      auto scoreIndex = [&](Builder &b, Value i, Value h, Value u) {
+        return addI(b, mulI(b, addI(b, mulI(b, i, H), h), capacity), u);
+      };
+      parallel(b, "photon_attention_scores", {rows, cIdx(b, H), capacity},
+               [&](Builder &b, ValueRange iv) {
+        Value t = loadIndex(b, pos, iv[0]);
+        Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule, iv[2], t);
+        ifThen(b, causal, [&](Builder &tb) {
+          Value s = loadIndex(tb, seq, iv[0]);
+          Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
+          Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
+          Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
+                             mulI(tb, g, hd));
+          Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
+                             [&](Builder &b, Value d, Value acc) {
+                               Value kv = kCache.load(b, addI(b, kBase, d));
+                               return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
+                             });
+          S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
+        });
+      });
+      // Softmax statistics per (row, head): the max and 1 / sum of exp.
+      parallelLanes(b, "photon_attention_softmax", {rows, cIdx(b, H)},
+                    [&](Builder &b, ValueRange iv, Value lane) {
+        Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+        Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+        Value m = laneMax(b, laneLoop(b, lane, end, negInf, [&](Builder &b, Value u, Value acc) {
+          return maximumF(b, acc, S.load(b, addI(b, base, u)));
+        }));
+        Value den = laneSum(b, laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+          return addF(b, acc, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)));
+        }));
+        onLaneZero(b, lane, [&](Builder &b) {
+          Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
+          St.store(b, m, at);
+          St.store(b, divF(b, cF32(b, 1.0), den), addI(b, at, 1));
+        });
+      });
+      // Output feature d of head h: sum_u softmax(u) · V[u, d], the lanes
+      // of a warp splitting the positions.
+      parallelLanes(b, "photon_attention_values", {rows, cIdx(b, H), cIdx(b, hd)},
+                    [&](Builder &b, ValueRange iv, Value lane) {
+        Value s = loadIndex(b, seq, iv[0]);
+        Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+        Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
+        Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
+        Value m = St.load(b, at), inv = St.load(b, addI(b, at, 1));
+        Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+        Value acc = laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+          Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
+          Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
+                                    mulI(b, g, hd)), iv[2]);
+          return addF(b, acc, mulF(b, w, vCache.load(b, vIdx)));
+        });
+        acc = laneSum(b, acc);
+        onLaneZero(b, lane, [&](Builder &b) {
+          A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
+        });
+      });
+  };
+  // Long caches: split attention (flash-decoding) where it applies.
+  std::optional<SplitAttentionShape> split;
+  if (gpu && options.fuseAttention && options.splitAttention)
+    split = splitAttentionShape();
+  auto splitOrUnfused = [&](Builder &b) {
+    if (!split)
+      return unfused(b);
+    attentionSplit(b, *split, Q, kCache, vCache, A, S,
+                   options.fuseAttentionCombine ? semaphores : Value(), rows, pos, seq,
+                   layers, layer, capacity, /*oneSplit=*/false, unfused);
+  };
+  // Many rows (prefill) over them take the tiled kernel instead (the rows
+  // are checked on the host).
+  auto longCache = [&](Builder &b) {
+    if (!tiledAttentionApplies())
+      return splitOrUnfused(b);
+    ifElse(b, tiledAttentionUse(b, rows, kCache, vCache),
+           [&](Builder &b) {
+             attentionTiled(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
+           },
+           splitOrUnfused);
+  };
+  if (gpu && options.fuseAttention && hd <= kFusedAttentionMaxHeadDim)
+    ifElse(b,
+           arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
+                                 cIdx(b, options.fusedAttentionMaxCapacity)),
+           [&](Builder &b) {
+             auto fused = [&](Builder &b) {
+               attentionFused(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
+             };
+             std::optional<SplitAttentionShape> shape;
+             if (options.splitShortCaches)
+               shape = splitAttentionShape();
+             if (!shape)
+               return fused(b);
+             attentionSplit(b, *shape, Q, kCache, vCache, A, S, Value(), rows, pos, seq,
+                            layers, layer, capacity, /*oneSplit=*/true, fused);
+           },
+           longCache);
+  else
+    longCache(b);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct QkvLowering : KernelOpLowering<kernel::QkvOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::QkvOp op) const override {
+    emitter(op, KernelDims::of(op.getShape()), elementTypeOf(op.getWeights()),
+            elementTypeOf(op.getX()))
+        .qkv(b, op);
+  }
+};
+
+struct AttentionLowering : KernelOpLowering<kernel::AttentionOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::AttentionOp op) const override {
+    // No weights: the arena's type does not matter.
+    Type act = elementTypeOf(op.getKCache());
+    emitter(op, KernelDims::of(op.getShape()), act, act).attention(b, op);
+  }
+};
+} // namespace
+
+void populateAttentionPatterns(RewritePatternSet &patterns,
+                               const KernelLoweringOptions &options) {
+  patterns.add<QkvLowering, AttentionLowering>(patterns.getContext(), options);
 }
 
 } // namespace mlir::photon

@@ -1,27 +1,29 @@
-//===- KernelEmitter.h - The kernels of one model ---------------*- C++ -*-===//
+//===- KernelEmitter.h - The kernels of photon_kernel ops -------*- C++ -*-===//
 //
-// convert-photon-to-kernels' emitter: each building block of a planned
-// photon.model becomes a function over flat 1-D buffers, specialised to the
-// model's widths, whose parallel work is `scf.parallel` on the host or
-// `gpu.launch` kernels on the GPU. One class holds the model, the options and
-// the helpers every kernel family shares; its members are defined in one file
-// per family, named in the banners below:
+// What convert-photon-kernel-to-gpu and convert-photon-kernel-to-scf build
+// for each photon_kernel op: its parallel work as `gpu.launch` kernels on the
+// GPU (gpu, nvgpu, nvvm) or `scf.parallel` on the host. One class holds an
+// op's widths, the options and the helpers every kernel family shares; its
+// members are defined in one file per family, named in the banners below,
+// and each family file also holds that family's conversion patterns and
+// their populate function (KernelPatterns.h):
 //
-//   ../PhotonToKernels.cpp     the pass, emitAll, embeddings, chunkers,
-//                              converters, the LM head, shared helpers
+//   ../PhotonKernelToLoops.cpp the two passes, shared helpers, embeddings
 //   Projections.cpp            GEMVs, matmuls, fused QKV and gate/up + SwiGLU
+//                              (photon_kernel.matmul, .mlp)
 //   TensorCoreGemm.cpp         tiled mma.sync and wgmma GEMMs
-//   Norms.cpp                  block-per-row reductions and RMSNorm
+//   Norms.cpp                  block-per-row reductions and RMSNorm (.rms_norm)
 //   Attention.cpp              RoPE, the K/V cache write, decode attention
+//                              (.qkv, .attention)
 //   AttentionTiled.cpp         prefill (flash) attention on tensor cores
 //   Vocab.cpp                  argmax and sampling over the vocabulary
-//   Stacks.cpp                 transformer stacks, one function per shape
+//                              (.argmax, .sample)
 //
 //===----------------------------------------------------------------------===//
 #ifndef PHOTON_LOWERING_KERNELS_KERNELEMITTER_H
 #define PHOTON_LOWERING_KERNELS_KERNELEMITTER_H
 
-#include "dialect/PhotonOps.h"
+#include "dialect/kernel/KernelOps.h"
 #include "lowering/KernelBuilder.h"
 #include "lowering/Passes.h"
 #include "lowering/ProgrammaticLaunch.h"
@@ -40,53 +42,27 @@
 
 namespace mlir::photon {
 
+/// The widths a kernel family reads, from its op (photon_kernel.layer and
+/// the ops' own attributes); fields an op does not carry stay zero.
+struct KernelDims {
+  int64_t dModel = 0, nHeads = 0, nKvHeads = 0, ffnDim = 0, vocabSize = 0;
+  double rmsNormEps = 0, ropeTheta = 0;
+  int64_t headDim() const { return nHeads > 0 ? dModel / nHeads : 0; }
+  static KernelDims of(kernel::LayerShapeAttr shape);
+};
+
+/// What the kernel patterns lower with: the GPU conversion's options (the
+/// host conversion sets only matmul-input-rounding) and the target.
+struct KernelLoweringOptions : ConvertPhotonKernelToGPUOptions {
+  bool gpu = false;
+};
+
 class KernelEmitter {
-  using ModelConfig = ::photon::ModelConfig;
-
 public:
-  KernelEmitter(ModuleOp module, const ModelConfig &c,
-                const llvm::StringMap<int64_t> &offsets, Type weightElt,
-                Type actElt, const ConvertPhotonToKernelsOptions &options, Location loc)
-      : module(module), c(c), offsets(offsets), weightElt(weightElt),
-        actElt(actElt), options(options), gpu(options.target == KernelTarget::GPU),
-        tensorCoreKernel(options.tensorCoreKernel), loc(loc), ctx(module.getContext()) {}
-
-  /// Set when the model asks for a weight the plan does not have.
-  bool failed = false;
-
-  void emitAll();
-
-private:
-  MemRefType f32Buf() { return MemRefType::get({ShapedType::kDynamic}, Float32Type::get(ctx)); }
-  MemRefType i32Buf() { return MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 32)); }
-  MemRefType weightBuf() { return MemRefType::get({ShapedType::kDynamic}, weightElt); }
-  Type indexType() { return IndexType::get(ctx); }
-  MemRefType actBuf() { return MemRefType::get({ShapedType::kDynamic}, actElt); }
-
-  /// Creates a private `func.func @name(args)` (only the lowered programs
-  /// call kernels) and returns it, its body holding just the return.
-  func::FuncOp makeFunc(StringRef name, ArrayRef<Type> args);
-  Builder bodyBuilder(func::FuncOp fn);
-
-  int64_t offset(const std::string &name);
-
-  /// Where a kernel finds a weight tensor in the arena: an offset (elements)
-  /// computed on the host, so that one kernel can serve every layer and
-  /// stack of its shape, and the largest power of two known to divide every
-  /// value it takes (what vector loads and cp.async may assume).
-  struct WeightRef {
-    Value at;
-    int64_t align;
-  };
-  static int64_t powerOfTwoDividing(int64_t v) {
-    return v == 0 ? int64_t(1) << 30 : (v & -v);
-  }
-  /// The most alignment (elements) any kernel asks of a weight: 16 bytes
-  /// of vector load or cp.async. Capping what a layout records at it lets
-  /// stacks that differ only in larger alignments share their kernels.
-  static constexpr int64_t kMaxAssumedAlign = 16;
-  /// A weight at its planned (constant) offset.
-  WeightRef weight(Builder &b, const std::string &name);
+  KernelEmitter(const KernelDims &c, Type weightElt, Type actElt,
+                const KernelLoweringOptions &options, Location loc)
+      : c(c), weightElt(weightElt), actElt(actElt), options(options), gpu(options.gpu),
+        tensorCoreKernel(options.tensorCoreKernel), loc(loc), ctx(loc.getContext()) {}
 
   static std::string shape(int64_t m, int64_t k) {
     return std::to_string(m) + "x" + std::to_string(k);
@@ -246,6 +222,9 @@ private:
     int64_t elements;
   };
   SmallVector<WeightRange> nextWeights;
+  /// An op's `next` weights (offsets, element counts, alignments).
+  static SmallVector<WeightRange> nextWeightsOf(ValueRange next, ArrayRef<int64_t> elements,
+                                                ArrayRef<int64_t> aligns);
   /// Runs `emit` with the GEMVs it emits prefetching `ranges`.
   void withNextWeights(ArrayRef<WeightRange> ranges, function_ref<void()> emit);
   /// At the start of a GEMV launch, before it waits for the previous
@@ -834,12 +813,9 @@ private:
   Value cacheIndex(Builder &b, Value s, int64_t layers, Value layer,
                    Value capacity, Value t);
 
-  // Embeddings, chunkers, converters, the LM head (PhotonToKernels.cpp) ---------------------------
-  /// The building blocks' functions (their arguments: lowering/Passes.td).
-  void emitEmbed(StringRef tag, const std::string &table, int64_t width);
-  void emitLinearChunker(int64_t l);
-  void emitConverter(int64_t l);
-  void emitLMHead();
+  // Embeddings (PhotonKernelToLoops.cpp) ----------------------------------------------------------
+  /// out[i, :] = the table's row ids[i] (`width` wide), i < n: photon_embed_<tag>.
+  void embed(Builder &b, Value table, Value ids, Value n, Buf out, int64_t width, StringRef tag);
 
   // Argmax and sampling over the vocabulary (kernels/Vocab.cpp) -----------------------------------
   /// ids[i] = argmax_j logits[i, j], ties to the lowest j. A NaN logit counts
@@ -847,7 +823,8 @@ private:
   /// a row with nothing above -inf yields id 0 (docs/design.md).
   /// `partialV`/`partialI` (the plan's vocab_partials, n·parts each) hold
   /// the GPU's per-block partials (parallel-vocab); the host ignores them.
-  void emitArgmax();
+  void argmax(Builder &b, Buf logits, Value n, Value ids, Value partialV, Value partialI,
+              Value semaphores);
 
   /// A NaN logit as -inf.
   static Value notNaN(Builder &b, Value v);
@@ -870,10 +847,11 @@ private:
   /// top_p of that mass (1: all), by inverse CDF in index order at
   /// uniforms[i] in [0, 1). Thresholds are found by bisection over logit
   /// values, so no sort is needed; on the GPU a warp takes a row, each lane a
-  /// contiguous block of the vocabulary. As in emitArgmax a NaN logit counts
+  /// contiguous block of the vocabulary. As in argmax a NaN logit counts
   /// as -inf: it and -inf tokens are never drawn, and a row with nothing
   /// above -inf yields id 0, argmax's rule (docs/design.md).
-  void emitSample();
+  void sample(Builder &b, Buf logits, Value n, Buf uniforms, Value temperature, Value topK,
+              Value topP, Value ids);
 
   /// Bisection steps of photon_sample's top-k and top-p thresholds.
   static constexpr int kSampleBisections = 40;
@@ -905,7 +883,7 @@ private:
   /// nothing above -inf (mx; all NaN/-inf) no token is eligible: id 0.
   static Value chooseDrawn(Builder &b, Value found, Value last, Value mx);
 
-  /// emitSample on the GPU with a block of threads per row (parallel-vocab):
+  /// sample on the GPU with a block of threads per row (parallel-vocab):
   /// the same thresholds and draw, each pass over the vocabulary spread
   /// over the block (threads strided, coalesced) and finished by a block
   /// reduction in a fixed order, so every thread holds the same sums and
@@ -917,75 +895,23 @@ private:
   void sampleBlock(Builder &b, Buf logits, Value n, Buf uniforms, Value temperature,
                    Value topK, Value topP, Value ids);
 
-  // Transformer stacks (kernels/Stacks.cpp) -------------------------------------------------------
-  /// The weights of one layer, by suffix of "<stack>.layers.<l>.".
-  using LayerWeightFn = function_ref<WeightRef(Builder &, StringRef)>;
-  /// Runs a layer body for every layer of a stack, with its index and weights.
-  using LayerLoopFn =
-      function_ref<void(Builder &, function_ref<void(Builder &, Value, LayerWeightFn)>)>;
-
-  /// Per-layer weights of a stack, by suffix of "<stack>.layers.<l>.".
-  static constexpr std::array<const char *, 9> kLayerWeights = {
-      "input_layernorm.weight",        "self_attn.q_proj.weight",
-      "self_attn.k_proj.weight",       "self_attn.v_proj.weight",
-      "self_attn.o_proj.weight",       "post_attention_layernorm.weight",
-      "mlp.gate_proj.weight",          "mlp.up_proj.weight",
-      "mlp.down_proj.weight"};
-  static constexpr const char *kFinalNorm = "norm.weight";
-
-  /// Where a stack's weights sit when every layer has the same layout:
-  /// weight s of layer l at base + l·stride + rel[s], the final norm at
-  /// base + normRel. Stacks with equal layouts (and layer counts) share one
-  /// function, and its layers one set of kernels: the offsets are kernel
-  /// arguments, computed on the host.
-  struct StackLayout {
-    int64_t layers, stride, normRel, baseAlign;
-    std::array<int64_t, kLayerWeights.size()> rel;
-    using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, decltype(rel)>;
-    Key key() const { return {layers, stride, normRel, baseAlign, rel}; }
-  };
-  /// The layout of stack `name` and the offset of its first weight, if
-  /// every layer has the same one.
-  std::optional<std::pair<StackLayout, int64_t>> stackLayout(const std::string &name,
-                                                              int64_t layers);
-
-  /// A stack's arguments: weights, x, rows, pos, seq, K and V caches, cache
-  /// capacity, and its scratch, as f32 and as activations (the same bytes:
-  /// bf16 GEMM inputs are written over the f32 rows they replace).
-  SmallVector<Type> stackArgTypes();
-
-  /// A causal stack over rows (sequence seq[i], position pos[i]): the
-  /// function the programs call. With an affine weight layout it calls the
-  /// stack function shared by its layout (one per shape, its layers an
-  /// scf.for); otherwise its layers are unrolled with constant offsets.
-  void emitStack(const std::string &name, int64_t layers);
-
-  /// The stack function of one layout: the stack's arguments and the
-  /// offset of its first weight.
-  func::FuncOp emitSharedStack(const StackLayout &shape);
-
-  /// The body of a stack function with arguments `args` (stackArgTypes):
-  /// `forEachLayer` runs the layer body for every layer with its index and
-  /// weights; each layer first writes every row's K/V into the cache, then
-  /// every row attends to cache positions 0..pos[i] of its sequence, so one
-  /// call can hold several positions and several sequences.
-  void emitStackBody(Builder &b, ValueRange args, int64_t layers, LayerLoopFn forEachLayer,
-                     WeightRef finalNorm);
+  // A transformer layer's ops (kernels/Projections.cpp, Attention.cpp) ---------------------------
+  /// photon_kernel.qkv: the normed rows' Q, K and V, RoPE and the cache write.
+  void qkv(Builder &b, kernel::QkvOp op);
+  /// photon_kernel.attention: fused, split, tiled or the unfused kernels.
+  void attention(Builder &b, kernel::AttentionOp op);
 
   // State -----------------------------------------------------------------------------------------
-  ModuleOp module;
-  const ModelConfig c;
-  const llvm::StringMap<int64_t> &offsets;
+  const KernelDims c;
   Type weightElt;
   Type actElt; // activations kept between kernels: x, caches, latents
-  const ConvertPhotonToKernelsOptions options;
-  const bool gpu; // options.target == KernelTarget::GPU
+  const KernelLoweringOptions options;
+  const bool gpu; // options.gpu
   const TensorCoreKernel tensorCoreKernel;
   Location loc;
   MLIRContext *ctx;
-  Value weights; // the arena argument of the function being emitted
-  /// The shared stack functions, by layout (StackLayout::key).
-  std::map<StackLayout::Key, func::FuncOp> sharedStacks;};
+  Value weights; // the weight arena of the op being lowered
+};
 
 } // namespace mlir::photon
 

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowering/kernels/KernelEmitter.h"
+#include "lowering/kernels/KernelPatterns.h"
 
 namespace mlir::photon {
 
@@ -159,6 +159,29 @@ void KernelEmitter::rmsNormBlock(Builder &b, Buf in, Buf out, Value rows, int64_
         store(b);
     }
   });
+}
+
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct RmsNormLowering : KernelOpLowering<kernel::RmsNormOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::RmsNormOp op) const override {
+    KernelDims dims;
+    dims.rmsNormEps = op.getEps().convertToDouble();
+    KernelEmitter e = emitter(op, dims, elementTypeOf(op.getWeights()), elementTypeOf(op.getOut()));
+    e.weights = op.getWeights();
+    e.rmsNorm(b, Buf{op.getIn(), op.getInBase()}, Buf{op.getOut(), op.getOutBase()},
+              op.getRows(), op.getWidth(), WeightRef{op.getGain(), int64_t(op.getGainAlign())});
+  }
+};
+} // namespace
+
+void populateNormPatterns(RewritePatternSet &patterns, const KernelLoweringOptions &options) {
+  patterns.add<RmsNormLowering>(patterns.getContext(), options);
 }
 
 } // namespace mlir::photon

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowering/kernels/KernelEmitter.h"
+#include "lowering/kernels/KernelPatterns.h"
 
 namespace mlir::photon {
 
@@ -162,6 +162,15 @@ KernelEmitter::rangeSelector(Builder &b, Value index, ArrayRef<int64_t> firsts) 
       v = arith::SelectOp::create(b, in, value(k + 1), v);
     return v;
   };
+}
+
+SmallVector<KernelEmitter::WeightRange>
+KernelEmitter::nextWeightsOf(ValueRange next, ArrayRef<int64_t> elements,
+                             ArrayRef<int64_t> aligns) {
+  SmallVector<WeightRange> ranges;
+  for (auto [at, n, align] : llvm::zip_equal(next, elements, aligns))
+    ranges.push_back({{at, align}, n});
+  return ranges;
 }
 
 void KernelEmitter::withNextWeights(ArrayRef<WeightRange> ranges, function_ref<void()> emit) {
@@ -1009,6 +1018,72 @@ void KernelEmitter::matmulLanes(Builder &b, Buf in, Buf out, Value rows, int64_t
       storeOutput(b, out, M, iv[0], iv[1], acc, bOff, accumulate);
     });
   });
+}
+
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The model's activation type as a projection sees it: the first of its
+/// buffers (the bf16 copy, the output, the input) that is not f32 (the LM
+/// head writes f32 logits, a chunker reads f32 normed rows, the output
+/// projection the f32 attention output), else f32. With f32 activations
+/// products stay f32 (spec §6); with bf16 ones tensor cores may multiply.
+Type activationType(kernel::MatmulOp op) {
+  for (Value v : {op.getRounded(), op.getOut(), op.getIn()})
+    if (v && !elementTypeOf(v).isF32())
+      return elementTypeOf(v);
+  return Float32Type::get(op.getContext());
+}
+
+struct MatmulLowering : KernelOpLowering<kernel::MatmulOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::MatmulOp op) const override {
+    KernelEmitter e = emitter(op, {}, elementTypeOf(op.getWeights()), activationType(op));
+    e.weights = op.getWeights();
+    Buf in{op.getIn(), op.getInBase()};
+    // The wide projections read the input's bf16 copy.
+    if (op.getRounded() && e.wideInputsRounded()) {
+      in.mirrorMem = op.getRounded();
+      in.mirrorBase = op.getRoundedBase();
+    }
+    std::optional<WeightRef> bias;
+    if (op.getBias())
+      bias = WeightRef{op.getBias(), int64_t(*op.getBiasAlign())};
+    e.withNextWeights(e.nextWeightsOf(op.getNext(), op.getNextElements(), op.getNextAligns()),
+                      [&] {
+                        e.matmulNT(b, in, Buf{op.getOut(), op.getOutBase()}, op.getRows(),
+                                   op.getM(), op.getK(),
+                                   WeightRef{op.getWeight(), int64_t(op.getWeightAlign())},
+                                   bias, op.getAccumulate());
+                      });
+  }
+};
+
+struct MlpLowering : KernelOpLowering<kernel::MlpOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::MlpOp op) const override {
+    KernelEmitter e = emitter(op, KernelDims::of(op.getShape()), elementTypeOf(op.getWeights()),
+                              elementTypeOf(op.getX()));
+    e.weights = op.getWeights();
+    ArrayRef<int64_t> aligns = op.getWeightAligns();
+    Value scratch = op.getScratch(), rounded = op.getRounded();
+    KernelEmitter::NormFirst norm{{op.getGain(), aligns[0]},
+                                  Buf{scratch, op.getNormedBase()},
+                                  Buf{rounded, op.getRoundedBase()}};
+    e.mlp(b, Buf{op.getX(), op.getXBase()}, op.getRows(), e.c.ffnDim, e.c.dModel,
+          {op.getGateWeight(), aligns[1]}, {op.getUpWeight(), aligns[2]},
+          {op.getDownWeight(), aligns[3]}, Buf{scratch, op.getGateBase()},
+          Buf{scratch, op.getUpBase()}, Buf{rounded, op.getGateRoundedBase()}, norm);
+  }
+};
+} // namespace
+
+void populateProjectionPatterns(RewritePatternSet &patterns,
+                                const KernelLoweringOptions &options) {
+  patterns.add<MatmulLowering, MlpLowering>(patterns.getContext(), options);
 }
 
 } // namespace mlir::photon

@@ -6,18 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowering/kernels/KernelEmitter.h"
+#include "lowering/kernels/KernelPatterns.h"
 
 namespace mlir::photon {
 
-void KernelEmitter::emitArgmax() {
-  auto fn = makeFunc("photon_argmax",
-                     {f32Buf(), indexType(), i32Buf(), f32Buf(), i32Buf(), i32Buf()});
-  Builder b = bodyBuilder(fn);
-  Buf logits{fn.getArgument(0), cIdx(b, 0)};
-  Value n = fn.getArgument(1), ids = fn.getArgument(2);
-  Value partialV = fn.getArgument(3), partialI = fn.getArgument(4);
-  Value semaphores = fn.getArgument(5);
+void KernelEmitter::argmax(Builder &b, Buf logits, Value n, Value ids, Value partialV,
+                           Value partialI, Value semaphores) {
   int64_t V = c.vocabSize;
   Type i32 = b.getI32Type();
   auto store = [&](Builder &b, Value id, Value mem, Value at) {
@@ -165,19 +159,13 @@ SmallVector<Value> KernelEmitter::argmaxScan(Builder &b, Buf logits, Value row, 
   return loop.getResults();
 }
 
-void KernelEmitter::emitSample() {
-  Type f32 = Float32Type::get(ctx);
-  auto fn = makeFunc("photon_sample", {f32Buf(), indexType(), f32Buf(), f32,
-                                       indexType(), f32, i32Buf()});
-  Builder b = bodyBuilder(fn);
-  Buf logits{fn.getArgument(0), cIdx(b, 0)}, uniforms{fn.getArgument(2), cIdx(b, 0)};
-  Value temperature = fn.getArgument(3), topK = fn.getArgument(4);
-  Value topP = fn.getArgument(5), ids = fn.getArgument(6);
+void KernelEmitter::sample(Builder &b, Buf logits, Value n, Buf uniforms, Value temperature,
+                           Value topK, Value topP, Value ids) {
   if (gpu && options.parallelVocab)
-    return sampleBlock(b, logits, fn.getArgument(1), uniforms, temperature, topK, topP, ids);
+    return sampleBlock(b, logits, n, uniforms, temperature, topK, topP, ids);
   const int64_t V = c.vocabSize, block = (V + laneCount() - 1) / laneCount();
   const float inf = std::numeric_limits<float>::infinity();
-  parallelLanes(b, "photon_sample", {fn.getArgument(1)}, [&](Builder &b, ValueRange iv, Value lane) {
+  parallelLanes(b, "photon_sample", {n}, [&](Builder &b, ValueRange iv, Value lane) {
     Value row = mulI(b, iv[0], V);
     Value lo = mulI(b, lane, block);
     Value hi = arith::MinUIOp::create(b, addI(b, lo, block), cIdx(b, V));
@@ -376,7 +364,7 @@ void KernelEmitter::sampleBlock(Builder &b, Buf logits, Value n, Buf uniforms, V
       return arith::MaxSIOp::create(b, x, y);
     };
     Value mx = acrossBlock(b, overRow(b, cF32(b, -inf), maximumF), maximumF);
-    // The smallest logit above -inf (see emitSample).
+    // The smallest logit above -inf (see sample).
     Value mn = acrossBlock(b, overRow(b, cF32(b, inf), [&](Builder &b, Value acc, Value l) -> Value {
       Value above = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, l, cF32(b, -inf));
       return minF(b, acc, arith::SelectOp::create(b, above, l, cF32(b, inf)));
@@ -451,6 +439,44 @@ void KernelEmitter::sampleBlock(Builder &b, Buf logits, Value n, Buf uniforms, V
     ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)),
            [&](Builder &b) { memref::StoreOp::create(b, id, ids, ValueRange{r}); });
   });
+}
+
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+KernelDims vocabDims(int64_t vocab) {
+  KernelDims dims;
+  dims.vocabSize = vocab;
+  return dims;
+}
+
+struct ArgmaxLowering : KernelOpLowering<kernel::ArgmaxOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::ArgmaxOp op) const override {
+    Type f32 = b.getF32Type();
+    emitter(op, vocabDims(op.getVocab()), f32, f32)
+        .argmax(b, Buf{op.getLogits(), cIdx(b, 0)}, op.getRows(), op.getIds(),
+                op.getPartialValues(), op.getPartialIds(), op.getSemaphores());
+  }
+};
+
+struct SampleLowering : KernelOpLowering<kernel::SampleOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::SampleOp op) const override {
+    Type f32 = b.getF32Type();
+    Value zero = cIdx(b, 0);
+    emitter(op, vocabDims(op.getVocab()), f32, f32)
+        .sample(b, Buf{op.getLogits(), zero}, op.getRows(), Buf{op.getUniforms(), zero},
+                op.getTemperature(), op.getTopK(), op.getTopP(), op.getIds());
+  }
+};
+} // namespace
+
+void populateVocabPatterns(RewritePatternSet &patterns, const KernelLoweringOptions &options) {
+  patterns.add<ArgmaxLowering, SampleLowering>(patterns.getContext(), options);
 }
 
 } // namespace mlir::photon

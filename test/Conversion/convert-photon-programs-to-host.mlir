@@ -1,11 +1,11 @@
-// RUN: photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-kernels -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-kernels -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=L2
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory=latent-lookahead=0 -convert-photon-to-kernels -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=INORDER
-// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-plan-memory -convert-photon-to-kernels -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=L3
-// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-kernels -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=VAN
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-kernels=target=gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=GPU
+// RUN: photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory=latent-lookahead=0 -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=INORDER
+// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=L3
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=VAN
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=GPU
 // RUN: not photon-opt %s -split-input-file -convert-photon-programs-to-host 2>&1 | FileCheck %s --check-prefix=UNPLANNED
-// RUN: not photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-kernels '-convert-photon-programs-to-host=target=tpu' 2>&1 | FileCheck %s --check-prefix=TARGET
+// RUN: not photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf '-convert-photon-programs-to-host=target=tpu' 2>&1 | FileCheck %s --check-prefix=TARGET
 
 // What a program says decides what its step runs. The same PHOTON L=2 model
 // (C = [2, 2], R = [1, 2]) three times: with a HierGen program, with a RecGen

@@ -22,7 +22,7 @@
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=launch-us=-1 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBW
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=json=%t.missing/dir/x.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADJSON
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | not photon-opt -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOPLAN
-// RUN: not photon-opt %t.vanilla.mlir -convert-photon-to-kernels -convert-photon-programs-to-host -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOWERED
+// RUN: not photon-opt %t.vanilla.mlir -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOWERED
 // The IR is left as it was (the lowered copy is gone).
 // RUN: photon-opt %t.vanilla.mlir -photon-schedule-report=print=0 | FileCheck %s --check-prefix=UNCHANGED
 

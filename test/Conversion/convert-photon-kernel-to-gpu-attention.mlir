@@ -1,14 +1,14 @@
 // On the GPU, attention is one kernel per layer (fuse-attention). With
 // split-short-caches=false (short caches otherwise take photon_attention_short,
-// convert-photon-to-kernels-split-attention.mlir) a block per
+// convert-photon-kernel-to-gpu-split-attention.mlir) a block per
 // (row, query head) splits cache positions 0..pos[row] over its threads, each
 // with an online softmax; scores never leave registers. RoPE on Q and K and the K/V cache
 // write are one kernel (fuse-rope-cache). Either option off, and the CPU,
 // keep the separate kernels.
-// RUN: photon-opt %s -photon-plan-memory '-convert-photon-to-kernels=target=gpu split-short-caches=false' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory '-convert-photon-to-kernels=target=gpu fuse-attention=false tiled-attention=false' -cse | FileCheck %s --check-prefixes=ATTN-OFF,UNFUSED-ATTN
-// RUN: photon-opt %s -photon-plan-memory '-convert-photon-to-kernels=target=gpu fuse-rope-cache=false' -cse | FileCheck %s --check-prefixes=ROPE-OFF
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-kernels=target=cpu -cse | FileCheck %s --check-prefixes=UNFUSED-ATTN,CPU
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-short-caches=false' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-attention=false tiled-attention=false' -cse | FileCheck %s --check-prefixes=ATTN-OFF,UNFUSED-ATTN
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-rope-cache=false' -cse | FileCheck %s --check-prefixes=ROPE-OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefixes=UNFUSED-ATTN,CPU
 
 // GQA (2 query heads share 1 KV head) and head_dim 52 (not a multiple of 32).
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 104, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -114,8 +114,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[OUT:.*]] = arith.divf
 // CHECK: memref.store %[[OUT]], %[[S]]
 // Caches longer than fused-attention-max-capacity (256): calls of more than
-// 64 rows (prefill) take the tiled kernel (convert-photon-to-kernels-tiled-attention.mlir),
-// the others split attention (convert-photon-to-kernels-split-attention.mlir), and
+// 64 rows (prefill) take the tiled kernel (convert-photon-kernel-to-gpu-tiled-attention.mlir),
+// the others split attention (convert-photon-kernel-to-gpu-split-attention.mlir), and
 // misaligned caches the three kernels that spread positions over the card;
 // the rest of the layer (O projection on) never reads the capacity.
 // CHECK: } else {

@@ -11,11 +11,11 @@
 // flight and stores the f32 input of step kt + 2 loaded the step before, so
 // 4 stages (64 or 96 KB of dynamic shared memory) keep every stage refilled
 // two steps after its last read. Without the option: mma.sync.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-convert-photon-to-kernels=target=gpu wgmma=true matmul-input-rounding=none' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-kernels=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-kernels=target=gpu\ wgmma=true -canonicalize -cse | FileCheck %s --check-prefix=ROUND
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 '-convert-photon-to-kernels=target=gpu wgmma=true wgmma-k-step=64' -canonicalize -cse | FileCheck %s --check-prefix=K64
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 '-convert-photon-to-kernels=target=gpu wgmma=true wgmma-k-step=48' 2>&1 | FileCheck %s --check-prefix=BADK
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true matmul-input-rounding=none' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s --check-prefix=ROUND
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64' -canonicalize -cse | FileCheck %s --check-prefix=K64
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=48' 2>&1 | FileCheck %s --check-prefix=BADK
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128
 // columns, two 64-wide tiles; gate/up 3 tiles of 32 features.
@@ -175,4 +175,4 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // K64: nvvm.wgmma.wait.group.sync.aligned 1
 // K64-NEXT: scf.yield %{{.*}}, %[[D4]]
 
-// BADK: convert-photon-to-kernels: wgmma-k-step must be 32 or 64, got 48
+// BADK: convert-photon-kernel-to-gpu: wgmma-k-step must be 32 or 64, got 48

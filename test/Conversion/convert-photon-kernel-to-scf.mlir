@@ -1,9 +1,8 @@
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-kernels -cse | FileCheck %s --check-prefix=CPU
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=CPU
 // The GPU lines check the warp-per-output kernels, which GEMV
-// (convert-photon-to-kernels-gemv.mlir) and block-per-row kernels replace by default.
-// RUN: photon-opt %s -photon-plan-memory '-convert-photon-to-kernels=target=gpu gemv-max-rows=0 block-per-row=false' -cse | FileCheck %s --check-prefix=GPU
-// RUN: not photon-opt %s -convert-photon-to-kernels 2>&1 | FileCheck %s --check-prefix=UNPLANNED
-// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-kernels=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+// (convert-photon-kernel-to-gpu-gemv.mlir) and block-per-row kernels replace by default.
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0 block-per-row=false' -cse | FileCheck %s --check-prefix=GPU
+// RUN: not photon-opt %s -convert-photon-to-photon-kernel 2>&1 | FileCheck %s --check-prefix=UNPLANNED
 
 // A vanilla model with tied embeddings gets its kernels next to it (private:
 // only the programs' entry points call them); weights are read at planned
@@ -117,4 +116,3 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // UNPLANNED: error: 'photon.model' op has no planned weights: run -photon-plan-memory first
 // The target is an enum option (cpu, gpu).
-// TARGET: for the --target option: Cannot find option named 'tpu'!

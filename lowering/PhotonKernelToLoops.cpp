@@ -1,0 +1,215 @@
+//===- PhotonKernelToLoops.cpp - photon_kernel ops to GPU kernels or loops -===//
+//
+// convert-photon-kernel-to-gpu and convert-photon-kernel-to-scf: every
+// photon_kernel op becomes its kernels (gpu.launch with gpu, nvgpu and nvvm
+// inside) or host loops (scf.parallel), through the conversion patterns of
+// the kernel families (lowering/kernels/, KernelPatterns.h). This file holds
+// the passes, the embedding pattern and the helpers every family shares.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/kernels/KernelPatterns.h"
+
+namespace mlir::photon {
+#define GEN_PASS_DEF_CONVERTPHOTONKERNELTOGPU
+#define GEN_PASS_DEF_CONVERTPHOTONKERNELTOSCF
+#include "lowering/Passes.h.inc"
+
+//===----------------------------------------------------------------------===//
+// Shared helpers of the kernel families
+//===----------------------------------------------------------------------===//
+
+KernelDims KernelDims::of(kernel::LayerShapeAttr shape) {
+  KernelDims d;
+  d.dModel = shape.getDModel();
+  d.nHeads = shape.getHeads();
+  d.nKvHeads = shape.getKvHeads();
+  d.ffnDim = shape.getFfn();
+  d.rmsNormEps = shape.getEps().convertToDouble();
+  d.ropeTheta = shape.getRopeTheta().convertToDouble();
+  return d;
+}
+
+void KernelEmitter::parallelLanes(Builder &b, const Twine &kernel, ArrayRef<Value> ubs,
+                                  LaneBodyFn body) {
+  if (!gpu) {
+    parallelLoops(b, ubs, [&](Builder &b, ValueRange iv) { body(b, iv, cIdx(b, 0)); });
+    return;
+  }
+  // One warp per point: the lane is the fastest index, so the lanes of a
+  // warp read consecutive elements (coalesced).
+  SmallVector<Value> withLanes(ubs.begin(), ubs.end());
+  withLanes.push_back(cIdx(b, kWarpSize));
+  nameKernel(parallelLaunch(b, withLanes, [&](Builder &b, ValueRange iv) {
+               body(b, iv.drop_back(), iv.back());
+             }),
+             kernel);
+}
+
+Value KernelEmitter::laneReduce(Builder &b, Value v,
+                                function_ref<Value(Builder &, Value, Value)> combine) {
+  if (!gpu)
+    return v;
+  for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    auto shuffled = gpu::ShuffleOp::create(b, v, offset, kWarpSize, gpu::ShuffleMode::XOR);
+    v = combine(b, v, shuffled.getShuffleResult());
+  }
+  return v;
+}
+
+Value KernelEmitter::laneMin(Builder &b, Value v) {
+  return laneReduce(b, v, [](Builder &b, Value x, Value y) -> Value {
+    return arith::MinimumFOp::create(b, x, y);
+  });
+}
+
+Value KernelEmitter::laneMaxI(Builder &b, Value v) {
+  return laneReduce(b, v, [](Builder &b, Value x, Value y) -> Value {
+    return arith::MaxSIOp::create(b, x, y);
+  });
+}
+
+void KernelEmitter::ifElse(Builder &b, Value cond, function_ref<void(Builder &)> then,
+                           function_ref<void(Builder &)> otherwise) {
+  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/true);
+  Builder tb(b.getLoc(), ctx), eb(b.getLoc(), ctx);
+  tb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  eb.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+  then(tb);
+  otherwise(eb);
+}
+
+void KernelEmitter::embed(Builder &b, Value table, Value ids, Value n, Buf out, int64_t width,
+                          StringRef tag) {
+  parallel(b, "photon_embed_" + tag, {n, cIdx(b, width)}, [&](Builder &b, ValueRange iv) {
+    Value tok = loadIndex(b, ids, iv[0]);
+    Value v = loadWeight(b, table, addI(b, mulI(b, tok, width), iv[1]));
+    out.store(b, v, addI(b, mulI(b, iv[0], width), iv[1]));
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct EmbedLowering : KernelOpLowering<kernel::EmbedOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::EmbedOp op) const override {
+    KernelEmitter e = emitter(op, {}, elementTypeOf(op.getWeights()), elementTypeOf(op.getOut()));
+    e.weights = op.getWeights();
+    e.embed(b, op.getTable(), op.getIds(), op.getRows(), Buf{op.getOut(), op.getOutBase()},
+            op.getWidth(), op.getTag());
+  }
+};
+} // namespace
+
+void populateEmbedPatterns(RewritePatternSet &patterns, const KernelLoweringOptions &options) {
+  patterns.add<EmbedLowering>(patterns.getContext(), options);
+}
+
+void populatePhotonKernelLoweringPatterns(RewritePatternSet &patterns,
+                                          const KernelLoweringOptions &options) {
+  populateEmbedPatterns(patterns, options);
+  populateProjectionPatterns(patterns, options);
+  populateNormPatterns(patterns, options);
+  populateAttentionPatterns(patterns, options);
+  populateVocabPatterns(patterns, options);
+}
+
+//===----------------------------------------------------------------------===//
+// The passes
+//===----------------------------------------------------------------------===//
+
+/// Applies the kernel patterns to every photon_kernel op of `module`.
+static LogicalResult lowerKernelOps(ModuleOp module, const KernelLoweringOptions &options) {
+  MLIRContext *ctx = module.getContext();
+  ConversionTarget target(*ctx);
+  target.addIllegalDialect<kernel::PhotonKernelDialect>();
+  target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+  RewritePatternSet patterns(ctx);
+  populatePhotonKernelLoweringPatterns(patterns, options);
+  return applyPartialConversion(module, target, std::move(patterns));
+}
+
+namespace {
+
+struct ConvertPhotonKernelToGPU
+    : impl::ConvertPhotonKernelToGPUBase<ConvertPhotonKernelToGPU> {
+  using Base::Base;
+
+  /// Rejects option values no kernel can be built with.
+  LogicalResult checkOptions() {
+    auto bad = [&](const Twine &message) {
+      return getOperation().emitError("convert-photon-kernel-to-gpu: ") << message;
+    };
+    if (gemvLoadsInFlight < 1)
+      return bad("gemv-loads-in-flight must be positive, got " + Twine(int64_t(gemvLoadsInFlight)));
+    if (gemvTensorCoreWarps < 0 || gemvTensorCoreWarps > 32)
+      return bad("gemv-tensor-core-warps must be 0 to 32, got " +
+                 Twine(int64_t(gemvTensorCoreWarps)));
+    if (gemvTensorCoreMinRows < 0)
+      return bad("gemv-tensor-core-min-rows must not be negative, got " +
+                 Twine(int64_t(gemvTensorCoreMinRows)));
+    if (gemvMaxRows < 0)
+      return bad("gemv-max-rows must not be negative, got " + Twine(int64_t(gemvMaxRows)));
+    if (tensorCoreMinRows < 0)
+      return bad("tensor-core-min-rows must not be negative, got " +
+                 Twine(int64_t(tensorCoreMinRows)));
+    if (multiprocessors < 1)
+      return bad("multiprocessors must be at least 1, got " + Twine(int64_t(multiprocessors)));
+    if (wgmmaKStep != 32 && wgmmaKStep != 64)
+      return bad("wgmma-k-step must be 32 or 64, got " + Twine(int64_t(wgmmaKStep)));
+    return success();
+  }
+
+  void runOnOperation() override {
+    if (failed(checkOptions()))
+      return signalPassFailure();
+    KernelLoweringOptions options;
+    options.gpu = true;
+    options.tensorCoreMinRows = tensorCoreMinRows;
+    options.tensorCoreKernel = tensorCoreKernel;
+    options.matmulInputRounding = matmulInputRounding;
+    options.gemvMaxRows = gemvMaxRows;
+    options.gemvTensorCoreMinRows = gemvTensorCoreMinRows;
+    options.gemvLoadsInFlight = gemvLoadsInFlight;
+    options.gemvTensorCoreWarps = gemvTensorCoreWarps;
+    options.blockPerRow = blockPerRow;
+    options.fuseAttention = fuseAttention;
+    options.fuseRopeCache = fuseRopeCache;
+    options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
+    options.tiledAttention = tiledAttention;
+    options.splitAttention = splitAttention;
+    options.splitShortCaches = splitShortCaches;
+    options.fuseAttentionCombine = fuseAttentionCombine;
+    options.fuseArgmaxCombine = fuseArgmaxCombine;
+    options.wgmma = wgmma;
+    options.wgmmaKStep = wgmmaKStep;
+    options.multiprocessors = multiprocessors;
+    options.fuseQkv = fuseQkv;
+    options.fuseQkvRope = fuseQkvRope;
+    options.fuseGateUp = fuseGateUp;
+    options.fuseNorm = fuseNorm;
+    options.prefetchNextWeights = prefetchNextWeights;
+    options.programmaticLaunch = programmaticLaunch;
+    options.parallelVocab = parallelVocab;
+    if (failed(lowerKernelOps(getOperation(), options)))
+      signalPassFailure();
+  }
+};
+
+struct ConvertPhotonKernelToSCF
+    : impl::ConvertPhotonKernelToSCFBase<ConvertPhotonKernelToSCF> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    KernelLoweringOptions options;
+    options.matmulInputRounding = matmulInputRounding;
+    if (failed(lowerKernelOps(getOperation(), options)))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace mlir::photon

@@ -1,0 +1,69 @@
+// The model-level step of the layered lowering: a planned photon.model becomes
+// one function per building block whose body is photon_kernel ops over flat
+// buffers (weights: offsets into the arena %arg0). tiny-vanilla (f32, D = 64,
+// 4 heads, 2 KV heads, F = 128, 2 layers): its stack calls the function of its
+// layout with the offset of its first weight, whose layers are an scf.for
+// over offsets base + l * stride (stride 36992); each layer is qkv, attention,
+// the output projection accumulating into x, and the MLP; then the final norm.
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | not photon-opt -convert-photon-to-photon-kernel 2>&1 | FileCheck %s --check-prefix=UNPLANNED
+
+// CHECK-LABEL: func.func private @photon_embed_tok
+// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-NEXT: photon_kernel.embed %arg0[%[[C0]]] ids %arg1 rows %arg2 into %arg3[%[[C0]]] {tag = "tok", width = 64 : i64} : memref<?xf32>, memref<?xf32>
+// CHECK-NEXT: return
+
+// CHECK-LABEL: func.func private @photon_stack_model
+// CHECK-NEXT: %[[BASE:.*]] = arith.constant 16384 : index
+// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10, %[[BASE]])
+
+// CHECK-LABEL: func.func private @photon_stack_shape0
+// Scratch regions per row: h 0, q 64, k 128, v 160, attn 192, gate 256, up
+// 384, scores 512, stats after them.
+// CHECK-DAG: %[[Q:.*]] = arith.muli %arg2, %c64 : index
+// CHECK-DAG: %[[K:.*]] = arith.muli %arg2, %c128 : index
+// CHECK-DAG: %[[V:.*]] = arith.muli %arg2, %c160 : index
+// CHECK-DAG: %[[A:.*]] = arith.muli %arg2, %c192 : index
+// CHECK-DAG: %[[G:.*]] = arith.muli %arg2, %c256 : index
+// CHECK-DAG: %[[U:.*]] = arith.muli %arg2, %c384 : index
+// CHECK-DAG: %[[S:.*]] = arith.muli %arg2, %c512 : index
+// CHECK: %[[ST:.*]] = arith.addi %[[S]], %{{.*}} : index
+// CHECK-NEXT: scf.for %[[L:.*]] = %[[ZERO:.*]] to %c2 step %c1 {
+// CHECK-NEXT: %[[STEP:.*]] = arith.muli %[[L]], %c36992 : index
+// CHECK-NEXT: %[[AT:.*]] = arith.addi %arg11, %[[STEP]] : index
+// CHECK-NEXT: %[[NORM1:.*]] = arith.addi %[[AT]], %c36864 : index
+// CHECK-NEXT: %[[WK:.*]] = arith.addi %[[AT]], %c4096 : index
+// CHECK-NEXT: %[[WV:.*]] = arith.addi %[[AT]], %c6144 : index
+// CHECK-NEXT: %[[WO:.*]] = arith.addi %[[AT]], %c8192 : index
+// CHECK-NEXT: %[[WG:.*]] = arith.addi %[[AT]], %c12288 : index
+// CHECK-NEXT: %[[WU:.*]] = arith.addi %[[AT]], %c20480 : index
+// CHECK-NEXT: photon_kernel.qkv %arg1[%[[ZERO]]] rows %arg2 at %arg3, %arg4 weights %arg0[%[[NORM1]], %[[AT]], %[[WK]], %[[WV]]] scratch %arg8[%[[ZERO]], %[[Q]], %[[K]], %[[V]]] rounded %arg9[%[[ZERO]]] caches %arg5, %arg6[%[[L]], %arg7] next[%[[WO]]] {layers = 2 : i64, next_aligns = array<i64: 16>, next_elements = array<i64: 4096>, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.000000e-05, rope_theta = 1.000000e+04>, weight_aligns = array<i64: 16, 16, 16, 16>} : memref<?xf32>, memref<?xf32>
+// CHECK-NEXT: photon_kernel.attention %arg8[%[[Q]], %[[A]], %[[S]], %[[ST]]] rounded %arg9[%[[ZERO]]] caches %arg5, %arg6[%[[L]], %arg7] rows %arg2 at %arg3, %arg4 semaphores %arg10 {layers = 2 : i64, shape = #photon_kernel.layer<{{.*}}>} : memref<?xf32>
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[A]]] rounded %arg9[%[[ZERO]]] : memref<?xf32> rows %arg2 weight %arg0[%[[WO]]] into %arg1[%[[ZERO]]] next[%[[WG]], %[[WU]]] {accumulate, k = 64 : i64, m = 64 : i64, next_aligns = array<i64: 16, 16>, next_elements = array<i64: 8192, 8192>, weight_align = 16 : i64}
+// CHECK-NEXT: %[[NORM2:.*]] = arith.addi %[[AT]], %c36928 : index
+// CHECK-NEXT: %[[WD:.*]] = arith.addi %[[AT]], %c28672 : index
+// CHECK-NEXT: photon_kernel.mlp %arg1[%[[ZERO]]] rows %arg2 weights %arg0[%[[NORM2]], %[[WG]], %[[WU]], %[[WD]]] scratch %arg8[%[[ZERO]], %[[G]], %[[U]]] rounded %arg9[%[[ZERO]], %[[S]]] {shape = #photon_kernel.layer<{{.*}}>, weight_aligns = array<i64: 16, 16, 16, 16>} : memref<?xf32>, memref<?xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: photon_kernel.rms_norm %arg1[%[[ZERO]]] rows %arg2 gain %arg0[%{{.*}}] into %arg1[%[[ZERO]]] {eps = 1.000000e-05 : f64, gain_align = 16 : i64, width = 64 : i64}
+// CHECK-NEXT: return
+
+// CHECK-LABEL: func.func private @photon_lm_head
+// CHECK-NEXT: %[[TABLE:.*]] = arith.constant 90432 : index
+// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-NEXT: photon_kernel.matmul %arg1[%[[C0]]] rows %arg2 weight %arg0[%[[TABLE]]] into %arg3[%[[C0]]] {k = 64 : i64, m = 256 : i64, weight_align = 64 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+// CHECK-LABEL: func.func private @photon_argmax
+// CHECK-NEXT: photon_kernel.argmax %arg0 rows %arg1 into %arg2 partials %arg3, %arg4 semaphores %arg5 {vocab = 256 : i64}
+// CHECK-LABEL: func.func private @photon_sample
+// CHECK-NEXT: photon_kernel.sample %arg0 rows %arg1 uniforms %arg2 temperature %arg3 top_k %arg4 top_p %arg5 into %arg6 {vocab = 256 : i64}
+
+// A PHOTON model's converter (a projection with a bias to prefix_length
+// latents) and linear chunker (RMSNorm of the chunk into the f32
+// scratch, then its projection with a bias; level 2 of tiny-photon-l2).
+// L2-LABEL: func.func private @photon_converter_1
+// L2: photon_kernel.matmul %arg1[%[[C0:.*]]] rows %arg2 weight %arg0[%{{.*}}] bias[%{{.*}}] into %arg3[%[[C0]]]
+// L2-LABEL: func.func private @photon_chunk_2
+// L2: photon_kernel.rms_norm %arg1[%[[C0:.*]]] rows %arg2 gain %arg0[%{{.*}}] into %arg4[%[[C0]]]
+// L2-NEXT: photon_kernel.matmul %arg4[%[[C0]]] rows %arg2 weight %arg0[%{{.*}}] bias[%{{.*}}] into %arg3[%[[C0]]] {bias_align = {{.*}}, k = {{.*}}, m = 64 : i64, weight_align = {{.*}}} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+
+// UNPLANNED: error: 'photon.param' op has no offset: run -photon-plan-memory first

@@ -1,0 +1,94 @@
+// RUN: photon-opt %s -split-input-file -verify-diagnostics
+
+func.func @zero_width(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %ids: memref<?xi32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{attribute 'width' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  photon_kernel.embed %W[%c0] ids %ids rows %n into %x[%c0] {tag = "tok", width = 0 : i64} : memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @strided_buffer(%W: memref<?xf32>, %x: memref<?xf32, strided<[2]>>, %n: index) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{operand #0 must be flat buffer of f32, bf16 or f16}}
+  photon_kernel.rms_norm %x[%c0] rows %n gain %W[%c0] into %W[%c0] {eps = 1.0e-05 : f64, gain_align = 1 : i64, width = 8 : i64} : memref<?xf32, strided<[2]>>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @negative_eps(%W: memref<?xf32>, %x: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{eps must not be negative}}
+  photon_kernel.rms_norm %x[%c0] rows %n gain %W[%c0] into %x[%c0] {eps = -1.0e-05 : f64, gain_align = 1 : i64, width = 8 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @align_not_power_of_two(%W: memref<?xf32>, %x: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{alignments must be powers of two, got 12}}
+  photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %x[%c0] {k = 8 : i64, m = 8 : i64, weight_align = 12 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @bias_without_align(%W: memref<?xf32>, %x: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{bias and bias_align go together}}
+  photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] bias [%c0] into %x[%c0] {k = 8 : i64, m = 8 : i64, weight_align = 4 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @next_without_elements(%W: memref<?xf32>, %x: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{has 1 next weights but 0 next_elements}}
+  photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %x[%c0] next [%c0] {k = 8 : i64, m = 8 : i64, weight_align = 4 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @logits_not_f32(%l: memref<?xbf16>, %n: index, %ids: memref<?xi32>, %p: memref<?xf32>) {
+  // expected-error @+2 {{use of value '%l' expects different type than prior uses: 'memref<?xf32>' vs 'memref<?xbf16>'}}
+  // expected-note @-2 {{prior use here}}
+  photon_kernel.argmax %l rows %n into %ids partials %p, %ids semaphores %ids {vocab = 32 : i64}
+  return
+}
+
+// -----
+
+func.func @three_aligns(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{expects 4 weight_aligns, got 3}}
+  photon_kernel.mlp %x[%c0] rows %n weights %W[%c0, %c0, %c0, %c0] scratch %s[%c0, %c0, %c0] rounded %x[%c0, %c0] {shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, weight_aligns = array<i64: 1, 1, 1>} : memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @caches_of_another_type(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %pos: memref<?xi32>, %k: memref<?xbf16>, %s: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{all of {rounded, k_cache, v_cache} have same type}}
+  "photon_kernel.attention"(%s, %c0, %c0, %c0, %c0, %x, %c0, %k, %k, %c0, %n, %n, %pos, %pos, %pos) {layers = 1 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>} : (memref<?xf32>, index, index, index, index, memref<?xf32>, index, memref<?xbf16>, memref<?xbf16>, index, index, index, memref<?xi32>, memref<?xi32>, memref<?xi32>) -> ()
+  return
+}
+
+// -----
+
+// expected-error @+1 {{heads 4 is not a multiple of kv_heads 3}}
+func.func @gqa() attributes {shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 3, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{head_dim 7 is odd (RoPE rotates pairs)}}
+func.func @odd_head() attributes {shape = #photon_kernel.layer<d_model = 28, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>} {
+  return
+}
