@@ -895,7 +895,7 @@ public:
   void sampleBlock(Builder &b, Buf logits, Value n, Buf uniforms, Value temperature,
                    Value topK, Value topP, Value ids);
 
-  // A transformer layer's ops (kernels/Projections.cpp, Attention.cpp) ---------------------------
+  // A layer's attention ops (kernels/Attention.cpp) ---------------------------------------------
   /// photon_kernel.qkv: the normed rows' Q, K and V, RoPE and the cache write.
   void qkv(Builder &b, kernel::QkvOp op);
   /// photon_kernel.attention: fused, split, tiled or the unfused kernels.
