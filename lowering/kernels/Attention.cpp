@@ -762,7 +762,6 @@ Value KernelEmitter::cacheIndex(Builder &b, Value s, int64_t layers, Value layer
   return mulI(b, addI(b, mulI(b, sl, capacity), t), kv);
 }
 
-
 //===----------------------------------------------------------------------===//
 // A layer's attention: photon_kernel.qkv and photon_kernel.attention
 //===----------------------------------------------------------------------===//
