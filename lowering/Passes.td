@@ -203,11 +203,16 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "tile128x64 force one width; tile64: the earlier 64x64 tile per "
            "block of 4 warps, 2 padded stages",
            [{::mlir::photon::tensorCoreKernelValues()}]>,
-    Option<"multiprocessors", "multiprocessors", "int64_t", "132",
+    Option<"chip", "chip", "std::string", "\"\"",
+           "The GPU (sm_90a, sm_90, sm_80, ...; lowering/TargetInfo.h): "
+           "multiprocessors=0 means its count, and wgmma, "
+           "programmatic-launch and prefetch-next-weights are off where it "
+           "lacks their instructions. Empty: take the options as given">,
+    Option<"multiprocessors", "multiprocessors", "int64_t", "0",
            "GPU: multiprocessors the grids should fill (split attention "
            "aims at 4 blocks each, tensor-core GEMVs take 16 warps a block "
-           "below one each); photon-to-nvvm sets it from the chip "
-           "(lowering/TargetInfo.h: 132 for sm_90, 108 for sm_80)">,
+           "below one each); 0: the chip's (lowering/TargetInfo.h: 132 for "
+           "sm_90, 108 for sm_80), 132 without a chip">,
     Option<"wgmma", "wgmma", "bool", "false",
            "GPU, sm_90a only: the tile128 tensor-core kernels multiply with "
            "warpgroup MMA (wgmma.mma_async m64nNk16 from shared-memory "

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowering/TargetInfo.h"
 #include "lowering/kernels/KernelPatterns.h"
 
 namespace mlir::photon {
@@ -156,10 +157,12 @@ struct ConvertPhotonKernelToGPU
     if (tensorCoreMinRows < 0)
       return bad("tensor-core-min-rows must not be negative, got " +
                  Twine(int64_t(tensorCoreMinRows)));
-    if (multiprocessors < 1)
-      return bad("multiprocessors must be at least 1, got " + Twine(int64_t(multiprocessors)));
+    if (multiprocessors < 0)
+      return bad("multiprocessors must not be negative, got " + Twine(int64_t(multiprocessors)));
     if (wgmmaKStep != 32 && wgmmaKStep != 64)
       return bad("wgmma-k-step must be 32 or 64, got " + Twine(int64_t(wgmmaKStep)));
+    if (!chip.empty() && TargetInfo::forChip(chip).smVersion == 0)
+      return bad("chip must be sm_<number>[a], got '" + chip + "'");
     return success();
   }
 
@@ -194,6 +197,14 @@ struct ConvertPhotonKernelToGPU
     options.prefetchNextWeights = prefetchNextWeights;
     options.programmaticLaunch = programmaticLaunch;
     options.parallelVocab = parallelVocab;
+    TargetInfo target = chip.empty() ? TargetInfo{} : TargetInfo::forChip(chip);
+    if (multiprocessors == 0)
+      options.multiprocessors = target.multiprocessors;
+    if (!chip.empty()) {
+      options.wgmma = wgmma && target.hasWgmma();
+      options.programmaticLaunch = programmaticLaunch && target.hasProgrammaticLaunch();
+      options.prefetchNextWeights = prefetchNextWeights && target.hasBulkCopy();
+    }
     if (failed(lowerKernelOps(getOperation(), options)))
       signalPassFailure();
   }

@@ -342,12 +342,15 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
         vBase = region(2 * D + KV), aBase = region(2 * D + 2 * KV),
         gBase = region(3 * D + 2 * KV), uBase = region(3 * D + 2 * KV + F);
   // bf16 inputs of the wide projections, over the bytes of f32 rows: the
-  // normed rows over h's, the attention output's bf16 copy over h's too (the
-  // normed rows are read by then), SwiGLU's output over G's.
+  // normed rows over h's, SwiGLU's output over G's.
   Value grBase = mulI(b, rows, 2 * (3 * D + 2 * KV));
   Value sBase = mulI(b, rows, fixed);
   Value stBase = addI(b, sBase, mulI(b, mulI(b, rows, H), capacity));
   pk::LayerShapeAttr shape = layerShape();
+  // The attention output's bf16 copy (over h's bytes: the normed rows are
+  // read by then), which wide output projections read, where weights and
+  // activations are bf16.
+  Value rounded = weightElt.isBF16() && actElt.isBF16() ? scratchAct : Value();
   auto aligns = [](ArrayRef<WeightRef> ws) {
     return llvm::to_vector(llvm::map_range(ws, [](const WeightRef &w) { return w.align; }));
   };
@@ -365,10 +368,12 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
                       capacity, ValueRange{o.at}, shape, layers,
                       aligns({inputNorm, q, k, v}), ArrayRef<int64_t>{D * D},
                       aligns({o}));
-    pk::AttentionOp::create(b, scratch, qBase, aBase, sBase, stBase, scratchAct, zero, kc, vc,
-                            layer, capacity, rows, pos, seq, semaphores, shape, layers);
-    pk::MatmulOp::create(b, scratch, aBase, scratchAct, zero, rows, weights, o.at, Value(), x,
-                         zero, offsetsOf({gate, up}), D, D, o.align, IntegerAttr(),
+    pk::AttentionOp::create(b, scratch, qBase, aBase, sBase, stBase, rounded,
+                            rounded ? zero : Value(), kc, vc, layer, capacity, rows, pos, seq,
+                            semaphores, shape, layers);
+    pk::MatmulOp::create(b, scratch, aBase, rounded, rounded ? zero : Value(), rows, weights,
+                         o.at, Value(), x, zero, offsetsOf({gate, up}), D, D, o.align,
+                         IntegerAttr(),
                          /*accumulate=*/true, ArrayRef<int64_t>{F * D, F * D},
                          aligns({gate, up}));
     WeightRef mlpNorm = w(b, "post_attention_layernorm.weight");
@@ -377,8 +382,8 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
                       hBase, gBase, uBase, scratchAct, zero, grBase, shape,
                       aligns({mlpNorm, gate, up, down}));
   });
-  pk::RmsNormOp::create(b, x, zero, rows, weights, finalNorm.at, x, zero, D, llvm::APFloat(c.rmsNormEps),
-                        finalNorm.align);
+  pk::RmsNormOp::create(b, x, zero, rows, weights, finalNorm.at, x, zero, D,
+                        llvm::APFloat(c.rmsNormEps), finalNorm.align);
 }
 
 struct ConvertPhotonToPhotonKernel

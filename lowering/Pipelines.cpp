@@ -266,14 +266,15 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.parallelVocab = options.parallelVocab;
         kernels.tensorCoreKernel = options.tensorCoreKernel;
         kernels.matmulInputRounding = options.matmulInputRounding;
-        photon::TargetInfo target = photon::TargetInfo::forChip(options.chip);
-        kernels.programmaticLaunch = options.programmaticLaunch && target.hasProgrammaticLaunch();
-        kernels.prefetchNextWeights = options.prefetchNextWeights && target.hasBulkCopy();
-        kernels.wgmma = options.wgmma && target.hasWgmma();
+        // The conversion turns off what the chip lacks and sizes grids to it.
+        kernels.chip = options.chip;
+        kernels.programmaticLaunch = options.programmaticLaunch;
+        kernels.prefetchNextWeights = options.prefetchNextWeights;
+        kernels.wgmma = options.wgmma;
         kernels.wgmmaKStep = options.wgmmaKStep;
-        kernels.multiprocessors = target.multiprocessors;
         addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.plan());
-        if (kernels.programmaticLaunch)
+        if (options.programmaticLaunch &&
+            photon::TargetInfo::forChip(options.chip).hasProgrammaticLaunch())
           pm.addPass(photon::createPhotonProgrammaticLaunch());
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels

@@ -47,14 +47,26 @@ LogicalResult LayerShapeAttr::verify(function_ref<InFlightDiagnostic()> emitErro
 }
 
 /// Alignments are powers of two (what divides a weight's offset).
+static LogicalResult verifyPowersOfTwo(Operation *op, StringRef name, ArrayRef<int64_t> aligns) {
+  for (int64_t a : aligns)
+    if (a <= 0 || !llvm::isPowerOf2_64(a))
+      return op->emitOpError() << name << " must be powers of two, got " << a;
+  return success();
+}
+
+/// `expected` alignments, powers of two.
 static LogicalResult verifyAligns(Operation *op, StringRef name, ArrayRef<int64_t> aligns,
                                   size_t expected) {
   if (aligns.size() != expected)
     return op->emitOpError() << "expects " << expected << " " << name << ", got "
                              << aligns.size();
-  for (int64_t a : aligns)
-    if (a <= 0 || !llvm::isPowerOf2_64(a))
-      return op->emitOpError() << name << " must be powers of two, got " << a;
+  return verifyPowersOfTwo(op, name, aligns);
+}
+
+/// A bf16 copy and its base go together.
+static LogicalResult verifyRounded(Operation *op, Value rounded, Value base) {
+  if (bool(rounded) != bool(base))
+    return op->emitOpError("rounded needs its base");
   return success();
 }
 
@@ -76,14 +88,14 @@ LogicalResult RmsNormOp::verify() {
 }
 
 LogicalResult MatmulOp::verify() {
-  if (bool(getRounded()) != bool(getRoundedBase()))
-    return emitOpError("rounded needs its base");
+  if (failed(verifyRounded(*this, getRounded(), getRoundedBase())))
+    return failure();
   if (bool(getBias()) != getBiasAlign().has_value())
     return emitOpError("bias and bias_align go together");
   SmallVector<int64_t, 2> aligns{int64_t(getWeightAlign())};
   if (std::optional<uint64_t> a = getBiasAlign())
     aligns.push_back(int64_t(*a));
-  if (failed(verifyAligns(*this, "alignments", aligns, aligns.size())))
+  if (failed(verifyPowersOfTwo(*this, "alignments", aligns)))
     return failure();
   return verifyNext(*this, getNext().size(), getNextElements(), getNextAligns());
 }
@@ -92,6 +104,10 @@ LogicalResult QkvOp::verify() {
   if (failed(verifyAligns(*this, "weight_aligns", getWeightAligns(), 4)))
     return failure();
   return verifyNext(*this, getNext().size(), getNextElements(), getNextAligns());
+}
+
+LogicalResult AttentionOp::verify() {
+  return verifyRounded(*this, getRounded(), getRoundedBase());
 }
 
 LogicalResult MlpOp::verify() {

@@ -52,6 +52,7 @@ class PK_FlatBufferOf<Type elt, string eltBuilder>
       BuildableType<"::mlir::MemRefType::get({::mlir::ShapedType::kDynamic}, " # eltBuilder # ")">;
 def PK_IdBuffer : PK_FlatBufferOf<I32, "$_builder.getI32Type()">;
 def PK_F32Buffer : PK_FlatBufferOf<F32, "$_builder.getF32Type()">;
+def PK_BF16Buffer : PK_FlatBufferOf<BF16, "$_builder.getBF16Type()">;
 def PK_Positive : ConfinedAttr<I64Attr, [IntPositive]>;
 // An f64 parameter of an attribute, printed so that it round-trips.
 class PK_F64Param<string desc> : APFloatParameter<desc> {
@@ -120,7 +121,7 @@ def PhotonKernel_MatmulOp : PhotonKernel_Op<"matmul", [AttrSizedOperandSegments]
     matrix row-major at `weight` in the arena, an optional bias of `m`
     elements at `bias`; with `accumulate` the products are added to `out`
     (a residual). `rounded` names a bf16 copy of `in` that its producer
-    writes for wide projections (tensor-core GEMMs read it instead of
+    writes for wide projections (bf16 weights and activations: tensor-core GEMMs read it instead of
     rounding f32 rows themselves). `next` are weights (offsets, with their
     element counts `next_elements`) the projection after this one reads:
     a lowering may prefetch them.
@@ -132,7 +133,7 @@ def PhotonKernel_MatmulOp : PhotonKernel_Op<"matmul", [AttrSizedOperandSegments]
     ```
   }];
   let arguments = (ins Arg<PK_Buffer, "", [MemRead]>:$in, Index:$in_base,
-                       Arg<Optional<PK_Buffer>, "bf16 copy of in", [MemRead]>:$rounded,
+                       Arg<Optional<PK_BF16Buffer>, "bf16 copy of in", [MemRead]>:$rounded,
                        Optional<Index>:$rounded_base, Index:$rows,
                        Arg<PK_Buffer, "weight arena", [MemRead]>:$weights, Index:$weight,
                        Optional<Index>:$bias,
@@ -143,7 +144,7 @@ def PhotonKernel_MatmulOp : PhotonKernel_Op<"matmul", [AttrSizedOperandSegments]
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$next_elements,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$next_aligns);
   let assemblyFormat = [{
-    $in `[` $in_base `]` (`rounded` $rounded^ `[` $rounded_base `]` `:` type($rounded))?
+    $in `[` $in_base `]` (`rounded` $rounded^ `[` $rounded_base `]`)?
     `rows` $rows `weight` $weights `[` $weight `]` (`bias` `[` $bias^ `]`)?
     `into` $out `[` $out_base `]` (`next` `[` $next^ `]`)?
     attr-dict `:` type($in) `,` type($weights) `,` type($out)
@@ -194,7 +195,7 @@ def PhotonKernel_QkvOp : PhotonKernel_Op<"qkv",
                        Index:$q_weight, Index:$k_weight, Index:$v_weight,
                        Arg<PK_F32Buffer, "scratch", [MemRead, MemWrite]>:$scratch,
                        Index:$normed_base, Index:$q_base, Index:$k_base, Index:$v_base,
-                       Arg<PK_Buffer, "bf16 scratch", [MemWrite]>:$rounded, Index:$rounded_base,
+                       Arg<PK_Buffer, "scratch in the activation type", [MemWrite]>:$rounded, Index:$rounded_base,
                        Arg<PK_Buffer, "", [MemWrite]>:$k_cache,
                        Arg<PK_Buffer, "", [MemWrite]>:$v_cache, Index:$layer, Index:$capacity,
                        Variadic<Index>:$next,
@@ -215,20 +216,21 @@ def PhotonKernel_QkvOp : PhotonKernel_Op<"qkv",
 }
 
 def PhotonKernel_AttentionOp : PhotonKernel_Op<"attention",
-    [AllTypesMatch<["rounded", "k_cache", "v_cache"]>]> {
+    [AttrSizedOperandSegments, AllTypesMatch<["k_cache", "v_cache"]>]> {
   let summary = "causal attention of rows over their cache slots";
   let description = [{
     Row `i` (query `q`, head-major) attends to positions `0 .. pos[i]` of
     cache slot `seq[i]` (GQA: query head `h` reads K/V head
     `h / (heads / kv_heads)`), scaled by `1 / sqrt(head_dim)`; the output
-    goes to `out` (and, in bf16, to `rounded` where the projection after it
-    reads that). `scores` and `stats` are scratch a lowering may use
+    goes to `out` and, given `rounded` (bf16 weights and activations), in
+    bf16 there too, where the wide projection after it reads it. `scores` and `stats` are scratch a lowering may use
     (`heads · capacity` and `heads · 2` f32 per row), `semaphores` the
     plan's counters (zero on entry and exit).
   }];
   let arguments = (ins Arg<PK_F32Buffer, "scratch", [MemRead, MemWrite]>:$scratch,
                        Index:$q_base, Index:$out_base, Index:$scores_base, Index:$stats_base,
-                       Arg<PK_Buffer, "bf16 scratch", [MemWrite]>:$rounded, Index:$rounded_base,
+                       Arg<Optional<PK_BF16Buffer>, "bf16 copy of out", [MemWrite]>:$rounded,
+                       Optional<Index>:$rounded_base,
                        Arg<PK_Buffer, "", [MemRead]>:$k_cache,
                        Arg<PK_Buffer, "", [MemRead]>:$v_cache, Index:$layer, Index:$capacity,
                        Index:$rows, Arg<PK_IdBuffer, "", [MemRead]>:$pos,
@@ -237,10 +239,11 @@ def PhotonKernel_AttentionOp : PhotonKernel_Op<"attention",
                        PK_LayerShape:$shape, PK_Positive:$layers);
   let assemblyFormat = [{
     $scratch `[` $q_base `,` $out_base `,` $scores_base `,` $stats_base `]`
-    `rounded` $rounded `[` $rounded_base `]`
+    (`rounded` $rounded^ `[` $rounded_base `]`)?
     `caches` $k_cache `,` $v_cache `[` $layer `,` $capacity `]`
     `rows` $rows `at` $pos `,` $seq `semaphores` $semaphores attr-dict `:` type($k_cache)
   }];
+  let hasVerifier = 1;
 }
 
 def PhotonKernel_MlpOp : PhotonKernel_Op<"mlp", [AllTypesMatch<["x", "rounded"]>]> {
@@ -257,7 +260,7 @@ def PhotonKernel_MlpOp : PhotonKernel_Op<"mlp", [AllTypesMatch<["x", "rounded"]>
                        Index:$gate_weight, Index:$up_weight, Index:$down_weight,
                        Arg<PK_F32Buffer, "scratch", [MemRead, MemWrite]>:$scratch,
                        Index:$normed_base, Index:$gate_base, Index:$up_base,
-                       Arg<PK_Buffer, "bf16 scratch", [MemRead, MemWrite]>:$rounded,
+                       Arg<PK_Buffer, "scratch in the activation type", [MemRead, MemWrite]>:$rounded,
                        Index:$rounded_base, Index:$gate_rounded_base,
                        PK_LayerShape:$shape, DenseI64ArrayAttr:$weight_aligns);
   let assemblyFormat = [{

@@ -839,7 +839,7 @@ void KernelEmitter::attention(Builder &b, kernel::AttentionOp op) {
   Buf Q{scratch, op.getQBase()}, A{scratch, op.getOutBase()}, S{scratch, op.getScoresBase()},
       St{scratch, op.getStatsBase()}, kCache{op.getKCache(), zero}, vCache{op.getVCache(), zero};
   // The wide projection after it reads the output's bf16 copy.
-  if (wideInputsRounded()) {
+  if (op.getRounded() && wideInputsRounded()) {
     A.mirrorMem = op.getRounded();
     A.mirrorBase = op.getRoundedBase();
   }
@@ -850,67 +850,67 @@ void KernelEmitter::attention(Builder &b, kernel::AttentionOp op) {
   // caches (encoders, vanilla) take split attention, which spreads
   // positions over the whole card. The capacity decides, on the host.
   auto unfused = [&](Builder &b) {
-      // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
-      // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
-      auto scoreIndex = [&](Builder &b, Value i, Value h, Value u) {
-        return addI(b, mulI(b, addI(b, mulI(b, i, H), h), capacity), u);
-      };
-      parallel(b, "photon_attention_scores", {rows, cIdx(b, H), capacity},
-               [&](Builder &b, ValueRange iv) {
-        Value t = loadIndex(b, pos, iv[0]);
-        Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule, iv[2], t);
-        ifThen(b, causal, [&](Builder &tb) {
-          Value s = loadIndex(tb, seq, iv[0]);
-          Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
-          Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
-          Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
-                             mulI(tb, g, hd));
-          Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
-                             [&](Builder &b, Value d, Value acc) {
-                               Value kv = kCache.load(b, addI(b, kBase, d));
-                               return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
-                             });
-          S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
-        });
+    // Row i, head h attends to positions 0..pos[i] of slot seq[i]; query
+    // head h reads KV head h / (H / KVH) (GQA). Scores, one per position:
+    auto scoreIndex = [&](Builder &b, Value i, Value h, Value u) {
+      return addI(b, mulI(b, addI(b, mulI(b, i, H), h), capacity), u);
+    };
+    parallel(b, "photon_attention_scores", {rows, cIdx(b, H), capacity},
+             [&](Builder &b, ValueRange iv) {
+      Value t = loadIndex(b, pos, iv[0]);
+      Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule, iv[2], t);
+      ifThen(b, causal, [&](Builder &tb) {
+        Value s = loadIndex(tb, seq, iv[0]);
+        Value g = arith::DivUIOp::create(tb, iv[1], cIdx(tb, H / KVH));
+        Value qBase = addI(tb, mulI(tb, iv[0], D), mulI(tb, iv[1], hd));
+        Value kBase = addI(tb, cacheIndex(tb, s, layers, layer, capacity, iv[2]),
+                           mulI(tb, g, hd));
+        Value dot = reduce(tb, cIdx(tb, 0), cIdx(tb, hd), cF32(tb, 0),
+                           [&](Builder &b, Value d, Value acc) {
+                             Value kv = kCache.load(b, addI(b, kBase, d));
+                             return addF(b, acc, mulF(b, Q.load(b, addI(b, qBase, d)), kv));
+                           });
+        S.store(tb, mulF(tb, dot, scale), scoreIndex(tb, iv[0], iv[1], iv[2]));
       });
-      // Softmax statistics per (row, head): the max and 1 / sum of exp.
-      parallelLanes(b, "photon_attention_softmax", {rows, cIdx(b, H)},
-                    [&](Builder &b, ValueRange iv, Value lane) {
-        Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
-        Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
-        Value m = laneMax(b, laneLoop(b, lane, end, negInf, [&](Builder &b, Value u, Value acc) {
-          return maximumF(b, acc, S.load(b, addI(b, base, u)));
-        }));
-        Value den = laneSum(b, laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
-          return addF(b, acc, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)));
-        }));
-        onLaneZero(b, lane, [&](Builder &b) {
-          Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
-          St.store(b, m, at);
-          St.store(b, divF(b, cF32(b, 1.0), den), addI(b, at, 1));
-        });
-      });
-      // Output feature d of head h: sum_u softmax(u) · V[u, d], the lanes
-      // of a warp splitting the positions.
-      parallelLanes(b, "photon_attention_values", {rows, cIdx(b, H), cIdx(b, hd)},
-                    [&](Builder &b, ValueRange iv, Value lane) {
-        Value s = loadIndex(b, seq, iv[0]);
-        Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
-        Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
+    });
+    // Softmax statistics per (row, head): the max and 1 / sum of exp.
+    parallelLanes(b, "photon_attention_softmax", {rows, cIdx(b, H)},
+                  [&](Builder &b, ValueRange iv, Value lane) {
+      Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+      Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+      Value m = laneMax(b, laneLoop(b, lane, end, negInf, [&](Builder &b, Value u, Value acc) {
+        return maximumF(b, acc, S.load(b, addI(b, base, u)));
+      }));
+      Value den = laneSum(b, laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+        return addF(b, acc, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)));
+      }));
+      onLaneZero(b, lane, [&](Builder &b) {
         Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
-        Value m = St.load(b, at), inv = St.load(b, addI(b, at, 1));
-        Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
-        Value acc = laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
-          Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
-          Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
-                                    mulI(b, g, hd)), iv[2]);
-          return addF(b, acc, mulF(b, w, vCache.load(b, vIdx)));
-        });
-        acc = laneSum(b, acc);
-        onLaneZero(b, lane, [&](Builder &b) {
-          A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
-        });
+        St.store(b, m, at);
+        St.store(b, divF(b, cF32(b, 1.0), den), addI(b, at, 1));
       });
+    });
+    // Output feature d of head h: sum_u softmax(u) · V[u, d], the lanes
+    // of a warp splitting the positions.
+    parallelLanes(b, "photon_attention_values", {rows, cIdx(b, H), cIdx(b, hd)},
+                  [&](Builder &b, ValueRange iv, Value lane) {
+      Value s = loadIndex(b, seq, iv[0]);
+      Value end = addI(b, loadIndex(b, pos, iv[0]), 1);
+      Value g = arith::DivUIOp::create(b, iv[1], cIdx(b, H / KVH));
+      Value at = mulI(b, addI(b, mulI(b, iv[0], H), iv[1]), 2);
+      Value m = St.load(b, at), inv = St.load(b, addI(b, at, 1));
+      Value base = scoreIndex(b, iv[0], iv[1], cIdx(b, 0));
+      Value acc = laneLoop(b, lane, end, cF32(b, 0), [&](Builder &b, Value u, Value acc) {
+        Value w = mulF(b, math::ExpOp::create(b, subF(b, S.load(b, addI(b, base, u)), m)), inv);
+        Value vIdx = addI(b, addI(b, cacheIndex(b, s, layers, layer, capacity, u),
+                                  mulI(b, g, hd)), iv[2]);
+        return addF(b, acc, mulF(b, w, vCache.load(b, vIdx)));
+      });
+      acc = laneSum(b, acc);
+      onLaneZero(b, lane, [&](Builder &b) {
+        A.store(b, acc, addI(b, addI(b, mulI(b, iv[0], D), mulI(b, iv[1], hd)), iv[2]));
+      });
+    });
   };
   // Long caches: split attention (flash-decoding) where it applies.
   std::optional<SplitAttentionShape> split;
@@ -972,9 +972,11 @@ struct QkvLowering : KernelOpLowering<kernel::QkvOp> {
 struct AttentionLowering : KernelOpLowering<kernel::AttentionOp> {
   using KernelOpLowering::KernelOpLowering;
   void lower(Builder &b, kernel::AttentionOp op) const override {
-    // No weights: the arena's type does not matter.
+    // No weights: a bf16 copy of the output (`rounded`) is there only
+    // with bf16 weights, which is all the emitter asks of their type.
     Type act = elementTypeOf(op.getKCache());
-    emitter(op, KernelDims::of(op.getShape()), act, act).attention(b, op);
+    Type weightElt = op.getRounded() ? elementTypeOf(op.getRounded()) : act;
+    emitter(op, KernelDims::of(op.getShape()), weightElt, act).attention(b, op);
   }
 };
 } // namespace

@@ -4,9 +4,9 @@
 // for each photon_kernel op: its parallel work as `gpu.launch` kernels on the
 // GPU (gpu, nvgpu, nvvm) or `scf.parallel` on the host. One class holds an
 // op's widths, the options and the helpers every kernel family shares; its
-// members are defined in one file per family, named in the banners below,
-// and each family file also holds that family's conversion patterns and
-// their populate function (KernelPatterns.h):
+// members are defined in one file per family, named in the banners below;
+// the files of families with ops also hold their conversion patterns and
+// populate function (KernelPatterns.h):
 //
 //   ../PhotonKernelToLoops.cpp the two passes, shared helpers, embeddings
 //   Projections.cpp            GEMVs, matmuls, fused QKV and gate/up + SwiGLU
@@ -33,12 +33,10 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/STLForwardCompat.h"
-#include "llvm/ADT/StringMap.h"
 
 #include <algorithm>
 #include <array>
 #include <functional>
-#include <map>
 
 namespace mlir::photon {
 

@@ -5,7 +5,7 @@
 // RUN: photon-opt %s -split-input-file -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=SCF
 // RUN: photon-opt %s -split-input-file '-convert-photon-kernel-to-gpu=block-per-row=false' -canonicalize -cse | FileCheck %s --check-prefix=GPU
 // RUN: photon-opt %s -split-input-file -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=BLOCK
-// RUN: not photon-opt %s -split-input-file '-convert-photon-kernel-to-gpu=multiprocessors=0' 2>&1 | FileCheck %s --check-prefix=OPTION
+// RUN: not photon-opt %s -split-input-file '-convert-photon-kernel-to-gpu=chip=tpu1' 2>&1 | FileCheck %s --check-prefix=OPTION
 
 // Host: a loop per row, the sum of squares, then the scaled rows.
 // SCF-LABEL: func.func @norm
@@ -59,7 +59,7 @@
 // BLOCK-LABEL: func.func @norm
 // BLOCK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[GRID:.*]], %{{.*}} = %c1, %{{.*}} = %c1) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32, %{{.*}} = %c1, %{{.*}} = %c1) module(@photon_kernels) function(@photon_rmsnorm_8) workgroup(%{{.*}} : memref<32xf32, #gpu.address_space<workgroup>>)
 
-// OPTION: convert-photon-kernel-to-gpu: multiprocessors must be at least 1, got 0
+// OPTION: convert-photon-kernel-to-gpu: chip must be sm_<number>[a], got 'tpu1'
 func.func @norm(%W: memref<?xf32>, %x: memref<?xf32>, %n: index) {
   %c0 = arith.constant 0 : index
   %c16 = arith.constant 16 : index

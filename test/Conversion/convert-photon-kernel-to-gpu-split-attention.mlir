@@ -19,7 +19,7 @@
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=COMBINE
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fused-attention-max-capacity=0 tiled-attention=false fuse-attention-combine=true' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false multiprocessors=108' -canonicalize -cse | FileCheck %s --check-prefix=SM108
-// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=multiprocessors=0' 2>&1 | FileCheck %s --check-prefix=NO-SM
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=multiprocessors=-1' 2>&1 | FileCheck %s --check-prefix=NO-SM
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=CPU
@@ -301,7 +301,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // an A100, as photon-to-nvvm sets it for chip=sm_80).
 // SM108-LABEL: func.func private @photon_stack_shape0(
 // SM108: arith.ceildivui %c432, %{{.*}} : index
-// NO-SM: multiprocessors must be at least 1, got 0
+// NO-SM: multiprocessors must not be negative, got -1
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: photon_attention_split

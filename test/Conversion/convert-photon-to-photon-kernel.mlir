@@ -39,8 +39,8 @@
 // CHECK-NEXT: %[[WG:.*]] = arith.addi %[[AT]], %c12288 : index
 // CHECK-NEXT: %[[WU:.*]] = arith.addi %[[AT]], %c20480 : index
 // CHECK-NEXT: photon_kernel.qkv %arg1[%[[ZERO]]] rows %arg2 at %arg3, %arg4 weights %arg0[%[[NORM1]], %[[AT]], %[[WK]], %[[WV]]] scratch %arg8[%[[ZERO]], %[[Q]], %[[K]], %[[V]]] rounded %arg9[%[[ZERO]]] caches %arg5, %arg6[%[[L]], %arg7] next[%[[WO]]] {layers = 2 : i64, next_aligns = array<i64: 16>, next_elements = array<i64: 4096>, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.000000e-05, rope_theta = 1.000000e+04>, weight_aligns = array<i64: 16, 16, 16, 16>} : memref<?xf32>, memref<?xf32>
-// CHECK-NEXT: photon_kernel.attention %arg8[%[[Q]], %[[A]], %[[S]], %[[ST]]] rounded %arg9[%[[ZERO]]] caches %arg5, %arg6[%[[L]], %arg7] rows %arg2 at %arg3, %arg4 semaphores %arg10 {layers = 2 : i64, shape = #photon_kernel.layer<{{.*}}>} : memref<?xf32>
-// CHECK-NEXT: photon_kernel.matmul %arg8[%[[A]]] rounded %arg9[%[[ZERO]]] : memref<?xf32> rows %arg2 weight %arg0[%[[WO]]] into %arg1[%[[ZERO]]] next[%[[WG]], %[[WU]]] {accumulate, k = 64 : i64, m = 64 : i64, next_aligns = array<i64: 16, 16>, next_elements = array<i64: 8192, 8192>, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.attention %arg8[%[[Q]], %[[A]], %[[S]], %[[ST]]] caches %arg5, %arg6[%[[L]], %arg7] rows %arg2 at %arg3, %arg4 semaphores %arg10 {layers = 2 : i64, shape = #photon_kernel.layer<{{.*}}>} : memref<?xf32>
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[A]]] rows %arg2 weight %arg0[%[[WO]]] into %arg1[%[[ZERO]]] next[%[[WG]], %[[WU]]] {accumulate, k = 64 : i64, m = 64 : i64, next_aligns = array<i64: 16, 16>, next_elements = array<i64: 8192, 8192>, weight_align = 16 : i64}
 // CHECK-NEXT: %[[NORM2:.*]] = arith.addi %[[AT]], %c36928 : index
 // CHECK-NEXT: %[[WD:.*]] = arith.addi %[[AT]], %c28672 : index
 // CHECK-NEXT: photon_kernel.mlp %arg1[%[[ZERO]]] rows %arg2 weights %arg0[%[[NORM2]], %[[WG]], %[[WU]], %[[WD]]] scratch %arg8[%[[ZERO]], %[[G]], %[[U]]] rounded %arg9[%[[ZERO]], %[[S]]] {shape = #photon_kernel.layer<{{.*}}>, weight_aligns = array<i64: 16, 16, 16, 16>} : memref<?xf32>, memref<?xf32>

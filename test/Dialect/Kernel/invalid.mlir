@@ -72,10 +72,42 @@ func.func @three_aligns(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: mem
 
 // -----
 
-func.func @caches_of_another_type(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %pos: memref<?xi32>, %k: memref<?xbf16>, %s: memref<?xf32>) {
+func.func @caches_of_another_type(%n: index, %pos: memref<?xi32>, %k: memref<?xbf16>, %v: memref<?xf32>, %s: memref<?xf32>) {
   %c0 = arith.constant 0 : index
-  // expected-error @+1 {{all of {rounded, k_cache, v_cache} have same type}}
-  "photon_kernel.attention"(%s, %c0, %c0, %c0, %c0, %x, %c0, %k, %k, %c0, %n, %n, %pos, %pos, %pos) {layers = 1 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>} : (memref<?xf32>, index, index, index, index, memref<?xf32>, index, memref<?xbf16>, memref<?xbf16>, index, index, index, memref<?xi32>, memref<?xi32>, memref<?xi32>) -> ()
+  // expected-error @+1 {{all of {k_cache, v_cache} have same type}}
+  "photon_kernel.attention"(%s, %c0, %c0, %c0, %c0, %k, %v, %c0, %n, %n, %pos, %pos, %pos) <{layers = 1 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1>}> : (memref<?xf32>, index, index, index, index, memref<?xbf16>, memref<?xf32>, index, index, index, memref<?xi32>, memref<?xi32>, memref<?xi32>) -> ()
+  return
+}
+
+// -----
+
+func.func @rounded_without_base(%n: index, %pos: memref<?xi32>, %k: memref<?xbf16>, %s: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{rounded needs its base}}
+  "photon_kernel.attention"(%s, %c0, %c0, %c0, %c0, %k, %k, %k, %c0, %n, %n, %pos, %pos, %pos) <{layers = 1 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1>}> : (memref<?xf32>, index, index, index, index, memref<?xbf16>, memref<?xbf16>, memref<?xbf16>, index, index, index, memref<?xi32>, memref<?xi32>, memref<?xi32>) -> ()
+  return
+}
+
+// -----
+
+func.func @next_aligns_short(%W: memref<?xf32>, %x: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{expects 1 next_aligns, got 0}}
+  photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %x[%c0] next [%c0] {k = 8 : i64, m = 8 : i64, next_elements = array<i64: 64>, weight_align = 4 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{widths must be positive}}
+func.func @no_ffn() attributes {shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 0, eps = 1.0e-05, rope_theta = 10000.0>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{d_model 66 is not a multiple of heads 4}}
+func.func @ragged_heads() attributes {shape = #photon_kernel.layer<d_model = 66, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>} {
   return
 }
 
