@@ -498,3 +498,11 @@ LogicalResult DecodeLoopOp::verifyRegions() {
                             "the next loop-carried values";
   return success();
 }
+
+FailureOr<ModelOp> mlir::photon::getOnlyModel(ModuleOp module, StringRef pass) {
+  auto models = llvm::to_vector(module.getOps<ModelOp>());
+  if (models.size() != 1)
+    return module.emitError(pass) << " expects exactly one photon.model, found "
+                                  << models.size();
+  return models.front();
+}

@@ -4,6 +4,7 @@
 
 #include "dialect/PhotonDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/RegionKindInterface.h"
@@ -18,6 +19,10 @@ namespace mlir::photon {
 /// The configuration of the model that encloses `op`, or an error at `op`
 /// when it is not nested in a `photon.model`.
 FailureOr<::photon::ModelConfig> getEnclosingModelConfig(Operation *op);
+
+/// The one `photon.model` of `module`, or an error naming `pass` that says
+/// how many there are.
+FailureOr<ModelOp> getOnlyModel(ModuleOp module, StringRef pass);
 } // namespace mlir::photon
 
 #endif // PHOTON_DIALECT_PHOTONOPS_H

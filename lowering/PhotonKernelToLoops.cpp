@@ -97,8 +97,8 @@ namespace {
 struct EmbedLowering : KernelOpLowering<kernel::EmbedOp> {
   using KernelOpLowering::KernelOpLowering;
   void lower(Builder &b, kernel::EmbedOp op) const override {
-    KernelEmitter e = emitter(op, {}, elementTypeOf(op.getWeights()), elementTypeOf(op.getOut()));
-    e.weights = op.getWeights();
+    KernelEmitter e = emitter(op, {}, elementTypeOf(op.getWeights()), elementTypeOf(op.getOut()),
+                              op.getWeights());
     e.embed(b, op.getTable(), op.getIds(), op.getRows(), Buf{op.getOut(), op.getOutBase()},
             op.getWidth(), op.getTag());
   }

@@ -95,9 +95,10 @@ private:
   void buildLMHead();
   void buildTokenChoice();
 
-  /// A projection of `rows` rows of `in` by the weight (and bias) into `out`.
-  void matmul(Builder &b, Value in, Value rows, WeightRef w, std::optional<WeightRef> bias,
-              Value out, int64_t m, int64_t k);
+  /// A projection of `rows` rows of `in` by the weight (and bias) of arena
+  /// `weights` into `out`.
+  void matmul(Builder &b, Value weights, Value in, Value rows, WeightRef w,
+              std::optional<WeightRef> bias, Value out, int64_t m, int64_t k);
 
   /// The layout of stack `name` and the offset of its first weight, if every
   /// layer has the same one.
@@ -126,7 +127,6 @@ private:
   Type weightElt, actElt;
   Location loc;
   MLIRContext *ctx;
-  Value weights; // the arena argument of the function being built
   std::map<StackLayout::Key, func::FuncOp> sharedStacks;
 };
 
@@ -186,9 +186,9 @@ void KernelFunctionBuilder::buildEmbed(StringRef tag, const std::string &table, 
                       fn.getArgument(2), fn.getArgument(3), zero, width, tag);
 }
 
-void KernelFunctionBuilder::matmul(Builder &b, Value in, Value rows, WeightRef w,
-                                   std::optional<WeightRef> bias, Value out, int64_t m,
-                                   int64_t k) {
+void KernelFunctionBuilder::matmul(Builder &b, Value weights, Value in, Value rows,
+                                   WeightRef w, std::optional<WeightRef> bias, Value out,
+                                   int64_t m, int64_t k) {
   Value zero = cIdx(b, 0);
   pk::MatmulOp::create(b, in, zero, /*rounded=*/Value(), /*rounded_base=*/Value(), rows, weights,
                        w.at, bias ? bias->at : Value(), out, zero, /*next=*/ValueRange{}, m, k,
@@ -200,15 +200,14 @@ void KernelFunctionBuilder::buildLinearChunker(int64_t l) {
   std::string s = std::to_string(l);
   auto [fn, b] = makeFunc("photon_chunk_" + s,
                           {weightBuf(), actBuf(), indexType(), actBuf(), f32Buf()});
-  weights = fn.getArgument(0);
-  Value n = fn.getArgument(2);
+  Value weights = fn.getArgument(0), n = fn.getArgument(2);
   int64_t width = c.chunkSizes[l - 1] * c.chunkerInputWidth(l);
   Value zero = cIdx(b, 0);
   WeightRef gain = weight(b, "chunker." + s + ".norm.weight");
   pk::RmsNormOp::create(b, fn.getArgument(1), zero, n, weights, gain.at, fn.getArgument(4), zero,
                         width, llvm::APFloat(c.rmsNormEps), gain.align);
   WeightRef w = weight(b, "chunker." + s + ".proj.weight");
-  matmul(b, fn.getArgument(4), n, w, weight(b, "chunker." + s + ".proj.bias"),
+  matmul(b, weights, fn.getArgument(4), n, w, weight(b, "chunker." + s + ".proj.bias"),
          fn.getArgument(3), c.dModel, width);
 }
 
@@ -216,17 +215,15 @@ void KernelFunctionBuilder::buildConverter(int64_t l) {
   std::string s = std::to_string(l);
   auto [fn, b] = makeFunc("photon_converter_" + s,
                           {weightBuf(), actBuf(), indexType(), actBuf()});
-  weights = fn.getArgument(0);
   WeightRef w = weight(b, "converter." + s + ".weight");
-  matmul(b, fn.getArgument(1), fn.getArgument(2), w, weight(b, "converter." + s + ".bias"),
+  matmul(b, fn.getArgument(0), fn.getArgument(1), fn.getArgument(2), w, weight(b, "converter." + s + ".bias"),
          fn.getArgument(3), c.prefixLengths[l - 1] * c.dModel, c.dModel);
 }
 
 void KernelFunctionBuilder::buildLMHead() {
   auto [fn, b] = makeFunc("photon_lm_head", {weightBuf(), actBuf(), indexType(), f32Buf()});
-  weights = fn.getArgument(0);
   std::string table = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-  matmul(b, fn.getArgument(1), fn.getArgument(2), weight(b, table), std::nullopt,
+  matmul(b, fn.getArgument(0), fn.getArgument(1), fn.getArgument(2), weight(b, table), std::nullopt,
          fn.getArgument(3), c.vocabSize, c.dModel);
 }
 
@@ -275,7 +272,6 @@ void KernelFunctionBuilder::buildStack(const std::string &name, int64_t layers) 
   if (failed)
     return;
   if (!layout) {
-    weights = fn.getArgument(0);
     buildStackBody(b, fn.getArguments(), layers,
                    [&](Builder &b, function_ref<void(Builder &, Value, LayerWeightFn)> layer) {
                      for (int64_t l = 0; l < layers; ++l) {
@@ -301,7 +297,6 @@ func::FuncOp KernelFunctionBuilder::buildSharedStack(const StackLayout &shape) {
   SmallVector<Type> types = stackArgTypes();
   types.push_back(indexType());
   auto [fn, b] = makeFunc("photon_stack_shape" + std::to_string(sharedStacks.size() - 1), types);
-  weights = fn.getArgument(0);
   Value base = fn.getArguments().back();
   auto rel = [&](Builder &b, Value at, int64_t r) -> WeightRef {
     return {addI(b, at, r), std::min({shape.baseAlign, powerOfTwoDividing(shape.stride),
@@ -327,7 +322,7 @@ func::FuncOp KernelFunctionBuilder::buildSharedStack(const StackLayout &shape) {
 
 void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t layers,
                                            LayerLoopFn forEachLayer, WeightRef finalNorm) {
-  Value x = args[1], rows = args[2];
+  Value weights = args[0], x = args[1], rows = args[2];
   Value pos = args[3], seq = args[4];
   Value kc = args[5], vc = args[6];
   Value capacity = args[7], scratch = args[8], scratchAct = args[9];
@@ -390,13 +385,10 @@ struct ConvertPhotonToPhotonKernel
     : impl::ConvertPhotonToPhotonKernelBase<ConvertPhotonToPhotonKernel> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto models = llvm::to_vector(module.getOps<ModelOp>());
-    if (models.size() != 1) {
-      module.emitError("convert-photon-to-photon-kernel expects exactly one photon.model, found ")
-          << models.size();
+    FailureOr<ModelOp> found = getOnlyModel(module, getArgument());
+    if (failed(found))
       return signalPassFailure();
-    }
-    ModelOp model = models.front();
+    ModelOp model = *found;
     llvm::StringMap<int64_t> offsets;
     Type weightElt;
     for (ParamOp p : model.getBody().front().getOps<ParamOp>()) {

@@ -835,13 +835,10 @@ struct ConvertPhotonProgramsToHost
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto models = llvm::to_vector(module.getOps<ModelOp>());
-    if (models.size() != 1) {
-      module.emitError("convert-photon-programs-to-host expects exactly one photon.model, found ")
-          << models.size();
+    FailureOr<ModelOp> found = getOnlyModel(module, getArgument());
+    if (failed(found))
       return signalPassFailure();
-    }
-    ModelOp model = models.front();
+    ModelOp model = *found;
     if (!model.getMemoryPlan()) {
       model.emitOpError("has no memory plan: run -photon-plan-memory first");
       return signalPassFailure();

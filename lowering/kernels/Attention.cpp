@@ -767,7 +767,6 @@ Value KernelEmitter::cacheIndex(Builder &b, Value s, int64_t layers, Value layer
 //===----------------------------------------------------------------------===//
 
 void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
-  weights = op.getWeights();
   const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads;
   const int64_t hd = c.headDim(), KV = KVH * hd;
   const int64_t layers = op.getLayers();
@@ -964,7 +963,7 @@ struct QkvLowering : KernelOpLowering<kernel::QkvOp> {
   using KernelOpLowering::KernelOpLowering;
   void lower(Builder &b, kernel::QkvOp op) const override {
     emitter(op, KernelDims::of(op.getShape()), elementTypeOf(op.getWeights()),
-            elementTypeOf(op.getX()))
+            elementTypeOf(op.getX()), op.getWeights())
         .qkv(b, op);
   }
 };

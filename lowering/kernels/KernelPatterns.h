@@ -34,10 +34,13 @@ struct KernelOpLowering : OpConversionPattern<OpTy> {
   /// Builds `op`'s work at `b`.
   virtual void lower(Builder &b, OpTy op) const = 0;
 
-  /// An emitter for widths `dims`, the op's weight arena element type
-  /// `weightElt` and activation type `actElt`.
-  KernelEmitter emitter(OpTy op, const KernelDims &dims, Type weightElt, Type actElt) const {
-    return KernelEmitter(dims, weightElt, actElt, options, op.getLoc());
+  /// An emitter for widths `dims`, the element types of the weights and
+  /// activations, and the op's weight arena `weights` (if it reads one).
+  KernelEmitter emitter(OpTy op, const KernelDims &dims, Type weightElt, Type actElt,
+                        Value weights = {}) const {
+    KernelEmitter e(dims, weightElt, actElt, options, op.getLoc());
+    e.weights = weights;
+    return e;
   }
 
   const KernelLoweringOptions options;

@@ -171,8 +171,8 @@ struct RmsNormLowering : KernelOpLowering<kernel::RmsNormOp> {
   void lower(Builder &b, kernel::RmsNormOp op) const override {
     KernelDims dims;
     dims.rmsNormEps = op.getEps().convertToDouble();
-    KernelEmitter e = emitter(op, dims, elementTypeOf(op.getWeights()), elementTypeOf(op.getOut()));
-    e.weights = op.getWeights();
+    KernelEmitter e = emitter(op, dims, elementTypeOf(op.getWeights()), elementTypeOf(op.getOut()),
+                              op.getWeights());
     e.rmsNorm(b, Buf{op.getIn(), op.getInBase()}, Buf{op.getOut(), op.getOutBase()},
               op.getRows(), op.getWidth(), WeightRef{op.getGain(), int64_t(op.getGainAlign())});
   }

@@ -1040,8 +1040,8 @@ Type activationType(kernel::MatmulOp op) {
 struct MatmulLowering : KernelOpLowering<kernel::MatmulOp> {
   using KernelOpLowering::KernelOpLowering;
   void lower(Builder &b, kernel::MatmulOp op) const override {
-    KernelEmitter e = emitter(op, {}, elementTypeOf(op.getWeights()), activationType(op));
-    e.weights = op.getWeights();
+    KernelEmitter e =
+        emitter(op, {}, elementTypeOf(op.getWeights()), activationType(op), op.getWeights());
     Buf in{op.getIn(), op.getInBase()};
     // The wide projections read the input's bf16 copy.
     if (op.getRounded() && e.wideInputsRounded()) {
@@ -1065,8 +1065,7 @@ struct MlpLowering : KernelOpLowering<kernel::MlpOp> {
   using KernelOpLowering::KernelOpLowering;
   void lower(Builder &b, kernel::MlpOp op) const override {
     KernelEmitter e = emitter(op, KernelDims::of(op.getShape()), elementTypeOf(op.getWeights()),
-                              elementTypeOf(op.getX()));
-    e.weights = op.getWeights();
+                              elementTypeOf(op.getX()), op.getWeights());
     ArrayRef<int64_t> aligns = op.getWeightAligns();
     Value scratch = op.getScratch(), rounded = op.getRounded();
     KernelEmitter::NormFirst norm{{op.getGain(), aligns[0]},
