@@ -10,9 +10,13 @@ Each artifact directory is <artifacts>/<model>; weights are photon-run's seeded
 synthetic ones in the artifact's dtype. Regimes (the paper's):
   prefill-heavy  2048-token prompt, 128 generated
   decode-heavy    128-token prompt, 2048 generated
-The roofline time of a decode step is the bytes a step must read at least
-(every weight the step's stacks touch, amortised over the tokens it produces,
-plus the KV entries it attends to) divided by the GPU's HBM bandwidth.
+The roofline time of a decode step is the longer of two: the bytes a step
+must read at least (every weight the step's stacks touch, amortised over the
+tokens it produces, plus the KV entries it attends to) divided by the GPU's HBM
+bandwidth, and, where the artifact has a schedule.json, the step's matrix flops
+(photon-schedule-report's count, per token) divided by the GPU's dense bf16
+matrix rate. "% roof" is that time over the measured one, and "bound" says
+which of the two it is (large batches are compute-bound).
 
 Where an artifact has a schedule.json (photon-compile --schedule-report,
 written at compile time: this machine needs no MLIR), each row also shows the
@@ -35,6 +39,10 @@ REGIMES = {"prefill-heavy": (2048, 128), "decode-heavy": (128, 2048)}
 # the others are datasheet peaks.
 HBM_BANDWIDTH = [("H200", 4.3e12), ("H100 PCIe", 2.0e12), ("H100", 3.35e12),
                  ("A100", 2.0e12)]
+# Dense bf16 matrix rate by device name (flop/s): the H200's is what torch.matmul
+# of 8192^3 sustains on this workplace's H200s (773-793 TFLOP/s, docs/perf.md; the
+# datasheet says 989); the others are datasheet peaks.
+MATRIX_RATE = [("H200", 790e12), ("H100 PCIe", 756e12), ("H100", 989e12), ("A100", 312e12)]
 
 
 def gpu_name():
@@ -58,10 +66,10 @@ def device_memory(device):
     return 16 * 2**30
 
 
-def bandwidth(name):
-    for key, bw in HBM_BANDWIDTH:
+def bandwidth(name, table=HBM_BANDWIDTH):
+    for key, rate in table:
         if key in name:
-            return bw
+            return rate
     return None
 
 
@@ -128,6 +136,7 @@ def predicted(schedule, mode, batch, prompt_len, new_tokens):
         context = prompt_len + new_tokens / 2
         s = min(steps, key=lambda s: abs(s["context"] - context))
         out.update({"context": s["context"],
+                    "decode_flops_per_token": s["totals"]["flops"] / prog["tokens_per_step"],
                     "decode_tokens_per_s": s["predicted_tokens_per_s"],
                     "decode_step_ms": s["predicted_s"] * 1e3 / prog["tokens_per_step"],
                     "launches_per_step": s["totals"]["launches"]})
@@ -260,12 +269,25 @@ def main():
                         step_s = t["decode_s"] / max(new_tokens, 1)
                         context = prompt_len + new_tokens / 2
                         rb = step_bytes(cfg, mode, context, batch, elt)
+                        pred = predicted(schedule, mode, batch, prompt_len, new_tokens)
+                        memory_ms = rb / bw * 1e3 if bw else None
+                        rate = bandwidth(name, MATRIX_RATE) if bw else None
+                        flops = (pred or {}).get("decode_flops_per_token")
+                        compute_ms = flops / rate * 1e3 if rate and flops else None
+                        roof_ms = max(memory_ms, compute_ms or 0) if memory_ms else None
                         row.update({
                             "prefill_tokens_per_s": t["prefill_tokens_per_s"],
                             "decode_tokens_per_s": t["decode_tokens_per_s"],
                             "decode_step_ms": step_s * 1e3,
                             "roofline_step_bytes": rb,
-                            "roofline_step_ms": rb / bw * 1e3 if bw else None,
+                            "roofline_memory_ms": memory_ms,
+                            "roofline_step_flops": flops,
+                            "roofline_compute_ms": compute_ms,
+                            "roofline_step_ms": roof_ms,
+                            "roofline_bound": (None if roof_ms is None else
+                                               "compute" if compute_ms and compute_ms > memory_ms
+                                               else "memory"),
+                            "roofline_fraction": roof_ms / (step_s * 1e3) if roof_ms else None,
                             "launches_per_step": t["launches_per_step"],
                             "host_us_per_step": t["host_s_per_step"] * 1e6,
                             "graphs": t["graphs"],
@@ -276,7 +298,6 @@ def main():
                         })
                         if "fit" in res:
                             row["fit"] = res["fit"]
-                        pred = predicted(schedule, mode, batch, prompt_len, new_tokens)
                         if pred:
                             row["predicted"] = pred
                     rows.append(row)
@@ -290,13 +311,16 @@ def main():
 def print_row(r, header=False):
     if header:
         print(f"{'model':<13} {'mode':<8} {'regime':<14} {'batch':>5} {'graph':>5} {'fits':>6} "
-              f"{'prefill tok/s':>13} {'decode tok/s':>12} {'ms/tok':>8} {'roofline':>8} "
+              f"{'prefill tok/s':>13} {'decode tok/s':>12} {'ms/tok':>8} {'roofline':>8} {'% roof':>6} "
+              f"{'bound':>7} "
               f"{'launch/step':>11} {'host us/step':>12} {'plan/seq':>10} {'analytic':>10} "
               f"{'peak GiB':>8} {'pred tok/s':>10} {'meas/pred':>9} {'pred launch':>11}")
     if "error" in r:
         print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {str(r['batch']):>5}  error: {r['error']}")
         return
     roof = f"{r['roofline_step_ms']:.3f}" if r["roofline_step_ms"] is not None else "-"
+    frac = r.get("roofline_fraction")
+    pct = f"{100 * frac:.0f}" if frac else "-"
     fit = r.get("fit")
     fits = str(fit["estimate"]) if fit else "-"
     pred = r.get("predicted") or {}
@@ -309,7 +333,8 @@ def print_row(r, header=False):
     print(f"{r['model']:<13} {r['mode']:<8} {r['regime']:<14} {r['batch']:>5} "
           f"{'yes' if r['graphs'] else 'no':>5} {fits:>6} "
           f"{r['prefill_tokens_per_s']:>13.1f} {r['decode_tokens_per_s']:>12.1f} "
-          f"{r['decode_step_ms']:>8.3f} {roof:>8} {r['launches_per_step']:>11} "
+          f"{r['decode_step_ms']:>8.3f} {roof:>8} {pct:>6} {r.get('roofline_bound') or '-':>7} "
+          f"{r['launches_per_step']:>11} "
           f"{r['host_us_per_step']:>12.1f} {r['bytes_per_sequence']/2**20:>6.2f} MiB "
           f"{r['analytic_bytes_per_sequence']/2**20:>6.2f} MiB {r['peak_bytes']/2**30:>8.2f} "
           f"{pred_cols}", flush=True)

@@ -67,6 +67,8 @@ struct StackRows {
   int64_t p0;
   Value cursorSeq0; // null: no cursor term; else the sequence of item 0
   int64_t cursorDiv;
+  // A local decoder's call whose rows prefill wrote into `local_rows`.
+  const LocalRowsLayout::Call *local = nullptr;
 };
 /// Positions p0 + r % perSlot: prefix and rollout calls, and prefill.
 StackRows fixedRows(Value perSlot, Value slot0, int64_t p0 = 0) {
@@ -91,6 +93,7 @@ public:
     L = c.numLevels();
     B = c.metaContext();
     maxRows = plan.getMaxRows();
+    localRows = localRowsLayout(c, plan.getDecodeTile());
   }
 
   LogicalResult emit() {
@@ -290,6 +293,32 @@ private:
     });
   }
 
+  /// Call j of Dec_l (0: the prefix call; LocalRowsLayout).
+  StackRows localRowsOf(Builder &b, int64_t l, int64_t j) {
+    const LocalRowsLayout::Call &call = localRows.of(l, j);
+    StackRows rows = fixedRows(cIdx(b, call.perSlot), cIdx(b, 0), call.p0);
+    rows.local = &call;
+    return rows;
+  }
+  /// Writes every local decoder call's rows into `local_rows`: one kernel,
+  /// at the start of prefill, for all the steps after it.
+  void writeLocalRows(Builder &b) {
+    if (localRows.calls.empty())
+      return;
+    int64_t longest = 0;
+    for (const LocalRowsLayout::Call &call : localRows.calls)
+      longest = std::max(longest, call.rows);
+    Value rows = view(b, "local_rows", i32());
+    parallel(b, "photon_local_rows", {cIdx(b, longest)}, [&](Builder &b, ValueRange iv) {
+      Value r = iv[0];
+      for (const LocalRowsLayout::Call &call : localRows.calls)
+        ifThen(b, ult(b, r, cIdx(b, call.rows)), [&](Builder &b) {
+          storeI(b, addI(b, remU(b, r, call.perSlot), call.p0), rows, addI(b, r, call.at));
+          storeI(b, divU(b, r, call.perSlot), rows, addI(b, r, call.at + call.rows));
+        });
+    });
+  }
+
   //===--------------------------------------------------------------------===//
   // Kernel calls
   //===--------------------------------------------------------------------===//
@@ -301,9 +330,15 @@ private:
     Value step = cIdx(b, maxRows);
     forRange(b, cIdx(b, 0), rows, step, [&](Builder &b, Value r0) {
       Value n = arith::MinUIOp::create(b, step, arith::SubIOp::create(b, rows, r0));
-      stackRowIndices(b, r0, n, s, capacity);
-      Value rowsBuf = view(b, inLane("rows"), i32(), cIdx(b, 0), n);
-      Value slots = view(b, inLane("rows"), i32(), cIdx(b, maxRows), n);
+      Value rowsBuf, slots;
+      if (s.local) {
+        rowsBuf = view(b, "local_rows", i32(), addI(b, r0, s.local->at), n);
+        slots = view(b, "local_rows", i32(), addI(b, r0, s.local->at + s.local->rows), n);
+      } else {
+        stackRowIndices(b, r0, n, s, capacity);
+        rowsBuf = view(b, inLane("rows"), i32(), cIdx(b, 0), n);
+        slots = view(b, inLane("rows"), i32(), cIdx(b, maxRows), n);
+      }
       call(b, stackKernelName(name),
            {W, actRows(b, region, addI(b, first, r0), n), n, rowsBuf, slots,
             view(b, (cache + ".k").str(), actElt), view(b, (cache + ".v").str(), actElt),
@@ -349,7 +384,7 @@ private:
     Value cap = cIdx(b, R + C - 1), zero = cIdx(b, 0);
     call(b, "photon_converter_" + std::to_string(l),
          {W, actRows(b, cond, cond0, m), m, actRows(b, prefix, zero, mulI(b, m, R))});
-    stack(b, dec, prefix, zero, mulI(b, m, R), fixedRows(cIdx(b, R), zero), cache, cap);
+    stack(b, dec, prefix, zero, mulI(b, m, R), localRowsOf(b, l, 0), cache, cap);
     Buf o = rowsOf(b, out), pre = rowsOf(b, prefix), st = rowsOf(b, "step");
     Buf last = at(pre, b, cIdx(b, (R - 1) * D));
     copyRows(b, o, C * D, last, R * D, D, m);
@@ -358,7 +393,7 @@ private:
     if (C > 1)
       copyRows(b, st, D, last, R * D, D, m);
     for (int64_t j = 1; j < C; ++j) {
-      stack(b, dec, "step", zero, m, fixedRows(cIdx(b, 1), zero, R + j - 1), cache, cap);
+      stack(b, dec, "step", zero, m, localRowsOf(b, l, j), cache, cap);
       copyRows(b, at(o, b, cIdx(b, j * D)), C * D, st, D, D, m);
     }
   }
@@ -522,7 +557,7 @@ private:
     Value nI = mulI(b, n, per(1)), zero = cIdx(b, 0), cap = cIdx(b, R1 + C1 - 1);
     call(b, "photon_converter_1",
          {W, actRows(b, cond, cond0, nI), nI, actRows(b, "prefix", zero, mulI(b, nI, R1))});
-    stack(b, "decoder.1", "prefix", zero, mulI(b, nI, R1), fixedRows(cIdx(b, R1), zero), "dec.1", cap);
+    stack(b, "decoder.1", "prefix", zero, mulI(b, nI, R1), localRowsOf(b, 1, 0), "dec.1", cap);
     copyRows(b, rowsOf(b, "hidden"), D, at(rowsOf(b, "prefix"), b, cIdx(b, (R1 - 1) * D)), R1 * D,
              D, nI);
     for (int64_t j = 0; j < C1; ++j) {
@@ -531,7 +566,7 @@ private:
         break;
       call(b, "photon_embed_dec",
            {W, view(b, "ids", i32(), zero, nI), nI, actRows(b, "hidden", zero, nI)});
-      stack(b, "decoder.1", "hidden", zero, nI, fixedRows(cIdx(b, 1), zero, R1 + j), "dec.1", cap);
+      stack(b, "decoder.1", "hidden", zero, nI, localRowsOf(b, 1, j + 1), "dec.1", cap);
     }
   }
 
@@ -607,6 +642,7 @@ private:
              });
     });
 
+    writeLocalRows(b);
     // The semaphores start at zero (kernels that count their blocks there
     // leave them so).
     for (StringRef lane : lanes()) {
@@ -803,6 +839,7 @@ private:
   // with scratch of their own, while it samples this one's tokens.
   bool lookahead = false;
   StringRef lane; // suffix of the scratch regions of the stack calls emitted
+  LocalRowsLayout localRows;
 
   // The entry point being emitted.
   Value W, S, batch, steps;

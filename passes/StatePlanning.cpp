@@ -22,6 +22,30 @@ VocabPartition vocabPartition(int64_t vocabSize) {
   return {width, (vocabSize + width - 1) / width};
 }
 
+LocalRowsLayout localRowsLayout(const ::photon::ModelConfig &c, int64_t decodeTile) {
+  LocalRowsLayout layout;
+  const int64_t B = c.metaContext();
+  for (int64_t l = 1; l <= c.numLevels(); ++l) {
+    const int64_t R = c.prefixLengths[l - 1], C = c.chunkSizes[l - 1];
+    const int64_t instances = decodeTile * (B / c.span(l));
+    for (int64_t j = 0; j < C; ++j) {
+      const int64_t perSlot = j == 0 ? R : 1;
+      LocalRowsLayout::Call call{l, j, perSlot, j == 0 ? 0 : R + j - 1, instances * perSlot,
+                                 layout.elements};
+      layout.calls.push_back(call);
+      layout.elements += 2 * call.rows;
+    }
+  }
+  return layout;
+}
+
+const LocalRowsLayout::Call &LocalRowsLayout::of(int64_t level, int64_t index) const {
+  for (const Call &call : calls)
+    if (call.level == level && call.index == index)
+      return call;
+  llvm_unreachable("no such local decoder call");
+}
+
 namespace {
 /// Collects regions in layout order.
 struct RegionList {
@@ -140,6 +164,8 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
   SmallVector<std::string, 2> lanes{""};
   if (lookahead)
     lanes.push_back(kLatentLane.str());
+  if (L >= 1)
+    r.add("local_rows", 0, localRowsLayout(c, s.decodeTile).elements * 4, 0, 0, 0);
   for (const std::string &lane : lanes) {
     r.add("rows" + lane, 0, 2 * s.maxRows * 4, 0, 0, 0);
     // i32 counters of a stack call's (row, KV head group) or a decode tile's

@@ -21,6 +21,9 @@
 //   vocab_partials    one decode tile: argmax's per-block partial maxima
 //                     (VocabPartition), f32 values then i32 ids
 //   rows              i32 [2][max_rows]: positions and cache slots of a stack call
+//   local_rows        i32: the positions and cache slots of the local
+//                     decoders' stack calls, the same in every step; written
+//                     once by prefill (LocalRowsLayout)
 //   semaphores        i32, zero between kernels: the arrival counters of
 //                     kernels whose last block combines (a stack call's
 //                     rows x heads, or a decode tile's token rows)
@@ -48,6 +51,24 @@ struct VocabPartition {
   int64_t width, parts;
 };
 VocabPartition vocabPartition(int64_t vocabSize);
+
+/// The row indices of the local decoders' stack calls, which are the same in
+/// every decode step: call j of Dec_l over m instances (m at most the decode
+/// tile times the level's items per meta-context) is, for j = 0, the prefix:
+/// R_l rows per instance at positions 0..R_l-1; for j >= 1, one row per
+/// instance at position R_l + j - 1. Row r is in cache slot r / perSlot (the
+/// instance). prefill writes them into the plan's `local_rows` region (i32:
+/// a call's positions at `at`, its slots `rows` after them) so that a step's
+/// stack calls read them instead of computing them with a kernel each.
+struct LocalRowsLayout {
+  struct Call {
+    int64_t level, index, perSlot, p0, rows, at;
+  };
+  SmallVector<Call> calls;
+  int64_t elements = 0;
+  const Call &of(int64_t level, int64_t index) const;
+};
+LocalRowsLayout localRowsLayout(const ::photon::ModelConfig &c, int64_t decodeTile);
 
 /// Suffix of the scratch regions of RecGen's latent chain when it runs ahead
 /// of the tokens: "prefix.latent", "rows.latent", ...

@@ -105,6 +105,25 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // L2: %[[GP:.*]] = arith.divui %arg7, %c16 : index
 // L2: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%arg5, %arg6)
 // L2: scf.if
+// Then the local decoders' row indices of every step after it
+// (LocalRowsLayout): Dec_1's 4 calls over 4096 instances (the prefix's 8192
+// rows at position r % 2 in slot r / 2, its slots 8192 after its positions;
+// then one row an instance at positions 2, 3, 4), then Dec_2's over 1024,
+// 51200 i32 in all, one loop over the longest call.
+// L2: %[[LOCAL:.*]] = memref.view %arg1[%{{.*}}][] : memref<?xi8> to memref<51200xi32>
+// L2-NEXT: scf.parallel (%[[R:.*]]) = (%c0) to (%c8192) step (%c1) {
+// L2-NEXT: arith.cmpi ult, %[[R]], %c8192
+// L2-NEXT: scf.if
+// L2-NEXT: %[[P:.*]] = arith.remui %[[R]], %c2
+// L2-NEXT: %[[P32:.*]] = arith.index_cast %[[P]] : index to i32
+// L2-NEXT: memref.store %[[P32]], %[[LOCAL]][%[[R]]]
+// L2-NEXT: %[[SLOT:.*]] = arith.divui %[[R]], %c2
+// L2-NEXT: %[[SAT:.*]] = arith.addi %[[R]], %c8192
+// L2-NEXT: %[[SLOT32:.*]] = arith.index_cast %[[SLOT]] : index to i32
+// L2-NEXT: memref.store %[[SLOT32]], %[[LOCAL]][%[[SAT]]]
+// L2: arith.cmpi ult, %[[R]], %c1024
+// L2: memref.store %{{.*}}, %[[LOCAL]][%{{.*}}]
+// L2: arith.addi %[[R]], %c49152
 // L2: func.call @photon_embed_enc(
 // L2: func.call @photon_stack_encoder_1(
 // L2: func.call @photon_chunk_2(
@@ -233,9 +252,11 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // GPU-SAME: module(@photon_kernels) function(@photon_stack_rows)
 // RecGen's latent chain goes to the runtime's stream 1, the tokens to stream
 // 0, which waits for stream 1 before the conditions and cursors advance.
+// The local decoders' calls read the row indices prefill wrote (positions,
+// then slots, per call): no stack-rows kernel before them.
 // GPU-LABEL: func.func @photon_step_generate_recgen(
 // GPU: func.call @photon_use_stream(%c1_i32) : (i32) -> ()
-// GPU: func.call @photon_stack_rows(
+// GPU-NOT: func.call @photon_stack_rows
 // GPU: func.call @photon_stack_decoder_2(
 // GPU: func.call @photon_copy_rows_f32_f32(
 // GPU: func.call @photon_stack_encoder_2(

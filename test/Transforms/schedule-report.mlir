@@ -100,29 +100,31 @@
 // more than 64 rows over a long cache take the one tiled attention kernel;
 // 12 before Q, K, V and gate, up, SwiGLU were one kernel each), and the argmax over blocks of
 // the vocabulary is 2 per call; a rollout copies each step's output out
-// and only its first step's input in (the stack updates it in place); the H200 runtime counted 694 and 3040
+// and only its first step's input in (the stack updates it in place); the
+// local decoders' stack calls read row indices prefill wrote (local_rows),
+// the encoders' a kernel computes before each call; the H200 runtime counted 694 and 3040
 // (HierGen), 625 and 2764 (RecGen) at batch 1 and 1024 with the unfused 16
 // per layer (docs/perf.md).
 // RATIO: program @generate_hiergen (hiergen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 260 launches
+// RATIO: 252 launches
 // RATIO: vanilla of 16 layers (same width, 6656 KV bytes per item and layer): 218210304 bytes; vanilla / this 58.0x (global caches only 60.0x; paper's asymptote 60.2x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 410 launches
+// RATIO: 401 launches
 // RecGen's step advances Enc_L one meta-context ahead (one more item read
 // at each context) and copies the next conditions into place (1 launch),
 // its latent chain on a second stream.
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 232 launches
+// RATIO: 224 launches
 // RATIO: streams: {{[0-9.]+}} ms of it on a second stream (RecGen's latent chain) beside
 // RATIO: vanilla / this 639.7x (global caches only 1008.7x; paper's asymptote 1024.0x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 1022.8x (global caches only 1024.0x; paper's asymptote 1024.0x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 374 launches
+// RATIO: 365 launches
 // RATIO-NOT: warning
 
 // Block (8 + 8 layers, C1 = 4): 16 / (8/4²) = 32x.
