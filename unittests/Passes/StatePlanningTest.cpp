@@ -86,4 +86,34 @@ TEST_F(StatePlanning, AllocatedBytesTrackSpecSection4) {
   EXPECT_LE(b.allocated, b.analytic * 103 / 100);
 }
 
+TEST_F(StatePlanning, LocalRowsCoverEveryLocalDecoderCallOfATile) {
+  // PHOTON-600M (C = [4, 4], R = [2, 2]), decode tile 1024: Dec_1 runs over
+  // 4 chunk instances a sequence, Dec_2 over 1; per level a prefix call and
+  // 3 one-row calls, laid out back to back (positions, then slots).
+  LocalRowsLayout layout = localRowsLayout(c, /*decodeTile=*/1024);
+  ASSERT_EQ(layout.calls.size(), 8u);
+  const LocalRowsLayout::Call &prefix1 = layout.of(1, 0);
+  EXPECT_EQ(prefix1.perSlot, 2);
+  EXPECT_EQ(prefix1.p0, 0);
+  EXPECT_EQ(prefix1.rows, 1024 * 4 * 2);
+  EXPECT_EQ(prefix1.at, 0);
+  const LocalRowsLayout::Call &step1 = layout.of(1, 1);
+  EXPECT_EQ(step1.perSlot, 1);
+  EXPECT_EQ(step1.p0, 2);
+  EXPECT_EQ(step1.rows, 1024 * 4);
+  EXPECT_EQ(step1.at, 2 * prefix1.rows);
+  // The last call writes at the cache's last position, R + C - 2.
+  const LocalRowsLayout::Call &last2 = layout.of(2, 3);
+  EXPECT_EQ(last2.p0, 4);
+  EXPECT_EQ(last2.rows, 1024);
+  EXPECT_EQ(last2.at + 2 * last2.rows, layout.elements);
+  EXPECT_EQ(layout.elements, 2 * (1024 * 4 * (2 + 3) + 1024 * (2 + 3)));
+  // The plan holds them, i32 each, once for the whole batch.
+  StateRegionAttr region = plan(GenerationMode::recgen, true).lookup("local_rows");
+  ASSERT_TRUE(region);
+  EXPECT_EQ(region.getFixed(), layout.elements * 4);
+  EXPECT_EQ(region.getPerSeq(), 0);
+  EXPECT_EQ(region.getTile(), 0);
+}
+
 } // namespace
