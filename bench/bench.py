@@ -73,6 +73,22 @@ def bandwidth(name, table=HBM_BANDWIDTH):
     return None
 
 
+def roofline(step_bytes, step_flops, bandwidth, matrix_rate, measured_ms):
+    """The step's roofline: the longer of its bytes at `bandwidth` and (where
+    known) its flops at `matrix_rate`; which bound that is, and the roofline
+    time over the measured one. Nothing without a bandwidth (the CPU)."""
+    if not bandwidth:
+        return {"roofline_memory_ms": None, "roofline_compute_ms": None,
+                "roofline_step_ms": None, "roofline_bound": None, "roofline_fraction": None}
+    memory_ms = step_bytes / bandwidth * 1e3
+    compute_ms = step_flops / matrix_rate * 1e3 if step_flops and matrix_rate else None
+    compute = compute_ms is not None and compute_ms > memory_ms
+    roof_ms = compute_ms if compute else memory_ms
+    return {"roofline_memory_ms": memory_ms, "roofline_compute_ms": compute_ms,
+            "roofline_step_ms": roof_ms, "roofline_bound": "compute" if compute else "memory",
+            "roofline_fraction": roof_ms / measured_ms if measured_ms else None}
+
+
 def stack_bytes(cfg, layers, elt):
     d, f = cfg["d_model"], cfg["ffn_dim"]
     kv = cfg["n_kv_heads"] * d // cfg["n_heads"]
@@ -270,24 +286,14 @@ def main():
                         context = prompt_len + new_tokens / 2
                         rb = step_bytes(cfg, mode, context, batch, elt)
                         pred = predicted(schedule, mode, batch, prompt_len, new_tokens)
-                        memory_ms = rb / bw * 1e3 if bw else None
-                        rate = bandwidth(name, MATRIX_RATE) if bw else None
                         flops = (pred or {}).get("decode_flops_per_token")
-                        compute_ms = flops / rate * 1e3 if rate and flops else None
-                        roof_ms = max(memory_ms, compute_ms or 0) if memory_ms else None
                         row.update({
                             "prefill_tokens_per_s": t["prefill_tokens_per_s"],
                             "decode_tokens_per_s": t["decode_tokens_per_s"],
                             "decode_step_ms": step_s * 1e3,
                             "roofline_step_bytes": rb,
-                            "roofline_memory_ms": memory_ms,
                             "roofline_step_flops": flops,
-                            "roofline_compute_ms": compute_ms,
-                            "roofline_step_ms": roof_ms,
-                            "roofline_bound": (None if roof_ms is None else
-                                               "compute" if compute_ms and compute_ms > memory_ms
-                                               else "memory"),
-                            "roofline_fraction": roof_ms / (step_s * 1e3) if roof_ms else None,
+                            **roofline(rb, flops, bw, bandwidth(name, MATRIX_RATE), step_s * 1e3),
                             "launches_per_step": t["launches_per_step"],
                             "host_us_per_step": t["host_s_per_step"] * 1e6,
                             "graphs": t["graphs"],
