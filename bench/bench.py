@@ -66,7 +66,8 @@ def device_memory(device):
     return 16 * 2**30
 
 
-def bandwidth(name, table=HBM_BANDWIDTH):
+def device_rate(name, table):
+    """The rate `table` (HBM_BANDWIDTH, MATRIX_RATE) gives the device `name`."""
     for key, rate in table:
         if key in name:
             return rate
@@ -241,7 +242,7 @@ def main():
     args = ap.parse_args()
 
     name = gpu_name() if args.device == "cuda" else "cpu"
-    bw = bandwidth(name) if args.device == "cuda" else None
+    bw = device_rate(name, HBM_BANDWIDTH) if args.device == "cuda" else None
     rows = []
     t_start = time.time()
     for model in args.models:
@@ -293,7 +294,7 @@ def main():
                             "decode_step_ms": step_s * 1e3,
                             "roofline_step_bytes": rb,
                             "roofline_step_flops": flops,
-                            **roofline(rb, flops, bw, bandwidth(name, MATRIX_RATE), step_s * 1e3),
+                            **roofline(rb, flops, bw, device_rate(name, MATRIX_RATE), step_s * 1e3),
                             "launches_per_step": t["launches_per_step"],
                             "host_us_per_step": t["host_s_per_step"] * 1e6,
                             "graphs": t["graphs"],

@@ -293,11 +293,11 @@ private:
     });
   }
 
-  /// Call j of Dec_l (0: the prefix call; LocalRowsLayout).
-  StackRows localRowsOf(Builder &b, int64_t l, int64_t j) {
-    const LocalRowsLayout::Call &call = localRows.of(l, j);
-    StackRows rows = fixedRows(cIdx(b, call.perSlot), cIdx(b, 0), call.p0);
-    rows.local = &call;
+  /// Call j of Dec_l (0: the prefix call; LocalRowsLayout): its rows are
+  /// in `local_rows`, so no other field is read.
+  StackRows localRowsOf(int64_t l, int64_t j) {
+    StackRows rows{};
+    rows.local = &localRows.of(l, j);
     return rows;
   }
   /// Writes every local decoder call's rows into `local_rows`: one kernel,
@@ -384,7 +384,7 @@ private:
     Value cap = cIdx(b, R + C - 1), zero = cIdx(b, 0);
     call(b, "photon_converter_" + std::to_string(l),
          {W, actRows(b, cond, cond0, m), m, actRows(b, prefix, zero, mulI(b, m, R))});
-    stack(b, dec, prefix, zero, mulI(b, m, R), localRowsOf(b, l, 0), cache, cap);
+    stack(b, dec, prefix, zero, mulI(b, m, R), localRowsOf(l, 0), cache, cap);
     Buf o = rowsOf(b, out), pre = rowsOf(b, prefix), st = rowsOf(b, "step");
     Buf last = at(pre, b, cIdx(b, (R - 1) * D));
     copyRows(b, o, C * D, last, R * D, D, m);
@@ -393,7 +393,7 @@ private:
     if (C > 1)
       copyRows(b, st, D, last, R * D, D, m);
     for (int64_t j = 1; j < C; ++j) {
-      stack(b, dec, "step", zero, m, localRowsOf(b, l, j), cache, cap);
+      stack(b, dec, "step", zero, m, localRowsOf(l, j), cache, cap);
       copyRows(b, at(o, b, cIdx(b, j * D)), C * D, st, D, D, m);
     }
   }
@@ -557,7 +557,7 @@ private:
     Value nI = mulI(b, n, per(1)), zero = cIdx(b, 0), cap = cIdx(b, R1 + C1 - 1);
     call(b, "photon_converter_1",
          {W, actRows(b, cond, cond0, nI), nI, actRows(b, "prefix", zero, mulI(b, nI, R1))});
-    stack(b, "decoder.1", "prefix", zero, mulI(b, nI, R1), localRowsOf(b, 1, 0), "dec.1", cap);
+    stack(b, "decoder.1", "prefix", zero, mulI(b, nI, R1), localRowsOf(1, 0), "dec.1", cap);
     copyRows(b, rowsOf(b, "hidden"), D, at(rowsOf(b, "prefix"), b, cIdx(b, (R1 - 1) * D)), R1 * D,
              D, nI);
     for (int64_t j = 0; j < C1; ++j) {
@@ -566,7 +566,7 @@ private:
         break;
       call(b, "photon_embed_dec",
            {W, view(b, "ids", i32(), zero, nI), nI, actRows(b, "hidden", zero, nI)});
-      stack(b, "decoder.1", "hidden", zero, nI, localRowsOf(b, 1, j + 1), "dec.1", cap);
+      stack(b, "decoder.1", "hidden", zero, nI, localRowsOf(1, j + 1), "dec.1", cap);
     }
   }
 
