@@ -8,8 +8,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowering/FuseLaunches.h"
 #include "lowering/TargetInfo.h"
 #include "lowering/kernels/KernelPatterns.h"
+
+#include "llvm/ADT/MapVector.h"
 
 namespace mlir::photon {
 #define GEN_PASS_DEF_CONVERTPHOTONKERNELTOGPU
@@ -205,8 +208,20 @@ struct ConvertPhotonKernelToGPU
       options.programmaticLaunch = programmaticLaunch && target.hasProgrammaticLaunch();
       options.prefetchNextWeights = prefetchNextWeights && target.hasBulkCopy();
     }
+    // The semaphores of each stack function (its attention ops'), before
+    // the ops are gone.
+    llvm::MapVector<func::FuncOp, Value> semaphores;
+    if (fuseLaunches)
+      getOperation().walk([&](kernel::AttentionOp op) {
+        auto arg = dyn_cast<BlockArgument>(op.getSemaphores());
+        auto fn = op->getParentOfType<func::FuncOp>();
+        if (arg && fn && arg.getOwner() == &fn.getBody().front())
+          semaphores.insert({fn, arg});
+      });
     if (failed(lowerKernelOps(getOperation(), options)))
-      signalPassFailure();
+      return signalPassFailure();
+    for (auto [fn, buffer] : semaphores)
+      photon::fuseLaunches(fn, buffer);
   }
 };
 

@@ -167,6 +167,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-norm",
       llvm::cl::desc("decode: RMSNorm as the prologue of the projections that read it"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseNorm)};
+  Option<bool> fuseLaunches{
+      *this, "fuse-launches",
+      llvm::cl::desc("a stack's kernels of one block size that run one after the other "
+                     "as one launch (tickets in order)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseLaunches)};
   Option<bool> prefetchNextWeights{
       *this, "prefetch-next-weights",
       llvm::cl::desc("sm_90 and later: decode GEMVs prefetch the next projection's weights into L2"),
@@ -263,6 +268,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fuseQkvRope = options.fuseQkvRope;
         kernels.fuseGateUp = options.fuseGateUp;
         kernels.fuseNorm = options.fuseNorm;
+        kernels.fuseLaunches = options.fuseLaunches;
         kernels.parallelVocab = options.parallelVocab;
         kernels.tensorCoreKernel = options.tensorCoreKernel;
         kernels.matmulInputRounding = options.matmulInputRounding;

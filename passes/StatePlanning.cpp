@@ -172,7 +172,8 @@ StatePlanAttr planProgramState(MLIRContext *ctx, const ::photon::ModelConfig &c,
     // rows, zeroed by prefill: blocks of a kernel that combine their results
     // count themselves there, and the last leaves them zero.
     r.add("semaphores" + lane, 0,
-          std::max(s.maxRows * c.nHeads, s.decodeTile * rowsPerSeq) * 4, 0, 0, 0);
+          (std::max(s.maxRows * c.nHeads, s.decodeTile * rowsPerSeq) + kFusedLaunchCounters) * 4,
+          0, 0, 0);
     // Stack calls and linear chunkers (their normed inputs) share it; scores
     // grow with the largest encoder cache: level 1 (or vanilla's).
     r.add("stack_scratch" + lane, 0, s.maxRows * perRow * 4, 0,

@@ -26,7 +26,8 @@
 //                     once by prefill (LocalRowsLayout)
 //   semaphores        i32, zero between kernels: the arrival counters of
 //                     kernels whose last block combines (a stack call's
-//                     rows x heads, or a decode tile's token rows)
+//                     rows x heads, or a decode tile's token rows), then
+//                     kFusedLaunchCounters for fused launches (fuse-launches)
 //   stack_scratch     f32: the scratch of one stack call (stackScratchPerRow)
 //
 //===----------------------------------------------------------------------===//
@@ -36,6 +37,11 @@
 #include "dialect/PhotonOps.h"
 
 namespace mlir::photon {
+
+/// The i32 counters at the end of a lane's semaphores that a fused launch
+/// (convert-photon-kernel-to-gpu's fuse-launches) takes its tickets and
+/// counts its phases with.
+inline constexpr int64_t kFusedLaunchCounters = 3;
 
 /// f32 scratch elements per row of a stack call with a cache of `capacity`
 /// positions. Regions, each holding every row: h[D] q[D] k[KV] v[KV] attn[D]

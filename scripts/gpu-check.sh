@@ -24,6 +24,9 @@
 # BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type;
 # BENCH_COMPILE_ARGS (prepare) adds photon-compile options for the benchmarked models,
 # e.g. "--gemv-max-rows=0 --no-block-per-row" for the kernels before the decode GEMV.
+# BENCH_VARIANTS (prepare) adds, for each benchmarked model, artifacts compiled with other
+# options, "suffix=opt,opt" each (e.g. "launches=--no-fuse-launches"): <model>-<suffix>,
+# which BENCH_MODELS then names.
 # SCHEDULE_ARGS (prepare) sets the batches, contexts and prompts of each artifact's
 # schedule.json (photon-schedule-report options).
 # SKIP_BENCH=1 (run) stops after the agreement and memcheck.
@@ -84,19 +87,29 @@ prepare() {
       --weight-type=bf16 --activation-type="$act" -q ${BENCH_COMPILE_ARGS:-} \
       --schedule-report="${SCHEDULE_ARGS:-batch=1,1024 context=1152,2112 prompt=128,2048}"
     rm -f "$dev/bench/$m/model.mlir"
+    for v in ${BENCH_VARIANTS:-}; do
+      local variant="$m-${v%%=*}" opts="${v#*=}"
+      echo "gpu-check: compiling $variant for the benchmark (${opts//,/ })"
+      "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/bench/$variant" --target=cuda \
+        --weight-type=bf16 --activation-type="$act" -q ${BENCH_COMPILE_ARGS:-} ${opts//,/ } \
+        --schedule-report="${SCHEDULE_ARGS:-batch=1,1024 context=1152,2112 prompt=128,2048}"
+      rm -f "$dev/bench/$variant/model.mlir"
+    done
   done
   if [ "${SKIP_KBENCH:-0}" != 1 ]; then
     for m in "${kbench_models[@]}"; do
       echo "gpu-check: compiling $m for the kernel benchmark (bf16, --max-rows=$kbench_max_rows)"
+      # A launch per kernel (--no-fuse-launches): ncu times each kernel family.
       "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/kbench/$m" --target=cuda \
-        --weight-type=bf16 --activation-type=bf16 --max-rows=$kbench_max_rows -q
+        --weight-type=bf16 --activation-type=bf16 --max-rows=$kbench_max_rows -q --no-fuse-launches
       rm -f "$dev/kbench/$m/model.mlir"
       echo "$m" >> "$dev/kbench/models.txt"
       for v in ${KBENCH_VARIANTS:-}; do
         local variant="$m-${v%%=*}" opts="${v#*=}"
         echo "gpu-check: compiling $variant for the kernel benchmark (${opts//,/ })"
         "$bin/photon-compile" "$root/examples/$m.json" -o "$dev/kbench/$variant" --target=cuda \
-          --weight-type=bf16 --activation-type=bf16 --max-rows=$kbench_max_rows -q ${opts//,/ }
+          --weight-type=bf16 --activation-type=bf16 --max-rows=$kbench_max_rows -q \
+          --no-fuse-launches ${opts//,/ }
         rm -f "$dev/kbench/$variant/model.mlir"
         echo "$variant" >> "$dev/kbench/models.txt"
       done

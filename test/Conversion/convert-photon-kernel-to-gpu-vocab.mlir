@@ -7,9 +7,9 @@
 // vocabulary. parallel-vocab=false keeps block-per-row's argmax
 // (convert-photon-kernel-to-gpu-block-rows.mlir) and one warp per row for sampling; the
 // CPU keeps its loops and ignores the partials and semaphores.
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-argmax-combine=true' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=parallel-vocab=false' -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=COMBINE
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false fuse-argmax-combine=true' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false parallel-vocab=false' -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false' -cse | FileCheck %s --check-prefix=COMBINE
 // RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=CPU
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory | FileCheck %s --check-prefix=PLAN
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=PROG
@@ -185,7 +185,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // The semaphores (fuse-argmax-combine, fuse-attention-combine): an i32 per
 // (row, head) of a stack call of max_rows 4096 and 4 heads, which also
 // covers a decode tile's 1024 x 4 token rows: 65536 bytes.
-// PLAN: <name = "rows", fixed = 32768>, <name = "semaphores", fixed = 65536>
+// PLAN: <name = "rows", fixed = 32768>, <name = "semaphores", fixed = 65548>
 // The step views the region as nI · 8 maxima (f32), then as many ids (i32).
 // PROG: %[[GREEDY:.*]] = arith.cmpf oeq, %{{.*}}, %cst : f32
 // PROG-NEXT: scf.if %[[GREEDY]] {

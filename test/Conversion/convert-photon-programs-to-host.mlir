@@ -200,22 +200,23 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // INORDER: return
 
 // Vanilla prefill zeroes the plan's semaphores (an i32 per (row, head) of a
-// stack call: 4096 rows x 4 heads), which the stack then receives, and runs
+// stack call: 4096 rows x 4 heads, then 3 counters of fused launches),
+// which the stack then receives, and runs
 // the encoded tokens through the stack: the whole prompt in one embedding
 // when encode_len (%arg7) equals prompt_len (%arg6), else (scoring) each
 // sequence's first encode_len tokens from its history.
 // VAN-LABEL: func.func @photon_prefill_generate_hiergen(
 // VAN-SAME: %arg6: index, %arg7: index, %arg8: memref<?xi32>)
-// VAN: %[[SEM:.*]] = memref.view %arg1[%{{.*}}][] : memref<?xi8> to memref<16384xi32>
-// VAN-NEXT: scf.parallel (%[[I:.*]]) = (%c0) to (%c16384) step (%c1) {
-// VAN-NEXT: memref.store %c0_i32, %[[SEM]][%[[I]]] : memref<16384xi32>
+// VAN: %[[SEM:.*]] = memref.view %arg1[%{{.*}}][] : memref<?xi8> to memref<16387xi32>
+// VAN-NEXT: scf.parallel (%[[I:.*]]) = (%c0) to (%c16387) step (%c1) {
+// VAN-NEXT: memref.store %c0_i32, %[[SEM]][%[[I]]] : memref<16387xi32>
 // VAN: %[[WHOLE:.*]] = arith.cmpi eq, %arg7, %arg6 : index
 // VAN-NEXT: scf.if %[[WHOLE]] {
 // VAN-NEXT: func.call @photon_embed_tok(%arg0, %arg8,
 // VAN-NEXT: } else {
 // VAN-NEXT: scf.for %{{.*}} = %c0 to %arg5 step %c1 {
 // VAN: func.call @photon_embed_tok(%arg0, %{{.*}}, %arg7,
-// VAN: %[[SEMS:.*]] = memref.cast %[[SEM]] : memref<16384xi32> to memref<?xi32>
+// VAN: %[[SEMS:.*]] = memref.cast %[[SEM]] : memref<16387xi32> to memref<?xi32>
 // VAN-NEXT: func.call @photon_stack_model({{.*}}, %[[SEMS]]) :
 // VAN-LABEL: func.func @photon_step_generate_hiergen(
 

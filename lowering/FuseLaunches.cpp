@@ -1,0 +1,585 @@
+//===- FuseLaunches.cpp - Consecutive kernels as one launch ----------------===//
+//
+// A run of kernel trees (a gpu.launch, or an scf.if whose branches each hold
+// at most one tree, e.g. a projection's row buckets) in one host block is
+// rewritten in two steps:
+//
+//   1. unswitch: if every tree's fast path is taken (the conjunction of the
+//      conditions that lead to a tree whose launches all have blocks of one
+//      size), the fused kernels run; else the original ops;
+//   2. fuse: under that branch, the first tree's decision is kept on the host
+//      and each of its leaves gets one fused launch whose phases are that
+//      leaf and the other trees, simplified by the conditions known on the
+//      path (structurally equal ones: every projection's row buckets test
+//      the same rows).
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/FuseLaunches.h"
+#include "lowering/KernelBuilder.h"
+#include "passes/StatePlanning.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::photon {
+namespace {
+
+/// The counters of a fused launch, at the end of the semaphores: the next
+/// ticket, the tiles finished, the blocks finished.
+enum Counter : int64_t { kTicket, kTilesDone, kBlocksDone };
+static_assert(kBlocksDone < kFusedLaunchCounters, "the plan holds the counters");
+
+bool isPureLeaf(Operation &op) { return op.getNumRegions() == 0 && isPure(&op); }
+
+/// The one op of `block` that is neither pure nor its terminator: null if
+/// none, failure if several.
+FailureOr<Operation *> soleEffect(Block &block) {
+  Operation *found = nullptr;
+  for (Operation &op : block.without_terminator()) {
+    if (isPureLeaf(op))
+      continue;
+    if (found)
+      return failure();
+    found = &op;
+  }
+  return found;
+}
+
+/// The block size of `launch` when it is 1-D and constant and its body one
+/// block, with no async tokens, clusters, dynamic or private memory, and
+/// workgroup memory of 32-bit scalars only: a fused kernel's workgroup
+/// buffers are laid out together, 4-byte aligned (the tensor-core tiles'
+/// 16-byte cp.async and ldmatrix were misaligned there on an H200).
+std::optional<int64_t> threadsOf(gpu::LaunchOp launch) {
+  if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
+      launch.hasClusterSize() || launch.getDynamicSharedMemorySize() ||
+      !launch.getPrivateAttributions().empty() || !launch.getBody().hasOneBlock() ||
+      llvm::any_of(launch.getWorkgroupAttributions(), [](BlockArgument a) {
+        Type elt = cast<MemRefType>(a.getType()).getElementType();
+        return !elt.isF32() && !elt.isInteger(32);
+      }))
+    return std::nullopt;
+  std::optional<int64_t> x = getConstantIntValue(launch.getBlockSizeX());
+  if (!x || getConstantIntValue(launch.getBlockSizeY()) != 1 ||
+      getConstantIntValue(launch.getBlockSizeZ()) != 1)
+    return std::nullopt;
+  return x;
+}
+
+/// A launch of `threads` threads, or an scf.if without results each of whose
+/// branches holds pure ops and at most one such tree.
+bool isKernelTree(Operation *op, int64_t threads) {
+  if (auto launch = dyn_cast<gpu::LaunchOp>(op))
+    return threadsOf(launch) == threads;
+  auto ifOp = dyn_cast<scf::IfOp>(op);
+  if (!ifOp || ifOp.getNumResults())
+    return false;
+  for (Region &r : ifOp->getRegions()) {
+    if (r.empty())
+      continue;
+    FailureOr<Operation *> inner = soleEffect(r.front());
+    if (failed(inner) || (*inner && !isKernelTree(*inner, threads)))
+      return false;
+  }
+  return true;
+}
+
+/// The non-pure ops of `block` (but its terminator).
+SmallVector<Operation *> effects(Block &block) {
+  SmallVector<Operation *> ops;
+  for (Operation &op : block.without_terminator())
+    if (!isPureLeaf(op))
+      ops.push_back(&op);
+  return ops;
+}
+
+/// The then-branches that lead from a host op to kernel trees (the phases
+/// it contributes, in order).
+struct FastPath {
+  SmallVector<scf::IfOp> chain;
+  SmallVector<Operation *> trees;
+  int64_t threads = 0;
+};
+
+/// The block size of the first launch under `op`.
+std::optional<int64_t> firstThreads(Operation *op) {
+  std::optional<int64_t> threads;
+  bool found = false;
+  op->walk([&](gpu::LaunchOp l) {
+    if (!found)
+      threads = threadsOf(l);
+    found = true;
+    return WalkResult::skip();
+  });
+  return threads;
+}
+
+std::optional<FastPath> fastPath(Operation *op) {
+  FastPath path;
+  while (true) {
+    if (std::optional<int64_t> t = firstThreads(op); t && isKernelTree(op, *t)) {
+      path.trees.push_back(op);
+      path.threads = *t;
+      return path;
+    }
+    auto ifOp = dyn_cast<scf::IfOp>(op);
+    if (!ifOp || ifOp.getNumResults())
+      return std::nullopt;
+    path.chain.push_back(ifOp);
+    SmallVector<Operation *> inner = effects(ifOp.getThenRegion().front());
+    if (inner.size() == 1) {
+      op = inner.front();
+      continue;
+    }
+    std::optional<int64_t> t = inner.empty() ? std::nullopt : firstThreads(inner.front());
+    if (!t || !llvm::all_of(inner, [&](Operation *e) { return isKernelTree(e, *t); }))
+      return std::nullopt;
+    path.trees = inner;
+    path.threads = *t;
+    return path;
+  }
+}
+
+/// `if c {A; B} else {C; D}` as `if c {A} else {C}; if c {B} else {D}`
+/// where both branches have as many effects (after their own ifs are
+/// split), so that a kernel and the next are trees of their own. Each part
+/// takes a copy of its branch's pure ops.
+void splitIfs(Block &block) {
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    if (isa<gpu::LaunchOp>(op))
+      continue;
+    for (Region &r : op.getRegions())
+      for (Block &inner : r)
+        splitIfs(inner);
+    auto ifOp = dyn_cast<scf::IfOp>(op);
+    if (!ifOp || ifOp.getNumResults())
+      continue;
+    SmallVector<Operation *> thenOps = effects(ifOp.getThenRegion().front());
+    bool hasElse = !ifOp.getElseRegion().empty();
+    SmallVector<Operation *> elseOps =
+        hasElse ? effects(ifOp.getElseRegion().front()) : SmallVector<Operation *>();
+    if (thenOps.size() < 2 || (hasElse && elseOps.size() != thenOps.size()))
+      continue;
+    OpBuilder b(ifOp);
+    for (size_t i = 0; i < thenOps.size(); ++i) {
+      auto part = scf::IfOp::create(b, ifOp.getLoc(), ifOp.getCondition(), hasElse);
+      auto fill = [&](Block &from, Block &to, Operation *effect) {
+        OpBuilder pb = OpBuilder::atBlockTerminator(&to);
+        IRMapping m;
+        for (Operation &pure : from.without_terminator())
+          if (isPureLeaf(pure))
+            pb.clone(pure, m);
+        pb.clone(*effect, m);
+      };
+      fill(ifOp.getThenRegion().front(), part.getThenRegion().front(), thenOps[i]);
+      if (hasElse)
+        fill(ifOp.getElseRegion().front(), part.getElseRegion().front(), elseOps[i]);
+    }
+    ifOp.erase();
+  }
+}
+
+/// Whether `a` and `b` compute the same value: the same value, or pure ops
+/// of one kind and attributes over operands that do (constants included).
+bool sameValue(Value a, Value b, int depth = 6) {
+  if (a == b)
+    return true;
+  Operation *x = a.getDefiningOp(), *y = b.getDefiningOp();
+  if (!x || !y || depth == 0 || x->getName() != y->getName() ||
+      x->getAttrDictionary() != y->getAttrDictionary() ||
+      x->getNumOperands() != y->getNumOperands() || !isPureLeaf(*x) || !isPureLeaf(*y) ||
+      cast<OpResult>(a).getResultNumber() != cast<OpResult>(b).getResultNumber())
+    return false;
+  for (auto [p, q] : llvm::zip(x->getOperands(), y->getOperands()))
+    if (!sameValue(p, q, depth - 1))
+      return false;
+  return true;
+}
+
+/// Conditions known on a host path: (condition, value).
+using Known = SmallVector<std::pair<Value, bool>>;
+
+std::optional<bool> lookup(const Known &known, Value cond) {
+  for (auto [c, v] : known)
+    if (sameValue(c, cond))
+      return v;
+  return std::nullopt;
+}
+
+/// Clones the pure ops of `block` at `b`.
+void clonePure(Builder &b, Block &block, IRMapping &m) {
+  for (Operation &op : block.without_terminator())
+    if (isPureLeaf(op))
+      b.clone(op, m);
+}
+
+/// Builds the fused launch of one leaf of the first tree.
+class FusedLaunch {
+public:
+  FusedLaunch(Value semaphores, const Known &known) : semaphores(semaphores), known(known) {}
+
+  /// Host: the tiles of `tree` (its chosen launch's blocks) at `b`.
+  Value tiles(Builder &b, Operation *tree, IRMapping &m) {
+    if (auto launch = dyn_cast<gpu::LaunchOp>(tree)) {
+      gpu::KernelDim3 g = launch.getGridSizeOperandValues();
+      return mulI(b, mulI(b, m.lookupOrDefault(g.x), m.lookupOrDefault(g.y)),
+                  m.lookupOrDefault(g.z));
+    }
+    return decide(b, cast<scf::IfOp>(tree), m, b.getIndexType(),
+                  [&](Builder &b, Operation *inner, IRMapping &m) {
+                    return inner ? tiles(b, inner, m) : cIdx(b, 0);
+                  });
+  }
+
+  /// Builds the launch of `trees` (phase i: trees[i]) at `b`, `threads` a
+  /// block.
+  void build(Builder &b, ArrayRef<Operation *> trees, IRMapping &m, int64_t threads,
+             StringRef name) {
+    SmallVector<Value> count, start;
+    Value total = cIdx(b, 0);
+    for (Operation *tree : trees) {
+      start.push_back(total);
+      count.push_back(tiles(b, tree, m));
+      total = addI(b, total, count.back());
+    }
+    Value one = cIdx(b, 1);
+    launch = gpu::LaunchOp::create(b, total, one, one, cIdx(b, threads), one, one);
+    nameKernel(launch, name);
+    Type i32 = b.getI32Type();
+    Value ticketAt = launch.addWorkgroupAttribution(
+        MemRefType::get({1}, i32, MemRefLayoutAttrInterface(),
+                        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup)),
+        b.getLoc());
+
+    Builder kb(b.getLoc(), b.getContext());
+    kb.setInsertionPointToStart(&launch.getBody().front());
+    tid = launch.getThreadIds().x;
+    counters = arith::SubIOp::create(kb, memref::DimOp::create(kb, semaphores, 0),
+                                     cIdx(kb, kFusedLaunchCounters));
+    // The ticket: this block's tile, in the order blocks arrive.
+    Value zero = cIdx(kb, 0);
+    onThreadZero(kb, [&](Builder &b) {
+      memref::StoreOp::create(b, increment(b, kTicket), ticketAt, ValueRange{zero});
+    });
+    gpu::BarrierOp::create(kb);
+    Value ticket = arith::IndexCastUIOp::create(kb, kb.getIndexType(),
+                                                memref::LoadOp::create(kb, ticketAt, zero));
+    for (size_t i = 0; i < trees.size(); ++i) {
+      Operation *tree = trees[i];
+      Value in = arith::AndIOp::create(
+          kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::uge, ticket, start[i]),
+          ult(kb, ticket, addI(kb, start[i], count[i])));
+      ifThen(kb, in, [&](Builder &b) {
+        // Tiles of earlier phases have lower tickets: once start[i] tiles
+        // are done, all of theirs are.
+        waitFor = i ? start[i] : Value();
+        emit(b, tree, arith::SubIOp::create(b, ticket, start[i]), m);
+        if (i + 1 == trees.size())
+          return;
+        // The tile's writes, then its count.
+        gpu::BarrierOp::create(b);
+        onThreadZero(b, [&](Builder &b) {
+          NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+          increment(b, kTilesDone);
+        });
+      });
+    }
+    // The last block out leaves the counters zero for the next launch.
+    onThreadZero(kb, [&](Builder &b) {
+      Value before = arith::IndexCastUIOp::create(b, b.getIndexType(), increment(b, kBlocksDone));
+      Value last = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, addI(b, before, 1),
+                                         launch.getGridSize().x);
+      ifThen(b, last, [&](Builder &b) {
+        for (int64_t c : {kTicket, kTilesDone, kBlocksDone})
+          memref::StoreOp::create(b, arith::ConstantIntOp::create(b, i32, 0), semaphores,
+                                  ValueRange{addI(b, counters, c)});
+      });
+    });
+    gpu::TerminatorOp::create(kb);
+  }
+
+private:
+  using Inner = function_ref<Value(Builder &, Operation *, IRMapping &)>;
+
+  /// The taken branch of `ifOp` where its condition is known, else an scf.if
+  /// (with results of `type`, if any) of both; `inner` builds a branch's
+  /// tree (null: none) after its pure ops.
+  Value decide(Builder &b, scf::IfOp ifOp, IRMapping &m, Type type, Inner inner) {
+    auto branch = [&](Builder &b, Region &r, IRMapping &m) -> Value {
+      if (r.empty())
+        return inner(b, nullptr, m);
+      clonePure(b, r.front(), m);
+      return inner(b, *soleEffect(r.front()), m);
+    };
+    if (std::optional<bool> v = lookup(known, ifOp.getCondition())) {
+      IRMapping inBranch = m;
+      return branch(b, *v ? ifOp.getThenRegion() : ifOp.getElseRegion(), inBranch);
+    }
+    TypeRange types = type ? TypeRange(type) : TypeRange();
+    auto host = scf::IfOp::create(b, types, m.lookupOrDefault(ifOp.getCondition()),
+                                  /*withElseRegion=*/true);
+    for (auto [from, to] : llvm::zip(ifOp->getRegions(), host->getRegions())) {
+      Builder rb(b.getLoc(), b.getContext());
+      Block &block = to.front();
+      if (type) {
+        rb.setInsertionPointToStart(&block);
+      } else {
+        rb.setInsertionPoint(block.getTerminator());
+      }
+      IRMapping inBranch = m;
+      Value v = branch(rb, from, inBranch);
+      if (type)
+        scf::YieldOp::create(rb, v);
+    }
+    return type ? host.getResult(0) : Value();
+  }
+
+  /// Kernel: tile `local` of `tree`.
+  void emit(Builder &b, Operation *tree, Value local, IRMapping &m) {
+    if (auto ifOp = dyn_cast<scf::IfOp>(tree)) {
+      decide(b, ifOp, m, Type(), [&](Builder &b, Operation *inner, IRMapping &m) {
+        if (inner)
+          emit(b, inner, local, m);
+        return Value();
+      });
+      return;
+    }
+    auto leaf = cast<gpu::LaunchOp>(tree);
+    gpu::KernelDim3 g = leaf.getGridSizeOperandValues();
+    Value gx = m.lookupOrDefault(g.x), gy = m.lookupOrDefault(g.y), gz = m.lookupOrDefault(g.z);
+    IRMapping body = m;
+    Value rest = arith::DivUIOp::create(b, local, gx);
+    body.map(leaf.getBlockIds().x, arith::RemUIOp::create(b, local, gx));
+    body.map(leaf.getBlockIds().y, arith::RemUIOp::create(b, rest, gy));
+    body.map(leaf.getBlockIds().z, arith::DivUIOp::create(b, rest, gy));
+    body.map(leaf.getGridSize().x, gx);
+    body.map(leaf.getGridSize().y, gy);
+    body.map(leaf.getGridSize().z, gz);
+    gpu::KernelDim3 threadsIn = leaf.getThreadIds(), threadsOut = launch.getThreadIds();
+    body.map(threadsIn.x, threadsOut.x);
+    body.map(threadsIn.y, threadsOut.y);
+    body.map(threadsIn.z, threadsOut.z);
+    gpu::KernelDim3 sizeIn = leaf.getBlockSize(), sizeOut = launch.getBlockSize();
+    body.map(sizeIn.x, sizeOut.x);
+    body.map(sizeIn.y, sizeOut.y);
+    body.map(sizeIn.z, sizeOut.z);
+    for (BlockArgument a : leaf.getWorkgroupAttributions())
+      body.map(a, launch.addWorkgroupAttribution(a.getType(), a.getLoc()));
+
+    // The first cloned op marks where the tile starts.
+    auto start = arith::ConstantIndexOp::create(b, 0);
+    for (Operation &op : leaf.getBody().front().without_terminator())
+      b.clone(op, body);
+    // The previous grid is the previous phase here: where the kernel waited
+    // for it, its tiles wait for that phase's (phase 0: the fused launch
+    // waits at its start, photon-programmatic-launch).
+    bool waited = false;
+    SmallVector<NVVM::GriddepcontrolOp> controls;
+    for (Operation *op = start->getNextNode(); op; op = op->getNextNode())
+      op->walk([&](NVVM::GriddepcontrolOp c) { controls.push_back(c); });
+    for (NVVM::GriddepcontrolOp c : controls) {
+      if (c.getKind() == NVVM::GridDepActionKind::wait && waitFor) {
+        // A GEMV waits inside its K loop, where the first iteration's
+        // weight loads are in flight: the spin once, there.
+        Builder wb(c.getLoc(), c);
+        auto loop = c->getParentOfType<scf::ForOp>();
+        if (loop && launch->isProperAncestor(loop))
+          ifThen(wb, arith::CmpIOp::create(wb, arith::CmpIPredicate::eq, loop.getInductionVar(),
+                                           loop.getLowerBound()),
+                 [&](Builder &b) { waitForPhase(b); });
+        else
+          waitForPhase(wb);
+        waited = true;
+      }
+      c.erase();
+    }
+    if (waitFor && !waited) {
+      Builder wb(start.getLoc(), start);
+      wb.setInsertionPointAfter(start);
+      waitForPhase(wb);
+    }
+    start.erase();
+  }
+
+  /// Every thread: spin (volatile loads, not cached in L1) until `waitFor`
+  /// tiles are done, then order later reads after theirs.
+  void waitForPhase(Builder &b) {
+    Type i32 = b.getI32Type(), i64 = b.getI64Type();
+    auto ptr = LLVM::LLVMPointerType::get(b.getContext());
+    Value base = arith::IndexCastUIOp::create(
+        b, i64, memref::ExtractAlignedPointerAsIndexOp::create(b, b.getIndexType(), semaphores));
+    Value at = arith::IndexCastUIOp::create(b, i64, addI(b, counters, kTilesDone));
+    Value counter = LLVM::GEPOp::create(b, ptr, i32, LLVM::IntToPtrOp::create(b, ptr, base),
+                                        ValueRange{at});
+    Value need = arith::IndexCastUIOp::create(b, i32, waitFor);
+    scf::WhileOp::create(
+        b, TypeRange{}, ValueRange{},
+        [&](OpBuilder &ob, Location loc, ValueRange) {
+          Builder wb(loc, ob);
+          Value seen = LLVM::LoadOp::create(wb, i32, counter, /*alignment=*/4, /*isVolatile=*/true);
+          scf::ConditionOp::create(wb, ult(wb, seen, need), ValueRange{});
+        },
+        [&](OpBuilder &ob, Location loc, ValueRange) {
+          Builder wb(loc, ob);
+          NVVM::NanosleepOp::create(wb, arith::ConstantIntOp::create(wb, i32, 64));
+          scf::YieldOp::create(wb);
+        });
+    NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+  }
+
+  /// atomic semaphores[counters + c] += 1; the value before.
+  Value increment(Builder &b, int64_t c) {
+    return memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi,
+                                       arith::ConstantIntOp::create(b, b.getI32Type(), 1),
+                                       semaphores, ValueRange{addI(b, counters, c)});
+  }
+
+  void onThreadZero(Builder &b, function_ref<void(Builder &)> body) {
+    ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, 0)), body);
+  }
+
+  Value semaphores;
+  const Known &known;
+  gpu::LaunchOp launch;
+  Value tid, counters;
+  Value waitFor; // the tiles before this phase's (null in phase 0)
+};
+
+/// "photon_fused5_gemv_qkv_norm_r1_4992x1664": the number of kernels fused
+/// and the first, so that profiles say what ran.
+std::string fusedName(size_t kernels, gpu::LaunchOp first) {
+  StringRef kernel = first.getFunction() ? *first.getFunction() : StringRef("kernel");
+  kernel.consume_front("photon_");
+  return ("photon_fused" + Twine(kernels) + "_" + kernel).str();
+}
+
+/// Step 2 at `b`: the first tree's decision on the host, a fused launch at
+/// each of its leaves.
+void fuseUnder(Builder &b, ArrayRef<Operation *> trees, IRMapping &m, const Known &known,
+               int64_t threads, Value semaphores) {
+  if (auto launch = dyn_cast<gpu::LaunchOp>(trees.front())) {
+    FusedLaunch fused(semaphores, known);
+    fused.build(b, trees, m, threads, fusedName(trees.size(), launch));
+    return;
+  }
+  auto ifOp = cast<scf::IfOp>(trees.front());
+  // The first tree continues with the branch's own (if any).
+  auto descend = [&](Builder &b, Region &r, IRMapping &m, const Known &known) {
+    SmallVector<Operation *> rest(trees.drop_front());
+    if (!r.empty()) {
+      clonePure(b, r.front(), m);
+      if (Operation *inner = *soleEffect(r.front()))
+        rest.insert(rest.begin(), inner);
+    }
+    if (!rest.empty())
+      fuseUnder(b, rest, m, known, threads, semaphores);
+  };
+  if (std::optional<bool> v = lookup(known, ifOp.getCondition()))
+    return descend(b, *v ? ifOp.getThenRegion() : ifOp.getElseRegion(), m, known);
+  auto host = scf::IfOp::create(b, m.lookupOrDefault(ifOp.getCondition()),
+                                /*withElseRegion=*/true);
+  for (bool value : {true, false}) {
+    Region &to = value ? host.getThenRegion() : host.getElseRegion();
+    Builder rb(b.getLoc(), b.getContext());
+    rb.setInsertionPoint(to.front().getTerminator());
+    IRMapping inBranch = m;
+    Known k = known;
+    k.push_back({ifOp.getCondition(), value});
+    descend(rb, value ? ifOp.getThenRegion() : ifOp.getElseRegion(), inBranch, k);
+  }
+}
+
+/// Steps 1 and 2 for the ops of `run` (kernel trees' roots, in order, in one
+/// block, with only pure ops between them).
+void fuseRun(ArrayRef<std::pair<Operation *, FastPath>> run, Value semaphores) {
+  Operation *first = run.front().first, *last = run.back().first;
+  // Pure ops between the trees first: they compute offsets, never from a
+  // tree (trees have no results).
+  for (Operation *op = first->getNextNode(); op != last;) {
+    Operation *next = op->getNextNode();
+    if (isPureLeaf(*op))
+      op->moveBefore(first);
+    op = next;
+  }
+  Builder b(first->getLoc(), first);
+  IRMapping top;
+  Value all;
+  for (const auto &[root, path] : run)
+    for (scf::IfOp ifOp : path.chain) {
+      Value c = top.lookupOrDefault(ifOp.getCondition());
+      all = all ? arith::AndIOp::create(b, all, c) : c;
+      clonePure(b, ifOp.getThenRegion().front(), top);
+    }
+  // Where no condition chooses, the fused launches replace the run.
+  Builder tb(b.getLoc(), b.getContext());
+  scf::IfOp unswitched;
+  if (all) {
+    unswitched = scf::IfOp::create(b, all, /*withElseRegion=*/true);
+    Operation *elseEnd = unswitched.getElseRegion().front().getTerminator();
+    for (const auto &entry : run)
+      entry.first->moveBefore(elseEnd);
+    tb.setInsertionPoint(unswitched.getThenRegion().front().getTerminator());
+  } else {
+    tb.setInsertionPoint(first);
+  }
+  IRMapping m;
+  SmallVector<Operation *> trees;
+  for (const auto &[root, path] : run) {
+    for (scf::IfOp ifOp : path.chain)
+      clonePure(tb, ifOp.getThenRegion().front(), m);
+    llvm::append_range(trees, path.trees);
+  }
+  fuseUnder(tb, trees, m, Known(), run.front().second.threads, semaphores);
+  if (!all)
+    for (const auto &entry : run)
+      entry.first->erase();
+}
+
+/// Finds the runs of `block` (and of the blocks nested in its other ops).
+void fuseBlock(Block &block, Value semaphores) {
+  SmallVector<std::pair<Operation *, FastPath>> run;
+  auto flush = [&] {
+    size_t kernels = 0;
+    for (const auto &entry : run)
+      kernels += entry.second.trees.size();
+    if (kernels > 1)
+      fuseRun(run, semaphores);
+    run.clear();
+  };
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    if (isPureLeaf(op) || op.hasTrait<OpTrait::IsTerminator>())
+      continue;
+    std::optional<FastPath> path = fastPath(&op);
+    if (path && !run.empty() && run.front().second.threads != path->threads)
+      flush();
+    if (path) {
+      run.push_back({&op, *path});
+      continue;
+    }
+    flush();
+    if (!isa<gpu::LaunchOp>(op))
+      for (Region &r : op.getRegions())
+        for (Block &inner : r)
+          fuseBlock(inner, semaphores);
+  }
+  flush();
+}
+
+} // namespace
+
+void fuseLaunches(func::FuncOp fn, Value semaphores) {
+  for (Block &block : fn.getBody()) {
+    splitIfs(block);
+    fuseBlock(block, semaphores);
+  }
+}
+
+} // namespace mlir::photon
