@@ -39,32 +39,44 @@ static_assert(kBlocksDone < kFusedLaunchCounters, "the plan holds the counters")
 
 bool isPureLeaf(Operation &op) { return op.getNumRegions() == 0 && isPure(&op); }
 
+/// The non-pure ops of `block` (but its terminator).
+SmallVector<Operation *> effects(Block &block) {
+  SmallVector<Operation *> ops;
+  for (Operation &op : block.without_terminator())
+    if (!isPureLeaf(op))
+      ops.push_back(&op);
+  return ops;
+}
+
 /// The one op of `block` that is neither pure nor its terminator: null if
 /// none, failure if several.
 FailureOr<Operation *> soleEffect(Block &block) {
-  Operation *found = nullptr;
-  for (Operation &op : block.without_terminator()) {
-    if (isPureLeaf(op))
-      continue;
-    if (found)
-      return failure();
-    found = &op;
-  }
-  return found;
+  SmallVector<Operation *> ops = effects(block);
+  if (ops.size() > 1)
+    return failure();
+  return ops.empty() ? nullptr : ops.front();
 }
+
+/// The bytes every workgroup buffer of a fused kernel spans a multiple of:
+/// its buffers are laid out one after the other, 4-byte aligned, and the
+/// NVPTX backend merges 4 f32 accesses into one 16-byte access (on an H200
+/// a 4-byte buffer in front misaligned them).
+constexpr int64_t kWorkgroupGranule = 16;
 
 /// The block size of `launch` when it is 1-D and constant and its body one
 /// block, with no async tokens, clusters, dynamic or private memory, and
-/// workgroup memory of 32-bit scalars only: a fused kernel's workgroup
-/// buffers are laid out together, 4-byte aligned (the tensor-core tiles'
-/// 16-byte cp.async and ldmatrix were misaligned there on an H200).
+/// workgroup memory of 32-bit scalars in whole granules only (the tensor-core
+/// tiles' cp.async and ldmatrix want more alignment than a fused kernel's
+/// buffers get).
 std::optional<int64_t> threadsOf(gpu::LaunchOp launch) {
   if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
       launch.hasClusterSize() || launch.getDynamicSharedMemorySize() ||
       !launch.getPrivateAttributions().empty() || !launch.getBody().hasOneBlock() ||
       llvm::any_of(launch.getWorkgroupAttributions(), [](BlockArgument a) {
-        Type elt = cast<MemRefType>(a.getType()).getElementType();
-        return !elt.isF32() && !elt.isInteger(32);
+        auto type = cast<MemRefType>(a.getType());
+        Type elt = type.getElementType();
+        return (!elt.isF32() && !elt.isInteger(32)) || !type.hasStaticShape() ||
+               (type.getNumElements() * 4) % kWorkgroupGranule != 0;
       }))
     return std::nullopt;
   std::optional<int64_t> x = getConstantIntValue(launch.getBlockSizeX());
@@ -90,15 +102,6 @@ bool isKernelTree(Operation *op, int64_t threads) {
       return false;
   }
   return true;
-}
-
-/// The non-pure ops of `block` (but its terminator).
-SmallVector<Operation *> effects(Block &block) {
-  SmallVector<Operation *> ops;
-  for (Operation &op : block.without_terminator())
-    if (!isPureLeaf(op))
-      ops.push_back(&op);
-  return ops;
 }
 
 /// The then-branches that lead from a host op to kernel trees (the phases
@@ -254,24 +257,14 @@ public:
     launch = gpu::LaunchOp::create(b, total, one, one, cIdx(b, threads), one, one);
     nameKernel(launch, name);
     Type i32 = b.getI32Type();
-    Value ticketAt = launch.addWorkgroupAttribution(
-        MemRefType::get({1}, i32, MemRefLayoutAttrInterface(),
-                        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup)),
-        b.getLoc());
-
     Builder kb(b.getLoc(), b.getContext());
     kb.setInsertionPointToStart(&launch.getBody().front());
     tid = launch.getThreadIds().x;
     counters = arith::SubIOp::create(kb, memref::DimOp::create(kb, semaphores, 0),
                                      cIdx(kb, kFusedLaunchCounters));
-    // The ticket: this block's tile, in the order blocks arrive.
-    Value zero = cIdx(kb, 0);
-    onThreadZero(kb, [&](Builder &b) {
-      memref::StoreOp::create(b, increment(b, kTicket), ticketAt, ValueRange{zero});
-    });
-    gpu::BarrierOp::create(kb);
-    Value ticket = arith::IndexCastUIOp::create(kb, kb.getIndexType(),
-                                                memref::LoadOp::create(kb, ticketAt, zero));
+    // The ticket is built last, so that its buffer follows the kernels'.
+    Operation *pending = arith::ConstantIndexOp::create(kb, 0);
+    Value ticket = pending->getResult(0);
     for (size_t i = 0; i < trees.size(); ++i) {
       Operation *tree = trees[i];
       Value in = arith::AndIOp::create(
@@ -304,6 +297,24 @@ public:
       });
     });
     gpu::TerminatorOp::create(kb);
+
+    // The ticket: this block's tile, in the order blocks arrive. Its
+    // buffer is the last: a 4-byte buffer in front of the kernels' moves
+    // theirs off the 16 bytes the backend's merged accesses need.
+    Value ticketAt = launch.addWorkgroupAttribution(
+        MemRefType::get({1}, i32, MemRefLayoutAttrInterface(),
+                        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup)),
+        b.getLoc());
+    Builder tb(b.getLoc(), b.getContext());
+    tb.setInsertionPoint(pending);
+    Value zero = cIdx(tb, 0);
+    onThreadZero(tb, [&](Builder &b) {
+      memref::StoreOp::create(b, increment(b, kTicket), ticketAt, ValueRange{zero});
+    });
+    gpu::BarrierOp::create(tb);
+    pending->replaceAllUsesWith(ValueRange{arith::IndexCastUIOp::create(
+        tb, tb.getIndexType(), memref::LoadOp::create(tb, ticketAt, zero))});
+    pending->erase();
   }
 
 private:

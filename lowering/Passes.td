@@ -186,12 +186,13 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "the raw rows by the gain and each product by the row's 1 / rms, "
            "gathered from the same loads (not with round-matmul-inputs); "
            "false: a norm kernel writes the normed rows first">,
-    Option<"fuseLaunches", "fuse-launches", "bool", "true",
+    Option<"fuseLaunches", "fuse-launches", "bool", "false",
            "GPU: a stack's kernels that run one after the other with blocks "
            "of one size (at decode a layer's QKV, attention, output, gate/up "
            "and down) are one launch: blocks take tickets in order and a "
-           "kernel's tiles wait for the previous kernel's (counters at the end "
-           "of the plan's semaphores); false: a launch each">,
+           "kernel's tiles wait for the tiles before theirs (counters at the "
+           "end of the plan's semaphores). Off: not yet verified on an H200 "
+           "in its final form (docs/perf.md)">,
     Option<"programmaticLaunch", "programmatic-launch", "bool", "false",
            "GPU, for photon-programmatic-launch (sm_90+): the decode GEMVs "
            "issue their first weight loads, then wait for the previous kernel "

@@ -184,7 +184,8 @@ run() {
       echo "exit $rc" >> "$out/memcheck.txt"
     }
     local prompt="--prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 --mode recgen"
-    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused; do
+    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused \
+        tiny-photon-l2-bf16-act-fused-launches; do
       for graphs in "" --no-graphs; do
         memcheck "$dev/e2e/$art" $prompt --batch 2 $graphs
       done
@@ -311,7 +312,8 @@ sanitize() {
   # partials), sampling at batch 1 and 2 (f32: a block per row, barriers
   # between its reductions).
   for tool in racecheck initcheck; do
-    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused; do
+    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused \
+        tiny-photon-l2-bf16-act-fused-launches; do
       local choices=("--batch 2")
       [ "$art" != tiny-photon-l2 ] || choices+=("--batch 1" "--batch 1 $sampled" "--batch 2 $sampled")
       for choice in "${choices[@]}"; do

@@ -5,9 +5,9 @@
 // with an online softmax; scores never leave registers. RoPE on Q and K and the K/V cache
 // write are one kernel (fuse-rope-cache). Either option off, and the CPU,
 // keep the separate kernels.
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false split-short-caches=false' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false fuse-attention=false tiled-attention=false' -cse | FileCheck %s --check-prefixes=ATTN-OFF,UNFUSED-ATTN
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false fuse-rope-cache=false' -cse | FileCheck %s --check-prefixes=ROPE-OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-short-caches=false' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-attention=false tiled-attention=false' -cse | FileCheck %s --check-prefixes=ATTN-OFF,UNFUSED-ATTN
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-rope-cache=false' -cse | FileCheck %s --check-prefixes=ROPE-OFF
 // RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefixes=UNFUSED-ATTN,CPU
 
 // GQA (2 query heads share 1 KV head) and head_dim 52 (not a multiple of 32).

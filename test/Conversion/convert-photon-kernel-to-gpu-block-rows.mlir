@@ -7,8 +7,8 @@
 // workgroup memory of their own).
 // (The argmax below is block-per-row's with parallel-vocab off; the default
 // splits rows over blocks: convert-photon-kernel-to-gpu-vocab.mlir.)
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false parallel-vocab=false' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false block-per-row=false fuse-attention=false fuse-rope-cache=false parallel-vocab=false' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=parallel-vocab=false' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=block-per-row=false fuse-attention=false fuse-rope-cache=false parallel-vocab=false' | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 5000, d_model = 200, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {

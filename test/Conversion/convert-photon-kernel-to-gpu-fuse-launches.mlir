@@ -1,4 +1,4 @@
-// fuse-launches: a decode layer's five kernels (QKV + norm + RoPE + cache
+// fuse-launches (off by default): a decode layer's five kernels (QKV + norm + RoPE + cache
 // write, attention, O, gate/up + norm + SwiGLU, down; 128 threads each) are
 // one launch where the host takes all their single-kernel branches. The
 // fused kernel is specialised to each row bucket of the QKV GEMV (1, 4, 8,
@@ -8,11 +8,11 @@
 // semaphores (ticket, tiles done, blocks done), run that tile of the five
 // kernels laid end to end, and a kernel's tiles wait where it waited for
 // the previous grid until every tile before theirs is done.
-// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true' -cse | FileCheck %s
-// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true fuse-launches=false' -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true fuse-launches=true' -cse | FileCheck %s
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true' -cse | FileCheck %s --check-prefix=OFF
 // With programmatic launch the fused kernel waits for the previous grid
 // once, first; its kernels' own waits are gone.
-// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true' -photon-programmatic-launch -cse | FileCheck %s --check-prefix=PDL
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true fuse-launches=true' -photon-programmatic-launch -cse | FileCheck %s --check-prefix=PDL
 
 // CHECK-LABEL: func.func private @photon_stack_shape0(
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 {
@@ -33,7 +33,7 @@
 // CHECK-NEXT: %[[GU:.*]] = arith.muli %[[C]], %c1 : index
 // CHECK-NEXT: %[[DOWN_AT:.*]] = arith.addi %[[GU_AT]], %[[GU]] : index
 // CHECK-NEXT: %[[TOTAL:.*]] = arith.addi %[[DOWN_AT]], %[[QKV]] : index
-// CHECK-NEXT: gpu.launch blocks(%{{.*}}) in (%[[GRID:.*]] = %[[TOTAL]], %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[TX:[^,]*]], %{{.*}}) in (%{{.*}} = %c128, %{{.*}} = %c1, %{{.*}} = %c1) module(@photon_kernels) function(@photon_fused5_gemv_qkv_norm_r1_128x64) workgroup(%[[TICKET:[^ ]*]] : memref<1xi32, #gpu.address_space<workgroup>>
+// CHECK-NEXT: gpu.launch blocks(%{{.*}}) in (%[[GRID:.*]] = %[[TOTAL]], %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[TX:[^,]*]], %{{.*}}) in (%{{.*}} = %c128, %{{.*}} = %c1, %{{.*}} = %c1) module(@photon_kernels) function(@photon_fused5_gemv_qkv_norm_r1_128x64) workgroup({{.*}}%[[TICKET:[^ ]*]] : memref<1xi32, #gpu.address_space<workgroup>>) {
 // The counters are the semaphores' last 3; thread 0 takes the block's ticket.
 // CHECK-NEXT: %[[DIM:.*]] = memref.dim %arg10, %c0 : memref<?xi32>
 // CHECK-NEXT: %c3 = arith.constant 3 : index

@@ -7,9 +7,9 @@
 // vocabulary. parallel-vocab=false keeps block-per-row's argmax
 // (convert-photon-kernel-to-gpu-block-rows.mlir) and one warp per row for sampling; the
 // CPU keeps its loops and ignores the partials and semaphores.
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false fuse-argmax-combine=true' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false parallel-vocab=false' -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-launches=false' -cse | FileCheck %s --check-prefix=COMBINE
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-argmax-combine=true' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=parallel-vocab=false' -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=COMBINE
 // RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=CPU
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory | FileCheck %s --check-prefix=PLAN
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=PROG

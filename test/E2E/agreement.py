@@ -837,16 +837,16 @@ def main():
                            "tiny-photon-l2-bf16-act-gemv-fma", worst, rng, weight_type="bf16",
                            activation_type="bf16", row_batches=(11,),
                            compile_args=("--no-gemv-tensor-cores",))
-                # A layer's decode kernels as five launches instead of one fused launch
-                # (fuse-launches), and fused over 2..16 rows too: tensor-core GEMVs of
-                # 4 warps, the block size of the others.
+                # A layer's decode kernels as one launch (--fuse-launches), and fused
+                # over 2..16 rows too: tensor-core GEMVs of 4 warps, the block size of
+                # the others.
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2-bf16-act-launches", worst, rng, weight_type="bf16",
-                           activation_type="bf16", compile_args=("--no-fuse-launches",))
+                           "tiny-photon-l2-bf16-act-fused-launches", worst, rng, weight_type="bf16",
+                           activation_type="bf16", compile_args=("--fuse-launches",))
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
                            "tiny-photon-l2-bf16-act-mma4", worst, rng, weight_type="bf16",
                            activation_type="bf16", row_batches=(11,),
-                           compile_args=("--gemv-tensor-core-warps=4",))
+                           compile_args=("--fuse-launches", "--gemv-tensor-core-warps=4"))
                 # The local decoders' short caches through the block-per-(row, query head)
                 # kernel instead of photon_attention_short (split attention, one split).
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),

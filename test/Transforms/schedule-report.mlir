@@ -4,18 +4,19 @@
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory > %t.vanilla.mlir
 // RUN: photon-opt %t.vanilla.mlir '-photon-schedule-report=context=8 prompt=4 json=%t.vanilla.json' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VTEXT
 // RUN: FileCheck %s --check-prefix=VJSON < %t.vanilla.json
-// RUN: photon-opt %t.vanilla.mlir '-photon-schedule-report=context=8 prompt=4 kernels={fuse-launches=false}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=LAUNCHES
+// RUN: photon-opt %t.vanilla.mlir '-photon-schedule-report=context=8 prompt=4 kernels={fuse-launches=true}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=LAUNCHES
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory > %t.l2.mlir
 // RUN: photon-opt %t.l2.mlir '-photon-schedule-report=context=32 prompt=16 print=0 json=%t.l2.json' -o /dev/null 2>&1 | FileCheck %s --check-prefix=QUIET --allow-empty
 // RUN: FileCheck %s --check-prefix=L2JSON < %t.l2.json
 // RUN: photon-translate --import-config %examples/photon-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 > %t.600m.mlir
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1,1024 context=2048,1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=RATIO
-// RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={gemv-tensor-core-warps=4}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=WARPS4
+// RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={fuse-launches=true}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=FUSED600
+// RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={fuse-launches=true gemv-tensor-core-warps=4}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=WARPS4
 // RUN: photon-translate --import-config %examples/block-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 | photon-opt '-photon-schedule-report=context=1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
 // RUN: photon-translate --import-config %examples/vanilla-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 > %t.v600.mlir
 // RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VANILLA600
 // RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16 kernels={fuse-attention-combine=true fuse-argmax-combine=true}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=LASTBLOCK
-// RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16 kernels={fuse-qkv=false fuse-gate-up=false fuse-norm=false fuse-rope-cache=false fuse-launches=false}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNFUSED
+// RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16 kernels={fuse-qkv=false fuse-gate-up=false fuse-norm=false fuse-rope-cache=false}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNFUSED
 // RUN: not photon-opt %t.vanilla.mlir '-photon-schedule-report=kernels={fuse-qkv=maybe}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADKERNELS
 // RUN: not photon-opt %t.vanilla.mlir '-photon-schedule-report=kernels={no-such-option=1}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADKERNELS
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=bandwidth=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBW
@@ -35,29 +36,31 @@
 // embedding one row of 256: 361984. The new token attends to 9 positions:
 // 2 layers · 9 · 256 (K and V of 32 f32) = 4608 KV bytes read, 2 · 256 = 512
 // written. Flops: LM head 2·16384 = 32768; stack 2 layers · (2·36864 matmul
-// + 9 positions · 4·4 heads·16) = 152064; 184832 in all. A layer's 5 kernels
-// at decode (GPU defaults: QKV with the norm as its prologue and RoPE + the
-// cache write as its epilogue, fused attention, O, gate + up + SwiGLU with the
-// norm, down; 16 with every fusion off) are one fused launch (fuse-launches;
-// 5 launches without), so a stack call is 2 + the final norm = 3 (11 without);
-// with the LM head, argmax (2: per-block partials over the vocabulary, then a
-// warp per row), embedding and 3 data-movement launches, 10 (18 without).
+// + 9 positions · 4·4 heads·16) = 152064; 184832 in all. A stack call is 5
+// launches per layer (GPU defaults at decode: QKV with the norm as its
+// prologue and RoPE + the cache write as its epilogue, fused attention, O,
+// gate + up + SwiGLU with the norm, down; 16 with every fusion off) + the
+// final norm = 11; with the LM head, argmax (2: per-block partials over the
+// vocabulary, then a warp per row), embedding and 3 data-movement launches, 18.
 // VTEXT: schedule report of @tiny_vanilla: 4300 GB/s, 790 TFLOP/s, 2.50 us per launch; weights f32, activations f32
 // VTEXT: step at context 8, batch 1:
-// VTEXT: photon_stack_model 1 1 3
+// VTEXT: photon_stack_model 1 1 11
 // VTEXT: (data movement) 0 0 3
-// VTEXT: total 4 4 10
-// VTEXT: predicted: 0.0251 ms per step (calls 0.0001 ms + 10 launches x 2.50 us), 39859.4 tok/s
+// VTEXT: total 4 4 18
+// VTEXT: predicted: 0.0451 ms per step (calls 0.0001 ms + 18 launches x 2.50 us), 22178.8 tok/s
 // VTEXT: KV read per generated token: 4608 bytes (global caches 4608, local decoder caches 0)
 // VTEXT-NOT: warning
-// LAUNCHES: photon_stack_model 1 1 11
-// LAUNCHES: total 4 4 18
+// fuse-launches: a layer's 5 kernels one launch, so the stack call is 2 +
+// the final norm = 3 launches and the step 10.
+// LAUNCHES: photon_stack_model 1 1 3
+// LAUNCHES: total 4 4 10
+// LAUNCHES: predicted: 0.0251 ms per step (calls 0.0001 ms + 10 launches x 2.50 us), 39859.4 tok/s
 // VJSON: "steps": [
 // VJSON: "context": 8,
 // VJSON: "totals": {
 // VJSON-NEXT: "calls": 4,
 // VJSON-NEXT: "rows": 4,
-// VJSON-NEXT: "launches": 10,
+// VJSON-NEXT: "launches": 18,
 // VJSON-NEXT: "weight_bytes": 361984.0,
 // VJSON-NEXT: "kv_read_bytes": 4608.0,
 // VJSON-NEXT: "kv_write_bytes": 512.0,
@@ -76,17 +79,17 @@
 // QUIET-NOT: schedule report
 // L2JSON: "name": "generate_recgen"
 // L2JSON: "steps": [
-// L2JSON: "second_stream_s": {{[0-9.]+e-0[45]}},
+// L2JSON: "second_stream_s": {{0\.000[1-9][0-9]*}},
 // L2JSON: "photon_stack_encoder_2": {
 // L2JSON-NEXT: "calls": 1,
 // L2JSON-NEXT: "rows": 1,
-// L2JSON-NEXT: "launches": 3,
+// L2JSON-NEXT: "launches": 11,
 // L2JSON-NEXT: "weight_bytes": 296192.0,
 // L2JSON-NEXT: "kv_read_bytes": 2048.0,
 // L2JSON: "photon_stack_decoder_1": {
 // L2JSON-NEXT: "calls": 4,
 // L2JSON-NEXT: "rows": 20,
-// L2JSON-NEXT: "launches": 12,
+// L2JSON-NEXT: "launches": 44,
 // L2JSON-NEXT: "weight_bytes": 1184768.0,
 // L2JSON-NEXT: "kv_read_bytes": 30720.0,
 // L2JSON: "mismatches": []
@@ -96,13 +99,10 @@
 // 16 · 2049 · 6656). The paper's asymptotes are 16 / (4/4² + 4/16²) = 60.2x
 // (HierGen) and 16 · 16² / 4 = 1024x (RecGen); local decoder caches keep
 // RecGen below them at 2048 tokens. The launches are those of the default
-// fusions: at decode 5 kernels per layer (the norms are the prologue of the
-// QKV and gate/up GEMVs, RoPE and the cache write the QKV GEMV's epilogue; 6
-// where a cache is longer than 256 positions and split attention merges its
-// splits with a second kernel), one fused launch where every kernel's blocks
-// have 128 threads (1 row: the CUDA-core GEMVs, a cache of at most 256
-// positions; the tensor-core GEMVs of 2..16 rows have 256 or 512), at 1024
-// sequences 8
+// fusions: at decode 5 per layer (the norms are the prologue of the QKV and
+// gate/up GEMVs, RoPE and the cache write the QKV GEMV's epilogue; 6 where a
+// cache is longer than 256 positions and split attention merges its splits
+// with a second kernel), at 1024 sequences 8
 // (a norm kernel before the QKV and before the gate/up + SwiGLU tensor-core
 // kernels, RoPE + cache write, attention, the output and down projections;
 // more than 64 rows over a long cache take the one tiled attention kernel;
@@ -115,7 +115,7 @@
 // per layer (docs/perf.md).
 // RATIO: program @generate_hiergen (hiergen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 188 launches
+// RATIO: 252 launches
 // RATIO: vanilla of 16 layers (same width, 6656 KV bytes per item and layer): 218210304 bytes; vanilla / this 58.0x (global caches only 60.0x; paper's asymptote 60.2x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
@@ -126,7 +126,7 @@
 // its latent chain on a second stream.
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 160 launches
+// RATIO: 224 launches
 // RATIO: streams: {{[0-9.]+}} ms of it on a second stream (RecGen's latent chain) beside
 // RATIO: vanilla / this 639.7x (global caches only 1008.7x; paper's asymptote 1024.0x)
 // RATIO: step at context 1048576, batch 1:
@@ -134,8 +134,13 @@
 // RATIO: step at context 2048, batch 1024:
 // RATIO: 365 launches
 // RATIO-NOT: warning
-// Tensor-core GEMVs of 4 warps (128 threads) at 2..16 rows: the local
-// decoders' calls of 2 to 8 rows fuse too, 5 launches a stack call.
+// fuse-launches: a decode layer is one launch where its kernels' blocks all
+// have 128 threads: 1 row (CUDA-core GEMVs) and a cache of at most 256
+// positions; the tensor-core GEMVs of 2..16 rows have 256 or 512, unless
+// they take 4 warps (then every local decoder call fuses: 5 a stack call).
+// FUSED600: program @generate_recgen
+// FUSED600: step at context 2048, batch 1:
+// FUSED600: 160 launches
 // WARPS4: program @generate_recgen
 // WARPS4: step at context 2048, batch 1:
 // WARPS4: 80 launches
