@@ -29,7 +29,8 @@
 # which BENCH_MODELS then names.
 # SCHEDULE_ARGS (prepare) sets the batches, contexts and prompts of each artifact's
 # schedule.json (photon-schedule-report options).
-# SKIP_BENCH=1 (run) stops after the agreement and memcheck.
+# SKIP_BENCH=1 (run) stops after the agreement and memcheck. AGREEMENT_ARGS (run) passes one
+# option to the agreement, e.g. AGREEMENT_ARGS="--only=fused-launches|act-tiled".
 # BENCH_MODELS (prepare, bench) lists the benchmarked models (default vanilla-600m
 # photon-600m); BENCH_ARGS passes options to bench/bench.py; PEER_ARGS, when set, runs
 # the PyTorch peer (../shared/peer, copied into .device/peer by prepare) after the
@@ -161,7 +162,7 @@ run() {
 
   echo "gpu-check: agreement with the NumPy reference (spec §6)"
   python3 "$root/test/E2E/agreement.py" --precompiled --device cuda --work "$dev/e2e" \
-    --bin "$bin" > "$out/agreement.txt" 2>&1 || true
+    --bin "$bin" ${AGREEMENT_ARGS:+"$AGREEMENT_ARGS"} > "$out/agreement.txt" 2>&1 || true
   grep -E "FAIL|worst|passed" "$out/agreement.txt" | tail -8
 
   echo "gpu-check: compute-sanitizer memcheck"

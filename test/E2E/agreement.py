@@ -32,6 +32,7 @@ Prints one line per case and finally `N passed, N failed`; exits 1 on any failur
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,7 @@ class Harness:
         self.bin, self.work, self.verbose = bindir, work, verbose
         self.photon_run_path = os.path.join(run_bin or bindir, "photon-run")
         self.device, self.mode = device, mode  # mode: full, compile-only, precompiled
+        self.only = None  # a compiled regular expression: the model cases to run
         self.passed = self.failed = 0
 
     def report(self, ok, name, detail=""):
@@ -210,6 +212,8 @@ def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weigh
     """weight_type: the artifact's weight arena type; the reference weights are drawn exact in
     that type (bf16 / f16 values), so the f32-computing kernels see exactly the reference's
     weights and the f32 bound applies."""
+    if h.only and not h.only.search(name):
+        return None
     cfg = pr.load_config(cfg_path)
     B = 1 if cfg.vanilla else cfg.B
     n_new = max(2 * B + 3, 8)
@@ -231,6 +235,8 @@ def hf_directory_case(h, worst, rng):
     `dtype` and `rope_parameters`, the weights in two shards listed by
     model.safetensors.index.json. photon-compile takes the directory, photon-run --weights too."""
     name = "tiny-llama-hf-dir"
+    if h.only and not h.only.search(name):
+        return
     d = os.path.join(h.work, name + "-checkpoint")
     base = os.path.join(ROOT, "examples", "tiny-llama-hf.json")
     with open(base) as f:
@@ -659,6 +665,9 @@ def main():
     ap.add_argument("--demo-only", action="store_true", help="only the shipped demo models (models/demo/)")
     ap.add_argument("--edge-only", action="store_true",
                     help="only the kernel edge-shape models (test/E2E/Inputs/edge/)")
+    ap.add_argument("--only", metavar="REGEX",
+                    help="only the model cases whose artifact name matches (no shipped models, "
+                         "sampling, NaN or bad-input cases), e.g. 'fused-launches|act-tiled'")
     ap.add_argument("--work", help="scratch directory (default: a temporary one, removed at the end)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                     help="where photon-run runs (artifacts are compiled for it)")
@@ -685,6 +694,8 @@ def main():
     mode = "compile-only" if args.compile_only else "precompiled" if args.precompiled else "full"
     h = Harness(os.path.abspath(args.bin), work, args.verbose, args.device, mode,
                 os.path.abspath(args.run_bin) if args.run_bin else None)
+    if args.only:
+        h.only = re.compile(args.only)
     t0 = time.time()
     worst = [0.0]
     rng = np.random.default_rng(1234)
@@ -878,10 +889,13 @@ def main():
 
         if not args.quick:
             edge_shape_cases(h, worst, rng)
-            shipped_model_cases(h, worst)
+            if not h.only:
+                shipped_model_cases(h, worst)
 
         if h.mode == "compile-only":
             print(f"compiled the artifacts into {work}")
+        elif h.only:
+            pass
         elif "tiny-photon-l2" not in arts or "tiny-block" not in arts:
             h.report(False, "bad input and sampling checks", "the artifacts they need failed to build")
         else:
