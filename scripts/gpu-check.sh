@@ -25,7 +25,7 @@
 # BENCH_COMPILE_ARGS (prepare) adds photon-compile options for the benchmarked models,
 # e.g. "--gemv-max-rows=0 --no-block-per-row" for the kernels before the decode GEMV.
 # BENCH_VARIANTS (prepare) adds, for each benchmarked model, artifacts compiled with other
-# options, "suffix=opt,opt" each (e.g. "launches=--no-fuse-launches"): <model>-<suffix>,
+# options, "suffix=opt,opt" each (e.g. "fused=--fuse-launches"): <model>-<suffix>,
 # which BENCH_MODELS then names.
 # SCHEDULE_ARGS (prepare) sets the batches, contexts and prompts of each artifact's
 # schedule.json (photon-schedule-report options).
