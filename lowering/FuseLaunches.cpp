@@ -114,15 +114,12 @@ struct FastPath {
 
 /// The block size of the first launch under `op`.
 std::optional<int64_t> firstThreads(Operation *op) {
-  std::optional<int64_t> threads;
-  bool found = false;
+  gpu::LaunchOp first;
   op->walk([&](gpu::LaunchOp l) {
-    if (!found)
-      threads = threadsOf(l);
-    found = true;
-    return WalkResult::skip();
+    first = l;
+    return WalkResult::interrupt();
   });
-  return threads;
+  return first ? threadsOf(first) : std::nullopt;
 }
 
 std::optional<FastPath> fastPath(Operation *op) {
@@ -151,6 +148,13 @@ std::optional<FastPath> fastPath(Operation *op) {
   }
 }
 
+/// Clones the pure ops of `block` at `b`.
+void clonePure(OpBuilder &b, Block &block, IRMapping &m) {
+  for (Operation &op : block.without_terminator())
+    if (isPureLeaf(op))
+      b.clone(op, m);
+}
+
 /// `if c {A; B} else {C; D}` as `if c {A} else {C}; if c {B} else {D}`
 /// where both branches have as many effects (after their own ifs are
 /// split), so that a kernel and the next are trees of their own. Each part
@@ -177,9 +181,7 @@ void splitIfs(Block &block) {
       auto fill = [&](Block &from, Block &to, Operation *effect) {
         OpBuilder pb = OpBuilder::atBlockTerminator(&to);
         IRMapping m;
-        for (Operation &pure : from.without_terminator())
-          if (isPureLeaf(pure))
-            pb.clone(pure, m);
+        clonePure(pb, from, m);
         pb.clone(*effect, m);
       };
       fill(ifOp.getThenRegion().front(), part.getThenRegion().front(), thenOps[i]);
@@ -217,40 +219,71 @@ std::optional<bool> lookup(const Known &known, Value cond) {
   return std::nullopt;
 }
 
-/// Clones the pure ops of `block` at `b`.
-void clonePure(Builder &b, Block &block, IRMapping &m) {
-  for (Operation &op : block.without_terminator())
-    if (isPureLeaf(op))
-      b.clone(op, m);
+/// Builds a tree's branch: `inner` gets the branch's tree (null: none)
+/// after its pure ops, and what is known there.
+using Inner = function_ref<Value(Builder &, Operation *, IRMapping &, const Known &)>;
+
+/// `ifOp`'s taken branch at `b` where its condition is known, else an scf.if
+/// of both (with a result of `type`, if any), each knowing its condition.
+Value decide(Builder &b, scf::IfOp ifOp, IRMapping &m, const Known &known, Type type,
+             Inner inner) {
+  auto branch = [&](Builder &b, Region &r, IRMapping &m, const Known &known) -> Value {
+    if (r.empty())
+      return inner(b, nullptr, m, known);
+    clonePure(b, r.front(), m);
+    return inner(b, *soleEffect(r.front()), m, known);
+  };
+  if (std::optional<bool> v = lookup(known, ifOp.getCondition())) {
+    IRMapping inBranch = m;
+    return branch(b, *v ? ifOp.getThenRegion() : ifOp.getElseRegion(), inBranch, known);
+  }
+  TypeRange types = type ? TypeRange(type) : TypeRange();
+  auto host = scf::IfOp::create(b, types, m.lookupOrDefault(ifOp.getCondition()),
+                                /*withElseRegion=*/true);
+  for (bool value : {true, false}) {
+    Block &block = (value ? host.getThenRegion() : host.getElseRegion()).front();
+    Builder rb(b.getLoc(), b.getContext());
+    if (type)
+      rb.setInsertionPointToStart(&block);
+    else
+      rb.setInsertionPoint(block.getTerminator());
+    IRMapping inBranch = m;
+    Known k = known;
+    k.push_back({ifOp.getCondition(), value});
+    Value v = branch(rb, value ? ifOp.getThenRegion() : ifOp.getElseRegion(), inBranch, k);
+    if (type)
+      scf::YieldOp::create(rb, v);
+  }
+  return type ? host.getResult(0) : Value();
 }
 
 /// Builds the fused launch of one leaf of the first tree.
 class FusedLaunch {
 public:
-  FusedLaunch(Value semaphores, const Known &known) : semaphores(semaphores), known(known) {}
+  explicit FusedLaunch(Value semaphores) : semaphores(semaphores) {}
 
   /// Host: the tiles of `tree` (its chosen launch's blocks) at `b`.
-  Value tiles(Builder &b, Operation *tree, IRMapping &m) {
+  Value tiles(Builder &b, Operation *tree, IRMapping &m, const Known &known) {
     if (auto launch = dyn_cast<gpu::LaunchOp>(tree)) {
       gpu::KernelDim3 g = launch.getGridSizeOperandValues();
       return mulI(b, mulI(b, m.lookupOrDefault(g.x), m.lookupOrDefault(g.y)),
                   m.lookupOrDefault(g.z));
     }
-    return decide(b, cast<scf::IfOp>(tree), m, b.getIndexType(),
-                  [&](Builder &b, Operation *inner, IRMapping &m) {
-                    return inner ? tiles(b, inner, m) : cIdx(b, 0);
+    return decide(b, cast<scf::IfOp>(tree), m, known, b.getIndexType(),
+                  [&](Builder &b, Operation *inner, IRMapping &m, const Known &known) {
+                    return inner ? tiles(b, inner, m, known) : cIdx(b, 0);
                   });
   }
 
   /// Builds the launch of `trees` (phase i: trees[i]) at `b`, `threads` a
   /// block.
-  void build(Builder &b, ArrayRef<Operation *> trees, IRMapping &m, int64_t threads,
-             StringRef name) {
+  void build(Builder &b, ArrayRef<Operation *> trees, IRMapping &m, const Known &known,
+             int64_t threads, StringRef name) {
     SmallVector<Value> count, start;
     Value total = cIdx(b, 0);
     for (Operation *tree : trees) {
       start.push_back(total);
-      count.push_back(tiles(b, tree, m));
+      count.push_back(tiles(b, tree, m, known));
       total = addI(b, total, count.back());
     }
     Value one = cIdx(b, 1);
@@ -274,7 +307,7 @@ public:
         // Tiles of earlier phases have lower tickets: once start[i] tiles
         // are done, all of theirs are.
         waitFor = i ? start[i] : Value();
-        emit(b, tree, arith::SubIOp::create(b, ticket, start[i]), m);
+        emit(b, tree, arith::SubIOp::create(b, ticket, start[i]), m, known);
         if (i + 1 == trees.size())
           return;
         // The tile's writes, then its count.
@@ -318,49 +351,15 @@ public:
   }
 
 private:
-  using Inner = function_ref<Value(Builder &, Operation *, IRMapping &)>;
-
-  /// The taken branch of `ifOp` where its condition is known, else an scf.if
-  /// (with results of `type`, if any) of both; `inner` builds a branch's
-  /// tree (null: none) after its pure ops.
-  Value decide(Builder &b, scf::IfOp ifOp, IRMapping &m, Type type, Inner inner) {
-    auto branch = [&](Builder &b, Region &r, IRMapping &m) -> Value {
-      if (r.empty())
-        return inner(b, nullptr, m);
-      clonePure(b, r.front(), m);
-      return inner(b, *soleEffect(r.front()), m);
-    };
-    if (std::optional<bool> v = lookup(known, ifOp.getCondition())) {
-      IRMapping inBranch = m;
-      return branch(b, *v ? ifOp.getThenRegion() : ifOp.getElseRegion(), inBranch);
-    }
-    TypeRange types = type ? TypeRange(type) : TypeRange();
-    auto host = scf::IfOp::create(b, types, m.lookupOrDefault(ifOp.getCondition()),
-                                  /*withElseRegion=*/true);
-    for (auto [from, to] : llvm::zip(ifOp->getRegions(), host->getRegions())) {
-      Builder rb(b.getLoc(), b.getContext());
-      Block &block = to.front();
-      if (type) {
-        rb.setInsertionPointToStart(&block);
-      } else {
-        rb.setInsertionPoint(block.getTerminator());
-      }
-      IRMapping inBranch = m;
-      Value v = branch(rb, from, inBranch);
-      if (type)
-        scf::YieldOp::create(rb, v);
-    }
-    return type ? host.getResult(0) : Value();
-  }
-
   /// Kernel: tile `local` of `tree`.
-  void emit(Builder &b, Operation *tree, Value local, IRMapping &m) {
+  void emit(Builder &b, Operation *tree, Value local, IRMapping &m, const Known &known) {
     if (auto ifOp = dyn_cast<scf::IfOp>(tree)) {
-      decide(b, ifOp, m, Type(), [&](Builder &b, Operation *inner, IRMapping &m) {
-        if (inner)
-          emit(b, inner, local, m);
-        return Value();
-      });
+      decide(b, ifOp, m, known, Type(),
+             [&](Builder &b, Operation *inner, IRMapping &m, const Known &known) {
+               if (inner)
+                 emit(b, inner, local, m, known);
+               return Value();
+             });
       return;
     }
     auto leaf = cast<gpu::LaunchOp>(tree);
@@ -458,7 +457,6 @@ private:
   }
 
   Value semaphores;
-  const Known &known;
   gpu::LaunchOp launch;
   Value tid, counters;
   Value waitFor; // the tiles before this phase's (null in phase 0)
@@ -477,35 +475,19 @@ std::string fusedName(size_t kernels, gpu::LaunchOp first) {
 void fuseUnder(Builder &b, ArrayRef<Operation *> trees, IRMapping &m, const Known &known,
                int64_t threads, Value semaphores) {
   if (auto launch = dyn_cast<gpu::LaunchOp>(trees.front())) {
-    FusedLaunch fused(semaphores, known);
-    fused.build(b, trees, m, threads, fusedName(trees.size(), launch));
+    FusedLaunch(semaphores).build(b, trees, m, known, threads, fusedName(trees.size(), launch));
     return;
   }
-  auto ifOp = cast<scf::IfOp>(trees.front());
   // The first tree continues with the branch's own (if any).
-  auto descend = [&](Builder &b, Region &r, IRMapping &m, const Known &known) {
-    SmallVector<Operation *> rest(trees.drop_front());
-    if (!r.empty()) {
-      clonePure(b, r.front(), m);
-      if (Operation *inner = *soleEffect(r.front()))
-        rest.insert(rest.begin(), inner);
-    }
-    if (!rest.empty())
-      fuseUnder(b, rest, m, known, threads, semaphores);
-  };
-  if (std::optional<bool> v = lookup(known, ifOp.getCondition()))
-    return descend(b, *v ? ifOp.getThenRegion() : ifOp.getElseRegion(), m, known);
-  auto host = scf::IfOp::create(b, m.lookupOrDefault(ifOp.getCondition()),
-                                /*withElseRegion=*/true);
-  for (bool value : {true, false}) {
-    Region &to = value ? host.getThenRegion() : host.getElseRegion();
-    Builder rb(b.getLoc(), b.getContext());
-    rb.setInsertionPoint(to.front().getTerminator());
-    IRMapping inBranch = m;
-    Known k = known;
-    k.push_back({ifOp.getCondition(), value});
-    descend(rb, value ? ifOp.getThenRegion() : ifOp.getElseRegion(), inBranch, k);
-  }
+  decide(b, cast<scf::IfOp>(trees.front()), m, known, Type(),
+         [&](Builder &b, Operation *inner, IRMapping &m, const Known &known) {
+           SmallVector<Operation *> rest(trees.drop_front());
+           if (inner)
+             rest.insert(rest.begin(), inner);
+           if (!rest.empty())
+             fuseUnder(b, rest, m, known, threads, semaphores);
+           return Value();
+         });
 }
 
 /// Steps 1 and 2 for the ops of `run` (kernel trees' roots, in order, in one

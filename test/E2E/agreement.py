@@ -838,37 +838,27 @@ def main():
                                          "--no-block-per-row", "--no-fuse-attention",
                                          "--no-fuse-rope-cache", "--no-tiled-attention",
                                          "--no-parallel-vocab", "--no-programmatic-launch"))
+                def l2_bf16_act(suffix, *compile_args, row_batches=()):
+                    model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+                               "tiny-photon-l2-bf16-act" + suffix, worst, rng, weight_type="bf16",
+                               activation_type="bf16", row_batches=row_batches,
+                               compile_args=compile_args)
                 # RoPE and the cache write as a kernel after the QKV GEMV (a warp per
                 # output) instead of its epilogue (a warp per pair of outputs).
-                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2-bf16-act-norope", worst, rng, weight_type="bf16",
-                           activation_type="bf16", compile_args=("--no-fuse-qkv-rope",))
+                l2_bf16_act("-norope", "--no-fuse-qkv-rope")
                 # GEMVs over 2..16 rows with CUDA-core FMAs instead of mma.sync.
-                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2-bf16-act-gemv-fma", worst, rng, weight_type="bf16",
-                           activation_type="bf16", row_batches=(11,),
-                           compile_args=("--no-gemv-tensor-cores",))
+                l2_bf16_act("-gemv-fma", "--no-gemv-tensor-cores", row_batches=(11,))
                 # A layer's decode kernels as one launch (--fuse-launches), and fused
                 # over 2..16 rows too: tensor-core GEMVs of 4 warps, the block size of
                 # the others.
-                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2-bf16-act-fused-launches", worst, rng, weight_type="bf16",
-                           activation_type="bf16", compile_args=("--fuse-launches",))
-                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2-bf16-act-mma4", worst, rng, weight_type="bf16",
-                           activation_type="bf16", row_batches=(11,),
-                           compile_args=("--fuse-launches", "--gemv-tensor-core-warps=4"))
+                l2_bf16_act("-fused-launches", "--fuse-launches")
+                l2_bf16_act("-mma4", "--fuse-launches", "--gemv-tensor-core-warps=4",
+                            row_batches=(11,))
                 # The local decoders' short caches through the block-per-(row, query head)
                 # kernel instead of photon_attention_short (split attention, one split).
-                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2-bf16-act-fused-short", worst, rng, weight_type="bf16",
-                           activation_type="bf16", compile_args=("--no-split-short-caches",))
-                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2-bf16-act-unfused", worst, rng, weight_type="bf16",
-                           activation_type="bf16",
-                           compile_args=("--no-fuse-qkv", "--no-fuse-gate-up", "--no-fuse-norm",
-                                         "--no-fuse-attention", "--no-fuse-rope-cache",
-                                         "--no-tiled-attention"))
+                l2_bf16_act("-fused-short", "--no-split-short-caches")
+                l2_bf16_act("-unfused", "--no-fuse-qkv", "--no-fuse-gate-up", "--no-fuse-norm",
+                            "--no-fuse-attention", "--no-fuse-rope-cache", "--no-tiled-attention")
                 # The tiled prefill attention (tiled-attention) on every cache (fused capacity
                 # 0): prompts of 150 and 300 tokens are 3 and 5 tiles of 64 rows with a tail
                 # (tensor cores with bf16 caches), three prompts prefilled together leave
