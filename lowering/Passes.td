@@ -191,8 +191,8 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "of one size (at decode a layer's QKV, attention, output, gate/up "
            "and down) are one launch: blocks take tickets in order and a "
            "kernel's tiles wait for the tiles before theirs (counters at the "
-           "end of the plan's semaphores). Off: not yet verified on an H200 "
-           "in its final form (docs/perf.md)">,
+           "end of the plan's semaphores). Off: right on an H200 but slower "
+           "there, every phase at the registers of the heaviest (docs/perf.md)">,
     Option<"programmaticLaunch", "programmatic-launch", "bool", "false",
            "GPU, for photon-programmatic-launch (sm_90+): the decode GEMVs "
            "issue their first weight loads, then wait for the previous kernel "

@@ -8,6 +8,8 @@
 #   scripts/gpu-check.sh kernels    # on the GPU machine: bench/kernels.py, every kernel of
 #                                   # one decode step under Nsight Compute (ncu), by family
 #                                   # and shape, against the measured copy and matrix rates
+#   scripts/gpu-check.sh profile    # on the GPU machine: ncu's details (occupancy, stalls)
+#                                   # of one decode step's kernels (PROFILE_ARTS, _KERNELS)
 #   scripts/gpu-check.sh edge       # on the GPU machine: only the agreement's kernel edge
 #                                   # shapes (test/E2E/Inputs/edge/; `run` checks them too)
 #   scripts/gpu-check.sh demo       # on the GPU machine: the shipped demo models' held-out
@@ -135,10 +137,14 @@ summary() {  # summary <label> <file> <pattern of a clean run> <pattern of a run
   echo "summary: $label: $(grep -cE "$clean" "$file") of $(grep -cE "$runs" "$file") clean"
 }
 
-# On the GPU machine: the carried archive becomes .device.
+# On the GPU machine: the carried archive becomes .device, unless this
+# archive was unpacked there already (a warm machine keeps ignored folders).
 unpack() {
-  if [ ! -d "$dev" ] && [ -f "$root/.device.txz" ]; then
+  local stamp="$dev/.unpacked"
+  if [ -f "$root/.device.txz" ] && { [ ! -f "$stamp" ] || [ "$root/.device.txz" -nt "$stamp" ]; }; then
+    rm -rf "$dev"
     xz -dc "$root/.device.txz" | tar -C "$root" -xf -
+    touch "$stamp"
   fi
 }
 
@@ -274,6 +280,30 @@ kernels() {
   fi
 }
 
+# Why one kernel is slower than another: ncu's detail sections (launch,
+# occupancy, throughput, warp stalls) of decode step 1 at batch 1, for each
+# bench/ artifact in PROFILE_ARTS (default photon-600m), of the kernels whose
+# names match PROFILE_KERNELS (an ncu regex; default all), in PROFILE_MODE
+# (default recgen). Caches flushed before each kernel, as in `kernels`.
+profile() {
+  local out="${OUT:-$dev/results}"; mkdir -p "$out"
+  local bin="/tmp/photon-rt/bin"
+  [ -x "$bin/photon-run" ] || build_runtime
+  local ncu
+  ncu="$(command -v ncu || echo /usr/local/cuda/bin/ncu)"
+  for art in ${PROFILE_ARTS:-photon-600m}; do
+    echo "gpu-check: ncu details of $art"
+    "$ncu" --profile-from-start off --clock-control none --cache-control all \
+      ${PROFILE_KERNELS:+--kernel-name "regex:$PROFILE_KERNELS"} \
+      --section LaunchStats --section Occupancy --section SpeedOfLight --section WarpStateStats \
+      "$bin/photon-run" "$dev/bench/$art" --device cuda --synthetic-weights 1 --no-graphs -q \
+      --mode "${PROFILE_MODE:-recgen}" --batch 1 --max-new-tokens 48 --profile-step 1 \
+      --prompt-ids "$(seq -s, 1 128)" > "$out/profile-$art.txt" 2>&1 || true
+    grep -E "^  photon_|^    Duration|Registers Per Thread|Achieved Occupancy|Waves Per SM" \
+      "$out/profile-$art.txt" | head -120 || true
+  done
+}
+
 # The demo models on the GPU: held-out loss of all 957 windows by photon-run
 # --score (docs/demo-model.md's table), and scripts/run.sh's sample.
 demo() {
@@ -406,6 +436,7 @@ case "$phase" in
   soak) soak ;;
   demo) demo ;;
   kernels) kernels ;;
+  profile) profile ;;
   edge) edge ;;
-  *) echo "usage: $0 prepare|run|bench|kernels|edge|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
+  *) echo "usage: $0 prepare|run|bench|kernels|profile|edge|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
 esac

@@ -212,19 +212,21 @@ def model_case(h, cfg_path, name, worst, rng, save=None, extra_lengths=(), weigh
     """weight_type: the artifact's weight arena type; the reference weights are drawn exact in
     that type (bf16 / f16 values), so the f32-computing kernels see exactly the reference's
     weights and the f32 bound applies."""
-    if h.only and not h.only.search(name):
-        return None
     cfg = pr.load_config(cfg_path)
     B = 1 if cfg.vanilla else cfg.B
     n_new = max(2 * B + 3, 8)
+    lengths = sorted({P for P in (1, B - 1, B, B + 1, 3 * B + 2, *(k * B for k in extra_lengths)) if P >= 1})
+    # Drawn first: a case's prompts do not depend on which cases ran before it
+    # (--only, a failed compile).
+    prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in lengths}
+    if h.only and not h.only.search(name):
+        return None
     artifact = h.try_compile(cfg_path, name, weight_type, activation_type, compile_args)
     if artifact is None or h.mode == "compile-only":
         return None
     weights = pr.init_weights(cfg, seed=1, dtype=weight_type)
     wpath = os.path.join(h.work, name + ".safetensors")
     (save or (lambda p, w: pr.save_safetensors(p, w, weight_type)))(wpath, weights)
-    lengths = sorted({P for P in (1, B - 1, B, B + 1, 3 * B + 2, *(k * B for k in extra_lengths)) if P >= 1})
-    prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in lengths}
     check_agreement(h, name, cfg, artifact, wpath, weights, prompts, n_new, worst,
                     bf16=activation_type == "bf16", row_batches=row_batches)
     return artifact, wpath
@@ -235,10 +237,12 @@ def hf_directory_case(h, worst, rng):
     `dtype` and `rope_parameters`, the weights in two shards listed by
     model.safetensors.index.json. photon-compile takes the directory, photon-run --weights too."""
     name = "tiny-llama-hf-dir"
+    base = os.path.join(ROOT, "examples", "tiny-llama-hf.json")
+    cfg = pr.load_config(base)
+    prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in (1, 5)}
     if h.only and not h.only.search(name):
         return
     d = os.path.join(h.work, name + "-checkpoint")
-    base = os.path.join(ROOT, "examples", "tiny-llama-hf.json")
     with open(base) as f:
         config = json.load(f)
     theta = config.pop("rope_theta", 10000.0)
@@ -250,7 +254,6 @@ def hf_directory_case(h, worst, rng):
     artifact = h.try_compile(d, name)
     if artifact is None or h.mode == "compile-only":
         return
-    cfg = pr.load_config(base)
     weights = pr.init_weights(cfg, seed=1, dtype="f32")
     names = sorted(weights)
     shards = {f"model-0000{i + 1}-of-00002.safetensors": names[i::2] for i in range(2)}
@@ -259,7 +262,6 @@ def hf_directory_case(h, worst, rng):
     with open(os.path.join(d, "model.safetensors.index.json"), "w") as f:
         json.dump({"metadata": {}, "weight_map": {n: file for file, part in shards.items()
                                                  for n in part}}, f)
-    prompts = {P: [int(t) for t in rng.integers(0, cfg.vocab_size, P)] for P in (1, 5)}
     check_agreement(h, name, cfg, artifact, d, weights, prompts, 8, worst)
 
 
