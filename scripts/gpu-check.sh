@@ -363,9 +363,9 @@ sanitize() {
       check "$tool" "$art" "(150-token prompt)" --prompt-ids "$(seq -s, 1 150)" \
         --max-new-tokens 8 --batch 3
     done
-    # PHOTON's tiled prefill over 640 tokens, RecGen: the agreement's one case
-    # whose numbers moved with the plan's layout (docs/perf.md, 2026-12-03 17:50).
-    check "$tool" tiny-photon-l2-bf16-act-tiled "(640-token prompt)" --mode recgen --batch 1 \
+    # PHOTON's tiled prefill over 640 tokens (every level's encoder over more
+    # than one 64-row tile), RecGen.
+    check "$tool" tiny-photon-l3-bf16-act-tiled "(640-token prompt)" --mode recgen --batch 1 \
       --prompt-ids "$(seq 0 639 | awk '{printf "%s%d", (NR > 1 ? "," : ""), $1 % 250 + 1}')" \
       --max-new-tokens 24
   done
