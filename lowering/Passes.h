@@ -26,6 +26,9 @@ enum class KernelTarget { CPU, GPU };
 enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
 /// Which projections round f32 inputs to bf16 (matmul-input-rounding).
 enum class MatmulInputRounding { None, Gemm, All };
+/// Which kernels let their successor be scheduled before they wait for the
+/// previous kernel (photon-to-nvvm's early-trigger).
+enum class EarlyTrigger { None, Gemv, All };
 
 /// The values of the enum options, shared by the passes (Passes.td) and the
 /// pipelines that forward them.
@@ -48,6 +51,14 @@ inline ::llvm::cl::ValuesClass matmulInputRoundingValues() {
       clEnumValN(MatmulInputRounding::Gemm, "gemm",
                  "the wide projections on tensor cores read bf16"),
       clEnumValN(MatmulInputRounding::All, "all", "every projection rounds, on every target"));
+}
+
+inline ::llvm::cl::ValuesClass earlyTriggerValues() {
+  return ::llvm::cl::values(
+      clEnumValN(EarlyTrigger::None, "none", "every kernel after its wait"),
+      clEnumValN(EarlyTrigger::Gemv, "gemv", "the decode GEMVs at their start"),
+      clEnumValN(EarlyTrigger::All, "all",
+                 "every kernel at its start (but those that trigger at their end)"));
 }
 
 #define GEN_PASS_DECL

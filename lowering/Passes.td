@@ -180,6 +180,15 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "before they wait for the previous kernel): QKV's the output "
            "projection's, that one gate and up, gate/up's down. Off: "
            "measured slower on an H200 (docs/perf.md)">,
+    Option<"gemvEarlyTrigger", "gemv-early-trigger", "bool", "false",
+           "GPU, programmatic-launch: the decode GEMVs let their successor be "
+           "scheduled at their start (griddepcontrol.launch_dependents before "
+           "their weight loads and their wait) instead of after their wait, "
+           "so the next kernel's blocks, a GEMV's weight loads among them, "
+           "may start while the kernel before this one still runs. Safe "
+           "because a GEMV reads only weights before its wait, and every "
+           "kernel's wait still returns only after all kernels before it "
+           "completed. Off: measured slower on an H200 (docs/perf.md)">,
     Option<"fuseNorm", "fuse-norm", "bool", "true",
            "GPU: at decode (GEMV rows), a layer's RMSNorms are the prologue "
            "of the projections that read them (QKV, gate/up): the GEMV scales "
@@ -351,7 +360,18 @@ def PhotonProgrammaticLaunch : Pass<"photon-programmatic-launch", "::mlir::Modul
     launches a library's kernels with the programmatic-serialization
     attribute only when it exports this function, so libraries compiled
     without the waits keep plain stream order.
+
+    With `trigger-at-start` a kernel lets its successor be scheduled before
+    it waits (still after everything for launches marked
+    `photon.launch_dependents_at_end`). That is safe because no kernel
+    reads anything but weights before its wait, and a kernel's wait still
+    returns only once every kernel before it has completed: its
+    predecessor completes only after its own wait returned.
   }];
+  let options = [
+    Option<"triggerAtStart", "trigger-at-start", "bool", "false",
+           "Let the successor be scheduled before the wait, not after it">
+  ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::func::FuncDialect",
     "::mlir::arith::ArithDialect", "::mlir::NVVM::NVVMDialect"

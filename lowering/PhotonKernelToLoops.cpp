@@ -199,6 +199,7 @@ struct ConvertPhotonKernelToGPU
     options.fuseNorm = fuseNorm;
     options.prefetchNextWeights = prefetchNextWeights;
     options.programmaticLaunch = programmaticLaunch;
+    options.gemvEarlyTrigger = gemvEarlyTrigger;
     options.parallelVocab = parallelVocab;
     TargetInfo target = chip.empty() ? TargetInfo{} : TargetInfo::forChip(chip);
     if (multiprocessors == 0)

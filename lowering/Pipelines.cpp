@@ -176,6 +176,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "prefetch-next-weights",
       llvm::cl::desc("sm_90 and later: decode GEMVs prefetch the next projection's weights into L2"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().prefetchNextWeights)};
+  Option<photon::EarlyTrigger> earlyTrigger{
+      *this, "early-trigger",
+      llvm::cl::desc("programmatic launch: the kernels that let their successor be "
+                     "scheduled at their start instead of after their wait"),
+      llvm::cl::init(photon::EarlyTrigger::None), photon::earlyTriggerValues()};
   Option<bool> programmaticLaunch{
       *this, "programmatic-launch",
       llvm::cl::desc("sm_90 and later: each kernel may start while the one before it "
@@ -275,13 +280,15 @@ void mlir::photon::registerPhotonPipelines() {
         // The conversion turns off what the chip lacks and sizes grids to it.
         kernels.chip = options.chip;
         kernels.programmaticLaunch = options.programmaticLaunch;
+        kernels.gemvEarlyTrigger = options.earlyTrigger != photon::EarlyTrigger::None;
         kernels.prefetchNextWeights = options.prefetchNextWeights;
         kernels.wgmma = options.wgmma;
         kernels.wgmmaKStep = options.wgmmaKStep;
         addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.plan());
         if (options.programmaticLaunch &&
             photon::TargetInfo::forChip(options.chip).hasProgrammaticLaunch())
-          pm.addPass(photon::createPhotonProgrammaticLaunch());
+          pm.addPass(photon::createPhotonProgrammaticLaunch(
+              {/*triggerAtStart=*/options.earlyTrigger == photon::EarlyTrigger::All}));
         // Outlining turns every value a launch body uses from outside into a
         // kernel argument, constants included: without this the kernels
         // would divide by, loop to and shuffle with runtime parameters

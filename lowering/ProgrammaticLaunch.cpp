@@ -28,14 +28,19 @@ void gridDependencyWait(OpBuilder &b, Location loc, bool launchDependents) {
 
 namespace {
 struct ProgrammaticLaunch : impl::PhotonProgrammaticLaunchBase<ProgrammaticLaunch> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    module.walk([](gpu::LaunchOp launch) {
+    module.walk([&](gpu::LaunchOp launch) {
       if (launch->hasAttr(kGridWaitPlaced))
         return;
       bool atEnd = launch->hasAttr(kLaunchDependentsAtEnd);
       OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
-      gridDependencyWait(b, launch.getLoc(), /*launchDependents=*/!atEnd);
+      if (triggerAtStart && !atEnd)
+        NVVM::GriddepcontrolOp::create(b, launch.getLoc(),
+                                       NVVM::GridDepActionKind::launch_dependents);
+      gridDependencyWait(b, launch.getLoc(), /*launchDependents=*/!atEnd && !triggerAtStart);
       if (atEnd) {
         b.setInsertionPoint(launch.getBody().back().getTerminator());
         NVVM::GriddepcontrolOp::create(b, launch.getLoc(),

@@ -231,6 +231,15 @@ public:
   /// pieces; a range whose planned offset is not 16-byte aligned is left
   /// out). A hint: nothing waits for it.
   void prefetchNextWeights(Builder &b, gpu::LaunchOp launch);
+  /// The start of a GEMV launch (`b` at its body's start): with
+  /// programmatic launch, marks it photon.grid_wait_placed and, with
+  /// gemv-early-trigger, lets its successor be scheduled now; then
+  /// prefetchNextWeights.
+  void gemvLaunchStart(Builder &b, gpu::LaunchOp launch);
+  /// Where a GEMV's first weight loads are in flight: the wait for the
+  /// previous kernel (with programmatic launch), and the successor's
+  /// trigger unless gemvLaunchStart gave it.
+  void gemvGridWait(Builder &b);
 
   /// One kernel `name` over 1 <= rows <= maxRows (rows a runtime value) of
   /// `in`, bound by the weight bytes: each warp computes F outputs

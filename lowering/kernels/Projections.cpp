@@ -212,6 +212,20 @@ void KernelEmitter::prefetchNextWeights(Builder &b, gpu::LaunchOp launch) {
   });
 }
 
+void KernelEmitter::gemvLaunchStart(Builder &b, gpu::LaunchOp launch) {
+  if (options.programmaticLaunch) {
+    launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
+    if (options.gemvEarlyTrigger)
+      NVVM::GriddepcontrolOp::create(b, b.getLoc(), NVVM::GridDepActionKind::launch_dependents);
+  }
+  prefetchNextWeights(b, launch);
+}
+
+void KernelEmitter::gemvGridWait(Builder &b) {
+  if (options.programmaticLaunch)
+    gridDependencyWait(b, b.getLoc(), /*launchDependents=*/!options.gemvEarlyTrigger);
+}
+
 void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64_t maxRows,
                          int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
                          const GemvPairValues &pairValues) {
@@ -250,11 +264,9 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(warps, kGemvWarps)), one,
                                       one, cIdx(b, kGemvWarps * kWarpSize), one, one);
   nameKernel(launch, "photon_gemv_" + tag);
-  if (options.programmaticLaunch)
-    launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
   Builder kb(b.getLoc(), ctx);
   kb.setInsertionPointToStart(&launch.getBody().front());
-  prefetchNextWeights(kb, launch);
+  gemvLaunchStart(kb, launch);
   Value tid = launch.getThreadIds().x;
   Value lane = remU(kb, tid, kWarpSize);
   Value warp = addI(kb, mulI(kb, launch.getBlockIds().x, kGemvWarps), divU(kb, tid, kWarpSize));
@@ -346,8 +358,7 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
           // NVPTX backend keeps this order, so the loads overlap. With
           // programmatic launch they are also issued before the wait for
           // the previous kernel (weights are never written).
-          if (options.programmaticLaunch)
-            gridDependencyWait(b, loc);
+          gemvGridWait(b);
           if (nPairValues)
             inFirstIteration(b, g, MutableArrayRef(acc).slice(pairAt, nPairValues), [&](Builder &b) {
               SmallVector<Value> values;
@@ -494,11 +505,9 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
       /*asyncDependencies=*/ValueRange{},
       TypeRange{workgroupBuffer({W * nValues * kWarpSize}, f32)});
   nameKernel(launch, name);
-  if (options.programmaticLaunch)
-    launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
   Builder kb(b.getLoc(), ctx);
   kb.setInsertionPointToStart(&launch.getBody().front());
-  prefetchNextWeights(kb, launch);
+  gemvLaunchStart(kb, launch);
   Value partials = launch.getWorkgroupAttributions()[0];
   Value tid = launch.getThreadIds().x, block = launch.getBlockIds().x;
   Value lane = remU(kb, tid, kWarpSize), warp = divU(kb, tid, kWarpSize);
@@ -578,8 +587,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
         // Every weight load of the group before the first MMA; with
         // programmatic launch also before the wait for the previous kernel
         // (weights are never written).
-        if (options.programmaticLaunch)
-          gridDependencyWait(b, loc);
+        gemvGridWait(b);
         if (nPairValues)
           inFirstIteration(b, it, MutableArrayRef(acc).slice(nValues, nPairValues), [&](Builder &b) {
             SmallVector<Value> values;

@@ -13,6 +13,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0 split-attention=false split-short-caches=false tiled-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=PDL
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true gemv-early-trigger=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=EARLY
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -108,6 +109,18 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // PDL-NEXT: arith.addi
 // PDL-NEXT: vector.load
 // PDL: } {photon.grid_wait_placed}
+
+// gemv-early-trigger: the successor may be scheduled from the GEMV's start,
+// before its weight loads; the wait after them no longer triggers it.
+// EARLY-LABEL: func.func private @photon_lm_head(
+// EARLY: gpu.launch
+// EARLY-NEXT: nvvm.griddepcontrol launch_dependents
+// EARLY: scf.for
+// EARLY: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// EARLY: arith.select
+// EARLY-NEXT: nvvm.griddepcontrol wait
+// EARLY-NOT: nvvm.griddepcontrol
+// EARLY: } {photon.grid_wait_placed}
 
 // No 16-byte weight loads (the tensor-core GEMM's vector loads of an f32
 // input are all it keeps; split attention, off here, loads K/V vectors).

@@ -4,6 +4,23 @@
 // scheduled last; one marked photon.grid_wait_placed is left as it is. The
 // module gains photon_programmatic_launch() -> 1.
 // RUN: photon-opt %s -photon-programmatic-launch | FileCheck %s
+// RUN: photon-opt %s -photon-programmatic-launch=trigger-at-start | FileCheck %s --check-prefix=START
+
+// trigger-at-start: the successor may be scheduled before the wait, except
+// after a launch that triggers at its end.
+// START-LABEL: func.func @three_kernels(
+// START: gpu.launch
+// START-NEXT: nvvm.griddepcontrol launch_dependents
+// START-NEXT: nvvm.griddepcontrol wait
+// START-NEXT: memref.store
+// START: gpu.launch
+// START-NEXT: nvvm.griddepcontrol wait
+// START-NEXT: memref.store
+// START-NEXT: nvvm.griddepcontrol launch_dependents
+// START-NEXT: gpu.terminator
+// START: gpu.launch
+// START-NOT: nvvm.griddepcontrol
+// START: memref.store
 
 // CHECK-LABEL: func.func @three_kernels(
 // CHECK: gpu.launch

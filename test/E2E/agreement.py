@@ -840,11 +840,11 @@ def main():
                                          "--no-block-per-row", "--no-fuse-attention",
                                          "--no-fuse-rope-cache", "--no-tiled-attention",
                                          "--no-parallel-vocab", "--no-programmatic-launch"))
-                def l2_bf16_act(suffix, *compile_args, row_batches=()):
+                def l2_bf16_act(suffix, *compile_args, row_batches=(), own_rng=None):
                     model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                               "tiny-photon-l2-bf16-act" + suffix, worst, rng, weight_type="bf16",
-                               activation_type="bf16", row_batches=row_batches,
-                               compile_args=compile_args)
+                               "tiny-photon-l2-bf16-act" + suffix, worst, own_rng or rng,
+                               weight_type="bf16", activation_type="bf16",
+                               row_batches=row_batches, compile_args=compile_args)
                 # RoPE and the cache write as a kernel after the QKV GEMV (a warp per
                 # output) instead of its epilogue (a warp per pair of outputs).
                 l2_bf16_act("-norope", "--no-fuse-qkv-rope")
@@ -854,6 +854,10 @@ def main():
                 # over 2..16 rows too: tensor-core GEMVs of 4 warps, the block size of
                 # the others.
                 l2_bf16_act("-fused-launches", "--fuse-launches")
+                # Every kernel lets its successor be scheduled before it waits for
+                # its predecessor (GEMVs before their weight loads). (Its own
+                # prompts: the later cases' stay as they were.)
+                l2_bf16_act("-early-trigger", "--early-trigger=all", own_rng=np.random.default_rng(59))
                 l2_bf16_act("-mma4", "--fuse-launches", "--gemv-tensor-core-warps=4",
                             row_batches=(11,))
                 # The local decoders' short caches through the block-per-(row, query head)
