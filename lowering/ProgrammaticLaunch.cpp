@@ -20,10 +20,14 @@ namespace mlir::photon {
 #define GEN_PASS_DEF_PHOTONPROGRAMMATICLAUNCH
 #include "lowering/Passes.h.inc"
 
-void gridDependencyWait(OpBuilder &b, Location loc, bool launchDependents) {
+void launchDependents(OpBuilder &b, Location loc) {
+  NVVM::GriddepcontrolOp::create(b, loc, NVVM::GridDepActionKind::launch_dependents);
+}
+
+void gridDependencyWait(OpBuilder &b, Location loc, bool thenLaunchDependents) {
   NVVM::GriddepcontrolOp::create(b, loc, NVVM::GridDepActionKind::wait);
-  if (launchDependents)
-    NVVM::GriddepcontrolOp::create(b, loc, NVVM::GridDepActionKind::launch_dependents);
+  if (thenLaunchDependents)
+    launchDependents(b, loc);
 }
 
 namespace {
@@ -38,13 +42,11 @@ struct ProgrammaticLaunch : impl::PhotonProgrammaticLaunchBase<ProgrammaticLaunc
       bool atEnd = launch->hasAttr(kLaunchDependentsAtEnd);
       OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
       if (triggerAtStart && !atEnd)
-        NVVM::GriddepcontrolOp::create(b, launch.getLoc(),
-                                       NVVM::GridDepActionKind::launch_dependents);
-      gridDependencyWait(b, launch.getLoc(), /*launchDependents=*/!atEnd && !triggerAtStart);
+        launchDependents(b, launch.getLoc());
+      gridDependencyWait(b, launch.getLoc(), /*thenLaunchDependents=*/!atEnd && !triggerAtStart);
       if (atEnd) {
         b.setInsertionPoint(launch.getBody().back().getTerminator());
-        NVVM::GriddepcontrolOp::create(b, launch.getLoc(),
-                                       NVVM::GridDepActionKind::launch_dependents);
+        launchDependents(b, launch.getLoc());
       }
     });
     MLIRContext *ctx = module.getContext();

@@ -21,10 +21,14 @@ inline constexpr llvm::StringLiteral kLaunchDependentsAtEnd = "photon.launch_dep
 /// grid (the runtime's switch for programmatic dependent launch).
 inline constexpr llvm::StringLiteral kProgrammaticLaunchSymbol = "photon_programmatic_launch";
 
+/// griddepcontrol.launch_dependents (the next grid may be scheduled) at
+/// `b`'s insertion point.
+void launchDependents(OpBuilder &b, Location loc);
+
 /// griddepcontrol.wait (the previous grid is complete and its writes are
-/// visible), then, with `launchDependents`, griddepcontrol.launch_dependents
-/// (the next grid may be scheduled), at `b`'s insertion point.
-void gridDependencyWait(OpBuilder &b, Location loc, bool launchDependents = true);
+/// visible), then, with `thenLaunchDependents`, launchDependents, at `b`'s
+/// insertion point.
+void gridDependencyWait(OpBuilder &b, Location loc, bool thenLaunchDependents = true);
 
 } // namespace mlir::photon
 

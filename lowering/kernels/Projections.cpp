@@ -216,14 +216,14 @@ void KernelEmitter::gemvLaunchStart(Builder &b, gpu::LaunchOp launch) {
   if (options.programmaticLaunch) {
     launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
     if (options.gemvEarlyTrigger)
-      NVVM::GriddepcontrolOp::create(b, b.getLoc(), NVVM::GridDepActionKind::launch_dependents);
+      launchDependents(b, b.getLoc());
   }
   prefetchNextWeights(b, launch);
 }
 
 void KernelEmitter::gemvGridWait(Builder &b) {
   if (options.programmaticLaunch)
-    gridDependencyWait(b, b.getLoc(), /*launchDependents=*/!options.gemvEarlyTrigger);
+    gridDependencyWait(b, b.getLoc(), /*thenLaunchDependents=*/!options.gemvEarlyTrigger);
 }
 
 void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64_t maxRows,

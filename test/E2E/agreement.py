@@ -842,7 +842,8 @@ def main():
                                          "--no-parallel-vocab", "--no-programmatic-launch"))
                 def l2_bf16_act(suffix, *compile_args, row_batches=(), own_rng=None):
                     model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                               "tiny-photon-l2-bf16-act" + suffix, worst, own_rng or rng,
+                               "tiny-photon-l2-bf16-act" + suffix, worst,
+                               rng if own_rng is None else own_rng,
                                weight_type="bf16", activation_type="bf16",
                                row_batches=row_batches, compile_args=compile_args)
                 # RoPE and the cache write as a kernel after the QKV GEMV (a warp per
