@@ -160,6 +160,14 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "group, row) reads each K/V row once for the group's query heads, "
            "warps over positions, lanes over features with vector loads); "
            "false: the fused kernel, a block per (row, query head)">,
+    Option<"splitAttentionLaneVectors", "split-attention-lane-vectors", "int64_t", "1",
+           "GPU, split attention: the K/V vectors (16 bytes at most, head_dim "
+           "a multiple of them) each lane of a cache position loads: more "
+           "mean fewer lanes a position, so fewer shuffles summing its dot "
+           "product and fewer idle lanes where a power of two of lanes does "
+           "not fit the head (bf16 head_dim 52: 13 vectors of 4 on 16 lanes "
+           "at 1, 4 lanes at 4), at more registers; capped at 32 "
+           "accumulator floats a lane">,
     Option<"fuseQkv", "fuse-qkv", "bool", "true",
            "GPU: the Q, K and V projections of a layer are one kernel: at "
            "decode (GEMV rows) one whose warps read their own weight matrix, "

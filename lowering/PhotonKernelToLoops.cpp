@@ -152,6 +152,9 @@ struct ConvertPhotonKernelToGPU
     if (gemvTensorCoreWarps < 0 || gemvTensorCoreWarps > 32)
       return bad("gemv-tensor-core-warps must be 0 to 32, got " +
                  Twine(int64_t(gemvTensorCoreWarps)));
+    if (splitAttentionLaneVectors < 1)
+      return bad("split-attention-lane-vectors must be positive, got " +
+                 Twine(int64_t(splitAttentionLaneVectors)));
     if (gemvTensorCoreMinRows < 0)
       return bad("gemv-tensor-core-min-rows must not be negative, got " +
                  Twine(int64_t(gemvTensorCoreMinRows)));
@@ -188,6 +191,7 @@ struct ConvertPhotonKernelToGPU
     options.tiledAttention = tiledAttention;
     options.splitAttention = splitAttention;
     options.splitShortCaches = splitShortCaches;
+    options.splitAttentionLaneVectors = splitAttentionLaneVectors;
     options.fuseAttentionCombine = fuseAttentionCombine;
     options.fuseArgmaxCombine = fuseArgmaxCombine;
     options.wgmma = wgmma;

@@ -151,6 +151,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
                      "positions take split attention with one split (a block per "
                      "KV head group and row); false: a block per (row, query head)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitShortCaches)};
+  Option<int64_t> splitAttentionLaneVectors{
+      *this, "split-attention-lane-vectors",
+      llvm::cl::desc("split attention: K/V vectors each lane of a cache position loads"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttentionLaneVectors)};
   Option<bool> fuseQkv{
       *this, "fuse-qkv",
       llvm::cl::desc("decode: Q, K and V projections as one kernel"),
@@ -267,6 +271,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.tiledAttention = options.tiledAttention;
         kernels.splitAttention = options.splitAttention;
         kernels.splitShortCaches = options.splitShortCaches;
+        kernels.splitAttentionLaneVectors = options.splitAttentionLaneVectors;
         kernels.fuseAttentionCombine = options.fuseAttentionCombine;
         kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
         kernels.fuseQkv = options.fuseQkv;

@@ -241,14 +241,23 @@ std::optional<KernelEmitter::SplitAttentionShape> KernelEmitter::splitAttentionS
   while (hd % vec != 0)
     vec /= 2;
   const int64_t chunks = hd / vec;
-  if (chunks > kWarpSize)
+  // Vectors a lane: as asked, at most the head's and kSplitAttnMaxLaneAcc
+  // features.
+  const int64_t perLane = std::clamp<int64_t>(
+      std::min(options.splitAttentionLaneVectors, kSplitAttnMaxLaneAcc / vec), 1, chunks);
+  const int64_t lanes = llvm::divideCeil(chunks, perLane);
+  if (lanes > kWarpSize)
     return std::nullopt;
+  const int64_t features = vec * perLane;
   int64_t heads = 1;
   for (int64_t d = 1; d <= group; ++d)
-    if (group % d == 0 && d * vec <= kSplitAttnMaxLaneAcc)
+    if (group % d == 0 && d * features <= kSplitAttnMaxLaneAcc)
       heads = d;
-  return SplitAttentionShape{vec, chunks, int64_t(llvm::PowerOf2Ceil(chunks)), heads,
-                             heads * vec <= 16 ? 4 : 2};
+  // K and V loads in flight a lane and step: 4 vectors each for up to 16
+  // accumulators, else 2 (a lane's vectors count).
+  const int64_t unroll = std::max<int64_t>(1, (heads * vec <= 16 ? 4 : 2) / perLane);
+  return SplitAttentionShape{vec, perLane, chunks, int64_t(llvm::PowerOf2Ceil(lanes)), heads,
+                             unroll};
 }
 
 void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,
@@ -259,8 +268,9 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
   const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads, hd = c.headDim();
   const int64_t group = H / KVH, heads = shape.headsPerBlock, runs = group / heads;
   const int64_t vec = shape.vec, lpp = shape.lanesPerPosition, U = shape.unroll;
+  const int64_t V = shape.vecsPerLane, F = shape.laneFeatures();
   const int64_t perWarp = kWarpSize / lpp, W = kSplitAttnWarps, threads = W * kWarpSize;
-  const int64_t stride = 2 + vec; // per head of a state: m, l, acc[vec]
+  const int64_t stride = 2 + F; // per head of a state: m, l, acc[F]
   Type f32 = b.getF32Type();
   Value one = cIdx(b, 1);
   Value someRows = arith::MaxUIOp::create(b, rows, one);
@@ -358,27 +368,47 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
         Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
         ifThen(b, ult(b, lo, hi), [&](Builder &b) {
           Value at = remU(b, lane, lpp), inGroup = divU(b, lane, lpp);
-          // Lanes past the head's vectors read vector 0 with q = 0.
-          Value holds = shape.chunks < lpp ? ult(b, at, cIdx(b, shape.chunks)) : Value();
-          Value f = mulI(b, holds ? arith::SelectOp::create(b, holds, at, cIdx(b, 0)) : at, vec);
+          // The lane's vectors at * V + v of the head; those past the head
+          // read vector 0 with q = 0 (holds[v] false).
+          SmallVector<Value> holds, f;
+          for (int64_t v = 0; v < V; ++v) {
+            Value idx = V == 1 ? at : addI(b, mulI(b, at, V), v);
+            holds.push_back(lpp * V > shape.chunks ? ult(b, idx, cIdx(b, shape.chunks)) : Value());
+            f.push_back(mulI(b, holds[v] ? arith::SelectOp::create(b, holds[v], idx, cIdx(b, 0)) : idx,
+                             vec));
+          }
+          // Stores of the first lane group's features: lanes past the
+          // head's vectors skip them, and so do vectors past it in the
+          // last lane.
+          const int64_t lanes = llvm::divideCeil(shape.chunks, V);
+          auto ifHolds = [&](Builder &b, int64_t v, function_ref<void(Builder &)> body) {
+            if (shape.chunks % V != 0 && holds[v])
+              return ifThen(b, holds[v], body);
+            body(b);
+          };
           Value kvHead = divU(b, run, runs);
           Value head0 = addI(b, mulI(b, kvHead, group), mulI(b, remU(b, run, runs), heads));
-          Value kvOff = addI(b, mulI(b, kvHead, hd), f);
+          SmallVector<Value> kvOff;
+          for (int64_t v = 0; v < V; ++v)
+            kvOff.push_back(addI(b, mulI(b, kvHead, hd), f[v]));
           Value slot = loadIndex(b, seq, i);
           // q · 1/sqrt(head_dim), this lane's features of each head.
           Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
           SmallVector<Value> q;
           for (int64_t h = 0; h < heads; ++h) {
-            Value qBase = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
-            for (int64_t e = 0; e < vec; ++e) {
-              Value x = mulF(b, Q.load(b, addI(b, qBase, e)), scale);
-              q.push_back(holds ? arith::SelectOp::create(b, holds, x, cF32(b, 0)) : x);
+            Value qHead = addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd));
+            for (int64_t v = 0; v < V; ++v) {
+              Value qBase = addI(b, qHead, f[v]);
+              for (int64_t e = 0; e < vec; ++e) {
+                Value x = mulF(b, Q.load(b, addI(b, qBase, e)), scale);
+                q.push_back(holds[v] ? arith::SelectOp::create(b, holds[v], x, cF32(b, 0)) : x);
+              }
             }
           }
           SmallVector<Value> init;
           for (int64_t h = 0; h < heads; ++h) {
             init.append({negInf, cF32(b, 0)});
-            init.append(vec, cF32(b, 0));
+            init.append(F, cF32(b, 0));
           }
           // Warp w's steps start at lo + w·perWarp·U (lo with a warp per
           // pair); within a step, lane group j takes positions base +
@@ -390,16 +420,19 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           auto positionOf = [&](Builder &b, Value base, int64_t k) {
             return addI(b, base, addI(b, inGroup, k * perWarp));
           };
-          // The U K vectors, then the U V vectors, of the step at `base`;
-          // positions past hi read position lo (in the cache, not used).
+          // The U·V K vectors, then the U·V V vectors, of the step at
+          // `base` (position k's vector v at k·V + v); positions past hi
+          // read position lo (in the cache, not used).
           auto loadStep = [&](Builder &b, Value base) {
             SmallVector<Value> rows, kv;
             for (int64_t k = 0; k < U; ++k) {
               Value u = positionOf(b, base, k);
-              rows.push_back(addI(b, cacheIndex(b, slot, layers, layer, capacity,
-                                                arith::SelectOp::create(b, ult(b, u, hi), u, lo)),
-                                  kvOff));
-              kv.push_back(vecLoad(b, kCache, rows.back()));
+              Value row = cacheIndex(b, slot, layers, layer, capacity,
+                                     arith::SelectOp::create(b, ult(b, u, hi), u, lo));
+              for (int64_t v = 0; v < V; ++v) {
+                rows.push_back(addI(b, row, kvOff[v]));
+                kv.push_back(vecLoad(b, kCache, rows.back()));
+              }
             }
             for (Value row : rows)
               kv.push_back(vecLoad(b, vCache, row));
@@ -429,9 +462,15 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
                 SmallVector<Value> valid, keys, values;
                 for (int64_t k = 0; k < U; ++k) {
                   valid.push_back(ult(b, positionOf(b, base, k), hi));
-                  keys.push_back(widen(b, kv[k]));
-                  values.push_back(widen(b, kv[U + k]));
+                  for (int64_t v = 0; v < V; ++v) {
+                    keys.push_back(widen(b, kv[k * V + v]));
+                    values.push_back(widen(b, kv[(U + k) * V + v]));
+                  }
                 }
+                // Feature e of the lane's features of position k.
+                auto feature = [&](Builder &b, ArrayRef<Value> vecs, int64_t k, int64_t e) -> Value {
+                  return vector::ExtractOp::create(b, vecs[k * V + e / vec], e % vec);
+                };
                 SmallVector<Value> next;
                 for (int64_t h = 0; h < heads; ++h) {
                   ValueRange old = st.slice(h * stride, stride);
@@ -439,9 +478,8 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
                   Value m = old[0];
                   for (int64_t k = 0; k < U; ++k) {
                     Value dot = cF32(b, 0);
-                    for (int64_t e = 0; e < vec; ++e)
-                      dot = math::FmaOp::create(b, q[h * vec + e],
-                                                vector::ExtractOp::create(b, keys[k], e), dot);
+                    for (int64_t e = 0; e < F; ++e)
+                      dot = math::FmaOp::create(b, q[h * F + e], feature(b, keys, k, e), dot);
                     for (int32_t off = lpp / 2; off > 0; off /= 2)
                       dot = addF(b, dot,
                                  gpu::ShuffleOp::create(b, dot, off, kWarpSize, gpu::ShuffleMode::XOR)
@@ -456,14 +494,13 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
                   Value rescale = math::ExpOp::create(b, subF(b, old[0], ref));
                   Value l = mulF(b, old[1], rescale);
                   SmallVector<Value> acc;
-                  for (int64_t e = 0; e < vec; ++e)
+                  for (int64_t e = 0; e < F; ++e)
                     acc.push_back(mulF(b, old[2 + e], rescale));
                   for (int64_t k = 0; k < U; ++k) {
                     Value p = math::ExpOp::create(b, subF(b, scores[k], ref));
                     l = addF(b, l, p);
-                    for (int64_t e = 0; e < vec; ++e)
-                      acc[e] = math::FmaOp::create(b, p, vector::ExtractOp::create(b, values[k], e),
-                                                   acc[e]);
+                    for (int64_t e = 0; e < F; ++e)
+                      acc[e] = math::FmaOp::create(b, p, feature(b, values, k, e), acc[e]);
                   }
                   next.append({m, l});
                   next.append(acc);
@@ -487,26 +524,36 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
             state = merged;
           }
           if (warpPerPair) {
-            // Every lane holds the merged state: lanes 0..chunks-1 write
-            // their features of each head.
-            ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
+            // Every lane holds the merged state: the first lane group
+            // writes its features of each head.
+            ifThen(b, ult(b, lane, cIdx(b, lanes)), [&](Builder &b) {
               for (int64_t h = 0; h < heads; ++h) {
-                Value row = addI(b, addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd)), f);
-                for (int64_t e = 0; e < vec; ++e)
-                  A.store(b, divF(b, state[h * stride + 2 + e], state[h * stride + 1]),
-                          addI(b, row, e));
+                Value head = addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd));
+                for (int64_t v = 0; v < V; ++v)
+                  ifHolds(b, v, [&](Builder &b) {
+                    Value row = addI(b, head, f[v]);
+                    for (int64_t e = 0; e < vec; ++e)
+                      A.store(b,
+                              divF(b, state[h * stride + 2 + v * vec + e], state[h * stride + 1]),
+                              addI(b, row, e));
+                  });
               }
             });
             return;
           }
           Value mS = wg[0], lS = wg[1], accS = wg[2];
-          // Lanes 0..chunks-1 publish the warp's features, lane 0 its m, l.
-          ifThen(b, ult(b, lane, cIdx(b, shape.chunks)), [&](Builder &b) {
+          // The first lane group publishes the warp's features, lane 0 its
+          // m, l.
+          ifThen(b, ult(b, lane, cIdx(b, lanes)), [&](Builder &b) {
             for (int64_t h = 0; h < heads; ++h) {
-              Value row = addI(b, mulI(b, addI(b, mulI(b, warp, heads), h), hd), f);
-              for (int64_t e = 0; e < vec; ++e)
-                memref::StoreOp::create(b, state[h * stride + 2 + e], accS,
-                                        ValueRange{addI(b, row, e)});
+              Value head = mulI(b, addI(b, mulI(b, warp, heads), h), hd);
+              for (int64_t v = 0; v < V; ++v)
+                ifHolds(b, v, [&](Builder &b) {
+                  Value row = addI(b, head, f[v]);
+                  for (int64_t e = 0; e < vec; ++e)
+                    memref::StoreOp::create(b, state[h * stride + 2 + v * vec + e], accS,
+                                            ValueRange{addI(b, row, e)});
+                });
             }
           });
           onLaneZero(b, lane, [&](Builder &b) {

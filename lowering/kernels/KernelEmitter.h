@@ -718,15 +718,18 @@ public:
   void attentionFused(Builder &b, Buf Q, Buf kCache, Buf vCache, Buf A, Value rows,
                       Value pos, Value seq, int64_t layers, Value layer, Value capacity);
 
-  /// How split attention lays a head over a warp: lanes per cache position
-  /// (`lanesPerPosition`, a power of two), each loading `vec` features of
-  /// the position's K and V rows at once (16 bytes at most; `vec` divides
-  /// head_dim, so every row of the head starts vector-aligned) and the
-  /// first `chunks` of them holding features; query heads of a KV group per
-  /// block; positions per lane group per loop step (`unroll`: that many K
-  /// and V loads in flight per lane).
+  /// How split attention lays a head over a warp: the head is `chunks`
+  /// vectors of `vec` features (16 bytes at most; `vec` divides head_dim,
+  /// so every row of the head starts vector-aligned); a lane loads
+  /// `vecsPerLane` consecutive ones of a position's K and V rows
+  /// (split-attention-lane-vectors), `lanesPerPosition` lanes (a power of
+  /// two) a position, lanes or vectors past the head idle; query heads of
+  /// a KV group per block; positions per lane group per loop step
+  /// (`unroll`).
   struct SplitAttentionShape {
-    int64_t vec, chunks, lanesPerPosition, headsPerBlock, unroll;
+    int64_t vec, vecsPerLane, chunks, lanesPerPosition, headsPerBlock, unroll;
+    /// Features of a head one lane holds.
+    int64_t laneFeatures() const { return vec * vecsPerLane; }
   };
   /// Warps per block of split attention.
   static constexpr int64_t kSplitAttnWarps = 4;
@@ -743,13 +746,15 @@ public:
   /// Positions of each of `splits` splits of a row with `end` positions;
   /// split s is nonempty for s below ceil(end / chunk).
   static Value splitChunk(Builder &b, Value end, Value splits);
-  /// Most accumulator floats of one lane (query heads x vec): registers.
+  /// Most accumulator floats of one lane (query heads x features a lane):
+  /// registers.
   static constexpr int64_t kSplitAttnMaxLaneAcc = 32;
 
   /// The shape of split attention for this model, or none where a head is
-  /// wider than a warp's vectors (f32 caches: 128 features when head_dim is
-  /// a multiple of 4, else 64; bf16: 256, 128 or 64 for head_dim a multiple
-  /// of 8, 4 or 2). Those heads keep the unfused kernels.
+  /// wider than a warp's lanes times their vectors (at one vector a lane,
+  /// f32 caches: 128 features when head_dim is a multiple of 4, else 64;
+  /// bf16: 256, 128 or 64 for head_dim a multiple of 8, 4 or 2). Those
+  /// heads keep the unfused kernels.
   std::optional<SplitAttentionShape> splitAttentionShape() const;
 
   /// GPU (split-attention): flash-decoding for caches too long for

@@ -10,8 +10,9 @@
 // kernel with one split (split-short-caches): photon_attention_short, no
 // combine; split-short-caches=false gives them the fused block-per-(row,
 // query head) kernel (convert-photon-kernel-to-gpu-attention.mlir).
-// split-attention=false keeps the three unfused kernels; heads wider than a
-// warp's vectors keep them too. (tiled-attention=false: calls of more than 64
+// split-attention-lane-vectors gives a lane more vectors of a position and
+// a position fewer lanes. split-attention=false keeps the three unfused
+// kernels; heads wider than a warp's vectors keep them too. (tiled-attention=false: calls of more than 64
 // rows would take the tiled kernel first, convert-photon-kernel-to-gpu-tiled-attention.mlir.)
 // RUN: split-file %s %t
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false fuse-attention-combine=true' -canonicalize -cse | FileCheck %s
@@ -20,6 +21,8 @@
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fused-attention-max-capacity=0 tiled-attention=false fuse-attention-combine=true' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false multiprocessors=108' -canonicalize -cse | FileCheck %s --check-prefix=SM108
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=multiprocessors=-1' 2>&1 | FileCheck %s --check-prefix=NO-SM
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false split-attention-lane-vectors=4' -canonicalize -cse | FileCheck %s --check-prefix=VECS
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention-lane-vectors=0' 2>&1 | FileCheck %s --check-prefix=NO-VECS
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=CPU
@@ -302,6 +305,43 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // SM108-LABEL: func.func private @photon_stack_shape0(
 // SM108: arith.ceildivui %c432, %{{.*}} : index
 // NO-SM: multiprocessors must not be negative, got -1
+
+// split-attention-lane-vectors=4: a lane loads 4 of the head's 15 vectors
+// (vectors 4l .. 4l + 3 of lane l of a position), 4 lanes a position, the
+// last lane's fourth vector past the head; one position a lane group and
+// step (unroll 4 / 4), 8 groups a warp.
+// VECS: function(@photon_attention_split)
+// VECS: %[[VLANE:.*]] = arith.remui %{{.*}}, %c32 : index
+// VECS: %[[AT:.*]] = arith.remui %[[VLANE]], %c4 : index
+// VECS-NEXT: %[[GROUP:.*]] = arith.divui %[[VLANE]], %c4 : index
+// VECS-NEXT: %[[FIRST:.*]] = arith.muli %[[AT]], %c4 : index
+// VECS-NEXT: arith.cmpi ult, %[[FIRST]], %c15 : index
+// VECS: %[[LAST:.*]] = arith.addi %[[FIRST]], %c3 : index
+// VECS-NEXT: %[[HOLDS3:.*]] = arith.cmpi ult, %[[LAST]], %c15 : index
+// Warp w starts at lo + 8w, the block steps by 32; the state is 3 heads'
+// (max, sum, 8 accumulators), then one position's 4 K and 4 V vectors.
+// VECS: arith.muli %{{.*}}, %c8 : index
+// VECS-COUNT-4: vector.load %{{.*}} : memref<?xf32>, vector<2xf32>
+// VECS-COUNT-4: vector.load %{{.*}} : memref<?xf32>, vector<2xf32>
+// VECS-NEXT: %{{.*}}:38 = scf.for %{{.*}} step %c32 iter_args(
+// VECS-COUNT-8: vector.load
+// A position's dot product summed over its 4 lanes.
+// VECS-NOT: gpu.shuffle  xor %{{.*}}, %c8_i32
+// VECS: gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
+// VECS-NEXT: arith.addf
+// VECS-NEXT: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// VECS: scf.yield
+// The warp's 8 position groups merge: lanes 4, 8 and 16 apart.
+// VECS: gpu.shuffle  xor %{{.*}}, %c4_i32, %c32_i32 : f32
+// VECS: gpu.shuffle  xor %{{.*}}, %c8_i32, %c32_i32 : f32
+// VECS: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32 : f32
+// Lanes 0-3 publish their vectors; the fourth only where it holds features.
+// VECS: %[[PUB:.*]] = arith.cmpi ult, %[[VLANE]], %c4 : index
+// VECS-NEXT: scf.if %[[PUB]] {
+// VECS: scf.if %[[HOLDS3]] {
+// VECS-COUNT-2: memref.store
+// VECS: gpu.barrier
+// NO-VECS: split-attention-lane-vectors must be positive, got 0
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: photon_attention_split
