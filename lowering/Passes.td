@@ -168,6 +168,10 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "not fit the head (bf16 head_dim 52: 13 vectors of 4 on 16 lanes "
            "at 1, 4 lanes at 4), at more registers; capped at 32 "
            "accumulator floats a lane">,
+    Option<"splitAttentionPrefetchSteps", "split-attention-prefetch-steps", "int64_t", "1",
+           "GPU, split attention over more than one warp's positions: the "
+           "loop steps whose K/V loads are in flight while a step computes "
+           "(1 to 4; registers: a step's loads each)">,
     Option<"fuseQkv", "fuse-qkv", "bool", "true",
            "GPU: the Q, K and V projections of a layer are one kernel: at "
            "decode (GEMV rows) one whose warps read their own weight matrix, "

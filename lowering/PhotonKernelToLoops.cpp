@@ -155,6 +155,9 @@ struct ConvertPhotonKernelToGPU
     if (splitAttentionLaneVectors < 1)
       return bad("split-attention-lane-vectors must be positive, got " +
                  Twine(int64_t(splitAttentionLaneVectors)));
+    if (splitAttentionPrefetchSteps < 1 || splitAttentionPrefetchSteps > 4)
+      return bad("split-attention-prefetch-steps must be 1 to 4, got " +
+                 Twine(int64_t(splitAttentionPrefetchSteps)));
     if (gemvTensorCoreMinRows < 0)
       return bad("gemv-tensor-core-min-rows must not be negative, got " +
                  Twine(int64_t(gemvTensorCoreMinRows)));
@@ -192,6 +195,7 @@ struct ConvertPhotonKernelToGPU
     options.splitAttention = splitAttention;
     options.splitShortCaches = splitShortCaches;
     options.splitAttentionLaneVectors = splitAttentionLaneVectors;
+    options.splitAttentionPrefetchSteps = splitAttentionPrefetchSteps;
     options.fuseAttentionCombine = fuseAttentionCombine;
     options.fuseArgmaxCombine = fuseArgmaxCombine;
     options.wgmma = wgmma;

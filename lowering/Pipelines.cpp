@@ -155,6 +155,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "split-attention-lane-vectors",
       llvm::cl::desc("split attention: K/V vectors each lane of a cache position loads"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttentionLaneVectors)};
+  Option<int64_t> splitAttentionPrefetchSteps{
+      *this, "split-attention-prefetch-steps",
+      llvm::cl::desc("split attention: loop steps whose K/V loads are in flight (1 to 4)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttentionPrefetchSteps)};
   Option<bool> fuseQkv{
       *this, "fuse-qkv",
       llvm::cl::desc("decode: Q, K and V projections as one kernel"),
@@ -272,6 +276,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.splitAttention = options.splitAttention;
         kernels.splitShortCaches = options.splitShortCaches;
         kernels.splitAttentionLaneVectors = options.splitAttentionLaneVectors;
+        kernels.splitAttentionPrefetchSteps = options.splitAttentionPrefetchSteps;
         kernels.fuseAttentionCombine = options.fuseAttentionCombine;
         kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
         kernels.fuseQkv = options.fuseQkv;

@@ -60,10 +60,10 @@ kbench_models=(${KBENCH_MODELS:-vanilla-600m photon-600m})
 kbench_max_rows=4096
 # Artifacts of the agreement whose caches pass 256 positions (split attention at
 # decode; tiled attention for prefills of more than 64 rows; the splits and
-# argmax's partials merged by their last block; four K/V vectors a lane), for the
-# sanitizers.
+# argmax's partials merged by their last block; four K/V vectors a lane; three
+# steps' loads in flight), for the sanitizers.
 long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split tiny-vanilla-bf16-act-tiled
-  edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4"
+  edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4 edge-vanilla-gqa3-bf16-act-split-p3"
 # The sanitizers' sampled runs: temperature, top-k and top-p all in play.
 sampled="--temperature 1 --top-k 5 --top-p 0.9 --seed 3"
 

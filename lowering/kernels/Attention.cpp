@@ -439,22 +439,26 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
             return kv;
           };
           // The block kernels are software-pipelined: each step issues the
-          // next step's loads before it computes with the ones carried in,
-          // so a warp waits for memory once, not once per step. A warp per
-          // pair (the local decoders' few positions: mostly one step) loads
-          // each step's own.
-          const bool pipelined = !warpPerPair;
-          const int64_t nState = init.size();
-          if (pipelined)
-            llvm::append_range(init, loadStep(b, start));
+          // loads of the step `ahead` steps on (split-attention-prefetch-
+          // steps) before it computes with the oldest ones carried in, so a
+          // warp waits for memory once, not once per step. A warp per pair
+          // (the local decoders' few positions: mostly one step) loads each
+          // step's own.
+          const int64_t ahead = warpPerPair ? 0 : options.splitAttentionPrefetchSteps;
+          const int64_t nState = init.size(), stepLoads = 2 * U * V;
+          for (int64_t a = 0; a < ahead; ++a)
+            llvm::append_range(init, loadStep(b, a == 0 ? start : addI(b, start, mulI(b, stepSize, a))));
           auto loop = scf::ForOp::create(
               b, start, hi, stepSize, init,
               [&](OpBuilder &ob, Location loc, Value base, ValueRange carried) {
                 Builder b(loc, ob);
                 SmallVector<Value> kv, prefetched;
-                if (pipelined) {
-                  prefetched = loadStep(b, addI(b, base, stepSize));
-                  kv.assign(carried.begin() + nState, carried.end());
+                if (ahead) {
+                  Value later = ahead == 1 ? stepSize : mulI(b, stepSize, ahead);
+                  auto inFlight = carried.drop_front(nState);
+                  prefetched.assign(inFlight.begin() + stepLoads, inFlight.end());
+                  llvm::append_range(prefetched, loadStep(b, addI(b, base, later)));
+                  kv.assign(inFlight.begin(), inFlight.begin() + stepLoads);
                 } else {
                   kv = loadStep(b, base);
                 }

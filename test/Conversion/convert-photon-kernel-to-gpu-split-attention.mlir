@@ -11,7 +11,8 @@
 // combine; split-short-caches=false gives them the fused block-per-(row,
 // query head) kernel (convert-photon-kernel-to-gpu-attention.mlir).
 // split-attention-lane-vectors gives a lane more vectors of a position and
-// a position fewer lanes. split-attention=false keeps the three unfused
+// a position fewer lanes; split-attention-prefetch-steps keeps more loop
+// steps' loads in flight. split-attention=false keeps the three unfused
 // kernels; heads wider than a warp's vectors keep them too. (tiled-attention=false: calls of more than 64
 // rows would take the tiled kernel first, convert-photon-kernel-to-gpu-tiled-attention.mlir.)
 // RUN: split-file %s %t
@@ -23,6 +24,8 @@
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=multiprocessors=-1' 2>&1 | FileCheck %s --check-prefix=NO-SM
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false split-attention-lane-vectors=4' -canonicalize -cse | FileCheck %s --check-prefix=VECS
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention-lane-vectors=0' 2>&1 | FileCheck %s --check-prefix=NO-VECS
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false split-attention-prefetch-steps=2' -canonicalize -cse | FileCheck %s --check-prefix=AHEAD
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention-prefetch-steps=5' 2>&1 | FileCheck %s --check-prefix=NO-AHEAD
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=CPU
@@ -342,6 +345,25 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // VECS-COUNT-2: memref.store
 // VECS: gpu.barrier
 // NO-VECS: split-attention-lane-vectors must be positive, got 0
+
+// split-attention-prefetch-steps=2: the first two steps' K and V vectors load
+// before the loop (at start and start + 32) and ride in as its arguments;
+// each step loads the one two steps on (base + 64) and passes the next on.
+// AHEAD: function(@photon_attention_split)
+// AHEAD: %[[AW8:.*]] = arith.muli %{{.*}}, %c8 : index
+// AHEAD-NEXT: %[[ASTART:.*]] = arith.addi %{{.*}}, %[[AW8]] : index
+// AHEAD-NEXT: %[[AU0:.*]] = arith.addi %[[ASTART]], %{{.*}} : index
+// AHEAD-NEXT: arith.cmpi ult, %[[AU0]], %{{.*}} : index
+// AHEAD: %[[K0:.*]] = vector.load %{{.*}} : memref<?xf32>, vector<2xf32>
+// AHEAD-COUNT-7: vector.load
+// AHEAD-NEXT: %[[SECOND:.*]] = arith.addi %[[ASTART]], %c32 : index
+// AHEAD: %[[K1:.*]] = vector.load %{{.*}} : memref<?xf32>, vector<2xf32>
+// AHEAD-COUNT-7: vector.load
+// AHEAD-NEXT: scf.for %[[ABASE:.*]] = %[[ASTART]] to %{{.*}} step %c32 iter_args({{.*}}%{{.*}} = %[[K0]], {{.*}}%{{.*}} = %[[K1]], {{.*}}) -> ({{.*}}vector<2xf32>) {
+// AHEAD-NEXT: arith.addi %[[ABASE]], %c64 : index
+// AHEAD-COUNT-8: vector.load
+// AHEAD: scf.yield
+// NO-AHEAD: split-attention-prefetch-steps must be 1 to 4, got 5
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: photon_attention_split

@@ -333,8 +333,8 @@ def split_attention_cases(h, worst, wide_path):
     with a tail vector (head_dim 30 and 22, GQA 3 and 4), 17 and 65 prompts decoded together,
     the 150-token prompts split in two; the wide and GQA 3 models again with the splits
     and argmax's partials merged by their last block (--fuse-attention-combine,
-    --fuse-argmax-combine: counted on the plan's semaphores); four vectors a lane. Prompts
-    from their own generator, so the other cases' prompts do not change."""
+    --fuse-argmax-combine: counted on the plan's semaphores); four vectors a lane; three
+    steps' loads in flight. Prompts from their own generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
     split = ("--fused-attention-max-capacity=0", "--no-tiled-attention")
@@ -366,16 +366,22 @@ def split_attention_cases(h, worst, wide_path):
     # head_dim 22: 11 on 3 of 4 lanes, 4 query heads a block), on split attention and, in
     # PHOTON's short caches, the one-split kernels (a block, or a warp, per KV head group).
     vecs = ("--split-attention-lane-vectors=4",)
-    model_case(h, wide_path, "tiny-vanilla-wide-bf16-act-split-v4", worst, rng,
-               extra_lengths=(150, 300), weight_type="bf16", activation_type="bf16",
-               compile_args=split + vecs)
-    model_case(h, gqa3, "edge-vanilla-gqa3-bf16-act-split-v4", worst, rng, extra_lengths=(150,),
-               weight_type="bf16", activation_type="bf16", row_batches=(17, 65),
-               compile_args=split + vecs)
+
+    def wide_and_gqa3_bf16(suffix, compile_args):
+        model_case(h, wide_path, "tiny-vanilla-wide-bf16-act-split" + suffix, worst, rng,
+                   extra_lengths=(150, 300), weight_type="bf16", activation_type="bf16",
+                   compile_args=split + compile_args)
+        model_case(h, gqa3, "edge-vanilla-gqa3-bf16-act-split" + suffix, worst, rng,
+                   extra_lengths=(150,), weight_type="bf16", activation_type="bf16",
+                   row_batches=(17, 65), compile_args=split + compile_args)
+    wide_and_gqa3_bf16("-v4", vecs)
     model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-bf16-act-v4",
                worst, rng, weight_type="bf16", activation_type="bf16", row_batches=(17,),
                compile_args=vecs)
-
+    # Three loop steps' loads in flight (--split-attention-prefetch-steps=3): the splits of
+    # the 300-token prompts are 1 to 3 steps of 32 positions, so some blocks load steps past
+    # their range (position lo, unused).
+    wide_and_gqa3_bf16("-p3", ("--split-attention-prefetch-steps=3",))
 
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
