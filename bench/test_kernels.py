@@ -211,6 +211,9 @@ class SummarizeTest(unittest.TestCase):
                                100 * att["launches"] * kv / att["seconds"] / COPY)
         self.assertNotIn("must_move_bytes", g["photon_rmsnorm_1664"])
         self.assertTrue(kb.attention_family("attention_split"))
+        # The one-row split kernel is the same family of its own.
+        self.assertEqual(kb.classify("photon_attention_split_one_row")[0], "attention_split_one_row")
+        self.assertTrue(kb.attention_family("attention_split_one_row"))
         self.assertFalse(kb.attention_family("attention_combine"))
         # Without K/V bytes (PHOTON, prefill) attention claims none.
         self.assertNotIn("must_move_bytes", self.groups["photon_attention"])

@@ -172,6 +172,14 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "GPU, split attention over more than one warp's positions: the "
            "loop steps whose K/V loads are in flight while a step computes "
            "(1 to 4; registers: a step's loads each)">,
+    Option<"splitAttentionOneRowPrefetchSteps", "split-attention-one-row-prefetch-steps",
+           "int64_t", "4",
+           "GPU, split attention over long caches: the prefetch steps of calls "
+           "of one row (batch-1 decode), which get a kernel of their own where "
+           "this differs from split-attention-prefetch-steps (1 to 4; deeper "
+           "prefetch measured 2% faster at vanilla-600M's batch 1 on an H200 "
+           "and 26% slower at 16 rows, its registers halving the blocks an "
+           "SM)">,
     Option<"fuseQkv", "fuse-qkv", "bool", "true",
            "GPU: the Q, K and V projections of a layer are one kernel: at "
            "decode (GEMV rows) one whose warps read their own weight matrix, "

@@ -158,6 +158,9 @@ struct ConvertPhotonKernelToGPU
     if (splitAttentionPrefetchSteps < 1 || splitAttentionPrefetchSteps > 4)
       return bad("split-attention-prefetch-steps must be 1 to 4, got " +
                  Twine(int64_t(splitAttentionPrefetchSteps)));
+    if (splitAttentionOneRowPrefetchSteps < 1 || splitAttentionOneRowPrefetchSteps > 4)
+      return bad("split-attention-one-row-prefetch-steps must be 1 to 4, got " +
+                 Twine(int64_t(splitAttentionOneRowPrefetchSteps)));
     if (gemvTensorCoreMinRows < 0)
       return bad("gemv-tensor-core-min-rows must not be negative, got " +
                  Twine(int64_t(gemvTensorCoreMinRows)));
@@ -196,6 +199,7 @@ struct ConvertPhotonKernelToGPU
     options.splitShortCaches = splitShortCaches;
     options.splitAttentionLaneVectors = splitAttentionLaneVectors;
     options.splitAttentionPrefetchSteps = splitAttentionPrefetchSteps;
+    options.splitAttentionOneRowPrefetchSteps = splitAttentionOneRowPrefetchSteps;
     options.fuseAttentionCombine = fuseAttentionCombine;
     options.fuseArgmaxCombine = fuseArgmaxCombine;
     options.wgmma = wgmma;

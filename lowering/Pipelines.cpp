@@ -159,6 +159,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "split-attention-prefetch-steps",
       llvm::cl::desc("split attention: loop steps whose K/V loads are in flight (1 to 4)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttentionPrefetchSteps)};
+  Option<int64_t> splitAttentionOneRowPrefetchSteps{
+      *this, "split-attention-one-row-prefetch-steps",
+      llvm::cl::desc("split attention over long caches: prefetch steps of one-row calls (1 to 4)"),
+      llvm::cl::init(
+          photon::ConvertPhotonKernelToGPUOptions().splitAttentionOneRowPrefetchSteps)};
   Option<bool> fuseQkv{
       *this, "fuse-qkv",
       llvm::cl::desc("decode: Q, K and V projections as one kernel"),
@@ -277,6 +282,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.splitShortCaches = options.splitShortCaches;
         kernels.splitAttentionLaneVectors = options.splitAttentionLaneVectors;
         kernels.splitAttentionPrefetchSteps = options.splitAttentionPrefetchSteps;
+        kernels.splitAttentionOneRowPrefetchSteps = options.splitAttentionOneRowPrefetchSteps;
         kernels.fuseAttentionCombine = options.fuseAttentionCombine;
         kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
         kernels.fuseQkv = options.fuseQkv;

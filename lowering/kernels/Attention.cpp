@@ -325,7 +325,9 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
     // warps idle on the local decoders' few positions (measured 2.8x
     // faster at 256 PHOTON-600M sequences on an H200), but one warp walking
     // 65 positions made vanilla's batch-1 attention 1.8x slower.
-    auto emitKernel = [&](Builder &b, bool warpPerPair) {
+    // `ahead`: loop steps whose K/V loads are in flight (block kernels);
+    // `oneRow`: the kernel serves calls of one row only.
+    auto emitKernel = [&](Builder &b, bool warpPerPair, int64_t ahead, bool oneRow) {
       auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
       const int64_t pairsPerRow = KVH * runs;
       // Per warp and head: m, l, acc; the last-block flag where the
@@ -345,6 +347,7 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
                     wgTypes);
       nameKernel(launch, warpPerPair ? "photon_attention_short_warps"
                          : oneSplit  ? "photon_attention_short"
+                         : oneRow    ? "photon_attention_split_one_row"
                                      : "photon_attention_split");
       Builder kb(b.getLoc(), ctx);
       kb.setInsertionPointToStart(&launch.getBody().front());
@@ -444,7 +447,6 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           // warp waits for memory once, not once per step. A warp per pair
           // (the local decoders' few positions: mostly one step) loads each
           // step's own.
-          const int64_t ahead = warpPerPair ? 0 : options.splitAttentionPrefetchSteps;
           const int64_t nState = init.size(), stepLoads = 2 * U * V;
           for (int64_t a = 0; a < ahead; ++a)
             llvm::append_range(init, loadStep(b, a == 0 ? start : addI(b, start, mulI(b, stepSize, a))));
@@ -688,8 +690,20 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           b,
           arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
                                 cIdx(b, kShortAttnWarpMaxCapacity)),
-          [&](Builder &b) { emitKernel(b, true); }, [&](Builder &b) { emitKernel(b, false); });
-    emitKernel(b, false);
+          [&](Builder &b) { emitKernel(b, true, 0, false); },
+          [&](Builder &b) { emitKernel(b, false, options.splitAttentionPrefetchSteps, false); });
+    // One row (batch-1 decode) has the card to itself: its kernel may keep
+    // more steps' loads in flight, whose registers would halve the blocks
+    // an SM of larger calls.
+    const int64_t ahead = options.splitAttentionPrefetchSteps,
+                  oneRowAhead = options.splitAttentionOneRowPrefetchSteps;
+    if (oneRowAhead == ahead)
+      emitKernel(b, false, ahead, false);
+    else
+      ifElse(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, one),
+          [&](Builder &b) { emitKernel(b, false, oneRowAhead, true); },
+          [&](Builder &b) { emitKernel(b, false, ahead, false); });
     if (semaphores)
       return;
     ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one),

@@ -12,20 +12,23 @@
 // query head) kernel (convert-photon-kernel-to-gpu-attention.mlir).
 // split-attention-lane-vectors gives a lane more vectors of a position and
 // a position fewer lanes; split-attention-prefetch-steps keeps more loop
-// steps' loads in flight. split-attention=false keeps the three unfused
+// steps' loads in flight, split-attention-one-row-prefetch-steps (default 4)
+// those of one-row calls, which take a kernel of their own where it differs. split-attention=false keeps the three unfused
 // kernels; heads wider than a warp's vectors keep them too. (tiled-attention=false: calls of more than 64
 // rows would take the tiled kernel first, convert-photon-kernel-to-gpu-tiled-attention.mlir.)
 // RUN: split-file %s %t
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false fuse-attention-combine=true' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false fuse-attention-combine=true split-attention-one-row-prefetch-steps=1' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=SHORT
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=COMBINE
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fused-attention-max-capacity=0 tiled-attention=false fuse-attention-combine=true' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fused-attention-max-capacity=0 tiled-attention=false fuse-attention-combine=true split-attention-one-row-prefetch-steps=1' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false multiprocessors=108' -canonicalize -cse | FileCheck %s --check-prefix=SM108
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=multiprocessors=-1' 2>&1 | FileCheck %s --check-prefix=NO-SM
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false split-attention-lane-vectors=4' -canonicalize -cse | FileCheck %s --check-prefix=VECS
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention-lane-vectors=0' 2>&1 | FileCheck %s --check-prefix=NO-VECS
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false split-attention-prefetch-steps=2' -canonicalize -cse | FileCheck %s --check-prefix=AHEAD
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention-prefetch-steps=5' 2>&1 | FileCheck %s --check-prefix=NO-AHEAD
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=ONE-ROW
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention-one-row-prefetch-steps=0' 2>&1 | FileCheck %s --check-prefix=NO-ONE-ROW
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=CPU
@@ -364,6 +367,40 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // AHEAD-COUNT-8: vector.load
 // AHEAD: scf.yield
 // NO-AHEAD: split-attention-prefetch-steps must be 1 to 4, got 5
+
+// By default (split-attention-one-row-prefetch-steps=4) calls of one row
+// take photon_attention_split_one_row, whose first four steps' K and V vectors
+// load before the loop (start, + 32, + 64, + 96) and each step loads the
+// one four steps on (base + 128); other calls take photon_attention_split
+// with one step ahead, and either is followed by the one combine.
+// ONE-ROW-LABEL: func.func private @photon_stack_shape0(
+// ONE-ROW-SAME: %[[ROWS:[^:]*]]: index,
+// ONE-ROW: %[[ONE:.*]] = arith.cmpi ule, %[[ROWS]], %c1 : index
+// ONE-ROW-NEXT: scf.if %[[ONE]] {
+// ONE-ROW-NEXT: gpu.launch {{.*}} function(@photon_attention_split_one_row)
+// ONE-ROW: %[[W8:.*]] = arith.muli %{{.*}}, %c8 : index
+// ONE-ROW-NEXT: %[[START:.*]] = arith.addi %{{.*}}, %[[W8]] : index
+// ONE-ROW-COUNT-8: vector.load
+// ONE-ROW: arith.addi %[[START]], %c32 : index
+// ONE-ROW-COUNT-8: vector.load
+// ONE-ROW: arith.addi %[[START]], %c64 : index
+// ONE-ROW-COUNT-8: vector.load
+// ONE-ROW: arith.addi %[[START]], %c96 : index
+// ONE-ROW-COUNT-8: vector.load
+// ONE-ROW-NEXT: scf.for %[[BASE:.*]] = %[[START]] to %{{.*}} step %c32 iter_args({{.*}}) -> ({{.*}}vector<2xf32>) {
+// ONE-ROW-NEXT: arith.addi %[[BASE]], %c128 : index
+// ONE-ROW: gpu.launch {{.*}} function(@photon_attention_split)
+// ONE-ROW: %[[W8B:.*]] = arith.muli %{{.*}}, %c8 : index
+// ONE-ROW-NEXT: %[[STARTB:.*]] = arith.addi %{{.*}}, %[[W8B]] : index
+// ONE-ROW-COUNT-8: vector.load
+// ONE-ROW-NEXT: scf.for %[[BASEB:.*]] = %[[STARTB]] to %{{.*}} step %c32 iter_args({{.*}}) -> ({{.*}}vector<2xf32>) {
+// ONE-ROW-NEXT: arith.addi %[[BASEB]], %c32 : index
+// ONE-ROW-NOT: function(@photon_attention_split
+// ONE-ROW: function(@photon_attention_combine)
+// ONE-ROW-NOT: function(@photon_attention_split
+// ONE-ROW-NOT: function(@photon_attention_combine)
+// ONE-ROW-LABEL: func.func private @photon_lm_head(
+// NO-ONE-ROW: split-attention-one-row-prefetch-steps must be 1 to 4, got 0
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: photon_attention_split

@@ -334,7 +334,7 @@ def split_attention_cases(h, worst, wide_path):
     the 150-token prompts split in two; the wide and GQA 3 models again with the splits
     and argmax's partials merged by their last block (--fuse-attention-combine,
     --fuse-argmax-combine: counted on the plan's semaphores); four vectors a lane; three
-    steps' loads in flight. Prompts from their own generator, so the other cases' prompts do not change."""
+    steps' loads in flight; one-row calls without their deeper-prefetch kernel. Prompts from their own generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
     split = ("--fused-attention-max-capacity=0", "--no-tiled-attention")
@@ -382,6 +382,9 @@ def split_attention_cases(h, worst, wide_path):
     # the 300-token prompts are 1 to 3 steps of 32 positions, so some blocks load steps past
     # their range (position lo, unused).
     wide_and_gqa3_bf16("-p3", ("--split-attention-prefetch-steps=3",))
+    # The default gives calls of one row (each prompt decoded alone) a kernel with four
+    # steps' loads in flight; here they take the one of the other calls.
+    wide_and_gqa3_bf16("-one-row-p1", ("--split-attention-one-row-prefetch-steps=1",))
 
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
