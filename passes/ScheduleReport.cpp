@@ -742,8 +742,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
         p.sideSeconds += cost->seconds * double(entry.getValue().calls) / double(all.calls);
       p.sideSeconds += double(entry.getValue().launches) * target.launchS;
     }
-    if (p.sideSeconds > 0)
-      p.seconds = std::max({p.sideSeconds, p.seconds - p.sideSeconds, p.total.seconds});
+    p.seconds = std::max({p.sideSeconds, p.seconds - p.sideSeconds, p.total.seconds});
     return p;
   }
 

@@ -685,25 +685,25 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
       });
       gpu::TerminatorOp::create(kb);
     };
+    auto blockKernel = [&](Builder &b) {
+      emitKernel(b, false, options.splitAttentionPrefetchSteps, false);
+    };
     if (oneSplit)
       return ifElse(
           b,
           arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
                                 cIdx(b, kShortAttnWarpMaxCapacity)),
-          [&](Builder &b) { emitKernel(b, true, 0, false); },
-          [&](Builder &b) { emitKernel(b, false, options.splitAttentionPrefetchSteps, false); });
+          [&](Builder &b) { emitKernel(b, true, 0, false); }, blockKernel);
     // One row (batch-1 decode) has the card to itself: its kernel may keep
     // more steps' loads in flight, whose registers would halve the blocks
     // an SM of larger calls.
-    const int64_t ahead = options.splitAttentionPrefetchSteps,
-                  oneRowAhead = options.splitAttentionOneRowPrefetchSteps;
-    if (oneRowAhead == ahead)
-      emitKernel(b, false, ahead, false);
+    const int64_t oneRowAhead = options.splitAttentionOneRowPrefetchSteps;
+    if (oneRowAhead == options.splitAttentionPrefetchSteps)
+      blockKernel(b);
     else
       ifElse(
           b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, one),
-          [&](Builder &b) { emitKernel(b, false, oneRowAhead, true); },
-          [&](Builder &b) { emitKernel(b, false, ahead, false); });
+          [&](Builder &b) { emitKernel(b, false, oneRowAhead, true); }, blockKernel);
     if (semaphores)
       return;
     ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one),
