@@ -234,7 +234,8 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "::mlir::photon::TensorCoreKernel::Tile128",
            "GPU: the tensor-core GEMM. tile128: tiles of 128 rows by 128 "
            "outputs (8 warps) or, for projections of up to 2048 outputs, 64 "
-           "(4 warps); each warp 64x32, K steps of 32 through 3 cp.async "
+           "(4 warps; on wgmma see wgmma-tile-cols); each warp 64x32, K steps "
+           "of 32 through 3 cp.async "
            "stages in XOR-swizzled shared memory (48 KB). tile128x128 and "
            "tile128x64 force one width; tile64: the earlier 64x64 tile per "
            "block of 4 warps, 2 padded stages",
@@ -261,6 +262,18 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "32: 64-byte stage rows in the 64-byte swizzle mode, 4 stages "
            "(64 KB); 64: 128-byte rows in the 128-byte swizzle mode, 3 "
            "stages (96 KB), half the barriers">,
+    Option<"wgmmaTileCols", "wgmma-tile-cols", "int64_t", "208",
+           "wgmma: the widest output tile of a tile128 GEMM of up to 2048 "
+           "outputs (a multiple of 8, 64 to 256): the outputs split into "
+           "ceil(M / this) tiles of equal width, rounded up to 8 (1664 -> 8 "
+           "of 208). Wider tiles read each input row from L2 fewer times "
+           "and each wgmma more outputs per operand byte of shared memory; "
+           "64 keeps the 64-wide tiles where M is a multiple of 64">,
+    Option<"wgmmaWideTileMinRows", "wgmma-wide-tile-min-rows", "int64_t", "0",
+           "wgmma: calls of at least this many rows take the wide tiles of "
+           "wgmma-tile-cols, fewer the 64-wide ones (the host picks). 0: the "
+           "rows whose grid of wide tiles covers 3/4 of the multiprocessors "
+           "(1664 rows for 1664 outputs on 132 SMs)">,
     Option<"matmulInputRounding", "matmul-input-rounding",
            "::mlir::photon::MatmulInputRounding",
            "::mlir::photon::MatmulInputRounding::Gemm",

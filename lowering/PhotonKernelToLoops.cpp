@@ -173,6 +173,12 @@ struct ConvertPhotonKernelToGPU
       return bad("multiprocessors must not be negative, got " + Twine(int64_t(multiprocessors)));
     if (wgmmaKStep != 32 && wgmmaKStep != 64)
       return bad("wgmma-k-step must be 32 or 64, got " + Twine(int64_t(wgmmaKStep)));
+    if (wgmmaTileCols < 64 || wgmmaTileCols > 256 || wgmmaTileCols % 8 != 0)
+      return bad("wgmma-tile-cols must be a multiple of 8 from 64 to 256, got " +
+                 Twine(int64_t(wgmmaTileCols)));
+    if (wgmmaWideTileMinRows < 0)
+      return bad("wgmma-wide-tile-min-rows must not be negative, got " +
+                 Twine(int64_t(wgmmaWideTileMinRows)));
     if (!chip.empty() && TargetInfo::forChip(chip).smVersion == 0)
       return bad("chip must be sm_<number>[a], got '" + chip + "'");
     return success();
@@ -204,6 +210,8 @@ struct ConvertPhotonKernelToGPU
     options.fuseArgmaxCombine = fuseArgmaxCombine;
     options.wgmma = wgmma;
     options.wgmmaKStep = wgmmaKStep;
+    options.wgmmaTileCols = wgmmaTileCols;
+    options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;
     options.multiprocessors = multiprocessors;
     options.fuseQkv = fuseQkv;
     options.fuseQkvRope = fuseQkvRope;

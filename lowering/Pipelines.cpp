@@ -208,6 +208,16 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "wgmma-k-step",
       llvm::cl::desc("wgmma: K per pipeline step of the tensor-core GEMMs (32 or 64)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaKStep)};
+  Option<int64_t> wgmmaTileCols{
+      *this, "wgmma-tile-cols",
+      llvm::cl::desc("wgmma: the widest output tile of a GEMM of up to 2048 outputs "
+                     "(a multiple of 8, 64 to 256)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaTileCols)};
+  Option<int64_t> wgmmaWideTileMinRows{
+      *this, "wgmma-wide-tile-min-rows",
+      llvm::cl::desc("wgmma: the rows from which a call takes the wide tiles "
+                     "(0: where they cover 3/4 of the multiprocessors)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaWideTileMinRows)};
   Option<std::string> ptxasOptions{
       *this, "ptxas-options",
       llvm::cl::desc("format=bin/fatbin: extra ptxas options, e.g. "
@@ -300,6 +310,8 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.prefetchNextWeights = options.prefetchNextWeights;
         kernels.wgmma = options.wgmma;
         kernels.wgmmaKStep = options.wgmmaKStep;
+        kernels.wgmmaTileCols = options.wgmmaTileCols;
+        kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.plan());
         if (options.programmaticLaunch &&
             photon::TargetInfo::forChip(options.chip).hasProgrammaticLaunch())

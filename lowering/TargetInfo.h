@@ -41,6 +41,9 @@ struct TargetInfo {
   bool hasBulkCopy() const { return smVersion >= 90; }
   /// Warpgroup MMA: sm_90a only.
   bool hasWgmma() const { return smVersion == 90 && archSpecific; }
+  /// Shared memory a block may take on sm_90 (227 KB, after the kernel opts
+  /// in to more than 48 KB): bounds the wgmma GEMMs' stages.
+  static constexpr int64_t kSm90MaxSharedBytesPerBlock = 227 * 1024;
 };
 
 } // namespace mlir::photon

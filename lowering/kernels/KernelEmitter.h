@@ -450,6 +450,21 @@ public:
   /// has SMs.
   int64_t mmaTileCols(int64_t M) const;
 
+  /// Output columns of a plain projection's tile128 kernel (matmulTensorCore):
+  /// on wgmma, M of up to 2048 split into equal tiles of at most
+  /// wgmma-tile-cols (1664 -> 8 x 208: at 4096 rows 256 blocks, 1.94 waves
+  /// of 132 SMs, where 64-wide tiles read every input row from L2 26 times
+  /// and each m64n64k16 reads as many shared-memory bytes as the tensor
+  /// cores multiply); else, or where its stages would not fit in shared
+  /// memory, mmaTileCols. `split`: the input's hi and lo parts are staged.
+  int64_t projectionTileCols(int64_t M, bool split) const;
+
+  /// W's rows of a stage in the tile128 kernel: tileCols rounded up so that
+  /// every thread copies as many 16-byte chunks (208 -> 256 at K steps of
+  /// 32); the rows past tileCols are zero-filled. An operand's stage holds
+  /// the larger of this and A's 128 ([operand][stage][rows][K step]).
+  int64_t tile128WeightRows(int64_t tileCols) const;
+
   /// The columns of a tile128 tensor-core kernel: M over the tile grid; the
   /// offset of the weight row column n < M reads; and the epilogue, which
   /// stores a warp's mTiles x nTiles m16n8 accumulator tiles from (row0,
@@ -492,7 +507,7 @@ public:
   /// in registers), over wgmmaStages() stages in dynamic shared memory
   /// (matmulWgmmaLoop). The epilogue is the same callback: a warp's 16 rows
   /// of the accumulators are m16n8 tiles in mma.sync's layout, 32 columns a
-  /// call.
+  /// call (the last call of a tile not a multiple of 32 fewer).
   /// Kernels are named photon_wgmma128x<tileCols>_..., else photon_mma....
   void matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows, int64_t K,
                                const MmaColumns &columns, int64_t tileCols);
@@ -509,7 +524,8 @@ public:
   /// the MMAs of step kt - 1: with ahead = stages - 2 the stage step
   /// kt + ahead fills was last read at step kt - 2. Accumulators travel as
   /// wgmma's register struct.
-  void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t ahead, int64_t K,
+  void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows, int64_t ahead,
+                       int64_t K,
                        int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
                        function_ref<Value(Builder &, Value)> copyStep,
                        function_ref<SmallVector<Value>(Builder &, Value)> loadStep,

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/kernels/KernelEmitter.h"
+#include "lowering/TargetInfo.h"
 
 namespace mlir::photon {
 
@@ -98,7 +99,6 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
                                      Value w, Value bOff, bool accumulate) {
   if (tensorCoreKernel == TensorCoreKernel::Tile64)
     return matmulTensorCoreTile64(b, in, out, rows, M, K, w, bOff, accumulate);
-  const int64_t tileCols = mmaTileCols(M);
   MmaColumns columns{
       M, [&](Builder &b, Value n) { return addI(b, w, mulI(b, n, K)); },
       [&](Builder &b, Value row0, Value col0, Value lane, int64_t mTiles, int64_t nTiles,
@@ -106,7 +106,25 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
         storeMmaTiles(b, out, M, rows, cIdx(b, M), row0, col0, lane, mTiles, nTiles, acc, bOff,
                       accumulate);
       }};
-  matmulTensorCoreTile128(b, shape(M, K), in, rows, K, columns, tileCols);
+  auto kernel = [&](int64_t tileCols) {
+    return [&, tileCols](Builder &b) {
+      matmulTensorCoreTile128(b, shape(M, K), in, rows, K, columns, tileCols);
+    };
+  };
+  const bool split = !in.elementType().isBF16() && !roundsInput(in, /*gemm=*/true);
+  const int64_t narrow = mmaTileCols(M), wide = projectionTileCols(M, split);
+  if (wide == narrow)
+    return kernel(narrow)(b);
+  // A wide tile takes about as long as a 64-wide one with 3 times the
+  // blocks resident beside it (H200: 43 against 28 us at 1664x1664), so it
+  // pays where its grid fills most of the card: from 3/4 of the SMs (1664
+  // rows of 1664 outputs on 132 SMs; 256 rows took 45 us wide, 28 narrow).
+  int64_t minRows = options.wgmmaWideTileMinRows;
+  if (minRows == 0)
+    minRows = 128 * llvm::divideCeil(llvm::divideCeil(3 * options.multiprocessors, 4),
+                                     llvm::divideCeil(M, wide));
+  ifElse(b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, minRows)),
+         kernel(wide), kernel(narrow));
 }
 
 int64_t KernelEmitter::mmaTileCols(int64_t M) const {
@@ -114,6 +132,23 @@ int64_t KernelEmitter::mmaTileCols(int64_t M) const {
       (tensorCoreKernel == TensorCoreKernel::Tile128 && M <= 2048))
     return 64;
   return 128;
+}
+
+int64_t KernelEmitter::projectionTileCols(int64_t M, bool split) const {
+  if (!options.wgmma || tensorCoreKernel != TensorCoreKernel::Tile128 || M > 2048)
+    return mmaTileCols(M);
+  const int64_t tiles = llvm::divideCeil(M, options.wgmmaTileCols);
+  const int64_t cols = llvm::alignTo(llvm::divideCeil(M, tiles), 8);
+  const int64_t stageRows = std::max<int64_t>(128, tile128WeightRows(cols));
+  const int64_t bytes = (split ? 3 : 2) * wgmmaStages() * stageRows * options.wgmmaKStep * 2;
+  return bytes <= TargetInfo::kSm90MaxSharedBytesPerBlock ? cols : mmaTileCols(M);
+}
+
+int64_t KernelEmitter::tile128WeightRows(int64_t tileCols) const {
+  const int64_t kStep = options.wgmma ? options.wgmmaKStep : 32;
+  // wgmma: two warpgroups; mma.sync: 2 x tileCols / 32 warps.
+  const int64_t threads = options.wgmma ? 2 * kWarpgroupSize : 2 * tileCols;
+  return llvm::alignTo(tileCols, threads / (kStep / 8));
 }
 
 void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows,
@@ -142,7 +177,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   // chunk is 16-byte aligned (the lowering declares arrays 2-byte aligned).
   // wgmma's stages pass the 48 KB of static shared memory: they are the
   // launch's dynamic shared memory (the runtime raises the kernel's limit).
-  auto tilesType = workgroupBuffer({split ? 3 : 2, stages, kTile, kStep}, bf16);
+  const int64_t wRows = tile128WeightRows(tileCols), stageRows = std::max(kTile, wRows);
+  auto tilesType = workgroupBuffer({split ? 3 : 2, stages, stageRows, kStep}, bf16);
   const int64_t tilesBytes = tilesType.getNumElements() * 2;
   Value one = cIdx(b, 1);
   Value rowTiles = arith::MaxUIOp::create(
@@ -204,7 +240,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     }
     return mine;
   };
-  SmallVector<Chunk, 4> chunksA = chunksOf(kTile), chunksW = chunksOf(tileCols);
+  SmallVector<Chunk, 4> chunksA = chunksOf(kTile), chunksW = chunksOf(wRows);
   // Element (first + row, k) of a [limit x K] matrix at `base`, and
   // whether it is inside (else `base`, which is).
   auto source = [&](Builder &b, Value base, Value first, Value limit, const Chunk &c,
@@ -234,6 +270,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     for (const Chunk &c : chunksW) {
       Value k = addI(b, k0, c.kOffset), n = addI(b, n0, c.row);
       Value inside = arith::AndIOp::create(b, ult(b, n, mLimit), ult(b, k, kLimit));
+      if (wRows > tileCols && M > tileCols)
+        inside = arith::AndIOp::create(b, inside, ult(b, c.row, cIdx(b, tileCols)));
       Value at = arith::SelectOp::create(b, inside, addI(b, columns.weightRow(b, n), k), wFirst);
       copyChunk(opW, weights, at, inside, c);
     }
@@ -274,7 +312,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     storeStep(kb, cIdx(kb, s), loaded);
   }
   if (wgmma) {
-    matmulWgmmaLoop(kb, tiles, stages, ahead, K, kStep, split, lastGroup, tileCols, copyStep,
+    matmulWgmmaLoop(kb, tiles, stages, stageRows, ahead, K, kStep, split, lastGroup, tileCols,
+                    copyStep,
                     loadStep, storeStep, columns, m0, n0, tid);
     gpu::TerminatorOp::create(kb);
     return;
@@ -336,7 +375,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   gpu::TerminatorOp::create(kb);
 }
 
-void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t ahead,
+void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows,
+                                    int64_t ahead,
                                     int64_t K, int64_t kStep, bool split, Value firstGroup,
                                     int64_t tileCols,
                                     function_ref<Value(Builder &, Value)> copyStep,
@@ -346,9 +386,9 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
   Type i64 = kb.getI64Type(), f32 = kb.getF32Type();
   const int64_t accs = tileCols / 2; // m64nNk16: N / 2 floats a thread
   auto accType = LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(accs, f32));
-  // Byte offsets: a stage of an operand is 128 x kStep bf16; operand A
-  // first, then W, then A's lo part ([operand][stage][128][kStep]).
-  const int64_t stageBytes = 128 * kStep * 2, rowBytes = kStep * 2;
+  // Byte offsets: a stage of an operand is stageRows x kStep bf16; operand
+  // A first, then W, then A's lo part ([operand][stage][stageRows][kStep]).
+  const int64_t rowBytes = kStep * 2, stageBytes = stageRows * rowBytes;
   auto i64c = [&](Builder &b, int64_t v) { return arith::ConstantIntOp::create(b, i64, v).getResult(); };
   // Descriptor of a K-major operand at `tiles` + 0 in the 64-byte (bits
   // 62-63 = 2) or 128-byte (1) swizzle mode, as wide as a stage row: the
@@ -422,8 +462,11 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
   for (int64_t i = 0; i < accs; ++i)
     acc.push_back(LLVM::ExtractValueOp::create(kb, loop.getResult(1), ArrayRef<int64_t>{i}));
   Value row0 = addI(kb, m0, mulI(kb, warp, 16));
-  for (int64_t g = 0; g < tileCols / 32; ++g)
-    columns.store(kb, row0, addI(kb, n0, g * 32), lane, 1, 4, ArrayRef<Value>(acc).slice(g * 16, 16));
+  for (int64_t g = 0; g < tileCols; g += 32) {
+    const int64_t blocks = std::min<int64_t>(32, tileCols - g) / 8;
+    columns.store(kb, row0, addI(kb, n0, g), lane, 1, blocks,
+                  ArrayRef<Value>(acc).slice(g / 2, 4 * blocks));
+  }
 }
 
 void KernelEmitter::matmulTensorCoreTile64(Builder &b, Buf in, Buf out, Value rows, int64_t M,

@@ -117,11 +117,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: arith.extf
 // CHECK-NEXT: arith.addf %[[V0]], %{{.*}} : f32
 // CHECK: gpu.terminator
-// The LM head reads bf16 rows (cp.async for A too) over 16 outputs.
+// The LM head reads bf16 rows (cp.async for A too) over 16 outputs: a tile
+// 16 wide (wgmma-tile-cols; W's rows 16..63 of a stage zero-filled).
 // CHECK-LABEL: func.func private @photon_lm_head(
-// CHECK: function(@photon_wgmma128x64_16x64)
+// CHECK: function(@photon_wgmma128x16_16x64)
 // CHECK: scf.for
-// CHECK-COUNT-2: nvvm.wgmma.mma_async
+// CHECK-COUNT-2: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 16, k = 16>
 // CHECK-NOT: nvvm.wgmma.mma_async
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 

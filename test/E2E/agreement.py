@@ -836,12 +836,21 @@ def main():
                 x128 = ("--tensor-core-kernel=tile128x128",)
                 k64 = ("--wgmma-k-step=64",)
                 split = ("--matmul-input-rounding=none",)
+                wide1 = ("--wgmma-wide-tile-min-rows=1",)
                 wide_variants = [("-bf16-act-tc1", tc1 + split),
                                  ("-bf16-act-tc1-x128", tc1 + x128 + split),
                                  ("-bf16-act-tc1-x128-round", tc1 + x128),
                                  # K steps of 64 (128-byte swizzle, 3 stages).
                                  ("-bf16-act-tc1-k64", tc1 + k64 + split),
                                  ("-bf16-act-tc1-x128-k64-round", tc1 + x128 + k64),
+                                 # wgmma's wide tiles from the first row (by default only
+                                 # calls whose wide grid fills 3/4 of the SMs take them):
+                                 # 200 outputs as one tile of 200 and 300 as 2 x 152 (the
+                                 # default wgmma-tile-cols 208), 2 x 104 (W's rows past the
+                                 # first tile zero-filled) and 3 x 104, 4 x 56.
+                                 ("-bf16-act-tc1-wide", tc1 + wide1 + split),
+                                 ("-bf16-act-tc1-t104-round", tc1 + wide1 + ("--wgmma-tile-cols=104",)),
+                                 ("-bf16-act-tc1-t64", tc1 + wide1 + ("--wgmma-tile-cols=64",) + split),
                                  ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",) + split),
                                  ("-bf16-act-tc1-tile64-round", tc1 + ("--tensor-core-kernel=tile64",)),
                                  # mma.sync instead of sm_90a's warpgroup MMA (wgmma).

@@ -1,0 +1,102 @@
+// wgmma-tile-cols (default 208): on wgmma, a projection of up to 2048
+// outputs splits them into ceil(M / wgmma-tile-cols) tiles of equal width,
+// rounded up to 8 (PHOTON-600M's 1664 outputs: 8 tiles of 208). Here M = 200:
+// one tile of 200, or two of 104 with wgmma-tile-cols=104. W's stage rows
+// are the tile's width rounded up to the rows one copy pass of 256 threads
+// covers (64 at K steps of 32): 256 rows, so every operand's stage is 256
+// rows; rows past the tile (and past M) are zero-filled. The epilogue stores
+// 32 columns a call and the remainder (200 = 6 x 32 + 8) in a last one.
+// The host picks the wide kernel for calls of at least
+// wgmma-wide-tile-min-rows rows, by default those whose grid of wide tiles
+// covers 3/4 of the multiprocessors (here 99 row tiles of 128: 12672 rows);
+// smaller calls take the 64-wide kernel.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=104 wgmma-wide-tile-min-rows=256' -canonicalize -cse | FileCheck %s --check-prefix=T104
+// Stages that would not fit in shared memory (hi and lo parts of an f32
+// input, 3 stages of K 64: 3 x 3 x 224 x 128 bytes) keep the 64-wide tiles.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64 matmul-input-rounding=none' -canonicalize -cse | FileCheck %s --check-prefix=FIT
+// Without wgmma the option does nothing: mma.sync's 64-wide tiles.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=100' 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=264' 2>&1 | FileCheck %s --check-prefix=BAD264
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=BADROWS
+
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 200, layers = 1, n_heads = 5, n_kv_heads = 1, ffn_dim = 64, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+  photon.param @model.embed_tokens.weight : tensor<16x200xbf16>
+  photon.param @model.layers.0.input_layernorm.weight : tensor<200xbf16>
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<200x200xbf16>
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<40x200xbf16>
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<40x200xbf16>
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<200x200xbf16>
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<200xbf16>
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<64x200xbf16>
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<64x200xbf16>
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<200x64xbf16>
+  photon.param @model.norm.weight : tensor<200xbf16>
+  photon.param @lm_head.weight : tensor<16x200xbf16>
+}
+
+// The o-projection (200 outputs of 200): one column tile, 4 stages of
+// [A, W] x 256 rows x 32 in 128 KB.
+// CHECK-LABEL: func.func private @photon_stack_shape0(
+// CHECK: %[[WIDE:.*]] = arith.cmpi uge, %[[ROWS:.*]], %c12672 : index
+// CHECK-NEXT: scf.if %[[WIDE]] {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c1, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c131072_i32 module(@photon_kernels) function(@photon_wgmma128x200_200x200) {
+// CHECK-NEXT: gpu.dynamic_shared_memory
+// CHECK-NEXT: %[[T:.*]] = memref.view %{{.*}} to memref<2x4x256x32xbf16, #gpu.address_space<workgroup>>
+// CHECK-NEXT: arith.muli
+// CHECK-NEXT: %[[ROW0:.*]] = arith.divui %[[TID]], %c4 : index
+// W: four 16-byte chunks a thread and step, rows tid / 4 + 64 p; a chunk
+// is inside where its output (the row: one tile) is below 200 and its K too.
+// CHECK: %[[WROW:.*]] = arith.cmpi ult, %[[ROW0]], %c200 : index
+// CHECK-NEXT: %[[WIN:.*]] = arith.andi %[[WROW]], %{{.*}} : i1
+// CHECK: %[[WN:.*]] = arith.select %[[WIN]], %c8, %c0 : index
+// CHECK-NEXT: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1, %c0, %{{.*}}, %{{.*}}], 8, %[[WN]] {bypassL1}
+// CHECK-COUNT-3: nvgpu.device_async_copy %{{.*}}, %[[T]][%c1, %c0,
+// The descriptors' stage stride: 256 rows of 64 bytes.
+// CHECK: scf.for
+// CHECK: arith.muli %{{.*}}, %c16384_i64 : i64
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 200, k = 16>
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 200, k = 16>
+// CHECK-NEXT: nvvm.wgmma.commit.group.sync.aligned
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-COUNT-100: llvm.extractvalue
+// CHECK-NOT: llvm.extractvalue
+// The last call: n8 block 24 (columns 192..199), the 4 last accumulators.
+// CHECK: %[[C:.*]] = arith.addi %{{.*}}, %c192 : index
+// CHECK-NEXT: arith.cmpi ult, %[[C]], %c200 : index
+// CHECK: gpu.terminator
+// CHECK: } else {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c4, {{.*}}) {{.*}} dynamic_shared_memory_size %c65536_i32 module(@photon_kernels) function(@photon_wgmma128x64_200x200) {
+
+// T104-LABEL: func.func private @photon_stack_shape0(
+// T104: arith.cmpi uge, %{{.*}}, %c256 : index
+// T104: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c2, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c65536_i32 module(@photon_kernels) function(@photon_wgmma128x104_200x200) {
+// T104: memref.view %{{.*}} to memref<2x4x128x32xbf16, #gpu.address_space<workgroup>>
+// T104: %[[N0:.*]] = arith.muli %{{.*}}, %c104 : index
+// W rows 104..127 of the stage are past the tile: zero-filled, though
+// the first tile's output n0 + row is below 200.
+// T104: %[[ROW:.*]] = arith.divui %{{.*}}, %c4 : index
+// T104: %[[N:.*]] = arith.addi %[[N0]], %[[ROW]] : index
+// T104-NEXT: %[[NIN:.*]] = arith.cmpi ult, %[[N]], %c200 : index
+// T104: %[[INK:.*]] = arith.andi %[[NIN]], %{{.*}} : i1
+// T104-NEXT: %[[INT:.*]] = arith.cmpi ult, %[[ROW]], %c104 : index
+// T104-NEXT: %[[IN:.*]] = arith.andi %[[INK]], %[[INT]] : i1
+// T104: arith.select %[[IN]], %c8, %c0 : index
+// T104: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 104, k = 16>
+// T104: nvvm.wgmma.wait.group.sync.aligned 0
+// T104-COUNT-52: llvm.extractvalue
+// T104-NOT: llvm.extractvalue
+// T104: gpu.terminator
+// T104: } else {
+// T104: function(@photon_wgmma128x64_200x200)
+
+// FIT: function(@photon_wgmma128x64_200x200)
+// FIT: memref<3x3x128x64xbf16, #gpu.address_space<workgroup>>
+
+// MMA-NOT: wgmma
+// MMA: function(@photon_mma128x64_200x200)
+
+// BAD: convert-photon-kernel-to-gpu: wgmma-tile-cols must be a multiple of 8 from 64 to 256, got 100
+// BAD264: convert-photon-kernel-to-gpu: wgmma-tile-cols must be a multiple of 8 from 64 to 256, got 264
+// BADROWS: convert-photon-kernel-to-gpu: wgmma-wide-tile-min-rows must not be negative, got -1
