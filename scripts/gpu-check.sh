@@ -210,10 +210,11 @@ run() {
     done
     # The tensor-core GEMMs at tile edges: 299 prompt tokens (3 row tiles of 128, the last
     # partial), widths of 200, 300 and 328 (partial output tiles, K tails of 8); 128x64 tiles
-    # with f32 inputs split (hi + lo), 128x128 tiles with f32 inputs rounded (K steps of 32
-    # and of 64).
-    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round \
-        tiny-vanilla-wide-bf16-act-tc1-x128-k64-round; do
+    # with f32 inputs split (hi + lo), the same on wgmma's wide tiles (1 x 200 and 2 x 152
+    # outputs, W's rows past them zero-filled), 128x128 tiles with f32 inputs rounded (K
+    # steps of 32 and of 64).
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide \
+        tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round; do
       memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 299)" --max-new-tokens 4 --batch 2
     done
     # Attention over caches past 256 positions: split over blocks and merged
@@ -354,8 +355,8 @@ sanitize() {
       done
     done
     # The tensor-core GEMMs over 3 row tiles and partial output tiles (see `run`).
-    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-x128-round \
-        tiny-vanilla-wide-bf16-act-tc1-x128-k64-round; do
+    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide \
+        tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round; do
       check "$tool" "$art" "(299-token prompt)" --prompt-ids "$(seq -s, 1 299)" \
         --max-new-tokens 4 --batch 2
     done
