@@ -263,12 +263,17 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "(64 KB); 64: 128-byte rows in the 128-byte swizzle mode, 3 "
            "stages (96 KB), half the barriers">,
     Option<"wgmmaTileCols", "wgmma-tile-cols", "int64_t", "208",
-           "wgmma: the widest output tile of a tile128 GEMM of up to 2048 "
-           "outputs (a multiple of 8, 64 to 256): the outputs split into "
+           "wgmma: the widest output tile of a tile128 GEMM of up to "
+           "wgmma-wide-tile-max-outputs outputs (a multiple of 8, 64 to 256): the outputs split into "
            "ceil(M / this) tiles of equal width, rounded up to 8 (1664 -> 8 "
            "of 208). Wider tiles read each input row from L2 fewer times "
            "and each wgmma more outputs per operand byte of shared memory; "
            "64 keeps the 64-wide tiles where M is a multiple of 64">,
+    Option<"wgmmaWideTileMaxOutputs", "wgmma-wide-tile-max-outputs", "int64_t",
+           "2048",
+           "wgmma: projections (and Q/K/V as one) of up to this many outputs "
+           "take the wide tiles of wgmma-tile-cols; wider ones keep their "
+           "128-wide tiles">,
     Option<"wgmmaWideTileMinRows", "wgmma-wide-tile-min-rows", "int64_t", "0",
            "wgmma: calls of at least this many rows take the wide tiles of "
            "wgmma-tile-cols, fewer the 64-wide ones (the host picks). 0: the "

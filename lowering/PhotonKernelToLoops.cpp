@@ -176,6 +176,9 @@ struct ConvertPhotonKernelToGPU
     if (wgmmaTileCols < 64 || wgmmaTileCols > 256 || wgmmaTileCols % 8 != 0)
       return bad("wgmma-tile-cols must be a multiple of 8 from 64 to 256, got " +
                  Twine(int64_t(wgmmaTileCols)));
+    if (wgmmaWideTileMaxOutputs < 1)
+      return bad("wgmma-wide-tile-max-outputs must be positive, got " +
+                 Twine(int64_t(wgmmaWideTileMaxOutputs)));
     if (wgmmaWideTileMinRows < 0)
       return bad("wgmma-wide-tile-min-rows must not be negative, got " +
                  Twine(int64_t(wgmmaWideTileMinRows)));
@@ -212,6 +215,7 @@ struct ConvertPhotonKernelToGPU
     options.wgmmaKStep = wgmmaKStep;
     options.wgmmaTileCols = wgmmaTileCols;
     options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;
+    options.wgmmaWideTileMaxOutputs = wgmmaWideTileMaxOutputs;
     options.multiprocessors = multiprocessors;
     options.fuseQkv = fuseQkv;
     options.fuseQkvRope = fuseQkvRope;

@@ -213,6 +213,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("wgmma: the widest output tile of a GEMM of up to 2048 outputs "
                      "(a multiple of 8, 64 to 256)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaTileCols)};
+  Option<int64_t> wgmmaWideTileMaxOutputs{
+      *this, "wgmma-wide-tile-max-outputs",
+      llvm::cl::desc("wgmma: projections of up to this many outputs take the wide tiles"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaWideTileMaxOutputs)};
   Option<int64_t> wgmmaWideTileMinRows{
       *this, "wgmma-wide-tile-min-rows",
       llvm::cl::desc("wgmma: the rows from which a call takes the wide tiles "
@@ -312,6 +316,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
+        kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
         addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.plan());
         if (options.programmaticLaunch &&
             photon::TargetInfo::forChip(options.chip).hasProgrammaticLaunch())

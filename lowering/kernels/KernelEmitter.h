@@ -450,14 +450,22 @@ public:
   /// has SMs.
   int64_t mmaTileCols(int64_t M) const;
 
-  /// Output columns of a plain projection's tile128 kernel (matmulTensorCore):
-  /// on wgmma, M of up to 2048 split into equal tiles of at most
+  /// Output columns of a projection's tile128 kernel (matmulTensorCore, Q/K/V
+  /// as one GEMM): on wgmma, M of up to wgmma-wide-tile-max-outputs split into
+  /// equal tiles of at most
   /// wgmma-tile-cols (1664 -> 8 x 208: at 4096 rows 256 blocks, 1.94 waves
   /// of 132 SMs, where 64-wide tiles read every input row from L2 26 times
   /// and each m64n64k16 reads as many shared-memory bytes as the tensor
   /// cores multiply); else, or where its stages would not fit in shared
   /// memory, mmaTileCols. `split`: the input's hi and lo parts are staged.
   int64_t projectionTileCols(int64_t M, bool split) const;
+
+  /// Emits `kernel` for a tile128 GEMM of M outputs: with projectionTileCols'
+  /// wide tiles for calls of at least wgmma-wide-tile-min-rows rows (by
+  /// default those whose wide grid covers 3/4 of the SMs) and mmaTileCols'
+  /// below, the host choosing by `rows`; one kernel where the two agree.
+  void tile128ByRows(Builder &b, Value rows, int64_t M, bool split,
+                     function_ref<void(Builder &, int64_t)> kernel);
 
   /// W's rows of a stage in the tile128 kernel: tileCols rounded up so that
   /// every thread copies as many 16-byte chunks (208 -> 256 at K steps of
@@ -525,8 +533,7 @@ public:
   /// kt + ahead fills was last read at step kt - 2. Accumulators travel as
   /// wgmma's register struct.
   void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows, int64_t ahead,
-                       int64_t K,
-                       int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
+                       int64_t K, int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
                        function_ref<Value(Builder &, Value)> copyStep,
                        function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                        function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,

@@ -843,7 +843,6 @@ void KernelEmitter::matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Va
   auto local = [&](Builder &b, Value n) {
     return arith::SubIOp::create(b, n, byColumn(b, n, [&](int64_t k) { return cIdx(b, firsts[k]); }));
   };
-  const int64_t tileCols = mmaTileCols(total);
   MmaColumns columns{
       total,
       [&](Builder &b, Value n) {
@@ -860,7 +859,10 @@ void KernelEmitter::matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Va
                       out.store(b, acc[i], addI(b, mulI(b, row, width), local(b, col)));
                     });
       }};
-  matmulTensorCoreTile128(b, Twine(tag) + "_" + shape(total, K), in, rows, K, columns, tileCols);
+  const bool split = !in.elementType().isBF16() && !roundsInput(in, /*gemm=*/true);
+  tile128ByRows(b, rows, total, split, [&](Builder &b, int64_t tileCols) {
+    matmulTensorCoreTile128(b, Twine(tag) + "_" + shape(total, K), in, rows, K, columns, tileCols);
+  });
 }
 
 Value KernelEmitter::silu(Builder &b, Value g) {

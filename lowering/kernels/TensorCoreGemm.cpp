@@ -106,15 +106,17 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
         storeMmaTiles(b, out, M, rows, cIdx(b, M), row0, col0, lane, mTiles, nTiles, acc, bOff,
                       accumulate);
       }};
-  auto kernel = [&](int64_t tileCols) {
-    return [&, tileCols](Builder &b) {
-      matmulTensorCoreTile128(b, shape(M, K), in, rows, K, columns, tileCols);
-    };
-  };
   const bool split = !in.elementType().isBF16() && !roundsInput(in, /*gemm=*/true);
+  tile128ByRows(b, rows, M, split, [&](Builder &b, int64_t tileCols) {
+    matmulTensorCoreTile128(b, shape(M, K), in, rows, K, columns, tileCols);
+  });
+}
+
+void KernelEmitter::tile128ByRows(Builder &b, Value rows, int64_t M, bool split,
+                                  function_ref<void(Builder &, int64_t)> kernel) {
   const int64_t narrow = mmaTileCols(M), wide = projectionTileCols(M, split);
   if (wide == narrow)
-    return kernel(narrow)(b);
+    return kernel(b, narrow);
   // A wide tile takes about as long as a 64-wide one with 3 times the
   // blocks resident beside it (H200: 43 against 28 us at 1664x1664), so it
   // pays where its grid fills most of the card: from 3/4 of the SMs (1664
@@ -123,8 +125,9 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
   if (minRows == 0)
     minRows = 128 * llvm::divideCeil(llvm::divideCeil(3 * options.multiprocessors, 4),
                                      llvm::divideCeil(M, wide));
-  ifElse(b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, minRows)),
-         kernel(wide), kernel(narrow));
+  ifElse(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, minRows)),
+      [&](Builder &b) { kernel(b, wide); }, [&](Builder &b) { kernel(b, narrow); });
 }
 
 int64_t KernelEmitter::mmaTileCols(int64_t M) const {
@@ -135,7 +138,8 @@ int64_t KernelEmitter::mmaTileCols(int64_t M) const {
 }
 
 int64_t KernelEmitter::projectionTileCols(int64_t M, bool split) const {
-  if (!options.wgmma || tensorCoreKernel != TensorCoreKernel::Tile128 || M > 2048)
+  if (!options.wgmma || tensorCoreKernel != TensorCoreKernel::Tile128 ||
+      M > options.wgmmaWideTileMaxOutputs)
     return mmaTileCols(M);
   const int64_t tiles = llvm::divideCeil(M, options.wgmmaTileCols);
   const int64_t cols = llvm::alignTo(llvm::divideCeil(M, tiles), 8);
@@ -313,8 +317,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   }
   if (wgmma) {
     matmulWgmmaLoop(kb, tiles, stages, stageRows, ahead, K, kStep, split, lastGroup, tileCols,
-                    copyStep,
-                    loadStep, storeStep, columns, m0, n0, tid);
+                    copyStep, loadStep, storeStep, columns, m0, n0, tid);
     gpu::TerminatorOp::create(kb);
     return;
   }
@@ -376,9 +379,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
 }
 
 void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows,
-                                    int64_t ahead,
-                                    int64_t K, int64_t kStep, bool split, Value firstGroup,
-                                    int64_t tileCols,
+                                    int64_t ahead, int64_t K, int64_t kStep, bool split,
+                                    Value firstGroup, int64_t tileCols,
                                     function_ref<Value(Builder &, Value)> copyStep,
                                     function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                                     function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,

@@ -17,9 +17,13 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64 matmul-input-rounding=none' -canonicalize -cse | FileCheck %s --check-prefix=FIT
 // Without wgmma the option does nothing: mma.sync's 64-wide tiles.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
+// wgmma-wide-tile-max-outputs (default 2048): wider projections keep their
+// tiles; 100 keeps the 200-output ones on 64-wide tiles.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=100' -canonicalize -cse | FileCheck %s --check-prefix=MAXOUT
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=100' 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=264' 2>&1 | FileCheck %s --check-prefix=BAD264
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=BADROWS
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=0' 2>&1 | FileCheck %s --check-prefix=BADMAX
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 200, layers = 1, n_heads = 5, n_kv_heads = 1, ffn_dim = 64, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
   photon.param @model.embed_tokens.weight : tensor<16x200xbf16>
@@ -36,9 +40,16 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
   photon.param @lm_head.weight : tensor<16x200xbf16>
 }
 
+// Q, K and V as one GEMM (280 outputs): 2 tiles of 144, from 50 row tiles.
+// CHECK-LABEL: func.func private @photon_stack_shape0(
+// CHECK: %[[QWIDE:.*]] = arith.cmpi uge, %{{.*}}, %c6400 : index
+// CHECK-NEXT: scf.if %[[QWIDE]] {
+// CHECK: function(@photon_wgmma128x144_qkv_280x200)
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 144, k = 16>
+// CHECK: } else {
+// CHECK: function(@photon_wgmma128x64_qkv_280x200)
 // The o-projection (200 outputs of 200): one column tile, 4 stages of
 // [A, W] x 256 rows x 32 in 128 KB.
-// CHECK-LABEL: func.func private @photon_stack_shape0(
 // CHECK: %[[WIDE:.*]] = arith.cmpi uge, %[[ROWS:.*]], %c12672 : index
 // CHECK-NEXT: scf.if %[[WIDE]] {
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c1, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c131072_i32 module(@photon_kernels) function(@photon_wgmma128x200_200x200) {
@@ -94,9 +105,16 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // FIT: function(@photon_wgmma128x64_200x200)
 // FIT: memref<3x3x128x64xbf16, #gpu.address_space<workgroup>>
 
+// MAXOUT-NOT: function(@photon_wgmma128x{{(144|200)}}
+// MAXOUT: function(@photon_wgmma128x64_qkv_280x200)
+// MAXOUT-NOT: function(@photon_wgmma128x{{(144|200)}}
+// MAXOUT: function(@photon_wgmma128x64_200x200)
+// MAXOUT-NOT: function(@photon_wgmma128x{{(144|200)}}
+
 // MMA-NOT: wgmma
 // MMA: function(@photon_mma128x64_200x200)
 
 // BAD: convert-photon-kernel-to-gpu: wgmma-tile-cols must be a multiple of 8 from 64 to 256, got 100
 // BAD264: convert-photon-kernel-to-gpu: wgmma-tile-cols must be a multiple of 8 from 64 to 256, got 264
+// BADMAX: convert-photon-kernel-to-gpu: wgmma-wide-tile-max-outputs must be positive, got 0
 // BADROWS: convert-photon-kernel-to-gpu: wgmma-wide-tile-min-rows must not be negative, got -1
