@@ -264,9 +264,9 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "stages (96 KB), half the barriers">,
     Option<"wgmmaTileCols", "wgmma-tile-cols", "int64_t", "208",
            "wgmma: the widest output tile of a tile128 GEMM of up to "
-           "wgmma-wide-tile-max-outputs outputs (a multiple of 8, 64 to 256): the outputs split into "
-           "ceil(M / this) tiles of equal width, rounded up to 8 (1664 -> 8 "
-           "of 208). Wider tiles read each input row from L2 fewer times "
+           "wgmma-wide-tile-max-outputs outputs (a multiple of 8, 64 to "
+           "256): the outputs split into ceil(M / this) tiles of equal "
+           "width, rounded up to 8 (1664 -> 8 of 208). Wider tiles read each input row from L2 fewer times "
            "and each wgmma more outputs per operand byte of shared memory; "
            "64 keeps the 64-wide tiles where M is a multiple of 64">,
     Option<"wgmmaWideTileMaxOutputs", "wgmma-wide-tile-max-outputs", "int64_t",

@@ -210,8 +210,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaKStep)};
   Option<int64_t> wgmmaTileCols{
       *this, "wgmma-tile-cols",
-      llvm::cl::desc("wgmma: the widest output tile of a GEMM of up to 2048 outputs "
-                     "(a multiple of 8, 64 to 256)"),
+      llvm::cl::desc("wgmma: the widest output tile of a GEMM of up to "
+                     "wgmma-wide-tile-max-outputs outputs (a multiple of 8, 64 to 256)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaTileCols)};
   Option<int64_t> wgmmaWideTileMaxOutputs{
       *this, "wgmma-wide-tile-max-outputs",

@@ -450,14 +450,14 @@ public:
   /// has SMs.
   int64_t mmaTileCols(int64_t M) const;
 
-  /// Output columns of a projection's tile128 kernel (matmulTensorCore, Q/K/V
-  /// as one GEMM): on wgmma, M of up to wgmma-wide-tile-max-outputs split into
-  /// equal tiles of at most
-  /// wgmma-tile-cols (1664 -> 8 x 208: at 4096 rows 256 blocks, 1.94 waves
-  /// of 132 SMs, where 64-wide tiles read every input row from L2 26 times
-  /// and each m64n64k16 reads as many shared-memory bytes as the tensor
-  /// cores multiply); else, or where its stages would not fit in shared
-  /// memory, mmaTileCols. `split`: the input's hi and lo parts are staged.
+  /// Output columns of a projection's wide tile128 kernel (matmulTensorCore,
+  /// Q/K/V as one GEMM): on wgmma, M of up to wgmma-wide-tile-max-outputs
+  /// split into equal tiles of at most wgmma-tile-cols (1664 -> 8 x 208: at
+  /// 4096 rows 256 blocks, 1.94 waves of 132 SMs, where 64-wide tiles read
+  /// every input row from L2 26 times and each m64n64k16 reads as many
+  /// shared-memory bytes as the tensor cores multiply); else, or where its
+  /// stages would not fit in shared memory, mmaTileCols. `split`: the
+  /// input's hi and lo parts are staged.
   int64_t projectionTileCols(int64_t M, bool split) const;
 
   /// Emits `kernel` for a tile128 GEMM of M outputs: with projectionTileCols'
