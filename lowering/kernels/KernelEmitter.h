@@ -426,6 +426,12 @@ public:
   /// rounded to bf16 before they meet the weights (matmul-input-rounding;
   /// bf16-activation models only).
   bool roundsInput(const Buf &in, bool gemm = false) const;
+
+  /// Whether a tensor-core GEMM stages an f32 `in` as bf16 hi and lo parts
+  /// (two MMAs a product) rather than rounded or already bf16.
+  bool splitsGemmInput(const Buf &in) const {
+    return !in.elementType().isBF16() && !roundsInput(in, /*gemm=*/true);
+  }
   /// x (f32 or a vector of f32) rounded to bf16 and widened back.
   Value roundedToBF16(Builder &b, Value x);
   /// x (f32, or a vector) as bf16 hi = round(x) and, when `withLo`, lo =
@@ -457,14 +463,14 @@ public:
   /// every input row from L2 26 times and each m64n64k16 reads as many
   /// shared-memory bytes as the tensor cores multiply); else, or where its
   /// stages would not fit in shared memory, mmaTileCols. `split`: the
-  /// input's hi and lo parts are staged.
+  /// input's hi and lo parts are staged (splitsGemmInput).
   int64_t projectionTileCols(int64_t M, bool split) const;
 
   /// Emits `kernel` for a tile128 GEMM of M outputs: with projectionTileCols'
   /// wide tiles for calls of at least wgmma-wide-tile-min-rows rows (by
   /// default those whose wide grid covers 3/4 of the SMs) and mmaTileCols'
   /// below, the host choosing by `rows`; one kernel where the two agree.
-  void tile128ByRows(Builder &b, Value rows, int64_t M, bool split,
+  void tile128ByRows(Builder &b, const Buf &in, Value rows, int64_t M,
                      function_ref<void(Builder &, int64_t)> kernel);
 
   /// W's rows of a stage in the tile128 kernel: tileCols rounded up so that

@@ -859,8 +859,7 @@ void KernelEmitter::matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Va
                       out.store(b, acc[i], addI(b, mulI(b, row, width), local(b, col)));
                     });
       }};
-  const bool split = !in.elementType().isBF16() && !roundsInput(in, /*gemm=*/true);
-  tile128ByRows(b, rows, total, split, [&](Builder &b, int64_t tileCols) {
+  tile128ByRows(b, in, rows, total, [&](Builder &b, int64_t tileCols) {
     matmulTensorCoreTile128(b, Twine(tag) + "_" + shape(total, K), in, rows, K, columns, tileCols);
   });
 }

@@ -106,15 +106,14 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
         storeMmaTiles(b, out, M, rows, cIdx(b, M), row0, col0, lane, mTiles, nTiles, acc, bOff,
                       accumulate);
       }};
-  const bool split = !in.elementType().isBF16() && !roundsInput(in, /*gemm=*/true);
-  tile128ByRows(b, rows, M, split, [&](Builder &b, int64_t tileCols) {
+  tile128ByRows(b, in, rows, M, [&](Builder &b, int64_t tileCols) {
     matmulTensorCoreTile128(b, shape(M, K), in, rows, K, columns, tileCols);
   });
 }
 
-void KernelEmitter::tile128ByRows(Builder &b, Value rows, int64_t M, bool split,
+void KernelEmitter::tile128ByRows(Builder &b, const Buf &in, Value rows, int64_t M,
                                   function_ref<void(Builder &, int64_t)> kernel) {
-  const int64_t narrow = mmaTileCols(M), wide = projectionTileCols(M, split);
+  const int64_t narrow = mmaTileCols(M), wide = projectionTileCols(M, splitsGemmInput(in));
   if (wide == narrow)
     return kernel(b, narrow);
   // A wide tile takes about as long as a 64-wide one with 3 times the
@@ -169,7 +168,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   const bool convert = !in.elementType().isBF16();
   const int64_t threads =
       wgmma ? (kTile / 64) * kWarpgroupSize : (kTile / kWarpRows) * warpsAcross * kWarpSize;
-  const bool split = convert && !roundsInput(in, /*gemm=*/true);
+  const bool split = splitsGemmInput(in);
   // Stages of K steps, and how many steps ahead the copies run: wgmma
   // keeps one step's MMAs in flight past the next barrier, so a stage is
   // refilled only two steps after it was read.
@@ -478,7 +477,7 @@ void KernelEmitter::matmulTensorCoreTile64(Builder &b, Buf in, Buf out, Value ro
   // A row of a stage is padded from 64 to 80 bytes, so the eight rows one
   // ldmatrix reads fall in different banks.
   auto stageType = workgroupBuffer({2, kTile, kStep + 8}, b.getBF16Type());
-  bool convert = !in.elementType().isBF16(), split = convert && !roundsInput(in, /*gemm=*/true);
+  bool convert = !in.elementType().isBF16(), split = splitsGemmInput(in);
   SmallVector<Type, 3> stages(split ? 3 : 2, stageType); // A, W (, A lo)
   Value one = cIdx(b, 1);
   Value gridY = arith::MaxUIOp::create(
