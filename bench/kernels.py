@@ -145,8 +145,9 @@ _DUP = r"(?:_kernel)?(?:_\d+)?$"  # gpu-kernel-outlining's _kernel, a duplicate'
 # cores (gemv-tensor-core-min-rows) mma_.
 _GEMV = re.compile(r"^photon_gemv_(mma_)?(?:(qkv|gate_up)_)?(norm_)?r(\d+)_(\d+)x(\d+)" + _DUP)
 # Tensor-core kernels may carry their tile and a fusion: photon_mma128x64_<M>x<K>,
-# photon_mma128x128_qkv_<M>x<K>, photon_wgmma128x128_<M>x<K> (warpgroup MMA, sm_90a).
-_MATMUL = re.compile(r"^photon_(wgmma|mma|matmul)(\d+x\d+)?_(?:(qkv|gate_up)_)?(\d+)x(\d+)" + _DUP)
+# photon_mma128x128_qkv_<M>x<K>, photon_wgmma128x128_<M>x<K> (warpgroup MMA, sm_90a),
+# photon_wgmma128x208_qkv_rope_<M>x<K> (RoPE and the cache write in its epilogue).
+_MATMUL = re.compile(r"^photon_(wgmma|mma|matmul)(\d+x\d+)?_(?:(qkv|gate_up)_)?(rope_)?(\d+)x(\d+)" + _DUP)
 # Families whose one number is a width (photon_rmsnorm_1664, photon_swiglu_4096); in
 # other names a lone number is a duplicate's suffix.
 _WIDTH = re.compile(r"^photon_(rmsnorm|swiglu)_(\d+)" + _DUP)
@@ -169,9 +170,9 @@ def classify(name):
         return family, (M, K), f"photon_gemv_{mma}{fused + '_' if fused else ''}{norm}r{r}_{M}x{K}"
     m = _MATMUL.match(base)
     if m:
-        M, K = int(m.group(4)), int(m.group(5))
+        M, K = int(m.group(5)), int(m.group(6))
         family = m.group(1) + ("_" + m.group(3) if m.group(3) else "")
-        fused = m.group(3) + "_" if m.group(3) else ""
+        fused = (m.group(3) + "_" if m.group(3) else "") + (m.group(4) or "")
         return family, (M, K), f"photon_{m.group(1)}{m.group(2) or ''}_{fused}{M}x{K}"
     m = _WIDTH.match(base)
     if m:

@@ -85,6 +85,8 @@ class ClassifyTest(unittest.TestCase):
             "photon_mma128x64_1664x1664_2": ("mma", (1664, 1664), "photon_mma128x64_1664x1664"),
             "photon_wgmma128x128_qkv_4992x1664": ("wgmma_qkv", (4992, 1664),
                                                   "photon_wgmma128x128_qkv_4992x1664"),
+            "photon_wgmma128x208_qkv_rope_4992x1664_2": ("wgmma_qkv", (4992, 1664),
+                                                        "photon_wgmma128x208_qkv_rope_4992x1664"),
             "photon_mma128x128_qkv_4992x1664_1": ("mma_qkv", (4992, 1664),
                                                   "photon_mma128x128_qkv_4992x1664"),
             "photon_mma128x128_gate_up_4096x1664": ("mma_gate_up", (4096, 1664),

@@ -65,7 +65,8 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
     split over blocks and merged by a second kernel (`split-attention`;
     prefill over them: a tiled flash-attention kernel, `tiled-attention`),
     and RoPE with the K/V cache write another (`fuse-rope-cache`), which at
-    decode is the QKV GEMV's epilogue (`fuse-qkv-rope`). Projections of one
+    decode is the QKV GEMV's epilogue (`fuse-qkv-rope`) and on sm_90a the
+    wgmma QKV GEMM's (`fuse-qkv-rope-gemm`). Projections of one
     input are one kernel (GEMV or tensor cores): Q, K, V (`fuse-qkv`) and
     gate, up, SwiGLU (`fuse-gate-up`).
   }];
@@ -189,6 +190,13 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "epilogue applies RoPE to Q and K (a warp computes output pairs j, "
            "j + head_dim / 2) and writes K and V to the cache; false: the "
            "RoPE / cache-write kernel after it">,
+    Option<"fuseQkvRopeGemm", "fuse-qkv-rope-gemm", "bool", "true",
+           "GPU, fuse-qkv and fuse-rope-cache, sm_90a (wgmma): the tensor-core "
+           "QKV GEMM's epilogue applies RoPE to Q and K and writes K and V to "
+           "the cache, over its tile staged in shared memory (tiles of whole "
+           "heads: multiples of lcm(head_dim, 8) columns up to 128, or up to "
+           "wgmma-tile-cols from wgmma-wide-tile-min-rows rows, whatever the "
+           "outputs); false: the RoPE / cache-write kernel after it">,
     Option<"fuseGateUp", "fuse-gate-up", "bool", "true",
            "GPU: the gate and up projections and SwiGLU are one kernel (at "
            "decode each warp reads a row of both, on tensor cores each warp's "

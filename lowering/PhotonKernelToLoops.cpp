@@ -219,6 +219,7 @@ struct ConvertPhotonKernelToGPU
     options.multiprocessors = multiprocessors;
     options.fuseQkv = fuseQkv;
     options.fuseQkvRope = fuseQkvRope;
+    options.fuseQkvRopeGemm = fuseQkvRopeGemm;
     options.fuseGateUp = fuseGateUp;
     options.fuseNorm = fuseNorm;
     options.prefetchNextWeights = prefetchNextWeights;

@@ -172,6 +172,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-qkv-rope",
       llvm::cl::desc("decode: RoPE and the K/V cache write in the QKV GEMV's epilogue"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseQkvRope)};
+  Option<bool> fuseQkvRopeGemm{
+      *this, "fuse-qkv-rope-gemm",
+      llvm::cl::desc("sm_90a: RoPE and the K/V cache write in the tensor-core QKV GEMM's epilogue"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseQkvRopeGemm)};
   Option<bool> fuseGateUp{
       *this, "fuse-gate-up",
       llvm::cl::desc("decode: gate and up projections and SwiGLU as one kernel"),
@@ -301,6 +305,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
         kernels.fuseQkv = options.fuseQkv;
         kernels.fuseQkvRope = options.fuseQkvRope;
+        kernels.fuseQkvRopeGemm = options.fuseQkvRopeGemm;
         kernels.fuseGateUp = options.fuseGateUp;
         kernels.fuseNorm = options.fuseNorm;
         kernels.fuseLaunches = options.fuseLaunches;

@@ -863,6 +863,8 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
   Projection q{{op.getQWeight(), aligns[1]}, Q, D}, k{{op.getKWeight(), aligns[2]}, K, KV},
       v{{op.getVWeight(), aligns[3]}, Vb, KV};
   const bool ropeInQkv = gpu && options.fuseRopeCache && options.fuseQkvRope;
+  const bool ropeInGemm =
+      gpu && options.fuseRopeCache && options.fuseQkvRopeGemm && stagedEpiloguesApply();
   auto cacheRow = [&](Builder &b, Value r) {
     return newCacheEntry(b, seq, pos, r, layers, layer, capacity);
   };
@@ -884,12 +886,99 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
       vCache.store(b, sums[0], addI(b, cacheRow(b, r), j));
     };
   }
+  // The tensor-core GEMM's epilogue (fuse-qkv-rope-gemm, wgmma): tiles of
+  // whole heads staged in shared memory, each thread rotating pairs (j,
+  // j + hd / 2) of a row with the cos and sin of a table of the tile's rows
+  // (an angle depends on the position and j only), or storing V. After the
+  // table come the rows' cache entries (i64), loaded once per row.
+  const int64_t half = hd / 2, tableFloats = 128 * half * 2;
+  TileEpilogue ropeTile{"rope", hd, tableFloats + 2 * 128, [&](Builder &b, const StagedTile &t) {
+    Value table = t.tile;
+    auto tableAt = [&](Builder &b, Value r, Value j, int64_t value) {
+      return addI(b, addI(b, mulI(b, addI(b, mulI(b, r, half), j), 2), t.extraAt()), value);
+    };
+    Type i64 = b.getI64Type();
+    Attribute space = cast<MemRefType>(table.getType()).getMemorySpace();
+    Value entries = memref::ViewOp::create(
+        b, MemRefType::get({128}, i64, MemRefLayoutAttrInterface{}, space),
+        gpu::DynamicSharedMemoryOp::create(
+            b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), MemRefLayoutAttrInterface{}, space)),
+        cIdx(b, (t.extraAt() + tableFloats) * 4), ValueRange{});
+    Value lastRow = arith::SubIOp::create(b, arith::MaxUIOp::create(b, rows, cIdx(b, 1)), cIdx(b, 1));
+    auto tileRow = [&](Builder &b, Value r) {
+      return arith::MinUIOp::create(b, addI(b, t.m0, r), lastRow);
+    };
+    // Items e < n, thread tid taking tid, tid + threads, ...: a loop of a
+    // constant trip count, unrolled so that items' loads overlap.
+    auto strided = [&](Builder &b, int64_t n, function_ref<void(Builder &, Value)> body) {
+      const int64_t trips = llvm::divideCeil(n, t.threads);
+      const int64_t unroll = trips % 4 == 0 ? 4 : trips % 2 == 0 ? 2 : 1;
+      forRange(b, cIdx(b, 0), cIdx(b, trips), unroll, [&](Builder &b, Value i) {
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value e = addI(b, t.tid, mulI(b, addI(b, i, u), t.threads));
+          if (n % t.threads == 0)
+            body(b, e);
+          else
+            ifThen(b, ult(b, e, cIdx(b, n)), [&](Builder &b) { body(b, e); });
+        }
+      });
+    };
+    ifThen(b, ult(b, t.tid, cIdx(b, 128)), [&](Builder &b) {
+      memref::StoreOp::create(b, arith::IndexCastUIOp::create(b, i64, cacheRow(b, tileRow(b, t.tid))),
+                              entries, ValueRange{t.tid});
+    });
+    // A tile of V heads only needs no table (uniform across the block).
+    ifThen(b, ult(b, t.n0, cIdx(b, D + KV)), [&](Builder &b) {
+      strided(b, 128 * half, [&](Builder &b, Value e) {
+        Value r = divU(b, e, half), j = remU(b, e, half);
+        auto [cs, sn] = ropeCosSin(b, pos, tileRow(b, r), j);
+        memref::StoreOp::create(b, cs, table, ValueRange{tableAt(b, r, j, 0)});
+        memref::StoreOp::create(b, sn, table, ValueRange{tableAt(b, r, j, 1)});
+      });
+    });
+    gpu::BarrierOp::create(b);
+    const int64_t pairs = t.cols / 2;
+    strided(b, 128 * pairs, [&](Builder &b, Value e) {
+      Value r = divU(b, e, pairs), p = remU(b, e, pairs);
+      Value j = remU(b, p, half), c1 = addI(b, mulI(b, divU(b, p, half), hd), j);
+      Value row = addI(b, t.m0, r), n = addI(b, t.n0, c1);
+      // Every shared-memory load ahead of the branches (all in bounds; a V
+      // pair's cos and sin are not used).
+      Value x1At = addI(b, mulI(b, r, t.stride), c1);
+      Value x1 = memref::LoadOp::create(b, table, ValueRange{x1At});
+      Value x2 = memref::LoadOp::create(b, table, ValueRange{addI(b, x1At, half)});
+      Value cs = memref::LoadOp::create(b, table, ValueRange{tableAt(b, r, j, 0)});
+      Value sn = memref::LoadOp::create(b, table, ValueRange{tableAt(b, r, j, 1)});
+      Value entry = arith::IndexCastUIOp::create(b, b.getIndexType(),
+                                                 memref::LoadOp::create(b, entries, ValueRange{r}));
+      ifThen(b, arith::AndIOp::create(b, ult(b, row, rows), ult(b, n, cIdx(b, D + 2 * KV))),
+             [&](Builder &b) {
+        ifElse(
+            b, ult(b, n, cIdx(b, D + KV)),
+            [&](Builder &b) {
+              ifElse(
+                  b, ult(b, n, cIdx(b, D)),
+                  [&](Builder &b) { storeRotated(b, x1, x2, cs, sn, Q, addI(b, mulI(b, row, D), n)); },
+                  [&](Builder &b) {
+                    storeRotated(b, x1, x2, cs, sn, kCache,
+                                 addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D))));
+                  });
+            },
+            [&](Builder &b) {
+              Value at = addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D + KV)));
+              vCache.store(b, x1, at);
+              vCache.store(b, x2, addI(b, at, half));
+            });
+      });
+    });
+  }};
   withNextWeights(nextWeightsOf(op.getNext(), op.getNextElements(), op.getNextAligns()), [&] {
     matmulShared(b, "qkv", X, rows, D, {q, k, v}, inputNorm,
-                 ropeInQkv ? function_ref<void(Builder &)>(ropeCache) : nullptr,
-                 ropeInQkv ? GemvPairValues{2, cosSin} : GemvPairValues{});
+                 ropeInQkv || ropeInGemm ? function_ref<void(Builder &)>(ropeCache) : nullptr,
+                 ropeInQkv ? GemvPairValues{2, cosSin} : GemvPairValues{},
+                 ropeInGemm ? &ropeTile : nullptr);
   });
-  if (!ropeInQkv)
+  if (!ropeInQkv && !ropeInGemm)
     ropeCache(b);
 }
 

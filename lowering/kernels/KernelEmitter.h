@@ -300,6 +300,26 @@ public:
                       const GemvPairValues &pairValues);
 
   /// A projection of a shared input: out (rows x M) = in · Wᵀ.
+  /// A wgmma tile128 block's accumulators staged in shared memory, for an
+  /// epilogue whose outputs combine columns no one thread holds (RoPE's
+  /// pairs j, j + head_dim / 2): f32 `tile`, row r of the block's 128 at
+  /// r · stride (tile row m0 + r, columns n0 ..), then the epilogue's own
+  /// `extra` floats. Every thread of the block runs the epilogue.
+  struct StagedTile {
+    Value tile, m0, n0, tid;
+    int64_t stride, cols, threads;
+    /// Where the epilogue's own floats start in `tile`.
+    int64_t extraAt() const { return 128 * stride; }
+  };
+  struct TileEpilogue {
+    /// In the kernel's name, after the projection's tag.
+    StringRef name;
+    /// Tile widths are multiples of this (and of 8): whole heads.
+    int64_t colsMultiple;
+    int64_t extraFloats;
+    std::function<void(Builder &, const StagedTile &)> emit;
+  };
+
   struct Projection {
     WeightRef w;
     Buf out;
@@ -349,17 +369,22 @@ public:
   /// fuse-qkv: one kernel (photon_gemv_<tag>... at decode, a GEMV whose
   /// output ranges read their own weight matrices; photon_mma..._<tag>_...
   /// on tensor cores above); otherwise a matmul each.
+  /// `afterOutputs` runs after the kernels that do not do its work in
+  /// their epilogue: the GEMV with `pairValues`, the tensor-core kernel
+  /// with `staged` (where stagedTileCols applies).
   void matmulShared(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
                     ArrayRef<Projection> ps, std::optional<NormFirst> norm,
                     function_ref<void(Builder &)> afterOutputs = nullptr,
-                    const GemvPairValues &pairValues = {});
+                    const GemvPairValues &pairValues = {},
+                    const TileEpilogue *staged = nullptr);
 
   /// Projections of one input as one tensor-core kernel (tile128): column n
   /// belongs to the projection whose range holds it (the first ps[0].M
   /// columns to ps[0], ...), reads that projection's weight row and stores
   /// to its output (all in one buffer).
+  /// With `staged` (stagedTileCols applies) its epilogue stores instead.
   void matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
-                              ArrayRef<Projection> ps);
+                              ArrayRef<Projection> ps, const TileEpilogue *staged = nullptr);
 
   static Value silu(Builder &b, Value g);
 
@@ -472,6 +497,10 @@ public:
   /// below, the host choosing by `rows`; one kernel where the two agree.
   void tile128ByRows(Builder &b, const Buf &in, Value rows, int64_t M,
                      function_ref<void(Builder &, int64_t)> kernel);
+  /// `kernel(wide)` for calls of at least wgmma-wide-tile-min-rows rows (0:
+  /// those whose wide grid covers 3/4 of the SMs), else `kernel(narrow)`.
+  void tileByRows(Builder &b, Value rows, int64_t M, int64_t narrow, int64_t wide,
+                  function_ref<void(Builder &, int64_t)> kernel);
 
   /// W's rows of a stage in the tile128 kernel: tileCols rounded up so that
   /// every thread copies as many 16-byte chunks (208 -> 256 at K steps of
@@ -487,7 +516,31 @@ public:
     int64_t M;
     std::function<Value(Builder &, Value)> weightRow;
     std::function<void(Builder &, Value, Value, Value, int64_t, int64_t, ValueRange)> store;
+    /// wgmma, instead of `store`: the epilogue over the block's tile staged
+    /// in shared memory (stagedTileCols' widths).
+    const TileEpilogue *staged = nullptr;
   };
+
+  /// The narrow and wide tile widths (chosen by rows as tile128ByRows' are)
+  /// of a wgmma tile128 GEMM of M outputs with a staged epilogue: M split
+  /// into equal tiles of at most 128 and wgmma-tile-cols columns, rounded
+  /// up to a multiple of lcm(colsMultiple, 8) (at least one), where the
+  /// stages and the staged tile fit in shared memory; none on mma.sync or
+  /// where they do not fit.
+  std::optional<std::pair<int64_t, int64_t>> stagedTileCols(int64_t M, bool split,
+                                                            const TileEpilogue &epilogue) const;
+  /// Whether the tile128 GEMMs are wgmma's (which may stage their tiles).
+  bool stagedEpiloguesApply() const {
+    return options.wgmma && tensorCoreKernel == TensorCoreKernel::Tile128;
+  }
+  /// Dynamic shared memory of a wgmma tile128 kernel: its stages, or with
+  /// a staged epilogue the larger of those and the staged tile.
+  int64_t wgmmaSharedBytes(int64_t tileCols, bool split, const TileEpilogue *staged) const;
+  /// Floats of a staged tile's row: 8 past a multiple of 32, so the
+  /// 64-bit stores of a half warp (rows g, columns 2t) hit 32 banks.
+  static int64_t stagedStride(int64_t tileCols) {
+    return tileCols + (8 - tileCols % 32 + 32) % 32;
+  }
 
   /// Shared-memory stages of the wgmma GEMM: 4 of K 32 (64 KB, or 96 KB
   /// with an f32 input's lo part), 3 of K 64 (96 KB, or 144 KB): two blocks

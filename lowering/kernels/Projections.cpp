@@ -761,42 +761,47 @@ void KernelEmitter::projectRows(Builder &b, Buf in, Value rows, int64_t K,
 void KernelEmitter::matmulShared(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
                                  ArrayRef<Projection> ps, std::optional<NormFirst> norm,
                                  function_ref<void(Builder &)> afterOutputs,
-                                 const GemvPairValues &pairValues) {
+                                 const GemvPairValues &pairValues, const TileEpilogue *staged) {
+  auto after = [&](Builder &b) {
+    if (afterOutputs)
+      afterOutputs(b);
+  };
   if (!options.fuseQkv) {
     Buf x = normed(b, in, rows, K, norm);
     for (const Projection &p : ps)
       matmulNT(b, x, p.out, rows, p.M, K, p.w);
-    if (afterOutputs)
-      afterOutputs(b);
-    return;
+    return after(b);
   }
   // More rows: one tensor-core kernel where the projections may take them
   // and write one buffer; else a kernel each.
-  auto wideOutputs = [&](Builder &b, Buf in) {
+  auto wide = [&](Builder &b, Buf in) {
     SmallVector<int64_t> aligns;
     SmallVector<Value> ws;
+    int64_t total = 0;
     for (const Projection &p : ps) {
       aligns.push_back(p.w.align);
       ws.push_back(p.w.at);
+      total += p.M;
     }
     bool oneBuffer = llvm::all_of(ps, [&](const Projection &p) { return p.out.mem == ps[0].out.mem; });
     if (!oneBuffer || tensorCoreKernel == TensorCoreKernel::Tile64 || !tensorCoresApply(K, aligns)) {
       for (const Projection &p : ps)
         matmulWide(b, in, p.out, rows, p.M, K, p.w.at, p.w.align, Value(), false);
-      return;
+      return after(b);
     }
+    // With the staged epilogue only the CUDA-core branch runs afterOutputs.
+    const bool epilogue = staged && stagedTileCols(total, splitsGemmInput(in), *staged);
     ifElse(
         b, tensorCoresUse(b, in, rows, ws),
-        [&](Builder &b) { matmulSharedTensorCore(b, tag, in, rows, K, ps); },
+        [&](Builder &b) { matmulSharedTensorCore(b, tag, in, rows, K, ps, epilogue ? staged : nullptr); },
         [&](Builder &b) {
           for (const Projection &p : ps)
             matmulLanes(b, in, p.out, rows, p.M, K, p.w.at, Value(), false);
+          if (epilogue)
+            after(b);
         });
-  };
-  auto wide = [&](Builder &b, Buf in) {
-    wideOutputs(b, in);
-    if (afterOutputs)
-      afterOutputs(b);
+    if (!epilogue)
+      after(b);
   };
   if (!llvm::all_of(ps, [&](const Projection &p) { return gemvApplies(K, p.w.align); }))
     return wide(b, normed(b, in, rows, K, norm, /*wide=*/true));
@@ -820,12 +825,14 @@ void KernelEmitter::matmulShared(Builder &b, StringRef tag, Buf in, Value rows, 
         }
         gemv(b, tag + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(total, K),
              in, rows, maxRows, K, ranges, gain, pairValues);
+        if (!pairValues.count)
+          after(b);
       },
       wide);
 }
 
 void KernelEmitter::matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
-                                           ArrayRef<Projection> ps) {
+                                           ArrayRef<Projection> ps, const TileEpilogue *staged) {
   SmallVector<int64_t> firsts{0};
   for (const Projection &p : ps)
     firsts.push_back(firsts.back() + p.M);
@@ -859,9 +866,15 @@ void KernelEmitter::matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Va
                       out.store(b, acc[i], addI(b, mulI(b, row, width), local(b, col)));
                     });
       }};
-  tile128ByRows(b, in, rows, total, [&](Builder &b, int64_t tileCols) {
-    matmulTensorCoreTile128(b, Twine(tag) + "_" + shape(total, K), in, rows, K, columns, tileCols);
-  });
+  auto kernel = [&](Builder &b, int64_t tileCols) {
+    matmulTensorCoreTile128(b, Twine(tag) + (staged ? "_" + staged->name : "") + "_" + shape(total, K),
+                            in, rows, K, columns, tileCols);
+  };
+  if (!staged)
+    return tile128ByRows(b, in, rows, total, kernel);
+  auto [narrow, wide] = *stagedTileCols(total, splitsGemmInput(in), *staged);
+  columns.staged = staged;
+  tileByRows(b, rows, total, narrow, wide, kernel);
 }
 
 Value KernelEmitter::silu(Builder &b, Value g) {

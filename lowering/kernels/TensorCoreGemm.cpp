@@ -9,6 +9,8 @@
 #include "lowering/kernels/KernelEmitter.h"
 #include "lowering/TargetInfo.h"
 
+#include <numeric>
+
 namespace mlir::photon {
 
 void KernelEmitter::storeMmaTiles(Builder &kb, Buf out, int64_t M, Value rows, Value mLimit,
@@ -113,7 +115,11 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
 
 void KernelEmitter::tile128ByRows(Builder &b, const Buf &in, Value rows, int64_t M,
                                   function_ref<void(Builder &, int64_t)> kernel) {
-  const int64_t narrow = mmaTileCols(M), wide = projectionTileCols(M, splitsGemmInput(in));
+  tileByRows(b, rows, M, mmaTileCols(M), projectionTileCols(M, splitsGemmInput(in)), kernel);
+}
+
+void KernelEmitter::tileByRows(Builder &b, Value rows, int64_t M, int64_t narrow, int64_t wide,
+                               function_ref<void(Builder &, int64_t)> kernel) {
   if (wide == narrow)
     return kernel(b, narrow);
   // A wide tile takes about as long as a 64-wide one with 3 times the
@@ -142,9 +148,39 @@ int64_t KernelEmitter::projectionTileCols(int64_t M, bool split) const {
     return mmaTileCols(M);
   const int64_t tiles = llvm::divideCeil(M, options.wgmmaTileCols);
   const int64_t cols = llvm::alignTo(llvm::divideCeil(M, tiles), 8);
-  const int64_t stageRows = std::max<int64_t>(128, tile128WeightRows(cols));
-  const int64_t bytes = (split ? 3 : 2) * wgmmaStages() * stageRows * options.wgmmaKStep * 2;
-  return bytes <= TargetInfo::kSm90MaxSharedBytesPerBlock ? cols : mmaTileCols(M);
+  return wgmmaSharedBytes(cols, split, nullptr) <= TargetInfo::kSm90MaxSharedBytesPerBlock
+             ? cols
+             : mmaTileCols(M);
+}
+
+int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split,
+                                        const TileEpilogue *staged) const {
+  const int64_t stageRows = std::max<int64_t>(128, tile128WeightRows(tileCols));
+  const int64_t stages = (split ? 3 : 2) * wgmmaStages() * stageRows * options.wgmmaKStep * 2;
+  if (!staged)
+    return stages;
+  return std::max(stages, (128 * stagedStride(tileCols) + staged->extraFloats) * 4);
+}
+
+std::optional<std::pair<int64_t, int64_t>>
+KernelEmitter::stagedTileCols(int64_t M, bool split, const TileEpilogue &epilogue) const {
+  if (!stagedEpiloguesApply())
+    return std::nullopt;
+  const int64_t unit = std::lcm<int64_t>(epilogue.colsMultiple, 8);
+  // As many tiles as units of at most `limit` columns (at least one unit)
+  // need, of equal width rounded up to the unit.
+  auto widest = [&](int64_t limit) {
+    const int64_t tiles = llvm::divideCeil(M, unit * std::max<int64_t>(1, limit / unit));
+    return unit * llvm::divideCeil(llvm::divideCeil(M, tiles), unit);
+  };
+  const int64_t narrow = widest(128), wide = widest(options.wgmmaTileCols);
+  auto fits = [&](int64_t cols) {
+    return cols <= 256 &&
+           wgmmaSharedBytes(cols, split, &epilogue) <= TargetInfo::kSm90MaxSharedBytesPerBlock;
+  };
+  if (!fits(narrow))
+    return std::nullopt;
+  return std::make_pair(narrow, fits(wide) ? wide : narrow);
 }
 
 int64_t KernelEmitter::tile128WeightRows(int64_t tileCols) const {
@@ -182,14 +218,15 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   // launch's dynamic shared memory (the runtime raises the kernel's limit).
   const int64_t wRows = tile128WeightRows(tileCols), stageRows = std::max(kTile, wRows);
   auto tilesType = workgroupBuffer({split ? 3 : 2, stages, stageRows, kStep}, bf16);
-  const int64_t tilesBytes = tilesType.getNumElements() * 2;
+  const int64_t sharedBytes =
+      wgmma ? wgmmaSharedBytes(tileCols, split, columns.staged) : tilesType.getNumElements() * 2;
   Value one = cIdx(b, 1);
   Value rowTiles = arith::MaxUIOp::create(
       b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
   auto launch = gpu::LaunchOp::create(
       b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
       /*dynamicSharedMemorySize=*/
-      wgmma ? arith::ConstantIntOp::create(b, b.getI32Type(), tilesBytes).getResult() : Value(),
+      wgmma ? arith::ConstantIntOp::create(b, b.getI32Type(), sharedBytes).getResult() : Value(),
       /*asyncTokenType=*/nullptr,
       /*asyncDependencies=*/ValueRange{}, wgmma ? TypeRange{} : TypeRange{tilesType});
   nameKernel(launch, Twine(wgmma ? "photon_wgmma128x" : "photon_mma128x") + Twine(tileCols) + "_" +
@@ -462,6 +499,33 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
   SmallVector<Value> acc;
   for (int64_t i = 0; i < accs; ++i)
     acc.push_back(LLVM::ExtractValueOp::create(kb, loop.getResult(1), ArrayRef<int64_t>{i}));
+  if (columns.staged) {
+    // Over the stages, once both warpgroups' MMAs (async-proxy reads of
+    // them) are done: values v, v + 1 of an m16n8 tile are one row's
+    // neighbouring columns, one 64-bit store.
+    NVVM::FenceProxyOp::create(kb, NVVM::ProxyKind::async_shared,
+                               NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+    gpu::BarrierOp::create(kb);
+    const int64_t stride = stagedStride(tileCols);
+    Attribute space = cast<MemRefType>(tiles.getType()).getMemorySpace();
+    auto bytes = MemRefType::get({ShapedType::kDynamic}, kb.getI8Type(), MemRefLayoutAttrInterface{},
+                                 space);
+    Value staged = memref::ViewOp::create(
+        kb, MemRefType::get({128 * stride + columns.staged->extraFloats}, f32, MemRefLayoutAttrInterface{}, space),
+        gpu::DynamicSharedMemoryOp::create(kb, bytes), cIdx(kb, 0), ValueRange{});
+    Value first = addI(kb, mulI(kb, addI(kb, mulI(kb, warp, 16), divU(kb, lane, 4)), stride),
+                       mulI(kb, remU(kb, lane, 4), 2));
+    for (int64_t i = 0; i < accs; i += 2) {
+      const int64_t at = (i % 4) / 2 * 8 * stride + i / 4 * 8;
+      Value pair = vector::FromElementsOp::create(kb, VectorType::get({2}, f32),
+                                                  ValueRange{acc[i], acc[i + 1]});
+      vector::StoreOp::create(kb, pair, staged, ValueRange{addI(kb, first, at)},
+                              /*nontemporal=*/false, llvm::MaybeAlign(8));
+    }
+    gpu::BarrierOp::create(kb);
+    columns.staged->emit(kb, StagedTile{staged, m0, n0, tid, stride, tileCols, 2 * kWarpgroupSize});
+    return;
+  }
   Value row0 = addI(kb, m0, mulI(kb, warp, 16));
   for (int64_t g = 0; g < tileCols; g += 32) {
     const int64_t blocks = std::min<int64_t>(32, tileCols - g) / 8;

@@ -12,14 +12,16 @@
 // smaller calls take the 64-wide kernel.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=104 wgmma-wide-tile-min-rows=256' -canonicalize -cse | FileCheck %s --check-prefix=T104
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=QKV
 // Stages that would not fit in shared memory (hi and lo parts of an f32
 // input, 3 stages of K 64: 3 x 3 x 224 x 128 bytes) keep the 64-wide tiles.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64 matmul-input-rounding=none' -canonicalize -cse | FileCheck %s --check-prefix=FIT
 // Without wgmma the option does nothing: mma.sync's 64-wide tiles.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
 // wgmma-wide-tile-max-outputs (default 2048): wider projections keep their
-// tiles; 100 keeps the 200-output ones on 64-wide tiles.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=100' -canonicalize -cse | FileCheck %s --check-prefix=MAXOUT
+// tiles; 100 keeps the 200-output ones on 64-wide tiles (and Q/K/V's 280
+// without the RoPE epilogue, whose tiles are whole heads whatever the bound).
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=100 fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=MAXOUT
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=100' 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=264' 2>&1 | FileCheck %s --check-prefix=BAD264
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=BADROWS
@@ -40,14 +42,24 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
   photon.param @lm_head.weight : tensor<16x200xbf16>
 }
 
-// Q, K and V as one GEMM (280 outputs): 2 tiles of 144, from 50 row tiles.
+// Q, K and V as one GEMM (280 outputs, 7 heads of 40) with RoPE and the
+// cache write in its epilogue (convert-photon-kernel-to-gpu-wgmma-rope.mlir):
+// tiles of whole heads, 2 of 160 from 50 row tiles, else 3 of 120.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
 // CHECK: %[[QWIDE:.*]] = arith.cmpi uge, %{{.*}}, %c6400 : index
 // CHECK-NEXT: scf.if %[[QWIDE]] {
-// CHECK: function(@photon_wgmma128x144_qkv_280x200)
-// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 144, k = 16>
+// CHECK: function(@photon_wgmma128x160_qkv_rope_280x200)
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 160, k = 16>
 // CHECK: } else {
-// CHECK: function(@photon_wgmma128x64_qkv_280x200)
+// CHECK: function(@photon_wgmma128x120_qkv_rope_280x200)
+// Without that epilogue: 2 tiles of 144.
+// QKV-LABEL: func.func private @photon_stack_shape0(
+// QKV: %[[QWIDE:.*]] = arith.cmpi uge, %{{.*}}, %c6400 : index
+// QKV-NEXT: scf.if %[[QWIDE]] {
+// QKV: function(@photon_wgmma128x144_qkv_280x200)
+// QKV: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 144, k = 16>
+// QKV: } else {
+// QKV: function(@photon_wgmma128x64_qkv_280x200)
 // The o-projection (200 outputs of 200): one column tile, 4 stages of
 // [A, W] x 256 rows x 32 in 128 KB.
 // CHECK: %[[WIDE:.*]] = arith.cmpi uge, %[[ROWS:.*]], %c12672 : index
