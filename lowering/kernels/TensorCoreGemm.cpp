@@ -501,8 +501,10 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
     acc.push_back(LLVM::ExtractValueOp::create(kb, loop.getResult(1), ArrayRef<int64_t>{i}));
   if (columns.staged) {
     // Over the stages, once both warpgroups' MMAs (async-proxy reads of
-    // them) are done: values v, v + 1 of an m16n8 tile are one row's
-    // neighbouring columns, one 64-bit store.
+    // them) are done and so are the last steps' copies (zero-fills past K,
+    // still in flight after the loop): values v, v + 1 of an m16n8 tile
+    // are one row's neighbouring columns, one 64-bit store.
+    nvgpu::DeviceAsyncWaitOp::create(kb, loop.getResult(0), kb.getI32IntegerAttr(0));
     NVVM::FenceProxyOp::create(kb, NVVM::ProxyKind::async_shared,
                                NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
     gpu::BarrierOp::create(kb);

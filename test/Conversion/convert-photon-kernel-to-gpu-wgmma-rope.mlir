@@ -37,10 +37,13 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c1, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c115712_i32 module(@photon_kernels) function(@photon_wgmma128x192_qkv_rope_192x96)
 // CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 192, k = 16>
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
-// Once both warpgroups' MMAs are done, the accumulators over the stages:
-// values v, v + 1 of a warp's m16n8 tile are neighbours of row warp · 16 +
-// lane / 4 (+ 8 for v = 2, 3), columns 2 (lane % 4) + 8 n.
-// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// Once both warpgroups' MMAs are done, and every copy (the last steps'
+// zero-fills past K are still in flight after the loop), the accumulators
+// over the stages: values v, v + 1 of a warp's m16n8 tile are neighbours of
+// row warp · 16 + lane / 4 (+ 8 for v = 2, 3), columns 2 (lane % 4) + 8 n.
+// CHECK: llvm.extractvalue %[[LOOP:.*]]#1[95]
+// CHECK-NEXT: nvgpu.device_async_wait %[[LOOP]]#0 {numGroups = 0 : i32}
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
 // CHECK-NEXT: %[[T:.*]] = memref.view %{{.*}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<28928xf32, #gpu.address_space<workgroup>>
 // CHECK-NEXT: %[[W16:.*]] = arith.muli %{{.*}}, %c16 : index
