@@ -893,18 +893,13 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
   // table come the rows' cache entries (i64), loaded once per row.
   const int64_t half = hd / 2, tableFloats = 128 * half * 2;
   TileEpilogue ropeTile{"rope", hd, tableFloats + 2 * 128, [&](Builder &b, const StagedTile &t) {
-    Value table = t.tile;
     auto tableAt = [&](Builder &b, Value r, Value j, int64_t value) {
       return addI(b, addI(b, mulI(b, addI(b, mulI(b, r, half), j), 2), t.extraAt()), value);
     };
     Type i64 = b.getI64Type();
-    Attribute space = cast<MemRefType>(table.getType()).getMemorySpace();
-    Value entries = memref::ViewOp::create(
-        b, MemRefType::get({128}, i64, MemRefLayoutAttrInterface{}, space),
-        gpu::DynamicSharedMemoryOp::create(
-            b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), MemRefLayoutAttrInterface{}, space)),
-        cIdx(b, (t.extraAt() + tableFloats) * 4), ValueRange{});
-    Value lastRow = arith::SubIOp::create(b, arith::MaxUIOp::create(b, rows, cIdx(b, 1)), cIdx(b, 1));
+    Value entries = dynamicShared(b, {128}, i64, (t.extraAt() + tableFloats) * 4);
+    Value lastRow =
+        arith::SubIOp::create(b, arith::MaxUIOp::create(b, rows, cIdx(b, 1)), cIdx(b, 1));
     auto tileRow = [&](Builder &b, Value r) {
       return arith::MinUIOp::create(b, addI(b, t.m0, r), lastRow);
     };
@@ -924,16 +919,17 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
       });
     };
     ifThen(b, ult(b, t.tid, cIdx(b, 128)), [&](Builder &b) {
-      memref::StoreOp::create(b, arith::IndexCastUIOp::create(b, i64, cacheRow(b, tileRow(b, t.tid))),
-                              entries, ValueRange{t.tid});
+      Value entry = cacheRow(b, tileRow(b, t.tid));
+      memref::StoreOp::create(b, arith::IndexCastUIOp::create(b, i64, entry), entries,
+                              ValueRange{t.tid});
     });
     // A tile of V heads only needs no table (uniform across the block).
     ifThen(b, ult(b, t.n0, cIdx(b, D + KV)), [&](Builder &b) {
       strided(b, 128 * half, [&](Builder &b, Value e) {
         Value r = divU(b, e, half), j = remU(b, e, half);
         auto [cs, sn] = ropeCosSin(b, pos, tileRow(b, r), j);
-        memref::StoreOp::create(b, cs, table, ValueRange{tableAt(b, r, j, 0)});
-        memref::StoreOp::create(b, sn, table, ValueRange{tableAt(b, r, j, 1)});
+        memref::StoreOp::create(b, cs, t.tile, ValueRange{tableAt(b, r, j, 0)});
+        memref::StoreOp::create(b, sn, t.tile, ValueRange{tableAt(b, r, j, 1)});
       });
     });
     gpu::BarrierOp::create(b);
@@ -945,10 +941,10 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
       // Every shared-memory load ahead of the branches (all in bounds; a V
       // pair's cos and sin are not used).
       Value x1At = addI(b, mulI(b, r, t.stride), c1);
-      Value x1 = memref::LoadOp::create(b, table, ValueRange{x1At});
-      Value x2 = memref::LoadOp::create(b, table, ValueRange{addI(b, x1At, half)});
-      Value cs = memref::LoadOp::create(b, table, ValueRange{tableAt(b, r, j, 0)});
-      Value sn = memref::LoadOp::create(b, table, ValueRange{tableAt(b, r, j, 1)});
+      Value x1 = memref::LoadOp::create(b, t.tile, ValueRange{x1At});
+      Value x2 = memref::LoadOp::create(b, t.tile, ValueRange{addI(b, x1At, half)});
+      Value cs = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 0)});
+      Value sn = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 1)});
       Value entry = arith::IndexCastUIOp::create(b, b.getIndexType(),
                                                  memref::LoadOp::create(b, entries, ValueRange{r}));
       ifThen(b, arith::AndIOp::create(b, ult(b, row, rows), ult(b, n, cIdx(b, D + 2 * KV))),
@@ -958,7 +954,9 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
             [&](Builder &b) {
               ifElse(
                   b, ult(b, n, cIdx(b, D)),
-                  [&](Builder &b) { storeRotated(b, x1, x2, cs, sn, Q, addI(b, mulI(b, row, D), n)); },
+                  [&](Builder &b) {
+                    storeRotated(b, x1, x2, cs, sn, Q, addI(b, mulI(b, row, D), n));
+                  },
                   [&](Builder &b) {
                     storeRotated(b, x1, x2, cs, sn, kCache,
                                  addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D))));

@@ -299,7 +299,6 @@ public:
                       int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
                       const GemvPairValues &pairValues);
 
-  /// A projection of a shared input: out (rows x M) = in · Wᵀ.
   /// A wgmma tile128 block's accumulators staged in shared memory, for an
   /// epilogue whose outputs combine columns no one thread holds (RoPE's
   /// pairs j, j + head_dim / 2): f32 `tile`, row r of the block's 128 at
@@ -320,6 +319,7 @@ public:
     std::function<void(Builder &, const StagedTile &)> emit;
   };
 
+  /// A projection of a shared input: out (rows x M) = in · Wᵀ.
   struct Projection {
     WeightRef w;
     Buf out;
@@ -626,6 +626,9 @@ public:
   /// misaligns the ones after it (a 14-wide attention head did:
   /// CUDA_ERROR_MISALIGNED_ADDRESS).
   MemRefType workgroupBuffer(SmallVector<int64_t> shape, Type elt);
+  /// The launch's dynamic shared memory from `byteOffset` on, viewed as a
+  /// workgroupBuffer of `shape` and `elt`.
+  Value dynamicShared(Builder &b, SmallVector<int64_t> shape, Type elt, int64_t byteOffset = 0);
 
   /// Workgroup buffers of kWarpSize elements, one per type (blockReduce).
   SmallVector<Type> rowReductionBuffers(ArrayRef<Type> types);

@@ -41,6 +41,15 @@ MemRefType KernelEmitter::workgroupBuffer(SmallVector<int64_t> shape, Type elt) 
                          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
 }
 
+Value KernelEmitter::dynamicShared(Builder &b, SmallVector<int64_t> shape, Type elt,
+                                   int64_t byteOffset) {
+  MemRefType type = workgroupBuffer(std::move(shape), elt);
+  auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), MemRefLayoutAttrInterface{},
+                               type.getMemorySpace());
+  return memref::ViewOp::create(b, type, gpu::DynamicSharedMemoryOp::create(b, bytes),
+                                cIdx(b, byteOffset), ValueRange{});
+}
+
 SmallVector<Type> KernelEmitter::rowReductionBuffers(ArrayRef<Type> types) {
   SmallVector<Type> buffers;
   for (Type t : types)

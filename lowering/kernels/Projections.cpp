@@ -793,7 +793,9 @@ void KernelEmitter::matmulShared(Builder &b, StringRef tag, Buf in, Value rows, 
     const bool epilogue = staged && stagedTileCols(total, splitsGemmInput(in), *staged);
     ifElse(
         b, tensorCoresUse(b, in, rows, ws),
-        [&](Builder &b) { matmulSharedTensorCore(b, tag, in, rows, K, ps, epilogue ? staged : nullptr); },
+        [&](Builder &b) {
+          matmulSharedTensorCore(b, tag, in, rows, K, ps, epilogue ? staged : nullptr);
+        },
         [&](Builder &b) {
           for (const Projection &p : ps)
             matmulLanes(b, in, p.out, rows, p.M, K, p.w.at, Value(), false);
@@ -867,8 +869,8 @@ void KernelEmitter::matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Va
                     });
       }};
   auto kernel = [&](Builder &b, int64_t tileCols) {
-    matmulTensorCoreTile128(b, Twine(tag) + (staged ? "_" + staged->name : "") + "_" + shape(total, K),
-                            in, rows, K, columns, tileCols);
+    const std::string name = (Twine(tag) + (staged ? "_" + staged->name : "")).str();
+    matmulTensorCoreTile128(b, name + "_" + shape(total, K), in, rows, K, columns, tileCols);
   };
   if (!staged)
     return tile128ByRows(b, in, rows, total, kernel);

@@ -236,10 +236,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   kb.setInsertionPointToStart(&launch.getBody().front());
   Value tiles;
   if (wgmma) {
-    auto bytes = MemRefType::get({ShapedType::kDynamic}, kb.getI8Type(), MemRefLayoutAttrInterface{},
-                                 tilesType.getMemorySpace());
-    tiles = memref::ViewOp::create(kb, tilesType, gpu::DynamicSharedMemoryOp::create(kb, bytes),
-                                   cIdx(kb, 0), ValueRange{});
+    tiles = dynamicShared(kb, SmallVector<int64_t>(tilesType.getShape()), bf16);
   } else {
     tiles = launch.getWorkgroupAttributions()[0];
   }
@@ -509,12 +506,7 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
                                NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
     gpu::BarrierOp::create(kb);
     const int64_t stride = stagedStride(tileCols);
-    Attribute space = cast<MemRefType>(tiles.getType()).getMemorySpace();
-    auto bytes = MemRefType::get({ShapedType::kDynamic}, kb.getI8Type(), MemRefLayoutAttrInterface{},
-                                 space);
-    Value staged = memref::ViewOp::create(
-        kb, MemRefType::get({128 * stride + columns.staged->extraFloats}, f32, MemRefLayoutAttrInterface{}, space),
-        gpu::DynamicSharedMemoryOp::create(kb, bytes), cIdx(kb, 0), ValueRange{});
+    Value staged = dynamicShared(kb, {128 * stride + columns.staged->extraFloats}, f32);
     Value first = addI(kb, mulI(kb, addI(kb, mulI(kb, warp, 16), divU(kb, lane, 4)), stride),
                        mulI(kb, remU(kb, lane, 4), 2));
     for (int64_t i = 0; i < accs; i += 2) {
