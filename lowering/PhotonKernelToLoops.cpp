@@ -147,41 +147,38 @@ struct ConvertPhotonKernelToGPU
     auto bad = [&](const Twine &message) {
       return getOperation().emitError("convert-photon-kernel-to-gpu: ") << message;
     };
-    if (gemvLoadsInFlight < 1)
-      return bad("gemv-loads-in-flight must be positive, got " + Twine(int64_t(gemvLoadsInFlight)));
-    if (gemvTensorCoreWarps < 0 || gemvTensorCoreWarps > 32)
-      return bad("gemv-tensor-core-warps must be 0 to 32, got " +
-                 Twine(int64_t(gemvTensorCoreWarps)));
-    if (splitAttentionLaneVectors < 1)
-      return bad("split-attention-lane-vectors must be positive, got " +
-                 Twine(int64_t(splitAttentionLaneVectors)));
-    if (splitAttentionPrefetchSteps < 1 || splitAttentionPrefetchSteps > 4)
-      return bad("split-attention-prefetch-steps must be 1 to 4, got " +
-                 Twine(int64_t(splitAttentionPrefetchSteps)));
-    if (splitAttentionOneRowPrefetchSteps < 1 || splitAttentionOneRowPrefetchSteps > 4)
-      return bad("split-attention-one-row-prefetch-steps must be 1 to 4, got " +
-                 Twine(int64_t(splitAttentionOneRowPrefetchSteps)));
-    if (gemvTensorCoreMinRows < 0)
-      return bad("gemv-tensor-core-min-rows must not be negative, got " +
-                 Twine(int64_t(gemvTensorCoreMinRows)));
-    if (gemvMaxRows < 0)
-      return bad("gemv-max-rows must not be negative, got " + Twine(int64_t(gemvMaxRows)));
-    if (tensorCoreMinRows < 0)
-      return bad("tensor-core-min-rows must not be negative, got " +
-                 Twine(int64_t(tensorCoreMinRows)));
-    if (multiprocessors < 0)
-      return bad("multiprocessors must not be negative, got " + Twine(int64_t(multiprocessors)));
+    // Bounds of the integer options, checked in this order (no upper bound:
+    // "must be positive" from 1, "must not be negative" from 0).
+    constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+    struct Bound {
+      StringRef name;
+      int64_t value, lo, hi;
+    };
+    const Bound bounds[] = {
+        {"gemv-loads-in-flight", gemvLoadsInFlight, 1, kNone},
+        {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
+        {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
+        {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
+        {"split-attention-one-row-prefetch-steps", splitAttentionOneRowPrefetchSteps, 1, 4},
+        {"gemv-tensor-core-min-rows", gemvTensorCoreMinRows, 0, kNone},
+        {"gemv-max-rows", gemvMaxRows, 0, kNone},
+        {"tensor-core-min-rows", tensorCoreMinRows, 0, kNone},
+        {"multiprocessors", multiprocessors, 0, kNone},
+        {"wgmma-wide-tile-max-outputs", wgmmaWideTileMaxOutputs, 1, kNone},
+        {"wgmma-wide-tile-min-rows", wgmmaWideTileMinRows, 0, kNone}};
+    for (const Bound &o : bounds) {
+      if (o.value >= o.lo && o.value <= o.hi)
+        continue;
+      std::string must = o.hi != kNone ? ("be " + Twine(o.lo) + " to " + Twine(o.hi)).str()
+                         : o.lo == 1   ? "be positive"
+                                       : "not be negative";
+      return bad(o.name + " must " + must + ", got " + Twine(o.value));
+    }
     if (wgmmaKStep != 32 && wgmmaKStep != 64)
       return bad("wgmma-k-step must be 32 or 64, got " + Twine(int64_t(wgmmaKStep)));
     if (wgmmaTileCols < 64 || wgmmaTileCols > 256 || wgmmaTileCols % 8 != 0)
       return bad("wgmma-tile-cols must be a multiple of 8 from 64 to 256, got " +
                  Twine(int64_t(wgmmaTileCols)));
-    if (wgmmaWideTileMaxOutputs < 1)
-      return bad("wgmma-wide-tile-max-outputs must be positive, got " +
-                 Twine(int64_t(wgmmaWideTileMaxOutputs)));
-    if (wgmmaWideTileMinRows < 0)
-      return bad("wgmma-wide-tile-min-rows must not be negative, got " +
-                 Twine(int64_t(wgmmaWideTileMinRows)));
     if (!chip.empty() && TargetInfo::forChip(chip).smVersion == 0)
       return bad("chip must be sm_<number>[a], got '" + chip + "'");
     return success();

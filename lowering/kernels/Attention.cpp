@@ -864,7 +864,7 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
       v{{op.getVWeight(), aligns[3]}, Vb, KV};
   const bool ropeInQkv = gpu && options.fuseRopeCache && options.fuseQkvRope;
   const bool ropeInGemm =
-      gpu && options.fuseRopeCache && options.fuseQkvRopeGemm && stagedEpiloguesApply();
+      gpu && options.fuseRopeCache && options.fuseQkvRopeGemm && tile128OnWgmma();
   auto cacheRow = [&](Builder &b, Value r) {
     return newCacheEntry(b, seq, pos, r, layers, layer, capacity);
   };

@@ -529,8 +529,8 @@ public:
   /// where they do not fit.
   std::optional<std::pair<int64_t, int64_t>> stagedTileCols(int64_t M, bool split,
                                                             const TileEpilogue &epilogue) const;
-  /// Whether the tile128 GEMMs are wgmma's (which may stage their tiles).
-  bool stagedEpiloguesApply() const {
+  /// Whether the tile128 GEMMs are wgmma's (wide and staged tiles apply).
+  bool tile128OnWgmma() const {
     return options.wgmma && tensorCoreKernel == TensorCoreKernel::Tile128;
   }
   /// Dynamic shared memory of a wgmma tile128 kernel: its stages, or with

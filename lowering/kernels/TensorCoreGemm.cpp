@@ -142,12 +142,18 @@ int64_t KernelEmitter::mmaTileCols(int64_t M) const {
   return 128;
 }
 
+/// The width of equal tiles over M columns: as many as tiles of at most
+/// `limit` columns (at least one unit) need, rounded up to a multiple of
+/// `unit`.
+static int64_t equalTileCols(int64_t M, int64_t limit, int64_t unit) {
+  const int64_t tiles = llvm::divideCeil(M, unit * std::max<int64_t>(1, limit / unit));
+  return unit * llvm::divideCeil(llvm::divideCeil(M, tiles), unit);
+}
+
 int64_t KernelEmitter::projectionTileCols(int64_t M, bool split) const {
-  if (!options.wgmma || tensorCoreKernel != TensorCoreKernel::Tile128 ||
-      M > options.wgmmaWideTileMaxOutputs)
+  if (!tile128OnWgmma() || M > options.wgmmaWideTileMaxOutputs)
     return mmaTileCols(M);
-  const int64_t tiles = llvm::divideCeil(M, options.wgmmaTileCols);
-  const int64_t cols = llvm::alignTo(llvm::divideCeil(M, tiles), 8);
+  const int64_t cols = equalTileCols(M, options.wgmmaTileCols, 8);
   return wgmmaSharedBytes(cols, split, nullptr) <= TargetInfo::kSm90MaxSharedBytesPerBlock
              ? cols
              : mmaTileCols(M);
@@ -164,16 +170,11 @@ int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split,
 
 std::optional<std::pair<int64_t, int64_t>>
 KernelEmitter::stagedTileCols(int64_t M, bool split, const TileEpilogue &epilogue) const {
-  if (!stagedEpiloguesApply())
+  if (!tile128OnWgmma())
     return std::nullopt;
   const int64_t unit = std::lcm<int64_t>(epilogue.colsMultiple, 8);
-  // As many tiles as units of at most `limit` columns (at least one unit)
-  // need, of equal width rounded up to the unit.
-  auto widest = [&](int64_t limit) {
-    const int64_t tiles = llvm::divideCeil(M, unit * std::max<int64_t>(1, limit / unit));
-    return unit * llvm::divideCeil(llvm::divideCeil(M, tiles), unit);
-  };
-  const int64_t narrow = widest(128), wide = widest(options.wgmmaTileCols);
+  const int64_t narrow = equalTileCols(M, 128, unit);
+  const int64_t wide = equalTileCols(M, options.wgmmaTileCols, unit);
   auto fits = [&](int64_t cols) {
     return cols <= 256 &&
            wgmmaSharedBytes(cols, split, &epilogue) <= TargetInfo::kSm90MaxSharedBytesPerBlock;
