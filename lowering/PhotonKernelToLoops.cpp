@@ -176,6 +176,8 @@ struct ConvertPhotonKernelToGPU
     }
     if (wgmmaKStep != 32 && wgmmaKStep != 64)
       return bad("wgmma-k-step must be 32 or 64, got " + Twine(int64_t(wgmmaKStep)));
+    if (wgmmaStages < 3 || wgmmaStages > 8)
+      return bad("wgmma-stages must be 3 to 8, got " + Twine(int64_t(wgmmaStages)));
     if (wgmmaTileCols < 64 || wgmmaTileCols > 256 || wgmmaTileCols % 8 != 0)
       return bad("wgmma-tile-cols must be a multiple of 8 from 64 to 256, got " +
                  Twine(int64_t(wgmmaTileCols)));
@@ -210,6 +212,7 @@ struct ConvertPhotonKernelToGPU
     options.fuseArgmaxCombine = fuseArgmaxCombine;
     options.wgmma = wgmma;
     options.wgmmaKStep = wgmmaKStep;
+    options.wgmmaStages = wgmmaStages;
     options.wgmmaTileCols = wgmmaTileCols;
     options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;
     options.wgmmaWideTileMaxOutputs = wgmmaWideTileMaxOutputs;

@@ -212,6 +212,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "wgmma-k-step",
       llvm::cl::desc("wgmma: K per pipeline step of the tensor-core GEMMs (32 or 64)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaKStep)};
+  Option<int64_t> wgmmaStages{
+      *this, "wgmma-stages",
+      llvm::cl::desc("wgmma: shared-memory stages of the tensor-core GEMMs (3 to 8, "
+                     "as many as fit where fewer do)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaStages)};
   Option<int64_t> wgmmaTileCols{
       *this, "wgmma-tile-cols",
       llvm::cl::desc("wgmma: the widest output tile of a GEMM of up to "
@@ -319,6 +324,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.prefetchNextWeights = options.prefetchNextWeights;
         kernels.wgmma = options.wgmma;
         kernels.wgmmaKStep = options.wgmmaKStep;
+        kernels.wgmmaStages = options.wgmmaStages;
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;

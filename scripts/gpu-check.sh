@@ -283,24 +283,34 @@ kernels() {
 }
 
 # Why one kernel is slower than another: ncu's detail sections (launch,
-# occupancy, throughput, warp stalls) of decode step 1 at batch 1, for each
-# bench/ artifact in PROFILE_ARTS (default photon-600m), of the kernels whose
-# names match PROFILE_KERNELS (an ncu regex; default all), in PROFILE_MODE
-# (default recgen). Caches flushed before each kernel, as in `kernels`.
+# occupancy, throughput, warp stalls; PROFILE_SECTIONS adds more, e.g.
+# MemoryWorkloadAnalysis) of decode step 1 at batch 1, for each artifact in
+# PROFILE_ARTS (default photon-600m) of PROFILE_DIR (default bench; kbench for
+# the kernel benchmark's), of the kernels whose names match PROFILE_KERNELS (an
+# ncu regex; default all), in PROFILE_MODE (default recgen). PROFILE_PREFILL=NxP
+# profiles instead the first prefill call of N prompts of P tokens (one stack
+# call of N·P rows with kbench's artifacts). Caches flushed before each kernel,
+# as in `kernels`.
 profile() {
   local out="${OUT:-$dev/results}"; mkdir -p "$out"
   local bin="/tmp/photon-rt/bin"
   [ -x "$bin/photon-run" ] || build_runtime
   local ncu
   ncu="$(command -v ncu || echo /usr/local/cuda/bin/ncu)"
+  local what=(--batch 1 --max-new-tokens 48 --profile-step 1 --prompt-ids "$(seq -s, 1 128)")
+  if [ -n "${PROFILE_PREFILL:-}" ]; then
+    what=(--batch "${PROFILE_PREFILL%x*}" --max-new-tokens 1 --profile-prefill
+          --prompt-ids "$(seq -s, 1 "${PROFILE_PREFILL#*x}")")
+  fi
   for art in ${PROFILE_ARTS:-photon-600m}; do
     echo "gpu-check: ncu details of $art"
     "$ncu" --profile-from-start off --clock-control none --cache-control all \
       ${PROFILE_KERNELS:+--kernel-name "regex:$PROFILE_KERNELS"} \
       --section LaunchStats --section Occupancy --section SpeedOfLight --section WarpStateStats \
-      "$bin/photon-run" "$dev/bench/$art" --device cuda --synthetic-weights 1 --no-graphs -q \
-      --mode "${PROFILE_MODE:-recgen}" --batch 1 --max-new-tokens 48 --profile-step 1 \
-      --prompt-ids "$(seq -s, 1 128)" > "$out/profile-$art.txt" 2>&1 || true
+      $(for s in ${PROFILE_SECTIONS:-}; do echo "--section $s"; done) \
+      "$bin/photon-run" "$dev/${PROFILE_DIR:-bench}/$art" --device cuda --synthetic-weights 1 \
+      --no-graphs -q --mode "${PROFILE_MODE:-recgen}" "${what[@]}" \
+      > "$out/profile-$art.txt" 2>&1 || true
     grep -E "^  photon_|^    Duration|Registers Per Thread|Achieved Occupancy|Waves Per SM" \
       "$out/profile-$art.txt" | head -120 || true
   done

@@ -429,10 +429,16 @@ public:
   /// Stores a warp's mma.sync results: mTiles x nTiles m16n8 tiles from
   /// (row0, col0), tile (mi, ni) in acc[(mi · nTiles + ni) · 4 ..], within
   /// rows and mLimit. Accumulator v of a tile: row lane/4 (+8 for v >= 2),
-  /// column 2 (lane % 4) + v % 2.
+  /// column 2 (lane % 4) + v % 2. Bias and residual loads run ahead of
+  /// the guarded stores, kStoreBatch elements at a time.
   void storeMmaTiles(Builder &kb, Buf out, int64_t M, Value rows, Value mLimit, Value row0,
                      Value col0, Value lane, int64_t mTiles, int64_t nTiles, ValueRange acc,
                      Value bOff, bool accumulate);
+  /// Calls `element` with (row, column, whether inside rows x mLimit,
+  /// index in the accumulators) for each element of the tiles.
+  void forMmaTileElements(Builder &kb, Value rows, Value mLimit, Value row0, Value col0,
+                          Value lane, int64_t mTiles, int64_t nTiles,
+                          function_ref<void(Value, Value, Value, int64_t)> element);
   /// Calls `store` with (row, column, index in the accumulators) for each
   /// element of the tiles inside rows x mLimit.
   void forMmaTiles(Builder &kb, Value rows, Value mLimit, Value row0, Value col0, Value lane,
@@ -542,10 +548,14 @@ public:
     return tileCols + (8 - tileCols % 32 + 32) % 32;
   }
 
-  /// Shared-memory stages of the wgmma GEMM: 4 of K 32 (64 KB, or 96 KB
-  /// with an f32 input's lo part), 3 of K 64 (96 KB, or 144 KB): two blocks
-  /// an SM where the lo part is not loaded.
-  int64_t wgmmaStages() const { return options.wgmmaKStep == 64 ? 3 : 4; }
+  /// Bytes of one shared-memory stage of a wgmma tile128 GEMM (every
+  /// operand's rows of one K step).
+  int64_t wgmmaStageBytes(int64_t tileCols, bool split) const;
+  /// Shared-memory stages of the wgmma GEMM: wgmma-stages (default 6: 96
+  /// KB for a 128-wide tile of K 32, two blocks an SM), as many as fit a
+  /// block where fewer do, at least 3 (a tile that 3 do not fit is not
+  /// chosen).
+  int64_t wgmmaStages(int64_t stageBytes) const;
 
   /// The tensor-core GEMM for many rows (prefill, batched decode;
   /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128

@@ -16,24 +16,69 @@ namespace mlir::photon {
 void KernelEmitter::storeMmaTiles(Builder &kb, Buf out, int64_t M, Value rows, Value mLimit,
                                   Value row0, Value col0, Value lane, int64_t mTiles,
                                   int64_t nTiles, ValueRange acc, Value bOff, bool accumulate) {
-  forMmaTiles(kb, rows, mLimit, row0, col0, lane, mTiles, nTiles,
-              [&](Builder &b, Value row, Value col, int64_t i) {
-                storeOutput(b, out, M, row, col, acc[i], bOff, accumulate);
-              });
+  if (!bOff && !accumulate)
+    return forMmaTiles(kb, rows, mLimit, row0, col0, lane, mTiles, nTiles,
+                       [&](Builder &b, Value row, Value col, int64_t i) {
+                         storeOutput(b, out, M, row, col, acc[i], Value(), false);
+                       });
+  // The bias and residual of kStoreBatch elements are loaded (outside ones
+  // from element 0) ahead of their guarded stores: a load inside each
+  // element's branch would wait out one memory round trip per element (a
+  // wgmma thread stores up to 128).
+  constexpr size_t kStoreBatch = 16;
+  struct Element {
+    Value col, at, inside; // at: the element's index in out
+    int64_t i;
+  };
+  SmallVector<Element> elements;
+  forMmaTileElements(kb, rows, mLimit, row0, col0, lane, mTiles, nTiles,
+                     [&](Value row, Value col, Value inside, int64_t i) {
+                       elements.push_back({col, addI(kb, mulI(kb, row, M), col), inside, i});
+                     });
+  Value zero = cIdx(kb, 0);
+  for (size_t first = 0; first < elements.size(); first += kStoreBatch) {
+    ArrayRef<Element> batch =
+        ArrayRef(elements).slice(first, std::min(kStoreBatch, elements.size() - first));
+    SmallVector<Value> bias, residual;
+    for (const Element &e : batch) {
+      if (bOff)
+        bias.push_back(loadWeight(kb, bOff, arith::SelectOp::create(kb, e.inside, e.col, zero)));
+      if (accumulate)
+        residual.push_back(out.load(kb, arith::SelectOp::create(kb, e.inside, e.at, zero)));
+    }
+    for (size_t k = 0; k < batch.size(); ++k)
+      ifThen(kb, batch[k].inside, [&](Builder &b) {
+        const Element &e = batch[k];
+        Value v = acc[e.i];
+        if (bOff)
+          v = addF(b, v, bias[k]);
+        if (accumulate)
+          v = addF(b, v, residual[k]);
+        out.store(b, v, e.at);
+      });
+  }
 }
 
-void KernelEmitter::forMmaTiles(Builder &kb, Value rows, Value mLimit, Value row0, Value col0,
-                                Value lane, int64_t mTiles, int64_t nTiles,
-                                function_ref<void(Builder &, Value, Value, int64_t)> store) {
+void KernelEmitter::forMmaTileElements(Builder &kb, Value rows, Value mLimit, Value row0,
+                                       Value col0, Value lane, int64_t mTiles, int64_t nTiles,
+                                       function_ref<void(Value, Value, Value, int64_t)> element) {
   for (int64_t mi = 0; mi < mTiles; ++mi)
     for (int64_t ni = 0; ni < nTiles; ++ni)
       for (int64_t v = 0; v < 4; ++v) {
         Value row = addI(kb, row0, addI(kb, divU(kb, lane, 4), mi * 16 + (v / 2) * 8));
         Value col = addI(kb, col0, addI(kb, mulI(kb, remU(kb, lane, 4), 2), ni * 8 + v % 2));
         Value inside = arith::AndIOp::create(kb, ult(kb, row, rows), ult(kb, col, mLimit));
-        ifThen(kb, inside,
-               [&](Builder &gb) { store(gb, row, col, (mi * nTiles + ni) * 4 + v); });
+        element(row, col, inside, (mi * nTiles + ni) * 4 + v);
       }
+}
+
+void KernelEmitter::forMmaTiles(Builder &kb, Value rows, Value mLimit, Value row0, Value col0,
+                                Value lane, int64_t mTiles, int64_t nTiles,
+                                function_ref<void(Builder &, Value, Value, int64_t)> store) {
+  forMmaTileElements(kb, rows, mLimit, row0, col0, lane, mTiles, nTiles,
+                     [&](Value row, Value col, Value inside, int64_t i) {
+                       ifThen(kb, inside, [&](Builder &gb) { store(gb, row, col, i); });
+                     });
 }
 
 void KernelEmitter::storeOutput(Builder &b, Buf out, int64_t M, Value row, Value col, Value acc,
@@ -159,10 +204,21 @@ int64_t KernelEmitter::projectionTileCols(int64_t M, bool split) const {
              : mmaTileCols(M);
 }
 
+int64_t KernelEmitter::wgmmaStageBytes(int64_t tileCols, bool split) const {
+  const int64_t stageRows = std::max<int64_t>(128, tile128WeightRows(tileCols));
+  return (split ? 3 : 2) * stageRows * options.wgmmaKStep * 2;
+}
+
+int64_t KernelEmitter::wgmmaStages(int64_t stageBytes) const {
+  return std::max<int64_t>(
+      3, std::min<int64_t>(options.wgmmaStages,
+                           TargetInfo::kSm90MaxSharedBytesPerBlock / stageBytes));
+}
+
 int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split,
                                         const TileEpilogue *staged) const {
-  const int64_t stageRows = std::max<int64_t>(128, tile128WeightRows(tileCols));
-  const int64_t stages = (split ? 3 : 2) * wgmmaStages() * stageRows * options.wgmmaKStep * 2;
+  const int64_t stageBytes = wgmmaStageBytes(tileCols, split);
+  const int64_t stages = wgmmaStages(stageBytes) * stageBytes;
   if (!staged)
     return stages;
   return std::max(stages, (128 * stagedStride(tileCols) + staged->extraFloats) * 4);
@@ -209,7 +265,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   // Stages of K steps, and how many steps ahead the copies run: wgmma
   // keeps one step's MMAs in flight past the next barrier, so a stage is
   // refilled only two steps after it was read.
-  const int64_t stages = wgmma ? wgmmaStages() : split ? 2 : 3;
+  const int64_t stages = wgmma ? wgmmaStages(wgmmaStageBytes(tileCols, split)) : split ? 2 : 3;
   const int64_t ahead = wgmma ? stages - 2 : stages - 1;
   Type bf16 = b.getBF16Type();
   // One buffer [operand][stage][row][column], operands A, W (, A lo): a

@@ -14,7 +14,8 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=104 wgmma-wide-tile-min-rows=256' -canonicalize -cse | FileCheck %s --check-prefix=T104
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=QKV
 // Stages that would not fit in shared memory (hi and lo parts of an f32
-// input, 3 stages of K 64: 3 x 3 x 224 x 128 bytes) keep the 64-wide tiles.
+// input, K 64: even the fewest stages, 3 x 3 x 256 x 128 bytes) keep the
+// 64-wide tiles, with as many stages as fit (4).
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64 matmul-input-rounding=none' -canonicalize -cse | FileCheck %s --check-prefix=FIT
 // Without wgmma the option does nothing: mma.sync's 64-wide tiles.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
@@ -60,13 +61,13 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // QKV: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 144, k = 16>
 // QKV: } else {
 // QKV: function(@photon_wgmma128x64_qkv_280x200)
-// The o-projection (200 outputs of 200): one column tile, 4 stages of
-// [A, W] x 256 rows x 32 in 128 KB.
+// The o-projection (200 outputs of 200): one column tile, 6 stages of
+// [A, W] x 256 rows x 32 in 192 KB.
 // CHECK: %[[WIDE:.*]] = arith.cmpi uge, %[[ROWS:.*]], %c12672 : index
 // CHECK-NEXT: scf.if %[[WIDE]] {
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c1, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c131072_i32 module(@photon_kernels) function(@photon_wgmma128x200_200x200) {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c1, {{.*}}) threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c196608_i32 module(@photon_kernels) function(@photon_wgmma128x200_200x200) {
 // CHECK-NEXT: gpu.dynamic_shared_memory
-// CHECK-NEXT: %[[T:.*]] = memref.view %{{.*}} to memref<2x4x256x32xbf16, #gpu.address_space<workgroup>>
+// CHECK-NEXT: %[[T:.*]] = memref.view %{{.*}} to memref<2x6x256x32xbf16, #gpu.address_space<workgroup>>
 // CHECK-NEXT: arith.muli
 // CHECK-NEXT: %[[ROW0:.*]] = arith.divui %[[TID]], %c4 : index
 // W: four 16-byte chunks a thread and step, rows tid / 4 + 64 p; a chunk
@@ -90,12 +91,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: arith.cmpi ult, %[[C]], %c200 : index
 // CHECK: gpu.terminator
 // CHECK: } else {
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c4, {{.*}}) {{.*}} dynamic_shared_memory_size %c65536_i32 module(@photon_kernels) function(@photon_wgmma128x64_200x200) {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c4, {{.*}}) {{.*}} dynamic_shared_memory_size %c98304_i32 module(@photon_kernels) function(@photon_wgmma128x64_200x200) {
 
 // T104-LABEL: func.func private @photon_stack_shape0(
 // T104: arith.cmpi uge, %{{.*}}, %c256 : index
-// T104: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c2, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c65536_i32 module(@photon_kernels) function(@photon_wgmma128x104_200x200) {
-// T104: memref.view %{{.*}} to memref<2x4x128x32xbf16, #gpu.address_space<workgroup>>
+// T104: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c2, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c98304_i32 module(@photon_kernels) function(@photon_wgmma128x104_200x200) {
+// T104: memref.view %{{.*}} to memref<2x6x128x32xbf16, #gpu.address_space<workgroup>>
 // T104: %[[N0:.*]] = arith.muli %{{.*}}, %c104 : index
 // W rows 104..127 of the stage are past the tile: zero-filled, though
 // the first tile's output n0 + row is below 200.
@@ -115,7 +116,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // T104: function(@photon_wgmma128x64_200x200)
 
 // FIT: function(@photon_wgmma128x64_200x200)
-// FIT: memref<3x3x128x64xbf16, #gpu.address_space<workgroup>>
+// FIT: memref<3x4x128x64xbf16, #gpu.address_space<workgroup>>
 
 // MAXOUT-NOT: function(@photon_wgmma128x{{(144|200)}}
 // MAXOUT: function(@photon_wgmma128x64_qkv_280x200)
