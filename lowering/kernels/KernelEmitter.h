@@ -186,6 +186,11 @@ public:
     SmallVector<Value, 2> weights;
     std::function<void(Builder &, Value, Value, ArrayRef<Value>)> store;
     int64_t pairHalf = 0;
+    /// What a plain output's store reads at (row, j) (a residual): `store`
+    /// gets it after the products. The tensor-core GEMV loads those of all
+    /// its outputs before their guarded stores, each inside its own
+    /// branch waiting out one memory round trip.
+    std::function<Value(Builder &, Value, Value)> preload = nullptr;
   };
 
   /// Outputs per warp of a GEMV over up to maxRows rows with nw weight
@@ -445,9 +450,10 @@ public:
                    int64_t mTiles, int64_t nTiles,
                    function_ref<void(Builder &, Value, Value, int64_t)> store);
 
-  /// Stores out[row, col] = acc (+ bias[col]) (+ out[row, col]).
+  /// Stores out[row, col] = acc (+ bias[col]) (+ out[row, col], or
+  /// `residual` where the caller loaded it).
   void storeOutput(Builder &b, Buf out, int64_t M, Value row, Value col, Value acc,
-                   Value bOff, bool accumulate);
+                   Value bOff, bool accumulate, Value residual = Value());
 
   /// With programmatic launch, `launch` (a grid that fills the card) lets its
   /// successor be scheduled only at its end (kLaunchDependentsAtEnd).

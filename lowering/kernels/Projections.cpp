@@ -113,10 +113,15 @@ Value KernelEmitter::alignedTo(Builder &b, Value mem, Value base, int64_t bytes)
 
 void KernelEmitter::matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t maxRows, int64_t M,
                                int64_t K, Value w, Value bOff, bool accumulate) {
-  gemv(b, "r" + Twine(maxRows) + "_" + shape(M, K), in, rows, maxRows, K,
-       {GemvRange{M, {w}, [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
-                    storeOutput(b, out, M, r, j, sums[0], bOff, accumulate);
-                  }}});
+  GemvRange range{M, {w}, [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
+                     storeOutput(b, out, M, r, j, sums[0], bOff, accumulate,
+                                 accumulate ? sums[1] : Value());
+                   }};
+  if (accumulate)
+    range.preload = [&](Builder &b, Value r, Value j) {
+      return out.load(b, addI(b, mulI(b, r, M), j));
+    };
+  gemv(b, "r" + Twine(maxRows) + "_" + shape(M, K), in, rows, maxRows, K, {range});
 }
 
 int64_t KernelEmitter::gemvOutputsPerWarp(int64_t maxRows, int64_t nw, int64_t total) {
@@ -430,8 +435,12 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
         if (F > 1)
           mine = arith::AndIOp::create(b, mine, ult(b, js[f], M));
         auto store = [&](Builder &b, const GemvRange &range) {
-          if (!range.pairHalf)
-            return range.store(b, cIdx(b, r), js[f], sums);
+          if (!range.pairHalf) {
+            SmallVector<Value> values(sums);
+            if (range.preload)
+              values.push_back(range.preload(b, cIdx(b, r), js[f]));
+            return range.store(b, cIdx(b, r), js[f], values);
+          }
           if (f >= P)
             return;
           SmallVector<Value> pair(sums);
@@ -679,6 +688,22 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
         invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
       }
     }
+    // A lone range's preloaded values (its residuals) for every output
+    // of the thread, (n-tile n, row 2t + e, half) at (2n + e) · 2 + half,
+    // before any store (an outside output reads row 0, output 0).
+    SmallVector<Value> preloaded;
+    if (ranges.size() == 1 && ranges.front().preload && !ranges.front().pairHalf) {
+      const GemvRange &range = ranges.front();
+      Value zero = cIdx(b, 0);
+      for (int64_t n = 0; n < nTiles; ++n)
+        for (int64_t e = 0; e < 2; ++e)
+          for (int64_t half = 0; half < 2; ++half) {
+            Value r = pairRow(b, n, e), j = plainOutput(b, half);
+            Value inside = arith::AndIOp::create(b, ult(b, r, rows), ult(b, j, cIdx(b, range.M)));
+            preloaded.push_back(range.preload(b, arith::SelectOp::create(b, inside, r, zero),
+                                              arith::SelectOp::create(b, inside, j, zero)));
+          }
+    }
     for (int64_t n = 0; n < nTiles; ++n)
       for (int64_t e = 0; e < 2; ++e) {
         Value r = pairRow(b, n, e);
@@ -706,8 +731,13 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
           }
           for (int64_t half = 0; half < 2; ++half) {
             Value j = plainOutput(b, half);
-            ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)),
-                   [&](Builder &b) { range.store(b, r, j, sumsOf(b, half)); });
+            ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)), [&](Builder &b) {
+              SmallVector<Value> values = sumsOf(b, half);
+              if (range.preload)
+                values.push_back(preloaded.empty() ? range.preload(b, r, j)
+                                                   : preloaded[(2 * n + e) * 2 + half]);
+              range.store(b, r, j, values);
+            });
           }
         };
         if (ranges.size() == 1) {

@@ -82,12 +82,12 @@ void KernelEmitter::forMmaTiles(Builder &kb, Value rows, Value mLimit, Value row
 }
 
 void KernelEmitter::storeOutput(Builder &b, Buf out, int64_t M, Value row, Value col, Value acc,
-                                Value bOff, bool accumulate) {
+                                Value bOff, bool accumulate, Value residual) {
   if (bOff)
     acc = addF(b, acc, loadWeight(b, bOff, col));
   Value o = addI(b, mulI(b, row, M), col);
   if (accumulate)
-    acc = addF(b, acc, out.load(b, o));
+    acc = addF(b, acc, residual ? residual : out.load(b, o));
   out.store(b, acc, o);
 }
 

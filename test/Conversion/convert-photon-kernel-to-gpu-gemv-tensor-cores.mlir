@@ -90,6 +90,23 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: arith.mulf %{{.*}}, %[[SIN0]] : f32
 // CHECK: function(@photon_gemv_mma_qkv_norm_r16_128x64) workgroup(%{{.*}} : memref<2560xf32, #gpu.address_space<workgroup>>)
 // Gate and up: two A tiles per step (4 weight loads), 2 x 4 accumulators.
+// The output projection adds into x: warp 0's thread loads the residuals of
+// its 4 outputs (rows 2t, 2t + 1; outputs g, g + 8; an outside one reads
+// row 0, output 0) before their guarded stores.
+// CHECK: function(@photon_gemv_mma_r8_64x64)
+// CHECK: %[[IN0:.*]] = arith.andi
+// CHECK-NEXT: %[[R0:.*]] = arith.select %[[IN0]], %{{.*}}, %c0 : index
+// CHECK-NEXT: %[[J0:.*]] = arith.select %[[IN0]], %{{.*}}, %c0 : index
+// CHECK-NEXT: %[[O0:.*]] = arith.muli %[[R0]], %c64 : index
+// CHECK-NEXT: %[[AT0:.*]] = arith.addi %[[O0]], %[[J0]] : index
+// CHECK-NEXT: %[[X0:.*]] = memref.load %[[X:.*]][%[[AT0]]] : memref<?xbf16>
+// CHECK-NEXT: %[[X0F:.*]] = arith.extf %[[X0]] : bf16 to f32
+// CHECK-COUNT-3: memref.load %[[X]]
+// CHECK-NOT: memref.store
+// CHECK: scf.if %[[IN0]] {
+// CHECK: %[[S0:.*]] = arith.addf %{{.*}}, %[[X0F]] : f32
+// CHECK-NEXT: %[[S0B:.*]] = arith.truncf %[[S0]] : f32 to bf16
+// CHECK-NEXT: memref.store %[[S0B]], %[[X]]
 // CHECK: function(@photon_gemv_mma_gate_up_norm_r8_96x64) workgroup(%{{.*}} : memref<2304xf32, #gpu.address_space<workgroup>>)
 // CHECK-COUNT-4: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
 // CHECK: vector.load
