@@ -188,8 +188,8 @@ public:
     int64_t pairHalf = 0;
     /// What a plain output's store reads at (row, j) (a residual): `store`
     /// gets it after the products. The tensor-core GEMV loads those of all
-    /// its outputs before their guarded stores, each inside its own
-    /// branch waiting out one memory round trip.
+    /// of a thread's outputs before their guarded stores (a load inside
+    /// each store's branch would wait out one memory round trip each).
     std::function<Value(Builder &, Value, Value)> preload = nullptr;
   };
 
