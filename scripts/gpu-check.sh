@@ -14,15 +14,26 @@
 #                                   # shapes (test/E2E/Inputs/edge/; `run` checks them too)
 #   scripts/gpu-check.sh demo       # on the GPU machine: the shipped demo models' held-out
 #                                   # loss on every window (scripts/demo/score.py) and a sample
+#   scripts/gpu-check.sh pack tc|f32|bench
+#                                   # here: .device.txz with the artifacts of some phases
+#                                   # only (below)
 #   scripts/gpu-check.sh run        # on the GPU machine (driver, cmake, a C++ compiler,
 #                                   # python3 with numpy; no MLIR; the header-only libraries
 #                                   # come in .device/include): builds the runtime-only
 #                                   # photon-run, runs the agreement checks against the NumPy
 #                                   # reference, compute-sanitizer memcheck and the benchmark.
 # With the device tool:  run(command="scripts/gpu-check.sh run", carry=[".device.txz"])
-# prepare packs .device into .device.txz (xz -9e finds what the artifacts share: 70 MB -> 8 MB),
-# so the carried files stay far inside the device call's 64 MiB beside the shipped demo weights;
-# every other phase unpacks it when .device is absent.
+# prepare packs .device into .device.txz (xz -9e finds what the artifacts share: 87 MB -> 11 MB);
+# every other phase unpacks it when .device is absent or older. A call carries 64 MiB in all,
+# ~57 MB of it the tracked files (mostly the demo weights): where the whole archive does not fit
+# beside them, prepare says so, and `pack` rewrites .device.txz with the artifacts of some phases:
+#   tc      run and sanitize with AGREEMENT_ARGS=--only=bf16-act (the cases that can reach a
+#           tensor-core kernel): their artifacts, those memcheck and the sanitizers check, the
+#           demo PHOTON model
+#   f32     the same for AGREEMENT_ARGS='--only=^(?!.*bf16-act)' (every other model case).
+#           Together they run every model case; --only leaves out the shipped models and the
+#           sampling, NaN and bad-input cases, which only a call with the whole archive runs
+#   bench   bench, kernels and profile: the benchmark's artifacts and the PyTorch peer
 # BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type;
 # BENCH_COMPILE_ARGS (prepare) adds photon-compile options for the benchmarked models,
 # e.g. "--gemv-max-rows=0 --no-block-per-row" for the kernels before the decode GEMV.
@@ -64,6 +75,13 @@ kbench_max_rows=4096
 # steps' loads in flight), for the sanitizers.
 long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split tiny-vanilla-bf16-act-tiled
   edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4 edge-vanilla-gqa3-bf16-act-split-p3"
+# Every artifact that memcheck (run) and the sanitizers check: each `pack` of
+# checks keeps them.
+checked_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1
+  tiny-photon-l2-bf16-act-unfused tiny-photon-l2-bf16-act-fused-launches tiny-vanilla-wide-bf16-act-tc1
+  tiny-vanilla-wide-bf16-act-tc1-wide tiny-vanilla-wide-bf16-act-tc1-x128-round
+  tiny-vanilla-wide-bf16-act-tc1-x128-k64-round tiny-photon-l3-bf16-act-tiled
+  edge-vanilla-wide-outputs-bf16-act $long_cache_artifacts"
 # The sanitizers' sampled runs: temperature, top-k and top-p all in play.
 sampled="--temperature 1 --top-k 5 --top-p 0.9 --seed 3"
 
@@ -127,6 +145,33 @@ prepare() {
   # -9e: its 64 MB window spans the fatbins, which share most of their bytes
   # (-6: 12 MB, -9e: 7.7 MB of 70 MB); the call carries 64 MiB in all.
   tar -C "$root" -cf - .device | xz -T0 -9e > "$root/.device.txz"
+  du -sh "$root/.device.txz"
+  local tracked archive
+  tracked="$(git -C "$root" ls-files -z | (cd "$root" && xargs -0 du -cb) | tail -1 | cut -f1)"
+  archive="$(stat -c %s "$root/.device.txz")"
+  if (( tracked + archive > 64 * 1024 * 1024 - 512 * 1024 )); then
+    echo "gpu-check: .device.txz ($archive bytes) and the tracked files ($tracked) pass a" \
+      "device call's 64 MiB: carry 'scripts/gpu-check.sh pack tc|f32|bench' archives" >&2
+  fi
+}
+
+pack() {
+  local what="${1:-}" ex=(--exclude=model.mlir)
+  [ -d "$dev" ] || { echo "gpu-check: no $dev (run prepare first)" >&2; exit 1; }
+  case "$what" in
+    tc|f32)
+      ex+=(--exclude=.device/bench --exclude=.device/kbench --exclude=.device/peer
+           --exclude=.device/demo/block-cuda --exclude=.device/demo/vanilla-cuda)
+      local keep=" $(echo $checked_artifacts) " d tc
+      for d in "$dev"/e2e/*/; do
+        d="$(basename "$d")"
+        tc=f32; [[ "$d" != *bf16-act* ]] || tc=tc
+        [[ "$tc" == "$what" || "$keep" == *" $d "* ]] || ex+=(--exclude=".device/e2e/$d")
+      done ;;
+    bench) ex+=(--exclude=.device/e2e) ;;
+    *) echo "usage: $0 pack tc|f32|bench" >&2; exit 2 ;;
+  esac
+  tar -C "$root" "${ex[@]}" -cf - .device | xz -T0 -9e > "$root/.device.txz"
   du -sh "$root/.device.txz"
 }
 
@@ -439,9 +484,10 @@ sys.exit(0 if same and bad == 0 else 1)
 PY
 }
 
-[ "$phase" = prepare ] || unpack
+case "$phase" in prepare|pack) ;; *) unpack ;; esac
 case "$phase" in
   prepare) prepare ;;
+  pack) pack "${2:-}" ;;
   run) run ;;
   bench) bench ;;
   sanitize) sanitize ;;
@@ -450,5 +496,5 @@ case "$phase" in
   kernels) kernels ;;
   profile) profile ;;
   edge) edge ;;
-  *) echo "usage: $0 prepare|run|bench|kernels|profile|edge|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
+  *) echo "usage: $0 prepare|pack|run|bench|kernels|profile|edge|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
 esac
