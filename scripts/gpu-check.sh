@@ -75,8 +75,8 @@ kbench_max_rows=4096
 # steps' loads in flight), for the sanitizers.
 long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split tiny-vanilla-bf16-act-tiled
   edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4 edge-vanilla-gqa3-bf16-act-split-p3"
-# Every artifact that memcheck (run) and the sanitizers check: each `pack` of
-# checks keeps them.
+# Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
+# `pack f32` keep them.
 checked_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1
   tiny-photon-l2-bf16-act-unfused tiny-photon-l2-bf16-act-fused-launches tiny-vanilla-wide-bf16-act-tc1
   tiny-vanilla-wide-bf16-act-tc1-wide tiny-vanilla-wide-bf16-act-tc1-x128-round
