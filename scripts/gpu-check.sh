@@ -75,12 +75,16 @@ kbench_max_rows=4096
 # steps' loads in flight), for the sanitizers.
 long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split tiny-vanilla-bf16-act-tiled
   edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4 edge-vanilla-gqa3-bf16-act-split-p3"
+# RecGen on tiny-photon-l2: f32; bf16 with the decode GEMVs and block-per-row
+# norms/argmax (the defaults); every projection on tensor cores; unfused; fused launches.
+recgen_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1
+  tiny-photon-l2-bf16-act-unfused tiny-photon-l2-bf16-act-fused-launches"
+# The tensor-core GEMMs at tile edges (see `run`).
+tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide
+  tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round"
 # Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
 # `pack f32` keep them.
-checked_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1
-  tiny-photon-l2-bf16-act-unfused tiny-photon-l2-bf16-act-fused-launches tiny-vanilla-wide-bf16-act-tc1
-  tiny-vanilla-wide-bf16-act-tc1-wide tiny-vanilla-wide-bf16-act-tc1-x128-round
-  tiny-vanilla-wide-bf16-act-tc1-x128-k64-round tiny-photon-l3-bf16-act-tiled
+checked_artifacts="$recgen_artifacts $tile_edge_artifacts tiny-photon-l3-bf16-act-tiled
   edge-vanilla-wide-outputs-bf16-act $long_cache_artifacts"
 # The sanitizers' sampled runs: temperature, top-k and top-p all in play.
 sampled="--temperature 1 --top-k 5 --top-p 0.9 --seed 3"
@@ -237,8 +241,7 @@ run() {
       echo "exit $rc" >> "$out/memcheck.txt"
     }
     local prompt="--prompt-ids 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --max-new-tokens 24 --mode recgen"
-    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused \
-        tiny-photon-l2-bf16-act-fused-launches; do
+    for art in $recgen_artifacts; do
       for graphs in "" --no-graphs; do
         memcheck "$dev/e2e/$art" $prompt --batch 2 $graphs
       done
@@ -258,8 +261,7 @@ run() {
     # with f32 inputs split (hi + lo), the same on wgmma's wide tiles (1 x 200 and 2 x 152
     # outputs, W's rows past them zero-filled), 128x128 tiles with f32 inputs rounded (K
     # steps of 32 and of 64).
-    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide \
-        tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round; do
+    for art in $tile_edge_artifacts; do
       memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 299)" --max-new-tokens 4 --batch 2
     done
     # Attention over caches past 256 positions: split over blocks and merged
@@ -400,8 +402,7 @@ sanitize() {
   # partials), sampling at batch 1 and 2 (f32: a block per row, barriers
   # between its reductions).
   for tool in racecheck initcheck; do
-    for art in tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1 tiny-photon-l2-bf16-act-unfused \
-        tiny-photon-l2-bf16-act-fused-launches; do
+    for art in $recgen_artifacts; do
       local choices=("--batch 2")
       [ "$art" != tiny-photon-l2 ] || choices+=("--batch 1" "--batch 1 $sampled" "--batch 2 $sampled")
       for choice in "${choices[@]}"; do
@@ -410,8 +411,7 @@ sanitize() {
       done
     done
     # The tensor-core GEMMs over 3 row tiles and partial output tiles (see `run`).
-    for art in tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide \
-        tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round; do
+    for art in $tile_edge_artifacts; do
       check "$tool" "$art" "(299-token prompt)" --prompt-ids "$(seq -s, 1 299)" \
         --max-new-tokens 4 --batch 2
     done

@@ -688,11 +688,14 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
         invRms.push_back(math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps))));
       }
     }
-    // A lone range's preloaded values (its residuals) for every output
-    // of the thread, (n-tile n, row 2t + e, half) at (2n + e) · 2 + half,
-    // before any store (an outside output reads row 0, output 0).
+    // The range's preloaded values (its residuals) for every output of the
+    // thread, (n-tile n, row 2t + e, half) at (2n + e) · 2 + half, before
+    // any store (an outside output reads row 0, output 0).
+    assert((ranges.size() == 1 || llvm::none_of(ranges, [](const GemvRange &r) {
+              return bool(r.preload);
+            })) && "a preloading range is a launch's only one");
     SmallVector<Value> preloaded;
-    if (ranges.size() == 1 && ranges.front().preload && !ranges.front().pairHalf) {
+    if (ranges.front().preload) {
       const GemvRange &range = ranges.front();
       Value zero = cIdx(b, 0);
       for (int64_t n = 0; n < nTiles; ++n)
@@ -734,8 +737,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
             ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)), [&](Builder &b) {
               SmallVector<Value> values = sumsOf(b, half);
               if (range.preload)
-                values.push_back(preloaded.empty() ? range.preload(b, r, j)
-                                                   : preloaded[(2 * n + e) * 2 + half]);
+                values.push_back(preloaded[(2 * n + e) * 2 + half]);
               range.store(b, r, j, values);
             });
           }

@@ -218,10 +218,10 @@ int64_t KernelEmitter::wgmmaStages(int64_t stageBytes) const {
 int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split,
                                         const TileEpilogue *staged) const {
   const int64_t stageBytes = wgmmaStageBytes(tileCols, split);
-  const int64_t stages = wgmmaStages(stageBytes) * stageBytes;
+  const int64_t stagesBytes = wgmmaStages(stageBytes) * stageBytes;
   if (!staged)
-    return stages;
-  return std::max(stages, (128 * stagedStride(tileCols) + staged->extraFloats) * 4);
+    return stagesBytes;
+  return std::max(stagesBytes, (128 * stagedStride(tileCols) + staged->extraFloats) * 4);
 }
 
 std::optional<std::pair<int64_t, int64_t>>
