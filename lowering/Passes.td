@@ -64,11 +64,11 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
     kernel per layer with an online softmax (`fuse-attention`), long caches
     split over blocks and merged by a second kernel (`split-attention`;
     prefill over them: a tiled flash-attention kernel, `tiled-attention`),
-    and RoPE with the K/V cache write another (`fuse-rope-cache`), which at
-    decode is the QKV GEMV's epilogue (`fuse-qkv-rope`) and on sm_90a the
-    wgmma QKV GEMM's (`fuse-qkv-rope-gemm`). Projections of one
-    input are one kernel (GEMV or tensor cores): Q, K, V (`fuse-qkv`) and
-    gate, up, SwiGLU (`fuse-gate-up`).
+    and RoPE with the K/V cache write another, which at decode is the QKV
+    GEMV's epilogue (`fuse-qkv-rope`) and on sm_90a the wgmma QKV GEMM's
+    (`fuse-qkv-rope-gemm`) where `photon-kernel-fusion` made it the
+    `photon_kernel.qkv`'s. The fused ops (`qkv`, `mlp`) are one kernel
+    each over their projections (GEMV or tensor cores).
   }];
   let options = [
     Option<"tensorCoreMinRows", "tensor-core-min-rows", "int64_t", "16",
@@ -115,9 +115,6 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "up to 128; long caches: split or tiled attention); false: scores, "
            "softmax statistics and output as three kernels through the "
            "scratch">,
-    Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
-           "GPU: RoPE on Q, RoPE on K and the K/V cache write are one kernel "
-           "(K rotated on its way into the cache); false: three kernels">,
     Option<"fusedAttentionMaxCapacity", "fused-attention-max-capacity", "int64_t",
            "256",
            "GPU, fuse-attention: caches of at most this many positions (local "
@@ -181,27 +178,18 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "prefetch measured 2% faster at vanilla-600M's batch 1 on an H200 "
            "and 26% slower at 16 rows, its registers halving the blocks an "
            "SM)">,
-    Option<"fuseQkv", "fuse-qkv", "bool", "true",
-           "GPU: the Q, K and V projections of a layer are one kernel: at "
-           "decode (GEMV rows) one whose warps read their own weight matrix, "
-           "on tensor cores one whose columns do; false: three kernels">,
     Option<"fuseQkvRope", "fuse-qkv-rope", "bool", "true",
-           "GPU, fuse-qkv and fuse-rope-cache: at decode the QKV GEMV's "
-           "epilogue applies RoPE to Q and K (a warp computes output pairs j, "
+           "GPU, a photon_kernel.qkv with RoPE and the cache write: at decode "
+           "the QKV GEMV's epilogue applies RoPE to Q and K (a warp computes output pairs j, "
            "j + head_dim / 2) and writes K and V to the cache; false: the "
            "RoPE / cache-write kernel after it">,
     Option<"fuseQkvRopeGemm", "fuse-qkv-rope-gemm", "bool", "true",
-           "GPU, fuse-qkv and fuse-rope-cache, sm_90a (wgmma): the tensor-core "
-           "QKV GEMM's epilogue applies RoPE to Q and K and writes K and V to "
+           "GPU, a photon_kernel.qkv with RoPE and the cache write, sm_90a "
+           "(wgmma): the tensor-core QKV GEMM's epilogue applies RoPE to Q and K and writes K and V to "
            "the cache, over its tile staged in shared memory (tiles of whole "
            "heads: multiples of lcm(head_dim, 8) columns up to 128, or up to "
            "wgmma-tile-cols from wgmma-wide-tile-min-rows rows, whatever the "
            "outputs); false: the RoPE / cache-write kernel after it">,
-    Option<"fuseGateUp", "fuse-gate-up", "bool", "true",
-           "GPU: the gate and up projections and SwiGLU are one kernel (at "
-           "decode each warp reads a row of both, on tensor cores each warp's "
-           "columns pair gate and up rows; both store silu(gate) · up); false: "
-           "two projections and an elementwise kernel">,
     Option<"prefetchNextWeights", "prefetch-next-weights", "bool", "false",
            "GPU (sm_90+): the decode GEMVs prefetch the next projection's "
            "weights into L2 (cp.async.bulk.prefetch, a slice per block, "
@@ -217,12 +205,6 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "because a GEMV reads only weights before its wait, and every "
            "kernel's wait still returns only after all kernels before it "
            "completed. Off: measured slower on an H200 (docs/perf.md)">,
-    Option<"fuseNorm", "fuse-norm", "bool", "true",
-           "GPU: at decode (GEMV rows), a layer's RMSNorms are the prologue "
-           "of the projections that read them (QKV, gate/up): the GEMV scales "
-           "the raw rows by the gain and each product by the row's 1 / rms, "
-           "gathered from the same loads (not with round-matmul-inputs); "
-           "false: a norm kernel writes the normed rows first">,
     Option<"fuseLaunches", "fuse-launches", "bool", "false",
            "GPU: a stack's kernels that run one after the other with blocks "
            "of one size (at decode a layer's QKV, attention, output, gate/up "

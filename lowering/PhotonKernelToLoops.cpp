@@ -200,7 +200,6 @@ struct ConvertPhotonKernelToGPU
     options.gemvTensorCoreWarps = gemvTensorCoreWarps;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
-    options.fuseRopeCache = fuseRopeCache;
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
     options.tiledAttention = tiledAttention;
     options.splitAttention = splitAttention;
@@ -217,11 +216,8 @@ struct ConvertPhotonKernelToGPU
     options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;
     options.wgmmaWideTileMaxOutputs = wgmmaWideTileMaxOutputs;
     options.multiprocessors = multiprocessors;
-    options.fuseQkv = fuseQkv;
     options.fuseQkvRope = fuseQkvRope;
     options.fuseQkvRopeGemm = fuseQkvRopeGemm;
-    options.fuseGateUp = fuseGateUp;
-    options.fuseNorm = fuseNorm;
     options.prefetchNextWeights = prefetchNextWeights;
     options.programmaticLaunch = programmaticLaunch;
     options.gemvEarlyTrigger = gemvEarlyTrigger;

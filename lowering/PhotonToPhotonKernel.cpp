@@ -205,7 +205,7 @@ void KernelFunctionBuilder::buildLinearChunker(int64_t l) {
   Value zero = cIdx(b, 0);
   WeightRef gain = weight(b, "chunker." + s + ".norm.weight");
   pk::RmsNormOp::create(b, fn.getArgument(1), zero, n, weights, gain.at, fn.getArgument(4), zero,
-                        width, llvm::APFloat(c.rmsNormEps), gain.align);
+                        Value(), Value(), width, llvm::APFloat(c.rmsNormEps), gain.align);
   WeightRef w = weight(b, "chunker." + s + ".proj.weight");
   matmul(b, weights, fn.getArgument(4), n, w, weight(b, "chunker." + s + ".proj.bias"),
          fn.getArgument(3), c.dModel, width);
@@ -333,12 +333,9 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
   const int64_t fixed = 3 * D + 2 * KV + 2 * F;
   Value zero = cIdx(b, 0);
   auto region = [&](int64_t rowsBefore) { return mulI(b, rows, rowsBefore); };
-  Value hBase = region(0), qBase = region(D), kBase = region(2 * D),
+  Value qBase = region(D), kBase = region(2 * D),
         vBase = region(2 * D + KV), aBase = region(2 * D + 2 * KV),
         gBase = region(3 * D + 2 * KV), uBase = region(3 * D + 2 * KV + F);
-  // bf16 inputs of the wide projections, over the bytes of f32 rows: the
-  // normed rows over h's, SwiGLU's output over G's.
-  Value grBase = mulI(b, rows, 2 * (3 * D + 2 * KV));
   Value sBase = mulI(b, rows, fixed);
   Value stBase = addI(b, sBase, mulI(b, mulI(b, rows, H), capacity));
   pk::LayerShapeAttr shape = layerShape();
@@ -353,31 +350,48 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
     return llvm::to_vector(llvm::map_range(ws, [](const WeightRef &w) { return w.at; }));
   };
 
+  // The normed rows, which only the projections read: in h, or with bf16
+  // weights and activations in attn's rows (free until attention) with their
+  // bf16 copy for the wide projections over h's bytes.
+  Value normedBase = rounded ? aBase : zero;
+  // One op per step of the layer; photon-kernel-fusion joins them.
   forEachLayer(b, [&](Builder &b, Value layer, LayerWeightFn w) {
     WeightRef inputNorm = w(b, "input_layernorm.weight");
     WeightRef q = w(b, "self_attn.q_proj.weight"), k = w(b, "self_attn.k_proj.weight"),
               v = w(b, "self_attn.v_proj.weight"), o = w(b, "self_attn.o_proj.weight");
     WeightRef gate = w(b, "mlp.gate_proj.weight"), up = w(b, "mlp.up_proj.weight");
-    pk::QkvOp::create(b, x, zero, rows, pos, seq, weights, inputNorm.at, q.at, k.at, v.at,
-                      scratch, hBase, qBase, kBase, vBase, scratchAct, zero, kc, vc, layer,
-                      capacity, ValueRange{o.at}, shape, layers,
-                      aligns({inputNorm, q, k, v}), ArrayRef<int64_t>{D * D},
-                      aligns({o}));
+    auto norm = [&](Builder &b, WeightRef gain) {
+      pk::RmsNormOp::create(b, x, zero, rows, weights, gain.at, scratch, normedBase, rounded,
+                            rounded ? zero : Value(), D, llvm::APFloat(c.rmsNormEps),
+                            gain.align);
+    };
+    // A projection of scratch rows at inBase (with their bf16 copy, if any).
+    auto matmul = [&](Builder &b, Value inBase, Value inRounded, WeightRef wt, Value out,
+                      Value outBase, int64_t m, int64_t k, bool accumulate,
+                      ArrayRef<WeightRef> next, ArrayRef<int64_t> nextElements) {
+      pk::MatmulOp::create(b, scratch, inBase, inRounded, inRounded ? zero : Value(), rows, weights,
+                           wt.at, Value(), out, outBase, offsetsOf(next), m, k, wt.align,
+                           IntegerAttr(), accumulate, nextElements, aligns(next));
+    };
+    norm(b, inputNorm);
+    matmul(b, normedBase, rounded, q, scratch, qBase, D, D, false, {}, {});
+    matmul(b, normedBase, rounded, k, scratch, kBase, KV, D, false, {}, {});
+    matmul(b, normedBase, rounded, v, scratch, vBase, KV, D, false, {o}, {D * D});
+    pk::RopeCacheOp::create(b, scratch, qBase, kBase, vBase, rows, pos, seq, kc, vc, layer,
+                            capacity, shape, layers);
     pk::AttentionOp::create(b, scratch, qBase, aBase, sBase, stBase, rounded,
                             rounded ? zero : Value(), kc, vc, layer, capacity, rows, pos, seq,
                             semaphores, shape, layers);
-    pk::MatmulOp::create(b, scratch, aBase, rounded, rounded ? zero : Value(), rows, weights,
-                         o.at, Value(), x, zero, offsetsOf({gate, up}), D, D, o.align,
-                         IntegerAttr(),
-                         /*accumulate=*/true, ArrayRef<int64_t>{F * D, F * D},
-                         aligns({gate, up}));
+    matmul(b, aBase, rounded, o, x, zero, D, D, true, {gate, up}, {F * D, F * D});
     WeightRef mlpNorm = w(b, "post_attention_layernorm.weight");
     WeightRef down = w(b, "mlp.down_proj.weight");
-    pk::MlpOp::create(b, x, zero, rows, weights, mlpNorm.at, gate.at, up.at, down.at, scratch,
-                      hBase, gBase, uBase, scratchAct, zero, grBase, shape,
-                      aligns({mlpNorm, gate, up, down}));
+    norm(b, mlpNorm);
+    matmul(b, normedBase, rounded, gate, scratch, gBase, F, D, false, {}, {});
+    matmul(b, normedBase, rounded, up, scratch, uBase, F, D, false, {}, {});
+    pk::SwigluOp::create(b, scratch, gBase, uBase, rows, F);
+    matmul(b, gBase, Value(), down, x, zero, D, F, true, {}, {});
   });
-  pk::RmsNormOp::create(b, x, zero, rows, weights, finalNorm.at, x, zero, D,
+  pk::RmsNormOp::create(b, x, zero, rows, weights, finalNorm.at, x, zero, Value(), Value(), D,
                         llvm::APFloat(c.rmsNormEps), finalNorm.align);
 }
 

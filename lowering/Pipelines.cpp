@@ -43,6 +43,21 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
                      "bf16 (one MMA on tensor cores, not a hi + lo pair)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().matmulInputRounding),
       photon::matmulInputRoundingValues()};
+  detail::PassOptions::Option<bool> fuseQkv{
+      *this, "fuse-qkv", llvm::cl::desc("Q, K and V as one projection (photon-kernel-fusion)"),
+      llvm::cl::init(photon::PhotonKernelFusionOptions().fuseQkv)};
+  detail::PassOptions::Option<bool> fuseRopeCache{
+      *this, "fuse-rope-cache",
+      llvm::cl::desc("RoPE and the K/V cache write as the QKV projection's epilogue"),
+      llvm::cl::init(photon::PhotonKernelFusionOptions().fuseRopeCache)};
+  detail::PassOptions::Option<bool> fuseGateUp{
+      *this, "fuse-gate-up",
+      llvm::cl::desc("gate and up as one projection with SwiGLU in its epilogue"),
+      llvm::cl::init(photon::PhotonKernelFusionOptions().fuseGateUp)};
+  detail::PassOptions::Option<bool> fuseNorm{
+      *this, "fuse-norm",
+      llvm::cl::desc("RMSNorm as the prologue of the projections that read it"),
+      llvm::cl::init(photon::PhotonKernelFusionOptions().fuseNorm)};
 
   /// The memory plan the kernels are emitted for.
   photon::PhotonPlanMemoryOptions plan() const {
@@ -52,6 +67,10 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
     plan.decodeTile = decodeTile;
     plan.latentLookahead = latentLookahead;
     return plan;
+  }
+  /// The fusions of the kernel-level ops.
+  photon::PhotonKernelFusionOptions fusions() const {
+    return {fuseQkv, fuseRopeCache, fuseGateUp, fuseNorm};
   }
 };
 
@@ -110,10 +129,6 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("attention as one online-softmax kernel per layer; "
                      "false: scores, softmax, output as three kernels"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseAttention)};
-  Option<bool> fuseRopeCache{
-      *this, "fuse-rope-cache",
-      llvm::cl::desc("RoPE on Q and K and the K/V cache write as one kernel"),
-      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseRopeCache)};
   Option<bool> parallelVocab{
       *this, "parallel-vocab",
       llvm::cl::desc("argmax over blocks of the vocabulary, sampling a block "
@@ -164,10 +179,6 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("split attention over long caches: prefetch steps of one-row calls (1 to 4)"),
       llvm::cl::init(
           photon::ConvertPhotonKernelToGPUOptions().splitAttentionOneRowPrefetchSteps)};
-  Option<bool> fuseQkv{
-      *this, "fuse-qkv",
-      llvm::cl::desc("decode: Q, K and V projections as one kernel"),
-      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseQkv)};
   Option<bool> fuseQkvRope{
       *this, "fuse-qkv-rope",
       llvm::cl::desc("decode: RoPE and the K/V cache write in the QKV GEMV's epilogue"),
@@ -176,14 +187,6 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-qkv-rope-gemm",
       llvm::cl::desc("sm_90a: RoPE and the K/V cache write in the tensor-core QKV GEMM's epilogue"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseQkvRopeGemm)};
-  Option<bool> fuseGateUp{
-      *this, "fuse-gate-up",
-      llvm::cl::desc("decode: gate and up projections and SwiGLU as one kernel"),
-      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseGateUp)};
-  Option<bool> fuseNorm{
-      *this, "fuse-norm",
-      llvm::cl::desc("decode: RMSNorm as the prologue of the projections that read it"),
-      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseNorm)};
   Option<bool> fuseLaunches{
       *this, "fuse-launches",
       llvm::cl::desc("a stack's kernels of one block size that run one after the other "
@@ -243,13 +246,16 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 } // namespace
 
 
-/// Plan memory (`plan`), build the kernel-level functions, lower them for
-/// `target` (the GPU with `kernels`) and the programs around them, cleaned up.
+/// Plan memory (`plan`), build the kernel-level functions, fuse their ops
+/// (`fusions`), lower them for `target` (the GPU with `kernels`) and the
+/// programs around them, cleaned up.
 static void addKernelPasses(OpPassManager &pm, photon::KernelTarget target,
                             const photon::ConvertPhotonKernelToGPUOptions &kernels,
-                            const photon::PhotonPlanMemoryOptions &plan) {
+                            const photon::PhotonPlanMemoryOptions &plan,
+                            const photon::PhotonKernelFusionOptions &fusions) {
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createConvertPhotonToPhotonKernel());
+  pm.addPass(photon::createPhotonKernelFusion(fusions));
   if (target == photon::KernelTarget::GPU)
     pm.addPass(photon::createConvertPhotonKernelToGPU(kernels));
   else
@@ -268,7 +274,7 @@ void mlir::photon::registerPhotonPipelines() {
       [](OpPassManager &pm, const HostPipelineOptions &options) {
         photon::ConvertPhotonKernelToGPUOptions kernels;
         kernels.matmulInputRounding = options.matmulInputRounding;
-        addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.plan());
+        addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.plan(), options.fusions());
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -298,7 +304,6 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvTensorCoreWarps = options.gemvTensorCoreWarps;
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
-        kernels.fuseRopeCache = options.fuseRopeCache;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
         kernels.tiledAttention = options.tiledAttention;
         kernels.splitAttention = options.splitAttention;
@@ -308,11 +313,8 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.splitAttentionOneRowPrefetchSteps = options.splitAttentionOneRowPrefetchSteps;
         kernels.fuseAttentionCombine = options.fuseAttentionCombine;
         kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
-        kernels.fuseQkv = options.fuseQkv;
         kernels.fuseQkvRope = options.fuseQkvRope;
         kernels.fuseQkvRopeGemm = options.fuseQkvRopeGemm;
-        kernels.fuseGateUp = options.fuseGateUp;
-        kernels.fuseNorm = options.fuseNorm;
         kernels.fuseLaunches = options.fuseLaunches;
         kernels.parallelVocab = options.parallelVocab;
         kernels.tensorCoreKernel = options.tensorCoreKernel;
@@ -328,7 +330,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
-        addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.plan());
+        addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.plan(), options.fusions());
         if (options.programmaticLaunch &&
             photon::TargetInfo::forChip(options.chip).hasProgrammaticLaunch())
           pm.addPass(photon::createPhotonProgrammaticLaunch(

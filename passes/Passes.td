@@ -63,9 +63,10 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     the GPU (convert-photon-to-photon-kernel, convert-photon-kernel-to-gpu,
     convert-photon-programs-to-host) and walks
     `photon_step_<program>` and `photon_prefill_<program>` with the batch
-    known, through loops, tiles and kernel calls; `kernels={...}` sets that
-    lowering's options (photon-compile passes its own), so two schedules of
-    one model (fusions on and off) can be compared.
+    known, through loops, tiles and kernel calls; `fusions={...}` sets the
+    options of photon-kernel-fusion and `kernels={...}` those of the GPU
+    conversion (photon-compile passes its own), so two schedules of one
+    model (fusions on and off) can be compared.
 
     It also prints the KV and coarse-state bytes per sequence (the state
     plan) and the KV bytes read per generated token against a vanilla model
@@ -96,7 +97,10 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     Option<"kernelOptions", "kernels", "std::string", "\"\"",
            "More options of that lowering (convert-photon-kernel-to-gpu), "
            "so that the launches are those of the compile being studied, e.g. "
-           "kernels={fuse-qkv=false fuse-attention-combine=true}">,
+           "kernels={fuse-attention=false fuse-attention-combine=true}">,
+    Option<"fusionOptions", "fusions", "std::string", "\"\"",
+           "Options of photon-kernel-fusion in that lowering, e.g. "
+           "fusions={fuse-qkv=false}">,
     Option<"jsonPath", "json", "std::string", "\"\"",
            "Also write the report as JSON to this file">,
     Option<"print", "print", "bool", "true",
@@ -109,6 +113,43 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     "::mlir::scf::SCFDialect", "::mlir::LLVM::LLVMDialect",
     "::mlir::NVVM::NVVMDialect", "::mlir::nvgpu::NVGPUDialect",
     "::mlir::vector::VectorDialect"
+  ];
+}
+
+def PhotonKernelFusion : Pass<"photon-kernel-fusion", "::mlir::ModuleOp"> {
+  let summary = "Fuse photon_kernel ops into the projections that consume them";
+  let description = [{
+    Rewrites the kernel-level IR that convert-photon-to-photon-kernel builds
+    (one op per step of a layer: `rms_norm`, a `matmul` per projection,
+    `rope_cache`, `swiglu`) into fused ops, one pattern per fusion, each
+    behind its option so that schedules can be compared:
+
+    - `fuse-qkv`: three `matmul`s of one input whose outputs a
+      `rope_cache` reads (Q, K, V) become one `photon_kernel.qkv`;
+    - `fuse-rope-cache`: that `rope_cache` becomes the `qkv`'s epilogue;
+    - `fuse-gate-up`: the gate and up `matmul`s, their `swiglu` and the down
+      `matmul` that adds its output to the residual become one
+      `photon_kernel.mlp` (gate and up one projection, SwiGLU its epilogue);
+    - `fuse-norm`: an `rms_norm` whose rows a `qkv` or an `mlp` right after
+      it reads becomes that op's prologue. The normed rows must be that
+      op's alone (as convert-photon-to-photon-kernel builds them): the
+      fused op leaves them unwritten where its kernels fuse the norm.
+
+    Fusion only joins ops next to each other in a block, and only where the
+    fused op's operands say exactly what the separate ops did; the GPU and
+    host conversions lower fused and separate ops alike.
+  }];
+  let options = [
+    Option<"fuseQkv", "fuse-qkv", "bool", "true",
+           "Q, K and V as one projection (photon_kernel.qkv)">,
+    Option<"fuseRopeCache", "fuse-rope-cache", "bool", "true",
+           "RoPE and the K/V cache write as the qkv's epilogue (with fuse-qkv: "
+           "without it there is no qkv)">,
+    Option<"fuseGateUp", "fuse-gate-up", "bool", "true",
+           "gate and up as one projection with SwiGLU in its epilogue, and the "
+           "down projection after it (photon_kernel.mlp)">,
+    Option<"fuseNorm", "fuse-norm", "bool", "true",
+           "RMSNorm as the prologue of the qkv or mlp that reads its rows">,
   ];
 }
 

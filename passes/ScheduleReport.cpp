@@ -683,15 +683,21 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     OpPassManager pm(ModuleOp::getOperationName());
     ConvertPhotonKernelToGPUOptions kernels;
     kernels.tensorCoreMinRows = tensorCoreMinRows;
+    std::unique_ptr<Pass> fuse = createPhotonKernelFusion();
     std::unique_ptr<Pass> lower = createConvertPhotonKernelToGPU(kernels);
-    if (failed(lower->initializeOptions(kernelOptions, [&](const Twine &message) {
-          fail(model, "bad kernels options '" + kernelOptions + "': " + message.str());
-          return failure();
-        }))) {
+    auto configure = [&](Pass &pass, StringRef option, const std::string &value) {
+      return pass.initializeOptions(value, [&](const Twine &message) {
+        fail(model, "bad " + option.str() + " options '" + value + "': " + message.str());
+        return failure();
+      });
+    };
+    if (failed(configure(*fuse, "fusions", fusionOptions)) ||
+        failed(configure(*lower, "kernels", kernelOptions))) {
       copy.erase();
       return failure();
     }
     pm.addPass(createConvertPhotonToPhotonKernel());
+    pm.addPass(std::move(fuse));
     pm.addPass(std::move(lower));
     ConvertPhotonProgramsToHostOptions programs;
     programs.target = KernelTarget::GPU;

@@ -82,6 +82,8 @@ static LogicalResult verifyNext(Operation *op, size_t count, ArrayRef<int64_t> e
 }
 
 LogicalResult RmsNormOp::verify() {
+  if (failed(verifyRounded(*this, getRounded(), getRoundedBase())))
+    return failure();
   if (getEps().isNegative() || getEps().isNaN())
     return emitOpError("eps must not be negative");
   return verifyAligns(*this, "gain_align", {int64_t(getGainAlign())}, 1);
@@ -101,8 +103,18 @@ LogicalResult MatmulOp::verify() {
 }
 
 LogicalResult QkvOp::verify() {
-  if (failed(verifyAligns(*this, "weight_aligns", getWeightAligns(), 4)))
+  if (failed(verifyRounded(*this, getRounded(), getRoundedBase())) ||
+      failed(verifyAligns(*this, "weight_aligns", getWeightAligns(), 3)))
     return failure();
+  if (bool(getGain()) != getGainAlign().has_value())
+    return emitOpError("norm and gain_align go together");
+  if (std::optional<uint64_t> a = getGainAlign())
+    if (failed(verifyPowersOfTwo(*this, "gain_align", {int64_t(*a)})))
+      return failure();
+  if (hasRopeCache() != getLayers().has_value())
+    return emitOpError("caches and layers go together");
+  if (hasRopeCache() && getKCache().getType() != getVCache().getType())
+    return emitOpError("K and V caches must have one type");
   return verifyNext(*this, getNext().size(), getNextElements(), getNextAligns());
 }
 
@@ -111,5 +123,15 @@ LogicalResult AttentionOp::verify() {
 }
 
 LogicalResult MlpOp::verify() {
-  return verifyAligns(*this, "weight_aligns", getWeightAligns(), 4);
+  if (failed(verifyRounded(*this, getRounded(), getRoundedBase())) ||
+      failed(verifyAligns(*this, "weight_aligns", getWeightAligns(), 3)))
+    return failure();
+  if (bool(getGain()) != getGainAlign().has_value() || bool(getGain()) != getEps().has_value())
+    return emitOpError("norm, gain_align and eps go together");
+  if (std::optional<llvm::APFloat> eps = getEps())
+    if (eps->isNegative() || eps->isNaN())
+      return emitOpError("eps must not be negative");
+  if (std::optional<uint64_t> a = getGainAlign())
+    return verifyPowersOfTwo(*this, "gain_align", {int64_t(*a)});
+  return success();
 }

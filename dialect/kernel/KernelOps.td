@@ -91,11 +91,12 @@ def PhotonKernel_EmbedOp : PhotonKernel_Op<"embed"> {
   }];
 }
 
-def PhotonKernel_RmsNormOp : PhotonKernel_Op<"rms_norm"> {
+def PhotonKernel_RmsNormOp : PhotonKernel_Op<"rms_norm", [AttrSizedOperandSegments]> {
   let summary = "out[i, :] = in[i, :] / sqrt(mean(in[i, :]²) + eps) · gain";
   let description = [{
     RMSNorm of `rows` rows of `width` features (spec §3); `in` may be
-    `out` (in place).
+    `out` (in place). Given `rounded`, the rows go there in bf16 too, where
+    wide projections after it read them (bf16 weights and activations).
 
     ```mlir
     photon_kernel.rms_norm %x[%c0] rows %n gain %W[%g] into %x[%c0]
@@ -106,9 +107,12 @@ def PhotonKernel_RmsNormOp : PhotonKernel_Op<"rms_norm"> {
   let arguments = (ins Arg<PK_Buffer, "", [MemRead]>:$in, Index:$in_base, Index:$rows,
                        Arg<PK_Buffer, "weight arena", [MemRead]>:$weights, Index:$gain,
                        Arg<PK_Buffer, "", [MemWrite]>:$out, Index:$out_base,
+                       Arg<Optional<PK_BF16Buffer>, "bf16 copy of out", [MemWrite]>:$rounded,
+                       Optional<Index>:$rounded_base,
                        PK_Positive:$width, F64Attr:$eps, PK_Positive:$gain_align);
   let assemblyFormat = [{
     $in `[` $in_base `]` `rows` $rows `gain` $weights `[` $gain `]` `into` $out `[` $out_base `]`
+    (`rounded` $rounded^ `[` $rounded_base `]`)?
     attr-dict `:` type($in) `,` type($weights) `,` type($out)
   }];
   let hasVerifier = 1;
@@ -176,43 +180,96 @@ def PK_LayerShape : AttrDef<PhotonKernel_Dialect, "LayerShape"> {
   }];
 }
 
-def PhotonKernel_QkvOp : PhotonKernel_Op<"qkv",
-    [AllTypesMatch<["x", "rounded", "k_cache", "v_cache"]>]> {
-  let summary = "Q, K, V of a layer; RoPE; K and V into the cache";
+def PhotonKernel_QkvOp : PhotonKernel_Op<"qkv", [AttrSizedOperandSegments]> {
+  let summary = "Q, K and V of a layer as one projection; its norm and RoPE + cache write";
   let description = [{
-    The attention half of a layer up to the scores: the rows of `x` normed
-    (RMSNorm with `gain`; `normed` and `rounded` receive the normed rows
-    where a kernel writes them), projected by the Q, K and V weights into
-    `q`, `k` and `v`, RoPE on Q and K at positions `pos[i]`, and K and V
-    written to the caches at (slot `seq[i]`, `layer` of `layers`, position
-    `pos[i]`) of caches laid out `[slot][layer][capacity][kv_heads ·
-    head_dim]`. `weight_aligns` are the alignments of gain, Q, K and V;
-    `next` as for `photon_kernel.matmul`.
+    The Q, K and V projections of the rows of `x` (weights at `q_weight`,
+    `k_weight`, `v_weight`) into `q`, `k` and `v` of `scratch`: what
+    `photon-kernel-fusion` makes of three `photon_kernel.matmul`s of one
+    input (`fuse-qkv`). `rounded` is a bf16 copy of the projections' input
+    rows for wide projections (bf16 weights and activations), as for
+    `photon_kernel.matmul`. Two more fusions are optional parts:
+
+    - `norm` (`fuse-norm`): `x` holds the raw rows, RMSNorm'ed with the gain
+      at `gain` on the way in; where a kernel cannot fuse the norm it writes
+      the normed rows to `scratch` at `normed_base` (or, for wide
+      projections, to `rounded`) first. Without it `x` holds the normed rows.
+    - `at ... caches` (`fuse-rope-cache`): RoPE on Q and K at positions
+      `pos[i]`, and K and V written to the caches at (slot `seq[i]`,
+      `layer` of `layers`, position `pos[i]`), as
+      `photon_kernel.rope_cache` does after it otherwise.
+
+    `weight_aligns` are the alignments of Q, K and V; `next` as for
+    `photon_kernel.matmul`.
+
+    ```mlir
+    photon_kernel.qkv %x[%c0] rows %n weights %W[%q, %k, %v] scratch %s[%qb, %kb, %vb]
+        rounded %r[%rb] norm [%g] into [%c0] at %pos, %seq caches %kc, %vc[%l, %cap] next[%o]
+        {gain_align = 16 : i64, layers = 2 : i64, shape = #photon_kernel.layer<...>,
+         weight_aligns = array<i64: 8, 8, 8>, ...} : memref<?xbf16>, memref<?xbf16>, memref<?xbf16>
+    ```
   }];
   let arguments = (ins Arg<PK_Buffer, "", [MemRead]>:$x, Index:$x_base, Index:$rows,
-                       Arg<PK_IdBuffer, "", [MemRead]>:$pos, Arg<PK_IdBuffer, "", [MemRead]>:$seq,
-                       Arg<PK_Buffer, "weight arena", [MemRead]>:$weights, Index:$gain,
+                       Arg<PK_Buffer, "weight arena", [MemRead]>:$weights,
                        Index:$q_weight, Index:$k_weight, Index:$v_weight,
                        Arg<PK_F32Buffer, "scratch", [MemRead, MemWrite]>:$scratch,
-                       Index:$normed_base, Index:$q_base, Index:$k_base, Index:$v_base,
-                       Arg<PK_Buffer, "scratch in the activation type", [MemWrite]>:$rounded, Index:$rounded_base,
-                       Arg<PK_Buffer, "", [MemWrite]>:$k_cache,
-                       Arg<PK_Buffer, "", [MemWrite]>:$v_cache, Index:$layer, Index:$capacity,
+                       Index:$q_base, Index:$k_base, Index:$v_base,
+                       Arg<Optional<PK_BF16Buffer>, "bf16 copy of the input rows",
+                           [MemRead, MemWrite]>:$rounded,
+                       Optional<Index>:$rounded_base,
+                       Optional<Index>:$gain, Optional<Index>:$normed_base,
+                       Arg<Optional<PK_IdBuffer>, "", [MemRead]>:$pos,
+                       Arg<Optional<PK_IdBuffer>, "", [MemRead]>:$seq,
+                       Arg<Optional<PK_Buffer>, "", [MemWrite]>:$k_cache,
+                       Arg<Optional<PK_Buffer>, "", [MemWrite]>:$v_cache,
+                       Optional<Index>:$layer, Optional<Index>:$capacity,
                        Variadic<Index>:$next,
-                       PK_LayerShape:$shape, PK_Positive:$layers,
-                       DenseI64ArrayAttr:$weight_aligns,
+                       PK_LayerShape:$shape, DenseI64ArrayAttr:$weight_aligns,
+                       OptionalAttr<PK_Positive>:$gain_align,
+                       OptionalAttr<PK_Positive>:$layers,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$next_elements,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$next_aligns);
   let assemblyFormat = [{
-    $x `[` $x_base `]` `rows` $rows `at` $pos `,` $seq
-    `weights` $weights `[` $gain `,` $q_weight `,` $k_weight `,` $v_weight `]`
-    `scratch` $scratch `[` $normed_base `,` $q_base `,` $k_base `,` $v_base `]`
-    `rounded` $rounded `[` $rounded_base `]`
-    `caches` $k_cache `,` $v_cache `[` $layer `,` $capacity `]`
+    $x `[` $x_base `]` `rows` $rows
+    `weights` $weights `[` $q_weight `,` $k_weight `,` $v_weight `]`
+    `scratch` $scratch `[` $q_base `,` $k_base `,` $v_base `]`
+    (`rounded` $rounded^ `[` $rounded_base `]`)?
+    (`norm` `[` $gain^ `]` `into` `[` $normed_base `]`)?
+    (`at` $pos^ `,` $seq `caches` $k_cache `,` $v_cache `[` $layer `,` $capacity `]`)?
     (`next` `[` $next^ `]`)? attr-dict
-    `:` type($x) `,` type($weights)
+    `:` type($x) `,` type($weights) (`,` type($k_cache)^ `,` type($v_cache))?
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Whether RoPE and the cache write are this op's epilogue.
+    bool hasRopeCache() { return bool(getKCache()); }
+  }];
+}
+
+def PhotonKernel_RopeCacheOp : PhotonKernel_Op<"rope_cache",
+    [AllTypesMatch<["k_cache", "v_cache"]>]> {
+  let summary = "RoPE on Q and K; K and V into the cache";
+  let description = [{
+    RoPE (spec §2) on the `rows` rows of `q` (`heads` heads) and `k`
+    (`kv_heads` heads) in place at positions `pos[i]`, then K and V written
+    to the caches at (slot `seq[i]`, `layer` of `layers`, position `pos[i]`)
+    of caches laid out `[slot][layer][capacity][kv_heads · head_dim]`.
+
+    ```mlir
+    photon_kernel.rope_cache %s[%qb, %kb, %vb] rows %n at %pos, %seq caches %kc, %vc[%l, %cap]
+        {layers = 2 : i64, shape = #photon_kernel.layer<...>} : memref<?xbf16>
+    ```
+  }];
+  let arguments = (ins Arg<PK_F32Buffer, "scratch", [MemRead, MemWrite]>:$scratch,
+                       Index:$q_base, Index:$k_base, Index:$v_base, Index:$rows,
+                       Arg<PK_IdBuffer, "", [MemRead]>:$pos, Arg<PK_IdBuffer, "", [MemRead]>:$seq,
+                       Arg<PK_Buffer, "", [MemWrite]>:$k_cache,
+                       Arg<PK_Buffer, "", [MemWrite]>:$v_cache, Index:$layer, Index:$capacity,
+                       PK_LayerShape:$shape, PK_Positive:$layers);
+  let assemblyFormat = [{
+    $scratch `[` $q_base `,` $k_base `,` $v_base `]` `rows` $rows `at` $pos `,` $seq
+    `caches` $k_cache `,` $v_cache `[` $layer `,` $capacity `]` attr-dict `:` type($k_cache)
+  }];
 }
 
 def PhotonKernel_AttentionOp : PhotonKernel_Op<"attention",
@@ -246,31 +303,66 @@ def PhotonKernel_AttentionOp : PhotonKernel_Op<"attention",
   let hasVerifier = 1;
 }
 
-def PhotonKernel_MlpOp : PhotonKernel_Op<"mlp", [AllTypesMatch<["x", "rounded"]>]> {
-  let summary = "x += down(silu(gate(rmsnorm(x))) · up(rmsnorm(x)))";
+def PhotonKernel_MlpOp : PhotonKernel_Op<"mlp", [AttrSizedOperandSegments]> {
+  let summary = "x += down(silu(gate(h)) · up(h)): gate and up as one projection";
   let description = [{
-    The SwiGLU MLP of a layer with its residual: the rows of `x` normed with
-    `gain`, gate and up projections to `ffn` features, SwiGLU, the down
-    projection added to `x`. `normed`, `gate`, `up` (f32) and
-    `rounded`, `gate_rounded` (bf16) are scratch a lowering may use.
-    `weight_aligns`: gain, gate, up, down.
+    The SwiGLU MLP of a layer with its residual: the normed rows h, the gate
+    and up projections to `ffn` features as one projection with SwiGLU in
+    its epilogue, and the down projection added to `x`: what
+    `photon-kernel-fusion` makes of a gate and an up `photon_kernel.matmul`,
+    `photon_kernel.swiglu` and the down `matmul` (`fuse-gate-up`).
+    `gate` and `up` (f32) are scratch a lowering may use.
+
+    h is in `scratch` at `normed_base`, with its bf16 copy for wide
+    projections in `rounded` (bf16 weights and activations). With `norm`
+    (`fuse-norm`) h = RMSNorm(x) with the gain at `gain` and `eps`, computed
+    on the way in or written there where a kernel cannot fuse it. `rounded`
+    is `scratch`'s bytes in bf16 (the stack's convention), so wide kernels
+    may leave SwiGLU's output in it over `gate`'s bytes for the down GEMM.
+    `weight_aligns`: gate, up, down.
+
+    ```mlir
+    photon_kernel.mlp %x[%c0] rows %n weights %W[%g, %u, %d] scratch %s[%c0, %gb, %ub]
+        rounded %r[%rb] norm [%gain]
+        {d_model = 64 : i64, eps = 1.0e-05 : f64, ffn = 128 : i64, gain_align = 16 : i64,
+         weight_aligns = array<i64: 8, 8, 8>} : memref<?xbf16>, memref<?xbf16>
+    ```
   }];
   let arguments = (ins Arg<PK_Buffer, "", [MemRead, MemWrite]>:$x, Index:$x_base, Index:$rows,
-                       Arg<PK_Buffer, "weight arena", [MemRead]>:$weights, Index:$gain,
+                       Arg<PK_Buffer, "weight arena", [MemRead]>:$weights,
                        Index:$gate_weight, Index:$up_weight, Index:$down_weight,
                        Arg<PK_F32Buffer, "scratch", [MemRead, MemWrite]>:$scratch,
                        Index:$normed_base, Index:$gate_base, Index:$up_base,
-                       Arg<PK_Buffer, "scratch in the activation type", [MemRead, MemWrite]>:$rounded,
-                       Index:$rounded_base, Index:$gate_rounded_base,
-                       PK_LayerShape:$shape, DenseI64ArrayAttr:$weight_aligns);
+                       Arg<Optional<PK_BF16Buffer>, "the scratch in bf16",
+                           [MemRead, MemWrite]>:$rounded,
+                       Optional<Index>:$rounded_base, Optional<Index>:$gain,
+                       PK_Positive:$d_model, PK_Positive:$ffn,
+                       DenseI64ArrayAttr:$weight_aligns,
+                       OptionalAttr<F64Attr>:$eps, OptionalAttr<PK_Positive>:$gain_align);
   let assemblyFormat = [{
     $x `[` $x_base `]` `rows` $rows
-    `weights` $weights `[` $gain `,` $gate_weight `,` $up_weight `,` $down_weight `]`
+    `weights` $weights `[` $gate_weight `,` $up_weight `,` $down_weight `]`
     `scratch` $scratch `[` $normed_base `,` $gate_base `,` $up_base `]`
-    `rounded` $rounded `[` $rounded_base `,` $gate_rounded_base `]` attr-dict
+    (`rounded` $rounded^ `[` $rounded_base `]`)? (`norm` `[` $gain^ `]`)? attr-dict
     `:` type($x) `,` type($weights)
   }];
   let hasVerifier = 1;
+}
+
+def PhotonKernel_SwigluOp : PhotonKernel_Op<"swiglu"> {
+  let summary = "gate[i, j] = silu(gate[i, j]) · up[i, j]";
+  let description = [{
+    SwiGLU over `rows` rows of `width` features, in place in `gate`.
+
+    ```mlir
+    photon_kernel.swiglu %s[%gb, %ub] rows %n {width = 128 : i64}
+    ```
+  }];
+  let arguments = (ins Arg<PK_F32Buffer, "scratch", [MemRead, MemWrite]>:$scratch,
+                       Index:$gate_base, Index:$up_base, Index:$rows, PK_Positive:$width);
+  let assemblyFormat = [{
+    $scratch `[` $gate_base `,` $up_base `]` `rows` $rows attr-dict
+  }];
 }
 
 //===----------------------------------------------------------------------===//

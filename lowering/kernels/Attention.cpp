@@ -831,40 +831,49 @@ Value KernelEmitter::cacheIndex(Builder &b, Value s, int64_t layers, Value layer
 // A layer's attention: photon_kernel.qkv and photon_kernel.attention
 //===----------------------------------------------------------------------===//
 
+void KernelEmitter::ropeCache(Builder &b, Buf Q, Buf K, Buf V, Buf kCache, Buf vCache, Value rows,
+                              Value pos, Value seq, int64_t layers, Value layer, Value capacity) {
+  if (gpu)
+    return ropeAndCacheWrite(b, Q, K, V, kCache, vCache, rows, pos, seq, layers, layer, capacity);
+  const int64_t KV = c.nKvHeads * c.headDim();
+  rope(b, Q, rows, c.nHeads, pos);
+  rope(b, K, rows, c.nKvHeads, pos);
+  parallel(b, "photon_cache_write", {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
+    Value dst = addI(b, newCacheEntry(b, seq, pos, iv[0], layers, layer, capacity), iv[1]);
+    Value src = addI(b, mulI(b, iv[0], KV), iv[1]);
+    kCache.store(b, K.load(b, src), dst);
+    vCache.store(b, V.load(b, src), dst);
+  });
+}
+
 void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
-  const int64_t D = c.dModel, H = c.nHeads, KVH = c.nKvHeads;
-  const int64_t hd = c.headDim(), KV = KVH * hd;
-  const int64_t layers = op.getLayers();
+  const int64_t D = c.dModel, KV = c.nKvHeads * c.headDim(), hd = c.headDim();
+  const int64_t layers = op.getLayers().value_or(1);
   Value rows = op.getRows(), pos = op.getPos(), seq = op.getSeq();
   Value layer = op.getLayer(), capacity = op.getCapacity(), scratch = op.getScratch();
   Value zero = cIdx(b, 0);
   Buf X{op.getX(), op.getXBase()}, Q{scratch, op.getQBase()}, K{scratch, op.getKBase()},
       Vb{scratch, op.getVBase()}, kCache{op.getKCache(), zero}, vCache{op.getVCache(), zero};
   ArrayRef<int64_t> aligns = op.getWeightAligns();
-  NormFirst inputNorm{{op.getGain(), aligns[0]},
-                      Buf{scratch, op.getNormedBase()},
-                      Buf{op.getRounded(), op.getRoundedBase()}};
-  // RoPE on Q and K and the K/V cache write: the QKV GEMV's epilogue
-  // (fuse-qkv-rope; its warps compute the pairs (j, j + hd / 2) that
-  // rotate together), else a kernel after the projections.
-  auto ropeCache = [&](Builder &b) {
-    if (gpu && options.fuseRopeCache)
-      return ropeAndCacheWrite(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer,
-                               capacity);
-    rope(b, Q, rows, H, pos);
-    rope(b, K, rows, KVH, pos);
-    parallel(b, "photon_cache_write", {rows, cIdx(b, KV)}, [&](Builder &b, ValueRange iv) {
-      Value dst = addI(b, newCacheEntry(b, seq, pos, iv[0], layers, layer, capacity), iv[1]);
-      Value src = addI(b, mulI(b, iv[0], KV), iv[1]);
-      kCache.store(b, K.load(b, src), dst);
-      vCache.store(b, Vb.load(b, src), dst);
-    });
+  Buf rounded{op.getRounded(), op.getRoundedBase()};
+  std::optional<NormFirst> inputNorm;
+  if (op.getGain())
+    inputNorm = NormFirst{{op.getGain(), int64_t(*op.getGainAlign())},
+                          Buf{scratch, op.getNormedBase()}, rounded};
+  else if (rounded.mem && wideInputsRounded())
+    X.mirrorMem = rounded.mem, X.mirrorBase = rounded.base;
+  // RoPE on Q and K and the K/V cache write, where they are the op's
+  // epilogue: the QKV GEMV's (fuse-qkv-rope; its warps compute the pairs
+  // (j, j + hd / 2) that rotate together), the wgmma GEMM's
+  // (fuse-qkv-rope-gemm), else a kernel after the projections.
+  auto ropeCacheAfter = [&](Builder &b) {
+    ropeCache(b, Q, K, Vb, kCache, vCache, rows, pos, seq, layers, layer, capacity);
   };
-  Projection q{{op.getQWeight(), aligns[1]}, Q, D}, k{{op.getKWeight(), aligns[2]}, K, KV},
-      v{{op.getVWeight(), aligns[3]}, Vb, KV};
-  const bool ropeInQkv = gpu && options.fuseRopeCache && options.fuseQkvRope;
-  const bool ropeInGemm =
-      gpu && options.fuseRopeCache && options.fuseQkvRopeGemm && tile128OnWgmma();
+  Projection q{{op.getQWeight(), aligns[0]}, Q, D}, k{{op.getKWeight(), aligns[1]}, K, KV},
+      v{{op.getVWeight(), aligns[2]}, Vb, KV};
+  const bool epilogue = op.hasRopeCache();
+  const bool ropeInQkv = gpu && epilogue && options.fuseQkvRope;
+  const bool ropeInGemm = gpu && epilogue && options.fuseQkvRopeGemm && tile128OnWgmma();
   auto cacheRow = [&](Builder &b, Value r) {
     return newCacheEntry(b, seq, pos, r, layers, layer, capacity);
   };
@@ -972,12 +981,12 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
   }};
   withNextWeights(nextWeightsOf(op.getNext(), op.getNextElements(), op.getNextAligns()), [&] {
     matmulShared(b, "qkv", X, rows, D, {q, k, v}, inputNorm,
-                 ropeInQkv || ropeInGemm ? function_ref<void(Builder &)>(ropeCache) : nullptr,
+                 ropeInQkv || ropeInGemm ? function_ref<void(Builder &)>(ropeCacheAfter) : nullptr,
                  ropeInQkv ? GemvPairValues{2, cosSin} : GemvPairValues{},
                  ropeInGemm ? &ropeTile : nullptr);
   });
-  if (!ropeInQkv && !ropeInGemm)
-    ropeCache(b);
+  if (epilogue && !ropeInQkv && !ropeInGemm)
+    ropeCacheAfter(b);
 }
 
 void KernelEmitter::attention(Builder &b, kernel::AttentionOp op) {
@@ -1114,9 +1123,24 @@ namespace {
 struct QkvLowering : KernelOpLowering<kernel::QkvOp> {
   using KernelOpLowering::KernelOpLowering;
   void lower(Builder &b, kernel::QkvOp op) const override {
+    // The activation type: the bf16 copy's, else the caches', else x's.
+    Value act = op.getRounded() ? op.getRounded() : op.hasRopeCache() ? op.getKCache() : op.getX();
     emitter(op, KernelDims::of(op.getShape()), elementTypeOf(op.getWeights()),
-            elementTypeOf(op.getX()), op.getWeights())
+            elementTypeOf(act), op.getWeights())
         .qkv(b, op);
+  }
+};
+
+struct RopeCacheLowering : KernelOpLowering<kernel::RopeCacheOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::RopeCacheOp op) const override {
+    Type act = elementTypeOf(op.getKCache());
+    Value scratch = op.getScratch(), zero = cIdx(b, 0);
+    emitter(op, KernelDims::of(op.getShape()), act, act)
+        .ropeCache(b, Buf{scratch, op.getQBase()}, Buf{scratch, op.getKBase()},
+                   Buf{scratch, op.getVBase()}, Buf{op.getKCache(), zero},
+                   Buf{op.getVCache(), zero}, op.getRows(), op.getPos(), op.getSeq(),
+                   op.getLayers(), op.getLayer(), op.getCapacity());
   }
 };
 
@@ -1134,7 +1158,7 @@ struct AttentionLowering : KernelOpLowering<kernel::AttentionOp> {
 
 void populateAttentionPatterns(RewritePatternSet &patterns,
                                const KernelLoweringOptions &options) {
-  patterns.add<QkvLowering, AttentionLowering>(patterns.getContext(), options);
+  patterns.add<QkvLowering, RopeCacheLowering, AttentionLowering>(patterns.getContext(), options);
 }
 
 } // namespace mlir::photon

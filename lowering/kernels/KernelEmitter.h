@@ -261,7 +261,7 @@ public:
   /// but at most kGemvMaxOutputRowsPerStep (output, row) products a step (the
   /// 16-row kernels' unrolled bodies dominated the compile time); vectors
   /// past K (the last round) read element 0 and count as zero.
-  /// With `normGain` (fuse-norm) the kernel reads the rows of `in` raw and
+  /// With `normGain` (a fused norm) the kernel reads the rows of `in` raw and
   /// applies RMSNorm on the way: activations times the gain vector at
   /// `normGain`, and each dot product times the row's 1 / rms, whose sum of
   /// squares the warp gathers from the same activation loads.
@@ -356,7 +356,7 @@ public:
   /// a copy rounds them, so the GEMMs load both operands with cp.async.
   bool wideInputsRounded() const;
 
-  /// Whether GEMVs over K-wide rows apply `norm` on the way in (fuse-norm):
+  /// Whether GEMVs over K-wide rows apply `norm` on the way in:
   /// whole 16-byte vectors of the gain, and no rounding of the normed rows
   /// (matmul-input-rounding=all rounds them before the projection, which needs
   /// their 1 / rms before the first product).
@@ -364,16 +364,16 @@ public:
 
   /// A projection of `in` (normed first with `norm`) that may be a GEMV
   /// (every weight matrix `aligned`): on the host, `gemv(in, maxRows, gain)`
-  /// for the GEMV's rows (gemvOrWide) — with fuse-norm `in` raw and the gain
+  /// for the GEMV's rows (gemvOrWide) — with a fused norm `in` raw and the gain
   /// offset, else the normed rows and no gain — otherwise `wide(normed rows)`.
   void projectRows(Builder &b, Buf in, Value rows, int64_t K, std::optional<NormFirst> norm,
                    Value aligned, function_ref<void(Builder &, Buf, int64_t, Value)> gemv,
                    function_ref<void(Builder &, Buf)> wide);
 
-  /// Projections of one input (Q, K and V), normed first with `norm`.
-  /// fuse-qkv: one kernel (photon_gemv_<tag>... at decode, a GEMV whose
-  /// output ranges read their own weight matrices; photon_mma..._<tag>_...
-  /// on tensor cores above); otherwise a matmul each.
+  /// Projections of one input (Q, K and V), normed first with `norm`, as
+  /// one kernel (photon_gemv_<tag>... at decode, a GEMV whose output ranges
+  /// read their own weight matrices; photon_mma..._<tag>_... on tensor cores
+  /// above; a kernel each where neither applies).
   /// `afterOutputs` runs after the kernels that do not do its work in
   /// their epilogue: the GEMV with `pairValues`, the tensor-core kernel
   /// with `staged` (where stagedTileCols applies).
@@ -394,10 +394,10 @@ public:
   static Value silu(Builder &b, Value g);
 
   /// G = silu(x · Wgᵀ) · (x · Wuᵀ), SwiGLU over F features, x the rows of
-  /// `in` normed first with `norm`. fuse-gate-up: one kernel (at decode a
-  /// GEMV whose warps read a row of each matrix and store the product; on
-  /// tensor cores above, gateUpTensorCore); otherwise two matmuls (into G
-  /// and U) and an elementwise kernel.
+  /// `in` normed first with `norm`, as one kernel (at decode a GEMV whose
+  /// warps read a row of each matrix and store the product; on tensor cores
+  /// above, gateUpTensorCore); where neither applies two matmuls (into G and
+  /// U) and an elementwise kernel.
   void gateUpSwiGLU(Builder &b, Buf in, Value rows, int64_t F, int64_t K, WeightRef gate,
                     WeightRef up, Buf G, Buf U, std::optional<NormFirst> norm);
 
@@ -409,13 +409,15 @@ public:
   void gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, int64_t F, int64_t K,
                   Value gate, Value up, Buf G, Value gain);
 
-  /// The MLP: x += down(SwiGLU(gate/up(rmsnorm(x)))). With wideInputsRounded
-  /// and the default fusions, one choice on the host covers the whole MLP
-  /// (GEMVs, or wide kernels), so the wide gate/up kernel can leave SwiGLU's
-  /// output in bf16 (`Gr`, over G's bytes) for the down GEMM to load with
-  /// cp.async; otherwise gateUpSwiGLU, then matmulNT.
-  void mlp(Builder &b, Buf X, Value rows, int64_t F, int64_t D, WeightRef gate, WeightRef up,
-           WeightRef down, Buf G, Buf U, Buf Gr, const NormFirst &norm);
+  /// The MLP: x += down(SwiGLU(gate/up(h))), h the rows of `in`: X normed
+  /// with `norm`, else normed rows. With wideInputsRounded and the norm, one
+  /// choice on the host covers the whole MLP (GEMVs, or wide kernels), so
+  /// the wide gate/up kernel can leave SwiGLU's output in bf16 (`Gr`, over
+  /// G's bytes) for the down GEMM to load with cp.async; otherwise
+  /// gateUpSwiGLU, then matmulNT.
+  void mlp(Builder &b, Buf X, Buf in, Value rows, int64_t F, int64_t D, WeightRef gate,
+           WeightRef up, WeightRef down, Buf G, Buf U, Buf Gr,
+           const std::optional<NormFirst> &norm);
 
   /// Gate, up and SwiGLU as one tensor-core kernel (tile128): a tile's
   /// columns are half gate rows, half up rows of the same features, so that
@@ -694,7 +696,7 @@ public:
   /// Rotate-half RoPE in place on `heads` heads per row at positions pos[i].
   void rope(Builder &b, Buf buf, Value rows, int64_t heads, Value pos);
 
-  /// GPU (fuse-rope-cache): RoPE on Q in place, RoPE on K written straight
+  /// GPU: RoPE on Q in place, RoPE on K written straight
   /// into the cache, and V copied into the cache, as one kernel. Per row the
   /// flat index e covers, in order, Q's H·hd/2 rotation pairs, K's
   /// KVH·hd/2 pairs and V's KVH·hd features (hd is even: ModelConfig); a
@@ -1011,6 +1013,10 @@ public:
   // A layer's attention ops (kernels/Attention.cpp) ---------------------------------------------
   /// photon_kernel.qkv: the normed rows' Q, K and V, RoPE and the cache write.
   void qkv(Builder &b, kernel::QkvOp op);
+  /// RoPE on Q and K, then K and V into the caches (photon_kernel.rope_cache):
+  /// one kernel on the GPU (ropeAndCacheWrite), three host loops.
+  void ropeCache(Builder &b, Buf Q, Buf K, Buf V, Buf kCache, Buf vCache, Value rows, Value pos,
+                 Value seq, int64_t layers, Value layer, Value capacity);
   /// photon_kernel.attention: fused, split, tiled or the unfused kernels.
   void attention(Builder &b, kernel::AttentionOp op);
 

@@ -182,7 +182,8 @@ struct RmsNormLowering : KernelOpLowering<kernel::RmsNormOp> {
     dims.rmsNormEps = op.getEps().convertToDouble();
     KernelEmitter e = emitter(op, dims, elementTypeOf(op.getWeights()), elementTypeOf(op.getOut()),
                               op.getWeights());
-    e.rmsNorm(b, Buf{op.getIn(), op.getInBase()}, Buf{op.getOut(), op.getOutBase()},
+    Buf out{op.getOut(), op.getOutBase(), op.getRounded(), op.getRoundedBase()};
+    e.rmsNorm(b, Buf{op.getIn(), op.getInBase()}, out,
               op.getRows(), op.getWidth(), WeightRef{op.getGain(), int64_t(op.getGainAlign())});
   }
 };

@@ -769,7 +769,7 @@ bool KernelEmitter::wideInputsRounded() const {
 }
 
 bool KernelEmitter::gemvFusesNorm(int64_t K, const NormFirst &norm) const {
-  return options.fuseNorm && options.matmulInputRounding != MatmulInputRounding::All &&
+  return options.matmulInputRounding != MatmulInputRounding::All &&
          gemvApplies(K, norm.gain.align);
 }
 
@@ -798,15 +798,11 @@ void KernelEmitter::matmulShared(Builder &b, StringRef tag, Buf in, Value rows, 
     if (afterOutputs)
       afterOutputs(b);
   };
-  if (!options.fuseQkv) {
-    Buf x = normed(b, in, rows, K, norm);
-    for (const Projection &p : ps)
-      matmulNT(b, x, p.out, rows, p.M, K, p.w);
-    return after(b);
-  }
   // More rows: one tensor-core kernel where the projections may take them
   // and write one buffer; else a kernel each.
   auto wide = [&](Builder &b, Buf in) {
+    if (in.mirrorMem && wideInputsRounded())
+      in = in.mirror();
     SmallVector<int64_t> aligns;
     SmallVector<Value> ws;
     int64_t total = 0;
@@ -929,6 +925,8 @@ void KernelEmitter::gateUpSwiGLU(Builder &b, Buf in, Value rows, int64_t F, int6
     matmulWide(b, in, out, rows, F, K, w.at, w.align, Value(), false);
   };
   auto wide = [&](Builder &b, Buf in) {
+    if (in.mirrorMem && wideInputsRounded())
+      in = in.mirror();
     if (tensorCoreKernel == TensorCoreKernel::Tile64 ||
         !tensorCoresApply(K, {gate.align, up.align}))
       return unfused(b, in, matmulWideOf);
@@ -941,10 +939,6 @@ void KernelEmitter::gateUpSwiGLU(Builder &b, Buf in, Value rows, int64_t F, int6
           });
         });
   };
-  if (!options.fuseGateUp)
-    return unfused(b, normed(b, in, rows, K, norm), [&](Builder &b, Buf in, Buf out, WeightRef w) {
-      matmulNT(b, in, out, rows, F, K, w);
-    });
   if (!gemvApplies(K, gate.align) || !gemvApplies(K, up.align))
     return wide(b, normed(b, in, rows, K, norm, /*wide=*/true));
   projectRows(
@@ -975,27 +969,28 @@ void KernelEmitter::gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, 
        gain);
 }
 
-void KernelEmitter::mlp(Builder &b, Buf X, Value rows, int64_t F, int64_t D, WeightRef gate,
-                        WeightRef up, WeightRef down, Buf G, Buf U, Buf Gr, const NormFirst &norm) {
+void KernelEmitter::mlp(Builder &b, Buf X, Buf in, Value rows, int64_t F, int64_t D, WeightRef gate,
+                        WeightRef up, WeightRef down, Buf G, Buf U, Buf Gr,
+                        const std::optional<NormFirst> &norm) {
   const bool oneChoice =
-      wideInputsRounded() && options.fuseGateUp && tensorCoreKernel != TensorCoreKernel::Tile64 &&
+      wideInputsRounded() && tensorCoreKernel != TensorCoreKernel::Tile64 &&
       gemvApplies(D, gate.align) && gemvApplies(D, up.align) && gemvApplies(F, down.align) &&
-      gemvFusesNorm(D, norm) && tensorCoresApply(D, {gate.align, up.align}) &&
+      norm && gemvFusesNorm(D, *norm) && tensorCoresApply(D, {gate.align, up.align}) &&
       tensorCoresApply(F, {down.align});
   if (!oneChoice) {
-    withNextWeights({{down, D * F}}, [&] { gateUpSwiGLU(b, X, rows, F, D, gate, up, G, U, norm); });
+    withNextWeights({{down, D * F}}, [&] { gateUpSwiGLU(b, in, rows, F, D, gate, up, G, U, norm); });
     matmulNT(b, G, X, rows, D, F, down, std::nullopt, /*accumulate=*/true);
     return;
   }
   Value aligned = arith::AndIOp::create(b, alignedTo(b, X.mem, X.base, gemvInputAlignment(X)),
                                         alignedTo(b, G.mem, G.base, gemvInputAlignment(G)));
-  for (Value w : {gate.at, up.at, down.at, norm.gain.at})
+  for (Value w : {gate.at, up.at, down.at, norm->gain.at})
     aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, w, 16));
   gemvOrWide(
       b, rows, aligned,
       [&](Builder &b, int64_t maxRows) {
         withNextWeights({{down, D * F}}, [&] {
-          gateUpGemv(b, X, rows, maxRows, F, D, gate.at, up.at, G, norm.gain.at);
+          gateUpGemv(b, X, rows, maxRows, F, D, gate.at, up.at, G, norm->gain.at);
         });
         matmulGemv(b, G, X, rows, maxRows, D, F, down.at, Value(), /*accumulate=*/true);
       },
@@ -1120,24 +1115,49 @@ struct MatmulLowering : KernelOpLowering<kernel::MatmulOp> {
 struct MlpLowering : KernelOpLowering<kernel::MlpOp> {
   using KernelOpLowering::KernelOpLowering;
   void lower(Builder &b, kernel::MlpOp op) const override {
-    KernelEmitter e = emitter(op, KernelDims::of(op.getShape()), elementTypeOf(op.getWeights()),
-                              elementTypeOf(op.getX()), op.getWeights());
+    KernelDims dims;
+    dims.dModel = op.getDModel();
+    dims.ffnDim = op.getFfn();
+    if (std::optional<llvm::APFloat> eps = op.getEps())
+      dims.rmsNormEps = eps->convertToDouble();
+    KernelEmitter e =
+        emitter(op, dims, elementTypeOf(op.getWeights()), elementTypeOf(op.getX()), op.getWeights());
     ArrayRef<int64_t> aligns = op.getWeightAligns();
-    Value scratch = op.getScratch(), rounded = op.getRounded();
-    KernelEmitter::NormFirst norm{{op.getGain(), aligns[0]},
-                                  Buf{scratch, op.getNormedBase()},
-                                  Buf{rounded, op.getRoundedBase()}};
-    e.mlp(b, Buf{op.getX(), op.getXBase()}, op.getRows(), e.c.ffnDim, e.c.dModel,
-          {op.getGateWeight(), aligns[1]}, {op.getUpWeight(), aligns[2]},
-          {op.getDownWeight(), aligns[3]}, Buf{scratch, op.getGateBase()},
-          Buf{scratch, op.getUpBase()}, Buf{rounded, op.getGateRoundedBase()}, norm);
+    Value scratch = op.getScratch();
+    Buf X{op.getX(), op.getXBase()}, normed{scratch, op.getNormedBase()};
+    Buf rounded{op.getRounded(), op.getRoundedBase()};
+    std::optional<KernelEmitter::NormFirst> norm;
+    if (op.getGain())
+      norm = KernelEmitter::NormFirst{{op.getGain(), int64_t(*op.getGainAlign())}, normed, rounded};
+    else if (rounded.mem && e.wideInputsRounded())
+      normed.mirrorMem = rounded.mem, normed.mirrorBase = rounded.base;
+    // SwiGLU's output in bf16 over G's bytes: `rounded` is the scratch in
+    // bf16 (twice the f32 offset).
+    Buf G{scratch, op.getGateBase()};
+    Buf Gr = rounded.mem && e.wideInputsRounded()
+                 ? Buf{rounded.mem, mulI(b, op.getGateBase(), 2)}
+                 : G;
+    e.mlp(b, X, norm ? X : normed, op.getRows(), e.c.ffnDim, e.c.dModel,
+          {op.getGateWeight(), aligns[0]}, {op.getUpWeight(), aligns[1]},
+          {op.getDownWeight(), aligns[2]}, G, Buf{scratch, op.getUpBase()}, Gr, norm);
+  }
+};
+
+struct SwigluLowering : KernelOpLowering<kernel::SwigluOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::SwigluOp op) const override {
+    Type f32 = b.getF32Type();
+    Value scratch = op.getScratch();
+    emitter(op, {}, f32, f32)
+        .swiGlu(b, Buf{scratch, op.getGateBase()}, Buf{scratch, op.getUpBase()}, op.getRows(),
+                op.getWidth());
   }
 };
 } // namespace
 
 void populateProjectionPatterns(RewritePatternSet &patterns,
                                 const KernelLoweringOptions &options) {
-  patterns.add<MatmulLowering, MlpLowering>(patterns.getContext(), options);
+  patterns.add<MatmulLowering, MlpLowering, SwigluLowering>(patterns.getContext(), options);
 }
 
 } // namespace mlir::photon

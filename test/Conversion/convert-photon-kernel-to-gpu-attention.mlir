@@ -3,12 +3,13 @@
 // convert-photon-kernel-to-gpu-split-attention.mlir) a block per
 // (row, query head) splits cache positions 0..pos[row] over its threads, each
 // with an online softmax; scores never leave registers. RoPE on Q and K and the K/V cache
-// write are one kernel (fuse-rope-cache). Either option off, and the CPU,
-// keep the separate kernels.
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-short-caches=false' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-attention=false tiled-attention=false' -cse | FileCheck %s --check-prefixes=ATTN-OFF,UNFUSED-ATTN
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-rope-cache=false' -cse | FileCheck %s --check-prefixes=ROPE-OFF
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefixes=UNFUSED-ATTN,CPU
+// write are the QKV projection's epilogue (photon-kernel-fusion's
+// fuse-rope-cache), else one kernel after it. fuse-attention off, and the
+// CPU, keep the separate kernels.
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-short-caches=false' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fuse-attention=false tiled-attention=false' -cse | FileCheck %s --check-prefixes=ATTN-OFF,UNFUSED-ATTN
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-photon-kernel-fusion=fuse-rope-cache=false' -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefixes=ROPE-OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefixes=UNFUSED-ATTN,CPU
 
 // GQA (2 query heads share 1 KV head) and head_dim 52 (not a multiple of 32).
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 104, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -155,13 +156,18 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CPU-NOT: gpu.launch
 // CPU-NOT: %c130
 
-// fuse-rope-cache=false: RoPE on Q, RoPE on K, then the cache write.
+// photon-kernel-fusion's fuse-rope-cache=false: the QKV projection stores
+// Q, K and V (no pairs, no exp2 in its epilogue), then one kernel applies
+// RoPE and writes the cache (photon_kernel.rope_cache).
 // ROPE-OFF-LABEL: func.func private @photon_stack_shape0(
 // ROPE-OFF-NOT: %c130
-// ROPE-OFF: math.exp2
-// ROPE-OFF: gpu.terminator
-// ROPE-OFF: math.exp2
-// ROPE-OFF: gpu.terminator
-// ROPE-OFF: gpu.launch
 // ROPE-OFF-NOT: math.exp2
+// ROPE-OFF: function(@photon_gemv_qkv_norm_r1_208x104)
+// ROPE-OFF-NOT: math.exp2
+// ROPE-OFF: function(@photon_matmul_52x104)
+// ROPE-OFF-NOT: math.exp2
+// ROPE-OFF: function(@photon_rope_cache)
+// ROPE-OFF-NEXT: arith.muli
+// ROPE-OFF: math.exp2
+// ROPE-OFF: function(@photon_attention_short_warps)
 // ROPE-OFF: -> (f32, f32, f32, f32)

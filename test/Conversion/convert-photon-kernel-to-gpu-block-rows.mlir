@@ -3,13 +3,13 @@
 // combines them (a shuffle butterfly per warp, one value per warp through
 // workgroup memory, a barrier, then every thread folds the warps' values).
 // block-per-row=false and the CPU keep one warp (one loop) per row (the
-// fused attention and the fused RoPE's angle table, off here, have
-// workgroup memory of their own).
+// fused attention, off here, and RoPE's angle table have workgroup memory
+// of their own).
 // (The argmax below is block-per-row's with parallel-vocab off; the default
 // splits rows over blocks: convert-photon-kernel-to-gpu-vocab.mlir.)
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=parallel-vocab=false' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=block-per-row=false fuse-attention=false fuse-rope-cache=false parallel-vocab=false' | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=parallel-vocab=false' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=block-per-row=false fuse-attention=false parallel-vocab=false' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 5000, d_model = 200, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
 }
@@ -63,4 +63,4 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: memref.load %[[BI]][%c31{{(_[0-9]+)?}}]
 // CHECK: memref.store %{{.*}}, %[[IDS]]
 
-// OFF-NOT: workgroup(
+// OFF-NOT: function(@photon_{{rmsnorm|argmax}}{{.*}} workgroup(

@@ -8,11 +8,11 @@
 // semaphores (ticket, tiles done, blocks done), run that tile of the five
 // kernels laid end to end, and a kernel's tiles wait where it waited for
 // the previous grid until every tile before theirs is done.
-// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true fuse-launches=true' -cse | FileCheck %s
-// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true' -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=programmatic-launch=true fuse-launches=true' -cse | FileCheck %s
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=programmatic-launch=true' -cse | FileCheck %s --check-prefix=OFF
 // With programmatic launch the fused kernel waits for the previous grid
 // once, first; its kernels' own waits are gone.
-// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=programmatic-launch=true fuse-launches=true' -photon-programmatic-launch -cse | FileCheck %s --check-prefix=PDL
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=programmatic-launch=true fuse-launches=true' -photon-programmatic-launch -cse | FileCheck %s --check-prefix=PDL
 
 // CHECK-LABEL: func.func private @photon_stack_shape0(
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 {

@@ -5,9 +5,9 @@
 // whose tiles pair 16 gate with 16 up rows per warp so that a thread holds
 // both accumulators of a (row, feature) and stores silu(gate) · up. With the
 // options off: a tensor-core kernel per projection and a SwiGLU kernel.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-qkv=false fuse-gate-up=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tensor-core-kernel=tile64' -canonicalize -cse | FileCheck %s --check-prefix=TILE64
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-photon-kernel-fusion=fuse-qkv=false fuse-gate-up=false' -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tensor-core-kernel=tile64' -canonicalize -cse | FileCheck %s --check-prefix=TILE64
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128
 // columns, two 64-wide tiles; gate/up 3 tiles of 32 features.

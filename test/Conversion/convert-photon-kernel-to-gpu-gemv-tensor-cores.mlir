@@ -9,15 +9,15 @@
 // split over the warps in steps of 32 (lane t = lane % 4 takes k 8t..8t+7 of
 // its warp's step). The warps' partial tiles meet in workgroup memory; warp 0
 // sums them and stores outputs g and g + 8 of rows 2t and 2t + 1.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=multiprocessors=1' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=W16
-// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=33' 2>&1 | FileCheck %s --check-prefix=BADW
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=1 gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=MIN1
-// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=W16
+// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=33' 2>&1 | FileCheck %s --check-prefix=BADW
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=1 gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=MIN1
+// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {

@@ -6,9 +6,9 @@
 // 32768 bytes each over 16 blocks; gate/up down over 32; down nothing).
 // Off by default (measured slower on an H200), and never on the CPU.
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory > %t.mlir
-// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=prefetch-next-weights=1' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=prefetch-next-weights=1' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
 
 // CHECK-LABEL: function(@photon_gemv_qkv_norm_r1_128x64)
 // CHECK-NEXT: %[[T0:.*]] = arith.cmpi eq, %[[TID:.*]], %c0 : index

@@ -4,9 +4,9 @@
 // one stack function. A layout that is not the same for every layer (here
 // layer 1's Q and O projections swapped) keeps the stack's layers unrolled at
 // constant offsets.
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=GPU
-// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory | sed 's/q_proj.weight : tensor<64x64xf32> offset 53376/q_proj.weight : tensor<64x64xf32> offset 61568/; s/o_proj.weight : tensor<64x64xf32> offset 61568/o_proj.weight : tensor<64x64xf32> offset 53376/' | photon-opt -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=UNROLLED
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -cse | FileCheck %s
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=GPU
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory | sed 's/q_proj.weight : tensor<64x64xf32> offset 53376/q_proj.weight : tensor<64x64xf32> offset 61568/; s/o_proj.weight : tensor<64x64xf32> offset 61568/o_proj.weight : tensor<64x64xf32> offset 53376/' | photon-opt -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=UNROLLED
 
 // tiny-photon-l2: four stacks of 2 layers (D 64, 4 heads, 2 KV heads, F 128)
 // whose layers are 36,992 weights apart; each passes the offset of its

@@ -17,23 +17,23 @@
 // kernels; heads wider than a warp's vectors keep them too. (tiled-attention=false: calls of more than 64
 // rows would take the tiled kernel first, convert-photon-kernel-to-gpu-tiled-attention.mlir.)
 // RUN: split-file %s %t
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false fuse-attention-combine=true split-attention-one-row-prefetch-steps=1' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=SHORT
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=COMBINE
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fused-attention-max-capacity=0 tiled-attention=false fuse-attention-combine=true split-attention-one-row-prefetch-steps=1' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false multiprocessors=108' -canonicalize -cse | FileCheck %s --check-prefix=SM108
-// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=multiprocessors=-1' 2>&1 | FileCheck %s --check-prefix=NO-SM
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false split-attention-lane-vectors=4' -canonicalize -cse | FileCheck %s --check-prefix=VECS
-// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention-lane-vectors=0' 2>&1 | FileCheck %s --check-prefix=NO-VECS
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false split-attention-prefetch-steps=2' -canonicalize -cse | FileCheck %s --check-prefix=AHEAD
-// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention-prefetch-steps=5' 2>&1 | FileCheck %s --check-prefix=NO-AHEAD
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=ONE-ROW
-// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention-one-row-prefetch-steps=0' 2>&1 | FileCheck %s --check-prefix=NO-ONE-ROW
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=CPU
-// RUN: photon-opt %t/wide.mlir -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=WIDE-BF16
-// RUN: photon-opt %t/wide.mlir -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false fuse-attention-combine=true split-attention-one-row-prefetch-steps=1' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=SHORT
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=COMBINE
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fused-attention-max-capacity=0 tiled-attention=false fuse-attention-combine=true split-attention-one-row-prefetch-steps=1' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false multiprocessors=108' -canonicalize -cse | FileCheck %s --check-prefix=SM108
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=-1' 2>&1 | FileCheck %s --check-prefix=NO-SM
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false split-attention-lane-vectors=4' -canonicalize -cse | FileCheck %s --check-prefix=VECS
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-lane-vectors=0' 2>&1 | FileCheck %s --check-prefix=NO-VECS
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false split-attention-prefetch-steps=2' -canonicalize -cse | FileCheck %s --check-prefix=AHEAD
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-prefetch-steps=5' 2>&1 | FileCheck %s --check-prefix=NO-AHEAD
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=ONE-ROW
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-one-row-prefetch-steps=0' 2>&1 | FileCheck %s --check-prefix=NO-ONE-ROW
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=CPU
+// RUN: photon-opt %t/wide.mlir -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=WIDE-BF16
+// RUN: photon-opt %t/wide.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
 
 //--- gqa3.mlir
 // 3 query heads share 1 KV head; head_dim 30 (f32: 2-float vectors, 15 of

@@ -10,20 +10,20 @@
 // of splitting them into hi + lo (ROUND; none splits them), all on the CPU too
 // (ROUNDCPU). (OFF with bf16 also turns
 // off the tiled prefill attention, which has tensor cores of its own.)
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0 tensor-core-kernel=tile128x128 matmul-input-rounding=none' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0 matmul-input-rounding=none' -cse | FileCheck %s --check-prefix=AUTO
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0 tensor-core-kernel=tile128x64 matmul-input-rounding=none' -cse | FileCheck %s --check-prefix=AUTO
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0 tensor-core-kernel=tile64 matmul-input-rounding=none' -cse | FileCheck %s --check-prefix=TILE64
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0' -cse | FileCheck %s --check-prefixes=ROUND,NOSPLIT
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0 tensor-core-kernel=tile64 matmul-input-rounding=all' -cse | FileCheck %s --check-prefix=NOSPLIT
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-scf=matmul-input-rounding=all' | FileCheck %s --check-prefix=ROUNDCPU
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tensor-core-min-rows=0 tiled-attention=false' | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0 programmatic-launch=true' -photon-programmatic-launch -cse | FileCheck %s --check-prefix=PDL
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tensor-core-kernel=tile256' 2>&1 | FileCheck %s --check-prefix=BADKERNEL
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=matmul-input-rounding=some' 2>&1 | FileCheck %s --check-prefix=BADROUNDING
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 tensor-core-kernel=tile128x128 matmul-input-rounding=none' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 matmul-input-rounding=none' -cse | FileCheck %s --check-prefix=AUTO
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 tensor-core-kernel=tile128x64 matmul-input-rounding=none' -cse | FileCheck %s --check-prefix=AUTO
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 tensor-core-kernel=tile64 matmul-input-rounding=none' -cse | FileCheck %s --check-prefix=TILE64
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0' -cse | FileCheck %s --check-prefixes=ROUND,NOSPLIT
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 tensor-core-kernel=tile64 matmul-input-rounding=all' -cse | FileCheck %s --check-prefix=NOSPLIT
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-scf=matmul-input-rounding=all' | FileCheck %s --check-prefix=ROUNDCPU
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tensor-core-min-rows=0 tiled-attention=false' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 programmatic-launch=true' -photon-programmatic-launch -cse | FileCheck %s --check-prefix=PDL
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tensor-core-kernel=tile256' 2>&1 | FileCheck %s --check-prefix=BADKERNEL
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=matmul-input-rounding=some' 2>&1 | FileCheck %s --check-prefix=BADROUNDING
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
   photon.param @model.embed_tokens.weight : tensor<16x16xbf16>

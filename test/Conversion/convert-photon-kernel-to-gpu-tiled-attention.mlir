@@ -8,9 +8,9 @@
 // take the row-by-row path only (16-byte K loads too: the host checks both
 // caches' alignment); tiled-attention=false keeps the three
 // kernels.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=F32
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=tiled-attention=false' -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=F32
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false' -cse | FileCheck %s --check-prefix=OFF
 
 // head_dim 40 (two and a half MMA steps: padded to 48, rows of 56 in
 // workgroup memory), 2 query heads on 1 KV head.

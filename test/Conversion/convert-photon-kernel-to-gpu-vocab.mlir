@@ -7,12 +7,12 @@
 // vocabulary. parallel-vocab=false keeps block-per-row's argmax
 // (convert-photon-kernel-to-gpu-block-rows.mlir) and one warp per row for sampling; the
 // CPU keeps its loops and ignores the partials and semaphores.
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=fuse-argmax-combine=true' -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=parallel-vocab=false' -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=COMBINE
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=CPU
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fuse-argmax-combine=true' -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=parallel-vocab=false' -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=COMBINE
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=CPU
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory | FileCheck %s --check-prefix=PLAN
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=PROG
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=PROG
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 5000, d_model = 200, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
 }

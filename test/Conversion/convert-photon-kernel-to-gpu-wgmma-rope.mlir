@@ -12,9 +12,9 @@
 // depend on the head, and the rows' cache entries: 128 x 200 + 128 x 12 x 2
 // floats + 128 x 8 bytes = 113 KB, less than the 6 stages' 144 KB (the
 // launch takes the larger).
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 96, layers = 1, n_heads = 4, n_kv_heads = 2, ffn_dim = 64, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
   photon.param @model.embed_tokens.weight : tensor<16x96xbf16>

@@ -10,23 +10,23 @@
 // wgmma-wide-tile-min-rows rows, by default those whose grid of wide tiles
 // covers 3/4 of the multiprocessors (here 99 row tiles of 128: 12672 rows);
 // smaller calls take the 64-wide kernel.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=104 wgmma-wide-tile-min-rows=256' -canonicalize -cse | FileCheck %s --check-prefix=T104
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=QKV
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=104 wgmma-wide-tile-min-rows=256' -canonicalize -cse | FileCheck %s --check-prefix=T104
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=QKV
 // Stages that would not fit in shared memory (hi and lo parts of an f32
 // input, K 64: even the fewest stages, 3 x 3 x 256 x 128 bytes) keep the
 // 64-wide tiles, with as many stages as fit (4).
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64 matmul-input-rounding=none' -canonicalize -cse | FileCheck %s --check-prefix=FIT
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64 matmul-input-rounding=none' -canonicalize -cse | FileCheck %s --check-prefix=FIT
 // Without wgmma the option does nothing: mma.sync's 64-wide tiles.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
 // wgmma-wide-tile-max-outputs (default 2048): wider projections keep their
 // tiles; 100 keeps the 200-output ones on 64-wide tiles (and Q/K/V's 280
 // without the RoPE epilogue, whose tiles are whole heads whatever the bound).
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=100 fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=MAXOUT
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=100' 2>&1 | FileCheck %s --check-prefix=BAD
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=264' 2>&1 | FileCheck %s --check-prefix=BAD264
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=BADROWS
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=0' 2>&1 | FileCheck %s --check-prefix=BADMAX
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=100 fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=MAXOUT
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=100' 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=264' 2>&1 | FileCheck %s --check-prefix=BAD264
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=BADROWS
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=0' 2>&1 | FileCheck %s --check-prefix=BADMAX
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 200, layers = 1, n_heads = 5, n_kv_heads = 1, ffn_dim = 64, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
   photon.param @model.embed_tokens.weight : tensor<16x200xbf16>

@@ -12,17 +12,17 @@
 // 6 stages (wgmma-stages; 96 or 144 KB of dynamic shared memory) keep every
 // stage refilled two steps after its last read. Without the option:
 // mma.sync.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true matmul-input-rounding=none' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true matmul-input-rounding=none' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // The chip decides: wgmma exists on sm_90a only (lowering/TargetInfo.h).
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=chip=sm_80 wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=chip=sm_90 wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=chip=sm_90a wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s --check-prefix=ROUND
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64 wgmma-stages=3' -canonicalize -cse | FileCheck %s --check-prefix=K64
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=48' 2>&1 | FileCheck %s --check-prefix=BADK
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-stages=4' -canonicalize -cse | FileCheck %s --check-prefix=STAGES
-// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=wgmma=true wgmma-stages=2' 2>&1 | FileCheck %s --check-prefix=BADS
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=chip=sm_80 wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=chip=sm_90 wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=chip=sm_90a wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s --check-prefix=ROUND
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64 wgmma-stages=3' -canonicalize -cse | FileCheck %s --check-prefix=K64
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=48' 2>&1 | FileCheck %s --check-prefix=BADK
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-stages=4' -canonicalize -cse | FileCheck %s --check-prefix=STAGES
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-stages=2' 2>&1 | FileCheck %s --check-prefix=BADS
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128
 // columns, two 64-wide tiles; gate/up 3 tiles of 32 features.

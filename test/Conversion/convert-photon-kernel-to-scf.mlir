@@ -1,8 +1,8 @@
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=CPU
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=CPU
 // The GPU lines check the warp-per-output kernels, which GEMV
 // (convert-photon-kernel-to-gpu-gemv.mlir) and block-per-row kernels replace by default.
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-convert-photon-kernel-to-gpu=gemv-max-rows=0 block-per-row=false' -cse | FileCheck %s --check-prefix=GPU
-// RUN: not photon-opt %s -convert-photon-to-photon-kernel 2>&1 | FileCheck %s --check-prefix=UNPLANNED
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 block-per-row=false' -cse | FileCheck %s --check-prefix=GPU
+// RUN: not photon-opt %s -convert-photon-to-photon-kernel -photon-kernel-fusion 2>&1 | FileCheck %s --check-prefix=UNPLANNED
 
 // A vanilla model with tied embeddings gets its kernels next to it (private:
 // only the programs' entry points call them); weights are read at planned

@@ -3,10 +3,15 @@
 // buffers (weights: offsets into the arena %arg0). tiny-vanilla (f32, D = 64,
 // 4 heads, 2 KV heads, F = 128, 2 layers): its stack calls the function of its
 // layout with the offset of its first weight, whose layers are an scf.for
-// over offsets base + l * stride (stride 36992); each layer is qkv, attention,
-// the output projection accumulating into x, and the MLP; then the final norm.
+// over offsets base + l * stride (stride 36992); each layer is one op per
+// step (photon-kernel-fusion joins them: test/Transforms/kernel-fusion.mlir):
+// the input norm into the scratch's h rows, the Q, K and V projections,
+// RoPE with the cache write, attention, the output projection accumulating
+// into x, the MLP norm, gate, up, SwiGLU and down accumulating into x; then
+// the final norm.
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s --check-prefix=BF16
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | not photon-opt -convert-photon-to-photon-kernel 2>&1 | FileCheck %s --check-prefix=UNPLANNED
 
 // CHECK-LABEL: func.func private @photon_embed_tok
@@ -38,12 +43,20 @@
 // CHECK-NEXT: %[[WO:.*]] = arith.addi %[[AT]], %c8192 : index
 // CHECK-NEXT: %[[WG:.*]] = arith.addi %[[AT]], %c12288 : index
 // CHECK-NEXT: %[[WU:.*]] = arith.addi %[[AT]], %c20480 : index
-// CHECK-NEXT: photon_kernel.qkv %arg1[%[[ZERO]]] rows %arg2 at %arg3, %arg4 weights %arg0[%[[NORM1]], %[[AT]], %[[WK]], %[[WV]]] scratch %arg8[%[[ZERO]], %[[Q]], %[[K]], %[[V]]] rounded %arg9[%[[ZERO]]] caches %arg5, %arg6[%[[L]], %arg7] next[%[[WO]]] {layers = 2 : i64, next_aligns = array<i64: 16>, next_elements = array<i64: 4096>, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.000000e-05, rope_theta = 1.000000e+04>, weight_aligns = array<i64: 16, 16, 16, 16>} : memref<?xf32>, memref<?xf32>
+// CHECK-NEXT: photon_kernel.rms_norm %arg1[%[[ZERO]]] rows %arg2 gain %arg0[%[[NORM1]]] into %arg8[%[[ZERO]]] {eps = 1.000000e-05 : f64, gain_align = 16 : i64, width = 64 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[AT]]] into %arg8[%[[Q]]] {k = 64 : i64, m = 64 : i64, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[WK]]] into %arg8[%[[K]]] {k = 64 : i64, m = 32 : i64, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[WV]]] into %arg8[%[[V]]] next[%[[WO]]] {k = 64 : i64, m = 32 : i64, next_aligns = array<i64: 16>, next_elements = array<i64: 4096>, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.rope_cache %arg8[%[[Q]], %[[K]], %[[V]]] rows %arg2 at %arg3, %arg4 caches %arg5, %arg6[%[[L]], %arg7] {layers = 2 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.000000e-05, rope_theta = 1.000000e+04>} : memref<?xf32>
 // CHECK-NEXT: photon_kernel.attention %arg8[%[[Q]], %[[A]], %[[S]], %[[ST]]] caches %arg5, %arg6[%[[L]], %arg7] rows %arg2 at %arg3, %arg4 semaphores %arg10 {layers = 2 : i64, shape = #photon_kernel.layer<{{.*}}>} : memref<?xf32>
 // CHECK-NEXT: photon_kernel.matmul %arg8[%[[A]]] rows %arg2 weight %arg0[%[[WO]]] into %arg1[%[[ZERO]]] next[%[[WG]], %[[WU]]] {accumulate, k = 64 : i64, m = 64 : i64, next_aligns = array<i64: 16, 16>, next_elements = array<i64: 8192, 8192>, weight_align = 16 : i64}
 // CHECK-NEXT: %[[NORM2:.*]] = arith.addi %[[AT]], %c36928 : index
 // CHECK-NEXT: %[[WD:.*]] = arith.addi %[[AT]], %c28672 : index
-// CHECK-NEXT: photon_kernel.mlp %arg1[%[[ZERO]]] rows %arg2 weights %arg0[%[[NORM2]], %[[WG]], %[[WU]], %[[WD]]] scratch %arg8[%[[ZERO]], %[[G]], %[[U]]] rounded %arg9[%[[ZERO]], %[[S]]] {shape = #photon_kernel.layer<{{.*}}>, weight_aligns = array<i64: 16, 16, 16, 16>} : memref<?xf32>, memref<?xf32>
+// CHECK-NEXT: photon_kernel.rms_norm %arg1[%[[ZERO]]] rows %arg2 gain %arg0[%[[NORM2]]] into %arg8[%[[ZERO]]]
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[WG]]] into %arg8[%[[G]]] {k = 64 : i64, m = 128 : i64, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[WU]]] into %arg8[%[[U]]] {k = 64 : i64, m = 128 : i64, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.swiglu %arg8[%[[G]], %[[U]]] rows %arg2 {width = 128 : i64}
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[G]]] rows %arg2 weight %arg0[%[[WD]]] into %arg1[%[[ZERO]]] {accumulate, k = 128 : i64, m = 64 : i64, weight_align = 16 : i64}
 // CHECK-NEXT: }
 // CHECK-NEXT: photon_kernel.rms_norm %arg1[%[[ZERO]]] rows %arg2 gain %arg0[%{{.*}}] into %arg1[%[[ZERO]]] {eps = 1.000000e-05 : f64, gain_align = 16 : i64, width = 64 : i64}
 // CHECK-NEXT: return
@@ -65,5 +78,24 @@
 // L2-LABEL: func.func private @photon_chunk_2
 // L2: photon_kernel.rms_norm %arg1[%[[C0:.*]]] rows %arg2 gain %arg0[%{{.*}}] into %arg4[%[[C0]]]
 // L2-NEXT: photon_kernel.matmul %arg4[%[[C0]]] rows %arg2 weight %arg0[%{{.*}}] bias[%{{.*}}] into %arg3[%[[C0]]] {bias_align = {{.*}}, k = {{.*}}, m = 64 : i64, weight_align = {{.*}}} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+
+// With bf16 weights and activations the normed rows go to the attention
+// output's rows (free until attention), with a bf16 copy over h's bytes
+// (%arg9 is the scratch in bf16) that wide projections read, as they read
+// the attention output's; SwiGLU's output has none.
+// BF16-LABEL: func.func private @photon_stack_shape0
+// BF16-DAG: %[[A:.*]] = arith.muli %arg2, %c192 : index
+// BF16-DAG: %[[G:.*]] = arith.muli %arg2, %c256 : index
+// BF16: scf.for
+// BF16: photon_kernel.rms_norm %arg1[%[[ZERO:.*]]] rows %arg2 gain %arg0[%{{.*}}] into %arg8[%[[A]]] rounded %arg9[%[[ZERO]]]
+// BF16-NEXT: photon_kernel.matmul %arg8[%[[A]]] rounded %arg9[%[[ZERO]]] rows
+// BF16-NEXT: photon_kernel.matmul %arg8[%[[A]]] rounded %arg9[%[[ZERO]]] rows
+// BF16-NEXT: photon_kernel.matmul %arg8[%[[A]]] rounded %arg9[%[[ZERO]]] rows
+// BF16-NEXT: photon_kernel.rope_cache
+// BF16-NEXT: photon_kernel.attention %arg8[%{{.*}}, %[[A]], %{{.*}}, %{{.*}}] rounded %arg9[%[[ZERO]]]
+// BF16-NEXT: photon_kernel.matmul %arg8[%[[A]]] rounded %arg9[%[[ZERO]]] rows
+// BF16: photon_kernel.rms_norm %arg1[%[[ZERO]]] rows %arg2 gain %arg0[%{{.*}}] into %arg8[%[[A]]] rounded %arg9[%[[ZERO]]]
+// BF16: photon_kernel.swiglu
+// BF16-NEXT: photon_kernel.matmul %arg8[%[[G]]] rows
 
 // UNPLANNED: error: 'photon.param' op has no offset: run -photon-plan-memory first

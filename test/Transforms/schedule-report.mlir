@@ -16,8 +16,9 @@
 // RUN: photon-translate --import-config %examples/vanilla-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 > %t.v600.mlir
 // RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VANILLA600
 // RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16 kernels={fuse-attention-combine=true fuse-argmax-combine=true}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=LASTBLOCK
-// RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16 kernels={fuse-qkv=false fuse-gate-up=false fuse-norm=false fuse-rope-cache=false}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNFUSED
-// RUN: not photon-opt %t.vanilla.mlir '-photon-schedule-report=kernels={fuse-qkv=maybe}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADKERNELS
+// RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16 fusions={fuse-qkv=false fuse-gate-up=false fuse-norm=false}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNFUSED
+// RUN: not photon-opt %t.vanilla.mlir '-photon-schedule-report=fusions={fuse-qkv=maybe}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADFUSIONS
+// RUN: not photon-opt %t.vanilla.mlir '-photon-schedule-report=kernels={fuse-qkv=false}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADKERNELS
 // RUN: not photon-opt %t.vanilla.mlir '-photon-schedule-report=kernels={no-such-option=1}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADKERNELS
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=bandwidth=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBW
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=batch=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBATCH
@@ -152,15 +153,17 @@
 // VANILLA600: step at context 2048, batch 1:
 // VANILLA600: 104 launches
 // VANILLA600: KV read per generated token: 218210304 bytes
-// kernels={...}: the launches of the lowering a compile with other options
-// uses. The splits' and argmax's last blocks combining: 16 combines and 1
-// argmax combine fewer; the projection fusions off, 15 a layer: the input
-// norm, Q, K, V, RoPE on Q and on K, the cache write, split attention and its
-// combine, O, the MLP norm, gate, up, SwiGLU, down (9 more).
+// kernels={...} and fusions={...}: the launches of the lowering a compile
+// with other options uses. The splits' and argmax's last blocks combining:
+// 16 combines and 1 argmax combine fewer; photon-kernel-fusion's projection
+// fusions off, 13 a layer: the input norm, Q, K, V, RoPE with the cache
+// write, split attention and its combine, O, the MLP norm, gate, up, SwiGLU,
+// down (7 more).
 // LASTBLOCK: step at context 2048, batch 1:
 // LASTBLOCK: 87 launches
 // UNFUSED: step at context 2048, batch 1:
-// UNFUSED: 248 launches
+// UNFUSED: 216 launches
+// BADFUSIONS: error: photon-schedule-report: bad fusions options 'fuse-qkv=maybe'
 // BADKERNELS: error: photon-schedule-report: bad kernels options
 
 // BADBW: error: photon-schedule-report: bandwidth and tflops must be positive and launch-us non-negative

@@ -63,10 +63,57 @@ func.func @logits_not_f32(%l: memref<?xbf16>, %n: index, %ids: memref<?xi32>, %p
 
 // -----
 
-func.func @three_aligns(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: memref<?xf32>) {
+func.func @four_aligns(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: memref<?xf32>) {
   %c0 = arith.constant 0 : index
-  // expected-error @+1 {{expects 4 weight_aligns, got 3}}
-  photon_kernel.mlp %x[%c0] rows %n weights %W[%c0, %c0, %c0, %c0] scratch %s[%c0, %c0, %c0] rounded %x[%c0, %c0] {shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, weight_aligns = array<i64: 1, 1, 1>} : memref<?xf32>, memref<?xf32>
+  // expected-error @+1 {{expects 3 weight_aligns, got 4}}
+  photon_kernel.mlp %x[%c0] rows %n weights %W[%c0, %c0, %c0] scratch %s[%c0, %c0, %c0] {d_model = 64 : i64, ffn = 128 : i64, weight_aligns = array<i64: 1, 1, 1, 1>} : memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @norm_without_eps(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{norm, gain_align and eps go together}}
+  photon_kernel.mlp %x[%c0] rows %n weights %W[%c0, %c0, %c0] scratch %s[%c0, %c0, %c0] norm [%c0] {d_model = 64 : i64, ffn = 128 : i64, gain_align = 1 : i64, weight_aligns = array<i64: 1, 1, 1>} : memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @qkv_norm_without_align(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{norm and gain_align go together}}
+  photon_kernel.qkv %x[%c0] rows %n weights %W[%c0, %c0, %c0] scratch %s[%c0, %c0, %c0] norm [%c0] into [%c0] {shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, weight_aligns = array<i64: 1, 1, 1>} : memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @qkv_caches_without_layers(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %pos: memref<?xi32>, %s: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{caches and layers go together}}
+  photon_kernel.qkv %x[%c0] rows %n weights %W[%c0, %c0, %c0] scratch %s[%c0, %c0, %c0] at %pos, %pos caches %x, %x[%c0, %n] {shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, weight_aligns = array<i64: 1, 1, 1>} : memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @qkv_caches_of_two_types(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %pos: memref<?xi32>, %s: memref<?xf32>, %k: memref<?xbf16>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{K and V caches must have one type}}
+  photon_kernel.qkv %x[%c0] rows %n weights %W[%c0, %c0, %c0] scratch %s[%c0, %c0, %c0] at %pos, %pos caches %k, %x[%c0, %n] {layers = 1 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, weight_aligns = array<i64: 1, 1, 1>} : memref<?xf32>, memref<?xf32>, memref<?xbf16>, memref<?xf32>
+  return
+}
+
+// -----
+
+// The bf16 copy is bf16.
+func.func @rms_norm_rounded_f32(%W: memref<?xf32>, %x: memref<?xf32>, %n: index) {
+  // expected-note @-1 {{prior use here}}
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{use of value '%x' expects different type than prior uses: 'memref<?xbf16>' vs 'memref<?xf32>'}}
+  photon_kernel.rms_norm %x[%c0] rows %n gain %W[%c0] into %x[%c0] rounded %x[%c0] {eps = 1.0e-05 : f64, gain_align = 1 : i64, width = 8 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
   return
 }
 
