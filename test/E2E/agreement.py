@@ -810,15 +810,20 @@ def main():
                     model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act-tc1", worst,
                                rng, weight_type="bf16", activation_type="bf16",
                                compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
-            # photon-kernel-fusion's fusions off: a layer's kernel-level ops one by one (the
-            # norms, Q, K and V, RoPE with the cache write, gate, up, SwiGLU, down), f32 and
-            # bf16 (the normed rows' bf16 copies). (Their own prompts: the later cases' stay.)
-            for suffix, types in (("", ("f32", "f32")), ("-bf16-act", ("bf16", "bf16"))):
-                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2" + suffix + "-unfused-ops", worst,
-                           np.random.default_rng(67), weight_type=types[0],
-                           activation_type=types[1],
-                           compile_args=("--no-fuse-qkv", "--no-fuse-gate-up", "--no-fuse-norm"))
+            # photon-kernel-fusion's fusions off, each alone and those that separate a
+            # layer into its kernel-level ops all together (the norms, Q, K and V, RoPE with
+            # the cache write, gate, up, SwiGLU, down): bf16 (the normed rows' bf16 copies
+            # for the wide projections) and f32. (Their own prompts: the later cases' stay.)
+            fusions_off = [("-nofuse-" + f, ("--no-fuse-" + f,))
+                           for f in ("qkv", "rope-cache", "gate-up", "norm")]
+            fusions_off.append(("-unfused-ops", ("--no-fuse-qkv", "--no-fuse-gate-up",
+                                                 "--no-fuse-norm")))
+            for suffix, compile_args in fusions_off:
+                for types in (("bf16", "bf16"),) + ((("f32", "f32"),) if suffix == "-unfused-ops" else ()):
+                    model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+                               "tiny-photon-l2" + ("-bf16-act" if types[1] == "bf16" else "") + suffix,
+                               worst, np.random.default_rng(67), weight_type=types[0],
+                               activation_type=types[1], compile_args=compile_args)
             # --matmul-input-rounding=all: every projection rounds its f32 inputs (normed rows,
             # attention and SwiGLU outputs) to bf16 as a bf16 PyTorch model holds them; on the CPU
             # the same rounding as on tensor cores (one MMA there, not hi + lo; by default only
