@@ -34,6 +34,7 @@
 #           Together they run every model case; --only leaves out the shipped models and the
 #           sampling, NaN and bad-input cases, which only a call with the whole archive runs
 #   bench   bench, kernels and profile: the benchmark's artifacts and the PyTorch peer
+# PACK_KEEP (pack tc|f32) names more agreement artifacts to keep, e.g. an f32 case in `pack tc`.
 # BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type;
 # BENCH_COMPILE_ARGS (prepare) adds photon-compile options for the benchmarked models,
 # e.g. "--gemv-max-rows=0 --no-block-per-row" for the kernels before the decode GEMV.
@@ -168,7 +169,7 @@ pack() {
     tc|f32)
       ex+=(--exclude=.device/bench --exclude=.device/kbench --exclude=.device/peer
            --exclude=.device/demo/block-cuda --exclude=.device/demo/vanilla-cuda)
-      local keep=" $(echo $checked_artifacts) " d tc
+      local keep=" $(echo $checked_artifacts ${PACK_KEEP:-}) " d tc
       for d in "$dev"/e2e/*/; do
         d="$(basename "$d")"
         tc=f32; [[ "$d" != *bf16-act* ]] || tc=tc
