@@ -106,11 +106,15 @@ LogicalResult QkvOp::verify() {
   if (failed(verifyRounded(*this, getRounded(), getRoundedBase())) ||
       failed(verifyAligns(*this, "weight_aligns", getWeightAligns(), 3)))
     return failure();
-  if (bool(getGain()) != getGainAlign().has_value())
-    return emitOpError("norm and gain_align go together");
+  if (bool(getGain()) != getGainAlign().has_value() || bool(getGain()) != bool(getNormedBase()))
+    return emitOpError("norm, its normed_base and gain_align go together");
   if (std::optional<uint64_t> a = getGainAlign())
     if (failed(verifyPowersOfTwo(*this, "gain_align", {int64_t(*a)})))
       return failure();
+  const bool ropeOperands = getPos() && getSeq() && getKCache() && getVCache() && getLayer() &&
+                           getCapacity();
+  if (hasRopeCache() != ropeOperands || (!hasRopeCache() && getPos()))
+    return emitOpError("pos, seq, the caches, layer and capacity go together");
   if (hasRopeCache() != getLayers().has_value())
     return emitOpError("caches and layers go together");
   if (hasRopeCache() && getKCache().getType() != getVCache().getType())

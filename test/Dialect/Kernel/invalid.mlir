@@ -83,7 +83,7 @@ func.func @norm_without_eps(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s:
 
 func.func @qkv_norm_without_align(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: memref<?xf32>) {
   %c0 = arith.constant 0 : index
-  // expected-error @+1 {{norm and gain_align go together}}
+  // expected-error @+1 {{norm, its normed_base and gain_align go together}}
   photon_kernel.qkv %x[%c0] rows %n weights %W[%c0, %c0, %c0] scratch %s[%c0, %c0, %c0] norm [%c0] into [%c0] {shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, weight_aligns = array<i64: 1, 1, 1>} : memref<?xf32>, memref<?xf32>
   return
 }
@@ -169,5 +169,24 @@ func.func @gqa() attributes {shape = #photon_kernel.layer<d_model = 64, heads = 
 
 // expected-error @+1 {{head_dim 7 is odd (RoPE rotates pairs)}}
 func.func @odd_head() attributes {shape = #photon_kernel.layer<d_model = 28, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>} {
+  return
+}
+
+// -----
+
+// (Generic form: the custom syntax keeps a norm's operands together.)
+func.func @qkv_norm_without_normed_rows(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{norm, its normed_base and gain_align go together}}
+  "photon_kernel.qkv"(%x, %c0, %n, %W, %c0, %c0, %c0, %s, %c0, %c0, %c0, %c0) <{gain_align = 1 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0>, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, weight_aligns = array<i64: 1, 1, 1>}> : (memref<?xf32>, index, index, memref<?xf32>, index, index, index, memref<?xf32>, index, index, index, index) -> ()
+  return
+}
+
+// -----
+
+func.func @qkv_caches_without_positions(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{pos, seq, the caches, layer and capacity go together}}
+  "photon_kernel.qkv"(%x, %c0, %n, %W, %c0, %c0, %c0, %s, %c0, %c0, %c0, %x, %x, %c0, %n) <{layers = 1 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0>, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, weight_aligns = array<i64: 1, 1, 1>}> : (memref<?xf32>, index, index, memref<?xf32>, index, index, index, memref<?xf32>, index, index, index, memref<?xf32>, memref<?xf32>, index, index) -> ()
   return
 }
