@@ -116,7 +116,8 @@ private:
   void buildStack(const std::string &name, int64_t layers);
   func::FuncOp buildSharedStack(const StackLayout &shape);
   /// The body of a stack function with arguments `args` (stackArgTypes):
-  /// every layer's qkv, attention, output projection and MLP, then the
+  /// every layer's ops, one per step (norm, Q, K, V, RoPE + cache write,
+  /// attention, output projection, norm, gate, up, SwiGLU, down), then the
   /// final norm.
   void buildStackBody(Builder &b, ValueRange args, int64_t layers, LayerLoopFn forEachLayer,
                       WeightRef finalNorm);
