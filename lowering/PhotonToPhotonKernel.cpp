@@ -192,9 +192,11 @@ void KernelFunctionBuilder::matmul(Builder &b, Value weights, Value in, Value ro
                                    int64_t m, int64_t k) {
   Value zero = cIdx(b, 0);
   pk::MatmulOp::create(b, in, zero, /*rounded=*/Value(), /*rounded_base=*/Value(), rows, weights,
-                       w.at, bias ? bias->at : Value(), out, zero, /*next=*/ValueRange{}, m, k,
-                       w.align, bias ? b.getI64IntegerAttr(bias->align) : IntegerAttr(),
-                       /*accumulate=*/false, ArrayRef<int64_t>{}, ArrayRef<int64_t>{});
+                       w.at, /*bias=*/Value(), out, zero, /*next=*/ValueRange{}, m, k, w.align,
+                       /*bias_align=*/IntegerAttr(), /*accumulate=*/false, ArrayRef<int64_t>{},
+                       ArrayRef<int64_t>{});
+  if (bias)
+    pk::BiasAddOp::create(b, out, zero, rows, weights, bias->at, m, bias->align);
 }
 
 void KernelFunctionBuilder::buildLinearChunker(int64_t l) {
@@ -368,29 +370,33 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
     };
     // A projection of scratch rows at inBase (with their bf16 copy, if any).
     auto matmul = [&](Builder &b, Value inBase, Value inRounded, WeightRef wt, Value out,
-                      Value outBase, int64_t m, int64_t k, bool accumulate,
-                      ArrayRef<WeightRef> next, ArrayRef<int64_t> nextElements) {
+                      Value outBase, int64_t m, int64_t k, ArrayRef<WeightRef> next,
+                      ArrayRef<int64_t> nextElements) {
       pk::MatmulOp::create(b, scratch, inBase, inRounded, inRounded ? zero : Value(), rows, weights,
                            wt.at, Value(), out, outBase, offsetsOf(next), m, k, wt.align,
-                           IntegerAttr(), accumulate, nextElements, aligns(next));
+                           IntegerAttr(), /*accumulate=*/false, nextElements, aligns(next));
     };
     norm(b, inputNorm);
-    matmul(b, normedBase, rounded, q, scratch, qBase, D, D, false, {}, {});
-    matmul(b, normedBase, rounded, k, scratch, kBase, KV, D, false, {}, {});
-    matmul(b, normedBase, rounded, v, scratch, vBase, KV, D, false, {o}, {D * D});
+    matmul(b, normedBase, rounded, q, scratch, qBase, D, D, {}, {});
+    matmul(b, normedBase, rounded, k, scratch, kBase, KV, D, {}, {});
+    matmul(b, normedBase, rounded, v, scratch, vBase, KV, D, {o}, {D * D});
     pk::RopeCacheOp::create(b, scratch, qBase, kBase, vBase, rows, pos, seq, kc, vc, layer,
                             capacity, shape, layers);
     pk::AttentionOp::create(b, scratch, qBase, aBase, sBase, stBase, rounded,
                             rounded ? zero : Value(), kc, vc, layer, capacity, rows, pos, seq,
                             semaphores, shape, layers);
-    matmul(b, aBase, rounded, o, x, zero, D, D, true, {gate, up}, {F * D, F * D});
+    // The projections that add into the rows write them to q's rows (free
+    // after attention) first.
+    matmul(b, aBase, rounded, o, scratch, qBase, D, D, {gate, up}, {F * D, F * D});
+    pk::ResidualAddOp::create(b, x, zero, rows, scratch, qBase, D);
     WeightRef mlpNorm = w(b, "post_attention_layernorm.weight");
     WeightRef down = w(b, "mlp.down_proj.weight");
     norm(b, mlpNorm);
-    matmul(b, normedBase, rounded, gate, scratch, gBase, F, D, false, {}, {});
-    matmul(b, normedBase, rounded, up, scratch, uBase, F, D, false, {}, {});
+    matmul(b, normedBase, rounded, gate, scratch, gBase, F, D, {}, {});
+    matmul(b, normedBase, rounded, up, scratch, uBase, F, D, {}, {});
     pk::SwigluOp::create(b, scratch, gBase, uBase, rows, F);
-    matmul(b, gBase, Value(), down, x, zero, D, F, true, {}, {});
+    matmul(b, gBase, Value(), down, scratch, qBase, D, F, {}, {});
+    pk::ResidualAddOp::create(b, x, zero, rows, scratch, qBase, D);
   });
   pk::RmsNormOp::create(b, x, zero, rows, weights, finalNorm.at, x, zero, Value(), Value(), D,
                         llvm::APFloat(c.rmsNormEps), finalNorm.align);

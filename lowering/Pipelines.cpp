@@ -58,6 +58,13 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       *this, "fuse-norm",
       llvm::cl::desc("RMSNorm as the prologue of the projections that read it"),
       llvm::cl::init(photon::PhotonKernelFusionOptions().fuseNorm)};
+  detail::PassOptions::Option<bool> fuseResidual{
+      *this, "fuse-residual",
+      llvm::cl::desc("residual adds as the epilogue of the projections before them"),
+      llvm::cl::init(photon::PhotonKernelFusionOptions().fuseResidual)};
+  detail::PassOptions::Option<bool> fuseBias{
+      *this, "fuse-bias", llvm::cl::desc("biases in the epilogue of their projections"),
+      llvm::cl::init(photon::PhotonKernelFusionOptions().fuseBias)};
 
   /// The memory plan the kernels are emitted for.
   photon::PhotonPlanMemoryOptions plan() const {
@@ -70,7 +77,7 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
   }
   /// The fusions of the kernel-level ops.
   photon::PhotonKernelFusionOptions fusions() const {
-    return {fuseQkv, fuseRopeCache, fuseGateUp, fuseNorm};
+    return {fuseQkv, fuseRopeCache, fuseGateUp, fuseNorm, fuseResidual, fuseBias};
   }
 };
 

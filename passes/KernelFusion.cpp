@@ -129,14 +129,25 @@ struct FuseGateUpProjections : OpRewritePattern<pk::SwigluOp> {
       return rewriter.notifyMatchFailure(swiglu, "the matmuls are not its gate and up");
     if (gate.getIn() != scratch)
       return rewriter.notifyMatchFailure(swiglu, "gate and up do not read scratch rows");
+    // The down projection adds into the rows: as its epilogue, or through a
+    // residual_add right after it.
+    Value x = down.getOut(), xBase = down.getOutBase();
+    auto add = neighbour<pk::ResidualAddOp>(down, -1);
+    if (!down.getAccumulate()) {
+      if (!add || add.getSrc() != down.getOut() || add.getSrcBase() != down.getOutBase() ||
+          add.getRows() != down.getRows() || int64_t(add.getWidth()) != D)
+        return rewriter.notifyMatchFailure(swiglu, "the down projection adds into no rows");
+      x = add.getX();
+      xBase = add.getXBase();
+    }
     if (down.getIn() != scratch || down.getInBase() != swiglu.getGateBase() ||
-        down.getRounded() || down.getBias() || !down.getAccumulate() ||
-        down.getRows() != swiglu.getRows() || down.getWeights() != gate.getWeights() ||
-        int64_t(down.getK()) != F || int64_t(down.getM()) != D)
-      return rewriter.notifyMatchFailure(swiglu, "no down projection into the rows after it");
+        down.getRounded() || down.getBias() || down.getRows() != swiglu.getRows() ||
+        down.getWeights() != gate.getWeights() || int64_t(down.getK()) != F ||
+        int64_t(down.getM()) != D)
+      return rewriter.notifyMatchFailure(swiglu, "no down projection of SwiGLU's output after it");
     rewriter.setInsertionPoint(gate);
     pk::MlpOp::create(
-        rewriter, gate.getLoc(), down.getOut(), down.getOutBase(), swiglu.getRows(),
+        rewriter, gate.getLoc(), x, xBase, swiglu.getRows(),
         gate.getWeights(), gate.getWeight(), up.getWeight(), down.getWeight(), scratch,
         gate.getInBase(), swiglu.getGateBase(), swiglu.getUpBase(), gate.getRounded(),
         gate.getRoundedBase(), /*gain=*/Value(), rewriter.getI64IntegerAttr(D),
@@ -145,9 +156,51 @@ struct FuseGateUpProjections : OpRewritePattern<pk::SwigluOp> {
                                        int64_t(up.getWeightAlign()),
                                        int64_t(down.getWeightAlign())}),
         /*eps=*/FloatAttr(), /*gain_align=*/IntegerAttr());
+    if (!down.getAccumulate())
+      rewriter.eraseOp(add);
     for (Operation *op : {gate.getOperation(), up.getOperation(), swiglu.getOperation(),
                           down.getOperation()})
       rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// fuse-residual: a `residual_add` right after the projection that writes
+/// its source becomes that projection's epilogue (it accumulates into the
+/// rows). Not where the projection reads the rows it would add into.
+struct FuseResidualAdd : OpRewritePattern<pk::ResidualAddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(pk::ResidualAddOp add, PatternRewriter &rewriter) const override {
+    auto m = neighbour<pk::MatmulOp>(add, 1);
+    if (!m || m.getAccumulate() || m.getOut() != add.getSrc() ||
+        m.getOutBase() != add.getSrcBase() || m.getRows() != add.getRows() ||
+        int64_t(m.getM()) != int64_t(add.getWidth()) || m.getIn() == add.getX())
+      return rewriter.notifyMatchFailure(add, "no projection of other rows writes its source");
+    rewriter.modifyOpInPlace(m, [&] {
+      m.getOutMutable().assign(add.getX());
+      m.getOutBaseMutable().assign(add.getXBase());
+      m.setAccumulate(true);
+    });
+    rewriter.eraseOp(add);
+    return success();
+  }
+};
+
+/// fuse-bias: a `bias_add` right after the projection that writes its rows
+/// becomes that projection's epilogue.
+struct FuseBiasAdd : OpRewritePattern<pk::BiasAddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(pk::BiasAddOp add, PatternRewriter &rewriter) const override {
+    auto m = neighbour<pk::MatmulOp>(add, 1);
+    if (!m || m.getBias() || m.getOut() != add.getOut() || m.getOutBase() != add.getOutBase() ||
+        m.getRows() != add.getRows() || m.getWeights() != add.getWeights() ||
+        int64_t(m.getM()) != int64_t(add.getWidth()))
+      return rewriter.notifyMatchFailure(add, "no projection writes its rows");
+    rewriter.modifyOpInPlace(m, [&] {
+      m.getBiasMutable().assign(add.getBias());
+      m.setBiasAlign(add.getBiasAlign());
+    });
+    rewriter.eraseOp(add);
     return success();
   }
 };
@@ -224,6 +277,10 @@ struct PhotonKernelFusion : impl::PhotonKernelFusionBase<PhotonKernelFusion> {
       patterns.add<FuseGateUpProjections>(&getContext());
     if (fuseNorm)
       patterns.add<FuseNormIntoQkv, FuseNormIntoMlp>(&getContext());
+    if (fuseResidual)
+      patterns.add<FuseResidualAdd>(&getContext());
+    if (fuseBias)
+      patterns.add<FuseBiasAdd>(&getContext());
     // Only the patterns: no folding, constant CSE or region simplification
     // of the host code around the ops.
     GreedyRewriteConfig config;

@@ -121,7 +121,7 @@ def PhotonKernelFusion : Pass<"photon-kernel-fusion", "::mlir::ModuleOp"> {
   let description = [{
     Rewrites the kernel-level IR that convert-photon-to-photon-kernel builds
     (one op per step of a layer: `rms_norm`, a `matmul` per projection,
-    `rope_cache`, `swiglu`) into fused ops, one pattern per fusion, each
+    `rope_cache`, `swiglu`, `residual_add`, `bias_add`) into fused ops, one pattern per fusion, each
     behind its option so that schedules can be compared:
 
     - `fuse-qkv`: three `matmul`s of one input whose outputs a
@@ -130,6 +130,11 @@ def PhotonKernelFusion : Pass<"photon-kernel-fusion", "::mlir::ModuleOp"> {
     - `fuse-gate-up`: the gate and up `matmul`s, their `swiglu` and the down
       `matmul` that adds its output to the residual become one
       `photon_kernel.mlp` (gate and up one projection, SwiGLU its epilogue);
+    - `fuse-residual`: a `residual_add` becomes the epilogue of the
+      `matmul` before it that writes its source (it accumulates into the
+      rows); an `mlp` takes the one after its down projection in any case;
+    - `fuse-bias`: a `bias_add` becomes the epilogue of the `matmul` before
+      it;
     - `fuse-norm`: an `rms_norm` whose rows a `qkv` or an `mlp` right after
       it reads becomes that op's prologue. The normed rows must be that
       op's alone (as convert-photon-to-photon-kernel builds them): the
@@ -150,6 +155,11 @@ def PhotonKernelFusion : Pass<"photon-kernel-fusion", "::mlir::ModuleOp"> {
            "down projection after it (photon_kernel.mlp)">,
     Option<"fuseNorm", "fuse-norm", "bool", "true",
            "RMSNorm as the prologue of the qkv or mlp that reads its rows">,
+    Option<"fuseResidual", "fuse-residual", "bool", "true",
+           "a residual add as the epilogue of the projection before it (the "
+           "matmul accumulates into the rows)">,
+    Option<"fuseBias", "fuse-bias", "bool", "true",
+           "a bias add as the epilogue of the projection before it">,
   ];
 }
 

@@ -102,6 +102,10 @@ LogicalResult MatmulOp::verify() {
   return verifyNext(*this, getNext().size(), getNextElements(), getNextAligns());
 }
 
+LogicalResult BiasAddOp::verify() {
+  return verifyAligns(*this, "bias_align", {int64_t(getBiasAlign())}, 1);
+}
+
 LogicalResult QkvOp::verify() {
   if (failed(verifyRounded(*this, getRounded(), getRoundedBase())) ||
       failed(verifyAligns(*this, "weight_aligns", getWeightAligns(), 3)))

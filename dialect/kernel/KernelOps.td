@@ -156,6 +156,47 @@ def PhotonKernel_MatmulOp : PhotonKernel_Op<"matmul", [AttrSizedOperandSegments]
   let hasVerifier = 1;
 }
 
+def PhotonKernel_ResidualAddOp : PhotonKernel_Op<"residual_add"> {
+  let summary = "x[i, j] += src[i, j]";
+  let description = [{
+    Adds `rows` rows of `width` f32 features of `src` to the rows of `x` (a
+    residual): what a projection's output does when `photon-kernel-fusion`
+    does not make the add its epilogue (`fuse-residual`).
+
+    ```mlir
+    photon_kernel.residual_add %x[%c0] rows %n add %s[%t] {width = 64 : i64} : memref<?xbf16>
+    ```
+  }];
+  let arguments = (ins Arg<PK_Buffer, "", [MemRead, MemWrite]>:$x, Index:$x_base, Index:$rows,
+                       Arg<PK_F32Buffer, "", [MemRead]>:$src, Index:$src_base,
+                       PK_Positive:$width);
+  let assemblyFormat = [{
+    $x `[` $x_base `]` `rows` $rows `add` $src `[` $src_base `]` attr-dict `:` type($x)
+  }];
+}
+
+def PhotonKernel_BiasAddOp : PhotonKernel_Op<"bias_add"> {
+  let summary = "out[i, j] += bias[j]";
+  let description = [{
+    Adds the `width`-element bias at `bias` in the weight arena to `rows`
+    rows of `out`: a projection's bias when `photon-kernel-fusion` does not
+    make it the projection's epilogue (`fuse-bias`).
+
+    ```mlir
+    photon_kernel.bias_add %out[%c0] rows %n bias %W[%b] {bias_align = 16 : i64, width = 64 : i64}
+        : memref<?xbf16>, memref<?xbf16>
+    ```
+  }];
+  let arguments = (ins Arg<PK_Buffer, "", [MemRead, MemWrite]>:$out, Index:$out_base,
+                       Index:$rows, Arg<PK_Buffer, "weight arena", [MemRead]>:$weights,
+                       Index:$bias, PK_Positive:$width, PK_Positive:$bias_align);
+  let assemblyFormat = [{
+    $out `[` $out_base `]` `rows` $rows `bias` $weights `[` $bias `]` attr-dict
+    `:` type($out) `,` type($weights)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // A transformer layer: QKV, attention, MLP
 //===----------------------------------------------------------------------===//

@@ -1143,6 +1143,36 @@ struct MlpLowering : KernelOpLowering<kernel::MlpOp> {
   }
 };
 
+struct ResidualAddLowering : KernelOpLowering<kernel::ResidualAddOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::ResidualAddOp op) const override {
+    Type act = elementTypeOf(op.getX());
+    const int64_t width = op.getWidth();
+    Buf x{op.getX(), op.getXBase()}, src{op.getSrc(), op.getSrcBase()};
+    emitter(op, {}, act, act)
+        .parallel(b, "photon_residual_add_" + Twine(width), {op.getRows(), cIdx(b, width)},
+                  [&](Builder &b, ValueRange iv) {
+                    Value i = addI(b, mulI(b, iv[0], width), iv[1]);
+                    x.store(b, addF(b, x.load(b, i), src.load(b, i)), i);
+                  });
+  }
+};
+
+struct BiasAddLowering : KernelOpLowering<kernel::BiasAddOp> {
+  using KernelOpLowering::KernelOpLowering;
+  void lower(Builder &b, kernel::BiasAddOp op) const override {
+    Type act = elementTypeOf(op.getOut());
+    const int64_t width = op.getWidth();
+    Buf out{op.getOut(), op.getOutBase()};
+    KernelEmitter e = emitter(op, {}, elementTypeOf(op.getWeights()), act, op.getWeights());
+    e.parallel(b, "photon_bias_add_" + Twine(width), {op.getRows(), cIdx(b, width)},
+               [&](Builder &b, ValueRange iv) {
+                 Value i = addI(b, mulI(b, iv[0], width), iv[1]);
+                 out.store(b, addF(b, out.load(b, i), e.loadWeight(b, op.getBias(), iv[1])), i);
+               });
+  }
+};
+
 struct SwigluLowering : KernelOpLowering<kernel::SwigluOp> {
   using KernelOpLowering::KernelOpLowering;
   void lower(Builder &b, kernel::SwigluOp op) const override {
@@ -1157,7 +1187,8 @@ struct SwigluLowering : KernelOpLowering<kernel::SwigluOp> {
 
 void populateProjectionPatterns(RewritePatternSet &patterns,
                                 const KernelLoweringOptions &options) {
-  patterns.add<MatmulLowering, MlpLowering, SwigluLowering>(patterns.getContext(), options);
+  patterns.add<MatmulLowering, MlpLowering, SwigluLowering, ResidualAddLowering,
+               BiasAddLowering>(patterns.getContext(), options);
 }
 
 } // namespace mlir::photon

@@ -6,9 +6,9 @@
 // over offsets base + l * stride (stride 36992); each layer is one op per
 // step (photon-kernel-fusion joins them: test/Transforms/kernel-fusion.mlir):
 // the input norm into the scratch's h rows, the Q, K and V projections,
-// RoPE with the cache write, attention, the output projection accumulating
-// into x, the MLP norm, gate, up, SwiGLU and down accumulating into x; then
-// the final norm.
+// RoPE with the cache write, attention, the output projection into q's rows
+// (free after attention) and its residual add into x, the MLP norm, gate, up,
+// SwiGLU, down and its residual add; then the final norm.
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s --check-prefix=L2
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s --check-prefix=BF16
@@ -49,14 +49,16 @@
 // CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[WV]]] into %arg8[%[[V]]] next[%[[WO]]] {k = 64 : i64, m = 32 : i64, next_aligns = array<i64: 16>, next_elements = array<i64: 4096>, weight_align = 16 : i64}
 // CHECK-NEXT: photon_kernel.rope_cache %arg8[%[[Q]], %[[K]], %[[V]]] rows %arg2 at %arg3, %arg4 caches %arg5, %arg6[%[[L]], %arg7] {layers = 2 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.000000e-05, rope_theta = 1.000000e+04>} : memref<?xf32>
 // CHECK-NEXT: photon_kernel.attention %arg8[%[[Q]], %[[A]], %[[S]], %[[ST]]] caches %arg5, %arg6[%[[L]], %arg7] rows %arg2 at %arg3, %arg4 semaphores %arg10 {layers = 2 : i64, shape = #photon_kernel.layer<{{.*}}>} : memref<?xf32>
-// CHECK-NEXT: photon_kernel.matmul %arg8[%[[A]]] rows %arg2 weight %arg0[%[[WO]]] into %arg1[%[[ZERO]]] next[%[[WG]], %[[WU]]] {accumulate, k = 64 : i64, m = 64 : i64, next_aligns = array<i64: 16, 16>, next_elements = array<i64: 8192, 8192>, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[A]]] rows %arg2 weight %arg0[%[[WO]]] into %arg8[%[[Q]]] next[%[[WG]], %[[WU]]] {k = 64 : i64, m = 64 : i64, next_aligns = array<i64: 16, 16>, next_elements = array<i64: 8192, 8192>, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.residual_add %arg1[%[[ZERO]]] rows %arg2 add %arg8[%[[Q]]] {width = 64 : i64} : memref<?xf32>
 // CHECK-NEXT: %[[NORM2:.*]] = arith.addi %[[AT]], %c36928 : index
 // CHECK-NEXT: %[[WD:.*]] = arith.addi %[[AT]], %c28672 : index
 // CHECK-NEXT: photon_kernel.rms_norm %arg1[%[[ZERO]]] rows %arg2 gain %arg0[%[[NORM2]]] into %arg8[%[[ZERO]]]
 // CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[WG]]] into %arg8[%[[G]]] {k = 64 : i64, m = 128 : i64, weight_align = 16 : i64}
 // CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[WU]]] into %arg8[%[[U]]] {k = 64 : i64, m = 128 : i64, weight_align = 16 : i64}
 // CHECK-NEXT: photon_kernel.swiglu %arg8[%[[G]], %[[U]]] rows %arg2 {width = 128 : i64}
-// CHECK-NEXT: photon_kernel.matmul %arg8[%[[G]]] rows %arg2 weight %arg0[%[[WD]]] into %arg1[%[[ZERO]]] {accumulate, k = 128 : i64, m = 64 : i64, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.matmul %arg8[%[[G]]] rows %arg2 weight %arg0[%[[WD]]] into %arg8[%[[Q]]] {k = 128 : i64, m = 64 : i64, weight_align = 16 : i64}
+// CHECK-NEXT: photon_kernel.residual_add %arg1[%[[ZERO]]] rows %arg2 add %arg8[%[[Q]]] {width = 64 : i64} : memref<?xf32>
 // CHECK-NEXT: }
 // CHECK-NEXT: photon_kernel.rms_norm %arg1[%[[ZERO]]] rows %arg2 gain %arg0[%{{.*}}] into %arg1[%[[ZERO]]] {eps = 1.000000e-05 : f64, gain_align = 16 : i64, width = 64 : i64}
 // CHECK-NEXT: return
@@ -70,14 +72,16 @@
 // CHECK-LABEL: func.func private @photon_sample
 // CHECK-NEXT: photon_kernel.sample %arg0 rows %arg1 uniforms %arg2 temperature %arg3 top_k %arg4 top_p %arg5 into %arg6 {vocab = 256 : i64}
 
-// A PHOTON model's converter (a projection with a bias to prefix_length
-// latents) and linear chunker (RMSNorm of the chunk into the f32
-// scratch, then its projection with a bias; level 2 of tiny-photon-l2).
+// A PHOTON model's converter (a projection to prefix_length latents, then
+// its bias) and linear chunker (RMSNorm of the chunk into the f32 scratch,
+// its projection, its bias; level 2 of tiny-photon-l2).
 // L2-LABEL: func.func private @photon_converter_1
-// L2: photon_kernel.matmul %arg1[%[[C0:.*]]] rows %arg2 weight %arg0[%{{.*}}] bias[%{{.*}}] into %arg3[%[[C0]]]
+// L2: photon_kernel.matmul %arg1[%[[C0:.*]]] rows %arg2 weight %arg0[%{{.*}}] into %arg3[%[[C0]]] {k = 64 : i64, m = 128 : i64
+// L2-NEXT: photon_kernel.bias_add %arg3[%[[C0]]] rows %arg2 bias %arg0[%{{.*}}] {bias_align = {{.*}}, width = 128 : i64}
 // L2-LABEL: func.func private @photon_chunk_2
 // L2: photon_kernel.rms_norm %arg1[%[[C0:.*]]] rows %arg2 gain %arg0[%{{.*}}] into %arg4[%[[C0]]]
-// L2-NEXT: photon_kernel.matmul %arg4[%[[C0]]] rows %arg2 weight %arg0[%{{.*}}] bias[%{{.*}}] into %arg3[%[[C0]]] {bias_align = {{.*}}, k = {{.*}}, m = 64 : i64, weight_align = {{.*}}} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+// L2-NEXT: photon_kernel.matmul %arg4[%[[C0]]] rows %arg2 weight %arg0[%{{.*}}] into %arg3[%[[C0]]] {k = {{.*}}, m = 64 : i64, weight_align = {{.*}}} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+// L2-NEXT: photon_kernel.bias_add %arg3[%[[C0]]] rows %arg2 bias %arg0[%{{.*}}] {bias_align = {{.*}}, width = 64 : i64} : memref<?xf32>, memref<?xf32>
 
 // With bf16 weights and activations the normed rows go to the attention
 // output's rows (free until attention), with a bf16 copy over h's bytes

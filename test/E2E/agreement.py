@@ -810,14 +810,14 @@ def main():
                     model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act-tc1", worst,
                                rng, weight_type="bf16", activation_type="bf16",
                                compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
-            # photon-kernel-fusion's fusions off, each alone and those that separate a
-            # layer into its kernel-level ops all together (the norms, Q, K and V, RoPE with
-            # the cache write, gate, up, SwiGLU, down): bf16 (the normed rows' bf16 copies
-            # for the wide projections) and f32. (Their own prompts: the later cases' stay.)
-            fusions_off = [("-nofuse-" + f, ("--no-fuse-" + f,))
-                           for f in ("qkv", "rope-cache", "gate-up", "norm")]
-            fusions_off.append(("-unfused-ops", ("--no-fuse-qkv", "--no-fuse-gate-up",
-                                                 "--no-fuse-norm")))
+            # photon-kernel-fusion's fusions off, each alone and all together (a layer's
+            # kernel-level ops one by one: the norms, Q, K and V, RoPE with the cache write,
+            # the residual adds, gate, up, SwiGLU, down; the converters' bias adds): bf16
+            # (the normed rows' bf16 copies for the wide projections) and f32. (Their own
+            # prompts: the later cases' stay.)
+            fusions = ("qkv", "rope-cache", "gate-up", "norm", "residual", "bias")
+            fusions_off = [("-nofuse-" + f, ("--no-fuse-" + f,)) for f in fusions]
+            fusions_off.append(("-unfused-ops", tuple("--no-fuse-" + f for f in fusions)))
             for suffix, compile_args in fusions_off:
                 for types in (("bf16", "bf16"),) + ((("f32", "f32"),) if suffix == "-unfused-ops" else ()):
                     model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),

@@ -2,14 +2,18 @@
 // off. A layer as convert-photon-to-photon-kernel builds it (D 64, 4 heads,
 // 2 KV heads, F 128; bf16 weights and activations, so the normed rows and
 // the attention output come with bf16 copies in %r) becomes a qkv with its
-// norm and RoPE + cache write, attention, the output projection, and an mlp
-// with its norm.
+// norm and RoPE + cache write, attention, the output projection adding into
+// the rows (fuse-residual), and an mlp with its norm; a converter's bias
+// becomes its projection's epilogue (fuse-bias).
 // RUN: photon-opt %s -split-input-file -photon-kernel-fusion | FileCheck %s
 // RUN: photon-opt %s -split-input-file '-photon-kernel-fusion=fuse-norm=false' | FileCheck %s --check-prefix=NONORM
 // RUN: photon-opt %s -split-input-file '-photon-kernel-fusion=fuse-qkv=false' | FileCheck %s --check-prefix=NOQKV
 // RUN: photon-opt %s -split-input-file '-photon-kernel-fusion=fuse-rope-cache=false' | FileCheck %s --check-prefix=NOROPE
 // RUN: photon-opt %s -split-input-file '-photon-kernel-fusion=fuse-gate-up=false' | FileCheck %s --check-prefix=NOGATEUP
-// RUN: photon-opt %s -split-input-file '-photon-kernel-fusion=fuse-qkv=false fuse-rope-cache=false fuse-gate-up=false fuse-norm=false' | FileCheck %s --check-prefix=NONE
+// RUN: photon-opt %s -split-input-file '-photon-kernel-fusion=fuse-residual=false' | FileCheck %s --check-prefix=NORESIDUAL
+// RUN: photon-opt %s -split-input-file '-photon-kernel-fusion=fuse-residual=false fuse-gate-up=false' | FileCheck %s --check-prefix=NORESIDUAL2
+// RUN: photon-opt %s -split-input-file '-photon-kernel-fusion=fuse-bias=false' | FileCheck %s --check-prefix=NOBIAS
+// RUN: photon-opt %s -split-input-file '-photon-kernel-fusion=fuse-qkv=false fuse-rope-cache=false fuse-gate-up=false fuse-norm=false fuse-residual=false fuse-bias=false' | FileCheck %s --check-prefix=NONE
 
 #shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>
 
@@ -18,7 +22,7 @@
 // CHECK: %[[H:.*]] = arith.constant 192 : index
 // CHECK: photon_kernel.qkv %[[X]][%[[C0:.*]]] rows %[[N]] weights %[[W]][%[[WQ:.*]], %[[WK:.*]], %[[WV:.*]]] scratch %[[S]][%[[Q:.*]], %[[K:.*]], %[[V:.*]]] rounded %[[R]][%[[C0]]] norm[%[[G1:.*]]] into[%[[H]]] at %[[POS]], %[[SEQ]] caches %[[KC]], %[[VC]][%[[L]], %[[CAP]]] next[%[[WO:.*]]] {gain_align = 16 : i64, layers = 2 : i64, next_aligns = array<i64: 16>, next_elements = array<i64: 4096>, shape = #photon_kernel.layer<{{.*}}>, weight_aligns = array<i64: 16, 16, 16>} : memref<?xbf16>, memref<?xbf16>, memref<?xbf16>, memref<?xbf16>
 // CHECK-NEXT: photon_kernel.attention
-// CHECK-NEXT: photon_kernel.matmul %[[S]][%[[H]]] rounded %[[R]][%[[C0]]] rows %[[N]] weight %[[W]][%[[WO]]] into %[[X]][%[[C0]]]
+// CHECK-NEXT: photon_kernel.matmul %[[S]][%[[H]]] rounded %[[R]][%[[C0]]] rows %[[N]] weight %[[W]][%[[WO]]] into %[[X]][%[[C0]]] {accumulate,
 // CHECK-NEXT: photon_kernel.mlp %[[X]][%[[C0]]] rows %[[N]] weights %[[W]][%[[WG:.*]], %[[WU:.*]], %[[WD:.*]]] scratch %[[S]][%[[H]], %[[GB:.*]], %[[UB:.*]]] rounded %[[R]][%[[C0]]] norm[%[[G2:.*]]] {d_model = 64 : i64, eps = 1.000000e-05 : f64, ffn = 128 : i64, gain_align = 16 : i64, weight_aligns = array<i64: 16, 16, 16>} : memref<?xbf16>, memref<?xbf16>
 // CHECK-NEXT: return
 
@@ -61,10 +65,28 @@
 // NOGATEUP-NEXT: photon_kernel.matmul {{.*}} {accumulate, k = 128 : i64, m = 64 : i64
 // NOGATEUP-NEXT: return
 
+// fuse-residual=false: the output projection writes q's rows and a
+// residual_add adds them; the mlp still takes the one after its down
+// projection.
+// NORESIDUAL-LABEL: func.func @layer(
+// NORESIDUAL: photon_kernel.attention
+// NORESIDUAL-NEXT: photon_kernel.matmul %[[S:arg[0-9]+]][%{{.*}}] rounded {{.*}} into %[[S]][%[[Q:.*]]] {k = 64 : i64, m = 64 : i64, weight_align = 16 : i64}
+// NORESIDUAL-NEXT: photon_kernel.residual_add %[[X:arg[0-9]+]][%{{.*}}] rows %{{.*}} add %[[S]][%[[Q]]]
+// NORESIDUAL-NEXT: photon_kernel.mlp %[[X]]
+// NORESIDUAL-NEXT: return
+// NORESIDUAL2-LABEL: func.func @layer(
+// NORESIDUAL2: photon_kernel.swiglu
+// NORESIDUAL2-NEXT: photon_kernel.matmul {{.*}} {k = 128 : i64, m = 64 : i64
+// NORESIDUAL2-NEXT: photon_kernel.residual_add
+// NORESIDUAL2-NEXT: return
+
 // NONE-LABEL: func.func @layer(
 // NONE-NOT: photon_kernel.qkv
 // NONE-NOT: photon_kernel.mlp
+// NONE-NOT: accumulate
 // NONE: return
+// NONE-LABEL: func.func @converter(
+// NONE: photon_kernel.bias_add
 func.func @layer(%W: memref<?xbf16>, %x: memref<?xbf16>, %n: index, %pos: memref<?xi32>, %seq: memref<?xi32>, %kc: memref<?xbf16>, %vc: memref<?xbf16>, %l: index, %cap: index, %s: memref<?xf32>, %r: memref<?xbf16>, %sem: memref<?xi32>) {
   %c0 = arith.constant 0 : index
   %h = arith.constant 192 : index
@@ -88,12 +110,29 @@ func.func @layer(%W: memref<?xbf16>, %x: memref<?xbf16>, %n: index, %pos: memref
   photon_kernel.matmul %s[%h] rounded %r[%c0] rows %n weight %W[%wv] into %s[%v] next[%wo] {k = 64 : i64, m = 32 : i64, next_aligns = array<i64: 16>, next_elements = array<i64: 4096>, weight_align = 16 : i64} : memref<?xf32>, memref<?xbf16>, memref<?xf32>
   photon_kernel.rope_cache %s[%q, %k, %v] rows %n at %pos, %seq caches %kc, %vc[%l, %cap] {layers = 2 : i64, shape = #shape} : memref<?xbf16>
   photon_kernel.attention %s[%q, %h, %scores, %scores] rounded %r[%c0] caches %kc, %vc[%l, %cap] rows %n at %pos, %seq semaphores %sem {layers = 2 : i64, shape = #shape} : memref<?xbf16>
-  photon_kernel.matmul %s[%h] rounded %r[%c0] rows %n weight %W[%wo] into %x[%c0] {accumulate, k = 64 : i64, m = 64 : i64, weight_align = 16 : i64} : memref<?xf32>, memref<?xbf16>, memref<?xbf16>
+  photon_kernel.matmul %s[%h] rounded %r[%c0] rows %n weight %W[%wo] into %s[%q] {k = 64 : i64, m = 64 : i64, weight_align = 16 : i64} : memref<?xf32>, memref<?xbf16>, memref<?xf32>
+  photon_kernel.residual_add %x[%c0] rows %n add %s[%q] {width = 64 : i64} : memref<?xbf16>
   photon_kernel.rms_norm %x[%c0] rows %n gain %W[%g2] into %s[%h] rounded %r[%c0] {eps = 1.0e-05 : f64, gain_align = 16 : i64, width = 64 : i64} : memref<?xbf16>, memref<?xbf16>, memref<?xf32>
   photon_kernel.matmul %s[%h] rounded %r[%c0] rows %n weight %W[%wg] into %s[%g] {k = 64 : i64, m = 128 : i64, weight_align = 16 : i64} : memref<?xf32>, memref<?xbf16>, memref<?xf32>
   photon_kernel.matmul %s[%h] rounded %r[%c0] rows %n weight %W[%wu] into %s[%u] {k = 64 : i64, m = 128 : i64, weight_align = 16 : i64} : memref<?xf32>, memref<?xbf16>, memref<?xf32>
   photon_kernel.swiglu %s[%g, %u] rows %n {width = 128 : i64}
-  photon_kernel.matmul %s[%g] rows %n weight %W[%wd] into %x[%c0] {accumulate, k = 128 : i64, m = 64 : i64, weight_align = 16 : i64} : memref<?xf32>, memref<?xbf16>, memref<?xbf16>
+  photon_kernel.matmul %s[%g] rows %n weight %W[%wd] into %s[%q] {k = 128 : i64, m = 64 : i64, weight_align = 16 : i64} : memref<?xf32>, memref<?xbf16>, memref<?xf32>
+  photon_kernel.residual_add %x[%c0] rows %n add %s[%q] {width = 64 : i64} : memref<?xbf16>
+  return
+}
+
+// A converter: the bias is its projection's epilogue (fuse-bias).
+// CHECK-LABEL: func.func @converter(
+// CHECK: photon_kernel.matmul %{{.*}} rows %{{.*}} weight %{{.*}}[%{{.*}}] bias[%[[B:.*]]] into %[[OUT:arg[0-9]+]][%{{.*}}] {bias_align = 16 : i64, k = 64 : i64, m = 128 : i64, weight_align = 16 : i64}
+// CHECK-NEXT: return
+// NOBIAS-LABEL: func.func @converter(
+// NOBIAS: photon_kernel.matmul
+// NOBIAS-NEXT: photon_kernel.bias_add
+func.func @converter(%W: memref<?xbf16>, %in: memref<?xbf16>, %n: index, %out: memref<?xbf16>) {
+  %c0 = arith.constant 0 : index
+  %b = arith.constant 8192 : index
+  photon_kernel.matmul %in[%c0] rows %n weight %W[%c0] into %out[%c0] {k = 64 : i64, m = 128 : i64, weight_align = 16 : i64} : memref<?xbf16>, memref<?xbf16>, memref<?xbf16>
+  photon_kernel.bias_add %out[%c0] rows %n bias %W[%b] {bias_align = 16 : i64, width = 128 : i64} : memref<?xbf16>, memref<?xbf16>
   return
 }
 
@@ -136,6 +175,20 @@ func.func @norm_in_place(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %pos: 
   photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %s[%k] {k = 64 : i64, m = 32 : i64, weight_align = 16 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
   photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %s[%v] {k = 64 : i64, m = 32 : i64, weight_align = 16 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
   photon_kernel.rope_cache %s[%q, %k, %v] rows %n at %pos, %pos caches %kc, %kc[%l, %n] {layers = 2 : i64, shape = #shape} : memref<?xf32>
+  return
+}
+
+// -----
+
+// A projection that reads the rows it would add into keeps its residual_add
+// (accumulating in its epilogue would write rows its other blocks read).
+// CHECK-LABEL: func.func @residual_of_own_input(
+// CHECK: photon_kernel.matmul
+// CHECK-NEXT: photon_kernel.residual_add
+func.func @residual_of_own_input(%W: memref<?xf32>, %x: memref<?xf32>, %n: index, %s: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %s[%c0] {k = 64 : i64, m = 64 : i64, weight_align = 16 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+  photon_kernel.residual_add %x[%c0] rows %n add %s[%c0] {width = 64 : i64} : memref<?xf32>
   return
 }
 
