@@ -142,7 +142,11 @@ def PhotonKernelFusion : Pass<"photon-kernel-fusion", "::mlir::ModuleOp"> {
 
     Fusion only joins ops next to each other in a block, and only where the
     fused op's operands say exactly what the separate ops did; the GPU and
-    host conversions lower fused and separate ops alike.
+    host conversions lower fused and separate ops alike. The rows that pass
+    between the joined ops (normed rows, a projection's output before its
+    residual or bias add) must be theirs alone, as
+    convert-photon-to-photon-kernel builds them: the fused op may leave
+    them unwritten.
   }];
   let options = [
     Option<"fuseQkv", "fuse-qkv", "bool", "true",
