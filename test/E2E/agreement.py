@@ -819,11 +819,11 @@ def main():
             fusions_off = [("-nofuse-" + f, ("--no-fuse-" + f,)) for f in fusions]
             fusions_off.append(("-unfused-ops", tuple("--no-fuse-" + f for f in fusions)))
             for suffix, compile_args in fusions_off:
-                for types in (("bf16", "bf16"),) + ((("f32", "f32"),) if suffix == "-unfused-ops" else ()):
+                for elt in ("bf16", "f32") if suffix == "-unfused-ops" else ("bf16",):
                     model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                               "tiny-photon-l2" + ("-bf16-act" if types[1] == "bf16" else "") + suffix,
-                               worst, np.random.default_rng(67), weight_type=types[0],
-                               activation_type=types[1], compile_args=compile_args)
+                               "tiny-photon-l2" + ("-bf16-act" if elt == "bf16" else "") + suffix,
+                               worst, np.random.default_rng(67), weight_type=elt,
+                               activation_type=elt, compile_args=compile_args)
             # --matmul-input-rounding=all: every projection rounds its f32 inputs (normed rows,
             # attention and SwiGLU outputs) to bf16 as a bf16 PyTorch model holds them; on the CPU
             # the same rounding as on tensor cores (one MMA there, not hi + lo; by default only
