@@ -371,6 +371,50 @@ def ConvertPhotonProgramsToHost : Pass<"convert-photon-programs-to-host", "::mli
   ];
 }
 
+def PhotonGroupStackCalls : Pass<"photon-group-stack-calls", "::mlir::ModuleOp"> {
+  let summary = "Run the two streams' stack calls of one shape as one launch per kernel";
+  let description = [{
+    Runs after `convert-photon-programs-to-host` on the GPU. Where a step
+    forks a second stream (`photon_use_stream`: RecGen's latent chain, which
+    runs a meta-context ahead of its tokens), the k-th stack call on the
+    second stream and the k-th on the main stream, when both call one shape
+    function (PHOTON-600M: Dec_2 and Dec_1), become one call of
+    `<shape>_x2`: that function with each `gpu.launch` run once for both
+    calls, the grid the larger x and y of the two and their z one after
+    the other, every block the kernel of its call with that call's values
+    (blocks outside their call's grid do nothing). The latent chain's work
+    before a pair moves in front of it on the main stream; its work after
+    the last pair stays on the second stream. A pair runs grouped where both
+    calls are one chunk of rows, else one after the other as before.
+
+    The grouped function takes its host decisions once: a row bucket
+    (`scf.if rows <= n`) on the larger call's rows, so both run the kernel
+    of the larger bucket, and every other decision (alignment, cache
+    length) on the first call's values. It first traces those decisions for
+    the second call; where one differs, it runs the two calls one after the
+    other. Launches it cannot group (dynamic block sizes, async tokens,
+    clusters) run one after the other inside it. Only calls of up to
+    `max-rows` rows run grouped (decode at small batches, where a call's
+    launches cost more than its work); the grouped function then holds the
+    kernels such calls take (conditions on the rows decided for 1 to
+    `max-rows` rows fold), and larger calls run one after the other.
+
+    At batch 1 this takes PHOTON-600M's RecGen step from 224 to 140
+    launches.
+  }];
+  let options = [
+    Option<"maxRows", "max-rows", "int64_t", "8",
+           "Calls of up to this many rows run grouped (batch-1 decode: Dec_1's "
+           "4 chunks x 2 prefix rows); larger ones one after the other. The "
+           "grouped function holds only the kernels of such calls, which keeps "
+           "the compile short">
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
 def PhotonProgrammaticLaunch : Pass<"photon-programmatic-launch", "::mlir::ModuleOp"> {
   let summary = "Let each GPU kernel start while the one before it finishes (Hopper)";
   let description = [{

@@ -199,6 +199,12 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("a stack's kernels of one block size that run one after the other "
                      "as one launch (tickets in order)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseLaunches)};
+  Option<bool> groupStackCalls{
+      *this, "group-stack-calls",
+      llvm::cl::desc("RecGen: the latent chain's and the tokens' stack calls of one shape "
+                     "as one launch per kernel (photon-group-stack-calls; not yet "
+                     "measured on a GPU, hence off)"),
+      llvm::cl::init(false)};
   Option<bool> prefetchNextWeights{
       *this, "prefetch-next-weights",
       llvm::cl::desc("sm_90 and later: decode GEMVs prefetch the next projection's weights into L2"),
@@ -338,6 +344,11 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
         addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.plan(), options.fusions());
+        if (options.groupStackCalls) {
+          pm.addPass(photon::createPhotonGroupStackCalls());
+          pm.addPass(createCanonicalizerPass());
+          pm.addPass(createCSEPass());
+        }
         if (options.programmaticLaunch &&
             photon::TargetInfo::forChip(options.chip).hasProgrammaticLaunch())
           pm.addPass(photon::createPhotonProgrammaticLaunch(

@@ -14,6 +14,13 @@ inline constexpr llvm::StringLiteral kUseStreamSymbol = "photon_use_stream";
 /// takes the next launches.
 inline constexpr llvm::StringLiteral kJoinStreamsSymbol = "photon_join_streams";
 
+/// On a call of a grouped shape function (photon-group-stack-calls): the
+/// two stack functions whose calls it runs, as symbol references.
+inline constexpr llvm::StringLiteral kGroupedCallsAttr = "photon.grouped_calls";
+/// On the branch of a grouped shape function that runs the calls grouped
+/// (the other runs them one after the other, where they decide apart).
+inline constexpr llvm::StringLiteral kGroupedPathAttr = "photon.grouped_path";
+
 } // namespace mlir::photon
 
 #endif // PHOTON_LOWERING_STREAMS_H

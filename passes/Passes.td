@@ -101,6 +101,9 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     Option<"fusionOptions", "fusions", "std::string", "\"\"",
            "Options of photon-kernel-fusion in that lowering, e.g. "
            "fusions={fuse-qkv=false}">,
+    Option<"groupStackCalls", "group-stack-calls", "bool", "false",
+           "That lowering runs photon-group-stack-calls (RecGen: the latent "
+           "chain's and the tokens' stack calls of one shape as one launch per kernel)">,
     Option<"jsonPath", "json", "std::string", "\"\"",
            "Also write the report as JSON to this file">,
     Option<"print", "print", "bool", "true",

@@ -495,6 +495,23 @@ private:
         }
         // A data-movement function (lowering/ProgramToHost.cpp) counts as
         // data movement, a kernel function as itself.
+        // A grouped call (photon-group-stack-calls) is a call of each
+        // stack it runs; its launches are the pair's.
+        if (auto pair = call->getAttrOfType<ArrayAttr>(kGroupedCallsAttr); pair && kernel.empty()) {
+          std::string joined;
+          for (auto [i, name] : llvm::enumerate(pair.getAsRange<FlatSymbolRefAttr>())) {
+            add(name.getValue(), 0, 1);
+            StringRef part = name.getValue();
+            if (i)
+              part.consume_front("photon_stack_");
+            joined += (i ? "+" : "") + part.str();
+          }
+          FailureOr<int64_t> n = walk(body, joined);
+          if (failed(n))
+            return failure();
+          launches += *n;
+          continue;
+        }
         bool movement = callee->hasAttr(kDataMovementAttr);
         StringRef attributed = !kernel.empty() ? kernel
                                : movement      ? StringRef(kDataMovement)
@@ -527,6 +544,10 @@ private:
       }
       if (auto ifOp = dyn_cast<scf::IfOp>(op)) {
         std::optional<int64_t> cond = get(ifOp.getCondition());
+        // A grouped function runs its calls grouped unless they decide
+        // apart (not with the planned buffers).
+        if (ifOp->hasAttr(kGroupedPathAttr))
+          cond = 1;
         if (cond) {
           Region &taken = *cond ? ifOp.getThenRegion() : ifOp.getElseRegion();
           if (!taken.empty()) {
@@ -702,6 +723,8 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     ConvertPhotonProgramsToHostOptions programs;
     programs.target = KernelTarget::GPU;
     pm.addPass(createConvertPhotonProgramsToHost(programs));
+    if (groupStackCalls)
+      pm.addPass(createPhotonGroupStackCalls());
     if (failed(runPipeline(pm, copy))) {
       copy.erase();
       return failure();

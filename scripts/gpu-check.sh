@@ -78,10 +78,11 @@ long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split t
   edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4 edge-vanilla-gqa3-bf16-act-split-p3"
 # RecGen on tiny-photon-l2: f32; bf16 with the decode GEMVs and block-per-row
 # norms/argmax (the defaults); every projection on tensor cores; unfused (every
-# kernel, and the kernel-level ops photon-kernel-fusion would join); fused launches.
+# kernel, and the kernel-level ops photon-kernel-fusion would join); fused launches;
+# the two streams' stack calls grouped (photon-group-stack-calls).
 recgen_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1
   tiny-photon-l2-bf16-act-unfused tiny-photon-l2-bf16-act-unfused-ops
-  tiny-photon-l2-bf16-act-fused-launches"
+  tiny-photon-l2-bf16-act-fused-launches tiny-photon-l2-bf16-act-grouped"
 # The tensor-core GEMMs at tile edges (see `run`).
 tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide
   tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round"

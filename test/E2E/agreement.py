@@ -810,6 +810,18 @@ def main():
                     model_case(h, os.path.join(ROOT, "examples", m + ".json"), m + "-bf16-act-tc1", worst,
                                rng, weight_type="bf16", activation_type="bf16",
                                compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
+            # photon-group-stack-calls (cuda): RecGen's latent-chain stack calls grouped with
+            # the tokens' calls of the same shape, one launch per kernel for both (batch 1:
+            # grouped; batch 3: more rows than the grouped function takes, so on their two
+            # streams as without it); tiny-photon-l3 pairs Dec_3's calls with Dec_1's and
+            # leaves Dec_2's on the second stream. (Their own prompts.)
+            if h.device == "cuda":
+                for m, elt in (("tiny-photon-l2", "f32"), ("tiny-photon-l2", "bf16"),
+                               ("tiny-photon-l3", "bf16")):
+                    model_case(h, os.path.join(ROOT, "examples", m + ".json"),
+                               m + ("-bf16-act" if elt == "bf16" else "") + "-grouped", worst,
+                               np.random.default_rng(71), weight_type=elt, activation_type=elt,
+                               compile_args=("--group-stack-calls",))
             # photon-kernel-fusion's fusions off, each alone and all together (a layer's
             # kernel-level ops one by one: the norms, Q, K and V, RoPE with the cache write,
             # the residual adds, gate, up, SwiGLU, down; the converters' bias adds): bf16

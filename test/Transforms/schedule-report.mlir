@@ -8,8 +8,11 @@
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory > %t.l2.mlir
 // RUN: photon-opt %t.l2.mlir '-photon-schedule-report=context=32 prompt=16 print=0 json=%t.l2.json' -o /dev/null 2>&1 | FileCheck %s --check-prefix=QUIET --allow-empty
 // RUN: FileCheck %s --check-prefix=L2JSON < %t.l2.json
+// RUN: photon-opt %t.l2.mlir '-photon-schedule-report=context=32 prompt=16 print=0 group-stack-calls=true json=%t.l2-grouped.json' -o /dev/null
+// RUN: FileCheck %s --check-prefix=GROUPED < %t.l2-grouped.json
 // RUN: photon-translate --import-config %examples/photon-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 > %t.600m.mlir
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1,1024 context=2048,1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=RATIO
+// RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 group-stack-calls=true' -o /dev/null 2>&1 | FileCheck %s --check-prefix=GROUPED600
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={fuse-launches=true}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=FUSED600
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={fuse-launches=true gemv-tensor-core-warps=4}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=WARPS4
 // RUN: photon-translate --import-config %examples/block-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 | photon-opt '-photon-schedule-report=context=1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
@@ -76,11 +79,40 @@
 // lockstep: a prefix call of 4·2 rows (positions 0, 1: 3 items per chunk)
 // and 3 rollout calls of 4 rows (positions 2, 3, 4): 4·(3 + 3 + 4 + 5) = 60
 // items, 2 layers · 60 · 256 = 30720 bytes. The latent chain (Dec_2, Chunk_2,
-// Enc_2) runs on a second stream beside the tokens.
+// Enc_2) runs on a second stream beside the tokens. With
+// group-stack-calls (photon-group-stack-calls) each Dec_2 call runs grouped
+// with a Dec_1 call, one launch per kernel for both (the row of the pair),
+// and only Chunk_2 and Enc_2 stay on the second stream: 90 launches, not 134.
 // QUIET-NOT: schedule report
+// GROUPED: "name": "generate_recgen"
+// GROUPED: "steps": [
+// GROUPED: "second_stream_s": {{4\.[0-9]+e-05}},
+// GROUPED: "launches": 90,
+// GROUPED: "photon_stack_decoder_2": {
+// GROUPED-NEXT: "calls": 4,
+// GROUPED-NEXT: "rows": 5,
+// GROUPED-NEXT: "launches": 0,
+// GROUPED: "photon_stack_encoder_2": {
+// GROUPED-NEXT: "calls": 1,
+// GROUPED-NEXT: "rows": 1,
+// GROUPED-NEXT: "launches": 11,
+// GROUPED-NEXT: "weight_bytes": 296192.0,
+// GROUPED-NEXT: "kv_read_bytes": 2048.0,
+// GROUPED: "photon_stack_decoder_1": {
+// GROUPED-NEXT: "calls": 4,
+// GROUPED-NEXT: "rows": 20,
+// GROUPED-NEXT: "launches": 0,
+// GROUPED-NEXT: "weight_bytes": 1184768.0,
+// GROUPED-NEXT: "kv_read_bytes": 30720.0,
+// GROUPED: "photon_stack_decoder_2+decoder_1": {
+// GROUPED-NEXT: "calls": 0,
+// GROUPED-NEXT: "rows": 0,
+// GROUPED-NEXT: "launches": 44,
+// GROUPED: "mismatches": []
 // L2JSON: "name": "generate_recgen"
 // L2JSON: "steps": [
 // L2JSON: "second_stream_s": {{0\.000[1-9][0-9]*}},
+// L2JSON: "launches": 134,
 // L2JSON: "photon_stack_encoder_2": {
 // L2JSON-NEXT: "calls": 1,
 // L2JSON-NEXT: "rows": 1,
@@ -93,6 +125,7 @@
 // L2JSON-NEXT: "launches": 44,
 // L2JSON-NEXT: "weight_bytes": 1184768.0,
 // L2JSON-NEXT: "kv_read_bytes": 30720.0,
+// L2JSON-NOT: decoder_2+decoder_1
 // L2JSON: "mismatches": []
 
 // PHOTON-600M, bf16: KV bytes read per generated token against a vanilla
@@ -136,6 +169,15 @@
 // RATIO: step at context 2048, batch 1024:
 // RATIO: 365 launches
 // RATIO-NOT: warning
+// group-stack-calls: each of Dec_2's 4 calls runs
+// grouped with one of Dec_1's (rows of 1 to 8), 21 launches for both:
+// 224 - 4 * 21 = 140; Chunk_2 and Enc_2 stay on the second stream.
+// GROUPED600: program @generate_recgen (recgen, 16 tokens per sequence per step)
+// GROUPED600: step at context 2048, batch 1:
+// GROUPED600: photon_stack_decoder_2 4 5 0 1008.850
+// GROUPED600: photon_stack_decoder_1 4 20 0 1008.850
+// GROUPED600: photon_stack_decoder_2+decoder_1 0 0 84
+// GROUPED600: + 140 launches
 // fuse-launches: a decode layer is one launch where its kernels' blocks all
 // have 128 threads: 1 row (CUDA-core GEMVs) and a cache of at most 256
 // positions; the tensor-core GEMVs of 2..16 rows have 256 or 512, unless
