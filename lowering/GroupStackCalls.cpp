@@ -121,6 +121,8 @@ public:
 
   FailureOr<func::FuncOp> build() {
     Block &body = shape.getBody().front();
+    if (n <= kRowsArg || !body.getArgument(kRowsArg).getType().isIndex())
+      return failure();
     // Which of the shape function's values differ between the two calls.
     for (unsigned i = 0; i < n; ++i)
       if (!shared[i])

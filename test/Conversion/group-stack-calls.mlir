@@ -244,3 +244,59 @@ func.func @photon_step(%lat: memref<?xf32>, %tok: memref<?xf32>, %n: index) {
   call @photon_join_streams() : () -> ()
   return
 }
+
+// -----
+
+// A launch whose block size is a run-time value is not grouped: the grouped
+// function launches it once for each call, with that call's values.
+func.func private @photon_stack_shape0(%w: memref<?xf32>, %x: memref<?xf32>, %rows: index,
+                                       %threads: index) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %rows, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %threads, %sy = %c1, %sz = %c1) {
+    %v = arith.constant 1.0 : f32
+    memref.store %v, %x[%bx] : memref<?xf32>
+    gpu.terminator
+  }
+  return
+}
+func.func private @photon_stack_decoder_1(%w: memref<?xf32>, %x: memref<?xf32>, %rows: index,
+                                          %t: index) {
+  call @photon_stack_shape0(%w, %x, %rows, %t) : (memref<?xf32>, memref<?xf32>, index, index) -> ()
+  return
+}
+func.func private @photon_stack_decoder_2(%w: memref<?xf32>, %x: memref<?xf32>, %rows: index,
+                                          %t: index) {
+  call @photon_stack_shape0(%w, %x, %rows, %t) : (memref<?xf32>, memref<?xf32>, index, index) -> ()
+  return
+}
+func.func private @photon_use_stream(i32)
+func.func private @photon_join_streams()
+
+// CHECK-LABEL: func.func private @photon_stack_shape0_x2(
+// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[XA:[^:]*]]: memref<?xf32>, %[[RA:[^:]*]]: index, %[[TA:[^:]*]]: index,
+// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[XB:[^:]*]]: memref<?xf32>, %[[RB:[^:]*]]: index, %[[TB:[^:]*]]: index)
+// CHECK: %[[SAME:.*]] = memref.load
+// CHECK-NEXT: scf.if %[[SAME]] {
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[RA]], {{.*}} threads({{.*}}) in (%{{.*}} = %[[TA]],
+// CHECK: memref.store %{{.*}}, %[[XA]]
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[RB]], {{.*}} threads({{.*}}) in (%{{.*}} = %[[TB]],
+// CHECK: memref.store %{{.*}}, %[[XB]]
+// CHECK: } {photon.grouped_path}
+func.func @photon_step(%w: memref<?xf32>, %lat: memref<?xf32>, %tok: memref<?xf32>, %n: index,
+                       %m: index, %t: index, %u: index) {
+  %c0 = arith.constant 0 : index
+  %c4096 = arith.constant 4096 : index
+  %s0 = arith.constant 0 : i32
+  %s1 = arith.constant 1 : i32
+  call @photon_use_stream(%s1) : (i32) -> ()
+  scf.for %i = %c0 to %n step %c4096 {
+    func.call @photon_stack_decoder_2(%w, %lat, %n, %t) : (memref<?xf32>, memref<?xf32>, index, index) -> ()
+  }
+  call @photon_use_stream(%s0) : (i32) -> ()
+  scf.for %i = %c0 to %m step %c4096 {
+    func.call @photon_stack_decoder_1(%w, %tok, %m, %u) : (memref<?xf32>, memref<?xf32>, index, index) -> ()
+  }
+  call @photon_join_streams() : () -> ()
+  return
+}
