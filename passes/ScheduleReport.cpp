@@ -493,8 +493,6 @@ private:
           else
             ints.erase(arg);
         }
-        // A data-movement function (lowering/ProgramToHost.cpp) counts as
-        // data movement, a kernel function as itself.
         // A grouped call (photon-group-stack-calls) is a call of each
         // stack it runs; its launches are the pair's.
         if (auto pair = call->getAttrOfType<ArrayAttr>(kGroupedCallsAttr); pair && kernel.empty()) {
@@ -512,6 +510,8 @@ private:
           launches += *n;
           continue;
         }
+        // A data-movement function (lowering/ProgramToHost.cpp) counts as
+        // data movement, a kernel function as itself.
         bool movement = callee->hasAttr(kDataMovementAttr);
         StringRef attributed = !kernel.empty() ? kernel
                                : movement      ? StringRef(kDataMovement)
