@@ -46,6 +46,13 @@ std::optional<int64_t> streamSwitch(Operation *op) {
   return getConstantIntValue(call.getOperand(0));
 }
 
+/// `photon_join_streams()` at `b`. Before a fork of the main stream's work
+/// it makes the fork take: the runtime forks a stream only at its first use
+/// since the last join (a later tile's, say, would not wait otherwise).
+void joinStreams(OpBuilder &b, Location loc) {
+  func::CallOp::create(b, loc, kJoinStreamsSymbol, TypeRange{}, ValueRange{});
+}
+
 /// A stack call: `scf.for` over chunks of rows whose last effect calls
 /// `photon_stack_<name>`, which calls its shape function with its own
 /// arguments and constants (the stack's first weight).
@@ -533,7 +540,8 @@ struct GroupStackCalls : impl::PhotonGroupStackCallsBase<GroupStackCalls> {
   /// Moves the fork's second-stream effects onto the main stream in front
   /// of the pair that follows them, turns each pair into a grouped call
   /// (where both are one chunk of rows) and leaves what follows the last
-  /// pair on the second stream.
+  /// pair on the second stream, forked anew: it reads the last pair's
+  /// output, now on the main stream.
   void rewrite(Fork &fork, MutableArrayRef<Pair> pairs,
                const DenseMap<func::FuncOp, func::FuncOp> &groupedOf) {
     size_t next = 0;
@@ -548,6 +556,7 @@ struct GroupStackCalls : impl::PhotonGroupStackCallsBase<GroupStackCalls> {
     if (next < fork.second.size()) {
       OpBuilder b(last->getContext());
       b.setInsertionPointAfter(last);
+      joinStreams(b, last->getLoc());
       Operation *toSecond = b.clone(*fork.toSecond);
       Operation *after = toSecond;
       for (; next < fork.second.size(); ++next) {
@@ -557,6 +566,11 @@ struct GroupStackCalls : impl::PhotonGroupStackCallsBase<GroupStackCalls> {
       b.setInsertionPointAfter(after);
       b.clone(*fork.toMain);
     }
+    // The latent chain's work now starts on the main stream: after what the
+    // second stream still runs of it (an earlier tile's tail), which shares
+    // its lane's scratch.
+    OpBuilder b(fork.toSecond);
+    joinStreams(b, fork.toSecond->getLoc());
     fork.toSecond->erase();
     fork.toMain->erase();
   }
@@ -570,11 +584,12 @@ struct GroupStackCalls : impl::PhotonGroupStackCallsBase<GroupStackCalls> {
     b.setInsertionPoint(p.b.loop);
     auto apart = [&](Operation *end, function_ref<void(OpBuilder &, int)> emitCall) {
       OpBuilder eb(end);
+      joinStreams(eb, p.b.loop.getLoc());
       eb.clone(*fork.toSecond);
       emitCall(eb, 0);
       eb.clone(*fork.toMain);
       emitCall(eb, 1);
-      func::CallOp::create(eb, p.b.loop.getLoc(), kJoinStreamsSymbol, TypeRange{}, ValueRange{});
+      joinStreams(eb, p.b.loop.getLoc());
     };
     auto oneChunk = [&](scf::ForOp loop) {
       Value lb = loop.getLowerBound(), ub = loop.getUpperBound();

@@ -383,9 +383,12 @@ def PhotonGroupStackCalls : Pass<"photon-group-stack-calls", "::mlir::ModuleOp">
     calls, the grid the larger x and y of the two and their z one after
     the other, every block the kernel of its call with that call's values
     (blocks outside their call's grid do nothing). The latent chain's work
-    before a pair moves in front of it on the main stream; its work after
-    the last pair stays on the second stream. A pair runs grouped where both
-    calls are one chunk of rows, else one after the other as before.
+    before a pair moves in front of it on the main stream, after a join (an
+    earlier decode tile's latent work may still run on the second stream);
+    its work after the last pair stays on the second stream, forked anew
+    (the runtime forks a stream at its first use since a join). A pair runs
+    grouped where both calls are one chunk of at most `max-rows` rows, else
+    on their two streams as before, then joined.
 
     The grouped function takes its host decisions once: a row bucket
     (`scf.if rows <= n`) on the larger call's rows, so both run the kernel

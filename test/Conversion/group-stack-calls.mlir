@@ -1,9 +1,11 @@
 // photon-group-stack-calls: a step that forks RecGen's latent chain onto a
 // second stream, before and after. The k-th stack call of each stream that
 // runs one shape function becomes a call of the grouped function (where
-// both are one chunk of rows); the latent chain's other work moves onto the
-// main stream in front of the pair that needs it; what follows its last
-// pair stays on the second stream.
+// both are one chunk of at most max-rows rows; else the two calls on their
+// streams); the latent chain's other work moves onto the main stream in
+// front of the pair that needs it, after a join (an earlier tile's tail may
+// still run on the second stream); what follows its last pair stays on the
+// second stream, forked anew after the last pair.
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls | FileCheck %s
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls=max-rows=4 | FileCheck %s --check-prefix=ROWS4
 
@@ -125,7 +127,8 @@ func.func private @photon_join_streams()
 // CHECK-DAG: %[[S0:.*]] = arith.constant 0 : i32
 // CHECK-DAG: %[[S1:.*]] = arith.constant 1 : i32
 // CHECK-NOT: photon_use_stream
-// CHECK: call @photon_lm_head(%[[TOK]])
+// CHECK: call @photon_join_streams()
+// CHECK-NEXT: call @photon_lm_head(%[[TOK]])
 // CHECK-NEXT: call @photon_converter_2(%[[LAT]])
 // CHECK: %[[AONE:.*]] = arith.andi
 // CHECK: %[[BONE:.*]] = arith.andi
@@ -140,6 +143,7 @@ func.func private @photon_join_streams()
 // CHECK-NEXT: func.call @photon_stack_shape0_x2(%[[W]], %[[LAT]], %[[RA]], %[[C6]], %[[C200]], %[[W]], %[[TOK]], %[[RB]], %[[C5]], %[[C100]])
 // CHECK-SAME: photon.grouped_calls = [@photon_stack_decoder_2, @photon_stack_decoder_1]
 // CHECK-NEXT: } else {
+// CHECK-NEXT: func.call @photon_join_streams()
 // CHECK-NEXT: func.call @photon_use_stream(%[[S1]])
 // CHECK-NEXT: func.call @photon_stack_decoder_2(%[[W]], %[[LAT]], %[[RA]], %[[C6]])
 // CHECK-NEXT: func.call @photon_use_stream(%[[S0]])
@@ -147,6 +151,7 @@ func.func private @photon_join_streams()
 // CHECK-NEXT: func.call @photon_join_streams()
 // CHECK-NEXT: }
 // CHECK-NEXT: } else {
+// CHECK-NEXT: func.call @photon_join_streams()
 // CHECK-NEXT: func.call @photon_use_stream(%[[S1]])
 // CHECK-NEXT: scf.for
 // CHECK: func.call @photon_stack_decoder_2
@@ -155,6 +160,7 @@ func.func private @photon_join_streams()
 // CHECK: func.call @photon_stack_decoder_1
 // CHECK: func.call @photon_join_streams()
 // CHECK-NEXT: }
+// CHECK-NEXT: call @photon_join_streams()
 // CHECK-NEXT: call @photon_use_stream(%[[S1]])
 // CHECK-NEXT: call @photon_chunk_2(%[[LAT]])
 // CHECK-NEXT: call @photon_use_stream(%[[S0]])
