@@ -8,6 +8,38 @@
 // second stream, forked anew after the last pair.
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls | FileCheck %s
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls=max-rows=4 | FileCheck %s --check-prefix=ROWS4
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls | FileCheck %s --check-prefix=L3
+
+// The steps convert-photon-programs-to-host writes. Tiny PHOTON L=2 (C = [4,
+// 4]): Dec_2's 4 calls pair with Dec_1's 4 (one shape function); Chunk_2
+// and Enc_2 stay on the second stream. L=3 (C = [2, 2, 2], one layer
+// everywhere): Dec_3's 2 calls pair with Dec_1's 2; Dec_2's rollout,
+// Chunk_3 and Enc_3 stay on the second stream.
+// L2-LABEL: func.func @photon_step_generate_recgen(
+// L2: call @photon_join_streams()
+// L2: call @photon_converter_1(
+// L2: call @photon_converter_2(
+// L2-COUNT-4: call @photon_stack_shape0_x2({{.*}}photon.grouped_calls = [@photon_stack_decoder_2, @photon_stack_decoder_1]
+// L2: call @photon_join_streams()
+// L2-NEXT: call @photon_use_stream(
+// L2: call @photon_chunk_2(
+// L2: call @photon_stack_encoder_2(
+// L2: call @photon_use_stream(
+// L2: call @photon_lm_head(
+// L2: call @photon_join_streams()
+// L2-NOT: grouped_calls
+// L3-LABEL: func.func @photon_step_generate_recgen(
+// L3: call @photon_converter_1(
+// L3: call @photon_converter_3(
+// L3-COUNT-2: call @photon_stack_shape0_x2({{.*}}photon.grouped_calls = [@photon_stack_decoder_3, @photon_stack_decoder_1]
+// L3: call @photon_join_streams()
+// L3-NEXT: call @photon_use_stream(
+// L3: call @photon_converter_2(
+// L3: call @photon_stack_decoder_2(
+// L3: call @photon_stack_decoder_2(
+// L3: call @photon_stack_encoder_3(
+// L3-NOT: grouped_calls
 
 // The shape function: a row bucket (rows <= 1: one kernel, else another),
 // a decision on the cache length (not a bucket), each kernel storing to
