@@ -119,11 +119,20 @@ constexpr unsigned kRowsArg = 2;
 // The grouped shape function
 //===----------------------------------------------------------------------===//
 
+/// What the pairs of a shape pass as each argument: per argument, whether
+/// both calls of every pair pass it alike, and the constant they all pass
+/// (a local decoder's cache length).
+struct SharedArgs {
+  llvm::BitVector alike;
+  SmallVector<std::optional<int64_t>> constant;
+};
+
 /// Builds `<shape>_x2(args of call a, args of call b)`. Arguments the two
-/// calls always pass alike (`shared`) are read from a's.
+/// calls always pass alike are read from a's; one constant everywhere is
+/// that constant, so its decisions fold and their other kernels go.
 class GroupedShape {
 public:
-  GroupedShape(func::FuncOp shape, const llvm::BitVector &shared, int64_t maxRows)
+  GroupedShape(func::FuncOp shape, const SharedArgs &shared, int64_t maxRows)
       : shape(shape), shared(shared), n(shape.getNumArguments()), maxRows(maxRows) {}
 
   FailureOr<func::FuncOp> build() {
@@ -132,7 +141,7 @@ public:
       return failure();
     // Which of the shape function's values differ between the two calls.
     for (unsigned i = 0; i < n; ++i)
-      if (!shared[i])
+      if (!shared.alike[i])
         varying.insert(body.getArgument(i));
     WalkResult walked = shape.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (isa<gpu::LaunchOp>(op))
@@ -163,10 +172,13 @@ public:
     b.setInsertionPointToStart(entry);
     // The first call's arguments; each emission below maps from a copy.
     IRMapping args;
-    for (unsigned i = 0; i < n; ++i)
-      args.map(body.getArgument(i), entry->getArgument(i));
-    for (unsigned i = 0; i < n; ++i)
-      argsB.push_back(entry->getArgument(shared[i] ? i : n + i));
+    for (unsigned i = 0; i < n; ++i) {
+      Value a = entry->getArgument(i);
+      if (shared.constant[i] && a.getType().isIndex())
+        a = cIdx(b, *shared.constant[i]);
+      args.map(body.getArgument(i), a);
+      argsB.push_back(shared.alike[i] ? a : entry->getArgument(n + i));
+    }
     Value rowsA = entry->getArgument(kRowsArg);
     rowsMax = arith::MaxUIOp::create(b, rowsA, argsB[kRowsArg]);
 
@@ -426,7 +438,7 @@ private:
   }
 
   func::FuncOp shape;
-  llvm::BitVector shared;
+  SharedArgs shared;
   unsigned n;
   DenseSet<Value> varying;
   SmallVector<Value> argsB;
@@ -514,18 +526,30 @@ struct GroupStackCalls : impl::PhotonGroupStackCallsBase<GroupStackCalls> {
     });
 
     // The arguments every pair of a shape passes alike.
-    llvm::MapVector<func::FuncOp, llvm::BitVector> shared;
+    llvm::MapVector<func::FuncOp, SharedArgs> shared;
     for (auto &[fork, pairs] : work)
       for (Pair &p : pairs) {
         unsigned n = p.a.shape.getNumArguments();
-        auto [it, inserted] = shared.try_emplace(p.a.shape, n, true);
-        for (unsigned i = 0; i < n; ++i)
-          if (!sameOperand(p.a.operand(i), p.b.operand(i)))
-            it->second.reset(i);
+        auto [it, first] = shared.try_emplace(p.a.shape);
+        SharedArgs &args = it->second;
+        if (first) {
+          args.alike.resize(n, true);
+          args.constant.resize(n);
+        }
+        for (unsigned i = 0; i < n; ++i) {
+          Value a = p.a.operand(i);
+          std::optional<int64_t> c = getConstantIntValue(a);
+          if (!sameOperand(a, p.b.operand(i)))
+            args.alike.reset(i);
+          if (!args.alike[i] || !c || (!first && args.constant[i] != c))
+            args.constant[i] = std::nullopt;
+          else if (first)
+            args.constant[i] = c;
+        }
       }
     DenseMap<func::FuncOp, func::FuncOp> groupedOf;
-    for (auto &[shape, bits] : shared) {
-      FailureOr<func::FuncOp> fn = GroupedShape(shape, bits, maxRows).build();
+    for (auto &[shape, args] : shared) {
+      FailureOr<func::FuncOp> fn = GroupedShape(shape, args, maxRows).build();
       if (succeeded(fn))
         groupedOf[shape] = *fn;
     }

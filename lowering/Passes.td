@@ -396,7 +396,9 @@ def PhotonGroupStackCalls : Pass<"photon-group-stack-calls", "::mlir::ModuleOp">
     length) on the first call's values. It first traces those decisions for
     the second call; where one differs, it runs the two calls one after the
     other. Launches it cannot group (dynamic block sizes, async tokens,
-    clusters) run one after the other inside it. Only calls of up to
+    clusters) run one after the other inside it. An argument both calls of
+    every pair pass as one constant (a local decoder's cache length) is
+    that constant in the grouped function. Only calls of up to
     `max-rows` rows run grouped (decode at small batches, where a call's
     launches cost more than its work); the grouped function then holds the
     kernels such calls take (conditions on the rows decided for 1 to

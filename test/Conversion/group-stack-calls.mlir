@@ -8,14 +8,29 @@
 // second stream, forked anew after the last pair.
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls | FileCheck %s
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls=max-rows=4 | FileCheck %s --check-prefix=ROWS4
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls -canonicalize | FileCheck %s --check-prefix=L2
 // RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls | FileCheck %s --check-prefix=L3
 
 // The steps convert-photon-programs-to-host writes. Tiny PHOTON L=2 (C = [4,
 // 4]): Dec_2's 4 calls pair with Dec_1's 4 (one shape function); Chunk_2
 // and Enc_2 stay on the second stream. L=3 (C = [2, 2, 2], one layer
 // everywhere): Dec_3's 2 calls pair with Dec_1's 2; Dec_2's rollout,
-// Chunk_3 and Enc_3 stay on the second stream.
+// Chunk_3 and Enc_3 stay on the second stream. Both calls of a pair pass
+// the cache length 5, so the grouped function has it as a constant: the
+// attention kernels of longer caches (split, tiled, three-pass) fold away,
+// as do the GEMVs of more than 8 rows.
+// L2-LABEL: func.func private @photon_stack_shape0(
+// L2: function(@photon_attention_split)
+// L2: function(@photon_gemv_r16_64x128)
+// L2-LABEL: func.func private @photon_stack_shape0_x2(
+// L2-NOT: function(@photon_attention_split
+// L2-NOT: function(@photon_attention_tiled
+// L2-NOT: _r16_
+// L2: function(@photon_gemv_qkv_norm_r1_128x64_x2)
+// L2: function(@photon_gemv_qkv_norm_r8_128x64_x2)
+// L2: function(@photon_attention_short_warps_x2)
+// L2: function(@photon_gemv_r8_64x128_x2)
+// L2-NOT: function(@photon_attention_split
 // L2-LABEL: func.func @photon_step_generate_recgen(
 // L2: call @photon_join_streams()
 // L2: call @photon_converter_1(
