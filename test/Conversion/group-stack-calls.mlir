@@ -31,6 +31,9 @@
 // L2: function(@photon_attention_short_warps_x2)
 // L2: function(@photon_gemv_r8_64x128_x2)
 // L2-NOT: function(@photon_attention_split
+// HierGen's step has no second stream: nothing to pair.
+// L2-LABEL: func.func @photon_step_generate_hiergen(
+// L2-NOT: grouped_calls
 // L2-LABEL: func.func @photon_step_generate_recgen(
 // L2: call @photon_join_streams()
 // L2: call @photon_converter_1(
