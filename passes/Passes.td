@@ -84,6 +84,10 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
            "bf16 tensor-core rate)">,
     Option<"launchUs", "launch-us", "double", "2.5",
            "Cost of one kernel launch inside a CUDA graph, microseconds">,
+    Option<"streamOverlap", "stream-overlap", "double", "1.0",
+           "Of a step's two streams, the fraction of the shorter one's time "
+           "the longer one hides (1: all of it; the H200's lookahead "
+           "measurement gives about 0.4, docs/scheduling.md)">,
     ListOption<"batches", "batch", "int64_t",
                "Sequences decoded together (a list reports each; default 1)">,
     ListOption<"contexts", "context", "int64_t",

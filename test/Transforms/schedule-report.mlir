@@ -13,6 +13,8 @@
 // RUN: photon-translate --import-config %examples/photon-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 > %t.600m.mlir
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1,1024 context=2048,1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=RATIO
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 group-stack-calls=true' -o /dev/null 2>&1 | FileCheck %s --check-prefix=GROUPED600
+// RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 stream-overlap=0.42' -o /dev/null 2>&1 | FileCheck %s --check-prefix=OVERLAP
+// RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 stream-overlap=0.42 group-stack-calls=true' -o /dev/null 2>&1 | FileCheck %s --check-prefix=OVERLAPGROUPED
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={fuse-launches=true}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=FUSED600
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={fuse-launches=true gemv-tensor-core-warps=4}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=WARPS4
 // RUN: photon-translate --import-config %examples/block-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 | photon-opt '-photon-schedule-report=context=1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
@@ -27,6 +29,7 @@
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=batch=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBATCH
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=prompt=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADPROMPT
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=launch-us=-1 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADBW
+// RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=stream-overlap=1.5 -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADOVERLAP
 // RUN: not photon-opt %t.vanilla.mlir -photon-schedule-report=json=%t.missing/dir/x.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADJSON
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | not photon-opt -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOPLAN
 // RUN: not photon-opt %t.vanilla.mlir -convert-photon-to-photon-kernel -convert-photon-kernel-to-scf -convert-photon-programs-to-host -photon-schedule-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOWERED
@@ -162,7 +165,7 @@
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
 // RATIO: predicted: [[CALLS:[0-9.]+]] ms per step (calls [[CALLS]] ms + 224 launches
-// RATIO: streams: {{[0-9.]+}} ms of it on a second stream (RecGen's latent chain) beside {{[0-9.]+}} ms; the step takes the longer, at least the calls' [[CALLS]] ms (one bandwidth)
+// RATIO: streams: {{[0-9.]+}} ms of it on a second stream (RecGen's latent chain) beside {{[0-9.]+}} ms; the step takes the longer and 0% of the shorter, at least the calls' [[CALLS]] ms (one bandwidth)
 // RATIO: vanilla / this 639.7x (global caches only 1008.7x; paper's asymptote 1024.0x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 1022.8x (global caches only 1024.0x; paper's asymptote 1024.0x)
@@ -178,6 +181,16 @@
 // GROUPED600: photon_stack_decoder_1 4 20 0 1008.850
 // GROUPED600: photon_stack_decoder_2+decoder_1 0 0 84
 // GROUPED600: + 140 launches
+// stream-overlap=0.42: the longer stream hides 42% of the shorter's time,
+// so the step is 0.6078 + 0.58 * 0.5952 = 0.9530 ms by default and
+// 0.8582 + 0.58 * 0.1348 = 0.9364 ms grouped.
+// OVERLAP: program @generate_recgen
+// OVERLAP: step at context 2048, batch 1:
+// OVERLAP: predicted: 0.9530 ms per step (calls 0.6430 ms + 224 launches
+// OVERLAP: the step takes the longer and 58% of the shorter
+// OVERLAPGROUPED: program @generate_recgen
+// OVERLAPGROUPED: step at context 2048, batch 1:
+// OVERLAPGROUPED: predicted: 0.9364 ms per step (calls 0.6430 ms + 140 launches
 // fuse-launches: a decode layer is one launch where its kernels' blocks all
 // have 128 threads: 1 row (CUDA-core GEMVs) and a cache of at most 256
 // positions; the tensor-core GEMVs of 2..16 rows have 256 or 512, unless
@@ -209,6 +222,7 @@
 // BADKERNELS: error: photon-schedule-report: bad kernels options
 
 // BADBW: error: photon-schedule-report: bandwidth and tflops must be positive and launch-us non-negative
+// BADOVERLAP: error: photon-schedule-report: stream-overlap must lie in [0, 1]
 // BADBATCH: error: photon-schedule-report: every batch must be at least 1, got 0
 // BADPROMPT: error: photon-schedule-report: every prompt must be at least 1 token, got 0
 // BADJSON: error: photon-schedule-report: cannot write '{{.*}}x.json'
