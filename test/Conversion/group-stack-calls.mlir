@@ -356,3 +356,48 @@ func.func @photon_step(%w: memref<?xf32>, %lat: memref<?xf32>, %tok: memref<?xf3
   call @photon_join_streams() : () -> ()
   return
 }
+
+// -----
+
+// An effect on the second stream that defines a value (here an allocation
+// its stack call reads) cannot move: the fork stays as it was.
+func.func private @photon_stack_shape0(%w: memref<?xf32>, %x: memref<?xf32>, %rows: index) {
+  return
+}
+func.func private @photon_stack_decoder_1(%w: memref<?xf32>, %x: memref<?xf32>, %rows: index) {
+  call @photon_stack_shape0(%w, %x, %rows) : (memref<?xf32>, memref<?xf32>, index) -> ()
+  return
+}
+func.func private @photon_stack_decoder_2(%w: memref<?xf32>, %x: memref<?xf32>, %rows: index) {
+  call @photon_stack_shape0(%w, %x, %rows) : (memref<?xf32>, memref<?xf32>, index) -> ()
+  return
+}
+func.func private @photon_use_stream(i32)
+func.func private @photon_join_streams()
+
+// CHECK-LABEL: func.func @photon_step_allocating(
+// CHECK: call @photon_use_stream
+// CHECK-NEXT: %[[BUF:.*]] = memref.alloc
+// CHECK-NEXT: scf.for
+// CHECK: func.call @photon_stack_decoder_2(%{{.*}}, %[[BUF]],
+// CHECK: call @photon_use_stream
+// CHECK-NEXT: scf.for
+// CHECK: func.call @photon_stack_decoder_1
+// CHECK-NOT: _x2
+func.func @photon_step_allocating(%w: memref<?xf32>, %tok: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c4096 = arith.constant 4096 : index
+  %s0 = arith.constant 0 : i32
+  %s1 = arith.constant 1 : i32
+  call @photon_use_stream(%s1) : (i32) -> ()
+  %lat = memref.alloc(%n) : memref<?xf32>
+  scf.for %i = %c0 to %n step %c4096 {
+    func.call @photon_stack_decoder_2(%w, %lat, %n) : (memref<?xf32>, memref<?xf32>, index) -> ()
+  }
+  call @photon_use_stream(%s0) : (i32) -> ()
+  scf.for %i = %c0 to %n step %c4096 {
+    func.call @photon_stack_decoder_1(%w, %tok, %n) : (memref<?xf32>, memref<?xf32>, index) -> ()
+  }
+  call @photon_join_streams() : () -> ()
+  return
+}
