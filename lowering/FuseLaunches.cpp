@@ -367,27 +367,11 @@ private:
     Value gx = m.lookupOrDefault(g.x), gy = m.lookupOrDefault(g.y), gz = m.lookupOrDefault(g.z);
     IRMapping body = m;
     Value rest = arith::DivUIOp::create(b, local, gx);
-    body.map(leaf.getBlockIds().x, arith::RemUIOp::create(b, local, gx));
-    body.map(leaf.getBlockIds().y, arith::RemUIOp::create(b, rest, gy));
-    body.map(leaf.getBlockIds().z, arith::DivUIOp::create(b, rest, gy));
-    body.map(leaf.getGridSize().x, gx);
-    body.map(leaf.getGridSize().y, gy);
-    body.map(leaf.getGridSize().z, gz);
-    gpu::KernelDim3 threadsIn = leaf.getThreadIds(), threadsOut = launch.getThreadIds();
-    body.map(threadsIn.x, threadsOut.x);
-    body.map(threadsIn.y, threadsOut.y);
-    body.map(threadsIn.z, threadsOut.z);
-    gpu::KernelDim3 sizeIn = leaf.getBlockSize(), sizeOut = launch.getBlockSize();
-    body.map(sizeIn.x, sizeOut.x);
-    body.map(sizeIn.y, sizeOut.y);
-    body.map(sizeIn.z, sizeOut.z);
-    for (BlockArgument a : leaf.getWorkgroupAttributions())
-      body.map(a, launch.addWorkgroupAttribution(a.getType(), a.getLoc()));
-
+    gpu::KernelDim3 ids{arith::RemUIOp::create(b, local, gx), arith::RemUIOp::create(b, rest, gy),
+                        arith::DivUIOp::create(b, rest, gy)};
     // The first cloned op marks where the tile starts.
     auto start = arith::ConstantIndexOp::create(b, 0);
-    for (Operation &op : leaf.getBody().front().without_terminator())
-      b.clone(op, body);
+    cloneLaunchBody(b, leaf, launch, ids, {gx, gy, gz}, body);
     // The previous grid is the previous phase here: where the kernel waited
     // for it, its tiles wait for that phase's (phase 0: the fused launch
     // waits at its start, photon-programmatic-launch).

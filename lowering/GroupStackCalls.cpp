@@ -410,28 +410,14 @@ private:
     auto pick = [&](Value forB, Value forA) {
       return forB == forA ? forA : arith::SelectOp::create(kb, inB, forB, forA).getResult();
     };
+    Value z = pick(arith::SubIOp::create(kb, ids.z, az), ids.z);
+    Value gx = pick(bx, ax), gy = pick(by, ay), gz = pick(bz, az);
     IRMapping body;
-    body.map(launch.getBlockIds().x, ids.x);
-    body.map(launch.getBlockIds().y, ids.y);
-    body.map(launch.getBlockIds().z, pick(arith::SubIOp::create(kb, ids.z, az), ids.z));
-    Value gx = pick(bx, ax), gy = pick(by, ay);
-    body.map(launch.getGridSize().x, gx);
-    body.map(launch.getGridSize().y, gy);
-    body.map(launch.getGridSize().z, pick(bz, az));
-    for (auto [from, to] : {std::pair(launch.getThreadIds(), grouped.getThreadIds()),
-                            std::pair(launch.getBlockSize(), grouped.getBlockSize())}) {
-      body.map(from.x, to.x);
-      body.map(from.y, to.y);
-      body.map(from.z, to.z);
-    }
-    for (BlockArgument a : launch.getWorkgroupAttributions())
-      body.map(a, grouped.addWorkgroupAttribution(a.getType(), a.getLoc()));
     for (Value v : captured)
       body.map(v, pick(mb.lookup(v), m.lookupOrDefault(v)));
     Value inside = arith::AndIOp::create(kb, ult(kb, ids.x, gx), ult(kb, ids.y, gy));
     ifThen(kb, inside, [&](Builder &ib) {
-      for (Operation &op : launch.getBody().front().without_terminator())
-        ib.clone(op, body);
+      cloneLaunchBody(ib, launch, grouped, {ids.x, ids.y, z}, {gx, gy, gz}, body);
     });
     gpu::TerminatorOp::create(kb);
     return success();

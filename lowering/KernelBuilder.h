@@ -11,6 +11,7 @@
 
 #include "lowering/Passes.h"
 
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::photon {
@@ -58,6 +59,26 @@ inline void nameKernel(gpu::LaunchOp launch, const Twine &name) {
   MLIRContext *ctx = launch.getContext();
   launch.setFunctionAttr(FlatSymbolRefAttr::get(ctx, name.str()));
   launch.setModuleAttr(FlatSymbolRefAttr::get(ctx, "photon_kernels"));
+}
+
+/// Clones the body of `from` (but its terminator) at `b`, inside the launch
+/// `into`: `from`'s block ids and grid sizes become `blockIds` and
+/// `gridSize`, its threads, block size and workgroup buffers `into`'s (the
+/// buffers appended to `into`'s). `m` maps the values from above.
+inline void cloneLaunchBody(Builder &b, gpu::LaunchOp from, gpu::LaunchOp into,
+                            gpu::KernelDim3 blockIds, gpu::KernelDim3 gridSize, IRMapping &m) {
+  for (auto [source, target] : {std::pair(from.getBlockIds(), blockIds),
+                                std::pair(from.getGridSize(), gridSize),
+                                std::pair(from.getThreadIds(), into.getThreadIds()),
+                                std::pair(from.getBlockSize(), into.getBlockSize())}) {
+    m.map(source.x, target.x);
+    m.map(source.y, target.y);
+    m.map(source.z, target.z);
+  }
+  for (BlockArgument a : from.getWorkgroupAttributions())
+    m.map(a, into.addWorkgroupAttribution(a.getType(), a.getLoc()));
+  for (Operation &op : from.getBody().front().without_terminator())
+    b.clone(op, m);
 }
 
 /// `v` where `inside` holds, else zero of its type (a scalar or a vector).
