@@ -201,6 +201,40 @@ LogicalResult GraphOp::verifyRegions() {
   return success();
 }
 
+bool ProgramOp::runsLatentsAhead() {
+  return !getBody().front().getOps<RecGenLatentsOp>().empty();
+}
+
+/// photon-pipeline-latents' form: `recgen_latents` before the loop, whose
+/// results the loop carries; the body decodes the carried conditions' tokens
+/// and runs the next meta-context's latent chain.
+static LogicalResult verifyPipelinedLoop(DecodeLoopOp loop) {
+  auto fail = [&]() {
+    return loop.emitOpError()
+           << "running the latent chain ahead must carry the conditions, top and cache of a "
+              "'photon.recgen_latents' before it, and its body must be 'photon.decode_tokens' "
+              "of the carried conditions, 'photon.recgen_latents' of the carried top and cache, "
+              "and 'photon.yield' of their results";
+  };
+  Block &body = loop.getBody().front();
+  auto ahead = loop.getInits().empty()
+                   ? RecGenLatentsOp()
+                   : loop.getInits().front().getDefiningOp<RecGenLatentsOp>();
+  if (!ahead || ValueRange(loop.getInits()) != ValueRange(ahead->getResults()) ||
+      body.getOperations().size() != 3)
+    return fail();
+  auto tokens = dyn_cast<DecodeTokensOp>(body.front());
+  auto latents = dyn_cast<RecGenLatentsOp>(*std::next(body.begin()));
+  if (!tokens || !latents || tokens.getConditions() != body.getArgument(0) ||
+      latents.getTop() != body.getArgument(1) || latents.getCache() != body.getArgument(2))
+    return fail();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  if (yield.getValues().front() != tokens.getTokens() ||
+      yield.getValues().drop_front() != ValueRange(latents->getResults()))
+    return fail();
+  return success();
+}
+
 LogicalResult ProgramOp::verifyRegions() {
   if (failed(verifyEntryBlock(*this, getBody(), "the prompt")))
     return failure();
@@ -216,8 +250,13 @@ LogicalResult ProgramOp::verifyRegions() {
     hasLoop = true;
     Operation *step = nullptr;
     for (Operation &op : loop.getBody().front())
-      if (isa<HierGenStepOp, RecGenStepOp>(op))
+      if (isa<HierGenStepOp, RecGenStepOp, DecodeTokensOp>(op))
         step = &op;
+    if (isa_and_nonnull<DecodeTokensOp>(step)) {
+      if (failed(verifyPipelinedLoop(loop)))
+        return failure();
+      continue;
+    }
     bool ok = step && (getMode() == GenerationMode::recgen
                            ? isa<RecGenStepOp>(step)
                            : isa<HierGenStepOp>(step));
@@ -422,6 +461,38 @@ LogicalResult RecGenStepOp::verify() {
     return failure();
   return expectType(*this, "cache", getCache().getType(),
                     cacheType(getContext(), *c, c->numLevels()));
+}
+
+/// The config of the model around a RecGen-only op (its latent chain apart
+/// from its tokens).
+static FailureOr<ModelConfig> recgenConfig(Operation *op) {
+  auto program = op->getParentOfType<ProgramOp>();
+  if (!program || program.getMode() != GenerationMode::recgen)
+    return op->emitOpError() << "must be part of a 'recgen' program";
+  return getEnclosingModelConfig(op);
+}
+
+LogicalResult RecGenLatentsOp::verify() {
+  FailureOr<ModelConfig> c = recgenConfig(*this);
+  if (failed(c))
+    return failure();
+  StreamType top = topStreamType(getContext(), *c);
+  KVCacheType cache = cacheType(getContext(), *c, c->numLevels());
+  if (failed(expectType(*this, "top", getTop().getType(), top)) ||
+      failed(expectType(*this, "cache", getCache().getType(), cache)) ||
+      failed(expectType(*this, "conditions", getConditions().getType(),
+                        streamType(getContext(), *c, 1, c->dModel))) ||
+      failed(expectType(*this, "next top", getNextTop().getType(), top)))
+    return failure();
+  return expectType(*this, "updated cache", getUpdatedCache().getType(), cache);
+}
+
+LogicalResult DecodeTokensOp::verify() {
+  FailureOr<ModelConfig> c = recgenConfig(*this);
+  if (failed(c))
+    return failure();
+  return expectType(*this, "conditions", getConditions().getType(),
+                    streamType(getContext(), *c, 1, c->dModel));
 }
 
 //===----------------------------------------------------------------------===//

@@ -88,7 +88,11 @@ def Photon_ProgramOp : Photon_Op<"program", [Symbol, HasParent<"ModelOp">,
     Generation from a prompt (spec §4). The block argument is the prompt; the
     body allocates the encoder KV caches, runs `photon.prefill`, and a
     `photon.decode_loop` whose step is `photon.hiergen_step` (mode `hiergen`)
-    or `photon.recgen_step` (mode `recgen`, which needs L >= 2).
+    or `photon.recgen_step` (mode `recgen`, which needs L >= 2). A `recgen`
+    program may instead run its latent chain a meta-context ahead (the form
+    `photon-pipeline-latents` writes): a `photon.recgen_latents` after the
+    prefill, and a loop that carries its conditions, decodes their tokens
+    (`photon.decode_tokens`) and runs the next `photon.recgen_latents`.
 
     `photon-plan-memory` attaches the `state_plan` of the program: the state
     arena its compiled prefill and step share. `convert-photon-programs-to-host` turns
@@ -108,6 +112,9 @@ def Photon_ProgramOp : Photon_Op<"program", [Symbol, HasParent<"ModelOp">,
     static std::string cInterfaceName(::llvm::StringRef symbol) {
       return "_mlir_ciface_" + symbol.str();
     }
+    /// The latent chain runs a meta-context ahead of the tokens: the
+    /// program is in photon-pipeline-latents' form.
+    bool runsLatentsAhead();
   }];
 }
 
@@ -297,6 +304,53 @@ def Photon_RecGenStepOp : Photon_Op<"recgen_step",
   let assemblyFormat = [{
     $top `cache` `(` $cache `)` attr-dict `:` qualified(type($top)) `,` qualified(type($cache))
   }];
+  let hasVerifier = 1;
+}
+
+def Photon_RecGenLatentsOp : Photon_Op<"recgen_latents"> {
+  let summary = "RecGen's latent chain of one meta-context";
+  let description = [{
+    The part of `photon.recgen_step` that reads no token (spec §4): Dec_L..Dec_2
+    roll out the next meta-context conditioned on `top` (X^L of the one
+    before), giving one level-1 latent per token chunk (`conditions`, the
+    input of `photon.decode_tokens`); its level-(L-1) latents then advance the
+    top level, `X^L = Enc_L-step(Chunk_L(X̂^{L-1}))`.
+
+    `photon-pipeline-latents` splits each `recgen_step` into this op and
+    `photon.decode_tokens`, and carries the conditions through the decode
+    loop so that the latent chain runs one meta-context ahead of the tokens.
+
+    ```mlir
+    %cond, %next, %kv2 = photon.recgen_latents %top cache(%kv)
+        : (!s2, !kv2) -> (!s1, !s2, !kv2)
+    ```
+  }];
+  let arguments = (ins Photon_StreamType:$top, Photon_KVCacheType:$cache);
+  let results = (outs Photon_StreamType:$conditions, Photon_StreamType:$next_top,
+                      Photon_KVCacheType:$updated_cache);
+  let assemblyFormat = [{
+    $top `cache` `(` $cache `)` attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Photon_DecodeTokensOp : Photon_Op<"decode_tokens",
+    [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "a meta-context's token chunks from their conditions";
+  let description = [{
+    Decodes the B/C_1 token chunks of one meta-context, each from its level-1
+    latent: converter_1's prefix, then C_1 tokens through Dec_1 (prompt tokens
+    inside the meta-context are forced). The chunks depend on each other only
+    through their conditions (spec §4), so they decode in lockstep: every
+    Dec_1 call takes one row per chunk of every sequence.
+
+    ```mlir
+    %tokens = photon.decode_tokens %cond : !photon.stream<level = 1, width = 8, span = 2>
+    ```
+  }];
+  let arguments = (ins Photon_StreamType:$conditions);
+  let results = (outs Photon_TokensType:$tokens);
+  let assemblyFormat = "$conditions attr-dict `:` qualified(type($conditions))";
   let hasVerifier = 1;
 }
 

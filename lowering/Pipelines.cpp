@@ -35,8 +35,8 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
   detail::PassOptions::Option<bool> latentLookahead{
       *this, "latent-lookahead",
       llvm::cl::desc("RecGen: a step decodes the next meta-context's latents while it "
-                     "samples this one's tokens (photon-plan-memory's latent-lookahead)"),
-      llvm::cl::init(photon::PhotonPlanMemoryOptions().latentLookahead)};
+                     "samples this one's tokens (runs photon-pipeline-latents)"),
+      llvm::cl::init(true)};
   detail::PassOptions::Option<photon::MatmulInputRounding> matmulInputRounding{
       *this, "matmul-input-rounding",
       llvm::cl::desc("bf16 activations: projections that round their f32 inputs to "
@@ -72,7 +72,6 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
     plan.activationType = activationType;
     plan.maxRows = maxRows;
     plan.decodeTile = decodeTile;
-    plan.latentLookahead = latentLookahead;
     return plan;
   }
   /// The fusions of the kernel-level ops.
@@ -259,13 +258,16 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 } // namespace
 
 
-/// Plan memory (`plan`), build the kernel-level functions, fuse their ops
-/// (`fusions`), lower them for `target` (the GPU with `kernels`) and the
-/// programs around them, cleaned up.
+/// Run RecGen's latent chain ahead (`latentLookahead`), plan memory (`plan`),
+/// build the kernel-level functions, fuse their ops (`fusions`), lower them
+/// for `target` (the GPU with `kernels`) and the programs around them,
+/// cleaned up.
 static void addKernelPasses(OpPassManager &pm, photon::KernelTarget target,
                             const photon::ConvertPhotonKernelToGPUOptions &kernels,
-                            const photon::PhotonPlanMemoryOptions &plan,
+                            bool latentLookahead, const photon::PhotonPlanMemoryOptions &plan,
                             const photon::PhotonKernelFusionOptions &fusions) {
+  if (latentLookahead)
+    pm.addPass(photon::createPhotonPipelineLatents());
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createConvertPhotonToPhotonKernel());
   pm.addPass(photon::createPhotonKernelFusion(fusions));
@@ -287,7 +289,8 @@ void mlir::photon::registerPhotonPipelines() {
       [](OpPassManager &pm, const HostPipelineOptions &options) {
         photon::ConvertPhotonKernelToGPUOptions kernels;
         kernels.matmulInputRounding = options.matmulInputRounding;
-        addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.plan(), options.fusions());
+        addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.latentLookahead, options.plan(),
+                        options.fusions());
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -343,7 +346,8 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
-        addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.plan(), options.fusions());
+        addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.latentLookahead, options.plan(),
+                        options.fusions());
         if (options.groupStackCalls) {
           pm.addPass(photon::createPhotonGroupStackCalls());
           pm.addPass(createCanonicalizerPass());

@@ -99,7 +99,7 @@ public:
   LogicalResult emit() {
     // The step op says how the top level advances (spec §4).
     program.walk([&](Operation *op) {
-      if (isa<RecGenStepOp>(op))
+      if (isa<RecGenStepOp, RecGenLatentsOp>(op))
         recgen = true;
       if (isa<HierGenStepOp>(op))
         hiergen = true;
@@ -107,7 +107,12 @@ public:
     if (recgen == hiergen)
       return program.emitOpError("convert-photon-programs-to-host: expects exactly one kind of "
                                  "decode step (hiergen_step or recgen_step)");
-    lookahead = recgen && runsLatentsAhead(plan);
+    // photon-pipeline-latents' form: the latent chain a meta-context ahead.
+    lookahead = program.runsLatentsAhead();
+    if (lookahead != runsLatentsAhead(plan))
+      return program.emitOpError("convert-photon-programs-to-host: the state plan is for ")
+             << (lookahead ? "the latent chain in its step" : "the latent chain ahead")
+             << ": run photon-plan-memory after photon-pipeline-latents";
     emitPrefill();
     emitStep();
     return failure(failed);

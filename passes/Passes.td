@@ -4,6 +4,41 @@
 
 include "mlir/Pass/PassBase.td"
 
+def PhotonPipelineLatents : Pass<"photon-pipeline-latents", "::mlir::ModuleOp"> {
+  let summary = "RecGen: run the latent chain one meta-context ahead of the tokens";
+  let description = [{
+    A RecGen step is the latent chain of a meta-context (Dec_L..Dec_2, then
+    the top level's advance) and the token chunks conditioned on it. The
+    latent chain reads no token (spec §4), so the decode loop can be
+    software-pipelined by one stage: each `photon.recgen_step` becomes a
+    `photon.recgen_latents` and a `photon.decode_tokens` of its conditions,
+    the first meta-context's latents move in front of the loop, and the
+    loop carries the conditions of the meta-context it decodes:
+
+    ```mlir
+    %out = photon.decode_loop(%t = %top, %c = %kv) : !s2, !kv2 {
+      %tok, %t2, %c2 = photon.recgen_step %t cache(%c) : !s2, !kv2
+      photon.yield %tok, %t2, %c2 : !photon.tokens, !s2, !kv2
+    }
+    ```
+    becomes
+    ```mlir
+    %cond0, %t1, %c1 = photon.recgen_latents %top cache(%kv) : (!s2, !kv2) -> (!s1, !s2, !kv2)
+    %out = photon.decode_loop(%cond = %cond0, %t = %t1, %c = %c1) : !s1, !s2, !kv2 {
+      %tok = photon.decode_tokens %cond : !s1
+      %cond2, %t2, %c2 = photon.recgen_latents %t cache(%c) : (!s2, !kv2) -> (!s1, !s2, !kv2)
+      photon.yield %tok, %cond2, %t2, %c2 : !photon.tokens, !s1, !s2, !kv2
+    }
+    ```
+    A step's tokens and the next meta-context's latents then share no
+    value: the compiled step runs them side by side (on the GPU, on two
+    streams), and the compiled prefill decodes the first step's latents.
+    `photon-plan-memory` plans for the form it finds (Enc_L's cache holds one
+    meta-context more; the latent chain gets its own scratch). HierGen
+    programs, whose latents read the tokens, are left as they are.
+  }];
+}
+
 def PhotonPlanMemory : Pass<"photon-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Plan weight, KV-cache and coarse-state memory of each model";
   let description = [{
@@ -31,10 +66,6 @@ def PhotonPlanMemory : Pass<"photon-plan-memory", "::mlir::ModuleOp"> {
            "caches and rows of one tile)">,
     Option<"maxRows", "max-rows", "int64_t", "4096",
            "Rows of one stack call (sizes the stack scratch)">,
-    Option<"latentLookahead", "latent-lookahead", "bool", "true",
-           "RecGen: each step decodes the next meta-context's latents while "
-           "it samples this one's tokens (on the GPU, on a second stream); "
-           "false: a step decodes its own latents, then its tokens">,
     Option<"reportTokens", "report-tokens", "int64_t", "2176",
            "With report: the tokens per sequence (prompt + generated) the "
            "per-sequence bytes are given for">,

@@ -92,10 +92,12 @@ struct PlanMemory : impl::PhotonPlanMemoryBase<PlanMemory> {
     if (prefillTile <= 0 || decodeTile < prefillTile || maxRows <= 0)
       return model.emitError("photon-plan-memory: need 0 < prefill-tile <= "
                              "decode-tile and max-rows > 0");
-    StateSchedule schedule{prefillTile, decodeTile, maxRows, latentLookahead};
-    for (ProgramOp program : body.getOps<ProgramOp>())
+    for (ProgramOp program : body.getOps<ProgramOp>()) {
+      // The state follows the program's form (photon-pipeline-latents).
+      StateSchedule schedule{prefillTile, decodeTile, maxRows, program.runsLatentsAhead()};
       program.setStatePlanAttr(
           planProgramState(b.getContext(), c, program.getMode(), actBytes, schedule));
+    }
 
     if (report)
       printReport(model, offset * eltBytes);

@@ -354,6 +354,71 @@ photon.model @m attributes {config = #photon.config<model_type = photon, vocab_s
 
 // -----
 
+// The latent chain's conditions are level-1 latents of the model's width.
+photon.model @m attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @g mode recgen {
+  ^bb0(%p: !photon.tokens):
+    %top = "test.source"() : () -> !photon.stream<level = 2, width = 8, span = 4>
+    %kv2 = photon.kv_alloc : !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+    // expected-error @+1 {{'photon.recgen_latents' op expects conditions of type '!photon.stream<level = 1, width = 8, span = 2>' (from the model config), got '!photon.stream<level = 2, width = 8, span = 4>'}}
+    %c, %t, %k = photon.recgen_latents %top cache(%kv2) : (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 2, width = 8, span = 4>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
+    photon.yield %p : !photon.tokens
+  }
+}
+
+// -----
+
+// Only RecGen runs its latent chain apart from its tokens.
+photon.model @m attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @g mode hiergen {
+  ^bb0(%p: !photon.tokens):
+    %cond = "test.source"() : () -> !photon.stream<level = 1, width = 8, span = 2>
+    // expected-error @+1 {{'photon.decode_tokens' op must be part of a 'recgen' program}}
+    %tok = photon.decode_tokens %cond : !photon.stream<level = 1, width = 8, span = 2>
+    photon.yield %tok : !photon.tokens
+  }
+}
+
+// -----
+
+// A loop that runs the latent chain ahead decodes the conditions it carries.
+photon.model @m attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @g mode recgen {
+  ^bb0(%p: !photon.tokens):
+    %top = "test.source"() : () -> !photon.stream<level = 2, width = 8, span = 4>
+    %kv2 = photon.kv_alloc : !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+    %c0, %t0, %k0 = photon.recgen_latents %top cache(%kv2) : (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
+    // expected-error @+1 {{'photon.decode_loop' op running the latent chain ahead must carry the conditions, top and cache of a 'photon.recgen_latents' before it}}
+    %out = photon.decode_loop(%c = %c0, %t = %t0, %k = %k0) : !photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4> {
+      %c2, %t2, %k2 = photon.recgen_latents %t cache(%k) : (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
+      %tok = photon.decode_tokens %c2 : !photon.stream<level = 1, width = 8, span = 2>
+      photon.yield %tok, %c2, %t2, %k2 : !photon.tokens, !photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+    }
+    photon.yield %out : !photon.tokens
+  }
+}
+
+// -----
+
+// ... and the latents the loop carries come from before it.
+photon.model @m attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @g mode recgen {
+  ^bb0(%p: !photon.tokens):
+    %c0 = "test.source"() : () -> !photon.stream<level = 1, width = 8, span = 2>
+    %top = "test.source"() : () -> !photon.stream<level = 2, width = 8, span = 4>
+    %kv2 = photon.kv_alloc : !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+    // expected-error @+1 {{'photon.decode_loop' op running the latent chain ahead must carry the conditions, top and cache of a 'photon.recgen_latents' before it}}
+    %out = photon.decode_loop(%c = %c0, %t = %top, %k = %kv2) : !photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4> {
+      %tok = photon.decode_tokens %c : !photon.stream<level = 1, width = 8, span = 2>
+      %c2, %t2, %k2 = photon.recgen_latents %t cache(%k) : (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
+      photon.yield %tok, %c2, %t2, %k2 : !photon.tokens, !photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+    }
+    photon.yield %out : !photon.tokens
+  }
+}
+
+// -----
+
 // A loop yields tokens then its carried values.
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.program @g mode hiergen {

@@ -58,6 +58,27 @@ photon.model @photon_l2 attributes {config = #photon.config<model_type = photon,
     // CHECK: photon.yield %[[OUT]] : !photon.tokens
     photon.yield %out : !photon.tokens
   }
+  // RecGen with its latent chain a meta-context ahead (photon-pipeline-latents):
+  // the loop carries the conditions of the meta-context it decodes.
+  // CHECK: photon.program @generate_recgen_ahead mode recgen
+  photon.program @generate_recgen_ahead mode recgen {
+  ^bb0(%prompt: !photon.tokens):
+    %kv1 = photon.kv_alloc : !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>
+    %kv2 = photon.kv_alloc : !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+    %top, %c:2 = photon.prefill %prompt caches(%kv1, %kv2) : (!photon.tokens, !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 1, layers = 1, kv_heads = 1, head_dim = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
+    // CHECK: %[[COND0:.*]], %[[TOP1:.*]], %[[C1:.*]] = photon.recgen_latents %{{.*}} cache(%{{.*}}#1) : (!stream2_8, !kv2) -> (!stream1_8, !stream2_8, !kv2)
+    %cond0, %top1, %c1 = photon.recgen_latents %top cache(%c#1) : (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
+    // CHECK: photon.decode_loop(%[[COND:.*]] = %[[COND0]], %[[X:.*]] = %[[TOP1]], %[[K:.*]] = %[[C1]]) : !stream1_8, !stream2_8, !kv2 {
+    %out = photon.decode_loop(%cond = %cond0, %x = %top1, %k = %c1) : !photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4> {
+      // CHECK-NEXT: %[[TOK:.*]] = photon.decode_tokens %[[COND]] : !stream1_8
+      %tok = photon.decode_tokens %cond : !photon.stream<level = 1, width = 8, span = 2>
+      // CHECK-NEXT: %[[COND2:.*]], %[[X2:.*]], %[[K2:.*]] = photon.recgen_latents %[[X]] cache(%[[K]]) : (!stream2_8, !kv2) -> (!stream1_8, !stream2_8, !kv2)
+      %cond2, %x2, %k2 = photon.recgen_latents %x cache(%k) : (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
+      // CHECK-NEXT: photon.yield %[[TOK]], %[[COND2]], %[[X2]], %[[K2]] : !photon.tokens, !stream1_8, !stream2_8, !kv2
+      photon.yield %tok, %cond2, %x2, %k2 : !photon.tokens, !photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+    }
+    photon.yield %out : !photon.tokens
+  }
   // CHECK: photon.program @generate_hiergen mode hiergen
   photon.program @generate_hiergen mode hiergen {
   ^bb0(%prompt: !photon.tokens):

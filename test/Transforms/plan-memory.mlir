@@ -1,8 +1,8 @@
 // RUN: photon-opt %s -split-input-file -photon-plan-memory | FileCheck %s
-// RUN: photon-opt %s -split-input-file -photon-plan-memory=report=1 -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 | FileCheck %s --check-prefix=BF16
+// RUN: photon-opt %s -split-input-file -photon-pipeline-latents -photon-plan-memory=report=1 -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json --weight-type=bf16 | photon-opt -photon-pipeline-latents -photon-plan-memory=activation-type=bf16 | FileCheck %s --check-prefix=BF16
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory=activation-type=f8 2>&1 | FileCheck %s --check-prefix=BADTYPE
-// RUN: photon-opt %s -split-input-file -photon-plan-memory="report=1 latent-lookahead=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=INORDER
+// RUN: photon-opt %s -split-input-file -photon-plan-memory=report=1 -o /dev/null 2>&1 | FileCheck %s --check-prefix=INORDER
 
 // Declared bf16 weights keep their type; bf16 activations halve the caches:
 // 2 (K, V) x 2 layers x 32 (2 KV heads x 16) x 2 bytes = 256 per item.
