@@ -268,6 +268,14 @@ LogicalResult ProgramOp::verifyRegions() {
   }
   if (!hasLoop)
     return emitOpError() << "has no 'photon.decode_loop'";
+  // The latent chain before a loop is that loop's first stage.
+  for (auto latents : getBody().front().getOps<RecGenLatentsOp>())
+    if (!llvm::all_of(latents->getUsers(), [](Operation *user) {
+          auto loop = dyn_cast<DecodeLoopOp>(user);
+          return loop && !loop.getBody().front().getOps<DecodeTokensOp>().empty();
+        }) || latents->use_empty())
+      return latents.emitOpError()
+             << "before a loop must start a loop that runs the latent chain ahead";
   return success();
 }
 

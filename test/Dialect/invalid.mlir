@@ -419,6 +419,25 @@ photon.model @m attributes {config = #photon.config<model_type = photon, vocab_s
 
 // -----
 
+// A latent chain in front of a loop that decodes its own latents would be
+// lost work (and the state plan would be made for the other schedule).
+photon.model @m attributes {config = #photon.config<model_type = photon, vocab_size = 16, d_model = 8, d_embed = 4, chunk_sizes = [2, 2], prefix_lengths = [1, 2], encoder_layers = [1, 1], decoder_layers = [1, 1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @g mode recgen {
+  ^bb0(%p: !photon.tokens):
+    %top = "test.source"() : () -> !photon.stream<level = 2, width = 8, span = 4>
+    %kv2 = photon.kv_alloc : !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+    // expected-error @+1 {{'photon.recgen_latents' op before a loop must start a loop that runs the latent chain ahead}}
+    %c0, %t0, %k0 = photon.recgen_latents %top cache(%kv2) : (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
+    %out = photon.decode_loop(%t = %t0, %k = %k0) : !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4> {
+      %tok, %t2, %k2 = photon.recgen_step %t cache(%k) : !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+      photon.yield %tok, %t2, %k2 : !photon.tokens, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>
+    }
+    photon.yield %out : !photon.tokens
+  }
+}
+
+// -----
+
 // A loop yields tokens then its carried values.
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.program @g mode hiergen {
