@@ -289,8 +289,8 @@ void mlir::photon::registerPhotonPipelines() {
       [](OpPassManager &pm, const HostPipelineOptions &options) {
         photon::ConvertPhotonKernelToGPUOptions kernels;
         kernels.matmulInputRounding = options.matmulInputRounding;
-        addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.latentLookahead, options.plan(),
-                        options.fusions());
+        addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.latentLookahead,
+                        options.plan(), options.fusions());
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -346,8 +346,8 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
-        addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.latentLookahead, options.plan(),
-                        options.fusions());
+        addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.latentLookahead,
+                        options.plan(), options.fusions());
         if (options.groupStackCalls) {
           pm.addPass(photon::createPhotonGroupStackCalls());
           pm.addPass(createCanonicalizerPass());
