@@ -34,7 +34,10 @@
 #           Together they run every model case; --only leaves out the shipped models and the
 #           sampling, NaN and bad-input cases, which only a call with the whole archive runs
 #   bench   bench, kernels and profile: the benchmark's artifacts and the PyTorch peer
-# PACK_KEEP (pack tc|f32) names more agreement artifacts to keep, e.g. an f32 case in `pack tc`.
+# PACK_KEEP names (or globs) more agreement artifacts to keep, e.g. an f32 case in `pack tc`;
+# with `pack bench` it keeps them and the sanitizers' checked ones, so that one call can run
+# `run` on them too: PACK_KEEP='*grouped* tiny-photon*' pack bench, then
+# AGREEMENT_ARGS='--only=grouped|tiny-photon' run.
 # BENCH_ACTIVATIONS=f32|bf16 (prepare; default bf16) sets the benchmarked activation type;
 # BENCH_COMPILE_ARGS (prepare) adds photon-compile options for the benchmarked models,
 # e.g. "--gemv-max-rows=0 --no-block-per-row" for the kernels before the decode GEMV.
@@ -166,19 +169,24 @@ prepare() {
 pack() {
   local what="${1:-}" ex=(--exclude=model.mlir)
   [ -d "$dev" ] || { echo "gpu-check: no $dev (run prepare first)" >&2; exit 1; }
+  # Agreement artifacts kept beside a phase's own: the checked ones and
+  # PACK_KEEP's names or globs (bench: only where PACK_KEEP is set).
+  local keep=() d tc pattern kept
+  [[ "$what" == bench && -z "${PACK_KEEP:-}" ]] || keep=($checked_artifacts ${PACK_KEEP:-})
   case "$what" in
     tc|f32)
       ex+=(--exclude=.device/bench --exclude=.device/kbench --exclude=.device/peer
-           --exclude=.device/demo/block-cuda --exclude=.device/demo/vanilla-cuda)
-      local keep=" $(echo $checked_artifacts ${PACK_KEEP:-}) " d tc
-      for d in "$dev"/e2e/*/; do
-        d="$(basename "$d")"
-        tc=f32; [[ "$d" != *bf16-act* ]] || tc=tc
-        [[ "$tc" == "$what" || "$keep" == *" $d "* ]] || ex+=(--exclude=".device/e2e/$d")
-      done ;;
-    bench) ex+=(--exclude=.device/e2e) ;;
+           --exclude=.device/demo/block-cuda --exclude=.device/demo/vanilla-cuda) ;;
+    bench) ex+=(--exclude=.device/kbench) ;;
     *) echo "usage: $0 pack tc|f32|bench" >&2; exit 2 ;;
   esac
+  for d in "$dev"/e2e/*/; do
+    d="$(basename "$d")"
+    tc=f32; [[ "$d" != *bf16-act* ]] || tc=tc
+    kept=0; [[ "$tc" != "$what" ]] || kept=1
+    for pattern in "${keep[@]}"; do [[ "$d" != $pattern ]] || kept=1; done
+    [ $kept = 1 ] || ex+=(--exclude=".device/e2e/$d")
+  done
   tar -C "$root" "${ex[@]}" -cf - .device | xz -T0 -9e > "$root/.device.txz"
   du -sh "$root/.device.txz"
 }
