@@ -205,6 +205,19 @@ bool ProgramOp::runsLatentsAhead() {
   return !getBody().front().getOps<RecGenLatentsOp>().empty();
 }
 
+bool ProgramOp::decodesChunksInLockstep() {
+  bool lockstep = false;
+  walk([&](Operation *op) {
+    if (auto step = dyn_cast<HierGenStepOp>(op))
+      lockstep |= step.getLockstep();
+    else if (auto step = dyn_cast<RecGenStepOp>(op))
+      lockstep |= step.getLockstep();
+    else if (auto tokens = dyn_cast<DecodeTokensOp>(op))
+      lockstep |= tokens.getLockstep();
+  });
+  return lockstep;
+}
+
 /// photon-pipeline-latents' form: `recgen_latents` before the loop, whose
 /// results the loop carries; the body decodes the carried conditions' tokens
 /// and runs the next meta-context's latent chain.
@@ -445,6 +458,9 @@ LogicalResult HierGenStepOp::verify() {
   FailureOr<ModelConfig> c = getEnclosingModelConfig(*this);
   if (failed(c) || failed(checkAllCaches(*this, *c, getCaches().getTypes())))
     return failure();
+  if (getLockstep() && c->numLevels() == 0)
+    return emitOpError() << "has no token chunks to decode in lockstep: the "
+                         << ::photon::toString(c->kind) << " model has no levels";
   return expectType(*this, "top", getTop().getType(),
                     topStreamType(getContext(), *c));
 }

@@ -115,6 +115,9 @@ def Photon_ProgramOp : Photon_Op<"program", [Symbol, HasParent<"ModelOp">,
     /// The latent chain runs a meta-context ahead of the tokens: the
     /// program is in photon-pipeline-latents' form.
     bool runsLatentsAhead();
+    /// The token chunks of a meta-context decode as rows of each Dec_1 call
+    /// (the step's `lockstep`, photon-fuse-token-chunks).
+    bool decodesChunksInLockstep();
   }];
 }
 
@@ -278,9 +281,11 @@ def Photon_HierGenStepOp : Photon_Op<"hiergen_step",
     Decodes the next meta-context (B tokens; vanilla: one token) top-down from
     the top state, samples its tokens (prompt tokens inside it are forced),
     then encodes them bottom-up through every level, advancing every cache.
+    With `lockstep` (photon-fuse-token-chunks) the meta-context's B/C_1 token
+    chunks decode as rows of each Dec_1 call; without, one after another.
   }];
   let arguments = (ins Photon_StreamType:$top,
-                       Variadic<Photon_KVCacheType>:$caches);
+                       Variadic<Photon_KVCacheType>:$caches, UnitAttr:$lockstep);
   let results = (outs Photon_TokensType:$tokens, Photon_StreamType:$next_top,
                       Variadic<Photon_KVCacheType>:$updated_caches);
   let assemblyFormat = [{
@@ -296,9 +301,10 @@ def Photon_RecGenStepOp : Photon_Op<"recgen_step",
     Recursive generation: decodes the next meta-context top-down, then forms
     the next top state from the decoder's own level-(L-1) outputs,
     `X^L = Enc_L-step(Chunk_L(X̂^{L-1}))`. Only the top encoder's cache is
-    kept; sampled tokens never feed back into the latents.
+    kept; sampled tokens never feed back into the latents. `lockstep`: as
+    for `photon.hiergen_step`.
   }];
-  let arguments = (ins Photon_StreamType:$top, Photon_KVCacheType:$cache);
+  let arguments = (ins Photon_StreamType:$top, Photon_KVCacheType:$cache, UnitAttr:$lockstep);
   let results = (outs Photon_TokensType:$tokens, Photon_StreamType:$next_top,
                       Photon_KVCacheType:$updated_cache);
   let assemblyFormat = [{
@@ -341,14 +347,15 @@ def Photon_DecodeTokensOp : Photon_Op<"decode_tokens",
     Decodes the B/C_1 token chunks of one meta-context, each from its level-1
     latent: converter_1's prefix, then C_1 tokens through Dec_1 (prompt tokens
     inside the meta-context are forced). The chunks depend on each other only
-    through their conditions (spec §4), so they decode in lockstep: every
-    Dec_1 call takes one row per chunk of every sequence.
+    through their conditions (spec §4): with `lockstep`
+    (photon-fuse-token-chunks) they decode together, every Dec_1 call taking
+    one row per chunk of every sequence; without, one chunk after another.
 
     ```mlir
-    %tokens = photon.decode_tokens %cond : !photon.stream<level = 1, width = 8, span = 2>
+    %tokens = photon.decode_tokens %cond {lockstep} : !photon.stream<level = 1, width = 8, span = 2>
     ```
   }];
-  let arguments = (ins Photon_StreamType:$conditions);
+  let arguments = (ins Photon_StreamType:$conditions, UnitAttr:$lockstep);
   let results = (outs Photon_TokensType:$tokens);
   let assemblyFormat = "$conditions attr-dict `:` qualified(type($conditions))";
   let hasVerifier = 1;

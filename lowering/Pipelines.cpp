@@ -16,6 +16,11 @@
 using namespace mlir;
 
 namespace {
+/// Which program-level rewrites run before the memory plan.
+struct ProgramRewrites {
+  bool latentLookahead, fuseTokenChunks;
+};
+
 /// The options both pipelines share.
 template <typename Derived>
 struct KernelPipelineOptions : PassPipelineOptions<Derived> {
@@ -36,6 +41,11 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       *this, "latent-lookahead",
       llvm::cl::desc("RecGen: a step decodes the next meta-context's latents while it "
                      "samples this one's tokens (runs photon-pipeline-latents)"),
+      llvm::cl::init(true)};
+  detail::PassOptions::Option<bool> fuseTokenChunks{
+      *this, "fuse-token-chunks",
+      llvm::cl::desc("a meta-context's token chunks as rows of one Dec_1 call each "
+                     "(runs photon-fuse-token-chunks)"),
       llvm::cl::init(true)};
   detail::PassOptions::Option<photon::MatmulInputRounding> matmulInputRounding{
       *this, "matmul-input-rounding",
@@ -66,6 +76,8 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
       *this, "fuse-bias", llvm::cl::desc("biases in the epilogue of their projections"),
       llvm::cl::init(photon::PhotonKernelFusionOptions().fuseBias)};
 
+  /// The rewrites of the generation programs.
+  ProgramRewrites programs() const { return {latentLookahead, fuseTokenChunks}; }
   /// The memory plan the kernels are emitted for.
   photon::PhotonPlanMemoryOptions plan() const {
     photon::PhotonPlanMemoryOptions plan;
@@ -258,16 +270,17 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 } // namespace
 
 
-/// Run RecGen's latent chain ahead (`latentLookahead`), plan memory (`plan`),
-/// build the kernel-level functions, fuse their ops (`fusions`), lower them
-/// for `target` (the GPU with `kernels`) and the programs around them,
-/// cleaned up.
+/// Rewrite the programs (`programs`), plan memory (`plan`), build the
+/// kernel-level functions, fuse their ops (`fusions`), lower them for
+/// `target` (the GPU with `kernels`) and the programs around them, cleaned up.
 static void addKernelPasses(OpPassManager &pm, photon::KernelTarget target,
                             const photon::ConvertPhotonKernelToGPUOptions &kernels,
-                            bool latentLookahead, const photon::PhotonPlanMemoryOptions &plan,
+                            ProgramRewrites programs, const photon::PhotonPlanMemoryOptions &plan,
                             const photon::PhotonKernelFusionOptions &fusions) {
-  if (latentLookahead)
+  if (programs.latentLookahead)
     pm.addPass(photon::createPhotonPipelineLatents());
+  if (programs.fuseTokenChunks)
+    pm.addPass(photon::createPhotonFuseTokenChunks());
   pm.addPass(photon::createPhotonPlanMemory(plan));
   pm.addPass(photon::createConvertPhotonToPhotonKernel());
   pm.addPass(photon::createPhotonKernelFusion(fusions));
@@ -289,8 +302,8 @@ void mlir::photon::registerPhotonPipelines() {
       [](OpPassManager &pm, const HostPipelineOptions &options) {
         photon::ConvertPhotonKernelToGPUOptions kernels;
         kernels.matmulInputRounding = options.matmulInputRounding;
-        addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.latentLookahead,
-                        options.plan(), options.fusions());
+        addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.programs(), options.plan(),
+                        options.fusions());
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -346,8 +359,8 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
-        addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.latentLookahead,
-                        options.plan(), options.fusions());
+        addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.programs(), options.plan(),
+                        options.fusions());
         if (options.groupStackCalls) {
           pm.addPass(photon::createPhotonGroupStackCalls());
           pm.addPass(createCanonicalizerPass());

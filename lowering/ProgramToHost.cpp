@@ -70,6 +70,11 @@ struct StackRows {
   // A local decoder's call whose rows prefill wrote into `local_rows`.
   const LocalRowsLayout::Call *local = nullptr;
 };
+/// Rows of the token phase's calls: row i is token chunk chunk0 + i % perSeq
+/// of the tile's sequence i / perSeq (every chunk in lockstep, or one).
+struct TokenRows {
+  int64_t perSeq, chunk0;
+};
 /// Positions p0 + r % perSlot: prefix and rollout calls, and prefill.
 StackRows fixedRows(Value perSlot, Value slot0, int64_t p0 = 0) {
   return {perSlot, slot0, p0, Value(), 1};
@@ -109,6 +114,7 @@ public:
                                  "decode step (hiergen_step or recgen_step)");
     // photon-pipeline-latents' form: the latent chain a meta-context ahead.
     lookahead = program.runsLatentsAhead();
+    lockstep = program.decodesChunksInLockstep();
     if (lookahead != runsLatentsAhead(plan))
       return program.emitOpError("convert-photon-programs-to-host: the state plan is for ")
              << (lookahead ? "the latent chain in its step" : "the latent chain ahead")
@@ -491,16 +497,18 @@ private:
     return {""};
   }
 
-  /// Token j of every token chunk of the tile is final: the prompt's where
-  /// the position is inside the prompt, else the chosen id. Records it in
-  /// `tokens` and `out` and leaves it in `ids` (the next Dec_1 input).
-  void commitTokens(Builder &b, Value t0, Value nI, int64_t j) {
-    const int64_t C1 = L == 0 ? 1 : c.chunkSizes[0], per1 = L == 0 ? 1 : per(1);
+  /// Token j of the tile's token chunks in `rows` is final: the prompt's
+  /// where the position is inside the prompt, else the chosen id. Records it
+  /// in `tokens` and `out` and leaves it in `ids` (the next Dec_1 input).
+  void commitTokens(Builder &b, Value t0, Value nI, int64_t j, TokenRows rows) {
+    const int64_t C1 = L == 0 ? 1 : c.chunkSizes[0];
     Value positions = view(b, "positions", i32()), tokens = view(b, "tokens", i32());
     Value ids = view(b, "ids", i32()), cap = rowCap(b);
     parallel(b, "photon_commit_tokens", {nI}, [&](Builder &b, ValueRange iv) {
       Value i = iv[0];
-      Value s = addI(b, t0, divU(b, i, per1)), ci = remU(b, i, per1);
+      Value s = addI(b, t0, divU(b, i, rows.perSeq)), ci = remU(b, i, rows.perSeq);
+      if (rows.chunk0)
+        ci = addI(b, ci, rows.chunk0);
       Value cursor = loadIndex(b, positions, mulI(b, s, 2));
       Value promptLen = loadIndex(b, positions, addI(b, mulI(b, s, 2), 1));
       Value p = addI(b, addI(b, cursor, mulI(b, ci, C1)), j);
@@ -524,17 +532,20 @@ private:
   }
 
   /// The LM head over `nI` rows of `hidden` from row hidden0, then token j of each row's
-  /// chunk: argmax, or a draw at the row's uniform.
+  /// chunk (`rows`): argmax, or a draw at the row's uniform.
   void chooseTokens(Builder &b, StringRef hidden, Value hidden0, Value t0, Value nI,
-                    int64_t j) {
+                    int64_t j, TokenRows rows) {
     const int64_t C1 = L == 0 ? 1 : c.chunkSizes[0];
+    // Window position of row i's token j: a chunk of C1 tokens a row, or a
+    // sequence of B tokens a row (one chunk per sequence).
+    const int64_t window0 = rows.chunk0 * C1 + j, stride = rows.perSeq == 1 ? B : C1;
     Value zero = cIdx(b, 0);
     Value logitsBuf = view(b, "logits", f32(), zero, mulI(b, nI, V));
     call(b, "photon_lm_head", {W, actRows(b, hidden, hidden0, nI), nI, logitsBuf});
     Value collect = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt,
                                           memref::DimOp::create(b, dump, 0), zero);
     ifThen(b, collect, [&](Builder &b) {
-      copyRows(b, Buf{dump, mulI(b, addI(b, mulI(b, t0, B), j), V)}, C1 * V,
+      copyRows(b, Buf{dump, mulI(b, addI(b, mulI(b, t0, B), window0), V)}, stride * V,
                Buf{logitsBuf, cIdx(b, 0)}, V, V, nI);
     });
     Value idsBuf = view(b, "ids", i32(), zero, nI);
@@ -549,29 +560,40 @@ private:
          {logitsBuf, nI, idsBuf, view(tb, "vocab_partials", f32(), zero, partials),
           view(tb, "vocab_partials", i32(), partials, partials), view(tb, "semaphores", i32())});
     Value draws = view(eb, "uniforms", f32(), cIdx(eb, 0), nI);
-    copyRows(eb, Buf{draws, cIdx(eb, 0)}, 1, Buf{uniforms, addI(eb, mulI(eb, t0, B), j)}, C1, 1,
-             nI);
+    copyRows(eb, Buf{draws, cIdx(eb, 0)}, 1, Buf{uniforms, addI(eb, mulI(eb, t0, B), window0)},
+             stride, 1, nI);
     call(eb, "photon_sample", {logitsBuf, nI, draws, temperature, topK, topP, idsBuf});
-    commitTokens(b, t0, nI, j);
+    commitTokens(b, t0, nI, j, rows);
   }
 
-  /// The token chunks of one meta-context of the tile, in lockstep through
-  /// Dec_1, conditioned on rows cond0.. of `cond`.
+  /// The token chunks of one meta-context of the tile through Dec_1,
+  /// conditioned on rows cond0.. of `cond` (one per chunk of each sequence):
+  /// in lockstep, each call taking every chunk; else one chunk after another.
   void tokenPhase(Builder &b, Value t0, Value n, StringRef cond, Value cond0) {
-    const int64_t C1 = c.chunkSizes[0], R1 = c.prefixLengths[0];
-    Value nI = mulI(b, n, per(1)), zero = cIdx(b, 0), cap = cIdx(b, R1 + C1 - 1);
-    call(b, "photon_converter_1",
-         {W, actRows(b, cond, cond0, nI), nI, actRows(b, "prefix", zero, mulI(b, nI, R1))});
-    stack(b, "decoder.1", "prefix", zero, mulI(b, nI, R1), localRowsOf(1, 0), "dec.1", cap);
-    copyRows(b, rowsOf(b, "hidden"), D, at(rowsOf(b, "prefix"), b, cIdx(b, (R1 - 1) * D)), R1 * D,
-             D, nI);
-    for (int64_t j = 0; j < C1; ++j) {
-      chooseTokens(b, "hidden", zero, t0, nI, j);
-      if (j + 1 == C1)
-        break;
-      call(b, "photon_embed_dec",
-           {W, view(b, "ids", i32(), zero, nI), nI, actRows(b, "hidden", zero, nI)});
-      stack(b, "decoder.1", "hidden", zero, nI, localRowsOf(1, j + 1), "dec.1", cap);
+    const int64_t C1 = c.chunkSizes[0], R1 = c.prefixLengths[0], per1 = per(1);
+    const int64_t perCall = lockstep ? per1 : 1;
+    Value zero = cIdx(b, 0), cap = cIdx(b, R1 + C1 - 1);
+    for (int64_t chunk0 = 0; chunk0 < per1; chunk0 += perCall) {
+      TokenRows rows{perCall, chunk0};
+      Value nI = mulI(b, n, perCall), condRows = actRows(b, cond, cond0, nI);
+      if (perCall != per1) { // chunk chunk0 of every sequence, gathered
+        Value first = mulI(b, addI(b, cond0, chunk0), D);
+        copyRows(b, rowsOf(b, "hidden"), D, at(rowsOf(b, cond), b, first), per1 * D, D, n);
+        condRows = actRows(b, "hidden", zero, nI);
+      }
+      call(b, "photon_converter_1",
+           {W, condRows, nI, actRows(b, "prefix", zero, mulI(b, nI, R1))});
+      stack(b, "decoder.1", "prefix", zero, mulI(b, nI, R1), localRowsOf(1, 0), "dec.1", cap);
+      copyRows(b, rowsOf(b, "hidden"), D, at(rowsOf(b, "prefix"), b, cIdx(b, (R1 - 1) * D)),
+               R1 * D, D, nI);
+      for (int64_t j = 0; j < C1; ++j) {
+        chooseTokens(b, "hidden", zero, t0, nI, j, rows);
+        if (j + 1 == C1)
+          break;
+        call(b, "photon_embed_dec",
+             {W, view(b, "ids", i32(), zero, nI), nI, actRows(b, "hidden", zero, nI)});
+        stack(b, "decoder.1", "hidden", zero, nI, localRowsOf(1, j + 1), "dec.1", cap);
+      }
     }
   }
 
@@ -790,7 +812,7 @@ private:
       if (L == 0) {
         // One token: logits from the last hidden state, then that token
         // through the global stack at the cursor's position.
-        chooseTokens(b, "top", t0, t0, n, 0);
+        chooseTokens(b, "top", t0, t0, n, 0, TokenRows{1, 0});
         call(b, "photon_embed_tok",
              {W, view(b, "ids", i32(), zero, n), n, actRows(b, "top", t0, n)});
         stack(b, "model", "top", t0, n, cursorRows(cIdx(b, 1), t0, 1), "kv", capacity(b, 0));
@@ -843,6 +865,7 @@ private:
   // RecGen's step decodes the next meta-context's latents, on a stream and
   // with scratch of their own, while it samples this one's tokens.
   bool lookahead = false;
+  bool lockstep = false; // a meta-context's token chunks as rows of one call
   StringRef lane; // suffix of the scratch regions of the stack calls emitted
   LocalRowsLayout localRows;
 

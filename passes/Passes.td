@@ -39,6 +39,29 @@ def PhotonPipelineLatents : Pass<"photon-pipeline-latents", "::mlir::ModuleOp"> 
   }];
 }
 
+def PhotonFuseTokenChunks : Pass<"photon-fuse-token-chunks", "::mlir::ModuleOp"> {
+  let summary = "Decode a meta-context's token chunks as rows of one Dec_1 call each";
+  let description = [{
+    The B/C_1 token chunks of a meta-context depend on each other only
+    through their conditions (spec §4), never through tokens. Without this
+    pass a step decodes them one after another: per chunk converter_1, Dec_1
+    over its prefix, and per token the LM head, the choice and a one-row
+    Dec_1 call. The pass marks every step (`photon.recgen_step`,
+    `photon.hiergen_step`, `photon.decode_tokens`) `lockstep`: the chunks
+    then decode together, each call taking one row per chunk of every
+    sequence, B/C_1 times fewer calls.
+
+    ```mlir
+    %tok, %t2, %c2 = photon.recgen_step %t cache(%c) : !s2, !kv2
+    ```
+    becomes
+    ```mlir
+    %tok, %t2, %c2 = photon.recgen_step %t cache(%c) {lockstep} : !s2, !kv2
+    ```
+    Vanilla models, whose step is one token, are left as they are.
+  }];
+}
+
 def PhotonPlanMemory : Pass<"photon-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Plan weight, KV-cache and coarse-state memory of each model";
   let description = [{
@@ -85,8 +108,9 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     IR is left unchanged. For every `photon.program` it models the kernel
     calls of the compiled prefill and step as convert-photon-programs-to-host
     schedules them (decode tiles, max-rows chunks of stack calls, Dec_l
-    rollouts, the token chunks of a meta-context in lockstep, HierGen's
-    re-encoding or RecGen's Enc_L step) and gives each call its bytes
+    rollouts, the token chunks of a meta-context in lockstep or one after
+    another, HierGen's re-encoding or RecGen's Enc_L step) and gives each
+    call its bytes
     (weights read, KV entries read and written, other activations, an
     estimate) and flops. A call takes max(bytes / bandwidth, flops / rate);
     the step adds launches x the launch overhead. The launches are counted

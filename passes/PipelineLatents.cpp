@@ -69,6 +69,7 @@ struct PipelineLatents : impl::PhotonPipelineLatentsBase<PipelineLatents> {
     Block &body = pipelined.getBody().front();
     b.setInsertionPointToEnd(&body);
     auto tokens = DecodeTokensOp::create(b, step.getLoc(), body.getArgument(0));
+    tokens.setLockstep(step.getLockstep());
     auto next = RecGenLatentsOp::create(b, step.getLoc(), latentTypes, body.getArgument(1),
                                         body.getArgument(2));
     SmallVector<Value> yielded{tokens.getTokens()};

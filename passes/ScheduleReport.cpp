@@ -103,9 +103,12 @@ constexpr const char *kDataMovementAttr = "photon.data_movement";
 /// convert-photon-programs-to-host emits them, accumulating each call's cost by kernel.
 class CallModel {
 public:
-  CallModel(const ModelConfig &c, StatePlanAttr plan, bool recgen, int64_t weightBytes,
-            int64_t actBytes, const Target &target)
-      : c(c), plan(plan), recgen(recgen), w(weightBytes), act(actBytes), target(target) {
+  CallModel(const ModelConfig &c, ProgramOp program, int64_t weightBytes, int64_t actBytes,
+            const Target &target)
+      : c(c), plan(*program.getStatePlan()),
+        recgen(program.getMode() == GenerationMode::recgen),
+        lockstep(program.decodesChunksInLockstep()), w(weightBytes), act(actBytes),
+        target(target) {
     D = c.dModel;
     L = c.numLevels();
     B = c.metaContext();
@@ -278,17 +281,21 @@ private:
     decodeLatents(n);
     encodeTop(n, position);
   }
-  /// The token chunks of a meta-context, in lockstep through Dec_1.
+  /// The token chunks of a meta-context through Dec_1: in lockstep, or one
+  /// after another.
   void tokenPhase(int64_t n) {
-    int64_t nI = n * per(1), R = c.prefixLengths[0], C = c.chunkSizes[0];
-    converter(1, nI);
-    stack(decoder(1), c.decoderLayers[0], nI * R, R, 0, false);
-    for (int64_t j = 0; j < C; ++j) {
-      chooseTokens(nI);
-      if (j + 1 == C)
-        break;
-      embed("photon_embed_dec", nI, D);
-      stack(decoder(1), c.decoderLayers[0], nI, 1, R + j, false);
+    int64_t perCall = lockstep ? per(1) : 1, nI = n * perCall;
+    int64_t R = c.prefixLengths[0], C = c.chunkSizes[0];
+    for (int64_t chunk0 = 0; chunk0 < per(1); chunk0 += perCall) {
+      converter(1, nI);
+      stack(decoder(1), c.decoderLayers[0], nI * R, R, 0, false);
+      for (int64_t j = 0; j < C; ++j) {
+        chooseTokens(nI);
+        if (j + 1 == C)
+          break;
+        embed("photon_embed_dec", nI, D);
+        stack(decoder(1), c.decoderLayers[0], nI, 1, R + j, false);
+      }
     }
   }
   /// Enc_1..Enc_L over `rows0` token rows, `perSlot0` per sequence; the
@@ -305,7 +312,7 @@ private:
 
   const ModelConfig &c;
   StatePlanAttr plan;
-  bool recgen, lookahead;
+  bool recgen, lockstep, lookahead;
   int64_t w, act; // bytes per weight, per activation element
   Target target;
   int64_t D = 0, L = 0, B = 0, kvItem = 0;
@@ -832,7 +839,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
       for (int64_t batch : batchList) {
         for (int64_t P : promptList) {
           // Prefill: ceil(batch / prefill_tile) calls of up to prefill_tile prompts.
-          CallModel pre(c, plan, recgen, w, act, target);
+          CallModel pre(c, program, w, act, target);
           llvm::StringMap<Cost> preCounted;
           for (int64_t first = 0; first < batch; first += plan.getPrefillTile()) {
             int64_t count = std::min(plan.getPrefillTile(), batch - first);
@@ -867,7 +874,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
         for (int64_t context : contextList) {
           // The window of a step starts at a meta-context boundary.
           int64_t T = context / tps * tps;
-          CallModel stepModel(c, plan, recgen, w, act, target);
+          CallModel stepModel(c, program, w, act, target);
           stepModel.step(batch, T);
           llvm::StringMap<Cost> counted, side;
           LaunchCounter counter(*lowered);

@@ -12,7 +12,7 @@
 // RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=COMBINE
 // RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -cse | FileCheck %s --check-prefix=CPU
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory | FileCheck %s --check-prefix=PLAN
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=PROG
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=PROG
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 5000, d_model = 200, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
 }

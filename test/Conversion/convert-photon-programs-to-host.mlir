@@ -1,9 +1,10 @@
-// RUN: photon-opt %s -split-input-file -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=L2
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=INORDER
-// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=L3
+// RUN: photon-opt %s -split-input-file -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=INORDER
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=SEQ
+// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=L3
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=VAN
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=GPU
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=GPU
 // RUN: not photon-opt %s -split-input-file -convert-photon-programs-to-host 2>&1 | FileCheck %s --check-prefix=UNPLANNED
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf '-convert-photon-programs-to-host=target=tpu' 2>&1 | FileCheck %s --check-prefix=TARGET
 
@@ -198,6 +199,29 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // INORDER: func.call @photon_stack_rows_cursor(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1, %{{.*}}, %c0,
 // INORDER: func.call @photon_stack_encoder_2(
 // INORDER: return
+
+// Without photon-fuse-token-chunks (photon-compile --no-fuse-token-chunks)
+// the step decodes the meta-context's 4 token chunks one after another.
+// Chunk c's conditions (tok_cond rows 4s + c: a stride of 256 elements)
+// are gathered into the tile's first n rows of `hidden`; converter_1, Dec_1,
+// the LM heads and the choice run over those n rows, not 4n; the logits
+// and uniforms of a row are a sequence's (a stride of B = 16 tokens).
+// SEQ-LABEL: func.func @photon_step_generate_recgen(
+// SEQ: call @photon_stack_encoder_2(
+// SEQ: func.call @photon_copy_rows_f32_f32(%{{.*}}, %c0, %c64, %{{.*}}, %{{.*}}, %c256, %c64, %[[N:.*]]) :
+// SEQ: func.call @photon_converter_1(%arg0, %{{.*}}, %[[N]], %{{.*}})
+// SEQ-COUNT-4: func.call @photon_stack_decoder_1(
+// SEQ: func.call @photon_lm_head(%arg0, %{{.*}}, %[[N]], %{{.*}})
+// SEQ: func.call @photon_copy_rows_f32_f32(%arg6, %{{.*}}, %c4096, %{{.*}}, %c0, %c256, %c256, %[[N]])
+// SEQ: func.call @photon_copy_rows_f32_f32(%{{.*}}, %c0, %c1, %arg4, %{{.*}}, %c16, %c1, %[[N]])
+// SEQ: func.call @photon_copy_rows_f32_f32(%{{.*}}, %c0, %c64, %{{.*}}, %{{.*}}, %c256, %c64, %[[N]]) :
+// SEQ: func.call @photon_converter_1(%arg0, %{{.*}}, %[[N]], %{{.*}})
+// SEQ: func.call @photon_copy_rows_f32_f32(%{{.*}}, %c0, %c64, %{{.*}}, %{{.*}}, %c256, %c64, %[[N]]) :
+// SEQ: func.call @photon_converter_1(%arg0, %{{.*}}, %[[N]], %{{.*}})
+// SEQ: func.call @photon_copy_rows_f32_f32(%{{.*}}, %c0, %c64, %{{.*}}, %{{.*}}, %c256, %c64, %[[N]]) :
+// SEQ: func.call @photon_converter_1(%arg0, %{{.*}}, %[[N]], %{{.*}})
+// SEQ-NOT: func.call @photon_converter_1(
+// SEQ: return
 
 // Vanilla prefill zeroes the plan's semaphores (an i32 per (row, head) of a
 // stack call: 4096 rows x 4 heads, then 3 counters of fused launches),

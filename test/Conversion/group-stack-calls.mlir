@@ -8,8 +8,8 @@
 // second stream, forked anew after the last pair.
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls | FileCheck %s
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls=max-rows=4 | FileCheck %s --check-prefix=ROWS4
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls -canonicalize | FileCheck %s --check-prefix=L2
-// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls | FileCheck %s --check-prefix=L3
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls -canonicalize | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls | FileCheck %s --check-prefix=L3
 
 // The steps convert-photon-programs-to-host writes. Tiny PHOTON L=2 (C = [4,
 // 4]): Dec_2's 4 calls pair with Dec_1's 4 (one shape function); Chunk_2

@@ -4,7 +4,7 @@
 // The host kernels (internal to the kernel library since programs are
 // compiled) run from a driver placed in their module, lowered as
 // photon-to-llvm lowers the host code.
-// RUN: photon-opt %t/model.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -o %t/kernels.mlir
+// RUN: photon-opt %t/model.mlir -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -o %t/kernels.mlir
 // RUN: grep -v '^}$' %t/kernels.mlir > %t/all.mlir && cat %t/driver.mlir >> %t/all.mlir && echo '}' >> %t/all.mlir
 // RUN: photon-opt %t/all.mlir -arith-expand -convert-scf-to-cf -convert-math-to-llvm -expand-strided-metadata -finalize-memref-to-llvm -convert-arith-to-llvm -convert-index-to-llvm -convert-func-to-llvm -convert-cf-to-llvm -reconcile-unrealized-casts \
 // RUN:   | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_c_runner_utils | FileCheck %s

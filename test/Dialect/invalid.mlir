@@ -438,6 +438,23 @@ photon.model @m attributes {config = #photon.config<model_type = photon, vocab_s
 
 // -----
 
+// A vanilla step is one token: no chunks to decode in lockstep.
+photon.model @v attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 8, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
+  photon.program @g mode hiergen {
+  ^bb0(%p: !photon.tokens):
+    %kv = photon.kv_alloc : !photon.kv_cache<level = 0, layers = 1, kv_heads = 1, head_dim = 4>
+    %top, %c = photon.prefill %p caches(%kv) : (!photon.tokens, !photon.kv_cache<level = 0, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 0, width = 8, span = 1>, !photon.kv_cache<level = 0, layers = 1, kv_heads = 1, head_dim = 4>)
+    %out = photon.decode_loop(%t = %top, %k = %c) : !photon.stream<level = 0, width = 8, span = 1>, !photon.kv_cache<level = 0, layers = 1, kv_heads = 1, head_dim = 4> {
+      // expected-error @+1 {{'photon.hiergen_step' op has no token chunks to decode in lockstep: the vanilla model has no levels}}
+      %tok, %t2, %k2 = photon.hiergen_step %t caches(%k) {lockstep} : !photon.stream<level = 0, width = 8, span = 1>, !photon.kv_cache<level = 0, layers = 1, kv_heads = 1, head_dim = 4>
+      photon.yield %tok, %t2, %k2 : !photon.tokens, !photon.stream<level = 0, width = 8, span = 1>, !photon.kv_cache<level = 0, layers = 1, kv_heads = 1, head_dim = 4>
+    }
+    photon.yield %out : !photon.tokens
+  }
+}
+
+// -----
+
 // A loop yields tokens then its carried values.
 photon.model @m attributes {config = #photon.config<model_type = block, vocab_size = 16, d_model = 8, d_embed = 2, chunk_sizes = [4], prefix_lengths = [1], encoder_layers = [1], decoder_layers = [1], n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-5>} {
   photon.program @g mode hiergen {

@@ -70,8 +70,8 @@ photon.model @photon_l2 attributes {config = #photon.config<model_type = photon,
     %cond0, %top1, %c1 = photon.recgen_latents %top cache(%c#1) : (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
     // CHECK: photon.decode_loop(%[[COND:.*]] = %[[COND0]], %[[X:.*]] = %[[TOP1]], %[[K:.*]] = %[[C1]]) : !stream1_8, !stream2_8, !kv2 {
     %out = photon.decode_loop(%cond = %cond0, %x = %top1, %k = %c1) : !photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4> {
-      // CHECK-NEXT: %[[TOK:.*]] = photon.decode_tokens %[[COND]] : !stream1_8
-      %tok = photon.decode_tokens %cond : !photon.stream<level = 1, width = 8, span = 2>
+      // CHECK-NEXT: %[[TOK:.*]] = photon.decode_tokens %[[COND]] {lockstep} : !stream1_8
+      %tok = photon.decode_tokens %cond {lockstep} : !photon.stream<level = 1, width = 8, span = 2>
       // CHECK-NEXT: %[[COND2:.*]], %[[X2:.*]], %[[K2:.*]] = photon.recgen_latents %[[X]] cache(%[[K]]) : (!stream2_8, !kv2) -> (!stream1_8, !stream2_8, !kv2)
       %cond2, %x2, %k2 = photon.recgen_latents %x cache(%k) : (!photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>) -> (!photon.stream<level = 1, width = 8, span = 2>, !photon.stream<level = 2, width = 8, span = 4>, !photon.kv_cache<level = 2, layers = 1, kv_heads = 1, head_dim = 4>)
       // CHECK-NEXT: photon.yield %[[TOK]], %[[COND2]], %[[X2]], %[[K2]] : !photon.tokens, !stream1_8, !stream2_8, !kv2

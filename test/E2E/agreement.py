@@ -484,6 +484,16 @@ def sampling_cases(h, arts):
         if where:
             h.report(tokens("--temperature", "1", "--top-k", "1", **how) == greedy_here,
                      f"sampling: top-k 1 is greedy{where}")
+    # The token chunks one after another draw the uniforms of the same window
+    # positions as in lockstep: the same tokens (on the CPU, whose kernels
+    # compute a row alike whatever the rows beside it).
+    if h.device == "cpu" and "tiny-photon-l3-sequential-chunks" in arts:
+        for mode in ("hiergen", "recgen"):
+            drawn = [tokens("--temperature", "1", "--seed", "3", "--top-k", "20", "--mode", mode,
+                            art=a, w=aw) for a, aw in (arts["tiny-photon-l3"],
+                                                       arts["tiny-photon-l3-sequential-chunks"])]
+            h.report(drawn[0] == drawn[1], f"sampling: {mode}, token chunks one after another "
+                     "draw as in lockstep", f"{drawn[0][0][:12]} vs {drawn[1][0][:12]}")
     left = [f for f in os.listdir(h.work) if f.startswith("sampled-logits.npy.")]
     h.report(not left, "--dump-logits leaves no temporary file", ", ".join(left))
     # LLVM-style spellings: --opt=value, --opt value, -opt value, -opt=value.
@@ -784,6 +794,16 @@ def main():
                        compile_args=("--no-latent-lookahead",))
             model_case(h, c1_path, "tiny-photon-221-no-lookahead", worst, rng, extra_lengths=(2, 3),
                        compile_args=("--no-latent-lookahead",))
+            # A meta-context's token chunks one after another (--no-fuse-token-chunks): with
+            # the latent chain ahead, and in its step. (Their own prompts: the later cases'
+            # stay as they were.)
+            r = model_case(h, l3, "tiny-photon-l3-sequential-chunks", worst, np.random.default_rng(73),
+                           compile_args=("--no-fuse-token-chunks",))
+            if r:
+                arts["tiny-photon-l3-sequential-chunks"] = r
+            model_case(h, c1_path, "tiny-photon-221-sequential-chunks-no-lookahead", worst,
+                       np.random.default_rng(74), extra_lengths=(2, 3),
+                       compile_args=("--no-fuse-token-chunks", "--no-latent-lookahead"))
             model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-tile16",
                        worst, rng, row_batches=(17,), compile_args=("--decode-tile=16",))
 
@@ -931,6 +951,9 @@ def main():
                 # The local decoders' short caches through the block-per-(row, query head)
                 # kernel instead of photon_attention_short (split attention, one split).
                 l2_bf16_act("-fused-short", "--no-split-short-caches")
+                # The token chunks one after another: the GEMV buckets see n rows, not 4n.
+                l2_bf16_act("-sequential-chunks", "--no-fuse-token-chunks",
+                            own_rng=np.random.default_rng(79))
                 l2_bf16_act("-unfused", "--no-fuse-qkv", "--no-fuse-gate-up", "--no-fuse-norm",
                             "--no-fuse-attention", "--no-fuse-rope-cache", "--no-tiled-attention")
                 # The tiled prefill attention (tiled-attention) on every cache (fused capacity

@@ -5,12 +5,14 @@
 // RUN: photon-opt %t.vanilla.mlir '-photon-schedule-report=context=8 prompt=4 json=%t.vanilla.json' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VTEXT
 // RUN: FileCheck %s --check-prefix=VJSON < %t.vanilla.json
 // RUN: photon-opt %t.vanilla.mlir '-photon-schedule-report=context=8 prompt=4 kernels={fuse-launches=true}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=LAUNCHES
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory > %t.l2.mlir
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory > %t.l2.mlir
 // RUN: photon-opt %t.l2.mlir '-photon-schedule-report=context=32 prompt=16 print=0 json=%t.l2.json' -o /dev/null 2>&1 | FileCheck %s --check-prefix=QUIET --allow-empty
 // RUN: FileCheck %s --check-prefix=L2JSON < %t.l2.json
 // RUN: photon-opt %t.l2.mlir '-photon-schedule-report=context=32 prompt=16 print=0 group-stack-calls=true json=%t.l2-grouped.json' -o /dev/null
 // RUN: FileCheck %s --check-prefix=GROUPED < %t.l2-grouped.json
-// RUN: photon-translate --import-config %examples/photon-600m.json --weight-type=bf16 | photon-opt -photon-pipeline-latents -photon-plan-memory=activation-type=bf16 > %t.600m.mlir
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory | photon-opt '-photon-schedule-report=context=32 prompt=16 print=0 json=%t.l2-seq.json' -o /dev/null
+// RUN: FileCheck %s --check-prefix=SEQ < %t.l2-seq.json
+// RUN: photon-translate --import-config %examples/photon-600m.json --weight-type=bf16 | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory=activation-type=bf16 > %t.600m.mlir
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1,1024 context=2048,1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=RATIO
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 group-stack-calls=true' -o /dev/null 2>&1 | FileCheck %s --check-prefix=GROUPED600
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 stream-overlap=0.42' -o /dev/null 2>&1 | FileCheck %s --check-prefix=OVERLAP
@@ -87,6 +89,18 @@
 // with a Dec_1 call, one launch per kernel for both (the row of the pair),
 // and only Chunk_2 and Enc_2 stay on the second stream: 90 launches, not 134.
 // QUIET-NOT: schedule report
+// Without photon-fuse-token-chunks a step decodes the 4 token chunks one
+// after another: Dec_1 runs 16 calls of one row (with batch 1 the same 20
+// rows as 4 lockstep calls), 176 launches instead of 44, and the step 333
+// instead of 134; the report's calls match the lowered code's.
+// SEQ: "name": "generate_recgen"
+// SEQ: "steps": [
+// SEQ: "launches": 333,
+// SEQ: "photon_stack_decoder_1": {
+// SEQ-NEXT: "calls": 16,
+// SEQ-NEXT: "rows": 20,
+// SEQ-NEXT: "launches": 176,
+// SEQ: "mismatches": []
 // GROUPED: "name": "generate_recgen"
 // GROUPED: "steps": [
 // GROUPED: "second_stream_s": {{4\.[0-9]+e-05}},
