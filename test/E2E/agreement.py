@@ -787,7 +787,7 @@ def main():
             model_case(h, c1_path, "tiny-photon-221", worst, rng, extra_lengths=(2, 3))
             # RecGen's step decodes the next meta-context's latents beside its tokens by
             # default (on the GPU on a second stream); here it decodes its own first. And
-            # the lookahead over decode tiles of 16 sequences: 17 prompts are two tiles whose
+            # the lookahead over decode tiles of 16 sequences: 19 prompts are two tiles whose
             # next conditions wait beside each other until the step ends.
             l3 = os.path.join(ROOT, "examples", "tiny-photon-l3.json")
             model_case(h, l3, "tiny-photon-l3-no-lookahead", worst, rng,
@@ -810,8 +810,10 @@ def main():
             model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"),
                        "edge-photon-gqa4-tile16-sequential-chunks", worst, np.random.default_rng(75),
                        row_batches=(19,), compile_args=("--decode-tile=16", "--no-fuse-token-chunks"))
+            # (19 prompts: the second tile's 17 and 18 have complete meta-contexts, so their
+            # latents differ from the first tile's and a tile that read another's shows.)
             model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4-tile16",
-                       worst, rng, row_batches=(17,), compile_args=("--decode-tile=16",))
+                       worst, rng, row_batches=(19,), compile_args=("--decode-tile=16",))
 
             # A bf16 weight arena (bf16 file; kernels widen to f32) and an f16 one.
             model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"), "tiny-photon-l2-bf16", worst,
