@@ -447,6 +447,16 @@ static LogicalResult inferStepResults(MLIRContext *ctx, ValueRange operands,
   return success();
 }
 
+/// A generation step of `mode` is part of a program of that mode (which
+/// the lowering reads its schedule from).
+static LogicalResult checkStepMode(Operation *op, GenerationMode mode) {
+  auto program = op->getParentOfType<ProgramOp>();
+  if (!program || program.getMode() != mode)
+    return op->emitOpError() << "must be part of a '" << stringifyGenerationMode(mode)
+                             << "' program";
+  return success();
+}
+
 LogicalResult HierGenStepOp::inferReturnTypes(
     MLIRContext *ctx, std::optional<Location>, ValueRange operands,
     DictionaryAttr, OpaqueProperties, RegionRange,
@@ -456,7 +466,8 @@ LogicalResult HierGenStepOp::inferReturnTypes(
 
 LogicalResult HierGenStepOp::verify() {
   FailureOr<ModelConfig> c = getEnclosingModelConfig(*this);
-  if (failed(c) || failed(checkAllCaches(*this, *c, getCaches().getTypes())))
+  if (failed(c) || failed(checkStepMode(*this, GenerationMode::hiergen)) ||
+      failed(checkAllCaches(*this, *c, getCaches().getTypes())))
     return failure();
   if (getLockstep() && c->numLevels() == 0)
     return emitOpError() << "has no token chunks to decode in lockstep: the "
@@ -480,25 +491,17 @@ LogicalResult RecGenStepOp::verify() {
     return emitOpError() << "needs at least 2 levels, but the "
                          << ::photon::toString(c->kind) << " model has "
                          << c->numLevels();
-  if (failed(expectType(*this, "top", getTop().getType(),
+  if (failed(checkStepMode(*this, GenerationMode::recgen)) ||
+      failed(expectType(*this, "top", getTop().getType(),
                         topStreamType(getContext(), *c))))
     return failure();
   return expectType(*this, "cache", getCache().getType(),
                     cacheType(getContext(), *c, c->numLevels()));
 }
 
-/// The config of the model around a RecGen-only op (its latent chain apart
-/// from its tokens).
-static FailureOr<ModelConfig> recgenConfig(Operation *op) {
-  auto program = op->getParentOfType<ProgramOp>();
-  if (!program || program.getMode() != GenerationMode::recgen)
-    return op->emitOpError() << "must be part of a 'recgen' program";
-  return getEnclosingModelConfig(op);
-}
-
 LogicalResult RecGenLatentsOp::verify() {
-  FailureOr<ModelConfig> c = recgenConfig(*this);
-  if (failed(c))
+  FailureOr<ModelConfig> c = getEnclosingModelConfig(*this);
+  if (failed(c) || failed(checkStepMode(*this, GenerationMode::recgen)))
     return failure();
   StreamType top = topStreamType(getContext(), *c);
   KVCacheType cache = cacheType(getContext(), *c, c->numLevels());
@@ -512,8 +515,8 @@ LogicalResult RecGenLatentsOp::verify() {
 }
 
 LogicalResult DecodeTokensOp::verify() {
-  FailureOr<ModelConfig> c = recgenConfig(*this);
-  if (failed(c))
+  FailureOr<ModelConfig> c = getEnclosingModelConfig(*this);
+  if (failed(c) || failed(checkStepMode(*this, GenerationMode::recgen)))
     return failure();
   return expectType(*this, "conditions", getConditions().getType(),
                     streamType(getContext(), *c, 1, c->dModel));

@@ -102,16 +102,9 @@ public:
   }
 
   LogicalResult emit() {
-    // The step op says how the top level advances (spec §4).
-    program.walk([&](Operation *op) {
-      if (isa<RecGenStepOp, RecGenLatentsOp>(op))
-        recgen = true;
-      if (isa<HierGenStepOp>(op))
-        hiergen = true;
-    });
-    if (recgen == hiergen)
-      return program.emitOpError("convert-photon-programs-to-host: expects exactly one kind of "
-                                 "decode step (hiergen_step or recgen_step)");
+    // The mode says how the top level advances (spec §4); the verifier
+    // holds every step to it.
+    recgen = program.getMode() == GenerationMode::recgen;
     // photon-pipeline-latents' form: the latent chain a meta-context ahead.
     lookahead = program.runsLatentsAhead();
     lockstep = program.decodesChunksInLockstep();
@@ -861,7 +854,7 @@ private:
   MLIRContext *ctx;
   Location loc;
   int64_t D = 0, V = 0, L = 0, B = 0, maxRows = 0;
-  bool recgen = false, hiergen = false, failed = false;
+  bool recgen = false, failed = false;
   // RecGen's step decodes the next meta-context's latents, on a stream and
   // with scratch of their own, while it samples this one's tokens.
   bool lookahead = false;

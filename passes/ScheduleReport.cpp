@@ -107,13 +107,12 @@ public:
             const Target &target)
       : c(c), plan(*program.getStatePlan()),
         recgen(program.getMode() == GenerationMode::recgen),
-        lockstep(program.decodesChunksInLockstep()), w(weightBytes), act(actBytes),
-        target(target) {
+        lockstep(program.decodesChunksInLockstep()), lookahead(program.runsLatentsAhead()),
+        w(weightBytes), act(actBytes), target(target) {
     D = c.dModel;
     L = c.numLevels();
     B = c.metaContext();
     kvItem = 2 * c.nKvHeads * c.headDim() * act; // K and V of one item, one layer
-    lookahead = recgen && runsLatentsAhead(plan);
   }
 
   /// One step: one meta-context (vanilla: one token) of `batch` sequences
