@@ -36,6 +36,14 @@ for matrix kernels 2 x rows x M x K / time as TFLOP/s and % of the measured
 bf16 matrix rate. The copy rate is a 1 GiB device-to-device copy (read + written
 bytes / time) and the matrix rate torch.matmul of 8192^3 bf16, both measured in
 the same call (torch), unless given by --copy-gbps / --matmul-tflops.
+
+The PyTorch peer's projections (unless --no-peer): torch.nn.functional.linear (cuBLAS)
+of each decode layer's matrices (Q, K and V as one, gate and up as one) and the LM head,
+bf16, at every row count one of Photon's matrix kernels ran at, under the same ncu
+flags (bench/kernels.py runs itself under ncu with --peer-child). A second table sets
+each Photon kernel beside the peer's projection of the same weights and rows: how far
+a kernel is from what the vendor library does with the same bytes, at sizes where even
+a copy does not reach the 1 GiB copy rate.
 """
 import argparse
 import csv
@@ -358,6 +366,7 @@ def summarize(kernels, launches_by_shape, weight_bytes, act_bytes, copy_bps, mat
             at += g["launches"]
             if len(rows) == measured:
                 g["rows"] = sum(take)
+                g["row_counts"] = sorted(set(take))
             else:  # the model and the step disagree: no FLOP/s claimed
                 g["rows"] = None
                 g["note"] = (f"{len(rows)} launches of {(key[0] + ' ') if key[0] else ''}"
@@ -415,6 +424,98 @@ def format_table(title, groups, copy_bps, matmul_fps):
 
 
 # --------------------------------------------------------------------------
+# The PyTorch peer's projections at the same shapes
+# --------------------------------------------------------------------------
+
+# The kernel (torch's fill of a one-element tensor) that opens each case of the
+# peer's run, so that the kernels between two markers are one case's.
+PEER_MARKER = "FillFunctor"
+
+
+def peer_cases(cfg, rows_list):
+    """The projections of a decode layer and the LM head of a model (spec §1 fields) as
+    one weight matrix each, (name, M, K, rows) for every row count: Q, K and V as one
+    (D + 2 KV) x D matrix, gate and up as one 2F x D, as Photon's fused kernels read
+    them (the peer's torch.compile'd model concatenates them likewise)."""
+    D, F = cfg["d_model"], cfg["ffn_dim"]
+    kv = cfg["n_kv_heads"] * (D // cfg["n_heads"])
+    shapes = [("qkv", D + 2 * kv, D), ("o", D, D), ("gate_up", 2 * F, D), ("down", D, F),
+              ("lm_head", cfg["vocab_size"], D)]
+    return [(name, M, K, rows) for rows in rows_list for name, M, K in shapes]
+
+
+def split_peer_kernels(kernels, count):
+    """The peer run's kernels (parse_ncu_csv), one list per case: each case opens with
+    a PEER_MARKER kernel."""
+    cases = []
+    for k in kernels:
+        if PEER_MARKER in k["name"]:
+            cases.append([])
+        elif not cases:
+            raise ValueError(f"kernel {k['name']} before the first case's marker")
+        else:
+            cases[-1].append(k)
+    if len(cases) != count:
+        raise ValueError(f"{len(cases)} marked cases in the profile, {count} run")
+    return cases
+
+
+def peer_summary(cases, kernels_by_case, copy_bps, matmul_fps, elt_bytes=2):
+    """Per case: the time of its kernels, their names, the bytes it must move (M x K
+    weights + rows x (K + M) activations, bf16) against the copy rate and its FLOP/s
+    against the matrix rate."""
+    out = []
+    for (name, M, K, rows), ks in zip(cases, kernels_by_case):
+        t = sum(k["seconds"] for k in ks)
+        need = M * K * elt_bytes + rows * (K + M) * elt_bytes
+        flops = 2.0 * rows * M * K
+        out.append({"projection": name, "M": M, "K": K, "rows": rows, "seconds": t,
+                    "kernels": [k["name"].split("(")[0].strip() for k in ks],
+                    "pct_copy": 100 * need / t / copy_bps if t and copy_bps else None,
+                    "pct_matmul": 100 * flops / t / matmul_fps if t and matmul_fps else None})
+    return out
+
+
+def photon_against_peer(runs, peer):
+    """Photon's matrix kernels next to the peer's projection of the same weights and
+    rows: a Photon group pairs with the peer case of its outputs (x 2 for gate and up),
+    K and rows when all of its launches have one row count."""
+    by_key = {(p["M"], p["K"], p["rows"]): p for p in peer}
+    pairs = []
+    for run in runs:
+        for g in run.get("groups", []):
+            counts = g.get("row_counts") or []
+            if not matrix_family(g["family"]) or len(counts) != 1:
+                continue
+            M, K = g["shape"]
+            p = by_key.get((M * WEIGHT_MATRICES[fusion(g["family"])], K, counts[0]))
+            if p:
+                pairs.append({"model": run["model"], "kernel": g["kernel"], "rows": counts[0],
+                              "photon_us": g["mean_us"], "peer_us": p["seconds"] * 1e6,
+                              "peer_projection": p["projection"],
+                              "ratio": g["mean_us"] / (p["seconds"] * 1e6) if p["seconds"] else None})
+    return pairs
+
+
+def format_peer(peer, pairs):
+    lines = ["\n== the PyTorch peer's projections (torch.nn.functional.linear, bf16), same ncu "
+             "conditions",
+             f"{'projection':<10} {'M x K':>11} {'rows':>5} {'us':>8} {'%copy':>6} {'%mma':>6}  kernels"]
+    for p in peer:
+        lines.append(f"{p['projection']:<10} {str(p['M']) + 'x' + str(p['K']):>11} {p['rows']:>5} "
+                     f"{p['seconds'] * 1e6:>8.2f} {_fmt(p['pct_copy'], '.1f', 6)} "
+                     f"{_fmt(p['pct_matmul'], '.1f', 6)}  {', '.join(k[:48] for k in p['kernels'])}")
+    lines += ["\n== Photon's kernel against the peer's projection of the same weights and rows "
+              "(mean us a launch; Photon's may carry a norm, RoPE or SwiGLU the peer runs apart)",
+              f"{'model':<14} {'kernel':<40} {'rows':>5} {'Photon us':>9} {'peer us':>8} "
+              f"{'Photon/peer':>11}"]
+    for q in pairs:
+        lines.append(f"{q['model'][:14]:<14} {q['kernel'][:40]:<40} {q['rows']:>5} "
+                     f"{q['photon_us']:>9.2f} {q['peer_us']:>8.2f} {_fmt(q['ratio'], '.2f', 11)}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
 # On the GPU
 # --------------------------------------------------------------------------
 
@@ -451,6 +552,29 @@ class SkipRun(Exception):
     """A configuration that measures nothing new."""
 
 
+def under_ncu(args, cmd, rep):
+    """Runs `cmd` under ncu (profiling from its cuProfilerStart, clocks not locked, caches
+    flushed before every kernel), exports the report to `rep` and returns its raw page as
+    CSV (kept in --keep-csv as <rep's name>.csv)."""
+    ncu = [args.ncu, "--profile-from-start", "off", "--metrics", ",".join(METRICS),
+           "--clock-control", "none", "--cache-control", "all", "--export", rep,
+           "--force-overwrite"]
+    p = subprocess.run(ncu + cmd, capture_output=True, text=True, timeout=args.timeout)
+    if p.returncode != 0:
+        tail = (p.stderr.strip() or p.stdout.strip()).splitlines()[-3:]
+        raise RuntimeError(f"ncu/{os.path.basename(cmd[0])} exited {p.returncode}: "
+                           f"{' | '.join(tail)}")
+    q = subprocess.run([args.ncu, "--import", rep + ".ncu-rep", "--csv", "--page", "raw",
+                        "--print-units", "base"], capture_output=True, text=True,
+                       timeout=args.timeout)
+    if q.returncode != 0:
+        raise RuntimeError(f"ncu --import exited {q.returncode}: {q.stderr.strip()[-300:]}")
+    if args.keep_csv:
+        with open(os.path.join(args.keep_csv, os.path.basename(rep) + ".csv"), "w") as f:
+            f.write(q.stdout)
+    return q.stdout
+
+
 def profile(args, art, manifest, batch, mode, workdir):
     """ncu over one decode step (or, for a vanilla batch above the decode tile, the
     first prefill call) of `batch` sequences. Returns (kernels of parse_ncu_csv, what
@@ -477,27 +601,49 @@ def profile(args, art, manifest, batch, mode, workdir):
         cmd += ["--batch", str(batch), "--max-new-tokens", str(3 * tps), "--profile-step", "1"]
         what = f"decode step 1 at {batch} rows, context ~{prompt + tps}"
     cmd += ["--prompt-ids", ",".join(str(1 + i % 250) for i in range(prompt))]
-    rep = os.path.join(workdir, f"{os.path.basename(art)}-{mode}-{batch}")
-    ncu = [args.ncu, "--profile-from-start", "off", "--metrics", ",".join(METRICS),
-           "--clock-control", "none", "--cache-control", "all", "--export", rep,
-           "--force-overwrite"]
     t0 = time.time()
-    p = subprocess.run(ncu + cmd, capture_output=True, text=True, timeout=args.timeout)
-    if p.returncode != 0:
-        tail = (p.stderr.strip() or p.stdout.strip()).splitlines()[-3:]
-        raise RuntimeError(f"ncu/photon-run exited {p.returncode}: {' | '.join(tail)}")
-    q = subprocess.run([args.ncu, "--import", rep + ".ncu-rep", "--csv", "--page", "raw",
-                        "--print-units", "base"], capture_output=True, text=True,
-                       timeout=args.timeout)
-    if q.returncode != 0:
-        raise RuntimeError(f"ncu --import exited {q.returncode}: {q.stderr.strip()[-300:]}")
-    if args.keep_csv:
-        with open(os.path.join(args.keep_csv, os.path.basename(rep) + ".csv"), "w") as f:
-            f.write(q.stdout)
-    return parse_ncu_csv(q.stdout), what, prefill, prompt, time.time() - t0
+    text = under_ncu(args, cmd, os.path.join(workdir, f"{os.path.basename(art)}-{mode}-{batch}"))
+    return parse_ncu_csv(text), what, prefill, prompt, time.time() - t0
+
+
+def run_peer_child(path):
+    """Under ncu (profile_peer): each case's torch.nn.functional.linear once, opened by a
+    marker kernel, between cudaProfilerStart and Stop; every case runs once before, so
+    that cuBLAS's handle and heuristics are not what is profiled."""
+    import torch
+    import torch.nn.functional as F
+    torch.manual_seed(0)
+    weights, tensors = {}, []
+    for _, M, K, rows in json.load(open(path)):
+        if (M, K) not in weights:
+            weights[M, K] = torch.randn(M, K, device="cuda", dtype=torch.bfloat16) * 0.02
+        x = torch.randn(rows, K, device="cuda", dtype=torch.bfloat16)
+        F.linear(x, weights[M, K])
+        tensors.append((x, weights[M, K]))
+    marker = torch.zeros(1, device="cuda")
+    torch.cuda.synchronize()
+    torch.cuda.cudart().cudaProfilerStart()
+    for i, (x, w) in enumerate(tensors):
+        marker.fill_(float(i))
+        F.linear(x, w)
+    torch.cuda.synchronize()
+    torch.cuda.cudart().cudaProfilerStop()
+
+
+def profile_peer(args, cases, workdir):
+    """ncu over the peer's projections (run_peer_child): one kernel list per case."""
+    spec = os.path.join(workdir, "peer-cases.json")
+    with open(spec, "w") as f:
+        json.dump(cases, f)
+    text = under_ncu(args, [sys.executable, os.path.abspath(__file__), "--peer-child", spec],
+                     os.path.join(workdir, "peer"))
+    return split_peer_kernels(parse_ncu_csv(text), len(cases))
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--peer-child":
+        run_peer_child(sys.argv[2])
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", required=True, help="directory with photon-run")
     ap.add_argument("--artifacts", required=True, help="directory of compiled models (<dir>/<model>)")
@@ -519,6 +665,9 @@ def main():
     ap.add_argument("--budget-s", type=float, default=1e9,
                     help="start no new profiled run after this many seconds")
     ap.add_argument("--keep-csv", help="directory for ncu's CSV of every run")
+    ap.add_argument("--no-peer", action="store_true",
+                    help="leave out the PyTorch peer's projections (torch.nn.functional.linear "
+                         "at the models' shapes and Photon's row counts, under the same ncu)")
     ap.add_argument("--out", required=True, help="JSON results; the table goes to <out>.txt too")
     args = ap.parse_args()
 
@@ -539,7 +688,7 @@ def main():
     text = [head]
     if args.keep_csv:
         os.makedirs(args.keep_csv, exist_ok=True)
-    runs = []
+    runs, configs = [], {}
     t_start = time.time()
     workdir = tempfile.mkdtemp(prefix="photon-kbench-")
     try:
@@ -547,6 +696,7 @@ def main():
             art = os.path.join(args.artifacts, model)
             manifest = json.load(open(os.path.join(art, "model.json")))
             cfg = manifest["config"]
+            configs[model] = cfg
             wb = {"f32": 4, "bf16": 2, "f16": 2}[manifest["weights"]["dtype"]]
             ab = {"f32": 4, "bf16": 2}[manifest.get("activation_type", "f32")]
             mode = "recgen" if any(p["mode"] == "recgen" for p in manifest["programs"]) else "hiergen"
@@ -584,16 +734,38 @@ def main():
                 print(table, flush=True)
                 text.append(table)
                 runs.append(run)
+        peer, pairs, peer_error = [], [], None
+        if not args.no_peer and configs:
+            # The peer at every row count a Photon matrix kernel ran at in one launch
+            # size, and at the batches (prefill rows) asked for.
+            rows = {int(b) for b in args.batches.split(",")}
+            rows |= {g["row_counts"][0] for r in runs for g in r.get("groups", [])
+                     if len(g.get("row_counts") or []) == 1}
+            cases = []
+            for cfg in configs.values():
+                cases += [c for c in peer_cases(cfg, sorted(rows)) if c not in cases]
+            try:
+                peer = peer_summary(cases, profile_peer(args, cases, workdir), copy_bps,
+                                    matmul_fps)
+                pairs = photon_against_peer(runs, peer)
+                table = format_peer(peer, pairs)
+            except Exception as e:  # noqa: BLE001
+                peer_error = str(e)
+                table = f"\n== the PyTorch peer's projections: error: {e}"
+            print(table, flush=True)
+            text.append(table)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     json.dump({"device": device, "date": time.strftime("%Y-%m-%d"), "copy_bytes_per_s": copy_bps,
-               "matmul_flops_per_s": matmul_fps, "runs": runs}, open(args.out, "w"), indent=1)
+               "matmul_flops_per_s": matmul_fps, "runs": runs, "peer": peer,
+               "photon_against_peer": pairs, "peer_error": peer_error},
+              open(args.out, "w"), indent=1)
     txt = os.path.splitext(args.out)[0] + ".txt"
     with open(txt, "w") as f:
         f.write("\n".join(text) + "\n")
     print(f"wrote {args.out} and {txt}")
-    return 1 if any("error" in r for r in runs) else 0
+    return 1 if any("error" in r for r in runs) or peer_error else 0
 
 
 if __name__ == "__main__":

@@ -246,5 +246,64 @@ class SummarizeTest(unittest.TestCase):
         self.assertIn(f"{sum(k['seconds'] for k in self.kernels) * 1e6:.1f}", lines[-1])
 
 
+class PeerTest(unittest.TestCase):
+    def test_cases_are_the_fused_matrices(self):
+        cases = kb.peer_cases(VANILLA_1L, [1, 4])
+        self.assertEqual(cases[:5], [("qkv", 4992, 1664, 1), ("o", 1664, 1664, 1),
+                                     ("gate_up", 8192, 1664, 1), ("down", 1664, 4096, 1),
+                                     ("lm_head", 32000, 1664, 1)])
+        self.assertEqual(len(cases), 10)
+        gqa = dict(VANILLA_1L, n_kv_heads=8)  # 8 KV heads of 52: Q + 2 x 416
+        self.assertEqual(kb.peer_cases(gqa, [1])[0], ("qkv", 1664 + 832, 1664, 1))
+
+    def test_split_by_markers(self):
+        fill = "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>"
+        ks = [{"id": i, "name": n, "seconds": 1e-6} for i, n in enumerate(
+            [fill, "gemv2T_kernel", fill, "sm90_xmma_gemm_bf16", "splitKreduce_kernel"])]
+        cases = kb.split_peer_kernels(ks, 2)
+        self.assertEqual([[k["name"] for k in c] for c in cases],
+                         [["gemv2T_kernel"], ["sm90_xmma_gemm_bf16", "splitKreduce_kernel"]])
+        with self.assertRaisesRegex(ValueError, "2 marked cases in the profile, 3 run"):
+            kb.split_peer_kernels(ks, 3)
+        with self.assertRaisesRegex(ValueError, "before the first case's marker"):
+            kb.split_peer_kernels(ks[1:], 2)
+
+    def test_summary_and_pairs(self):
+        cases = [("o", 1664, 1664, 1), ("gate_up", 8192, 1664, 4)]
+        ks = [[{"name": "gemv2T_kernel(args)", "seconds": 4e-6}],
+              [{"name": "a", "seconds": 6e-6}, {"name": "b", "seconds": 2e-6}]]
+        peer = kb.peer_summary(cases, ks, COPY, MMA)
+        self.assertEqual(peer[0]["kernels"], ["gemv2T_kernel"])
+        self.assertAlmostEqual(peer[0]["pct_copy"],
+                               100 * (1664 * 1664 * 2 + (1664 + 1664) * 2) / 4e-6 / COPY)
+        self.assertAlmostEqual(peer[1]["seconds"], 8e-6)
+        self.assertAlmostEqual(peer[1]["pct_matmul"], 100 * 2 * 4 * 8192 * 1664 / 8e-6 / MMA)
+        runs = [{"model": "m", "groups": [
+            {"kernel": "photon_gemv_r1_1664x1664", "family": "gemv", "shape": [1664, 1664],
+             "row_counts": [1], "mean_us": 5.0},
+            # gate and up: two 4096 x 1664 matrices, the peer's 8192 x 1664.
+            {"kernel": "photon_gemv_mma_gate_up_norm_r8_4096x1664", "family": "gemv_gate_up",
+             "shape": [4096, 1664], "row_counts": [4], "mean_us": 12.0},
+            # Launches of several row counts pair with no one case.
+            {"kernel": "photon_gemv_mma_r8_1664x1664", "family": "gemv", "shape": [1664, 1664],
+             "row_counts": [1, 4], "mean_us": 6.0},
+            {"kernel": "photon_rmsnorm_1664", "family": "rmsnorm", "shape": [1664],
+             "mean_us": 2.0}]}]
+        pairs = kb.photon_against_peer(runs, peer)
+        self.assertEqual([(q["kernel"], q["peer_projection"]) for q in pairs],
+                         [("photon_gemv_r1_1664x1664", "o"),
+                          ("photon_gemv_mma_gate_up_norm_r8_4096x1664", "gate_up")])
+        self.assertAlmostEqual(pairs[0]["ratio"], 5.0 / 4.0)
+        self.assertAlmostEqual(pairs[1]["ratio"], 12.0 / 8.0)
+        text = kb.format_peer(peer, pairs).splitlines()
+        self.assertIn("gemv2T_kernel", text[3])
+        self.assertTrue(text[-1].rstrip().endswith("1.50"))
+
+    def test_summarize_keeps_row_counts(self):
+        ks = [{"id": i, "name": "photon_gemv_r8_64x64", "seconds": 1e-5} for i in range(2)]
+        (g,) = kb.summarize(ks, {("", 64, 64): [5, 7]}, 2, 2, COPY, MMA)
+        self.assertEqual(g["row_counts"], [5, 7])
+
+
 if __name__ == "__main__":
     unittest.main()

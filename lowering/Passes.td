@@ -405,7 +405,10 @@ def PhotonGroupStackCalls : Pass<"photon-group-stack-calls", "::mlir::ModuleOp">
     `max-rows` rows fold), and larger calls run one after the other.
 
     At batch 1 this takes PHOTON-600M's RecGen step from 224 to 140
-    launches.
+    launches, and on an H200 makes it 12% slower (docs/scheduling.md): the
+    latent chain's launches it saves ran on the second stream, where the
+    CUDA graph overlapped them with the main stream's. The pipelines
+    leave it off.
   }];
   let options = [
     Option<"maxRows", "max-rows", "int64_t", "8",

@@ -213,8 +213,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
   Option<bool> groupStackCalls{
       *this, "group-stack-calls",
       llvm::cl::desc("RecGen: the latent chain's and the tokens' stack calls of one shape "
-                     "as one launch per kernel (photon-group-stack-calls; not yet "
-                     "measured on a GPU, hence off)"),
+                     "as one launch per kernel (photon-group-stack-calls; off: 12% slower "
+                     "on an H200, whose graph overlaps the two streams' launches)"),
       llvm::cl::init(false)};
   Option<bool> prefetchNextWeights{
       *this, "prefetch-next-weights",

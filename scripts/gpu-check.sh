@@ -14,7 +14,7 @@
 #                                   # shapes (test/E2E/Inputs/edge/; `run` checks them too)
 #   scripts/gpu-check.sh demo       # on the GPU machine: the shipped demo models' held-out
 #                                   # loss on every window (scripts/demo/score.py) and a sample
-#   scripts/gpu-check.sh pack tc|f32|bench
+#   scripts/gpu-check.sh pack tc|f32|bench|kernels
 #                                   # here: .device.txz with the artifacts of some phases
 #                                   # only (below)
 #   scripts/gpu-check.sh run        # on the GPU machine (driver, cmake, a C++ compiler,
@@ -33,7 +33,9 @@
 #   f32     the same for AGREEMENT_ARGS='--only=^(?!.*bf16-act)' (every other model case).
 #           Together they run every model case; --only leaves out the shipped models and the
 #           sampling, NaN and bad-input cases, which only a call with the whole archive runs
-#   bench   bench, kernels and profile: the benchmark's artifacts and the PyTorch peer
+#   bench   bench and profile: the benchmark's artifacts and the PyTorch peer
+#   kernels the kernel benchmark's artifacts (kernels, PROFILE_DIR=kbench profile) and
+#           the sanitizers' checked ones with the demo PHOTON model (memcheck, sanitize)
 # PACK_KEEP names (or globs) more agreement artifacts to keep, e.g. an f32 case in `pack tc`;
 # with `pack bench` it keeps them and the sanitizers' checked ones, so that one call can run
 # `run` on them too: PACK_KEEP='*grouped* tiny-photon*' pack bench, then
@@ -82,10 +84,13 @@ long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split t
 # RecGen on tiny-photon-l2: f32; bf16 with the decode GEMVs and block-per-row
 # norms/argmax (the defaults); every projection on tensor cores; unfused (every
 # kernel, and the kernel-level ops photon-kernel-fusion would join); fused launches;
-# the two streams' stack calls grouped (photon-group-stack-calls).
+# the two streams' stack calls grouped (photon-group-stack-calls); the token chunks
+# one after another (no photon-fuse-token-chunks), and so without the latent chain
+# ahead too (no photon-pipeline-latents; a model of chunk sizes 2, 2).
 recgen_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act-tc1
   tiny-photon-l2-bf16-act-unfused tiny-photon-l2-bf16-act-unfused-ops
-  tiny-photon-l2-bf16-act-fused-launches tiny-photon-l2-bf16-act-grouped"
+  tiny-photon-l2-bf16-act-fused-launches tiny-photon-l2-bf16-act-grouped
+  tiny-photon-l2-bf16-act-sequential-chunks tiny-photon-221-sequential-chunks-no-lookahead"
 # The tensor-core GEMMs at tile edges (see `run`).
 tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide
   tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round"
@@ -162,7 +167,7 @@ prepare() {
   archive="$(stat -c %s "$root/.device.txz")"
   if (( tracked + archive > 64 * 1024 * 1024 - 512 * 1024 )); then
     echo "gpu-check: .device.txz ($archive bytes) and the tracked files ($tracked) pass a" \
-      "device call's 64 MiB: carry 'scripts/gpu-check.sh pack tc|f32|bench' archives" >&2
+      "device call's 64 MiB: carry 'scripts/gpu-check.sh pack tc|f32|bench|kernels' archives" >&2
   fi
 }
 
@@ -178,7 +183,10 @@ pack() {
       ex+=(--exclude=.device/bench --exclude=.device/kbench --exclude=.device/peer
            --exclude=.device/demo/block-cuda --exclude=.device/demo/vanilla-cuda) ;;
     bench) ex+=(--exclude=.device/kbench) ;;
-    *) echo "usage: $0 pack tc|f32|bench" >&2; exit 2 ;;
+    kernels)
+      ex+=(--exclude=.device/bench --exclude=.device/peer --exclude=.device/demo/block-cuda
+           --exclude=.device/demo/vanilla-cuda) ;;
+    *) echo "usage: $0 pack tc|f32|bench|kernels" >&2; exit 2 ;;
   esac
   for d in "$dev"/e2e/*/; do
     d="$(basename "$d")"
