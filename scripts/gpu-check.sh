@@ -353,7 +353,7 @@ kernels() {
 
 # Why one kernel is slower than another: ncu's detail sections (launch,
 # occupancy, throughput, warp stalls; PROFILE_SECTIONS adds more, e.g.
-# MemoryWorkloadAnalysis) of decode step 1 at batch 1, for each artifact in
+# MemoryWorkloadAnalysis) of decode step 1 at batch PROFILE_BATCH (default 1), for each artifact in
 # PROFILE_ARTS (default photon-600m) of PROFILE_DIR (default bench; kbench for
 # the kernel benchmark's), of the kernels whose names match PROFILE_KERNELS (an
 # ncu regex; default all), in PROFILE_MODE (default recgen). PROFILE_PREFILL=NxP
@@ -366,7 +366,8 @@ profile() {
   [ -x "$bin/photon-run" ] || build_runtime
   local ncu
   ncu="$(command -v ncu || echo /usr/local/cuda/bin/ncu)"
-  local what=(--batch 1 --max-new-tokens 48 --profile-step 1 --prompt-ids "$(seq -s, 1 128)")
+  local what=(--batch "${PROFILE_BATCH:-1}" --max-new-tokens 48 --profile-step 1
+              --prompt-ids "$(seq -s, 1 128)")
   if [ -n "${PROFILE_PREFILL:-}" ]; then
     what=(--batch "${PROFILE_PREFILL%x*}" --max-new-tokens 1 --profile-prefill
           --prompt-ids "$(seq -s, 1 "${PROFILE_PREFILL#*x}")")
