@@ -99,11 +99,6 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "where the grid has fewer blocks (16 outputs each) than "
            "multiprocessors, so that each warp's share of K is in flight at "
            "once (more registers: gate/up spills at 16), else 8">,
-    Option<"gemvTensorCoreTiles", "gemv-tensor-core-tiles", "int64_t", "1",
-           "GPU: tiles of 16 outputs a tensor-core GEMV block takes (1 to 4), "
-           "which share each activation load; the loads in flight a lane "
-           "keeps per tile shrink alike. At 16 rows a block of one tile "
-           "reads more activation bytes (16 rows of K) than weight bytes">,
     Option<"blockPerRow", "block-per-row", "bool", "true",
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,

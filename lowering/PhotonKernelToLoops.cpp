@@ -157,7 +157,6 @@ struct ConvertPhotonKernelToGPU
     const Bound bounds[] = {
         {"gemv-loads-in-flight", gemvLoadsInFlight, 1, kNone},
         {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
-        {"gemv-tensor-core-tiles", gemvTensorCoreTiles, 1, 4},
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
         {"split-attention-one-row-prefetch-steps", splitAttentionOneRowPrefetchSteps, 1, 4},
@@ -199,7 +198,6 @@ struct ConvertPhotonKernelToGPU
     options.gemvTensorCoreMinRows = gemvTensorCoreMinRows;
     options.gemvLoadsInFlight = gemvLoadsInFlight;
     options.gemvTensorCoreWarps = gemvTensorCoreWarps;
-    options.gemvTensorCoreTiles = gemvTensorCoreTiles;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;

@@ -138,11 +138,6 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("warps of a tensor-core GEMV block (0: 16 for grids of "
                      "fewer blocks than multiprocessors, else 8)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreWarps)};
-  Option<int64_t> gemvTensorCoreTiles{
-      *this, "gemv-tensor-core-tiles",
-      llvm::cl::desc("tiles of 16 outputs a tensor-core GEMV block takes, sharing "
-                     "each activation load (1 to 4)"),
-      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreTiles)};
   Option<bool> blockPerRow{
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
@@ -336,7 +331,6 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvTensorCoreMinRows = options.gemvTensorCoreMinRows;
         kernels.gemvLoadsInFlight = options.gemvLoadsInFlight;
         kernels.gemvTensorCoreWarps = options.gemvTensorCoreWarps;
-        kernels.gemvTensorCoreTiles = options.gemvTensorCoreTiles;
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;

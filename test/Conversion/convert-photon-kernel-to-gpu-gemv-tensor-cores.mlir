@@ -13,8 +13,6 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=W16
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=33' 2>&1 | FileCheck %s --check-prefix=BADW
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-tiles=2 gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=TILES
-// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-tiles=5' 2>&1 | FileCheck %s --check-prefix=BADT
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
@@ -237,30 +235,3 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // W16: %[[W:.*]] = arith.divui %{{.*}}, %c32 : index
 // W16: arith.muli %[[W]], %c4 : index
 // BADW: gemv-tensor-core-warps must be 0 to 32, got 33
-
-// gemv-tensor-core-tiles=2: a block takes 2 tiles of 16 outputs of one
-// range (32 outputs), both multiplying each activation load: Q's 64
-// outputs, K's 32 and V's 32 are 2 + 1 + 1 blocks, each warp's partials 2
-// tiles' (2 · 4 values and the sum of squares, 8 warps of 32 lanes: 2304);
-// RoPE's cos and sin for each tile's pairs; tile 1's MMAs take tile 0's B
-// registers (the rows' hi), with its own A (weight rows).
-// TILES-LABEL: func.func private @photon_stack_model(
-// TILES: gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r8_128x64) workgroup(%{{.*}} : memref<2304xf32, #gpu.address_space<workgroup>>) {
-// TILES-COUNT-4: math.cos
-// TILES: nvvm.mma.sync A[%[[T0:[0-9]+]], %{{.*}}]  B[%[[HI0:[0-9]+]], %[[HI1:[0-9]+]]]  C[
-// TILES: nvvm.mma.sync A[%[[T0]], %{{.*}}]  B[
-// TILES: nvvm.mma.sync A[
-// TILES: nvvm.mma.sync A[
-// TILES: nvvm.mma.sync A[%[[T1:[0-9]+]], %{{.*}}]  B[%[[HI0]], %[[HI1]]]  C[
-// TILES: nvvm.mma.sync A[%[[T1]], %{{.*}}]  B[
-// TILES: nvvm.mma.sync A[
-// TILES: nvvm.mma.sync A[
-// TILES-NOT: nvvm.mma.sync
-// TILES: gpu.barrier
-// TILES: function(@photon_gemv_mma_r8_64x64) workgroup(%{{.*}} : memref<2048xf32
-// TILES-LABEL: func.func private @photon_lm_head(
-// The LM head's 40 outputs: 2 blocks of 32, the second's last 24 past
-// the end (reread output 39's weights, not stored).
-// TILES: gpu.launch blocks({{.*}}) in ({{.*}} = %c2, {{.*}}) {{.*}} function(@photon_gemv_mma_r8_40x64)
-// TILES: arith.minui %{{.*}}, %c39 : index
-// BADT: gemv-tensor-core-tiles must be 1 to 4, got 5

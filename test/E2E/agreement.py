@@ -321,14 +321,6 @@ def edge_shape_cases(h, worst, rng):
         for act in ("bf16", "f32"):
             model_case(h, path, "edge-vanilla-wide-outputs-" + act + "-act", worst, rng,
                        weight_type="bf16", activation_type=act, row_batches=(3, 6, 13))
-        # The tensor-core GEMVs with 2 and 3 tiles of 16 outputs a block
-        # (--gemv-tensor-core-tiles): blocks of 32 and 48 outputs end past every
-        # width (200, 300, 328, 1024, 1032, 2051); f32 inputs split (hi + lo).
-        for act, tiles in (("bf16", 2), ("bf16", 3), ("f32", 2)):
-            model_case(h, path, f"edge-vanilla-wide-outputs-{act}-act-tiles{tiles}", worst,
-                       np.random.default_rng(83 + tiles), weight_type="bf16",
-                       activation_type=act, row_batches=(3, 6, 13),
-                       compile_args=(f"--gemv-tensor-core-tiles={tiles}",))
 
 
 def split_attention_cases(h, worst, wide_path):
@@ -964,10 +956,6 @@ def main():
                 l2_bf16_act("-early-trigger", "--early-trigger=all", own_rng=np.random.default_rng(59))
                 l2_bf16_act("-mma4", "--fuse-launches", "--gemv-tensor-core-warps=4",
                             row_batches=(11,))
-                # Two tiles of 16 outputs a tensor-core GEMV block: the QKV GEMV's
-                # RoPE pairs and their cos/sin per tile.
-                l2_bf16_act("-gemv-tiles2", "--gemv-tensor-core-tiles=2", row_batches=(11,),
-                            own_rng=np.random.default_rng(89))
                 # The local decoders' short caches through the block-per-(row, query head)
                 # kernel instead of photon_attention_short (split attention, one split).
                 l2_bf16_act("-fused-short", "--no-split-short-caches")
