@@ -37,13 +37,14 @@ bf16 matrix rate. The copy rate is a 1 GiB device-to-device copy (read + written
 bytes / time) and the matrix rate torch.matmul of 8192^3 bf16, both measured in
 the same call (torch), unless given by --copy-gbps / --matmul-tflops.
 
-The PyTorch peer's projections (unless --no-peer): torch.nn.functional.linear (cuBLAS)
-of each decode layer's matrices (Q, K and V as one, gate and up as one) and the LM head,
-bf16, at every row count one of Photon's matrix kernels ran at, under the same ncu
-flags (bench/kernels.py runs itself under ncu with --peer-child). A second table sets
-each Photon kernel beside the peer's projection of the same weights and rows: how far
-a kernel is from what the vendor library does with the same bytes, at sizes where even
-a copy does not reach the 1 GiB copy rate.
+The PyTorch peer's kernels (unless --no-peer), under the same ncu flags (bench/kernels.py
+runs itself under ncu with --peer-child): torch.nn.functional.linear (cuBLAS) of each
+decode layer's matrices (Q, K and V as one, gate and up as one) and the LM head, bf16, at
+every row count one of Photon's matrix kernels ran at, and, for each vanilla decode step,
+scaled_dot_product_attention of its rows over its context (head dim padded to a multiple
+of 8, as the peer runs it). A second table sets each Photon kernel beside the peer's doing
+the same work: how far a kernel is from what the vendor libraries do with the same bytes,
+at sizes where even a copy does not reach the 1 GiB copy rate.
 """
 import argparse
 import csv
@@ -434,14 +435,25 @@ PEER_MARKER = "FillFunctor"
 
 def peer_cases(cfg, rows_list):
     """The projections of a decode layer and the LM head of a model (spec §1 fields) as
-    one weight matrix each, (name, M, K, rows) for every row count: Q, K and V as one
-    (D + 2 KV) x D matrix, gate and up as one 2F x D, as Photon's fused kernels read
-    them (the peer's torch.compile'd model concatenates them likewise)."""
+    one weight matrix each, for every row count: Q, K and V as one (D + 2 KV) x D matrix,
+    gate and up as one 2F x D, as Photon's fused kernels read them (the peer's model
+    concatenates them likewise)."""
     D, F = cfg["d_model"], cfg["ffn_dim"]
     kv = cfg["n_kv_heads"] * (D // cfg["n_heads"])
     shapes = [("qkv", D + 2 * kv, D), ("o", D, D), ("gate_up", 2 * F, D), ("down", D, F),
               ("lm_head", cfg["vocab_size"], D)]
-    return [(name, M, K, rows) for rows in rows_list for name, M, K in shapes]
+    return [{"kind": "linear", "name": name, "M": M, "K": K, "rows": rows}
+            for rows in rows_list for name, M, K in shapes]
+
+
+def peer_attention_case(cfg, rows, context):
+    """Decode attention of `rows` sequences over `context` cached positions, as the peer
+    runs it: torch's scaled_dot_product_attention with the head dim zero-padded to a
+    multiple of 8 (its `+pad`: head_dim 52 -> 56, so that SDPA's fused kernels take it)."""
+    hd = cfg["d_model"] // cfg["n_heads"]
+    return {"kind": "attention", "name": "attention", "heads": cfg["n_heads"],
+            "kv_heads": cfg["n_kv_heads"], "head_dim": -(-hd // 8) * 8, "context": context,
+            "rows": rows}
 
 
 def split_peer_kernels(kernels, count):
@@ -461,52 +473,70 @@ def split_peer_kernels(kernels, count):
 
 
 def peer_summary(cases, kernels_by_case, copy_bps, matmul_fps, elt_bytes=2):
-    """Per case: the time of its kernels, their names, the bytes it must move (M x K
-    weights + rows x (K + M) activations, bf16) against the copy rate and its FLOP/s
-    against the matrix rate."""
+    """Per case: the time of its kernels, their names and the bytes it must move (bf16)
+    against the copy rate: a projection's M x K weights + rows x (K + M) activations (and
+    its FLOP/s against the matrix rate), an attention's K and V of every row's context."""
     out = []
-    for (name, M, K, rows), ks in zip(cases, kernels_by_case):
+    for case, ks in zip(cases, kernels_by_case):
         t = sum(k["seconds"] for k in ks)
-        need = M * K * elt_bytes + rows * (K + M) * elt_bytes
-        flops = 2.0 * rows * M * K
-        out.append({"projection": name, "M": M, "K": K, "rows": rows, "seconds": t,
-                    "kernels": [k["name"].split("(")[0].strip() for k in ks],
-                    "pct_copy": 100 * need / t / copy_bps if t and copy_bps else None,
-                    "pct_matmul": 100 * flops / t / matmul_fps if t and matmul_fps else None})
+        rows = case["rows"]
+        entry = dict(case, seconds=t, kernels=[k["name"].split("(")[0].strip() for k in ks])
+        if case["kind"] == "attention":
+            need = 2 * rows * case["context"] * case["kv_heads"] * case["head_dim"] * elt_bytes
+            entry["pct_matmul"] = None
+        else:
+            M, K = case["M"], case["K"]
+            need = M * K * elt_bytes + rows * (K + M) * elt_bytes
+            entry["pct_matmul"] = 100 * 2.0 * rows * M * K / t / matmul_fps if t and matmul_fps else None
+        entry["pct_copy"] = 100 * need / t / copy_bps if t and copy_bps else None
+        out.append(entry)
     return out
 
 
 def photon_against_peer(runs, peer):
-    """Photon's matrix kernels next to the peer's projection of the same weights and
-    rows: a Photon group pairs with the peer case of its outputs (x 2 for gate and up),
-    K and rows when all of its launches have one row count."""
-    by_key = {(p["M"], p["K"], p["rows"]): p for p in peer}
+    """Photon's kernels next to the peer's doing the same work: a matrix kernel pairs with
+    the projection of its outputs (x 2 for gate and up), K and rows when all of its
+    launches have one row count; in a decode step with a `context`, an attention kernel
+    pairs with the peer's attention of the step's rows over that context."""
+    linear = {(p["M"], p["K"], p["rows"]): p for p in peer if p["kind"] == "linear"}
+    attention = {(p["rows"], p["context"]): p for p in peer if p["kind"] == "attention"}
     pairs = []
     for run in runs:
         for g in run.get("groups", []):
             counts = g.get("row_counts") or []
-            if not matrix_family(g["family"]) or len(counts) != 1:
+            if matrix_family(g["family"]) and len(counts) == 1:
+                M, K = g["shape"]
+                rows = counts[0]
+                p = linear.get((M * WEIGHT_MATRICES[fusion(g["family"])], K, rows))
+            elif attention_family(g["family"]) and run.get("context"):
+                rows = run["batch"]
+                p = attention.get((rows, run["context"]))
+            else:
                 continue
-            M, K = g["shape"]
-            p = by_key.get((M * WEIGHT_MATRICES[fusion(g["family"])], K, counts[0]))
             if p:
-                pairs.append({"model": run["model"], "kernel": g["kernel"], "rows": counts[0],
+                pairs.append({"model": run["model"], "kernel": g["kernel"], "rows": rows,
                               "photon_us": g["mean_us"], "peer_us": p["seconds"] * 1e6,
-                              "peer_projection": p["projection"],
+                              "peer_projection": p["name"],
                               "ratio": g["mean_us"] / (p["seconds"] * 1e6) if p["seconds"] else None})
     return pairs
 
 
 def format_peer(peer, pairs):
-    lines = ["\n== the PyTorch peer's projections (torch.nn.functional.linear, bf16), same ncu "
-             "conditions",
-             f"{'projection':<10} {'M x K':>11} {'rows':>5} {'us':>8} {'%copy':>6} {'%mma':>6}  kernels"]
+    def shape(p):
+        if p["kind"] == "attention":
+            return f"{p['heads']}/{p['kv_heads']}x{p['head_dim']}@{p['context']}"
+        return f"{p['M']}x{p['K']}"
+
+    lines = ["\n== the PyTorch peer's kernels (bf16: torch.nn.functional.linear; "
+             "scaled_dot_product_attention over heads/KV heads x padded head dim @ context), "
+             "same ncu conditions",
+             f"{'case':<10} {'shape':>15} {'rows':>5} {'us':>8} {'%copy':>6} {'%mma':>6}  kernels"]
     for p in peer:
-        lines.append(f"{p['projection']:<10} {str(p['M']) + 'x' + str(p['K']):>11} {p['rows']:>5} "
+        lines.append(f"{p['name']:<10} {shape(p):>15} {p['rows']:>5} "
                      f"{p['seconds'] * 1e6:>8.2f} {_fmt(p['pct_copy'], '.1f', 6)} "
                      f"{_fmt(p['pct_matmul'], '.1f', 6)}  {', '.join(k[:48] for k in p['kernels'])}")
-    lines += ["\n== Photon's kernel against the peer's projection of the same weights and rows "
-              "(mean us a launch; Photon's may carry a norm, RoPE or SwiGLU the peer runs apart)",
+    lines += ["\n== Photon's kernel against the peer's doing the same work (mean us a launch; "
+              "Photon's may carry a norm, RoPE or SwiGLU the peer runs apart)",
               f"{'model':<14} {'kernel':<40} {'rows':>5} {'Photon us':>9} {'peer us':>8} "
               f"{'Photon/peer':>11}"]
     for q in pairs:
@@ -607,25 +637,38 @@ def profile(args, art, manifest, batch, mode, workdir):
 
 
 def run_peer_child(path):
-    """Under ncu (profile_peer): each case's torch.nn.functional.linear once, opened by a
-    marker kernel, between cudaProfilerStart and Stop; every case runs once before, so
-    that cuBLAS's handle and heuristics are not what is profiled."""
+    """Under ncu (profile_peer): each case once (torch.nn.functional.linear, or
+    scaled_dot_product_attention of one query position a row), opened by a marker kernel,
+    between cudaProfilerStart and Stop; every case runs once before, so that cuBLAS's
+    handle and heuristics are not what is profiled."""
     import torch
     import torch.nn.functional as F
     torch.manual_seed(0)
-    weights, tensors = {}, []
-    for _, M, K, rows in json.load(open(path)):
-        if (M, K) not in weights:
-            weights[M, K] = torch.randn(M, K, device="cuda", dtype=torch.bfloat16) * 0.02
-        x = torch.randn(rows, K, device="cuda", dtype=torch.bfloat16)
-        F.linear(x, weights[M, K])
-        tensors.append((x, weights[M, K]))
+    bf16 = dict(device="cuda", dtype=torch.bfloat16)
+    weights, calls = {}, []
+    for case in json.load(open(path)):
+        rows = case["rows"]
+        if case["kind"] == "attention":
+            H, KV, hd, T = case["heads"], case["kv_heads"], case["head_dim"], case["context"]
+            q = torch.randn(rows, H, 1, hd, **bf16)
+            k, v = torch.randn(rows, KV, T, hd, **bf16), torch.randn(rows, KV, T, hd, **bf16)
+            gqa = {"enable_gqa": True} if H != KV else {}
+            call = (lambda q=q, k=k, v=v, gqa=gqa:
+                    F.scaled_dot_product_attention(q, k, v, **gqa))
+        else:
+            M, K = case["M"], case["K"]
+            if (M, K) not in weights:
+                weights[M, K] = torch.randn(M, K, **bf16) * 0.02
+            x = torch.randn(rows, K, **bf16)
+            call = lambda x=x, w=weights[M, K]: F.linear(x, w)  # noqa: E731
+        call()
+        calls.append(call)
     marker = torch.zeros(1, device="cuda")
     torch.cuda.synchronize()
     torch.cuda.cudart().cudaProfilerStart()
-    for i, (x, w) in enumerate(tensors):
+    for i, call in enumerate(calls):
         marker.fill_(float(i))
-        F.linear(x, w)
+        call()
     torch.cuda.synchronize()
     torch.cuda.cudart().cudaProfilerStop()
 
@@ -720,6 +763,8 @@ def main():
                     kv = (kv_bytes_per_layer(cfg, batch, prompt + prog["tokens_per_step"], ab)
                           if cfg["model_type"] == "vanilla" and not prefill else None)
                     groups = summarize(kernels, launches, wb, ab, copy_bps, matmul_fps, kv)
+                    if not prefill:
+                        run["context"] = prompt + prog["tokens_per_step"]
                     run.update({"profiled": what, "wall_s": wall, "groups": groups,
                                 "kernel_seconds": sum(k["seconds"] for k in kernels),
                                 "launches": len(kernels)})
@@ -744,6 +789,13 @@ def main():
             cases = []
             for cfg in configs.values():
                 cases += [c for c in peer_cases(cfg, sorted(rows)) if c not in cases]
+            # Vanilla decode steps: the peer's attention of their rows and context.
+            for r in runs:
+                cfg = configs.get(r["model"])
+                if r.get("context") and cfg and cfg["model_type"] == "vanilla":
+                    case = peer_attention_case(cfg, r["batch"], r["context"])
+                    if case not in cases:
+                        cases.append(case)
             try:
                 peer = peer_summary(cases, profile_peer(args, cases, workdir), copy_bps,
                                     matmul_fps)

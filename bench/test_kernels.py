@@ -249,12 +249,18 @@ class SummarizeTest(unittest.TestCase):
 class PeerTest(unittest.TestCase):
     def test_cases_are_the_fused_matrices(self):
         cases = kb.peer_cases(VANILLA_1L, [1, 4])
-        self.assertEqual(cases[:5], [("qkv", 4992, 1664, 1), ("o", 1664, 1664, 1),
-                                     ("gate_up", 8192, 1664, 1), ("down", 1664, 4096, 1),
-                                     ("lm_head", 32000, 1664, 1)])
+        self.assertEqual([(c["name"], c["M"], c["K"], c["rows"]) for c in cases[:5]],
+                         [("qkv", 4992, 1664, 1), ("o", 1664, 1664, 1),
+                          ("gate_up", 8192, 1664, 1), ("down", 1664, 4096, 1),
+                          ("lm_head", 32000, 1664, 1)])
         self.assertEqual(len(cases), 10)
         gqa = dict(VANILLA_1L, n_kv_heads=8)  # 8 KV heads of 52: Q + 2 x 416
-        self.assertEqual(kb.peer_cases(gqa, [1])[0], ("qkv", 1664 + 832, 1664, 1))
+        self.assertEqual(kb.peer_cases(gqa, [1])[0]["M"], 1664 + 832)
+
+    def test_attention_case_pads_the_head(self):
+        case = kb.peer_attention_case(VANILLA_1L, 16, 65)
+        self.assertEqual((case["heads"], case["kv_heads"], case["head_dim"], case["context"],
+                          case["rows"]), (32, 32, 56, 65, 16))  # head_dim 52 -> 56
 
     def test_split_by_markers(self):
         fill = "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>"
@@ -269,16 +275,21 @@ class PeerTest(unittest.TestCase):
             kb.split_peer_kernels(ks[1:], 2)
 
     def test_summary_and_pairs(self):
-        cases = [("o", 1664, 1664, 1), ("gate_up", 8192, 1664, 4)]
+        o, gate_up = kb.peer_cases(VANILLA_1L, [1])[1], kb.peer_cases(VANILLA_1L, [4])[2]
+        attention = kb.peer_attention_case(VANILLA_1L, 2, 100)
         ks = [[{"name": "gemv2T_kernel(args)", "seconds": 4e-6}],
-              [{"name": "a", "seconds": 6e-6}, {"name": "b", "seconds": 2e-6}]]
-        peer = kb.peer_summary(cases, ks, COPY, MMA)
+              [{"name": "a", "seconds": 6e-6}, {"name": "b", "seconds": 2e-6}],
+              [{"name": "fmha", "seconds": 5e-6}]]
+        peer = kb.peer_summary([o, gate_up, attention], ks, COPY, MMA)
         self.assertEqual(peer[0]["kernels"], ["gemv2T_kernel"])
         self.assertAlmostEqual(peer[0]["pct_copy"],
                                100 * (1664 * 1664 * 2 + (1664 + 1664) * 2) / 4e-6 / COPY)
         self.assertAlmostEqual(peer[1]["seconds"], 8e-6)
         self.assertAlmostEqual(peer[1]["pct_matmul"], 100 * 2 * 4 * 8192 * 1664 / 8e-6 / MMA)
-        runs = [{"model": "m", "groups": [
+        # Attention: K and V of 2 rows x 100 positions x 32 KV heads x 56 (padded), bf16.
+        self.assertAlmostEqual(peer[2]["pct_copy"], 100 * 2 * 2 * 100 * 32 * 56 * 2 / 5e-6 / COPY)
+        self.assertIsNone(peer[2]["pct_matmul"])
+        runs = [{"model": "m", "batch": 2, "context": 100, "groups": [
             {"kernel": "photon_gemv_r1_1664x1664", "family": "gemv", "shape": [1664, 1664],
              "row_counts": [1], "mean_us": 5.0},
             # gate and up: two 4096 x 1664 matrices, the peer's 8192 x 1664.
@@ -287,23 +298,31 @@ class PeerTest(unittest.TestCase):
             # Launches of several row counts pair with no one case.
             {"kernel": "photon_gemv_mma_r8_1664x1664", "family": "gemv", "shape": [1664, 1664],
              "row_counts": [1, 4], "mean_us": 6.0},
+            {"kernel": "photon_attention_short", "family": "attention_short", "shape": [],
+             "mean_us": 7.5},
             {"kernel": "photon_rmsnorm_1664", "family": "rmsnorm", "shape": [1664],
-             "mean_us": 2.0}]}]
+             "mean_us": 2.0}]},
+            # A prefill (no context) pairs no attention.
+            {"model": "m", "batch": 4096, "groups": [
+                {"kernel": "photon_attention_tiled", "family": "attention_tiled", "shape": [],
+                 "mean_us": 9.0}]}]
         pairs = kb.photon_against_peer(runs, peer)
         self.assertEqual([(q["kernel"], q["peer_projection"]) for q in pairs],
                          [("photon_gemv_r1_1664x1664", "o"),
-                          ("photon_gemv_mma_gate_up_norm_r8_4096x1664", "gate_up")])
+                          ("photon_gemv_mma_gate_up_norm_r8_4096x1664", "gate_up"),
+                          ("photon_attention_short", "attention")])
         self.assertAlmostEqual(pairs[0]["ratio"], 5.0 / 4.0)
         self.assertAlmostEqual(pairs[1]["ratio"], 12.0 / 8.0)
+        self.assertAlmostEqual(pairs[2]["ratio"], 7.5 / 5.0)
         text = kb.format_peer(peer, pairs).splitlines()
         self.assertIn("gemv2T_kernel", text[3])
+        self.assertIn("32/32x56@100", text[5])
         self.assertTrue(text[-1].rstrip().endswith("1.50"))
 
     def test_summarize_keeps_row_counts(self):
         ks = [{"id": i, "name": "photon_gemv_r8_64x64", "seconds": 1e-5} for i in range(2)]
         (g,) = kb.summarize(ks, {("", 64, 64): [5, 7]}, 2, 2, COPY, MMA)
         self.assertEqual(g["row_counts"], [5, 7])
-
 
 if __name__ == "__main__":
     unittest.main()
