@@ -804,9 +804,8 @@ def main():
             model_case(h, c1_path, "tiny-photon-221-sequential-chunks-no-lookahead", worst,
                        np.random.default_rng(74), extra_lengths=(2, 3),
                        compile_args=("--no-fuse-token-chunks", "--no-latent-lookahead"))
-            # ... and over two decode tiles of 16 (19 prompts): the second tile's chunks gather
-            # their conditions from its own rows (its prompts 17 and 18 have complete
-            # meta-contexts, so their latents differ from the first tile's).
+            # ... and over two decode tiles of 16 (19 prompts, as below): the second tile's
+            # chunks gather their conditions from its own rows.
             model_case(h, os.path.join(EDGE, "edge-photon-gqa4.json"),
                        "edge-photon-gqa4-tile16-sequential-chunks", worst, np.random.default_rng(75),
                        row_batches=(19,), compile_args=("--decode-tile=16", "--no-fuse-token-chunks"))
