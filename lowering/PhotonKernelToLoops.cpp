@@ -160,6 +160,7 @@ struct ConvertPhotonKernelToGPU
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
         {"split-attention-one-row-prefetch-steps", splitAttentionOneRowPrefetchSteps, 1, 4},
+        {"split-attention-cluster-blocks", splitAttentionClusterBlocks, 0, 16},
         {"gemv-tensor-core-min-rows", gemvTensorCoreMinRows, 0, kNone},
         {"gemv-max-rows", gemvMaxRows, 0, kNone},
         {"tensor-core-min-rows", tensorCoreMinRows, 0, kNone},
@@ -207,6 +208,7 @@ struct ConvertPhotonKernelToGPU
     options.splitAttentionLaneVectors = splitAttentionLaneVectors;
     options.splitAttentionPrefetchSteps = splitAttentionPrefetchSteps;
     options.splitAttentionOneRowPrefetchSteps = splitAttentionOneRowPrefetchSteps;
+    options.splitAttentionClusterBlocks = splitAttentionClusterBlocks;
     options.fuseAttentionCombine = fuseAttentionCombine;
     options.fuseArgmaxCombine = fuseArgmaxCombine;
     options.wgmma = wgmma;
@@ -229,6 +231,8 @@ struct ConvertPhotonKernelToGPU
       options.wgmma = wgmma && target.hasWgmma();
       options.programmaticLaunch = programmaticLaunch && target.hasProgrammaticLaunch();
       options.prefetchNextWeights = prefetchNextWeights && target.hasBulkCopy();
+      if (!target.hasClusters())
+        options.splitAttentionClusterBlocks = 0;
     }
     // The semaphores of each stack function (its attention ops'), before
     // the ops are gone.

@@ -197,6 +197,12 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("split attention over long caches: prefetch steps of one-row calls (1 to 4)"),
       llvm::cl::init(
           photon::ConvertPhotonKernelToGPUOptions().splitAttentionOneRowPrefetchSteps)};
+  Option<int64_t> splitAttentionClusterBlocks{
+      *this, "split-attention-cluster-blocks",
+      llvm::cl::desc("split attention over long caches, sm_90: the splits of a (row, KV head "
+                     "group) as one cluster of at most this many blocks, merged through "
+                     "distributed shared memory (0: a combine kernel)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttentionClusterBlocks)};
   Option<bool> fuseQkvRope{
       *this, "fuse-qkv-rope",
       llvm::cl::desc("decode: RoPE and the K/V cache write in the QKV GEMV's epilogue"),
@@ -340,6 +346,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.splitAttentionLaneVectors = options.splitAttentionLaneVectors;
         kernels.splitAttentionPrefetchSteps = options.splitAttentionPrefetchSteps;
         kernels.splitAttentionOneRowPrefetchSteps = options.splitAttentionOneRowPrefetchSteps;
+        kernels.splitAttentionClusterBlocks = options.splitAttentionClusterBlocks;
         kernels.fuseAttentionCombine = options.fuseAttentionCombine;
         kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
         kernels.fuseQkvRope = options.fuseQkvRope;

@@ -39,6 +39,8 @@ struct TargetInfo {
   bool hasProgrammaticLaunch() const { return smVersion >= 90; }
   /// Bulk asynchronous copies and prefetches (cp.async.bulk): sm_90 and later.
   bool hasBulkCopy() const { return smVersion >= 90; }
+  /// Thread block clusters and distributed shared memory: sm_90 and later.
+  bool hasClusters() const { return smVersion >= 90; }
   /// Warpgroup MMA: sm_90a only.
   bool hasWgmma() const { return smVersion == 90 && archSpecific; }
   /// Shared memory a block may take on sm_90 (227 KB, after the kernel opts

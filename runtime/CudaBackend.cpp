@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace photon::rt {
 namespace {
@@ -33,6 +34,8 @@ struct CudaState {
   bool programmaticLaunch = false;
   // Kernels whose dynamic shared memory limit was raised past the default 48 KB.
   std::unordered_map<void *, int32_t> sharedMemoryLimit;
+  // Kernels allowed clusters of more than 8 blocks.
+  std::unordered_set<void *> nonPortableClusters;
   std::mutex mutex;
 };
 
@@ -287,11 +290,21 @@ PHOTON_MGPU void *mgpuModuleGetFunction(void *module, const char *name) {
   return fn;
 }
 
-PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
-                                  intptr_t gridZ, intptr_t blockX,
-                                  intptr_t blockY, intptr_t blockZ,
-                                  int32_t smem, void *stream, void **params,
-                                  void **extra, size_t /*paramsCount*/) {
+/// cuFuncSetAttribute; false after recording its failure.
+static bool setFunctionAttribute(void *function, CUfunction_attribute attribute, int value,
+                                 const char *what) {
+  const CudaDriver &d = *state().drv;
+  Status st = d.check(d.cuFuncSetAttribute(static_cast<CUfunction>(function), attribute, value), what);
+  if (!st.ok())
+    recordLaunchError(st);
+  return st.ok();
+}
+
+/// Both mgpu launch entry points: in clusters of `cluster` blocks where given,
+/// with programmatic serialization where the library allows it.
+static void launch(void *function, const intptr_t grid[3], const intptr_t block[3],
+                   const intptr_t cluster[3], int32_t smem, void *stream, void **params,
+                   void **extra) {
   if (!function)
     return; // its module failed to load: already recorded
   CudaState &s = state();
@@ -304,28 +317,60 @@ PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY
   if (smem > 0) {
     int32_t &limit = s.sharedMemoryLimit[function];
     if (limit < smem) {
-      Status st = d.check(d.cuFuncSetAttribute(static_cast<CUfunction>(function),
-                                               CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
-                          "cuFuncSetAttribute(max dynamic shared memory)");
-      if (!st.ok()) {
-        recordLaunchError(st);
+      if (!setFunctionAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem,
+                                "cuFuncSetAttribute(max dynamic shared memory)"))
         return;
-      }
       limit = smem;
     }
   }
-  CUlaunchAttribute serialization{};
-  serialization.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
-  serialization.value.programmaticStreamSerializationAllowed = 1;
-  CUlaunchConfig config{unsigned(gridX),  unsigned(gridY),  unsigned(gridZ),
-                        unsigned(blockX), unsigned(blockY), unsigned(blockZ),
-                        unsigned(smem),   static_cast<CUstream>(stream),
-                        &serialization,   s.programmaticLaunch ? 1u : 0u};
+  // Clusters of more than 8 blocks (split attention's, on sm_90) need an
+  // opt-in per kernel.
+  const intptr_t clusterBlocks = cluster ? cluster[0] * cluster[1] * cluster[2] : 1;
+  if (clusterBlocks > 8 && !s.nonPortableClusters.count(function)) {
+    if (!setFunctionAttribute(function, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1,
+                              "cuFuncSetAttribute(non-portable cluster size)"))
+      return;
+    s.nonPortableClusters.insert(function);
+  }
+  CUlaunchAttribute attrs[2]{};
+  unsigned numAttrs = 0;
+  if (s.programmaticLaunch) {
+    attrs[numAttrs].id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+    attrs[numAttrs++].value.programmaticStreamSerializationAllowed = 1;
+  }
+  if (cluster) {
+    attrs[numAttrs].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+    attrs[numAttrs++].value.clusterDim = {unsigned(cluster[0]), unsigned(cluster[1]),
+                                          unsigned(cluster[2])};
+  }
+  CUlaunchConfig config{unsigned(grid[0]),  unsigned(grid[1]),  unsigned(grid[2]),
+                        unsigned(block[0]), unsigned(block[1]), unsigned(block[2]),
+                        unsigned(smem),     static_cast<CUstream>(stream),
+                        attrs,              numAttrs};
   Status st = d.check(
       d.cuLaunchKernelEx(&config, static_cast<CUfunction>(function), params, extra),
       "cuLaunchKernelEx");
   if (!st.ok())
     recordLaunchError(st);
+}
+
+PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                                  intptr_t gridZ, intptr_t blockX,
+                                  intptr_t blockY, intptr_t blockZ,
+                                  int32_t smem, void *stream, void **params,
+                                  void **extra, size_t /*paramsCount*/) {
+  const intptr_t grid[3] = {gridX, gridY, gridZ}, block[3] = {blockX, blockY, blockZ};
+  launch(function, grid, block, /*cluster=*/nullptr, smem, stream, params, extra);
+}
+
+PHOTON_MGPU void mgpuLaunchClusterKernel(void *function, intptr_t clusterX, intptr_t clusterY,
+                                         intptr_t clusterZ, intptr_t gridX, intptr_t gridY,
+                                         intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                                         intptr_t blockZ, int32_t smem, void *stream,
+                                         void **params, void **extra, size_t /*paramsCount*/) {
+  const intptr_t grid[3] = {gridX, gridY, gridZ}, block[3] = {blockX, blockY, blockZ},
+                 cluster[3] = {clusterX, clusterY, clusterZ};
+  launch(function, grid, block, cluster, smem, stream, params, extra);
 }
 
 // Launches go to the stream photon_use_stream chose, in order: per-launch

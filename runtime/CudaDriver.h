@@ -70,21 +70,26 @@ constexpr CUdevice_attribute CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPT
 // Function attributes (enum CUfunction_attribute_enum).
 using CUfunction_attribute = int;
 constexpr CUfunction_attribute CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+constexpr CUfunction_attribute CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED = 14;
 
 // Stream and event flags.
 constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
 constexpr unsigned CU_EVENT_DISABLE_TIMING = 0x2;
 
 // cuLaunchKernelEx's configuration (CUlaunchConfig_st, CUlaunchAttribute_st):
-// an attribute is its id, padding to 8 bytes and a 64-byte value union, of
-// which only the int-valued member programmatic serialization uses is named.
+// an attribute is its id, padding to 8 bytes and a 64-byte value union,
+// of which only the members the runtime sets are named.
 using CUlaunchAttributeID = int;
+constexpr CUlaunchAttributeID CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION = 4;
 constexpr CUlaunchAttributeID CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION = 6;
 struct CUlaunchAttribute {
   CUlaunchAttributeID id;
   char pad[8 - sizeof(CUlaunchAttributeID)];
   union {
     char bytes[64];
+    struct {
+      unsigned int x, y, z;
+    } clusterDim;
     int programmaticStreamSerializationAllowed;
   } value;
 };

@@ -78,9 +78,10 @@ kbench_max_rows=4096
 # Artifacts of the agreement whose caches pass 256 positions (split attention at
 # decode; tiled attention for prefills of more than 64 rows; the splits and
 # argmax's partials merged by their last block; four K/V vectors a lane; three
-# steps' loads in flight), for the sanitizers.
+# steps' loads in flight; the splits merged in clusters of 8 and 16), for the sanitizers.
 long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split tiny-vanilla-bf16-act-tiled
-  edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4 edge-vanilla-gqa3-bf16-act-split-p3"
+  edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4 edge-vanilla-gqa3-bf16-act-split-p3
+  tiny-vanilla-wide-bf16-act-split-cluster8 edge-vanilla-gqa3-bf16-act-split-cluster16"
 # RecGen on tiny-photon-l2: f32; bf16 with the decode GEMVs and block-per-row
 # norms/argmax (the defaults); every projection on tensor cores; unfused (every
 # kernel, and the kernel-level ops photon-kernel-fusion would join); fused launches;
@@ -353,7 +354,8 @@ kernels() {
 
 # Why one kernel is slower than another: ncu's detail sections (launch,
 # occupancy, throughput, warp stalls; PROFILE_SECTIONS adds more, e.g.
-# MemoryWorkloadAnalysis) of decode step 1 at batch PROFILE_BATCH (default 1), for each artifact in
+# MemoryWorkloadAnalysis) of decode step 1 at batch PROFILE_BATCH (default 1) after prompts of
+# PROFILE_PROMPT tokens (default 128), for each artifact in
 # PROFILE_ARTS (default photon-600m) of PROFILE_DIR (default bench; kbench for
 # the kernel benchmark's), of the kernels whose names match PROFILE_KERNELS (an
 # ncu regex; default all), in PROFILE_MODE (default recgen). PROFILE_PREFILL=NxP
@@ -367,7 +369,7 @@ profile() {
   local ncu
   ncu="$(command -v ncu || echo /usr/local/cuda/bin/ncu)"
   local what=(--batch "${PROFILE_BATCH:-1}" --max-new-tokens 48 --profile-step 1
-              --prompt-ids "$(seq -s, 1 128)")
+              --prompt-ids "$(seq -s, 1 "${PROFILE_PROMPT:-128}")")
   if [ -n "${PROFILE_PREFILL:-}" ]; then
     what=(--batch "${PROFILE_PREFILL%x*}" --max-new-tokens 1 --profile-prefill
           --prompt-ids "$(seq -s, 1 "${PROFILE_PREFILL#*x}")")

@@ -274,14 +274,21 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
   Type f32 = b.getF32Type();
   Value one = cIdx(b, 1);
   Value someRows = arith::MaxUIOp::create(b, rows, one);
-  // Splits: enough blocks for the card, as many as the scratch holds, at
-  // most one per kSplitAttnMinPositions of the capacity, at least one.
+  // Cluster blocks (split-attention-cluster-blocks): the splits of a (row,
+  // run) form one cluster and merge in distributed shared memory; else
+  // `partials` holds their states for the combine.
+  const int64_t clusterBlocks =
+      oneSplit || semaphores ? 0 : options.splitAttentionClusterBlocks;
+  // Splits: enough blocks for the card, at most one per
+  // kSplitAttnMinPositions of the capacity, at least one, and as many as
+  // the cluster (or the partials' scratch) holds.
   Value splits = one;
   if (!oneSplit) {
     Value wanted = arith::CeilDivUIOp::create(b, cIdx(b, splitAttnTargetBlocks()),
                                               mulI(b, someRows, KVH * runs));
     Value fit = arith::MinUIOp::create(
-        b, arith::DivUIOp::create(b, addI(b, capacity, 2), cIdx(b, hd + 2)),
+        b, clusterBlocks ? cIdx(b, clusterBlocks)
+                         : arith::DivUIOp::create(b, addI(b, capacity, 2), cIdx(b, hd + 2)),
         divU(b, capacity, kSplitAttnMinPositions));
     splits = arith::MaxUIOp::create(b, arith::MinUIOp::create(b, wanted, fit), one);
   }
@@ -331,10 +338,13 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
       auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
       const int64_t pairsPerRow = KVH * runs;
       // Per warp and head: m, l, acc; the last-block flag where the
-      // splits' last block combines.
+      // splits' last block combines, the block's state per head (m, l,
+      // acc) where the cluster does.
       SmallVector<Type> wgTypes{shared(W * heads), shared(W * heads), shared(W * heads * hd)};
       if (semaphores)
         wgTypes.push_back(workgroupBuffer({1}, b.getI32Type()));
+      if (clusterBlocks)
+        wgTypes.push_back(shared(heads * (hd + 2)));
       auto launch =
           warpPerPair
               ? gpu::LaunchOp::create(
@@ -343,8 +353,16 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
               : gpu::LaunchOp::create(
                     b, splits, cIdx(b, pairsPerRow), someRows, cIdx(b, threads), one, one,
                     /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-                    /*asyncDependencies=*/ValueRange{},
-                    wgTypes);
+                    /*asyncDependencies=*/ValueRange{}, wgTypes, /*privateAttributions=*/{},
+                    clusterBlocks ? splits : Value(), clusterBlocks ? one : Value(),
+                    clusterBlocks ? one : Value());
+      // MLIR 22's builder leaves out the six region arguments of a cluster
+      // launch (cluster ids and sizes, after the twelve others), which the
+      // op's accessors and the kernel outlining expect.
+      if (clusterBlocks)
+        for (unsigned k = 0; k < 6; ++k)
+          launch.getBody().insertArgument(gpu::LaunchOp::kNumConfigRegionAttributes + k,
+                                          b.getIndexType(), b.getLoc());
       nameKernel(launch, warpPerPair ? "photon_attention_short_warps"
                          : oneSplit  ? "photon_attention_short"
                          : oneRow    ? "photon_attention_split_one_row"
@@ -369,7 +387,9 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
         Value chunk = warpPerPair ? end : splitChunk(b, end, nSplits);
         Value lo = mulI(b, s, chunk);
         Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
-        ifThen(b, ult(b, lo, hi), [&](Builder &b) {
+        Value kvHead = divU(b, run, runs);
+        Value head0 = addI(b, mulI(b, kvHead, group), mulI(b, remU(b, run, runs), heads));
+        auto attendSplit = [&](Builder &b) {
           Value at = remU(b, lane, lpp), inGroup = divU(b, lane, lpp);
           // The lane's vectors at * V + v of the head; those past the head
           // read vector 0 with q = 0 (holds[v] false).
@@ -389,8 +409,6 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
               return ifThen(b, holds[v], body);
             body(b);
           };
-          Value kvHead = divU(b, run, runs);
-          Value head0 = addI(b, mulI(b, kvHead, group), mulI(b, remU(b, run, runs), heads));
           SmallVector<Value> kvOff;
           for (int64_t v = 0; v < V; ++v)
             kvOff.push_back(addI(b, mulI(b, kvHead, hd), f[v]));
@@ -614,6 +632,14 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           mergeStates(b, [&](Builder &b, Value h, Value d, Value num, Value den, Value mAll) {
             if (oneSplit)
               return storeA(b, h, d, num, den);
+            if (clusterBlocks) {
+              Value at = mulI(b, h, hd + 2);
+              memref::StoreOp::create(b, num, wg[3], ValueRange{addI(b, addI(b, at, 2), d)});
+              return onLaneZero(b, d, [&](Builder &b) {
+                memref::StoreOp::create(b, mAll, wg[3], ValueRange{at});
+                memref::StoreOp::create(b, den, wg[3], ValueRange{addI(b, at, 1)});
+              });
+            }
             ifElse(
                 b, single, [&](Builder &b) { storeA(b, h, d, num, den); },
                 [&](Builder &b) {
@@ -681,6 +707,26 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
               });
             });
           });
+        };
+        if (!clusterBlocks)
+          return ifThen(b, ult(b, lo, hi), attendSplit);
+        // An empty split's state: m = -inf, l = acc = 0.
+        ifElse(b, ult(b, lo, hi), attendSplit, [&](Builder &b) {
+          scf::ForOp::create(
+              b, tid, cIdx(b, heads * (hd + 2)), cIdx(b, threads), ValueRange{},
+              [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
+                Builder b(loc, ob);
+                Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                                    remU(b, t, hd + 2), cIdx(b, 0));
+                memref::StoreOp::create(
+                    b, arith::SelectOp::create(b, first, negInf, cF32(b, 0)), wg[3], ValueRange{t});
+                scf::YieldOp::create(b);
+              });
+        });
+        clusterMergeSplits(b, wg[3], s, nSplits, tid, threads, heads, clusterBlocks,
+                           [&](Builder &b, Value h, Value d, Value out) {
+          Value head = addI(b, head0, h);
+          A.store(b, out, addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
         });
       });
       gpu::TerminatorOp::create(kb);
@@ -706,10 +752,72 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           [&](Builder &b) { emitKernel(b, false, oneRowAhead, true); }, blockKernel);
     if (semaphores)
       return;
+    if (clusterBlocks)
+      return;
     ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one),
            [&](Builder &b) { attentionCombine(b, A, partials, rows, someRows, pos, splits); });
       },
       fallback);
+}
+
+void KernelEmitter::clusterMergeSplits(Builder &b, Value state, Value rank, Value blocks,
+                                       Value tid, int64_t threads, int64_t heads,
+                                       int64_t maxBlocks,
+                                       function_ref<void(Builder &, Value, Value, Value)> sink) {
+  const int64_t hd = c.headDim();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  auto sharedPtr = LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::Shared));
+  auto clusterPtr =
+      LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster));
+  auto clusterSync = [&](Builder &b) {
+    NVVM::ClusterArriveOp::create(b, /*aligned=*/b.getUnitAttr());
+    NVVM::ClusterWaitOp::create(b, /*aligned=*/b.getUnitAttr());
+  };
+  // Every block's state is written (the barrier releases and acquires).
+  clusterSync(b);
+  Value localAddr = arith::IndexCastUIOp::create(
+      b, b.getI64Type(), memref::ExtractAlignedPointerAsIndexOp::create(b, state));
+  Value local = LLVM::IntToPtrOp::create(b, sharedPtr, localAddr);
+  Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
+  // Block `rank` takes features rank, rank + blocks, ... of the heads.
+  scf::ForOp::create(
+      b, addI(b, rank, mulI(b, blocks, tid)), cIdx(b, heads * hd), mulI(b, blocks, cIdx(b, threads)),
+      ValueRange{}, [&](OpBuilder &ob, Location loc, Value t, ValueRange) {
+        Builder b(loc, ob);
+        Value h = divU(b, t, hd), d = remU(b, t, hd);
+        Value mAt = mulI(b, h, hd + 2);
+        auto at = [&](Builder &b, Value base, Value index) -> Value {
+          Value offset = arith::IndexCastUIOp::create(b, i32, index);
+          Value ptr = LLVM::GEPOp::create(b, clusterPtr, f32, base, ValueRange{offset});
+          return LLVM::LoadOp::create(b, f32, ptr);
+        };
+        // Block k's m, l and acc[d] (blocks past the cluster's read block
+        // 0's and weigh 0), all loads in flight at once.
+        SmallVector<Value> m, l, acc;
+        Value mAll = negInf;
+        for (int64_t k = 0; k < maxBlocks; ++k) {
+          Value inside = ult(b, cIdx(b, k), blocks);
+          Value peer = arith::SelectOp::create(b, inside, arith::ConstantIntOp::create(b, i32, k),
+                                               arith::ConstantIntOp::create(b, i32, 0));
+          Value base = NVVM::MapaOp::create(b, clusterPtr, local, peer);
+          m.push_back(arith::SelectOp::create(b, inside, at(b, base, mAt), negInf));
+          l.push_back(at(b, base, addI(b, mAt, 1)));
+          acc.push_back(at(b, base, addI(b, addI(b, mAt, 2), d)));
+          mAll = maximumF(b, mAll, m.back());
+        }
+        // Block 0 holds position 0, so the max is finite; empty splits
+        // (m = -inf) weigh 0.
+        Value num = cF32(b, 0), den = cF32(b, 0);
+        for (int64_t k = 0; k < maxBlocks; ++k) {
+          Value w = math::ExpOp::create(b, subF(b, m[k], mAll));
+          num = math::FmaOp::create(b, w, acc[k], num);
+          den = math::FmaOp::create(b, w, l[k], den);
+        }
+        sink(b, h, d, divF(b, num, den));
+        scf::YieldOp::create(b);
+      });
+  // No block leaves (its shared memory) before the others have read it.
+  clusterSync(b);
 }
 
 void KernelEmitter::inLastBlock(Builder &b, Value tid, Value semaphores, Value counter,

@@ -892,6 +892,16 @@ public:
                       Value seq, int64_t layers, Value layer, Value capacity, bool oneSplit,
                       function_ref<void(Builder &)> fallback);
 
+  /// Split attention's cluster merge (split-attention-cluster-blocks): each
+  /// of the `blocks` (at most `maxBlocks`) blocks of a cluster along x left
+  /// its split's state of `heads` heads, (m, l, acc[head_dim]) a head, in
+  /// workgroup buffer `state`; between two cluster barriers, block `rank`
+  /// reads the others' through distributed shared memory and hands `sink`
+  /// (head, feature, output) for features rank, rank + blocks, ...
+  void clusterMergeSplits(Builder &b, Value state, Value rank, Value blocks, Value tid,
+                          int64_t threads, int64_t heads, int64_t maxBlocks,
+                          function_ref<void(Builder &, Value, Value, Value)> sink);
+
   /// Runs `body` in the last of `arrivals` blocks to get here (uniformly
   /// across each block, every thread arriving), as cooperative groups' grid
   /// barrier counts blocks: after a barrier orders the block's earlier

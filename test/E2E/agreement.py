@@ -334,7 +334,9 @@ def split_attention_cases(h, worst, wide_path):
     the 150-token prompts split in two; the wide and GQA 3 models again with the splits
     and argmax's partials merged by their last block (--fuse-attention-combine,
     --fuse-argmax-combine: counted on the plan's semaphores); four vectors a lane; three
-    steps' loads in flight; one-row calls without their deeper-prefetch kernel. Prompts from their own generator, so the other cases' prompts do not change."""
+    steps' loads in flight; one-row calls without their deeper-prefetch kernel; the splits
+    merged through distributed shared memory in thread block clusters of 8 and 16 blocks.
+    Prompts from their own generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
     split = ("--fused-attention-max-capacity=0", "--no-tiled-attention")
@@ -385,6 +387,14 @@ def split_attention_cases(h, worst, wide_path):
     # The default gives calls of one row (each prompt decoded alone) a kernel with four
     # steps' loads in flight; here they take the one of the other calls.
     wide_and_gqa3_bf16("-one-row-p1", ("--split-attention-one-row-prefetch-steps=1",))
+    # The splits as one thread block cluster, merged through distributed shared memory
+    # (sm_90, --split-attention-cluster-blocks): 8 blocks, and 16 (a non-portable size the
+    # runtime opts in to); at the short prompts most of a cluster's splits are empty. f32
+    # caches too, on the wide model.
+    wide_and_gqa3_bf16("-cluster8", ("--split-attention-cluster-blocks=8",))
+    wide_and_gqa3_bf16("-cluster16", ("--split-attention-cluster-blocks=16",))
+    model_case(h, wide_path, "tiny-vanilla-wide-split-cluster8", worst, rng,
+               extra_lengths=(150, 300), compile_args=split + ("--split-attention-cluster-blocks=8",))
 
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
