@@ -126,12 +126,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: scf.if %[[TILED]] {
 // CHECK: gpu.launch {{.*}} function(@photon_attention_tiled)
 // CHECK: } else {
-// CHECK: gpu.launch {{.*}} function(@photon_attention_split)
-// CHECK: gpu.launch {{.*}} function(@photon_attention_combine)
-// CHECK: } else {
-// CHECK-NEXT: arith.ceildivui
-// CHECK-NEXT: arith.maxui
-// CHECK-NEXT: gpu.launch {{.*}} function(@photon_attention_scores)
+// CHECK: gpu.launch clusters{{.*}} function(@photon_attention_split)
+// CHECK-NOT: function(@photon_attention_combine)
+// CHECK: gpu.launch {{.*}} function(@photon_attention_scores)
 // CHECK: arith.remui %{{.*}}, %[[CAP]] : index
 // CHECK: gpu.launch {{.*}} function(@photon_attention_softmax)
 // CHECK: gpu.launch {{.*}} function(@photon_attention_values)

@@ -325,17 +325,17 @@ def edge_shape_cases(h, worst, rng):
 
 def split_attention_cases(h, worst, wide_path):
     """cuda: split attention (flash-decoding: blocks over (split of positions, KV head, row),
-    a second kernel merging the splits) on every stack, --fused-attention-max-capacity=0
+    merged in their thread block cluster) on every stack, --fused-attention-max-capacity=0
     sending even the short caches there. tiny-photon-l2: encoders and decoders, GQA 2;
     tiny-vanilla-wide (GQA 5, head_dim 40): prompts of 150 and 300 tokens split over up to 4
-    blocks per (row, KV head), merged by photon_attention_combine; f32 caches put the 5
+    blocks per (row, KV head); f32 caches put the 5
     query heads in one block, bf16 a block per query head (16-byte vectors); edge shapes
     with a tail vector (head_dim 30 and 22, GQA 3 and 4), 17 and 65 prompts decoded together,
     the 150-token prompts split in two; the wide and GQA 3 models again with the splits
     and argmax's partials merged by their last block (--fuse-attention-combine,
     --fuse-argmax-combine: counted on the plan's semaphores); four vectors a lane; three
-    steps' loads in flight; one-row calls without their deeper-prefetch kernel; the splits
-    merged through distributed shared memory in thread block clusters of 8 and 16 blocks.
+    steps' loads in flight; one-row calls without their deeper-prefetch kernel; thread block
+    clusters of 8 blocks instead of 16, and the combine kernel instead of clusters.
     Prompts from their own generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
@@ -387,14 +387,11 @@ def split_attention_cases(h, worst, wide_path):
     # The default gives calls of one row (each prompt decoded alone) a kernel with four
     # steps' loads in flight; here they take the one of the other calls.
     wide_and_gqa3_bf16("-one-row-p1", ("--split-attention-one-row-prefetch-steps=1",))
-    # The splits as one thread block cluster, merged through distributed shared memory
-    # (sm_90, --split-attention-cluster-blocks): 8 blocks, and 16 (a non-portable size the
-    # runtime opts in to); at the short prompts most of a cluster's splits are empty. f32
-    # caches too, on the wide model.
+    # The splits merge within a thread block cluster of up to 16 blocks (the default on
+    # sm_90, a non-portable size the runtime opts in to; at the short prompts most of a
+    # cluster's splits are empty); here clusters of 8, and the combine kernel after the splits.
     wide_and_gqa3_bf16("-cluster8", ("--split-attention-cluster-blocks=8",))
-    wide_and_gqa3_bf16("-cluster16", ("--split-attention-cluster-blocks=16",))
-    model_case(h, wide_path, "tiny-vanilla-wide-split-cluster8", worst, rng,
-               extra_lengths=(150, 300), compile_args=split + ("--split-attention-cluster-blocks=8",))
+    wide_and_gqa3_bf16("-combine", ("--split-attention-cluster-blocks=0",))
 
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n

@@ -23,6 +23,7 @@
 // RUN: photon-translate --import-config %examples/vanilla-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 > %t.v600.mlir
 // RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VANILLA600
 // RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16 kernels={fuse-attention-combine=true fuse-argmax-combine=true}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=LASTBLOCK
+// RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16 kernels={split-attention-cluster-blocks=0}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=COMBINE
 // RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16 fusions={fuse-qkv=false fuse-gate-up=false fuse-norm=false}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNFUSED
 // RUN: not photon-opt %t.vanilla.mlir '-photon-schedule-report=fusions={fuse-qkv=maybe}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADFUSIONS
 // RUN: not photon-opt %t.vanilla.mlir '-photon-schedule-report=kernels={fuse-qkv=false}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADKERNELS
@@ -151,9 +152,10 @@
 // (HierGen) and 16 · 16² / 4 = 1024x (RecGen); local decoder caches keep
 // RecGen below them at 2048 tokens. The launches are those of the default
 // fusions: at decode 5 per layer (the norms are the prologue of the QKV and
-// gate/up GEMVs, RoPE and the cache write the QKV GEMV's epilogue; 6 where a
-// cache is longer than 256 positions and split attention merges its splits
-// with a second kernel), at 1024 sequences 8
+// gate/up GEMVs, RoPE and the cache write the QKV GEMV's epilogue; split
+// attention over caches longer than 256 positions merges its splits within
+// a thread block cluster, with no second kernel: 252 launches before), at
+// 1024 sequences 8
 // (a norm kernel before the QKV and before the gate/up + SwiGLU tensor-core
 // kernels, RoPE + cache write, attention, the output and down projections;
 // more than 64 rows over a long cache take the one tiled attention kernel;
@@ -166,7 +168,7 @@
 // per layer (docs/perf.md).
 // RATIO: program @generate_hiergen (hiergen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 252 launches
+// RATIO: 248 launches
 // RATIO: vanilla of 16 layers (same width, 6656 KV bytes per item and layer): 218210304 bytes; vanilla / this 58.0x (global caches only 60.0x; paper's asymptote 60.2x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
@@ -219,19 +221,23 @@
 // Block (8 + 8 layers, C1 = 4): 16 / (8/4²) = 32x.
 // BLOCK: vanilla / this 32.0x (global caches only 32.0x; paper's asymptote 32.0x)
 
+// Vanilla-600M: 5 launches a layer (split attention's splits merge within
+// their thread block cluster), the LM head and argmax's 2, the embedding.
 // VANILLA600: step at context 2048, batch 1:
-// VANILLA600: 104 launches
+// VANILLA600: 88 launches
 // VANILLA600: KV read per generated token: 218210304 bytes
 // kernels={...} and fusions={...}: the launches of the lowering a compile
-// with other options uses. The splits' and argmax's last blocks combining:
-// 16 combines and 1 argmax combine fewer; photon-kernel-fusion's projection
-// fusions off, 13 a layer: the input norm, Q, K, V, RoPE with the cache
-// write, split attention and its combine, O, the MLP norm, gate, up, SwiGLU,
-// down (7 more).
+// with other options uses. The splits merged by a second kernel: 16 more;
+// the splits' and argmax's last blocks combining: 1 argmax combine fewer
+// (and no clusters); photon-kernel-fusion's projection fusions off, 12 a
+// layer: the input norm, Q, K, V, RoPE with the cache write, split
+// attention, O, the MLP norm, gate, up, SwiGLU, down (7 more).
+// COMBINE: step at context 2048, batch 1:
+// COMBINE: 104 launches
 // LASTBLOCK: step at context 2048, batch 1:
 // LASTBLOCK: 87 launches
 // UNFUSED: step at context 2048, batch 1:
-// UNFUSED: 216 launches
+// UNFUSED: 200 launches
 // BADFUSIONS: error: photon-schedule-report: bad fusions options 'fuse-qkv=maybe'
 // BADKERNELS: error: photon-schedule-report: bad kernels options
 
