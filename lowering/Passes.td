@@ -184,7 +184,7 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "many blocks (1 to 16; past 8 the kernel opts in to non-portable "
            "sizes) and merge their states through distributed shared memory, "
            "with no partials in global memory and no combine kernel (16: "
-           "vanilla-600M's batch-1 decode 4.6% faster on an H200, 8: 1.5% "
+           "vanilla-600M's batch-1 decode 5% faster on an H200, 8: 1.5% "
            "slower). 0: the splits fill the card and photon_attention_combine "
            "merges them (or fuse-attention-combine, which takes precedence)">,
     Option<"fuseQkvRope", "fuse-qkv-rope", "bool", "true",

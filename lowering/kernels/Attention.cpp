@@ -750,9 +750,7 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
       ifElse(
           b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, one),
           [&](Builder &b) { emitKernel(b, false, oneRowAhead, true); }, blockKernel);
-    if (semaphores)
-      return;
-    if (clusterBlocks)
+    if (semaphores || clusterBlocks)
       return;
     ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one),
            [&](Builder &b) { attentionCombine(b, A, partials, rows, someRows, pos, splits); });

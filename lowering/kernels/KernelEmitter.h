@@ -879,8 +879,12 @@ public:
   /// head)) and photon_attention_combine merges the splits, or, given the
   /// plan's `semaphores` (fuse-attention-combine), the last block of the
   /// (row, run) to finish does (inLastBlock). A split with no positions
-  /// writes nothing and the combine does not read it. Falls back to
-  /// `fallback` where the caches are not aligned to the vectors.
+  /// writes nothing and the combine does not read it. With
+  /// split-attention-cluster-blocks (sm_90, and no semaphores) the splits,
+  /// at most that many, form one thread block cluster and merge in it
+  /// (clusterMergeSplits), an empty split publishing an empty state; no
+  /// partials, no combine. Falls back to `fallback` where the caches are not
+  /// aligned to the vectors.
   ///
   /// With `oneSplit` (short caches, split-short-caches) the kernel
   /// (photon_attention_short) has one split and writes A itself, no
