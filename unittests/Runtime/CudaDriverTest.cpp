@@ -48,6 +48,14 @@ TEST(CudaDriver, LaunchConfigLayoutIsTheDriverAbi) {
   EXPECT_EQ(offsetof(CUlaunchConfig, hStream), 32u);
   EXPECT_EQ(offsetof(CUlaunchConfig, attrs), 40u);
   EXPECT_EQ(offsetof(CUlaunchConfig, numAttrs), 48u);
+  // The cluster dimension: three unsigned ints at the start of the value.
+  CUlaunchAttribute cluster{};
+  cluster.value.clusterDim = {16, 1, 1};
+  unsigned dims[3];
+  std::memcpy(dims, reinterpret_cast<const char *>(&cluster) + 8, sizeof dims);
+  EXPECT_EQ(dims[0], 16u);
+  EXPECT_EQ(dims[1], 1u);
+  EXPECT_EQ(dims[2], 1u);
 }
 
 TEST(CudaDriver, LoadReportsAMissingLibrary) {
