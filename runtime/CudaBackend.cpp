@@ -350,6 +350,12 @@ static void launch(void *function, const intptr_t grid[3], const intptr_t block[
   Status st = d.check(
       d.cuLaunchKernelEx(&config, static_cast<CUfunction>(function), params, extra),
       "cuLaunchKernelEx");
+  // A GPU whose processor clusters cannot hold the cluster (a MIG slice)
+  // needs an artifact compiled for smaller ones.
+  if (!st.ok() && clusterBlocks > 1)
+    st = st.withContext("a cluster of " + std::to_string(clusterBlocks) +
+                        " blocks (compile with --split-attention-cluster-blocks=8, or 0 for "
+                        "none, for a GPU that cannot run it)");
   if (!st.ok())
     recordLaunchError(st);
 }
