@@ -369,11 +369,13 @@ PHOTON_MGPU void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY
   launch(function, grid, block, /*cluster=*/nullptr, smem, stream, params, extra);
 }
 
+// MLIR 22's gpu-to-llvm declares it without mgpuLaunchKernel's trailing
+// parameter count.
 PHOTON_MGPU void mgpuLaunchClusterKernel(void *function, intptr_t clusterX, intptr_t clusterY,
                                          intptr_t clusterZ, intptr_t gridX, intptr_t gridY,
                                          intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                                          intptr_t blockZ, int32_t smem, void *stream,
-                                         void **params, void **extra, size_t /*paramsCount*/) {
+                                         void **params, void **extra) {
   const intptr_t grid[3] = {gridX, gridY, gridZ}, block[3] = {blockX, blockY, blockZ},
                  cluster[3] = {clusterX, clusterY, clusterZ};
   launch(function, grid, block, cluster, smem, stream, params, extra);

@@ -41,15 +41,22 @@ photon.model @photon_l2 attributes {config = #photon.config<model_type = photon,
 // PTX-DAG: .entry photon_rmsnorm_8(
 // PTX-DAG: .entry photon_attention(
 // PTX-DAG: .entry photon_gemv_r1_16x8(
+// Split attention merges its splits across the blocks of a cluster on sm_90, not on sm_80.
+// PTX-DAG: barrier.cluster.arrive.aligned
+// PTX-DAG: mapa.shared::cluster.u64
 // PTX-NOT: gpu.binary
 
 // SM80: .target sm_80
+// SM80-NOT: barrier.cluster
 
 // ABI-DAG: declare ptr @mgpuModuleLoadJIT(ptr, i32)
 // ABI-DAG: declare void @mgpuModuleUnload(ptr)
 // ABI-DAG: declare ptr @mgpuModuleGetFunction(ptr, ptr)
 // ABI-DAG: declare ptr @mgpuStreamCreate()
 // ABI-DAG: declare void @mgpuLaunchKernel(ptr, i64, i64, i64, i64, i64, i64, i32, ptr, ptr, ptr, i64)
+// Split attention's thread block clusters (sm_90): cluster, grid and block sizes, and no
+// parameter count.
+// ABI-DAG: declare void @mgpuLaunchClusterKernel(ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32, ptr, ptr, ptr)
 // ABI-DAG: declare void @mgpuStreamSynchronize(ptr)
 // ABI-DAG: declare void @mgpuStreamDestroy(ptr)
 // RecGen's step puts its latent chain on a second stream (runtime/CudaBackend.cpp).
