@@ -14,6 +14,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include <array>
+
 namespace mlir::photon {
 
 using Builder = ImplicitLocOpBuilder;
@@ -120,6 +122,26 @@ inline constexpr int64_t kThreadsPerBlock = 256;
 inline constexpr int64_t kWarpSize = 32;
 /// Threads of a warpgroup (sm_90 wgmma: 4 consecutive warps).
 inline constexpr int64_t kWarpgroupSize = 4 * kWarpSize;
+/// A `gpu.launch` of `grid` blocks of `threads`, in clusters of `cluster`
+/// blocks along x (none where null), with workgroup buffers of `workgroup`
+/// types. MLIR 22's builder leaves out the six region arguments of a cluster
+/// launch (cluster ids and sizes, after the twelve others), which the op's
+/// accessors and the kernel outlining expect: they are added here.
+inline gpu::LaunchOp launchInClusters(Builder &b, std::array<Value, 3> grid, Value threads,
+                                      Value cluster, TypeRange workgroup) {
+  Value one = cIdx(b, 1);
+  auto launch = gpu::LaunchOp::create(
+      b, grid[0], grid[1], grid[2], threads, one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{}, workgroup, /*privateAttributions=*/{}, cluster,
+      cluster ? one : Value(), cluster ? one : Value());
+  if (cluster)
+    for (unsigned k = 0; k < 6; ++k)
+      launch.getBody().insertArgument(gpu::LaunchOp::kNumConfigRegionAttributes + k,
+                                      b.getIndexType(), b.getLoc());
+  return launch;
+}
+
 inline gpu::LaunchOp parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
   Value total = ubs.front();
   for (Value ub : ubs.drop_front())

@@ -350,19 +350,8 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
               ? gpu::LaunchOp::create(
                     b, arith::CeilDivUIOp::create(b, mulI(b, someRows, pairsPerRow), cIdx(b, W)),
                     one, one, cIdx(b, threads), one, one)
-              : gpu::LaunchOp::create(
-                    b, splits, cIdx(b, pairsPerRow), someRows, cIdx(b, threads), one, one,
-                    /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-                    /*asyncDependencies=*/ValueRange{}, wgTypes, /*privateAttributions=*/{},
-                    clusterBlocks ? splits : Value(), clusterBlocks ? one : Value(),
-                    clusterBlocks ? one : Value());
-      // MLIR 22's builder leaves out the six region arguments of a cluster
-      // launch (cluster ids and sizes, after the twelve others), which the
-      // op's accessors and the kernel outlining expect.
-      if (clusterBlocks)
-        for (unsigned k = 0; k < 6; ++k)
-          launch.getBody().insertArgument(gpu::LaunchOp::kNumConfigRegionAttributes + k,
-                                          b.getIndexType(), b.getLoc());
+              : launchInClusters(b, {splits, cIdx(b, pairsPerRow), someRows},
+                                 cIdx(b, threads), clusterBlocks ? splits : Value(), wgTypes);
       nameKernel(launch, warpPerPair ? "photon_attention_short_warps"
                          : oneSplit  ? "photon_attention_short"
                          : oneRow    ? "photon_attention_split_one_row"
