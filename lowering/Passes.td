@@ -98,7 +98,10 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "GPU: warps of a tensor-core GEMV block (they split K); 0: 16 "
            "where the grid has fewer blocks (16 outputs each) than "
            "multiprocessors, so that each warp's share of K is in flight at "
-           "once (more registers: gate/up spills at 16), else 8">,
+           "once (more registers: gate/up spills at 16); 4 for the kernels "
+           "whose f32 inputs split into bf16 hi + lo over one matrix or 16 "
+           "rows (the fused-norm QKV, and gate/up at 16 rows) where 4-warp "
+           "blocks hold the grid at once; else 8">,
     Option<"blockPerRow", "block-per-row", "bool", "true",
            "GPU: RMSNorm and argmax give each row a block of threads "
            "(shared-memory reductions); false: one warp per row">,

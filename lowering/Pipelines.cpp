@@ -136,7 +136,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
   Option<int64_t> gemvTensorCoreWarps{
       *this, "gemv-tensor-core-warps",
       llvm::cl::desc("warps of a tensor-core GEMV block (0: 16 for grids of "
-                     "fewer blocks than multiprocessors, else 8)"),
+                     "fewer blocks than multiprocessors, 4 for the fused-norm "
+                     "QKV and 16-row gate/up, else 8)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreWarps)};
   Option<bool> blockPerRow{
       *this, "block-per-row",

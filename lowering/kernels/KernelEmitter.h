@@ -294,12 +294,15 @@ public:
   /// with `normGain`, each row's partial sums of squares) meet in workgroup
   /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
   /// 2t and 2t + 1 of each n-tile.
-  /// Warps of a tensor-core GEMV block over `tiles` blocks: the option,
-  /// or 16 where the grid has fewer blocks than multiprocessors (the
-  /// 1664-output projections' 104), so that each warp's share of K fits in
-  /// one or two iterations of loads; else 8 (gate/up at 16 warps, 128
-  /// registers a thread, spills).
-  int64_t gemvTensorCoreWarps(int64_t tiles) const;
+  /// Warps of a tensor-core GEMV block over `tiles` blocks of `matrices`
+  /// weight matrices and `nTiles` n-tiles of rows, its inputs `split` into
+  /// bf16 hi + lo or not: the option, or 16 where the grid has fewer blocks
+  /// than multiprocessors (the 1664-output projections' 104), so that each
+  /// warp's share of K fits in one or two iterations of loads; 4 for the
+  /// split kernels that need the most registers, where 4-warp blocks hold
+  /// the grid at once; else 8 (gate/up at 16 warps, 128 registers a thread,
+  /// spills).
+  int64_t gemvTensorCoreWarps(int64_t tiles, int64_t matrices, int64_t nTiles, bool split) const;
   void gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows,
                       int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
                       const GemvPairValues &pairValues);

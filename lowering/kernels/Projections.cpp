@@ -467,10 +467,24 @@ bool KernelEmitter::gemvOnTensorCores(int64_t maxRows) const {
          weightElt.isBF16() && actElt.isBF16();
 }
 
-int64_t KernelEmitter::gemvTensorCoreWarps(int64_t tiles) const {
+int64_t KernelEmitter::gemvTensorCoreWarps(int64_t tiles, int64_t matrices, int64_t nTiles,
+                                            bool split) const {
   if (options.gemvTensorCoreWarps > 0)
     return options.gemvTensorCoreWarps;
-  return tiles < options.multiprocessors ? 16 : 8;
+  if (tiles < options.multiprocessors)
+    return 16;
+  // Split inputs with one matrix (its whole loads-in-flight budget) or two
+  // n-tiles need more registers than two 8-warp blocks an SM leave them:
+  // ptxas holds PHOTON-600M's QKV at 128 (spilling at 16 rows) and takes
+  // gate/up's 16-row kernel to 152, one block an SM, so neither grid is
+  // resident at once. 4-warp blocks take 127-161 registers with no spill
+  // and 3-4 blocks an SM, the whole grid where it is at most 3 blocks an
+  // SM. H200 (docs/perf.md, 2026-12-05 03:03): QKV 12.70 -> 11.80 us at 4
+  // rows and 22.12 -> 19.64 at 16, gate/up 19.65 -> 18.00 at 16; gate/up at
+  // up to 8 rows (94 registers, two blocks an SM) was slower at 4 warps.
+  if (split && (matrices == 1 || nTiles > 1) && tiles <= 3 * options.multiprocessors)
+    return 4;
+  return 8;
 }
 
 void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows,
@@ -480,11 +494,12 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   for (const GemvRange &range : ranges)
     firstTiles.push_back(firstTiles.back() + llvm::divideCeil(range.M, 16));
   const int64_t tiles = firstTiles.pop_back_val();
-  const int64_t W = gemvTensorCoreWarps(tiles);
   const int64_t nTiles = llvm::divideCeil(maxRows, 8);
   const int64_t nw = ranges.front().weights.size();
   const int64_t chunks = K / 8, steps = llvm::divideCeil(chunks, 4);
   const bool bf16In = in.elementType().isBF16() && !normGain;
+  const bool split = !bf16In && !roundsInput(in);
+  const int64_t W = gemvTensorCoreWarps(tiles, nw, nTiles, split);
   // K steps a lane loads at once (2 vectors of each matrix a step: rows g
   // and g + 8). One matrix takes gemv-loads-in-flight steps, unless it
   // also holds the hi and lo of 16 rows (the fused norm's inputs);
@@ -498,7 +513,6 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const int64_t unroll = std::clamp<int64_t>(budget, 1, llvm::divideCeil(steps, W));
   const int64_t iterations = llvm::divideCeil(steps, W * unroll);
   const bool ragged = iterations * W * unroll * 4 != chunks;
-  const bool split = !bf16In && !roundsInput(in);
   const int64_t pairHalf = pairHalfOf(ranges);
   assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
          "ranges read equally many matrices");

@@ -12,6 +12,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=W16
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=4' -canonicalize -cse | FileCheck %s --check-prefix=FOURW
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=33' 2>&1 | FileCheck %s --check-prefix=BADW
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
@@ -235,3 +236,21 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // W16: %[[W:.*]] = arith.divui %{{.*}}, %c32 : index
 // W16: arith.muli %[[W]], %c4 : index
 // BADW: gemv-tensor-core-warps must be 0 to 32, got 33
+
+// On 4 multiprocessors the grids of 4 to 12 blocks take 4 warps where the
+// inputs split into hi + lo (the fused norm's rows, the f32 attention and
+// SwiGLU outputs) over one matrix (QKV, o, down) or two n-tiles (gate/up at
+// 16 rows); gate/up at 8 rows keeps 8, and the LM head's 3 blocks (fewer
+// than the multiprocessors) 16.
+// FOURW-LABEL: func.func private @photon_stack_model(
+// FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r8_128x64)
+// FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r16_128x64)
+// FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_64x64)
+// FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r16_64x64)
+// FOURW: threads({{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_gate_up_norm_r8_96x64)
+// FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_64x96)
+// FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_gate_up_norm_r16_96x64)
+// FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r16_64x96)
+// FOURW-LABEL: func.func private @photon_lm_head(
+// FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_40x64)
+// FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r16_40x64)

@@ -278,7 +278,7 @@ def edge_shape_cases(h, worst, rng):
     64-row tile). f32 on every device; on the GPU also bf16 activations (GEMVs up to 16
     rows, tensor cores from 17) and bf16 with every projection on tensor cores (-tc1:
     tails of 1..63 rows), and that with --wgmma-k-step=64; the tensor-core GEMVs also with
-    8 warps a block (--gemv-tensor-core-warps=8). One more compile splits every
+    8 and 4 warps a block (--gemv-tensor-core-warps). One more compile splits every
     stack call into 7-row chunks (--max-rows=7): prefill and decode rows end in partial
     chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
@@ -294,6 +294,11 @@ def edge_shape_cases(h, worst, rng):
             model_case(h, path, m + "-bf16-act-w8", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(11,),
                        compile_args=("--gemv-tensor-core-warps=8",))
+            # And of 4, which the default gives the fused-norm QKV and the
+            # 16-row gate/up on grids of 1 to 3 blocks an SM (600M shapes).
+            model_case(h, path, m + "-bf16-act-w4", worst, rng, weight_type="bf16",
+                       activation_type="bf16", row_batches=(4, 11),
+                       compile_args=("--gemv-tensor-core-warps=4",))
             model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
