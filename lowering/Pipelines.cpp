@@ -98,6 +98,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("GPU architecture (sm_90a, sm_80, ...)"),
                            llvm::cl::init("sm_90a")};
+  Option<int64_t> multiprocessors{
+      *this, "multiprocessors",
+      llvm::cl::desc("multiprocessors the grids should fill (0: the chip's)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().multiprocessors)};
   Option<std::string> features{
       *this, "features",
       llvm::cl::desc("PTX ISA features; +ptx80 is the oldest that knows sm_90a"),
@@ -358,6 +362,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.matmulInputRounding = options.matmulInputRounding;
         // The conversion turns off what the chip lacks and sizes grids to it.
         kernels.chip = options.chip;
+        kernels.multiprocessors = options.multiprocessors;
         kernels.programmaticLaunch = options.programmaticLaunch;
         kernels.gemvEarlyTrigger = options.earlyTrigger != photon::EarlyTrigger::None;
         kernels.prefetchNextWeights = options.prefetchNextWeights;

@@ -621,14 +621,17 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           mergeStates(b, [&](Builder &b, Value h, Value d, Value num, Value den, Value mAll) {
             if (oneSplit)
               return storeA(b, h, d, num, den);
-            if (clusterBlocks) {
-              Value at = mulI(b, h, hd + 2);
-              memref::StoreOp::create(b, num, wg[3], ValueRange{addI(b, addI(b, at, 2), d)});
-              return onLaneZero(b, d, [&](Builder &b) {
-                memref::StoreOp::create(b, mAll, wg[3], ValueRange{at});
-                memref::StoreOp::create(b, den, wg[3], ValueRange{addI(b, at, 1)});
-              });
-            }
+            if (clusterBlocks)
+              return ifElse(
+                  b, single, [&](Builder &b) { storeA(b, h, d, num, den); },
+                  [&](Builder &b) {
+                    Value at = mulI(b, h, hd + 2);
+                    memref::StoreOp::create(b, num, wg[3], ValueRange{addI(b, addI(b, at, 2), d)});
+                    onLaneZero(b, d, [&](Builder &b) {
+                      memref::StoreOp::create(b, mAll, wg[3], ValueRange{at});
+                      memref::StoreOp::create(b, den, wg[3], ValueRange{addI(b, at, 1)});
+                    });
+                  });
             ifElse(
                 b, single, [&](Builder &b) { storeA(b, h, d, num, den); },
                 [&](Builder &b) {
@@ -699,6 +702,9 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
         };
         if (!clusterBlocks)
           return ifThen(b, ult(b, lo, hi), attendSplit);
+        // A cluster of one block (a call whose grid is full without
+        // splitting) wrote the output directly, as without clusters.
+        Value several = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, nSplits, one);
         // An empty split's state: m = -inf, l = acc = 0.
         ifElse(b, ult(b, lo, hi), attendSplit, [&](Builder &b) {
           scf::ForOp::create(
@@ -712,10 +718,12 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
                 scf::YieldOp::create(b);
               });
         });
-        clusterMergeSplits(b, wg[3], s, nSplits, tid, threads, heads, clusterBlocks,
-                           [&](Builder &b, Value h, Value d, Value out) {
-          Value head = addI(b, head0, h);
-          A.store(b, out, addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
+        ifThen(b, several, [&](Builder &b) {
+          clusterMergeSplits(b, wg[3], s, nSplits, tid, threads, heads, clusterBlocks,
+                             [&](Builder &b, Value h, Value d, Value out) {
+            Value head = addI(b, head0, h);
+            A.store(b, out, addI(b, addI(b, mulI(b, i, D), mulI(b, head, hd)), d));
+          });
         });
       });
       gpu::TerminatorOp::create(kb);

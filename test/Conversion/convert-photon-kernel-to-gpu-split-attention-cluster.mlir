@@ -2,7 +2,7 @@
 // group) run as one thread block cluster along x (grid x = cluster x =
 // splits, at most the option's blocks) and merge through distributed shared
 // memory: each block leaves its split's (max, sum, acc) per query head in
-// workgroup memory, and after a cluster barrier block r reads the others'
+// workgroup memory (a lone split writes A), and after a cluster barrier block r reads the others'
 // states (nvvm.mapa) for features r, r + splits, ... and writes A; a second
 // barrier keeps every block's memory alive until the others have read it.
 // No partials in global memory, no combine kernel. Chips before sm_90 keep
@@ -31,8 +31,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // One-row calls take their kernel, the others theirs; both in clusters of
 // (splits, 1, 1), the block's state of 3 heads · (30 + 2) in workgroup memory.
 // CHECK: gpu.launch clusters(%{{[^)]*}}) in (%{{[^ ]*}} = %[[SPLITS]], %{{[^ ]*}} = %c1, %{{[^ ]*}} = %c1) blocks(%[[SPLIT:[^,]*]], %{{[^)]*}}) in (%[[NS:[^ ]*]] = %[[SPLITS]], %{{[^ ]*}} = %c1, %{{[^ ]*}} = %[[SOMEROWS]]) threads(%[[TID:[^,]*]], {{.*}} function(@photon_attention_split_one_row) workgroup({{.*}}, %[[STATE:[^ ]*]] : memref<96xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[SEVERAL:.*]] = arith.cmpi ugt, %[[NS]], %c1 : index
 // A nonempty split leaves its merged state (acc at 2 + d, max and sum at 0
-// and 1 of each head's 32 floats); an empty one m = -inf, l = acc = 0.
+// and 1 of each head's 32 floats); an empty one m = -inf, l = acc = 0. A
+// single split (a call whose grid is full without splitting) writes A, as
+// without clusters.
+// CHECK: %[[SINGLE:.*]] = arith.cmpi eq, %[[NS]], %c1 : index
+// CHECK: scf.if %[[SINGLE]] {
+// CHECK: memref.store %{{.*}}, %[[S]][%{{.*}}] : memref<?xf32>
+// CHECK-NEXT: } else {
 // CHECK: memref.store %{{.*}}, %[[STATE]][%{{.*}}] : memref<96xf32
 // CHECK: } else {
 // CHECK-NEXT: scf.for %[[E:.*]] = %[[TID]] to %c96 step %c128 {
@@ -40,7 +47,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[EM:.*]] = arith.cmpi eq, %[[ER]], %c0 : index
 // CHECK-NEXT: %[[EV:.*]] = arith.select %[[EM]], %cst{{.*}}, %cst{{.*}} : f32
 // CHECK-NEXT: memref.store %[[EV]], %[[STATE]][%[[E]]]
-// CHECK: nvvm.cluster.arrive {aligned}
+// Several splits merge in the cluster.
+// CHECK: scf.if %[[SEVERAL]] {
+// CHECK-NEXT: nvvm.cluster.arrive {aligned}
 // CHECK-NEXT: nvvm.cluster.wait {aligned}
 // Block s merges features s + splits · t of the 90 (3 heads of 30).
 // CHECK-NEXT: %[[LOCAL:.*]] = memref.extract_aligned_pointer_as_index %[[STATE]]
@@ -60,6 +69,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: memref.store %[[OUT]], %[[S]]
 // CHECK: nvvm.cluster.arrive {aligned}
 // CHECK-NEXT: nvvm.cluster.wait {aligned}
+// CHECK-NEXT: }
 // CHECK: gpu.launch clusters({{.*}} function(@photon_attention_split)
 // CHECK-NOT: photon_attention_combine
 // CHECK-LABEL: func.func

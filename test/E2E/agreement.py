@@ -340,7 +340,8 @@ def split_attention_cases(h, worst, wide_path):
     and argmax's partials merged by their last block (--fuse-attention-combine,
     --fuse-argmax-combine: counted on the plan's semaphores); four vectors a lane; three
     steps' loads in flight; one-row calls without their deeper-prefetch kernel; thread block
-    clusters of 8 blocks instead of 16, and the combine kernel instead of clusters.
+    clusters of 8 blocks instead of 16, and the combine kernel instead of clusters; grids
+    sized for 2 multiprocessors (one-block clusters).
     Prompts from their own generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
@@ -397,6 +398,10 @@ def split_attention_cases(h, worst, wide_path):
     # cluster's splits are empty); here clusters of 8, and the combine kernel after the splits.
     wide_and_gqa3_bf16("-cluster8", ("--split-attention-cluster-blocks=8",))
     wide_and_gqa3_bf16("-combine", ("--split-attention-cluster-blocks=0",))
+    # Grids sized for 2 multiprocessors: 17 and 65 rows fill them without splitting, so
+    # their clusters are of one block, which writes the output itself; and the GEMVs
+    # of split inputs take 4-warp blocks.
+    wide_and_gqa3_bf16("-sm2", ("--multiprocessors=2",))
 
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
