@@ -214,6 +214,7 @@ struct ConvertPhotonKernelToGPU
     options.wgmma = wgmma;
     options.wgmmaKStep = wgmmaKStep;
     options.wgmmaStages = wgmmaStages;
+    options.wgmmaTma = wgmmaTma;
     options.wgmmaTileCols = wgmmaTileCols;
     options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;
     options.wgmmaWideTileMaxOutputs = wgmmaWideTileMaxOutputs;

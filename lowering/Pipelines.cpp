@@ -255,6 +255,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("wgmma: shared-memory stages of the tensor-core GEMMs (3 to 8, "
                      "as many as fit where fewer do)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaStages)};
+  Option<bool> wgmmaTma{
+      *this, "wgmma-tma",
+      llvm::cl::desc("wgmma: GEMMs of a plain weight matrix load its tiles with TMA"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaTma)};
   Option<int64_t> wgmmaTileCols{
       *this, "wgmma-tile-cols",
       llvm::cl::desc("wgmma: the widest output tile of a GEMM of up to "
@@ -369,6 +373,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmma = options.wgmma;
         kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.wgmmaStages = options.wgmmaStages;
+        kernels.wgmmaTma = options.wgmmaTma;
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;

@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -36,6 +38,14 @@ struct CudaState {
   std::unordered_map<void *, int32_t> sharedMemoryLimit;
   // Kernels allowed clusters of more than 8 blocks.
   std::unordered_set<void *> nonPortableClusters;
+  // Tensor maps (photon_tensor_map_2d): kTensorMaps slots in device memory
+  // and their pinned host copies, allocated with the context (a first
+  // request may come inside a graph capture, which allows no allocation),
+  // and the slot of each map made so far.
+  static constexpr size_t kTensorMaps = 1024;
+  CUdeviceptr tensorMapSlots = 0;
+  void *tensorMapHostSlots = nullptr;
+  std::map<std::tuple<uintptr_t, int64_t, int64_t, int32_t, int32_t>, CUdeviceptr> tensorMaps;
   std::mutex mutex;
 };
 
@@ -67,6 +77,13 @@ Status initialise() {
         st = s.drv->check(s.drv->cuEventCreate(&s.events[i], CU_EVENT_DISABLE_TIMING),
                           "cuEventCreate");
     }
+    const size_t mapBytes = CudaState::kTensorMaps * kTensorMapBytes;
+    if (st.ok())
+      st = s.drv->check(s.drv->cuMemAlloc_v2(&s.tensorMapSlots, mapBytes),
+                        "cuMemAlloc(tensor maps)");
+    if (st.ok())
+      st = s.drv->check(s.drv->cuMemAllocHost_v2(&s.tensorMapHostSlots, mapBytes),
+                        "cuMemAllocHost(tensor maps)");
     s.initStatus = st;
   });
   return s.initStatus;
@@ -419,6 +436,39 @@ PHOTON_MGPU void photon_use_stream(int32_t id) {
     s.forked[id] = true;
   }
   s.current = id;
+}
+
+// Tensor maps for the kernels compiled with wgmma-tma: the generated code
+// asks before each launch that reads one (lowering/kernels/TensorCoreGemm.cpp).
+// The first request of a map encodes it into a pinned slot and copies that to
+// the device slot on the launch's stream (in a graph capture the copy becomes
+// a node, which each replay repeats with the same bytes); later requests
+// return the device slot. Errors are recorded and return null.
+PHOTON_MGPU void *photon_tensor_map_2d(void *base, int64_t rows, int64_t cols, int32_t boxRows,
+                                       int32_t boxCols) {
+  CudaState &s = state();
+  const auto key = std::make_tuple(reinterpret_cast<uintptr_t>(base), rows, cols, boxRows, boxCols);
+  if (auto it = s.tensorMaps.find(key); it != s.tensorMaps.end())
+    return reinterpret_cast<void *>(it->second);
+  const size_t slot = s.tensorMaps.size();
+  if (slot == CudaState::kTensorMaps) {
+    recordLaunchError(Status::error("photon_tensor_map_2d: more than " +
+                                    std::to_string(CudaState::kTensorMaps) + " tensor maps"));
+    return nullptr;
+  }
+  const CudaDriver &d = *s.drv;
+  void *host = static_cast<char *>(s.tensorMapHostSlots) + slot * kTensorMapBytes;
+  const CUdeviceptr device = s.tensorMapSlots + slot * kTensorMapBytes;
+  Status st = d.encodeTensorMap2d(host, base, rows, cols, boxRows, boxCols);
+  if (st.ok())
+    st = d.check(d.cuMemcpyHtoDAsync_v2(device, host, kTensorMapBytes, s.streams[s.current]),
+                 "cuMemcpyHtoDAsync(tensor map)");
+  if (!st.ok()) {
+    recordLaunchError(st);
+    return nullptr;
+  }
+  s.tensorMaps.emplace(key, device);
+  return reinterpret_cast<void *>(device);
 }
 
 PHOTON_MGPU void photon_join_streams() {

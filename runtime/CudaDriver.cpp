@@ -3,6 +3,7 @@
 #include "runtime/CudaDriver.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -76,6 +77,11 @@ Expected<CudaDriver> CudaDriver::load(const char *library) {
   }
   PHOTON_CUDA_DRIVER_FUNCTIONS(PHOTON_CUDA_RESOLVE)
 #undef PHOTON_CUDA_RESOLVE
+#define PHOTON_CUDA_RESOLVE_OPTIONAL(name, params)                             \
+  if (void *sym = ::dlsym(handle, #name))                                      \
+    std::memcpy(&drv.name, &sym, sizeof(sym));
+  PHOTON_CUDA_OPTIONAL_DRIVER_FUNCTIONS(PHOTON_CUDA_RESOLVE_OPTIONAL)
+#undef PHOTON_CUDA_RESOLVE_OPTIONAL
   return drv; // the handle stays open for the life of the process
 }
 
@@ -159,6 +165,32 @@ Expected<CUmodule> CudaDriver::loadModule(const std::string &image,
     return s;
   }
   return module;
+}
+
+Status CudaDriver::encodeTensorMap2d(void *map, void *base, int64_t rows, int64_t cols,
+                                     int32_t boxRows, int32_t boxCols) const {
+  char what[200];
+  std::snprintf(what, sizeof(what),
+                "cuTensorMapEncodeTiled(bf16 [%lld x %lld] at %p, box %d x %d)",
+                static_cast<long long>(rows), static_cast<long long>(cols), base, boxRows,
+                boxCols);
+  if (!cuTensorMapEncodeTiled)
+    return Status::error(std::string(what) +
+                         ": the NVIDIA driver lacks it (CUDA 12.0 or later); the kernels were "
+                         "compiled with --wgmma-tma, compile without it for this driver");
+  const int32_t rowBytes = boxCols * 2;
+  if (rowBytes != 64 && rowBytes != 128)
+    return Status::error(std::string(what) + ": box rows must be 64 or 128 bytes");
+  const cuuint64_t dims[2] = {cuuint64_t(cols), cuuint64_t(rows)};
+  const cuuint64_t strides[1] = {cuuint64_t(cols) * 2};
+  const cuuint32_t box[2] = {cuuint32_t(boxCols), cuuint32_t(boxRows)}, elementStrides[2] = {1, 1};
+  return check(cuTensorMapEncodeTiled(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, base, dims, strides,
+                                      box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                                      rowBytes == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+                                                     : CU_TENSOR_MAP_SWIZZLE_128B,
+                                      CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                      CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+               what);
 }
 
 } // namespace photon::rt

@@ -16,6 +16,7 @@
 #include "runtime/Status.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace photon::rt {
@@ -102,6 +103,23 @@ struct CUlaunchConfig {
   unsigned int numAttrs;
 };
 
+// Tensor maps (cuTensorMapEncodeTiled, CUDA 12.0+): 128 opaque bytes, and the
+// enum values photon_tensor_map_2d passes.
+using cuuint32_t = unsigned int;
+using cuuint64_t = unsigned long long;
+constexpr size_t kTensorMapBytes = 128;
+using CUtensorMapDataType = int;
+constexpr CUtensorMapDataType CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9;
+using CUtensorMapInterleave = int;
+constexpr CUtensorMapInterleave CU_TENSOR_MAP_INTERLEAVE_NONE = 0;
+using CUtensorMapSwizzle = int;
+constexpr CUtensorMapSwizzle CU_TENSOR_MAP_SWIZZLE_64B = 2;
+constexpr CUtensorMapSwizzle CU_TENSOR_MAP_SWIZZLE_128B = 3;
+using CUtensorMapL2promotion = int;
+constexpr CUtensorMapL2promotion CU_TENSOR_MAP_L2_PROMOTION_L2_256B = 3;
+using CUtensorMapFloatOOBfill = int;
+constexpr CUtensorMapFloatOOBfill CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;
+
 // X(name, parameter list): every entry point the runtime uses. `name` is the
 // exported symbol (the _v2 suffixes are the ones cuda.h's macros select).
 #define PHOTON_CUDA_DRIVER_FUNCTIONS(X)                                        \
@@ -147,10 +165,22 @@ struct CUlaunchConfig {
   X(cuGetErrorName, (CUresult error, const char **pStr))                       \
   X(cuGetErrorString, (CUresult error, const char **pStr))
 
+// Entry points only some artifacts need, null where the driver lacks them
+// (the caller says what needs it).
+#define PHOTON_CUDA_OPTIONAL_DRIVER_FUNCTIONS(X)                               \
+  X(cuTensorMapEncodeTiled,                                                    \
+    (void *tensorMap, CUtensorMapDataType dataType, cuuint32_t rank,           \
+     void *globalAddress, const cuuint64_t *globalDim,                         \
+     const cuuint64_t *globalStrides, const cuuint32_t *boxDim,                \
+     const cuuint32_t *elementStrides, CUtensorMapInterleave interleave,       \
+     CUtensorMapSwizzle swizzle, CUtensorMapL2promotion l2Promotion,           \
+     CUtensorMapFloatOOBfill oobFill))
+
 /// A table of driver entry points: drv->cuMemAlloc_v2(&ptr, bytes).
 struct CudaDriver {
 #define PHOTON_CUDA_DECLARE(name, params) CUresult(*name) params = nullptr;
   PHOTON_CUDA_DRIVER_FUNCTIONS(PHOTON_CUDA_DECLARE)
+  PHOTON_CUDA_OPTIONAL_DRIVER_FUNCTIONS(PHOTON_CUDA_DECLARE)
 #undef PHOTON_CUDA_DECLARE
 
   /// The process-wide driver, loaded and initialized (cuInit, at least one
@@ -159,8 +189,9 @@ struct CudaDriver {
   static Expected<const CudaDriver *> get();
 
   /// Loads the library at `library` (a name for the dynamic loader or a path)
-  /// and resolves every entry point, without cuInit. The library is never
-  /// unloaded. get() uses this for "libcuda.so.1", then "libcuda.so".
+  /// and resolves every entry point (the optional ones where present),
+  /// without cuInit. The library is never unloaded. get() uses this for
+  /// "libcuda.so.1", then "libcuda.so".
   static Expected<CudaDriver> load(const char *library);
 
   /// Loads `library` like load(), then calls cuInit(0) and checks that there
@@ -177,6 +208,13 @@ struct CudaDriver {
   /// `infoLog` is non-null the JIT runs verbose and its info log lands there.
   Expected<CUmodule> loadModule(const std::string &image,
                                 std::string *infoLog = nullptr) const;
+
+  /// cuTensorMapEncodeTiled into `map` (kTensorMapBytes, 64-byte aligned):
+  /// the bf16 [rows x cols] row-major matrix at `base`, boxes of boxRows x
+  /// boxCols, swizzled as wide as a box row (64 or 128 bytes), zeros past
+  /// the matrix. An error where the driver lacks the entry point.
+  Status encodeTensorMap2d(void *map, void *base, int64_t rows, int64_t cols, int32_t boxRows,
+                           int32_t boxCols) const;
 };
 
 } // namespace photon::rt

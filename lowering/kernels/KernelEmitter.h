@@ -536,6 +536,9 @@ public:
     /// wgmma, instead of `store`: the epilogue over the block's tile staged
     /// in shared memory (stagedTileCols' widths).
     const TileEpilogue *staged = nullptr;
+    /// Where weightRow(n) is matrix + n · K (one [M x K] matrix in the
+    /// arena): its offset, which wgmma-tma loads through a tensor map.
+    Value matrix = Value();
   };
 
   /// The narrow and wide tile widths (chosen by rows as tile128ByRows' are)
@@ -567,6 +570,13 @@ public:
   /// block where fewer do, at least 3 (a tile that 3 do not fit is not
   /// chosen).
   int64_t wgmmaStages(int64_t stageBytes) const;
+  /// An mbarrier object (wgmma-tma: one a stage).
+  static constexpr int64_t kMbarrierBytes = 8;
+  /// On the host: the device address of a tensor map (runtime
+  /// photon_tensor_map_2d) of the bf16 [rows x cols] matrix at `offset` in
+  /// the weight arena, box boxRows x boxCols.
+  Value weightTensorMap(Builder &b, Value offset, int64_t rows, int64_t cols, int64_t boxRows,
+                        int64_t boxCols);
 
   /// The tensor-core GEMM for many rows (prefill, batched decode;
   /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128
@@ -597,6 +607,13 @@ public:
   /// of the accumulators are m16n8 tiles in mma.sync's layout, 32 columns a
   /// call (the last call of a tile not a multiple of 32 fewer).
   /// Kernels are named photon_wgmma128x<tileCols>_..., else photon_mma....
+  ///
+  /// wgmma-tma, where the weights are one matrix (columns.matrix): thread 0
+  /// loads a stage's weight tile with one TMA copy (a tensor map of the
+  /// matrix, box tileCols x kStep, in the 64- or 128-byte swizzle the
+  /// cp.async copies and the wgmma descriptors use), which completes on the
+  /// stage's mbarrier (expect_tx of the box's bytes: TMA counts the
+  /// zero-filled bytes past M and K too); copies past K are not issued.
   void matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows, int64_t K,
                                const MmaColumns &columns, int64_t tileCols);
 
@@ -612,8 +629,12 @@ public:
   /// the MMAs of step kt - 1: with ahead = stages - 2 the stage step
   /// kt + ahead fills was last read at step kt - 2. Accumulators travel as
   /// wgmma's register struct.
-  void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows, int64_t ahead,
-                       int64_t K, int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
+  /// With `barriers` (wgmma-tma: the shared address of the stages'
+  /// mbarriers) step kt also waits for its stage's barrier, phase
+  /// (kt / stages) % 2.
+  void matmulWgmmaLoop(Builder &kb, Value tiles, Value barriers, int64_t stages, int64_t stageRows,
+                       int64_t ahead, int64_t K, int64_t kStep, bool split, Value firstGroup,
+                       int64_t tileCols,
                        function_ref<Value(Builder &, Value)> copyStep,
                        function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                        function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,

@@ -9,9 +9,41 @@
 #include "lowering/kernels/KernelEmitter.h"
 #include "lowering/TargetInfo.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include <numeric>
 
 namespace mlir::photon {
+
+/// The runtime's tensor maps (runtime/CudaBackend.cpp): `void
+/// *photon_tensor_map_2d(void *base, i64 rows, i64 cols, i32 boxRows, i32
+/// boxCols)`, the device address of a tiled map of a bf16 [rows x cols]
+/// matrix, box boxRows x boxCols, swizzled as wide as the box's rows.
+static constexpr llvm::StringLiteral kTensorMapSymbol = "photon_tensor_map_2d";
+/// mbarrier.try_wait's suspend-time hint (ns): it returns when the phase
+/// completes or this passes, and the op loops until the phase completes.
+static constexpr int32_t kTryWaitSuspendNs = 10'000'000;
+
+Value KernelEmitter::weightTensorMap(Builder &b, Value offset, int64_t rows, int64_t cols,
+                                     int64_t boxRows, int64_t boxCols) {
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  if (!module.lookupSymbol<func::FuncOp>(kTensorMapSymbol)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(module.getBody());
+    func::FuncOp::create(b, kTensorMapSymbol,
+                         FunctionType::get(ctx, {ptr, i64, i64, i32, i32}, {ptr}))
+        .setPrivate();
+  }
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, weights);
+  Value at = arith::IndexCastUIOp::create(b, i64, addI(b, base, mulI(b, offset, byteWidth(weightElt))));
+  Value args[] = {LLVM::IntToPtrOp::create(b, ptr, at), arith::ConstantIntOp::create(b, i64, rows),
+                  arith::ConstantIntOp::create(b, i64, cols),
+                  arith::ConstantIntOp::create(b, i32, boxRows),
+                  arith::ConstantIntOp::create(b, i32, boxCols)};
+  return func::CallOp::create(b, kTensorMapSymbol, TypeRange{ptr}, args).getResult(0);
+}
 
 void KernelEmitter::storeMmaTiles(Builder &kb, Buf out, int64_t M, Value rows, Value mLimit,
                                   Value row0, Value col0, Value lane, int64_t mTiles,
@@ -152,7 +184,8 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
           ValueRange acc) {
         storeMmaTiles(b, out, M, rows, cIdx(b, M), row0, col0, lane, mTiles, nTiles, acc, bOff,
                       accumulate);
-      }};
+      },
+      /*staged=*/nullptr, w};
   tile128ByRows(b, in, rows, M, [&](Builder &b, int64_t tileCols) {
     matmulTensorCoreTile128(b, shape(M, K), in, rows, K, columns, tileCols);
   });
@@ -212,16 +245,21 @@ int64_t KernelEmitter::wgmmaStageBytes(int64_t tileCols, bool split) const {
 int64_t KernelEmitter::wgmmaStages(int64_t stageBytes) const {
   return std::max<int64_t>(
       3, std::min<int64_t>(options.wgmmaStages,
-                           TargetInfo::kSm90MaxSharedBytesPerBlock / stageBytes));
+                           TargetInfo::kSm90MaxSharedBytesPerBlock /
+                               (stageBytes + (options.wgmmaTma ? kMbarrierBytes : 0))));
 }
 
 int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split,
                                         const TileEpilogue *staged) const {
   const int64_t stageBytes = wgmmaStageBytes(tileCols, split);
-  const int64_t stagesBytes = wgmmaStages(stageBytes) * stageBytes;
-  if (!staged)
-    return stagesBytes;
-  return std::max(stagesBytes, (128 * stagedStride(tileCols) + staged->extraFloats) * 4);
+  const int64_t stages = wgmmaStages(stageBytes);
+  int64_t bytes = stages * stageBytes;
+  if (staged)
+    bytes = std::max(bytes, (128 * stagedStride(tileCols) + staged->extraFloats) * 4);
+  // wgmma-tma: each stage's mbarrier, after the stages and the staged tile.
+  if (options.wgmmaTma)
+    bytes = llvm::alignTo(bytes, kMbarrierBytes) + stages * kMbarrierBytes;
+  return bytes;
 }
 
 std::optional<std::pair<int64_t, int64_t>>
@@ -277,6 +315,13 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   auto tilesType = workgroupBuffer({split ? 3 : 2, stages, stageRows, kStep}, bf16);
   const int64_t sharedBytes =
       wgmma ? wgmmaSharedBytes(tileCols, split, columns.staged) : tilesType.getNumElements() * 2;
+  // wgmma-tma: the weight tiles by TMA where they are one matrix with
+  // 16-byte rows (K % 8 == 0; the host sends only 16-byte aligned weights to
+  // tensor cores: tensorCoresUse).
+  const int64_t steps = llvm::divideCeil(K, kStep);
+  const bool tma = wgmma && options.wgmmaTma && columns.matrix && K % 8 == 0 &&
+                   weightElt.isBF16();
+  Value tensorMap = tma ? weightTensorMap(b, columns.matrix, M, K, tileCols, kStep) : Value();
   Value one = cIdx(b, 1);
   Value rowTiles = arith::MaxUIOp::create(
       b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
@@ -299,6 +344,38 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   }
   Value opA = cIdx(kb, 0), opW = cIdx(kb, 1), opALo = cIdx(kb, 2);
   Value tid = launch.getThreadIds().x;
+  Type i32 = kb.getI32Type(), i64 = kb.getI64Type();
+  auto i64c = [&](Builder &b, int64_t v) { return arith::ConstantIntOp::create(b, i64, v).getResult(); };
+  auto sharedPtr = [&](Builder &b, Value address) -> Value {
+    return LLVM::IntToPtrOp::create(
+        b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::Shared)), address);
+  };
+  // wgmma-tma: the shared addresses of the stages and of their mbarriers
+  // (the last bytes of the dynamic shared memory), which thread 0 sets up
+  // for one arrival (its expect_tx) a phase before any thread waits.
+  Value tilesAddr, barriers;
+  const int64_t stageBytes = stageRows * kStep * 2;
+  auto barrierOf = [&](Builder &b, Value stage) {
+    return sharedPtr(b, arith::AddIOp::create(
+                            b, barriers,
+                            arith::MulIOp::create(b, arith::IndexCastUIOp::create(b, i64, stage),
+                                                  i64c(b, kMbarrierBytes))));
+  };
+  if (tma) {
+    tilesAddr = arith::IndexCastUIOp::create(
+        kb, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, tiles));
+    barriers = arith::AddIOp::create(kb, tilesAddr,
+                                     i64c(kb, sharedBytes - stages * kMbarrierBytes));
+    ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0)),
+           [&](Builder &b) {
+             for (int64_t s = 0; s < stages; ++s)
+               NVVM::MBarrierInitOp::create(b, barrierOf(b, cIdx(b, s)),
+                                            arith::ConstantIntOp::create(b, i32, 1),
+                                            /*predicate=*/Value());
+             NVVM::FenceMbarrierInitOp::create(b);
+           });
+    gpu::BarrierOp::create(kb);
+  }
   Value m0 = mulI(kb, launch.getBlockIds().x, kTile);
   Value n0 = mulI(kb, launch.getBlockIds().y, tileCols);
   Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
@@ -334,7 +411,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     }
     return mine;
   };
-  SmallVector<Chunk, 4> chunksA = chunksOf(kTile), chunksW = chunksOf(wRows);
+  SmallVector<Chunk, 4> chunksA = chunksOf(kTile),
+                        chunksW = tma ? SmallVector<Chunk, 4>() : chunksOf(wRows);
   // Element (first + row, k) of a [limit x K] matrix at `base`, and
   // whether it is inside (else `base`, which is).
   auto source = [&](Builder &b, Value base, Value first, Value limit, const Chunk &c,
@@ -369,6 +447,35 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
       Value at = arith::SelectOp::create(b, inside, addI(b, columns.weightRow(b, n), k), wFirst);
       copyChunk(opW, weights, at, inside, c);
     }
+    // wgmma-tma: thread 0 arms the stage's barrier for the weight box's
+    // bytes and issues its copy at (k0, n0), for steps inside K.
+    if (tma)
+      ifThen(b,
+             arith::AndIOp::create(
+                 b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, zero),
+                 ult(b, kt, cIdx(b, steps))),
+             [&](Builder &b) {
+               Value barrier = barrierOf(b, stage);
+               NVVM::MBarrierArriveExpectTxOp::create(
+                   b, Type(), barrier, arith::ConstantIntOp::create(b, i32, tileCols * kStep * 2),
+                   NVVM::MemScopeKind::CTA, /*relaxed=*/false, /*predicate=*/Value());
+               // W's stage: [1][stage] of [operand][stage].
+               Value wStage = arith::IndexCastUIOp::create(b, i64, addI(b, stage, stages));
+               // The block's own shared memory in the shared::cluster window
+               // the copy writes to (a block outside a cluster is its own).
+               Value dst = LLVM::AddrSpaceCastOp::create(
+                   b,
+                   LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
+                   sharedPtr(b, arith::AddIOp::create(
+                                    b, tilesAddr,
+                                    arith::MulIOp::create(b, wStage, i64c(b, stageBytes)))));
+               Value coords[] = {arith::IndexCastUIOp::create(b, i32, k0),
+                                 arith::IndexCastUIOp::create(b, i32, n0)};
+               NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+                   b, dst, tensorMap, coords, barrier, /*im2colOffsets=*/ValueRange{},
+                   /*multicastMask=*/Value(), /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE,
+                   /*isCTAOnly=*/false, /*group=*/nullptr, /*predicate=*/Value());
+             });
     return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
   };
   // An f32 `in`'s chunks of step `kt`, loaded into registers, each with
@@ -406,8 +513,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     storeStep(kb, cIdx(kb, s), loaded);
   }
   if (wgmma) {
-    matmulWgmmaLoop(kb, tiles, stages, stageRows, ahead, K, kStep, split, lastGroup, tileCols,
-                    copyStep, loadStep, storeStep, columns, m0, n0, tid);
+    matmulWgmmaLoop(kb, tiles, barriers, stages, stageRows, ahead, K, kStep, split, lastGroup,
+                    tileCols, copyStep, loadStep, storeStep, columns, m0, n0, tid);
     gpu::TerminatorOp::create(kb);
     return;
   }
@@ -468,9 +575,9 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   gpu::TerminatorOp::create(kb);
 }
 
-void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows,
-                                    int64_t ahead, int64_t K, int64_t kStep, bool split,
-                                    Value firstGroup, int64_t tileCols,
+void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, Value barriers, int64_t stages,
+                                    int64_t stageRows, int64_t ahead, int64_t K, int64_t kStep,
+                                    bool split, Value firstGroup, int64_t tileCols,
                                     function_ref<Value(Builder &, Value)> copyStep,
                                     function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                                     function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
@@ -513,6 +620,18 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
       [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
         Builder b(loc, ob);
         nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(ahead - 1));
+        if (barriers) {
+          Type i32 = b.getI32Type();
+          Value at = arith::AddIOp::create(
+              b, barriers,
+              arith::IndexCastUIOp::create(b, i64, mulI(b, remU(b, kt, stages), kMbarrierBytes)));
+          Value phase = arith::IndexCastUIOp::create(b, i32, remU(b, divU(b, kt, stages), 2));
+          NVVM::MBarrierTryWaitParityOp::create(
+              b,
+              LLVM::IntToPtrOp::create(
+                  b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::Shared)), at),
+              phase, arith::ConstantIntOp::create(b, i32, kTryWaitSuspendNs));
+        }
         NVVM::FenceProxyOp::create(b, NVVM::ProxyKind::async_shared,
                                    NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
         gpu::BarrierOp::create(b);

@@ -308,6 +308,11 @@ def edge_shape_cases(h, worst, rng):
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0",
                                      "--wgmma-k-step=64"))
+            # And with the weight tiles by TMA (--wgmma-tma; odd widths: boxes past M).
+            model_case(h, path, m + "-bf16-act-tc1-tma", worst, rng, weight_type="bf16",
+                       activation_type="bf16", row_batches=rows,
+                       compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0",
+                                     "--wgmma-tma"))
     if h.device == "cuda":
         # The tiled prefill attention (fused capacity 0: every cache) on head_dim 30 (two
         # MMA steps, padded; 4-byte K/V loads) and 3 query heads per KV head, prompts of
@@ -923,6 +928,13 @@ def main():
                                  ("-bf16-act-tc1-t64", tc1 + wide1 + ("--wgmma-tile-cols=64",) + split),
                                  ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",) + split),
                                  ("-bf16-act-tc1-tile64-round", tc1 + ("--tensor-core-kernel=tile64",)),
+                                 # The weight tiles of o, down and the LM head by TMA
+                                 # (--wgmma-tma): 200 and 300 outputs, wide tiles past
+                                 # them zero-filled by TMA, K 200 and 328 (tails of 8
+                                 # and 8 past the steps of 32 and 64), rounded and split.
+                                 ("-bf16-act-tc1-tma", tc1 + wide1 + ("--wgmma-tma",)),
+                                 ("-bf16-act-tc1-tma-split", tc1 + ("--wgmma-tma",) + split),
+                                 ("-bf16-act-tc1-tma-k64", tc1 + k64 + ("--wgmma-tma",)),
                                  # mma.sync instead of sm_90a's warpgroup MMA (wgmma).
                                  ("-bf16-act-tc1-mma", tc1 + ("--no-wgmma",) + split),
                                  ("-bf16-act-tc1-mma-round", tc1 + ("--no-wgmma",))]

@@ -76,6 +76,7 @@ TEST(CudaDriver, StubLibraryFailsInCuInit) {
   ASSERT_TRUE(drv.ok()) << drv.status().message(); // every entry point resolves
   EXPECT_NE(drv->cuLaunchKernelEx, nullptr);
   EXPECT_NE(drv->cuMemAlloc_v2, nullptr);
+  EXPECT_NE(drv->cuTensorMapEncodeTiled, nullptr); // optional, but CUDA 13 has it
   Expected<CudaDriver> init = CudaDriver::loadAndInit(stub);
   ASSERT_FALSE(init.ok());
   EXPECT_TRUE(startsWith(init.status().message(),
@@ -155,6 +156,72 @@ TEST(CudaDriver, LoadModuleReturnsTheJitLog) {
   CudaDriver empty;
   EXPECT_EQ(empty.loadModule("x").status().message(),
             "cuModuleLoadDataEx: the CUDA driver is not loaded");
+}
+
+// What encodeTensorMap2d passed to cuTensorMapEncodeTiled.
+struct SeenTensorMap {
+  CUtensorMapDataType type = -1;
+  cuuint32_t rank = 0;
+  void *base = nullptr;
+  cuuint64_t dims[2] = {}, stride = 0;
+  cuuint32_t box[2] = {}, elementStrides[2] = {};
+  CUtensorMapInterleave interleave = -1;
+  CUtensorMapSwizzle swizzle = -1;
+  CUtensorMapL2promotion l2 = -1;
+  CUtensorMapFloatOOBfill oob = -1;
+} gSeenMap;
+CUresult fakeEncode(void *map, CUtensorMapDataType type, cuuint32_t rank, void *base,
+                    const cuuint64_t *dims, const cuuint64_t *strides, const cuuint32_t *box,
+                    const cuuint32_t *elementStrides, CUtensorMapInterleave interleave,
+                    CUtensorMapSwizzle swizzle, CUtensorMapL2promotion l2,
+                    CUtensorMapFloatOOBfill oob) {
+  gSeenMap = {type, rank, base, {dims[0], dims[1]}, strides[0], {box[0], box[1]},
+              {elementStrides[0], elementStrides[1]}, interleave, swizzle, l2, oob};
+  std::memset(map, 0xab, kTensorMapBytes);
+  return dims[1] > (1u << 20) ? 1 : 0; // CUDA_ERROR_INVALID_VALUE past 2^20 rows
+}
+
+TEST(CudaDriver, EncodeTensorMap2dDescribesTheMatrixAndBox) {
+  CudaDriver fake;
+  fake.cuTensorMapEncodeTiled = fakeEncode;
+  alignas(64) unsigned char map[kTensorMapBytes] = {};
+  void *base = reinterpret_cast<void *>(uintptr_t(0x7f0000001000));
+  // down's weights (1664 x 4096), a 208-wide tile, K steps of 32: 64-byte
+  // box rows, the 64-byte swizzle; innermost dimension first.
+  ASSERT_TRUE(fake.encodeTensorMap2d(map, base, 1664, 4096, 208, 32).ok());
+  EXPECT_EQ(gSeenMap.type, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16);
+  EXPECT_EQ(gSeenMap.rank, 2u);
+  EXPECT_EQ(gSeenMap.base, base);
+  EXPECT_EQ(gSeenMap.dims[0], 4096u);
+  EXPECT_EQ(gSeenMap.dims[1], 1664u);
+  EXPECT_EQ(gSeenMap.stride, 8192u);
+  EXPECT_EQ(gSeenMap.box[0], 32u);
+  EXPECT_EQ(gSeenMap.box[1], 208u);
+  EXPECT_EQ(gSeenMap.elementStrides[0], 1u);
+  EXPECT_EQ(gSeenMap.elementStrides[1], 1u);
+  EXPECT_EQ(gSeenMap.interleave, CU_TENSOR_MAP_INTERLEAVE_NONE);
+  EXPECT_EQ(gSeenMap.swizzle, CU_TENSOR_MAP_SWIZZLE_64B);
+  EXPECT_EQ(gSeenMap.l2, CU_TENSOR_MAP_L2_PROMOTION_L2_256B);
+  EXPECT_EQ(gSeenMap.oob, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  EXPECT_EQ(map[0], 0xab);
+  // K steps of 64: 128-byte rows and swizzle.
+  ASSERT_TRUE(fake.encodeTensorMap2d(map, base, 32000, 1664, 128, 64).ok());
+  EXPECT_EQ(gSeenMap.swizzle, CU_TENSOR_MAP_SWIZZLE_128B);
+  EXPECT_EQ(gSeenMap.stride, 3328u);
+  // No swizzle matches other box rows.
+  Status odd = fake.encodeTensorMap2d(map, base, 64, 64, 64, 48);
+  EXPECT_EQ(odd.message(), "cuTensorMapEncodeTiled(bf16 [64 x 64] at 0x7f0000001000, box 64 x "
+                           "48): box rows must be 64 or 128 bytes");
+  // The driver's error, named with the map.
+  EXPECT_EQ(fake.encodeTensorMap2d(map, base, 1 << 21, 64, 64, 32).message(),
+            "cuTensorMapEncodeTiled(bf16 [2097152 x 64] at 0x7f0000001000, box 64 x 32): "
+            "CUDA_ERROR_INVALID_VALUE");
+  // A driver without the entry point (before CUDA 12.0) says what needs it.
+  CudaDriver old;
+  EXPECT_NE(old.encodeTensorMap2d(map, base, 64, 64, 64, 32).message().find(
+                "the NVIDIA driver lacks it (CUDA 12.0 or later); the kernels were compiled "
+                "with --wgmma-tma"),
+            std::string::npos);
 }
 
 } // namespace

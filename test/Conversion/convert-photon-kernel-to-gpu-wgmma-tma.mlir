@@ -1,0 +1,101 @@
+// wgmma-tma: the wgmma GEMMs whose weights are one [M x K] matrix (o, down,
+// the LM head; not Q/K/V as one, not gate/up) load the weight tiles with TMA.
+// On the host, before each launch, the runtime's photon_tensor_map_2d gives
+// the device address of a tensor map of the matrix (rows M, columns K, box
+// tileCols x kStep); the kernel gets it as an argument. Thread 0 sets up one
+// mbarrier a stage (after the stages in dynamic shared memory: 96 KB + 6 x 8
+// bytes) for one arrival, then for every step inside K arms the stage's
+// barrier for the box's bytes (64 x 32 bf16 = 4096) and issues the copy at
+// (k0, n0); every step waits for its stage's phase, (kt / 6) % 2, before the
+// proxy fence and barrier. The activations keep their cp.async copies: two a
+// thread and step (128 rows x 4 chunks / 256 threads), none for the weights.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true' -canonicalize -cse | FileCheck %s
+// Without the option (the default), or without wgmma: no tensor map.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma-tma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+
+// D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128
+// columns, two 64-wide tiles; gate/up 3 tiles of 32 features.
+photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 64, layers = 1, n_heads = 4, n_kv_heads = 2, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
+  photon.param @model.embed_tokens.weight : tensor<16x64xbf16>
+  photon.param @model.layers.0.input_layernorm.weight : tensor<64xbf16>
+  photon.param @model.layers.0.self_attn.q_proj.weight : tensor<64x64xbf16>
+  photon.param @model.layers.0.self_attn.k_proj.weight : tensor<32x64xbf16>
+  photon.param @model.layers.0.self_attn.v_proj.weight : tensor<32x64xbf16>
+  photon.param @model.layers.0.self_attn.o_proj.weight : tensor<64x64xbf16>
+  photon.param @model.layers.0.post_attention_layernorm.weight : tensor<64xbf16>
+  photon.param @model.layers.0.mlp.gate_proj.weight : tensor<96x64xbf16>
+  photon.param @model.layers.0.mlp.up_proj.weight : tensor<96x64xbf16>
+  photon.param @model.layers.0.mlp.down_proj.weight : tensor<64x96xbf16>
+  photon.param @model.norm.weight : tensor<64xbf16>
+  photon.param @lm_head.weight : tensor<16x64xbf16>
+}
+
+// CHECK-LABEL: func.func private @photon_stack_shape0(
+// Q/K/V as one GEMM: no tensor map.
+// CHECK-NOT: photon_tensor_map_2d
+// CHECK: function(@photon_wgmma128x128_qkv_rope_128x64)
+// CHECK-NOT: photon_tensor_map_2d
+// The o projection (64 x 64).
+// CHECK: %[[MAP:.*]] = func.call @photon_tensor_map_2d(%{{.*}}, %c64_i64, %c64_i64, %c64_i32, %c32_i32) : (!llvm.ptr, i64, i64, i32, i32) -> !llvm.ptr
+// CHECK-NEXT: arith.ceildivui
+// CHECK-NEXT: arith.maxui
+// CHECK-NEXT: gpu.launch blocks({{.*}}) threads({{.*}}) in (%{{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c98352_i32 {{.*}}function(@photon_wgmma128x64_64x64)
+// CHECK: %[[TILES:.*]] = memref.extract_aligned_pointer_as_index %[[VIEW:.*]] : memref<2x6x128x32xbf16
+// CHECK-NEXT: %[[BASE:.*]] = arith.index_castui %[[TILES]] : index to i64
+// CHECK-NEXT: %[[BARRIERS:.*]] = arith.addi %[[BASE]], %c98304_i64 : i64
+// CHECK-NEXT: %[[FIRST:.*]] = arith.cmpi eq, %{{.*}}, %c0 : index
+// CHECK-NEXT: scf.if %[[FIRST]] {
+// CHECK-COUNT-6: nvvm.mbarrier.init %{{.*}}, %c1_i32 : !llvm.ptr<3>, i32
+// CHECK-NEXT: nvvm.fence.mbarrier.init
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.barrier
+// Step 0's copies: the activations' two chunks, then the weights' box.
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_copy
+// CHECK-NEXT: scf.if %[[FIRST]] {
+// CHECK-NEXT: %[[B0:.*]] = llvm.inttoptr %[[BARRIERS]] : i64 to !llvm.ptr<3>
+// CHECK-NEXT: nvvm.mbarrier.arrive.expect_tx %[[B0]], %c4096_i32 : !llvm.ptr<3>, i32
+// CHECK-NEXT: %[[W0:.*]] = arith.addi %[[BASE]], %c49152_i64 : i64
+// CHECK-NEXT: %[[W0P:.*]] = llvm.inttoptr %[[W0]] : i64 to !llvm.ptr<3>
+// CHECK-NEXT: %[[W0C:.*]] = llvm.addrspacecast %[[W0P]] : !llvm.ptr<3> to !llvm.ptr<7>
+// CHECK-NEXT: nvvm.cp.async.bulk.tensor.shared.cluster.global %[[W0C]], %[[MAP]], %[[B0]], box[%c0_i32, %c0_i32] : !llvm.ptr<7>, !llvm.ptr
+// CHECK-NEXT: }
+// CHECK-NEXT: nvgpu.device_async_create_group
+// Step 1 (K 64: two steps); steps 2 and 3 of the prologue are past K.
+// CHECK: box[%c32_i32, %c0_i32]
+// CHECK-NOT: cp.async.bulk.tensor
+// CHECK: scf.for %[[KT:.*]] = %c0 to %c2 step %c1
+// CHECK-NEXT: nvgpu.device_async_wait %{{.*}} {numGroups = 3 : i32}
+// CHECK-NEXT: %[[STAGE:.*]] = arith.remui %[[KT]], %c6 : index
+// CHECK-NEXT: %[[SLOT:.*]] = arith.muli %[[STAGE]], %c8 : index
+// CHECK-NEXT: %[[SLOT64:.*]] = arith.index_castui %[[SLOT]] : index to i64
+// CHECK-NEXT: %[[BAR:.*]] = arith.addi %[[BARRIERS]], %[[SLOT64]] : i64
+// CHECK-NEXT: %[[ROUND:.*]] = arith.divui %[[KT]], %c6 : index
+// CHECK-NEXT: %[[PARITY:.*]] = arith.remui %[[ROUND]], %c2 : index
+// CHECK-NEXT: %[[PHASE:.*]] = arith.index_castui %[[PARITY]] : index to i32
+// CHECK-NEXT: %[[BARP:.*]] = llvm.inttoptr %[[BAR]] : i64 to !llvm.ptr<3>
+// CHECK-NEXT: nvvm.mbarrier.try_wait.parity %[[BARP]], %[[PHASE]], %c10000000_i32
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.wgmma.mma_async
+// The copies of step kt + 4: the activations', then the weights' where kt + 4 < 2.
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_copy
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK: nvvm.mbarrier.arrive.expect_tx
+// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.*}}, %[[MAP]]
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 1
+// The down projection (64 x 96, three K steps).
+// CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %c64_i64, %c96_i64, %c64_i32, %c32_i32)
+// CHECK: function(@photon_wgmma128x64_64x96)
+// CHECK-LABEL: func.func private @photon_lm_head(
+// The LM head's 16 outputs: one 16-wide tile, and the 64-wide kernel's.
+// CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %c16_i64, %c64_i64, %c16_i32, %c32_i32)
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c1024_i32
+// CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %c16_i64, %c64_i64, %c64_i32, %c32_i32)
+// CHECK: func.func private @photon_tensor_map_2d(!llvm.ptr, i64, i64, i32, i32) -> !llvm.ptr
+
+// OFF-NOT: photon_tensor_map_2d
+// OFF-NOT: nvvm.mbarrier
+// OFF-NOT: cp.async.bulk.tensor
