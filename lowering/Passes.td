@@ -271,12 +271,13 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "H200 (ncu): a 4,096-row prefill call's kernels 2-3% faster, a "
            "256-row decode step's 17%">,
     Option<"wgmmaTma", "wgmma-tma", "bool", "false",
-           "wgmma: the tile128 GEMMs of a plain [M x K] weight matrix (not "
-           "Q/K/V as one, not gate/up) load their weight tiles with TMA: one "
-           "thread issues cp.async.bulk.tensor per stage against a tensor map "
-           "the runtime makes (photon_tensor_map_2d), completing on the "
-           "stage's mbarrier, in the same swizzle as the cp.async copies; the "
-           "activations keep cp.async. Not yet measured (docs/design.md)">,
+           "wgmma: the tile128 GEMMs load their tiles of bf16 inputs, and of "
+           "weights that are one [M x K] matrix (not Q/K/V as one, not "
+           "gate/up), with TMA: one thread issues cp.async.bulk.tensor per "
+           "operand and stage against tensor maps the runtime makes "
+           "(photon_tensor_map_2d), completing on the stage's mbarrier, in "
+           "the same swizzle as the cp.async copies. Not yet measured "
+           "(docs/design.md)">,
     Option<"wgmmaTileCols", "wgmma-tile-cols", "int64_t", "208",
            "wgmma: the widest output tile of a tile128 GEMM of up to "
            "wgmma-wide-tile-max-outputs outputs (a multiple of 8, 64 to "

@@ -257,7 +257,7 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaStages)};
   Option<bool> wgmmaTma{
       *this, "wgmma-tma",
-      llvm::cl::desc("wgmma: GEMMs of a plain weight matrix load its tiles with TMA"),
+      llvm::cl::desc("wgmma: the GEMMs load bf16 inputs' and one weight matrix's tiles with TMA"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaTma)};
   Option<int64_t> wgmmaTileCols{
       *this, "wgmma-tile-cols",

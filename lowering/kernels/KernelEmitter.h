@@ -573,10 +573,10 @@ public:
   /// An mbarrier object (wgmma-tma: one a stage).
   static constexpr int64_t kMbarrierBytes = 8;
   /// On the host: the device address of a tensor map (runtime
-  /// photon_tensor_map_2d) of the bf16 [rows x cols] matrix at `offset` in
-  /// the weight arena, box boxRows x boxCols.
-  Value weightTensorMap(Builder &b, Value offset, int64_t rows, int64_t cols, int64_t boxRows,
-                        int64_t boxCols);
+  /// photon_tensor_map_2d) of the bf16 [rows x cols] matrix at element
+  /// `offset` of `mem`, box boxRows x boxCols.
+  Value tensorMap2d(Builder &b, Value mem, Value offset, Value rows, int64_t cols, int64_t boxRows,
+                    int64_t boxCols);
 
   /// The tensor-core GEMM for many rows (prefill, batched decode;
   /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128
@@ -608,12 +608,13 @@ public:
   /// call (the last call of a tile not a multiple of 32 fewer).
   /// Kernels are named photon_wgmma128x<tileCols>_..., else photon_mma....
   ///
-  /// wgmma-tma, where the weights are one matrix (columns.matrix): thread 0
-  /// loads a stage's weight tile with one TMA copy (a tensor map of the
-  /// matrix, box tileCols x kStep, in the 64- or 128-byte swizzle the
-  /// cp.async copies and the wgmma descriptors use), which completes on the
-  /// stage's mbarrier (expect_tx of the box's bytes: TMA counts the
-  /// zero-filled bytes past M and K too); copies past K are not issued.
+  /// wgmma-tma: thread 0 loads a stage's tile of a bf16 `in` (box 128 x
+  /// kStep of a map over its buffer) and, where the weights are one matrix
+  /// (columns.matrix), of W (box tileCols x kStep) with one TMA copy each,
+  /// in the 64- or 128-byte swizzle the cp.async copies and the wgmma
+  /// descriptors use; they complete on the stage's mbarrier (expect_tx of
+  /// the boxes' bytes: TMA counts the zero-filled bytes past the matrix
+  /// too). Copies past K are not issued.
   void matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows, int64_t K,
                                const MmaColumns &columns, int64_t tileCols);
 

@@ -24,8 +24,8 @@ static constexpr llvm::StringLiteral kTensorMapSymbol = "photon_tensor_map_2d";
 /// completes or this passes, and the op loops until the phase completes.
 static constexpr int32_t kTryWaitSuspendNs = 10'000'000;
 
-Value KernelEmitter::weightTensorMap(Builder &b, Value offset, int64_t rows, int64_t cols,
-                                     int64_t boxRows, int64_t boxCols) {
+Value KernelEmitter::tensorMap2d(Builder &b, Value mem, Value offset, Value rows, int64_t cols,
+                                 int64_t boxRows, int64_t boxCols) {
   Type i32 = b.getI32Type(), i64 = b.getI64Type();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
   auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
@@ -36,9 +36,9 @@ Value KernelEmitter::weightTensorMap(Builder &b, Value offset, int64_t rows, int
                          FunctionType::get(ctx, {ptr, i64, i64, i32, i32}, {ptr}))
         .setPrivate();
   }
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, weights);
-  Value at = arith::IndexCastUIOp::create(b, i64, addI(b, base, mulI(b, offset, byteWidth(weightElt))));
-  Value args[] = {LLVM::IntToPtrOp::create(b, ptr, at), arith::ConstantIntOp::create(b, i64, rows),
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, mem);
+  Value at = arith::IndexCastUIOp::create(b, i64, addI(b, base, mulI(b, offset, 2)));
+  Value args[] = {LLVM::IntToPtrOp::create(b, ptr, at), arith::IndexCastUIOp::create(b, i64, rows),
                   arith::ConstantIntOp::create(b, i64, cols),
                   arith::ConstantIntOp::create(b, i32, boxRows),
                   arith::ConstantIntOp::create(b, i32, boxCols)};
@@ -315,13 +315,24 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   auto tilesType = workgroupBuffer({split ? 3 : 2, stages, stageRows, kStep}, bf16);
   const int64_t sharedBytes =
       wgmma ? wgmmaSharedBytes(tileCols, split, columns.staged) : tilesType.getNumElements() * 2;
-  // wgmma-tma: the weight tiles by TMA where they are one matrix with
-  // 16-byte rows (K % 8 == 0; the host sends only 16-byte aligned weights to
-  // tensor cores: tensorCoresUse).
+  // wgmma-tma: the tiles of a bf16 `in` and of weights that are one
+  // matrix by TMA, where rows are 16 bytes apart (K % 8 == 0; the host
+  // sends only 16-byte aligned operands to tensor cores: tensorCoresUse).
+  // `in`'s map spans its buffer from in.base: rows past `rows` are read and
+  // their outputs not stored, and one map serves every row count.
   const int64_t steps = llvm::divideCeil(K, kStep);
-  const bool tma = wgmma && options.wgmmaTma && columns.matrix && K % 8 == 0 &&
-                   weightElt.isBF16();
-  Value tensorMap = tma ? weightTensorMap(b, columns.matrix, M, K, tileCols, kStep) : Value();
+  const bool tmaA = wgmma && options.wgmmaTma && !convert && K % 8 == 0;
+  const bool tmaW = wgmma && options.wgmmaTma && columns.matrix && K % 8 == 0 &&
+                    weightElt.isBF16();
+  const bool tma = tmaA || tmaW;
+  Value mapA, mapW;
+  if (tmaA) {
+    Value size = memref::DimOp::create(b, in.mem, 0);
+    mapA = tensorMap2d(b, in.mem, in.base, divU(b, arith::SubIOp::create(b, size, in.base), K), K,
+                       kTile, kStep);
+  }
+  if (tmaW)
+    mapW = tensorMap2d(b, weights, columns.matrix, cIdx(b, M), K, tileCols, kStep);
   Value one = cIdx(b, 1);
   Value rowTiles = arith::MaxUIOp::create(
       b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
@@ -411,8 +422,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     }
     return mine;
   };
-  SmallVector<Chunk, 4> chunksA = chunksOf(kTile),
-                        chunksW = tma ? SmallVector<Chunk, 4>() : chunksOf(wRows);
+  SmallVector<Chunk, 4> chunksA = tmaA ? SmallVector<Chunk, 4>() : chunksOf(kTile),
+                        chunksW = tmaW ? SmallVector<Chunk, 4>() : chunksOf(wRows);
   // Element (first + row, k) of a [limit x K] matrix at `base`, and
   // whether it is inside (else `base`, which is).
   auto source = [&](Builder &b, Value base, Value first, Value limit, const Chunk &c,
@@ -435,7 +446,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
           b, tokenType, tiles, ValueRange{operand, stage, c.row, c.column}, src, ValueRange{at},
           b.getIndexAttr(8), n, b.getUnitAttr()));
     };
-    for (const Chunk &c : convert ? ArrayRef<Chunk>() : ArrayRef<Chunk>(chunksA)) {
+    for (const Chunk &c : convert || tmaA ? ArrayRef<Chunk>() : ArrayRef<Chunk>(chunksA)) {
       auto [at, inside] = source(b, in.base, m0, rows, c, addI(b, k0, c.kOffset));
       copyChunk(opA, in.mem, at, inside, c);
     }
@@ -447,8 +458,9 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
       Value at = arith::SelectOp::create(b, inside, addI(b, columns.weightRow(b, n), k), wFirst);
       copyChunk(opW, weights, at, inside, c);
     }
-    // wgmma-tma: thread 0 arms the stage's barrier for the weight box's
-    // bytes and issues its copy at (k0, n0), for steps inside K.
+    // wgmma-tma: thread 0 arms the stage's barrier for the boxes' bytes and
+    // issues their copies (A's at (k0, m0), W's at (k0, n0)), for steps
+    // inside K.
     if (tma)
       ifThen(b,
              arith::AndIOp::create(
@@ -456,25 +468,33 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
                  ult(b, kt, cIdx(b, steps))),
              [&](Builder &b) {
                Value barrier = barrierOf(b, stage);
+               const int64_t boxBytes = ((tmaA ? kTile : 0) + (tmaW ? tileCols : 0)) * kStep * 2;
                NVVM::MBarrierArriveExpectTxOp::create(
-                   b, Type(), barrier, arith::ConstantIntOp::create(b, i32, tileCols * kStep * 2),
+                   b, Type(), barrier, arith::ConstantIntOp::create(b, i32, boxBytes),
                    NVVM::MemScopeKind::CTA, /*relaxed=*/false, /*predicate=*/Value());
-               // W's stage: [1][stage] of [operand][stage].
-               Value wStage = arith::IndexCastUIOp::create(b, i64, addI(b, stage, stages));
-               // The block's own shared memory in the shared::cluster window
-               // the copy writes to (a block outside a cluster is its own).
-               Value dst = LLVM::AddrSpaceCastOp::create(
-                   b,
-                   LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
-                   sharedPtr(b, arith::AddIOp::create(
-                                    b, tilesAddr,
-                                    arith::MulIOp::create(b, wStage, i64c(b, stageBytes)))));
-               Value coords[] = {arith::IndexCastUIOp::create(b, i32, k0),
-                                 arith::IndexCastUIOp::create(b, i32, n0)};
-               NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
-                   b, dst, tensorMap, coords, barrier, /*im2colOffsets=*/ValueRange{},
-                   /*multicastMask=*/Value(), /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE,
-                   /*isCTAOnly=*/false, /*group=*/nullptr, /*predicate=*/Value());
+               auto copyBox = [&](Value map, int64_t operand, Value row0) {
+                 // Operand `operand`'s stage ([operand][stage]) of the
+                 // block's own shared memory, in the shared::cluster window
+                 // the copy writes to (a block outside a cluster is its own).
+                 Value at = arith::IndexCastUIOp::create(b, i64, addI(b, stage, operand * stages));
+                 Value dst = LLVM::AddrSpaceCastOp::create(
+                     b,
+                     LLVM::LLVMPointerType::get(ctx,
+                                                unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
+                     sharedPtr(b, arith::AddIOp::create(
+                                      b, tilesAddr,
+                                      arith::MulIOp::create(b, at, i64c(b, stageBytes)))));
+                 Value coords[] = {arith::IndexCastUIOp::create(b, i32, k0),
+                                   arith::IndexCastUIOp::create(b, i32, row0)};
+                 NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+                     b, dst, map, coords, barrier, /*im2colOffsets=*/ValueRange{},
+                     /*multicastMask=*/Value(), /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE,
+                     /*isCTAOnly=*/false, /*group=*/nullptr, /*predicate=*/Value());
+               };
+               if (tmaA)
+                 copyBox(mapA, 0, m0);
+               if (tmaW)
+                 copyBox(mapW, 1, n0);
              });
     return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
   };

@@ -1,14 +1,16 @@
-// wgmma-tma: the wgmma GEMMs whose weights are one [M x K] matrix (o, down,
-// the LM head; not Q/K/V as one, not gate/up) load the weight tiles with TMA.
-// On the host, before each launch, the runtime's photon_tensor_map_2d gives
-// the device address of a tensor map of the matrix (rows M, columns K, box
-// tileCols x kStep); the kernel gets it as an argument. Thread 0 sets up one
-// mbarrier a stage (after the stages in dynamic shared memory: 96 KB + 6 x 8
-// bytes) for one arrival, then for every step inside K arms the stage's
-// barrier for the box's bytes (64 x 32 bf16 = 4096) and issues the copy at
-// (k0, n0); every step waits for its stage's phase, (kt / 6) % 2, before the
-// proxy fence and barrier. The activations keep their cp.async copies: two a
-// thread and step (128 rows x 4 chunks / 256 threads), none for the weights.
+// wgmma-tma: the wgmma GEMMs load their tiles of a bf16 input, and of
+// weights that are one [M x K] matrix (o, down, the LM head; not Q/K/V as
+// one, not gate/up), with TMA. On the host, before each launch, the
+// runtime's photon_tensor_map_2d gives the device addresses of tensor maps
+// of the input's buffer from its first row (as many rows of K as the buffer
+// holds, box 128 x kStep) and of the weight matrix (rows M, box tileCols x
+// kStep); the kernel gets them as arguments. Thread 0 sets up one mbarrier a
+// stage (after the stages in dynamic shared memory: 96 KB + 6 x 8 bytes) for
+// one arrival, then for every step inside K arms the stage's barrier for the
+// boxes' bytes ((128 + 64) x 32 bf16 = 12288) and issues both copies, A's at
+// (k0, m0) and W's at (k0, n0); every step waits for its stage's phase,
+// (kt / 6) % 2, before the proxy fence and barrier. No cp.async copy is left
+// where both operands come by TMA; Q/K/V and gate/up keep them for W.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true' -canonicalize -cse | FileCheck %s
 // Without the option (the default), or without wgmma: no tensor map.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
@@ -32,15 +34,23 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// Q/K/V as one GEMM: no tensor map.
+// Q/K/V as one GEMM: a map of the normed rows only (8192 bytes a step),
+// the weights by cp.async.
+// CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
 // CHECK-NOT: photon_tensor_map_2d
 // CHECK: function(@photon_wgmma128x128_qkv_rope_128x64)
-// CHECK-NOT: photon_tensor_map_2d
-// The o projection (64 x 64).
-// CHECK: %[[MAP:.*]] = func.call @photon_tensor_map_2d(%{{.*}}, %c64_i64, %c64_i64, %c64_i32, %c32_i32) : (!llvm.ptr, i64, i64, i32, i32) -> !llvm.ptr
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c8192_i32
+// The o projection (64 x 64): the attention output's map, then o's.
+// CHECK: %[[SIZE:.*]] = memref.dim %[[ATTN:.*]], %c0 : memref<?xbf16>
+// CHECK-NEXT: %[[ROWS:.*]] = arith.divui %[[SIZE]], %c64 : index
+// CHECK: %[[ROWS64:.*]] = arith.index_castui %[[ROWS]] : index to i64
+// CHECK-NEXT: %[[MAPA:.*]] = func.call @photon_tensor_map_2d(%{{.*}}, %[[ROWS64]], %c64_i64, %c128_i32, %c32_i32) : (!llvm.ptr, i64, i64, i32, i32) -> !llvm.ptr
+// CHECK: %[[MAPW:.*]] = func.call @photon_tensor_map_2d(%{{.*}}, %c64_i64, %c64_i64, %c64_i32, %c32_i32) : (!llvm.ptr, i64, i64, i32, i32) -> !llvm.ptr
 // CHECK-NEXT: arith.ceildivui
 // CHECK-NEXT: arith.maxui
 // CHECK-NEXT: gpu.launch blocks({{.*}}) threads({{.*}}) in (%{{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c98352_i32 {{.*}}function(@photon_wgmma128x64_64x64)
+// CHECK-NOT: nvgpu.device_async_copy
 // CHECK: %[[TILES:.*]] = memref.extract_aligned_pointer_as_index %[[VIEW:.*]] : memref<2x6x128x32xbf16
 // CHECK-NEXT: %[[BASE:.*]] = arith.index_castui %[[TILES]] : index to i64
 // CHECK-NEXT: %[[BARRIERS:.*]] = arith.addi %[[BASE]], %c98304_i64 : i64
@@ -50,16 +60,19 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: nvvm.fence.mbarrier.init
 // CHECK-NEXT: }
 // CHECK-NEXT: gpu.barrier
-// Step 0's copies: the activations' two chunks, then the weights' box.
-// CHECK: nvgpu.device_async_copy
-// CHECK: nvgpu.device_async_copy
+// Step 0: A's box into stage [0][0] at (0, m0), W's into [1][0] at (0, 0).
+// CHECK-NEXT: %[[M0:.*]] = arith.muli %{{.*}}, %c128 : index
 // CHECK-NEXT: scf.if %[[FIRST]] {
 // CHECK-NEXT: %[[B0:.*]] = llvm.inttoptr %[[BARRIERS]] : i64 to !llvm.ptr<3>
-// CHECK-NEXT: nvvm.mbarrier.arrive.expect_tx %[[B0]], %c4096_i32 : !llvm.ptr<3>, i32
+// CHECK-NEXT: nvvm.mbarrier.arrive.expect_tx %[[B0]], %c12288_i32 : !llvm.ptr<3>, i32
+// CHECK-NEXT: %[[A0P:.*]] = llvm.inttoptr %[[BASE]] : i64 to !llvm.ptr<3>
+// CHECK-NEXT: %[[A0C:.*]] = llvm.addrspacecast %[[A0P]] : !llvm.ptr<3> to !llvm.ptr<7>
+// CHECK-NEXT: %[[M0I:.*]] = arith.index_castui %[[M0]] : index to i32
+// CHECK-NEXT: nvvm.cp.async.bulk.tensor.shared.cluster.global %[[A0C]], %[[MAPA]], %[[B0]], box[%c0_i32, %[[M0I]]] : !llvm.ptr<7>, !llvm.ptr
 // CHECK-NEXT: %[[W0:.*]] = arith.addi %[[BASE]], %c49152_i64 : i64
 // CHECK-NEXT: %[[W0P:.*]] = llvm.inttoptr %[[W0]] : i64 to !llvm.ptr<3>
 // CHECK-NEXT: %[[W0C:.*]] = llvm.addrspacecast %[[W0P]] : !llvm.ptr<3> to !llvm.ptr<7>
-// CHECK-NEXT: nvvm.cp.async.bulk.tensor.shared.cluster.global %[[W0C]], %[[MAP]], %[[B0]], box[%c0_i32, %c0_i32] : !llvm.ptr<7>, !llvm.ptr
+// CHECK-NEXT: nvvm.cp.async.bulk.tensor.shared.cluster.global %[[W0C]], %[[MAPW]], %[[B0]], box[%c0_i32, %c0_i32] : !llvm.ptr<7>, !llvm.ptr
 // CHECK-NEXT: }
 // CHECK-NEXT: nvgpu.device_async_create_group
 // Step 1 (K 64: two steps); steps 2 and 3 of the prologue are past K.
@@ -79,20 +92,24 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.wgmma.mma_async
-// The copies of step kt + 4: the activations', then the weights' where kt + 4 < 2.
-// CHECK: nvgpu.device_async_copy
-// CHECK: nvgpu.device_async_copy
+// The copies of step kt + 4, where kt + 4 < 2.
 // CHECK-NOT: nvgpu.device_async_copy
-// CHECK: nvvm.mbarrier.arrive.expect_tx
-// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.*}}, %[[MAP]]
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c12288_i32
+// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.*}}, %[[MAPA]]
+// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.*}}, %[[MAPW]]
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 1
-// The down projection (64 x 96, three K steps).
+// gate/up: the normed rows' map; the weights by cp.async.
+// CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
+// CHECK-NOT: photon_tensor_map_2d
+// CHECK: function(@photon_wgmma128x64_gate_up_96x64)
+// The down projection (64 x 96, three K steps): the SwiGLU output's map, then down's.
+// CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c96_i64, %c128_i32, %c32_i32)
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %c64_i64, %c96_i64, %c64_i32, %c32_i32)
 // CHECK: function(@photon_wgmma128x64_64x96)
 // CHECK-LABEL: func.func private @photon_lm_head(
-// The LM head's 16 outputs: one 16-wide tile, and the 64-wide kernel's.
+// The LM head's 16 outputs: one 16-wide tile (128 + 16 rows a step), and the 64-wide kernel's.
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %c16_i64, %c64_i64, %c16_i32, %c32_i32)
-// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c1024_i32
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c9216_i32
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %c16_i64, %c64_i64, %c64_i32, %c32_i32)
 // CHECK: func.func private @photon_tensor_map_2d(!llvm.ptr, i64, i64, i32, i32) -> !llvm.ptr
 

@@ -308,7 +308,7 @@ def edge_shape_cases(h, worst, rng):
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0",
                                      "--wgmma-k-step=64"))
-            # And with the weight tiles by TMA (--wgmma-tma; odd widths: boxes past M).
+            # And with tiles by TMA (--wgmma-tma; odd widths: boxes past M and K).
             model_case(h, path, m + "-bf16-act-tc1-tma", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0",
@@ -928,10 +928,12 @@ def main():
                                  ("-bf16-act-tc1-t64", tc1 + wide1 + ("--wgmma-tile-cols=64",) + split),
                                  ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",) + split),
                                  ("-bf16-act-tc1-tile64-round", tc1 + ("--tensor-core-kernel=tile64",)),
-                                 # The weight tiles of o, down and the LM head by TMA
-                                 # (--wgmma-tma): 200 and 300 outputs, wide tiles past
-                                 # them zero-filled by TMA, K 200 and 328 (tails of 8
-                                 # and 8 past the steps of 32 and 64), rounded and split.
+                                 # Tiles by TMA (--wgmma-tma): the bf16 inputs' (rows
+                                 # past the call's read from the buffer, not stored) and
+                                 # o's, down's and the LM head's weights (200 and 300
+                                 # outputs, wide tiles past them zero-filled), K 200 and
+                                 # 328 (tails past the steps of 32 and 64); with split f32
+                                 # inputs only the weights'.
                                  ("-bf16-act-tc1-tma", tc1 + wide1 + ("--wgmma-tma",)),
                                  ("-bf16-act-tc1-tma-split", tc1 + ("--wgmma-tma",) + split),
                                  ("-bf16-act-tc1-tma-k64", tc1 + k64 + ("--wgmma-tma",)),
