@@ -630,16 +630,16 @@ public:
   /// the MMAs of step kt - 1: with ahead = stages - 2 the stage step
   /// kt + ahead fills was last read at step kt - 2. Accumulators travel as
   /// wgmma's register struct.
-  /// With `barriers` (wgmma-tma: the shared address of the stages'
-  /// mbarriers) step kt also waits for its stage's barrier, phase
-  /// (kt / stages) % 2.
-  void matmulWgmmaLoop(Builder &kb, Value tiles, Value barriers, int64_t stages, int64_t stageRows,
-                       int64_t ahead, int64_t K, int64_t kStep, bool split, Value firstGroup,
-                       int64_t tileCols,
+  /// With `stageBarrier` (wgmma-tma: a stage's mbarrier) step kt also
+  /// waits for its stage's barrier, phase (kt / stages) % 2.
+  using StageBarrier = function_ref<Value(Builder &, Value)>;
+  void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows, int64_t ahead,
+                       int64_t K, int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
                        function_ref<Value(Builder &, Value)> copyStep,
                        function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                        function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
-                       const MmaColumns &columns, Value m0, Value n0, Value tid);
+                       StageBarrier stageBarrier, const MmaColumns &columns, Value m0, Value n0,
+                       Value tid);
 
   /// The earlier tensor-core GEMM (tensor-core-kernel=tile64). A block
   /// of four warps computes a 64x64 tile of `out`, each warp a 32x32 quarter

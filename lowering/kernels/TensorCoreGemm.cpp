@@ -366,7 +366,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   // for one arrival (its expect_tx) a phase before any thread waits.
   Value tilesAddr, barriers;
   const int64_t stageBytes = stageRows * kStep * 2;
-  auto barrierOf = [&](Builder &b, Value stage) {
+  auto barrierOf = [&](Builder &b, Value stage) -> Value {
     return sharedPtr(b, arith::AddIOp::create(
                             b, barriers,
                             arith::MulIOp::create(b, arith::IndexCastUIOp::create(b, i64, stage),
@@ -533,8 +533,9 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     storeStep(kb, cIdx(kb, s), loaded);
   }
   if (wgmma) {
-    matmulWgmmaLoop(kb, tiles, barriers, stages, stageRows, ahead, K, kStep, split, lastGroup,
-                    tileCols, copyStep, loadStep, storeStep, columns, m0, n0, tid);
+    matmulWgmmaLoop(kb, tiles, stages, stageRows, ahead, K, kStep, split, lastGroup, tileCols,
+                    copyStep, loadStep, storeStep, tma ? barrierOf : StageBarrier(), columns, m0,
+                    n0, tid);
     gpu::TerminatorOp::create(kb);
     return;
   }
@@ -595,12 +596,13 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   gpu::TerminatorOp::create(kb);
 }
 
-void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, Value barriers, int64_t stages,
-                                    int64_t stageRows, int64_t ahead, int64_t K, int64_t kStep,
-                                    bool split, Value firstGroup, int64_t tileCols,
+void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows,
+                                    int64_t ahead, int64_t K, int64_t kStep, bool split,
+                                    Value firstGroup, int64_t tileCols,
                                     function_ref<Value(Builder &, Value)> copyStep,
                                     function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                                     function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
+                                    StageBarrier stageBarrier,
                                     const MmaColumns &columns, Value m0, Value n0, Value tid) {
   Type i64 = kb.getI64Type(), f32 = kb.getF32Type();
   const int64_t accs = tileCols / 2; // m64nNk16: N / 2 floats a thread
@@ -640,17 +642,12 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, Value barriers, in
       [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
         Builder b(loc, ob);
         nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(ahead - 1));
-        if (barriers) {
+        if (stageBarrier) {
           Type i32 = b.getI32Type();
-          Value at = arith::AddIOp::create(
-              b, barriers,
-              arith::IndexCastUIOp::create(b, i64, mulI(b, remU(b, kt, stages), kMbarrierBytes)));
           Value phase = arith::IndexCastUIOp::create(b, i32, remU(b, divU(b, kt, stages), 2));
-          NVVM::MBarrierTryWaitParityOp::create(
-              b,
-              LLVM::IntToPtrOp::create(
-                  b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::Shared)), at),
-              phase, arith::ConstantIntOp::create(b, i32, kTryWaitSuspendNs));
+          NVVM::MBarrierTryWaitParityOp::create(b, stageBarrier(b, remU(b, kt, stages)), phase,
+                                                arith::ConstantIntOp::create(b, i32,
+                                                                             kTryWaitSuspendNs));
         }
         NVVM::FenceProxyOp::create(b, NVVM::ProxyKind::async_shared,
                                    NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));

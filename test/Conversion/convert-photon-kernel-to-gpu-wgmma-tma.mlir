@@ -80,13 +80,13 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NOT: cp.async.bulk.tensor
 // CHECK: scf.for %[[KT:.*]] = %c0 to %c2 step %c1
 // CHECK-NEXT: nvgpu.device_async_wait %{{.*}} {numGroups = 3 : i32}
-// CHECK-NEXT: %[[STAGE:.*]] = arith.remui %[[KT]], %c6 : index
-// CHECK-NEXT: %[[SLOT:.*]] = arith.muli %[[STAGE]], %c8 : index
-// CHECK-NEXT: %[[SLOT64:.*]] = arith.index_castui %[[SLOT]] : index to i64
-// CHECK-NEXT: %[[BAR:.*]] = arith.addi %[[BARRIERS]], %[[SLOT64]] : i64
 // CHECK-NEXT: %[[ROUND:.*]] = arith.divui %[[KT]], %c6 : index
 // CHECK-NEXT: %[[PARITY:.*]] = arith.remui %[[ROUND]], %c2 : index
 // CHECK-NEXT: %[[PHASE:.*]] = arith.index_castui %[[PARITY]] : index to i32
+// CHECK-NEXT: %[[STAGE:.*]] = arith.remui %[[KT]], %c6 : index
+// CHECK-NEXT: %[[STAGE64:.*]] = arith.index_castui %[[STAGE]] : index to i64
+// CHECK-NEXT: %[[SLOT:.*]] = arith.muli %[[STAGE64]], %c8_i64 : i64
+// CHECK-NEXT: %[[BAR:.*]] = arith.addi %[[BARRIERS]], %[[SLOT]] : i64
 // CHECK-NEXT: %[[BARP:.*]] = llvm.inttoptr %[[BAR]] : i64 to !llvm.ptr<3>
 // CHECK-NEXT: nvvm.mbarrier.try_wait.parity %[[BARP]], %[[PHASE]], %c10000000_i32
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>
