@@ -278,6 +278,12 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "(photon_tensor_map_2d), completing on the stage's mbarrier, in "
            "the same swizzle as the cp.async copies. Not yet measured "
            "(docs/design.md)">,
+    Option<"wgmmaProducerWarp", "wgmma-producer-warp", "bool", "false",
+           "wgmma-tma: the GEMMs whose two operands come by TMA take a ninth "
+           "warp that issues every copy up to wgmma-stages steps ahead, and "
+           "the two warpgroups hand each stage back through a second "
+           "mbarrier instead of passing the block's barrier every K step "
+           "(warp specialization). Not yet measured (docs/design.md)">,
     Option<"wgmmaTileCols", "wgmma-tile-cols", "int64_t", "208",
            "wgmma: the widest output tile of a tile128 GEMM of up to "
            "wgmma-wide-tile-max-outputs outputs (a multiple of 8, 64 to "

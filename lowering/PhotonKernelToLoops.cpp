@@ -215,6 +215,7 @@ struct ConvertPhotonKernelToGPU
     options.wgmmaKStep = wgmmaKStep;
     options.wgmmaStages = wgmmaStages;
     options.wgmmaTma = wgmmaTma;
+    options.wgmmaProducerWarp = wgmmaTma && wgmmaProducerWarp;
     options.wgmmaTileCols = wgmmaTileCols;
     options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;
     options.wgmmaWideTileMaxOutputs = wgmmaWideTileMaxOutputs;

@@ -259,6 +259,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "wgmma-tma",
       llvm::cl::desc("wgmma: the GEMMs load bf16 inputs' and one weight matrix's tiles with TMA"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaTma)};
+  Option<bool> wgmmaProducerWarp{
+      *this, "wgmma-producer-warp",
+      llvm::cl::desc("wgmma-tma: a ninth warp issues the copies (warp specialization)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaProducerWarp)};
   Option<int64_t> wgmmaTileCols{
       *this, "wgmma-tile-cols",
       llvm::cl::desc("wgmma: the widest output tile of a GEMM of up to "
@@ -374,6 +378,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.wgmmaStages = options.wgmmaStages;
         kernels.wgmmaTma = options.wgmmaTma;
+        kernels.wgmmaProducerWarp = options.wgmmaProducerWarp;
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;

@@ -97,7 +97,7 @@ recgen_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act
 # The tensor-core GEMMs at tile edges (see `run`), and with TMA weight loads.
 tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide
   tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round
-  tiny-vanilla-wide-bf16-act-tc1-tma"
+  tiny-vanilla-wide-bf16-act-tc1-tma tiny-vanilla-wide-bf16-act-tc1-producer"
 # Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
 # `pack f32` keep them.
 checked_artifacts="$recgen_artifacts $tile_edge_artifacts tiny-photon-l3-bf16-act-tiled

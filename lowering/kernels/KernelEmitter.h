@@ -570,8 +570,11 @@ public:
   /// block where fewer do, at least 3 (a tile that 3 do not fit is not
   /// chosen).
   int64_t wgmmaStages(int64_t stageBytes) const;
-  /// An mbarrier object (wgmma-tma: one a stage).
+  /// An mbarrier object (wgmma-tma: one a stage; with a producer warp, two).
   static constexpr int64_t kMbarrierBytes = 8;
+  int64_t wgmmaBarriers() const {
+    return options.wgmmaTma ? (options.wgmmaProducerWarp ? 2 : 1) : 0;
+  }
   /// On the host: the device address of a tensor map (runtime
   /// photon_tensor_map_2d) of the bf16 [rows x cols] matrix at element
   /// `offset` of `mem`, box boxRows x boxCols.
@@ -631,7 +634,11 @@ public:
   /// kt + ahead fills was last read at step kt - 2. Accumulators travel as
   /// wgmma's register struct.
   /// With `stageBarrier` (wgmma-tma: a stage's mbarrier) step kt also
-  /// waits for its stage's barrier, phase (kt / stages) % 2.
+  /// waits for its stage's barrier, phase (kt / stages) % 2. With
+  /// `released` (wgmma-producer-warp: a stage's second barrier) the steps
+  /// issue no copies and pass no block barrier: after waiting for its MMAs
+  /// of step kt - 1, each warpgroup's first thread arrives on that stage's
+  /// second barrier.
   using StageBarrier = function_ref<Value(Builder &, Value)>;
   void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows, int64_t ahead,
                        int64_t K, int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
@@ -639,7 +646,7 @@ public:
                        function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                        function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
                        StageBarrier stageBarrier, const MmaColumns &columns, Value m0, Value n0,
-                       Value tid);
+                       Value tid, StageBarrier released = StageBarrier());
 
   /// The earlier tensor-core GEMM (tensor-core-kernel=tile64). A block
   /// of four warps computes a 64x64 tile of `out`, each warp a 32x32 quarter

@@ -246,7 +246,7 @@ int64_t KernelEmitter::wgmmaStages(int64_t stageBytes) const {
   return std::max<int64_t>(
       3, std::min<int64_t>(options.wgmmaStages,
                            TargetInfo::kSm90MaxSharedBytesPerBlock /
-                               (stageBytes + (options.wgmmaTma ? kMbarrierBytes : 0))));
+                               (stageBytes + wgmmaBarriers() * kMbarrierBytes)));
 }
 
 int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split,
@@ -258,7 +258,7 @@ int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split,
     bytes = std::max(bytes, (128 * stagedStride(tileCols) + staged->extraFloats) * 4);
   // wgmma-tma: each stage's mbarrier, after the stages and the staged tile.
   if (options.wgmmaTma)
-    bytes = llvm::alignTo(bytes, kMbarrierBytes) + stages * kMbarrierBytes;
+    bytes = llvm::alignTo(bytes, kMbarrierBytes) + wgmmaBarriers() * stages * kMbarrierBytes;
   return bytes;
 }
 
@@ -325,6 +325,10 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   const bool tmaW = wgmma && options.wgmmaTma && columns.matrix && K % 8 == 0 &&
                     weightElt.isBF16();
   const bool tma = tmaA || tmaW;
+  // wgmma-producer-warp: where both operands come by TMA (and no staged
+  // epilogue needs the block's barriers), a ninth warp issues every copy and
+  // the warpgroups hand stages back through a second barrier each.
+  const bool producerWarp = tmaA && tmaW && options.wgmmaProducerWarp && !columns.staged;
   Value mapA, mapW;
   if (tmaA) {
     Value size = memref::DimOp::create(b, in.mem, 0);
@@ -337,7 +341,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   Value rowTiles = arith::MaxUIOp::create(
       b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
   auto launch = gpu::LaunchOp::create(
-      b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one, cIdx(b, threads), one, one,
+      b, rowTiles, cIdx(b, llvm::divideCeil(M, tileCols)), one,
+      cIdx(b, threads + (producerWarp ? kWarpSize : 0)), one, one,
       /*dynamicSharedMemorySize=*/
       wgmma ? arith::ConstantIntOp::create(b, b.getI32Type(), sharedBytes).getResult() : Value(),
       /*asyncTokenType=*/nullptr,
@@ -363,7 +368,9 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   };
   // wgmma-tma: the shared addresses of the stages and of their mbarriers
   // (the last bytes of the dynamic shared memory), which thread 0 sets up
-  // for one arrival (its expect_tx) a phase before any thread waits.
+  // for one arrival (the expect_tx) a phase before any thread waits; with a
+  // producer warp each stage's second barrier, for the two warpgroups'
+  // releases, follows.
   Value tilesAddr, barriers;
   const int64_t stageBytes = stageRows * kStep * 2;
   auto barrierOf = [&](Builder &b, Value stage) -> Value {
@@ -376,12 +383,17 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     tilesAddr = arith::IndexCastUIOp::create(
         kb, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, tiles));
     barriers = arith::AddIOp::create(kb, tilesAddr,
-                                     i64c(kb, sharedBytes - stages * kMbarrierBytes));
+                                     i64c(kb, sharedBytes - wgmmaBarriers() * stages *
+                                                                kMbarrierBytes));
     ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0)),
            [&](Builder &b) {
              for (int64_t s = 0; s < stages; ++s)
                NVVM::MBarrierInitOp::create(b, barrierOf(b, cIdx(b, s)),
                                             arith::ConstantIntOp::create(b, i32, 1),
+                                            /*predicate=*/Value());
+             for (int64_t s = 0; producerWarp && s < stages; ++s)
+               NVVM::MBarrierInitOp::create(b, barrierOf(b, cIdx(b, stages + s)),
+                                            arith::ConstantIntOp::create(b, i32, 2),
                                             /*predicate=*/Value());
              NVVM::FenceMbarrierInitOp::create(b);
            });
@@ -433,6 +445,37 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     Value at = arith::SelectOp::create(b, inside, addI(b, base, addI(b, mulI(b, g, K), k)), base);
     return {at, inside};
   };
+  // wgmma-tma: arms step kt's stage barrier for the boxes' bytes and issues
+  // their copies, A's at (k0, m0) and W's at (k0, n0) (one thread).
+  auto issueBoxes = [&](Builder &b, Value kt) {
+    Value stage = remU(b, kt, stages), k0 = mulI(b, kt, kStep);
+    Value barrier = barrierOf(b, stage);
+    const int64_t boxBytes = ((tmaA ? kTile : 0) + (tmaW ? tileCols : 0)) * kStep * 2;
+    NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier,
+                                           arith::ConstantIntOp::create(b, i32, boxBytes),
+                                           NVVM::MemScopeKind::CTA, /*relaxed=*/false,
+                                           /*predicate=*/Value());
+    auto copyBox = [&](Value map, int64_t operand, Value row0) {
+      // Operand `operand`'s stage ([operand][stage]) of the block's own
+      // shared memory, in the shared::cluster window the copy writes to (a
+      // block outside a cluster is its own).
+      Value at = arith::IndexCastUIOp::create(b, i64, addI(b, stage, operand * stages));
+      Value dst = LLVM::AddrSpaceCastOp::create(
+          b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
+          sharedPtr(b, arith::AddIOp::create(b, tilesAddr,
+                                             arith::MulIOp::create(b, at, i64c(b, stageBytes)))));
+      Value coords[] = {arith::IndexCastUIOp::create(b, i32, k0),
+                        arith::IndexCastUIOp::create(b, i32, row0)};
+      NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+          b, dst, map, coords, barrier, /*im2colOffsets=*/ValueRange{}, /*multicastMask=*/Value(),
+          /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
+          /*group=*/nullptr, /*predicate=*/Value());
+    };
+    if (tmaA)
+      copyBox(mapA, 0, m0);
+    if (tmaW)
+      copyBox(mapW, 1, n0);
+  };
   // Issues the copies of step `kt` into its stage as one commit group (an
   // f32 `in` is not copied: loadStep).
   auto copyStep = [&](Builder &b, Value kt) -> Value {
@@ -458,44 +501,13 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
       Value at = arith::SelectOp::create(b, inside, addI(b, columns.weightRow(b, n), k), wFirst);
       copyChunk(opW, weights, at, inside, c);
     }
-    // wgmma-tma: thread 0 arms the stage's barrier for the boxes' bytes and
-    // issues their copies (A's at (k0, m0), W's at (k0, n0)), for steps
-    // inside K.
-    if (tma)
+    // wgmma-tma: thread 0 issues the boxes' copies, for steps inside K.
+    if (tma && !producerWarp)
       ifThen(b,
              arith::AndIOp::create(
                  b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, zero),
                  ult(b, kt, cIdx(b, steps))),
-             [&](Builder &b) {
-               Value barrier = barrierOf(b, stage);
-               const int64_t boxBytes = ((tmaA ? kTile : 0) + (tmaW ? tileCols : 0)) * kStep * 2;
-               NVVM::MBarrierArriveExpectTxOp::create(
-                   b, Type(), barrier, arith::ConstantIntOp::create(b, i32, boxBytes),
-                   NVVM::MemScopeKind::CTA, /*relaxed=*/false, /*predicate=*/Value());
-               auto copyBox = [&](Value map, int64_t operand, Value row0) {
-                 // Operand `operand`'s stage ([operand][stage]) of the
-                 // block's own shared memory, in the shared::cluster window
-                 // the copy writes to (a block outside a cluster is its own).
-                 Value at = arith::IndexCastUIOp::create(b, i64, addI(b, stage, operand * stages));
-                 Value dst = LLVM::AddrSpaceCastOp::create(
-                     b,
-                     LLVM::LLVMPointerType::get(ctx,
-                                                unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
-                     sharedPtr(b, arith::AddIOp::create(
-                                      b, tilesAddr,
-                                      arith::MulIOp::create(b, at, i64c(b, stageBytes)))));
-                 Value coords[] = {arith::IndexCastUIOp::create(b, i32, k0),
-                                   arith::IndexCastUIOp::create(b, i32, row0)};
-                 NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
-                     b, dst, map, coords, barrier, /*im2colOffsets=*/ValueRange{},
-                     /*multicastMask=*/Value(), /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE,
-                     /*isCTAOnly=*/false, /*group=*/nullptr, /*predicate=*/Value());
-               };
-               if (tmaA)
-                 copyBox(mapA, 0, m0);
-               if (tmaW)
-                 copyBox(mapW, 1, n0);
-             });
+             [&](Builder &b) { issueBoxes(b, kt); });
     return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
   };
   // An f32 `in`'s chunks of step `kt`, loaded into registers, each with
@@ -525,6 +537,43 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     }
   };
 
+  if (producerWarp) {
+    // The warpgroups multiply; the ninth warp's first lane fills stage
+    // p % stages for every step p, once both warpgroups have released the
+    // step `stages` before it (phase p / stages - 1 of its second barrier).
+    ifElse(
+        kb, ult(kb, tid, cIdx(kb, threads)),
+        [&](Builder &b) {
+          matmulWgmmaLoop(b, tiles, stages, stageRows, ahead, K, kStep, split,
+                          nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{}),
+                          tileCols, copyStep, loadStep, storeStep, barrierOf, columns, m0, n0,
+                          tid, /*released=*/[&](Builder &b, Value stage) {
+                            return barrierOf(b, addI(b, stage, stages));
+                          });
+        },
+        [&](Builder &b) {
+          ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, cIdx(b, threads)),
+                 [&](Builder &b) {
+            scf::ForOp::create(
+                b, zero, cIdx(b, steps), one, ValueRange{},
+                [&](OpBuilder &ob, Location loc, Value p, ValueRange) {
+                  Builder b(loc, ob);
+                  ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, p, cIdx(b, stages)),
+                         [&](Builder &b) {
+                    Value round = divU(b, p, stages);
+                    Value phase = arith::IndexCastUIOp::create(b, i32, remU(b, addI(b, round, 1), 2));
+                    NVVM::MBarrierTryWaitParityOp::create(
+                        b, barrierOf(b, addI(b, remU(b, p, stages), stages)), phase,
+                        arith::ConstantIntOp::create(b, i32, kTryWaitSuspendNs));
+                  });
+                  issueBoxes(b, p);
+                  scf::YieldOp::create(b);
+                });
+          });
+        });
+    gpu::TerminatorOp::create(kb);
+    return;
+  }
   // Prologue: steps 0 .. ahead - 1 in flight.
   Value lastGroup;
   for (int64_t s = 0; s < ahead; ++s) {
@@ -603,7 +652,8 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
                                     function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                                     function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
                                     StageBarrier stageBarrier,
-                                    const MmaColumns &columns, Value m0, Value n0, Value tid) {
+                                    const MmaColumns &columns, Value m0, Value n0, Value tid,
+                                    StageBarrier released) {
   Type i64 = kb.getI64Type(), f32 = kb.getF32Type();
   const int64_t accs = tileCols / 2; // m64nNk16: N / 2 floats a thread
   auto accType = LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(accs, f32));
@@ -641,7 +691,8 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
       kb, zero, cIdx(kb, llvm::divideCeil(K, kStep)), one, init,
       [&](OpBuilder &ob, Location loc, Value kt, ValueRange carried) {
         Builder b(loc, ob);
-        nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(ahead - 1));
+        if (!released)
+          nvgpu::DeviceAsyncWaitOp::create(b, carried[0], b.getI32IntegerAttr(ahead - 1));
         if (stageBarrier) {
           Type i32 = b.getI32Type();
           Value phase = arith::IndexCastUIOp::create(b, i32, remU(b, divU(b, kt, stages), 2));
@@ -649,9 +700,14 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
                                                 arith::ConstantIntOp::create(b, i32,
                                                                              kTryWaitSuspendNs));
         }
-        NVVM::FenceProxyOp::create(b, NVVM::ProxyKind::async_shared,
-                                   NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
-        gpu::BarrierOp::create(b);
+        // Shared-memory writes of this block's threads (cp.async, stored
+        // f32 inputs) for the MMAs' async proxy; a producer warp's TMA
+        // copies need neither the fence nor the block's barrier.
+        if (!released) {
+          NVVM::FenceProxyOp::create(b, NVVM::ProxyKind::async_shared,
+                                     NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+          gpu::BarrierOp::create(b);
+        }
         Value stage = arith::IndexCastUIOp::create(b, i64, remU(b, kt, stages));
         auto operandBase = [&](int64_t operand) -> Value {
           return arith::MulIOp::create(b, addI(b, stage, i64c(b, operand * stages)),
@@ -676,10 +732,22 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
         }
         NVVM::WgmmaGroupSyncAlignedOp::create(b);
         Value later = addI(b, kt, ahead);
-        Value group = copyStep(b, later);
+        Value group = released ? carried[0] : copyStep(b, later);
         SmallVector<Value> next{group, acc};
         next.append(loadStep(b, addI(b, later, 1)));
         NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+        // Step kt - 1's MMAs are done: the warpgroup's first thread hands
+        // its stage back to the producer warp.
+        if (released)
+          ifThen(b,
+                 arith::AndIOp::create(
+                     b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, kt, one),
+                     arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                           remU(b, tid, kWarpgroupSize), zero)),
+                 [&](Builder &b) {
+                   NVVM::MBarrierArriveOp::create(
+                       b, TypeRange{}, released(b, remU(b, arith::SubIOp::create(b, kt, one), stages)));
+                 });
         storeStep(b, later, SmallVector<Value>(carried.take_back(nLoaded)));
         scf::YieldOp::create(b, next);
       });

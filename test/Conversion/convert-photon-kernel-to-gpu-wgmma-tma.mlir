@@ -12,6 +12,10 @@
 // (kt / 6) % 2, before the proxy fence and barrier. No cp.async copy is left
 // where both operands come by TMA; Q/K/V and gate/up keep them for W.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true' -canonicalize -cse | FileCheck %s
+// wgmma-producer-warp: where both operands come by TMA, a ninth warp issues
+// the copies and the warpgroups hand stages back through a second barrier
+// each (count 2: one arrival a warpgroup), with no block barrier a step.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true wgmma-producer-warp=true' -canonicalize -cse | FileCheck %s --check-prefix=PRODUCER
 // Without the option (the default), or without wgmma: no tensor map.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma-tma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
@@ -116,3 +120,46 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // OFF-NOT: photon_tensor_map_2d
 // OFF-NOT: nvvm.mbarrier
 // OFF-NOT: cp.async.bulk.tensor
+
+// Q/K/V's weights by cp.async: the block of 256 threads and its barriers.
+// PRODUCER-LABEL: func.func private @photon_stack_shape0(
+// PRODUCER: in (%{{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c{{[0-9]+}}_i32 {{.*}}function(@photon_wgmma128x128_qkv_rope_128x64)
+// PRODUCER: in (%{{.*}} = %c288, {{.*}}) dynamic_shared_memory_size %c98400_i32 {{.*}}function(@photon_wgmma128x64_64x64)
+// PRODUCER: %[[BASE:.*]] = arith.index_castui %{{.*}} : index to i64
+// PRODUCER-NEXT: %[[BARRIERS:.*]] = arith.addi %[[BASE]], %c98304_i64 : i64
+// PRODUCER-COUNT-6: nvvm.mbarrier.init %{{.*}}, %c1_i32
+// PRODUCER-COUNT-6: nvvm.mbarrier.init %{{.*}}, %c2_i32
+// PRODUCER-NEXT: nvvm.fence.mbarrier.init
+// PRODUCER-NEXT: }
+// PRODUCER-NEXT: gpu.barrier
+// PRODUCER-NEXT: %[[M0:.*]] = arith.muli
+// PRODUCER-NEXT: %[[MMA:.*]] = arith.cmpi ult, %[[TID:.*]], %c256 : index
+// PRODUCER-NEXT: scf.if %[[MMA]] {
+// PRODUCER-NOT: cp.async.bulk.tensor
+// PRODUCER: scf.for %[[KT:.*]] = %c0 to %c2 step %c1
+// PRODUCER-NOT: gpu.barrier
+// PRODUCER: nvvm.mbarrier.try_wait.parity
+// PRODUCER-NOT: gpu.barrier
+// PRODUCER: nvvm.wgmma.wait.group.sync.aligned 1
+// PRODUCER-NEXT: %[[LATER:.*]] = arith.cmpi uge, %[[KT]], %c1 : index
+// PRODUCER-NEXT: %[[IN:.*]] = arith.remui %[[TID]], %c128 : index
+// PRODUCER-NEXT: %[[LEAD:.*]] = arith.cmpi eq, %[[IN]], %c0 : index
+// PRODUCER-NEXT: %[[RELEASE:.*]] = arith.andi %[[LATER]], %[[LEAD]] : i1
+// PRODUCER-NEXT: scf.if %[[RELEASE]] {
+// PRODUCER-NEXT: %[[PREV:.*]] = arith.subi %[[KT]], %c1 : index
+// PRODUCER-NEXT: %[[PSTAGE:.*]] = arith.remui %[[PREV]], %c6 : index
+// PRODUCER-NEXT: %[[SECOND:.*]] = arith.addi %[[PSTAGE]], %c6 : index
+// PRODUCER: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
+// PRODUCER: } else {
+// PRODUCER-NEXT: %[[PRODUCER:.*]] = arith.cmpi eq, %[[TID]], %c256 : index
+// PRODUCER-NEXT: scf.if %[[PRODUCER]] {
+// PRODUCER-NEXT: scf.for %[[P:.*]] = %c0 to %c2 step %c1 {
+// PRODUCER-NEXT: %[[REUSE:.*]] = arith.cmpi uge, %[[P]], %c6 : index
+// PRODUCER-NEXT: scf.if %[[REUSE]] {
+// PRODUCER: nvvm.mbarrier.try_wait.parity
+// PRODUCER: }
+// PRODUCER: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c12288_i32
+// PRODUCER: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// PRODUCER: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// PRODUCER: gpu.terminator
+

@@ -937,6 +937,10 @@ def main():
                                  ("-bf16-act-tc1-tma", tc1 + wide1 + ("--wgmma-tma",)),
                                  ("-bf16-act-tc1-tma-split", tc1 + ("--wgmma-tma",) + split),
                                  ("-bf16-act-tc1-tma-k64", tc1 + k64 + ("--wgmma-tma",)),
+                                 # And a ninth warp issuing them (warp specialization).
+                                 ("-bf16-act-tc1-producer", tc1 + wide1 + ("--wgmma-producer-warp",)),
+                                 ("-bf16-act-tc1-producer-k64",
+                                  tc1 + k64 + ("--wgmma-producer-warp",)),
                                  # mma.sync instead of sm_90a's warpgroup MMA (wgmma).
                                  ("-bf16-act-tc1-mma", tc1 + ("--no-wgmma",) + split),
                                  ("-bf16-act-tc1-mma-round", tc1 + ("--no-wgmma",))]
