@@ -761,7 +761,6 @@ void KernelEmitter::clusterMergeSplits(Builder &b, Value state, Value rank, Valu
                                        function_ref<void(Builder &, Value, Value, Value)> sink) {
   const int64_t hd = c.headDim();
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
-  auto sharedPtr = LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::Shared));
   auto clusterPtr =
       LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster));
   auto clusterSync = [&](Builder &b) {
@@ -770,9 +769,7 @@ void KernelEmitter::clusterMergeSplits(Builder &b, Value state, Value rank, Valu
   };
   // Every block's state is written (the barrier releases and acquires).
   clusterSync(b);
-  Value localAddr = arith::IndexCastUIOp::create(
-      b, b.getI64Type(), memref::ExtractAlignedPointerAsIndexOp::create(b, state));
-  Value local = LLVM::IntToPtrOp::create(b, sharedPtr, localAddr);
+  Value local = sharedPointer(b, sharedAddress(b, state));
   Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
   // Block `rank` takes features rank, rank + blocks, ... of the heads.
   scf::ForOp::create(

@@ -679,6 +679,11 @@ public:
   /// The launch's dynamic shared memory from `byteOffset` on, viewed as a
   /// workgroupBuffer of `shape` and `elt`.
   Value dynamicShared(Builder &b, SmallVector<int64_t> shape, Type elt, int64_t byteOffset = 0);
+  /// A workgroup memref's shared-window address (i64), as wgmma descriptors,
+  /// mbarriers and mapa take it.
+  Value sharedAddress(Builder &b, Value workgroupMemref);
+  /// The shared-memory (address space 3) pointer at a shared-window address.
+  Value sharedPointer(Builder &b, Value address);
 
   /// Workgroup buffers of kWarpSize elements, one per type (blockReduce).
   SmallVector<Type> rowReductionBuffers(ArrayRef<Type> types);

@@ -50,6 +50,16 @@ Value KernelEmitter::dynamicShared(Builder &b, SmallVector<int64_t> shape, Type 
                                 cIdx(b, byteOffset), ValueRange{});
 }
 
+Value KernelEmitter::sharedAddress(Builder &b, Value workgroupMemref) {
+  return arith::IndexCastUIOp::create(
+      b, b.getI64Type(), memref::ExtractAlignedPointerAsIndexOp::create(b, workgroupMemref));
+}
+
+Value KernelEmitter::sharedPointer(Builder &b, Value address) {
+  return LLVM::IntToPtrOp::create(
+      b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::Shared)), address);
+}
+
 SmallVector<Type> KernelEmitter::rowReductionBuffers(ArrayRef<Type> types) {
   SmallVector<Type> buffers;
   for (Type t : types)

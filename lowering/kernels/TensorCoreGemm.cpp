@@ -362,10 +362,6 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   Value tid = launch.getThreadIds().x;
   Type i32 = kb.getI32Type(), i64 = kb.getI64Type();
   auto i64c = [&](Builder &b, int64_t v) { return arith::ConstantIntOp::create(b, i64, v).getResult(); };
-  auto sharedPtr = [&](Builder &b, Value address) -> Value {
-    return LLVM::IntToPtrOp::create(
-        b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::Shared)), address);
-  };
   // wgmma-tma: the shared addresses of the stages and of their mbarriers
   // (the last bytes of the dynamic shared memory), which thread 0 sets up
   // for one arrival (the expect_tx) a phase before any thread waits; with a
@@ -374,14 +370,13 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   Value tilesAddr, barriers;
   const int64_t stageBytes = stageRows * kStep * 2;
   auto barrierOf = [&](Builder &b, Value stage) -> Value {
-    return sharedPtr(b, arith::AddIOp::create(
+    return sharedPointer(b, arith::AddIOp::create(
                             b, barriers,
                             arith::MulIOp::create(b, arith::IndexCastUIOp::create(b, i64, stage),
                                                   i64c(b, kMbarrierBytes))));
   };
   if (tma) {
-    tilesAddr = arith::IndexCastUIOp::create(
-        kb, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, tiles));
+    tilesAddr = sharedAddress(kb, tiles);
     barriers = arith::AddIOp::create(kb, tilesAddr,
                                      i64c(kb, sharedBytes - wgmmaBarriers() * stages *
                                                                 kMbarrierBytes));
@@ -462,7 +457,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
       Value at = arith::IndexCastUIOp::create(b, i64, addI(b, stage, operand * stages));
       Value dst = LLVM::AddrSpaceCastOp::create(
           b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
-          sharedPtr(b, arith::AddIOp::create(b, tilesAddr,
+          sharedPointer(b, arith::AddIOp::create(b, tilesAddr,
                                              arith::MulIOp::create(b, at, i64c(b, stageBytes)))));
       Value coords[] = {arith::IndexCastUIOp::create(b, i32, k0),
                         arith::IndexCastUIOp::create(b, i32, row0)};
@@ -669,8 +664,7 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
   // memory); 8-row groups 8 rows apart (the stride byte offset, bits
   // 32-45, / 16); the leading byte offset is unused (1). Start address
   // / 16 in bits 0-13: offsets add to it.
-  Value addr = arith::IndexCastUIOp::create(
-      kb, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, tiles));
+  Value addr = sharedAddress(kb, tiles);
   Value desc0 = arith::OrIOp::create(
       kb, arith::ShRUIOp::create(kb, arith::AndIOp::create(kb, addr, i64c(kb, 0x3ffff)), i64c(kb, 4)),
       i64c(kb, int64_t(uint64_t(rowBytes == 128 ? 1 : 2) << 62 | uint64_t(8 * rowBytes / 16) << 32 |
