@@ -412,6 +412,7 @@ demo() {
 # the decode GEMVs and block reductions, and bf16 with every projection on
 # tensor cores (the kernels that share memory); the
 # step runs as its CUDA graph (memcheck, in `run`, covers both ways).
+# SANITIZE_ONLY (a bash regex) checks only the artifacts whose names match it.
 sanitize() {
   local out="${OUT:-$dev/results}"; mkdir -p "$out"
   local bin="/tmp/photon-rt/bin" sanitizer
@@ -420,6 +421,7 @@ sanitize() {
   : > "$out/sanitize.txt"
   check() {  # check <tool> <artifact> <label> <photon-run args...>
     local tool="$1" art="$2" label="$3"; shift 3
+    [[ -z "${SANITIZE_ONLY:-}" || "$art" =~ $SANITIZE_ONLY ]] || return 0
     echo "== $tool $art $label" >> "$out/sanitize.txt"
     local rc=0
     "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
