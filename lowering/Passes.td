@@ -270,14 +270,19 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "copies run stages - 2 K steps ahead of the MMAs. 6 against 4 on an "
            "H200 (ncu): a 4,096-row prefill call's kernels 2-3% faster, a "
            "256-row decode step's 17%">,
-    Option<"wgmmaTma", "wgmma-tma", "bool", "false",
-           "wgmma: the tile128 GEMMs load their tiles of bf16 inputs, and of "
-           "weights that are one [M x K] matrix (not Q/K/V as one, not "
-           "gate/up), with TMA: one thread issues cp.async.bulk.tensor per "
-           "operand and stage against tensor maps the runtime makes "
-           "(photon_tensor_map_2d), completing on the stage's mbarrier, in "
-           "the same swizzle as the cp.async copies. Not yet measured "
-           "(docs/design.md)">,
+    Option<"wgmmaTma", "wgmma-tma", "bool", "true",
+           "wgmma: the tile128 GEMMs of tiles at least wgmma-tma-min-tile-cols "
+           "wide load their tiles of bf16 inputs, and of weights that are one "
+           "[M x K] matrix (not Q/K/V as one, not gate/up), with TMA: one "
+           "thread issues cp.async.bulk.tensor per operand and stage against "
+           "tensor maps the runtime makes (photon_tensor_map_2d), completing "
+           "on the stage's mbarrier, in the same swizzle as the cp.async "
+           "copies (docs/design.md)">,
+    Option<"wgmmaTmaMinTileCols", "wgmma-tma-min-tile-cols", "int64_t", "192",
+           "wgmma-tma: the narrowest output tile that loads by TMA (0: every "
+           "tile). H100 (ncu, 4,096-row prefill of vanilla-600M): 208-wide "
+           "tiles 13-16% faster by TMA, 128-wide 6% slower; 64-wide (256 "
+           "rows) 2-3% slower">,
     Option<"wgmmaProducerWarp", "wgmma-producer-warp", "bool", "false",
            "wgmma-tma: the GEMMs whose two operands come by TMA take a ninth "
            "warp that issues every copy up to wgmma-stages steps ahead, and "

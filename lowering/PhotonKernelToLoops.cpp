@@ -166,7 +166,8 @@ struct ConvertPhotonKernelToGPU
         {"tensor-core-min-rows", tensorCoreMinRows, 0, kNone},
         {"multiprocessors", multiprocessors, 0, kNone},
         {"wgmma-wide-tile-max-outputs", wgmmaWideTileMaxOutputs, 1, kNone},
-        {"wgmma-wide-tile-min-rows", wgmmaWideTileMinRows, 0, kNone}};
+        {"wgmma-wide-tile-min-rows", wgmmaWideTileMinRows, 0, kNone},
+        {"wgmma-tma-min-tile-cols", wgmmaTmaMinTileCols, 0, kNone}};
     for (const Bound &o : bounds) {
       if (o.value >= o.lo && o.value <= o.hi)
         continue;
@@ -215,6 +216,7 @@ struct ConvertPhotonKernelToGPU
     options.wgmmaKStep = wgmmaKStep;
     options.wgmmaStages = wgmmaStages;
     options.wgmmaTma = wgmmaTma;
+    options.wgmmaTmaMinTileCols = wgmmaTmaMinTileCols;
     options.wgmmaProducerWarp = wgmmaTma && wgmmaProducerWarp;
     options.wgmmaTileCols = wgmmaTileCols;
     options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;

@@ -259,6 +259,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "wgmma-tma",
       llvm::cl::desc("wgmma: the GEMMs load bf16 inputs' and one weight matrix's tiles with TMA"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaTma)};
+  Option<int64_t> wgmmaTmaMinTileCols{
+      *this, "wgmma-tma-min-tile-cols",
+      llvm::cl::desc("wgmma-tma: the narrowest output tile that loads by TMA (0: every tile)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaTmaMinTileCols)};
   Option<bool> wgmmaProducerWarp{
       *this, "wgmma-producer-warp",
       llvm::cl::desc("wgmma-tma: a ninth warp issues the copies (warp specialization)"),
@@ -378,6 +382,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.wgmmaStages = options.wgmmaStages;
         kernels.wgmmaTma = options.wgmmaTma;
+        kernels.wgmmaTmaMinTileCols = options.wgmmaTmaMinTileCols;
         kernels.wgmmaProducerWarp = options.wgmmaProducerWarp;
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;

@@ -39,10 +39,11 @@ struct CudaState {
   // Kernels allowed clusters of more than 8 blocks.
   std::unordered_set<void *> nonPortableClusters;
   // Tensor maps (photon_tensor_map_2d): kTensorMaps slots in device memory
-  // and their pinned host copies, allocated with the context (a first
-  // request may come inside a graph capture, which allows no allocation),
-  // and the slot of each map made so far.
+  // and their pinned host copies, allocated with the first backend (a first
+  // request may come inside a graph capture, which allows no allocation) and
+  // freed with the last, and the slot of each map made so far.
   static constexpr size_t kTensorMaps = 1024;
+  int backends = 0;
   CUdeviceptr tensorMapSlots = 0;
   void *tensorMapHostSlots = nullptr;
   std::map<std::tuple<uintptr_t, int64_t, int64_t, int32_t, int32_t>, CUdeviceptr> tensorMaps;
@@ -77,13 +78,6 @@ Status initialise() {
         st = s.drv->check(s.drv->cuEventCreate(&s.events[i], CU_EVENT_DISABLE_TIMING),
                           "cuEventCreate");
     }
-    const size_t mapBytes = CudaState::kTensorMaps * kTensorMapBytes;
-    if (st.ok())
-      st = s.drv->check(s.drv->cuMemAlloc_v2(&s.tensorMapSlots, mapBytes),
-                        "cuMemAlloc(tensor maps)");
-    if (st.ok())
-      st = s.drv->check(s.drv->cuMemAllocHost_v2(&s.tensorMapHostSlots, mapBytes),
-                        "cuMemAllocHost(tensor maps)");
     s.initStatus = st;
   });
   return s.initStatus;
@@ -94,6 +88,16 @@ void recordLaunchError(Status status) {
   std::lock_guard<std::mutex> lock(s.mutex);
   if (s.launchError.ok())
     s.launchError = std::move(status);
+}
+
+void releaseTensorMaps(CudaState &s) {
+  if (s.tensorMapSlots)
+    s.drv->cuMemFree_v2(s.tensorMapSlots);
+  if (s.tensorMapHostSlots)
+    s.drv->cuMemFreeHost(s.tensorMapHostSlots);
+  s.tensorMapSlots = 0;
+  s.tensorMapHostSlots = nullptr;
+  s.tensorMaps.clear();
 }
 
 CUdeviceptr dptr(const void *p) { return reinterpret_cast<CUdeviceptr>(p); }
@@ -126,8 +130,11 @@ public:
   }
 
   ~CudaBackend() override {
+    CudaState &s = state();
     if (staging_)
-      state().drv->cuMemFreeHost(staging_);
+      s.drv->cuMemFreeHost(staging_);
+    if (--s.backends == 0)
+      releaseTensorMaps(s);
   }
 
   Status copyToDevice(void *dst, const void *src, size_t bytes) override {
@@ -223,6 +230,20 @@ private:
 
 Expected<std::unique_ptr<Backend>> createCudaBackend() {
   PHOTON_RETURN_IF_ERROR(initialise());
+  CudaState &s = state();
+  if (s.backends == 0) {
+    const size_t bytes = CudaState::kTensorMaps * kTensorMapBytes;
+    Status st = s.drv->check(s.drv->cuMemAlloc_v2(&s.tensorMapSlots, bytes),
+                             "cuMemAlloc(tensor maps)");
+    if (st.ok())
+      st = s.drv->check(s.drv->cuMemAllocHost_v2(&s.tensorMapHostSlots, bytes),
+                        "cuMemAllocHost(tensor maps)");
+    if (!st.ok()) {
+      releaseTensorMaps(s);
+      return st;
+    }
+  }
+  ++s.backends;
   return std::unique_ptr<Backend>(new CudaBackend());
 }
 
@@ -451,6 +472,10 @@ PHOTON_MGPU void *photon_tensor_map_2d(void *base, int64_t rows, int64_t cols, i
   if (auto it = s.tensorMaps.find(key); it != s.tensorMaps.end())
     return reinterpret_cast<void *>(it->second);
   const size_t slot = s.tensorMaps.size();
+  if (!s.tensorMapSlots) {
+    recordLaunchError(Status::error("photon_tensor_map_2d: no CUDA backend"));
+    return nullptr;
+  }
   if (slot == CudaState::kTensorMaps) {
     recordLaunchError(Status::error("photon_tensor_map_2d: more than " +
                                     std::to_string(CudaState::kTensorMaps) + " tensor maps"));

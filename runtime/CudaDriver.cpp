@@ -176,8 +176,9 @@ Status CudaDriver::encodeTensorMap2d(void *map, void *base, int64_t rows, int64_
                 boxCols);
   if (!cuTensorMapEncodeTiled)
     return Status::error(std::string(what) +
-                         ": the NVIDIA driver lacks it (CUDA 12.0 or later); the kernels were "
-                         "compiled with --wgmma-tma, compile without it for this driver");
+                         ": the NVIDIA driver lacks it (CUDA 12.0 or later), which the "
+                         "kernels' TMA loads need: compile with --no-wgmma-tma for this "
+                         "driver");
   const int32_t rowBytes = boxCols * 2;
   if (rowBytes != 64 && rowBytes != 128)
     return Status::error(std::string(what) + ": box rows must be 64 or 128 bytes");

@@ -569,11 +569,16 @@ public:
   /// KB for a 128-wide tile of K 32, two blocks an SM), as many as fit a
   /// block where fewer do, at least 3 (a tile that 3 do not fit is not
   /// chosen).
-  int64_t wgmmaStages(int64_t stageBytes) const;
+  int64_t wgmmaStages(int64_t tileCols, bool split) const;
+  /// Whether a wgmma tile128 GEMM of tiles tileCols wide loads by TMA
+  /// (wgmma-tma, wgmma-tma-min-tile-cols), where its operands allow.
+  bool wgmmaTmaTiles(int64_t tileCols) const {
+    return options.wgmma && options.wgmmaTma && tileCols >= options.wgmmaTmaMinTileCols;
+  }
   /// An mbarrier object (wgmma-tma: one a stage; with a producer warp, two).
   static constexpr int64_t kMbarrierBytes = 8;
-  int64_t wgmmaBarriers() const {
-    return options.wgmmaTma ? (options.wgmmaProducerWarp ? 2 : 1) : 0;
+  int64_t wgmmaBarriers(int64_t tileCols) const {
+    return wgmmaTmaTiles(tileCols) ? (options.wgmmaProducerWarp ? 2 : 1) : 0;
   }
   /// On the host: the device address of a tensor map (runtime
   /// photon_tensor_map_2d) of the bf16 [rows x cols] matrix at element

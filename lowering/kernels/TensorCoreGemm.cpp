@@ -242,23 +242,23 @@ int64_t KernelEmitter::wgmmaStageBytes(int64_t tileCols, bool split) const {
   return (split ? 3 : 2) * stageRows * options.wgmmaKStep * 2;
 }
 
-int64_t KernelEmitter::wgmmaStages(int64_t stageBytes) const {
+int64_t KernelEmitter::wgmmaStages(int64_t tileCols, bool split) const {
   return std::max<int64_t>(
       3, std::min<int64_t>(options.wgmmaStages,
                            TargetInfo::kSm90MaxSharedBytesPerBlock /
-                               (stageBytes + wgmmaBarriers() * kMbarrierBytes)));
+                               (wgmmaStageBytes(tileCols, split) +
+                                wgmmaBarriers(tileCols) * kMbarrierBytes)));
 }
 
 int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split,
                                         const TileEpilogue *staged) const {
-  const int64_t stageBytes = wgmmaStageBytes(tileCols, split);
-  const int64_t stages = wgmmaStages(stageBytes);
-  int64_t bytes = stages * stageBytes;
+  const int64_t stages = wgmmaStages(tileCols, split);
+  int64_t bytes = stages * wgmmaStageBytes(tileCols, split);
   if (staged)
     bytes = std::max(bytes, (128 * stagedStride(tileCols) + staged->extraFloats) * 4);
   // wgmma-tma: each stage's mbarrier, after the stages and the staged tile.
-  if (options.wgmmaTma)
-    bytes = llvm::alignTo(bytes, kMbarrierBytes) + wgmmaBarriers() * stages * kMbarrierBytes;
+  if (wgmmaTmaTiles(tileCols))
+    bytes = llvm::alignTo(bytes, kMbarrierBytes) + wgmmaBarriers(tileCols) * stages * kMbarrierBytes;
   return bytes;
 }
 
@@ -303,7 +303,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   // Stages of K steps, and how many steps ahead the copies run: wgmma
   // keeps one step's MMAs in flight past the next barrier, so a stage is
   // refilled only two steps after it was read.
-  const int64_t stages = wgmma ? wgmmaStages(wgmmaStageBytes(tileCols, split)) : split ? 2 : 3;
+  const int64_t stages = wgmma ? wgmmaStages(tileCols, split) : split ? 2 : 3;
   const int64_t ahead = wgmma ? stages - 2 : stages - 1;
   Type bf16 = b.getBF16Type();
   // One buffer [operand][stage][row][column], operands A, W (, A lo): a
@@ -321,8 +321,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   // `in`'s map spans its buffer from in.base: rows past `rows` are read and
   // their outputs not stored, and one map serves every row count.
   const int64_t steps = llvm::divideCeil(K, kStep);
-  const bool tmaA = wgmma && options.wgmmaTma && !convert && K % 8 == 0;
-  const bool tmaW = wgmma && options.wgmmaTma && columns.matrix && K % 8 == 0 &&
+  const bool tmaA = wgmmaTmaTiles(tileCols) && !convert && K % 8 == 0;
+  const bool tmaW = wgmmaTmaTiles(tileCols) && columns.matrix && K % 8 == 0 &&
                     weightElt.isBF16();
   const bool tma = tmaA || tmaW;
   // wgmma-producer-warp: where both operands come by TMA (and no staged
@@ -378,7 +378,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   if (tma) {
     tilesAddr = sharedAddress(kb, tiles);
     barriers = arith::AddIOp::create(kb, tilesAddr,
-                                     i64c(kb, sharedBytes - wgmmaBarriers() * stages *
+                                     i64c(kb, sharedBytes - wgmmaBarriers(tileCols) * stages *
                                                                 kMbarrierBytes));
     ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0)),
            [&](Builder &b) {

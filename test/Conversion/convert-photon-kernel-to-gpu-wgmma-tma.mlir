@@ -11,13 +11,16 @@
 // (k0, m0) and W's at (k0, n0); every step waits for its stage's phase,
 // (kt / 6) % 2, before the proxy fence and barrier. No cp.async copy is left
 // where both operands come by TMA; Q/K/V and gate/up keep them for W.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s
 // wgmma-producer-warp: where both operands come by TMA, a ninth warp issues
 // the copies and the warpgroups hand stages back through a second barrier
 // each (count 2: one arrival a warpgroup), with no block barrier a step.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true wgmma-producer-warp=true' -canonicalize -cse | FileCheck %s --check-prefix=PRODUCER
-// Without the option (the default), or without wgmma: no tensor map.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=true' -canonicalize -cse | FileCheck %s --check-prefix=PRODUCER
+// By default only tiles at least 192 wide (wgmma-tma-min-tile-cols; none
+// here: convert-photon-kernel-to-gpu-wgmma-wide.mlir has them), and none
+// with wgmma-tma=false or without wgmma: no tensor map.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma-tma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128

@@ -10,7 +10,13 @@
 // wgmma-wide-tile-min-rows rows, by default those whose grid of wide tiles
 // covers 3/4 of the multiprocessors (here 99 row tiles of 128: 12672 rows);
 // smaller calls take the 64-wide kernel.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s
+// The tiles come by cp.async here (wgmma-tma=false); by default those at
+// least 192 wide (wgmma-tma-min-tile-cols) come by TMA, so the o projection's
+// 200-wide kernel reads maps of its input and weights (and 48 more bytes of
+// shared memory: its 6 stages' mbarriers), its 64-wide kernel none, and
+// the 160- and 120-wide Q/K/V kernels none either.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s --check-prefix=TMA
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=104 wgmma-wide-tile-min-rows=256' -canonicalize -cse | FileCheck %s --check-prefix=T104
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=QKV
 // Stages that would not fit in shared memory (hi and lo parts of an f32
@@ -131,3 +137,16 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // BAD264: convert-photon-kernel-to-gpu: wgmma-tile-cols must be a multiple of 8 from 64 to 256, got 264
 // BADMAX: convert-photon-kernel-to-gpu: wgmma-wide-tile-max-outputs must be positive, got 0
 // BADROWS: convert-photon-kernel-to-gpu: wgmma-wide-tile-min-rows must not be negative, got -1
+
+// TMA-LABEL: func.func private @photon_stack_shape0(
+// TMA-NOT: photon_tensor_map_2d
+// TMA: function(@photon_wgmma128x160_qkv_rope_280x200)
+// TMA-NOT: photon_tensor_map_2d
+// TMA: function(@photon_wgmma128x120_qkv_rope_280x200)
+// TMA: %[[WIDE:.*]] = arith.cmpi uge, %{{.*}}, %c12672 : index
+// TMA-NEXT: scf.if %[[WIDE]] {
+// TMA: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c200_i64, %c128_i32, %c32_i32)
+// TMA: func.call @photon_tensor_map_2d(%{{.*}}, %c200_i64, %c200_i64, %c200_i32, %c32_i32)
+// TMA: dynamic_shared_memory_size %c196656_i32 module(@photon_kernels) function(@photon_wgmma128x200_200x200)
+// TMA-NOT: photon_tensor_map_2d
+// TMA: function(@photon_wgmma128x64_200x200)

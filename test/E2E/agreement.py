@@ -924,6 +924,9 @@ def main():
                                  # default wgmma-tile-cols 208), 2 x 104 (W's rows past the
                                  # first tile zero-filled) and 3 x 104, 4 x 56.
                                  ("-bf16-act-tc1-wide", tc1 + wide1 + split),
+                                 # The same with bf16 inputs: o's and down's 200-wide
+                                 # tiles by TMA (wgmma-tma-min-tile-cols, default 192).
+                                 ("-bf16-act-tc1-wide-round", tc1 + wide1),
                                  ("-bf16-act-tc1-t104-round", tc1 + wide1 + ("--wgmma-tile-cols=104",)),
                                  ("-bf16-act-tc1-t64", tc1 + wide1 + ("--wgmma-tile-cols=64",) + split),
                                  ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",) + split),

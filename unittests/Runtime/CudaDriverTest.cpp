@@ -219,8 +219,8 @@ TEST(CudaDriver, EncodeTensorMap2dDescribesTheMatrixAndBox) {
   // A driver without the entry point (before CUDA 12.0) says what needs it.
   CudaDriver old;
   EXPECT_NE(old.encodeTensorMap2d(map, base, 64, 64, 64, 32).message().find(
-                "the NVIDIA driver lacks it (CUDA 12.0 or later); the kernels were compiled "
-                "with --wgmma-tma"),
+                "the NVIDIA driver lacks it (CUDA 12.0 or later), which the kernels' TMA "
+                "loads need: compile with --no-wgmma-tma"),
             std::string::npos);
 }
 
