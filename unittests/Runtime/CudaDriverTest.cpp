@@ -1,16 +1,22 @@
 //===- CudaDriverTest.cpp - Tests of the dlopen'ed CUDA driver table ------===//
 
+#include "runtime/CudaBackend.h"
 #include "runtime/CudaDriver.h"
 
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
 #include <unistd.h>
 
 using namespace photon::rt;
+
+// The runtime's entry for the generated code's TMA loads (CudaBackend.cpp).
+extern "C" void *photon_tensor_map_2d(void *base, int64_t rows, int64_t cols, int32_t boxRows,
+                                      int32_t boxCols);
 
 namespace {
 
@@ -222,6 +228,16 @@ TEST(CudaDriver, EncodeTensorMap2dDescribesTheMatrixAndBox) {
                 "the NVIDIA driver lacks it (CUDA 12.0 or later), which the kernels' TMA "
                 "loads need: compile with --no-wgmma-tma"),
             std::string::npos);
+}
+
+// The tensor-map slots live with the CUDA backends: a map asked for with
+// none (this test makes none) is a launch error, not a write through null.
+TEST(CudaDriver, TensorMapWithoutABackendIsALaunchError) {
+  alignas(16) static char matrix[64 * 64 * 2];
+  EXPECT_EQ(photon_tensor_map_2d(matrix, 64, 64, 64, 32), nullptr);
+  EXPECT_NE(takeCudaLaunchError().message().find("photon_tensor_map_2d: no CUDA backend"),
+            std::string::npos);
+  EXPECT_TRUE(takeCudaLaunchError().ok()); // taken once
 }
 
 } // namespace
