@@ -288,7 +288,8 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "warp that issues every copy up to wgmma-stages steps ahead, and "
            "the two warpgroups hand each stage back through a second "
            "mbarrier instead of passing the block's barrier every K step "
-           "(warp specialization). Not yet measured (docs/design.md)">,
+           "(warp specialization). On an H100 no faster than wgmma-tma alone "
+           "(docs/perf.md)">,
     Option<"wgmmaTileCols", "wgmma-tile-cols", "int64_t", "208",
            "wgmma: the widest output tile of a tile128 GEMM of up to "
            "wgmma-wide-tile-max-outputs outputs (a multiple of 8, 64 to "
@@ -298,9 +299,19 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "64 keeps the 64-wide tiles where M is a multiple of 64">,
     Option<"wgmmaWideTileMaxOutputs", "wgmma-wide-tile-max-outputs", "int64_t",
            "2048",
-           "wgmma: projections (and Q/K/V as one) of up to this many outputs "
-           "take the wide tiles of wgmma-tile-cols; wider ones keep their "
-           "128-wide tiles">,
+           "wgmma: projections (and Q/K/V as one, gate/up as one of 2 x ffn "
+           "outputs) of up to this many outputs take the wide tiles of "
+           "wgmma-tile-cols; wider ones those of "
+           "wgmma-wide-output-tile-cols">,
+    Option<"wgmmaWideOutputTileCols", "wgmma-wide-output-tile-cols", "int64_t",
+           "256",
+           "wgmma: the widest output tile of a projection of more than "
+           "wgmma-wide-tile-max-outputs outputs (LM heads; gate/up, in units "
+           "of 32), as wgmma-tile-cols is for the others (a multiple of 8, 64 "
+           "to 256; 128: their 128-wide tiles at every row count). H200 "
+           "(ncu, vanilla-600M): 256 against 128, gate/up at 4,096 rows 237 "
+           "against 260 us, the LM head at 256 rows 79 against 87 us; 192 "
+           "(gate/up) and 208 (the LM head) were slower than 128">,
     Option<"wgmmaWideTileMinRows", "wgmma-wide-tile-min-rows", "int64_t", "0",
            "wgmma: calls of at least this many rows take the wide tiles of "
            "wgmma-tile-cols, fewer the 64-wide ones (the host picks). 0: the "

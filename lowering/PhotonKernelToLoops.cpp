@@ -180,9 +180,11 @@ struct ConvertPhotonKernelToGPU
       return bad("wgmma-k-step must be 32 or 64, got " + Twine(int64_t(wgmmaKStep)));
     if (wgmmaStages < 3 || wgmmaStages > 8)
       return bad("wgmma-stages must be 3 to 8, got " + Twine(int64_t(wgmmaStages)));
-    if (wgmmaTileCols < 64 || wgmmaTileCols > 256 || wgmmaTileCols % 8 != 0)
-      return bad("wgmma-tile-cols must be a multiple of 8 from 64 to 256, got " +
-                 Twine(int64_t(wgmmaTileCols)));
+    for (auto [name, cols] : {std::pair{"wgmma-tile-cols", int64_t(wgmmaTileCols)},
+                              std::pair{"wgmma-wide-output-tile-cols",
+                                        int64_t(wgmmaWideOutputTileCols)}})
+      if (cols < 64 || cols > 256 || cols % 8 != 0)
+        return bad(Twine(name) + " must be a multiple of 8 from 64 to 256, got " + Twine(cols));
     if (!chip.empty() && TargetInfo::forChip(chip).smVersion == 0)
       return bad("chip must be sm_<number>[a], got '" + chip + "'");
     return success();
@@ -221,6 +223,7 @@ struct ConvertPhotonKernelToGPU
     options.wgmmaTileCols = wgmmaTileCols;
     options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;
     options.wgmmaWideTileMaxOutputs = wgmmaWideTileMaxOutputs;
+    options.wgmmaWideOutputTileCols = wgmmaWideOutputTileCols;
     options.multiprocessors = multiprocessors;
     options.fuseQkvRope = fuseQkvRope;
     options.fuseQkvRopeGemm = fuseQkvRopeGemm;

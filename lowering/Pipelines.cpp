@@ -276,6 +276,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "wgmma-wide-tile-max-outputs",
       llvm::cl::desc("wgmma: projections of up to this many outputs take the wide tiles"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaWideTileMaxOutputs)};
+  Option<int64_t> wgmmaWideOutputTileCols{
+      *this, "wgmma-wide-output-tile-cols",
+      llvm::cl::desc("wgmma: the widest output tile of a GEMM of more than "
+                     "wgmma-wide-tile-max-outputs outputs (a multiple of 8, 64 to 256)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaWideOutputTileCols)};
   Option<int64_t> wgmmaWideTileMinRows{
       *this, "wgmma-wide-tile-min-rows",
       llvm::cl::desc("wgmma: the rows from which a call takes the wide tiles "
@@ -387,6 +392,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
+        kernels.wgmmaWideOutputTileCols = options.wgmmaWideOutputTileCols;
         addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.programs(), options.plan(),
                         options.fusions());
         if (options.groupStackCalls) {

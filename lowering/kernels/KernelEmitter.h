@@ -427,8 +427,13 @@ public:
   /// every warp's 32 columns are 16 features' gate (n-tiles 0, 1) then their
   /// up (n-tiles 2, 3), and a thread holds gate and up of the same (row,
   /// feature) in its accumulators: the epilogue stores silu(gate) · up.
+  /// On wgmma, calls of enough rows take the wide tiles of a projection of
+  /// 2F outputs (projectionTileCols, tileByRows).
   void gateUpTensorCore(Builder &b, Buf in, Value rows, int64_t F, int64_t K, Value gate,
                         Value up, Buf G);
+  /// gateUpTensorCore's kernel of tiles tileCols wide.
+  void gateUpTile128(Builder &b, Buf in, Value rows, int64_t F, int64_t K, Value gate, Value up,
+                     Buf G, int64_t tileCols);
 
   /// matmulNT with one warp per output, its lanes reading consecutive
   /// weights of row j (one "lane" on the host).
@@ -503,10 +508,13 @@ public:
   /// split into equal tiles of at most wgmma-tile-cols (1664 -> 8 x 208: at
   /// 4096 rows 256 blocks, 1.94 waves of 132 SMs, where 64-wide tiles read
   /// every input row from L2 26 times and each m64n64k16 reads as many
-  /// shared-memory bytes as the tensor cores multiply); else, or where its
-  /// stages would not fit in shared memory, mmaTileCols. `split`: the
-  /// input's hi and lo parts are staged (splitsGemmInput).
-  int64_t projectionTileCols(int64_t M, bool split) const;
+  /// shared-memory bytes as the tensor cores multiply), wider M (LM heads,
+  /// gate/up) into tiles of at most wgmma-wide-output-tile-cols (32000 ->
+  /// 125 x 256); where its stages would not fit in shared memory, or on
+  /// mma.sync, mmaTileCols. `split`: the input's hi and lo parts are staged
+  /// (splitsGemmInput); `unit`: tiles are a multiple of it (gate/up: 32, a
+  /// warp's 16 features' gate and up).
+  int64_t projectionTileCols(int64_t M, bool split, int64_t unit = 8) const;
 
   /// Emits `kernel` for a tile128 GEMM of M outputs: with projectionTileCols'
   /// wide tiles for calls of at least wgmma-wide-tile-min-rows rows (by

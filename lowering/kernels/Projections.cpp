@@ -1029,8 +1029,18 @@ void KernelEmitter::mlp(Builder &b, Buf X, Buf in, Value rows, int64_t F, int64_
 
 void KernelEmitter::gateUpTensorCore(Builder &b, Buf in, Value rows, int64_t F, int64_t K,
                                      Value gate, Value up, Buf G) {
+  // The wide tiles of a projection of 2F outputs, in units of a warp's 32
+  // columns, for calls of enough rows.
+  const int64_t wide = projectionTileCols(2 * F, splitsGemmInput(in), 32);
+  tileByRows(b, rows, 2 * F, mmaTileCols(2 * F), wide, [&](Builder &b, int64_t tileCols) {
+    gateUpTile128(b, in, rows, F, K, gate, up, G, tileCols);
+  });
+}
+
+void KernelEmitter::gateUpTile128(Builder &b, Buf in, Value rows, int64_t F, int64_t K,
+                                  Value gate, Value up, Buf G, int64_t tileCols) {
   constexpr int64_t kWarpCols = 32, kHalf = kWarpCols / 2;
-  const int64_t tileCols = mmaTileCols(2 * F), tileFeatures = tileCols / 2;
+  const int64_t tileFeatures = tileCols / 2;
   const int64_t tiles = llvm::divideCeil(F, tileFeatures);
   // Column n: feature (n / tileCols) · tileFeatures + warp column group ·
   // 16 + n % 16; up where n % 32 >= 16.

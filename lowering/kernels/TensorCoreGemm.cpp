@@ -228,10 +228,12 @@ static int64_t equalTileCols(int64_t M, int64_t limit, int64_t unit) {
   return unit * llvm::divideCeil(llvm::divideCeil(M, tiles), unit);
 }
 
-int64_t KernelEmitter::projectionTileCols(int64_t M, bool split) const {
-  if (!tile128OnWgmma() || M > options.wgmmaWideTileMaxOutputs)
+int64_t KernelEmitter::projectionTileCols(int64_t M, bool split, int64_t unit) const {
+  if (!tile128OnWgmma())
     return mmaTileCols(M);
-  const int64_t cols = equalTileCols(M, options.wgmmaTileCols, 8);
+  const int64_t limit = M > options.wgmmaWideTileMaxOutputs ? options.wgmmaWideOutputTileCols
+                                                           : options.wgmmaTileCols;
+  const int64_t cols = equalTileCols(M, limit, unit);
   return wgmmaSharedBytes(cols, split, nullptr) <= TargetInfo::kSm90MaxSharedBytesPerBlock
              ? cols
              : mmaTileCols(M);

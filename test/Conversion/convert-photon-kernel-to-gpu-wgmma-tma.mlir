@@ -16,15 +16,17 @@
 // the copies and the warpgroups hand stages back through a second barrier
 // each (count 2: one arrival a warpgroup), with no block barrier a step.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=true' -canonicalize -cse | FileCheck %s --check-prefix=PRODUCER
-// By default only tiles at least 192 wide (wgmma-tma-min-tile-cols; none
-// here: convert-photon-kernel-to-gpu-wgmma-wide.mlir has them), and none
-// with wgmma-tma=false or without wgmma: no tensor map.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// By default only tiles at least 192 wide (wgmma-tma-min-tile-cols): here
+// the wide gate/up kernel's, which maps the normed rows only (gate/up's
+// weights are two matrices); convert-photon-kernel-to-gpu-wgmma-wide.mlir
+// has more. None with wgmma-tma=false or without wgmma: no tensor map.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=DEFAULT
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma-tma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128
-// columns, two 64-wide tiles; gate/up 3 tiles of 32 features.
+// columns, two 64-wide tiles; gate/up 3 tiles of 32 features (wide: one
+// of 96).
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 64, layers = 1, n_heads = 4, n_kv_heads = 2, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
   photon.param @model.embed_tokens.weight : tensor<16x64xbf16>
   photon.param @model.layers.0.input_layernorm.weight : tensor<64xbf16>
@@ -105,7 +107,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.*}}, %[[MAPA]]
 // CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.*}}, %[[MAPW]]
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 1
-// gate/up: the normed rows' map; the weights by cp.async.
+// gate/up, the wide kernel (one tile of 2F = 192 columns) and the 64-wide
+// one: the normed rows' map; the weights by cp.async.
+// CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
+// CHECK-NOT: photon_tensor_map_2d
+// CHECK: function(@photon_wgmma128x192_gate_up_96x64)
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
 // CHECK-NOT: photon_tensor_map_2d
 // CHECK: function(@photon_wgmma128x64_gate_up_96x64)
@@ -119,6 +125,14 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c9216_i32
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %c16_i64, %c64_i64, %c64_i32, %c32_i32)
 // CHECK: func.func private @photon_tensor_map_2d(!llvm.ptr, i64, i64, i32, i32) -> !llvm.ptr
+
+// DEFAULT-NOT: photon_tensor_map_2d
+// DEFAULT: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
+// DEFAULT-NOT: photon_tensor_map_2d
+// DEFAULT: function(@photon_wgmma128x192_gate_up_96x64)
+// DEFAULT-NOT: photon_tensor_map_2d
+// DEFAULT: function(@photon_wgmma128x64_gate_up_96x64)
+// DEFAULT-NOT: photon_tensor_map_2d(%
 
 // OFF-NOT: photon_tensor_map_2d
 // OFF-NOT: nvvm.mbarrier

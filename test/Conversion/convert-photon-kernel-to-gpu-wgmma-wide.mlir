@@ -1,6 +1,6 @@
 // wgmma-tile-cols (default 208): on wgmma, a projection of up to 2048
-// outputs splits them into ceil(M / wgmma-tile-cols) tiles of equal width,
-// rounded up to 8 (PHOTON-600M's 1664 outputs: 8 tiles of 208). Here M = 200:
+// outputs (gate/up: 2F) splits them into ceil(M / wgmma-tile-cols) tiles of
+// equal width, rounded up to 8 (PHOTON-600M's 1664 outputs: 8 tiles of 208). Here M = 200:
 // one tile of 200, or two of 104 with wgmma-tile-cols=104. W's stage rows
 // are the tile's width rounded up to the rows one copy pass of 256 threads
 // covers (64 at K steps of 32): 256 rows, so every operand's stage is 256
@@ -25,14 +25,17 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-k-step=64 matmul-input-rounding=none' -canonicalize -cse | FileCheck %s --check-prefix=FIT
 // Without wgmma the option does nothing: mma.sync's 64-wide tiles.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
-// wgmma-wide-tile-max-outputs (default 2048): wider projections keep their
-// tiles; 100 keeps the 200-output ones on 64-wide tiles (and Q/K/V's 280
-// without the RoPE epilogue, whose tiles are whole heads whatever the bound).
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=100 fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=MAXOUT
+// wgmma-wide-tile-max-outputs (default 2048): wider projections (LM heads,
+// gate/up) take tiles of at most wgmma-wide-output-tile-cols (default 256)
+// instead. With 100 and 120: Q/K/V's 280 outputs without the RoPE epilogue
+// 3 tiles of 96, o's 200 two of 104, gate/up's 128 two of 64 (in units of
+// 32: the narrow kernel).
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=100 wgmma-wide-output-tile-cols=120 fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=MAXOUT
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=100' 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=264' 2>&1 | FileCheck %s --check-prefix=BAD264
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=BADROWS
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=0' 2>&1 | FileCheck %s --check-prefix=BADMAX
+// RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-output-tile-cols=260' 2>&1 | FileCheck %s --check-prefix=BADOUT
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 200, layers = 1, n_heads = 5, n_kv_heads = 1, ffn_dim = 64, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
   photon.param @model.embed_tokens.weight : tensor<16x200xbf16>
@@ -98,6 +101,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.terminator
 // CHECK: } else {
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c4, {{.*}}) {{.*}} dynamic_shared_memory_size %c98304_i32 module(@photon_kernels) function(@photon_wgmma128x64_200x200) {
+// Gate/up as a projection of 2F = 128 outputs, in units of a warp's 32
+// columns (16 features' gate, then their up): one 128-wide tile from as
+// many rows, else two 64-wide ones.
+// CHECK: %[[GWIDE:.*]] = arith.cmpi uge, %{{.*}}, %c12672 : index
+// CHECK-NEXT: scf.if %[[GWIDE]] {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c1, {{.*}}) {{.*}} function(@photon_wgmma128x128_gate_up_64x200) {
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>
+// CHECK: } else {
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c2, {{.*}}) {{.*}} function(@photon_wgmma128x64_gate_up_64x200) {
 
 // T104-LABEL: func.func private @photon_stack_shape0(
 // T104: arith.cmpi uge, %{{.*}}, %c256 : index
@@ -124,11 +136,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // FIT: function(@photon_wgmma128x64_200x200)
 // FIT: memref<3x4x128x64xbf16, #gpu.address_space<workgroup>>
 
-// MAXOUT-NOT: function(@photon_wgmma128x{{(144|200)}}
+// MAXOUT: function(@photon_wgmma128x96_qkv_280x200)
 // MAXOUT: function(@photon_wgmma128x64_qkv_280x200)
-// MAXOUT-NOT: function(@photon_wgmma128x{{(144|200)}}
+// MAXOUT: %[[WIDE:.*]] = arith.cmpi uge, %{{.*}}, %c6400 : index
+// MAXOUT-NEXT: scf.if %[[WIDE]] {
+// MAXOUT: function(@photon_wgmma128x104_200x200)
 // MAXOUT: function(@photon_wgmma128x64_200x200)
-// MAXOUT-NOT: function(@photon_wgmma128x{{(144|200)}}
+// MAXOUT-NOT: function(@photon_wgmma128x{{[0-9]+}}_gate_up
+// MAXOUT: function(@photon_wgmma128x64_gate_up_64x200)
+// MAXOUT-NOT: function(@photon_wgmma128x{{[0-9]+}}_gate_up
 
 // MMA-NOT: wgmma
 // MMA: function(@photon_mma128x64_200x200)
@@ -136,6 +152,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // BAD: convert-photon-kernel-to-gpu: wgmma-tile-cols must be a multiple of 8 from 64 to 256, got 100
 // BAD264: convert-photon-kernel-to-gpu: wgmma-tile-cols must be a multiple of 8 from 64 to 256, got 264
 // BADMAX: convert-photon-kernel-to-gpu: wgmma-wide-tile-max-outputs must be positive, got 0
+// BADOUT: convert-photon-kernel-to-gpu: wgmma-wide-output-tile-cols must be a multiple of 8 from 64 to 256, got 260
 // BADROWS: convert-photon-kernel-to-gpu: wgmma-wide-tile-min-rows must not be negative, got -1
 
 // TMA-LABEL: func.func private @photon_stack_shape0(

@@ -927,6 +927,15 @@ def main():
                                  # The same with bf16 inputs: o's and down's 200-wide
                                  # tiles by TMA (wgmma-tma-min-tile-cols, default 192).
                                  ("-bf16-act-tc1-wide-round", tc1 + wide1),
+                                 # Past --wgmma-wide-tile-max-outputs (here 200) the
+                                 # tiles of --wgmma-wide-output-tile-cols (256): the LM
+                                 # head's 300 outputs 2 x 152, gate/up's 656 columns
+                                 # 3 x 224 (its 328 features 3 x 112, the last partly
+                                 # past F); then every tile by TMA.
+                                 ("-bf16-act-tc1-wide-out",
+                                  tc1 + wide1 + ("--wgmma-wide-tile-max-outputs=200",)),
+                                 ("-bf16-act-tc1-wide-out-tma",
+                                  tc1 + wide1 + ("--wgmma-wide-tile-max-outputs=200", "--wgmma-tma")),
                                  ("-bf16-act-tc1-t104-round", tc1 + wide1 + ("--wgmma-tile-cols=104",)),
                                  ("-bf16-act-tc1-t64", tc1 + wide1 + ("--wgmma-tile-cols=64",) + split),
                                  ("-bf16-act-tc1-tile64", tc1 + ("--tensor-core-kernel=tile64",) + split),
