@@ -221,6 +221,7 @@ struct ConvertPhotonKernelToGPU
     options.wgmmaTmaMinTileCols = wgmmaTmaMinTileCols;
     options.wgmmaProducerWarp = wgmmaTma && wgmmaProducerWarp;
     options.wgmmaTileCols = wgmmaTileCols;
+    options.wgmmaStagedStore = wgmmaStagedStore;
     options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;
     options.wgmmaWideTileMaxOutputs = wgmmaWideTileMaxOutputs;
     options.wgmmaWideOutputTileCols = wgmmaWideOutputTileCols;

@@ -267,6 +267,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "wgmma-producer-warp",
       llvm::cl::desc("wgmma-tma: a ninth warp issues the copies (warp specialization)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaProducerWarp)};
+  Option<bool> wgmmaStagedStore{
+      *this, "wgmma-staged-store",
+      llvm::cl::desc("wgmma: the GEMMs of one weight matrix store their tiles through shared "
+                     "memory in 16-byte runs"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaStagedStore)};
   Option<int64_t> wgmmaTileCols{
       *this, "wgmma-tile-cols",
       llvm::cl::desc("wgmma: the widest output tile of a GEMM of up to "
@@ -390,6 +395,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaTmaMinTileCols = options.wgmmaTmaMinTileCols;
         kernels.wgmmaProducerWarp = options.wgmmaProducerWarp;
         kernels.wgmmaTileCols = options.wgmmaTileCols;
+        kernels.wgmmaStagedStore = options.wgmmaStagedStore;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
         kernels.wgmmaWideOutputTileCols = options.wgmmaWideOutputTileCols;

@@ -48,8 +48,10 @@
 # which BENCH_MODELS then names.
 # SCHEDULE_ARGS (prepare) sets the batches, contexts and prompts of each artifact's
 # schedule.json (photon-schedule-report options).
-# SKIP_BENCH=1 (run) stops after the agreement and memcheck. AGREEMENT_ARGS (run) passes one
-# option to the agreement, e.g. AGREEMENT_ARGS="--only=fused-launches|act-tiled".
+# SKIP_BENCH=1 (run) stops after the agreement and memcheck. AGREEMENT_ARGS (prepare, run)
+# passes one option to the agreement, e.g. AGREEMENT_ARGS="--only=fused-launches|act-tiled":
+# prepare then compiles only those cases, and its whole .device.txz may fit one call.
+# MEMCHECK_ONLY (run; a bash regex) runs memcheck only on the artifacts whose names match it.
 # BENCH_MODELS (prepare, bench) lists the benchmarked models (default vanilla-600m
 # photon-600m); BENCH_ARGS passes options to bench/bench.py; PEER_ARGS, when set, runs
 # the PyTorch peer (../shared/peer, copied into .device/peer by prepare) after the
@@ -97,7 +99,8 @@ recgen_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act
 # The tensor-core GEMMs at tile edges (see `run`), and with TMA weight loads.
 tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide
   tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round
-  tiny-vanilla-wide-bf16-act-tc1-tma tiny-vanilla-wide-bf16-act-tc1-producer"
+  tiny-vanilla-wide-bf16-act-tc1-tma tiny-vanilla-wide-bf16-act-tc1-producer
+  tiny-vanilla-wide-bf16-act-tc1-wide-out-tma tiny-vanilla-wide-bf16-act-tc1-wide-registers"
 # Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
 # `pack f32` keep them.
 checked_artifacts="$recgen_artifacts $tile_edge_artifacts tiny-photon-l3-bf16-act-tiled
@@ -113,7 +116,7 @@ prepare() {
   mkdir -p "$dev/include" && cp -r /usr/include/nlohmann /usr/include/CLI "$dev/include/"
   echo "gpu-check: compiling the tiny models for cuda (f32, bf16, f16 arenas)"
   /usr/bin/python3 "$root/test/E2E/agreement.py" --compile-only --device cuda \
-    --work "$dev/e2e" --bin "$bin"
+    --work "$dev/e2e" --bin "$bin" ${AGREEMENT_ARGS:+"$AGREEMENT_ARGS"}
   echo "gpu-check: compiling the demo models (models/demo/) for cuda"
   for m in photon block vanilla; do
     "$bin/photon-compile" "$root/models/demo/demo-$m.json" -o "$dev/demo/$m-cuda" --target=cuda -q
@@ -257,6 +260,7 @@ run() {
     # bf16 activations: the token choice does not depend on tensor cores).
     memcheck() {  # memcheck <artifact dir> <photon-run args...>
       local art="$1"; shift
+      [[ -z "${MEMCHECK_ONLY:-}" || "$(basename "$art")" =~ $MEMCHECK_ONLY ]] || return 0
       echo "== $(basename "$art") $*" >> "$out/memcheck.txt"
       local rc=0
       "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \

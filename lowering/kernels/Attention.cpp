@@ -1041,7 +1041,7 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
         memref::StoreOp::create(b, sn, t.tile, ValueRange{tableAt(b, r, j, 1)});
       });
     });
-    gpu::BarrierOp::create(b);
+    warpgroupsBarrier(b, t.producerWarp);
     const int64_t pairs = t.cols / 2;
     strided(b, 128 * pairs, [&](Builder &b, Value e) {
       Value r = divU(b, e, pairs), p = remU(b, e, pairs);

@@ -132,8 +132,8 @@ public:
   void matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
                   Value w, int64_t wAlign, Value bOff, bool accumulate);
 
-  /// mem[at .. at + 8) (f32, 16-byte aligned) as a vector<8xf32>, loaded as
-  /// two 16-byte vectors.
+  /// mem[at .. at + 8) (f32, 16-byte aligned; global or shared) as a
+  /// vector<8xf32>, loaded as two 16-byte vectors.
   Value loadF32x8(Builder &b, Value mem, Value at);
 
   /// Whether projections over K with weights of these alignments (elements)
@@ -311,13 +311,20 @@ public:
   /// epilogue whose outputs combine columns no one thread holds (RoPE's
   /// pairs j, j + head_dim / 2): f32 `tile`, row r of the block's 128 at
   /// r · stride (tile row m0 + r, columns n0 ..), then the epilogue's own
-  /// `extra` floats. Every thread of the block runs the epilogue.
+  /// `extra` floats. The block's two warpgroups run the epilogue (a
+  /// producer warp has left): they synchronize with `barrier`.
   struct StagedTile {
     Value tile, m0, n0, tid;
     int64_t stride, cols, threads;
     /// Where the epilogue's own floats start in `tile`.
     int64_t extraAt() const { return 128 * stride; }
+    /// Whether the block has a producer warp (wgmma-producer-warp).
+    bool producerWarp = false;
   };
+  /// A barrier of the warpgroups of a wgmma tile128 block: the block's,
+  /// or with a producer warp (which does not take part) barrier 1 of
+  /// their 256 threads.
+  static void warpgroupsBarrier(Builder &b, bool producerWarp);
   struct TileEpilogue {
     /// In the kernel's name, after the projection's tag.
     StringRef name;
@@ -459,6 +466,28 @@ public:
   void forMmaTiles(Builder &kb, Value rows, Value mLimit, Value row0, Value col0, Value lane,
                    int64_t mTiles, int64_t nTiles,
                    function_ref<void(Builder &, Value, Value, int64_t)> store);
+
+  /// wgmma-staged-store: a staged tile stored as runs of 8 consecutive
+  /// outputs of a row. `column`: a run's first output column; `element`
+  /// and `vector`: value j, and all 8, of run `run` of tile row r.
+  struct StagedRuns {
+    int64_t perRow;
+    std::function<Value(Builder &, Value run)> column;
+    std::function<Value(Builder &, Value r, Value run, Value j)> element;
+    std::function<Value(Builder &, Value r, Value run)> vector;
+  };
+  /// The runs of a projection's tile: its columns, 8 at a time.
+  StagedRuns plainRuns(const StagedTile &t);
+  /// Stores out[row, col] = run value (+ bias) (+ out), each thread taking
+  /// runs strided over the block: 16-byte loads and stores where out is
+  /// 16-byte aligned and M a multiple of 8 (else element by element), the
+  /// residuals of 8 runs loaded before their stores.
+  void storeStagedRuns(Builder &b, const StagedTile &t, const StagedRuns &runs, Buf out,
+                       Value rows, int64_t M, Value bOff, bool accumulate);
+  /// out[at .. at + 8) as f32, and its store (to the mirror too): 16-byte
+  /// aligned vectors.
+  Value loadVector8(Builder &b, const Buf &out, Value at);
+  void storeVector8(Builder &b, const Buf &out, Value v, Value at);
 
   /// Stores out[row, col] = acc (+ bias[col]) (+ out[row, col], or
   /// `residual` where the caller loaded it).

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/kernels/KernelPatterns.h"
+#include "lowering/TargetInfo.h"
 
 namespace mlir::photon {
 
@@ -1072,6 +1073,37 @@ void KernelEmitter::gateUpTile128(Builder &b, Buf in, Value rows, int64_t F, int
                       });
                     });
       }};
+  // wgmma-staged-store: run k of 8 features of a tile row reads gate
+  // columns 32 (k / 2) + 8 (k % 2) .. + 7 of the staged tile, up 16 on.
+  TileEpilogue swigluTile{"swiglu", 32, 0, [&](Builder &b, const StagedTile &t) {
+    auto gateAt = [&](Builder &b, Value r, Value run) {
+      return addI(b, mulI(b, r, t.stride),
+                  addI(b, mulI(b, divU(b, run, 2), kWarpCols), mulI(b, remU(b, run, 2), 8)));
+    };
+    StagedRuns runs{
+        t.cols / 16,
+        [&](Builder &b, Value run) { return addI(b, divU(b, t.n0, 2), mulI(b, run, 8)); },
+        [&](Builder &b, Value r, Value run, Value j) -> Value {
+          Value at = addI(b, gateAt(b, r, run), j);
+          Value g = memref::LoadOp::create(b, t.tile, ValueRange{at});
+          Value u = memref::LoadOp::create(b, t.tile, ValueRange{addI(b, at, kHalf)});
+          return mulF(b, silu(b, g), u);
+        },
+        [&](Builder &b, Value r, Value run) -> Value {
+          Value at = gateAt(b, r, run);
+          Value g = loadF32x8(b, t.tile, at), u = loadF32x8(b, t.tile, addI(b, at, kHalf));
+          SmallVector<Value, 8> h;
+          for (int64_t j = 0; j < 8; ++j)
+            h.push_back(mulF(b, silu(b, vector::ExtractOp::create(b, g, j)),
+                             vector::ExtractOp::create(b, u, j)));
+          return vector::FromElementsOp::create(b, g.getType(), h);
+        }};
+    storeStagedRuns(b, t, runs, G, rows, F, Value(), false);
+  }};
+  if (options.wgmmaStagedStore && tile128OnWgmma() &&
+      wgmmaSharedBytes(tileCols, splitsGemmInput(in), &swigluTile) <=
+          TargetInfo::kSm90MaxSharedBytesPerBlock)
+    columns.staged = &swigluTile;
   matmulTensorCoreTile128(b, "gate_up_" + shape(F, K), in, rows, K, columns, tileCols);
 }
 

@@ -123,6 +123,17 @@ void KernelEmitter::storeOutput(Builder &b, Buf out, int64_t M, Value row, Value
   out.store(b, acc, o);
 }
 
+void KernelEmitter::warpgroupsBarrier(Builder &b, bool producerWarp) {
+  if (!producerWarp) {
+    gpu::BarrierOp::create(b);
+    return;
+  }
+  Type i32 = b.getI32Type();
+  NVVM::BarrierOp::create(b, Type(), arith::ConstantIntOp::create(b, i32, 1),
+                          arith::ConstantIntOp::create(b, i32, 2 * kWarpgroupSize),
+                          /*reductionOp=*/nullptr, /*reductionPredicate=*/Value());
+}
+
 void KernelEmitter::lateDependents(gpu::LaunchOp launch) {
   if (options.programmaticLaunch)
     launch->setAttr(kLaunchDependentsAtEnd, UnitAttr::get(ctx));
@@ -186,9 +197,138 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
                       accumulate);
       },
       /*staged=*/nullptr, w};
+  TileEpilogue storeTile{"store", 8, 0, [&](Builder &b, const StagedTile &t) {
+                           storeStagedRuns(b, t, plainRuns(t), out, rows, M, bOff, accumulate);
+                         }};
+  const bool split = splitsGemmInput(in);
   tile128ByRows(b, in, rows, M, [&](Builder &b, int64_t tileCols) {
-    matmulTensorCoreTile128(b, shape(M, K), in, rows, K, columns, tileCols);
+    MmaColumns tileColumns = columns;
+    if (options.wgmmaStagedStore && tile128OnWgmma() &&
+        wgmmaSharedBytes(tileCols, split, &storeTile) <= TargetInfo::kSm90MaxSharedBytesPerBlock)
+      tileColumns.staged = &storeTile;
+    matmulTensorCoreTile128(b, shape(M, K), in, rows, K, tileColumns, tileCols);
   });
+}
+
+Value KernelEmitter::loadVector8(Builder &b, const Buf &out, Value at) {
+  Value i = addI(b, out.base, at);
+  if (out.elementType().isF32())
+    return loadF32x8(b, out.mem, i);
+  Value v = vector::LoadOp::create(b, VectorType::get({8}, out.elementType()), out.mem,
+                                   ValueRange{i}, /*nontemporal=*/false, llvm::MaybeAlign(16));
+  return arith::ExtFOp::create(b, VectorType::get({8}, b.getF32Type()), v);
+}
+
+void KernelEmitter::storeVector8(Builder &b, const Buf &out, Value v, Value at) {
+  auto storeTo = [&](Value mem, Value base) {
+    Type elt = cast<MemRefType>(mem.getType()).getElementType();
+    Value i = addI(b, base, at);
+    if (!elt.isF32()) {
+      vector::StoreOp::create(b, arith::TruncFOp::create(b, VectorType::get({8}, elt), v), mem,
+                              ValueRange{i}, /*nontemporal=*/false, llvm::MaybeAlign(16));
+      return;
+    }
+    for (int64_t h = 0; h < 2; ++h)
+      vector::StoreOp::create(
+          b,
+          vector::ShuffleOp::create(b, v, v,
+                                    ArrayRef<int64_t>{4 * h, 4 * h + 1, 4 * h + 2, 4 * h + 3}),
+          mem, ValueRange{addI(b, i, 4 * h)}, /*nontemporal=*/false, llvm::MaybeAlign(16));
+  };
+  storeTo(out.mem, out.base);
+  if (out.mirrorMem)
+    storeTo(out.mirrorMem, out.mirrorBase);
+}
+
+KernelEmitter::StagedRuns KernelEmitter::plainRuns(const StagedTile &t) {
+  auto at = [t](Builder &b, Value r, Value run) {
+    return addI(b, mulI(b, r, t.stride), mulI(b, run, 8));
+  };
+  return {t.cols / 8, [t](Builder &b, Value run) { return addI(b, t.n0, mulI(b, run, 8)); },
+          [t, at](Builder &b, Value r, Value run, Value j) -> Value {
+            return memref::LoadOp::create(b, t.tile, ValueRange{addI(b, at(b, r, run), j)});
+          },
+          [this, t, at](Builder &b, Value r, Value run) { return loadF32x8(b, t.tile, at(b, r, run)); }};
+}
+
+void KernelEmitter::storeStagedRuns(Builder &b, const StagedTile &t, const StagedRuns &runs,
+                                    Buf out, Value rows, int64_t M, Value bOff, bool accumulate) {
+  const int64_t items = 128 * runs.perRow;
+  const int64_t trips = llvm::divideCeil(items, t.threads);
+  Value zero = cIdx(b, 0), mLimit = cIdx(b, M);
+  // Run e of the tile (`items` of them: perRow a row) that this thread
+  // takes on trip `trip`: its tile row and run in the row, its row and
+  // first column in out, and whether it is inside the call's rows.
+  struct Run {
+    Value r, run, row, col, inside;
+  };
+  auto runOf = [&](Builder &b, Value trip) {
+    Value e = addI(b, t.tid, mulI(b, trip, t.threads));
+    Value r = divU(b, e, runs.perRow), run = remU(b, e, runs.perRow);
+    Value inside = ult(b, addI(b, t.m0, r), rows);
+    if (items % t.threads != 0) {
+      // Past the tile: row 0's runs stand in, not stored.
+      Value valid = ult(b, e, cIdx(b, items));
+      inside = arith::AndIOp::create(b, inside, valid);
+      r = arith::SelectOp::create(b, valid, r, zero);
+    }
+    return Run{r, run, addI(b, t.m0, r), runs.column(b, run), inside};
+  };
+  // Element by element, each guarded (M not a multiple of 8, or out not
+  // 16-byte aligned).
+  auto scalars = [&](Builder &b) {
+    forRange(b, zero, cIdx(b, trips), 1, [&](Builder &b, Value trip) {
+      Run run = runOf(b, trip);
+      ifThen(b, run.inside, [&](Builder &b) {
+        forRange(b, zero, cIdx(b, 8), 1, [&](Builder &b, Value j) {
+          Value col = addI(b, run.col, j);
+          ifThen(b, ult(b, col, mLimit), [&](Builder &b) {
+            storeOutput(b, out, M, run.row, col, runs.element(b, run.r, run.run, j), bOff,
+                        accumulate);
+          });
+        });
+      });
+    });
+  };
+  if (M % 8 != 0)
+    return scalars(b);
+  // A run inside the rows and M is a whole 16-byte vector. Runs are taken
+  // 8 trips at a time, their residuals loaded before any of their stores
+  // (which could alias later loads, so would order them).
+  auto vectors = [&](Builder &b) {
+    constexpr int64_t kGroup = 8;
+    for (int64_t first = 0; first < trips; first += kGroup) {
+      SmallVector<Run> group;
+      SmallVector<Value> whole, residuals;
+      for (int64_t trip = first; trip < std::min(trips, first + kGroup); ++trip) {
+        group.push_back(runOf(b, cIdx(b, trip)));
+        whole.push_back(arith::AndIOp::create(b, group.back().inside, ult(b, group.back().col, mLimit)));
+      }
+      for (size_t i = 0; accumulate && i < group.size(); ++i)
+        residuals.push_back(loadVector8(
+            b, out,
+            arith::SelectOp::create(b, whole[i], addI(b, mulI(b, group[i].row, M), group[i].col),
+                                    zero)));
+      for (size_t i = 0; i < group.size(); ++i)
+        ifThen(b, whole[i], [&](Builder &b) {
+          const Run &run = group[i];
+          Value v = runs.vector(b, run.r, run.run);
+          if (bOff) {
+            SmallVector<Value, 8> bias;
+            for (int64_t j = 0; j < 8; ++j)
+              bias.push_back(loadWeight(b, bOff, addI(b, run.col, j)));
+            v = addF(b, v, vector::FromElementsOp::create(b, v.getType(), bias));
+          }
+          if (accumulate)
+            v = addF(b, v, residuals[i]);
+          storeVector8(b, out, v, addI(b, mulI(b, run.row, M), run.col));
+        });
+    }
+  };
+  Value aligned = alignedTo(b, out.mem, out.base, 16);
+  if (out.mirrorMem)
+    aligned = arith::AndIOp::create(b, aligned, alignedTo(b, out.mirrorMem, out.mirrorBase, 16));
+  ifElse(b, aligned, vectors, scalars);
 }
 
 void KernelEmitter::tile128ByRows(Builder &b, const Buf &in, Value rows, int64_t M,
@@ -327,10 +467,10 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   const bool tmaW = wgmmaTmaTiles(tileCols) && columns.matrix && K % 8 == 0 &&
                     weightElt.isBF16();
   const bool tma = tmaA || tmaW;
-  // wgmma-producer-warp: where both operands come by TMA (and no staged
-  // epilogue needs the block's barriers), a ninth warp issues every copy and
-  // the warpgroups hand stages back through a second barrier each.
-  const bool producerWarp = tmaA && tmaW && options.wgmmaProducerWarp && !columns.staged;
+  // wgmma-producer-warp: where both operands come by TMA, a ninth warp
+  // issues every copy and the warpgroups hand stages back through a second
+  // barrier each.
+  const bool producerWarp = tmaA && tmaW && options.wgmmaProducerWarp;
   Value mapA, mapW;
   if (tmaA) {
     Value size = memref::DimOp::create(b, in.mem, 0);
@@ -761,7 +901,8 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
     nvgpu::DeviceAsyncWaitOp::create(kb, loop.getResult(0), kb.getI32IntegerAttr(0));
     NVVM::FenceProxyOp::create(kb, NVVM::ProxyKind::async_shared,
                                NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
-    gpu::BarrierOp::create(kb);
+    const bool producerWarp = bool(released);
+    warpgroupsBarrier(kb, producerWarp);
     const int64_t stride = stagedStride(tileCols);
     Value staged = dynamicShared(kb, {128 * stride + columns.staged->extraFloats}, f32);
     Value first = addI(kb, mulI(kb, addI(kb, mulI(kb, warp, 16), divU(kb, lane, 4)), stride),
@@ -773,8 +914,9 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
       vector::StoreOp::create(kb, pair, staged, ValueRange{addI(kb, first, at)},
                               /*nontemporal=*/false, llvm::MaybeAlign(8));
     }
-    gpu::BarrierOp::create(kb);
-    columns.staged->emit(kb, StagedTile{staged, m0, n0, tid, stride, tileCols, 2 * kWarpgroupSize});
+    warpgroupsBarrier(kb, producerWarp);
+    columns.staged->emit(kb, StagedTile{staged, m0, n0, tid, stride, tileCols, 2 * kWarpgroupSize,
+                                        producerWarp});
     return;
   }
   Value row0 = addI(kb, m0, mulI(kb, warp, 16));

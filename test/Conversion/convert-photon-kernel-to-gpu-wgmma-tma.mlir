@@ -167,6 +167,17 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // PRODUCER-NEXT: %[[PSTAGE:.*]] = arith.remui %[[PREV]], %c6 : index
 // PRODUCER-NEXT: %[[SECOND:.*]] = arith.addi %[[PSTAGE]], %c6 : index
 // PRODUCER: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
+// The staged epilogue (wgmma-staged-store) synchronizes the warpgroups on
+// barrier 1 of their 256 threads: the producer warp has left.
+// PRODUCER: nvvm.wgmma.wait.group.sync.aligned 0
+// PRODUCER-NOT: gpu.barrier
+// PRODUCER: nvvm.barrier id = %c1_i32 number_of_threads = %c256_i32
+// PRODUCER-NEXT: memref.view {{.*}} to memref<9216xf32, #gpu.address_space<workgroup>>
+// PRODUCER-NOT: gpu.barrier
+// PRODUCER: nvvm.barrier id = %c1_i32 number_of_threads = %c256_i32
+// PRODUCER-NOT: gpu.barrier
+// PRODUCER: } else {
+// PRODUCER-NOT: gpu.barrier
 // PRODUCER: } else {
 // PRODUCER-NEXT: %[[PRODUCER:.*]] = arith.cmpi eq, %[[TID]], %c256 : index
 // PRODUCER-NEXT: scf.if %[[PRODUCER]] {

@@ -10,12 +10,14 @@
 // wgmma-wide-tile-min-rows rows, by default those whose grid of wide tiles
 // covers 3/4 of the multiprocessors (here 99 row tiles of 128: 12672 rows);
 // smaller calls take the 64-wide kernel.
-// The tiles come by cp.async here (wgmma-tma=false); by default those at
+// Each thread stores its own accumulators here (wgmma-staged-store=false;
+// STAGED below has the default). The tiles come by cp.async here
+// (wgmma-tma=false); by default those at
 // least 192 wide (wgmma-tma-min-tile-cols) come by TMA, so the o projection's
 // 200-wide kernel reads maps of its input and weights (and 48 more bytes of
 // shared memory: its 6 stages' mbarriers), its 64-wide kernel none, and
 // the 160- and 120-wide Q/K/V kernels none either.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false wgmma-staged-store=false' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s --check-prefix=TMA
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=104 wgmma-wide-tile-min-rows=256' -canonicalize -cse | FileCheck %s --check-prefix=T104
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=QKV
@@ -31,6 +33,7 @@
 // 3 tiles of 96, o's 200 two of 104, gate/up's 128 two of 64 (in units of
 // 32: the narrow kernel).
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-max-outputs=100 wgmma-wide-output-tile-cols=120 fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=MAXOUT
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false' -canonicalize -cse | FileCheck %s --check-prefix=STAGED
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=100' 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=264' 2>&1 | FileCheck %s --check-prefix=BAD264
 // RUN: not photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-wide-tile-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=BADROWS
@@ -167,3 +170,50 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // TMA: dynamic_shared_memory_size %c196656_i32 module(@photon_kernels) function(@photon_wgmma128x200_200x200)
 // TMA-NOT: photon_tensor_map_2d
 // TMA: function(@photon_wgmma128x64_200x200)
+
+// wgmma-staged-store (the default): o's 200-wide tile is staged in shared memory (the
+// stages' bytes) as f32 rows of 200, each thread storing pairs; then the
+// block takes 25 runs of 8 columns a row, 3200 runs in 13 trips of 256
+// threads (the last partly past them). Where x is 16-byte aligned, a
+// thread loads 8 runs' residuals (one 16-byte vector each) before their 8
+// stores, then the last 5's; else it goes element by element.
+// STAGED-LABEL: func.func private @photon_stack_shape0(
+// STAGED: function(@photon_wgmma128x200_200x200)
+// STAGED: nvvm.wgmma.wait.group.sync.aligned 0
+// STAGED: %[[TILE:.*]] = memref.view {{.*}} to memref<25600xf32, #gpu.address_space<workgroup>>
+// STAGED-COUNT-50: vector.store {{.*}}, %[[TILE]][{{.*}}] {alignment = 8 : i64} {{.*}}, vector<2xf32>
+// STAGED-NEXT: gpu.barrier
+// STAGED-NEXT: scf.if %{{.*}} {
+// STAGED: arith.cmpi ult, %{{.*}}, %c3200 : index
+// STAGED-COUNT-8: vector.load %[[X:.*]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// STAGED-COUNT-8: vector.store {{.*}}, %[[X]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// STAGED-COUNT-5: vector.load %[[X]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// STAGED-COUNT-5: vector.store {{.*}}, %[[X]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// STAGED-NOT: vector.load %[[X]]
+// STAGED: } else {
+// STAGED: scf.for %{{.*}} = %c0 to %c13 step %c1 {
+// STAGED: scf.for %{{.*}} = %c0 to %c8 step %c1 {
+// STAGED: memref.load %[[TILE]]
+// STAGED: gpu.terminator
+// The 64-wide kernel's tile: 128 rows of 72 floats (stagedStride).
+// STAGED: function(@photon_wgmma128x64_200x200)
+// STAGED: memref.view {{.*}} to memref<9216xf32, #gpu.address_space<workgroup>>
+// Gate/up's 128-wide tile (16 features' gate, then their up, per 32
+// columns): 8 runs of 8 features a row, 1024 runs in 4 trips; run k reads
+// gate columns 32 (k / 2) + 8 (k % 2) and up 16 on, and stores
+// silu(gate) * up as one vector where the output is aligned.
+// STAGED: function(@photon_wgmma128x128_gate_up_64x200)
+// STAGED: %[[GTILE:.*]] = memref.view {{.*}} to memref<17408xf32, #gpu.address_space<workgroup>>
+// STAGED: gpu.barrier
+// STAGED-NEXT: scf.if %{{.*}} {
+// STAGED: %[[K:.*]] = arith.remui %{{.*}}, %c8 : index
+// STAGED: %[[PAIR:.*]] = arith.divui %[[K]], %c2 : index
+// STAGED-NEXT: %[[GROUP:.*]] = arith.muli %[[PAIR]], %c32 : index
+// STAGED: %[[GATE:.*]] = vector.load %[[GTILE]][%{{.*}}] {alignment = 16 : i64} {{.*}}, vector<4xf32>
+// STAGED: %[[UPAT:.*]] = arith.addi %{{.*}}, %c16 : index
+// STAGED-NEXT: %[[UP:.*]] = vector.load %[[GTILE]][%[[UPAT]]] {alignment = 16 : i64} {{.*}}, vector<4xf32>
+// STAGED: %[[G0:.*]] = vector.extract %[[GATE]][0] : f32 from vector<4xf32>
+// STAGED-NEXT: arith.negf %[[G0]] : f32
+// STAGED-NEXT: math.exp
+// STAGED-COUNT-4: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// STAGED: } else {

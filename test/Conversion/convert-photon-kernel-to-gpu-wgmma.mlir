@@ -12,7 +12,9 @@
 // 6 stages (wgmma-stages; 96 or 144 KB of dynamic shared memory) keep every
 // stage refilled two steps after its last read. Without the option:
 // mma.sync.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true matmul-input-rounding=none' -canonicalize -cse | FileCheck %s
+// Here each thread stores its own accumulators (wgmma-staged-store=false;
+// convert-photon-kernel-to-gpu-wgmma-wide.mlir checks the default).
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-staged-store=false matmul-input-rounding=none' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // The chip decides: wgmma exists on sm_90a only (lowering/TargetInfo.h).
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=chip=sm_80 wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF

@@ -967,6 +967,19 @@ def main():
                            np.random.default_rng(61), extra_lengths=(150, 300), weight_type="bf16",
                            activation_type="bf16",
                            compile_args=tc1 + split + ("--no-fuse-qkv-rope-gemm",))
+                # The wgmma GEMMs store their tiles through shared memory by default
+                # (--wgmma-staged-store: o's and down's 200 columns in 16-byte runs with
+                # their residuals, gate/up's 328 features as runs of silu(gate) * up, the
+                # last tiles partly past F, the LM head's 300, no multiple of 8, element
+                # by element); here with K steps of 64 on the wide tiles, and each
+                # thread storing its own accumulators instead. (Their own prompts.)
+                for suffix, compile_args in [
+                        ("-wide-k64", tc1 + wide1 + k64),
+                        ("-wide-registers", tc1 + wide1 + ("--no-wgmma-staged-store",))]:
+                    model_case(h, wide_path, "tiny-vanilla-wide-bf16-act-tc1" + suffix, worst,
+                               np.random.default_rng(71), extra_lengths=(150, 300),
+                               weight_type="bf16", activation_type="bf16",
+                               compile_args=compile_args)
             if h.device == "cuda":
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
                            "tiny-photon-l3-bf16-act-tc1-round", worst, rng, weight_type="bf16",
