@@ -11,16 +11,24 @@
 namespace mlir::photon {
 
 std::pair<Value, Value> KernelEmitter::ropeCosSin(Builder &b, Value pos, Value row, Value j) {
-  Type f64 = b.getF64Type(), f32 = b.getF32Type();
   Value p = memref::LoadOp::create(b, pos, ValueRange{row});
-  Value pf = arith::SIToFPOp::create(b, f64, p);
-  Value jf = arith::UIToFPOp::create(b, f64, arith::IndexCastUIOp::create(b, b.getI64Type(), j));
+  return ropeCosSinAt(b, arith::SIToFPOp::create(b, b.getF64Type(), p), ropeInverseFrequency(b, j));
+}
+
+Value KernelEmitter::ropeInverseFrequency(Builder &b, Value j) {
+  Value jf = arith::UIToFPOp::create(b, b.getF64Type(),
+                                     arith::IndexCastUIOp::create(b, b.getI64Type(), j));
   Value exponent = mulF(b, jf, cF64(b, -2.0 * std::log2(c.ropeTheta) / double(c.headDim())));
-  Value angle = mulF(b, pf, math::Exp2Op::create(b, exponent));
+  return math::Exp2Op::create(b, exponent);
+}
+
+std::pair<Value, Value> KernelEmitter::ropeCosSinAt(Builder &b, Value position,
+                                                    Value inverseFrequency) {
+  Value angle = mulF(b, position, inverseFrequency);
   constexpr double kTwoPi = 2 * llvm::numbers::pi;
   Value turns = math::RoundEvenOp::create(b, mulF(b, angle, cF64(b, 1.0 / kTwoPi)));
   Value reduced = arith::TruncFOp::create(
-      b, f32, arith::SubFOp::create(b, angle, mulF(b, turns, cF64(b, kTwoPi))));
+      b, b.getF32Type(), arith::SubFOp::create(b, angle, mulF(b, turns, cF64(b, kTwoPi))));
   return {math::CosOp::create(b, reduced), math::SinOp::create(b, reduced)};
 }
 
@@ -999,14 +1007,19 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
   // whole heads staged in shared memory, each thread rotating pairs (j,
   // j + hd / 2) of a row with the cos and sin of a table of the tile's rows
   // (an angle depends on the position and j only), or storing V. After the
-  // table come the rows' cache entries (i64), loaded once per row.
+  // table come the rows' cache entries (i64) and positions (f64), loaded
+  // once per row, and the inverse frequencies of j (f64).
   const int64_t half = hd / 2, tableFloats = 128 * half * 2;
-  TileEpilogue ropeTile{"rope", hd, tableFloats + 2 * 128, [&](Builder &b, const StagedTile &t) {
+  TileEpilogue ropeTile{"rope", hd, tableFloats + 2 * (2 * 128 + half),
+                        [&](Builder &b, const StagedTile &t) {
     auto tableAt = [&](Builder &b, Value r, Value j, int64_t value) {
       return addI(b, addI(b, mulI(b, addI(b, mulI(b, r, half), j), 2), t.extraAt()), value);
     };
-    Type i64 = b.getI64Type();
-    Value entries = dynamicShared(b, {128}, i64, (t.extraAt() + tableFloats) * 4);
+    Type i64 = b.getI64Type(), f64 = b.getF64Type();
+    const int64_t entriesAt = (t.extraAt() + tableFloats) * 4;
+    Value entries = dynamicShared(b, {128}, i64, entriesAt);
+    Value positions = dynamicShared(b, {128}, f64, entriesAt + 128 * 8);
+    Value inverse = dynamicShared(b, {half}, f64, entriesAt + 256 * 8);
     Value lastRow =
         arith::SubIOp::create(b, arith::MaxUIOp::create(b, rows, cIdx(b, 1)), cIdx(b, 1));
     auto tileRow = [&](Builder &b, Value r) {
@@ -1028,56 +1041,122 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
       });
     };
     ifThen(b, ult(b, t.tid, cIdx(b, 128)), [&](Builder &b) {
-      Value entry = cacheRow(b, tileRow(b, t.tid));
+      Value row = tileRow(b, t.tid);
+      Value entry = cacheRow(b, row);
       memref::StoreOp::create(b, arith::IndexCastUIOp::create(b, i64, entry), entries,
                               ValueRange{t.tid});
+      Value p = memref::LoadOp::create(b, pos, ValueRange{row});
+      memref::StoreOp::create(b, arith::SIToFPOp::create(b, f64, p), positions, ValueRange{t.tid});
     });
     // A tile of V heads only needs no table (uniform across the block).
     ifThen(b, ult(b, t.n0, cIdx(b, D + KV)), [&](Builder &b) {
+      strided(b, half, [&](Builder &b, Value j) {
+        memref::StoreOp::create(b, ropeInverseFrequency(b, j), inverse, ValueRange{j});
+      });
+      warpgroupsBarrier(b, t.producerWarp);
       strided(b, 128 * half, [&](Builder &b, Value e) {
         Value r = divU(b, e, half), j = remU(b, e, half);
-        auto [cs, sn] = ropeCosSin(b, pos, tileRow(b, r), j);
+        auto [cs, sn] = ropeCosSinAt(b, memref::LoadOp::create(b, positions, ValueRange{r}),
+                                     memref::LoadOp::create(b, inverse, ValueRange{j}));
         memref::StoreOp::create(b, cs, t.tile, ValueRange{tableAt(b, r, j, 0)});
         memref::StoreOp::create(b, sn, t.tile, ValueRange{tableAt(b, r, j, 1)});
       });
     });
     warpgroupsBarrier(b, t.producerWarp);
-    const int64_t pairs = t.cols / 2;
-    strided(b, 128 * pairs, [&](Builder &b, Value e) {
-      Value r = divU(b, e, pairs), p = remU(b, e, pairs);
-      Value j = remU(b, p, half), c1 = addI(b, mulI(b, divU(b, p, half), hd), j);
-      Value row = addI(b, t.m0, r), n = addI(b, t.n0, c1);
-      // Every shared-memory load ahead of the branches (all in bounds; a V
-      // pair's cos and sin are not used).
-      Value x1At = addI(b, mulI(b, r, t.stride), c1);
-      Value x1 = memref::LoadOp::create(b, t.tile, ValueRange{x1At});
-      Value x2 = memref::LoadOp::create(b, t.tile, ValueRange{addI(b, x1At, half)});
-      Value cs = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 0)});
-      Value sn = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 1)});
-      Value entry = arith::IndexCastUIOp::create(b, b.getIndexType(),
-                                                 memref::LoadOp::create(b, entries, ValueRange{r}));
-      ifThen(b, arith::AndIOp::create(b, ult(b, row, rows), ult(b, n, cIdx(b, D + 2 * KV))),
-             [&](Builder &b) {
-        ifElse(
-            b, ult(b, n, cIdx(b, D + KV)),
-            [&](Builder &b) {
-              ifElse(
-                  b, ult(b, n, cIdx(b, D)),
-                  [&](Builder &b) {
-                    storeRotated(b, x1, x2, cs, sn, Q, addI(b, mulI(b, row, D), n));
-                  },
-                  [&](Builder &b) {
-                    storeRotated(b, x1, x2, cs, sn, kCache,
-                                 addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D))));
-                  });
-            },
-            [&](Builder &b) {
-              Value at = addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D + KV)));
-              vCache.store(b, x1, at);
-              vCache.store(b, x2, addI(b, at, half));
-            });
+    // A thread per pair (j, j + hd / 2) of a row: 2-byte stores.
+    auto pairStores = [&](Builder &b) {
+      const int64_t pairs = t.cols / 2;
+      strided(b, 128 * pairs, [&](Builder &b, Value e) {
+        Value r = divU(b, e, pairs), p = remU(b, e, pairs);
+        Value j = remU(b, p, half), c1 = addI(b, mulI(b, divU(b, p, half), hd), j);
+        Value row = addI(b, t.m0, r), n = addI(b, t.n0, c1);
+        // Every shared-memory load ahead of the branches (all in bounds; a V
+        // pair's cos and sin are not used).
+        Value x1At = addI(b, mulI(b, r, t.stride), c1);
+        Value x1 = memref::LoadOp::create(b, t.tile, ValueRange{x1At});
+        Value x2 = memref::LoadOp::create(b, t.tile, ValueRange{addI(b, x1At, half)});
+        Value cs = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 0)});
+        Value sn = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 1)});
+        Value entry = arith::IndexCastUIOp::create(b, b.getIndexType(),
+                                                   memref::LoadOp::create(b, entries, ValueRange{r}));
+        ifThen(b, arith::AndIOp::create(b, ult(b, row, rows), ult(b, n, cIdx(b, D + 2 * KV))),
+               [&](Builder &b) {
+          ifElse(
+              b, ult(b, n, cIdx(b, D + KV)),
+              [&](Builder &b) {
+                ifElse(
+                    b, ult(b, n, cIdx(b, D)),
+                    [&](Builder &b) {
+                      storeRotated(b, x1, x2, cs, sn, Q, addI(b, mulI(b, row, D), n));
+                    },
+                    [&](Builder &b) {
+                      storeRotated(b, x1, x2, cs, sn, kCache,
+                                   addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D))));
+                    });
+              },
+              [&](Builder &b) {
+                Value at = addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D + KV)));
+                vCache.store(b, x1, at);
+                vCache.store(b, x2, addI(b, at, half));
+              });
+        });
       });
-    });
+    };
+    // wgmma-staged-store: a thread per run of 8 columns of a row (each in
+    // Q, K or V, as D and KV are multiples of 8), every element rotated
+    // with its partner i -/+ hd / 2 of its head, stored as one vector.
+    auto runStores = [&](Builder &b) {
+      const int64_t perRow = t.cols / 8;
+      strided(b, 128 * perRow, [&](Builder &b, Value e) {
+        Value r = divU(b, e, perRow), c0 = mulI(b, remU(b, e, perRow), 8);
+        Value row = addI(b, t.m0, r), n = addI(b, t.n0, c0);
+        Value rowAt = mulI(b, r, t.stride);
+        Value x = loadF32x8(b, t.tile, addI(b, rowAt, c0));
+        Value entry = arith::IndexCastUIOp::create(b, b.getIndexType(),
+                                                   memref::LoadOp::create(b, entries, ValueRange{r}));
+        ifThen(b, arith::AndIOp::create(b, ult(b, row, rows), ult(b, n, cIdx(b, D + 2 * KV))),
+               [&](Builder &b) {
+          ifElse(
+              b, ult(b, n, cIdx(b, D + KV)),
+              [&](Builder &b) {
+                SmallVector<Value, 8> rotated;
+                for (int64_t k = 0; k < 8; ++k) {
+                  Value c = addI(b, c0, k), i = remU(b, c, hd);
+                  Value first = ult(b, i, cIdx(b, half));
+                  Value j = arith::SelectOp::create(b, first, i, arith::SubIOp::create(b, i, cIdx(b, half)));
+                  Value partner = arith::SelectOp::create(b, first, addI(b, c, half),
+                                                          arith::SubIOp::create(b, c, cIdx(b, half)));
+                  Value xk = vector::ExtractOp::create(b, x, k);
+                  Value p = memref::LoadOp::create(b, t.tile, ValueRange{addI(b, rowAt, partner)});
+                  Value cs = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 0)});
+                  Value sn = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 1)});
+                  // storeRotated's x1 cs - x2 sn and x2 cs + x1 sn.
+                  rotated.push_back(arith::SelectOp::create(
+                      b, first, subF(b, mulF(b, xk, cs), mulF(b, p, sn)),
+                      addF(b, mulF(b, xk, cs), mulF(b, p, sn))));
+                }
+                Value v = vector::FromElementsOp::create(b, x.getType(), rotated);
+                ifElse(
+                    b, ult(b, n, cIdx(b, D)),
+                    [&](Builder &b) { storeVector8(b, Q, v, addI(b, mulI(b, row, D), n)); },
+                    [&](Builder &b) {
+                      storeVector8(b, kCache, v, addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D))));
+                    });
+              },
+              [&](Builder &b) {
+                storeVector8(b, vCache, x,
+                             addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D + KV))));
+              });
+        });
+      });
+    };
+    if (!options.wgmmaStagedStore || D % 8 != 0 || KV % 8 != 0)
+      return pairStores(b);
+    Value aligned = arith::AndIOp::create(
+        b, alignedTo(b, Q.mem, Q.base, 16),
+        arith::AndIOp::create(b, alignedTo(b, kCache.mem, kCache.base, 16),
+                              alignedTo(b, vCache.mem, vCache.base, 16)));
+    ifElse(b, aligned, runStores, pairStores);
   }};
   withNextWeights(nextWeightsOf(op.getNext(), op.getNextElements(), op.getNextAligns()), [&] {
     matmulShared(b, "qkv", X, rows, D, {q, k, v}, inputNorm,

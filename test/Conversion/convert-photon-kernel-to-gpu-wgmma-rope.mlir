@@ -9,12 +9,16 @@
 // tiles), else two of 96 (at most 128). A row of the staged tile is 200
 // floats (8 past a multiple of 32: a half warp's 64-bit stores hit every
 // bank), then a table of cos and sin per (row, j): the angle does not
-// depend on the head, and the rows' cache entries: 128 x 200 + 128 x 12 x 2
-// floats + 128 x 8 bytes = 113 KB, less than the 6 stages' 144 KB (the
-// launch takes the larger). Its copies are checked here as cp.async's
+// depend on the head, the rows' cache entries and positions, and the
+// inverse frequencies of j: 128 x 200 + 128 x 12 x 2 floats + 2 x 128 x 8
+// + 12 x 8 bytes = 114 KB, less than the 6 stages' 144 KB (the launch takes
+// the larger). Its copies are checked here as cp.async's
 // (wgmma-tma=false; convert-photon-kernel-to-gpu-wgmma-tma.mlir has the TMA
-// ones, which the 192-wide tile takes by default).
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false' -canonicalize -cse | FileCheck %s
+// ones, which the 192-wide tile takes by default). The CHECK lines follow a
+// thread per RoPE pair (wgmma-staged-store=false); by default a thread takes
+// runs of 8 columns where Q and the caches are 16-byte aligned (RUNS).
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false wgmma-staged-store=false' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false' -canonicalize -cse | FileCheck %s --check-prefix=RUNS
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true fuse-qkv-rope-gemm=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=MMA
 
@@ -48,7 +52,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: nvgpu.device_async_wait %[[LOOP]]#0 {numGroups = 0 : i32}
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
-// CHECK-NEXT: %[[T:.*]] = memref.view %{{.*}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<28928xf32, #gpu.address_space<workgroup>>
+// CHECK-NEXT: %[[T:.*]] = memref.view %{{.*}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<29208xf32, #gpu.address_space<workgroup>>
 // CHECK-NEXT: %[[W16:.*]] = arith.muli %{{.*}}, %c16 : index
 // CHECK-NEXT: %[[G:.*]] = arith.divui %{{.*}}, %c4 : index
 // CHECK-NEXT: %[[R:.*]] = arith.addi %[[W16]], %[[G]] : index
@@ -70,6 +74,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: gpu.barrier
 // Each row's cache entry (seq, pos) once, as i64 after the table.
 // CHECK-NEXT: %[[ENTRIES:.*]] = memref.view %{{.*}}[%c114688][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128xi64, #gpu.address_space<workgroup>>
+// CHECK-NEXT: %[[POSITIONS:.*]] = memref.view %{{.*}}[%c115712][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128xf64, #gpu.address_space<workgroup>>
+// CHECK-NEXT: %[[INVERSE:.*]] = memref.view %{{.*}}[%c116736][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<12xf64, #gpu.address_space<workgroup>>
 // CHECK-NEXT: %[[LASTROW:.*]] = arith.subi %{{.*}}, %c1 : index
 // CHECK-NEXT: %[[FIRST128:.*]] = arith.cmpi ult, %[[TID]], %c128 : index
 // CHECK-NEXT: scf.if %[[FIRST128]] {
@@ -80,18 +86,30 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[ENTRY:.*]] = arith.muli %{{.*}}, %c48 : index
 // CHECK-NEXT: %[[ENTRY64:.*]] = arith.index_castui %[[ENTRY]] : index to i64
 // CHECK-NEXT: memref.store %[[ENTRY64]], %[[ENTRIES]][%[[TID]]]
+// And its position, as f64 after the entries.
+// CHECK-NEXT: %[[P:.*]] = memref.load %[[POS]][%[[ECLAMPED]]] : memref<?xi32>
+// CHECK-NEXT: %[[PF:.*]] = arith.sitofp %[[P]] : i32 to f64
+// CHECK-NEXT: memref.store %[[PF]], %[[POSITIONS]][%[[TID]]]
 // CHECK-NEXT: }
+// The inverse frequency of each j < 12, once a block (f64, after the
+// positions).
+// CHECK-NEXT: %[[FIRST12:.*]] = arith.cmpi ult, %[[TID]], %c12 : index
+// CHECK-NEXT: scf.if %[[FIRST12]] {
+// CHECK: %[[INVF:.*]] = math.exp2 %{{.*}} : f64
+// CHECK-NEXT: memref.store %[[INVF]], %[[INVERSE]][%[[TID]]]
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.barrier
 // The table: cos and sin of (row, j) for the tile's 128 rows and 12 j, at
-// 25600 + 2 (12 row + j) (rows past the call's read its last position): 6
+// 25600 + 2 (12 row + j) (rows past the call's take its last position): 6
 // items a thread, two an iteration.
 // CHECK-NEXT: scf.for %[[I:.*]] = %c0 to %c6 step %c2 {
 // CHECK-NEXT: %[[IT:.*]] = arith.muli %[[I]], %c256 : index
 // CHECK-NEXT: %[[E:.*]] = arith.addi %[[TID]], %[[IT]] : index
 // CHECK-NEXT: %[[TR:.*]] = arith.divui %[[E]], %c12 : index
 // CHECK-NEXT: %[[TJ:.*]] = arith.remui %[[E]], %c12 : index
-// CHECK-NEXT: %[[TROW:.*]] = arith.addi %{{.*}}, %[[TR]] : index
-// CHECK-NEXT: %[[CLAMPED:.*]] = arith.minui %[[TROW]], %[[LASTROW]] : index
-// CHECK-NEXT: memref.load %[[POS]][%[[CLAMPED]]] : memref<?xi32>
+// CHECK-NEXT: %[[RP:.*]] = memref.load %[[POSITIONS]][%[[TR]]]
+// CHECK-NEXT: %[[RI:.*]] = memref.load %[[INVERSE]][%[[TJ]]]
+// CHECK-NEXT: arith.mulf %[[RP]], %[[RI]] : f64
 // CHECK: %[[COS:.*]] = math.cos %[[ANGLE:.*]] : f32
 // CHECK-NEXT: %[[SIN:.*]] = math.sin %[[ANGLE]] : f32
 // CHECK-NEXT: %[[TRJ:.*]] = arith.muli %[[TR]], %c12 : index
@@ -161,9 +179,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Fewer rows: two tiles of 96 (the second all K and V heads: no table).
 // CHECK: } else {
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %c2, {{.*}}) {{.*}} dynamic_shared_memory_size %c98304_i32 module(@photon_kernels) function(@photon_wgmma128x96_qkv_rope_192x96)
-// CHECK: memref.view %{{.*}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<16640xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.view %{{.*}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<16920xf32, #gpu.address_space<workgroup>>
 // CHECK: %[[HASQK:.*]] = arith.cmpi ult, %{{.*}}, %c144 : index
 // CHECK-NEXT: scf.if %[[HASQK]] {
+// CHECK: gpu.barrier
 // CHECK-NEXT: scf.for %{{.*}} = %c0 to %c6 step %c2 {
 // Only the CUDA-core fallback (here: bf16 rows not 16-byte aligned) has the
 // RoPE / cache-write kernel after it.
@@ -195,3 +214,43 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // MMA: function(@photon_rope_cache)
 // MMA-NOT: function(@photon_rope_cache)
 // MMA: function(@photon_attention_short)
+
+// By default, after the table: where Q (f32 scratch) and both caches are
+// 16-byte aligned, run e of 24 a row (8 columns from c0 = 8 (e % 24)) of
+// the 192-wide tile, 12 a thread, four an iteration. Each element c of a Q
+// or K run (c0 below 144) is rotated with its partner c + 12 (first half of
+// its head, i = c % 24 < 12) or c - 12, by the table's cos and sin of
+// (row, i % 12): x cs - p sn, or x cs + p sn; the 8 go out as one vector.
+// RUNS-LABEL: func.func private @photon_stack_shape0(
+// RUNS: function(@photon_wgmma128x192_qkv_rope_192x96)
+// RUNS: %[[T:.*]] = memref.view {{.*}} to memref<29208xf32, #gpu.address_space<workgroup>>
+// RUNS: math.sin
+// RUNS: gpu.barrier
+// RUNS: %[[QPTR:.*]] = memref.extract_aligned_pointer_as_index %[[Q:.*]] : memref<?xf32> -> index
+// RUNS: scf.if %[[ALIGNED:.*]] {
+// RUNS-NEXT: scf.for %[[I:.*]] = %c0 to %c12 step %c4 {
+// RUNS: %[[K:.*]] = arith.remui %{{.*}}, %c24 : index
+// RUNS-NEXT: %[[C0:.*]] = arith.muli %[[K]], %c8 : index
+// RUNS: %[[X:.*]] = vector.load %[[T]][%{{.*}}] {alignment = 16 : i64} {{.*}} vector<4xf32>
+// RUNS: %[[QK:.*]] = arith.cmpi ult, %[[C0]], %c144 : index
+// RUNS-NEXT: scf.if %[[QK]] {
+// RUNS-NEXT: %[[HI:.*]] = arith.remui %[[C0]], %c24 : index
+// RUNS-NEXT: %[[FIRST:.*]] = arith.cmpi ult, %[[HI]], %c12 : index
+// RUNS: %[[UP:.*]] = arith.addi %[[C0]], %c12 : index
+// RUNS-NEXT: %[[DOWN:.*]] = arith.subi %[[C0]], %c12 : index
+// RUNS-NEXT: %[[PARTNER:.*]] = arith.select %[[FIRST]], %[[UP]], %[[DOWN]] : index
+// RUNS: %[[XCS:.*]] = arith.mulf %{{.*}}, %[[CS:.*]] : f32
+// RUNS-NEXT: %[[PSN:.*]] = arith.mulf %{{.*}}, %[[SN:.*]] : f32
+// RUNS-NEXT: %[[MINUS:.*]] = arith.subf %[[XCS]], %[[PSN]] : f32
+// RUNS-NEXT: %[[PLUS:.*]] = arith.addf %[[XCS]], %[[PSN]] : f32
+// RUNS-NEXT: arith.select %[[FIRST]], %[[MINUS]], %[[PLUS]] : f32
+// RUNS: vector.from_elements {{.*}} : vector<8xf32>
+// Q (f32) as two 16-byte vectors, K (bf16) as one; V unrotated.
+// RUNS: vector.store %{{.*}}, %[[Q]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// RUNS: vector.store %{{.*}}, %[[Q]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// RUNS: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// RUNS: } else {
+// RUNS: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// Unaligned: a thread per pair.
+// RUNS: } else {
+// RUNS: scf.for %{{.*}} = %c0 to %c48 step %c4 {
