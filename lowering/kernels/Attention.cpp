@@ -1063,6 +1063,30 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
       });
     });
     warpgroupsBarrier(b, t.producerWarp);
+    // For column n of tile row r (row `row`) inside the call: `rotated`
+    // with Q's or the K cache's element of it, `plain` with the V cache's.
+    auto route = [&](Builder &b, Value r, Value row, Value n,
+                     function_ref<void(Builder &, Buf, Value)> rotated,
+                     function_ref<void(Builder &, Value)> plain) {
+      Value entry = arith::IndexCastUIOp::create(b, b.getIndexType(),
+                                                 memref::LoadOp::create(b, entries, ValueRange{r}));
+      ifThen(b, arith::AndIOp::create(b, ult(b, row, rows), ult(b, n, cIdx(b, D + 2 * KV))),
+             [&](Builder &b) {
+        ifElse(
+            b, ult(b, n, cIdx(b, D + KV)),
+            [&](Builder &b) {
+              ifElse(
+                  b, ult(b, n, cIdx(b, D)),
+                  [&](Builder &b) { rotated(b, Q, addI(b, mulI(b, row, D), n)); },
+                  [&](Builder &b) {
+                    rotated(b, kCache, addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D))));
+                  });
+            },
+            [&](Builder &b) {
+              plain(b, addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D + KV))));
+            });
+      });
+    };
     // A thread per pair (j, j + hd / 2) of a row: 2-byte stores.
     auto pairStores = [&](Builder &b) {
       const int64_t pairs = t.cols / 2;
@@ -1077,29 +1101,13 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
         Value x2 = memref::LoadOp::create(b, t.tile, ValueRange{addI(b, x1At, half)});
         Value cs = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 0)});
         Value sn = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 1)});
-        Value entry = arith::IndexCastUIOp::create(b, b.getIndexType(),
-                                                   memref::LoadOp::create(b, entries, ValueRange{r}));
-        ifThen(b, arith::AndIOp::create(b, ult(b, row, rows), ult(b, n, cIdx(b, D + 2 * KV))),
-               [&](Builder &b) {
-          ifElse(
-              b, ult(b, n, cIdx(b, D + KV)),
-              [&](Builder &b) {
-                ifElse(
-                    b, ult(b, n, cIdx(b, D)),
-                    [&](Builder &b) {
-                      storeRotated(b, x1, x2, cs, sn, Q, addI(b, mulI(b, row, D), n));
-                    },
-                    [&](Builder &b) {
-                      storeRotated(b, x1, x2, cs, sn, kCache,
-                                   addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D))));
-                    });
-              },
-              [&](Builder &b) {
-                Value at = addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D + KV)));
-                vCache.store(b, x1, at);
-                vCache.store(b, x2, addI(b, at, half));
-              });
-        });
+        route(
+            b, r, row, n,
+            [&](Builder &b, Buf dst, Value at) { storeRotated(b, x1, x2, cs, sn, dst, at); },
+            [&](Builder &b, Value at) {
+              vCache.store(b, x1, at);
+              vCache.store(b, x2, addI(b, at, half));
+            });
       });
     };
     // wgmma-staged-store: a thread per run of 8 columns of a row (each in
@@ -1112,42 +1120,28 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
         Value row = addI(b, t.m0, r), n = addI(b, t.n0, c0);
         Value rowAt = mulI(b, r, t.stride);
         Value x = loadF32x8(b, t.tile, addI(b, rowAt, c0));
-        Value entry = arith::IndexCastUIOp::create(b, b.getIndexType(),
-                                                   memref::LoadOp::create(b, entries, ValueRange{r}));
-        ifThen(b, arith::AndIOp::create(b, ult(b, row, rows), ult(b, n, cIdx(b, D + 2 * KV))),
-               [&](Builder &b) {
-          ifElse(
-              b, ult(b, n, cIdx(b, D + KV)),
-              [&](Builder &b) {
-                SmallVector<Value, 8> rotated;
-                for (int64_t k = 0; k < 8; ++k) {
-                  Value c = addI(b, c0, k), i = remU(b, c, hd);
-                  Value first = ult(b, i, cIdx(b, half));
-                  Value j = arith::SelectOp::create(b, first, i, arith::SubIOp::create(b, i, cIdx(b, half)));
-                  Value partner = arith::SelectOp::create(b, first, addI(b, c, half),
-                                                          arith::SubIOp::create(b, c, cIdx(b, half)));
-                  Value xk = vector::ExtractOp::create(b, x, k);
-                  Value p = memref::LoadOp::create(b, t.tile, ValueRange{addI(b, rowAt, partner)});
-                  Value cs = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 0)});
-                  Value sn = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 1)});
-                  // storeRotated's x1 cs - x2 sn and x2 cs + x1 sn.
-                  rotated.push_back(arith::SelectOp::create(
-                      b, first, subF(b, mulF(b, xk, cs), mulF(b, p, sn)),
-                      addF(b, mulF(b, xk, cs), mulF(b, p, sn))));
-                }
-                Value v = vector::FromElementsOp::create(b, x.getType(), rotated);
-                ifElse(
-                    b, ult(b, n, cIdx(b, D)),
-                    [&](Builder &b) { storeVector8(b, Q, v, addI(b, mulI(b, row, D), n)); },
-                    [&](Builder &b) {
-                      storeVector8(b, kCache, v, addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D))));
-                    });
-              },
-              [&](Builder &b) {
-                storeVector8(b, vCache, x,
-                             addI(b, entry, arith::SubIOp::create(b, n, cIdx(b, D + KV))));
-              });
-        });
+        route(
+            b, r, row, n,
+            [&](Builder &b, Buf dst, Value at) {
+              SmallVector<Value, 8> rotated;
+              for (int64_t k = 0; k < 8; ++k) {
+                Value c = addI(b, c0, k), i = remU(b, c, hd);
+                Value first = ult(b, i, cIdx(b, half));
+                Value j = arith::SelectOp::create(b, first, i, arith::SubIOp::create(b, i, cIdx(b, half)));
+                Value partner = arith::SelectOp::create(b, first, addI(b, c, half),
+                                                        arith::SubIOp::create(b, c, cIdx(b, half)));
+                Value xk = vector::ExtractOp::create(b, x, k);
+                Value p = memref::LoadOp::create(b, t.tile, ValueRange{addI(b, rowAt, partner)});
+                Value cs = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 0)});
+                Value sn = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 1)});
+                // storeRotated's x1 cs - x2 sn and x2 cs + x1 sn.
+                rotated.push_back(arith::SelectOp::create(
+                    b, first, subF(b, mulF(b, xk, cs), mulF(b, p, sn)),
+                    addF(b, mulF(b, xk, cs), mulF(b, p, sn))));
+              }
+              storeVector8(b, dst, vector::FromElementsOp::create(b, x.getType(), rotated), at);
+            },
+            [&](Builder &b, Value at) { storeVector8(b, vCache, x, at); });
       });
     };
     if (!options.wgmmaStagedStore || D % 8 != 0 || KV % 8 != 0)

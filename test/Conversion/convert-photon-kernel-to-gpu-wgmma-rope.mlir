@@ -234,7 +234,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // RUNS: %[[X:.*]] = vector.load %[[T]][%{{.*}}] {alignment = 16 : i64} {{.*}} vector<4xf32>
 // RUNS: %[[QK:.*]] = arith.cmpi ult, %[[C0]], %c144 : index
 // RUNS-NEXT: scf.if %[[QK]] {
-// RUNS-NEXT: %[[HI:.*]] = arith.remui %[[C0]], %c24 : index
+// RUNS-NEXT: %[[ISQ:.*]] = arith.cmpi ult, %[[C0]], %c96 : index
+// RUNS-NEXT: scf.if %[[ISQ]] {
+// RUNS: %[[HI:.*]] = arith.remui %[[C0]], %c24 : index
 // RUNS-NEXT: %[[FIRST:.*]] = arith.cmpi ult, %[[HI]], %c12 : index
 // RUNS: %[[UP:.*]] = arith.addi %[[C0]], %c12 : index
 // RUNS-NEXT: %[[DOWN:.*]] = arith.subi %[[C0]], %c12 : index
@@ -248,6 +250,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Q (f32) as two 16-byte vectors, K (bf16) as one; V unrotated.
 // RUNS: vector.store %{{.*}}, %[[Q]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // RUNS: vector.store %{{.*}}, %[[Q]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// RUNS: } else {
 // RUNS: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // RUNS: } else {
 // RUNS: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
