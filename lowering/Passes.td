@@ -289,7 +289,8 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "the two warpgroups hand each stage back through a second "
            "mbarrier instead of passing the block's barrier every K step "
            "(warp specialization). On an H100 no faster than wgmma-tma alone "
-           "(docs/perf.md)">,
+           "(docs/perf.md); ptxas serializes the wgmma of these kernels "
+           "(C7520: a warpgroup arrive it inserts in a divergent path)">,
     Option<"wgmmaStagedStore", "wgmma-staged-store", "bool", "true",
            "wgmma: the tile128 GEMMs of projections (o, down, the LM head) and "
            "of gate/up stage their accumulators in shared memory, then store "

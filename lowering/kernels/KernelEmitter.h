@@ -320,6 +320,8 @@ public:
     int64_t extraAt() const { return 128 * stride; }
     /// Whether the block has a producer warp (wgmma-producer-warp).
     bool producerWarp = false;
+    /// What the epilogue's `prefetch` loaded before the last MMAs ended.
+    SmallVector<Value> prefetched = {};
   };
   /// A barrier of the warpgroups of a wgmma tile128 block: the block's,
   /// or with a producer warp (which does not take part) barrier 1 of
@@ -332,6 +334,10 @@ public:
     int64_t colsMultiple;
     int64_t extraFloats;
     std::function<void(Builder &, const StagedTile &)> emit;
+    /// Loads that do not depend on the tile (o's and down's residuals),
+    /// issued before the wait for the last MMAs so that their latency
+    /// overlaps it and the staging (`tile` is not set yet).
+    std::function<SmallVector<Value>(Builder &, const StagedTile &)> prefetch = nullptr;
   };
 
   /// A projection of a shared input: out (rows x M) = in · Wᵀ.
@@ -481,9 +487,14 @@ public:
   /// Stores out[row, col] = run value (+ bias) (+ out), each thread taking
   /// runs strided over the block: 16-byte loads and stores where out is
   /// 16-byte aligned and M a multiple of 8 (else element by element), the
-  /// residuals of 8 runs loaded before their stores.
+  /// residuals (t.prefetched, else stagedResiduals) loaded before any store.
   void storeStagedRuns(Builder &b, const StagedTile &t, const StagedRuns &runs, Buf out,
                        Value rows, int64_t M, Value bOff, bool accumulate);
+  /// The 16-byte residual of each run this thread stores (out's first 8
+  /// elements for runs outside), where storeStagedRuns stores vectors;
+  /// none where M is not a multiple of 8, zeros where out is unaligned.
+  SmallVector<Value> stagedResiduals(Builder &b, const StagedTile &t, const StagedRuns &runs,
+                                     Buf out, Value rows, int64_t M);
   /// out[at .. at + 8) as f32, and its store (to the mirror too): 16-byte
   /// aligned vectors.
   Value loadVector8(Builder &b, const Buf &out, Value at);

@@ -200,6 +200,10 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
   TileEpilogue storeTile{"store", 8, 0, [&](Builder &b, const StagedTile &t) {
                            storeStagedRuns(b, t, plainRuns(t), out, rows, M, bOff, accumulate);
                          }};
+  if (accumulate)
+    storeTile.prefetch = [&](Builder &b, const StagedTile &t) {
+      return stagedResiduals(b, t, plainRuns(t), out, rows, M);
+    };
   const bool split = splitsGemmInput(in);
   tile128ByRows(b, in, rows, M, [&](Builder &b, int64_t tileCols) {
     MmaColumns tileColumns = columns;
@@ -251,34 +255,78 @@ KernelEmitter::StagedRuns KernelEmitter::plainRuns(const StagedTile &t) {
           [this, t, at](Builder &b, Value r, Value run) { return loadF32x8(b, t.tile, at(b, r, run)); }};
 }
 
+namespace {
+/// Run e of a staged tile (128 · perRow of them) that a thread takes on
+/// trip `trip`: its tile row and run in the row, its row and first column
+/// in out, and whether it is inside the call's rows; `whole`: and inside M
+/// (a whole vector, M a multiple of 8).
+struct StagedRun {
+  Value r, run, row, col, inside, whole;
+};
+} // namespace
+
+static StagedRun stagedRun(Builder &b, const KernelEmitter::StagedTile &t,
+                           const KernelEmitter::StagedRuns &runs, Value rows, int64_t M,
+                           Value trip) {
+  const int64_t items = 128 * runs.perRow;
+  Value e = addI(b, t.tid, mulI(b, trip, t.threads));
+  Value r = divU(b, e, runs.perRow), run = remU(b, e, runs.perRow);
+  Value inside = ult(b, addI(b, t.m0, r), rows);
+  if (items % t.threads != 0) {
+    // Past the tile: row 0's runs stand in, not stored.
+    Value valid = ult(b, e, cIdx(b, items));
+    inside = arith::AndIOp::create(b, inside, valid);
+    r = arith::SelectOp::create(b, valid, r, cIdx(b, 0));
+  }
+  Value col = runs.column(b, run);
+  return {r, run, addI(b, t.m0, r), col, inside,
+          arith::AndIOp::create(b, inside, ult(b, col, cIdx(b, M)))};
+}
+
+/// Whether out (and its mirror) start on a 16-byte boundary.
+static Value alignedTo16(Builder &b, KernelEmitter &k, const Buf &out) {
+  Value aligned = k.alignedTo(b, out.mem, out.base, 16);
+  if (out.mirrorMem)
+    aligned = arith::AndIOp::create(b, aligned, k.alignedTo(b, out.mirrorMem, out.mirrorBase, 16));
+  return aligned;
+}
+
+SmallVector<Value> KernelEmitter::stagedResiduals(Builder &b, const StagedTile &t,
+                                                  const StagedRuns &runs, Buf out, Value rows,
+                                                  int64_t M) {
+  if (M % 8 != 0)
+    return {};
+  const int64_t trips = llvm::divideCeil(128 * runs.perRow, t.threads);
+  auto f32x8 = VectorType::get({8}, b.getF32Type());
+  auto ifOp = scf::IfOp::create(b, SmallVector<Type>(trips, f32x8), alignedTo16(b, *this, out),
+                                /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    SmallVector<Value> loaded;
+    for (int64_t trip = 0; trip < trips; ++trip) {
+      StagedRun run = stagedRun(b, t, runs, rows, M, cIdx(b, trip));
+      loaded.push_back(loadVector8(
+          b, out,
+          arith::SelectOp::create(b, run.whole, addI(b, mulI(b, run.row, M), run.col), cIdx(b, 0))));
+    }
+    scf::YieldOp::create(b, loaded);
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    Value zeros = arith::ConstantOp::create(b, DenseElementsAttr::get(f32x8, 0.0f));
+    scf::YieldOp::create(b, SmallVector<Value>(trips, zeros));
+  }
+  return ifOp.getResults();
+}
+
 void KernelEmitter::storeStagedRuns(Builder &b, const StagedTile &t, const StagedRuns &runs,
                                     Buf out, Value rows, int64_t M, Value bOff, bool accumulate) {
-  const int64_t items = 128 * runs.perRow;
-  const int64_t trips = llvm::divideCeil(items, t.threads);
+  const int64_t trips = llvm::divideCeil(128 * runs.perRow, t.threads);
   Value zero = cIdx(b, 0), mLimit = cIdx(b, M);
-  // Run e of the tile (`items` of them: perRow a row) that this thread
-  // takes on trip `trip`: its tile row and run in the row, its row and
-  // first column in out, and whether it is inside the call's rows.
-  struct Run {
-    Value r, run, row, col, inside;
-  };
-  auto runOf = [&](Builder &b, Value trip) {
-    Value e = addI(b, t.tid, mulI(b, trip, t.threads));
-    Value r = divU(b, e, runs.perRow), run = remU(b, e, runs.perRow);
-    Value inside = ult(b, addI(b, t.m0, r), rows);
-    if (items % t.threads != 0) {
-      // Past the tile: row 0's runs stand in, not stored.
-      Value valid = ult(b, e, cIdx(b, items));
-      inside = arith::AndIOp::create(b, inside, valid);
-      r = arith::SelectOp::create(b, valid, r, zero);
-    }
-    return Run{r, run, addI(b, t.m0, r), runs.column(b, run), inside};
-  };
   // Element by element, each guarded (M not a multiple of 8, or out not
   // 16-byte aligned).
   auto scalars = [&](Builder &b) {
     forRange(b, zero, cIdx(b, trips), 1, [&](Builder &b, Value trip) {
-      Run run = runOf(b, trip);
+      StagedRun run = stagedRun(b, t, runs, rows, M, trip);
       ifThen(b, run.inside, [&](Builder &b) {
         forRange(b, zero, cIdx(b, 8), 1, [&](Builder &b, Value j) {
           Value col = addI(b, run.col, j);
@@ -292,43 +340,29 @@ void KernelEmitter::storeStagedRuns(Builder &b, const StagedTile &t, const Stage
   };
   if (M % 8 != 0)
     return scalars(b);
-  // A run inside the rows and M is a whole 16-byte vector. Runs are taken
-  // 8 trips at a time, their residuals loaded before any of their stores
-  // (which could alias later loads, so would order them).
+  // Every residual is loaded before any store (a store could alias a later
+  // load, so would order them).
+  SmallVector<Value> residuals;
+  if (accumulate)
+    residuals = t.prefetched.empty() ? stagedResiduals(b, t, runs, out, rows, M) : t.prefetched;
   auto vectors = [&](Builder &b) {
-    constexpr int64_t kGroup = 8;
-    for (int64_t first = 0; first < trips; first += kGroup) {
-      SmallVector<Run> group;
-      SmallVector<Value> whole, residuals;
-      for (int64_t trip = first; trip < std::min(trips, first + kGroup); ++trip) {
-        group.push_back(runOf(b, cIdx(b, trip)));
-        whole.push_back(arith::AndIOp::create(b, group.back().inside, ult(b, group.back().col, mLimit)));
-      }
-      for (size_t i = 0; accumulate && i < group.size(); ++i)
-        residuals.push_back(loadVector8(
-            b, out,
-            arith::SelectOp::create(b, whole[i], addI(b, mulI(b, group[i].row, M), group[i].col),
-                                    zero)));
-      for (size_t i = 0; i < group.size(); ++i)
-        ifThen(b, whole[i], [&](Builder &b) {
-          const Run &run = group[i];
-          Value v = runs.vector(b, run.r, run.run);
-          if (bOff) {
-            SmallVector<Value, 8> bias;
-            for (int64_t j = 0; j < 8; ++j)
-              bias.push_back(loadWeight(b, bOff, addI(b, run.col, j)));
-            v = addF(b, v, vector::FromElementsOp::create(b, v.getType(), bias));
-          }
-          if (accumulate)
-            v = addF(b, v, residuals[i]);
-          storeVector8(b, out, v, addI(b, mulI(b, run.row, M), run.col));
-        });
+    for (int64_t trip = 0; trip < trips; ++trip) {
+      StagedRun run = stagedRun(b, t, runs, rows, M, cIdx(b, trip));
+      ifThen(b, run.whole, [&](Builder &b) {
+        Value v = runs.vector(b, run.r, run.run);
+        if (bOff) {
+          SmallVector<Value, 8> bias;
+          for (int64_t j = 0; j < 8; ++j)
+            bias.push_back(loadWeight(b, bOff, addI(b, run.col, j)));
+          v = addF(b, v, vector::FromElementsOp::create(b, v.getType(), bias));
+        }
+        if (accumulate)
+          v = addF(b, v, residuals[trip]);
+        storeVector8(b, out, v, addI(b, mulI(b, run.row, M), run.col));
+      });
     }
   };
-  Value aligned = alignedTo(b, out.mem, out.base, 16);
-  if (out.mirrorMem)
-    aligned = arith::AndIOp::create(b, aligned, alignedTo(b, out.mirrorMem, out.mirrorBase, 16));
-  ifElse(b, aligned, vectors, scalars);
+  ifElse(b, alignedTo16(b, *this, out), vectors, scalars);
 }
 
 void KernelEmitter::tile128ByRows(Builder &b, const Buf &in, Value rows, int64_t M,
@@ -887,6 +921,13 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
         storeStep(b, later, SmallVector<Value>(carried.take_back(nLoaded)));
         scf::YieldOp::create(b, next);
       });
+  const bool producerWarp = bool(released);
+  const int64_t stride = stagedStride(tileCols);
+  StagedTile stagedTile{Value(), m0, n0, tid, stride, tileCols, 2 * kWarpgroupSize, producerWarp};
+  // (Not beside a producer warp: 9 warps leave 224 registers a thread, and
+  // the prefetched residuals then spill.)
+  if (columns.staged && columns.staged->prefetch && !producerWarp)
+    stagedTile.prefetched = columns.staged->prefetch(kb, stagedTile);
   NVVM::WgmmaWaitGroupSyncOp::create(kb, 0);
   // Warp w holds rows 16w .. 16w + 15 of the tile; accumulator 4j + v is
   // n8 block j's m16n8 value v.
@@ -901,9 +942,7 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
     nvgpu::DeviceAsyncWaitOp::create(kb, loop.getResult(0), kb.getI32IntegerAttr(0));
     NVVM::FenceProxyOp::create(kb, NVVM::ProxyKind::async_shared,
                                NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
-    const bool producerWarp = bool(released);
     warpgroupsBarrier(kb, producerWarp);
-    const int64_t stride = stagedStride(tileCols);
     Value staged = dynamicShared(kb, {128 * stride + columns.staged->extraFloats}, f32);
     Value first = addI(kb, mulI(kb, addI(kb, mulI(kb, warp, 16), divU(kb, lane, 4)), stride),
                        mulI(kb, remU(kb, lane, 4), 2));
@@ -915,8 +954,8 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
                               /*nontemporal=*/false, llvm::MaybeAlign(8));
     }
     warpgroupsBarrier(kb, producerWarp);
-    columns.staged->emit(kb, StagedTile{staged, m0, n0, tid, stride, tileCols, 2 * kWarpgroupSize,
-                                        producerWarp});
+    stagedTile.tile = staged;
+    columns.staged->emit(kb, stagedTile);
     return;
   }
   Value row0 = addI(kb, m0, mulI(kb, warp, 16));

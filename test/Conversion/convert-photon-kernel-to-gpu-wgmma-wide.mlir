@@ -171,24 +171,30 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // TMA-NOT: photon_tensor_map_2d
 // TMA: function(@photon_wgmma128x64_200x200)
 
-// wgmma-staged-store (the default): o's 200-wide tile is staged in shared memory (the
-// stages' bytes) as f32 rows of 200, each thread storing pairs; then the
-// block takes 25 runs of 8 columns a row, 3200 runs in 13 trips of 256
-// threads (the last partly past them). Where x is 16-byte aligned, a
-// thread loads 8 runs' residuals (one 16-byte vector each) before their 8
-// stores, then the last 5's; else it goes element by element.
+// wgmma-staged-store (the default): o's 200-wide tile is staged in shared
+// memory (the stages' bytes) as f32 rows of 200, each thread storing pairs;
+// then the block takes 25 runs of 8 columns a row, 3200 runs in 13 trips of
+// 256 threads (the last partly past them). Where x is 16-byte aligned, a
+// thread loads its 13 runs' residuals (one 16-byte vector each) right
+// after the K loop, before it waits for the last MMAs, and stores the runs
+// after the staging; else it goes element by element.
 // STAGED-LABEL: func.func private @photon_stack_shape0(
 // STAGED: function(@photon_wgmma128x200_200x200)
-// STAGED: nvvm.wgmma.wait.group.sync.aligned 0
+// STAGED: %[[RES:.*]]:13 = scf.if %[[ALIGNED:.*]] -> (vector<8xf32>,
+// STAGED: arith.cmpi ult, %{{.*}}, %c3200 : index
+// STAGED-COUNT-13: vector.load %[[X:.*]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// STAGED: } else {
+// STAGED-NEXT: scf.yield %[[ZERO:.*]], %[[ZERO]], {{.*}} : vector<8xf32>,
+// STAGED-NEXT: }
+// STAGED-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // STAGED: %[[TILE:.*]] = memref.view {{.*}} to memref<25600xf32, #gpu.address_space<workgroup>>
 // STAGED-COUNT-50: vector.store {{.*}}, %[[TILE]][{{.*}}] {alignment = 8 : i64} {{.*}}, vector<2xf32>
 // STAGED-NEXT: gpu.barrier
-// STAGED-NEXT: scf.if %{{.*}} {
-// STAGED: arith.cmpi ult, %{{.*}}, %c3200 : index
-// STAGED-COUNT-8: vector.load %[[X:.*]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// STAGED-COUNT-8: vector.store {{.*}}, %[[X]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// STAGED-COUNT-5: vector.load %[[X]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// STAGED-COUNT-5: vector.store {{.*}}, %[[X]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// STAGED-NEXT: scf.if %[[ALIGNED]] {
+// STAGED-NOT: vector.load %[[X]]
+// STAGED: arith.addf %{{.*}}, %[[RES]]#0 : vector<8xf32>
+// STAGED: vector.store {{.*}}, %[[X]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// STAGED-COUNT-12: vector.store {{.*}}, %[[X]][{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // STAGED-NOT: vector.load %[[X]]
 // STAGED: } else {
 // STAGED: scf.for %{{.*}} = %c0 to %c13 step %c1 {
