@@ -298,10 +298,10 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "16-byte stores) where out is 16-byte aligned and its width a "
            "multiple of 8, instead of each thread storing its accumulators' "
            "scattered pairs; the QKV GEMM's RoPE epilogue stores runs of 8 "
-           "rotated columns instead of pairs (j, j + head_dim / 2). H100 "
-           "(ncu, vanilla-600M, 4,096 rows): o 70 -> 50 us, down 124 -> 103, "
-           "gate/up 241 -> 221, Q/K/V 175 -> 161; the LM head at 1,024 rows "
-           "309 -> 246">,
+           "rotated columns instead of pairs (j, j + head_dim / 2). H200 "
+           "(ncu, vanilla-600M, 4,096 rows): o 62 -> 44 us, down 113 -> 95, "
+           "gate/up 237 -> 220, Q/K/V 174 -> 159; the LM head at 1,024 rows "
+           "269 -> 218">,
     Option<"wgmmaTileCols", "wgmma-tile-cols", "int64_t", "208",
            "wgmma: the widest output tile of a tile128 GEMM of up to "
            "wgmma-wide-tile-max-outputs outputs (a multiple of 8, 64 to "
