@@ -1127,7 +1127,8 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
               for (int64_t k = 0; k < 8; ++k) {
                 Value c = addI(b, c0, k), i = remU(b, c, hd);
                 Value first = ult(b, i, cIdx(b, half));
-                Value j = arith::SelectOp::create(b, first, i, arith::SubIOp::create(b, i, cIdx(b, half)));
+                Value j = arith::SelectOp::create(b, first, i,
+                                                  arith::SubIOp::create(b, i, cIdx(b, half)));
                 Value partner = arith::SelectOp::create(b, first, addI(b, c, half),
                                                         arith::SubIOp::create(b, c, cIdx(b, half)));
                 Value xk = vector::ExtractOp::create(b, x, k);

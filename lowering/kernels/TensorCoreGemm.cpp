@@ -252,7 +252,9 @@ KernelEmitter::StagedRuns KernelEmitter::plainRuns(const StagedTile &t) {
           [t, at](Builder &b, Value r, Value run, Value j) -> Value {
             return memref::LoadOp::create(b, t.tile, ValueRange{addI(b, at(b, r, run), j)});
           },
-          [this, t, at](Builder &b, Value r, Value run) { return loadF32x8(b, t.tile, at(b, r, run)); }};
+          [this, t, at](Builder &b, Value r, Value run) {
+            return loadF32x8(b, t.tile, at(b, r, run));
+          }};
 }
 
 namespace {
@@ -306,9 +308,8 @@ SmallVector<Value> KernelEmitter::stagedResiduals(Builder &b, const StagedTile &
     SmallVector<Value> loaded;
     for (int64_t trip = 0; trip < trips; ++trip) {
       StagedRun run = stagedRun(b, t, runs, rows, M, cIdx(b, trip));
-      loaded.push_back(loadVector8(
-          b, out,
-          arith::SelectOp::create(b, run.whole, addI(b, mulI(b, run.row, M), run.col), cIdx(b, 0))));
+      Value at = addI(b, mulI(b, run.row, M), run.col);
+      loaded.push_back(loadVector8(b, out, arith::SelectOp::create(b, run.whole, at, cIdx(b, 0))));
     }
     scf::YieldOp::create(b, loaded);
     b.setInsertionPointToStart(&ifOp.getElseRegion().front());
