@@ -309,10 +309,11 @@ public:
 
   /// A wgmma tile128 block's accumulators staged in shared memory, for an
   /// epilogue whose outputs combine columns no one thread holds (RoPE's
-  /// pairs j, j + head_dim / 2): f32 `tile`, row r of the block's 128 at
+  /// pairs j, j + head_dim / 2) or that stores rows in runs
+  /// (wgmma-staged-store): f32 `tile`, row r of the block's 128 at
   /// r · stride (tile row m0 + r, columns n0 ..), then the epilogue's own
   /// `extra` floats. The block's two warpgroups run the epilogue (a
-  /// producer warp has left): they synchronize with `barrier`.
+  /// producer warp has left): they synchronize with warpgroupsBarrier.
   struct StagedTile {
     Value tile, m0, n0, tid;
     int64_t stride, cols, threads;
@@ -482,6 +483,9 @@ public:
     std::function<Value(Builder &, Value r, Value run, Value j)> element;
     std::function<Value(Builder &, Value r, Value run)> vector;
   };
+  /// Whether a wgmma tile128 GEMM of tiles tileCols wide stores through
+  /// `epilogue` (wgmma-staged-store, where the staged tile fits).
+  bool storesStaged(int64_t tileCols, bool split, const TileEpilogue &epilogue) const;
   /// The runs of a projection's tile: its columns, 8 at a time.
   StagedRuns plainRuns(const StagedTile &t);
   /// Stores out[row, col] = run value (+ bias) (+ out), each thread taking

@@ -8,7 +8,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/kernels/KernelPatterns.h"
-#include "lowering/TargetInfo.h"
 
 namespace mlir::photon {
 
@@ -1100,9 +1099,7 @@ void KernelEmitter::gateUpTile128(Builder &b, Buf in, Value rows, int64_t F, int
         }};
     storeStagedRuns(b, t, runs, G, rows, F, Value(), false);
   }};
-  if (options.wgmmaStagedStore && tile128OnWgmma() &&
-      wgmmaSharedBytes(tileCols, splitsGemmInput(in), &swigluTile) <=
-          TargetInfo::kSm90MaxSharedBytesPerBlock)
+  if (storesStaged(tileCols, splitsGemmInput(in), swigluTile))
     columns.staged = &swigluTile;
   matmulTensorCoreTile128(b, "gate_up_" + shape(F, K), in, rows, K, columns, tileCols);
 }

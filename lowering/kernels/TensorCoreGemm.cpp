@@ -207,11 +207,16 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
   const bool split = splitsGemmInput(in);
   tile128ByRows(b, in, rows, M, [&](Builder &b, int64_t tileCols) {
     MmaColumns tileColumns = columns;
-    if (options.wgmmaStagedStore && tile128OnWgmma() &&
-        wgmmaSharedBytes(tileCols, split, &storeTile) <= TargetInfo::kSm90MaxSharedBytesPerBlock)
+    if (storesStaged(tileCols, split, storeTile))
       tileColumns.staged = &storeTile;
     matmulTensorCoreTile128(b, shape(M, K), in, rows, K, tileColumns, tileCols);
   });
+}
+
+bool KernelEmitter::storesStaged(int64_t tileCols, bool split,
+                                 const TileEpilogue &epilogue) const {
+  return options.wgmmaStagedStore && tile128OnWgmma() &&
+         wgmmaSharedBytes(tileCols, split, &epilogue) <= TargetInfo::kSm90MaxSharedBytesPerBlock;
 }
 
 Value KernelEmitter::loadVector8(Builder &b, const Buf &out, Value at) {
