@@ -181,6 +181,13 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "prefetch measured 2% faster at vanilla-600M's batch 1 on an H200 "
            "and 26% slower at 16 rows, its registers halving the blocks an "
            "SM)">,
+    Option<"splitAttentionL2Prefetch", "split-attention-l2-prefetch", "bool", "true",
+           "GPU, programmatic-launch: the one-row split-attention kernel "
+           "reads the row's position and slot and prefetches its splits' K "
+           "and V rows into L2 (cp.async.bulk.prefetch, a piece per block) "
+           "before it waits for the previous kernel (the QKV projection), "
+           "so the HBM reads overlap that kernel. A hint: what the kernel "
+           "computes is unchanged">,
     Option<"splitAttentionClusterBlocks", "split-attention-cluster-blocks", "int64_t", "16",
            "GPU from sm_90, split attention over long caches: the splits of a "
            "(row, KV head group) run as one thread block cluster of at most this "

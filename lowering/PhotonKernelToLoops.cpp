@@ -242,6 +242,7 @@ struct ConvertPhotonKernelToGPU
       if (!target.hasClusters())
         options.splitAttentionClusterBlocks = 0;
     }
+    options.splitAttentionL2Prefetch = splitAttentionL2Prefetch && options.programmaticLaunch;
     // The semaphores of each stack function (its attention ops'), before
     // the ops are gone.
     llvm::MapVector<func::FuncOp, Value> semaphores;

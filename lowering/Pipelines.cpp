@@ -202,6 +202,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("split attention over long caches: prefetch steps of one-row calls (1 to 4)"),
       llvm::cl::init(
           photon::ConvertPhotonKernelToGPUOptions().splitAttentionOneRowPrefetchSteps)};
+  Option<bool> splitAttentionL2Prefetch{
+      *this, "split-attention-l2-prefetch",
+      llvm::cl::desc("programmatic launch: the one-row split-attention kernel prefetches "
+                     "its splits' K/V rows into L2 before it waits for the previous kernel"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttentionL2Prefetch)};
   Option<int64_t> splitAttentionClusterBlocks{
       *this, "split-attention-cluster-blocks",
       llvm::cl::desc("split attention over long caches, sm_90: the splits of a (row, KV head "
@@ -374,6 +379,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.splitAttentionPrefetchSteps = options.splitAttentionPrefetchSteps;
         kernels.splitAttentionOneRowPrefetchSteps = options.splitAttentionOneRowPrefetchSteps;
         kernels.splitAttentionClusterBlocks = options.splitAttentionClusterBlocks;
+        kernels.splitAttentionL2Prefetch = options.splitAttentionL2Prefetch;
         kernels.fuseAttentionCombine = options.fuseAttentionCombine;
         kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
         kernels.fuseQkvRope = options.fuseQkvRope;

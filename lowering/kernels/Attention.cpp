@@ -370,6 +370,9 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
       Value tid = launch.getThreadIds().x;
       Value warp = divU(kb, tid, kWarpSize), lane = remU(kb, tid, kWarpSize);
       Value s = launch.getBlockIds().x, run = launch.getBlockIds().y, i = launch.getBlockIds().z;
+      if (oneRow && options.splitAttentionL2Prefetch)
+        prefetchSplitBeforeWait(kb, launch, kCache, vCache, rows, pos, seq, layers, layer,
+                                capacity);
       if (warpPerPair) {
         Value pair = addI(kb, mulI(kb, launch.getBlockIds().x, W), warp);
         s = cIdx(kb, 0);
@@ -761,6 +764,54 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
            [&](Builder &b) { attentionCombine(b, A, partials, rows, someRows, pos, splits); });
       },
       fallback);
+}
+
+void KernelEmitter::prefetchSplitBeforeWait(Builder &b, gpu::LaunchOp launch, Buf kCache,
+                                            Buf vCache, Value rows, Value pos, Value seq,
+                                            int64_t layers, Value layer, Value capacity) {
+  const int64_t rowBytes = c.nKvHeads * c.headDim() * byteWidth(actElt);
+  launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
+  // The bulk prefetch takes 16-byte aligned ranges: whole rows where a row
+  // is a multiple of 16 bytes.
+  if (rowBytes % 16 == 0) {
+    Value s = launch.getBlockIds().x, block = launch.getBlockIds().y;
+    Value blocks = launch.getGridSizeY();
+    Value zero = cIdx(b, 0);
+    Value first = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, launch.getThreadIds().x, zero),
+        arith::AndIOp::create(b, ult(b, zero, rows),
+                              arith::AndIOp::create(b, alignedTo(b, kCache.mem, kCache.base, 16),
+                                                    alignedTo(b, vCache.mem, vCache.base, 16))));
+    ifThen(b, first, [&](Builder &b) {
+      Value end = addI(b, loadIndex(b, pos, zero), 1);
+      Value chunk = splitChunk(b, end, launch.getGridSizeX());
+      Value lo = mulI(b, s, chunk);
+      Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
+      ifThen(b, ult(b, lo, hi), [&](Builder &b) {
+        // Block `block` of the split's (KV head group) blocks takes a piece.
+        Value bytes = mulI(b, arith::SubIOp::create(b, hi, lo), rowBytes);
+        Value piece = mulI(b, arith::CeilDivUIOp::create(
+                                  b, arith::CeilDivUIOp::create(b, bytes, blocks), cIdx(b, 16)),
+                           16);
+        Value start = mulI(b, block, piece);
+        ifThen(b, ult(b, start, bytes), [&](Builder &b) {
+          Value size = arith::MinUIOp::create(b, piece, arith::SubIOp::create(b, bytes, start));
+          Value row = cacheIndex(b, loadIndex(b, seq, zero), layers, layer, capacity, lo);
+          for (Buf cache : {kCache, vCache}) {
+            Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, cache.mem);
+            Value at = addI(b, addI(b, base, mulI(b, addI(b, cache.base, row), byteWidth(actElt))),
+                            start);
+            Value at64 = arith::IndexCastUIOp::create(b, b.getI64Type(), at);
+            Value ptr = LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1), at64);
+            NVVM::CpAsyncBulkPrefetchOp::create(
+                b, ptr, arith::IndexCastUIOp::create(b, b.getI32Type(), size),
+                /*l2CacheHint=*/Value());
+          }
+        });
+      });
+    });
+  }
+  gridDependencyWait(b, b.getLoc());
 }
 
 void KernelEmitter::clusterMergeSplits(Builder &b, Value state, Value rank, Value blocks,

@@ -956,6 +956,15 @@ public:
   /// bf16: 256, 128 or 64 for head_dim a multiple of 8, 4 or 2). Those
   /// heads keep the unfused kernels.
   std::optional<SplitAttentionShape> splitAttentionShape() const;
+  /// The one-row split kernel under programmatic launch
+  /// (split-attention-l2-prefetch): thread 0 of each block reads the row's
+  /// position and slot, bulk-prefetches its piece of the split's K and V
+  /// rows into L2, then every thread waits for the previous grid. A hint
+  /// only: the previous grid writes the newest row, which the kernel reads
+  /// after the wait as before.
+  void prefetchSplitBeforeWait(Builder &b, gpu::LaunchOp launch, Buf kCache, Buf vCache,
+                               Value rows, Value pos, Value seq, int64_t layers, Value layer,
+                               Value capacity);
 
   /// GPU (split-attention): flash-decoding for caches too long for
   /// attentionFused. A block per (split s, KV head g and a run of its query

@@ -37,6 +37,8 @@
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=CPU
 // RUN: photon-opt %t/wide.mlir -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=WIDE-BF16
 // RUN: photon-opt %t/wide.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t/wide.mlir -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false programmatic-launch=true' -canonicalize -cse | FileCheck %s --check-prefix=L2
+// RUN: photon-opt %t/wide.mlir -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false programmatic-launch=true split-attention-l2-prefetch=false' -canonicalize -cse | FileCheck %s --check-prefix=NO-L2
 
 //--- gqa3.mlir
 // 3 query heads share 1 KV head; head_dim 30 (f32: 2-float vectors, 15 of
@@ -428,3 +430,41 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // WIDE-BF16: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // WIDE-BF16-NOT: gpu.shuffle  xor %{{.*}}, %c32_i32, %c32_i32
 // WIDE-BF16: function(@photon_attention_combine)
+
+// Under programmatic launch the one-row kernel waits for the previous grid
+// itself (split-attention-l2-prefetch): first thread 0 of each block, for
+// a call of one row with 16-byte aligned caches, reads the position and
+// slot and prefetches its piece of the split's K and V rows (272 bytes a
+// row) into L2; the kernel of other calls, and the one-row kernel with the
+// option off, leave the wait to photon-programmatic-launch.
+// L2-LABEL: func.func private @photon_stack_shape0(
+// L2-SAME: %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>,
+// L2: function(@photon_attention_split_one_row)
+// L2: %[[T0:.*]] = arith.cmpi eq, %{{.*}}, %c0 : index
+// L2-NEXT: %[[SOME:.*]] = arith.cmpi ugt, %[[ROWS]], %c0 : index
+// L2-NEXT: %[[OK:.*]] = arith.andi %[[SOME]], %{{.*}} : i1
+// L2-NEXT: %[[FIRST:.*]] = arith.andi %[[T0]], %[[OK]] : i1
+// L2-NEXT: scf.if %[[FIRST]] {
+// L2-NEXT: memref.load %[[POS]][%c0] : memref<?xi32>
+// L2: %[[ROWSIN:.*]] = arith.subi
+// L2-NEXT: %[[BYTES:.*]] = arith.muli %[[ROWSIN]], %c272 : index
+// L2: memref.load %[[SEQ]][%c0] : memref<?xi32>
+// L2: %[[KPTR:.*]] = llvm.inttoptr %{{.*}} : i64 to !llvm.ptr<1>
+// L2-NEXT: %[[SIZE:.*]] = arith.index_castui %{{.*}} : index to i32
+// L2-NEXT: nvvm.cp.async.bulk.prefetch %[[KPTR]], %[[SIZE]] : <1>
+// L2: %[[VPTR:.*]] = llvm.inttoptr %{{.*}} : i64 to !llvm.ptr<1>
+// L2-NEXT: nvvm.cp.async.bulk.prefetch %[[VPTR]], %[[SIZE]] : <1>
+// L2: nvvm.griddepcontrol  wait
+// L2-NEXT: nvvm.griddepcontrol  launch_dependents
+// L2-NEXT: arith.cmpi ult, %{{.*}}, %[[ROWS]] : index
+// L2: } {photon.grid_wait_placed}
+// L2: function(@photon_attention_split)
+// L2-NOT: nvvm.cp.async.bulk.prefetch
+// L2-NOT: nvvm.griddepcontrol
+// L2: function(@photon_attention_scores)
+
+// NO-L2-LABEL: func.func private @photon_stack_shape0(
+// NO-L2: function(@photon_attention_split_one_row)
+// NO-L2-NOT: nvvm.cp.async.bulk.prefetch
+// NO-L2-NOT: nvvm.griddepcontrol
+// NO-L2: function(@photon_attention_split)

@@ -346,7 +346,8 @@ def split_attention_cases(h, worst, wide_path):
     --fuse-argmax-combine: counted on the plan's semaphores); four vectors a lane; three
     steps' loads in flight; one-row calls without their deeper-prefetch kernel; thread block
     clusters of 8 blocks instead of 16, and the combine kernel instead of clusters; grids
-    sized for 2 multiprocessors (one-block clusters).
+    sized for 2 multiprocessors (one-block clusters); one-row calls without the L2 prefetch of
+    their split's K/V rows before they wait for the previous kernel.
     Prompts from their own generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
@@ -407,6 +408,9 @@ def split_attention_cases(h, worst, wide_path):
     # their clusters are of one block, which writes the output itself; and the GEMVs
     # of split inputs take 4-warp blocks.
     wide_and_gqa3_bf16("-sm2", ("--multiprocessors=2",))
+    # One-row calls prefetch their split's K/V rows into L2 before they wait for the QKV
+    # projection (the default under programmatic launch); here without.
+    wide_and_gqa3_bf16("-no-l2-prefetch", ("--no-split-attention-l2-prefetch",))
 
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
