@@ -769,7 +769,8 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
 void KernelEmitter::prefetchSplitBeforeWait(Builder &b, gpu::LaunchOp launch, Buf kCache,
                                             Buf vCache, Value rows, Value pos, Value seq,
                                             int64_t layers, Value layer, Value capacity) {
-  const int64_t rowBytes = c.nKvHeads * c.headDim() * byteWidth(actElt);
+  const int64_t eltBytes = byteWidth(kCache.elementType());
+  const int64_t rowBytes = c.nKvHeads * c.headDim() * eltBytes;
   launch->setAttr(kGridWaitPlaced, UnitAttr::get(ctx));
   // The bulk prefetch takes 16-byte aligned ranges: whole rows where a row
   // is a multiple of 16 bytes.
@@ -798,14 +799,20 @@ void KernelEmitter::prefetchSplitBeforeWait(Builder &b, gpu::LaunchOp launch, Bu
           Value size = arith::MinUIOp::create(b, piece, arith::SubIOp::create(b, bytes, start));
           Value row = cacheIndex(b, loadIndex(b, seq, zero), layers, layer, capacity, lo);
           for (Buf cache : {kCache, vCache}) {
-            Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, cache.mem);
-            Value at = addI(b, addI(b, base, mulI(b, addI(b, cache.base, row), byteWidth(actElt))),
-                            start);
-            Value at64 = arith::IndexCastUIOp::create(b, b.getI64Type(), at);
-            Value ptr = LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1), at64);
-            NVVM::CpAsyncBulkPrefetchOp::create(
-                b, ptr, arith::IndexCastUIOp::create(b, b.getI32Type(), size),
-                /*l2CacheHint=*/Value());
+            // Bytes from the buffer's start; inside it only (the position and
+            // slot were read before the wait).
+            Value from = addI(b, mulI(b, addI(b, cache.base, row), eltBytes), start);
+            Value bufferBytes = mulI(b, memref::DimOp::create(b, cache.mem, 0), eltBytes);
+            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, addI(b, from, size),
+                                            bufferBytes),
+                   [&](Builder &b) {
+              Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, cache.mem);
+              Value at64 = arith::IndexCastUIOp::create(b, b.getI64Type(), addI(b, base, from));
+              Value ptr = LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1), at64);
+              NVVM::CpAsyncBulkPrefetchOp::create(
+                  b, ptr, arith::IndexCastUIOp::create(b, b.getI32Type(), size),
+                  /*l2CacheHint=*/Value());
+            });
           }
         });
       });

@@ -435,7 +435,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // itself (split-attention-l2-prefetch): first thread 0 of each block, for
 // a call of one row with 16-byte aligned caches, reads the position and
 // slot and prefetches its piece of the split's K and V rows (272 bytes a
-// row) into L2; the kernel of other calls, and the one-row kernel with the
+// row) into L2, where the piece lies inside the cache; the kernel of other calls, and the one-row kernel with the
 // option off, leave the wait to photon-programmatic-launch.
 // L2-LABEL: func.func private @photon_stack_shape0(
 // L2-SAME: %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>,
@@ -449,11 +449,19 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // L2: %[[ROWSIN:.*]] = arith.subi
 // L2-NEXT: %[[BYTES:.*]] = arith.muli %[[ROWSIN]], %c272 : index
 // L2: memref.load %[[SEQ]][%c0] : memref<?xi32>
+// L2: %[[FROM:.*]] = arith.muli %{{.*}}, %c272 : index
+// L2-NEXT: %[[KDIM:.*]] = memref.dim %[[KC:.*]], %c0 : memref<?xbf16>
+// L2-NEXT: %[[KBYTES:.*]] = arith.muli %[[KDIM]], %c2 : index
+// L2-NEXT: %[[TO:.*]] = arith.addi %[[FROM]], %[[PIECE:.*]] : index
+// L2-NEXT: %[[KIN:.*]] = arith.cmpi ule, %[[TO]], %[[KBYTES]] : index
+// L2-NEXT: scf.if %[[KIN]] {
 // L2: %[[KPTR:.*]] = llvm.inttoptr %{{.*}} : i64 to !llvm.ptr<1>
-// L2-NEXT: %[[SIZE:.*]] = arith.index_castui %{{.*}} : index to i32
+// L2-NEXT: %[[SIZE:.*]] = arith.index_castui %[[PIECE]] : index to i32
 // L2-NEXT: nvvm.cp.async.bulk.prefetch %[[KPTR]], %[[SIZE]] : <1>
+// L2: memref.dim %[[VC:.*]], %c0 : memref<?xbf16>
 // L2: %[[VPTR:.*]] = llvm.inttoptr %{{.*}} : i64 to !llvm.ptr<1>
-// L2-NEXT: nvvm.cp.async.bulk.prefetch %[[VPTR]], %[[SIZE]] : <1>
+// L2-NEXT: %[[VSIZE:.*]] = arith.index_castui %[[PIECE]] : index to i32
+// L2-NEXT: nvvm.cp.async.bulk.prefetch %[[VPTR]], %[[VSIZE]] : <1>
 // L2: nvvm.griddepcontrol  wait
 // L2-NEXT: nvvm.griddepcontrol  launch_dependents
 // L2-NEXT: arith.cmpi ult, %{{.*}}, %[[ROWS]] : index
