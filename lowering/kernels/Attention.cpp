@@ -788,31 +788,20 @@ void KernelEmitter::prefetchSplitBeforeWait(Builder &b, gpu::LaunchOp launch, Bu
       Value chunk = splitChunk(b, end, launch.getGridSizeX());
       Value lo = mulI(b, s, chunk);
       Value hi = arith::MinUIOp::create(b, addI(b, lo, chunk), end);
+      // Block `block` of the split's (KV head group) blocks takes a piece,
+      // inside each cache only (the position and slot were read before the
+      // wait).
       ifThen(b, ult(b, lo, hi), [&](Builder &b) {
-        // Block `block` of the split's (KV head group) blocks takes a piece.
         Value bytes = mulI(b, arith::SubIOp::create(b, hi, lo), rowBytes);
-        Value piece = mulI(b, arith::CeilDivUIOp::create(
-                                  b, arith::CeilDivUIOp::create(b, bytes, blocks), cIdx(b, 16)),
-                           16);
-        Value start = mulI(b, block, piece);
-        ifThen(b, ult(b, start, bytes), [&](Builder &b) {
-          Value size = arith::MinUIOp::create(b, piece, arith::SubIOp::create(b, bytes, start));
+        forPieceOf(b, bytes, block, blocks, [&](Builder &b, Value start, Value size) {
           Value row = cacheIndex(b, loadIndex(b, seq, zero), layers, layer, capacity, lo);
           for (Buf cache : {kCache, vCache}) {
-            // Bytes from the buffer's start; inside it only (the position and
-            // slot were read before the wait).
             Value from = addI(b, mulI(b, addI(b, cache.base, row), eltBytes), start);
             Value bufferBytes = mulI(b, memref::DimOp::create(b, cache.mem, 0), eltBytes);
-            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, addI(b, from, size),
-                                            bufferBytes),
-                   [&](Builder &b) {
-              Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, cache.mem);
-              Value at64 = arith::IndexCastUIOp::create(b, b.getI64Type(), addI(b, base, from));
-              Value ptr = LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1), at64);
-              NVVM::CpAsyncBulkPrefetchOp::create(
-                  b, ptr, arith::IndexCastUIOp::create(b, b.getI32Type(), size),
-                  /*l2CacheHint=*/Value());
-            });
+            ifThen(b,
+                   arith::CmpIOp::create(b, arith::CmpIPredicate::ule, addI(b, from, size),
+                                         bufferBytes),
+                   [&](Builder &b) { prefetchToL2(b, cache.mem, from, size); });
           }
         });
       });

@@ -236,6 +236,12 @@ public:
   /// pieces; a range whose planned offset is not 16-byte aligned is left
   /// out). A hint: nothing waits for it.
   void prefetchNextWeights(Builder &b, gpu::LaunchOp launch);
+  /// Piece `piece` of `pieces` (16-byte multiples) of `bytes` bytes: `body`
+  /// gets its start and size where it is not empty.
+  void forPieceOf(Builder &b, Value bytes, Value piece, Value pieces,
+                  function_ref<void(Builder &, Value, Value)> body);
+  /// cp.async.bulk.prefetch.L2 of `bytes` bytes at byte `byteOffset` of `mem`.
+  void prefetchToL2(Builder &b, Value mem, Value byteOffset, Value bytes);
   /// The start of a GEMV launch (`b` at its body's start): with
   /// programmatic launch, marks it photon.grid_wait_placed and, with
   /// gemv-early-trigger, lets its successor be scheduled now; then

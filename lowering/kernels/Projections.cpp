@@ -185,6 +185,25 @@ void KernelEmitter::withNextWeights(ArrayRef<WeightRange> ranges, function_ref<v
   nextWeights.clear();
 }
 
+void KernelEmitter::forPieceOf(Builder &b, Value bytes, Value piece, Value pieces,
+                               function_ref<void(Builder &, Value, Value)> body) {
+  Value size = mulI(b, arith::CeilDivUIOp::create(
+                           b, arith::CeilDivUIOp::create(b, bytes, pieces), cIdx(b, 16)),
+                    16);
+  Value start = mulI(b, piece, size);
+  ifThen(b, ult(b, start, bytes), [&](Builder &b) {
+    body(b, start, arith::MinUIOp::create(b, size, arith::SubIOp::create(b, bytes, start)));
+  });
+}
+
+void KernelEmitter::prefetchToL2(Builder &b, Value mem, Value byteOffset, Value bytes) {
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, mem);
+  Value at = arith::IndexCastUIOp::create(b, b.getI64Type(), addI(b, base, byteOffset));
+  Value ptr = LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1), at);
+  NVVM::CpAsyncBulkPrefetchOp::create(b, ptr, arith::IndexCastUIOp::create(b, b.getI32Type(), bytes),
+                                      /*l2CacheHint=*/Value());
+}
+
 void KernelEmitter::prefetchNextWeights(Builder &b, gpu::LaunchOp launch) {
   const int64_t elt = byteWidth(weightElt);
   SmallVector<WeightRange> ranges;
@@ -196,24 +215,11 @@ void KernelEmitter::prefetchNextWeights(Builder &b, gpu::LaunchOp launch) {
   Value block = launch.getBlockIds().x, blocks = launch.getGridSizeX();
   ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, launch.getThreadIds().x, cIdx(b, 0)),
          [&](Builder &b) {
-    Type i64 = b.getI64Type();
-    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, weights);
-    auto global = LLVM::LLVMPointerType::get(ctx, 1);
-    for (const WeightRange &r : ranges) {
-      const int64_t bytes = r.elements * elt / 16 * 16;
-      Value piece = mulI(b, arith::CeilDivUIOp::create(
-                                b, arith::CeilDivUIOp::create(b, cIdx(b, bytes), blocks), cIdx(b, 16)),
-                         16);
-      Value start = mulI(b, block, piece);
-      ifThen(b, ult(b, start, cIdx(b, bytes)), [&](Builder &b) {
-        Value size = arith::MinUIOp::create(b, piece, arith::SubIOp::create(b, cIdx(b, bytes), start));
-        Value addr = addI(b, addI(b, base, mulI(b, r.weight.at, elt)), start);
-        Value addr64 = arith::IndexCastUIOp::create(b, i64, addr);
-        Value ptr = LLVM::IntToPtrOp::create(b, global, addr64);
-        NVVM::CpAsyncBulkPrefetchOp::create(
-            b, ptr, arith::IndexCastUIOp::create(b, b.getI32Type(), size), /*l2CacheHint=*/Value());
+    for (const WeightRange &r : ranges)
+      forPieceOf(b, cIdx(b, r.elements * elt / 16 * 16), block, blocks,
+                 [&](Builder &b, Value start, Value size) {
+        prefetchToL2(b, weights, addI(b, mulI(b, r.weight.at, elt), start), size);
       });
-    }
   });
 }
 

@@ -19,8 +19,8 @@
 // CHECK-NEXT: %[[LEFT:.*]] = arith.subi %c16384, %[[START]] : index
 // CHECK-NEXT: %[[SIZE:.*]] = arith.minui %[[LEFT]], %c1024 : index
 // CHECK-NEXT: %[[WOFF:.*]] = arith.muli %[[O:.*]], %c4 : index
-// CHECK-NEXT: %[[AT:.*]] = arith.addi %intptr, %[[WOFF]] : index
-// CHECK-NEXT: %[[ADDR:.*]] = arith.addi %[[AT]], %[[START]] : index
+// CHECK-NEXT: %[[AT:.*]] = arith.addi %[[WOFF]], %[[START]] : index
+// CHECK-NEXT: %[[ADDR:.*]] = arith.addi %intptr, %[[AT]] : index
 // CHECK-NEXT: %[[A64:.*]] = arith.index_castui %[[ADDR]] : index to i64
 // CHECK-NEXT: %[[PTR:.*]] = llvm.inttoptr %[[A64]] : i64 to !llvm.ptr<1>
 // CHECK-NEXT: %[[S32:.*]] = arith.index_castui %[[SIZE]] : index to i32
