@@ -964,10 +964,12 @@ public:
   std::optional<SplitAttentionShape> splitAttentionShape() const;
   /// The one-row split kernel under programmatic launch
   /// (split-attention-l2-prefetch): thread 0 of each block reads the row's
-  /// position and slot, bulk-prefetches its piece of the split's K and V
-  /// rows into L2, then every thread waits for the previous grid. A hint
-  /// only: the previous grid writes the newest row, which the kernel reads
-  /// after the wait as before.
+  /// position and slot and bulk-prefetches its piece of the split's K and V
+  /// rows into L2 (where a cache row is a 16-byte multiple, the caches are
+  /// 16-byte aligned and the piece lies inside each), then every thread
+  /// waits for the previous grid; the launch is marked
+  /// photon.grid_wait_placed. A hint only: the previous grid writes the
+  /// newest row, which the kernel reads after the wait as before.
   void prefetchSplitBeforeWait(Builder &b, gpu::LaunchOp launch, Buf kCache, Buf vCache,
                                Value rows, Value pos, Value seq, int64_t layers, Value layer,
                                Value capacity);
