@@ -435,8 +435,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // itself (split-attention-l2-prefetch): first thread 0 of each block, for
 // a call of one row with 16-byte aligned caches, reads the position and
 // slot and prefetches its piece of the split's K and V rows (272 bytes a
-// row) into L2, where the piece lies inside the cache; the kernel of other calls, and the one-row kernel with the
-// option off, leave the wait to photon-programmatic-launch.
+// row) into L2, where the piece lies inside the cache; the kernel of other
+// calls, and the one-row kernel with the option off, leave the wait to
+// photon-programmatic-launch.
 // L2-LABEL: func.func private @photon_stack_shape0(
 // L2-SAME: %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>,
 // L2: function(@photon_attention_split_one_row)
