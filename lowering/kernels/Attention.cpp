@@ -1159,9 +1159,16 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
     };
     // wgmma-staged-store: a thread per run of 8 columns of a row (each in
     // Q, K or V, as D and KV are multiples of 8), every element rotated
-    // with its partner i -/+ hd / 2 of its head, stored as one vector.
+    // with its partner i -/+ hd / 2 of its head, stored as one vector. The
+    // elements go in pairs (i even; hd / 2 is even): a pair's partners are
+    // 8 bytes, its cos and sin 16 bytes, side by side in shared memory.
     auto runStores = [&](Builder &b) {
       const int64_t perRow = t.cols / 8;
+      auto load = [&](Builder &b, Value at, int64_t n) -> Value {
+        return vector::LoadOp::create(b, VectorType::get({n}, b.getF32Type()), t.tile,
+                                      ValueRange{at}, /*nontemporal=*/false,
+                                      llvm::MaybeAlign(4 * n));
+      };
       strided(b, 128 * perRow, [&](Builder &b, Value e) {
         Value r = divU(b, e, perRow), c0 = mulI(b, remU(b, e, perRow), 8);
         Value row = addI(b, t.m0, r), n = addI(b, t.n0, c0);
@@ -1171,28 +1178,32 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
             b, r, row, n,
             [&](Builder &b, Buf dst, Value at) {
               SmallVector<Value, 8> rotated;
-              for (int64_t k = 0; k < 8; ++k) {
+              for (int64_t k = 0; k < 8; k += 2) {
                 Value c = addI(b, c0, k), i = remU(b, c, hd);
                 Value first = ult(b, i, cIdx(b, half));
                 Value j = arith::SelectOp::create(b, first, i,
                                                   arith::SubIOp::create(b, i, cIdx(b, half)));
                 Value partner = arith::SelectOp::create(b, first, addI(b, c, half),
                                                         arith::SubIOp::create(b, c, cIdx(b, half)));
-                Value xk = vector::ExtractOp::create(b, x, k);
-                Value p = memref::LoadOp::create(b, t.tile, ValueRange{addI(b, rowAt, partner)});
-                Value cs = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 0)});
-                Value sn = memref::LoadOp::create(b, t.tile, ValueRange{tableAt(b, r, j, 1)});
-                // storeRotated's x1 cs - x2 sn and x2 cs + x1 sn.
-                rotated.push_back(arith::SelectOp::create(
-                    b, first, subF(b, mulF(b, xk, cs), mulF(b, p, sn)),
-                    addF(b, mulF(b, xk, cs), mulF(b, p, sn))));
+                Value p = load(b, addI(b, rowAt, partner), 2);
+                Value cosSin = load(b, tableAt(b, r, j, 0), 4);
+                for (int64_t u = 0; u < 2; ++u) {
+                  Value xk = vector::ExtractOp::create(b, x, k + u);
+                  Value pk = vector::ExtractOp::create(b, p, u);
+                  Value cs = vector::ExtractOp::create(b, cosSin, 2 * u);
+                  Value sn = vector::ExtractOp::create(b, cosSin, 2 * u + 1);
+                  // storeRotated's x1 cs - x2 sn and x2 cs + x1 sn.
+                  rotated.push_back(arith::SelectOp::create(
+                      b, first, subF(b, mulF(b, xk, cs), mulF(b, pk, sn)),
+                      addF(b, mulF(b, xk, cs), mulF(b, pk, sn))));
+                }
               }
               storeVector8(b, dst, vector::FromElementsOp::create(b, x.getType(), rotated), at);
             },
             [&](Builder &b, Value at) { storeVector8(b, vCache, x, at); });
       });
     };
-    if (!options.wgmmaStagedStore || D % 8 != 0 || KV % 8 != 0)
+    if (!options.wgmmaStagedStore || D % 8 != 0 || KV % 8 != 0 || half % 2 != 0)
       return pairStores(b);
     Value aligned = arith::AndIOp::create(
         b, alignedTo(b, Q.mem, Q.base, 16),

@@ -221,6 +221,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // or K run (c0 below 144) is rotated with its partner c + 12 (first half of
 // its head, i = c % 24 < 12) or c - 12, by the table's cos and sin of
 // (row, i % 12): x cs - p sn, or x cs + p sn; the 8 go out as one vector.
+// Elements go in pairs (c even; 12 is even): a pair's partners are one
+// 8-byte load, its cos and sin one 16-byte load of the table.
 // RUNS-LABEL: func.func private @photon_stack_shape0(
 // RUNS: function(@photon_wgmma128x192_qkv_rope_192x96)
 // RUNS: %[[T:.*]] = memref.view {{.*}} to memref<29208xf32, #gpu.address_space<workgroup>>
@@ -241,8 +243,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // RUNS: %[[UP:.*]] = arith.addi %[[C0]], %c12 : index
 // RUNS-NEXT: %[[DOWN:.*]] = arith.subi %[[C0]], %c12 : index
 // RUNS-NEXT: %[[PARTNER:.*]] = arith.select %[[FIRST]], %[[UP]], %[[DOWN]] : index
-// RUNS: %[[XCS:.*]] = arith.mulf %{{.*}}, %[[CS:.*]] : f32
-// RUNS-NEXT: %[[PSN:.*]] = arith.mulf %{{.*}}, %[[SN:.*]] : f32
+// RUNS-NEXT: %[[PAT:.*]] = arith.addi %{{.*}}, %[[PARTNER]] : index
+// RUNS-NEXT: %[[P:.*]] = vector.load %[[T]][%[[PAT]]] {alignment = 8 : i64} {{.*}} vector<2xf32>
+// RUNS: %[[CSSN:.*]] = vector.load %[[T]][%{{.*}}] {alignment = 16 : i64} {{.*}} vector<4xf32>
+// RUNS-NEXT: %[[X0:.*]] = vector.extract %[[X]][0]
+// RUNS-NEXT: %[[P0:.*]] = vector.extract %[[P]][0]
+// RUNS-NEXT: %[[CS:.*]] = vector.extract %[[CSSN]][0]
+// RUNS-NEXT: %[[SN:.*]] = vector.extract %[[CSSN]][1]
+// RUNS-NEXT: %[[XCS:.*]] = arith.mulf %[[X0]], %[[CS]] : f32
+// RUNS-NEXT: %[[PSN:.*]] = arith.mulf %[[P0]], %[[SN]] : f32
 // RUNS-NEXT: %[[MINUS:.*]] = arith.subf %[[XCS]], %[[PSN]] : f32
 // RUNS-NEXT: %[[PLUS:.*]] = arith.addf %[[XCS]], %[[PSN]] : f32
 // RUNS-NEXT: arith.select %[[FIRST]], %[[MINUS]], %[[PLUS]] : f32
