@@ -1073,19 +1073,23 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
       return arith::MinUIOp::create(b, addI(b, t.m0, r), lastRow);
     };
     // Items e < n, thread tid taking tid, tid + threads, ...: a loop of a
-    // constant trip count, unrolled so that items' loads overlap.
+    // constant trip count, unrolled 4 times so that items' latency chains
+    // (loads; the table's cos and sin) overlap, then the remaining trips.
     auto strided = [&](Builder &b, int64_t n, function_ref<void(Builder &, Value)> body) {
       const int64_t trips = llvm::divideCeil(n, t.threads);
-      const int64_t unroll = trips % 4 == 0 ? 4 : trips % 2 == 0 ? 2 : 1;
-      forRange(b, cIdx(b, 0), cIdx(b, trips), unroll, [&](Builder &b, Value i) {
-        for (int64_t u = 0; u < unroll; ++u) {
+      const int64_t unroll = std::min<int64_t>(4, trips), bulk = trips - trips % unroll;
+      auto items = [&](Builder &b, Value i, int64_t count) {
+        for (int64_t u = 0; u < count; ++u) {
           Value e = addI(b, t.tid, mulI(b, addI(b, i, u), t.threads));
           if (n % t.threads == 0)
             body(b, e);
           else
             ifThen(b, ult(b, e, cIdx(b, n)), [&](Builder &b) { body(b, e); });
         }
-      });
+      };
+      forRange(b, cIdx(b, 0), cIdx(b, bulk), unroll,
+               [&](Builder &b, Value i) { items(b, i, unroll); });
+      items(b, cIdx(b, bulk), trips - bulk);
     };
     ifThen(b, ult(b, t.tid, cIdx(b, 128)), [&](Builder &b) {
       Value row = tileRow(b, t.tid);

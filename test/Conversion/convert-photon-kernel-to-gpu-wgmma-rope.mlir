@@ -101,12 +101,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: gpu.barrier
 // The table: cos and sin of (row, j) for the tile's 128 rows and 12 j, at
 // 25600 + 2 (12 row + j) (rows past the call's take its last position): 6
-// items a thread, two an iteration.
-// CHECK-NEXT: scf.for %[[I:.*]] = %c0 to %c6 step %c2 {
-// CHECK-NEXT: %[[IT:.*]] = arith.muli %[[I]], %c256 : index
-// CHECK-NEXT: %[[E:.*]] = arith.addi %[[TID]], %[[IT]] : index
-// CHECK-NEXT: %[[TR:.*]] = arith.divui %[[E]], %c12 : index
-// CHECK-NEXT: %[[TJ:.*]] = arith.remui %[[E]], %c12 : index
+// items a thread, e = tid + 256 i, in straight-line code (4 unrolled, then
+// 2), so that their latency chains overlap.
+// CHECK-NEXT: %[[TR:.*]] = arith.divui %[[TID]], %c12 : index
+// CHECK-NEXT: %[[TJ:.*]] = arith.remui %[[TID]], %c12 : index
 // CHECK-NEXT: %[[RP:.*]] = memref.load %[[POSITIONS]][%[[TR]]]
 // CHECK-NEXT: %[[RI:.*]] = memref.load %[[INVERSE]][%[[TJ]]]
 // CHECK-NEXT: arith.mulf %[[RP]], %[[RI]] : f64
@@ -119,10 +117,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: memref.store %[[COS]], %[[T]][%[[COSAT]]]
 // CHECK-NEXT: %[[SINAT:.*]] = arith.addi %[[TRJ2]], %c25601 : index
 // CHECK-NEXT: memref.store %[[SIN]], %[[T]][%[[SINAT]]]
-// CHECK-NEXT: %[[I1:.*]] = arith.addi %[[I]], %c1 : index
-// CHECK: math.cos
-// CHECK: }
-// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: arith.divui %{{.*}}, %c12 : index
+// CHECK-NOT: scf.for
+// CHECK-COUNT-5: math.cos
+// CHECK-NOT: scf.for
+// CHECK: gpu.barrier
 // Item e: row e / 96 of the tile, pair e % 96 = head (e % 96) / 12, j =
 // e % 12; column c1 = 24 head + j and its partner c1 + 12. 48 items a
 // thread, four an iteration, each loading from shared memory first.
@@ -183,7 +182,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: %[[HASQK:.*]] = arith.cmpi ult, %{{.*}}, %c144 : index
 // CHECK-NEXT: scf.if %[[HASQK]] {
 // CHECK: gpu.barrier
-// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c6 step %c2 {
+// CHECK-NEXT: arith.divui %[[TID]], %c12 : index
 // Only the CUDA-core fallback (here: bf16 rows not 16-byte aligned) has the
 // RoPE / cache-write kernel after it.
 // CHECK-NOT: function(@photon_rope_cache)
