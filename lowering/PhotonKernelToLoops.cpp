@@ -228,6 +228,7 @@ struct ConvertPhotonKernelToGPU
     options.multiprocessors = multiprocessors;
     options.fuseQkvRope = fuseQkvRope;
     options.fuseQkvRopeGemm = fuseQkvRopeGemm;
+    options.ropeApproxTrig = ropeApproxTrig;
     options.prefetchNextWeights = prefetchNextWeights;
     options.programmaticLaunch = programmaticLaunch;
     options.gemvEarlyTrigger = gemvEarlyTrigger;

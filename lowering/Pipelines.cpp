@@ -221,6 +221,10 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "fuse-qkv-rope-gemm",
       llvm::cl::desc("sm_90a: RoPE and the K/V cache write in the tensor-core QKV GEMM's epilogue"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseQkvRopeGemm)};
+  Option<bool> ropeApproxTrig{
+      *this, "rope-approx-trig",
+      llvm::cl::desc("RoPE's cos and sin by the multifunction unit's approximations"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().ropeApproxTrig)};
   Option<bool> fuseLaunches{
       *this, "fuse-launches",
       llvm::cl::desc("a stack's kernels of one block size that run one after the other "
@@ -384,6 +388,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
         kernels.fuseQkvRope = options.fuseQkvRope;
         kernels.fuseQkvRopeGemm = options.fuseQkvRopeGemm;
+        kernels.ropeApproxTrig = options.ropeApproxTrig;
         kernels.fuseLaunches = options.fuseLaunches;
         kernels.parallelVocab = options.parallelVocab;
         kernels.tensorCoreKernel = options.tensorCoreKernel;

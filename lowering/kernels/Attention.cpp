@@ -29,7 +29,10 @@ std::pair<Value, Value> KernelEmitter::ropeCosSinAt(Builder &b, Value position,
   Value turns = math::RoundEvenOp::create(b, mulF(b, angle, cF64(b, 1.0 / kTwoPi)));
   Value reduced = arith::TruncFOp::create(
       b, b.getF32Type(), arith::SubFOp::create(b, angle, mulF(b, turns, cF64(b, kTwoPi))));
-  return {math::CosOp::create(b, reduced), math::SinOp::create(b, reduced)};
+  // On [-pi, pi] the approximations are within 1e-6 (rope-approx-trig).
+  auto flags = gpu && options.ropeApproxTrig ? arith::FastMathFlags::afn : arith::FastMathFlags::none;
+  auto fastmath = arith::FastMathFlagsAttr::get(b.getContext(), flags);
+  return {math::CosOp::create(b, reduced, fastmath), math::SinOp::create(b, reduced, fastmath)};
 }
 
 void KernelEmitter::ropeRotate(Builder &b, Buf src, Value i1, Buf dst, Value o1, Value cs,

@@ -108,8 +108,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[RP:.*]] = memref.load %[[POSITIONS]][%[[TR]]]
 // CHECK-NEXT: %[[RI:.*]] = memref.load %[[INVERSE]][%[[TJ]]]
 // CHECK-NEXT: arith.mulf %[[RP]], %[[RI]] : f64
-// CHECK: %[[COS:.*]] = math.cos %[[ANGLE:.*]] : f32
-// CHECK-NEXT: %[[SIN:.*]] = math.sin %[[ANGLE]] : f32
+// CHECK: %[[COS:.*]] = math.cos %[[ANGLE:[^ ]*]] fastmath<afn> : f32
+// CHECK-NEXT: %[[SIN:.*]] = math.sin %[[ANGLE]] fastmath<afn> : f32
 // CHECK-NEXT: %[[TRJ:.*]] = arith.muli %[[TR]], %c12 : index
 // CHECK-NEXT: %[[TRJ1:.*]] = arith.addi %[[TRJ]], %[[TJ]] : index
 // CHECK-NEXT: %[[TRJ2:.*]] = arith.muli %[[TRJ1]], %c2 : index
