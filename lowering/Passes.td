@@ -210,11 +210,14 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "wgmma-tile-cols from wgmma-wide-tile-min-rows rows, whatever the "
            "outputs); false: the RoPE / cache-write kernel after it">,
     Option<"ropeApproxTrig", "rope-approx-trig", "bool", "true",
-           "GPU: RoPE's cos and sin of the angle reduced (in f64) to [-pi, pi] "
-           "by the multifunction unit's approximations (fastmath afn: "
+           "fuse-qkv-rope-gemm: the RoPE table of the tensor-core QKV GEMM's "
+           "epilogue takes cos and sin of the angle reduced (in f64) to [-pi, "
+           "pi] by the multifunction unit's approximations (fastmath afn: "
            "__nv_fast_cosf / __nv_fast_sinf, absolute error under 1e-6) "
            "instead of libdevice's cosf / sinf. H100 (ncu, vanilla-600M, "
-           "4,096 rows): the Q/K/V GEMM's RoPE table 160.4 -> 155.7 us">,
+           "4,096 rows, with the paired loads): 159.9 -> 150.4 us. The decode "
+           "GEMVs and the RoPE kernel keep libdevice: with the approximations "
+           "vanilla-600M's batch-1 decode was 0.5% slower">,
     Option<"prefetchNextWeights", "prefetch-next-weights", "bool", "false",
            "GPU (sm_90+): the decode GEMVs prefetch the next projection's "
            "weights into L2 (cp.async.bulk.prefetch, a slice per block, "

@@ -223,7 +223,7 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().fuseQkvRopeGemm)};
   Option<bool> ropeApproxTrig{
       *this, "rope-approx-trig",
-      llvm::cl::desc("RoPE's cos and sin by the multifunction unit's approximations"),
+      llvm::cl::desc("the QKV GEMM's RoPE table by the multifunction unit's approximations"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().ropeApproxTrig)};
   Option<bool> fuseLaunches{
       *this, "fuse-launches",

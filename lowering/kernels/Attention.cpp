@@ -23,15 +23,14 @@ Value KernelEmitter::ropeInverseFrequency(Builder &b, Value j) {
 }
 
 std::pair<Value, Value> KernelEmitter::ropeCosSinAt(Builder &b, Value position,
-                                                    Value inverseFrequency) {
+                                                    Value inverseFrequency, bool approx) {
   Value angle = mulF(b, position, inverseFrequency);
   constexpr double kTwoPi = 2 * llvm::numbers::pi;
   Value turns = math::RoundEvenOp::create(b, mulF(b, angle, cF64(b, 1.0 / kTwoPi)));
   Value reduced = arith::TruncFOp::create(
       b, b.getF32Type(), arith::SubFOp::create(b, angle, mulF(b, turns, cF64(b, kTwoPi))));
-  // On [-pi, pi] the approximations are within 1e-6 (rope-approx-trig).
-  auto flags = gpu && options.ropeApproxTrig ? arith::FastMathFlags::afn : arith::FastMathFlags::none;
-  auto fastmath = arith::FastMathFlagsAttr::get(b.getContext(), flags);
+  auto fastmath = arith::FastMathFlagsAttr::get(
+      b.getContext(), approx ? arith::FastMathFlags::afn : arith::FastMathFlags::none);
   return {math::CosOp::create(b, reduced, fastmath), math::SinOp::create(b, reduced, fastmath)};
 }
 
@@ -1111,7 +1110,8 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
       strided(b, 128 * half, [&](Builder &b, Value e) {
         Value r = divU(b, e, half), j = remU(b, e, half);
         auto [cs, sn] = ropeCosSinAt(b, memref::LoadOp::create(b, positions, ValueRange{r}),
-                                     memref::LoadOp::create(b, inverse, ValueRange{j}));
+                                     memref::LoadOp::create(b, inverse, ValueRange{j}),
+                                     options.ropeApproxTrig);
         memref::StoreOp::create(b, cs, t.tile, ValueRange{tableAt(b, r, j, 0)});
         memref::StoreOp::create(b, sn, t.tile, ValueRange{tableAt(b, r, j, 1)});
       });

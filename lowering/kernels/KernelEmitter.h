@@ -785,9 +785,12 @@ public:
   /// cos and sin are long sequences in every thread of the QKV GEMV's RoPE
   /// epilogue; the f32 results are within 2e-7 of the f64 ones rounded).
   std::pair<Value, Value> ropeCosSin(Builder &b, Value pos, Value row, Value j);
-  /// Its parts: θ^(−2j/hd) (f64), and cos and sin at an f64 position.
+  /// Its parts: θ^(−2j/hd) (f64), and cos and sin at an f64 position;
+  /// `approx`: by the multifunction unit's approximations (fastmath afn:
+  /// cos.approx / sin.approx, within 1e-6 on [−π, π]).
   Value ropeInverseFrequency(Builder &b, Value j);
-  std::pair<Value, Value> ropeCosSinAt(Builder &b, Value position, Value inverseFrequency);
+  std::pair<Value, Value> ropeCosSinAt(Builder &b, Value position, Value inverseFrequency,
+                                       bool approx = false);
 
   /// Rotates the pair (src[i1], src[i1 + half]) by (cs, sn) into
   /// (dst[o1], dst[o1 + half]); src may be dst with i1 == o1.

@@ -39,8 +39,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: math.exp2 %{{.*}} : f64
 // CHECK: math.roundeven %{{.*}} : f64
 // CHECK: %[[RED:.*]] = arith.truncf %{{.*}} : f64 to f32
-// CHECK-NEXT: math.cos %[[RED]] fastmath<afn> : f32
-// CHECK-NEXT: math.sin %[[RED]] fastmath<afn> : f32
+// CHECK-NEXT: math.cos %[[RED]] : f32
+// CHECK-NEXT: math.sin %[[RED]] : f32
 // CHECK: memref.store %{{.*}}, %[[TABLE]][%c0, %[[J]]]
 // CHECK-NEXT: memref.store %{{.*}}, %[[TABLE]][%c1, %[[J]]]
 // CHECK-NEXT: }

@@ -75,8 +75,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[WHOLE:.*]] = arith.mulf %[[TURNS]], %{{.*}} : f64
 // CHECK-NEXT: %[[RED:.*]] = arith.subf %[[ANG]], %[[WHOLE]] : f64
 // CHECK-NEXT: %[[RED32:.*]] = arith.truncf %[[RED]] : f64 to f32
-// CHECK-NEXT: %[[CS:.*]] = math.cos %[[RED32]] fastmath<afn> : f32
-// CHECK-NEXT: %[[SN:.*]] = math.sin %[[RED32]] fastmath<afn> : f32
+// CHECK-NEXT: %[[CS:.*]] = math.cos %[[RED32]] : f32
+// CHECK-NEXT: %[[SN:.*]] = math.sin %[[RED32]] : f32
 // The prologue: the gain's vector and the raw row's; the row's sum of
 // squares, then row · gain meets the weights; the warp's sum of squares gives
 // 1 / rms, which scales the dot products.

@@ -60,8 +60,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
 // CHECK: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
 // CHECK: %[[RED0:.*]] = arith.truncf %{{.*}} : f64 to f32
-// CHECK-NEXT: %[[COS0:.*]] = math.cos %[[RED0]] fastmath<afn> : f32
-// CHECK-NEXT: %[[SIN0:.*]] = math.sin %[[RED0]] fastmath<afn> : f32
+// CHECK-NEXT: %[[COS0:.*]] = math.cos %[[RED0]] : f32
+// CHECK-NEXT: %[[SIN0:.*]] = math.sin %[[RED0]] : f32
 // CHECK: math.cos
 // CHECK: math.sin
 // CHECK: math.fma
