@@ -1171,11 +1171,6 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
     // 8 bytes, its cos and sin 16 bytes, side by side in shared memory.
     auto runStores = [&](Builder &b) {
       const int64_t perRow = t.cols / 8;
-      auto load = [&](Builder &b, Value at, int64_t n) -> Value {
-        return vector::LoadOp::create(b, VectorType::get({n}, b.getF32Type()), t.tile,
-                                      ValueRange{at}, /*nontemporal=*/false,
-                                      llvm::MaybeAlign(4 * n));
-      };
       strided(b, 128 * perRow, [&](Builder &b, Value e) {
         Value r = divU(b, e, perRow), c0 = mulI(b, remU(b, e, perRow), 8);
         Value row = addI(b, t.m0, r), n = addI(b, t.n0, c0);
@@ -1192,8 +1187,8 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
                                                   arith::SubIOp::create(b, i, cIdx(b, half)));
                 Value partner = arith::SelectOp::create(b, first, addI(b, c, half),
                                                         arith::SubIOp::create(b, c, cIdx(b, half)));
-                Value p = load(b, addI(b, rowAt, partner), 2);
-                Value cosSin = load(b, tableAt(b, r, j, 0), 4);
+                Value p = loadF32s(b, t.tile, addI(b, rowAt, partner), 2);
+                Value cosSin = loadF32s(b, t.tile, tableAt(b, r, j, 0), 4);
                 for (int64_t u = 0; u < 2; ++u) {
                   Value xk = vector::ExtractOp::create(b, x, k + u);
                   Value pk = vector::ExtractOp::create(b, p, u);

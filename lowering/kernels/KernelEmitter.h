@@ -132,8 +132,11 @@ public:
   void matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
                   Value w, int64_t wAlign, Value bOff, bool accumulate);
 
-  /// mem[at .. at + 8) (f32, 16-byte aligned; global or shared) as a
-  /// vector<8xf32>, loaded as two 16-byte vectors.
+  /// mem[at .. at + n) (f32, 4n-byte aligned; global or shared) as one
+  /// vector<n x f32> load (n = 2 or 4).
+  Value loadF32s(Builder &b, Value mem, Value at, int64_t n);
+  /// mem[at .. at + 8) (f32, 16-byte aligned) as a vector<8xf32>, loaded as
+  /// two 16-byte vectors.
   Value loadF32x8(Builder &b, Value mem, Value at);
 
   /// Whether projections over K with weights of these alignments (elements)

@@ -78,13 +78,13 @@ void KernelEmitter::matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t 
       [&](Builder &b) { matmulLanes(b, in, out, rows, M, K, w, bOff, accumulate); });
 }
 
+Value KernelEmitter::loadF32s(Builder &b, Value mem, Value at, int64_t n) {
+  return vector::LoadOp::create(b, VectorType::get({n}, b.getF32Type()), mem, ValueRange{at},
+                                /*nontemporal=*/false, llvm::MaybeAlign(4 * n));
+}
+
 Value KernelEmitter::loadF32x8(Builder &b, Value mem, Value at) {
-  auto f32x4 = VectorType::get({4}, b.getF32Type());
-  SmallVector<Value, 2> halves;
-  for (int64_t h = 0; h < 2; ++h)
-    halves.push_back(vector::LoadOp::create(b, f32x4, mem, ValueRange{addI(b, at, 4 * h)},
-                                            /*nontemporal=*/false, llvm::MaybeAlign(16)));
-  return vector::ShuffleOp::create(b, halves[0], halves[1],
+  return vector::ShuffleOp::create(b, loadF32s(b, mem, at, 4), loadF32s(b, mem, addI(b, at, 4), 4),
                                    ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
 }
 
