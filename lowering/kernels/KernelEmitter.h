@@ -617,10 +617,10 @@ public:
   /// Dynamic shared memory of a wgmma tile128 kernel: its stages, or with
   /// a staged epilogue the larger of those and the staged tile.
   int64_t wgmmaSharedBytes(int64_t tileCols, bool split, const TileEpilogue *staged) const;
-  /// Floats of a staged tile's row: 8 past a multiple of 32, so the
+  /// Floats of a staged tile's row: 8 or 24 past a multiple of 32, so the
   /// 64-bit stores of a half warp (rows g, columns 2t) hit 32 banks.
   static int64_t stagedStride(int64_t tileCols) {
-    return tileCols + (8 - tileCols % 32 + 32) % 32;
+    return tileCols + (8 - tileCols % 16 + 16) % 16;
   }
 
   /// Bytes of one shared-memory stage of a wgmma tile128 GEMM (every

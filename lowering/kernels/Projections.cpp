@@ -881,6 +881,32 @@ void KernelEmitter::matmulShared(Builder &b, StringRef tag, Buf in, Value rows, 
       wide);
 }
 
+/// `v` as a value plus a constant: (base, c) where v is base + c (an
+/// arith.addi with a constant operand), (nullptr, c) for a constant, else
+/// (v, 0).
+static std::pair<Value, int64_t> splitConstantOffset(Value v) {
+  if (auto c = getConstantIntValue(v))
+    return {Value(), *c};
+  if (auto add = v.getDefiningOp<arith::AddIOp>())
+    for (int i = 0; i < 2; ++i)
+      if (auto c = getConstantIntValue(add->getOperand(i)))
+        return {add->getOperand(1 - i), *c};
+  return {v, 0};
+}
+
+/// Whether the weights of `ps` follow each other in the arena, so that they
+/// are one [sum of M x K] matrix at ps[0].w.at (Q, K and V as the planner
+/// lays them out).
+static bool oneMatrix(ArrayRef<KernelEmitter::Projection> ps, int64_t K) {
+  auto [base, at] = splitConstantOffset(ps[0].w.at);
+  for (size_t k = 1; k < ps.size(); ++k) {
+    at += ps[k - 1].M * K;
+    if (splitConstantOffset(ps[k].w.at) != std::make_pair(base, at))
+      return false;
+  }
+  return true;
+}
+
 void KernelEmitter::matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Value rows, int64_t K,
                                            ArrayRef<Projection> ps, const TileEpilogue *staged) {
   SmallVector<int64_t> firsts{0};
@@ -916,6 +942,9 @@ void KernelEmitter::matmulSharedTensorCore(Builder &b, StringRef tag, Buf in, Va
                       out.store(b, acc[i], addI(b, mulI(b, row, width), local(b, col)));
                     });
       }};
+  // One matrix: wgmma-tma loads its tiles through one tensor map.
+  if (oneMatrix(ps, K))
+    columns.matrix = ps[0].w.at;
   auto kernel = [&](Builder &b, int64_t tileCols) {
     const std::string name = (Twine(tag) + (staged ? "_" + staged->name : "")).str();
     matmulTensorCoreTile128(b, name + "_" + shape(total, K), in, rows, K, columns, tileCols);

@@ -718,8 +718,16 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     // The warpgroups multiply; the ninth warp's first lane fills stage
     // p % stages for every step p, once both warpgroups have released the
     // step `stages` before it (phase p / stages - 1 of its second barrier).
+    // The branch is on the warp's index shuffled from its lane 0, which
+    // ptxas knows is warp-uniform: on tid itself it takes the branch for a
+    // divergent one and serializes the wgmma in it (C7520).
+    Value warpIndex = arith::IndexCastUIOp::create(
+        kb, kb.getIndexType(),
+        gpu::ShuffleOp::create(kb, arith::IndexCastUIOp::create(kb, i32, divU(kb, tid, kWarpSize)),
+                               0, kWarpSize, gpu::ShuffleMode::IDX)
+            .getShuffleResult());
     ifElse(
-        kb, ult(kb, tid, cIdx(kb, threads)),
+        kb, ult(kb, warpIndex, cIdx(kb, threads / kWarpSize)),
         [&](Builder &b) {
           matmulWgmmaLoop(b, tiles, stages, stageRows, ahead, K, kStep, split,
                           nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{}),

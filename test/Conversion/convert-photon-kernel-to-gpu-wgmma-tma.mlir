@@ -1,6 +1,6 @@
 // wgmma-tma: the wgmma GEMMs load their tiles of a bf16 input, and of
-// weights that are one [M x K] matrix (o, down, the LM head; not Q/K/V as
-// one, not gate/up), with TMA. On the host, before each launch, the
+// weights that are one [M x K] matrix (o, down, the LM head, and Q/K/V,
+// which the planner lays out one after another; not gate/up), with TMA. On the host, before each launch, the
 // runtime's photon_tensor_map_2d gives the device addresses of tensor maps
 // of the input's buffer from its first row (as many rows of K as the buffer
 // holds, box 128 x kStep) and of the weight matrix (rows M, box tileCols x
@@ -10,7 +10,7 @@
 // boxes' bytes ((128 + 64) x 32 bf16 = 12288) and issues both copies, A's at
 // (k0, m0) and W's at (k0, n0); every step waits for its stage's phase,
 // (kt / 6) % 2, before the proxy fence and barrier. No cp.async copy is left
-// where both operands come by TMA; Q/K/V and gate/up keep them for W.
+// where both operands come by TMA; gate/up keeps them for W.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s
 // wgmma-producer-warp: where both operands come by TMA, a ninth warp issues
 // the copies and the warpgroups hand stages back through a second barrier
@@ -43,13 +43,17 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// Q/K/V as one GEMM: a map of the normed rows only (8192 bytes a step),
-// the weights by cp.async.
+// Q/K/V as one GEMM: a map of the normed rows and one of Q, K and V's
+// weights as one [128 x 64] matrix ((128 + 128) x 32 bf16 = 16384 bytes a
+// step).
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
+// CHECK-NEXT: arith.index_castui
+// CHECK-NEXT: llvm.inttoptr
+// CHECK-NEXT: func.call @photon_tensor_map_2d(%{{.*}}, %c128_i64, %c64_i64, %c128_i32, %c32_i32)
 // CHECK-NOT: photon_tensor_map_2d
 // CHECK: function(@photon_wgmma128x128_qkv_rope_128x64)
-// CHECK: nvgpu.device_async_copy
-// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c8192_i32
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c16384_i32
 // The o projection (64 x 64): the attention output's map, then o's.
 // CHECK: %[[SIZE:.*]] = memref.dim %[[ATTN:.*]], %c0 : memref<?xbf16>
 // CHECK-NEXT: %[[ROWS:.*]] = arith.divui %[[SIZE]], %c64 : index
@@ -138,9 +142,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // OFF-NOT: nvvm.mbarrier
 // OFF-NOT: cp.async.bulk.tensor
 
-// Q/K/V's weights by cp.async: the block of 256 threads and its barriers.
+// Q/K/V (one matrix, by TMA) and o: blocks of 288 threads.
 // PRODUCER-LABEL: func.func private @photon_stack_shape0(
-// PRODUCER: in (%{{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c{{[0-9]+}}_i32 {{.*}}function(@photon_wgmma128x128_qkv_rope_128x64)
+// PRODUCER: in (%{{.*}} = %c288, {{.*}}) dynamic_shared_memory_size %c98400_i32 {{.*}}function(@photon_wgmma128x128_qkv_rope_128x64)
 // PRODUCER: in (%{{.*}} = %c288, {{.*}}) dynamic_shared_memory_size %c98400_i32 {{.*}}function(@photon_wgmma128x64_64x64)
 // PRODUCER: %[[BASE:.*]] = arith.index_castui %{{.*}} : index to i64
 // PRODUCER-NEXT: %[[BARRIERS:.*]] = arith.addi %[[BASE]], %c98304_i64 : i64
@@ -150,7 +154,13 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // PRODUCER-NEXT: }
 // PRODUCER-NEXT: gpu.barrier
 // PRODUCER-NEXT: %[[M0:.*]] = arith.muli
-// PRODUCER-NEXT: %[[MMA:.*]] = arith.cmpi ult, %[[TID:.*]], %c256 : index
+// The roles branch on the warp's index shuffled from its lane 0: ptxas
+// then knows the branch is warp-uniform and keeps the wgmma pipelined.
+// PRODUCER-NEXT: %[[WARP:.*]] = arith.divui %[[TID:.*]], %c32 : index
+// PRODUCER-NEXT: %[[WARP32:.*]] = arith.index_castui %[[WARP]] : index to i32
+// PRODUCER-NEXT: %[[UNIFORM:.*]], %{{.*}} = gpu.shuffle idx %[[WARP32]], %c0_i32, %c32_i32 : i32
+// PRODUCER-NEXT: %[[UNIFORMI:.*]] = arith.index_castui %[[UNIFORM]] : i32 to index
+// PRODUCER-NEXT: %[[MMA:.*]] = arith.cmpi ult, %[[UNIFORMI]], %c8 : index
 // PRODUCER-NEXT: scf.if %[[MMA]] {
 // PRODUCER-NOT: cp.async.bulk.tensor
 // PRODUCER: scf.for %[[KT:.*]] = %c0 to %c2 step %c1
@@ -196,4 +206,5 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // PRODUCER: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // PRODUCER: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // PRODUCER: gpu.terminator
+
 
