@@ -10,9 +10,10 @@
 // boxes' bytes ((128 + 64) x 32 bf16 = 12288) and issues both copies, A's at
 // (k0, m0) and W's at (k0, n0); every step waits for its stage's phase,
 // (kt / 6) % 2, before the proxy fence and barrier. No cp.async copy is left
-// where both operands come by TMA; gate/up keeps them for W.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s
-// wgmma-producer-warp: where both operands come by TMA, a ninth warp issues
+// where both operands come by TMA; gate/up keeps them for W. (Without a
+// producer warp: wgmma-producer-warp=false.)
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=false' -canonicalize -cse | FileCheck %s
+// wgmma-producer-warp (the default): where both operands come by TMA, a ninth warp issues
 // the copies and the warpgroups hand stages back through a second barrier
 // each (count 2: one arrival a warpgroup), with no block barrier a step.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=true' -canonicalize -cse | FileCheck %s --check-prefix=PRODUCER

@@ -14,9 +14,10 @@
 // STAGED below has the default). The tiles come by cp.async here
 // (wgmma-tma=false); by default those at
 // least 192 wide (wgmma-tma-min-tile-cols) come by TMA, so the o projection's
-// 200-wide kernel reads maps of its input and weights (and 48 more bytes of
-// shared memory: its 6 stages' mbarriers), its 64-wide kernel none, and
-// the 160- and 120-wide Q/K/V kernels none either.
+// 200-wide kernel reads maps of its input and weights (and 96 more bytes of
+// shared memory: its 6 stages' two mbarriers each, for the producer warp),
+// its 64-wide kernel none, and the 160- and 120-wide Q/K/V kernels none
+// either.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false wgmma-staged-store=false' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu=wgmma=true -canonicalize -cse | FileCheck %s --check-prefix=TMA
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tile-cols=104 wgmma-wide-tile-min-rows=256' -canonicalize -cse | FileCheck %s --check-prefix=T104
@@ -167,7 +168,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // TMA-NEXT: scf.if %[[WIDE]] {
 // TMA: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c200_i64, %c128_i32, %c32_i32)
 // TMA: func.call @photon_tensor_map_2d(%{{.*}}, %c200_i64, %c200_i64, %c200_i32, %c32_i32)
-// TMA: dynamic_shared_memory_size %c196656_i32 module(@photon_kernels) function(@photon_wgmma128x200_200x200)
+// TMA: in (%{{.*}} = %c288, {{.*}}) dynamic_shared_memory_size %c196704_i32 module(@photon_kernels) function(@photon_wgmma128x200_200x200)
 // TMA-NOT: photon_tensor_map_2d
 // TMA: function(@photon_wgmma128x64_200x200)
 
