@@ -950,10 +950,14 @@ def main():
                                  # outputs, wide tiles past them zero-filled), K 200 and
                                  # 328 (tails past the steps of 32 and 64); with split f32
                                  # inputs only the weights'.
-                                 ("-bf16-act-tc1-tma", tc1 + wide1 + ("--wgmma-tma",)),
+                                 # Thread 0 issuing them (--no-wgmma-producer-warp).
+                                 ("-bf16-act-tc1-tma",
+                                  tc1 + wide1 + ("--wgmma-tma", "--no-wgmma-producer-warp")),
                                  ("-bf16-act-tc1-tma-split", tc1 + ("--wgmma-tma",) + split),
-                                 ("-bf16-act-tc1-tma-k64", tc1 + k64 + ("--wgmma-tma",)),
-                                 # And a ninth warp issuing them (warp specialization).
+                                 ("-bf16-act-tc1-tma-k64",
+                                  tc1 + k64 + ("--wgmma-tma", "--no-wgmma-producer-warp")),
+                                 # And a ninth warp issuing them (warp specialization,
+                                 # the default).
                                  ("-bf16-act-tc1-producer", tc1 + wide1 + ("--wgmma-producer-warp",)),
                                  ("-bf16-act-tc1-producer-k64",
                                   tc1 + k64 + ("--wgmma-producer-warp",)),
