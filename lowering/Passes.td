@@ -307,6 +307,14 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "mbarrier instead of passing the block's barrier every K step "
            "(warp specialization). H100 (ncu, 4,096 rows of vanilla-600M): "
            "o 50.3 -> 48.3 us, Q/K/V and down within 0.6%">,
+    Option<"wgmmaTileRows", "wgmma-tile-rows", "int64_t", "0",
+           "wgmma-tma: rows of the tiles of the GEMMs whose two operands come "
+           "by TMA: 128 (two warpgroups, beside wgmma-producer-warp's warp), "
+           "192 (three warpgroups, thread 0 issuing the copies), or 0: 192 "
+           "where, by the rows of the call (on the host), its fewer waves of "
+           "blocks over multiprocessors take less time than 128-row tiles do. "
+           "H100 (ncu, vanilla-600M's 4,096-row Q/K/V: 528 tiles in 4 waves "
+           "against 768 in 5.82): 147.1 -> 130.3 us">,
     Option<"wgmmaStagedStore", "wgmma-staged-store", "bool", "true",
            "wgmma: the tile128 GEMMs of projections (o, down, the LM head) and "
            "of gate/up stage their accumulators in shared memory, then store "

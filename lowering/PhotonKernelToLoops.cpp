@@ -178,6 +178,8 @@ struct ConvertPhotonKernelToGPU
     }
     if (wgmmaKStep != 32 && wgmmaKStep != 64)
       return bad("wgmma-k-step must be 32 or 64, got " + Twine(int64_t(wgmmaKStep)));
+    if (wgmmaTileRows != 0 && wgmmaTileRows != 128 && wgmmaTileRows != 192)
+      return bad("wgmma-tile-rows must be 0, 128 or 192, got " + Twine(int64_t(wgmmaTileRows)));
     if (wgmmaStages < 3 || wgmmaStages > 8)
       return bad("wgmma-stages must be 3 to 8, got " + Twine(int64_t(wgmmaStages)));
     for (auto [name, cols] : {std::pair{"wgmma-tile-cols", int64_t(wgmmaTileCols)},
@@ -220,6 +222,7 @@ struct ConvertPhotonKernelToGPU
     options.wgmmaTma = wgmmaTma;
     options.wgmmaTmaMinTileCols = wgmmaTmaMinTileCols;
     options.wgmmaProducerWarp = wgmmaTma && wgmmaProducerWarp;
+    options.wgmmaTileRows = wgmmaTileRows;
     options.wgmmaTileCols = wgmmaTileCols;
     options.wgmmaStagedStore = wgmmaStagedStore;
     options.wgmmaWideTileMinRows = wgmmaWideTileMinRows;

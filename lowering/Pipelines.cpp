@@ -276,6 +276,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "wgmma-producer-warp",
       llvm::cl::desc("wgmma-tma: a ninth warp issues the copies (warp specialization)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaProducerWarp)};
+  Option<int64_t> wgmmaTileRows{
+      *this, "wgmma-tile-rows",
+      llvm::cl::desc("wgmma-tma: rows of the GEMM tiles whose operands both come by TMA "
+                     "(128, 192, or 0: 192 where fewer waves pay for them)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().wgmmaTileRows)};
   Option<bool> wgmmaStagedStore{
       *this, "wgmma-staged-store",
       llvm::cl::desc("wgmma: the GEMMs of one weight matrix store their tiles through shared "
@@ -405,6 +410,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaTma = options.wgmmaTma;
         kernels.wgmmaTmaMinTileCols = options.wgmmaTmaMinTileCols;
         kernels.wgmmaProducerWarp = options.wgmmaProducerWarp;
+        kernels.wgmmaTileRows = options.wgmmaTileRows;
         kernels.wgmmaTileCols = options.wgmmaTileCols;
         kernels.wgmmaStagedStore = options.wgmmaStagedStore;
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;

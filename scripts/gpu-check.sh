@@ -96,15 +96,19 @@ recgen_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act
   tiny-photon-l2-bf16-act-unfused tiny-photon-l2-bf16-act-unfused-ops
   tiny-photon-l2-bf16-act-fused-launches tiny-photon-l2-bf16-act-grouped
   tiny-photon-l2-bf16-act-sequential-chunks tiny-photon-221-sequential-chunks-no-lookahead"
-# The tensor-core GEMMs at tile edges (see `run`), and with TMA weight loads.
+# The tensor-core GEMMs at tile edges (see `run`), with TMA weight loads, and
+# in 192-row tiles of three warpgroups (up to 256 wide).
 tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide
   tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round
   tiny-vanilla-wide-bf16-act-tc1-tma tiny-vanilla-wide-bf16-act-tc1-producer
-  tiny-vanilla-wide-bf16-act-tc1-wide-out-tma tiny-vanilla-wide-bf16-act-tc1-wide-registers"
+  tiny-vanilla-wide-bf16-act-tc1-wide-out-tma tiny-vanilla-wide-bf16-act-tc1-wide-registers
+  tiny-vanilla-wide-bf16-act-tc1-tall tiny-vanilla-bf16-act-tc1-tall-256"
 # Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
 # `pack f32` keep them.
 checked_artifacts="$recgen_artifacts $tile_edge_artifacts tiny-photon-l3-bf16-act-tiled
   edge-vanilla-wide-outputs-bf16-act $long_cache_artifacts"
+# Their prompt (run's memcheck, sanitize): 299 tokens.
+tile_edge_prompt="$(seq 0 298 | awk '{printf "%s%d", (NR > 1 ? "," : ""), $1 % 250 + 1}')"
 # The sanitizers' sampled runs: temperature, top-k and top-p all in play.
 sampled="--temperature 1 --top-k 5 --top-p 0.9 --seed 3"
 
@@ -288,9 +292,10 @@ run() {
     # partial), widths of 200, 300 and 328 (partial output tiles, K tails of 8); 128x64 tiles
     # with f32 inputs split (hi + lo), the same on wgmma's wide tiles (1 x 200 and 2 x 152
     # outputs, W's rows past them zero-filled), 128x128 tiles with f32 inputs rounded (K
-    # steps of 32 and of 64).
+    # steps of 32 and of 64); 192-row tiles (3 full and one of 22 rows at batch 2). Token
+    # ids 1..250 over again: tiny-vanilla's vocabulary is 256.
     for art in $tile_edge_artifacts; do
-      memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 299)" --max-new-tokens 4 --batch 2
+      memcheck "$dev/e2e/$art" --prompt-ids "$tile_edge_prompt" --max-new-tokens 4 --batch 2
     done
     # Attention over caches past 256 positions: split over blocks and merged
     # (decode), tiled on tensor cores (a prefill of 3 x 150 rows); GEMVs with
@@ -446,7 +451,7 @@ sanitize() {
     done
     # The tensor-core GEMMs over 3 row tiles and partial output tiles (see `run`).
     for art in $tile_edge_artifacts; do
-      check "$tool" "$art" "(299-token prompt)" --prompt-ids "$(seq -s, 1 299)" \
+      check "$tool" "$art" "(299-token prompt)" --prompt-ids "$tile_edge_prompt" \
         --max-new-tokens 4 --batch 2
     done
     # Split and tiled attention (see `run`).

@@ -1057,18 +1057,19 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
   // j + hd / 2) of a row with the cos and sin of a table of the tile's rows
   // (an angle depends on the position and j only), or storing V. After the
   // table come the rows' cache entries (i64) and positions (f64), loaded
-  // once per row, and the inverse frequencies of j (f64).
-  const int64_t half = hd / 2, tableFloats = 128 * half * 2;
-  TileEpilogue ropeTile{"rope", hd, tableFloats + 2 * (2 * 128 + half),
+  // once per row, and the inverse frequencies of j (f64): 2 · half + 4
+  // floats a row and 2 · half more.
+  const int64_t half = hd / 2;
+  TileEpilogue ropeTile{"rope", hd, 2 * half + 4, 2 * half,
                         [&](Builder &b, const StagedTile &t) {
     auto tableAt = [&](Builder &b, Value r, Value j, int64_t value) {
       return addI(b, addI(b, mulI(b, addI(b, mulI(b, r, half), j), 2), t.extraAt()), value);
     };
     Type i64 = b.getI64Type(), f64 = b.getF64Type();
-    const int64_t entriesAt = (t.extraAt() + tableFloats) * 4;
-    Value entries = dynamicShared(b, {128}, i64, entriesAt);
-    Value positions = dynamicShared(b, {128}, f64, entriesAt + 128 * 8);
-    Value inverse = dynamicShared(b, {half}, f64, entriesAt + 256 * 8);
+    const int64_t entriesAt = (t.extraAt() + t.rows * half * 2) * 4;
+    Value entries = dynamicShared(b, {t.rows}, i64, entriesAt);
+    Value positions = dynamicShared(b, {t.rows}, f64, entriesAt + t.rows * 8);
+    Value inverse = dynamicShared(b, {half}, f64, entriesAt + 2 * t.rows * 8);
     Value lastRow =
         arith::SubIOp::create(b, arith::MaxUIOp::create(b, rows, cIdx(b, 1)), cIdx(b, 1));
     auto tileRow = [&](Builder &b, Value r) {
@@ -1093,7 +1094,7 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
                [&](Builder &b, Value i) { items(b, i, unroll); });
       items(b, cIdx(b, bulk), trips - bulk);
     };
-    ifThen(b, ult(b, t.tid, cIdx(b, 128)), [&](Builder &b) {
+    ifThen(b, ult(b, t.tid, cIdx(b, t.rows)), [&](Builder &b) {
       Value row = tileRow(b, t.tid);
       Value entry = cacheRow(b, row);
       memref::StoreOp::create(b, arith::IndexCastUIOp::create(b, i64, entry), entries,
@@ -1106,8 +1107,8 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
       strided(b, half, [&](Builder &b, Value j) {
         memref::StoreOp::create(b, ropeInverseFrequency(b, j), inverse, ValueRange{j});
       });
-      warpgroupsBarrier(b, t.producerWarp);
-      strided(b, 128 * half, [&](Builder &b, Value e) {
+      warpgroupsBarrier(b, t.producerWarp, t.threads);
+      strided(b, t.rows * half, [&](Builder &b, Value e) {
         Value r = divU(b, e, half), j = remU(b, e, half);
         auto [cs, sn] = ropeCosSinAt(b, memref::LoadOp::create(b, positions, ValueRange{r}),
                                      memref::LoadOp::create(b, inverse, ValueRange{j}),
@@ -1116,7 +1117,7 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
         memref::StoreOp::create(b, sn, t.tile, ValueRange{tableAt(b, r, j, 1)});
       });
     });
-    warpgroupsBarrier(b, t.producerWarp);
+    warpgroupsBarrier(b, t.producerWarp, t.threads);
     // For column n of tile row r (row `row`) inside the call: `rotated`
     // with Q's or the K cache's element of it, `plain` with the V cache's.
     auto route = [&](Builder &b, Value r, Value row, Value n,
@@ -1144,7 +1145,7 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
     // A thread per pair (j, j + hd / 2) of a row: 2-byte stores.
     auto pairStores = [&](Builder &b) {
       const int64_t pairs = t.cols / 2;
-      strided(b, 128 * pairs, [&](Builder &b, Value e) {
+      strided(b, t.rows * pairs, [&](Builder &b, Value e) {
         Value r = divU(b, e, pairs), p = remU(b, e, pairs);
         Value j = remU(b, p, half), c1 = addI(b, mulI(b, divU(b, p, half), hd), j);
         Value row = addI(b, t.m0, r), n = addI(b, t.n0, c1);
@@ -1171,7 +1172,7 @@ void KernelEmitter::qkv(Builder &b, kernel::QkvOp op) {
     // 8 bytes, its cos and sin 16 bytes, side by side in shared memory.
     auto runStores = [&](Builder &b) {
       const int64_t perRow = t.cols / 8;
-      strided(b, 128 * perRow, [&](Builder &b, Value e) {
+      strided(b, t.rows * perRow, [&](Builder &b, Value e) {
         Value r = divU(b, e, perRow), c0 = mulI(b, remU(b, e, perRow), 8);
         Value row = addI(b, t.m0, r), n = addI(b, t.n0, c0);
         Value rowAt = mulI(b, r, t.stride);

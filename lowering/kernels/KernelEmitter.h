@@ -319,15 +319,16 @@ public:
   /// A wgmma tile128 block's accumulators staged in shared memory, for an
   /// epilogue whose outputs combine columns no one thread holds (RoPE's
   /// pairs j, j + head_dim / 2) or that stores rows in runs
-  /// (wgmma-staged-store): f32 `tile`, row r of the block's 128 at
-  /// r · stride (tile row m0 + r, columns n0 ..), then the epilogue's own
-  /// `extra` floats. The block's two warpgroups run the epilogue (a
-  /// producer warp has left): they synchronize with warpgroupsBarrier.
+  /// (wgmma-staged-store): f32 `tile`, row r of the block's `rows` (128, or
+  /// 192 with wgmma-tile-rows) at r · stride (tile row m0 + r, columns
+  /// n0 ..), then the epilogue's own `extra` floats. The block's warpgroups
+  /// (`threads`) run the epilogue (a producer warp has left): they
+  /// synchronize with warpgroupsBarrier.
   struct StagedTile {
     Value tile, m0, n0, tid;
-    int64_t stride, cols, threads;
+    int64_t stride, cols, rows, threads;
     /// Where the epilogue's own floats start in `tile`.
-    int64_t extraAt() const { return 128 * stride; }
+    int64_t extraAt() const { return rows * stride; }
     /// Whether the block has a producer warp (wgmma-producer-warp).
     bool producerWarp = false;
     /// What the epilogue's `prefetch` loaded before the last MMAs ended.
@@ -335,14 +336,17 @@ public:
   };
   /// A barrier of the warpgroups of a wgmma tile128 block: the block's,
   /// or with a producer warp (which does not take part) barrier 1 of
-  /// their 256 threads.
-  static void warpgroupsBarrier(Builder &b, bool producerWarp);
+  /// their `threads`.
+  static void warpgroupsBarrier(Builder &b, bool producerWarp, int64_t threads);
   struct TileEpilogue {
     /// In the kernel's name, after the projection's tag.
     StringRef name;
     /// Tile widths are multiples of this (and of 8): whole heads.
     int64_t colsMultiple;
-    int64_t extraFloats;
+    /// The epilogue's own floats after the staged tile: these per tile row
+    /// and `extraFloats` more.
+    int64_t extraFloatsPerRow, extraFloats;
+    int64_t extraFloatsFor(int64_t rows) const { return extraFloatsPerRow * rows + extraFloats; }
     std::function<void(Builder &, const StagedTile &)> emit;
     /// Loads that do not depend on the tile (o's and down's residuals),
     /// issued before the wait for the last MMAs so that their latency
@@ -616,7 +620,8 @@ public:
   }
   /// Dynamic shared memory of a wgmma tile128 kernel: its stages, or with
   /// a staged epilogue the larger of those and the staged tile.
-  int64_t wgmmaSharedBytes(int64_t tileCols, bool split, const TileEpilogue *staged) const;
+  int64_t wgmmaSharedBytes(int64_t tileCols, bool split, const TileEpilogue *staged,
+                           int64_t tileRows = 128) const;
   /// Floats of a staged tile's row: 8 or 24 past a multiple of 32, so the
   /// 64-bit stores of a half warp (rows g, columns 2t) hit 32 banks.
   static int64_t stagedStride(int64_t tileCols) {
@@ -625,12 +630,12 @@ public:
 
   /// Bytes of one shared-memory stage of a wgmma tile128 GEMM (every
   /// operand's rows of one K step).
-  int64_t wgmmaStageBytes(int64_t tileCols, bool split) const;
+  int64_t wgmmaStageBytes(int64_t tileCols, bool split, int64_t tileRows = 128) const;
   /// Shared-memory stages of the wgmma GEMM: wgmma-stages (default 6: 96
   /// KB for a 128-wide tile of K 32, two blocks an SM), as many as fit a
   /// block where fewer do, at least 3 (a tile that 3 do not fit is not
   /// chosen).
-  int64_t wgmmaStages(int64_t tileCols, bool split) const;
+  int64_t wgmmaStages(int64_t tileCols, bool split, int64_t tileRows = 128) const;
   /// Whether a wgmma tile128 GEMM of tiles tileCols wide loads by TMA
   /// (wgmma-tma, wgmma-tma-min-tile-cols), where its operands allow.
   bool wgmmaTmaTiles(int64_t tileCols) const {
@@ -641,6 +646,11 @@ public:
   int64_t wgmmaBarriers(int64_t tileCols) const {
     return wgmmaTmaTiles(tileCols) ? (options.wgmmaProducerWarp ? 2 : 1) : 0;
   }
+  /// wgmma-tma: whether a tile128 GEMM loads `in`'s tiles, and W's, by TMA.
+  std::pair<bool, bool> wgmmaTmaOperands(const Buf &in, int64_t K, const MmaColumns &columns,
+                                         int64_t tileCols) const;
+  /// The rows of a tall wgmma tile (wgmma-tile-rows): three warpgroups.
+  static constexpr int64_t kTallTileRows = 192;
   /// On the host: the device address of a tensor map (runtime
   /// photon_tensor_map_2d) of the bf16 [rows x cols] matrix at element
   /// `offset` of `mem`, box boxRows x boxCols.
@@ -684,8 +694,23 @@ public:
   /// descriptors use; they complete on the stage's mbarrier (expect_tx of
   /// the boxes' bytes: TMA counts the zero-filled bytes past the matrix
   /// too). Copies past K are not issued.
+  ///
+  /// wgmma-tile-rows: where both operands come by TMA, a tile may be 192
+  /// rows of three warpgroups (photon_wgmma192x..., thread 0 issuing the
+  /// copies; 12 warps leave 168 registers a thread, enough for 256-wide
+  /// tiles' accumulators): by default where fewer waves of blocks pay for
+  /// the longer tiles (tallTilesPay), chosen on the host by the rows.
   void matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows, int64_t K,
                                const MmaColumns &columns, int64_t tileCols);
+  /// matmulTensorCoreTile128's kernel of tiles tileRows (128 or 192) high.
+  void matmulTensorCoreTile(Builder &b, const Twine &suffix, Buf in, Value rows, int64_t K,
+                            const MmaColumns &columns, int64_t tileCols, int64_t tileRows);
+  /// On the host: whether 192-row tiles of a GEMM of `rows` x M outputs
+  /// (tiles tileCols wide) over K take less time than 128-row ones. One
+  /// block runs an SM at a time, so a grid takes waves of
+  /// ceil(tiles / multiprocessors) blocks, each the tile's fixed time
+  /// (TargetInfo::kWgmmaTileFixedK) plus its MMAs, K · tileRows / 128.
+  Value tallTilesPay(Builder &b, Value rows, int64_t M, int64_t K, int64_t tileCols);
 
   /// The K loop and epilogue of matmulTensorCoreTile128 on wgmma: step kt
   /// waits for its copies, fences its shared-memory writes (cp.async and
@@ -708,6 +733,7 @@ public:
   using StageBarrier = function_ref<Value(Builder &, Value)>;
   void matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows, int64_t ahead,
                        int64_t K, int64_t kStep, bool split, Value firstGroup, int64_t tileCols,
+                       int64_t tileRows,
                        function_ref<Value(Builder &, Value)> copyStep,
                        function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                        function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,

@@ -1109,7 +1109,7 @@ void KernelEmitter::gateUpTile128(Builder &b, Buf in, Value rows, int64_t F, int
       }};
   // wgmma-staged-store: run k of 8 features of a tile row reads gate
   // columns 32 (k / 2) + 8 (k % 2) .. + 7 of the staged tile, up 16 on.
-  TileEpilogue swigluTile{"swiglu", 32, 0, [&](Builder &b, const StagedTile &t) {
+  TileEpilogue swigluTile{"swiglu", 32, 0, 0, [&](Builder &b, const StagedTile &t) {
     auto gateAt = [&](Builder &b, Value r, Value run) {
       return addI(b, mulI(b, r, t.stride),
                   addI(b, mulI(b, divU(b, run, 2), kWarpCols), mulI(b, remU(b, run, 2), 8)));

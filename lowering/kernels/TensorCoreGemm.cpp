@@ -123,14 +123,14 @@ void KernelEmitter::storeOutput(Builder &b, Buf out, int64_t M, Value row, Value
   out.store(b, acc, o);
 }
 
-void KernelEmitter::warpgroupsBarrier(Builder &b, bool producerWarp) {
+void KernelEmitter::warpgroupsBarrier(Builder &b, bool producerWarp, int64_t threads) {
   if (!producerWarp) {
     gpu::BarrierOp::create(b);
     return;
   }
   Type i32 = b.getI32Type();
   NVVM::BarrierOp::create(b, Type(), arith::ConstantIntOp::create(b, i32, 1),
-                          arith::ConstantIntOp::create(b, i32, 2 * kWarpgroupSize),
+                          arith::ConstantIntOp::create(b, i32, threads),
                           /*reductionOp=*/nullptr, /*reductionPredicate=*/Value());
 }
 
@@ -197,7 +197,7 @@ void KernelEmitter::matmulTensorCore(Builder &b, Buf in, Buf out, Value rows, in
                       accumulate);
       },
       /*staged=*/nullptr, w};
-  TileEpilogue storeTile{"store", 8, 0, [&](Builder &b, const StagedTile &t) {
+  TileEpilogue storeTile{"store", 8, 0, 0, [&](Builder &b, const StagedTile &t) {
                            storeStagedRuns(b, t, plainRuns(t), out, rows, M, bOff, accumulate);
                          }};
   if (accumulate)
@@ -263,7 +263,7 @@ KernelEmitter::StagedRuns KernelEmitter::plainRuns(const StagedTile &t) {
 }
 
 namespace {
-/// Run e of a staged tile (128 · perRow of them) that a thread takes on
+/// Run e of a staged tile (rows · perRow of them) that a thread takes on
 /// trip `trip`: its tile row and run in the row, its row and first column
 /// in out, and whether it is inside the call's rows; `whole`: and inside M
 /// (a whole vector, M a multiple of 8).
@@ -275,7 +275,7 @@ struct StagedRun {
 static StagedRun stagedRun(Builder &b, const KernelEmitter::StagedTile &t,
                            const KernelEmitter::StagedRuns &runs, Value rows, int64_t M,
                            Value trip) {
-  const int64_t items = 128 * runs.perRow;
+  const int64_t items = t.rows * runs.perRow;
   Value e = addI(b, t.tid, mulI(b, trip, t.threads));
   Value r = divU(b, e, runs.perRow), run = remU(b, e, runs.perRow);
   Value inside = ult(b, addI(b, t.m0, r), rows);
@@ -303,7 +303,7 @@ SmallVector<Value> KernelEmitter::stagedResiduals(Builder &b, const StagedTile &
                                                   int64_t M) {
   if (M % 8 != 0)
     return {};
-  const int64_t trips = llvm::divideCeil(128 * runs.perRow, t.threads);
+  const int64_t trips = llvm::divideCeil(t.rows * runs.perRow, t.threads);
   auto f32x8 = VectorType::get({8}, b.getF32Type());
   auto ifOp = scf::IfOp::create(b, SmallVector<Type>(trips, f32x8), alignedTo16(b, *this, out),
                                 /*withElseRegion=*/true);
@@ -326,7 +326,7 @@ SmallVector<Value> KernelEmitter::stagedResiduals(Builder &b, const StagedTile &
 
 void KernelEmitter::storeStagedRuns(Builder &b, const StagedTile &t, const StagedRuns &runs,
                                     Buf out, Value rows, int64_t M, Value bOff, bool accumulate) {
-  const int64_t trips = llvm::divideCeil(128 * runs.perRow, t.threads);
+  const int64_t trips = llvm::divideCeil(t.rows * runs.perRow, t.threads);
   Value zero = cIdx(b, 0), mLimit = cIdx(b, M);
   // Element by element, each guarded (M not a multiple of 8, or out not
   // 16-byte aligned).
@@ -419,25 +419,25 @@ int64_t KernelEmitter::projectionTileCols(int64_t M, bool split, int64_t unit) c
              : mmaTileCols(M);
 }
 
-int64_t KernelEmitter::wgmmaStageBytes(int64_t tileCols, bool split) const {
-  const int64_t stageRows = std::max<int64_t>(128, tile128WeightRows(tileCols));
+int64_t KernelEmitter::wgmmaStageBytes(int64_t tileCols, bool split, int64_t tileRows) const {
+  const int64_t stageRows = std::max(tileRows, tile128WeightRows(tileCols));
   return (split ? 3 : 2) * stageRows * options.wgmmaKStep * 2;
 }
 
-int64_t KernelEmitter::wgmmaStages(int64_t tileCols, bool split) const {
+int64_t KernelEmitter::wgmmaStages(int64_t tileCols, bool split, int64_t tileRows) const {
   return std::max<int64_t>(
       3, std::min<int64_t>(options.wgmmaStages,
                            TargetInfo::kSm90MaxSharedBytesPerBlock /
-                               (wgmmaStageBytes(tileCols, split) +
+                               (wgmmaStageBytes(tileCols, split, tileRows) +
                                 wgmmaBarriers(tileCols) * kMbarrierBytes)));
 }
 
-int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split,
-                                        const TileEpilogue *staged) const {
-  const int64_t stages = wgmmaStages(tileCols, split);
-  int64_t bytes = stages * wgmmaStageBytes(tileCols, split);
+int64_t KernelEmitter::wgmmaSharedBytes(int64_t tileCols, bool split, const TileEpilogue *staged,
+                                        int64_t tileRows) const {
+  const int64_t stages = wgmmaStages(tileCols, split, tileRows);
+  int64_t bytes = stages * wgmmaStageBytes(tileCols, split, tileRows);
   if (staged)
-    bytes = std::max(bytes, (128 * stagedStride(tileCols) + staged->extraFloats) * 4);
+    bytes = std::max(bytes, (tileRows * stagedStride(tileCols) + staged->extraFloatsFor(tileRows)) * 4);
   // wgmma-tma: each stage's mbarrier, after the stages and the staged tile.
   if (wgmmaTmaTiles(tileCols))
     bytes = llvm::alignTo(bytes, kMbarrierBytes) + wgmmaBarriers(tileCols) * stages * kMbarrierBytes;
@@ -467,12 +467,49 @@ int64_t KernelEmitter::tile128WeightRows(int64_t tileCols) const {
   return llvm::alignTo(tileCols, threads / (kStep / 8));
 }
 
+std::pair<bool, bool> KernelEmitter::wgmmaTmaOperands(const Buf &in, int64_t K,
+                                                      const MmaColumns &columns,
+                                                      int64_t tileCols) const {
+  const bool tiles = wgmmaTmaTiles(tileCols) && K % 8 == 0;
+  return {tiles && in.elementType().isBF16(), tiles && columns.matrix && weightElt.isBF16()};
+}
+
+Value KernelEmitter::tallTilesPay(Builder &b, Value rows, int64_t M, int64_t K, int64_t tileCols) {
+  const int64_t colTiles = llvm::divideCeil(M, tileCols);
+  auto time = [&](int64_t tileRows) -> Value {
+    Value tiles = mulI(b, arith::CeilDivUIOp::create(b, rows, cIdx(b, tileRows)), colTiles);
+    Value waves = arith::CeilDivUIOp::create(b, tiles, cIdx(b, options.multiprocessors));
+    return mulI(b, waves, TargetInfo::kWgmmaTileFixedK + K * tileRows / 128);
+  };
+  return ult(b, time(kTallTileRows), time(128));
+}
+
 void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf in, Value rows,
                                             int64_t K, const MmaColumns &columns,
                                             int64_t tileCols) {
+  auto [tmaA, tmaW] = wgmmaTmaOperands(in, K, columns, tileCols);
+  const bool tallFits = tmaA && tmaW && options.wgmmaTileRows != 128 &&
+                        wgmmaSharedBytes(tileCols, splitsGemmInput(in), columns.staged,
+                                         kTallTileRows) <= TargetInfo::kSm90MaxSharedBytesPerBlock;
+  auto kernel = [&](int64_t tileRows) {
+    return [&, tileRows](Builder &b) {
+      matmulTensorCoreTile(b, suffix, in, rows, K, columns, tileCols, tileRows);
+    };
+  };
+  if (!tallFits)
+    return kernel(128)(b);
+  if (options.wgmmaTileRows == kTallTileRows)
+    return kernel(kTallTileRows)(b);
+  ifElse(b, tallTilesPay(b, rows, columns.M, K, tileCols), kernel(kTallTileRows), kernel(128));
+}
+
+void KernelEmitter::matmulTensorCoreTile(Builder &b, const Twine &suffix, Buf in, Value rows,
+                                         int64_t K, const MmaColumns &columns, int64_t tileCols,
+                                         int64_t tileRows) {
   const int64_t M = columns.M;
   const bool wgmma = options.wgmma;
-  constexpr int64_t kTile = 128; // rows of a tile
+  assert((tileRows == 128 || (wgmma && tileRows == kTallTileRows)) && "tall tiles are wgmma's");
+  const int64_t kTile = tileRows;
   const int64_t kStep = wgmma ? options.wgmmaKStep : 32; // K per step
   constexpr int64_t kWarpRows = 64, kWarpCols = 32; // warps as 2 x tileCols / 32
   constexpr int64_t kMmaRows = kWarpRows / 16, kMmaCols = kWarpCols / 8;
@@ -485,7 +522,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   // Stages of K steps, and how many steps ahead the copies run: wgmma
   // keeps one step's MMAs in flight past the next barrier, so a stage is
   // refilled only two steps after it was read.
-  const int64_t stages = wgmma ? wgmmaStages(tileCols, split) : split ? 2 : 3;
+  const int64_t stages = wgmma ? wgmmaStages(tileCols, split, kTile) : split ? 2 : 3;
   const int64_t ahead = wgmma ? stages - 2 : stages - 1;
   Type bf16 = b.getBF16Type();
   // One buffer [operand][stage][row][column], operands A, W (, A lo): a
@@ -496,21 +533,23 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
   const int64_t wRows = tile128WeightRows(tileCols), stageRows = std::max(kTile, wRows);
   auto tilesType = workgroupBuffer({split ? 3 : 2, stages, stageRows, kStep}, bf16);
   const int64_t sharedBytes =
-      wgmma ? wgmmaSharedBytes(tileCols, split, columns.staged) : tilesType.getNumElements() * 2;
+      wgmma ? wgmmaSharedBytes(tileCols, split, columns.staged, kTile)
+            : tilesType.getNumElements() * 2;
   // wgmma-tma: the tiles of a bf16 `in` and of weights that are one
   // matrix by TMA, where rows are 16 bytes apart (K % 8 == 0; the host
   // sends only 16-byte aligned operands to tensor cores: tensorCoresUse).
   // `in`'s map spans its buffer from in.base: rows past `rows` are read and
   // their outputs not stored, and one map serves every row count.
   const int64_t steps = llvm::divideCeil(K, kStep);
-  const bool tmaA = wgmmaTmaTiles(tileCols) && !convert && K % 8 == 0;
-  const bool tmaW = wgmmaTmaTiles(tileCols) && columns.matrix && K % 8 == 0 &&
-                    weightElt.isBF16();
+  const std::pair<bool, bool> tmaOperands = wgmmaTmaOperands(in, K, columns, tileCols);
+  const bool tmaA = tmaOperands.first, tmaW = tmaOperands.second;
   const bool tma = tmaA || tmaW;
   // wgmma-producer-warp: where both operands come by TMA, a ninth warp
   // issues every copy and the warpgroups hand stages back through a second
-  // barrier each.
-  const bool producerWarp = tmaA && tmaW && options.wgmmaProducerWarp;
+  // barrier each. Not beside three warpgroups: ptxas would give 13 warps
+  // 128 registers a thread (a sub-partition's 16K registers over 4 of
+  // them), too few for their accumulators.
+  const bool producerWarp = tmaA && tmaW && options.wgmmaProducerWarp && kTile == 128;
   Value mapA, mapW;
   if (tmaA) {
     Value size = memref::DimOp::create(b, in.mem, 0);
@@ -529,8 +568,8 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
       wgmma ? arith::ConstantIntOp::create(b, b.getI32Type(), sharedBytes).getResult() : Value(),
       /*asyncTokenType=*/nullptr,
       /*asyncDependencies=*/ValueRange{}, wgmma ? TypeRange{} : TypeRange{tilesType});
-  nameKernel(launch, Twine(wgmma ? "photon_wgmma128x" : "photon_mma128x") + Twine(tileCols) + "_" +
-                         suffix);
+  nameKernel(launch, Twine(wgmma ? "photon_wgmma" : "photon_mma") + Twine(kTile) + "x" +
+                         Twine(tileCols) + "_" + suffix);
   lateDependents(launch);
   Builder kb(b.getLoc(), ctx);
   kb.setInsertionPointToStart(&launch.getBody().front());
@@ -570,7 +609,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
                                             /*predicate=*/Value());
              for (int64_t s = 0; producerWarp && s < stages; ++s)
                NVVM::MBarrierInitOp::create(b, barrierOf(b, cIdx(b, stages + s)),
-                                            arith::ConstantIntOp::create(b, i32, 2),
+                                            arith::ConstantIntOp::create(b, i32, kTile / 64),
                                             /*predicate=*/Value());
              NVVM::FenceMbarrierInitOp::create(b);
            });
@@ -731,7 +770,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
         [&](Builder &b) {
           matmulWgmmaLoop(b, tiles, stages, stageRows, ahead, K, kStep, split,
                           nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{}),
-                          tileCols, copyStep, loadStep, storeStep, barrierOf, columns, m0, n0,
+                          tileCols, kTile, copyStep, loadStep, storeStep, barrierOf, columns, m0, n0,
                           tid, /*released=*/[&](Builder &b, Value stage) {
                             return barrierOf(b, addI(b, stage, stages));
                           });
@@ -767,7 +806,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
     storeStep(kb, cIdx(kb, s), loaded);
   }
   if (wgmma) {
-    matmulWgmmaLoop(kb, tiles, stages, stageRows, ahead, K, kStep, split, lastGroup, tileCols,
+    matmulWgmmaLoop(kb, tiles, stages, stageRows, ahead, K, kStep, split, lastGroup, tileCols, kTile,
                     copyStep, loadStep, storeStep, tma ? barrierOf : StageBarrier(), columns, m0,
                     n0, tid);
     gpu::TerminatorOp::create(kb);
@@ -832,7 +871,7 @@ void KernelEmitter::matmulTensorCoreTile128(Builder &b, const Twine &suffix, Buf
 
 void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, int64_t stageRows,
                                     int64_t ahead, int64_t K, int64_t kStep, bool split,
-                                    Value firstGroup, int64_t tileCols,
+                                    Value firstGroup, int64_t tileCols, int64_t tileRows,
                                     function_ref<Value(Builder &, Value)> copyStep,
                                     function_ref<SmallVector<Value>(Builder &, Value)> loadStep,
                                     function_ref<void(Builder &, Value, ArrayRef<Value>)> storeStep,
@@ -937,10 +976,11 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
       });
   const bool producerWarp = bool(released);
   const int64_t stride = stagedStride(tileCols);
-  StagedTile stagedTile{Value(), m0, n0, tid, stride, tileCols, 2 * kWarpgroupSize, producerWarp};
-  // (Not beside a producer warp: 9 warps leave 224 registers a thread, and
-  // the prefetched residuals then spill.)
-  if (columns.staged && columns.staged->prefetch && !producerWarp)
+  const int64_t threads = tileRows / 64 * kWarpgroupSize;
+  StagedTile stagedTile{Value(), m0, n0, tid, stride, tileCols, tileRows, threads, producerWarp};
+  // (Only in 8-warp blocks: 9 warps leave 168 registers a thread, 12 too,
+  // and the prefetched residuals then spill.)
+  if (columns.staged && columns.staged->prefetch && !producerWarp && tileRows == 128)
     stagedTile.prefetched = columns.staged->prefetch(kb, stagedTile);
   NVVM::WgmmaWaitGroupSyncOp::create(kb, 0);
   // Warp w holds rows 16w .. 16w + 15 of the tile; accumulator 4j + v is
@@ -956,8 +996,9 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
     nvgpu::DeviceAsyncWaitOp::create(kb, loop.getResult(0), kb.getI32IntegerAttr(0));
     NVVM::FenceProxyOp::create(kb, NVVM::ProxyKind::async_shared,
                                NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
-    warpgroupsBarrier(kb, producerWarp);
-    Value staged = dynamicShared(kb, {128 * stride + columns.staged->extraFloats}, f32);
+    warpgroupsBarrier(kb, producerWarp, threads);
+    Value staged =
+        dynamicShared(kb, {tileRows * stride + columns.staged->extraFloatsFor(tileRows)}, f32);
     Value first = addI(kb, mulI(kb, addI(kb, mulI(kb, warp, 16), divU(kb, lane, 4)), stride),
                        mulI(kb, remU(kb, lane, 4), 2));
     for (int64_t i = 0; i < accs; i += 2) {
@@ -967,7 +1008,7 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
       vector::StoreOp::create(kb, pair, staged, ValueRange{addI(kb, first, at)},
                               /*nontemporal=*/false, llvm::MaybeAlign(8));
     }
-    warpgroupsBarrier(kb, producerWarp);
+    warpgroupsBarrier(kb, producerWarp, threads);
     stagedTile.tile = staged;
     columns.staged->emit(kb, stagedTile);
     return;

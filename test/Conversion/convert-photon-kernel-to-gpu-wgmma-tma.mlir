@@ -11,12 +11,22 @@
 // (k0, m0) and W's at (k0, n0); every step waits for its stage's phase,
 // (kt / 6) % 2, before the proxy fence and barrier. No cp.async copy is left
 // where both operands come by TMA; gate/up keeps them for W. (Without a
-// producer warp: wgmma-producer-warp=false.)
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=false' -canonicalize -cse | FileCheck %s
+// producer warp: wgmma-producer-warp=false; 128-row tiles only, TALL has
+// the 192-row ones.)
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=false wgmma-tile-rows=128' -canonicalize -cse | FileCheck %s
 // wgmma-producer-warp (the default): where both operands come by TMA, a ninth warp issues
 // the copies and the warpgroups hand stages back through a second barrier
 // each (count 2: one arrival a warpgroup), with no block barrier a step.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=true' -canonicalize -cse | FileCheck %s --check-prefix=PRODUCER
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=true wgmma-tile-rows=128' -canonicalize -cse | FileCheck %s --check-prefix=PRODUCER
+// wgmma-tile-rows=0 (the default): where both operands come by TMA the host
+// also has a kernel of 192-row tiles (three warpgroups; thread 0 issues
+// the copies: 13 warps would leave ptxas 128 registers a thread) and takes
+// it where fewer waves of blocks over the 132 multiprocessors pay for its
+// longer tiles: the waves times K 448 of fixed time plus the tile's K
+// (here 64, as 96 at 192 rows). wgmma-tile-rows=192 takes it always.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s --check-prefix=TALL
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0 wgmma-tile-rows=192' -canonicalize -cse | FileCheck %s --check-prefix=FORCED
+// RUN: not photon-opt %s '-convert-photon-kernel-to-gpu=wgmma-tile-rows=64' 2>&1 | FileCheck %s --check-prefix=BAD-ROWS
 // By default only tiles at least 192 wide (wgmma-tma-min-tile-cols): here
 // the wide gate/up kernel's, which maps the normed rows only (gate/up's
 // weights are two matrices); convert-photon-kernel-to-gpu-wgmma-wide.mlir
@@ -209,3 +219,44 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // PRODUCER: gpu.terminator
 
 
+
+// TALL-LABEL: func.func private @photon_stack_shape0(
+// TALL-SAME: %[[IN:[^:]*]]: memref<?xbf16>, %{{[^:]*}}: memref<?xbf16>, %[[ROWS:[^:]*]]: index
+// TALL: %[[TILES192:.*]] = arith.ceildivui %[[ROWS]], %c192 : index
+// TALL-NEXT: %[[WAVES192:.*]] = arith.ceildivui %[[TILES192]], %c132 : index
+// TALL-NEXT: %[[TIME192:.*]] = arith.muli %[[WAVES192]], %c544 : index
+// TALL-NEXT: %[[TILES128:.*]] = arith.ceildivui %[[ROWS]], %c128 : index
+// TALL-NEXT: %[[WAVES128:.*]] = arith.ceildivui %[[TILES128]], %c132 : index
+// TALL-NEXT: %[[TIME128:.*]] = arith.muli %[[WAVES128]], %c512 : index
+// TALL-NEXT: %[[PAYS:.*]] = arith.cmpi ult, %[[TIME192]], %[[TIME128]] : index
+// TALL-NEXT: scf.if %[[PAYS]] {
+// A's box is 192 rows; a stage takes (192 + 128) x 32 bf16 = 20480 bytes.
+// TALL: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c192_i32, %c32_i32)
+// TALL: func.call @photon_tensor_map_2d(%{{.*}}, %c128_i64, %c64_i64, %c128_i32, %c32_i32)
+// TALL-NEXT: %[[GRID:.*]] = arith.maxui %[[TILES192]], %c1 : index
+// TALL-NEXT: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GRID]], {{.*}}) threads({{.*}}) in (%{{.*}} = %c384, {{.*}}) dynamic_shared_memory_size %c147552_i32 {{.*}}function(@photon_wgmma192x128_qkv_rope_128x64)
+// TALL-NEXT: gpu.dynamic_shared_memory
+// TALL-NEXT: memref.view {{.*}} to memref<2x6x192x32xbf16, #gpu.address_space<workgroup>>
+// TALL-COUNT-6: nvvm.mbarrier.init %{{.*}}, %c1_i32
+// TALL-NEXT: nvvm.fence.mbarrier.init
+// TALL-NOT: nvvm.mbarrier.init
+// TALL: arith.muli %{{.*}}, %c192 : index
+// TALL: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c20480_i32
+// TALL: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>
+// The RoPE epilogue of 192 rows: the staged tile (192 x 136 floats), a
+// table of 192 x 8 cos and sin pairs, then 192 cache entries and
+// positions and the 8 inverse frequencies: 192 x (136 + 20) + 16 floats.
+// TALL: memref.view {{.*}} to memref<29968xf32, #gpu.address_space<workgroup>>
+// TALL: memref.view %{{.*}}[%c116736][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<192xi64, #gpu.address_space<workgroup>>
+// TALL-NEXT: memref.view %{{.*}}[%c118272][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<192xf64, #gpu.address_space<workgroup>>
+// TALL: } else {
+// TALL: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
+// TALL: in (%{{.*}} = %c288, {{.*}}) dynamic_shared_memory_size %c98400_i32 {{.*}}function(@photon_wgmma128x128_qkv_rope_128x64)
+
+// FORCED-LABEL: func.func private @photon_stack_shape0(
+// FORCED-NOT: function(@photon_wgmma128x128_qkv_rope
+// FORCED: function(@photon_wgmma192x128_qkv_rope_128x64)
+// FORCED-NOT: function(@photon_wgmma128x128_qkv_rope
+// FORCED: function(@photon_wgmma192x64_64x64)
+
+// BAD-ROWS: wgmma-tile-rows must be 0, 128 or 192, got 64

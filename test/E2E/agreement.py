@@ -988,6 +988,23 @@ def main():
                                np.random.default_rng(71), extra_lengths=(150, 300),
                                weight_type="bf16", activation_type="bf16",
                                compile_args=compile_args)
+                # 192-row tiles of three warpgroups (--wgmma-tile-rows=192) for every
+                # GEMM whose operands both come by TMA: Q/K/V with RoPE, o and down
+                # (the call's rows end inside a tile's first, second or third
+                # warpgroup), with K steps of 32 and 64. (Their own prompts.)
+                for suffix, compile_args in [
+                        ("-tall", tc1 + wide1 + ("--wgmma-tma", "--wgmma-tile-rows=192")),
+                        ("-tall-k64", tc1 + k64 + ("--wgmma-tma", "--wgmma-tile-rows=192"))]:
+                    model_case(h, wide_path, "tiny-vanilla-wide-bf16-act-tc1" + suffix, worst,
+                               np.random.default_rng(73), extra_lengths=(150, 300),
+                               weight_type="bf16", activation_type="bf16",
+                               compile_args=compile_args)
+                # And 256 wide: the LM head's 256 outputs as one tile.
+                model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"),
+                           "tiny-vanilla-bf16-act-tc1-tall-256", worst, np.random.default_rng(79),
+                           extra_lengths=(150,), weight_type="bf16", activation_type="bf16",
+                           compile_args=tc1 + wide1 + ("--wgmma-tma", "--wgmma-tile-rows=192",
+                                                       "--wgmma-tile-cols=256"))
             if h.device == "cuda":
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
                            "tiny-photon-l3-bf16-act-tc1-round", worst, rng, weight_type="bf16",
