@@ -289,10 +289,12 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
     Option<"wgmmaTma", "wgmma-tma", "bool", "true",
            "wgmma: the tile128 GEMMs of tiles at least wgmma-tma-min-tile-cols "
            "wide load their tiles of bf16 inputs, and of weights that are one "
-           "[M x K] matrix (Q/K/V too, laid out one after another; not gate/up), "
+           "[M x K] matrix (Q/K/V too, laid out one after another; gate/up's "
+           "two matrices through one map of groups of 16 rows of each), "
            "with TMA: one "
            "thread issues cp.async.bulk.tensor per operand and stage against "
-           "tensor maps the runtime makes (photon_tensor_map_2d), completing "
+           "tensor maps the runtime makes (photon_tensor_map_2d, "
+           "photon_tensor_map_pairs), completing "
            "on the stage's mbarrier, in the same swizzle as the cp.async "
            "copies (docs/design.md)">,
     Option<"wgmmaTmaMinTileCols", "wgmma-tma-min-tile-cols", "int64_t", "192",

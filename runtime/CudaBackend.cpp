@@ -46,7 +46,10 @@ struct CudaState {
   int backends = 0;
   CUdeviceptr tensorMapSlots = 0;
   void *tensorMapHostSlots = nullptr;
-  std::map<std::tuple<uintptr_t, int64_t, int64_t, int32_t, int32_t>, CUdeviceptr> tensorMaps;
+  // Keyed by (base, rows, cols, box rows, box cols, the second matrix's
+  // offset and the groups of photon_tensor_map_pairs; 0 for the 2D maps).
+  std::map<std::tuple<uintptr_t, int64_t, int64_t, int32_t, int32_t, int64_t, int32_t>, CUdeviceptr>
+      tensorMaps;
   std::mutex mutex;
 };
 
@@ -465,26 +468,28 @@ PHOTON_MGPU void photon_use_stream(int32_t id) {
 // the device slot on the launch's stream (in a graph capture the copy becomes
 // a node, which each replay repeats with the same bytes); later requests
 // return the device slot. Errors are recorded and return null.
-PHOTON_MGPU void *photon_tensor_map_2d(void *base, int64_t rows, int64_t cols, int32_t boxRows,
-                                       int32_t boxCols) {
+template <typename Encode>
+static void *tensorMap(const char *name, uintptr_t base, int64_t rows, int64_t cols,
+                       int32_t boxRows, int32_t boxCols, int64_t second, int32_t groups,
+                       Encode encode) {
   CudaState &s = state();
-  const auto key = std::make_tuple(reinterpret_cast<uintptr_t>(base), rows, cols, boxRows, boxCols);
+  const auto key = std::make_tuple(base, rows, cols, boxRows, boxCols, second, groups);
   if (auto it = s.tensorMaps.find(key); it != s.tensorMaps.end())
     return reinterpret_cast<void *>(it->second);
   const size_t slot = s.tensorMaps.size();
   if (!s.tensorMapSlots) {
-    recordLaunchError(Status::error("photon_tensor_map_2d: no CUDA backend"));
+    recordLaunchError(Status::error(std::string(name) + ": no CUDA backend"));
     return nullptr;
   }
   if (slot == CudaState::kTensorMaps) {
-    recordLaunchError(Status::error("photon_tensor_map_2d: more than " +
+    recordLaunchError(Status::error(std::string(name) + ": more than " +
                                     std::to_string(CudaState::kTensorMaps) + " tensor maps"));
     return nullptr;
   }
   const CudaDriver &d = *s.drv;
   void *host = static_cast<char *>(s.tensorMapHostSlots) + slot * kTensorMapBytes;
   const CUdeviceptr device = s.tensorMapSlots + slot * kTensorMapBytes;
-  Status st = d.encodeTensorMap2d(host, base, rows, cols, boxRows, boxCols);
+  Status st = encode(d, host);
   if (st.ok())
     st = d.check(d.cuMemcpyHtoDAsync_v2(device, host, kTensorMapBytes, s.streams[s.current]),
                  "cuMemcpyHtoDAsync(tensor map)");
@@ -494,6 +499,26 @@ PHOTON_MGPU void *photon_tensor_map_2d(void *base, int64_t rows, int64_t cols, i
   }
   s.tensorMaps.emplace(key, device);
   return reinterpret_cast<void *>(device);
+}
+
+PHOTON_MGPU void *photon_tensor_map_2d(void *base, int64_t rows, int64_t cols, int32_t boxRows,
+                                       int32_t boxCols) {
+  return tensorMap("photon_tensor_map_2d", reinterpret_cast<uintptr_t>(base), rows, cols, boxRows,
+                   boxCols, 0, 0, [&](const CudaDriver &d, void *map) {
+                     return d.encodeTensorMap2d(map, base, rows, cols, boxRows, boxCols);
+                   });
+}
+
+// gate/up's weights (CudaDriver::encodeTensorMapPairs): boxes of `groups`
+// groups of groupRows rows of the matrix at `base`, then of the one `second`
+// elements on.
+PHOTON_MGPU void *photon_tensor_map_pairs(void *base, int64_t rows, int64_t cols, int64_t second,
+                                          int32_t groupRows, int32_t groups, int32_t boxCols) {
+  return tensorMap("photon_tensor_map_pairs", reinterpret_cast<uintptr_t>(base), rows, cols,
+                   groupRows, boxCols, second, groups, [&](const CudaDriver &d, void *map) {
+                     return d.encodeTensorMapPairs(map, base, rows, cols, second, groupRows,
+                                                   groups, boxCols);
+                   });
 }
 
 PHOTON_MGPU void photon_join_streams() {

@@ -167,6 +167,27 @@ Expected<CUmodule> CudaDriver::loadModule(const std::string &image,
   return module;
 }
 
+Status CudaDriver::encodeTensorMap(void *map, const char *what, void *base, uint32_t rank,
+                                   const cuuint64_t *dims, const cuuint64_t *strides,
+                                   const cuuint32_t *box) const {
+  if (!cuTensorMapEncodeTiled)
+    return Status::error(std::string(what) +
+                         ": the NVIDIA driver lacks it (CUDA 12.0 or later), which the "
+                         "kernels' TMA loads need: compile with --no-wgmma-tma for this "
+                         "driver");
+  const cuuint32_t rowBytes = box[0] * 2;
+  if (rowBytes != 64 && rowBytes != 128)
+    return Status::error(std::string(what) + ": box rows must be 64 or 128 bytes");
+  const cuuint32_t elementStrides[4] = {1, 1, 1, 1};
+  return check(cuTensorMapEncodeTiled(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, rank, base, dims,
+                                      strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                                      rowBytes == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+                                                     : CU_TENSOR_MAP_SWIZZLE_128B,
+                                      CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                      CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+               what);
+}
+
 Status CudaDriver::encodeTensorMap2d(void *map, void *base, int64_t rows, int64_t cols,
                                      int32_t boxRows, int32_t boxCols) const {
   char what[200];
@@ -174,24 +195,34 @@ Status CudaDriver::encodeTensorMap2d(void *map, void *base, int64_t rows, int64_
                 "cuTensorMapEncodeTiled(bf16 [%lld x %lld] at %p, box %d x %d)",
                 static_cast<long long>(rows), static_cast<long long>(cols), base, boxRows,
                 boxCols);
-  if (!cuTensorMapEncodeTiled)
-    return Status::error(std::string(what) +
-                         ": the NVIDIA driver lacks it (CUDA 12.0 or later), which the "
-                         "kernels' TMA loads need: compile with --no-wgmma-tma for this "
-                         "driver");
-  const int32_t rowBytes = boxCols * 2;
-  if (rowBytes != 64 && rowBytes != 128)
-    return Status::error(std::string(what) + ": box rows must be 64 or 128 bytes");
   const cuuint64_t dims[2] = {cuuint64_t(cols), cuuint64_t(rows)};
   const cuuint64_t strides[1] = {cuuint64_t(cols) * 2};
-  const cuuint32_t box[2] = {cuuint32_t(boxCols), cuuint32_t(boxRows)}, elementStrides[2] = {1, 1};
-  return check(cuTensorMapEncodeTiled(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, base, dims, strides,
-                                      box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                                      rowBytes == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
-                                                     : CU_TENSOR_MAP_SWIZZLE_128B,
-                                      CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                                      CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
-               what);
+  const cuuint32_t box[2] = {cuuint32_t(boxCols), cuuint32_t(boxRows)};
+  return encodeTensorMap(map, what, base, 2, dims, strides, box);
+}
+
+Status CudaDriver::encodeTensorMapPairs(void *map, void *base, int64_t rows, int64_t cols,
+                                        int64_t second, int32_t groupRows, int32_t groups,
+                                        int32_t boxCols) const {
+  char what[240];
+  std::snprintf(what, sizeof(what),
+                "cuTensorMapEncodeTiled(bf16 2 x [%lld x %lld] at %p and %lld elements on, "
+                "box %d x (%d + %d) x %d)",
+                static_cast<long long>(rows), static_cast<long long>(cols), base,
+                static_cast<long long>(second), groups, groupRows, groupRows, boxCols);
+  if (groupRows <= 0 || rows % groupRows != 0 || second <= 0 || second % 8 != 0)
+    return Status::error(std::string(what) +
+                         ": rows must be groups of the box's rows, the second matrix a "
+                         "positive multiple of 8 elements on");
+  // Innermost first: a row's columns, the rows of a group, the matrix, the
+  // group; the box's rows go group by group, each the first matrix's then
+  // the second's.
+  const cuuint64_t dims[4] = {cuuint64_t(cols), cuuint64_t(groupRows), 2,
+                              cuuint64_t(rows / groupRows)};
+  const cuuint64_t strides[3] = {cuuint64_t(cols) * 2, cuuint64_t(second) * 2,
+                                 cuuint64_t(groupRows) * cuuint64_t(cols) * 2};
+  const cuuint32_t box[4] = {cuuint32_t(boxCols), cuuint32_t(groupRows), 2, cuuint32_t(groups)};
+  return encodeTensorMap(map, what, base, 4, dims, strides, box);
 }
 
 } // namespace photon::rt

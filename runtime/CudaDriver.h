@@ -215,6 +215,17 @@ struct CudaDriver {
   /// the matrix. An error where the driver lacks the entry point.
   Status encodeTensorMap2d(void *map, void *base, int64_t rows, int64_t cols, int32_t boxRows,
                            int32_t boxCols) const;
+  /// The same over two bf16 [rows x cols] matrices, the second `second`
+  /// elements past the first (a positive multiple of 8), as groups of
+  /// groupRows rows: a box of `groups` groups is, group by group, groupRows
+  /// rows of the first matrix then the same rows of the second (gate/up's
+  /// tiles, 16 gate features then 16 up). rows is a multiple of groupRows.
+  Status encodeTensorMapPairs(void *map, void *base, int64_t rows, int64_t cols, int64_t second,
+                              int32_t groupRows, int32_t groups, int32_t boxCols) const;
+  /// cuTensorMapEncodeTiled of a bf16 tensor of `rank` dimensions, innermost
+  /// first (`what` names it in errors): the two above.
+  Status encodeTensorMap(void *map, const char *what, void *base, uint32_t rank,
+                         const cuuint64_t *dims, const cuuint64_t *strides, const cuuint32_t *box) const;
 };
 
 } // namespace photon::rt

@@ -96,13 +96,14 @@ recgen_artifacts="tiny-photon-l2 tiny-photon-l2-bf16-act tiny-photon-l2-bf16-act
   tiny-photon-l2-bf16-act-unfused tiny-photon-l2-bf16-act-unfused-ops
   tiny-photon-l2-bf16-act-fused-launches tiny-photon-l2-bf16-act-grouped
   tiny-photon-l2-bf16-act-sequential-chunks tiny-photon-221-sequential-chunks-no-lookahead"
-# The tensor-core GEMMs at tile edges (see `run`), with TMA weight loads, and
-# in 192-row tiles of three warpgroups (up to 256 wide).
+# The tensor-core GEMMs at tile edges (see `run`), with TMA weight loads (gate/up's
+# too), and in 192-row tiles of three warpgroups (up to 256 wide).
 tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-tc1-wide
   tiny-vanilla-wide-bf16-act-tc1-x128-round tiny-vanilla-wide-bf16-act-tc1-x128-k64-round
   tiny-vanilla-wide-bf16-act-tc1-tma tiny-vanilla-wide-bf16-act-tc1-producer
   tiny-vanilla-wide-bf16-act-tc1-wide-out-tma tiny-vanilla-wide-bf16-act-tc1-wide-registers
-  tiny-vanilla-wide-bf16-act-tc1-tall tiny-vanilla-bf16-act-tc1-tall-256"
+  tiny-vanilla-wide-bf16-act-tc1-tall tiny-vanilla-bf16-act-tc1-tall-256
+  tiny-vanilla-bf16-act-tc1-tma-pairs"
 # Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
 # `pack f32` keep them.
 checked_artifacts="$recgen_artifacts $tile_edge_artifacts tiny-photon-l3-bf16-act-tiled

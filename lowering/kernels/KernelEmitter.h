@@ -354,6 +354,14 @@ public:
     std::function<SmallVector<Value>(Builder &, const StagedTile &)> prefetch = nullptr;
   };
 
+  /// W's rows as groups of kGroupRows rows of a [rows x K] matrix, then the
+  /// same rows of a second one `second` elements on (gateUpTile128's
+  /// columns: 16 gate features, then the same 16 up).
+  struct PairedRows {
+    static constexpr int64_t kGroupRows = 16;
+    int64_t rows, second;
+  };
+
   /// A projection of a shared input: out (rows x M) = in · Wᵀ.
   struct Projection {
     WeightRef w;
@@ -603,7 +611,10 @@ public:
     const TileEpilogue *staged = nullptr;
     /// Where weightRow(n) is matrix + n · K (one [M x K] matrix in the
     /// arena): its offset, which wgmma-tma loads through a tensor map.
+    /// With `pairs`, W's rows are instead groups of 16 rows of the matrix
+    /// at `matrix` and the same rows of the one pairs.second on (gate/up).
     Value matrix = Value();
+    std::optional<PairedRows> pairs = std::nullopt;
   };
 
   /// The narrow and wide tile widths (chosen by rows as tile128ByRows' are)
@@ -656,6 +667,11 @@ public:
   /// `offset` of `mem`, box boxRows x boxCols.
   Value tensorMap2d(Builder &b, Value mem, Value offset, Value rows, int64_t cols, int64_t boxRows,
                     int64_t boxCols);
+  /// The same (runtime photon_tensor_map_pairs) of `pairs`' two matrices,
+  /// the first at `offset`, cols wide: a box is `groups` groups of
+  /// kGroupRows rows of each x boxCols.
+  Value tensorMapPairs(Builder &b, Value mem, Value offset, const PairedRows &pairs, int64_t cols,
+                       int64_t groups, int64_t boxCols);
 
   /// The tensor-core GEMM for many rows (prefill, batched decode;
   /// tensor-core-kernel=tile128*). A block of 8 (4) warps computes a 128x128

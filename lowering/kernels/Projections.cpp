@@ -1107,6 +1107,16 @@ void KernelEmitter::gateUpTile128(Builder &b, Buf in, Value rows, int64_t F, int
                       });
                     });
       }};
+  // wgmma-tma: W's tiles come by one map of gate and up (PairedRows) where
+  // up lies a constant multiple of 8 elements past gate (the planner's
+  // order) and F is whole groups of 16 features.
+  auto [gateBase, gateAt] = splitConstantOffset(gate);
+  auto [upBase, upAt] = splitConstantOffset(up);
+  if (gateBase == upBase && upAt > gateAt && (upAt - gateAt) % 8 == 0 &&
+      F % PairedRows::kGroupRows == 0) {
+    columns.matrix = gate;
+    columns.pairs = PairedRows{F, upAt - gateAt};
+  }
   // wgmma-staged-store: run k of 8 features of a tile row reads gate
   // columns 32 (k / 2) + 8 (k % 2) .. + 7 of the staged tile, up 16 on.
   TileEpilogue swigluTile{"swiglu", 32, 0, 0, [&](Builder &b, const StagedTile &t) {

@@ -18,31 +18,58 @@ namespace mlir::photon {
 /// The runtime's tensor maps (runtime/CudaBackend.cpp): `void
 /// *photon_tensor_map_2d(void *base, i64 rows, i64 cols, i32 boxRows, i32
 /// boxCols)`, the device address of a tiled map of a bf16 [rows x cols]
-/// matrix, box boxRows x boxCols, swizzled as wide as the box's rows.
+/// matrix, box boxRows x boxCols, swizzled as wide as the box's rows; `void
+/// *photon_tensor_map_pairs(void *base, i64 rows, i64 cols, i64 second, i32
+/// groupRows, i32 groups, i32 boxCols)`, one of two such matrices, the
+/// second `second` elements on, whose box is `groups` groups of groupRows
+/// rows of each.
 static constexpr llvm::StringLiteral kTensorMapSymbol = "photon_tensor_map_2d";
+static constexpr llvm::StringLiteral kTensorMapPairsSymbol = "photon_tensor_map_pairs";
 /// mbarrier.try_wait's suspend-time hint (ns): it returns when the phase
 /// completes or this passes, and the op loops until the phase completes.
 static constexpr int32_t kTryWaitSuspendNs = 10'000'000;
 
+/// A call of the runtime's `symbol`, which returns a tensor map's device
+/// address: the bf16 matrix at element `offset` of `mem`, then `args`
+/// (declared once per module).
+static Value tensorMapCall(Builder &b, StringRef symbol, Value mem, Value offset,
+                           function_ref<SmallVector<Value>()> args) {
+  MLIRContext *ctx = b.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, mem);
+  Value at = arith::IndexCastUIOp::create(b, b.getI64Type(), addI(b, base, mulI(b, offset, 2)));
+  SmallVector<Value> operands{LLVM::IntToPtrOp::create(b, ptr, at)};
+  operands.append(args());
+  auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  if (!module.lookupSymbol<func::FuncOp>(symbol)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(module.getBody());
+    func::FuncOp::create(b, symbol, FunctionType::get(ctx, ValueRange(operands).getTypes(), {ptr}))
+        .setPrivate();
+  }
+  return func::CallOp::create(b, symbol, TypeRange{ptr}, operands).getResult(0);
+}
+
 Value KernelEmitter::tensorMap2d(Builder &b, Value mem, Value offset, Value rows, int64_t cols,
                                  int64_t boxRows, int64_t boxCols) {
   Type i32 = b.getI32Type(), i64 = b.getI64Type();
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
-  if (!module.lookupSymbol<func::FuncOp>(kTensorMapSymbol)) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(module.getBody());
-    func::FuncOp::create(b, kTensorMapSymbol,
-                         FunctionType::get(ctx, {ptr, i64, i64, i32, i32}, {ptr}))
-        .setPrivate();
-  }
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, mem);
-  Value at = arith::IndexCastUIOp::create(b, i64, addI(b, base, mulI(b, offset, 2)));
-  Value args[] = {LLVM::IntToPtrOp::create(b, ptr, at), arith::IndexCastUIOp::create(b, i64, rows),
-                  arith::ConstantIntOp::create(b, i64, cols),
-                  arith::ConstantIntOp::create(b, i32, boxRows),
-                  arith::ConstantIntOp::create(b, i32, boxCols)};
-  return func::CallOp::create(b, kTensorMapSymbol, TypeRange{ptr}, args).getResult(0);
+  return tensorMapCall(b, kTensorMapSymbol, mem, offset, [&]() -> SmallVector<Value> {
+    return {arith::IndexCastUIOp::create(b, i64, rows), arith::ConstantIntOp::create(b, i64, cols),
+            arith::ConstantIntOp::create(b, i32, boxRows),
+            arith::ConstantIntOp::create(b, i32, boxCols)};
+  });
+}
+
+Value KernelEmitter::tensorMapPairs(Builder &b, Value mem, Value offset, const PairedRows &pairs,
+                                    int64_t cols, int64_t groups, int64_t boxCols) {
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  return tensorMapCall(b, kTensorMapPairsSymbol, mem, offset, [&]() -> SmallVector<Value> {
+    return {arith::ConstantIntOp::create(b, i64, pairs.rows),
+            arith::ConstantIntOp::create(b, i64, cols),
+            arith::ConstantIntOp::create(b, i64, pairs.second),
+            arith::ConstantIntOp::create(b, i32, PairedRows::kGroupRows),
+            arith::ConstantIntOp::create(b, i32, groups), arith::ConstantIntOp::create(b, i32, boxCols)};
+  });
 }
 
 void KernelEmitter::storeMmaTiles(Builder &kb, Buf out, int64_t M, Value rows, Value mLimit,
@@ -471,7 +498,10 @@ std::pair<bool, bool> KernelEmitter::wgmmaTmaOperands(const Buf &in, int64_t K,
                                                       const MmaColumns &columns,
                                                       int64_t tileCols) const {
   const bool tiles = wgmmaTmaTiles(tileCols) && K % 8 == 0;
-  return {tiles && in.elementType().isBF16(), tiles && columns.matrix && weightElt.isBF16()};
+  // Paired rows: a tile is whole groups of both matrices.
+  const bool groups = !columns.pairs || tileCols % (2 * PairedRows::kGroupRows) == 0;
+  return {tiles && in.elementType().isBF16(),
+          tiles && columns.matrix && groups && weightElt.isBF16()};
 }
 
 Value KernelEmitter::tallTilesPay(Builder &b, Value rows, int64_t M, int64_t K, int64_t tileCols) {
@@ -556,8 +586,11 @@ void KernelEmitter::matmulTensorCoreTile(Builder &b, const Twine &suffix, Buf in
     mapA = tensorMap2d(b, in.mem, in.base, divU(b, arith::SubIOp::create(b, size, in.base), K), K,
                        kTile, kStep);
   }
+  const int64_t pairGroup = 2 * PairedRows::kGroupRows;
   if (tmaW)
-    mapW = tensorMap2d(b, weights, columns.matrix, cIdx(b, M), K, tileCols, kStep);
+    mapW = columns.pairs ? tensorMapPairs(b, weights, columns.matrix, *columns.pairs, K,
+                                          tileCols / pairGroup, kStep)
+                         : tensorMap2d(b, weights, columns.matrix, cIdx(b, M), K, tileCols, kStep);
   Value one = cIdx(b, 1);
   Value rowTiles = arith::MaxUIOp::create(
       b, arith::CeilDivUIOp::create(b, rows, cIdx(b, kTile)), one);
@@ -671,7 +704,7 @@ void KernelEmitter::matmulTensorCoreTile(Builder &b, const Twine &suffix, Buf in
                                            arith::ConstantIntOp::create(b, i32, boxBytes),
                                            NVVM::MemScopeKind::CTA, /*relaxed=*/false,
                                            /*predicate=*/Value());
-    auto copyBox = [&](Value map, int64_t operand, Value row0) {
+    auto copyBox = [&](Value map, int64_t operand, ArrayRef<Value> box) {
       // Operand `operand`'s stage ([operand][stage]) of the block's own
       // shared memory, in the shared::cluster window the copy writes to (a
       // block outside a cluster is its own).
@@ -680,17 +713,21 @@ void KernelEmitter::matmulTensorCoreTile(Builder &b, const Twine &suffix, Buf in
           b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
           sharedPointer(b, arith::AddIOp::create(b, tilesAddr,
                                              arith::MulIOp::create(b, at, i64c(b, stageBytes)))));
-      Value coords[] = {arith::IndexCastUIOp::create(b, i32, k0),
-                        arith::IndexCastUIOp::create(b, i32, row0)};
+      SmallVector<Value, 4> coords{arith::IndexCastUIOp::create(b, i32, k0)};
+      for (Value c : box)
+        coords.push_back(arith::IndexCastUIOp::create(b, i32, c));
       NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
           b, dst, map, coords, barrier, /*im2colOffsets=*/ValueRange{}, /*multicastMask=*/Value(),
           /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
           /*group=*/nullptr, /*predicate=*/Value());
     };
     if (tmaA)
-      copyBox(mapA, 0, m0);
-    if (tmaW)
-      copyBox(mapW, 1, n0);
+      copyBox(mapA, 0, {m0});
+    // Paired rows: (k0, row 0 of a group, the first matrix, group n0 / 32).
+    if (tmaW && columns.pairs)
+      copyBox(mapW, 1, {zero, zero, divU(b, n0, pairGroup)});
+    else if (tmaW)
+      copyBox(mapW, 1, {n0});
   };
   // Issues the copies of step `kt` into its stage as one commit group (an
   // f32 `in` is not copied: loadStep).

@@ -28,9 +28,9 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0 wgmma-tile-rows=192' -canonicalize -cse | FileCheck %s --check-prefix=FORCED
 // RUN: not photon-opt %s '-convert-photon-kernel-to-gpu=wgmma-tile-rows=64' 2>&1 | FileCheck %s --check-prefix=BAD-ROWS
 // By default only tiles at least 192 wide (wgmma-tma-min-tile-cols): here
-// the wide gate/up kernel's, which maps the normed rows only (gate/up's
-// weights are two matrices); convert-photon-kernel-to-gpu-wgmma-wide.mlir
-// has more. None with wgmma-tma=false or without wgmma: no tensor map.
+// the wide gate/up kernel's, in 192-row tiles where they pay and in 128-row
+// ones; convert-photon-kernel-to-gpu-wgmma-wide.mlir has more. None with
+// wgmma-tma=false or without wgmma: no tensor map.
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=DEFAULT
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma-tma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
@@ -123,13 +123,24 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.*}}, %[[MAPW]]
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 1
 // gate/up, the wide kernel (one tile of 2F = 192 columns) and the 64-wide
-// one: the normed rows' map; the weights by cp.async.
+// one: the normed rows' map, and one map of gate's and up's weights
+// (photon_tensor_map_pairs: up 96 x 64 = 6144 elements past gate, groups of
+// 16 rows, 6 of each in a 192-wide box, 2 in a 64-wide one), whose box at
+// (k0, 0, 0, n0 / 32) is a tile's 16 gate rows then 16 up rows, and so on.
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
-// CHECK-NOT: photon_tensor_map_2d
+// CHECK-NEXT: arith.index_castui
+// CHECK-NEXT: llvm.inttoptr
+// CHECK-NEXT: %[[PAIRS:.*]] = func.call @photon_tensor_map_pairs(%{{.*}}, %c96_i64, %c64_i64, %c6144_i64, %c16_i32, %c6_i32, %c32_i32) : (!llvm.ptr, i64, i64, i64, i32, i32, i32) -> !llvm.ptr
 // CHECK: function(@photon_wgmma128x192_gate_up_96x64)
-// CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
-// CHECK-NOT: photon_tensor_map_2d
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c20480_i32
+// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.*}}, %[[PAIRS]], %{{.*}}, box[%c0_i32, %c0_i32, %c0_i32, %c0_i32]
+// CHECK: %[[PAIRS64:.*]] = func.call @photon_tensor_map_pairs(%{{.*}}, %c96_i64, %c64_i64, %c6144_i64, %c16_i32, %c2_i32, %c32_i32)
 // CHECK: function(@photon_wgmma128x64_gate_up_96x64)
+// CHECK: %[[N0:.*]] = arith.muli %{{.*}}, %c64 : index
+// CHECK: %[[GROUP:.*]] = arith.divui %[[N0]], %c32 : index
+// CHECK: %[[GROUP32:.*]] = arith.index_castui %[[GROUP]] : index to i32
+// CHECK-NEXT: nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.*}}, %[[PAIRS64]], %{{.*}}, box[%c0_i32, %c0_i32, %c0_i32, %[[GROUP32]]]
 // The down projection (64 x 96, three K steps): the SwiGLU output's map, then down's.
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c96_i64, %c128_i32, %c32_i32)
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %c64_i64, %c96_i64, %c64_i32, %c32_i32)
@@ -141,13 +152,17 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: func.call @photon_tensor_map_2d(%{{.*}}, %c16_i64, %c64_i64, %c64_i32, %c32_i32)
 // CHECK: func.func private @photon_tensor_map_2d(!llvm.ptr, i64, i64, i32, i32) -> !llvm.ptr
 
-// DEFAULT-NOT: photon_tensor_map_2d
+// DEFAULT-NOT: photon_tensor_map
+// DEFAULT: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c192_i32, %c32_i32)
+// DEFAULT: func.call @photon_tensor_map_pairs(%{{.*}}, %c96_i64, %c64_i64, %c6144_i64, %c16_i32, %c6_i32, %c32_i32)
+// DEFAULT: in (%{{.*}} = %c384, {{.*}}function(@photon_wgmma192x192_gate_up_96x64)
 // DEFAULT: func.call @photon_tensor_map_2d(%{{.*}}, %{{.*}}, %c64_i64, %c128_i32, %c32_i32)
-// DEFAULT-NOT: photon_tensor_map_2d
-// DEFAULT: function(@photon_wgmma128x192_gate_up_96x64)
-// DEFAULT-NOT: photon_tensor_map_2d
+// DEFAULT: func.call @photon_tensor_map_pairs(%{{.*}}, %c96_i64, %c64_i64, %c6144_i64, %c16_i32, %c6_i32, %c32_i32)
+// DEFAULT: in (%{{.*}} = %c288, {{.*}}function(@photon_wgmma128x192_gate_up_96x64)
+// DEFAULT-NOT: photon_tensor_map
 // DEFAULT: function(@photon_wgmma128x64_gate_up_96x64)
 // DEFAULT-NOT: photon_tensor_map_2d(%
+// DEFAULT-NOT: photon_tensor_map_pairs(%
 
 // OFF-NOT: photon_tensor_map_2d
 // OFF-NOT: nvvm.mbarrier

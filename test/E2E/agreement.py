@@ -1005,6 +1005,16 @@ def main():
                            extra_lengths=(150,), weight_type="bf16", activation_type="bf16",
                            compile_args=tc1 + wide1 + ("--wgmma-tma", "--wgmma-tile-rows=192",
                                                        "--wgmma-tile-cols=256"))
+                # gate/up's weights by TMA, one map of both matrices (F = 128: whole
+                # groups of 16 features), beside the producer warp; K steps of 32 and 64.
+                for suffix, compile_args in [
+                        ("-tma-pairs", tc1 + wide1 + ("--wgmma-tma", "--wgmma-tile-rows=128")),
+                        ("-tma-pairs-k64", tc1 + k64 + ("--wgmma-tma", "--wgmma-tile-rows=128"))]:
+                    model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"),
+                               "tiny-vanilla-bf16-act-tc1" + suffix, worst,
+                               np.random.default_rng(83), extra_lengths=(150,),
+                               weight_type="bf16", activation_type="bf16",
+                               compile_args=compile_args)
             if h.device == "cuda":
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
                            "tiny-photon-l3-bf16-act-tc1-round", worst, rng, weight_type="bf16",

@@ -9,12 +9,15 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
 using namespace photon::rt;
 
-// The runtime's entry for the generated code's TMA loads (CudaBackend.cpp).
+// The runtime's entries for the generated code's TMA loads (CudaBackend.cpp).
+extern "C" void *photon_tensor_map_pairs(void *base, int64_t rows, int64_t cols, int64_t second,
+                                        int32_t groupRows, int32_t groups, int32_t boxCols);
 extern "C" void *photon_tensor_map_2d(void *base, int64_t rows, int64_t cols, int32_t boxRows,
                                       int32_t boxCols);
 
@@ -164,13 +167,13 @@ TEST(CudaDriver, LoadModuleReturnsTheJitLog) {
             "cuModuleLoadDataEx: the CUDA driver is not loaded");
 }
 
-// What encodeTensorMap2d passed to cuTensorMapEncodeTiled.
+// What encodeTensorMap2d (encodeTensorMapPairs) passed to cuTensorMapEncodeTiled.
 struct SeenTensorMap {
   CUtensorMapDataType type = -1;
   cuuint32_t rank = 0;
   void *base = nullptr;
-  cuuint64_t dims[2] = {}, stride = 0;
-  cuuint32_t box[2] = {}, elementStrides[2] = {};
+  cuuint64_t dims[4] = {}, strides[3] = {};
+  cuuint32_t box[4] = {}, elementStrides[4] = {};
   CUtensorMapInterleave interleave = -1;
   CUtensorMapSwizzle swizzle = -1;
   CUtensorMapL2promotion l2 = -1;
@@ -181,10 +184,16 @@ CUresult fakeEncode(void *map, CUtensorMapDataType type, cuuint32_t rank, void *
                     const cuuint32_t *elementStrides, CUtensorMapInterleave interleave,
                     CUtensorMapSwizzle swizzle, CUtensorMapL2promotion l2,
                     CUtensorMapFloatOOBfill oob) {
-  gSeenMap = {type, rank, base, {dims[0], dims[1]}, strides[0], {box[0], box[1]},
-              {elementStrides[0], elementStrides[1]}, interleave, swizzle, l2, oob};
+  gSeenMap = SeenTensorMap{type, rank, base, {}, {}, {}, {}, interleave, swizzle, l2, oob};
+  for (cuuint32_t i = 0; i < rank; ++i) {
+    gSeenMap.dims[i] = dims[i];
+    gSeenMap.box[i] = box[i];
+    gSeenMap.elementStrides[i] = elementStrides[i];
+    if (i + 1 < rank)
+      gSeenMap.strides[i] = strides[i];
+  }
   std::memset(map, 0xab, kTensorMapBytes);
-  return dims[1] > (1u << 20) ? 1 : 0; // CUDA_ERROR_INVALID_VALUE past 2^20 rows
+  return dims[rank - 1] > (1u << 20) ? 1 : 0; // CUDA_ERROR_INVALID_VALUE past 2^20 rows
 }
 
 TEST(CudaDriver, EncodeTensorMap2dDescribesTheMatrixAndBox) {
@@ -200,7 +209,7 @@ TEST(CudaDriver, EncodeTensorMap2dDescribesTheMatrixAndBox) {
   EXPECT_EQ(gSeenMap.base, base);
   EXPECT_EQ(gSeenMap.dims[0], 4096u);
   EXPECT_EQ(gSeenMap.dims[1], 1664u);
-  EXPECT_EQ(gSeenMap.stride, 8192u);
+  EXPECT_EQ(gSeenMap.strides[0], 8192u);
   EXPECT_EQ(gSeenMap.box[0], 32u);
   EXPECT_EQ(gSeenMap.box[1], 208u);
   EXPECT_EQ(gSeenMap.elementStrides[0], 1u);
@@ -213,7 +222,7 @@ TEST(CudaDriver, EncodeTensorMap2dDescribesTheMatrixAndBox) {
   // K steps of 64: 128-byte rows and swizzle.
   ASSERT_TRUE(fake.encodeTensorMap2d(map, base, 32000, 1664, 128, 64).ok());
   EXPECT_EQ(gSeenMap.swizzle, CU_TENSOR_MAP_SWIZZLE_128B);
-  EXPECT_EQ(gSeenMap.stride, 3328u);
+  EXPECT_EQ(gSeenMap.strides[0], 3328u);
   // No swizzle matches other box rows.
   Status odd = fake.encodeTensorMap2d(map, base, 64, 64, 64, 48);
   EXPECT_EQ(odd.message(), "cuTensorMapEncodeTiled(bf16 [64 x 64] at 0x7f0000001000, box 64 x "
@@ -230,6 +239,35 @@ TEST(CudaDriver, EncodeTensorMap2dDescribesTheMatrixAndBox) {
             std::string::npos);
 }
 
+// gate/up's weights: 16 gate rows then the same 16 up rows, group by group
+// (the box's 8 groups: a 256-wide tile), innermost first.
+TEST(CudaDriver, EncodeTensorMapPairsInterleavesGroupsOfTheTwoMatrices) {
+  CudaDriver fake;
+  fake.cuTensorMapEncodeTiled = fakeEncode;
+  alignas(64) unsigned char map[kTensorMapBytes] = {};
+  void *gate = reinterpret_cast<void *>(uintptr_t(0x7f0000001000));
+  // up follows gate (4096 x 1664) in the arena.
+  ASSERT_TRUE(fake.encodeTensorMapPairs(map, gate, 4096, 1664, 4096 * 1664, 16, 8, 32).ok());
+  using U64 = std::vector<cuuint64_t>;
+  using U32 = std::vector<cuuint32_t>;
+  EXPECT_EQ(gSeenMap.rank, 4u);
+  EXPECT_EQ(gSeenMap.base, gate);
+  EXPECT_EQ(U64(gSeenMap.dims, gSeenMap.dims + 4), (U64{1664, 16, 2, 256}));
+  EXPECT_EQ(U64(gSeenMap.strides, gSeenMap.strides + 3), (U64{3328, 4096 * 1664 * 2, 16 * 3328}));
+  EXPECT_EQ(U32(gSeenMap.box, gSeenMap.box + 4), (U32{32, 16, 2, 8}));
+  EXPECT_EQ(U32(gSeenMap.elementStrides, gSeenMap.elementStrides + 4), (U32{1, 1, 1, 1}));
+  EXPECT_EQ(gSeenMap.swizzle, CU_TENSOR_MAP_SWIZZLE_64B);
+  // Rows that are no whole groups, or a second matrix not after the first,
+  // are refused before the driver sees them.
+  gSeenMap = {};
+  EXPECT_EQ(fake.encodeTensorMapPairs(map, gate, 328, 64, 328 * 64, 16, 8, 32).message(),
+            "cuTensorMapEncodeTiled(bf16 2 x [328 x 64] at 0x7f0000001000 and 20992 elements "
+            "on, box 8 x (16 + 16) x 32): rows must be groups of the box's rows, the second "
+            "matrix a positive multiple of 8 elements on");
+  EXPECT_FALSE(fake.encodeTensorMapPairs(map, gate, 64, 64, -4096, 16, 2, 32).ok());
+  EXPECT_EQ(gSeenMap.rank, 0u);
+}
+
 // The tensor-map slots live with the CUDA backends: a map asked for with
 // none (this test makes none) is a launch error, not a write through null.
 TEST(CudaDriver, TensorMapWithoutABackendIsALaunchError) {
@@ -238,6 +276,9 @@ TEST(CudaDriver, TensorMapWithoutABackendIsALaunchError) {
   EXPECT_NE(takeCudaLaunchError().message().find("photon_tensor_map_2d: no CUDA backend"),
             std::string::npos);
   EXPECT_TRUE(takeCudaLaunchError().ok()); // taken once
+  EXPECT_EQ(photon_tensor_map_pairs(matrix, 32, 32, 1024, 16, 2, 32), nullptr);
+  EXPECT_NE(takeCudaLaunchError().message().find("photon_tensor_map_pairs: no CUDA backend"),
+            std::string::npos);
 }
 
 } // namespace
