@@ -244,24 +244,53 @@ void KernelEmitter::attentionTiledMma(Builder &b, const TiledAttentionTile &t, V
   auto vecType = VectorType::get({chunk}, bf16);
   Value zeros = arith::ConstantOp::create(
       b, DenseElementsAttr::get(vecType, b.getFloatAttr(bf16, 0.0)));
-  // Positions kt·P .. of s0 into kS / vS; past `end` or head_dim: zeros.
+  // A thread's chunks of a K/V tile: item e = tid + i · threads is row
+  // e / chunksPerRow, column (e % chunksPerRow) · chunk (past the tile:
+  // row 0, not stored).
+  const int64_t items = kPositions * chunksPerRow, trips = llvm::divideCeil(items, threads);
+  auto itemOf = [&](Builder &b, int64_t i) -> std::tuple<Value, Value, Value> {
+    Value e = addI(b, t.tid, i * threads);
+    Value valid = items % threads == 0 ? cTrue(b) : ult(b, e, cIdx(b, items));
+    Value r = arith::SelectOp::create(b, valid, divU(b, e, chunksPerRow), zero);
+    return {r, mulI(b, remU(b, e, chunksPerRow), chunk), valid};
+  };
+  // Positions kt·P .. of s0, as each thread's K and V chunks and whether
+  // they are inside (past `end` or head_dim they read element 0 and are
+  // stored as zeros): loaded a tile ahead, so that the loads' latency
+  // overlaps the MMAs of the tile before.
   auto loadKV = [&](Builder &b, Value kt) {
+    SmallVector<Value> loaded;
     Value u0 = mulI(b, kt, kPositions);
-    forRange(b, t.tid, cIdx(b, kPositions * chunksPerRow), threads, [&](Builder &b, Value e) {
-      Value r = divU(b, e, chunksPerRow), d = mulI(b, remU(b, e, chunksPerRow), chunk);
+    for (int64_t i = 0; i < trips; ++i) {
+      auto [r, d, valid] = itemOf(b, i);
       Value u = addI(b, u0, r);
-      Value inside = arith::AndIOp::create(b, ult(b, u, end), ult(b, d, hdLimit));
+      Value inside = arith::AndIOp::create(
+          b, valid, arith::AndIOp::create(b, ult(b, u, end), ult(b, d, hdLimit)));
       Value at = arith::SelectOp::create(
           b, inside, addI(b, addI(b, cacheIndex(b, t.s0, t.layers, t.layer, t.capacity, u), kvOff), d),
           zero);
-      for (auto [cache, tile] : {std::pair{t.kCache, kS}, std::pair{t.vCache, vS}}) {
-        Value v = vector::LoadOp::create(b, vecType, cache.mem, ValueRange{addI(b, cache.base, at)},
-                                         /*nontemporal=*/false, llvm::MaybeAlign(chunk * 2));
-        v = arith::SelectOp::create(b, inside, v, zeros);
-        vector::StoreOp::create(b, v, tile, ValueRange{r, d}, /*nontemporal=*/false,
-                                llvm::MaybeAlign(chunk * 2));
-      }
-    });
+      for (const Buf &cache : {t.kCache, t.vCache})
+        loaded.push_back(vector::LoadOp::create(b, vecType, cache.mem,
+                                                ValueRange{addI(b, cache.base, at)},
+                                                /*nontemporal=*/false, llvm::MaybeAlign(chunk * 2)));
+      loaded.push_back(inside);
+    }
+    return loaded;
+  };
+  // Stores loadKV's chunks into kS and vS.
+  auto storeKV = [&](Builder &b, ValueRange loaded) {
+    for (int64_t i = 0; i < trips; ++i) {
+      Value r, d, valid;
+      std::tie(r, d, valid) = itemOf(b, i);
+      Value inside = loaded[3 * i + 2];
+      const Value tiles[] = {kS, vS};
+      ifThen(b, valid, [&](Builder &b) {
+        for (int64_t k = 0; k < 2; ++k)
+          vector::StoreOp::create(b, arith::SelectOp::create(b, inside, loaded[3 * i + k], zeros),
+                                  tiles[k], ValueRange{r, d}, /*nontemporal=*/false,
+                                  llvm::MaybeAlign(chunk * 2));
+      });
+    }
   };
   // Two f32 as the bf16 pair of one mma.sync register (the first low).
   auto packBF16 = [&](Builder &b, Value lo, Value hi) -> Value {
@@ -278,17 +307,22 @@ void KernelEmitter::attentionTiledMma(Builder &b, const TiledAttentionTile &t, V
     return v;
   };
 
-  // Carried: the two rows' max and partial sum, then the output tiles.
+  // Carried: the two rows' max and partial sum, the output tiles, then
+  // the thread's chunks of the next K/V tile (loadKV).
   SmallVector<Value> init{negInf, negInf, cF32(b, 0), cF32(b, 0)};
   init.append(outTiles * 4, cF32(b, 0));
+  const int64_t carried = init.size();
+  init.append(loadKV(b, zero));
   Value kvTiles = arith::CeilDivUIOp::create(b, end, cIdx(b, kPositions));
   auto loop = scf::ForOp::create(
       b, zero, kvTiles, cIdx(b, 1), init,
       [&](OpBuilder &ob, Location loc, Value kt, ValueRange st) {
         Builder b(loc, ob);
         gpu::BarrierOp::create(b); // every warp is done with the last tile
-        loadKV(b, kt);
+        storeKV(b, st.drop_front(carried));
         gpu::BarrierOp::create(b);
+        // Tile kt + 1's loads (past the last tile: element 0, unused).
+        SmallVector<Value> ahead = loadKV(b, addI(b, kt, 1));
         // Scores: K rows as the column-major B operand, n-tiles 2np, 2np + 1.
         SmallVector<Value> s(kScoreTiles * 4, cF32(b, 0));
         Value kRow = addI(b, remU(b, t.lane, 8), mulI(b, divU(b, t.lane, 16), 8));
@@ -328,7 +362,7 @@ void KernelEmitter::attentionTiledMma(Builder &b, const TiledAttentionTile &t, V
           }
         next.push_back(sum[0]);
         next.push_back(sum[1]);
-        SmallVector<Value> o(st.drop_front(4));
+        SmallVector<Value> o(st.slice(4, outTiles * 4));
         for (int64_t i = 0; i < outTiles * 4; ++i)
           o[i] = mulF(b, o[i], rescale[(i % 4) / 2]);
         // P·V: positions 16kk .. 16kk + 15 as one k-step; V's matrices
@@ -353,6 +387,7 @@ void KernelEmitter::attentionTiledMma(Builder &b, const TiledAttentionTile &t, V
           }
         }
         next.append(o);
+        next.append(ahead);
         scf::YieldOp::create(b, next);
       });
   Value inverse[2];

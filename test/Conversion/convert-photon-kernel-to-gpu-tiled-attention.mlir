@@ -52,16 +52,23 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: memref.store %{{.*}}, %[[QS]]
 // CHECK: gpu.barrier
 // CHECK-COUNT-3: nvgpu.ldmatrix %[[QS]]{{.*}}transpose = false
-// K/V tiles: 32 positions x 6 chunks of 8 per tile, zero-filled past the
-// tile's last position and head_dim.
-// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %{{.*}} step %c1{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32,
-// CHECK-NEXT: gpu.barrier
-// CHECK: scf.for %{{.*}} = %[[TID]] to %c192 step %c128
+// K/V tiles: 32 positions x 6 chunks of 8 per tile (192 chunks: two a
+// thread, the second only below 64), zero-filled past the tile's last
+// position and head_dim, loaded a tile ahead: tile 0 before the loop, tile
+// kt + 1 once tile kt is in workgroup memory, so the loads' latency
+// overlaps tile kt's MMAs; the loop carries each thread's chunks.
 // CHECK: vector.load %[[KC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// CHECK: vector.store %{{.*}}, %[[KS]]
-// CHECK: vector.load %[[VC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// CHECK: vector.store %{{.*}}, %[[VS]]
+// CHECK-NEXT: vector.load %[[VC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %{{.*}} step %c1{{(_[0-9]+)?}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, {{.*}}, vector<8xbf16>, vector<8xbf16>, i1, vector<8xbf16>, vector<8xbf16>, i1)
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: scf.if
+// CHECK-NEXT: %[[K0:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<8xbf16>
+// CHECK-NEXT: vector.store %[[K0]], %[[KS]]
+// CHECK-NEXT: %[[V0:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<8xbf16>
+// CHECK-NEXT: vector.store %[[V0]], %[[VS]]
 // CHECK: gpu.barrier
+// CHECK: vector.load %[[KC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK-NEXT: vector.load %[[VC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // Scores: 3 steps x 2 ldmatrix.x4 of K (4 n-tiles of 8 positions).
 // CHECK-NOT: memref.store
 // CHECK: nvgpu.ldmatrix %[[KS]]{{.*}}transpose = false
