@@ -271,7 +271,8 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
     Option<"wgmma", "wgmma", "bool", "false",
            "GPU, sm_90a only: the tile128 tensor-core kernels multiply with "
            "warpgroup MMA (wgmma.mma_async m64nNk16 from shared-memory "
-           "descriptors in the 64-byte swizzle mode; 2 warpgroups a block, "
+           "descriptors in the 64-byte swizzle mode; 2 warpgroups a block, 3 "
+           "with wgmma-tile-rows' 192-row tiles, "
            "each 64 rows of the tile; wgmma-stages stages in dynamic shared memory, one "
            "step's MMAs in flight past the next barrier). photon-to-nvvm turns "
            "it on for chip=sm_90a">,

@@ -694,7 +694,8 @@ public:
   /// (matmul-input-rounding gemm or all, one MMA) or as hi + lo parts (two MMAs, a third
   /// operand, so 2 stages).
   ///
-  /// wgmma (sm_90a): the block is two warpgroups, each computing 64 rows x
+  /// wgmma (sm_90a): the block is two warpgroups (three in 192-row
+  /// tiles, below), each computing 64 rows x
   /// tileCols with warpgroup MMAs (m64n<tileCols>k16, both operands read
   /// from the same swizzled stages through matrix descriptors, accumulators
   /// in registers), over wgmmaStages() stages in dynamic shared memory

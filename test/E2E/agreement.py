@@ -988,32 +988,29 @@ def main():
                                np.random.default_rng(71), extra_lengths=(150, 300),
                                weight_type="bf16", activation_type="bf16",
                                compile_args=compile_args)
-                # 192-row tiles of three warpgroups (--wgmma-tile-rows=192) for every
-                # GEMM whose operands both come by TMA: Q/K/V with RoPE, o and down
-                # (the call's rows end inside a tile's first, second or third
-                # warpgroup), with K steps of 32 and 64. (Their own prompts.)
-                for suffix, compile_args in [
-                        ("-tall", tc1 + wide1 + ("--wgmma-tma", "--wgmma-tile-rows=192")),
-                        ("-tall-k64", tc1 + k64 + ("--wgmma-tma", "--wgmma-tile-rows=192"))]:
-                    model_case(h, wide_path, "tiny-vanilla-wide-bf16-act-tc1" + suffix, worst,
-                               np.random.default_rng(73), extra_lengths=(150, 300),
-                               weight_type="bf16", activation_type="bf16",
-                               compile_args=compile_args)
-                # And 256 wide: the LM head's 256 outputs as one tile.
-                model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"),
-                           "tiny-vanilla-bf16-act-tc1-tall-256", worst, np.random.default_rng(79),
-                           extra_lengths=(150,), weight_type="bf16", activation_type="bf16",
-                           compile_args=tc1 + wide1 + ("--wgmma-tma", "--wgmma-tile-rows=192",
-                                                       "--wgmma-tile-cols=256"))
-                # gate/up's weights by TMA, one map of both matrices (F = 128: whole
-                # groups of 16 features), beside the producer warp; K steps of 32 and 64.
-                for suffix, compile_args in [
-                        ("-tma-pairs", tc1 + wide1 + ("--wgmma-tma", "--wgmma-tile-rows=128")),
-                        ("-tma-pairs-k64", tc1 + k64 + ("--wgmma-tma", "--wgmma-tile-rows=128"))]:
-                    model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"),
-                               "tiny-vanilla-bf16-act-tc1" + suffix, worst,
-                               np.random.default_rng(83), extra_lengths=(150,),
-                               weight_type="bf16", activation_type="bf16",
+                # Every GEMM whose operands both come by TMA (--wgmma-tma), with K
+                # steps of 32 and 64 (each case its own prompts):
+                # - in 192-row tiles of three warpgroups (--wgmma-tile-rows=192): Q/K/V
+                #   with RoPE, o and down, the call's rows ending inside a tile's first,
+                #   second or third warpgroup; -256: the LM head's 256 outputs as one tile;
+                # - gate/up's weights through one map of both matrices (tiny-vanilla's
+                #   F = 128: whole groups of 16 features), beside the producer warp.
+                tiny_path = os.path.join(ROOT, "examples", "tiny-vanilla.json")
+                tma = ("--wgmma-tma",)
+                tall, short = ("--wgmma-tile-rows=192",), ("--wgmma-tile-rows=128",)
+                for path, name, seed, lengths, compile_args in [
+                        (wide_path, "tiny-vanilla-wide-bf16-act-tc1-tall", 73, (150, 300),
+                         tc1 + wide1 + tma + tall),
+                        (wide_path, "tiny-vanilla-wide-bf16-act-tc1-tall-k64", 73, (150, 300),
+                         tc1 + k64 + tma + tall),
+                        (tiny_path, "tiny-vanilla-bf16-act-tc1-tall-256", 79, (150,),
+                         tc1 + wide1 + tma + tall + ("--wgmma-tile-cols=256",)),
+                        (tiny_path, "tiny-vanilla-bf16-act-tc1-tma-pairs", 83, (150,),
+                         tc1 + wide1 + tma + short),
+                        (tiny_path, "tiny-vanilla-bf16-act-tc1-tma-pairs-k64", 83, (150,),
+                         tc1 + k64 + tma + short)]:
+                    model_case(h, path, name, worst, np.random.default_rng(seed),
+                               extra_lengths=lengths, weight_type="bf16", activation_type="bf16",
                                compile_args=compile_args)
             if h.device == "cuda":
                 model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
