@@ -163,7 +163,8 @@ def predicted(schedule, mode, batch, prompt_len, new_tokens):
     return out or None
 
 
-def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout, graphs=True):
+def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout, graphs=True,
+        extra=()):
     rng = random.Random(prompt_len)
     prompt = ",".join(str(rng.randrange(1, 256)) for _ in range(prompt_len))
     cmd = [os.path.join(bin_dir, "photon-run"), artifact, "--device", device,
@@ -171,6 +172,7 @@ def run(bin_dir, artifact, device, prompt_len, new_tokens, batch, mode, timeout,
            "--max-new-tokens", str(new_tokens), "--mode", mode, "--output", "json", "-q"]
     if not graphs:
         cmd.append("--no-graphs")
+    cmd += extra
     t0 = time.time()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -191,7 +193,8 @@ def largest_batch(args, art, prompt_len, new_tokens, mode):
     time), not the estimate. Returns [(batch, result)]."""
     probes = {}
     for b in (8, 16):
-        probes[b] = run(args.bin, art, args.device, prompt_len, new_tokens, b, mode, args.timeout)
+        probes[b] = run(args.bin, art, args.device, prompt_len, new_tokens, b, mode, args.timeout,
+                        extra=args.run_arg)
         if "error" in probes[b]:
             return [(b, probes[b])]
     peak = {b: r["memory"]["peak_bytes"] for b, r in probes.items()}
@@ -202,7 +205,7 @@ def largest_batch(args, art, prompt_len, new_tokens, mode):
     tried = []
     while batch > 1 and len(tried) < 3:
         res = probes.get(batch) or run(args.bin, art, args.device, prompt_len, new_tokens, batch,
-                                       mode, args.timeout)
+                                       mode, args.timeout, extra=args.run_arg)
         if "error" not in res:
             res["fit"] = {"estimate": estimate, "bytes_per_sequence": per_seq,
                           "fixed_bytes": fixed, "failed": tried}
@@ -238,6 +241,9 @@ def main():
     ap.add_argument("--timeout", type=int, default=300, help="seconds per run")
     ap.add_argument("--scale", type=int, default=1,
                     help="divide the regimes' token counts by this (smoke tests)")
+    ap.add_argument("--run-arg", action="append", default=[], metavar="ARG",
+                    help="pass ARG to every photon-run (repeatable; e.g. "
+                         "--run-arg=--no-overlap-steps), for A/B runs of runtime options")
     ap.add_argument("--out", default="bench/results.json")
     args = ap.parse_args()
 
@@ -269,15 +275,17 @@ def main():
                             results += largest_batch(args, art, prompt_len, new_tokens, mode)
                         continue
                     results.append((int(b), run(args.bin, art, args.device, prompt_len,
-                                                new_tokens, int(b), mode, args.timeout)))
+                                                new_tokens, int(b), mode, args.timeout,
+                                                extra=args.run_arg)))
                     if int(b) == 1 and args.compare_graphs:
                         res = run(args.bin, art, args.device, prompt_len, new_tokens, 1, mode,
-                                  args.timeout, graphs=False)
+                                  args.timeout, graphs=False, extra=args.run_arg)
                         res["no_graphs"] = True
                         results.append((1, res))
                 for batch, res in results:
                     row = {"model": model, "mode": mode, "regime": regime, "batch": batch,
                            "prompt": prompt_len, "generated": new_tokens, "device": name,
+                           "run_args": args.run_arg,
                            "graphs": not res.get("no_graphs", False)}
                     if "error" in res:
                         row["error"] = res["error"]

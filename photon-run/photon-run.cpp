@@ -95,6 +95,7 @@ struct Options {
   bool quiet = false;
   bool progress = false; // --progress: also when stderr is not a terminal
   bool noGraphs = false;
+  bool noOverlapSteps = false;
   int64_t profileStep = -1; // --profile-step: -1 none
   bool profilePrefill = false;
 };
@@ -175,8 +176,8 @@ const char *const kValued[] = {
     "top-p",       "seed",              "eos-id",    "score",         "score-ids",
     "score-context", "score-length",    "score-stride", "output",     "dump-logits",
     "device",        "tokenizer"};
-const char *const kFlags[] = {"quiet",    "no-graphs",  "help",    "version",
-                              "interactive", "ignore-eos", "progress"};
+const char *const kFlags[] = {"quiet",       "no-graphs",  "no-overlap-steps", "help",
+                              "version",     "interactive", "ignore-eos",      "progress"};
 
 /// argv in the form CLI11 reads as LLVM tools do: -name[=value] becomes
 /// --name[=value] for the long names (CLI11 reads "-name" as the short flags
@@ -304,6 +305,9 @@ Options parseArgs(int argc, char **argv) {
   flag("--no-graphs", o.noGraphs, kGen,
        "on the GPU, launch every step's kernels instead of replaying the step as "
        "a captured CUDA graph");
+  flag("--no-overlap-steps", o.noOverlapSteps, kGen,
+       "read each decode step's tokens before queueing the next step (by default the "
+       "next step is queued first, so the device does not wait for the host)");
   opt("--profile-step", profileStep, "<n>", kGen,
       "record only decode step n (from 0) in a profiler started with profiling off "
       "(ncu --profile-from-start off, nsys --capture-range=cudaProfilerApi)");
@@ -746,6 +750,7 @@ GenerationOptions generationOptions(const Options &o, const TextCodec &codec) {
   GenerationOptions opt;
   opt.mode = o.mode;
   opt.useGraphs = !o.noGraphs;
+  opt.overlapSteps = !o.noOverlapSteps;
   opt.profileStep = o.profileStep;
   opt.profilePrefill = o.profilePrefill;
   opt.maxNewTokens = o.maxNew;
@@ -820,6 +825,7 @@ Json resultJson(const Options &o, const LoadedModel &lm, const TextCodec &codec,
       {"steps", r.steps},
       {"launches_per_step", r.launchesPerStep},
       {"host_s_per_step", r.hostSecondsPerStep},
+      {"steps_queued_ahead", r.stepsQueuedAhead},
       {"graphs", r.graphs}};
   out["memory"] = {{"weight_bytes", r.memory.weightBytes},
                    {"state_bytes", r.memory.stateBytes},
@@ -857,9 +863,12 @@ void printSummary(const Options &o, const LoadedModel &lm, const TextCodec &code
                (long long)r.generatedTokens, r.decodeSeconds,
                rate(double(r.generatedTokens), r.decodeSeconds), eos.c_str());
   if (r.steps > 0)
-    std::fprintf(stderr, "%s: steps   %lld, %lld launches each, %.1f us host time each%s\n",
+    std::fprintf(stderr,
+                 "%s: steps   %lld, %lld launches each, %.1f us host time each%s; %lld "
+                 "queued ahead of the step before\n",
                  kProg, (long long)r.steps, (long long)r.launchesPerStep,
-                 r.hostSecondsPerStep * 1e6, r.graphs ? " (CUDA graph)" : "");
+                 r.hostSecondsPerStep * 1e6, r.graphs ? " (CUDA graph)" : "",
+                 (long long)r.stepsQueuedAhead);
   std::fprintf(stderr, "%s: total   %.3f s (weights loaded in %.3f s)\n", kProg, total,
                lm.loadSeconds);
   double analytic = double(r.memory.analyticBytesPerSequence);

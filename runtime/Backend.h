@@ -43,6 +43,22 @@ public:
   /// Waits for every queued kernel and copy (timings call it).
   virtual Status synchronize() = 0;
 
+  /// Read-back without waiting, so that the host can queue the next decode
+  /// step while this one runs: host memory the device copies into directly
+  /// (pinned on the GPU; plain on the CPU), a copy into it queued behind the
+  /// work queued so far, and two marks in the queue to wait for. On the CPU,
+  /// which runs work as it is queued, the copy is done when it returns.
+  virtual Expected<void *> allocateHost(size_t bytes);
+  virtual void releaseHost(void *ptr);
+  virtual Status copyToHostQueued(void *hostDst, const void *src, size_t bytes) {
+    return copyToHost(hostDst, src, bytes);
+  }
+  static constexpr int kMarks = 2;
+  /// Mark `slot` (< kMarks) is set at the end of the work queued so far;
+  /// waitForMark(slot) returns once that work has finished.
+  virtual Status setMark(int slot) { return Status(); }
+  virtual Status waitForMark(int slot) { return Status(); }
+
   /// Graphs: the device work that `work` queues, recorded once and replayed
   /// with one launch (CUDA graphs). Backends without them say so.
   virtual bool supportsGraphs() const { return false; }
@@ -83,6 +99,39 @@ protected:
 
 private:
   size_t inUse_ = 0, peak_ = 0;
+};
+
+/// Host memory from Backend::allocateHost that frees itself.
+class HostBuffer {
+public:
+  HostBuffer() = default;
+  static Expected<HostBuffer> create(Backend &backend, size_t bytes) {
+    Expected<void *> p = backend.allocateHost(bytes);
+    if (!p)
+      return p.takeStatus();
+    HostBuffer b;
+    b.backend_ = &backend;
+    b.ptr_ = *p;
+    return b;
+  }
+  HostBuffer(HostBuffer &&o) noexcept
+      : backend_(std::exchange(o.backend_, nullptr)), ptr_(std::exchange(o.ptr_, nullptr)) {}
+  HostBuffer &operator=(HostBuffer &&o) noexcept {
+    std::swap(backend_, o.backend_);
+    std::swap(ptr_, o.ptr_);
+    return *this;
+  }
+  HostBuffer(const HostBuffer &) = delete;
+  HostBuffer &operator=(const HostBuffer &) = delete;
+  ~HostBuffer() {
+    if (backend_ && ptr_)
+      backend_->releaseHost(ptr_);
+  }
+  void *get() const { return ptr_; }
+
+private:
+  Backend *backend_ = nullptr;
+  void *ptr_ = nullptr;
 };
 
 /// Byte offset of a device pointer.

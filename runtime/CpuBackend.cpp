@@ -49,6 +49,15 @@ public:
 
 } // namespace
 
+Expected<void *> Backend::allocateHost(size_t bytes) {
+  void *p = std::malloc(bytes ? bytes : 1);
+  if (!p)
+    return Status::error("out of host memory allocating " + std::to_string(bytes) + " bytes");
+  return p;
+}
+
+void Backend::releaseHost(void *ptr) { std::free(ptr); }
+
 std::unique_ptr<Backend> createCpuBackend() { return std::make_unique<CpuBackend>(); }
 
 Expected<std::unique_ptr<Backend>> createBackend(const std::string &name) {

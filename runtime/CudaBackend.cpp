@@ -26,6 +26,8 @@ struct CudaState {
   CUstream streams[kStreams] = {};
   CUevent events[kStreams] = {};
   bool forked[kStreams] = {};
+  // Backend::setMark / waitForMark, on stream [0].
+  CUevent marks[Backend::kMarks] = {};
   int current = 0; // the stream launches go to
   CUstream stream() const { return streams[0]; }
   Status initStatus;
@@ -81,6 +83,9 @@ Status initialise() {
         st = s.drv->check(s.drv->cuEventCreate(&s.events[i], CU_EVENT_DISABLE_TIMING),
                           "cuEventCreate");
     }
+    for (int i = 0; i < Backend::kMarks && st.ok(); ++i)
+      st = s.drv->check(s.drv->cuEventCreate(&s.marks[i], CU_EVENT_DISABLE_TIMING),
+                        "cuEventCreate");
     s.initStatus = st;
   });
   return s.initStatus;
@@ -170,6 +175,34 @@ public:
         d.cuMemcpyDtoHAsync_v2(dst, dptr(src), bytes, state().stream()),
         "cuMemcpyDtoH"));
     return synchronize();
+  }
+
+  Expected<void *> allocateHost(size_t bytes) override {
+    const CudaDriver &d = *state().drv;
+    void *p = nullptr;
+    const std::string what = "cuMemAllocHost(" + std::to_string(bytes) + " bytes)";
+    PHOTON_RETURN_IF_ERROR(d.check(d.cuMemAllocHost_v2(&p, bytes ? bytes : 1), what.c_str()));
+    return p;
+  }
+
+  void releaseHost(void *ptr) override { state().drv->cuMemFreeHost(ptr); }
+
+  Status copyToHostQueued(void *dst, const void *src, size_t bytes) override {
+    const CudaDriver &d = *state().drv;
+    return d.check(d.cuMemcpyDtoHAsync_v2(dst, dptr(src), bytes, state().stream()),
+                   "cuMemcpyDtoH");
+  }
+
+  Status setMark(int slot) override {
+    const CudaDriver &d = *state().drv;
+    return d.check(d.cuEventRecord(state().marks[slot], state().stream()), "cuEventRecord");
+  }
+
+  Status waitForMark(int slot) override {
+    const CudaDriver &d = *state().drv;
+    PHOTON_RETURN_IF_ERROR(
+        d.check(d.cuEventSynchronize(state().marks[slot]), "cuEventSynchronize"));
+    return takeCudaLaunchError();
   }
 
   Status synchronize() override {

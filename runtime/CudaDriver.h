@@ -152,6 +152,7 @@ constexpr CUtensorMapFloatOOBfill CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;
   X(cuStreamWaitEvent, (CUstream hStream, CUevent hEvent, unsigned int flags)) \
   X(cuEventCreate, (CUevent * phEvent, unsigned int flags))                    \
   X(cuEventRecord, (CUevent hEvent, CUstream hStream))                         \
+  X(cuEventSynchronize, (CUevent hEvent))                                      \
   X(cuStreamBeginCapture_v2, (CUstream hStream, CUstreamCaptureMode mode))     \
   X(cuStreamEndCapture, (CUstream hStream, CUgraph * phGraph))                 \
   X(cuGraphInstantiateWithFlags, (CUgraphExec * phGraphExec, CUgraph hGraph,   \

@@ -94,6 +94,7 @@ Expected<ScoreResult> Generator::score(const std::vector<std::vector<int32_t>> &
   GenerationOptions opt;
   opt.mode = options.mode;
   opt.useGraphs = options.useGraphs;
+  opt.overlapSteps = options.overlapSteps;
   opt.maxNewTokens = 0; // every scored token is known: forced, never chosen
   opt.collectLogits = true;
   PHOTON_RETURN_IF_ERROR(checkInputs(windows, opt, artifact_.manifest().vocabSize));
@@ -237,80 +238,96 @@ Generator::decode(const std::vector<std::vector<int32_t>> &prompts,
                   greedy ? 0.f : float(opt.sampling.temperature), int64_t(opt.sampling.top_k),
                   float(opt.sampling.top_p));
   };
+  // Step k's window (and logits) come back through read-back slot k % 2:
+  // copied into host memory behind the step, with a mark after the copies.
+  // So step k + 1 can be queued before step k's tokens are read, and the
+  // device does not idle while the host reads them and launches again.
+  struct Readback {
+    HostBuffer window, logits;
+  } slots[Backend::kMarks];
+  for (Readback &slot : slots) {
+    Expected<HostBuffer> w = HostBuffer::create(backend_, size_t(N) * outRow * 4);
+    Expected<HostBuffer> l = HostBuffer::create(backend_, logitsBytes);
+    if (!w || !l)
+      return (!w ? w.takeStatus() : l.takeStatus()).withContext("allocating the step read-back");
+    slot.window = std::move(*w);
+    slot.logits = std::move(*l);
+  }
   void *graph = nullptr;
-  std::vector<int32_t> window(size_t(N) * outRow);
-  std::vector<float> draws(size_t(N * tps)), hostLogits;
+  std::vector<float> draws(size_t(N * tps));
   double hostSeconds = 0;
-  auto t1 = Clock::now();
-  Status status;
-  while (remaining > 0 && status.ok()) {
+  int64_t launched = 0; // steps queued; result.steps of them read
+  auto launch = [&]() -> Status {
     // The plan holds steps(T) windows; a sequence never needs more than
     // steps(T) - 1 of them, so running out is an internal error.
-    if (result.steps + 1 >= steps) {
-      status = Status::error("internal error: generation did not finish within the planned " +
-                             std::to_string(steps - 1) + " steps");
-      break;
-    }
+    if (launched + 1 >= steps)
+      return Status::error("internal error: generation did not finish within the planned " +
+                           std::to_string(steps - 1) + " steps");
     if (!greedy) {
       for (int64_t s = 0; s < N; ++s)
         for (int64_t i = 0; i < tps; ++i)
           draws[size_t(s * tps + i)] = samplers[size_t(s)].nextUniform();
-      if (!(status = backend_.copyToDevice(uniforms->get(), draws.data(), draws.size() * 4)).ok())
-        break;
+      PHOTON_RETURN_IF_ERROR(backend_.copyToDevice(uniforms->get(), draws.data(), draws.size() * 4));
     }
-    // The profiled step: the previous step's copy to the host has drained the
-    // stream, and the range closes once this step's kernels have finished.
-    const bool profiled = result.steps == opt.profileStep;
-    if (profiled && !(status = backend_.setProfiling(true)).ok())
-      break;
+    // The profiled step runs alone: nothing else is queued (see below), and
+    // the range closes once its kernels have finished.
+    const bool profiled = launched == opt.profileStep;
+    if (profiled)
+      PHOTON_RETURN_IF_ERROR(backend_.setProfiling(true));
     auto h0 = Clock::now();
     uint64_t launches0 = backend_.launchCount();
     if (graphs && !graph) {
       Expected<void *> g = backend_.captureGraph(step);
-      if (!g) {
-        status = g.takeStatus();
-        break;
-      }
+      if (!g)
+        return g.takeStatus();
       graph = *g;
       result.launchesPerStep = int64_t(backend_.launchCount() - launches0);
     }
     if (graphs) {
-      status = backend_.launchGraph(graph);
+      PHOTON_RETURN_IF_ERROR(backend_.launchGraph(graph));
     } else {
       step();
       result.launchesPerStep = int64_t(backend_.launchCount() - launches0);
     }
     hostSeconds += secondsSince(h0);
-    if (profiled && status.ok() && (status = backend_.synchronize()).ok())
-      status = backend_.setProfiling(false);
-    if (!status.ok() ||
-        !(status = backend_.copyToHost(window.data(), out->get(), window.size() * 4)).ok())
-      break;
-    if (opt.collectLogits) {
-      hostLogits.resize(logitsBytes / 4);
-      if (!(status = backend_.copyToHost(hostLogits.data(), logits->get(), logitsBytes)).ok())
-        break;
+    if (profiled) {
+      PHOTON_RETURN_IF_ERROR(backend_.synchronize());
+      PHOTON_RETURN_IF_ERROR(backend_.setProfiling(false));
     }
+    const Readback &slot = slots[launched % Backend::kMarks];
+    PHOTON_RETURN_IF_ERROR(
+        backend_.copyToHostQueued(slot.window.get(), out->get(), size_t(N) * outRow * 4));
+    if (opt.collectLogits)
+      PHOTON_RETURN_IF_ERROR(
+          backend_.copyToHostQueued(slot.logits.get(), logits->get(), logitsBytes));
+    PHOTON_RETURN_IF_ERROR(backend_.setMark(int(launched % Backend::kMarks)));
+    ++launched;
+    return Status();
+  };
+  // Reads the oldest queued step's tokens.
+  auto read = [&]() -> Status {
+    const Readback &slot = slots[result.steps % Backend::kMarks];
+    PHOTON_RETURN_IF_ERROR(backend_.waitForMark(int(result.steps % Backend::kMarks)));
     ++result.steps;
-    for (int64_t s = 0; s < N && status.ok(); ++s) {
+    const int32_t *window = static_cast<const int32_t *>(slot.window.get());
+    const float *hostLogits = static_cast<const float *>(slot.logits.get());
+    for (int64_t s = 0; s < N; ++s) {
       const int64_t P = lengthOf(s), E = encodeLengths[size_t(s)];
-      const int32_t *row = window.data() + size_t(s) * outRow;
+      const int32_t *row = window + size_t(s) * outRow;
       std::vector<int32_t> &toks = result.tokens[size_t(s)];
       for (int64_t i = 0; i < tps && !result.stopped[size_t(s)]; ++i) {
         int64_t pos = int64_t(row[0]) + i, index = pos - E;
         if (index != int64_t(toks.size()) || index >= limit[size_t(s)])
           continue; // encoded, already streamed, or past the end
         int32_t tok = row[1 + i];
-        if (tok < 0 || tok >= V) {
-          status = Status::error("the model chose token " + std::to_string(tok) +
-                                 ", outside the vocabulary [0, " + std::to_string(V) +
-                                 ") (non-finite logits?)");
-          break;
-        }
+        if (tok < 0 || tok >= V)
+          return Status::error("the model chose token " + std::to_string(tok) +
+                               ", outside the vocabulary [0, " + std::to_string(V) +
+                               ") (non-finite logits?)");
         toks.push_back(tok);
         --remaining;
         const float *lg =
-            opt.collectLogits ? hostLogits.data() + size_t(s * tps + i) * size_t(V) : nullptr;
+            opt.collectLogits ? hostLogits + size_t(s * tps + i) * size_t(V) : nullptr;
         if (onRow)
           onRow(size_t(s), index, tok, lg);
         // A stopped sequence still runs in the (captured) step with the
@@ -321,11 +338,36 @@ Generator::decode(const std::vector<std::vector<int32_t>> &prompts,
         }
       }
     }
+    return Status();
+  };
+  auto t1 = Clock::now();
+  Status status;
+  while (status.ok()) {
+    const int64_t queued = launched - result.steps;
+    // The next step is certainly needed where tokens remain even if every
+    // queued step yields a token at each of its positions (a stop token can
+    // still end the batch first: that step then runs unread). It is queued
+    // ahead of the unread one (at most one, within the plan's steps) unless
+    // either is the profiled step.
+    const bool needed = remaining - queued * N * tps > 0;
+    const bool ahead = opt.overlapSteps && queued == 1 && launched + 1 < steps &&
+                       opt.profileStep != launched && opt.profileStep != result.steps;
+    if (needed && (queued == 0 || ahead)) {
+      result.stepsQueuedAhead += queued;
+      status = launch();
+    } else if (queued > 0) {
+      status = read();
+    } else {
+      break;
+    }
   }
-  if (graph)
+  if (!status.ok()) {
+    (void)backend_.synchronize(); // the queued steps, before their buffers go
     backend_.destroyGraph(graph);
-  PHOTON_RETURN_IF_ERROR(status);
+    return status;
+  }
   PHOTON_RETURN_IF_ERROR(backend_.synchronize());
+  backend_.destroyGraph(graph);
   result.decodeSeconds = secondsSince(t1);
   for (int64_t s = 0; s < N; ++s) // the chosen tokens, not the forced ones
     result.generatedTokens +=

@@ -39,6 +39,9 @@ struct GenerationOptions {
   bool collectLogits = false;
   /// Replay the step as a captured graph where the backend has them.
   bool useGraphs = true;
+  /// Queue each decode step before the previous one's tokens are read (where
+  /// it is certainly needed), so the device does not wait for the host.
+  bool overlapSteps = true;
   /// The decode step (0-based) whose launches alone a profiler records
   /// (Backend::setProfiling around it, the device idle before and after), so
   /// that Nsight Compute sees exactly one step; -1: none.
@@ -80,6 +83,8 @@ struct GenerationResult {
   int64_t launchesPerStep = 0;
   double hostSecondsPerStep = 0;
   bool graphs = false;
+  /// Steps queued while the step before them was still unread.
+  int64_t stepsQueuedAhead = 0;
   MemoryStats memory;
 };
 

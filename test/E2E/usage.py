@@ -14,8 +14,9 @@ meta-context B, several scored lengths, windows split over calls (--batch), and 
 Generation: --eos-id stops the sequence that generates it (its tokens are the unstopped run's up
 to and including the first EOS; the other sequence goes on; the dumped logits are the same rows,
 NaN-padded), --ignore-eos does not stop; --prompt-file (and - for stdin) equals --prompt of the
-file's text; -i answers each stdin line as --prompt would (text and JSON lines). Bad input: exit
-code 1 and one "photon-run: error:" line naming the problem.
+file's text; -i answers each stdin line as --prompt would (text and JSON lines); a step queued
+before the previous one's tokens are read (the default) gives what --no-overlap-steps gives. Bad
+input: exit code 1 and one "photon-run: error:" line naming the problem.
 
   /usr/bin/python3 test/E2E/usage.py [--bin build/bin] [--work DIR] [-v]
 
@@ -152,6 +153,35 @@ def eos_cases(h, artifact, wpath):
              "EOS: --ignore-eos generates every token")
 
 
+def overlap_cases(h, artifact, wpath, modes, vanilla=False):
+    """A decode step queued before the previous one's tokens are read (the default) must give
+    what reading each step first gives (--no-overlap-steps): tokens, stops and logits, greedy and
+    sampled, with and without an EOS that ends one sequence early."""
+    npy = os.path.join(h.work, "overlap-logits.npy")
+
+    def generate(mode, *extra):
+        out = json.loads(h.cli(artifact, "--weights", wpath, "--mode", mode, "--prompt-ids", "1,2,3,4,5",
+                               "--prompt-ids", "9,8,7", "--max-new-tokens", "21", "--output", "json",
+                               "-q", "--dump-logits", npy, *extra).stdout)
+        return out, np.load(npy)
+
+    for mode in modes:
+        greedy, _ = generate(mode, "--no-overlap-steps")
+        eos = str(greedy["tokens"][0][6])
+        for extra in ([], ["--temperature", "0.8", "--seed", "5"], ["--eos-id", eos]):
+            want, want_logits = generate(mode, "--no-overlap-steps", *extra)
+            got, got_logits = generate(mode, *extra)
+            ahead, steps = got["timings"]["steps_queued_ahead"], got["timings"]["steps"]
+            same = (got["tokens"], got["stopped"]) == (want["tokens"], want["stopped"]) and \
+                np.array_equal(got_logits, want_logits, equal_nan=True)
+            # Without a stop every step but the first is queued ahead where a step is one
+            # token per sequence (vanilla); a hierarchy's steps cover several positions.
+            queued = ahead == steps - 1 if vanilla and "--eos-id" not in extra else 0 < ahead < steps
+            h.report(same and queued and want["timings"]["steps_queued_ahead"] == 0,
+                     f"overlapped steps: {mode} {' '.join(extra) or 'greedy'} equals --no-overlap-steps",
+                     f"tokens {got['tokens']} vs {want['tokens']}, {ahead} of {steps} steps queued ahead")
+
+
 def prompt_file_and_interactive_cases(h, artifact, wpath):
     common = ["--weights", wpath, "--max-new-tokens", "12", "-q"]
     text = "Bonjour, ça va?\n"
@@ -269,7 +299,8 @@ def main():
         if "tiny-photon-l2" in arts:
             l2, l2w = arts["tiny-photon-l2"]
             # photon-run's input checks do not depend on the device.
-            for cases in (score_file_case, eos_cases, prompt_file_and_interactive_cases) + \
+            for cases in (score_file_case, eos_cases, prompt_file_and_interactive_cases,
+                          lambda h, a, w: overlap_cases(h, a, w, ["hiergen", "recgen"])) + \
                     ((bad_input_cases,) if args.device == "cpu" else ()):
                 try:
                     cases(h, l2, l2w)
@@ -278,6 +309,7 @@ def main():
         if "tiny-vanilla" in arts:
             try:
                 eos_cases(h, *arts["tiny-vanilla"])
+                overlap_cases(h, *arts["tiny-vanilla"], ["hiergen"], vanilla=True)
             except Exception as e:  # noqa: BLE001
                 h.report(False, "vanilla eos_cases", str(e))
     finally:
