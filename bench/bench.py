@@ -34,6 +34,23 @@ import time
 
 REGIMES = {"prefill-heavy": (2048, 128), "decode-heavy": (128, 2048)}
 
+
+def regime_arg(regime):
+    regime_lengths(regime)  # argparse reports a bad one
+    return regime
+
+
+def regime_lengths(regime):
+    """(prompt, generated) tokens of a named regime or of 'P+N' (e.g. 1984+256: decode
+    time against context, for sweeps)."""
+    if regime in REGIMES:
+        return REGIMES[regime]
+    p, plus, n = regime.partition("+")
+    if plus and p.isdigit() and n.isdigit() and int(p) > 0:
+        return int(p), int(n)
+    raise argparse.ArgumentTypeError(f"unknown regime '{regime}' (expected one of "
+                                     f"{', '.join(REGIMES)} or PROMPT+NEW, e.g. 1984+256)")
+
 # HBM bandwidth by device name (bytes/s): the H200's is the device-to-device copy rate
 # measured on this workplace's H200s (4.3 TB/s, read + written; the datasheet says 4.8);
 # the others are datasheet peaks.
@@ -225,7 +242,8 @@ def main():
     ap.add_argument("--artifacts", required=True, help="directory of compiled models")
     ap.add_argument("--models", nargs="+", default=["vanilla-600m", "block-600m", "photon-600m"])
     ap.add_argument("--device", default="cuda")
-    ap.add_argument("--regimes", nargs="+", default=list(REGIMES))
+    ap.add_argument("--regimes", nargs="+", default=list(REGIMES), type=regime_arg,
+                    help="named regimes or PROMPT+NEW token counts (default: %(default)s)")
     ap.add_argument("--batches", default="1,max",
                     help="comma-separated batch sizes; 'max' = largest that fits")
     ap.add_argument("--modes", nargs="+", default=["hiergen", "recgen"],
@@ -260,7 +278,7 @@ def main():
         have = {p["mode"] for p in manifest["programs"]}
         modes = [m for m in args.modes if m in have]
         for regime in args.regimes:
-            prompt_len, new_tokens = (n // args.scale for n in REGIMES[regime])
+            prompt_len, new_tokens = (n // args.scale for n in regime_lengths(regime))
             for mode in modes:
                 if time.time() - t_start > args.budget_s:
                     rows.append({"model": model, "mode": mode, "regime": regime,
