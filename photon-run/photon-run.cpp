@@ -92,6 +92,7 @@ struct Options {
   std::string output = "text";
   std::optional<std::string> dumpLogits;
   std::string device = "auto";
+  std::optional<std::string> skipKernels;
   bool quiet = false;
   bool progress = false; // --progress: also when stderr is not a terminal
   bool noGraphs = false;
@@ -175,7 +176,7 @@ const char *const kValued[] = {
     "batch",       "max-new-tokens",    "mode",      "temperature",   "top-k",
     "top-p",       "seed",              "eos-id",    "score",         "score-ids",
     "score-context", "score-length",    "score-stride", "output",     "dump-logits",
-    "device",        "tokenizer"};
+    "device",        "tokenizer",         "skip-kernels"};
 const char *const kFlags[] = {"quiet",       "no-graphs",  "no-overlap-steps", "help",
                               "version",     "interactive", "ignore-eos",      "progress"};
 
@@ -227,7 +228,7 @@ Options parseArgs(int argc, char **argv) {
   std::vector<std::string> positional, prompts, promptIds, promptFiles;
   std::string weights, synthetic, batch, maxNew, mode, temperature, topK, topP, seed, eosId,
       score, scoreIds, scoreContext, scoreLength, scoreStride, output, dumpLogits, device, tokenizer,
-      profileStep;
+      profileStep, skipKernels;
   app.add_option("artifact-dir", positional,
                  "the compiled model (model.json, kernels-<target>.so)")
       ->type_name("<dir>");
@@ -286,6 +287,10 @@ Options parseArgs(int argc, char **argv) {
   opt("--device", device, "<auto|cpu|cuda>", kGen,
       "where to run (default auto: cuda when the artifact has CUDA kernels and a GPU "
       "is present, else cpu)");
+  opt("--skip-kernels", skipKernels, "<regex>", kGen,
+      "diagnostic, cuda only: never launch the kernels whose names match (e.g. "
+      "'gemv_r1_1664x1664'), to time a step without them; tokens and logits are then "
+      "meaningless");
   opt("--score", score, "<path>", kScore,
       "teacher-forced loss per token of a text file (- = stdin) instead of generating: "
       "mean negative log-likelihood (nats) and perplexity");
@@ -420,6 +425,13 @@ Options parseArgs(int argc, char **argv) {
     o.device = device;
   }
 
+  if (given("--skip-kernels")) {
+    if (o.device != "cuda")
+      die("--skip-kernels needs --device cuda");
+    if (Status st = skipCudaKernels(skipKernels); !st.ok())
+      die("--skip-kernels: " + st.message());
+    o.skipKernels = skipKernels;
+  }
   if (o.artifact.empty())
     die("no artifact directory given (usage: photon-run <artifact-dir> [options]; see --help)");
   if (o.weights && o.syntheticSeed)
@@ -704,6 +716,10 @@ void loadModel(const Options &o, LoadedModel &lm) {
   Expected<std::unique_ptr<Backend>> backend = createBackend(lm.device);
   if (!backend)
     die(backend.status().message());
+  if (o.skipKernels && !o.quiet)
+    std::fprintf(stderr, "%s: warning: kernels matching '%s' are not launched: tokens and "
+                         "logits are meaningless, timings only\n",
+                 kProg, o.skipKernels->c_str());
   lm.backend = std::move(*backend);
   Expected<Artifact> artifact = Artifact::load(o.artifact, lm.device);
   if (!artifact)

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <regex>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -40,6 +42,9 @@ struct CudaState {
   std::unordered_map<void *, int32_t> sharedMemoryLimit;
   // Kernels allowed clusters of more than 8 blocks.
   std::unordered_set<void *> nonPortableClusters;
+  // skipCudaKernels: the pattern, and the functions it matched.
+  std::optional<std::regex> skipPattern;
+  std::unordered_set<void *> skipped;
   // Tensor maps (photon_tensor_map_2d): kTensorMaps slots in device memory
   // and their pinned host copies, allocated with the first backend (a first
   // request may come inside a graph capture, which allows no allocation) and
@@ -300,6 +305,15 @@ Expected<std::string> cudaDeviceDescription() {
   return std::string(buf);
 }
 
+Status skipCudaKernels(const std::string &pattern) {
+  try {
+    state().skipPattern.emplace(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error &e) {
+    return Status::error("'" + pattern + "' is not a valid regular expression: " + e.what());
+  }
+  return Status();
+}
+
 Status takeCudaLaunchError() {
   CudaState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -361,6 +375,8 @@ PHOTON_MGPU void *mgpuModuleGetFunction(void *module, const char *name) {
                       "cuModuleGetFunction");
   if (!st.ok())
     recordLaunchError(st.withContext(name));
+  else if (state().skipPattern && std::regex_search(name, *state().skipPattern))
+    state().skipped.insert(fn);
   return fn;
 }
 
@@ -382,6 +398,8 @@ static void launch(void *function, const intptr_t grid[3], const intptr_t block[
   if (!function)
     return; // its module failed to load: already recorded
   CudaState &s = state();
+  if (s.skipped.count(function))
+    return;
   ++s.launches;
   const CudaDriver &d = *s.drv;
   // Static and dynamic shared memory together past 48 KB need an opt-in per

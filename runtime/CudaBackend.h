@@ -25,6 +25,13 @@ Expected<std::unique_ptr<Backend>> createCudaBackend();
 /// "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB)", or an error.
 Expected<std::string> cudaDeviceDescription();
 
+/// Diagnostic: kernels whose names contain a match of `pattern` (ECMAScript
+/// regex) are never launched, so that timing a step without them tells what
+/// they cost inside it (Nsight Compute times kernels one at a time). What the
+/// step computes is then meaningless. Call before loading a kernel library;
+/// an error for a bad pattern.
+Status skipCudaKernels(const std::string &pattern);
+
 /// The first error a kernel load or launch hit since the last call (the
 /// generated code cannot return errors), or success. Clears it.
 Status takeCudaLaunchError();

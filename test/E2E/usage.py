@@ -259,6 +259,10 @@ def bad_input_cases(h, l2, l2w):
     expect_error("--eos-id outside the vocabulary", [l2, *w, "--prompt", "x", "--eos-id", "256"], "256")
     expect_error("bad --eos-id", [l2, *w, "--prompt", "x", "--eos-id", "-1"], "--eos-id")
     expect_error("no prompt", [l2, *w], "-i")
+    expect_error("--skip-kernels on the CPU", [l2, *w, "--prompt", "x", "--device", "cpu",
+                                               "--skip-kernels", "gemv"], "needs --device cuda")
+    expect_error("bad --skip-kernels", [l2, *w, "--prompt", "x", "--device", "cuda",
+                                        "--skip-kernels", "gemv("], "not a valid regular expression")
 
 
 def main():
