@@ -346,9 +346,9 @@ Generator::decode(const std::vector<std::vector<int32_t>> &prompts,
     const int64_t queued = launched - result.steps;
     // The next step is certainly needed where tokens remain even if every
     // queued step yields a token at each of its positions (a stop token can
-    // still end the batch first: that step then runs unread). It is queued
-    // ahead of the unread one (at most one, within the plan's steps) unless
-    // either is the profiled step.
+    // still end the batch first: that step's tokens are then all past the
+    // stops). It is queued ahead of the unread one (at most one, within the
+    // plan's steps) unless either is the profiled step.
     const bool needed = remaining - queued * N * tps > 0;
     const bool ahead = opt.overlapSteps && queued == 1 && launched + 1 < steps &&
                        opt.profileStep != launched && opt.profileStep != result.steps;
