@@ -101,39 +101,6 @@ private:
   size_t inUse_ = 0, peak_ = 0;
 };
 
-/// Host memory from Backend::allocateHost that frees itself.
-class HostBuffer {
-public:
-  HostBuffer() = default;
-  static Expected<HostBuffer> create(Backend &backend, size_t bytes) {
-    Expected<void *> p = backend.allocateHost(bytes);
-    if (!p)
-      return p.takeStatus();
-    HostBuffer b;
-    b.backend_ = &backend;
-    b.ptr_ = *p;
-    return b;
-  }
-  HostBuffer(HostBuffer &&o) noexcept
-      : backend_(std::exchange(o.backend_, nullptr)), ptr_(std::exchange(o.ptr_, nullptr)) {}
-  HostBuffer &operator=(HostBuffer &&o) noexcept {
-    std::swap(backend_, o.backend_);
-    std::swap(ptr_, o.ptr_);
-    return *this;
-  }
-  HostBuffer(const HostBuffer &) = delete;
-  HostBuffer &operator=(const HostBuffer &) = delete;
-  ~HostBuffer() {
-    if (backend_ && ptr_)
-      backend_->releaseHost(ptr_);
-  }
-  void *get() const { return ptr_; }
-
-private:
-  Backend *backend_ = nullptr;
-  void *ptr_ = nullptr;
-};
-
 /// Byte offset of a device pointer.
 inline void *devOffset(void *p, size_t bytes) {
   return static_cast<void *>(static_cast<char *>(p) + bytes);
@@ -148,22 +115,24 @@ std::unique_ptr<Backend> createCpuBackend();
 /// The backend called `name` ("cpu" or "cuda"), or an error (no GPU, ...).
 Expected<std::unique_ptr<Backend>> createBackend(const std::string &name);
 
-/// A device allocation that frees itself.
-class DeviceBuffer {
+/// An allocation of a backend that frees itself: device memory
+/// (allocate/release), or with `Host` host memory the device copies into
+/// (allocateHost/releaseHost).
+template <bool Host> class BackendBuffer {
 public:
-  DeviceBuffer() = default;
-  static Expected<DeviceBuffer> create(Backend &backend, size_t bytes) {
-    Expected<void *> p = backend.allocate(bytes);
+  BackendBuffer() = default;
+  static Expected<BackendBuffer> create(Backend &backend, size_t bytes) {
+    Expected<void *> p = Host ? backend.allocateHost(bytes) : backend.allocate(bytes);
     if (!p)
       return p.takeStatus();
-    DeviceBuffer b;
+    BackendBuffer b;
     b.backend_ = &backend;
     b.ptr_ = *p;
     b.bytes_ = bytes;
     return b;
   }
-  DeviceBuffer(DeviceBuffer &&o) noexcept { *this = std::move(o); }
-  DeviceBuffer &operator=(DeviceBuffer &&o) noexcept {
+  BackendBuffer(BackendBuffer &&o) noexcept { *this = std::move(o); }
+  BackendBuffer &operator=(BackendBuffer &&o) noexcept {
     if (this != &o) {
       reset();
       backend_ = std::exchange(o.backend_, nullptr);
@@ -172,13 +141,17 @@ public:
     }
     return *this;
   }
-  DeviceBuffer(const DeviceBuffer &) = delete;
-  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-  ~DeviceBuffer() { reset(); }
+  BackendBuffer(const BackendBuffer &) = delete;
+  BackendBuffer &operator=(const BackendBuffer &) = delete;
+  ~BackendBuffer() { reset(); }
 
   void reset() {
-    if (backend_ && ptr_)
-      backend_->release(ptr_, bytes_);
+    if (backend_ && ptr_) {
+      if constexpr (Host)
+        backend_->releaseHost(ptr_);
+      else
+        backend_->release(ptr_, bytes_);
+    }
     backend_ = nullptr;
     ptr_ = nullptr;
     bytes_ = 0;
@@ -186,7 +159,7 @@ public:
 
   void *get() const { return ptr_; }
   size_t bytes() const { return bytes_; }
-  /// The device address `bytes` past the start.
+  /// The address `bytes` past the start.
   void *at(size_t bytes) const { return devOffset(ptr_, bytes); }
 
 private:
@@ -194,6 +167,9 @@ private:
   void *ptr_ = nullptr;
   size_t bytes_ = 0;
 };
+
+using DeviceBuffer = BackendBuffer<false>;
+using HostBuffer = BackendBuffer<true>;
 
 } // namespace photon::rt
 
