@@ -67,6 +67,10 @@ struct StackRows {
   int64_t p0;
   Value cursorSeq0; // null: no cursor term; else the sequence of item 0
   int64_t cursorDiv;
+  // With a cursor term and one row an item: each item's row, once it has
+  // read the cursor, moves it this many positions on (the step's advance,
+  // without a kernel of its own).
+  int64_t advance = 0;
   // A local decoder's call whose rows prefill wrote into `local_rows`.
   const LocalRowsLayout::Call *local = nullptr;
 };
@@ -278,8 +282,14 @@ private:
                             s.perSlot, s.slot0, cIdx(b, s.p0), capacity, cIdx(b, maxRows)};
     if (s.cursorSeq0)
       args.append({s.cursorSeq0, cIdx(b, s.cursorDiv)});
-    callShared(b, s.cursorSeq0 ? "photon_stack_rows_cursor" : "photon_stack_rows", args,
-               [&](Builder &b, ValueRange a) {
+    assert((!s.advance || (s.cursorSeq0 && getConstantIntValue(s.perSlot) == 1)) &&
+           "a cursor is advanced by the one row of its item");
+    if (s.advance)
+      args.push_back(cIdx(b, s.advance));
+    callShared(b, s.advance      ? "photon_stack_rows_cursor_advance"
+                  : s.cursorSeq0 ? "photon_stack_rows_cursor"
+                                 : "photon_stack_rows",
+               args, [&](Builder &b, ValueRange a) {
       Value rows = a[0], positions = a[1], r0 = a[2], n = a[3], perSlot = a[4];
       Value slot0 = a[5], p0 = a[6], capacity = a[7], slots = a[8];
       parallel(b, "photon_stack_rows", {n}, [&](Builder &b, ValueRange iv) {
@@ -287,8 +297,11 @@ private:
         Value item = arith::DivUIOp::create(b, r, perSlot);
         Value pos = addI(b, arith::RemUIOp::create(b, r, perSlot), p0);
         if (a.size() > 9) { // the cursor term: sequence of item 0, span
-          Value cursor = loadIndex(b, positions, mulI(b, addI(b, a[9], item), 2));
+          Value at = mulI(b, addI(b, a[9], item), 2);
+          Value cursor = loadIndex(b, positions, at);
           pos = addI(b, pos, arith::DivUIOp::create(b, cursor, a[10]));
+          if (a.size() > 11) // the advance
+            storeI(b, addI(b, cursor, a[11]), positions, at);
         }
         pos = arith::MinUIOp::create(b, pos, addI(b, capacity, cIdx(b, -1)));
         storeI(b, pos, rows, iv[0]);
@@ -492,12 +505,19 @@ private:
 
   /// Token j of the tile's token chunks in `rows` is final: the prompt's
   /// where the position is inside the prompt, else the chosen id. Records it
-  /// in `tokens` and `out` and leaves it in `ids` (the next Dec_1 input).
-  void commitTokens(Builder &b, Value t0, Value nI, int64_t j, TokenRows rows) {
+  /// in `tokens` and `out` and leaves it in `ids` (the next Dec_1 input), or
+  /// with `embedInto` (vanilla: the step's input) writes its embedding
+  /// there instead, a thread per feature, and leaves `ids` as it was.
+  void commitTokens(Builder &b, Value t0, Value nI, int64_t j, TokenRows rows,
+                    Value embedInto = Value()) {
     const int64_t C1 = L == 0 ? 1 : c.chunkSizes[0];
     Value positions = view(b, "positions", i32()), tokens = view(b, "tokens", i32());
     Value ids = view(b, "ids", i32()), cap = rowCap(b);
-    parallel(b, "photon_commit_tokens", {nI}, [&](Builder &b, ValueRange iv) {
+    SmallVector<Value> space{nI};
+    if (embedInto)
+      space.push_back(cIdx(b, D));
+    parallel(b, embedInto ? "photon_commit_embed_tokens" : "photon_commit_tokens", space,
+             [&](Builder &b, ValueRange iv) {
       Value i = iv[0];
       Value s = addI(b, t0, divU(b, i, rows.perSeq)), ci = remU(b, i, rows.perSeq);
       if (rows.chunk0)
@@ -511,23 +531,40 @@ private:
       Value prompt = memref::LoadOp::create(b, tokens, ValueRange{at});
       Value chosen = memref::LoadOp::create(b, ids, ValueRange{i});
       Value tok = arith::SelectOp::create(b, forced, prompt, chosen);
-      ifThen(b, arith::AndIOp::create(b, inside, arith::XOrIOp::create(
-                                                     b, forced, arith::ConstantOp::create(
-                                                                    b, b.getBoolAttr(true)))),
-             [&](Builder &b) { memref::StoreOp::create(b, tok, tokens, ValueRange{at}); });
-      memref::StoreOp::create(b, tok, ids, ValueRange{i});
-      Value row = mulI(b, s, B + 1);
-      memref::StoreOp::create(b, tok, out, ValueRange{addI(b, addI(b, row, 1 + j), mulI(b, ci, C1))});
-      if (j == 0)
-        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ci, cIdx(b, 0)),
-               [&](Builder &b) { storeI(b, cursor, out, row); });
+      auto record = [&](Builder &b) {
+        ifThen(b, arith::AndIOp::create(b, inside, arith::XOrIOp::create(
+                                                       b, forced, arith::ConstantOp::create(
+                                                                      b, b.getBoolAttr(true)))),
+               [&](Builder &b) { memref::StoreOp::create(b, tok, tokens, ValueRange{at}); });
+        if (!embedInto)
+          memref::StoreOp::create(b, tok, ids, ValueRange{i});
+        Value row = mulI(b, s, B + 1);
+        memref::StoreOp::create(b, tok, out,
+                                ValueRange{addI(b, addI(b, row, 1 + j), mulI(b, ci, C1))});
+        if (j == 0)
+          ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ci, cIdx(b, 0)),
+                 [&](Builder &b) { storeI(b, cursor, out, row); });
+      };
+      if (!embedInto)
+        return record(b);
+      // Feature 0's thread records the token; every thread copies its
+      // feature of the token's embedding.
+      Value d = iv[1];
+      ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, d, cIdx(b, 0)), record);
+      Value table = cIdx(b, weightOffset("model.embed_tokens.weight"));
+      Value v = memref::LoadOp::create(
+          b, W, ValueRange{addI(b, table, addI(b, mulI(b, arith::IndexCastOp::create(
+                                                             b, b.getIndexType(), tok), D), d))});
+      if (!weightElt.isF32())
+        v = arith::ExtFOp::create(b, f32(), v);
+      Buf{embedInto, cIdx(b, 0)}.store(b, v, addI(b, mulI(b, i, D), d));
     });
   }
 
   /// The LM head over `nI` rows of `hidden` from row hidden0, then token j of each row's
   /// chunk (`rows`): argmax, or a draw at the row's uniform.
   void chooseTokens(Builder &b, StringRef hidden, Value hidden0, Value t0, Value nI,
-                    int64_t j, TokenRows rows) {
+                    int64_t j, TokenRows rows, Value embedInto = Value()) {
     const int64_t C1 = L == 0 ? 1 : c.chunkSizes[0];
     // Window position of row i's token j: a chunk of C1 tokens a row, or a
     // sequence of B tokens a row (one chunk per sequence).
@@ -556,7 +593,7 @@ private:
     copyRows(eb, Buf{draws, cIdx(eb, 0)}, 1, Buf{uniforms, addI(eb, mulI(eb, t0, B), window0)},
              stride, 1, nI);
     call(eb, "photon_sample", {logitsBuf, nI, draws, temperature, topK, topP, idsBuf});
-    commitTokens(b, t0, nI, j, rows);
+    commitTokens(b, t0, nI, j, rows, embedInto);
   }
 
   /// The token chunks of one meta-context of the tile through Dec_1,
@@ -804,12 +841,13 @@ private:
       Value n = arith::MinUIOp::create(b, tile, arith::SubIOp::create(b, batch, t0));
       if (L == 0) {
         // One token: logits from the last hidden state, then that token
-        // through the global stack at the cursor's position.
-        chooseTokens(b, "top", t0, t0, n, 0, TokenRows{1, 0});
-        call(b, "photon_embed_tok",
-             {W, view(b, "ids", i32(), zero, n), n, actRows(b, "top", t0, n)});
-        stack(b, "model", "top", t0, n, cursorRows(cIdx(b, 1), t0, 1), "kv", capacity(b, 0));
-        advanceCursor(b, t0, n);
+        // through the global stack at the cursor's position. The token's
+        // commit embeds it, and the stack's rows advance the cursor: two
+        // launches fewer a step than their own kernels.
+        chooseTokens(b, "top", t0, t0, n, 0, TokenRows{1, 0}, actRows(b, "top", t0, n));
+        StackRows rows = cursorRows(cIdx(b, 1), t0, 1);
+        rows.advance = B;
+        stack(b, "model", "top", t0, n, rows, "kv", capacity(b, 0));
         return;
       }
       if (L >= 2) {

@@ -122,7 +122,11 @@ public:
       int64_t n = std::min(plan.getDecodeTile(), batch - t0);
       if (L == 0) {
         chooseTokens(n);
-        embed("photon_embed_tok", n, D);
+        // The token's commit gathers its embedding: a data-movement launch.
+        Cost gather = embedCost(n, D);
+        gather.rows = 0;
+        gather.seconds = gather.bytes() / target.bytesPerS;
+        kernels[kDataMovement].add(gather);
         stack("model", c.layers, n, /*perSlot=*/1, /*p0=*/context, /*global=*/true);
         continue;
       }
@@ -242,12 +246,13 @@ private:
       projection("photon_chunk_" + std::to_string(l), std::min(plan.getMaxRows(), rows - r0),
                  D * in + in + D, in, D * act);
   }
-  void embed(StringRef kernel, int64_t n, int64_t width) {
+  void embed(StringRef kernel, int64_t n, int64_t width) { record(kernel, embedCost(n, width)); }
+  Cost embedCost(int64_t n, int64_t width) const {
     Cost cost;
     cost.rows = n;
     cost.weightBytes = double(n) * width * w; // the table rows gathered
     cost.otherBytes = double(n) * (4 + width * act);
-    record(kernel, cost);
+    return cost;
   }
   /// The LM head and a greedy choice (argmax) over n rows.
   void chooseTokens(int64_t n) {

@@ -5,6 +5,7 @@
 // RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=L3
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host -canonicalize -cse | FileCheck %s --check-prefix=VAN
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=GPU
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -convert-photon-programs-to-host=target=gpu -canonicalize -cse | FileCheck %s --check-prefix=VANGPU
 // RUN: not photon-opt %s -split-input-file -convert-photon-programs-to-host 2>&1 | FileCheck %s --check-prefix=UNPLANNED
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf '-convert-photon-programs-to-host=target=tpu' 2>&1 | FileCheck %s --check-prefix=TARGET
 
@@ -298,3 +299,29 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // GPU: return
 // GPU: func.func private @photon_use_stream(i32)
 // GPU: func.func private @photon_join_streams()
+
+// A vanilla step: the LM head, the choice, then one launch that commits each
+// token and writes its embedding (a thread per feature) as the stack's
+// input, and the stack's rows, which also move the cursor on: no embedding
+// call and no cursor kernel of their own.
+// VANGPU-LABEL: func.func @photon_step_generate_hiergen(
+// VANGPU: func.call @photon_lm_head(
+// VANGPU: func.call @photon_argmax(
+// VANGPU: gpu.launch
+// VANGPU-SAME: function(@photon_commit_embed_tokens)
+// VANGPU: memref.load %arg0[
+// VANGPU-NOT: @photon_embed_tok
+// VANGPU: func.call @photon_stack_rows_cursor_advance(
+// VANGPU: func.call @photon_stack_model(
+// VANGPU-NOT: gpu.launch
+// VANGPU: return
+// Each row reads its sequence's cursor (positions[2 s]), then stores it
+// moved on by the advance (the last argument).
+// VANGPU-LABEL: func.func private @photon_stack_rows_cursor_advance(
+// VANGPU-SAME: %[[ROWS:.*]]: memref<?xi32>, %[[POS:.*]]: memref<?xi32>, {{.*}}, %[[ADV:[^:]*]]: index)
+// VANGPU: %[[AT:.*]] = arith.muli %{{.*}}, %c2 : index
+// VANGPU-NEXT: %[[CUR:.*]] = memref.load %[[POS]][%[[AT]]] : memref<?xi32>
+// VANGPU-NEXT: %[[C:.*]] = arith.index_cast %[[CUR]] : i32 to index
+// VANGPU: %[[NEXT:.*]] = arith.addi %[[C]], %[[ADV]] : index
+// VANGPU-NEXT: %[[N32:.*]] = arith.index_cast %[[NEXT]] : index to i32
+// VANGPU-NEXT: memref.store %[[N32]], %[[POS]][%[[AT]]] : memref<?xi32>

@@ -51,26 +51,28 @@
 // prologue and RoPE + the cache write as its epilogue, fused attention, O,
 // gate + up + SwiGLU with the norm, down; 16 with every fusion off) + the
 // final norm = 11; with the LM head, argmax (2: per-block partials over the
-// vocabulary, then a warp per row), embedding and 3 data-movement launches, 18.
+// vocabulary, then a warp per row) and 2 data-movement launches (the token's
+// commit, which writes its embedding; the stack's rows, which advance the
+// cursor), 16.
 // VTEXT: schedule report of @tiny_vanilla: 4300 GB/s, 790 TFLOP/s, 2.50 us per launch; weights f32, activations f32
 // VTEXT: step at context 8, batch 1:
+// VTEXT: (data movement) 0 0 2
 // VTEXT: photon_stack_model 1 1 11
-// VTEXT: (data movement) 0 0 3
-// VTEXT: total 4 4 18
-// VTEXT: predicted: 0.0451 ms per step (calls 0.0001 ms + 18 launches x 2.50 us), 22178.8 tok/s
+// VTEXT: total 3 3 16
+// VTEXT: predicted: 0.0401 ms per step (calls 0.0001 ms + 16 launches x 2.50 us), {{[0-9.]+}} tok/s
 // VTEXT: KV read per generated token: 4608 bytes (global caches 4608, local decoder caches 0)
 // VTEXT-NOT: warning
 // fuse-launches: a layer's 5 kernels one launch, so the stack call is 2 +
-// the final norm = 3 launches and the step 10.
+// the final norm = 3 launches and the step 8.
 // LAUNCHES: photon_stack_model 1 1 3
-// LAUNCHES: total 4 4 10
-// LAUNCHES: predicted: 0.0251 ms per step (calls 0.0001 ms + 10 launches x 2.50 us), 39859.4 tok/s
+// LAUNCHES: total 3 3 8
+// LAUNCHES: predicted: 0.0201 ms per step (calls 0.0001 ms + 8 launches x 2.50 us), {{[0-9.]+}} tok/s
 // VJSON: "steps": [
 // VJSON: "context": 8,
 // VJSON: "totals": {
-// VJSON-NEXT: "calls": 4,
-// VJSON-NEXT: "rows": 4,
-// VJSON-NEXT: "launches": 18,
+// VJSON-NEXT: "calls": 3,
+// VJSON-NEXT: "rows": 3,
+// VJSON-NEXT: "launches": 16,
 // VJSON-NEXT: "weight_bytes": 361984.0,
 // VJSON-NEXT: "kv_read_bytes": 4608.0,
 // VJSON-NEXT: "kv_write_bytes": 512.0,
@@ -222,9 +224,10 @@
 // BLOCK: vanilla / this 32.0x (global caches only 32.0x; paper's asymptote 32.0x)
 
 // Vanilla-600M: 5 launches a layer (split attention's splits merge within
-// their thread block cluster), the LM head and argmax's 2, the embedding.
+// their thread block cluster), the final norm, the LM head and argmax's 2,
+// the token's commit (with its embedding) and the stack's rows.
 // VANILLA600: step at context 2048, batch 1:
-// VANILLA600: 88 launches
+// VANILLA600: 86 launches
 // VANILLA600: KV read per generated token: 218210304 bytes
 // kernels={...} and fusions={...}: the launches of the lowering a compile
 // with other options uses. The splits merged by a second kernel: 16 more;
@@ -233,11 +236,11 @@
 // layer: the input norm, Q, K, V, RoPE with the cache write, split
 // attention, O, the MLP norm, gate, up, SwiGLU, down (7 more).
 // COMBINE: step at context 2048, batch 1:
-// COMBINE: 104 launches
+// COMBINE: 102 launches
 // LASTBLOCK: step at context 2048, batch 1:
-// LASTBLOCK: 87 launches
+// LASTBLOCK: 85 launches
 // UNFUSED: step at context 2048, batch 1:
-// UNFUSED: 200 launches
+// UNFUSED: 198 launches
 // BADFUSIONS: error: photon-schedule-report: bad fusions options 'fuse-qkv=maybe'
 // BADKERNELS: error: photon-schedule-report: bad kernels options
 
