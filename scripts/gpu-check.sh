@@ -14,7 +14,7 @@
 #                                   # shapes (test/E2E/Inputs/edge/; `run` checks them too)
 #   scripts/gpu-check.sh demo       # on the GPU machine: the shipped demo models' held-out
 #                                   # loss on every window (scripts/demo/score.py) and a sample
-#   scripts/gpu-check.sh pack tc|f32|bench|kernels
+#   scripts/gpu-check.sh pack tc|f32|bench|kernels|sanitize1|sanitize2
 #                                   # here: .device.txz with the artifacts of some phases
 #                                   # only (below)
 #   scripts/gpu-check.sh run        # on the GPU machine (driver, cmake, a C++ compiler,
@@ -36,6 +36,9 @@
 #   bench   bench and profile: the benchmark's artifacts and the PyTorch peer
 #   kernels the kernel benchmark's artifacts (kernels, PROFILE_DIR=kbench profile) and
 #           the sanitizers' checked ones with the demo PHOTON model (memcheck, sanitize)
+#   sanitize1, sanitize2
+#           one half of the sanitizers' artifacts each (RecGen and tiled prefill; tile
+#           edges and long caches), for SANITIZE_PART=1 or 2 sanitize: two calls
 # PACK_KEEP names (or globs) more agreement artifacts to keep, e.g. an f32 case in `pack tc`;
 # with `pack bench` it keeps them and the sanitizers' checked ones, so that one call can run
 # `run` on them too: PACK_KEEP='*grouped* tiny-photon*' pack bench, then
@@ -193,6 +196,10 @@ pack() {
   local keep=() d tc pattern kept
   [[ "$what" == bench && -z "${PACK_KEEP:-}" ]] || keep=($checked_artifacts ${PACK_KEEP:-})
   case "$what" in
+    sanitize1|sanitize2)
+      keep=($(sanitize_part "${what#sanitize}"))
+      ex+=(--exclude=.device/bench --exclude=.device/kbench --exclude=.device/peer
+           --exclude=.device/demo) ;;
     tc|f32)
       ex+=(--exclude=.device/bench --exclude=.device/kbench --exclude=.device/peer
            --exclude=.device/demo/block-cuda --exclude=.device/demo/vanilla-cuda) ;;
@@ -200,7 +207,7 @@ pack() {
     kernels)
       ex+=(--exclude=.device/bench --exclude=.device/peer --exclude=.device/demo/block-cuda
            --exclude=.device/demo/vanilla-cuda) ;;
-    *) echo "usage: $0 pack tc|f32|bench|kernels" >&2; exit 2 ;;
+    *) echo "usage: $0 pack tc|f32|bench|kernels|sanitize1|sanitize2" >&2; exit 2 ;;
   esac
   for d in "$dev"/e2e/*/; do
     d="$(basename "$d")"
@@ -424,16 +431,28 @@ demo() {
 # the decode GEMVs and block reductions, and bf16 with every projection on
 # tensor cores (the kernels that share memory); the
 # step runs as its CUDA graph (memcheck, in `run`, covers both ways).
-# SANITIZE_ONLY (a bash regex) checks only the artifacts whose names match it.
+# SANITIZE_ONLY (a bash regex) checks only the artifacts whose names match it;
+# SANITIZE_PART=1 or 2 only those of one half (sanitize_part), which
+# `pack sanitize1|sanitize2` packs alone: the whole set's archive does not
+# fit one call beside the tracked files.
+sanitize_part() {  # the artifacts of half $1 of the sanitizers' runs
+  case "$1" in
+    1) echo $recgen_artifacts tiny-photon-l3-bf16-act-tiled ;;
+    2) echo $tile_edge_artifacts $long_cache_artifacts ;;
+    *) echo "gpu-check: SANITIZE_PART is 1 or 2, not '$1'" >&2; exit 2 ;;
+  esac
+}
 sanitize() {
   local out="${OUT:-$dev/results}"; mkdir -p "$out"
-  local bin="/tmp/photon-rt/bin" sanitizer
+  local bin="/tmp/photon-rt/bin" sanitizer part=""
+  [ -z "${SANITIZE_PART:-}" ] || part="$(sanitize_part "$SANITIZE_PART")"
   [ -x "$bin/photon-run" ] || build_runtime
   sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
   : > "$out/sanitize.txt"
   check() {  # check <tool> <artifact> <label> <photon-run args...>
     local tool="$1" art="$2" label="$3"; shift 3
     [[ -z "${SANITIZE_ONLY:-}" || "$art" =~ $SANITIZE_ONLY ]] || return 0
+    [[ -z "$part" || " $part " == *" $art "* ]] || return 0
     echo "== $tool $art $label" >> "$out/sanitize.txt"
     local rc=0
     "$sanitizer" --tool "$tool" --error-exitcode 3 "$bin/photon-run" "$dev/e2e/$art" \
