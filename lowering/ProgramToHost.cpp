@@ -551,13 +551,10 @@ private:
       // feature of the token's embedding.
       Value d = iv[1];
       ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, d, cIdx(b, 0)), record);
-      Value table = cIdx(b, weightOffset("model.embed_tokens.weight"));
-      Value v = memref::LoadOp::create(
-          b, W, ValueRange{addI(b, table, addI(b, mulI(b, arith::IndexCastOp::create(
-                                                             b, b.getIndexType(), tok), D), d))});
-      if (!weightElt.isF32())
-        v = arith::ExtFOp::create(b, f32(), v);
-      Buf{embedInto, cIdx(b, 0)}.store(b, v, addI(b, mulI(b, i, D), d));
+      Buf table{W, cIdx(b, weightOffset("model.embed_tokens.weight"))};
+      Value row = mulI(b, arith::IndexCastOp::create(b, b.getIndexType(), tok), D);
+      Buf{embedInto, cIdx(b, 0)}.store(b, table.load(b, addI(b, row, d)),
+                                       addI(b, mulI(b, i, D), d));
     });
   }
 

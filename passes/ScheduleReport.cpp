@@ -122,11 +122,11 @@ public:
       int64_t n = std::min(plan.getDecodeTile(), batch - t0);
       if (L == 0) {
         chooseTokens(n);
-        // The token's commit gathers its embedding: a data-movement launch.
+        // The token's commit gathers its embedding: a data-movement launch,
+        // no call of its own.
         Cost gather = embedCost(n, D);
         gather.rows = 0;
-        gather.seconds = gather.bytes() / target.bytesPerS;
-        kernels[kDataMovement].add(gather);
+        record(kDataMovement, gather, /*calls=*/0);
         stack("model", c.layers, n, /*perSlot=*/1, /*p0=*/context, /*global=*/true);
         continue;
       }
@@ -182,8 +182,8 @@ private:
   static std::string encoder(int64_t l) { return "encoder." + std::to_string(l); }
   static std::string decoder(int64_t l) { return "decoder." + std::to_string(l); }
 
-  void record(StringRef kernel, Cost cost) {
-    cost.calls = 1;
+  void record(StringRef kernel, Cost cost, int64_t calls = 1) {
+    cost.calls = calls;
     cost.seconds = std::max(cost.bytes() / target.bytesPerS, cost.flops / target.flopsPerS);
     kernels[kernel].add(cost);
   }
