@@ -25,7 +25,8 @@ def ConvertPhotonToPhotonKernel : Pass<"convert-photon-to-photon-kernel", "::mli
       photon_chunk_<l>(W, in, n, out, scratch)          linear chunkers only
       photon_stack_<name>(W, x, rows, pos, seq, k, v, capacity, scratch,
                           scratch_act, semaphores)
-          x is updated in place (layers, then the final norm). Row i is the
+          x is updated in place (layers, then the final norm: with
+          lm-head-norm, not in the stack the LM head reads). Row i is the
           item at position pos[i] of cache slot seq[i]; it attends to
           positions 0..pos[i] of that slot, its own K/V written there first.
           Caches are [slot][layer][capacity][kv_heads*head_dim]. scratch and
@@ -35,12 +36,21 @@ def ConvertPhotonToPhotonKernel : Pass<"convert-photon-to-photon-kernel", "::mli
           there and its last block combines.
       photon_converter_<l>(W, x, n, out)
       photon_lm_head(W, x, n, logits)
+          with lm-head-norm, x are the raw rows of its stack, normed on the
+          way in (or in place, where the projection is no GEMV): one launch
+          a step fewer than the stack's own norm kernel
       photon_argmax(logits, n, ids, partial_max, partial_ids, semaphores)
           ties to the lowest id; the partials (f32, i32: n x parts, parts
           from passes/StatePlanning.h: vocabPartition) are the plan's
           vocab_partials, the GPU's scratch; semaphores as the stack's
       photon_sample(logits, n, uniforms, temperature, top_k, top_p, ids)
   }];
+  let options = [
+    Option<"lmHeadNorm", "lm-head-norm", "bool", "true",
+           "the final norm of the stack the LM head reads (vanilla's, Dec_1) as "
+           "the LM head's prologue, not the stack's last op (Dec_1 then has a "
+           "stack function of its own)">,
+  ];
   let dependentDialects = [
     "::mlir::photon::kernel::PhotonKernelDialect",
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

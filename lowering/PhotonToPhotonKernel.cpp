@@ -38,14 +38,15 @@ constexpr const char *kFinalNorm = "norm.weight";
 
 /// Where a stack's weights sit when every layer has the same layout: weight
 /// s of layer l at base + l·stride + rel[s], the final norm at base +
-/// normRel. Stacks with equal layouts (and layer counts) share one function,
-/// and its layers one set of kernels: the offsets are kernel arguments,
-/// computed on the host.
+/// normRel (unless the LM head applies it: normsOutput false). Stacks with
+/// equal layouts (and layer counts) share one function, and its layers one
+/// set of kernels: the offsets are kernel arguments, computed on the host.
 struct StackLayout {
   int64_t layers, stride, normRel, baseAlign;
   std::array<int64_t, kLayerWeights.size()> rel;
-  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, decltype(rel)>;
-  Key key() const { return {layers, stride, normRel, baseAlign, rel}; }
+  bool normsOutput;
+  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, decltype(rel), bool>;
+  Key key() const { return {layers, stride, normRel, baseAlign, rel, normsOutput}; }
 };
 
 /// The weights of one layer, by suffix of "<stack>.layers.<l>.".
@@ -60,9 +61,9 @@ class KernelFunctionBuilder {
 public:
   KernelFunctionBuilder(ModuleOp module, const ModelConfig &c,
                         const llvm::StringMap<int64_t> &offsets, Type weightElt, Type actElt,
-                        Location loc)
+                        bool lmHeadNorm, Location loc)
       : module(module), c(c), offsets(offsets), weightElt(weightElt), actElt(actElt),
-        loc(loc), ctx(module.getContext()) {}
+        lmHeadNorm(lmHeadNorm), loc(loc), ctx(module.getContext()) {}
 
   /// Set when the model asks for a weight the plan does not have.
   bool failed = false;
@@ -87,6 +88,15 @@ private:
   pk::LayerShapeAttr layerShape() {
     return pk::LayerShapeAttr::get(ctx, c.dModel, c.nHeads, c.nKvHeads, c.ffnDim,
                                    llvm::APFloat(c.rmsNormEps), llvm::APFloat(c.ropeTheta));
+  }
+
+  /// The stack whose rows the LM head reads (Dec_1, or the vanilla stack):
+  /// with lmHeadNorm, its final norm is the LM head's prologue.
+  std::string lmHeadStack() const {
+    return c.kind == ::photon::ModelKind::Vanilla ? "model" : "decoder.1";
+  }
+  bool normsOutput(const std::string &stack) const {
+    return !lmHeadNorm || stack != lmHeadStack();
   }
 
   void buildEmbed(StringRef tag, const std::string &table, int64_t width);
@@ -118,14 +128,15 @@ private:
   /// The body of a stack function with arguments `args` (stackArgTypes):
   /// every layer's ops, one per step (norm, Q, K, V, RoPE + cache write,
   /// attention, output projection, norm, gate, up, SwiGLU, down), then the
-  /// final norm.
+  /// final norm, if any.
   void buildStackBody(Builder &b, ValueRange args, int64_t layers, LayerLoopFn forEachLayer,
-                      WeightRef finalNorm);
+                      std::optional<WeightRef> finalNorm);
 
   ModuleOp module;
   const ModelConfig c;
   const llvm::StringMap<int64_t> &offsets;
   Type weightElt, actElt;
+  bool lmHeadNorm;
   Location loc;
   MLIRContext *ctx;
   std::map<StackLayout::Key, func::FuncOp> sharedStacks;
@@ -192,9 +203,10 @@ void KernelFunctionBuilder::matmul(Builder &b, Value weights, Value in, Value ro
                                    int64_t m, int64_t k) {
   Value zero = cIdx(b, 0);
   pk::MatmulOp::create(b, in, zero, /*rounded=*/Value(), /*rounded_base=*/Value(), rows, weights,
-                       w.at, /*bias=*/Value(), out, zero, /*next=*/ValueRange{}, m, k, w.align,
-                       /*bias_align=*/IntegerAttr(), /*accumulate=*/false, ArrayRef<int64_t>{},
-                       ArrayRef<int64_t>{});
+                       w.at, /*bias=*/Value(), out, zero, /*gain=*/Value(), /*normed=*/Value(),
+                       /*normed_base=*/Value(), /*next=*/ValueRange{}, m, k, w.align,
+                       /*bias_align=*/IntegerAttr(), /*accumulate=*/false, /*eps=*/FloatAttr(),
+                       /*gain_align=*/IntegerAttr(), ArrayRef<int64_t>{}, ArrayRef<int64_t>{});
   if (bias)
     pk::BiasAddOp::create(b, out, zero, rows, weights, bias->at, m, bias->align);
 }
@@ -226,8 +238,20 @@ void KernelFunctionBuilder::buildConverter(int64_t l) {
 void KernelFunctionBuilder::buildLMHead() {
   auto [fn, b] = makeFunc("photon_lm_head", {weightBuf(), actBuf(), indexType(), f32Buf()});
   std::string table = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-  matmul(b, fn.getArgument(0), fn.getArgument(1), fn.getArgument(2), weight(b, table), std::nullopt,
-         fn.getArgument(3), c.vocabSize, c.dModel);
+  Value weights = fn.getArgument(0), x = fn.getArgument(1), rows = fn.getArgument(2);
+  if (!lmHeadNorm)
+    return matmul(b, weights, x, rows, weight(b, table), std::nullopt, fn.getArgument(3),
+                  c.vocabSize, c.dModel);
+  // The stack's final norm: on the way in, or in place over its rows, which
+  // only the LM head reads.
+  WeightRef w = weight(b, table), gain = weight(b, lmHeadStack() + "." + kFinalNorm);
+  Value zero = cIdx(b, 0);
+  pk::MatmulOp::create(b, x, zero, /*rounded=*/Value(), /*rounded_base=*/Value(), rows, weights,
+                       w.at, /*bias=*/Value(), fn.getArgument(3), zero, gain.at, x, zero,
+                       /*next=*/ValueRange{}, c.vocabSize, c.dModel, w.align,
+                       /*bias_align=*/IntegerAttr(), /*accumulate=*/false,
+                       b.getF64FloatAttr(c.rmsNormEps), b.getI64IntegerAttr(gain.align),
+                       ArrayRef<int64_t>{}, ArrayRef<int64_t>{});
 }
 
 void KernelFunctionBuilder::buildTokenChoice() {
@@ -254,7 +278,8 @@ KernelFunctionBuilder::stackLayout(const std::string &name, int64_t layers) {
     base = std::min(base, at(0, suffix));
   StackLayout layout{layers, layers > 1 ? at(1, kLayerWeights[0]) - at(0, kLayerWeights[0]) : 0,
                      offset(name + "." + kFinalNorm) - base,
-                     std::min<int64_t>(powerOfTwoDividing(base), kMaxAssumedAlign), {}};
+                     std::min<int64_t>(powerOfTwoDividing(base), kMaxAssumedAlign), {},
+                     normsOutput(name)};
   for (auto [i, suffix] : llvm::enumerate(kLayerWeights)) {
     layout.rel[i] = at(0, suffix) - base;
     for (int64_t l = 1; l < layers; ++l)
@@ -284,7 +309,8 @@ void KernelFunctionBuilder::buildStack(const std::string &name, int64_t layers) 
                        });
                      }
                    },
-                   weight(b, name + "." + kFinalNorm));
+                   normsOutput(name) ? std::optional(weight(b, name + "." + kFinalNorm))
+                                     : std::nullopt);
     return;
   }
   auto [shape, base] = *layout;
@@ -319,12 +345,13 @@ func::FuncOp KernelFunctionBuilder::buildSharedStack(const StackLayout &shape) {
                              scf::YieldOp::create(lb);
                            });
       },
-      rel(b, base, shape.normRel));
+      shape.normsOutput ? std::optional(rel(b, base, shape.normRel)) : std::nullopt);
   return fn;
 }
 
 void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t layers,
-                                           LayerLoopFn forEachLayer, WeightRef finalNorm) {
+                                           LayerLoopFn forEachLayer,
+                                           std::optional<WeightRef> finalNorm) {
   Value weights = args[0], x = args[1], rows = args[2];
   Value pos = args[3], seq = args[4];
   Value kc = args[5], vc = args[6];
@@ -373,8 +400,10 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
                       Value outBase, int64_t m, int64_t k, ArrayRef<WeightRef> next,
                       ArrayRef<int64_t> nextElements) {
       pk::MatmulOp::create(b, scratch, inBase, inRounded, inRounded ? zero : Value(), rows, weights,
-                           wt.at, Value(), out, outBase, offsetsOf(next), m, k, wt.align,
-                           IntegerAttr(), /*accumulate=*/false, nextElements, aligns(next));
+                           wt.at, Value(), out, outBase, /*gain=*/Value(), /*normed=*/Value(),
+                           /*normed_base=*/Value(), offsetsOf(next), m, k, wt.align, IntegerAttr(),
+                           /*accumulate=*/false, /*eps=*/FloatAttr(), /*gain_align=*/IntegerAttr(),
+                           nextElements, aligns(next));
     };
     norm(b, inputNorm);
     matmul(b, normedBase, rounded, q, scratch, qBase, D, D, {}, {});
@@ -398,12 +427,14 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
     matmul(b, gBase, Value(), down, scratch, qBase, D, F, {}, {});
     pk::ResidualAddOp::create(b, x, zero, rows, scratch, qBase, D);
   });
-  pk::RmsNormOp::create(b, x, zero, rows, weights, finalNorm.at, x, zero, Value(), Value(), D,
-                        llvm::APFloat(c.rmsNormEps), finalNorm.align);
+  if (finalNorm)
+    pk::RmsNormOp::create(b, x, zero, rows, weights, finalNorm->at, x, zero, Value(), Value(), D,
+                          llvm::APFloat(c.rmsNormEps), finalNorm->align);
 }
 
 struct ConvertPhotonToPhotonKernel
     : impl::ConvertPhotonToPhotonKernelBase<ConvertPhotonToPhotonKernel> {
+  using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     FailureOr<ModelOp> found = getOnlyModel(module, getArgument());
@@ -431,7 +462,7 @@ struct ConvertPhotonToPhotonKernel
       return signalPassFailure();
     }
     KernelFunctionBuilder builder(module, model.getModelConfig(), offsets, weightElt,
-                                  plan->getActivationType(), model.getLoc());
+                                  plan->getActivationType(), lmHeadNorm, model.getLoc());
     builder.buildAll();
     if (builder.failed)
       return signalPassFailure();

@@ -75,6 +75,11 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
   detail::PassOptions::Option<bool> fuseBias{
       *this, "fuse-bias", llvm::cl::desc("biases in the epilogue of their projections"),
       llvm::cl::init(photon::PhotonKernelFusionOptions().fuseBias)};
+  detail::PassOptions::Option<bool> lmHeadNorm{
+      *this, "lm-head-norm",
+      llvm::cl::desc("the final norm of the stack the LM head reads as the LM head's prologue "
+                     "(convert-photon-to-photon-kernel)"),
+      llvm::cl::init(photon::ConvertPhotonToPhotonKernelOptions().lmHeadNorm)};
 
   /// The rewrites of the generation programs.
   ProgramRewrites programs() const { return {latentLookahead, fuseTokenChunks}; }
@@ -86,6 +91,8 @@ struct KernelPipelineOptions : PassPipelineOptions<Derived> {
     plan.decodeTile = decodeTile;
     return plan;
   }
+  /// The kernel-level functions.
+  photon::ConvertPhotonToPhotonKernelOptions building() const { return {lmHeadNorm}; }
   /// The fusions of the kernel-level ops.
   photon::PhotonKernelFusionOptions fusions() const {
     return {fuseQkv, fuseRopeCache, fuseGateUp, fuseNorm, fuseResidual, fuseBias};
@@ -234,7 +241,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "group-stack-calls",
       llvm::cl::desc("RecGen: the latent chain's and the tokens' stack calls of one shape "
                      "as one launch per kernel (photon-group-stack-calls; off: 12% slower "
-                     "on an H200, whose graph overlaps the two streams' launches)"),
+                     "on an H200, whose graph overlaps the two streams' launches; "
+                     "turns lm-head-norm off)"),
       llvm::cl::init(false)};
   Option<bool> prefetchNextWeights{
       *this, "prefetch-next-weights",
@@ -318,18 +326,19 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
 
 
 /// Rewrite the programs (`programs`), plan memory (`plan`), build the
-/// kernel-level functions, fuse their ops (`fusions`), lower them for
+/// kernel-level functions (`building`), fuse their ops (`fusions`), lower them for
 /// `target` (the GPU with `kernels`) and the programs around them, cleaned up.
 static void addKernelPasses(OpPassManager &pm, photon::KernelTarget target,
                             const photon::ConvertPhotonKernelToGPUOptions &kernels,
                             ProgramRewrites programs, const photon::PhotonPlanMemoryOptions &plan,
+                            const photon::ConvertPhotonToPhotonKernelOptions &building,
                             const photon::PhotonKernelFusionOptions &fusions) {
   if (programs.latentLookahead)
     pm.addPass(photon::createPhotonPipelineLatents());
   if (programs.fuseTokenChunks)
     pm.addPass(photon::createPhotonFuseTokenChunks());
   pm.addPass(photon::createPhotonPlanMemory(plan));
-  pm.addPass(photon::createConvertPhotonToPhotonKernel());
+  pm.addPass(photon::createConvertPhotonToPhotonKernel(building));
   pm.addPass(photon::createPhotonKernelFusion(fusions));
   if (target == photon::KernelTarget::GPU)
     pm.addPass(photon::createConvertPhotonKernelToGPU(kernels));
@@ -350,7 +359,7 @@ void mlir::photon::registerPhotonPipelines() {
         photon::ConvertPhotonKernelToGPUOptions kernels;
         kernels.matmulInputRounding = options.matmulInputRounding;
         addKernelPasses(pm, photon::KernelTarget::CPU, kernels, options.programs(), options.plan(),
-                        options.fusions());
+                        options.building(), options.fusions());
         // bf16 <-> f32 conversions as integer code: the host has no bf16
         // instructions and the kernel library links no compiler runtime.
         arith::ArithExpandOpsPassOptions expand;
@@ -416,8 +425,12 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
         kernels.wgmmaWideOutputTileCols = options.wgmmaWideOutputTileCols;
+        // Grouping pairs Dec_1's stack calls with Dec_L's, which share its
+        // function only where Dec_1 keeps its final norm.
+        photon::ConvertPhotonToPhotonKernelOptions building = options.building();
+        building.lmHeadNorm &= !options.groupStackCalls;
         addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.programs(), options.plan(),
-                        options.fusions());
+                        building, options.fusions());
         if (options.groupStackCalls) {
           pm.addPass(photon::createPhotonGroupStackCalls());
           pm.addPass(createCanonicalizerPass());

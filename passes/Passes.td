@@ -160,6 +160,10 @@ def PhotonScheduleReport : Pass<"photon-schedule-report", "::mlir::ModuleOp"> {
     Option<"fusionOptions", "fusions", "std::string", "\"\"",
            "Options of photon-kernel-fusion in that lowering, e.g. "
            "fusions={fuse-qkv=false}">,
+    Option<"lmHeadNorm", "lm-head-norm", "bool", "true",
+           "That lowering's convert-photon-to-photon-kernel option: the final "
+           "norm of the LM head's stack in the LM head (not with "
+           "group-stack-calls, as in the pipeline)">,
     Option<"groupStackCalls", "group-stack-calls", "bool", "false",
            "That lowering runs photon-group-stack-calls (RecGen: the latent "
            "chain's and the tokens' stack calls of one shape as one launch per kernel)">,

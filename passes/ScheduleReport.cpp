@@ -103,12 +103,13 @@ constexpr const char *kDataMovementAttr = "photon.data_movement";
 /// convert-photon-programs-to-host emits them, accumulating each call's cost by kernel.
 class CallModel {
 public:
+  /// `lmHeadNorm`: the LM head, not its stack, reads that stack's final norm.
   CallModel(const ModelConfig &c, ProgramOp program, int64_t weightBytes, int64_t actBytes,
-            const Target &target)
+            const Target &target, bool lmHeadNorm)
       : c(c), plan(*program.getStatePlan()),
         recgen(program.getMode() == GenerationMode::recgen),
         lockstep(program.decodesChunksInLockstep()), lookahead(program.runsLatentsAhead()),
-        w(weightBytes), act(actBytes), target(target) {
+        lmHeadNorm(lmHeadNorm), w(weightBytes), act(actBytes), target(target) {
     D = c.dModel;
     L = c.numLevels();
     B = c.metaContext();
@@ -208,7 +209,8 @@ private:
         attended += double(p0 + r % perSlot + 1);
       Cost cost;
       cost.rows = n;
-      cost.weightBytes = double(layers * layerParams() + D) * w;
+      const bool norms = !lmHeadNorm || name != (L == 0 ? "model" : decoder(1));
+      cost.weightBytes = double(layers * layerParams() + (norms ? D : 0)) * w;
       cost.kvRead = double(layers) * attended * kvItem;
       if (global)
         cost.globalKvRead = cost.kvRead;
@@ -256,7 +258,7 @@ private:
   }
   /// The LM head and a greedy choice (argmax) over n rows.
   void chooseTokens(int64_t n) {
-    projection("photon_lm_head", n, c.vocabSize * D, D, c.vocabSize * 4);
+    projection("photon_lm_head", n, c.vocabSize * D + (lmHeadNorm ? D : 0), D, c.vocabSize * 4);
     Cost argmax;
     argmax.rows = n;
     argmax.otherBytes = double(n) * (c.vocabSize * 4 + 4);
@@ -316,7 +318,7 @@ private:
 
   const ModelConfig &c;
   StatePlanAttr plan;
-  bool recgen, lockstep, lookahead;
+  bool recgen, lockstep, lookahead, lmHeadNorm;
   int64_t w, act; // bytes per weight, per activation element
   Target target;
   int64_t D = 0, L = 0, B = 0, kvItem = 0;
@@ -709,6 +711,10 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     signalPassFailure();
   }
 
+  /// Whether the lowering puts the final norm in the LM head: not with
+  /// group-stack-calls, as the pipeline compiles it.
+  bool lmHeadNormLowered() const { return lmHeadNorm && !groupStackCalls; }
+
   /// The model lowered for the GPU, in a module nested in the one the pass
   /// runs on (erased after counting).
   FailureOr<ModuleOp> lowerCopy(ModelOp model) {
@@ -732,7 +738,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
       copy.erase();
       return failure();
     }
-    pm.addPass(createConvertPhotonToPhotonKernel());
+    pm.addPass(createConvertPhotonToPhotonKernel({lmHeadNormLowered()}));
     pm.addPass(std::move(fuse));
     pm.addPass(std::move(lower));
     ConvertPhotonProgramsToHostOptions programs;
@@ -843,7 +849,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
       for (int64_t batch : batchList) {
         for (int64_t P : promptList) {
           // Prefill: ceil(batch / prefill_tile) calls of up to prefill_tile prompts.
-          CallModel pre(c, program, w, act, target);
+          CallModel pre(c, program, w, act, target, lmHeadNormLowered());
           llvm::StringMap<Cost> preCounted;
           for (int64_t first = 0; first < batch; first += plan.getPrefillTile()) {
             int64_t count = std::min(plan.getPrefillTile(), batch - first);
@@ -878,7 +884,7 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
         for (int64_t context : contextList) {
           // The window of a step starts at a meta-context boundary.
           int64_t T = context / tps * tps;
-          CallModel stepModel(c, program, w, act, target);
+          CallModel stepModel(c, program, w, act, target, lmHeadNormLowered());
           stepModel.step(batch, T);
           llvm::StringMap<Cost> counted, side;
           LaunchCounter counter(*lowered);

@@ -99,6 +99,15 @@ LogicalResult MatmulOp::verify() {
     aligns.push_back(int64_t(*a));
   if (failed(verifyPowersOfTwo(*this, "alignments", aligns)))
     return failure();
+  const bool norm = bool(getGain());
+  if (norm != bool(getNormed()) || norm != bool(getNormedBase()) || norm != getEps().has_value() ||
+      norm != getGainAlign().has_value())
+    return emitOpError("norm, its normed rows, eps and gain_align go together");
+  if (norm && (getAccumulate() || getBias() || getRounded()))
+    return emitOpError("a norm in front excludes accumulate, bias and rounded");
+  if (std::optional<uint64_t> a = getGainAlign())
+    if (failed(verifyPowersOfTwo(*this, "gain_align", {int64_t(*a)})))
+      return failure();
   return verifyNext(*this, getNext().size(), getNextElements(), getNextAligns());
 }
 

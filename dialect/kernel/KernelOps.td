@@ -130,10 +130,20 @@ def PhotonKernel_MatmulOp : PhotonKernel_Op<"matmul", [AttrSizedOperandSegments]
     element counts `next_elements`) the projection after this one reads:
     a lowering may prefetch them.
 
+    With `norm`, `in` holds raw rows, RMSNorm'ed (gain at `gain`, `eps`)
+    on the way in: a GEMV applies the norm as it reads them; elsewhere a
+    norm kernel writes the normed rows to `normed` first (which may be
+    `in`, in place). The LM head takes the final norm of the stack it reads
+    this way (convert-photon-to-photon-kernel's `lm-head-norm`).
+
     ```mlir
     photon_kernel.matmul %in[%c0] rows %n weight %W[%w] into %out[%c0]
         {accumulate, k = 64 : i64, m = 32000 : i64, weight_align = 16 : i64}
         : memref<?xbf16>, memref<?xbf16>, memref<?xf32>
+    photon_kernel.matmul %x[%c0] rows %n weight %W[%w] into %logits[%c0]
+        norm [%g] into %x[%c0]
+        {eps = 1.0e-05 : f64, gain_align = 16 : i64, k = 64 : i64, m = 256 : i64,
+         weight_align = 64 : i64} : memref<?xbf16>, memref<?xbf16>, memref<?xf32>, memref<?xbf16>
     ```
   }];
   let arguments = (ins Arg<PK_Buffer, "", [MemRead]>:$in, Index:$in_base,
@@ -142,16 +152,21 @@ def PhotonKernel_MatmulOp : PhotonKernel_Op<"matmul", [AttrSizedOperandSegments]
                        Arg<PK_Buffer, "weight arena", [MemRead]>:$weights, Index:$weight,
                        Optional<Index>:$bias,
                        Arg<PK_Buffer, "", [MemRead, MemWrite]>:$out, Index:$out_base,
+                       Optional<Index>:$gain,
+                       Arg<Optional<PK_Buffer>, "the normed rows", [MemWrite]>:$normed,
+                       Optional<Index>:$normed_base,
                        Variadic<Index>:$next,
                        PK_Positive:$m, PK_Positive:$k, PK_Positive:$weight_align,
                        OptionalAttr<PK_Positive>:$bias_align, UnitAttr:$accumulate,
+                       OptionalAttr<F64Attr>:$eps, OptionalAttr<PK_Positive>:$gain_align,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$next_elements,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$next_aligns);
   let assemblyFormat = [{
     $in `[` $in_base `]` (`rounded` $rounded^ `[` $rounded_base `]`)?
     `rows` $rows `weight` $weights `[` $weight `]` (`bias` `[` $bias^ `]`)?
-    `into` $out `[` $out_base `]` (`next` `[` $next^ `]`)?
-    attr-dict `:` type($in) `,` type($weights) `,` type($out)
+    `into` $out `[` $out_base `]`
+    (`norm` `[` $gain^ `]` `into` $normed `[` $normed_base `]`)? (`next` `[` $next^ `]`)?
+    attr-dict `:` type($in) `,` type($weights) `,` type($out) (`,` type($normed)^)?
   }];
   let hasVerifier = 1;
 }

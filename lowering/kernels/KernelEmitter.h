@@ -162,9 +162,11 @@ public:
   /// Whether &mem[base] is `bytes`-aligned, on the host.
   Value alignedTo(Builder &b, Value mem, Value base, int64_t bytes);
 
-  /// matmulNT for 1 <= rows <= maxRows (rows a runtime value) as a GEMV.
+  /// matmulNT for 1 <= rows <= maxRows (rows a runtime value) as a GEMV;
+  /// with `normGain`, of the rows normed on the way in (gemv).
   void matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t maxRows,
-                  int64_t M, int64_t K, Value w, Value bOff, bool accumulate);
+                  int64_t M, int64_t K, Value w, Value bOff, bool accumulate,
+                  Value normGain = Value());
 
   /// A range of a GEMV launch's outputs: M outputs, output j reading row j
   /// of each weight matrix in `weights` (offsets; one, or gate and up; the
@@ -381,6 +383,11 @@ public:
     WeightRef gain;
     Buf out, rounded;
   };
+
+  /// matmulNT (no bias, no accumulation) of the rows of `in` normed first
+  /// with `norm`: the GEMV applies it, else a norm kernel before.
+  void matmulNormFirst(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                       WeightRef weight, const NormFirst &norm);
 
   /// The rows a projection of `in` reads: `in`, or with `norm` its normed
   /// rows, written by a norm kernel launched here (in bf16 with `wide`, for

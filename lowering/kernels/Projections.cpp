@@ -112,7 +112,7 @@ Value KernelEmitter::alignedTo(Builder &b, Value mem, Value base, int64_t bytes)
 }
 
 void KernelEmitter::matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t maxRows, int64_t M,
-                               int64_t K, Value w, Value bOff, bool accumulate) {
+                               int64_t K, Value w, Value bOff, bool accumulate, Value normGain) {
   GemvRange range{M, {w}, [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
                      storeOutput(b, out, M, r, j, sums[0], bOff, accumulate,
                                  accumulate ? sums[1] : Value());
@@ -121,7 +121,8 @@ void KernelEmitter::matmulGemv(Builder &b, Buf in, Buf out, Value rows, int64_t 
     range.preload = [&](Builder &b, Value r, Value j) {
       return out.load(b, addI(b, mulI(b, r, M), j));
     };
-  gemv(b, "r" + Twine(maxRows) + "_" + shape(M, K), in, rows, maxRows, K, {range});
+  gemv(b, Twine(normGain ? "norm_" : "") + "r" + Twine(maxRows) + "_" + shape(M, K), in, rows,
+       maxRows, K, {range}, normGain);
 }
 
 int64_t KernelEmitter::gemvOutputsPerWarp(int64_t maxRows, int64_t nw, int64_t total) {
@@ -774,11 +775,26 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   gpu::TerminatorOp::create(kb);
 }
 
+void KernelEmitter::matmulNormFirst(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
+                                    WeightRef weight, const NormFirst &norm) {
+  auto wide = [&](Builder &b, Buf in) {
+    matmulWide(b, in, out, rows, M, K, weight.at, weight.align, Value(), false);
+  };
+  if (!gemvApplies(K, weight.align))
+    return wide(b, normed(b, in, rows, K, norm, /*wide=*/true));
+  projectRows(
+      b, in, rows, K, norm, alignedTo(b, weights, weight.at, 16),
+      [&](Builder &b, Buf in, int64_t maxRows, Value gain) {
+        matmulGemv(b, in, out, rows, maxRows, M, K, weight.at, Value(), false, gain);
+      },
+      wide);
+}
+
 Buf KernelEmitter::normed(Builder &b, Buf in, Value rows, int64_t K,
                           const std::optional<NormFirst> &norm, bool wide) {
   if (!norm)
     return in;
-  Buf out = wide && wideInputsRounded() ? norm->rounded : norm->out;
+  Buf out = wide && wideInputsRounded() && norm->rounded.mem ? norm->rounded : norm->out;
   rmsNorm(b, in, out, rows, K, norm->gain);
   return out;
 }
@@ -1189,9 +1205,21 @@ Type activationType(kernel::MatmulOp op) {
 struct MatmulLowering : KernelOpLowering<kernel::MatmulOp> {
   using KernelOpLowering::KernelOpLowering;
   void lower(Builder &b, kernel::MatmulOp op) const override {
+    KernelDims dims;
+    if (std::optional<llvm::APFloat> eps = op.getEps())
+      dims.rmsNormEps = eps->convertToDouble();
     KernelEmitter e =
-        emitter(op, {}, elementTypeOf(op.getWeights()), activationType(op), op.getWeights());
+        emitter(op, dims, elementTypeOf(op.getWeights()), activationType(op), op.getWeights());
     Buf in{op.getIn(), op.getInBase()};
+    WeightRef weight{op.getWeight(), int64_t(op.getWeightAlign())};
+    Buf out{op.getOut(), op.getOutBase()};
+    if (op.getGain()) {
+      // The normed rows' bf16 copy for wide projections is themselves.
+      Buf normed{op.getNormed(), op.getNormedBase()};
+      KernelEmitter::NormFirst norm{{op.getGain(), int64_t(*op.getGainAlign())}, normed,
+                                    normed.elementType().isBF16() ? normed : Buf{}};
+      return e.matmulNormFirst(b, in, out, op.getRows(), op.getM(), op.getK(), weight, norm);
+    }
     // The wide projections read the input's bf16 copy.
     if (op.getRounded() && e.wideInputsRounded()) {
       in.mirrorMem = op.getRounded();
@@ -1202,10 +1230,8 @@ struct MatmulLowering : KernelOpLowering<kernel::MatmulOp> {
       bias = WeightRef{op.getBias(), int64_t(*op.getBiasAlign())};
     e.withNextWeights(e.nextWeightsOf(op.getNext(), op.getNextElements(), op.getNextAligns()),
                       [&] {
-                        e.matmulNT(b, in, Buf{op.getOut(), op.getOutBase()}, op.getRows(),
-                                   op.getM(), op.getK(),
-                                   WeightRef{op.getWeight(), int64_t(op.getWeightAlign())},
-                                   bias, op.getAccumulate());
+                        e.matmulNT(b, in, out, op.getRows(), op.getM(), op.getK(), weight, bias,
+                                   op.getAccumulate());
                       });
   }
 };

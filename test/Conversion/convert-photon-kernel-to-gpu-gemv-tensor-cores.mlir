@@ -9,8 +9,9 @@
 // split over the warps in steps of 32 (lane t = lane % 4 takes k 8t..8t+7 of
 // its warp's step). The warps' partial tiles meet in workgroup memory; warp 0
 // sums them and stores outputs g and g + 8 of rows 2t and 2t + 1.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
+// The LM head keeps the final norm out (lm-head-norm=false) to read bf16 rows.
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=W16
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=4' -canonicalize -cse | FileCheck %s --check-prefix=FOURW
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=33' 2>&1 | FileCheck %s --check-prefix=BADW
@@ -117,7 +118,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: arith.negf
 // CHECK: math.exp
 
-// The LM head reads bf16 rows: the B operand is the loaded vector itself.
+// The LM head reads bf16 rows (not normed on the way in: lm-head-norm=false):
+// the B operand is the loaded vector itself.
 // CHECK-LABEL: func.func private @photon_lm_head(
 // CHECK-SAME: %[[W:.*]]: memref<?xbf16>, %[[X:.*]]: memref<?xbf16>, %[[N:.*]]: index, %[[LOGITS:.*]]: memref<?xf32>)
 // CHECK: function(@photon_gemv_r1_40x64)
@@ -214,13 +216,13 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // buckets 1, 4, 8, 16.
 // OFF-NOT: photon_gemv_mma
 // OFF-LABEL: func.func private @photon_lm_head(
-// OFF: function(@photon_gemv_r4_40x64)
+// OFF: function(@photon_gemv_norm_r4_40x64)
 // OFF-NOT: photon_gemv_mma
 
 // gemv-tensor-core-min-rows=1: batch 1 too.
 // MIN1-LABEL: func.func private @photon_lm_head(
-// MIN1: function(@photon_gemv_mma_r1_40x64) workgroup(%{{.*}} : memref<1024xf32, #gpu.address_space<workgroup>>)
-// MIN1: function(@photon_gemv_mma_r8_40x64)
+// MIN1: function(@photon_gemv_mma_norm_r1_40x64) workgroup(%{{.*}} : memref<1280xf32, #gpu.address_space<workgroup>>)
+// MIN1: function(@photon_gemv_mma_norm_r8_40x64)
 // MIN1-NOT: function(@photon_gemv_r
 
 // NEGATIVE: gemv-tensor-core-min-rows must not be negative, got -1
@@ -232,7 +234,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // W16-LABEL: func.func private @photon_stack_model(
 // W16: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r8_128x64) workgroup(%{{.*}} : memref<2560xf32, #gpu.address_space<workgroup>>) {
 // W16-LABEL: func.func private @photon_lm_head(
-// W16: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_40x64) workgroup(%{{.*}} : memref<2048xf32, #gpu.address_space<workgroup>>) {
+// W16: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_norm_r8_40x64) workgroup(%{{.*}} : memref<2560xf32, #gpu.address_space<workgroup>>) {
 // W16: %[[W:.*]] = arith.divui %{{.*}}, %c32 : index
 // W16: arith.muli %[[W]], %c4 : index
 // BADW: gemv-tensor-core-warps must be 0 to 32, got 33
@@ -252,5 +254,5 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_gate_up_norm_r16_96x64)
 // FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r16_64x96)
 // FOURW-LABEL: func.func private @photon_lm_head(
-// FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_40x64)
-// FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r16_40x64)
+// FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_norm_r8_40x64)
+// FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_norm_r16_40x64)

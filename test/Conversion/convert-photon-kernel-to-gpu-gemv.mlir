@@ -8,12 +8,15 @@
 // turns off the tiled prefill attention, whose K/V tile loads are vectors.)
 // (These check the CUDA-core GEMVs, gemv-tensor-core-min-rows=0; the tensor-core
 // GEMVs over 4 or more rows: convert-photon-kernel-to-gpu-gemv-tensor-cores.mlir.)
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=4 gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=MAX4
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 split-attention=false split-short-caches=false tiled-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -split-input-file | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=programmatic-launch=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=PDL
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=programmatic-launch=true gemv-early-trigger=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=EARLY
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=4 gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=MAX4
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 split-attention=false split-short-caches=false tiled-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion -convert-photon-kernel-to-scf -split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=programmatic-launch=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=PDL
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=programmatic-launch=true gemv-early-trigger=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=EARLY
+// (lm-head-norm=false: the LM head's GEMV reads normed rows; LMNORM checks
+// the one that norms them.)
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=LMNORM
 // RUN: not photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -30,6 +33,28 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
   photon.param @model.norm.weight : tensor<16xbf16>
   photon.param @lm_head.weight : tensor<40x16xbf16>
 }
+
+// With lm-head-norm the LM head reads the stack's raw rows: every GEMV bucket
+// norms them on the way in (the gain, model.norm.weight at 3072, 16-byte
+// aligned too), each dot product times the row's 1 / rms; more rows take the
+// norm kernel, in place over the rows, before the wide projection.
+// LMNORM-LABEL: func.func private @photon_lm_head(
+// LMNORM-SAME: %[[W:.*]]: memref<?xbf16>, %[[X:.*]]: memref<?xbf16>, %[[N:.*]]: index, %[[LOGITS:.*]]: memref<?xf32>)
+// LMNORM: %[[GAIN:.*]] = arith.addi %{{.*}}, %c3072 : index
+// LMNORM: arith.remui %{{.*}}, %c16 : index
+// LMNORM: function(@photon_gemv_norm_r1_40x16)
+// LMNORM: %[[G:.*]] = vector.load %[[W]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// LMNORM: %[[IN:.*]] = vector.load %[[X]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// LMNORM: math.fma
+// LMNORM: math.rsqrt
+// LMNORM: memref.store %{{.*}}, %[[LOGITS]]
+// LMNORM: function(@photon_gemv_norm_r4_40x16)
+// LMNORM: function(@photon_gemv_norm_r16_40x16)
+// LMNORM: function(@photon_rmsnorm_16)
+// LMNORM: math.rsqrt
+// LMNORM: memref.store %{{.*}}, %[[X]][
+// LMNORM: function(@photon_mma128x64_40x16)
+// LMNORM-LABEL: func.func private @photon_argmax(
 
 // In the stack the projections read the f32 scratch: eight f32 activations
 // (two 16-byte halves) per eight bf16 weights.

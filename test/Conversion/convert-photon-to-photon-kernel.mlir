@@ -8,8 +8,11 @@
 // the input norm into the scratch's h rows, the Q, K and V projections,
 // RoPE with the cache write, attention, the output projection into q's rows
 // (free after attention) and its residual add into x, the MLP norm, gate, up,
-// SwiGLU, down and its residual add; then the final norm.
+// SwiGLU, down and its residual add. The LM head reads the stack's rows
+// raw: the final norm is its matmul's prologue (lm-head-norm; without it,
+// the stack's last op).
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel=lm-head-norm=false -canonicalize -cse | FileCheck %s --check-prefix=STACKNORM
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s --check-prefix=L2
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -canonicalize -cse | FileCheck %s --check-prefix=BF16
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | not photon-opt -convert-photon-to-photon-kernel 2>&1 | FileCheck %s --check-prefix=UNPLANNED
@@ -60,17 +63,49 @@
 // CHECK-NEXT: photon_kernel.matmul %arg8[%[[G]]] rows %arg2 weight %arg0[%[[WD]]] into %arg8[%[[Q]]] {k = 128 : i64, m = 64 : i64, weight_align = 16 : i64}
 // CHECK-NEXT: photon_kernel.residual_add %arg1[%[[ZERO]]] rows %arg2 add %arg8[%[[Q]]] {width = 64 : i64} : memref<?xf32>
 // CHECK-NEXT: }
-// CHECK-NEXT: photon_kernel.rms_norm %arg1[%[[ZERO]]] rows %arg2 gain %arg0[%{{.*}}] into %arg1[%[[ZERO]]] {eps = 1.000000e-05 : f64, gain_align = 16 : i64, width = 64 : i64}
 // CHECK-NEXT: return
 
+// The final norm (model.norm.weight at 90368) normalizes the rows on their
+// way into the LM head, or in place before it.
 // CHECK-LABEL: func.func private @photon_lm_head
 // CHECK-NEXT: %[[TABLE:.*]] = arith.constant 90432 : index
+// CHECK-NEXT: %[[GAIN:.*]] = arith.constant 90368 : index
 // CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
-// CHECK-NEXT: photon_kernel.matmul %arg1[%[[C0]]] rows %arg2 weight %arg0[%[[TABLE]]] into %arg3[%[[C0]]] {k = 64 : i64, m = 256 : i64, weight_align = 64 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+// CHECK-NEXT: photon_kernel.matmul %arg1[%[[C0]]] rows %arg2 weight %arg0[%[[TABLE]]] into %arg3[%[[C0]]] norm[%[[GAIN]]] into %arg1[%[[C0]]] {eps = 1.000000e-05 : f64, gain_align = 256 : i64, k = 64 : i64, m = 256 : i64, weight_align = 64 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>
 // CHECK-LABEL: func.func private @photon_argmax
 // CHECK-NEXT: photon_kernel.argmax %arg0 rows %arg1 into %arg2 partials %arg3, %arg4 semaphores %arg5 {vocab = 256 : i64}
 // CHECK-LABEL: func.func private @photon_sample
 // CHECK-NEXT: photon_kernel.sample %arg0 rows %arg1 uniforms %arg2 temperature %arg3 top_k %arg4 top_p %arg5 into %arg6 {vocab = 256 : i64}
+
+// STACKNORM-LABEL: func.func private @photon_stack_shape0
+// STACKNORM: photon_kernel.residual_add {{.*}} : memref<?xf32>{{$}}
+// STACKNORM: photon_kernel.residual_add {{.*}} : memref<?xf32>{{$}}
+// STACKNORM-NEXT: }
+// STACKNORM-NEXT: photon_kernel.rms_norm %arg1[%[[ZERO:.*]]] rows %arg2 gain %arg0[%{{.*}}] into %arg1[%[[ZERO]]] {eps = 1.000000e-05 : f64, gain_align = 16 : i64, width = 64 : i64}
+// STACKNORM-NEXT: return
+// STACKNORM-LABEL: func.func private @photon_lm_head
+// STACKNORM-NEXT: %[[TABLE:.*]] = arith.constant 90432 : index
+// STACKNORM-NEXT: %[[C0:.*]] = arith.constant 0 : index
+// STACKNORM-NEXT: photon_kernel.matmul %arg1[%[[C0]]] rows %arg2 weight %arg0[%[[TABLE]]] into %arg3[%[[C0]]] {k = 64 : i64, m = 256 : i64, weight_align = 64 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>
+
+// A PHOTON model's Dec_1 leaves its rows to the LM head's norm: it has a
+// stack function of its own, with no final norm, while the encoders and
+// Dec_2 (one layout) share the one that ends with theirs.
+// L2-LABEL: func.func private @photon_stack_encoder_1
+// L2: call @photon_stack_shape0(
+// L2-LABEL: func.func private @photon_stack_shape0(
+// L2: photon_kernel.residual_add {{.*}} : memref<?xf32>{{$}}
+// L2: photon_kernel.residual_add {{.*}} : memref<?xf32>{{$}}
+// L2-NEXT: }
+// L2-NEXT: photon_kernel.rms_norm %arg1[%[[Z:.*]]] rows %arg2 gain %arg0[%{{.*}}] into %arg1[%[[Z]]]
+// L2-NEXT: return
+// L2-LABEL: func.func private @photon_stack_decoder_1
+// L2: call @photon_stack_shape1(
+// L2-LABEL: func.func private @photon_stack_shape1(
+// L2: photon_kernel.residual_add {{.*}} : memref<?xf32>{{$}}
+// L2: photon_kernel.residual_add {{.*}} : memref<?xf32>{{$}}
+// L2-NEXT: }
+// L2-NEXT: return
 
 // A PHOTON model's converter (a projection to prefix_length latents, then
 // its bias) and linear chunker (RMSNorm of the chunk into the f32 scratch,
@@ -82,6 +117,10 @@
 // L2: photon_kernel.rms_norm %arg1[%[[C0:.*]]] rows %arg2 gain %arg0[%{{.*}}] into %arg4[%[[C0]]]
 // L2-NEXT: photon_kernel.matmul %arg4[%[[C0]]] rows %arg2 weight %arg0[%{{.*}}] into %arg3[%[[C0]]] {k = {{.*}}, m = 64 : i64, weight_align = {{.*}}} : memref<?xf32>, memref<?xf32>, memref<?xf32>
 // L2-NEXT: photon_kernel.bias_add %arg3[%[[C0]]] rows %arg2 bias %arg0[%{{.*}}] {bias_align = {{.*}}, width = 64 : i64} : memref<?xf32>, memref<?xf32>
+// L2-LABEL: func.func private @photon_stack_decoder_2
+// L2: call @photon_stack_shape0(
+// L2-LABEL: func.func private @photon_lm_head
+// L2: photon_kernel.matmul %arg1[%[[C0:.*]]] rows %arg2 weight %arg0[%{{.*}}] into %arg3[%[[C0]]] norm[%{{.*}}] into %arg1[%[[C0]]] {eps = 1.000000e-05 : f64
 
 // With bf16 weights and activations the normed rows go to the attention
 // output's rows (free until attention), with a bf16 copy over h's bytes

@@ -8,11 +8,12 @@
 // second stream, forked anew after the last pair.
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls | FileCheck %s
 // RUN: photon-opt %s -split-input-file -photon-group-stack-calls=max-rows=4 | FileCheck %s --check-prefix=ROWS4
-// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls -canonicalize | FileCheck %s --check-prefix=L2
-// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls | FileCheck %s --check-prefix=L3
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls -canonicalize | FileCheck %s --check-prefix=L2
+// RUN: photon-translate --import-config %examples/tiny-photon-l3.json | photon-opt -photon-pipeline-latents -photon-fuse-token-chunks -photon-plan-memory -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion -convert-photon-kernel-to-gpu -convert-photon-programs-to-host=target=gpu -canonicalize -cse -photon-group-stack-calls | FileCheck %s --check-prefix=L3
 
 // The steps convert-photon-programs-to-host writes. Tiny PHOTON L=2 (C = [4,
-// 4]): Dec_2's 4 calls pair with Dec_1's 4 (one shape function); Chunk_2
+// 4]): Dec_2's 4 calls pair with Dec_1's 4 (one shape function: Dec_1 keeps
+// its final norm, lm-head-norm=false, as the pipeline compiles it); Chunk_2
 // and Enc_2 stay on the second stream. L=3 (C = [2, 2, 2], one layer
 // everywhere): Dec_3's 2 calls pair with Dec_1's 2; Dec_2's rollout,
 // Chunk_3 and Enc_3 stay on the second stream. Both calls of a pair pass

@@ -889,6 +889,14 @@ def main():
                                "tiny-photon-l2" + ("-bf16-act" if elt == "bf16" else "") + suffix,
                                worst, np.random.default_rng(67), weight_type=elt,
                                activation_type=elt, compile_args=compile_args)
+            # --no-lm-head-norm: the final norm of vanilla's stack and of Dec_1 as the stack's
+            # last op (cuda: a kernel), not the LM head's prologue.
+            for m in ("tiny-vanilla", "tiny-photon-l2"):
+                for elt in ("bf16", "f32"):
+                    model_case(h, os.path.join(ROOT, "examples", m + ".json"),
+                               m + ("-bf16-act" if elt == "bf16" else "") + "-stack-norm", worst,
+                               np.random.default_rng(73), weight_type=elt, activation_type=elt,
+                               compile_args=("--no-lm-head-norm",))
             # --matmul-input-rounding=all: every projection rounds its f32 inputs (normed rows,
             # attention and SwiGLU outputs) to bf16 as a bf16 PyTorch model holds them; on the CPU
             # the same rounding as on tensor cores (one MMA there, not hi + lo; by default only

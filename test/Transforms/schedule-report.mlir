@@ -42,42 +42,43 @@
 // Tiny vanilla (V 256, D 64, 2 layers, 4 heads, 2 KV heads of 16, F 128; f32),
 // one step at 8 tokens of context, batch 1. A layer has 2·64² (q, o) +
 // 2·32·64 (k, v) + 3·64·128 (MLP) + 2·64 (norms) = 36992 weights; the stack
-// reads (2·36992 + 64)·4 = 296192 bytes, the LM head 256·64·4 = 65536, the
-// embedding one row of 256: 361984. The new token attends to 9 positions:
-// 2 layers · 9 · 256 (K and V of 32 f32) = 4608 KV bytes read, 2 · 256 = 512
-// written. Flops: LM head 2·16384 = 32768; stack 2 layers · (2·36864 matmul
-// + 9 positions · 4·4 heads·16) = 152064; 184832 in all. A stack call is 5
-// launches per layer (GPU defaults at decode: QKV with the norm as its
-// prologue and RoPE + the cache write as its epilogue, fused attention, O,
-// gate + up + SwiGLU with the norm, down; 16 with every fusion off) + the
-// final norm = 11; with the LM head, argmax (2: per-block partials over the
-// vocabulary, then a warp per row) and 2 data-movement launches (the token's
-// commit, which writes its embedding; the stack's rows, which advance the
-// cursor), 16.
+// reads 2·36992·4 = 295936 bytes, the LM head (256·64 + 64)·4 = 65792 (with
+// the final norm's gain: lm-head-norm), the embedding one row of 256:
+// 361984. The new token attends to 9 positions: 2 layers · 9 · 256 (K and V
+// of 32 f32) = 4608 KV bytes read, 2 · 256 = 512 written. Flops: LM head
+// 2·(16384 + 64) = 32896; stack 2 layers · (2·36864 matmul + 9 positions ·
+// 4·4 heads·16) = 152064; 184960 in all. A stack call is 5 launches per
+// layer (GPU defaults at decode: QKV with the norm as its prologue and RoPE
+// + the cache write as its epilogue, fused attention, O, gate + up + SwiGLU
+// with the norm, down; 16 with every fusion off) = 10 (the final norm is the
+// LM head GEMV's prologue); with the LM head, argmax (2: per-block partials
+// over the vocabulary, then a warp per row) and 2 data-movement launches
+// (the token's commit, which writes its embedding; the stack's rows, which
+// advance the cursor), 15.
 // VTEXT: schedule report of @tiny_vanilla: 4300 GB/s, 790 TFLOP/s, 2.50 us per launch; weights f32, activations f32
 // VTEXT: step at context 8, batch 1:
 // VTEXT: (data movement) 0 0 2
-// VTEXT: photon_stack_model 1 1 11
-// VTEXT: total 3 3 16
-// VTEXT: predicted: 0.0401 ms per step (calls 0.0001 ms + 16 launches x 2.50 us), {{[0-9.]+}} tok/s
+// VTEXT: photon_stack_model 1 1 10
+// VTEXT: total 3 3 15
+// VTEXT: predicted: 0.0376 ms per step (calls 0.0001 ms + 15 launches x 2.50 us), {{[0-9.]+}} tok/s
 // VTEXT: KV read per generated token: 4608 bytes (global caches 4608, local decoder caches 0)
 // VTEXT-NOT: warning
-// fuse-launches: a layer's 5 kernels one launch, so the stack call is 2 +
-// the final norm = 3 launches and the step 8.
-// LAUNCHES: photon_stack_model 1 1 3
-// LAUNCHES: total 3 3 8
-// LAUNCHES: predicted: 0.0201 ms per step (calls 0.0001 ms + 8 launches x 2.50 us), {{[0-9.]+}} tok/s
+// fuse-launches: a layer's 5 kernels one launch, so the stack call is 2
+// launches and the step 7.
+// LAUNCHES: photon_stack_model 1 1 2
+// LAUNCHES: total 3 3 7
+// LAUNCHES: predicted: 0.0176 ms per step (calls 0.0001 ms + 7 launches x 2.50 us), {{[0-9.]+}} tok/s
 // VJSON: "steps": [
 // VJSON: "context": 8,
 // VJSON: "totals": {
 // VJSON-NEXT: "calls": 3,
 // VJSON-NEXT: "rows": 3,
-// VJSON-NEXT: "launches": 16,
+// VJSON-NEXT: "launches": 15,
 // VJSON-NEXT: "weight_bytes": 361984.0,
 // VJSON-NEXT: "kv_read_bytes": 4608.0,
 // VJSON-NEXT: "kv_write_bytes": 512.0,
 // VJSON-NEXT: "other_bytes": 12136.0,
-// VJSON-NEXT: "flops": 184832.0,
+// VJSON-NEXT: "flops": 184960.0,
 // VJSON: "mismatches": []
 
 // Tiny PHOTON L=2 (C = [4, 4], R = [2, 2], 2 layers everywhere), RecGen at 32
@@ -90,19 +91,20 @@
 // Enc_2) runs on a second stream beside the tokens. With
 // group-stack-calls (photon-group-stack-calls) each Dec_2 call runs grouped
 // with a Dec_1 call, one launch per kernel for both (the row of the pair),
-// and only Chunk_2 and Enc_2 stay on the second stream: 90 launches, not 134.
+// and only Chunk_2 and Enc_2 stay on the second stream: 90 launches, not 130
+// (grouping keeps Dec_1's final norm in its stack, as the pipeline does).
 // QUIET-NOT: schedule report
 // Without photon-fuse-token-chunks a step decodes the 4 token chunks one
 // after another: Dec_1 runs 16 calls of one row (with batch 1 the same 20
-// rows as 4 lockstep calls), 176 launches instead of 44, and the step 333
-// instead of 134; the report's calls match the lowered code's.
+// rows as 4 lockstep calls), 160 launches instead of 40, and the step 317
+// instead of 130; the report's calls match the lowered code's.
 // SEQ: "name": "generate_recgen"
 // SEQ: "steps": [
-// SEQ: "launches": 333,
+// SEQ: "launches": 317,
 // SEQ: "photon_stack_decoder_1": {
 // SEQ-NEXT: "calls": 16,
 // SEQ-NEXT: "rows": 20,
-// SEQ-NEXT: "launches": 176,
+// SEQ-NEXT: "launches": 160,
 // SEQ: "mismatches": []
 // GROUPED: "name": "generate_recgen"
 // GROUPED: "steps": [
@@ -132,7 +134,7 @@
 // L2JSON: "name": "generate_recgen"
 // L2JSON: "steps": [
 // L2JSON: "second_stream_s": {{0\.000[1-9][0-9]*}},
-// L2JSON: "launches": 134,
+// L2JSON: "launches": 130,
 // L2JSON: "photon_stack_encoder_2": {
 // L2JSON-NEXT: "calls": 1,
 // L2JSON-NEXT: "rows": 1,
@@ -142,8 +144,8 @@
 // L2JSON: "photon_stack_decoder_1": {
 // L2JSON-NEXT: "calls": 4,
 // L2JSON-NEXT: "rows": 20,
-// L2JSON-NEXT: "launches": 44,
-// L2JSON-NEXT: "weight_bytes": 1184768.0,
+// L2JSON-NEXT: "launches": 40,
+// L2JSON-NEXT: "weight_bytes": 1183744.0,
 // L2JSON-NEXT: "kv_read_bytes": 30720.0,
 // L2JSON-NOT: decoder_2+decoder_1
 // L2JSON: "mismatches": []
@@ -170,28 +172,29 @@
 // per layer (docs/perf.md).
 // RATIO: program @generate_hiergen (hiergen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: 248 launches
+// RATIO: 244 launches
 // RATIO: vanilla of 16 layers (same width, 6656 KV bytes per item and layer): 218210304 bytes; vanilla / this 58.0x (global caches only 60.0x; paper's asymptote 60.2x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 60.2x (global caches only 60.2x; paper's asymptote 60.2x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 401 launches
+// RATIO: 400 launches
 // RecGen's step advances Enc_L one meta-context ahead (one more item read
 // at each context) and copies the next conditions into place (1 launch),
 // its latent chain on a second stream. The streams overlap their launches
 // but share one bandwidth: at batch 1 the step is all its calls' time.
 // RATIO: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // RATIO: step at context 2048, batch 1:
-// RATIO: predicted: [[CALLS:[0-9.]+]] ms per step (calls [[CALLS]] ms + 224 launches
+// RATIO: predicted: [[CALLS:[0-9.]+]] ms per step (calls [[CALLS]] ms + 220 launches
 // RATIO: streams: {{[0-9.]+}} ms of it on a second stream (RecGen's latent chain) beside {{[0-9.]+}} ms; the step takes the longer and 0% of the shorter, at least the calls' [[CALLS]] ms (one bandwidth)
 // RATIO: vanilla / this 639.7x (global caches only 1008.7x; paper's asymptote 1024.0x)
 // RATIO: step at context 1048576, batch 1:
 // RATIO: vanilla / this 1022.8x (global caches only 1024.0x; paper's asymptote 1024.0x)
 // RATIO: step at context 2048, batch 1024:
-// RATIO: 365 launches
+// RATIO: 364 launches
 // RATIO-NOT: warning
 // group-stack-calls: each of Dec_2's 4 calls runs
-// grouped with one of Dec_1's (rows of 1 to 8), 21 launches for both:
+// grouped with one of Dec_1's (rows of 1 to 8), 21 launches for both, Dec_1
+// keeping its final norm (no lm-head-norm: 224 launches ungrouped):
 // 224 - 4 * 21 = 140; Chunk_2 and Enc_2 stay on the second stream.
 // GROUPED600: program @generate_recgen (recgen, 16 tokens per sequence per step)
 // GROUPED600: step at context 2048, batch 1:
@@ -200,11 +203,11 @@
 // GROUPED600: photon_stack_decoder_2+decoder_1 0 0 84
 // GROUPED600: + 140 launches
 // stream-overlap=0.42: the longer stream hides 42% of the shorter's time,
-// so the step is 0.6078 + 0.58 * 0.5952 = 0.9530 ms by default and
+// so the step is 0.5978 + 0.58 * 0.5952 = 0.9430 ms by default and
 // 0.8582 + 0.58 * 0.1348 = 0.9364 ms grouped.
 // OVERLAP: program @generate_recgen
 // OVERLAP: step at context 2048, batch 1:
-// OVERLAP: predicted: 0.9530 ms per step (calls 0.6430 ms + 224 launches
+// OVERLAP: predicted: 0.9430 ms per step (calls 0.6430 ms + 220 launches
 // OVERLAP: the step takes the longer and 58% of the shorter
 // OVERLAPGROUPED: program @generate_recgen
 // OVERLAPGROUPED: step at context 2048, batch 1:
@@ -215,19 +218,19 @@
 // they take 4 warps (then every local decoder call fuses: 5 a stack call).
 // FUSED600: program @generate_recgen
 // FUSED600: step at context 2048, batch 1:
-// FUSED600: 160 launches
+// FUSED600: 156 launches
 // WARPS4: program @generate_recgen
 // WARPS4: step at context 2048, batch 1:
-// WARPS4: 80 launches
+// WARPS4: 76 launches
 
 // Block (8 + 8 layers, C1 = 4): 16 / (8/4²) = 32x.
 // BLOCK: vanilla / this 32.0x (global caches only 32.0x; paper's asymptote 32.0x)
 
 // Vanilla-600M: 5 launches a layer (split attention's splits merge within
-// their thread block cluster), the final norm, the LM head and argmax's 2,
-// the token's commit (with its embedding) and the stack's rows.
+// their thread block cluster), the LM head (with the final norm) and
+// argmax's 2, the token's commit (with its embedding) and the stack's rows.
 // VANILLA600: step at context 2048, batch 1:
-// VANILLA600: 86 launches
+// VANILLA600: 85 launches
 // VANILLA600: KV read per generated token: 218210304 bytes
 // kernels={...} and fusions={...}: the launches of the lowering a compile
 // with other options uses. The splits merged by a second kernel: 16 more;
@@ -236,11 +239,11 @@
 // layer: the input norm, Q, K, V, RoPE with the cache write, split
 // attention, O, the MLP norm, gate, up, SwiGLU, down (7 more).
 // COMBINE: step at context 2048, batch 1:
-// COMBINE: 102 launches
+// COMBINE: 101 launches
 // LASTBLOCK: step at context 2048, batch 1:
-// LASTBLOCK: 85 launches
+// LASTBLOCK: 84 launches
 // UNFUSED: step at context 2048, batch 1:
-// UNFUSED: 198 launches
+// UNFUSED: 197 launches
 // BADFUSIONS: error: photon-schedule-report: bad fusions options 'fuse-qkv=maybe'
 // BADKERNELS: error: photon-schedule-report: bad kernels options
 

@@ -45,6 +45,33 @@ func.func @bias_without_align(%W: memref<?xf32>, %x: memref<?xf32>, %n: index) {
 
 // -----
 
+func.func @norm_without_eps(%W: memref<?xf32>, %x: memref<?xf32>, %l: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{norm, its normed rows, eps and gain_align go together}}
+  photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %l[%c0] norm [%c0] into %x[%c0] {gain_align = 4 : i64, k = 8 : i64, m = 8 : i64, weight_align = 4 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @norm_and_accumulate(%W: memref<?xf32>, %x: memref<?xf32>, %l: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{a norm in front excludes accumulate, bias and rounded}}
+  photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %l[%c0] norm [%c0] into %x[%c0] {accumulate, eps = 1.0e-05 : f64, gain_align = 4 : i64, k = 8 : i64, m = 8 : i64, weight_align = 4 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @norm_gain_align(%W: memref<?xf32>, %x: memref<?xf32>, %l: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{gain_align must be powers of two, got 6}}
+  photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %l[%c0] norm [%c0] into %x[%c0] {eps = 1.0e-05 : f64, gain_align = 6 : i64, k = 8 : i64, m = 8 : i64, weight_align = 4 : i64} : memref<?xf32>, memref<?xf32>, memref<?xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
 func.func @next_without_elements(%W: memref<?xf32>, %x: memref<?xf32>, %n: index) {
   %c0 = arith.constant 0 : index
   // expected-error @+1 {{has 1 next weights but 0 next_elements}}

@@ -11,6 +11,7 @@
 // CHECK-NEXT: photon_kernel.rms_norm %[[X]][%[[C0]]] rows %[[N]] gain %[[W]][%[[C8]]] into %[[S]][%[[C0]]] {eps = 1.000000e-05 : f64, gain_align = 8 : i64, width = 64 : i64} : memref<?xbf16>, memref<?xbf16>, memref<?xf32>
 // CHECK-NEXT: photon_kernel.matmul %[[S]][%[[C0]]] rounded %[[X]][%[[C8]]] rows %[[N]] weight %[[W]][%[[C0]]] bias[%[[C8]]] into %[[X]][%[[C0]]] next[%[[C8]]] {accumulate, bias_align = 8 : i64, k = 64 : i64, m = 64 : i64, next_aligns = array<i64: 8>, next_elements = array<i64: 4096>, weight_align = 16 : i64} : memref<?xf32>, memref<?xbf16>, memref<?xbf16>
 // CHECK-NEXT: photon_kernel.matmul %[[X]][%[[C0]]] rows %[[N]] weight %[[W]][%[[C0]]] into %[[L]][%[[C0]]] {k = 64 : i64, m = 32 : i64, weight_align = 16 : i64} : memref<?xbf16>, memref<?xbf16>, memref<?xf32>
+// CHECK-NEXT: photon_kernel.matmul %[[X]][%[[C0]]] rows %[[N]] weight %[[W]][%[[C0]]] into %[[L]][%[[C0]]] norm[%[[C8]]] into %[[X]][%[[C0]]] {eps = 1.000000e-05 : f64, gain_align = 8 : i64, k = 64 : i64, m = 32 : i64, weight_align = 16 : i64} : memref<?xbf16>, memref<?xbf16>, memref<?xf32>, memref<?xbf16>
 // CHECK-NEXT: photon_kernel.argmax %[[L]] rows %[[N]] into %[[IDS]] partials %[[L]], %[[IDS]] semaphores %[[IDS]] {vocab = 32 : i64}
 func.func @projections(%W: memref<?xbf16>, %x: memref<?xbf16>, %n: index, %ids: memref<?xi32>, %logits: memref<?xf32>, %s: memref<?xf32>) {
   %c0 = arith.constant 0 : index
@@ -19,6 +20,7 @@ func.func @projections(%W: memref<?xbf16>, %x: memref<?xbf16>, %n: index, %ids: 
   photon_kernel.rms_norm %x[%c0] rows %n gain %W[%c8] into %s[%c0] {eps = 1.0e-05 : f64, gain_align = 8 : i64, width = 64 : i64} : memref<?xbf16>, memref<?xbf16>, memref<?xf32>
   photon_kernel.matmul %s[%c0] rounded %x[%c8] rows %n weight %W[%c0] bias [%c8] into %x[%c0] next [%c8] {accumulate, bias_align = 8 : i64, k = 64 : i64, m = 64 : i64, next_aligns = array<i64: 8>, next_elements = array<i64: 4096>, weight_align = 16 : i64} : memref<?xf32>, memref<?xbf16>, memref<?xbf16>
   photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %logits[%c0] {k = 64 : i64, m = 32 : i64, weight_align = 16 : i64} : memref<?xbf16>, memref<?xbf16>, memref<?xf32>
+  photon_kernel.matmul %x[%c0] rows %n weight %W[%c0] into %logits[%c0] norm [%c8] into %x[%c0] {eps = 1.0e-05 : f64, gain_align = 8 : i64, k = 64 : i64, m = 32 : i64, weight_align = 16 : i64} : memref<?xbf16>, memref<?xbf16>, memref<?xf32>, memref<?xbf16>
   photon_kernel.argmax %logits rows %n into %ids partials %logits, %ids semaphores %ids {vocab = 32 : i64}
   return
 }
