@@ -1213,13 +1213,6 @@ struct MatmulLowering : KernelOpLowering<kernel::MatmulOp> {
     Buf in{op.getIn(), op.getInBase()};
     WeightRef weight{op.getWeight(), int64_t(op.getWeightAlign())};
     Buf out{op.getOut(), op.getOutBase()};
-    if (op.getGain()) {
-      // The normed rows' bf16 copy for wide projections is themselves.
-      Buf normed{op.getNormed(), op.getNormedBase()};
-      KernelEmitter::NormFirst norm{{op.getGain(), int64_t(*op.getGainAlign())}, normed,
-                                    normed.elementType().isBF16() ? normed : Buf{}};
-      return e.matmulNormFirst(b, in, out, op.getRows(), op.getM(), op.getK(), weight, norm);
-    }
     // The wide projections read the input's bf16 copy.
     if (op.getRounded() && e.wideInputsRounded()) {
       in.mirrorMem = op.getRounded();
@@ -1230,8 +1223,17 @@ struct MatmulLowering : KernelOpLowering<kernel::MatmulOp> {
       bias = WeightRef{op.getBias(), int64_t(*op.getBiasAlign())};
     e.withNextWeights(e.nextWeightsOf(op.getNext(), op.getNextElements(), op.getNextAligns()),
                       [&] {
-                        e.matmulNT(b, in, out, op.getRows(), op.getM(), op.getK(), weight, bias,
-                                   op.getAccumulate());
+                        if (!op.getGain())
+                          return e.matmulNT(b, in, out, op.getRows(), op.getM(), op.getK(),
+                                            weight, bias, op.getAccumulate());
+                        // The normed rows' bf16 copy for wide projections is
+                        // themselves.
+                        Buf normed{op.getNormed(), op.getNormedBase()};
+                        KernelEmitter::NormFirst norm{
+                            {op.getGain(), int64_t(*op.getGainAlign())}, normed,
+                            normed.elementType().isBF16() ? normed : Buf{}};
+                        e.matmulNormFirst(b, in, out, op.getRows(), op.getM(), op.getK(), weight,
+                                          norm);
                       });
   }
 };
