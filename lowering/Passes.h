@@ -66,6 +66,17 @@ inline ::llvm::cl::ValuesClass earlyTriggerValues() {
 #define GEN_PASS_REGISTRATION
 #include "lowering/Passes.h.inc"
 
+/// The stack whose rows the LM head reads, in a model of `levels` levels:
+/// vanilla's, else Dec_1. With lm-head-norm its final norm is the LM head's.
+inline std::string lmHeadStack(int64_t levels) { return levels == 0 ? "model" : "decoder.1"; }
+
+/// lm-head-norm as the GPU pipeline compiles it: off with group-stack-calls,
+/// which pairs Dec_1's stack calls with Dec_L's, and they share one stack
+/// function only where Dec_1 keeps its final norm.
+inline bool lmHeadNormCompiled(bool lmHeadNorm, bool groupStackCalls) {
+  return lmHeadNorm && !groupStackCalls;
+}
+
 /// Registers the named pipelines (photon-to-llvm, ...).
 void registerPhotonPipelines();
 } // namespace mlir::photon

@@ -90,13 +90,10 @@ private:
                                    llvm::APFloat(c.rmsNormEps), llvm::APFloat(c.ropeTheta));
   }
 
-  /// The stack whose rows the LM head reads (Dec_1, or the vanilla stack):
-  /// with lmHeadNorm, its final norm is the LM head's prologue.
-  std::string lmHeadStack() const {
-    return c.kind == ::photon::ModelKind::Vanilla ? "model" : "decoder.1";
-  }
+  /// Whether stack `stack` ends with its final norm: not the LM head's
+  /// with lmHeadNorm.
   bool normsOutput(const std::string &stack) const {
-    return !lmHeadNorm || stack != lmHeadStack();
+    return !lmHeadNorm || stack != lmHeadStack(c.numLevels());
   }
 
   void buildEmbed(StringRef tag, const std::string &table, int64_t width);
@@ -106,9 +103,11 @@ private:
   void buildTokenChoice();
 
   /// A projection of `rows` rows of `in` by the weight (and bias) of arena
-  /// `weights` into `out`.
+  /// `weights` into `out`; with `norm` (its gain), of the rows RMSNorm'ed
+  /// first (in place where a kernel norms them).
   void matmul(Builder &b, Value weights, Value in, Value rows, WeightRef w,
-              std::optional<WeightRef> bias, Value out, int64_t m, int64_t k);
+              std::optional<WeightRef> bias, Value out, int64_t m, int64_t k,
+              std::optional<WeightRef> norm = std::nullopt);
 
   /// The layout of stack `name` and the offset of its first weight, if every
   /// layer has the same one.
@@ -200,13 +199,16 @@ void KernelFunctionBuilder::buildEmbed(StringRef tag, const std::string &table, 
 
 void KernelFunctionBuilder::matmul(Builder &b, Value weights, Value in, Value rows,
                                    WeightRef w, std::optional<WeightRef> bias, Value out,
-                                   int64_t m, int64_t k) {
+                                   int64_t m, int64_t k, std::optional<WeightRef> norm) {
   Value zero = cIdx(b, 0);
   pk::MatmulOp::create(b, in, zero, /*rounded=*/Value(), /*rounded_base=*/Value(), rows, weights,
-                       w.at, /*bias=*/Value(), out, zero, /*gain=*/Value(), /*normed=*/Value(),
-                       /*normed_base=*/Value(), /*next=*/ValueRange{}, m, k, w.align,
-                       /*bias_align=*/IntegerAttr(), /*accumulate=*/false, /*eps=*/FloatAttr(),
-                       /*gain_align=*/IntegerAttr(), ArrayRef<int64_t>{}, ArrayRef<int64_t>{});
+                       w.at, /*bias=*/Value(), out, zero, norm ? norm->at : Value(),
+                       /*normed=*/norm ? in : Value(), /*normed_base=*/norm ? zero : Value(),
+                       /*next=*/ValueRange{}, m, k, w.align, /*bias_align=*/IntegerAttr(),
+                       /*accumulate=*/false,
+                       norm ? b.getF64FloatAttr(c.rmsNormEps) : FloatAttr(),
+                       norm ? b.getI64IntegerAttr(norm->align) : IntegerAttr(),
+                       ArrayRef<int64_t>{}, ArrayRef<int64_t>{});
   if (bias)
     pk::BiasAddOp::create(b, out, zero, rows, weights, bias->at, m, bias->align);
 }
@@ -238,20 +240,14 @@ void KernelFunctionBuilder::buildConverter(int64_t l) {
 void KernelFunctionBuilder::buildLMHead() {
   auto [fn, b] = makeFunc("photon_lm_head", {weightBuf(), actBuf(), indexType(), f32Buf()});
   std::string table = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
-  Value weights = fn.getArgument(0), x = fn.getArgument(1), rows = fn.getArgument(2);
-  if (!lmHeadNorm)
-    return matmul(b, weights, x, rows, weight(b, table), std::nullopt, fn.getArgument(3),
-                  c.vocabSize, c.dModel);
-  // The stack's final norm: on the way in, or in place over its rows, which
-  // only the LM head reads.
-  WeightRef w = weight(b, table), gain = weight(b, lmHeadStack() + "." + kFinalNorm);
-  Value zero = cIdx(b, 0);
-  pk::MatmulOp::create(b, x, zero, /*rounded=*/Value(), /*rounded_base=*/Value(), rows, weights,
-                       w.at, /*bias=*/Value(), fn.getArgument(3), zero, gain.at, x, zero,
-                       /*next=*/ValueRange{}, c.vocabSize, c.dModel, w.align,
-                       /*bias_align=*/IntegerAttr(), /*accumulate=*/false,
-                       b.getF64FloatAttr(c.rmsNormEps), b.getI64IntegerAttr(gain.align),
-                       ArrayRef<int64_t>{}, ArrayRef<int64_t>{});
+  // With lmHeadNorm its stack's final norm: on the way in, or in place over
+  // the rows, which only the LM head reads.
+  WeightRef w = weight(b, table);
+  std::optional<WeightRef> norm;
+  if (lmHeadNorm)
+    norm = weight(b, lmHeadStack(c.numLevels()) + "." + kFinalNorm);
+  matmul(b, fn.getArgument(0), fn.getArgument(1), fn.getArgument(2), w, std::nullopt,
+         fn.getArgument(3), c.vocabSize, c.dModel, norm);
 }
 
 void KernelFunctionBuilder::buildTokenChoice() {

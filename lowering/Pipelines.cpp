@@ -425,10 +425,9 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
         kernels.wgmmaWideOutputTileCols = options.wgmmaWideOutputTileCols;
-        // Grouping pairs Dec_1's stack calls with Dec_L's, which share its
-        // function only where Dec_1 keeps its final norm.
         photon::ConvertPhotonToPhotonKernelOptions building = options.building();
-        building.lmHeadNorm &= !options.groupStackCalls;
+        building.lmHeadNorm = photon::lmHeadNormCompiled(building.lmHeadNorm,
+                                                         options.groupStackCalls);
         addKernelPasses(pm, photon::KernelTarget::GPU, kernels, options.programs(), options.plan(),
                         building, options.fusions());
         if (options.groupStackCalls) {

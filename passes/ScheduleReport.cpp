@@ -209,7 +209,7 @@ private:
         attended += double(p0 + r % perSlot + 1);
       Cost cost;
       cost.rows = n;
-      const bool norms = !lmHeadNorm || name != (L == 0 ? "model" : decoder(1));
+      const bool norms = !lmHeadNorm || name != lmHeadStack(L);
       cost.weightBytes = double(layers * layerParams() + (norms ? D : 0)) * w;
       cost.kvRead = double(layers) * attended * kvItem;
       if (global)
@@ -711,9 +711,8 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
     signalPassFailure();
   }
 
-  /// Whether the lowering puts the final norm in the LM head: not with
-  /// group-stack-calls, as the pipeline compiles it.
-  bool lmHeadNormLowered() const { return lmHeadNorm && !groupStackCalls; }
+  /// Whether the lowering puts the final norm in the LM head.
+  bool lmHeadNormLowered() const { return lmHeadNormCompiled(lmHeadNorm, groupStackCalls); }
 
   /// The model lowered for the GPU, in a module nested in the one the pass
   /// runs on (erased after counting).
