@@ -234,6 +234,16 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "before they wait for the previous kernel): QKV's the output "
            "projection's, that one gate and up, gate/up's down. Off: "
            "measured slower on an H200 (docs/perf.md)">,
+    Option<"gemvBulkMaxWarpRows", "gemv-bulk-max-warp-rows", "int64_t", "0",
+           "GPU (sm_90+): the one-row CUDA-core GEMVs whose warps read at "
+           "most this many weight rows (QKV's RoPE pairs and gate/up read 2, "
+           "the others 1) bring them into shared memory by bulk copies "
+           "(cp.async.bulk, one a row, on the warp's mbarrier) issued before "
+           "the grid wait, and the activation row after it, instead of 16-byte "
+           "loads into registers: no registers hold the loads in flight, so "
+           "more blocks are resident (the QKV GEMV's 166-register warps ran "
+           "1.6 waves). Kernels whose rows would take more than 64 KB a block "
+           "keep the loads; 0: none">,
     Option<"gemvEarlyTrigger", "gemv-early-trigger", "bool", "false",
            "GPU, programmatic-launch: the decode GEMVs let their successor be "
            "scheduled at their start (griddepcontrol.launch_dependents before "

@@ -156,6 +156,7 @@ struct ConvertPhotonKernelToGPU
     };
     const Bound bounds[] = {
         {"gemv-loads-in-flight", gemvLoadsInFlight, 1, kNone},
+        {"gemv-bulk-max-warp-rows", gemvBulkMaxWarpRows, 0, kNone},
         {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
@@ -233,6 +234,7 @@ struct ConvertPhotonKernelToGPU
     options.fuseQkvRopeGemm = fuseQkvRopeGemm;
     options.ropeApproxTrig = ropeApproxTrig;
     options.prefetchNextWeights = prefetchNextWeights;
+    options.gemvBulkMaxWarpRows = gemvBulkMaxWarpRows;
     options.programmaticLaunch = programmaticLaunch;
     options.gemvEarlyTrigger = gemvEarlyTrigger;
     options.parallelVocab = parallelVocab;
@@ -243,6 +245,8 @@ struct ConvertPhotonKernelToGPU
       options.wgmma = wgmma && target.hasWgmma();
       options.programmaticLaunch = programmaticLaunch && target.hasProgrammaticLaunch();
       options.prefetchNextWeights = prefetchNextWeights && target.hasBulkCopy();
+      if (!target.hasBulkCopy())
+        options.gemvBulkMaxWarpRows = 0;
       if (!target.hasClusters())
         options.splitAttentionClusterBlocks = 0;
     }

@@ -248,6 +248,12 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "prefetch-next-weights",
       llvm::cl::desc("sm_90 and later: decode GEMVs prefetch the next projection's weights into L2"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().prefetchNextWeights)};
+  Option<int64_t> gemvBulkMaxWarpRows{
+      *this, "gemv-bulk-max-warp-rows",
+      llvm::cl::desc("sm_90 and later: one-row GEMVs whose warps read at most this many "
+                     "weight rows bring them into shared memory by bulk copies instead of "
+                     "loads into registers (0: none)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvBulkMaxWarpRows)};
   Option<photon::EarlyTrigger> earlyTrigger{
       *this, "early-trigger",
       llvm::cl::desc("programmatic launch: the kernels that let their successor be "
@@ -413,6 +419,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.programmaticLaunch = options.programmaticLaunch;
         kernels.gemvEarlyTrigger = options.earlyTrigger != photon::EarlyTrigger::None;
         kernels.prefetchNextWeights = options.prefetchNextWeights;
+        kernels.gemvBulkMaxWarpRows = options.gemvBulkMaxWarpRows;
         kernels.wgmma = options.wgmma;
         kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.wgmmaStages = options.wgmmaStages;

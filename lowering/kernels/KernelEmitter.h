@@ -661,6 +661,12 @@ public:
   }
   /// An mbarrier object (wgmma-tma: one a stage; with a producer warp, two).
   static constexpr int64_t kMbarrierBytes = 8;
+  /// mbarrier.try_wait's suspend-time hint (ns): it returns when the phase
+  /// completes or this passes, and the op loops until the phase completes.
+  static constexpr int32_t kTryWaitSuspendNs = 10'000'000;
+  /// gemv-bulk-max-warp-rows: the most shared memory a GEMV block takes (three
+  /// blocks an SM at least; down's 4,096-wide rows and f32 input take 49 KB).
+  static constexpr int64_t kGemvBulkMaxSharedBytes = 64 * 1024;
   int64_t wgmmaBarriers(int64_t tileCols) const {
     return wgmmaTmaTiles(tileCols) ? (options.wgmmaProducerWarp ? 2 : 1) : 0;
   }

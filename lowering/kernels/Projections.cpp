@@ -271,17 +271,32 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   int64_t warps = 0;
   for (const GemvRange &range : ranges)
     warps += llvm::divideCeil(range.M, F);
-  Type f32 = b.getF32Type();
+  // gemv-bulk-max-warp-rows (one row): shared memory holds each warp's F · nw
+  // weight rows, the norm's gain and the block's activation row, then an
+  // mbarrier a warp (its rows) and one for the block (gain and row).
+  const int64_t warpRows = F * nw, rowBytes = K * byteWidth(weightElt);
+  const int64_t tileBytes = kGemvWarps * warpRows * rowBytes;
+  const int64_t gainBytes = normGain ? rowBytes : 0;
+  const int64_t inBytes = K * byteWidth(in.elementType());
+  const int64_t barriersAt = tileBytes + gainBytes + inBytes;
+  const int64_t bulkBytes = barriersAt + (kGemvWarps + 1) * kMbarrierBytes;
+  const bool bulk = warpRows <= options.gemvBulkMaxWarpRows &&
+                    maxRows == 1 && rowBytes % 16 == 0 &&
+                    inBytes % 16 == 0 && bulkBytes <= kGemvBulkMaxSharedBytes;
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
   Value one = cIdx(b, 1);
-  auto launch = gpu::LaunchOp::create(b, cIdx(b, llvm::divideCeil(warps, kGemvWarps)), one,
-                                      one, cIdx(b, kGemvWarps * kWarpSize), one, one);
+  auto launch = gpu::LaunchOp::create(
+      b, cIdx(b, llvm::divideCeil(warps, kGemvWarps)), one, one,
+      cIdx(b, kGemvWarps * kWarpSize), one, one,
+      /*dynamicSharedMemorySize=*/
+      bulk ? arith::ConstantIntOp::create(b, i32, bulkBytes).getResult() : Value());
   nameKernel(launch, "photon_gemv_" + tag);
   Builder kb(b.getLoc(), ctx);
   kb.setInsertionPointToStart(&launch.getBody().front());
   gemvLaunchStart(kb, launch);
   Value tid = launch.getThreadIds().x;
-  Value lane = remU(kb, tid, kWarpSize);
-  Value warp = addI(kb, mulI(kb, launch.getBlockIds().x, kGemvWarps), divU(kb, tid, kWarpSize));
+  Value lane = remU(kb, tid, kWarpSize), warpInBlock = divU(kb, tid, kWarpSize);
+  Value warp = addI(kb, mulI(kb, launch.getBlockIds().x, kGemvWarps), warpInBlock);
   Value last = arith::SubIOp::create(kb, rows, one);
   SmallVector<Value> rowIn;
   for (int64_t r = 0; r < maxRows; ++r)
@@ -334,22 +349,105 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   SmallVector<Value> w;
   for (int64_t m = 0; m < nw; ++m)
     w.push_back(byRange([&](int64_t k) { return ranges[k].weights[m]; }));
+  Value inGrid = ult(kb, warp, cIdx(kb, warps));
+  SmallVector<Value> js, rowW; // output f; weight row (f, m) at f · nw + m
+  for (int64_t f = 0; f < F; ++f) {
+    js.push_back(output(kb, f));
+    Value row = F > 1 ? arith::MinUIOp::create(kb, js.back(), lastJ) : js.back();
+    for (Value wm : w)
+      rowW.push_back(addI(kb, mulI(kb, row, K), wm));
+  }
+  // With bulk copies: weight row i of the warp is row warpInBlock ·
+  // warpRows + i of `tile`. Lane 0 arms the warp's barrier for them and
+  // issues them, thread 0 the block's for the gain and the activations,
+  // before the grid wait (weights are never written); then thread 0 copies
+  // the activation row. The lanes wait for both barriers' first phase.
+  Value tile, gainTile, inTile, barrier, rowBarrier;
+  if (bulk) {
+    Type i64 = kb.getI64Type();
+      auto i64c = [&](Builder &b, Value v) -> Value { return arith::IndexCastUIOp::create(b, i64, v); };
+    tile = dynamicShared(kb, {kGemvWarps * warpRows * K}, weightElt);
+    if (normGain)
+      gainTile = dynamicShared(kb, {K}, weightElt, tileBytes);
+    inTile = dynamicShared(kb, {K}, in.elementType(), tileBytes + gainBytes);
+    Value base = sharedAddress(kb, tile);
+    auto sharedAt = [&](Builder &b, Value bytes) {
+      return sharedPointer(b, arith::AddIOp::create(b, base, i64c(b, bytes)));
+    };
+    barrier = sharedAt(kb, addI(kb, mulI(kb, warpInBlock, kMbarrierBytes), cIdx(kb, barriersAt)));
+    rowBarrier = sharedAt(kb, cIdx(kb, barriersAt + kGemvWarps * kMbarrierBytes));
+    auto arm = [&](Builder &b, Value bar, int64_t bytes) {
+      NVVM::MBarrierArriveExpectTxOp::create(b, Type(), bar, arith::ConstantIntOp::create(b, i32, bytes),
+                                             NVVM::MemScopeKind::CTA, /*relaxed=*/false,
+                                             /*predicate=*/Value());
+    };
+    // `bytes` bytes from byte `from` of `mem` (global) to byte `to` of the
+    // block's shared memory, in its shared::cluster window (the PTX of the
+    // CTA-only form needs a newer ISA; a block outside a cluster is its own).
+    auto copy = [&](Builder &b, Value mem, Value from, Value to, int64_t bytes, Value bar) {
+      Value src = addI(b, memref::ExtractAlignedPointerAsIndexOp::create(b, mem), from);
+      NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
+          b,
+          LLVM::AddrSpaceCastOp::create(
+              b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
+              sharedAt(b, to)),
+          LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1), i64c(b, src)), bar,
+          arith::ConstantIntOp::create(b, i32, bytes), /*multicastMask=*/Value(),
+          /*l2CacheHint=*/Value());
+    };
+    const int64_t eltBytes = byteWidth(weightElt);
+    Value isThread0 = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0));
+    onLaneZero(kb, lane, [&](Builder &b) {
+      NVVM::MBarrierInitOp::create(b, barrier, arith::ConstantIntOp::create(b, i32, 1),
+                                   /*predicate=*/Value());
+      ifThen(b, isThread0, [&](Builder &b) {
+        NVVM::MBarrierInitOp::create(b, rowBarrier, arith::ConstantIntOp::create(b, i32, 1),
+                                     /*predicate=*/Value());
+      });
+      NVVM::FenceMbarrierInitOp::create(b);
+      ifThen(b, inGrid, [&](Builder &b) {
+        arm(b, barrier, warpRows * rowBytes);
+        for (auto [i, at] : llvm::enumerate(rowW))
+          copy(b, weights, mulI(b, at, eltBytes),
+               mulI(b, addI(b, mulI(b, warpInBlock, warpRows), int64_t(i)), rowBytes), rowBytes,
+               barrier);
+      });
+      ifThen(b, isThread0, [&](Builder &b) {
+        arm(b, rowBarrier, gainBytes + inBytes);
+        if (normGain)
+          copy(b, weights, mulI(b, normGain, eltBytes), cIdx(b, tileBytes), gainBytes, rowBarrier);
+      });
+    });
+    // The barriers are initialized before any thread waits on them.
+    gpu::BarrierOp::create(kb);
+    gemvGridWait(kb);
+    ifThen(kb, isThread0, [&](Builder &b) {
+      copy(b, in.mem, mulI(b, in.base, byteWidth(in.elementType())),
+           cIdx(b, tileBytes + gainBytes), inBytes, rowBarrier);
+    });
+  }
   // A whole warp takes or skips the branch, so its shuffles stay converged.
-  ifThen(kb, ult(kb, warp, cIdx(kb, warps)), [&](Builder &b) {
-    SmallVector<Value> js, rowW; // output f; weight row (f, m) at f · nw + m
-    for (int64_t f = 0; f < F; ++f) {
-      js.push_back(output(b, f));
-      Value row = F > 1 ? arith::MinUIOp::create(b, js.back(), lastJ) : js.back();
-      for (Value wm : w)
-        rowW.push_back(addI(b, mulI(b, row, K), wm));
-    }
+  ifThen(kb, inGrid, [&](Builder &b) {
     // Accumulator (output f, weight matrix m, row r) at (f · nw + m) ·
     // maxRows + r; with normGain, each row's sum of squares after them;
     // then the lane's pair values (pair f's at pairAt + f · count).
     const int64_t pairAt = nAcc + (normGain ? maxRows : 0);
     const int64_t nPairValues = pairHalf ? P * pairValues.count : 0;
     Value laneRow = arith::MinUIOp::create(b, lane, arith::SubIOp::create(b, rows, one));
-    SmallVector<Value> init(pairAt + nPairValues, cF32(b, 0));
+    // The pair values: with bulk copies before the loop (the grid wait is
+    // behind), where no loads in flight add to their registers; else in
+    // the first iteration, behind its loads.
+    auto computePairValues = [&](Builder &b) {
+      SmallVector<Value> values;
+      for (int64_t f = 0; f < P; ++f)
+        llvm::append_range(values, pairValues.compute(b, laneRow, js[f]));
+      return values;
+    };
+    SmallVector<Value> init(pairAt, cF32(b, 0));
+    if (bulk && nPairValues)
+      llvm::append_range(init, computePairValues(b));
+    else
+      init.append(nPairValues, cF32(b, 0));
     auto loop = scf::ForOp::create(
         b, cIdx(b, 0), cIdx(b, groups), one, init,
         [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
@@ -364,26 +462,36 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
             chunk.push_back(mulI(b, c, vec));
             inside.push_back(ok);
             for (Value at : rowW)
-              wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
+              if (!bulk)
+                wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
           }
           // Every weight load of the group before the first fma: the
           // NVPTX backend keeps this order, so the loads overlap. With
           // programmatic launch they are also issued before the wait for
           // the previous kernel (weights are never written).
-          gemvGridWait(b);
-          if (nPairValues)
-            inFirstIteration(b, g, MutableArrayRef(acc).slice(pairAt, nPairValues), [&](Builder &b) {
-              SmallVector<Value> values;
-              for (int64_t f = 0; f < P; ++f)
-                llvm::append_range(values, pairValues.compute(b, laneRow, js[f]));
-              return values;
-            });
+          if (!bulk)
+            gemvGridWait(b);
+          else {
+            Value zero = arith::ConstantIntOp::create(b, i32, 0);
+            Value ticks = arith::ConstantIntOp::create(b, i32, kTryWaitSuspendNs);
+            NVVM::MBarrierTryWaitParityOp::create(b, barrier, zero, ticks);
+            NVVM::MBarrierTryWaitParityOp::create(b, rowBarrier, zero, ticks);
+            Value first = mulI(b, mulI(b, warpInBlock, warpRows), K);
+            for (int64_t u = 0; u < unroll; ++u)
+              for (int64_t i = 0; i < warpRows; ++i)
+                wv.push_back(load(b, tile, addI(b, addI(b, first, i * K), chunk[u]), 16, inside[u]));
+          }
+          if (nPairValues && !bulk)
+            inFirstIteration(b, g, MutableArrayRef(acc).slice(pairAt, nPairValues),
+                             computePairValues);
           for (int64_t u = 0; u < unroll; ++u) {
-            Value gain = normGain ? load(b, weights, addI(b, normGain, chunk[u]), 16, Value())
-                                  : Value();
+            Value gain = !normGain ? Value()
+                         : bulk        ? load(b, gainTile, chunk[u], 16, Value())
+                                       : load(b, weights, addI(b, normGain, chunk[u]), 16, Value());
             for (int64_t r = 0; r < maxRows; ++r) {
-              Value x = load(b, in.mem, addI(b, rowIn[r], chunk[u]), gemvInputAlignment(in),
-                             inside[u]);
+              Value x = bulk ? load(b, inTile, chunk[u], 16, inside[u])
+                             : load(b, in.mem, addI(b, rowIn[r], chunk[u]),
+                                    gemvInputAlignment(in), inside[u]);
               if (gain) {
                 for (int64_t e = 0; e < vec; ++e)
                   acc[nAcc + r] = math::FmaOp::create(b, element(b, x, e), element(b, x, e),

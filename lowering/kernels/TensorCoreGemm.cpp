@@ -25,9 +25,6 @@ namespace mlir::photon {
 /// rows of each.
 static constexpr llvm::StringLiteral kTensorMapSymbol = "photon_tensor_map_2d";
 static constexpr llvm::StringLiteral kTensorMapPairsSymbol = "photon_tensor_map_pairs";
-/// mbarrier.try_wait's suspend-time hint (ns): it returns when the phase
-/// completes or this passes, and the op loops until the phase completes.
-static constexpr int32_t kTryWaitSuspendNs = 10'000'000;
 
 /// A call of the runtime's `symbol`, which returns a tensor map's device
 /// address: the bf16 matrix at element `offset` of `mem`, then `args`

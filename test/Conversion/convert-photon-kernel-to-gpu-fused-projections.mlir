@@ -42,7 +42,6 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[WK:.*]] = arith.select %[[PASTQ]], %[[KW]], %[[BASE]] : index
 // CHECK-NEXT: %[[WM:.*]] = arith.select %[[PASTK]], %[[VW]], %[[WK]] : index
 // CHECK-NEXT: %[[ALL:.*]] = arith.cmpi ult, %[[WARP]], %c64 : index
-// CHECK-NEXT: scf.if %[[ALL]] {
 // Output 0: in a pair range feature rw % 8 of head rw / 8, else 2 rw; output
 // 1: 8 features on, else 2 rw + 1.
 // CHECK-NEXT: %[[HEAD:.*]] = arith.divui %[[RW]], %c8 : index
@@ -56,6 +55,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[PLAIN1:.*]] = arith.addi %[[J0]], %c1 : index
 // CHECK-NEXT: %[[PJ1:.*]] = arith.addi %[[PJ]], %c8 : index
 // CHECK-NEXT: %[[OUT1:.*]] = arith.select %[[PAIRED]], %[[PJ1]], %[[PLAIN1]] : index
+// CHECK-NEXT: arith.minui %[[OUT1]]
+// CHECK-NEXT: arith.muli
+// CHECK-NEXT: arith.addi
+// CHECK-NEXT: scf.if %[[ALL]] {
 // The rotation of the pair at each row (cos, sin of pos · theta^(-2i/16)):
 // lane l computes row l's (min(l, rows - 1)) in the K loop's first step, right
 // after the weight vectors of both outputs are loaded (so the math runs

@@ -1,0 +1,71 @@
+// gemv-bulk-max-warp-rows: the one-row GEMVs bring each warp's weight rows into
+// shared memory by bulk copies, one per row, on the warp's mbarrier, issued
+// before the grid wait; thread 0 copies the norm's gain and, after the wait,
+// the activation row on the block's mbarrier; the lanes wait for both and
+// read their products' operands from shared memory. tiny-vanilla, f32,
+// D = 64: a weight row is 256 bytes; the output projection's block holds
+// its 4 warps' rows (1,024 bytes), the row (256) and 5 mbarriers (1,320
+// bytes); QKV's warps take a RoPE pair each (two rows) and the gain (2,600
+// bytes). Over 4 rows the GEMVs load into registers as before. At 1 the
+// GEMVs whose warps read two rows (QKV's pairs, gate/up) keep their loads
+// too. Off by default, and never on the CPU or before sm_90.
+// RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory > %t.mlir
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=2' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=1' -canonicalize -cse | FileCheck %s --check-prefix=ONE
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=1 chip=sm_80' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
+
+// CHECK-LABEL: dynamic_shared_memory_size %c2600_i32 module(@photon_kernels) function(@photon_gemv_qkv_norm_r1_128x64)
+// CHECK-COUNT-2: nvvm.cp.async.bulk.shared.cluster.global %{{.*}}, %{{.*}}, %[[QKVROWS:.*]], %c256_i32
+// CHECK: nvvm.mbarrier.arrive.expect_tx %[[QKVBLOCK:.*]], %c512_i32
+// CHECK-NEXT: arith.addi %{{.*}}, %c2048_i64
+// CHECK: nvvm.cp.async.bulk.shared.cluster.global %{{.*}}, %{{.*}}, %[[QKVBLOCK]], %c256_i32
+// CHECK: gpu.barrier
+// CHECK: nvvm.cp.async.bulk.shared.cluster.global %{{.*}}, %{{.*}}, %[[QKVBLOCK]], %c256_i32
+// CHECK: nvvm.mbarrier.try_wait.parity %[[QKVROWS]], %c0_i32
+// CHECK-NEXT: nvvm.mbarrier.try_wait.parity %[[QKVBLOCK]], %c0_i32
+
+// CHECK-LABEL: module(@photon_kernels) function(@photon_gemv_qkv_norm_r4_128x64)
+// CHECK-NOT: nvvm.cp.async.bulk.shared.cluster.global
+// CHECK: gpu.terminator
+
+// CHECK-LABEL: dynamic_shared_memory_size %c1320_i32 module(@photon_kernels) function(@photon_gemv_r1_64x64)
+// CHECK: %[[TILE:.*]] = memref.view %[[SMEM:.*]][%c0][]{{.*}} to memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK-NEXT: %[[ROW:.*]] = memref.view %[[SMEM]][%c1024][]{{.*}} to memref<64xf32, #gpu.address_space<workgroup>>
+// CHECK: %[[BASE:.*]] = arith.index_castui %{{.*}} : index to i64
+// CHECK: %[[AT:.*]] = arith.addi %[[BASE]], %{{.*}} : i64
+// CHECK-NEXT: %[[ROWS:.*]] = llvm.inttoptr %[[AT]] : i64 to !llvm.ptr<3>
+// CHECK-NEXT: %[[BLOCKAT:.*]] = arith.addi %[[BASE]], %c1312_i64 : i64
+// CHECK-NEXT: %[[BLOCK:.*]] = llvm.inttoptr %[[BLOCKAT]] : i64 to !llvm.ptr<3>
+// CHECK: nvvm.mbarrier.init %[[ROWS]], %c1_i32
+// CHECK: nvvm.mbarrier.init %[[BLOCK]], %c1_i32
+// CHECK: nvvm.fence.mbarrier.init
+// CHECK: nvvm.mbarrier.arrive.expect_tx %[[ROWS]], %c256_i32
+// CHECK: nvvm.cp.async.bulk.shared.cluster.global %{{.*}}, %{{.*}}, %[[ROWS]], %c256_i32 : !llvm.ptr<7>, <1>
+// CHECK: nvvm.mbarrier.arrive.expect_tx %[[BLOCK]], %c256_i32
+// CHECK: gpu.barrier
+// CHECK: nvvm.cp.async.bulk.shared.cluster.global %{{.*}}, %{{.*}}, %[[BLOCK]], %c256_i32 : !llvm.ptr<7>, <1>
+// CHECK: nvvm.mbarrier.try_wait.parity %[[ROWS]], %c0_i32
+// CHECK-NEXT: nvvm.mbarrier.try_wait.parity %[[BLOCK]], %c0_i32
+// CHECK: vector.load %[[TILE]][%{{.*}}] {alignment = 16 : i64} : memref<256xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK: vector.load %[[ROW]][%{{.*}}] {alignment = 16 : i64} : memref<64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+
+// CHECK-LABEL: dynamic_shared_memory_size %c2600_i32 module(@photon_kernels) function(@photon_gemv_gate_up_norm_r1_128x64)
+// CHECK-COUNT-2: nvvm.cp.async.bulk.shared.cluster.global %{{.*}}, %{{.*}}, %{{.*}}, %c256_i32
+
+// CHECK-LABEL: dynamic_shared_memory_size %c2600_i32 module(@photon_kernels) function(@photon_gemv_r1_64x128)
+// CHECK: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c512_i32
+// CHECK: nvvm.cp.async.bulk.shared.cluster.global %{{.*}}, %{{.*}}, %{{.*}}, %c512_i32
+
+// ONE-LABEL: in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_qkv_norm_r1_128x64)
+// ONE-NOT: nvvm.cp.async.bulk.shared.cluster.global
+// ONE-LABEL: dynamic_shared_memory_size %c1320_i32 module(@photon_kernels) function(@photon_gemv_r1_64x64)
+// ONE: nvvm.cp.async.bulk.shared.cluster.global
+// ONE-LABEL: in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_gate_up_norm_r1_128x64)
+// ONE-NOT: nvvm.cp.async.bulk.shared.cluster.global
+// ONE-LABEL: dynamic_shared_memory_size %c2600_i32 module(@photon_kernels) function(@photon_gemv_r1_64x128)
+// ONE: nvvm.cp.async.bulk.shared.cluster.global
+
+// OFF-NOT: nvvm.cp.async.bulk.shared.cluster.global
+// OFF-NOT: nvvm.mbarrier
