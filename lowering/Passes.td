@@ -234,7 +234,7 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "before they wait for the previous kernel): QKV's the output "
            "projection's, that one gate and up, gate/up's down. Off: "
            "measured slower on an H200 (docs/perf.md)">,
-    Option<"gemvBulkMaxWarpRows", "gemv-bulk-max-warp-rows", "int64_t", "0",
+    Option<"gemvBulkMaxWarpRows", "gemv-bulk-max-warp-rows", "int64_t", "-1",
            "GPU (sm_90+): the one-row CUDA-core GEMVs whose warps read at "
            "most this many weight rows (QKV's RoPE pairs and gate/up read 2, "
            "the others 1) bring them into shared memory by bulk copies "
@@ -243,7 +243,11 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "loads into registers: no registers hold the loads in flight, so "
            "more blocks are resident (the QKV GEMV's 166-register warps ran "
            "1.6 waves). Kernels whose rows would take more than 64 KB a block "
-           "keep the loads; 0: none">,
+           "keep the loads; 0: none. -1 (auto): 2, unless a program runs "
+           "RecGen's latent chain beside its tokens (photon.recgen_latents, "
+           "a second stream) or fuse-launches is on, then 0 (H100: vanilla-600M's batch-1 decode 1% "
+           "faster, 6% at short contexts; PHOTON-600M's RecGen 9% slower; "
+           "only part of the GEMVs by bulk copies was slower)">,
     Option<"gemvEarlyTrigger", "gemv-early-trigger", "bool", "false",
            "GPU, programmatic-launch: the decode GEMVs let their successor be "
            "scheduled at their start (griddepcontrol.launch_dependents before "

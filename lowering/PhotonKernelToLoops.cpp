@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialect/PhotonOps.h"
 #include "lowering/FuseLaunches.h"
 #include "lowering/TargetInfo.h"
 #include "lowering/kernels/KernelPatterns.h"
@@ -156,7 +157,7 @@ struct ConvertPhotonKernelToGPU
     };
     const Bound bounds[] = {
         {"gemv-loads-in-flight", gemvLoadsInFlight, 1, kNone},
-        {"gemv-bulk-max-warp-rows", gemvBulkMaxWarpRows, 0, kNone},
+        {"gemv-bulk-max-warp-rows", gemvBulkMaxWarpRows, -1, kNone},
         {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
@@ -235,6 +236,16 @@ struct ConvertPhotonKernelToGPU
     options.ropeApproxTrig = ropeApproxTrig;
     options.prefetchNextWeights = prefetchNextWeights;
     options.gemvBulkMaxWarpRows = gemvBulkMaxWarpRows;
+    if (gemvBulkMaxWarpRows < 0) {
+      // Every one-row GEMV (bulk copies for only some measured slower), but
+      // none beside RecGen's latent chain on its second stream, nor where
+      // fuse-launches runs a layer's kernels as one launch (dynamic shared
+      // memory would keep the GEMVs out of it).
+      bool latentChain = getOperation()
+                             ->walk([](RecGenLatentsOp) { return WalkResult::interrupt(); })
+                             .wasInterrupted();
+      options.gemvBulkMaxWarpRows = latentChain || fuseLaunches ? 0 : 2;
+    }
     options.programmaticLaunch = programmaticLaunch;
     options.gemvEarlyTrigger = gemvEarlyTrigger;
     options.parallelVocab = parallelVocab;

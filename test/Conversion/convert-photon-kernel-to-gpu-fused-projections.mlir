@@ -5,11 +5,13 @@
 // Both read the layer's raw rows: the RMSNorm in front of them is the GEMV's
 // prologue (fuse-norm). The wider fallbacks (and the options off) keep a norm
 // kernel and one kernel per projection.
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-photon-kernel-fusion=fuse-norm=false' -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=NONORM
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-photon-kernel-fusion=fuse-qkv=false fuse-gate-up=false' -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=NOGEMV
-// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fuse-qkv-rope=false' -canonicalize -cse | FileCheck %s --check-prefix=NOROPE
+// (gemv-bulk-max-warp-rows=0: the one-row GEMVs load into registers; their bulk
+// copies are convert-photon-kernel-to-gpu-gemv-bulk.mlir's.)
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-photon-kernel-fusion=fuse-norm=false' '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=NONORM
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel '-photon-kernel-fusion=fuse-qkv=false fuse-gate-up=false' '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-max-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=NOGEMV
+// RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 fuse-qkv-rope=false' -canonicalize -cse | FileCheck %s --check-prefix=NOROPE
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96; f32 weights.
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 64, layers = 1, n_heads = 4, n_kv_heads = 2, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {

@@ -8,13 +8,19 @@
 // bytes); QKV's warps take a RoPE pair each (two rows) and the gain (2,600
 // bytes). Over 4 rows the GEMVs load into registers as before. At 1 the
 // GEMVs whose warps read two rows (QKV's pairs, gate/up) keep their loads
-// too. Off by default, and never on the CPU or before sm_90.
+// too. By default (-1) every one-row GEMV takes bulk copies, unless RecGen's
+// latent chain runs on a second stream (photon-pipeline-latents) or
+// fuse-launches is on; never on the CPU or before sm_90.
 // RUN: photon-translate --import-config %examples/tiny-vanilla.json | photon-opt -photon-plan-memory > %t.mlir
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=2' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=1' -canonicalize -cse | FileCheck %s --check-prefix=ONE
-// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=1 chip=sm_80' | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=2 chip=sm_80' | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fuse-launches=true' | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
+// RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=HIER
 
 // CHECK-LABEL: dynamic_shared_memory_size %c2600_i32 module(@photon_kernels) function(@photon_gemv_qkv_norm_r1_128x64)
 // CHECK-COUNT-2: nvvm.cp.async.bulk.shared.cluster.global %{{.*}}, %{{.*}}, %[[QKVROWS:.*]], %c256_i32
@@ -66,6 +72,10 @@
 // ONE-NOT: nvvm.cp.async.bulk.shared.cluster.global
 // ONE-LABEL: dynamic_shared_memory_size %c2600_i32 module(@photon_kernels) function(@photon_gemv_r1_64x128)
 // ONE: nvvm.cp.async.bulk.shared.cluster.global
+
+// Without photon-pipeline-latents, PHOTON's one-row GEMVs take bulk copies.
+// HIER: function(@photon_gemv_qkv_norm_r1_
+// HIER: nvvm.cp.async.bulk.shared.cluster.global
 
 // OFF-NOT: nvvm.cp.async.bulk.shared.cluster.global
 // OFF-NOT: nvvm.mbarrier

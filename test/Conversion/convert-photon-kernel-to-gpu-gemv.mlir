@@ -8,16 +8,18 @@
 // turns off the tiled prefill attention, whose K/V tile loads are vectors.)
 // (These check the CUDA-core GEMVs, gemv-tensor-core-min-rows=0; the tensor-core
 // GEMVs over 4 or more rows: convert-photon-kernel-to-gpu-gemv-tensor-cores.mlir.)
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=4 gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=MAX4
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=0 split-attention=false split-short-caches=false tiled-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
+// (gemv-bulk-max-warp-rows=0: the one-row GEMVs load into registers; their bulk
+// copies are convert-photon-kernel-to-gpu-gemv-bulk.mlir's.)
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-max-rows=4 gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=MAX4
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-max-rows=0 split-attention=false split-short-caches=false tiled-attention=false' -split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion -convert-photon-kernel-to-scf -split-input-file | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=programmatic-launch=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=PDL
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=programmatic-launch=true gemv-early-trigger=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=EARLY
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 programmatic-launch=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=PDL
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 programmatic-launch=true gemv-early-trigger=true gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=EARLY
 // (lm-head-norm=false: the LM head's GEMV reads normed rows; LMNORM checks
 // the one that norms them.)
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=LMNORM
-// RUN: not photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-tensor-core-min-rows=0' -cse -split-input-file | FileCheck %s --check-prefix=LMNORM
+// RUN: not photon-opt %s -split-input-file -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-max-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 16, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 32, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
   photon.param @model.embed_tokens.weight : tensor<40x16xbf16>

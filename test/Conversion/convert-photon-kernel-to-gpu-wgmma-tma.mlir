@@ -13,27 +13,29 @@
 // where both operands come by TMA; gate/up keeps them for W. (Without a
 // producer warp: wgmma-producer-warp=false; 128-row tiles only, TALL has
 // the 192-row ones.)
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=false wgmma-tile-rows=128' -canonicalize -cse | FileCheck %s
+// (gemv-bulk-max-warp-rows=0: the one-row GEMVs load into registers; their bulk
+// copies are convert-photon-kernel-to-gpu-gemv-bulk.mlir's.)
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 wgmma=true wgmma-tma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=false wgmma-tile-rows=128' -canonicalize -cse | FileCheck %s
 // wgmma-producer-warp (the default): where both operands come by TMA, a ninth warp issues
 // the copies and the warpgroups hand stages back through a second barrier
 // each (count 2: one arrival a warpgroup), with no block barrier a step.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=true wgmma-tile-rows=128' -canonicalize -cse | FileCheck %s --check-prefix=PRODUCER
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 wgmma=true wgmma-tma-min-tile-cols=0 wgmma-producer-warp=true wgmma-tile-rows=128' -canonicalize -cse | FileCheck %s --check-prefix=PRODUCER
 // wgmma-tile-rows=0 (the default): where both operands come by TMA the host
 // also has a kernel of 192-row tiles (three warpgroups; thread 0 issues
 // the copies: 13 warps would leave ptxas 128 registers a thread) and takes
 // it where fewer waves of blocks over the 132 multiprocessors pay for its
 // longer tiles: the waves times K 448 of fixed time plus the tile's K
 // (here 64, as 96 at 192 rows). wgmma-tile-rows=192 takes it always.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s --check-prefix=TALL
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma-min-tile-cols=0 wgmma-tile-rows=192' -canonicalize -cse | FileCheck %s --check-prefix=FORCED
-// RUN: not photon-opt %s '-convert-photon-kernel-to-gpu=wgmma-tile-rows=64' 2>&1 | FileCheck %s --check-prefix=BAD-ROWS
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 wgmma=true wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s --check-prefix=TALL
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 wgmma=true wgmma-tma-min-tile-cols=0 wgmma-tile-rows=192' -canonicalize -cse | FileCheck %s --check-prefix=FORCED
+// RUN: not photon-opt %s '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 wgmma-tile-rows=64' 2>&1 | FileCheck %s --check-prefix=BAD-ROWS
 // By default only tiles at least 192 wide (wgmma-tma-min-tile-cols): here
 // the wide gate/up kernel's, in 192-row tiles where they pay and in 128-row
 // ones; convert-photon-kernel-to-gpu-wgmma-wide.mlir has more. None with
 // wgmma-tma=false or without wgmma: no tensor map.
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=DEFAULT
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma=true wgmma-tma=false wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=wgmma-tma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 wgmma=true' -canonicalize -cse | FileCheck %s --check-prefix=DEFAULT
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 wgmma=true wgmma-tma=false wgmma-tma-min-tile-cols=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 wgmma-tma=true' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 
 // D 64, 4 heads of 16, 2 KV heads (K and V 32 wide), F 96: Q, K, V are 128
 // columns, two 64-wide tiles; gate/up 3 tiles of 32 features (wide: one

@@ -897,18 +897,22 @@ def main():
                                m + ("-bf16-act" if elt == "bf16" else "") + "-stack-norm", worst,
                                np.random.default_rng(73), weight_type=elt, activation_type=elt,
                                compile_args=("--no-lm-head-norm",))
-            # --gemv-bulk-max-warp-rows=2 (cuda, sm_90+): the one-row GEMVs' weight rows, the norm's gain
-            # and the activation row come into shared memory by bulk copies (bf16 and f32; QKV's
-            # RoPE pairs, gate/up, the residual adds and the LM head's norm among them; the
-            # GQA edge model's K/V heads).
+            # The one-row GEMVs' weight rows, the norm's gain and the activation row by bulk copies
+            # into shared memory (cuda, sm_90+; QKV's RoPE pairs, gate/up, the residual adds and the
+            # LM head's norm among them): by default in vanilla, and in PHOTON with
+            # --gemv-bulk-max-warp-rows=2 (by default off beside RecGen's latent chain; the GQA edge
+            # model's K/V heads too); vanilla's loads into registers with =0. bf16 and f32.
             if h.device == "cuda":
-                for path, name in ((os.path.join(ROOT, "examples", "tiny-vanilla.json"), "tiny-vanilla"),
-                                   (os.path.join(ROOT, "examples", "tiny-photon-l2.json"), "tiny-photon-l2"),
-                                   (os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4")):
+                for path, name, rows in (
+                        (os.path.join(ROOT, "examples", "tiny-vanilla.json"), "tiny-vanilla", 0),
+                        (os.path.join(ROOT, "examples", "tiny-photon-l2.json"), "tiny-photon-l2", 2),
+                        (os.path.join(EDGE, "edge-photon-gqa4.json"), "edge-photon-gqa4", 2)):
                     for elt in ("bf16", "f32"):
-                        model_case(h, path, name + ("-bf16-act" if elt == "bf16" else "") + "-gemv-bulk",
+                        model_case(h, path, name + ("-bf16-act" if elt == "bf16" else "") +
+                                   ("-gemv-bulk" if rows else "-gemv-loads"),
                                    worst, np.random.default_rng(79), weight_type=elt,
-                                   activation_type=elt, compile_args=("--gemv-bulk-max-warp-rows=2",))
+                                   activation_type=elt,
+                                   compile_args=("--gemv-bulk-max-warp-rows=%d" % rows,))
             # --matmul-input-rounding=all: every projection rounds its f32 inputs (normed rows,
             # attention and SwiGLU outputs) to bf16 as a bf16 PyTorch model holds them; on the CPU
             # the same rounding as on tensor cores (one MMA there, not hi + lo; by default only
