@@ -806,6 +806,16 @@ public:
   Value sharedAddress(Builder &b, Value workgroupMemref);
   /// The shared-memory (address space 3) pointer at a shared-window address.
   Value sharedPointer(Builder &b, Value address);
+  /// That pointer in the shared::cluster window (address space 7), where
+  /// bulk copies write (a block outside a cluster is its own cluster).
+  Value sharedClusterPointer(Builder &b, Value address);
+  /// mbarrier.init of the barrier at `barrier` (a shared pointer) for
+  /// `arrivals` arrivals a phase.
+  void mbarrierInit(Builder &b, Value barrier, int64_t arrivals);
+  /// One arrival that also expects `bytes` more bytes of bulk copies.
+  void mbarrierExpectBytes(Builder &b, Value barrier, int64_t bytes);
+  /// Waits until the phase of parity `phase` (i32) has completed.
+  void mbarrierWaitParity(Builder &b, Value barrier, Value phase);
 
   /// Workgroup buffers of kWarpSize elements, one per type (blockReduce).
   SmallVector<Type> rowReductionBuffers(ArrayRef<Type> types);

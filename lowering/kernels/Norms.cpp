@@ -60,6 +60,29 @@ Value KernelEmitter::sharedPointer(Builder &b, Value address) {
       b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::Shared)), address);
 }
 
+Value KernelEmitter::sharedClusterPointer(Builder &b, Value address) {
+  return LLVM::AddrSpaceCastOp::create(
+      b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
+      sharedPointer(b, address));
+}
+
+void KernelEmitter::mbarrierInit(Builder &b, Value barrier, int64_t arrivals) {
+  NVVM::MBarrierInitOp::create(b, barrier, arith::ConstantIntOp::create(b, b.getI32Type(), arrivals),
+                               /*predicate=*/Value());
+}
+
+void KernelEmitter::mbarrierExpectBytes(Builder &b, Value barrier, int64_t bytes) {
+  NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier,
+                                         arith::ConstantIntOp::create(b, b.getI32Type(), bytes),
+                                         NVVM::MemScopeKind::CTA, /*relaxed=*/false,
+                                         /*predicate=*/Value());
+}
+
+void KernelEmitter::mbarrierWaitParity(Builder &b, Value barrier, Value phase) {
+  NVVM::MBarrierTryWaitParityOp::create(
+      b, barrier, phase, arith::ConstantIntOp::create(b, b.getI32Type(), kTryWaitSuspendNs));
+}
+
 SmallVector<Type> KernelEmitter::rowReductionBuffers(ArrayRef<Type> types) {
   SmallVector<Type> buffers;
   for (Type t : types)

@@ -364,66 +364,53 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   // the activation row. The lanes wait for both barriers' first phase.
   Value tile, gainTile, inTile, barrier, rowBarrier;
   if (bulk) {
-    Type i64 = kb.getI64Type();
-      auto i64c = [&](Builder &b, Value v) -> Value { return arith::IndexCastUIOp::create(b, i64, v); };
     tile = dynamicShared(kb, {kGemvWarps * warpRows * K}, weightElt);
     if (normGain)
       gainTile = dynamicShared(kb, {K}, weightElt, tileBytes);
     inTile = dynamicShared(kb, {K}, in.elementType(), tileBytes + gainBytes);
     Value base = sharedAddress(kb, tile);
     auto sharedAt = [&](Builder &b, Value bytes) {
-      return sharedPointer(b, arith::AddIOp::create(b, base, i64c(b, bytes)));
+      return arith::AddIOp::create(b, base, arith::IndexCastUIOp::create(b, b.getI64Type(), bytes))
+          .getResult();
     };
-    barrier = sharedAt(kb, addI(kb, mulI(kb, warpInBlock, kMbarrierBytes), cIdx(kb, barriersAt)));
-    rowBarrier = sharedAt(kb, cIdx(kb, barriersAt + kGemvWarps * kMbarrierBytes));
-    auto arm = [&](Builder &b, Value bar, int64_t bytes) {
-      NVVM::MBarrierArriveExpectTxOp::create(b, Type(), bar, arith::ConstantIntOp::create(b, i32, bytes),
-                                             NVVM::MemScopeKind::CTA, /*relaxed=*/false,
-                                             /*predicate=*/Value());
-    };
-    // `bytes` bytes from byte `from` of `mem` (global) to byte `to` of the
-    // block's shared memory, in its shared::cluster window (the PTX of the
-    // CTA-only form needs a newer ISA; a block outside a cluster is its own).
-    auto copy = [&](Builder &b, Value mem, Value from, Value to, int64_t bytes, Value bar) {
-      Value src = addI(b, memref::ExtractAlignedPointerAsIndexOp::create(b, mem), from);
+    barrier = sharedPointer(
+        kb, sharedAt(kb, addI(kb, mulI(kb, warpInBlock, kMbarrierBytes), cIdx(kb, barriersAt))));
+    rowBarrier = sharedPointer(kb, sharedAt(kb, cIdx(kb, barriersAt + kGemvWarps * kMbarrierBytes)));
+    // `bytes` bytes from element `at` of `mem` (global) to byte `to` of the
+    // block's shared memory.
+    auto copy = [&](Builder &b, Value mem, Value at, Value to, int64_t bytes, Value bar) {
+      Type elt = cast<MemRefType>(mem.getType()).getElementType();
+      Value src = addI(b, memref::ExtractAlignedPointerAsIndexOp::create(b, mem),
+                       mulI(b, at, byteWidth(elt)));
       NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
-          b,
-          LLVM::AddrSpaceCastOp::create(
-              b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
-              sharedAt(b, to)),
-          LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1), i64c(b, src)), bar,
-          arith::ConstantIntOp::create(b, i32, bytes), /*multicastMask=*/Value(),
+          b, sharedClusterPointer(b, sharedAt(b, to)),
+          LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1),
+                                   arith::IndexCastUIOp::create(b, b.getI64Type(), src).getResult()),
+          bar, arith::ConstantIntOp::create(b, i32, bytes), /*multicastMask=*/Value(),
           /*l2CacheHint=*/Value());
     };
-    const int64_t eltBytes = byteWidth(weightElt);
     Value isThread0 = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0));
     onLaneZero(kb, lane, [&](Builder &b) {
-      NVVM::MBarrierInitOp::create(b, barrier, arith::ConstantIntOp::create(b, i32, 1),
-                                   /*predicate=*/Value());
-      ifThen(b, isThread0, [&](Builder &b) {
-        NVVM::MBarrierInitOp::create(b, rowBarrier, arith::ConstantIntOp::create(b, i32, 1),
-                                     /*predicate=*/Value());
-      });
+      mbarrierInit(b, barrier, 1);
+      ifThen(b, isThread0, [&](Builder &b) { mbarrierInit(b, rowBarrier, 1); });
       NVVM::FenceMbarrierInitOp::create(b);
       ifThen(b, inGrid, [&](Builder &b) {
-        arm(b, barrier, warpRows * rowBytes);
+        mbarrierExpectBytes(b, barrier, warpRows * rowBytes);
         for (auto [i, at] : llvm::enumerate(rowW))
-          copy(b, weights, mulI(b, at, eltBytes),
-               mulI(b, addI(b, mulI(b, warpInBlock, warpRows), int64_t(i)), rowBytes), rowBytes,
-               barrier);
+          copy(b, weights, at, mulI(b, addI(b, mulI(b, warpInBlock, warpRows), int64_t(i)), rowBytes),
+               rowBytes, barrier);
       });
       ifThen(b, isThread0, [&](Builder &b) {
-        arm(b, rowBarrier, gainBytes + inBytes);
+        mbarrierExpectBytes(b, rowBarrier, gainBytes + inBytes);
         if (normGain)
-          copy(b, weights, mulI(b, normGain, eltBytes), cIdx(b, tileBytes), gainBytes, rowBarrier);
+          copy(b, weights, normGain, cIdx(b, tileBytes), gainBytes, rowBarrier);
       });
     });
     // The barriers are initialized before any thread waits on them.
     gpu::BarrierOp::create(kb);
     gemvGridWait(kb);
     ifThen(kb, isThread0, [&](Builder &b) {
-      copy(b, in.mem, mulI(b, in.base, byteWidth(in.elementType())),
-           cIdx(b, tileBytes + gainBytes), inBytes, rowBarrier);
+      copy(b, in.mem, in.base, cIdx(b, tileBytes + gainBytes), inBytes, rowBarrier);
     });
   }
   // A whole warp takes or skips the branch, so its shuffles stay converged.
@@ -472,10 +459,9 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
           if (!bulk)
             gemvGridWait(b);
           else {
-            Value zero = arith::ConstantIntOp::create(b, i32, 0);
-            Value ticks = arith::ConstantIntOp::create(b, i32, kTryWaitSuspendNs);
-            NVVM::MBarrierTryWaitParityOp::create(b, barrier, zero, ticks);
-            NVVM::MBarrierTryWaitParityOp::create(b, rowBarrier, zero, ticks);
+            Value phase0 = arith::ConstantIntOp::create(b, i32, 0);
+            mbarrierWaitParity(b, barrier, phase0);
+            mbarrierWaitParity(b, rowBarrier, phase0);
             Value first = mulI(b, mulI(b, warpInBlock, warpRows), K);
             for (int64_t u = 0; u < unroll; ++u)
               for (int64_t i = 0; i < warpRows; ++i)

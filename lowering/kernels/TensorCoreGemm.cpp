@@ -634,13 +634,9 @@ void KernelEmitter::matmulTensorCoreTile(Builder &b, const Twine &suffix, Buf in
     ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0)),
            [&](Builder &b) {
              for (int64_t s = 0; s < stages; ++s)
-               NVVM::MBarrierInitOp::create(b, barrierOf(b, cIdx(b, s)),
-                                            arith::ConstantIntOp::create(b, i32, 1),
-                                            /*predicate=*/Value());
+               mbarrierInit(b, barrierOf(b, cIdx(b, s)), 1);
              for (int64_t s = 0; producerWarp && s < stages; ++s)
-               NVVM::MBarrierInitOp::create(b, barrierOf(b, cIdx(b, stages + s)),
-                                            arith::ConstantIntOp::create(b, i32, kTile / 64),
-                                            /*predicate=*/Value());
+               mbarrierInit(b, barrierOf(b, cIdx(b, stages + s)), kTile / 64);
              NVVM::FenceMbarrierInitOp::create(b);
            });
     gpu::BarrierOp::create(kb);
@@ -697,19 +693,14 @@ void KernelEmitter::matmulTensorCoreTile(Builder &b, const Twine &suffix, Buf in
     Value stage = remU(b, kt, stages), k0 = mulI(b, kt, kStep);
     Value barrier = barrierOf(b, stage);
     const int64_t boxBytes = ((tmaA ? kTile : 0) + (tmaW ? tileCols : 0)) * kStep * 2;
-    NVVM::MBarrierArriveExpectTxOp::create(b, Type(), barrier,
-                                           arith::ConstantIntOp::create(b, i32, boxBytes),
-                                           NVVM::MemScopeKind::CTA, /*relaxed=*/false,
-                                           /*predicate=*/Value());
+    mbarrierExpectBytes(b, barrier, boxBytes);
     auto copyBox = [&](Value map, int64_t operand, ArrayRef<Value> box) {
       // Operand `operand`'s stage ([operand][stage]) of the block's own
       // shared memory, in the shared::cluster window the copy writes to (a
       // block outside a cluster is its own).
       Value at = arith::IndexCastUIOp::create(b, i64, addI(b, stage, operand * stages));
-      Value dst = LLVM::AddrSpaceCastOp::create(
-          b, LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
-          sharedPointer(b, arith::AddIOp::create(b, tilesAddr,
-                                             arith::MulIOp::create(b, at, i64c(b, stageBytes)))));
+      Value dst = sharedClusterPointer(
+          b, arith::AddIOp::create(b, tilesAddr, arith::MulIOp::create(b, at, i64c(b, stageBytes))));
       SmallVector<Value, 4> coords{arith::IndexCastUIOp::create(b, i32, k0)};
       for (Value c : box)
         coords.push_back(arith::IndexCastUIOp::create(b, i32, c));
@@ -820,9 +811,7 @@ void KernelEmitter::matmulTensorCoreTile(Builder &b, const Twine &suffix, Buf in
                          [&](Builder &b) {
                     Value round = divU(b, p, stages);
                     Value phase = arith::IndexCastUIOp::create(b, i32, remU(b, addI(b, round, 1), 2));
-                    NVVM::MBarrierTryWaitParityOp::create(
-                        b, barrierOf(b, addI(b, remU(b, p, stages), stages)), phase,
-                        arith::ConstantIntOp::create(b, i32, kTryWaitSuspendNs));
+                    mbarrierWaitParity(b, barrierOf(b, addI(b, remU(b, p, stages), stages)), phase);
                   });
                   issueBoxes(b, p);
                   scf::YieldOp::create(b);
@@ -953,9 +942,7 @@ void KernelEmitter::matmulWgmmaLoop(Builder &kb, Value tiles, int64_t stages, in
         if (stageBarrier) {
           Type i32 = b.getI32Type();
           Value phase = arith::IndexCastUIOp::create(b, i32, remU(b, divU(b, kt, stages), 2));
-          NVVM::MBarrierTryWaitParityOp::create(b, stageBarrier(b, remU(b, kt, stages)), phase,
-                                                arith::ConstantIntOp::create(b, i32,
-                                                                             kTryWaitSuspendNs));
+          mbarrierWaitParity(b, stageBarrier(b, remU(b, kt, stages)), phase);
         }
         // Shared-memory writes of this block's threads (cp.async, stored
         // f32 inputs) for the MMAs' async proxy; a producer warp's TMA
