@@ -42,9 +42,11 @@ runs itself under ncu with --peer-child): torch.nn.functional.linear (cuBLAS) of
 decode layer's matrices (Q, K and V as one, gate and up as one) and the LM head, bf16, at
 every row count one of Photon's matrix kernels ran at, and, for each vanilla decode step,
 scaled_dot_product_attention of its rows over its context (head dim padded to a multiple
-of 8, as the peer runs it). A second table sets each Photon kernel beside the peer's doing
-the same work: how far a kernel is from what the vendor libraries do with the same bytes,
-at sizes where even a copy does not reach the 1 GiB copy rate.
+of 8, as the peer runs it), and a device-to-device copy (torch's copy_) moving as many bytes
+as each projection must. A second table sets each Photon kernel beside the peer's doing
+the same work and beside that copy (%sized: the copy's time over the kernel's): how far a
+kernel is from what the vendor libraries, or a bare copy, do with the same bytes, at sizes
+where even a copy does not reach the 1 GiB copy rate.
 """
 import argparse
 import csv
@@ -446,6 +448,22 @@ def peer_cases(cfg, rows_list):
             for rows in rows_list for name, M, K in shapes]
 
 
+def projection_bytes(case, elt_bytes=2):
+    """The bytes a projection case must move: its M x K weights once and rows x (K + M)
+    activations."""
+    return (case["M"] * case["K"] + case["rows"] * (case["K"] + case["M"])) * elt_bytes
+
+
+def copy_cases(cases):
+    """For each projection case, a device-to-device copy that moves as many DRAM bytes
+    (half of them read, half written, in 16-byte units): what the card does with those
+    bytes at that size, launch and first round trip included, for a kernel's time to be
+    set against. The 1 GiB copy rate is reached only by far larger copies."""
+    return [{"kind": "copy", "name": c["name"], "M": c["M"], "K": c["K"], "rows": c["rows"],
+             "bytes": projection_bytes(c) // 32 * 16}
+            for c in cases if c["kind"] == "linear"]
+
+
 def peer_attention_case(cfg, rows, context):
     """Decode attention of `rows` sequences over `context` cached positions, as the peer
     runs it: torch's scaled_dot_product_attention with the head dim zero-padded to a
@@ -484,9 +502,12 @@ def peer_summary(cases, kernels_by_case, copy_bps, matmul_fps, elt_bytes=2):
         if case["kind"] == "attention":
             need = 2 * rows * case["context"] * case["kv_heads"] * case["head_dim"] * elt_bytes
             entry["pct_matmul"] = None
+        elif case["kind"] == "copy":
+            need = 2 * case["bytes"]
+            entry["pct_matmul"] = None
         else:
             M, K = case["M"], case["K"]
-            need = M * K * elt_bytes + rows * (K + M) * elt_bytes
+            need = projection_bytes(case, elt_bytes)
             entry["pct_matmul"] = 100 * 2.0 * rows * M * K / t / matmul_fps if t and matmul_fps else None
         entry["pct_copy"] = 100 * need / t / copy_bps if t and copy_bps else None
         out.append(entry)
@@ -497,17 +518,22 @@ def photon_against_peer(runs, peer):
     """Photon's kernels next to the peer's doing the same work: a matrix kernel pairs with
     the projection of its outputs (x 2 for gate and up), K and rows when all of its
     launches have one row count; in a decode step with a `context`, an attention kernel
-    pairs with the peer's attention of the step's rows over that context."""
+    pairs with the peer's attention of the step's rows over that context. A matrix kernel
+    also gets the copy of as many bytes (copy_cases): `pct_sized_copy`, its time against
+    that copy's."""
     linear = {(p["M"], p["K"], p["rows"]): p for p in peer if p["kind"] == "linear"}
+    copies = {(p["M"], p["K"], p["rows"]): p for p in peer if p["kind"] == "copy"}
     attention = {(p["rows"], p["context"]): p for p in peer if p["kind"] == "attention"}
     pairs = []
     for run in runs:
         for g in run.get("groups", []):
             counts = g.get("row_counts") or []
+            copy = None
             if matrix_family(g["family"]) and len(counts) == 1:
                 M, K = g["shape"]
                 rows = counts[0]
-                p = linear.get((M * WEIGHT_MATRICES[fusion(g["family"])], K, rows))
+                key = (M * WEIGHT_MATRICES[fusion(g["family"])], K, rows)
+                p, copy = linear.get(key), copies.get(key)
             elif attention_family(g["family"]) and run.get("context"):
                 rows = run["batch"]
                 p = attention.get((rows, run["context"]))
@@ -517,7 +543,10 @@ def photon_against_peer(runs, peer):
                 pairs.append({"model": run["model"], "kernel": g["kernel"], "rows": rows,
                               "photon_us": g["mean_us"], "peer_us": p["seconds"] * 1e6,
                               "peer_projection": p["name"],
-                              "ratio": g["mean_us"] / (p["seconds"] * 1e6) if p["seconds"] else None})
+                              "ratio": g["mean_us"] / (p["seconds"] * 1e6) if p["seconds"] else None,
+                              "copy_us": copy["seconds"] * 1e6 if copy else None,
+                              "pct_sized_copy": (100 * copy["seconds"] * 1e6 / g["mean_us"]
+                                                 if copy and g["mean_us"] else None)})
     return pairs
 
 
@@ -525,23 +554,27 @@ def format_peer(peer, pairs):
     def shape(p):
         if p["kind"] == "attention":
             return f"{p['heads']}/{p['kv_heads']}x{p['head_dim']}@{p['context']}"
+        if p["kind"] == "copy":
+            return f"{p['bytes']}B"
         return f"{p['M']}x{p['K']}"
 
     lines = ["\n== the PyTorch peer's kernels (bf16: torch.nn.functional.linear; "
-             "scaled_dot_product_attention over heads/KV heads x padded head dim @ context), "
-             "same ncu conditions",
+             "scaled_dot_product_attention over heads/KV heads x padded head dim @ context; "
+             "copy: a device-to-device copy moving a projection's bytes), same ncu conditions",
              f"{'case':<10} {'shape':>15} {'rows':>5} {'us':>8} {'%copy':>6} {'%mma':>6}  kernels"]
     for p in peer:
         lines.append(f"{p['name']:<10} {shape(p):>15} {p['rows']:>5} "
                      f"{p['seconds'] * 1e6:>8.2f} {_fmt(p['pct_copy'], '.1f', 6)} "
                      f"{_fmt(p['pct_matmul'], '.1f', 6)}  {', '.join(k[:48] for k in p['kernels'])}")
     lines += ["\n== Photon's kernel against the peer's doing the same work (mean us a launch; "
-              "Photon's may carry a norm, RoPE or SwiGLU the peer runs apart)",
+              "Photon's may carry a norm, RoPE or SwiGLU the peer runs apart), and against "
+              "a copy of its bytes (copy us; %sized: the copy's time / Photon's)",
               f"{'model':<14} {'kernel':<40} {'rows':>5} {'Photon us':>9} {'peer us':>8} "
-              f"{'Photon/peer':>11}"]
+              f"{'Photon/peer':>11} {'copy us':>8} {'%sized':>6}"]
     for q in pairs:
         lines.append(f"{q['model'][:14]:<14} {q['kernel'][:40]:<40} {q['rows']:>5} "
-                     f"{q['photon_us']:>9.2f} {q['peer_us']:>8.2f} {_fmt(q['ratio'], '.2f', 11)}")
+                     f"{q['photon_us']:>9.2f} {q['peer_us']:>8.2f} {_fmt(q['ratio'], '.2f', 11)} "
+                     f"{_fmt(q.get('copy_us'), '.2f', 8)} {_fmt(q.get('pct_sized_copy'), '.1f', 6)}")
     return "\n".join(lines)
 
 
@@ -637,8 +670,9 @@ def profile(args, art, manifest, batch, mode, workdir):
 
 
 def run_peer_child(path):
-    """Under ncu (profile_peer): each case once (torch.nn.functional.linear, or
-    scaled_dot_product_attention of one query position a row), opened by a marker kernel,
+    """Under ncu (profile_peer): each case once (torch.nn.functional.linear,
+    scaled_dot_product_attention of one query position a row, or a tensor's copy_), opened
+    by a marker kernel,
     between cudaProfilerStart and Stop; every case runs once before, so that cuBLAS's
     handle and heuristics are not what is profiled."""
     import torch
@@ -648,7 +682,10 @@ def run_peer_child(path):
     weights, calls = {}, []
     for case in json.load(open(path)):
         rows = case["rows"]
-        if case["kind"] == "attention":
+        if case["kind"] == "copy":
+            src = torch.empty(case["bytes"] // 2, **bf16)
+            call = lambda src=src, dst=torch.empty_like(src): dst.copy_(src)  # noqa: E731
+        elif case["kind"] == "attention":
             H, KV, hd, T = case["heads"], case["kv_heads"], case["head_dim"], case["context"]
             q = torch.randn(rows, H, 1, hd, **bf16)
             k, v = torch.randn(rows, KV, T, hd, **bf16), torch.randn(rows, KV, T, hd, **bf16)
@@ -789,6 +826,7 @@ def main():
             cases = []
             for cfg in configs.values():
                 cases += [c for c in peer_cases(cfg, sorted(rows)) if c not in cases]
+            cases += [c for c in copy_cases(cases) if c not in cases]
             # Vanilla decode steps: the peer's attention of their rows and context.
             for r in runs:
                 cfg = configs.get(r["model"])

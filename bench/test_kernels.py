@@ -257,6 +257,17 @@ class PeerTest(unittest.TestCase):
         gqa = dict(VANILLA_1L, n_kv_heads=8)  # 8 KV heads of 52: Q + 2 x 416
         self.assertEqual(kb.peer_cases(gqa, [1])[0]["M"], 1664 + 832)
 
+    def test_copy_cases_move_the_projection_bytes(self):
+        o = kb.peer_cases(VANILLA_1L, [1])[1]
+        attention = kb.peer_attention_case(VANILLA_1L, 2, 100)
+        (copy,) = kb.copy_cases([o, attention])
+        # 1664 x 1664 weights + 1 x (1664 + 1664) activations, bf16: half read, half written.
+        need = (1664 * 1664 + 1664 + 1664) * 2
+        self.assertEqual((copy["kind"], copy["name"], copy["M"], copy["K"], copy["rows"]),
+                         ("copy", "o", 1664, 1664, 1))
+        self.assertEqual(copy["bytes"], need // 32 * 16)
+        self.assertEqual(copy["bytes"] % 16, 0)
+
     def test_attention_case_pads_the_head(self):
         case = kb.peer_attention_case(VANILLA_1L, 16, 65)
         self.assertEqual((case["heads"], case["kv_heads"], case["head_dim"], case["context"],
@@ -277,10 +288,12 @@ class PeerTest(unittest.TestCase):
     def test_summary_and_pairs(self):
         o, gate_up = kb.peer_cases(VANILLA_1L, [1])[1], kb.peer_cases(VANILLA_1L, [4])[2]
         attention = kb.peer_attention_case(VANILLA_1L, 2, 100)
+        (copy_o,) = kb.copy_cases([o])
         ks = [[{"name": "gemv2T_kernel(args)", "seconds": 4e-6}],
               [{"name": "a", "seconds": 6e-6}, {"name": "b", "seconds": 2e-6}],
-              [{"name": "fmha", "seconds": 5e-6}]]
-        peer = kb.peer_summary([o, gate_up, attention], ks, COPY, MMA)
+              [{"name": "fmha", "seconds": 5e-6}],
+              [{"name": "copy_kernel", "seconds": 2.5e-6}]]
+        peer = kb.peer_summary([o, gate_up, attention, copy_o], ks, COPY, MMA)
         self.assertEqual(peer[0]["kernels"], ["gemv2T_kernel"])
         self.assertAlmostEqual(peer[0]["pct_copy"],
                                100 * (1664 * 1664 * 2 + (1664 + 1664) * 2) / 4e-6 / COPY)
@@ -289,6 +302,9 @@ class PeerTest(unittest.TestCase):
         # Attention: K and V of 2 rows x 100 positions x 32 KV heads x 56 (padded), bf16.
         self.assertAlmostEqual(peer[2]["pct_copy"], 100 * 2 * 2 * 100 * 32 * 56 * 2 / 5e-6 / COPY)
         self.assertIsNone(peer[2]["pct_matmul"])
+        # The copy: its bytes read and written.
+        self.assertAlmostEqual(peer[3]["pct_copy"], 100 * 2 * copy_o["bytes"] / 2.5e-6 / COPY)
+        self.assertIsNone(peer[3]["pct_matmul"])
         runs = [{"model": "m", "batch": 2, "context": 100, "groups": [
             {"kernel": "photon_gemv_r1_1664x1664", "family": "gemv", "shape": [1664, 1664],
              "row_counts": [1], "mean_us": 5.0},
@@ -314,10 +330,18 @@ class PeerTest(unittest.TestCase):
         self.assertAlmostEqual(pairs[0]["ratio"], 5.0 / 4.0)
         self.assertAlmostEqual(pairs[1]["ratio"], 12.0 / 8.0)
         self.assertAlmostEqual(pairs[2]["ratio"], 7.5 / 5.0)
+        # o's copy of its bytes took 2.5 us against Photon's 5.0; gate/up had none.
+        self.assertAlmostEqual(pairs[0]["copy_us"], 2.5)
+        self.assertAlmostEqual(pairs[0]["pct_sized_copy"], 50.0)
+        self.assertIsNone(pairs[1]["pct_sized_copy"])
+        self.assertIsNone(pairs[2]["copy_us"])
         text = kb.format_peer(peer, pairs).splitlines()
         self.assertIn("gemv2T_kernel", text[3])
         self.assertIn("32/32x56@100", text[5])
-        self.assertTrue(text[-1].rstrip().endswith("1.50"))
+        self.assertIn(f"{copy_o['bytes']}B", text[6])
+        row_o = next(line for line in text if line.startswith("m ") and "r1_1664x1664" in line)
+        self.assertEqual(row_o.split()[-3:], ["1.25", "2.50", "50.0"])
+        self.assertEqual(text[-1].split()[-3:], ["1.50", "-", "-"])
 
     def test_summarize_keeps_row_counts(self):
         ks = [{"id": i, "name": "photon_gemv_r8_64x64", "seconds": 1e-5} for i in range(2)]
