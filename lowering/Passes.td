@@ -245,9 +245,10 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "1.6 waves). Kernels whose rows would take more than 64 KB a block "
            "keep the loads; 0: none. -1 (auto): 2, unless a program runs "
            "RecGen's latent chain beside its tokens (photon.recgen_latents, "
-           "a second stream) or fuse-launches is on, then 0 (H100: vanilla-600M's batch-1 decode 1% "
-           "faster, 6% at short contexts; PHOTON-600M's RecGen 9% slower; "
-           "only part of the GEMVs by bulk copies was slower)">,
+           "a second stream) or fuse-launches is on, then 0 (H100: "
+           "vanilla-600M's batch-1 decode 1% faster, 6% at short contexts; "
+           "PHOTON-600M's RecGen 9% slower; bulk copies for only part of the "
+           "GEMVs no faster than for none)">,
     Option<"gemvEarlyTrigger", "gemv-early-trigger", "bool", "false",
            "GPU, programmatic-launch: the decode GEMVs let their successor be "
            "scheduled at their start (griddepcontrol.launch_dependents before "

@@ -252,7 +252,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       *this, "gemv-bulk-max-warp-rows",
       llvm::cl::desc("sm_90 and later: one-row GEMVs whose warps read at most this many "
                      "weight rows bring them into shared memory by bulk copies instead of "
-                     "loads into registers (0: none)"),
+                     "loads into registers (0: none; -1: every one unless RecGen's latent "
+                     "chain runs on a second stream)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvBulkMaxWarpRows)};
   Option<photon::EarlyTrigger> earlyTrigger{
       *this, "early-trigger",
