@@ -245,6 +245,8 @@ public:
   /// gets its start and size where it is not empty.
   void forPieceOf(Builder &b, Value bytes, Value piece, Value pieces,
                   function_ref<void(Builder &, Value, Value)> body);
+  /// The global (address space 1) pointer to byte `byteOffset` of `mem`.
+  Value globalPointer(Builder &b, Value mem, Value byteOffset);
   /// cp.async.bulk.prefetch.L2 of `bytes` bytes at byte `byteOffset` of `mem`.
   void prefetchToL2(Builder &b, Value mem, Value byteOffset, Value bytes);
   /// The start of a GEMV launch (`b` at its body's start): with

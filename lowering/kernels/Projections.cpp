@@ -197,11 +197,15 @@ void KernelEmitter::forPieceOf(Builder &b, Value bytes, Value piece, Value piece
   });
 }
 
-void KernelEmitter::prefetchToL2(Builder &b, Value mem, Value byteOffset, Value bytes) {
+Value KernelEmitter::globalPointer(Builder &b, Value mem, Value byteOffset) {
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, mem);
   Value at = arith::IndexCastUIOp::create(b, b.getI64Type(), addI(b, base, byteOffset));
-  Value ptr = LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1), at);
-  NVVM::CpAsyncBulkPrefetchOp::create(b, ptr, arith::IndexCastUIOp::create(b, b.getI32Type(), bytes),
+  return LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1), at);
+}
+
+void KernelEmitter::prefetchToL2(Builder &b, Value mem, Value byteOffset, Value bytes) {
+  NVVM::CpAsyncBulkPrefetchOp::create(b, globalPointer(b, mem, byteOffset),
+                                      arith::IndexCastUIOp::create(b, b.getI32Type(), bytes),
                                       /*l2CacheHint=*/Value());
 }
 
@@ -380,13 +384,10 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
     // block's shared memory.
     auto copy = [&](Builder &b, Value mem, Value at, Value to, int64_t bytes, Value bar) {
       Type elt = cast<MemRefType>(mem.getType()).getElementType();
-      Value src = addI(b, memref::ExtractAlignedPointerAsIndexOp::create(b, mem),
-                       mulI(b, at, byteWidth(elt)));
       NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
           b, sharedClusterPointer(b, sharedAt(b, to)),
-          LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, 1),
-                                   arith::IndexCastUIOp::create(b, b.getI64Type(), src).getResult()),
-          bar, arith::ConstantIntOp::create(b, i32, bytes), /*multicastMask=*/Value(),
+          globalPointer(b, mem, mulI(b, at, byteWidth(elt))), bar,
+          arith::ConstantIntOp::create(b, i32, bytes), /*multicastMask=*/Value(),
           /*l2CacheHint=*/Value());
     };
     Value isThread0 = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0));
@@ -448,9 +449,8 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
               c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
             chunk.push_back(mulI(b, c, vec));
             inside.push_back(ok);
-            for (Value at : rowW)
-              if (!bulk)
-                wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
+            for (Value at : bulk ? ArrayRef<Value>() : ArrayRef<Value>(rowW))
+              wv.push_back(load(b, weights, addI(b, at, chunk.back()), 16, ok));
           }
           // Every weight load of the group before the first fma: the
           // NVPTX backend keeps this order, so the loads overlap. With
