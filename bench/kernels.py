@@ -43,7 +43,7 @@ decode layer's matrices (Q, K and V as one, gate and up as one) and the LM head,
 every row count one of Photon's matrix kernels ran at, and, for each vanilla decode step,
 scaled_dot_product_attention of its rows over its context (head dim padded to a multiple
 of 8, as the peer runs it), and a device-to-device copy (torch's copy_) moving as many bytes
-as each projection must. A second table sets each Photon kernel beside the peer's doing
+as each projection, and each such attention (Photon's K and V), must. A second table sets each Photon kernel beside the peer's doing
 the same work and beside that copy (%sized: the copy's time over the kernel's): how far a
 kernel is from what the vendor libraries, or a bare copy, do with the same bytes, at sizes
 where even a copy does not reach the 1 GiB copy rate.
@@ -455,13 +455,21 @@ def projection_bytes(case, elt_bytes=2):
 
 
 def copy_cases(cases):
-    """For each projection case, a device-to-device copy that moves as many DRAM bytes
-    (half of them read, half written, in 16-byte units): what the card does with those
-    bytes at that size, launch and first round trip included, for a kernel's time to be
-    set against. The 1 GiB copy rate is reached only by far larger copies."""
-    return [{"kind": "copy", "name": c["name"], "M": c["M"], "K": c["K"], "rows": c["rows"],
-             "bytes": projection_bytes(c) // 32 * 16}
-            for c in cases if c["kind"] == "linear"]
+    """For each projection and attention case, a device-to-device copy that moves as many
+    DRAM bytes (half of them read, half written, in 16-byte units): what the card does
+    with those bytes at that size, launch and first round trip included, for a kernel's
+    time to be set against. The 1 GiB copy rate is reached only by far larger copies.
+    An attention's bytes are Photon's K and V (its unpadded head_dim)."""
+    out = []
+    for c in cases:
+        if c["kind"] == "linear":
+            out.append({"kind": "copy", "name": c["name"], "M": c["M"], "K": c["K"],
+                        "rows": c["rows"], "bytes": projection_bytes(c) // 32 * 16})
+        elif c["kind"] == "attention":
+            kv = 2 * c["rows"] * c["context"] * c["kv_heads"] * c["kv_head_dim"] * 2
+            out.append({"kind": "copy", "name": "attention", "rows": c["rows"],
+                        "context": c["context"], "bytes": kv // 32 * 16})
+    return out
 
 
 def peer_attention_case(cfg, rows, context):
@@ -470,8 +478,8 @@ def peer_attention_case(cfg, rows, context):
     multiple of 8 (its `+pad`: head_dim 52 -> 56, so that SDPA's fused kernels take it)."""
     hd = cfg["d_model"] // cfg["n_heads"]
     return {"kind": "attention", "name": "attention", "heads": cfg["n_heads"],
-            "kv_heads": cfg["n_kv_heads"], "head_dim": -(-hd // 8) * 8, "context": context,
-            "rows": rows}
+            "kv_heads": cfg["n_kv_heads"], "head_dim": -(-hd // 8) * 8, "kv_head_dim": hd,
+            "context": context, "rows": rows}
 
 
 def split_peer_kernels(kernels, count):
@@ -518,11 +526,12 @@ def photon_against_peer(runs, peer):
     """Photon's kernels next to the peer's doing the same work: a matrix kernel pairs with
     the projection of its outputs (x 2 for gate and up), K and rows when all of its
     launches have one row count; in a decode step with a `context`, an attention kernel
-    pairs with the peer's attention of the step's rows over that context. A matrix kernel
-    also gets the copy of as many bytes (copy_cases): `pct_sized_copy`, its time against
-    that copy's."""
+    pairs with the peer's attention of the step's rows over that context. A matrix or
+    attention kernel also gets the copy of as many bytes (copy_cases): `pct_sized_copy`,
+    its time against that copy's."""
     linear = {(p["M"], p["K"], p["rows"]): p for p in peer if p["kind"] == "linear"}
-    copies = {(p["M"], p["K"], p["rows"]): p for p in peer if p["kind"] == "copy"}
+    copies = {(p["M"], p["K"], p["rows"]) if "M" in p else (p["rows"], p["context"]): p
+              for p in peer if p["kind"] == "copy"}
     attention = {(p["rows"], p["context"]): p for p in peer if p["kind"] == "attention"}
     pairs = []
     for run in runs:
@@ -536,7 +545,7 @@ def photon_against_peer(runs, peer):
                 p, copy = linear.get(key), copies.get(key)
             elif attention_family(g["family"]) and run.get("context"):
                 rows = run["batch"]
-                p = attention.get((rows, run["context"]))
+                p, copy = attention.get((rows, run["context"])), copies.get((rows, run["context"]))
             else:
                 continue
             if p:
@@ -560,7 +569,8 @@ def format_peer(peer, pairs):
 
     lines = ["\n== the PyTorch peer's kernels (bf16: torch.nn.functional.linear; "
              "scaled_dot_product_attention over heads/KV heads x padded head dim @ context; "
-             "copy: a device-to-device copy moving a projection's bytes), same ncu conditions",
+             "copy: a device-to-device copy moving a projection's or attention's bytes), "
+             "same ncu conditions",
              f"{'case':<10} {'shape':>15} {'rows':>5} {'us':>8} {'%copy':>6} {'%mma':>6}  kernels"]
     for p in peer:
         lines.append(f"{p['name']:<10} {shape(p):>15} {p['rows']:>5} "
@@ -826,7 +836,6 @@ def main():
             cases = []
             for cfg in configs.values():
                 cases += [c for c in peer_cases(cfg, sorted(rows)) if c not in cases]
-            cases += [c for c in copy_cases(cases) if c not in cases]
             # Vanilla decode steps: the peer's attention of their rows and context.
             for r in runs:
                 cfg = configs.get(r["model"])
@@ -834,6 +843,7 @@ def main():
                     case = peer_attention_case(cfg, r["batch"], r["context"])
                     if case not in cases:
                         cases.append(case)
+            cases += [c for c in copy_cases(cases) if c not in cases]
             try:
                 peer = peer_summary(cases, profile_peer(args, cases, workdir), copy_bps,
                                     matmul_fps)

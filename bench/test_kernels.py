@@ -260,13 +260,19 @@ class PeerTest(unittest.TestCase):
     def test_copy_cases_move_the_projection_bytes(self):
         o = kb.peer_cases(VANILLA_1L, [1])[1]
         attention = kb.peer_attention_case(VANILLA_1L, 2, 100)
-        (copy,) = kb.copy_cases([o, attention])
+        copy, copy_kv = kb.copy_cases([o, attention])
         # 1664 x 1664 weights + 1 x (1664 + 1664) activations, bf16: half read, half written.
         need = (1664 * 1664 + 1664 + 1664) * 2
         self.assertEqual((copy["kind"], copy["name"], copy["M"], copy["K"], copy["rows"]),
                          ("copy", "o", 1664, 1664, 1))
         self.assertEqual(copy["bytes"], need // 32 * 16)
         self.assertEqual(copy["bytes"] % 16, 0)
+        # Attention: K and V of 2 rows x 100 positions x 32 KV heads x 52 (Photon's head,
+        # not the peer's padded 56), bf16.
+        kv = 2 * 2 * 100 * 32 * 52 * 2
+        self.assertEqual((copy_kv["kind"], copy_kv["name"], copy_kv["rows"], copy_kv["context"]),
+                         ("copy", "attention", 2, 100))
+        self.assertEqual(copy_kv["bytes"], kv // 32 * 16)
 
     def test_attention_case_pads_the_head(self):
         case = kb.peer_attention_case(VANILLA_1L, 16, 65)
@@ -288,12 +294,13 @@ class PeerTest(unittest.TestCase):
     def test_summary_and_pairs(self):
         o, gate_up = kb.peer_cases(VANILLA_1L, [1])[1], kb.peer_cases(VANILLA_1L, [4])[2]
         attention = kb.peer_attention_case(VANILLA_1L, 2, 100)
-        (copy_o,) = kb.copy_cases([o])
+        copy_o, copy_kv = kb.copy_cases([o, attention])
         ks = [[{"name": "gemv2T_kernel(args)", "seconds": 4e-6}],
               [{"name": "a", "seconds": 6e-6}, {"name": "b", "seconds": 2e-6}],
               [{"name": "fmha", "seconds": 5e-6}],
-              [{"name": "copy_kernel", "seconds": 2.5e-6}]]
-        peer = kb.peer_summary([o, gate_up, attention, copy_o], ks, COPY, MMA)
+              [{"name": "copy_kernel", "seconds": 2.5e-6}],
+              [{"name": "copy_kernel", "seconds": 3e-6}]]
+        peer = kb.peer_summary([o, gate_up, attention, copy_o, copy_kv], ks, COPY, MMA)
         self.assertEqual(peer[0]["kernels"], ["gemv2T_kernel"])
         self.assertAlmostEqual(peer[0]["pct_copy"],
                                100 * (1664 * 1664 * 2 + (1664 + 1664) * 2) / 4e-6 / COPY)
@@ -334,14 +341,17 @@ class PeerTest(unittest.TestCase):
         self.assertAlmostEqual(pairs[0]["copy_us"], 2.5)
         self.assertAlmostEqual(pairs[0]["pct_sized_copy"], 50.0)
         self.assertIsNone(pairs[1]["pct_sized_copy"])
-        self.assertIsNone(pairs[2]["copy_us"])
+        # The attention's copy of its K/V bytes took 3.0 us against Photon's 7.5.
+        self.assertAlmostEqual(pairs[2]["copy_us"], 3.0)
+        self.assertAlmostEqual(pairs[2]["pct_sized_copy"], 40.0)
         text = kb.format_peer(peer, pairs).splitlines()
         self.assertIn("gemv2T_kernel", text[3])
         self.assertIn("32/32x56@100", text[5])
         self.assertIn(f"{copy_o['bytes']}B", text[6])
         row_o = next(line for line in text if line.startswith("m ") and "r1_1664x1664" in line)
         self.assertEqual(row_o.split()[-3:], ["1.25", "2.50", "50.0"])
-        self.assertEqual(text[-1].split()[-3:], ["1.50", "-", "-"])
+        self.assertIn(f"{copy_kv['bytes']}B", text[7])
+        self.assertEqual(text[-1].split()[-3:], ["1.50", "3.00", "40.0"])
 
     def test_summarize_keeps_row_counts(self):
         ks = [{"id": i, "name": "photon_gemv_r8_64x64", "seconds": 1e-5} for i in range(2)]
