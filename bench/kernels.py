@@ -42,9 +42,9 @@ runs itself under ncu with --peer-child): torch.nn.functional.linear (cuBLAS) of
 decode layer's matrices (Q, K and V as one, gate and up as one) and the LM head, bf16, at
 every row count one of Photon's matrix kernels ran at, and, for each vanilla decode step,
 scaled_dot_product_attention of its rows over its context (head dim padded to a multiple
-of 8, as the peer runs it), and a device-to-device copy (torch's copy_) moving as many bytes
-as each projection, and each such attention (Photon's K and V), must. A second table sets each Photon kernel beside the peer's doing
-the same work and beside that copy (%sized: the copy's time over the kernel's): how far a
+of 8, as the peer runs it), and a copy kernel (torch's elementwise neg, bf16) moving as
+many bytes as each projection, and each such attention (Photon's K and V), must. A second
+table sets each Photon kernel beside the peer's doing the same work and beside that copy (%sized: the copy's time over the kernel's): how far a
 kernel is from what the vendor libraries, or a bare copy, do with the same bytes, at sizes
 where even a copy does not reach the 1 GiB copy rate.
 """
@@ -455,7 +455,7 @@ def projection_bytes(case, elt_bytes=2):
 
 
 def copy_cases(cases):
-    """For each projection and attention case, a device-to-device copy that moves as many
+    """For each projection and attention case, a copy kernel (run_peer_child) moving as many
     DRAM bytes (half of them read, half written, in 16-byte units): what the card does
     with those bytes at that size, launch and first round trip included, for a kernel's
     time to be set against. The 1 GiB copy rate is reached only by far larger copies.
@@ -548,6 +548,8 @@ def photon_against_peer(runs, peer):
                 p, copy = attention.get((rows, run["context"])), copies.get((rows, run["context"]))
             else:
                 continue
+            if copy and not copy["seconds"]:
+                copy = None  # no kernel profiled: nothing to set the kernel against
             if p:
                 pairs.append({"model": run["model"], "kernel": g["kernel"], "rows": rows,
                               "photon_us": g["mean_us"], "peer_us": p["seconds"] * 1e6,
@@ -681,7 +683,7 @@ def profile(args, art, manifest, batch, mode, workdir):
 
 def run_peer_child(path):
     """Under ncu (profile_peer): each case once (torch.nn.functional.linear,
-    scaled_dot_product_attention of one query position a row, or a tensor's copy_), opened
+    scaled_dot_product_attention of one query position a row, or an elementwise copy kernel), opened
     by a marker kernel,
     between cudaProfilerStart and Stop; every case runs once before, so that cuBLAS's
     handle and heuristics are not what is profiled."""
@@ -693,8 +695,10 @@ def run_peer_child(path):
     for case in json.load(open(path)):
         rows = case["rows"]
         if case["kind"] == "copy":
+            # A kernel that reads and writes the bytes once (torch's elementwise neg):
+            # ncu times kernels only, and copy_ between like tensors is a cudaMemcpy.
             src = torch.empty(case["bytes"] // 2, **bf16)
-            call = lambda src=src, dst=torch.empty_like(src): dst.copy_(src)  # noqa: E731
+            call = lambda src=src, dst=torch.empty_like(src): torch.neg(src, out=dst)  # noqa: E731
         elif case["kind"] == "attention":
             H, KV, hd, T = case["heads"], case["kv_heads"], case["head_dim"], case["context"]
             q = torch.randn(rows, H, 1, hd, **bf16)

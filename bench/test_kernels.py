@@ -351,6 +351,9 @@ class PeerTest(unittest.TestCase):
         row_o = next(line for line in text if line.startswith("m ") and "r1_1664x1664" in line)
         self.assertEqual(row_o.split()[-3:], ["1.25", "2.50", "50.0"])
         self.assertIn(f"{copy_kv['bytes']}B", text[7])
+        # A copy whose run profiled no kernel (seconds 0) sets nothing against the kernel.
+        no_copy = [dict(q, seconds=0) if q["kind"] == "copy" else q for q in peer]
+        self.assertIsNone(kb.photon_against_peer(runs, no_copy)[0]["pct_sized_copy"])
         self.assertEqual(text[-1].split()[-3:], ["1.50", "3.00", "40.0"])
 
     def test_summarize_keeps_row_counts(self):
