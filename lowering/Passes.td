@@ -135,7 +135,8 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "ones (encoders, vanilla) kernels that spread positions over the "
            "card; the capacity is checked on the host">,
     Option<"tiledAttention", "tiled-attention", "bool", "true",
-           "GPU: calls of more than 64 rows (prefill) that the fused kernel "
+           "GPU: calls of more than 64 rows (prefill; not decode steps, one "
+           "row a sequence) that the fused kernel "
            "does not take (caches longer than fused-attention-max-capacity, "
            "or fuse-attention=false) attend in one tiled "
            "(flash) kernel, a block per (64 rows, query head): tiles of "

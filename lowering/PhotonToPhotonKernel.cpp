@@ -115,8 +115,9 @@ private:
                                                               int64_t layers);
   /// A stack's arguments: weights, x, rows, pos, seq, K and V caches, cache
   /// capacity, and its scratch, as f32 and as activations (the same bytes:
-  /// bf16 GEMM inputs are written over the f32 rows they replace), and the
-  /// plan's semaphores.
+  /// bf16 GEMM inputs are written over the f32 rows they replace), the
+  /// plan's semaphores, and how many consecutive rows share a slot (1 in
+  /// decode steps; kernel::AttentionOp's rows_per_slot).
   SmallVector<Type> stackArgTypes();
   /// A causal stack over rows (sequence seq[i], position pos[i]): the
   /// function the programs call. With an affine weight layout it calls the
@@ -286,8 +287,8 @@ KernelFunctionBuilder::stackLayout(const std::string &name, int64_t layers) {
 }
 
 SmallVector<Type> KernelFunctionBuilder::stackArgTypes() {
-  return {weightBuf(), actBuf(), indexType(), i32Buf(), i32Buf(),
-          actBuf(),    actBuf(), indexType(), f32Buf(),  actBuf(), i32Buf()};
+  return {weightBuf(), actBuf(), indexType(), i32Buf(), i32Buf(),   actBuf(),
+          actBuf(),    indexType(), f32Buf(),  actBuf(), i32Buf(), indexType()};
 }
 
 void KernelFunctionBuilder::buildStack(const std::string &name, int64_t layers) {
@@ -352,7 +353,7 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
   Value pos = args[3], seq = args[4];
   Value kc = args[5], vc = args[6];
   Value capacity = args[7], scratch = args[8], scratchAct = args[9];
-  Value semaphores = args[10];
+  Value semaphores = args[10], rowsPerSlot = args[11];
   const int64_t D = c.dModel, H = c.nHeads, KV = c.nKvHeads * c.headDim(), F = c.ffnDim;
   // Scratch, per row: h[D] q[D] k[KV] v[KV] attn[D] gate[F] up[F]
   // scores[H][capacity] stats[H][2] (passes/StatePlanning.h: stackScratchPerRow).
@@ -409,7 +410,7 @@ void KernelFunctionBuilder::buildStackBody(Builder &b, ValueRange args, int64_t 
                             capacity, shape, layers);
     pk::AttentionOp::create(b, scratch, qBase, aBase, sBase, stBase, rounded,
                             rounded ? zero : Value(), kc, vc, layer, capacity, rows, pos, seq,
-                            semaphores, shape, layers);
+                            semaphores, rowsPerSlot, shape, layers);
     // The projections that add into the rows write them to q's rows (free
     // after attention) first.
     matmul(b, aBase, rounded, o, scratch, qBase, D, D, {gate, up}, {F * D, F * D});

@@ -348,6 +348,7 @@ private:
     forRange(b, cIdx(b, 0), rows, step, [&](Builder &b, Value r0) {
       Value n = arith::MinUIOp::create(b, step, arith::SubIOp::create(b, rows, r0));
       Value rowsBuf, slots;
+      Value perSlot = s.local ? cIdx(b, s.local->perSlot) : s.perSlot;
       if (s.local) {
         rowsBuf = view(b, "local_rows", i32(), addI(b, r0, s.local->at), n);
         slots = view(b, "local_rows", i32(), addI(b, r0, s.local->at + s.local->rows), n);
@@ -360,7 +361,8 @@ private:
            {W, actRows(b, region, addI(b, first, r0), n), n, rowsBuf, slots,
             view(b, (cache + ".k").str(), actElt), view(b, (cache + ".v").str(), actElt),
             capacity, view(b, inLane("stack_scratch"), f32()),
-            view(b, inLane("stack_scratch"), actElt), view(b, inLane("semaphores"), i32())});
+            view(b, inLane("stack_scratch"), actElt), view(b, inLane("semaphores"), i32()),
+            perSlot});
     });
   }
 

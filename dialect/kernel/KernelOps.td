@@ -338,7 +338,10 @@ def PhotonKernel_AttentionOp : PhotonKernel_Op<"attention",
     goes to `out` and, given `rounded` (bf16 weights and activations), in
     bf16 there too, where the wide projection after it reads it. `scores` and `stats` are scratch a lowering may use
     (`heads · capacity` and `heads · 2` f32 per row), `semaphores` the
-    plan's counters (zero on entry and exit).
+    plan's counters (zero on entry and exit). `rows_per_slot`, where
+    given, says how the call's rows come: runs of that many consecutive
+    rows of one slot; 1 (a decode step: every row its own sequence) keeps
+    a lowering from attention kernels built for prefill tiles.
   }];
   let arguments = (ins Arg<PK_F32Buffer, "scratch", [MemRead, MemWrite]>:$scratch,
                        Index:$q_base, Index:$out_base, Index:$scores_base, Index:$stats_base,
@@ -349,12 +352,14 @@ def PhotonKernel_AttentionOp : PhotonKernel_Op<"attention",
                        Index:$rows, Arg<PK_IdBuffer, "", [MemRead]>:$pos,
                        Arg<PK_IdBuffer, "", [MemRead]>:$seq,
                        Arg<PK_IdBuffer, "", [MemRead, MemWrite]>:$semaphores,
+                       Optional<Index>:$rows_per_slot,
                        PK_LayerShape:$shape, PK_Positive:$layers);
   let assemblyFormat = [{
     $scratch `[` $q_base `,` $out_base `,` $scores_base `,` $stats_base `]`
     (`rounded` $rounded^ `[` $rounded_base `]`)?
     `caches` $k_cache `,` $v_cache `[` $layer `,` $capacity `]`
-    `rows` $rows `at` $pos `,` $seq `semaphores` $semaphores attr-dict `:` type($k_cache)
+    `rows` $rows `at` $pos `,` $seq (`per_slot` $rows_per_slot^)?
+    `semaphores` $semaphores attr-dict `:` type($k_cache)
   }];
   let hasVerifier = 1;
 }

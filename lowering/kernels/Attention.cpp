@@ -1318,12 +1318,12 @@ void KernelEmitter::attention(Builder &b, kernel::AttentionOp op) {
                    options.fuseAttentionCombine ? semaphores : Value(), rows, pos, seq,
                    layers, layer, capacity, /*oneSplit=*/false, unfused);
   };
-  // Many rows (prefill) over them take the tiled kernel instead (the rows
-  // are checked on the host).
+  // Many rows of a prefill over them take the tiled kernel instead (the
+  // rows are checked on the host).
   auto longCache = [&](Builder &b) {
     if (!tiledAttentionApplies())
       return splitOrUnfused(b);
-    ifElse(b, tiledAttentionUse(b, rows, kCache, vCache),
+    ifElse(b, tiledAttentionUse(b, rows, op.getRowsPerSlot(), kCache, vCache),
            [&](Builder &b) {
              attentionTiled(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
            },

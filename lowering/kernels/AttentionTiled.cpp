@@ -15,9 +15,13 @@ int64_t KernelEmitter::tiledAttentionChunk() const {
   return std::min<int64_t>(chunk, 16 / byteWidth(actElt));
 }
 
-Value KernelEmitter::tiledAttentionUse(Builder &b, Value rows, Buf kCache, Buf vCache) {
+Value KernelEmitter::tiledAttentionUse(Builder &b, Value rows, Value rowsPerSlot, Buf kCache,
+                                       Buf vCache) {
   Value use = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, rows,
                                     cIdx(b, kTiledAttentionRows));
+  if (rowsPerSlot)
+    use = arith::AndIOp::create(
+        b, use, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, rowsPerSlot, cIdx(b, 1)));
   int64_t bytes = tiledAttentionChunk() * byteWidth(kCache.elementType());
   use = arith::AndIOp::create(b, use, alignedTo(b, kCache.mem, kCache.base, bytes));
   return arith::AndIOp::create(b, use, alignedTo(b, vCache.mem, vCache.base, bytes));

@@ -910,9 +910,11 @@ public:
   /// aligned to its size.
   int64_t tiledAttentionChunk() const;
   /// On the host: whether a call takes attentionTiled: more than one tile
-  /// of rows (prefill, large decode batches) and caches aligned to a chunk
-  /// for the vector loads.
-  Value tiledAttentionUse(Builder &b, Value rows, Buf kCache, Buf vCache);
+  /// of rows, not one row a slot (`rowsPerSlot` 1: a decode step, whose
+  /// rows of different sequences the tiled kernel would walk one by one;
+  /// split attention spreads them over the card), and caches aligned to a
+  /// chunk for the vector loads.
+  Value tiledAttentionUse(Builder &b, Value rows, Value rowsPerSlot, Buf kCache, Buf vCache);
 
   /// GPU (tiled-attention): attention of many rows (prefill) as one
   /// flash-attention kernel, kTiledAttentionRowSplit blocks of

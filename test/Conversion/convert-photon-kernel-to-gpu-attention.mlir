@@ -23,10 +23,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // its first weight (stacks and layers of one shape share their kernels).
 // CHECK-LABEL: func.func private @photon_stack_model(
 // CHECK-NEXT: %[[FIRST:.*]] = arith.constant 1664 : index
-// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10, %[[FIRST]])
+// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10, %arg11, %[[FIRST]])
 // CHECK-NEXT: return
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
+// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index, %{{[^:]*}}: index)
 // CHECK: scf.for %{{.*}} = %c0 to %c1 step %c1 {
 // CHECK: gpu.launch blocks(%[[ROW:[^,]*]], %[[BY:[^,]*]], {{.*}}) in {{.*}} threads(%[[TID:[^,]*]], {{.*}}) in ({{.*}} = %[[THREADS:c256[_0-9]*]], {{.*}}) module(@photon_kernels) function(@photon_rope_cache) workgroup(%[[TABLE:.*]] : memref<2x28xf32, #gpu.address_space<workgroup>>)
 // CHECK-NEXT: %[[E0:.*]] = arith.muli %[[BY]], %[[THREADS]] : index
@@ -140,7 +140,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // head, position < capacity) with the causal test, softmax statistics,
 // output: three kernels.
 // UNFUSED-ATTN-LABEL: func.func private @photon_stack_shape0(
-// UNFUSED-ATTN-SAME: %[[UCAP:[^:]*]]: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
+// UNFUSED-ATTN-SAME: %[[UCAP:[^:]*]]: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index, %{{[^:]*}}: index)
 // ATTN-OFF: %c130
 // ATTN-OFF: %[[U:.*]] = arith.remui %{{.*}}, %[[UCAP]] : index
 // ATTN-OFF: arith.cmpi ule, %[[U]]

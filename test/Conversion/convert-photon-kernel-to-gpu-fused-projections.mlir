@@ -25,7 +25,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // One kernel per bucket of rows (1, 4, 8, 16), and the three matrices' 16-byte
 // alignment is checked on the host.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xi32>, %[[BASE:[^:]*]]: index)
+// CHECK-SAME: %[[W:[^:]*]]: memref<?xf32>, %[[X:[^:]*]]: memref<?xf32>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index, %[[BASE:[^:]*]]: index)
 // CHECK-NOT: function(@photon_rmsnorm_64)
 // CHECK: %[[KW:.*]] = arith.addi %[[BASE]], %c4096 : index
 // CHECK-NEXT: %[[VW:.*]] = arith.addi %[[BASE]], %c6144 : index

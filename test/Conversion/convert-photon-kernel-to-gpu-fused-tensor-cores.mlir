@@ -27,7 +27,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 }
 
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %[[W:[^:]*]]: memref<?xbf16>, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[SR:[^:]*]]: memref<?xbf16>, %{{[^:]*}}: memref<?xi32>, %[[QW:[^:]*]]: index)
+// CHECK-SAME: %[[W:[^:]*]]: memref<?xbf16>, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[SR:[^:]*]]: memref<?xbf16>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index, %[[QW:[^:]*]]: index)
 // CHECK: %[[KW:.*]] = arith.addi %[[QW]], %c4096 : index
 // CHECK-NEXT: %[[VW:.*]] = arith.addi %[[QW]], %c6144 : index
 // CHECK: function(@photon_gemv_mma_qkv_norm_r16_128x64)

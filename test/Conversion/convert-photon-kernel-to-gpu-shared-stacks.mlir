@@ -14,7 +14,7 @@
 // norm to the LM head (lm-head-norm), so it calls a function of its own.
 // CHECK-LABEL: func.func private @photon_stack_encoder_1(
 // CHECK-NEXT: %[[E1:.*]] = arith.constant 4096 : index
-// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10, %[[E1]])
+// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10, %arg11, %[[E1]])
 // CHECK-NEXT: return
 
 // The final norm sits 2 · 36,992 weights after the first weight; layer l's

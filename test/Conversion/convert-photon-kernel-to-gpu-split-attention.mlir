@@ -54,7 +54,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // Scratch per row (D 90, KV 30, F 16): A at rows·240, the scores region at
 // rows·362 (3D + 2KV + 2F) holds the splits' states.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %[[SEM:[^:]*]]: memref<?xi32>, %{{[^:]*}}: index)
+// CHECK-SAME: %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %[[SEM:[^:]*]]: memref<?xi32>, %{{[^:]*}}: index, %{{[^:]*}}: index)
 // CHECK-DAG: %[[ABASE:.*]] = arith.muli %[[ROWS]], %c240 : index
 // CHECK-DAG: %[[PBASE:.*]] = arith.muli %[[ROWS]], %c362 : index
 // CHECK-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
@@ -208,7 +208,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // By default the split kernel leaves its partial states (no semaphore); a
 // second kernel, only with more than one split, merges them.
 // COMBINE-LABEL: func.func private @photon_stack_shape0(
-// COMBINE-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
+// COMBINE-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index, %{{[^:]*}}: index)
 // COMBINE-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
 // COMBINE: %[[FIT:.*]] = arith.minui %{{.*}}, %{{.*}} : index
 // COMBINE-NEXT: %[[FEW:.*]] = arith.minui %{{.*}}, %[[FIT]] : index
@@ -259,7 +259,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // query heads per KV head), no workgroup memory and no barrier; longer: a
 // block per (run, row). Misaligned caches fall back to the fused kernel.
 // SHORT-LABEL: func.func private @photon_stack_shape0(
-// SHORT-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
+// SHORT-SAME: %[[ROWS:[^:]*]]: index, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: memref<?xi32>, %[[KC:[^:]*]]: memref<?xf32>, %[[VC:[^:]*]]: memref<?xf32>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index, %{{[^:]*}}: index)
 // SHORT-DAG: %[[SOMEROWS:.*]] = arith.maxui %[[ROWS]], %c1 : index
 // SHORT: %[[SHORTCAP:.*]] = arith.cmpi ule, %[[CAP]], %c256 : index
 // SHORT-NEXT: scf.if %[[SHORTCAP]] {

@@ -17,14 +17,17 @@
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 80, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
 }
 
-// The host sends more than 64 rows with 16-byte-aligned caches to the tiled
-// kernel: a grid of ceil(rows / 64) x 2 heads x 4 blocks per tile (they split
-// a tile's rows when it goes row by row), 128 threads.
+// The host sends more than 64 rows, not one a slot (a decode step's rows
+// of different sequences take split attention), with 16-byte-aligned caches
+// to the tiled kernel: a grid of ceil(rows / 64) x 2 heads x 4 blocks per
+// tile (they split a tile's rows when it goes row by row), 128 threads.
 // CHECK-LABEL: func.func private @photon_stack_shape0(
-// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xbf16>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xbf16>, %[[VC:[^:]*]]: memref<?xbf16>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
+// CHECK-SAME: %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xbf16>, %[[ROWS:[^:]*]]: index, %[[POS:[^:]*]]: memref<?xi32>, %[[SEQ:[^:]*]]: memref<?xi32>, %[[KC:[^:]*]]: memref<?xbf16>, %[[VC:[^:]*]]: memref<?xbf16>, %[[CAP:[^:]*]]: index, %[[S:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?x{{bf16|f32}}>, %{{[^:]*}}: memref<?xi32>, %[[PER_SLOT:[^:]*]]: index, %{{[^:]*}}: index)
 // CHECK: function(@photon_attention)
 // CHECK: } else {
 // CHECK: %[[MANY:.*]] = arith.cmpi ugt, %[[ROWS]], %c64{{(_[0-9]+)?}} : index
+// CHECK: %[[RUNS:.*]] = arith.cmpi ne, %[[PER_SLOT]], %c1{{(_[0-9]+)?}} : index
+// CHECK: arith.andi %[[MANY]], %[[RUNS]] : i1
 // CHECK: memref.extract_aligned_pointer_as_index %[[KC]]
 // CHECK: arith.remui %{{.*}}, %c16{{(_[0-9]+)?}} : index
 // CHECK: memref.extract_aligned_pointer_as_index %[[VC]]
@@ -107,7 +110,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // f32 caches: the row-by-row kernel, no workgroup memory, no tensor cores.
 // F32-LABEL: func.func private @photon_stack_shape0(
-// F32-SAME: %[[KC:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index)
+// F32-SAME: %[[KC:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: index, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xf32>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index, %{{[^:]*}}: index)
 // F32: arith.cmpi ugt, %{{.*}}, %c64{{(_[0-9]+)?}} : index
 // F32: arith.remui %{{.*}}, %c16{{(_[0-9]+)?}} : index
 // F32: function(@photon_attention_tiled) {

@@ -36,7 +36,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // The stack: RMSNorm, Q/K/V, RoPE (angle in f64, reduced to [-pi, pi], then cos in f32), K/V into the cache, causal
 // attention over 0..pos, O projection, SwiGLU MLP, final norm.
 // CPU-LABEL: func.func private @photon_stack_model(
-// CPU-SAME: {{.*}}: index, {{.*}}: memref<?xi32>, {{.*}}: memref<?xi32>, {{.*}}: memref<?xf32>, {{.*}}: memref<?xf32>, {{.*}}: index, {{.*}}: memref<?xf32>, {{.*}}: memref<?xi32>) attributes {llvm.linkage = #llvm.linkage<internal>}
+// CPU-SAME: {{.*}}: index, {{.*}}: memref<?xi32>, {{.*}}: memref<?xi32>, {{.*}}: memref<?xf32>, {{.*}}: memref<?xf32>, {{.*}}: index, {{.*}}: memref<?xf32>, {{.*}}: memref<?xi32>, {{.*}}: index) attributes {llvm.linkage = #llvm.linkage<internal>}
 // CPU: math.rsqrt
 // CPU: math.exp2 %{{.*}} : f64
 // CPU: math.roundeven %{{.*}} : f64

@@ -242,8 +242,11 @@ photon.model @none attributes {config = #photon.config<model_type = photon, voca
 // VAN-NEXT: scf.for %{{.*}} = %c0 to %arg5 step %c1 {
 // VAN: func.call @photon_embed_tok(%arg0, %{{.*}}, %arg7,
 // VAN: %[[SEMS:.*]] = memref.cast %[[SEM]] : memref<16387xi32> to memref<?xi32>
-// VAN-NEXT: func.call @photon_stack_model({{.*}}, %[[SEMS]]) :
+// The prompt's rows come encode_len a sequence (rows_per_slot: the tiled
+// attention may take them); a decode step's one a sequence.
+// VAN-NEXT: func.call @photon_stack_model({{.*}}, %[[SEMS]], %arg7) :
 // VAN-LABEL: func.func @photon_step_generate_hiergen(
+// VAN: func.call @photon_stack_model({{.*}}, %c1) :
 
 // tiny-photon-l3 (C = [2, 2, 2], R = [2, 1, 2], linear level-1 chunker):
 // Dec_3 then Dec_2 rollouts (2 items each), then 4 token chunks of 2 tokens.

@@ -24,7 +24,7 @@
 
 // CHECK-LABEL: func.func private @photon_stack_model
 // CHECK-NEXT: %[[BASE:.*]] = arith.constant 16384 : index
-// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10, %[[BASE]])
+// CHECK-NEXT: call @photon_stack_shape0(%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10, %arg11, %[[BASE]])
 
 // CHECK-LABEL: func.func private @photon_stack_shape0
 // Scratch regions per row: h 0, q 64, k 128, v 160, attn 192, gate 256, up
@@ -39,7 +39,7 @@
 // CHECK: %[[ST:.*]] = arith.addi %[[S]], %{{.*}} : index
 // CHECK-NEXT: scf.for %[[L:.*]] = %[[ZERO:.*]] to %c2 step %c1 {
 // CHECK-NEXT: %[[STEP:.*]] = arith.muli %[[L]], %c36992 : index
-// CHECK-NEXT: %[[AT:.*]] = arith.addi %arg11, %[[STEP]] : index
+// CHECK-NEXT: %[[AT:.*]] = arith.addi %arg12, %[[STEP]] : index
 // CHECK-NEXT: %[[NORM1:.*]] = arith.addi %[[AT]], %c36864 : index
 // CHECK-NEXT: %[[WK:.*]] = arith.addi %[[AT]], %c4096 : index
 // CHECK-NEXT: %[[WV:.*]] = arith.addi %[[AT]], %c6144 : index
@@ -51,7 +51,7 @@
 // CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[WK]]] into %arg8[%[[K]]] {k = 64 : i64, m = 32 : i64, weight_align = 16 : i64}
 // CHECK-NEXT: photon_kernel.matmul %arg8[%[[ZERO]]] rows %arg2 weight %arg0[%[[WV]]] into %arg8[%[[V]]] next[%[[WO]]] {k = 64 : i64, m = 32 : i64, next_aligns = array<i64: 16>, next_elements = array<i64: 4096>, weight_align = 16 : i64}
 // CHECK-NEXT: photon_kernel.rope_cache %arg8[%[[Q]], %[[K]], %[[V]]] rows %arg2 at %arg3, %arg4 caches %arg5, %arg6[%[[L]], %arg7] {layers = 2 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.000000e-05, rope_theta = 1.000000e+04>} : memref<?xf32>
-// CHECK-NEXT: photon_kernel.attention %arg8[%[[Q]], %[[A]], %[[S]], %[[ST]]] caches %arg5, %arg6[%[[L]], %arg7] rows %arg2 at %arg3, %arg4 semaphores %arg10 {layers = 2 : i64, shape = #photon_kernel.layer<{{.*}}>} : memref<?xf32>
+// CHECK-NEXT: photon_kernel.attention %arg8[%[[Q]], %[[A]], %[[S]], %[[ST]]] caches %arg5, %arg6[%[[L]], %arg7] rows %arg2 at %arg3, %arg4 per_slot %arg11 semaphores %arg10 {layers = 2 : i64, shape = #photon_kernel.layer<{{.*}}>} : memref<?xf32>
 // CHECK-NEXT: photon_kernel.matmul %arg8[%[[A]]] rows %arg2 weight %arg0[%[[WO]]] into %arg8[%[[Q]]] next[%[[WG]], %[[WU]]] {k = 64 : i64, m = 64 : i64, next_aligns = array<i64: 16, 16>, next_elements = array<i64: 8192, 8192>, weight_align = 16 : i64}
 // CHECK-NEXT: photon_kernel.residual_add %arg1[%[[ZERO]]] rows %arg2 add %arg8[%[[Q]]] {width = 64 : i64} : memref<?xf32>
 // CHECK-NEXT: %[[NORM2:.*]] = arith.addi %[[AT]], %c36928 : index

@@ -1082,8 +1082,9 @@ def main():
                 # The tiled prefill attention (tiled-attention) on every cache (fused capacity
                 # 0): prompts of 150 and 300 tokens are 3 and 5 tiles of 64 rows with a tail
                 # (tensor cores with bf16 caches), three prompts prefilled together leave
-                # tiles of two sequences (row by row), and 65 prompts decoded together are
-                # 65 rows of different sequences (row by row); f32 caches go row by row.
+                # tiles of two sequences (row by row), and 65 prompts decoded together (65
+                # rows of different sequences) take split attention, not the tiled kernel;
+                # f32 caches go row by row.
                 for suffix, types in (("-bf16-act-tiled", ("bf16", "bf16")), ("-tiled", ("f32", "f32"))):
                     model_case(h, os.path.join(ROOT, "examples", "tiny-vanilla.json"),
                                "tiny-vanilla" + suffix, worst, rng, extra_lengths=(150, 300),

@@ -149,7 +149,7 @@ func.func @rms_norm_rounded_f32(%W: memref<?xf32>, %x: memref<?xf32>, %n: index)
 func.func @caches_of_another_type(%n: index, %pos: memref<?xi32>, %k: memref<?xbf16>, %v: memref<?xf32>, %s: memref<?xf32>) {
   %c0 = arith.constant 0 : index
   // expected-error @+1 {{all of {k_cache, v_cache} have same type}}
-  "photon_kernel.attention"(%s, %c0, %c0, %c0, %c0, %k, %v, %c0, %n, %n, %pos, %pos, %pos) <{layers = 1 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1>}> : (memref<?xf32>, index, index, index, index, memref<?xbf16>, memref<?xf32>, index, index, index, memref<?xi32>, memref<?xi32>, memref<?xi32>) -> ()
+  "photon_kernel.attention"(%s, %c0, %c0, %c0, %c0, %k, %v, %c0, %n, %n, %pos, %pos, %pos) <{layers = 1 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0>}> : (memref<?xf32>, index, index, index, index, memref<?xbf16>, memref<?xf32>, index, index, index, memref<?xi32>, memref<?xi32>, memref<?xi32>) -> ()
   return
 }
 
@@ -158,7 +158,7 @@ func.func @caches_of_another_type(%n: index, %pos: memref<?xi32>, %k: memref<?xb
 func.func @rounded_without_base(%n: index, %pos: memref<?xi32>, %k: memref<?xbf16>, %s: memref<?xf32>) {
   %c0 = arith.constant 0 : index
   // expected-error @+1 {{rounded needs its base}}
-  "photon_kernel.attention"(%s, %c0, %c0, %c0, %c0, %k, %k, %k, %c0, %n, %n, %pos, %pos, %pos) <{layers = 1 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1>}> : (memref<?xf32>, index, index, index, index, memref<?xbf16>, memref<?xbf16>, memref<?xbf16>, index, index, index, memref<?xi32>, memref<?xi32>, memref<?xi32>) -> ()
+  "photon_kernel.attention"(%s, %c0, %c0, %c0, %c0, %k, %k, %k, %c0, %n, %n, %pos, %pos, %pos) <{layers = 1 : i64, shape = #photon_kernel.layer<d_model = 64, heads = 4, kv_heads = 2, ffn = 128, eps = 1.0e-05, rope_theta = 10000.0>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0>}> : (memref<?xf32>, index, index, index, index, memref<?xbf16>, memref<?xbf16>, memref<?xbf16>, index, index, index, memref<?xi32>, memref<?xi32>, memref<?xi32>) -> ()
   return
 }
 
