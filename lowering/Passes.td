@@ -24,7 +24,7 @@ def ConvertPhotonToPhotonKernel : Pass<"convert-photon-to-photon-kernel", "::mli
       photon_embed_{enc,dec,tok}(W, ids, n, out)
       photon_chunk_<l>(W, in, n, out, scratch)          linear chunkers only
       photon_stack_<name>(W, x, rows, pos, seq, k, v, capacity, scratch,
-                          scratch_act, semaphores)
+                          scratch_act, semaphores, rows_per_slot)
           x is updated in place (layers, then the final norm: with
           lm-head-norm, not in the stack the LM head reads). Row i is the
           item at position pos[i] of cache slot seq[i]; it attends to
@@ -33,7 +33,9 @@ def ConvertPhotonToPhotonKernel : Pass<"convert-photon-to-photon-kernel", "::mli
           scratch_act are the plan's stack_scratch as f32 and activations;
           semaphores (i32) the plan's semaphores region, zero on entry and
           on exit: a kernel whose blocks combine their results counts them
-          there and its last block combines.
+          there and its last block combines. rows_per_slot: the rows come
+          in runs of that many consecutive rows of one slot (1 in decode
+          steps, where the tiled prefill attention does not apply).
       photon_converter_<l>(W, x, n, out)
       photon_lm_head(W, x, n, logits)
           with lm-head-norm, x are the raw rows of its stack, normed on the
