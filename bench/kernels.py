@@ -44,9 +44,10 @@ every row count one of Photon's matrix kernels ran at, and, for each vanilla dec
 scaled_dot_product_attention of its rows over its context (head dim padded to a multiple
 of 8, as the peer runs it), and a copy kernel (torch's elementwise neg, bf16) moving as
 many bytes as each projection, and each such attention (Photon's K and V), must. A second
-table sets each Photon kernel beside the peer's doing the same work and beside that copy (%sized: the copy's time over the kernel's): how far a
-kernel is from what the vendor libraries, or a bare copy, do with the same bytes, at sizes
-where even a copy does not reach the 1 GiB copy rate.
+table sets each Photon kernel beside the peer's doing the same work and beside that copy
+(%sized: the copy's time over the kernel's): how far a kernel is from what the vendor
+libraries, or a bare copy, do with the same bytes, at sizes where even a copy does not
+reach the 1 GiB copy rate.
 """
 import argparse
 import csv
@@ -571,7 +572,7 @@ def format_peer(peer, pairs):
 
     lines = ["\n== the PyTorch peer's kernels (bf16: torch.nn.functional.linear; "
              "scaled_dot_product_attention over heads/KV heads x padded head dim @ context; "
-             "copy: a device-to-device copy moving a projection's or attention's bytes), "
+             "copy: a copy kernel moving a projection's or attention's bytes), "
              "same ncu conditions",
              f"{'case':<10} {'shape':>15} {'rows':>5} {'us':>8} {'%copy':>6} {'%mma':>6}  kernels"]
     for p in peer:
@@ -683,10 +684,9 @@ def profile(args, art, manifest, batch, mode, workdir):
 
 def run_peer_child(path):
     """Under ncu (profile_peer): each case once (torch.nn.functional.linear,
-    scaled_dot_product_attention of one query position a row, or an elementwise copy kernel), opened
-    by a marker kernel,
-    between cudaProfilerStart and Stop; every case runs once before, so that cuBLAS's
-    handle and heuristics are not what is profiled."""
+    scaled_dot_product_attention of one query position a row, or an elementwise copy
+    kernel), opened by a marker kernel, between cudaProfilerStart and Stop; every case runs
+    once before, so that cuBLAS's handle and heuristics are not what is profiled."""
     import torch
     import torch.nn.functional as F
     torch.manual_seed(0)
