@@ -110,7 +110,7 @@ tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-t
 # Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
 # `pack f32` keep them.
 checked_artifacts="$recgen_artifacts $tile_edge_artifacts tiny-photon-l3-bf16-act-tiled
-  edge-vanilla-wide-outputs-bf16-act $long_cache_artifacts"
+  edge-vanilla-wide-outputs-bf16-act edge-vanilla-gqa3-bf16-act-split $long_cache_artifacts"
 # Their prompt (run's memcheck, sanitize): 299 tokens.
 tile_edge_prompt="$(seq 0 298 | awk '{printf "%s%d", (NR > 1 ? "," : ""), $1 % 250 + 1}')"
 # The sanitizers' sampled runs: temperature, top-k and top-p all in play.
@@ -313,6 +313,9 @@ run() {
     for art in $long_cache_artifacts; do
       memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 150)" --max-new-tokens 8 --batch 3
     done
+    # A decode step of 65 rows (one past a tiled-attention tile): split attention.
+    memcheck "$dev/e2e/edge-vanilla-gqa3-bf16-act-split" --prompt-ids "$(seq -s, 1 150)" \
+      --max-new-tokens 6 --batch 65
     memcheck "$dev/e2e/edge-vanilla-wide-outputs-bf16-act" --prompt-ids 1,2,3,4,5 --max-new-tokens 8 --batch 6
   else
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
@@ -438,7 +441,7 @@ demo() {
 sanitize_part() {  # the artifacts of half $1 of the sanitizers' runs
   case "$1" in
     1) echo $recgen_artifacts tiny-photon-l3-bf16-act-tiled ;;
-    2) echo $tile_edge_artifacts $long_cache_artifacts ;;
+    2) echo $tile_edge_artifacts $long_cache_artifacts edge-vanilla-gqa3-bf16-act-split ;;
     *) echo "gpu-check: SANITIZE_PART is 1 or 2, not '$1'" >&2; exit 2 ;;
   esac
 }
@@ -481,6 +484,8 @@ sanitize() {
       check "$tool" "$art" "(150-token prompt)" --prompt-ids "$(seq -s, 1 150)" \
         --max-new-tokens 8 --batch 3
     done
+    check "$tool" edge-vanilla-gqa3-bf16-act-split "(a 65-row decode)" \
+      --prompt-ids "$(seq -s, 1 150)" --max-new-tokens 6 --batch 65
     # PHOTON's tiled prefill over 640 tokens (every level's encoder over more
     # than one 64-row tile), RecGen.
     check "$tool" tiny-photon-l3-bf16-act-tiled "(640-token prompt)" --mode recgen --batch 1 \
