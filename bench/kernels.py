@@ -460,16 +460,15 @@ def copy_cases(cases):
     DRAM bytes (half of them read, half written, in 16-byte units): what the card does
     with those bytes at that size, launch and first round trip included, for a kernel's
     time to be set against. The 1 GiB copy rate is reached only by far larger copies.
-    An attention's bytes are Photon's K and V (its unpadded head_dim)."""
+    An attention's bytes are Photon's K and V (`kv_bytes`: its unpadded head_dim)."""
     out = []
     for c in cases:
         if c["kind"] == "linear":
             out.append({"kind": "copy", "name": c["name"], "M": c["M"], "K": c["K"],
                         "rows": c["rows"], "bytes": projection_bytes(c) // 32 * 16})
         elif c["kind"] == "attention":
-            kv = 2 * c["rows"] * c["context"] * c["kv_heads"] * c["kv_head_dim"] * 2
             out.append({"kind": "copy", "name": "attention", "rows": c["rows"],
-                        "context": c["context"], "bytes": kv // 32 * 16})
+                        "context": c["context"], "bytes": c["kv_bytes"] // 32 * 16})
     return out
 
 
@@ -479,8 +478,8 @@ def peer_attention_case(cfg, rows, context):
     multiple of 8 (its `+pad`: head_dim 52 -> 56, so that SDPA's fused kernels take it)."""
     hd = cfg["d_model"] // cfg["n_heads"]
     return {"kind": "attention", "name": "attention", "heads": cfg["n_heads"],
-            "kv_heads": cfg["n_kv_heads"], "head_dim": -(-hd // 8) * 8, "kv_head_dim": hd,
-            "context": context, "rows": rows}
+            "kv_heads": cfg["n_kv_heads"], "head_dim": -(-hd // 8) * 8, "context": context,
+            "rows": rows, "kv_bytes": kv_bytes_per_layer(cfg, rows, context, 2)}
 
 
 def split_peer_kernels(kernels, count):
@@ -531,8 +530,9 @@ def photon_against_peer(runs, peer):
     attention kernel also gets the copy of as many bytes (copy_cases): `pct_sized_copy`,
     its time against that copy's."""
     linear = {(p["M"], p["K"], p["rows"]): p for p in peer if p["kind"] == "linear"}
-    copies = {(p["M"], p["K"], p["rows"]) if "M" in p else (p["rows"], p["context"]): p
-              for p in peer if p["kind"] == "copy"}
+    copies = {(p["M"], p["K"], p["rows"]): p for p in peer if p["kind"] == "copy" and "M" in p}
+    kv_copies = {(p["rows"], p["context"]): p for p in peer
+                 if p["kind"] == "copy" and "context" in p}
     attention = {(p["rows"], p["context"]): p for p in peer if p["kind"] == "attention"}
     pairs = []
     for run in runs:
@@ -546,7 +546,8 @@ def photon_against_peer(runs, peer):
                 p, copy = linear.get(key), copies.get(key)
             elif attention_family(g["family"]) and run.get("context"):
                 rows = run["batch"]
-                p, copy = attention.get((rows, run["context"])), copies.get((rows, run["context"]))
+                key = (rows, run["context"])
+                p, copy = attention.get(key), kv_copies.get(key)
             else:
                 continue
             if copy and not copy["seconds"]:
