@@ -436,6 +436,12 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
       llvm::append_range(init, computePairValues(b));
     else
       init.append(nPairValues, cF32(b, 0));
+    // The bulk copies land once, before the first group reads them.
+    if (bulk) {
+      Value phase0 = arith::ConstantIntOp::create(b, i32, 0);
+      mbarrierWaitParity(b, barrier, phase0);
+      mbarrierWaitParity(b, rowBarrier, phase0);
+    }
     auto loop = scf::ForOp::create(
         b, cIdx(b, 0), cIdx(b, groups), one, init,
         [&](OpBuilder &ob, Location loc, Value g, ValueRange accIn) {
@@ -459,9 +465,6 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
           if (!bulk)
             gemvGridWait(b);
           else {
-            Value phase0 = arith::ConstantIntOp::create(b, i32, 0);
-            mbarrierWaitParity(b, barrier, phase0);
-            mbarrierWaitParity(b, rowBarrier, phase0);
             Value first = mulI(b, mulI(b, warpInBlock, warpRows), K);
             for (int64_t u = 0; u < unroll; ++u)
               for (int64_t i = 0; i < warpRows; ++i)

@@ -19,6 +19,7 @@
 // RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=2 chip=sm_80' | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fuse-launches=true' | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
+// RUN: photon-translate --import-config %photon_src/test/E2E/Inputs/edge/edge-vanilla-wide-outputs.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-loads-in-flight=2' -canonicalize -cse | FileCheck %s --check-prefix=GROUPS
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=HIER
 
@@ -72,6 +73,15 @@
 // ONE-NOT: nvvm.cp.async.bulk.shared.cluster.global
 // ONE-LABEL: dynamic_shared_memory_size %c2600_i32 module(@photon_kernels) function(@photon_gemv_r1_64x128)
 // ONE: nvvm.cp.async.bulk.shared.cluster.global
+
+// A GEMV of several K groups (D = 512, f32: 4 rounds of 32 lanes, 2 a
+// group) waits for its copies once, before the first group.
+// GROUPS-LABEL: function(@photon_gemv_qkv_norm_r1_1024x512)
+// GROUPS: nvvm.mbarrier.try_wait.parity
+// GROUPS-NEXT: nvvm.mbarrier.try_wait.parity
+// GROUPS-NEXT: scf.for %{{.*}} = %c0 to %c2 step %c1
+// GROUPS-NOT: nvvm.mbarrier.try_wait.parity
+// GROUPS: gpu.terminator
 
 // Without photon-pipeline-latents, PHOTON's one-row GEMVs take bulk copies.
 // HIER: function(@photon_gemv_qkv_norm_r1_
