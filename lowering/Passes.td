@@ -106,6 +106,11 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "over all of them on tensor cores, as measured best on an H200. "
            "Each iteration waits for its loads, so fewer iterations mean "
            "fewer round trips to memory, at more registers">,
+    Option<"gemvTensorCoreTiles", "gemv-tensor-core-tiles", "int64_t", "1",
+           "GPU: output tiles of 16 a tensor-core GEMV block takes; each "
+           "activation fragment a lane loads feeds all of them, so the "
+           "grid reads the activation rows from L2 that many times fewer, "
+           "at more registers a thread and fewer blocks">,
     Option<"gemvTensorCoreWarps", "gemv-tensor-core-warps", "int64_t", "0",
            "GPU: warps of a tensor-core GEMV block (they split K); 0: 16 "
            "where the grid has fewer blocks (16 outputs each) than "

@@ -159,6 +159,7 @@ struct ConvertPhotonKernelToGPU
         {"gemv-loads-in-flight", gemvLoadsInFlight, 1, kNone},
         {"gemv-bulk-max-warp-rows", gemvBulkMaxWarpRows, -1, kNone},
         {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
+        {"gemv-tensor-core-tiles", gemvTensorCoreTiles, 1, 8},
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
         {"split-attention-one-row-prefetch-steps", splitAttentionOneRowPrefetchSteps, 1, 4},
@@ -206,6 +207,7 @@ struct ConvertPhotonKernelToGPU
     options.gemvTensorCoreMinRows = gemvTensorCoreMinRows;
     options.gemvLoadsInFlight = gemvLoadsInFlight;
     options.gemvTensorCoreWarps = gemvTensorCoreWarps;
+    options.gemvTensorCoreTiles = gemvTensorCoreTiles;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;

@@ -150,6 +150,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
                      "fewer blocks than multiprocessors, 4 for the fused-norm "
                      "QKV and 16-row gate/up, else 8)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreWarps)};
+  Option<int64_t> gemvTensorCoreTiles{
+      *this, "gemv-tensor-core-tiles",
+      llvm::cl::desc("output tiles of 16 a tensor-core GEMV block takes, "
+                     "sharing each activation fragment (1 to 8)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreTiles)};
   Option<bool> blockPerRow{
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
@@ -394,6 +399,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvTensorCoreMinRows = options.gemvTensorCoreMinRows;
         kernels.gemvLoadsInFlight = options.gemvLoadsInFlight;
         kernels.gemvTensorCoreWarps = options.gemvTensorCoreWarps;
+        kernels.gemvTensorCoreTiles = options.gemvTensorCoreTiles;
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;

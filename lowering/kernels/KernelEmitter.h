@@ -293,7 +293,8 @@ public:
   /// per weight, bound the kernel long before the weight bytes do (16 rows:
   /// 4% of the copy rate). A block of W warps (gemvTensorCoreWarps) per 16 outputs of
   /// one range (8 pairs in a range of pairs: A rows g and g + 8 are a pair's
-  /// halves), the warps splitting K into steps of 32 (warp w takes steps w,
+  /// halves; T tiles of 16 with gemv-tensor-core-tiles, each activation
+  /// fragment feeding the MMAs of all T), the warps splitting K into steps of 32 (warp w takes steps w,
   /// w + W, ...). Weights are the A operand, rows the B operand
   /// (n-tiles of 8 rows). Lane (g, t) = (lane / 4, lane % 4) loads 16 bytes
   /// of weight rows g and g + 8 at k = 8t..8t+7 of the step and 16 bytes of

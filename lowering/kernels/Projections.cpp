@@ -594,16 +594,30 @@ int64_t KernelEmitter::gemvTensorCoreWarps(int64_t tiles, int64_t matrices, int6
 void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows,
                                    int64_t maxRows, int64_t K, ArrayRef<GemvRange> ranges,
                                    Value normGain, const GemvPairValues &pairValues) {
-  SmallVector<int64_t> firstTiles{0};
-  for (const GemvRange &range : ranges)
-    firstTiles.push_back(firstTiles.back() + llvm::divideCeil(range.M, 16));
-  const int64_t tiles = firstTiles.pop_back_val();
   const int64_t nTiles = llvm::divideCeil(maxRows, 8);
   const int64_t nw = ranges.front().weights.size();
   const int64_t chunks = K / 8, steps = llvm::divideCeil(chunks, 4);
   const bool bf16In = in.elementType().isBF16() && !normGain;
   const bool split = !bf16In && !roundsInput(in);
-  const int64_t W = gemvTensorCoreWarps(tiles, nw, nTiles, split);
+  // T output tiles a block (gemv-tensor-core-tiles): each activation
+  // fragment a lane loads feeds the MMAs of all T, so the grid reads the
+  // rows from L2 T times fewer. A range's blocks take its tiles T at a time
+  // (the last block's tiles past the range reread its last output and store
+  // nothing).
+  const int64_t T = options.gemvTensorCoreTiles;
+  SmallVector<int64_t> firstBlocks{0};
+  for (const GemvRange &range : ranges)
+    firstBlocks.push_back(firstBlocks.back() + llvm::divideCeil(range.M, 16 * T));
+  const int64_t blocks = firstBlocks.pop_back_val();
+  // Per (warp, value, lane) in workgroup memory: the accumulators of
+  // (output tile τ, weight matrix m, n-tile n) at ((τ · nw + m) · nTiles +
+  // n) · 4, then a sum of squares per n-tile. They are static shared
+  // memory, at most 48 KB a block: fewer warps where T tiles need more.
+  const int64_t nAcc = T * nw * nTiles * 4, nValues = nAcc + (normGain ? nTiles : 0);
+  constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
+  int64_t W = gemvTensorCoreWarps(blocks, nw, nTiles, split);
+  while (W > 1 && W * nValues * kWarpSize * 4 > kMaxStaticSharedBytes)
+    W /= 2;
   // K steps a lane loads at once (2 vectors of each matrix a step: rows g
   // and g + 8). One matrix takes gemv-loads-in-flight steps, unless it
   // also holds the hi and lo of 16 rows (the fused norm's inputs);
@@ -614,20 +628,16 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const int64_t budget = nw == 1 && (nTiles == 1 || bf16In)
                              ? options.gemvLoadsInFlight
                              : options.gemvLoadsInFlight / (2 * nw);
-  const int64_t unroll = std::clamp<int64_t>(budget, 1, llvm::divideCeil(steps, W));
+  const int64_t unroll = std::clamp<int64_t>(budget / T, 1, llvm::divideCeil(steps, W));
   const int64_t iterations = llvm::divideCeil(steps, W * unroll);
   const bool ragged = iterations * W * unroll * 4 != chunks;
   const int64_t pairHalf = pairHalfOf(ranges);
   assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
          "ranges read equally many matrices");
   Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i32 = b.getI32Type();
-  // Per (warp, value, lane) in workgroup memory: the accumulators of
-  // (weight matrix m, n-tile n) at (m · nTiles + n) · 4, then a sum of
-  // squares per n-tile.
-  const int64_t nAcc = nw * nTiles * 4, nValues = nAcc + (normGain ? nTiles : 0);
   Value one = cIdx(b, 1);
   auto launch = gpu::LaunchOp::create(
-      b, cIdx(b, tiles), one, one, cIdx(b, W * kWarpSize), one, one,
+      b, cIdx(b, blocks), one, one, cIdx(b, W * kWarpSize), one, one,
       /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
       /*asyncDependencies=*/ValueRange{},
       TypeRange{workgroupBuffer({W * nValues * kWarpSize}, f32)});
@@ -639,34 +649,42 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   Value tid = launch.getThreadIds().x, block = launch.getBlockIds().x;
   Value lane = remU(kb, tid, kWarpSize), warp = divU(kb, tid, kWarpSize);
   Value g = divU(kb, lane, 4), t = remU(kb, lane, 4);
-  // The block's range (uniform): its tile, outputs and weight matrices.
-  auto byRange = rangeSelector(kb, block, firstTiles);
+  // The block's range (uniform): its tiles, outputs and weight matrices.
+  auto byRange = rangeSelector(kb, block, firstBlocks);
   Value rangeIdx = byRange([&](int64_t k) { return cIdx(kb, k); });
-  Value tile = arith::SubIOp::create(kb, block, byRange([&](int64_t k) { return cIdx(kb, firstTiles[k]); }));
+  Value firstTile = mulI(
+      kb, arith::SubIOp::create(kb, block, byRange([&](int64_t k) { return cIdx(kb, firstBlocks[k]); })),
+      T);
+  SmallVector<Value> tiles;
+  for (int64_t tau = 0; tau < T; ++tau)
+    tiles.push_back(addI(kb, firstTile, tau));
   Value lastJ = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M - 1); });
-  // Output of A row g + 8 · half: in a plain range 16 consecutive
-  // outputs, in a range of pairs half `half` of pair 8 · tile + g.
-  auto plainOutput = [&](Builder &b, int64_t half) { return addI(b, addI(b, mulI(b, tile, 16), g), 8 * half); };
-  auto pairedOutput = [&](Builder &b, int64_t half) -> Value {
-    Value pair = addI(b, mulI(b, tile, 8), g);
+  // Output of A row g + 8 · half of tile τ: in a plain range 16
+  // consecutive outputs, in a range of pairs half `half` of pair 8 · tile + g.
+  auto plainOutput = [&](Builder &b, int64_t tau, int64_t half) {
+    return addI(b, addI(b, mulI(b, tiles[tau], 16), g), 8 * half);
+  };
+  auto pairedOutput = [&](Builder &b, int64_t tau, int64_t half) -> Value {
+    Value pair = addI(b, mulI(b, tiles[tau], 8), g);
     return addI(b, addI(b, mulI(b, divU(b, pair, pairHalf), 2 * pairHalf), remU(b, pair, pairHalf)),
                 half * pairHalf);
   };
   Value isPaired = pairHalf ? byRange([&](int64_t k) -> Value {
     return arith::ConstantIntOp::create(kb, kb.getI1Type(), ranges[k].pairHalf != 0);
   }) : Value();
-  // Weight rows (matrix m, half h) at m · 2 + h; outputs past the range's
-  // end reread its last and are not stored.
-  SmallVector<Value> rowW;
-  for (int64_t m = 0; m < nw; ++m) {
-    Value wm = byRange([&](int64_t k) { return ranges[k].weights[m]; });
-    for (int64_t h = 0; h < 2; ++h) {
-      Value j = plainOutput(kb, h);
-      if (pairHalf)
-        j = arith::SelectOp::create(kb, isPaired, pairedOutput(kb, h), j);
-      rowW.push_back(addI(kb, wm, mulI(kb, arith::MinUIOp::create(kb, j, lastJ), K)));
-    }
-  }
+  // Weight rows (tile τ, matrix m, half h) at (τ · nw + m) · 2 + h;
+  // outputs past the range's end reread its last and are not stored.
+  SmallVector<Value> w, rowW;
+  for (int64_t m = 0; m < nw; ++m)
+    w.push_back(byRange([&](int64_t k) { return ranges[k].weights[m]; }));
+  for (int64_t tau = 0; tau < T; ++tau)
+    for (int64_t m = 0; m < nw; ++m)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value j = plainOutput(kb, tau, h);
+        if (pairHalf)
+          j = arith::SelectOp::create(kb, isPaired, pairedOutput(kb, tau, h), j);
+        rowW.push_back(addI(kb, w[m], mulI(kb, arith::MinUIOp::create(kb, j, lastJ), K)));
+      }
   // Row g of n-tile n; rows past `rows` reread the last and are not stored.
   Value last = arith::SubIOp::create(kb, rows, one);
   SmallVector<Value> rowIn;
@@ -682,11 +700,11 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
     return regs;
   };
   // RoPE's cos and sin (the pair values) of the pairs warp 0 stores, for
-  // rows 2t + e of n-tile n at (2n + e) · count after the loop's partial
-  // sums: computed in the first iteration, while its weight loads are in
-  // flight (after the wait for the previous kernel, which may write what
-  // they read), not after the loop.
-  const int64_t nPairValues = pairHalf ? nTiles * 2 * pairValues.count : 0;
+  // tile τ and rows 2t + e of n-tile n at ((τ · nTiles + n) · 2 + e) ·
+  // count after the loop's partial sums: computed in the first iteration,
+  // while its weight loads are in flight (after the wait for the previous
+  // kernel, which may write what they read), not after the loop.
+  const int64_t nPairValues = pairHalf ? T * nTiles * 2 * pairValues.count : 0;
   SmallVector<Value> init(nValues + nPairValues, cF32(kb, 0));
   auto pairRow = [&](Builder &b, int64_t n, int64_t e) {
     return addI(b, addI(b, mulI(b, t, 2), e), 8 * n);
@@ -697,7 +715,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
         Builder b(loc, ob);
         SmallVector<Value> acc(accIn.begin(), accIn.end());
         SmallVector<Value> at, inside;
-        SmallVector<SmallVector<Value, 4>> wRegs; // (step u, matrix m, half h)
+        SmallVector<SmallVector<Value, 4>> wRegs; // (step u, tile τ, matrix m, half h)
         for (int64_t u = 0; u < unroll; ++u) {
           Value step = addI(b, mulI(b, addI(b, mulI(b, it, unroll), u), W), warp);
           Value c = addI(b, mulI(b, step, 4), t);
@@ -718,10 +736,12 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
         if (nPairValues)
           inFirstIteration(b, it, MutableArrayRef(acc).slice(nValues, nPairValues), [&](Builder &b) {
             SmallVector<Value> values;
-            for (int64_t n = 0; n < nTiles; ++n)
-              for (int64_t e = 0; e < 2; ++e)
-                llvm::append_range(values, pairValues.compute(b, arith::MinUIOp::create(b, pairRow(b, n, e), last),
-                                                              pairedOutput(b, 0)));
+            for (int64_t tau = 0; tau < T; ++tau)
+              for (int64_t n = 0; n < nTiles; ++n)
+                for (int64_t e = 0; e < 2; ++e)
+                  llvm::append_range(values,
+                                     pairValues.compute(b, arith::MinUIOp::create(b, pairRow(b, n, e), last),
+                                                        pairedOutput(b, tau, 0)));
             return values;
           });
         for (int64_t u = 0; u < unroll; ++u) {
@@ -760,9 +780,9 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
               if (split)
                 lo = registers(b, xLo);
             }
-            for (int64_t m = 0; m < nw; ++m) {
-              ArrayRef<Value> r0 = wRegs[(u * nw + m) * 2], r8 = wRegs[(u * nw + m) * 2 + 1];
-              Value *tileAcc = &acc[(m * nTiles + n) * 4];
+            for (int64_t tm = 0; tm < T * nw; ++tm) { // tile τ, matrix m at τ · nw + m
+              ArrayRef<Value> r0 = wRegs[(u * T * nw + tm) * 2], r8 = wRegs[(u * T * nw + tm) * 2 + 1];
+              Value *tileAcc = &acc[(tm * nTiles + n) * 4];
               for (int64_t kk = 0; kk < 2; ++kk) {
                 SmallVector<Value> a{r0[2 * kk], r8[2 * kk], r0[2 * kk + 1], r8[2 * kk + 1]};
                 mmaBF16(b, a, ValueRange{hi[2 * kk], hi[2 * kk + 1]}, tileAcc);
@@ -807,8 +827,9 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
       }
     }
     // The range's preloaded values (its residuals) for every output of the
-    // thread, (n-tile n, row 2t + e, half) at (2n + e) · 2 + half, before
-    // any store (an outside output reads row 0, output 0).
+    // thread, (tile τ, n-tile n, row 2t + e, half) at ((τ · nTiles + n) · 2
+    // + e) · 2 + half, before any store (an outside output reads row 0,
+    // output 0).
     assert((ranges.size() == 1 || llvm::none_of(ranges, [](const GemvRange &r) {
               return bool(r.preload);
             })) && "a preloading range is a launch's only one");
@@ -816,58 +837,62 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
     if (ranges.front().preload) {
       const GemvRange &range = ranges.front();
       Value zero = cIdx(b, 0);
-      for (int64_t n = 0; n < nTiles; ++n)
-        for (int64_t e = 0; e < 2; ++e)
-          for (int64_t half = 0; half < 2; ++half) {
-            Value r = pairRow(b, n, e), j = plainOutput(b, half);
-            Value inside = arith::AndIOp::create(b, ult(b, r, rows), ult(b, j, cIdx(b, range.M)));
-            preloaded.push_back(range.preload(b, arith::SelectOp::create(b, inside, r, zero),
-                                              arith::SelectOp::create(b, inside, j, zero)));
-          }
+      for (int64_t tau = 0; tau < T; ++tau)
+        for (int64_t n = 0; n < nTiles; ++n)
+          for (int64_t e = 0; e < 2; ++e)
+            for (int64_t half = 0; half < 2; ++half) {
+              Value r = pairRow(b, n, e), j = plainOutput(b, tau, half);
+              Value inside = arith::AndIOp::create(b, ult(b, r, rows), ult(b, j, cIdx(b, range.M)));
+              preloaded.push_back(range.preload(b, arith::SelectOp::create(b, inside, r, zero),
+                                                arith::SelectOp::create(b, inside, j, zero)));
+            }
     }
-    for (int64_t n = 0; n < nTiles; ++n)
-      for (int64_t e = 0; e < 2; ++e) {
-        Value r = pairRow(b, n, e);
-        // The dot products of A row g + 8 · half and row r, one per matrix.
-        auto sumsOf = [&](Builder &b, int64_t half) {
-          SmallVector<Value> sums;
-          for (int64_t m = 0; m < nw; ++m) {
-            Value s = total[(m * nTiles + n) * 4 + half * 2 + e];
-            sums.push_back(normGain ? mulF(b, s, invRms[2 * n + e]) : s);
+    for (int64_t tau = 0; tau < T; ++tau)
+      for (int64_t n = 0; n < nTiles; ++n)
+        for (int64_t e = 0; e < 2; ++e) {
+          Value r = pairRow(b, n, e);
+          const int64_t at = (tau * nTiles + n) * 2 + e; // (τ, n, e)
+          // The dot products of A row g + 8 · half of tile τ and row r,
+          // one per matrix.
+          auto sumsOf = [&](Builder &b, int64_t half) {
+            SmallVector<Value> sums;
+            for (int64_t m = 0; m < nw; ++m) {
+              Value s = total[((tau * nw + m) * nTiles + n) * 4 + half * 2 + e];
+              sums.push_back(normGain ? mulF(b, s, invRms[2 * n + e]) : s);
+            }
+            return sums;
+          };
+          auto store = [&](Builder &b, const GemvRange &range) {
+            Value inRows = ult(b, r, rows), M = cIdx(b, range.M);
+            if (range.pairHalf) {
+              Value j = pairedOutput(b, tau, 0);
+              ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)), [&](Builder &b) {
+                SmallVector<Value> pair = sumsOf(b, 0);
+                pair.append(sumsOf(b, 1));
+                for (int64_t i = 0; i < pairValues.count; ++i)
+                  pair.push_back(loop.getResult(nValues + at * pairValues.count + i));
+                range.store(b, r, j, pair);
+              });
+              return;
+            }
+            for (int64_t half = 0; half < 2; ++half) {
+              Value j = plainOutput(b, tau, half);
+              ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)), [&](Builder &b) {
+                SmallVector<Value> values = sumsOf(b, half);
+                if (range.preload)
+                  values.push_back(preloaded[at * 2 + half]);
+                range.store(b, r, j, values);
+              });
+            }
+          };
+          if (ranges.size() == 1) {
+            store(b, ranges.front());
+            continue;
           }
-          return sums;
-        };
-        auto store = [&](Builder &b, const GemvRange &range) {
-          Value inRows = ult(b, r, rows), M = cIdx(b, range.M);
-          if (range.pairHalf) {
-            Value j = pairedOutput(b, 0);
-            ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)), [&](Builder &b) {
-              SmallVector<Value> pair = sumsOf(b, 0);
-              pair.append(sumsOf(b, 1));
-              for (int64_t i = 0; i < pairValues.count; ++i)
-                pair.push_back(loop.getResult(nValues + (2 * n + e) * pairValues.count + i));
-              range.store(b, r, j, pair);
-            });
-            return;
-          }
-          for (int64_t half = 0; half < 2; ++half) {
-            Value j = plainOutput(b, half);
-            ifThen(b, arith::AndIOp::create(b, inRows, ult(b, j, M)), [&](Builder &b) {
-              SmallVector<Value> values = sumsOf(b, half);
-              if (range.preload)
-                values.push_back(preloaded[(2 * n + e) * 2 + half]);
-              range.store(b, r, j, values);
-            });
-          }
-        };
-        if (ranges.size() == 1) {
-          store(b, ranges.front());
-          continue;
+          for (int64_t k = 0; k < int64_t(ranges.size()); ++k)
+            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, rangeIdx, cIdx(b, k)),
+                   [&](Builder &b) { store(b, ranges[k]); });
         }
-        for (int64_t k = 0; k < int64_t(ranges.size()); ++k)
-          ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, rangeIdx, cIdx(b, k)),
-                 [&](Builder &b) { store(b, ranges[k]); });
-      }
   });
   gpu::TerminatorOp::create(kb);
 }

@@ -19,6 +19,8 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=1 gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=MIN1
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-tiles=2' -canonicalize -cse | FileCheck %s --check-prefix=TILES
+// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-tiles=9' 2>&1 | FileCheck %s --check-prefix=BADTILES
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
@@ -256,3 +258,29 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // FOURW-LABEL: func.func private @photon_lm_head(
 // FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_norm_r8_40x64)
 // FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_norm_r16_40x64)
+
+// gemv-tensor-core-tiles=2: a block takes two tiles of 16 outputs (the LM
+// head's 40: tiles 2 · block and 2 · block + 1, rows clamped to the last),
+// and one load of the rows' fragment feeds both tiles' MMAs.
+// TILES-LABEL: func.func private @photon_lm_head(
+// TILES: gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in ({{.*}} = %c2, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_40x64) workgroup(%{{.*}} : memref<2048xf32, #gpu.address_space<workgroup>>) {
+// TILES: %[[T0:.*]] = arith.muli %[[B]], %c2 : index
+// TILES-NEXT: %[[T1:.*]] = arith.addi %[[T0]], %c1 : index
+// TILES-NEXT: %[[J00:.*]] = arith.muli %[[B]], %c32 : index
+// TILES: %[[J10:.*]] = arith.muli %[[T1]], %c16 : index
+// TILES-NEXT: %[[J1:.*]] = arith.addi %[[J10]], %{{.*}} : index
+// TILES-NEXT: arith.minui %[[J1]], %c39 : index
+// TILES-COUNT-4: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// TILES: %[[X:.*]] = vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// TILES-NEXT: %[[XK:.*]] = arith.select %{{.*}}, %[[X]], %{{.*}} : vector<8xbf16>
+// TILES-NEXT: %[[XW:.*]] = vector.bitcast %[[XK]] : vector<8xbf16> to vector<4xi32>
+// TILES-NEXT: %[[X0:.*]] = vector.extract %[[XW]][0]
+// TILES-NEXT: %[[X1:.*]] = vector.extract %[[XW]][1]
+// TILES: nvvm.mma.sync A[{{.*}}]  B[%[[X0]], %[[X1]]]
+// TILES: nvvm.mma.sync A[{{.*}}]  B[
+// TILES: nvvm.mma.sync A[{{.*}}]  B[%[[X0]], %[[X1]]]
+// TILES: nvvm.mma.sync A[{{.*}}]  B[
+// TILES-NOT: nvvm.mma.sync
+// TILES: gpu.barrier
+
+// BADTILES: gemv-tensor-core-tiles must be 1 to 8, got 9

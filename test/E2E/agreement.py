@@ -278,7 +278,8 @@ def edge_shape_cases(h, worst, rng):
     64-row tile). f32 on every device; on the GPU also bf16 activations (GEMVs up to 16
     rows, tensor cores from 17) and bf16 with every projection on tensor cores (-tc1:
     tails of 1..63 rows), and that with --wgmma-k-step=64; the tensor-core GEMVs also with
-    8 and 4 warps a block (--gemv-tensor-core-warps). One more compile splits every
+    8 and 4 warps a block (--gemv-tensor-core-warps) and 3 output tiles a block
+    (--gemv-tensor-core-tiles). One more compile splits every
     stack call into 7-row chunks (--max-rows=7): prefill and decode rows end in partial
     chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
@@ -299,6 +300,12 @@ def edge_shape_cases(h, worst, rng):
             model_case(h, path, m + "-bf16-act-w4", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(4, 11),
                        compile_args=("--gemv-tensor-core-warps=4",))
+            # Blocks of 3 output tiles sharing each rows' fragment
+            # (--gemv-tensor-core-tiles): the last block of a range holds
+            # tiles past it (4 rows: one n-tile; 11: two).
+            model_case(h, path, m + "-bf16-act-tiles3", worst, rng, weight_type="bf16",
+                       activation_type="bf16", row_batches=(4, 11),
+                       compile_args=("--gemv-tensor-core-tiles=3",))
             model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
