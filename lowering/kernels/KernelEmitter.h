@@ -291,11 +291,11 @@ public:
   /// gemv on tensor cores (mma.sync m16n8k16, bf16 operands, f32
   /// accumulators), for several rows: there CUDA-core FMAs, rows of them
   /// per weight, bound the kernel long before the weight bytes do (16 rows:
-  /// 4% of the copy rate). A block of W warps (gemvTensorCoreWarps) per 16 outputs of
-  /// one range (8 pairs in a range of pairs: A rows g and g + 8 are a pair's
-  /// halves; T tiles of 16 with gemv-tensor-core-tiles, each activation
-  /// fragment feeding the MMAs of all T), the warps splitting K into steps of 32 (warp w takes steps w,
-  /// w + W, ...). Weights are the A operand, rows the B operand
+  /// 4% of the copy rate). A block of W warps (gemvTensorCoreWarps) per 16
+  /// outputs of one range (8 pairs in a range of pairs: A rows g and g + 8
+  /// are a pair's halves; T tiles of 16 with gemv-tensor-core-tiles, each
+  /// activation fragment feeding the MMAs of all T), the warps splitting K
+  /// into steps of 32 (warp w takes steps w, w + W, ...). Weights are the A operand, rows the B operand
   /// (n-tiles of 8 rows). Lane (g, t) = (lane / 4, lane % 4) loads 16 bytes
   /// of weight rows g and g + 8 at k = 8t..8t+7 of the step and 16 bytes of
   /// row g's activations at the same k: a dot product does not care about
@@ -308,15 +308,17 @@ public:
   /// with `normGain`, each row's partial sums of squares) meet in workgroup
   /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
   /// 2t and 2t + 1 of each n-tile.
-  /// Warps of a tensor-core GEMV block over `tiles` blocks of `matrices`
+  /// Warps of a tensor-core GEMV block over `blocks` blocks of `matrices`
   /// weight matrices and `nTiles` n-tiles of rows, its inputs `split` into
   /// bf16 hi + lo or not: the option, or 16 where the grid has fewer blocks
   /// than multiprocessors (the 1664-output projections' 104), so that each
   /// warp's share of K fits in one or two iterations of loads; 4 for the
   /// split kernels that need the most registers, where 4-warp blocks hold
   /// the grid at once; else 8 (gate/up at 16 warps, 128 registers a thread,
-  /// spills).
-  int64_t gemvTensorCoreWarps(int64_t tiles, int64_t matrices, int64_t nTiles, bool split) const;
+  /// spills). Fewer (halved) where the warps' `valuesPerLane` partials a
+  /// lane pass the 48 KB of static shared memory a block.
+  int64_t gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles, bool split,
+                              int64_t valuesPerLane) const;
   void gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows,
                       int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
                       const GemvPairValues &pairValues);

@@ -571,24 +571,31 @@ bool KernelEmitter::gemvOnTensorCores(int64_t maxRows) const {
          weightElt.isBF16() && actElt.isBF16();
 }
 
-int64_t KernelEmitter::gemvTensorCoreWarps(int64_t tiles, int64_t matrices, int64_t nTiles,
-                                            bool split) const {
-  if (options.gemvTensorCoreWarps > 0)
-    return options.gemvTensorCoreWarps;
-  if (tiles < options.multiprocessors)
-    return 16;
-  // Split inputs with one matrix (its whole loads-in-flight budget) or two
-  // n-tiles need more registers than two 8-warp blocks an SM leave them:
-  // ptxas holds PHOTON-600M's QKV at 128 (spilling at 16 rows) and takes
-  // gate/up's 16-row kernel to 152, one block an SM, so neither grid is
-  // resident at once. 4-warp blocks take 127-161 registers with no spill
-  // and 3-4 blocks an SM, the whole grid where it is at most 3 blocks an
-  // SM. H200 (docs/perf.md, 2026-12-05 03:03): QKV 12.70 -> 11.80 us at 4
-  // rows and 22.12 -> 19.64 at 16, gate/up 19.65 -> 18.00 at 16; gate/up at
-  // up to 8 rows (94 registers, two blocks an SM) was slower at 4 warps.
-  if (split && (matrices == 1 || nTiles > 1) && tiles <= 3 * options.multiprocessors)
-    return 4;
-  return 8;
+int64_t KernelEmitter::gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles,
+                                            bool split, int64_t valuesPerLane) const {
+  int64_t W = [&]() -> int64_t {
+    if (options.gemvTensorCoreWarps > 0)
+      return options.gemvTensorCoreWarps;
+    if (blocks < options.multiprocessors)
+      return 16;
+    // Split inputs with one matrix (its whole loads-in-flight budget) or two
+    // n-tiles need more registers than two 8-warp blocks an SM leave them:
+    // ptxas holds PHOTON-600M's QKV at 128 (spilling at 16 rows) and takes
+    // gate/up's 16-row kernel to 152, one block an SM, so neither grid is
+    // resident at once. 4-warp blocks take 127-161 registers with no spill
+    // and 3-4 blocks an SM, the whole grid where it is at most 3 blocks an
+    // SM. H200 (docs/perf.md, 2026-12-05 03:03): QKV 12.70 -> 11.80 us at 4
+    // rows and 22.12 -> 19.64 at 16, gate/up 19.65 -> 18.00 at 16; gate/up at
+    // up to 8 rows (94 registers, two blocks an SM) was slower at 4 warps.
+    if (split && (matrices == 1 || nTiles > 1) && blocks <= 3 * options.multiprocessors)
+      return 4;
+    return 8;
+  }();
+  // The warps' partials are static shared memory, at most 48 KB a block.
+  constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
+  while (W > 1 && W * valuesPerLane * kWarpSize * 4 > kMaxStaticSharedBytes)
+    W /= 2;
+  return W;
 }
 
 void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows,
@@ -611,13 +618,9 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const int64_t blocks = firstBlocks.pop_back_val();
   // Per (warp, value, lane) in workgroup memory: the accumulators of
   // (output tile τ, weight matrix m, n-tile n) at ((τ · nw + m) · nTiles +
-  // n) · 4, then a sum of squares per n-tile. They are static shared
-  // memory, at most 48 KB a block: fewer warps where T tiles need more.
+  // n) · 4, then a sum of squares per n-tile.
   const int64_t nAcc = T * nw * nTiles * 4, nValues = nAcc + (normGain ? nTiles : 0);
-  constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
-  int64_t W = gemvTensorCoreWarps(blocks, nw, nTiles, split);
-  while (W > 1 && W * nValues * kWarpSize * 4 > kMaxStaticSharedBytes)
-    W /= 2;
+  const int64_t W = gemvTensorCoreWarps(blocks, nw, nTiles, split, nValues);
   // K steps a lane loads at once (2 vectors of each matrix a step: rows g
   // and g + 8). One matrix takes gemv-loads-in-flight steps, unless it
   // also holds the hi and lo of 16 rows (the fused norm's inputs);

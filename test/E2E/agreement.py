@@ -300,7 +300,7 @@ def edge_shape_cases(h, worst, rng):
             model_case(h, path, m + "-bf16-act-w4", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(4, 11),
                        compile_args=("--gemv-tensor-core-warps=4",))
-            # Blocks of 3 output tiles sharing each rows' fragment
+            # Blocks of 3 output tiles sharing each fragment of the rows
             # (--gemv-tensor-core-tiles): the last block of a range holds
             # tiles past it (4 rows: one n-tile; 11: two).
             model_case(h, path, m + "-bf16-act-tiles3", worst, rng, weight_type="bf16",
