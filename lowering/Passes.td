@@ -257,6 +257,13 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "vanilla-600M's batch-1 decode 1% faster, 6% at short contexts; "
            "PHOTON-600M's RecGen 9% slower; bulk copies for only part of the "
            "GEMVs no faster than for none)">,
+    Option<"gemvBulkWarps", "gemv-bulk-warps", "int64_t", "4",
+           "GPU (sm_90+): warps of a one-row GEMV block with bulk copies "
+           "(gemv-bulk-max-warp-rows). A block copies its activation row "
+           "(and the fused norm's gain) once for all its warps, so more "
+           "warps copy fewer bytes beside the weights, at more shared "
+           "memory a block (halved while a block would take more than "
+           "64 KB)">,
     Option<"gemvEarlyTrigger", "gemv-early-trigger", "bool", "false",
            "GPU, programmatic-launch: the decode GEMVs let their successor be "
            "scheduled at their start (griddepcontrol.launch_dependents before "

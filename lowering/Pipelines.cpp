@@ -260,6 +260,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
                      "loads into registers (0: none; -1: every one unless RecGen's latent "
                      "chain runs on a second stream)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvBulkMaxWarpRows)};
+  Option<int64_t> gemvBulkWarps{
+      *this, "gemv-bulk-warps",
+      llvm::cl::desc("sm_90 and later: warps of a one-row GEMV block with bulk copies, which "
+                     "copies its activation row once for all of them (1 to 32)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvBulkWarps)};
   Option<photon::EarlyTrigger> earlyTrigger{
       *this, "early-trigger",
       llvm::cl::desc("programmatic launch: the kernels that let their successor be "
@@ -427,6 +432,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvEarlyTrigger = options.earlyTrigger != photon::EarlyTrigger::None;
         kernels.prefetchNextWeights = options.prefetchNextWeights;
         kernels.gemvBulkMaxWarpRows = options.gemvBulkMaxWarpRows;
+        kernels.gemvBulkWarps = options.gemvBulkWarps;
         kernels.wgmma = options.wgmma;
         kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.wgmmaStages = options.wgmmaStages;

@@ -107,10 +107,15 @@ tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-t
   tiny-vanilla-wide-bf16-act-tc1-wide-out-tma tiny-vanilla-wide-bf16-act-tc1-wide-registers
   tiny-vanilla-wide-bf16-act-tc1-tall tiny-vanilla-bf16-act-tc1-tall-256
   tiny-vanilla-bf16-act-tc1-tma-pairs"
+# Tensor-core GEMVs of 3 output tiles a block (--gemv-tensor-core-tiles=3), the last
+# tiles past the outputs' end: RecGen and a vanilla decode at 4 and 11 rows.
+gemv_tiles_artifacts="edge-photon-gqa4-bf16-act-tiles3 edge-vanilla-gqa3-bf16-act-tiles3"
+gemv_tiles_mode() { [[ "$1" != *photon* ]] || echo --mode recgen; }
 # Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
 # `pack f32` keep them.
 checked_artifacts="$recgen_artifacts $tile_edge_artifacts tiny-photon-l3-bf16-act-tiled
-  edge-vanilla-wide-outputs-bf16-act edge-vanilla-gqa3-bf16-act-split $long_cache_artifacts"
+  edge-vanilla-wide-outputs-bf16-act edge-vanilla-gqa3-bf16-act-split $long_cache_artifacts
+  $gemv_tiles_artifacts"
 # Their prompt (run's memcheck, sanitize): 299 tokens.
 tile_edge_prompt="$(seq 0 298 | awk '{printf "%s%d", (NR > 1 ? "," : ""), $1 % 250 + 1}')"
 # The sanitizers' sampled runs: temperature, top-k and top-p all in play.
@@ -317,6 +322,12 @@ run() {
     memcheck "$dev/e2e/edge-vanilla-gqa3-bf16-act-split" --prompt-ids "$(seq -s, 1 150)" \
       --max-new-tokens 6 --batch 65
     memcheck "$dev/e2e/edge-vanilla-wide-outputs-bf16-act" --prompt-ids 1,2,3,4,5 --max-new-tokens 8 --batch 6
+    for art in $gemv_tiles_artifacts; do
+      for batch in 4 11; do
+        memcheck "$dev/e2e/$art" $(gemv_tiles_mode "$art") --prompt-ids "$(seq -s, 1 20)" \
+          --max-new-tokens 12 --batch $batch
+      done
+    done
   else
     echo "compute-sanitizer not found" > "$out/memcheck.txt"
   fi
@@ -440,7 +451,7 @@ demo() {
 # fit one call beside the tracked files.
 sanitize_part() {  # the artifacts of half $1 of the sanitizers' runs
   case "$1" in
-    1) echo $recgen_artifacts tiny-photon-l3-bf16-act-tiled ;;
+    1) echo $recgen_artifacts tiny-photon-l3-bf16-act-tiled $gemv_tiles_artifacts ;;
     2) echo $tile_edge_artifacts $long_cache_artifacts edge-vanilla-gqa3-bf16-act-split ;;
     *) echo "gpu-check: SANITIZE_PART is 1 or 2, not '$1'" >&2; exit 2 ;;
   esac
@@ -491,6 +502,10 @@ sanitize() {
     check "$tool" tiny-photon-l3-bf16-act-tiled "(640-token prompt)" --mode recgen --batch 1 \
       --prompt-ids "$(seq 0 639 | awk '{printf "%s%d", (NR > 1 ? "," : ""), $1 % 250 + 1}')" \
       --max-new-tokens 24
+    for art in $gemv_tiles_artifacts; do
+      check "$tool" "$art" "(11 rows)" $(gemv_tiles_mode "$art") --prompt-ids "$(seq -s, 1 20)" \
+        --max-new-tokens 12 --batch 11
+    done
   done
   grep -E "^==|ERROR SUMMARY|RACECHECK SUMMARY|^exit" "$out/sanitize.txt"
   summary "racecheck and initcheck" "$out/sanitize.txt" "^exit 0$" "^== "

@@ -261,8 +261,9 @@ public:
 
   /// One kernel `name` over 1 <= rows <= maxRows (rows a runtime value) of
   /// `in`, bound by the weight bytes: each warp computes F outputs
-  /// (gemvOutputsPerWarp) of one of the ranges (kGemvWarps warps a block, a
-  /// grid over all outputs; the warp's range picks its weights), its lanes
+  /// (gemvOutputsPerWarp) of one of the ranges (4 warps a block, or
+  /// gemv-bulk-warps with bulk copies; a grid over all outputs; the warp's
+  /// range picks its weights), its lanes
   /// reading consecutive 16-byte vectors of the F weight rows (vector.load,
   /// aligned) and, for every row of `in`, the matching activations once for
   /// all F outputs, f32 products summed by fma per (output, row), then

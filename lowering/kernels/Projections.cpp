@@ -248,7 +248,7 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   if (gemvOnTensorCores(maxRows))
     return gemvTensorCore(b, "photon_gemv_mma_" + tag, in, rows, maxRows, K, ranges, normGain,
                           pairValues);
-  constexpr int64_t kGemvWarps = 4, kGemvMaxOutputRowsPerStep = 64;
+  constexpr int64_t kGemvMaxOutputRowsPerStep = 64;
   const int64_t vec = gemvVectorLength();
   const int64_t chunks = K / vec, rounds = llvm::divideCeil(chunks, kWarpSize);
   const int64_t nw = ranges.front().weights.size();
@@ -277,21 +277,30 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
     warps += llvm::divideCeil(range.M, F);
   // gemv-bulk-max-warp-rows (one row): shared memory holds each warp's F · nw
   // weight rows, the norm's gain and the block's activation row, then an
-  // mbarrier a warp (its rows) and one for the block (gain and row).
+  // mbarrier a warp (its rows) and one for the block (gain and row); a
+  // block has gemv-bulk-warps warps, fewer where they would not fit.
   const int64_t warpRows = F * nw, rowBytes = K * byteWidth(weightElt);
-  const int64_t tileBytes = kGemvWarps * warpRows * rowBytes;
   const int64_t gainBytes = normGain ? rowBytes : 0;
   const int64_t inBytes = K * byteWidth(in.elementType());
-  const int64_t barriersAt = tileBytes + gainBytes + inBytes;
-  const int64_t bulkBytes = barriersAt + (kGemvWarps + 1) * kMbarrierBytes;
+  auto bulkBytesOf = [&](int64_t warpsPerBlock) {
+    return warpsPerBlock * (warpRows * rowBytes + kMbarrierBytes) + gainBytes + inBytes +
+           kMbarrierBytes;
+  };
+  int64_t bulkWarps = options.gemvBulkWarps;
+  while (bulkWarps > 1 && bulkBytesOf(bulkWarps) > kGemvBulkMaxSharedBytes)
+    bulkWarps /= 2;
   const bool bulk = warpRows <= options.gemvBulkMaxWarpRows &&
                     maxRows == 1 && rowBytes % 16 == 0 &&
-                    inBytes % 16 == 0 && bulkBytes <= kGemvBulkMaxSharedBytes;
+                    inBytes % 16 == 0 && bulkBytesOf(bulkWarps) <= kGemvBulkMaxSharedBytes;
+  const int64_t blockWarps = bulk ? bulkWarps : 4;
+  const int64_t tileBytes = blockWarps * warpRows * rowBytes;
+  const int64_t barriersAt = tileBytes + gainBytes + inBytes;
+  const int64_t bulkBytes = bulkBytesOf(blockWarps);
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   Value one = cIdx(b, 1);
   auto launch = gpu::LaunchOp::create(
-      b, cIdx(b, llvm::divideCeil(warps, kGemvWarps)), one, one,
-      cIdx(b, kGemvWarps * kWarpSize), one, one,
+      b, cIdx(b, llvm::divideCeil(warps, blockWarps)), one, one,
+      cIdx(b, blockWarps * kWarpSize), one, one,
       /*dynamicSharedMemorySize=*/
       bulk ? arith::ConstantIntOp::create(b, i32, bulkBytes).getResult() : Value());
   nameKernel(launch, "photon_gemv_" + tag);
@@ -300,7 +309,7 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   gemvLaunchStart(kb, launch);
   Value tid = launch.getThreadIds().x;
   Value lane = remU(kb, tid, kWarpSize), warpInBlock = divU(kb, tid, kWarpSize);
-  Value warp = addI(kb, mulI(kb, launch.getBlockIds().x, kGemvWarps), warpInBlock);
+  Value warp = addI(kb, mulI(kb, launch.getBlockIds().x, blockWarps), warpInBlock);
   Value last = arith::SubIOp::create(kb, rows, one);
   SmallVector<Value> rowIn;
   for (int64_t r = 0; r < maxRows; ++r)
@@ -368,7 +377,7 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   // the activation row. The lanes wait for both barriers' first phase.
   Value tile, gainTile, inTile, barrier, rowBarrier;
   if (bulk) {
-    tile = dynamicShared(kb, {kGemvWarps * warpRows * K}, weightElt);
+    tile = dynamicShared(kb, {blockWarps * warpRows * K}, weightElt);
     if (normGain)
       gainTile = dynamicShared(kb, {K}, weightElt, tileBytes);
     inTile = dynamicShared(kb, {K}, in.elementType(), tileBytes + gainBytes);
@@ -379,7 +388,7 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
     };
     barrier = sharedPointer(
         kb, sharedAt(kb, addI(kb, mulI(kb, warpInBlock, kMbarrierBytes), cIdx(kb, barriersAt))));
-    rowBarrier = sharedPointer(kb, sharedAt(kb, cIdx(kb, barriersAt + kGemvWarps * kMbarrierBytes)));
+    rowBarrier = sharedPointer(kb, sharedAt(kb, cIdx(kb, barriersAt + blockWarps * kMbarrierBytes)));
     // `bytes` bytes from element `at` of `mem` (global) to byte `to` of the
     // block's shared memory.
     auto copy = [&](Builder &b, Value mem, Value at, Value to, int64_t bytes, Value bar) {

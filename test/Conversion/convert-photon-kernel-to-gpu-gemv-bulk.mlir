@@ -20,6 +20,9 @@
 // RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fuse-launches=true' | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf | FileCheck %s --check-prefix=OFF
 // RUN: photon-translate --import-config %photon_src/test/E2E/Inputs/edge/edge-vanilla-wide-outputs.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-loads-in-flight=2' -canonicalize -cse | FileCheck %s --check-prefix=GROUPS
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=WARPS
+// RUN: photon-translate --import-config %photon_src/test/E2E/Inputs/edge/edge-vanilla-wide-outputs.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-warps=32' | FileCheck %s --check-prefix=FIT
+// RUN: not photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-warps=0' 2>&1 | FileCheck %s --check-prefix=BADWARPS
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=HIER
 
@@ -82,6 +85,27 @@
 // GROUPS-NEXT: scf.for %{{.*}} = %c0 to %c2 step %c1
 // GROUPS-NOT: nvvm.mbarrier.try_wait.parity
 // GROUPS: gpu.terminator
+
+// gemv-bulk-warps=8: blocks of 8 warps (256 threads) share one activation
+// row. The output projection's 64 warps in 8 blocks: 8 warps' rows (2,048
+// bytes), the row (256) and 9 mbarriers, the block's after the warps'.
+// WARPS-LABEL: in ({{.*}} = %c8, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c2376_i32 module(@photon_kernels) function(@photon_gemv_r1_64x64)
+// WARPS: %[[BASE:.*]] = arith.index_castui %{{.*}} : index to i64
+// WARPS: arith.addi %[[BASE]], %c2368_i64 : i64
+// WARPS: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c256_i32
+// WARPS-LABEL: in ({{.*}} = %c16, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c4680_i32 module(@photon_kernels) function(@photon_gemv_gate_up_norm_r1_128x64)
+
+// gemv-bulk-warps=32, d_model 512 (f32 rows of 2 KB): 32 warps pass 64 KB a
+// block, so each kernel halves them until they fit: 16 warps with a row each
+// (the output projection, the LM head beside its gain), 8 with two (QKV's
+// pairs, gate and up) or down's 4,128-byte rows.
+// FIT-LABEL: in ({{.*}} = %c64, {{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}) dynamic_shared_memory_size %c36936_i32 module(@photon_kernels) function(@photon_gemv_qkv_norm_r1_1024x512)
+// FIT-LABEL: in ({{.*}} = %c32, {{.*}}) threads({{.*}}) in ({{.*}} = %c512{{.*}}) dynamic_shared_memory_size %c34952_i32 module(@photon_kernels) function(@photon_gemv_r1_512x512)
+// FIT-LABEL: in ({{.*}} = %c129, {{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}) dynamic_shared_memory_size %c36936_i32 module(@photon_kernels) function(@photon_gemv_gate_up_norm_r1_1032x512)
+// FIT-LABEL: in ({{.*}} = %c64, {{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}) dynamic_shared_memory_size %c37224_i32 module(@photon_kernels) function(@photon_gemv_r1_512x1032)
+// FIT-LABEL: in ({{.*}} = %c129, {{.*}}) threads({{.*}}) in ({{.*}} = %c512{{.*}}) dynamic_shared_memory_size %c37000_i32 module(@photon_kernels) function(@photon_gemv_norm_r1_2051x512)
+
+// BADWARPS: gemv-bulk-warps must be 1 to 32, got 0
 
 // Without photon-pipeline-latents, PHOTON's one-row GEMVs take bulk copies.
 // HIER: function(@photon_gemv_qkv_norm_r1_

@@ -338,6 +338,15 @@ def edge_shape_cases(h, worst, rng):
         for act in ("bf16", "f32"):
             model_case(h, path, "edge-vanilla-wide-outputs-" + act + "-act", worst, rng,
                        weight_type="bf16", activation_type=act, row_batches=(3, 6, 13))
+        # One-row GEMVs with bulk copies in blocks of 8 warps (--gemv-bulk-warps; the LM
+        # head's 2051 outputs in 257 blocks, the last one's warps past them) and of 32,
+        # which the 64 KB a block cuts to 16 for d_model 512's QKV, gate/up and down
+        # (2 KB of rows a warp); d_model 88: blocks of 32 warps, most past the outputs.
+        for warps in (8, 32):
+            for m in ("edge-vanilla-wide-outputs", "edge-photon-gqa4"):
+                model_case(h, os.path.join(EDGE, m + ".json"), f"{m}-bf16-act-bulk{warps}", worst,
+                           rng, weight_type="bf16", activation_type="bf16",
+                           compile_args=(f"--gemv-bulk-warps={warps}",))
 
 
 def split_attention_cases(h, worst, wide_path):
