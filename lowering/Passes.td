@@ -262,7 +262,7 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "(gemv-bulk-max-warp-rows). A block copies its activation row "
            "(and the fused norm's gain) once for all its warps, so more "
            "warps copy fewer bytes beside the weights, at more shared "
-           "memory a block (halved while a block would take more than "
+           "memory a block (halved while more than 4 would take more than "
            "64 KB)">,
     Option<"gemvEarlyTrigger", "gemv-early-trigger", "bool", "false",
            "GPU, programmatic-launch: the decode GEMVs let their successor be "

@@ -277,8 +277,9 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
     warps += llvm::divideCeil(range.M, F);
   // gemv-bulk-max-warp-rows (one row): shared memory holds each warp's F · nw
   // weight rows, the norm's gain and the block's activation row, then an
-  // mbarrier a warp (its rows) and one for the block (gain and row); a
-  // block has gemv-bulk-warps warps, fewer where they would not fit.
+  // mbarrier a warp (its rows) and one for the block (gain and row). A
+  // block has gemv-bulk-warps warps, halved while more than 4 would not
+  // fit; where 4 or fewer do not, the loads stay in registers.
   const int64_t warpRows = F * nw, rowBytes = K * byteWidth(weightElt);
   const int64_t gainBytes = normGain ? rowBytes : 0;
   const int64_t inBytes = K * byteWidth(in.elementType());
@@ -287,7 +288,7 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
            kMbarrierBytes;
   };
   int64_t bulkWarps = options.gemvBulkWarps;
-  while (bulkWarps > 1 && bulkBytesOf(bulkWarps) > kGemvBulkMaxSharedBytes)
+  while (bulkWarps > 4 && bulkBytesOf(bulkWarps) > kGemvBulkMaxSharedBytes)
     bulkWarps /= 2;
   const bool bulk = warpRows <= options.gemvBulkMaxWarpRows &&
                     maxRows == 1 && rowBytes % 16 == 0 &&
