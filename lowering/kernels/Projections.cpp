@@ -284,8 +284,8 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   const int64_t gainBytes = normGain ? rowBytes : 0;
   const int64_t inBytes = K * byteWidth(in.elementType());
   auto bulkBytesOf = [&](int64_t warpsPerBlock) {
-    return warpsPerBlock * (warpRows * rowBytes + kMbarrierBytes) + gainBytes + inBytes +
-           kMbarrierBytes;
+    return warpsPerBlock * warpRows * rowBytes + gainBytes + inBytes +
+           (warpsPerBlock + 1) * kMbarrierBytes;
   };
   int64_t bulkWarps = options.gemvBulkWarps;
   while (bulkWarps > 4 && bulkBytesOf(bulkWarps) > kGemvBulkMaxSharedBytes)
@@ -296,14 +296,13 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   const int64_t blockWarps = bulk ? bulkWarps : 4;
   const int64_t tileBytes = blockWarps * warpRows * rowBytes;
   const int64_t barriersAt = tileBytes + gainBytes + inBytes;
-  const int64_t bulkBytes = bulkBytesOf(blockWarps);
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   Value one = cIdx(b, 1);
   auto launch = gpu::LaunchOp::create(
       b, cIdx(b, llvm::divideCeil(warps, blockWarps)), one, one,
       cIdx(b, blockWarps * kWarpSize), one, one,
       /*dynamicSharedMemorySize=*/
-      bulk ? arith::ConstantIntOp::create(b, i32, bulkBytes).getResult() : Value());
+      bulk ? arith::ConstantIntOp::create(b, i32, bulkBytesOf(blockWarps)).getResult() : Value());
   nameKernel(launch, "photon_gemv_" + tag);
   Builder kb(b.getLoc(), ctx);
   kb.setInsertionPointToStart(&launch.getBody().front());
