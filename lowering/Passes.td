@@ -264,6 +264,12 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "warps copy fewer bytes beside the weights, at more shared "
            "memory a block (halved while more than 4 would take more than "
            "64 KB)">,
+    Option<"gemvBulkMaxOutputs", "gemv-bulk-max-outputs", "int64_t", "0",
+           "GPU (sm_90+): only the one-row GEMVs of at most this many "
+           "outputs take bulk copies (gemv-bulk-max-warp-rows); larger ones, "
+           "such as the LM head, keep 16-byte loads into registers. 0: any "
+           "number (on an H200 the LM head ran 29.8 us by register loads "
+           "against 38.6 by bulk copies, docs/perf.md)">,
     Option<"gemvEarlyTrigger", "gemv-early-trigger", "bool", "false",
            "GPU, programmatic-launch: the decode GEMVs let their successor be "
            "scheduled at their start (griddepcontrol.launch_dependents before "

@@ -159,6 +159,7 @@ struct ConvertPhotonKernelToGPU
         {"gemv-loads-in-flight", gemvLoadsInFlight, 1, kNone},
         {"gemv-bulk-max-warp-rows", gemvBulkMaxWarpRows, -1, kNone},
         {"gemv-bulk-warps", gemvBulkWarps, 1, 32},
+        {"gemv-bulk-max-outputs", gemvBulkMaxOutputs, 0, kNone},
         {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
         {"gemv-tensor-core-tiles", gemvTensorCoreTiles, 1, 8},
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
@@ -240,6 +241,7 @@ struct ConvertPhotonKernelToGPU
     options.prefetchNextWeights = prefetchNextWeights;
     options.gemvBulkMaxWarpRows = gemvBulkMaxWarpRows;
     options.gemvBulkWarps = gemvBulkWarps;
+    options.gemvBulkMaxOutputs = gemvBulkMaxOutputs;
     if (gemvBulkMaxWarpRows < 0) {
       // Every one-row GEMV (bulk copies for only some measured slower), but
       // none beside RecGen's latent chain on its second stream, nor where

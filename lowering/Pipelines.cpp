@@ -265,6 +265,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("sm_90 and later: warps of a one-row GEMV block with bulk copies, which "
                      "copies its activation row once for all of them (1 to 32)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvBulkWarps)};
+  Option<int64_t> gemvBulkMaxOutputs{
+      *this, "gemv-bulk-max-outputs",
+      llvm::cl::desc("sm_90 and later: only one-row GEMVs of at most this many outputs take "
+                     "bulk copies; larger ones (the LM head) load into registers (0: any)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvBulkMaxOutputs)};
   Option<photon::EarlyTrigger> earlyTrigger{
       *this, "early-trigger",
       llvm::cl::desc("programmatic launch: the kernels that let their successor be "
@@ -433,6 +438,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.prefetchNextWeights = options.prefetchNextWeights;
         kernels.gemvBulkMaxWarpRows = options.gemvBulkMaxWarpRows;
         kernels.gemvBulkWarps = options.gemvBulkWarps;
+        kernels.gemvBulkMaxOutputs = options.gemvBulkMaxOutputs;
         kernels.wgmma = options.wgmma;
         kernels.wgmmaKStep = options.wgmmaKStep;
         kernels.wgmmaStages = options.wgmmaStages;

@@ -291,6 +291,7 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
   while (bulkWarps > 4 && bulkBytesOf(bulkWarps) > kGemvBulkMaxSharedBytes)
     bulkWarps /= 2;
   const bool bulk = warpRows <= options.gemvBulkMaxWarpRows &&
+                    (options.gemvBulkMaxOutputs == 0 || total <= options.gemvBulkMaxOutputs) &&
                     maxRows == 1 && rowBytes % 16 == 0 &&
                     inBytes % 16 == 0 && bulkBytesOf(bulkWarps) <= kGemvBulkMaxSharedBytes;
   const int64_t blockWarps = bulk ? bulkWarps : 4;

@@ -23,6 +23,8 @@
 // RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=WARPS
 // RUN: photon-translate --import-config %photon_src/test/E2E/Inputs/edge/edge-vanilla-wide-outputs.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-warps=32' | FileCheck %s --check-prefix=FIT
 // RUN: not photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-warps=0' 2>&1 | FileCheck %s --check-prefix=BADWARPS
+// RUN: photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-outputs=128' -canonicalize -cse | FileCheck %s --check-prefix=OUTS
+// RUN: not photon-opt %t.mlir -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-outputs=-1' 2>&1 | FileCheck %s --check-prefix=BADOUTS
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-pipeline-latents -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=OFF
 // RUN: photon-translate --import-config %examples/tiny-photon-l2.json | photon-opt -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu | FileCheck %s --check-prefix=HIER
 
@@ -106,6 +108,19 @@
 // FIT-LABEL: in ({{.*}} = %c129, {{.*}}) threads({{.*}}) in ({{.*}} = %c512{{.*}}) dynamic_shared_memory_size %c37000_i32 module(@photon_kernels) function(@photon_gemv_norm_r1_2051x512)
 
 // BADWARPS: gemv-bulk-warps must be 1 to 32, got 0
+
+// gemv-bulk-max-outputs=128: the LM head's 256 outputs keep register loads
+// (no dynamic shared memory, no copies); QKV's 128 and the output
+// projection's 64 keep their bulk copies.
+// OUTS-LABEL: dynamic_shared_memory_size %c2600_i32 module(@photon_kernels) function(@photon_gemv_qkv_norm_r1_128x64)
+// OUTS: nvvm.cp.async.bulk.shared.cluster.global
+// OUTS-LABEL: dynamic_shared_memory_size %c1320_i32 module(@photon_kernels) function(@photon_gemv_r1_64x64)
+// OUTS: nvvm.cp.async.bulk.shared.cluster.global
+// OUTS-LABEL: in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_norm_r1_256x64)
+// OUTS-NOT: nvvm.cp.async.bulk.shared.cluster.global
+// OUTS: gpu.terminator
+
+// BADOUTS: gemv-bulk-max-outputs must not be negative, got -1
 
 // Without photon-pipeline-latents, PHOTON's one-row GEMVs take bulk copies.
 // HIER: function(@photon_gemv_qkv_norm_r1_
