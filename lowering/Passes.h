@@ -25,7 +25,7 @@ enum class KernelTarget { CPU, GPU };
 /// The tensor-core GEMM of convert-photon-kernel-to-gpu (tensor-core-kernel).
 enum class TensorCoreKernel { Tile128, Tile128x128, Tile128x64, Tile64 };
 /// Which projections round f32 inputs to bf16 (matmul-input-rounding).
-enum class MatmulInputRounding { None, Gemm, All };
+enum class MatmulInputRounding { None, Gemm, TensorCores, All };
 /// Which kernels let their successor be scheduled before they wait for the
 /// previous kernel (photon-to-nvvm's early-trigger).
 enum class EarlyTrigger { None, Gemv, All };
@@ -50,6 +50,9 @@ inline ::llvm::cl::ValuesClass matmulInputRoundingValues() {
                  "no projection rounds (hi + lo on tensor cores)"),
       clEnumValN(MatmulInputRounding::Gemm, "gemm",
                  "the wide projections on tensor cores read bf16"),
+      clEnumValN(MatmulInputRounding::TensorCores, "tensor-cores",
+                 "every projection on tensor cores reads bf16: the GEMMs and the 2-16-row "
+                 "GEMVs (their fused norm stays fused)"),
       clEnumValN(MatmulInputRounding::All, "all", "every projection rounds, on every target"));
 }
 

@@ -547,15 +547,21 @@ public:
   /// successor be scheduled only at its end (kLaunchDependentsAtEnd).
   void lateDependents(gpu::LaunchOp launch);
 
-  /// Whether f32 inputs of projections (of a tensor-core GEMM: `gemm`) are
-  /// rounded to bf16 before they meet the weights (matmul-input-rounding;
+  /// The kinds of projection matmul-input-rounding tells apart.
+  enum class MatmulKind { CudaCores, TensorCoreGemv, Gemm };
+  /// Whether a projection of `kind` rounds the f32 values it multiplies to
+  /// bf16 before they meet the weights (matmul-input-rounding;
   /// bf16-activation models only).
-  bool roundsInput(const Buf &in, bool gemm = false) const;
+  bool roundsMatmulInputs(MatmulKind kind) const;
+  /// roundsMatmulInputs for an f32 `in`.
+  bool roundsInput(const Buf &in, MatmulKind kind = MatmulKind::CudaCores) const {
+    return in.elementType().isF32() && roundsMatmulInputs(kind);
+  }
 
   /// Whether a tensor-core GEMM stages an f32 `in` as bf16 hi and lo parts
   /// (two MMAs a product) rather than rounded or already bf16.
   bool splitsGemmInput(const Buf &in) const {
-    return !in.elementType().isBF16() && !roundsInput(in, /*gemm=*/true);
+    return !in.elementType().isBF16() && !roundsInput(in, MatmulKind::Gemm);
   }
   /// x (f32 or a vector of f32) rounded to bf16 and widened back.
   Value roundedToBF16(Builder &b, Value x);

@@ -163,10 +163,22 @@ void KernelEmitter::lateDependents(gpu::LaunchOp launch) {
     launch->setAttr(kLaunchDependentsAtEnd, UnitAttr::get(ctx));
 }
 
-bool KernelEmitter::roundsInput(const Buf &in, bool gemm) const {
-  const bool rounds = options.matmulInputRounding == MatmulInputRounding::All ||
-                      (gemm && options.matmulInputRounding == MatmulInputRounding::Gemm);
-  return rounds && actElt.isBF16() && in.elementType().isF32();
+bool KernelEmitter::roundsMatmulInputs(MatmulKind kind) const {
+  bool rounds = false;
+  switch (options.matmulInputRounding) {
+  case MatmulInputRounding::None:
+    break;
+  case MatmulInputRounding::Gemm:
+    rounds = kind == MatmulKind::Gemm;
+    break;
+  case MatmulInputRounding::TensorCores:
+    rounds = kind != MatmulKind::CudaCores;
+    break;
+  case MatmulInputRounding::All:
+    rounds = true;
+    break;
+  }
+  return rounds && actElt.isBF16();
 }
 
 Value KernelEmitter::roundedToBF16(Builder &b, Value x) {

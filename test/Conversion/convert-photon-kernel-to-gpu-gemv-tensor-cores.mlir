@@ -22,6 +22,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-tiles=2' -canonicalize -cse | FileCheck %s --check-prefix=TILES
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-tiles=9' 2>&1 | FileCheck %s --check-prefix=BADTILES
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 matmul-input-rounding=tensor-cores' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -284,3 +285,24 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // TILES: gpu.barrier
 
 // BADTILES: gemv-tensor-core-tiles must be 1 to 8, got 9
+
+// matmul-input-rounding=tensor-cores: the GEMVs on tensor cores round their
+// f32 inputs (the normed rows, with the norm still fused; the attention
+// output) to bf16, one MMA per half of a step instead of a hi + lo pair.
+// ROUND-LABEL: func.func private @photon_stack_model(
+// ROUND: function(@photon_gemv_mma_qkv_norm_r8_128x64)
+// ROUND-COUNT-8: math.fma
+// ROUND-NEXT: %[[NORMED:.*]] = arith.mulf
+// ROUND-NEXT: arith.truncf %[[NORMED]] : vector<8xf32> to vector<8xbf16>
+// ROUND-NOT: arith.subf
+// ROUND-COUNT-2: nvvm.mma.sync
+// ROUND-NOT: nvvm.mma.sync
+// ROUND: gpu.barrier
+// ROUND: math.rsqrt
+// ROUND: function(@photon_gemv_mma_r8_64x64)
+// ROUND: vector.load %{{.*}} : memref<?xf32>, vector<8xf32>
+// ROUND: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// ROUND-NOT: arith.subf
+// ROUND-COUNT-2: nvvm.mma.sync
+// ROUND-NOT: nvvm.mma.sync
+// ROUND: gpu.barrier

@@ -278,8 +278,8 @@ def edge_shape_cases(h, worst, rng):
     64-row tile). f32 on every device; on the GPU also bf16 activations (GEMVs up to 16
     rows, tensor cores from 17) and bf16 with every projection on tensor cores (-tc1:
     tails of 1..63 rows), and that with --wgmma-k-step=64; the tensor-core GEMVs also with
-    8 and 4 warps a block (--gemv-tensor-core-warps) and 3 output tiles a block
-    (--gemv-tensor-core-tiles). One more compile splits every
+    8 and 4 warps a block (--gemv-tensor-core-warps), 3 output tiles a block
+    (--gemv-tensor-core-tiles) and inputs rounded to bf16 (--matmul-input-rounding=tensor-cores). One more compile splits every
     stack call into 7-row chunks (--max-rows=7): prefill and decode rows end in partial
     chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
@@ -306,6 +306,11 @@ def edge_shape_cases(h, worst, rng):
             model_case(h, path, m + "-bf16-act-tiles3", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(4, 11),
                        compile_args=("--gemv-tensor-core-tiles=3",))
+            # The tensor-core GEMVs' f32 inputs rounded to bf16, one MMA a product
+            # (--matmul-input-rounding=tensor-cores; the fused norm's too).
+            model_case(h, path, m + "-bf16-act-round-tc", worst, rng, weight_type="bf16",
+                       activation_type="bf16", row_batches=(4, 11),
+                       compile_args=("--matmul-input-rounding=tensor-cores",))
             model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
@@ -938,6 +943,13 @@ def main():
             model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
                        "tiny-photon-l3-bf16-act-round", worst, rng, weight_type="bf16",
                        activation_type="bf16", compile_args=("--matmul-input-rounding=all",))
+            # Only the projections on tensor cores round (the GEMMs and the 2-16-row GEMVs,
+            # RecGen's local decoders among them): the same bound on tiny-photon-l2.
+            if h.device == "cuda":
+                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
+                           "tiny-photon-l2-bf16-act-round-tc", worst, rng, weight_type="bf16",
+                           activation_type="bf16",
+                           compile_args=("--matmul-input-rounding=tensor-cores",))
             # Tile edges of the tensor-core GEMMs: widths that are no multiple of the 128x128 or
             # 128x64 tiles or of their K step of 32 (200, 328 and 300 outputs; K = 200 and 328
             # leave 8), and prompts of 150 and 300 tokens, so prefill covers 2-3 row tiles with a
