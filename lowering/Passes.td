@@ -446,7 +446,8 @@ def ConvertPhotonKernelToSCF : Pass<"convert-photon-kernel-to-scf", "::mlir::Mod
     Option<"matmulInputRounding", "matmul-input-rounding",
            "::mlir::photon::MatmulInputRounding",
            "::mlir::photon::MatmulInputRounding::Gemm",
-           "bf16 activations: gemm (default) keeps f32 inputs on the host; all "
+           "bf16 activations: gemm (default) and tensor-cores keep f32 inputs "
+           "on the host; all "
            "rounds every projection's f32 input to bf16 first "
            "(convert-photon-kernel-to-gpu's option of the same name)",
            [{::mlir::photon::matmulInputRoundingValues()}]>,
