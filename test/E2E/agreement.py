@@ -279,9 +279,9 @@ def edge_shape_cases(h, worst, rng):
     rows, tensor cores from 17) and bf16 with every projection on tensor cores (-tc1:
     tails of 1..63 rows), and that with --wgmma-k-step=64; the tensor-core GEMVs also with
     8 and 4 warps a block (--gemv-tensor-core-warps), 3 output tiles a block
-    (--gemv-tensor-core-tiles) and inputs rounded to bf16 (--matmul-input-rounding=tensor-cores). One more compile splits every
-    stack call into 7-row chunks (--max-rows=7): prefill and decode rows end in partial
-    chunks."""
+    (--gemv-tensor-core-tiles) and inputs rounded to bf16
+    (--matmul-input-rounding=tensor-cores). One more compile splits every stack call into
+    7-row chunks (--max-rows=7): prefill and decode rows end in partial chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
     for m in EDGE_MODELS:
         path = os.path.join(EDGE, m + ".json")
