@@ -615,10 +615,10 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const int64_t nw = ranges.front().weights.size();
   const int64_t chunks = K / 8, steps = llvm::divideCeil(chunks, 4);
   const bool bf16In = in.elementType().isBF16() && !normGain;
-  // The MMAs' f32 operands: an f32 input, or any input times the fused
-  // norm's gain.
-  const bool roundsIn = !bf16In && roundsMatmulInputs(MatmulKind::TensorCoreGemv);
-  const bool split = !bf16In && !roundsIn;
+  // The MMAs' f32 operands (an f32 input, or any input times the fused
+  // norm's gain) split into hi + lo unless rounded: splitBF16's hi alone is
+  // the rounded value.
+  const bool split = !bf16In && !roundsMatmulInputs(MatmulKind::TensorCoreGemv);
   // T output tiles a block (gemv-tensor-core-tiles): each activation
   // fragment a lane loads feeds the MMAs of all T, so the grid reads the
   // rows from L2 T times fewer. A range's blocks take its tiles T at a time
@@ -789,8 +789,6 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
                 }
                 x = mulF(b, x, gain);
               }
-              if (roundsIn)
-                x = roundedToBF16(b, x);
               auto [xHi, xLo] = splitBF16(b, x, split);
               hi = registers(b, xHi);
               if (split)

@@ -164,20 +164,10 @@ void KernelEmitter::lateDependents(gpu::LaunchOp launch) {
 }
 
 bool KernelEmitter::roundsMatmulInputs(MatmulKind kind) const {
-  bool rounds = false;
-  switch (options.matmulInputRounding) {
-  case MatmulInputRounding::None:
-    break;
-  case MatmulInputRounding::Gemm:
-    rounds = kind == MatmulKind::Gemm;
-    break;
-  case MatmulInputRounding::TensorCores:
-    rounds = kind != MatmulKind::CudaCores;
-    break;
-  case MatmulInputRounding::All:
-    rounds = true;
-    break;
-  }
+  using R = MatmulInputRounding;
+  const R r = options.matmulInputRounding;
+  const bool rounds = r == R::All || (r == R::TensorCores && kind != MatmulKind::CudaCores) ||
+                      (r == R::Gemm && kind == MatmulKind::Gemm);
   return rounds && actElt.isBF16();
 }
 
