@@ -310,16 +310,17 @@ public:
   /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
   /// 2t and 2t + 1 of each n-tile.
   /// Warps of a tensor-core GEMV block over `blocks` blocks of `matrices`
-  /// weight matrices and `nTiles` n-tiles of rows, its inputs `split` into
-  /// bf16 hi + lo or not: the option, or 16 where the grid has fewer blocks
-  /// than multiprocessors (the 1664-output projections' 104), so that each
-  /// warp's share of K fits in one or two iterations of loads; 4 for the
-  /// split kernels that need the most registers, where 4-warp blocks hold
-  /// the grid at once; else 8 (gate/up at 16 warps, 128 registers a thread,
+  /// weight matrices and `nTiles` n-tiles of rows, its f32 inputs `split`
+  /// into bf16 hi + lo or `rounded` (neither: bf16 inputs): the option, or
+  /// 16 where the grid has fewer blocks than multiprocessors (the
+  /// 1664-output projections' 104), so that each warp's share of K fits in
+  /// one or two iterations of loads; 4 for the kernels that need the most
+  /// registers (split inputs of one matrix or two n-tiles; rounded ones of
+  /// one matrix and two n-tiles), where 4-warp blocks hold the grid at once; else 8 (gate/up at 16 warps, 128 registers a thread,
   /// spills). Fewer (halved) where the warps' `valuesPerLane` partials a
   /// lane pass the 48 KB of static shared memory a block.
   int64_t gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles, bool split,
-                              int64_t valuesPerLane) const;
+                              bool rounded, int64_t valuesPerLane) const;
   void gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows,
                       int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
                       const GemvPairValues &pairValues);
