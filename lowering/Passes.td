@@ -420,9 +420,10 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "f32. tensor-cores (default): the tensor-core GEMVs (2-16 rows) "
            "too, rounding in registers, their fused norm's product included "
            "(H100, ncu, vanilla-600M's 16-row LM head: 72.8 us with split "
-           "inputs, 54.7 rounded; +6% vanilla-600M tok/s at batch 16). all: every projection on every target rounds (on "
-           "tiny-photon-l2, CPU, the worst bf16 logit error of spec 6 goes "
-           "from 4.7e-2 to 9.2e-2, near the 1e-1 bound)",
+           "inputs, 54.7 rounded; +6% vanilla-600M tok/s at batch 16). all: "
+           "every projection on every target rounds (on tiny-photon-l2, CPU, "
+           "the worst bf16 logit error of spec 6 goes from 4.7e-2 to 9.2e-2, "
+           "near the 1e-1 bound)",
            [{::mlir::photon::matmulInputRoundingValues()}]>,
   ];
   let dependentDialects = [

@@ -316,8 +316,9 @@ public:
   /// 1664-output projections' 104), so that each warp's share of K fits in
   /// one or two iterations of loads; 4 for the kernels that need the most
   /// registers (split inputs of one matrix or two n-tiles; rounded ones of
-  /// one matrix and two n-tiles), where 4-warp blocks hold the grid at once; else 8 (gate/up at 16 warps, 128 registers a thread,
-  /// spills). Fewer (halved) where the warps' `valuesPerLane` partials a
+  /// one matrix and two n-tiles), where 4-warp blocks hold the grid at
+  /// once; else 8 (gate/up at 16 warps, 128 registers a thread, spills).
+  /// Fewer (halved) where the warps' `valuesPerLane` partials a
   /// lane pass the 48 KB of static shared memory a block.
   int64_t gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles, bool split,
                               bool rounded, int64_t valuesPerLane) const;
