@@ -404,12 +404,12 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "(1664 rows for 1664 outputs on 132 SMs)">,
     Option<"matmulInputRounding", "matmul-input-rounding",
            "::mlir::photon::MatmulInputRounding",
-           "::mlir::photon::MatmulInputRounding::TensorCores",
+           "::mlir::photon::MatmulInputRounding::Gemm",
            "bf16 activations: which projections round their f32 inputs (the "
            "stacks' scratch: normed rows, attention output, SwiGLU output) to "
            "bf16, as a bf16 PyTorch model holds them. Unrounded f32 inputs "
            "keep ~16 bits on tensor cores (bf16 hi + lo, two MMAs) and full "
-           "f32 products elsewhere. gemm: on tensor-core targets "
+           "f32 products elsewhere. gemm (default): on tensor-core targets "
            "the wide projections (more rows than a GEMV takes: prefill, "
            "batched decode) read bf16 inputs, one MMA per product (measured "
            "on an H200: +16% RecGen tok/s at batch 1024, +13% prefill); their "
@@ -417,10 +417,12 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "branch's RMSNorm, the gate/up kernel; the attention kernels "
            "write both), so the GEMMs load them with cp.async like the "
            "weights; the GEMVs, bound by the weight bytes, and the CPU keep "
-           "f32. tensor-cores (default): the tensor-core GEMVs (2-16 rows) "
-           "too, rounding in registers, their fused norm's product included "
-           "(H100, ncu, vanilla-600M's 16-row LM head: 72.8 us with split "
-           "inputs, 54.7 rounded; +6% vanilla-600M tok/s at batch 16). all: "
+           "f32. tensor-cores: the tensor-core GEMVs (2-16 rows) too, rounding "
+           "in registers, their fused norm's product included (H100, ncu, "
+           "vanilla-600M's 16-row LM head: 72.8 us with split inputs, 54.7 "
+           "rounded; +6% vanilla-600M tok/s at batch 16; not the default: on "
+           "an H100 it took one tiny-photon-l2 RecGen logit to 1.07e-1, past "
+           "spec 6's bf16 bound). all: "
            "every projection on every target rounds (on tiny-photon-l2, CPU, "
            "the worst bf16 logit error of spec 6 goes from 4.7e-2 to 9.2e-2, "
            "near the 1e-1 bound)",
@@ -446,8 +448,8 @@ def ConvertPhotonKernelToSCF : Pass<"convert-photon-kernel-to-scf", "::mlir::Mod
   let options = [
     Option<"matmulInputRounding", "matmul-input-rounding",
            "::mlir::photon::MatmulInputRounding",
-           "::mlir::photon::MatmulInputRounding::TensorCores",
-           "bf16 activations: tensor-cores (default) and gemm keep f32 inputs "
+           "::mlir::photon::MatmulInputRounding::Gemm",
+           "bf16 activations: gemm (default) and tensor-cores keep f32 inputs "
            "on the host; all "
            "rounds every projection's f32 input to bf16 first "
            "(convert-photon-kernel-to-gpu's option of the same name)",

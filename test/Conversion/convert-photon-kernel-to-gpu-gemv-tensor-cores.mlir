@@ -10,14 +10,11 @@
 // its warp's step). The warps' partial tiles meet in workgroup memory; warp 0
 // sums them and stores outputs g and g + 8 of rows 2t and 2t + 1.
 // The LM head keeps the final norm out (lm-head-norm=false) to read bf16 rows.
-// matmul-input-rounding=gemm splits the f32 operands (the normed rows, the
-// attention output) into bf16 hi + lo, two MMAs each; the default rounds
-// them (ROUND).
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 matmul-input-rounding=gemm' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=8 matmul-input-rounding=gemm' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=W16
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=4 matmul-input-rounding=gemm' -canonicalize -cse | FileCheck %s --check-prefix=FOURW
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=4' -canonicalize -cse | FileCheck %s --check-prefix=FOURR
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=4' -canonicalize -cse | FileCheck %s --check-prefix=FOURW
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=4 matmul-input-rounding=tensor-cores' -canonicalize -cse | FileCheck %s --check-prefix=FOURR
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=33' 2>&1 | FileCheck %s --check-prefix=BADW
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
@@ -26,7 +23,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-tiles=2' -canonicalize -cse | FileCheck %s --check-prefix=TILES
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-tiles=9' 2>&1 | FileCheck %s --check-prefix=BADTILES
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 matmul-input-rounding=tensor-cores' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -247,7 +244,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // BADW: gemv-tensor-core-warps must be 0 to 32, got 33
 
 // On 4 multiprocessors the grids of 4 to 12 blocks take 4 warps where the
-// inputs split into hi + lo (matmul-input-rounding=gemm) (the fused norm's rows, the f32 attention and
+// inputs split into hi + lo (the fused norm's rows, the f32 attention and
 // SwiGLU outputs) over one matrix (QKV, o, down) or two n-tiles (gate/up at
 // 16 rows); gate/up at 8 rows keeps 8, and the LM head's 3 blocks (fewer
 // than the multiprocessors) 16.
@@ -264,8 +261,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_norm_r8_40x64)
 // FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_norm_r16_40x64)
 
-// Rounded inputs (the default) take 4 warps only over one matrix of two
-// n-tiles (QKV, o and down at 16 rows), which spills at 8 on the 600M QKV.
+// Rounded inputs (matmul-input-rounding=tensor-cores) take 4 warps only over
+// one matrix of two n-tiles (QKV, o and down at 16 rows): the 600M QKV
+// spills at 8.
 // FOURR-LABEL: func.func private @photon_stack_model(
 // FOURR: threads({{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r8_128x64)
 // FOURR: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r16_128x64)
@@ -302,7 +300,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // BADTILES: gemv-tensor-core-tiles must be 1 to 8, got 9
 
-// matmul-input-rounding=tensor-cores (the default): the GEMVs on tensor cores round their
+// matmul-input-rounding=tensor-cores: the GEMVs on tensor cores round their
 // f32 inputs (the normed rows, with the norm still fused; the attention
 // output) to bf16, one MMA per half of a step instead of a hi + lo pair.
 // ROUND-LABEL: func.func private @photon_stack_model(

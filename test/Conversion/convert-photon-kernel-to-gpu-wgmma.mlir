@@ -146,7 +146,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // OFF: nvvm.mma.sync
 // OFF-NOT: wgmma
 
-// matmul-input-rounding=gemm or tensor-cores (the default): one MMA per k16 slice (6 stages, no lo part).
+// matmul-input-rounding=gemm (the default): one MMA per k16 slice (6 stages, no lo part).
 // ROUND-LABEL: func.func private @photon_stack_shape0(
 // ROUND: dynamic_shared_memory_size %c98304_i32 module(@photon_kernels) function(@photon_wgmma128x64_64x64) {
 // ROUND: memref.view %{{.*}} to memref<2x6x128x32xbf16, #gpu.address_space<workgroup>>

@@ -279,8 +279,8 @@ def edge_shape_cases(h, worst, rng):
     rows, tensor cores from 17) and bf16 with every projection on tensor cores (-tc1:
     tails of 1..63 rows), and that with --wgmma-k-step=64; the tensor-core GEMVs also with
     8 and 4 warps a block (--gemv-tensor-core-warps), 3 output tiles a block
-    (--gemv-tensor-core-tiles) and f32 inputs split into bf16 hi + lo instead of rounded
-    (--matmul-input-rounding=gemm). One more compile splits every stack call into
+    (--gemv-tensor-core-tiles) and inputs rounded to bf16
+    (--matmul-input-rounding=tensor-cores). One more compile splits every stack call into
     7-row chunks (--max-rows=7): prefill and decode rows end in partial chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
     for m in EDGE_MODELS:
@@ -295,8 +295,8 @@ def edge_shape_cases(h, worst, rng):
             model_case(h, path, m + "-bf16-act-w8", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(11,),
                        compile_args=("--gemv-tensor-core-warps=8",))
-            # And of 4, which the default gives the fused-norm QKV at 16 rows
-            # on grids of 1 to 3 blocks an SM (600M shapes).
+            # And of 4, which the default gives the fused-norm QKV and the
+            # 16-row gate/up on grids of 1 to 3 blocks an SM (600M shapes).
             model_case(h, path, m + "-bf16-act-w4", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(4, 11),
                        compile_args=("--gemv-tensor-core-warps=4",))
@@ -306,12 +306,11 @@ def edge_shape_cases(h, worst, rng):
             model_case(h, path, m + "-bf16-act-tiles3", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(4, 11),
                        compile_args=("--gemv-tensor-core-tiles=3",))
-            # The tensor-core GEMVs' f32 inputs (the fused norm's too) split into
-            # bf16 hi + lo, two MMAs a product, instead of rounded
-            # (--matmul-input-rounding=gemm).
-            model_case(h, path, m + "-bf16-act-gemv-hilo", worst, rng, weight_type="bf16",
+            # The tensor-core GEMVs' f32 inputs rounded to bf16, one MMA a product
+            # (--matmul-input-rounding=tensor-cores; the fused norm's too).
+            model_case(h, path, m + "-bf16-act-round-tc", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(4, 11),
-                       compile_args=("--matmul-input-rounding=gemm",))
+                       compile_args=("--matmul-input-rounding=tensor-cores",))
             model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
@@ -938,20 +937,20 @@ def main():
             # --matmul-input-rounding=all: every projection rounds its f32 inputs (normed rows,
             # attention and SwiGLU outputs) to bf16 as a bf16 PyTorch model holds them; on the CPU
             # the same rounding as on tensor cores (one MMA there, not hi + lo; by default only
-            # the projections on tensor cores round), under the same bf16 rules.
+            # the tensor-core GEMMs round), under the same bf16 rules.
             # (tiny-photon-l3: on tiny-photon-l2 the rounding takes RecGen's worst position from
             # 4.7e-2 to 9.2e-2 on the CPU, too near the bound to test kernels with.)
             model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
                        "tiny-photon-l3-bf16-act-round", worst, rng, weight_type="bf16",
                        activation_type="bf16", compile_args=("--matmul-input-rounding=all",))
-            # By default only the projections on tensor cores round (the GEMMs and the
-            # 2-16-row GEMVs, RecGen's local decoders among them); with
-            # --matmul-input-rounding=gemm the GEMVs split their f32 inputs into hi + lo.
+            # Only the projections on tensor cores round (the GEMMs and the 2-16-row GEMVs,
+            # RecGen's local decoders among them). tiny-photon-l3 again: on tiny-photon-l2 this
+            # took one RecGen logit to 1.07e-1 on an H100 (docs/perf.md, 2026-12-07).
             if h.device == "cuda":
-                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l2.json"),
-                           "tiny-photon-l2-bf16-act-gemv-hilo", worst, rng, weight_type="bf16",
+                model_case(h, os.path.join(ROOT, "examples", "tiny-photon-l3.json"),
+                           "tiny-photon-l3-bf16-act-round-tc", worst, rng, weight_type="bf16",
                            activation_type="bf16",
-                           compile_args=("--matmul-input-rounding=gemm",))
+                           compile_args=("--matmul-input-rounding=tensor-cores",))
             # Tile edges of the tensor-core GEMMs: widths that are no multiple of the 128x128 or
             # 128x64 tiles or of their K step of 32 (200, 328 and 300 outputs; K = 200 and 328
             # leave 8), and prompts of 150 and 300 tokens, so prefill covers 2-3 row tiles with a
