@@ -310,8 +310,8 @@ public:
   /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
   /// 2t and 2t + 1 of each n-tile.
   /// Warps of a tensor-core GEMV block over `blocks` blocks of `matrices`
-  /// weight matrices and `nTiles` n-tiles of rows, its f32 inputs `split`
-  /// into bf16 hi + lo or `rounded` (neither: bf16 inputs): the option, or
+  /// weight matrices and `nTiles` n-tiles of rows, its inputs f32 (`f32In`;
+  /// `split` into bf16 hi + lo, else rounded) or bf16: the option, or
   /// 16 where the grid has fewer blocks than multiprocessors (the
   /// 1664-output projections' 104), so that each warp's share of K fits in
   /// one or two iterations of loads; 4 for the kernels that need the most
@@ -320,8 +320,8 @@ public:
   /// once; else 8 (gate/up at 16 warps, 128 registers a thread, spills).
   /// Fewer (halved) where the warps' `valuesPerLane` partials a
   /// lane pass the 48 KB of static shared memory a block.
-  int64_t gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles, bool split,
-                              bool rounded, int64_t valuesPerLane) const;
+  int64_t gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles, bool f32In,
+                              bool split, int64_t valuesPerLane) const;
   void gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows,
                       int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
                       const GemvPairValues &pairValues);

@@ -582,7 +582,7 @@ bool KernelEmitter::gemvOnTensorCores(int64_t maxRows) const {
 }
 
 int64_t KernelEmitter::gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles,
-                                            bool split, bool rounded,
+                                            bool f32In, bool split,
                                             int64_t valuesPerLane) const {
   int64_t W = [&]() -> int64_t {
     if (options.gemvTensorCoreWarps > 0)
@@ -600,8 +600,8 @@ int64_t KernelEmitter::gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int
     // up to 8 rows (94 registers, two blocks an SM) was slower at 4 warps.
     // Rounded f32 inputs need that only for one matrix of 16 rows: QKV's,
     // which spills 24 bytes at 8 warps.
-    const bool manyRegisters = (split && (matrices == 1 || nTiles > 1)) ||
-                               (rounded && matrices == 1 && nTiles > 1);
+    const bool manyRegisters =
+        split ? matrices == 1 || nTiles > 1 : f32In && matrices == 1 && nTiles > 1;
     if (manyRegisters && blocks <= 3 * options.multiprocessors)
       return 4;
     return 8;
@@ -638,7 +638,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   // (output tile τ, weight matrix m, n-tile n) at ((τ · nw + m) · nTiles +
   // n) · 4, then a sum of squares per n-tile.
   const int64_t nAcc = T * nw * nTiles * 4, nValues = nAcc + (normGain ? nTiles : 0);
-  const int64_t W = gemvTensorCoreWarps(blocks, nw, nTiles, split, !bf16In && !split, nValues);
+  const int64_t W = gemvTensorCoreWarps(blocks, nw, nTiles, !bf16In, split, nValues);
   // K steps a lane loads at once (2 vectors of each matrix a step: rows g
   // and g + 8). One matrix takes gemv-loads-in-flight steps, unless it
   // also holds the hi and lo of 16 rows (the fused norm's inputs);
