@@ -106,11 +106,13 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "over all of them on tensor cores, as measured best on an H200. "
            "Each iteration waits for its loads, so fewer iterations mean "
            "fewer round trips to memory, at more registers">,
-    Option<"gemvTensorCoreTiles", "gemv-tensor-core-tiles", "int64_t", "1",
+    Option<"gemvTensorCoreTiles", "gemv-tensor-core-tiles", "int64_t", "0",
            "GPU: output tiles of 16 a tensor-core GEMV block takes; each "
-           "activation fragment a lane loads feeds all of them, so the "
-           "grid reads the activation rows from L2 that many times fewer, "
-           "at more registers a thread and fewer blocks">,
+           "activation fragment a lane loads (and widens, scales by the "
+           "fused norm's gain and splits) feeds all of them, at more "
+           "registers a thread and fewer blocks. 0: by shape, more where "
+           "split inputs of 9-16 rows leave many blocks (4 for 12 tiles an "
+           "SM, 2 for 1.5; not for RoPE's pairs), else 1">,
     Option<"gemvTensorCoreWarps", "gemv-tensor-core-warps", "int64_t", "0",
            "GPU: warps of a tensor-core GEMV block (they split K); 0: 16 "
            "where the grid has fewer blocks (16 outputs each) than "

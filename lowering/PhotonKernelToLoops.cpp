@@ -161,7 +161,7 @@ struct ConvertPhotonKernelToGPU
         {"gemv-bulk-warps", gemvBulkWarps, 1, 32},
         {"gemv-bulk-max-outputs", gemvBulkMaxOutputs, 0, kNone},
         {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
-        {"gemv-tensor-core-tiles", gemvTensorCoreTiles, 1, 8},
+        {"gemv-tensor-core-tiles", gemvTensorCoreTiles, 0, 8},
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
         {"split-attention-one-row-prefetch-steps", splitAttentionOneRowPrefetchSteps, 1, 4},

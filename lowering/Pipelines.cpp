@@ -153,7 +153,7 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
   Option<int64_t> gemvTensorCoreTiles{
       *this, "gemv-tensor-core-tiles",
       llvm::cl::desc("output tiles of 16 a tensor-core GEMV block takes, "
-                     "sharing each activation fragment (1 to 8)"),
+                     "sharing each activation fragment (1 to 8; 0: by shape)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreTiles)};
   Option<bool> blockPerRow{
       *this, "block-per-row",

@@ -613,6 +613,30 @@ int64_t KernelEmitter::gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int
   return W;
 }
 
+int64_t KernelEmitter::gemvTensorCoreTiles(int64_t blocks, int64_t nTiles, bool split,
+                                            bool pairs) const {
+  if (options.gemvTensorCoreTiles > 0)
+    return options.gemvTensorCoreTiles;
+  // Each block widens the rows' fragments, multiplies them by the fused
+  // norm's gain and splits them for its tile alone: at 16 rows that work,
+  // not the weight bytes, bounds the kernel (rounded inputs, bf16 in
+  // memory: 40% less time). Shared by more tiles it is done fewer times.
+  // H100 (docs/perf.md, 2026-12-07 09:00), 16 rows, µs: the LM head's 2,000
+  // tiles 70.6 -> 58.5 at 4 a block; gate/up's 256 20.5 -> 18.1 at 2 (26.7
+  // at 4: too few blocks); o and down (104 tiles) lose at 2. At 4 rows (one
+  // n-tile) all but the LM head (2% faster at 2) lose. QKV gained 2% at 2,
+  // where its RoPE pairs' cos and sin, one per tile, spill: ranges of pairs
+  // keep 1.
+  if (!split || nTiles < 2 || pairs)
+    return 1;
+  const int64_t sms = options.multiprocessors;
+  if (blocks >= 12 * sms)
+    return 4;
+  if (2 * blocks >= 3 * sms)
+    return 2;
+  return 1;
+}
+
 void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows,
                                    int64_t maxRows, int64_t K, ArrayRef<GemvRange> ranges,
                                    Value normGain, const GemvPairValues &pairValues) {
@@ -629,7 +653,11 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   // rows from L2 T times fewer. A range's blocks take its tiles T at a time
   // (the last block's tiles past the range reread its last output and store
   // nothing).
-  const int64_t T = options.gemvTensorCoreTiles;
+  int64_t outputTiles = 0;
+  for (const GemvRange &range : ranges)
+    outputTiles += llvm::divideCeil(range.M, 16);
+  const int64_t pairHalf = pairHalfOf(ranges);
+  const int64_t T = gemvTensorCoreTiles(outputTiles, nTiles, split, pairHalf != 0);
   SmallVector<int64_t> firstBlocks{0};
   for (const GemvRange &range : ranges)
     firstBlocks.push_back(firstBlocks.back() + llvm::divideCeil(range.M, 16 * T));
@@ -652,7 +680,6 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const int64_t unroll = std::clamp<int64_t>(budget / T, 1, llvm::divideCeil(steps, W));
   const int64_t iterations = llvm::divideCeil(steps, W * unroll);
   const bool ragged = iterations * W * unroll * 4 != chunks;
-  const int64_t pairHalf = pairHalfOf(ranges);
   assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
          "ranges read equally many matrices");
   Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i32 = b.getI32Type();
@@ -821,12 +848,35 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   gpu::BarrierOp::create(kb);
   // A whole warp takes the branch, so its shuffles stay converged.
   ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, warp, cIdx(kb, 0)), [&](Builder &b) {
+    // Sums over the warps: unrolled for blocks of one tile; for several,
+    // a loop over the warps, since ptxas hoists the unrolled loads all at
+    // once: the 600M LM head's 4-tile blocks (34 values of 8 warps) took 255
+    // registers and spilled. (The loop costs one-tile kernels time: 4-row
+    // gate/up 14.7 -> 15.5 us on an H100.)
+    auto partial = [&](Builder &b, Value w, int64_t v) -> Value {
+      return memref::LoadOp::create(b, partials, ValueRange{slot(b, w, v)});
+    };
     SmallVector<Value> total;
-    for (int64_t v = 0; v < nValues; ++v) {
-      Value sum = memref::LoadOp::create(b, partials, ValueRange{slot(b, cIdx(b, 0), v)});
-      for (int64_t w = 1; w < W; ++w)
-        sum = addF(b, sum, memref::LoadOp::create(b, partials, ValueRange{slot(b, cIdx(b, w), v)}));
-      total.push_back(sum);
+    if (T == 1) {
+      for (int64_t v = 0; v < nValues; ++v) {
+        Value sum = partial(b, cIdx(b, 0), v);
+        for (int64_t w = 1; w < W; ++w)
+          sum = addF(b, sum, partial(b, cIdx(b, w), v));
+        total.push_back(sum);
+      }
+    } else {
+      for (int64_t v = 0; v < nValues; ++v)
+        total.push_back(partial(b, cIdx(b, 0), v));
+      auto overWarps = scf::ForOp::create(
+          b, cIdx(b, 1), cIdx(b, W), one, total,
+          [&](OpBuilder &ob, Location loc, Value w, ValueRange sums) {
+            Builder b(loc, ob);
+            SmallVector<Value> next;
+            for (int64_t v = 0; v < nValues; ++v)
+              next.push_back(addF(b, sums[v], partial(b, w, v)));
+            scf::YieldOp::create(b, next);
+          });
+      total.assign(overWarps.getResults().begin(), overWarps.getResults().end());
     }
     // 1 / rms of rows 2t and 2t + 1 of each n-tile: row g's sum of squares
     // over the lanes of group g, then from lanes 4 · 2t and 4 · (2t + 1).

@@ -245,9 +245,11 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 
 // On 4 multiprocessors the grids of 4 to 12 blocks take 4 warps where the
 // inputs split into hi + lo (the fused norm's rows, the f32 attention and
-// SwiGLU outputs) over one matrix (QKV, o, down) or two n-tiles (gate/up at
-// 16 rows); gate/up at 8 rows keeps 8, and the LM head's 3 blocks (fewer
-// than the multiprocessors) 16.
+// SwiGLU outputs) over one matrix (QKV, o, down) or two n-tiles; gate/up at
+// 8 rows keeps 8, and the LM head's 3 blocks (fewer than the
+// multiprocessors) 16. Gate/up at 16 rows has 6 tiles of 16 outputs, 1.5 an
+// SM: its blocks take 2 (gemv-tensor-core-tiles=0), 3 blocks of 16 warps
+// whose partials (34 values a lane) pass 48 KB, so 8.
 // FOURW-LABEL: func.func private @photon_stack_model(
 // FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r8_128x64)
 // FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_qkv_norm_r16_128x64)
@@ -255,7 +257,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r16_64x64)
 // FOURW: threads({{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_gate_up_norm_r8_96x64)
 // FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_64x96)
-// FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_gate_up_norm_r16_96x64)
+// FOURW: blocks({{.*}}) in ({{.*}} = %c3, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_gate_up_norm_r16_96x64) workgroup(%{{.*}} : memref<8704xf32, #gpu.address_space<workgroup>>)
+// With two tiles warp 0 sums the 34 values of the 8 warps in a loop over
+// warps 1..7, one warp's at a time: unrolled, those loads all at once took
+// the 600M LM head's 4-tile blocks to 255 registers and spills.
+// FOURW: scf.if
+// FOURW-COUNT-34: memref.load
+// FOURW-NEXT: scf.for %[[WI:.*]] = %c1 to %c8 step %c1 iter_args(
+// FOURW-COUNT-34: memref.load
+// FOURW: scf.yield
 // FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r16_64x96)
 // FOURW-LABEL: func.func private @photon_lm_head(
 // FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_norm_r8_40x64)
@@ -298,7 +308,7 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // TILES-NOT: nvvm.mma.sync
 // TILES: gpu.barrier
 
-// BADTILES: gemv-tensor-core-tiles must be 1 to 8, got 9
+// BADTILES: gemv-tensor-core-tiles must be 0 to 8, got 9
 
 // matmul-input-rounding=tensor-cores: the GEMVs on tensor cores round their
 // f32 inputs (the normed rows, with the norm still fused; the attention

@@ -279,7 +279,8 @@ def edge_shape_cases(h, worst, rng):
     rows, tensor cores from 17) and bf16 with every projection on tensor cores (-tc1:
     tails of 1..63 rows), and that with --wgmma-k-step=64; the tensor-core GEMVs also with
     8 and 4 warps a block (--gemv-tensor-core-warps), 3 output tiles a block
-    (--gemv-tensor-core-tiles) and inputs rounded to bf16
+    (--gemv-tensor-core-tiles), 2 and 4 by shape on grids for one multiprocessor,
+    and inputs rounded to bf16
     (--matmul-input-rounding=tensor-cores). One more compile splits every stack call into
     7-row chunks (--max-rows=7): prefill and decode rows end in partial chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
@@ -306,6 +307,13 @@ def edge_shape_cases(h, worst, rng):
             model_case(h, path, m + "-bf16-act-tiles3", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(4, 11),
                        compile_args=("--gemv-tensor-core-tiles=3",))
+            # Grids sized for one multiprocessor: at 11 rows the split GEMVs take
+            # output tiles a block by shape (--gemv-tensor-core-tiles=0): 4 for
+            # the LM head's 13 to 21 tiles (the last block partly past them), 2
+            # for gate/up, o and down.
+            model_case(h, path, m + "-bf16-act-sm1", worst, rng, weight_type="bf16",
+                       activation_type="bf16", row_batches=(11,),
+                       compile_args=("--multiprocessors=1",))
             # The tensor-core GEMVs' f32 inputs rounded to bf16, one MMA a product
             # (--matmul-input-rounding=tensor-cores; the fused norm's too).
             model_case(h, path, m + "-bf16-act-round-tc", worst, rng, weight_type="bf16",
