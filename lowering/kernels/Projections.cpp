@@ -840,44 +840,45 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
         }
         scf::YieldOp::create(b, acc);
       });
-  auto slot = [&](Builder &b, Value w, int64_t v) {
+  // Value v (an index or a constant) of warp w.
+  auto slot = [&](Builder &b, Value w, auto v) {
     return addI(b, mulI(b, addI(b, mulI(b, w, nValues), v), kWarpSize), lane);
+  };
+  auto partial = [&](Builder &b, Value w, auto v) -> Value {
+    return memref::LoadOp::create(b, partials, ValueRange{slot(b, w, v)});
+  };
+  // Value v's sum over the warps, in warp order.
+  auto sumOverWarps = [&](Builder &b, auto v) {
+    Value sum = partial(b, cIdx(b, 0), v);
+    for (int64_t w = 1; w < W; ++w)
+      sum = addF(b, sum, partial(b, cIdx(b, w), v));
+    return sum;
   };
   for (int64_t v = 0; v < nValues; ++v)
     memref::StoreOp::create(kb, loop.getResult(v), partials, ValueRange{slot(kb, warp, v)});
   gpu::BarrierOp::create(kb);
+  // Blocks of several tiles have many values (the 600M LM head's 4-tile
+  // blocks 34 of 8 warps): warp w sums values w, w + W, ... into warp 0's
+  // slots, and warp 0 reads the sums. Warp 0 summing them all took 255
+  // registers (ptxas hoists the loads) and spilled.
+  if (T > 1) {
+    for (int64_t k = 0; k * W < nValues; ++k) {
+      Value v = addI(kb, warp, k * W);
+      auto store = [&](Builder &b) {
+        memref::StoreOp::create(b, sumOverWarps(b, v), partials, ValueRange{slot(b, cIdx(b, 0), v)});
+      };
+      if ((k + 1) * W <= nValues)
+        store(kb);
+      else
+        ifThen(kb, ult(kb, v, cIdx(kb, nValues)), store);
+    }
+    gpu::BarrierOp::create(kb);
+  }
   // A whole warp takes the branch, so its shuffles stay converged.
   ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, warp, cIdx(kb, 0)), [&](Builder &b) {
-    // Sums over the warps: unrolled for blocks of one tile; for several,
-    // a loop over the warps, since ptxas hoists the unrolled loads all at
-    // once: the 600M LM head's 4-tile blocks (34 values of 8 warps) took 255
-    // registers and spilled. (The loop costs one-tile kernels time: 4-row
-    // gate/up 14.7 -> 15.5 us on an H100.)
-    auto partial = [&](Builder &b, Value w, int64_t v) -> Value {
-      return memref::LoadOp::create(b, partials, ValueRange{slot(b, w, v)});
-    };
     SmallVector<Value> total;
-    if (T == 1) {
-      for (int64_t v = 0; v < nValues; ++v) {
-        Value sum = partial(b, cIdx(b, 0), v);
-        for (int64_t w = 1; w < W; ++w)
-          sum = addF(b, sum, partial(b, cIdx(b, w), v));
-        total.push_back(sum);
-      }
-    } else {
-      for (int64_t v = 0; v < nValues; ++v)
-        total.push_back(partial(b, cIdx(b, 0), v));
-      auto overWarps = scf::ForOp::create(
-          b, cIdx(b, 1), cIdx(b, W), one, total,
-          [&](OpBuilder &ob, Location loc, Value w, ValueRange sums) {
-            Builder b(loc, ob);
-            SmallVector<Value> next;
-            for (int64_t v = 0; v < nValues; ++v)
-              next.push_back(addF(b, sums[v], partial(b, w, v)));
-            scf::YieldOp::create(b, next);
-          });
-      total.assign(overWarps.getResults().begin(), overWarps.getResults().end());
-    }
+    for (int64_t v = 0; v < nValues; ++v)
+      total.push_back(T > 1 ? partial(b, cIdx(b, 0), v) : sumOverWarps(b, v));
     // 1 / rms of rows 2t and 2t + 1 of each n-tile: row g's sum of squares
     // over the lanes of group g, then from lanes 4 · 2t and 4 · (2t + 1).
     SmallVector<Value> invRms; // (n-tile n, row 2t + e) at 2n + e

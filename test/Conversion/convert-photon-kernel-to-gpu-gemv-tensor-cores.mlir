@@ -258,14 +258,23 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // FOURW: threads({{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_gate_up_norm_r8_96x64)
 // FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r8_64x96)
 // FOURW: blocks({{.*}}) in ({{.*}} = %c3, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_gate_up_norm_r16_96x64) workgroup(%{{.*}} : memref<8704xf32, #gpu.address_space<workgroup>>)
-// With two tiles warp 0 sums the 34 values of the 8 warps in a loop over
-// warps 1..7, one warp's at a time: unrolled, those loads all at once took
-// the 600M LM head's 4-tile blocks to 255 registers and spills.
+// With two tiles the 34 values of its 8 warps are summed by all warps: warp
+// w sums values w, w + 8, ... (the last group guarded, 34 < 40) into warp
+// 0's slots, and after a barrier warp 0 reads the 34 sums. (Warp 0 loading
+// all 272 partials took the 600M LM head's 4-tile blocks to 255 registers
+// and spills.)
+// FOURW: gpu.barrier
+// FOURW-COUNT-8: memref.load %{{.*}} : memref<8704xf32, #gpu.address_space<workgroup>>
+// FOURW: memref.store %{{.*}} : memref<8704xf32, #gpu.address_space<workgroup>>
+// FOURW: %[[LASTV:.*]] = arith.cmpi ult, %{{.*}}, %c34 : index
+// FOURW-NEXT: scf.if %[[LASTV]] {
+// FOURW-COUNT-8: memref.load %{{.*}} : memref<8704xf32, #gpu.address_space<workgroup>>
+// FOURW: memref.store %{{.*}} : memref<8704xf32, #gpu.address_space<workgroup>>
+// FOURW: gpu.barrier
 // FOURW: scf.if
-// FOURW-COUNT-34: memref.load
-// FOURW-NEXT: scf.for %[[WI:.*]] = %c1 to %c8 step %c1 iter_args(
-// FOURW-COUNT-34: memref.load
-// FOURW: scf.yield
+// FOURW-COUNT-34: memref.load %{{.*}} : memref<8704xf32, #gpu.address_space<workgroup>>
+// FOURW-NOT: memref.load %{{.*}} : memref<8704xf32, #gpu.address_space<workgroup>>
+// FOURW: gpu.terminator
 // FOURW: threads({{.*}}) in ({{.*}} = %c128, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_r16_64x96)
 // FOURW-LABEL: func.func private @photon_lm_head(
 // FOURW: threads({{.*}}) in ({{.*}} = %c512, {{.*}}) module(@photon_kernels) function(@photon_gemv_mma_norm_r8_40x64)
