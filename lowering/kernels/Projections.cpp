@@ -621,12 +621,12 @@ int64_t KernelEmitter::gemvTensorCoreTiles(int64_t blocks, int64_t nTiles, bool 
   // norm's gain and splits them for its tile alone: at 16 rows that work,
   // not the weight bytes, bounds the kernel (rounded inputs, bf16 in
   // memory: 40% less time). Shared by more tiles it is done fewer times.
-  // H100 (docs/perf.md, 2026-12-07 09:00), 16 rows, µs: the LM head's 2,000
-  // tiles 70.6 -> 58.5 at 4 a block; gate/up's 256 20.5 -> 18.1 at 2 (26.7
-  // at 4: too few blocks); o and down (104 tiles) lose at 2. At 4 rows (one
-  // n-tile) all but the LM head (2% faster at 2) lose. QKV gained 2% at 2,
-  // where its RoPE pairs' cos and sin, one per tile, spill: ranges of pairs
-  // keep 1.
+  // H100 (docs/perf.md, 2026-12-07 08:33 and 09:40), 16 rows, µs: the LM
+  // head's 2,000 tiles 71.8 -> 51.6 at 4 a block; gate/up's 256 20.7 -> 19.6
+  // at 2 (26.7 at 4: too few blocks); o and down (104 tiles) lose at 2. At
+  // 4 rows (one n-tile) all but the LM head (2% faster at 2) lose. QKV
+  // gained 2% at 2, where its RoPE pairs' cos and sin, one per tile, spill:
+  // ranges of pairs keep 1.
   if (!split || nTiles < 2 || pairs)
     return 1;
   const int64_t sms = options.multiprocessors;
