@@ -309,9 +309,10 @@ def edge_shape_cases(h, worst, rng):
                        activation_type="bf16", row_batches=(4, 11),
                        compile_args=("--gemv-tensor-core-tiles=3",))
             # Grids sized for one multiprocessor: at 11 rows the split GEMVs take
-            # output tiles a block by shape (--gemv-tensor-core-tiles=0): 4 for
-            # the LM head's 13 to 21 tiles (the last block partly past them), 2
-            # for gate/up, o and down.
+            # output tiles a block by shape (--gemv-tensor-core-tiles=0). Of these
+            # models only edge-photon-gqa4's widths (d_model 88) reach the
+            # tensor-core GEMVs: 4 tiles a block for its LM head's 21 (the last
+            # block partly past them), 2 for gate/up, o and down.
             model_case(h, path, m + "-bf16-act-sm1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=(11,),
                        compile_args=("--multiprocessors=1",))
