@@ -322,13 +322,14 @@ public:
   /// lane pass the 48 KB of static shared memory a block.
   int64_t gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles, bool f32In,
                               bool split, int64_t valuesPerLane) const;
-  /// Output tiles a tensor-core GEMV block takes over `blocks` tiles of 16
-  /// outputs: the option, or with split inputs of two n-tiles (9-16 rows),
+  /// Output tiles a tensor-core GEMV block takes, of the launch's
+  /// `outputTiles` tiles of 16 outputs: the option, or with split inputs of two n-tiles (9-16 rows),
   /// whose per-block work on the rows' fragments (widened, times the norm's
   /// gain, split) bounds them, 4 where there are 12 tiles an SM (the LM
   /// head), 2 where there are 1.5 (gate/up); else, and for ranges of RoPE
   /// `pairs`, 1.
-  int64_t gemvTensorCoreTiles(int64_t blocks, int64_t nTiles, bool split, bool pairs) const;
+  int64_t gemvTensorCoreTiles(int64_t outputTiles, int64_t nTiles, bool split,
+                              bool pairs) const;
   void gemvTensorCore(Builder &b, const Twine &name, Buf in, Value rows, int64_t maxRows,
                       int64_t K, ArrayRef<GemvRange> ranges, Value normGain,
                       const GemvPairValues &pairValues);

@@ -613,7 +613,7 @@ int64_t KernelEmitter::gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int
   return W;
 }
 
-int64_t KernelEmitter::gemvTensorCoreTiles(int64_t blocks, int64_t nTiles, bool split,
+int64_t KernelEmitter::gemvTensorCoreTiles(int64_t outputTiles, int64_t nTiles, bool split,
                                             bool pairs) const {
   if (options.gemvTensorCoreTiles > 0)
     return options.gemvTensorCoreTiles;
@@ -630,9 +630,9 @@ int64_t KernelEmitter::gemvTensorCoreTiles(int64_t blocks, int64_t nTiles, bool 
   if (!split || nTiles < 2 || pairs)
     return 1;
   const int64_t sms = options.multiprocessors;
-  if (blocks >= 12 * sms)
+  if (outputTiles >= 12 * sms)
     return 4;
-  if (2 * blocks >= 3 * sms)
+  if (2 * outputTiles >= 3 * sms)
     return 2;
   return 1;
 }
@@ -860,8 +860,10 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   // Blocks of several tiles have many values (the 600M LM head's 4-tile
   // blocks 34 of 8 warps): warp w sums values w, w + W, ... into warp 0's
   // slots, and warp 0 reads the sums. Warp 0 summing them all took 255
-  // registers (ptxas hoists the loads) and spilled.
-  if (T > 1) {
+  // registers (ptxas hoists the loads) and spilled; for one tile it is the
+  // faster (docs/perf.md, 2026-12-07 09:53).
+  const bool sharedSums = T > 1;
+  if (sharedSums) {
     for (int64_t k = 0; k * W < nValues; ++k) {
       Value v = addI(kb, warp, k * W);
       auto store = [&](Builder &b) {
@@ -878,7 +880,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, warp, cIdx(kb, 0)), [&](Builder &b) {
     SmallVector<Value> total;
     for (int64_t v = 0; v < nValues; ++v)
-      total.push_back(T > 1 ? partial(b, cIdx(b, 0), v) : sumOverWarps(b, v));
+      total.push_back(sharedSums ? partial(b, cIdx(b, 0), v) : sumOverWarps(b, v));
     // 1 / rms of rows 2t and 2t + 1 of each n-tile: row g's sum of squares
     // over the lanes of group g, then from lanes 4 · 2t and 4 · (2t + 1).
     SmallVector<Value> invRms; // (n-tile n, row 2t + e) at 2n + e
