@@ -160,9 +160,9 @@ _GEMV = re.compile(r"^photon_gemv_(mma_)?(?:(qkv|gate_up)_)?(norm_)?r(\d+)_(\d+)
 # photon_mma128x128_qkv_<M>x<K>, photon_wgmma128x128_<M>x<K> (warpgroup MMA, sm_90a),
 # photon_wgmma128x208_qkv_rope_<M>x<K> (RoPE and the cache write in its epilogue).
 _MATMUL = re.compile(r"^photon_(wgmma|mma|matmul)(\d+x\d+)?_(?:(qkv|gate_up)_)?(rope_)?(\d+)x(\d+)" + _DUP)
-# Families whose one number is a width (photon_rmsnorm_1664, photon_swiglu_4096); in
-# other names a lone number is a duplicate's suffix.
-_WIDTH = re.compile(r"^photon_(rmsnorm|swiglu)_(\d+)" + _DUP)
+# Families whose one number is a width (photon_rmsnorm_1664, photon_rmsnorm_split_1664,
+# photon_swiglu_4096); in other names a lone number is a duplicate's suffix.
+_WIDTH = re.compile(r"^photon_(rmsnorm_split|rmsnorm|swiglu)_(\d+)" + _DUP)
 _FAMILY = re.compile(r"^photon_([A-Za-z][A-Za-z_]*?)" + _DUP)
 
 

@@ -215,6 +215,9 @@ constexpr int64_t kMaxAssumedAlign = 16;
 struct Buf {
   Value mem, base;
   Value mirrorMem = {}, mirrorBase = {};
+  /// f32 rows whose chunks of 8 elements hold 8 bf16 hi then 8 bf16 lo
+  /// parts (rmsNormSplit): only the tensor-core GEMVs read such rows.
+  bool splitChunks = false;
   Type elementType() const {
     return cast<MemRefType>(mem.getType()).getElementType();
   }

@@ -113,6 +113,12 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "registers a thread and fewer blocks. 0: by shape, more where "
            "split inputs of 9-16 rows leave many blocks (4 for 12 tiles an "
            "SM, 2 for 1.5; not for RoPE's pairs), else 1">,
+    Option<"gemvNormKernelMinRows", "gemv-norm-kernel-min-rows", "int64_t", "9",
+           "GPU: from this many rows (the GEMV's bucket: 8 or 16) a "
+           "tensor-core GEMV does not apply its RMSNorm itself: a norm "
+           "kernel writes the normed rows split into bf16 hi + lo parts, "
+           "which every block of the GEMV would otherwise widen, scale by "
+           "the gain and split again. 0: the GEMVs always apply it">,
     Option<"gemvTensorCoreWarps", "gemv-tensor-core-warps", "int64_t", "0",
            "GPU: warps of a tensor-core GEMV block (they split K); 0: 16 "
            "where the grid has fewer blocks (16 outputs each) than "

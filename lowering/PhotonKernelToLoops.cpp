@@ -162,6 +162,7 @@ struct ConvertPhotonKernelToGPU
         {"gemv-bulk-max-outputs", gemvBulkMaxOutputs, 0, kNone},
         {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
         {"gemv-tensor-core-tiles", gemvTensorCoreTiles, 0, 8},
+        {"gemv-norm-kernel-min-rows", gemvNormKernelMinRows, 0, kNone},
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
         {"split-attention-one-row-prefetch-steps", splitAttentionOneRowPrefetchSteps, 1, 4},
@@ -210,6 +211,7 @@ struct ConvertPhotonKernelToGPU
     options.gemvLoadsInFlight = gemvLoadsInFlight;
     options.gemvTensorCoreWarps = gemvTensorCoreWarps;
     options.gemvTensorCoreTiles = gemvTensorCoreTiles;
+    options.gemvNormKernelMinRows = gemvNormKernelMinRows;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;

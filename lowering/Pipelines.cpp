@@ -155,6 +155,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("output tiles of 16 a tensor-core GEMV block takes, "
                      "sharing each activation fragment (1 to 8; 0: by shape)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreTiles)};
+  Option<int64_t> gemvNormKernelMinRows{
+      *this, "gemv-norm-kernel-min-rows",
+      llvm::cl::desc("rows (GEMV bucket) from which a norm kernel writes a tensor-core "
+                     "GEMV's normed rows split into bf16 hi + lo (0: the GEMV applies the norm)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvNormKernelMinRows)};
   Option<bool> blockPerRow{
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
@@ -410,6 +415,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvLoadsInFlight = options.gemvLoadsInFlight;
         kernels.gemvTensorCoreWarps = options.gemvTensorCoreWarps;
         kernels.gemvTensorCoreTiles = options.gemvTensorCoreTiles;
+        kernels.gemvNormKernelMinRows = options.gemvNormKernelMinRows;
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;

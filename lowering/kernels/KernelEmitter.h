@@ -423,6 +423,22 @@ public:
   /// their 1 / rms before the first product).
   bool gemvFusesNorm(int64_t K, const NormFirst &norm) const;
 
+  /// Whether the GEMV of a fused `norm` for `maxRows` rows reads the rows
+  /// rmsNormSplit wrote instead (gemv-norm-kernel-min-rows: tensor cores, hi
+  /// + lo products, and f32 normed rows to write them over).
+  bool gemvNormKernel(int64_t maxRows, const NormFirst &norm) const;
+
+  /// The rows a fused-norm GEMV for `maxRows` rows reads, and the gain it
+  /// applies: `in` and the gain, or the rows rmsNormSplit writes to
+  /// `norm.out` (launched here) and none (gemvNormKernel).
+  std::pair<Buf, Value> gemvNormInput(Builder &b, Buf in, Value rows, int64_t maxRows, int64_t K,
+                                      const NormFirst &norm);
+
+  /// Whether the GEMVs of a fused `norm` can take its rows from the norm
+  /// kernel (gemvNormKernel, for the largest bucket), on the host: its rows
+  /// 16-byte aligned, else true.
+  Value gemvNormKernelAligned(Builder &b, const NormFirst &norm);
+
   /// A projection of `in` (normed first with `norm`) that may be a GEMV
   /// (every weight matrix `aligned`): on the host, `gemv(in, maxRows, gain)`
   /// for the GEMV's rows (gemvOrWide) — with a fused norm `in` raw and the gain
@@ -862,11 +878,27 @@ public:
   void rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t width,
                WeightRef weight);
 
-  /// rmsNorm on the GPU with a block per row: each thread holds about four
-  /// elements of its row in registers (coalesced: element tid + T·i), the
-  /// sum of squares is a block reduction, and each thread scales and stores
-  /// its own elements (so `in` may be `out`).
+  /// Loads of one unit of a row at element `i` of the rows and `k` of the
+  /// row: its values and the gain's (f32, or vectors of f32).
+  using RmsNormUnitLoad = function_ref<std::pair<Value, Value>(Builder &, Value i, Value k)>;
+  /// Stores a unit's normed values `y` at element `i` of the rows.
+  using RmsNormUnitStore = function_ref<void(Builder &, Value i, Value y)>;
+  /// RMSNorm on the GPU with a block per row of `threads` threads: each
+  /// holds units of `unit` elements of its row in registers (unit tid + T·i),
+  /// the sum of squares is a block reduction, and each thread scales and
+  /// stores its own units (so the input may be the output).
+  void rmsNormBlocks(Builder &b, const Twine &kernel, Value rows, int64_t width, int64_t unit,
+                     int64_t threads, RmsNormUnitLoad load, RmsNormUnitStore store);
+
+  /// rmsNorm by rmsNormBlocks, about four elements a thread.
   void rmsNormBlock(Builder &b, Buf in, Buf out, Value rows, int64_t width, Value w);
+
+  /// rmsNorm (GPU, bf16 gain, width a multiple of 8) into the f32 rows
+  /// `out` as chunks of 8: each chunk's 32 bytes hold its 8 values' bf16 hi
+  /// parts, then their lo parts (splitBF16), the tensor-core GEMVs' B
+  /// operands as they load them. rmsNormBlocks, a thread per chunk.
+  /// Returns `out` marked splitChunks.
+  Buf rmsNormSplit(Builder &b, Buf in, Buf out, Value rows, int64_t width, Value w);
 
   // RoPE and the K/V cache write (kernels/Attention.cpp) ------------------------------------------
   /// cos and sin of RoPE's angle for pair j of a head at position pos[row].

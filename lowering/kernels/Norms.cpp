@@ -162,45 +162,102 @@ void KernelEmitter::rmsNorm(Builder &b, Buf in, Buf out, Value rows, int64_t wid
   });
 }
 
-void KernelEmitter::rmsNormBlock(Builder &b, Buf in, Buf out, Value rows, int64_t width, Value w) {
-  const int64_t threads = std::clamp<int64_t>(
-      llvm::alignTo(llvm::divideCeil(width, 4), kWarpSize), kWarpSize, 1024);
-  const int64_t per = llvm::divideCeil(width, threads);
+/// The elements of `x`: itself, or a vector's.
+static SmallVector<Value> elementsOf(Builder &b, Value x) {
+  auto type = dyn_cast<VectorType>(x.getType());
+  if (!type)
+    return {x};
+  SmallVector<Value> elements;
+  for (int64_t e = 0; e < type.getNumElements(); ++e)
+    elements.push_back(vector::ExtractOp::create(b, x, e));
+  return elements;
+}
+
+void KernelEmitter::rmsNormBlocks(Builder &b, const Twine &kernel, Value rows, int64_t width,
+                                  int64_t unit, int64_t threads, RmsNormUnitLoad load,
+                                  RmsNormUnitStore store) {
+  const int64_t units = width / unit, per = llvm::divideCeil(units, threads);
   Type f32 = b.getF32Type();
-  blockPerRowLaunch(b, "photon_rmsnorm_" + Twine(width), rows, threads, {f32},
+  blockPerRowLaunch(b, kernel, rows, threads, {f32},
                     [&](Builder &b, Value r, Value tid, ValueRange shared) {
     Value row = mulI(b, r, width);
-    SmallVector<Value> ks, inside, xs, gains;
+    SmallVector<Value> ats, inside, xs, gains;
     Value ss = cF32(b, 0);
     for (int64_t i = 0; i < per; ++i) {
-      Value k = addI(b, tid, i * threads);
+      Value u = addI(b, tid, i * threads);
       // Only the last round can pass the row's end.
-      Value ok = (i + 1) * threads > width ? ult(b, k, cIdx(b, width)) : Value();
-      Value at = ok ? arith::SelectOp::create(b, ok, k, cIdx(b, 0)) : k;
-      Value x = in.load(b, addI(b, row, at));
+      Value ok = (i + 1) * threads > units ? ult(b, u, cIdx(b, units)) : Value();
+      Value at = mulI(b, ok ? arith::SelectOp::create(b, ok, u, cIdx(b, 0)).getResult() : u, unit);
       // The gain is loaded with the row, so its latency hides behind the
       // reduction.
-      gains.push_back(loadWeight(b, w, at));
+      auto [x, gain] = load(b, addI(b, row, at), at);
       if (ok)
-        x = arith::SelectOp::create(b, ok, x, cF32(b, 0));
-      ks.push_back(k);
+        x = orZero(b, ok, x);
+      for (Value xe : elementsOf(b, x))
+        ss = addF(b, ss, mulF(b, xe, xe));
+      ats.push_back(at);
       inside.push_back(ok);
       xs.push_back(x);
-      ss = addF(b, ss, mulF(b, x, x));
+      gains.push_back(gain);
     }
     Value total = blockReduceOne(b, tid, threads, ss, shared[0], addF);
     Value mean = divF(b, total, cF32(b, double(width)));
     Value inv = math::RsqrtOp::create(b, addF(b, mean, cF32(b, c.rmsNormEps)));
     for (int64_t i = 0; i < per; ++i) {
-      auto store = [&, i](Builder &b) {
-        out.store(b, mulF(b, mulF(b, xs[i], inv), gains[i]), addI(b, row, ks[i]));
+      auto storeUnit = [&, i](Builder &b) {
+        Value scale = isa<VectorType>(xs[i].getType())
+                          ? vector::BroadcastOp::create(b, xs[i].getType(), inv).getResult()
+                          : inv;
+        store(b, addI(b, row, ats[i]), mulF(b, mulF(b, xs[i], scale), gains[i]));
       };
       if (inside[i])
-        ifThen(b, inside[i], store);
+        ifThen(b, inside[i], storeUnit);
       else
-        store(b);
+        storeUnit(b);
     }
   });
+}
+
+void KernelEmitter::rmsNormBlock(Builder &b, Buf in, Buf out, Value rows, int64_t width, Value w) {
+  // About four elements a thread, coalesced (element tid + T·i).
+  const int64_t threads = std::clamp<int64_t>(
+      llvm::alignTo(llvm::divideCeil(width, 4), kWarpSize), kWarpSize, 1024);
+  rmsNormBlocks(
+      b, "photon_rmsnorm_" + Twine(width), rows, width, /*unit=*/1, threads,
+      [&](Builder &b, Value i, Value k) {
+        return std::pair{in.load(b, i), loadWeight(b, w, k)};
+      },
+      [&](Builder &b, Value i, Value y) { out.store(b, y, i); });
+}
+
+Buf KernelEmitter::rmsNormSplit(Builder &b, Buf in, Buf out, Value rows, int64_t width, Value w) {
+  assert(gpu && width % 8 == 0 && out.elementType().isF32() && "chunks of 8 over f32 rows");
+  Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+  auto vec = [](int64_t n, Type t) { return VectorType::get({n}, t); };
+  auto load8 = [&](Builder &b, Value mem, Value at, Type elt) -> Value {
+    if (elt.isF32())
+      return loadF32x8(b, mem, at);
+    Value v = vector::LoadOp::create(b, vec(8, elt), mem, ValueRange{at}, /*nontemporal=*/false,
+                                     llvm::MaybeAlign(16));
+    return arith::ExtFOp::create(b, vec(8, f32), v);
+  };
+  rmsNormBlocks(
+      b, "photon_rmsnorm_split_" + Twine(width), rows, width, /*unit=*/8,
+      std::clamp<int64_t>(llvm::alignTo(width / 8, kWarpSize), kWarpSize, 1024),
+      [&](Builder &b, Value i, Value k) {
+        return std::pair{load8(b, in.mem, addI(b, in.base, i), in.elementType()),
+                         load8(b, weights, addI(b, w, k), bf16)};
+      },
+      [&](Builder &b, Value i, Value y) {
+        auto [hi, lo] = splitBF16(b, y, /*withLo=*/true);
+        Value at = addI(b, out.base, i);
+        for (auto [part, v] : {std::pair{0, hi}, std::pair{4, lo}})
+          vector::StoreOp::create(b, vector::BitCastOp::create(b, vec(4, f32), v), out.mem,
+                                  ValueRange{addI(b, at, part)}, /*nontemporal=*/false,
+                                  llvm::MaybeAlign(16));
+      });
+  out.splitChunks = true;
+  return out;
 }
 
 //===----------------------------------------------------------------------===//

@@ -646,8 +646,10 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const bool bf16In = in.elementType().isBF16() && !normGain;
   // The MMAs' f32 operands (an f32 input, or any input times the fused
   // norm's gain) split into hi + lo unless rounded: splitBF16's hi alone is
-  // the rounded value.
-  const bool split = !bf16In && !roundsMatmulInputs(MatmulKind::TensorCoreGemv);
+  // the rounded value. Rows of split chunks come split.
+  assert((!in.splitChunks || !normGain) && "split rows are normed already");
+  const bool split =
+      in.splitChunks || (!bf16In && !roundsMatmulInputs(MatmulKind::TensorCoreGemv));
   // T output tiles a block (gemv-tensor-core-tiles): each activation
   // fragment a lane loads feeds the MMAs of all T, so the grid reads the
   // rows from L2 T times fewer. A range's blocks take its tiles T at a time
@@ -800,17 +802,19 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
             gain = arith::ExtFOp::create(b, vecOf(8, f32), gain);
           }
           for (int64_t n = 0; n < nTiles; ++n) {
-            Value x = vector::LoadOp::create(b, vecOf(8, in.elementType()), in.mem,
-                                             ValueRange{addI(b, rowIn[n], at[u])},
-                                             /*nontemporal=*/false,
-                                             llvm::MaybeAlign(gemvInputAlignment(in)));
             SmallVector<Value, 4> hi, lo;
-            if (bf16In) {
-              if (inside[u])
-                x = orZero(b, inside[u], x);
-              hi = registers(b, x);
+            if (in.splitChunks) {
+              // The chunk's 8 hi parts, then its 8 lo parts (rmsNormSplit).
+              for (auto [part, regs] : {std::pair{0, &hi}, std::pair{4, &lo}}) {
+                Value v = loadF32s(b, in.mem, addI(b, addI(b, rowIn[n], at[u]), part), 4);
+                *regs = registers(b, inside[u] ? orZero(b, inside[u], v) : v);
+              }
             } else {
-              if (!in.elementType().isF32())
+              Value x = vector::LoadOp::create(b, vecOf(8, in.elementType()), in.mem,
+                                               ValueRange{addI(b, rowIn[n], at[u])},
+                                               /*nontemporal=*/false,
+                                               llvm::MaybeAlign(gemvInputAlignment(in)));
+              if (!in.elementType().isF32() && !bf16In)
                 x = arith::ExtFOp::create(b, vecOf(8, f32), x);
               if (inside[u])
                 x = orZero(b, inside[u], x);
@@ -821,10 +825,14 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
                 }
                 x = mulF(b, x, gain);
               }
-              auto [xHi, xLo] = splitBF16(b, x, split);
-              hi = registers(b, xHi);
-              if (split)
-                lo = registers(b, xLo);
+              if (bf16In) {
+                hi = registers(b, x);
+              } else {
+                auto [xHi, xLo] = splitBF16(b, x, split);
+                hi = registers(b, xHi);
+                if (split)
+                  lo = registers(b, xLo);
+              }
             }
             for (int64_t tm = 0; tm < T * nw; ++tm) { // tile τ, matrix m at τ · nw + m
               ArrayRef<Value> r0 = wRegs[(u * T * nw + tm) * 2], r8 = wRegs[(u * T * nw + tm) * 2 + 1];
@@ -1003,6 +1011,26 @@ bool KernelEmitter::gemvFusesNorm(int64_t K, const NormFirst &norm) const {
          gemvApplies(K, norm.gain.align);
 }
 
+bool KernelEmitter::gemvNormKernel(int64_t maxRows, const NormFirst &norm) const {
+  return options.gemvNormKernelMinRows > 0 && maxRows >= options.gemvNormKernelMinRows &&
+         gemvOnTensorCores(maxRows) && !roundsMatmulInputs(MatmulKind::TensorCoreGemv) &&
+         norm.out.elementType().isF32() && weightElt.isBF16();
+}
+
+std::pair<Buf, Value> KernelEmitter::gemvNormInput(Builder &b, Buf in, Value rows,
+                                                   int64_t maxRows, int64_t K,
+                                                   const NormFirst &norm) {
+  if (!gemvNormKernel(maxRows, norm))
+    return {in, norm.gain.at};
+  return {rmsNormSplit(b, in, norm.out, rows, K, norm.gain.at), Value()};
+}
+
+Value KernelEmitter::gemvNormKernelAligned(Builder &b, const NormFirst &norm) {
+  if (!gemvNormKernel(options.gemvMaxRows, norm))
+    return arith::ConstantIntOp::create(b, b.getI1Type(), 1);
+  return alignedTo(b, norm.out.mem, norm.out.base, 16);
+}
+
 void KernelEmitter::projectRows(Builder &b, Buf in, Value rows, int64_t K,
                                 std::optional<NormFirst> norm, Value aligned,
                                 function_ref<void(Builder &, Buf, int64_t, Value)> gemv,
@@ -1012,11 +1040,18 @@ void KernelEmitter::projectRows(Builder &b, Buf in, Value rows, int64_t K,
     in = normed(b, in, rows, K, norm);
   aligned = arith::AndIOp::create(b, aligned,
                                   alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
-  if (fuse)
+  if (fuse) {
     aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, norm->gain.at, 16));
+    aligned = arith::AndIOp::create(b, aligned, gemvNormKernelAligned(b, *norm));
+  }
   gemvOrWide(
       b, rows, aligned,
-      [&](Builder &b, int64_t maxRows) { gemv(b, in, maxRows, fuse ? norm->gain.at : Value()); },
+      [&](Builder &b, int64_t maxRows) {
+        if (!fuse)
+          return gemv(b, in, maxRows, Value());
+        std::pair<Buf, Value> input = gemvNormInput(b, in, rows, maxRows, K, *norm);
+        gemv(b, input.first, maxRows, input.second);
+      },
       [&](Builder &b) { wide(b, fuse ? normed(b, in, rows, K, norm, /*wide=*/true) : in); });
 }
 
@@ -1245,11 +1280,13 @@ void KernelEmitter::mlp(Builder &b, Buf X, Buf in, Value rows, int64_t F, int64_
                                         alignedTo(b, G.mem, G.base, gemvInputAlignment(G)));
   for (Value w : {gate.at, up.at, down.at, norm->gain.at})
     aligned = arith::AndIOp::create(b, aligned, alignedTo(b, weights, w, 16));
+  aligned = arith::AndIOp::create(b, aligned, gemvNormKernelAligned(b, *norm));
   gemvOrWide(
       b, rows, aligned,
       [&](Builder &b, int64_t maxRows) {
+        std::pair<Buf, Value> input = gemvNormInput(b, X, rows, maxRows, D, *norm);
         withNextWeights({{down, D * F}}, [&] {
-          gateUpGemv(b, X, rows, maxRows, F, D, gate.at, up.at, G, norm->gain.at);
+          gateUpGemv(b, input.first, rows, maxRows, F, D, gate.at, up.at, G, input.second);
         });
         matmulGemv(b, G, X, rows, maxRows, D, F, down.at, Value(), /*accumulate=*/true);
       },

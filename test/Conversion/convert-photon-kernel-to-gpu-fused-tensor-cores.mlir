@@ -30,7 +30,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-SAME: %[[W:[^:]*]]: memref<?xbf16>, {{.*}}, %[[S:[^:]*]]: memref<?xf32>, %[[SR:[^:]*]]: memref<?xbf16>, %{{[^:]*}}: memref<?xi32>, %{{[^:]*}}: index, %[[QW:[^:]*]]: index)
 // CHECK: %[[KW:.*]] = arith.addi %[[QW]], %c4096 : index
 // CHECK-NEXT: %[[VW:.*]] = arith.addi %[[QW]], %c6144 : index
-// CHECK: function(@photon_gemv_mma_qkv_norm_r16_128x64)
+// CHECK: function(@photon_rmsnorm_split_64)
+// CHECK: function(@photon_gemv_mma_qkv_r16_128x64)
 // The wide branch's norm writes bf16 rows over the scratch
 // (matmul-input-rounding=gemm), which the QKV kernel loads with cp.async.
 // CHECK: } else {
@@ -103,7 +104,8 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // n % 16 (clamped to 95) of up where n % 32 >= 16, else of gate.
 // The MLP is one choice on the host: gate/up and down GEMVs, or the wide
 // kernels, whose norm writes bf16 rows over the scratch.
-// CHECK: function(@photon_gemv_mma_gate_up_norm_r16_96x64)
+// CHECK: function(@photon_rmsnorm_split_64)
+// CHECK: function(@photon_gemv_mma_gate_up_r16_96x64)
 // CHECK: function(@photon_gemv_mma_r16_64x96)
 // CHECK: } else {
 // CHECK: function(@photon_rmsnorm_64)

@@ -13,7 +13,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel=lm-head-norm=false -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=W16
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=4' -canonicalize -cse | FileCheck %s --check-prefix=FOURW
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=4 gemv-norm-kernel-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=FOURW
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=4 matmul-input-rounding=tensor-cores' -canonicalize -cse | FileCheck %s --check-prefix=FOURR
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-warps=33' 2>&1 | FileCheck %s --check-prefix=BADW
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=0' -canonicalize -cse | FileCheck %s --check-prefix=OFF
@@ -24,6 +24,8 @@
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-tiles=9' 2>&1 | FileCheck %s --check-prefix=BADTILES
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 matmul-input-rounding=tensor-cores' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-norm-kernel-min-rows=8' -canonicalize -cse | FileCheck %s --check-prefix=NORM8
+// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-norm-kernel-min-rows=-2' 2>&1 | FileCheck %s --check-prefix=BADNORM
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -94,7 +96,43 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NOT: math.cos
 // CHECK: arith.mulf %{{.*}}, %[[COS0]] : f32
 // CHECK-NEXT: arith.mulf %{{.*}}, %[[SIN0]] : f32
-// CHECK: function(@photon_gemv_mma_qkv_norm_r16_128x64) workgroup(%{{.*}} : memref<2560xf32, #gpu.address_space<workgroup>>)
+// From 9 rows (gemv-norm-kernel-min-rows) a kernel of its own norms the
+// rows, a block per row and a thread per chunk of 8, and writes each
+// chunk's bf16 hi parts, then its lo parts, over the chunk's 32 bytes of the
+// f32 normed rows; the GEMV loads them as its B operands (hi + lo MMAs) and
+// has no sums of squares to keep.
+// CHECK: function(@photon_rmsnorm_split_64) workgroup(%{{.*}} : memref<32xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[CHUNK:.*]] = arith.cmpi ult, %{{.*}}, %c8 : index
+// CHECK: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// CHECK: vector.load %{{.*}} : memref<?xbf16>, vector<8xbf16>
+// CHECK: math.rsqrt
+// CHECK: scf.if %[[CHUNK]] {
+// CHECK-NEXT: %[[INV:.*]] = vector.broadcast %{{.*}} : f32 to vector<8xf32>
+// CHECK-NEXT: %[[XN:.*]] = arith.mulf %{{.*}}, %[[INV]] : vector<8xf32>
+// CHECK-NEXT: %[[Y:.*]] = arith.mulf %[[XN]], %{{.*}} : vector<8xf32>
+// CHECK-NEXT: %[[YHI:.*]] = arith.truncf %[[Y]] : vector<8xf32> to vector<8xbf16>
+// CHECK-NEXT: %[[YHIF:.*]] = arith.extf %[[YHI]]
+// CHECK-NEXT: %[[YREST:.*]] = arith.subf %[[Y]], %[[YHIF]]
+// CHECK-NEXT: %[[YLO:.*]] = arith.truncf %[[YREST]] : vector<8xf32> to vector<8xbf16>
+// CHECK-NEXT: %[[AT:.*]] = arith.addi
+// CHECK-NEXT: %[[HIW:.*]] = vector.bitcast %[[YHI]] : vector<8xbf16> to vector<4xf32>
+// CHECK-NEXT: vector.store %[[HIW]], %[[NORMED:.*]][%[[AT]]]
+// CHECK-NEXT: %[[LOW:.*]] = vector.bitcast %[[YLO]] : vector<8xbf16> to vector<4xf32>
+// CHECK-NEXT: %[[AT4:.*]] = arith.addi %[[AT]], %c4 : index
+// CHECK-NEXT: vector.store %[[LOW]], %[[NORMED]][%[[AT4]]]
+// CHECK: function(@photon_gemv_mma_qkv_r16_128x64) workgroup(%{{.*}} : memref<2048xf32, #gpu.address_space<workgroup>>)
+// (A warp's steps past K, 64 here, load chunk 0 and zero it.)
+// CHECK: %[[HIV:.*]] = vector.load %[[NORMED]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK-NEXT: %[[HIZ:.*]] = arith.select %[[INK:.*]], %[[HIV]], %{{.*}} : vector<4xf32>
+// CHECK-NEXT: vector.bitcast %[[HIZ]] : vector<4xf32> to vector<4xi32>
+// CHECK: %[[LOV:.*]] = vector.load %[[NORMED]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK-NEXT: %[[LOZ:.*]] = arith.select %[[INK]], %[[LOV]], %{{.*}} : vector<4xf32>
+// CHECK-NEXT: vector.bitcast %[[LOZ]] : vector<4xf32> to vector<4xi32>
+// CHECK-NOT: arith.truncf
+// CHECK: nvvm.mma.sync
+// CHECK-COUNT-7: nvvm.mma.sync
+// CHECK-NOT: math.rsqrt
+// CHECK: gpu.terminator
 // Gate and up: two A tiles per step (4 weight loads), 2 x 4 accumulators.
 // The output projection adds into x: warp 0's thread loads the residuals of
 // its 4 outputs (rows 2t, 2t + 1; outputs g, g + 8; an outside one reads
@@ -322,7 +360,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // matmul-input-rounding=tensor-cores: the GEMVs on tensor cores round their
 // f32 inputs (the normed rows, with the norm still fused; the attention
 // output) to bf16, one MMA per half of a step instead of a hi + lo pair.
+// Rounded inputs need no norm kernel: the 16-row GEMVs keep the norm.
 // ROUND-LABEL: func.func private @photon_stack_model(
+// ROUND-NOT: photon_rmsnorm_split
 // ROUND: function(@photon_gemv_mma_qkv_norm_r8_128x64)
 // ROUND-COUNT-8: math.fma
 // ROUND-NEXT: %[[NORMED:.*]] = arith.mulf
@@ -339,3 +379,25 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // ROUND-COUNT-2: nvvm.mma.sync
 // ROUND-NOT: nvvm.mma.sync
 // ROUND: gpu.barrier
+
+// gemv-norm-kernel-min-rows=8: the 8-row bucket reads the norm kernel's
+// split rows too (QKV, gate/up); the one-row GEMVs still apply the norm, and
+// so does the LM head, whose normed rows are bf16 (no room for hi + lo).
+// NORM8-LABEL: func.func private @photon_stack_model(
+// NORM8: function(@photon_gemv_qkv_norm_r1_128x64)
+// NORM8: function(@photon_rmsnorm_split_64)
+// NORM8-NEXT: arith.cmpi ult
+// NORM8: function(@photon_gemv_mma_qkv_r8_128x64)
+// NORM8: function(@photon_rmsnorm_split_64)
+// NORM8: function(@photon_gemv_mma_qkv_r16_128x64)
+// NORM8: function(@photon_gemv_gate_up_norm_r1_96x64)
+// NORM8: function(@photon_rmsnorm_split_64)
+// NORM8: function(@photon_gemv_mma_gate_up_r8_96x64)
+// NORM8: function(@photon_rmsnorm_split_64)
+// NORM8: function(@photon_gemv_mma_gate_up_r16_96x64)
+// NORM8-LABEL: func.func private @photon_lm_head(
+// NORM8-NOT: photon_rmsnorm_split
+// NORM8: function(@photon_gemv_mma_norm_r8_40x64)
+// NORM8: function(@photon_gemv_mma_norm_r16_40x64)
+
+// BADNORM: gemv-norm-kernel-min-rows must not be negative, got -2

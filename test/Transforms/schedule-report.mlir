@@ -18,7 +18,7 @@
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 stream-overlap=0.42' -o /dev/null 2>&1 | FileCheck %s --check-prefix=OVERLAP
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 stream-overlap=0.42 group-stack-calls=true' -o /dev/null 2>&1 | FileCheck %s --check-prefix=OVERLAPGROUPED
 // RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={fuse-launches=true}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=FUSED600
-// RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={fuse-launches=true gemv-tensor-core-warps=4}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=WARPS4
+// RUN: photon-opt %t.600m.mlir '-photon-schedule-report=batch=1 context=2048 prompt=16 kernels={fuse-launches=true gemv-tensor-core-warps=4 gemv-norm-kernel-min-rows=0}' -o /dev/null 2>&1 | FileCheck %s --check-prefix=WARPS4
 // RUN: photon-translate --import-config %examples/block-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 | photon-opt '-photon-schedule-report=context=1048576 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
 // RUN: photon-translate --import-config %examples/vanilla-600m.json --weight-type=bf16 | photon-opt -photon-plan-memory=activation-type=bf16 > %t.v600.mlir
 // RUN: photon-opt %t.v600.mlir '-photon-schedule-report=context=2048 prompt=16' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VANILLA600
@@ -215,7 +215,9 @@
 // fuse-launches: a decode layer is one launch where its kernels' blocks all
 // have 128 threads: 1 row (CUDA-core GEMVs) and a cache of at most 256
 // positions; the tensor-core GEMVs of 2..16 rows have 256 or 512, unless
-// they take 4 warps (then every local decoder call fuses: 5 a stack call).
+// they take 4 warps and apply their norms (no norm kernel, whose blocks
+// have a thread per 8 features): then every local decoder call fuses, 5 a
+// stack call.
 // FUSED600: program @generate_recgen
 // FUSED600: step at context 2048, batch 1:
 // FUSED600: 156 launches
