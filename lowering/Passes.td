@@ -119,6 +119,12 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "kernel writes the normed rows split into bf16 hi + lo parts, "
            "which every block of the GEMV would otherwise widen, scale by "
            "the gain and split again. 0: the GEMVs always apply it">,
+    Option<"gemvSplitSwiGLU", "gemv-split-swiglu", "bool", "true",
+           "GPU: where a tensor-core GEMV with split inputs reads SwiGLU's "
+           "product (the down projection's, 2-16 rows), the gate/up GEMV "
+           "writes it split into bf16 hi + lo, as the norm kernel writes "
+           "normed rows, so that the down GEMV's blocks do not each split "
+           "it again">,
     Option<"gemvTensorCoreWarps", "gemv-tensor-core-warps", "int64_t", "0",
            "GPU: warps of a tensor-core GEMV block (they split K); 0: 16 "
            "where the grid has fewer blocks (16 outputs each) than "

@@ -212,6 +212,7 @@ struct ConvertPhotonKernelToGPU
     options.gemvTensorCoreWarps = gemvTensorCoreWarps;
     options.gemvTensorCoreTiles = gemvTensorCoreTiles;
     options.gemvNormKernelMinRows = gemvNormKernelMinRows;
+    options.gemvSplitSwiGLU = gemvSplitSwiGLU;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;

@@ -160,6 +160,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("rows (GEMV bucket) from which a norm kernel writes a tensor-core "
                      "GEMV's normed rows split into bf16 hi + lo (0: the GEMV applies the norm)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvNormKernelMinRows)};
+  Option<bool> gemvSplitSwiGLU{
+      *this, "gemv-split-swiglu",
+      llvm::cl::desc("the gate/up GEMV writes SwiGLU's product split into bf16 hi + lo "
+                     "for a tensor-core down GEMV"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvSplitSwiGLU)};
   Option<bool> blockPerRow{
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
@@ -416,6 +421,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvTensorCoreWarps = options.gemvTensorCoreWarps;
         kernels.gemvTensorCoreTiles = options.gemvTensorCoreTiles;
         kernels.gemvNormKernelMinRows = options.gemvNormKernelMinRows;
+        kernels.gemvSplitSwiGLU = options.gemvSplitSwiGLU;
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;

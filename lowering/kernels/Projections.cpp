@@ -1253,12 +1253,23 @@ void KernelEmitter::swiGlu(Builder &b, Buf G, Buf U, Value rows, int64_t F) {
 }
 
 void KernelEmitter::gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, int64_t F,
-                               int64_t K, Value gate, Value up, Buf G, Value gain) {
+                               int64_t K, Value gate, Value up, Buf G, Value gain, bool splitG) {
+  assert((!splitG || F % 8 == 0) && "split rows are whole chunks");
   gemv(b, "gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(F, K), in,
        rows, maxRows, K,
        {GemvRange{F, {gate, up},
                   [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
-                    G.store(b, mulF(b, silu(b, sums[0]), sums[1]), addI(b, mulI(b, r, F), j));
+                    Value y = mulF(b, silu(b, sums[0]), sums[1]), i = addI(b, mulI(b, r, F), j);
+                    if (!splitG)
+                      return G.store(b, y, i);
+                    // Element i (e = i % 8 of its chunk) of the f32 rows: its hi
+                    // part at bf16 2i - e of their bytes, its lo part 8 on (the
+                    // store rounds each, as splitBF16 does).
+                    Value hiAt = arith::SubIOp::create(b, mulI(b, i, 2), remU(b, j, 8));
+                    G.store(b, y, hiAt);
+                    Value hi = arith::ExtFOp::create(
+                        b, b.getF32Type(), Value(arith::TruncFOp::create(b, G.elementType(), y)));
+                    G.store(b, subF(b, y, hi), addI(b, hiAt, 8));
                   }}},
        gain);
 }
@@ -1285,10 +1296,17 @@ void KernelEmitter::mlp(Builder &b, Buf X, Buf in, Value rows, int64_t F, int64_
       b, rows, aligned,
       [&](Builder &b, int64_t maxRows) {
         std::pair<Buf, Value> input = gemvNormInput(b, X, rows, maxRows, D, *norm);
+        // SwiGLU's product split for a down GEMV that splits its inputs: the
+        // bf16 view of G's bytes (Gr) written, G read as split rows.
+        Buf downIn = G;
+        downIn.splitChunks = options.gemvSplitSwiGLU && Gr.elementType().isBF16() &&
+                             gemvOnTensorCores(maxRows) &&
+                             !roundsMatmulInputs(MatmulKind::TensorCoreGemv);
         withNextWeights({{down, D * F}}, [&] {
-          gateUpGemv(b, input.first, rows, maxRows, F, D, gate.at, up.at, G, input.second);
+          gateUpGemv(b, input.first, rows, maxRows, F, D, gate.at, up.at,
+                     downIn.splitChunks ? Gr : G, input.second, downIn.splitChunks);
         });
-        matmulGemv(b, G, X, rows, maxRows, D, F, down.at, Value(), /*accumulate=*/true);
+        matmulGemv(b, downIn, X, rows, maxRows, D, F, down.at, Value(), /*accumulate=*/true);
       },
       [&](Builder &b) {
         Buf h = normed(b, X, rows, D, norm, /*wide=*/true);

@@ -25,6 +25,7 @@
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-min-rows=-1' 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 matmul-input-rounding=tensor-cores' -canonicalize -cse | FileCheck %s --check-prefix=ROUND
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-norm-kernel-min-rows=8' -canonicalize -cse | FileCheck %s --check-prefix=NORM8
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-split-swiglu=false' -canonicalize -cse | FileCheck %s --check-prefix=NOSPLIT
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-norm-kernel-min-rows=-2' 2>&1 | FileCheck %s --check-prefix=BADNORM
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
@@ -159,6 +160,37 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.barrier
 // CHECK: arith.negf
 // CHECK: math.exp
+// SwiGLU's product, split for the tensor-core down GEMV (gemv-split-swiglu):
+// element i = r · 96 + j (r = 2t here, e = j % 8 of its chunk) rounded to
+// bf16 at bf16 2i - e of the f32 rows' bytes, its remainder 8 on.
+// CHECK-NEXT: arith.addf
+// CHECK-NEXT: arith.divf
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: %[[Y:.*]] = arith.mulf
+// CHECK-NEXT: %[[RF:.*]] = arith.muli %{{.*}}, %c192 : index
+// CHECK-NEXT: %[[I:.*]] = arith.addi %[[RF]], %[[J:.*]] : index
+// CHECK-NEXT: %[[I2:.*]] = arith.muli %[[I]], %c2 : index
+// CHECK-NEXT: %[[E:.*]] = arith.remui %[[J]], %c8 : index
+// CHECK-NEXT: %[[HIAT:.*]] = arith.subi %[[I2]], %[[E]] : index
+// CHECK-NEXT: %[[HI:.*]] = arith.truncf %[[Y]] : f32 to bf16
+// CHECK-NEXT: %[[AT:.*]] = arith.addi %[[GB:.*]], %[[HIAT]] : index
+// CHECK-NEXT: memref.store %[[HI]], %[[GR:.*]][%[[AT]]] : memref<?xbf16>
+// CHECK-NEXT: %[[HIF:.*]] = arith.extf %[[HI]] : bf16 to f32
+// CHECK-NEXT: %[[REST:.*]] = arith.subf %[[Y]], %[[HIF]] : f32
+// CHECK-NEXT: %[[LOAT:.*]] = arith.addi %[[HIAT]], %c8 : index
+// CHECK-NEXT: %[[LO:.*]] = arith.truncf %[[REST]] : f32 to bf16
+// CHECK-NEXT: %[[AT8:.*]] = arith.addi %[[GB]], %[[LOAT]] : index
+// CHECK-NEXT: memref.store %[[LO]], %[[GR]][%[[AT8]]] : memref<?xbf16>
+// The down GEMV loads the split chunks as its B operands.
+// CHECK: function(@photon_gemv_mma_r8_64x96)
+// CHECK: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
+// CHECK-NEXT: arith.select
+// CHECK-NEXT: vector.bitcast %{{.*}} : vector<4xf32> to vector<4xi32>
+// CHECK-NOT: arith.truncf
+// CHECK: nvvm.mma.sync
+// CHECK-COUNT-3: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: gpu.barrier
 
 // The LM head reads bf16 rows (not normed on the way in: lm-head-norm=false):
 // the B operand is the loaded vector itself.
@@ -401,3 +433,15 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // NORM8: function(@photon_gemv_mma_norm_r16_40x64)
 
 // BADNORM: gemv-norm-kernel-min-rows must not be negative, got -2
+
+// gemv-split-swiglu=false: SwiGLU's product stays f32, which the down GEMV
+// splits.
+// NOSPLIT-LABEL: func.func private @photon_stack_model(
+// NOSPLIT: function(@photon_gemv_mma_gate_up_norm_r8_96x64)
+// NOSPLIT: math.exp
+// NOSPLIT-NOT: memref<?xbf16>
+// NOSPLIT: memref.store %{{.*}} : memref<?xf32>
+// NOSPLIT: function(@photon_gemv_mma_r8_64x96)
+// NOSPLIT: vector.load %{{.*}} : memref<?xf32>, vector<8xf32>
+// NOSPLIT: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// NOSPLIT: arith.subf

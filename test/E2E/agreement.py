@@ -282,7 +282,8 @@ def edge_shape_cases(h, worst, rng):
     8 and 4 warps a block (--gemv-tensor-core-warps), 3 output tiles a block
     (--gemv-tensor-core-tiles), 2 and 4 by shape on grids for one multiprocessor,
     inputs rounded to bf16 (--matmul-input-rounding=tensor-cores), and the norm kernel's
-    split rows from 8 rows or not at all (--gemv-norm-kernel-min-rows). One more compile splits every stack call into
+    split rows from 8 rows, or no split rows (--gemv-norm-kernel-min-rows=0,
+    --no-gemv-split-swiglu). One more compile splits every stack call into
     7-row chunks (--max-rows=7): prefill and decode rows end in partial chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
     for m in EDGE_MODELS:
@@ -323,14 +324,17 @@ def edge_shape_cases(h, worst, rng):
                        compile_args=("--matmul-input-rounding=tensor-cores",))
             if m == "edge-photon-gqa4":
                 # The one model here whose widths reach the tensor-core GEMVs: the
-                # norm kernel's split rows for the 8-row bucket too (4 rows), and no
-                # norm kernel, the 16-row GEMVs applying the norm (11 rows). Prompts
-                # from a copy of `rng`, so that later cases keep theirs.
-                for suffix, min_rows, batches in (("norm8", 8, (4, 11)), ("fused-norm", 0, (11,))):
+                # norm kernel's split rows for the 8-row bucket too (4 rows); and no
+                # split rows at all (11 rows), the GEMVs applying the norm and
+                # splitting SwiGLU's f32 product themselves. Prompts from a copy of
+                # `rng`, so that later cases keep theirs.
+                for suffix, args, batches in (
+                        ("norm8", ("--gemv-norm-kernel-min-rows=8",), (4, 11)),
+                        ("no-split", ("--gemv-norm-kernel-min-rows=0", "--no-gemv-split-swiglu"),
+                         (11,))):
                     model_case(h, path, f"{m}-bf16-act-{suffix}", worst, copy.deepcopy(rng),
                                weight_type="bf16", activation_type="bf16",
-                               row_batches=batches,
-                               compile_args=(f"--gemv-norm-kernel-min-rows={min_rows}",))
+                               row_batches=batches, compile_args=args)
             model_case(h, path, m + "-bf16-act-tc1", worst, rng, weight_type="bf16",
                        activation_type="bf16", row_batches=rows,
                        compile_args=("--tensor-core-min-rows=1", "--gemv-max-rows=0"))
