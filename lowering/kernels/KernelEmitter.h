@@ -305,7 +305,8 @@ public:
   /// 4..7, and both operands come straight from 16-byte global loads. Inputs
   /// that are no bf16 values (f32 scratch, or rows times the norm's gain)
   /// are split into bf16 hi + lo, two MMAs, as in the tensor-core GEMMs
-  /// (matmul-input-rounding=all: rounded, one). The warps' partial tiles (and,
+  /// (matmul-input-rounding=all: rounded, one), or come split by their
+  /// producer (Buf::splitChunks: a chunk's 16-byte hi and lo halves). The warps' partial tiles (and,
   /// with `normGain`, each row's partial sums of squares) meet in workgroup
   /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
   /// 2t and 2t + 1 of each n-tile.
