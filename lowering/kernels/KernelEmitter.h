@@ -288,6 +288,10 @@ public:
   /// Whether gemv's kernels over up to maxRows rows multiply on tensor cores
   /// (gemv-tensor-core-min-rows): bf16 weights and activations.
   bool gemvOnTensorCores(int64_t maxRows) const;
+  /// Whether those tensor-core GEMVs split f32 inputs into bf16 hi + lo
+  /// (not rounded: matmul-input-rounding), so that a producer may write
+  /// them split (Buf::splitChunks).
+  bool gemvSplitsInputs(int64_t maxRows) const;
 
   /// gemv on tensor cores (mma.sync m16n8k16, bf16 operands, f32
   /// accumulators), for several rows: there CUDA-core FMAs, rows of them

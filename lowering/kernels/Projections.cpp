@@ -581,6 +581,10 @@ bool KernelEmitter::gemvOnTensorCores(int64_t maxRows) const {
          weightElt.isBF16() && actElt.isBF16();
 }
 
+bool KernelEmitter::gemvSplitsInputs(int64_t maxRows) const {
+  return gemvOnTensorCores(maxRows) && !roundsMatmulInputs(MatmulKind::TensorCoreGemv);
+}
+
 int64_t KernelEmitter::gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles,
                                             bool f32In, bool split,
                                             int64_t valuesPerLane) const {
@@ -1013,8 +1017,7 @@ bool KernelEmitter::gemvFusesNorm(int64_t K, const NormFirst &norm) const {
 
 bool KernelEmitter::gemvNormKernel(int64_t maxRows, const NormFirst &norm) const {
   return options.gemvNormKernelMinRows > 0 && maxRows >= options.gemvNormKernelMinRows &&
-         gemvOnTensorCores(maxRows) && !roundsMatmulInputs(MatmulKind::TensorCoreGemv) &&
-         norm.out.elementType().isF32() && weightElt.isBF16();
+         gemvSplitsInputs(maxRows) && norm.out.elementType().isF32();
 }
 
 std::pair<Buf, Value> KernelEmitter::gemvNormInput(Builder &b, Buf in, Value rows,
@@ -1254,7 +1257,8 @@ void KernelEmitter::swiGlu(Builder &b, Buf G, Buf U, Value rows, int64_t F) {
 
 void KernelEmitter::gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, int64_t F,
                                int64_t K, Value gate, Value up, Buf G, Value gain, bool splitG) {
-  assert((!splitG || F % 8 == 0) && "split rows are whole chunks");
+  assert((!splitG || (F % 8 == 0 && G.elementType().isBF16())) &&
+         "split rows are whole chunks, written through a bf16 view");
   gemv(b, "gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(F, K), in,
        rows, maxRows, K,
        {GemvRange{F, {gate, up},
@@ -1263,13 +1267,12 @@ void KernelEmitter::gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, 
                     if (!splitG)
                       return G.store(b, y, i);
                     // Element i (e = i % 8 of its chunk) of the f32 rows: its hi
-                    // part at bf16 2i - e of their bytes, its lo part 8 on (the
-                    // store rounds each, as splitBF16 does).
+                    // part at bf16 2i - e of their bytes, its lo part 8 on.
                     Value hiAt = arith::SubIOp::create(b, mulI(b, i, 2), remU(b, j, 8));
-                    G.store(b, y, hiAt);
-                    Value hi = arith::ExtFOp::create(
-                        b, b.getF32Type(), Value(arith::TruncFOp::create(b, G.elementType(), y)));
-                    G.store(b, subF(b, y, hi), addI(b, hiAt, 8));
+                    auto [hi, lo] = splitBF16(b, y, /*withLo=*/true);
+                    memref::StoreOp::create(b, hi, G.mem, ValueRange{addI(b, G.base, hiAt)});
+                    memref::StoreOp::create(b, lo, G.mem,
+                                            ValueRange{addI(b, G.base, addI(b, hiAt, 8))});
                   }}},
        gain);
 }
@@ -1299,9 +1302,8 @@ void KernelEmitter::mlp(Builder &b, Buf X, Buf in, Value rows, int64_t F, int64_
         // SwiGLU's product split for a down GEMV that splits its inputs: the
         // bf16 view of G's bytes (Gr) written, G read as split rows.
         Buf downIn = G;
-        downIn.splitChunks = options.gemvSplitSwiGLU && Gr.elementType().isBF16() &&
-                             gemvOnTensorCores(maxRows) &&
-                             !roundsMatmulInputs(MatmulKind::TensorCoreGemv);
+        downIn.splitChunks =
+            options.gemvSplitSwiGLU && Gr.elementType().isBF16() && gemvSplitsInputs(maxRows);
         withNextWeights({{down, D * F}}, [&] {
           gateUpGemv(b, input.first, rows, maxRows, F, D, gate.at, up.at,
                      downIn.splitChunks ? Gr : G, input.second, downIn.splitChunks);

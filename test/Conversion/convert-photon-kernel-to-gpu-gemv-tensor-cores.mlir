@@ -173,12 +173,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK-NEXT: %[[E:.*]] = arith.remui %[[J]], %c8 : index
 // CHECK-NEXT: %[[HIAT:.*]] = arith.subi %[[I2]], %[[E]] : index
 // CHECK-NEXT: %[[HI:.*]] = arith.truncf %[[Y]] : f32 to bf16
-// CHECK-NEXT: %[[AT:.*]] = arith.addi %[[GB:.*]], %[[HIAT]] : index
-// CHECK-NEXT: memref.store %[[HI]], %[[GR:.*]][%[[AT]]] : memref<?xbf16>
 // CHECK-NEXT: %[[HIF:.*]] = arith.extf %[[HI]] : bf16 to f32
 // CHECK-NEXT: %[[REST:.*]] = arith.subf %[[Y]], %[[HIF]] : f32
-// CHECK-NEXT: %[[LOAT:.*]] = arith.addi %[[HIAT]], %c8 : index
 // CHECK-NEXT: %[[LO:.*]] = arith.truncf %[[REST]] : f32 to bf16
+// CHECK-NEXT: %[[AT:.*]] = arith.addi %[[GB:.*]], %[[HIAT]] : index
+// CHECK-NEXT: memref.store %[[HI]], %[[GR:.*]][%[[AT]]] : memref<?xbf16>
+// CHECK-NEXT: %[[LOAT:.*]] = arith.addi %[[HIAT]], %c8 : index
 // CHECK-NEXT: %[[AT8:.*]] = arith.addi %[[GB]], %[[LOAT]] : index
 // CHECK-NEXT: memref.store %[[LO]], %[[GR]][%[[AT8]]] : memref<?xbf16>
 // The down GEMV loads the split chunks as its B operands.
