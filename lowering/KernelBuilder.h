@@ -208,6 +208,19 @@ inline int64_t powerOfTwoDividing(int64_t v) { return v == 0 ? int64_t(1) << 30 
 /// that differ only in larger alignments share their kernels.
 constexpr int64_t kMaxAssumedAlign = 16;
 
+/// x (f32, or a vector) as bf16 hi = round(x) and, when `withLo`, lo =
+/// round(x - hi): hi + lo keeps ~16 bits of x.
+inline std::pair<Value, Value> splitBF16(Builder &b, Value x, bool withLo) {
+  Type bf16 = b.getBF16Type();
+  if (auto vec = dyn_cast<VectorType>(x.getType()))
+    bf16 = VectorType::get(vec.getShape(), bf16);
+  Value hi = arith::TruncFOp::create(b, bf16, x);
+  if (!withLo)
+    return {hi, Value()};
+  Value rest = subF(b, x, arith::ExtFOp::create(b, x.getType(), hi));
+  return {hi, arith::TruncFOp::create(b, bf16, rest)};
+}
+
 /// A region of a flat buffer: element i is mem[base + i]. Values are f32 in
 /// the kernels; a bf16 buffer is widened on load and rounded on store. With
 /// a `mirror` region, stores also go there (in its element type): a
@@ -218,6 +231,11 @@ struct Buf {
   /// f32 rows whose chunks of 8 elements hold 8 bf16 hi then 8 bf16 lo
   /// parts (rmsNormSplit): only the tensor-core GEMVs read such rows.
   bool splitChunks = false;
+  /// Where the i1 `splitWhen` holds (on the host) the rows are such chunks
+  /// for a tensor-core GEMV: stores write them through `split` (the same
+  /// bytes in bf16, its base twice this one's), and the GEMV loads them.
+  Value splitWhen = {};
+  Value splitMem = {}, splitBase = {};
   Type elementType() const {
     return cast<MemRefType>(mem.getType()).getElementType();
   }
@@ -226,18 +244,38 @@ struct Buf {
     return elementType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
   }
   void store(Builder &b, Value v, Value i) const {
-    storeTo(b, mem, base, v, i);
-    if (mirrorMem)
-      storeTo(b, mirrorMem, mirrorBase, v, i);
+    if (!splitWhen)
+      return storePlain(b, v, i);
+    auto ifOp = scf::IfOp::create(b, splitWhen, /*withElseRegion=*/true);
+    Builder tb(b.getLoc(), b.getContext()), eb(b.getLoc(), b.getContext());
+    tb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    eb.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+    Buf{splitMem, splitBase}.storeSplit(tb, v, i);
+    storePlain(eb, v, i);
+  }
+  /// f32 element i (of rows that start on chunks: i % 8 is its place e in
+  /// its chunk) split into bf16 hi + lo, this region being the f32 rows'
+  /// bytes in bf16: hi at 2i - e, lo 8 on.
+  void storeSplit(Builder &b, Value v, Value i) const {
+    Value hiAt = arith::SubIOp::create(b, mulI(b, i, 2), remU(b, i, 8));
+    auto [hi, lo] = splitBF16(b, v, /*withLo=*/true);
+    memref::StoreOp::create(b, hi, mem, ValueRange{addI(b, base, hiAt)});
+    memref::StoreOp::create(b, lo, mem, ValueRange{addI(b, base, addI(b, hiAt, 8))});
   }
   /// The mirror as a region of its own.
   Buf mirror() const { return {mirrorMem, mirrorBase}; }
   /// The region `n` elements on (its mirror too).
   Buf shifted(Builder &b, Value n) const {
+    assert(!splitWhen && "split stores place elements by their chunk");
     return {mem, addI(b, base, n), mirrorMem, mirrorMem ? addI(b, mirrorBase, n) : Value()};
   }
 
 private:
+  void storePlain(Builder &b, Value v, Value i) const {
+    storeTo(b, mem, base, v, i);
+    if (mirrorMem)
+      storeTo(b, mirrorMem, mirrorBase, v, i);
+  }
   static void storeTo(Builder &b, Value mem, Value base, Value v, Value i) {
     Type elt = cast<MemRefType>(mem.getType()).getElementType();
     if (!elt.isF32())

@@ -80,6 +80,14 @@ inline bool lmHeadNormCompiled(bool lmHeadNorm, bool groupStackCalls) {
   return lmHeadNorm && !groupStackCalls;
 }
 
+/// gemv-split-attention as the GPU pipeline compiles it: off with
+/// group-stack-calls, whose pairs of calls run the output projection's GEMV
+/// of the larger call's rows while each call's attention decides alone
+/// whether to write its rows split.
+inline bool gemvSplitAttentionCompiled(bool split, bool groupStackCalls) {
+  return split && !groupStackCalls;
+}
+
 /// Registers the named pipelines (photon-to-llvm, ...).
 void registerPhotonPipelines();
 } // namespace mlir::photon

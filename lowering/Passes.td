@@ -125,6 +125,13 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "writes it split into bf16 hi + lo, as the norm kernel writes "
            "normed rows, so that the down GEMV's blocks do not each split "
            "it again">,
+    Option<"gemvSplitAttention", "gemv-split-attention", "bool", "true",
+           "GPU: where the output projection after attention runs as a "
+           "tensor-core GEMV with split inputs (2-16 rows), attention writes "
+           "its output split into bf16 hi + lo, as the norm kernel writes "
+           "normed rows, so that the GEMV's blocks do not each split it "
+           "again (photon-to-nvvm turns it off with group-stack-calls, whose "
+           "paired calls take the GEMV's row bucket together)">,
     Option<"gemvTensorCoreWarps", "gemv-tensor-core-warps", "int64_t", "0",
            "GPU: warps of a tensor-core GEMV block (they split K); 0: 16 "
            "where the grid has fewer blocks (16 outputs each) than "

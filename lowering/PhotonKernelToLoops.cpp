@@ -213,6 +213,7 @@ struct ConvertPhotonKernelToGPU
     options.gemvTensorCoreTiles = gemvTensorCoreTiles;
     options.gemvNormKernelMinRows = gemvNormKernelMinRows;
     options.gemvSplitSwiGLU = gemvSplitSwiGLU;
+    options.gemvSplitAttention = gemvSplitAttention;
     options.blockPerRow = blockPerRow;
     options.fuseAttention = fuseAttention;
     options.fusedAttentionMaxCapacity = fusedAttentionMaxCapacity;
@@ -281,6 +282,7 @@ struct ConvertPhotonKernelToGPU
         if (arg && fn && arg.getOwner() == &fn.getBody().front())
           semaphores.insert({fn, arg});
       });
+    markSplitAttentionOutputs(getOperation(), options);
     if (failed(lowerKernelOps(getOperation(), options)))
       return signalPassFailure();
     for (auto [fn, buffer] : semaphores)

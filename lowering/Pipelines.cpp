@@ -165,6 +165,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("the gate/up GEMV writes SwiGLU's product split into bf16 hi + lo "
                      "for a tensor-core down GEMV"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvSplitSwiGLU)};
+  Option<bool> gemvSplitAttention{
+      *this, "gemv-split-attention",
+      llvm::cl::desc("attention writes its output split into bf16 hi + lo for a "
+                     "tensor-core output-projection GEMV"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvSplitAttention)};
   Option<bool> blockPerRow{
       *this, "block-per-row",
       llvm::cl::desc("RMSNorm and argmax: one block per row (false: one warp)"),
@@ -422,6 +427,8 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvTensorCoreTiles = options.gemvTensorCoreTiles;
         kernels.gemvNormKernelMinRows = options.gemvNormKernelMinRows;
         kernels.gemvSplitSwiGLU = options.gemvSplitSwiGLU;
+        kernels.gemvSplitAttention =
+            photon::gemvSplitAttentionCompiled(options.gemvSplitAttention, options.groupStackCalls);
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;

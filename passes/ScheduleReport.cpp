@@ -732,8 +732,13 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
         return failure();
       });
     };
+    // The kernel options as the GPU pipeline compiles them (the last of an
+    // option's values counts).
+    std::string loweringOptions = kernelOptions;
+    if (!gemvSplitAttentionCompiled(true, groupStackCalls))
+      loweringOptions += " gemv-split-attention=false";
     if (failed(configure(*fuse, "fusions", fusionOptions)) ||
-        failed(configure(*lower, "kernels", kernelOptions))) {
+        failed(configure(*lower, "kernels", loweringOptions))) {
       copy.erase();
       return failure();
     }

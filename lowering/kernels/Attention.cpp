@@ -1238,6 +1238,14 @@ void KernelEmitter::attention(Builder &b, kernel::AttentionOp op) {
     A.mirrorMem = op.getRounded();
     A.mirrorBase = op.getRoundedBase();
   }
+  // Tiled attention runs for more rows than a GEMV takes: never split.
+  Buf plainA = A;
+  // The GEMV after it reads split rows: `rounded` is the scratch in bf16.
+  if (op->hasAttr(kSplitForGemv)) {
+    A.splitWhen = gemvSplitInputRows(b, rows, A);
+    A.splitMem = op.getRounded();
+    A.splitBase = mulI(b, op.getOutBase(), 2);
+  }
   Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
   Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
   // The fused kernel walks a row's positions with one block per (row,
@@ -1325,7 +1333,8 @@ void KernelEmitter::attention(Builder &b, kernel::AttentionOp op) {
       return splitOrUnfused(b);
     ifElse(b, tiledAttentionUse(b, rows, op.getRowsPerSlot(), kCache, vCache),
            [&](Builder &b) {
-             attentionTiled(b, Q, kCache, vCache, A, rows, pos, seq, layers, layer, capacity);
+             attentionTiled(b, Q, kCache, vCache, plainA, rows, pos, seq, layers, layer,
+                            capacity);
            },
            splitOrUnfused);
   };
@@ -1390,6 +1399,28 @@ struct AttentionLowering : KernelOpLowering<kernel::AttentionOp> {
   }
 };
 } // namespace
+
+void markSplitAttentionOutputs(ModuleOp module, const KernelLoweringOptions &options) {
+  // Tiled attention (more rows than any GEMV takes) writes its own tiles.
+  if (!options.gemvSplitAttention ||
+      options.gemvMaxRows > KernelEmitter::kTiledAttentionRows)
+    return;
+  module.walk([&](kernel::AttentionOp attention) {
+    auto project = dyn_cast_or_null<kernel::MatmulOp>(attention->getNextNode());
+    // Both emitters see bf16 weights and activations (the same GEMV
+    // buckets), and the projection's weights are whole vectors (gemvApplies).
+    if (!project || project.getIn() != attention.getScratch() ||
+        project.getInBase() != attention.getOutBase() ||
+        project.getRows() != attention.getRows() || project.getGain() ||
+        !attention.getRounded() || !project.getRounded() ||
+        !elementTypeOf(attention.getKCache()).isBF16() ||
+        !elementTypeOf(project.getWeights()).isBF16() || project.getK() % 8 != 0 ||
+        project.getWeightAlign() % 8 != 0)
+      return;
+    attention->setAttr(kSplitForGemv, UnitAttr::get(module.getContext()));
+    project->setAttr(kSplitForGemv, UnitAttr::get(module.getContext()));
+  });
+}
 
 void populateAttentionPatterns(RewritePatternSet &patterns,
                                const KernelLoweringOptions &options) {

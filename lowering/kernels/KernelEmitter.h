@@ -124,6 +124,16 @@ public:
   void gemvOrWide(Builder &b, Value rows, Value aligned,
                   function_ref<void(Builder &, int64_t)> gemv,
                   function_ref<void(Builder &)> wide);
+  /// gemvOrWide's buckets: the most rows of each GEMV kernel, ascending.
+  SmallVector<int64_t> gemvBuckets() const;
+
+  /// On the host: whether a GEMV reads `rows` rows of `in` (f32, whole
+  /// chunks of 8 a row) on tensor cores with split inputs, so that their
+  /// producer may write them split (Buf::splitWhen): rows in the buckets
+  /// whose kernels do, `in` aligned as the GEMV asks (the weights' arena
+  /// is taken to be: matmulNT). Null where no bucket's kernel splits its
+  /// inputs.
+  Value gemvSplitInputRows(Builder &b, Value rows, const Buf &in);
 
   /// matmulNT without the GEMV: tensor cores when they apply, else
   /// matmulLanes. With wideInputsRounded, an `in` mirrored in bf16 (the
@@ -598,9 +608,6 @@ public:
   }
   /// x (f32 or a vector of f32) rounded to bf16 and widened back.
   Value roundedToBF16(Builder &b, Value x);
-  /// x (f32, or a vector) as bf16 hi = round(x) and, when `withLo`, lo =
-  /// round(x - hi): hi + lo keeps ~16 bits of x.
-  std::pair<Value, Value> splitBF16(Builder &b, Value x, bool withLo);
 
   /// An x4 ldmatrix from shared memory as the four i32 registers of an
   /// mma.sync operand: lane l names row l % 8 of 8x8 matrix l / 8.

@@ -60,6 +60,14 @@ void populateAttentionPatterns(RewritePatternSet &patterns,
                                const KernelLoweringOptions &options);
 void populateVocabPatterns(RewritePatternSet &patterns, const KernelLoweringOptions &options);
 
+/// Marks (kSplitForGemv) each attention op with bf16 activations whose output
+/// the next op projects, as a GEMV where it has the rows (the output
+/// projection), and that op: where the GEMV reads them on tensor cores with
+/// split inputs (gemvSplitInputRows), attention writes them split
+/// (gemv-split-attention). The GPU conversion, before its patterns.
+void markSplitAttentionOutputs(ModuleOp module, const KernelLoweringOptions &options);
+inline constexpr llvm::StringLiteral kSplitForGemv = "photon.split_for_gemv";
+
 /// All of them: what both conversions apply.
 void populatePhotonKernelLoweringPatterns(RewritePatternSet &patterns,
                                           const KernelLoweringOptions &options);

@@ -21,17 +21,28 @@ Value KernelEmitter::loadWeight(Builder &b, Value base, Value i) {
 void KernelEmitter::matmulNT(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
                              WeightRef weight, std::optional<WeightRef> bias, bool accumulate) {
   Value w = weight.at, bOff = bias ? bias->at : Value();
+  // Rows their producer wrote split where `split` holds (gemvSplitInputRows).
+  Value split = std::exchange(in.splitWhen, Value());
   // Each lane of the GEMV loads 16 bytes of a weight row at a time: rows of
   // W must start on 16-byte boundaries (K and the planned offset a
   // multiple of the vector) and the arena itself is checked on the host.
-  if (!gemvApplies(K, weight.align))
+  if (!gemvApplies(K, weight.align)) {
+    assert(!split && "split rows are for a GEMV");
     return matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate);
+  }
+  Value aligned = arith::AndIOp::create(b, alignedTo(b, weights, w, 16),
+                                        alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
+  // Split rows have no reader but the GEMV, whose weights their producer
+  // could not check: the runtime allocates the arena aligned (and the GEMV's
+  // vector loads would fault on one that is not).
+  if (split)
+    aligned = arith::OrIOp::create(b, split, aligned);
   gemvOrWide(
-      b, rows,
-      arith::AndIOp::create(b, alignedTo(b, weights, w, 16),
-                            alignedTo(b, in.mem, in.base, gemvInputAlignment(in))),
+      b, rows, aligned,
       [&](Builder &b, int64_t maxRows) {
-        matmulGemv(b, in, out, rows, maxRows, M, K, w, bOff, accumulate);
+        Buf gemvIn = in;
+        gemvIn.splitChunks = split && gemvSplitsInputs(maxRows);
+        matmulGemv(b, gemvIn, out, rows, maxRows, M, K, w, bOff, accumulate);
       },
       [&](Builder &b) { matmulWide(b, in, out, rows, M, K, w, weight.align, bOff, accumulate); });
 }
@@ -47,6 +58,18 @@ void KernelEmitter::gemvOrWide(Builder &b, Value rows, Value aligned,
   Value use = arith::AndIOp::create(
       b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, 1)),
       arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, options.gemvMaxRows)));
+  SmallVector<int64_t> buckets = gemvBuckets();
+  std::function<void(Builder &, size_t)> pick = [&](Builder &b, size_t i) {
+    if (i + 1 == buckets.size())
+      return gemv(b, buckets[i]);
+    ifElse(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, buckets[i])),
+        [&](Builder &b) { gemv(b, buckets[i]); }, [&](Builder &b) { pick(b, i + 1); });
+  };
+  ifElse(b, arith::AndIOp::create(b, use, aligned), [&](Builder &b) { pick(b, 0); }, wide);
+}
+
+SmallVector<int64_t> KernelEmitter::gemvBuckets() const {
   // 1, 4, 8, 16: a PHOTON local decoder's prefix call (prefix · chunks, 8
   // rows for PHOTON-600M) must not pay for 16 rows of accumulators and
   // activation reads (measured: the 16-row kernel at 5-10% of the copy rate).
@@ -56,14 +79,24 @@ void KernelEmitter::gemvOrWide(Builder &b, Value rows, Value aligned,
     if (r != 4 || !gemvOnTensorCores(r))
       buckets.push_back(r);
   buckets.push_back(options.gemvMaxRows);
-  std::function<void(Builder &, size_t)> pick = [&](Builder &b, size_t i) {
-    if (i + 1 == buckets.size())
-      return gemv(b, buckets[i]);
-    ifElse(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, buckets[i])),
-        [&](Builder &b) { gemv(b, buckets[i]); }, [&](Builder &b) { pick(b, i + 1); });
-  };
-  ifElse(b, arith::AndIOp::create(b, use, aligned), [&](Builder &b) { pick(b, 0); }, wide);
+  return buckets;
+}
+
+Value KernelEmitter::gemvSplitInputRows(Builder &b, Value rows, const Buf &in) {
+  if (!gpu || options.gemvMaxRows == 0)
+    return Value();
+  // Buckets from the first whose kernel splits its inputs (gemvSplitsInputs
+  // grows with the rows) to the last.
+  SmallVector<int64_t> buckets = gemvBuckets();
+  auto first = llvm::find_if(buckets, [&](int64_t r) { return gemvSplitsInputs(r); });
+  if (first == buckets.end())
+    return Value();
+  int64_t minRows = first == buckets.begin() ? 1 : *std::prev(first) + 1;
+  Value inBuckets = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows, cIdx(b, minRows)),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, cIdx(b, options.gemvMaxRows)));
+  return arith::AndIOp::create(b, inBuckets,
+                               alignedTo(b, in.mem, in.base, gemvInputAlignment(in)));
 }
 
 void KernelEmitter::matmulWide(Builder &b, Buf in, Buf out, Value rows, int64_t M, int64_t K,
@@ -1264,15 +1297,10 @@ void KernelEmitter::gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, 
        {GemvRange{F, {gate, up},
                   [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
                     Value y = mulF(b, silu(b, sums[0]), sums[1]), i = addI(b, mulI(b, r, F), j);
-                    if (!splitG)
-                      return G.store(b, y, i);
-                    // Element i (e = i % 8 of its chunk) of the f32 rows: its hi
-                    // part at bf16 2i - e of their bytes, its lo part 8 on.
-                    Value hiAt = arith::SubIOp::create(b, mulI(b, i, 2), remU(b, j, 8));
-                    auto [hi, lo] = splitBF16(b, y, /*withLo=*/true);
-                    memref::StoreOp::create(b, hi, G.mem, ValueRange{addI(b, G.base, hiAt)});
-                    memref::StoreOp::create(b, lo, G.mem,
-                                            ValueRange{addI(b, G.base, addI(b, hiAt, 8))});
+                    if (splitG)
+                      G.storeSplit(b, y, i);
+                    else
+                      G.store(b, y, i);
                   }}},
        gain);
 }
@@ -1469,6 +1497,9 @@ struct MatmulLowering : KernelOpLowering<kernel::MatmulOp> {
       in.mirrorMem = op.getRounded();
       in.mirrorBase = op.getRoundedBase();
     }
+    // Attention wrote the rows split where the GEMV splits its inputs.
+    if (op->hasAttr(kSplitForGemv))
+      in.splitWhen = e.gemvSplitInputRows(b, op.getRows(), in);
     std::optional<WeightRef> bias;
     if (op.getBias())
       bias = WeightRef{op.getBias(), int64_t(*op.getBiasAlign())};

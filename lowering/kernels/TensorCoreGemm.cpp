@@ -179,17 +179,6 @@ Value KernelEmitter::roundedToBF16(Builder &b, Value x) {
   return arith::ExtFOp::create(b, x.getType(), rounded);
 }
 
-std::pair<Value, Value> KernelEmitter::splitBF16(Builder &b, Value x, bool withLo) {
-  Type bf16 = b.getBF16Type();
-  if (auto vec = dyn_cast<VectorType>(x.getType()))
-    bf16 = VectorType::get(vec.getShape(), bf16);
-  Value hi = arith::TruncFOp::create(b, bf16, x);
-  if (!withLo)
-    return {hi, Value()};
-  Value rest = subF(b, x, arith::ExtFOp::create(b, x.getType(), hi));
-  return {hi, arith::TruncFOp::create(b, bf16, rest)};
-}
-
 SmallVector<Value, 4> KernelEmitter::ldmatrixX4(Builder &b, Value mem, ValueRange at) {
   auto vecType = VectorType::get({4, 2}, b.getBF16Type());
   Value m = nvgpu::LdMatrixOp::create(b, vecType, mem, at, /*transpose=*/false,

@@ -87,14 +87,33 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: memref.load %[[TABLE]][%c0,
 // CHECK-NOT: math.cos
 // CHECK: gpu.terminator
-// The attention kernels store their output twice: f32 for o_proj's GEMV,
-// bf16 over the scratch for its GEMM (the output's mirror).
+// The attention kernels store their output for o_proj: where its GEMV
+// reads split rows (2 to 16 rows, aligned: gemv-split-attention), element i
+// as bf16 hi at 2i - i % 8 of its f32 rows' bytes (the scratch in bf16, from
+// twice their base) and its remainder 8 on; else twice, f32 for the GEMV
+// and bf16 over the scratch for the GEMM (the output's mirror).
+// CHECK: %[[TWO:.*]] = arith.cmpi uge, %{{.*}}, %c2 : index
+// CHECK-NEXT: %[[ROWS:.*]] = arith.andi %[[TWO]], %{{.*}} : i1
+// CHECK-NEXT: %[[SPLIT:.*]] = arith.andi %[[ROWS]], %{{.*}} : i1
+// CHECK-NEXT: %[[SB:.*]] = arith.muli %{{.*}}, %c384 : index
 // CHECK: function(@photon_attention_short_warps)
 // CHECK: %[[OUT:.*]] = arith.divf
-// CHECK-NEXT: %[[OAT:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: scf.if %[[SPLIT]] {
+// CHECK-NEXT: %[[I2:.*]] = arith.muli %[[I:.*]], %c2 : index
+// CHECK-NEXT: %[[E:.*]] = arith.remui %[[I]], %c8 : index
+// CHECK-NEXT: %[[HIAT:.*]] = arith.subi %[[I2]], %[[E]] : index
+// CHECK-NEXT: %[[HI:.*]] = arith.truncf %[[OUT]] : f32 to bf16
+// CHECK: %[[LO:.*]] = arith.truncf
+// CHECK-NEXT: %[[AT:.*]] = arith.addi %[[SB]], %[[HIAT]] : index
+// CHECK-NEXT: memref.store %[[HI]], %[[SR]][%[[AT]]] : memref<?xbf16>
+// CHECK-NEXT: %[[LOAT:.*]] = arith.addi %[[HIAT]], %c8 : index
+// CHECK-NEXT: %[[AT8:.*]] = arith.addi %[[SB]], %[[LOAT]] : index
+// CHECK-NEXT: memref.store %[[LO]], %[[SR]][%[[AT8]]] : memref<?xbf16>
+// CHECK-NEXT: } else {
+// CHECK-NEXT: %[[OAT:.*]] = arith.addi %{{.*}}, %[[I]] : index
 // CHECK-NEXT: memref.store %[[OUT]], %[[S]][%[[OAT]]] : memref<?xf32>
 // CHECK-NEXT: %[[OUT16:.*]] = arith.truncf %[[OUT]] : f32 to bf16
-// CHECK-NEXT: memref.store %[[OUT16]], %[[SR]][%{{.*}}] : memref<?xbf16>
+// CHECK-NEXT: memref.store %[[OUT16]], %[[SR]][%[[I]]] : memref<?xbf16>
 // CHECK-NOT: function(@photon_round_rows
 // CHECK: function(@photon_mma128x64_64x64)
 // CHECK-NOT: gpu.terminator

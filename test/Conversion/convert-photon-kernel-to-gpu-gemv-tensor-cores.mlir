@@ -27,6 +27,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-norm-kernel-min-rows=8' -canonicalize -cse | FileCheck %s --check-prefix=NORM8
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-split-swiglu=false' -canonicalize -cse | FileCheck %s --check-prefix=NOSPLIT
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-norm-kernel-min-rows=-2' 2>&1 | FileCheck %s --check-prefix=BADNORM
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=NOATTN
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -138,7 +139,22 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // The output projection adds into x: warp 0's thread loads the residuals of
 // its 4 outputs (rows 2t, 2t + 1; outputs g, g + 8; an outside one reads
 // row 0, output 0) before their guarded stores.
+// Attention wrote its rows split for it where it takes them
+// (gemv-split-attention): those rows take the GEMV (their producer could not
+// check the weights' alignment), which loads the chunks as B operands.
+// CHECK: %[[TWO:.*]] = arith.cmpi uge, %{{.*}}, %c2 : index
+// CHECK-NEXT: %[[ROWS:.*]] = arith.andi %[[TWO]], %{{.*}} : i1
+// CHECK-NEXT: %[[SPLIT:.*]] = arith.andi %[[ROWS]], %{{.*}} : i1
+// CHECK: function(@photon_attention_short)
+// CHECK: scf.if %[[SPLIT]]
+// CHECK: %[[GEMV:.*]] = arith.ori %[[SPLIT]], %{{.*}} : i1
+// CHECK-NEXT: arith.andi %{{.*}}, %[[GEMV]] : i1
 // CHECK: function(@photon_gemv_mma_r8_64x64)
+// CHECK: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
+// CHECK-NEXT: arith.select
+// CHECK-NEXT: vector.bitcast %{{.*}} : vector<4xf32> to vector<4xi32>
+// CHECK-NOT: arith.truncf
+// CHECK: nvvm.mma.sync
 // CHECK: %[[IN0:.*]] = arith.andi
 // CHECK-NEXT: %[[R0:.*]] = arith.select %[[IN0]], %{{.*}}, %c0 : index
 // CHECK-NEXT: %[[J0:.*]] = arith.select %[[IN0]], %{{.*}}, %c0 : index
@@ -161,16 +177,16 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: arith.negf
 // CHECK: math.exp
 // SwiGLU's product, split for the tensor-core down GEMV (gemv-split-swiglu):
-// element i = r · 96 + j (r = 2t here, e = j % 8 of its chunk) rounded to
+// element i = r · 96 + j (r = 2t here, e = i % 8 of its chunk) rounded to
 // bf16 at bf16 2i - e of the f32 rows' bytes, its remainder 8 on.
 // CHECK-NEXT: arith.addf
 // CHECK-NEXT: arith.divf
 // CHECK-NEXT: arith.mulf
 // CHECK-NEXT: %[[Y:.*]] = arith.mulf
 // CHECK-NEXT: %[[RF:.*]] = arith.muli %{{.*}}, %c192 : index
-// CHECK-NEXT: %[[I:.*]] = arith.addi %[[RF]], %[[J:.*]] : index
+// CHECK-NEXT: %[[I:.*]] = arith.addi %[[RF]], %{{.*}} : index
 // CHECK-NEXT: %[[I2:.*]] = arith.muli %[[I]], %c2 : index
-// CHECK-NEXT: %[[E:.*]] = arith.remui %[[J]], %c8 : index
+// CHECK-NEXT: %[[E:.*]] = arith.remui %[[I]], %c8 : index
 // CHECK-NEXT: %[[HIAT:.*]] = arith.subi %[[I2]], %[[E]] : index
 // CHECK-NEXT: %[[HI:.*]] = arith.truncf %[[Y]] : f32 to bf16
 // CHECK-NEXT: %[[HIF:.*]] = arith.extf %[[HI]] : bf16 to f32
@@ -445,3 +461,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // NOSPLIT: vector.load %{{.*}} : memref<?xf32>, vector<8xf32>
 // NOSPLIT: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
 // NOSPLIT: arith.subf
+
+// gemv-split-attention=false: attention's output stays f32, which the output
+// projection's GEMV splits.
+// NOATTN-LABEL: func.func private @photon_stack_model(
+// NOATTN: function(@photon_gemv_mma_r8_64x64)
+// NOATTN: vector.load %{{.*}} : memref<?xf32>, vector<8xf32>
+// NOATTN: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// NOATTN: arith.subf
+// NOATTN: nvvm.mma.sync
