@@ -60,11 +60,11 @@ void populateAttentionPatterns(RewritePatternSet &patterns,
                                const KernelLoweringOptions &options);
 void populateVocabPatterns(RewritePatternSet &patterns, const KernelLoweringOptions &options);
 
-/// Marks (kSplitForGemv) each attention op with bf16 activations whose output
-/// the next op projects, as a GEMV where it has the rows (the output
-/// projection), and that op: where the GEMV reads them on tensor cores with
-/// split inputs (gemvSplitInputRows), attention writes them split
-/// (gemv-split-attention). The GPU conversion, before its patterns.
+/// Marks (kSplitForGemv) each attention op with bf16 activations, and the op
+/// right after it where that op, the output projection, reads its output:
+/// for the rows its GEMV reads on tensor cores with split inputs
+/// (gemvSplitInputRows), attention then writes them split
+/// (gemv-split-attention). Run by the GPU conversion before its patterns.
 void markSplitAttentionOutputs(ModuleOp module, const KernelLoweringOptions &options);
 inline constexpr llvm::StringLiteral kSplitForGemv = "photon.split_for_gemv";
 
