@@ -28,6 +28,8 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-split-swiglu=false' -canonicalize -cse | FileCheck %s --check-prefix=NOSPLIT
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-norm-kernel-min-rows=-2' 2>&1 | FileCheck %s --check-prefix=BADNORM
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=NOATTN
+// RUN: echo 'module {}' | not photon-opt --photon-to-nvvm --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPELINE
+// RUN: echo 'module {}' | not photon-opt '--photon-to-nvvm=group-stack-calls=true' --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=GROUPED
 
 // D 64, 2 heads of 32 (RoPE pairs j, j + 16), 1 KV head, F 96, vocab 40.
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 96, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
@@ -470,3 +472,10 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // NOATTN: arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
 // NOATTN: arith.subf
 // NOATTN: nvvm.mma.sync
+
+// photon-to-nvvm splits attention's output by default, and not with
+// group-stack-calls, whose paired calls run the o GEMV of the larger call's
+// row bucket while each call's attention decides on its own rows. (The
+// pipeline is printed before it runs; on no model it then fails.)
+// PIPELINE: convert-photon-kernel-to-gpu{{[{].*}} gemv-split-attention=true
+// GROUPED: convert-photon-kernel-to-gpu{{[{].*}} gemv-split-attention=false
