@@ -283,8 +283,9 @@ def edge_shape_cases(h, worst, rng):
     (--gemv-tensor-core-tiles), 2 and 4 by shape on grids for one multiprocessor,
     inputs rounded to bf16 (--matmul-input-rounding=tensor-cores), and the norm kernel's
     split rows from 8 rows, or no split rows (--gemv-norm-kernel-min-rows=0,
-    --no-gemv-split-swiglu, --no-gemv-split-attention). One more compile splits every stack call into
-    7-row chunks (--max-rows=7): prefill and decode rows end in partial chunks."""
+    --no-gemv-split-swiglu, --no-gemv-split-attention). One more compile splits every
+    stack call into 7-row chunks (--max-rows=7): prefill and decode rows end in partial
+    chunks."""
     rows = (17, 65) if h.device == "cuda" else (17,)
     for m in EDGE_MODELS:
         path = os.path.join(EDGE, m + ".json")
@@ -326,8 +327,8 @@ def edge_shape_cases(h, worst, rng):
                 # The one model here whose widths reach the tensor-core GEMVs: the
                 # norm kernel's split rows for the 8-row bucket too (4 rows); and no
                 # split rows at all (11 rows), the GEMVs applying the norm and
-                # splitting SwiGLU's product and attention's output themselves. Prompts from a copy of
-                # `rng`, so that later cases keep theirs.
+                # splitting SwiGLU's product and attention's output themselves.
+                # Prompts from a copy of `rng`, so that later cases keep theirs.
                 for suffix, args, batches in (
                         ("norm8", ("--gemv-norm-kernel-min-rows=8",), (4, 11)),
                         ("no-split", ("--gemv-norm-kernel-min-rows=0", "--no-gemv-split-swiglu",
