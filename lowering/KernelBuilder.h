@@ -13,6 +13,7 @@
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Matchers.h"
 
 #include <array>
 
@@ -231,9 +232,10 @@ struct Buf {
   /// f32 rows whose chunks of 8 elements hold 8 bf16 hi then 8 bf16 lo
   /// parts (rmsNormSplit): only the tensor-core GEMVs read such rows.
   bool splitChunks = false;
-  /// Where the i1 `splitWhen` holds (on the host) the rows are such chunks
-  /// for a tensor-core GEMV: stores write them through `split` (the same
-  /// bytes in bf16, its base twice this one's), and the GEMV loads them.
+  /// Where the i1 `splitWhen` holds (on the host; a constant true: always)
+  /// the rows are such chunks for a tensor-core GEMV: stores write them
+  /// through `split` (the same bytes in bf16, its base twice this one's),
+  /// and the GEMV loads them.
   Value splitWhen = {};
   Value splitMem = {}, splitBase = {};
   Type elementType() const {
@@ -246,21 +248,15 @@ struct Buf {
   void store(Builder &b, Value v, Value i) const {
     if (!splitWhen)
       return storePlain(b, v, i);
+    Buf split{splitMem, splitBase};
+    if (matchPattern(splitWhen, m_One()))
+      return split.storeSplit(b, v, i);
     auto ifOp = scf::IfOp::create(b, splitWhen, /*withElseRegion=*/true);
     Builder tb(b.getLoc(), b.getContext()), eb(b.getLoc(), b.getContext());
     tb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     eb.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-    Buf{splitMem, splitBase}.storeSplit(tb, v, i);
+    split.storeSplit(tb, v, i);
     storePlain(eb, v, i);
-  }
-  /// f32 element i (of rows that start on chunks: i % 8 is its place e in
-  /// its chunk) split into bf16 hi + lo, this region being the f32 rows'
-  /// bytes in bf16: hi at 2i - e, lo 8 on.
-  void storeSplit(Builder &b, Value v, Value i) const {
-    Value hiAt = arith::SubIOp::create(b, mulI(b, i, 2), remU(b, i, 8));
-    auto [hi, lo] = splitBF16(b, v, /*withLo=*/true);
-    memref::StoreOp::create(b, hi, mem, ValueRange{addI(b, base, hiAt)});
-    memref::StoreOp::create(b, lo, mem, ValueRange{addI(b, base, addI(b, hiAt, 8))});
   }
   /// The mirror as a region of its own.
   Buf mirror() const { return {mirrorMem, mirrorBase}; }
@@ -271,6 +267,15 @@ struct Buf {
   }
 
 private:
+  /// f32 element i (of rows that start on chunks: i % 8 is its place e in
+  /// its chunk) split into bf16 hi + lo, this region being the f32 rows'
+  /// bytes in bf16: hi at 2i - e, lo 8 on.
+  void storeSplit(Builder &b, Value v, Value i) const {
+    Value hiAt = arith::SubIOp::create(b, mulI(b, i, 2), remU(b, i, 8));
+    auto [hi, lo] = splitBF16(b, v, /*withLo=*/true);
+    memref::StoreOp::create(b, hi, mem, ValueRange{addI(b, base, hiAt)});
+    memref::StoreOp::create(b, lo, mem, ValueRange{addI(b, base, addI(b, hiAt, 8))});
+  }
   void storePlain(Builder &b, Value v, Value i) const {
     storeTo(b, mem, base, v, i);
     if (mirrorMem)

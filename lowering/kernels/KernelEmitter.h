@@ -497,11 +497,10 @@ public:
   void swiGlu(Builder &b, Buf G, Buf U, Value rows, int64_t F);
 
   /// Gate, up and SwiGLU as one GEMV over up to maxRows rows of `in` (raw,
-  /// normed with `gain` when given). With `splitG`, G is the bf16 view of
-  /// the f32 rows the product goes to, written as chunks of bf16 hi and lo
-  /// parts (Buf::splitChunks).
+  /// normed with `gain` when given), the product stored to G (split where
+  /// G says so: Buf::splitWhen).
   void gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, int64_t F, int64_t K,
-                  Value gate, Value up, Buf G, Value gain, bool splitG = false);
+                  Value gate, Value up, Buf G, Value gain);
 
   /// The MLP: x += down(SwiGLU(gate/up(h))), h the rows of `in`: X normed
   /// with `norm`, else normed rows. With wideInputsRounded and the norm, one

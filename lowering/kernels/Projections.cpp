@@ -1289,18 +1289,13 @@ void KernelEmitter::swiGlu(Builder &b, Buf G, Buf U, Value rows, int64_t F) {
 }
 
 void KernelEmitter::gateUpGemv(Builder &b, Buf in, Value rows, int64_t maxRows, int64_t F,
-                               int64_t K, Value gate, Value up, Buf G, Value gain, bool splitG) {
-  assert((!splitG || (F % 8 == 0 && G.elementType().isBF16())) &&
-         "split rows are whole chunks, written through a bf16 view");
+                               int64_t K, Value gate, Value up, Buf G, Value gain) {
+  assert((!G.splitWhen || F % 8 == 0) && "split rows are whole chunks");
   gemv(b, "gate_up" + Twine(gain ? "_norm" : "") + "_r" + Twine(maxRows) + "_" + shape(F, K), in,
        rows, maxRows, K,
        {GemvRange{F, {gate, up},
                   [&](Builder &b, Value r, Value j, ArrayRef<Value> sums) {
-                    Value y = mulF(b, silu(b, sums[0]), sums[1]), i = addI(b, mulI(b, r, F), j);
-                    if (splitG)
-                      G.storeSplit(b, y, i);
-                    else
-                      G.store(b, y, i);
+                    G.store(b, mulF(b, silu(b, sums[0]), sums[1]), addI(b, mulI(b, r, F), j));
                   }}},
        gain);
 }
@@ -1327,14 +1322,18 @@ void KernelEmitter::mlp(Builder &b, Buf X, Buf in, Value rows, int64_t F, int64_
       b, rows, aligned,
       [&](Builder &b, int64_t maxRows) {
         std::pair<Buf, Value> input = gemvNormInput(b, X, rows, maxRows, D, *norm);
-        // SwiGLU's product split for a down GEMV that splits its inputs: the
-        // bf16 view of G's bytes (Gr) written, G read as split rows.
-        Buf downIn = G;
+        // SwiGLU's product split for a down GEMV that splits its inputs:
+        // written through the bf16 view of G's bytes (Gr), read as split rows.
+        Buf product = G, downIn = G;
         downIn.splitChunks =
             options.gemvSplitSwiGLU && Gr.elementType().isBF16() && gemvSplitsInputs(maxRows);
+        if (downIn.splitChunks) {
+          product.splitWhen = arith::ConstantOp::create(b, b.getBoolAttr(true));
+          product.splitMem = Gr.mem;
+          product.splitBase = Gr.base;
+        }
         withNextWeights({{down, D * F}}, [&] {
-          gateUpGemv(b, input.first, rows, maxRows, F, D, gate.at, up.at,
-                     downIn.splitChunks ? Gr : G, input.second, downIn.splitChunks);
+          gateUpGemv(b, input.first, rows, maxRows, F, D, gate.at, up.at, product, input.second);
         });
         matmulGemv(b, downIn, X, rows, maxRows, D, F, down.at, Value(), /*accumulate=*/true);
       },
