@@ -732,11 +732,10 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
         return failure();
       });
     };
-    // The kernel options as photon-to-nvvm compiles them
-    // (gemvSplitAttentionCompiled; the last of an option's values counts).
+    // The kernel options as photon-to-nvvm compiles them.
     std::string loweringOptions = kernelOptions;
     if (groupStackCalls)
-      loweringOptions += " gemv-split-attention=false";
+      loweringOptions += (" " + kGroupedCallsKernelOptions).str();
     if (failed(configure(*fuse, "fusions", fusionOptions)) ||
         failed(configure(*lower, "kernels", loweringOptions))) {
       copy.erase();
