@@ -282,7 +282,7 @@ def edge_shape_cases(h, worst, rng):
     8 and 4 warps a block (--gemv-tensor-core-warps), 3 output tiles a block
     (--gemv-tensor-core-tiles), 2 and 4 by shape on grids for one multiprocessor,
     inputs rounded to bf16 (--matmul-input-rounding=tensor-cores), K split over clusters
-    of 2 and 3 blocks (--gemv-tensor-core-k-splits), and the norm kernel's
+    of 3 and 4 blocks (--gemv-tensor-core-k-splits), and the norm kernel's
     split rows from 8 rows, or no split rows (--gemv-norm-kernel-min-rows=0,
     --no-gemv-split-swiglu, --no-gemv-split-attention). One more compile splits every
     stack call into 7-row chunks (--max-rows=7): prefill and decode rows end in partial
@@ -336,9 +336,10 @@ def edge_shape_cases(h, worst, rng):
                         ("no-split", ("--gemv-norm-kernel-min-rows=0", "--no-gemv-split-swiglu",
                                       "--no-gemv-split-attention"), (11,)),
                         # K split over clusters of 3 blocks (ragged: K 88
-                        # is 3 steps of 32), and of 2 with 3 tiles a block.
+                        # is 3 steps of 32), and of 4 with 3 tiles a block
+                        # (the fourth block has no step of K).
                         ("ksplit3", ("--gemv-tensor-core-k-splits=3",), (4, 11)),
-                        ("ksplit2-tiles3", ("--gemv-tensor-core-k-splits=2",
+                        ("ksplit4-tiles3", ("--gemv-tensor-core-k-splits=4",
                                             "--gemv-tensor-core-tiles=3"), (11,))):
                     model_case(h, path, f"{m}-bf16-act-{suffix}", worst, copy.deepcopy(rng),
                                weight_type="bf16", activation_type="bf16",
