@@ -143,14 +143,6 @@ inline gpu::LaunchOp launchInClusters(Builder &b, std::array<Value, 3> grid, Val
   return launch;
 }
 
-/// A barrier of every thread of the block's cluster (barrier.cluster arrive
-/// and wait, release and acquire): the cluster's shared memory written
-/// before it is seen after it.
-inline void clusterBarrier(Builder &b) {
-  NVVM::ClusterArriveOp::create(b, /*aligned=*/b.getUnitAttr());
-  NVVM::ClusterWaitOp::create(b, /*aligned=*/b.getUnitAttr());
-}
-
 inline gpu::LaunchOp parallelLaunch(Builder &b, ArrayRef<Value> ubs, BodyFn body) {
   Value total = ubs.front();
   for (Value ub : ubs.drop_front())

@@ -80,15 +80,13 @@ inline bool lmHeadNormCompiled(bool lmHeadNorm, bool groupStackCalls) {
   return lmHeadNorm && !groupStackCalls;
 }
 
-/// The kernel options group-stack-calls turns off, as
-/// convert-photon-kernel-to-gpu options after the user's (the last value
-/// counts): its pairs of calls run one launch per kernel, so attention's
-/// split output (the pair's output-projection GEMV takes the larger call's
-/// bucket while each attention decides alone whether to write its rows
-/// split) and the GEMVs' K splits (cluster launches are not grouped).
-/// photon-to-nvvm sets the same fields.
-inline constexpr llvm::StringLiteral kGroupedCallsKernelOptions =
-    "gemv-split-attention=false gemv-tensor-core-k-splits=1";
+/// gemv-split-attention as the GPU pipeline compiles it: off with
+/// group-stack-calls, whose pairs of calls run the output projection's GEMV
+/// of the larger call's rows while each call's attention decides alone
+/// whether to write its rows split.
+inline bool gemvSplitAttentionCompiled(bool split, bool groupStackCalls) {
+  return split && !groupStackCalls;
+}
 
 /// Registers the named pipelines (photon-to-llvm, ...).
 void registerPhotonPipelines();

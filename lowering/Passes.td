@@ -113,16 +113,6 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "registers a thread and fewer blocks. 0: by shape, more where "
            "split inputs of 9-16 rows leave many blocks (4 for 12 tiles an "
            "SM, 2 for 1.5; not for RoPE's pairs), else 1">,
-    Option<"gemvTensorCoreKSplits", "gemv-tensor-core-k-splits", "int64_t", "0",
-           "GPU (sm_90 clusters): a tensor-core GEMV's blocks split K this "
-           "many ways, the splits of each output tile one thread block "
-           "cluster whose first block sums the others' partial tiles from "
-           "distributed shared memory and stores; spreads grids of fewer "
-           "blocks than multiprocessors (the 1664-output projections' 104) "
-           "over all of them. 0: by shape, the fewest of 2 and 4 that fill "
-           "the multiprocessors where a grid has fewer blocks and each split "
-           "keeps 8 steps of 32 of K, else 1; 1 where the target has no "
-           "clusters or with fuse-launches">,
     Option<"gemvNormKernelMinRows", "gemv-norm-kernel-min-rows", "int64_t", "9",
            "GPU: from this many rows (the GEMV's bucket: 8 or 16) a "
            "tensor-core GEMV does not apply its RMSNorm itself: a norm "

@@ -162,7 +162,6 @@ struct ConvertPhotonKernelToGPU
         {"gemv-bulk-max-outputs", gemvBulkMaxOutputs, 0, kNone},
         {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
         {"gemv-tensor-core-tiles", gemvTensorCoreTiles, 0, 8},
-        {"gemv-tensor-core-k-splits", gemvTensorCoreKSplits, 0, 8},
         {"gemv-norm-kernel-min-rows", gemvNormKernelMinRows, 0, kNone},
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
@@ -212,8 +211,6 @@ struct ConvertPhotonKernelToGPU
     options.gemvLoadsInFlight = gemvLoadsInFlight;
     options.gemvTensorCoreWarps = gemvTensorCoreWarps;
     options.gemvTensorCoreTiles = gemvTensorCoreTiles;
-    // Clusters keep a launch out of fuse-launches' layer kernels.
-    options.gemvTensorCoreKSplits = fuseLaunches ? 1 : gemvTensorCoreKSplits;
     options.gemvNormKernelMinRows = gemvNormKernelMinRows;
     options.gemvSplitSwiGLU = gemvSplitSwiGLU;
     options.gemvSplitAttention = gemvSplitAttention;
@@ -271,10 +268,8 @@ struct ConvertPhotonKernelToGPU
       options.prefetchNextWeights = prefetchNextWeights && target.hasBulkCopy();
       if (!target.hasBulkCopy())
         options.gemvBulkMaxWarpRows = 0;
-      if (!target.hasClusters()) {
+      if (!target.hasClusters())
         options.splitAttentionClusterBlocks = 0;
-        options.gemvTensorCoreKSplits = 1;
-      }
     }
     options.splitAttentionL2Prefetch = splitAttentionL2Prefetch && options.programmaticLaunch;
     // The semaphores of each stack function (its attention ops'), before

@@ -155,12 +155,6 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("output tiles of 16 a tensor-core GEMV block takes, "
                      "sharing each activation fragment (1 to 8; 0: by shape)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreTiles)};
-  Option<int64_t> gemvTensorCoreKSplits{
-      *this, "gemv-tensor-core-k-splits",
-      llvm::cl::desc("blocks (one cluster) a tensor-core GEMV splits each output "
-                     "tile's K over (1 to 8; 0: by shape, 2 or 4 for grids of "
-                     "fewer blocks than multiprocessors)"),
-      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreKSplits)};
   Option<int64_t> gemvNormKernelMinRows{
       *this, "gemv-norm-kernel-min-rows",
       llvm::cl::desc("rows (GEMV bucket) from which a norm kernel writes a tensor-core "
@@ -431,10 +425,10 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvLoadsInFlight = options.gemvLoadsInFlight;
         kernels.gemvTensorCoreWarps = options.gemvTensorCoreWarps;
         kernels.gemvTensorCoreTiles = options.gemvTensorCoreTiles;
-        kernels.gemvTensorCoreKSplits = options.gemvTensorCoreKSplits;
         kernels.gemvNormKernelMinRows = options.gemvNormKernelMinRows;
         kernels.gemvSplitSwiGLU = options.gemvSplitSwiGLU;
-        kernels.gemvSplitAttention = options.gemvSplitAttention;
+        kernels.gemvSplitAttention =
+            photon::gemvSplitAttentionCompiled(options.gemvSplitAttention, options.groupStackCalls);
         kernels.blockPerRow = options.blockPerRow;
         kernels.fuseAttention = options.fuseAttention;
         kernels.fusedAttentionMaxCapacity = options.fusedAttentionMaxCapacity;
@@ -476,10 +470,6 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.wgmmaWideTileMinRows = options.wgmmaWideTileMinRows;
         kernels.wgmmaWideTileMaxOutputs = options.wgmmaWideTileMaxOutputs;
         kernels.wgmmaWideOutputTileCols = options.wgmmaWideOutputTileCols;
-        if (options.groupStackCalls) { // kGroupedCallsKernelOptions
-          kernels.gemvSplitAttention = false;
-          kernels.gemvTensorCoreKSplits = 1;
-        }
         photon::ConvertPhotonToPhotonKernelOptions building = options.building();
         building.lmHeadNorm = photon::lmHeadNormCompiled(building.lmHeadNorm,
                                                          options.groupStackCalls);

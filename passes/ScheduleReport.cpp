@@ -732,10 +732,11 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
         return failure();
       });
     };
-    // The kernel options as photon-to-nvvm compiles them.
+    // The kernel options as photon-to-nvvm compiles them
+    // (gemvSplitAttentionCompiled; the last of an option's values counts).
     std::string loweringOptions = kernelOptions;
     if (groupStackCalls)
-      loweringOptions += (" " + kGroupedCallsKernelOptions).str();
+      loweringOptions += " gemv-split-attention=false";
     if (failed(configure(*fuse, "fusions", fusionOptions)) ||
         failed(configure(*lower, "kernels", loweringOptions))) {
       copy.erase();

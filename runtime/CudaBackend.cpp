@@ -446,8 +446,8 @@ static void launch(void *function, const intptr_t grid[3], const intptr_t block[
   // needs an artifact compiled for smaller ones.
   if (!st.ok() && clusterBlocks > 1)
     st = st.withContext("a cluster of " + std::to_string(clusterBlocks) +
-                        " blocks (for a GPU that cannot run it, compile with smaller ones: "
-                        "--split-attention-cluster-blocks=8 or 0, --gemv-tensor-core-k-splits=1)");
+                        " blocks (compile with --split-attention-cluster-blocks=8, or 0 for "
+                        "none, for a GPU that cannot run it)");
   if (!st.ok())
     recordLaunchError(st);
 }

@@ -820,8 +820,12 @@ void KernelEmitter::clusterMergeSplits(Builder &b, Value state, Value rank, Valu
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   auto clusterPtr =
       LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster));
+  auto clusterSync = [&](Builder &b) {
+    NVVM::ClusterArriveOp::create(b, /*aligned=*/b.getUnitAttr());
+    NVVM::ClusterWaitOp::create(b, /*aligned=*/b.getUnitAttr());
+  };
   // Every block's state is written (the barrier releases and acquires).
-  clusterBarrier(b);
+  clusterSync(b);
   Value local = sharedPointer(b, sharedAddress(b, state));
   Value negInf = cF32(b, -std::numeric_limits<float>::infinity());
   // Block `rank` takes features rank, rank + blocks, ... of the heads.
@@ -862,7 +866,7 @@ void KernelEmitter::clusterMergeSplits(Builder &b, Value state, Value rank, Valu
         scf::YieldOp::create(b);
       });
   // No block leaves (its shared memory) before the others have read it.
-  clusterBarrier(b);
+  clusterSync(b);
 }
 
 void KernelEmitter::inLastBlock(Builder &b, Value tid, Value semaphores, Value counter,

@@ -310,9 +310,7 @@ public:
   /// outputs of one range (8 pairs in a range of pairs: A rows g and g + 8
   /// are a pair's halves; T tiles of 16 with gemv-tensor-core-tiles, each
   /// activation fragment feeding the MMAs of all T), the warps splitting K
-  /// into steps of 32 (warp w takes steps w, w + W, ...; with K splits the
-  /// S · W warps of a cluster of S blocks, gemvTensorCoreKSplits). Weights
-  /// are the A operand, rows the B operand
+  /// into steps of 32 (warp w takes steps w, w + W, ...). Weights are the A operand, rows the B operand
   /// (n-tiles of 8 rows). Lane (g, t) = (lane / 4, lane % 4) loads 16 bytes
   /// of weight rows g and g + 8 at k = 8t..8t+7 of the step and 16 bytes of
   /// row g's activations at the same k: a dot product does not care about
@@ -324,14 +322,11 @@ public:
   /// (matmul-input-rounding=all: rounded, one), or come split by their
   /// producer (Buf::splitChunks: a chunk's 16-byte hi and lo halves). The warps' partial tiles (and,
   /// with `normGain`, each row's partial sums of squares) meet in workgroup
-  /// memory (a cluster's first block adding the others' sums from their
-  /// shared memory) and warp 0 stores: lane (g, t) holds outputs g and g + 8
-  /// of rows 2t and 2t + 1 of each n-tile.
-  /// Warps of a tensor-core GEMV block over `blocks` blocks (of clusters of
-  /// `kSplits`) of `matrices`
+  /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
+  /// 2t and 2t + 1 of each n-tile.
+  /// Warps of a tensor-core GEMV block over `blocks` blocks of `matrices`
   /// weight matrices and `nTiles` n-tiles of rows, its inputs f32 (`f32In`;
   /// `split` into bf16 hi + lo, else rounded) or bf16: the option, or
-  /// 16 / kSplits (at least 2) in clusters, or
   /// 16 where the grid has fewer blocks than multiprocessors (the
   /// 1664-output projections' 104), so that each warp's share of K fits in
   /// one or two iterations of loads; 4 for the kernels that need the most
@@ -340,13 +335,8 @@ public:
   /// once; else 8 (gate/up at 16 warps, 128 registers a thread, spills).
   /// Fewer (halved) where the warps' `valuesPerLane` partials a
   /// lane pass the 48 KB of static shared memory a block.
-  int64_t gemvTensorCoreWarps(int64_t blocks, int64_t kSplits, int64_t matrices, int64_t nTiles,
-                              bool f32In, bool split, int64_t valuesPerLane) const;
-  /// Blocks a tensor-core GEMV splits each output tile's `steps` steps of K
-  /// over (gemv-tensor-core-k-splits), its grid otherwise `blocks`: the
-  /// option, or by shape the fewest of 2 and 4 whose grid fills the
-  /// multiprocessors, each split keeping 8 steps; else 1.
-  int64_t gemvTensorCoreKSplits(int64_t blocks, int64_t steps) const;
+  int64_t gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles, bool f32In,
+                              bool split, int64_t valuesPerLane) const;
   /// Output tiles a tensor-core GEMV block takes, of the launch's
   /// `outputTiles` tiles of 16 outputs: the option, or with split inputs of two n-tiles (9-16 rows),
   /// whose per-block work on the rows' fragments (widened, times the norm's

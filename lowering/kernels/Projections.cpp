@@ -618,27 +618,12 @@ bool KernelEmitter::gemvSplitsInputs(int64_t maxRows) const {
   return gemvOnTensorCores(maxRows) && !roundsMatmulInputs(MatmulKind::TensorCoreGemv);
 }
 
-int64_t KernelEmitter::gemvTensorCoreKSplits(int64_t blocks, int64_t steps) const {
-  if (options.gemvTensorCoreKSplits > 0)
-    return options.gemvTensorCoreKSplits;
-  // Splits of fewer than 8 steps a block gain less than the cluster's
-  // barriers and sums cost.
-  int64_t S = 1;
-  while (S < 4 && blocks * S < options.multiprocessors && steps >= 8 * 2 * S)
-    S *= 2;
-  return S;
-}
-
-int64_t KernelEmitter::gemvTensorCoreWarps(int64_t blocks, int64_t kSplits, int64_t matrices,
-                                            int64_t nTiles, bool f32In, bool split,
+int64_t KernelEmitter::gemvTensorCoreWarps(int64_t blocks, int64_t matrices, int64_t nTiles,
+                                            bool f32In, bool split,
                                             int64_t valuesPerLane) const {
   int64_t W = [&]() -> int64_t {
     if (options.gemvTensorCoreWarps > 0)
       return options.gemvTensorCoreWarps;
-    // A cluster's blocks share the 16 warps one block would have had: each
-    // warp's part of K as there, the grid over every multiprocessor.
-    if (kSplits > 1)
-      return std::max<int64_t>(llvm::divideCeil(16, kSplits), 2);
     if (blocks < options.multiprocessors)
       return 16;
     // Split inputs with one matrix (its whole loads-in-flight budget) or two
@@ -720,11 +705,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   // (output tile τ, weight matrix m, n-tile n) at ((τ · nw + m) · nTiles +
   // n) · 4, then a sum of squares per n-tile.
   const int64_t nAcc = T * nw * nTiles * 4, nValues = nAcc + (normGain ? nTiles : 0);
-  // S blocks (one cluster) a tile group, splitting its K steps: the cluster's
-  // S · W warps take them as one block's W would.
-  const int64_t S = gemvTensorCoreKSplits(blocks, steps);
-  const int64_t W = gemvTensorCoreWarps(blocks * S, S, nw, nTiles, !bf16In, split, nValues);
-  const int64_t clusterWarps = S * W;
+  const int64_t W = gemvTensorCoreWarps(blocks, nw, nTiles, !bf16In, split, nValues);
   // K steps a lane loads at once (2 vectors of each matrix a step: rows g
   // and g + 8). One matrix takes gemv-loads-in-flight steps, unless it
   // also holds the hi and lo of 16 rows (the fused norm's inputs);
@@ -735,28 +716,24 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const int64_t budget = nw == 1 && (nTiles == 1 || bf16In)
                              ? options.gemvLoadsInFlight
                              : options.gemvLoadsInFlight / (2 * nw);
-  const int64_t unroll = std::clamp<int64_t>(budget / T, 1, llvm::divideCeil(steps, clusterWarps));
-  const int64_t iterations = llvm::divideCeil(steps, clusterWarps * unroll);
-  const bool ragged = iterations * clusterWarps * unroll * 4 != chunks;
+  const int64_t unroll = std::clamp<int64_t>(budget / T, 1, llvm::divideCeil(steps, W));
+  const int64_t iterations = llvm::divideCeil(steps, W * unroll);
+  const bool ragged = iterations * W * unroll * 4 != chunks;
   assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
          "ranges read equally many matrices");
   Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i32 = b.getI32Type();
   Value one = cIdx(b, 1);
-  auto launch = launchInClusters(b, {cIdx(b, blocks * S), one, one}, cIdx(b, W * kWarpSize),
-                                 S > 1 ? cIdx(b, S) : Value(),
-                                 TypeRange{workgroupBuffer({W * nValues * kWarpSize}, f32)});
+  auto launch = gpu::LaunchOp::create(
+      b, cIdx(b, blocks), one, one, cIdx(b, W * kWarpSize), one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{},
+      TypeRange{workgroupBuffer({W * nValues * kWarpSize}, f32)});
   nameKernel(launch, name);
   Builder kb(b.getLoc(), ctx);
   kb.setInsertionPointToStart(&launch.getBody().front());
   gemvLaunchStart(kb, launch);
   Value partials = launch.getWorkgroupAttributions()[0];
-  Value tid = launch.getThreadIds().x;
-  // The block's tile group and its rank in the group's cluster.
-  Value block = launch.getBlockIds().x, rank = cIdx(kb, 0);
-  if (S > 1) {
-    rank = remU(kb, block, S);
-    block = divU(kb, block, S);
-  }
+  Value tid = launch.getThreadIds().x, block = launch.getBlockIds().x;
   Value lane = remU(kb, tid, kWarpSize), warp = divU(kb, tid, kWarpSize);
   Value g = divU(kb, lane, 4), t = remU(kb, lane, 4);
   // The block's range (uniform): its tiles, outputs and weight matrices.
@@ -827,8 +804,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
         SmallVector<Value> at, inside;
         SmallVector<SmallVector<Value, 4>> wRegs; // (step u, tile τ, matrix m, half h)
         for (int64_t u = 0; u < unroll; ++u) {
-          Value step = addI(b, mulI(b, addI(b, mulI(b, it, unroll), u), clusterWarps),
-                            addI(b, mulI(b, rank, W), warp));
+          Value step = addI(b, mulI(b, addI(b, mulI(b, it, unroll), u), W), warp);
           Value c = addI(b, mulI(b, step, 4), t);
           Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
           if (ok)
@@ -927,58 +903,26 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
     memref::StoreOp::create(kb, loop.getResult(v), partials, ValueRange{slot(kb, warp, v)});
   gpu::BarrierOp::create(kb);
   // Blocks of several tiles have many values (the 600M LM head's 4-tile
-  // blocks 34 of 8 warps), clusters have many partials: warp w sums values
-  // w, w + W, ... into warp 0's slots, and warp 0 reads the sums. Warp 0
-  // summing them all took 255 registers (ptxas hoists the loads) and
-  // spilled; for one tile of one block it is the faster (docs/perf.md,
-  // 2026-12-07 09:53).
-  const bool sharedSums = T > 1 || S > 1;
-  // Warp w's values: f(b, v) for each.
-  auto forWarpValues = [&](Builder &b, function_ref<void(Builder &, Value)> f) {
-    for (int64_t k = 0; k * W < nValues; ++k) {
-      Value v = addI(b, warp, k * W);
-      if ((k + 1) * W <= nValues)
-        f(b, v);
-      else
-        ifThen(b, ult(b, v, cIdx(b, nValues)), [&](Builder &b) { f(b, v); });
-    }
-  };
+  // blocks 34 of 8 warps): warp w sums values w, w + W, ... into warp 0's
+  // slots, and warp 0 reads the sums. Warp 0 summing them all took 255
+  // registers (ptxas hoists the loads) and spilled; for one tile it is the
+  // faster (docs/perf.md, 2026-12-07 09:53).
+  const bool sharedSums = T > 1;
   if (sharedSums) {
-    forWarpValues(kb, [&](Builder &b, Value v) {
-      memref::StoreOp::create(b, sumOverWarps(b, v), partials, ValueRange{slot(b, cIdx(b, 0), v)});
-    });
+    for (int64_t k = 0; k * W < nValues; ++k) {
+      Value v = addI(kb, warp, k * W);
+      auto store = [&](Builder &b) {
+        memref::StoreOp::create(b, sumOverWarps(b, v), partials, ValueRange{slot(b, cIdx(b, 0), v)});
+      };
+      if ((k + 1) * W <= nValues)
+        store(kb);
+      else
+        ifThen(kb, ult(kb, v, cIdx(kb, nValues)), store);
+    }
     gpu::BarrierOp::create(kb);
   }
-  // In a cluster the first block adds the others' sums, in block order,
-  // read from their shared memory. The barriers order every block's sums
-  // before the first block reads them, and that before any block leaves
-  // (its shared memory with it).
-  Value isFirst;
-  if (S > 1) {
-    isFirst = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, rank, cIdx(kb, 0));
-    auto clusterPtr =
-        LLVM::LLVMPointerType::get(ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster));
-    Value local = sharedPointer(kb, sharedAddress(kb, partials));
-    clusterBarrier(kb);
-    ifThen(kb, isFirst, [&](Builder &b) {
-      forWarpValues(b, [&](Builder &b, Value v) {
-        Value sum = partial(b, cIdx(b, 0), v);
-        Value at = arith::IndexCastUIOp::create(b, i32, slot(b, cIdx(b, 0), v));
-        for (int64_t peer = 1; peer < S; ++peer) {
-          Value base = NVVM::MapaOp::create(b, clusterPtr, local,
-                                            arith::ConstantIntOp::create(b, i32, peer));
-          sum = addF(b, sum, LLVM::LoadOp::create(
-                                 b, f32, LLVM::GEPOp::create(b, clusterPtr, f32, base, ValueRange{at})));
-        }
-        memref::StoreOp::create(b, sum, partials, ValueRange{slot(b, cIdx(b, 0), v)});
-      });
-    });
-    clusterBarrier(kb);
-  }
   // A whole warp takes the branch, so its shuffles stay converged.
-  Value isWarp0 = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, warp, cIdx(kb, 0));
-  ifThen(kb, isFirst ? arith::AndIOp::create(kb, isWarp0, isFirst).getResult() : isWarp0,
-         [&](Builder &b) {
+  ifThen(kb, arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, warp, cIdx(kb, 0)), [&](Builder &b) {
     SmallVector<Value> total;
     for (int64_t v = 0; v < nValues; ++v)
       total.push_back(sharedSums ? partial(b, cIdx(b, 0), v) : sumOverWarps(b, v));

@@ -6,13 +6,11 @@
 // so the loop folds away; with 2 the 1-row kernel loops twice over 2 loads and
 // the tensor-core one (one matrix: the budget counts steps) twice over 2 steps
 // (4 loads). Tensor-core blocks of
-// 8 warps (gemv-tensor-core-warps=8; 16 would leave each warp 2 steps), each
-// block K whole (gemv-tensor-core-k-splits=1: by shape its 4 blocks would split
-// it over 2).
+// 8 warps (gemv-tensor-core-warps=8; 16 would leave each warp 2 steps).
 // (gemv-bulk-max-warp-rows=0: the one-row GEMVs load into registers; their bulk
 // copies are convert-photon-kernel-to-gpu-gemv-bulk.mlir's.)
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-tensor-core-warps=8 gemv-tensor-core-k-splits=1' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-loads-in-flight=2 gemv-tensor-core-warps=8 gemv-tensor-core-k-splits=1' -canonicalize -cse | FileCheck %s --check-prefix=L2
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-loads-in-flight=2 gemv-tensor-core-warps=8' -canonicalize -cse | FileCheck %s --check-prefix=L2
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-bulk-max-warp-rows=0 gemv-loads-in-flight=0' 2>&1 | FileCheck %s --check-prefix=ZERO
 
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 40, d_model = 64, layers = 1, n_heads = 2, n_kv_heads = 1, ffn_dim = 1024, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {

@@ -473,12 +473,9 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // NOATTN: arith.subf
 // NOATTN: nvvm.mma.sync
 
-// photon-to-nvvm splits attention's output and the GEMVs' K (by shape) by
-// default, and neither with group-stack-calls: its paired calls run the o
-// GEMV of the larger call's row bucket while each call's attention decides
-// on its own rows, and it does not group cluster launches. (The pipeline is
-// printed before it runs; on no model it then fails.)
+// photon-to-nvvm splits attention's output by default, and not with
+// group-stack-calls, whose paired calls run the o GEMV of the larger call's
+// row bucket while each call's attention decides on its own rows. (The
+// pipeline is printed before it runs; on no model it then fails.)
 // PIPELINE: convert-photon-kernel-to-gpu{{[{].*}} gemv-split-attention=true
-// PIPELINE-SAME: gemv-tensor-core-k-splits=0
 // GROUPED: convert-photon-kernel-to-gpu{{[{].*}} gemv-split-attention=false
-// GROUPED-SAME: gemv-tensor-core-k-splits=1
