@@ -14,6 +14,10 @@
 #                                   # shapes (test/E2E/Inputs/edge/; `run` checks them too)
 #   scripts/gpu-check.sh demo       # on the GPU machine: the shipped demo models' held-out
 #                                   # loss on every window (scripts/demo/score.py) and a sample
+#   scripts/gpu-check.sh variants   # on the GPU machine: each benchmark variant (BENCH_VARIANTS)
+#                                   # against its model's default compile, on the same seeded
+#                                   # weights and prompts: generated tokens and logits, where the
+#                                   # NumPy reference is too slow for the 600M models
 #   scripts/gpu-check.sh pack tc|f32|bench|kernels|sanitize1|sanitize2
 #                                   # here: .device.txz with the artifacts of some phases
 #                                   # only (below)
@@ -568,6 +572,43 @@ sys.exit(0 if same and bad == 0 else 1)
 PY
 }
 
+# Each benchmark variant (<model>-<suffix> in .device/bench) against <model>:
+# greedy decode of seeded synthetic weights at 1, 4 and 16 rows (PHOTON:
+# RecGen), the generated tokens and the largest logit difference over the
+# positions before the first differing token (later ones see other inputs).
+variants() {
+  local out="${OUT:-$dev/results}"; mkdir -p "$out"
+  local bin="/tmp/photon-rt/bin" art base mode batch
+  [ -x "$bin/photon-run" ] || build_runtime
+  : > "$out/variants.txt"
+  for art in "$dev"/bench/*-*/; do
+    art="$(basename "$art")"; base="${art%-*}"
+    [ -d "$dev/bench/$base" ] && [ "$base" != "$art" ] || continue
+    mode=""; [[ "$base" != *photon* ]] || mode="--mode recgen"
+    for batch in 1 4 16; do
+      for a in "$base" "$art"; do
+        "$bin/photon-run" "$dev/bench/$a" --device cuda --synthetic-weights 7 -q $mode \
+          --batch $batch --prompt-ids "$(seq -s, 1 24)" --max-new-tokens 16 --ignore-eos \
+          --dump-logits "/tmp/variants-$a.npy" > /dev/null
+      done
+      python3 - "$art" "$base" "$batch" >> "$out/variants.txt" <<'PY'
+import sys, numpy as np
+art, base, batch = sys.argv[1:]
+a, b = (np.load(f"/tmp/variants-{x}.npy") for x in (base, art))
+ta, tb = a.argmax(-1), b.argmax(-1)
+worst = 0.0
+for r in range(a.shape[0]):
+    n = next((i for i in range(a.shape[1]) if ta[r, i] != tb[r, i]), a.shape[1] - 1) + 1
+    worst = max(worst, float(np.abs(a[r, :n] - b[r, :n]).max()))
+same = int((ta == tb).all(-1).sum())
+print(f"{art} vs {base}, batch {batch}: {same} of {a.shape[0]} sequences' tokens identical, "
+      f"largest logit difference {worst:.3g} (logits up to {np.abs(a).max():.3g})")
+PY
+    done
+  done
+  cat "$out/variants.txt"
+}
+
 case "$phase" in prepare|pack) ;; *) unpack ;; esac
 case "$phase" in
   prepare) prepare ;;
@@ -580,5 +621,6 @@ case "$phase" in
   kernels) kernels ;;
   profile) profile ;;
   edge) edge ;;
-  *) echo "usage: $0 prepare|pack|run|bench|kernels|profile|edge|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
+  variants) variants ;;
+  *) echo "usage: $0 prepare|pack|run|bench|kernels|profile|edge|variants|sanitize|soak|demo   (BENCH_ARGS passes options to bench/bench.py)" >&2; exit 2 ;;
 esac
