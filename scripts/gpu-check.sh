@@ -113,10 +113,11 @@ tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-t
   tiny-vanilla-bf16-act-tc1-tma-pairs"
 # Tensor-core GEMVs of 3 output tiles a block (--gemv-tensor-core-tiles=3), the last
 # tiles past the outputs' end: RecGen and a vanilla decode at 4 and 11 rows; of 2
-# and 4 tiles by shape (grids for one multiprocessor); and reading the norm kernel's
-# split rows from 8 rows (--gemv-norm-kernel-min-rows=8).
+# and 4 tiles by shape (grids for one multiprocessor); reading the norm kernel's
+# split rows from 8 rows (--gemv-norm-kernel-min-rows=8); and 3 tiles whose weight rows
+# bulk copies stage in shared memory (--gemv-tensor-core-bulk-max-bytes).
 gemv_tiles_artifacts="edge-photon-gqa4-bf16-act-tiles3 edge-vanilla-gqa3-bf16-act-tiles3
-  edge-photon-gqa4-bf16-act-sm1 edge-photon-gqa4-bf16-act-norm8"
+  edge-photon-gqa4-bf16-act-sm1 edge-photon-gqa4-bf16-act-norm8 edge-photon-gqa4-bf16-act-tcbulk-tiles3"
 gemv_tiles_mode() { [[ "$1" != *photon* ]] || echo --mode recgen; }
 # Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
 # `pack f32` keep them.

@@ -721,12 +721,24 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const bool ragged = iterations * W * unroll * 4 != chunks;
   assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
          "ranges read equally many matrices");
+  // gemv-tensor-core-bulk-max-bytes: the block's weight rows (A rows g + 8h
+  // of tile τ, matrix m as slab row ((τ · nw + m) · 2 + h) · 8 + g) copied
+  // into shared memory at its start by bulk copies, all in flight at once,
+  // before the wait for the previous kernel. Rows are padded to 64 bytes
+  // past a multiple of 128, so that a quarter warp's 16-byte loads (rows g
+  // and g + 1) fall in different banks.
+  const int64_t rowBytes = K * byteWidth(weightElt);
+  const int64_t slabRowBytes = rowBytes + ((64 - rowBytes % 128) % 128 + 128) % 128;
+  const int64_t slabRows = T * nw * 16, slabBytes = slabRows * slabRowBytes;
+  const bool bulk = options.gemvTensorCoreBulkMaxBytes > 0 &&
+                    slabBytes + kMbarrierBytes <= options.gemvTensorCoreBulkMaxBytes;
   Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i32 = b.getI32Type();
   Value one = cIdx(b, 1);
   auto launch = gpu::LaunchOp::create(
       b, cIdx(b, blocks), one, one, cIdx(b, W * kWarpSize), one, one,
-      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-      /*asyncDependencies=*/ValueRange{},
+      /*dynamicSharedMemorySize=*/
+      bulk ? arith::ConstantIntOp::create(b, i32, slabBytes + kMbarrierBytes).getResult() : Value(),
+      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/ValueRange{},
       TypeRange{workgroupBuffer({W * nValues * kWarpSize}, f32)});
   nameKernel(launch, name);
   Builder kb(b.getLoc(), ctx);
@@ -748,13 +760,19 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   Value lastJ = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M - 1); });
   // Output of A row g + 8 · half of tile τ: in a plain range 16
   // consecutive outputs, in a range of pairs half `half` of pair 8 · tile + g.
-  auto plainOutput = [&](Builder &b, int64_t tau, int64_t half) {
-    return addI(b, addI(b, mulI(b, tiles[tau], 16), g), 8 * half);
+  auto plainOutputOf = [&](Builder &b, Value tile, Value g, int64_t half) {
+    return addI(b, addI(b, mulI(b, tile, 16), g), 8 * half);
   };
-  auto pairedOutput = [&](Builder &b, int64_t tau, int64_t half) -> Value {
-    Value pair = addI(b, mulI(b, tiles[tau], 8), g);
+  auto pairedOutputOf = [&](Builder &b, Value tile, Value g, int64_t half) -> Value {
+    Value pair = addI(b, mulI(b, tile, 8), g);
     return addI(b, addI(b, mulI(b, divU(b, pair, pairHalf), 2 * pairHalf), remU(b, pair, pairHalf)),
                 half * pairHalf);
+  };
+  auto plainOutput = [&](Builder &b, int64_t tau, int64_t half) {
+    return plainOutputOf(b, tiles[tau], g, half);
+  };
+  auto pairedOutput = [&](Builder &b, int64_t tau, int64_t half) {
+    return pairedOutputOf(b, tiles[tau], g, half);
   };
   Value isPaired = pairHalf ? byRange([&](int64_t k) -> Value {
     return arith::ConstantIntOp::create(kb, kb.getI1Type(), ranges[k].pairHalf != 0);
@@ -764,14 +782,65 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   SmallVector<Value> w, rowW;
   for (int64_t m = 0; m < nw; ++m)
     w.push_back(byRange([&](int64_t k) { return ranges[k].weights[m]; }));
-  for (int64_t tau = 0; tau < T; ++tau)
-    for (int64_t m = 0; m < nw; ++m)
-      for (int64_t h = 0; h < 2; ++h) {
-        Value j = plainOutput(kb, tau, h);
-        if (pairHalf)
-          j = arith::SelectOp::create(kb, isPaired, pairedOutput(kb, tau, h), j);
-        rowW.push_back(addI(kb, w[m], mulI(kb, arith::MinUIOp::create(kb, j, lastJ), K)));
-      }
+  // The weights of A row g + 8h of tile `tile`, matrix m.
+  auto weightRow = [&](Builder &b, Value tile, Value m, Value g, int64_t h) {
+    Value j = plainOutputOf(b, tile, g, h);
+    if (pairHalf)
+      j = arith::SelectOp::create(b, isPaired, pairedOutputOf(b, tile, g, h), j);
+    Value wm = w[0];
+    for (int64_t k = 1; k < nw; ++k)
+      wm = arith::SelectOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, m, cIdx(b, k)), w[k], wm);
+    return addI(b, wm, mulI(b, arith::MinUIOp::create(b, j, lastJ), K));
+  };
+  Value slab;
+  if (bulk) {
+    // Thread 0 initializes the barrier and expects every row's bytes;
+    // thread i copies slab rows i, i + W · 32, ... (ragged: rows of tiles
+    // past the range's end copy its last output again, as lanes would load).
+    slab = dynamicShared(kb, {slabRows * slabRowBytes / 2}, bf16);
+    Value barrier = sharedPointer(
+        kb, arith::AddIOp::create(kb, sharedAddress(kb, slab),
+                                  arith::ConstantIntOp::create(kb, kb.getI64Type(), slabBytes)));
+    Value isThread0 = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0));
+    ifThen(kb, isThread0, [&](Builder &b) {
+      mbarrierInit(b, barrier, 1);
+      NVVM::FenceMbarrierInitOp::create(b);
+    });
+    gpu::BarrierOp::create(kb);
+    ifThen(kb, isThread0,
+           [&](Builder &b) { mbarrierExpectBytes(b, barrier, slabRows * rowBytes); });
+    scf::ForOp::create(
+        kb, tid, cIdx(kb, slabRows), cIdx(kb, W * kWarpSize), ValueRange{},
+        [&](OpBuilder &ob, Location loc, Value i, ValueRange) {
+          Builder b(loc, ob);
+          Value tile = addI(b, firstTile, divU(b, i, nw * 16));
+          Value m = remU(b, divU(b, i, 16), nw), g = remU(b, i, 8);
+          Value upper = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, remU(b, i, 16), cIdx(b, 8));
+          Value row = arith::SelectOp::create(b, upper, weightRow(b, tile, m, g, 1),
+                                              weightRow(b, tile, m, g, 0));
+          Value to = sharedClusterPointer(
+              b, arith::AddIOp::create(
+                     b, sharedAddress(b, slab),
+                     arith::IndexCastUIOp::create(b, b.getI64Type(), mulI(b, i, slabRowBytes))));
+          NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
+              b, to, globalPointer(b, weights, mulI(b, row, byteWidth(weightElt))), barrier,
+              arith::ConstantIntOp::create(b, i32, rowBytes), /*multicastMask=*/Value(),
+              /*l2CacheHint=*/Value());
+          scf::YieldOp::create(b);
+        });
+    gemvGridWait(kb);
+    mbarrierWaitParity(kb, barrier, arith::ConstantIntOp::create(kb, i32, 0));
+    // Lane (g, t)'s slab rows, in elements.
+    for (int64_t tm = 0; tm < T * nw; ++tm)
+      for (int64_t h = 0; h < 2; ++h)
+        rowW.push_back(mulI(kb, addI(kb, g, (tm * 2 + h) * 8), slabRowBytes / 2));
+  } else {
+    for (int64_t tau = 0; tau < T; ++tau)
+      for (int64_t m = 0; m < nw; ++m)
+        for (int64_t h = 0; h < 2; ++h)
+          rowW.push_back(weightRow(kb, tiles[tau], cIdx(kb, m), g, h));
+  }
   // Row g of n-tile n; rows past `rows` reread the last and are not stored.
   Value last = arith::SubIOp::create(kb, rows, one);
   SmallVector<Value> rowIn;
@@ -813,13 +882,15 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
           inside.push_back(ok);
           for (Value row : rowW)
             wRegs.push_back(registers(
-                b, vector::LoadOp::create(b, vecOf(8, bf16), weights, ValueRange{addI(b, row, at.back())},
+                b, vector::LoadOp::create(b, vecOf(8, bf16), bulk ? slab : weights,
+                                          ValueRange{addI(b, row, at.back())},
                                           /*nontemporal=*/false, llvm::MaybeAlign(16))));
         }
         // Every weight load of the group before the first MMA; with
         // programmatic launch also before the wait for the previous kernel
-        // (weights are never written).
-        gemvGridWait(b);
+        // (weights are never written). Bulk copies waited before the loop.
+        if (!bulk)
+          gemvGridWait(b);
         if (nPairValues)
           inFirstIteration(b, it, MutableArrayRef(acc).slice(nValues, nPairValues), [&](Builder &b) {
             SmallVector<Value> values;
