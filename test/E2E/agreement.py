@@ -326,9 +326,9 @@ def edge_shape_cases(h, worst, rng):
                        compile_args=("--matmul-input-rounding=tensor-cores",))
             if m == "edge-photon-gqa4":
                 # The one model here whose widths reach the tensor-core GEMVs: the
-                # norm kernel's split rows for the 8-row bucket too (4 rows); and no
+                # norm kernel's split rows for the 8-row bucket too (4 rows); no
                 # split rows at all (11 rows), the GEMVs applying the norm and
-                # splitting SwiGLU's product and attention's output themselves;
+                # splitting SwiGLU's product and attention's output themselves; and
                 # the weight rows staged in shared memory by bulk copies.
                 # Prompts from a copy of `rng`, so that later cases keep theirs.
                 for suffix, args, batches in (
