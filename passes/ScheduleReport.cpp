@@ -732,10 +732,10 @@ struct ScheduleReport : impl::PhotonScheduleReportBase<ScheduleReport> {
         return failure();
       });
     };
-    // The kernel options as photon-to-nvvm compiles them
-    // (gemvSplitAttentionCompiled; the last of an option's values counts).
+    // The kernel options as photon-to-nvvm compiles them (the last of an
+    // option's values counts).
     std::string loweringOptions = kernelOptions;
-    if (groupStackCalls)
+    if (!gemvSplitAttentionCompiled(true, groupStackCalls))
       loweringOptions += " gemv-split-attention=false";
     if (failed(configure(*fuse, "fusions", fusionOptions)) ||
         failed(configure(*lower, "kernels", loweringOptions))) {

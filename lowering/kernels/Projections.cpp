@@ -728,7 +728,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   // past a multiple of 128, so that a quarter warp's 16-byte loads (rows g
   // and g + 1) fall in different banks.
   const int64_t rowBytes = K * byteWidth(weightElt);
-  const int64_t slabRowBytes = rowBytes + ((64 - rowBytes % 128) % 128 + 128) % 128;
+  const int64_t slabRowBytes = rowBytes + (192 - rowBytes % 128) % 128;
   const int64_t slabRows = T * nw * 16, slabBytes = slabRows * slabRowBytes;
   const bool bulk = options.gemvTensorCoreBulkMaxBytes > 0 &&
                     slabBytes + kMbarrierBytes <= options.gemvTensorCoreBulkMaxBytes;
@@ -799,9 +799,11 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
     // thread i copies slab rows i, i + W · 32, ... (ragged: rows of tiles
     // past the range's end copy its last output again, as lanes would load).
     slab = dynamicShared(kb, {slabRows * slabRowBytes / 2}, bf16);
-    Value barrier = sharedPointer(
-        kb, arith::AddIOp::create(kb, sharedAddress(kb, slab),
-                                  arith::ConstantIntOp::create(kb, kb.getI64Type(), slabBytes)));
+    Value slabAt = sharedAddress(kb, slab);
+    auto slabByte = [&](Builder &b, Value offset) -> Value {
+      return arith::AddIOp::create(b, slabAt, arith::IndexCastUIOp::create(b, b.getI64Type(), offset));
+    };
+    Value barrier = sharedPointer(kb, slabByte(kb, cIdx(kb, slabBytes)));
     Value isThread0 = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0));
     ifThen(kb, isThread0, [&](Builder &b) {
       mbarrierInit(b, barrier, 1);
@@ -819,10 +821,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
           Value upper = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, remU(b, i, 16), cIdx(b, 8));
           Value row = arith::SelectOp::create(b, upper, weightRow(b, tile, m, g, 1),
                                               weightRow(b, tile, m, g, 0));
-          Value to = sharedClusterPointer(
-              b, arith::AddIOp::create(
-                     b, sharedAddress(b, slab),
-                     arith::IndexCastUIOp::create(b, b.getI64Type(), mulI(b, i, slabRowBytes))));
+          Value to = sharedClusterPointer(b, slabByte(b, mulI(b, i, slabRowBytes)));
           NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
               b, to, globalPointer(b, weights, mulI(b, row, byteWidth(weightElt))), barrier,
               arith::ConstantIntOp::create(b, i32, rowBytes), /*multicastMask=*/Value(),
