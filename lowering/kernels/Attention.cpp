@@ -251,7 +251,8 @@ std::optional<KernelEmitter::SplitAttentionShape> KernelEmitter::splitAttentionS
   // Windows of 16-byte vectors where those divide a position's row (every
   // window then lies inside it) but not the head.
   const bool windowed = options.splitAttentionWindowLoads && hd % vec != 0 &&
-                        c.nKvHeads * hd % vec == 0 && llvm::divideCeil(hd + vec - 1, vec) <= kWarpSize;
+                        c.nKvHeads * hd % vec == 0 &&
+                        llvm::divideCeil(hd + vec - 1, vec) <= kWarpSize;
   if (windowed) {
     for (int64_t g = 0; g < c.nKvHeads; ++g)
       chunks = std::max<int64_t>(chunks, llvm::divideCeil(g * hd % vec + hd, vec));
@@ -466,14 +467,12 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           for (int64_t h = 0; h < heads; ++h) {
             Value qHead = addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd));
             for (int64_t v = 0; v < V; ++v) {
-              Value qBase = addI(b, qHead, f[v]);
+              Value qBase = shape.windowed ? Value() : addI(b, qHead, f[v]);
               for (int64_t e = 0; e < vec; ++e) {
                 if (shape.windowed) {
                   auto [feature, valid] = windowFeature(b, v, e);
-                  Value x = mulF(
-                      b,
-                      Q.load(b, addI(b, qHead, arith::SelectOp::create(b, valid, feature, cIdx(b, 0)))),
-                      scale);
+                  Value qAt = addI(b, qHead, arith::SelectOp::create(b, valid, feature, cIdx(b, 0)));
+                  Value x = mulF(b, Q.load(b, qAt), scale);
                   q.push_back(arith::SelectOp::create(b, valid, x, cF32(b, 0)));
                   continue;
                 }
