@@ -237,7 +237,7 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
   Option<bool> splitAttentionWindowLoads{
       *this, "split-attention-window-loads",
       llvm::cl::desc("split attention: 16-byte K/V loads from each head's start rounded down "
-                     "to 16 bytes where they do not divide the head"),
+                     "to 16 bytes where they divide a position's K/V row but not a head"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttentionWindowLoads)};
   Option<bool> splitAttentionL2Prefetch{
       *this, "split-attention-l2-prefetch",
