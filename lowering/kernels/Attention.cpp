@@ -279,8 +279,8 @@ std::optional<KernelEmitter::SplitAttentionShape> KernelEmitter::splitAttentionS
   // at 4).
   const int64_t unroll =
       std::max<int64_t>(1, (heads * vec <= 16 && !windowed ? 4 : 2) / perLane);
-  return SplitAttentionShape{vec,   perLane, chunks, int64_t(llvm::PowerOf2Ceil(lanes)),
-                             heads, unroll,  windowed};
+  return SplitAttentionShape{vec, perLane, chunks, int64_t(llvm::PowerOf2Ceil(lanes)),
+                             heads, unroll, windowed};
 }
 
 void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,

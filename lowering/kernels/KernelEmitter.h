@@ -862,6 +862,12 @@ public:
   /// That pointer in the shared::cluster window (address space 7), where
   /// bulk copies write (a block outside a cluster is its own cluster).
   Value sharedClusterPointer(Builder &b, Value address);
+  /// The shared-window address `byteOffset` (index) bytes past `address`.
+  Value sharedAddressAt(Builder &b, Value address, Value byteOffset);
+  /// A bulk copy (cp.async.bulk) of `bytes` bytes from element `at` of the
+  /// global memref `mem` to the shared-window address `to`, completing on
+  /// the mbarrier `barrier`.
+  void bulkCopyToShared(Builder &b, Value to, Value mem, Value at, int64_t bytes, Value barrier);
   /// mbarrier.init of the barrier at `barrier` (a shared pointer) for
   /// `arrivals` arrivals a phase.
   void mbarrierInit(Builder &b, Value barrier, int64_t arrivals);

@@ -66,6 +66,20 @@ Value KernelEmitter::sharedClusterPointer(Builder &b, Value address) {
       sharedPointer(b, address));
 }
 
+Value KernelEmitter::sharedAddressAt(Builder &b, Value address, Value byteOffset) {
+  return arith::AddIOp::create(b, address,
+                               arith::IndexCastUIOp::create(b, b.getI64Type(), byteOffset));
+}
+
+void KernelEmitter::bulkCopyToShared(Builder &b, Value to, Value mem, Value at, int64_t bytes,
+                                     Value barrier) {
+  Type elt = cast<MemRefType>(mem.getType()).getElementType();
+  NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
+      b, sharedClusterPointer(b, to), globalPointer(b, mem, mulI(b, at, byteWidth(elt))), barrier,
+      arith::ConstantIntOp::create(b, b.getI32Type(), bytes), /*multicastMask=*/Value(),
+      /*l2CacheHint=*/Value());
+}
+
 void KernelEmitter::mbarrierInit(Builder &b, Value barrier, int64_t arrivals) {
   NVVM::MBarrierInitOp::create(b, barrier, arith::ConstantIntOp::create(b, b.getI32Type(), arrivals),
                                /*predicate=*/Value());

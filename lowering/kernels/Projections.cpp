@@ -416,22 +416,14 @@ void KernelEmitter::gemv(Builder &b, const Twine &tag, Buf in, Value rows, int64
       gainTile = dynamicShared(kb, {K}, weightElt, tileBytes);
     inTile = dynamicShared(kb, {K}, in.elementType(), tileBytes + gainBytes);
     Value base = sharedAddress(kb, tile);
-    auto sharedAt = [&](Builder &b, Value bytes) {
-      return arith::AddIOp::create(b, base, arith::IndexCastUIOp::create(b, b.getI64Type(), bytes))
-          .getResult();
-    };
-    barrier = sharedPointer(
-        kb, sharedAt(kb, addI(kb, mulI(kb, warpInBlock, kMbarrierBytes), cIdx(kb, barriersAt))));
-    rowBarrier = sharedPointer(kb, sharedAt(kb, cIdx(kb, barriersAt + blockWarps * kMbarrierBytes)));
+    Value warpBarrierAt = addI(kb, mulI(kb, warpInBlock, kMbarrierBytes), cIdx(kb, barriersAt));
+    barrier = sharedPointer(kb, sharedAddressAt(kb, base, warpBarrierAt));
+    rowBarrier = sharedPointer(
+        kb, sharedAddressAt(kb, base, cIdx(kb, barriersAt + blockWarps * kMbarrierBytes)));
     // `bytes` bytes from element `at` of `mem` (global) to byte `to` of the
     // block's shared memory.
     auto copy = [&](Builder &b, Value mem, Value at, Value to, int64_t bytes, Value bar) {
-      Type elt = cast<MemRefType>(mem.getType()).getElementType();
-      NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
-          b, sharedClusterPointer(b, sharedAt(b, to)),
-          globalPointer(b, mem, mulI(b, at, byteWidth(elt))), bar,
-          arith::ConstantIntOp::create(b, i32, bytes), /*multicastMask=*/Value(),
-          /*l2CacheHint=*/Value());
+      bulkCopyToShared(b, sharedAddressAt(b, base, to), mem, at, bytes, bar);
     };
     Value isThread0 = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0));
     onLaneZero(kb, lane, [&](Builder &b) {
@@ -800,10 +792,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
     // past the range's end copy its last output again, as lanes would load).
     slab = dynamicShared(kb, {slabRows * slabRowBytes / 2}, bf16);
     Value slabAt = sharedAddress(kb, slab);
-    auto slabByte = [&](Builder &b, Value offset) -> Value {
-      return arith::AddIOp::create(b, slabAt, arith::IndexCastUIOp::create(b, b.getI64Type(), offset));
-    };
-    Value barrier = sharedPointer(kb, slabByte(kb, cIdx(kb, slabBytes)));
+    Value barrier = sharedPointer(kb, sharedAddressAt(kb, slabAt, cIdx(kb, slabBytes)));
     Value isThread0 = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0));
     ifThen(kb, isThread0, [&](Builder &b) {
       mbarrierInit(b, barrier, 1);
@@ -821,11 +810,8 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
           Value upper = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, remU(b, i, 16), cIdx(b, 8));
           Value row = arith::SelectOp::create(b, upper, weightRow(b, tile, m, g, 1),
                                               weightRow(b, tile, m, g, 0));
-          Value to = sharedClusterPointer(b, slabByte(b, mulI(b, i, slabRowBytes)));
-          NVVM::CpAsyncBulkGlobalToSharedClusterOp::create(
-              b, to, globalPointer(b, weights, mulI(b, row, byteWidth(weightElt))), barrier,
-              arith::ConstantIntOp::create(b, i32, rowBytes), /*multicastMask=*/Value(),
-              /*l2CacheHint=*/Value());
+          bulkCopyToShared(b, sharedAddressAt(b, slabAt, mulI(b, i, slabRowBytes)), weights, row,
+                           rowBytes, barrier);
           scf::YieldOp::create(b);
         });
     gemvGridWait(kb);
