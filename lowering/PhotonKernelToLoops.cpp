@@ -214,6 +214,7 @@ struct ConvertPhotonKernelToGPU
     options.gemvTensorCoreTiles = gemvTensorCoreTiles;
     // Dynamic shared memory keeps a launch out of fuse-launches' layer kernels.
     options.gemvTensorCoreBulkMaxBytes = fuseLaunches ? 0 : gemvTensorCoreBulkMaxBytes;
+    options.gemvTensorCorePrefetch = gemvTensorCorePrefetch;
     options.gemvNormKernelMinRows = gemvNormKernelMinRows;
     options.gemvSplitSwiGLU = gemvSplitSwiGLU;
     options.gemvSplitAttention = gemvSplitAttention;

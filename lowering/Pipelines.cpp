@@ -160,6 +160,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("sm_90: the most shared memory a tensor-core GEMV block copies its "
                      "weight rows into at its start, all in flight at once (0: never)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreBulkMaxBytes)};
+  Option<bool> gemvTensorCorePrefetch{
+      *this, "gemv-tensor-core-prefetch",
+      llvm::cl::desc("a tensor-core GEMV issues the next K iteration's weight loads "
+                     "before this one's MMAs"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCorePrefetch)};
   Option<int64_t> gemvNormKernelMinRows{
       *this, "gemv-norm-kernel-min-rows",
       llvm::cl::desc("rows (GEMV bucket) from which a norm kernel writes a tensor-core "
@@ -436,6 +441,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvTensorCoreWarps = options.gemvTensorCoreWarps;
         kernels.gemvTensorCoreTiles = options.gemvTensorCoreTiles;
         kernels.gemvTensorCoreBulkMaxBytes = options.gemvTensorCoreBulkMaxBytes;
+        kernels.gemvTensorCorePrefetch = options.gemvTensorCorePrefetch;
         kernels.gemvNormKernelMinRows = options.gemvNormKernelMinRows;
         kernels.gemvSplitSwiGLU = options.gemvSplitSwiGLU;
         kernels.gemvSplitAttention =

@@ -850,32 +850,84 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   auto pairRow = [&](Builder &b, int64_t n, int64_t e) {
     return addI(b, addI(b, mulI(b, t, 2), e), 8 * n);
   };
+  // The lane's chunk (in elements) of step u of iteration `it`, and
+  // whether it is inside K (ragged loops; outside chunks read chunk 0).
+  auto chunkOf = [&](Builder &b, Value it, int64_t u) -> std::pair<Value, Value> {
+    Value step = addI(b, mulI(b, addI(b, mulI(b, it, unroll), u), W), warp);
+    Value c = addI(b, mulI(b, step, 4), t);
+    Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
+    if (ok)
+      c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
+    return {mulI(b, c, 8), ok};
+  };
+  // The weight vectors of iteration `it`, (step u, tile τ, matrix m, half
+  // h); its steps' chunks and whether they are inside K to `at`, `inside`,
+  // and, where `regs` is given, each vector's registers to it.
+  using Registers = SmallVector<Value, 4>;
+  auto loadWeights = [&](Builder &b, Value it, SmallVector<Value> &at, SmallVector<Value> &inside,
+                         SmallVector<Registers> *regs) {
+    SmallVector<Value> vectors;
+    for (int64_t u = 0; u < unroll; ++u) {
+      auto [c, ok] = chunkOf(b, it, u);
+      at.push_back(c);
+      inside.push_back(ok);
+      for (Value row : rowW) {
+        vectors.push_back(vector::LoadOp::create(b, vecOf(8, bf16), bulk ? slab : weights,
+                                                 ValueRange{addI(b, row, c)},
+                                                 /*nontemporal=*/false, llvm::MaybeAlign(16)));
+        if (regs)
+          regs->push_back(registers(b, vectors.back()));
+      }
+    }
+    return vectors;
+  };
+  // gemv-tensor-core-prefetch: iteration it + 1's weight loads are issued
+  // before iteration it's MMAs (carried by the loop), so that a warp's
+  // loads stay in flight while it waits on and multiplies the previous
+  // ones; iteration 0's go before the loop and the grid wait.
+  const bool prefetch = options.gemvTensorCorePrefetch && !bulk && iterations > 1;
+  const int64_t nCarried = nValues + nPairValues;
+  SmallVector<Value> unusedAt, unusedInside;
+  if (prefetch) {
+    llvm::append_range(init, loadWeights(kb, cIdx(kb, 0), unusedAt, unusedInside, nullptr));
+    gemvGridWait(kb);
+  }
   auto loop = scf::ForOp::create(
       kb, cIdx(kb, 0), cIdx(kb, iterations), one, init,
-      [&](OpBuilder &ob, Location loc, Value it, ValueRange accIn) {
+      [&](OpBuilder &ob, Location loc, Value it, ValueRange carried) {
         Builder b(loc, ob);
-        SmallVector<Value> acc(accIn.begin(), accIn.end());
-        SmallVector<Value> at, inside;
-        SmallVector<SmallVector<Value, 4>> wRegs; // (step u, tile τ, matrix m, half h)
-        for (int64_t u = 0; u < unroll; ++u) {
-          Value step = addI(b, mulI(b, addI(b, mulI(b, it, unroll), u), W), warp);
-          Value c = addI(b, mulI(b, step, 4), t);
-          Value ok = ragged ? ult(b, c, cIdx(b, chunks)) : Value();
-          if (ok)
-            c = arith::SelectOp::create(b, ok, c, cIdx(b, 0));
-          at.push_back(mulI(b, c, 8));
-          inside.push_back(ok);
-          for (Value row : rowW)
-            wRegs.push_back(registers(
-                b, vector::LoadOp::create(b, vecOf(8, bf16), bulk ? slab : weights,
-                                          ValueRange{addI(b, row, at.back())},
-                                          /*nontemporal=*/false, llvm::MaybeAlign(16))));
+        SmallVector<Value> acc = llvm::to_vector(carried.take_front(nCarried));
+        SmallVector<Value> at, inside, next;
+        SmallVector<Registers> wRegs; // (step u, tile τ, matrix m, half h)
+        if (prefetch) {
+          for (int64_t u = 0; u < unroll; ++u) {
+            auto [c, ok] = chunkOf(b, it, u);
+            at.push_back(c);
+            inside.push_back(ok);
+          }
+          ValueRange vectors = carried.drop_front(nCarried);
+          Value nextIt = addI(b, it, 1);
+          auto ahead = scf::IfOp::create(b, ValueRange(vectors).getTypes(),
+                                         ult(b, nextIt, cIdx(b, iterations)),
+                                         /*withElseRegion=*/true);
+          Builder tb(loc, ctx), eb(loc, ctx);
+          tb.setInsertionPointToStart(&ahead.getThenRegion().front());
+          SmallVector<Value> nextAt, nextInside;
+          scf::YieldOp::create(tb, loadWeights(tb, nextIt, nextAt, nextInside, nullptr));
+          eb.setInsertionPointToStart(&ahead.getElseRegion().front());
+          scf::YieldOp::create(eb, vectors);
+          next.assign(ahead.getResults().begin(), ahead.getResults().end());
+          for (Value v : vectors)
+            wRegs.push_back(registers(b, v));
+        } else {
+          loadWeights(b, it, at, inside, &wRegs);
+          // Every weight load of the group before the first MMA; with
+          // programmatic launch also before the wait for the previous
+          // kernel (weights are never written). Bulk copies waited before
+          // the loop.
+          if (!bulk)
+            gemvGridWait(b);
         }
-        // Every weight load of the group before the first MMA; with
-        // programmatic launch also before the wait for the previous kernel
-        // (weights are never written). Bulk copies waited before the loop.
-        if (!bulk)
-          gemvGridWait(b);
         if (nPairValues)
           inFirstIteration(b, it, MutableArrayRef(acc).slice(nValues, nPairValues), [&](Builder &b) {
             SmallVector<Value> values;
@@ -939,6 +991,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
             }
           }
         }
+        acc.append(next);
         scf::YieldOp::create(b, acc);
       });
   // Value v (an index or a constant) of warp w.

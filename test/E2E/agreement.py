@@ -328,8 +328,9 @@ def edge_shape_cases(h, worst, rng):
                 # The one model here whose widths reach the tensor-core GEMVs: the
                 # norm kernel's split rows for the 8-row bucket too (4 rows); no
                 # split rows at all (11 rows), the GEMVs applying the norm and
-                # splitting SwiGLU's product and attention's output themselves; and
-                # the weight rows staged in shared memory by bulk copies.
+                # splitting SwiGLU's product and attention's output themselves;
+                # the weight rows staged in shared memory by bulk copies; and
+                # the weight loads of the next K iteration issued ahead.
                 # Prompts from a copy of `rng`, so that later cases keep theirs.
                 for suffix, args, batches in (
                         ("norm8", ("--gemv-norm-kernel-min-rows=8",), (4, 11)),
@@ -340,7 +341,13 @@ def edge_shape_cases(h, worst, rng):
                         # blocks of 3 tiles (rows past the range's end).
                         ("tcbulk", ("--gemv-tensor-core-bulk-max-bytes=232448",), (4, 11)),
                         ("tcbulk-tiles3", ("--gemv-tensor-core-bulk-max-bytes=232448",
-                                           "--gemv-tensor-core-tiles=3"), (11,))):
+                                           "--gemv-tensor-core-tiles=3"), (11,)),
+                        # The next K iteration's weight loads before this
+                        # one's MMAs (--gemv-tensor-core-prefetch): one warp
+                        # a block and one or two steps an iteration give
+                        # 2-3 iterations, the last ragged.
+                        ("tcprefetch", ("--gemv-tensor-core-prefetch", "--gemv-tensor-core-warps=1",
+                                        "--gemv-loads-in-flight=2"), (4, 11))):
                     model_case(h, path, f"{m}-bf16-act-{suffix}", worst, copy.deepcopy(rng),
                                weight_type="bf16", activation_type="bf16",
                                row_batches=batches, compile_args=args)
