@@ -122,11 +122,13 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "previous kernel, instead of gemv-loads-in-flight a lane an "
            "iteration; 0: never (and with fuse-launches)">,
     Option<"gemvTensorCorePrefetch", "gemv-tensor-core-prefetch", "bool",
-           "false",
-           "GPU: a tensor-core GEMV of several K iterations issues the next "
-           "iteration's weight loads before this one's MMAs, carried by the "
-           "loop, so that a warp's loads stay in flight while it multiplies "
-           "(twice the weight registers), instead of after them">,
+           "true",
+           "GPU: a tensor-core GEMV of several K iterations of at most 4 "
+           "steps, one weight matrix, one output tile a block and no fused "
+           "norm (16 rows: QKV, o, down) issues the next iteration's weight "
+           "loads before this one's MMAs, carried by the loop, so that a "
+           "warp's loads stay in flight while it multiplies (twice the weight "
+           "registers), instead of after them">,
     Option<"gemvNormKernelMinRows", "gemv-norm-kernel-min-rows", "int64_t", "9",
            "GPU: from this many rows (the GEMV's bucket: 8 or 16) a "
            "tensor-core GEMV does not apply its RMSNorm itself: a norm "

@@ -162,8 +162,8 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreBulkMaxBytes)};
   Option<bool> gemvTensorCorePrefetch{
       *this, "gemv-tensor-core-prefetch",
-      llvm::cl::desc("a tensor-core GEMV issues the next K iteration's weight loads "
-                     "before this one's MMAs"),
+      llvm::cl::desc("a tensor-core GEMV of one matrix and tile, without a fused norm, "
+                     "issues the next K iteration's weight loads before this one's MMAs"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCorePrefetch)};
   Option<int64_t> gemvNormKernelMinRows{
       *this, "gemv-norm-kernel-min-rows",

@@ -884,8 +884,16 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   // gemv-tensor-core-prefetch: iteration it + 1's weight loads are issued
   // before iteration it's MMAs (carried by the loop), so that a warp's
   // loads stay in flight while it waits on and multiplies the previous
-  // ones; iteration 0's go before the loop and the grid wait.
-  const bool prefetch = options.gemvTensorCorePrefetch && !bulk && iterations > 1;
+  // ones; iteration 0's go before the loop and the grid wait. Only for one
+  // matrix and tile, no fused norm and at most 4 steps an iteration (8
+  // vectors, 32 registers, carried). H100 (docs/perf.md, 2026-12-07
+  // 23:16), µs: 16 rows QKV 15.06 -> 14.63, down 12.40 -> 11.11; elsewhere
+  // slower or equal: the fused-norm QKV at 4 rows (8 steps) 13.36 -> 17.20
+  // (161 -> 231 registers), gate/up at 16 16.33 -> 18.33, the LM head's
+  // 4-tile blocks 50.50 -> 53.86; PHOTON-600M's 8-row 1664 x 6656 (8 steps)
+  // spilled.
+  const bool prefetch = options.gemvTensorCorePrefetch && !bulk && iterations > 1 && nw == 1 &&
+                        T == 1 && !normGain && unroll <= 4;
   const int64_t nCarried = nValues + nPairValues;
   SmallVector<Value> unusedAt, unusedInside;
   if (prefetch) {

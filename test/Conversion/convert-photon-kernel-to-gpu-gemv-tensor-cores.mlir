@@ -31,7 +31,8 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-bulk-max-bytes=4096' -canonicalize -cse | FileCheck %s --check-prefix=BULK
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-bulk-max-bytes=4096 chip=sm_80' -canonicalize -cse | FileCheck %s --check-prefix=NOBULK
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-bulk-max-bytes=-1' 2>&1 | FileCheck %s --check-prefix=BADBULK
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-warps=1 gemv-loads-in-flight=2 gemv-tensor-core-prefetch=true' -canonicalize -cse | FileCheck %s --check-prefix=PREFETCH
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-warps=1 gemv-loads-in-flight=2' -canonicalize -cse | FileCheck %s --check-prefix=PREFETCH
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-warps=1 gemv-loads-in-flight=2 gemv-tensor-core-prefetch=false' -canonicalize -cse | FileCheck %s --check-prefix=NOPREFETCH
 // RUN: echo 'module {}' | not photon-opt --photon-to-nvvm --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPELINE
 // RUN: echo 'module {}' | not photon-opt '--photon-to-nvvm=group-stack-calls=true' --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=GROUPED
 
@@ -516,11 +517,12 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // BULK-NOT: dynamic_shared_memory_size
 // BULK-NOT: cp.async.bulk
 // BULK: gpu.terminator
-// gemv-tensor-core-prefetch: at one warp a block and one step an iteration
-// (gemv-loads-in-flight=2 over hi + lo), the 16-row QKV GEMV takes two
-// iterations. Iteration 0's weight vectors (rows g and g + 8) are loaded
-// before the loop; each iteration loads the next one's, where there is one,
-// before its MMAs, which use the carried vectors.
+// gemv-tensor-core-prefetch (default; one matrix and tile, no fused norm):
+// at one warp a block and one step an iteration (gemv-loads-in-flight=2
+// over hi + lo), the 16-row QKV GEMV takes two iterations. Iteration 0's
+// weight vectors (rows g and g + 8) are loaded before the loop; each
+// iteration loads the next one's, where there is one, before its MMAs,
+// which use the carried vectors. Not for gate/up's two matrices.
 // PREFETCH-LABEL: func.func private @photon_stack_model(
 // PREFETCH: function(@photon_gemv_mma_qkv_r16_128x64)
 // PREFETCH: %[[W0:.*]] = vector.load %arg0[%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
@@ -538,6 +540,17 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // PREFETCH: vector.bitcast %[[B]] : vector<8xbf16> to vector<4xi32>
 // PREFETCH: nvvm.mma.sync
 // PREFETCH: scf.yield {{.*}}, %[[AHEAD]]#0, %[[AHEAD]]#1 : {{.*}}, vector<8xbf16>, vector<8xbf16>
+// PREFETCH: function(@photon_gemv_mma_gate_up_r16_96x64)
+// PREFETCH-NOT: gpu.launch
+// PREFETCH: scf.for %{{.*}} iter_args({{.*}}) -> ({{[^v]*}}) {
+// Off, the loop carries only the sums and loads its own weights.
+// NOPREFETCH-LABEL: func.func private @photon_stack_model(
+// NOPREFETCH: function(@photon_gemv_mma_qkv_r16_128x64)
+// NOPREFETCH-NOT: gpu.launch
+// NOPREFETCH: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args({{.*}}) -> ({{[^v]*}}) {
+// NOPREFETCH-NEXT: arith.addi
+// NOPREFETCH-NOT: scf.if
+// NOPREFETCH: vector.load %arg0
 // No bulk copies before sm_90.
 // NOBULK-NOT: cp.async.bulk
 // BADBULK: gemv-tensor-core-bulk-max-bytes must be 0 to 232448, got -1

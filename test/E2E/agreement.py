@@ -343,10 +343,11 @@ def edge_shape_cases(h, worst, rng):
                         ("tcbulk-tiles3", ("--gemv-tensor-core-bulk-max-bytes=232448",
                                            "--gemv-tensor-core-tiles=3"), (11,)),
                         # The next K iteration's weight loads before this
-                        # one's MMAs (--gemv-tensor-core-prefetch): one warp
-                        # a block and one or two steps an iteration give
-                        # 2-3 iterations, the last ragged.
-                        ("tcprefetch", ("--gemv-tensor-core-prefetch", "--gemv-tensor-core-warps=1",
+                        # one's MMAs (gemv-tensor-core-prefetch, where one
+                        # matrix and tile and no fused norm): one warp a
+                        # block and one or two steps an iteration give 2-3
+                        # iterations, the last ragged.
+                        ("tcprefetch", ("--gemv-tensor-core-warps=1",
                                         "--gemv-loads-in-flight=2"), (4, 11))):
                     model_case(h, path, f"{m}-bf16-act-{suffix}", worst, copy.deepcopy(rng),
                                weight_type="bf16", activation_type="bf16",
