@@ -224,13 +224,6 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "not fit the head (bf16 head_dim 52: 13 vectors of 4 on 16 lanes "
            "at 1, 4 lanes at 4), at more registers; capped at 32 "
            "accumulator floats a lane">,
-    Option<"splitAttentionWindowLoads", "split-attention-window-loads", "bool", "false",
-           "GPU, split attention where 16-byte vectors divide a position's K/V "
-           "row but not a head (bf16 head_dim 52: 8-byte vectors, 13 lanes "
-           "of 16 a position): the lanes load 16-byte vectors of the head's "
-           "row from its start rounded down to 16 bytes (head_dim 52: 7 "
-           "vectors on 8 lanes), the neighbouring heads' features in them "
-           "weighing 0; false: the widest vectors that divide the head">,
     Option<"splitAttentionPrefetchSteps", "split-attention-prefetch-steps", "int64_t", "1",
            "GPU, split attention over more than one warp's positions: the "
            "loop steps whose K/V loads are in flight while a step computes "

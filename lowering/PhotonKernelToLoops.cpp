@@ -228,7 +228,6 @@ struct ConvertPhotonKernelToGPU
     options.splitAttentionPrefetchSteps = splitAttentionPrefetchSteps;
     options.splitAttentionOneRowPrefetchSteps = splitAttentionOneRowPrefetchSteps;
     options.splitAttentionClusterBlocks = splitAttentionClusterBlocks;
-    options.splitAttentionWindowLoads = splitAttentionWindowLoads;
     options.fuseAttentionCombine = fuseAttentionCombine;
     options.fuseArgmaxCombine = fuseArgmaxCombine;
     options.wgmma = wgmma;

@@ -239,11 +239,6 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("split attention over long caches: prefetch steps of one-row calls (1 to 4)"),
       llvm::cl::init(
           photon::ConvertPhotonKernelToGPUOptions().splitAttentionOneRowPrefetchSteps)};
-  Option<bool> splitAttentionWindowLoads{
-      *this, "split-attention-window-loads",
-      llvm::cl::desc("split attention: 16-byte K/V loads from each head's start rounded down "
-                     "to 16 bytes where they divide a position's K/V row but not a head"),
-      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttentionWindowLoads)};
   Option<bool> splitAttentionL2Prefetch{
       *this, "split-attention-l2-prefetch",
       llvm::cl::desc("programmatic launch: the one-row split-attention kernel prefetches "
@@ -457,7 +452,6 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.splitAttentionOneRowPrefetchSteps = options.splitAttentionOneRowPrefetchSteps;
         kernels.splitAttentionClusterBlocks = options.splitAttentionClusterBlocks;
         kernels.splitAttentionL2Prefetch = options.splitAttentionL2Prefetch;
-        kernels.splitAttentionWindowLoads = options.splitAttentionWindowLoads;
         kernels.fuseAttentionCombine = options.fuseAttentionCombine;
         kernels.fuseArgmaxCombine = options.fuseArgmaxCombine;
         kernels.fuseQkvRope = options.fuseQkvRope;

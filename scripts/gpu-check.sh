@@ -88,12 +88,11 @@ kbench_max_rows=4096
 # decode; tiled attention for prefills of more than 64 rows; the splits and
 # argmax's partials merged by their last block; four K/V vectors a lane; three
 # steps' loads in flight; the splits merged in clusters of 8, or by the combine kernel; grids
-# for 2 multiprocessors: one-block clusters, 4-warp tensor-core GEMVs; 16-byte loads of
-# the heads' windows), for the sanitizers.
+# for 2 multiprocessors: one-block clusters, 4-warp tensor-core GEMVs), for the sanitizers.
 long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split tiny-vanilla-bf16-act-tiled
   edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4 edge-vanilla-gqa3-bf16-act-split-p3
   tiny-vanilla-wide-bf16-act-split-cluster8 edge-vanilla-gqa3-bf16-act-split-combine
-  edge-vanilla-gqa3-bf16-act-split-sm2 edge-vanilla-window-bf16-act-split"
+  edge-vanilla-gqa3-bf16-act-split-sm2"
 # RecGen on tiny-photon-l2: f32; bf16 with the decode GEMVs and block-per-row
 # norms/argmax (the defaults); every projection on tensor cores; unfused (every
 # kernel, and the kernel-level ops photon-kernel-fusion would join); fused launches;

@@ -247,20 +247,10 @@ Value KernelEmitter::splitChunk(Builder &b, Value end, Value splits) {
 
 std::optional<KernelEmitter::SplitAttentionShape> KernelEmitter::splitAttentionShape() const {
   const int64_t hd = c.headDim(), group = c.nHeads / c.nKvHeads;
-  int64_t vec = 16 / byteWidth(actElt), chunks = 0;
-  // Windows of 16-byte vectors where those divide a position's row (every
-  // window then lies inside it) but not the head.
-  const bool windowed = options.splitAttentionWindowLoads && hd % vec != 0 &&
-                        c.nKvHeads * hd % vec == 0 &&
-                        llvm::divideCeil(hd + vec - 1, vec) <= kWarpSize;
-  if (windowed) {
-    for (int64_t g = 0; g < c.nKvHeads; ++g)
-      chunks = std::max<int64_t>(chunks, llvm::divideCeil(g * hd % vec + hd, vec));
-  } else {
-    while (hd % vec != 0)
-      vec /= 2;
-    chunks = hd / vec;
-  }
+  int64_t vec = 16 / byteWidth(actElt);
+  while (hd % vec != 0)
+    vec /= 2;
+  const int64_t chunks = hd / vec;
   // Vectors a lane: as asked, at most the head's and kSplitAttnMaxLaneAcc
   // features.
   const int64_t perLane = std::clamp<int64_t>(
@@ -274,13 +264,10 @@ std::optional<KernelEmitter::SplitAttentionShape> KernelEmitter::splitAttentionS
     if (group % d == 0 && d * features <= kSplitAttnMaxLaneAcc)
       heads = d;
   // K and V loads in flight a lane and step: 4 vectors each for up to 16
-  // accumulators, else 2 (a lane's vectors count); windows take 2, the
-  // bytes of the narrower vectors' 4 (at 72 registers for head_dim 52, 118
-  // at 4).
-  const int64_t unroll =
-      std::max<int64_t>(1, (heads * vec <= 16 && !windowed ? 4 : 2) / perLane);
-  return SplitAttentionShape{vec, perLane, chunks, int64_t(llvm::PowerOf2Ceil(lanes)),
-                             heads, unroll, windowed};
+  // accumulators, else 2 (a lane's vectors count).
+  const int64_t unroll = std::max<int64_t>(1, (heads * vec <= 16 ? 4 : 2) / perLane);
+  return SplitAttentionShape{vec, perLane, chunks, int64_t(llvm::PowerOf2Ceil(lanes)), heads,
+                             unroll};
 }
 
 void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape, Buf Q, Buf kCache,
@@ -406,60 +393,27 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
         Value head0 = addI(b, mulI(b, kvHead, group), mulI(b, remU(b, run, runs), heads));
         auto attendSplit = [&](Builder &b) {
           Value at = remU(b, lane, lpp), inGroup = divU(b, lane, lpp);
-          // Windowed: the head's features start `shift` into its window,
-          // which ends at `windowEnd`.
-          Value shift, windowEnd;
-          if (shape.windowed) {
-            shift = remU(b, mulI(b, kvHead, hd), vec);
-            windowEnd = addI(b, shift, hd);
-          }
-          // The lane's vectors at * V + v of the head (of its window); those
-          // past it read vector 0 with q = 0 (holds[v] false).
+          // The lane's vectors at * V + v of the head; those past the head
+          // read vector 0 with q = 0 (holds[v] false).
           SmallVector<Value> holds, f;
           for (int64_t v = 0; v < V; ++v) {
             Value idx = V == 1 ? at : addI(b, mulI(b, at, V), v);
-            holds.push_back(shape.windowed ? ult(b, mulI(b, idx, vec), windowEnd)
-                            : lpp * V > shape.chunks ? ult(b, idx, cIdx(b, shape.chunks))
-                                                      : Value());
+            holds.push_back(lpp * V > shape.chunks ? ult(b, idx, cIdx(b, shape.chunks)) : Value());
             f.push_back(mulI(b, holds[v] ? arith::SelectOp::create(b, holds[v], idx, cIdx(b, 0)) : idx,
                              vec));
           }
-          // Windowed: the head's feature in element e of the lane's vector v,
-          // and whether there is one (its window holds the neighbours'
-          // features too).
-          auto windowFeature = [&](Builder &b, int64_t v, int64_t e) -> std::pair<Value, Value> {
-            Value feature = arith::SubIOp::create(b, addI(b, f[v], e), shift);
-            return {feature, arith::AndIOp::create(b, holds[v], ult(b, feature, cIdx(b, hd)))};
-          };
-          // Stores of the first lane group's features (element e of the
-          // lane's vector v at `head` plus its feature): lanes past the
-          // head's vectors skip them, and so do vectors past it in the last
-          // lane and a window's elements past the head.
+          // Stores of the first lane group's features: lanes past the
+          // head's vectors skip them, and so do vectors past it in the
+          // last lane.
           const int64_t lanes = llvm::divideCeil(shape.chunks, V);
-          auto storeFeatures = [&](Builder &b, int64_t v, Value head,
-                                   function_ref<void(Builder &, int64_t, Value)> store) {
-            if (shape.windowed) {
-              for (int64_t e = 0; e < vec; ++e) {
-                std::pair<Value, Value> fv = windowFeature(b, v, e);
-                ifThen(b, fv.second, [&](Builder &b) { store(b, e, addI(b, head, fv.first)); });
-              }
-              return;
-            }
-            auto stores = [&](Builder &b) {
-              Value row = addI(b, head, f[v]);
-              for (int64_t e = 0; e < vec; ++e)
-                store(b, e, addI(b, row, e));
-            };
+          auto ifHolds = [&](Builder &b, int64_t v, function_ref<void(Builder &)> body) {
             if (shape.chunks % V != 0 && holds[v])
-              return ifThen(b, holds[v], stores);
-            stores(b);
+              return ifThen(b, holds[v], body);
+            body(b);
           };
-          Value headRow = mulI(b, kvHead, hd);
-          if (shape.windowed)
-            headRow = arith::SubIOp::create(b, headRow, shift);
           SmallVector<Value> kvOff;
           for (int64_t v = 0; v < V; ++v)
-            kvOff.push_back(addI(b, headRow, f[v]));
+            kvOff.push_back(addI(b, mulI(b, kvHead, hd), f[v]));
           Value slot = loadIndex(b, seq, i);
           // q · 1/sqrt(head_dim), this lane's features of each head.
           Value scale = cF32(b, 1.0 / std::sqrt(double(hd)));
@@ -467,15 +421,8 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           for (int64_t h = 0; h < heads; ++h) {
             Value qHead = addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd));
             for (int64_t v = 0; v < V; ++v) {
-              Value qBase = shape.windowed ? Value() : addI(b, qHead, f[v]);
+              Value qBase = addI(b, qHead, f[v]);
               for (int64_t e = 0; e < vec; ++e) {
-                if (shape.windowed) {
-                  auto [feature, valid] = windowFeature(b, v, e);
-                  Value qAt = addI(b, qHead, arith::SelectOp::create(b, valid, feature, cIdx(b, 0)));
-                  Value x = mulF(b, Q.load(b, qAt), scale);
-                  q.push_back(arith::SelectOp::create(b, valid, x, cF32(b, 0)));
-                  continue;
-                }
                 Value x = mulF(b, Q.load(b, addI(b, qBase, e)), scale);
                 q.push_back(holds[v] ? arith::SelectOp::create(b, holds[v], x, cF32(b, 0)) : x);
               }
@@ -609,9 +556,12 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
               for (int64_t h = 0; h < heads; ++h) {
                 Value head = addI(b, mulI(b, i, D), mulI(b, addI(b, head0, h), hd));
                 for (int64_t v = 0; v < V; ++v)
-                  storeFeatures(b, v, head, [&](Builder &b, int64_t e, Value at) {
-                    A.store(b, divF(b, state[h * stride + 2 + v * vec + e], state[h * stride + 1]),
-                            at);
+                  ifHolds(b, v, [&](Builder &b) {
+                    Value row = addI(b, head, f[v]);
+                    for (int64_t e = 0; e < vec; ++e)
+                      A.store(b,
+                              divF(b, state[h * stride + 2 + v * vec + e], state[h * stride + 1]),
+                              addI(b, row, e));
                   });
               }
             });
@@ -624,9 +574,11 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
             for (int64_t h = 0; h < heads; ++h) {
               Value head = mulI(b, addI(b, mulI(b, warp, heads), h), hd);
               for (int64_t v = 0; v < V; ++v)
-                storeFeatures(b, v, head, [&](Builder &b, int64_t e, Value at) {
-                  memref::StoreOp::create(b, state[h * stride + 2 + v * vec + e], accS,
-                                          ValueRange{at});
+                ifHolds(b, v, [&](Builder &b) {
+                  Value row = addI(b, head, f[v]);
+                  for (int64_t e = 0; e < vec; ++e)
+                    memref::StoreOp::create(b, state[h * stride + 2 + v * vec + e], accS,
+                                            ValueRange{addI(b, row, e)});
                 });
             }
           });

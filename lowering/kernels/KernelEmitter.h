@@ -1080,15 +1080,10 @@ public:
   /// (split-attention-lane-vectors), `lanesPerPosition` lanes (a power of
   /// two) a position, lanes or vectors past the head idle; query heads of
   /// a KV group per block; positions per lane group per loop step
-  /// (`unroll`). `windowed` (split-attention-window-loads): `vec` does not
-  /// divide head_dim, and the vectors are those of the head's window, its
-  /// row from its start rounded down to a vector (KV head g's starts
-  /// g·head_dim % vec features in) up to its end rounded up; `chunks`
-  /// counts the widest window's.
+  /// (`unroll`).
   struct SplitAttentionShape {
     int64_t vec, vecsPerLane, chunks, lanesPerPosition, headsPerBlock, unroll;
-    bool windowed;
-    /// Features of a head (of its window) one lane holds.
+    /// Features of a head one lane holds.
     int64_t laneFeatures() const { return vec * vecsPerLane; }
   };
   /// Warps per block of split attention.

@@ -21,7 +21,6 @@
 // (convert-photon-kernel-to-gpu-split-attention-cluster.mlir).
 // RUN: split-file %s %t
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false split-short-caches=false fuse-attention-combine=true split-attention-one-row-prefetch-steps=1' -canonicalize -cse | FileCheck %s
-// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false split-short-caches=false fuse-attention-combine=true split-attention-one-row-prefetch-steps=1 split-attention-window-loads=true' -canonicalize -cse | FileCheck %s
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=SHORT
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=COMBINE
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 fused-attention-max-capacity=0 tiled-attention=false fuse-attention-combine=true split-attention-one-row-prefetch-steps=1' -canonicalize -cse | FileCheck %s
@@ -40,8 +39,6 @@
 // RUN: photon-opt %t/wide.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/wide.mlir -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false programmatic-launch=true' -canonicalize -cse | FileCheck %s --check-prefix=L2
 // RUN: photon-opt %t/wide.mlir -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false programmatic-launch=true split-attention-l2-prefetch=false' -canonicalize -cse | FileCheck %s --check-prefix=NO-L2
-// RUN: photon-opt %t/window.mlir -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false split-short-caches=false split-attention-window-loads=true' -canonicalize -cse | FileCheck %s --check-prefix=WINDOW
-// RUN: photon-opt %t/window.mlir -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=NO-WINDOW
 
 //--- gqa3.mlir
 // 3 query heads share 1 KV head; head_dim 30 (f32: 2-float vectors, 15 of
@@ -52,12 +49,6 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 //--- wide.mlir
 // head_dim 136: 17 16-byte vectors of bf16, but 34 of f32 (over a warp).
 photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 136, layers = 1, n_heads = 1, n_kv_heads = 1, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
-}
-
-//--- window.mlir
-// head_dim 52 (104 bytes of bf16) and 2 KV heads of 2 query heads: 8-byte
-// vectors divide a head, 16-byte ones the 208-byte K/V row.
-photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, vocab_size = 16, d_model = 208, layers = 1, n_heads = 4, n_kv_heads = 2, ffn_dim = 16, rope_theta = 10000.0, rms_norm_eps = 1.0e-6>} {
 }
 
 // Scratch per row (D 90, KV 30, F 16): A at rows·240, the scores region at
@@ -486,47 +477,3 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // NO-L2-NOT: nvvm.cp.async.bulk.prefetch
 // NO-L2-NOT: nvvm.griddepcontrol
 // NO-L2: function(@photon_attention_split)
-
-// split-attention-window-loads: 16-byte vectors of each head's window, its
-// row from its start rounded down to 8 features (KV head 1 starts 4 in):
-// 7 vectors on 8 lanes a position, those past the window (at most 7 of
-// KV head 1's, 52 / 8 of head 0's) reading its first with q = 0; q is 0
-// too for the window's features of the other head, and only the head's
-// features are stored. Two steps of 4 positions a warp (the bytes of four
-// 8-byte steps), so a block takes 32 positions a step. The caches must be
-// 16-byte aligned. Models whose rows are no 16-byte multiple (gqa3, f32,
-// above) keep their vectors.
-// WINDOW-LABEL: func.func private @photon_stack_shape0(
-// WINDOW: arith.remui %{{.*}}, %c16 : index
-// WINDOW: function(@photon_attention_split)
-// WINDOW: %[[LANE:.*]] = arith.remui %{{.*}}, %c32 : index
-// WINDOW: %[[AT:.*]] = arith.remui %[[LANE]], %c8 : index
-// WINDOW: %[[HEAD:.*]] = arith.muli %{{.*}}, %c52 : index
-// WINDOW-NEXT: %[[SHIFT:.*]] = arith.remui %[[HEAD]], %c8 : index
-// WINDOW-NEXT: %[[END:.*]] = arith.addi %[[SHIFT]], %c52 : index
-// WINDOW-NEXT: %[[AT8:.*]] = arith.muli %[[AT]], %c8 : index
-// WINDOW-NEXT: %[[HOLDS:.*]] = arith.cmpi ult, %[[AT8]], %[[END]] : index
-// WINDOW-NEXT: %[[IDX:.*]] = arith.select %[[HOLDS]], %[[AT]], %c0 : index
-// WINDOW-NEXT: %[[F:.*]] = arith.muli %[[IDX]], %c8 : index
-// WINDOW-NEXT: %[[START:.*]] = arith.subi %[[HEAD]], %[[SHIFT]] : index
-// WINDOW-NEXT: %[[KVAT:.*]] = arith.addi %[[START]], %[[F]] : index
-// WINDOW: %[[FEAT:.*]] = arith.subi %[[F]], %[[SHIFT]] : index
-// WINDOW-NEXT: %[[IN:.*]] = arith.cmpi ult, %[[FEAT]], %c52 : index
-// WINDOW-NEXT: %[[VALID:.*]] = arith.andi %[[HOLDS]], %[[IN]] : i1
-// WINDOW-NEXT: %[[QAT:.*]] = arith.select %[[VALID]], %[[FEAT]], %c0 : index
-// WINDOW: %[[QX:.*]] = arith.mulf
-// WINDOW-NEXT: arith.select %[[VALID]], %[[QX]], %{{.*}} : f32
-// WINDOW: %[[ROW:.*]] = arith.addi %{{.*}}, %[[KVAT]] : index
-// WINDOW-NEXT: vector.load %{{.*}}[%[[ROW]]] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// WINDOW: scf.for %{{.*}} step %c32 iter_args({{.*}}) -> ({{.*}}vector<8xbf16>, vector<8xbf16>, vector<8xbf16>, vector<8xbf16>) {
-// WINDOW: scf.if %[[VALID]] {
-// WINDOW: function(@photon_attention_combine)
-// WINDOW-LABEL: func.func private @photon_lm_head(
-
-// NO-WINDOW-LABEL: func.func private @photon_stack_shape0(
-// NO-WINDOW: function(@photon_attention_split)
-// NO-WINDOW-NOT: vector<8xbf16>
-// NO-WINDOW: vector.load %{{.*}} {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
-// NO-WINDOW-NOT: vector<8xbf16>
-// NO-WINDOW: function(@photon_attention_combine)
-// NO-WINDOW-LABEL: func.func private @photon_lm_head(

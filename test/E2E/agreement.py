@@ -409,8 +409,7 @@ def split_attention_cases(h, worst, wide_path):
     steps' loads in flight; one-row calls without their deeper-prefetch kernel; thread block
     clusters of 8 blocks instead of 16, and the combine kernel instead of clusters; grids
     sized for 2 multiprocessors (one-block clusters); one-row calls without the L2 prefetch of
-    their split's K/V rows before they wait for the previous kernel; 16-byte loads of each
-    head's window where they divide a K/V row but not a head (head_dim 52 and 14).
+    their split's K/V rows before they wait for the previous kernel.
     Prompts from their own generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
@@ -474,22 +473,6 @@ def split_attention_cases(h, worst, wide_path):
     # One-row calls prefetch their split's K/V rows into L2 before they wait for the QKV
     # projection (the default under programmatic launch); here without.
     wide_and_gqa3_bf16("-no-l2-prefetch", ("--no-split-attention-l2-prefetch",))
-    # 16-byte loads of each head's window (--split-attention-window-loads), where they
-    # divide a position's K/V row but not a head: head_dim 52 and 2 KV heads of 2 query
-    # heads (KV head 1's window starts 4 features before it: 7 vectors on 8 lanes), merged
-    # in clusters, by the combine kernel and with four vectors a lane; head_dim 14 and 4 KV
-    # heads of 2 (windows from 0, 6, 4 and 2 features before their heads, of 2 or 3
-    # vectors) on PHOTON's stacks, the short caches' kernels among them.
-    window = split + ("--split-attention-window-loads",)
-    vanilla_window = os.path.join(EDGE, "edge-vanilla-window.json")
-    for suffix, args in (("", ()), ("-combine", ("--split-attention-cluster-blocks=0",)),
-                         ("-v4", vecs)):
-        model_case(h, vanilla_window, "edge-vanilla-window-bf16-act-split" + suffix, worst, rng,
-                   extra_lengths=(150, 300), weight_type="bf16", activation_type="bf16",
-                   row_batches=(17, 65), compile_args=window + args)
-    model_case(h, os.path.join(EDGE, "edge-photon-window.json"),
-               "edge-photon-window-bf16-act-split", worst, rng, weight_type="bf16",
-               activation_type="bf16", row_batches=(17, 65), compile_args=window)
 
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
