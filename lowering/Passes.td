@@ -113,14 +113,6 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "registers a thread and fewer blocks. 0: by shape, more where "
            "split inputs of 9-16 rows leave many blocks (4 for 12 tiles an "
            "SM, 2 for 1.5; not for RoPE's pairs), else 1">,
-    Option<"gemvTensorCoreBulkMaxBytes", "gemv-tensor-core-bulk-max-bytes",
-           "int64_t", "0",
-           "GPU (sm_90 bulk copies): a tensor-core GEMV block whose weight rows "
-           "(16 of K per output tile and matrix) take at most this many bytes "
-           "copies them into shared memory at its start, all in flight at "
-           "once (cp.async.bulk, one mbarrier) before the wait for the "
-           "previous kernel, instead of gemv-loads-in-flight a lane an "
-           "iteration; 0: never (and with fuse-launches)">,
     Option<"gemvTensorCorePrefetch", "gemv-tensor-core-prefetch", "bool",
            "true",
            "GPU: a tensor-core GEMV of several K iterations of at most 4 "

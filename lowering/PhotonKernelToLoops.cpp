@@ -162,7 +162,6 @@ struct ConvertPhotonKernelToGPU
         {"gemv-bulk-max-outputs", gemvBulkMaxOutputs, 0, kNone},
         {"gemv-tensor-core-warps", gemvTensorCoreWarps, 0, 32},
         {"gemv-tensor-core-tiles", gemvTensorCoreTiles, 0, 8},
-        {"gemv-tensor-core-bulk-max-bytes", gemvTensorCoreBulkMaxBytes, 0, 227 * 1024},
         {"gemv-norm-kernel-min-rows", gemvNormKernelMinRows, 0, kNone},
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
@@ -212,8 +211,6 @@ struct ConvertPhotonKernelToGPU
     options.gemvLoadsInFlight = gemvLoadsInFlight;
     options.gemvTensorCoreWarps = gemvTensorCoreWarps;
     options.gemvTensorCoreTiles = gemvTensorCoreTiles;
-    // Dynamic shared memory keeps a launch out of fuse-launches' layer kernels.
-    options.gemvTensorCoreBulkMaxBytes = fuseLaunches ? 0 : gemvTensorCoreBulkMaxBytes;
     options.gemvTensorCorePrefetch = gemvTensorCorePrefetch;
     options.gemvNormKernelMinRows = gemvNormKernelMinRows;
     options.gemvSplitSwiGLU = gemvSplitSwiGLU;
@@ -270,10 +267,8 @@ struct ConvertPhotonKernelToGPU
       options.wgmma = wgmma && target.hasWgmma();
       options.programmaticLaunch = programmaticLaunch && target.hasProgrammaticLaunch();
       options.prefetchNextWeights = prefetchNextWeights && target.hasBulkCopy();
-      if (!target.hasBulkCopy()) {
+      if (!target.hasBulkCopy())
         options.gemvBulkMaxWarpRows = 0;
-        options.gemvTensorCoreBulkMaxBytes = 0;
-      }
       if (!target.hasClusters())
         options.splitAttentionClusterBlocks = 0;
     }

@@ -155,11 +155,6 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("output tiles of 16 a tensor-core GEMV block takes, "
                      "sharing each activation fragment (1 to 8; 0: by shape)"),
       llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreTiles)};
-  Option<int64_t> gemvTensorCoreBulkMaxBytes{
-      *this, "gemv-tensor-core-bulk-max-bytes",
-      llvm::cl::desc("sm_90: the most shared memory a tensor-core GEMV block copies its "
-                     "weight rows into at its start, all in flight at once (0: never)"),
-      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().gemvTensorCoreBulkMaxBytes)};
   Option<bool> gemvTensorCorePrefetch{
       *this, "gemv-tensor-core-prefetch",
       llvm::cl::desc("a tensor-core GEMV of one matrix and tile, without a fused norm, "
@@ -435,7 +430,6 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.gemvLoadsInFlight = options.gemvLoadsInFlight;
         kernels.gemvTensorCoreWarps = options.gemvTensorCoreWarps;
         kernels.gemvTensorCoreTiles = options.gemvTensorCoreTiles;
-        kernels.gemvTensorCoreBulkMaxBytes = options.gemvTensorCoreBulkMaxBytes;
         kernels.gemvTensorCorePrefetch = options.gemvTensorCorePrefetch;
         kernels.gemvNormKernelMinRows = options.gemvNormKernelMinRows;
         kernels.gemvSplitSwiGLU = options.gemvSplitSwiGLU;

@@ -114,12 +114,10 @@ tile_edge_artifacts="tiny-vanilla-wide-bf16-act-tc1 tiny-vanilla-wide-bf16-act-t
 # Tensor-core GEMVs of 3 output tiles a block (--gemv-tensor-core-tiles=3), the last
 # tiles past the outputs' end: RecGen and a vanilla decode at 4 and 11 rows; of 2
 # and 4 tiles by shape (grids for one multiprocessor); reading the norm kernel's
-# split rows from 8 rows (--gemv-norm-kernel-min-rows=8); 3 tiles whose weight rows
-# bulk copies stage in shared memory (--gemv-tensor-core-bulk-max-bytes); and the next
-# K iteration's weight loads issued ahead (gemv-tensor-core-prefetch) at one warp a block.
+# split rows from 8 rows (--gemv-norm-kernel-min-rows=8); and the next K iteration's
+# weight loads issued ahead (gemv-tensor-core-prefetch) at one warp a block.
 gemv_tiles_artifacts="edge-photon-gqa4-bf16-act-tiles3 edge-vanilla-gqa3-bf16-act-tiles3
-  edge-photon-gqa4-bf16-act-sm1 edge-photon-gqa4-bf16-act-norm8 edge-photon-gqa4-bf16-act-tcbulk-tiles3
-  edge-photon-gqa4-bf16-act-tcprefetch"
+  edge-photon-gqa4-bf16-act-sm1 edge-photon-gqa4-bf16-act-norm8 edge-photon-gqa4-bf16-act-tcprefetch"
 gemv_tiles_mode() { [[ "$1" != *photon* ]] || echo --mode recgen; }
 # Every artifact that memcheck (run) and the sanitizers check: `pack tc` and
 # `pack f32` keep them.

@@ -323,9 +323,7 @@ public:
   /// producer (Buf::splitChunks: a chunk's 16-byte hi and lo halves). The warps' partial tiles (and,
   /// with `normGain`, each row's partial sums of squares) meet in workgroup
   /// memory and warp 0 stores: lane (g, t) holds outputs g and g + 8 of rows
-  /// 2t and 2t + 1 of each n-tile. With gemv-tensor-core-bulk-max-bytes a
-  /// block whose weight rows fit copies them into shared memory first (bulk
-  /// copies, one mbarrier), and the lanes load their fragments from there.
+  /// 2t and 2t + 1 of each n-tile.
   /// Warps of a tensor-core GEMV block over `blocks` blocks of `matrices`
   /// weight matrices and `nTiles` n-tiles of rows, its inputs f32 (`f32In`;
   /// `split` into bf16 hi + lo, else rounded) or bf16: the option, or

@@ -713,24 +713,11 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const bool ragged = iterations * W * unroll * 4 != chunks;
   assert(llvm::all_of(ranges, [&](const GemvRange &r) { return int64_t(r.weights.size()) == nw; }) &&
          "ranges read equally many matrices");
-  // gemv-tensor-core-bulk-max-bytes: the block's weight rows (A rows g + 8h
-  // of tile τ, matrix m as slab row ((τ · nw + m) · 2 + h) · 8 + g) copied
-  // into shared memory at its start by bulk copies, all in flight at once,
-  // before the wait for the previous kernel. Rows are padded to 64 bytes
-  // past a multiple of 128, so that a quarter warp's 16-byte loads (rows g
-  // and g + 1) fall in different banks.
-  const int64_t rowBytes = K * byteWidth(weightElt);
-  const int64_t slabRowBytes = rowBytes + (192 - rowBytes % 128) % 128;
-  const int64_t slabRows = T * nw * 16, slabBytes = slabRows * slabRowBytes;
-  const bool bulk = options.gemvTensorCoreBulkMaxBytes > 0 &&
-                    slabBytes + kMbarrierBytes <= options.gemvTensorCoreBulkMaxBytes;
   Type f32 = b.getF32Type(), bf16 = b.getBF16Type(), i32 = b.getI32Type();
   Value one = cIdx(b, 1);
   auto launch = gpu::LaunchOp::create(
       b, cIdx(b, blocks), one, one, cIdx(b, W * kWarpSize), one, one,
-      /*dynamicSharedMemorySize=*/
-      bulk ? arith::ConstantIntOp::create(b, i32, slabBytes + kMbarrierBytes).getResult() : Value(),
-      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/ValueRange{},
+      /*dynamicSharedMemorySize=*/Value(), /*asyncTokenType=*/nullptr, /*asyncDependencies=*/ValueRange{},
       TypeRange{workgroupBuffer({W * nValues * kWarpSize}, f32)});
   nameKernel(launch, name);
   Builder kb(b.getLoc(), ctx);
@@ -785,47 +772,10 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
           b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, m, cIdx(b, k)), w[k], wm);
     return addI(b, wm, mulI(b, arith::MinUIOp::create(b, j, lastJ), K));
   };
-  Value slab;
-  if (bulk) {
-    // Thread 0 initializes the barrier and expects every row's bytes;
-    // thread i copies slab rows i, i + W · 32, ... (ragged: rows of tiles
-    // past the range's end copy its last output again, as lanes would load).
-    slab = dynamicShared(kb, {slabRows * slabRowBytes / 2}, bf16);
-    Value slabAt = sharedAddress(kb, slab);
-    Value barrier = sharedPointer(kb, sharedAddressAt(kb, slabAt, cIdx(kb, slabBytes)));
-    Value isThread0 = arith::CmpIOp::create(kb, arith::CmpIPredicate::eq, tid, cIdx(kb, 0));
-    ifThen(kb, isThread0, [&](Builder &b) {
-      mbarrierInit(b, barrier, 1);
-      NVVM::FenceMbarrierInitOp::create(b);
-    });
-    gpu::BarrierOp::create(kb);
-    ifThen(kb, isThread0,
-           [&](Builder &b) { mbarrierExpectBytes(b, barrier, slabRows * rowBytes); });
-    scf::ForOp::create(
-        kb, tid, cIdx(kb, slabRows), cIdx(kb, W * kWarpSize), ValueRange{},
-        [&](OpBuilder &ob, Location loc, Value i, ValueRange) {
-          Builder b(loc, ob);
-          Value tile = addI(b, firstTile, divU(b, i, nw * 16));
-          Value m = remU(b, divU(b, i, 16), nw), g = remU(b, i, 8);
-          Value upper = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, remU(b, i, 16), cIdx(b, 8));
-          Value row = arith::SelectOp::create(b, upper, weightRow(b, tile, m, g, 1),
-                                              weightRow(b, tile, m, g, 0));
-          bulkCopyToShared(b, sharedAddressAt(b, slabAt, mulI(b, i, slabRowBytes)), weights, row,
-                           rowBytes, barrier);
-          scf::YieldOp::create(b);
-        });
-    gemvGridWait(kb);
-    mbarrierWaitParity(kb, barrier, arith::ConstantIntOp::create(kb, i32, 0));
-    // Lane (g, t)'s slab rows, in elements.
-    for (int64_t tm = 0; tm < T * nw; ++tm)
+  for (int64_t tau = 0; tau < T; ++tau)
+    for (int64_t m = 0; m < nw; ++m)
       for (int64_t h = 0; h < 2; ++h)
-        rowW.push_back(mulI(kb, addI(kb, g, (tm * 2 + h) * 8), slabRowBytes / 2));
-  } else {
-    for (int64_t tau = 0; tau < T; ++tau)
-      for (int64_t m = 0; m < nw; ++m)
-        for (int64_t h = 0; h < 2; ++h)
-          rowW.push_back(weightRow(kb, tiles[tau], cIdx(kb, m), g, h));
-  }
+        rowW.push_back(weightRow(kb, tiles[tau], cIdx(kb, m), g, h));
   // Row g of n-tile n; rows past `rows` reread the last and are not stored.
   Value last = arith::SubIOp::create(kb, rows, one);
   SmallVector<Value> rowIn;
@@ -872,7 +822,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
       at.push_back(c);
       inside.push_back(ok);
       for (Value row : rowW) {
-        vectors.push_back(vector::LoadOp::create(b, vecOf(8, bf16), bulk ? slab : weights,
+        vectors.push_back(vector::LoadOp::create(b, vecOf(8, bf16), weights,
                                                  ValueRange{addI(b, row, c)},
                                                  /*nontemporal=*/false, llvm::MaybeAlign(16)));
         if (regs)
@@ -892,7 +842,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   // (161 -> 231 registers), gate/up at 16 16.33 -> 18.33, the LM head's
   // 4-tile blocks 50.50 -> 53.86; PHOTON-600M's 8-row 1664 x 6656 (8 steps)
   // spilled.
-  const bool prefetch = options.gemvTensorCorePrefetch && !bulk && iterations > 1 && nw == 1 &&
+  const bool prefetch = options.gemvTensorCorePrefetch && iterations > 1 && nw == 1 &&
                         T == 1 && !normGain && unroll <= 4;
   const int64_t nCarried = nValues + nPairValues;
   SmallVector<Value> unusedAt, unusedInside;
@@ -931,10 +881,8 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
           loadWeights(b, it, at, inside, &wRegs);
           // Every weight load of the group before the first MMA; with
           // programmatic launch also before the wait for the previous
-          // kernel (weights are never written). Bulk copies waited before
-          // the loop.
-          if (!bulk)
-            gemvGridWait(b);
+          // kernel (weights are never written).
+          gemvGridWait(b);
         }
         if (nPairValues)
           inFirstIteration(b, it, MutableArrayRef(acc).slice(nValues, nPairValues), [&](Builder &b) {

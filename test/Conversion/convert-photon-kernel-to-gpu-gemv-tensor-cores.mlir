@@ -28,9 +28,6 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-split-swiglu=false' -canonicalize -cse | FileCheck %s --check-prefix=NOSPLIT
 // RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-norm-kernel-min-rows=-2' 2>&1 | FileCheck %s --check-prefix=BADNORM
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=NOATTN
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-bulk-max-bytes=4096' -canonicalize -cse | FileCheck %s --check-prefix=BULK
-// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-bulk-max-bytes=4096 chip=sm_80' -canonicalize -cse | FileCheck %s --check-prefix=NOBULK
-// RUN: not photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=gemv-tensor-core-bulk-max-bytes=-1' 2>&1 | FileCheck %s --check-prefix=BADBULK
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-warps=1 gemv-loads-in-flight=2' -canonicalize -cse | FileCheck %s --check-prefix=PREFETCH
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=multiprocessors=1 gemv-tensor-core-warps=1 gemv-loads-in-flight=2 gemv-tensor-core-prefetch=false' -canonicalize -cse | FileCheck %s --check-prefix=NOPREFETCH
 // RUN: echo 'module {}' | not photon-opt --photon-to-nvvm --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPELINE
@@ -485,38 +482,6 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // PIPELINE: convert-photon-kernel-to-gpu{{[{].*}} gemv-split-attention=true
 // GROUPED: convert-photon-kernel-to-gpu{{[{].*}} gemv-split-attention=false
 
-// gemv-tensor-core-bulk-max-bytes: a block whose weight rows fit copies them
-// into shared memory first. The o GEMV's 16 rows of 128 bytes (K 64), each
-// padded to 192 (64 past a multiple of 128: rows g and g + 1 of a quarter
-// warp's loads in other banks), 3,072 bytes and the mbarrier after them;
-// thread i copies row i (A row i % 16: output 16 · tile + i, the range's
-// last past it), thread 0 expects all 2,048 bytes, every thread waits, and
-// lane (g, t) reads rows g and g + 8 from shared memory. gate/up's 32 rows
-// (two matrices) take 6,152 bytes: past the 4,096, they load as before.
-// BULK-LABEL: func.func private @photon_stack_model(
-// BULK: gpu.launch blocks({{.*}}) dynamic_shared_memory_size %c3080_i32 module(@photon_kernels) function(@photon_gemv_mma_r8_64x64)
-// BULK: %[[SLAB:.*]] = memref.view %{{.*}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<1536xbf16, #gpu.address_space<workgroup>>
-// BULK: %[[BASE:.*]] = arith.index_castui %{{.*}} : index to i64
-// BULK-NEXT: %[[AT:.*]] = arith.addi %[[BASE]], %c3072_i64 : i64
-// BULK-NEXT: %[[BAR:.*]] = llvm.inttoptr %[[AT]] : i64 to !llvm.ptr<3>
-// BULK: nvvm.mbarrier.init %[[BAR]], %c1_i32
-// BULK-NEXT: nvvm.fence.mbarrier.init
-// BULK: gpu.barrier
-// BULK: nvvm.mbarrier.arrive.expect_tx %[[BAR]], %c2048_i32
-// BULK: scf.for %[[I:.*]] = %{{.*}} to %c16 step %c256 {
-// BULK: arith.minui %{{.*}}, %c63 : index
-// BULK: arith.muli %[[I]], %c192 : index
-// BULK: nvvm.cp.async.bulk.shared.cluster.global %{{.*}}, %{{.*}}, %[[BAR]], %c128_i32
-// BULK: nvvm.mbarrier.try_wait.parity %[[BAR]], %c0_i32
-// BULK: vector.load %[[SLAB]][%{{.*}}] {alignment = 16 : i64} : memref<1536xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
-// BULK-NEXT: vector.bitcast
-// BULK: vector.load %[[SLAB]][%{{.*}}] {alignment = 16 : i64} : memref<1536xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
-// BULK: nvvm.mma.sync
-// BULK: gpu.terminator
-// BULK: function(@photon_gemv_mma_gate_up_norm_r8_96x64)
-// BULK-NOT: dynamic_shared_memory_size
-// BULK-NOT: cp.async.bulk
-// BULK: gpu.terminator
 // gemv-tensor-core-prefetch (default; one matrix and tile, no fused norm):
 // at one warp a block and one step an iteration (gemv-loads-in-flight=2
 // over hi + lo), the 16-row QKV GEMV takes two iterations. Iteration 0's
@@ -551,6 +516,3 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // NOPREFETCH-NEXT: arith.addi
 // NOPREFETCH-NOT: scf.if
 // NOPREFETCH: vector.load %arg0
-// No bulk copies before sm_90.
-// NOBULK-NOT: cp.async.bulk
-// BADBULK: gemv-tensor-core-bulk-max-bytes must be 0 to 232448, got -1

@@ -281,8 +281,8 @@ def edge_shape_cases(h, worst, rng):
     tails of 1..63 rows), and that with --wgmma-k-step=64; the tensor-core GEMVs also with
     8 and 4 warps a block (--gemv-tensor-core-warps), 3 output tiles a block
     (--gemv-tensor-core-tiles), 2 and 4 by shape on grids for one multiprocessor,
-    inputs rounded to bf16 (--matmul-input-rounding=tensor-cores), weight rows staged
-    in shared memory (--gemv-tensor-core-bulk-max-bytes), and the norm kernel's
+    inputs rounded to bf16 (--matmul-input-rounding=tensor-cores), the next K
+    iteration's weight loads ahead at one warp a block, and the norm kernel's
     split rows from 8 rows, or no split rows (--gemv-norm-kernel-min-rows=0,
     --no-gemv-split-swiglu, --no-gemv-split-attention). One more compile splits every
     stack call into 7-row chunks (--max-rows=7): prefill and decode rows end in partial
@@ -328,20 +328,13 @@ def edge_shape_cases(h, worst, rng):
                 # The one model here whose widths reach the tensor-core GEMVs: the
                 # norm kernel's split rows for the 8-row bucket too (4 rows); no
                 # split rows at all (11 rows), the GEMVs applying the norm and
-                # splitting SwiGLU's product and attention's output themselves;
-                # the weight rows staged in shared memory by bulk copies; and
+                # splitting SwiGLU's product and attention's output themselves; and
                 # the weight loads of the next K iteration issued ahead.
                 # Prompts from a copy of `rng`, so that later cases keep theirs.
                 for suffix, args, batches in (
                         ("norm8", ("--gemv-norm-kernel-min-rows=8",), (4, 11)),
                         ("no-split", ("--gemv-norm-kernel-min-rows=0", "--no-gemv-split-swiglu",
                                       "--no-gemv-split-attention"), (11,)),
-                        # Every block's weight rows copied into shared memory
-                        # first (--gemv-tensor-core-bulk-max-bytes), also in
-                        # blocks of 3 tiles (rows past the range's end).
-                        ("tcbulk", ("--gemv-tensor-core-bulk-max-bytes=232448",), (4, 11)),
-                        ("tcbulk-tiles3", ("--gemv-tensor-core-bulk-max-bytes=232448",
-                                           "--gemv-tensor-core-tiles=3"), (11,)),
                         # The next K iteration's weight loads before this
                         # one's MMAs (gemv-tensor-core-prefetch, where one
                         # matrix and tile and no fused norm): one warp a
