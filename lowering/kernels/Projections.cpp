@@ -865,7 +865,7 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
           }
           ValueRange vectors = carried.drop_front(nCarried);
           Value nextIt = addI(b, it, 1);
-          auto ahead = scf::IfOp::create(b, ValueRange(vectors).getTypes(),
+          auto ahead = scf::IfOp::create(b, vectors.getTypes(),
                                          ult(b, nextIt, cIdx(b, iterations)),
                                          /*withElseRegion=*/true);
           Builder tb(loc, ctx), eb(loc, ctx);
