@@ -739,19 +739,13 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   Value lastJ = byRange([&](int64_t k) { return cIdx(kb, ranges[k].M - 1); });
   // Output of A row g + 8 · half of tile τ: in a plain range 16
   // consecutive outputs, in a range of pairs half `half` of pair 8 · tile + g.
-  auto plainOutputOf = [&](Builder &b, Value tile, Value g, int64_t half) {
-    return addI(b, addI(b, mulI(b, tile, 16), g), 8 * half);
+  auto plainOutput = [&](Builder &b, int64_t tau, int64_t half) {
+    return addI(b, addI(b, mulI(b, tiles[tau], 16), g), 8 * half);
   };
-  auto pairedOutputOf = [&](Builder &b, Value tile, Value g, int64_t half) -> Value {
-    Value pair = addI(b, mulI(b, tile, 8), g);
+  auto pairedOutput = [&](Builder &b, int64_t tau, int64_t half) -> Value {
+    Value pair = addI(b, mulI(b, tiles[tau], 8), g);
     return addI(b, addI(b, mulI(b, divU(b, pair, pairHalf), 2 * pairHalf), remU(b, pair, pairHalf)),
                 half * pairHalf);
-  };
-  auto plainOutput = [&](Builder &b, int64_t tau, int64_t half) {
-    return plainOutputOf(b, tiles[tau], g, half);
-  };
-  auto pairedOutput = [&](Builder &b, int64_t tau, int64_t half) {
-    return pairedOutputOf(b, tiles[tau], g, half);
   };
   Value isPaired = pairHalf ? byRange([&](int64_t k) -> Value {
     return arith::ConstantIntOp::create(kb, kb.getI1Type(), ranges[k].pairHalf != 0);
@@ -761,21 +755,14 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   SmallVector<Value> w, rowW;
   for (int64_t m = 0; m < nw; ++m)
     w.push_back(byRange([&](int64_t k) { return ranges[k].weights[m]; }));
-  // The weights of A row g + 8h of tile `tile`, matrix m.
-  auto weightRow = [&](Builder &b, Value tile, Value m, Value g, int64_t h) {
-    Value j = plainOutputOf(b, tile, g, h);
-    if (pairHalf)
-      j = arith::SelectOp::create(b, isPaired, pairedOutputOf(b, tile, g, h), j);
-    Value wm = w[0];
-    for (int64_t k = 1; k < nw; ++k)
-      wm = arith::SelectOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, m, cIdx(b, k)), w[k], wm);
-    return addI(b, wm, mulI(b, arith::MinUIOp::create(b, j, lastJ), K));
-  };
   for (int64_t tau = 0; tau < T; ++tau)
     for (int64_t m = 0; m < nw; ++m)
-      for (int64_t h = 0; h < 2; ++h)
-        rowW.push_back(weightRow(kb, tiles[tau], cIdx(kb, m), g, h));
+      for (int64_t h = 0; h < 2; ++h) {
+        Value j = plainOutput(kb, tau, h);
+        if (pairHalf)
+          j = arith::SelectOp::create(kb, isPaired, pairedOutput(kb, tau, h), j);
+        rowW.push_back(addI(kb, w[m], mulI(kb, arith::MinUIOp::create(kb, j, lastJ), K)));
+      }
   // Row g of n-tile n; rows past `rows` reread the last and are not stored.
   Value last = arith::SubIOp::create(kb, rows, one);
   SmallVector<Value> rowIn;
@@ -811,16 +798,18 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
     return {mulI(b, c, 8), ok};
   };
   // The weight vectors of iteration `it`, (step u, tile τ, matrix m, half
-  // h); its steps' chunks and whether they are inside K to `at`, `inside`,
-  // and, where `regs` is given, each vector's registers to it.
+  // h); where given, each vector's registers to `regs` and its steps'
+  // chunks and whether they are inside K to `at` and `inside`.
   using Registers = SmallVector<Value, 4>;
-  auto loadWeights = [&](Builder &b, Value it, SmallVector<Value> &at, SmallVector<Value> &inside,
-                         SmallVector<Registers> *regs) {
+  auto loadWeights = [&](Builder &b, Value it, SmallVector<Registers> *regs = nullptr,
+                         SmallVector<Value> *at = nullptr, SmallVector<Value> *inside = nullptr) {
     SmallVector<Value> vectors;
     for (int64_t u = 0; u < unroll; ++u) {
       auto [c, ok] = chunkOf(b, it, u);
-      at.push_back(c);
-      inside.push_back(ok);
+      if (at) {
+        at->push_back(c);
+        inside->push_back(ok);
+      }
       for (Value row : rowW) {
         vectors.push_back(vector::LoadOp::create(b, vecOf(8, bf16), weights,
                                                  ValueRange{addI(b, row, c)},
@@ -845,9 +834,8 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
   const bool prefetch = options.gemvTensorCorePrefetch && iterations > 1 && nw == 1 &&
                         T == 1 && !normGain && unroll <= 4;
   const int64_t nCarried = nValues + nPairValues;
-  SmallVector<Value> unusedAt, unusedInside;
   if (prefetch) {
-    llvm::append_range(init, loadWeights(kb, cIdx(kb, 0), unusedAt, unusedInside, nullptr));
+    llvm::append_range(init, loadWeights(kb, cIdx(kb, 0)));
     gemvGridWait(kb);
   }
   auto loop = scf::ForOp::create(
@@ -870,15 +858,14 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
                                          /*withElseRegion=*/true);
           Builder tb(loc, ctx), eb(loc, ctx);
           tb.setInsertionPointToStart(&ahead.getThenRegion().front());
-          SmallVector<Value> nextAt, nextInside;
-          scf::YieldOp::create(tb, loadWeights(tb, nextIt, nextAt, nextInside, nullptr));
+          scf::YieldOp::create(tb, loadWeights(tb, nextIt));
           eb.setInsertionPointToStart(&ahead.getElseRegion().front());
           scf::YieldOp::create(eb, vectors);
           next.assign(ahead.getResults().begin(), ahead.getResults().end());
           for (Value v : vectors)
             wRegs.push_back(registers(b, v));
         } else {
-          loadWeights(b, it, at, inside, &wRegs);
+          loadWeights(b, it, &wRegs, &at, &inside);
           // Every weight load of the group before the first MMA; with
           // programmatic launch also before the wait for the previous
           // kernel (weights are never written).
