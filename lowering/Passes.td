@@ -228,6 +228,13 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "prefetch measured 2% faster at vanilla-600M's batch 1 on an H200 "
            "and 26% slower at 16 rows, its registers halving the blocks an "
            "SM)">,
+    Option<"splitAttentionOneRowStages", "split-attention-one-row-stages", "int64_t", "0",
+           "GPU, split attention over long caches, calls of one row: 0 keeps "
+           "the loads in flight in registers (split-attention-one-row-"
+           "prefetch-steps); n (2 to 8) stages them in n shared-memory stages "
+           "instead, n - 1 steps in flight: each lane copies its own K/V "
+           "vectors by cp.async (4-, 8- or 16-byte vectors) and reads them "
+           "back, as many stages as fit 40 KiB">,
     Option<"splitAttentionL2Prefetch", "split-attention-l2-prefetch", "bool", "true",
            "GPU, programmatic-launch: the one-row split-attention kernel "
            "reads the row's position and slot and prefetches its splits' K "

@@ -166,6 +166,7 @@ struct ConvertPhotonKernelToGPU
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
         {"split-attention-one-row-prefetch-steps", splitAttentionOneRowPrefetchSteps, 1, 4},
+        {"split-attention-one-row-stages", splitAttentionOneRowStages, 0, 8},
         {"split-attention-cluster-blocks", splitAttentionClusterBlocks, 0, 16},
         {"gemv-tensor-core-min-rows", gemvTensorCoreMinRows, 0, kNone},
         {"gemv-max-rows", gemvMaxRows, 0, kNone},
@@ -174,6 +175,8 @@ struct ConvertPhotonKernelToGPU
         {"wgmma-wide-tile-max-outputs", wgmmaWideTileMaxOutputs, 1, kNone},
         {"wgmma-wide-tile-min-rows", wgmmaWideTileMinRows, 0, kNone},
         {"wgmma-tma-min-tile-cols", wgmmaTmaMinTileCols, 0, kNone}};
+    if (splitAttentionOneRowStages == 1)
+      return bad("split-attention-one-row-stages must be 0 or 2 to 8, got 1");
     for (const Bound &o : bounds) {
       if (o.value >= o.lo && o.value <= o.hi)
         continue;
@@ -224,6 +227,7 @@ struct ConvertPhotonKernelToGPU
     options.splitAttentionLaneVectors = splitAttentionLaneVectors;
     options.splitAttentionPrefetchSteps = splitAttentionPrefetchSteps;
     options.splitAttentionOneRowPrefetchSteps = splitAttentionOneRowPrefetchSteps;
+    options.splitAttentionOneRowStages = splitAttentionOneRowStages;
     options.splitAttentionClusterBlocks = splitAttentionClusterBlocks;
     options.fuseAttentionCombine = fuseAttentionCombine;
     options.fuseArgmaxCombine = fuseArgmaxCombine;

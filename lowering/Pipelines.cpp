@@ -234,6 +234,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("split attention over long caches: prefetch steps of one-row calls (1 to 4)"),
       llvm::cl::init(
           photon::ConvertPhotonKernelToGPUOptions().splitAttentionOneRowPrefetchSteps)};
+  Option<int64_t> splitAttentionOneRowStages{
+      *this, "split-attention-one-row-stages",
+      llvm::cl::desc("split attention over long caches, one-row calls: shared-memory stages "
+                     "of the K/V loads in flight (0: registers; 2 to 8)"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().splitAttentionOneRowStages)};
   Option<bool> splitAttentionL2Prefetch{
       *this, "split-attention-l2-prefetch",
       llvm::cl::desc("programmatic launch: the one-row split-attention kernel prefetches "
@@ -444,6 +449,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.splitAttentionLaneVectors = options.splitAttentionLaneVectors;
         kernels.splitAttentionPrefetchSteps = options.splitAttentionPrefetchSteps;
         kernels.splitAttentionOneRowPrefetchSteps = options.splitAttentionOneRowPrefetchSteps;
+        kernels.splitAttentionOneRowStages = options.splitAttentionOneRowStages;
         kernels.splitAttentionClusterBlocks = options.splitAttentionClusterBlocks;
         kernels.splitAttentionL2Prefetch = options.splitAttentionL2Prefetch;
         kernels.fuseAttentionCombine = options.fuseAttentionCombine;

@@ -93,6 +93,10 @@ long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split t
   edge-vanilla-gqa3-split-lastblock edge-vanilla-gqa3-bf16-act-split-v4 edge-vanilla-gqa3-bf16-act-split-p3
   tiny-vanilla-wide-bf16-act-split-cluster8 edge-vanilla-gqa3-bf16-act-split-combine
   edge-vanilla-gqa3-bf16-act-split-sm2"
+# Split attention's kernel for calls of one row with its loads staged in shared
+# memory (cp.async of 16, 4 and 8 bytes), checked at batch 1.
+one_row_artifacts="tiny-vanilla-wide-bf16-act-split-stages3 edge-vanilla-gqa3-bf16-act-split-stages3
+  edge-vanilla-gqa3-split-stages3"
 # RecGen on tiny-photon-l2: f32; bf16 with the decode GEMVs and block-per-row
 # norms/argmax (the defaults); every projection on tensor cores; unfused (every
 # kernel, and the kernel-level ops photon-kernel-fusion would join); fused launches;
@@ -123,7 +127,7 @@ gemv_tiles_mode() { [[ "$1" != *photon* ]] || echo --mode recgen; }
 # `pack f32` keep them.
 checked_artifacts="$recgen_artifacts $tile_edge_artifacts tiny-photon-l3-bf16-act-tiled
   edge-vanilla-wide-outputs-bf16-act edge-vanilla-gqa3-bf16-act-split $long_cache_artifacts
-  $gemv_tiles_artifacts"
+  $one_row_artifacts $gemv_tiles_artifacts"
 # Their prompt (run's memcheck, sanitize): 299 tokens.
 tile_edge_prompt="$(seq 0 298 | awk '{printf "%s%d", (NR > 1 ? "," : ""), $1 % 250 + 1}')"
 # The sanitizers' sampled runs: temperature, top-k and top-p all in play.
@@ -326,6 +330,9 @@ run() {
     for art in $long_cache_artifacts; do
       memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 150)" --max-new-tokens 8 --batch 3
     done
+    for art in $one_row_artifacts; do
+      memcheck "$dev/e2e/$art" --prompt-ids "$(seq -s, 1 150)" --max-new-tokens 8 --batch 1
+    done
     # A decode step of 65 rows (one past a tiled-attention tile): split attention.
     memcheck "$dev/e2e/edge-vanilla-gqa3-bf16-act-split" --prompt-ids "$(seq -s, 1 150)" \
       --max-new-tokens 6 --batch 65
@@ -460,7 +467,7 @@ demo() {
 sanitize_part() {  # the artifacts of half $1 of the sanitizers' runs
   case "$1" in
     1) echo $recgen_artifacts tiny-photon-l3-bf16-act-tiled $gemv_tiles_artifacts ;;
-    2) echo $tile_edge_artifacts $long_cache_artifacts edge-vanilla-gqa3-bf16-act-split ;;
+    2) echo $tile_edge_artifacts $long_cache_artifacts $one_row_artifacts edge-vanilla-gqa3-bf16-act-split ;;
     *) echo "gpu-check: SANITIZE_PART is 1 or 2, not '$1'" >&2; exit 2 ;;
   esac
 }
@@ -502,6 +509,10 @@ sanitize() {
     for art in $long_cache_artifacts; do
       check "$tool" "$art" "(150-token prompt)" --prompt-ids "$(seq -s, 1 150)" \
         --max-new-tokens 8 --batch 3
+    done
+    for art in $one_row_artifacts; do
+      check "$tool" "$art" "(150-token prompt, one row)" --prompt-ids "$(seq -s, 1 150)" \
+        --max-new-tokens 8 --batch 1
     done
     check "$tool" edge-vanilla-gqa3-bf16-act-split "(a 65-row decode)" \
       --prompt-ids "$(seq -s, 1 150)" --max-new-tokens 6 --batch 65

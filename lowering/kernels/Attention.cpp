@@ -281,7 +281,7 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
   const int64_t V = shape.vecsPerLane, F = shape.laneFeatures();
   const int64_t perWarp = kWarpSize / lpp, W = kSplitAttnWarps, threads = W * kWarpSize;
   const int64_t stride = 2 + F; // per head of a state: m, l, acc[F]
-  Type f32 = b.getF32Type();
+  Type f32 = b.getF32Type(), cacheElt = kCache.elementType();
   Value one = cIdx(b, 1);
   Value someRows = arith::MaxUIOp::create(b, rows, one);
   // Cluster blocks (split-attention-cluster-blocks): the splits of a (row,
@@ -342,19 +342,23 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
     // warps idle on the local decoders' few positions (measured 2.8x
     // faster at 256 PHOTON-600M sequences on an H200), but one warp walking
     // 65 positions made vanilla's batch-1 attention 1.8x slower.
-    // `ahead`: loop steps whose K/V loads are in flight (block kernels);
+    // `ahead`: loop steps whose K/V loads are in flight (block kernels),
+    // in registers or, with `stages`, in that many shared-memory stages;
     // `oneRow`: the kernel serves calls of one row only.
-    auto emitKernel = [&](Builder &b, bool warpPerPair, int64_t ahead, bool oneRow) {
+    auto emitKernel = [&](Builder &b, bool warpPerPair, int64_t ahead, bool oneRow,
+                          int64_t stages) {
       auto shared = [&](int64_t n) { return workgroupBuffer({n}, f32); };
       const int64_t pairsPerRow = KVH * runs;
       // Per warp and head: m, l, acc; the last-block flag where the
       // splits' last block combines, the block's state per head (m, l,
-      // acc) where the cluster does.
+      // acc) where the cluster does; the staged steps' K/V vectors.
       SmallVector<Type> wgTypes{shared(W * heads), shared(W * heads), shared(W * heads * hd)};
       if (semaphores)
         wgTypes.push_back(workgroupBuffer({1}, b.getI32Type()));
       if (clusterBlocks)
         wgTypes.push_back(shared(heads * (hd + 2)));
+      if (stages)
+        wgTypes.push_back(workgroupBuffer({stages * 2 * U * V * threads * vec}, cacheElt));
       auto launch =
           warpPerPair
               ? gpu::LaunchOp::create(
@@ -439,26 +443,63 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           // a warp runs the same steps.
           const int64_t warpsOnRange = warpPerPair ? 1 : W;
           Value start = warpPerPair ? lo : addI(b, lo, mulI(b, warp, perWarp * U));
-          Value stepSize = cIdx(b, warpsOnRange * perWarp * U);
+          const int64_t stepPositions = warpsOnRange * perWarp * U;
+          Value stepSize = cIdx(b, stepPositions);
           auto positionOf = [&](Builder &b, Value base, int64_t k) {
             return addI(b, base, addI(b, inGroup, k * perWarp));
           };
           // The U·V K vectors, then the U·V V vectors, of the step at
           // `base` (position k's vector v at k·V + v); positions past hi
           // read position lo (in the cache, not used).
-          auto loadStep = [&](Builder &b, Value base) {
-            SmallVector<Value> rows, kv;
+          auto stepRows = [&](Builder &b, Value base, function_ref<void(Value)> onRow) {
+            SmallVector<Value> rows;
             for (int64_t k = 0; k < U; ++k) {
               Value u = positionOf(b, base, k);
               Value row = cacheIndex(b, slot, layers, layer, capacity,
                                      arith::SelectOp::create(b, ult(b, u, hi), u, lo));
               for (int64_t v = 0; v < V; ++v) {
                 rows.push_back(addI(b, row, kvOff[v]));
-                kv.push_back(vecLoad(b, kCache, rows.back()));
+                onRow(rows.back());
               }
             }
+            return rows;
+          };
+          auto loadStep = [&](Builder &b, Value base) {
+            SmallVector<Value> kv;
+            SmallVector<Value> rows =
+                stepRows(b, base, [&](Value row) { kv.push_back(vecLoad(b, kCache, row)); });
             for (Value row : rows)
               kv.push_back(vecLoad(b, vCache, row));
+            return kv;
+          };
+          // With `stages`, each lane copies its own vectors of a step
+          // (cp.async, one commit group a step) into stage `stage` of the
+          // shared buffer, vector j at (stage · stepLoads + j) · threads +
+          // tid, and reads them back once its group landed: no barrier,
+          // and the loads in flight hold no registers.
+          const int64_t stepLoads = 2 * U * V;
+          Value staged = stages ? wg.back() : Value();
+          Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+          auto stagedAt = [&](Builder &b, Value stage, int64_t j) {
+            return mulI(b, addI(b, mulI(b, addI(b, mulI(b, stage, stepLoads), j), threads), tid),
+                        vec);
+          };
+          auto copyStep = [&](Builder &b, Value base, Value stage) -> Value {
+            SmallVector<Value> rows = stepRows(b, base, [](Value) {}), tokens;
+            for (Buf buf : {kCache, vCache})
+              for (Value row : rows)
+                tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+                    b, tokenType, staged, ValueRange{stagedAt(b, stage, tokens.size())}, buf.mem,
+                    ValueRange{addI(b, buf.base, row)}, b.getIndexAttr(vec),
+                    /*srcElements=*/Value(), vec * byteWidth(cacheElt) == 16 ? b.getUnitAttr()
+                                                                             : UnitAttr()));
+            return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, tokens).getResult();
+          };
+          auto readStep = [&](Builder &b, Value stage) {
+            SmallVector<Value> kv;
+            for (int64_t j = 0; j < stepLoads; ++j)
+              kv.push_back(vector::LoadOp::create(b, VectorType::get({vec}, cacheElt), staged,
+                                                  ValueRange{stagedAt(b, stage, j)}));
             return kv;
           };
           // The block kernels are software-pipelined: each step issues the
@@ -467,15 +508,30 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           // warp waits for memory once, not once per step. A warp per pair
           // (the local decoders' few positions: mostly one step) loads each
           // step's own.
-          const int64_t nState = init.size(), stepLoads = 2 * U * V;
-          for (int64_t a = 0; a < ahead; ++a)
-            llvm::append_range(init, loadStep(b, a == 0 ? start : addI(b, start, mulI(b, stepSize, a))));
+          const int64_t nState = init.size();
+          auto stepAt = [&](Builder &b, Value base, int64_t a) {
+            return a == 0 ? base : addI(b, base, mulI(b, stepSize, a));
+          };
+          for (int64_t a = 0; a < ahead; ++a) {
+            if (stages)
+              copyStep(b, stepAt(b, start, a), cIdx(b, a));
+            else
+              llvm::append_range(init, loadStep(b, stepAt(b, start, a)));
+          }
           auto loop = scf::ForOp::create(
               b, start, hi, stepSize, init,
               [&](OpBuilder &ob, Location loc, Value base, ValueRange carried) {
                 Builder b(loc, ob);
                 SmallVector<Value> kv, prefetched;
-                if (ahead) {
+                if (stages) {
+                  // Step n = (base - start) / stepSize issues step n + ahead
+                  // into the stage step n - 1 read, then waits for its own.
+                  Value n = divU(b, arith::SubIOp::create(b, base, start), stepPositions);
+                  Value group = copyStep(b, stepAt(b, base, ahead),
+                                         remU(b, addI(b, n, ahead), stages));
+                  nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(ahead));
+                  kv = readStep(b, remU(b, n, stages));
+                } else if (ahead) {
                   Value later = ahead == 1 ? stepSize : mulI(b, stepSize, ahead);
                   auto inFlight = carried.drop_front(nState);
                   prefetched.assign(inFlight.begin() + stepLoads, inFlight.end());
@@ -534,6 +590,12 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
                 llvm::append_range(next, prefetched);
                 scf::YieldOp::create(b, next);
               });
+          // The steps past the loop's end copied into stages no one reads:
+          // they land before the block goes on.
+          if (stages)
+            nvgpu::DeviceAsyncWaitOp::create(
+                b, nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{}),
+                b.getI32IntegerAttr(0));
           // Merge the warp's lane groups (lanes lpp apart hold the same
           // features of other positions).
           SmallVector<Value> state(loop.getResults().take_front(nState));
@@ -742,24 +804,33 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
       gpu::TerminatorOp::create(kb);
     };
     auto blockKernel = [&](Builder &b) {
-      emitKernel(b, false, options.splitAttentionPrefetchSteps, false);
+      emitKernel(b, false, options.splitAttentionPrefetchSteps, false, 0);
     };
     if (oneSplit)
       return ifElse(
           b,
           arith::CmpIOp::create(b, arith::CmpIPredicate::ule, capacity,
                                 cIdx(b, kShortAttnWarpMaxCapacity)),
-          [&](Builder &b) { emitKernel(b, true, 0, false); }, blockKernel);
+          [&](Builder &b) { emitKernel(b, true, 0, false, 0); }, blockKernel);
     // One row (batch-1 decode) has the card to itself: its kernel may keep
     // more steps' loads in flight, whose registers would halve the blocks
-    // an SM of larger calls.
-    const int64_t oneRowAhead = options.splitAttentionOneRowPrefetchSteps;
-    if (oneRowAhead == options.splitAttentionPrefetchSteps)
+    // an SM of larger calls; or stage them in shared memory
+    // (split-attention-one-row-stages), as many as fit and where the
+    // cache's vectors are a cp.async size.
+    const int64_t vecBytes = vec * byteWidth(cacheElt);
+    int64_t stages = vecBytes == 4 || vecBytes == 8 || vecBytes == 16
+                         ? std::min(options.splitAttentionOneRowStages,
+                                    kSplitAttnMaxStagedBytes / (2 * U * V * threads * vecBytes))
+                         : 0;
+    if (stages < 2)
+      stages = 0;
+    const int64_t oneRowAhead = stages ? stages - 1 : options.splitAttentionOneRowPrefetchSteps;
+    if (!stages && oneRowAhead == options.splitAttentionPrefetchSteps)
       blockKernel(b);
     else
       ifElse(
           b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, rows, one),
-          [&](Builder &b) { emitKernel(b, false, oneRowAhead, true); }, blockKernel);
+          [&](Builder &b) { emitKernel(b, false, oneRowAhead, true, stages); }, blockKernel);
     if (semaphores || clusterBlocks)
       return;
     ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, splits, one),

@@ -1102,6 +1102,9 @@ public:
   /// Most accumulator floats of one lane (query heads x features a lane):
   /// registers.
   static constexpr int64_t kSplitAttnMaxLaneAcc = 32;
+  /// split-attention-one-row-stages: the most shared memory the stages
+  /// take (static shared memory ends at 48 KiB a block).
+  static constexpr int64_t kSplitAttnMaxStagedBytes = 40 * 1024;
 
   /// The shape of split attention for this model, or none where a head is
   /// wider than a warp's lanes times their vectors (at one vector a lane,

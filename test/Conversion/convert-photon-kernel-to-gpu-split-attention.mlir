@@ -32,6 +32,8 @@
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-prefetch-steps=5' 2>&1 | FileCheck %s --check-prefix=NO-AHEAD
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false split-short-caches=false' -canonicalize -cse | FileCheck %s --check-prefix=ONE-ROW
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-one-row-prefetch-steps=0' 2>&1 | FileCheck %s --check-prefix=NO-ONE-ROW
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false split-short-caches=false split-attention-one-row-stages=3' -canonicalize -cse | FileCheck %s --check-prefix=STAGED
+// RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-one-row-stages=1' 2>&1 | FileCheck %s --check-prefix=NO-STAGED
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=CPU
@@ -406,6 +408,45 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // ONE-ROW-NOT: function(@photon_attention_combine)
 // ONE-ROW-LABEL: func.func private @photon_lm_head(
 // NO-ONE-ROW: split-attention-one-row-prefetch-steps must be 1 to 4, got 0
+
+// split-attention-one-row-stages=3: the one-row kernel keeps its loads in
+// flight in 3 shared-memory stages of 8 vectors x 128 threads x 2 floats
+// (6,144), not in registers: steps 0 and 1 are copied before the loop (one
+// commit group each, stages 0 and 1), and step n copies step n + 2 into
+// stage (n + 2) mod 3, waits until at most 2 groups are pending (its own
+// has landed) and reads its 8 vectors from stage n mod 3; no vector is
+// carried. The other calls' kernel is unchanged.
+// STAGED-LABEL: func.func private @photon_stack_shape0(
+// STAGED: gpu.launch {{.*}} function(@photon_attention_split_one_row) workgroup({{.*}}, %[[STAGES:.*]] : memref<6144xf32, #gpu.address_space<workgroup>>)
+// STAGED: %[[W8:.*]] = arith.muli %{{.*}}, %c8 : index
+// STAGED-NEXT: %[[START:.*]] = arith.addi %{{.*}}, %[[W8]] : index
+// STAGED-NOT: vector.load
+// STAGED-COUNT-8: nvgpu.device_async_copy %{{.*}}, %[[STAGES]][%{{.*}}], 2 : memref<?xf32> to memref<6144xf32, #gpu.address_space<workgroup>>
+// STAGED-NEXT: nvgpu.device_async_create_group
+// STAGED: arith.addi %[[START]], %c32 : index
+// STAGED-NOT: vector.load
+// STAGED-COUNT-8: nvgpu.device_async_copy %{{.*}}, %[[STAGES]]
+// STAGED-NEXT: nvgpu.device_async_create_group
+// STAGED-NEXT: scf.for %[[BASE:.*]] = %[[START]] to %{{.*}} step %c32 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// STAGED-NEXT: %[[REL:.*]] = arith.subi %[[BASE]], %[[START]] : index
+// STAGED-NEXT: %[[N:.*]] = arith.divui %[[REL]], %c32 : index
+// STAGED-NEXT: arith.addi %[[BASE]], %c64 : index
+// STAGED-NEXT: %[[N2:.*]] = arith.addi %[[N]], %c2 : index
+// STAGED-NEXT: arith.remui %[[N2]], %c3 : index
+// STAGED-NOT: vector.load
+// STAGED-COUNT-8: nvgpu.device_async_copy %{{.*}}, %[[STAGES]]
+// STAGED-NEXT: %[[GROUP:.*]] = nvgpu.device_async_create_group
+// STAGED-NEXT: nvgpu.device_async_wait %[[GROUP]] {numGroups = 2 : i32}
+// STAGED-NEXT: arith.remui %[[N]], %c3 : index
+// STAGED-COUNT-8: vector.load %[[STAGES]][%{{.*}}] : memref<6144xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+// STAGED: scf.yield
+// STAGED-NEXT: }
+// STAGED-NEXT: %[[LAST:.*]] = nvgpu.device_async_create_group{{ *$}}
+// STAGED-NEXT: nvgpu.device_async_wait %[[LAST]] {numGroups = 0 : i32}
+// STAGED: gpu.launch {{.*}} function(@photon_attention_split)
+// STAGED-NOT: nvgpu.device_async_copy
+// STAGED: function(@photon_attention_combine)
+// NO-STAGED: split-attention-one-row-stages must be 0 or 2 to 8, got 1
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: photon_attention_split

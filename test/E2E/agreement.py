@@ -402,7 +402,8 @@ def split_attention_cases(h, worst, wide_path):
     steps' loads in flight; one-row calls without their deeper-prefetch kernel; thread block
     clusters of 8 blocks instead of 16, and the combine kernel instead of clusters; grids
     sized for 2 multiprocessors (one-block clusters); one-row calls without the L2 prefetch of
-    their split's K/V rows before they wait for the previous kernel.
+    their split's K/V rows before they wait for the previous kernel, and with their loads in
+    flight staged in shared memory (cp.async) instead of registers.
     Prompts from their own generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
@@ -466,6 +467,13 @@ def split_attention_cases(h, worst, wide_path):
     # One-row calls prefetch their split's K/V rows into L2 before they wait for the QKV
     # projection (the default under programmatic launch); here without.
     wide_and_gqa3_bf16("-no-l2-prefetch", ("--no-split-attention-l2-prefetch",))
+    # One-row calls stage their loads in flight in 3 shared-memory stages
+    # (--split-attention-one-row-stages=3), each lane copying its own vectors by cp.async:
+    # 16 bytes (wide, bf16: L1 bypassed), 4 (gqa3, bf16) and 8 (gqa3, f32).
+    stages = ("--split-attention-one-row-stages=3",)
+    wide_and_gqa3_bf16("-stages3", stages)
+    model_case(h, gqa3, "edge-vanilla-gqa3-split-stages3", worst, rng, extra_lengths=(150,),
+               row_batches=(17, 65), compile_args=split + stages)
 
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
