@@ -166,7 +166,6 @@ struct ConvertPhotonKernelToGPU
         {"split-attention-lane-vectors", splitAttentionLaneVectors, 1, kNone},
         {"split-attention-prefetch-steps", splitAttentionPrefetchSteps, 1, 4},
         {"split-attention-one-row-prefetch-steps", splitAttentionOneRowPrefetchSteps, 1, 4},
-        {"split-attention-one-row-stages", splitAttentionOneRowStages, 0, 8},
         {"split-attention-cluster-blocks", splitAttentionClusterBlocks, 0, 16},
         {"gemv-tensor-core-min-rows", gemvTensorCoreMinRows, 0, kNone},
         {"gemv-max-rows", gemvMaxRows, 0, kNone},
@@ -175,8 +174,10 @@ struct ConvertPhotonKernelToGPU
         {"wgmma-wide-tile-max-outputs", wgmmaWideTileMaxOutputs, 1, kNone},
         {"wgmma-wide-tile-min-rows", wgmmaWideTileMinRows, 0, kNone},
         {"wgmma-tma-min-tile-cols", wgmmaTmaMinTileCols, 0, kNone}};
-    if (splitAttentionOneRowStages == 1)
-      return bad("split-attention-one-row-stages must be 0 or 2 to 8, got 1");
+    if (splitAttentionOneRowStages < 0 || splitAttentionOneRowStages == 1 ||
+        splitAttentionOneRowStages > 8)
+      return bad("split-attention-one-row-stages must be 0 or 2 to 8, got " +
+                 Twine(int64_t(splitAttentionOneRowStages)));
     for (const Bound &o : bounds) {
       if (o.value >= o.lo && o.value <= o.hi)
         continue;
