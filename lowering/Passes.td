@@ -228,6 +228,17 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "prefetch measured 2% faster at vanilla-600M's batch 1 on an H200 "
            "and 26% slower at 16 rows, its registers halving the blocks an "
            "SM)">,
+    Option<"guardRegisterPrefetch", "guard-register-prefetch", "bool", "false",
+           "GPU, the loops that carry the next step's loads in registers (split "
+           "attention's steps ahead, split-attention-prefetch-steps and "
+           "split-attention-one-row-prefetch-steps; tiled attention's next K/V "
+           "tile): issue those loads under a branch on the step being inside "
+           "the loop. Unguarded, LLVM's InstCombine folds a loop-carried value "
+           "that is a load in the preheader and a load in the latch into one "
+           "load at the loop's head (a phi of addresses), so the loads are "
+           "issued by the step that uses them and none is in flight while "
+           "another step computes; the branch keeps them where they are "
+           "issued (the tensor-core GEMV's prefetch has one by construction)">,
     Option<"splitAttentionOneRowStages", "split-attention-one-row-stages", "int64_t", "0",
            "GPU, split attention over long caches, calls of one row: 0 keeps "
            "the loads in flight in registers (split-attention-one-row-"

@@ -229,6 +229,7 @@ struct ConvertPhotonKernelToGPU
     options.splitAttentionPrefetchSteps = splitAttentionPrefetchSteps;
     options.splitAttentionOneRowPrefetchSteps = splitAttentionOneRowPrefetchSteps;
     options.splitAttentionOneRowStages = splitAttentionOneRowStages;
+    options.guardRegisterPrefetch = guardRegisterPrefetch;
     options.splitAttentionClusterBlocks = splitAttentionClusterBlocks;
     options.fuseAttentionCombine = fuseAttentionCombine;
     options.fuseArgmaxCombine = fuseArgmaxCombine;

@@ -234,6 +234,11 @@ struct NVVMPipelineOptions : KernelPipelineOptions<NVVMPipelineOptions> {
       llvm::cl::desc("split attention over long caches: prefetch steps of one-row calls (1 to 4)"),
       llvm::cl::init(
           photon::ConvertPhotonKernelToGPUOptions().splitAttentionOneRowPrefetchSteps)};
+  Option<bool> guardRegisterPrefetch{
+      *this, "guard-register-prefetch",
+      llvm::cl::desc("the loads a loop carries to its next step (split and tiled attention) "
+                     "under a branch, so that LLVM keeps them ahead of that step"),
+      llvm::cl::init(photon::ConvertPhotonKernelToGPUOptions().guardRegisterPrefetch)};
   Option<int64_t> splitAttentionOneRowStages{
       *this, "split-attention-one-row-stages",
       llvm::cl::desc("split attention over long caches, one-row calls: shared-memory stages "
@@ -450,6 +455,7 @@ void mlir::photon::registerPhotonPipelines() {
         kernels.splitAttentionPrefetchSteps = options.splitAttentionPrefetchSteps;
         kernels.splitAttentionOneRowPrefetchSteps = options.splitAttentionOneRowPrefetchSteps;
         kernels.splitAttentionOneRowStages = options.splitAttentionOneRowStages;
+        kernels.guardRegisterPrefetch = options.guardRegisterPrefetch;
         kernels.splitAttentionClusterBlocks = options.splitAttentionClusterBlocks;
         kernels.splitAttentionL2Prefetch = options.splitAttentionL2Prefetch;
         kernels.fuseAttentionCombine = options.fuseAttentionCombine;

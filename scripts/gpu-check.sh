@@ -94,9 +94,11 @@ long_cache_artifacts="tiny-vanilla-wide-bf16-act-split edge-vanilla-gqa3-split t
   tiny-vanilla-wide-bf16-act-split-cluster8 edge-vanilla-gqa3-bf16-act-split-combine
   edge-vanilla-gqa3-bf16-act-split-sm2"
 # Split attention's kernel for calls of one row with its loads staged in shared
-# memory (cp.async of 16, 4 and 8 bytes), checked at batch 1.
+# memory (cp.async of 16, 4 and 8 bytes), or carried ahead under a branch (with the
+# tiled prefill's), checked at batch 1.
 one_row_artifacts="tiny-vanilla-wide-bf16-act-split-stages3 edge-vanilla-gqa3-bf16-act-split-stages3
-  edge-vanilla-gqa3-split-stages3"
+  edge-vanilla-gqa3-split-stages3 tiny-vanilla-wide-bf16-act-split-guard
+  edge-vanilla-gqa3-bf16-act-tiled-guard"
 # RecGen on tiny-photon-l2: f32; bf16 with the decode GEMVs and block-per-row
 # norms/argmax (the defaults); every projection on tensor cores; unfused (every
 # kernel, and the kernel-level ops photon-kernel-fusion would join); fused launches;

@@ -535,8 +535,23 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
                   Value later = ahead == 1 ? stepSize : mulI(b, stepSize, ahead);
                   auto inFlight = carried.drop_front(nState);
                   prefetched.assign(inFlight.begin() + stepLoads, inFlight.end());
-                  llvm::append_range(prefetched, loadStep(b, addI(b, base, later)));
                   kv.assign(inFlight.begin(), inFlight.begin() + stepLoads);
+                  Value next = addI(b, base, later);
+                  if (options.guardRegisterPrefetch) {
+                    // Step `next` exists iff the loop reaches it: else the
+                    // branch yields this step's vectors, which no step
+                    // reads.
+                    auto guard = scf::IfOp::create(b, TypeRange(ValueRange(kv)), ult(b, next, hi),
+                                                   /*withElseRegion=*/true);
+                    Builder tb(loc, ctx), eb(loc, ctx);
+                    tb.setInsertionPointToStart(&guard.getThenRegion().front());
+                    scf::YieldOp::create(tb, loadStep(tb, next));
+                    eb.setInsertionPointToStart(&guard.getElseRegion().front());
+                    scf::YieldOp::create(eb, kv);
+                    llvm::append_range(prefetched, guard.getResults());
+                  } else {
+                    llvm::append_range(prefetched, loadStep(b, next));
+                  }
                 } else {
                   kv = loadStep(b, base);
                 }

@@ -34,6 +34,7 @@
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-one-row-prefetch-steps=0' 2>&1 | FileCheck %s --check-prefix=NO-ONE-ROW
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false split-short-caches=false split-attention-one-row-stages=3' -canonicalize -cse | FileCheck %s --check-prefix=STAGED
 // RUN: not photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-one-row-stages=1' 2>&1 | FileCheck %s --check-prefix=NO-STAGED
+// RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention-cluster-blocks=0 tiled-attention=false split-short-caches=false guard-register-prefetch=true' -canonicalize -cse | FileCheck %s --check-prefix=GUARD
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=split-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=fuse-attention=false' -canonicalize -cse | FileCheck %s --check-prefix=OFF
 // RUN: photon-opt %t/gqa3.mlir -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-scf -canonicalize -cse | FileCheck %s --check-prefix=CPU
@@ -447,6 +448,27 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // STAGED-NOT: nvgpu.device_async_copy
 // STAGED: function(@photon_attention_combine)
 // NO-STAGED: split-attention-one-row-stages must be 0 or 2 to 8, got 1
+
+// guard-register-prefetch: the step 4 on (base + 128) loads its 8 vectors
+// only where it is inside the split (its base below the end); else the
+// branch yields the step's own vectors, the first carried ones after the
+// 12 state floats (3 query heads: m, l and 2 features). The other calls' kernel guards its one step ahead (base + 32).
+// GUARD-LABEL: func.func private @photon_stack_shape0(
+// GUARD: function(@photon_attention_split_one_row)
+// GUARD: scf.for %[[BASE:.*]] = %{{.*}} to %[[HI:.*]] step %c32 iter_args({{(%[^ ]+ = %[^,]+, ){12}%}}[[V0:[^ ]*]] = %{{[^,]*}}, %[[V1:[^ ]*]] = %{{[^,]*}}, %[[V2:[^ ]*]] = %{{[^,]*}}, %[[V3:[^ ]*]] = %{{[^,]*}}, %[[V4:[^ ]*]] = %{{[^,]*}}, %[[V5:[^ ]*]] = %{{[^,]*}}, %[[V6:[^ ]*]] = %{{[^,]*}}, %[[V7:[^ ]*]] = %{{[^,]*}}, {{.*}}) -> (
+// GUARD-NEXT: %[[NEXT:.*]] = arith.addi %[[BASE]], %c128 : index
+// GUARD-NEXT: %[[INSIDE:.*]] = arith.cmpi ult, %[[NEXT]], %[[HI]] : index
+// GUARD-NEXT: scf.if %[[INSIDE]] -> (vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>) {
+// GUARD-COUNT-8: vector.load
+// GUARD: } else {
+// GUARD-NEXT: scf.yield %[[V0]], %[[V1]], %[[V2]], %[[V3]], %[[V4]], %[[V5]], %[[V6]], %[[V7]] :
+// GUARD: function(@photon_attention_split)
+// GUARD: scf.for %[[BASEB:.*]] = %{{.*}} to %[[HIB:.*]] step %c32 iter_args(
+// GUARD-NEXT: %[[NEXTB:.*]] = arith.addi %[[BASEB]], %c32 : index
+// GUARD-NEXT: %[[INSIDEB:.*]] = arith.cmpi ult, %[[NEXTB]], %[[HIB]] : index
+// GUARD-NEXT: scf.if %[[INSIDEB]] -> (
+// GUARD-COUNT-8: vector.load
+// GUARD: } else {
 
 // OFF-LABEL: func.func private @photon_stack_shape0(
 // OFF-NOT: photon_attention_split

@@ -11,6 +11,7 @@
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -cse | FileCheck %s
 // RUN: photon-opt %s -photon-plan-memory -convert-photon-to-photon-kernel -photon-kernel-fusion -convert-photon-kernel-to-gpu -cse | FileCheck %s --check-prefix=F32
 // RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=tiled-attention=false' -cse | FileCheck %s --check-prefix=OFF
+// RUN: photon-opt %s -photon-plan-memory=activation-type=bf16 -convert-photon-to-photon-kernel -photon-kernel-fusion '-convert-photon-kernel-to-gpu=guard-register-prefetch=true' -cse | FileCheck %s --check-prefix=GUARD
 
 // head_dim 40 (two and a half MMA steps: padded to 48, rows of 56 in
 // workgroup memory), 2 query heads on 1 KV head.
@@ -72,6 +73,19 @@ photon.model @vanilla attributes {config = #photon.config<model_type = vanilla, 
 // CHECK: gpu.barrier
 // CHECK: vector.load %[[KC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK-NEXT: vector.load %[[VC]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// guard-register-prefetch: tile kt + 1's loads only below the last tile,
+// else the branch yields tile kt's chunks (the last six carried values).
+// GUARD-LABEL: func.func private @photon_stack_shape0(
+// GUARD: function(@photon_attention_tiled)
+// GUARD: scf.for %[[KT:.*]] = %c0{{(_[0-9]+)?}} to %[[TILES:[^ ]*]] step %c1{{(_[0-9]+)?}} iter_args({{.*}}, %[[C0:[^ ]*]] = %{{[^,]*}}, %[[C1:[^ ]*]] = %{{[^,]*}}, %[[C2:[^ ]*]] = %{{[^,]*}}, %[[C3:[^ ]*]] = %{{[^,]*}}, %[[C4:[^ ]*]] = %{{[^,]*}}, %[[C5:[^ ]*]] = %{{[^,]*}}) -> (
+// GUARD: gpu.barrier
+// GUARD: gpu.barrier
+// GUARD-NEXT: %[[NEXT:.*]] = arith.addi %[[KT]], %c1{{(_[0-9]+)?}} : index
+// GUARD-NEXT: %[[MORE:.*]] = arith.cmpi ult, %[[NEXT]], %[[TILES]] : index
+// GUARD-NEXT: scf.if %[[MORE]] -> (vector<8xbf16>, vector<8xbf16>, i1, vector<8xbf16>, vector<8xbf16>, i1) {
+// GUARD: vector.load
+// GUARD: } else {
+// GUARD-NEXT: scf.yield %[[C0]], %[[C1]], %[[C2]], %[[C3]], %[[C4]], %[[C5]] :
 // Scores: 3 steps x 2 ldmatrix.x4 of K (4 n-tiles of 8 positions).
 // CHECK-NOT: memref.store
 // CHECK: nvgpu.ldmatrix %[[KS]]{{.*}}transpose = false

@@ -403,7 +403,8 @@ def split_attention_cases(h, worst, wide_path):
     clusters of 8 blocks instead of 16, and the combine kernel instead of clusters; grids
     sized for 2 multiprocessors (one-block clusters); one-row calls without the L2 prefetch of
     their split's K/V rows before they wait for the previous kernel, and with their loads in
-    flight staged in shared memory (cp.async) instead of registers.
+    flight staged in shared memory (cp.async) instead of registers; the steps' loads ahead
+    under a branch (split and tiled attention).
     Prompts from their own generator, so the other cases' prompts do not change."""
     rng = np.random.default_rng(4321)
     # (--no-tiled-attention: prefill calls of more than 64 rows would take the tiled kernel.)
@@ -474,6 +475,14 @@ def split_attention_cases(h, worst, wide_path):
     wide_and_gqa3_bf16("-stages3", stages)
     model_case(h, gqa3, "edge-vanilla-gqa3-split-stages3", worst, rng, extra_lengths=(150,),
                row_batches=(17, 65), compile_args=split + stages)
+    # The loads a step carries ahead issued under a branch (--guard-register-prefetch), so
+    # that LLVM keeps them ahead of the step that uses them: split attention at one row
+    # (4 steps ahead) and at more (1), and the tiled prefill attention's next K/V tile.
+    guard = ("--guard-register-prefetch",)
+    wide_and_gqa3_bf16("-guard", guard)
+    model_case(h, gqa3, "edge-vanilla-gqa3-bf16-act-tiled-guard", worst, rng, weight_type="bf16",
+               activation_type="bf16", extra_lengths=(150, 300), row_batches=(65,),
+               compile_args=("--fused-attention-max-capacity=0",) + guard)
 
 DEMO = os.path.join(ROOT, "models", "demo")
 # The first 32 tokens of held-out window 1 (models/demo/heldout-windows.npy[1]): " to denial of\n
