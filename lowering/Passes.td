@@ -233,9 +233,10 @@ def ConvertPhotonKernelToGPU : Pass<"convert-photon-kernel-to-gpu", "::mlir::Mod
            "attention's steps ahead, split-attention-prefetch-steps and "
            "split-attention-one-row-prefetch-steps; tiled attention's next K/V "
            "tile): issue those loads under a branch on the step being inside "
-           "the loop. Unguarded, LLVM's InstCombine folds a loop-carried value "
-           "that is a load in the preheader and a load in the latch into one "
-           "load at the loop's head (a phi of addresses), so the loads are "
+           "the loop. Unguarded, gpu-module-to-binary's LLVM optimization turns "
+           "a loop-carried value that is a load in the preheader and a load "
+           "in the latch into one load at the loop's head (a phi of "
+           "addresses), so the loads are "
            "issued by the step that uses them and none is in flight while "
            "another step computes; the branch keeps them where they are "
            "issued (the tensor-core GEMV's prefetch has one by construction)">,
