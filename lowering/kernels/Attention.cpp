@@ -245,6 +245,19 @@ Value KernelEmitter::splitChunk(Builder &b, Value end, Value splits) {
                                 cIdx(b, kSplitAttnMinPositions));
 }
 
+SmallVector<Value> KernelEmitter::loadAhead(Builder &b, Value inside, ValueRange otherwise,
+                                            function_ref<SmallVector<Value>(Builder &)> load) {
+  if (!options.guardRegisterPrefetch)
+    return load(b);
+  auto guard = scf::IfOp::create(b, otherwise.getTypes(), inside, /*withElseRegion=*/true);
+  Builder tb(b.getLoc(), ctx), eb(b.getLoc(), ctx);
+  tb.setInsertionPointToStart(&guard.getThenRegion().front());
+  scf::YieldOp::create(tb, load(tb));
+  eb.setInsertionPointToStart(&guard.getElseRegion().front());
+  scf::YieldOp::create(eb, otherwise);
+  return SmallVector<Value>(guard.getResults());
+}
+
 std::optional<KernelEmitter::SplitAttentionShape> KernelEmitter::splitAttentionShape() const {
   const int64_t hd = c.headDim(), group = c.nHeads / c.nKvHeads;
   int64_t vec = 16 / byteWidth(actElt);
@@ -505,7 +518,8 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           // The block kernels are software-pipelined: each step issues the
           // loads of the step `ahead` steps on (split-attention-prefetch-
           // steps) before it computes with the oldest ones carried in, so a
-          // warp waits for memory once, not once per step. A warp per pair
+          // warp waits for memory once, not once per step (in registers,
+          // only with guard-register-prefetch: loadAhead). A warp per pair
           // (the local decoders' few positions: mostly one step) loads each
           // step's own.
           const int64_t nState = init.size();
@@ -536,22 +550,12 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
                   auto inFlight = carried.drop_front(nState);
                   prefetched.assign(inFlight.begin() + stepLoads, inFlight.end());
                   kv.assign(inFlight.begin(), inFlight.begin() + stepLoads);
+                  // Step `next` exists iff the loop reaches it; else this
+                  // step's vectors stand in (no step reads them).
                   Value next = addI(b, base, later);
-                  if (options.guardRegisterPrefetch) {
-                    // Step `next` exists iff the loop reaches it: else the
-                    // branch yields this step's vectors, which no step
-                    // reads.
-                    auto guard = scf::IfOp::create(b, TypeRange(ValueRange(kv)), ult(b, next, hi),
-                                                   /*withElseRegion=*/true);
-                    Builder tb(loc, ctx), eb(loc, ctx);
-                    tb.setInsertionPointToStart(&guard.getThenRegion().front());
-                    scf::YieldOp::create(tb, loadStep(tb, next));
-                    eb.setInsertionPointToStart(&guard.getElseRegion().front());
-                    scf::YieldOp::create(eb, kv);
-                    llvm::append_range(prefetched, guard.getResults());
-                  } else {
-                    llvm::append_range(prefetched, loadStep(b, next));
-                  }
+                  llvm::append_range(prefetched,
+                                     loadAhead(b, ult(b, next, hi), kv,
+                                               [&](Builder &b) { return loadStep(b, next); }));
                 } else {
                   kv = loadStep(b, base);
                 }

@@ -329,20 +329,9 @@ void KernelEmitter::attentionTiledMma(Builder &b, const TiledAttentionTile &t, V
         // guard-register-prefetch none past it, the branch yielding tile
         // kt's, which no tile stores).
         Value nextTile = addI(b, kt, 1);
-        SmallVector<Value> ahead;
-        if (options.guardRegisterPrefetch) {
-          ValueRange current = st.drop_front(carried);
-          auto guard = scf::IfOp::create(b, current.getTypes(), ult(b, nextTile, kvTiles),
-                                         /*withElseRegion=*/true);
-          Builder tb(loc, b.getContext()), eb(loc, b.getContext());
-          tb.setInsertionPointToStart(&guard.getThenRegion().front());
-          scf::YieldOp::create(tb, loadKV(tb, nextTile));
-          eb.setInsertionPointToStart(&guard.getElseRegion().front());
-          scf::YieldOp::create(eb, current);
-          ahead.assign(guard.getResults().begin(), guard.getResults().end());
-        } else {
-          ahead = loadKV(b, nextTile);
-        }
+        SmallVector<Value> ahead =
+            loadAhead(b, ult(b, nextTile, kvTiles), st.drop_front(carried),
+                      [&](Builder &b) { return loadKV(b, nextTile); });
         // Scores: K rows as the column-major B operand, n-tiles 2np, 2np + 1.
         SmallVector<Value> s(kScoreTiles * 4, cF32(b, 0));
         Value kRow = addI(b, remU(b, t.lane, 8), mulI(b, divU(b, t.lane, 16), 8));
