@@ -246,8 +246,9 @@ Value KernelEmitter::splitChunk(Builder &b, Value end, Value splits) {
 }
 
 SmallVector<Value> KernelEmitter::loadAhead(Builder &b, Value inside, ValueRange otherwise,
-                                            function_ref<SmallVector<Value>(Builder &)> load) {
-  if (!options.guardRegisterPrefetch)
+                                            function_ref<SmallVector<Value>(Builder &)> load,
+                                            bool guarded) {
+  if (!guarded)
     return load(b);
   auto guard = scf::IfOp::create(b, otherwise.getTypes(), inside, /*withElseRegion=*/true);
   Builder tb(b.getLoc(), ctx), eb(b.getLoc(), ctx);
@@ -294,6 +295,7 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
   const int64_t V = shape.vecsPerLane, F = shape.laneFeatures();
   const int64_t perWarp = kWarpSize / lpp, W = kSplitAttnWarps, threads = W * kWarpSize;
   const int64_t stride = 2 + F; // per head of a state: m, l, acc[F]
+  const int64_t stepLoads = 2 * U * V; // K and V vectors of a lane's loop step
   Type f32 = b.getF32Type(), cacheElt = kCache.elementType();
   Value one = cIdx(b, 1);
   Value someRows = arith::MaxUIOp::create(b, rows, one);
@@ -371,7 +373,7 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
       if (clusterBlocks)
         wgTypes.push_back(shared(heads * (hd + 2)));
       if (stages)
-        wgTypes.push_back(workgroupBuffer({stages * 2 * U * V * threads * vec}, cacheElt));
+        wgTypes.push_back(workgroupBuffer({stages * stepLoads * threads * vec}, cacheElt));
       auto launch =
           warpPerPair
               ? gpu::LaunchOp::create(
@@ -490,7 +492,6 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
           // shared buffer, vector j at (stage · stepLoads + j) · threads +
           // tid, and reads them back once its group landed: no barrier,
           // and the loads in flight hold no registers.
-          const int64_t stepLoads = 2 * U * V;
           Value staged = stages ? wg.back() : Value();
           Type tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
           auto stagedAt = [&](Builder &b, Value stage, int64_t j) {
@@ -555,7 +556,8 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
                   Value next = addI(b, base, later);
                   llvm::append_range(prefetched,
                                      loadAhead(b, ult(b, next, hi), kv,
-                                               [&](Builder &b) { return loadStep(b, next); }));
+                                               [&](Builder &b) { return loadStep(b, next); },
+                                               options.guardRegisterPrefetch));
                 } else {
                   kv = loadStep(b, base);
                 }
@@ -839,7 +841,7 @@ void KernelEmitter::attentionSplit(Builder &b, const SplitAttentionShape &shape,
     const int64_t vecBytes = vec * byteWidth(cacheElt);
     int64_t stages = vecBytes == 4 || vecBytes == 8 || vecBytes == 16
                          ? std::min(options.splitAttentionOneRowStages,
-                                    kSplitAttnMaxStagedBytes / (2 * U * V * threads * vecBytes))
+                                    kSplitAttnMaxStagedBytes / (stepLoads * threads * vecBytes))
                          : 0;
     if (stages < 2)
       stages = 0;

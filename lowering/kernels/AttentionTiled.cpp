@@ -331,7 +331,8 @@ void KernelEmitter::attentionTiledMma(Builder &b, const TiledAttentionTile &t, V
         Value nextTile = addI(b, kt, 1);
         SmallVector<Value> ahead =
             loadAhead(b, ult(b, nextTile, kvTiles), st.drop_front(carried),
-                      [&](Builder &b) { return loadKV(b, nextTile); });
+                      [&](Builder &b) { return loadKV(b, nextTile); },
+                      options.guardRegisterPrefetch);
         // Scores: K rows as the column-major B operand, n-tiles 2np, 2np + 1.
         SmallVector<Value> s(kScoreTiles * 4, cF32(b, 0));
         Value kRow = addI(b, remU(b, t.lane, 8), mulI(b, divU(b, t.lane, 16), 8));

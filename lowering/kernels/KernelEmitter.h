@@ -1100,12 +1100,14 @@ public:
   /// split s is nonempty for s below ceil(end / chunk).
   static Value splitChunk(Builder &b, Value end, Value splits);
   /// The values `load` builds for a later loop step, which the loop
-  /// carries; with guard-register-prefetch built under a branch on
-  /// `inside` (that step exists) that yields `otherwise` (values no step
-  /// reads) where not, so that the loads stay ahead of their step: without
-  /// the branch LLVM folds the carried loads into one at the loop's head.
+  /// carries; `guarded`, built under a branch on `inside` (that step
+  /// exists) that yields `otherwise` (values no step reads) where not, so
+  /// that the loads stay ahead of their step: without the branch LLVM
+  /// folds the carried loads into one at the loop's head
+  /// (guard-register-prefetch; the tensor-core GEMV's prefetch always).
   SmallVector<Value> loadAhead(Builder &b, Value inside, ValueRange otherwise,
-                               function_ref<SmallVector<Value>(Builder &)> load);
+                               function_ref<SmallVector<Value>(Builder &)> load,
+                               bool guarded = true);
   /// Most accumulator floats of one lane (query heads x features a lane):
   /// registers.
   static constexpr int64_t kSplitAttnMaxLaneAcc = 32;

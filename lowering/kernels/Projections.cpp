@@ -853,15 +853,8 @@ void KernelEmitter::gemvTensorCore(Builder &b, const Twine &name, Buf in, Value 
           }
           ValueRange vectors = carried.drop_front(nCarried);
           Value nextIt = addI(b, it, 1);
-          auto ahead = scf::IfOp::create(b, vectors.getTypes(),
-                                         ult(b, nextIt, cIdx(b, iterations)),
-                                         /*withElseRegion=*/true);
-          Builder tb(loc, ctx), eb(loc, ctx);
-          tb.setInsertionPointToStart(&ahead.getThenRegion().front());
-          scf::YieldOp::create(tb, loadWeights(tb, nextIt));
-          eb.setInsertionPointToStart(&ahead.getElseRegion().front());
-          scf::YieldOp::create(eb, vectors);
-          next.assign(ahead.getResults().begin(), ahead.getResults().end());
+          next = loadAhead(b, ult(b, nextIt, cIdx(b, iterations)), vectors,
+                           [&](Builder &b) { return loadWeights(b, nextIt); });
           for (Value v : vectors)
             wRegs.push_back(registers(b, v));
         } else {
